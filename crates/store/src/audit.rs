@@ -1,0 +1,250 @@
+//! The append-only audit log (审计日志) and its hash chain. See `lianjian_domain::audit` for
+//! the hashing and verification rules and `docs/audit-log.md` for the format.
+
+use chrono::{DateTime, Utc};
+use lianjian_domain::audit::{self as rules, AuditEntry, ChainVerifier, Head, Tamper, Verified};
+use lianjian_domain::scope::ScopeFilter;
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue::Set, DbBackend, QueryOrder, QuerySelect, Statement};
+use serde::Serialize;
+
+use crate::{Page, PageRequest, Result, StoreError, backend_of};
+
+pub mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub seq: i64,
+        pub id: Uuid,
+        pub at: DateTimeUtc,
+        pub actor_id: Option<Uuid>,
+        pub actor_name: String,
+        pub actor_role: Option<String>,
+        pub department_id: Option<Uuid>,
+        pub region_code: Option<String>,
+        pub ip: Option<String>,
+        pub action: String,
+        pub object_type: String,
+        pub object_id: Option<String>,
+        pub before: Option<String>,
+        pub after: Option<String>,
+        pub prev_hash: String,
+        pub hash: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+use entity::{Column, Entity};
+
+impl From<entity::Model> for AuditEntry {
+    fn from(m: entity::Model) -> Self {
+        AuditEntry {
+            seq: m.seq,
+            id: m.id,
+            at: m.at,
+            actor_id: m.actor_id,
+            actor_name: m.actor_name,
+            actor_role: m.actor_role,
+            department_id: m.department_id,
+            region_code: m.region_code,
+            ip: m.ip,
+            action: m.action,
+            object_type: m.object_type,
+            object_id: m.object_id,
+            before: m.before,
+            after: m.after,
+            prev_hash: m.prev_hash,
+            hash: m.hash,
+        }
+    }
+}
+
+/// What a use case records. `before`/`after` are any serialisable snapshots.
+#[derive(Debug, Clone, Default)]
+pub struct NewEntry {
+    pub actor_id: Option<Uuid>,
+    pub actor_name: String,
+    pub actor_role: Option<String>,
+    pub department_id: Option<Uuid>,
+    pub region_code: Option<String>,
+    pub ip: Option<String>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Option<String>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+async fn read_head(c: &impl ConnectionTrait, lock: bool) -> Result<Head> {
+    let b = backend_of(c);
+    let sql = if lock && b == DbBackend::Postgres {
+        // Orders concurrent audited writers on PostgreSQL; on SQLite the write transaction
+        // already holds the database's single write lock (BEGIN IMMEDIATE).
+        "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
+    } else {
+        "SELECT seq, hash FROM audit_head WHERE id = 1"
+    };
+    let row = c
+        .query_one_raw(Statement::from_string(b, sql))
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("audit head row is missing".into()))?;
+    Ok(Head { seq: row.try_get_by_index(0)?, hash: row.try_get_by_index(1)? })
+}
+
+/// The recorded head: the last entry's sequence number and hash.
+pub async fn head(c: &impl ConnectionTrait) -> Result<Head> {
+    read_head(c, false).await
+}
+
+/// Appends an entry inside the caller's transaction, so the change and its record commit or
+/// roll back together.
+pub async fn append(tx: &impl ConnectionTrait, e: NewEntry) -> Result<AuditEntry> {
+    let head = read_head(tx, true).await?;
+    let mut entry = AuditEntry {
+        seq: head.seq + 1,
+        id: Uuid::now_v7(),
+        at: crate::now(),
+        actor_id: e.actor_id,
+        actor_name: e.actor_name.chars().take(64).collect(),
+        actor_role: e.actor_role,
+        department_id: e.department_id,
+        region_code: e.region_code,
+        ip: e.ip.map(|ip| ip.chars().take(64).collect()),
+        action: e.action,
+        object_type: e.object_type,
+        object_id: e.object_id,
+        before: e.before.map(|v| v.to_string()),
+        after: e.after.map(|v| v.to_string()),
+        prev_hash: head.hash,
+        hash: String::new(),
+    };
+    entry.hash = rules::entry_hash(&entry);
+    entity::ActiveModel {
+        seq: Set(entry.seq),
+        id: Set(entry.id),
+        at: Set(entry.at),
+        actor_id: Set(entry.actor_id),
+        actor_name: Set(entry.actor_name.clone()),
+        actor_role: Set(entry.actor_role.clone()),
+        department_id: Set(entry.department_id),
+        region_code: Set(entry.region_code.clone()),
+        ip: Set(entry.ip.clone()),
+        action: Set(entry.action.clone()),
+        object_type: Set(entry.object_type.clone()),
+        object_id: Set(entry.object_id.clone()),
+        before: Set(entry.before.clone()),
+        after: Set(entry.after.clone()),
+        prev_hash: Set(entry.prev_hash.clone()),
+        hash: Set(entry.hash.clone()),
+    }
+    .insert(tx)
+    .await?;
+    let b = backend_of(tx);
+    tx.execute_raw(Statement::from_sql_and_values(
+        b,
+        "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
+        [entry.seq.into(), entry.hash.clone().into()],
+    ))
+    .await?;
+    Ok(entry)
+}
+
+/// Filters of the audit viewer.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub department_id: Option<Uuid>,
+    /// Action prefix: `user.` matches every user action.
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRow {
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+}
+
+pub async fn list(c: &impl ConnectionTrait, scope: &ScopeFilter, q: &AuditQuery, page: PageRequest) -> Result<Page<AuditEntry>> {
+    let mut s = Entity::find();
+    if let Some(cond) = crate::scope::condition(scope, "region_code", "department_id") {
+        s = s.filter(cond);
+    }
+    if let Some(a) = q.actor.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        s = s.filter(Column::ActorName.contains(a));
+    }
+    if let Some(d) = q.department_id {
+        s = s.filter(Column::DepartmentId.eq(d));
+    }
+    if let Some(a) = q.action.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        s = s.filter(Column::Action.starts_with(a));
+    }
+    if let Some(f) = q.from {
+        s = s.filter(Column::At.gte(f));
+    }
+    if let Some(t) = q.to {
+        s = s.filter(Column::At.lt(t));
+    }
+    let total = s.clone().count(c).await?;
+    let items = s
+        .order_by_desc(Column::Seq)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(AuditEntry::from)
+        .collect();
+    Ok(Page { items, total, page: page.page, per_page: page.per_page })
+}
+
+/// Distinct action names, for the viewer's filter.
+pub async fn actions(c: &impl ConnectionTrait) -> Result<Vec<String>> {
+    Ok(Entity::find()
+        .select_only()
+        .column(Column::Action)
+        .distinct()
+        .order_by_asc(Column::Action)
+        .into_tuple::<String>()
+        .all(c)
+        .await?)
+}
+
+/// Walks the whole log in order, in batches, and reports the first tampering found.
+pub async fn verify(c: &impl ConnectionTrait) -> Result<Result<Verified, Tamper>> {
+    const BATCH: u64 = 5_000;
+    let head = head(c).await?;
+    let recorded = (head.seq > 0).then_some(&head);
+    let mut v = ChainVerifier::new(recorded);
+    let mut after: i64 = i64::MIN;
+    loop {
+        let batch =
+            Entity::find().filter(Column::Seq.gt(after)).order_by_asc(Column::Seq).limit(BATCH).all(c).await?;
+        let n = batch.len();
+        for m in batch {
+            after = m.seq;
+            if let Err(t) = v.push(m.into()) {
+                return Ok(Err(t));
+            }
+        }
+        if (n as u64) < BATCH {
+            break;
+        }
+    }
+    // With an empty head (nothing ever written) any entry at all is an insertion: the finish
+    // check against the genesis head catches it.
+    let genesis = Head { seq: 0, hash: rules::GENESIS.to_string() };
+    Ok(v.finish(Some(recorded.unwrap_or(&genesis))))
+}
+
+pub async fn count(c: &impl ConnectionTrait) -> Result<u64> {
+    Ok(Entity::find().count(c).await?)
+}

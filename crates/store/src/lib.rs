@@ -1,0 +1,168 @@
+//! The only place in Lianjian that knows SQL. One implementation on SeaORM serves SQLite (the
+//! default, embedded) and PostgreSQL. Repository functions take any connection or transaction;
+//! every write that matters appends to the audit log in the same transaction ([`audit::append`]).
+
+pub mod accounts;
+pub mod audit;
+pub mod departments;
+mod error;
+pub mod migration;
+pub mod page;
+pub mod regions;
+mod scope;
+pub mod sectors;
+pub mod testing;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+
+pub use error::StoreError;
+pub use page::{Page, PageRequest};
+pub use sea_orm::{ConnectionTrait as Conn, DatabaseTransaction as Tx};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Reads the scheme of a database URL, or says what is wrong with it.
+    pub fn of_url(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Config(format!(
+                "unsupported database URL '{}': use sqlite://PATH or postgres://USER@HOST/DB",
+                redact_url(url)
+            )))
+        }
+    }
+}
+
+/// Hides a password in a URL before it is printed.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A handle to the database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH` or `postgres://…`). For SQLite the file and its folder
+    /// are created if missing, in WAL mode with a busy timeout so readers never block the writer.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let backend = Backend::of_url(url)?;
+        let mut url = url.to_string();
+        if backend == Backend::Sqlite {
+            let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() || path == ":memory:" {
+                return Err(StoreError::Config("SQLite needs a file path: sqlite://PATH/lianjian.db".into()));
+            }
+            if let Some(dir) = Path::new(path).parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Config(format!("cannot create database folder {}: {e}", dir.display()))
+                })?;
+            }
+            if !url.contains('?') {
+                url.push_str("?mode=rwc");
+            }
+        }
+        let mut opt = ConnectOptions::new(url.clone());
+        opt.sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(10))
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(15))
+                    .foreign_keys(true)
+            });
+        let db = Database::connect(opt).await.map_err(|e| StoreError::Connect {
+            url: redact_url(&url),
+            reason: error::root_cause(&e),
+        })?;
+        Ok(Self { db, backend })
+    }
+
+    /// Applies pending migrations; safe to run again.
+    pub async fn migrate(&self) -> Result<()> {
+        migration::Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    pub async fn connect_and_migrate(url: &str) -> Result<Self> {
+        let s = Self::connect(url).await?;
+        s.migrate().await?;
+        Ok(s)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// For reads (and for tests that poke at tables directly).
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, taking the write lock up
+    /// front so two writers wait for each other instead of failing on lock upgrade; on
+    /// PostgreSQL the audit head row lock (see [`audit::append`]) orders audited writers.
+    /// Dropping the transaction without `commit` rolls it back: nothing is half-written.
+    pub async fn begin(&self) -> Result<DatabaseTransaction> {
+        let opts = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        Ok(self.db.begin_with_options(opts).await?)
+    }
+
+    /// Checks that the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<()> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    pub async fn close(self) -> Result<()> {
+        self.db.close().await?;
+        Ok(())
+    }
+}
+
+pub(crate) fn backend_of(c: &impl ConnectionTrait) -> DbBackend {
+    c.get_database_backend()
+}
+
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    lianjian_domain::audit::audit_time(chrono::Utc::now())
+}
