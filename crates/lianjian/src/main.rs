@@ -1,1 +1,387 @@
-fn main() {}
+//! `lianjian`: the one binary of the platform. See `lianjian --help`.
+
+mod config;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow, bail};
+use clap::{Parser, Subcommand};
+use lianjian_domain::region::RegionCode;
+use lianjian_services::accounts::{self, UserInput};
+use lianjian_services::{ServiceError, Services, cli_actor, demo};
+use lianjian_store::Store;
+use lianjian_store::accounts::{UserQuery, UserStatus};
+
+#[derive(Parser)]
+#[command(name = "lianjian", version, about = "联监 Lianjian — cross-department comprehensive supervision platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct DbArgs {
+    /// sqlite://PATH or postgres://USER@HOST/DB (default: sqlite://lianjian-data/lianjian.db)
+    #[arg(long, env = "LIANJIAN_DATABASE_URL")]
+    database_url: Option<String>,
+    /// TOML configuration file
+    #[arg(long, env = "LIANJIAN_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API, the staff console and the public portal.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080; port 0 picks a free port)
+        #[arg(long, env = "LIANJIAN_LISTEN")]
+        listen: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Create (or reuse) a demo database with demo data, serve it, and print the demo accounts.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Folder for the demo database
+        #[arg(long, default_value = config::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+    /// Apply pending database migrations (also done at start-up); safe to repeat.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage user accounts from the server's shell.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Print the OpenAPI document as JSON.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. Without --password a strong one is generated and printed once.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// Display name (姓名)
+        #[arg(long)]
+        name: String,
+        /// system_admin | coordination_office | department_admin | inspector | leader
+        #[arg(long)]
+        role: String,
+        /// Region code of the department (GB/T 2260), e.g. 411121
+        #[arg(long)]
+        region: String,
+        /// Department name in that region, e.g. 县市场监管局
+        #[arg(long)]
+        department: String,
+        /// Create the department with this line key if it does not exist yet (e.g. market)
+        #[arg(long)]
+        create_department_line: Option<String>,
+        /// Law-enforcement certificate number (required for inspectors)
+        #[arg(long, default_value = "")]
+        certificate_no: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+        #[arg(long, env = "LIANJIAN_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        /// A system account for another system (signs in with API tokens only)
+        #[arg(long)]
+        system: bool,
+    },
+    /// List users.
+    List {
+        /// Fragment of user name or name
+        #[arg(long)]
+        q: Option<String>,
+    },
+    /// Disable a user and end their sessions.
+    Disable { username: String },
+    /// Re-enable a user.
+    Enable { username: String },
+    /// Set a new password (generated and printed if --password is not given).
+    ResetPassword {
+        username: String,
+        #[arg(long, env = "LIANJIAN_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Issue an API token for a user (printed once).
+    Token {
+        username: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        valid_days: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain; exit 0 if intact, 3 naming the first tampered entry otherwise.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes on one line, without repeating what a cause already says.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in e.chain() {
+        let s = c.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+    }
+    parts.join(": ")
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LIANJIAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        let _ = b.json().try_init();
+    } else {
+        let _ = b.try_init();
+    }
+}
+
+async fn open_store(url: &str) -> anyhow::Result<Store> {
+    let store = Store::connect(url).await?;
+    store.migrate().await.context("migration failed")?;
+    Ok(store)
+}
+
+fn service_error(e: ServiceError) -> anyhow::Error {
+    match e {
+        ServiceError::Invalid(fields) => {
+            anyhow!(fields.iter().map(|f| format!("{}: {} ({})", f.field, f.message, f.message_en)).collect::<Vec<_>>().join("; "))
+        }
+        ServiceError::Conflict { field, message, .. } => anyhow!("{field}: {message}"),
+        ServiceError::NotFound => anyhow!("not found"),
+        other => anyhow!(other.to_string()),
+    }
+}
+
+async fn bind(listen: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    let addr: SocketAddr = listen.parse().map_err(|_| anyhow!("invalid listen address '{listen}': use HOST:PORT, e.g. 127.0.0.1:8080"))?;
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow!("cannot listen on {addr}: the port is already in use (choose another with --listen)")
+        } else {
+            anyhow!("cannot listen on {addr}: {e}")
+        }
+    })
+}
+
+async fn serve(listener: tokio::net::TcpListener, svc: Services, secure_cookies: bool) -> anyhow::Result<()> {
+    let app = lianjian_http::router(lianjian_http::AppState { svc, secure_cookies });
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("server failed")
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// A password meeting the policy, from the OS's randomness (UUIDv4 is 122 random bits).
+fn random_password() -> String {
+    let a = uuid::Uuid::new_v4().simple().to_string();
+    format!("Lj-{}-{}", &a[..12], a[12..24].to_uppercase())
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&lianjian_http::openapi())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { listen, db } => {
+            let s = config::resolve(db.config.as_ref(), listen, db.database_url)?;
+            init_logging(s.log_json);
+            let listener = bind(&s.listen).await?;
+            let store = open_store(&s.database_url).await?;
+            let addr = listener.local_addr()?;
+            println!("Lianjian listening on http://{addr}  (database: {})", lianjian_store::redact_url(&s.database_url));
+            serve(listener, Services::new(store, s.security), s.secure_cookies).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { listen, data_dir } => {
+            init_logging(false);
+            let listener = bind(&listen).await?;
+            let url = config::default_database_url(&data_dir, "demo.db");
+            let store = open_store(&url).await?;
+            let svc = Services::new(store, Default::default());
+            let created = demo::seed(&svc).await.map_err(service_error)?;
+            let addr = listener.local_addr()?;
+            println!("联监 Lianjian demo {} ({})", if created { "data created" } else { "data reused" }, lianjian_store::redact_url(&url));
+            println!();
+            println!("  公众门户 Public portal : http://{addr}/");
+            println!("  工作台   Staff console : http://{addr}/console");
+            println!("  接口文档 API docs      : http://{addr}/api/docs");
+            println!();
+            println!("  Demo accounts (password for all: {}):", demo::DEMO_PASSWORD);
+            for (u, n, role, region, dept, _, what) in demo::DEMO_ACCOUNTS {
+                println!("    {u:<14} {n:<10} {role:<20} {region:<7} {dept}  — {what}");
+            }
+            println!();
+            println!("Press Ctrl+C to stop.");
+            serve(listener, svc, false).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { db } => {
+            let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
+            let store = open_store(&s.database_url).await?;
+            println!("database is up to date ({})", lianjian_store::redact_url(&s.database_url));
+            store.close().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { action, db } => {
+            let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
+            let svc = Services::new(open_store(&s.database_url).await?, s.security);
+            user_command(&svc, action).await
+        }
+        Command::Audit { action: AuditCommand::Verify, db } => {
+            let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
+            let svc = Services::new(open_store(&s.database_url).await?, s.security);
+            match lianjian_services::audit_log::verify(&svc, &cli_actor()).await.map_err(service_error)? {
+                Ok(v) => {
+                    println!("audit log intact: {} entries, last #{}, head {}", v.entries, v.last_seq, v.head_hash);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(t) => {
+                    eprintln!("audit log TAMPERED: {t}");
+                    Ok(ExitCode::from(3))
+                }
+            }
+        }
+    }
+}
+
+async fn user_command(svc: &Services, action: UserCommand) -> anyhow::Result<ExitCode> {
+    let actor = cli_actor();
+    match action {
+        UserCommand::Add { username, name, role, region, department, create_department_line, certificate_no, phone, password, system } => {
+            let region_code = RegionCode::parse(&region).map_err(|e| anyhow!("--region: {}", e.en))?;
+            let dept = match lianjian_store::departments::find_by_name(svc.store.conn(), &region_code, department.trim()).await? {
+                Some(d) => d,
+                None => match create_department_line {
+                    Some(line) => lianjian_services::departments::create(
+                        svc,
+                        &actor,
+                        lianjian_services::departments::DepartmentInput { region_code: region.clone(), name: department.clone(), line },
+                    )
+                    .await
+                    .map_err(service_error)?,
+                    None => bail!(
+                        "--department: no department named '{department}' in region {region}; add --create-department-line LINE to create it"
+                    ),
+                },
+            };
+            let generated = password.is_none() && !system;
+            let password = password.unwrap_or_else(random_password);
+            let v = accounts::create_user(
+                svc,
+                &actor,
+                UserInput {
+                    username,
+                    display_name: name,
+                    role,
+                    department_id: dept.id.to_string(),
+                    certificate_no,
+                    phone,
+                    password: password.clone(),
+                    is_system: system,
+                },
+            )
+            .await
+            .map_err(service_error)?;
+            println!("created user {} ({}, {}, {})", v.user.username, v.user.role.label_zh(), v.department_name, v.user.region_code);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::List { q } => {
+            let page = accounts::list_users(svc, &actor, &UserQuery { q, ..Default::default() }, lianjian_services::PageRequest::new(Some(1), Some(200)))
+                .await
+                .map_err(service_error)?;
+            println!("{:<20} {:<12} {:<20} {:<8} {:<10} department", "username", "name", "role", "region", "status");
+            for v in &page.items {
+                let u = &v.user;
+                println!("{:<20} {:<12} {:<20} {:<8} {:<10} {}", u.username, u.display_name, u.role.as_str(), u.region_code, u.status.as_str(), v.department_name);
+            }
+            println!("({} of {} users)", page.items.len(), page.total);
+        }
+        UserCommand::Disable { username } => {
+            let u = accounts::find_user(svc, &actor, &username).await.map_err(|_| anyhow!("no user named '{username}'"))?;
+            accounts::set_user_status(svc, &actor, u.id, UserStatus::Disabled).await.map_err(service_error)?;
+            println!("disabled {username}; their sessions have ended");
+        }
+        UserCommand::Enable { username } => {
+            let u = accounts::find_user(svc, &actor, &username).await.map_err(|_| anyhow!("no user named '{username}'"))?;
+            accounts::set_user_status(svc, &actor, u.id, UserStatus::Active).await.map_err(service_error)?;
+            println!("enabled {username}");
+        }
+        UserCommand::ResetPassword { username, password } => {
+            let u = accounts::find_user(svc, &actor, &username).await.map_err(|_| anyhow!("no user named '{username}'"))?;
+            let generated = password.is_none();
+            let password = password.unwrap_or_else(random_password);
+            accounts::reset_password(svc, &actor, u.id, &password).await.map_err(service_error)?;
+            println!("password of {username} reset; their sessions have ended");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::Token { username, name, valid_days } => {
+            let u = accounts::find_user(svc, &actor, &username).await.map_err(|_| anyhow!("no user named '{username}'"))?;
+            let (t, secret) = accounts::create_token(svc, &actor, u.id, &name, valid_days).await.map_err(service_error)?;
+            println!("token '{}' for {username} (id {}); send as 'Authorization: Bearer <token>':", t.name, t.id);
+            println!("{secret}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

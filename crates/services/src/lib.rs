@@ -1,1 +1,65 @@
+//! Use cases of Lianjian, one module per capability. Each use case takes the acting
+//! [`Actor`], decides authorization, runs in one transaction and records itself in the audit
+//! log in that same transaction. HTTP, CLI and integrations call only these.
 
+pub mod accounts;
+pub mod audit_log;
+pub mod demo;
+pub mod departments;
+mod error;
+pub mod regions;
+pub mod sectors;
+mod trail;
+
+pub use error::{FieldError, ServiceError};
+pub use lianjian_domain::scope::Actor;
+pub use lianjian_store::{Page, PageRequest, Store};
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// Security settings from the configuration file.
+#[derive(Debug, Clone)]
+pub struct SecurityConfig {
+    /// How long a console session lasts (absolute, not sliding).
+    pub session_hours: i64,
+    /// Failed logins for one user name within `lockout_minutes` before further attempts are refused.
+    pub max_login_failures: u64,
+    pub lockout_minutes: i64,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self { session_hours: 12, max_login_failures: 5, lockout_minutes: 15 }
+    }
+}
+
+/// Entry point to every use case. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Services {
+    pub store: Store,
+    pub security: SecurityConfig,
+}
+
+impl Services {
+    pub fn new(store: Store, security: SecurityConfig) -> Self {
+        Self { store, security }
+    }
+}
+
+/// The actor for commands typed at the server's console (`lianjian user add` …): a system
+/// administrator with no account of its own, recorded in the audit log as `cli`.
+pub fn cli_actor() -> Actor {
+    use lianjian_domain::account::Role;
+    use lianjian_domain::region::RegionCode;
+    Actor {
+        user_id: uuid::Uuid::nil(),
+        username: "cli".into(),
+        display_name: "命令行".into(),
+        role: Role::SystemAdmin,
+        department_id: uuid::Uuid::nil(),
+        department_line: String::new(),
+        region: RegionCode::parse("11").expect("valid code"),
+        ip: None,
+        context: None,
+    }
+}

@@ -200,3 +200,20 @@ pub async fn update(c: &impl ConnectionTrait, d: &Department) -> Result<()> {
 pub async fn count(c: &impl ConnectionTrait) -> Result<u64> {
     Ok(Entity::find().count(c).await?)
 }
+
+/// Departments by id, for showing names next to records.
+pub async fn by_ids(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, Department>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut unique = ids.to_vec();
+    unique.sort();
+    unique.dedup();
+    Entity::find()
+        .filter(Column::Id.is_in(unique))
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|m| Department::try_from(m).map(|d| (d.id, d)))
+        .collect()
+}

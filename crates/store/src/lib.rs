@@ -25,7 +25,7 @@ use sea_orm_migration::MigratorTrait;
 
 pub use error::StoreError;
 pub use page::{Page, PageRequest};
-pub use sea_orm::{ConnectionTrait as Conn, DatabaseTransaction as Tx};
+pub use sea_orm::{ConnectionTrait as Conn, DatabaseTransaction as Tx, DbErr};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

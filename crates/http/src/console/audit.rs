@@ -1,0 +1,150 @@
+//! Audit log viewer with filters (user, department, action, time) and chain verification.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use chrono::{NaiveDate, TimeZone};
+use lianjian_domain::account::Role;
+use lianjian_services::audit_log;
+use lianjian_store::audit::AuditQuery;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{Chrome, Pager, error_page, local, render};
+use crate::AppState;
+use crate::extract::Console;
+
+pub struct Row {
+    seq: i64,
+    at: String,
+    actor: String,
+    ip: String,
+    action: String,
+    object: String,
+    before: String,
+    after: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/audit.html")]
+struct Page {
+    c: Chrome,
+    rows: Vec<Row>,
+    pager: Pager,
+    actor: String,
+    action: String,
+    department_id: String,
+    from: String,
+    to: String,
+    actions: Vec<String>,
+    departments: Vec<(String, String)>,
+    can_verify: bool,
+    verify: Option<(bool, String)>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct Filter {
+    actor: Option<String>,
+    action: Option<String>,
+    department_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    page: Option<u64>,
+    verify: Option<String>,
+}
+
+/// Days are Beijing calendar days.
+fn day_start(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
+    let bj = chrono::FixedOffset::east_opt(8 * 3600)?;
+    bj.from_local_datetime(&d.and_hms_opt(0, 0, 0)?).single().map(|t| t.with_timezone(&chrono::Utc))
+}
+
+fn pretty(j: &Option<String>) -> String {
+    j.as_deref()
+        .map(|s| serde_json::from_str::<serde_json::Value>(s).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or_else(|| s.to_string()))
+        .unwrap_or_default()
+}
+
+pub async fn list(State(st): State<AppState>, Console(s): Console, Query(f): Query<Filter>) -> Response {
+    let mut error = None;
+    let dept = f.department_id.as_deref().filter(|d| !d.is_empty()).and_then(|d| Uuid::parse_str(d).ok());
+    let from = f.from.as_deref().filter(|x| !x.is_empty()).and_then(|x| {
+        let r = day_start(x);
+        if r.is_none() {
+            error = Some(format!("起始日期“{x}”格式不正确，应为 YYYY-MM-DD"));
+        }
+        r
+    });
+    let to = f.to.as_deref().filter(|x| !x.is_empty()).and_then(|x| {
+        let r = day_start(x).map(|t| t + chrono::Duration::days(1));
+        if r.is_none() {
+            error = Some(format!("截止日期“{x}”格式不正确，应为 YYYY-MM-DD"));
+        }
+        r
+    });
+    let q = AuditQuery { actor: f.actor.clone(), department_id: dept, action: f.action.clone(), from, to };
+    let p = match audit_log::list(&st.svc, &s.actor, &q, lianjian_services::PageRequest::new(f.page, Some(50))).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&st.svc, &s, e).await,
+    };
+    let verify = if f.verify.is_some() && s.actor.role == Role::SystemAdmin {
+        match audit_log::verify(&st.svc, &s.actor).await {
+            Ok(Ok(v)) => Some((true, format!("哈希链完整：共 {} 条记录，最新哈希 {}", v.entries, v.head_hash))),
+            Ok(Err(t)) => Some((false, format!("发现篡改：{t}"))),
+            Err(e) => return error_page(&st.svc, &s, e).await,
+        }
+    } else {
+        None
+    };
+    let (actor, action, department_id, from_s, to_s) = (
+        f.actor.unwrap_or_default(),
+        f.action.unwrap_or_default(),
+        f.department_id.unwrap_or_default(),
+        f.from.unwrap_or_default(),
+        f.to.unwrap_or_default(),
+    );
+    let pager = Pager::new(&p, &[("actor", &actor), ("action", &action), ("department_id", &department_id), ("from", &from_s), ("to", &to_s)]);
+    let rows = p
+        .items
+        .into_iter()
+        .map(|e| Row {
+            seq: e.seq,
+            at: local(&e.at),
+            ip: e.ip.clone().unwrap_or_default(),
+            object: format!("{} {}", e.object_type, e.object_id.clone().unwrap_or_default()),
+            before: pretty(&e.before),
+            after: pretty(&e.after),
+            actor: e.actor_name,
+            action: e.action,
+        })
+        .collect();
+    let actions = audit_log::actions(&st.svc).await.unwrap_or_default();
+    let scope = s.actor.scope();
+    let departments = lianjian_store::departments::list(
+        st.svc.store.conn(),
+        &scope,
+        &Default::default(),
+        lianjian_services::PageRequest::new(Some(1), Some(200)),
+    )
+    .await
+    .map(|p| p.items.into_iter().map(|d| (d.id.to_string(), format!("{}（{}）", d.name, d.region_code))).collect())
+    .unwrap_or_default();
+    let c = Chrome::new(&st.svc, &s, "audit").await;
+    render(Page {
+        c,
+        rows,
+        pager,
+        actor,
+        action,
+        department_id,
+        from: from_s,
+        to: to_s,
+        actions,
+        departments,
+        can_verify: s.actor.role == Role::SystemAdmin,
+        verify,
+        error,
+    })
+}

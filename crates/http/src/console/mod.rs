@@ -1,0 +1,227 @@
+//! The staff console (工作台), `/console`: server-rendered pages in zh-CN. Every form carries
+//! the session's CSRF token; every list pages and filters; destructive actions ask first.
+
+mod account;
+mod audit;
+mod auth;
+mod departments;
+mod home;
+mod sectors;
+mod users;
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, FixedOffset, Utc};
+use lianjian_domain::account::Role;
+use lianjian_services::accounts::SessionAuth;
+use lianjian_services::{ServiceError, Services};
+
+use crate::AppState;
+use crate::extract::constant_time_eq;
+use crate::i18n::{Messages, zh_cn};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::page))
+        .route("/login", get(auth::form).post(auth::submit))
+        .route("/logout", post(auth::logout))
+        .route("/context", post(home::switch_context))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/new", get(users::new_form))
+        .route("/users/{id}", get(users::detail).post(users::update))
+        .route("/users/{id}/edit", get(users::edit_form))
+        .route("/users/{id}/status", post(users::set_status))
+        .route("/users/{id}/password", post(users::reset_password))
+        .route("/users/{id}/tokens", post(users::create_token))
+        .route("/tokens/{id}/revoke", post(users::revoke_token))
+        .route("/departments", get(departments::list).post(departments::create))
+        .route("/departments/copy-set", post(departments::copy_set))
+        .route("/departments/{id}/rename", post(departments::rename))
+        .route("/departments/{id}/status", post(departments::set_status))
+        .route("/sectors", get(sectors::list).post(sectors::create))
+        .route("/sectors/{id}", post(sectors::update))
+        .route("/audit", get(audit::list))
+        .route("/account", get(account::page))
+        .route("/account/password", post(account::change_password))
+        .route("/account/tokens", post(account::create_token))
+}
+
+/// Business areas of DOMAIN.md, shown in the navigation. None is built yet: each is labelled
+/// as under construction, never dressed as done.
+pub const BUSINESS_AREAS: &[(&str, &str, &str)] = &[
+    ("items", "nav.items", "监管事项、牵头与配合部门、检查要点、监管依据（国办 (四)(五)）"),
+    ("directory", "nav.directory", "以统一社会信用代码为主键的监管对象、标签、双告知（鲁 任务3）"),
+    ("plans", "nav.plans", "各牵头部门年度抽查计划，联席办汇总（鲁 任务4）"),
+    ("random", "nav.random", "按信用风险分类抽取对象与执法人员，标签交集自动生成联合检查（国办 (九)）"),
+    ("results", "nav.results", "联合检查结果录入、部门审核与公示（一公开）"),
+    ("warnings", "nav.warnings", "预警指标、联合预警模型与推送规则（国办 (八)）"),
+    ("clues", "nav.clues", "12345 热线等线索的分办、转办、督办（国办 (十)）"),
+    ("credit", "nav.credit", "信用记录、分级分类、联合惩戒发起与反馈（国办 (十一)）"),
+    ("linkage", "nav.linkage", "跨层级跨区域协助、审管衔接、行刑衔接（国办 (十二)–(十四)）"),
+    ("guides", "nav.guides", "“一业一册”合规经营指引（国办 (六)）"),
+    ("analysis", "nav.analysis", "监管数据分析评估与证据互认（国办 (十五)）"),
+    ("sharing", "nav.sharing", "省市县数据共享与回流（国办 (十六)）"),
+];
+
+/// What every console page shows around its content.
+pub struct Chrome {
+    pub t: &'static Messages,
+    pub user: String,
+    pub role: String,
+    pub csrf: String,
+    pub active: &'static str,
+    pub scope_label: String,
+    pub context_label: String,
+    pub can_switch: bool,
+    pub manages_users: bool,
+    pub sees_audit: bool,
+    pub business: Vec<(&'static str, &'static str)>,
+    pub notice: Option<String>,
+}
+
+impl Chrome {
+    pub async fn new(svc: &Services, s: &SessionAuth, active: &'static str) -> Self {
+        let t = zh_cn();
+        let a = &s.actor;
+        let scope = a.scope();
+        let region_label = match &scope.region {
+            Some(r) => lianjian_services::regions::path_name(svc, r).await.unwrap_or_else(|_| r.to_string()),
+            None => "全国".to_string(),
+        };
+        let scope_label = match &scope.line {
+            Some(l) => format!("{region_label}（{l} 条线）"),
+            None => format!("{region_label}（全部部门）"),
+        };
+        let context_label = if a.context.is_some() { format!("视图：{scope_label}") } else { scope_label.clone() };
+        Chrome {
+            t,
+            user: a.display_name.clone(),
+            role: a.role.label_zh().to_string(),
+            csrf: s.csrf_token.clone(),
+            active,
+            scope_label,
+            context_label,
+            can_switch: a.role.may_switch_context(),
+            manages_users: a.role.manages_users(),
+            sees_audit: matches!(a.role, Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin),
+            business: BUSINESS_AREAS.iter().map(|(k, key, _)| (*k, t.get(key))).collect(),
+            notice: None,
+        }
+    }
+
+    pub fn with_notice(mut self, n: Option<&str>) -> Self {
+        self.notice = n.map(notice_text).filter(|s| !s.is_empty());
+        self
+    }
+}
+
+/// Success messages travel as short keys in the redirect URL (`?ok=saved`).
+fn notice_text(key: &str) -> String {
+    match key {
+        "saved" => "已保存。",
+        "created" => "已创建。",
+        "disabled" => "账号已停用，其会话已结束。",
+        "enabled" => "账号已启用。",
+        "password" => "密码已重置，该用户需使用新密码重新登录。",
+        "own_password" => "密码已修改。",
+        "revoked" => "令牌已吊销。",
+        "copied" => "内置部门集已复制。",
+        "context" => "视图已切换。",
+        _ => "",
+    }
+    .to_string()
+}
+
+#[derive(Template)]
+#[template(path = "console/error.html")]
+struct ErrorPage {
+    c: Chrome,
+    title: String,
+    message: String,
+}
+
+pub fn render(t: impl Template) -> Response {
+    match t.render() {
+        Ok(s) => Html(s).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "页面渲染失败").into_response()
+        }
+    }
+}
+
+/// A service failure as a console page (validation errors are shown on their forms instead).
+pub async fn error_page(svc: &Services, s: &SessionAuth, e: ServiceError) -> Response {
+    let api = crate::ApiError::from(e);
+    let c = Chrome::new(svc, s, "").await;
+    let title = match api.status {
+        StatusCode::NOT_FOUND => "未找到",
+        StatusCode::FORBIDDEN => "无权操作",
+        StatusCode::CONFLICT => "数据冲突",
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "输入有误",
+        _ => "出错了",
+    };
+    let status = api.status;
+    (status, render(ErrorPage { c, title: title.into(), message: api.message })).into_response()
+}
+
+/// Rejects a form whose CSRF token is not the session's.
+pub fn check_csrf(s: &SessionAuth, sent: &str) -> Result<(), Response> {
+    if constant_time_eq(sent, &s.csrf_token) {
+        Ok(())
+    } else {
+        Err((StatusCode::FORBIDDEN, Html("<p>表单已过期或来源不明（CSRF 校验失败），请返回刷新页面后重试。</p>")).into_response())
+    }
+}
+
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// Field errors as a map for templates.
+pub fn field_errors(e: &ServiceError) -> Option<BTreeMap<String, String>> {
+    match e {
+        ServiceError::Invalid(fields) => Some(fields.iter().map(|f| (f.field.clone(), f.message.clone())).collect()),
+        ServiceError::Conflict { field, message, .. } => Some([(field.clone(), message.clone())].into()),
+        _ => None,
+    }
+}
+
+/// Dates as staff read them: Beijing time, minutes.
+pub fn local(t: &DateTime<Utc>) -> String {
+    let bj = FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    t.with_timezone(&bj).format("%Y-%m-%d %H:%M").to_string()
+}
+
+pub fn local_opt(t: &Option<DateTime<Utc>>) -> String {
+    t.as_ref().map(local).unwrap_or_else(|| "—".into())
+}
+
+/// Paging links that keep the current filters.
+pub struct Pager {
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+    /// Filters as `k=v&`, ready for `page=` to follow.
+    pub query: String,
+}
+
+impl Pager {
+    pub fn new<T>(p: &lianjian_services::Page<T>, filters: &[(&str, &str)]) -> Self {
+        let query = filters
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}&", crate::extract::urlencode(v)))
+            .collect();
+        Pager { total: p.total, page: p.page, pages: p.pages(), query }
+    }
+}
+
+pub fn role_options() -> Vec<(String, String)> {
+    Role::ALL.iter().map(|r| (r.as_str().to_string(), r.label_zh().to_string())).collect()
+}

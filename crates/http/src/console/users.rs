@@ -1,0 +1,444 @@
+//! User management pages and API tokens.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use lianjian_services::accounts::{self, SessionAuth, UserInput, UserView};
+use lianjian_services::{ServiceError, Services};
+use lianjian_store::accounts::{ApiToken, UserStatus};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{Chrome, Pager, check_csrf, error_page, field_errors, local, local_opt, render, role_options, see_other};
+use crate::AppState;
+use crate::api::users::{UserFilter, user_query};
+use crate::extract::Console;
+
+pub struct Row {
+    id: Uuid,
+    username: String,
+    display_name: String,
+    role: String,
+    department: String,
+    region: String,
+    certificate: String,
+    status: String,
+    active: bool,
+    last_login: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/users.html")]
+struct ListPage {
+    c: Chrome,
+    rows: Vec<Row>,
+    pager: Pager,
+    q: String,
+    role: String,
+    status: String,
+    roles: Vec<(String, String)>,
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    role: Option<String>,
+    status: Option<String>,
+    page: Option<u64>,
+    ok: Option<String>,
+}
+
+pub async fn list(State(st): State<AppState>, Console(s): Console, Query(lq): Query<ListQuery>) -> Response {
+    let filter = UserFilter { q: lq.q.clone(), role: lq.role.clone(), status: lq.status.clone(), department_id: None };
+    let q = match user_query(&filter) {
+        Ok(q) => q,
+        Err(_) => Default::default(),
+    };
+    let page = match accounts::list_users(&st.svc, &s.actor, &q, lianjian_services::PageRequest::new(lq.page, Some(20))).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&st.svc, &s, e).await,
+    };
+    let (q_s, role_s, status_s) = (lq.q.unwrap_or_default(), lq.role.unwrap_or_default(), lq.status.unwrap_or_default());
+    let pager = Pager::new(&page, &[("q", &q_s), ("role", &role_s), ("status", &status_s)]);
+    let rows = page
+        .items
+        .into_iter()
+        .map(|v| Row {
+            id: v.user.id,
+            username: v.user.username,
+            display_name: v.user.display_name,
+            role: v.user.role.label_zh().into(),
+            department: v.department_name,
+            region: v.user.region_code.to_string(),
+            certificate: v.user.certificate_no.unwrap_or_default(),
+            status: v.user.status.label_zh().into(),
+            active: v.user.status == UserStatus::Active,
+            last_login: local_opt(&v.user.last_login_at),
+        })
+        .collect();
+    let c = Chrome::new(&st.svc, &s, "users").await.with_notice(lq.ok.as_deref());
+    render(ListPage { c, rows, pager, q: q_s, role: role_s, status: status_s, roles: role_options() })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UserForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    department_id: String,
+    #[serde(default)]
+    certificate_no: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    is_system: Option<String>,
+}
+
+struct FormValues {
+    username: String,
+    display_name: String,
+    role: String,
+    department_id: String,
+    certificate_no: String,
+    phone: String,
+    is_system: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/user_form.html")]
+struct FormPage {
+    c: Chrome,
+    title: String,
+    action: String,
+    is_new: bool,
+    f: FormValues,
+    errors: BTreeMap<String, String>,
+    roles: Vec<(String, String)>,
+    departments: Vec<(String, String)>,
+}
+
+/// Departments a manager may put users in: those of their scope (own line for department admins).
+async fn department_options(svc: &Services, s: &SessionAuth) -> Vec<(String, String)> {
+    let a = &s.actor;
+    let scope = a.full_scope();
+    let mut out = Vec::new();
+    let q = lianjian_store::departments::DepartmentQuery { status: Some(lianjian_domain::department::DepartmentStatus::Active), ..Default::default() };
+    if let Ok(p) = lianjian_store::departments::list(svc.store.conn(), &scope, &q, lianjian_services::PageRequest::new(Some(1), Some(200))).await {
+        for d in p.items {
+            out.push((d.id.to_string(), format!("{}（{}）", d.name, d.region_code)));
+        }
+    }
+    out
+}
+
+async fn form_page(st: &AppState, s: &SessionAuth, id: Option<Uuid>, f: FormValues, errors: BTreeMap<String, String>) -> Response {
+    let c = Chrome::new(&st.svc, s, "users").await;
+    let departments = department_options(&st.svc, s).await;
+    let roles = role_options().into_iter().filter(|(k, _)| k.parse().is_ok_and(|r| s.actor.role.may_grant(r))).collect();
+    let (title, action) = match id {
+        Some(id) => ("编辑用户".to_string(), format!("/console/users/{id}")),
+        None => ("新建用户".to_string(), "/console/users".to_string()),
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    (status, render(FormPage { c, title, action, is_new: id.is_none(), f, errors, roles, departments })).into_response()
+}
+
+pub async fn new_form(State(st): State<AppState>, Console(s): Console) -> Response {
+    if !s.actor.role.manages_users() {
+        return error_page(&st.svc, &s, ServiceError::Forbidden).await;
+    }
+    let f = FormValues {
+        username: String::new(),
+        display_name: String::new(),
+        role: "inspector".into(),
+        department_id: s.actor.department_id.to_string(),
+        certificate_no: String::new(),
+        phone: String::new(),
+        is_system: false,
+    };
+    form_page(&st, &s, None, f, BTreeMap::new()).await
+}
+
+fn values(f: &UserForm) -> FormValues {
+    FormValues {
+        username: f.username.clone(),
+        display_name: f.display_name.clone(),
+        role: f.role.clone(),
+        department_id: f.department_id.clone(),
+        certificate_no: f.certificate_no.clone(),
+        phone: f.phone.clone(),
+        is_system: f.is_system.is_some(),
+    }
+}
+
+fn input(f: UserForm) -> UserInput {
+    UserInput {
+        username: f.username,
+        display_name: f.display_name,
+        role: f.role,
+        department_id: f.department_id,
+        certificate_no: f.certificate_no,
+        phone: f.phone,
+        password: f.password,
+        is_system: f.is_system.is_some(),
+    }
+}
+
+pub async fn create(State(st): State<AppState>, Console(s): Console, Form(f): Form<UserForm>) -> Response {
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    let v = values(&f);
+    match accounts::create_user(&st.svc, &s.actor, input(f)).await {
+        Ok(u) => see_other(&format!("/console/users/{}?ok=created", u.user.id)),
+        Err(e) => match field_errors(&e) {
+            Some(errs) => form_page(&st, &s, None, v, errs).await,
+            None => error_page(&st.svc, &s, e).await,
+        },
+    }
+}
+
+pub async fn edit_form(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>) -> Response {
+    match accounts::get_user(&st.svc, &s.actor, id).await {
+        Ok(v) if s.actor.role.manages_users() => {
+            let f = FormValues {
+                username: v.user.username,
+                display_name: v.user.display_name,
+                role: v.user.role.as_str().into(),
+                department_id: v.user.department_id.to_string(),
+                certificate_no: v.user.certificate_no.unwrap_or_default(),
+                phone: v.user.phone.unwrap_or_default(),
+                is_system: v.user.is_system,
+            };
+            form_page(&st, &s, Some(id), f, BTreeMap::new()).await
+        }
+        Ok(_) => error_page(&st.svc, &s, ServiceError::Forbidden).await,
+        Err(e) => error_page(&st.svc, &s, e).await,
+    }
+}
+
+pub async fn update(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>, Form(f): Form<UserForm>) -> Response {
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    let v = values(&f);
+    match accounts::update_user(&st.svc, &s.actor, id, input(f)).await {
+        Ok(_) => see_other(&format!("/console/users/{id}?ok=saved")),
+        Err(e) => match field_errors(&e) {
+            Some(errs) => form_page(&st, &s, Some(id), v, errs).await,
+            None => error_page(&st.svc, &s, e).await,
+        },
+    }
+}
+
+pub struct TokenRow {
+    pub(crate) id: Uuid,
+    pub(crate) name: String,
+    pub(crate) prefix: String,
+    pub(crate) created: String,
+    pub(crate) expires: String,
+    pub(crate) last_used: String,
+    pub(crate) live: bool,
+}
+
+pub fn token_rows(tokens: Vec<ApiToken>) -> Vec<TokenRow> {
+    let now = chrono::Utc::now();
+    tokens
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id,
+            live: t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now),
+            name: t.name,
+            prefix: t.prefix,
+            created: local(&t.created_at),
+            expires: t.expires_at.as_ref().map(local).unwrap_or_else(|| "长期".into()),
+            last_used: local_opt(&t.last_used_at),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "console/user_detail.html")]
+struct DetailPage {
+    c: Chrome,
+    u: lianjian_store::accounts::User,
+    role: String,
+    department: String,
+    region: String,
+    certificate: String,
+    phone: String,
+    status: String,
+    active: bool,
+    created: String,
+    last_login: String,
+    can_manage: bool,
+    is_self: bool,
+    password_error: Option<String>,
+    show_tokens: bool,
+    tokens: Vec<TokenRow>,
+    new_secret: Option<String>,
+    token_action: String,
+    token_back: String,
+}
+
+#[derive(Deserialize)]
+pub struct DetailQuery {
+    ok: Option<String>,
+}
+
+async fn detail_page(st: &AppState, s: &SessionAuth, v: UserView, notice: Option<&str>, password_error: Option<String>, new_secret: Option<String>) -> Response {
+    let a = &s.actor;
+    let can_manage = a.role.manages_users() && a.role.may_grant(v.user.role) && !a.role.is_read_only();
+    let tokens = if can_manage || a.user_id == v.user.id {
+        accounts::list_tokens(&st.svc, a, v.user.id).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let region = lianjian_services::regions::path_name(&st.svc, &v.user.region_code).await.unwrap_or_default();
+    let c = Chrome::new(&st.svc, s, "users").await.with_notice(notice);
+    let u = v.user;
+    let status = if password_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    (
+        status,
+        render(DetailPage {
+            role: u.role.label_zh().into(),
+            department: v.department_name,
+            region,
+            certificate: u.certificate_no.clone().unwrap_or_else(|| "—".into()),
+            phone: u.phone.clone().unwrap_or_else(|| "—".into()),
+            status: u.status.label_zh().into(),
+            active: u.status == UserStatus::Active,
+            created: local(&u.created_at),
+            last_login: local_opt(&u.last_login_at),
+            can_manage,
+            is_self: a.user_id == u.id,
+            password_error,
+            show_tokens: can_manage || a.user_id == u.id,
+            tokens: token_rows(tokens),
+            new_secret,
+            token_action: format!("/console/users/{}/tokens", u.id),
+            token_back: format!("/console/users/{}", u.id),
+            u,
+            c,
+        }),
+    )
+        .into_response()
+}
+
+pub async fn detail(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>, Query(q): Query<DetailQuery>) -> Response {
+    match accounts::get_user(&st.svc, &s.actor, id).await {
+        Ok(v) => detail_page(&st, &s, v, q.ok.as_deref(), None, None).await,
+        Err(e) => error_page(&st.svc, &s, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    status: String,
+}
+
+pub async fn set_status(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>, Form(f): Form<StatusForm>) -> Response {
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    let Some(status) = UserStatus::parse(&f.status) else {
+        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+    };
+    match accounts::set_user_status(&st.svc, &s.actor, id, status).await {
+        Ok(_) => see_other(&format!("/console/users/{id}?ok={}", if status == UserStatus::Disabled { "disabled" } else { "enabled" })),
+        Err(e) => error_page(&st.svc, &s, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn reset_password(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>, Form(f): Form<PasswordForm>) -> Response {
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    match accounts::reset_password(&st.svc, &s.actor, id, &f.password).await {
+        Ok(()) => see_other(&format!("/console/users/{id}?ok=password")),
+        Err(e @ ServiceError::Invalid(_)) => {
+            let msg = field_errors(&e).and_then(|m| m.into_values().next());
+            match accounts::get_user(&st.svc, &s.actor, id).await {
+                Ok(v) => detail_page(&st, &s, v, None, msg, None).await,
+                Err(e) => error_page(&st.svc, &s, e).await,
+            }
+        }
+        Err(e) => error_page(&st.svc, &s, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(rename = "_csrf", default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub valid_days: String,
+    #[serde(default)]
+    pub back: String,
+}
+
+pub fn parse_days(s: &str) -> Result<Option<i64>, ServiceError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse::<i64>().map(Some).map_err(|_| {
+        ServiceError::field(
+            "valid_days",
+            lianjian_domain::Invalid::new("not_a_number", format!("有效天数“{s}”不是整数"), format!("'{s}' is not a whole number")),
+        )
+    })
+}
+
+pub async fn create_token(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>, Form(f): Form<TokenForm>) -> Response {
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    let result = match parse_days(&f.valid_days) {
+        Ok(days) => accounts::create_token(&st.svc, &s.actor, id, &f.name, days).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((_, secret)) => match accounts::get_user(&st.svc, &s.actor, id).await {
+            Ok(v) => detail_page(&st, &s, v, None, None, Some(secret)).await,
+            Err(e) => error_page(&st.svc, &s, e).await,
+        },
+        Err(e) => error_page(&st.svc, &s, e).await,
+    }
+}
+
+pub async fn revoke_token(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>, Form(f): Form<TokenForm>) -> Response {
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    let back = if f.back.starts_with("/console/") { f.back } else { "/console/account".into() };
+    match accounts::revoke_token(&st.svc, &s.actor, id).await {
+        Ok(()) => see_other(&format!("{back}?ok=revoked")),
+        Err(e) => error_page(&st.svc, &s, e).await,
+    }
+}

@@ -1,0 +1,196 @@
+//! Departments (部门) per region: built-in sets from the policies, added, renamed and retired
+//! by system administrators and coordination offices.
+
+use chrono::Utc;
+use lianjian_domain::Invalid;
+use lianjian_domain::department::{self as rules, DepartmentStatus, builtin_set};
+use lianjian_domain::region::RegionCode;
+use lianjian_domain::scope::{Actor, ScopeFilter};
+use lianjian_domain::account::Role;
+use lianjian_store::departments::{self as repo, Department, DepartmentQuery};
+use lianjian_store::{Page, PageRequest, StoreError, regions};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::accounts::unknown_region;
+use crate::error::Checker;
+use crate::trail::{Record, record};
+use crate::{Result, ServiceError, Services};
+
+/// Departments are shared reference data: every member of staff sees all departments of
+/// their region subtree (items name lead and cooperating departments of other lines).
+fn view_scope(a: &Actor) -> ScopeFilter {
+    let s = a.scope();
+    ScopeFilter { region: s.region, line: None }
+}
+
+/// Who maintains departments: system administrators, and coordination offices in their subtree.
+fn ensure_maintainer(a: &Actor, region: &RegionCode) -> Result<()> {
+    match a.role {
+        Role::SystemAdmin => Ok(()),
+        Role::CoordinationOffice if region.is_within(&a.region) => Ok(()),
+        Role::CoordinationOffice => Err(ServiceError::NotFound),
+        _ => Err(ServiceError::Forbidden),
+    }
+}
+
+pub async fn list(svc: &Services, actor: &Actor, q: &DepartmentQuery, page: PageRequest) -> Result<Page<Department>> {
+    Ok(repo::list(svc.store.conn(), &view_scope(actor), q, page).await?)
+}
+
+pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<Department> {
+    repo::get_scoped(svc.store.conn(), &view_scope(actor), id).await?.ok_or(ServiceError::NotFound)
+}
+
+/// Departments a picker may offer: active ones in the region and its ancestors.
+pub async fn pickable(svc: &Services, region: &RegionCode) -> Result<Vec<Department>> {
+    let mut out = Vec::new();
+    for r in region.lineage() {
+        out.extend(repo::active_in_region(svc.store.conn(), &r).await?);
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DepartmentInput {
+    pub region_code: String,
+    pub name: String,
+    pub line: String,
+}
+
+pub async fn create(svc: &Services, actor: &Actor, input: DepartmentInput) -> Result<Department> {
+    let mut ch = Checker::default();
+    let region = ch.check("region_code", RegionCode::parse(&input.region_code));
+    let name = ch.check("name", rules::department_name(&input.name));
+    let line = ch.check("line", rules::line_key(&input.line));
+    ch.finish()?;
+    let (region, name, line) = (region.expect("checked"), name.expect("checked"), line.expect("checked"));
+    ensure_maintainer(actor, &region)?;
+    if regions::get(svc.store.conn(), &region).await?.is_none() {
+        return Err(unknown_region("region_code", &region));
+    }
+    let now = Utc::now();
+    let d = Department {
+        id: Uuid::now_v7(),
+        sort_order: repo::next_sort_order(svc.store.conn(), &region).await?,
+        region_code: region,
+        name,
+        line,
+        status: DepartmentStatus::Active,
+        builtin_set: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let tx = svc.store.begin().await?;
+    repo::insert(&tx, &d).await.map_err(|e| dup(e, &d))?;
+    record(&tx, actor, Record::new("department.create", "department", d.id).at(&d.region_code, Some(d.id)).after(&d)).await?;
+    tx.commit().await?;
+    Ok(d)
+}
+
+fn dup(e: StoreError, d: &Department) -> ServiceError {
+    match e {
+        StoreError::Conflict(_) => ServiceError::conflict(
+            "name",
+            format!("该地区已有名为“{}”的部门", d.name),
+            format!("a department named '{}' already exists in {}", d.name, d.region_code),
+        ),
+        other => other.into(),
+    }
+}
+
+pub async fn rename(svc: &Services, actor: &Actor, id: Uuid, name: &str) -> Result<Department> {
+    let name = rules::department_name(name).map_err(|e| ServiceError::field("name", e))?;
+    let before = get(svc, actor, id).await?;
+    ensure_maintainer(actor, &before.region_code)?;
+    let mut after = before.clone();
+    after.name = name;
+    after.updated_at = Utc::now();
+    let tx = svc.store.begin().await?;
+    repo::update(&tx, &after).await.map_err(|e| dup(e, &after))?;
+    record(&tx, actor, Record::new("department.rename", "department", id).at(&after.region_code, Some(id)).before(&before).after(&after)).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Retires or reinstates a department. A retired department keeps its history and users.
+pub async fn set_status(svc: &Services, actor: &Actor, id: Uuid, status: DepartmentStatus) -> Result<Department> {
+    let before = get(svc, actor, id).await?;
+    ensure_maintainer(actor, &before.region_code)?;
+    if id == actor.department_id && status == DepartmentStatus::Retired {
+        return Err(ServiceError::field(
+            "status",
+            Invalid::new("own_department", "不能撤销您自己所在的部门", "you cannot retire your own department"),
+        ));
+    }
+    let mut after = before.clone();
+    after.status = status;
+    after.updated_at = Utc::now();
+    let tx = svc.store.begin().await?;
+    repo::update(&tx, &after).await?;
+    let action = if status == DepartmentStatus::Retired { "department.retire" } else { "department.reinstate" };
+    record(&tx, actor, Record::new(action, "department", id).at(&after.region_code, Some(id)).before(&before).after(&after)).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Outcome of copying a built-in set.
+#[derive(Debug, Clone, Serialize)]
+pub struct CopyOutcome {
+    pub created: Vec<Department>,
+    /// Names that already existed in the region and were left as they were.
+    pub skipped: Vec<String>,
+}
+
+/// Copies a built-in set into a region, naming each department for the region's level
+/// (省/市/县). Existing names are skipped, so copying twice changes nothing.
+pub async fn copy_builtin_set(svc: &Services, actor: &Actor, set_key: &str, region: &str) -> Result<CopyOutcome> {
+    let mut ch = Checker::default();
+    let set = builtin_set(set_key);
+    if set.is_none() {
+        ch.push(
+            "set",
+            Invalid::new("unknown_set", format!("没有名为“{set_key}”的内置部门集"), format!("no built-in department set '{set_key}'")),
+        );
+    }
+    let region = ch.check("region_code", RegionCode::parse(region));
+    ch.finish()?;
+    let (set, region) = (set.expect("checked"), region.expect("checked"));
+    ensure_maintainer(actor, &region)?;
+    let reg = regions::get(svc.store.conn(), &region).await?.ok_or_else(|| unknown_region("region_code", &region))?;
+    let tx = svc.store.begin().await?;
+    let mut out = CopyOutcome { created: Vec::new(), skipped: Vec::new() };
+    let mut sort = repo::next_sort_order(&tx, &region).await?;
+    let now = Utc::now();
+    for b in set.departments {
+        let name = b.name_at(region.level(), &reg.name);
+        if repo::find_by_name(&tx, &region, &name).await?.is_some() {
+            out.skipped.push(name);
+            continue;
+        }
+        let d = Department {
+            id: Uuid::now_v7(),
+            region_code: region.clone(),
+            name,
+            line: b.line.to_string(),
+            status: DepartmentStatus::Active,
+            builtin_set: Some(set.key.to_string()),
+            sort_order: sort,
+            created_at: now,
+            updated_at: now,
+        };
+        sort += 10;
+        repo::insert(&tx, &d).await?;
+        out.created.push(d);
+    }
+    record(
+        &tx,
+        actor,
+        Record::new("department.copy_set", "department_set", set.key)
+            .at(&region, None)
+            .after(&serde_json::json!({ "created": out.created.iter().map(|d| &d.name).collect::<Vec<_>>(), "skipped": out.skipped })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(out)
+}

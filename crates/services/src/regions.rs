@@ -1,0 +1,30 @@
+//! Region reference data for pickers and breadcrumbs (read-only, public).
+
+use lianjian_domain::region::RegionCode;
+use lianjian_store::regions::{self as repo, Region};
+
+use crate::accounts::unknown_region;
+use crate::{Result, ServiceError, Services};
+
+pub async fn get(svc: &Services, code: &str) -> Result<Region> {
+    let code = RegionCode::parse(code).map_err(|e| ServiceError::field("code", e))?;
+    repo::get(svc.store.conn(), &code).await?.ok_or_else(|| unknown_region("code", &code))
+}
+
+pub async fn children(svc: &Services, parent: Option<&str>) -> Result<Vec<Region>> {
+    match parent.map(str::trim).filter(|p| !p.is_empty()) {
+        None => Ok(repo::children(svc.store.conn(), None).await?),
+        Some(p) => {
+            let r = get(svc, p).await?;
+            Ok(repo::children(svc.store.conn(), Some(&r.code)).await?)
+        }
+    }
+}
+
+pub async fn search(svc: &Services, q: &str, within: Option<&RegionCode>) -> Result<Vec<Region>> {
+    Ok(repo::search(svc.store.conn(), q, within, 50).await?)
+}
+
+pub async fn path_name(svc: &Services, code: &RegionCode) -> Result<String> {
+    Ok(repo::path_name(svc.store.conn(), code).await?)
+}
