@@ -24,10 +24,10 @@ struct Cli {
 #[derive(clap::Args, Clone)]
 struct DbArgs {
     /// sqlite://PATH or postgres://USER@HOST/DB (default: sqlite://lianjian-data/lianjian.db)
-    #[arg(long, env = "LIANJIAN_DATABASE_URL")]
+    #[arg(long, global = true, env = "LIANJIAN_DATABASE_URL")]
     database_url: Option<String>,
     /// TOML configuration file
-    #[arg(long, env = "LIANJIAN_CONFIG")]
+    #[arg(long, global = true, env = "LIANJIAN_CONFIG")]
     config: Option<PathBuf>,
 }
 
@@ -287,7 +287,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit { action: AuditCommand::Verify, db } => {
             let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
-            let svc = Services::new(open_store(&s.database_url).await?, s.security);
+            // Verification reads what is there: it never creates a database or migrates one,
+            // so a mistyped path cannot report an empty, "intact" log.
+            if let Some(path) = s.database_url.strip_prefix("sqlite://").map(|p| p.split('?').next().unwrap_or_default())
+                && !std::path::Path::new(path).exists()
+            {
+                bail!("no database at {path}");
+            }
+            let svc = Services::new(Store::connect(&s.database_url).await?, s.security);
             match lianjian_services::audit_log::verify(&svc, &cli_actor()).await.map_err(service_error)? {
                 Ok(v) => {
                     println!("audit log intact: {} entries, last #{}, head {}", v.entries, v.last_seq, v.head_hash);

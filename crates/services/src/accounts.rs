@@ -97,7 +97,8 @@ pub struct SessionAuth {
 /// Checks the password, refusing after too many recent failures for that user name.
 /// Failures and successes are both audited (security events).
 pub async fn login(svc: &Services, username: &str, password: &str, ip: Option<String>, user_agent: Option<String>) -> Result<SignedIn> {
-    let name = username.trim().to_ascii_lowercase();
+    // Bounded: whatever is typed, it is stored, counted and audited as the same 64 characters.
+    let name: String = username.trim().to_ascii_lowercase().chars().take(64).collect();
     if name.is_empty() || password.is_empty() {
         let mut ch = Checker::default();
         if name.is_empty() {
@@ -407,6 +408,9 @@ pub async fn update_user(svc: &Services, actor: &Actor, id: Uuid, input: UserInp
     }
     ch.finish()?;
     let p = parsed.expect("checked");
+    let tx = svc.store.begin().await?;
+    // Re-read under the write lock so a concurrent change (say, a password reset) is kept.
+    let before = repo::get_user(&tx, before.id).await?.ok_or(ServiceError::NotFound)?;
     let mut after = before.clone();
     after.display_name = p.display_name;
     after.role = p.role;
@@ -415,7 +419,6 @@ pub async fn update_user(svc: &Services, actor: &Actor, id: Uuid, input: UserInp
     after.certificate_no = p.certificate_no;
     after.phone = p.phone;
     after.updated_at = Utc::now();
-    let tx = svc.store.begin().await?;
     repo::update_user(&tx, &after).await?;
     record(&tx, actor, Record::new("user.update", "user", id).at(&after.region_code, Some(after.department_id)).before(&before).after(&after))
         .await?;
@@ -432,11 +435,12 @@ pub async fn set_user_status(svc: &Services, actor: &Actor, id: Uuid, status: Us
             Invalid::new("own_account", "不能停用或启用自己的账号", "you cannot change the status of your own account"),
         ));
     }
-    let before = managed_user(svc, actor, id).await?;
+    managed_user(svc, actor, id).await?;
+    let tx = svc.store.begin().await?;
+    let before = repo::get_user(&tx, id).await?.ok_or(ServiceError::NotFound)?;
     let mut after = before.clone();
     after.status = status;
     after.updated_at = Utc::now();
-    let tx = svc.store.begin().await?;
     repo::update_user(&tx, &after).await?;
     if status == UserStatus::Disabled {
         repo::delete_sessions_of(&tx, id).await?;
@@ -451,10 +455,12 @@ pub async fn set_user_status(svc: &Services, actor: &Actor, id: Uuid, status: Us
 pub async fn reset_password(svc: &Services, actor: &Actor, id: Uuid, new_password: &str) -> Result<()> {
     ensure_manager(actor)?;
     let password = NewPassword::parse(new_password).map_err(|e| ServiceError::field("password", e))?;
-    let mut u = managed_user(svc, actor, id).await?;
-    u.password_hash = hash_password(password).await?;
-    u.updated_at = Utc::now();
+    managed_user(svc, actor, id).await?;
+    let password_hash = hash_password(password).await?;
     let tx = svc.store.begin().await?;
+    let mut u = repo::get_user(&tx, id).await?.ok_or(ServiceError::NotFound)?;
+    u.password_hash = password_hash;
+    u.updated_at = Utc::now();
     repo::update_user(&tx, &u).await?;
     repo::delete_sessions_of(&tx, id).await?;
     record(&tx, actor, Record::new("user.reset_password", "user", id).at(&u.region_code, Some(u.department_id))).await?;

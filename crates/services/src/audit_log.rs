@@ -38,5 +38,8 @@ pub async fn verify(svc: &Services, actor: &Actor) -> Result<Result<Verified, Ta
     if actor.role != Role::SystemAdmin {
         return Err(ServiceError::Forbidden);
     }
-    Ok(repo::verify(svc.store.conn()).await?)
+    let snapshot = svc.store.begin_snapshot().await?;
+    let r = repo::verify(&snapshot).await?;
+    snapshot.commit().await?;
+    Ok(r)
 }

@@ -12,11 +12,18 @@ use uuid::Uuid;
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
 
-fn ensure_maintainer(a: &Actor) -> Result<()> {
+/// The list is shared by the whole instance, so only system administrators and provincial
+/// coordination offices maintain it.
+pub fn may_maintain(a: &Actor) -> bool {
     match a.role {
-        Role::SystemAdmin | Role::CoordinationOffice => Ok(()),
-        _ => Err(ServiceError::Forbidden),
+        Role::SystemAdmin => true,
+        Role::CoordinationOffice => a.region.level() == lianjian_domain::region::RegionLevel::Province,
+        _ => false,
     }
+}
+
+fn ensure_maintainer(a: &Actor) -> Result<()> {
+    if may_maintain(a) { Ok(()) } else { Err(ServiceError::Forbidden) }
 }
 
 pub async fn list(svc: &Services) -> Result<Vec<Sector>> {

@@ -56,7 +56,7 @@ pub(crate) async fn record(c: &impl Conn, actor: &Actor, r: Record<'_>) -> Resul
             actor_name: actor.username.clone(),
             actor_role: Some(actor.role.as_str().to_string()),
             department_id: r.department_id.or(is_person.then_some(actor.department_id)),
-            region_code: r.region.or_else(|| Some(actor.region.to_string())),
+            region_code: r.region.or_else(|| is_person.then(|| actor.region.to_string())),
             ip: actor.ip.clone(),
             action: r.action.to_string(),
             object_type: r.object_type.to_string(),

@@ -6,7 +6,6 @@ use lianjian_domain::audit::{self as rules, AuditEntry, ChainVerifier, Head, Tam
 use lianjian_domain::scope::ScopeFilter;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, DbBackend, QueryOrder, QuerySelect, Statement};
-use serde::Serialize;
 
 use crate::{Page, PageRequest, Result, StoreError, backend_of};
 
@@ -167,12 +166,6 @@ pub struct AuditQuery {
     pub to: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditRow {
-    #[serde(flatten)]
-    pub entry: AuditEntry,
-}
-
 pub async fn list(c: &impl ConnectionTrait, scope: &ScopeFilter, q: &AuditQuery, page: PageRequest) -> Result<Page<AuditEntry>> {
     let mut s = Entity::find();
     if let Some(cond) = crate::scope::condition(scope, "region_code", "department_id") {
@@ -218,12 +211,13 @@ pub async fn actions(c: &impl ConnectionTrait) -> Result<Vec<String>> {
         .await?)
 }
 
-/// Walks the whole log in order, in batches, and reports the first tampering found.
+/// Walks the whole log in order, in batches, and reports the first tampering found. Run it in
+/// one snapshot ([`crate::Store::begin_snapshot`]) so entries appended meanwhile are not
+/// mistaken for insertions.
 pub async fn verify(c: &impl ConnectionTrait) -> Result<Result<Verified, Tamper>> {
     const BATCH: u64 = 5_000;
     let head = head(c).await?;
-    let recorded = (head.seq > 0).then_some(&head);
-    let mut v = ChainVerifier::new(recorded);
+    let mut v = ChainVerifier::new(Some(&head));
     let mut after: i64 = i64::MIN;
     loop {
         let batch =
@@ -239,10 +233,7 @@ pub async fn verify(c: &impl ConnectionTrait) -> Result<Result<Verified, Tamper>
             break;
         }
     }
-    // With an empty head (nothing ever written) any entry at all is an insertion: the finish
-    // check against the genesis head catches it.
-    let genesis = Head { seq: 0, hash: rules::GENESIS.to_string() };
-    Ok(v.finish(Some(recorded.unwrap_or(&genesis))))
+    Ok(v.finish(Some(&head)))
 }
 
 pub async fn count(c: &impl ConnectionTrait) -> Result<u64> {

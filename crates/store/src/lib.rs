@@ -137,14 +137,28 @@ impl Store {
 
     /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, taking the write lock up
     /// front so two writers wait for each other instead of failing on lock upgrade; on
-    /// PostgreSQL the audit head row lock (see [`audit::append`]) orders audited writers.
+    /// PostgreSQL it takes the audit head row lock at once. Either way writers run one at a
+    /// time (human-paced writes make this cheap) and the audit chain never forks.
     /// Dropping the transaction without `commit` rolls it back: nothing is half-written.
     pub async fn begin(&self) -> Result<DatabaseTransaction> {
         let opts = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        Ok(self.db.begin_with_options(opts).await?)
+        let tx = self.db.begin_with_options(opts).await?;
+        if self.backend == Backend::Postgres {
+            // Serialise writers from the start, as SQLite does, so a use case that reads
+            // inside its transaction sees no concurrent change before it writes.
+            tx.execute_unprepared("SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE").await?;
+        }
+        Ok(tx)
+    }
+
+    /// A read-only snapshot: every read in it sees the same committed state.
+    pub async fn begin_snapshot(&self) -> Result<DatabaseTransaction> {
+        let iso = (self.backend == Backend::Postgres).then_some(sea_orm::IsolationLevel::RepeatableRead);
+        let access = (self.backend == Backend::Postgres).then_some(sea_orm::AccessMode::ReadOnly);
+        Ok(self.db.begin_with_config(iso, access).await?)
     }
 
     /// Checks that the database answers (for `/healthz`).

@@ -5,7 +5,6 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use lianjian_domain::account::Role;
 use lianjian_services::sectors;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -40,7 +39,7 @@ async fn page(st: &AppState, s: &lianjian_services::accounts::SessionAuth, notic
         Err(e) => return error_page(&st.svc, s, e).await,
     };
     let c = Chrome::new(&st.svc, s, "sectors").await.with_notice(notice);
-    let can_maintain = matches!(s.actor.role, Role::SystemAdmin | Role::CoordinationOffice);
+    let can_maintain = sectors::may_maintain(&s.actor);
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     (status, render(Page { c, rows, can_maintain, error })).into_response()
 }

@@ -1,0 +1,73 @@
+//! Browser test: the real binary with demo data, driven by headless Chromium through
+//! chromedriver (Debian packages `chromium` and `chromium-driver`, installed by `.ci/run`).
+//! Without chromedriver the test is skipped locally, but fails under CI (`CI` set).
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{ClientBuilder, Locator};
+
+fn chromedriver() -> Option<String> {
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].iter().find(|p| std::path::Path::new(p).exists()).map(|s| s.to_string())
+}
+
+#[tokio::test]
+async fn login_and_see_console_home() {
+    let Some(driver) = chromedriver() else {
+        assert!(std::env::var_os("CI").is_none(), "chromedriver is required under CI");
+        eprintln!("skipped: chromedriver not installed (apt-get install chromium chromium-driver)");
+        return;
+    };
+    let dir = common::temp_dir("browser");
+    let app = common::start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()]);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut drv = Command::new(driver).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let wd = format!("http://127.0.0.1:{port}");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                     format!("--user-data-dir={}", dir.join("chrome").display())]
+        }),
+    );
+    let mut client = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(caps.clone()).connect(&wd).await {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let c = client.expect("chromedriver session");
+    let result = async {
+        c.goto(&format!("{}/console", app.base)).await?;
+        assert!(c.current_url().await?.path().starts_with("/console/login"));
+        c.find(Locator::Id("username")).await?.send_keys("wy.office").await?;
+        c.find(Locator::Id("password")).await?.send_keys(lianjian_services::demo::DEMO_PASSWORD).await?;
+        c.find(Locator::Css("button[type=submit]")).await?.click().await?;
+        c.wait().for_element(Locator::Css("main h1")).await?;
+        let body = c.find(Locator::Css("body")).await?.text().await?;
+        assert!(body.contains("您好，舞阳县专班办"), "{body}");
+        assert!(body.contains("双随机联合抽查") && body.contains("审计日志") && body.contains("河南省 / 漯河市 / 舞阳县"), "{body}");
+        let png = c.screenshot().await?;
+        let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-home.png");
+        std::fs::write(&shot, png).ok();
+        // The audit viewer shows this very sign-in.
+        c.goto(&format!("{}/console/audit", app.base)).await?;
+        let body = c.find(Locator::Css("body")).await?.text().await?;
+        assert!(body.contains("auth.login"), "{body}");
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = c.close().await;
+    let _ = drv.kill();
+    result.expect("browser steps");
+}
