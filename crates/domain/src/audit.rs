@@ -169,7 +169,9 @@ impl ChainVerifier {
         {
             self.head_seen_at = Some((e.seq, e.id));
         }
-        self.before_last_hash = self.last.take().map(|l| l.hash);
+        // Before the first entry stands the genesis hash, so a forgery slipped in ahead of
+        // entry 1 is recognised like any other insertion.
+        self.before_last_hash = Some(self.last.take().map_or_else(|| GENESIS.to_string(), |l| l.hash));
         self.last = Some(e);
         self.count += 1;
     }
@@ -364,6 +366,30 @@ mod tests {
             t.push(e);
         }
         assert_eq!(verify_all(t, Some(&h)), Err(Tamper::Inserted { seq: 5, id: f.id }));
+    }
+
+    #[test]
+    fn inserted_before_the_first_entry_is_found() {
+        let c = chain(5);
+        let h = head(&c);
+        let mut f = c[0].clone();
+        f.id = Uuid::now_v7();
+        f.prev_hash = GENESIS.to_string();
+        f.hash = entry_hash(&f);
+        let mut t = vec![f.clone()];
+        for e in &c {
+            let mut e = e.clone();
+            e.seq += 1;
+            t.push(e);
+        }
+        assert_eq!(verify_all(t, Some(&h)), Err(Tamper::Inserted { seq: 1, id: f.id }));
+    }
+
+    #[test]
+    fn entries_behind_an_empty_head_are_insertions() {
+        let c = chain(2);
+        let genesis = Head { seq: 0, hash: GENESIS.to_string() };
+        assert_eq!(verify_all(c.clone(), Some(&genesis)), Err(Tamper::Inserted { seq: 1, id: c[0].id }));
     }
 
     #[test]

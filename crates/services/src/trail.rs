@@ -54,7 +54,8 @@ pub(crate) async fn record(c: &impl Conn, actor: &Actor, r: Record<'_>) -> Resul
         NewEntry {
             actor_id: is_person.then_some(actor.user_id),
             actor_name: actor.username.clone(),
-            actor_role: Some(actor.role.as_str().to_string()),
+            // Only signed-in people have a role; `cli`, `demo` and failed sign-ins do not.
+            actor_role: is_person.then(|| actor.role.as_str().to_string()),
             department_id: r.department_id.or(is_person.then_some(actor.department_id)),
             region_code: r.region.or_else(|| is_person.then(|| actor.region.to_string())),
             ip: actor.ip.clone(),
