@@ -4,9 +4,14 @@
 pub mod account;
 pub mod audit;
 pub mod department;
+pub mod directory;
 pub mod error;
+pub mod item;
 pub mod region;
 pub mod scope;
 pub mod sector;
+pub mod tag;
+pub mod tag_expr;
+pub mod usci;
 
 pub use error::Invalid;

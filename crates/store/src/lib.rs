@@ -5,12 +5,14 @@
 pub mod accounts;
 pub mod audit;
 pub mod departments;
+pub mod entities;
 mod error;
 pub mod migration;
 pub mod page;
 pub mod regions;
 mod scope;
 pub mod sectors;
+pub mod tags;
 pub mod testing;
 
 use std::path::Path;

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_regions;
 mod m20261122_000003_sectors;
+mod m20261122_000004_directory;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_regions::Migration),
             Box::new(m20261122_000003_sectors::Migration),
+            Box::new(m20261122_000004_directory::Migration),
         ]
     }
 }
