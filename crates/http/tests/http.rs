@@ -121,7 +121,38 @@ on_both_backends!(
     login_is_throttled_after_repeated_failures,
     changes_are_audited_and_chain_verifies,
     health_metrics_portal_and_docs,
+    context_switch_narrows_and_never_widens,
 );
+
+async fn context_switch_narrows_and_never_widens(app: App) {
+    let cookie = app.login("sd.office").await;
+    let home = app.get("/console", Some(&cookie)).await;
+    assert!(home.body.contains("山东省（全部部门）"), "full scope shown");
+    let csrf = csrf_of(&home.body);
+    // Outside the province: refused, nothing changes.
+    let r = app.form("/console/context", Some(&cookie), &format!("_csrf={csrf}&region=411121&line=")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.form("/console/context", Some(&cookie), &format!("_csrf={csrf}&region=999999&line=")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let d = app.get("/console/departments", Some(&cookie)).await;
+    assert!(d.body.contains("省市场监管局"));
+    // Narrow to 聊城市 and the market line: the provincial departments drop out of view.
+    let r = app.form("/console/context", Some(&cookie), &format!("_csrf={csrf}&region=3715&line=market")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let home = app.get("/console?ok=context", Some(&cookie)).await;
+    assert!(home.body.contains("视图：山东省 / 聊城市（market 条线）"), "{}", home.body);
+    let d = app.get("/console/departments", Some(&cookie)).await;
+    assert!(!d.body.contains("省市场监管局"));
+    // Back to the full scope.
+    let r = app.form("/console/context", Some(&cookie), &format!("_csrf={csrf}&region=&line=")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(app.get("/console/departments", Some(&cookie)).await.body.contains("省市场监管局"));
+    // Roles bound to one department cannot switch.
+    let cookie = app.login("wy.market").await;
+    let csrf = csrf_of(&app.get("/console", Some(&cookie)).await.body);
+    let r = app.form("/console/context", Some(&cookie), &format!("_csrf={csrf}&region=411121&line=")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
 
 async fn api_without_credentials_is_401_with_error_shape(app: App) {
     let r = app.api("GET", "/api/v1/users", None, None).await;

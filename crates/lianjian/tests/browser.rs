@@ -64,6 +64,22 @@ async fn login_and_see_console_home() {
         c.goto(&format!("{}/console/audit", app.base)).await?;
         let body = c.find(Locator::Css("body")).await?.text().await?;
         assert!(body.contains("auth.login"), "{body}");
+        let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+        std::fs::write(shots.join("console-audit.png"), c.screenshot().await?).ok();
+        for page in ["users", "departments", "sectors"] {
+            c.goto(&format!("{}/console/{page}", app.base)).await?;
+            c.wait().for_element(Locator::Css("main h1")).await?;
+            std::fs::write(shots.join(format!("console-{page}.png")), c.screenshot().await?).ok();
+        }
+        // Disabling a user asks for confirmation first; dismissing it changes nothing.
+        c.goto(&format!("{}/console/users?q=wy.zhang", app.base)).await?;
+        c.find(Locator::LinkText("wy.zhang")).await?.click().await?;
+        c.wait().for_element(Locator::Css("form[data-confirm] button.danger")).await?;
+        c.find(Locator::Css("form[action$='/status'] button")).await?.click().await?;
+        c.dismiss_alert().await?;
+        let body = c.find(Locator::Css("body")).await?.text().await?;
+        assert!(body.contains("停用账号") && !body.contains("账号已停用"), "{body}");
+        std::fs::write(shots.join("console-user.png"), c.screenshot().await?).ok();
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;

@@ -79,6 +79,10 @@ impl Checker {
         self.0.push(FieldError::new(field, e));
     }
 
+    pub fn into_errors(self) -> Vec<FieldError> {
+        self.0
+    }
+
     pub fn finish(self) -> Result<(), ServiceError> {
         if self.0.is_empty() { Ok(()) } else { Err(ServiceError::Invalid(self.0)) }
     }

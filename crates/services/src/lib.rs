@@ -6,9 +6,12 @@ pub mod accounts;
 pub mod audit_log;
 pub mod demo;
 pub mod departments;
+pub mod directory;
 mod error;
+pub mod items;
 pub mod regions;
 pub mod sectors;
+pub mod tags;
 mod trail;
 
 pub use error::{FieldError, ServiceError};

@@ -48,10 +48,18 @@ impl<'a> Record<'a> {
 }
 
 pub(crate) async fn record(c: &impl Conn, actor: &Actor, r: Record<'_>) -> Result<()> {
+    audit::append(c, entry(actor, r)).await?;
+    Ok(())
+}
+
+/// Many records at once (bulk imports), in order, with one head update.
+pub(crate) async fn record_many(c: &impl Conn, actor: &Actor, rs: Vec<Record<'_>>) -> Result<()> {
+    audit::append_many(c, rs.into_iter().map(|r| entry(actor, r)).collect()).await
+}
+
+fn entry(actor: &Actor, r: Record<'_>) -> NewEntry {
     let is_person = !actor.user_id.is_nil();
-    audit::append(
-        c,
-        NewEntry {
+    NewEntry {
             actor_id: is_person.then_some(actor.user_id),
             actor_name: actor.username.clone(),
             // Only signed-in people have a role; `cli`, `demo` and failed sign-ins do not.
@@ -64,8 +72,5 @@ pub(crate) async fn record(c: &impl Conn, actor: &Actor, r: Record<'_>) -> Resul
             object_id: r.object_id,
             before: r.before,
             after: r.after,
-        },
-    )
-    .await?;
-    Ok(())
+    }
 }

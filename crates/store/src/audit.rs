@@ -239,3 +239,92 @@ pub async fn verify(c: &impl ConnectionTrait) -> Result<Result<Verified, Tamper>
 pub async fn count(c: &impl ConnectionTrait) -> Result<u64> {
     Ok(Entity::find().count(c).await?)
 }
+
+/// Appends many entries with one head read and multi-row inserts (bulk imports).
+pub async fn append_many(tx: &impl ConnectionTrait, entries: Vec<NewEntry>) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut head = read_head(tx, true).await?;
+    let b = backend_of(tx);
+    let at = crate::now();
+    let mut built: Vec<AuditEntry> = Vec::with_capacity(entries.len());
+    for e in entries {
+        let mut entry = AuditEntry {
+            seq: head.seq + 1,
+            id: Uuid::now_v7(),
+            at,
+            actor_id: e.actor_id,
+            actor_name: e.actor_name.chars().take(64).collect(),
+            actor_role: e.actor_role,
+            department_id: e.department_id,
+            region_code: e.region_code,
+            ip: e.ip.map(|ip| ip.chars().take(64).collect()),
+            action: e.action,
+            object_type: e.object_type,
+            object_id: e.object_id,
+            before: e.before.map(|v| v.to_string()),
+            after: e.after.map(|v| v.to_string()),
+            prev_hash: head.hash.clone(),
+            hash: String::new(),
+        };
+        entry.hash = rules::entry_hash(&entry);
+        head = Head { seq: entry.seq, hash: entry.hash.clone() };
+        built.push(entry);
+    }
+    for chunk in built.chunks(50) {
+        let mut sql = String::from(
+            "INSERT INTO audit_log (seq, id, at, actor_id, actor_name, actor_role, department_id, region_code, ip, action, object_type, object_id, before, after, prev_hash, hash) VALUES ",
+        );
+        let mut vals: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 16);
+        for (i, e) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let k = i * 16;
+            sql.push('(');
+            sql.push_str(&(1..=16).map(|j| format!("${}", k + j)).collect::<Vec<_>>().join(","));
+            sql.push(')');
+            vals.extend([
+                e.seq.into(),
+                e.id.into(),
+                e.at.into(),
+                e.actor_id.into(),
+                e.actor_name.clone().into(),
+                e.actor_role.clone().into(),
+                e.department_id.into(),
+                e.region_code.clone().into(),
+                e.ip.clone().into(),
+                e.action.clone().into(),
+                e.object_type.clone().into(),
+                e.object_id.clone().into(),
+                e.before.clone().into(),
+                e.after.clone().into(),
+                e.prev_hash.clone().into(),
+                e.hash.clone().into(),
+            ]);
+        }
+        tx.execute_raw(Statement::from_sql_and_values(b, sql, vals)).await?;
+    }
+    tx.execute_raw(Statement::from_sql_and_values(
+        b,
+        "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
+        [head.seq.into(), head.hash.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The entries about one object, oldest first (an entity's timeline).
+pub async fn of_object(c: &impl ConnectionTrait, object_type: &str, object_id: &str, limit: u64) -> Result<Vec<AuditEntry>> {
+    Ok(Entity::find()
+        .filter(Column::ObjectType.eq(object_type))
+        .filter(Column::ObjectId.eq(object_id))
+        .order_by_asc(Column::Seq)
+        .limit(limit)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(AuditEntry::from)
+        .collect())
+}

@@ -4,8 +4,10 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod claims;
 pub mod departments;
 pub mod entities;
+pub mod items;
 mod error;
 pub mod migration;
 pub mod page;

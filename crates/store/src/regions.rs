@@ -97,3 +97,8 @@ pub async fn search(c: &impl ConnectionTrait, q: &str, within: Option<&RegionCod
 pub async fn count(c: &impl ConnectionTrait) -> Result<u64> {
     Ok(Entity::find().count(c).await?)
 }
+
+/// Every region code (about 45,000), for validating many rows at once.
+pub async fn all_codes(c: &impl ConnectionTrait) -> Result<std::collections::HashSet<String>> {
+    Ok(Entity::find().select_only().column(Column::Code).into_tuple::<String>().all(c).await?.into_iter().collect())
+}

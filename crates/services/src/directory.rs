@@ -1,0 +1,660 @@
+//! The regulated-object directory (监管对象名录库, 鲁 task 3): entities keyed by the unified
+//! social credit code, their licences and tags, search, bulk import, and 双告知 (new or
+//! changed entities offered to their competent departments, 舞阳 (二)).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use lianjian_domain::Invalid;
+use lianjian_domain::account::Role;
+use lianjian_domain::audit::AuditEntry;
+use lianjian_domain::directory::{self as rules, CreditClass, EntityType, Licence, RegStatus};
+use lianjian_domain::region::RegionCode;
+use lianjian_domain::scope::Actor;
+use lianjian_domain::tag::TagSource;
+use lianjian_domain::tag_expr::{EntityFacts, TagExpr};
+use lianjian_domain::usci::Usci;
+use lianjian_store::claims::{self, Claim, ClaimStatus};
+use lianjian_store::entities::{self as repo, Entity, EntitySearch, ResolvedExpr};
+use lianjian_store::items::{self as item_repo, Item};
+use lianjian_store::tags::{self as tag_repo, Tag};
+use lianjian_store::{Conn, Page, PageRequest, audit, departments, regions};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::error::{Checker, FieldError};
+use crate::trail::{Record, record, record_many};
+use crate::{Result, ServiceError, Services, tags};
+
+/// One entity as a form, an API call or a spreadsheet row gives it: every field raw text.
+#[derive(Debug, Clone, Default)]
+pub struct EntityInput {
+    pub usci: String,
+    pub name: String,
+    pub entity_type: String,
+    pub legal_rep: String,
+    pub address: String,
+    pub region_code: String,
+    pub industry_code: String,
+    pub reg_status: String,
+    pub business_scope: String,
+    pub credit_class: String,
+    pub credit_date: String,
+    pub credit_source: String,
+    /// (type, number, issuer, valid from, valid to)
+    pub licences: Vec<[String; 5]>,
+    /// Tag codes set by hand, separated by commas or 、.
+    pub tags: String,
+}
+
+/// An entity that parsed, ready to save.
+#[derive(Debug, Clone)]
+pub struct ParsedEntity {
+    pub entity: Entity,
+    pub licences: Vec<Licence>,
+    pub tag_codes: Vec<String>,
+}
+
+/// What parsing needs to know about the world: which regions and tags exist.
+pub struct Vocabulary {
+    pub regions: HashSet<String>,
+    pub tags: HashMap<String, Tag>,
+}
+
+impl Vocabulary {
+    pub async fn load(svc: &Services) -> Result<Self> {
+        let c = svc.store.conn();
+        let regions = regions::all_codes(c).await?;
+        let tags = tag_repo::all(c).await?.into_iter().map(|t| (t.code.clone(), t)).collect();
+        Ok(Self { regions, tags })
+    }
+}
+
+fn opt(s: &str, max: usize, zh: &str, en: &str) -> Result<Option<String>, Invalid> {
+    let t = s.trim();
+    if t.is_empty() { Ok(None) } else { lianjian_domain::error::bounded_text(t, 1, max, zh, en).map(Some) }
+}
+
+/// Parses one entity, reporting every bad field. Pure but for the vocabulary it is given.
+pub fn parse_entity(input: &EntityInput, vocab: &Vocabulary) -> Result<ParsedEntity, Vec<FieldError>> {
+    let mut ch = Checker::default();
+    let usci = ch.check("usci", Usci::parse(&input.usci));
+    let name = ch.check("name", rules::entity_name(&input.name));
+    let entity_type = match input.entity_type.trim() {
+        // Left blank: what the credit code's second character says.
+        "" => usci.as_ref().map(|u: &Usci| EntityType::parse(u.entity_kind_hint()).unwrap_or(EntityType::Other)),
+        t => ch.check("entity_type", EntityType::parse(t)),
+    };
+    let legal_rep = ch.check("legal_rep", opt(&input.legal_rep, 64, "法定代表人", "legal representative"));
+    let address = ch.check("address", opt(&input.address, 255, "地址", "address"));
+    let region = match ch.check("region_code", RegionCode::parse(&input.region_code)) {
+        Some(r) if vocab.regions.contains(r.as_str()) => Some(r),
+        Some(r) => {
+            ch.push("region_code", Invalid::new("unknown_region", format!("行政区划代码“{r}”不存在"), format!("region code '{r}' does not exist")));
+            None
+        }
+        None => None,
+    };
+    let industry = ch.check("industry_code", rules::industry_code(&input.industry_code));
+    let reg_status = match input.reg_status.trim() {
+        "" => Some(RegStatus::Active),
+        s => ch.check("reg_status", RegStatus::parse(s)),
+    };
+    let scope = ch.check("business_scope", opt(&input.business_scope, 4000, "经营范围", "business scope"));
+    let credit = match input.credit_class.trim() {
+        "" => Some(None),
+        s => ch.check("credit_class", CreditClass::parse_loose(s)).map(Some),
+    };
+    let credit_date = ch.check("credit_date", rules::loose_date(&input.credit_date));
+    let credit_source = ch.check("credit_source", opt(&input.credit_source, 64, "分类来源", "credit source"));
+    let mut licences = Vec::new();
+    for (i, l) in input.licences.iter().enumerate() {
+        if l.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        if let Some(l) = ch.check(&format!("licences[{i}]"), Licence::parse(&l[0], &l[1], &l[2], &l[3], &l[4])) {
+            licences.push(l);
+        }
+    }
+    let mut tag_codes = Vec::new();
+    for code in input.tags.split([',', '，', '、', ';', '；', ' ']).map(str::trim).filter(|c| !c.is_empty()) {
+        if vocab.tags.contains_key(code) {
+            if !tag_codes.iter().any(|c| c == code) {
+                tag_codes.push(code.to_string());
+            }
+        } else {
+            ch.push("tags", Invalid::new("unknown_tag", format!("标签“{code}”不存在"), format!("tag '{code}' does not exist")));
+        }
+    }
+    if let (Some(u), Some(r)) = (&usci, &region) {
+        // The credit code carries the registering region; a different directory region is
+        // allowed (entities move) but not a different province, which is almost always a typo.
+        if !u.region_code().starts_with(&r.as_str()[..2]) && u.region_code() != "000000" {
+            tracing::debug!(usci = %u, region = %r, "credit code registered in another province");
+        }
+    }
+    let errs = ch.into_errors();
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    let now = Utc::now();
+    Ok(ParsedEntity {
+        entity: Entity {
+            id: Uuid::now_v7(),
+            usci: usci.expect("checked").as_str().to_string(),
+            name: name.expect("checked"),
+            entity_type: entity_type.expect("checked"),
+            legal_rep: legal_rep.expect("checked"),
+            address: address.expect("checked"),
+            region_code: region.expect("checked"),
+            industry_code: industry.expect("checked"),
+            reg_status: reg_status.expect("checked"),
+            business_scope: scope.expect("checked"),
+            credit_class: credit.expect("checked"),
+            credit_date: credit_date.expect("checked"),
+            credit_source: credit_source.expect("checked"),
+            created_at: now,
+            updated_at: now,
+        },
+        licences,
+        tag_codes,
+    })
+}
+
+/// Who may add or change entities: administrators and coordination offices, in their region.
+fn ensure_editor(a: &Actor, region: &RegionCode) -> Result<()> {
+    if !matches!(a.role, Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin) {
+        return Err(ServiceError::Forbidden);
+    }
+    if a.full_scope().region.as_ref().is_some_and(|r| !region.is_within(r)) {
+        return Err(ServiceError::field(
+            "region_code",
+            Invalid::new("outside_scope", format!("行政区划“{region}”不在您的管理范围内"), format!("region {region} is outside your scope")),
+        ));
+    }
+    Ok(())
+}
+
+/// Outcome of a bulk import.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub claims_created: u64,
+}
+
+/// Saves parsed entities in one transaction: inserts new credit codes, updates changed ones,
+/// leaves identical ones alone (so importing a file twice changes nothing), applies tag rules,
+/// and offers new entities to their competent departments (双告知). `progress` is called with
+/// the number of rows done.
+pub async fn import(svc: &Services, actor: &Actor, rows: Vec<ParsedEntity>, progress: &(dyn Fn(u64) + Sync)) -> Result<ImportReport> {
+    for r in &rows {
+        ensure_editor(actor, &r.entity.region_code)?;
+    }
+    let tx = svc.store.begin().await?;
+    let all_rules = tag_repo::rules(&tx).await?;
+    let all_tags = tag_repo::all(&tx).await?;
+    let tag_by_code: HashMap<&str, &Tag> = all_tags.iter().map(|t| (t.code.as_str(), t)).collect();
+    let mut report = ImportReport::default();
+    let mut done = 0u64;
+    for chunk in rows.chunks(2000) {
+        let uscis: Vec<String> = chunk.iter().map(|r| r.entity.usci.clone()).collect();
+        let existing = repo::by_uscis(&tx, &uscis).await?;
+        let ids: Vec<Uuid> = existing.values().map(|e| e.id).collect();
+        let existing_licences = repo::licence_types_of(&tx, &ids).await?;
+        let mut inserts: Vec<Entity> = Vec::new();
+        let mut tag_rows: Vec<(Uuid, Uuid, String, TagSource)> = Vec::new();
+        let mut audits: Vec<Record<'_>> = Vec::new();
+        let mut new_entities: Vec<(Entity, Vec<Uuid>)> = Vec::new();
+        for p in chunk {
+            let licence_types: Vec<String> = p.licences.iter().map(|l| l.licence_type.clone()).collect();
+            match existing.get(&p.entity.usci) {
+                None => {
+                    let e = p.entity.clone();
+                    let mut tag_ids: Vec<Uuid> = p.tag_codes.iter().filter_map(|c| tag_by_code.get(c.as_str()).map(|t| t.id)).collect();
+                    for (t, _) in tags::rule_tags(&all_rules, &all_tags, &e, &licence_types) {
+                        if !tag_ids.contains(&t) {
+                            tag_rows.push((e.id, t, e.region_code.to_string(), TagSource::Rule));
+                            tag_ids.push(t);
+                        }
+                    }
+                    for c in &p.tag_codes {
+                        if let Some(t) = tag_by_code.get(c.as_str()) {
+                            tag_rows.push((e.id, t.id, e.region_code.to_string(), TagSource::Import));
+                        }
+                    }
+                    audits.push(Record::new("entity.create", "entity", e.id).at(&e.region_code, None).after(&serde_json::json!({"entity": &e, "licences": &p.licences, "source": "import"})));
+                    inserts.push(e.clone());
+                    new_entities.push((e, tag_ids));
+                    report.inserted += 1;
+                }
+                Some(old) => {
+                    let mut e = p.entity.clone();
+                    e.id = old.id;
+                    e.created_at = old.created_at;
+                    let mut old_types = existing_licences.get(&old.id).cloned().unwrap_or_default();
+                    old_types.sort();
+                    let mut new_types = licence_types.clone();
+                    new_types.sort();
+                    let licences_same = {
+                        let current = repo::licences_of(&tx, old.id).await?;
+                        current.len() == p.licences.len() && current.iter().all(|l| p.licences.contains(l))
+                    };
+                    let current_tags = repo::tags_of(&tx, old.id).await?;
+                    let tags_missing: Vec<Uuid> = p
+                        .tag_codes
+                        .iter()
+                        .filter_map(|c| tag_by_code.get(c.as_str()).map(|t| t.id))
+                        .filter(|t| !current_tags.iter().any(|(ct, _)| ct == t))
+                        .collect();
+                    if e.same_content(old) && licences_same && tags_missing.is_empty() {
+                        report.unchanged += 1;
+                        continue;
+                    }
+                    repo::update(&tx, &e).await?;
+                    if !licences_same {
+                        repo::replace_licences(&tx, e.id, &e.region_code, &p.licences).await?;
+                    }
+                    for t in tags_missing {
+                        tag_rows.push((e.id, t, e.region_code.to_string(), TagSource::Import));
+                    }
+                    tags::apply_rules(&tx, &e).await?;
+                    audits.push(Record::new("entity.update", "entity", e.id).at(&e.region_code, None).before(old).after(&serde_json::json!({"entity": &e, "licences": &p.licences, "source": "import"})));
+                    report.updated += 1;
+                }
+            }
+        }
+        repo::insert_many(&tx, &inserts).await?;
+        for p in chunk {
+            if !p.licences.is_empty()
+                && let Some((e, _)) = new_entities.iter().find(|(e, _)| e.usci == p.entity.usci)
+            {
+                repo::replace_licences(&tx, e.id, &e.region_code, &p.licences).await?;
+            }
+        }
+        repo::add_tags_many(&tx, &tag_rows).await?;
+        record_many(&tx, actor, audits).await?;
+        for (e, tag_ids) in &new_entities {
+            report.claims_created += notify(&tx, actor, e, tag_ids, &all_tags).await?;
+        }
+        done += chunk.len() as u64;
+        progress(done);
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// 双告知: offers an entity to the competent department of each owning tag it carries — the
+/// department of the owner's line nearest the entity (county, then city, then province) — or,
+/// if no tag names one, to the coordination office for 研判定性. Returns claims created.
+async fn notify(c: &impl Conn, actor: &Actor, e: &Entity, tag_ids: &[Uuid], all_tags: &[Tag]) -> Result<u64> {
+    let existing = claims::of_entity(c, e.id).await?;
+    let mut asked: Vec<(Uuid, String)> = Vec::new();
+    for t in all_tags.iter().filter(|t| tag_ids.contains(&t.id)) {
+        let Some(owner) = t.owner_department_id else { continue };
+        let Some(owner_dept) = departments::get(c, owner).await? else { continue };
+        let mut target = owner_dept.id;
+        for r in e.region_code.lineage().iter().rev() {
+            if let Some(d) = departments::active_in_region(c, r).await?.into_iter().find(|d| d.line == owner_dept.line) {
+                target = d.id;
+                break;
+            }
+        }
+        if !asked.iter().any(|(d, _)| *d == target) {
+            asked.push((target, format!("标签“{}”", t.name)));
+        }
+    }
+    let now = Utc::now();
+    let mut created = 0;
+    if asked.is_empty() {
+        if existing.is_empty() {
+            let cl = Claim {
+                id: Uuid::now_v7(),
+                entity_id: e.id,
+                region_code: e.region_code.clone(),
+                department_id: None,
+                status: ClaimStatus::Escalated,
+                matched_by: "无规则匹配的主管部门".into(),
+                reason: None,
+                created_at: now,
+                decided_at: None,
+                decided_by: None,
+            };
+            claims::insert(c, &cl).await?;
+            record(c, actor, Record::new("claim.escalate", "entity", e.id).at(&e.region_code, None).after(&cl)).await?;
+            created += 1;
+        }
+        return Ok(created);
+    }
+    for (dept, why) in asked {
+        if existing.iter().any(|x| x.department_id == Some(dept)) {
+            continue;
+        }
+        let cl = Claim {
+            id: Uuid::now_v7(),
+            entity_id: e.id,
+            region_code: e.region_code.clone(),
+            department_id: Some(dept),
+            status: ClaimStatus::Pending,
+            matched_by: why,
+            reason: None,
+            created_at: now,
+            decided_at: None,
+            decided_by: None,
+        };
+        claims::insert(c, &cl).await?;
+        record(c, actor, Record::new("claim.notify", "entity", e.id).at(&e.region_code, Some(dept)).after(&cl)).await?;
+        created += 1;
+    }
+    Ok(created)
+}
+
+/// Adds or updates one entity (console form, API).
+pub async fn save(svc: &Services, actor: &Actor, input: &EntityInput) -> Result<Entity> {
+    let vocab = Vocabulary::load(svc).await?;
+    let parsed = parse_entity(input, &vocab).map_err(ServiceError::Invalid)?;
+    ensure_editor(actor, &parsed.entity.region_code)?;
+    let usci = parsed.entity.usci.clone();
+    import(svc, actor, vec![parsed], &|_| {}).await?;
+    repo::by_usci(svc.store.conn(), &usci).await?.ok_or(ServiceError::NotFound)
+}
+
+/// Search input as the API and console give it.
+#[derive(Debug, Clone, Default)]
+pub struct SearchInput {
+    pub q: String,
+    pub region: String,
+    /// Tag codes, all required.
+    pub tags: Vec<String>,
+    /// Letters A–D.
+    pub credit: String,
+    pub entity_type: String,
+    pub reg_status: String,
+    /// Item code: entities the item covers.
+    pub item: String,
+    pub sort: String,
+}
+
+/// Turns search input into a store query limited to the actor's region subtree.
+pub async fn search_query(svc: &Services, actor: &Actor, input: &SearchInput) -> Result<EntitySearch> {
+    let c = svc.store.conn();
+    let mut errs = Vec::new();
+    let mut s = EntitySearch { q: Some(input.q.trim().to_string()).filter(|q| !q.is_empty()), ..Default::default() };
+    let scope_region = actor.scope().region;
+    s.region = match input.region.trim() {
+        "" => scope_region.clone(),
+        r => match RegionCode::parse(r) {
+            Ok(code) => match &scope_region {
+                // A region outside the scope narrows to nothing rather than widening.
+                Some(sr) if !code.is_within(sr) && !sr.is_within(&code) => {
+                    errs.push(FieldError::new("region", Invalid::new("outside_scope", "所选行政区划超出您的权限范围", "region outside your scope")));
+                    None
+                }
+                Some(sr) if sr.is_within(&code) => Some(sr.clone()),
+                _ => Some(code),
+            },
+            Err(e) => {
+                errs.push(FieldError::new("region", e));
+                None
+            }
+        },
+    };
+    for code in input.tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        match tag_repo::by_code(c, code).await? {
+            Some(t) => s.tag_ids.push(t.id),
+            None => errs.push(FieldError::new("tag", Invalid::new("unknown_tag", format!("标签“{code}”不存在"), format!("tag '{code}' does not exist")))),
+        }
+    }
+    for ch in input.credit.split([',', ' ']).map(str::trim).filter(|x| !x.is_empty()) {
+        match CreditClass::parse_loose(ch) {
+            Ok(cc) => s.credit.push(cc),
+            Err(e) => errs.push(FieldError::new("credit", e)),
+        }
+    }
+    if !input.entity_type.trim().is_empty() {
+        match EntityType::parse(&input.entity_type) {
+            Ok(t) => s.entity_type = Some(t),
+            Err(e) => errs.push(FieldError::new("entity_type", e)),
+        }
+    }
+    if !input.reg_status.trim().is_empty() {
+        match RegStatus::parse(&input.reg_status) {
+            Ok(t) => s.reg_status = Some(t),
+            Err(e) => errs.push(FieldError::new("reg_status", e)),
+        }
+    }
+    if !input.item.trim().is_empty() {
+        match item_repo::by_code(c, &input.item.trim().to_ascii_uppercase()).await? {
+            Some(item) => s.covered_by = Some(resolve(svc, &item.object_expr).await?),
+            None => errs.push(FieldError::new("item", Invalid::new("unknown_item", format!("事项“{}”不存在", input.item.trim()), "no such item"))),
+        }
+    }
+    s.sort = match input.sort.trim() {
+        "" => Default::default(),
+        x => repo::EntitySort::parse(x).unwrap_or_default(),
+    };
+    if !errs.is_empty() {
+        return Err(ServiceError::Invalid(errs));
+    }
+    Ok(s)
+}
+
+/// Parses an item's object expression and resolves its tags (every one must exist).
+pub async fn resolve(svc: &Services, expr: &str) -> Result<ResolvedExpr> {
+    let parsed = TagExpr::parse(expr).map_err(|e| ServiceError::field("object_expr", e.into()))?;
+    let mut ids = HashMap::new();
+    for code in parsed.tags() {
+        match tag_repo::by_code(svc.store.conn(), code).await? {
+            Some(t) => {
+                ids.insert(code.to_string(), t.id);
+            }
+            None => {
+                return Err(ServiceError::field(
+                    "object_expr",
+                    Invalid::new("unknown_tag", format!("对象表达式中的标签“{code}”不存在"), format!("unknown tag '{code}' in the object expression")),
+                ));
+            }
+        }
+    }
+    Ok(ResolvedExpr { expr: parsed, tag_ids: ids })
+}
+
+pub async fn search(svc: &Services, actor: &Actor, input: &SearchInput, page: PageRequest) -> Result<Page<Entity>> {
+    let q = search_query(svc, actor, input).await?;
+    Ok(repo::search(svc.store.conn(), &q, page).await?)
+}
+
+/// An entity with everything its page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntityDetail {
+    pub entity: Entity,
+    pub licences: Vec<Licence>,
+    pub tags: Vec<(Tag, TagSource)>,
+    /// Published items whose object definition selects this entity.
+    pub items: Vec<Item>,
+    pub claims: Vec<Claim>,
+    pub timeline: Vec<AuditEntry>,
+}
+
+struct Facts<'a> {
+    e: &'a Entity,
+    tags: HashSet<&'a str>,
+}
+
+impl EntityFacts for Facts<'_> {
+    fn has_tag(&self, code: &str) -> bool {
+        self.tags.contains(code)
+    }
+    fn region(&self) -> &str {
+        self.e.region_code.as_str()
+    }
+    fn entity_type(&self) -> &str {
+        self.e.entity_type.label_zh()
+    }
+    fn credit_class(&self) -> Option<char> {
+        self.e.credit_class.map(|c| c.letter())
+    }
+}
+
+/// Entities outside the actor's region subtree look absent.
+pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<EntityDetail> {
+    let c = svc.store.conn();
+    let e = repo::get(c, id).await?.ok_or(ServiceError::NotFound)?;
+    if actor.scope().region.as_ref().is_some_and(|r| !e.region_code.is_within(r)) {
+        return Err(ServiceError::NotFound);
+    }
+    let all_tags: HashMap<Uuid, Tag> = tag_repo::all(c).await?.into_iter().map(|t| (t.id, t)).collect();
+    let tags: Vec<(Tag, TagSource)> = repo::tags_of(c, id).await?.into_iter().filter_map(|(t, s)| all_tags.get(&t).cloned().map(|t| (t, s))).collect();
+    let facts = Facts { e: &e, tags: tags.iter().map(|(t, _)| t.code.as_str()).collect() };
+    let mut items = Vec::new();
+    for item in item_repo::published(c).await? {
+        let applies = e.region_code.is_within(&item.region_code) || item.region_code.is_within(&e.region_code);
+        if applies
+            && let Ok(expr) = TagExpr::parse(&item.object_expr)
+            && expr.matches(&facts)
+        {
+            items.push(item);
+        }
+    }
+    Ok(EntityDetail {
+        licences: repo::licences_of(c, id).await?,
+        claims: claims::of_entity(c, id).await?,
+        timeline: audit::of_object(c, "entity", &id.to_string(), 200).await?,
+        items,
+        tags,
+        entity: e,
+    })
+}
+
+/// Sets or removes a hand-set tag.
+pub async fn set_tag(svc: &Services, actor: &Actor, entity_id: Uuid, tag_code: &str, present: bool) -> Result<()> {
+    let c = svc.store.conn();
+    let e = repo::get(c, entity_id).await?.ok_or(ServiceError::NotFound)?;
+    ensure_editor(actor, &e.region_code)?;
+    let tag = tag_repo::by_code(c, tag_code.trim()).await?.ok_or_else(|| {
+        ServiceError::field("tag", Invalid::new("unknown_tag", format!("标签“{tag_code}”不存在"), format!("tag '{tag_code}' does not exist")))
+    })?;
+    let tx = svc.store.begin().await?;
+    let changed = if present {
+        repo::add_tag(&tx, entity_id, &e.region_code, tag.id, TagSource::Manual).await?
+    } else {
+        repo::remove_tag(&tx, entity_id, tag.id).await?
+    };
+    if changed {
+        let action = if present { "entity.tag_add" } else { "entity.tag_remove" };
+        record(&tx, actor, Record::new(action, "entity", entity_id).at(&e.region_code, None).after(&serde_json::json!({"tag": tag.code}))).await?;
+        if present {
+            let all_tags = tag_repo::all(&tx).await?;
+            notify(&tx, actor, &e, &[tag.id], &all_tags).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---- 双告知 queues ----
+
+/// A claim with what its queue shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimView {
+    pub claim: Claim,
+    pub entity_name: String,
+    pub usci: String,
+    pub department_name: Option<String>,
+    /// Hours since the claim was created (the queue shows waiting time).
+    pub waiting_hours: i64,
+}
+
+async fn views(svc: &Services, page: Page<Claim>) -> Result<Page<ClaimView>> {
+    let c = svc.store.conn();
+    let dept_ids: Vec<Uuid> = page.items.iter().filter_map(|x| x.department_id).collect();
+    let depts = departments::by_ids(c, &dept_ids).await?;
+    let now: DateTime<Utc> = Utc::now();
+    let mut items = Vec::with_capacity(page.items.len());
+    for cl in &page.items {
+        let e = repo::get(c, cl.entity_id).await?;
+        items.push(ClaimView {
+            entity_name: e.as_ref().map(|e| e.name.clone()).unwrap_or_default(),
+            usci: e.map(|e| e.usci).unwrap_or_default(),
+            department_name: cl.department_id.and_then(|d| depts.get(&d).map(|d| d.name.clone())),
+            waiting_hours: (now - cl.created_at).num_hours(),
+            claim: cl.clone(),
+        });
+    }
+    Ok(Page { items, total: page.total, page: page.page, per_page: page.per_page })
+}
+
+/// The actor's queue: its department's pending claims, or for a coordination office the
+/// escalations of its region subtree.
+pub async fn claim_queue(svc: &Services, actor: &Actor, page: PageRequest) -> Result<Page<ClaimView>> {
+    let c = svc.store.conn();
+    let p = match actor.role {
+        Role::CoordinationOffice | Role::SystemAdmin => claims::queue(c, None, actor.scope().region.as_ref(), ClaimStatus::Escalated, page).await?,
+        Role::DepartmentAdmin => claims::queue(c, Some(actor.department_id), None, ClaimStatus::Pending, page).await?,
+        _ => return Err(ServiceError::Forbidden),
+    };
+    views(svc, p).await
+}
+
+/// A department accepts or rejects (with a reason) a claim in its queue. When the last
+/// department rejects, the entity goes to the coordination office.
+pub async fn decide_claim(svc: &Services, actor: &Actor, claim_id: Uuid, accept: bool, reason: &str) -> Result<()> {
+    if actor.role != Role::DepartmentAdmin && actor.role != Role::SystemAdmin {
+        return Err(ServiceError::Forbidden);
+    }
+    let reason = reason.trim();
+    if !accept && reason.is_empty() {
+        return Err(ServiceError::field("reason", Invalid::new("required", "退回须说明理由", "a rejection needs a reason")));
+    }
+    let tx = svc.store.begin().await?;
+    let cl = claims::get(&tx, claim_id).await?.ok_or(ServiceError::NotFound)?;
+    if cl.status != ClaimStatus::Pending || (actor.role == Role::DepartmentAdmin && cl.department_id != Some(actor.department_id)) {
+        return Err(ServiceError::NotFound);
+    }
+    let now = Utc::now();
+    let status = if accept { ClaimStatus::Accepted } else { ClaimStatus::Rejected };
+    claims::decide(&tx, claim_id, status, Some(reason).filter(|r| !r.is_empty()), &actor.username, now, None).await?;
+    record(&tx, actor, Record::new(if accept { "claim.accept" } else { "claim.reject" }, "entity", cl.entity_id).at(&cl.region_code, cl.department_id).after(&serde_json::json!({"claim": claim_id, "reason": reason}))).await?;
+    if !accept {
+        let others = claims::of_entity(&tx, cl.entity_id).await?;
+        let open = others.iter().any(|o| o.id != claim_id && matches!(o.status, ClaimStatus::Pending | ClaimStatus::Accepted | ClaimStatus::Escalated | ClaimStatus::Assigned));
+        if !open {
+            let esc = Claim {
+                id: Uuid::now_v7(),
+                entity_id: cl.entity_id,
+                region_code: cl.region_code.clone(),
+                department_id: None,
+                status: ClaimStatus::Escalated,
+                matched_by: format!("各部门均已退回：{reason}"),
+                reason: None,
+                created_at: now,
+                decided_at: None,
+                decided_by: None,
+            };
+            claims::insert(&tx, &esc).await?;
+            record(&tx, actor, Record::new("claim.escalate", "entity", cl.entity_id).at(&cl.region_code, None).after(&esc)).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The coordination office decides (研判定性) an escalated entity and assigns it to a department.
+pub async fn assign_claim(svc: &Services, actor: &Actor, claim_id: Uuid, department_id: Uuid, note: &str) -> Result<()> {
+    if !matches!(actor.role, Role::CoordinationOffice | Role::SystemAdmin) {
+        return Err(ServiceError::Forbidden);
+    }
+    let tx = svc.store.begin().await?;
+    let cl = claims::get(&tx, claim_id).await?.ok_or(ServiceError::NotFound)?;
+    if cl.status != ClaimStatus::Escalated || actor.scope().region.as_ref().is_some_and(|r| !cl.region_code.is_within(r)) {
+        return Err(ServiceError::NotFound);
+    }
+    let d = departments::get(&tx, department_id).await?.filter(|d| cl.region_code.is_within(&d.region_code)).ok_or_else(|| {
+        ServiceError::field("department_id", Invalid::new("unknown_department", "所选部门不存在或不管辖该对象所在地区", "department does not exist or does not cover the entity's region"))
+    })?;
+    claims::decide(&tx, claim_id, ClaimStatus::Assigned, Some(note.trim()).filter(|n| !n.is_empty()), &actor.username, Utc::now(), Some(d.id)).await?;
+    record(&tx, actor, Record::new("claim.assign", "entity", cl.entity_id).at(&cl.region_code, Some(d.id)).after(&serde_json::json!({"claim": claim_id, "department": d.name, "note": note}))).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! 双告知 claims: a new or changed entity is offered to its competent departments, each of which
+//! accepts or rejects it; what nobody accepts goes to the coordination office (舞阳 (二)).
+
+use chrono::{DateTime, Utc};
+use lianjian_domain::region::RegionCode;
+use sea_orm::{ConnectionTrait, Statement, Value};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{Page, PageRequest, Result, StoreError, backend_of};
+
+/// `pending` (in a department's queue), `accepted`, `rejected`; `escalated` rows have no
+/// department and wait for the coordination office, which `assigned` them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimStatus {
+    Pending,
+    Accepted,
+    Rejected,
+    Escalated,
+    Assigned,
+}
+
+impl ClaimStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Accepted => "accepted",
+            Self::Rejected => "rejected",
+            Self::Escalated => "escalated",
+            Self::Assigned => "assigned",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Accepted, Self::Rejected, Self::Escalated, Self::Assigned].into_iter().find(|c| c.as_str() == s)
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Pending => "待认领",
+            Self::Accepted => "已认领",
+            Self::Rejected => "已退回",
+            Self::Escalated => "待研判",
+            Self::Assigned => "已指定",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Claim {
+    pub id: Uuid,
+    pub entity_id: Uuid,
+    pub region_code: RegionCode,
+    pub department_id: Option<Uuid>,
+    pub status: ClaimStatus,
+    /// Why the department was asked (the rule or tag that matched).
+    pub matched_by: String,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
+}
+
+const COLS: &str = "id, entity_id, region_code, department_id, status, matched_by, reason, created_at, decided_at, decided_by";
+
+fn from_row(r: &sea_orm::QueryResult) -> Result<Claim> {
+    let status: String = r.try_get_by_index(4)?;
+    let region: String = r.try_get_by_index(2)?;
+    Ok(Claim {
+        id: r.try_get_by_index(0)?,
+        entity_id: r.try_get_by_index(1)?,
+        region_code: RegionCode::parse(&region).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        department_id: r.try_get_by_index(3)?,
+        status: ClaimStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("claim status {status}")))?,
+        matched_by: r.try_get_by_index(5)?,
+        reason: r.try_get_by_index(6)?,
+        created_at: r.try_get_by_index(7)?,
+        decided_at: r.try_get_by_index(8)?,
+        decided_by: r.try_get_by_index(9)?,
+    })
+}
+
+pub async fn insert(c: &impl ConnectionTrait, cl: &Claim) -> Result<()> {
+    let ph: Vec<String> = (1..=10).map(|i| format!("${i}")).collect();
+    c.execute_raw(Statement::from_sql_and_values(
+        backend_of(c),
+        format!("INSERT INTO claims ({COLS}) VALUES ({})", ph.join(",")),
+        [
+            cl.id.into(),
+            cl.entity_id.into(),
+            cl.region_code.to_string().into(),
+            cl.department_id.into(),
+            cl.status.as_str().into(),
+            cl.matched_by.clone().into(),
+            cl.reason.clone().into(),
+            cl.created_at.into(),
+            cl.decided_at.into(),
+            cl.decided_by.clone().into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn decide(c: &impl ConnectionTrait, id: Uuid, status: ClaimStatus, reason: Option<&str>, by: &str, at: DateTime<Utc>, department_id: Option<Uuid>) -> Result<()> {
+    let r = c
+        .execute_raw(Statement::from_sql_and_values(
+            backend_of(c),
+            "UPDATE claims SET status = $2, reason = $3, decided_by = $4, decided_at = $5, department_id = COALESCE($6, department_id) WHERE id = $1",
+            [id.into(), status.as_str().into(), reason.map(str::to_string).into(), by.into(), at.into(), department_id.into()],
+        ))
+        .await?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Claim>> {
+    c.query_one_raw(Statement::from_sql_and_values(backend_of(c), format!("SELECT {COLS} FROM claims WHERE id = $1"), [id.into()]))
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+pub async fn of_entity(c: &impl ConnectionTrait, entity_id: Uuid) -> Result<Vec<Claim>> {
+    c.query_all_raw(Statement::from_sql_and_values(
+        backend_of(c),
+        format!("SELECT {COLS} FROM claims WHERE entity_id = $1 ORDER BY created_at"),
+        [entity_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// A queue: a department's claims (`department_id` set) or the coordination office's
+/// escalations within a region subtree (`department_id` none).
+pub async fn queue(c: &impl ConnectionTrait, department_id: Option<Uuid>, region: Option<&RegionCode>, status: ClaimStatus, page: PageRequest) -> Result<Page<Claim>> {
+    let mut conds = vec!["status = $1".to_string()];
+    let mut vals: Vec<Value> = vec![status.as_str().into()];
+    if let Some(d) = department_id {
+        vals.push(d.into());
+        conds.push(format!("department_id = ${}", vals.len()));
+    }
+    if let Some(r) = region {
+        vals.push(r.to_string().into());
+        let a = vals.len();
+        vals.push(format!("{}\u{10FFFF}", r).into());
+        conds.push(format!("region_code >= ${a} AND region_code < ${}", a + 1));
+    }
+    let w = conds.join(" AND ");
+    let b = backend_of(c);
+    let total: i64 = c
+        .query_one_raw(Statement::from_sql_and_values(b, format!("SELECT COUNT(*) FROM claims WHERE {w}"), vals.clone()))
+        .await?
+        .map(|r| r.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or(0);
+    let items = c
+        .query_all_raw(Statement::from_sql_and_values(
+            b,
+            format!("SELECT {COLS} FROM claims WHERE {w} ORDER BY created_at LIMIT {} OFFSET {}", page.per_page, page.offset()),
+            vals,
+        ))
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<Result<_>>()?;
+    Ok(Page { items, total: u64::try_from(total).unwrap_or(0), page: page.page, per_page: page.per_page })
+}
