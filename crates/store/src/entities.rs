@@ -411,16 +411,16 @@ fn name_condition(b: DbBackend, q: &str) -> Option<SimpleExpr> {
     Some(match b {
         DbBackend::Postgres => {
             let query = if single {
-                Expr::cust_with_values("to_tsquery('simple', $1)", [format!("{}:*", grams[0])])
+                Expr::cust_with_values("to_tsquery('simple', ?)", [format!("{}:*", grams[0])])
             } else {
-                Expr::cust_with_values("phraseto_tsquery('simple', $1)", [grams.join(" ")])
+                Expr::cust_with_values("phraseto_tsquery('simple', ?)", [grams.join(" ")])
             };
             Expr::cust("to_tsvector('simple', name_grams)").binary(sea_orm::sea_query::BinOper::Custom("@@"), query)
         }
         _ => {
             let m = if single { format!("{}*", grams[0]) } else { format!("\"{}\"", grams.join(" ")) };
             Expr::col(Alias::new("rowid"))
-                .in_subquery(Query::select().column(Alias::new("rowid")).from("entities_fts").and_where(Expr::cust_with_values("entities_fts MATCH $1", [m])).take())
+                .in_subquery(Query::select().column(Alias::new("rowid")).from("entities_fts").and_where(Expr::cust_with_values("entities_fts MATCH ?", [m])).take())
         }
     })
 }
