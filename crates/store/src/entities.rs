@@ -94,6 +94,13 @@ fn values(e: &Entity) -> Vec<Value> {
     ]
 }
 
+/// Placeholder number `n` (1-based) of a multi-row statement: `$n` on PostgreSQL, `?` on
+/// SQLite, where binding a `$n` looks its name up in a list of every parameter (quadratic in
+/// the parameters of a statement: most of the time of a bulk insert).
+fn placeholder(b: DbBackend, n: usize) -> String {
+    if b == DbBackend::Postgres { format!("${n}") } else { "?".into() }
+}
+
 /// Inserts many entities with multi-row statements (the import path).
 pub async fn insert_many(c: &impl ConnectionTrait, rows: &[Entity]) -> Result<()> {
     const PER: usize = 60; // 16 columns × 60 rows stays under every bind limit
@@ -110,7 +117,7 @@ pub async fn insert_many(c: &impl ConnectionTrait, rows: &[Entity]) -> Result<()
                 if j > 0 {
                     sql.push(',');
                 }
-                sql.push_str(&format!("${}", i * 16 + j + 1));
+                sql.push_str(&placeholder(b, i * 16 + j + 1));
             }
             sql.push(')');
             vals.extend(values(e));
@@ -204,6 +211,36 @@ pub async fn licence_types_of(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<
     Ok(out)
 }
 
+/// Inserts the licences of entities that have none yet (new entities of an import), with
+/// multi-row statements.
+pub async fn insert_licences_many(c: &impl ConnectionTrait, rows: &[(Uuid, RegionCode, Licence)]) -> Result<()> {
+    const PER: usize = 100; // 8 columns × 100 rows
+    let b = backend_of(c);
+    for chunk in rows.chunks(PER) {
+        let mut sql = String::from("INSERT INTO entity_licences (id, entity_id, region_code, licence_type, number, issuer, valid_from, valid_to) VALUES ");
+        let mut vals: Vec<Value> = Vec::with_capacity(chunk.len() * 8);
+        for (i, (entity_id, region, l)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let ph: Vec<String> = (1..=8).map(|j| placeholder(b, i * 8 + j)).collect();
+            sql.push_str(&format!("({})", ph.join(",")));
+            vals.extend([
+                Uuid::now_v7().into(),
+                (*entity_id).into(),
+                region.to_string().into(),
+                l.licence_type.clone().into(),
+                l.number.clone().into(),
+                l.issuer.clone().into(),
+                l.valid_from.into(),
+                l.valid_to.into(),
+            ]);
+        }
+        c.execute_raw(Statement::from_sql_and_values(b, sql, vals)).await?;
+    }
+    Ok(())
+}
+
 /// Replaces an entity's licences with `licences`.
 pub async fn replace_licences(c: &impl ConnectionTrait, entity_id: Uuid, region: &RegionCode, licences: &[Licence]) -> Result<()> {
     let b = backend_of(c);
@@ -295,8 +332,8 @@ pub async fn add_tags_many(c: &impl ConnectionTrait, rows: &[(Uuid, Uuid, String
             if i > 0 {
                 sql.push(',');
             }
-            let k = i * 5;
-            sql.push_str(&format!("(${},${},${},${},${})", k + 1, k + 2, k + 3, k + 4, k + 5));
+            let ph: Vec<String> = (1..=5).map(|j| placeholder(b, i * 5 + j)).collect();
+            sql.push_str(&format!("({})", ph.join(",")));
             vals.extend([Value::from(*e), Value::from(*t), r.clone().into(), s.as_str().into(), now.into()]);
         }
         sql.push_str(" ON CONFLICT (entity_id, tag_id) DO NOTHING");
@@ -310,7 +347,10 @@ pub async fn add_tags_many(c: &impl ConnectionTrait, rows: &[(Uuid, Uuid, String
 /// Sort orders of entity lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EntitySort {
+    /// Name order when browsing; directory order for a text search, where sorting every match
+    /// of a common fragment (100,000 of 1,000,000) would cost more than the search itself.
     #[default]
+    Default,
     Name,
     Usci,
     Region,
@@ -321,6 +361,7 @@ pub enum EntitySort {
 impl EntitySort {
     pub fn parse(s: &str) -> Option<Self> {
         match s {
+            "" | "default" => Some(Self::Default),
             "name" => Some(Self::Name),
             "usci" => Some(Self::Usci),
             "region" => Some(Self::Region),
@@ -362,7 +403,7 @@ fn prefix_upper(p: &str) -> String {
 }
 
 fn prefix(col: &'static str, p: &str) -> SimpleExpr {
-    Expr::col(col).gte(p.to_string()).and(Expr::col(col).lt(prefix_upper(p)))
+    Expr::col(("entities", col)).gte(p.to_string()).and(Expr::col(("entities", col)).lt(prefix_upper(p)))
 }
 
 fn looks_like_usci_prefix(q: &str) -> bool {
@@ -374,16 +415,16 @@ fn compile(expr: &TagExpr, ids: &HashMap<String, Uuid>) -> Result<SimpleExpr> {
     Ok(match expr {
         TagExpr::Tag(code) => {
             let id = ids.get(code).ok_or_else(|| StoreError::Corrupt(format!("unresolved tag {code}")))?;
-            Expr::col("id").in_subquery(
+            Expr::col(("entities", "id")).in_subquery(
                 Query::select().column("entity_id").from("entity_tags").and_where(Expr::col("tag_id").eq(*id)).take(),
             )
         }
         TagExpr::Region(r) => prefix("region_code", r),
         TagExpr::EntityType(t) => {
             let t = EntityType::parse(t).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            Expr::col("entity_type").eq(t.as_str())
+            Expr::col(("entities", "entity_type")).eq(t.as_str())
         }
-        TagExpr::Credit(letters) => Expr::col("credit_class").is_in(letters.iter().map(|c| c.to_string())),
+        TagExpr::Credit(letters) => Expr::col(("entities", "credit_class")).is_in(letters.iter().map(|c| c.to_string())),
         TagExpr::Not(inner) => compile(inner, ids)?.not(),
         TagExpr::And(parts) => {
             let mut cond = Cond::all();
@@ -411,9 +452,9 @@ fn name_condition(b: DbBackend, q: &str) -> Option<SimpleExpr> {
     Some(match b {
         DbBackend::Postgres => {
             let query = if single {
-                Expr::cust_with_values("to_tsquery('simple', ?)", [format!("{}:*", grams[0])])
+                Expr::cust_with_values("to_tsquery('simple', $1)", [format!("{}:*", grams[0])])
             } else {
-                Expr::cust_with_values("phraseto_tsquery('simple', ?)", [grams.join(" ")])
+                Expr::cust_with_values("phraseto_tsquery('simple', $1)", [grams.join(" ")])
             };
             Expr::cust("to_tsvector('simple', name_grams)").binary(sea_orm::sea_query::BinOper::Custom("@@"), query)
         }
@@ -425,9 +466,18 @@ fn name_condition(b: DbBackend, q: &str) -> Option<SimpleExpr> {
     })
 }
 
-/// The WHERE part of a search, shared by the page query and the counts.
-pub fn search_filter(b: DbBackend, s: &EntitySearch) -> Result<Cond> {
+/// Which index a SQLite search is driven from: walking the full-text or tag index and joining
+/// to the entities lets LIMIT stop early; an `IN (subquery)` would first collect every match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Driver {
+    Entities,
+    FullText,
+    Tag(Uuid),
+}
+
+fn filter_and_driver(b: DbBackend, s: &EntitySearch) -> Result<(Cond, Driver)> {
     let mut cond = Cond::all();
+    let mut driver = Driver::Entities;
     if let Some(q) = s.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         if looks_like_usci_prefix(q) {
             let upper = q.to_ascii_uppercase();
@@ -436,6 +486,9 @@ pub fn search_filter(b: DbBackend, s: &EntitySearch) -> Result<Cond> {
                 Some(n) => Cond::any().add(by_code).add(n),
                 None => Cond::any().add(by_code),
             });
+        } else if b == DbBackend::Sqlite && !query_grams(q).is_empty() {
+            cond = cond.add(Expr::cust_with_values("entities_fts MATCH ?", [fts_query(q)]));
+            driver = Driver::FullText;
         } else if let Some(n) = name_condition(b, q) {
             cond = cond.add(n);
         }
@@ -443,28 +496,70 @@ pub fn search_filter(b: DbBackend, s: &EntitySearch) -> Result<Cond> {
     if let Some(r) = &s.region {
         cond = cond.add(prefix("region_code", r.as_str()));
     }
-    for t in &s.tag_ids {
+    for (i, t) in s.tag_ids.iter().enumerate() {
+        if i == 0 && b == DbBackend::Sqlite && driver == Driver::Entities {
+            driver = Driver::Tag(*t);
+            continue;
+        }
         cond = cond.add(
-            Expr::col("id").in_subquery(Query::select().column("entity_id").from("entity_tags").and_where(Expr::col("tag_id").eq(*t)).take()),
+            Expr::col(("entities", "id")).in_subquery(Query::select().column("entity_id").from("entity_tags").and_where(Expr::col("tag_id").eq(*t)).take()),
         );
     }
     if !s.credit.is_empty() {
-        cond = cond.add(Expr::col("credit_class").is_in(s.credit.iter().map(|c| c.as_str())));
+        cond = cond.add(Expr::col(("entities", "credit_class")).is_in(s.credit.iter().map(|c| c.as_str())));
     }
     if let Some(t) = s.entity_type {
-        cond = cond.add(Expr::col("entity_type").eq(t.as_str()));
+        cond = cond.add(Expr::col(("entities", "entity_type")).eq(t.as_str()));
     }
     if let Some(st) = s.reg_status {
-        cond = cond.add(Expr::col("reg_status").eq(st.as_str()));
+        cond = cond.add(Expr::col(("entities", "reg_status")).eq(st.as_str()));
     }
     if let Some(r) = &s.covered_by {
         cond = cond.add(compile(&r.expr, &r.tag_ids)?);
     }
-    Ok(cond)
+    Ok((cond, driver))
 }
 
-fn base(cond: Cond) -> SelectStatement {
-    Query::select().from("entities").cond_where(cond).take()
+/// FTS5 query text for a fragment: a phrase of its bigrams, or a prefix for one character.
+fn fts_query(q: &str) -> String {
+    let grams = query_grams(q);
+    if grams.len() == 1 && q.chars().filter(|c| c.is_alphanumeric()).count() == 1 {
+        format!("{}*", grams[0])
+    } else {
+        format!("\"{}\"", grams.join(" "))
+    }
+}
+
+/// The FROM part for a driver.
+fn from_driver(q: &mut SelectStatement, d: Driver) {
+    match d {
+        Driver::Entities => {
+            q.from("entities");
+        }
+        Driver::FullText => {
+            q.from("entities_fts").join(
+                sea_orm::sea_query::JoinType::InnerJoin,
+                "entities",
+                Expr::col(("entities", Alias::new("rowid"))).equals(("entities_fts", Alias::new("rowid"))),
+            );
+        }
+        Driver::Tag(t) => {
+            q.from("entity_tags")
+                .join(sea_orm::sea_query::JoinType::InnerJoin, "entities", Expr::col(("entities", "id")).equals(("entity_tags", "entity_id")))
+                .and_where(Expr::col(("entity_tags", "tag_id")).eq(t));
+        }
+    }
+}
+
+/// The selection of a search: its driving tables and conditions.
+fn base(b: DbBackend, s: &EntitySearch, extra: Option<SimpleExpr>) -> Result<SelectStatement> {
+    let (mut cond, driver) = filter_and_driver(b, s)?;
+    if let Some(x) = extra {
+        cond = cond.add(x);
+    }
+    let mut q = Query::select();
+    from_driver(&mut q, driver);
+    Ok(q.cond_where(cond).take())
 }
 
 fn build(b: DbBackend, q: &SelectStatement) -> Statement {
@@ -480,24 +575,37 @@ fn build(b: DbBackend, q: &SelectStatement) -> Statement {
     }
 }
 
+/// Counts stop here: a search with more matches reports `COUNT_CAP + 1` ("more than 10,000"),
+/// which keeps broad searches fast on a province-sized directory.
+pub const COUNT_CAP: u64 = 10_000;
+
 pub async fn search(c: &impl ConnectionTrait, s: &EntitySearch, page: PageRequest) -> Result<Page<Entity>> {
     let b = backend_of(c);
-    let cond = search_filter(b, s)?;
-    let mut count_q = base(cond.clone());
-    count_q.expr(Expr::cust("COUNT(*)"));
+    let (cond, driver) = filter_and_driver(b, s)?;
+    let mut inner = Query::select();
+    from_driver(&mut inner, driver);
+    inner.cond_where(cond.clone()).expr(Expr::val(1)).limit(COUNT_CAP + 1);
+    let count_q = Query::select().expr(Expr::cust("COUNT(*)")).from_subquery(inner.take(), Alias::new("capped")).take();
     let total: i64 = c.query_one_raw(build(b, &count_q)).await?.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
-    let mut q = base(cond);
+    let mut q = Query::select();
+    from_driver(&mut q, driver);
+    q.cond_where(cond);
     for col in COLUMNS.split(", ") {
-        q.column(Alias::new(col));
+        q.column(("entities", Alias::new(col)));
     }
+    let text_search = s.q.as_deref().is_some_and(|q| !q.trim().is_empty());
     let (col, order) = match s.sort {
-        EntitySort::Name => ("name", Order::Asc),
+        // Directory order: the order the driving index already yields on SQLite.
+        EntitySort::Default if driver == Driver::FullText => ("rowid", Order::Asc),
+        EntitySort::Default if matches!(driver, Driver::Tag(_)) || text_search => ("id", Order::Asc),
+        EntitySort::Default | EntitySort::Name => ("name", Order::Asc),
         EntitySort::Usci => ("usci", Order::Asc),
         EntitySort::Region => ("region_code", Order::Asc),
         EntitySort::UpdatedDesc => ("updated_at", Order::Desc),
         EntitySort::CreditClass => ("credit_class", Order::Desc),
     };
-    q.order_by(Alias::new(col), order).order_by(Alias::new("usci"), Order::Asc).limit(page.per_page).offset(page.offset());
+    let table = if col == "rowid" { "entities_fts" } else { "entities" };
+    q.order_by((Alias::new(table), Alias::new(col)), order).order_by(("entities", "usci"), Order::Asc).limit(page.per_page).offset(page.offset());
     let items = c.query_all_raw(build(b, &q)).await?.iter().map(from_row).collect::<Result<_>>()?;
     Ok(Page { items, total: nonneg(total), page: page.page, per_page: page.per_page })
 }
@@ -505,12 +613,12 @@ pub async fn search(c: &impl ConnectionTrait, s: &EntitySearch, page: PageReques
 /// Counts of the entities a search selects, by county (6-digit region prefix) and credit class.
 pub async fn counts_by_county_and_class(c: &impl ConnectionTrait, s: &EntitySearch) -> Result<Vec<(String, Option<String>, u64)>> {
     let b = backend_of(c);
-    let mut q = base(search_filter(b, s)?);
-    q.expr_as(Expr::cust("SUBSTR(region_code, 1, 6)"), Alias::new("county"))
-        .column(Alias::new("credit_class"))
+    let mut q = base(b, s, None)?;
+    q.expr_as(Expr::cust("SUBSTR(entities.region_code, 1, 6)"), Alias::new("county"))
+        .column(("entities", "credit_class"))
         .expr(Expr::cust("COUNT(*)"))
-        .add_group_by([Expr::cust("SUBSTR(region_code, 1, 6)"), Expr::col(Alias::new("credit_class"))])
-        .order_by_expr(Expr::cust("SUBSTR(region_code, 1, 6)"), Order::Asc);
+        .add_group_by([Expr::cust("SUBSTR(entities.region_code, 1, 6)"), Expr::col(("entities", "credit_class"))])
+        .order_by_expr(Expr::cust("SUBSTR(entities.region_code, 1, 6)"), Order::Asc);
     let rows = c.query_all_raw(build(b, &q)).await?;
     rows.iter()
         .map(|r| Ok((r.try_get_by_index(0)?, r.try_get_by_index(1)?, nonneg(r.try_get_by_index::<i64>(2)?))))
@@ -520,11 +628,7 @@ pub async fn counts_by_county_and_class(c: &impl ConnectionTrait, s: &EntitySear
 /// Ids of the entities a search selects (for exports and re-evaluation), in pages.
 pub async fn search_ids(c: &impl ConnectionTrait, s: &EntitySearch, after: Option<Uuid>, limit: u64) -> Result<Vec<Uuid>> {
     let b = backend_of(c);
-    let mut cond = search_filter(b, s)?;
-    if let Some(a) = after {
-        cond = cond.add(Expr::col("id").gt(a));
-    }
-    let mut q = base(cond);
-    q.column(Alias::new("id")).order_by(Alias::new("id"), Order::Asc).limit(limit);
+    let mut q = base(b, s, after.map(|a| Expr::col(("entities", "id")).gt(a)))?;
+    q.column(("entities", "id")).order_by(("entities", "id"), Order::Asc).limit(limit);
     c.query_all_raw(build(b, &q)).await?.iter().map(|r| Ok(r.try_get_by_index(0)?)).collect()
 }
