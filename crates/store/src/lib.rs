@@ -106,10 +106,16 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .map_sqlx_sqlite_opts(|o| {
+                // The default 2 MB page cache makes every large search re-read pages; 64 MB
+                // per connection, memory-mapped reads and in-memory temp b-trees keep a
+                // county's or province's directory hot.
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(15))
                     .foreign_keys(true)
+                    .pragma("cache_size", "-65536")
+                    .pragma("mmap_size", "1073741824")
+                    .pragma("temp_store", "memory")
             });
         let db = Database::connect(opt).await.map_err(|e| StoreError::Connect {
             url: redact_url(&url),
