@@ -25,8 +25,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] =
-        [Role::SystemAdmin, Role::CoordinationOffice, Role::DepartmentAdmin, Role::Inspector, Role::Leader];
+    pub const ALL: [Role; 5] = [
+        Role::SystemAdmin,
+        Role::CoordinationOffice,
+        Role::DepartmentAdmin,
+        Role::Inspector,
+        Role::Leader,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -60,17 +65,26 @@ impl Role {
 
     /// Roles that see every department of their region subtree, not only their own line.
     pub fn sees_all_departments(self) -> bool {
-        matches!(self, Role::SystemAdmin | Role::CoordinationOffice | Role::Leader)
+        matches!(
+            self,
+            Role::SystemAdmin | Role::CoordinationOffice | Role::Leader
+        )
     }
 
     /// Roles that may manage user accounts (within their scope).
     pub fn manages_users(self) -> bool {
-        matches!(self, Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin)
+        matches!(
+            self,
+            Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
+        )
     }
 
     /// Roles allowed to switch the department/region context of the console.
     pub fn may_switch_context(self) -> bool {
-        matches!(self, Role::SystemAdmin | Role::CoordinationOffice | Role::Leader)
+        matches!(
+            self,
+            Role::SystemAdmin | Role::CoordinationOffice | Role::Leader
+        )
     }
 
     /// Read-only roles change nothing, whatever the page offers.
@@ -119,7 +133,11 @@ impl Username {
         let s = s.trim().to_ascii_lowercase();
         let n = s.chars().count();
         if n == 0 {
-            return Err(Invalid::new("required", "用户名不能为空", "user name is required"));
+            return Err(Invalid::new(
+                "required",
+                "用户名不能为空",
+                "user name is required",
+            ));
         }
         if !(3..=32).contains(&n) {
             return Err(Invalid::new(
@@ -129,9 +147,16 @@ impl Username {
             ));
         }
         if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
-            return Err(Invalid::new("username_start", "用户名必须以英文字母开头", "user name must start with a letter"));
+            return Err(Invalid::new(
+                "username_start",
+                "用户名必须以英文字母开头",
+                "user name must start with a letter",
+            ));
         }
-        if let Some(bad) = s.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(*c))) {
+        if let Some(bad) = s
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(*c)))
+        {
             return Err(Invalid::new(
                 "username_character",
                 format!("用户名不能包含字符“{bad}”，只能使用英文字母、数字和 _ . -"),
@@ -182,7 +207,11 @@ impl NewPassword {
             ));
         }
         if n > 128 {
-            return Err(Invalid::new("password_too_long", "密码最多 128 个字符", "password must have at most 128 characters"));
+            return Err(Invalid::new(
+                "password_too_long",
+                "密码最多 128 个字符",
+                "password must have at most 128 characters",
+            ));
         }
         let classes = [
             s.chars().any(|c| c.is_ascii_lowercase()),
@@ -267,7 +296,8 @@ pub fn phone(s: &str) -> Result<Option<String>, Invalid> {
         return Ok(None);
     }
     let digits_ok = s.len() == 11 && s.starts_with('1') && s.bytes().all(|b| b.is_ascii_digit());
-    let landline_ok = (7..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+    let landline_ok =
+        (7..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit() || b == b'-');
     if digits_ok || landline_ok {
         Ok(Some(s.to_string()))
     } else {
@@ -285,18 +315,33 @@ mod tests {
 
     #[test]
     fn usernames() {
-        assert_eq!(Username::parse(" Zhang.San ").unwrap().as_str(), "zhang.san");
+        assert_eq!(
+            Username::parse(" Zhang.San ").unwrap().as_str(),
+            "zhang.san"
+        );
         assert_eq!(Username::parse("ab").unwrap_err().code, "username_length");
         assert_eq!(Username::parse("1abc").unwrap_err().code, "username_start");
-        assert_eq!(Username::parse("张三abc").unwrap_err().code, "username_start");
-        assert_eq!(Username::parse("abc def").unwrap_err().code, "username_character");
+        assert_eq!(
+            Username::parse("张三abc").unwrap_err().code,
+            "username_start"
+        );
+        assert_eq!(
+            Username::parse("abc def").unwrap_err().code,
+            "username_character"
+        );
     }
 
     #[test]
     fn passwords() {
         assert!(NewPassword::parse("Lianjian-2026").is_ok());
-        assert_eq!(NewPassword::parse("short1A").unwrap_err().code, "password_too_short");
-        assert_eq!(NewPassword::parse("alllowercaseletters").unwrap_err().code, "password_too_simple");
+        assert_eq!(
+            NewPassword::parse("short1A").unwrap_err().code,
+            "password_too_short"
+        );
+        assert_eq!(
+            NewPassword::parse("alllowercaseletters").unwrap_err().code,
+            "password_too_simple"
+        );
         assert!(!format!("{:?}", NewPassword::parse("Lianjian-2026").unwrap()).contains("2026"));
     }
 

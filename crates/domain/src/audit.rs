@@ -101,14 +101,25 @@ pub enum Tamper {
 impl fmt::Display for Tamper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Tamper::Altered { seq, id } => write!(f, "entry #{seq} ({id}) was altered / 第 {seq} 条记录被篡改"),
+            Tamper::Altered { seq, id } => {
+                write!(f, "entry #{seq} ({id}) was altered / 第 {seq} 条记录被篡改")
+            }
             Tamper::Removed { from_seq, to_seq } if from_seq == to_seq => {
-                write!(f, "entry #{from_seq} was removed / 第 {from_seq} 条记录被删除")
+                write!(
+                    f,
+                    "entry #{from_seq} was removed / 第 {from_seq} 条记录被删除"
+                )
             }
             Tamper::Removed { from_seq, to_seq } => {
-                write!(f, "entries #{from_seq}–#{to_seq} were removed / 第 {from_seq}–{to_seq} 条记录被删除")
+                write!(
+                    f,
+                    "entries #{from_seq}–#{to_seq} were removed / 第 {from_seq}–{to_seq} 条记录被删除"
+                )
             }
-            Tamper::Inserted { seq, id } => write!(f, "entry #{seq} ({id}) was inserted / 第 {seq} 条记录系伪造插入"),
+            Tamper::Inserted { seq, id } => write!(
+                f,
+                "entry #{seq} ({id}) was inserted / 第 {seq} 条记录系伪造插入"
+            ),
         }
     }
 }
@@ -151,7 +162,10 @@ pub struct ChainVerifier {
 impl ChainVerifier {
     /// `head` is the recorded head, if any; entries after it are insertions.
     pub fn new(head: Option<&Head>) -> Self {
-        Self { head_hash: head.map(|h| h.hash.clone()), ..Self::default() }
+        Self {
+            head_hash: head.map(|h| h.hash.clone()),
+            ..Self::default()
+        }
     }
 
     fn last_hash(&self) -> &str {
@@ -159,7 +173,11 @@ impl ChainVerifier {
     }
 
     fn last_link(&self) -> Option<Link<'_>> {
-        self.last.as_ref().map(|l| Link { seq: l.seq, id: l.id, hash: &l.hash })
+        self.last.as_ref().map(|l| Link {
+            seq: l.seq,
+            id: l.id,
+            hash: &l.hash,
+        })
     }
 
     fn accept(&mut self, e: AuditEntry) {
@@ -171,7 +189,11 @@ impl ChainVerifier {
         }
         // Before the first entry stands the genesis hash, so a forgery slipped in ahead of
         // entry 1 is recognised like any other insertion.
-        self.before_last_hash = Some(self.last.take().map_or_else(|| GENESIS.to_string(), |l| l.hash));
+        self.before_last_hash = Some(
+            self.last
+                .take()
+                .map_or_else(|| GENESIS.to_string(), |l| l.hash),
+        );
         self.last = Some(e);
         self.count += 1;
     }
@@ -180,20 +202,32 @@ impl ChainVerifier {
         if let Some(s) = self.suspect.take() {
             if e.prev_hash == self.last_hash() {
                 // The chain skips the suspect: nothing links to it.
-                return Err(Tamper::Inserted { seq: s.seq, id: s.id });
+                return Err(Tamper::Inserted {
+                    seq: s.seq,
+                    id: s.id,
+                });
             }
             let last = self.last_link().map(|l| (l.seq, l.id));
             if e.prev_hash == s.hash {
                 // The chain runs through the suspect, so what it linked to was rewritten.
                 return Err(match last {
                     Some((seq, id)) => Tamper::Altered { seq, id },
-                    None => Tamper::Altered { seq: s.seq, id: s.id },
+                    None => Tamper::Altered {
+                        seq: s.seq,
+                        id: s.id,
+                    },
                 });
             }
-            return Err(Tamper::Altered { seq: s.seq, id: s.id });
+            return Err(Tamper::Altered {
+                seq: s.seq,
+                id: s.id,
+            });
         }
         if entry_hash(&e) != e.hash {
-            return Err(Tamper::Altered { seq: e.seq, id: e.id });
+            return Err(Tamper::Altered {
+                seq: e.seq,
+                id: e.id,
+            });
         }
         if e.prev_hash == self.last_hash() {
             self.accept(e);
@@ -204,11 +238,17 @@ impl ChainVerifier {
             && &e.prev_hash == bl
         {
             // It links past the previous entry: that one was slipped in.
-            return Err(Tamper::Inserted { seq: l.seq, id: l.id });
+            return Err(Tamper::Inserted {
+                seq: l.seq,
+                id: l.id,
+            });
         }
         let expected_seq = self.last_link().map_or(1, |l| l.seq + 1);
         if e.seq > expected_seq {
-            return Err(Tamper::Removed { from_seq: expected_seq, to_seq: e.seq - 1 });
+            return Err(Tamper::Removed {
+                from_seq: expected_seq,
+                to_seq: e.seq - 1,
+            });
         }
         self.suspect = Some(e);
         Ok(())
@@ -218,10 +258,19 @@ impl ChainVerifier {
         let last_seq = self.last_link().map_or(0, |l| l.seq);
         if let Some(s) = &self.suspect {
             return Err(match head {
-                Some(h) if h.hash == self.last_hash() => Tamper::Inserted { seq: s.seq, id: s.id },
+                Some(h) if h.hash == self.last_hash() => Tamper::Inserted {
+                    seq: s.seq,
+                    id: s.id,
+                },
                 _ => match self.last_link() {
-                    Some(l) => Tamper::Altered { seq: l.seq, id: l.id },
-                    None => Tamper::Altered { seq: s.seq, id: s.id },
+                    Some(l) => Tamper::Altered {
+                        seq: l.seq,
+                        id: l.id,
+                    },
+                    None => Tamper::Altered {
+                        seq: s.seq,
+                        id: s.id,
+                    },
                 },
             });
         }
@@ -231,19 +280,32 @@ impl ChainVerifier {
                     return Err(Tamper::Inserted { seq, id });
                 }
                 if h.seq > last_seq {
-                    return Err(Tamper::Removed { from_seq: last_seq + 1, to_seq: h.seq });
+                    return Err(Tamper::Removed {
+                        from_seq: last_seq + 1,
+                        to_seq: h.seq,
+                    });
                 }
                 if let Some(l) = self.last_link() {
-                    return Err(Tamper::Altered { seq: l.seq, id: l.id });
+                    return Err(Tamper::Altered {
+                        seq: l.seq,
+                        id: l.id,
+                    });
                 }
             }
         }
-        Ok(Verified { entries: self.count, last_seq, head_hash: self.last_hash().to_string() })
+        Ok(Verified {
+            entries: self.count,
+            last_seq,
+            head_hash: self.last_hash().to_string(),
+        })
     }
 }
 
 /// Verifies a whole log held in memory (tests and small logs).
-pub fn verify_all(entries: impl IntoIterator<Item = AuditEntry>, head: Option<&Head>) -> Result<Verified, Tamper> {
+pub fn verify_all(
+    entries: impl IntoIterator<Item = AuditEntry>,
+    head: Option<&Head>,
+) -> Result<Verified, Tamper> {
     let mut v = ChainVerifier::new(head);
     for e in entries {
         v.push(e)?;
@@ -285,7 +347,10 @@ mod tests {
 
     fn head(v: &[AuditEntry]) -> Head {
         let l = v.last().unwrap();
-        Head { seq: l.seq, hash: l.hash.clone() }
+        Head {
+            seq: l.seq,
+            hash: l.hash.clone(),
+        }
     }
 
     fn forged(after: &AuditEntry, seq: i64) -> AuditEntry {
@@ -313,7 +378,13 @@ mod tests {
         let mut c = chain(10);
         let h = head(&c);
         c[4].after = Some("{\"n\":999}".into());
-        assert_eq!(verify_all(c.clone(), Some(&h)), Err(Tamper::Altered { seq: 5, id: c[4].id }));
+        assert_eq!(
+            verify_all(c.clone(), Some(&h)),
+            Err(Tamper::Altered {
+                seq: 5,
+                id: c[4].id
+            })
+        );
     }
 
     #[test]
@@ -322,7 +393,13 @@ mod tests {
         let h = head(&c);
         c[4].after = Some("{\"n\":999}".into());
         c[4].hash = entry_hash(&c[4]);
-        assert_eq!(verify_all(c.clone(), Some(&h)), Err(Tamper::Altered { seq: 5, id: c[4].id }));
+        assert_eq!(
+            verify_all(c.clone(), Some(&h)),
+            Err(Tamper::Altered {
+                seq: 5,
+                id: c[4].id
+            })
+        );
     }
 
     #[test]
@@ -332,7 +409,14 @@ mod tests {
             let h = head(&c);
             c.remove(k);
             let seq = k as i64 + 1;
-            assert_eq!(verify_all(c, Some(&h)), Err(Tamper::Removed { from_seq: seq, to_seq: seq }), "k={k}");
+            assert_eq!(
+                verify_all(c, Some(&h)),
+                Err(Tamper::Removed {
+                    from_seq: seq,
+                    to_seq: seq
+                }),
+                "k={k}"
+            );
         }
     }
 
@@ -348,7 +432,10 @@ mod tests {
             e.seq += 1;
             t.push(e);
         }
-        assert_eq!(verify_all(t, Some(&h)), Err(Tamper::Inserted { seq: 5, id: f.id }));
+        assert_eq!(
+            verify_all(t, Some(&h)),
+            Err(Tamper::Inserted { seq: 5, id: f.id })
+        );
     }
 
     #[test]
@@ -365,7 +452,10 @@ mod tests {
             e.seq += 1;
             t.push(e);
         }
-        assert_eq!(verify_all(t, Some(&h)), Err(Tamper::Inserted { seq: 5, id: f.id }));
+        assert_eq!(
+            verify_all(t, Some(&h)),
+            Err(Tamper::Inserted { seq: 5, id: f.id })
+        );
     }
 
     #[test]
@@ -382,14 +472,26 @@ mod tests {
             e.seq += 1;
             t.push(e);
         }
-        assert_eq!(verify_all(t, Some(&h)), Err(Tamper::Inserted { seq: 1, id: f.id }));
+        assert_eq!(
+            verify_all(t, Some(&h)),
+            Err(Tamper::Inserted { seq: 1, id: f.id })
+        );
     }
 
     #[test]
     fn entries_behind_an_empty_head_are_insertions() {
         let c = chain(2);
-        let genesis = Head { seq: 0, hash: GENESIS.to_string() };
-        assert_eq!(verify_all(c.clone(), Some(&genesis)), Err(Tamper::Inserted { seq: 1, id: c[0].id }));
+        let genesis = Head {
+            seq: 0,
+            hash: GENESIS.to_string(),
+        };
+        assert_eq!(
+            verify_all(c.clone(), Some(&genesis)),
+            Err(Tamper::Inserted {
+                seq: 1,
+                id: c[0].id
+            })
+        );
     }
 
     #[test]
@@ -398,6 +500,9 @@ mod tests {
         let h = head(&c);
         let f = forged(&c[9], 11);
         c.push(f.clone());
-        assert_eq!(verify_all(c, Some(&h)), Err(Tamper::Inserted { seq: 11, id: f.id }));
+        assert_eq!(
+            verify_all(c, Some(&h)),
+            Err(Tamper::Inserted { seq: 11, id: f.id })
+        );
     }
 }

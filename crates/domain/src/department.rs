@@ -18,7 +18,10 @@ pub fn department_name(s: &str) -> Result<String, Invalid> {
 /// Line key: 2–32 lower-case ASCII letters, digits or `_`.
 pub fn line_key(s: &str) -> Result<String, Invalid> {
     let s = s.trim();
-    if (2..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+    if (2..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
         Ok(s.to_string())
     } else {
         Err(Invalid::new(
@@ -79,7 +82,11 @@ pub struct BuiltinSet {
 }
 
 const fn d(stem: &'static str, line: &'static str) -> BuiltinDepartment {
-    BuiltinDepartment { stem, line, prefixed: true }
+    BuiltinDepartment {
+        stem,
+        line,
+        prefixed: true,
+    }
 }
 
 /// 鲁政办发〔2023〕14号 annex: the 38 provincial competent departments (省级主管部门名单).
@@ -150,7 +157,11 @@ pub const WUYANG_17: BuiltinSet = BuiltinSet {
         d("教育局", "education"),
         d("工信局", "industry_it"),
         d("交通运输局", "transport"),
-        BuiltinDepartment { stem: "市生态环境局{county}分局", line: "ecology", prefixed: false },
+        BuiltinDepartment {
+            stem: "市生态环境局{county}分局",
+            line: "ecology",
+            prefixed: false,
+        },
         d("消防救援局", "fire_rescue"),
     ],
 };
@@ -176,8 +187,14 @@ pub fn short_region_name(name: &str) -> &str {
 impl BuiltinDepartment {
     /// The department's name when copied to a region of `level` named `region_name`.
     pub fn name_at(&self, level: RegionLevel, region_name: &str) -> String {
-        let stem = self.stem.replace("{county}", short_region_name(region_name));
-        if self.prefixed { format!("{}{}", level.department_prefix(), stem) } else { stem }
+        let stem = self
+            .stem
+            .replace("{county}", short_region_name(region_name));
+        if self.prefixed {
+            format!("{}{}", level.department_prefix(), stem)
+        } else {
+            stem
+        }
     }
 }
 
@@ -203,11 +220,24 @@ mod tests {
     #[test]
     fn names_follow_the_level() {
         let fire = SHANDONG_38.departments.last().unwrap();
-        assert_eq!(fire.name_at(RegionLevel::Province, "山东省"), "省消防救援总队");
-        let eco = WUYANG_17.departments.iter().find(|d| d.line == "ecology").unwrap();
-        assert_eq!(eco.name_at(RegionLevel::County, "舞阳县"), "市生态环境局舞阳分局");
+        assert_eq!(
+            fire.name_at(RegionLevel::Province, "山东省"),
+            "省消防救援总队"
+        );
+        let eco = WUYANG_17
+            .departments
+            .iter()
+            .find(|d| d.line == "ecology")
+            .unwrap();
+        assert_eq!(
+            eco.name_at(RegionLevel::County, "舞阳县"),
+            "市生态环境局舞阳分局"
+        );
         let market = WUYANG_17.departments[0];
-        assert_eq!(market.name_at(RegionLevel::County, "舞阳县"), "县市场监管局");
+        assert_eq!(
+            market.name_at(RegionLevel::County, "舞阳县"),
+            "县市场监管局"
+        );
         assert_eq!(market.name_at(RegionLevel::City, "漯河市"), "市市场监管局");
     }
 }

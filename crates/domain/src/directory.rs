@@ -96,14 +96,20 @@ pub fn industry_code(s: &str) -> Result<Option<String>, Invalid> {
     if t.is_empty() {
         return Ok(None);
     }
-    let digits = t.strip_prefix(|c: char| ('A'..='T').contains(&c)).unwrap_or(&t);
+    let digits = t
+        .strip_prefix(|c: char| ('A'..='T').contains(&c))
+        .unwrap_or(&t);
     if (2..=4).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         Ok(Some(t))
     } else {
         Err(Invalid::new(
             "industry_code",
-            format!("行业代码“{t}”不符合 GB/T 4754：应为 2–4 位数字，可带门类字母（如 6210 或 H6210）"),
-            format!("industry code '{t}' is not GB/T 4754: 2–4 digits, optionally after a section letter (6210, H6210)"),
+            format!(
+                "行业代码“{t}”不符合 GB/T 4754：应为 2–4 位数字，可带门类字母（如 6210 或 H6210）"
+            ),
+            format!(
+                "industry code '{t}' is not GB/T 4754: 2–4 digits, optionally after a section letter (6210, H6210)"
+            ),
         ))
     }
 }
@@ -141,10 +147,19 @@ pub struct Licence {
 }
 
 impl Licence {
-    pub fn parse(licence_type: &str, number: &str, issuer: &str, from: &str, to: &str) -> Result<Self, Invalid> {
+    pub fn parse(
+        licence_type: &str,
+        number: &str,
+        issuer: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Self, Invalid> {
         let licence_type = bounded_text(licence_type, 2, 64, "许可证类型", "licence type")?;
         let number = bounded_text(number, 2, 64, "许可证编号", "licence number")?;
-        let issuer = Some(issuer.trim()).filter(|i| !i.is_empty()).map(|i| bounded_text(i, 2, 128, "发证机关", "issuer")).transpose()?;
+        let issuer = Some(issuer.trim())
+            .filter(|i| !i.is_empty())
+            .map(|i| bounded_text(i, 2, 128, "发证机关", "issuer"))
+            .transpose()?;
         let valid_from = loose_date(from)?;
         let valid_to = loose_date(to)?;
         if let (Some(f), Some(t)) = (valid_from, valid_to)
@@ -156,7 +171,13 @@ impl Licence {
                 format!("licence valid_to {t} is before valid_from {f}"),
             ));
         }
-        Ok(Self { licence_type, number, issuer, valid_from, valid_to })
+        Ok(Self {
+            licence_type,
+            number,
+            issuer,
+            valid_from,
+            valid_to,
+        })
     }
 }
 
@@ -166,7 +187,10 @@ impl Licence {
 /// lower-cased; spaces and punctuation split words.
 pub fn name_grams(name: &str) -> String {
     let mut out = String::new();
-    for word in name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         let chars: Vec<char> = word.chars().flat_map(char::to_lowercase).collect();
         for w in chars.windows(2) {
             out.push(w[0]);
@@ -183,7 +207,11 @@ pub fn name_grams(name: &str) -> String {
 
 /// The bigrams of a search fragment, in order; a single character yields itself.
 pub fn query_grams(fragment: &str) -> Vec<String> {
-    let chars: Vec<char> = fragment.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    let chars: Vec<char> = fragment
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
     match chars.len() {
         0 => Vec::new(),
         1 => vec![chars[0].to_string()],
@@ -197,8 +225,14 @@ mod tests {
 
     #[test]
     fn enums_parse_codes_and_labels() {
-        assert_eq!(EntityType::parse("个体工商户").unwrap(), EntityType::IndividualBusiness);
-        assert_eq!(EntityType::parse("enterprise").unwrap(), EntityType::Enterprise);
+        assert_eq!(
+            EntityType::parse("个体工商户").unwrap(),
+            EntityType::IndividualBusiness
+        );
+        assert_eq!(
+            EntityType::parse("enterprise").unwrap(),
+            EntityType::Enterprise
+        );
         assert!(EntityType::parse("公司").unwrap_err().zh.contains("企业"));
         assert_eq!(CreditClass::parse_loose("c").unwrap(), CreditClass::C);
         assert_eq!(CreditClass::parse_loose("D类").unwrap(), CreditClass::D);
@@ -219,7 +253,12 @@ mod tests {
         let tokens: Vec<&str> = g.split(' ').collect();
         for frag in ["餐饮", "福满楼", "舞阳县福满楼餐饮店"] {
             let q = query_grams(frag);
-            assert!(tokens.windows(q.len()).any(|w| w.iter().zip(&q).all(|(a, b)| a == b)), "{frag}");
+            assert!(
+                tokens
+                    .windows(q.len())
+                    .any(|w| w.iter().zip(&q).all(|(a, b)| a == b)),
+                "{frag}"
+            );
         }
         assert!(tokens.iter().any(|t| t.starts_with('店')));
         assert_eq!(name_grams("ABC Foods"), "ab bc c fo oo od ds s");
@@ -227,8 +266,22 @@ mod tests {
 
     #[test]
     fn dates_and_licences() {
-        assert_eq!(loose_date("2026/3/31").unwrap().unwrap().to_string(), "2026-03-31");
+        assert_eq!(
+            loose_date("2026/3/31").unwrap().unwrap().to_string(),
+            "2026-03-31"
+        );
         assert!(loose_date("31/03/2026").is_err());
-        assert_eq!(Licence::parse("食品经营许可证", "JY14111210000001", "舞阳县市场监督管理局", "2024-01-01", "2023-01-01").unwrap_err().code, "licence_dates");
+        assert_eq!(
+            Licence::parse(
+                "食品经营许可证",
+                "JY14111210000001",
+                "舞阳县市场监督管理局",
+                "2024-01-01",
+                "2023-01-01"
+            )
+            .unwrap_err()
+            .code,
+            "licence_dates"
+        );
     }
 }

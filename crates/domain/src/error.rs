@@ -13,7 +13,11 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn new(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { code, zh: zh.into(), en: en.into() }
+        Self {
+            code,
+            zh: zh.into(),
+            en: en.into(),
+        }
     }
 }
 
@@ -26,12 +30,22 @@ impl fmt::Display for Invalid {
 impl std::error::Error for Invalid {}
 
 /// Trims a text value and checks its length in characters (not bytes: names are Chinese).
-pub fn bounded_text(value: &str, min: usize, max: usize, what_zh: &str, what_en: &str) -> Result<String, Invalid> {
+pub fn bounded_text(
+    value: &str,
+    min: usize,
+    max: usize,
+    what_zh: &str,
+    what_en: &str,
+) -> Result<String, Invalid> {
     let v = value.trim();
     let n = v.chars().count();
     if n < min {
         return Err(if min <= 1 {
-            Invalid::new("required", format!("{what_zh}不能为空"), format!("{what_en} is required"))
+            Invalid::new(
+                "required",
+                format!("{what_zh}不能为空"),
+                format!("{what_en} is required"),
+            )
         } else {
             Invalid::new(
                 "too_short",

@@ -68,7 +68,10 @@ labelled_enum!(
 /// Item code: 2–32 upper-case letters, digits or `-`, e.g. `WY-2024-01`.
 pub fn item_code(s: &str) -> Result<String, Invalid> {
     let t = s.trim().to_ascii_uppercase();
-    if (2..=32).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-') {
+    if (2..=32).contains(&t.len())
+        && t.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+    {
         Ok(t)
     } else {
         Err(Invalid::new(
@@ -86,14 +89,22 @@ pub fn item_name(s: &str) -> Result<String, Invalid> {
 /// Methods as a list, from codes or labels separated by commas or 、.
 pub fn methods(s: &str) -> Result<Vec<Method>, Invalid> {
     let mut out = Vec::new();
-    for part in s.split([',', '，', '、', ';', '；']).map(str::trim).filter(|p| !p.is_empty()) {
+    for part in s
+        .split([',', '，', '、', ';', '；'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         let m = Method::parse(part)?;
         if !out.contains(&m) {
             out.push(m);
         }
     }
     if out.is_empty() {
-        return Err(Invalid::new("required", "至少选择一种检查方式", "choose at least one method"));
+        return Err(Invalid::new(
+            "required",
+            "至少选择一种检查方式",
+            "choose at least one method",
+        ));
     }
     Ok(out)
 }
@@ -106,9 +117,15 @@ mod tests {
     fn parses() {
         assert_eq!(item_code(" wy-2024-01 ").unwrap(), "WY-2024-01");
         assert!(item_code("事项1").is_err());
-        assert_eq!(methods("现场检查、书面检查,on_site").unwrap(), vec![Method::OnSite, Method::Written]);
+        assert_eq!(
+            methods("现场检查、书面检查,on_site").unwrap(),
+            vec![Method::OnSite, Method::Written]
+        );
         assert!(methods("").is_err());
         assert!(methods("飞行检查").is_err());
-        assert_eq!(Dimension::parse("产品质量").unwrap(), Dimension::ProductQuality);
+        assert_eq!(
+            Dimension::parse("产品质量").unwrap(),
+            Dimension::ProductQuality
+        );
     }
 }

@@ -81,7 +81,11 @@ impl RegionCode {
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         let s = s.trim();
         if s.is_empty() {
-            return Err(Invalid::new("required", "行政区划代码不能为空", "region code is required"));
+            return Err(Invalid::new(
+                "required",
+                "行政区划代码不能为空",
+                "region code is required",
+            ));
         }
         if !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Invalid::new(
@@ -94,7 +98,9 @@ impl RegionCode {
             return Err(Invalid::new(
                 "region_code_length",
                 format!("行政区划代码“{s}”应为 2、4、6 或 9 位（省、市、县、乡镇）"),
-                format!("region code '{s}' must have 2, 4, 6 or 9 digits (province, city, county, township)"),
+                format!(
+                    "region code '{s}' must have 2, 4, 6 or 9 digits (province, city, county, township)"
+                ),
             ));
         }
         Ok(Self(s.to_string()))

@@ -75,10 +75,14 @@ impl Actor {
     pub fn full_scope(&self) -> ScopeFilter {
         match self.role {
             Role::SystemAdmin => ScopeFilter::everything(),
-            Role::CoordinationOffice | Role::Leader => ScopeFilter { region: Some(self.region.clone()), line: None },
-            Role::DepartmentAdmin | Role::Inspector => {
-                ScopeFilter { region: Some(self.region.clone()), line: Some(self.department_line.clone()) }
-            }
+            Role::CoordinationOffice | Role::Leader => ScopeFilter {
+                region: Some(self.region.clone()),
+                line: None,
+            },
+            Role::DepartmentAdmin | Role::Inspector => ScopeFilter {
+                region: Some(self.region.clone()),
+                line: Some(self.department_line.clone()),
+            },
         }
     }
 
@@ -92,7 +96,11 @@ impl Actor {
                     region: Some(c.region.clone()),
                     line: c.department_line.clone().or(full.line.clone()),
                 };
-                if narrowed.is_within(&full) { narrowed } else { full }
+                if narrowed.is_within(&full) {
+                    narrowed
+                } else {
+                    full
+                }
             }
             None => full,
         }
@@ -129,17 +137,32 @@ mod tests {
     #[test]
     fn coordination_office_sees_all_lines_in_subtree() {
         let a = actor(Role::CoordinationOffice, "411121", "market");
-        assert!(a.scope().permits(&RegionCode::parse("411121100").unwrap(), Some("health")));
-        assert!(!a.scope().permits(&RegionCode::parse("4111").unwrap(), Some("health")));
+        assert!(
+            a.scope()
+                .permits(&RegionCode::parse("411121100").unwrap(), Some("health"))
+        );
+        assert!(
+            !a.scope()
+                .permits(&RegionCode::parse("4111").unwrap(), Some("health"))
+        );
     }
 
     #[test]
     fn context_cannot_widen_scope() {
         let mut a = actor(Role::CoordinationOffice, "411121", "market");
-        a.context = Some(Context { region: RegionCode::parse("41").unwrap(), department_line: None });
+        a.context = Some(Context {
+            region: RegionCode::parse("41").unwrap(),
+            department_line: None,
+        });
         assert_eq!(a.scope(), a.full_scope());
-        a.context = Some(Context { region: RegionCode::parse("411121100").unwrap(), department_line: Some("health".into()) });
+        a.context = Some(Context {
+            region: RegionCode::parse("411121100").unwrap(),
+            department_line: Some("health".into()),
+        });
         assert!(a.scope().is_within(&a.full_scope()));
-        assert!(!a.scope().permits(&RegionCode::parse("411121100").unwrap(), Some("market")));
+        assert!(
+            !a.scope()
+                .permits(&RegionCode::parse("411121100").unwrap(), Some("market"))
+        );
     }
 }

@@ -20,7 +20,9 @@ pub fn tag_code(s: &str) -> Result<String, Invalid> {
         Err(Invalid::new(
             "tag_code",
             format!("标签代码“{t}”不正确：2–64 位字母、数字、汉字或 _ . -，不能是 AND/OR/NOT"),
-            format!("tag code '{t}' is malformed: 2–64 letters, digits, CJK or _ . -, not AND/OR/NOT"),
+            format!(
+                "tag code '{t}' is malformed: 2–64 letters, digits, CJK or _ . -, not AND/OR/NOT"
+            ),
         ))
     }
 }
@@ -100,8 +102,13 @@ pub fn rule_matches(kind: RuleKind, pattern: &str, facts: &RuleFacts<'_>) -> boo
         RuleKind::IndustryPrefix => {
             let p = p.to_ascii_uppercase();
             // "H62" and "62" both select "H6210" and "6210".
-            let strip = |s: &str| s.trim_start_matches(|c: char| c.is_ascii_alphabetic()).to_string();
-            facts.industry_code.is_some_and(|c| c.starts_with(&p) || strip(c).starts_with(&strip(&p)))
+            let strip = |s: &str| {
+                s.trim_start_matches(|c: char| c.is_ascii_alphabetic())
+                    .to_string()
+            };
+            facts
+                .industry_code
+                .is_some_and(|c| c.starts_with(&p) || strip(c).starts_with(&strip(&p)))
         }
         RuleKind::ScopeKeyword => facts.business_scope.is_some_and(|s| s.contains(p)),
     }
@@ -121,7 +128,11 @@ mod tests {
 
     #[test]
     fn rules() {
-        let f = RuleFacts { licence_types: vec!["食品经营许可证"], industry_code: Some("H6210"), business_scope: Some("餐饮服务；预包装食品销售") };
+        let f = RuleFacts {
+            licence_types: vec!["食品经营许可证"],
+            industry_code: Some("H6210"),
+            business_scope: Some("餐饮服务；预包装食品销售"),
+        };
         assert!(rule_matches(RuleKind::LicenceType, "食品经营许可证", &f));
         assert!(rule_matches(RuleKind::IndustryPrefix, "62", &f));
         assert!(rule_matches(RuleKind::IndustryPrefix, "H62", &f));

@@ -67,14 +67,30 @@ pub struct ExprError {
 }
 
 impl ExprError {
-    fn new(code: &'static str, position: usize, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { code, zh: zh.into(), en: en.into(), position }
+    fn new(
+        code: &'static str,
+        position: usize,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        Self {
+            code,
+            zh: zh.into(),
+            en: en.into(),
+            position,
+        }
     }
 }
 
 impl fmt::Display for ExprError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "第 {p} 列：{} (column {p}: {})", self.zh, self.en, p = self.position)
+        write!(
+            f,
+            "第 {p} 列：{} (column {p}: {})",
+            self.zh,
+            self.en,
+            p = self.position
+        )
     }
 }
 
@@ -83,7 +99,11 @@ impl std::error::Error for ExprError {}
 impl From<ExprError> for Invalid {
     fn from(e: ExprError) -> Invalid {
         let p = e.position;
-        Invalid::new(e.code, format!("标签表达式第 {p} 列：{}", e.zh), format!("tag expression, column {p}: {}", e.en))
+        Invalid::new(
+            e.code,
+            format!("标签表达式第 {p} 列：{}", e.zh),
+            format!("tag expression, column {p}: {}", e.en),
+        )
     }
 }
 
@@ -95,7 +115,13 @@ pub fn parse(src: &str) -> Result<TagExpr, ExprError> {
 impl TagExpr {
     pub fn parse(src: &str) -> Result<TagExpr, ExprError> {
         let (toks, lex_err) = lex(src);
-        let mut p = Parser { toks, lex_err, next: 0, prev: None, depth: 0 };
+        let mut p = Parser {
+            toks,
+            lex_err,
+            next: 0,
+            prev: None,
+            depth: 0,
+        };
         let expr = p.or()?;
         match p.peek()? {
             None => Ok(expr),
@@ -131,7 +157,9 @@ impl TagExpr {
             Some(t) => Err(Invalid::new(
                 "unknown_tag",
                 format!("标签“{t}”不存在，请检查拼写或先在标签库中创建"),
-                format!("unknown tag '{t}'; check the spelling or create it in the tag catalogue first"),
+                format!(
+                    "unknown tag '{t}'; check the spelling or create it in the tag catalogue first"
+                ),
             )),
         }
     }
@@ -142,7 +170,9 @@ impl TagExpr {
             TagExpr::Tag(t) => e.has_tag(t),
             TagExpr::Region(r) => e.region().starts_with(r.as_str()),
             TagExpr::EntityType(t) => e.entity_type() == t,
-            TagExpr::Credit(cs) => e.credit_class().is_some_and(|c| cs.contains(&c.to_ascii_uppercase())),
+            TagExpr::Credit(cs) => e
+                .credit_class()
+                .is_some_and(|c| cs.contains(&c.to_ascii_uppercase())),
             TagExpr::Not(inner) => !inner.matches(e),
             TagExpr::And(v) => v.iter().all(|x| x.matches(e)),
             TagExpr::Or(v) => v.iter().any(|x| x.matches(e)),
@@ -277,7 +307,11 @@ fn lex(src: &str) -> (Vec<Token>, Option<ExprError>) {
                 if chars.get(i) == Some(&c) {
                     i += 1;
                 }
-                if matches!(c, '&' | '＆') { Tok::And } else { Tok::Or }
+                if matches!(c, '&' | '＆') {
+                    Tok::And
+                } else {
+                    Tok::Or
+                }
             }
             '!' | '！' => Tok::Not,
             '"' | '“' => match quoted(&chars, start) {
@@ -306,12 +340,18 @@ fn lex(src: &str) -> (Vec<Token>, Option<ExprError>) {
                     "tag_expr_unexpected",
                     start + 1,
                     format!("无法识别的字符“{c}”；名称含空格或符号时请加引号"),
-                    format!("unexpected character '{c}'; quote names that contain spaces or symbols"),
+                    format!(
+                        "unexpected character '{c}'; quote names that contain spaces or symbols"
+                    ),
                 );
                 return (toks, Some(e));
             }
         };
-        toks.push(Token { tok, pos: start + 1, text: chars[start..i].iter().collect() });
+        toks.push(Token {
+            tok,
+            pos: start + 1,
+            text: chars[start..i].iter().collect(),
+        });
     }
     (toks, None)
 }
@@ -328,9 +368,18 @@ fn quoted(chars: &[char], start: usize) -> Result<(String, usize), ExprError> {
         ));
     };
     let end = start + 1 + len;
-    let name: String = chars[start + 1..end].iter().collect::<String>().trim().to_string();
+    let name: String = chars[start + 1..end]
+        .iter()
+        .collect::<String>()
+        .trim()
+        .to_string();
     if name.is_empty() {
-        return Err(ExprError::new("tag_expr_empty_name", start + 1, "引号内的名称为空", "empty quoted name"));
+        return Err(ExprError::new(
+            "tag_expr_empty_name",
+            start + 1,
+            "引号内的名称为空",
+            "empty quoted name",
+        ));
     }
     Ok((name, end + 1))
 }
@@ -362,7 +411,10 @@ fn filter(name: &str, chars: &[char], start: usize, i: &mut usize) -> Result<Tag
         "region" => {
             let v = take(is_word_char);
             if v.is_empty() {
-                return Err(missing("行政区划代码，如 region:411121", "a region code, e.g. region:411121"));
+                return Err(missing(
+                    "行政区划代码，如 region:411121",
+                    "a region code, e.g. region:411121",
+                ));
             }
             RegionCode::parse(&v)
                 .map(|_| TagExpr::Region(v))
@@ -376,14 +428,20 @@ fn filter(name: &str, chars: &[char], start: usize, i: &mut usize) -> Result<Tag
             }
             let v = take(is_word_char);
             if v.is_empty() {
-                return Err(missing("主体类型，如 type:个体工商户", "an entity type, e.g. type:个体工商户"));
+                return Err(missing(
+                    "主体类型，如 type:个体工商户",
+                    "an entity type, e.g. type:个体工商户",
+                ));
             }
             Ok(TagExpr::EntityType(v))
         }
         "credit" => {
             let v = take(|c| is_word_char(c) || matches!(c, ',' | '，'));
             if v.is_empty() {
-                return Err(missing("信用等级，如 credit:C,D", "credit classes, e.g. credit:C,D"));
+                return Err(missing(
+                    "信用等级，如 credit:C,D",
+                    "credit classes, e.g. credit:C,D",
+                ));
             }
             let mut classes = Vec::new();
             let mut piece_start = value_start;
@@ -392,11 +450,17 @@ fn filter(name: &str, chars: &[char], start: usize, i: &mut usize) -> Result<Tag
                 match (cs.next().map(|c| c.to_ascii_uppercase()), cs.next()) {
                     (Some(c @ 'A'..='D'), None) => classes.push(c),
                     _ => {
-                        let shown = if piece.is_empty() { "（空）".to_string() } else { piece.to_string() };
+                        let shown = if piece.is_empty() {
+                            "（空）".to_string()
+                        } else {
+                            piece.to_string()
+                        };
                         return Err(ExprError::new(
                             "tag_expr_bad_filter",
                             piece_start + 1,
-                            format!("信用等级“{shown}”无效：应为 A、B、C、D，多个用逗号分隔，如 credit:C,D"),
+                            format!(
+                                "信用等级“{shown}”无效：应为 A、B、C、D，多个用逗号分隔，如 credit:C,D"
+                            ),
                             format!(
                                 "credit class '{piece}' is invalid: use A, B, C or D, comma-separated, e.g. credit:C,D"
                             ),
@@ -413,13 +477,20 @@ fn filter(name: &str, chars: &[char], start: usize, i: &mut usize) -> Result<Tag
             "tag_expr_unknown_filter",
             pos,
             format!("未知的筛选条件“{name}:”，可用 region:、type:、credit:；名称含冒号时请加引号"),
-            format!("unknown filter '{name}:'; use region:, type: or credit: (quote names that contain a colon)"),
+            format!(
+                "unknown filter '{name}:'; use region:, type: or credit: (quote names that contain a colon)"
+            ),
         )),
     }
 }
 
 fn unmatched_close(t: &Token) -> ExprError {
-    ExprError::new("tag_expr_unbalanced", t.pos, "多余的右括号，没有与之对应的左括号", "unmatched closing parenthesis")
+    ExprError::new(
+        "tag_expr_unbalanced",
+        t.pos,
+        "多余的右括号，没有与之对应的左括号",
+        "unmatched closing parenthesis",
+    )
 }
 
 fn missing_operator(t: &Token) -> ExprError {
@@ -555,14 +626,25 @@ impl Parser {
                 format!("“{}”前缺少操作数", t.text),
                 format!("'{}' needs an operand before it", t.text),
             ),
-            (Some(p), Some(_)) if p.tok == Tok::LParen => {
-                ExprError::new("tag_expr_missing_operand", p.pos, "括号内缺少表达式", "empty parentheses")
-            }
-            (Some(p), None) if p.tok == Tok::LParen => {
-                ExprError::new("tag_expr_unbalanced", p.pos, "左括号没有对应的右括号", "unmatched opening parenthesis")
-            }
+            (Some(p), Some(_)) if p.tok == Tok::LParen => ExprError::new(
+                "tag_expr_missing_operand",
+                p.pos,
+                "括号内缺少表达式",
+                "empty parentheses",
+            ),
+            (Some(p), None) if p.tok == Tok::LParen => ExprError::new(
+                "tag_expr_unbalanced",
+                p.pos,
+                "左括号没有对应的右括号",
+                "unmatched opening parenthesis",
+            ),
             (_, Some(t)) if t.tok == Tok::RParen => unmatched_close(t),
-            (None, None) => ExprError::new("tag_expr_empty", 1, "标签表达式不能为空", "tag expression is required"),
+            (None, None) => ExprError::new(
+                "tag_expr_empty",
+                1,
+                "标签表达式不能为空",
+                "tag expression is required",
+            ),
             // Not reached: an operand is only due at the start, after an operator or after "(".
             (_, Some(t)) => missing_operator(t),
             (Some(p), None) => missing_after(p),
@@ -584,7 +666,11 @@ fn flatten(items: Vec<TagExpr>, or: bool) -> TagExpr {
             x => out.push(x),
         }
     }
-    if or { TagExpr::Or(out) } else { TagExpr::And(out) }
+    if or {
+        TagExpr::Or(out)
+    } else {
+        TagExpr::And(out)
+    }
 }
 
 #[cfg(test)]
@@ -608,17 +694,35 @@ mod tests {
 
     #[test]
     fn precedence_not_and_or() {
-        assert_eq!(p("A OR B AND NOT C"), Or(vec![tag("A"), And(vec![tag("B"), Not(Box::new(tag("C")))])]));
-        assert_eq!(p("NOT A AND B"), And(vec![Not(Box::new(tag("A"))), tag("B")]));
-        assert_eq!(p("NOT (A AND B)"), Not(Box::new(And(vec![tag("A"), tag("B")]))));
-        assert_eq!(p("(A OR B) AND C"), And(vec![Or(vec![tag("A"), tag("B")]), tag("C")]));
+        assert_eq!(
+            p("A OR B AND NOT C"),
+            Or(vec![tag("A"), And(vec![tag("B"), Not(Box::new(tag("C")))])])
+        );
+        assert_eq!(
+            p("NOT A AND B"),
+            And(vec![Not(Box::new(tag("A"))), tag("B")])
+        );
+        assert_eq!(
+            p("NOT (A AND B)"),
+            Not(Box::new(And(vec![tag("A"), tag("B")])))
+        );
+        assert_eq!(
+            p("(A OR B) AND C"),
+            And(vec![Or(vec![tag("A"), tag("B")]), tag("C")])
+        );
         assert_eq!(p("NOT NOT A"), Not(Box::new(Not(Box::new(tag("A"))))));
     }
 
     #[test]
     fn flattens_and_keeps_order() {
-        assert_eq!(p("A AND (B AND C) AND D"), And(vec![tag("A"), tag("B"), tag("C"), tag("D")]));
-        assert_eq!(p("(A OR B) OR (C OR D)"), Or(vec![tag("A"), tag("B"), tag("C"), tag("D")]));
+        assert_eq!(
+            p("A AND (B AND C) AND D"),
+            And(vec![tag("A"), tag("B"), tag("C"), tag("D")])
+        );
+        assert_eq!(
+            p("(A OR B) OR (C OR D)"),
+            Or(vec![tag("A"), tag("B"), tag("C"), tag("D")])
+        );
         assert_eq!(p("((A))"), tag("A"));
     }
 
@@ -635,14 +739,23 @@ mod tests {
         ] {
             assert_eq!(p(s).to_string().to_uppercase(), expected.to_string(), "{s}");
         }
-        assert_eq!(p("危化品 且 加油站"), And(vec![tag("危化品"), tag("加油站")]));
+        assert_eq!(
+            p("危化品 且 加油站"),
+            And(vec![tag("危化品"), tag("加油站")])
+        );
         // Keywords are whole words: 非煤矿山 (non-coal mines) is a tag, 非 煤矿山 is NOT 煤矿山.
         assert_eq!(p("非煤矿山"), tag("非煤矿山"));
         assert_eq!(p("非 煤矿山"), Not(Box::new(tag("煤矿山"))));
         assert_eq!(p("非（煤矿山）"), Not(Box::new(tag("煤矿山"))));
-        assert_eq!(p("android OR order"), Or(vec![tag("android"), tag("order")]));
+        assert_eq!(
+            p("android OR order"),
+            Or(vec![tag("android"), tag("order")])
+        );
         // A tag spelt like a keyword, or with a space, is quoted.
-        assert_eq!(p("\"AND\" AND “fire safety”"), And(vec![tag("AND"), tag("fire safety")]));
+        assert_eq!(
+            p("\"AND\" AND “fire safety”"),
+            And(vec![tag("AND"), tag("fire safety")])
+        );
         assert_eq!(p("WHP-1.a_b"), tag("WHP-1.a_b"));
     }
 
@@ -650,10 +763,17 @@ mod tests {
     fn filters() {
         assert_eq!(
             p("region:4111 AND type:个体工商户 AND credit:d,c,C"),
-            And(vec![Region("4111".into()), EntityType("个体工商户".into()), Credit(vec!['C', 'D'])])
+            And(vec![
+                Region("4111".into()),
+                EntityType("个体工商户".into()),
+                Credit(vec!['C', 'D'])
+            ])
         );
         assert_eq!(p("REGION：411121"), Region("411121".into()));
-        assert_eq!(p("type: \"农民 专业合作社\""), EntityType("农民 专业合作社".into()));
+        assert_eq!(
+            p("type: \"农民 专业合作社\""),
+            EntityType("农民 专业合作社".into())
+        );
         assert_eq!(p("credit:C，D"), Credit(vec!['C', 'D']));
         assert_eq!(p("region:411121001"), Region("411121001".into()));
     }
@@ -694,7 +814,10 @@ mod tests {
         assert_eq!(err("type:"), ("tag_expr_bad_filter", 1));
         assert_eq!(err("A OR colour:red"), ("tag_expr_unknown_filter", 6));
         // Quotes.
-        assert_eq!(err("A AND \"fire safety"), ("tag_expr_unterminated_quote", 7));
+        assert_eq!(
+            err("A AND \"fire safety"),
+            ("tag_expr_unterminated_quote", 7)
+        );
         assert_eq!(err("“消防 安全\""), ("tag_expr_unterminated_quote", 1));
         assert_eq!(err("\"  \""), ("tag_expr_empty_name", 1));
         // The leftmost error wins, lexical or not.
@@ -725,8 +848,14 @@ mod tests {
     fn canonical_display() {
         let e = p("a  且 （b 或 非 c） & REGION:411121");
         assert_eq!(e.to_string(), "a AND (b OR NOT c) AND region:411121");
-        assert_eq!(p("NOT (A OR B) OR credit:D,C").to_string(), "NOT (A OR B) OR credit:C,D");
-        assert_eq!(p("“say \"hi\"” OR \"非\" OR type:\"a b\"").to_string(), "“say \"hi\"” OR \"非\" OR type:\"a b\"");
+        assert_eq!(
+            p("NOT (A OR B) OR credit:D,C").to_string(),
+            "NOT (A OR B) OR credit:C,D"
+        );
+        assert_eq!(
+            p("“say \"hi\"” OR \"非\" OR type:\"a b\"").to_string(),
+            "“say \"hi\"” OR \"非\" OR type:\"a b\""
+        );
     }
 
     #[test]
@@ -763,8 +892,18 @@ mod tests {
 
     #[test]
     fn evaluation() {
-        let station = Entity { tags: &["危化品", "加油站"], region: "411121", kind: "企业", credit: Some('C') };
-        let shop = Entity { tags: &["危化品"], region: "371502", kind: "个体工商户", credit: None };
+        let station = Entity {
+            tags: &["危化品", "加油站"],
+            region: "411121",
+            kind: "企业",
+            credit: Some('C'),
+        };
+        let shop = Entity {
+            tags: &["危化品"],
+            region: "371502",
+            kind: "个体工商户",
+            credit: None,
+        };
         let m = |s: &str, e: &Entity| p(s).matches(e);
         assert!(m("危化品 AND region:4111", &station));
         assert!(m("region:41 AND region:411121", &station));
@@ -773,7 +912,10 @@ mod tests {
         assert!(!m("危化品 AND NOT 加油站", &station));
         assert!(m("type:个体工商户", &shop) && !m("type:个体工商户", &station));
         assert!(m("credit:C,D", &station));
-        assert!(!m("credit:A,B,C,D", &shop), "ungraded entities match no credit filter");
+        assert!(
+            !m("credit:A,B,C,D", &shop),
+            "ungraded entities match no credit filter"
+        );
         assert!(m("NOT credit:C,D", &shop));
         assert!(m("加油站 OR type:个体工商户", &shop) && m("加油站 OR type:个体工商户", &station));
     }

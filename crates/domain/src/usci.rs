@@ -16,7 +16,9 @@ use crate::Invalid;
 const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 /// 3^(i-1) mod 31: weights of the first 17 characters for the check character.
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// Weights of the 8 body characters of an organisation code (GB 11714-1997).
 const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
@@ -47,7 +49,11 @@ impl Usci {
         let chars: Vec<char> = s.chars().collect();
 
         if chars.is_empty() {
-            return Err(Invalid::new("required", "统一社会信用代码不能为空", "unified social credit code is required"));
+            return Err(Invalid::new(
+                "required",
+                "统一社会信用代码不能为空",
+                "unified social credit code is required",
+            ));
         }
         if chars.len() != 18 {
             let n = chars.len();
@@ -75,7 +81,9 @@ impl Usci {
                 format!(
                     "第 1 位登记管理部门码“{c}”无效，应为 1–9、A、N、Y 之一（如 1 机构编制、5 民政、9 市场监管、Y 其他）"
                 ),
-                format!("registration authority code '{c}' (position 1) is not one of 1–9, A, N, Y"),
+                format!(
+                    "registration authority code '{c}' (position 1) is not one of 1–9, A, N, Y"
+                ),
             ));
         }
         if !chars[2..8].iter().all(char::is_ascii_digit) {
@@ -108,8 +116,12 @@ impl Usci {
                 let given = org[8];
                 return Err(Invalid::new(
                     "usci_org_check_digit",
-                    format!("第 9–17 位组织机构代码“{code}”的校验码应为“{expected}”，实际为“{given}”"),
-                    format!("organisation code '{code}' (positions 9–17) should end in '{expected}', not '{given}'"),
+                    format!(
+                        "第 9–17 位组织机构代码“{code}”的校验码应为“{expected}”，实际为“{given}”"
+                    ),
+                    format!(
+                        "organisation code '{code}' (positions 9–17) should end in '{expected}', not '{given}'"
+                    ),
                 ));
             }
         }
@@ -121,7 +133,10 @@ impl Usci {
     pub fn check_char(first17: &str) -> Option<char> {
         let mut sum = 0;
         let mut n = 0;
-        for (c, w) in first17.chars().zip(WEIGHTS.iter().chain(std::iter::repeat(&0))) {
+        for (c, w) in first17
+            .chars()
+            .zip(WEIGHTS.iter().chain(std::iter::repeat(&0)))
+        {
             sum += value(c)? * w;
             n += 1;
         }
@@ -162,7 +177,10 @@ impl Usci {
 
 /// Value of a character in the code's set (its index), or None if it is not in the set.
 fn value(c: char) -> Option<u32> {
-    CHARSET.iter().position(|&b| b as char == c).map(|i| i as u32)
+    CHARSET
+        .iter()
+        .position(|&b| b as char == c)
+        .map(|i| i as u32)
 }
 
 /// GB 11714-1997 check character for 8 body characters: digits are 0–9, letters A–Z are 10–35.
@@ -219,7 +237,10 @@ mod tests {
     /// A valid code from authority, category, region and organisation-code body (GB 11714 check added).
     fn make(head: &str, region: &str, org_body: &str) -> String {
         let body: Vec<char> = org_body.chars().collect();
-        complete(&format!("{head}{region}{org_body}{}", org_check_char(&body).unwrap()))
+        complete(&format!(
+            "{head}{region}{org_body}{}",
+            org_check_char(&body).unwrap()
+        ))
     }
 
     #[test]
@@ -229,12 +250,20 @@ mod tests {
         // so C9 = 11 − 7 = 4. Both check characters agree with the code.
         let u = Usci::parse("91350100M000100Y43").unwrap();
         assert_eq!(Usci::check_char("91350100M000100Y4"), Some('3'));
-        assert_eq!(org_check_char(&"M000100Y".chars().collect::<Vec<_>>()), Some('4'));
+        assert_eq!(
+            org_check_char(&"M000100Y".chars().collect::<Vec<_>>()),
+            Some('4')
+        );
         assert_eq!(u.region_code(), "350100");
         assert_eq!(u.authority(), '9');
         assert_eq!(u.entity_kind_hint(), "企业");
         // A 事业单位 code quoted in a validator's bug report; it checks out too.
-        assert_eq!(Usci::parse("12440600MB2C07549J").unwrap().entity_kind_hint(), "机关/事业单位");
+        assert_eq!(
+            Usci::parse("12440600MB2C07549J")
+                .unwrap()
+                .entity_kind_hint(),
+            "机关/事业单位"
+        );
     }
 
     #[test]
@@ -265,15 +294,29 @@ mod tests {
         let e = Usci::parse("91350100M000100Y433").unwrap_err();
         assert!(e.en.contains("19"), "{}", e.en);
         // Characters, not bytes.
-        assert_eq!(Usci::parse("统一社会信用代码").unwrap_err().code, "usci_length");
+        assert_eq!(
+            Usci::parse("统一社会信用代码").unwrap_err().code,
+            "usci_length"
+        );
     }
 
     #[test]
     fn forbidden_characters() {
         let e = Usci::parse("91O50100M000100Y43").unwrap_err();
         assert_eq!(e.code, "usci_forbidden_char");
-        assert_eq!(e.zh, "第 3 位字符“O”不属于统一社会信用代码字符集（不使用 I、O、Z、S、V）");
-        for (bad, pos) in [("I", 1), ("Z", 9), ("S", 12), ("V", 18), ("s", 16), ("-", 5), ("码", 10)] {
+        assert_eq!(
+            e.zh,
+            "第 3 位字符“O”不属于统一社会信用代码字符集（不使用 I、O、Z、S、V）"
+        );
+        for (bad, pos) in [
+            ("I", 1),
+            ("Z", 9),
+            ("S", 12),
+            ("V", 18),
+            ("s", 16),
+            ("-", 5),
+            ("码", 10),
+        ] {
             let mut chars: Vec<String> = "91350100M000100Y43".chars().map(String::from).collect();
             chars[pos - 1] = bad.to_string();
             let e = Usci::parse(&chars.concat()).unwrap_err();
@@ -289,7 +332,12 @@ mod tests {
         assert_eq!(e.code, "usci_authority");
         assert!(e.zh.contains("“B”"));
         // 0 is not an authority either.
-        assert_eq!(Usci::parse(&complete("01350100M000100Y4")).unwrap_err().code, "usci_authority");
+        assert_eq!(
+            Usci::parse(&complete("01350100M000100Y4"))
+                .unwrap_err()
+                .code,
+            "usci_authority"
+        );
         for a in AUTHORITIES.chars() {
             let code = make(&format!("{a}1"), "350100", "M000100Y");
             assert_eq!(Usci::parse(&code).unwrap().authority(), a);
@@ -309,7 +357,11 @@ mod tests {
     fn check_digit() {
         let e = Usci::parse("91350100M000100Y44").unwrap_err();
         assert_eq!(e.code, "usci_check_digit");
-        assert!(e.zh.contains("应为“3”") && e.zh.contains("实际为“4”"), "{}", e.zh);
+        assert!(
+            e.zh.contains("应为“3”") && e.zh.contains("实际为“4”"),
+            "{}",
+            e.zh
+        );
         assert!(e.en.contains("'3'") && e.en.contains("'4'"));
     }
 
@@ -327,17 +379,29 @@ mod tests {
         // Top-level check character right, organisation check character wrong.
         let e = Usci::parse(&complete("91350100M000100Y5")).unwrap_err();
         assert_eq!(e.code, "usci_org_check_digit");
-        assert!(e.zh.contains("M000100Y5") && e.zh.contains("应为“4”"), "{}", e.zh);
+        assert!(
+            e.zh.contains("M000100Y5") && e.zh.contains("应为“4”"),
+            "{}",
+            e.zh
+        );
         // 10 → X and 11 → 0.
         let x = (0..100_000_000u32)
             .map(|n| format!("{n:08}"))
             .find(|b| org_check_char(&b.chars().collect::<Vec<_>>()) == Some('X'))
             .unwrap();
         assert!(Usci::parse(&make("91", "350100", &x)).unwrap().as_str()[8..17].ends_with('X'));
-        assert_eq!(org_check_char(&"00000000".chars().collect::<Vec<_>>()), Some('0'));
+        assert_eq!(
+            org_check_char(&"00000000".chars().collect::<Vec<_>>()),
+            Some('0')
+        );
         // Individual businesses: the body is not checked.
         assert!(Usci::parse(&complete("92350100M000100Y5")).is_ok());
-        assert_eq!(Usci::parse(&complete("92350100M000100Y5")).unwrap().entity_kind_hint(), "个体工商户");
+        assert_eq!(
+            Usci::parse(&complete("92350100M000100Y5"))
+                .unwrap()
+                .entity_kind_hint(),
+            "个体工商户"
+        );
         // Not GB 11714-shaped (check position is a letter other than X): not checked.
         assert!(Usci::parse(&complete("9135010000000000A")).is_ok());
     }
@@ -355,7 +419,11 @@ mod tests {
 
     #[test]
     fn entity_kind_hints() {
-        let hint = |head: &str| Usci::parse(&make(head, "411121", "12345678")).unwrap().entity_kind_hint();
+        let hint = |head: &str| {
+            Usci::parse(&make(head, "411121", "12345678"))
+                .unwrap()
+                .entity_kind_hint()
+        };
         assert_eq!(hint("91"), "企业");
         assert_eq!(hint("93"), "农民专业合作社");
         assert_eq!(hint("99"), "其他");
@@ -378,10 +446,15 @@ mod tests {
         )
             .prop_map(|(a, k, region, body)| {
                 let org: String = body.iter().collect();
-                complete(&format!("{a}{k}{region}{org}{}", org_check_char(&body).unwrap()))
+                complete(&format!(
+                    "{a}{k}{region}{org}{}",
+                    org_check_char(&body).unwrap()
+                ))
             });
-        let individual = ("[0-9]{6}", proptest::collection::vec(set_char(), 9))
-            .prop_map(|(region, body)| complete(&format!("92{region}{}", body.iter().collect::<String>())));
+        let individual =
+            ("[0-9]{6}", proptest::collection::vec(set_char(), 9)).prop_map(|(region, body)| {
+                complete(&format!("92{region}{}", body.iter().collect::<String>()))
+            });
         prop_oneof![3 => checked, 1 => individual]
     }
 

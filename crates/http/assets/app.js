@@ -4,3 +4,18 @@ document.addEventListener('submit', function (e) {
   var msg = f.getAttribute && f.getAttribute('data-confirm');
   if (msg && !window.confirm(msg)) { e.preventDefault(); }
 });
+
+// Table forms: <button type="button" data-add-row="ID"> appends an empty copy of the last row of
+// tbody#ID (more licences, cooperating departments, check points), without a framework.
+document.addEventListener('click', function (e) {
+  var b = e.target.closest && e.target.closest('[data-add-row]');
+  if (!b) { return; }
+  var body = document.getElementById(b.getAttribute('data-add-row'));
+  var last = body && body.lastElementChild;
+  if (!last) { return; }
+  var row = last.cloneNode(true);
+  row.querySelectorAll('input, textarea').forEach(function (i) { i.value = ''; });
+  row.querySelectorAll('select').forEach(function (s) { s.selectedIndex = 0; });
+  row.querySelectorAll('.err').forEach(function (p) { p.parentNode.removeChild(p); });
+  body.appendChild(row);
+});

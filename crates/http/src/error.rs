@@ -35,7 +35,12 @@ pub struct FieldDetail {
 
 impl From<FieldError> for FieldDetail {
     fn from(f: FieldError) -> Self {
-        Self { field: f.field, code: f.code, message: f.message, message_en: f.message_en }
+        Self {
+            field: f.field,
+            code: f.code,
+            message: f.message,
+            message_en: f.message_en,
+        }
     }
 }
 
@@ -50,27 +55,69 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { status, code, message: zh.into(), message_en: en.into(), details: Vec::new(), retry_after: None }
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            message: zh.into(),
+            message_en: en.into(),
+            details: Vec::new(),
+            retry_after: None,
+        }
     }
 
-    pub fn bad_request(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+    pub fn bad_request(
+        field: &str,
+        code: &str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
         let (zh, en) = (zh.into(), en.into());
-        let mut e = Self::new(StatusCode::BAD_REQUEST, "bad_request", zh.clone(), en.clone());
-        e.details.push(FieldDetail { field: field.into(), code: code.into(), message: zh, message_en: en });
+        let mut e = Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            zh.clone(),
+            en.clone(),
+        );
+        e.details.push(FieldDetail {
+            field: field.into(),
+            code: code.into(),
+            message: zh,
+            message_en: en,
+        });
         e
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "记录不存在或您无权访问", "not found, or not yours to see")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "记录不存在或您无权访问",
+            "not found, or not yours to see",
+        )
     }
 
     pub fn unauthenticated() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "请先登录或提供有效的 API 令牌", "sign in or send a valid API token")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "请先登录或提供有效的 API 令牌",
+            "sign in or send a valid API token",
+        )
     }
 
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "您的角色无权执行此操作", "your role does not allow this")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "您的角色无权执行此操作",
+            "your role does not allow this",
+        )
     }
 }
 
@@ -78,16 +125,32 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Invalid(fields) => {
-                let summary = fields.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join("；");
-                let summary_en = fields.iter().map(|f| format!("{}: {}", f.field, f.message_en)).collect::<Vec<_>>().join("; ");
-                let mut a = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", summary, summary_en);
+                let summary = fields
+                    .iter()
+                    .map(|f| f.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("；");
+                let summary_en = fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, f.message_en))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let mut a = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    summary,
+                    summary_en,
+                );
                 a.details = fields.into_iter().map(FieldDetail::from).collect();
                 a
             }
             ServiceError::Unauthenticated => ApiError::unauthenticated(),
-            ServiceError::BadCredentials => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "用户名或密码错误", "wrong user name or password")
-            }
+            ServiceError::BadCredentials => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "bad_credentials",
+                "用户名或密码错误",
+                "wrong user name or password",
+            ),
             ServiceError::Throttled { retry_after_secs } => {
                 let mins = retry_after_secs.div_ceil(60);
                 let mut a = ApiError::new(
@@ -101,14 +164,33 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Forbidden => ApiError::forbidden(),
             ServiceError::NotFound => ApiError::not_found(),
-            ServiceError::Conflict { field, message, message_en } => {
-                let mut a = ApiError::new(StatusCode::CONFLICT, "conflict", message.clone(), message_en.clone());
-                a.details.push(FieldDetail { field, code: "conflict".into(), message, message_en });
+            ServiceError::Conflict {
+                field,
+                message,
+                message_en,
+            } => {
+                let mut a = ApiError::new(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    message.clone(),
+                    message_en.clone(),
+                );
+                a.details.push(FieldDetail {
+                    field,
+                    code: "conflict".into(),
+                    message,
+                    message_en,
+                });
                 a
             }
             ServiceError::Store(e) => {
                 tracing::error!(error = %e, "store failure");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，请稍后重试", "internal error; please retry later")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "服务器内部错误，请稍后重试",
+                    "internal error; please retry later",
+                )
             }
         }
     }
@@ -118,7 +200,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry = self.retry_after;
         let body = ErrorBody {
-            error: ErrorDetail { code: self.code.into(), message: self.message, message_en: self.message_en, details: self.details },
+            error: ErrorDetail {
+                code: self.code.into(),
+                message: self.message,
+                message_en: self.message_en,
+                details: self.details,
+            },
         };
         let mut r = (self.status, Json(body)).into_response();
         if let Some(s) = retry

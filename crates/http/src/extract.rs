@@ -3,7 +3,9 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequestParts, Request,
+};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -23,7 +25,12 @@ pub struct ClientIp(pub Option<String>);
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())))
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+        ))
     }
 }
 
@@ -48,9 +55,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|e| ApiError::bad_request("body", "unreadable", "无法读取请求体", format!("cannot read body: {e}")))?;
+            .map_err(|e| {
+                ApiError::bad_request(
+                    "body",
+                    "unreadable",
+                    "无法读取请求体",
+                    format!("cannot read body: {e}"),
+                )
+            })?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de).map(ApiJson).map_err(|e| json_error(&e))
+        serde_path_to_error::deserialize(de)
+            .map(ApiJson)
+            .map_err(|e| json_error(&e))
     }
 }
 
@@ -61,23 +77,55 @@ fn json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     // serde reports a missing field at the parent's path, naming the field in the message.
     if let Some(rest) = msg.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or_default();
-        let field = if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
-        return ApiError::bad_request(&field, "missing_field", format!("缺少字段“{field}”"), format!("missing field '{field}'"));
+        let field = if path == "." || path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        };
+        return ApiError::bad_request(
+            &field,
+            "missing_field",
+            format!("缺少字段“{field}”"),
+            format!("missing field '{field}'"),
+        );
     }
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or_default();
-        let field = if path == "." || path.is_empty() { name.to_string() } else { path.clone() };
-        return ApiError::bad_request(&field, "unknown_field", format!("未知字段“{field}”"), format!("unknown field '{field}'"));
+        let field = if path == "." || path.is_empty() {
+            name.to_string()
+        } else {
+            path.clone()
+        };
+        return ApiError::bad_request(
+            &field,
+            "unknown_field",
+            format!("未知字段“{field}”"),
+            format!("unknown field '{field}'"),
+        );
     }
     match inner.classify() {
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => ApiError::bad_request(
-            "body",
-            "malformed_json",
-            format!("JSON 格式错误（第 {} 行第 {} 列）", inner.line(), inner.column()),
-            format!("malformed JSON at line {} column {}: {inner}", inner.line(), inner.column()),
-        ),
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            ApiError::bad_request(
+                "body",
+                "malformed_json",
+                format!(
+                    "JSON 格式错误（第 {} 行第 {} 列）",
+                    inner.line(),
+                    inner.column()
+                ),
+                format!(
+                    "malformed JSON at line {} column {}: {inner}",
+                    inner.line(),
+                    inner.column()
+                ),
+            )
+        }
         _ => {
-            let field = if path == "." { "body".to_string() } else { path };
+            let field = if path == "." {
+                "body".to_string()
+            } else {
+                path
+            };
             ApiError::bad_request(
                 &field,
                 "wrong_type",
@@ -95,17 +143,34 @@ pub struct ApiActor(pub Actor);
 impl FromRequestParts<AppState> for ApiActor {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
-        let ip = ClientIp::from_request_parts(parts, st).await.expect("infallible").0;
+        let ip = ClientIp::from_request_parts(parts, st)
+            .await
+            .expect("infallible")
+            .0;
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let v = auth.to_str().unwrap_or_default();
-            let token = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")).ok_or_else(ApiError::unauthenticated)?;
-            return accounts::authenticate_token(&st.svc, token, ip).await.map(ApiActor).map_err(ApiError::from);
+            let token = v
+                .strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+                .ok_or_else(ApiError::unauthenticated)?;
+            return accounts::authenticate_token(&st.svc, token, ip)
+                .await
+                .map(ApiActor)
+                .map_err(ApiError::from);
         }
         let jar = CookieJar::from_headers(&parts.headers);
-        let cookie = jar.get(SESSION_COOKIE).ok_or_else(ApiError::unauthenticated)?;
-        let s = accounts::authenticate_session(&st.svc, cookie.value(), ip).await.map_err(ApiError::from)?;
+        let cookie = jar
+            .get(SESSION_COOKIE)
+            .ok_or_else(ApiError::unauthenticated)?;
+        let s = accounts::authenticate_session(&st.svc, cookie.value(), ip)
+            .await
+            .map_err(ApiError::from)?;
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-            let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
             if !constant_time_eq(sent, &s.csrf_token) {
                 return Err(ApiError::new(
                     axum::http::StatusCode::FORBIDDEN,
@@ -120,7 +185,11 @@ impl FromRequestParts<AppState> for ApiActor {
 }
 
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// A signed-in console user. Without a live session, pages redirect to the login page.
@@ -137,7 +206,9 @@ impl IntoResponse for LoginRedirect {
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -146,10 +217,18 @@ pub fn urlencode(s: &str) -> String {
 impl FromRequestParts<AppState> for Console {
     type Rejection = LoginRedirect;
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, LoginRedirect> {
-        let next = parts.uri.path_and_query().map_or("/console".to_string(), |p| p.to_string());
-        let ip = ClientIp::from_request_parts(parts, st).await.expect("infallible").0;
+        let next = parts
+            .uri
+            .path_and_query()
+            .map_or("/console".to_string(), |p| p.to_string());
+        let ip = ClientIp::from_request_parts(parts, st)
+            .await
+            .expect("infallible")
+            .0;
         let jar = CookieJar::from_headers(&parts.headers);
-        let Some(cookie) = jar.get(SESSION_COOKIE) else { return Err(LoginRedirect(next)) };
+        let Some(cookie) = jar.get(SESSION_COOKIE) else {
+            return Err(LoginRedirect(next));
+        };
         match accounts::authenticate_session(&st.svc, cookie.value(), ip).await {
             Ok(s) => Ok(Console(s)),
             Err(ServiceError::Unauthenticated) => Err(LoginRedirect(next)),
@@ -163,7 +242,14 @@ impl FromRequestParts<AppState> for Console {
 
 impl OptionalFromRequestParts<AppState> for Console {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Option<Self>, Self::Rejection> {
-        Ok(<Console as FromRequestParts<AppState>>::from_request_parts(parts, st).await.ok())
+    async fn from_request_parts(
+        parts: &mut Parts,
+        st: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(
+            <Console as FromRequestParts<AppState>>::from_request_parts(parts, st)
+                .await
+                .ok(),
+        )
     }
 }

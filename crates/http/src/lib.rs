@@ -40,8 +40,14 @@ pub fn router(state: AppState) -> Router {
     let openapi_json = serde_json::to_string_pretty(&openapi).expect("OpenAPI serialises");
     Router::new()
         .merge(api_router)
-        .route("/api/openapi.json", get(move || async move { ([("content-type", "application/json")], openapi_json) }))
-        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").config(utoipa_swagger_ui::Config::from("/api/openapi.json")))
+        .route(
+            "/api/openapi.json",
+            get(move || async move { ([("content-type", "application/json")], openapi_json) }),
+        )
+        .merge(
+            utoipa_swagger_ui::SwaggerUi::new("/api/docs")
+                .config(utoipa_swagger_ui::Config::from("/api/openapi.json")),
+        )
         .nest("/console", console::router())
         .merge(portal::router())
         .route("/healthz", get(healthz))
@@ -49,7 +55,10 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{file}", get(assets::serve))
         .fallback(portal::not_found)
         .layer(axum::middleware::from_fn(metrics::track))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
         .layer(RequestBodyLimitLayer::new(16 * 1024 * 1024))
         .layer(CatchPanicLayer::new())
         .with_state(state)
@@ -62,7 +71,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 async fn healthz(State(st): State<AppState>) -> impl IntoResponse {
     match st.svc.store.ping().await {
-        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({"status": "ok", "database": "ok"}))),
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok", "database": "ok"})),
+        ),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
             axum::Json(serde_json::json!({"status": "unavailable", "database": e.to_string()})),

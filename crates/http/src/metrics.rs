@@ -22,7 +22,10 @@ fn handle() -> &'static PrometheusHandle {
 pub async fn track(req: Request, next: Next) -> Response {
     handle();
     let start = Instant::now();
-    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let method = req.method().to_string();
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
@@ -34,5 +37,8 @@ pub async fn track(req: Request, next: Next) -> Response {
 }
 
 pub async fn render() -> impl IntoResponse {
-    ([("content-type", "text/plain; version=0.0.4")], handle().render())
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        handle().render(),
+    )
 }

@@ -19,8 +19,15 @@ struct App {
 async fn app(db: TestDb) -> App {
     let svc = Services::new(db.store.clone(), Default::default());
     demo::seed(&svc).await.expect("demo seed");
-    let router = lianjian_http::router(lianjian_http::AppState { svc: svc.clone(), secure_cookies: false });
-    App { router, svc, _db: db }
+    let router = lianjian_http::router(lianjian_http::AppState {
+        svc: svc.clone(),
+        secure_cookies: false,
+    });
+    App {
+        router,
+        svc,
+        _db: db,
+    }
 }
 
 struct Resp {
@@ -40,8 +47,13 @@ impl App {
         let r = self.router.clone().oneshot(req).await.unwrap();
         let status = r.status();
         let headers = r.headers().clone();
-        let body = String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
-        Resp { status, headers, body }
+        let body =
+            String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     async fn api(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Resp {
@@ -50,7 +62,10 @@ impl App {
             b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
         let req = match body {
-            Some(s) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(s.to_string())).unwrap(),
+            Some(s) => b
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(s.to_string()))
+                .unwrap(),
             None => b.body(Body::empty()).unwrap(),
         };
         self.send(req).await
@@ -59,16 +74,25 @@ impl App {
     /// An API token for a demo user, issued through the service as the CLI would.
     async fn token(&self, username: &str) -> String {
         let actor = lianjian_services::cli_actor();
-        let u = accounts::find_user(&self.svc, &actor, username).await.unwrap();
-        accounts::create_token(&self.svc, &actor, u.id, "test", None).await.unwrap().1
+        let u = accounts::find_user(&self.svc, &actor, username)
+            .await
+            .unwrap();
+        accounts::create_token(&self.svc, &actor, u.id, "test", None)
+            .await
+            .unwrap()
+            .1
     }
 
     async fn form(&self, path: &str, cookie: Option<&str>, body: &str) -> Resp {
-        let mut b = Request::builder().method("POST").uri(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        let mut b = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(c) = cookie {
             b = b.header(header::COOKIE, c);
         }
-        self.send(b.body(Body::from(body.to_string())).unwrap()).await
+        self.send(b.body(Body::from(body.to_string())).unwrap())
+            .await
     }
 
     async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
@@ -80,16 +104,35 @@ impl App {
     }
 
     async fn login(&self, username: &str) -> String {
-        let r = self.form("/console/login", None, &format!("username={username}&password={}&next=/console", demo::DEMO_PASSWORD)).await;
+        let r = self
+            .form(
+                "/console/login",
+                None,
+                &format!(
+                    "username={username}&password={}&next=/console",
+                    demo::DEMO_PASSWORD
+                ),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        let set = r.headers.get(header::SET_COOKIE).expect("session cookie").to_str().unwrap().to_string();
-        assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+        let set = r
+            .headers
+            .get(header::SET_COOKIE)
+            .expect("session cookie")
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+            "{set}"
+        );
         set.split(';').next().unwrap().to_string()
     }
 }
 
 fn csrf_of(page: &str) -> String {
-    let i = page.find("name=\"_csrf\" value=\"").expect("csrf field") + "name=\"_csrf\" value=\"".len();
+    let i =
+        page.find("name=\"_csrf\" value=\"").expect("csrf field") + "name=\"_csrf\" value=\"".len();
     page[i..i + 64].to_string()
 }
 
@@ -130,27 +173,66 @@ async fn context_switch_narrows_and_never_widens(app: App) {
     assert!(home.body.contains("山东省（全部部门）"), "full scope shown");
     let csrf = csrf_of(&home.body);
     // Outside the province: refused, nothing changes.
-    let r = app.form("/console/context", Some(&cookie), &format!("_csrf={csrf}&region=411121&line=")).await;
+    let r = app
+        .form(
+            "/console/context",
+            Some(&cookie),
+            &format!("_csrf={csrf}&region=411121&line="),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = app.form("/console/context", Some(&cookie), &format!("_csrf={csrf}&region=999999&line=")).await;
+    let r = app
+        .form(
+            "/console/context",
+            Some(&cookie),
+            &format!("_csrf={csrf}&region=999999&line="),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let d = app.get("/console/departments", Some(&cookie)).await;
     assert!(d.body.contains("省市场监管局"));
     // Narrow to 聊城市 and the market line: the provincial departments drop out of view.
-    let r = app.form("/console/context", Some(&cookie), &format!("_csrf={csrf}&region=3715&line=market")).await;
+    let r = app
+        .form(
+            "/console/context",
+            Some(&cookie),
+            &format!("_csrf={csrf}&region=3715&line=market"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let home = app.get("/console?ok=context", Some(&cookie)).await;
-    assert!(home.body.contains("视图：山东省 / 聊城市（market 条线）"), "{}", home.body);
+    assert!(
+        home.body.contains("视图：山东省 / 聊城市（market 条线）"),
+        "{}",
+        home.body
+    );
     let d = app.get("/console/departments", Some(&cookie)).await;
     assert!(!d.body.contains("省市场监管局"));
     // Back to the full scope.
-    let r = app.form("/console/context", Some(&cookie), &format!("_csrf={csrf}&region=&line=")).await;
+    let r = app
+        .form(
+            "/console/context",
+            Some(&cookie),
+            &format!("_csrf={csrf}&region=&line="),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert!(app.get("/console/departments", Some(&cookie)).await.body.contains("省市场监管局"));
+    assert!(
+        app.get("/console/departments", Some(&cookie))
+            .await
+            .body
+            .contains("省市场监管局")
+    );
     // Roles bound to one department cannot switch.
     let cookie = app.login("wy.market").await;
     let csrf = csrf_of(&app.get("/console", Some(&cookie)).await.body);
-    let r = app.form("/console/context", Some(&cookie), &format!("_csrf={csrf}&region=411121&line=")).await;
+    let r = app
+        .form(
+            "/console/context",
+            Some(&cookie),
+            &format!("_csrf={csrf}&region=411121&line="),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
@@ -161,7 +243,9 @@ async fn api_without_credentials_is_401_with_error_shape(app: App) {
     assert_eq!(j["error"]["code"], "unauthenticated");
     assert!(j["error"]["message"].as_str().unwrap().contains("登录"));
     assert!(j["error"]["message_en"].as_str().is_some());
-    let r = app.api("GET", "/api/v1/users", Some("lj_not_a_real_token"), None).await;
+    let r = app
+        .api("GET", "/api/v1/users", Some("lj_not_a_real_token"), None)
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let r = app.api("GET", "/api/v1/nope", None, None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -170,41 +254,94 @@ async fn api_without_credentials_is_401_with_error_shape(app: App) {
 
 async fn malformed_json_and_missing_fields_name_the_field(app: App) {
     let t = app.token("admin").await;
-    let r = app.api("POST", "/api/v1/sectors", Some(&t), Some("{\"name\": ")).await;
+    let r = app
+        .api("POST", "/api/v1/sectors", Some(&t), Some("{\"name\": "))
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.json()["error"]["details"][0]["code"], "malformed_json");
-    let r = app.api("POST", "/api/v1/users", Some(&t), Some("{\"username\": \"abc\"}")).await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/users",
+            Some(&t),
+            Some("{\"username\": \"abc\"}"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.json()["error"]["details"][0]["field"], "display_name");
-    let r = app.api("POST", "/api/v1/sectors", Some(&t), Some("{\"name\": 42}")).await;
+    let r = app
+        .api("POST", "/api/v1/sectors", Some(&t), Some("{\"name\": 42}"))
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.json()["error"]["details"][0]["field"], "name");
-    let r = app.api("POST", "/api/v1/sectors", Some(&t), Some("{\"nmae\": \"x\"}")).await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/sectors",
+            Some(&t),
+            Some("{\"nmae\": \"x\"}"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.json()["error"]["details"][0]["field"], "nmae");
 }
 
 async fn validation_errors_name_every_field_and_change_nothing(app: App) {
     let t = app.token("admin").await;
-    let before = app.api("GET", "/api/v1/users?per_page=200", Some(&t), None).await.json()["total"].as_u64().unwrap();
+    let before = app
+        .api("GET", "/api/v1/users?per_page=200", Some(&t), None)
+        .await
+        .json()["total"]
+        .as_u64()
+        .unwrap();
     let body = json!({"username": "1bad", "display_name": "", "role": "boss", "department_id": "nope", "password": "short"});
-    let r = app.api("POST", "/api/v1/users", Some(&t), Some(&body.to_string())).await;
+    let r = app
+        .api("POST", "/api/v1/users", Some(&t), Some(&body.to_string()))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    let fields: Vec<String> = r.json()["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap().to_string()).collect();
-    for f in ["username", "display_name", "role", "department_id", "password"] {
+    let fields: Vec<String> = r.json()["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap().to_string())
+        .collect();
+    for f in [
+        "username",
+        "display_name",
+        "role",
+        "department_id",
+        "password",
+    ] {
         assert!(fields.contains(&f.to_string()), "{f} missing in {fields:?}");
     }
-    let after = app.api("GET", "/api/v1/users?per_page=200", Some(&t), None).await.json()["total"].as_u64().unwrap();
+    let after = app
+        .api("GET", "/api/v1/users?per_page=200", Some(&t), None)
+        .await
+        .json()["total"]
+        .as_u64()
+        .unwrap();
     assert_eq!(before, after);
     // Inspectors need a certificate number; a taken user name is a conflict.
-    let depts = app.api("GET", "/api/v1/departments?region=411121&q=市场监管", Some(&t), None).await.json();
+    let depts = app
+        .api(
+            "GET",
+            "/api/v1/departments?region=411121&q=市场监管",
+            Some(&t),
+            None,
+        )
+        .await
+        .json();
     let market = depts["items"][0]["id"].as_str().unwrap().to_string();
     let body = json!({"username": "new.inspector", "display_name": "赵六", "role": "inspector", "department_id": market, "password": "Strong-Pass-1"});
-    let r = app.api("POST", "/api/v1/users", Some(&t), Some(&body.to_string())).await;
+    let r = app
+        .api("POST", "/api/v1/users", Some(&t), Some(&body.to_string()))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json()["error"]["details"][0]["field"], "certificate_no");
     let body = json!({"username": "wy.zhang", "display_name": "重名", "role": "leader", "department_id": market, "password": "Strong-Pass-1"});
-    let r = app.api("POST", "/api/v1/users", Some(&t), Some(&body.to_string())).await;
+    let r = app
+        .api("POST", "/api/v1/users", Some(&t), Some(&body.to_string()))
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.json()["error"]["details"][0]["field"], "username");
 }
@@ -212,71 +349,211 @@ async fn validation_errors_name_every_field_and_change_nothing(app: App) {
 async fn scope_is_enforced_in_queries(app: App) {
     let admin = app.token("admin").await;
     let market = app.token("wy.market").await;
-    let all = app.api("GET", "/api/v1/users?per_page=200", Some(&admin), None).await.json();
-    let health_user = all["items"].as_array().unwrap().iter().find(|u| u["username"] == "wy.wang").unwrap()["id"].as_str().unwrap().to_string();
-    let shandong_user = all["items"].as_array().unwrap().iter().find(|u| u["username"] == "sd.office").unwrap()["id"].as_str().unwrap().to_string();
+    let all = app
+        .api("GET", "/api/v1/users?per_page=200", Some(&admin), None)
+        .await
+        .json();
+    let health_user = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "wy.wang")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let shandong_user = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "sd.office")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
-    let mine = app.api("GET", "/api/v1/users?per_page=200", Some(&market), None).await.json();
-    let names: Vec<&str> = mine["items"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
-    assert!(names.contains(&"wy.zhang") && names.contains(&"wy.office"), "{names:?}");
-    assert!(!names.contains(&"wy.wang") && !names.contains(&"admin"), "{names:?}");
+    let mine = app
+        .api("GET", "/api/v1/users?per_page=200", Some(&market), None)
+        .await
+        .json();
+    let names: Vec<&str> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"wy.zhang") && names.contains(&"wy.office"),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"wy.wang") && !names.contains(&"admin"),
+        "{names:?}"
+    );
     // Outside scope: 404, the same as a record that does not exist.
-    let r = app.api("GET", &format!("/api/v1/users/{health_user}"), Some(&market), None).await;
+    let r = app
+        .api(
+            "GET",
+            &format!("/api/v1/users/{health_user}"),
+            Some(&market),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = app.api("GET", &format!("/api/v1/users/{}", uuid::Uuid::now_v7()), Some(&market), None).await;
+    let r = app
+        .api(
+            "GET",
+            &format!("/api/v1/users/{}", uuid::Uuid::now_v7()),
+            Some(&market),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = app.api("PUT", &format!("/api/v1/users/{health_user}/status"), Some(&market), Some("{\"status\":\"disabled\"}")).await;
+    let r = app
+        .api(
+            "PUT",
+            &format!("/api/v1/users/{health_user}/status"),
+            Some(&market),
+            Some("{\"status\":\"disabled\"}"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // The county coordination office sees every line of its county, not the province.
     let office = app.token("wy.office").await;
-    let r = app.api("GET", &format!("/api/v1/users/{health_user}"), Some(&office), None).await;
+    let r = app
+        .api(
+            "GET",
+            &format!("/api/v1/users/{health_user}"),
+            Some(&office),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    let r = app.api("GET", &format!("/api/v1/users/{shandong_user}"), Some(&office), None).await;
+    let r = app
+        .api(
+            "GET",
+            &format!("/api/v1/users/{shandong_user}"),
+            Some(&office),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // Departments: staff see their region subtree.
-    let d = app.api("GET", "/api/v1/departments?per_page=200", Some(&market), None).await.json();
+    let d = app
+        .api(
+            "GET",
+            "/api/v1/departments?per_page=200",
+            Some(&market),
+            None,
+        )
+        .await
+        .json();
     assert_eq!(d["total"], 17);
 }
 
 async fn read_only_and_role_limits(app: App) {
     let leader = app.token("wy.leader").await;
-    let r = app.api("POST", "/api/v1/sectors", Some(&leader), Some("{\"name\":\"新领域\"}")).await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/sectors",
+            Some(&leader),
+            Some("{\"name\":\"新领域\"}"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let inspector = app.token("wy.zhang").await;
-    let r = app.api("GET", "/api/v1/users", Some(&inspector), None).await;
+    let r = app
+        .api("GET", "/api/v1/users", Some(&inspector), None)
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let me = app.api("GET", "/api/v1/me", Some(&inspector), None).await.json();
+    let me = app
+        .api("GET", "/api/v1/me", Some(&inspector), None)
+        .await
+        .json();
     assert_eq!(me["role"], "inspector");
     // A department administrator cannot create a system administrator.
     let market = app.token("wy.market").await;
-    let depts = app.api("GET", "/api/v1/departments?region=411121&q=市场监管", Some(&market), None).await.json();
+    let depts = app
+        .api(
+            "GET",
+            "/api/v1/departments?region=411121&q=市场监管",
+            Some(&market),
+            None,
+        )
+        .await
+        .json();
     let d = depts["items"][0]["id"].as_str().unwrap();
     let body = json!({"username": "sneaky", "display_name": "越权", "role": "system_admin", "department_id": d, "password": "Strong-Pass-1"});
-    let r = app.api("POST", "/api/v1/users", Some(&market), Some(&body.to_string())).await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/users",
+            Some(&market),
+            Some(&body.to_string()),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r.json()["error"]["details"][0]["code"], "role_not_grantable");
+    assert_eq!(
+        r.json()["error"]["details"][0]["code"],
+        "role_not_grantable"
+    );
 }
 
 async fn console_login_csrf_and_home(app: App) {
     let r = app.get("/console", None).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert!(r.headers[header::LOCATION].to_str().unwrap().starts_with("/console/login"));
-    let bad = app.form("/console/login", None, "username=admin&password=wrong-Password1").await;
+    assert!(
+        r.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/console/login")
+    );
+    let bad = app
+        .form(
+            "/console/login",
+            None,
+            "username=admin&password=wrong-Password1",
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
     assert!(bad.body.contains("用户名或密码错误"));
-    assert!(bad.body.contains("value=\"admin\""), "the typed user name is kept");
+    assert!(
+        bad.body.contains("value=\"admin\""),
+        "the typed user name is kept"
+    );
 
     let cookie = app.login("admin").await;
     let home = app.get("/console", Some(&cookie)).await;
     assert_eq!(home.status, StatusCode::OK);
-    for area in ["监管事项清单", "监管对象名录库", "双随机联合抽查", "问题线索联合处置", "联合信用监管", "用户管理", "审计日志"] {
+    for area in [
+        "监管事项清单",
+        "监管对象名录库",
+        "双随机联合抽查",
+        "问题线索联合处置",
+        "联合信用监管",
+        "用户管理",
+        "审计日志",
+    ] {
         assert!(home.body.contains(area), "nav lacks {area}");
     }
     // A form without the session's CSRF token is refused and changes nothing.
-    let r = app.form("/console/sectors", Some(&cookie), "_csrf=forged&name=伪造领域").await;
+    let r = app
+        .form(
+            "/console/sectors",
+            Some(&cookie),
+            "_csrf=forged&name=伪造领域",
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let csrf = csrf_of(&home.body);
-    let r = app.form("/console/sectors", Some(&cookie), &format!("_csrf={csrf}&name=%E6%96%B0%E9%A2%86%E5%9F%9F")).await;
+    let r = app
+        .form(
+            "/console/sectors",
+            Some(&cookie),
+            &format!("_csrf={csrf}&name=%E6%96%B0%E9%A2%86%E5%9F%9F"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let sectors = app.get("/console/sectors", Some(&cookie)).await;
     assert!(sectors.body.contains("新领域") && !sectors.body.contains("伪造领域"));
@@ -287,17 +564,34 @@ async fn console_login_csrf_and_home(app: App) {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("用户名应为 3–32 个字符") && r.body.contains("value=\"zz\""));
     // Signing out ends the session.
-    let r = app.form("/console/logout", Some(&cookie), &format!("_csrf={csrf}")).await;
+    let r = app
+        .form("/console/logout", Some(&cookie), &format!("_csrf={csrf}"))
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.get("/console", Some(&cookie)).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/console", Some(&cookie)).await.status,
+        StatusCode::SEE_OTHER
+    );
 }
 
 async fn login_is_throttled_after_repeated_failures(app: App) {
     for _ in 0..5 {
-        let r = app.form("/console/login", None, "username=wy.li&password=Wrong-Pass-123").await;
+        let r = app
+            .form(
+                "/console/login",
+                None,
+                "username=wy.li&password=Wrong-Pass-123",
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
-    let r = app.form("/console/login", None, &format!("username=wy.li&password={}", demo::DEMO_PASSWORD)).await;
+    let r = app
+        .form(
+            "/console/login",
+            None,
+            &format!("username=wy.li&password={}", demo::DEMO_PASSWORD),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.body.contains("登录失败次数过多"));
     // Other accounts are not affected.
@@ -306,29 +600,69 @@ async fn login_is_throttled_after_repeated_failures(app: App) {
 
 async fn changes_are_audited_and_chain_verifies(app: App) {
     let t = app.token("admin").await;
-    let r = app.api("POST", "/api/v1/sectors", Some(&t), Some("{\"name\":\"网络交易\"}")).await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/sectors",
+            Some(&t),
+            Some("{\"name\":\"网络交易\"}"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let id = r.json()["id"].as_str().unwrap().to_string();
-    let r = app.api("PATCH", &format!("/api/v1/sectors/{id}"), Some(&t), Some("{\"name\":\"网络交易监管\"}")).await;
+    let r = app
+        .api(
+            "PATCH",
+            &format!("/api/v1/sectors/{id}"),
+            Some(&t),
+            Some("{\"name\":\"网络交易监管\"}"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    let log = app.api("GET", "/api/v1/audit?action=sector.update", Some(&t), None).await.json();
+    let log = app
+        .api("GET", "/api/v1/audit?action=sector.update", Some(&t), None)
+        .await
+        .json();
     let e = &log["items"][0];
     assert_eq!(e["actor_name"], "admin");
     assert!(e["before"].as_str().unwrap().contains("网络交易\""));
     assert!(e["after"].as_str().unwrap().contains("网络交易监管"));
     // Restricted read: viewing a user's record is itself audited.
-    let users = app.api("GET", "/api/v1/users?q=wy.zhang", Some(&t), None).await.json();
+    let users = app
+        .api("GET", "/api/v1/users?q=wy.zhang", Some(&t), None)
+        .await
+        .json();
     let uid = users["items"][0]["id"].as_str().unwrap();
-    app.api("GET", &format!("/api/v1/users/{uid}"), Some(&t), None).await;
-    let views = app.api("GET", "/api/v1/audit?action=user.view", Some(&t), None).await.json();
+    app.api("GET", &format!("/api/v1/users/{uid}"), Some(&t), None)
+        .await;
+    let views = app
+        .api("GET", "/api/v1/audit?action=user.view", Some(&t), None)
+        .await
+        .json();
     assert_eq!(views["items"][0]["object_id"], uid);
-    let v = app.api("GET", "/api/v1/audit/verify", Some(&t), None).await.json();
+    let v = app
+        .api("GET", "/api/v1/audit/verify", Some(&t), None)
+        .await
+        .json();
     assert_eq!(v["intact"], true, "{v}");
     // Department administrators see only their scope's entries, and may not verify.
     let market = app.token("wy.market").await;
-    let scoped = app.api("GET", "/api/v1/audit?per_page=200", Some(&market), None).await.json();
-    assert!(scoped["items"].as_array().unwrap().iter().all(|e| e["region_code"].as_str().unwrap_or("").starts_with("411121")));
-    assert_eq!(app.api("GET", "/api/v1/audit/verify", Some(&market), None).await.status, StatusCode::FORBIDDEN);
+    let scoped = app
+        .api("GET", "/api/v1/audit?per_page=200", Some(&market), None)
+        .await
+        .json();
+    assert!(scoped["items"].as_array().unwrap().iter().all(|e| {
+        e["region_code"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("411121")
+    }));
+    assert_eq!(
+        app.api("GET", "/api/v1/audit/verify", Some(&market), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 async fn health_metrics_portal_and_docs(app: App) {

@@ -44,8 +44,10 @@ pub struct Settings {
 }
 
 pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
-    toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))
 }
 
 fn env(name: &str) -> Option<String> {
@@ -57,35 +59,61 @@ pub fn default_database_url(data_dir: &Path, file: &str) -> String {
 }
 
 /// Merges file, environment and flags (later wins).
-pub fn resolve(config: Option<&PathBuf>, listen: Option<String>, database_url: Option<String>) -> anyhow::Result<Settings> {
-    let path = config.cloned().or_else(|| env("LIANJIAN_CONFIG").map(PathBuf::from));
+pub fn resolve(
+    config: Option<&PathBuf>,
+    listen: Option<String>,
+    database_url: Option<String>,
+) -> anyhow::Result<Settings> {
+    let path = config
+        .cloned()
+        .or_else(|| env("LIANJIAN_CONFIG").map(PathBuf::from));
     let file = match &path {
         Some(p) => load_file(p)?,
         None => FileConfig::default(),
     };
     let defaults = lianjian_services::SecurityConfig::default();
     let security = lianjian_services::SecurityConfig {
-        session_hours: file.security.session_hours.unwrap_or(defaults.session_hours),
-        max_login_failures: file.security.max_login_failures.unwrap_or(defaults.max_login_failures),
-        lockout_minutes: file.security.lockout_minutes.unwrap_or(defaults.lockout_minutes),
+        session_hours: file
+            .security
+            .session_hours
+            .unwrap_or(defaults.session_hours),
+        max_login_failures: file
+            .security
+            .max_login_failures
+            .unwrap_or(defaults.max_login_failures),
+        lockout_minutes: file
+            .security
+            .lockout_minutes
+            .unwrap_or(defaults.lockout_minutes),
     };
     if !(1..=720).contains(&security.session_hours) {
-        bail!("config: security.session_hours must be 1–720, got {}", security.session_hours);
+        bail!(
+            "config: security.session_hours must be 1–720, got {}",
+            security.session_hours
+        );
     }
     if security.max_login_failures == 0 || security.lockout_minutes <= 0 {
         bail!("config: security.max_login_failures and security.lockout_minutes must be positive");
     }
-    let log_format = env("LIANJIAN_LOG_FORMAT").or(file.log_format).unwrap_or_else(|| "text".into());
+    let log_format = env("LIANJIAN_LOG_FORMAT")
+        .or(file.log_format)
+        .unwrap_or_else(|| "text".into());
     if log_format != "text" && log_format != "json" {
         bail!("config: log_format must be \"text\" or \"json\", got \"{log_format}\"");
     }
     Ok(Settings {
-        listen: listen.or_else(|| env("LIANJIAN_LISTEN")).or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into()),
+        listen: listen
+            .or_else(|| env("LIANJIAN_LISTEN"))
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.into()),
         database_url: database_url
             .or_else(|| env("LIANJIAN_DATABASE_URL"))
             .or(file.database_url)
             .unwrap_or_else(|| default_database_url(Path::new(DEFAULT_DATA_DIR), "lianjian.db")),
-        secure_cookies: env("LIANJIAN_SECURE_COOKIES").map(|v| v == "true" || v == "1").or(file.secure_cookies).unwrap_or(false),
+        secure_cookies: env("LIANJIAN_SECURE_COOKIES")
+            .map(|v| v == "true" || v == "1")
+            .or(file.secure_cookies)
+            .unwrap_or(false),
         log_json: log_format == "json",
         security,
     })
@@ -97,7 +125,8 @@ mod tests {
 
     #[test]
     fn unknown_key_is_an_error_naming_it() {
-        let e = toml::from_str::<FileConfig>("listen = \"0.0.0.0:80\"\ndatabse_url = \"x\"\n").unwrap_err();
+        let e = toml::from_str::<FileConfig>("listen = \"0.0.0.0:80\"\ndatabse_url = \"x\"\n")
+            .unwrap_err();
         assert!(e.message().contains("databse_url"), "{}", e.message());
     }
 

@@ -1,6 +1,7 @@
 //! `lianjian`: the one binary of the platform. See `lianjian --help`.
 
 mod config;
+mod exchange_cli;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,7 +16,11 @@ use lianjian_store::Store;
 use lianjian_store::accounts::{UserQuery, UserStatus};
 
 #[derive(Parser)]
-#[command(name = "lianjian", version, about = "联监 Lianjian — cross-department comprehensive supervision platform")]
+#[command(
+    name = "lianjian",
+    version,
+    about = "联监 Lianjian — cross-department comprehensive supervision platform"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -70,6 +75,26 @@ enum Command {
     },
     /// Print the OpenAPI document as JSON.
     Openapi,
+    /// Write an empty Excel import template (entities: 监管对象; items: 事项 and 检查要点).
+    Template {
+        #[arg(value_enum)]
+        kind: exchange_cli::Kind,
+        /// Where to write the .xlsx file
+        file: PathBuf,
+    },
+    /// Import an Excel file into the directory or the item list (upsert by credit code / item
+    /// code). Exit 2 when the file has errors and nothing was imported.
+    Import {
+        #[arg(value_enum)]
+        kind: exchange_cli::Kind,
+        /// The .xlsx file
+        file: PathBuf,
+        /// Import the valid rows and write the failed ones to <name>.errors.xlsx next to the file
+        #[arg(long)]
+        skip_invalid: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -138,7 +163,10 @@ enum AuditCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start runtime: {e}");
@@ -169,7 +197,9 @@ fn one_line(e: &anyhow::Error) -> String {
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LIANJIAN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         let _ = b.json().try_init();
     } else {
@@ -186,7 +216,13 @@ async fn open_store(url: &str) -> anyhow::Result<Store> {
 fn service_error(e: ServiceError) -> anyhow::Error {
     match e {
         ServiceError::Invalid(fields) => {
-            anyhow!(fields.iter().map(|f| format!("{}: {} ({})", f.field, f.message, f.message_en)).collect::<Vec<_>>().join("; "))
+            anyhow!(
+                fields
+                    .iter()
+                    .map(|f| format!("{}: {} ({})", f.field, f.message, f.message_en))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
         }
         ServiceError::Conflict { field, message, .. } => anyhow!("{field}: {message}"),
         ServiceError::NotFound => anyhow!("not found"),
@@ -195,22 +231,36 @@ fn service_error(e: ServiceError) -> anyhow::Error {
 }
 
 async fn bind(listen: &str) -> anyhow::Result<tokio::net::TcpListener> {
-    let addr: SocketAddr = listen.parse().map_err(|_| anyhow!("invalid listen address '{listen}': use HOST:PORT, e.g. 127.0.0.1:8080"))?;
+    let addr: SocketAddr = listen.parse().map_err(|_| {
+        anyhow!("invalid listen address '{listen}': use HOST:PORT, e.g. 127.0.0.1:8080")
+    })?;
     tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
-            anyhow!("cannot listen on {addr}: the port is already in use (choose another with --listen)")
+            anyhow!(
+                "cannot listen on {addr}: the port is already in use (choose another with --listen)"
+            )
         } else {
             anyhow!("cannot listen on {addr}: {e}")
         }
     })
 }
 
-async fn serve(listener: tokio::net::TcpListener, svc: Services, secure_cookies: bool) -> anyhow::Result<()> {
-    let app = lianjian_http::router(lianjian_http::AppState { svc, secure_cookies });
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("server failed")
+async fn serve(
+    listener: tokio::net::TcpListener,
+    svc: Services,
+    secure_cookies: bool,
+) -> anyhow::Result<()> {
+    let app = lianjian_http::router(lianjian_http::AppState {
+        svc,
+        secure_cookies,
+    });
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+    .context("server failed")
 }
 
 async fn shutdown() {
@@ -219,7 +269,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -237,8 +288,22 @@ fn random_password() -> String {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Openapi => {
-            println!("{}", serde_json::to_string_pretty(&lianjian_http::openapi())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&lianjian_http::openapi())?
+            );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Template { kind, file } => exchange_cli::template(kind, &file),
+        Command::Import {
+            kind,
+            file,
+            skip_invalid,
+            db,
+        } => {
+            let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
+            let svc = Services::new(open_store(&s.database_url).await?, s.security);
+            exchange_cli::import(&svc, kind, &file, skip_invalid).await
         }
         Command::Serve { listen, db } => {
             let s = config::resolve(db.config.as_ref(), listen, db.database_url)?;
@@ -246,7 +311,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let listener = bind(&s.listen).await?;
             let store = open_store(&s.database_url).await?;
             let addr = listener.local_addr()?;
-            println!("Lianjian listening on http://{addr}  (database: {})", lianjian_store::redact_url(&s.database_url));
+            println!(
+                "Lianjian listening on http://{addr}  (database: {})",
+                lianjian_store::redact_url(&s.database_url)
+            );
             serve(listener, Services::new(store, s.security), s.secure_cookies).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -258,13 +326,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let svc = Services::new(store, Default::default());
             let created = demo::seed(&svc).await.map_err(service_error)?;
             let addr = listener.local_addr()?;
-            println!("联监 Lianjian demo {} ({})", if created { "data created" } else { "data reused" }, lianjian_store::redact_url(&url));
+            println!(
+                "联监 Lianjian demo {} ({})",
+                if created {
+                    "data created"
+                } else {
+                    "data reused"
+                },
+                lianjian_store::redact_url(&url)
+            );
             println!();
             println!("  公众门户 Public portal : http://{addr}/");
             println!("  工作台   Staff console : http://{addr}/console");
             println!("  接口文档 API docs      : http://{addr}/api/docs");
             println!();
-            println!("  Demo accounts (password for all: {}):", demo::DEMO_PASSWORD);
+            println!(
+                "  Demo accounts (password for all: {}):",
+                demo::DEMO_PASSWORD
+            );
             for (u, n, role, region, dept, _, what) in demo::DEMO_ACCOUNTS {
                 println!("    {u:<14} {n:<10} {role:<20} {region:<7} {dept}  — {what}");
             }
@@ -276,7 +355,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate { db } => {
             let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
             let store = open_store(&s.database_url).await?;
-            println!("database is up to date ({})", lianjian_store::redact_url(&s.database_url));
+            println!(
+                "database is up to date ({})",
+                lianjian_store::redact_url(&s.database_url)
+            );
             store.close().await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -285,19 +367,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let svc = Services::new(open_store(&s.database_url).await?, s.security);
             user_command(&svc, action).await
         }
-        Command::Audit { action: AuditCommand::Verify, db } => {
+        Command::Audit {
+            action: AuditCommand::Verify,
+            db,
+        } => {
             let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
             // Verification reads what is there: it never creates a database or migrates one,
             // so a mistyped path cannot report an empty, "intact" log.
-            if let Some(path) = s.database_url.strip_prefix("sqlite://").map(|p| p.split('?').next().unwrap_or_default())
+            if let Some(path) = s
+                .database_url
+                .strip_prefix("sqlite://")
+                .map(|p| p.split('?').next().unwrap_or_default())
                 && !std::path::Path::new(path).exists()
             {
                 bail!("no database at {path}");
             }
             let svc = Services::new(Store::connect(&s.database_url).await?, s.security);
-            match lianjian_services::audit_log::verify(&svc, &cli_actor()).await.map_err(service_error)? {
+            match lianjian_services::audit_log::verify(&svc, &cli_actor())
+                .await
+                .map_err(service_error)?
+            {
                 Ok(v) => {
-                    println!("audit log intact: {} entries, last #{}, head {}", v.entries, v.last_seq, v.head_hash);
+                    println!(
+                        "audit log intact: {} entries, last #{}, head {}",
+                        v.entries, v.last_seq, v.head_hash
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(t) => {
@@ -312,15 +406,37 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn user_command(svc: &Services, action: UserCommand) -> anyhow::Result<ExitCode> {
     let actor = cli_actor();
     match action {
-        UserCommand::Add { username, name, role, region, department, create_department_line, certificate_no, phone, password, system } => {
-            let region_code = RegionCode::parse(&region).map_err(|e| anyhow!("--region: {}", e.en))?;
-            let dept = match lianjian_store::departments::find_by_name(svc.store.conn(), &region_code, department.trim()).await? {
+        UserCommand::Add {
+            username,
+            name,
+            role,
+            region,
+            department,
+            create_department_line,
+            certificate_no,
+            phone,
+            password,
+            system,
+        } => {
+            let region_code =
+                RegionCode::parse(&region).map_err(|e| anyhow!("--region: {}", e.en))?;
+            let dept = match lianjian_store::departments::find_by_name(
+                svc.store.conn(),
+                &region_code,
+                department.trim(),
+            )
+            .await?
+            {
                 Some(d) => d,
                 None => match create_department_line {
                     Some(line) => lianjian_services::departments::create(
                         svc,
                         &actor,
-                        lianjian_services::departments::DepartmentInput { region_code: region.clone(), name: department.clone(), line },
+                        lianjian_services::departments::DepartmentInput {
+                            region_code: region.clone(),
+                            name: department.clone(),
+                            line,
+                        },
                     )
                     .await
                     .map_err(service_error)?,
@@ -347,46 +463,94 @@ async fn user_command(svc: &Services, action: UserCommand) -> anyhow::Result<Exi
             )
             .await
             .map_err(service_error)?;
-            println!("created user {} ({}, {}, {})", v.user.username, v.user.role.label_zh(), v.department_name, v.user.region_code);
+            println!(
+                "created user {} ({}, {}, {})",
+                v.user.username,
+                v.user.role.label_zh(),
+                v.department_name,
+                v.user.region_code
+            );
             if generated {
                 println!("password: {password}");
             }
         }
         UserCommand::List { q } => {
-            let page = accounts::list_users(svc, &actor, &UserQuery { q, ..Default::default() }, lianjian_services::PageRequest::new(Some(1), Some(200)))
-                .await
-                .map_err(service_error)?;
-            println!("{:<20} {:<12} {:<20} {:<8} {:<10} department", "username", "name", "role", "region", "status");
+            let page = accounts::list_users(
+                svc,
+                &actor,
+                &UserQuery {
+                    q,
+                    ..Default::default()
+                },
+                lianjian_services::PageRequest::new(Some(1), Some(200)),
+            )
+            .await
+            .map_err(service_error)?;
+            println!(
+                "{:<20} {:<12} {:<20} {:<8} {:<10} department",
+                "username", "name", "role", "region", "status"
+            );
             for v in &page.items {
                 let u = &v.user;
-                println!("{:<20} {:<12} {:<20} {:<8} {:<10} {}", u.username, u.display_name, u.role.as_str(), u.region_code, u.status.as_str(), v.department_name);
+                println!(
+                    "{:<20} {:<12} {:<20} {:<8} {:<10} {}",
+                    u.username,
+                    u.display_name,
+                    u.role.as_str(),
+                    u.region_code,
+                    u.status.as_str(),
+                    v.department_name
+                );
             }
             println!("({} of {} users)", page.items.len(), page.total);
         }
         UserCommand::Disable { username } => {
-            let u = accounts::find_user(svc, &actor, &username).await.map_err(|_| anyhow!("no user named '{username}'"))?;
-            accounts::set_user_status(svc, &actor, u.id, UserStatus::Disabled).await.map_err(service_error)?;
+            let u = accounts::find_user(svc, &actor, &username)
+                .await
+                .map_err(|_| anyhow!("no user named '{username}'"))?;
+            accounts::set_user_status(svc, &actor, u.id, UserStatus::Disabled)
+                .await
+                .map_err(service_error)?;
             println!("disabled {username}; their sessions have ended");
         }
         UserCommand::Enable { username } => {
-            let u = accounts::find_user(svc, &actor, &username).await.map_err(|_| anyhow!("no user named '{username}'"))?;
-            accounts::set_user_status(svc, &actor, u.id, UserStatus::Active).await.map_err(service_error)?;
+            let u = accounts::find_user(svc, &actor, &username)
+                .await
+                .map_err(|_| anyhow!("no user named '{username}'"))?;
+            accounts::set_user_status(svc, &actor, u.id, UserStatus::Active)
+                .await
+                .map_err(service_error)?;
             println!("enabled {username}");
         }
         UserCommand::ResetPassword { username, password } => {
-            let u = accounts::find_user(svc, &actor, &username).await.map_err(|_| anyhow!("no user named '{username}'"))?;
+            let u = accounts::find_user(svc, &actor, &username)
+                .await
+                .map_err(|_| anyhow!("no user named '{username}'"))?;
             let generated = password.is_none();
             let password = password.unwrap_or_else(random_password);
-            accounts::reset_password(svc, &actor, u.id, &password).await.map_err(service_error)?;
+            accounts::reset_password(svc, &actor, u.id, &password)
+                .await
+                .map_err(service_error)?;
             println!("password of {username} reset; their sessions have ended");
             if generated {
                 println!("password: {password}");
             }
         }
-        UserCommand::Token { username, name, valid_days } => {
-            let u = accounts::find_user(svc, &actor, &username).await.map_err(|_| anyhow!("no user named '{username}'"))?;
-            let (t, secret) = accounts::create_token(svc, &actor, u.id, &name, valid_days).await.map_err(service_error)?;
-            println!("token '{}' for {username} (id {}); send as 'Authorization: Bearer <token>':", t.name, t.id);
+        UserCommand::Token {
+            username,
+            name,
+            valid_days,
+        } => {
+            let u = accounts::find_user(svc, &actor, &username)
+                .await
+                .map_err(|_| anyhow!("no user named '{username}'"))?;
+            let (t, secret) = accounts::create_token(svc, &actor, u.id, &name, valid_days)
+                .await
+                .map_err(service_error)?;
+            println!(
+                "token '{}' for {username} (id {}); send as 'Authorization: Bearer <token>':",
+                t.name, t.id
+            );
             println!("{secret}");
         }
     }

@@ -10,21 +10,42 @@ use std::time::Duration;
 use fantoccini::{ClientBuilder, Locator};
 
 fn chromedriver() -> Option<String> {
-    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].iter().find(|p| std::path::Path::new(p).exists()).map(|s| s.to_string())
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(|s| s.to_string())
 }
 
 #[tokio::test]
 async fn login_and_see_console_home() {
     let Some(driver) = chromedriver() else {
-        assert!(std::env::var_os("CI").is_none(), "chromedriver is required under CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromedriver is required under CI"
+        );
         eprintln!("skipped: chromedriver not installed (apt-get install chromium chromium-driver)");
         return;
     };
     let dir = common::temp_dir("browser");
-    let app = common::start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()]);
+    let app = common::start(&[
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.to_str().unwrap(),
+    ]);
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut drv = Command::new(driver).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut drv = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let wd = format!("http://127.0.0.1:{port}");
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -38,7 +59,11 @@ async fn login_and_see_console_home() {
     );
     let mut client = None;
     for _ in 0..50 {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(caps.clone()).connect(&wd).await {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&wd)
+            .await
+        {
             Ok(c) => {
                 client = Some(c);
                 break;
@@ -50,13 +75,27 @@ async fn login_and_see_console_home() {
     let result = async {
         c.goto(&format!("{}/console", app.base)).await?;
         assert!(c.current_url().await?.path().starts_with("/console/login"));
-        c.find(Locator::Id("username")).await?.send_keys("wy.office").await?;
-        c.find(Locator::Id("password")).await?.send_keys(lianjian_services::demo::DEMO_PASSWORD).await?;
-        c.find(Locator::Css("button[type=submit]")).await?.click().await?;
+        c.find(Locator::Id("username"))
+            .await?
+            .send_keys("wy.office")
+            .await?;
+        c.find(Locator::Id("password"))
+            .await?
+            .send_keys(lianjian_services::demo::DEMO_PASSWORD)
+            .await?;
+        c.find(Locator::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
         c.wait().for_element(Locator::Css("main h1")).await?;
         let body = c.find(Locator::Css("body")).await?.text().await?;
         assert!(body.contains("您好，舞阳县专班办"), "{body}");
-        assert!(body.contains("双随机联合抽查") && body.contains("审计日志") && body.contains("河南省 / 漯河市 / 舞阳县"), "{body}");
+        assert!(
+            body.contains("双随机联合抽查")
+                && body.contains("审计日志")
+                && body.contains("河南省 / 漯河市 / 舞阳县"),
+            "{body}"
+        );
         let png = c.screenshot().await?;
         let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-home.png");
         std::fs::write(&shot, png).ok();
@@ -69,16 +108,29 @@ async fn login_and_see_console_home() {
         for page in ["users", "departments", "sectors"] {
             c.goto(&format!("{}/console/{page}", app.base)).await?;
             c.wait().for_element(Locator::Css("main h1")).await?;
-            std::fs::write(shots.join(format!("console-{page}.png")), c.screenshot().await?).ok();
+            std::fs::write(
+                shots.join(format!("console-{page}.png")),
+                c.screenshot().await?,
+            )
+            .ok();
         }
         // Disabling a user asks for confirmation first; dismissing it changes nothing.
-        c.goto(&format!("{}/console/users?q=wy.zhang", app.base)).await?;
+        c.goto(&format!("{}/console/users?q=wy.zhang", app.base))
+            .await?;
         c.find(Locator::LinkText("wy.zhang")).await?.click().await?;
-        c.wait().for_element(Locator::Css("form[data-confirm] button.danger")).await?;
-        c.find(Locator::Css("form[action$='/status'] button")).await?.click().await?;
+        c.wait()
+            .for_element(Locator::Css("form[data-confirm] button.danger"))
+            .await?;
+        c.find(Locator::Css("form[action$='/status'] button"))
+            .await?
+            .click()
+            .await?;
         c.dismiss_alert().await?;
         let body = c.find(Locator::Css("body")).await?.text().await?;
-        assert!(body.contains("停用账号") && !body.contains("账号已停用"), "{body}");
+        assert!(
+            body.contains("停用账号") && !body.contains("账号已停用"),
+            "{body}"
+        );
         std::fs::write(shots.join("console-user.png"), c.screenshot().await?).ok();
         Ok::<_, fantoccini::error::CmdError>(())
     }

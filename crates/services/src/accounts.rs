@@ -40,7 +40,11 @@ async fn hash_password(p: NewPassword) -> Result<String> {
         Argon2::default()
             .hash_password(p.expose().as_bytes())
             .map(|h| h.to_string())
-            .map_err(|e| ServiceError::Store(lianjian_store::StoreError::Db(format!("password hashing failed: {e}"))))
+            .map_err(|e| {
+                ServiceError::Store(lianjian_store::StoreError::Db(format!(
+                    "password hashing failed: {e}"
+                )))
+            })
     })
     .await
     .map_err(|e| ServiceError::Store(lianjian_store::StoreError::Db(e.to_string())))?
@@ -49,20 +53,36 @@ async fn hash_password(p: NewPassword) -> Result<String> {
 /// A hash to verify against when the user does not exist, so timing does not tell.
 fn dummy_hash() -> &'static str {
     static H: OnceLock<String> = OnceLock::new();
-    H.get_or_init(|| Argon2::default().hash_password(b"no such user, no such password").expect("hash").to_string())
+    H.get_or_init(|| {
+        Argon2::default()
+            .hash_password(b"no such user, no such password")
+            .expect("hash")
+            .to_string()
+    })
 }
 
 async fn verify_password(hash: String, password: String) -> bool {
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        PasswordHash::new(&hash).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
     })
     .await
     .unwrap_or(false)
 }
 
 /// Builds the actor of a user; the department supplies the line.
-async fn actor_for(c: &impl lianjian_store::Conn, u: &User, ip: Option<String>, context: Option<Context>) -> Result<Actor> {
-    let d = departments::get(c, u.department_id).await?.ok_or(ServiceError::Unauthenticated)?;
+async fn actor_for(
+    c: &impl lianjian_store::Conn,
+    u: &User,
+    ip: Option<String>,
+    context: Option<Context>,
+) -> Result<Actor> {
+    let d = departments::get(c, u.department_id)
+        .await?
+        .ok_or(ServiceError::Unauthenticated)?;
     Ok(Actor {
         user_id: u.id,
         username: u.username.clone(),
@@ -96,30 +116,52 @@ pub struct SessionAuth {
 
 /// Checks the password, refusing after too many recent failures for that user name.
 /// Failures and successes are both audited (security events).
-pub async fn login(svc: &Services, username: &str, password: &str, ip: Option<String>, user_agent: Option<String>) -> Result<SignedIn> {
+pub async fn login(
+    svc: &Services,
+    username: &str,
+    password: &str,
+    ip: Option<String>,
+    user_agent: Option<String>,
+) -> Result<SignedIn> {
     // Bounded: whatever is typed, it is stored, counted and audited as the same 64 characters.
-    let name: String = username.trim().to_ascii_lowercase().chars().take(64).collect();
+    let name: String = username
+        .trim()
+        .to_ascii_lowercase()
+        .chars()
+        .take(64)
+        .collect();
     if name.is_empty() || password.is_empty() {
         let mut ch = Checker::default();
         if name.is_empty() {
-            ch.push("username", Invalid::new("required", "请输入用户名", "user name is required"));
+            ch.push(
+                "username",
+                Invalid::new("required", "请输入用户名", "user name is required"),
+            );
         }
         if password.is_empty() {
-            ch.push("password", Invalid::new("required", "请输入密码", "password is required"));
+            ch.push(
+                "password",
+                Invalid::new("required", "请输入密码", "password is required"),
+            );
         }
         ch.finish()?;
     }
     let now = Utc::now();
     let sec = &svc.security;
     let window_start = now - Duration::minutes(sec.lockout_minutes);
-    let (failures, latest) = repo::login_failures_since(svc.store.conn(), &name, window_start).await?;
+    let (failures, latest) =
+        repo::login_failures_since(svc.store.conn(), &name, window_start).await?;
     if failures >= sec.max_login_failures {
         let until = latest.unwrap_or(now) + Duration::minutes(sec.lockout_minutes);
-        return Err(ServiceError::Throttled { retry_after_secs: (until - now).num_seconds().max(1) as u64 });
+        return Err(ServiceError::Throttled {
+            retry_after_secs: (until - now).num_seconds().max(1) as u64,
+        });
     }
 
     let user = repo::find_user_by_name(svc.store.conn(), &name).await?;
-    let hash = user.as_ref().map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
+    let hash = user
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
     let ok = verify_password(hash, password.to_string()).await;
     let user = match user {
         Some(u) if ok && u.status == UserStatus::Active && !u.is_system => u,
@@ -133,7 +175,10 @@ pub async fn login(svc: &Services, username: &str, password: &str, ip: Option<St
                 role: other.as_ref().map_or(Role::Inspector, |u| u.role),
                 department_id: Uuid::nil(),
                 department_line: String::new(),
-                region: other.as_ref().map_or_else(|| RegionCode::parse("11").expect("valid"), |u| u.region_code.clone()),
+                region: other.as_ref().map_or_else(
+                    || RegionCode::parse("11").expect("valid"),
+                    |u| u.region_code.clone(),
+                ),
                 ip: ip.clone(),
                 context: None,
             };
@@ -143,8 +188,9 @@ pub async fn login(svc: &Services, username: &str, password: &str, ip: Option<St
                 Some(u) if u.is_system => "system_account",
                 Some(_) => "wrong_password",
             };
-            let mut r = Record::new("auth.login_failed", "user", &name)
-                .after(&serde_json::json!({ "reason": reason, "failures_in_window": failures + 1 }));
+            let mut r = Record::new("auth.login_failed", "user", &name).after(
+                &serde_json::json!({ "reason": reason, "failures_in_window": failures + 1 }),
+            );
             if let Some(u) = &other {
                 r = r.at(&u.region_code, Some(u.department_id));
             }
@@ -176,32 +222,63 @@ pub async fn login(svc: &Services, username: &str, password: &str, ip: Option<St
     .await?;
     repo::touch_last_login(&tx, user.id, now).await?;
     let actor = actor_for(&tx, &user, ip, None).await?;
-    record(&tx, &actor, Record::new("auth.login", "user", user.id).at(&user.region_code, Some(user.department_id))).await?;
+    record(
+        &tx,
+        &actor,
+        Record::new("auth.login", "user", user.id).at(&user.region_code, Some(user.department_id)),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(SignedIn { token, csrf_token, expires_at, actor })
+    Ok(SignedIn {
+        token,
+        csrf_token,
+        expires_at,
+        actor,
+    })
 }
 
 /// The session behind a cookie value, if it is live and its user still active.
-pub async fn authenticate_session(svc: &Services, token: &str, ip: Option<String>) -> Result<SessionAuth> {
+pub async fn authenticate_session(
+    svc: &Services,
+    token: &str,
+    ip: Option<String>,
+) -> Result<SessionAuth> {
     let c = svc.store.conn();
     let hash = secret_hash(token);
-    let s = repo::live_session(c, &hash, Utc::now()).await?.ok_or(ServiceError::Unauthenticated)?;
-    let u = repo::get_user(c, s.user_id).await?.ok_or(ServiceError::Unauthenticated)?;
+    let s = repo::live_session(c, &hash, Utc::now())
+        .await?
+        .ok_or(ServiceError::Unauthenticated)?;
+    let u = repo::get_user(c, s.user_id)
+        .await?
+        .ok_or(ServiceError::Unauthenticated)?;
     if u.status != UserStatus::Active {
         return Err(ServiceError::Unauthenticated);
     }
     let context = match s.context_region.as_deref().map(RegionCode::parse) {
-        Some(Ok(region)) => Some(Context { region, department_line: s.context_line.clone() }),
+        Some(Ok(region)) => Some(Context {
+            region,
+            department_line: s.context_line.clone(),
+        }),
         _ => None,
     };
     let actor = actor_for(c, &u, ip, context).await?;
-    Ok(SessionAuth { actor, csrf_token: s.csrf_token, token_hash: hash, expires_at: s.expires_at })
+    Ok(SessionAuth {
+        actor,
+        csrf_token: s.csrf_token,
+        token_hash: hash,
+        expires_at: s.expires_at,
+    })
 }
 
 pub async fn logout(svc: &Services, auth: &SessionAuth) -> Result<()> {
     let tx = svc.store.begin().await?;
     repo::delete_session(&tx, &auth.token_hash).await?;
-    record(&tx, &auth.actor, Record::new("auth.logout", "user", auth.actor.user_id)).await?;
+    record(
+        &tx,
+        &auth.actor,
+        Record::new("auth.logout", "user", auth.actor.user_id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -210,8 +287,12 @@ pub async fn logout(svc: &Services, auth: &SessionAuth) -> Result<()> {
 pub async fn authenticate_token(svc: &Services, token: &str, ip: Option<String>) -> Result<Actor> {
     let c = svc.store.conn();
     let now = Utc::now();
-    let t = repo::live_token(c, &secret_hash(token.trim()), now).await?.ok_or(ServiceError::Unauthenticated)?;
-    let u = repo::get_user(c, t.user_id).await?.ok_or(ServiceError::Unauthenticated)?;
+    let t = repo::live_token(c, &secret_hash(token.trim()), now)
+        .await?
+        .ok_or(ServiceError::Unauthenticated)?;
+    let u = repo::get_user(c, t.user_id)
+        .await?
+        .ok_or(ServiceError::Unauthenticated)?;
     if u.status != UserStatus::Active {
         return Err(ServiceError::Unauthenticated);
     }
@@ -221,7 +302,12 @@ pub async fn authenticate_token(svc: &Services, token: &str, ip: Option<String>)
 
 /// Narrows what the console shows to a region (and optionally a department line) inside the
 /// user's scope; `None` returns to the full scope.
-pub async fn set_context(svc: &Services, auth: &SessionAuth, region: Option<&str>, line: Option<&str>) -> Result<()> {
+pub async fn set_context(
+    svc: &Services,
+    auth: &SessionAuth,
+    region: Option<&str>,
+    line: Option<&str>,
+) -> Result<()> {
     let a = &auth.actor;
     if !a.role.may_switch_context() {
         return Err(ServiceError::Forbidden);
@@ -233,13 +319,23 @@ pub async fn set_context(svc: &Services, auth: &SessionAuth, region: Option<&str
             if regions::get(svc.store.conn(), &code).await?.is_none() {
                 return Err(unknown_region("region", &code));
             }
-            let line = line.map(str::trim).filter(|l| !l.is_empty()).map(str::to_string);
+            let line = line
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string);
             let full = a.full_scope();
-            let narrowed = ScopeFilter { region: Some(code.clone()), line: line.clone().or(full.line.clone()) };
+            let narrowed = ScopeFilter {
+                region: Some(code.clone()),
+                line: line.clone().or(full.line.clone()),
+            };
             if !narrowed.is_within(&full) {
                 return Err(ServiceError::field(
                     "region",
-                    Invalid::new("outside_scope", "所选范围超出您的权限范围", "the chosen context is outside your scope"),
+                    Invalid::new(
+                        "outside_scope",
+                        "所选范围超出您的权限范围",
+                        "the chosen context is outside your scope",
+                    ),
                 ));
             }
             (Some(code.to_string()), line)
@@ -252,17 +348,29 @@ pub async fn set_context(svc: &Services, auth: &SessionAuth, region: Option<&str
 pub(crate) fn unknown_region(field: &str, code: &RegionCode) -> ServiceError {
     ServiceError::field(
         field,
-        Invalid::new("unknown_region", format!("行政区划代码“{code}”不存在"), format!("region code '{code}' does not exist")),
+        Invalid::new(
+            "unknown_region",
+            format!("行政区划代码“{code}”不存在"),
+            format!("region code '{code}' does not exist"),
+        ),
     )
 }
 
 fn ensure_writer(a: &Actor) -> Result<()> {
-    if a.role.is_read_only() { Err(ServiceError::Forbidden) } else { Ok(()) }
+    if a.role.is_read_only() {
+        Err(ServiceError::Forbidden)
+    } else {
+        Ok(())
+    }
 }
 
 fn ensure_manager(a: &Actor) -> Result<()> {
     ensure_writer(a)?;
-    if a.role.manages_users() { Ok(()) } else { Err(ServiceError::Forbidden) }
+    if a.role.manages_users() {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden)
+    }
 }
 
 /// A user as shown to others, with the department's name.
@@ -297,7 +405,12 @@ struct ParsedUser {
 
 /// Parses the shared fields and checks that the department is in the actor's scope and the
 /// role within what the actor may grant.
-async fn parse_user_fields(svc: &Services, actor: &Actor, input: &UserInput, ch: &mut Checker) -> Result<Option<ParsedUser>> {
+async fn parse_user_fields(
+    svc: &Services,
+    actor: &Actor,
+    input: &UserInput,
+    ch: &mut Checker,
+) -> Result<Option<ParsedUser>> {
     let display_name = ch.check("display_name", account::display_name(&input.display_name));
     let role = ch.check("role", input.role.parse::<Role>());
     if let Some(r) = role
@@ -305,28 +418,54 @@ async fn parse_user_fields(svc: &Services, actor: &Actor, input: &UserInput, ch:
     {
         ch.push(
             "role",
-            Invalid::new("role_not_grantable", format!("您不能授予“{}”角色", r.label_zh()), format!("you may not grant role {r}")),
+            Invalid::new(
+                "role_not_grantable",
+                format!("您不能授予“{}”角色", r.label_zh()),
+                format!("you may not grant role {r}"),
+            ),
         );
     }
     let certificate_no = match role {
-        Some(Role::Inspector) => ch.check("certificate_no", CertificateNumber::parse(&input.certificate_no)).map(|c| Some(c.as_str().to_string())),
+        Some(Role::Inspector) => ch
+            .check(
+                "certificate_no",
+                CertificateNumber::parse(&input.certificate_no),
+            )
+            .map(|c| Some(c.as_str().to_string())),
         _ if input.certificate_no.trim().is_empty() => Some(None),
-        _ => ch.check("certificate_no", CertificateNumber::parse(&input.certificate_no)).map(|c| Some(c.as_str().to_string())),
+        _ => ch
+            .check(
+                "certificate_no",
+                CertificateNumber::parse(&input.certificate_no),
+            )
+            .map(|c| Some(c.as_str().to_string())),
     };
     let phone = ch.check("phone", account::phone(&input.phone));
     let department = match Uuid::parse_str(input.department_id.trim()) {
         Err(_) => {
-            ch.push("department_id", Invalid::new("required", "请选择所属部门", "department is required"));
+            ch.push(
+                "department_id",
+                Invalid::new("required", "请选择所属部门", "department is required"),
+            );
             None
         }
         Ok(id) => {
             // The department must lie in what the actor manages: region subtree, own line for department admins.
             match departments::get(svc.store.conn(), id).await? {
-                Some(d) if actor.full_scope().permits(&d.region_code, Some(&d.line)) && d.status == DepartmentStatus::Active => Some(d),
+                Some(d)
+                    if actor.full_scope().permits(&d.region_code, Some(&d.line))
+                        && d.status == DepartmentStatus::Active =>
+                {
+                    Some(d)
+                }
                 _ => {
                     ch.push(
                         "department_id",
-                        Invalid::new("unknown_department", "所选部门不存在、已撤销或不在您的管理范围内", "department does not exist, is retired, or is outside your scope"),
+                        Invalid::new(
+                            "unknown_department",
+                            "所选部门不存在、已撤销或不在您的管理范围内",
+                            "department does not exist, is retired, or is outside your scope",
+                        ),
                     );
                     None
                 }
@@ -335,7 +474,13 @@ async fn parse_user_fields(svc: &Services, actor: &Actor, input: &UserInput, ch:
     };
     match (display_name, role, department, certificate_no, phone) {
         (Some(display_name), Some(role), Some(department), Some(certificate_no), Some(phone)) => {
-            Ok(Some(ParsedUser { display_name, role, department, certificate_no, phone }))
+            Ok(Some(ParsedUser {
+                display_name,
+                role,
+                department,
+                certificate_no,
+                phone,
+            }))
         }
         _ => Ok(None),
     }
@@ -353,8 +498,15 @@ pub async fn create_user(svc: &Services, actor: &Actor, input: UserInput) -> Res
     };
     let parsed = parse_user_fields(svc, actor, &input, &mut ch).await?;
     ch.finish()?;
-    let (username, password, p) = (username.expect("checked"), password.expect("checked"), parsed.expect("checked"));
-    if repo::find_user_by_name(svc.store.conn(), username.as_str()).await?.is_some() {
+    let (username, password, p) = (
+        username.expect("checked"),
+        password.expect("checked"),
+        parsed.expect("checked"),
+    );
+    if repo::find_user_by_name(svc.store.conn(), username.as_str())
+        .await?
+        .is_some()
+    {
         return Err(taken(&username));
     }
     let password_hash = hash_password(password).await?;
@@ -380,37 +532,67 @@ pub async fn create_user(svc: &Services, actor: &Actor, input: UserInput) -> Res
         lianjian_store::StoreError::Conflict(_) => taken(&username),
         other => other.into(),
     })?;
-    record(&tx, actor, Record::new("user.create", "user", user.id).at(&user.region_code, Some(user.department_id)).after(&user)).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("user.create", "user", user.id)
+            .at(&user.region_code, Some(user.department_id))
+            .after(&user),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(UserView { user, department_name: p.department.name })
+    Ok(UserView {
+        user,
+        department_name: p.department.name,
+    })
 }
 
 fn taken(u: &Username) -> ServiceError {
-    ServiceError::conflict("username", format!("用户名“{u}”已被使用"), format!("user name '{u}' is taken"))
+    ServiceError::conflict(
+        "username",
+        format!("用户名“{u}”已被使用"),
+        format!("user name '{u}' is taken"),
+    )
 }
 
 /// Loads a user the actor manages: out of scope looks like absent.
 async fn managed_user(svc: &Services, actor: &Actor, id: Uuid) -> Result<User> {
-    let u = repo::get_user_scoped(svc.store.conn(), &actor.full_scope(), id).await?.ok_or(ServiceError::NotFound)?;
+    let u = repo::get_user_scoped(svc.store.conn(), &actor.full_scope(), id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     if !actor.role.may_grant(u.role) {
         return Err(ServiceError::Forbidden);
     }
     Ok(u)
 }
 
-pub async fn update_user(svc: &Services, actor: &Actor, id: Uuid, input: UserInput) -> Result<UserView> {
+pub async fn update_user(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    input: UserInput,
+) -> Result<UserView> {
     ensure_manager(actor)?;
     let before = managed_user(svc, actor, id).await?;
     let mut ch = Checker::default();
     let parsed = parse_user_fields(svc, actor, &input, &mut ch).await?;
     if before.id == actor.user_id && parsed.as_ref().is_some_and(|p| p.role != before.role) {
-        ch.push("role", Invalid::new("own_role", "不能修改自己的角色", "you cannot change your own role"));
+        ch.push(
+            "role",
+            Invalid::new(
+                "own_role",
+                "不能修改自己的角色",
+                "you cannot change your own role",
+            ),
+        );
     }
     ch.finish()?;
     let p = parsed.expect("checked");
     let tx = svc.store.begin().await?;
     // Re-read under the write lock so a concurrent change (say, a password reset) is kept.
-    let before = repo::get_user(&tx, before.id).await?.ok_or(ServiceError::NotFound)?;
+    let before = repo::get_user(&tx, before.id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let mut after = before.clone();
     after.display_name = p.display_name;
     after.role = p.role;
@@ -420,24 +602,45 @@ pub async fn update_user(svc: &Services, actor: &Actor, id: Uuid, input: UserInp
     after.phone = p.phone;
     after.updated_at = Utc::now();
     repo::update_user(&tx, &after).await?;
-    record(&tx, actor, Record::new("user.update", "user", id).at(&after.region_code, Some(after.department_id)).before(&before).after(&after))
-        .await?;
+    record(
+        &tx,
+        actor,
+        Record::new("user.update", "user", id)
+            .at(&after.region_code, Some(after.department_id))
+            .before(&before)
+            .after(&after),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(UserView { user: after, department_name: p.department.name })
+    Ok(UserView {
+        user: after,
+        department_name: p.department.name,
+    })
 }
 
 /// Disables or re-enables an account; disabling also ends its sessions.
-pub async fn set_user_status(svc: &Services, actor: &Actor, id: Uuid, status: UserStatus) -> Result<User> {
+pub async fn set_user_status(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    status: UserStatus,
+) -> Result<User> {
     ensure_manager(actor)?;
     if id == actor.user_id {
         return Err(ServiceError::field(
             "status",
-            Invalid::new("own_account", "不能停用或启用自己的账号", "you cannot change the status of your own account"),
+            Invalid::new(
+                "own_account",
+                "不能停用或启用自己的账号",
+                "you cannot change the status of your own account",
+            ),
         ));
     }
     managed_user(svc, actor, id).await?;
     let tx = svc.store.begin().await?;
-    let before = repo::get_user(&tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let before = repo::get_user(&tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let mut after = before.clone();
     after.status = status;
     after.updated_at = Utc::now();
@@ -445,35 +648,74 @@ pub async fn set_user_status(svc: &Services, actor: &Actor, id: Uuid, status: Us
     if status == UserStatus::Disabled {
         repo::delete_sessions_of(&tx, id).await?;
     }
-    let action = if status == UserStatus::Disabled { "user.disable" } else { "user.enable" };
-    record(&tx, actor, Record::new(action, "user", id).at(&after.region_code, Some(after.department_id)).before(&before).after(&after)).await?;
+    let action = if status == UserStatus::Disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
+    record(
+        &tx,
+        actor,
+        Record::new(action, "user", id)
+            .at(&after.region_code, Some(after.department_id))
+            .before(&before)
+            .after(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
 
 /// Sets a new password chosen by an administrator and ends the user's sessions.
-pub async fn reset_password(svc: &Services, actor: &Actor, id: Uuid, new_password: &str) -> Result<()> {
+pub async fn reset_password(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    new_password: &str,
+) -> Result<()> {
     ensure_manager(actor)?;
-    let password = NewPassword::parse(new_password).map_err(|e| ServiceError::field("password", e))?;
+    let password =
+        NewPassword::parse(new_password).map_err(|e| ServiceError::field("password", e))?;
     managed_user(svc, actor, id).await?;
     let password_hash = hash_password(password).await?;
     let tx = svc.store.begin().await?;
-    let mut u = repo::get_user(&tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let mut u = repo::get_user(&tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     u.password_hash = password_hash;
     u.updated_at = Utc::now();
     repo::update_user(&tx, &u).await?;
     repo::delete_sessions_of(&tx, id).await?;
-    record(&tx, actor, Record::new("user.reset_password", "user", id).at(&u.region_code, Some(u.department_id))).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("user.reset_password", "user", id).at(&u.region_code, Some(u.department_id)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Any signed-in person changes their own password, proving the current one.
-pub async fn change_own_password(svc: &Services, actor: &Actor, current: &str, new_password: &str) -> Result<()> {
-    let mut u = repo::get_user(svc.store.conn(), actor.user_id).await?.ok_or(ServiceError::Unauthenticated)?;
+pub async fn change_own_password(
+    svc: &Services,
+    actor: &Actor,
+    current: &str,
+    new_password: &str,
+) -> Result<()> {
+    let mut u = repo::get_user(svc.store.conn(), actor.user_id)
+        .await?
+        .ok_or(ServiceError::Unauthenticated)?;
     let mut ch = Checker::default();
     if !verify_password(u.password_hash.clone(), current.to_string()).await {
-        ch.push("current_password", Invalid::new("wrong_password", "当前密码不正确", "current password is wrong"));
+        ch.push(
+            "current_password",
+            Invalid::new(
+                "wrong_password",
+                "当前密码不正确",
+                "current password is wrong",
+            ),
+        );
     }
     let password = ch.check("password", NewPassword::parse(new_password));
     ch.finish()?;
@@ -481,7 +723,12 @@ pub async fn change_own_password(svc: &Services, actor: &Actor, current: &str, n
     u.updated_at = Utc::now();
     let tx = svc.store.begin().await?;
     repo::update_user(&tx, &u).await?;
-    record(&tx, actor, Record::new("user.change_password", "user", u.id)).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("user.change_password", "user", u.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -491,17 +738,33 @@ async fn with_department_names(svc: &Services, users: Vec<User>) -> Result<Vec<U
     let names = departments::by_ids(svc.store.conn(), &ids).await?;
     Ok(users
         .into_iter()
-        .map(|u| UserView { department_name: names.get(&u.department_id).map(|d| d.name.clone()).unwrap_or_default(), user: u })
+        .map(|u| UserView {
+            department_name: names
+                .get(&u.department_id)
+                .map(|d| d.name.clone())
+                .unwrap_or_default(),
+            user: u,
+        })
         .collect())
 }
 
-pub async fn list_users(svc: &Services, actor: &Actor, q: &UserQuery, page: PageRequest) -> Result<Page<UserView>> {
+pub async fn list_users(
+    svc: &Services,
+    actor: &Actor,
+    q: &UserQuery,
+    page: PageRequest,
+) -> Result<Page<UserView>> {
     if !actor.role.manages_users() && actor.role != Role::Leader {
         return Err(ServiceError::Forbidden);
     }
     let p = repo::list_users(svc.store.conn(), &actor.scope(), q, page).await?;
     let items = with_department_names(svc, p.items).await?;
-    Ok(Page { items, total: p.total, page: p.page, per_page: p.per_page })
+    Ok(Page {
+        items,
+        total: p.total,
+        page: p.page,
+        per_page: p.per_page,
+    })
 }
 
 /// One user's full record. Contact data and certificate numbers are personal data, so this
@@ -510,25 +773,52 @@ pub async fn get_user(svc: &Services, actor: &Actor, id: Uuid) -> Result<UserVie
     if !actor.role.manages_users() && actor.role != Role::Leader && actor.user_id != id {
         return Err(ServiceError::Forbidden);
     }
-    let scope = if actor.user_id == id { ScopeFilter::everything() } else { actor.scope() };
-    let u = repo::get_user_scoped(svc.store.conn(), &scope, id).await?.ok_or(ServiceError::NotFound)?;
+    let scope = if actor.user_id == id {
+        ScopeFilter::everything()
+    } else {
+        actor.scope()
+    };
+    let u = repo::get_user_scoped(svc.store.conn(), &scope, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let tx = svc.store.begin().await?;
-    record(&tx, actor, Record::new("user.view", "user", id).at(&u.region_code, Some(u.department_id))).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("user.view", "user", id).at(&u.region_code, Some(u.department_id)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(with_department_names(svc, vec![u]).await?.remove(0))
 }
 
 /// A new API token; the secret is returned once and stored only hashed.
-pub async fn create_token(svc: &Services, actor: &Actor, user_id: Uuid, name: &str, valid_days: Option<i64>) -> Result<(ApiToken, String)> {
+pub async fn create_token(
+    svc: &Services,
+    actor: &Actor,
+    user_id: Uuid,
+    name: &str,
+    valid_days: Option<i64>,
+) -> Result<(ApiToken, String)> {
     ensure_writer(actor)?;
-    let name = lianjian_domain::error::bounded_text(name, 1, 64, "令牌名称", "token name").map_err(|e| ServiceError::field("name", e))?;
+    let name = lianjian_domain::error::bounded_text(name, 1, 64, "令牌名称", "token name")
+        .map_err(|e| ServiceError::field("name", e))?;
     if let Some(d) = valid_days
         && !(1..=3650).contains(&d)
     {
-        return Err(ServiceError::field("valid_days", Invalid::new("out_of_range", "有效期应为 1–3650 天", "validity must be 1–3650 days")));
+        return Err(ServiceError::field(
+            "valid_days",
+            Invalid::new(
+                "out_of_range",
+                "有效期应为 1–3650 天",
+                "validity must be 1–3650 days",
+            ),
+        ));
     }
     let owner = if user_id == actor.user_id {
-        repo::get_user(svc.store.conn(), user_id).await?.ok_or(ServiceError::NotFound)?
+        repo::get_user(svc.store.conn(), user_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?
     } else {
         ensure_manager(actor)?;
         managed_user(svc, actor, user_id).await?
@@ -548,7 +838,14 @@ pub async fn create_token(svc: &Services, actor: &Actor, user_id: Uuid, name: &s
     };
     let tx = svc.store.begin().await?;
     repo::insert_token(&tx, &token).await?;
-    record(&tx, actor, Record::new("token.create", "api_token", token.id).at(&owner.region_code, Some(owner.department_id)).after(&token)).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("token.create", "api_token", token.id)
+            .at(&owner.region_code, Some(owner.department_id))
+            .after(&token),
+    )
+    .await?;
     tx.commit().await?;
     Ok((token, secret))
 }
@@ -563,23 +860,37 @@ pub async fn list_tokens(svc: &Services, actor: &Actor, user_id: Uuid) -> Result
 
 pub async fn revoke_token(svc: &Services, actor: &Actor, token_id: Uuid) -> Result<()> {
     ensure_writer(actor)?;
-    let t = repo::get_token(svc.store.conn(), token_id).await?.ok_or(ServiceError::NotFound)?;
+    let t = repo::get_token(svc.store.conn(), token_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let owner = if t.user_id == actor.user_id {
-        repo::get_user(svc.store.conn(), t.user_id).await?.ok_or(ServiceError::NotFound)?
+        repo::get_user(svc.store.conn(), t.user_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?
     } else {
         ensure_manager(actor)?;
-        managed_user(svc, actor, t.user_id).await.map_err(|_| ServiceError::NotFound)?
+        managed_user(svc, actor, t.user_id)
+            .await
+            .map_err(|_| ServiceError::NotFound)?
     };
     let tx = svc.store.begin().await?;
     repo::revoke_token(&tx, token_id, Utc::now()).await?;
-    record(&tx, actor, Record::new("token.revoke", "api_token", token_id).at(&owner.region_code, Some(owner.department_id))).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("token.revoke", "api_token", token_id)
+            .at(&owner.region_code, Some(owner.department_id)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Finds a user by name within the actor's scope (for the CLI's `user disable NAME`).
 pub async fn find_user(svc: &Services, actor: &Actor, username: &str) -> Result<User> {
-    let u = repo::find_user_by_name(svc.store.conn(), &username.trim().to_ascii_lowercase()).await?.ok_or(ServiceError::NotFound)?;
+    let u = repo::find_user_by_name(svc.store.conn(), &username.trim().to_ascii_lowercase())
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     if !actor.full_scope().permits(&u.region_code, None) {
         return Err(ServiceError::NotFound);
     }

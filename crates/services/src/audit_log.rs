@@ -10,8 +10,16 @@ use lianjian_store::{Page, PageRequest};
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
 
-pub async fn list(svc: &Services, actor: &Actor, q: &AuditQuery, page: PageRequest) -> Result<Page<AuditEntry>> {
-    if !matches!(actor.role, Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin) {
+pub async fn list(
+    svc: &Services,
+    actor: &Actor,
+    q: &AuditQuery,
+    page: PageRequest,
+) -> Result<Page<AuditEntry>> {
+    if !matches!(
+        actor.role,
+        Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
+    ) {
         return Err(ServiceError::Forbidden);
     }
     let result = repo::list(svc.store.conn(), &actor.scope(), q, page).await?;
@@ -19,10 +27,12 @@ pub async fn list(svc: &Services, actor: &Actor, q: &AuditQuery, page: PageReque
     record(
         &tx,
         actor,
-        Record::new("audit.view", "audit_log", format!("page {}", page.page)).after(&serde_json::json!({
-            "actor": q.actor, "action": q.action, "department_id": q.department_id,
-            "from": q.from, "to": q.to,
-        })),
+        Record::new("audit.view", "audit_log", format!("page {}", page.page)).after(
+            &serde_json::json!({
+                "actor": q.actor, "action": q.action, "department_id": q.department_id,
+                "from": q.from, "to": q.to,
+            }),
+        ),
     )
     .await?;
     tx.commit().await?;

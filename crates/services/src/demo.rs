@@ -1,42 +1,135 @@
 //! Demo data for `lianjian demo`: the Wuyang county departments (舞政办〔2024〕20号) and the
-//! Shandong provincial ones (鲁政办发〔2023〕14号), with one account per role. Idempotent.
+//! Shandong provincial ones (鲁政办发〔2023〕14号), one account per role, and a working county:
+//! a tag vocabulary with rules, the 8 joint items of 舞政办〔2024〕20号 附件2, one item per pilot
+//! domain of 鲁双随机办〔2022〕2号, and about 300 regulated entities imported in one call (so rules
+//! tag them and 双告知 offers them to their departments). Idempotent: nothing happens once the
+//! `admin` account exists. The content itself is in `demo_content`.
+
+use std::collections::HashMap;
 
 use lianjian_domain::department::{SHANDONG_38, WUYANG_17};
+use lianjian_domain::item::ItemStatus;
 use lianjian_domain::region::RegionCode;
+use lianjian_domain::scope::Actor;
 use lianjian_store::accounts as repo;
 use lianjian_store::departments as dept_repo;
+use uuid::Uuid;
 
 use crate::accounts::{self, UserInput};
-use crate::{Result, Services, departments};
+use crate::demo_content::{self as content, COUNTY, ITEMS, TAGS};
+use crate::directory::{self, EntityInput, ParsedEntity, Vocabulary};
+use crate::items::{self, DepartmentPart, ItemInput};
+use crate::tags::{self, TagInput};
+use crate::{Result, ServiceError, Services, departments};
 
 /// Every demo account signs in with this password.
 pub const DEMO_PASSWORD: &str = "Lianjian@2026";
 
 /// (user name, display name, role, region, department name, certificate number, what to try)
 pub const DEMO_ACCOUNTS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
-    ("admin", "系统管理员", "system_admin", "37", "省市场监管局", "", "全部功能、用户管理、审计日志"),
-    ("sd.office", "山东省联席办", "coordination_office", "37", "省市场监管局", "", "全省各部门"),
-    ("wy.office", "舞阳县专班办", "coordination_office", "411121", "县市场监管局", "", "舞阳县各部门"),
-    ("wy.market", "县市场监管局管理员", "department_admin", "411121", "县市场监管局", "", "本部门用户"),
-    ("wy.health", "县卫生健康委管理员", "department_admin", "411121", "县卫生健康委", "", "本部门用户"),
-    ("wy.zhang", "张明", "inspector", "411121", "县市场监管局", "41112120230001", "执法检查人员"),
-    ("wy.li", "李华", "inspector", "411121", "县市场监管局", "41112120230002", "执法检查人员"),
-    ("wy.wang", "王芳", "inspector", "411121", "县卫生健康委", "41112120230101", "执法检查人员"),
-    ("wy.leader", "舞阳县领导", "leader", "411121", "县行政审批和政务信息管理局", "", "只读"),
+    (
+        "admin",
+        "系统管理员",
+        "system_admin",
+        "37",
+        "省市场监管局",
+        "",
+        "全部功能、用户管理、审计日志",
+    ),
+    (
+        "sd.office",
+        "山东省联席办",
+        "coordination_office",
+        "37",
+        "省市场监管局",
+        "",
+        "全省各部门",
+    ),
+    (
+        "wy.office",
+        "舞阳县专班办",
+        "coordination_office",
+        "411121",
+        "县市场监管局",
+        "",
+        "舞阳县各部门",
+    ),
+    (
+        "wy.market",
+        "县市场监管局管理员",
+        "department_admin",
+        "411121",
+        "县市场监管局",
+        "",
+        "本部门用户",
+    ),
+    (
+        "wy.health",
+        "县卫生健康委管理员",
+        "department_admin",
+        "411121",
+        "县卫生健康委",
+        "",
+        "本部门用户",
+    ),
+    (
+        "wy.zhang",
+        "张明",
+        "inspector",
+        "411121",
+        "县市场监管局",
+        "41112120230001",
+        "执法检查人员",
+    ),
+    (
+        "wy.li",
+        "李华",
+        "inspector",
+        "411121",
+        "县市场监管局",
+        "41112120230002",
+        "执法检查人员",
+    ),
+    (
+        "wy.wang",
+        "王芳",
+        "inspector",
+        "411121",
+        "县卫生健康委",
+        "41112120230101",
+        "执法检查人员",
+    ),
+    (
+        "wy.leader",
+        "舞阳县领导",
+        "leader",
+        "411121",
+        "县行政审批和政务信息管理局",
+        "",
+        "只读",
+    ),
 ];
 
 /// Seeds the demo data unless it is already there. Returns whether anything was created.
+///
+/// The accounts come last, so that a run that failed halfway is not taken for a finished one.
 pub async fn seed(svc: &Services) -> Result<bool> {
-    if repo::find_user_by_name(svc.store.conn(), "admin").await?.is_some() {
+    if repo::find_user_by_name(svc.store.conn(), "admin")
+        .await?
+        .is_some()
+    {
         return Ok(false);
     }
     let mut actor = crate::cli_actor();
     actor.username = "demo".into();
     departments::copy_builtin_set(svc, &actor, SHANDONG_38.key, "37").await?;
-    departments::copy_builtin_set(svc, &actor, WUYANG_17.key, "411121").await?;
+    departments::copy_builtin_set(svc, &actor, WUYANG_17.key, COUNTY).await?;
+    let mut depts = Departments::default();
+    seed_tags(svc, &actor, &mut depts).await?;
+    seed_items(svc, &actor, &mut depts).await?;
+    seed_entities(svc, &actor).await?;
     for (username, name, role, region, dept, cert, _) in DEMO_ACCOUNTS {
-        let region = RegionCode::parse(region).expect("demo region");
-        let d = dept_repo::find_by_name(svc.store.conn(), &region, dept).await?.expect("demo department exists");
+        let d = depts.id(svc, region, dept).await?;
         accounts::create_user(
             svc,
             &actor,
@@ -44,7 +137,7 @@ pub async fn seed(svc: &Services) -> Result<bool> {
                 username: (*username).into(),
                 display_name: (*name).into(),
                 role: (*role).into(),
-                department_id: d.id.to_string(),
+                department_id: d.to_string(),
                 certificate_no: (*cert).into(),
                 password: DEMO_PASSWORD.into(),
                 ..Default::default()
@@ -53,4 +146,115 @@ pub async fn seed(svc: &Services) -> Result<bool> {
         .await?;
     }
     Ok(true)
+}
+
+/// Department ids by (region, name), looked up once each.
+#[derive(Default)]
+struct Departments(HashMap<(String, String), Uuid>);
+
+impl Departments {
+    async fn id(&mut self, svc: &Services, region: &str, name: &str) -> Result<Uuid> {
+        let key = (region.to_string(), name.to_string());
+        if let Some(id) = self.0.get(&key) {
+            return Ok(*id);
+        }
+        let code = RegionCode::parse(region).expect("demo region");
+        let d = dept_repo::find_by_name(svc.store.conn(), &code, name)
+            .await?
+            .unwrap_or_else(|| panic!("demo department {name} exists in {region}"));
+        self.0.insert(key, d.id);
+        Ok(d.id)
+    }
+}
+
+/// The vocabulary of `demo_content::TAGS` in Wuyang, owned by the county's competent
+/// departments, with the rules that tag entities from licences, industry codes and scope.
+async fn seed_tags(svc: &Services, actor: &Actor, depts: &mut Departments) -> Result<()> {
+    for t in TAGS {
+        let owner = if t.owner.is_empty() {
+            String::new()
+        } else {
+            depts.id(svc, COUNTY, t.owner).await?.to_string()
+        };
+        tags::create(
+            svc,
+            actor,
+            TagInput {
+                code: t.code.into(),
+                name: t.name.into(),
+                parent: t.parent.into(),
+                region_code: COUNTY.into(),
+                owner_department_id: owner,
+                description: t.description.into(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        for (kind, pattern) in t.rules {
+            tags::add_rule(svc, actor, t.code, kind, pattern).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The 16 items of `demo_content::ITEMS`, created and published.
+async fn seed_items(svc: &Services, actor: &Actor, depts: &mut Departments) -> Result<()> {
+    for def in ITEMS {
+        let lead = part(svc, depts, def.region, &def.lead).await?;
+        let mut cooperating = Vec::with_capacity(def.cooperating.len());
+        for c in def.cooperating {
+            cooperating.push(part(svc, depts, def.region, c).await?);
+        }
+        let input = ItemInput {
+            code: def.code.into(),
+            name: def.name.into(),
+            sector: def.sector.into(),
+            category: "重点".into(),
+            region_code: def.region.into(),
+            implementation_level: def.level.into(),
+            lead,
+            cooperating,
+            object_description: def.object_description.into(),
+            object_expr: def.object_expr.into(),
+            methods: def.methods.into(),
+            default_frequency: def.frequency.into(),
+            check_points: def
+                .check_points
+                .iter()
+                .map(|(d, c, b)| [(*d).into(), (*c).into(), (*b).into()])
+                .collect(),
+        };
+        let item = items::create(svc, actor, &input).await?;
+        items::set_status(svc, actor, item.id, ItemStatus::Published).await?;
+    }
+    Ok(())
+}
+
+async fn part(
+    svc: &Services,
+    depts: &mut Departments,
+    region: &str,
+    p: &content::Part,
+) -> Result<DepartmentPart> {
+    Ok(DepartmentPart {
+        department_id: depts.id(svc, region, p.department).await?.to_string(),
+        duties: p.duties.into(),
+        legal_basis: p.basis.into(),
+    })
+}
+
+/// About 300 Wuyang entities, parsed like a spreadsheet's rows and imported in one call.
+async fn seed_entities(svc: &Services, actor: &Actor) -> Result<()> {
+    // Only the county's own regions are needed to parse; no hand-set tags.
+    let vocab = Vocabulary {
+        regions: content::region_codes(),
+        tags: HashMap::new(),
+    };
+    let rows: Vec<EntityInput> = content::entities();
+    let mut parsed: Vec<ParsedEntity> = Vec::with_capacity(rows.len());
+    for r in &rows {
+        parsed.push(directory::parse_entity(r, &vocab).map_err(ServiceError::Invalid)?);
+    }
+    directory::import(svc, actor, parsed, &|_| {}).await?;
+    Ok(())
 }

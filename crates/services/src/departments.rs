@@ -3,10 +3,10 @@
 
 use chrono::Utc;
 use lianjian_domain::Invalid;
+use lianjian_domain::account::Role;
 use lianjian_domain::department::{self as rules, DepartmentStatus, builtin_set};
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::{Actor, ScopeFilter};
-use lianjian_domain::account::Role;
 use lianjian_store::departments::{self as repo, Department, DepartmentQuery};
 use lianjian_store::{Page, PageRequest, StoreError, regions};
 use serde::Serialize;
@@ -21,7 +21,10 @@ use crate::{Result, ServiceError, Services};
 /// their region subtree (items name lead and cooperating departments of other lines).
 fn view_scope(a: &Actor) -> ScopeFilter {
     let s = a.scope();
-    ScopeFilter { region: s.region, line: None }
+    ScopeFilter {
+        region: s.region,
+        line: None,
+    }
 }
 
 /// Who maintains departments: system administrators, and coordination offices in their subtree.
@@ -34,12 +37,19 @@ fn ensure_maintainer(a: &Actor, region: &RegionCode) -> Result<()> {
     }
 }
 
-pub async fn list(svc: &Services, actor: &Actor, q: &DepartmentQuery, page: PageRequest) -> Result<Page<Department>> {
+pub async fn list(
+    svc: &Services,
+    actor: &Actor,
+    q: &DepartmentQuery,
+    page: PageRequest,
+) -> Result<Page<Department>> {
     Ok(repo::list(svc.store.conn(), &view_scope(actor), q, page).await?)
 }
 
 pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<Department> {
-    repo::get_scoped(svc.store.conn(), &view_scope(actor), id).await?.ok_or(ServiceError::NotFound)
+    repo::get_scoped(svc.store.conn(), &view_scope(actor), id)
+        .await?
+        .ok_or(ServiceError::NotFound)
 }
 
 /// Departments a picker may offer: active ones in the region and its ancestors.
@@ -64,7 +74,11 @@ pub async fn create(svc: &Services, actor: &Actor, input: DepartmentInput) -> Re
     let name = ch.check("name", rules::department_name(&input.name));
     let line = ch.check("line", rules::line_key(&input.line));
     ch.finish()?;
-    let (region, name, line) = (region.expect("checked"), name.expect("checked"), line.expect("checked"));
+    let (region, name, line) = (
+        region.expect("checked"),
+        name.expect("checked"),
+        line.expect("checked"),
+    );
     ensure_maintainer(actor, &region)?;
     if regions::get(svc.store.conn(), &region).await?.is_none() {
         return Err(unknown_region("region_code", &region));
@@ -83,7 +97,14 @@ pub async fn create(svc: &Services, actor: &Actor, input: DepartmentInput) -> Re
     };
     let tx = svc.store.begin().await?;
     repo::insert(&tx, &d).await.map_err(|e| dup(e, &d))?;
-    record(&tx, actor, Record::new("department.create", "department", d.id).at(&d.region_code, Some(d.id)).after(&d)).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("department.create", "department", d.id)
+            .at(&d.region_code, Some(d.id))
+            .after(&d),
+    )
+    .await?;
     tx.commit().await?;
     Ok(d)
 }
@@ -93,7 +114,10 @@ fn dup(e: StoreError, d: &Department) -> ServiceError {
         StoreError::Conflict(_) => ServiceError::conflict(
             "name",
             format!("该地区已有名为“{}”的部门", d.name),
-            format!("a department named '{}' already exists in {}", d.name, d.region_code),
+            format!(
+                "a department named '{}' already exists in {}",
+                d.name, d.region_code
+            ),
         ),
         other => other.into(),
     }
@@ -107,20 +131,39 @@ pub async fn rename(svc: &Services, actor: &Actor, id: Uuid, name: &str) -> Resu
     after.name = name;
     after.updated_at = Utc::now();
     let tx = svc.store.begin().await?;
-    repo::update(&tx, &after).await.map_err(|e| dup(e, &after))?;
-    record(&tx, actor, Record::new("department.rename", "department", id).at(&after.region_code, Some(id)).before(&before).after(&after)).await?;
+    repo::update(&tx, &after)
+        .await
+        .map_err(|e| dup(e, &after))?;
+    record(
+        &tx,
+        actor,
+        Record::new("department.rename", "department", id)
+            .at(&after.region_code, Some(id))
+            .before(&before)
+            .after(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
 
 /// Retires or reinstates a department. A retired department keeps its history and users.
-pub async fn set_status(svc: &Services, actor: &Actor, id: Uuid, status: DepartmentStatus) -> Result<Department> {
+pub async fn set_status(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    status: DepartmentStatus,
+) -> Result<Department> {
     let before = get(svc, actor, id).await?;
     ensure_maintainer(actor, &before.region_code)?;
     if id == actor.department_id && status == DepartmentStatus::Retired {
         return Err(ServiceError::field(
             "status",
-            Invalid::new("own_department", "不能撤销您自己所在的部门", "you cannot retire your own department"),
+            Invalid::new(
+                "own_department",
+                "不能撤销您自己所在的部门",
+                "you cannot retire your own department",
+            ),
         ));
     }
     let mut after = before.clone();
@@ -128,8 +171,20 @@ pub async fn set_status(svc: &Services, actor: &Actor, id: Uuid, status: Departm
     after.updated_at = Utc::now();
     let tx = svc.store.begin().await?;
     repo::update(&tx, &after).await?;
-    let action = if status == DepartmentStatus::Retired { "department.retire" } else { "department.reinstate" };
-    record(&tx, actor, Record::new(action, "department", id).at(&after.region_code, Some(id)).before(&before).after(&after)).await?;
+    let action = if status == DepartmentStatus::Retired {
+        "department.retire"
+    } else {
+        "department.reinstate"
+    };
+    record(
+        &tx,
+        actor,
+        Record::new(action, "department", id)
+            .at(&after.region_code, Some(id))
+            .before(&before)
+            .after(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -144,22 +199,36 @@ pub struct CopyOutcome {
 
 /// Copies a built-in set into a region, naming each department for the region's level
 /// (省/市/县). Existing names are skipped, so copying twice changes nothing.
-pub async fn copy_builtin_set(svc: &Services, actor: &Actor, set_key: &str, region: &str) -> Result<CopyOutcome> {
+pub async fn copy_builtin_set(
+    svc: &Services,
+    actor: &Actor,
+    set_key: &str,
+    region: &str,
+) -> Result<CopyOutcome> {
     let mut ch = Checker::default();
     let set = builtin_set(set_key);
     if set.is_none() {
         ch.push(
             "set",
-            Invalid::new("unknown_set", format!("没有名为“{set_key}”的内置部门集"), format!("no built-in department set '{set_key}'")),
+            Invalid::new(
+                "unknown_set",
+                format!("没有名为“{set_key}”的内置部门集"),
+                format!("no built-in department set '{set_key}'"),
+            ),
         );
     }
     let region = ch.check("region_code", RegionCode::parse(region));
     ch.finish()?;
     let (set, region) = (set.expect("checked"), region.expect("checked"));
     ensure_maintainer(actor, &region)?;
-    let reg = regions::get(svc.store.conn(), &region).await?.ok_or_else(|| unknown_region("region_code", &region))?;
+    let reg = regions::get(svc.store.conn(), &region)
+        .await?
+        .ok_or_else(|| unknown_region("region_code", &region))?;
     let tx = svc.store.begin().await?;
-    let mut out = CopyOutcome { created: Vec::new(), skipped: Vec::new() };
+    let mut out = CopyOutcome {
+        created: Vec::new(),
+        skipped: Vec::new(),
+    };
     let mut sort = repo::next_sort_order(&tx, &region).await?;
     let now = Utc::now();
     for b in set.departments {

@@ -65,32 +65,55 @@ impl Vocabulary {
     pub async fn load(svc: &Services) -> Result<Self> {
         let c = svc.store.conn();
         let regions = regions::all_codes(c).await?;
-        let tags = tag_repo::all(c).await?.into_iter().map(|t| (t.code.clone(), t)).collect();
+        let tags = tag_repo::all(c)
+            .await?
+            .into_iter()
+            .map(|t| (t.code.clone(), t))
+            .collect();
         Ok(Self { regions, tags })
     }
 }
 
 fn opt(s: &str, max: usize, zh: &str, en: &str) -> Result<Option<String>, Invalid> {
     let t = s.trim();
-    if t.is_empty() { Ok(None) } else { lianjian_domain::error::bounded_text(t, 1, max, zh, en).map(Some) }
+    if t.is_empty() {
+        Ok(None)
+    } else {
+        lianjian_domain::error::bounded_text(t, 1, max, zh, en).map(Some)
+    }
 }
 
 /// Parses one entity, reporting every bad field. Pure but for the vocabulary it is given.
-pub fn parse_entity(input: &EntityInput, vocab: &Vocabulary) -> Result<ParsedEntity, Vec<FieldError>> {
+pub fn parse_entity(
+    input: &EntityInput,
+    vocab: &Vocabulary,
+) -> Result<ParsedEntity, Vec<FieldError>> {
     let mut ch = Checker::default();
     let usci = ch.check("usci", Usci::parse(&input.usci));
     let name = ch.check("name", rules::entity_name(&input.name));
     let entity_type = match input.entity_type.trim() {
         // Left blank: what the credit code's second character says.
-        "" => usci.as_ref().map(|u: &Usci| EntityType::parse(u.entity_kind_hint()).unwrap_or(EntityType::Other)),
+        "" => usci
+            .as_ref()
+            .map(|u: &Usci| EntityType::parse(u.entity_kind_hint()).unwrap_or(EntityType::Other)),
         t => ch.check("entity_type", EntityType::parse(t)),
     };
-    let legal_rep = ch.check("legal_rep", opt(&input.legal_rep, 64, "法定代表人", "legal representative"));
+    let legal_rep = ch.check(
+        "legal_rep",
+        opt(&input.legal_rep, 64, "法定代表人", "legal representative"),
+    );
     let address = ch.check("address", opt(&input.address, 255, "地址", "address"));
     let region = match ch.check("region_code", RegionCode::parse(&input.region_code)) {
         Some(r) if vocab.regions.contains(r.as_str()) => Some(r),
         Some(r) => {
-            ch.push("region_code", Invalid::new("unknown_region", format!("行政区划代码“{r}”不存在"), format!("region code '{r}' does not exist")));
+            ch.push(
+                "region_code",
+                Invalid::new(
+                    "unknown_region",
+                    format!("行政区划代码“{r}”不存在"),
+                    format!("region code '{r}' does not exist"),
+                ),
+            );
             None
         }
         None => None,
@@ -100,30 +123,53 @@ pub fn parse_entity(input: &EntityInput, vocab: &Vocabulary) -> Result<ParsedEnt
         "" => Some(RegStatus::Active),
         s => ch.check("reg_status", RegStatus::parse(s)),
     };
-    let scope = ch.check("business_scope", opt(&input.business_scope, 4000, "经营范围", "business scope"));
+    let scope = ch.check(
+        "business_scope",
+        opt(&input.business_scope, 4000, "经营范围", "business scope"),
+    );
     let credit = match input.credit_class.trim() {
         "" => Some(None),
-        s => ch.check("credit_class", CreditClass::parse_loose(s)).map(Some),
+        s => ch
+            .check("credit_class", CreditClass::parse_loose(s))
+            .map(Some),
     };
     let credit_date = ch.check("credit_date", rules::loose_date(&input.credit_date));
-    let credit_source = ch.check("credit_source", opt(&input.credit_source, 64, "分类来源", "credit source"));
+    let credit_source = ch.check(
+        "credit_source",
+        opt(&input.credit_source, 64, "分类来源", "credit source"),
+    );
     let mut licences = Vec::new();
     for (i, l) in input.licences.iter().enumerate() {
         if l.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        if let Some(l) = ch.check(&format!("licences[{i}]"), Licence::parse(&l[0], &l[1], &l[2], &l[3], &l[4])) {
+        if let Some(l) = ch.check(
+            &format!("licences[{i}]"),
+            Licence::parse(&l[0], &l[1], &l[2], &l[3], &l[4]),
+        ) {
             licences.push(l);
         }
     }
     let mut tag_codes = Vec::new();
-    for code in input.tags.split([',', '，', '、', ';', '；', ' ']).map(str::trim).filter(|c| !c.is_empty()) {
+    for code in input
+        .tags
+        .split([',', '，', '、', ';', '；', ' '])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         if vocab.tags.contains_key(code) {
             if !tag_codes.iter().any(|c| c == code) {
                 tag_codes.push(code.to_string());
             }
         } else {
-            ch.push("tags", Invalid::new("unknown_tag", format!("标签“{code}”不存在"), format!("tag '{code}' does not exist")));
+            ch.push(
+                "tags",
+                Invalid::new(
+                    "unknown_tag",
+                    format!("标签“{code}”不存在"),
+                    format!("tag '{code}' does not exist"),
+                ),
+            );
         }
     }
     if let (Some(u), Some(r)) = (&usci, &region) {
@@ -163,13 +209,24 @@ pub fn parse_entity(input: &EntityInput, vocab: &Vocabulary) -> Result<ParsedEnt
 
 /// Who may add or change entities: administrators and coordination offices, in their region.
 fn ensure_editor(a: &Actor, region: &RegionCode) -> Result<()> {
-    if !matches!(a.role, Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin) {
+    if !matches!(
+        a.role,
+        Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
+    ) {
         return Err(ServiceError::Forbidden);
     }
-    if a.full_scope().region.as_ref().is_some_and(|r| !region.is_within(r)) {
+    if a.full_scope()
+        .region
+        .as_ref()
+        .is_some_and(|r| !region.is_within(r))
+    {
         return Err(ServiceError::field(
             "region_code",
-            Invalid::new("outside_scope", format!("行政区划“{region}”不在您的管理范围内"), format!("region {region} is outside your scope")),
+            Invalid::new(
+                "outside_scope",
+                format!("行政区划“{region}”不在您的管理范围内"),
+                format!("region {region} is outside your scope"),
+            ),
         ));
     }
     Ok(())
@@ -188,31 +245,46 @@ pub struct ImportReport {
 /// leaves identical ones alone (so importing a file twice changes nothing), applies tag rules,
 /// and offers new entities to their competent departments (双告知). `progress` is called with
 /// the number of rows done.
-pub async fn import(svc: &Services, actor: &Actor, rows: Vec<ParsedEntity>, progress: &(dyn Fn(u64) + Sync)) -> Result<ImportReport> {
+pub async fn import(
+    svc: &Services,
+    actor: &Actor,
+    rows: Vec<ParsedEntity>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ImportReport> {
     for r in &rows {
         ensure_editor(actor, &r.entity.region_code)?;
     }
     let tx = svc.store.begin().await?;
+    repo::prepare_bulk(&tx).await?;
     let all_rules = tag_repo::rules(&tx).await?;
     let all_tags = tag_repo::all(&tx).await?;
     let tag_by_code: HashMap<&str, &Tag> = all_tags.iter().map(|t| (t.code.as_str(), t)).collect();
     let mut report = ImportReport::default();
     let mut done = 0u64;
+    // 双告知 targets by (owner department, region): the same for every entity of a region.
+    let mut targets = HashMap::new();
     for chunk in rows.chunks(2000) {
         let uscis: Vec<String> = chunk.iter().map(|r| r.entity.usci.clone()).collect();
         let existing = repo::by_uscis(&tx, &uscis).await?;
         let ids: Vec<Uuid> = existing.values().map(|e| e.id).collect();
-        let existing_licences = repo::licence_types_of(&tx, &ids).await?;
+        let mut existing_licences = repo::licences_of_many(&tx, &ids).await?;
+        let existing_tags = repo::tags_of_many(&tx, &ids).await?;
         let mut inserts: Vec<Entity> = Vec::new();
         let mut tag_rows: Vec<(Uuid, Uuid, String, TagSource)> = Vec::new();
         let mut audits: Vec<Record<'_>> = Vec::new();
         let mut new_entities: Vec<(Entity, Vec<Uuid>)> = Vec::new();
+        let mut new_licences: Vec<(Uuid, RegionCode, Licence)> = Vec::new();
         for p in chunk {
-            let licence_types: Vec<String> = p.licences.iter().map(|l| l.licence_type.clone()).collect();
+            let licence_types: Vec<String> =
+                p.licences.iter().map(|l| l.licence_type.clone()).collect();
             match existing.get(&p.entity.usci) {
                 None => {
                     let e = p.entity.clone();
-                    let mut tag_ids: Vec<Uuid> = p.tag_codes.iter().filter_map(|c| tag_by_code.get(c.as_str()).map(|t| t.id)).collect();
+                    let mut tag_ids: Vec<Uuid> = p
+                        .tag_codes
+                        .iter()
+                        .filter_map(|c| tag_by_code.get(c.as_str()).map(|t| t.id))
+                        .collect();
                     for (t, _) in tags::rule_tags(&all_rules, &all_tags, &e, &licence_types) {
                         if !tag_ids.contains(&t) {
                             tag_rows.push((e.id, t, e.region_code.to_string(), TagSource::Rule));
@@ -221,27 +293,57 @@ pub async fn import(svc: &Services, actor: &Actor, rows: Vec<ParsedEntity>, prog
                     }
                     for c in &p.tag_codes {
                         if let Some(t) = tag_by_code.get(c.as_str()) {
-                            tag_rows.push((e.id, t.id, e.region_code.to_string(), TagSource::Import));
+                            tag_rows.push((
+                                e.id,
+                                t.id,
+                                e.region_code.to_string(),
+                                TagSource::Import,
+                            ));
                         }
                     }
                     audits.push(Record::new("entity.create", "entity", e.id).at(&e.region_code, None).after(&serde_json::json!({"entity": &e, "licences": &p.licences, "source": "import"})));
+                    new_licences.extend(
+                        p.licences
+                            .iter()
+                            .map(|l| (e.id, e.region_code.clone(), l.clone())),
+                    );
                     inserts.push(e.clone());
                     new_entities.push((e, tag_ids));
                     report.inserted += 1;
                 }
                 Some(old) => {
+                    // Upserting by credit code must not move another region's entity (and its
+                    // history) into the importer's: the existing record must be in scope too.
+                    if actor
+                        .full_scope()
+                        .region
+                        .as_ref()
+                        .is_some_and(|r| !old.region_code.is_within(r))
+                    {
+                        return Err(ServiceError::field(
+                            "usci",
+                            Invalid::new(
+                                "registered_elsewhere",
+                                format!(
+                                    "统一社会信用代码“{}”已登记在您管理范围以外的地区（{}），不能修改",
+                                    old.usci, old.region_code
+                                ),
+                                format!(
+                                    "credit code {} is registered outside your scope ({})",
+                                    old.usci, old.region_code
+                                ),
+                            ),
+                        ));
+                    }
                     let mut e = p.entity.clone();
                     e.id = old.id;
                     e.created_at = old.created_at;
-                    let mut old_types = existing_licences.get(&old.id).cloned().unwrap_or_default();
-                    old_types.sort();
-                    let mut new_types = licence_types.clone();
-                    new_types.sort();
                     let licences_same = {
-                        let current = repo::licences_of(&tx, old.id).await?;
-                        current.len() == p.licences.len() && current.iter().all(|l| p.licences.contains(l))
+                        let current = existing_licences.remove(&old.id).unwrap_or_default();
+                        current.len() == p.licences.len()
+                            && current.iter().all(|l| p.licences.contains(l))
                     };
-                    let current_tags = repo::tags_of(&tx, old.id).await?;
+                    let current_tags = existing_tags.get(&old.id).cloned().unwrap_or_default();
                     let tags_missing: Vec<Uuid> = p
                         .tag_codes
                         .iter()
@@ -266,18 +368,20 @@ pub async fn import(svc: &Services, actor: &Actor, rows: Vec<ParsedEntity>, prog
             }
         }
         repo::insert_many(&tx, &inserts).await?;
-        for p in chunk {
-            if !p.licences.is_empty()
-                && let Some((e, _)) = new_entities.iter().find(|(e, _)| e.usci == p.entity.usci)
-            {
-                repo::replace_licences(&tx, e.id, &e.region_code, &p.licences).await?;
-            }
-        }
+        repo::insert_licences_many(&tx, &new_licences).await?;
         repo::add_tags_many(&tx, &tag_rows).await?;
         record_many(&tx, actor, audits).await?;
+        // New entities have no claims yet; their claims' records are appended in one go.
+        let mut claim_records = Vec::new();
         for (e, tag_ids) in &new_entities {
-            report.claims_created += notify(&tx, actor, e, tag_ids, &all_tags).await?;
+            let asked = offer_targets(&tx, e, tag_ids, &all_tags, &mut targets).await?;
+            for cl in offer_claims(e, asked, &[]) {
+                claims::insert(&tx, &cl).await?;
+                claim_records.push(claim_record(&cl));
+                report.claims_created += 1;
+            }
         }
+        record_many(&tx, actor, claim_records).await?;
         done += chunk.len() as u64;
         progress(done);
     }
@@ -288,66 +392,115 @@ pub async fn import(svc: &Services, actor: &Actor, rows: Vec<ParsedEntity>, prog
 /// 双告知: offers an entity to the competent department of each owning tag it carries — the
 /// department of the owner's line nearest the entity (county, then city, then province) — or,
 /// if no tag names one, to the coordination office for 研判定性. Returns claims created.
-async fn notify(c: &impl Conn, actor: &Actor, e: &Entity, tag_ids: &[Uuid], all_tags: &[Tag]) -> Result<u64> {
+async fn notify(
+    c: &impl Conn,
+    actor: &Actor,
+    e: &Entity,
+    tag_ids: &[Uuid],
+    all_tags: &[Tag],
+) -> Result<u64> {
     let existing = claims::of_entity(c, e.id).await?;
+    let asked = offer_targets(c, e, tag_ids, all_tags, &mut HashMap::new()).await?;
+    let created = offer_claims(e, asked, &existing);
+    for cl in &created {
+        claims::insert(c, cl).await?;
+        record(c, actor, claim_record(cl)).await?;
+    }
+    Ok(created.len() as u64)
+}
+
+/// The departments (with why) an entity is offered to: for each owning tag it carries, the
+/// department of the owner's line nearest the entity. `cache` keeps the answer per (owner,
+/// region) for the length of one transaction (a bulk import asks the same question often).
+async fn offer_targets(
+    c: &impl Conn,
+    e: &Entity,
+    tag_ids: &[Uuid],
+    all_tags: &[Tag],
+    cache: &mut HashMap<(Uuid, String), Option<Uuid>>,
+) -> Result<Vec<(Uuid, String)>> {
     let mut asked: Vec<(Uuid, String)> = Vec::new();
     for t in all_tags.iter().filter(|t| tag_ids.contains(&t.id)) {
-        let Some(owner) = t.owner_department_id else { continue };
-        let Some(owner_dept) = departments::get(c, owner).await? else { continue };
-        let mut target = owner_dept.id;
-        for r in e.region_code.lineage().iter().rev() {
-            if let Some(d) = departments::active_in_region(c, r).await?.into_iter().find(|d| d.line == owner_dept.line) {
-                target = d.id;
-                break;
+        let Some(owner) = t.owner_department_id else {
+            continue;
+        };
+        let key = (owner, e.region_code.to_string());
+        let target = match cache.get(&key) {
+            Some(found) => *found,
+            None => {
+                let found = match departments::get(c, owner).await? {
+                    None => None,
+                    Some(owner_dept) => {
+                        let mut target = owner_dept.id;
+                        for r in e.region_code.lineage().iter().rev() {
+                            if let Some(d) = departments::active_in_region(c, r)
+                                .await?
+                                .into_iter()
+                                .find(|d| d.line == owner_dept.line)
+                            {
+                                target = d.id;
+                                break;
+                            }
+                        }
+                        Some(target)
+                    }
+                };
+                cache.insert(key, found);
+                found
             }
-        }
+        };
+        let Some(target) = target else { continue };
         if !asked.iter().any(|(d, _)| *d == target) {
             asked.push((target, format!("标签“{}”", t.name)));
         }
     }
+    Ok(asked)
+}
+
+/// The claims to create for an entity offered to `asked`, given the claims it already has: one
+/// pending claim per department not yet asked, or an escalation to the coordination office
+/// when no department is named and the entity has no claim at all.
+fn offer_claims(e: &Entity, asked: Vec<(Uuid, String)>, existing: &[Claim]) -> Vec<Claim> {
     let now = Utc::now();
-    let mut created = 0;
+    let claim = |department_id: Option<Uuid>, status: ClaimStatus, matched_by: String| Claim {
+        id: Uuid::now_v7(),
+        entity_id: e.id,
+        region_code: e.region_code.clone(),
+        department_id,
+        status,
+        matched_by,
+        reason: None,
+        created_at: now,
+        decided_at: None,
+        decided_by: None,
+    };
     if asked.is_empty() {
-        if existing.is_empty() {
-            let cl = Claim {
-                id: Uuid::now_v7(),
-                entity_id: e.id,
-                region_code: e.region_code.clone(),
-                department_id: None,
-                status: ClaimStatus::Escalated,
-                matched_by: "无规则匹配的主管部门".into(),
-                reason: None,
-                created_at: now,
-                decided_at: None,
-                decided_by: None,
-            };
-            claims::insert(c, &cl).await?;
-            record(c, actor, Record::new("claim.escalate", "entity", e.id).at(&e.region_code, None).after(&cl)).await?;
-            created += 1;
-        }
-        return Ok(created);
-    }
-    for (dept, why) in asked {
-        if existing.iter().any(|x| x.department_id == Some(dept)) {
-            continue;
-        }
-        let cl = Claim {
-            id: Uuid::now_v7(),
-            entity_id: e.id,
-            region_code: e.region_code.clone(),
-            department_id: Some(dept),
-            status: ClaimStatus::Pending,
-            matched_by: why,
-            reason: None,
-            created_at: now,
-            decided_at: None,
-            decided_by: None,
+        return if existing.is_empty() {
+            vec![claim(
+                None,
+                ClaimStatus::Escalated,
+                "无规则匹配的主管部门".into(),
+            )]
+        } else {
+            Vec::new()
         };
-        claims::insert(c, &cl).await?;
-        record(c, actor, Record::new("claim.notify", "entity", e.id).at(&e.region_code, Some(dept)).after(&cl)).await?;
-        created += 1;
     }
-    Ok(created)
+    asked
+        .into_iter()
+        .filter(|(d, _)| !existing.iter().any(|x| x.department_id == Some(*d)))
+        .map(|(d, why)| claim(Some(d), ClaimStatus::Pending, why))
+        .collect()
+}
+
+fn claim_record(cl: &Claim) -> Record<'static> {
+    match cl.department_id {
+        None => Record::new("claim.escalate", "entity", cl.entity_id)
+            .at(&cl.region_code, None)
+            .after(cl),
+        Some(d) => Record::new("claim.notify", "entity", cl.entity_id)
+            .at(&cl.region_code, Some(d))
+            .after(cl),
+    }
 }
 
 /// Adds or updates one entity (console form, API).
@@ -357,7 +510,9 @@ pub async fn save(svc: &Services, actor: &Actor, input: &EntityInput) -> Result<
     ensure_editor(actor, &parsed.entity.region_code)?;
     let usci = parsed.entity.usci.clone();
     import(svc, actor, vec![parsed], &|_| {}).await?;
-    repo::by_usci(svc.store.conn(), &usci).await?.ok_or(ServiceError::NotFound)
+    repo::by_usci(svc.store.conn(), &usci)
+        .await?
+        .ok_or(ServiceError::NotFound)
 }
 
 /// Search input as the API and console give it.
@@ -377,10 +532,17 @@ pub struct SearchInput {
 }
 
 /// Turns search input into a store query limited to the actor's region subtree.
-pub async fn search_query(svc: &Services, actor: &Actor, input: &SearchInput) -> Result<EntitySearch> {
+pub async fn search_query(
+    svc: &Services,
+    actor: &Actor,
+    input: &SearchInput,
+) -> Result<EntitySearch> {
     let c = svc.store.conn();
     let mut errs = Vec::new();
-    let mut s = EntitySearch { q: Some(input.q.trim().to_string()).filter(|q| !q.is_empty()), ..Default::default() };
+    let mut s = EntitySearch {
+        q: Some(input.q.trim().to_string()).filter(|q| !q.is_empty()),
+        ..Default::default()
+    };
     let scope_region = actor.scope().region;
     s.region = match input.region.trim() {
         "" => scope_region.clone(),
@@ -388,7 +550,14 @@ pub async fn search_query(svc: &Services, actor: &Actor, input: &SearchInput) ->
             Ok(code) => match &scope_region {
                 // A region outside the scope narrows to nothing rather than widening.
                 Some(sr) if !code.is_within(sr) && !sr.is_within(&code) => {
-                    errs.push(FieldError::new("region", Invalid::new("outside_scope", "所选行政区划超出您的权限范围", "region outside your scope")));
+                    errs.push(FieldError::new(
+                        "region",
+                        Invalid::new(
+                            "outside_scope",
+                            "所选行政区划超出您的权限范围",
+                            "region outside your scope",
+                        ),
+                    ));
                     None
                 }
                 Some(sr) if sr.is_within(&code) => Some(sr.clone()),
@@ -400,13 +569,30 @@ pub async fn search_query(svc: &Services, actor: &Actor, input: &SearchInput) ->
             }
         },
     };
-    for code in input.tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+    for code in input
+        .tags
+        .iter()
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+    {
         match tag_repo::by_code(c, code).await? {
             Some(t) => s.tag_ids.push(t.id),
-            None => errs.push(FieldError::new("tag", Invalid::new("unknown_tag", format!("标签“{code}”不存在"), format!("tag '{code}' does not exist")))),
+            None => errs.push(FieldError::new(
+                "tag",
+                Invalid::new(
+                    "unknown_tag",
+                    format!("标签“{code}”不存在"),
+                    format!("tag '{code}' does not exist"),
+                ),
+            )),
         }
     }
-    for ch in input.credit.split([',', ' ']).map(str::trim).filter(|x| !x.is_empty()) {
+    for ch in input
+        .credit
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+    {
         match CreditClass::parse_loose(ch) {
             Ok(cc) => s.credit.push(cc),
             Err(e) => errs.push(FieldError::new("credit", e)),
@@ -427,7 +613,14 @@ pub async fn search_query(svc: &Services, actor: &Actor, input: &SearchInput) ->
     if !input.item.trim().is_empty() {
         match item_repo::by_code(c, &input.item.trim().to_ascii_uppercase()).await? {
             Some(item) => s.covered_by = Some(resolve(svc, &item.object_expr).await?),
-            None => errs.push(FieldError::new("item", Invalid::new("unknown_item", format!("事项“{}”不存在", input.item.trim()), "no such item"))),
+            None => errs.push(FieldError::new(
+                "item",
+                Invalid::new(
+                    "unknown_item",
+                    format!("事项“{}”不存在", input.item.trim()),
+                    "no such item",
+                ),
+            )),
         }
     }
     s.sort = match input.sort.trim() {
@@ -452,15 +645,27 @@ pub async fn resolve(svc: &Services, expr: &str) -> Result<ResolvedExpr> {
             None => {
                 return Err(ServiceError::field(
                     "object_expr",
-                    Invalid::new("unknown_tag", format!("对象表达式中的标签“{code}”不存在"), format!("unknown tag '{code}' in the object expression")),
+                    Invalid::new(
+                        "unknown_tag",
+                        format!("对象表达式中的标签“{code}”不存在"),
+                        format!("unknown tag '{code}' in the object expression"),
+                    ),
                 ));
             }
         }
     }
-    Ok(ResolvedExpr { expr: parsed, tag_ids: ids })
+    Ok(ResolvedExpr {
+        expr: parsed,
+        tag_ids: ids,
+    })
 }
 
-pub async fn search(svc: &Services, actor: &Actor, input: &SearchInput, page: PageRequest) -> Result<Page<Entity>> {
+pub async fn search(
+    svc: &Services,
+    actor: &Actor,
+    input: &SearchInput,
+    page: PageRequest,
+) -> Result<Page<Entity>> {
     let q = search_query(svc, actor, input).await?;
     Ok(repo::search(svc.store.conn(), &q, page).await?)
 }
@@ -501,15 +706,32 @@ impl EntityFacts for Facts<'_> {
 pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<EntityDetail> {
     let c = svc.store.conn();
     let e = repo::get(c, id).await?.ok_or(ServiceError::NotFound)?;
-    if actor.scope().region.as_ref().is_some_and(|r| !e.region_code.is_within(r)) {
+    if actor
+        .scope()
+        .region
+        .as_ref()
+        .is_some_and(|r| !e.region_code.is_within(r))
+    {
         return Err(ServiceError::NotFound);
     }
-    let all_tags: HashMap<Uuid, Tag> = tag_repo::all(c).await?.into_iter().map(|t| (t.id, t)).collect();
-    let tags: Vec<(Tag, TagSource)> = repo::tags_of(c, id).await?.into_iter().filter_map(|(t, s)| all_tags.get(&t).cloned().map(|t| (t, s))).collect();
-    let facts = Facts { e: &e, tags: tags.iter().map(|(t, _)| t.code.as_str()).collect() };
+    let all_tags: HashMap<Uuid, Tag> = tag_repo::all(c)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let tags: Vec<(Tag, TagSource)> = repo::tags_of(c, id)
+        .await?
+        .into_iter()
+        .filter_map(|(t, s)| all_tags.get(&t).cloned().map(|t| (t, s)))
+        .collect();
+    let facts = Facts {
+        e: &e,
+        tags: tags.iter().map(|(t, _)| t.code.as_str()).collect(),
+    };
     let mut items = Vec::new();
     for item in item_repo::published(c).await? {
-        let applies = e.region_code.is_within(&item.region_code) || item.region_code.is_within(&e.region_code);
+        let applies = e.region_code.is_within(&item.region_code)
+            || item.region_code.is_within(&e.region_code);
         if applies
             && let Ok(expr) = TagExpr::parse(&item.object_expr)
             && expr.matches(&facts)
@@ -528,13 +750,30 @@ pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<EntityDetail
 }
 
 /// Sets or removes a hand-set tag.
-pub async fn set_tag(svc: &Services, actor: &Actor, entity_id: Uuid, tag_code: &str, present: bool) -> Result<()> {
+pub async fn set_tag(
+    svc: &Services,
+    actor: &Actor,
+    entity_id: Uuid,
+    tag_code: &str,
+    present: bool,
+) -> Result<()> {
     let c = svc.store.conn();
-    let e = repo::get(c, entity_id).await?.ok_or(ServiceError::NotFound)?;
+    let e = repo::get(c, entity_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     ensure_editor(actor, &e.region_code)?;
-    let tag = tag_repo::by_code(c, tag_code.trim()).await?.ok_or_else(|| {
-        ServiceError::field("tag", Invalid::new("unknown_tag", format!("标签“{tag_code}”不存在"), format!("tag '{tag_code}' does not exist")))
-    })?;
+    let tag = tag_repo::by_code(c, tag_code.trim())
+        .await?
+        .ok_or_else(|| {
+            ServiceError::field(
+                "tag",
+                Invalid::new(
+                    "unknown_tag",
+                    format!("标签“{tag_code}”不存在"),
+                    format!("tag '{tag_code}' does not exist"),
+                ),
+            )
+        })?;
     let tx = svc.store.begin().await?;
     let changed = if present {
         repo::add_tag(&tx, entity_id, &e.region_code, tag.id, TagSource::Manual).await?
@@ -542,8 +781,19 @@ pub async fn set_tag(svc: &Services, actor: &Actor, entity_id: Uuid, tag_code: &
         repo::remove_tag(&tx, entity_id, tag.id).await?
     };
     if changed {
-        let action = if present { "entity.tag_add" } else { "entity.tag_remove" };
-        record(&tx, actor, Record::new(action, "entity", entity_id).at(&e.region_code, None).after(&serde_json::json!({"tag": tag.code}))).await?;
+        let action = if present {
+            "entity.tag_add"
+        } else {
+            "entity.tag_remove"
+        };
+        record(
+            &tx,
+            actor,
+            Record::new(action, "entity", entity_id)
+                .at(&e.region_code, None)
+                .after(&serde_json::json!({"tag": tag.code})),
+        )
+        .await?;
         if present {
             let all_tags = tag_repo::all(&tx).await?;
             notify(&tx, actor, &e, &[tag.id], &all_tags).await?;
@@ -577,21 +827,50 @@ async fn views(svc: &Services, page: Page<Claim>) -> Result<Page<ClaimView>> {
         items.push(ClaimView {
             entity_name: e.as_ref().map(|e| e.name.clone()).unwrap_or_default(),
             usci: e.map(|e| e.usci).unwrap_or_default(),
-            department_name: cl.department_id.and_then(|d| depts.get(&d).map(|d| d.name.clone())),
+            department_name: cl
+                .department_id
+                .and_then(|d| depts.get(&d).map(|d| d.name.clone())),
             waiting_hours: (now - cl.created_at).num_hours(),
             claim: cl.clone(),
         });
     }
-    Ok(Page { items, total: page.total, page: page.page, per_page: page.per_page })
+    Ok(Page {
+        items,
+        total: page.total,
+        page: page.page,
+        per_page: page.per_page,
+    })
 }
 
 /// The actor's queue: its department's pending claims, or for a coordination office the
 /// escalations of its region subtree.
-pub async fn claim_queue(svc: &Services, actor: &Actor, page: PageRequest) -> Result<Page<ClaimView>> {
+pub async fn claim_queue(
+    svc: &Services,
+    actor: &Actor,
+    page: PageRequest,
+) -> Result<Page<ClaimView>> {
     let c = svc.store.conn();
     let p = match actor.role {
-        Role::CoordinationOffice | Role::SystemAdmin => claims::queue(c, None, actor.scope().region.as_ref(), ClaimStatus::Escalated, page).await?,
-        Role::DepartmentAdmin => claims::queue(c, Some(actor.department_id), None, ClaimStatus::Pending, page).await?,
+        Role::CoordinationOffice | Role::SystemAdmin => {
+            claims::queue(
+                c,
+                None,
+                actor.scope().region.as_ref(),
+                ClaimStatus::Escalated,
+                page,
+            )
+            .await?
+        }
+        Role::DepartmentAdmin => {
+            claims::queue(
+                c,
+                Some(actor.department_id),
+                None,
+                ClaimStatus::Pending,
+                page,
+            )
+            .await?
+        }
         _ => return Err(ServiceError::Forbidden),
     };
     views(svc, p).await
@@ -599,26 +878,76 @@ pub async fn claim_queue(svc: &Services, actor: &Actor, page: PageRequest) -> Re
 
 /// A department accepts or rejects (with a reason) a claim in its queue. When the last
 /// department rejects, the entity goes to the coordination office.
-pub async fn decide_claim(svc: &Services, actor: &Actor, claim_id: Uuid, accept: bool, reason: &str) -> Result<()> {
+pub async fn decide_claim(
+    svc: &Services,
+    actor: &Actor,
+    claim_id: Uuid,
+    accept: bool,
+    reason: &str,
+) -> Result<()> {
     if actor.role != Role::DepartmentAdmin && actor.role != Role::SystemAdmin {
         return Err(ServiceError::Forbidden);
     }
     let reason = reason.trim();
     if !accept && reason.is_empty() {
-        return Err(ServiceError::field("reason", Invalid::new("required", "退回须说明理由", "a rejection needs a reason")));
+        return Err(ServiceError::field(
+            "reason",
+            Invalid::new("required", "退回须说明理由", "a rejection needs a reason"),
+        ));
     }
     let tx = svc.store.begin().await?;
-    let cl = claims::get(&tx, claim_id).await?.ok_or(ServiceError::NotFound)?;
-    if cl.status != ClaimStatus::Pending || (actor.role == Role::DepartmentAdmin && cl.department_id != Some(actor.department_id)) {
+    let cl = claims::get(&tx, claim_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if cl.status != ClaimStatus::Pending
+        || (actor.role == Role::DepartmentAdmin && cl.department_id != Some(actor.department_id))
+    {
         return Err(ServiceError::NotFound);
     }
     let now = Utc::now();
-    let status = if accept { ClaimStatus::Accepted } else { ClaimStatus::Rejected };
-    claims::decide(&tx, claim_id, status, Some(reason).filter(|r| !r.is_empty()), &actor.username, now, None).await?;
-    record(&tx, actor, Record::new(if accept { "claim.accept" } else { "claim.reject" }, "entity", cl.entity_id).at(&cl.region_code, cl.department_id).after(&serde_json::json!({"claim": claim_id, "reason": reason}))).await?;
+    let status = if accept {
+        ClaimStatus::Accepted
+    } else {
+        ClaimStatus::Rejected
+    };
+    claims::decide(
+        &tx,
+        claim_id,
+        status,
+        Some(reason).filter(|r| !r.is_empty()),
+        &actor.username,
+        now,
+        None,
+    )
+    .await?;
+    record(
+        &tx,
+        actor,
+        Record::new(
+            if accept {
+                "claim.accept"
+            } else {
+                "claim.reject"
+            },
+            "entity",
+            cl.entity_id,
+        )
+        .at(&cl.region_code, cl.department_id)
+        .after(&serde_json::json!({"claim": claim_id, "reason": reason})),
+    )
+    .await?;
     if !accept {
         let others = claims::of_entity(&tx, cl.entity_id).await?;
-        let open = others.iter().any(|o| o.id != claim_id && matches!(o.status, ClaimStatus::Pending | ClaimStatus::Accepted | ClaimStatus::Escalated | ClaimStatus::Assigned));
+        let open = others.iter().any(|o| {
+            o.id != claim_id
+                && matches!(
+                    o.status,
+                    ClaimStatus::Pending
+                        | ClaimStatus::Accepted
+                        | ClaimStatus::Escalated
+                        | ClaimStatus::Assigned
+                )
+        });
         if !open {
             let esc = Claim {
                 id: Uuid::now_v7(),
@@ -633,7 +962,14 @@ pub async fn decide_claim(svc: &Services, actor: &Actor, claim_id: Uuid, accept:
                 decided_by: None,
             };
             claims::insert(&tx, &esc).await?;
-            record(&tx, actor, Record::new("claim.escalate", "entity", cl.entity_id).at(&cl.region_code, None).after(&esc)).await?;
+            record(
+                &tx,
+                actor,
+                Record::new("claim.escalate", "entity", cl.entity_id)
+                    .at(&cl.region_code, None)
+                    .after(&esc),
+            )
+            .await?;
         }
     }
     tx.commit().await?;
@@ -641,20 +977,60 @@ pub async fn decide_claim(svc: &Services, actor: &Actor, claim_id: Uuid, accept:
 }
 
 /// The coordination office decides (研判定性) an escalated entity and assigns it to a department.
-pub async fn assign_claim(svc: &Services, actor: &Actor, claim_id: Uuid, department_id: Uuid, note: &str) -> Result<()> {
+pub async fn assign_claim(
+    svc: &Services,
+    actor: &Actor,
+    claim_id: Uuid,
+    department_id: Uuid,
+    note: &str,
+) -> Result<()> {
     if !matches!(actor.role, Role::CoordinationOffice | Role::SystemAdmin) {
         return Err(ServiceError::Forbidden);
     }
     let tx = svc.store.begin().await?;
-    let cl = claims::get(&tx, claim_id).await?.ok_or(ServiceError::NotFound)?;
-    if cl.status != ClaimStatus::Escalated || actor.scope().region.as_ref().is_some_and(|r| !cl.region_code.is_within(r)) {
+    let cl = claims::get(&tx, claim_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if cl.status != ClaimStatus::Escalated
+        || actor
+            .scope()
+            .region
+            .as_ref()
+            .is_some_and(|r| !cl.region_code.is_within(r))
+    {
         return Err(ServiceError::NotFound);
     }
-    let d = departments::get(&tx, department_id).await?.filter(|d| cl.region_code.is_within(&d.region_code)).ok_or_else(|| {
-        ServiceError::field("department_id", Invalid::new("unknown_department", "所选部门不存在或不管辖该对象所在地区", "department does not exist or does not cover the entity's region"))
-    })?;
-    claims::decide(&tx, claim_id, ClaimStatus::Assigned, Some(note.trim()).filter(|n| !n.is_empty()), &actor.username, Utc::now(), Some(d.id)).await?;
-    record(&tx, actor, Record::new("claim.assign", "entity", cl.entity_id).at(&cl.region_code, Some(d.id)).after(&serde_json::json!({"claim": claim_id, "department": d.name, "note": note}))).await?;
+    let d = departments::get(&tx, department_id)
+        .await?
+        .filter(|d| cl.region_code.is_within(&d.region_code))
+        .ok_or_else(|| {
+            ServiceError::field(
+                "department_id",
+                Invalid::new(
+                    "unknown_department",
+                    "所选部门不存在或不管辖该对象所在地区",
+                    "department does not exist or does not cover the entity's region",
+                ),
+            )
+        })?;
+    claims::decide(
+        &tx,
+        claim_id,
+        ClaimStatus::Assigned,
+        Some(note.trim()).filter(|n| !n.is_empty()),
+        &actor.username,
+        Utc::now(),
+        Some(d.id),
+    )
+    .await?;
+    record(
+        &tx,
+        actor,
+        Record::new("claim.assign", "entity", cl.entity_id)
+            .at(&cl.region_code, Some(d.id))
+            .after(&serde_json::json!({"claim": claim_id, "department": d.name, "note": note})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

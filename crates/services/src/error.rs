@@ -13,7 +13,12 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, e: Invalid) -> Self {
-        Self { field: field.into(), code: e.code.into(), message: e.zh, message_en: e.en }
+        Self {
+            field: field.into(),
+            code: e.code.into(),
+            message: e.zh,
+            message_en: e.en,
+        }
     }
 }
 
@@ -36,7 +41,11 @@ pub enum ServiceError {
     #[error("not found")]
     NotFound,
     #[error("conflict: {field}: {message}")]
-    Conflict { field: String, message: String, message_en: String },
+    Conflict {
+        field: String,
+        message: String,
+        message_en: String,
+    },
     #[error(transparent)]
     Store(StoreError),
 }
@@ -47,7 +56,11 @@ impl ServiceError {
     }
 
     pub fn conflict(field: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        ServiceError::Conflict { field: field.into(), message: zh.into(), message_en: en.into() }
+        ServiceError::Conflict {
+            field: field.into(),
+            message: zh.into(),
+            message_en: en.into(),
+        }
     }
 }
 
@@ -84,7 +97,11 @@ impl Checker {
     }
 
     pub fn finish(self) -> Result<(), ServiceError> {
-        if self.0.is_empty() { Ok(()) } else { Err(ServiceError::Invalid(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::Invalid(self.0))
+        }
     }
 }
 

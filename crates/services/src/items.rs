@@ -6,11 +6,15 @@
 use chrono::{DateTime, Utc};
 use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
-use lianjian_domain::item::{self as rules, DepartmentRole, Dimension, ImplementationLevel, ItemCategory, ItemStatus};
+use lianjian_domain::item::{
+    self as rules, DepartmentRole, Dimension, ImplementationLevel, ItemCategory, ItemStatus,
+};
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Actor;
 use lianjian_store::entities::{self as entity_repo, Entity, EntitySearch};
-use lianjian_store::items::{self as repo, CheckPoint, Item, ItemDepartment, ItemQuery, ItemVersion};
+use lianjian_store::items::{
+    self as repo, CheckPoint, Item, ItemDepartment, ItemQuery, ItemVersion,
+};
 use lianjian_store::{Page, PageRequest, StoreError, departments, regions, sectors};
 use serde::Serialize;
 use uuid::Uuid;
@@ -56,12 +60,29 @@ async fn parse(svc: &Services, input: &ItemInput) -> Result<Item> {
     let mut ch = Checker::default();
     let code = ch.check("code", rules::item_code(&input.code));
     let name = ch.check("name", rules::item_name(&input.name));
-    let category = ch.check("category", ItemCategory::parse(if input.category.trim().is_empty() { "一般" } else { &input.category }));
-    let level = ch.check("implementation_level", ImplementationLevel::parse(&input.implementation_level));
+    let category = ch.check(
+        "category",
+        ItemCategory::parse(if input.category.trim().is_empty() {
+            "一般"
+        } else {
+            &input.category
+        }),
+    );
+    let level = ch.check(
+        "implementation_level",
+        ImplementationLevel::parse(&input.implementation_level),
+    );
     let region = match ch.check("region_code", RegionCode::parse(&input.region_code)) {
         Some(r) if regions::get(c, &r).await?.is_some() => Some(r),
         Some(r) => {
-            ch.push("region_code", Invalid::new("unknown_region", format!("行政区划代码“{r}”不存在"), format!("region code '{r}' does not exist")));
+            ch.push(
+                "region_code",
+                Invalid::new(
+                    "unknown_region",
+                    format!("行政区划代码“{r}”不存在"),
+                    format!("region code '{r}' does not exist"),
+                ),
+            );
             None
         }
         None => None,
@@ -73,69 +94,143 @@ async fn parse(svc: &Services, input: &ItemInput) -> Result<Item> {
             match all.iter().find(|x| x.name == s || x.id.to_string() == s) {
                 Some(x) => Some(Some(x.id)),
                 None => {
-                    ch.push("sector", Invalid::new("unknown_sector", format!("监管领域“{s}”不存在"), format!("sector '{s}' does not exist")));
+                    ch.push(
+                        "sector",
+                        Invalid::new(
+                            "unknown_sector",
+                            format!("监管领域“{s}”不存在"),
+                            format!("sector '{s}' does not exist"),
+                        ),
+                    );
                     None
                 }
             }
         }
     };
     let methods = ch.check("methods", rules::methods(&input.methods));
-    let object_description = ch.check("object_description", text(&input.object_description, 2, 500, "监管对象", "regulated objects"));
+    let object_description = ch.check(
+        "object_description",
+        text(
+            &input.object_description,
+            2,
+            500,
+            "监管对象",
+            "regulated objects",
+        ),
+    );
     let object_expr = match directory::resolve(svc, &input.object_expr).await {
         Ok(r) => Some(r.expr.to_string()),
         Err(ServiceError::Invalid(fs)) => {
             for f in fs {
-                ch.push("object_expr", Invalid { code: "object_expr", zh: f.message, en: f.message_en });
+                ch.push(
+                    "object_expr",
+                    Invalid {
+                        code: "object_expr",
+                        zh: f.message,
+                        en: f.message_en,
+                    },
+                );
             }
             None
         }
         Err(e) => return Err(e),
     };
-    let default_frequency = Some(input.default_frequency.trim().to_string()).filter(|f| !f.is_empty());
+    let default_frequency =
+        Some(input.default_frequency.trim().to_string()).filter(|f| !f.is_empty());
 
     // Departments: the lead, then cooperating ones; none may appear twice (国办 (五): one lead per item).
     let mut parts: Vec<ItemDepartment> = Vec::new();
-    let dept_ok = |field: String, p: &DepartmentPart, role: DepartmentRole, parts: &mut Vec<ItemDepartment>, ch: &mut Checker, found: bool| {
+    let dept_ok = |field: String,
+                   p: &DepartmentPart,
+                   role: DepartmentRole,
+                   parts: &mut Vec<ItemDepartment>,
+                   ch: &mut Checker,
+                   found: bool| {
         let Ok(id) = Uuid::parse_str(p.department_id.trim()) else {
-            ch.push(&field, Invalid::new("required", "请选择部门", "choose a department"));
+            ch.push(
+                &field,
+                Invalid::new("required", "请选择部门", "choose a department"),
+            );
             return;
         };
         if !found {
-            ch.push(&field, Invalid::new("unknown_department", "所选部门不存在或已撤销", "department does not exist or is retired"));
+            ch.push(
+                &field,
+                Invalid::new(
+                    "unknown_department",
+                    "所选部门不存在或已撤销",
+                    "department does not exist or is retired",
+                ),
+            );
             return;
         }
         if parts.iter().any(|x| x.department_id == id) {
             let (zh, en) = if parts.first().is_some_and(|l| l.department_id == id) {
-                ("牵头部门不能同时列为配合部门", "the lead department cannot also be cooperating")
+                (
+                    "牵头部门不能同时列为配合部门",
+                    "the lead department cannot also be cooperating",
+                )
             } else {
-                ("同一配合部门重复列出", "the same cooperating department is listed twice")
+                (
+                    "同一配合部门重复列出",
+                    "the same cooperating department is listed twice",
+                )
             };
             ch.push(&field, Invalid::new("duplicate_department", zh, en));
             return;
         }
-        let duties = ch.check(&format!("{field}.duties"), text(&p.duties, 2, 1000, "监管职责", "duties"));
-        let basis = ch.check(&format!("{field}.legal_basis"), text(&p.legal_basis, 2, 1000, "监管依据", "legal basis"));
+        let duties = ch.check(
+            &format!("{field}.duties"),
+            text(&p.duties, 2, 1000, "监管职责", "duties"),
+        );
+        let basis = ch.check(
+            &format!("{field}.legal_basis"),
+            text(&p.legal_basis, 2, 1000, "监管依据", "legal basis"),
+        );
         if let (Some(duties), Some(legal_basis)) = (duties, basis) {
-            parts.push(ItemDepartment { department_id: id, role, duties, legal_basis });
+            parts.push(ItemDepartment {
+                department_id: id,
+                role,
+                duties,
+                legal_basis,
+            });
         }
     };
     let exists = |id: &str| {
         let id = Uuid::parse_str(id.trim()).ok();
         async move {
             match id {
-                Some(id) => departments::get(c, id).await.map(|d| d.is_some_and(|d| d.status == lianjian_domain::department::DepartmentStatus::Active)),
+                Some(id) => departments::get(c, id).await.map(|d| {
+                    d.is_some_and(|d| {
+                        d.status == lianjian_domain::department::DepartmentStatus::Active
+                    })
+                }),
                 None => Ok(false),
             }
         }
     };
     let found = exists(&input.lead.department_id).await?;
-    dept_ok("lead".into(), &input.lead, DepartmentRole::Lead, &mut parts, &mut ch, found);
+    dept_ok(
+        "lead".into(),
+        &input.lead,
+        DepartmentRole::Lead,
+        &mut parts,
+        &mut ch,
+        found,
+    );
     for (i, p) in input.cooperating.iter().enumerate() {
         if p.department_id.trim().is_empty() && p.duties.trim().is_empty() {
             continue;
         }
         let found = exists(&p.department_id).await?;
-        dept_ok(format!("cooperating[{i}]"), p, DepartmentRole::Cooperating, &mut parts, &mut ch, found);
+        dept_ok(
+            format!("cooperating[{i}]"),
+            p,
+            DepartmentRole::Cooperating,
+            &mut parts,
+            &mut ch,
+            found,
+        );
     }
     let mut points = Vec::new();
     for (i, p) in input.check_points.iter().enumerate() {
@@ -144,10 +239,20 @@ async fn parse(svc: &Services, input: &ItemInput) -> Result<Item> {
         }
         let f = format!("check_points[{i}]");
         let d = ch.check(&format!("{f}.dimension"), Dimension::parse(&p[0]));
-        let content = ch.check(&format!("{f}.content"), text(&p[1], 2, 1000, "检查内容", "content"));
-        let basis = ch.check(&format!("{f}.legal_basis"), text(&p[2], 2, 1000, "检查依据", "legal basis"));
+        let content = ch.check(
+            &format!("{f}.content"),
+            text(&p[1], 2, 1000, "检查内容", "content"),
+        );
+        let basis = ch.check(
+            &format!("{f}.legal_basis"),
+            text(&p[2], 2, 1000, "检查依据", "legal basis"),
+        );
         if let (Some(dimension), Some(content), Some(legal_basis)) = (d, content, basis) {
-            points.push(CheckPoint { dimension, content, legal_basis });
+            points.push(CheckPoint {
+                dimension,
+                content,
+                legal_basis,
+            });
         }
     }
     ch.finish()?;
@@ -178,7 +283,11 @@ async fn parse(svc: &Services, input: &ItemInput) -> Result<Item> {
 /// Who edits an item: system administrators, coordination offices of its region, and the
 /// lead department's administrators.
 async fn ensure_editor(svc: &Services, a: &Actor, item: &Item) -> Result<()> {
-    let in_scope = a.full_scope().region.as_ref().is_none_or(|r| item.region_code.is_within(r));
+    let in_scope = a
+        .full_scope()
+        .region
+        .as_ref()
+        .is_none_or(|r| item.region_code.is_within(r));
     let ok = match a.role {
         Role::SystemAdmin => true,
         Role::CoordinationOffice => in_scope,
@@ -188,11 +297,19 @@ async fn ensure_editor(svc: &Services, a: &Actor, item: &Item) -> Result<()> {
         }
         _ => false,
     };
-    if ok { Ok(()) } else { Err(ServiceError::Forbidden) }
+    if ok {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden)
+    }
 }
 
 fn taken(code: &str) -> ServiceError {
-    ServiceError::conflict("code", format!("事项编码“{code}”已被使用"), format!("item code '{code}' is taken"))
+    ServiceError::conflict(
+        "code",
+        format!("事项编码“{code}”已被使用"),
+        format!("item code '{code}' is taken"),
+    )
 }
 
 pub async fn create(svc: &Services, actor: &Actor, input: &ItemInput) -> Result<Item> {
@@ -203,23 +320,53 @@ pub async fn create(svc: &Services, actor: &Actor, input: &ItemInput) -> Result<
         StoreError::Conflict(_) => taken(&item.code),
         other => other.into(),
     })?;
-    record(&tx, actor, Record::new("item.create", "item", item.id).at(&item.region_code, Some(item.lead_department_id)).after(&item)).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("item.create", "item", item.id)
+            .at(&item.region_code, Some(item.lead_department_id))
+            .after(&item),
+    )
+    .await?;
     tx.commit().await?;
     Ok(item)
 }
 
 /// Changes an item. A published item gets a new version, in force from now; a draft is edited in place.
-pub async fn update(svc: &Services, actor: &Actor, id: Uuid, input: &ItemInput, summary: &str) -> Result<Item> {
-    let before = repo::get(svc.store.conn(), id).await?.ok_or(ServiceError::NotFound)?;
+pub async fn update(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    input: &ItemInput,
+    summary: &str,
+) -> Result<Item> {
+    let before = repo::get(svc.store.conn(), id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     ensure_editor(svc, actor, &before).await?;
     let parsed = parse(svc, input).await?;
     ensure_editor(svc, actor, &parsed).await?;
     let now = Utc::now();
-    let mut after = Item { id, created_at: before.created_at, status: before.status, version: before.version, published_at: before.published_at, updated_at: now, ..parsed };
+    let mut after = Item {
+        id,
+        created_at: before.created_at,
+        status: before.status,
+        version: before.version,
+        published_at: before.published_at,
+        updated_at: now,
+        ..parsed
+    };
     let tx = svc.store.begin().await?;
     if before.status == ItemStatus::Published {
         if summary.trim().is_empty() {
-            return Err(ServiceError::field("summary", Invalid::new("required", "已发布事项的修改须说明变更内容", "describe the change to a published item")));
+            return Err(ServiceError::field(
+                "summary",
+                Invalid::new(
+                    "required",
+                    "已发布事项的修改须说明变更内容",
+                    "describe the change to a published item",
+                ),
+            ));
         }
         after.version += 1;
         repo::insert_version(&tx, &after, &actor.username, summary.trim(), now).await?;
@@ -228,23 +375,52 @@ pub async fn update(svc: &Services, actor: &Actor, id: Uuid, input: &ItemInput, 
         StoreError::Conflict(_) => taken(&after.code),
         other => other.into(),
     })?;
-    record(&tx, actor, Record::new("item.update", "item", id).at(&after.region_code, Some(after.lead_department_id)).before(&before).after(&after)).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("item.update", "item", id)
+            .at(&after.region_code, Some(after.lead_department_id))
+            .before(&before)
+            .after(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
 
 /// draft → published (version 1, or the next) → retired; retired items may be published again.
-pub async fn set_status(svc: &Services, actor: &Actor, id: Uuid, status: ItemStatus) -> Result<Item> {
-    let before = repo::get(svc.store.conn(), id).await?.ok_or(ServiceError::NotFound)?;
+pub async fn set_status(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    status: ItemStatus,
+) -> Result<Item> {
+    let before = repo::get(svc.store.conn(), id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     ensure_editor(svc, actor, &before).await?;
     let allowed = matches!(
         (before.status, status),
-        (ItemStatus::Draft, ItemStatus::Published) | (ItemStatus::Published, ItemStatus::Retired) | (ItemStatus::Retired, ItemStatus::Published)
+        (ItemStatus::Draft, ItemStatus::Published)
+            | (ItemStatus::Published, ItemStatus::Retired)
+            | (ItemStatus::Retired, ItemStatus::Published)
     );
     if !allowed {
         return Err(ServiceError::field(
             "status",
-            Invalid::new("transition", format!("事项不能从“{}”变为“{}”", before.status.label_zh(), status.label_zh()), format!("an item cannot go from {} to {}", before.status.as_str(), status.as_str())),
+            Invalid::new(
+                "transition",
+                format!(
+                    "事项不能从“{}”变为“{}”",
+                    before.status.label_zh(),
+                    status.label_zh()
+                ),
+                format!(
+                    "an item cannot go from {} to {}",
+                    before.status.as_str(),
+                    status.as_str()
+                ),
+            ),
         ));
     }
     let now = Utc::now();
@@ -255,19 +431,40 @@ pub async fn set_status(svc: &Services, actor: &Actor, id: Uuid, status: ItemSta
     if status == ItemStatus::Published {
         after.version += 1;
         after.published_at = Some(now);
-        let summary = if before.version == 0 { "首次发布" } else { "重新发布" };
+        let summary = if before.version == 0 {
+            "首次发布"
+        } else {
+            "重新发布"
+        };
         repo::insert_version(&tx, &after, &actor.username, summary, now).await?;
     }
     repo::update(&tx, &after).await?;
-    let action = if status == ItemStatus::Published { "item.publish" } else { "item.retire" };
-    record(&tx, actor, Record::new(action, "item", id).at(&after.region_code, Some(after.lead_department_id)).before(&before).after(&after)).await?;
+    let action = if status == ItemStatus::Published {
+        "item.publish"
+    } else {
+        "item.retire"
+    };
+    record(
+        &tx,
+        actor,
+        Record::new(action, "item", id)
+            .at(&after.region_code, Some(after.lead_department_id))
+            .before(&before)
+            .after(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
 
 /// Items that apply in the actor's view: on its region's list or an ancestor's, or anywhere in
 /// its subtree. `published_only` for the portal.
-pub async fn list(svc: &Services, region: Option<&RegionCode>, q: ItemQuery, page: PageRequest) -> Result<Page<Item>> {
+pub async fn list(
+    svc: &Services,
+    region: Option<&RegionCode>,
+    q: ItemQuery,
+    page: PageRequest,
+) -> Result<Page<Item>> {
     let mut q = q;
     if let Some(r) = region {
         q.regions = r.lineage().into_iter().map(String::from).collect();
@@ -277,7 +474,9 @@ pub async fn list(svc: &Services, region: Option<&RegionCode>, q: ItemQuery, pag
 }
 
 pub async fn get(svc: &Services, id: Uuid) -> Result<Item> {
-    repo::get(svc.store.conn(), id).await?.ok_or(ServiceError::NotFound)
+    repo::get(svc.store.conn(), id)
+        .await?
+        .ok_or(ServiceError::NotFound)
 }
 
 pub async fn versions(svc: &Services, id: Uuid) -> Result<Vec<ItemVersion>> {
@@ -285,7 +484,11 @@ pub async fn versions(svc: &Services, id: Uuid) -> Result<Vec<ItemVersion>> {
 }
 
 /// The version in force at `at` (None before the first publication).
-pub async fn version_at(svc: &Services, id: Uuid, at: DateTime<Utc>) -> Result<Option<ItemVersion>> {
+pub async fn version_at(
+    svc: &Services,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<Option<ItemVersion>> {
     Ok(repo::version_at(svc.store.conn(), id, at).await?)
 }
 
@@ -305,12 +508,24 @@ pub async fn directory_query(svc: &Services, actor: &Actor, item: &Item) -> Resu
         Some(r) if !item.region_code.is_within(&r) => return Err(ServiceError::NotFound),
         _ => item.region_code.clone(),
     };
-    Ok(EntitySearch { region: Some(region), covered_by: Some(resolved), ..Default::default() })
+    Ok(EntitySearch {
+        region: Some(region),
+        covered_by: Some(resolved),
+        ..Default::default()
+    })
 }
 
-pub async fn directory(svc: &Services, actor: &Actor, id: Uuid, page: PageRequest) -> Result<ItemDirectory> {
+pub async fn directory(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    page: PageRequest,
+) -> Result<ItemDirectory> {
     let item = get(svc, id).await?;
     let q = directory_query(svc, actor, &item).await?;
     let c = svc.store.conn();
-    Ok(ItemDirectory { page: entity_repo::search(c, &q, page).await?, counts: entity_repo::counts_by_county_and_class(c, &q).await? })
+    Ok(ItemDirectory {
+        page: entity_repo::search(c, &q, page).await?,
+        counts: entity_repo::counts_by_county_and_class(c, &q).await?,
+    })
 }

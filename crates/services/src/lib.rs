@@ -5,9 +5,11 @@
 pub mod accounts;
 pub mod audit_log;
 pub mod demo;
+mod demo_content;
 pub mod departments;
 pub mod directory;
 mod error;
+pub mod exchange;
 pub mod items;
 pub mod regions;
 pub mod sectors;
@@ -32,7 +34,11 @@ pub struct SecurityConfig {
 
 impl Default for SecurityConfig {
     fn default() -> Self {
-        Self { session_hours: 12, max_login_failures: 5, lockout_minutes: 15 }
+        Self {
+            session_hours: 12,
+            max_login_failures: 5,
+            lockout_minutes: 15,
+        }
     }
 }
 

@@ -8,7 +8,9 @@ use crate::{Result, ServiceError, Services};
 
 pub async fn get(svc: &Services, code: &str) -> Result<Region> {
     let code = RegionCode::parse(code).map_err(|e| ServiceError::field("code", e))?;
-    repo::get(svc.store.conn(), &code).await?.ok_or_else(|| unknown_region("code", &code))
+    repo::get(svc.store.conn(), &code)
+        .await?
+        .ok_or_else(|| unknown_region("code", &code))
 }
 
 pub async fn children(svc: &Services, parent: Option<&str>) -> Result<Vec<Region>> {

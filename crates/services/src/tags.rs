@@ -45,15 +45,31 @@ pub struct TagInput {
     pub valid_to: String,
 }
 
-async fn parse_tag(svc: &Services, actor: &Actor, input: &TagInput, ch: &mut Checker) -> Result<Option<Tag>> {
+async fn parse_tag(
+    svc: &Services,
+    actor: &Actor,
+    input: &TagInput,
+    ch: &mut Checker,
+) -> Result<Option<Tag>> {
     let c = svc.store.conn();
     let code = ch.check("code", rules::tag_code(&input.code));
     let name = ch.check("name", rules::tag_name(&input.name));
     let region = ch.check("region_code", RegionCode::parse(&input.region_code));
     if let Some(r) = &region
-        && !actor.full_scope().region.as_ref().is_none_or(|s| r.is_within(s))
+        && !actor
+            .full_scope()
+            .region
+            .as_ref()
+            .is_none_or(|s| r.is_within(s))
     {
-        ch.push("region_code", Invalid::new("outside_scope", "标签适用范围超出您的权限范围", "the tag's region is outside your scope"));
+        ch.push(
+            "region_code",
+            Invalid::new(
+                "outside_scope",
+                "标签适用范围超出您的权限范围",
+                "the tag's region is outside your scope",
+            ),
+        );
     }
     let (parent_id, level) = match input.parent.trim() {
         "" => (None, Some(TagLevel::Major)),
@@ -61,12 +77,26 @@ async fn parse_tag(svc: &Services, actor: &Actor, input: &TagInput, ch: &mut Che
             Some(parent) => match parent.level.child() {
                 Some(l) => (Some(parent.id), Some(l)),
                 None => {
-                    ch.push("parent", Invalid::new("tag_too_deep", format!("“{p}”已是小类，不能再有下级"), format!("'{p}' is a minor tag and cannot have children")));
+                    ch.push(
+                        "parent",
+                        Invalid::new(
+                            "tag_too_deep",
+                            format!("“{p}”已是小类，不能再有下级"),
+                            format!("'{p}' is a minor tag and cannot have children"),
+                        ),
+                    );
                     (None, None)
                 }
             },
             None => {
-                ch.push("parent", Invalid::new("unknown_tag", format!("上级标签“{p}”不存在"), format!("parent tag '{p}' does not exist")));
+                ch.push(
+                    "parent",
+                    Invalid::new(
+                        "unknown_tag",
+                        format!("上级标签“{p}”不存在"),
+                        format!("parent tag '{p}' does not exist"),
+                    ),
+                );
                 (None, None)
             }
         },
@@ -76,40 +106,94 @@ async fn parse_tag(svc: &Services, actor: &Actor, input: &TagInput, ch: &mut Che
         s => match Uuid::parse_str(s).ok() {
             Some(id) if departments::get(c, id).await?.is_some() => {
                 if actor.role == Role::DepartmentAdmin && id != actor.department_id {
-                    ch.push("owner_department_id", Invalid::new("not_own_department", "部门管理员只能维护本部门的标签", "department administrators maintain their own department's tags"));
+                    ch.push(
+                        "owner_department_id",
+                        Invalid::new(
+                            "not_own_department",
+                            "部门管理员只能维护本部门的标签",
+                            "department administrators maintain their own department's tags",
+                        ),
+                    );
                     None
                 } else {
                     Some(Some(id))
                 }
             }
             _ => {
-                ch.push("owner_department_id", Invalid::new("unknown_department", "所选部门不存在", "department does not exist"));
+                ch.push(
+                    "owner_department_id",
+                    Invalid::new(
+                        "unknown_department",
+                        "所选部门不存在",
+                        "department does not exist",
+                    ),
+                );
                 None
             }
         },
     };
     if actor.role == Role::DepartmentAdmin && matches!(owner, Some(None)) {
-        ch.push("owner_department_id", Invalid::new("required", "部门管理员新建标签须指定本部门为主管部门", "department administrators must own the tags they create"));
+        ch.push(
+            "owner_department_id",
+            Invalid::new(
+                "required",
+                "部门管理员新建标签须指定本部门为主管部门",
+                "department administrators must own the tags they create",
+            ),
+        );
     }
     let from = ch.check("valid_from", loose_date(&input.valid_from));
     let to = ch.check("valid_to", loose_date(&input.valid_to));
     if let (Some(Some(f)), Some(Some(t))) = (from, to)
         && t < f
     {
-        ch.push("valid_to", Invalid::new("date_order", "有效期截止日早于起始日", "valid_to is before valid_from"));
+        ch.push(
+            "valid_to",
+            Invalid::new(
+                "date_order",
+                "有效期截止日早于起始日",
+                "valid_to is before valid_from",
+            ),
+        );
     }
     let description = Some(input.description.trim().to_string()).filter(|d| !d.is_empty());
     Ok(match (code, name, region, level, owner, from, to) {
-        (Some(code), Some(name), Some(region_code), Some(level), Some(owner_department_id), Some(valid_from), Some(valid_to)) => {
+        (
+            Some(code),
+            Some(name),
+            Some(region_code),
+            Some(level),
+            Some(owner_department_id),
+            Some(valid_from),
+            Some(valid_to),
+        ) => {
             let now = Utc::now();
-            Some(Tag { id: Uuid::now_v7(), code, name, parent_id, level, region_code, owner_department_id, description, valid_from, valid_to, status: "active".into(), created_at: now, updated_at: now })
+            Some(Tag {
+                id: Uuid::now_v7(),
+                code,
+                name,
+                parent_id,
+                level,
+                region_code,
+                owner_department_id,
+                description,
+                valid_from,
+                valid_to,
+                status: "active".into(),
+                created_at: now,
+                updated_at: now,
+            })
         }
         _ => None,
     })
 }
 
 fn taken(code: &str) -> ServiceError {
-    ServiceError::conflict("code", format!("标签代码“{code}”已被使用"), format!("tag code '{code}' is taken"))
+    ServiceError::conflict(
+        "code",
+        format!("标签代码“{code}”已被使用"),
+        format!("tag code '{code}' is taken"),
+    )
 }
 
 pub async fn create(svc: &Services, actor: &Actor, input: TagInput) -> Result<Tag> {
@@ -123,28 +207,59 @@ pub async fn create(svc: &Services, actor: &Actor, input: TagInput) -> Result<Ta
         StoreError::Conflict(_) => taken(&tag.code),
         other => other.into(),
     })?;
-    record(&tx, actor, Record::new("tag.create", "tag", tag.id).at(&tag.region_code, tag.owner_department_id).after(&tag)).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("tag.create", "tag", tag.id)
+            .at(&tag.region_code, tag.owner_department_id)
+            .after(&tag),
+    )
+    .await?;
     tx.commit().await?;
     Ok(tag)
 }
 
-pub async fn update(svc: &Services, actor: &Actor, id: Uuid, input: TagInput, active: bool) -> Result<Tag> {
+pub async fn update(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    input: TagInput,
+    active: bool,
+) -> Result<Tag> {
     ensure_editor(actor)?;
-    let before = repo::get(svc.store.conn(), id).await?.ok_or(ServiceError::NotFound)?;
-    if actor.role == Role::DepartmentAdmin && before.owner_department_id != Some(actor.department_id) {
+    let before = repo::get(svc.store.conn(), id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if actor.role == Role::DepartmentAdmin
+        && before.owner_department_id != Some(actor.department_id)
+    {
         return Err(ServiceError::Forbidden);
     }
     let mut ch = Checker::default();
     let parsed = parse_tag(svc, actor, &input, &mut ch).await?;
     ch.finish()?;
     let p = parsed.expect("checked");
-    let after = Tag { id, created_at: before.created_at, status: if active { "active" } else { "retired" }.into(), updated_at: Utc::now(), ..p };
+    let after = Tag {
+        id,
+        created_at: before.created_at,
+        status: if active { "active" } else { "retired" }.into(),
+        updated_at: Utc::now(),
+        ..p
+    };
     let tx = svc.store.begin().await?;
     repo::update(&tx, &after).await.map_err(|e| match e {
         StoreError::Conflict(_) => taken(&after.code),
         other => other.into(),
     })?;
-    record(&tx, actor, Record::new("tag.update", "tag", id).at(&after.region_code, after.owner_department_id).before(&before).after(&after)).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("tag.update", "tag", id)
+            .at(&after.region_code, after.owner_department_id)
+            .before(&before)
+            .after(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -154,25 +269,58 @@ pub async fn rules_list(svc: &Services) -> Result<Vec<TagRule>> {
 }
 
 /// Adds a rule and applies it to the whole directory at once. Returns how many entities gained the tag.
-pub async fn add_rule(svc: &Services, actor: &Actor, tag_code: &str, kind: &str, pattern: &str) -> Result<(TagRule, u64)> {
+pub async fn add_rule(
+    svc: &Services,
+    actor: &Actor,
+    tag_code: &str,
+    kind: &str,
+    pattern: &str,
+) -> Result<(TagRule, u64)> {
     ensure_editor(actor)?;
     let mut ch = Checker::default();
     let kind = ch.check("kind", RuleKind::parse(kind));
-    let pattern = ch.check("pattern", lianjian_domain::error::bounded_text(pattern, 1, 128, "规则内容", "pattern"));
+    let pattern = ch.check(
+        "pattern",
+        lianjian_domain::error::bounded_text(pattern, 1, 128, "规则内容", "pattern"),
+    );
     let tag = repo::by_code(svc.store.conn(), tag_code.trim()).await?;
     if tag.is_none() {
-        ch.push("tag", Invalid::new("unknown_tag", format!("标签“{tag_code}”不存在"), format!("tag '{tag_code}' does not exist")));
+        ch.push(
+            "tag",
+            Invalid::new(
+                "unknown_tag",
+                format!("标签“{tag_code}”不存在"),
+                format!("tag '{tag_code}' does not exist"),
+            ),
+        );
     }
     ch.finish()?;
-    let (kind, pattern, tag) = (kind.expect("checked"), pattern.expect("checked"), tag.expect("checked"));
+    let (kind, pattern, tag) = (
+        kind.expect("checked"),
+        pattern.expect("checked"),
+        tag.expect("checked"),
+    );
     if actor.role == Role::DepartmentAdmin && tag.owner_department_id != Some(actor.department_id) {
         return Err(ServiceError::Forbidden);
     }
-    let rule = TagRule { id: Uuid::now_v7(), tag_id: tag.id, kind, pattern, created_at: Utc::now() };
+    let rule = TagRule {
+        id: Uuid::now_v7(),
+        tag_id: tag.id,
+        kind,
+        pattern,
+        created_at: Utc::now(),
+    };
     let tx = svc.store.begin().await?;
     repo::insert_rule(&tx, &rule).await?;
     let gained = reevaluate_all(&tx).await?;
-    record(&tx, actor, Record::new("tag.rule_add", "tag", tag.id).at(&tag.region_code, tag.owner_department_id).after(&serde_json::json!({"rule": &rule, "entities_tagged": gained}))).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("tag.rule_add", "tag", tag.id)
+            .at(&tag.region_code, tag.owner_department_id)
+            .after(&serde_json::json!({"rule": &rule, "entities_tagged": gained})),
+    )
+    .await?;
     tx.commit().await?;
     Ok((rule, gained))
 }
@@ -180,19 +328,35 @@ pub async fn add_rule(svc: &Services, actor: &Actor, tag_code: &str, kind: &str,
 pub async fn remove_rule(svc: &Services, actor: &Actor, rule_id: Uuid) -> Result<u64> {
     ensure_editor(actor)?;
     let tx = svc.store.begin().await?;
-    let rule = repo::delete_rule(&tx, rule_id).await?.ok_or(ServiceError::NotFound)?;
-    let tag = repo::get(&tx, rule.tag_id).await?.ok_or(ServiceError::NotFound)?;
+    let rule = repo::delete_rule(&tx, rule_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let tag = repo::get(&tx, rule.tag_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     if actor.role == Role::DepartmentAdmin && tag.owner_department_id != Some(actor.department_id) {
         return Err(ServiceError::Forbidden);
     }
     let changed = reevaluate_all(&tx).await?;
-    record(&tx, actor, Record::new("tag.rule_remove", "tag", tag.id).at(&tag.region_code, tag.owner_department_id).before(&rule)).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("tag.rule_remove", "tag", tag.id)
+            .at(&tag.region_code, tag.owner_department_id)
+            .before(&rule),
+    )
+    .await?;
     tx.commit().await?;
     Ok(changed)
 }
 
 /// Tags the rules give an entity with these facts (active, valid today, in scope of its region).
-pub fn rule_tags(all_rules: &[TagRule], tags: &[Tag], e: &Entity, licence_types: &[String]) -> Vec<(Uuid, String)> {
+pub fn rule_tags(
+    all_rules: &[TagRule],
+    tags: &[Tag],
+    e: &Entity,
+    licence_types: &[String],
+) -> Vec<(Uuid, String)> {
     let today = Utc::now().date_naive();
     let facts = RuleFacts {
         licence_types: licence_types.iter().map(String::as_str).collect(),
@@ -201,7 +365,9 @@ pub fn rule_tags(all_rules: &[TagRule], tags: &[Tag], e: &Entity, licence_types:
     };
     let mut out: Vec<(Uuid, String)> = Vec::new();
     for r in all_rules {
-        if out.iter().any(|(t, _)| *t == r.tag_id) || !rules::rule_matches(r.kind, &r.pattern, &facts) {
+        if out.iter().any(|(t, _)| *t == r.tag_id)
+            || !rules::rule_matches(r.kind, &r.pattern, &facts)
+        {
             continue;
         }
         if let Some(t) = tags.iter().find(|t| t.id == r.tag_id)
@@ -219,11 +385,23 @@ pub fn rule_tags(all_rules: &[TagRule], tags: &[Tag], e: &Entity, licence_types:
 pub async fn apply_rules(c: &impl Conn, e: &Entity) -> Result<(Vec<(Uuid, String)>, Vec<Uuid>)> {
     let all_rules = repo::rules(c).await?;
     let tags = repo::all(c).await?;
-    let licence_types = entity_repo::licences_of(c, e.id).await?.into_iter().map(|l| l.licence_type).collect::<Vec<_>>();
+    let licence_types = entity_repo::licences_of(c, e.id)
+        .await?
+        .into_iter()
+        .map(|l| l.licence_type)
+        .collect::<Vec<_>>();
     let wanted = rule_tags(&all_rules, &tags, e, &licence_types);
     let mut added = Vec::new();
     for (tag, why) in &wanted {
-        if entity_repo::add_tag(c, e.id, &e.region_code, *tag, lianjian_domain::tag::TagSource::Rule).await? {
+        if entity_repo::add_tag(
+            c,
+            e.id,
+            &e.region_code,
+            *tag,
+            lianjian_domain::tag::TagSource::Rule,
+        )
+        .await?
+        {
             added.push((*tag, why.clone()));
         }
     }

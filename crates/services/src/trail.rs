@@ -60,17 +60,19 @@ pub(crate) async fn record_many(c: &impl Conn, actor: &Actor, rs: Vec<Record<'_>
 fn entry(actor: &Actor, r: Record<'_>) -> NewEntry {
     let is_person = !actor.user_id.is_nil();
     NewEntry {
-            actor_id: is_person.then_some(actor.user_id),
-            actor_name: actor.username.clone(),
-            // Only signed-in people have a role; `cli`, `demo` and failed sign-ins do not.
-            actor_role: is_person.then(|| actor.role.as_str().to_string()),
-            department_id: r.department_id.or(is_person.then_some(actor.department_id)),
-            region_code: r.region.or_else(|| is_person.then(|| actor.region.to_string())),
-            ip: actor.ip.clone(),
-            action: r.action.to_string(),
-            object_type: r.object_type.to_string(),
-            object_id: r.object_id,
-            before: r.before,
-            after: r.after,
+        actor_id: is_person.then_some(actor.user_id),
+        actor_name: actor.username.clone(),
+        // Only signed-in people have a role; `cli`, `demo` and failed sign-ins do not.
+        actor_role: is_person.then(|| actor.role.as_str().to_string()),
+        department_id: r.department_id.or(is_person.then_some(actor.department_id)),
+        region_code: r
+            .region
+            .or_else(|| is_person.then(|| actor.region.to_string())),
+        ip: actor.ip.clone(),
+        action: r.action.to_string(),
+        object_type: r.object_type.to_string(),
+        object_id: r.object_id,
+        before: r.before,
+        after: r.after,
     }
 }

@@ -161,9 +161,14 @@ impl TryFrom<user::Model> for User {
     type Error = StoreError;
     fn try_from(m: user::Model) -> Result<Self> {
         Ok(User {
-            role: m.role.parse().map_err(|e| StoreError::Corrupt(format!("user {}: {e}", m.username)))?,
-            region_code: RegionCode::parse(&m.region_code).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            status: UserStatus::parse(&m.status).ok_or_else(|| StoreError::Corrupt(format!("user status {}", m.status)))?,
+            role: m
+                .role
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("user {}: {e}", m.username)))?,
+            region_code: RegionCode::parse(&m.region_code)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            status: UserStatus::parse(&m.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("user status {}", m.status)))?,
             id: m.id,
             username: m.username,
             display_name: m.display_name,
@@ -206,7 +211,10 @@ fn user_conflict(username: &str) -> impl Fn(DbErr) -> StoreError + '_ {
 }
 
 pub async fn insert_user(c: &impl ConnectionTrait, u: &User) -> Result<()> {
-    to_active(u).insert(c).await.map_err(user_conflict(&u.username))?;
+    to_active(u)
+        .insert(c)
+        .await
+        .map_err(user_conflict(&u.username))?;
     Ok(())
 }
 
@@ -214,16 +222,28 @@ pub async fn insert_user(c: &impl ConnectionTrait, u: &User) -> Result<()> {
 pub async fn update_user(c: &impl ConnectionTrait, u: &User) -> Result<()> {
     let mut a = to_active(u);
     a.created_at = sea_orm::ActiveValue::NotSet;
-    user::Entity::update(a).exec(c).await.map_err(user_conflict(&u.username))?;
+    user::Entity::update(a)
+        .exec(c)
+        .await
+        .map_err(user_conflict(&u.username))?;
     Ok(())
 }
 
 pub async fn get_user(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<User>> {
-    user::Entity::find_by_id(id).one(c).await?.map(User::try_from).transpose()
+    user::Entity::find_by_id(id)
+        .one(c)
+        .await?
+        .map(User::try_from)
+        .transpose()
 }
 
 pub async fn find_user_by_name(c: &impl ConnectionTrait, username: &str) -> Result<Option<User>> {
-    user::Entity::find().filter(user::Column::Username.eq(username)).one(c).await?.map(User::try_from).transpose()
+    user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(c)
+        .await?
+        .map(User::try_from)
+        .transpose()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -243,10 +263,19 @@ fn scoped_users(scope: &ScopeFilter) -> sea_orm::Select<user::Entity> {
     s
 }
 
-pub async fn list_users(c: &impl ConnectionTrait, scope: &ScopeFilter, q: &UserQuery, page: PageRequest) -> Result<Page<User>> {
+pub async fn list_users(
+    c: &impl ConnectionTrait,
+    scope: &ScopeFilter,
+    q: &UserQuery,
+    page: PageRequest,
+) -> Result<Page<User>> {
     let mut s = scoped_users(scope);
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        s = s.filter(user::Column::Username.contains(text).or(user::Column::DisplayName.contains(text)));
+        s = s.filter(
+            user::Column::Username
+                .contains(text)
+                .or(user::Column::DisplayName.contains(text)),
+        );
     }
     if let Some(r) = q.role {
         s = s.filter(user::Column::Role.eq(r.as_str()));
@@ -268,12 +297,26 @@ pub async fn list_users(c: &impl ConnectionTrait, scope: &ScopeFilter, q: &UserQ
         .into_iter()
         .map(User::try_from)
         .collect::<Result<_>>()?;
-    Ok(Page { items, total, page: page.page, per_page: page.per_page })
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
 }
 
 /// The user only if in `scope`; out-of-scope and absent look the same.
-pub async fn get_user_scoped(c: &impl ConnectionTrait, scope: &ScopeFilter, id: Uuid) -> Result<Option<User>> {
-    scoped_users(scope).filter(user::Column::Id.eq(id)).one(c).await?.map(User::try_from).transpose()
+pub async fn get_user_scoped(
+    c: &impl ConnectionTrait,
+    scope: &ScopeFilter,
+    id: Uuid,
+) -> Result<Option<User>> {
+    scoped_users(scope)
+        .filter(user::Column::Id.eq(id))
+        .one(c)
+        .await?
+        .map(User::try_from)
+        .transpose()
 }
 
 pub async fn count_users(c: &impl ConnectionTrait) -> Result<u64> {
@@ -338,7 +381,11 @@ pub async fn insert_session(c: &impl ConnectionTrait, s: &Session) -> Result<()>
 }
 
 /// The session if it exists and has not expired.
-pub async fn live_session(c: &impl ConnectionTrait, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
+pub async fn live_session(
+    c: &impl ConnectionTrait,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Session>> {
     Ok(session::Entity::find_by_id(token_hash)
         .filter(session::Column::ExpiresAt.gt(now))
         .one(c)
@@ -352,14 +399,27 @@ pub async fn delete_session(c: &impl ConnectionTrait, token_hash: &str) -> Resul
 }
 
 pub async fn delete_sessions_of(c: &impl ConnectionTrait, user_id: Uuid) -> Result<u64> {
-    Ok(session::Entity::delete_many().filter(session::Column::UserId.eq(user_id)).exec(c).await?.rows_affected)
+    Ok(session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(c)
+        .await?
+        .rows_affected)
 }
 
 pub async fn purge_expired_sessions(c: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64> {
-    Ok(session::Entity::delete_many().filter(session::Column::ExpiresAt.lte(now)).exec(c).await?.rows_affected)
+    Ok(session::Entity::delete_many()
+        .filter(session::Column::ExpiresAt.lte(now))
+        .exec(c)
+        .await?
+        .rows_affected)
 }
 
-pub async fn set_session_context(c: &impl ConnectionTrait, token_hash: &str, region: Option<String>, line: Option<String>) -> Result<()> {
+pub async fn set_session_context(
+    c: &impl ConnectionTrait,
+    token_hash: &str,
+    region: Option<String>,
+    line: Option<String>,
+) -> Result<()> {
     session::Entity::update_many()
         .col_expr(session::Column::ContextRegion, Expr::value(region))
         .col_expr(session::Column::ContextLine, Expr::value(line))
@@ -420,11 +480,19 @@ pub async fn insert_token(c: &impl ConnectionTrait, t: &ApiToken) -> Result<()> 
 }
 
 /// A token that is neither revoked nor expired.
-pub async fn live_token(c: &impl ConnectionTrait, token_hash: &str, now: DateTime<Utc>) -> Result<Option<ApiToken>> {
+pub async fn live_token(
+    c: &impl ConnectionTrait,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<ApiToken>> {
     Ok(api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(token_hash))
         .filter(api_token::Column::RevokedAt.is_null())
-        .filter(api_token::Column::ExpiresAt.is_null().or(api_token::Column::ExpiresAt.gt(now)))
+        .filter(
+            api_token::Column::ExpiresAt
+                .is_null()
+                .or(api_token::Column::ExpiresAt.gt(now)),
+        )
         .one(c)
         .await?
         .map(ApiToken::from))
@@ -442,7 +510,10 @@ pub async fn tokens_of(c: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<Ap
 }
 
 pub async fn get_token(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<ApiToken>> {
-    Ok(api_token::Entity::find_by_id(id).one(c).await?.map(ApiToken::from))
+    Ok(api_token::Entity::find_by_id(id)
+        .one(c)
+        .await?
+        .map(ApiToken::from))
 }
 
 pub async fn revoke_token(c: &impl ConnectionTrait, id: Uuid, at: DateTime<Utc>) -> Result<()> {
@@ -460,7 +531,11 @@ pub async fn touch_token(c: &impl ConnectionTrait, id: Uuid, at: DateTime<Utc>) 
     api_token::Entity::update_many()
         .col_expr(api_token::Column::LastUsedAt, Expr::value(at))
         .filter(api_token::Column::Id.eq(id))
-        .filter(api_token::Column::LastUsedAt.is_null().or(api_token::Column::LastUsedAt.lt(stale)))
+        .filter(
+            api_token::Column::LastUsedAt
+                .is_null()
+                .or(api_token::Column::LastUsedAt.lt(stale)),
+        )
         .exec(c)
         .await?;
     Ok(())
@@ -468,7 +543,12 @@ pub async fn touch_token(c: &impl ConnectionTrait, id: Uuid, at: DateTime<Utc>) 
 
 // ---- login throttling ----
 
-pub async fn record_login_failure(c: &impl ConnectionTrait, username: &str, ip: Option<&str>, at: DateTime<Utc>) -> Result<()> {
+pub async fn record_login_failure(
+    c: &impl ConnectionTrait,
+    username: &str,
+    ip: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<()> {
     login_failure::ActiveModel {
         id: Set(Uuid::now_v7()),
         username: Set(username.chars().take(64).collect()),
@@ -481,7 +561,11 @@ pub async fn record_login_failure(c: &impl ConnectionTrait, username: &str, ip: 
 }
 
 /// Failures for `username` since `since`, and the time of the latest.
-pub async fn login_failures_since(c: &impl ConnectionTrait, username: &str, since: DateTime<Utc>) -> Result<(u64, Option<DateTime<Utc>>)> {
+pub async fn login_failures_since(
+    c: &impl ConnectionTrait,
+    username: &str,
+    since: DateTime<Utc>,
+) -> Result<(u64, Option<DateTime<Utc>>)> {
     let rows: Option<(i64, Option<DateTimeUtc>)> = login_failure::Entity::find()
         .select_only()
         .column_as(Expr::col(login_failure::Column::Id).count(), "n")
@@ -495,6 +579,9 @@ pub async fn login_failures_since(c: &impl ConnectionTrait, username: &str, sinc
 }
 
 pub async fn clear_login_failures(c: &impl ConnectionTrait, username: &str) -> Result<()> {
-    login_failure::Entity::delete_many().filter(login_failure::Column::Username.eq(username)).exec(c).await?;
+    login_failure::Entity::delete_many()
+        .filter(login_failure::Column::Username.eq(username))
+        .exec(c)
+        .await?;
     Ok(())
 }

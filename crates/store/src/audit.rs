@@ -94,7 +94,10 @@ async fn read_head(c: &impl ConnectionTrait, lock: bool) -> Result<Head> {
         .query_one_raw(Statement::from_string(b, sql))
         .await?
         .ok_or_else(|| StoreError::Corrupt("audit head row is missing".into()))?;
-    Ok(Head { seq: row.try_get_by_index(0)?, hash: row.try_get_by_index(1)? })
+    Ok(Head {
+        seq: row.try_get_by_index(0)?,
+        hash: row.try_get_by_index(1)?,
+    })
 }
 
 /// The recorded head: the last entry's sequence number and hash.
@@ -166,7 +169,12 @@ pub struct AuditQuery {
     pub to: Option<DateTime<Utc>>,
 }
 
-pub async fn list(c: &impl ConnectionTrait, scope: &ScopeFilter, q: &AuditQuery, page: PageRequest) -> Result<Page<AuditEntry>> {
+pub async fn list(
+    c: &impl ConnectionTrait,
+    scope: &ScopeFilter,
+    q: &AuditQuery,
+    page: PageRequest,
+) -> Result<Page<AuditEntry>> {
     let mut s = Entity::find();
     if let Some(cond) = crate::scope::condition(scope, "region_code", "department_id") {
         s = s.filter(cond);
@@ -196,7 +204,12 @@ pub async fn list(c: &impl ConnectionTrait, scope: &ScopeFilter, q: &AuditQuery,
         .into_iter()
         .map(AuditEntry::from)
         .collect();
-    Ok(Page { items, total, page: page.page, per_page: page.per_page })
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
 }
 
 /// Distinct action names, for the viewer's filter.
@@ -220,8 +233,12 @@ pub async fn verify(c: &impl ConnectionTrait) -> Result<Result<Verified, Tamper>
     let mut v = ChainVerifier::new(Some(&head));
     let mut after: i64 = i64::MIN;
     loop {
-        let batch =
-            Entity::find().filter(Column::Seq.gt(after)).order_by_asc(Column::Seq).limit(BATCH).all(c).await?;
+        let batch = Entity::find()
+            .filter(Column::Seq.gt(after))
+            .order_by_asc(Column::Seq)
+            .limit(BATCH)
+            .all(c)
+            .await?;
         let n = batch.len();
         for m in batch {
             after = m.seq;
@@ -269,7 +286,10 @@ pub async fn append_many(tx: &impl ConnectionTrait, entries: Vec<NewEntry>) -> R
             hash: String::new(),
         };
         entry.hash = rules::entry_hash(&entry);
-        head = Head { seq: entry.seq, hash: entry.hash.clone() };
+        head = Head {
+            seq: entry.seq,
+            hash: entry.hash.clone(),
+        };
         built.push(entry);
     }
     for chunk in built.chunks(50) {
@@ -283,7 +303,12 @@ pub async fn append_many(tx: &impl ConnectionTrait, entries: Vec<NewEntry>) -> R
             }
             let k = i * 16;
             sql.push('(');
-            sql.push_str(&(1..=16).map(|j| format!("${}", k + j)).collect::<Vec<_>>().join(","));
+            sql.push_str(
+                &(1..=16)
+                    .map(|j| format!("${}", k + j))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
             sql.push(')');
             vals.extend([
                 e.seq.into(),
@@ -304,7 +329,8 @@ pub async fn append_many(tx: &impl ConnectionTrait, entries: Vec<NewEntry>) -> R
                 e.hash.clone().into(),
             ]);
         }
-        tx.execute_raw(Statement::from_sql_and_values(b, sql, vals)).await?;
+        tx.execute_raw(Statement::from_sql_and_values(b, sql, vals))
+            .await?;
     }
     tx.execute_raw(Statement::from_sql_and_values(
         b,
@@ -315,16 +341,23 @@ pub async fn append_many(tx: &impl ConnectionTrait, entries: Vec<NewEntry>) -> R
     Ok(())
 }
 
-/// The entries about one object, oldest first (an entity's timeline).
-pub async fn of_object(c: &impl ConnectionTrait, object_type: &str, object_id: &str, limit: u64) -> Result<Vec<AuditEntry>> {
-    Ok(Entity::find()
+/// The latest `limit` entries about one object, oldest first (an entity's timeline).
+pub async fn of_object(
+    c: &impl ConnectionTrait,
+    object_type: &str,
+    object_id: &str,
+    limit: u64,
+) -> Result<Vec<AuditEntry>> {
+    let mut v: Vec<AuditEntry> = Entity::find()
         .filter(Column::ObjectType.eq(object_type))
         .filter(Column::ObjectId.eq(object_id))
-        .order_by_asc(Column::Seq)
+        .order_by_desc(Column::Seq)
         .limit(limit)
         .all(c)
         .await?
         .into_iter()
         .map(AuditEntry::from)
-        .collect())
+        .collect();
+    v.reverse();
+    Ok(v)
 }

@@ -32,7 +32,15 @@ impl ClaimStatus {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Accepted, Self::Rejected, Self::Escalated, Self::Assigned].into_iter().find(|c| c.as_str() == s)
+        [
+            Self::Pending,
+            Self::Accepted,
+            Self::Rejected,
+            Self::Escalated,
+            Self::Assigned,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
     }
     pub fn label_zh(self) -> &'static str {
         match self {
@@ -70,7 +78,8 @@ fn from_row(r: &sea_orm::QueryResult) -> Result<Claim> {
         entity_id: r.try_get_by_index(1)?,
         region_code: RegionCode::parse(&region).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         department_id: r.try_get_by_index(3)?,
-        status: ClaimStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("claim status {status}")))?,
+        status: ClaimStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("claim status {status}")))?,
         matched_by: r.try_get_by_index(5)?,
         reason: r.try_get_by_index(6)?,
         created_at: r.try_get_by_index(7)?,
@@ -101,7 +110,15 @@ pub async fn insert(c: &impl ConnectionTrait, cl: &Claim) -> Result<()> {
     Ok(())
 }
 
-pub async fn decide(c: &impl ConnectionTrait, id: Uuid, status: ClaimStatus, reason: Option<&str>, by: &str, at: DateTime<Utc>, department_id: Option<Uuid>) -> Result<()> {
+pub async fn decide(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    status: ClaimStatus,
+    reason: Option<&str>,
+    by: &str,
+    at: DateTime<Utc>,
+    department_id: Option<Uuid>,
+) -> Result<()> {
     let r = c
         .execute_raw(Statement::from_sql_and_values(
             backend_of(c),
@@ -116,11 +133,15 @@ pub async fn decide(c: &impl ConnectionTrait, id: Uuid, status: ClaimStatus, rea
 }
 
 pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Claim>> {
-    c.query_one_raw(Statement::from_sql_and_values(backend_of(c), format!("SELECT {COLS} FROM claims WHERE id = $1"), [id.into()]))
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    c.query_one_raw(Statement::from_sql_and_values(
+        backend_of(c),
+        format!("SELECT {COLS} FROM claims WHERE id = $1"),
+        [id.into()],
+    ))
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
 }
 
 pub async fn of_entity(c: &impl ConnectionTrait, entity_id: Uuid) -> Result<Vec<Claim>> {
@@ -137,7 +158,13 @@ pub async fn of_entity(c: &impl ConnectionTrait, entity_id: Uuid) -> Result<Vec<
 
 /// A queue: a department's claims (`department_id` set) or the coordination office's
 /// escalations within a region subtree (`department_id` none).
-pub async fn queue(c: &impl ConnectionTrait, department_id: Option<Uuid>, region: Option<&RegionCode>, status: ClaimStatus, page: PageRequest) -> Result<Page<Claim>> {
+pub async fn queue(
+    c: &impl ConnectionTrait,
+    department_id: Option<Uuid>,
+    region: Option<&RegionCode>,
+    status: ClaimStatus,
+    page: PageRequest,
+) -> Result<Page<Claim>> {
     let mut conds = vec!["status = $1".to_string()];
     let mut vals: Vec<Value> = vec![status.as_str().into()];
     if let Some(d) = department_id {
@@ -153,7 +180,11 @@ pub async fn queue(c: &impl ConnectionTrait, department_id: Option<Uuid>, region
     let w = conds.join(" AND ");
     let b = backend_of(c);
     let total: i64 = c
-        .query_one_raw(Statement::from_sql_and_values(b, format!("SELECT COUNT(*) FROM claims WHERE {w}"), vals.clone()))
+        .query_one_raw(Statement::from_sql_and_values(
+            b,
+            format!("SELECT COUNT(*) FROM claims WHERE {w}"),
+            vals.clone(),
+        ))
         .await?
         .map(|r| r.try_get_by_index(0))
         .transpose()?
@@ -161,12 +192,21 @@ pub async fn queue(c: &impl ConnectionTrait, department_id: Option<Uuid>, region
     let items = c
         .query_all_raw(Statement::from_sql_and_values(
             b,
-            format!("SELECT {COLS} FROM claims WHERE {w} ORDER BY created_at LIMIT {} OFFSET {}", page.per_page, page.offset()),
+            format!(
+                "SELECT {COLS} FROM claims WHERE {w} ORDER BY created_at LIMIT {} OFFSET {}",
+                page.per_page,
+                page.offset()
+            ),
             vals,
         ))
         .await?
         .iter()
         .map(from_row)
         .collect::<Result<_>>()?;
-    Ok(Page { items, total: u64::try_from(total).unwrap_or(0), page: page.page, per_page: page.per_page })
+    Ok(Page {
+        items,
+        total: u64::try_from(total).unwrap_or(0),
+        page: page.page,
+        per_page: page.per_page,
+    })
 }

@@ -54,7 +54,8 @@ impl TryFrom<entity::Model> for Department {
     fn try_from(m: entity::Model) -> Result<Self> {
         Ok(Department {
             id: m.id,
-            region_code: RegionCode::parse(&m.region_code).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            region_code: RegionCode::parse(&m.region_code)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             status: DepartmentStatus::parse(&m.status)
                 .ok_or_else(|| StoreError::Corrupt(format!("department status {}", m.status)))?,
             name: m.name,
@@ -87,7 +88,12 @@ fn scoped(scope: &ScopeFilter) -> sea_orm::Select<Entity> {
     s
 }
 
-pub async fn list(c: &impl ConnectionTrait, scope: &ScopeFilter, q: &DepartmentQuery, page: PageRequest) -> Result<Page<Department>> {
+pub async fn list(
+    c: &impl ConnectionTrait,
+    scope: &ScopeFilter,
+    q: &DepartmentQuery,
+    page: PageRequest,
+) -> Result<Page<Department>> {
     let mut s = scoped(scope);
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         s = s.filter(Column::Name.contains(text));
@@ -110,11 +116,19 @@ pub async fn list(c: &impl ConnectionTrait, scope: &ScopeFilter, q: &DepartmentQ
         .into_iter()
         .map(Department::try_from)
         .collect::<Result<_>>()?;
-    Ok(Page { items, total, page: page.page, per_page: page.per_page })
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
 }
 
 /// Active departments of one region, for pickers.
-pub async fn active_in_region(c: &impl ConnectionTrait, region: &RegionCode) -> Result<Vec<Department>> {
+pub async fn active_in_region(
+    c: &impl ConnectionTrait,
+    region: &RegionCode,
+) -> Result<Vec<Department>> {
     Entity::find()
         .filter(Column::RegionCode.eq(region.as_str()))
         .filter(Column::Status.eq(DepartmentStatus::Active.as_str()))
@@ -127,15 +141,32 @@ pub async fn active_in_region(c: &impl ConnectionTrait, region: &RegionCode) -> 
 }
 
 pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Department>> {
-    Entity::find_by_id(id).one(c).await?.map(Department::try_from).transpose()
+    Entity::find_by_id(id)
+        .one(c)
+        .await?
+        .map(Department::try_from)
+        .transpose()
 }
 
 /// The department only if `scope` permits it: callers cannot tell "absent" from "not yours".
-pub async fn get_scoped(c: &impl ConnectionTrait, scope: &ScopeFilter, id: Uuid) -> Result<Option<Department>> {
-    scoped(scope).filter(Column::Id.eq(id)).one(c).await?.map(Department::try_from).transpose()
+pub async fn get_scoped(
+    c: &impl ConnectionTrait,
+    scope: &ScopeFilter,
+    id: Uuid,
+) -> Result<Option<Department>> {
+    scoped(scope)
+        .filter(Column::Id.eq(id))
+        .one(c)
+        .await?
+        .map(Department::try_from)
+        .transpose()
 }
 
-pub async fn find_by_name(c: &impl ConnectionTrait, region: &RegionCode, name: &str) -> Result<Option<Department>> {
+pub async fn find_by_name(
+    c: &impl ConnectionTrait,
+    region: &RegionCode,
+    name: &str,
+) -> Result<Option<Department>> {
     Entity::find()
         .filter(Column::RegionCode.eq(region.as_str()))
         .filter(Column::Name.eq(name))
@@ -172,7 +203,10 @@ pub async fn insert(c: &impl ConnectionTrait, d: &Department) -> Result<()> {
     .insert(c)
     .await
     .map_err(|e| match StoreError::from(e) {
-        StoreError::Conflict(_) => StoreError::Conflict(format!("department {} already exists in {}", d.name, d.region_code)),
+        StoreError::Conflict(_) => StoreError::Conflict(format!(
+            "department {} already exists in {}",
+            d.name, d.region_code
+        )),
         other => other,
     })?;
     Ok(())
@@ -188,7 +222,10 @@ pub async fn update(c: &impl ConnectionTrait, d: &Department) -> Result<()> {
         .exec(c)
         .await
         .map_err(|e| match StoreError::from(e) {
-            StoreError::Conflict(_) => StoreError::Conflict(format!("department {} already exists in {}", d.name, d.region_code)),
+            StoreError::Conflict(_) => StoreError::Conflict(format!(
+                "department {} already exists in {}",
+                d.name, d.region_code
+            )),
             other => other,
         })?;
     if r.rows_affected == 0 {
@@ -202,7 +239,10 @@ pub async fn count(c: &impl ConnectionTrait) -> Result<u64> {
 }
 
 /// Departments by id, for showing names next to records.
-pub async fn by_ids(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, Department>> {
+pub async fn by_ids(
+    c: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Department>> {
     if ids.is_empty() {
         return Ok(Default::default());
     }

@@ -2,7 +2,9 @@
 //! an immutable version history (动态更新).
 
 use chrono::{DateTime, Utc};
-use lianjian_domain::item::{DepartmentRole, Dimension, ImplementationLevel, ItemCategory, ItemStatus, Method};
+use lianjian_domain::item::{
+    DepartmentRole, Dimension, ImplementationLevel, ItemCategory, ItemStatus, Method,
+};
 use lianjian_domain::region::RegionCode;
 use sea_orm::{ConnectionTrait, Statement, Value};
 use serde::{Deserialize, Serialize};
@@ -69,11 +71,20 @@ fn head_from_row(r: &sea_orm::QueryResult) -> Result<Item> {
         sector_id: r.try_get("", "sector_id")?,
         category: ItemCategory::parse(&r.try_get::<String>("", "category")?).map_err(corrupt)?,
         lead_department_id: r.try_get("", "lead_department_id")?,
-        region_code: RegionCode::parse(&r.try_get::<String>("", "region_code")?).map_err(corrupt)?,
-        implementation_level: ImplementationLevel::parse(&r.try_get::<String>("", "implementation_level")?).map_err(corrupt)?,
+        region_code: RegionCode::parse(&r.try_get::<String>("", "region_code")?)
+            .map_err(corrupt)?,
+        implementation_level: ImplementationLevel::parse(
+            &r.try_get::<String>("", "implementation_level")?,
+        )
+        .map_err(corrupt)?,
         object_description: r.try_get("", "object_description")?,
         object_expr: r.try_get("", "object_expr")?,
-        methods: methods.split(',').filter(|m| !m.is_empty()).map(Method::parse).collect::<Result<_, _>>().map_err(corrupt)?,
+        methods: methods
+            .split(',')
+            .filter(|m| !m.is_empty())
+            .map(Method::parse)
+            .collect::<Result<_, _>>()
+            .map_err(corrupt)?,
         default_frequency: r.try_get("", "default_frequency")?,
         status: ItemStatus::parse(&r.try_get::<String>("", "status")?).map_err(corrupt)?,
         version: r.try_get("", "version")?,
@@ -97,7 +108,12 @@ fn head_values(i: &Item) -> Vec<Value> {
         i.implementation_level.as_str().into(),
         i.object_description.clone().into(),
         i.object_expr.clone().into(),
-        i.methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(",").into(),
+        i.methods
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+            .into(),
         i.default_frequency.clone().into(),
         i.status.as_str().into(),
         i.version.into(),
@@ -149,7 +165,16 @@ async fn load_parts(c: &impl ConnectionTrait, item: &mut Item) -> Result<()> {
 
 pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Item>> {
     let sql = format!("SELECT {COLS} FROM items WHERE id = $1");
-    let Some(r) = c.query_one_raw(Statement::from_sql_and_values(backend_of(c), sql, [id.into()])).await? else { return Ok(None) };
+    let Some(r) = c
+        .query_one_raw(Statement::from_sql_and_values(
+            backend_of(c),
+            sql,
+            [id.into()],
+        ))
+        .await?
+    else {
+        return Ok(None);
+    };
     let mut item = head_from_row(&r)?;
     load_parts(c, &mut item).await?;
     Ok(Some(item))
@@ -157,7 +182,14 @@ pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Item>> {
 
 pub async fn by_code(c: &impl ConnectionTrait, code: &str) -> Result<Option<Item>> {
     let sql = "SELECT id FROM items WHERE code = $1";
-    match c.query_one_raw(Statement::from_sql_and_values(backend_of(c), sql, [code.into()])).await? {
+    match c
+        .query_one_raw(Statement::from_sql_and_values(
+            backend_of(c),
+            sql,
+            [code.into()],
+        ))
+        .await?
+    {
         Some(r) => get(c, r.try_get_by_index(0)?).await,
         None => Ok(None),
     }
@@ -165,8 +197,18 @@ pub async fn by_code(c: &impl ConnectionTrait, code: &str) -> Result<Option<Item
 
 async fn write_parts(c: &impl ConnectionTrait, item: &Item) -> Result<()> {
     let b = backend_of(c);
-    c.execute_raw(Statement::from_sql_and_values(b, "DELETE FROM item_departments WHERE item_id = $1", [item.id.into()])).await?;
-    c.execute_raw(Statement::from_sql_and_values(b, "DELETE FROM item_check_points WHERE item_id = $1", [item.id.into()])).await?;
+    c.execute_raw(Statement::from_sql_and_values(
+        b,
+        "DELETE FROM item_departments WHERE item_id = $1",
+        [item.id.into()],
+    ))
+    .await?;
+    c.execute_raw(Statement::from_sql_and_values(
+        b,
+        "DELETE FROM item_check_points WHERE item_id = $1",
+        [item.id.into()],
+    ))
+    .await?;
     for (i, d) in item.departments.iter().enumerate() {
         c.execute_raw(Statement::from_sql_and_values(
             b,
@@ -196,14 +238,32 @@ fn taken(code: &str) -> impl Fn(sea_orm::DbErr) -> StoreError + '_ {
 pub async fn insert(c: &impl ConnectionTrait, item: &Item) -> Result<()> {
     let ph: Vec<String> = (1..=17).map(|i| format!("${i}")).collect();
     let sql = format!("INSERT INTO items ({COLS}) VALUES ({})", ph.join(","));
-    c.execute_raw(Statement::from_sql_and_values(backend_of(c), sql, head_values(item))).await.map_err(taken(&item.code))?;
+    c.execute_raw(Statement::from_sql_and_values(
+        backend_of(c),
+        sql,
+        head_values(item),
+    ))
+    .await
+    .map_err(taken(&item.code))?;
     write_parts(c, item).await
 }
 
 pub async fn update(c: &impl ConnectionTrait, item: &Item) -> Result<()> {
-    let sets: Vec<String> = COLS.split(", ").enumerate().skip(1).map(|(i, col)| format!("{col} = ${}", i + 1)).collect();
+    let sets: Vec<String> = COLS
+        .split(", ")
+        .enumerate()
+        .skip(1)
+        .map(|(i, col)| format!("{col} = ${}", i + 1))
+        .collect();
     let sql = format!("UPDATE items SET {} WHERE id = $1", sets.join(", "));
-    let r = c.execute_raw(Statement::from_sql_and_values(backend_of(c), sql, head_values(item))).await.map_err(taken(&item.code))?;
+    let r = c
+        .execute_raw(Statement::from_sql_and_values(
+            backend_of(c),
+            sql,
+            head_values(item),
+        ))
+        .await
+        .map_err(taken(&item.code))?;
     if r.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
@@ -224,7 +284,11 @@ pub struct ItemQuery {
 }
 
 /// Items, newest first by code; heads only (use [`get`] for departments and check points).
-pub async fn list(c: &impl ConnectionTrait, q: &ItemQuery, page: PageRequest) -> Result<Page<Item>> {
+pub async fn list(
+    c: &impl ConnectionTrait,
+    q: &ItemQuery,
+    page: PageRequest,
+) -> Result<Page<Item>> {
     let mut conds: Vec<String> = Vec::new();
     let mut vals: Vec<Value> = Vec::new();
     fn push(conds: &mut Vec<String>, vals: &mut Vec<Value>, cond: &str, v: Value) {
@@ -234,7 +298,9 @@ pub async fn list(c: &impl ConnectionTrait, q: &ItemQuery, page: PageRequest) ->
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         vals.push(format!("%{t}%").into());
         let n = vals.len();
-        conds.push(format!("(name LIKE ${n} OR code LIKE ${n} OR object_description LIKE ${n})"));
+        conds.push(format!(
+            "(name LIKE ${n} OR code LIKE ${n} OR object_description LIKE ${n})"
+        ));
     }
     if let Some(s) = q.status {
         push(&mut conds, &mut vals, "status = ?", s.as_str().into());
@@ -260,29 +326,58 @@ pub async fn list(c: &impl ConnectionTrait, q: &ItemQuery, page: PageRequest) ->
         vals.push(w.clone().into());
         let a = vals.len();
         vals.push(format!("{w}\u{10FFFF}").into());
-        region_parts.push(format!("(region_code >= ${a} AND region_code < ${})", a + 1));
+        region_parts.push(format!(
+            "(region_code >= ${a} AND region_code < ${})",
+            a + 1
+        ));
     }
     if !region_parts.is_empty() {
         conds.push(format!("({})", region_parts.join(" OR ")));
     }
-    let where_sql = if conds.is_empty() { "1=1".to_string() } else { conds.join(" AND ") };
+    let where_sql = if conds.is_empty() {
+        "1=1".to_string()
+    } else {
+        conds.join(" AND ")
+    };
     let b = backend_of(c);
     let total: i64 = c
-        .query_one_raw(Statement::from_sql_and_values(b, format!("SELECT COUNT(*) FROM items WHERE {where_sql}"), vals.clone()))
+        .query_one_raw(Statement::from_sql_and_values(
+            b,
+            format!("SELECT COUNT(*) FROM items WHERE {where_sql}"),
+            vals.clone(),
+        ))
         .await?
         .map(|r| r.try_get_by_index(0))
         .transpose()?
         .unwrap_or(0);
-    let sql = format!("SELECT {COLS} FROM items WHERE {where_sql} ORDER BY code LIMIT {} OFFSET {}", page.per_page, page.offset());
-    let items = c.query_all_raw(Statement::from_sql_and_values(b, sql, vals)).await?.iter().map(head_from_row).collect::<Result<_>>()?;
-    Ok(Page { items, total: u64::try_from(total).unwrap_or(0), page: page.page, per_page: page.per_page })
+    let sql = format!(
+        "SELECT {COLS} FROM items WHERE {where_sql} ORDER BY code LIMIT {} OFFSET {}",
+        page.per_page,
+        page.offset()
+    );
+    let items = c
+        .query_all_raw(Statement::from_sql_and_values(b, sql, vals))
+        .await?
+        .iter()
+        .map(head_from_row)
+        .collect::<Result<_>>()?;
+    Ok(Page {
+        items,
+        total: u64::try_from(total).unwrap_or(0),
+        page: page.page,
+        per_page: page.per_page,
+    })
 }
 
 /// Published items whose object definition mentions `tag_code` would need re-evaluation; the
 /// simplest correct answer is every published item (lists are hundreds long).
 pub async fn published(c: &impl ConnectionTrait) -> Result<Vec<Item>> {
     let sql = format!("SELECT {COLS} FROM items WHERE status = 'published' ORDER BY code");
-    c.query_all_raw(Statement::from_string(backend_of(c), sql)).await?.iter().map(head_from_row).collect()
+    c.query_all_raw(Statement::from_string(backend_of(c), sql))
+        .await?
+        .iter()
+        .map(head_from_row)
+        .collect()
 }
 
 // ---- versions ----
@@ -296,7 +391,13 @@ pub struct ItemVersion {
     pub snapshot: Item,
 }
 
-pub async fn insert_version(c: &impl ConnectionTrait, item: &Item, changed_by: &str, summary: &str, at: DateTime<Utc>) -> Result<()> {
+pub async fn insert_version(
+    c: &impl ConnectionTrait,
+    item: &Item,
+    changed_by: &str,
+    summary: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
     let snapshot = serde_json::to_string(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     c.execute_raw(Statement::from_sql_and_values(
         backend_of(c),
@@ -314,7 +415,8 @@ fn version_from_row(r: &sea_orm::QueryResult) -> Result<ItemVersion> {
         effective_at: r.try_get_by_index(1)?,
         changed_by: r.try_get_by_index(2)?,
         summary: r.try_get_by_index(3)?,
-        snapshot: serde_json::from_str(&snapshot).map_err(|e| StoreError::Corrupt(format!("item version snapshot: {e}")))?,
+        snapshot: serde_json::from_str(&snapshot)
+            .map_err(|e| StoreError::Corrupt(format!("item version snapshot: {e}")))?,
     })
 }
 
@@ -331,7 +433,11 @@ pub async fn versions(c: &impl ConnectionTrait, item_id: Uuid) -> Result<Vec<Ite
 }
 
 /// The version in force at `at`: the latest published before it.
-pub async fn version_at(c: &impl ConnectionTrait, item_id: Uuid, at: DateTime<Utc>) -> Result<Option<ItemVersion>> {
+pub async fn version_at(
+    c: &impl ConnectionTrait,
+    item_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<Option<ItemVersion>> {
     c.query_one_raw(Statement::from_sql_and_values(
         backend_of(c),
         "SELECT version, effective_at, changed_by, summary, snapshot FROM item_versions WHERE item_id = $1 AND effective_at <= $2 ORDER BY version DESC LIMIT 1",
@@ -344,6 +450,13 @@ pub async fn version_at(c: &impl ConnectionTrait, item_id: Uuid, at: DateTime<Ut
 }
 
 pub async fn count(c: &impl ConnectionTrait) -> Result<u64> {
-    let r = c.query_one_raw(Statement::from_string(backend_of(c), "SELECT COUNT(*) FROM items")).await?;
-    Ok(r.map(|r| r.try_get_by_index::<i64>(0)).transpose()?.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+    let r = c
+        .query_one_raw(Statement::from_string(
+            backend_of(c),
+            "SELECT COUNT(*) FROM items",
+        ))
+        .await?;
+    Ok(r.map(|r| r.try_get_by_index::<i64>(0))
+        .transpose()?
+        .map_or(0, |n| u64::try_from(n).unwrap_or(0)))
 }

@@ -7,8 +7,8 @@ pub mod audit;
 pub mod claims;
 pub mod departments;
 pub mod entities;
-pub mod items;
 mod error;
+pub mod items;
 pub mod migration;
 pub mod page;
 pub mod regions;
@@ -84,16 +84,23 @@ impl Store {
         let backend = Backend::of_url(url)?;
         let mut url = url.to_string();
         if backend == Backend::Sqlite {
-            let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+            let path = url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:");
             let path = path.split('?').next().unwrap_or_default();
             if path.is_empty() || path == ":memory:" {
-                return Err(StoreError::Config("SQLite needs a file path: sqlite://PATH/lianjian.db".into()));
+                return Err(StoreError::Config(
+                    "SQLite needs a file path: sqlite://PATH/lianjian.db".into(),
+                ));
             }
             if let Some(dir) = Path::new(path).parent()
                 && !dir.as_os_str().is_empty()
             {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Config(format!("cannot create database folder {}: {e}", dir.display()))
+                    StoreError::Config(format!(
+                        "cannot create database folder {}: {e}",
+                        dir.display()
+                    ))
                 })?;
             }
             if !url.contains('?') {
@@ -117,10 +124,12 @@ impl Store {
                     .pragma("mmap_size", "1073741824")
                     .pragma("temp_store", "memory")
             });
-        let db = Database::connect(opt).await.map_err(|e| StoreError::Connect {
-            url: redact_url(&url),
-            reason: error::root_cause(&e),
-        })?;
+        let db = Database::connect(opt)
+            .await
+            .map_err(|e| StoreError::Connect {
+                url: redact_url(&url),
+                reason: error::root_cause(&e),
+            })?;
         Ok(Self { db, backend })
     }
 
@@ -159,14 +168,16 @@ impl Store {
         if self.backend == Backend::Postgres {
             // Serialise writers from the start, as SQLite does, so a use case that reads
             // inside its transaction sees no concurrent change before it writes.
-            tx.execute_unprepared("SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE").await?;
+            tx.execute_unprepared("SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE")
+                .await?;
         }
         Ok(tx)
     }
 
     /// A read-only snapshot: every read in it sees the same committed state.
     pub async fn begin_snapshot(&self) -> Result<DatabaseTransaction> {
-        let iso = (self.backend == Backend::Postgres).then_some(sea_orm::IsolationLevel::RepeatableRead);
+        let iso =
+            (self.backend == Backend::Postgres).then_some(sea_orm::IsolationLevel::RepeatableRead);
         let access = (self.backend == Backend::Postgres).then_some(sea_orm::AccessMode::ReadOnly);
         Ok(self.db.begin_with_config(iso, access).await?)
     }

@@ -40,13 +40,23 @@ pub struct Region {
 impl TryFrom<entity::Model> for Region {
     type Error = StoreError;
     fn try_from(m: entity::Model) -> Result<Self> {
-        let code = RegionCode::parse(&m.code).map_err(|e| StoreError::Corrupt(format!("region {}: {e}", m.code)))?;
-        Ok(Region { level: code.level(), code, name: m.name, parent_code: m.parent_code })
+        let code = RegionCode::parse(&m.code)
+            .map_err(|e| StoreError::Corrupt(format!("region {}: {e}", m.code)))?;
+        Ok(Region {
+            level: code.level(),
+            code,
+            name: m.name,
+            parent_code: m.parent_code,
+        })
     }
 }
 
 pub async fn get(c: &impl ConnectionTrait, code: &RegionCode) -> Result<Option<Region>> {
-    Entity::find_by_id(code.as_str()).one(c).await?.map(Region::try_from).transpose()
+    Entity::find_by_id(code.as_str())
+        .one(c)
+        .await?
+        .map(Region::try_from)
+        .transpose()
 }
 
 /// The region and its ancestors, province first (for breadcrumbs like 河南省 / 漯河市 / 舞阳县).
@@ -69,20 +79,36 @@ pub async fn path_name(c: &impl ConnectionTrait, code: &RegionCode) -> Result<St
     if l.is_empty() {
         return Ok(code.to_string());
     }
-    Ok(l.into_iter().map(|r| r.name).collect::<Vec<_>>().join(" / "))
+    Ok(l.into_iter()
+        .map(|r| r.name)
+        .collect::<Vec<_>>()
+        .join(" / "))
 }
 
 /// Direct children of `parent`, or the provinces when `None`.
-pub async fn children(c: &impl ConnectionTrait, parent: Option<&RegionCode>) -> Result<Vec<Region>> {
+pub async fn children(
+    c: &impl ConnectionTrait,
+    parent: Option<&RegionCode>,
+) -> Result<Vec<Region>> {
     let q = match parent {
         Some(p) => Entity::find().filter(Column::ParentCode.eq(p.as_str())),
         None => Entity::find().filter(Column::Level.eq("province")),
     };
-    q.order_by_asc(Column::Code).all(c).await?.into_iter().map(Region::try_from).collect()
+    q.order_by_asc(Column::Code)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(Region::try_from)
+        .collect()
 }
 
 /// Regions whose name contains `q` or whose code starts with it, within `within` if given.
-pub async fn search(c: &impl ConnectionTrait, q: &str, within: Option<&RegionCode>, limit: u64) -> Result<Vec<Region>> {
+pub async fn search(
+    c: &impl ConnectionTrait,
+    q: &str,
+    within: Option<&RegionCode>,
+    limit: u64,
+) -> Result<Vec<Region>> {
     let q = q.trim();
     let mut s = Entity::find();
     if !q.is_empty() {
@@ -91,7 +117,13 @@ pub async fn search(c: &impl ConnectionTrait, q: &str, within: Option<&RegionCod
     if let Some(w) = within {
         s = s.filter(Column::Code.starts_with(w.as_str()));
     }
-    s.order_by_asc(Column::Code).limit(limit).all(c).await?.into_iter().map(Region::try_from).collect()
+    s.order_by_asc(Column::Code)
+        .limit(limit)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(Region::try_from)
+        .collect()
 }
 
 pub async fn count(c: &impl ConnectionTrait) -> Result<u64> {
@@ -100,5 +132,12 @@ pub async fn count(c: &impl ConnectionTrait) -> Result<u64> {
 
 /// Every region code (about 45,000), for validating many rows at once.
 pub async fn all_codes(c: &impl ConnectionTrait) -> Result<std::collections::HashSet<String>> {
-    Ok(Entity::find().select_only().column(Column::Code).into_tuple::<String>().all(c).await?.into_iter().collect())
+    Ok(Entity::find()
+        .select_only()
+        .column(Column::Code)
+        .into_tuple::<String>()
+        .all(c)
+        .await?
+        .into_iter()
+        .collect())
 }

@@ -43,12 +43,25 @@ pub struct Sector {
 
 impl From<entity::Model> for Sector {
     fn from(m: entity::Model) -> Self {
-        Sector { id: m.id, name: m.name, status: m.status, sort_order: m.sort_order, created_at: m.created_at, updated_at: m.updated_at }
+        Sector {
+            id: m.id,
+            name: m.name,
+            status: m.status,
+            sort_order: m.sort_order,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
     }
 }
 
 pub async fn list(c: &impl ConnectionTrait) -> Result<Vec<Sector>> {
-    Ok(Entity::find().order_by_asc(Column::SortOrder).all(c).await?.into_iter().map(Sector::from).collect())
+    Ok(Entity::find()
+        .order_by_asc(Column::SortOrder)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(Sector::from)
+        .collect())
 }
 
 pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Sector>> {

@@ -80,7 +80,9 @@ pub struct Tag {
 impl Tag {
     /// In force on `day`: active and within its validity.
     pub fn valid_on(&self, day: NaiveDate) -> bool {
-        self.status == "active" && self.valid_from.is_none_or(|f| f <= day) && self.valid_to.is_none_or(|t| day <= t)
+        self.status == "active"
+            && self.valid_from.is_none_or(|f| f <= day)
+            && self.valid_to.is_none_or(|t| day <= t)
     }
 }
 
@@ -88,8 +90,10 @@ impl TryFrom<entity::Model> for Tag {
     type Error = StoreError;
     fn try_from(m: entity::Model) -> Result<Self> {
         Ok(Tag {
-            level: TagLevel::from_number(m.level).ok_or_else(|| StoreError::Corrupt(format!("tag level {}", m.level)))?,
-            region_code: RegionCode::parse(&m.region_code).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            level: TagLevel::from_number(m.level)
+                .ok_or_else(|| StoreError::Corrupt(format!("tag level {}", m.level)))?,
+            region_code: RegionCode::parse(&m.region_code)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             id: m.id,
             code: m.code,
             name: m.name,
@@ -138,7 +142,10 @@ pub async fn insert(c: &impl ConnectionTrait, t: &Tag) -> Result<()> {
 pub async fn update(c: &impl ConnectionTrait, t: &Tag) -> Result<()> {
     let mut a = active(t);
     a.created_at = sea_orm::ActiveValue::NotSet;
-    entity::Entity::update(a).exec(c).await.map_err(conflict(&t.code))?;
+    entity::Entity::update(a)
+        .exec(c)
+        .await
+        .map_err(conflict(&t.code))?;
     Ok(())
 }
 
@@ -155,11 +162,20 @@ pub async fn all(c: &impl ConnectionTrait) -> Result<Vec<Tag>> {
 }
 
 pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Tag>> {
-    entity::Entity::find_by_id(id).one(c).await?.map(Tag::try_from).transpose()
+    entity::Entity::find_by_id(id)
+        .one(c)
+        .await?
+        .map(Tag::try_from)
+        .transpose()
 }
 
 pub async fn by_code(c: &impl ConnectionTrait, code: &str) -> Result<Option<Tag>> {
-    entity::Entity::find().filter(entity::Column::Code.eq(code)).one(c).await?.map(Tag::try_from).transpose()
+    entity::Entity::find()
+        .filter(entity::Column::Code.eq(code))
+        .one(c)
+        .await?
+        .map(Tag::try_from)
+        .transpose()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -31,27 +31,42 @@ impl TestDb {
         std::fs::create_dir_all(&dir).map_err(|e| StoreError::Config(e.to_string()))?;
         let url = format!("sqlite://{}/lianjian.db", dir.display());
         let store = Store::connect_and_migrate(&url).await?;
-        Ok(Self { store, url, _dir: Some(tempfile_dir::TempDir(dir)) })
+        Ok(Self {
+            store,
+            url,
+            _dir: Some(tempfile_dir::TempDir(dir)),
+        })
     }
 
     /// `None` when `LIANJIAN_TEST_POSTGRES_URL` is unset.
     pub async fn postgres() -> Result<Option<Self>> {
-        let Ok(base) = std::env::var(POSTGRES_ENV) else { return Ok(None) };
+        let Ok(base) = std::env::var(POSTGRES_ENV) else {
+            return Ok(None);
+        };
         let url = fresh_postgres_database(&base).await?;
         let store = Store::connect_and_migrate(&url).await?;
-        Ok(Some(Self { store, url, _dir: None }))
+        Ok(Some(Self {
+            store,
+            url,
+            _dir: None,
+        }))
     }
 }
 
 /// Creates an empty database on the server of `base_url` and returns its URL.
 pub async fn fresh_postgres_database(base_url: &str) -> Result<String> {
     let name = format!("lj_test_{}", uuid::Uuid::now_v7().simple());
-    let admin = Database::connect(base_url).await.map_err(|e| StoreError::Connect {
-        url: crate::redact_url(base_url),
-        reason: crate::error::root_cause(&e),
-    })?;
+    let admin = Database::connect(base_url)
+        .await
+        .map_err(|e| StoreError::Connect {
+            url: crate::redact_url(base_url),
+            reason: crate::error::root_cause(&e),
+        })?;
     admin
-        .execute_raw(Statement::from_string(admin.get_database_backend(), format!("CREATE DATABASE {name}")))
+        .execute_raw(Statement::from_string(
+            admin.get_database_backend(),
+            format!("CREATE DATABASE {name}"),
+        ))
         .await?;
     admin.close().await?;
     // Replace the database name (the last path segment, before any query string).
@@ -59,7 +74,10 @@ pub async fn fresh_postgres_database(base_url: &str) -> Result<String> {
         Some((h, q)) => (h, Some(q)),
         None => (base_url, None),
     };
-    let cut = head.rfind('/').filter(|i| *i > head.find("://").map_or(0, |s| s + 2)).unwrap_or(head.len());
+    let cut = head
+        .rfind('/')
+        .filter(|i| *i > head.find("://").map_or(0, |s| s + 2))
+        .unwrap_or(head.len());
     let mut url = format!("{}/{}", &head[..cut], name);
     if let Some(q) = query {
         url.push('?');

@@ -65,7 +65,10 @@ async fn migrations_load_regions_and_are_idempotent(db: &TestDb) {
 
 async fn region_lineage_and_children(db: &TestDb) {
     let c = db.store.conn();
-    assert_eq!(regions::path_name(c, &r("411121")).await.unwrap(), "河南省 / 漯河市 / 舞阳县");
+    assert_eq!(
+        regions::path_name(c, &r("411121")).await.unwrap(),
+        "河南省 / 漯河市 / 舞阳县"
+    );
     let kids = regions::children(c, Some(&r("411121"))).await.unwrap();
     assert!(kids.len() >= 10 && kids.iter().all(|k| k.code.as_str().starts_with("411121")));
     let provinces = regions::children(c, None).await.unwrap();
@@ -91,22 +94,54 @@ fn dept(region: &str, name: &str, line: &str) -> Department {
 
 async fn departments_are_scoped_and_unique(db: &TestDb) {
     let c = db.store.conn();
-    departments::insert(c, &dept("411121", "县市场监管局", "market")).await.unwrap();
-    departments::insert(c, &dept("411121", "县卫生健康委", "health")).await.unwrap();
-    departments::insert(c, &dept("371502", "区市场监管局", "market")).await.unwrap();
-    let dup = departments::insert(c, &dept("411121", "县市场监管局", "market")).await.unwrap_err();
-    assert!(matches!(dup, StoreError::Conflict(_)), "{dup:?}");
-
-    let scope = ScopeFilter { region: Some(r("41")), line: Some("market".into()) };
-    let page = departments::list(c, &scope, &DepartmentQuery::default(), PageRequest::default()).await.unwrap();
-    assert_eq!(page.total, 1);
-    assert_eq!(page.items[0].name, "县市场监管局");
-    let all = departments::list(c, &ScopeFilter::everything(), &DepartmentQuery::default(), PageRequest::default())
+    departments::insert(c, &dept("411121", "县市场监管局", "market"))
         .await
         .unwrap();
+    departments::insert(c, &dept("411121", "县卫生健康委", "health"))
+        .await
+        .unwrap();
+    departments::insert(c, &dept("371502", "区市场监管局", "market"))
+        .await
+        .unwrap();
+    let dup = departments::insert(c, &dept("411121", "县市场监管局", "market"))
+        .await
+        .unwrap_err();
+    assert!(matches!(dup, StoreError::Conflict(_)), "{dup:?}");
+
+    let scope = ScopeFilter {
+        region: Some(r("41")),
+        line: Some("market".into()),
+    };
+    let page = departments::list(
+        c,
+        &scope,
+        &DepartmentQuery::default(),
+        PageRequest::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(page.items[0].name, "县市场监管局");
+    let all = departments::list(
+        c,
+        &ScopeFilter::everything(),
+        &DepartmentQuery::default(),
+        PageRequest::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(all.total, 3);
-    let other = all.items.iter().find(|d| d.region_code.as_str() == "371502").unwrap();
-    assert!(departments::get_scoped(c, &scope, other.id).await.unwrap().is_none());
+    let other = all
+        .items
+        .iter()
+        .find(|d| d.region_code.as_str() == "371502")
+        .unwrap();
+    assert!(
+        departments::get_scoped(c, &scope, other.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn write_entries(store: &Store, n: usize) {
@@ -132,20 +167,39 @@ async fn write_entries(store: &Store, n: usize) {
 
 async fn exec(store: &Store, sql: &str) {
     let c = store.conn();
-    c.execute_raw(Statement::from_string(c.get_database_backend(), sql.to_string())).await.unwrap();
+    c.execute_raw(Statement::from_string(
+        c.get_database_backend(),
+        sql.to_string(),
+    ))
+    .await
+    .unwrap();
 }
 
 async fn audit_chain_verifies_when_intact(db: &TestDb) {
-    assert_eq!(audit::verify(db.store.conn()).await.unwrap().unwrap().entries, 0);
+    assert_eq!(
+        audit::verify(db.store.conn())
+            .await
+            .unwrap()
+            .unwrap()
+            .entries,
+        0
+    );
     write_entries(&db.store, 5).await;
     let v = audit::verify(db.store.conn()).await.unwrap().unwrap();
     assert_eq!((v.entries, v.last_seq), (5, 5));
-    assert_eq!(audit::head(db.store.conn()).await.unwrap().hash, v.head_hash);
+    assert_eq!(
+        audit::head(db.store.conn()).await.unwrap().hash,
+        v.head_hash
+    );
 }
 
 async fn audit_detects_altered_entry(db: &TestDb) {
     write_entries(&db.store, 5).await;
-    exec(&db.store, "UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 3").await;
+    exec(
+        &db.store,
+        "UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 3",
+    )
+    .await;
     let t = audit::verify(db.store.conn()).await.unwrap().unwrap_err();
     assert!(matches!(t, Tamper::Altered { seq: 3, .. }), "{t:?}");
 }
@@ -154,14 +208,28 @@ async fn audit_detects_removed_entry(db: &TestDb) {
     write_entries(&db.store, 5).await;
     exec(&db.store, "DELETE FROM audit_log WHERE seq = 2").await;
     let t = audit::verify(db.store.conn()).await.unwrap().unwrap_err();
-    assert_eq!(t, Tamper::Removed { from_seq: 2, to_seq: 2 });
+    assert_eq!(
+        t,
+        Tamper::Removed {
+            from_seq: 2,
+            to_seq: 2
+        }
+    );
 }
 
 async fn audit_detects_inserted_entry(db: &TestDb) {
     write_entries(&db.store, 5).await;
     // Make room after entry 3 and copy entry 3 into the gap: a plausible forgery.
-    exec(&db.store, "UPDATE audit_log SET seq = seq + 100 WHERE seq > 3").await;
-    exec(&db.store, "UPDATE audit_log SET seq = seq - 99 WHERE seq > 100").await;
+    exec(
+        &db.store,
+        "UPDATE audit_log SET seq = seq + 100 WHERE seq > 3",
+    )
+    .await;
+    exec(
+        &db.store,
+        "UPDATE audit_log SET seq = seq - 99 WHERE seq > 100",
+    )
+    .await;
     let c = db.store.conn();
     let cols = "actor_id, actor_name, actor_role, department_id, region_code, ip, action, object_type, object_id, before, after, prev_hash, hash";
     let (uuid_expr, at_expr) = match c.get_database_backend() {
@@ -174,7 +242,13 @@ async fn audit_detects_inserted_entry(db: &TestDb) {
     )
     .await;
     let t = audit::verify(c).await.unwrap().unwrap_err();
-    assert!(matches!(t, Tamper::Inserted { seq: 4, .. } | Tamper::Altered { seq: 4, .. }), "{t:?}");
+    assert!(
+        matches!(
+            t,
+            Tamper::Inserted { seq: 4, .. } | Tamper::Altered { seq: 4, .. }
+        ),
+        "{t:?}"
+    );
     // The copy has a new id, so its own hash no longer matches: reported at entry 4 either way.
 }
 
@@ -182,9 +256,17 @@ async fn audit_append_rolls_back_with_its_transaction(db: &TestDb) {
     write_entries(&db.store, 2).await;
     {
         let tx = db.store.begin().await.unwrap();
-        audit::append(&tx, NewEntry { actor_name: "x".into(), action: "a".into(), object_type: "t".into(), ..Default::default() })
-            .await
-            .unwrap();
+        audit::append(
+            &tx,
+            NewEntry {
+                actor_name: "x".into(),
+                action: "a".into(),
+                object_type: "t".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         // dropped without commit
     }
     let v = audit::verify(db.store.conn()).await.unwrap().unwrap();

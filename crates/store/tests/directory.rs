@@ -33,7 +33,11 @@ macro_rules! on_both_backends {
     };
 }
 
-on_both_backends!(search_by_fragment_prefix_region_and_class, tag_expressions_compile_to_sql, update_keeps_search_index_current);
+on_both_backends!(
+    search_by_fragment_prefix_region_and_class,
+    tag_expressions_compile_to_sql,
+    update_keeps_search_index_current
+);
 
 pub fn usci(n: u32) -> String {
     let first17 = format!("92411121MA{n:07}");
@@ -82,31 +86,63 @@ fn names(p: &lianjian_store::Page<Entity>) -> Vec<String> {
 }
 
 async fn run(db: &TestDb, s: EntitySearch) -> lianjian_store::Page<Entity> {
-    entities::search(db.store.conn(), &s, PageRequest::new(Some(1), Some(50))).await.unwrap()
+    entities::search(db.store.conn(), &s, PageRequest::new(Some(1), Some(50)))
+        .await
+        .unwrap()
 }
 
 async fn search_by_fragment_prefix_region_and_class(db: &TestDb) {
     seed(db).await;
-    let q = |s: &str| EntitySearch { q: Some(s.into()), ..Default::default() };
-    assert_eq!(names(&run(db, q("餐饮")).await), ["漯河市源汇区福满餐饮店", "舞阳县福满楼餐饮店"]);
+    let q = |s: &str| EntitySearch {
+        q: Some(s.into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        names(&run(db, q("餐饮")).await),
+        ["漯河市源汇区福满餐饮店", "舞阳县福满楼餐饮店"]
+    );
     assert_eq!(names(&run(db, q("福满楼")).await), ["舞阳县福满楼餐饮店"]);
     assert_eq!(run(db, q("药")).await.total, 1, "single character");
     assert_eq!(run(db, q("院")).await.total, 1, "single last character");
     assert_eq!(run(db, q("foods")).await.total, 1, "case-insensitive latin");
     assert_eq!(run(db, q("不存在的名字")).await.total, 0);
     // A credit-code prefix.
-    assert_eq!(run(db, q(&usci(2)[..12])).await.total, 5, "all share the first 12");
+    assert_eq!(
+        run(db, q(&usci(2)[..12])).await.total,
+        5,
+        "all share the first 12"
+    );
     assert_eq!(run(db, q(&usci(2))).await.total, 1);
     // Region subtree and class.
-    let s = EntitySearch { region: Some(RegionCode::parse("411121").unwrap()), credit: vec![CreditClass::C], ..Default::default() };
+    let s = EntitySearch {
+        region: Some(RegionCode::parse("411121").unwrap()),
+        credit: vec![CreditClass::C],
+        ..Default::default()
+    };
     assert_eq!(names(&run(db, s).await), ["舞阳县康宁大药房"]);
-    let s = EntitySearch { q: Some("餐饮".into()), region: Some(RegionCode::parse("4111").unwrap()), ..Default::default() };
+    let s = EntitySearch {
+        q: Some("餐饮".into()),
+        region: Some(RegionCode::parse("4111").unwrap()),
+        ..Default::default()
+    };
     assert_eq!(run(db, s).await.total, 2);
     // Paging and counts.
-    let p = entities::search(db.store.conn(), &EntitySearch::default(), PageRequest::new(Some(2), Some(2))).await.unwrap();
+    let p = entities::search(
+        db.store.conn(),
+        &EntitySearch::default(),
+        PageRequest::new(Some(2), Some(2)),
+    )
+    .await
+    .unwrap();
     assert_eq!((p.total, p.items.len()), (5, 2));
-    let counts = entities::counts_by_county_and_class(db.store.conn(), &EntitySearch::default()).await.unwrap();
-    let wuyang: u64 = counts.iter().filter(|(c, _, _)| c == "411121").map(|(_, _, n)| n).sum();
+    let counts = entities::counts_by_county_and_class(db.store.conn(), &EntitySearch::default())
+        .await
+        .unwrap();
+    let wuyang: u64 = counts
+        .iter()
+        .filter(|(c, _, _)| c == "411121")
+        .map(|(_, _, n)| n)
+        .sum();
     assert_eq!(wuyang, 4);
 }
 
@@ -135,21 +171,56 @@ async fn tag_expressions_compile_to_sql(db: &TestDb) {
     let food = tag(db, "餐饮服务").await;
     let drug = tag(db, "零售药店").await;
     let c = db.store.conn();
-    for (e, t) in [(&rows[0], &food), (&rows[2], &food), (&rows[1], &drug), (&rows[0], &drug)] {
-        entities::add_tag(c, e.id, &e.region_code, t.id, TagSource::Manual).await.unwrap();
+    for (e, t) in [
+        (&rows[0], &food),
+        (&rows[2], &food),
+        (&rows[1], &drug),
+        (&rows[0], &drug),
+    ] {
+        entities::add_tag(c, e.id, &e.region_code, t.id, TagSource::Manual)
+            .await
+            .unwrap();
     }
-    let ids: HashMap<String, Uuid> = [("餐饮服务".to_string(), food.id), ("零售药店".to_string(), drug.id)].into();
+    let ids: HashMap<String, Uuid> = [
+        ("餐饮服务".to_string(), food.id),
+        ("零售药店".to_string(), drug.id),
+    ]
+    .into();
     let by = |src: &str| EntitySearch {
-        covered_by: Some(ResolvedExpr { expr: TagExpr::parse(src).unwrap(), tag_ids: ids.clone() }),
+        covered_by: Some(ResolvedExpr {
+            expr: TagExpr::parse(src).unwrap(),
+            tag_ids: ids.clone(),
+        }),
         ..Default::default()
     };
     assert_eq!(run(db, by("餐饮服务")).await.total, 2);
-    assert_eq!(names(&run(db, by("餐饮服务 AND 零售药店")).await), ["舞阳县福满楼餐饮店"]);
+    assert_eq!(
+        names(&run(db, by("餐饮服务 AND 零售药店")).await),
+        ["舞阳县福满楼餐饮店"]
+    );
     assert_eq!(run(db, by("餐饮服务 OR 零售药店")).await.total, 3);
-    assert_eq!(names(&run(db, by("餐饮服务 AND NOT 零售药店")).await), ["漯河市源汇区福满餐饮店"]);
-    assert_eq!(names(&run(db, by("(餐饮服务 OR 零售药店) AND region:411121 AND credit:C")).await), ["舞阳县康宁大药房"]);
-    assert_eq!(run(db, by("type:个体工商户 AND NOT 餐饮服务")).await.total, 3);
-    let s = EntitySearch { tag_ids: vec![food.id, drug.id], ..Default::default() };
+    assert_eq!(
+        names(&run(db, by("餐饮服务 AND NOT 零售药店")).await),
+        ["漯河市源汇区福满餐饮店"]
+    );
+    assert_eq!(
+        names(
+            &run(
+                db,
+                by("(餐饮服务 OR 零售药店) AND region:411121 AND credit:C")
+            )
+            .await
+        ),
+        ["舞阳县康宁大药房"]
+    );
+    assert_eq!(
+        run(db, by("type:个体工商户 AND NOT 餐饮服务")).await.total,
+        3
+    );
+    let s = EntitySearch {
+        tag_ids: vec![food.id, drug.id],
+        ..Default::default()
+    };
     assert_eq!(run(db, s).await.total, 1);
 }
 
@@ -158,10 +229,26 @@ async fn update_keeps_search_index_current(db: &TestDb) {
     let mut e = rows[3].clone();
     e.name = "舞阳县夕阳红颐养中心".into();
     entities::update(db.store.conn(), &e).await.unwrap();
-    let q = |s: &str| EntitySearch { q: Some(s.into()), ..Default::default() };
+    let q = |s: &str| EntitySearch {
+        q: Some(s.into()),
+        ..Default::default()
+    };
     assert_eq!(run(db, q("养老院")).await.total, 0);
     assert_eq!(run(db, q("颐养")).await.total, 1);
-    let got = entities::by_usci(db.store.conn(), &e.usci).await.unwrap().unwrap();
+    let got = entities::by_usci(db.store.conn(), &e.usci)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.name, e.name);
-    assert!(entities::update(db.store.conn(), &Entity { id: Uuid::now_v7(), ..e }).await.is_err());
+    assert!(
+        entities::update(
+            db.store.conn(),
+            &Entity {
+                id: Uuid::now_v7(),
+                ..e
+            }
+        )
+        .await
+        .is_err()
+    );
 }

@@ -37,7 +37,13 @@ pub async fn list(
     Query(f): Query<AuditFilter>,
     Query(p): Query<Paging>,
 ) -> Result<Json<PageOf<AuditEntryDto>>, ApiError> {
-    let q = AuditQuery { actor: f.actor, department_id: f.department_id, action: f.action, from: f.from, to: f.to };
+    let q = AuditQuery {
+        actor: f.actor,
+        department_id: f.department_id,
+        action: f.action,
+        from: f.from,
+        to: f.to,
+    };
     let page = audit_log::list(&st.svc, &a, &q, p.request()).await?;
     Ok(Json(PageOf::from(page, AuditEntryDto::from)))
 }
@@ -45,9 +51,24 @@ pub async fn list(
 /// Recomputes the hash chain (system administrators).
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = VerifyDto), (status = 403, body = ErrorBody)))]
-pub async fn verify(State(st): State<AppState>, ApiActor(a): ApiActor) -> Result<Json<VerifyDto>, ApiError> {
+pub async fn verify(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> Result<Json<VerifyDto>, ApiError> {
     Ok(Json(match audit_log::verify(&st.svc, &a).await? {
-        Ok(v) => VerifyDto { intact: true, entries: Some(v.entries), last_seq: Some(v.last_seq), head_hash: Some(v.head_hash), problem: None },
-        Err(t) => VerifyDto { intact: false, entries: None, last_seq: None, head_hash: None, problem: Some(t.to_string()) },
+        Ok(v) => VerifyDto {
+            intact: true,
+            entries: Some(v.entries),
+            last_seq: Some(v.last_seq),
+            head_hash: Some(v.head_hash),
+            problem: None,
+        },
+        Err(t) => VerifyDto {
+            intact: false,
+            entries: None,
+            last_seq: None,
+            head_hash: None,
+            problem: Some(t.to_string()),
+        },
     }))
 }

@@ -29,16 +29,28 @@ pub struct DepartmentFilter {
 
 pub(crate) fn department_query(f: &DepartmentFilter) -> Result<DepartmentQuery, ApiError> {
     let region = match f.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        Some(r) => Some(RegionCode::parse(r).map_err(|e| ApiError::bad_request("region", e.code, e.zh, e.en))?),
+        Some(r) => Some(
+            RegionCode::parse(r)
+                .map_err(|e| ApiError::bad_request("region", e.code, e.zh, e.en))?,
+        ),
         None => None,
     };
     let status = match f.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(DepartmentStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request("status", "unknown_status", format!("未知状态“{s}”"), "status must be active or retired")
+            ApiError::bad_request(
+                "status",
+                "unknown_status",
+                format!("未知状态“{s}”"),
+                "status must be active or retired",
+            )
         })?),
         None => None,
     };
-    Ok(DepartmentQuery { q: f.q.clone(), region, status })
+    Ok(DepartmentQuery {
+        q: f.q.clone(),
+        region,
+        status,
+    })
 }
 
 /// Departments in the caller's region subtree.
@@ -70,13 +82,26 @@ pub async fn create(
     ApiActor(a): ApiActor,
     ApiJson(b): ApiJson<NewDepartment>,
 ) -> Result<(StatusCode, Json<DepartmentDto>), ApiError> {
-    let d = departments::create(&st.svc, &a, DepartmentInput { region_code: b.region_code, name: b.name, line: b.line }).await?;
+    let d = departments::create(
+        &st.svc,
+        &a,
+        DepartmentInput {
+            region_code: b.region_code,
+            name: b.name,
+            line: b.line,
+        },
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(d.into())))
 }
 
 #[utoipa::path(get, path = "/api/v1/departments/{id}", tag = "departments",
     responses((status = 200, body = DepartmentDto), (status = 404, body = ErrorBody)))]
-pub async fn get(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<Uuid>) -> Result<Json<DepartmentDto>, ApiError> {
+pub async fn get(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<DepartmentDto>, ApiError> {
     Ok(Json(departments::get(&st.svc, &a, id).await?.into()))
 }
 
@@ -99,7 +124,12 @@ pub async fn update(
 ) -> Result<Json<DepartmentDto>, ApiError> {
     let status = match b.status.as_deref() {
         Some(s) => Some(DepartmentStatus::parse(s.trim()).ok_or_else(|| {
-            ApiError::bad_request("status", "unknown_status", format!("未知状态“{s}”"), "status must be active or retired")
+            ApiError::bad_request(
+                "status",
+                "unknown_status",
+                format!("未知状态“{s}”"),
+                "status must be active or retired",
+            )
         })?),
         None => None,
     };
@@ -124,7 +154,14 @@ pub struct CopySet {
 /// Copies a built-in department set into a region; existing names are skipped.
 #[utoipa::path(post, path = "/api/v1/departments/copy-set", tag = "departments", request_body = CopySet,
     responses((status = 200, body = CopySetDto), (status = 422, body = ErrorBody)))]
-pub async fn copy_set(State(st): State<AppState>, ApiActor(a): ApiActor, ApiJson(b): ApiJson<CopySet>) -> Result<Json<CopySetDto>, ApiError> {
+pub async fn copy_set(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<CopySet>,
+) -> Result<Json<CopySetDto>, ApiError> {
     let o = departments::copy_builtin_set(&st.svc, &a, &b.set, &b.region_code).await?;
-    Ok(Json(CopySetDto { created: o.created.into_iter().map(DepartmentDto::from).collect(), skipped: o.skipped }))
+    Ok(Json(CopySetDto {
+        created: o.created.into_iter().map(DepartmentDto::from).collect(),
+        skipped: o.skipped,
+    }))
 }

@@ -23,7 +23,12 @@ pub struct PageOf<T: ToSchema> {
 impl<T: ToSchema> PageOf<T> {
     pub fn from<U>(p: Page<U>, f: impl FnMut(U) -> T) -> Self {
         let p = p.map(f);
-        Self { items: p.items, total: p.total, page: p.page, per_page: p.per_page }
+        Self {
+            items: p.items,
+            total: p.total,
+            page: p.page,
+            per_page: p.per_page,
+        }
     }
 }
 
@@ -159,7 +164,12 @@ pub struct RegionDto {
 
 impl From<Region> for RegionDto {
     fn from(r: Region) -> Self {
-        Self { code: r.code.to_string(), name: r.name, level: r.level.as_str().into(), parent_code: r.parent_code }
+        Self {
+            code: r.code.to_string(),
+            name: r.name,
+            level: r.level.as_str().into(),
+            parent_code: r.parent_code,
+        }
     }
 }
 
@@ -173,7 +183,12 @@ pub struct SectorDto {
 
 impl From<Sector> for SectorDto {
     fn from(s: Sector) -> Self {
-        Self { id: s.id, name: s.name, status: s.status, sort_order: s.sort_order }
+        Self {
+            id: s.id,
+            name: s.name,
+            status: s.status,
+            sort_order: s.sort_order,
+        }
     }
 }
 

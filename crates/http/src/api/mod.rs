@@ -2,10 +2,15 @@
 //! `Authorization: Bearer <token>` (tokens are issued in the console or by `lianjian user token`).
 
 mod audit;
+mod claims;
 pub(crate) mod departments;
 mod dto;
+pub(crate) mod entities;
+pub(crate) mod items;
+pub(crate) mod params;
 mod regions;
 mod sectors;
+pub(crate) mod tags;
 pub(crate) mod users;
 
 use serde::Deserialize;
@@ -31,6 +36,9 @@ use crate::AppState;
         (name = "regions", description = "行政区划（GB/T 2260）"),
         (name = "sectors", description = "监管领域"),
         (name = "audit", description = "审计日志"),
+        (name = "directory", description = "监管对象名录库与双告知"),
+        (name = "tags", description = "标签与打标规则"),
+        (name = "items", description = "监管事项清单"),
     )
 )]
 struct ApiDoc;
@@ -40,7 +48,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let c = openapi.components.get_or_insert_with(Default::default);
-        c.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
     }
 }
 
@@ -62,6 +73,25 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sectors::update))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
+        .routes(routes!(entities::list, entities::save))
+        .routes(routes!(entities::get))
+        .routes(routes!(entities::add_tag, entities::remove_tag))
+        .routes(routes!(claims::queue))
+        .routes(routes!(claims::accept))
+        .routes(routes!(claims::reject))
+        .routes(routes!(claims::assign))
+        .routes(routes!(tags::list, tags::create))
+        .routes(routes!(tags::update))
+        .routes(routes!(tags::rules, tags::add_rule))
+        .routes(routes!(tags::remove_rule))
+        .routes(routes!(items::list, items::create))
+        .routes(routes!(items::get, items::update))
+        .routes(routes!(items::publish))
+        .routes(routes!(items::retire))
+        .routes(routes!(items::versions))
+        .routes(routes!(items::version_at))
+        .routes(routes!(items::directory))
+        .routes(routes!(items::public_list))
 }
 
 /// `?page=&per_page=` on every list.

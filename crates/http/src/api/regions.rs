@@ -22,7 +22,11 @@ pub struct RegionFilter {
 /// Child regions of `parent`, or a search by `q`.
 #[utoipa::path(get, path = "/api/v1/regions", tag = "regions", params(RegionFilter),
     responses((status = 200, body = Vec<RegionDto>), (status = 422, body = ErrorBody)))]
-pub async fn children(State(st): State<AppState>, _a: ApiActor, Query(f): Query<RegionFilter>) -> Result<Json<Vec<RegionDto>>, ApiError> {
+pub async fn children(
+    State(st): State<AppState>,
+    _a: ApiActor,
+    Query(f): Query<RegionFilter>,
+) -> Result<Json<Vec<RegionDto>>, ApiError> {
     let v = match f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         Some(q) => regions::search(&st.svc, q, None).await?,
         None => regions::children(&st.svc, f.parent.as_deref()).await?,
@@ -32,6 +36,10 @@ pub async fn children(State(st): State<AppState>, _a: ApiActor, Query(f): Query<
 
 #[utoipa::path(get, path = "/api/v1/regions/{code}", tag = "regions",
     responses((status = 200, body = RegionDto), (status = 422, body = ErrorBody)))]
-pub async fn get(State(st): State<AppState>, _a: ApiActor, Path(code): Path<String>) -> Result<Json<RegionDto>, ApiError> {
+pub async fn get(
+    State(st): State<AppState>,
+    _a: ApiActor,
+    Path(code): Path<String>,
+) -> Result<Json<RegionDto>, ApiError> {
     Ok(Json(regions::get(&st.svc, &code).await?.into()))
 }

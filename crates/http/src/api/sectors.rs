@@ -14,8 +14,17 @@ use crate::extract::{ApiActor, ApiJson};
 use crate::{ApiError, AppState};
 
 #[utoipa::path(get, path = "/api/v1/sectors", tag = "sectors", responses((status = 200, body = Vec<SectorDto>)))]
-pub async fn list(State(st): State<AppState>, _a: ApiActor) -> Result<Json<Vec<SectorDto>>, ApiError> {
-    Ok(Json(sectors::list(&st.svc).await?.into_iter().map(SectorDto::from).collect()))
+pub async fn list(
+    State(st): State<AppState>,
+    _a: ApiActor,
+) -> Result<Json<Vec<SectorDto>>, ApiError> {
+    Ok(Json(
+        sectors::list(&st.svc)
+            .await?
+            .into_iter()
+            .map(SectorDto::from)
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -26,8 +35,15 @@ pub struct NewSector {
 
 #[utoipa::path(post, path = "/api/v1/sectors", tag = "sectors", request_body = NewSector,
     responses((status = 201, body = SectorDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(State(st): State<AppState>, ApiActor(a): ApiActor, ApiJson(b): ApiJson<NewSector>) -> Result<(StatusCode, Json<SectorDto>), ApiError> {
-    Ok((StatusCode::CREATED, Json(sectors::create(&st.svc, &a, &b.name).await?.into())))
+pub async fn create(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<NewSector>,
+) -> Result<(StatusCode, Json<SectorDto>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(sectors::create(&st.svc, &a, &b.name).await?.into()),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -46,5 +62,9 @@ pub async fn update(
     Path(id): Path<Uuid>,
     ApiJson(b): ApiJson<SectorUpdate>,
 ) -> Result<Json<SectorDto>, ApiError> {
-    Ok(Json(sectors::update(&st.svc, &a, id, b.name.as_deref(), b.active).await?.into()))
+    Ok(Json(
+        sectors::update(&st.svc, &a, id, b.name.as_deref(), b.active)
+            .await?
+            .into(),
+    ))
 }

@@ -41,16 +41,28 @@ pub struct UserFilter {
 
 pub(crate) fn user_query(f: &UserFilter) -> Result<UserQuery, ApiError> {
     let role = match f.role.as_deref().filter(|r| !r.is_empty()) {
-        Some(r) => Some(r.parse().map_err(|e: lianjian_domain::Invalid| ApiError::bad_request("role", e.code, e.zh, e.en))?),
+        Some(r) => Some(r.parse().map_err(|e: lianjian_domain::Invalid| {
+            ApiError::bad_request("role", e.code, e.zh, e.en)
+        })?),
         None => None,
     };
     let status = match f.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(UserStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request("status", "unknown_status", format!("未知状态“{s}”"), format!("unknown status '{s}': active or disabled"))
+            ApiError::bad_request(
+                "status",
+                "unknown_status",
+                format!("未知状态“{s}”"),
+                format!("unknown status '{s}': active or disabled"),
+            )
         })?),
         None => None,
     };
-    Ok(UserQuery { q: f.q.clone(), role, status, department_id: f.department_id })
+    Ok(UserQuery {
+        q: f.q.clone(),
+        role,
+        status,
+        department_id: f.department_id,
+    })
 }
 
 /// Users in the caller's scope.
@@ -110,7 +122,11 @@ pub async fn create(
 /// One user (a restricted read: recorded in the audit log).
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "accounts",
     responses((status = 200, body = UserDto), (status = 404, body = ErrorBody)))]
-pub async fn get(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<Uuid>) -> Result<Json<UserDto>, ApiError> {
+pub async fn get(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<UserDto>, ApiError> {
     Ok(Json(accounts::get_user(&st.svc, &a, id).await?.into()))
 }
 
@@ -143,7 +159,9 @@ pub async fn update(
         phone: b.phone,
         ..Default::default()
     };
-    Ok(Json(accounts::update_user(&st.svc, &a, id, input).await?.into()))
+    Ok(Json(
+        accounts::update_user(&st.svc, &a, id, input).await?.into(),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -163,7 +181,12 @@ pub async fn set_status(
     ApiJson(b): ApiJson<StatusChange>,
 ) -> Result<StatusCode, ApiError> {
     let s = UserStatus::parse(b.status.trim()).ok_or_else(|| {
-        ApiError::bad_request("status", "unknown_status", format!("未知状态“{}”", b.status), "status must be active or disabled")
+        ApiError::bad_request(
+            "status",
+            "unknown_status",
+            format!("未知状态“{}”", b.status),
+            "status must be active or disabled",
+        )
     })?;
     accounts::set_user_status(&st.svc, &a, id, s).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -206,20 +229,40 @@ pub async fn create_token(
     ApiJson(b): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<NewTokenDto>), ApiError> {
     let (t, secret) = accounts::create_token(&st.svc, &a, id, &b.name, b.valid_days).await?;
-    Ok((StatusCode::CREATED, Json(NewTokenDto { token: t.into(), secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(NewTokenDto {
+            token: t.into(),
+            secret,
+        }),
+    ))
 }
 
 /// The user's tokens (without secrets).
 #[utoipa::path(get, path = "/api/v1/users/{id}/tokens", tag = "accounts",
     responses((status = 200, body = Vec<TokenDto>), (status = 404, body = ErrorBody)))]
-pub async fn list_tokens(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<Uuid>) -> Result<Json<Vec<TokenDto>>, ApiError> {
-    Ok(Json(accounts::list_tokens(&st.svc, &a, id).await?.into_iter().map(TokenDto::from).collect()))
+pub async fn list_tokens(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<TokenDto>>, ApiError> {
+    Ok(Json(
+        accounts::list_tokens(&st.svc, &a, id)
+            .await?
+            .into_iter()
+            .map(TokenDto::from)
+            .collect(),
+    ))
 }
 
 /// Revokes a token at once.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "accounts",
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn revoke_token(State(st): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<Uuid>) -> Result<StatusCode, ApiError> {
+pub async fn revoke_token(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
     accounts::revoke_token(&st.svc, &a, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -32,10 +32,22 @@ pub struct Notice {
     ok: Option<String>,
 }
 
-async fn render_page(st: &AppState, s: &SessionAuth, notice: Option<&str>, errors: BTreeMap<String, String>, new_secret: Option<String>) -> Response {
-    let tokens = accounts::list_tokens(&st.svc, &s.actor, s.actor.user_id).await.unwrap_or_default();
+async fn render_page(
+    st: &AppState,
+    s: &SessionAuth,
+    notice: Option<&str>,
+    errors: BTreeMap<String, String>,
+    new_secret: Option<String>,
+) -> Response {
+    let tokens = accounts::list_tokens(&st.svc, &s.actor, s.actor.user_id)
+        .await
+        .unwrap_or_default();
     let c = Chrome::new(&st.svc, s, "account").await.with_notice(notice);
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     (
         status,
         render(Page {
@@ -51,7 +63,11 @@ async fn render_page(st: &AppState, s: &SessionAuth, notice: Option<&str>, error
         .into_response()
 }
 
-pub async fn page(State(st): State<AppState>, Console(s): Console, Query(n): Query<Notice>) -> Response {
+pub async fn page(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(n): Query<Notice>,
+) -> Response {
     render_page(&st, &s, n.ok.as_deref(), BTreeMap::new(), None).await
 }
 
@@ -65,7 +81,11 @@ pub struct PasswordForm {
     password: String,
 }
 
-pub async fn change_password(State(st): State<AppState>, Console(s): Console, Form(f): Form<PasswordForm>) -> Response {
+pub async fn change_password(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Form(f): Form<PasswordForm>,
+) -> Response {
     if let Err(r) = check_csrf(&s, &f.csrf) {
         return r;
     }
@@ -78,7 +98,11 @@ pub async fn change_password(State(st): State<AppState>, Console(s): Console, Fo
     }
 }
 
-pub async fn create_token(State(st): State<AppState>, Console(s): Console, Form(f): Form<TokenForm>) -> Response {
+pub async fn create_token(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Form(f): Form<TokenForm>,
+) -> Response {
     if let Err(r) = check_csrf(&s, &f.csrf) {
         return r;
     }

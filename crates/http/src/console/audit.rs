@@ -58,18 +58,33 @@ pub struct Filter {
 fn day_start(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
     let bj = chrono::FixedOffset::east_opt(8 * 3600)?;
-    bj.from_local_datetime(&d.and_hms_opt(0, 0, 0)?).single().map(|t| t.with_timezone(&chrono::Utc))
+    bj.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+        .single()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 fn pretty(j: &Option<String>) -> String {
     j.as_deref()
-        .map(|s| serde_json::from_str::<serde_json::Value>(s).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or_else(|| s.to_string()))
+        .map(|s| {
+            serde_json::from_str::<serde_json::Value>(s)
+                .ok()
+                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                .unwrap_or_else(|| s.to_string())
+        })
         .unwrap_or_default()
 }
 
-pub async fn list(State(st): State<AppState>, Console(s): Console, Query(f): Query<Filter>) -> Response {
+pub async fn list(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(f): Query<Filter>,
+) -> Response {
     let mut error = None;
-    let dept = f.department_id.as_deref().filter(|d| !d.is_empty()).and_then(|d| Uuid::parse_str(d).ok());
+    let dept = f
+        .department_id
+        .as_deref()
+        .filter(|d| !d.is_empty())
+        .and_then(|d| Uuid::parse_str(d).ok());
     let from = f.from.as_deref().filter(|x| !x.is_empty()).and_then(|x| {
         let r = day_start(x);
         if r.is_none() {
@@ -84,14 +99,33 @@ pub async fn list(State(st): State<AppState>, Console(s): Console, Query(f): Que
         }
         r
     });
-    let q = AuditQuery { actor: f.actor.clone(), department_id: dept, action: f.action.clone(), from, to };
-    let p = match audit_log::list(&st.svc, &s.actor, &q, lianjian_services::PageRequest::new(f.page, Some(50))).await {
+    let q = AuditQuery {
+        actor: f.actor.clone(),
+        department_id: dept,
+        action: f.action.clone(),
+        from,
+        to,
+    };
+    let p = match audit_log::list(
+        &st.svc,
+        &s.actor,
+        &q,
+        lianjian_services::PageRequest::new(f.page, Some(50)),
+    )
+    .await
+    {
         Ok(p) => p,
         Err(e) => return error_page(&st.svc, &s, e).await,
     };
     let verify = if f.verify.is_some() && s.actor.role == Role::SystemAdmin {
         match audit_log::verify(&st.svc, &s.actor).await {
-            Ok(Ok(v)) => Some((true, format!("哈希链完整：共 {} 条记录，最新哈希 {}", v.entries, v.head_hash))),
+            Ok(Ok(v)) => Some((
+                true,
+                format!(
+                    "哈希链完整：共 {} 条记录，最新哈希 {}",
+                    v.entries, v.head_hash
+                ),
+            )),
             Ok(Err(t)) => Some((false, format!("发现篡改：{t}"))),
             Err(e) => return error_page(&st.svc, &s, e).await,
         }
@@ -105,7 +139,16 @@ pub async fn list(State(st): State<AppState>, Console(s): Console, Query(f): Que
         f.from.unwrap_or_default(),
         f.to.unwrap_or_default(),
     );
-    let pager = Pager::new(&p, &[("actor", &actor), ("action", &action), ("department_id", &department_id), ("from", &from_s), ("to", &to_s)]);
+    let pager = Pager::new(
+        &p,
+        &[
+            ("actor", &actor),
+            ("action", &action),
+            ("department_id", &department_id),
+            ("from", &from_s),
+            ("to", &to_s),
+        ],
+    );
     let rows = p
         .items
         .into_iter()
@@ -113,7 +156,11 @@ pub async fn list(State(st): State<AppState>, Console(s): Console, Query(f): Que
             seq: e.seq,
             at: local(&e.at),
             ip: e.ip.clone().unwrap_or_default(),
-            object: format!("{} {}", e.object_type, e.object_id.clone().unwrap_or_default()),
+            object: format!(
+                "{} {}",
+                e.object_type,
+                e.object_id.clone().unwrap_or_default()
+            ),
             before: pretty(&e.before),
             after: pretty(&e.after),
             actor: e.actor_name,
@@ -129,7 +176,12 @@ pub async fn list(State(st): State<AppState>, Console(s): Console, Query(f): Que
         lianjian_services::PageRequest::new(Some(1), Some(200)),
     )
     .await
-    .map(|p| p.items.into_iter().map(|d| (d.id.to_string(), format!("{}（{}）", d.name, d.region_code))).collect())
+    .map(|p| {
+        p.items
+            .into_iter()
+            .map(|d| (d.id.to_string(), format!("{}（{}）", d.name, d.region_code)))
+            .collect()
+    })
     .unwrap_or_default();
     let c = Chrome::new(&st.svc, &s, "audit").await;
     render(Page {

@@ -55,8 +55,18 @@ pub struct ListQuery {
     ok: Option<String>,
 }
 
-async fn page(st: &AppState, s: &SessionAuth, lq: ListQuery, errors: BTreeMap<String, String>, form: Option<&DeptForm>) -> Response {
-    let filter = DepartmentFilter { q: lq.q.clone(), region: lq.region.clone(), status: lq.status.clone() };
+async fn page(
+    st: &AppState,
+    s: &SessionAuth,
+    lq: ListQuery,
+    errors: BTreeMap<String, String>,
+    form: Option<&DeptForm>,
+) -> Response {
+    let filter = DepartmentFilter {
+        q: lq.q.clone(),
+        region: lq.region.clone(),
+        status: lq.status.clone(),
+    };
     let (q, mut errors) = match department_query(&filter) {
         Ok(q) => (q, errors),
         Err(e) => {
@@ -65,12 +75,26 @@ async fn page(st: &AppState, s: &SessionAuth, lq: ListQuery, errors: BTreeMap<St
             (Default::default(), errors)
         }
     };
-    let p = match departments::list(&st.svc, &s.actor, &q, lianjian_services::PageRequest::new(lq.page, Some(50))).await {
+    let p = match departments::list(
+        &st.svc,
+        &s.actor,
+        &q,
+        lianjian_services::PageRequest::new(lq.page, Some(50)),
+    )
+    .await
+    {
         Ok(p) => p,
         Err(e) => return error_page(&st.svc, s, e).await,
     };
-    let (q_s, region_s, status_s) = (lq.q.unwrap_or_default(), lq.region.unwrap_or_default(), lq.status.unwrap_or_default());
-    let pager = Pager::new(&p, &[("q", &q_s), ("region", &region_s), ("status", &status_s)]);
+    let (q_s, region_s, status_s) = (
+        lq.q.unwrap_or_default(),
+        lq.region.unwrap_or_default(),
+        lq.status.unwrap_or_default(),
+    );
+    let pager = Pager::new(
+        &p,
+        &[("q", &q_s), ("region", &region_s), ("status", &status_s)],
+    );
     let rows = p
         .items
         .into_iter()
@@ -88,8 +112,14 @@ async fn page(st: &AppState, s: &SessionAuth, lq: ListQuery, errors: BTreeMap<St
             line: d.line,
         })
         .collect();
-    let c = Chrome::new(&st.svc, s, "departments").await.with_notice(lq.ok.as_deref());
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let c = Chrome::new(&st.svc, s, "departments")
+        .await
+        .with_notice(lq.ok.as_deref());
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     errors.retain(|_, v| !v.is_empty());
     (
         status,
@@ -102,7 +132,10 @@ async fn page(st: &AppState, s: &SessionAuth, lq: ListQuery, errors: BTreeMap<St
             status: status_s,
             can_maintain: matches!(s.actor.role, Role::SystemAdmin | Role::CoordinationOffice),
             errors,
-            sets: BUILTIN_SETS.iter().map(|s| (s.key.to_string(), format!("{}（{}）", s.title, s.source))).collect(),
+            sets: BUILTIN_SETS
+                .iter()
+                .map(|s| (s.key.to_string(), format!("{}（{}）", s.title, s.source)))
+                .collect(),
             form_region: form.map_or_else(|| s.actor.region.to_string(), |f| f.region_code.clone()),
             form_name: form.map(|f| f.name.clone()).unwrap_or_default(),
             form_line: form.map(|f| f.line.clone()).unwrap_or_default(),
@@ -111,7 +144,11 @@ async fn page(st: &AppState, s: &SessionAuth, lq: ListQuery, errors: BTreeMap<St
         .into_response()
 }
 
-pub async fn list(State(st): State<AppState>, Console(s): Console, Query(lq): Query<ListQuery>) -> Response {
+pub async fn list(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(lq): Query<ListQuery>,
+) -> Response {
     page(&st, &s, lq, BTreeMap::new(), None).await
 }
 
@@ -131,7 +168,13 @@ pub struct DeptForm {
     set: String,
 }
 
-async fn outcome<T>(st: &AppState, s: &SessionAuth, r: Result<T, lianjian_services::ServiceError>, ok: &str, form: Option<&DeptForm>) -> Response {
+async fn outcome<T>(
+    st: &AppState,
+    s: &SessionAuth,
+    r: Result<T, lianjian_services::ServiceError>,
+    ok: &str,
+    form: Option<&DeptForm>,
+) -> Response {
     match r {
         Ok(_) => see_other(&format!("/console/departments?ok={ok}")),
         Err(e) => match field_errors(&e) {
@@ -141,16 +184,29 @@ async fn outcome<T>(st: &AppState, s: &SessionAuth, r: Result<T, lianjian_servic
     }
 }
 
-pub async fn create(State(st): State<AppState>, Console(s): Console, Form(f): Form<DeptForm>) -> Response {
+pub async fn create(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Form(f): Form<DeptForm>,
+) -> Response {
     if let Err(r) = check_csrf(&s, &f.csrf) {
         return r;
     }
-    let input = DepartmentInput { region_code: f.region_code.clone(), name: f.name.clone(), line: f.line.clone() };
+    let input = DepartmentInput {
+        region_code: f.region_code.clone(),
+        name: f.name.clone(),
+        line: f.line.clone(),
+    };
     let r = departments::create(&st.svc, &s.actor, input).await;
     outcome(&st, &s, r, "created", Some(&f)).await
 }
 
-pub async fn rename(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>, Form(f): Form<DeptForm>) -> Response {
+pub async fn rename(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<Uuid>,
+    Form(f): Form<DeptForm>,
+) -> Response {
     if let Err(r) = check_csrf(&s, &f.csrf) {
         return r;
     }
@@ -158,7 +214,12 @@ pub async fn rename(State(st): State<AppState>, Console(s): Console, Path(id): P
     outcome(&st, &s, r, "saved", None).await
 }
 
-pub async fn set_status(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>, Form(f): Form<DeptForm>) -> Response {
+pub async fn set_status(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<Uuid>,
+    Form(f): Form<DeptForm>,
+) -> Response {
     if let Err(r) = check_csrf(&s, &f.csrf) {
         return r;
     }
@@ -167,7 +228,11 @@ pub async fn set_status(State(st): State<AppState>, Console(s): Console, Path(id
     outcome(&st, &s, r, "saved", None).await
 }
 
-pub async fn copy_set(State(st): State<AppState>, Console(s): Console, Form(f): Form<DeptForm>) -> Response {
+pub async fn copy_set(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Form(f): Form<DeptForm>,
+) -> Response {
     if let Err(r) = check_csrf(&s, &f.csrf) {
         return r;
     }

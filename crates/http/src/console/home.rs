@@ -32,16 +32,34 @@ pub struct Notice {
     ok: Option<String>,
 }
 
-pub async fn page(State(st): State<AppState>, Console(s): Console, Query(n): Query<Notice>) -> Response {
+pub async fn page(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(n): Query<Notice>,
+) -> Response {
     let svc = &st.svc;
     let a = &s.actor;
-    let c = Chrome::new(svc, &s, "home").await.with_notice(n.ok.as_deref());
-    let department = lianjian_store::departments::get(svc.store.conn(), a.department_id).await.ok().flatten().map(|d| d.name).unwrap_or_default();
-    let region = lianjian_services::regions::path_name(svc, &a.region).await.unwrap_or_default();
-    let departments = lianjian_services::departments::list(svc, a, &DepartmentQuery::default(), PageRequest::new(Some(1), Some(1)))
+    let c = Chrome::new(svc, &s, "home")
         .await
-        .map(|p| p.total)
-        .unwrap_or(0);
+        .with_notice(n.ok.as_deref());
+    let department = lianjian_store::departments::get(svc.store.conn(), a.department_id)
+        .await
+        .ok()
+        .flatten()
+        .map(|d| d.name)
+        .unwrap_or_default();
+    let region = lianjian_services::regions::path_name(svc, &a.region)
+        .await
+        .unwrap_or_default();
+    let departments = lianjian_services::departments::list(
+        svc,
+        a,
+        &DepartmentQuery::default(),
+        PageRequest::new(Some(1), Some(1)),
+    )
+    .await
+    .map(|p| p.total)
+    .unwrap_or(0);
     let sector_count = sectors::count(svc.store.conn()).await.unwrap_or(0);
     let audit_count = audit::count(svc.store.conn()).await.unwrap_or(0);
     // Line keys with a readable name, from the built-in sets.
@@ -57,11 +75,22 @@ pub async fn page(State(st): State<AppState>, Console(s): Console, Query(n): Que
     render(Home {
         department,
         region,
-        areas: BUSINESS_AREAS.iter().map(|(k, key, d)| (*k, t.get(key).to_string(), *d)).collect(),
+        areas: BUSINESS_AREAS
+            .iter()
+            .map(|(k, key, d)| (*k, t.get(key).to_string(), *d))
+            .collect(),
         stats: (departments, sector_count, audit_count),
         lines,
-        context_region: a.context.as_ref().map(|x| x.region.to_string()).unwrap_or_default(),
-        context_line: a.context.as_ref().and_then(|x| x.department_line.clone()).unwrap_or_default(),
+        context_region: a
+            .context
+            .as_ref()
+            .map(|x| x.region.to_string())
+            .unwrap_or_default(),
+        context_line: a
+            .context
+            .as_ref()
+            .and_then(|x| x.department_line.clone())
+            .unwrap_or_default(),
         c,
     })
 }
@@ -76,7 +105,11 @@ pub struct ContextForm {
     line: String,
 }
 
-pub async fn switch_context(State(st): State<AppState>, Console(s): Console, Form(f): Form<ContextForm>) -> Response {
+pub async fn switch_context(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Form(f): Form<ContextForm>,
+) -> Response {
     if let Err(r) = check_csrf(&s, &f.csrf) {
         return r;
     }

@@ -4,9 +4,14 @@
 mod account;
 mod audit;
 mod auth;
+mod claims;
 mod departments;
+mod directory;
+mod fields;
 mod home;
+mod items;
 mod sectors;
+mod tags;
 mod users;
 
 use std::collections::BTreeMap;
@@ -39,7 +44,10 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}/password", post(users::reset_password))
         .route("/users/{id}/tokens", post(users::create_token))
         .route("/tokens/{id}/revoke", post(users::revoke_token))
-        .route("/departments", get(departments::list).post(departments::create))
+        .route(
+            "/departments",
+            get(departments::list).post(departments::create),
+        )
         .route("/departments/copy-set", post(departments::copy_set))
         .route("/departments/{id}/rename", post(departments::rename))
         .route("/departments/{id}/status", post(departments::set_status))
@@ -49,23 +57,102 @@ pub fn router() -> Router<AppState> {
         .route("/account", get(account::page))
         .route("/account/password", post(account::change_password))
         .route("/account/tokens", post(account::create_token))
+        .route("/directory", get(directory::list).post(directory::create))
+        .route("/directory/new", get(directory::new_form))
+        .route(
+            "/directory/{id}",
+            get(directory::detail).post(directory::update),
+        )
+        .route("/directory/{id}/edit", get(directory::edit_form))
+        .route("/directory/{id}/tags", post(directory::add_tag))
+        .route("/directory/{id}/tags/remove", post(directory::remove_tag))
+        .route("/tags", get(tags::list).post(tags::create))
+        .route("/tags/{id}", get(tags::edit_form).post(tags::update))
+        .route("/tags/{id}/status", post(tags::set_status))
+        .route("/tags/rules", post(tags::add_rule))
+        .route("/tags/rules/{id}/delete", post(tags::remove_rule))
+        .route("/items", get(items::list).post(items::create))
+        .route("/items/new", get(items::new_form))
+        .route("/items/{id}", get(items::detail).post(items::update))
+        .route("/items/{id}/edit", get(items::edit_form))
+        .route("/items/{id}/publish", post(items::publish))
+        .route("/items/{id}/retire", post(items::retire))
+        .route("/items/{id}/directory", get(items::directory))
+        .route("/claims", get(claims::queue))
+        .route("/claims/{id}/accept", post(claims::accept))
+        .route("/claims/{id}/reject", post(claims::reject))
+        .route("/claims/{id}/assign", post(claims::assign))
 }
 
-/// Business areas of DOMAIN.md, shown in the navigation. None is built yet: each is labelled
-/// as under construction, never dressed as done.
+/// Business areas of DOMAIN.md, shown in the navigation. Those not built yet are labelled as
+/// under construction, never dressed as done; the built ones are in [`LIVE_AREAS`].
 pub const BUSINESS_AREAS: &[(&str, &str, &str)] = &[
-    ("items", "nav.items", "监管事项、牵头与配合部门、检查要点、监管依据（国办 (四)(五)）"),
-    ("directory", "nav.directory", "以统一社会信用代码为主键的监管对象、标签、双告知（鲁 任务3）"),
-    ("plans", "nav.plans", "各牵头部门年度抽查计划，联席办汇总（鲁 任务4）"),
-    ("random", "nav.random", "按信用风险分类抽取对象与执法人员，标签交集自动生成联合检查（国办 (九)）"),
-    ("results", "nav.results", "联合检查结果录入、部门审核与公示（一公开）"),
-    ("warnings", "nav.warnings", "预警指标、联合预警模型与推送规则（国办 (八)）"),
-    ("clues", "nav.clues", "12345 热线等线索的分办、转办、督办（国办 (十)）"),
-    ("credit", "nav.credit", "信用记录、分级分类、联合惩戒发起与反馈（国办 (十一)）"),
-    ("linkage", "nav.linkage", "跨层级跨区域协助、审管衔接、行刑衔接（国办 (十二)–(十四)）"),
-    ("guides", "nav.guides", "“一业一册”合规经营指引（国办 (六)）"),
-    ("analysis", "nav.analysis", "监管数据分析评估与证据互认（国办 (十五)）"),
-    ("sharing", "nav.sharing", "省市县数据共享与回流（国办 (十六)）"),
+    (
+        "items",
+        "nav.items",
+        "监管事项、牵头与配合部门、检查要点、监管依据（国办 (四)(五)）",
+    ),
+    (
+        "directory",
+        "nav.directory",
+        "以统一社会信用代码为主键的监管对象、标签、双告知（鲁 任务3）",
+    ),
+    (
+        "plans",
+        "nav.plans",
+        "各牵头部门年度抽查计划，联席办汇总（鲁 任务4）",
+    ),
+    (
+        "random",
+        "nav.random",
+        "按信用风险分类抽取对象与执法人员，标签交集自动生成联合检查（国办 (九)）",
+    ),
+    (
+        "results",
+        "nav.results",
+        "联合检查结果录入、部门审核与公示（一公开）",
+    ),
+    (
+        "warnings",
+        "nav.warnings",
+        "预警指标、联合预警模型与推送规则（国办 (八)）",
+    ),
+    (
+        "clues",
+        "nav.clues",
+        "12345 热线等线索的分办、转办、督办（国办 (十)）",
+    ),
+    (
+        "credit",
+        "nav.credit",
+        "信用记录、分级分类、联合惩戒发起与反馈（国办 (十一)）",
+    ),
+    (
+        "linkage",
+        "nav.linkage",
+        "跨层级跨区域协助、审管衔接、行刑衔接（国办 (十二)–(十四)）",
+    ),
+    (
+        "guides",
+        "nav.guides",
+        "“一业一册”合规经营指引（国办 (六)）",
+    ),
+    (
+        "analysis",
+        "nav.analysis",
+        "监管数据分析评估与证据互认（国办 (十五)）",
+    ),
+    (
+        "sharing",
+        "nav.sharing",
+        "省市县数据共享与回流（国办 (十六)）",
+    ),
+];
+
+/// Business areas that are built, with their pages.
+pub const LIVE_AREAS: &[(&str, &str)] = &[
+    ("items", "/console/items"),
+    ("directory", "/console/directory"),
 ];
 
 /// What every console page shows around its content.
@@ -80,7 +167,10 @@ pub struct Chrome {
     pub can_switch: bool,
     pub manages_users: bool,
     pub sees_audit: bool,
-    pub business: Vec<(&'static str, &'static str)>,
+    /// Whether the 双告知 queue is the user's to work (department administrators, coordination offices).
+    pub sees_claims: bool,
+    /// (area key, label, page; empty while under construction)
+    pub business: Vec<(&'static str, &'static str, &'static str)>,
     pub notice: Option<String>,
 }
 
@@ -90,14 +180,20 @@ impl Chrome {
         let a = &s.actor;
         let scope = a.scope();
         let region_label = match &scope.region {
-            Some(r) => lianjian_services::regions::path_name(svc, r).await.unwrap_or_else(|_| r.to_string()),
+            Some(r) => lianjian_services::regions::path_name(svc, r)
+                .await
+                .unwrap_or_else(|_| r.to_string()),
             None => "全国".to_string(),
         };
         let scope_label = match &scope.line {
             Some(l) => format!("{region_label}（{l} 条线）"),
             None => format!("{region_label}（全部部门）"),
         };
-        let context_label = if a.context.is_some() { format!("视图：{scope_label}") } else { scope_label.clone() };
+        let context_label = if a.context.is_some() {
+            format!("视图：{scope_label}")
+        } else {
+            scope_label.clone()
+        };
         Chrome {
             t,
             user: a.display_name.clone(),
@@ -108,16 +204,38 @@ impl Chrome {
             context_label,
             can_switch: a.role.may_switch_context(),
             manages_users: a.role.manages_users(),
-            sees_audit: matches!(a.role, Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin),
-            business: BUSINESS_AREAS.iter().map(|(k, key, _)| (*k, t.get(key))).collect(),
+            sees_audit: matches!(
+                a.role,
+                Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
+            ),
+            sees_claims: matches!(
+                a.role,
+                Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
+            ),
+            business: BUSINESS_AREAS
+                .iter()
+                .map(|(k, key, _)| (*k, t.get(key), live_href(k)))
+                .collect(),
             notice: None,
         }
+    }
+
+    /// The page of a business area, empty while it is under construction.
+    pub fn href_of(&self, area: &str) -> &'static str {
+        live_href(area)
     }
 
     pub fn with_notice(mut self, n: Option<&str>) -> Self {
         self.notice = n.map(notice_text).filter(|s| !s.is_empty());
         self
     }
+}
+
+fn live_href(area: &str) -> &'static str {
+    LIVE_AREAS
+        .iter()
+        .find(|(k, _)| *k == area)
+        .map_or("", |(_, h)| *h)
 }
 
 /// Success messages travel as short keys in the redirect URL (`?ok=saved`).
@@ -167,7 +285,15 @@ pub async fn error_page(svc: &Services, s: &SessionAuth, e: ServiceError) -> Res
         _ => "出错了",
     };
     let status = api.status;
-    (status, render(ErrorPage { c, title: title.into(), message: api.message })).into_response()
+    (
+        status,
+        render(ErrorPage {
+            c,
+            title: title.into(),
+            message: api.message,
+        }),
+    )
+        .into_response()
 }
 
 /// Rejects a form whose CSRF token is not the session's.
@@ -175,7 +301,11 @@ pub fn check_csrf(s: &SessionAuth, sent: &str) -> Result<(), Response> {
     if constant_time_eq(sent, &s.csrf_token) {
         Ok(())
     } else {
-        Err((StatusCode::FORBIDDEN, Html("<p>表单已过期或来源不明（CSRF 校验失败），请返回刷新页面后重试。</p>")).into_response())
+        Err((
+            StatusCode::FORBIDDEN,
+            Html("<p>表单已过期或来源不明（CSRF 校验失败），请返回刷新页面后重试。</p>"),
+        )
+            .into_response())
     }
 }
 
@@ -186,8 +316,15 @@ pub fn see_other(to: &str) -> Response {
 /// Field errors as a map for templates.
 pub fn field_errors(e: &ServiceError) -> Option<BTreeMap<String, String>> {
     match e {
-        ServiceError::Invalid(fields) => Some(fields.iter().map(|f| (f.field.clone(), f.message.clone())).collect()),
-        ServiceError::Conflict { field, message, .. } => Some([(field.clone(), message.clone())].into()),
+        ServiceError::Invalid(fields) => Some(
+            fields
+                .iter()
+                .map(|f| (f.field.clone(), f.message.clone()))
+                .collect(),
+        ),
+        ServiceError::Conflict { field, message, .. } => {
+            Some([(field.clone(), message.clone())].into())
+        }
         _ => None,
     }
 }
@@ -218,10 +355,18 @@ impl Pager {
             .filter(|(_, v)| !v.is_empty())
             .map(|(k, v)| format!("{k}={}&", crate::extract::urlencode(v)))
             .collect();
-        Pager { total: p.total, page: p.page, pages: p.pages(), query }
+        Pager {
+            total: p.total,
+            page: p.page,
+            pages: p.pages(),
+            query,
+        }
     }
 }
 
 pub fn role_options() -> Vec<(String, String)> {
-    Role::ALL.iter().map(|r| (r.as_str().to_string(), r.label_zh().to_string())).collect()
+    Role::ALL
+        .iter()
+        .map(|r| (r.as_str().to_string(), r.label_zh().to_string()))
+        .collect()
 }

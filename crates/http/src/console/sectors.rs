@@ -33,18 +33,47 @@ pub struct Notice {
     ok: Option<String>,
 }
 
-async fn page(st: &AppState, s: &lianjian_services::accounts::SessionAuth, notice: Option<&str>, error: Option<String>) -> Response {
+async fn page(
+    st: &AppState,
+    s: &lianjian_services::accounts::SessionAuth,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> Response {
     let rows = match sectors::list(&st.svc).await {
-        Ok(v) => v.into_iter().map(|x| Row { id: x.id, active: x.status == "active", name: x.name }).collect(),
+        Ok(v) => v
+            .into_iter()
+            .map(|x| Row {
+                id: x.id,
+                active: x.status == "active",
+                name: x.name,
+            })
+            .collect(),
         Err(e) => return error_page(&st.svc, s, e).await,
     };
     let c = Chrome::new(&st.svc, s, "sectors").await.with_notice(notice);
     let can_maintain = sectors::may_maintain(&s.actor);
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    (status, render(Page { c, rows, can_maintain, error })).into_response()
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        render(Page {
+            c,
+            rows,
+            can_maintain,
+            error,
+        }),
+    )
+        .into_response()
 }
 
-pub async fn list(State(st): State<AppState>, Console(s): Console, Query(n): Query<Notice>) -> Response {
+pub async fn list(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(n): Query<Notice>,
+) -> Response {
     page(&st, &s, n.ok.as_deref(), None).await
 }
 
@@ -56,7 +85,11 @@ pub struct SectorForm {
     active: Option<String>,
 }
 
-pub async fn create(State(st): State<AppState>, Console(s): Console, Form(f): Form<SectorForm>) -> Response {
+pub async fn create(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Form(f): Form<SectorForm>,
+) -> Response {
     if let Err(r) = check_csrf(&s, &f.csrf) {
         return r;
     }
@@ -69,7 +102,12 @@ pub async fn create(State(st): State<AppState>, Console(s): Console, Form(f): Fo
     }
 }
 
-pub async fn update(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>, Form(f): Form<SectorForm>) -> Response {
+pub async fn update(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<Uuid>,
+    Form(f): Form<SectorForm>,
+) -> Response {
     if let Err(r) = check_csrf(&s, &f.csrf) {
         return r;
     }

@@ -13,7 +13,10 @@ use lianjian_store::accounts::{ApiToken, UserStatus};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Chrome, Pager, check_csrf, error_page, field_errors, local, local_opt, render, role_options, see_other};
+use super::{
+    Chrome, Pager, check_csrf, error_page, field_errors, local, local_opt, render, role_options,
+    see_other,
+};
 use crate::AppState;
 use crate::api::users::{UserFilter, user_query};
 use crate::extract::Console;
@@ -52,18 +55,41 @@ pub struct ListQuery {
     ok: Option<String>,
 }
 
-pub async fn list(State(st): State<AppState>, Console(s): Console, Query(lq): Query<ListQuery>) -> Response {
-    let filter = UserFilter { q: lq.q.clone(), role: lq.role.clone(), status: lq.status.clone(), department_id: None };
+pub async fn list(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(lq): Query<ListQuery>,
+) -> Response {
+    let filter = UserFilter {
+        q: lq.q.clone(),
+        role: lq.role.clone(),
+        status: lq.status.clone(),
+        department_id: None,
+    };
     let q = match user_query(&filter) {
         Ok(q) => q,
         Err(_) => Default::default(),
     };
-    let page = match accounts::list_users(&st.svc, &s.actor, &q, lianjian_services::PageRequest::new(lq.page, Some(20))).await {
+    let page = match accounts::list_users(
+        &st.svc,
+        &s.actor,
+        &q,
+        lianjian_services::PageRequest::new(lq.page, Some(20)),
+    )
+    .await
+    {
         Ok(p) => p,
         Err(e) => return error_page(&st.svc, &s, e).await,
     };
-    let (q_s, role_s, status_s) = (lq.q.unwrap_or_default(), lq.role.unwrap_or_default(), lq.status.unwrap_or_default());
-    let pager = Pager::new(&page, &[("q", &q_s), ("role", &role_s), ("status", &status_s)]);
+    let (q_s, role_s, status_s) = (
+        lq.q.unwrap_or_default(),
+        lq.role.unwrap_or_default(),
+        lq.status.unwrap_or_default(),
+    );
+    let pager = Pager::new(
+        &page,
+        &[("q", &q_s), ("role", &role_s), ("status", &status_s)],
+    );
     let rows = page
         .items
         .into_iter()
@@ -80,8 +106,18 @@ pub async fn list(State(st): State<AppState>, Console(s): Console, Query(lq): Qu
             last_login: local_opt(&v.user.last_login_at),
         })
         .collect();
-    let c = Chrome::new(&st.svc, &s, "users").await.with_notice(lq.ok.as_deref());
-    render(ListPage { c, rows, pager, q: q_s, role: role_s, status: status_s, roles: role_options() })
+    let c = Chrome::new(&st.svc, &s, "users")
+        .await
+        .with_notice(lq.ok.as_deref());
+    render(ListPage {
+        c,
+        rows,
+        pager,
+        q: q_s,
+        role: role_s,
+        status: status_s,
+        roles: role_options(),
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -134,8 +170,18 @@ async fn department_options(svc: &Services, s: &SessionAuth) -> Vec<(String, Str
     let a = &s.actor;
     let scope = a.full_scope();
     let mut out = Vec::new();
-    let q = lianjian_store::departments::DepartmentQuery { status: Some(lianjian_domain::department::DepartmentStatus::Active), ..Default::default() };
-    if let Ok(p) = lianjian_store::departments::list(svc.store.conn(), &scope, &q, lianjian_services::PageRequest::new(Some(1), Some(200))).await {
+    let q = lianjian_store::departments::DepartmentQuery {
+        status: Some(lianjian_domain::department::DepartmentStatus::Active),
+        ..Default::default()
+    };
+    if let Ok(p) = lianjian_store::departments::list(
+        svc.store.conn(),
+        &scope,
+        &q,
+        lianjian_services::PageRequest::new(Some(1), Some(200)),
+    )
+    .await
+    {
         for d in p.items {
             out.push((d.id.to_string(), format!("{}（{}）", d.name, d.region_code)));
         }
@@ -143,16 +189,42 @@ async fn department_options(svc: &Services, s: &SessionAuth) -> Vec<(String, Str
     out
 }
 
-async fn form_page(st: &AppState, s: &SessionAuth, id: Option<Uuid>, f: FormValues, errors: BTreeMap<String, String>) -> Response {
+async fn form_page(
+    st: &AppState,
+    s: &SessionAuth,
+    id: Option<Uuid>,
+    f: FormValues,
+    errors: BTreeMap<String, String>,
+) -> Response {
     let c = Chrome::new(&st.svc, s, "users").await;
     let departments = department_options(&st.svc, s).await;
-    let roles = role_options().into_iter().filter(|(k, _)| k.parse().is_ok_and(|r| s.actor.role.may_grant(r))).collect();
+    let roles = role_options()
+        .into_iter()
+        .filter(|(k, _)| k.parse().is_ok_and(|r| s.actor.role.may_grant(r)))
+        .collect();
     let (title, action) = match id {
         Some(id) => ("编辑用户".to_string(), format!("/console/users/{id}")),
         None => ("新建用户".to_string(), "/console/users".to_string()),
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    (status, render(FormPage { c, title, action, is_new: id.is_none(), f, errors, roles, departments })).into_response()
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (
+        status,
+        render(FormPage {
+            c,
+            title,
+            action,
+            is_new: id.is_none(),
+            f,
+            errors,
+            roles,
+            departments,
+        }),
+    )
+        .into_response()
 }
 
 pub async fn new_form(State(st): State<AppState>, Console(s): Console) -> Response {
@@ -196,7 +268,11 @@ fn input(f: UserForm) -> UserInput {
     }
 }
 
-pub async fn create(State(st): State<AppState>, Console(s): Console, Form(f): Form<UserForm>) -> Response {
+pub async fn create(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Form(f): Form<UserForm>,
+) -> Response {
     if let Err(r) = check_csrf(&s, &f.csrf) {
         return r;
     }
@@ -210,7 +286,11 @@ pub async fn create(State(st): State<AppState>, Console(s): Console, Form(f): Fo
     }
 }
 
-pub async fn edit_form(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>) -> Response {
+pub async fn edit_form(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<Uuid>,
+) -> Response {
     match accounts::get_user(&st.svc, &s.actor, id).await {
         Ok(v) if s.actor.role.manages_users() => {
             let f = FormValues {
@@ -229,7 +309,12 @@ pub async fn edit_form(State(st): State<AppState>, Console(s): Console, Path(id)
     }
 }
 
-pub async fn update(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>, Form(f): Form<UserForm>) -> Response {
+pub async fn update(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<Uuid>,
+    Form(f): Form<UserForm>,
+) -> Response {
     if let Err(r) = check_csrf(&s, &f.csrf) {
         return r;
     }
@@ -263,7 +348,11 @@ pub fn token_rows(tokens: Vec<ApiToken>) -> Vec<TokenRow> {
             name: t.name,
             prefix: t.prefix,
             created: local(&t.created_at),
-            expires: t.expires_at.as_ref().map(local).unwrap_or_else(|| "长期".into()),
+            expires: t
+                .expires_at
+                .as_ref()
+                .map(local)
+                .unwrap_or_else(|| "长期".into()),
             last_used: local_opt(&t.last_used_at),
         })
         .collect()
@@ -298,18 +387,34 @@ pub struct DetailQuery {
     ok: Option<String>,
 }
 
-async fn detail_page(st: &AppState, s: &SessionAuth, v: UserView, notice: Option<&str>, password_error: Option<String>, new_secret: Option<String>) -> Response {
+async fn detail_page(
+    st: &AppState,
+    s: &SessionAuth,
+    v: UserView,
+    notice: Option<&str>,
+    password_error: Option<String>,
+    new_secret: Option<String>,
+) -> Response {
     let a = &s.actor;
-    let can_manage = a.role.manages_users() && a.role.may_grant(v.user.role) && !a.role.is_read_only();
+    let can_manage =
+        a.role.manages_users() && a.role.may_grant(v.user.role) && !a.role.is_read_only();
     let tokens = if can_manage || a.user_id == v.user.id {
-        accounts::list_tokens(&st.svc, a, v.user.id).await.unwrap_or_default()
+        accounts::list_tokens(&st.svc, a, v.user.id)
+            .await
+            .unwrap_or_default()
     } else {
         Vec::new()
     };
-    let region = lianjian_services::regions::path_name(&st.svc, &v.user.region_code).await.unwrap_or_default();
+    let region = lianjian_services::regions::path_name(&st.svc, &v.user.region_code)
+        .await
+        .unwrap_or_default();
     let c = Chrome::new(&st.svc, s, "users").await.with_notice(notice);
     let u = v.user;
-    let status = if password_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if password_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     (
         status,
         render(DetailPage {
@@ -337,7 +442,12 @@ async fn detail_page(st: &AppState, s: &SessionAuth, v: UserView, notice: Option
         .into_response()
 }
 
-pub async fn detail(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>, Query(q): Query<DetailQuery>) -> Response {
+pub async fn detail(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<Uuid>,
+    Query(q): Query<DetailQuery>,
+) -> Response {
     match accounts::get_user(&st.svc, &s.actor, id).await {
         Ok(v) => detail_page(&st, &s, v, q.ok.as_deref(), None, None).await,
         Err(e) => error_page(&st.svc, &s, e).await,
@@ -352,7 +462,12 @@ pub struct StatusForm {
     status: String,
 }
 
-pub async fn set_status(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>, Form(f): Form<StatusForm>) -> Response {
+pub async fn set_status(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<Uuid>,
+    Form(f): Form<StatusForm>,
+) -> Response {
     if let Err(r) = check_csrf(&s, &f.csrf) {
         return r;
     }
@@ -360,7 +475,14 @@ pub async fn set_status(State(st): State<AppState>, Console(s): Console, Path(id
         return error_page(&st.svc, &s, ServiceError::NotFound).await;
     };
     match accounts::set_user_status(&st.svc, &s.actor, id, status).await {
-        Ok(_) => see_other(&format!("/console/users/{id}?ok={}", if status == UserStatus::Disabled { "disabled" } else { "enabled" })),
+        Ok(_) => see_other(&format!(
+            "/console/users/{id}?ok={}",
+            if status == UserStatus::Disabled {
+                "disabled"
+            } else {
+                "enabled"
+            }
+        )),
         Err(e) => error_page(&st.svc, &s, e).await,
     }
 }
@@ -373,7 +495,12 @@ pub struct PasswordForm {
     password: String,
 }
 
-pub async fn reset_password(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>, Form(f): Form<PasswordForm>) -> Response {
+pub async fn reset_password(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<Uuid>,
+    Form(f): Form<PasswordForm>,
+) -> Response {
     if let Err(r) = check_csrf(&s, &f.csrf) {
         return r;
     }
@@ -410,12 +537,21 @@ pub fn parse_days(s: &str) -> Result<Option<i64>, ServiceError> {
     s.parse::<i64>().map(Some).map_err(|_| {
         ServiceError::field(
             "valid_days",
-            lianjian_domain::Invalid::new("not_a_number", format!("有效天数“{s}”不是整数"), format!("'{s}' is not a whole number")),
+            lianjian_domain::Invalid::new(
+                "not_a_number",
+                format!("有效天数“{s}”不是整数"),
+                format!("'{s}' is not a whole number"),
+            ),
         )
     })
 }
 
-pub async fn create_token(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>, Form(f): Form<TokenForm>) -> Response {
+pub async fn create_token(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<Uuid>,
+    Form(f): Form<TokenForm>,
+) -> Response {
     if let Err(r) = check_csrf(&s, &f.csrf) {
         return r;
     }
@@ -432,11 +568,20 @@ pub async fn create_token(State(st): State<AppState>, Console(s): Console, Path(
     }
 }
 
-pub async fn revoke_token(State(st): State<AppState>, Console(s): Console, Path(id): Path<Uuid>, Form(f): Form<TokenForm>) -> Response {
+pub async fn revoke_token(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<Uuid>,
+    Form(f): Form<TokenForm>,
+) -> Response {
     if let Err(r) = check_csrf(&s, &f.csrf) {
         return r;
     }
-    let back = if f.back.starts_with("/console/") { f.back } else { "/console/account".into() };
+    let back = if f.back.starts_with("/console/") {
+        f.back
+    } else {
+        "/console/account".into()
+    };
     match accounts::revoke_token(&st.svc, &s.actor, id).await {
         Ok(()) => see_other(&format!("{back}?ok=revoked")),
         Err(e) => error_page(&st.svc, &s, e).await,

@@ -38,16 +38,28 @@ pub fn start(args: &[&str]) -> Running {
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(i) = line.find("http://") {
-                let url: String = line[i..].chars().take_while(|c| !c.is_whitespace()).collect();
+                let url: String = line[i..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .collect();
                 let base = url.trim_end_matches('/').to_string();
                 let _ = tx.send(base);
             }
         }
     });
-    let base = rx.recv_timeout(Duration::from_secs(120)).expect("lianjian printed its URL");
+    let base = rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("lianjian printed its URL");
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if std::net::TcpStream::connect(base.trim_start_matches("http://").split('/').next().unwrap()).is_ok() {
+        if std::net::TcpStream::connect(
+            base.trim_start_matches("http://")
+                .split('/')
+                .next()
+                .unwrap(),
+        )
+        .is_ok()
+        {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -64,10 +76,16 @@ pub fn temp_dir(tag: &str) -> std::path::PathBuf {
 /// Runs `lianjian ARGS` to completion: (exit code, stdout, stderr).
 pub fn run(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
     let mut c = Command::new(bin());
-    c.args(args).env_remove("LIANJIAN_DATABASE_URL").env_remove("LIANJIAN_CONFIG");
+    c.args(args)
+        .env_remove("LIANJIAN_DATABASE_URL")
+        .env_remove("LIANJIAN_CONFIG");
     for (k, v) in envs {
         c.env(k, v);
     }
     let out = c.output().expect("run lianjian");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }

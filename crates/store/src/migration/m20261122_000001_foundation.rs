@@ -34,7 +34,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_regions_parent", "regions", &["parent_code"])).await?;
+        m.create_index(idx("ix_regions_parent", "regions", &["parent_code"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -52,9 +53,22 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ux_departments_region_name", "departments", &["region_code", "name"]).unique().take())
-            .await?;
-        m.create_index(idx("ix_departments_line", "departments", &["line", "region_code"])).await?;
+        m.create_index(
+            idx(
+                "ux_departments_region_name",
+                "departments",
+                &["region_code", "name"],
+            )
+            .unique()
+            .take(),
+        )
+        .await?;
+        m.create_index(idx(
+            "ix_departments_line",
+            "departments",
+            &["line", "region_code"],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -91,7 +105,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_users_scope", "users", &["region_code", "department_id"])).await?;
+        m.create_index(idx(
+            "ix_users_scope",
+            "users",
+            &["region_code", "department_id"],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -109,7 +128,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_sessions_user", "sessions", &["user_id"])).await?;
+        m.create_index(idx("ix_sessions_user", "sessions", &["user_id"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -127,7 +147,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_api_tokens_user", "api_tokens", &["user_id"])).await?;
+        m.create_index(idx("ix_api_tokens_user", "api_tokens", &["user_id"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -140,7 +161,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_login_failures_user_at", "login_failures", &["username", "at"])).await?;
+        m.create_index(idx(
+            "ix_login_failures_user_at",
+            "login_failures",
+            &["username", "at"],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -165,11 +191,20 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_audit_at", "audit_log", &["at"])).await?;
-        m.create_index(idx("ix_audit_actor", "audit_log", &["actor_id", "seq"])).await?;
-        m.create_index(idx("ix_audit_action", "audit_log", &["action", "seq"])).await?;
-        m.create_index(idx("ix_audit_department", "audit_log", &["department_id", "seq"])).await?;
-        m.create_index(idx("ix_audit_region", "audit_log", &["region_code", "seq"])).await?;
+        m.create_index(idx("ix_audit_at", "audit_log", &["at"]))
+            .await?;
+        m.create_index(idx("ix_audit_actor", "audit_log", &["actor_id", "seq"]))
+            .await?;
+        m.create_index(idx("ix_audit_action", "audit_log", &["action", "seq"]))
+            .await?;
+        m.create_index(idx(
+            "ix_audit_department",
+            "audit_log",
+            &["department_id", "seq"],
+        ))
+        .await?;
+        m.create_index(idx("ix_audit_region", "audit_log", &["region_code", "seq"]))
+            .await?;
 
         m.create_table(
             Table::create()

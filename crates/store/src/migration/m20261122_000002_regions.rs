@@ -19,9 +19,12 @@ const STREETS: &str = include_str!("../../data/regions/streets.csv");
 /// (code, name, level, parent) rows of all four files, parents before children.
 pub(crate) fn region_rows() -> Result<Vec<(String, String, &'static str, Option<String>)>, String> {
     let mut out = Vec::with_capacity(45_000);
-    for (data, level, parent_col) in
-        [(PROVINCES, "province", None), (CITIES, "city", Some(2)), (AREAS, "county", Some(2)), (STREETS, "township", Some(2))]
-    {
+    for (data, level, parent_col) in [
+        (PROVINCES, "province", None),
+        (CITIES, "city", Some(2)),
+        (AREAS, "county", Some(2)),
+        (STREETS, "township", Some(2)),
+    ] {
         let mut r = csv::Reader::from_reader(data.as_bytes());
         for rec in r.records() {
             let rec = rec.map_err(|e| format!("region data ({level}): {e}"))?;
@@ -42,7 +45,8 @@ impl MigrationTrait for Migration {
         let conn = m.get_connection();
         let backend = conn.get_database_backend();
         for chunk in rows.chunks(2000) {
-            let mut sql = String::from("INSERT INTO regions (code, name, level, parent_code) VALUES ");
+            let mut sql =
+                String::from("INSERT INTO regions (code, name, level, parent_code) VALUES ");
             let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
             for (i, (code, name, level, parent)) in chunk.iter().enumerate() {
                 if i > 0 {
@@ -55,7 +59,8 @@ impl MigrationTrait for Migration {
                 values.push((*level).into());
                 values.push(parent.clone().into());
             }
-            conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+            conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+                .await?;
         }
         Ok(())
     }

@@ -45,7 +45,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_tags_parent", "tags", &["parent_id"])).await?;
+        m.create_index(idx("ix_tags_parent", "tags", &["parent_id"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -59,7 +60,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_tag_rules_tag", "tag_rules", &["tag_id"])).await?;
+        m.create_index(idx("ix_tag_rules_tag", "tag_rules", &["tag_id"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -87,10 +89,18 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_entities_region", "entities", &["region_code"])).await?;
-        m.create_index(idx("ix_entities_credit", "entities", &["credit_class", "region_code"])).await?;
-        m.create_index(idx("ix_entities_name", "entities", &["name"])).await?;
-        m.create_index(idx("ix_entities_updated", "entities", &["updated_at"])).await?;
+        m.create_index(idx("ix_entities_region", "entities", &["region_code"]))
+            .await?;
+        m.create_index(idx(
+            "ix_entities_credit",
+            "entities",
+            &["credit_class", "region_code"],
+        ))
+        .await?;
+        m.create_index(idx("ix_entities_name", "entities", &["name"]))
+            .await?;
+        m.create_index(idx("ix_entities_updated", "entities", &["updated_at"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -107,8 +117,14 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_licences_entity", "entity_licences", &["entity_id"])).await?;
-        m.create_index(idx("ix_licences_type", "entity_licences", &["licence_type"])).await?;
+        m.create_index(idx("ix_licences_entity", "entity_licences", &["entity_id"]))
+            .await?;
+        m.create_index(idx(
+            "ix_licences_type",
+            "entity_licences",
+            &["licence_type"],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -123,7 +139,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_entity_tags_tag", "entity_tags", &["tag_id", "entity_id"])).await?;
+        m.create_index(idx(
+            "ix_entity_tags_tag",
+            "entity_tags",
+            &["tag_id", "entity_id"],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -149,7 +170,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_items_region", "items", &["region_code", "status"])).await?;
+        m.create_index(idx("ix_items_region", "items", &["region_code", "status"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -165,7 +187,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_item_departments_department", "item_departments", &["department_id"])).await?;
+        m.create_index(idx(
+            "ix_item_departments_department",
+            "item_departments",
+            &["department_id"],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -180,7 +207,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_check_points_item", "item_check_points", &["item_id", "seq"])).await?;
+        m.create_index(idx(
+            "ix_check_points_item",
+            "item_check_points",
+            &["item_id", "seq"],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -196,7 +228,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ux_item_versions", "item_versions", &["item_id", "version"]).unique().take()).await?;
+        m.create_index(
+            idx("ux_item_versions", "item_versions", &["item_id", "version"])
+                .unique()
+                .take(),
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -215,12 +252,28 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_claims_department", "claims", &["department_id", "status"])).await?;
-        m.create_index(idx("ix_claims_entity", "claims", &["entity_id"])).await?;
-        m.create_index(idx("ix_claims_region", "claims", &["region_code", "status"])).await?;
+        m.create_index(idx(
+            "ix_claims_department",
+            "claims",
+            &["department_id", "status"],
+        ))
+        .await?;
+        m.create_index(idx("ix_claims_entity", "claims", &["entity_id"]))
+            .await?;
+        m.create_index(idx(
+            "ix_claims_region",
+            "claims",
+            &["region_code", "status"],
+        ))
+        .await?;
 
         // An entity's timeline and history read the audit log by object.
-        m.create_index(idx("ix_audit_object", "audit_log", &["object_type", "object_id", "seq"])).await?;
+        m.create_index(idx(
+            "ix_audit_object",
+            "audit_log",
+            &["object_type", "object_id", "seq"],
+        ))
+        .await?;
 
         let conn = m.get_connection();
         match conn.get_database_backend() {
