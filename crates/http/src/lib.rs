@@ -59,7 +59,7 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
-        .layer(RequestBodyLimitLayer::new(16 * 1024 * 1024))
+        .layer(RequestBodyLimitLayer::new(32 * 1024 * 1024))
         .layer(CatchPanicLayer::new())
         .with_state(state)
 }

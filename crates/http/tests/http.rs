@@ -47,8 +47,9 @@ impl App {
         let r = self.router.clone().oneshot(req).await.unwrap();
         let status = r.status();
         let headers = r.headers().clone();
-        let body =
-            String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        // Lossy: exports are binary xlsx; pages and JSON are UTF-8.
+        let body = String::from_utf8_lossy(&r.into_body().collect().await.unwrap().to_bytes())
+            .into_owned();
         Resp {
             status,
             headers,
@@ -165,7 +166,137 @@ on_both_backends!(
     changes_are_audited_and_chain_verifies,
     health_metrics_portal_and_docs,
     context_switch_narrows_and_never_widens,
+    console_excel_upload_and_export,
 );
+
+fn multipart(csrf: &str, file: &[u8], skip: bool) -> (String, Vec<u8>) {
+    let b = "----lianjianboundary";
+    let mut body = Vec::new();
+    body.extend(
+        format!("--{b}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n")
+            .as_bytes(),
+    );
+    if skip {
+        body.extend(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"skip_invalid\"\r\n\r\n1\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"e.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend(file);
+    body.extend(format!("\r\n--{b}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
+async fn console_excel_upload_and_export(app: App) {
+    use lianjian_domain::usci::Usci;
+    let cookie = app.login("wy.office").await;
+    let page = app.get("/console/import", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = csrf_of(&page.body);
+    let headers = lianjian_services::exchange::entity_headers();
+    let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let body17 = "92411121MA9XK0001";
+    let good = format!("{body17}{}", Usci::check_char(body17).unwrap());
+    let row = |code: &str, name: &str| {
+        let mut r = vec![String::new(); h.len()];
+        r[0] = code.to_string();
+        r[1] = name.to_string();
+        r[5] = "411121".to_string();
+        r
+    };
+    let file = lianjian_services::exchange::xlsx_table(
+        "监管对象",
+        &h,
+        vec![
+            row(&good, "舞阳县测试导入商店"),
+            row("91411121MA9XK0002O", "坏代码商店"),
+        ],
+    );
+    // All or nothing: the bad row stops the import and is named.
+    let (ct, body) = multipart(&csrf, &file, false);
+    let req = Request::builder()
+        .method("POST")
+        .uri("/console/import/entities")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, ct)
+        .body(Body::from(body))
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("未导入任何数据")
+            && r.body.contains("统一社会信用代码")
+            && r.body.contains("91411121MA9XK0002O"),
+        "{}",
+        r.body
+    );
+    assert!(
+        !app.get("/console/directory?q=测试导入", Some(&cookie))
+            .await
+            .body
+            .contains("舞阳县测试导入商店")
+    );
+    // Skipping invalid rows imports the good one and offers the error report.
+    let (ct, body) = multipart(&csrf, &file, true);
+    let req = Request::builder()
+        .method("POST")
+        .uri("/console/import/entities")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, ct)
+        .body(Body::from(body))
+        .unwrap();
+    let r = app.send(req).await;
+    assert!(
+        r.body.contains("导入完成")
+            && r.body.contains("新增 1")
+            && r.body.contains("导入错误报告.xlsx"),
+        "{}",
+        r.body
+    );
+    assert!(
+        app.get("/console/directory?q=测试导入", Some(&cookie))
+            .await
+            .body
+            .contains("舞阳县测试导入商店")
+    );
+    // Not an xlsx file: a clear message, nothing imported.
+    let (ct, body) = multipart(&csrf, b"name,usci\n", false);
+    let req = Request::builder()
+        .method("POST")
+        .uri("/console/import/entities")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, ct)
+        .body(Body::from(body))
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("xlsx"), "{}", r.body);
+    // Exports are real xlsx files (zip containers).
+    for path in [
+        "/console/directory/export?q=测试导入",
+        "/console/items/export",
+        "/console/import/template/entities",
+    ] {
+        let r = app
+            .send(
+                Request::builder()
+                    .uri(path)
+                    .header(header::COOKIE, &cookie)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(
+            r.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .contains("spreadsheetml"),
+            "{path}"
+        );
+    }
+}
 
 async fn context_switch_narrows_and_never_widens(app: App) {
     let cookie = app.login("sd.office").await;

@@ -7,6 +7,7 @@ mod auth;
 mod claims;
 mod departments;
 mod directory;
+mod exchange;
 mod fields;
 mod home;
 mod items;
@@ -78,6 +79,14 @@ pub fn router() -> Router<AppState> {
         .route("/items/{id}/publish", post(items::publish))
         .route("/items/{id}/retire", post(items::retire))
         .route("/items/{id}/directory", get(items::directory))
+        .route("/import", get(exchange::page))
+        .route(
+            "/import/{kind}",
+            post(exchange::upload).layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024)),
+        )
+        .route("/import/template/{kind}", get(exchange::template))
+        .route("/directory/export", get(exchange::export_entities))
+        .route("/items/export", get(exchange::export_items))
         .route("/claims", get(claims::queue))
         .route("/claims/{id}/accept", post(claims::accept))
         .route("/claims/{id}/reject", post(claims::reject))

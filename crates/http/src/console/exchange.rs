@@ -1,0 +1,290 @@
+//! Excel in and out from the console: templates, uploads (all-or-nothing, or skipping invalid
+//! rows with a downloadable error report) and xlsx exports of the directory and the item list.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lianjian_services::accounts::SessionAuth;
+use lianjian_services::directory::SearchInput;
+use lianjian_services::exchange::{self, CellError, ImportOutcome};
+use lianjian_services::{ServiceError, Services};
+use lianjian_store::items::ItemQuery;
+
+use super::{Chrome, check_csrf, error_page, render};
+use crate::AppState;
+use crate::api::params::Params;
+use crate::extract::Console;
+
+fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
+    let encoded = crate::extract::urlencode(name);
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"export.xlsx\"; filename*=UTF-8''{encoded}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn kind_name(kind: &str) -> Option<(&'static str, &'static str)> {
+    match kind {
+        "entities" => Some(("监管对象", "监管对象导入模板.xlsx")),
+        "items" => Some(("监管事项", "监管事项导入模板.xlsx")),
+        _ => None,
+    }
+}
+
+pub async fn template(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(kind): Path<String>,
+) -> Response {
+    match (kind.as_str(), kind_name(&kind)) {
+        ("entities", Some((_, file))) => xlsx(file, exchange::entity_template()),
+        ("items", Some((_, file))) => xlsx(file, exchange::item_template()),
+        _ => error_page(&st.svc, &s, ServiceError::NotFound).await,
+    }
+}
+
+pub struct ErrorRow {
+    sheet: String,
+    row: u32,
+    column: String,
+    value: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/import.html")]
+struct ImportPage {
+    c: Chrome,
+    can_import: bool,
+    result: Option<ResultView>,
+}
+
+struct ResultView {
+    kind: String,
+    imported: bool,
+    inserted: u64,
+    updated: u64,
+    unchanged: u64,
+    skipped: u64,
+    claims: u64,
+    errors: Vec<ErrorRow>,
+    more_errors: usize,
+    /// The error report as a data URL for the browser to download.
+    report_href: Option<String>,
+}
+
+fn can_import(s: &SessionAuth) -> bool {
+    use lianjian_domain::account::Role;
+    matches!(
+        s.actor.role,
+        Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
+    )
+}
+
+pub async fn page(State(st): State<AppState>, Console(s): Console) -> Response {
+    let c = Chrome::new(&st.svc, &s, "import").await;
+    render(ImportPage {
+        can_import: can_import(&s),
+        c,
+        result: None,
+    })
+}
+
+const SHOWN_ERRORS: usize = 500;
+
+fn view(kind: &str, o: ImportOutcome) -> ResultView {
+    let imported = o.processed() > 0 || o.errors.is_empty();
+    let more_errors = o.errors.len().saturating_sub(SHOWN_ERRORS);
+    ResultView {
+        kind: kind_name(kind).map(|k| k.0).unwrap_or_default().to_string(),
+        imported,
+        inserted: o.report.inserted,
+        updated: o.report.updated,
+        unchanged: o.report.unchanged,
+        skipped: o.skipped,
+        claims: o.report.claims_created,
+        more_errors,
+        errors: o
+            .errors
+            .iter()
+            .take(SHOWN_ERRORS)
+            .map(|e: &CellError| ErrorRow {
+                sheet: e.sheet.clone(),
+                row: e.row,
+                column: if e.column.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}（{}列）", e.column, e.column_letter)
+                },
+                value: e.value.clone(),
+                reason: e.reason.clone(),
+            })
+            .collect(),
+        report_href: o.error_report.map(|b| {
+            use base64::Engine;
+            format!(
+                "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(b)
+            )
+        }),
+    }
+}
+
+/// Upload: a multipart form with `_csrf`, `file` and optional `skip_invalid`.
+pub async fn upload(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(kind): Path<String>,
+    mut form: Multipart,
+) -> Response {
+    if kind_name(&kind).is_none() {
+        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+    }
+    let (mut csrf, mut file, mut skip) = (String::new(), None::<Vec<u8>>, false);
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_string();
+                match name.as_str() {
+                    "_csrf" => csrf = field.text().await.unwrap_or_default(),
+                    "skip_invalid" => skip = true,
+                    "file" => match field.bytes().await {
+                        Ok(b) if !b.is_empty() => file = Some(b.to_vec()),
+                        Ok(_) => {}
+                        Err(e) => {
+                            return upload_failed(
+                                &st.svc,
+                                &s,
+                                &format!("上传中断或文件过大（上限 32 MB）：{e}"),
+                            )
+                            .await;
+                        }
+                    },
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return upload_failed(
+                    &st.svc,
+                    &s,
+                    &format!("上传中断或文件过大（上限 32 MB）：{e}"),
+                )
+                .await;
+            }
+        }
+    }
+    if let Err(r) = check_csrf(&s, &csrf) {
+        return r;
+    }
+    let Some(bytes) = file else {
+        return upload_failed(&st.svc, &s, "请选择要上传的 xlsx 文件").await;
+    };
+    let outcome = match kind.as_str() {
+        "entities" => exchange::import_entities(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
+        _ => exchange::import_items(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
+    };
+    match outcome {
+        Ok(o) => {
+            let status = if o.errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let c = Chrome::new(&st.svc, &s, "import").await;
+            (
+                status,
+                render(ImportPage {
+                    can_import: true,
+                    c,
+                    result: Some(view(&kind, o)),
+                }),
+            )
+                .into_response()
+        }
+        Err(ServiceError::Invalid(fields)) => {
+            let msg = fields
+                .iter()
+                .map(|f| f.message.clone())
+                .collect::<Vec<_>>()
+                .join("；");
+            upload_failed(&st.svc, &s, &msg).await
+        }
+        Err(e) => error_page(&st.svc, &s, e).await,
+    }
+}
+
+async fn upload_failed(svc: &Services, s: &SessionAuth, msg: &str) -> Response {
+    let mut c = Chrome::new(svc, s, "import").await;
+    c.notice = None;
+    let result = ResultView {
+        kind: String::new(),
+        imported: false,
+        inserted: 0,
+        updated: 0,
+        unchanged: 0,
+        skipped: 0,
+        claims: 0,
+        errors: vec![ErrorRow {
+            sheet: String::new(),
+            row: 0,
+            column: String::new(),
+            value: String::new(),
+            reason: msg.to_string(),
+        }],
+        more_errors: 0,
+        report_href: None,
+    };
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render(ImportPage {
+            can_import: can_import(s),
+            c,
+            result: Some(result),
+        }),
+    )
+        .into_response()
+}
+
+/// The directory search as xlsx, with the list page's filters.
+pub async fn export_entities(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let p = Params(q);
+    let usci = p.one("usci").to_ascii_uppercase();
+    let name = p.one("q");
+    let input = SearchInput {
+        q: if name.is_empty() { usci } else { name },
+        region: p.one("region"),
+        tags: p.many("tag"),
+        credit: p.one("credit"),
+        entity_type: p.one("entity_type"),
+        reg_status: p.one("reg_status"),
+        item: p.one("item"),
+        sort: p.one("sort"),
+    };
+    match exchange::export_entities(&st.svc, &s.actor, &input).await {
+        Ok(b) => xlsx("监管对象名录.xlsx", b),
+        Err(e) => error_page(&st.svc, &s, e).await,
+    }
+}
+
+pub async fn export_items(State(st): State<AppState>, Console(s): Console) -> Response {
+    match exchange::export_items(&st.svc, &s.actor, &ItemQuery::default()).await {
+        Ok(b) => xlsx("监管事项清单.xlsx", b),
+        Err(e) => error_page(&st.svc, &s, e).await,
+    }
+}
