@@ -3,89 +3,15 @@
 //! provides departments and accounts; every tag, item and entity a test relies on is created
 //! here through the API, with codes and names the demo content does not use.
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+#[macro_use]
+mod common;
+use common::*;
+
+use axum::http::StatusCode;
 use lianjian_domain::usci::Usci;
-use lianjian_services::{Services, accounts, demo};
-use lianjian_store::testing::TestDb;
 use serde_json::{Value, json};
-use tower::ServiceExt;
-
-struct App {
-    router: Router,
-    svc: Services,
-    _db: TestDb,
-}
-
-async fn app(db: TestDb) -> App {
-    let svc = Services::new(db.store.clone(), Default::default());
-    demo::seed(&svc).await.expect("demo seed");
-    let router = lianjian_http::router(lianjian_http::AppState {
-        svc: svc.clone(),
-        secure_cookies: false,
-    });
-    App {
-        router,
-        svc,
-        _db: db,
-    }
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-
-    /// The fields an error names.
-    fn fields(&self) -> Vec<String> {
-        self.json()["error"]["details"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|d| d["field"].as_str().unwrap_or("").to_string())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
 
 impl App {
-    async fn send(&self, req: Request<Body>) -> Resp {
-        let r = self.router.clone().oneshot(req).await.unwrap();
-        let status = r.status();
-        let headers = r.headers().clone();
-        let body =
-            String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
-        Resp {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn api(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Resp {
-        let mut b = Request::builder().method(method).uri(path);
-        if let Some(t) = token {
-            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
-        }
-        let req = match body {
-            Some(s) => b
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(s.to_string()))
-                .unwrap(),
-            None => b.body(Body::empty()).unwrap(),
-        };
-        self.send(req).await
-    }
-
     async fn get_json(&self, path: &str, token: &str) -> Value {
         let r = self.api("GET", path, Some(token), None).await;
         assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.body);
@@ -98,58 +24,6 @@ impl App {
     }
 
     /// An API token for a user, issued through the service as the CLI would.
-    async fn token(&self, username: &str) -> String {
-        let actor = lianjian_services::cli_actor();
-        let u = accounts::find_user(&self.svc, &actor, username)
-            .await
-            .unwrap();
-        accounts::create_token(&self.svc, &actor, u.id, "test", None)
-            .await
-            .unwrap()
-            .1
-    }
-
-    async fn form(&self, path: &str, cookie: Option<&str>, body: &str) -> Resp {
-        let mut b = Request::builder()
-            .method("POST")
-            .uri(path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        if let Some(c) = cookie {
-            b = b.header(header::COOKIE, c);
-        }
-        self.send(b.body(Body::from(body.to_string())).unwrap())
-            .await
-    }
-
-    async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
-        let mut b = Request::builder().uri(path);
-        if let Some(c) = cookie {
-            b = b.header(header::COOKIE, c);
-        }
-        self.send(b.body(Body::empty()).unwrap()).await
-    }
-
-    async fn login(&self, username: &str) -> String {
-        let r = self
-            .form(
-                "/console/login",
-                None,
-                &format!(
-                    "username={username}&password={}&next=/console",
-                    demo::DEMO_PASSWORD
-                ),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        let set = r
-            .headers
-            .get(header::SET_COOKIE)
-            .expect("session cookie")
-            .to_str()
-            .unwrap()
-            .to_string();
-        set.split(';').next().unwrap().to_string()
-    }
 
     /// The id of the one department of `region` whose name contains `q`.
     async fn department(&self, token: &str, region: &str, q: &str) -> String {
@@ -176,6 +50,7 @@ impl App {
     }
 
     /// The caller's queue entry for an entity (the demo data fills queues, so page through).
+
     async fn queued(&self, token: &str, entity_id: &str) -> Option<Value> {
         for page in 1.. {
             let q = self
@@ -200,12 +75,6 @@ fn enc(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-fn csrf_of(page: &str) -> String {
-    let i =
-        page.find("name=\"_csrf\" value=\"").expect("csrf field") + "name=\"_csrf\" value=\"".len();
-    page[i..i + 64].to_string()
 }
 
 /// A valid enterprise credit code registered in `region` (both check characters right), with an
@@ -239,24 +108,6 @@ fn today() -> String {
         .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
         .format("%Y-%m-%d")
         .to_string()
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $(
-            #[tokio::test]
-            async fn $name() { super::$name(super::app(TestDb::sqlite().await.unwrap()).await).await; }
-        )* use super::*; }
-        mod postgres { $(
-            #[tokio::test]
-            async fn $name() {
-                match TestDb::postgres().await.unwrap() {
-                    Some(db) => super::$name(super::app(db).await).await,
-                    None => eprintln!("skipped: LIANJIAN_TEST_POSTGRES_URL is not set"),
-                }
-            }
-        )* use super::*; }
-    };
 }
 
 on_both_backends!(

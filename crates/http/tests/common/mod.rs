@@ -1,0 +1,172 @@
+//! The HTTP test harness shared by the HTTP test binaries: the real router on a fresh
+//! database seeded with the demo data, request helpers, and the two-backend test macro.
+
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use lianjian_services::{Services, accounts, demo};
+use lianjian_store::testing::TestDb;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub struct App {
+    pub router: Router,
+    pub svc: Services,
+    pub _db: TestDb,
+}
+
+pub async fn app(db: TestDb) -> App {
+    let svc = Services::new(db.store.clone(), Default::default());
+    demo::seed(&svc).await.expect("demo seed");
+    let router = lianjian_http::router(lianjian_http::AppState {
+        svc: svc.clone(),
+        secure_cookies: false,
+    });
+    App {
+        router,
+        svc,
+        _db: db,
+    }
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The fields an error names.
+    pub fn fields(&self) -> Vec<String> {
+        self.json()["error"]["details"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|d| d["field"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl App {
+    pub async fn send(&self, req: Request<Body>) -> Resp {
+        let r = self.router.clone().oneshot(req).await.unwrap();
+        let status = r.status();
+        let headers = r.headers().clone();
+        // Lossy: exports are binary xlsx; pages and JSON are UTF-8.
+        let bytes = r.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Resp {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(s) => b
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(s.to_string()))
+                .unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        self.send(req).await
+    }
+
+    pub async fn token(&self, username: &str) -> String {
+        let actor = lianjian_services::cli_actor();
+        let u = accounts::find_user(&self.svc, &actor, username)
+            .await
+            .unwrap();
+        accounts::create_token(&self.svc, &actor, u.id, "test", None)
+            .await
+            .unwrap()
+            .1
+    }
+
+    pub async fn form(&self, path: &str, cookie: Option<&str>, body: &str) -> Resp {
+        let mut b = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::from(body.to_string())).unwrap())
+            .await
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
+        let mut b = Request::builder().uri(path);
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn login(&self, username: &str) -> String {
+        let r = self
+            .form(
+                "/console/login",
+                None,
+                &format!(
+                    "username={username}&password={}&next=/console",
+                    demo::DEMO_PASSWORD
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let set = r
+            .headers
+            .get(header::SET_COOKIE)
+            .expect("session cookie")
+            .to_str()
+            .unwrap()
+            .to_string();
+        set.split(';').next().unwrap().to_string()
+    }
+}
+
+pub fn csrf_of(page: &str) -> String {
+    let i =
+        page.find("name=\"_csrf\" value=\"").expect("csrf field") + "name=\"_csrf\" value=\"".len();
+    page[i..i + 64].to_string()
+}
+
+/// Runs each named scenario on SQLite and, when `LIANJIAN_TEST_POSTGRES_URL` is set, PostgreSQL.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $(
+            #[tokio::test]
+            async fn $name() { super::$name(super::app(lianjian_store::testing::TestDb::sqlite().await.unwrap()).await).await; }
+        )* }
+        mod postgres { $(
+            #[tokio::test]
+            async fn $name() {
+                match lianjian_store::testing::TestDb::postgres().await.unwrap() {
+                    Some(db) => super::$name(super::app(db).await).await,
+                    None => eprintln!("skipped: LIANJIAN_TEST_POSTGRES_URL is not set"),
+                }
+            }
+        )* }
+    };
+}
