@@ -3,6 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
+
+use super::idx;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 pub struct Migration;
@@ -11,15 +13,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261122_000004_directory"
     }
-}
-
-fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(table).if_not_exists();
-    for c in cols {
-        i.col(*c);
-    }
-    i.take()
 }
 
 #[async_trait::async_trait]

@@ -7,6 +7,16 @@ mod m20261122_000002_regions;
 mod m20261122_000003_sectors;
 mod m20261122_000004_directory;
 
+/// A named, idempotent index over `cols` of `table`, for every migration.
+fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(name).table(table).if_not_exists();
+    for c in cols {
+        i.col(*c);
+    }
+    i.take()
+}
+
 pub struct Migrator;
 
 #[async_trait::async_trait]
