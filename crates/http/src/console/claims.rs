@@ -14,7 +14,7 @@ use lianjian_services::{PageRequest, ServiceError, directory};
 use uuid::Uuid;
 
 use super::fields::{FormData, errors_of};
-use super::{Chrome, Pager, check_csrf, error_page, local, render, see_other};
+use super::{Chrome, Pager, error_page, local, posted_id, render, see_other};
 use crate::AppState;
 use crate::api::params::Params;
 use crate::extract::Console;
@@ -190,11 +190,9 @@ pub async fn accept(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = FormData(f);
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
     };
     let r = directory::decide_claim(&st.svc, &s.actor, id, true, "").await;
     outcome(&st, &s, id, r, "accepted", &f).await
@@ -207,11 +205,9 @@ pub async fn reject(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = FormData(f);
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
     };
     let r = directory::decide_claim(&st.svc, &s.actor, id, false, &f.get("reason")).await;
     outcome(&st, &s, id, r, "rejected", &f).await
@@ -224,11 +220,9 @@ pub async fn assign(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = FormData(f);
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
     };
     let r = match Uuid::parse_str(f.get("department_id").trim()) {
         Ok(d) => directory::assign_claim(&st.svc, &s.actor, id, d, &f.get("note")).await,

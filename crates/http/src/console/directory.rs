@@ -19,7 +19,9 @@ use lianjian_store::items::ItemQuery;
 use uuid::Uuid;
 
 use super::fields::{FormData, action_label, action_summary, errors_of};
-use super::{Chrome, Pager, check_csrf, error_page, local, local_opt, render, see_other};
+use super::{
+    Chrome, Pager, check_csrf, error_page, local, local_opt, path_id, posted_id, render, see_other,
+};
 use crate::AppState;
 use crate::api::entities::{department_names, existing_for_save, visible_entity};
 use crate::api::items::county_names;
@@ -502,8 +504,9 @@ pub async fn detail(
     Path(id): Path<String>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+    let id = match path_id(&st.svc, &s, &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
     };
     match directory::get(&st.svc, &s.actor, id).await {
         Ok(d) => {
@@ -528,11 +531,9 @@ async fn tag_change(
     f: FormData,
     present: bool,
 ) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
     };
     if let Err(e) = visible_entity(&st.svc, &s.actor, id).await {
         return error_page(&st.svc, &s, e).await;
@@ -771,8 +772,9 @@ pub async fn edit_form(
     Console(s): Console,
     Path(id): Path<String>,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+    let id = match path_id(&st.svc, &s, &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
     };
     if !may_edit(&s) {
         return error_page(&st.svc, &s, ServiceError::Forbidden).await;
@@ -799,11 +801,9 @@ pub async fn update(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = FormData(f);
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
     };
     let e = match visible_entity(&st.svc, &s.actor, id).await {
         Ok(e) => e,

@@ -21,7 +21,9 @@ use uuid::Uuid;
 
 use super::directory::{Row as EntityRow, options, rows as entity_rows};
 use super::fields::{FormData, errors_of, row_error};
-use super::{Chrome, Pager, check_csrf, error_page, local, local_opt, render, see_other};
+use super::{
+    Chrome, Pager, check_csrf, error_page, local, local_opt, path_id, posted_id, render, see_other,
+};
 use crate::AppState;
 use crate::api::items::{Names, county_names, item_query, visible_item};
 use crate::api::params::{self, Params};
@@ -396,11 +398,9 @@ async fn transition(
     f: FormData,
     to: ItemStatus,
 ) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
     };
     if let Err(e) = visible_item(&st.svc, &s.actor, id).await {
         return error_page(&st.svc, &s, e).await;
@@ -761,8 +761,9 @@ pub async fn edit_form(
     Console(s): Console,
     Path(id): Path<String>,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+    let id = match path_id(&st.svc, &s, &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
     };
     if !may_edit(&s) {
         return error_page(&st.svc, &s, ServiceError::Forbidden).await;
@@ -784,11 +785,9 @@ pub async fn update(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = FormData(f);
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
     };
     let item = match visible_item(&st.svc, &s.actor, id).await {
         Ok(i) => i,

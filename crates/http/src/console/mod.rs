@@ -318,6 +318,25 @@ pub fn check_csrf(s: &SessionAuth, sent: &str) -> Result<(), Response> {
     }
 }
 
+/// The id of the record a console page acts on; one that does not parse is a missing record.
+pub async fn path_id(svc: &Services, s: &SessionAuth, id: &str) -> Result<uuid::Uuid, Response> {
+    match uuid::Uuid::parse_str(id) {
+        Ok(id) => Ok(id),
+        Err(_) => Err(error_page(svc, s, ServiceError::NotFound).await),
+    }
+}
+
+/// The start of every console form posted about one record: the CSRF check, then its id.
+pub async fn posted_id(
+    svc: &Services,
+    s: &SessionAuth,
+    csrf: &str,
+    id: &str,
+) -> Result<uuid::Uuid, Response> {
+    check_csrf(s, csrf)?;
+    path_id(svc, s, id).await
+}
+
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }

@@ -17,7 +17,7 @@ use lianjian_store::tags::Tag;
 use uuid::Uuid;
 
 use super::fields::{FormData, errors_of};
-use super::{Chrome, check_csrf, error_page, render, see_other};
+use super::{Chrome, check_csrf, error_page, posted_id, render, see_other};
 use crate::AppState;
 use crate::api::entities::department_names;
 use crate::api::params::Params;
@@ -501,11 +501,9 @@ pub async fn remove_rule(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = FormData(f);
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
     };
     match tags::remove_rule(&st.svc, &s.actor, id).await {
         Ok(_) => see_other("/console/tags?ok=rule_removed"),
