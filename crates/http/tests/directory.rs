@@ -1060,6 +1060,15 @@ async fn claims_accept_reject_escalate_assign(app: App) {
             && statuses.contains(&("县卫生健康委", "rejected")),
         "{statuses:?}"
     );
+    // Accepting tags the entity as claimed by the department, with source 双告知.
+    assert!(
+        d["tags"].as_array().unwrap().iter().any(|x| {
+            x["code"].as_str().unwrap().starts_with("claimed.411121.")
+                && x["source"] == "notification"
+        }),
+        "{}",
+        d["tags"]
+    );
     assert!(
         d["claims"]
             .as_array()

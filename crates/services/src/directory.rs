@@ -936,6 +936,9 @@ pub async fn decide_claim(
         .after(&serde_json::json!({"claim": claim_id, "reason": reason})),
     )
     .await?;
+    if accept && let Some(dept) = cl.department_id {
+        mark_claimed(&tx, actor, cl.entity_id, &cl.region_code, dept).await?;
+    }
     if !accept {
         let others = claims::of_entity(&tx, cl.entity_id).await?;
         let open = others.iter().any(|o| {
@@ -1031,6 +1034,80 @@ pub async fn assign_claim(
             .after(&serde_json::json!({"claim": claim_id, "department": d.name, "note": note})),
     )
     .await?;
+    mark_claimed(&tx, actor, cl.entity_id, &cl.region_code, d.id).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// The tag that says "this department has claimed this entity" (双告知 认领): code
+/// `claimed.<department region>.<line>`, owned by the department, created on first use. Item
+/// object definitions can use it, so an accepted claim puts the entity in the department's items.
+pub fn claimed_tag_code(dept: &departments::Department) -> String {
+    format!("claimed.{}.{}", dept.region_code, dept.line)
+}
+
+/// Tags the entity as claimed by `department_id` with source 双告知, in the caller's transaction.
+async fn mark_claimed(
+    tx: &impl Conn,
+    actor: &Actor,
+    entity_id: Uuid,
+    entity_region: &RegionCode,
+    department_id: Uuid,
+) -> Result<()> {
+    let dept = departments::get(tx, department_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let code = claimed_tag_code(&dept);
+    let tag = match tag_repo::by_code(tx, &code).await? {
+        Some(t) => t,
+        None => {
+            let now = Utc::now();
+            let t = Tag {
+                id: Uuid::now_v7(),
+                code: code.clone(),
+                name: format!("{}认领", dept.name),
+                parent_id: None,
+                level: lianjian_domain::tag::TagLevel::Minor,
+                region_code: dept.region_code.clone(),
+                owner_department_id: Some(dept.id),
+                description: Some("双告知：该部门已认领的监管对象".into()),
+                valid_from: None,
+                valid_to: None,
+                status: "active".into(),
+                created_at: now,
+                updated_at: now,
+            };
+            tag_repo::insert(tx, &t).await?;
+            record(
+                tx,
+                actor,
+                Record::new("tag.create", "tag", t.id)
+                    .at(&t.region_code, Some(dept.id))
+                    .after(&t),
+            )
+            .await?;
+            t
+        }
+    };
+    if repo::add_tag(
+        tx,
+        entity_id,
+        entity_region,
+        tag.id,
+        TagSource::Notification,
+    )
+    .await?
+    {
+        record(
+            tx,
+            actor,
+            Record::new("entity.tag_add", "entity", entity_id)
+                .at(entity_region, Some(dept.id))
+                .after(
+                    &serde_json::json!({"tag": code, "source": TagSource::Notification.as_str()}),
+                ),
+        )
+        .await?;
+    }
     Ok(())
 }
