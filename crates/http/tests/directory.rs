@@ -323,6 +323,41 @@ async fn rule_tags_entities_and_bad_input_writes_nothing(app: App) {
             .len(),
         0
     );
+    // A rule added later reaches entities already in the directory; removing it takes the tag away.
+    app.create_tag(
+        &t,
+        json!({"code": "测试后加", "name": "测试后加规则", "region_code": "411121"}),
+    )
+    .await;
+    let r = app
+        .post_json(
+            &format!("/api/v1/tags/{}/rules", enc("测试后加")),
+            &t,
+            &json!({"kind": "licence_type", "pattern": "测试冷链经营许可证"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let late_rule = r.json()["rule"]["id"].as_str().unwrap().to_string();
+    let has_late = |d: &Value| {
+        d["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["code"] == "测试后加" && x["source"] == "rule")
+    };
+    let d = app.get_json(&format!("/api/v1/entities/{id}"), &t).await;
+    assert!(has_late(&d), "{}", d["tags"]);
+    let r = app
+        .api(
+            "DELETE",
+            &format!("/api/v1/tags/{}/rules/{late_rule}", enc("测试后加")),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let d = app.get_json(&format!("/api/v1/entities/{id}"), &t).await;
+    assert!(!has_late(&d), "{}", d["tags"]);
     // Inspectors may read the vocabulary but not change it.
     let inspector = app.token("wy.zhang").await;
     assert_eq!(

@@ -312,7 +312,7 @@ pub async fn add_rule(
     };
     let tx = svc.store.begin().await?;
     repo::insert_rule(&tx, &rule).await?;
-    let gained = reevaluate_all(&tx).await?;
+    let gained = reevaluate_tag(&tx, &tag).await?;
     record(
         &tx,
         actor,
@@ -337,7 +337,7 @@ pub async fn remove_rule(svc: &Services, actor: &Actor, rule_id: Uuid) -> Result
     if actor.role == Role::DepartmentAdmin && tag.owner_department_id != Some(actor.department_id) {
         return Err(ServiceError::Forbidden);
     }
-    let changed = reevaluate_all(&tx).await?;
+    let changed = reevaluate_tag(&tx, &tag).await?;
     record(
         &tx,
         actor,
@@ -410,25 +410,57 @@ pub async fn apply_rules(c: &impl Conn, e: &Entity) -> Result<(Vec<(Uuid, String
     Ok((added, removed))
 }
 
-/// Re-applies the rules to every entity, in pages; returns how many entities changed.
-async fn reevaluate_all(c: &impl Conn) -> Result<u64> {
-    let search = entity_repo::EntitySearch::default();
+/// Re-applies one tag's rules after they changed: only entities within the tag's region can
+/// carry it, and only that tag can appear or vanish, so this reads the region in pages of 1,000
+/// and writes only the differences. Returns how many entities gained or lost the tag.
+async fn reevaluate_tag(c: &impl Conn, tag: &Tag) -> Result<u64> {
+    let rules: Vec<TagRule> = repo::rules(c)
+        .await?
+        .into_iter()
+        .filter(|r| r.tag_id == tag.id)
+        .collect();
+    let in_force = tag.valid_on(Utc::now().date_naive());
     let mut after = None;
     let mut changed = 0;
     loop {
-        let ids = entity_repo::search_ids(c, &search, after, 1000).await?;
-        if ids.is_empty() {
-            break;
-        }
-        after = ids.last().copied();
-        for id in ids {
-            if let Some(e) = entity_repo::get(c, id).await? {
-                let (a, r) = apply_rules(c, &e).await?;
-                if !a.is_empty() || !r.is_empty() {
+        let page = entity_repo::scan(c, Some(&tag.region_code), after, 1000).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        let ids: Vec<Uuid> = page.iter().map(|e| e.id).collect();
+        let licences = entity_repo::licence_types_of(c, &ids).await?;
+        let current = entity_repo::tags_of_many(c, &ids).await?;
+        let mut gained = Vec::new();
+        for e in &page {
+            let lt = licences.get(&e.id).map(Vec::as_slice).unwrap_or(&[]);
+            let facts = RuleFacts {
+                licence_types: lt.iter().map(String::as_str).collect(),
+                industry_code: e.industry_code.as_deref(),
+                business_scope: e.business_scope.as_deref(),
+            };
+            let wanted = in_force
+                && rules
+                    .iter()
+                    .any(|r| rules::rule_matches(r.kind, &r.pattern, &facts));
+            let has = current
+                .get(&e.id)
+                .and_then(|ts| ts.iter().find(|(t, _)| *t == tag.id))
+                .map(|(_, s)| *s);
+            match (wanted, has) {
+                (true, None) => gained.push((
+                    e.id,
+                    tag.id,
+                    e.region_code.to_string(),
+                    lianjian_domain::tag::TagSource::Rule,
+                )),
+                (false, Some(lianjian_domain::tag::TagSource::Rule)) => {
+                    entity_repo::remove_tag(c, e.id, tag.id).await?;
                     changed += 1;
                 }
+                _ => {}
             }
         }
+        entity_repo::add_tags_many(c, &gained).await?;
+        changed += gained.len() as u64;
     }
     Ok(changed)
 }

@@ -206,6 +206,25 @@ pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Entity>> {
         .next())
 }
 
+/// Entities in id order, a page at a time (`after` = the last id of the previous page),
+/// optionally within a region subtree: for passes over the whole directory.
+pub async fn scan(
+    c: &impl ConnectionTrait,
+    region: Option<&RegionCode>,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Entity>> {
+    let mut conds = vec!["id > $1".to_string()];
+    let mut vals: Vec<Value> = vec![after.unwrap_or(Uuid::nil()).into()];
+    if let Some(r) = region {
+        conds.push("region_code >= $2 AND region_code < $3".into());
+        vals.push(r.to_string().into());
+        vals.push(prefix_upper(r.as_str()).into());
+    }
+    let where_sql = format!("{} ORDER BY id LIMIT {limit}", conds.join(" AND "));
+    select(c, &where_sql, vals).await
+}
+
 pub async fn by_usci(c: &impl ConnectionTrait, usci: &str) -> Result<Option<Entity>> {
     Ok(select(c, "usci = $1", vec![usci.into()])
         .await?
