@@ -68,15 +68,6 @@ impl App {
     }
 }
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// A valid enterprise credit code registered in `region` (both check characters right), with an
 /// organisation code no demo entity uses.
 fn usci(region: &str, n: u32) -> String {

@@ -22,6 +22,7 @@ on_both_backends!(
     health_metrics_portal_and_docs,
     context_switch_narrows_and_never_widens,
     console_excel_upload_and_export,
+    console_list_exports,
 );
 
 fn multipart(csrf: &str, file: &[u8], skip: bool) -> (String, Vec<u8>) {
@@ -673,4 +674,332 @@ async fn health_metrics_portal_and_docs(app: App) {
 #[test]
 fn openapi_snapshot() {
     insta::assert_json_snapshot!(lianjian_http::openapi());
+}
+
+/// A console download: status, headers and the raw body (exports are binary).
+async fn download(
+    app: &App,
+    path: &str,
+    cookie: &str,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let req = Request::builder()
+        .uri(path)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap();
+    let r = app.router.clone().oneshot(req).await.unwrap();
+    let (status, headers) = (r.status(), r.headers().clone());
+    let bytes = r.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, headers, bytes)
+}
+
+/// The rows (header first) of an xlsx export's one sheet, read with calamine.
+async fn export_rows(app: &App, path: &str, cookie: &str, sheet: &str) -> Vec<Vec<String>> {
+    let (status, headers, bytes) = download(app, path, cookie).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{path}: {}",
+        String::from_utf8_lossy(&bytes)
+    );
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml"),
+        "{path}"
+    );
+    assert!(
+        headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment"),
+        "{path}"
+    );
+    xlsx_rows(&bytes, sheet)
+}
+
+fn xlsx_rows(bytes: &[u8], sheet: &str) -> Vec<Vec<String>> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("calamine reads it");
+    assert_eq!(wb.sheet_names(), vec![sheet.to_string()]);
+    let range = wb.worksheet_range(sheet).expect("sheet exists");
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::Empty => String::new(),
+                    c => c.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn is_beijing_time(s: &str) -> bool {
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").is_ok()
+}
+
+async fn console_list_exports(app: App) {
+    const WUYANG: &str = "河南省 / 漯河市 / 舞阳县";
+    let office = app.login("wy.office").await;
+    let admin = app.token("admin").await;
+
+    // Users: the list's filters, all pages, the list's columns; the link carries the filters.
+    let page = app
+        .get("/console/users?role=inspector", Some(&office))
+        .await;
+    assert!(
+        page.body.contains("/console/users/export?role=inspector"),
+        "{}",
+        page.body
+    );
+    let rows = export_rows(
+        &app,
+        "/console/users/export?role=inspector",
+        &office,
+        "用户",
+    )
+    .await;
+    assert_eq!(
+        rows[0],
+        [
+            "用户名",
+            "姓名",
+            "角色",
+            "部门",
+            "地区",
+            "执法证号",
+            "状态",
+            "最近登录"
+        ]
+    );
+    let names: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(names, ["wy.li", "wy.wang", "wy.zhang"]);
+    let zhang = &rows[3];
+    assert_eq!(
+        zhang[..7],
+        [
+            "wy.zhang",
+            "张明",
+            "执法检查人员",
+            "县市场监管局",
+            WUYANG,
+            "41112120230001",
+            "正常"
+        ]
+    );
+    // Signed in: the last login is filled in, in Beijing time.
+    let _ = app.login("wy.li").await;
+    let rows = export_rows(&app, "/console/users/export?q=wy.li", &office, "用户").await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(is_beijing_time(&rows[1][7]), "{:?}", rows[1]);
+    // A department administrator exports only their own line.
+    let market = app.login("wy.market").await;
+    let rows = export_rows(
+        &app,
+        "/console/users/export?role=inspector",
+        &market,
+        "用户",
+    )
+    .await;
+    let names: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(names, ["wy.li", "wy.zhang"]);
+    // Personal data leaving the system is audited, with the filters and the row count.
+    let log = app
+        .api(
+            "GET",
+            "/api/v1/audit?action=user.export",
+            Some(&admin),
+            None,
+        )
+        .await
+        .json();
+    let items = log["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{log}");
+    let last: serde_json::Value =
+        serde_json::from_str(items[0]["after"].as_str().unwrap()).unwrap();
+    assert_eq!(items[0]["actor_name"], "wy.market");
+    assert_eq!(last["role"], "inspector");
+    assert_eq!(last["rows"], 2);
+    // Without access to the list, no export (and nothing audited).
+    let zhang_cookie = app.login("wy.zhang").await;
+    let (status, _, _) = download(&app, "/console/users/export", &zhang_cookie).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Departments: the list's filters and order.
+    let page = app
+        .get("/console/departments?q=市场监管", Some(&office))
+        .await;
+    assert!(
+        page.body.contains("/console/departments/export?q="),
+        "{}",
+        page.body
+    );
+    let rows = export_rows(
+        &app,
+        "/console/departments/export?q=市场监管",
+        &office,
+        "部门",
+    )
+    .await;
+    assert_eq!(
+        rows[0],
+        [
+            "地区代码",
+            "地区",
+            "部门名称",
+            "条线",
+            "状态",
+            "内置集",
+            "排序"
+        ]
+    );
+    let listed = app
+        .api(
+            "GET",
+            "/api/v1/departments?q=市场监管&per_page=200",
+            Some(&app.token("wy.office").await),
+            None,
+        )
+        .await
+        .json();
+    let expected: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    let got: Vec<&str> = rows[1..].iter().map(|r| r[2].as_str()).collect();
+    assert!(!expected.is_empty());
+    assert_eq!(got, expected);
+    let county = rows[1..]
+        .iter()
+        .find(|r| r[2] == "县市场监管局")
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert_eq!(
+        county[..5],
+        ["411121", WUYANG, "县市场监管局", "market", "在用"]
+    );
+    assert!(county[5].contains("舞阳县"), "{county:?}");
+    assert!(county[6].parse::<i32>().is_ok(), "{county:?}");
+    // A filter that does not parse goes back to the list, which names it.
+    let (status, headers, _) =
+        download(&app, "/console/departments/export?region=12x", &office).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/console/departments?")
+    );
+
+    // Audit log: the viewer's filters, Beijing time, recorded as audit.export.
+    let page = app
+        .get("/console/audit?action=user.export", Some(&office))
+        .await;
+    assert!(
+        page.body
+            .contains("/console/audit/export?action=user.export"),
+        "{}",
+        page.body
+    );
+    let rows = export_rows(
+        &app,
+        "/console/audit/export?action=user.export",
+        &office,
+        "审计日志",
+    )
+    .await;
+    assert_eq!(
+        rows[0],
+        [
+            "序号",
+            "时间（北京时间）",
+            "操作人",
+            "角色",
+            "部门",
+            "地区",
+            "操作",
+            "对象类型",
+            "对象",
+            "IP",
+            "条目哈希"
+        ]
+    );
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    let e = &rows[1];
+    assert!(
+        e[0].parse::<i64>().unwrap() > rows[2][0].parse::<i64>().unwrap(),
+        "newest first"
+    );
+    assert!(is_beijing_time(&e[1]), "{e:?}");
+    assert_eq!(
+        e[2..9],
+        [
+            "wy.market",
+            "部门管理员",
+            "县市场监管局",
+            WUYANG,
+            "user.export",
+            "user",
+            "2 rows"
+        ]
+    );
+    assert_eq!(e[10].len(), 64, "{e:?}");
+    let log = app
+        .api(
+            "GET",
+            "/api/v1/audit?action=audit.export",
+            Some(&admin),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(log["items"][0]["actor_name"], "wy.office", "{log}");
+    let after: serde_json::Value =
+        serde_json::from_str(log["items"][0]["after"].as_str().unwrap()).unwrap();
+    assert_eq!(after["action"], "user.export");
+    assert_eq!(after["rows"], 3);
+    assert_eq!(after["capped"], false);
+    // Inspectors and leaders do not read the log.
+    for who in ["wy.zhang", "wy.leader"] {
+        let cookie = app.login(who).await;
+        let (status, _, _) = download(&app, "/console/audit/export", &cookie).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}");
+    }
+    // A bad date goes back to the viewer.
+    let (status, _, _) = download(&app, "/console/audit/export?from=2026-13-01", &office).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // Past the cap: the newest entries, and the first row says the rest were left out.
+    let bytes = lianjian_services::audit_log::export_at_most(
+        &app.svc,
+        &lianjian_services::cli_actor(),
+        &Default::default(),
+        2,
+    )
+    .await
+    .unwrap();
+    let rows = xlsx_rows(&bytes, "审计日志");
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert_eq!(rows[1][0], lianjian_services::audit_log::capped_notice(2));
+    assert!(rows[2][0].parse::<i64>().unwrap() > rows[3][0].parse::<i64>().unwrap());
+    let log = app
+        .api(
+            "GET",
+            "/api/v1/audit?action=audit.export",
+            Some(&admin),
+            None,
+        )
+        .await
+        .json();
+    let after: serde_json::Value =
+        serde_json::from_str(log["items"][0]["after"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (&after["rows"], &after["capped"]),
+        (&json!(2), &json!(true))
+    );
 }

@@ -1,5 +1,5 @@
-//! `lianjian template` and `lianjian import`: Excel files for the directory (监管对象) and the
-//! item list (事项), run as the console actor (`cli_actor`).
+//! `lianjian template` and `lianjian import`: Excel files for the directory (监管对象), the
+//! item list (事项) and the inspector pool (检查人员), run as the console actor (`cli_actor`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,6 +19,8 @@ pub enum Kind {
     Entities,
     /// 监管事项清单 (the item list)
     Items,
+    /// 执法检查人员库 (the inspector pool)
+    Inspectors,
 }
 
 /// Writes the empty import template of `kind` to `file`.
@@ -26,6 +28,9 @@ pub fn template(kind: Kind, file: &Path) -> anyhow::Result<ExitCode> {
     let bytes = match kind {
         Kind::Entities => exchange::entity_template(),
         Kind::Items => exchange::item_template(),
+        // No database here: the department column is free text (the console's template offers
+        // the departments of the user's region as a drop-down list).
+        Kind::Inspectors => exchange::inspector_template(&[]),
     };
     std::fs::write(file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
     println!("已写入导入模板 {} (template written)", file.display());
@@ -83,6 +88,9 @@ pub async fn import(
             exchange::import_entities(svc, &actor, &bytes, skip_invalid, &progress).await
         }
         Kind::Items => exchange::import_items(svc, &actor, &bytes, skip_invalid, &progress).await,
+        Kind::Inspectors => {
+            exchange::import_inspectors(svc, &actor, &bytes, skip_invalid, &progress).await
+        }
     };
     bar.finish_and_clear();
     let outcome = match result {
@@ -110,6 +118,7 @@ fn report(
     let what = match kind {
         Kind::Entities => "个主体",
         Kind::Items => "个事项",
+        Kind::Inspectors => "名人员",
     };
     for e in &o.errors {
         println!("{e}");

@@ -1,6 +1,8 @@
 //! `lianjian`: the one binary of the platform. See `lianjian --help`.
 
+mod bench;
 mod config;
+mod draw_cli;
 mod exchange_cli;
 
 use std::net::SocketAddr;
@@ -75,15 +77,25 @@ enum Command {
     },
     /// Print the OpenAPI document as JSON.
     Openapi,
-    /// Write an empty Excel import template (entities: 监管对象; items: 事项 and 检查要点).
+    /// Published draw records (抽取记录); needs no database.
+    Draw {
+        #[command(subcommand)]
+        action: DrawCommand,
+    },
+    /// Benchmark the in-memory directory index on a synthetic province (optionally against
+    /// PostgreSQL); the last line printed is a JSON object of every figure.
+    Bench(bench::BenchArgs),
+    /// Write an empty Excel import template (entities: 监管对象; items: 事项 and 检查要点;
+    /// inspectors: 检查人员).
     Template {
         #[arg(value_enum)]
         kind: exchange_cli::Kind,
         /// Where to write the .xlsx file
         file: PathBuf,
     },
-    /// Import an Excel file into the directory or the item list (upsert by credit code / item
-    /// code). Exit 2 when the file has errors and nothing was imported.
+    /// Import an Excel file into the directory, the item list or the inspector pool (upsert by
+    /// credit code / item code / certificate number). Exit 2 when the file has errors and
+    /// nothing was imported.
     Import {
         #[arg(value_enum)]
         kind: exchange_cli::Kind,
@@ -152,6 +164,16 @@ enum UserCommand {
         name: String,
         #[arg(long)]
         valid_days: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DrawCommand {
+    /// Recompute a draw record (the JSON of GET /api/v1/public/draws/{id}); exit 0 if it
+    /// matches, 3 naming the first difference, 2 if the file cannot be read.
+    Verify {
+        /// The record file (JSON)
+        record: PathBuf,
     },
 }
 
@@ -287,6 +309,10 @@ fn random_password() -> String {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Draw {
+            action: DrawCommand::Verify { record },
+        } => Ok(draw_cli::verify(&record)),
+        Command::Bench(args) => bench::run(args).await,
         Command::Openapi => {
             println!(
                 "{}",
@@ -315,7 +341,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "Lianjian listening on http://{addr}  (database: {})",
                 lianjian_store::redact_url(&s.database_url)
             );
-            serve(listener, Services::new(store, s.security), s.secure_cookies).await?;
+            let svc = Services::new(store, s.security);
+            // Searches use SQL until the index is built; start-up does not wait for it.
+            let bg = svc.clone();
+            tokio::spawn(async move {
+                if let Err(e) = bg.load_index().await {
+                    tracing::error!(error = %e, "directory index build failed; searches stay on SQL");
+                }
+            });
+            serve(listener, svc, s.secure_cookies).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, data_dir } => {
@@ -325,6 +359,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open_store(&url).await?;
             let svc = Services::new(store, Default::default());
             let created = demo::seed(&svc).await.map_err(service_error)?;
+            svc.load_index().await.map_err(service_error)?;
             let addr = listener.local_addr()?;
             println!(
                 "联监 Lianjian demo {} ({})",

@@ -132,6 +132,54 @@ async fn login_and_see_console_home() {
             "{body}"
         );
         std::fs::write(shots.join("console-user.png"), c.screenshot().await?).ok();
+
+        // Double-random: the demo draw, a re-draw with a reason, the witnessed draw, the portal.
+        c.goto(&format!("{}/console/draws", app.base)).await?;
+        c.find(Locator::LinkText("CQ-411121-2026-001"))
+            .await?
+            .click()
+            .await?;
+        c.wait().for_element(Locator::Id("reason")).await?;
+        let body = c.find(Locator::Css("body")).await?.text().await?;
+        assert!(body.contains("联合") && body.contains("减少"), "{body}");
+        std::fs::write(shots.join("console-draw.png"), c.screenshot().await?).ok();
+        c.find(Locator::Id("reason"))
+            .await?
+            .send_keys("浏览器测试：见证人未到场，重新抽取")
+            .await?;
+        c.find(Locator::Css("form[action$='/redraw'] button"))
+            .await?
+            .click()
+            .await?;
+        c.accept_alert().await?;
+        c.wait().for_element(Locator::Id("witness_name")).await?;
+        let body = c.find(Locator::Css("body")).await?.text().await?;
+        assert!(body.contains("承诺已公布"), "{body}");
+        c.find(Locator::Id("witness_name"))
+            .await?
+            .send_keys("县司法局 监督员")
+            .await?;
+        c.find(Locator::Id("witness_seed"))
+            .await?
+            .send_keys("浏览器见证")
+            .await?;
+        c.find(Locator::Css("form[action$='/execute'] button"))
+            .await?
+            .click()
+            .await?;
+        c.accept_alert().await?;
+        c.wait().for_element(Locator::Css("main h1")).await?;
+        let body = c.find(Locator::Css("body")).await?.text().await?;
+        assert!(body.contains("抽取完成") && body.contains("检查任务"), "{body}");
+        std::fs::write(shots.join("console-redraw.png"), c.screenshot().await?).ok();
+        let draw_path = c.current_url().await?.path().replace("/console", "");
+        c.goto(&format!("{}{draw_path}", app.base)).await?;
+        let body = c.find(Locator::Css("body")).await?.text().await?;
+        assert!(
+            body.contains("重新抽取") && body.contains("检查任务") && body.contains("下载完整记录"),
+            "{body}"
+        );
+        std::fs::write(shots.join("portal-draw.png"), c.screenshot().await?).ok();
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;

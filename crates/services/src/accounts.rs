@@ -767,6 +767,92 @@ pub async fn list_users(
     })
 }
 
+/// Columns of the user export.
+pub const USER_EXPORT_HEADERS: [&str; 8] = [
+    "用户名",
+    "姓名",
+    "角色",
+    "部门",
+    "地区",
+    "执法证号",
+    "状态",
+    "最近登录",
+];
+
+/// The user list with its filters, every page, as xlsx. Who may list may export; the file
+/// carries personal data out of the system, so, like [`get_user`], the export is audited
+/// (`user.export`, with the filters and the row count).
+pub async fn export_users(svc: &Services, actor: &Actor, q: &UserQuery) -> Result<Vec<u8>> {
+    if !actor.role.manages_users() && actor.role != Role::Leader {
+        return Err(ServiceError::Forbidden);
+    }
+    let scope = actor.scope();
+    let mut users = Vec::new();
+    let mut page = 1;
+    loop {
+        let p = repo::list_users(
+            svc.store.conn(),
+            &scope,
+            q,
+            PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE)),
+        )
+        .await?;
+        let n = p.items.len() as u64;
+        users.extend(p.items);
+        if n < p.per_page {
+            break;
+        }
+        page += 1;
+    }
+    let views = with_department_names(svc, users).await?;
+    let codes = views
+        .iter()
+        .map(|v| v.user.region_code.to_string())
+        .collect();
+    let regions = crate::exchange::region_names(svc, codes).await?;
+    let rows: Vec<Vec<String>> = views
+        .into_iter()
+        .map(|v| {
+            let u = v.user;
+            vec![
+                u.username,
+                u.display_name,
+                u.role.label_zh().to_string(),
+                v.department_name,
+                regions
+                    .get(u.region_code.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| u.region_code.to_string()),
+                u.certificate_no.unwrap_or_default(),
+                u.status.label_zh().to_string(),
+                u.last_login_at
+                    .as_ref()
+                    .map(crate::exchange::beijing_time)
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let tx = svc.store.begin().await?;
+    record(
+        &tx,
+        actor,
+        Record::new("user.export", "user", format!("{} rows", rows.len())).after(
+            &serde_json::json!({
+                "q": q.q, "role": q.role.map(Role::as_str),
+                "status": q.status.map(UserStatus::as_str),
+                "department_id": q.department_id, "rows": rows.len(),
+            }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(crate::exchange::xlsx_table(
+        "用户",
+        &USER_EXPORT_HEADERS,
+        rows,
+    ))
+}
+
 /// One user's full record. Contact data and certificate numbers are personal data, so this
 /// read is restricted: it is audited.
 pub async fn get_user(svc: &Services, actor: &Actor, id: Uuid) -> Result<UserView> {

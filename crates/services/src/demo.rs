@@ -13,12 +13,15 @@ use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Actor;
 use lianjian_store::accounts as repo;
 use lianjian_store::departments as dept_repo;
+use lianjian_store::inspectors as inspector_repo;
 use uuid::Uuid;
 
 use crate::accounts::{self, UserInput};
 use crate::demo_content::{self as content, COUNTY, ITEMS, TAGS};
 use crate::directory::{self, EntityInput, ParsedEntity, Vocabulary};
+use crate::inspectors::{self, InspectorInput};
 use crate::items::{self, DepartmentPart, ItemInput};
+use crate::plans;
 use crate::tags::{self, TagInput};
 use crate::{Result, ServiceError, Services, departments};
 
@@ -128,6 +131,9 @@ pub async fn seed(svc: &Services) -> Result<bool> {
     seed_tags(svc, &actor, &mut depts).await?;
     seed_items(svc, &actor, &mut depts).await?;
     seed_entities(svc, &actor).await?;
+    seed_inspectors(svc, &actor, &mut depts).await?;
+    seed_plans(svc, &actor, &mut depts).await?;
+    seed_draws(svc, &actor).await?;
     for (username, name, role, region, dept, cert, _) in DEMO_ACCOUNTS {
         let d = depts.id(svc, region, dept).await?;
         accounts::create_user(
@@ -145,6 +151,7 @@ pub async fn seed(svc: &Services) -> Result<bool> {
         )
         .await?;
     }
+    link_inspector_accounts(svc, &actor).await?;
     Ok(true)
 }
 
@@ -256,5 +263,127 @@ async fn seed_entities(svc: &Services, actor: &Actor) -> Result<()> {
         parsed.push(directory::parse_entity(r, &vocab).map_err(ServiceError::Invalid)?);
     }
     directory::import(svc, actor, parsed, &|_| {}).await?;
+    Ok(())
+}
+
+/// Wuyang's 2026 annual plans (`demo_content::PLANS`), filed for the county's lead departments
+/// and moved on as far as each got, stamped with the days in March and April they were filed.
+async fn seed_plans(svc: &Services, actor: &Actor, depts: &mut Departments) -> Result<()> {
+    use chrono::{FixedOffset, NaiveDate, TimeZone, Utc};
+    use content::{PLAN_YEAR, PLANS, PlanStage};
+    use lianjian_domain::plan::PlanAction;
+
+    let at = |day: &str, plus_days: i64| {
+        let d = NaiveDate::parse_from_str(day, "%Y-%m-%d").expect("demo day")
+            + chrono::Duration::days(plus_days);
+        FixedOffset::east_opt(8 * 3600)
+            .expect("valid offset")
+            .from_local_datetime(&d.and_hms_opt(10, 0, 0).expect("valid time"))
+            .single()
+            .expect("no DST")
+            .with_timezone(&Utc)
+    };
+    for def in PLANS {
+        let mut cooperating = None;
+        if !def.cooperating.is_empty() {
+            let mut ids = Vec::new();
+            for name in def.cooperating {
+                ids.push(depts.id(svc, COUNTY, name).await?.to_string());
+            }
+            cooperating = Some(ids);
+        }
+        let [a, b, c, d, ungraded] = def.ratios;
+        let input = plans::PlanInput {
+            item: def.item.into(),
+            year: PLAN_YEAR.into(),
+            period_start: def.period.0.into(),
+            period_end: def.period.1.into(),
+            region_code: COUNTY.into(),
+            narrowing_expr: def.narrowing.into(),
+            ratio_a: a.into(),
+            ratio_b: b.into(),
+            ratio_c: c.into(),
+            ratio_d: d.into(),
+            ratio_ungraded: ungraded.into(),
+            cooldown_months: def.cooldown_months.into(),
+            inspectors_per_visit: def.inspectors_per_visit.into(),
+            expert_count: def.expert_count.into(),
+            cooperating,
+            qualifications: def.qualifications.into(),
+        };
+        let plan = plans::create(svc, actor, &input).await?;
+        let moves: Vec<(PlanAction, i64)> = match def.stage {
+            PlanStage::Draft => Vec::new(),
+            PlanStage::Submitted(_) => vec![(PlanAction::Submit, 0)],
+            PlanStage::Published(_) => vec![
+                (PlanAction::Submit, 0),
+                (PlanAction::Approve, 6),
+                (PlanAction::Publish, 8),
+            ],
+        };
+        if let PlanStage::Submitted(day) | PlanStage::Published(day) = def.stage {
+            for (action, plus) in moves {
+                plans::act_at(svc, actor, plan.id, action, None, at(day, plus)).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The Wuyang inspector pool of `demo_content::INSPECTORS`, saved in one transaction, and the
+/// declared conflicts of interest with demo entities.
+async fn seed_inspectors(svc: &Services, actor: &Actor, depts: &mut Departments) -> Result<()> {
+    let mut members = Vec::with_capacity(content::INSPECTORS.len());
+    for d in content::INSPECTORS {
+        let input = InspectorInput {
+            name: d.name.into(),
+            certificate_number: d.certificate.into(),
+            department_id: depts.id(svc, COUNTY, d.department).await?.to_string(),
+            region_code: d.region.into(),
+            kind: d.kind.into(),
+            status: d.status.into(),
+            qualifications: d.qualifications.into(),
+            ..Default::default()
+        };
+        members.push((inspectors::parse(svc, actor, &input, None).await?, None));
+    }
+    inspectors::save_many(svc, actor, members).await?;
+    let entities = content::entities();
+    for (certificate, licence_type, reason) in content::INSPECTOR_CONFLICTS {
+        let entity = entities
+            .iter()
+            .find(|e| e.licences.iter().any(|l| l[0] == *licence_type))
+            .unwrap_or_else(|| panic!("a demo entity holds a {licence_type}"));
+        let member = inspector_repo::by_certificate(svc.store.conn(), certificate)
+            .await?
+            .unwrap_or_else(|| panic!("demo inspector {certificate}"));
+        inspectors::declare_conflict(svc, actor, member.id, &entity.usci, reason).await?;
+    }
+    Ok(())
+}
+
+/// Links the demo inspector accounts to their pool records.
+async fn link_inspector_accounts(svc: &Services, actor: &Actor) -> Result<()> {
+    for (username, certificate) in content::INSPECTOR_ACCOUNTS {
+        let member = inspector_repo::by_certificate(svc.store.conn(), certificate)
+            .await?
+            .unwrap_or_else(|| panic!("demo inspector {certificate}"));
+        inspectors::link_user(svc, actor, member.id, username).await?;
+    }
+    Ok(())
+}
+
+/// A witnessed joint draw of Wuyang's published plans for the fourth quarter, so the console
+/// and the portal show joint visits and a record anyone can verify.
+async fn seed_draws(svc: &Services, actor: &Actor) -> Result<()> {
+    let spec = crate::draws::DrawSpec {
+        title: "舞阳县2026年第四季度跨部门联合双随机抽查".into(),
+        region: COUNTY.into(),
+        period_start: "2026-10-01".into(),
+        period_end: "2026-12-31".into(),
+        plan_ids: Vec::new(),
+    };
+    let d = crate::draws::commit(svc, actor, &spec).await?;
+    crate::draws::execute(svc, actor, d.id, "舞阳县司法局监督员", "wuyang-2026-q4").await?;
     Ok(())
 }

@@ -2726,6 +2726,441 @@ pub(crate) fn entities() -> Vec<EntityInput> {
     g.out
 }
 
+// ---------------------------------------------------------------------------------------------
+// Annual plans (年度抽查工作计划)
+// ---------------------------------------------------------------------------------------------
+
+/// How far a demo plan got, with the day (Beijing time) its lead department submitted it.
+pub(crate) enum PlanStage {
+    Draft,
+    Submitted(&'static str),
+    /// Submitted that day, approved 6 days and published 8 days later.
+    Published(&'static str),
+}
+
+pub(crate) struct PlanDef {
+    pub item: &'static str,
+    /// A, B, C, D, not graded (percent).
+    pub ratios: [&'static str; 5],
+    pub cooldown_months: &'static str,
+    pub inspectors_per_visit: &'static str,
+    pub expert_count: &'static str,
+    pub narrowing: &'static str,
+    /// Cooperating departments taking part (county department names); empty: all the item's.
+    pub cooperating: &'static [&'static str],
+    pub qualifications: &'static str,
+    pub period: (&'static str, &'static str),
+    pub stage: PlanStage,
+}
+
+pub(crate) const PLAN_YEAR: &str = "2026";
+const Q4: (&str, &str) = ("2026-10-01", "2026-12-31");
+
+/// Wuyang's 2026 plans, one per joint item of 舞政办〔2024〕20号 附件2, filed by the lead
+/// departments: most published for the fourth quarter, 重点工业产品 submitted late (April),
+/// 特种设备 still a draft. The items are key items, so D is fully covered.
+pub(crate) const PLANS: &[PlanDef] = &[
+    PlanDef {
+        item: "WY-2024-01",
+        ratios: ["3", "10", "30", "100", "10"],
+        cooldown_months: "6",
+        inspectors_per_visit: "2",
+        expert_count: "0",
+        narrowing: "",
+        cooperating: &[],
+        qualifications: "食品安全",
+        period: Q4,
+        stage: PlanStage::Published("2026-03-18"),
+    },
+    PlanDef {
+        item: "WY-2024-02",
+        ratios: ["3", "15", "40", "100", "10"],
+        cooldown_months: "6",
+        inspectors_per_visit: "2",
+        expert_count: "0",
+        narrowing: "",
+        cooperating: &[],
+        qualifications: "药品",
+        period: Q4,
+        stage: PlanStage::Published("2026-03-20"),
+    },
+    PlanDef {
+        item: "WY-2024-03",
+        ratios: ["2", "10", "30", "100", "5"],
+        cooldown_months: "12",
+        inspectors_per_visit: "2",
+        expert_count: "0",
+        narrowing: "",
+        cooperating: &[],
+        qualifications: "",
+        period: Q4,
+        stage: PlanStage::Published("2026-03-24"),
+    },
+    PlanDef {
+        item: "WY-2024-04",
+        ratios: ["5", "20", "50", "100", "20"],
+        cooldown_months: "3",
+        inspectors_per_visit: "2",
+        expert_count: "0",
+        narrowing: "",
+        cooperating: &[],
+        qualifications: "食品安全",
+        period: Q4,
+        stage: PlanStage::Published("2026-03-25"),
+    },
+    PlanDef {
+        item: "WY-2024-05",
+        ratios: ["3", "10", "30", "100", "10"],
+        cooldown_months: "6",
+        inspectors_per_visit: "3",
+        expert_count: "1",
+        narrowing: "获证工业产品生产企业",
+        cooperating: &["县工信局", EMERGENCY, "市生态环境局舞阳分局"],
+        qualifications: "工业产品质量",
+        period: Q4,
+        stage: PlanStage::Submitted("2026-04-15"),
+    },
+    PlanDef {
+        item: "WY-2024-06",
+        ratios: ["3", "10", "30", "100", "10"],
+        cooldown_months: "6",
+        inspectors_per_visit: "2",
+        expert_count: "0",
+        narrowing: "",
+        cooperating: &[],
+        qualifications: "医疗器械",
+        period: Q4,
+        stage: PlanStage::Published("2026-03-27"),
+    },
+    PlanDef {
+        item: "WY-2024-07",
+        ratios: ["5", "20", "50", "100", "20"],
+        cooldown_months: "6",
+        inspectors_per_visit: "2",
+        expert_count: "0",
+        narrowing: "",
+        cooperating: &[],
+        qualifications: "医疗美容",
+        period: Q4,
+        stage: PlanStage::Published("2026-03-30"),
+    },
+    PlanDef {
+        item: "WY-2024-08",
+        ratios: ["3", "10", "30", "100", "10"],
+        cooldown_months: "6",
+        inspectors_per_visit: "2",
+        expert_count: "1",
+        narrowing: "",
+        cooperating: &[],
+        qualifications: "特种设备",
+        period: Q4,
+        stage: PlanStage::Draft,
+    },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Inspector pool (执法检查人员库)
+// ---------------------------------------------------------------------------------------------
+
+/// A member of the Wuyang pool: department (a county department named on a Wuyang item), name,
+/// certificate number (执法证号; experts carry their expert-pool number), kind, status,
+/// qualifications, and the township for members of a township office ("" for the county).
+pub(crate) struct InspectorDef {
+    pub department: &'static str,
+    pub name: &'static str,
+    pub certificate: &'static str,
+    pub kind: &'static str,
+    pub status: &'static str,
+    pub qualifications: &'static str,
+    pub region: &'static str,
+}
+
+/// An active officer of the county.
+const fn officer(
+    department: &'static str,
+    name: &'static str,
+    certificate: &'static str,
+    qualifications: &'static str,
+) -> InspectorDef {
+    InspectorDef {
+        department,
+        name,
+        certificate,
+        kind: "执法人员",
+        status: "在岗",
+        qualifications,
+        region: "",
+    }
+}
+
+/// An active expert (专家库): drawn only when a plan asks for experts.
+const fn pool_expert(
+    department: &'static str,
+    name: &'static str,
+    certificate: &'static str,
+    qualifications: &'static str,
+) -> InspectorDef {
+    InspectorDef {
+        kind: "专家",
+        ..officer(department, name, certificate, qualifications)
+    }
+}
+
+const fn on_status(d: InspectorDef, status: &'static str) -> InspectorDef {
+    InspectorDef { status, ..d }
+}
+
+const fn in_town(d: InspectorDef, region: &'static str) -> InspectorDef {
+    InspectorDef { region, ..d }
+}
+
+const ECOLOGY: &str = "市生态环境局舞阳分局";
+const MEDICAL_INSURANCE: &str = "县医疗保障局";
+const POLICE: &str = "县公安局";
+const AGRICULTURE: &str = "县农业农村局";
+const REFORM: &str = "县发改委";
+const EDUCATION: &str = "县教育局";
+const INDUSTRY: &str = "县工信局";
+const FIRE: &str = "县消防救援局";
+const URBAN: &str = "县城市管理局";
+
+/// The pool of every department that leads or cooperates on a Wuyang item, with
+/// qualifications matching what those items check. Three members are on leave, one has left.
+pub(crate) const INSPECTORS: &[InspectorDef] = &[
+    // 县市场监管局: lead of seven of the eight county items.
+    officer(MARKET, "张明", "41112120230001", "食品安全、特种设备"),
+    officer(MARKET, "李华", "41112120230002", "药品、医疗器械"),
+    officer(MARKET, "赵志刚", "41112120230003", "食品安全、工业产品质量"),
+    in_town(
+        officer(MARKET, "孙丽萍", "41112120230004", "特种设备、计量"),
+        "411121100",
+    ),
+    officer(MARKET, "周建伟", "41112120230005", "药品、医疗器械、化妆品"),
+    on_status(
+        officer(MARKET, "吴晓红", "41112120230006", "食品安全、价格监督"),
+        "休假",
+    ),
+    in_town(
+        officer(
+            MARKET,
+            "郑国庆",
+            "41112120230007",
+            "工业产品质量、计量、特种设备",
+        ),
+        "411121102",
+    ),
+    officer(
+        MARKET,
+        "冯雪",
+        "41112120230008",
+        "广告监管、单用途预付卡、食品安全",
+    ),
+    pool_expert(MARKET, "许卫东", "ZJ-411121-001", "特种设备、检验检测"),
+    pool_expert(MARKET, "蒋文静", "ZJ-411121-002", "食品安全、检验检测"),
+    // 县卫生健康委: lead of 涉医疗美容, cooperating on 医疗器械使用单位.
+    officer(HEALTH, "王芳", "41112120230101", "医疗卫生、医疗美容"),
+    officer(HEALTH, "陈永刚", "41112120230102", "医疗卫生、公共卫生"),
+    officer(HEALTH, "刘雅琴", "41112120230103", "医疗美容、传染病防治"),
+    on_status(
+        officer(HEALTH, "杨志强", "41112120230104", "职业卫生、公共卫生"),
+        "休假",
+    ),
+    officer(HEALTH, "黄丽娟", "41112120230105", "医疗卫生、放射卫生"),
+    pool_expert(HEALTH, "曹振华", "ZJ-411121-101", "医疗卫生、医疗美容"),
+    // 县应急管理局
+    officer(
+        EMERGENCY,
+        "马卫国",
+        "41112120230201",
+        "安全生产、危险化学品",
+    ),
+    officer(EMERGENCY, "胡海涛", "41112120230202", "安全生产、有限空间"),
+    officer(
+        EMERGENCY,
+        "朱红梅",
+        "41112120230203",
+        "危险化学品、粉尘防爆",
+    ),
+    on_status(
+        officer(EMERGENCY, "郭俊杰", "41112120230204", "安全生产、特种作业"),
+        "离岗",
+    ),
+    officer(EMERGENCY, "何建军", "41112120230205", "安全生产、液氨制冷"),
+    pool_expert(EMERGENCY, "宋德胜", "ZJ-411121-201", "安全生产、危险化学品"),
+    // 市生态环境局舞阳分局
+    officer(ECOLOGY, "林振华", "41112120230301", "排污许可、环境监测"),
+    officer(ECOLOGY, "罗慧敏", "41112120230302", "固体废物、排污许可"),
+    officer(
+        ECOLOGY,
+        "梁少华",
+        "41112120230303",
+        "环境监测、大气污染防治",
+    ),
+    officer(ECOLOGY, "谢国强", "41112120230304", "水污染防治、排污许可"),
+    // 县医疗保障局
+    officer(
+        MEDICAL_INSURANCE,
+        "唐彩霞",
+        "41112120230401",
+        "医保基金监管",
+    ),
+    officer(
+        MEDICAL_INSURANCE,
+        "韩宏伟",
+        "41112120230402",
+        "医保基金监管、药品",
+    ),
+    on_status(
+        officer(
+            MEDICAL_INSURANCE,
+            "冯书涛",
+            "41112120230403",
+            "医保基金监管",
+        ),
+        "休假",
+    ),
+    officer(
+        MEDICAL_INSURANCE,
+        "邓静怡",
+        "41112120230404",
+        "医保基金监管、医疗卫生",
+    ),
+    // 县商务局
+    officer(
+        COMMERCE,
+        "彭金凤",
+        "41112120230501",
+        "商贸流通、单用途预付卡",
+    ),
+    officer(
+        COMMERCE,
+        "曾新民",
+        "41112120230502",
+        "单用途预付卡、成品油流通",
+    ),
+    officer(COMMERCE, "田玉兰", "41112120230503", "商贸流通、二手车交易"),
+    officer(COMMERCE, "董保国", "41112120230504", "商贸流通"),
+    // 县公安局
+    officer(POLICE, "袁卫东", "41112120230601", "治安管理"),
+    officer(POLICE, "潘朝阳", "41112120230602", "食品药品犯罪侦查"),
+    officer(POLICE, "于国庆", "41112120230603", "治安管理、危险物品管理"),
+    officer(
+        POLICE,
+        "蔡占峰",
+        "41112120230604",
+        "食品药品犯罪侦查、环境犯罪侦查",
+    ),
+    officer(POLICE, "余小军", "41112120230605", "治安管理、交通管理"),
+    // 县农业农村局
+    officer(AGRICULTURE, "杜春生", "41112120230701", "农产品质量安全"),
+    officer(
+        AGRICULTURE,
+        "叶素芳",
+        "41112120230702",
+        "农产品质量安全、兽药饲料",
+    ),
+    officer(
+        AGRICULTURE,
+        "程建国",
+        "41112120230703",
+        "农药管理、农产品质量安全",
+    ),
+    officer(
+        AGRICULTURE,
+        "魏梦瑶",
+        "41112120230704",
+        "动物检疫、兽药饲料",
+    ),
+    // 县发改委
+    officer(REFORM, "苏明亮", "41112120230801", "价格监督、节能监察"),
+    officer(REFORM, "吕淑珍", "41112120230802", "价格监督"),
+    officer(REFORM, "丁文华", "41112120230803", "节能监察、粮食流通"),
+    officer(REFORM, "任志勇", "41112120230804", "价格监督、粮食流通"),
+    // 县住建局
+    officer(HOUSING, "沈立新", "41112120230901", "建筑施工安全、燃气"),
+    officer(HOUSING, "姜海燕", "41112120230902", "燃气、特种设备"),
+    officer(HOUSING, "范振宇", "41112120230903", "建筑施工安全"),
+    officer(HOUSING, "方晓东", "41112120230904", "物业管理、燃气"),
+    // 县教育局
+    officer(EDUCATION, "石爱民", "41112120231001", "校园安全、校外培训"),
+    officer(EDUCATION, "贾秀兰", "41112120231002", "校外培训"),
+    officer(
+        EDUCATION,
+        "夏永红",
+        "41112120231003",
+        "校园食品安全、校园安全",
+    ),
+    officer(
+        EDUCATION,
+        "钟亚楠",
+        "41112120231004",
+        "校外培训、单用途预付卡",
+    ),
+    // 县工信局
+    officer(
+        INDUSTRY,
+        "汪国栋",
+        "41112120231101",
+        "工业产品质量、民用爆炸物品",
+    ),
+    officer(
+        INDUSTRY,
+        "陆春燕",
+        "41112120231102",
+        "节能监察、工业产品质量",
+    ),
+    officer(INDUSTRY, "邹德明", "41112120231103", "民用爆炸物品"),
+    officer(INDUSTRY, "金晓峰", "41112120231104", "工业产品质量"),
+    // 县交通运输局
+    officer(
+        TRANSPORT,
+        "熊建平",
+        "41112120231201",
+        "道路运输、危险货物运输",
+    ),
+    officer(TRANSPORT, "孟凡超", "41112120231202", "道路运输、网约车"),
+    officer(TRANSPORT, "秦丽华", "41112120231203", "危险货物运输"),
+    officer(
+        TRANSPORT,
+        "白宏亮",
+        "41112120231204",
+        "道路运输、机动车维修",
+    ),
+    // 县消防救援局
+    officer(FIRE, "崔永强", "41112120231301", "消防"),
+    officer(FIRE, "谭志远", "41112120231302", "消防、电气火灾"),
+    officer(FIRE, "龙玉洁", "41112120231303", "消防"),
+    officer(FIRE, "邱海军", "41112120231304", "消防、危险化学品"),
+    officer(FIRE, "黎明辉", "41112120231305", "消防"),
+    // 县城市管理局
+    officer(URBAN, "侯建新", "41112120231401", "市容环境、燃气"),
+    officer(URBAN, "邵红英", "41112120231402", "城市管理执法"),
+    officer(URBAN, "孔德华", "41112120231403", "燃气、市容环境"),
+    officer(URBAN, "段文杰", "41112120231404", "城市管理执法、户外广告"),
+];
+
+/// Declared conflicts of interest: (certificate number, licence type whose first holder in
+/// [`entities`] the member must avoid, reason).
+pub(crate) const INSPECTOR_CONFLICTS: &[(&str, &str, &str)] = &[
+    (
+        "41112120230003",
+        "食品生产许可证",
+        "配偶在该企业担任质量负责人",
+    ),
+    (
+        "41112120230102",
+        "医疗机构执业许可证",
+        "本人曾在该机构任职，离职未满三年",
+    ),
+];
+
+/// Demo accounts of role inspector and the pool record each is linked to.
+pub(crate) const INSPECTOR_ACCOUNTS: &[(&str, &str)] = &[
+    ("wy.zhang", "41112120230001"),
+    ("wy.li", "41112120230002"),
+    ("wy.wang", "41112120230101"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -263,6 +263,7 @@ pub async fn import(
     let mut done = 0u64;
     // 双告知 targets by (owner department, region): the same for every entity of a region.
     let mut targets = HashMap::new();
+    let mut touched: Vec<Uuid> = Vec::new();
     for chunk in rows.chunks(2000) {
         let uscis: Vec<String> = chunk.iter().map(|r| r.entity.usci.clone()).collect();
         let existing = repo::by_uscis(&tx, &uscis).await?;
@@ -308,6 +309,7 @@ pub async fn import(
                             .map(|l| (e.id, e.region_code.clone(), l.clone())),
                     );
                     inserts.push(e.clone());
+                    touched.push(e.id);
                     new_entities.push((e, tag_ids));
                     report.inserted += 1;
                 }
@@ -355,6 +357,7 @@ pub async fn import(
                         continue;
                     }
                     repo::update(&tx, &e).await?;
+                    touched.push(e.id);
                     if !licences_same {
                         repo::replace_licences(&tx, e.id, &e.region_code, &p.licences).await?;
                     }
@@ -386,6 +389,7 @@ pub async fn import(
         progress(done);
     }
     tx.commit().await?;
+    svc.reindex(&touched).await?;
     Ok(report)
 }
 
@@ -667,7 +671,7 @@ pub async fn search(
     page: PageRequest,
 ) -> Result<Page<Entity>> {
     let q = search_query(svc, actor, input).await?;
-    Ok(repo::search(svc.store.conn(), &q, page).await?)
+    svc.search_entities(&q, page).await
 }
 
 /// An entity with everything its page shows.
@@ -800,6 +804,7 @@ pub async fn set_tag(
         }
     }
     tx.commit().await?;
+    svc.reindex(&[entity_id]).await?;
     Ok(())
 }
 
@@ -976,6 +981,7 @@ pub async fn decide_claim(
         }
     }
     tx.commit().await?;
+    svc.reindex(&[cl.entity_id]).await?;
     Ok(())
 }
 
@@ -1036,6 +1042,7 @@ pub async fn assign_claim(
     .await?;
     mark_claimed(&tx, actor, cl.entity_id, &cl.region_code, d.id).await?;
     tx.commit().await?;
+    svc.reindex(&[cl.entity_id]).await?;
     Ok(())
 }
 

@@ -1098,6 +1098,31 @@ fn sheet_title(s: &str) -> String {
     if t.is_empty() { "Sheet1".into() } else { t }
 }
 
+/// A time in list exports: Beijing time, as staff read it on the pages, to the second.
+pub(crate) fn beijing_time(t: &chrono::DateTime<chrono::Utc>) -> String {
+    let bj = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    t.with_timezone(&bj).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// Region names for list exports ("河南省 / 漯河市 / 舞阳县"), one look-up per distinct code;
+/// a code that does not parse or is unknown stands for itself.
+pub(crate) async fn region_names(
+    svc: &Services,
+    mut codes: Vec<String>,
+) -> Result<HashMap<String, String>> {
+    codes.sort_unstable();
+    codes.dedup();
+    let mut out = HashMap::new();
+    for code in codes {
+        let name = match RegionCode::parse(&code) {
+            Ok(r) => lianjian_store::regions::path_name(svc.store.conn(), &r).await?,
+            Err(_) => code.clone(),
+        };
+        out.insert(code, name);
+    }
+    Ok(out)
+}
+
 /// An error report: for each sheet, the failed rows with their original values, the cells at
 /// fault in red, then 错误原因 and 原行号. The sheets keep the import layout, so the report can
 /// be corrected and imported again.
@@ -2279,6 +2304,542 @@ pub fn item_headers() -> (Vec<String>, Vec<String>) {
             .map(|i| POINT_SPEC.header(i))
             .collect(),
     )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inspectors (执法检查人员库)
+// ---------------------------------------------------------------------------------------------
+//
+// Sheet 检查人员, one member per row, upserted by certificate number. Departments are written by
+// name and resolved in the row's region and its ancestors (or, with the region left blank, in the
+// importer's region subtree); the template offers the departments of the importer's region as a
+// drop-down list kept on a hidden sheet (部门列表), since a list written inline is limited to 255
+// characters.
+
+use lianjian_domain::inspector::{InspectorKind, InspectorStatus};
+use lianjian_store::inspectors::{self as inspector_repo, InspectorQuery};
+use rust_xlsxwriter::{DataValidationErrorStyle, Formula};
+
+use crate::inspectors::{self, InspectorInput};
+
+/// Sheet of the inspector template.
+pub const INSPECTOR_SHEET: &str = "检查人员";
+/// Hidden sheet holding the department drop-down list.
+const DEPARTMENT_LIST_SHEET: &str = "部门列表";
+
+const N_CERT: usize = 0;
+const N_NAME: usize = 1;
+const N_DEPT: usize = 2;
+const N_REGION: usize = 3;
+const N_KIND: usize = 4;
+const N_STATUS: usize = 5;
+const N_QUALS: usize = 6;
+const N_PHONE: usize = 7;
+
+fn inspector_kinds() -> Vec<&'static str> {
+    InspectorKind::ALL.iter().map(|t| t.label_zh()).collect()
+}
+fn inspector_statuses() -> Vec<&'static str> {
+    InspectorStatus::ALL.iter().map(|t| t.label_zh()).collect()
+}
+
+static INSPECTOR_COLUMNS: [Column; 8] = [
+    col(
+        "执法证号",
+        true,
+        20.0,
+        "执法证号，6–32 位字母、数字或 -，不区分大小写。系统中已有该证号的人员按本行内容更新，内容相同的不作改动；同一证号在文件中只能出现一次。",
+    ),
+    col("姓名", true, 10.0, "姓名，2–50 个字符。"),
+    col(
+        "所属部门",
+        true,
+        24.0,
+        "所属部门的名称，从下拉列表选择（列表为您所在地区的在用部门），如 县市场监管局；须在您的管理范围内。",
+    ),
+    col(
+        "行政区划代码",
+        false,
+        14.0,
+        "人员所在的行政区划代码，为所属部门所在地区或其下级（如乡镇市场监管所所在乡镇 411121100）；留空为所属部门所在地区。",
+    ),
+    pick(
+        "人员类别",
+        false,
+        10.0,
+        "执法人员或专家；留空时新人员为“执法人员”，已有人员不变。专家只在抽查计划要求专家时才会被抽取。",
+        inspector_kinds,
+    ),
+    pick(
+        "状态",
+        false,
+        8.0,
+        "在岗、休假或离岗；留空时新人员为“在岗”，已有人员不变。只有在岗人员会被抽取。",
+        inspector_statuses,
+    ),
+    col(
+        "资格",
+        false,
+        30.0,
+        "执法资格或专业领域，如 食品安全、特种设备、药品、消防；多项用“、”或逗号分隔，每项 1–20 个字符。导入时以本列为准整体替换。",
+    ),
+    col(
+        "联系电话",
+        false,
+        14.0,
+        "手机号码（11 位）或固定电话，可留空。",
+    ),
+];
+
+static INSPECTOR_SPEC: SheetSpec = SheetSpec {
+    name: INSPECTOR_SHEET,
+    columns: &INSPECTOR_COLUMNS,
+};
+
+const INSPECTOR_NOTES: &[&str] = &[
+    "1. 在“检查人员”工作表中填写，一行一人，第 1 行是表头：表头文字须与模板一致（可调整列的顺序，可删去非必填列）；带 * 的列必填。",
+    "2. 按执法证号更新：系统中已有的人员按本行内容更新，资格以本行为准整体替换；内容完全相同的不作改动，同一文件重复导入不会产生变化。人员类别、状态留空时不改变已有人员的取值。",
+    "3. 所属部门填写部门名称，按本行的行政区划代码及其上级查找；行政区划代码留空时在您的管理范围内查找，同名部门不止一个时请填写行政区划代码。",
+    "4. 回避申报、关联登录账号请在工作台的人员页面办理，不通过本表导入。",
+    "5. 导入前会逐行检查，错误会指明工作表、行号、列和取值。默认有错误时全部不导入；选择“跳过错误行”时只导入正确的行，并生成一份错误报告，改正后可直接再次导入。",
+];
+
+fn inspector_workbook(rows: &[Vec<String>], departments: &[String]) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    write_spec_sheet(
+        &mut wb,
+        &INSPECTOR_SPEC,
+        INSPECTOR_SHEET,
+        rows,
+        &[],
+        &HashSet::new(),
+    )?;
+    write_instructions(
+        &mut wb,
+        "执法检查人员库导入模板 · 填写说明",
+        INSPECTOR_NOTES,
+        &[&INSPECTOR_SPEC],
+    )?;
+    if !departments.is_empty() {
+        let list = wb.add_worksheet();
+        list.set_name(DEPARTMENT_LIST_SHEET)?;
+        for (i, name) in departments.iter().enumerate() {
+            list.write_string(i as u32, 0, clip(name))?;
+        }
+        list.set_hidden(true);
+        // A warning, not a stop: a member of a department elsewhere (another county of a city's
+        // list) is valid too when its region is filled in.
+        let v = DataValidation::new()
+            .allow_list_formula(Formula::new(format!(
+                "='{DEPARTMENT_LIST_SHEET}'!$A$1:$A${}",
+                departments.len()
+            )))
+            .set_error_style(DataValidationErrorStyle::Warning)
+            .set_error_title("部门不在列表中")?
+            .set_error_message(
+                "请从下拉列表中选择所属部门；其他地区的部门请同时填写行政区划代码。",
+            )?;
+        let col = N_DEPT as u16;
+        wb.worksheet_from_name(INSPECTOR_SHEET)?
+            .add_data_validation(1, col, MAX_DATA_ROWS as u32, col, &v)?;
+    }
+    wb.save_to_buffer()
+}
+
+/// The import template of the inspector pool, with `departments` (names) as the drop-down list
+/// of 所属部门 (none: free text).
+pub fn inspector_template(departments: &[String]) -> Vec<u8> {
+    inspector_workbook(&[], departments).expect("the template is well-formed")
+}
+
+/// Department names the actor's template offers: the active departments of the actor's region
+/// (its context's, if chosen), of its own line for department administrators.
+async fn inspector_departments(svc: &Services, actor: &Actor) -> Result<Vec<String>> {
+    let scope = actor.scope();
+    let region = scope.region.clone().unwrap_or_else(|| actor.region.clone());
+    let mut names: Vec<String> = dept_repo::active_in_region(svc.store.conn(), &region)
+        .await?
+        .into_iter()
+        .filter(|d| scope.line.as_ref().is_none_or(|l| *l == d.line))
+        .map(|d| d.name)
+        .collect();
+    names.dedup();
+    Ok(names)
+}
+
+/// The template for `actor`: the departments of its region in the drop-down list.
+pub async fn inspector_template_for(svc: &Services, actor: &Actor) -> Result<Vec<u8>> {
+    Ok(inspector_template(
+        &inspector_departments(svc, actor).await?,
+    ))
+}
+
+/// The column headers of the inspector sheet, in template order (required ones end in `*`).
+pub fn inspector_headers() -> Vec<String> {
+    (0..INSPECTOR_SPEC.columns.len())
+        .map(|i| INSPECTOR_SPEC.header(i))
+        .collect()
+}
+
+fn inspector_input(cells: &[String]) -> InspectorInput {
+    InspectorInput {
+        certificate_number: cells[N_CERT].clone(),
+        name: cells[N_NAME].clone(),
+        department_id: cells[N_DEPT].clone(),
+        region_code: cells[N_REGION].clone(),
+        kind: cells[N_KIND].clone(),
+        status: cells[N_STATUS].clone(),
+        qualifications: cells[N_QUALS].clone(),
+        qualification_list: None,
+        phone: cells[N_PHONE].clone(),
+    }
+}
+
+/// Certificate numbers as keys: what `CertificateNumber::parse` would make of them.
+fn certificate_key(s: &str) -> String {
+    s.trim().to_ascii_uppercase()
+}
+
+/// Later rows repeating an earlier row's certificate number.
+fn repeated_certificates(t: &Table, problems: &mut Vec<Problem>) {
+    let mut first: HashMap<String, u32> = HashMap::new();
+    for (ri, row) in t.rows.iter().enumerate() {
+        let key = certificate_key(&row.cells[N_CERT]);
+        if key.is_empty() {
+            continue;
+        }
+        match first.get(&key) {
+            Some(n) => problems.push(Problem::new(
+                0,
+                ri,
+                Some(N_CERT),
+                Invalid::new(
+                    "duplicate_certificate",
+                    format!("执法证号与第 {n} 行重复"),
+                    format!("certificate number repeats row {n}"),
+                ),
+            )),
+            None => {
+                first.insert(key, row.number);
+            }
+        }
+    }
+}
+
+/// Reads the inspector sheet: each row as an input (its `department_id` holds the department
+/// *name* as written; `import_inspectors` resolves it), and the problems visible without the
+/// database (repeated certificate numbers).
+pub fn read_inspectors(bytes: &[u8]) -> Result<ReadRows<InspectorInput>, FileError> {
+    let t = read_table(&mut open(bytes)?, &INSPECTOR_SPEC)?;
+    let mut problems = Vec::new();
+    repeated_certificates(&t, &mut problems);
+    let errors = cell_errors(&[&t], &problems);
+    Ok((
+        t.rows
+            .iter()
+            .map(|r| (r.number, inspector_input(&r.cells)))
+            .collect(),
+        errors,
+    ))
+}
+
+fn inspector_column(field: &str) -> Option<usize> {
+    Some(match field {
+        "certificate_number" => N_CERT,
+        "name" => N_NAME,
+        "department_id" => N_DEPT,
+        "region_code" => N_REGION,
+        "kind" => N_KIND,
+        "status" => N_STATUS,
+        "qualifications" => N_QUALS,
+        "phone" => N_PHONE,
+        _ => return None,
+    })
+}
+
+/// Resolves a department name: in the row's region and its ancestors (the nearest), or with no
+/// region in the actor's region subtree (exactly one).
+fn resolve_department<'a>(
+    named: &'a [Department],
+    name: &str,
+    region: Option<&RegionCode>,
+    within: Option<&RegionCode>,
+) -> Result<&'a Department, Invalid> {
+    match region {
+        Some(r) => named
+            .iter()
+            .filter(|d| r.is_within(&d.region_code))
+            .max_by_key(|d| d.region_code.as_str().len())
+            .ok_or_else(|| {
+                Invalid::new(
+                    "unknown_department",
+                    format!("行政区划“{r}”及其上级中没有名为“{name}”的在用部门"),
+                    format!("no active department named '{name}' in region {r} or above it"),
+                )
+            }),
+        None => {
+            let found: Vec<&Department> = named
+                .iter()
+                .filter(|d| within.is_none_or(|w| d.region_code.is_within(w)))
+                .collect();
+            match found.as_slice() {
+                [d] => Ok(d),
+                [] => Err(Invalid::new(
+                    "unknown_department",
+                    format!("您的管理范围内没有名为“{name}”的在用部门"),
+                    format!("no active department named '{name}' in your scope"),
+                )),
+                many => Err(Invalid::new(
+                    "ambiguous_department",
+                    format!(
+                        "名为“{name}”的部门有 {} 个（{}），请填写行政区划代码",
+                        many.len(),
+                        many.iter()
+                            .map(|d| d.region_code.to_string())
+                            .collect::<Vec<_>>()
+                            .join("、")
+                    ),
+                    format!(
+                        "{} departments are named '{name}'; fill in the region code",
+                        many.len()
+                    ),
+                )),
+            }
+        }
+    }
+}
+
+/// Imports the inspector sheet, upserting by certificate number: a new number adds a member,
+/// an existing one is updated (qualifications replaced), identical rows are left alone. Every
+/// row is checked first with the same parser as the form (`inspectors::parse`); without
+/// `skip_invalid` nothing is saved when any row is invalid; the valid rows are saved in one
+/// transaction.
+pub async fn import_inspectors(
+    svc: &Services,
+    actor: &Actor,
+    bytes: &[u8],
+    skip_invalid: bool,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<ImportOutcome> {
+    if !matches!(
+        actor.role,
+        Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
+    ) {
+        return Err(ServiceError::Forbidden);
+    }
+    let t = read_table(&mut open(bytes)?, &INSPECTOR_SPEC)?;
+    let c = svc.store.conn();
+    let mut problems = Vec::new();
+    repeated_certificates(&t, &mut problems);
+    let already_bad: HashSet<usize> = problems.iter().map(|p| p.row).collect();
+    let keys: Vec<String> = t
+        .rows
+        .iter()
+        .map(|r| certificate_key(&r.cells[N_CERT]))
+        .filter(|k| !k.is_empty())
+        .collect();
+    let existing = inspector_repo::by_certificates(c, &keys).await?;
+    let full = actor.full_scope();
+    let total = t.rows.len() as u64;
+    let mut named: HashMap<String, Vec<Department>> = HashMap::new();
+    let mut lines: HashMap<Uuid, String> = HashMap::new();
+    let mut to_save = Vec::new();
+    let mut unchanged = 0u64;
+    let mut failed: Vec<usize> = Vec::new();
+    progress(Progress {
+        phase: Phase::Checking,
+        done: 0,
+        total,
+    });
+    for (ri, row) in t.rows.iter().enumerate() {
+        let before = problems.len();
+        let mut input = inspector_input(&row.cells);
+        // The department by name.
+        let name = input.department_id.trim().to_string();
+        let mut department_reported = false;
+        if name.is_empty() {
+            problems.push(Problem::new(
+                0,
+                ri,
+                Some(N_DEPT),
+                Invalid::new("required", "所属部门不能为空", "the department is required"),
+            ));
+            department_reported = true;
+        } else {
+            if !named.contains_key(&name) {
+                let q = dept_repo::DepartmentQuery {
+                    q: Some(name.clone()),
+                    status: Some(lianjian_domain::department::DepartmentStatus::Active),
+                    ..Default::default()
+                };
+                let mut found = Vec::new();
+                let mut page = 1;
+                loop {
+                    let p = dept_repo::list(
+                        c,
+                        &lianjian_domain::scope::ScopeFilter::everything(),
+                        &q,
+                        PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE)),
+                    )
+                    .await?;
+                    let n = p.items.len() as u64;
+                    found.extend(p.items.into_iter().filter(|d| d.name == name));
+                    if n < p.per_page {
+                        break;
+                    }
+                    page += 1;
+                }
+                named.insert(name.clone(), found);
+            }
+            let region = RegionCode::parse(&input.region_code).ok();
+            if input.region_code.trim().is_empty() || region.is_some() {
+                match resolve_department(
+                    &named[&name],
+                    &name,
+                    region.as_ref(),
+                    full.region.as_ref(),
+                ) {
+                    Ok(d) => input.department_id = d.id.to_string(),
+                    Err(e) => {
+                        problems.push(Problem::new(0, ri, Some(N_DEPT), e));
+                        department_reported = true;
+                    }
+                }
+            } else {
+                // The region is malformed (reported below); the department cannot be looked up.
+                department_reported = true;
+            }
+        }
+        if department_reported {
+            input.department_id.clear();
+        }
+        // An existing member must be one the actor maintains.
+        let old = existing.get(&certificate_key(&input.certificate_number));
+        if let Some(o) = old {
+            if let std::collections::hash_map::Entry::Vacant(e) = lines.entry(o.department_id) {
+                e.insert(
+                    dept_repo::get(c, o.department_id)
+                        .await?
+                        .map(|d| d.line)
+                        .unwrap_or_default(),
+                );
+            }
+            if !full.permits(&o.region_code, Some(&lines[&o.department_id])) {
+                problems.push(Problem::new(
+                    0,
+                    ri,
+                    Some(N_CERT),
+                    Invalid::new(
+                        "forbidden",
+                        "该执法证号已登记在您管理范围以外的部门，不能在此修改",
+                        "this certificate number belongs to a member outside your scope",
+                    ),
+                ));
+            }
+        }
+        match inspectors::parse(svc, actor, &input, old).await {
+            Ok(p) => {
+                if problems.len() == before && !already_bad.contains(&ri) {
+                    match old {
+                        Some(o) if p.same_content(o) => unchanged += 1,
+                        _ => to_save.push((p, old.cloned())),
+                    }
+                }
+            }
+            Err(ServiceError::Invalid(fields)) => {
+                for f in fields {
+                    if department_reported && f.field == "department_id" {
+                        continue;
+                    }
+                    let col = inspector_column(&f.field);
+                    problems.push(Problem::field(0, ri, col, f));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+        if problems.len() > before || already_bad.contains(&ri) {
+            failed.push(ri);
+        }
+        progress(Progress {
+            phase: Phase::Checking,
+            done: ri as u64 + 1,
+            total,
+        });
+    }
+    let mut outcome = ImportOutcome {
+        report: ImportReport {
+            unchanged,
+            ..Default::default()
+        },
+        errors: cell_errors(&[&t], &problems),
+        skipped: failed.len() as u64,
+        error_report: None,
+    };
+    if !outcome.errors.is_empty() && !skip_invalid {
+        outcome.report = ImportReport::default();
+        outcome.skipped = total;
+        return Ok(outcome);
+    }
+    let n = to_save.len() as u64;
+    progress(Progress {
+        phase: Phase::Saving,
+        done: 0,
+        total: n,
+    });
+    let saved = inspectors::save_many(svc, actor, to_save).await?;
+    outcome.report.inserted = saved.inserted;
+    outcome.report.updated = saved.updated;
+    progress(Progress {
+        phase: Phase::Saving,
+        done: n,
+        total: n,
+    });
+    if !outcome.errors.is_empty() {
+        outcome.error_report = Some(error_workbook(&[&t], &problems, &[failed], &|_, _| {
+            String::new()
+        }));
+    }
+    Ok(outcome)
+}
+
+/// The members a list shows (its filters, the actor's scope), in the import layout, so that
+/// export → edit → import round-trips.
+pub async fn export_inspectors(
+    svc: &Services,
+    actor: &Actor,
+    q: &InspectorQuery,
+) -> Result<Vec<u8>> {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut page = 1;
+    loop {
+        let p = inspectors::list(
+            svc,
+            actor,
+            q,
+            PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE)),
+        )
+        .await?;
+        for v in &p.items {
+            let i = &v.inspector;
+            rows.push(vec![
+                i.certificate_number.clone(),
+                i.name.clone(),
+                v.department_name.clone(),
+                i.region_code.to_string(),
+                i.kind.label_zh().to_string(),
+                i.status.label_zh().to_string(),
+                i.qualifications.join("、"),
+                i.phone.clone().unwrap_or_default(),
+            ]);
+        }
+        too_many(INSPECTOR_SHEET, rows.len())?;
+        if (p.items.len() as u64) < p.per_page {
+            break;
+        }
+        page += 1;
+    }
+    let departments = inspector_departments(svc, actor).await?;
+    Ok(inspector_workbook(&rows, &departments).expect("export rows are well-formed"))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use lianjian_domain::item::{
 };
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Actor;
-use lianjian_store::entities::{self as entity_repo, Entity, EntitySearch};
+use lianjian_store::entities::{Entity, EntitySearch};
 use lianjian_store::items::{
     self as repo, CheckPoint, Item, ItemDepartment, ItemQuery, ItemVersion,
 };
@@ -523,9 +523,8 @@ pub async fn directory(
 ) -> Result<ItemDirectory> {
     let item = get(svc, id).await?;
     let q = directory_query(svc, actor, &item).await?;
-    let c = svc.store.conn();
     Ok(ItemDirectory {
-        page: entity_repo::search(c, &q, page).await?,
-        counts: entity_repo::counts_by_county_and_class(c, &q).await?,
+        page: svc.search_entities(&q, page).await?,
+        counts: svc.county_class_counts(&q).await?,
     })
 }

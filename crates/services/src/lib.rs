@@ -8,9 +8,13 @@ pub mod demo;
 mod demo_content;
 pub mod departments;
 pub mod directory;
+pub mod draws;
 mod error;
 pub mod exchange;
+pub mod index;
+pub mod inspectors;
 pub mod items;
+pub mod plans;
 pub mod regions;
 pub mod sectors;
 pub mod tags;
@@ -47,11 +51,19 @@ impl Default for SecurityConfig {
 pub struct Services {
     pub store: Store,
     pub security: SecurityConfig,
+    /// The in-memory directory index; see [`index`].
+    pub index: index::IndexHandle,
 }
 
 impl Services {
+    /// Services on a store. The directory index starts empty: call [`Services::load_index`]
+    /// (searches use SQL until it has run).
     pub fn new(store: Store, security: SecurityConfig) -> Self {
-        Self { store, security }
+        Self {
+            store,
+            security,
+            index: index::IndexHandle::default(),
+        }
     }
 }
 

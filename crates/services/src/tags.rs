@@ -261,6 +261,9 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    if before.code != after.code {
+        svc.reindex_tag(&before.code).await?;
+    }
     Ok(after)
 }
 
@@ -318,11 +321,12 @@ pub async fn add_rule(
         actor,
         Record::new("tag.rule_add", "tag", tag.id)
             .at(&tag.region_code, tag.owner_department_id)
-            .after(&serde_json::json!({"rule": &rule, "entities_tagged": gained})),
+            .after(&serde_json::json!({"rule": &rule, "entities_tagged": gained.len()})),
     )
     .await?;
     tx.commit().await?;
-    Ok((rule, gained))
+    svc.reindex(&gained).await?;
+    Ok((rule, gained.len() as u64))
 }
 
 pub async fn remove_rule(svc: &Services, actor: &Actor, rule_id: Uuid) -> Result<u64> {
@@ -347,7 +351,8 @@ pub async fn remove_rule(svc: &Services, actor: &Actor, rule_id: Uuid) -> Result
     )
     .await?;
     tx.commit().await?;
-    Ok(changed)
+    svc.reindex(&changed).await?;
+    Ok(changed.len() as u64)
 }
 
 /// Tags the rules give an entity with these facts (active, valid today, in scope of its region).
@@ -412,8 +417,8 @@ pub async fn apply_rules(c: &impl Conn, e: &Entity) -> Result<(Vec<(Uuid, String
 
 /// Re-applies one tag's rules after they changed: only entities within the tag's region can
 /// carry it, and only that tag can appear or vanish, so this reads the region in pages of 1,000
-/// and writes only the differences. Returns how many entities gained or lost the tag.
-async fn reevaluate_tag(c: &impl Conn, tag: &Tag) -> Result<u64> {
+/// and writes only the differences. Returns the entities that gained or lost the tag.
+async fn reevaluate_tag(c: &impl Conn, tag: &Tag) -> Result<Vec<Uuid>> {
     let rules: Vec<TagRule> = repo::rules(c)
         .await?
         .into_iter()
@@ -421,7 +426,7 @@ async fn reevaluate_tag(c: &impl Conn, tag: &Tag) -> Result<u64> {
         .collect();
     let in_force = tag.valid_on(Utc::now().date_naive());
     let mut after = None;
-    let mut changed = 0;
+    let mut changed = Vec::new();
     loop {
         let page = entity_repo::scan(c, Some(&tag.region_code), after, 1000).await?;
         let Some(last) = page.last() else { break };
@@ -454,13 +459,13 @@ async fn reevaluate_tag(c: &impl Conn, tag: &Tag) -> Result<u64> {
                 )),
                 (false, Some(lianjian_domain::tag::TagSource::Rule)) => {
                     entity_repo::remove_tag(c, e.id, tag.id).await?;
-                    changed += 1;
+                    changed.push(e.id);
                 }
                 _ => {}
             }
         }
         entity_repo::add_tags_many(c, &gained).await?;
-        changed += gained.len() as u64;
+        changed.extend(gained.iter().map(|g| g.0));
     }
     Ok(changed)
 }

@@ -169,12 +169,8 @@ pub struct AuditQuery {
     pub to: Option<DateTime<Utc>>,
 }
 
-pub async fn list(
-    c: &impl ConnectionTrait,
-    scope: &ScopeFilter,
-    q: &AuditQuery,
-    page: PageRequest,
-) -> Result<Page<AuditEntry>> {
+/// The entries in `scope` that match `q`, unordered.
+fn filtered(scope: &ScopeFilter, q: &AuditQuery) -> sea_orm::Select<Entity> {
     let mut s = Entity::find();
     if let Some(cond) = crate::scope::condition(scope, "region_code", "department_id") {
         s = s.filter(cond);
@@ -194,6 +190,16 @@ pub async fn list(
     if let Some(t) = q.to {
         s = s.filter(Column::At.lt(t));
     }
+    s
+}
+
+pub async fn list(
+    c: &impl ConnectionTrait,
+    scope: &ScopeFilter,
+    q: &AuditQuery,
+    page: PageRequest,
+) -> Result<Page<AuditEntry>> {
+    let s = filtered(scope, q);
     let total = s.clone().count(c).await?;
     let items = s
         .order_by_desc(Column::Seq)
@@ -210,6 +216,29 @@ pub async fn list(
         page: page.page,
         per_page: page.per_page,
     })
+}
+
+/// Up to `limit` entries in `scope` matching `q`, newest first, with a sequence number below
+/// `before` (from the newest when `None`). For exports: paging by sequence number neither
+/// repeats nor skips entries when new ones are appended meanwhile, and costs no count.
+pub async fn list_before(
+    c: &impl ConnectionTrait,
+    scope: &ScopeFilter,
+    q: &AuditQuery,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<AuditEntry>> {
+    let mut s = filtered(scope, q);
+    if let Some(b) = before {
+        s = s.filter(Column::Seq.lt(b));
+    }
+    Ok(s.order_by_desc(Column::Seq)
+        .limit(limit)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(AuditEntry::from)
+        .collect())
 }
 
 /// Distinct action names, for the viewer's filter.

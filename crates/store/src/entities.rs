@@ -206,6 +206,19 @@ pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Entity>> {
         .next())
 }
 
+/// Entities by id, in the order asked (ids not found are left out).
+pub async fn get_many(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Entity>> {
+    let mut by_id: HashMap<Uuid, Entity> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let ph: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let vals: Vec<Value> = chunk.iter().map(|u| Value::from(*u)).collect();
+        for e in select(c, &format!("id IN ({})", ph.join(",")), vals).await? {
+            by_id.insert(e.id, e);
+        }
+    }
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
 /// Entities in id order, a page at a time (`after` = the last id of the previous page),
 /// optionally within a region subtree: for passes over the whole directory.
 pub async fn scan(
@@ -939,4 +952,23 @@ pub async fn search_ids(
         .iter()
         .map(|r| Ok(r.try_get_by_index(0)?))
         .collect()
+}
+
+/// How many entities a resolved tag expression selects (the size of an item's directory),
+/// with the same SQL a search's `covered_by` uses. `lianjian bench` times it against the
+/// in-memory index.
+pub async fn count_covered(c: &impl ConnectionTrait, r: &ResolvedExpr) -> Result<u64> {
+    let b = backend_of(c);
+    let q = Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from("entities")
+        .cond_where(compile(&r.expr, &r.tag_ids)?)
+        .take();
+    let n: i64 = c
+        .query_one_raw(build(b, &q))
+        .await?
+        .map(|r| r.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(nonneg(n))
 }

@@ -4,10 +4,13 @@
 mod audit;
 mod claims;
 pub(crate) mod departments;
+pub(crate) mod draws;
 mod dto;
 pub(crate) mod entities;
+pub(crate) mod inspectors;
 pub(crate) mod items;
 pub(crate) mod params;
+pub(crate) mod plans;
 mod regions;
 mod sectors;
 pub(crate) mod tags;
@@ -39,6 +42,9 @@ use crate::AppState;
         (name = "directory", description = "监管对象名录库与双告知"),
         (name = "tags", description = "标签与打标规则"),
         (name = "items", description = "监管事项清单"),
+        (name = "inspectors", description = "执法检查人员库与专家库：资格、状态、回避申报、关联账号"),
+        (name = "plans", description = "年度抽查工作计划与抽查计划公告"),
+        (name = "draws", description = "双随机抽取：承诺、抽取、重抽与公开的抽取记录"),
     )
 )]
 struct ApiDoc;
@@ -92,6 +98,31 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(items::version_at))
         .routes(routes!(items::directory))
         .routes(routes!(items::public_list))
+        .routes(routes!(inspectors::list, inspectors::create))
+        .routes(routes!(inspectors::get, inspectors::update))
+        .routes(routes!(inspectors::set_status))
+        .routes(routes!(
+            inspectors::add_qualification,
+            inspectors::remove_qualification
+        ))
+        .routes(routes!(inspectors::conflicts, inspectors::declare_conflict))
+        .routes(routes!(inspectors::withdraw_conflict))
+        .routes(routes!(inspectors::link_user, inspectors::unlink_user))
+        .routes(routes!(plans::list, plans::create))
+        .routes(routes!(plans::annual))
+        .routes(routes!(plans::get, plans::update))
+        .routes(routes!(plans::submit))
+        .routes(routes!(plans::return_plan))
+        .routes(routes!(plans::approve))
+        .routes(routes!(plans::publish))
+        .routes(routes!(plans::public_list))
+        .routes(routes!(draws::preview))
+        .routes(routes!(draws::list, draws::commit))
+        .routes(routes!(draws::get))
+        .routes(routes!(draws::execute))
+        .routes(routes!(draws::redraw))
+        .routes(routes!(draws::public_list))
+        .routes(routes!(draws::public_get))
 }
 
 /// `?page=&per_page=` on every list.

@@ -10,7 +10,7 @@ use lianjian_store::audit::AuditQuery;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Chrome, Pager, error_page, local, render};
+use super::{Chrome, Pager, error_page, local, render, see_other};
 use crate::AppState;
 use crate::extract::Console;
 
@@ -39,6 +39,7 @@ struct Page {
     actions: Vec<String>,
     departments: Vec<(String, String)>,
     can_verify: bool,
+    export_cap: usize,
     verify: Option<(bool, String)>,
     error: Option<String>,
 }
@@ -74,11 +75,9 @@ fn pretty(j: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-pub async fn list(
-    State(st): State<AppState>,
-    Console(s): Console,
-    Query(f): Query<Filter>,
-) -> Response {
+/// The query of the filters, and what is wrong with a date that does not parse (that date
+/// is then left out).
+fn query_of(f: &Filter) -> (AuditQuery, Option<String>) {
     let mut error = None;
     let dept = f
         .department_id
@@ -106,6 +105,48 @@ pub async fn list(
         from,
         to,
     };
+    (q, error)
+}
+
+/// The filters as they travel in links (`k=v&`).
+fn filter_query(f: &Filter) -> String {
+    [
+        ("actor", &f.actor),
+        ("action", &f.action),
+        ("department_id", &f.department_id),
+        ("from", &f.from),
+        ("to", &f.to),
+    ]
+    .iter()
+    .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (k, v)))
+    .map(|(k, v)| format!("{k}={}&", crate::extract::urlencode(v)))
+    .collect()
+}
+
+/// The log with the viewer's filters as xlsx (newest first, at most
+/// [`audit_log::EXPORT_CAP`] entries); recorded as `audit.export`. A date that does not parse
+/// sends the user back to the viewer, which names it.
+pub async fn export(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(f): Query<Filter>,
+) -> Response {
+    let (q, error) = query_of(&f);
+    if error.is_some() {
+        return see_other(&format!("/console/audit?{}", filter_query(&f)));
+    }
+    match audit_log::export(&st.svc, &s.actor, &q).await {
+        Ok(b) => super::exchange::xlsx("审计日志.xlsx", b),
+        Err(e) => error_page(&st.svc, &s, e).await,
+    }
+}
+
+pub async fn list(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(f): Query<Filter>,
+) -> Response {
+    let (q, error) = query_of(&f);
     let p = match audit_log::list(
         &st.svc,
         &s.actor,
@@ -196,6 +237,7 @@ pub async fn list(
         actions,
         departments,
         can_verify: s.actor.role == Role::SystemAdmin,
+        export_cap: audit_log::EXPORT_CAP,
         verify,
         error,
     })

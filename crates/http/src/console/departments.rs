@@ -152,6 +152,32 @@ pub async fn list(
     page(&st, &s, lq, BTreeMap::new(), None).await
 }
 
+/// The department list with its current filters (every page) as xlsx. Filters that do not
+/// parse send the user back to the list, which names the problem.
+pub async fn export(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(lq): Query<ListQuery>,
+) -> Response {
+    let filter = DepartmentFilter {
+        q: lq.q.clone(),
+        region: lq.region.clone(),
+        status: lq.status.clone(),
+    };
+    let Ok(q) = department_query(&filter) else {
+        let query: String = [("q", &lq.q), ("region", &lq.region), ("status", &lq.status)]
+            .iter()
+            .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+            .map(|(k, v)| format!("{k}={}&", crate::extract::urlencode(v)))
+            .collect();
+        return see_other(&format!("/console/departments?{query}"));
+    };
+    match departments::export(&st.svc, &s.actor, &q).await {
+        Ok(b) => super::exchange::xlsx("部门列表.xlsx", b),
+        Err(e) => error_page(&st.svc, &s, e).await,
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct DeptForm {
     #[serde(rename = "_csrf", default)]

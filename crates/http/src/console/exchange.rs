@@ -16,7 +16,8 @@ use crate::AppState;
 use crate::api::params::Params;
 use crate::extract::Console;
 
-fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
+/// An xlsx download named `name`.
+pub(super) fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
     let encoded = crate::extract::urlencode(name);
     (
         [
@@ -38,6 +39,7 @@ fn kind_name(kind: &str) -> Option<(&'static str, &'static str)> {
     match kind {
         "entities" => Some(("监管对象", "监管对象导入模板.xlsx")),
         "items" => Some(("监管事项", "监管事项导入模板.xlsx")),
+        "inspectors" => Some(("检查人员", "执法检查人员库导入模板.xlsx")),
         _ => None,
     }
 }
@@ -50,6 +52,12 @@ pub async fn template(
     match (kind.as_str(), kind_name(&kind)) {
         ("entities", Some((_, file))) => xlsx(file, exchange::entity_template()),
         ("items", Some((_, file))) => xlsx(file, exchange::item_template()),
+        ("inspectors", Some((_, file))) => {
+            match exchange::inspector_template_for(&st.svc, &s.actor).await {
+                Ok(bytes) => xlsx(file, bytes),
+                Err(e) => error_page(&st.svc, &s, e).await,
+            }
+        }
         _ => error_page(&st.svc, &s, ServiceError::NotFound).await,
     }
 }
@@ -193,6 +201,7 @@ pub async fn upload(
     };
     let outcome = match kind.as_str() {
         "entities" => exchange::import_entities(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
+        "inspectors" => exchange::import_inspectors(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
         _ => exchange::import_items(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
     };
     match outcome {

@@ -7,10 +7,13 @@ mod auth;
 mod claims;
 mod departments;
 mod directory;
+pub(crate) mod draws;
 mod exchange;
 mod fields;
 mod home;
+mod inspectors;
 mod items;
+mod plans;
 mod sectors;
 mod tags;
 mod users;
@@ -38,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(auth::logout))
         .route("/context", post(home::switch_context))
         .route("/users", get(users::list).post(users::create))
+        .route("/users/export", get(users::export))
         .route("/users/new", get(users::new_form))
         .route("/users/{id}", get(users::detail).post(users::update))
         .route("/users/{id}/edit", get(users::edit_form))
@@ -50,11 +54,13 @@ pub fn router() -> Router<AppState> {
             get(departments::list).post(departments::create),
         )
         .route("/departments/copy-set", post(departments::copy_set))
+        .route("/departments/export", get(departments::export))
         .route("/departments/{id}/rename", post(departments::rename))
         .route("/departments/{id}/status", post(departments::set_status))
         .route("/sectors", get(sectors::list).post(sectors::create))
         .route("/sectors/{id}", post(sectors::update))
         .route("/audit", get(audit::list))
+        .route("/audit/export", get(audit::export))
         .route("/account", get(account::page))
         .route("/account/password", post(account::change_password))
         .route("/account/tokens", post(account::create_token))
@@ -87,6 +93,54 @@ pub fn router() -> Router<AppState> {
         .route("/import/template/{kind}", get(exchange::template))
         .route("/directory/export", get(exchange::export_entities))
         .route("/items/export", get(exchange::export_items))
+        .route(
+            "/inspectors",
+            get(inspectors::list).post(inspectors::create),
+        )
+        .route("/inspectors/new", get(inspectors::new_form))
+        .route("/inspectors/export", get(inspectors::export))
+        .route(
+            "/inspectors/{id}",
+            get(inspectors::detail).post(inspectors::update),
+        )
+        .route("/inspectors/{id}/edit", get(inspectors::edit_form))
+        .route("/inspectors/{id}/status", post(inspectors::set_status))
+        .route(
+            "/inspectors/{id}/qualifications",
+            post(inspectors::add_qualification),
+        )
+        .route(
+            "/inspectors/{id}/qualifications/remove",
+            post(inspectors::remove_qualification),
+        )
+        .route(
+            "/inspectors/{id}/conflicts",
+            post(inspectors::declare_conflict),
+        )
+        .route(
+            "/inspectors/{id}/conflicts/{conflict_id}/withdraw",
+            post(inspectors::withdraw_conflict),
+        )
+        .route("/inspectors/{id}/user", post(inspectors::link_user))
+        .route(
+            "/inspectors/{id}/user/unlink",
+            post(inspectors::unlink_user),
+        )
+        .route("/plans", get(plans::list).post(plans::create))
+        .route("/plans/new", get(plans::new_form))
+        .route("/plans/annual", get(plans::annual))
+        .route("/plans/annual/export", get(plans::annual_export))
+        .route("/plans/{id}", get(plans::detail).post(plans::update))
+        .route("/plans/{id}/edit", get(plans::edit_form))
+        .route("/plans/{id}/submit", post(plans::submit))
+        .route("/plans/{id}/return", post(plans::return_plan))
+        .route("/plans/{id}/approve", post(plans::approve))
+        .route("/plans/{id}/publish", post(plans::publish))
+        .route("/draws", get(draws::list).post(draws::commit))
+        .route("/draws/new", get(draws::new_form))
+        .route("/draws/{id}", get(draws::detail))
+        .route("/draws/{id}/execute", post(draws::execute))
+        .route("/draws/{id}/redraw", post(draws::redraw))
         .route("/claims", get(claims::queue))
         .route("/claims/{id}/accept", post(claims::accept))
         .route("/claims/{id}/reject", post(claims::reject))
@@ -161,6 +215,8 @@ pub const BUSINESS_AREAS: &[(&str, &str, &str)] = &[
 /// Business areas that are built, with their pages.
 pub const LIVE_AREAS: &[(&str, &str)] = &[
     ("items", "/console/items"),
+    ("plans", "/console/plans"),
+    ("random", "/console/draws"),
     ("directory", "/console/directory"),
 ];
 
@@ -259,6 +315,9 @@ fn notice_text(key: &str) -> String {
         "revoked" => "令牌已吊销。",
         "copied" => "内置部门集已复制。",
         "context" => "视图已切换。",
+        "committed" => "已冻结候选名单和执法人员名单，承诺（三个哈希值）已公布。现在可以请见证人到场执行抽取。",
+        "drawn" => "抽取完成，结果已生成检查任务并公开。",
+        "draw_failed" => "抽取未能完成：有规则无法满足，原因见下方。记录已保存并公开。",
         _ => "",
     }
     .to_string()

@@ -1,7 +1,9 @@
 //! The public portal (信息公开), `/`: no login. It shows what the platform publishes; sections
 //! whose capability is not built yet say so plainly.
 
+mod draws;
 mod items;
+mod plans;
 
 use askama::Template;
 use axum::Router;
@@ -17,8 +19,12 @@ use crate::i18n::{Messages, zh_cn};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
+        .route("/draws", get(draws::list))
+        .route("/draws/{id}", get(draws::detail))
         .route("/items", get(items::list))
         .route("/items/{code}", get(items::detail))
+        .route("/plans", get(plans::list))
+        .route("/plans/{code}", get(plans::detail))
 }
 
 #[derive(Template)]

@@ -21,6 +21,7 @@ pub struct App {
 pub async fn app(db: TestDb) -> App {
     let svc = Services::new(db.store.clone(), Default::default());
     demo::seed(&svc).await.expect("demo seed");
+    svc.load_index().await.expect("directory index");
     let router = lianjian_http::router(lianjian_http::AppState {
         svc: svc.clone(),
         secure_cookies: false,
@@ -144,6 +145,16 @@ impl App {
             .to_string();
         set.split(';').next().unwrap().to_string()
     }
+}
+
+/// Percent-encodes a query-string value.
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 pub fn csrf_of(page: &str) -> String {

@@ -6,6 +6,9 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_regions;
 mod m20261122_000003_sectors;
 mod m20261122_000004_directory;
+mod m20261122_000005_inspectors;
+mod m20261122_000006_plans;
+mod m20261122_000007_draws;
 
 /// A named, idempotent index over `cols` of `table`, for every migration.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -27,6 +30,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_regions::Migration),
             Box::new(m20261122_000003_sectors::Migration),
             Box::new(m20261122_000004_directory::Migration),
+            Box::new(m20261122_000005_inspectors::Migration),
+            Box::new(m20261122_000006_plans::Migration),
+            Box::new(m20261122_000007_draws::Migration),
         ]
     }
 }

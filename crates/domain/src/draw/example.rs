@@ -1,0 +1,189 @@
+//! The worked example of `docs/draw-algorithm.md`: a county draw of two plans over twelve
+//! entities and nine inspectors, with fixed seeds. Tests pin its numbers, the document quotes
+//! them, and other crates' tests use it as a ready-made valid record.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::record::{
+    Candidate, DepartmentRef, DrawInput, DrawInspector, DrawPlan, DrawRecord, Exclusion,
+    InspectorKind, PerClass, Seeds, Witness,
+};
+use super::{Bytes32, commit, draw};
+use crate::account::CertificateNumber;
+use crate::directory::CreditClass;
+use crate::region::RegionCode;
+use crate::usci::Usci;
+
+pub const MARKET: Uuid = Uuid::from_u128(0x11111111_1111_4111_8111_111111111111);
+pub const HEALTH: Uuid = Uuid::from_u128(0x22222222_2222_4222_8222_222222222222);
+pub const EMERGENCY: Uuid = Uuid::from_u128(0x33333333_3333_4333_8333_333333333333);
+
+/// A valid credit code of 舞阳县 (411121) with serial number `n`.
+pub fn usci(n: u32) -> Usci {
+    let first17 = format!("91411121MA{n:06}B");
+    let check = Usci::check_char(&first17).expect("17 characters of the set");
+    Usci::parse(&format!("{first17}{check}")).expect("valid code")
+}
+
+fn cert(s: &str) -> CertificateNumber {
+    CertificateNumber::parse(s).expect("valid certificate number")
+}
+
+fn dept(id: Uuid) -> DepartmentRef {
+    let name = match id {
+        MARKET => "舞阳县市场监督管理局",
+        HEALTH => "舞阳县卫生健康委员会",
+        _ => "舞阳县应急管理局",
+    };
+    DepartmentRef {
+        id,
+        name: name.into(),
+    }
+}
+
+fn ratios(a: u16, b: u16, c: u16, d: u16, ungraded: u16) -> PerClass<u16> {
+    PerClass {
+        a,
+        b,
+        c,
+        d,
+        ungraded,
+    }
+}
+
+/// The example input, normalised.
+pub fn input() -> DrawInput {
+    let plans = vec![
+        DrawPlan {
+            id: Uuid::from_u128(0x44444444_4444_4444_8444_000000000001),
+            code: "WY-2026-01".into(),
+            item_code: "WY-01".into(),
+            item_name: "食品生产企业综合监管".into(),
+            key_item: false,
+            lead_department: dept(MARKET),
+            involved_departments: vec![dept(MARKET), dept(HEALTH)],
+            check_points: 12,
+            ratios: ratios(30, 100, 300, 700, 100),
+            inspectors_per_visit: 2,
+            experts_per_visit: 0,
+            qualifications: vec!["食品安全".into()],
+        },
+        DrawPlan {
+            id: Uuid::from_u128(0x44444444_4444_4444_8444_000000000008),
+            code: "WY-2026-08".into(),
+            item_code: "WY-08".into(),
+            item_name: "特种设备综合监管".into(),
+            key_item: true,
+            lead_department: dept(MARKET),
+            involved_departments: vec![dept(MARKET), dept(EMERGENCY)],
+            check_points: 8,
+            ratios: ratios(50, 200, 500, 1000, 200),
+            inspectors_per_visit: 3,
+            experts_per_visit: 0,
+            qualifications: vec!["特种设备".into()],
+        },
+    ];
+    use CreditClass::*;
+    let c = |n: u32, name: &str, class: Option<CreditClass>, plans: &[u32]| Candidate {
+        usci: usci(n),
+        name: name.into(),
+        credit_class: class,
+        plans: plans.to_vec(),
+        exclusions: Vec::new(),
+        previous_inspectors: Vec::new(),
+    };
+    let mut candidates = vec![
+        c(1, "舞阳县贾湖酒业有限公司", Some(B), &[0, 1]),
+        c(2, "舞阳县盐都食品有限公司", Some(A), &[0]),
+        c(3, "舞阳县北舞渡胡辣汤食品厂", Some(C), &[0]),
+        c(4, "舞阳县泥河食品有限公司", None, &[0, 1]),
+        c(5, "舞阳县锅炉压力容器厂", Some(D), &[1]),
+        c(6, "舞阳县绿源面粉有限公司", Some(B), &[0]),
+        c(7, "舞阳县鑫源电梯安装有限公司", Some(C), &[1]),
+        c(8, "舞阳县康达调味品有限公司", Some(D), &[0, 1]),
+        c(9, "舞阳县豫中食品有限公司", Some(B), &[0, 1]),
+        c(10, "舞阳县天宇气体有限公司", Some(A), &[1]),
+        c(11, "舞阳县福旺豆制品厂", Some(C), &[0, 1]),
+        c(12, "舞阳县舞泉饮品有限公司", None, &[0]),
+    ];
+    candidates[1].exclusions.push(Exclusion {
+        plan: 0,
+        reason: "class_a_yearly".into(),
+        reason_zh: "A类对象12个月内已被随机抽查".into(),
+    });
+    candidates[7].exclusions.push(Exclusion {
+        plan: 0,
+        reason: "cooldown".into(),
+        reason_zh: "6个月内已就同一事项检查".into(),
+    });
+    candidates[8].previous_inspectors = vec![cert("ZF41112101"), cert("ZF41112201")];
+    candidates[4].previous_inspectors = vec![cert("ZF41112102")];
+
+    let x = |c: &str, name: &str, d: Uuid, quals: &[&str], workload: u32| DrawInspector {
+        certificate: cert(c),
+        name: name.into(),
+        department_id: d,
+        kind: InspectorKind::Officer,
+        qualifications: quals.iter().map(|q| q.to_string()).collect(),
+        conflicts: Vec::new(),
+        workload,
+    };
+    let mut inspectors = vec![
+        x("ZF41112101", "张伟", MARKET, &["食品安全"], 0),
+        x("ZF41112102", "李娜", MARKET, &["特种设备"], 0),
+        x("ZF41112103", "王强", MARKET, &["特种设备", "食品安全"], 3),
+        x("ZF41112104", "刘洋", MARKET, &["食品安全"], 0),
+        x("ZF41112105", "陈静", MARKET, &[], 0),
+        x("ZF41112201", "杨帆", HEALTH, &["食品安全"], 0),
+        x("ZF41112202", "赵敏", HEALTH, &[], 0),
+        x("ZF41112301", "黄磊", EMERGENCY, &["安全生产"], 0),
+        x("ZF41112302", "周杰", EMERGENCY, &[], 1),
+    ];
+    inspectors[3].conflicts = vec![usci(9)];
+
+    let mut input = DrawInput {
+        id: Uuid::from_u128(0x0195f3a0_0000_7000_8000_000000000001),
+        title: "舞阳县2026年第二季度跨部门联合双随机抽查".into(),
+        region_code: RegionCode::parse("411121").expect("valid region"),
+        period_start: NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"),
+        period_end: NaiveDate::from_ymd_opt(2026, 6, 30).expect("date"),
+        redraw_of: None,
+        redraw_reason: None,
+        plans,
+        candidates,
+        inspectors,
+    };
+    input.normalise();
+    input
+}
+
+/// Server seed 00 01 02 … 1f; witness "witness-2026" in ASCII.
+pub fn seeds() -> Seeds {
+    let mut server = [0u8; 32];
+    for (k, b) in server.iter_mut().enumerate() {
+        *b = k as u8;
+    }
+    Seeds {
+        server: Bytes32(server),
+        witness: Some(Witness::new(b"witness-2026".to_vec()).expect("12 bytes")),
+        witness_name: Some("舞阳县公证处".into()),
+    }
+}
+
+pub fn committed_at() -> DateTime<Utc> {
+    "2026-03-31T08:00:00Z".parse().expect("time")
+}
+
+pub fn drawn_at() -> DateTime<Utc> {
+    "2026-04-01T02:00:00Z".parse().expect("time")
+}
+
+/// The complete record of the example.
+pub fn record() -> DrawRecord {
+    let input = input();
+    let seeds = seeds();
+    let commitment = commit(&input, &seeds.server, committed_at()).expect("valid input");
+    let result = draw(&input, &seeds).expect("the example draws");
+    DrawRecord::new(input, commitment, seeds, drawn_at(), result)
+}

@@ -1,0 +1,92 @@
+//! Verifiable draws (抽取) of joint double-random inspections (双随机、一公开, 国办发〔2023〕1号
+//! (九); 鲁 task 12): which entities each plan inspects, merged into joint visits, and which
+//! inspectors go.
+//!
+//! Everything here is pure and deterministic: the same [`DrawInput`] and [`Seeds`] always give
+//! the same [`DrawResult`], so anyone holding a published [`DrawRecord`] can recompute it
+//! ([`verify`], `lianjian draw verify`). `docs/draw-algorithm.md` specifies every step for an
+//! independent implementation; this module is the reference.
+//!
+//! A draw runs in two steps so that nobody can re-draw until a result suits:
+//!
+//! 1. the service freezes the pools into a [`DrawInput`] (normalised with
+//!    [`DrawInput::normalise`]), generates a secret 32-byte server seed and publishes
+//!    [`commit`]'s [`Commitment`] (three SHA-256 hashes);
+//! 2. later, with the optional witness contribution, [`draw`] computes the [`DrawResult`] and
+//!    [`DrawRecord::new`] assembles the public record.
+
+mod assign;
+pub mod example;
+mod hash;
+mod prn;
+mod record;
+mod sample;
+mod verify;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub use assign::DrawFailure;
+pub use hash::{
+    candidates_sha256, candidates_text, commit, inspectors_sha256, inspectors_text, seed_sha256,
+};
+pub use prn::{
+    PRN_STREAM, PrnReader, PrnStream, TIEBREAK_STREAM, combined_seed, prn_at, prns, tiebreak_at,
+};
+pub use record::{
+    BadInput, Candidate, Commitment, DepartmentRef, DrawInput, DrawInspector, DrawPlan, DrawRecord,
+    DrawResult, Exclusion, InspectorKind, ParseError, PerClass, Seeds, Stratum, StratumCount,
+    Visit, Witness,
+};
+pub use sample::{DrawError, draw, quota, select_smallest, select_smallest_by, select_smallest_in};
+pub use verify::{Mismatch, Summary, verify};
+
+/// `format` of every record this version writes and reads.
+pub const FORMAT: &str = "lianjian-draw/1";
+
+/// 32 bytes written as 64 lower-case hex digits: seeds, the combined seed and SHA-256 hashes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Bytes32(pub [u8; 32]);
+
+impl Bytes32 {
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Exactly 64 hex digits, either case.
+    pub fn from_hex(s: &str) -> Result<Self, String> {
+        let mut b = [0u8; 32];
+        hex::decode_to_slice(s, &mut b)
+            .map_err(|_| format!("expected 64 hex digits (32 bytes), got {:?}", s))?;
+        Ok(Self(b))
+    }
+}
+
+impl fmt::Display for Bytes32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Bytes32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bytes32({})", self.to_hex())
+    }
+}
+
+impl Serialize for Bytes32 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes32 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::from_hex(&s).map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,152 @@
+//! The random numbers of a draw: ChaCha20 keyed with the combined seed.
+//!
+//! Stream 0 gives every candidate its permanent random number (PRN): candidate `i` gets the
+//! `i`-th `u64` of the stream, i.e. keystream bytes `8i .. 8i+8` read little-endian. Stream 1
+//! gives the tie-breaks of the inspector assignment. `rand_chacha`'s `ChaCha20Rng` is the
+//! original ChaCha20 (20 rounds, 64-bit block counter from 0, 64-bit stream id as the nonce);
+//! `docs/draw-algorithm.md` gives the equivalent RFC 8439 parameters, and a test checks them
+//! against an independent implementation of the block function.
+
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use sha2::{Digest, Sha256};
+
+use super::Bytes32;
+use super::record::Witness;
+
+/// ChaCha20 stream of the candidates' permanent random numbers.
+pub const PRN_STREAM: u64 = 0;
+/// ChaCha20 stream of the inspector tie-breaks.
+pub const TIEBREAK_STREAM: u64 = 1;
+
+/// SHA-256(server seed ‖ witness bytes); without a witness, SHA-256(server seed). The server
+/// seed alone already makes the draw unpredictable to outsiders; the witness makes it
+/// unpredictable to the platform too, since it is revealed only after the commitment.
+pub fn combined_seed(server: &Bytes32, witness: Option<&Witness>) -> Bytes32 {
+    let mut h = Sha256::new();
+    h.update(server.0);
+    if let Some(w) = witness {
+        h.update(w.as_bytes());
+    }
+    Bytes32(h.finalize().into())
+}
+
+fn rng(key: &Bytes32, stream: u64) -> ChaCha20Rng {
+    let mut r = ChaCha20Rng::from_seed(key.0);
+    r.set_stream(stream);
+    r
+}
+
+/// Word `i` (0-based, 8 bytes) of `stream`, by random access.
+fn word_at(key: &Bytes32, stream: u64, i: u64) -> u64 {
+    let mut r = rng(key, stream);
+    r.set_word_pos(2 * u128::from(i));
+    r.next_u64()
+}
+
+/// The permanent random number of candidate `i`, by random access. Costs one ChaCha20 block
+/// computation (four, in fact: `rand_chacha` works in 4-block batches); for many numbers use
+/// [`PrnStream`], [`prns`] or [`PrnReader`], which give identical values.
+pub fn prn_at(key: &Bytes32, i: u64) -> u64 {
+    word_at(key, PRN_STREAM, i)
+}
+
+/// Word `i` of the tie-break stream (see `assign`).
+pub fn tiebreak_at(key: &Bytes32, i: u64) -> u64 {
+    word_at(key, TIEBREAK_STREAM, i)
+}
+
+/// Reads `out.len()` consecutive words into `out`, in batches through a byte buffer (the
+/// cipher's own batch size is 256 bytes, so this runs at keystream speed).
+fn fill_words(rng: &mut ChaCha20Rng, out: &mut [u64]) {
+    let mut bytes = [0u8; 2048];
+    for chunk in out.chunks_mut(256) {
+        let b = &mut bytes[..chunk.len() * 8];
+        rng.fill_bytes(b);
+        for (w, b8) in chunk.iter_mut().zip(b.chunks_exact(8)) {
+            *w = u64::from_le_bytes(b8.try_into().expect("8 bytes"));
+        }
+    }
+}
+
+/// The numbers in order, fast: the path for whole candidate lists.
+pub struct PrnStream {
+    rng: ChaCha20Rng,
+    buf: [u64; 256],
+    pos: usize,
+}
+
+impl PrnStream {
+    /// Stream 0 from candidate 0.
+    pub fn new(key: &Bytes32) -> Self {
+        Self::starting_at(key, PRN_STREAM, 0)
+    }
+
+    /// `stream` from word `i`.
+    pub fn starting_at(key: &Bytes32, stream: u64, i: u64) -> Self {
+        let mut rng = rng(key, stream);
+        rng.set_word_pos(2 * u128::from(i));
+        Self {
+            rng,
+            buf: [0; 256],
+            pos: 256,
+        }
+    }
+
+    /// The next `out.len()` numbers.
+    pub fn fill(&mut self, out: &mut [u64]) {
+        let buffered = (256 - self.pos).min(out.len());
+        out[..buffered].copy_from_slice(&self.buf[self.pos..self.pos + buffered]);
+        self.pos += buffered;
+        fill_words(&mut self.rng, &mut out[buffered..]);
+    }
+}
+
+impl Iterator for PrnStream {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        if self.pos == self.buf.len() {
+            fill_words(&mut self.rng, &mut self.buf);
+            self.pos = 0;
+        }
+        self.pos += 1;
+        Some(self.buf[self.pos - 1])
+    }
+}
+
+/// The permanent random numbers of candidates `0..n`.
+pub fn prns(key: &Bytes32, n: usize) -> Vec<u64> {
+    let mut v = vec![0; n];
+    PrnStream::new(key).fill(&mut v);
+    v
+}
+
+/// Random access that keeps the last 32-word batch: cheap for indices that come roughly in
+/// ascending order, as pools from an index do.
+pub struct PrnReader {
+    rng: ChaCha20Rng,
+    batch: u64,
+    buf: [u64; 32],
+}
+
+impl PrnReader {
+    pub fn new(key: &Bytes32, stream: u64) -> Self {
+        Self {
+            rng: rng(key, stream),
+            batch: u64::MAX,
+            buf: [0; 32],
+        }
+    }
+
+    /// Word `i` of the stream.
+    pub fn at(&mut self, i: u64) -> u64 {
+        let batch = i / 32;
+        if batch != self.batch {
+            self.rng.set_word_pos(u128::from(batch) * 64);
+            fill_words(&mut self.rng, &mut self.buf);
+            self.batch = batch;
+        }
+        self.buf[(i % 32) as usize]
+    }
+}

@@ -1,0 +1,719 @@
+//! The draw record: exactly the JSON that `GET /api/v1/public/draws/{id}` serves and
+//! `lianjian draw verify` reads. Lists are kept in one canonical order (see
+//! [`DrawInput::normalise`]) because positions matter: candidate `i` gets the `i`-th random
+//! number, and plans are referred to by index.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use uuid::Uuid;
+
+use super::{Bytes32, FORMAT};
+use crate::Invalid;
+use crate::account::CertificateNumber;
+use crate::directory::CreditClass;
+pub use crate::inspector::InspectorKind;
+use crate::region::RegionCode;
+use crate::usci::Usci;
+
+/// A department as the record names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// Credit-risk strata of a plan's pool (国办 (九): ratios differentiated by credit class), plus
+/// the entities not graded yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stratum {
+    A,
+    B,
+    C,
+    D,
+    Ungraded,
+}
+
+impl Stratum {
+    /// The order strata are processed and listed in.
+    pub const ALL: [Stratum; 5] = [
+        Stratum::A,
+        Stratum::B,
+        Stratum::C,
+        Stratum::D,
+        Stratum::Ungraded,
+    ];
+
+    pub fn of(class: Option<CreditClass>) -> Self {
+        match class {
+            Some(CreditClass::A) => Stratum::A,
+            Some(CreditClass::B) => Stratum::B,
+            Some(CreditClass::C) => Stratum::C,
+            Some(CreditClass::D) => Stratum::D,
+            None => Stratum::Ungraded,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stratum::A => "A",
+            Stratum::B => "B",
+            Stratum::C => "C",
+            Stratum::D => "D",
+            Stratum::Ungraded => "ungraded",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Stratum::A => "A类",
+            Stratum::B => "B类",
+            Stratum::C => "C类",
+            Stratum::D => "D类",
+            Stratum::Ungraded => "未分类",
+        }
+    }
+}
+
+/// One value per stratum; in JSON `{"A": …, "B": …, "C": …, "D": …, "ungraded": …}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerClass<T> {
+    #[serde(rename = "A")]
+    pub a: T,
+    #[serde(rename = "B")]
+    pub b: T,
+    #[serde(rename = "C")]
+    pub c: T,
+    #[serde(rename = "D")]
+    pub d: T,
+    pub ungraded: T,
+}
+
+impl<T> PerClass<T> {
+    pub fn get(&self, s: Stratum) -> &T {
+        match s {
+            Stratum::A => &self.a,
+            Stratum::B => &self.b,
+            Stratum::C => &self.c,
+            Stratum::D => &self.d,
+            Stratum::Ungraded => &self.ungraded,
+        }
+    }
+
+    pub fn get_mut(&mut self, s: Stratum) -> &mut T {
+        match s {
+            Stratum::A => &mut self.a,
+            Stratum::B => &mut self.b,
+            Stratum::C => &mut self.c,
+            Stratum::D => &mut self.d,
+            Stratum::Ungraded => &mut self.ungraded,
+        }
+    }
+}
+
+/// A published plan taking part in the draw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrawPlan {
+    pub id: Uuid,
+    /// Unique within the draw; the last tie-breaker of the lead-plan rule.
+    pub code: String,
+    pub item_code: String,
+    pub item_name: String,
+    /// 重点事项: its plan leads any joint visit it is part of.
+    pub key_item: bool,
+    pub lead_department: DepartmentRef,
+    /// Every department taking part, the lead department included.
+    pub involved_departments: Vec<DepartmentRef>,
+    pub check_points: u32,
+    /// Sampling ratio per stratum in per mille (‰, 0–1000): a percentage with one decimal.
+    pub ratios: PerClass<u16>,
+    /// Officers per visit, at least 2 (two law-enforcement officers per inspection).
+    pub inspectors_per_visit: u16,
+    /// Experts (专家库) per visit; 0 when the plan asks for none.
+    #[serde(default)]
+    pub experts_per_visit: u16,
+    /// Qualifications (资格) an officer of the lead department must hold, sorted.
+    pub qualifications: Vec<String>,
+}
+
+/// Why a candidate in a plan's pool may not be drawn for it (cooldown, class A once a year …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusion {
+    /// Index into `plans`; one of the candidate's `plans`.
+    pub plan: u32,
+    /// Stable reason code, e.g. `cooldown`, `class_a_yearly`.
+    pub reason: String,
+    /// The reason as people read it.
+    pub reason_zh: String,
+}
+
+/// An entity in at least one plan's pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Candidate {
+    pub usci: Usci,
+    pub name: String,
+    /// `"A"`–`"D"`, or null when not graded.
+    #[serde(with = "class_letter")]
+    pub credit_class: Option<CreditClass>,
+    /// Indices of the plans whose pool holds the entity, ascending.
+    pub plans: Vec<u32>,
+    /// Plans of `plans` it may not be drawn for, ascending by plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclusions: Vec<Exclusion>,
+    /// Who inspected it at its previous visit; none of them may go again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_inspectors: Vec<CertificateNumber>,
+}
+
+impl Candidate {
+    pub fn stratum(&self) -> Stratum {
+        Stratum::of(self.credit_class)
+    }
+
+    pub fn is_excluded(&self, plan: u32) -> bool {
+        self.exclusions
+            .binary_search_by_key(&plan, |e| e.plan)
+            .is_ok()
+    }
+
+    pub fn was_previous(&self, certificate: &CertificateNumber) -> bool {
+        self.previous_inspectors
+            .binary_search_by(|c| c.as_str().cmp(certificate.as_str()))
+            .is_ok()
+    }
+}
+
+/// An active member of the inspector pool (people on leave or gone are not in the record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrawInspector {
+    /// 执法证号, unique.
+    pub certificate: CertificateNumber,
+    pub name: String,
+    pub department_id: Uuid,
+    pub kind: InspectorKind,
+    /// Sorted.
+    pub qualifications: Vec<String>,
+    /// Entities the inspector declared a conflict of interest with, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Usci>,
+    /// Visits already assigned before this draw (the workload balance starts from here).
+    pub workload: u32,
+}
+
+impl DrawInspector {
+    pub fn holds(&self, qualification: &str) -> bool {
+        self.qualifications
+            .binary_search_by(|q| q.as_str().cmp(qualification))
+            .is_ok()
+    }
+
+    pub fn conflicts_with(&self, usci: &Usci) -> bool {
+        self.conflicts.binary_search(usci).is_ok()
+    }
+}
+
+/// Everything frozen at commit time and covered by the commitment's hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrawInput {
+    pub id: Uuid,
+    pub title: String,
+    pub region_code: RegionCode,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    /// The draw this one replaces; both stay public.
+    pub redraw_of: Option<Uuid>,
+    pub redraw_reason: Option<String>,
+    pub plans: Vec<DrawPlan>,
+    /// Ascending by credit code.
+    pub candidates: Vec<Candidate>,
+    /// Ascending by certificate number.
+    pub inspectors: Vec<DrawInspector>,
+}
+
+/// The three hashes published before the draw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commitment {
+    /// Over the draw header, the plans and the candidates (`candidates_text`).
+    pub candidates_sha256: Bytes32,
+    /// Over the inspector pool (`inspectors_text`).
+    pub inspectors_sha256: Bytes32,
+    /// Over the 32 bytes of the server seed.
+    pub seed_sha256: Bytes32,
+    pub committed_at: DateTime<Utc>,
+}
+
+/// An optional witness contribution (监督人/公证人): 1–64 bytes, in JSON as hex.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Witness(Vec<u8>);
+
+impl Witness {
+    pub const MAX_BYTES: usize = 64;
+
+    pub fn new(bytes: Vec<u8>) -> Result<Self, Invalid> {
+        if bytes.is_empty() || bytes.len() > Self::MAX_BYTES {
+            return Err(Invalid::new(
+                "witness_length",
+                format!("见证人随机数应为 1–64 字节（当前 {} 字节）", bytes.len()),
+                format!(
+                    "the witness contribution must have 1–64 bytes (has {})",
+                    bytes.len()
+                ),
+            ));
+        }
+        Ok(Self(bytes))
+    }
+
+    pub fn from_hex(s: &str) -> Result<Self, Invalid> {
+        let bytes = hex::decode(s.trim()).map_err(|_| {
+            Invalid::new(
+                "witness_hex",
+                "见证人随机数应为十六进制数字",
+                "the witness contribution must be hex digits",
+            )
+        })?;
+        Self::new(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Witness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Witness({})", hex::encode(&self.0))
+    }
+}
+
+impl Serialize for Witness {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Witness {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::from_hex(&s).map_err(|e| serde::de::Error::custom(e.en))
+    }
+}
+
+/// The seeds, revealed at the draw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seeds {
+    /// The platform's secret, committed to by `seed_sha256`.
+    pub server: Bytes32,
+    pub witness: Option<Witness>,
+    pub witness_name: Option<String>,
+}
+
+/// Per plan and stratum: how many could be drawn, how many had to be, how many were.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StratumCount {
+    pub eligible: u64,
+    pub quota: u64,
+    pub drawn: u64,
+}
+
+/// One joint visit (进一次门、查多项事): every plan that drew the entity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Visit {
+    pub usci: Usci,
+    /// Plan indices, ascending.
+    pub plans: Vec<u32>,
+    pub lead_plan: u32,
+    /// Officers, ascending by certificate number.
+    pub inspectors: Vec<CertificateNumber>,
+    /// Experts, ascending by certificate number.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub experts: Vec<CertificateNumber>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrawResult {
+    /// SHA-256(server seed ‖ witness): the ChaCha20 key. Shown so that a reimplementation can
+    /// check its first step on its own.
+    pub combined_seed: Bytes32,
+    /// Ascending by credit code.
+    pub visits: Vec<Visit>,
+    /// One entry per plan, in plan order.
+    pub counts: Vec<PerClass<StratumCount>>,
+}
+
+/// The public record of a draw. It never changes once written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrawRecord {
+    /// [`FORMAT`].
+    pub format: String,
+    pub input: DrawInput,
+    pub commitment: Commitment,
+    pub seeds: Seeds,
+    pub drawn_at: DateTime<Utc>,
+    pub result: DrawResult,
+}
+
+/// A record file that is not a draw record, with the JSON path of the bad value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+impl DrawRecord {
+    pub fn new(
+        input: DrawInput,
+        commitment: Commitment,
+        seeds: Seeds,
+        drawn_at: DateTime<Utc>,
+        result: DrawResult,
+    ) -> Self {
+        Self {
+            format: FORMAT.to_string(),
+            input,
+            commitment,
+            seeds,
+            drawn_at,
+            result,
+        }
+    }
+
+    /// Reads a record, naming the path of the first bad value (`input.candidates[3].usci`).
+    pub fn from_json(bytes: &[u8]) -> Result<Self, ParseError> {
+        let de = &mut serde_json::Deserializer::from_slice(bytes);
+        let r: DrawRecord = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.inner().to_string();
+            // A missing field is reported at its parent; name the field itself.
+            let path = match message
+                .strip_prefix("missing field `")
+                .and_then(|r| r.split('`').next())
+            {
+                Some(f) if path == "." => f.to_string(),
+                Some(f) => format!("{path}.{f}"),
+                None => path,
+            };
+            ParseError { path, message }
+        })?;
+        if r.format != FORMAT {
+            return Err(ParseError {
+                path: "format".into(),
+                message: format!("unsupported format {:?}, expected {FORMAT:?}", r.format),
+            });
+        }
+        Ok(r)
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("records serialise")
+    }
+
+    /// Compact JSON, for large records.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("records serialise")
+    }
+}
+
+/// An input that breaks a rule of the format, with the path of the bad value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadInput {
+    pub field: String,
+    pub invalid: Invalid,
+}
+
+impl fmt::Display for BadInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.invalid)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+fn bad(field: impl Into<String>, code: &'static str, zh: String, en: String) -> BadInput {
+    BadInput {
+        field: field.into(),
+        invalid: Invalid::new(code, zh, en),
+    }
+}
+
+/// Free text in the record: 1–500 characters. Anything else goes: the canonical text escapes it.
+/// Field paths are built only on error (`field`), as validation runs over millions of candidates.
+fn text(field: impl FnOnce() -> String, s: &str) -> Result<(), BadInput> {
+    if s.is_empty() || s.len() > 500 && s.chars().count() > 500 {
+        let n = s.chars().count();
+        let field = field();
+        return Err(bad(
+            field.clone(),
+            "text_length",
+            format!("{field} 应为 1–500 个字符（当前 {n} 个）"),
+            format!("{field} must have 1–500 characters (has {n})"),
+        ));
+    }
+    Ok(())
+}
+
+/// Strictly ascending (sorted, no duplicates) by `key`.
+fn strictly_ascending<'a, T, K: Ord>(
+    field: impl FnOnce() -> String,
+    items: &'a [T],
+    key: impl Fn(&'a T) -> K,
+) -> Result<(), BadInput> {
+    if let Some(k) = (1..items.len()).find(|&k| key(&items[k - 1]) >= key(&items[k])) {
+        let field = field();
+        return Err(bad(
+            format!("{field}[{k}]"),
+            "not_canonical",
+            format!("{field} 须严格升序且不重复（第 {k} 项）"),
+            format!("{field} must be strictly ascending, without duplicates (at index {k})"),
+        ));
+    }
+    Ok(())
+}
+
+impl DrawInput {
+    /// Puts every list into canonical order and drops duplicates: candidates by credit code,
+    /// inspectors by certificate number, plan indices, exclusions (by plan), previous inspectors,
+    /// qualifications and conflicts. Plans keep their order (candidates refer to them by index),
+    /// and so do each plan's involved departments.
+    pub fn normalise(&mut self) {
+        for p in &mut self.plans {
+            p.qualifications.sort();
+            p.qualifications.dedup();
+        }
+        for c in &mut self.candidates {
+            c.plans.sort_unstable();
+            c.plans.dedup();
+            c.exclusions.sort_by_key(|e| e.plan);
+            c.exclusions.dedup_by_key(|e| e.plan);
+            c.previous_inspectors
+                .sort_by(|a, b| a.as_str().cmp(b.as_str()));
+            c.previous_inspectors.dedup();
+        }
+        self.candidates.sort_by(|a, b| a.usci.cmp(&b.usci));
+        self.candidates.dedup_by(|a, b| a.usci == b.usci);
+        for i in &mut self.inspectors {
+            i.qualifications.sort();
+            i.qualifications.dedup();
+            i.conflicts.sort();
+            i.conflicts.dedup();
+        }
+        self.inspectors
+            .sort_by(|a, b| a.certificate.as_str().cmp(b.certificate.as_str()));
+        self.inspectors
+            .dedup_by(|a, b| a.certificate == b.certificate);
+    }
+
+    /// Checks the rules of the format that serde cannot: canonical order, indices in range,
+    /// ratios, team sizes. The draw and the verifier refuse an input that fails here.
+    pub fn validate(&self) -> Result<(), BadInput> {
+        text(|| "title".into(), &self.title)?;
+        if self.period_end < self.period_start {
+            return Err(bad(
+                "period_end",
+                "period_order",
+                format!(
+                    "抽查期间截止日 {} 早于起始日 {}",
+                    self.period_end, self.period_start
+                ),
+                format!(
+                    "period_end {} is before period_start {}",
+                    self.period_end, self.period_start
+                ),
+            ));
+        }
+        match (&self.redraw_of, &self.redraw_reason) {
+            (Some(_), Some(r)) => text(|| "redraw_reason".into(), r)?,
+            (None, None) => {}
+            _ => {
+                return Err(bad(
+                    "redraw_reason",
+                    "redraw_reason",
+                    "重新抽取必须说明理由，且只有重新抽取才有理由".into(),
+                    "a re-draw needs a reason, and only a re-draw has one".into(),
+                ));
+            }
+        }
+        if self.plans.is_empty() {
+            return Err(bad(
+                "plans",
+                "required",
+                "至少需要一个抽查计划".into(),
+                "at least one plan is required".into(),
+            ));
+        }
+        let n_plans = self.plans.len();
+        if n_plans > u32::MAX as usize || self.candidates.len() > u32::MAX as usize {
+            return Err(bad(
+                "candidates",
+                "too_many",
+                "计划或对象数量超出上限".into(),
+                "too many plans or candidates".into(),
+            ));
+        }
+        let mut codes = HashSet::new();
+        for (k, p) in self.plans.iter().enumerate() {
+            let f = |s: &str| format!("plans[{k}]{s}");
+            text(|| f(".code"), &p.code)?;
+            text(|| f(".item_code"), &p.item_code)?;
+            text(|| f(".item_name"), &p.item_name)?;
+            text(|| f(".lead_department.name"), &p.lead_department.name)?;
+            if !codes.insert(p.code.as_str()) {
+                return Err(bad(
+                    f(".code"),
+                    "duplicate_plan_code",
+                    format!("计划编号“{}”重复", p.code),
+                    format!("plan code '{}' appears twice", p.code),
+                ));
+            }
+            for s in Stratum::ALL {
+                let r = *p.ratios.get(s);
+                if r > 1000 {
+                    return Err(bad(
+                        f(&format!(".ratios.{}", s.as_str())),
+                        "ratio_range",
+                        format!("抽查比例应为 0–1000‰（当前 {r}‰）"),
+                        format!("ratio must be 0–1000 per mille (is {r})"),
+                    ));
+                }
+            }
+            if p.inspectors_per_visit < 2 {
+                return Err(bad(
+                    f(".inspectors_per_visit"),
+                    "inspectors_per_visit",
+                    "每次检查至少 2 名执法人员".into(),
+                    "at least 2 officers per visit".into(),
+                ));
+            }
+            let mut ids = HashSet::new();
+            for (m, d) in p.involved_departments.iter().enumerate() {
+                text(|| f(&format!(".involved_departments[{m}].name")), &d.name)?;
+                if !ids.insert(d.id) {
+                    return Err(bad(
+                        f(&format!(".involved_departments[{m}]")),
+                        "duplicate_department",
+                        "参与部门重复".into(),
+                        "department listed twice".into(),
+                    ));
+                }
+            }
+            if !p.involved_departments.contains(&p.lead_department) {
+                return Err(bad(
+                    f(".involved_departments"),
+                    "lead_not_involved",
+                    "参与部门须包含牵头部门（编号和名称一致）".into(),
+                    "involved_departments must include the lead department (same id and name)"
+                        .into(),
+                ));
+            }
+            for (m, q) in p.qualifications.iter().enumerate() {
+                text(|| f(&format!(".qualifications[{m}]")), q)?;
+            }
+            strictly_ascending(|| f(".qualifications"), &p.qualifications, |q| q.as_str())?;
+        }
+        strictly_ascending(|| "candidates".into(), &self.candidates, |c| &c.usci)?;
+        for (i, c) in self.candidates.iter().enumerate() {
+            let f = |s: &str| format!("candidates[{i}]{s}");
+            text(|| f(".name"), &c.name)?;
+            if c.plans.is_empty() {
+                return Err(bad(
+                    f(".plans"),
+                    "required",
+                    "对象须属于至少一个计划的抽查范围".into(),
+                    "a candidate must be in at least one plan's pool".into(),
+                ));
+            }
+            strictly_ascending(|| f(".plans"), &c.plans, |p| *p)?;
+            if let Some(k) = c.plans.iter().position(|&p| p as usize >= n_plans) {
+                return Err(bad(
+                    f(&format!(".plans[{k}]")),
+                    "plan_index",
+                    format!("计划序号 {} 不存在", c.plans[k]),
+                    format!("there is no plan {}", c.plans[k]),
+                ));
+            }
+            strictly_ascending(|| f(".exclusions"), &c.exclusions, |e| e.plan)?;
+            for (k, e) in c.exclusions.iter().enumerate() {
+                let g = |s: &str| f(&format!(".exclusions[{k}]{s}"));
+                if c.plans.binary_search(&e.plan).is_err() {
+                    return Err(bad(
+                        g(".plan"),
+                        "exclusion_plan",
+                        format!("排除的计划 {} 不在该对象的计划范围内", e.plan),
+                        format!("excluded from plan {} whose pool it is not in", e.plan),
+                    ));
+                }
+                text(|| g(".reason"), &e.reason)?;
+                text(|| g(".reason_zh"), &e.reason_zh)?;
+            }
+            strictly_ascending(
+                || f(".previous_inspectors"),
+                &c.previous_inspectors,
+                |p| p.as_str(),
+            )?;
+        }
+        strictly_ascending(
+            || "inspectors".into(),
+            &self.inspectors,
+            |i| i.certificate.as_str(),
+        )?;
+        for (j, x) in self.inspectors.iter().enumerate() {
+            let f = |s: &str| format!("inspectors[{j}]{s}");
+            text(|| f(".name"), &x.name)?;
+            for (m, q) in x.qualifications.iter().enumerate() {
+                text(|| f(&format!(".qualifications[{m}]")), q)?;
+            }
+            strictly_ascending(|| f(".qualifications"), &x.qualifications, |q| q.as_str())?;
+            strictly_ascending(|| f(".conflicts"), &x.conflicts, |u| u)?;
+        }
+        Ok(())
+    }
+}
+
+/// Credit class as its letter, `"A"`–`"D"`, as the rest of the API shows it.
+mod class_letter {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(c: &Option<CreditClass>, s: S) -> Result<S::Ok, S::Error> {
+        match c {
+            Some(c) => s.serialize_some(c.as_str()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CreditClass>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(s) => match s.as_str() {
+                "A" => Ok(Some(CreditClass::A)),
+                "B" => Ok(Some(CreditClass::B)),
+                "C" => Ok(Some(CreditClass::C)),
+                "D" => Ok(Some(CreditClass::D)),
+                _ => Err(serde::de::Error::custom(format!(
+                    "credit class must be \"A\", \"B\", \"C\", \"D\" or null, not {s:?}"
+                ))),
+            },
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! Verification of a published record: recompute the commitment from the record's input and
+//! seeds, re-run the draw, and compare with the stored result.
+//!
+//! What it proves: the result is the one the algorithm gives for this input and these seeds,
+//! and the input and server seed are the ones committed to — provided the commitment hashes
+//! match those published at commit time. `committed_at`, `drawn_at` and `witness_name` are
+//! statements of the platform (kept in its audit log), checked only for order.
+
+use std::fmt;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::assign::DrawFailure;
+use super::hash::{candidates_sha256, inspectors_sha256, seed_sha256};
+use super::prn::combined_seed;
+use super::record::{BadInput, DrawRecord, PerClass, StratumCount, Visit};
+use super::sample::{DrawError, draw};
+use super::{Bytes32, FORMAT};
+
+/// A record that checks out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub id: Uuid,
+    pub title: String,
+    pub plans: usize,
+    pub candidates: usize,
+    pub inspectors: usize,
+    pub visits: usize,
+    /// Entity-plan selections (a joint visit of two plans counts twice).
+    pub selections: u64,
+    pub candidates_sha256: Bytes32,
+    pub inspectors_sha256: Bytes32,
+    pub seed_sha256: Bytes32,
+    pub combined_seed: Bytes32,
+    pub witness: bool,
+}
+
+/// The first difference between a record and its recomputation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mismatch {
+    Format(String),
+    /// The input breaks a rule of the format (e.g. candidates out of order).
+    Invalid(BadInput),
+    CandidatesHash {
+        recorded: Bytes32,
+        computed: Bytes32,
+    },
+    InspectorsHash {
+        recorded: Bytes32,
+        computed: Bytes32,
+    },
+    SeedHash {
+        recorded: Bytes32,
+        computed: Bytes32,
+    },
+    /// `drawn_at` is before `committed_at`.
+    Chronology,
+    /// The record shows a result, but recomputing the draw fails.
+    DrawFails(DrawFailure),
+    CombinedSeed {
+        recorded: Bytes32,
+        computed: Bytes32,
+    },
+    /// Visit `number` (1-based) differs; `None` where one side has fewer visits.
+    Visit {
+        number: usize,
+        recorded: Option<Visit>,
+        computed: Option<Visit>,
+    },
+    /// The counts of plan `plan` (index) differ, or the number of plans counted.
+    Counts {
+        plan: usize,
+        code: String,
+        recorded: Option<PerClass<StratumCount>>,
+        computed: Option<PerClass<StratumCount>>,
+    },
+}
+
+fn visit_text(v: &Option<Visit>) -> String {
+    match v {
+        None => "none / 无".into(),
+        Some(v) => {
+            let certs = |c: &[crate::account::CertificateNumber]| {
+                c.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")
+            };
+            let mut s = format!(
+                "{} plans {:?} lead {} inspectors [{}]",
+                v.usci,
+                v.plans,
+                v.lead_plan,
+                certs(&v.inspectors)
+            );
+            if !v.experts.is_empty() {
+                s.push_str(&format!(" experts [{}]", certs(&v.experts)));
+            }
+            s
+        }
+    }
+}
+
+fn counts_text(c: &Option<PerClass<StratumCount>>) -> String {
+    match c {
+        None => "none / 无".into(),
+        Some(c) => super::record::Stratum::ALL
+            .iter()
+            .map(|&s| {
+                let x = c.get(s);
+                format!("{} {}/{}/{}", s.as_str(), x.eligible, x.quota, x.drawn)
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mismatch::Format(found) => write!(
+                f,
+                "不支持的记录格式 {found:?}（应为 {FORMAT}） / unsupported format {found:?}, expected {FORMAT}"
+            ),
+            Mismatch::Invalid(b) => write!(f, "记录内容不合规 / invalid record: {b}"),
+            Mismatch::CandidatesHash { recorded, computed } => write!(
+                f,
+                "对象名单哈希不符 / candidates hash differs: recorded {recorded}, computed {computed}"
+            ),
+            Mismatch::InspectorsHash { recorded, computed } => write!(
+                f,
+                "检查人员名单哈希不符 / inspectors hash differs: recorded {recorded}, computed {computed}"
+            ),
+            Mismatch::SeedHash { recorded, computed } => write!(
+                f,
+                "服务器种子哈希不符 / seed hash differs: recorded {recorded}, computed {computed}"
+            ),
+            Mismatch::Chronology => {
+                write!(f, "抽取时间早于承诺时间 / drawn_at is before committed_at")
+            }
+            Mismatch::DrawFails(x) => {
+                write!(f, "按记录重新抽取失败 / re-running the draw fails: {x}")
+            }
+            Mismatch::CombinedSeed { recorded, computed } => write!(
+                f,
+                "合成种子不符 / combined seed differs: recorded {recorded}, computed {computed}"
+            ),
+            Mismatch::Visit {
+                number,
+                recorded,
+                computed,
+            } => write!(
+                f,
+                "第 {number} 次检查不符 / visit {number} differs: recorded {}; recomputed {}",
+                visit_text(recorded),
+                visit_text(computed)
+            ),
+            Mismatch::Counts {
+                plan,
+                code,
+                recorded,
+                computed,
+            } => write!(
+                f,
+                "计划 {plan}（{code}）的抽取数量不符 / counts of plan {plan} ({code}) differ \
+                 (eligible/quota/drawn): recorded {}; recomputed {}",
+                counts_text(recorded),
+                counts_text(computed)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Mismatch {}
+
+/// Checks a record: format, input rules, the three hashes, then the whole draw.
+// A mismatch is reported once; its size does not matter.
+#[allow(clippy::result_large_err)]
+pub fn verify(record: &DrawRecord) -> Result<Summary, Mismatch> {
+    if record.format != FORMAT {
+        return Err(Mismatch::Format(record.format.clone()));
+    }
+    let input = &record.input;
+    input.validate().map_err(Mismatch::Invalid)?;
+    let c = &record.commitment;
+    let computed = candidates_sha256(input);
+    if computed != c.candidates_sha256 {
+        return Err(Mismatch::CandidatesHash {
+            recorded: c.candidates_sha256,
+            computed,
+        });
+    }
+    let computed = inspectors_sha256(input);
+    if computed != c.inspectors_sha256 {
+        return Err(Mismatch::InspectorsHash {
+            recorded: c.inspectors_sha256,
+            computed,
+        });
+    }
+    let computed = seed_sha256(&record.seeds.server);
+    if computed != c.seed_sha256 {
+        return Err(Mismatch::SeedHash {
+            recorded: c.seed_sha256,
+            computed,
+        });
+    }
+    if record.drawn_at < c.committed_at {
+        return Err(Mismatch::Chronology);
+    }
+    // The combined seed first: a changed witness shows as such, even where the draw it leads
+    // to fails.
+    let stored = &record.result;
+    let key = combined_seed(&record.seeds.server, record.seeds.witness.as_ref());
+    if stored.combined_seed != key {
+        return Err(Mismatch::CombinedSeed {
+            recorded: stored.combined_seed,
+            computed: key,
+        });
+    }
+    let result = match draw(input, &record.seeds) {
+        Ok(r) => r,
+        Err(DrawError::Failed(x)) => return Err(Mismatch::DrawFails(x)),
+        Err(DrawError::Invalid { .. }) => unreachable!("the input was validated above"),
+    };
+    let n = stored.visits.len().max(result.visits.len());
+    for k in 0..n {
+        let (r, c) = (stored.visits.get(k), result.visits.get(k));
+        if r != c {
+            return Err(Mismatch::Visit {
+                number: k + 1,
+                recorded: r.cloned(),
+                computed: c.cloned(),
+            });
+        }
+    }
+    let n = stored.counts.len().max(result.counts.len());
+    for p in 0..n {
+        let (r, c) = (stored.counts.get(p), result.counts.get(p));
+        if r != c {
+            return Err(Mismatch::Counts {
+                plan: p,
+                code: input.plans.get(p).map_or("?".into(), |x| x.code.clone()),
+                recorded: r.copied(),
+                computed: c.copied(),
+            });
+        }
+    }
+    Ok(Summary {
+        id: input.id,
+        title: input.title.clone(),
+        plans: input.plans.len(),
+        candidates: input.candidates.len(),
+        inspectors: input.inspectors.len(),
+        visits: result.visits.len(),
+        selections: result.visits.iter().map(|v| v.plans.len() as u64).sum(),
+        candidates_sha256: c.candidates_sha256,
+        inspectors_sha256: c.inspectors_sha256,
+        seed_sha256: c.seed_sha256,
+        combined_seed: result.combined_seed,
+        witness: record.seeds.witness.is_some(),
+    })
+}

@@ -1,0 +1,304 @@
+//! `/api/v1/draws`: the joint double-random draw (双随机抽取): the planner's preview, the
+//! commitment, the draw with a witness's seed, re-draws with a reason. `/api/v1/public/draws`
+//! publishes every draw (一公开): the commitment as soon as it is made, the complete record —
+//! the JSON `lianjian draw verify` checks — once drawn.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use lianjian_services::draws::{self, DrawSpec};
+use lianjian_store::draws::{Draw, DrawQuery};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::dto::PageOf;
+use super::params::{self, Params};
+use crate::error::ErrorBody;
+use crate::extract::{ApiActor, ApiJson};
+use crate::{ApiError, AppState};
+
+/// A draw's summary: what it covers, its commitment and its state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DrawDto {
+    pub id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub region_code: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    /// committed (承诺已公布，待抽取) | drawn (已抽取) | failed (抽取失败)
+    pub status: String,
+    pub status_label: String,
+    pub redraw_of: Option<Uuid>,
+    pub redraw_reason: Option<String>,
+    pub superseded_by: Option<Uuid>,
+    /// SHA-256 of the frozen candidate pool (with the plans).
+    pub candidates_sha256: String,
+    /// SHA-256 of the frozen inspector pool.
+    pub inspectors_sha256: String,
+    /// SHA-256 of the secret server seed, revealed in the record after the draw.
+    pub seed_sha256: String,
+    pub witness_name: Option<String>,
+    pub visit_count: i32,
+    pub committed_at: DateTime<Utc>,
+    pub drawn_at: Option<DateTime<Utc>>,
+}
+
+pub fn status_label(s: &str) -> &'static str {
+    match s {
+        "committed" => "承诺已公布，待抽取",
+        "drawn" => "已抽取",
+        "failed" => "抽取失败",
+        _ => "未知",
+    }
+}
+
+impl From<Draw> for DrawDto {
+    fn from(d: Draw) -> Self {
+        Self {
+            status_label: status_label(&d.status).into(),
+            id: d.id,
+            code: d.code,
+            title: d.title,
+            region_code: d.region_code.to_string(),
+            period_start: d.period_start,
+            period_end: d.period_end,
+            status: d.status,
+            redraw_of: d.redraw_of,
+            redraw_reason: d.redraw_reason,
+            superseded_by: d.superseded_by,
+            candidates_sha256: d.candidates_sha256,
+            inspectors_sha256: d.inspectors_sha256,
+            seed_sha256: d.seed_sha256,
+            witness_name: d.witness_name,
+            visit_count: d.visit_count,
+            committed_at: d.committed_at,
+            drawn_at: d.drawn_at,
+        }
+    }
+}
+
+/// A region, a period and the plans to draw (all published plans of the region and period
+/// when `plan_ids` is empty).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DrawSpecBody {
+    #[serde(default)]
+    pub title: String,
+    /// 2/4/6/9-digit region code.
+    pub region_code: String,
+    /// YYYY-MM-DD
+    pub period_start: String,
+    /// YYYY-MM-DD
+    pub period_end: String,
+    #[serde(default)]
+    pub plan_ids: Vec<Uuid>,
+}
+
+impl DrawSpecBody {
+    fn spec(self) -> DrawSpec {
+        DrawSpec {
+            title: self.title,
+            region: self.region_code,
+            period_start: self.period_start,
+            period_end: self.period_end,
+            plan_ids: self.plan_ids,
+        }
+    }
+}
+
+/// Any JSON object (the planner's figures, a draw's visits): documented in `docs/double-random.md`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ObjectDto {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub inner: serde_json::Value,
+}
+
+fn object(v: impl Serialize) -> Json<ObjectDto> {
+    Json(ObjectDto {
+        inner: serde_json::to_value(v).unwrap_or_default(),
+    })
+}
+
+/// The planner: quotas per plan and class, and from a trial draw with a throw-away seed the
+/// joint visits, visits saved, heaviest burdens and load per department. Nothing is stored.
+#[utoipa::path(post, path = "/api/v1/draws/preview", tag = "draws", request_body = DrawSpecBody,
+    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn preview(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<DrawSpecBody>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    Ok(object(draws::preview(&st.svc, &a, &b.spec()).await?))
+}
+
+/// Step 1: freezes the candidate and inspector pools and a secret seed; publishes their hashes.
+#[utoipa::path(post, path = "/api/v1/draws", tag = "draws", request_body = DrawSpecBody,
+    responses((status = 201, body = DrawDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn commit(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<DrawSpecBody>,
+) -> Result<(StatusCode, Json<DrawDto>), ApiError> {
+    let d = draws::commit(&st.svc, &a, &b.spec()).await?;
+    Ok((StatusCode::CREATED, Json(d.into())))
+}
+
+/// Filters of draw lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the query string, which is parsed by hand
+pub struct DrawFilter {
+    /// Fragment of the title or code.
+    pub q: Option<String>,
+    /// Region subtree.
+    pub region: Option<String>,
+    /// committed | drawn | failed
+    pub status: Option<String>,
+    /// Draws that include this plan.
+    pub plan: Option<Uuid>,
+}
+
+fn draw_query(p: &Params) -> Result<DrawQuery, ApiError> {
+    let region = match p.one("region").trim() {
+        "" => None,
+        r => Some(
+            lianjian_domain::region::RegionCode::parse(r)
+                .map_err(|e| lianjian_services::ServiceError::field("region", e))?,
+        ),
+    };
+    let status = match p.one("status").trim() {
+        "" => None,
+        s @ ("committed" | "drawn" | "failed") => Some(s.to_string()),
+        s => {
+            return Err(lianjian_services::ServiceError::field(
+                "status",
+                lianjian_domain::Invalid::new(
+                    "unknown_status",
+                    format!("状态“{s}”不正确，应为 committed、drawn 或 failed"),
+                    format!("status '{s}' must be committed, drawn or failed"),
+                ),
+            )
+            .into());
+        }
+    };
+    let plan_id = match p.one("plan").trim() {
+        "" => None,
+        s => Some(params::id(s)?),
+    };
+    Ok(DrawQuery {
+        region,
+        status,
+        q: Some(p.one("q")).filter(|q| !q.trim().is_empty()),
+        plan_id,
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/draws", tag = "draws", params(DrawFilter, params::Pages),
+    responses((status = 200, body = PageOf<DrawDto>), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Json<PageOf<DrawDto>>, ApiError> {
+    let p = Params(q);
+    let page = draws::list(&st.svc, &a, &draw_query(&p)?, p.paging()?).await?;
+    Ok(Json(PageOf::from(page, DrawDto::from)))
+}
+
+/// One draw with its plans, visits (entity, items, departments, inspectors), the figures of
+/// its result, or why it failed.
+#[utoipa::path(get, path = "/api/v1/draws/{id}", tag = "draws",
+    responses((status = 200, body = ObjectDto), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    Ok(object(draws::get(&st.svc, &a, params::id(&id)?).await?))
+}
+
+/// The witness's contribution (监督人/公证人), optional.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExecuteBody {
+    #[serde(default)]
+    pub witness_name: String,
+    /// Hex digits, or any text (its UTF-8 bytes), 1–64 bytes.
+    #[serde(default)]
+    pub witness_seed: String,
+}
+
+/// Step 2: the draw. A draw whose rules cannot be met is stored as failed with the reason
+/// (which constraint, where, how many short) and answered with 200 and `failure` set.
+#[utoipa::path(post, path = "/api/v1/draws/{id}/execute", tag = "draws", request_body = ExecuteBody,
+    responses((status = 200, body = ObjectDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn execute(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ExecuteBody>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    let out = draws::execute(
+        &st.svc,
+        &a,
+        params::id(&id)?,
+        &b.witness_name,
+        &b.witness_seed,
+    )
+    .await?;
+    Ok(object(serde_json::json!({
+        "draw": DrawDto::from(out.draw),
+        "failure": out.failure,
+    })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedrawBody {
+    /// Why (published with both records).
+    pub reason: String,
+}
+
+/// A re-draw: keeps the old record (superseded), cancels its scheduled visits and commits a
+/// new draw of the same plans.
+#[utoipa::path(post, path = "/api/v1/draws/{id}/redraw", tag = "draws", request_body = RedrawBody,
+    responses((status = 201, body = DrawDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn redraw(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<RedrawBody>,
+) -> Result<(StatusCode, Json<DrawDto>), ApiError> {
+    let d = draws::redraw(&st.svc, &a, params::id(&id)?, &b.reason).await?;
+    Ok((StatusCode::CREATED, Json(d.into())))
+}
+
+/// Every draw, for the public (no sign-in): commitments, states, re-draws and their reasons.
+#[utoipa::path(get, path = "/api/v1/public/draws", tag = "draws", security(()), params(DrawFilter, params::Pages),
+    responses((status = 200, body = PageOf<DrawDto>), (status = 422, body = ErrorBody)))]
+pub async fn public_list(
+    State(st): State<AppState>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Json<PageOf<DrawDto>>, ApiError> {
+    let p = Params(q);
+    let page = draws::public_list(&st.svc, &draw_query(&p)?, p.paging()?).await?;
+    Ok(Json(PageOf::from(page, DrawDto::from)))
+}
+
+/// One draw's complete public record as JSON — for a drawn one exactly what
+/// `lianjian draw verify RECORD.json` recomputes (format `lianjian-draw/1`, see
+/// `docs/draw-algorithm.md`).
+#[utoipa::path(get, path = "/api/v1/public/draws/{id}", tag = "draws", security(()),
+    responses((status = 200, body = ObjectDto), (status = 404, body = ErrorBody)))]
+pub async fn public_get(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (_, json) = draws::public_record(&st.svc, params::id(&id)?).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
+}

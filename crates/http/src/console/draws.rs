@@ -1,0 +1,423 @@
+//! 双随机抽取 in the console: the list of draws, the planner (choose plans, preview the joint
+//! visits, commit), a draw's page (execute with a witness, re-draw with a reason, the visits).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use chrono::Datelike;
+use lianjian_services::accounts::SessionAuth;
+use lianjian_services::draws::{self, DrawSpec, DrawView, Preview};
+use lianjian_services::{PageRequest, ServiceError};
+use lianjian_store::draws::{Draw, DrawQuery};
+use lianjian_store::plans::Plan;
+use uuid::Uuid;
+
+use super::fields::{FormData, errors_of};
+use super::{Chrome, Pager, error_page, local, local_opt, path_id, posted_id, render, see_other};
+use crate::AppState;
+use crate::api::draws::status_label;
+use crate::api::params::Params;
+use crate::extract::Console;
+
+pub struct Row {
+    pub id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub region: String,
+    pub period: String,
+    pub status: String,
+    pub status_label: &'static str,
+    pub visits: i32,
+    pub committed: String,
+    pub superseded: bool,
+    pub redraw: bool,
+}
+
+pub fn row(d: &Draw) -> Row {
+    Row {
+        id: d.id,
+        code: d.code.clone(),
+        title: d.title.clone(),
+        region: d.region_code.to_string(),
+        period: format!("{} 至 {}", d.period_start, d.period_end),
+        status: d.status.clone(),
+        status_label: status_label(&d.status),
+        visits: d.visit_count,
+        committed: local(&d.committed_at),
+        superseded: d.superseded_by.is_some(),
+        redraw: d.redraw_of.is_some(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/draws.html")]
+struct ListPage {
+    c: Chrome,
+    rows: Vec<Row>,
+    pager: Pager,
+    q: String,
+    status: String,
+}
+
+pub async fn list(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let p = Params(q);
+    let (text, status) = (p.one("q"), p.one("status"));
+    let query = DrawQuery {
+        q: Some(text.clone()).filter(|t| !t.trim().is_empty()),
+        status: Some(status.clone()).filter(|t| !t.is_empty()),
+        ..Default::default()
+    };
+    let page = match draws::list(
+        &st.svc,
+        &s.actor,
+        &query,
+        PageRequest::new(p.one("page").parse().ok(), Some(20)),
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => return error_page(&st.svc, &s, e).await,
+    };
+    let pager = Pager::new(&page, &[("q", &text), ("status", &status)]);
+    let c = Chrome::new(&st.svc, &s, "random")
+        .await
+        .with_notice(Some(p.one("ok").as_str()));
+    render(ListPage {
+        c,
+        rows: page.items.iter().map(row).collect(),
+        pager,
+        q: text,
+        status,
+    })
+}
+
+pub struct PlanChoice {
+    pub id: Uuid,
+    pub code: String,
+    pub item: String,
+    pub period: String,
+    pub region: String,
+    pub checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/draw_new.html")]
+struct NewPage {
+    c: Chrome,
+    region: String,
+    period_start: String,
+    period_end: String,
+    title: String,
+    plans: Vec<PlanChoice>,
+    preview: Option<Preview>,
+    errors: std::collections::BTreeMap<String, String>,
+    error: Option<String>,
+}
+
+fn spec_of(p: &Params) -> DrawSpec {
+    DrawSpec {
+        title: p.one("title"),
+        region: p.one("region"),
+        period_start: p.one("period_start"),
+        period_end: p.one("period_end"),
+        plan_ids: p
+            .many("plan")
+            .iter()
+            .filter_map(|x| Uuid::parse_str(x).ok())
+            .collect(),
+    }
+}
+
+async fn plan_choices(st: &AppState, s: &SessionAuth, spec: &DrawSpec) -> Vec<PlanChoice> {
+    let plans: Vec<Plan> = draws::candidate_plans(
+        &st.svc,
+        &s.actor,
+        &spec.region,
+        &spec.period_start,
+        &spec.period_end,
+    )
+    .await
+    .unwrap_or_default();
+    let mut out = Vec::with_capacity(plans.len());
+    for p in plans {
+        let item = lianjian_store::items::get(st.svc.store.conn(), p.item_id)
+            .await
+            .ok()
+            .flatten()
+            .map(|i| i.name)
+            .unwrap_or_default();
+        out.push(PlanChoice {
+            checked: spec.plan_ids.is_empty() || spec.plan_ids.contains(&p.id),
+            id: p.id,
+            code: p.code,
+            item,
+            period: format!("{} 至 {}", p.period_start, p.period_end),
+            region: p.region_code.to_string(),
+        });
+    }
+    out
+}
+
+/// The planner: pick region, period and plans; "试算" shows the joint visits before committing.
+pub async fn new_form(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let p = Params(q);
+    let mut spec = spec_of(&p);
+    let today = chrono::Utc::now().date_naive();
+    if spec.region.is_empty() {
+        spec.region = s.actor.region.to_string();
+    }
+    if spec.period_start.is_empty() {
+        spec.period_start = format!("{}-10-01", today.year());
+    }
+    if spec.period_end.is_empty() {
+        spec.period_end = format!("{}-12-31", today.year());
+    }
+    let (preview, errors, error) = if p.one("preview").is_empty() {
+        (None, Default::default(), None)
+    } else {
+        match draws::preview(&st.svc, &s.actor, &spec).await {
+            Ok(pv) => (Some(pv), Default::default(), None),
+            Err(e) => {
+                let fields = errors_of(&e).unwrap_or_default();
+                let msg = crate::ApiError::from(e).message;
+                (None, fields, Some(msg))
+            }
+        }
+    };
+    let plans = plan_choices(&st, &s, &spec).await;
+    render(NewPage {
+        c: Chrome::new(&st.svc, &s, "random").await,
+        region: spec.region,
+        period_start: spec.period_start,
+        period_end: spec.period_end,
+        title: spec.title,
+        plans,
+        preview,
+        errors,
+        error,
+    })
+}
+
+/// Commits: freezes the pools and the secret seed, publishes the hashes.
+pub async fn commit(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    if let Err(r) = super::check_csrf(&s, &f.csrf()) {
+        return r;
+    }
+    let spec = spec_of(&Params(f.0.clone()));
+    match draws::commit(&st.svc, &s.actor, &spec).await {
+        Ok(d) => see_other(&format!("/console/draws/{}?ok=committed", d.id)),
+        Err(e) => {
+            let errors = errors_of(&e).unwrap_or_default();
+            let message = crate::ApiError::from(e).message;
+            let plans = plan_choices(&st, &s, &spec).await;
+            render(NewPage {
+                c: Chrome::new(&st.svc, &s, "random").await,
+                region: spec.region,
+                period_start: spec.period_start,
+                period_end: spec.period_end,
+                title: spec.title,
+                plans,
+                preview: None,
+                errors,
+                error: Some(message),
+            })
+        }
+    }
+}
+
+pub struct VisitRow {
+    pub code: String,
+    pub entity_id: Uuid,
+    pub entity: String,
+    pub usci: String,
+    pub items: String,
+    pub departments: String,
+    pub lead: String,
+    pub inspectors: String,
+    pub joint: bool,
+    pub status: String,
+}
+
+pub fn visit_rows(v: &DrawView) -> Vec<VisitRow> {
+    v.visits
+        .iter()
+        .map(|x| {
+            let mut depts = x.departments.clone();
+            depts.sort();
+            depts.dedup();
+            VisitRow {
+                code: x.visit.code.clone(),
+                entity_id: x.visit.entity_id,
+                entity: x.entity_name.clone(),
+                usci: x.usci.clone(),
+                items: x.items.join("；"),
+                joint: depts.len() > 1 || x.items.len() > 1,
+                departments: depts.join("、"),
+                lead: x.lead_department.clone(),
+                inspectors: x.inspectors.join("、"),
+                status: match x.visit.status.as_str() {
+                    "scheduled" => "待检查".into(),
+                    "cancelled" => "已取消（重新抽取）".into(),
+                    s => s.to_string(),
+                },
+            }
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "console/draw_detail.html")]
+struct DetailPage {
+    c: Chrome,
+    d: Row,
+    draw: Draw,
+    committed: String,
+    drawn: String,
+    plans: Vec<(String, String)>,
+    visits: Vec<VisitRow>,
+    preview: Option<Preview>,
+    failure: Option<String>,
+    error: Option<String>,
+    errors: std::collections::BTreeMap<String, String>,
+    witness_name: String,
+    witness_seed: String,
+    reason: String,
+}
+
+async fn detail_page(
+    st: &AppState,
+    s: &SessionAuth,
+    v: DrawView,
+    notice: Option<&str>,
+    err: Option<ServiceError>,
+    f: Option<&FormData>,
+) -> Response {
+    let mut plans = Vec::new();
+    for p in &v.plans {
+        let item = lianjian_store::items::get(st.svc.store.conn(), p.item_id)
+            .await
+            .ok()
+            .flatten()
+            .map(|i| i.name)
+            .unwrap_or_default();
+        plans.push((p.code.clone(), item));
+    }
+    let failure = v.failure.as_ref().map(|f| {
+        f.get("message")
+            .and_then(|m| m.as_str())
+            .unwrap_or_default()
+            .to_string()
+    });
+    let (error, errors) = match err {
+        Some(e) => {
+            let fields = errors_of(&e).unwrap_or_default();
+            (Some(crate::ApiError::from(e).message), fields)
+        }
+        None => (None, Default::default()),
+    };
+    let get = |k: &str| f.map(|f| f.get(k)).unwrap_or_default();
+    render(DetailPage {
+        c: Chrome::new(&st.svc, s, "random").await.with_notice(notice),
+        d: row(&v.draw),
+        committed: local(&v.draw.committed_at),
+        drawn: local_opt(&v.draw.drawn_at),
+        visits: visit_rows(&v),
+        plans,
+        preview: v.preview,
+        failure,
+        draw: v.draw,
+        error,
+        errors,
+        witness_name: get("witness_name"),
+        witness_seed: get("witness_seed"),
+        reason: get("reason"),
+    })
+}
+
+pub async fn detail(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let id = match path_id(&st.svc, &s, &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match draws::get(&st.svc, &s.actor, id).await {
+        Ok(v) => detail_page(&st, &s, v, Some(Params(q).one("ok").as_str()), None, None).await,
+        Err(e) => error_page(&st.svc, &s, e).await,
+    }
+}
+
+async fn after(
+    st: &AppState,
+    s: &SessionAuth,
+    id: Uuid,
+    e: ServiceError,
+    f: &FormData,
+) -> Response {
+    match draws::get(&st.svc, &s.actor, id).await {
+        Ok(v) => detail_page(st, s, v, None, Some(e), Some(f)).await,
+        Err(e2) => error_page(&st.svc, s, e2).await,
+    }
+}
+
+pub async fn execute(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match draws::execute(
+        &st.svc,
+        &s.actor,
+        id,
+        &f.get("witness_name"),
+        &f.get("witness_seed"),
+    )
+    .await
+    {
+        Ok(out) if out.failure.is_some() => {
+            see_other(&format!("/console/draws/{id}?ok=draw_failed"))
+        }
+        Ok(_) => see_other(&format!("/console/draws/{id}?ok=drawn")),
+        Err(e) => after(&st, &s, id, e, &f).await,
+    }
+}
+
+pub async fn redraw(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match draws::redraw(&st.svc, &s.actor, id, &f.get("reason")).await {
+        Ok(d) => see_other(&format!("/console/draws/{}?ok=committed", d.id)),
+        Err(e) => after(&st, &s, id, e, &f).await,
+    }
+}

@@ -1,0 +1,397 @@
+//! Joint double-random draws through the real router, on SQLite always and on PostgreSQL when
+//! `LIANJIAN_TEST_POSTGRES_URL` is set. The demo data provides Wuyang's published plans, the
+//! inspector pool and one witnessed draw of the fourth quarter.
+
+#[macro_use]
+mod common;
+use common::*;
+
+use axum::http::StatusCode;
+use lianjian_domain::draw::{DrawRecord, verify};
+use serde_json::{Value, json};
+
+on_both_backends!(
+    demo_draw_is_public_and_verifiable,
+    redraw_needs_a_reason_keeps_the_old_record_and_verifies,
+    bad_input_and_authorization,
+    pool_too_small_fails_and_says_why,
+    console_and_portal_pages,
+);
+
+impl App {
+    async fn get_ok(&self, path: &str, token: Option<&str>) -> Value {
+        let r = self.api("GET", path, token, None).await;
+        assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.body);
+        r.json()
+    }
+
+    async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.api("POST", path, Some(token), Some(&body.to_string()))
+            .await
+    }
+
+    /// The demo's (not superseded) fourth-quarter draw.
+    async fn demo_draw(&self) -> Value {
+        let list = self.get_ok("/api/v1/public/draws", None).await;
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["superseded_by"].is_null() && d["region_code"] == "411121")
+            .cloned()
+            .unwrap_or_else(|| panic!("no demo draw: {list}"))
+    }
+
+    async fn record(&self, id: &str) -> DrawRecord {
+        let r = self
+            .api("GET", &format!("/api/v1/public/draws/{id}"), None, None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        DrawRecord::from_json(r.body.as_bytes()).unwrap_or_else(|e| panic!("{e:?}\n{}", r.body))
+    }
+}
+
+async fn demo_draw_is_public_and_verifiable(app: App) {
+    let d = app.demo_draw().await;
+    assert_eq!(d["status"], "drawn", "{d}");
+    assert!(d["visit_count"].as_i64().unwrap() > 0, "{d}");
+    let rec = app.record(d["id"].as_str().unwrap()).await;
+    let summary = verify(&rec).expect("the published record verifies");
+    assert_eq!(summary.visits as i64, d["visit_count"].as_i64().unwrap());
+    assert_eq!(rec.commitment.seed_sha256.to_hex(), d["seed_sha256"]);
+    // Joint visits: at least one entity is visited for two or more plans at once.
+    assert!(
+        rec.result.visits.iter().any(|v| v.plans.len() > 1),
+        "no joint visit in the demo draw"
+    );
+    // Every visit has at least two inspectors and nobody with a declared conflict.
+    for v in &rec.result.visits {
+        assert!(v.inspectors.len() >= 2, "{v:?}");
+        for c in &v.inspectors {
+            let i = rec
+                .input
+                .inspectors
+                .iter()
+                .find(|i| &i.certificate == c)
+                .unwrap();
+            assert!(!i.conflicts_with(&v.usci));
+        }
+    }
+    // Altered records do not verify: a result, a class, a seed.
+    let mut bad = rec.clone();
+    let last = bad.result.visits.len() - 1;
+    bad.result.visits[0].inspectors = bad.result.visits[last].inspectors.clone();
+    bad.result.visits[0].inspectors.reverse();
+    assert!(verify(&bad).is_err());
+    let mut bad = rec.clone();
+    let c = &mut bad.input.candidates[0];
+    c.credit_class = match c.credit_class {
+        Some(lianjian_domain::directory::CreditClass::D) => None,
+        _ => Some(lianjian_domain::directory::CreditClass::D),
+    };
+    assert!(verify(&bad).is_err());
+    let mut bad = rec.clone();
+    bad.seeds.server.0[0] ^= 1;
+    assert!(verify(&bad).is_err());
+    // The visits are on the entity's timeline in the console's terms: scheduled, with checks.
+    let t = app.token("wy.office").await;
+    let v = app
+        .get_ok(&format!("/api/v1/draws/{}", d["id"].as_str().unwrap()), Some(&t))
+        .await;
+    let visits = v["visits"].as_array().unwrap();
+    assert_eq!(visits.len() as i64, d["visit_count"].as_i64().unwrap());
+    assert!(visits.iter().all(|x| x["visit"]["status"] == "scheduled"));
+    assert!(
+        v["preview"]["visits_saved"].as_u64().unwrap() > 0,
+        "{}",
+        v["preview"]
+    );
+}
+
+async fn redraw_needs_a_reason_keeps_the_old_record_and_verifies(app: App) {
+    let t = app.token("wy.office").await;
+    let old = app.demo_draw().await;
+    let old_id = old["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/draws/{old_id}/redraw"),
+            &t,
+            json!({"reason": " "}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), vec!["reason"]);
+    let r = app
+        .post(
+            &format!("/api/v1/draws/{old_id}/redraw"),
+            &t,
+            json!({"reason": "执法人员库已更新，重新抽取"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let new = r.json();
+    assert_eq!(new["status"], "committed");
+    assert_eq!(new["redraw_of"], old_id);
+    let new_id = new["id"].as_str().unwrap().to_string();
+    // While committed, the public sees the commitment, not the seed.
+    let r = app
+        .api("GET", &format!("/api/v1/public/draws/{new_id}"), None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["status"], "committed");
+    assert!(r.json()["seeds"].is_null());
+    // The old record stays public, marked as superseded; its visits are cancelled.
+    let list = app.get_ok("/api/v1/public/draws", None).await;
+    let o = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == old_id)
+        .unwrap();
+    assert_eq!(o["superseded_by"], new_id.as_str());
+    let ov = app
+        .get_ok(&format!("/api/v1/draws/{old_id}"), Some(&t))
+        .await;
+    assert!(
+        ov["visits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["visit"]["status"] == "cancelled")
+    );
+    // A second re-draw of the old one is refused.
+    let r = app
+        .post(
+            &format!("/api/v1/draws/{old_id}/redraw"),
+            &t,
+            json!({"reason": "再次重新抽取"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    // The draw, with a witness's contribution; then once only.
+    let r = app
+        .post(
+            &format!("/api/v1/draws/{new_id}/execute"),
+            &t,
+            json!({"witness_name": "县司法局 王监督", "witness_seed": "c0ffee"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["draw"]["status"], "drawn", "{}", r.body);
+    let r = app
+        .post(
+            &format!("/api/v1/draws/{new_id}/execute"),
+            &t,
+            json!({"witness_name": "某人", "witness_seed": "00"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let rec = app.record(&new_id).await;
+    verify(&rec).expect("re-draw verifies");
+    assert_eq!(rec.input.redraw_of.map(|u| u.to_string()).as_deref(), Some(old_id));
+    assert_eq!(
+        rec.seeds.witness.as_ref().map(|w| w.as_bytes().to_vec()),
+        Some(vec![0xc0, 0xff, 0xee])
+    );
+    // No entity is visited twice for the same plan within the period: the re-draw's pools
+    // ignore the cancelled visits, and every entity has one visit.
+    let mut seen = std::collections::HashSet::new();
+    assert!(rec.result.visits.iter().all(|v| seen.insert(v.usci.clone())));
+}
+
+async fn bad_input_and_authorization(app: App) {
+    let t = app.token("wy.office").await;
+    let r = app
+        .post(
+            "/api/v1/draws/preview",
+            &t,
+            json!({"region_code": "4111xx", "period_start": "2026-10-01", "period_end": "2026-09-01"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let mut f = r.fields();
+    f.sort();
+    assert_eq!(f, vec!["period_end", "region"], "{}", r.body);
+    let r = app
+        .post(
+            "/api/v1/draws/preview",
+            &t,
+            json!({"region_code": "411121", "period_start": "2026-10-01", "period_end": "2026-09-01"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), vec!["period_end"]);
+    // The demo's plans are already drawn (in progress): a second draw finds none left, and
+    // naming one of them is refused with its code.
+    let r = app
+        .post(
+            "/api/v1/draws",
+            &t,
+            json!({"region_code": "411121", "period_start": "2026-10-01", "period_end": "2026-12-31"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), vec!["plan_ids"]);
+    assert!(r.body.contains("尚未抽取"), "{}", r.body);
+    let d = app.demo_draw().await;
+    let v = app
+        .get_ok(&format!("/api/v1/draws/{}", d["id"].as_str().unwrap()), Some(&t))
+        .await;
+    let plan = v["plans"][0].clone();
+    let r = app
+        .post(
+            "/api/v1/draws",
+            &t,
+            json!({"region_code": "411121", "period_start": "2026-10-01", "period_end": "2026-12-31", "plan_ids": [plan["id"]]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains(plan["code"].as_str().unwrap()), "{}", r.body);
+    // A period with no published plans.
+    let r = app
+        .post(
+            "/api/v1/draws/preview",
+            &t,
+            json!({"region_code": "411121", "period_start": "2025-01-01", "period_end": "2025-03-31"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // Inspectors and leaders do not draw; another county's office does not see Wuyang's draws.
+    for who in ["wy.zhang", "wy.leader"] {
+        let tk = app.token(who).await;
+        let r = app
+            .post(
+                "/api/v1/draws/preview",
+                &tk,
+                json!({"region_code": "411121", "period_start": "2026-10-01", "period_end": "2026-12-31"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}: {}", r.body);
+    }
+    let r = app
+        .post(
+            &format!("/api/v1/draws/{}/execute", d["id"].as_str().unwrap()),
+            &t,
+            json!({"witness_name": "", "witness_seed": "abcd"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), vec!["witness_name"]);
+    let r = app
+        .api("GET", "/api/v1/public/draws/not-a-uuid", None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+async fn pool_too_small_fails_and_says_why(app: App) {
+    let t = app.token("wy.office").await;
+    let admin = app.token("admin").await;
+    // Every officer of the county's market regulator leaves the pool.
+    let list = app
+        .get_ok(
+            &format!(
+                "/api/v1/inspectors?region=411121&q=&per_page=200&department={}",
+                market_department(&app, &admin).await
+            ),
+            Some(&admin),
+        )
+        .await;
+    let members = list["items"].as_array().unwrap();
+    assert!(!members.is_empty(), "{list}");
+    for m in members {
+        let r = app
+            .post(
+                &format!("/api/v1/inspectors/{}/status", m["id"].as_str().unwrap()),
+                &admin,
+                json!({"status": "left"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let old = app.demo_draw().await;
+    let r = app
+        .post(
+            &format!("/api/v1/draws/{}/redraw", old["id"].as_str().unwrap()),
+            &t,
+            json!({"reason": "测试：人员库不足"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("/api/v1/draws/{id}/execute"),
+            &t,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let out = r.json();
+    assert_eq!(out["draw"]["status"], "failed", "{out}");
+    let f = &out["failure"];
+    assert!(
+        ["insufficient_inspectors", "missing_qualification"].contains(&f["code"].as_str().unwrap()),
+        "{f}"
+    );
+    assert!(f["short"].as_u64().unwrap() >= 1, "{f}");
+    assert_eq!(f["department"]["name"], "县市场监管局", "{f}");
+    // The failure is public too, and no visits were created.
+    let r = app
+        .api("GET", &format!("/api/v1/public/draws/{id}"), None, None)
+        .await;
+    assert_eq!(r.json()["failure"]["code"], f["code"]);
+    let v = app.get_ok(&format!("/api/v1/draws/{id}"), Some(&t)).await;
+    assert!(v["visits"].as_array().unwrap().is_empty());
+}
+
+async fn market_department(app: &App, token: &str) -> String {
+    let d = app
+        .get_ok(
+            &format!("/api/v1/departments?region=411121&q={}", enc("市场监管")),
+            Some(token),
+        )
+        .await;
+    d["items"][0]["id"].as_str().unwrap().to_string()
+}
+
+async fn console_and_portal_pages(app: App) {
+    let cookie = app.login("wy.office").await;
+    let r = app.get("/console/draws", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("CQ-411121-2026-001"), "{}", r.body);
+    let d = app.demo_draw().await;
+    let id = d["id"].as_str().unwrap();
+    let r = app.get(&format!("/console/draws/{id}"), Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("联合") && r.body.contains(d["seed_sha256"].as_str().unwrap()));
+    let r = app
+        .get(
+            "/console/draws/new?region=411121&period_start=2026-10-01&period_end=2026-12-31&preview=1",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // Already drawn: the planner says so instead of previewing.
+    assert!(r.body.contains("尚未抽取"), "{}", r.body);
+    // Re-draw from the console without a reason keeps the page and names the field.
+    let csrf = csrf_of(&app.get(&format!("/console/draws/{id}"), Some(&cookie)).await.body);
+    let r = app
+        .form(
+            &format!("/console/draws/{id}/redraw"),
+            Some(&cookie),
+            &format!("_csrf={csrf}&reason="),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("重新抽取必须说明理由"), "{}", r.body);
+    // The portal lists the draw and its joint tasks, without inspectors' names.
+    let r = app.get("/draws", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("CQ-411121-2026-001"));
+    let r = app.get(&format!("/draws/{id}"), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("联合检查") && r.body.contains("检查任务"));
+    assert!(!r.body.contains("张明"), "inspectors' names are not on the portal");
+    let r = app.get("/draws/00000000-0000-0000-0000-000000000000", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}

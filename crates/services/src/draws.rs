@@ -1,0 +1,1314 @@
+//! Draws (双随机抽取, 国办发〔2023〕1号 (九); 鲁 task 12): the planner's preview, the commitment,
+//! the draw itself, re-draws and the public records. The algorithm is `lianjian_domain::draw`
+//! (pure, verifiable); this module freezes its input from the store and the directory index,
+//! and turns its result into visits. Design: `docs/double-random.md`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{Datelike, Months, NaiveDate, Utc};
+use lianjian_domain::Invalid;
+use lianjian_domain::account::{CertificateNumber, Role};
+use lianjian_domain::draw::{
+    self as algo, Bytes32, Candidate, DepartmentRef, DrawError, DrawFailure, DrawInput,
+    DrawInspector, DrawPlan, DrawRecord, DrawResult, Exclusion, PerClass, Seeds, Witness,
+};
+use lianjian_domain::item::ItemCategory;
+use lianjian_domain::plan::PlanStatus;
+use lianjian_domain::region::RegionCode;
+use lianjian_domain::scope::Actor;
+use lianjian_domain::tag_expr::{self, TagExpr};
+use lianjian_domain::usci::Usci;
+use lianjian_store::draws::{
+    self as repo, Draw, DrawBody, DrawQuery, Visit, VisitCheck, VisitInspector,
+};
+use lianjian_store::inspectors::{self as pool_repo, PoolMember};
+use lianjian_store::plans::{self as plan_repo, Plan};
+use lianjian_store::{Conn, Page, PageRequest, departments, entities, items as item_repo};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::error::Checker;
+use crate::trail::{Record, record};
+use crate::{Result, ServiceError, Services};
+
+/// What the planner asks for: a region, a period and the plans (all published plans of the
+/// region and period when none are named).
+#[derive(Debug, Clone, Default)]
+pub struct DrawSpec {
+    pub title: String,
+    pub region: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub plan_ids: Vec<Uuid>,
+}
+
+struct Parsed {
+    title: String,
+    region: RegionCode,
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+fn invalid(
+    field: &str,
+    code: &'static str,
+    zh: impl Into<String>,
+    en: impl Into<String>,
+) -> ServiceError {
+    ServiceError::field(field, Invalid::new(code, zh, en))
+}
+
+fn parse_spec(actor: &Actor, spec: &DrawSpec) -> Result<Parsed> {
+    let mut ch = Checker::default();
+    let region = match RegionCode::parse(spec.region.trim()) {
+        Ok(r) => {
+            if actor
+                .scope()
+                .region
+                .as_ref()
+                .is_some_and(|s| !r.is_within(s))
+            {
+                ch.push(
+                    "region",
+                    Invalid::new(
+                        "outside_scope",
+                        "所选行政区划超出您的权限范围",
+                        "region outside your scope",
+                    ),
+                );
+            }
+            Some(r)
+        }
+        Err(e) => {
+            ch.push("region", e);
+            None
+        }
+    };
+    let date = |field: &str, s: &str, ch: &mut Checker| match NaiveDate::parse_from_str(
+        s.trim(),
+        "%Y-%m-%d",
+    ) {
+        Ok(d) => Some(d),
+        Err(_) => {
+            ch.push(
+                field,
+                Invalid::new(
+                    "date",
+                    format!("日期“{}”不正确，应为 2026-10-01 这样的格式", s.trim()),
+                    format!("date '{}' is not YYYY-MM-DD", s.trim()),
+                ),
+            );
+            None
+        }
+    };
+    let from = date("period_start", &spec.period_start, &mut ch);
+    let to = date("period_end", &spec.period_end, &mut ch);
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        ch.push(
+            "period_end",
+            Invalid::new(
+                "period_order",
+                "结束日期早于开始日期",
+                "the period ends before it starts",
+            ),
+        );
+    }
+    let title = spec.title.trim().to_string();
+    if title.chars().count() > 100 {
+        ch.push(
+            "title",
+            Invalid::new(
+                "too_long",
+                "标题最多 100 个字",
+                "title: at most 100 characters",
+            ),
+        );
+    }
+    ch.finish()?;
+    let (region, from, to) = (
+        region.expect("checked"),
+        from.expect("checked"),
+        to.expect("checked"),
+    );
+    Ok(Parsed {
+        title: if title.is_empty() {
+            format!("{} {} 至 {} 联合双随机抽查", region, from, to)
+        } else {
+            title
+        },
+        region,
+        from,
+        to,
+    })
+}
+
+/// Coordination offices draw for every plan of their region; department admins only for plans
+/// their own department line leads; system admins anywhere.
+fn ensure_may_draw(actor: &Actor) -> Result<()> {
+    match actor.role {
+        Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin => Ok(()),
+        _ => Err(ServiceError::Forbidden),
+    }
+}
+
+async fn plans_for(
+    c: &impl Conn,
+    actor: &Actor,
+    p: &Parsed,
+    ids: &[Uuid],
+    replacing: Option<Uuid>,
+) -> Result<Vec<Plan>> {
+    let plans = if ids.is_empty() {
+        plan_repo::published_in_period(c, &p.region, p.from, p.to).await?
+    } else {
+        let mut found = plan_repo::get_many(c, ids).await?;
+        found.sort_by(|a, b| a.code.cmp(&b.code));
+        if found.len() != ids.len() {
+            return Err(invalid(
+                "plan_ids",
+                "unknown_plan",
+                "所选计划不存在",
+                "a chosen plan does not exist",
+            ));
+        }
+        for pl in &found {
+            let ok_status = pl.status == PlanStatus::Published
+                || (replacing.is_some() && pl.status == PlanStatus::InProgress);
+            if !ok_status {
+                return Err(invalid(
+                    "plan_ids",
+                    "plan_not_published",
+                    format!(
+                        "计划 {} 状态为“{}”，只有已公布的计划可以抽取",
+                        pl.code,
+                        pl.status.label_zh()
+                    ),
+                    format!(
+                        "plan {} is {}; only published plans can be drawn",
+                        pl.code,
+                        pl.status.as_str()
+                    ),
+                ));
+            }
+            if !pl.region_code.is_within(&p.region)
+                || pl.period_start > p.to
+                || pl.period_end < p.from
+            {
+                return Err(invalid(
+                    "plan_ids",
+                    "plan_outside",
+                    format!("计划 {} 不在所选地区或期间内", pl.code),
+                    format!("plan {} is outside the chosen region or period", pl.code),
+                ));
+            }
+        }
+        found
+    };
+    if plans.is_empty() {
+        return Err(invalid(
+            "plan_ids",
+            "no_plans",
+            "该地区和期间没有已公布、尚未抽取的抽查计划",
+            "no published plans left to draw in this region and period",
+        ));
+    }
+    if actor.role == Role::DepartmentAdmin {
+        for pl in &plans {
+            let lead = pl
+                .departments
+                .iter()
+                .find(|d| d.role == lianjian_domain::item::DepartmentRole::Lead)
+                .map(|d| d.department_id);
+            let line = match lead {
+                Some(id) => departments::get(c, id).await?.map(|d| d.line),
+                None => None,
+            };
+            if line.as_deref() != Some(actor.department_line.as_str()) {
+                return Err(ServiceError::Forbidden);
+            }
+        }
+    }
+    let ids: Vec<Uuid> = plans.iter().map(|p| p.id).collect();
+    let busy: Vec<Uuid> = repo::plans_in_live_draws(c, &ids).await?;
+    let busy: Vec<&Plan> = plans
+        .iter()
+        .filter(|p| busy.contains(&p.id))
+        .filter(|_| replacing.is_none())
+        .collect();
+    if let Some(pl) = busy.first() {
+        return Err(invalid(
+            "plan_ids",
+            "plan_already_drawn",
+            format!(
+                "计划 {} 已在另一次抽取中；如需重新抽取，请在原抽取记录上说明理由后重抽",
+                pl.code
+            ),
+            format!(
+                "plan {} is already part of a draw; re-draw that one with a reason",
+                pl.code
+            ),
+        ));
+    }
+    Ok(plans)
+}
+
+fn lead_of(p: &Plan) -> Uuid {
+    p.departments
+        .iter()
+        .find(|d| d.role == lianjian_domain::item::DepartmentRole::Lead)
+        .map(|d| d.department_id)
+        .unwrap_or_default()
+}
+
+fn ratios(p: &Plan) -> PerClass<u16> {
+    PerClass {
+        a: p.ratios.a.per_mille(),
+        b: p.ratios.b.per_mille(),
+        c: p.ratios.c.per_mille(),
+        d: p.ratios.d.per_mille(),
+        ungraded: p.ratios.ungraded.per_mille(),
+    }
+}
+
+fn months_before(d: NaiveDate, m: u32) -> NaiveDate {
+    d.checked_sub_months(Months::new(m)).unwrap_or(d)
+}
+
+/// Everything a draw freezes, built from the store and the directory index.
+async fn build_input(
+    svc: &Services,
+    c: &impl Conn,
+    p: &Parsed,
+    plans: &[Plan],
+    id: Uuid,
+    redraw: Option<(Uuid, String)>,
+) -> Result<(DrawInput, HashMap<String, Uuid>, HashMap<String, Uuid>)> {
+    svc.ensure_index().await?;
+    let mut dept_names: HashMap<Uuid, String> = HashMap::new();
+    let mut dref = async |id: Uuid| -> Result<DepartmentRef> {
+        if !dept_names.contains_key(&id) {
+            let name = departments::get(c, id)
+                .await?
+                .map(|d| d.name)
+                .unwrap_or_default();
+            dept_names.insert(id, name);
+        }
+        Ok(DepartmentRef {
+            id,
+            name: dept_names[&id].clone(),
+        })
+    };
+    // Plans and their pools (item object definition ∧ plan narrowing ∧ plan region).
+    let mut draw_plans = Vec::with_capacity(plans.len());
+    let mut exprs: Vec<TagExpr> = Vec::with_capacity(plans.len());
+    let mut items = Vec::with_capacity(plans.len());
+    for pl in plans {
+        let item = item_repo::get(c, pl.item_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let mut parts = vec![
+            tag_expr::parse(&item.object_expr)
+                .map_err(|e| ServiceError::Store(lianjian_store::StoreError::Corrupt(e.en)))?,
+            TagExpr::Region(pl.region_code.to_string()),
+        ];
+        if let Some(n) = pl
+            .narrowing_expr
+            .as_deref()
+            .filter(|n| !n.trim().is_empty())
+        {
+            parts.push(
+                tag_expr::parse(n)
+                    .map_err(|e| ServiceError::Store(lianjian_store::StoreError::Corrupt(e.en)))?,
+            );
+        }
+        exprs.push(TagExpr::And(parts));
+        let lead = dref(lead_of(pl)).await?;
+        let mut involved = Vec::new();
+        for d in &pl.departments {
+            involved.push(dref(d.department_id).await?);
+        }
+        involved.sort_by_key(|d| d.id);
+        involved.dedup_by_key(|d| d.id);
+        draw_plans.push(DrawPlan {
+            id: pl.id,
+            code: pl.code.clone(),
+            item_code: item.code.clone(),
+            item_name: item.name.clone(),
+            key_item: item.category == ItemCategory::Key,
+            lead_department: lead,
+            involved_departments: involved,
+            check_points: item.check_points.len() as u32,
+            ratios: ratios(pl),
+            inspectors_per_visit: u16::from(pl.inspectors_per_visit),
+            experts_per_visit: u16::from(pl.expert_count),
+            qualifications: pl.qualifications.clone(),
+        });
+        items.push(item);
+    }
+
+    // Candidates: the union of the pools, in credit-code order, entities in business only.
+    struct Cand {
+        id: Uuid,
+        usci: String,
+        name: String,
+        class: Option<lianjian_domain::directory::CreditClass>,
+        plans: Vec<u32>,
+    }
+    let cands: Vec<Cand> = {
+        let ix = svc.index.read().ok_or_else(|| {
+            ServiceError::conflict(
+                "index",
+                "名录索引尚未就绪，请稍后再试",
+                "the directory index is not ready yet",
+            )
+        })?;
+        let active = ix
+            .status_bitmap(lianjian_domain::directory::RegStatus::Active)
+            .clone();
+        let pools: Vec<_> = exprs.iter().map(|e| ix.eval(e) & &active).collect();
+        let mut union = lianjian_engine::RoaringBitmap::new();
+        for b in &pools {
+            union |= b;
+        }
+        ix.in_usci_order(&union)
+            .into_iter()
+            .map(|n| {
+                let v = ix.entity(n).expect("member of the index");
+                Cand {
+                    id: v.id(),
+                    usci: v.usci().to_string(),
+                    name: v.name().to_string(),
+                    class: v.credit_class(),
+                    plans: pools
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, b)| b.contains(n))
+                        .map(|(i, _)| i as u32)
+                        .collect(),
+                }
+            })
+            .collect()
+    };
+
+    // Exclusions from earlier visits: the cooldown per item, and class A at most once a year.
+    let since = plans
+        .iter()
+        .map(|pl| months_before(pl.period_start, u32::from(pl.cooldown_months)))
+        .chain(plans.iter().map(|pl| months_before(pl.period_start, 12)))
+        .min()
+        .unwrap_or(p.from);
+    let mut item_checks: HashMap<(Uuid, Uuid), NaiveDate> = HashMap::new();
+    let mut random_checks: HashMap<Uuid, NaiveDate> = HashMap::new();
+    for (entity, item, trigger, start) in repo::checks_since(c, &p.region, since).await? {
+        let e = item_checks.entry((entity, item)).or_insert(start);
+        *e = (*e).max(start);
+        if trigger == "random" {
+            let r = random_checks.entry(entity).or_insert(start);
+            *r = (*r).max(start);
+        }
+    }
+
+    // Inspectors: the officers (and experts) of every involved department in the region.
+    let dept_ids: Vec<Uuid> = {
+        let mut v: Vec<Uuid> = draw_plans
+            .iter()
+            .flat_map(|p| p.involved_departments.iter().map(|d| d.id))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let mut members: Vec<PoolMember> = pool_repo::pool(c, &p.region, &dept_ids).await?;
+    if draw_plans.iter().any(|p| p.experts_per_visit > 0) {
+        members.extend(pool_repo::expert_pool(c, &p.region, &dept_ids).await?);
+    }
+    let workload = repo::workload_since(
+        c,
+        NaiveDate::from_ymd_opt(p.from.year(), 1, 1).expect("valid date"),
+    )
+    .await?;
+    let mut cert_of: HashMap<Uuid, String> = members
+        .iter()
+        .map(|m| (m.id, m.certificate_number.clone()))
+        .collect();
+    let last = repo::last_inspectors(c, &p.region).await?;
+    for ids in last.values() {
+        for i in ids {
+            if !cert_of.contains_key(i)
+                && let Some(x) = pool_repo::get(c, *i).await?
+            {
+                cert_of.insert(*i, x.certificate_number);
+            }
+        }
+    }
+
+    let corrupt = |e: Invalid| ServiceError::Store(lianjian_store::StoreError::Corrupt(e.en));
+    let mut candidates = Vec::with_capacity(cands.len());
+    let mut usci_ids = HashMap::with_capacity(cands.len());
+    for cd in cands {
+        let mut exclusions = Vec::new();
+        for &pi in &cd.plans {
+            let pl = &plans[pi as usize];
+            let item = &items[pi as usize];
+            let cool_from = months_before(pl.period_start, u32::from(pl.cooldown_months));
+            if pl.cooldown_months > 0
+                && let Some(d) = item_checks.get(&(cd.id, item.id))
+                && *d >= cool_from
+            {
+                exclusions.push(Exclusion {
+                    plan: pi,
+                    reason: "cooldown".into(),
+                    reason_zh: format!(
+                        "{} 已就本事项检查，{} 个月内不重复抽取",
+                        d, pl.cooldown_months
+                    ),
+                });
+            } else if cd.class == Some(lianjian_domain::directory::CreditClass::A)
+                && let Some(d) = random_checks.get(&cd.id)
+                && *d >= months_before(pl.period_start, 12)
+            {
+                exclusions.push(Exclusion {
+                    plan: pi,
+                    reason: "class_a_yearly".into(),
+                    reason_zh: format!("A 类主体一年内至多抽查一次（{} 已被抽查）", d),
+                });
+            }
+        }
+        let previous_inspectors = last
+            .get(&cd.id)
+            .map(|v| {
+                v.iter()
+                    .filter_map(|i| cert_of.get(i))
+                    .filter_map(|c| CertificateNumber::parse(c).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        usci_ids.insert(cd.usci.clone(), cd.id);
+        candidates.push(Candidate {
+            usci: Usci::parse(&cd.usci).map_err(corrupt)?,
+            name: cd.name,
+            credit_class: cd.class,
+            plans: cd.plans,
+            exclusions,
+            previous_inspectors,
+        });
+    }
+    let by_id: HashMap<Uuid, &str> = usci_ids.iter().map(|(u, id)| (*id, u.as_str())).collect();
+    let mut inspectors = Vec::with_capacity(members.len());
+    let mut cert_ids = HashMap::with_capacity(members.len());
+    for m in &members {
+        cert_ids.insert(m.certificate_number.clone(), m.id);
+        let mut conflicts: Vec<Usci> = m
+            .conflicts
+            .iter()
+            .filter(|k| by_id.contains_key(&k.entity_id))
+            .filter_map(|k| Usci::parse(&k.usci).ok())
+            .collect();
+        conflicts.sort();
+        inspectors.push(DrawInspector {
+            certificate: CertificateNumber::parse(&m.certificate_number).map_err(corrupt)?,
+            name: m.name.clone(),
+            department_id: m.department_id,
+            kind: m.kind,
+            qualifications: m.qualifications.clone(),
+            conflicts,
+            workload: workload.get(&m.id).copied().unwrap_or(0),
+        });
+    }
+    inspectors.sort_by(|a, b| a.certificate.as_str().cmp(b.certificate.as_str()));
+    let (redraw_of, redraw_reason) = match redraw {
+        Some((id, r)) => (Some(id), Some(r)),
+        None => (None, None),
+    };
+    let mut input = DrawInput {
+        id,
+        title: p.title.clone(),
+        region_code: p.region.clone(),
+        period_start: p.from,
+        period_end: p.to,
+        redraw_of,
+        redraw_reason,
+        plans: draw_plans,
+        candidates,
+        inspectors,
+    };
+    input.normalise();
+    Ok((input, usci_ids, cert_ids))
+}
+
+/// Published plans a draw of this region and period could take (the planner's check list);
+/// empty while the region or dates do not parse.
+pub async fn candidate_plans(
+    svc: &Services,
+    actor: &Actor,
+    region: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<Plan>> {
+    let spec = DrawSpec {
+        region: region.into(),
+        period_start: from.into(),
+        period_end: to.into(),
+        ..Default::default()
+    };
+    let Ok(p) = parse_spec(actor, &spec) else {
+        return Ok(Vec::new());
+    };
+    Ok(plan_repo::published_in_period(svc.store.conn(), &p.region, p.from, p.to).await?)
+}
+
+// ---- the planner's preview ----
+
+/// What the planner shows before anything is committed: the quotas (exact), and from a trial
+/// draw with a throw-away seed, the joint visits it would make (the real draw's seed is not
+/// known yet, so these figures are typical, not the result).
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub title: String,
+    pub region_code: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub plans: Vec<PlanQuota>,
+    pub candidates: u64,
+    pub excluded: u64,
+    pub inspectors: u64,
+    /// One visit per plan and entity, as if every department went alone.
+    pub separate_visits: u64,
+    /// One visit per entity (进一次门、查多项事).
+    pub joint_visits: u64,
+    pub visits_saved: u64,
+    /// Entities with the most checks in one visit.
+    pub heaviest: Vec<Burden>,
+    pub departments: Vec<DepartmentLoad>,
+    /// The trial draw could not staff a visit: the real one would fail the same way unless
+    /// the inspector pool changes.
+    pub failure: Option<DrawFailure>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanQuota {
+    pub plan_id: Uuid,
+    pub code: String,
+    pub item_name: String,
+    pub lead_department: String,
+    /// Per stratum A, B, C, D, not graded: (eligible, quota).
+    pub strata: Vec<(String, u64, u64)>,
+    pub total_quota: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Burden {
+    pub usci: String,
+    pub name: String,
+    pub items: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DepartmentLoad {
+    pub department: String,
+    pub separate_visits: u64,
+    pub joint_visits: u64,
+    pub inspectors: u64,
+}
+
+fn quotas(input: &DrawInput) -> Vec<PlanQuota> {
+    use lianjian_domain::draw::Stratum;
+    input
+        .plans
+        .iter()
+        .enumerate()
+        .map(|(pi, pl)| {
+            let mut eligible: PerClass<u64> = PerClass::default();
+            for c in &input.candidates {
+                if c.plans.contains(&(pi as u32)) && !c.is_excluded(pi as u32) {
+                    *eligible.get_mut(c.stratum()) += 1;
+                }
+            }
+            let strata: Vec<(String, u64, u64)> = Stratum::ALL
+                .iter()
+                .map(|&h| {
+                    let n = *eligible.get(h);
+                    (
+                        h.label_zh().to_string(),
+                        n,
+                        algo::quota(n, *pl.ratios.get(h)),
+                    )
+                })
+                .collect();
+            PlanQuota {
+                plan_id: pl.id,
+                code: pl.code.clone(),
+                item_name: pl.item_name.clone(),
+                lead_department: pl.lead_department.name.clone(),
+                total_quota: strata.iter().map(|s| s.2).sum(),
+                strata,
+            }
+        })
+        .collect()
+}
+
+fn random_seed() -> Bytes32 {
+    Bytes32(rand::random::<[u8; 32]>())
+}
+
+pub async fn preview(svc: &Services, actor: &Actor, spec: &DrawSpec) -> Result<Preview> {
+    ensure_may_draw(actor)?;
+    let p = parse_spec(actor, spec)?;
+    let c = svc.store.conn();
+    let plans = plans_for(c, actor, &p, &spec.plan_ids, None).await?;
+    let (input, _, _) = build_input(svc, c, &p, &plans, Uuid::nil(), None).await?;
+    let seeds = Seeds {
+        server: random_seed(),
+        witness: None,
+        witness_name: None,
+    };
+    let trial = algo::draw(&input, &seeds);
+    let (result, failure) = match trial {
+        Ok(r) => (Some(r), None),
+        Err(DrawError::Failed(f)) => (None, Some(f)),
+        Err(DrawError::Invalid {
+            message,
+            message_en,
+            ..
+        }) => {
+            return Err(ServiceError::Store(lianjian_store::StoreError::Corrupt(
+                format!("{message} ({message_en})"),
+            )));
+        }
+    };
+    let plans_q = quotas(&input);
+    let separate: u64 = plans_q.iter().map(|q| q.total_quota).sum();
+    let mut out = Preview {
+        title: input.title.clone(),
+        region_code: input.region_code.to_string(),
+        period_start: input.period_start,
+        period_end: input.period_end,
+        candidates: input.candidates.len() as u64,
+        excluded: input
+            .candidates
+            .iter()
+            .filter(|c| !c.exclusions.is_empty())
+            .count() as u64,
+        inspectors: input.inspectors.len() as u64,
+        separate_visits: separate,
+        joint_visits: 0,
+        visits_saved: 0,
+        heaviest: Vec::new(),
+        departments: Vec::new(),
+        failure,
+        plans: plans_q,
+    };
+    if let Some(r) = &result {
+        fill_effects(&input, r, &mut out);
+    }
+    Ok(out)
+}
+
+/// Joint visits, the heaviest burdens and the load per department of a result.
+fn fill_effects(input: &DrawInput, r: &DrawResult, out: &mut Preview) {
+    out.joint_visits = r.visits.len() as u64;
+    out.separate_visits = r.visits.iter().map(|v| v.plans.len() as u64).sum();
+    out.visits_saved = out.separate_visits.saturating_sub(out.joint_visits);
+    let name_of: HashMap<&Usci, &str> = input
+        .candidates
+        .iter()
+        .map(|c| (&c.usci, c.name.as_str()))
+        .collect();
+    let mut heavy: Vec<&lianjian_domain::draw::Visit> =
+        r.visits.iter().filter(|v| v.plans.len() > 1).collect();
+    heavy.sort_by(|a, b| b.plans.len().cmp(&a.plans.len()).then(a.usci.cmp(&b.usci)));
+    out.heaviest = heavy
+        .into_iter()
+        .take(10)
+        .map(|v| Burden {
+            usci: v.usci.to_string(),
+            name: name_of
+                .get(&v.usci)
+                .copied()
+                .unwrap_or_default()
+                .to_string(),
+            items: v
+                .plans
+                .iter()
+                .map(|&p| input.plans[p as usize].item_name.clone())
+                .collect(),
+        })
+        .collect();
+    let mut per: BTreeMap<String, (u64, HashSet<&Usci>, HashSet<&str>)> = BTreeMap::new();
+    let dept_of: HashMap<&str, Uuid> = input
+        .inspectors
+        .iter()
+        .map(|i| (i.certificate.as_str(), i.department_id))
+        .collect();
+    let dept_name: HashMap<Uuid, &str> = input
+        .plans
+        .iter()
+        .flat_map(|p| p.involved_departments.iter())
+        .map(|d| (d.id, d.name.as_str()))
+        .collect();
+    for v in &r.visits {
+        for &p in &v.plans {
+            let e = per
+                .entry(input.plans[p as usize].lead_department.name.clone())
+                .or_default();
+            e.0 += 1;
+            e.1.insert(&v.usci);
+        }
+        for cert in &v.inspectors {
+            if let Some(d) = dept_of.get(cert.as_str()) {
+                let e = per
+                    .entry(dept_name.get(d).copied().unwrap_or_default().to_string())
+                    .or_default();
+                e.2.insert(cert.as_str());
+            }
+        }
+    }
+    out.departments = per
+        .into_iter()
+        .map(|(department, (sep, joint, ins))| DepartmentLoad {
+            department,
+            separate_visits: sep,
+            joint_visits: joint.len() as u64,
+            inspectors: ins.len() as u64,
+        })
+        .collect();
+}
+
+// ---- commitment, draw, re-draw ----
+
+async fn next_code(c: &impl Conn, region: &RegionCode, from: NaiveDate) -> Result<String> {
+    let n = repo::count_in_year(c, region, from.year()).await? + 1;
+    Ok(format!("CQ-{}-{}-{:03}", region, from.year(), n))
+}
+
+async fn commit_in(
+    svc: &Services,
+    tx: &impl Conn,
+    actor: &Actor,
+    p: &Parsed,
+    plans: &[Plan],
+    redraw: Option<(Uuid, String)>,
+) -> Result<Draw> {
+    let id = Uuid::now_v7();
+    let (input, _, _) = build_input(svc, tx, p, plans, id, redraw.clone()).await?;
+    let seed = random_seed();
+    let now = Utc::now();
+    let commitment = algo::commit(&input, &seed, now).map_err(|b| {
+        ServiceError::Store(lianjian_store::StoreError::Corrupt(format!(
+            "{}: {}",
+            b.field, b.invalid.en
+        )))
+    })?;
+    let d = Draw {
+        id,
+        code: next_code(tx, &p.region, p.from).await?,
+        region_code: p.region.clone(),
+        title: p.title.clone(),
+        period_start: p.from,
+        period_end: p.to,
+        status: "committed".into(),
+        redraw_of: redraw.as_ref().map(|r| r.0),
+        redraw_reason: redraw.map(|r| r.1),
+        superseded_by: None,
+        candidates_sha256: commitment.candidates_sha256.to_hex(),
+        inspectors_sha256: commitment.inspectors_sha256.to_hex(),
+        seed_sha256: commitment.seed_sha256.to_hex(),
+        witness_name: None,
+        visit_count: 0,
+        created_by: actor.username.clone(),
+        committed_at: now,
+        drawn_at: None,
+    };
+    let body = DrawBody {
+        input_json: serde_json::to_string(&input).expect("serialisable"),
+        server_seed: seed.to_hex(),
+        witness_seed: None,
+        record_json: None,
+        failure_json: None,
+    };
+    let plan_ids: Vec<Uuid> = plans.iter().map(|p| p.id).collect();
+    repo::insert(tx, &d, &body, &plan_ids).await?;
+    record(
+        tx,
+        actor,
+        Record::new("draw.commit", "draw", d.id).at(&d.region_code, None).after(&serde_json::json!({
+            "code": d.code, "plans": plans.iter().map(|p| &p.code).collect::<Vec<_>>(),
+            "candidates": input.candidates.len(), "inspectors": input.inspectors.len(),
+            "candidates_sha256": d.candidates_sha256, "inspectors_sha256": d.inspectors_sha256,
+            "seed_sha256": d.seed_sha256, "redraw_of": d.redraw_of, "redraw_reason": d.redraw_reason,
+        })),
+    )
+    .await?;
+    Ok(d)
+}
+
+/// Step 1: freezes the pools and a secret seed, and publishes their hashes.
+pub async fn commit(svc: &Services, actor: &Actor, spec: &DrawSpec) -> Result<Draw> {
+    ensure_may_draw(actor)?;
+    let p = parse_spec(actor, spec)?;
+    let tx = svc.store.begin().await?;
+    let plans = plans_for(&tx, actor, &p, &spec.plan_ids, None).await?;
+    let d = commit_in(svc, &tx, actor, &p, &plans, None).await?;
+    tx.commit().await?;
+    Ok(d)
+}
+
+async fn visible(c: &impl Conn, actor: &Actor, id: Uuid) -> Result<Draw> {
+    let d = repo::get(c, id).await?.ok_or(ServiceError::NotFound)?;
+    if actor
+        .scope()
+        .region
+        .as_ref()
+        .is_some_and(|r| !d.region_code.is_within(r))
+    {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(d)
+}
+
+/// The outcome of step 2.
+#[derive(Debug, Clone, Serialize)]
+pub struct Executed {
+    pub draw: Draw,
+    pub failure: Option<DrawFailure>,
+}
+
+/// Step 2: the draw, with the witness's contribution if one is given (hex, or any text, whose
+/// UTF-8 bytes are used). A draw that cannot meet a rule is stored as failed, with the reason.
+pub async fn execute(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    witness_name: &str,
+    witness_seed: &str,
+) -> Result<Executed> {
+    ensure_may_draw(actor)?;
+    let witness_name = witness_name.trim();
+    let witness_seed = witness_seed.trim();
+    let witness = match (witness_name.is_empty(), witness_seed.is_empty()) {
+        (_, true) => None,
+        (true, false) => {
+            return Err(invalid(
+                "witness_name",
+                "required",
+                "请填写见证人姓名",
+                "name the witness",
+            ));
+        }
+        (false, false) => {
+            let w = if witness_seed.len() % 2 == 0
+                && witness_seed.chars().all(|c| c.is_ascii_hexdigit())
+            {
+                Witness::from_hex(witness_seed)
+            } else {
+                Witness::new(witness_seed.as_bytes().to_vec())
+            };
+            Some(w.map_err(|e| ServiceError::field("witness_seed", e))?)
+        }
+    };
+    if witness_name.chars().count() > 64 {
+        return Err(invalid(
+            "witness_name",
+            "too_long",
+            "见证人姓名最多 64 个字",
+            "witness name: at most 64 characters",
+        ));
+    }
+    let tx = svc.store.begin().await?;
+    let d = visible(&tx, actor, id).await?;
+    if d.status != "committed" {
+        return Err(ServiceError::conflict(
+            "status",
+            format!("抽取 {} 已经执行过，结果不可更改", d.code),
+            format!("draw {} has already been drawn", d.code),
+        ));
+    }
+    let body = repo::body(&tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let corrupt = |m: String| ServiceError::Store(lianjian_store::StoreError::Corrupt(m));
+    let input: DrawInput =
+        serde_json::from_str(&body.input_json).map_err(|e| corrupt(e.to_string()))?;
+    let server = Bytes32::from_hex(&body.server_seed).map_err(corrupt)?;
+    let commitment = algo::commit(&input, &server, d.committed_at)
+        .map_err(|b| corrupt(format!("{}: {}", b.field, b.invalid.en)))?;
+    if commitment.candidates_sha256.to_hex() != d.candidates_sha256
+        || commitment.inspectors_sha256.to_hex() != d.inspectors_sha256
+        || commitment.seed_sha256.to_hex() != d.seed_sha256
+    {
+        return Err(corrupt(format!(
+            "draw {} no longer matches its commitment",
+            d.code
+        )));
+    }
+    let seeds = Seeds {
+        server,
+        witness: witness.clone(),
+        witness_name: witness.as_ref().map(|_| witness_name.to_string()),
+    };
+    let now = Utc::now();
+    let wit = witness
+        .as_ref()
+        .map(|w| (witness_name, hex::encode(w.as_bytes())));
+    let wit_ref = wit.as_ref().map(|(n, s)| (*n, s.as_str()));
+    let outcome = algo::draw(&input, &seeds);
+    let (status, failure) = match outcome {
+        Ok(result) => {
+            let plans = plan_repo::get_many(&tx, &repo::plan_ids(&tx, id).await?).await?;
+            let plan_by_id: HashMap<Uuid, &Plan> = plans.iter().map(|p| (p.id, p)).collect();
+            let ucodes: Vec<String> = result.visits.iter().map(|v| v.usci.to_string()).collect();
+            let found = entities::by_uscis(&tx, &ucodes).await?;
+            let certs: Vec<String> = input
+                .inspectors
+                .iter()
+                .map(|i| i.certificate.as_str().to_string())
+                .collect();
+            let ins = pool_repo::by_certificates(&tx, &certs).await?;
+            let ins_by_cert: HashMap<&str, (Uuid, Uuid)> = ins
+                .values()
+                .map(|i| (i.certificate_number.as_str(), (i.id, i.department_id)))
+                .collect();
+            for (n, v) in result.visits.iter().enumerate() {
+                let e = found
+                    .get(v.usci.as_str())
+                    .ok_or_else(|| corrupt(format!("entity {} vanished", v.usci)))?;
+                let lead = &input.plans[v.lead_plan as usize];
+                let checks: Vec<VisitCheck> = v
+                    .plans
+                    .iter()
+                    .map(|&pi| {
+                        let dp = &input.plans[pi as usize];
+                        VisitCheck {
+                            plan_id: dp.id,
+                            item_id: plan_by_id
+                                .get(&dp.id)
+                                .map(|p| p.item_id)
+                                .unwrap_or_default(),
+                            department_id: dp.lead_department.id,
+                        }
+                    })
+                    .collect();
+                let team: Vec<VisitInspector> = v
+                    .inspectors
+                    .iter()
+                    .chain(v.experts.iter())
+                    .filter_map(|c| ins_by_cert.get(c.as_str()))
+                    .map(|(i, dept)| VisitInspector {
+                        inspector_id: *i,
+                        department_id: *dept,
+                    })
+                    .collect();
+                let visit = Visit {
+                    id: Uuid::now_v7(),
+                    code: format!("{}-{:04}", d.code, n + 1),
+                    draw_id: Some(d.id),
+                    entity_id: e.id,
+                    region_code: e.region_code.clone(),
+                    lead_department_id: lead.lead_department.id,
+                    trigger: "random".into(),
+                    trigger_note: None,
+                    status: "scheduled".into(),
+                    period_start: d.period_start,
+                    period_end: d.period_end,
+                    visited_on: None,
+                    created_at: now,
+                    updated_at: now,
+                };
+                repo::insert_visit(&tx, &visit, &checks, &team).await?;
+            }
+            let plan_ids: Vec<Uuid> = plans.iter().map(|p| p.id).collect();
+            crate::plans::mark_in_progress(&tx, actor, &plan_ids).await?;
+            let visits = result.visits.len() as i32;
+            let rec = DrawRecord::new(input, commitment, seeds, now, result);
+            repo::complete(
+                &tx,
+                id,
+                "drawn",
+                wit_ref,
+                Some(&rec.to_json_pretty()),
+                None,
+                visits,
+                now,
+            )
+            .await?;
+            ("drawn", None)
+        }
+        Err(DrawError::Failed(f)) => {
+            let failure_json = serde_json::json!({
+                "format": algo::FORMAT, "input": input, "commitment": commitment, "seeds": seeds,
+                "drawn_at": now, "failure": f,
+            });
+            repo::complete(
+                &tx,
+                id,
+                "failed",
+                wit_ref,
+                None,
+                Some(&failure_json.to_string()),
+                0,
+                now,
+            )
+            .await?;
+            ("failed", Some(f))
+        }
+        Err(DrawError::Invalid {
+            field, message_en, ..
+        }) => {
+            return Err(corrupt(format!("{field}: {message_en}")));
+        }
+    };
+    record(
+        &tx,
+        actor,
+        Record::new("draw.execute", "draw", id)
+            .at(&d.region_code, None)
+            .after(&serde_json::json!({
+                "code": d.code, "status": status, "witness": witness_name, "failure": failure,
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    let draw = repo::get(svc.store.conn(), id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    Ok(Executed { draw, failure })
+}
+
+/// A re-draw: needs a reason, keeps the old record (marked as superseded, its scheduled visits
+/// cancelled) and commits a new draw of the same plans over fresh pools. Both stay public.
+pub async fn redraw(svc: &Services, actor: &Actor, id: Uuid, reason: &str) -> Result<Draw> {
+    ensure_may_draw(actor)?;
+    let reason = reason.trim();
+    if reason.chars().count() < 4 {
+        return Err(invalid(
+            "reason",
+            "required",
+            "重新抽取必须说明理由（至少 4 个字），理由将公开",
+            "a re-draw needs a reason (at least 4 characters); it is published",
+        ));
+    }
+    let tx = svc.store.begin().await?;
+    let old = visible(&tx, actor, id).await?;
+    if old.superseded_by.is_some() {
+        return Err(ServiceError::conflict(
+            "status",
+            format!("抽取 {} 已被重新抽取取代", old.code),
+            format!("draw {} was already replaced by a re-draw", old.code),
+        ));
+    }
+    repo::cancel_visits_of_draw(&tx, id).await?;
+    let p = Parsed {
+        title: old.title.clone(),
+        region: old.region_code.clone(),
+        from: old.period_start,
+        to: old.period_end,
+    };
+    let plan_ids = repo::plan_ids(&tx, id).await?;
+    let plans = plans_for(&tx, actor, &p, &plan_ids, Some(id)).await?;
+    let d = commit_in(svc, &tx, actor, &p, &plans, Some((id, reason.to_string()))).await?;
+    repo::set_superseded(&tx, id, d.id).await?;
+    tx.commit().await?;
+    Ok(d)
+}
+
+// ---- reading ----
+
+pub async fn list(
+    svc: &Services,
+    actor: &Actor,
+    q: &DrawQuery,
+    page: PageRequest,
+) -> Result<Page<Draw>> {
+    let mut q = q.clone();
+    q.region = match (q.region, actor.scope().region) {
+        (Some(r), Some(s)) if r.is_within(&s) => Some(r),
+        (Some(_), Some(s)) | (None, Some(s)) => Some(s),
+        (r, None) => r,
+    };
+    Ok(repo::list(svc.store.conn(), &q, page).await?)
+}
+
+/// A visit with what the pages show.
+#[derive(Debug, Clone, Serialize)]
+pub struct VisitView {
+    pub visit: Visit,
+    pub usci: String,
+    pub entity_name: String,
+    pub lead_department: String,
+    pub items: Vec<String>,
+    pub departments: Vec<String>,
+    pub inspectors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DrawView {
+    pub draw: Draw,
+    pub plans: Vec<Plan>,
+    pub visits: Vec<VisitView>,
+    pub failure: Option<serde_json::Value>,
+    pub preview: Option<Preview>,
+}
+
+pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<DrawView> {
+    let c = svc.store.conn();
+    let d = visible(c, actor, id).await?;
+    view(svc, d).await
+}
+
+async fn view(svc: &Services, d: Draw) -> Result<DrawView> {
+    let c = svc.store.conn();
+    let plans = plan_repo::get_many(c, &repo::plan_ids(c, d.id).await?).await?;
+    let visits = repo::visits_of_draw(c, d.id).await?;
+    let ids: Vec<Uuid> = visits.iter().map(|v| v.id).collect();
+    let mut checks = repo::checks_of_visits(c, &ids).await?;
+    let mut teams = repo::inspectors_of_visits(c, &ids).await?;
+    let ents: HashMap<Uuid, entities::Entity> =
+        entities::get_many(c, &visits.iter().map(|v| v.entity_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect();
+    let mut dept_names: HashMap<Uuid, String> = HashMap::new();
+    let mut item_names: HashMap<Uuid, String> = HashMap::new();
+    let mut people: HashMap<Uuid, String> = HashMap::new();
+    let mut out = Vec::with_capacity(visits.len());
+    for v in visits {
+        let mut names_of = async |id: Uuid| -> Result<String> {
+            if let Some(n) = dept_names.get(&id) {
+                return Ok(n.clone());
+            }
+            let n = departments::get(c, id)
+                .await?
+                .map(|d| d.name)
+                .unwrap_or_default();
+            dept_names.insert(id, n.clone());
+            Ok(n)
+        };
+        let lead = names_of(v.lead_department_id).await?;
+        let mut items = Vec::new();
+        let mut depts = Vec::new();
+        for ch in checks.remove(&v.id).unwrap_or_default() {
+            depts.push(names_of(ch.department_id).await?);
+            if !item_names.contains_key(&ch.item_id) {
+                let n = item_repo::get(c, ch.item_id)
+                    .await?
+                    .map(|i| i.name)
+                    .unwrap_or_default();
+                item_names.insert(ch.item_id, n);
+            }
+            items.push(item_names[&ch.item_id].clone());
+        }
+        depts.dedup();
+        let mut inspectors = Vec::new();
+        for t in teams.remove(&v.id).unwrap_or_default() {
+            if !people.contains_key(&t.inspector_id) {
+                let n = pool_repo::get(c, t.inspector_id)
+                    .await?
+                    .map(|i| i.name)
+                    .unwrap_or_default();
+                people.insert(t.inspector_id, n);
+            }
+            inspectors.push(people[&t.inspector_id].clone());
+        }
+        let e = ents.get(&v.entity_id);
+        out.push(VisitView {
+            usci: e.map(|e| e.usci.clone()).unwrap_or_default(),
+            entity_name: e.map(|e| e.name.clone()).unwrap_or_default(),
+            lead_department: lead,
+            items,
+            departments: depts,
+            inspectors,
+            visit: v,
+        });
+    }
+    let body = repo::body(c, d.id).await?.ok_or(ServiceError::NotFound)?;
+    let failure = body
+        .failure_json
+        .as_deref()
+        .and_then(|f| serde_json::from_str::<serde_json::Value>(f).ok())
+        .and_then(|v| v.get("failure").cloned());
+    // The effects of the actual result, in the planner's terms.
+    let preview = match body.record_json.as_deref() {
+        Some(r) => {
+            let rec: DrawRecord = serde_json::from_str(r).map_err(|e| {
+                ServiceError::Store(lianjian_store::StoreError::Corrupt(e.to_string()))
+            })?;
+            let mut p = Preview {
+                title: d.title.clone(),
+                region_code: d.region_code.to_string(),
+                period_start: d.period_start,
+                period_end: d.period_end,
+                plans: quotas(&rec.input),
+                candidates: rec.input.candidates.len() as u64,
+                excluded: rec
+                    .input
+                    .candidates
+                    .iter()
+                    .filter(|c| !c.exclusions.is_empty())
+                    .count() as u64,
+                inspectors: rec.input.inspectors.len() as u64,
+                separate_visits: 0,
+                joint_visits: 0,
+                visits_saved: 0,
+                heaviest: Vec::new(),
+                departments: Vec::new(),
+                failure: None,
+            };
+            fill_effects(&rec.input, &rec.result, &mut p);
+            Some(p)
+        }
+        None => None,
+    };
+    Ok(DrawView {
+        draw: d,
+        plans,
+        visits: out,
+        failure,
+        preview,
+    })
+}
+
+// ---- public (一公开) ----
+
+/// Every draw is public once committed: its commitment first, its complete record once drawn.
+pub async fn public_list(svc: &Services, q: &DrawQuery, page: PageRequest) -> Result<Page<Draw>> {
+    Ok(repo::list(svc.store.conn(), q, page).await?)
+}
+
+/// The public JSON of a draw: the complete record (what `lianjian draw verify` checks) once
+/// drawn; the input and commitment (seed still secret) while committed; input, commitment,
+/// seeds and the failure if it failed.
+pub async fn public_record(svc: &Services, id: Uuid) -> Result<(Draw, String)> {
+    let c = svc.store.conn();
+    let d = repo::get(c, id).await?.ok_or(ServiceError::NotFound)?;
+    let body = repo::body(c, id).await?.ok_or(ServiceError::NotFound)?;
+    let json = match (body.record_json, body.failure_json) {
+        (Some(r), _) => r,
+        (None, Some(f)) => f,
+        (None, None) => {
+            let input: serde_json::Value =
+                serde_json::from_str(&body.input_json).unwrap_or(serde_json::Value::Null);
+            serde_json::to_string_pretty(&serde_json::json!({
+                "format": algo::FORMAT,
+                "status": "committed",
+                "input": input,
+                "commitment": {
+                    "candidates_sha256": d.candidates_sha256,
+                    "inspectors_sha256": d.inspectors_sha256,
+                    "seed_sha256": d.seed_sha256,
+                    "committed_at": d.committed_at,
+                },
+            }))
+            .expect("serialisable")
+        }
+    };
+    Ok((d, json))
+}
+
+/// The published visits (抽查任务公告) of drawn, not superseded draws.
+pub async fn public_view(svc: &Services, id: Uuid) -> Result<DrawView> {
+    let d = repo::get(svc.store.conn(), id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    view(svc, d).await
+}

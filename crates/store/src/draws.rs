@@ -1,0 +1,599 @@
+//! Draws (抽取记录) and the visits (检查任务) they schedule. A draw row is inserted at commitment,
+//! completed once by the draw, and never changed afterwards except for `superseded_by` when a
+//! re-draw replaces it.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use lianjian_domain::region::RegionCode;
+use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{Page, PageRequest, Result, StoreError, backend_of};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Draw {
+    pub id: Uuid,
+    pub code: String,
+    pub region_code: RegionCode,
+    pub title: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    /// `committed`, `drawn` or `failed`.
+    pub status: String,
+    pub redraw_of: Option<Uuid>,
+    pub redraw_reason: Option<String>,
+    pub superseded_by: Option<Uuid>,
+    pub candidates_sha256: String,
+    pub inspectors_sha256: String,
+    pub seed_sha256: String,
+    pub witness_name: Option<String>,
+    pub visit_count: i32,
+    pub created_by: String,
+    pub committed_at: DateTime<Utc>,
+    pub drawn_at: Option<DateTime<Utc>>,
+}
+
+/// What is stored beside the summary: the frozen input, the secret seed and the outcome.
+#[derive(Debug, Clone)]
+pub struct DrawBody {
+    pub input_json: String,
+    pub server_seed: String,
+    pub witness_seed: Option<String>,
+    pub record_json: Option<String>,
+    pub failure_json: Option<String>,
+}
+
+const COLS: &str = "id, code, region_code, title, period_start, period_end, status, redraw_of, redraw_reason, superseded_by, candidates_sha256, inspectors_sha256, seed_sha256, witness_name, visit_count, created_by, committed_at, drawn_at";
+
+fn from_row(r: &QueryResult) -> Result<Draw> {
+    let region: String = r.try_get_by_index(2)?;
+    Ok(Draw {
+        id: r.try_get_by_index(0)?,
+        code: r.try_get_by_index(1)?,
+        region_code: RegionCode::parse(&region).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        title: r.try_get_by_index(3)?,
+        period_start: r.try_get_by_index(4)?,
+        period_end: r.try_get_by_index(5)?,
+        status: r.try_get_by_index(6)?,
+        redraw_of: r.try_get_by_index(7)?,
+        redraw_reason: r.try_get_by_index(8)?,
+        superseded_by: r.try_get_by_index(9)?,
+        candidates_sha256: r.try_get_by_index(10)?,
+        inspectors_sha256: r.try_get_by_index(11)?,
+        seed_sha256: r.try_get_by_index(12)?,
+        witness_name: r.try_get_by_index(13)?,
+        visit_count: r.try_get_by_index(14)?,
+        created_by: r.try_get_by_index(15)?,
+        committed_at: r.try_get_by_index(16)?,
+        drawn_at: r.try_get_by_index(17)?,
+    })
+}
+
+fn stmt(c: &impl ConnectionTrait, sql: impl Into<String>, vals: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(backend_of(c), sql, vals)
+}
+
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub async fn insert(
+    c: &impl ConnectionTrait,
+    d: &Draw,
+    body: &DrawBody,
+    plan_ids: &[Uuid],
+) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO draws ({COLS}, input_json, server_seed, witness_seed, record_json, failure_json) VALUES ({})",
+        placeholders(1, 23)
+    );
+    let vals: Vec<Value> = vec![
+        d.id.into(),
+        d.code.clone().into(),
+        d.region_code.to_string().into(),
+        d.title.clone().into(),
+        d.period_start.into(),
+        d.period_end.into(),
+        d.status.clone().into(),
+        d.redraw_of.into(),
+        d.redraw_reason.clone().into(),
+        d.superseded_by.into(),
+        d.candidates_sha256.clone().into(),
+        d.inspectors_sha256.clone().into(),
+        d.seed_sha256.clone().into(),
+        d.witness_name.clone().into(),
+        d.visit_count.into(),
+        d.created_by.clone().into(),
+        d.committed_at.into(),
+        d.drawn_at.into(),
+        body.input_json.clone().into(),
+        body.server_seed.clone().into(),
+        body.witness_seed.clone().into(),
+        body.record_json.clone().into(),
+        body.failure_json.clone().into(),
+    ];
+    c.execute_raw(stmt(c, sql, vals)).await?;
+    for p in plan_ids {
+        c.execute_raw(stmt(
+            c,
+            "INSERT INTO draw_plans (draw_id, plan_id) VALUES ($1, $2)",
+            vec![d.id.into(), (*p).into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Draw>> {
+    let sql = format!("SELECT {COLS} FROM draws WHERE id = $1");
+    c.query_one_raw(stmt(c, sql, vec![id.into()]))
+        .await?
+        .map(|r| from_row(&r))
+        .transpose()
+}
+
+pub async fn body(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<DrawBody>> {
+    let r = c
+        .query_one_raw(stmt(
+            c,
+            "SELECT input_json, server_seed, witness_seed, record_json, failure_json FROM draws WHERE id = $1",
+            vec![id.into()],
+        ))
+        .await?;
+    r.map(|r| {
+        Ok(DrawBody {
+            input_json: r.try_get_by_index(0)?,
+            server_seed: r.try_get_by_index(1)?,
+            witness_seed: r.try_get_by_index(2)?,
+            record_json: r.try_get_by_index(3)?,
+            failure_json: r.try_get_by_index(4)?,
+        })
+    })
+    .transpose()
+}
+
+/// The single transition of a committed draw: to `drawn` (with its record) or `failed`.
+pub async fn complete(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    status: &str,
+    witness: Option<(&str, &str)>,
+    record_json: Option<&str>,
+    failure_json: Option<&str>,
+    visit_count: i32,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let r = c
+        .execute_raw(stmt(
+            c,
+            "UPDATE draws SET status = $1, witness_name = $2, witness_seed = $3, record_json = $4, failure_json = $5, visit_count = $6, drawn_at = $7 WHERE id = $8 AND status = 'committed'",
+            vec![
+                status.into(),
+                witness.map(|w| w.0.to_string()).into(),
+                witness.map(|w| w.1.to_string()).into(),
+                record_json.map(str::to_string).into(),
+                failure_json.map(str::to_string).into(),
+                visit_count.into(),
+                at.into(),
+                id.into(),
+            ],
+        ))
+        .await?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::Conflict("draw is not awaiting its draw".into()));
+    }
+    Ok(())
+}
+
+pub async fn set_superseded(c: &impl ConnectionTrait, id: Uuid, by: Uuid) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        "UPDATE draws SET superseded_by = $1 WHERE id = $2",
+        vec![by.into(), id.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn plan_ids(c: &impl ConnectionTrait, draw_id: Uuid) -> Result<Vec<Uuid>> {
+    c.query_all_raw(stmt(
+        c,
+        "SELECT plan_id FROM draw_plans WHERE draw_id = $1 ORDER BY plan_id",
+        vec![draw_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(|r| Ok(r.try_get_by_index(0)?))
+    .collect()
+}
+
+/// Plans that are part of a draw still in force (committed or drawn, not superseded).
+pub async fn plans_in_live_draws(c: &impl ConnectionTrait, plan_ids: &[Uuid]) -> Result<Vec<Uuid>> {
+    if plan_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT DISTINCT dp.plan_id FROM draw_plans dp JOIN draws d ON d.id = dp.draw_id WHERE d.status IN ('committed', 'drawn') AND d.superseded_by IS NULL AND dp.plan_id IN ({})",
+        placeholders(1, plan_ids.len())
+    );
+    c.query_all_raw(stmt(c, sql, plan_ids.iter().map(|p| (*p).into()).collect()))
+        .await?
+        .iter()
+        .map(|r| Ok(r.try_get_by_index(0)?))
+        .collect()
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DrawQuery {
+    pub region: Option<RegionCode>,
+    pub status: Option<String>,
+    /// Only draws whose outcome is public (drawn or failed) or whose commitment is (all).
+    pub q: Option<String>,
+    pub plan_id: Option<Uuid>,
+}
+
+pub async fn list(
+    c: &impl ConnectionTrait,
+    q: &DrawQuery,
+    page: PageRequest,
+) -> Result<Page<Draw>> {
+    let mut conds: Vec<String> = vec!["1 = 1".into()];
+    let mut vals: Vec<Value> = Vec::new();
+    if let Some(r) = &q.region {
+        vals.push(r.to_string().into());
+        vals.push(format!("{r}\u{10FFFF}").into());
+        conds.push(format!(
+            "region_code >= ${} AND region_code < ${}",
+            vals.len() - 1,
+            vals.len()
+        ));
+    }
+    if let Some(s) = &q.status {
+        vals.push(s.clone().into());
+        conds.push(format!("status = ${}", vals.len()));
+    }
+    if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        vals.push(format!("%{t}%").into());
+        conds.push(format!(
+            "(title LIKE ${n} OR code LIKE ${n})",
+            n = vals.len()
+        ));
+    }
+    if let Some(p) = q.plan_id {
+        vals.push(p.into());
+        conds.push(format!(
+            "id IN (SELECT draw_id FROM draw_plans WHERE plan_id = ${})",
+            vals.len()
+        ));
+    }
+    let where_sql = conds.join(" AND ");
+    let total: i64 = c
+        .query_one_raw(stmt(
+            c,
+            format!("SELECT COUNT(*) FROM draws WHERE {where_sql}"),
+            vals.clone(),
+        ))
+        .await?
+        .map(|r| r.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or(0);
+    let sql = format!(
+        "SELECT {COLS} FROM draws WHERE {where_sql} ORDER BY committed_at DESC, code DESC LIMIT {} OFFSET {}",
+        page.per_page,
+        page.offset()
+    );
+    let items = c
+        .query_all_raw(stmt(c, sql, vals))
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<Result<_>>()?;
+    Ok(Page {
+        items,
+        total: u64::try_from(total).unwrap_or(0),
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+/// How many draws a region has committed in a year (for the next code).
+pub async fn count_in_year(
+    c: &impl ConnectionTrait,
+    region: &RegionCode,
+    year: i32,
+) -> Result<u64> {
+    let from = NaiveDate::from_ymd_opt(year, 1, 1).expect("valid date");
+    let to = NaiveDate::from_ymd_opt(year + 1, 1, 1).expect("valid date");
+    let n: i64 = c
+        .query_one_raw(stmt(
+            c,
+            "SELECT COUNT(*) FROM draws WHERE region_code = $1 AND period_start >= $2 AND period_start < $3",
+            vec![region.to_string().into(), from.into(), to.into()],
+        ))
+        .await?
+        .map(|r| r.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+// ---- visits ----
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Visit {
+    pub id: Uuid,
+    pub code: String,
+    pub draw_id: Option<Uuid>,
+    pub entity_id: Uuid,
+    pub region_code: RegionCode,
+    pub lead_department_id: Uuid,
+    /// `random` (from a draw) or `ad_hoc`.
+    pub trigger: String,
+    pub trigger_note: Option<String>,
+    pub status: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub visited_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One plan's check within a visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VisitCheck {
+    pub plan_id: Uuid,
+    pub item_id: Uuid,
+    pub department_id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VisitInspector {
+    pub inspector_id: Uuid,
+    pub department_id: Uuid,
+}
+
+const VCOLS: &str = "id, code, draw_id, entity_id, region_code, lead_department_id, trigger, trigger_note, status, period_start, period_end, visited_on, created_at, updated_at";
+
+fn visit_from_row(r: &QueryResult) -> Result<Visit> {
+    let region: String = r.try_get_by_index(4)?;
+    Ok(Visit {
+        id: r.try_get_by_index(0)?,
+        code: r.try_get_by_index(1)?,
+        draw_id: r.try_get_by_index(2)?,
+        entity_id: r.try_get_by_index(3)?,
+        region_code: RegionCode::parse(&region).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        lead_department_id: r.try_get_by_index(5)?,
+        trigger: r.try_get_by_index(6)?,
+        trigger_note: r.try_get_by_index(7)?,
+        status: r.try_get_by_index(8)?,
+        period_start: r.try_get_by_index(9)?,
+        period_end: r.try_get_by_index(10)?,
+        visited_on: r.try_get_by_index(11)?,
+        created_at: r.try_get_by_index(12)?,
+        updated_at: r.try_get_by_index(13)?,
+    })
+}
+
+pub async fn insert_visit(
+    c: &impl ConnectionTrait,
+    v: &Visit,
+    checks: &[VisitCheck],
+    inspectors: &[VisitInspector],
+) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO visits ({VCOLS}) VALUES ({})",
+        placeholders(1, 14)
+    );
+    c.execute_raw(stmt(
+        c,
+        sql,
+        vec![
+            v.id.into(),
+            v.code.clone().into(),
+            v.draw_id.into(),
+            v.entity_id.into(),
+            v.region_code.to_string().into(),
+            v.lead_department_id.into(),
+            v.trigger.clone().into(),
+            v.trigger_note.clone().into(),
+            v.status.clone().into(),
+            v.period_start.into(),
+            v.period_end.into(),
+            v.visited_on.into(),
+            v.created_at.into(),
+            v.updated_at.into(),
+        ],
+    ))
+    .await?;
+    for ch in checks {
+        c.execute_raw(stmt(
+            c,
+            "INSERT INTO visit_checks (visit_id, plan_id, item_id, department_id) VALUES ($1,$2,$3,$4)",
+            vec![v.id.into(), ch.plan_id.into(), ch.item_id.into(), ch.department_id.into()],
+        ))
+        .await?;
+    }
+    for (i, ins) in inspectors.iter().enumerate() {
+        c.execute_raw(stmt(
+            c,
+            "INSERT INTO visit_inspectors (visit_id, inspector_id, department_id, seq) VALUES ($1,$2,$3,$4)",
+            vec![
+                v.id.into(),
+                ins.inspector_id.into(),
+                ins.department_id.into(),
+                (i as i32).into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn visits_of_draw(c: &impl ConnectionTrait, draw_id: Uuid) -> Result<Vec<Visit>> {
+    c.query_all_raw(stmt(
+        c,
+        format!("SELECT {VCOLS} FROM visits WHERE draw_id = $1 ORDER BY code"),
+        vec![draw_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(visit_from_row)
+    .collect()
+}
+
+pub async fn visits_of_entity(c: &impl ConnectionTrait, entity_id: Uuid) -> Result<Vec<Visit>> {
+    c.query_all_raw(stmt(
+        c,
+        format!(
+            "SELECT {VCOLS} FROM visits WHERE entity_id = $1 ORDER BY period_start DESC, code DESC"
+        ),
+        vec![entity_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(visit_from_row)
+    .collect()
+}
+
+/// A re-draw replaces the old draw's visits: they stay on record, as cancelled.
+pub async fn cancel_visits_of_draw(c: &impl ConnectionTrait, draw_id: Uuid) -> Result<u64> {
+    Ok(c
+        .execute_raw(stmt(
+            c,
+            "UPDATE visits SET status = 'cancelled', updated_at = $1 WHERE draw_id = $2 AND status = 'scheduled'",
+            vec![crate::now().into(), draw_id.into()],
+        ))
+        .await?
+        .rows_affected())
+}
+
+/// Visits that count against a new draw: not cancelled, in the region, starting on or after
+/// `since`. Returns (entity, item, trigger, period start) for every check.
+pub async fn checks_since(
+    c: &impl ConnectionTrait,
+    region: &RegionCode,
+    since: NaiveDate,
+) -> Result<Vec<(Uuid, Uuid, String, NaiveDate)>> {
+    c.query_all_raw(stmt(
+        c,
+        "SELECT v.entity_id, vc.item_id, v.trigger, v.period_start FROM visits v JOIN visit_checks vc ON vc.visit_id = v.id WHERE v.status <> 'cancelled' AND v.region_code >= $1 AND v.region_code < $2 AND v.period_start >= $3",
+        vec![
+            region.to_string().into(),
+            format!("{region}\u{10FFFF}").into(),
+            since.into(),
+        ],
+    ))
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get_by_index(0)?,
+            r.try_get_by_index(1)?,
+            r.try_get_by_index(2)?,
+            r.try_get_by_index(3)?,
+        ))
+    })
+    .collect()
+}
+
+/// For every entity in the region: the inspectors of its latest visit (not cancelled).
+pub async fn last_inspectors(
+    c: &impl ConnectionTrait,
+    region: &RegionCode,
+) -> Result<HashMap<Uuid, Vec<Uuid>>> {
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            "SELECT v.entity_id, v.id, vi.inspector_id FROM visits v JOIN visit_inspectors vi ON vi.visit_id = v.id WHERE v.status <> 'cancelled' AND v.region_code >= $1 AND v.region_code < $2 ORDER BY v.entity_id, v.period_start DESC, v.created_at DESC, v.id",
+            vec![region.to_string().into(), format!("{region}\u{10FFFF}").into()],
+        ))
+        .await?;
+    let mut latest: HashMap<Uuid, (Uuid, Vec<Uuid>)> = HashMap::new();
+    for r in rows {
+        let (e, v, i): (Uuid, Uuid, Uuid) = (
+            r.try_get_by_index(0)?,
+            r.try_get_by_index(1)?,
+            r.try_get_by_index(2)?,
+        );
+        let slot = latest.entry(e).or_insert((v, Vec::new()));
+        if slot.0 == v {
+            slot.1.push(i);
+        }
+    }
+    Ok(latest.into_iter().map(|(e, (_, is))| (e, is)).collect())
+}
+
+/// Visits per inspector since a date (not cancelled): the workload the draw balances.
+pub async fn workload_since(
+    c: &impl ConnectionTrait,
+    since: NaiveDate,
+) -> Result<HashMap<Uuid, u32>> {
+    c.query_all_raw(stmt(
+        c,
+        "SELECT vi.inspector_id, COUNT(*) FROM visit_inspectors vi JOIN visits v ON v.id = vi.visit_id WHERE v.status <> 'cancelled' AND v.period_start >= $1 GROUP BY vi.inspector_id",
+        vec![since.into()],
+    ))
+    .await?
+    .iter()
+    .map(|r| {
+        let n: i64 = r.try_get_by_index(1)?;
+        Ok((r.try_get_by_index(0)?, u32::try_from(n).unwrap_or(u32::MAX)))
+    })
+    .collect()
+}
+
+pub async fn checks_of_visits(
+    c: &impl ConnectionTrait,
+    visit_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<VisitCheck>>> {
+    let mut out: HashMap<Uuid, Vec<VisitCheck>> = HashMap::new();
+    for chunk in visit_ids.chunks(500) {
+        let sql = format!(
+            "SELECT visit_id, plan_id, item_id, department_id FROM visit_checks WHERE visit_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        for r in c
+            .query_all_raw(stmt(c, sql, chunk.iter().map(|v| (*v).into()).collect()))
+            .await?
+        {
+            out.entry(r.try_get_by_index(0)?)
+                .or_default()
+                .push(VisitCheck {
+                    plan_id: r.try_get_by_index(1)?,
+                    item_id: r.try_get_by_index(2)?,
+                    department_id: r.try_get_by_index(3)?,
+                });
+        }
+    }
+    Ok(out)
+}
+
+pub async fn inspectors_of_visits(
+    c: &impl ConnectionTrait,
+    visit_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<VisitInspector>>> {
+    let mut out: HashMap<Uuid, Vec<VisitInspector>> = HashMap::new();
+    for chunk in visit_ids.chunks(500) {
+        let sql = format!(
+            "SELECT visit_id, inspector_id, department_id FROM visit_inspectors WHERE visit_id IN ({}) ORDER BY visit_id, seq",
+            placeholders(1, chunk.len())
+        );
+        for r in c
+            .query_all_raw(stmt(c, sql, chunk.iter().map(|v| (*v).into()).collect()))
+            .await?
+        {
+            out.entry(r.try_get_by_index(0)?)
+                .or_default()
+                .push(VisitInspector {
+                    inspector_id: r.try_get_by_index(1)?,
+                    department_id: r.try_get_by_index(2)?,
+                });
+        }
+    }
+    Ok(out)
+}
