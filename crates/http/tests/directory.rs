@@ -12,12 +12,6 @@ use lianjian_domain::usci::Usci;
 use serde_json::{Value, json};
 
 impl App {
-    async fn get_json(&self, path: &str, token: &str) -> Value {
-        let r = self.api("GET", path, Some(token), None).await;
-        assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.body);
-        r.json()
-    }
-
     async fn post_json(&self, path: &str, token: &str, body: &Value) -> Resp {
         self.api("POST", path, Some(token), Some(&body.to_string()))
             .await

@@ -25,25 +25,6 @@ on_both_backends!(
     console_list_exports,
 );
 
-fn multipart(csrf: &str, file: &[u8], skip: bool) -> (String, Vec<u8>) {
-    let b = "----lianjianboundary";
-    let mut body = Vec::new();
-    body.extend(
-        format!("--{b}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n")
-            .as_bytes(),
-    );
-    if skip {
-        body.extend(
-            format!("--{b}\r\nContent-Disposition: form-data; name=\"skip_invalid\"\r\n\r\n1\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"e.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-    body.extend(file);
-    body.extend(format!("\r\n--{b}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={b}"), body)
-}
-
 async fn console_excel_upload_and_export(app: App) {
     use lianjian_domain::usci::Usci;
     let cookie = app.login("wy.office").await;

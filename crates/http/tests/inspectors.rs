@@ -17,12 +17,6 @@ use tower::ServiceExt;
 use uuid::Uuid;
 
 impl App {
-    async fn get_json(&self, path: &str, token: &str) -> Value {
-        let r = self.api("GET", path, Some(token), None).await;
-        assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.body);
-        r.json()
-    }
-
     async fn send_json(&self, method: &str, path: &str, token: &str, body: &Value) -> Resp {
         self.api(method, path, Some(token), Some(&body.to_string()))
             .await
@@ -97,34 +91,6 @@ impl App {
             .unwrap();
         self.send(req).await
     }
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn multipart(csrf: &str, file: &[u8], skip: bool) -> (String, Vec<u8>) {
-    let b = "----lianjianboundary";
-    let mut body = Vec::new();
-    body.extend(
-        format!("--{b}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n")
-            .as_bytes(),
-    );
-    if skip {
-        body.extend(
-            format!("--{b}\r\nContent-Disposition: form-data; name=\"skip_invalid\"\r\n\r\n1\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"i.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-    body.extend(file);
-    body.extend(format!("\r\n--{b}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={b}"), body)
 }
 
 /// A credit code of a demo entity in Wuyang.

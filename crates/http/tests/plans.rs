@@ -15,12 +15,6 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 impl App {
-    async fn get_json(&self, path: &str, token: &str) -> Value {
-        let r = self.api("GET", path, Some(token), None).await;
-        assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.body);
-        r.json()
-    }
-
     async fn post(&self, path: &str, token: &str, body: &Value) -> Resp {
         self.api("POST", path, Some(token), Some(&body.to_string()))
             .await
@@ -93,15 +87,6 @@ fn form(pairs: &[(&str, &str)]) -> String {
         .map(|(k, v)| format!("{k}={}", enc(v)))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 on_both_backends!(

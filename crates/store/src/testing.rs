@@ -40,7 +40,11 @@ impl TestDb {
 
     /// `None` when `LIANJIAN_TEST_POSTGRES_URL` is unset.
     pub async fn postgres() -> Result<Option<Self>> {
-        let Ok(base) = std::env::var(POSTGRES_ENV) else {
+        // Unset or empty: SQLite only.
+        let Some(base) = std::env::var(POSTGRES_ENV)
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+        else {
             return Ok(None);
         };
         let url = fresh_postgres_database(&base).await?;

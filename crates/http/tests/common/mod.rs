@@ -157,6 +157,35 @@ pub fn enc(s: &str) -> String {
         .collect()
 }
 
+/// A multipart upload of an xlsx file as the console's import form sends it.
+pub fn multipart(csrf: &str, file: &[u8], skip: bool) -> (String, Vec<u8>) {
+    let b = "----lianjianboundary";
+    let mut body = Vec::new();
+    body.extend(
+        format!("--{b}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n")
+            .as_bytes(),
+    );
+    if skip {
+        body.extend(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"skip_invalid\"\r\n\r\n1\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"upload.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend(file);
+    body.extend(format!("\r\n--{b}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
+impl App {
+    /// GET that must answer 200, as JSON.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let r = self.api("GET", path, Some(token), None).await;
+        assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.body);
+        r.json()
+    }
+}
+
 pub fn csrf_of(page: &str) -> String {
     let i =
         page.find("name=\"_csrf\" value=\"").expect("csrf field") + "name=\"_csrf\" value=\"".len();
