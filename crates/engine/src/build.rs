@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use crate::fx::FxBuild;
 use crate::{
-    DirectoryIndex, IndexedEntity, Meta, USCI_LEN, changes_when_lowercased, gram_keys, region_prefixes,
-    usci_bytes,
+    DirectoryIndex, IndexedEntity, Meta, USCI_LEN, changes_when_lowercased, gram_keys,
+    region_prefixes, usci_bytes,
 };
 
 /// Collects rows for [`DirectoryIndex`] without holding them as `IndexedEntity` values (a
@@ -95,10 +95,14 @@ impl IndexBuilder {
         updated_at: i64,
         tags: &[&str],
     ) {
-        assert!(self.ids.len() < u32::MAX as usize - 1, "fewer than 2^32 - 1 entities");
+        assert!(
+            self.ids.len() < u32::MAX as usize - 1,
+            "fewer than 2^32 - 1 entities"
+        );
         self.ids.push(id);
         self.uscis.push(usci_bytes(usci));
-        self.name_start.push(u32::try_from(self.names.len()).expect("names below 4 GiB"));
+        self.name_start
+            .push(u32::try_from(self.names.len()).expect("names below 4 GiB"));
         self.name_len
             .push(u16::try_from(name.len()).expect("names are at most 200 characters"));
         self.names.push_str(name);
@@ -390,7 +394,8 @@ impl IndexBuilder {
                 continue;
             }
             let _ = alive.try_push(n);
-            for t in &self.tag_list[self.tag_start[num] as usize..self.tag_start[num + 1] as usize] {
+            for t in &self.tag_list[self.tag_start[num] as usize..self.tag_start[num + 1] as usize]
+            {
                 let _ = tag_bm[*t as usize].try_push(n);
             }
             for p in &region_prefix[self.region_of[num] as usize] {
@@ -458,4 +463,22 @@ fn par_sort<T: Ord + Copy + Send>(v: &mut Vec<T>) {
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
     *v = out;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parallel_sort_sorts() {
+        let mut x = 1u64;
+        let mut v: Vec<(u64, u32)> = (0..300_000u32)
+            .map(|i| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                (x >> 40, i)
+            })
+            .collect();
+        let mut want = v.clone();
+        want.sort_unstable();
+        super::par_sort(&mut v);
+        assert_eq!(v, want);
+    }
 }

@@ -390,6 +390,14 @@ impl DirectoryIndex {
         &self.names[s..s + self.name_len[num as usize] as usize]
     }
 
+    /// Credit class of a number (live or removed: no liveness check, for loops over the
+    /// members of the index's own bitmaps).
+    pub fn credit_class_of(&self, num: u32) -> Option<CreditClass> {
+        CreditClass::ALL
+            .get(self.meta[num as usize].credit_ix())
+            .copied()
+    }
+
     pub fn name_of(&self, num: u32) -> &str {
         self.name(num)
     }
@@ -559,12 +567,10 @@ impl DirectoryIndex {
         let (tn, tb) = sum(&mut self.tag_bm.iter());
         let (rn, rb) = sum(&mut self.region_bm.values());
         let (gn, gb) = sum(&mut self.gram_bm.iter());
-        let (on, ob) = sum(
-            &mut std::iter::once(&self.alive)
-                .chain(&self.credit_bm)
-                .chain(&self.type_bm)
-                .chain(&self.status_bm),
-        );
+        let (on, ob) = sum(&mut std::iter::once(&self.alive)
+            .chain(&self.credit_bm)
+            .chain(&self.type_bm)
+            .chain(&self.status_bm));
         vec![
             ("tags", tn, tb),
             ("regions", rn, rb),
@@ -729,7 +735,9 @@ impl DirectoryIndex {
         for t in tags {
             self.tag_bm[*t as usize].insert(num);
         }
-        let code = self.regions[self.region_of[i] as usize].as_str().to_string();
+        let code = self.regions[self.region_of[i] as usize]
+            .as_str()
+            .to_string();
         for p in region_prefixes(&code) {
             self.region_bm.entry(p.to_string()).or_default().insert(num);
         }

@@ -9,7 +9,7 @@ use lianjian_domain::tag_expr::TagExpr;
 use roaring::{MultiOps, RoaringBitmap};
 use uuid::Uuid;
 
-use crate::{DirectoryIndex, empty, UNGRADED, bigram, lowercase, pos, unigram};
+use crate::{DirectoryIndex, UNGRADED, bigram, empty, lowercase, pos, unigram};
 
 /// Sort orders of a search; the same as `store::entities::EntitySort`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -83,6 +83,12 @@ impl DirectoryIndex {
     ///   an unknown word selects nothing);
     /// - `Credit(letters)`: graded, and the class is one of the letters;
     /// - `Not(x)`: every live entity not in `x` (entities not graded are in `NOT credit:A`).
+    ///
+    /// Where the three differ: `TagExpr::matches` with the services' facts compares `type:`
+    /// with the Chinese label only, so `type:enterprise` matches there nothing, here and in
+    /// SQL every enterprise. The SQL's `NOT (credit_class IN (…))` is NULL, so false, for an
+    /// entity not graded: SQL leaves them out of `NOT credit:…`, `matches` and the index keep
+    /// them. An unknown tag is an error in SQL and selects nothing here.
     pub fn eval(&self, e: &TagExpr) -> RoaringBitmap {
         self.eval_cow(e).into_owned()
     }
@@ -340,7 +346,9 @@ impl DirectoryIndex {
         let region_rank = if order == Order::Region {
             let mut by_code: Vec<u32> = (0..self.regions.len() as u32).collect();
             by_code.sort_unstable_by(|a, b| {
-                self.regions[*a as usize].as_str().cmp(self.regions[*b as usize].as_str())
+                self.regions[*a as usize]
+                    .as_str()
+                    .cmp(self.regions[*b as usize].as_str())
             });
             let mut rank = vec![0u32; self.regions.len()];
             for (r, ix) in by_code.into_iter().enumerate() {
@@ -383,8 +391,22 @@ impl DirectoryIndex {
         let cmp = |x: &(u64, u32), y: &(u64, u32)| x.0.cmp(&y.0).then_with(|| full(x.1, y.1));
         let end = offset.saturating_add(limit).min(len) as usize;
         if end <= TOP_K_HEAP && (end as u64) * 8 < len {
-            // A small page of many: one pass with a bounded heap, no copy of every key.
-            let top = top_k(set.iter().map(|n| (key(n), n)), end, cmp);
+            // A small page of many: one pass with a bounded heap, no copy of every key; over
+            // a large set, each half on its own thread and the two heaps merged.
+            let top = if len >= PARALLEL_TOP_K {
+                let mid = set.select((len / 2) as u32).expect("below len");
+                let (mut a, b) = std::thread::scope(|s| {
+                    let b = s.spawn(|| top_k(set.range(mid..).map(|n| (key(n), n)), end, cmp));
+                    let a = top_k(set.range(..mid).map(|n| (key(n), n)), end, cmp);
+                    (a, b.join().expect("top-k thread"))
+                });
+                a.extend(b);
+                a.sort_unstable_by(cmp);
+                a.truncate(end);
+                a
+            } else {
+                top_k(set.iter().map(|n| (key(n), n)), end, cmp)
+            };
             return top[offset as usize..].iter().map(|x| x.1).collect();
         }
         let mut v: Vec<(u64, u32)> = set.iter().map(|n| (key(n), n)).collect();
@@ -397,12 +419,19 @@ impl DirectoryIndex {
     }
 }
 
+/// Sets at least this large are ranked on two threads.
+const PARALLEL_TOP_K: u64 = 200_000;
+
 /// Pages ending at most this far in are selected with a bounded heap.
 const TOP_K_HEAP: usize = 4096;
 
 /// The `k` smallest items under `cmp`, sorted: a max-heap of the best `k` so far, whose top
 /// is the one to beat.
-fn top_k<T: Copy>(items: impl Iterator<Item = T>, k: usize, cmp: impl Fn(&T, &T) -> Ordering) -> Vec<T> {
+fn top_k<T: Copy>(
+    items: impl Iterator<Item = T>,
+    k: usize,
+    cmp: impl Fn(&T, &T) -> Ordering,
+) -> Vec<T> {
     let mut h: Vec<T> = Vec::with_capacity(k);
     let less = |a: &T, b: &T| cmp(a, b) == Ordering::Less;
     for x in items {

@@ -12,16 +12,42 @@ use crate::query::looks_like_usci_prefix;
 use crate::{DirectoryIndex, IndexQuery, IndexSort, IndexedEntity, RoaringBitmap, lowercase};
 
 const REGIONS: &[&str] = &[
-    "37", "3701", "370102", "370102001", "370102002", "370103", "370103001", "3702", "370202",
-    "41", "4111", "411121", "411121100",
+    "37",
+    "3701",
+    "370102",
+    "370102001",
+    "370102002",
+    "370103",
+    "370103001",
+    "3702",
+    "370202",
+    "41",
+    "4111",
+    "411121",
+    "411121100",
 ];
 const PREFIXES: &[&str] = &[
-    "", "3", "37", "370", "3701", "37010", "370102", "3701020", "370102001", "4111", "411121",
-    "5", "99", "3701020011",
+    "",
+    "3",
+    "37",
+    "370",
+    "3701",
+    "37010",
+    "370102",
+    "3701020",
+    "370102001",
+    "4111",
+    "411121",
+    "5",
+    "99",
+    "3701020011",
 ];
-const NAME_CHARS: &[char] = &['福', '满', '楼', '餐', '饮', '店', '康', 'A', 'a', 'b', ' ', '·'];
+const NAME_CHARS: &[char] = &[
+    '福', '满', '楼', '餐', '饮', '店', '康', 'A', 'a', 'b', ' ', '·',
+];
 const TAGS: &[&str] = &["t0", "t1", "t2", "t3", "t4", "t5"];
 
+#[allow(clippy::too_many_arguments)]
 fn entity(
     id: u128,
     usci: String,
@@ -64,7 +90,17 @@ fn entity_strategy() -> impl Strategy<Value = IndexedEntity> {
         proptest::sample::subsequence(TAGS, 0..4),
     )
         .prop_map(|(id, usci, name, region, t, s, c, u, tags)| {
-            entity(id, usci, name.into_iter().collect(), region, t, s, c, u, tags)
+            entity(
+                id,
+                usci,
+                name.into_iter().collect(),
+                region,
+                t,
+                s,
+                c,
+                u,
+                tags,
+            )
         })
 }
 
@@ -90,7 +126,8 @@ fn leaf() -> impl Strategy<Value = TagExpr> {
             .prop_map(|t| TagExpr::Tag(t.into())),
         proptest::sample::select(PREFIXES).prop_map(|r| TagExpr::Region(r.into())),
         proptest::sample::select(types).prop_map(TagExpr::EntityType),
-        proptest::sample::subsequence(vec!['A', 'B', 'C', 'D', 'x'], 0..=4).prop_map(TagExpr::Credit),
+        proptest::sample::subsequence(vec!['A', 'B', 'C', 'D', 'x'], 0..=4)
+            .prop_map(TagExpr::Credit),
     ]
 }
 
@@ -125,7 +162,8 @@ fn query_strategy() -> impl Strategy<Value = IndexQuery> {
         Just(Some("  ".to_string())),
         proptest::collection::vec(proptest::sample::select(NAME_CHARS), 1..4)
             .prop_map(|c| Some(c.into_iter().collect::<String>())),
-        usci_strategy().prop_flat_map(|u| (4usize..12).prop_map(move |n| Some(u[..n].to_lowercase()))),
+        usci_strategy()
+            .prop_flat_map(|u| (4usize..12).prop_map(move |n| Some(u[..n].to_lowercase()))),
     ];
     (
         q,
@@ -137,16 +175,18 @@ fn query_strategy() -> impl Strategy<Value = IndexQuery> {
         proptest::option::of(expr()),
         sort_strategy(),
     )
-        .prop_map(|(q, region, tags, credit, entity_type, reg_status, covered_by, sort)| IndexQuery {
-            q,
-            region: region.map(|r| RegionCode::parse(r).unwrap()),
-            tags: tags.into_iter().map(String::from).collect(),
-            credit,
-            entity_type,
-            reg_status,
-            covered_by,
-            sort,
-        })
+        .prop_map(
+            |(q, region, tags, credit, entity_type, reg_status, covered_by, sort)| IndexQuery {
+                q,
+                region: region.map(|r| RegionCode::parse(r).unwrap()),
+                tags: tags.into_iter().map(String::from).collect(),
+                credit,
+                entity_type,
+                reg_status,
+                covered_by,
+                sort,
+            },
+        )
 }
 
 fn credit_rank(c: Option<CreditClass>) -> u8 {
@@ -160,7 +200,12 @@ fn credit_rank(c: Option<CreditClass>) -> u8 {
 }
 
 /// The search done the slow way, on the rows.
-fn naive_search(rows: &[IndexedEntity], q: &IndexQuery, offset: usize, limit: usize) -> (u64, Vec<Uuid>) {
+fn naive_search(
+    rows: &[IndexedEntity],
+    q: &IndexQuery,
+    offset: usize,
+    limit: usize,
+) -> (u64, Vec<Uuid>) {
     let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let mut hits: Vec<&IndexedEntity> = rows
         .iter()
@@ -192,11 +237,23 @@ fn naive_search(rows: &[IndexedEntity], q: &IndexQuery, offset: usize, limit: us
         primary.then_with(|| a.usci.cmp(&b.usci))
     });
     let total = hits.len() as u64;
-    (total, hits.into_iter().skip(offset).take(limit).map(|r| r.id).collect())
+    (
+        total,
+        hits.into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|r| r.id)
+            .collect(),
+    )
 }
 
 /// Everything the index says about its live entities, by id: comparable across numberings.
-fn snapshot(ix: &DirectoryIndex) -> (BTreeMap<Uuid, IndexedEntity>, BTreeMap<String, BTreeSet<Uuid>>) {
+fn snapshot(
+    ix: &DirectoryIndex,
+) -> (
+    BTreeMap<Uuid, IndexedEntity>,
+    BTreeMap<String, BTreeSet<Uuid>>,
+) {
     let mut rows = BTreeMap::new();
     for n in ix.alive() {
         let mut e = ix.entity(n).unwrap().to_entity();
@@ -361,7 +418,13 @@ proptest! {
     }
 }
 
-fn simple(i: u32, name: &str, region: &str, credit: Option<CreditClass>, tags: &[&str]) -> IndexedEntity {
+fn simple(
+    i: u32,
+    name: &str,
+    region: &str,
+    credit: Option<CreditClass>,
+    tags: &[&str],
+) -> IndexedEntity {
     IndexedEntity {
         id: Uuid::from_u128(u128::from(i) + 1000),
         usci: format!("91370102MA{i:08}"),
@@ -383,9 +446,21 @@ fn fragments_need_their_characters_in_order() {
         simple(3, "ABC Foods", "370103", Some(CreditClass::C), &[]),
     ]);
     let count = |q: &str| {
-        ix.search(&IndexQuery { q: Some(q.into()), ..Default::default() }, 0, 10).total
+        ix.search(
+            &IndexQuery {
+                q: Some(q.into()),
+                ..Default::default()
+            },
+            0,
+            10,
+        )
+        .total
     };
-    assert_eq!(count("福满楼"), 1, "bigrams 福满 and 满楼 both occur in #2, apart");
+    assert_eq!(
+        count("福满楼"),
+        1,
+        "bigrams 福满 and 满楼 both occur in #2, apart"
+    );
     assert_eq!(count("福满"), 2);
     assert_eq!(count("满楼福"), 1);
     assert_eq!(count("楼"), 2);
@@ -450,7 +525,15 @@ fn many_additions_and_renames_keep_lookups_right() {
     assert_eq!(ix.len(), 10_000);
     assert_eq!(ix.tag_bitmap("n").len(), 0);
     assert_eq!(
-        ix.search(&IndexQuery { q: Some("名字2".into()), ..Default::default() }, 0, 1).total,
+        ix.search(
+            &IndexQuery {
+                q: Some("名字2".into()),
+                ..Default::default()
+            },
+            0,
+            1
+        )
+        .total,
         10_000
     );
     let mut e = simple(5, "改码", "370103", None, &[]);
@@ -482,7 +565,9 @@ fn small_pages_of_large_sets_match_a_full_sort() {
     // A tiny deterministic generator: names with shared prefixes and many equal sort keys.
     let mut s = 7u64;
     let mut next = move || {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (s >> 33) as usize
     };
     let words = ["福满", "福满楼", "康宁", "A", "a", "餐饮店"];
@@ -497,9 +582,18 @@ fn small_pages_of_large_sets_match_a_full_sort() {
         })
         .collect();
     let mut seen = BTreeSet::new();
-    let rows: Vec<IndexedEntity> = rows.into_iter().filter(|r| seen.insert(r.usci.clone())).collect();
+    let rows: Vec<IndexedEntity> = rows
+        .into_iter()
+        .filter(|r| seen.insert(r.usci.clone()))
+        .collect();
     let ix = DirectoryIndex::build(rows);
-    for sort in [IndexSort::Name, IndexSort::Usci, IndexSort::Region, IndexSort::UpdatedDesc, IndexSort::CreditClass] {
+    for sort in [
+        IndexSort::Name,
+        IndexSort::Usci,
+        IndexSort::Region,
+        IndexSort::UpdatedDesc,
+        IndexSort::CreditClass,
+    ] {
         let all = ix.alive();
         let full = ix.page(all, Some(sort), 0, all.len());
         for offset in [0usize, 1, 19, 200] {
@@ -510,4 +604,21 @@ fn small_pages_of_large_sets_match_a_full_sort() {
             );
         }
     }
+}
+
+#[test]
+fn pages_of_very_large_sets_are_ranked_on_two_threads_alike() {
+    let rows: Vec<IndexedEntity> = (0..250_000u32)
+        .map(|i| {
+            let name = format!("店{}", (i as u64 * 2_654_435_761) % 1_000_003);
+            simple(i, &name, "370102", None, &[])
+        })
+        .collect();
+    let ix = DirectoryIndex::build(rows);
+    let all = ix.alive();
+    let full = ix.page(all, Some(IndexSort::Name), 0, all.len());
+    assert_eq!(
+        ix.page(all, Some(IndexSort::Name), 10, 20),
+        full[10..30].to_vec()
+    );
 }

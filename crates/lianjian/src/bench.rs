@@ -23,7 +23,9 @@ use lianjian_domain::region::RegionCode;
 use lianjian_domain::tag::{TagLevel, TagSource};
 use lianjian_domain::tag_expr::TagExpr;
 use lianjian_domain::usci::Usci;
-use lianjian_engine::{DirectoryIndex, IndexBuilder, IndexQuery, IndexSort, MultiOps, RoaringBitmap};
+use lianjian_engine::{
+    DirectoryIndex, IndexBuilder, IndexQuery, IndexSort, MultiOps, RoaringBitmap,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -120,30 +122,98 @@ const WORDS: &[&str] = &[
     "银星", "东升", "旭日", "晨光", "天宇", "鲁信", "孔府", "蓬莱",
 ];
 const KINDS_INDIVIDUAL: &[&str] = &[
-    "餐饮店", "小吃部", "超市", "便利店", "水果店", "理发店", "五金店", "烟酒店", "大药房", "诊所",
-    "汽修部", "饭店", "烧烤店", "面馆", "蛋糕店", "茶叶店", "服装店", "手机店", "建材商行",
-    "农资店", "粮油店", "熟食店", "洗车行", "美容院",
+    "餐饮店",
+    "小吃部",
+    "超市",
+    "便利店",
+    "水果店",
+    "理发店",
+    "五金店",
+    "烟酒店",
+    "大药房",
+    "诊所",
+    "汽修部",
+    "饭店",
+    "烧烤店",
+    "面馆",
+    "蛋糕店",
+    "茶叶店",
+    "服装店",
+    "手机店",
+    "建材商行",
+    "农资店",
+    "粮油店",
+    "熟食店",
+    "洗车行",
+    "美容院",
 ];
 const KINDS_ENTERPRISE: &[&str] = &[
-    "食品有限公司", "餐饮管理有限公司", "医药有限公司", "大药房连锁有限公司", "化工有限公司",
-    "建材有限公司", "物流有限公司", "机械制造有限公司", "商贸有限公司", "科技有限公司",
-    "燃气有限公司", "石油销售有限公司", "养老服务有限公司", "医疗美容诊所有限公司",
-    "培训学校有限公司", "酒店管理有限公司", "农业开发有限公司", "纺织有限公司",
-    "汽车销售服务有限公司", "房地产开发有限公司", "印刷有限公司", "环保科技有限公司",
-    "电子商务有限公司", "矿业有限公司", "特种设备检测有限公司", "冷链仓储有限公司",
+    "食品有限公司",
+    "餐饮管理有限公司",
+    "医药有限公司",
+    "大药房连锁有限公司",
+    "化工有限公司",
+    "建材有限公司",
+    "物流有限公司",
+    "机械制造有限公司",
+    "商贸有限公司",
+    "科技有限公司",
+    "燃气有限公司",
+    "石油销售有限公司",
+    "养老服务有限公司",
+    "医疗美容诊所有限公司",
+    "培训学校有限公司",
+    "酒店管理有限公司",
+    "农业开发有限公司",
+    "纺织有限公司",
+    "汽车销售服务有限公司",
+    "房地产开发有限公司",
+    "印刷有限公司",
+    "环保科技有限公司",
+    "电子商务有限公司",
+    "矿业有限公司",
+    "特种设备检测有限公司",
+    "冷链仓储有限公司",
 ];
 const KINDS_COOP: &[&str] = &["种植专业合作社", "养殖专业合作社", "农机专业合作社"];
-const KINDS_OTHER: &[&str] = &["卫生院", "中心小学", "行业协会", "研究院", "管理站", "服务中心"];
+const KINDS_OTHER: &[&str] = &[
+    "卫生院",
+    "中心小学",
+    "行业协会",
+    "研究院",
+    "管理站",
+    "服务中心",
+];
 const DEPARTMENT_KINDS: &[&str] = &[
-    "市场监管局", "卫生健康委", "应急管理局", "生态环境局", "住房城乡建设局", "交通运输局",
-    "农业农村局", "商务局", "文化和旅游局", "教育局", "公安局", "消防救援支队", "税务局",
-    "人力资源社会保障局", "自然资源局", "水利局", "城市管理局", "医疗保障局", "药品监管局",
+    "市场监管局",
+    "卫生健康委",
+    "应急管理局",
+    "生态环境局",
+    "住房城乡建设局",
+    "交通运输局",
+    "农业农村局",
+    "商务局",
+    "文化和旅游局",
+    "教育局",
+    "公安局",
+    "消防救援支队",
+    "税务局",
+    "人力资源社会保障局",
+    "自然资源局",
+    "水利局",
+    "城市管理局",
+    "医疗保障局",
+    "药品监管局",
     "林业局",
 ];
 
 /// 省市场监管局 … 市林业局: the 40 departments owning items.
 fn department_name(d: usize) -> String {
-    let level = if d < DEPARTMENT_KINDS.len() { "省" } else { "市" };
+    let level = if d < DEPARTMENT_KINDS.len() {
+        "省"
+    } else {
+        "市"
+    };
     format!("{level}{}", DEPARTMENT_KINDS[d % DEPARTMENT_KINDS.len()])
 }
 
@@ -532,7 +602,10 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
         .memory_by_kind()
         .into_iter()
         .map(|(k, n, bytes)| {
-            println!("  bitmaps {k:<26} {n:>8} bitmaps {:>10.1} MiB", bytes as f64 / 1048576.0);
+            println!(
+                "  bitmaps {k:<26} {n:>8} bitmaps {:>10.1} MiB",
+                bytes as f64 / 1048576.0
+            );
             json!({"kind": k, "bitmaps": n, "bytes": bytes})
         })
         .collect();
@@ -574,8 +647,14 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
 
     let (draw, draw_time) = stratified_draw(&ix, &items, &active_pools, a.seed);
     println!(
-        "stratified draw of {} ({} candidates): {} picked in {:.1} ms",
-        draw["item"], draw["pool"], draw["picked"], ms(draw_time)
+        "stratified draw of {} ({} candidates): {} picked in {:.1} ms (preparing {} ms, heap selection {} ms; with partial selection instead {} ms)",
+        draw["item"],
+        draw["pool"],
+        draw["picked"],
+        ms(draw_time),
+        draw["prepare_ms"],
+        draw["select_heap_ms"],
+        draw["draw_with_partition_ms"]
     );
     let largest = active_pools
         .iter()
@@ -596,7 +675,15 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     let postgres = match &a.postgres {
         None => Value::Null,
         Some(base) => {
-            let v = postgres(base, &p, &items, &eval_counts, eval_total, a.sql_timeout_secs).await?;
+            let v = postgres(
+                base,
+                &p,
+                &items,
+                &eval_counts,
+                eval_total,
+                a.sql_timeout_secs,
+            )
+            .await?;
             println!(
                 "PostgreSQL: loaded in {:.0} ms; every item's directory in SQL {:.0} ms (p95 {:.1} ms; {} timed out) vs index {:.1} ms: {:.0}× faster; count mismatches {}",
                 v["load_ms"].as_f64().unwrap_or(0.0),
@@ -775,22 +862,57 @@ fn stratified_draw(
     });
     let mut by_class: [Vec<u32>; 5] = Default::default();
     for (i, num) in candidates.iter().enumerate() {
-        let c = ix.entity(*num).and_then(|e| e.credit_class());
-        let slot = c.map_or(4, |c| c as usize);
+        let slot = ix.credit_class_of(*num).map_or(4, |c| c as usize);
         by_class[slot].push(i as u32);
     }
+    let prepared = started.elapsed();
+    // The selection as `lianjian_domain::draw` does it (a bounded heap per class) …
+    let t = Instant::now();
     let picks: Vec<Vec<u32>> = std::thread::scope(|s| {
         let handles: Vec<_> = by_class
             .iter()
             .zip(per_mille)
             .map(|(idx, (_, pm))| {
                 let prns = &prns;
-                s.spawn(move || select_smallest_in(prns, quota(idx.len() as u64, pm) as usize, idx.iter().copied()))
+                s.spawn(move || {
+                    select_smallest_in(
+                        prns,
+                        quota(idx.len() as u64, pm) as usize,
+                        idx.iter().copied(),
+                    )
+                })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("draw thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("draw thread"))
+            .collect()
     });
-    let elapsed = started.elapsed();
+    let heap_select = t.elapsed();
+    let elapsed = prepared + heap_select;
+    // … and by partial selection (same order on (number, index), so the same picks).
+    let t = Instant::now();
+    let fast: Vec<Vec<u32>> = std::thread::scope(|s| {
+        let handles: Vec<_> = by_class
+            .iter()
+            .zip(per_mille)
+            .map(|(idx, (_, pm))| {
+                let prns = &prns;
+                s.spawn(move || {
+                    select_by_partition(prns, quota(idx.len() as u64, pm) as usize, idx)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("draw thread"))
+            .collect()
+    });
+    let fast_select = t.elapsed();
+    assert_eq!(
+        fast, picks,
+        "partial selection picks what the domain's heap picks"
+    );
     let strata: Vec<Value> = per_mille
         .iter()
         .zip(&by_class)
@@ -817,10 +939,35 @@ fn stratified_draw(
             "picked": picks.iter().map(Vec::len).sum::<usize>(),
             "strata": strata,
             "first_picks": first,
+            "prepare_ms": ms(prepared),
+            "select_heap_ms": ms(heap_select),
+            "select_partition_ms": ms(fast_select),
+            "draw_with_partition_ms": ms(prepared + fast_select),
         }),
         elapsed,
     )
 }
+
+/// The `quota` indices with the smallest `(prns[i], i)`, ascending: what
+/// `lianjian_domain::draw::select_smallest_in` returns, by an O(n) partial selection instead
+/// of a bounded heap. TODO: offer it to `lianjian_domain::draw` (its heap is the slow part of
+/// a draw over millions of candidates; see docs/performance.md).
+fn select_by_partition(prns: &[u64], quota: usize, indices: &[u32]) -> Vec<u32> {
+    if quota == 0 {
+        return Vec::new();
+    }
+    let mut v: Vec<(u64, u32)> = indices.iter().map(|i| (prns[*i as usize], *i)).collect();
+    if quota < v.len() {
+        v.select_nth_unstable(quota - 1);
+        v.truncate(quota);
+    }
+    let mut out: Vec<u32> = v.into_iter().map(|x| x.1).collect();
+    out.sort_unstable();
+    out
+}
+
+/// Makes one query of a kind from the random stream.
+type QueryMaker<'a> = Box<dyn Fn(&mut Rng) -> IndexQuery + 'a>;
 
 fn searches(ix: &DirectoryIndex, p: &Province, runs: usize, seed: u64) -> Value {
     let mut r = Rng(seed ^ 0x7365_6172_6368);
@@ -831,35 +978,72 @@ fn searches(ix: &DirectoryIndex, p: &Province, runs: usize, seed: u64) -> Value 
         .collect();
     let four: Vec<String> = WORDS
         .iter()
-        .flat_map(|w| KINDS_INDIVIDUAL.iter().map(move |k| format!("{w}{}", k.chars().take(2).collect::<String>())))
+        .flat_map(|w| {
+            KINDS_INDIVIDUAL
+                .iter()
+                .map(move |k| format!("{w}{}", k.chars().take(2).collect::<String>()))
+        })
         .collect();
-    let county = |r: &mut Rng| RegionCode::parse(r.pick::<String>(&p.counties)).expect("county code");
-    let kinds: [(&str, Box<dyn Fn(&mut Rng) -> IndexQuery + '_>); 7] = [
-        ("name_2_chars", Box::new(|r| IndexQuery { q: Some(r.pick(WORDS).to_string()), ..Default::default() })),
-        ("name_1_char", Box::new(|r| IndexQuery { q: Some(r.pick(&chars).clone()), ..Default::default() })),
-        ("name_4_chars", Box::new(|r| IndexQuery { q: Some(r.pick(&four).clone()), ..Default::default() })),
-        ("tag_province_by_name", Box::new(|r| IndexQuery {
-            tags: vec![p.tag_codes[r.below(30)].clone()],
-            ..Default::default()
-        })),
-        ("name_2_chars_in_county", Box::new(|r| IndexQuery {
-            q: Some(r.pick(WORDS).to_string()),
-            region: Some(county(r)),
-            ..Default::default()
-        })),
-        ("county_credit_c_by_name", Box::new(|r| IndexQuery {
-            region: Some(county(r)),
-            credit: vec![CreditClass::C],
-            sort: IndexSort::Name,
-            ..Default::default()
-        })),
-        ("usci_prefix", Box::new(|r| IndexQuery {
-            q: Some(p.rows[r.below(p.rows.len())].usci()[..10].to_string()),
-            ..Default::default()
-        })),
+    let county =
+        |r: &mut Rng| RegionCode::parse(r.pick::<String>(&p.counties)).expect("county code");
+    let kinds: [(&str, QueryMaker<'_>); 7] = [
+        (
+            "name_2_chars",
+            Box::new(|r| IndexQuery {
+                q: Some(r.pick(WORDS).to_string()),
+                ..Default::default()
+            }),
+        ),
+        (
+            "name_1_char",
+            Box::new(|r| IndexQuery {
+                q: Some(r.pick(&chars).clone()),
+                ..Default::default()
+            }),
+        ),
+        (
+            "name_4_chars",
+            Box::new(|r| IndexQuery {
+                q: Some(r.pick(&four).clone()),
+                ..Default::default()
+            }),
+        ),
+        (
+            "tag_province_by_name",
+            Box::new(|r| IndexQuery {
+                tags: vec![p.tag_codes[r.below(30)].clone()],
+                ..Default::default()
+            }),
+        ),
+        (
+            "name_2_chars_in_county",
+            Box::new(|r| IndexQuery {
+                q: Some(r.pick(WORDS).to_string()),
+                region: Some(county(r)),
+                ..Default::default()
+            }),
+        ),
+        (
+            "county_credit_c_by_name",
+            Box::new(|r| IndexQuery {
+                region: Some(county(r)),
+                credit: vec![CreditClass::C],
+                sort: IndexSort::Name,
+                ..Default::default()
+            }),
+        ),
+        (
+            "usci_prefix",
+            Box::new(|r| IndexQuery {
+                q: Some(p.rows[r.below(p.rows.len())].usci()[..10].to_string()),
+                ..Default::default()
+            }),
+        ),
     ];
     let mut out = serde_json::Map::new();
-    println!("directory searches on the index (page 1 of 20 and the exact total; {runs} runs each):");
+    println!(
+        "directory searches on the index (page 1 of 20 and the exact total; {runs} runs each):"
+    );
     for (name, make) in &kinds {
         let mut times = Vec::with_capacity(runs);
         let mut totals = 0u64;
@@ -960,7 +1144,10 @@ async fn postgres_on(
     use sea_orm::ConnectionTrait;
 
     let store = lianjian_store::Store::connect(url).await?;
-    store.migrate().await.context("migrating the benchmark database")?;
+    store
+        .migrate()
+        .await
+        .context("migrating the benchmark database")?;
     let started = Instant::now();
     let now = Utc::now();
     let province = RegionCode::parse(&p.regions[0].as_str()[..2]).expect("province code");
@@ -1026,7 +1213,9 @@ async fn postgres_on(
     {
         let mut conn = pool.acquire().await?;
         let mut copy = conn
-            .copy_in_raw("COPY entity_tags (entity_id, tag_id, region_code, source, created_at) FROM STDIN")
+            .copy_in_raw(
+                "COPY entity_tags (entity_id, tag_id, region_code, source, created_at) FROM STDIN",
+            )
             .await?;
         let created = timestamp(now.timestamp());
         let source = TagSource::Import.as_str();
@@ -1058,7 +1247,11 @@ async fn postgres_on(
         .await?;
     pb.finish_and_clear();
     let load_time = started.elapsed();
-    println!("PostgreSQL: loaded {} entities in {:.0} ms", p.rows.len(), ms(load_time));
+    println!(
+        "PostgreSQL: loaded {} entities in {:.0} ms",
+        p.rows.len(),
+        ms(load_time)
+    );
 
     let pb = bar(items.len() as u64, "item directories (SQL)");
     let mut times = Vec::with_capacity(items.len());

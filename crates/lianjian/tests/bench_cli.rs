@@ -7,12 +7,14 @@ use common::run;
 
 #[test]
 fn bench_prints_every_figure_as_json_last() {
-    let pg = std::env::var("LIANJIAN_TEST_POSTGRES_URL").ok();
+    let pg = std::env::var("LIANJIAN_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty());
     let mut args = vec!["bench", "--entities", "20000", "--runs", "5"];
     if let Some(url) = &pg {
         args.extend(["--postgres", url.as_str()]);
     } else {
-        eprintln!("LIANJIAN_TEST_POSTGRES_URL unset: PostgreSQL part skipped");
+        eprintln!("LIANJIAN_TEST_POSTGRES_URL unset or empty: PostgreSQL part skipped");
     }
     let (code, out, err) = run(&args, &[]);
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
@@ -58,7 +60,10 @@ fn bench_prints_every_figure_as_json_last() {
             let p = &v["postgres"];
             assert!(p["sql_eval_total_ms"].as_f64().unwrap() > 0.0, "{p}");
             assert!(p["ratio"].is_number(), "{p}");
-            assert_eq!(p["count_mismatches"], 0, "SQL and index agree on every item: {p}");
+            assert_eq!(
+                p["count_mismatches"], 0,
+                "SQL and index agree on every item: {p}"
+            );
         }
         None => assert!(v["postgres"].is_null()),
     }
