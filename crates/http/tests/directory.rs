@@ -19,18 +19,6 @@ impl App {
 
     /// An API token for a user, issued through the service as the CLI would.
 
-    /// The id of the one department of `region` whose name contains `q`.
-    async fn department(&self, token: &str, region: &str, q: &str) -> String {
-        let d = self
-            .get_json(
-                &format!("/api/v1/departments?region={region}&q={}", enc(q)),
-                token,
-            )
-            .await;
-        assert_eq!(d["total"], 1, "{d}");
-        d["items"][0]["id"].as_str().unwrap().to_string()
-    }
-
     async fn create_tag(&self, token: &str, body: Value) -> Value {
         let r = self.post_json("/api/v1/tags", token, &body).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);

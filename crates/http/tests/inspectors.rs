@@ -22,18 +22,6 @@ impl App {
             .await
     }
 
-    /// The id of the one department of `region` whose name contains `q`.
-    async fn department(&self, token: &str, region: &str, q: &str) -> String {
-        let d = self
-            .get_json(
-                &format!("/api/v1/departments?region={region}&q={}", enc(q)),
-                token,
-            )
-            .await;
-        assert_eq!(d["total"], 1, "{d}");
-        d["items"][0]["id"].as_str().unwrap().to_string()
-    }
-
     /// The member with this certificate number, as the caller sees it.
     async fn member(&self, token: &str, certificate: &str) -> Value {
         let p = self

@@ -184,6 +184,18 @@ impl App {
         assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.body);
         r.json()
     }
+
+    /// The id of the one department of `region` whose name contains `q`.
+    pub async fn department(&self, token: &str, region: &str, q: &str) -> String {
+        let d = self
+            .get_json(
+                &format!("/api/v1/departments?region={region}&q={}", enc(q)),
+                token,
+            )
+            .await;
+        assert_eq!(d["total"], 1, "{d}");
+        d["items"][0]["id"].as_str().unwrap().to_string()
+    }
 }
 
 pub fn csrf_of(page: &str) -> String {
