@@ -359,7 +359,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open_store(&url).await?;
             let svc = Services::new(store, Default::default());
             let created = demo::seed(&svc).await.map_err(service_error)?;
-            svc.load_index().await.map_err(service_error)?;
+            svc.ensure_index().await.map_err(service_error)?;
             let addr = listener.local_addr()?;
             println!(
                 "联监 Lianjian demo {} ({})",

@@ -21,7 +21,7 @@ pub struct App {
 pub async fn app(db: TestDb) -> App {
     let svc = Services::new(db.store.clone(), Default::default());
     demo::seed(&svc).await.expect("demo seed");
-    svc.load_index().await.expect("directory index");
+    svc.ensure_index().await.expect("directory index");
     let router = lianjian_http::router(lianjian_http::AppState {
         svc: svc.clone(),
         secure_cookies: false,
