@@ -163,6 +163,10 @@ impl From<ServiceError> for ApiError {
                 a
             }
             ServiceError::Forbidden => ApiError::forbidden(),
+            ServiceError::Refused {
+                message,
+                message_en,
+            } => ApiError::new(StatusCode::FORBIDDEN, "refused", message, message_en),
             ServiceError::NotFound => ApiError::not_found(),
             ServiceError::Conflict {
                 field,

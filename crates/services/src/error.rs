@@ -37,6 +37,10 @@ pub enum ServiceError {
     /// The actor is known but the role does not allow this.
     #[error("forbidden")]
     Forbidden,
+    /// The role may do this in general, but not here, for a reason the person should read
+    /// (e.g. an inspector who is not on the visit).
+    #[error("refused: {message_en}")]
+    Refused { message: String, message_en: String },
     /// Absent, or outside the actor's scope (indistinguishable on purpose).
     #[error("not found")]
     NotFound,
@@ -53,6 +57,13 @@ pub enum ServiceError {
 impl ServiceError {
     pub fn field(field: &str, e: Invalid) -> Self {
         ServiceError::Invalid(vec![FieldError::new(field, e)])
+    }
+
+    pub fn refused(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        ServiceError::Refused {
+            message: zh.into(),
+            message_en: en.into(),
+        }
     }
 
     pub fn conflict(field: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {

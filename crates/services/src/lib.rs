@@ -4,14 +4,18 @@
 
 pub mod accounts;
 pub mod audit_log;
+pub mod calendar;
 pub mod demo;
 mod demo_content;
 pub mod departments;
 pub mod directory;
 pub mod draws;
+pub mod evidence;
 mod error;
 pub mod exchange;
+pub mod follow_ups;
 pub mod index;
+pub mod inspections;
 pub mod inspectors;
 pub mod items;
 pub mod plans;

@@ -481,7 +481,7 @@ pub async fn checks_since(
 ) -> Result<Vec<(Uuid, Uuid, String, NaiveDate)>> {
     c.query_all_raw(stmt(
         c,
-        "SELECT v.entity_id, vc.item_id, v.trigger, v.period_start FROM visits v JOIN visit_checks vc ON vc.visit_id = v.id WHERE v.status <> 'cancelled' AND v.region_code >= $1 AND v.region_code < $2 AND v.period_start >= $3",
+        "SELECT v.entity_id, vc.item_id, v.trigger, COALESCE(v.visited_on, v.period_start) FROM visits v JOIN visit_checks vc ON vc.visit_id = v.id WHERE v.status <> 'cancelled' AND v.region_code >= $1 AND v.region_code < $2 AND COALESCE(v.visited_on, v.period_start) >= $3",
         vec![
             region.to_string().into(),
             format!("{region}\u{10FFFF}").into(),

@@ -9,6 +9,7 @@ pub mod departments;
 pub mod draws;
 pub mod entities;
 mod error;
+pub mod inspections;
 pub mod inspectors;
 pub mod items;
 pub mod migration;
@@ -199,6 +200,23 @@ impl Store {
 
 pub(crate) fn backend_of(c: &impl ConnectionTrait) -> DbBackend {
     c.get_database_backend()
+}
+
+/// A raw statement for the connection's backend (`$1` placeholders work on both).
+pub(crate) fn stmt(
+    c: &impl ConnectionTrait,
+    sql: impl Into<String>,
+    vals: Vec<sea_orm::Value>,
+) -> sea_orm::Statement {
+    sea_orm::Statement::from_sql_and_values(backend_of(c), sql, vals)
+}
+
+/// `$from, $from+1, …` for `n` values.
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {

@@ -1,0 +1,1383 @@
+//! Carrying out visits (检查实施) and publishing their results (一公开): the merged checklist
+//! of a joint visit, answers saved as the inspectors go, both inspectors' confirmation, each
+//! department's review of its own part, publication within 20 working days and its effects
+//! (entity timeline, cooldowns, credit records). Ad-hoc visits (not from a draw) use the same
+//! flow. Rectification, referral and case transfer are in [`crate::follow_ups`].
+//! Policy: 国办发〔2023〕1号 (九)(十五); 鲁双随机办 principle 6 (公示为原则、不公示为例外).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{NaiveDate, Utc};
+use lianjian_domain::Invalid;
+use lianjian_domain::account::Role;
+use lianjian_domain::inspection::{
+    self as rules, Answer, FollowUp, ItemResult, Position, ResultCode, Review, VisitStatus,
+    VisitTrigger, beijing_date,
+};
+use lianjian_domain::region::RegionCode;
+use lianjian_domain::scope::Actor;
+use lianjian_store::departments::{self, Department};
+use lianjian_store::draws::{self as draw_repo, Visit, VisitCheck, VisitInspector};
+use lianjian_store::inspections::{
+    self as repo, AnswerRow, Attachment, ChecklistRow, Confirmation, Progress, ResultListRow,
+    ResultQuery, ResultRow, TeamMember, VisitQuery, VisitRow,
+};
+use lianjian_store::{Conn, Page, PageRequest, entities, inspectors as pool_repo, items};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::Checker;
+use crate::trail::{Record, record};
+use crate::{Result, ServiceError, Services};
+
+fn invalid(field: &str, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
+    ServiceError::field(field, Invalid::new(code, zh, en))
+}
+
+fn status_of(v: &VisitRow) -> Result<VisitStatus> {
+    VisitStatus::parse(&v.status)
+        .map_err(|e| ServiceError::Store(lianjian_store::StoreError::Corrupt(e.en)))
+}
+
+// ---- working days ----
+
+/// The date `n` working days after `from` (the start day not counted).
+pub async fn add_working_days(svc: &Services, from: NaiveDate, n: u32) -> Result<NaiveDate> {
+    Ok(crate::calendar::current(svc).await?.add_working_days(from, n))
+}
+
+/// Working days after `from` up to and including `to` (negative when `to` is earlier).
+pub async fn working_days_between(svc: &Services, from: NaiveDate, to: NaiveDate) -> Result<i64> {
+    Ok(crate::calendar::current(svc).await?.working_days_between(from, to))
+}
+
+// ---- who may do what ----
+
+/// May the actor act for this department (review its part, issue its orders …)? System
+/// administrators anywhere; coordination offices for every department of their region
+/// subtree; department administrators for their line in their subtree.
+pub(crate) fn acts_for(actor: &Actor, d: &Department) -> bool {
+    let full = actor.full_scope();
+    let region_ok = full.region.as_ref().is_none_or(|r| d.region_code.is_within(r));
+    match actor.role {
+        Role::SystemAdmin => true,
+        Role::CoordinationOffice => region_ok,
+        Role::DepartmentAdmin => region_ok && d.line == actor.department_line,
+        Role::Inspector | Role::Leader => false,
+    }
+}
+
+pub(crate) async fn department(c: &impl Conn, id: Uuid) -> Result<Department> {
+    departments::get(c, id).await?.ok_or(ServiceError::NotFound)
+}
+
+/// The visit, if it lies in the actor's view: the region subtree and, for line-scoped roles,
+/// a check of a department of their line — or the actor is on its team.
+pub(crate) async fn visible(c: &impl Conn, actor: &Actor, id: Uuid) -> Result<VisitRow> {
+    let v = repo::get_visit(c, id).await?.ok_or(ServiceError::NotFound)?;
+    if v.status == VisitStatus::Cancelled.as_str() && actor.role == Role::Inspector {
+        return Err(ServiceError::NotFound);
+    }
+    let team = repo::team(c, id).await?;
+    if team.iter().any(|m| m.user_id == Some(actor.user_id)) {
+        return Ok(v);
+    }
+    let scope = actor.scope();
+    if scope.region.as_ref().is_some_and(|r| !v.region_code.is_within(r)) {
+        return Err(ServiceError::NotFound);
+    }
+    if let Some(line) = &scope.line {
+        let checks = draw_repo::checks_of_visits(c, &[id]).await?;
+        let mut ok = false;
+        for ch in checks.get(&id).into_iter().flatten() {
+            if department(c, ch.department_id).await?.line == *line {
+                ok = true;
+                break;
+            }
+        }
+        if !ok {
+            return Err(ServiceError::NotFound);
+        }
+    }
+    Ok(v)
+}
+
+fn not_on_team() -> ServiceError {
+    ServiceError::refused(
+        "您不在本次检查的检查人员名单中，不能录入或确认检查结果",
+        "you are not on this visit's team and cannot record or confirm its results",
+    )
+}
+
+/// The actor's place on the team: only team members record results (执法人员须为本次检查人员).
+fn member<'a>(actor: &Actor, team: &'a [TeamMember]) -> Result<&'a TeamMember> {
+    team.iter()
+        .find(|m| m.user_id == Some(actor.user_id))
+        .ok_or_else(not_on_team)
+}
+
+fn ensure_recording(v: &VisitRow) -> Result<VisitStatus> {
+    let s = status_of(v)?;
+    if !s.is_open_for_recording() {
+        return Err(ServiceError::conflict(
+            "status",
+            format!("检查 {} 当前状态为“{}”，不能再修改检查记录", v.code, s.label_zh()),
+            format!("visit {} is {}: its record can no longer be changed", v.code, s.as_str()),
+        ));
+    }
+    Ok(s)
+}
+
+// ---- the merged checklist ----
+
+/// One check point of the merged checklist, with its answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChecklistEntry {
+    pub seq: i32,
+    pub plan_id: Uuid,
+    pub item_id: Uuid,
+    pub department_id: Uuid,
+    pub item_seq: i32,
+    pub dimension: String,
+    pub dimension_zh: String,
+    pub content: String,
+    pub legal_basis: String,
+    pub answer: Option<String>,
+    pub note: String,
+    pub attachments: Vec<Attachment>,
+}
+
+/// One item of the visit (one plan's check), its check points, result and review.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemPart {
+    pub plan_id: Uuid,
+    pub item_id: Uuid,
+    pub item_code: String,
+    pub item_name: String,
+    pub department_id: Uuid,
+    pub department_name: String,
+    pub points: Vec<ChecklistEntry>,
+    pub result: Option<ResultRow>,
+    pub result_code_zh: Option<String>,
+    pub follow_up_zh: Option<String>,
+    pub review_zh: String,
+    /// The actor may approve or return this part now.
+    pub may_review: bool,
+    pub answered: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamView {
+    pub member: TeamMember,
+    pub department_name: String,
+    pub confirmed_at: Option<chrono::DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VisitDetail {
+    pub visit: VisitRow,
+    pub status_zh: String,
+    pub trigger_zh: String,
+    pub lead_department: String,
+    pub parts: Vec<ItemPart>,
+    pub team: Vec<TeamView>,
+    pub attachments: Vec<Attachment>,
+    pub rectifications: Vec<lianjian_store::inspections::Rectification>,
+    pub referrals: Vec<lianjian_store::inspections::Referral>,
+    pub transfers: Vec<lianjian_store::inspections::CaseTransfer>,
+    /// The actor's team membership, if any.
+    pub me: Option<TeamMember>,
+    pub may_record: bool,
+    pub may_publish: bool,
+    pub may_close: bool,
+    /// Departments the actor may act for among the visit's (orders, referrals, transfers).
+    pub acting_departments: Vec<Uuid>,
+    /// Working days from completion to the publication deadline still left (negative: late).
+    pub days_to_deadline: Option<i64>,
+}
+
+/// The checklist as it stands: frozen once the visit has started, else built from the items
+/// in force now.
+async fn checklist_rows(c: &impl Conn, v: &VisitRow) -> Result<Vec<ChecklistRow>> {
+    let frozen = repo::checklist(c, v.id).await?;
+    if !frozen.is_empty() {
+        return Ok(frozen);
+    }
+    build_checklist(c, v.id).await
+}
+
+/// The merged checklist (一张清单): the check points of every item of the visit, grouped by
+/// department (lead department first), then by item, in the items' own order.
+async fn build_checklist(c: &impl Conn, visit_id: Uuid) -> Result<Vec<ChecklistRow>> {
+    let v = repo::get_visit(c, visit_id).await?.ok_or(ServiceError::NotFound)?;
+    let mut checks = draw_repo::checks_of_visits(c, &[visit_id])
+        .await?
+        .remove(&visit_id)
+        .unwrap_or_default();
+    checks.sort_by_key(|ch| (ch.department_id != v.lead_department_id, ch.department_id, ch.plan_id));
+    let mut out = Vec::new();
+    for ch in checks {
+        let item = items::get(c, ch.item_id).await?.ok_or(ServiceError::NotFound)?;
+        for (i, p) in item.check_points.iter().enumerate() {
+            out.push(ChecklistRow {
+                seq: out.len() as i32 + 1,
+                plan_id: ch.plan_id,
+                item_id: ch.item_id,
+                department_id: ch.department_id,
+                item_seq: i as i32 + 1,
+                dimension: p.dimension.as_str().to_string(),
+                content: p.content.clone(),
+                legal_basis: p.legal_basis.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDetail> {
+    let c = svc.store.conn();
+    let v = visible(c, actor, id).await?;
+    detail(svc, actor, v).await
+}
+
+async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetail> {
+    let c = svc.store.conn();
+    let status = status_of(&v)?;
+    let rows = checklist_rows(c, &v).await?;
+    let answers: HashMap<i32, AnswerRow> = repo::answers(c, v.id)
+        .await?
+        .into_iter()
+        .map(|a| (a.seq, a))
+        .collect();
+    let results: HashMap<Uuid, ResultRow> = repo::results(c, v.id)
+        .await?
+        .into_iter()
+        .map(|r| (r.plan_id, r))
+        .collect();
+    let attachments = repo::attachments(c, v.id).await?;
+    let mut by_seq: HashMap<i32, Vec<Attachment>> = HashMap::new();
+    for a in &attachments {
+        if let Some(s) = a.seq {
+            by_seq.entry(s).or_default().push(a.clone());
+        }
+    }
+    let checks = draw_repo::checks_of_visits(c, &[v.id])
+        .await?
+        .remove(&v.id)
+        .unwrap_or_default();
+    let mut depts: HashMap<Uuid, Department> = HashMap::new();
+    for id in checks.iter().map(|c| c.department_id).chain([v.lead_department_id]) {
+        if let std::collections::hash_map::Entry::Vacant(e) = depts.entry(id) {
+            e.insert(department(c, id).await?);
+        }
+    }
+    let mut parts: Vec<ItemPart> = Vec::new();
+    let mut order: Vec<Uuid> = Vec::new();
+    for r in &rows {
+        if !order.contains(&r.plan_id) {
+            order.push(r.plan_id);
+        }
+    }
+    for ch in &checks {
+        if !order.contains(&ch.plan_id) {
+            order.push(ch.plan_id);
+        }
+    }
+    for plan_id in order {
+        let Some(ch) = checks.iter().find(|c| c.plan_id == plan_id) else {
+            continue;
+        };
+        let item = items::get(c, ch.item_id).await?.ok_or(ServiceError::NotFound)?;
+        let points: Vec<ChecklistEntry> = rows
+            .iter()
+            .filter(|r| r.plan_id == plan_id)
+            .map(|r| {
+                let a = answers.get(&r.seq);
+                ChecklistEntry {
+                    seq: r.seq,
+                    plan_id: r.plan_id,
+                    item_id: r.item_id,
+                    department_id: r.department_id,
+                    item_seq: r.item_seq,
+                    dimension_zh: lianjian_domain::item::Dimension::parse(&r.dimension)
+                        .map(|d| d.label_zh().to_string())
+                        .unwrap_or_else(|_| r.dimension.clone()),
+                    dimension: r.dimension.clone(),
+                    content: r.content.clone(),
+                    legal_basis: r.legal_basis.clone(),
+                    answer: a.map(|a| a.answer.clone()),
+                    note: a.map(|a| a.note.clone()).unwrap_or_default(),
+                    attachments: by_seq.get(&r.seq).cloned().unwrap_or_default(),
+                }
+            })
+            .collect();
+        let result = results.get(&plan_id).cloned();
+        let d = &depts[&ch.department_id];
+        let review = result
+            .as_ref()
+            .and_then(|r| Review::parse(&r.review).ok())
+            .unwrap_or(Review::Pending);
+        parts.push(ItemPart {
+            plan_id,
+            item_id: item.id,
+            item_code: item.code.clone(),
+            item_name: item.name.clone(),
+            department_id: d.id,
+            department_name: d.name.clone(),
+            answered: points.iter().filter(|p| p.answer.is_some()).count(),
+            points,
+            result_code_zh: result
+                .as_ref()
+                .and_then(|r| r.result_code.as_deref())
+                .and_then(|c| ResultCode::parse(c).ok())
+                .map(|c| c.label_zh().to_string()),
+            follow_up_zh: result
+                .as_ref()
+                .and_then(|r| r.follow_up.as_deref())
+                .and_then(|c| FollowUp::parse(c).ok())
+                .map(|c| c.label_zh().to_string()),
+            review_zh: review.label_zh().to_string(),
+            may_review: status == VisitStatus::Submitted
+                && review != Review::Approved
+                && acts_for(actor, d),
+            result,
+        });
+    }
+    let confirmations: HashMap<Uuid, Confirmation> = repo::confirmations(c, v.id)
+        .await?
+        .into_iter()
+        .map(|k| (k.inspector_id, k))
+        .collect();
+    let team_rows = repo::team(c, v.id).await?;
+    let mut team = Vec::new();
+    for m in &team_rows {
+        let dn = match depts.get(&m.department_id) {
+            Some(d) => d.name.clone(),
+            None => department(c, m.department_id).await?.name,
+        };
+        team.push(TeamView {
+            member: m.clone(),
+            department_name: dn,
+            confirmed_at: confirmations.get(&m.inspector_id).map(|k| k.confirmed_at),
+        });
+    }
+    let me = team_rows.iter().find(|m| m.user_id == Some(actor.user_id)).cloned();
+    let lead = &depts[&v.lead_department_id];
+    let acting_departments: Vec<Uuid> = {
+        let mut ids: Vec<Uuid> = depts
+            .values()
+            .filter(|d| acts_for(actor, d))
+            .map(|d| d.id)
+            .collect();
+        if let Some(m) = &me {
+            ids.push(m.department_id);
+        }
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let rectifications = repo::rectifications_of_visit(c, v.id).await?;
+    let referrals = repo::referrals_of_visit(c, v.id).await?;
+    let transfers = repo::transfers_of_visit(c, v.id).await?;
+    let open_follow_ups = open_follow_ups(&rectifications, &referrals);
+    let days_to_deadline = match (v.publish_deadline, status) {
+        (Some(d), VisitStatus::Submitted | VisitStatus::Reviewed) => {
+            Some(working_days_between(svc, beijing_date(Utc::now()), d).await?)
+        }
+        _ => None,
+    };
+    Ok(VisitDetail {
+        status_zh: status.label_zh().into(),
+        trigger_zh: VisitTrigger::parse(&v.trigger)
+            .map(|t| t.label_zh().to_string())
+            .unwrap_or_else(|_| v.trigger.clone()),
+        lead_department: lead.name.clone(),
+        may_record: me.is_some() && status.is_open_for_recording(),
+        may_publish: status == VisitStatus::Reviewed && acts_for(actor, lead),
+        may_close: status == VisitStatus::Published && acts_for(actor, lead) && open_follow_ups.is_empty(),
+        acting_departments,
+        parts,
+        team,
+        attachments,
+        rectifications,
+        referrals,
+        transfers,
+        me,
+        days_to_deadline,
+        visit: v,
+    })
+}
+
+/// What still keeps a visit's follow-up open: orders not yet closed by a re-check, referrals
+/// without feedback.
+pub(crate) fn open_follow_ups(
+    rects: &[lianjian_store::inspections::Rectification],
+    refs: &[lianjian_store::inspections::Referral],
+) -> Vec<String> {
+    let mut open: Vec<String> = rects
+        .iter()
+        .filter(|r| r.status == "issued" || r.status == "reported")
+        .map(|r| format!("整改 {}", r.code))
+        .collect();
+    open.extend(
+        refs.iter()
+            .filter(|r| r.status == "sent")
+            .map(|r| format!("抄告 {}", r.code)),
+    );
+    open
+}
+
+// ---- recording ----
+
+/// Starts a visit on site: freezes the merged checklist (later item edits do not change a
+/// visit under way) and records the time and, optionally, the position.
+pub async fn start(svc: &Services, actor: &Actor, id: Uuid, position: Option<Position>) -> Result<VisitDetail> {
+    let tx = svc.store.begin().await?;
+    let v = visible(&tx, actor, id).await?;
+    let team = repo::team(&tx, id).await?;
+    member(actor, &team)?;
+    let s = ensure_recording(&v)?;
+    if s == VisitStatus::Scheduled {
+        start_in(&tx, actor, &v, position).await?;
+    }
+    tx.commit().await?;
+    get(svc, actor, id).await
+}
+
+async fn start_in(tx: &impl Conn, actor: &Actor, v: &VisitRow, position: Option<Position>) -> Result<()> {
+    let rows = build_checklist(tx, v.id).await?;
+    repo::insert_checklist(tx, v.id, &rows).await?;
+    let now = lianjian_domain::audit::audit_time(Utc::now());
+    let checks = draw_repo::checks_of_visits(tx, &[v.id])
+        .await?
+        .remove(&v.id)
+        .unwrap_or_default();
+    for ch in &checks {
+        repo::insert_result(
+            tx,
+            v.id,
+            &ResultRow {
+                plan_id: ch.plan_id,
+                item_id: ch.item_id,
+                department_id: ch.department_id,
+                result_code: None,
+                follow_up: None,
+                summary: String::new(),
+                review: Review::Pending.as_str().into(),
+                review_note: None,
+                reviewed_by: None,
+                reviewed_at: None,
+                updated_at: now,
+            },
+        )
+        .await?;
+    }
+    let pos = position.map(|p| serde_json::to_string(&p).expect("serialisable"));
+    repo::set_visit_status(
+        tx,
+        v.id,
+        VisitStatus::InProgress.as_str(),
+        &Progress {
+            started: Some((now, pos.clone())),
+            ..Default::default()
+        },
+    )
+    .await?;
+    record(
+        tx,
+        actor,
+        Record::new("visit.start", "visit", v.id)
+            .at(&v.region_code, Some(v.lead_department_id))
+            .after(&serde_json::json!({"code": v.code, "check_points": rows.len(), "position": pos})),
+    )
+    .await?;
+    Ok(())
+}
+
+/// One check point's answer as a form or the phone sends it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AnswerInput {
+    pub seq: i32,
+    /// `pass` / `fail` / `not_applicable` (or the Chinese label); empty: not answered yet.
+    #[serde(default)]
+    pub answer: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// One item's result as a form or the phone sends it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ResultInput {
+    pub plan_id: Uuid,
+    #[serde(default)]
+    pub result_code: String,
+    #[serde(default)]
+    pub follow_up: String,
+    #[serde(default)]
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Draft {
+    #[serde(default)]
+    pub answers: Vec<AnswerInput>,
+    #[serde(default)]
+    pub results: Vec<ResultInput>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Saved {
+    /// Answers and results that changed; 0 when the same form was sent again.
+    pub changed: usize,
+    pub saved_at: chrono::DateTime<Utc>,
+    /// Confirmations withdrawn because the record changed after them.
+    pub confirmations_cleared: u64,
+}
+
+/// Saves what the inspector has entered so far (草稿随录随存). Sending the same form twice
+/// changes nothing the second time. Every bad value is named; nothing is saved then.
+pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Result<Saved> {
+    let c = svc.store.conn();
+    let v0 = visible(c, actor, id).await?;
+    let team = repo::team(c, id).await?;
+    let me = member(actor, &team)?.clone();
+    ensure_recording(&v0)?;
+    // Parse everything before writing anything.
+    let rows = checklist_rows(c, &v0).await?;
+    let seqs: HashSet<i32> = rows.iter().map(|r| r.seq).collect();
+    let plans: HashSet<Uuid> = rows.iter().map(|r| r.plan_id).chain(
+        draw_repo::checks_of_visits(c, &[id]).await?.remove(&id).unwrap_or_default().iter().map(|c| c.plan_id),
+    ).collect();
+    let mut ch = Checker::default();
+    let mut answers: Vec<(i32, Answer, String)> = Vec::new();
+    for (i, a) in draft.answers.iter().enumerate() {
+        let f = format!("answers[{i}]");
+        if !seqs.contains(&a.seq) {
+            ch.push(
+                &format!("{f}.seq"),
+                Invalid::new(
+                    "unknown_check_point",
+                    format!("检查清单中没有第 {} 项检查要点", a.seq),
+                    format!("the checklist has no check point {}", a.seq),
+                ),
+            );
+            continue;
+        }
+        let note = ch.check(&format!("{f}.note"), rules::note(&a.note));
+        if a.answer.trim().is_empty() {
+            continue;
+        }
+        let ans = ch.check(&format!("{f}.answer"), Answer::parse(&a.answer));
+        if let (Some(ans), Some(note)) = (ans, note) {
+            answers.push((a.seq, ans, note));
+        }
+    }
+    let mut results: Vec<(Uuid, Option<ResultCode>, Option<FollowUp>, String)> = Vec::new();
+    for (i, r) in draft.results.iter().enumerate() {
+        let f = format!("results[{i}]");
+        if !plans.contains(&r.plan_id) {
+            ch.push(
+                &format!("{f}.plan_id"),
+                Invalid::new(
+                    "unknown_part",
+                    "本次检查不包含该事项",
+                    "this visit has no such item",
+                ),
+            );
+            continue;
+        }
+        let code = if r.result_code.trim().is_empty() {
+            Some(None)
+        } else {
+            ch.check(&format!("{f}.result_code"), ResultCode::parse(&r.result_code)).map(Some)
+        };
+        let fu = if r.follow_up.trim().is_empty() {
+            Some(None)
+        } else {
+            ch.check(&format!("{f}.follow_up"), FollowUp::parse(&r.follow_up)).map(Some)
+        };
+        let summary = ch.check(&format!("{f}.summary"), rules::note(&r.summary));
+        if let (Some(code), Some(fu), Some(summary)) = (code, fu, summary) {
+            results.push((r.plan_id, code, fu, summary));
+        }
+    }
+    ch.finish()?;
+
+    let tx = svc.store.begin().await?;
+    // Re-read under the write lock: the visit may have moved on since.
+    let v = repo::get_visit(&tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let s = ensure_recording(&v)?;
+    if s == VisitStatus::Scheduled {
+        start_in(&tx, actor, &v, None).await?;
+    }
+    let now = lianjian_domain::audit::audit_time(Utc::now());
+    let mut changed = 0;
+    let mut changed_plans: HashSet<Uuid> = HashSet::new();
+    let plan_of: HashMap<i32, Uuid> = repo::checklist(&tx, id).await?.iter().map(|r| (r.seq, r.plan_id)).collect();
+    for (seq, ans, note) in &answers {
+        if repo::upsert_answer(
+            &tx,
+            id,
+            &AnswerRow {
+                seq: *seq,
+                answer: ans.as_str().into(),
+                note: note.clone(),
+                inspector_id: me.inspector_id,
+                recorded_at: now,
+            },
+        )
+        .await?
+        {
+            changed += 1;
+            if let Some(p) = plan_of.get(seq) {
+                changed_plans.insert(*p);
+            }
+        }
+    }
+    for (plan, code, fu, summary) in &results {
+        if repo::set_result(&tx, id, *plan, code.map(|c| c.as_str()), fu.map(|f| f.as_str()), summary).await? {
+            changed += 1;
+            changed_plans.insert(*plan);
+        }
+    }
+    let mut cleared = 0;
+    if changed > 0 {
+        // A changed record must be confirmed again by everyone, and a part that a department
+        // had approved goes back to it.
+        cleared = repo::clear_confirmations(&tx, id).await?;
+        for p in &changed_plans {
+            let r = repo::results(&tx, id).await?;
+            if r.iter().any(|r| r.plan_id == *p && r.review == Review::Approved.as_str()) {
+                repo::set_review(&tx, id, *p, Review::Pending.as_str(), None, None).await?;
+            }
+        }
+        record(
+            &tx,
+            actor,
+            Record::new("visit.save", "visit", id)
+                .at(&v.region_code, Some(me.department_id))
+                .after(&serde_json::json!({
+                    "code": v.code,
+                    "answers": answers.iter().map(|(s, a, n)| serde_json::json!({"seq": s, "answer": a.as_str(), "note": n})).collect::<Vec<_>>(),
+                    "results": results.iter().map(|(p, c, f, _)| serde_json::json!({"plan_id": p, "result_code": c.map(|c| c.as_str()), "follow_up": f.map(|f| f.as_str())})).collect::<Vec<_>>(),
+                    "confirmations_cleared": cleared,
+                })),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Saved {
+        changed,
+        saved_at: now,
+        confirmations_cleared: cleared,
+    })
+}
+
+/// Checks that every part is complete and consistent; names each gap as
+/// `<item code>.check_points[n]` or `<item code>.result_code`.
+async fn completeness(c: &impl Conn, v: &VisitRow) -> Result<()> {
+    let rows = repo::checklist(c, v.id).await?;
+    let answers: HashMap<i32, Answer> = repo::answers(c, v.id)
+        .await?
+        .into_iter()
+        .filter_map(|a| Answer::parse(&a.answer).ok().map(|x| (a.seq, x)))
+        .collect();
+    let mut ch = Checker::default();
+    let results = repo::results(c, v.id).await?;
+    if results.is_empty() {
+        ch.push(
+            "status",
+            Invalid::new("not_started", "检查尚未开始，没有可提交的记录", "the visit has not started"),
+        );
+    }
+    for r in &results {
+        let item = items::get(c, r.item_id).await?.ok_or(ServiceError::NotFound)?;
+        let ans: Vec<Option<Answer>> = rows
+            .iter()
+            .filter(|x| x.plan_id == r.plan_id)
+            .map(|x| answers.get(&x.seq).copied())
+            .collect();
+        let res = match (&r.result_code, &r.follow_up) {
+            (Some(code), fu) => Some(ItemResult {
+                code: ResultCode::parse(code).map_err(|e| ServiceError::Store(lianjian_store::StoreError::Corrupt(e.en)))?,
+                follow_up: fu
+                    .as_deref()
+                    .map(FollowUp::parse)
+                    .transpose()
+                    .map_err(|e| ServiceError::Store(lianjian_store::StoreError::Corrupt(e.en)))?
+                    .unwrap_or(FollowUp::None),
+                summary: r.summary.clone(),
+            }),
+            (None, _) => None,
+        };
+        if let Err(errs) = rules::check_item_result(&ans, res.as_ref()) {
+            for (f, mut e) in errs {
+                e.zh = format!("{}：{}", item.name, e.zh);
+                e.en = format!("{}: {}", item.code, e.en);
+                ch.push(&format!("{}.{}", item.code, f), e);
+            }
+        }
+    }
+    ch.finish()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Confirmed {
+    /// False when this inspector had already confirmed (the form was sent twice).
+    pub newly_confirmed: bool,
+    /// Officers still to confirm.
+    pub waiting_for: Vec<String>,
+    /// The results went to the departments for review with this confirmation.
+    pub submitted: bool,
+    pub status: String,
+}
+
+/// An inspector confirms the record (签字确认). When every officer of the team has confirmed,
+/// the results are submitted: the visit is completed and the publication deadline (20 working
+/// days) starts. Unanswered check points or an inconsistent result are named, and nothing is
+/// confirmed then.
+pub async fn confirm(svc: &Services, actor: &Actor, id: Uuid, position: Option<Position>) -> Result<Confirmed> {
+    let tx = svc.store.begin().await?;
+    let v = visible(&tx, actor, id).await?;
+    let team = repo::team(&tx, id).await?;
+    let me = member(actor, &team)?.clone();
+    let s = status_of(&v)?;
+    if s.is_completed() {
+        // The same confirmation sent again after submission: answer as before.
+        let done = repo::confirmations(&tx, id).await?;
+        if done.iter().any(|k| k.inspector_id == me.inspector_id) {
+            return Ok(Confirmed {
+                newly_confirmed: false,
+                waiting_for: Vec::new(),
+                submitted: true,
+                status: s.as_str().into(),
+            });
+        }
+    }
+    ensure_recording(&v)?;
+    completeness(&tx, &v).await?;
+    let now = lianjian_domain::audit::audit_time(Utc::now());
+    let newly = repo::confirm(
+        &tx,
+        id,
+        &Confirmation {
+            inspector_id: me.inspector_id,
+            user_id: actor.user_id,
+            position: position.map(|p| serde_json::to_string(&p).expect("serialisable")),
+            confirmed_at: now,
+        },
+    )
+    .await?;
+    let done: HashSet<Uuid> = repo::confirmations(&tx, id)
+        .await?
+        .into_iter()
+        .map(|k| k.inspector_id)
+        .collect();
+    let officers: Vec<&TeamMember> = team.iter().filter(|m| m.kind == "officer").collect();
+    let waiting: Vec<String> = officers
+        .iter()
+        .filter(|m| !done.contains(&m.inspector_id))
+        .map(|m| m.name.clone())
+        .collect();
+    let mut submitted = false;
+    if waiting.is_empty() && done.len() >= 2 {
+        let on = v.started_at.map(beijing_date).unwrap_or_else(|| beijing_date(now));
+        let deadline = add_working_days(svc, beijing_date(now), rules::PUBLISH_WITHIN_WORKING_DAYS).await?;
+        repo::set_visit_status(
+            &tx,
+            id,
+            VisitStatus::Submitted.as_str(),
+            &Progress {
+                completed: Some((now, on, deadline)),
+                ..Default::default()
+            },
+        )
+        .await?;
+        // Parts returned earlier go back to their departments.
+        for r in repo::results(&tx, id).await? {
+            if r.review == Review::Returned.as_str() {
+                repo::set_review(&tx, id, r.plan_id, Review::Pending.as_str(), r.review_note.as_deref(), None).await?;
+            }
+        }
+        submitted = true;
+    }
+    if newly {
+        record(
+            &tx,
+            actor,
+            Record::new("visit.confirm", "visit", id)
+                .at(&v.region_code, Some(me.department_id))
+                .after(&serde_json::json!({"code": v.code, "inspector": me.certificate_number, "submitted": submitted})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Confirmed {
+        newly_confirmed: newly,
+        waiting_for: waiting,
+        submitted,
+        status: if submitted { VisitStatus::Submitted } else { s.max_in_progress() }.as_str().into(),
+    })
+}
+
+trait InProgress {
+    fn max_in_progress(self) -> VisitStatus;
+}
+impl InProgress for VisitStatus {
+    fn max_in_progress(self) -> VisitStatus {
+        if self == VisitStatus::Scheduled { VisitStatus::InProgress } else { self }
+    }
+}
+
+// ---- review, publication, closing ----
+
+/// A department approves or returns its own part of the results (各部门审核本部门事项).
+/// Returning needs a reason and sends the visit back to the inspectors.
+pub async fn review(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    plan_id: Uuid,
+    approve: bool,
+    note: &str,
+) -> Result<VisitDetail> {
+    let note = note.trim();
+    if !approve && note.chars().count() < 4 {
+        return Err(invalid(
+            "note",
+            "required",
+            "退回必须说明理由（至少 4 个字）",
+            "returning needs a reason (at least 4 characters)",
+        ));
+    }
+    let note = if note.is_empty() {
+        None
+    } else {
+        Some(rules::note(note).map_err(|e| ServiceError::field("note", e))?)
+    };
+    let tx = svc.store.begin().await?;
+    let v = visible(&tx, actor, id).await?;
+    if status_of(&v)? != VisitStatus::Submitted {
+        return Err(ServiceError::conflict(
+            "status",
+            format!("检查 {} 当前状态为“{}”，不在审核阶段", v.code, status_of(&v)?.label_zh()),
+            format!("visit {} is not awaiting review", v.code),
+        ));
+    }
+    let results = repo::results(&tx, id).await?;
+    let part = results
+        .iter()
+        .find(|r| r.plan_id == plan_id)
+        .ok_or_else(|| invalid("plan_id", "unknown_part", "本次检查不包含该事项", "this visit has no such item"))?;
+    let d = department(&tx, part.department_id).await?;
+    if !acts_for(actor, &d) {
+        return Err(ServiceError::refused(
+            format!("该事项由{}审核，您无权审核", d.name),
+            format!("this part is reviewed by {}", d.name),
+        ));
+    }
+    let review = if approve { Review::Approved } else { Review::Returned };
+    repo::set_review(&tx, id, plan_id, review.as_str(), note.as_deref(), Some(&actor.username)).await?;
+    let all = repo::results(&tx, id).await?;
+    if !approve {
+        repo::clear_confirmations(&tx, id).await?;
+        repo::set_visit_status(&tx, id, VisitStatus::InProgress.as_str(), &Progress { reopen: true, ..Default::default() }).await?;
+    } else if all.iter().all(|r| r.review == Review::Approved.as_str()) {
+        repo::set_visit_status(&tx, id, VisitStatus::Reviewed.as_str(), &Progress::default()).await?;
+    }
+    record(
+        &tx,
+        actor,
+        Record::new(if approve { "visit.approve" } else { "visit.return" }, "visit", id)
+            .at(&v.region_code, Some(d.id))
+            .after(&serde_json::json!({"code": v.code, "plan_id": plan_id, "department": d.name, "note": note})),
+    )
+    .await?;
+    tx.commit().await?;
+    get(svc, actor, id).await
+}
+
+/// Publishes the reviewed results (结果公示) and leaves their effects: an entry on the
+/// entity's timeline and one credit record per item (国办 (十一)). Cooldowns count the visit
+/// from its date.
+pub async fn publish(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDetail> {
+    let tx = svc.store.begin().await?;
+    let v = visible(&tx, actor, id).await?;
+    if status_of(&v)? != VisitStatus::Reviewed {
+        return Err(ServiceError::conflict(
+            "status",
+            format!("检查 {} 的结果尚未全部审核通过，不能公示", v.code),
+            format!("visit {}: not every part is approved yet", v.code),
+        ));
+    }
+    let lead = department(&tx, v.lead_department_id).await?;
+    if !acts_for(actor, &lead) {
+        return Err(ServiceError::refused(
+            format!("检查结果由牵头部门{}公示", lead.name),
+            format!("results are published by the lead department, {}", lead.name),
+        ));
+    }
+    let now = lianjian_domain::audit::audit_time(Utc::now());
+    repo::set_visit_status(&tx, id, VisitStatus::Published.as_str(), &Progress { published_at: Some(now), ..Default::default() }).await?;
+    let results = repo::results(&tx, id).await?;
+    let on = v.visited_on.unwrap_or_else(|| beijing_date(now));
+    for r in &results {
+        repo::insert_credit_record(
+            &tx,
+            &lianjian_store::inspections::CreditRecord {
+                id: Uuid::now_v7(),
+                entity_id: v.entity_id,
+                region_code: v.region_code.to_string(),
+                kind: "inspection".into(),
+                source_id: v.id,
+                item_id: Some(r.item_id),
+                department_id: r.department_id,
+                result_code: r.result_code.clone().unwrap_or_default(),
+                follow_up: r.follow_up.clone(),
+                recorded_on: on,
+                created_at: now,
+            },
+        )
+        .await?;
+    }
+    let late = v.publish_deadline.is_some_and(|d| beijing_date(now) > d);
+    let mut summary = Vec::new();
+    for r in &results {
+        let item = items::get(&tx, r.item_id).await?.map(|i| i.name).unwrap_or_default();
+        summary.push(serde_json::json!({
+            "item": item,
+            "result": r.result_code.as_deref().and_then(|c| ResultCode::parse(c).ok()).map(|c| c.label_zh()),
+        }));
+    }
+    record(
+        &tx,
+        actor,
+        Record::new("visit.publish", "visit", id)
+            .at(&v.region_code, Some(lead.id))
+            .after(&serde_json::json!({"code": v.code, "late": late, "deadline": v.publish_deadline})),
+    )
+    .await?;
+    // The entity's timeline is its audit trail.
+    record(
+        &tx,
+        actor,
+        Record::new("entity.inspection_result", "entity", v.entity_id)
+            .at(&v.region_code, Some(lead.id))
+            .after(&serde_json::json!({"visit": v.code, "visited_on": on, "results": summary})),
+    )
+    .await?;
+    tx.commit().await?;
+    get(svc, actor, id).await
+}
+
+/// Closes the follow-up (后续处置完结) once every rectification order is closed by its
+/// re-check and every referral has feedback.
+pub async fn close(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDetail> {
+    let tx = svc.store.begin().await?;
+    let v = visible(&tx, actor, id).await?;
+    if status_of(&v)? != VisitStatus::Published {
+        return Err(ServiceError::conflict(
+            "status",
+            format!("检查 {} 尚未公示，不能办结", v.code),
+            format!("visit {} is not published", v.code),
+        ));
+    }
+    let lead = department(&tx, v.lead_department_id).await?;
+    if !acts_for(actor, &lead) {
+        return Err(ServiceError::refused(
+            format!("后续处置由牵头部门{}办结", lead.name),
+            format!("the follow-up is closed by the lead department, {}", lead.name),
+        ));
+    }
+    let open = open_follow_ups(
+        &repo::rectifications_of_visit(&tx, id).await?,
+        &repo::referrals_of_visit(&tx, id).await?,
+    );
+    if !open.is_empty() {
+        return Err(ServiceError::conflict(
+            "follow_up",
+            format!("尚有未办结的后续处置：{}", open.join("、")),
+            format!("follow-ups still open: {}", open.join(", ")),
+        ));
+    }
+    let now = lianjian_domain::audit::audit_time(Utc::now());
+    repo::set_visit_status(&tx, id, VisitStatus::Closed.as_str(), &Progress { closed_at: Some(now), ..Default::default() }).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("visit.close", "visit", id)
+            .at(&v.region_code, Some(lead.id))
+            .after(&serde_json::json!({"code": v.code})),
+    )
+    .await?;
+    tx.commit().await?;
+    get(svc, actor, id).await
+}
+
+// ---- attachments ----
+
+/// What the phone sends with a photo or document.
+#[derive(Debug, Clone, Default)]
+pub struct AttachmentInput {
+    /// The check point it documents, if any.
+    pub seq: Option<i32>,
+    pub position: Option<Position>,
+    pub upload: crate::evidence::Upload,
+}
+
+/// Stores a file once (content-addressed, 证据互认) and attaches it to the visit. The same
+/// file sent again is attached once.
+pub async fn attach(svc: &Services, actor: &Actor, id: Uuid, input: AttachmentInput) -> Result<Attachment> {
+    let c = svc.store.conn();
+    let v = visible(c, actor, id).await?;
+    let team = repo::team(c, id).await?;
+    let me = member(actor, &team)?.clone();
+    ensure_recording(&v)?;
+    if let Some(s) = input.seq {
+        let rows = checklist_rows(c, &v).await?;
+        if !rows.iter().any(|r| r.seq == s) {
+            return Err(invalid(
+                "seq",
+                "unknown_check_point",
+                format!("检查清单中没有第 {s} 项检查要点"),
+                format!("the checklist has no check point {s}"),
+            ));
+        }
+    }
+    let filename = input.upload.filename.clone();
+    let ev = crate::evidence::add(svc, actor, input.upload).await?;
+    let tx = svc.store.begin().await?;
+    let v = repo::get_visit(&tx, id).await?.ok_or(ServiceError::NotFound)?;
+    ensure_recording(&v)?;
+    if status_of(&v)? == VisitStatus::Scheduled {
+        start_in(&tx, actor, &v, input.position).await?;
+    }
+    let a = Attachment {
+        id: Uuid::now_v7(),
+        seq: input.seq,
+        sha256: ev.sha256.clone(),
+        filename: filename.clone(),
+        media_type: ev.media_type.clone(),
+        size: ev.size,
+        position: input.position.map(|p| serde_json::to_string(&p).expect("serialisable")),
+        inspector_id: me.inspector_id,
+        uploaded_at: lianjian_domain::audit::audit_time(Utc::now()),
+    };
+    let added = repo::attach(&tx, id, &a).await?;
+    if added {
+        crate::evidence::link(&tx, ev.id, "visit", id, &filename, me.department_id, actor).await?;
+        record(
+            &tx,
+            actor,
+            Record::new("visit.attach", "visit", id)
+                .at(&v.region_code, Some(me.department_id))
+                .after(&serde_json::json!({"code": v.code, "sha256": ev.sha256, "file": filename, "seq": input.seq})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let all = repo::attachments(svc.store.conn(), id).await?;
+    Ok(all
+        .into_iter()
+        .find(|x| x.sha256 == a.sha256 && x.seq == a.seq)
+        .unwrap_or(a))
+}
+
+// ---- ad-hoc visits ----
+
+/// An ad-hoc visit (not from a draw), e.g. after a complaint or a warning.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AdHocSpec {
+    /// 统一社会信用代码 of the entity.
+    pub usci: String,
+    pub item_ids: Vec<Uuid>,
+    /// A [`VisitTrigger`] other than `random`.
+    pub trigger: String,
+    pub trigger_note: String,
+    /// Pool members (at least two officers).
+    pub inspector_ids: Vec<Uuid>,
+    pub period_start: String,
+    pub period_end: String,
+}
+
+pub async fn create_ad_hoc(svc: &Services, actor: &Actor, spec: &AdHocSpec) -> Result<VisitDetail> {
+    if !matches!(actor.role, Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin) {
+        return Err(ServiceError::Forbidden);
+    }
+    let c = svc.store.conn();
+    let mut ch = Checker::default();
+    let entity = match entities::by_uscis(c, &[spec.usci.trim().to_uppercase()]).await?.into_values().next() {
+        Some(e) => Some(e),
+        None => {
+            ch.push(
+                "usci",
+                Invalid::new("unknown_entity", format!("名录库中没有统一社会信用代码为“{}”的主体", spec.usci.trim()), format!("no entity with credit code '{}'", spec.usci.trim())),
+            );
+            None
+        }
+    };
+    if let Some(e) = &entity
+        && actor.scope().region.as_ref().is_some_and(|r| !e.region_code.is_within(r))
+    {
+        ch.push("usci", Invalid::new("outside_scope", "该主体不在您的管辖范围内", "the entity is outside your scope"));
+    }
+    let trigger = match VisitTrigger::parse(&spec.trigger) {
+        Ok(VisitTrigger::Random) => {
+            ch.push("trigger", Invalid::new("random", "双随机检查须通过抽取产生", "random visits come from a draw"));
+            None
+        }
+        Ok(t) => Some(t),
+        Err(e) => {
+            ch.push("trigger", e);
+            None
+        }
+    };
+    let note = ch.check("trigger_note", lianjian_domain::inspection::matter(&spec.trigger_note, "检查缘由", "reason for the visit"));
+    let date = |f: &str, s: &str, ch: &mut Checker| match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            ch.push(f, Invalid::new("date", format!("日期“{}”不正确，应为 2026-12-01 这样的格式", s.trim()), format!("date '{}' is not YYYY-MM-DD", s.trim())));
+            None
+        }
+    };
+    let from = date("period_start", &spec.period_start, &mut ch);
+    let to = date("period_end", &spec.period_end, &mut ch);
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        ch.push("period_end", Invalid::new("period_order", "结束日期早于开始日期", "the period ends before it starts"));
+    }
+    let mut checks: Vec<VisitCheck> = Vec::new();
+    let mut lead: Option<(bool, usize, Uuid)> = None;
+    if spec.item_ids.is_empty() {
+        ch.push("item_ids", Invalid::new("required", "请至少选择一个检查事项", "choose at least one item"));
+    }
+    let mut item_depts: HashSet<Uuid> = HashSet::new();
+    for (i, id) in spec.item_ids.iter().enumerate() {
+        match items::get(c, *id).await? {
+            Some(it) if it.status == lianjian_domain::item::ItemStatus::Published => {
+                // No plan: the item itself stands in for the plan in the visit's checks.
+                checks.push(VisitCheck { plan_id: it.id, item_id: it.id, department_id: it.lead_department_id });
+                item_depts.insert(it.lead_department_id);
+                let key = (it.category == lianjian_domain::item::ItemCategory::Key, it.check_points.len(), it.lead_department_id);
+                if lead.is_none_or(|l| (key.0, key.1) > (l.0, l.1)) {
+                    lead = Some(key);
+                }
+            }
+            _ => ch.push(&format!("item_ids[{i}]"), Invalid::new("unknown_item", "事项不存在或未发布", "no such published item")),
+        }
+    }
+    let mut team: Vec<VisitInspector> = Vec::new();
+    let mut officers = 0;
+    for (i, id) in spec.inspector_ids.iter().enumerate() {
+        match pool_repo::get(c, *id).await? {
+            Some(m) if m.status.as_str() == "active" => {
+                if m.kind.as_str() == "officer" {
+                    officers += 1;
+                }
+                team.push(VisitInspector { inspector_id: m.id, department_id: m.department_id });
+            }
+            Some(m) => ch.push(&format!("inspector_ids[{i}]"), Invalid::new("not_active", format!("{} 当前不在岗", m.name), format!("{} is not active", m.name))),
+            None => ch.push(&format!("inspector_ids[{i}]"), Invalid::new("unknown_inspector", "检查人员不存在", "no such inspector")),
+        }
+    }
+    team.sort_by_key(|t| t.inspector_id);
+    team.dedup_by_key(|t| t.inspector_id);
+    if officers < 2 {
+        ch.push("inspector_ids", Invalid::new("too_few", "执法检查至少需要 2 名执法人员", "an inspection needs at least two officers"));
+    }
+    ch.finish()?;
+    let entity = entity.expect("checked");
+    let (_, _, lead_dept) = lead.expect("checked");
+    let now = lianjian_domain::audit::audit_time(Utc::now());
+    let year = beijing_date(now).format("%Y").to_string();
+    let prefix = format!("ZX-{}-{}-", entity.region_code, year);
+    let tx = svc.store.begin().await?;
+    let n = repo::count_ad_hoc(&tx, &prefix).await?;
+    let visit = Visit {
+        id: Uuid::now_v7(),
+        code: format!("{prefix}{:04}", n + 1),
+        draw_id: None,
+        entity_id: entity.id,
+        region_code: entity.region_code.clone(),
+        lead_department_id: lead_dept,
+        trigger: trigger.expect("checked").as_str().into(),
+        trigger_note: note,
+        status: VisitStatus::Scheduled.as_str().into(),
+        period_start: from.expect("checked"),
+        period_end: to.expect("checked"),
+        visited_on: None,
+        created_at: now,
+        updated_at: now,
+    };
+    draw_repo::insert_visit(&tx, &visit, &checks, &team).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("visit.create", "visit", visit.id)
+            .at(&visit.region_code, Some(lead_dept))
+            .after(&serde_json::json!({"code": visit.code, "usci": entity.usci, "trigger": visit.trigger, "note": visit.trigger_note, "items": spec.item_ids, "inspectors": spec.inspector_ids})),
+    )
+    .await?;
+    tx.commit().await?;
+    get(svc, actor, visit.id).await
+}
+
+// ---- lists ----
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VisitListEntry {
+    pub visit: VisitRow,
+    pub status_zh: String,
+    pub trigger_zh: String,
+    /// Completed, not published, deadline passed.
+    pub late: bool,
+}
+
+/// Visits in the actor's view; inspectors see the visits they are on.
+pub async fn list(svc: &Services, actor: &Actor, q: &VisitQuery, page: PageRequest) -> Result<Page<VisitListEntry>> {
+    let c = svc.store.conn();
+    let mut q = q.clone();
+    let scope = actor.scope();
+    if actor.role == Role::Inspector {
+        let m = pool_repo::by_user(c, actor.user_id).await?;
+        match m {
+            Some(m) => q.inspector_id = Some(m.id),
+            None => return Ok(Page { items: vec![], total: 0, page: page.page, per_page: page.per_page }),
+        }
+    } else {
+        q.region = narrow(q.region, scope.region);
+        if q.line.is_none() {
+            q.line = scope.line;
+        }
+    }
+    let today = beijing_date(Utc::now());
+    Ok(repo::list_visits(c, &q, page).await?.map(|v| VisitListEntry {
+        status_zh: VisitStatus::parse(&v.status).map(|s| s.label_zh().to_string()).unwrap_or_default(),
+        trigger_zh: VisitTrigger::parse(&v.trigger).map(|s| s.label_zh().to_string()).unwrap_or_default(),
+        late: matches!(v.status.as_str(), "submitted" | "reviewed") && v.publish_deadline.is_some_and(|d| d < today),
+        visit: v,
+    }))
+}
+
+pub(crate) fn narrow(asked: Option<RegionCode>, scope: Option<RegionCode>) -> Option<RegionCode> {
+    match (asked, scope) {
+        (Some(r), Some(s)) if r.is_within(&s) => Some(r),
+        (Some(_), Some(s)) | (None, Some(s)) => Some(s),
+        (r, None) => r,
+    }
+}
+
+/// A result as lists show it, with labels and the publication deadline.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultEntry {
+    #[serde(flatten)]
+    pub row: ResultListRow,
+    pub result_zh: Option<String>,
+    pub follow_up_zh: Option<String>,
+    pub status_zh: String,
+    /// Not yet published and past the deadline, or published after it.
+    pub late: bool,
+}
+
+fn entry(row: ResultListRow, today: NaiveDate) -> ResultEntry {
+    let published_on = row.published_at.map(beijing_date);
+    let late = match (row.publish_deadline, published_on) {
+        (Some(d), Some(p)) => p > d,
+        (Some(d), None) => today > d,
+        _ => false,
+    };
+    ResultEntry {
+        result_zh: row.result_code.as_deref().and_then(|c| ResultCode::parse(c).ok()).map(|c| c.label_zh().to_string()),
+        follow_up_zh: row.follow_up.as_deref().and_then(|c| FollowUp::parse(c).ok()).map(|c| c.label_zh().to_string()),
+        status_zh: VisitStatus::parse(&row.visit_status).map(|s| s.label_zh().to_string()).unwrap_or_default(),
+        late,
+        row,
+    }
+}
+
+/// Results in the actor's view (staff), completed visits only, with deadlines.
+pub async fn results(svc: &Services, actor: &Actor, q: &ResultQuery, page: PageRequest) -> Result<Page<ResultEntry>> {
+    if actor.role == Role::Inspector {
+        return Err(ServiceError::Forbidden);
+    }
+    let mut q = q.clone();
+    let scope = actor.scope();
+    q.region = narrow(q.region, scope.region);
+    if q.line.is_none() {
+        q.line = scope.line;
+    }
+    q.completed_only = true;
+    let today = beijing_date(Utc::now());
+    Ok(repo::list_results(svc.store.conn(), &q, page).await?.map(|r| entry(r, today)))
+}
+
+/// Published results (结果公示): no inspectors, no notes, no personal data.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicResult {
+    pub visit_code: String,
+    pub usci: String,
+    pub entity_name: String,
+    pub region_code: String,
+    pub item_code: String,
+    pub item_name: String,
+    pub department: String,
+    pub visited_on: Option<NaiveDate>,
+    pub result_code: Option<String>,
+    pub result: Option<String>,
+    pub random: bool,
+    pub published_on: Option<NaiveDate>,
+}
+
+pub async fn public_results(svc: &Services, q: &ResultQuery, page: PageRequest) -> Result<Page<PublicResult>> {
+    let mut q = q.clone();
+    q.published_only = true;
+    q.late_on = None;
+    q.line = None;
+    Ok(repo::list_results(svc.store.conn(), &q, page).await?.map(|r| PublicResult {
+        result: r.result_code.as_deref().and_then(|c| ResultCode::parse(c).ok()).map(|c| c.label_zh().to_string()),
+        visit_code: r.visit_code,
+        usci: r.usci,
+        entity_name: r.entity_name,
+        region_code: r.region_code,
+        item_code: r.item_code,
+        item_name: r.item_name,
+        department: r.department_name,
+        visited_on: r.visited_on,
+        result_code: r.result_code,
+        random: r.trigger == "random",
+        published_on: r.published_at.map(beijing_date),
+    }))
+}
+
+/// Counts for the console home: late publications, visits waiting for the actor.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Pending {
+    pub my_open_visits: u64,
+    pub to_review: u64,
+    pub late_publications: u64,
+}
+
+pub async fn pending(svc: &Services, actor: &Actor) -> Result<Pending> {
+    let one = PageRequest::new(Some(1), Some(1));
+    let mut p = Pending::default();
+    if actor.role == Role::Inspector {
+        let q = VisitQuery { status: vec!["scheduled".into(), "in_progress".into()], ..Default::default() };
+        p.my_open_visits = list(svc, actor, &q, one).await?.total;
+        return Ok(p);
+    }
+    let q = VisitQuery { status: vec!["submitted".into()], ..Default::default() };
+    p.to_review = list(svc, actor, &q, one).await?.total;
+    let q = VisitQuery { late_on: Some(beijing_date(Utc::now())), ..Default::default() };
+    p.late_publications = list(svc, actor, &q, one).await?.total;
+    Ok(p)
+}
+
+/// Group helper for pages: parts by department.
+pub fn parts_by_department(d: &VisitDetail) -> BTreeMap<String, Vec<&ItemPart>> {
+    let mut m: BTreeMap<String, Vec<&ItemPart>> = BTreeMap::new();
+    for p in &d.parts {
+        m.entry(p.department_name.clone()).or_default().push(p);
+    }
+    m
+}

@@ -1,0 +1,1461 @@
+//! Carrying out visits and their results (检查实施与结果): the frozen merged checklist, answers,
+//! per-item results and reviews, confirmations, attachments, rectification orders (责令整改),
+//! referrals (抄告), case transfers (移送), credit records, and the result lists (staff and
+//! public). Visits themselves are created by `draws` (and ad hoc here).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use lianjian_domain::region::RegionCode;
+use sea_orm::{ConnectionTrait, QueryResult, Value};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{Page, PageRequest, Result, StoreError, placeholders, stmt};
+
+/// A visit with its progress (the `visits` row).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VisitRow {
+    pub id: Uuid,
+    pub code: String,
+    pub draw_id: Option<Uuid>,
+    pub entity_id: Uuid,
+    pub region_code: RegionCode,
+    pub lead_department_id: Uuid,
+    pub trigger: String,
+    pub trigger_note: Option<String>,
+    pub status: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub visited_on: Option<NaiveDate>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub start_position: Option<String>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub publish_deadline: Option<NaiveDate>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// From the directory.
+    pub usci: String,
+    pub entity_name: String,
+}
+
+const VCOLS: &str = "v.id, v.code, v.draw_id, v.entity_id, v.region_code, v.lead_department_id, v.trigger, v.trigger_note, v.status, v.period_start, v.period_end, v.visited_on, v.started_at, v.start_position, v.completed_at, v.publish_deadline, v.published_at, v.closed_at, v.created_at, v.updated_at, e.usci, e.name";
+
+fn corrupt(e: impl ToString) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn visit_from_row(r: &QueryResult) -> Result<VisitRow> {
+    let region: String = r.try_get_by_index(4)?;
+    Ok(VisitRow {
+        id: r.try_get_by_index(0)?,
+        code: r.try_get_by_index(1)?,
+        draw_id: r.try_get_by_index(2)?,
+        entity_id: r.try_get_by_index(3)?,
+        region_code: RegionCode::parse(&region).map_err(corrupt)?,
+        lead_department_id: r.try_get_by_index(5)?,
+        trigger: r.try_get_by_index(6)?,
+        trigger_note: r.try_get_by_index(7)?,
+        status: r.try_get_by_index(8)?,
+        period_start: r.try_get_by_index(9)?,
+        period_end: r.try_get_by_index(10)?,
+        visited_on: r.try_get_by_index(11)?,
+        started_at: r.try_get_by_index(12)?,
+        start_position: r.try_get_by_index(13)?,
+        completed_at: r.try_get_by_index(14)?,
+        publish_deadline: r.try_get_by_index(15)?,
+        published_at: r.try_get_by_index(16)?,
+        closed_at: r.try_get_by_index(17)?,
+        created_at: r.try_get_by_index(18)?,
+        updated_at: r.try_get_by_index(19)?,
+        usci: r.try_get_by_index(20)?,
+        entity_name: r.try_get_by_index(21)?,
+    })
+}
+
+pub async fn get_visit(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<VisitRow>> {
+    c.query_one_raw(stmt(
+        c,
+        format!("SELECT {VCOLS} FROM visits v JOIN entities e ON e.id = v.entity_id WHERE v.id = $1"),
+        vec![id.into()],
+    ))
+    .await?
+    .as_ref()
+    .map(visit_from_row)
+    .transpose()
+}
+
+/// Moves a visit to `status`, stamping the columns that go with it.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub started: Option<(DateTime<Utc>, Option<String>)>,
+    pub completed: Option<(DateTime<Utc>, NaiveDate, NaiveDate)>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Clear completion (a department returned its part).
+    pub reopen: bool,
+}
+
+pub async fn set_visit_status(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    status: &str,
+    p: &Progress,
+) -> Result<()> {
+    let now = crate::now();
+    let mut sets = vec!["status = $1".to_string(), "updated_at = $2".to_string()];
+    let mut vals: Vec<Value> = vec![status.into(), now.into()];
+    let mut push = |col: &str, v: Value, sets: &mut Vec<String>| {
+        vals.push(v);
+        sets.push(format!("{col} = ${}", vals.len()));
+    };
+    if let Some((at, pos)) = &p.started {
+        push("started_at", (*at).into(), &mut sets);
+        push("start_position", pos.clone().into(), &mut sets);
+    }
+    if let Some((at, on, deadline)) = &p.completed {
+        push("completed_at", (*at).into(), &mut sets);
+        push("visited_on", (*on).into(), &mut sets);
+        push("publish_deadline", (*deadline).into(), &mut sets);
+    }
+    if p.reopen {
+        sets.push("completed_at = NULL".into());
+        sets.push("publish_deadline = NULL".into());
+    }
+    if let Some(at) = p.published_at {
+        push("published_at", at.into(), &mut sets);
+    }
+    if let Some(at) = p.closed_at {
+        push("closed_at", at.into(), &mut sets);
+    }
+    vals.push(id.into());
+    let sql = format!("UPDATE visits SET {} WHERE id = ${}", sets.join(", "), vals.len());
+    c.execute_raw(stmt(c, sql, vals)).await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct VisitQuery {
+    pub region: Option<RegionCode>,
+    /// Visits one of whose checks belongs to a department of this line.
+    pub line: Option<String>,
+    pub department_id: Option<Uuid>,
+    /// Visits this pool member is on.
+    pub inspector_id: Option<Uuid>,
+    pub status: Vec<String>,
+    pub draw_id: Option<Uuid>,
+    pub entity_id: Option<Uuid>,
+    /// Visit code, entity name or credit code.
+    pub q: Option<String>,
+    /// Completed, not yet published and past the publication deadline on this day.
+    pub late_on: Option<NaiveDate>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+fn visit_where(q: &VisitQuery, vals: &mut Vec<Value>) -> String {
+    let mut conds: Vec<String> = vec!["v.status <> 'cancelled'".into()];
+    if let Some(r) = &q.region {
+        vals.push(r.to_string().into());
+        vals.push(format!("{r}\u{10FFFF}").into());
+        conds.push(format!(
+            "v.region_code >= ${} AND v.region_code < ${}",
+            vals.len() - 1,
+            vals.len()
+        ));
+    }
+    if let Some(l) = &q.line {
+        vals.push(l.clone().into());
+        conds.push(format!(
+            "v.id IN (SELECT vc.visit_id FROM visit_checks vc JOIN departments d ON d.id = vc.department_id WHERE d.line = ${})",
+            vals.len()
+        ));
+    }
+    if let Some(d) = q.department_id {
+        vals.push(d.into());
+        conds.push(format!(
+            "v.id IN (SELECT visit_id FROM visit_checks WHERE department_id = ${})",
+            vals.len()
+        ));
+    }
+    if let Some(i) = q.inspector_id {
+        vals.push(i.into());
+        conds.push(format!(
+            "v.id IN (SELECT visit_id FROM visit_inspectors WHERE inspector_id = ${})",
+            vals.len()
+        ));
+    }
+    if !q.status.is_empty() {
+        let from = vals.len() + 1;
+        for s in &q.status {
+            vals.push(s.clone().into());
+        }
+        conds.push(format!("v.status IN ({})", placeholders(from, q.status.len())));
+    }
+    if let Some(d) = q.draw_id {
+        vals.push(d.into());
+        conds.push(format!("v.draw_id = ${}", vals.len()));
+    }
+    if let Some(e) = q.entity_id {
+        vals.push(e.into());
+        conds.push(format!("v.entity_id = ${}", vals.len()));
+    }
+    if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        vals.push(format!("%{t}%").into());
+        conds.push(format!(
+            "(v.code LIKE ${n} OR e.name LIKE ${n} OR e.usci LIKE ${n})",
+            n = vals.len()
+        ));
+    }
+    if let Some(d) = q.late_on {
+        vals.push(d.into());
+        conds.push(format!(
+            "v.status IN ('submitted', 'reviewed') AND v.publish_deadline < ${}",
+            vals.len()
+        ));
+    }
+    if let Some(d) = q.from {
+        vals.push(d.into());
+        conds.push(format!("v.period_end >= ${}", vals.len()));
+    }
+    if let Some(d) = q.to {
+        vals.push(d.into());
+        conds.push(format!("v.period_start <= ${}", vals.len()));
+    }
+    conds.join(" AND ")
+}
+
+pub async fn list_visits(
+    c: &impl ConnectionTrait,
+    q: &VisitQuery,
+    page: PageRequest,
+) -> Result<Page<VisitRow>> {
+    let mut vals = Vec::new();
+    let w = visit_where(q, &mut vals);
+    let total: i64 = c
+        .query_one_raw(stmt(
+            c,
+            format!("SELECT COUNT(*) FROM visits v JOIN entities e ON e.id = v.entity_id WHERE {w}"),
+            vals.clone(),
+        ))
+        .await?
+        .map(|r| r.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or(0);
+    let sql = format!(
+        "SELECT {VCOLS} FROM visits v JOIN entities e ON e.id = v.entity_id WHERE {w} ORDER BY v.period_start DESC, v.code LIMIT {} OFFSET {}",
+        page.per_page,
+        page.offset()
+    );
+    let items = c
+        .query_all_raw(stmt(c, sql, vals))
+        .await?
+        .iter()
+        .map(visit_from_row)
+        .collect::<Result<_>>()?;
+    Ok(Page {
+        items,
+        total: u64::try_from(total).unwrap_or(0),
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+/// How many ad-hoc visits a region has in a year (for the next code).
+pub async fn count_ad_hoc(c: &impl ConnectionTrait, prefix: &str) -> Result<u64> {
+    let n: i64 = c
+        .query_one_raw(stmt(
+            c,
+            "SELECT COUNT(*) FROM visits WHERE code LIKE $1",
+            vec![format!("{prefix}%").into()],
+        ))
+        .await?
+        .map(|r| r.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+// ---- checklist, answers, results ----
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChecklistRow {
+    pub seq: i32,
+    pub plan_id: Uuid,
+    pub item_id: Uuid,
+    pub department_id: Uuid,
+    pub item_seq: i32,
+    pub dimension: String,
+    pub content: String,
+    pub legal_basis: String,
+}
+
+pub async fn insert_checklist(
+    c: &impl ConnectionTrait,
+    visit_id: Uuid,
+    rows: &[ChecklistRow],
+) -> Result<()> {
+    for r in rows {
+        c.execute_raw(stmt(
+            c,
+            "INSERT INTO visit_checklist (visit_id, seq, plan_id, item_id, department_id, item_seq, dimension, content, legal_basis) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+            vec![
+                visit_id.into(),
+                r.seq.into(),
+                r.plan_id.into(),
+                r.item_id.into(),
+                r.department_id.into(),
+                r.item_seq.into(),
+                r.dimension.clone().into(),
+                r.content.clone().into(),
+                r.legal_basis.clone().into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn checklist(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<ChecklistRow>> {
+    c.query_all_raw(stmt(
+        c,
+        "SELECT seq, plan_id, item_id, department_id, item_seq, dimension, content, legal_basis FROM visit_checklist WHERE visit_id = $1 ORDER BY seq",
+        vec![visit_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(ChecklistRow {
+            seq: r.try_get_by_index(0)?,
+            plan_id: r.try_get_by_index(1)?,
+            item_id: r.try_get_by_index(2)?,
+            department_id: r.try_get_by_index(3)?,
+            item_seq: r.try_get_by_index(4)?,
+            dimension: r.try_get_by_index(5)?,
+            content: r.try_get_by_index(6)?,
+            legal_basis: r.try_get_by_index(7)?,
+        })
+    })
+    .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnswerRow {
+    pub seq: i32,
+    pub answer: String,
+    pub note: String,
+    pub inspector_id: Uuid,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Saves one answer (the draft is the answers table itself: saving twice is harmless).
+/// Returns whether anything changed.
+pub async fn upsert_answer(
+    c: &impl ConnectionTrait,
+    visit_id: Uuid,
+    a: &AnswerRow,
+) -> Result<bool> {
+    let old = c
+        .query_one_raw(stmt(
+            c,
+            "SELECT answer, note FROM visit_answers WHERE visit_id = $1 AND seq = $2",
+            vec![visit_id.into(), a.seq.into()],
+        ))
+        .await?;
+    match old {
+        Some(r) => {
+            let (ans, note): (String, String) = (r.try_get_by_index(0)?, r.try_get_by_index(1)?);
+            if ans == a.answer && note == a.note {
+                return Ok(false);
+            }
+            c.execute_raw(stmt(
+                c,
+                "UPDATE visit_answers SET answer = $1, note = $2, inspector_id = $3, recorded_at = $4 WHERE visit_id = $5 AND seq = $6",
+                vec![
+                    a.answer.clone().into(),
+                    a.note.clone().into(),
+                    a.inspector_id.into(),
+                    a.recorded_at.into(),
+                    visit_id.into(),
+                    a.seq.into(),
+                ],
+            ))
+            .await?;
+        }
+        None => {
+            c.execute_raw(stmt(
+                c,
+                "INSERT INTO visit_answers (visit_id, seq, answer, note, inspector_id, recorded_at) VALUES ($1,$2,$3,$4,$5,$6)",
+                vec![
+                    visit_id.into(),
+                    a.seq.into(),
+                    a.answer.clone().into(),
+                    a.note.clone().into(),
+                    a.inspector_id.into(),
+                    a.recorded_at.into(),
+                ],
+            ))
+            .await?;
+        }
+    }
+    Ok(true)
+}
+
+pub async fn answers(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<AnswerRow>> {
+    c.query_all_raw(stmt(
+        c,
+        "SELECT seq, answer, note, inspector_id, recorded_at FROM visit_answers WHERE visit_id = $1 ORDER BY seq",
+        vec![visit_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(AnswerRow {
+            seq: r.try_get_by_index(0)?,
+            answer: r.try_get_by_index(1)?,
+            note: r.try_get_by_index(2)?,
+            inspector_id: r.try_get_by_index(3)?,
+            recorded_at: r.try_get_by_index(4)?,
+        })
+    })
+    .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResultRow {
+    pub plan_id: Uuid,
+    pub item_id: Uuid,
+    pub department_id: Uuid,
+    pub result_code: Option<String>,
+    pub follow_up: Option<String>,
+    pub summary: String,
+    pub review: String,
+    pub review_note: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn insert_result(c: &impl ConnectionTrait, visit_id: Uuid, r: &ResultRow) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        "INSERT INTO visit_results (visit_id, plan_id, item_id, department_id, result_code, follow_up, summary, review, review_note, reviewed_by, reviewed_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
+        vec![
+            visit_id.into(),
+            r.plan_id.into(),
+            r.item_id.into(),
+            r.department_id.into(),
+            r.result_code.clone().into(),
+            r.follow_up.clone().into(),
+            r.summary.clone().into(),
+            r.review.clone().into(),
+            r.review_note.clone().into(),
+            r.reviewed_by.clone().into(),
+            r.reviewed_at.into(),
+            r.updated_at.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Returns whether anything changed.
+pub async fn set_result(
+    c: &impl ConnectionTrait,
+    visit_id: Uuid,
+    plan_id: Uuid,
+    code: Option<&str>,
+    follow_up: Option<&str>,
+    summary: &str,
+) -> Result<bool> {
+    let n = c
+        .execute_raw(stmt(
+            c,
+            "UPDATE visit_results SET result_code = $1, follow_up = $2, summary = $3, updated_at = $4 WHERE visit_id = $5 AND plan_id = $6 AND NOT (COALESCE(result_code, '') = COALESCE($1, '') AND COALESCE(follow_up, '') = COALESCE($2, '') AND summary = $3)",
+            vec![
+                code.map(str::to_string).into(),
+                follow_up.map(str::to_string).into(),
+                summary.to_string().into(),
+                crate::now().into(),
+                visit_id.into(),
+                plan_id.into(),
+            ],
+        ))
+        .await?
+        .rows_affected();
+    Ok(n > 0)
+}
+
+pub async fn set_review(
+    c: &impl ConnectionTrait,
+    visit_id: Uuid,
+    plan_id: Uuid,
+    review: &str,
+    note: Option<&str>,
+    by: Option<&str>,
+) -> Result<()> {
+    let now = crate::now();
+    c.execute_raw(stmt(
+        c,
+        "UPDATE visit_results SET review = $1, review_note = $2, reviewed_by = $3, reviewed_at = $4, updated_at = $4 WHERE visit_id = $5 AND plan_id = $6",
+        vec![
+            review.into(),
+            note.map(str::to_string).into(),
+            by.map(str::to_string).into(),
+            by.map(|_| now).into(),
+            visit_id.into(),
+            plan_id.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn results(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<ResultRow>> {
+    c.query_all_raw(stmt(
+        c,
+        "SELECT plan_id, item_id, department_id, result_code, follow_up, summary, review, review_note, reviewed_by, reviewed_at, updated_at FROM visit_results WHERE visit_id = $1 ORDER BY plan_id",
+        vec![visit_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(ResultRow {
+            plan_id: r.try_get_by_index(0)?,
+            item_id: r.try_get_by_index(1)?,
+            department_id: r.try_get_by_index(2)?,
+            result_code: r.try_get_by_index(3)?,
+            follow_up: r.try_get_by_index(4)?,
+            summary: r.try_get_by_index(5)?,
+            review: r.try_get_by_index(6)?,
+            review_note: r.try_get_by_index(7)?,
+            reviewed_by: r.try_get_by_index(8)?,
+            reviewed_at: r.try_get_by_index(9)?,
+            updated_at: r.try_get_by_index(10)?,
+        })
+    })
+    .collect()
+}
+
+// ---- confirmations and attachments ----
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Confirmation {
+    pub inspector_id: Uuid,
+    pub user_id: Uuid,
+    pub position: Option<String>,
+    pub confirmed_at: DateTime<Utc>,
+}
+
+/// Returns false when this inspector had already confirmed (a second submission).
+pub async fn confirm(c: &impl ConnectionTrait, visit_id: Uuid, k: &Confirmation) -> Result<bool> {
+    let exists = c
+        .query_one_raw(stmt(
+            c,
+            "SELECT 1 FROM visit_confirmations WHERE visit_id = $1 AND inspector_id = $2",
+            vec![visit_id.into(), k.inspector_id.into()],
+        ))
+        .await?
+        .is_some();
+    if exists {
+        return Ok(false);
+    }
+    c.execute_raw(stmt(
+        c,
+        "INSERT INTO visit_confirmations (visit_id, inspector_id, user_id, position, confirmed_at) VALUES ($1,$2,$3,$4,$5)",
+        vec![
+            visit_id.into(),
+            k.inspector_id.into(),
+            k.user_id.into(),
+            k.position.clone().into(),
+            k.confirmed_at.into(),
+        ],
+    ))
+    .await?;
+    Ok(true)
+}
+
+pub async fn confirmations(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<Confirmation>> {
+    c.query_all_raw(stmt(
+        c,
+        "SELECT inspector_id, user_id, position, confirmed_at FROM visit_confirmations WHERE visit_id = $1 ORDER BY confirmed_at",
+        vec![visit_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Confirmation {
+            inspector_id: r.try_get_by_index(0)?,
+            user_id: r.try_get_by_index(1)?,
+            position: r.try_get_by_index(2)?,
+            confirmed_at: r.try_get_by_index(3)?,
+        })
+    })
+    .collect()
+}
+
+/// Answers changed after confirming, or a part was returned: everyone confirms again.
+pub async fn clear_confirmations(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<u64> {
+    Ok(c
+        .execute_raw(stmt(
+            c,
+            "DELETE FROM visit_confirmations WHERE visit_id = $1",
+            vec![visit_id.into()],
+        ))
+        .await?
+        .rows_affected())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub id: Uuid,
+    pub seq: Option<i32>,
+    pub sha256: String,
+    pub filename: String,
+    pub media_type: String,
+    pub size: i64,
+    pub position: Option<String>,
+    pub inspector_id: Uuid,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// Returns false when the same file is already attached to the same check point.
+pub async fn attach(c: &impl ConnectionTrait, visit_id: Uuid, a: &Attachment) -> Result<bool> {
+    let dup = c
+        .query_one_raw(stmt(
+            c,
+            "SELECT 1 FROM visit_attachments WHERE visit_id = $1 AND sha256 = $2 AND COALESCE(seq, -1) = $3",
+            vec![visit_id.into(), a.sha256.clone().into(), a.seq.unwrap_or(-1).into()],
+        ))
+        .await?
+        .is_some();
+    if dup {
+        return Ok(false);
+    }
+    c.execute_raw(stmt(
+        c,
+        "INSERT INTO visit_attachments (id, visit_id, seq, sha256, filename, media_type, size, position, inspector_id, uploaded_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+        vec![
+            a.id.into(),
+            visit_id.into(),
+            a.seq.into(),
+            a.sha256.clone().into(),
+            a.filename.clone().into(),
+            a.media_type.clone().into(),
+            a.size.into(),
+            a.position.clone().into(),
+            a.inspector_id.into(),
+            a.uploaded_at.into(),
+        ],
+    ))
+    .await?;
+    Ok(true)
+}
+
+pub async fn attachments(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<Attachment>> {
+    c.query_all_raw(stmt(
+        c,
+        "SELECT id, seq, sha256, filename, media_type, size, position, inspector_id, uploaded_at FROM visit_attachments WHERE visit_id = $1 ORDER BY uploaded_at, id",
+        vec![visit_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Attachment {
+            id: r.try_get_by_index(0)?,
+            seq: r.try_get_by_index(1)?,
+            sha256: r.try_get_by_index(2)?,
+            filename: r.try_get_by_index(3)?,
+            media_type: r.try_get_by_index(4)?,
+            size: r.try_get_by_index(5)?,
+            position: r.try_get_by_index(6)?,
+            inspector_id: r.try_get_by_index(7)?,
+            uploaded_at: r.try_get_by_index(8)?,
+        })
+    })
+    .collect()
+}
+
+/// The visits a file is attached to (证据互认: one stored copy, many uses).
+pub async fn visits_with_file(c: &impl ConnectionTrait, sha256: &str) -> Result<Vec<Uuid>> {
+    c.query_all_raw(stmt(
+        c,
+        "SELECT DISTINCT visit_id FROM visit_attachments WHERE sha256 = $1",
+        vec![sha256.into()],
+    ))
+    .await?
+    .iter()
+    .map(|r| Ok(r.try_get_by_index(0)?))
+    .collect()
+}
+
+// ---- rectification orders, referrals, case transfers ----
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rectification {
+    pub id: Uuid,
+    pub code: String,
+    pub visit_id: Uuid,
+    pub plan_id: Uuid,
+    pub item_id: Uuid,
+    pub entity_id: Uuid,
+    pub department_id: Uuid,
+    pub region_code: String,
+    pub requirements: String,
+    pub working_days: i32,
+    pub issued_on: NaiveDate,
+    pub deadline: NaiveDate,
+    pub status: String,
+    pub report: Option<String>,
+    pub reported_at: Option<DateTime<Utc>>,
+    pub review_visit_id: Option<Uuid>,
+    pub closing_note: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const RCOLS: &str = "id, code, visit_id, plan_id, item_id, entity_id, department_id, region_code, requirements, working_days, issued_on, deadline, status, report, reported_at, review_visit_id, closing_note, closed_at, created_by, created_at, updated_at";
+
+fn rect_from_row(r: &QueryResult) -> Result<Rectification> {
+    Ok(Rectification {
+        id: r.try_get_by_index(0)?,
+        code: r.try_get_by_index(1)?,
+        visit_id: r.try_get_by_index(2)?,
+        plan_id: r.try_get_by_index(3)?,
+        item_id: r.try_get_by_index(4)?,
+        entity_id: r.try_get_by_index(5)?,
+        department_id: r.try_get_by_index(6)?,
+        region_code: r.try_get_by_index(7)?,
+        requirements: r.try_get_by_index(8)?,
+        working_days: r.try_get_by_index(9)?,
+        issued_on: r.try_get_by_index(10)?,
+        deadline: r.try_get_by_index(11)?,
+        status: r.try_get_by_index(12)?,
+        report: r.try_get_by_index(13)?,
+        reported_at: r.try_get_by_index(14)?,
+        review_visit_id: r.try_get_by_index(15)?,
+        closing_note: r.try_get_by_index(16)?,
+        closed_at: r.try_get_by_index(17)?,
+        created_by: r.try_get_by_index(18)?,
+        created_at: r.try_get_by_index(19)?,
+        updated_at: r.try_get_by_index(20)?,
+    })
+}
+
+pub async fn insert_rectification(c: &impl ConnectionTrait, r: &Rectification) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        format!("INSERT INTO rectifications ({RCOLS}) VALUES ({})", placeholders(1, 21)),
+        vec![
+            r.id.into(),
+            r.code.clone().into(),
+            r.visit_id.into(),
+            r.plan_id.into(),
+            r.item_id.into(),
+            r.entity_id.into(),
+            r.department_id.into(),
+            r.region_code.clone().into(),
+            r.requirements.clone().into(),
+            r.working_days.into(),
+            r.issued_on.into(),
+            r.deadline.into(),
+            r.status.clone().into(),
+            r.report.clone().into(),
+            r.reported_at.into(),
+            r.review_visit_id.into(),
+            r.closing_note.clone().into(),
+            r.closed_at.into(),
+            r.created_by.clone().into(),
+            r.created_at.into(),
+            r.updated_at.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn get_rectification(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Rectification>> {
+    c.query_one_raw(stmt(
+        c,
+        format!("SELECT {RCOLS} FROM rectifications WHERE id = $1"),
+        vec![id.into()],
+    ))
+    .await?
+    .as_ref()
+    .map(rect_from_row)
+    .transpose()
+}
+
+pub async fn rectifications_of_visit(
+    c: &impl ConnectionTrait,
+    visit_id: Uuid,
+) -> Result<Vec<Rectification>> {
+    c.query_all_raw(stmt(
+        c,
+        format!("SELECT {RCOLS} FROM rectifications WHERE visit_id = $1 ORDER BY code"),
+        vec![visit_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(rect_from_row)
+    .collect()
+}
+
+/// Rewrites the mutable part of an order (status, report, review, closing).
+pub async fn update_rectification(c: &impl ConnectionTrait, r: &Rectification) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        "UPDATE rectifications SET status = $1, report = $2, reported_at = $3, review_visit_id = $4, closing_note = $5, closed_at = $6, updated_at = $7 WHERE id = $8",
+        vec![
+            r.status.clone().into(),
+            r.report.clone().into(),
+            r.reported_at.into(),
+            r.review_visit_id.into(),
+            r.closing_note.clone().into(),
+            r.closed_at.into(),
+            crate::now().into(),
+            r.id.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FollowUpQuery {
+    pub region: Option<RegionCode>,
+    pub line: Option<String>,
+    pub department_id: Option<Uuid>,
+    pub status: Option<String>,
+    /// Open and past the deadline on this day.
+    pub overdue_on: Option<NaiveDate>,
+}
+
+pub async fn list_rectifications(
+    c: &impl ConnectionTrait,
+    q: &FollowUpQuery,
+    page: PageRequest,
+) -> Result<Page<Rectification>> {
+    let mut vals: Vec<Value> = Vec::new();
+    let mut conds = vec!["1 = 1".to_string()];
+    scope_conds(q, "department_id", &mut conds, &mut vals);
+    if let Some(s) = &q.status {
+        vals.push(s.clone().into());
+        conds.push(format!("status = ${}", vals.len()));
+    }
+    if let Some(d) = q.overdue_on {
+        vals.push(d.into());
+        conds.push(format!("status IN ('issued', 'reported') AND deadline < ${}", vals.len()));
+    }
+    paged(c, "rectifications", RCOLS, &conds.join(" AND "), "deadline, code", vals, page, rect_from_row).await
+}
+
+fn scope_conds(q: &FollowUpQuery, dept_col: &str, conds: &mut Vec<String>, vals: &mut Vec<Value>) {
+    if let Some(r) = &q.region {
+        vals.push(r.to_string().into());
+        vals.push(format!("{r}\u{10FFFF}").into());
+        conds.push(format!(
+            "region_code >= ${} AND region_code < ${}",
+            vals.len() - 1,
+            vals.len()
+        ));
+    }
+    if let Some(l) = &q.line {
+        vals.push(l.clone().into());
+        conds.push(format!(
+            "{dept_col} IN (SELECT id FROM departments WHERE line = ${})",
+            vals.len()
+        ));
+    }
+    if let Some(d) = q.department_id {
+        vals.push(d.into());
+        conds.push(format!("{dept_col} = ${}", vals.len()));
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn paged<T>(
+    c: &impl ConnectionTrait,
+    table: &str,
+    cols: &str,
+    w: &str,
+    order: &str,
+    vals: Vec<Value>,
+    page: PageRequest,
+    f: fn(&QueryResult) -> Result<T>,
+) -> Result<Page<T>> {
+    let total: i64 = c
+        .query_one_raw(stmt(c, format!("SELECT COUNT(*) FROM {table} WHERE {w}"), vals.clone()))
+        .await?
+        .map(|r| r.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or(0);
+    let items = c
+        .query_all_raw(stmt(
+            c,
+            format!(
+                "SELECT {cols} FROM {table} WHERE {w} ORDER BY {order} LIMIT {} OFFSET {}",
+                page.per_page,
+                page.offset()
+            ),
+            vals,
+        ))
+        .await?
+        .iter()
+        .map(f)
+        .collect::<Result<_>>()?;
+    Ok(Page {
+        items,
+        total: u64::try_from(total).unwrap_or(0),
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Referral {
+    pub id: Uuid,
+    pub code: String,
+    pub visit_id: Uuid,
+    pub entity_id: Uuid,
+    pub from_department_id: Uuid,
+    pub to_department_id: Uuid,
+    pub region_code: String,
+    pub matter: String,
+    pub deadline: NaiveDate,
+    pub status: String,
+    pub feedback: Option<String>,
+    pub answered_by: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const FCOLS: &str = "id, code, visit_id, entity_id, from_department_id, to_department_id, region_code, matter, deadline, status, feedback, answered_by, answered_at, created_by, created_at";
+
+fn referral_from_row(r: &QueryResult) -> Result<Referral> {
+    Ok(Referral {
+        id: r.try_get_by_index(0)?,
+        code: r.try_get_by_index(1)?,
+        visit_id: r.try_get_by_index(2)?,
+        entity_id: r.try_get_by_index(3)?,
+        from_department_id: r.try_get_by_index(4)?,
+        to_department_id: r.try_get_by_index(5)?,
+        region_code: r.try_get_by_index(6)?,
+        matter: r.try_get_by_index(7)?,
+        deadline: r.try_get_by_index(8)?,
+        status: r.try_get_by_index(9)?,
+        feedback: r.try_get_by_index(10)?,
+        answered_by: r.try_get_by_index(11)?,
+        answered_at: r.try_get_by_index(12)?,
+        created_by: r.try_get_by_index(13)?,
+        created_at: r.try_get_by_index(14)?,
+    })
+}
+
+pub async fn insert_referral(c: &impl ConnectionTrait, r: &Referral) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        format!("INSERT INTO referrals ({FCOLS}) VALUES ({})", placeholders(1, 15)),
+        vec![
+            r.id.into(),
+            r.code.clone().into(),
+            r.visit_id.into(),
+            r.entity_id.into(),
+            r.from_department_id.into(),
+            r.to_department_id.into(),
+            r.region_code.clone().into(),
+            r.matter.clone().into(),
+            r.deadline.into(),
+            r.status.clone().into(),
+            r.feedback.clone().into(),
+            r.answered_by.clone().into(),
+            r.answered_at.into(),
+            r.created_by.clone().into(),
+            r.created_at.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn get_referral(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Referral>> {
+    c.query_one_raw(stmt(
+        c,
+        format!("SELECT {FCOLS} FROM referrals WHERE id = $1"),
+        vec![id.into()],
+    ))
+    .await?
+    .as_ref()
+    .map(referral_from_row)
+    .transpose()
+}
+
+pub async fn referrals_of_visit(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<Referral>> {
+    c.query_all_raw(stmt(
+        c,
+        format!("SELECT {FCOLS} FROM referrals WHERE visit_id = $1 ORDER BY code"),
+        vec![visit_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(referral_from_row)
+    .collect()
+}
+
+pub async fn answer_referral(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    feedback: &str,
+    by: &str,
+) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        "UPDATE referrals SET status = 'answered', feedback = $1, answered_by = $2, answered_at = $3 WHERE id = $4",
+        vec![feedback.into(), by.into(), crate::now().into(), id.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Referrals received by (`incoming`) or sent from a department scope.
+pub async fn list_referrals(
+    c: &impl ConnectionTrait,
+    q: &FollowUpQuery,
+    incoming: bool,
+    page: PageRequest,
+) -> Result<Page<Referral>> {
+    let mut vals: Vec<Value> = Vec::new();
+    let mut conds = vec!["1 = 1".to_string()];
+    let col = if incoming { "to_department_id" } else { "from_department_id" };
+    scope_conds(q, col, &mut conds, &mut vals);
+    if let Some(s) = &q.status {
+        vals.push(s.clone().into());
+        conds.push(format!("status = ${}", vals.len()));
+    }
+    if let Some(d) = q.overdue_on {
+        vals.push(d.into());
+        conds.push(format!("status = 'sent' AND deadline < ${}", vals.len()));
+    }
+    paged(c, "referrals", FCOLS, &conds.join(" AND "), "deadline, code", vals, page, referral_from_row).await
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseTransfer {
+    pub id: Uuid,
+    pub code: String,
+    pub visit_id: Uuid,
+    pub entity_id: Uuid,
+    pub department_id: Uuid,
+    pub region_code: String,
+    pub agency: String,
+    pub facts: String,
+    pub status: String,
+    pub feedback: Option<String>,
+    pub feedback_at: Option<DateTime<Utc>>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const TCOLS: &str = "id, code, visit_id, entity_id, department_id, region_code, agency, facts, status, feedback, feedback_at, created_by, created_at";
+
+fn transfer_from_row(r: &QueryResult) -> Result<CaseTransfer> {
+    Ok(CaseTransfer {
+        id: r.try_get_by_index(0)?,
+        code: r.try_get_by_index(1)?,
+        visit_id: r.try_get_by_index(2)?,
+        entity_id: r.try_get_by_index(3)?,
+        department_id: r.try_get_by_index(4)?,
+        region_code: r.try_get_by_index(5)?,
+        agency: r.try_get_by_index(6)?,
+        facts: r.try_get_by_index(7)?,
+        status: r.try_get_by_index(8)?,
+        feedback: r.try_get_by_index(9)?,
+        feedback_at: r.try_get_by_index(10)?,
+        created_by: r.try_get_by_index(11)?,
+        created_at: r.try_get_by_index(12)?,
+    })
+}
+
+pub async fn insert_transfer(c: &impl ConnectionTrait, t: &CaseTransfer) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        format!("INSERT INTO case_transfers ({TCOLS}) VALUES ({})", placeholders(1, 13)),
+        vec![
+            t.id.into(),
+            t.code.clone().into(),
+            t.visit_id.into(),
+            t.entity_id.into(),
+            t.department_id.into(),
+            t.region_code.clone().into(),
+            t.agency.clone().into(),
+            t.facts.clone().into(),
+            t.status.clone().into(),
+            t.feedback.clone().into(),
+            t.feedback_at.into(),
+            t.created_by.clone().into(),
+            t.created_at.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn get_transfer(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<CaseTransfer>> {
+    c.query_one_raw(stmt(
+        c,
+        format!("SELECT {TCOLS} FROM case_transfers WHERE id = $1"),
+        vec![id.into()],
+    ))
+    .await?
+    .as_ref()
+    .map(transfer_from_row)
+    .transpose()
+}
+
+pub async fn transfers_of_visit(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<CaseTransfer>> {
+    c.query_all_raw(stmt(
+        c,
+        format!("SELECT {TCOLS} FROM case_transfers WHERE visit_id = $1 ORDER BY code"),
+        vec![visit_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(transfer_from_row)
+    .collect()
+}
+
+pub async fn set_transfer_feedback(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    status: &str,
+    feedback: &str,
+) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        "UPDATE case_transfers SET status = $1, feedback = $2, feedback_at = $3 WHERE id = $4",
+        vec![status.into(), feedback.into(), crate::now().into(), id.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn list_transfers(
+    c: &impl ConnectionTrait,
+    q: &FollowUpQuery,
+    page: PageRequest,
+) -> Result<Page<CaseTransfer>> {
+    let mut vals: Vec<Value> = Vec::new();
+    let mut conds = vec!["1 = 1".to_string()];
+    scope_conds(q, "department_id", &mut conds, &mut vals);
+    if let Some(s) = &q.status {
+        vals.push(s.clone().into());
+        conds.push(format!("status = ${}", vals.len()));
+    }
+    paged(c, "case_transfers", TCOLS, &conds.join(" AND "), "created_at DESC, code", vals, page, transfer_from_row).await
+}
+
+/// How many records of a kind a prefix has (for the next code).
+pub async fn count_codes(c: &impl ConnectionTrait, table: &str, prefix: &str) -> Result<u64> {
+    debug_assert!(["rectifications", "referrals", "case_transfers"].contains(&table));
+    let n: i64 = c
+        .query_one_raw(stmt(
+            c,
+            format!("SELECT COUNT(*) FROM {table} WHERE code LIKE $1"),
+            vec![format!("{prefix}%").into()],
+        ))
+        .await?
+        .map(|r| r.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+// ---- credit records ----
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreditRecord {
+    pub id: Uuid,
+    pub entity_id: Uuid,
+    pub region_code: String,
+    /// `inspection` for published inspection results.
+    pub kind: String,
+    pub source_id: Uuid,
+    pub item_id: Option<Uuid>,
+    pub department_id: Uuid,
+    pub result_code: String,
+    pub follow_up: Option<String>,
+    pub recorded_on: NaiveDate,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_credit_record(c: &impl ConnectionTrait, r: &CreditRecord) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        "INSERT INTO credit_records (id, entity_id, region_code, kind, source_id, item_id, department_id, result_code, follow_up, recorded_on, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+        vec![
+            r.id.into(),
+            r.entity_id.into(),
+            r.region_code.clone().into(),
+            r.kind.clone().into(),
+            r.source_id.into(),
+            r.item_id.into(),
+            r.department_id.into(),
+            r.result_code.clone().into(),
+            r.follow_up.clone().into(),
+            r.recorded_on.into(),
+            r.created_at.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn credit_records_of_entity(
+    c: &impl ConnectionTrait,
+    entity_id: Uuid,
+) -> Result<Vec<CreditRecord>> {
+    c.query_all_raw(stmt(
+        c,
+        "SELECT id, entity_id, region_code, kind, source_id, item_id, department_id, result_code, follow_up, recorded_on, created_at FROM credit_records WHERE entity_id = $1 ORDER BY recorded_on DESC, created_at DESC",
+        vec![entity_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(CreditRecord {
+            id: r.try_get_by_index(0)?,
+            entity_id: r.try_get_by_index(1)?,
+            region_code: r.try_get_by_index(2)?,
+            kind: r.try_get_by_index(3)?,
+            source_id: r.try_get_by_index(4)?,
+            item_id: r.try_get_by_index(5)?,
+            department_id: r.try_get_by_index(6)?,
+            result_code: r.try_get_by_index(7)?,
+            follow_up: r.try_get_by_index(8)?,
+            recorded_on: r.try_get_by_index(9)?,
+            created_at: r.try_get_by_index(10)?,
+        })
+    })
+    .collect()
+}
+
+// ---- result lists ----
+
+/// One item's result of one visit, as lists show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResultListRow {
+    pub visit_id: Uuid,
+    pub visit_code: String,
+    pub visit_status: String,
+    pub trigger: String,
+    pub region_code: String,
+    pub usci: String,
+    pub entity_name: String,
+    pub item_id: Uuid,
+    pub item_code: String,
+    pub item_name: String,
+    pub department_id: Uuid,
+    pub department_name: String,
+    pub visited_on: Option<NaiveDate>,
+    pub result_code: Option<String>,
+    pub follow_up: Option<String>,
+    pub review: String,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub publish_deadline: Option<NaiveDate>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ResultQuery {
+    /// Only published results (the portal and the public API).
+    pub published_only: bool,
+    pub region: Option<RegionCode>,
+    pub line: Option<String>,
+    pub department_id: Option<Uuid>,
+    pub item_id: Option<Uuid>,
+    /// Entity name or credit code fragment.
+    pub entity: Option<String>,
+    pub result_code: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Completed but not yet published, past the deadline on this day.
+    pub late_on: Option<NaiveDate>,
+    /// Only visits completed (results submitted or later).
+    pub completed_only: bool,
+}
+
+const RLCOLS: &str = "v.id, v.code, v.status, v.trigger, v.region_code, e.usci, e.name, r.item_id, i.code, i.name, r.department_id, d.name, v.visited_on, r.result_code, r.follow_up, r.review, v.completed_at, v.publish_deadline, v.published_at";
+
+pub async fn list_results(
+    c: &impl ConnectionTrait,
+    q: &ResultQuery,
+    page: PageRequest,
+) -> Result<Page<ResultListRow>> {
+    let mut vals: Vec<Value> = Vec::new();
+    let mut conds: Vec<String> = vec!["v.status <> 'cancelled'".into()];
+    if q.published_only {
+        conds.push("v.status IN ('published', 'closed')".into());
+    }
+    if q.completed_only {
+        conds.push("v.status IN ('submitted', 'reviewed', 'published', 'closed')".into());
+    }
+    if let Some(r) = &q.region {
+        vals.push(r.to_string().into());
+        vals.push(format!("{r}\u{10FFFF}").into());
+        conds.push(format!(
+            "v.region_code >= ${} AND v.region_code < ${}",
+            vals.len() - 1,
+            vals.len()
+        ));
+    }
+    if let Some(l) = &q.line {
+        vals.push(l.clone().into());
+        conds.push(format!("d.line = ${}", vals.len()));
+    }
+    if let Some(x) = q.department_id {
+        vals.push(x.into());
+        conds.push(format!("r.department_id = ${}", vals.len()));
+    }
+    if let Some(x) = q.item_id {
+        vals.push(x.into());
+        conds.push(format!("r.item_id = ${}", vals.len()));
+    }
+    if let Some(t) = q.entity.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        vals.push(format!("%{t}%").into());
+        conds.push(format!("(e.name LIKE ${n} OR e.usci LIKE ${n})", n = vals.len()));
+    }
+    if let Some(x) = &q.result_code {
+        vals.push(x.clone().into());
+        conds.push(format!("r.result_code = ${}", vals.len()));
+    }
+    if let Some(x) = q.from {
+        vals.push(x.into());
+        conds.push(format!("v.visited_on >= ${}", vals.len()));
+    }
+    if let Some(x) = q.to {
+        vals.push(x.into());
+        conds.push(format!("v.visited_on <= ${}", vals.len()));
+    }
+    if let Some(x) = q.late_on {
+        vals.push(x.into());
+        conds.push(format!(
+            "v.status IN ('submitted', 'reviewed') AND v.publish_deadline < ${}",
+            vals.len()
+        ));
+    }
+    let from = "visit_results r JOIN visits v ON v.id = r.visit_id JOIN entities e ON e.id = v.entity_id JOIN items i ON i.id = r.item_id JOIN departments d ON d.id = r.department_id";
+    let w = conds.join(" AND ");
+    let total: i64 = c
+        .query_one_raw(stmt(c, format!("SELECT COUNT(*) FROM {from} WHERE {w}"), vals.clone()))
+        .await?
+        .map(|r| r.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or(0);
+    let items = c
+        .query_all_raw(stmt(
+            c,
+            format!(
+                "SELECT {RLCOLS} FROM {from} WHERE {w} ORDER BY v.visited_on DESC, v.code DESC, i.code LIMIT {} OFFSET {}",
+                page.per_page,
+                page.offset()
+            ),
+            vals,
+        ))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ResultListRow {
+                visit_id: r.try_get_by_index(0)?,
+                visit_code: r.try_get_by_index(1)?,
+                visit_status: r.try_get_by_index(2)?,
+                trigger: r.try_get_by_index(3)?,
+                region_code: r.try_get_by_index(4)?,
+                usci: r.try_get_by_index(5)?,
+                entity_name: r.try_get_by_index(6)?,
+                item_id: r.try_get_by_index(7)?,
+                item_code: r.try_get_by_index(8)?,
+                item_name: r.try_get_by_index(9)?,
+                department_id: r.try_get_by_index(10)?,
+                department_name: r.try_get_by_index(11)?,
+                visited_on: r.try_get_by_index(12)?,
+                result_code: r.try_get_by_index(13)?,
+                follow_up: r.try_get_by_index(14)?,
+                review: r.try_get_by_index(15)?,
+                completed_at: r.try_get_by_index(16)?,
+                publish_deadline: r.try_get_by_index(17)?,
+                published_at: r.try_get_by_index(18)?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Page {
+        items,
+        total: u64::try_from(total).unwrap_or(0),
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+/// Pool members' names by id (for pages).
+pub async fn inspector_names(
+    c: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, (String, String)>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "SELECT id, name, certificate_number FROM inspectors WHERE id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        for r in c
+            .query_all_raw(stmt(c, sql, chunk.iter().map(|v| (*v).into()).collect()))
+            .await?
+        {
+            out.insert(
+                r.try_get_by_index(0)?,
+                (r.try_get_by_index(1)?, r.try_get_by_index(2)?),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// A member of a visit's team, with what the pages and the checks need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamMember {
+    pub inspector_id: Uuid,
+    pub department_id: Uuid,
+    pub name: String,
+    pub certificate_number: String,
+    pub user_id: Option<Uuid>,
+    /// `officer` or `expert`.
+    pub kind: String,
+}
+
+pub async fn team(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<TeamMember>> {
+    c.query_all_raw(stmt(
+        c,
+        "SELECT vi.inspector_id, vi.department_id, i.name, i.certificate_number, i.user_id, i.kind FROM visit_inspectors vi JOIN inspectors i ON i.id = vi.inspector_id WHERE vi.visit_id = $1 ORDER BY vi.seq",
+        vec![visit_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(TeamMember {
+            inspector_id: r.try_get_by_index(0)?,
+            department_id: r.try_get_by_index(1)?,
+            name: r.try_get_by_index(2)?,
+            certificate_number: r.try_get_by_index(3)?,
+            user_id: r.try_get_by_index(4)?,
+            kind: r.try_get_by_index(5)?,
+        })
+    })
+    .collect()
+}
