@@ -96,6 +96,14 @@ async fn actor_for(
     })
 }
 
+/// The actor of an existing account by user name (the demo acts as its inspectors).
+pub(crate) async fn actor_of_user(svc: &Services, username: &str) -> Result<Actor> {
+    let u = repo::find_user_by_name(svc.store.conn(), username)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    actor_for(svc.store.conn(), &u, None, None).await
+}
+
 /// What a successful sign-in hands back: the session secret goes into a cookie, never stored.
 #[derive(Debug, Clone)]
 pub struct SignedIn {

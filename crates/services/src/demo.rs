@@ -152,7 +152,121 @@ pub async fn seed(svc: &Services) -> Result<bool> {
         .await?;
     }
     link_inspector_accounts(svc, &actor).await?;
+    seed_visits(svc, &actor).await?;
     Ok(true)
+}
+
+/// The first entity (in credit-code order) an expression selects.
+async fn first_entity(svc: &Services, expr: &str) -> Result<lianjian_store::entities::Entity> {
+    let resolved = crate::directory::resolve(svc, expr).await?;
+    let s = lianjian_store::entities::EntitySearch {
+        covered_by: Some(resolved),
+        ..Default::default()
+    };
+    let ids = lianjian_store::entities::search_ids(svc.store.conn(), &s, None, 1).await?;
+    let id = *ids.first().unwrap_or_else(|| panic!("a demo entity for {expr}"));
+    Ok(lianjian_store::entities::get(svc.store.conn(), id)
+        .await?
+        .expect("listed entity"))
+}
+
+async fn item_id(svc: &Services, code: &str) -> Result<Uuid> {
+    Ok(lianjian_store::items::by_code(svc.store.conn(), code)
+        .await?
+        .unwrap_or_else(|| panic!("demo item {code}"))
+        .id)
+}
+
+async fn member_id(svc: &Services, certificate: &str) -> Result<Uuid> {
+    Ok(inspector_repo::by_certificate(svc.store.conn(), certificate)
+        .await?
+        .unwrap_or_else(|| panic!("demo inspector {certificate}"))
+        .id)
+}
+
+/// Two ad-hoc visits after complaints (投诉举报), so the field form, the reviews and the
+/// portal have something to show: a joint visit of the market and health inspectors to a
+/// medical-beauty clinic, scheduled for the demo's inspectors `wy.zhang` and `wy.wang` to carry
+/// out on their phones, and a pharmacy visit already carried out, reviewed and published with a
+/// rectification order under way.
+async fn seed_visits(svc: &Services, actor: &Actor) -> Result<()> {
+    use crate::inspections::{self as insp, AdHocSpec, AnswerInput, Draft, ResultInput};
+    let today = lianjian_domain::inspection::beijing_date(chrono::Utc::now());
+    let until = today + chrono::Days::new(30);
+    let clinic = first_entity(svc, "医疗美容机构").await?;
+    insp::create_ad_hoc(
+        svc,
+        actor,
+        &AdHocSpec {
+            usci: clinic.usci.clone(),
+            item_ids: vec![item_id(svc, "WY-2024-07").await?, item_id(svc, "WY-2024-06").await?],
+            trigger: "complaint".into(),
+            trigger_note: "12345热线转办：顾客反映该机构使用来源不明的注射用产品".into(),
+            inspector_ids: vec![member_id(svc, "41112120230001").await?, member_id(svc, "41112120230101").await?],
+            period_start: today.to_string(),
+            period_end: until.to_string(),
+        },
+    )
+    .await?;
+
+    let pharmacy = first_entity(svc, "零售药店").await?;
+    let v = insp::create_ad_hoc(
+        svc,
+        actor,
+        &AdHocSpec {
+            usci: pharmacy.usci.clone(),
+            item_ids: vec![item_id(svc, "WY-2024-02").await?],
+            trigger: "complaint".into(),
+            trigger_note: "群众投诉：处方药未凭处方销售".into(),
+            inspector_ids: vec![member_id(svc, "41112120230001").await?, member_id(svc, "41112120230002").await?],
+            period_start: today.to_string(),
+            period_end: until.to_string(),
+        },
+    )
+    .await?;
+    let zhang = crate::accounts::actor_of_user(svc, "wy.zhang").await?;
+    let li = crate::accounts::actor_of_user(svc, "wy.li").await?;
+    let id = v.visit.id;
+    insp::start(svc, &zhang, id, None).await?;
+    let detail = insp::get(svc, &zhang, id).await?;
+    let part = &detail.parts[0];
+    let answers = part
+        .points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| AnswerInput {
+            seq: p.seq,
+            answer: if i == 0 { "fail".into() } else { "pass".into() },
+            note: if i == 0 { "发现处方药未凭处方销售记录".into() } else { String::new() },
+        })
+        .collect();
+    let draft = Draft {
+        answers,
+        results: vec![ResultInput {
+            plan_id: part.plan_id,
+            result_code: "corrected".into(),
+            follow_up: "rectify".into(),
+            summary: "已当场责令改正，限期整改".into(),
+        }],
+    };
+    insp::save(svc, &zhang, id, &draft).await?;
+    insp::confirm(svc, &zhang, id, None).await?;
+    insp::confirm(svc, &li, id, None).await?;
+    crate::follow_ups::issue_order(
+        svc,
+        &zhang,
+        id,
+        &crate::follow_ups::OrderSpec {
+            plan_id: part.plan_id,
+            requirements: "建立处方药销售登记制度，凭处方销售处方药，整改完成后书面报告".into(),
+            working_days: Some(10),
+            deadline: None,
+        },
+    )
+    .await?;
+    insp::review(svc, actor, id, part.plan_id, true, "").await?;
+    insp::publish(svc, actor, id).await?;
+    Ok(())
 }
 
 /// Department ids by (region, name), looked up once each.

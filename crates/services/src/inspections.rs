@@ -1381,3 +1381,62 @@ pub fn parts_by_department(d: &VisitDetail) -> BTreeMap<String, Vec<&ItemPart>> 
     }
     m
 }
+
+/// Columns of the result export.
+const RESULT_EXPORT_HEADERS: [&str; 13] = [
+    "检查编号",
+    "统一社会信用代码",
+    "主体名称",
+    "行政区划",
+    "事项编码",
+    "检查事项",
+    "检查部门",
+    "检查日期",
+    "检查结果",
+    "后续处置",
+    "状态",
+    "公示期限",
+    "是否逾期公示",
+];
+
+/// At most this many results leave in one export.
+const MAX_EXPORT_ROWS: usize = 100_000;
+
+/// The staff result list with its filters, every page, as xlsx.
+pub async fn export_results(svc: &Services, actor: &Actor, q: &ResultQuery) -> Result<Vec<u8>> {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut page = 1;
+    loop {
+        let p = results(svc, actor, q, PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE))).await?;
+        let n = p.items.len() as u64;
+        for e in p.items {
+            let r = e.row;
+            rows.push(vec![
+                r.visit_code,
+                r.usci,
+                r.entity_name,
+                r.region_code,
+                r.item_code,
+                r.item_name,
+                r.department_name,
+                r.visited_on.map(|d| d.to_string()).unwrap_or_default(),
+                e.result_zh.unwrap_or_default(),
+                e.follow_up_zh.unwrap_or_default(),
+                e.status_zh,
+                r.publish_deadline.map(|d| d.to_string()).unwrap_or_default(),
+                if e.late { "是".into() } else { "否".into() },
+            ]);
+        }
+        if n < p.per_page || rows.len() >= MAX_EXPORT_ROWS {
+            break;
+        }
+        page += 1;
+    }
+    if rows.len() >= MAX_EXPORT_ROWS {
+        rows.truncate(MAX_EXPORT_ROWS);
+        let mut note = vec![String::new(); RESULT_EXPORT_HEADERS.len()];
+        note[0] = format!("仅导出前 {MAX_EXPORT_ROWS} 条，请缩小筛选范围");
+        rows.push(note);
+    }
+    Ok(crate::exchange::xlsx_table("检查结果", &RESULT_EXPORT_HEADERS, rows))
+}

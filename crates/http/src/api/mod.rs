@@ -15,6 +15,7 @@ mod regions;
 mod sectors;
 pub(crate) mod tags;
 pub(crate) mod users;
+pub(crate) mod visits;
 
 use serde::Deserialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -45,6 +46,7 @@ use crate::AppState;
         (name = "inspectors", description = "执法检查人员库与专家库：资格、状态、回避申报、关联账号"),
         (name = "plans", description = "年度抽查工作计划与抽查计划公告"),
         (name = "draws", description = "双随机抽取：承诺、抽取、重抽与公开的抽取记录"),
+        (name = "visits", description = "检查实施：合并检查清单、现场录入、证据、确认、部门审核、结果公示，责令整改、抄告与案件移送"),
     )
 )]
 struct ApiDoc;
@@ -123,6 +125,28 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(draws::redraw))
         .routes(routes!(draws::public_list))
         .routes(routes!(draws::public_get))
+        .routes(routes!(visits::list, visits::create))
+        .routes(routes!(visits::get))
+        .routes(routes!(visits::start))
+        .routes(routes!(visits::save))
+        .routes(routes!(visits::attach))
+        .routes(routes!(visits::confirm))
+        .routes(routes!(visits::review))
+        .routes(routes!(visits::publish))
+        .routes(routes!(visits::close))
+        .routes(routes!(visits::issue_order))
+        .routes(routes!(visits::orders))
+        .routes(routes!(visits::report_rectified))
+        .routes(routes!(visits::recheck))
+        .routes(routes!(visits::refer))
+        .routes(routes!(visits::referrals))
+        .routes(routes!(visits::answer_referral))
+        .routes(routes!(visits::transfer))
+        .routes(routes!(visits::transfers))
+        .routes(routes!(visits::transfer_feedback))
+        .routes(routes!(visits::results))
+        .routes(routes!(visits::export))
+        .routes(routes!(visits::public_results))
 }
 
 /// `?page=&per_page=` on every list.

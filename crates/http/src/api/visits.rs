@@ -1,0 +1,741 @@
+//! `/api/v1/visits`: carrying out visits (检查实施) — the merged checklist, answers saved as the
+//! inspectors go, photos and documents, both inspectors' confirmation, each department's review,
+//! publication — and their follow-up: rectification orders (责令整改), referrals (抄告) and case
+//! transfers (移送). `/api/v1/results` lists results for staff (with publication deadlines);
+//! `/api/v1/public/results` publishes them (一公开: no inspectors, no notes, no personal data).
+
+use axum::Json;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use lianjian_domain::inspection::{Position, ResultCode, VisitStatus};
+use lianjian_domain::region::RegionCode;
+use lianjian_services::follow_ups::{self, OrderSpec, ReferralSpec, TransferSpec};
+use lianjian_services::inspections::{self, AdHocSpec, AttachmentInput, Draft};
+use lianjian_services::ServiceError;
+use lianjian_store::inspections::{FollowUpQuery, ResultQuery, VisitQuery};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::draws::ObjectDto;
+use super::dto::PageOf;
+use super::params::{self, Params};
+use crate::error::ErrorBody;
+use crate::extract::{ApiActor, ApiJson};
+use crate::{ApiError, AppState};
+
+fn object(v: impl Serialize) -> Json<ObjectDto> {
+    Json(ObjectDto {
+        inner: serde_json::to_value(v).unwrap_or_default(),
+    })
+}
+
+fn field_err(field: &str, e: lianjian_domain::Invalid) -> ApiError {
+    ServiceError::field(field, e).into()
+}
+
+fn region(p: &Params) -> Result<Option<RegionCode>, ApiError> {
+    match p.one("region").as_str() {
+        "" => Ok(None),
+        r => Ok(Some(RegionCode::parse(r).map_err(|e| field_err("region", e))?)),
+    }
+}
+
+fn date(p: &Params, key: &str) -> Result<Option<NaiveDate>, ApiError> {
+    match p.one(key).as_str() {
+        "" => Ok(None),
+        s => NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| {
+            field_err(
+                key,
+                lianjian_domain::Invalid::new(
+                    "date",
+                    format!("日期“{s}”不正确，应为 2026-12-01 这样的格式"),
+                    format!("date '{s}' is not YYYY-MM-DD"),
+                ),
+            )
+        }),
+    }
+}
+
+fn opt_id(p: &Params, key: &str) -> Result<Option<Uuid>, ApiError> {
+    match p.one(key).as_str() {
+        "" => Ok(None),
+        s => Uuid::parse_str(s).map(Some).map_err(|_| {
+            field_err(
+                key,
+                lianjian_domain::Invalid::new("id", format!("“{s}”不是有效的编号"), format!("'{s}' is not a valid id")),
+            )
+        }),
+    }
+}
+
+/// Filters of visit lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the query string, which is parsed by hand
+pub struct VisitFilter {
+    /// Visit code, entity name or credit code fragment.
+    pub q: Option<String>,
+    /// Region subtree.
+    pub region: Option<String>,
+    /// scheduled | in_progress | submitted | reviewed | published | closed (repeatable).
+    pub status: Option<String>,
+    /// Visits of one draw.
+    pub draw: Option<Uuid>,
+    /// `1`: completed visits past their publication deadline, not yet published.
+    pub late: Option<String>,
+}
+
+pub(crate) fn visit_query(p: &Params) -> Result<VisitQuery, ApiError> {
+    let mut status = Vec::new();
+    for s in p.many("status") {
+        status.push(
+            VisitStatus::parse(&s)
+                .map_err(|e| field_err("status", e))?
+                .as_str()
+                .to_string(),
+        );
+    }
+    Ok(VisitQuery {
+        region: region(p)?,
+        status,
+        draw_id: opt_id(p, "draw")?,
+        q: Some(p.one("q")).filter(|q| !q.is_empty()),
+        late_on: (p.one("late") == "1").then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
+        ..Default::default()
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/visits", tag = "visits", params(VisitFilter, params::Pages),
+    responses((status = 200, body = ObjectDto), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    let p = Params(q);
+    Ok(object(inspections::list(&st.svc, &a, &visit_query(&p)?, p.paging()?).await?))
+}
+
+/// An ad-hoc visit (not from a draw): after a complaint, a warning, a referral …
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdHocBody {
+    pub usci: String,
+    pub item_ids: Vec<Uuid>,
+    /// complaint | warning | referral | assigned | follow_up | routine
+    pub trigger: String,
+    pub trigger_note: String,
+    /// At least two active officers of the pool.
+    pub inspector_ids: Vec<Uuid>,
+    /// YYYY-MM-DD
+    pub period_start: String,
+    /// YYYY-MM-DD
+    pub period_end: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/visits", tag = "visits", request_body = AdHocBody,
+    responses((status = 201, body = ObjectDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<AdHocBody>,
+) -> Result<(StatusCode, Json<ObjectDto>), ApiError> {
+    let spec = AdHocSpec {
+        usci: b.usci,
+        item_ids: b.item_ids,
+        trigger: b.trigger,
+        trigger_note: b.trigger_note,
+        inspector_ids: b.inspector_ids,
+        period_start: b.period_start,
+        period_end: b.period_end,
+    };
+    Ok((StatusCode::CREATED, object(inspections::create_ad_hoc(&st.svc, &a, &spec).await?)))
+}
+
+/// A visit: its merged checklist with answers and attachments, each item's result and review,
+/// the team and their confirmations, and its follow-ups.
+#[utoipa::path(get, path = "/api/v1/visits/{id}", tag = "visits",
+    responses((status = 200, body = ObjectDto), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    Ok(object(inspections::get(&st.svc, &a, params::id(&id)?).await?))
+}
+
+/// The browser's position (WGS-84), optional.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionBody {
+    pub lat: f64,
+    pub lng: f64,
+    #[serde(default)]
+    pub accuracy: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartBody {
+    #[serde(default)]
+    pub position: Option<PositionBody>,
+}
+
+fn position(p: Option<PositionBody>) -> Result<Option<Position>, ApiError> {
+    p.map(|p| Position::new(p.lat, p.lng, p.accuracy).map_err(|e| field_err("position", e)))
+        .transpose()
+}
+
+/// Starts the visit on site (freezes the merged checklist). Team members only.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/start", tag = "visits", request_body = StartBody,
+    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn start(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<StartBody>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    Ok(object(inspections::start(&st.svc, &a, params::id(&id)?, position(b.position)?).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerBody {
+    /// The check point's number in the merged checklist.
+    pub seq: i32,
+    /// pass | fail | not_applicable (or 符合 / 不符合 / 不适用); empty: not answered.
+    #[serde(default)]
+    pub answer: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultBody {
+    pub plan_id: Uuid,
+    /// A national result code (e.g. no_problem, corrected) or its Chinese label.
+    #[serde(default)]
+    pub result_code: String,
+    /// none | rectify | handover | case_transfer | notify, or the Chinese label.
+    #[serde(default)]
+    pub follow_up: String,
+    #[serde(default)]
+    pub summary: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftBody {
+    #[serde(default)]
+    pub answers: Vec<AnswerBody>,
+    #[serde(default)]
+    pub results: Vec<ResultBody>,
+}
+
+/// Saves what has been entered so far (answers, results). Sending the same body again changes
+/// nothing (`changed` = 0). A change withdraws the confirmations given so far.
+#[utoipa::path(put, path = "/api/v1/visits/{id}/draft", tag = "visits", request_body = DraftBody,
+    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn save(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<DraftBody>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    let draft = Draft {
+        answers: b
+            .answers
+            .into_iter()
+            .map(|x| inspections::AnswerInput { seq: x.seq, answer: x.answer, note: x.note })
+            .collect(),
+        results: b
+            .results
+            .into_iter()
+            .map(|x| inspections::ResultInput {
+                plan_id: x.plan_id,
+                result_code: x.result_code,
+                follow_up: x.follow_up,
+                summary: x.summary,
+            })
+            .collect(),
+    };
+    Ok(object(inspections::save(&st.svc, &a, params::id(&id)?, &draft).await?))
+}
+
+/// The inspector's confirmation (签字确认). When every officer on the team has confirmed, the
+/// results go to the departments for review. Unanswered check points are named (422); a second
+/// confirmation by the same inspector changes nothing.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/confirm", tag = "visits", request_body = StartBody,
+    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn confirm(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<StartBody>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    Ok(object(inspections::confirm(&st.svc, &a, params::id(&id)?, position(b.position)?).await?))
+}
+
+/// Reads a multipart attachment form: `file`, optional `seq`, `lat`, `lng`, `accuracy`.
+pub(crate) async fn attachment_form(mut form: Multipart) -> Result<AttachmentInput, ApiError> {
+    let mut input = AttachmentInput::default();
+    let (mut lat, mut lng, mut acc) = (None::<f64>, None::<f64>, None::<f64>);
+    let mut have_file = false;
+    let number = |field: &str, s: &str| -> Result<f64, ApiError> {
+        s.trim().parse::<f64>().map_err(|_| {
+            ApiError::bad_request(field, "not_a_number", format!("{field}“{s}”应为数字"), format!("{field} '{s}' must be a number"))
+        })
+    };
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(ApiError::bad_request(
+                    "file",
+                    "upload_failed",
+                    format!("上传中断或文件过大：{e}"),
+                    format!("upload interrupted or too large: {e}"),
+                ));
+            }
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        match name.as_str() {
+            "file" => {
+                input.upload.filename = field.file_name().unwrap_or("upload").to_string();
+                input.upload.media_type = field.content_type().map(str::to_string);
+                input.upload.bytes = field.bytes().await.map_err(|e| {
+                    ApiError::bad_request("file", "upload_failed", format!("上传中断或文件过大：{e}"), format!("upload interrupted or too large: {e}"))
+                })?.to_vec();
+                have_file = true;
+            }
+            "seq" | "lat" | "lng" | "accuracy" => {
+                let t = field.text().await.unwrap_or_default();
+                if t.trim().is_empty() {
+                    continue;
+                }
+                match name.as_str() {
+                    "seq" => {
+                        input.seq = Some(t.trim().parse::<i32>().map_err(|_| {
+                            ApiError::bad_request("seq", "not_a_number", format!("检查要点序号“{t}”应为整数"), format!("seq '{t}' must be a whole number"))
+                        })?)
+                    }
+                    "lat" => lat = Some(number("lat", &t)?),
+                    "lng" => lng = Some(number("lng", &t)?),
+                    _ => acc = Some(number("accuracy", &t)?),
+                }
+            }
+            _ => {}
+        }
+    }
+    if !have_file || input.upload.bytes.is_empty() {
+        return Err(ApiError::bad_request("file", "required", "请选择要上传的照片或文件", "choose a photo or file to upload"));
+    }
+    if let (Some(lat), Some(lng)) = (lat, lng) {
+        input.position = Some(Position::new(lat, lng, acc).map_err(|e| field_err("position", e))?);
+    }
+    Ok(input)
+}
+
+/// A photo or document for the visit (optionally for one check point), stored once
+/// (content-addressed) and appended to the evidence log (证据互认). Multipart: `file`, optional
+/// `seq`, `lat`, `lng`, `accuracy`.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/attachments", tag = "visits",
+    request_body(content_type = "multipart/form-data", content = String),
+    responses((status = 201, body = ObjectDto), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn attach(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    form: Multipart,
+) -> Result<(StatusCode, Json<ObjectDto>), ApiError> {
+    let id = params::id(&id)?;
+    let input = attachment_form(form).await?;
+    Ok((StatusCode::CREATED, object(inspections::attach(&st.svc, &a, id, input).await?)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    pub plan_id: Uuid,
+    /// true: approve (通过); false: return (退回) with a reason.
+    pub approve: bool,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A department approves or returns its own part of the results.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/review", tag = "visits", request_body = ReviewBody,
+    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn review(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ReviewBody>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    Ok(object(inspections::review(&st.svc, &a, params::id(&id)?, b.plan_id, b.approve, &b.note).await?))
+}
+
+/// Publishes the approved results (lead department). Leaves a credit record per item and an
+/// entry on the entity's timeline.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/publish", tag = "visits",
+    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn publish(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    Ok(object(inspections::publish(&st.svc, &a, params::id(&id)?).await?))
+}
+
+/// Closes the follow-up once orders are re-checked and referrals answered.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/close", tag = "visits",
+    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn close(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    Ok(object(inspections::close(&st.svc, &a, params::id(&id)?).await?))
+}
+
+// ---- follow-ups ----
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderBody {
+    pub plan_id: Uuid,
+    pub requirements: String,
+    /// The period in working days (1–180) …
+    #[serde(default)]
+    pub working_days: Option<i64>,
+    /// … or a deadline date (YYYY-MM-DD, after today).
+    #[serde(default)]
+    pub deadline: Option<String>,
+}
+
+/// Issues a rectification order (责令整改通知书) for one item of the visit.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/rectifications", tag = "visits", request_body = OrderBody,
+    responses((status = 201, body = ObjectDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn issue_order(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<OrderBody>,
+) -> Result<(StatusCode, Json<ObjectDto>), ApiError> {
+    let spec = OrderSpec { plan_id: b.plan_id, requirements: b.requirements, working_days: b.working_days, deadline: b.deadline };
+    Ok((StatusCode::CREATED, object(follow_ups::issue_order(&st.svc, &a, params::id(&id)?, &spec).await?)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct FollowUpFilter {
+    pub region: Option<String>,
+    pub status: Option<String>,
+    /// `1`: open and past the deadline.
+    pub overdue: Option<String>,
+    /// For referrals: `incoming` (default) or `outgoing`.
+    pub direction: Option<String>,
+}
+
+fn follow_up_query(p: &Params) -> Result<FollowUpQuery, ApiError> {
+    Ok(FollowUpQuery {
+        region: region(p)?,
+        status: Some(p.one("status")).filter(|s| !s.is_empty()),
+        overdue_on: (p.one("overdue") == "1").then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
+        ..Default::default()
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/rectifications", tag = "visits", params(FollowUpFilter, params::Pages),
+    responses((status = 200, body = ObjectDto)))]
+pub async fn orders(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    let p = Params(q);
+    Ok(object(follow_ups::orders(&st.svc, &a, &follow_up_query(&p)?, p.paging()?).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TextBody {
+    pub text: String,
+}
+
+/// Records the entity's report that it has rectified.
+#[utoipa::path(post, path = "/api/v1/rectifications/{id}/report", tag = "visits", request_body = TextBody,
+    responses((status = 200, body = ObjectDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn report_rectified(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<TextBody>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    Ok(object(follow_ups::report_rectified(&st.svc, &a, params::id(&id)?, &b.text).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerdictBody {
+    /// Rectified / accepted (true) or not (false).
+    pub passed: bool,
+    pub text: String,
+}
+
+/// The re-check (复查) that closes an order.
+#[utoipa::path(post, path = "/api/v1/rectifications/{id}/recheck", tag = "visits", request_body = VerdictBody,
+    responses((status = 200, body = ObjectDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn recheck(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<VerdictBody>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    Ok(object(follow_ups::recheck(&st.svc, &a, params::id(&id)?, b.passed, &b.text).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralBody {
+    #[serde(default)]
+    pub from_department_id: Option<Uuid>,
+    pub to_department_id: Uuid,
+    pub matter: String,
+    /// Feedback deadline in working days (default 10).
+    #[serde(default)]
+    pub working_days: Option<i64>,
+}
+
+/// Refers a finding to the department whose duty it is (抄告), with the visit's evidence.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/referrals", tag = "visits", request_body = ReferralBody,
+    responses((status = 201, body = ObjectDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn refer(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ReferralBody>,
+) -> Result<(StatusCode, Json<ObjectDto>), ApiError> {
+    let spec = ReferralSpec { from_department_id: b.from_department_id, to_department_id: b.to_department_id, matter: b.matter, working_days: b.working_days };
+    Ok((StatusCode::CREATED, object(follow_ups::refer(&st.svc, &a, params::id(&id)?, &spec).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/referrals", tag = "visits", params(FollowUpFilter, params::Pages),
+    responses((status = 200, body = ObjectDto)))]
+pub async fn referrals(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    let p = Params(q);
+    let incoming = p.one("direction") != "outgoing";
+    Ok(object(follow_ups::referrals(&st.svc, &a, &follow_up_query(&p)?, incoming, p.paging()?).await?))
+}
+
+/// The receiving department's feedback on a referral.
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/answer", tag = "visits", request_body = TextBody,
+    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn answer_referral(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<TextBody>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    Ok(object(follow_ups::answer_referral(&st.svc, &a, params::id(&id)?, &b.text).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    #[serde(default)]
+    pub department_id: Option<Uuid>,
+    /// 公安机关 / 人民检察院 …
+    pub agency: String,
+    pub facts: String,
+}
+
+/// Records a case transfer (移送) of a suspected crime, with the visit's evidence.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/transfers", tag = "visits", request_body = TransferBody,
+    responses((status = 201, body = ObjectDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn transfer(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<TransferBody>,
+) -> Result<(StatusCode, Json<ObjectDto>), ApiError> {
+    let spec = TransferSpec { department_id: b.department_id, agency: b.agency, facts: b.facts };
+    Ok((StatusCode::CREATED, object(follow_ups::transfer(&st.svc, &a, params::id(&id)?, &spec).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/transfers", tag = "visits", params(FollowUpFilter, params::Pages),
+    responses((status = 200, body = ObjectDto)))]
+pub async fn transfers(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    let p = Params(q);
+    Ok(object(follow_ups::transfers(&st.svc, &a, &follow_up_query(&p)?, p.paging()?).await?))
+}
+
+/// The handling agency's answer (受理 / 不予受理), as recorded by the department.
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/feedback", tag = "visits", request_body = VerdictBody,
+    responses((status = 200, body = ObjectDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn transfer_feedback(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<VerdictBody>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    Ok(object(follow_ups::transfer_feedback(&st.svc, &a, params::id(&id)?, b.passed, &b.text).await?))
+}
+
+// ---- results ----
+
+/// Filters of result lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ResultFilter {
+    /// Entity name or credit code fragment.
+    pub entity: Option<String>,
+    pub item: Option<Uuid>,
+    pub department: Option<Uuid>,
+    /// Region subtree.
+    pub region: Option<String>,
+    /// Visit date from (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Visit date to (YYYY-MM-DD).
+    pub to: Option<String>,
+    /// A national result code.
+    pub result: Option<String>,
+    /// Staff lists: `1` for results past their publication deadline, not yet published.
+    pub late: Option<String>,
+}
+
+pub(crate) fn result_query(p: &Params) -> Result<ResultQuery, ApiError> {
+    let result_code = match p.one("result").as_str() {
+        "" => None,
+        s => Some(ResultCode::parse(s).map_err(|e| field_err("result", e))?.as_str().to_string()),
+    };
+    Ok(ResultQuery {
+        region: region(p)?,
+        department_id: opt_id(p, "department")?,
+        item_id: opt_id(p, "item")?,
+        entity: Some(p.one("entity")).filter(|s| !s.is_empty()),
+        result_code,
+        from: date(p, "from")?,
+        to: date(p, "to")?,
+        late_on: (p.one("late") == "1").then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
+        ..Default::default()
+    })
+}
+
+/// Results of completed visits in the caller's view, with each one's publication deadline
+/// (20 working days after completion) and a `late` flag.
+#[utoipa::path(get, path = "/api/v1/results", tag = "visits", params(ResultFilter, params::Pages),
+    responses((status = 200, body = ObjectDto), (status = 422, body = ErrorBody)))]
+pub async fn results(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Json<ObjectDto>, ApiError> {
+    let p = Params(q);
+    Ok(object(inspections::results(&st.svc, &a, &result_query(&p)?, p.paging()?).await?))
+}
+
+/// The same list as an xlsx file (at most 100,000 rows).
+#[utoipa::path(get, path = "/api/v1/results/export", tag = "visits", params(ResultFilter),
+    responses((status = 200, description = "xlsx", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 422, body = ErrorBody)))]
+pub async fn export(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let p = Params(q);
+    let bytes = inspections::export_results(&st.svc, &a, &result_query(&p)?).await?;
+    Ok(xlsx("检查结果", bytes))
+}
+
+pub(crate) fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
+    let file = format!("{name}-{}.xlsx", params::today());
+    (
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"results.xlsx\"; filename*=UTF-8''{}", urlencode(&file)),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A published result (一公开): entity, item, department, date and result code — never
+/// inspectors, notes or personal data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicResultDto {
+    pub visit_code: String,
+    /// 统一社会信用代码
+    pub usci: String,
+    pub entity_name: String,
+    pub region_code: String,
+    pub item_code: String,
+    pub item_name: String,
+    pub department: String,
+    pub visited_on: Option<NaiveDate>,
+    /// National result code, e.g. `no_problem`.
+    pub result_code: Option<String>,
+    /// Its Chinese label, e.g. 未发现问题.
+    pub result: Option<String>,
+    /// From a double-random draw (双随机) rather than an ad-hoc visit.
+    pub random: bool,
+    pub published_on: Option<NaiveDate>,
+}
+
+impl From<inspections::PublicResult> for PublicResultDto {
+    fn from(r: inspections::PublicResult) -> Self {
+        Self {
+            visit_code: r.visit_code,
+            usci: r.usci,
+            entity_name: r.entity_name,
+            region_code: r.region_code,
+            item_code: r.item_code,
+            item_name: r.item_name,
+            department: r.department,
+            visited_on: r.visited_on,
+            result_code: r.result_code,
+            result: r.result,
+            random: r.random,
+            published_on: r.published_on,
+        }
+    }
+}
+
+/// Published inspection results, for the public (no sign-in).
+#[utoipa::path(get, path = "/api/v1/public/results", tag = "visits", security(()), params(ResultFilter, params::Pages),
+    responses((status = 200, body = PageOf<PublicResultDto>), (status = 422, body = ErrorBody)))]
+pub async fn public_results(
+    State(st): State<AppState>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Json<PageOf<PublicResultDto>>, ApiError> {
+    let p = Params(q);
+    let page = inspections::public_results(&st.svc, &result_query(&p)?, p.paging()?).await?;
+    Ok(Json(PageOf::from(page, PublicResultDto::from)))
+}

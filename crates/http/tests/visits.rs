@@ -1,0 +1,303 @@
+//! Carrying out visits and publishing results through the real router, on SQLite always and on
+//! PostgreSQL when `LIANJIAN_TEST_POSTGRES_URL` is set. The demo provides a joint ad-hoc visit
+//! (market + health) scheduled for `wy.zhang` and `wy.wang`, and a published pharmacy visit.
+
+#[macro_use]
+mod common;
+use common::*;
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    joint_visit_from_phone_to_portal,
+    follow_ups_orders_referrals_transfers,
+    results_lists_and_ad_hoc_visits,
+);
+
+impl App {
+    async fn call(&self, method: &str, path: &str, token: &str, body: Value) -> Resp {
+        self.api(method, path, Some(token), Some(&body.to_string())).await
+    }
+
+    /// The demo's joint clinic visit, as its inspector sees it.
+    async fn clinic_visit(&self, token: &str) -> Value {
+        let l = self.get_json("/api/v1/visits?status=scheduled", token).await;
+        let items = l["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{l}");
+        let id = items[0]["visit"]["id"].as_str().unwrap().to_string();
+        self.get_json(&format!("/api/v1/visits/{id}"), token).await
+    }
+}
+
+fn all_answers(v: &Value, answer: &str) -> Vec<Value> {
+    v["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["points"].as_array().unwrap().clone())
+        .map(|p| json!({"seq": p["seq"], "answer": answer, "note": ""}))
+        .collect()
+}
+
+async fn joint_visit_from_phone_to_portal(app: App) {
+    let zhang = app.token("wy.zhang").await;
+    let wang = app.token("wy.wang").await;
+    let li = app.token("wy.li").await;
+    let market = app.token("wy.market").await;
+    let health = app.token("wy.health").await;
+
+    let v = app.clinic_visit(&zhang).await;
+    let id = v["visit"]["id"].as_str().unwrap().to_string();
+    let parts = v["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 2, "a joint visit of two items: {v}");
+    assert_ne!(parts[0]["department_id"], parts[1]["department_id"], "two departments");
+    assert!(v["may_record"].as_bool().unwrap());
+    // The merged checklist numbers every check point once.
+    let n_points: usize = parts.iter().map(|p| p["points"].as_array().unwrap().len()).sum();
+    assert!(n_points >= 2, "{v}");
+
+    // Somebody not on the team may not record.
+    let r = app
+        .call("PUT", &format!("/api/v1/visits/{id}/draft"), &li, json!({"answers": [{"seq": 1, "answer": "pass"}]}))
+        .await;
+    assert!(r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND, "{}", r.body);
+    let r = app.call("POST", &format!("/api/v1/visits/{id}/start"), &market, json!({})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "refused");
+    assert!(r.json()["error"]["message"].as_str().unwrap().contains("不在本次检查"), "{}", r.body);
+
+    // Start with a position; save part of the answers.
+    let r = app
+        .call("POST", &format!("/api/v1/visits/{id}/start"), &zhang, json!({"position": {"lat": 33.44, "lng": 113.61, "accuracy": 15.0}}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["visit"]["status"], "in_progress");
+    let answers = all_answers(&v, "pass");
+    let first = json!({"answers": [answers[0].clone()]});
+    let r = app.call("PUT", &format!("/api/v1/visits/{id}/draft"), &zhang, first.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["changed"], 1);
+    // The same form again (a retry after a dropped connection) changes nothing.
+    let r = app.call("PUT", &format!("/api/v1/visits/{id}/draft"), &zhang, first).await;
+    assert_eq!(r.json()["changed"], 0, "{}", r.body);
+
+    // Bad values are named and nothing is saved.
+    let r = app
+        .call("PUT", &format!("/api/v1/visits/{id}/draft"), &zhang, json!({"answers": [{"seq": 2, "answer": "maybe"}, {"seq": 999, "answer": "pass"}]}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), ["answers[0].answer", "answers[1].seq"]);
+
+    // Confirming with unanswered check points names each of them.
+    let r = app.call("POST", &format!("/api/v1/visits/{id}/confirm"), &zhang, json!({})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let fields = r.fields();
+    assert!(fields.iter().any(|f| f.ends_with(".check_points[2]") || f.ends_with(".check_points[1]")), "{fields:?}");
+    assert!(fields.iter().any(|f| f.ends_with(".result_code")), "{fields:?}");
+
+    // Both inspectors record; wang fills in the health part.
+    let results: Vec<Value> = parts
+        .iter()
+        .map(|p| json!({"plan_id": p["plan_id"], "result_code": "no_problem", "follow_up": "none", "summary": ""}))
+        .collect();
+    let r = app
+        .call("PUT", &format!("/api/v1/visits/{id}/draft"), &wang, json!({"answers": answers, "results": results}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // A failed point contradicts "no problem".
+    let r = app
+        .call("PUT", &format!("/api/v1/visits/{id}/draft"), &zhang, json!({"answers": [{"seq": 1, "answer": "fail", "note": "未见进货查验记录"}]}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app.call("POST", &format!("/api/v1/visits/{id}/confirm"), &zhang, json!({})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("未发现问题"), "{}", r.body);
+    let seq1_plan = parts.iter().find(|p| p["points"][0]["seq"] == 1).unwrap()["plan_id"].clone();
+    let r = app
+        .call("PUT", &format!("/api/v1/visits/{id}/draft"), &zhang, json!({"results": [{"plan_id": seq1_plan, "result_code": "发现问题已责令改正", "follow_up": "责令改正", "summary": "当场责令改正"}]}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let r = app.call("POST", &format!("/api/v1/visits/{id}/confirm"), &zhang, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["submitted"], false);
+    assert_eq!(r.json()["waiting_for"], json!(["王芳"]));
+    // Confirming twice is harmless.
+    let r = app.call("POST", &format!("/api/v1/visits/{id}/confirm"), &zhang, json!({})).await;
+    assert_eq!(r.json()["newly_confirmed"], false, "{}", r.body);
+    let r = app.call("POST", &format!("/api/v1/visits/{id}/confirm"), &wang, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["submitted"], true, "{}", r.body);
+    // The record is closed to edits now.
+    let r = app.call("PUT", &format!("/api/v1/visits/{id}/draft"), &zhang, json!({"answers": [answers[0].clone()]})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+
+    let v = app.get_json(&format!("/api/v1/visits/{id}"), &market).await;
+    assert_eq!(v["visit"]["status"], "submitted");
+    assert!(v["visit"]["publish_deadline"].is_string(), "{v}");
+    let part_of = |v: &Value, dept_name: &str| -> Value {
+        v["parts"].as_array().unwrap().iter().find(|p| p["department_name"].as_str().unwrap().contains(dept_name)).unwrap().clone()
+    };
+    let mp = part_of(&v, "市场");
+    let hp = part_of(&v, "卫生");
+    // Each department reviews its own part only.
+    let r = app.call("POST", &format!("/api/v1/visits/{id}/review"), &market, json!({"plan_id": hp["plan_id"], "approve": true})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = app.call("POST", &format!("/api/v1/visits/{id}/review"), &market, json!({"plan_id": mp["plan_id"], "approve": true})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Returning needs a reason; then the inspectors confirm again.
+    let r = app.call("POST", &format!("/api/v1/visits/{id}/review"), &health, json!({"plan_id": hp["plan_id"], "approve": false})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), ["note"]);
+    let r = app
+        .call("POST", &format!("/api/v1/visits/{id}/review"), &health, json!({"plan_id": hp["plan_id"], "approve": false, "note": "请补充检查说明"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["visit"]["status"], "in_progress");
+    let r = app
+        .call("PUT", &format!("/api/v1/visits/{id}/draft"), &wang, json!({"results": [{"plan_id": hp["plan_id"], "result_code": "no_problem", "follow_up": "none", "summary": "已补充：证照齐全"}]}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for t in [&zhang, &wang] {
+        let r = app.call("POST", &format!("/api/v1/visits/{id}/confirm"), t, json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let r = app.call("POST", &format!("/api/v1/visits/{id}/review"), &health, json!({"plan_id": hp["plan_id"], "approve": true})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["visit"]["status"], "reviewed", "{}", r.body);
+
+    // Only the lead department publishes.
+    let lead = v["lead_department"].as_str().unwrap().to_string();
+    let (lead_tok, other_tok) = if lead.contains("市场") { (&market, &health) } else { (&health, &market) };
+    let r = app.call("POST", &format!("/api/v1/visits/{id}/publish"), other_tok, json!({})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = app.call("POST", &format!("/api/v1/visits/{id}/publish"), lead_tok, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["visit"]["status"], "published");
+
+    // The portal's API shows entity, item, department, date and result — no people, no notes.
+    let usci = v["visit"]["usci"].as_str().unwrap();
+    let r = app.api("GET", &format!("/api/v1/public/results?entity={usci}"), None, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let p = r.json();
+    assert_eq!(p["total"], 2, "{p}");
+    assert!(!r.body.contains("张明") && !r.body.contains("王芳") && !r.body.contains("未见进货查验记录"), "{}", r.body);
+    assert!(r.body.contains("发现问题已责令改正") && r.body.contains("未发现问题"), "{}", r.body);
+    let r = app.get(&format!("/results?entity={usci}"), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("发现问题已责令改正"), "portal page");
+
+    // Effects: the entity's timeline and its credit records.
+    let e = app.get_json(&format!("/api/v1/entities/{usci}"), &market).await;
+    assert!(e.to_string().contains("entity.inspection_result"), "{e}");
+    let ent = lianjian_store::entities::by_usci(app.svc.store.conn(), usci).await.unwrap().unwrap();
+    let credit = lianjian_store::inspections::credit_records_of_entity(app.svc.store.conn(), ent.id).await.unwrap();
+    assert_eq!(credit.len(), 2);
+
+    // Every step is in the audit chain, which still verifies.
+    let audit = app.get_json("/api/v1/audit?action=visit.confirm", &app.token("admin").await).await;
+    assert!(audit["total"].as_u64().unwrap() >= 4, "{audit}");
+}
+
+async fn follow_ups_orders_referrals_transfers(app: App) {
+    let market = app.token("wy.market").await;
+    let health = app.token("wy.health").await;
+    let l = app.get_json("/api/v1/visits?status=published", &market).await;
+    let id = l["items"][0]["visit"]["id"].as_str().unwrap().to_string();
+    let v = app.get_json(&format!("/api/v1/visits/{id}"), &market).await;
+    assert_eq!(v["rectifications"].as_array().unwrap().len(), 1, "the demo's order: {v}");
+    let plan = v["parts"][0]["plan_id"].clone();
+
+    // A deadline in the past (or today) is refused with the field named.
+    let r = app
+        .call("POST", &format!("/api/v1/visits/{id}/rectifications"), &market, json!({"plan_id": plan, "requirements": "完善进货查验记录", "deadline": "2020-01-01"}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), ["deadline"]);
+    let r = app
+        .call("POST", &format!("/api/v1/visits/{id}/rectifications"), &market, json!({"plan_id": plan, "requirements": "完善进货查验记录", "working_days": 0}))
+        .await;
+    assert_eq!(r.fields(), ["working_days"], "{}", r.body);
+    let r = app
+        .call("POST", &format!("/api/v1/visits/{id}/rectifications"), &market, json!({"plan_id": plan, "requirements": "完善进货查验记录", "working_days": 5}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let order = r.json();
+    let issued = chrono::NaiveDate::parse_from_str(order["issued_on"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let deadline = chrono::NaiveDate::parse_from_str(order["deadline"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    // Five working days are at least a week away in calendar days.
+    assert!((deadline - issued).num_days() >= 7, "{order}");
+    // The health department may not act for the market department's order.
+    let oid = order["id"].as_str().unwrap();
+    let r = app.call("POST", &format!("/api/v1/rectifications/{oid}/report"), &health, json!({"text": "已整改完毕"})).await;
+    assert!(matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{}", r.body);
+    let r = app.call("POST", &format!("/api/v1/rectifications/{oid}/report"), &market, json!({"text": "已建立进货查验记录"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["status"], "reported");
+
+    // Closing waits for the open orders.
+    let r = app.call("POST", &format!("/api/v1/visits/{id}/close"), &market, json!({})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    for o in app.get_json(&format!("/api/v1/visits/{id}"), &market).await["rectifications"].as_array().unwrap() {
+        let r = app
+            .call("POST", &format!("/api/v1/rectifications/{}/recheck", o["id"].as_str().unwrap()), &market, json!({"passed": true, "text": "复查合格，已规范销售"}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+
+    // A referral to the health department, answered by it.
+    let health_id = app.department(&market, "411121", "卫生健康").await;
+    let r = app
+        .call("POST", &format!("/api/v1/visits/{id}/referrals"), &market, json!({"to_department_id": health_id, "matter": "发现执业医师资格存疑，请核查"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let rid = r.json()["id"].as_str().unwrap().to_string();
+    let inbox = app.get_json("/api/v1/referrals?direction=incoming", &health).await;
+    assert!(inbox.to_string().contains(&rid), "{inbox}");
+    let r = app.call("POST", &format!("/api/v1/referrals/{rid}/answer"), &market, json!({"text": "已核查"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = app.call("POST", &format!("/api/v1/referrals/{rid}/answer"), &health, json!({"text": "已核查，资格有效"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // A case transfer.
+    let r = app.call("POST", &format!("/api/v1/visits/{id}/transfers"), &market, json!({"agency": "舞阳县公安局", "facts": "x"})).await;
+    assert_eq!(r.fields(), ["facts"], "{}", r.body);
+    let r = app
+        .call("POST", &format!("/api/v1/visits/{id}/transfers"), &market, json!({"agency": "舞阳县公安局", "facts": "涉嫌销售假药，货值较大"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+    let r = app.call("POST", &format!("/api/v1/visits/{id}/close"), &market, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["visit"]["status"], "closed");
+}
+
+async fn results_lists_and_ad_hoc_visits(app: App) {
+    let market = app.token("wy.market").await;
+    let r = app.get_json("/api/v1/results", &market).await;
+    assert!(r["total"].as_u64().unwrap() >= 1, "{r}");
+    let row = &r["items"][0];
+    assert!(row["publish_deadline"].is_string() && row["late"].is_boolean(), "{row}");
+    let r = app.api("GET", "/api/v1/results/export", Some(&market), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    let r = app.api("GET", "/api/v1/results?from=2026-13-01", Some(&market), None).await;
+    assert_eq!(r.fields(), ["from"]);
+    let r = app.api("GET", "/api/v1/public/results?result=nonsense", None, None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // An ad-hoc visit: every bad field at once.
+    let r = app
+        .call("POST", "/api/v1/visits", &market, json!({"usci": "91411121MA0000000X", "item_ids": [], "trigger": "random", "trigger_note": "", "inspector_ids": [], "period_start": "2026-12-10", "period_end": "2026-12-01"}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let f = r.fields();
+    for want in ["usci", "trigger", "trigger_note", "period_end", "item_ids", "inspector_ids"] {
+        assert!(f.iter().any(|x| x == want), "{want} in {f:?}");
+    }
+    // Inspectors see only the visits they are on.
+    let li = app.token("wy.li").await;
+    let mine = app.get_json("/api/v1/visits", &li).await;
+    assert_eq!(mine["total"], 1, "{mine}");
+}
