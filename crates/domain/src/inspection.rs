@@ -189,18 +189,7 @@ pub fn check_item_result(
     result: Option<&ItemResult>,
 ) -> Result<(), Vec<(String, Invalid)>> {
     let mut errs = Vec::new();
-    let Some(r) = result else {
-        errs.push((
-            "result_code".into(),
-            Invalid::new(
-                "required",
-                "请选择检查结果",
-                "choose the inspection result",
-            ),
-        ));
-        return Err(errs);
-    };
-    if !r.code.without_inspection() {
+    if result.is_none_or(|r| !r.code.without_inspection()) {
         for (i, a) in answers.iter().enumerate() {
             if a.is_none() {
                 errs.push((
@@ -217,6 +206,13 @@ pub fn check_item_result(
             }
         }
     }
+    let Some(r) = result else {
+        errs.push((
+            "result_code".into(),
+            Invalid::new("required", "请选择检查结果", "choose the inspection result"),
+        ));
+        return Err(errs);
+    };
     let failed = answers.iter().filter(|a| **a == Some(Answer::Fail)).count();
     if failed > 0 && r.code == ResultCode::NoProblem {
         errs.push((

@@ -15,6 +15,11 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../assets/app.js"),
     ),
+    (
+        "field.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/field.js"),
+    ),
 ];
 
 pub async fn serve(Path(file): Path<String>) -> Response {

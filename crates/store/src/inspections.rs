@@ -499,12 +499,13 @@ pub async fn set_review(
     let now = crate::now();
     c.execute_raw(stmt(
         c,
-        "UPDATE visit_results SET review = $1, review_note = $2, reviewed_by = $3, reviewed_at = $4, updated_at = $4 WHERE visit_id = $5 AND plan_id = $6",
+        "UPDATE visit_results SET review = $1, review_note = $2, reviewed_by = $3, reviewed_at = $4, updated_at = $5 WHERE visit_id = $6 AND plan_id = $7",
         vec![
             review.into(),
             note.map(str::to_string).into(),
             by.map(str::to_string).into(),
             by.map(|_| now).into(),
+            now.into(),
             visit_id.into(),
             plan_id.into(),
         ],

@@ -95,6 +95,7 @@ pub fn action_label(action: &str) -> &str {
         "item.update" => "修改事项",
         "item.publish" => "发布事项",
         "item.retire" => "停用事项",
+        "entity.inspection_result" => "检查结果公示",
         other => other,
     }
 }
@@ -119,6 +120,20 @@ pub fn action_summary(after: Option<&str>) -> String {
         {
             parts.push(format!("{label}：{s}"));
         }
+    }
+    if let Some(results) = v.get("results").and_then(|r| r.as_array()) {
+        let visit = v.get("visit").and_then(|x| x.as_str()).unwrap_or_default();
+        let items: Vec<String> = results
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}：{}",
+                    r.get("item").and_then(|x| x.as_str()).unwrap_or_default(),
+                    r.get("result").and_then(|x| x.as_str()).unwrap_or("—")
+                )
+            })
+            .collect();
+        parts.push(format!("检查 {visit}，{}", items.join("，")));
     }
     if let Some(e) = v
         .get("entity")

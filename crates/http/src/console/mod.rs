@@ -17,6 +17,7 @@ mod plans;
 mod sectors;
 mod tags;
 mod users;
+pub(crate) mod visits;
 
 use std::collections::BTreeMap;
 
@@ -141,6 +142,17 @@ pub fn router() -> Router<AppState> {
         .route("/draws/{id}", get(draws::detail))
         .route("/draws/{id}/execute", post(draws::execute))
         .route("/draws/{id}/redraw", post(draws::redraw))
+        .route("/visits", get(visits::list))
+        .route("/visits/{id}", get(visits::detail))
+        .route("/visits/{id}/notice", get(visits::notice))
+        .route("/visits/{id}/field", get(visits::field).post(visits::field_save))
+        .route("/visits/{id}/field/upload", post(visits::field_upload))
+        .route("/visits/{id}/review", post(visits::review))
+        .route("/visits/{id}/publish", post(visits::publish))
+        .route("/visits/{id}/close", post(visits::close))
+        .route("/visits/{id}/rectifications", post(visits::issue_order))
+        .route("/visits/{id}/referrals", post(visits::refer))
+        .route("/visits/{id}/transfers", post(visits::transfer))
         .route("/claims", get(claims::queue))
         .route("/claims/{id}/accept", post(claims::accept))
         .route("/claims/{id}/reject", post(claims::reject))
@@ -217,6 +229,7 @@ pub const LIVE_AREAS: &[(&str, &str)] = &[
     ("items", "/console/items"),
     ("plans", "/console/plans"),
     ("random", "/console/draws"),
+    ("results", "/console/visits"),
     ("directory", "/console/directory"),
 ];
 
@@ -318,6 +331,13 @@ fn notice_text(key: &str) -> String {
         "committed" => "已冻结候选名单和执法人员名单，承诺（三个哈希值）已公布。现在可以请见证人到场执行抽取。",
         "drawn" => "抽取完成，结果已生成检查任务并公开。",
         "draw_failed" => "抽取未能完成：有规则无法满足，原因见下方。记录已保存并公开。",
+        "approved" => "已审核通过。",
+        "returned" => "已退回，检查人员补正后需重新确认。",
+        "published" => "检查结果已公示，并记入主体信用记录。",
+        "closed" => "后续处置已办结。",
+        "order" => "责令整改通知书已签发，可打印送达。",
+        "referred" => "抄告已发送，等待接收部门反馈。",
+        "transferred" => "案件移送已记录。",
         _ => "",
     }
     .to_string()
