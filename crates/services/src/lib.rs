@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit_log;
+pub mod calendar;
 pub mod demo;
 mod demo_content;
 pub mod departments;
