@@ -9,8 +9,8 @@
 //!
 //! Counting rule (see `docs/calendar.md`): a period counted in working days starts the day after
 //! the event — the start day is never counted (《民法典》第二百零一条: 按照年、月、日计算期间的,
-//! 开始的当日不计入, 自下一日开始计算; 《民事诉讼法》第八十五条 / 《行政诉讼法》第五十一条:
-//! 期间开始的时和日, 不计算在期间内) — and only working days are counted (《行政处罚法》第八十五条:
+//! 开始的当日不计入, 自下一日开始计算; 《民事诉讼法》第七章第一节 期间: 期间开始的时和日,
+//! 不计算在期间内) — and only working days are counted (《行政处罚法》第八十五条:
 //! "二日""三日""五日""七日"的规定是指工作日, 不含法定节假日; 《行政许可法》第八十二条:
 //! 期限以工作日计算, 不含法定节假日). The deadline is the last counted day, which is always a
 //! working day, so the rule that a deadline falling on a holiday moves to the next working day
