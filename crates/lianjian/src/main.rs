@@ -1,6 +1,7 @@
 //! `lianjian`: the one binary of the platform. See `lianjian --help`.
 
 mod bench;
+mod calendar_cli;
 mod config;
 mod draw_cli;
 mod exchange_cli;
@@ -72,6 +73,13 @@ enum Command {
     Audit {
         #[command(subcommand)]
         action: AuditCommand,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// The working-day calendar (工作日历): public holidays and make-up workdays.
+    Calendar {
+        #[command(subcommand)]
+        action: calendar_cli::CalendarCommand,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -396,6 +404,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             store.close().await?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Calendar { action, db } => {
+            let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
+            let svc = Services::new(open_store(&s.database_url).await?, s.security);
+            calendar_cli::run(&svc, action).await
         }
         Command::User { action, db } => {
             let s = config::resolve(db.config.as_ref(), None, db.database_url)?;

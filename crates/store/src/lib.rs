@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod calendar;
 pub mod claims;
 pub mod departments;
 pub mod draws;

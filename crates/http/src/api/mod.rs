@@ -2,6 +2,7 @@
 //! `Authorization: Bearer <token>` (tokens are issued in the console or by `lianjian user token`).
 
 mod audit;
+mod calendar;
 mod claims;
 pub(crate) mod departments;
 pub(crate) mod draws;
@@ -39,6 +40,7 @@ use crate::AppState;
         (name = "departments", description = "部门"),
         (name = "regions", description = "行政区划（GB/T 2260）"),
         (name = "sectors", description = "监管领域"),
+        (name = "calendar", description = "工作日历：法定节假日、调休上班日与按工作日计算的期限"),
         (name = "audit", description = "审计日志"),
         (name = "directory", description = "监管对象名录库与双告知"),
         (name = "tags", description = "标签与打标规则"),
@@ -79,6 +81,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(regions::get))
         .routes(routes!(sectors::list, sectors::create))
         .routes(routes!(sectors::update))
+        .routes(routes!(calendar::list))
+        .routes(routes!(calendar::working_days))
+        .routes(routes!(calendar::put, calendar::delete))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
         .routes(routes!(entities::list, entities::save))

@@ -4,6 +4,7 @@
 mod account;
 mod audit;
 mod auth;
+mod calendar;
 mod claims;
 mod departments;
 mod directory;
@@ -60,6 +61,9 @@ pub fn router() -> Router<AppState> {
         .route("/departments/{id}/status", post(departments::set_status))
         .route("/sectors", get(sectors::list).post(sectors::create))
         .route("/sectors/{id}", post(sectors::update))
+        .route("/calendar", get(calendar::list).post(calendar::set))
+        .route("/calendar/import", post(calendar::import))
+        .route("/calendar/{date}/remove", post(calendar::remove))
         .route("/audit", get(audit::list))
         .route("/audit/export", get(audit::export))
         .route("/account", get(account::page))
