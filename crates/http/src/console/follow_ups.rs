@@ -171,7 +171,11 @@ pub async fn orders(
     };
     let pager = Pager::new(
         &page,
-        &[("region", &f.region), ("status", &f.status), ("overdue", &f.overdue)],
+        &[
+            ("region", &f.region),
+            ("status", &f.status),
+            ("overdue", &f.overdue),
+        ],
     );
     let code = if errors.is_empty() {
         StatusCode::OK
@@ -360,7 +364,11 @@ pub async fn recheck(
         _ => {
             let e = ServiceError::field(
                 "verdict",
-                lianjian_domain::Invalid::new("required", "请选择复查结论：合格或不合格", "choose the re-check verdict"),
+                lianjian_domain::Invalid::new(
+                    "required",
+                    "请选择复查结论：合格或不合格",
+                    "choose the re-check verdict",
+                ),
             );
             return order_page(&st, &s, id, "", Some(e), Some(&f)).await;
         }
@@ -551,7 +559,10 @@ async fn answers_for(st: &AppState, s: &SessionAuth, to: Uuid) -> bool {
     };
     let a = &s.actor;
     let full = a.full_scope();
-    let region_ok = full.region.as_ref().is_none_or(|r| d.region_code.is_within(r));
+    let region_ok = full
+        .region
+        .as_ref()
+        .is_none_or(|r| d.region_code.is_within(r));
     match a.role {
         Role::SystemAdmin => true,
         Role::CoordinationOffice => region_ok,
@@ -574,7 +585,9 @@ async fn referral_page(
         Err(e) => return error_page(&st.svc, s, e).await,
     };
     let (error, errors, status) = form_error(err);
-    let sees_visit = inspections::get(&st.svc, &s.actor, r.referral.visit_id).await.is_ok();
+    let sees_visit = inspections::get(&st.svc, &s.actor, r.referral.visit_id)
+        .await
+        .is_ok();
     let may_answer = r.referral.status == ReferralStatus::Sent.as_str()
         && answers_for(st, s, r.referral.to_department_id).await;
     let mut c = Chrome::new(&st.svc, s, "referrals").await;
@@ -643,7 +656,11 @@ pub struct TransferRow {
     pub status_label: String,
 }
 
-async fn transfer_row(st: &AppState, t: &CaseTransfer, names: &BTreeMap<Uuid, String>) -> TransferRow {
+async fn transfer_row(
+    st: &AppState,
+    t: &CaseTransfer,
+    names: &BTreeMap<Uuid, String>,
+) -> TransferRow {
     let v = lianjian_store::inspections::get_visit(st.svc.store.conn(), t.visit_id)
         .await
         .ok()
@@ -651,7 +668,10 @@ async fn transfer_row(st: &AppState, t: &CaseTransfer, names: &BTreeMap<Uuid, St
     TransferRow {
         id: t.id,
         code: t.code.clone(),
-        entity_name: v.as_ref().map(|v| v.entity_name.clone()).unwrap_or_default(),
+        entity_name: v
+            .as_ref()
+            .map(|v| v.entity_name.clone())
+            .unwrap_or_default(),
         visit_code: v.map(|v| v.code).unwrap_or_default(),
         department: names.get(&t.department_id).cloned().unwrap_or_default(),
         agency: t.agency.clone(),
@@ -814,7 +834,11 @@ pub async fn transfer_feedback(
         _ => {
             let e = ServiceError::field(
                 "verdict",
-                lianjian_domain::Invalid::new("required", "请选择办案机关的答复：受理或不予受理", "choose the agency's answer"),
+                lianjian_domain::Invalid::new(
+                    "required",
+                    "请选择办案机关的答复：受理或不予受理",
+                    "choose the agency's answer",
+                ),
             );
             return transfer_page(&st, &s, id, "", Some(e), Some(&f)).await;
         }

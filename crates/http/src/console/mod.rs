@@ -159,7 +159,10 @@ pub fn router() -> Router<AppState> {
         .route("/referrals/{id}/answer", post(follow_ups::answer))
         .route("/transfers", get(follow_ups::transfers))
         .route("/transfers/{id}", get(follow_ups::transfer))
-        .route("/transfers/{id}/feedback", post(follow_ups::transfer_feedback))
+        .route(
+            "/transfers/{id}/feedback",
+            post(follow_ups::transfer_feedback),
+        )
 }
 
 /// Business areas of DOMAIN.md, shown in the navigation. Those not built yet are labelled as

@@ -165,7 +165,10 @@ fn row(e: ResultEntry) -> Row {
         usci: r.usci,
         item: r.item_name,
         department: r.department_name,
-        visited_on: r.visited_on.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+        visited_on: r
+            .visited_on
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "—".into()),
         result: e.result_zh.unwrap_or_else(|| "—".into()),
         follow_up: e.follow_up_zh.unwrap_or_default(),
         status: e.status_zh,

@@ -38,7 +38,10 @@ fn row(r: PublicResult) -> Row {
         usci: r.usci,
         item: r.item_name,
         department: r.department,
-        visited_on: r.visited_on.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+        visited_on: r
+            .visited_on
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "—".into()),
         result: r.result.unwrap_or_else(|| "—".into()),
         random: r.random,
         published_on: r.published_on.map(|d| d.to_string()).unwrap_or_default(),
@@ -74,7 +77,11 @@ pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, Strin
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "portal results failed");
-                return (StatusCode::INTERNAL_SERVER_ERROR, "服务暂不可用，请稍后再试").into_response();
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "服务暂不可用，请稍后再试",
+                )
+                    .into_response();
             }
         },
         Err(e) => {
