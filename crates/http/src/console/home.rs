@@ -25,6 +25,9 @@ struct Home {
     lines: Vec<(String, String)>,
     context_region: String,
     context_line: String,
+    /// Inspection work waiting (待审核, 逾期未公示; an inspector's open visits).
+    pending: Option<lianjian_services::inspections::Pending>,
+    inspector: bool,
 }
 
 #[derive(Deserialize)]
@@ -71,8 +74,12 @@ pub async fn page(
         .collect();
     lines.sort();
     lines.dedup_by(|x, y| x.0 == y.0);
+    let pending = lianjian_services::inspections::pending(svc, a).await.ok();
+    let inspector = a.role == lianjian_domain::account::Role::Inspector;
     let t = c.t;
     render(Home {
+        pending,
+        inspector,
         department,
         region,
         areas: BUSINESS_AREAS

@@ -11,10 +11,12 @@ mod directory;
 pub(crate) mod draws;
 mod exchange;
 mod fields;
+mod follow_ups;
 mod home;
 mod inspectors;
 mod items;
 mod plans;
+pub(crate) mod results;
 mod sectors;
 mod tags;
 mod users;
@@ -161,6 +163,22 @@ pub fn router() -> Router<AppState> {
         .route("/claims/{id}/accept", post(claims::accept))
         .route("/claims/{id}/reject", post(claims::reject))
         .route("/claims/{id}/assign", post(claims::assign))
+        .route("/results", get(results::list))
+        .route("/results/export", get(results::export))
+        .route("/rectifications", get(follow_ups::orders))
+        .route("/rectifications/{id}", get(follow_ups::order))
+        .route("/rectifications/{id}/print", get(follow_ups::print))
+        .route("/rectifications/{id}/report", post(follow_ups::report))
+        .route("/rectifications/{id}/recheck", post(follow_ups::recheck))
+        .route("/referrals", get(follow_ups::referrals))
+        .route("/referrals/{id}", get(follow_ups::referral))
+        .route("/referrals/{id}/answer", post(follow_ups::answer))
+        .route("/transfers", get(follow_ups::transfers))
+        .route("/transfers/{id}", get(follow_ups::transfer))
+        .route(
+            "/transfers/{id}/feedback",
+            post(follow_ups::transfer_feedback),
+        )
 }
 
 /// Business areas of DOMAIN.md, shown in the navigation. Those not built yet are labelled as
@@ -233,8 +251,8 @@ pub const LIVE_AREAS: &[(&str, &str)] = &[
     ("items", "/console/items"),
     ("plans", "/console/plans"),
     ("random", "/console/draws"),
-    ("results", "/console/visits"),
     ("directory", "/console/directory"),
+    ("results", "/console/results"),
 ];
 
 /// What every console page shows around its content.

@@ -49,7 +49,7 @@ pub async fn list(State(st): State<AppState>, Console(s): Console, Query(q): Que
     let (text, status, late) = (p.one("q"), p.one("status"), p.one("late"));
     let pager = Pager::new(&page, &[("q", &text), ("status", &status), ("late", &late)]);
     render(ListPage {
-        c: Chrome::new(&st.svc, &s, "results").await,
+        c: Chrome::new(&st.svc, &s, "visits").await,
         rows: page.items,
         pager,
         q: text,
@@ -120,7 +120,7 @@ async fn detail_page(st: &AppState, s: &SessionAuth, id: Uuid, errors: BTreeMap<
     (
         status,
         render(DetailPage {
-            c: Chrome::new(&st.svc, s, "results").await.with_notice(notice),
+            c: Chrome::new(&st.svc, s, "visits").await.with_notice(notice),
             late: v.days_to_deadline.is_some_and(|n| n < 0),
             deadline_note: match v.days_to_deadline {
                 Some(n) if n < 0 => format!("已逾期 {} 个工作日", -n),

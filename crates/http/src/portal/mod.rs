@@ -4,6 +4,7 @@
 mod draws;
 mod items;
 mod plans;
+mod results;
 
 use askama::Template;
 use axum::Router;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/items/{code}", get(items::detail))
         .route("/plans", get(plans::list))
         .route("/plans/{code}", get(plans::detail))
+        .route("/results", get(results::list))
 }
 
 #[derive(Template)]

@@ -1,0 +1,851 @@
+//! 后续处置 in the console: rectification orders (责令整改) with the entity's report, the
+//! re-check and a printable 责令整改通知书; referrals (抄告) received and sent, with the
+//! receiving department's feedback; case transfers (移送) with the handling agency's answer.
+//! Lists page and filter; overdue ones are flagged; irreversible steps ask first.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{Datelike, NaiveDate};
+use lianjian_domain::account::Role;
+use lianjian_domain::inspection::{
+    Answer, RectificationStatus, ReferralStatus, TransferStatus, beijing_date,
+};
+use lianjian_domain::region::RegionCode;
+use lianjian_services::accounts::SessionAuth;
+use lianjian_services::follow_ups::{self, OrderEntry, ReferralEntry};
+use lianjian_services::inspections::{self, VisitDetail};
+use lianjian_services::{Page, PageRequest, ServiceError};
+use lianjian_store::inspections::{CaseTransfer, FollowUpQuery};
+use uuid::Uuid;
+
+use super::fields::{FormData, errors_of};
+use super::{Chrome, Pager, error_page, local, local_opt, path_id, posted_id, render, see_other};
+use crate::AppState;
+use crate::api::params::Params;
+use crate::extract::Console;
+
+/// The list filters shared by the three lists: region, status, overdue.
+struct Filters {
+    region: String,
+    status: String,
+    overdue: String,
+}
+
+impl Filters {
+    fn of(p: &Params) -> Self {
+        Filters {
+            region: p.one("region"),
+            status: p.one("status"),
+            overdue: p.one("overdue"),
+        }
+    }
+
+    /// The store query; a region that does not parse is a field error.
+    fn query(&self) -> Result<FollowUpQuery, BTreeMap<String, String>> {
+        let region = match self.region.as_str() {
+            "" => None,
+            r => match RegionCode::parse(r) {
+                Ok(r) => Some(r),
+                Err(e) => return Err([("region".to_string(), e.zh)].into()),
+            },
+        };
+        Ok(FollowUpQuery {
+            region,
+            status: Some(self.status.clone()).filter(|s| !s.is_empty()),
+            overdue_on: (self.overdue == "1").then(|| beijing_date(chrono::Utc::now())),
+            ..Default::default()
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.region.is_empty() && self.status.is_empty() && self.overdue.is_empty()
+    }
+}
+
+fn empty_page<T>() -> Page<T> {
+    Page {
+        items: Vec::new(),
+        total: 0,
+        page: 1,
+        per_page: 20,
+    }
+}
+
+fn page_of(p: &Params) -> PageRequest {
+    PageRequest::new(p.one("page").parse().ok(), Some(20))
+}
+
+/// Dates as an official document writes them: 2026年12月06日.
+fn date_zh(d: NaiveDate) -> String {
+    format!("{}年{:02}月{:02}日", d.year(), d.month(), d.day())
+}
+
+/// Success messages of this module's forms.
+fn notice(key: &str) -> Option<String> {
+    let s = match key {
+        "reported" => "已记录整改报告，请组织复查。",
+        "passed" => "复查合格，整改已办结。",
+        "failed" => "已记录复查不合格，整改已办结；需要立案处理的，请按程序移送或另行处置。",
+        "answered" => "已反馈，发出部门可以看到反馈意见。",
+        "accepted" => "已记录：办案机关已受理。",
+        "declined" => "已记录：办案机关不予受理。",
+        _ => return None,
+    };
+    Some(s.to_string())
+}
+
+/// A failed form's message, its field errors and the status to answer with.
+fn form_error(err: Option<ServiceError>) -> (Option<String>, BTreeMap<String, String>, StatusCode) {
+    match err {
+        None => (None, BTreeMap::new(), StatusCode::OK),
+        Some(e) => {
+            let fields = errors_of(&e).unwrap_or_default();
+            let api = crate::ApiError::from(e);
+            (Some(api.message), fields, api.status)
+        }
+    }
+}
+
+// ---- rectification orders (责令整改) ----
+
+pub struct OrderRow {
+    pub id: Uuid,
+    pub code: String,
+    pub entity_name: String,
+    pub department: String,
+    pub requirements: String,
+    pub issued_on: String,
+    pub deadline: String,
+    pub status: String,
+    pub status_label: String,
+    pub overdue: bool,
+}
+
+fn order_row(o: &OrderEntry) -> OrderRow {
+    OrderRow {
+        id: o.order.id,
+        code: o.order.code.clone(),
+        entity_name: o.entity_name.clone(),
+        department: o.department.clone(),
+        requirements: o.order.requirements.clone(),
+        issued_on: o.order.issued_on.to_string(),
+        deadline: o.order.deadline.to_string(),
+        status: o.order.status.clone(),
+        status_label: o.status_zh.clone(),
+        overdue: o.overdue,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/rectifications.html")]
+struct OrdersPage {
+    c: Chrome,
+    rows: Vec<OrderRow>,
+    pager: Pager,
+    region: String,
+    status: String,
+    overdue: String,
+    filtered: bool,
+    statuses: Vec<(&'static str, &'static str)>,
+    errors: BTreeMap<String, String>,
+}
+
+pub async fn orders(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let p = Params(q);
+    let f = Filters::of(&p);
+    let (page, errors) = match f.query() {
+        Ok(q) => match follow_ups::orders(&st.svc, &s.actor, &q, page_of(&p)).await {
+            Ok(p) => (p, BTreeMap::new()),
+            Err(e) => return error_page(&st.svc, &s, e).await,
+        },
+        Err(e) => (empty_page(), e),
+    };
+    let pager = Pager::new(
+        &page,
+        &[
+            ("region", &f.region),
+            ("status", &f.status),
+            ("overdue", &f.overdue),
+        ],
+    );
+    let code = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = render(OrdersPage {
+        c: Chrome::new(&st.svc, &s, "rectifications").await,
+        rows: page.items.iter().map(order_row).collect(),
+        pager,
+        filtered: !f.is_empty(),
+        region: f.region,
+        status: f.status,
+        overdue: f.overdue,
+        statuses: RectificationStatus::ALL
+            .iter()
+            .map(|x| (x.as_str(), x.label_zh()))
+            .collect(),
+        errors,
+    });
+    (code, body).into_response()
+}
+
+/// A finding of the order's item: a check point answered 不符合, with the inspectors' note.
+pub struct Finding {
+    pub content: String,
+    pub note: String,
+}
+
+/// What the order's pages show besides the order: the visit's entity, the item, the findings.
+struct OrderFacts {
+    usci: String,
+    item_code: String,
+    item_name: String,
+    findings: Vec<Finding>,
+    summary: String,
+    visit_id: Uuid,
+    may_act: bool,
+}
+
+fn order_facts(o: &OrderEntry, v: &VisitDetail) -> OrderFacts {
+    let part = v.parts.iter().find(|p| p.plan_id == o.order.plan_id);
+    OrderFacts {
+        usci: v.visit.usci.clone(),
+        item_code: part.map(|p| p.item_code.clone()).unwrap_or_default(),
+        item_name: part.map(|p| p.item_name.clone()).unwrap_or_default(),
+        findings: part
+            .map(|p| {
+                p.points
+                    .iter()
+                    .filter(|x| x.answer.as_deref() == Some(Answer::Fail.as_str()))
+                    .map(|x| Finding {
+                        content: x.content.clone(),
+                        note: x.note.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        summary: part
+            .and_then(|p| p.result.as_ref())
+            .map(|r| r.summary.clone())
+            .unwrap_or_default(),
+        visit_id: v.visit.id,
+        may_act: v.acting_departments.contains(&o.order.department_id),
+    }
+}
+
+async fn load_order(
+    st: &AppState,
+    s: &SessionAuth,
+    id: Uuid,
+) -> Result<(OrderEntry, OrderFacts), ServiceError> {
+    let o = follow_ups::order(&st.svc, &s.actor, id).await?;
+    let v = inspections::get(&st.svc, &s.actor, o.order.visit_id).await?;
+    let facts = order_facts(&o, &v);
+    Ok((o, facts))
+}
+
+#[derive(Template)]
+#[template(path = "console/rectification_detail.html")]
+struct OrderPage {
+    c: Chrome,
+    o: OrderRow,
+    working_days: i32,
+    visit_code: String,
+    report: String,
+    reported_at: String,
+    closing_note: String,
+    closed_at: String,
+    created_by: String,
+    facts: OrderFacts,
+    open: bool,
+    may_report: bool,
+    error: Option<String>,
+    errors: BTreeMap<String, String>,
+    report_text: String,
+    note_text: String,
+    verdict: String,
+}
+
+async fn order_page(
+    st: &AppState,
+    s: &SessionAuth,
+    id: Uuid,
+    notice_key: &str,
+    err: Option<ServiceError>,
+    f: Option<&FormData>,
+) -> Response {
+    let (o, facts) = match load_order(st, s, id).await {
+        Ok(x) => x,
+        Err(e) => return error_page(&st.svc, s, e).await,
+    };
+    let (error, errors, status) = form_error(err);
+    let mut c = Chrome::new(&st.svc, s, "rectifications").await;
+    c.notice = notice(notice_key);
+    let get = |k: &str| f.map(|f| f.get(k)).unwrap_or_default();
+    let r = &o.order;
+    let open = matches!(r.status.as_str(), "issued" | "reported");
+    let body = render(OrderPage {
+        c,
+        working_days: r.working_days,
+        visit_code: o.visit_code.clone(),
+        report: r.report.clone().unwrap_or_default(),
+        reported_at: local_opt(&r.reported_at),
+        closing_note: r.closing_note.clone().unwrap_or_default(),
+        closed_at: local_opt(&r.closed_at),
+        created_by: r.created_by.clone(),
+        open,
+        may_report: r.status == RectificationStatus::Issued.as_str(),
+        o: order_row(&o),
+        facts,
+        error,
+        errors,
+        report_text: get("report"),
+        note_text: get("note"),
+        verdict: get("verdict"),
+    });
+    (status, body).into_response()
+}
+
+pub async fn order(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let id = match path_id(&st.svc, &s, &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    order_page(&st, &s, id, &Params(q).one("ok"), None, None).await
+}
+
+pub async fn report(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match follow_ups::report_rectified(&st.svc, &s.actor, id, &f.get("report")).await {
+        Ok(_) => see_other(&format!("/console/rectifications/{id}?ok=reported")),
+        Err(ServiceError::NotFound) => error_page(&st.svc, &s, ServiceError::NotFound).await,
+        Err(e) => order_page(&st, &s, id, "", Some(e), Some(&f)).await,
+    }
+}
+
+pub async fn recheck(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let passed = match f.get("verdict").as_str() {
+        "passed" => true,
+        "failed" => false,
+        _ => {
+            let e = ServiceError::field(
+                "verdict",
+                lianjian_domain::Invalid::new(
+                    "required",
+                    "请选择复查结论：合格或不合格",
+                    "choose the re-check verdict",
+                ),
+            );
+            return order_page(&st, &s, id, "", Some(e), Some(&f)).await;
+        }
+    };
+    match follow_ups::recheck(&st.svc, &s.actor, id, passed, &f.get("note")).await {
+        Ok(r) => see_other(&format!("/console/rectifications/{id}?ok={}", r.status)),
+        Err(ServiceError::NotFound) => error_page(&st.svc, &s, ServiceError::NotFound).await,
+        Err(e) => order_page(&st, &s, id, "", Some(e), Some(&f)).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/rectification_print.html")]
+struct PrintPage {
+    c: Chrome,
+    code: String,
+    entity_name: String,
+    usci: String,
+    item: String,
+    findings: Vec<Finding>,
+    summary: String,
+    requirements: String,
+    working_days: i32,
+    deadline: String,
+    department: String,
+    issued_on: String,
+    visit_code: String,
+    id: Uuid,
+}
+
+/// 责令整改通知书, laid out for A4 paper.
+pub async fn print(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+) -> Response {
+    let id = match path_id(&st.svc, &s, &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let (o, facts) = match load_order(&st, &s, id).await {
+        Ok(x) => x,
+        Err(e) => return error_page(&st.svc, &s, e).await,
+    };
+    let r = &o.order;
+    render(PrintPage {
+        c: Chrome::new(&st.svc, &s, "rectifications").await,
+        code: r.code.clone(),
+        entity_name: o.entity_name.clone(),
+        usci: facts.usci,
+        item: if facts.item_code.is_empty() {
+            facts.item_name
+        } else {
+            format!("{}（{}）", facts.item_name, facts.item_code)
+        },
+        findings: facts.findings,
+        summary: facts.summary,
+        requirements: r.requirements.clone(),
+        working_days: r.working_days,
+        deadline: date_zh(r.deadline),
+        department: o.department.clone(),
+        issued_on: date_zh(r.issued_on),
+        visit_code: o.visit_code.clone(),
+        id: r.id,
+    })
+}
+
+// ---- referrals (抄告) ----
+
+pub struct ReferralRow {
+    pub id: Uuid,
+    pub code: String,
+    pub entity_name: String,
+    pub from: String,
+    pub to: String,
+    pub matter: String,
+    pub sent: String,
+    pub deadline: String,
+    pub status: String,
+    pub status_label: String,
+    pub overdue: bool,
+}
+
+fn referral_row(r: &ReferralEntry) -> ReferralRow {
+    ReferralRow {
+        id: r.referral.id,
+        code: r.referral.code.clone(),
+        entity_name: r.entity_name.clone(),
+        from: r.from_department.clone(),
+        to: r.to_department.clone(),
+        matter: r.referral.matter.clone(),
+        sent: local(&r.referral.created_at),
+        deadline: r.referral.deadline.to_string(),
+        status: r.referral.status.clone(),
+        status_label: r.status_zh.clone(),
+        overdue: r.overdue,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/referrals.html")]
+struct ReferralsPage {
+    c: Chrome,
+    rows: Vec<ReferralRow>,
+    pager: Pager,
+    incoming: bool,
+    region: String,
+    status: String,
+    overdue: String,
+    filtered: bool,
+    statuses: Vec<(&'static str, &'static str)>,
+    errors: BTreeMap<String, String>,
+}
+
+pub async fn referrals(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let p = Params(q);
+    let f = Filters::of(&p);
+    let incoming = p.one("direction") != "outgoing";
+    let (page, errors) = match f.query() {
+        Ok(q) => match follow_ups::referrals(&st.svc, &s.actor, &q, incoming, page_of(&p)).await {
+            Ok(p) => (p, BTreeMap::new()),
+            Err(e) => return error_page(&st.svc, &s, e).await,
+        },
+        Err(e) => (empty_page(), e),
+    };
+    let direction = if incoming { "" } else { "outgoing" };
+    let pager = Pager::new(
+        &page,
+        &[
+            ("direction", direction),
+            ("region", &f.region),
+            ("status", &f.status),
+            ("overdue", &f.overdue),
+        ],
+    );
+    let code = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = render(ReferralsPage {
+        c: Chrome::new(&st.svc, &s, "referrals").await,
+        rows: page.items.iter().map(referral_row).collect(),
+        pager,
+        incoming,
+        filtered: !f.is_empty(),
+        region: f.region,
+        status: f.status,
+        overdue: f.overdue,
+        statuses: ReferralStatus::ALL
+            .iter()
+            .map(|x| (x.as_str(), x.label_zh()))
+            .collect(),
+        errors,
+    });
+    (code, body).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "console/referral_detail.html")]
+struct ReferralPage {
+    c: Chrome,
+    r: ReferralRow,
+    visit_code: String,
+    visit_id: Uuid,
+    /// The actor may open the visit's page.
+    sees_visit: bool,
+    created_by: String,
+    feedback: String,
+    answered_by: String,
+    answered_at: String,
+    may_answer: bool,
+    error: Option<String>,
+    errors: BTreeMap<String, String>,
+    feedback_text: String,
+}
+
+/// Whether the actor answers for the receiving department (as the service decides: its
+/// administrators, the coordination office above it, the system administrator, or an inspector
+/// of its line).
+async fn answers_for(st: &AppState, s: &SessionAuth, to: Uuid) -> bool {
+    let Ok(Some(d)) = lianjian_store::departments::get(st.svc.store.conn(), to).await else {
+        return false;
+    };
+    let a = &s.actor;
+    let full = a.full_scope();
+    let region_ok = full
+        .region
+        .as_ref()
+        .is_none_or(|r| d.region_code.is_within(r));
+    match a.role {
+        Role::SystemAdmin => true,
+        Role::CoordinationOffice => region_ok,
+        Role::DepartmentAdmin => region_ok && d.line == a.department_line,
+        Role::Inspector => d.line == a.department_line,
+        Role::Leader => false,
+    }
+}
+
+async fn referral_page(
+    st: &AppState,
+    s: &SessionAuth,
+    id: Uuid,
+    notice_key: &str,
+    err: Option<ServiceError>,
+    f: Option<&FormData>,
+) -> Response {
+    let r = match follow_ups::referral(&st.svc, &s.actor, id).await {
+        Ok(r) => r,
+        Err(e) => return error_page(&st.svc, s, e).await,
+    };
+    let (error, errors, status) = form_error(err);
+    let sees_visit = inspections::get(&st.svc, &s.actor, r.referral.visit_id)
+        .await
+        .is_ok();
+    let may_answer = r.referral.status == ReferralStatus::Sent.as_str()
+        && answers_for(st, s, r.referral.to_department_id).await;
+    let mut c = Chrome::new(&st.svc, s, "referrals").await;
+    c.notice = notice(notice_key);
+    let body = render(ReferralPage {
+        c,
+        visit_code: r.visit_code.clone(),
+        visit_id: r.referral.visit_id,
+        sees_visit,
+        created_by: r.referral.created_by.clone(),
+        feedback: r.referral.feedback.clone().unwrap_or_default(),
+        answered_by: r.referral.answered_by.clone().unwrap_or_default(),
+        answered_at: local_opt(&r.referral.answered_at),
+        may_answer,
+        r: referral_row(&r),
+        error,
+        errors,
+        feedback_text: f.map(|f| f.get("feedback")).unwrap_or_default(),
+    });
+    (status, body).into_response()
+}
+
+pub async fn referral(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let id = match path_id(&st.svc, &s, &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    referral_page(&st, &s, id, &Params(q).one("ok"), None, None).await
+}
+
+pub async fn answer(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match follow_ups::answer_referral(&st.svc, &s.actor, id, &f.get("feedback")).await {
+        Ok(_) => see_other(&format!("/console/referrals/{id}?ok=answered")),
+        Err(ServiceError::NotFound) => error_page(&st.svc, &s, ServiceError::NotFound).await,
+        Err(e) => referral_page(&st, &s, id, "", Some(e), Some(&f)).await,
+    }
+}
+
+// ---- case transfers (移送) ----
+
+pub struct TransferRow {
+    pub id: Uuid,
+    pub code: String,
+    pub entity_name: String,
+    pub visit_code: String,
+    pub department: String,
+    pub agency: String,
+    pub facts: String,
+    pub created: String,
+    pub status: String,
+    pub status_label: String,
+}
+
+async fn transfer_row(
+    st: &AppState,
+    t: &CaseTransfer,
+    names: &BTreeMap<Uuid, String>,
+) -> TransferRow {
+    let v = lianjian_store::inspections::get_visit(st.svc.store.conn(), t.visit_id)
+        .await
+        .ok()
+        .flatten();
+    TransferRow {
+        id: t.id,
+        code: t.code.clone(),
+        entity_name: v
+            .as_ref()
+            .map(|v| v.entity_name.clone())
+            .unwrap_or_default(),
+        visit_code: v.map(|v| v.code).unwrap_or_default(),
+        department: names.get(&t.department_id).cloned().unwrap_or_default(),
+        agency: t.agency.clone(),
+        facts: t.facts.clone(),
+        created: local(&t.created_at),
+        status: t.status.clone(),
+        status_label: TransferStatus::parse(&t.status)
+            .map(|x| x.label_zh().to_string())
+            .unwrap_or_default(),
+    }
+}
+
+async fn names_of(st: &AppState, ids: Vec<Uuid>) -> BTreeMap<Uuid, String> {
+    crate::api::entities::department_names(&st.svc, ids)
+        .await
+        .into_iter()
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "console/transfers.html")]
+struct TransfersPage {
+    c: Chrome,
+    rows: Vec<TransferRow>,
+    pager: Pager,
+    region: String,
+    status: String,
+    filtered: bool,
+    statuses: Vec<(&'static str, &'static str)>,
+    errors: BTreeMap<String, String>,
+}
+
+pub async fn transfers(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let p = Params(q);
+    let mut f = Filters::of(&p);
+    f.overdue.clear();
+    let (page, errors) = match f.query() {
+        Ok(q) => match follow_ups::transfers(&st.svc, &s.actor, &q, page_of(&p)).await {
+            Ok(p) => (p, BTreeMap::new()),
+            Err(e) => return error_page(&st.svc, &s, e).await,
+        },
+        Err(e) => (empty_page(), e),
+    };
+    let names = names_of(&st, page.items.iter().map(|t| t.department_id).collect()).await;
+    let mut rows = Vec::with_capacity(page.items.len());
+    for t in &page.items {
+        rows.push(transfer_row(&st, t, &names).await);
+    }
+    let pager = Pager::new(&page, &[("region", &f.region), ("status", &f.status)]);
+    let code = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = render(TransfersPage {
+        c: Chrome::new(&st.svc, &s, "transfers").await,
+        rows,
+        pager,
+        filtered: !f.is_empty(),
+        region: f.region,
+        status: f.status,
+        statuses: TransferStatus::ALL
+            .iter()
+            .map(|x| (x.as_str(), x.label_zh()))
+            .collect(),
+        errors,
+    });
+    (code, body).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "console/transfer_detail.html")]
+struct TransferPage {
+    c: Chrome,
+    t: TransferRow,
+    visit_id: Uuid,
+    usci: String,
+    created_by: String,
+    feedback: String,
+    feedback_at: String,
+    may_act: bool,
+    error: Option<String>,
+    errors: BTreeMap<String, String>,
+    feedback_text: String,
+    verdict: String,
+}
+
+async fn transfer_page(
+    st: &AppState,
+    s: &SessionAuth,
+    id: Uuid,
+    notice_key: &str,
+    err: Option<ServiceError>,
+    f: Option<&FormData>,
+) -> Response {
+    let t = match lianjian_store::inspections::get_transfer(st.svc.store.conn(), id).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return error_page(&st.svc, s, ServiceError::NotFound).await,
+        Err(e) => return error_page(&st.svc, s, e.into()).await,
+    };
+    // The transfer is seen by those who see its visit.
+    let v = match inspections::get(&st.svc, &s.actor, t.visit_id).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&st.svc, s, e).await,
+    };
+    let (error, errors, status) = form_error(err);
+    let names = names_of(st, vec![t.department_id]).await;
+    let mut c = Chrome::new(&st.svc, s, "transfers").await;
+    c.notice = notice(notice_key);
+    let get = |k: &str| f.map(|f| f.get(k)).unwrap_or_default();
+    let body = render(TransferPage {
+        c,
+        visit_id: t.visit_id,
+        usci: v.visit.usci.clone(),
+        created_by: t.created_by.clone(),
+        feedback: t.feedback.clone().unwrap_or_default(),
+        feedback_at: local_opt(&t.feedback_at),
+        may_act: t.status == TransferStatus::Transferred.as_str()
+            && v.acting_departments.contains(&t.department_id),
+        t: transfer_row(st, &t, &names).await,
+        error,
+        errors,
+        feedback_text: get("feedback"),
+        verdict: get("verdict"),
+    });
+    (status, body).into_response()
+}
+
+pub async fn transfer(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let id = match path_id(&st.svc, &s, &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    transfer_page(&st, &s, id, &Params(q).one("ok"), None, None).await
+}
+
+pub async fn transfer_feedback(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let accepted = match f.get("verdict").as_str() {
+        "accepted" => true,
+        "declined" => false,
+        _ => {
+            let e = ServiceError::field(
+                "verdict",
+                lianjian_domain::Invalid::new(
+                    "required",
+                    "请选择办案机关的答复：受理或不予受理",
+                    "choose the agency's answer",
+                ),
+            );
+            return transfer_page(&st, &s, id, "", Some(e), Some(&f)).await;
+        }
+    };
+    match follow_ups::transfer_feedback(&st.svc, &s.actor, id, accepted, &f.get("feedback")).await {
+        Ok(t) => see_other(&format!("/console/transfers/{id}?ok={}", t.status)),
+        Err(ServiceError::NotFound) => error_page(&st.svc, &s, ServiceError::NotFound).await,
+        Err(e) => transfer_page(&st, &s, id, "", Some(e), Some(&f)).await,
+    }
+}

@@ -1,0 +1,577 @@
+//! The result and follow-up pages through the real router, on SQLite always and on PostgreSQL
+//! when `LIANJIAN_TEST_POSTGRES_URL` is set: the portal's 检查结果公示, the console's 检查结果
+//! with deadlines and export, 责令整改 with its printable notice and re-check, 抄告 inbox and
+//! feedback, 案件移送 feedback, and scope (404 outside it). The demo provides a published
+//! pharmacy visit (inspectors 张明 and 李华) with a rectification order under way.
+
+#[macro_use]
+mod common;
+use common::*;
+
+use axum::http::{StatusCode, header};
+use serde_json::{Value, json};
+
+on_both_backends!(
+    portal_results_public_and_searchable,
+    console_results_deadlines_and_export,
+    rectification_print_and_recheck,
+    referral_inbox_and_answer,
+    transfer_feedback_and_scope,
+);
+
+impl App {
+    async fn call(&self, method: &str, path: &str, token: &str, body: Value) -> Resp {
+        self.api(method, path, Some(token), Some(&body.to_string()))
+            .await
+    }
+
+    /// The demo's published pharmacy result, as the public API shows it.
+    async fn pharmacy(&self) -> Value {
+        let r = self.api("GET", "/api/v1/public/results", None, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let p = r.json();
+        assert_eq!(p["total"], 1, "the demo publishes one result: {p}");
+        p["items"][0].clone()
+    }
+
+    /// The demo's open rectification order (id, code).
+    async fn demo_order(&self, token: &str) -> (String, String) {
+        let l = self.get_json("/api/v1/rectifications", token).await;
+        assert_eq!(l["total"], 1, "{l}");
+        let o = &l["items"][0];
+        (
+            o["id"].as_str().unwrap().to_string(),
+            o["code"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// The demo's published visit id, as the market department sees it.
+    async fn published_visit(&self, token: &str) -> String {
+        let l = self
+            .get_json("/api/v1/visits?status=published", token)
+            .await;
+        l["items"][0]["visit"]["id"].as_str().unwrap().to_string()
+    }
+}
+
+async fn portal_results_public_and_searchable(app: App) {
+    let ph = app.pharmacy().await;
+    let name = ph["entity_name"].as_str().unwrap();
+    let usci = ph["usci"].as_str().unwrap();
+
+    // The home tile leads to the page.
+    let home = app.get("/", None).await;
+    assert!(home.body.contains("href=\"/results\""), "{}", home.body);
+
+    let r = app.get("/results", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for want in [
+        name,
+        usci,
+        "零售药店监督检查",
+        "发现问题已责令改正",
+        "非随机检查",
+        "检查结果公示",
+    ] {
+        assert!(r.body.contains(want), "{want} on the portal page");
+    }
+    // No inspectors, no notes.
+    for never in [
+        "张明",
+        "李华",
+        "发现处方药未凭处方销售记录",
+        "已当场责令改正",
+    ] {
+        assert!(!r.body.contains(never), "{never} must not be published");
+    }
+
+    // Search by a fragment of the credit code, by name, by date.
+    let r = app
+        .get(&format!("/results?entity={}", &usci[..12]), None)
+        .await;
+    assert!(r.body.contains(name), "search by credit-code prefix");
+    let r = app
+        .get(&format!("/results?entity={}", enc(name)), None)
+        .await;
+    assert!(
+        r.body.contains(usci) && r.body.contains("共 1 条"),
+        "search by name"
+    );
+    let r = app
+        .get("/results?from=2001-01-01&to=2001-12-31", None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        !r.body.contains(name) && r.body.contains("没有找到符合条件的检查结果"),
+        "a period without visits"
+    );
+
+    // A search that matches nothing says so and offers the whole list.
+    let r = app
+        .get(
+            &format!("/results?entity={}", enc("不存在的主体甲乙丙")),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("没有找到符合条件的检查结果") && r.body.contains("查看全部公示结果"),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains(usci));
+
+    // A bad date is named on the form, not a server error.
+    let r = app.get("/results?from=2026-13-01", None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("2026-13-01") && r.body.contains("class=\"err\""),
+        "{}",
+        r.body
+    );
+
+    // The staff-only late filter is ignored here.
+    let r = app.get("/results?late=1", None).await;
+    assert!(r.body.contains(name), "late is not a public filter");
+}
+
+async fn console_results_deadlines_and_export(app: App) {
+    let ph = app.pharmacy().await;
+    let name = ph["entity_name"].as_str().unwrap();
+    let cookie = app.login("wy.market").await;
+
+    let r = app.get("/console/results", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("公示期限") && r.body.contains(name),
+        "{}",
+        r.body
+    );
+    // The row leads to the visit's page and shows its deadline (20 working days after completion).
+    let api = app
+        .get_json("/api/v1/results", &app.token("wy.market").await)
+        .await;
+    let row = &api["items"][0];
+    assert!(r.body.contains(&format!(
+        "/console/visits/{}",
+        row["visit_id"].as_str().unwrap()
+    )));
+    assert!(
+        r.body.contains(row["publish_deadline"].as_str().unwrap()),
+        "deadline shown"
+    );
+    // Navigation: the area is live, with its follow-up pages.
+    for href in [
+        "/console/results\"",
+        "/console/visits\"",
+        "/console/rectifications\"",
+        "/console/referrals\"",
+        "/console/transfers\"",
+    ] {
+        assert!(r.body.contains(href), "nav {href}");
+    }
+
+    // Published on time: not in the late list, which then shows its empty state.
+    let r = app.get("/console/results?late=1", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        !r.body.contains(name) && r.body.contains("没有逾期未公示的检查结果"),
+        "{}",
+        r.body
+    );
+    let r = app
+        .get(
+            &format!("/console/results?entity={}", enc("不存在的主体甲乙丙")),
+            Some(&cookie),
+        )
+        .await;
+    assert!(r.body.contains("没有符合条件的检查结果"));
+    let r = app.get("/console/results?region=abc", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+
+    // The export answers an xlsx of the filtered list.
+    let r = app.get("/console/results/export", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    assert!(
+        r.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+
+    // Inspectors have no result list; the home page counts the pending work as links.
+    let zhang = app.login("wy.zhang").await;
+    let r = app.get("/console/results", Some(&zhang)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let home = app.get("/console", Some(&cookie)).await;
+    assert!(
+        home.body.contains("href=\"/console/results?late=1\"")
+            && home.body.contains("检查结果待审核"),
+        "{}",
+        home.body
+    );
+    assert!(
+        !home
+            .body
+            .contains("data-area=\"results\"><h3>检查结果公示 <span class=\"tag\">建设中"),
+        "results are live"
+    );
+
+    // Outside the scope (Shandong), the Wuyang results are not listed.
+    let sd = app.login("sd.office").await;
+    let r = app.get("/console/results", Some(&sd)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(!r.body.contains(name));
+}
+
+async fn rectification_print_and_recheck(app: App) {
+    let ph = app.pharmacy().await;
+    let name = ph["entity_name"].as_str().unwrap();
+    let usci = ph["usci"].as_str().unwrap();
+    let market = app.token("wy.market").await;
+    let (oid, code) = app.demo_order(&market).await;
+    let cookie = app.login("wy.market").await;
+
+    let r = app.get("/console/rectifications", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains(&code) && r.body.contains(name) && r.body.contains("整改中"),
+        "{}",
+        r.body
+    );
+    let r = app
+        .get("/console/rectifications?overdue=1", Some(&cookie))
+        .await;
+    assert!(
+        !r.body.contains(&code) && r.body.contains("没有逾期未办结的整改"),
+        "the demo's order is not overdue"
+    );
+
+    // The printable notice: number, entity, credit code, findings, requirements, deadline, signatures.
+    let r = app
+        .get(
+            &format!("/console/rectifications/{oid}/print"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for want in [
+        "责令整改通知书",
+        code.as_str(),
+        name,
+        usci,
+        "发现处方药未凭处方销售记录",
+        "建立处方药销售登记制度",
+        "10 个工作日",
+        "县市场监管局",
+        "签收人",
+        "window.print()",
+    ] {
+        assert!(r.body.contains(want), "{want} on the notice");
+    }
+
+    // Out of scope: the health department and Shandong do not see the order.
+    for who in ["wy.health", "sd.office"] {
+        let other = app.login(who).await;
+        for path in [
+            format!("/console/rectifications/{oid}"),
+            format!("/console/rectifications/{oid}/print"),
+        ] {
+            let r = app.get(&path, Some(&other)).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{who} {path}");
+        }
+    }
+    let r = app
+        .get("/console/rectifications/not-an-id", Some(&cookie))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // The detail page carries both forms; the re-check asks first.
+    let page = app
+        .get(&format!("/console/rectifications/{oid}"), Some(&cookie))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("记录整改报告") && page.body.contains("data-confirm=\"复查结论"),
+        "{}",
+        page.body
+    );
+    let csrf = csrf_of(&page.body);
+
+    // Without the CSRF token nothing happens.
+    let r = app
+        .form(
+            &format!("/console/rectifications/{oid}/recheck"),
+            Some(&cookie),
+            "_csrf=bad&verdict=passed&note=x",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A missing verdict is named on the form, the note kept.
+    let r = app
+        .form(
+            &format!("/console/rectifications/{oid}/recheck"),
+            Some(&cookie),
+            &format!("_csrf={csrf}&note={}", enc("复查合格")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("请选择复查结论") && r.body.contains("复查合格</textarea>"),
+        "{}",
+        r.body
+    );
+
+    // The report, then the re-check that closes the order.
+    let r = app
+        .form(
+            &format!("/console/rectifications/{oid}/report"),
+            Some(&cookie),
+            &format!("_csrf={csrf}&report={}", enc("已建立处方药销售登记制度")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = app
+        .form(
+            &format!("/console/rectifications/{oid}/recheck"),
+            Some(&cookie),
+            &format!(
+                "_csrf={csrf}&verdict=passed&note={}",
+                enc("复查合格，已凭处方销售")
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        r.headers[header::LOCATION],
+        format!("/console/rectifications/{oid}?ok=passed")
+    );
+    let o = app.get_json("/api/v1/rectifications", &market).await;
+    assert_eq!(o["items"][0]["status"], "passed", "{o}");
+    assert_eq!(o["items"][0]["report"], "已建立处方药销售登记制度");
+
+    let page = app
+        .get(
+            &format!("/console/rectifications/{oid}?ok=passed"),
+            Some(&cookie),
+        )
+        .await;
+    assert!(
+        page.body.contains("复查合格，整改已办结") && page.body.contains("复查合格，已凭处方销售")
+    );
+    assert!(!page.body.contains("保存复查结论"), "no form once closed");
+    // A second re-check is a conflict shown on the page.
+    let r = app
+        .form(
+            &format!("/console/rectifications/{oid}/recheck"),
+            Some(&cookie),
+            &format!("_csrf={csrf}&verdict=failed&note={}", enc("再次复查")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("已复查办结"));
+}
+
+async fn referral_inbox_and_answer(app: App) {
+    let market = app.token("wy.market").await;
+    let vid = app.published_visit(&market).await;
+    let health_id = app.department(&market, "411121", "卫生健康").await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{vid}/referrals"),
+            &market,
+            json!({"to_department_id": health_id, "matter": "发现坐堂医生执业资格存疑，请核查"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let rid = r.json()["id"].as_str().unwrap().to_string();
+    let rcode = r.json()["code"].as_str().unwrap().to_string();
+
+    // The health department's inbox (收到的, the default tab) shows it.
+    let health = app.login("wy.health").await;
+    let r = app.get("/console/referrals", Some(&health)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains(&rcode) && r.body.contains("待反馈") && r.body.contains("县市场监管局"),
+        "{}",
+        r.body
+    );
+    let r = app
+        .get("/console/referrals?direction=outgoing", Some(&health))
+        .await;
+    assert!(
+        !r.body.contains(&rcode) && r.body.contains("还没有发出抄告"),
+        "{}",
+        r.body
+    );
+    // The sender sees it among those sent, without an answer form.
+    let mk = app.login("wy.market").await;
+    let r = app
+        .get("/console/referrals?direction=outgoing", Some(&mk))
+        .await;
+    assert!(r.body.contains(&rcode), "{}", r.body);
+    let r = app
+        .get(&format!("/console/referrals/{rid}"), Some(&mk))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        !r.body.contains("提交反馈") && r.body.contains("等待接收部门"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains(&format!("/console/visits/{vid}")),
+        "the sender sees the visit link"
+    );
+
+    // The receiving side answers.
+    let page = app
+        .get(&format!("/console/referrals/{rid}"), Some(&health))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("发现坐堂医生执业资格存疑")
+            && page.body.contains("提交反馈")
+            && page.body.contains("data-confirm"),
+        "{}",
+        page.body
+    );
+    let csrf = csrf_of(&page.body);
+    let r = app
+        .form(
+            &format!("/console/referrals/{rid}/answer"),
+            Some(&health),
+            &format!("_csrf={csrf}&feedback="),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = app
+        .form(
+            &format!("/console/referrals/{rid}/answer"),
+            Some(&health),
+            &format!("_csrf={csrf}&feedback={}", enc("已核查，执业资格有效")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app
+        .get(
+            &format!("/console/referrals/{rid}?ok=answered"),
+            Some(&health),
+        )
+        .await;
+    assert!(
+        page.body.contains("已核查，执业资格有效") && page.body.contains("已反馈"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("提交反馈"));
+    let inbox = app
+        .get_json(
+            "/api/v1/referrals?direction=incoming",
+            &app.token("wy.health").await,
+        )
+        .await;
+    assert_eq!(inbox["items"][0]["status"], "answered", "{inbox}");
+
+    // Outside the scope: 404.
+    let sd = app.login("sd.office").await;
+    let r = app
+        .get(&format!("/console/referrals/{rid}"), Some(&sd))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+async fn transfer_feedback_and_scope(app: App) {
+    let market = app.token("wy.market").await;
+    let vid = app.published_visit(&market).await;
+    let cookie = app.login("wy.market").await;
+    let r = app.get("/console/transfers", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("还没有案件移送"), "empty state: {}", r.body);
+
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{vid}/transfers"),
+            &market,
+            json!({"agency": "舞阳县公安局", "facts": "涉嫌销售假药，货值较大"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let tid = r.json()["id"].as_str().unwrap().to_string();
+    let tcode = r.json()["code"].as_str().unwrap().to_string();
+
+    let r = app.get("/console/transfers", Some(&cookie)).await;
+    assert!(
+        r.body.contains(&tcode) && r.body.contains("舞阳县公安局") && r.body.contains("已移送"),
+        "{}",
+        r.body
+    );
+    let page = app
+        .get(&format!("/console/transfers/{tid}"), Some(&cookie))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("记录办案机关答复") && page.body.contains("data-confirm"),
+        "{}",
+        page.body
+    );
+    let csrf = csrf_of(&page.body);
+    let r = app
+        .form(
+            &format!("/console/transfers/{tid}/feedback"),
+            Some(&cookie),
+            &format!("_csrf={csrf}&feedback={}", enc("已受理")),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a verdict is required"
+    );
+    let r = app
+        .form(
+            &format!("/console/transfers/{tid}/feedback"),
+            Some(&cookie),
+            &format!(
+                "_csrf={csrf}&verdict=accepted&feedback={}",
+                enc("舞公（食药环）受案字〔2026〕12号")
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app
+        .get(
+            &format!("/console/transfers/{tid}?ok=accepted"),
+            Some(&cookie),
+        )
+        .await;
+    assert!(
+        page.body.contains("已受理") && page.body.contains("舞公（食药环）受案字〔2026〕12号"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("保存答复"));
+    let r = app
+        .get("/console/transfers?status=declined", Some(&cookie))
+        .await;
+    assert!(!r.body.contains(&tcode) && r.body.contains("没有符合条件的移送记录"));
+
+    // Outside the scope: the health department and Shandong get 404.
+    for who in ["wy.health", "sd.office"] {
+        let other = app.login(who).await;
+        let r = app
+            .get(&format!("/console/transfers/{tid}"), Some(&other))
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{who}");
+        let r = app.get("/console/transfers", Some(&other)).await;
+        assert!(!r.body.contains(&tcode), "{who} list");
+    }
+}
