@@ -56,8 +56,17 @@ async fn login(c: &Client, base: &str, user: &str) -> Result<(), fantoccini::err
     Ok(())
 }
 
+/// The page's text; retried while the page is being replaced (a reload or a redirect).
 async fn body(c: &Client) -> String {
-    c.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
+    for _ in 0..50 {
+        if let Ok(b) = c.find(Locator::Css("body")).await
+            && let Ok(t) = b.text().await
+        {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never settled");
 }
 
 /// Waits until the page's text contains `what`.
