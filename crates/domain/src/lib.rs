@@ -7,6 +7,7 @@ pub mod department;
 pub mod directory;
 pub mod draw;
 pub mod error;
+pub mod evidence;
 pub mod inspector;
 pub mod item;
 pub mod plan;
