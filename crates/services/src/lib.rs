@@ -10,6 +10,7 @@ pub mod departments;
 pub mod directory;
 pub mod draws;
 mod error;
+pub mod evidence;
 pub mod exchange;
 pub mod index;
 pub mod inspectors;
@@ -53,6 +54,8 @@ pub struct Services {
     pub security: SecurityConfig,
     /// The in-memory directory index; see [`index`].
     pub index: index::IndexHandle,
+    /// Where evidence files and the log's signing key live; see [`evidence`].
+    pub evidence: evidence::EvidenceState,
 }
 
 impl Services {
@@ -63,7 +66,15 @@ impl Services {
             store,
             security,
             index: index::IndexHandle::default(),
+            evidence: evidence::EvidenceState::default(),
         }
+    }
+
+    /// The same services with evidence kept in `config.dir` (default
+    /// [`evidence::DEFAULT_DIR`]); tests pass a temporary folder.
+    pub fn with_evidence(mut self, config: evidence::EvidenceConfig) -> Self {
+        self.evidence = evidence::EvidenceState::new(config);
+        self
     }
 }
 

@@ -9,6 +9,7 @@ pub mod departments;
 pub mod draws;
 pub mod entities;
 mod error;
+pub mod evidence;
 pub mod inspectors;
 pub mod items;
 pub mod migration;
