@@ -96,10 +96,7 @@ async fn demo_draw_is_public_and_verifiable(app: App) {
     // The visits are on the entity's timeline in the console's terms: scheduled, with checks.
     let t = app.token("wy.office").await;
     let v = app
-        .get_ok(
-            &format!("/api/v1/draws/{}", d["id"].as_str().unwrap()),
-            Some(&t),
-        )
+        .get_ok(&format!("/api/v1/draws/{}", d["id"].as_str().unwrap()), Some(&t))
         .await;
     let visits = v["visits"].as_array().unwrap();
     assert_eq!(visits.len() as i64, d["visit_count"].as_i64().unwrap());
@@ -191,10 +188,7 @@ async fn redraw_needs_a_reason_keeps_the_old_record_and_verifies(app: App) {
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     let rec = app.record(&new_id).await;
     verify(&rec).expect("re-draw verifies");
-    assert_eq!(
-        rec.input.redraw_of.map(|u| u.to_string()).as_deref(),
-        Some(old_id)
-    );
+    assert_eq!(rec.input.redraw_of.map(|u| u.to_string()).as_deref(), Some(old_id));
     assert_eq!(
         rec.seeds.witness.as_ref().map(|w| w.as_bytes().to_vec()),
         Some(vec![0xc0, 0xff, 0xee])
@@ -202,12 +196,7 @@ async fn redraw_needs_a_reason_keeps_the_old_record_and_verifies(app: App) {
     // No entity is visited twice for the same plan within the period: the re-draw's pools
     // ignore the cancelled visits, and every entity has one visit.
     let mut seen = std::collections::HashSet::new();
-    assert!(
-        rec.result
-            .visits
-            .iter()
-            .all(|v| seen.insert(v.usci.clone()))
-    );
+    assert!(rec.result.visits.iter().all(|v| seen.insert(v.usci.clone())));
 }
 
 async fn bad_input_and_authorization(app: App) {
@@ -246,10 +235,7 @@ async fn bad_input_and_authorization(app: App) {
     assert!(r.body.contains("尚未抽取"), "{}", r.body);
     let d = app.demo_draw().await;
     let v = app
-        .get_ok(
-            &format!("/api/v1/draws/{}", d["id"].as_str().unwrap()),
-            Some(&t),
-        )
+        .get_ok(&format!("/api/v1/draws/{}", d["id"].as_str().unwrap()), Some(&t))
         .await;
     let plan = v["plans"][0].clone();
     let r = app
@@ -260,11 +246,7 @@ async fn bad_input_and_authorization(app: App) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert!(
-        r.body.contains(plan["code"].as_str().unwrap()),
-        "{}",
-        r.body
-    );
+    assert!(r.body.contains(plan["code"].as_str().unwrap()), "{}", r.body);
     // A period with no published plans.
     let r = app
         .post(
@@ -337,7 +319,11 @@ async fn pool_too_small_fails_and_says_why(app: App) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let id = r.json()["id"].as_str().unwrap().to_string();
     let r = app
-        .post(&format!("/api/v1/draws/{id}/execute"), &t, json!({}))
+        .post(
+            &format!("/api/v1/draws/{id}/execute"),
+            &t,
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let out = r.json();
@@ -375,9 +361,7 @@ async fn console_and_portal_pages(app: App) {
     assert!(r.body.contains("CQ-411121-2026-001"), "{}", r.body);
     let d = app.demo_draw().await;
     let id = d["id"].as_str().unwrap();
-    let r = app
-        .get(&format!("/console/draws/{id}"), Some(&cookie))
-        .await;
+    let r = app.get(&format!("/console/draws/{id}"), Some(&cookie)).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("联合") && r.body.contains(d["seed_sha256"].as_str().unwrap()));
     let r = app
@@ -390,11 +374,7 @@ async fn console_and_portal_pages(app: App) {
     // Already drawn: the planner says so instead of previewing.
     assert!(r.body.contains("尚未抽取"), "{}", r.body);
     // Re-draw from the console without a reason keeps the page and names the field.
-    let csrf = csrf_of(
-        &app.get(&format!("/console/draws/{id}"), Some(&cookie))
-            .await
-            .body,
-    );
+    let csrf = csrf_of(&app.get(&format!("/console/draws/{id}"), Some(&cookie)).await.body);
     let r = app
         .form(
             &format!("/console/draws/{id}/redraw"),
@@ -411,12 +391,7 @@ async fn console_and_portal_pages(app: App) {
     let r = app.get(&format!("/draws/{id}"), None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("联合检查") && r.body.contains("检查任务"));
-    assert!(
-        !r.body.contains("张明"),
-        "inspectors' names are not on the portal"
-    );
-    let r = app
-        .get("/draws/00000000-0000-0000-0000-000000000000", None)
-        .await;
+    assert!(!r.body.contains("张明"), "inspectors' names are not on the portal");
+    let r = app.get("/draws/00000000-0000-0000-0000-000000000000", None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
