@@ -649,6 +649,13 @@ fn worked_example() {
         wrong.join("\n"),
         example::proof(0).to_json_pretty()
     );
+    // docs/evidence.md quotes the proof of file 0 exactly as it is written.
+    let doc = include_str!("../../../../docs/evidence.md");
+    assert!(
+        doc.contains(&example::proof(0).to_json_pretty()),
+        "docs/evidence.md must quote:\n{}",
+        example::proof(0).to_json_pretty()
+    );
     assert_eq!(
         example::proof(0).audit_path,
         vec![entries[1].leaf_hash(), entries[2].leaf_hash()]
