@@ -130,7 +130,7 @@ pub fn sniff(bytes: &[u8]) -> Option<MediaType> {
     // then the major brand and a list of compatible brands.
     if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
         let size = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
-        if size < 16 || size > bytes.len() || size % 4 != 0 {
+        if size < 16 || size > bytes.len() || !size.is_multiple_of(4) {
             return None;
         }
         let major = &bytes[8..12];

@@ -88,7 +88,7 @@ pub fn range_nodes(a: u64, b: u64) -> Vec<NodeId> {
 
 fn range_nodes_into(a: u64, b: u64, out: &mut Vec<NodeId>) {
     let n = b - a;
-    if n.is_power_of_two() && a % n == 0 {
+    if n.is_power_of_two() && a.is_multiple_of(n) {
         let level = n.trailing_zeros() as u8;
         out.push(NodeId {
             level,
@@ -108,7 +108,7 @@ pub fn range_hash(
     get: &impl Fn(NodeId) -> Option<Hash>,
 ) -> Result<Hash, MissingNode> {
     let n = b - a;
-    if n.is_power_of_two() && a % n == 0 {
+    if n.is_power_of_two() && a.is_multiple_of(n) {
         let level = n.trailing_zeros() as u8;
         let id = NodeId {
             level,

@@ -617,8 +617,8 @@ fn worked_example() {
         )
     );
     let files = example::files();
-    for k in 0..3 {
-        let s = verify(&files[k], &example::proof(k)).unwrap();
+    for (k, file) in files.iter().enumerate() {
+        let s = verify(file, &example::proof(k)).unwrap();
         assert_eq!(s.leaf_index, k as u64);
         assert_eq!(s.key_fingerprint, cp.public_key.fingerprint());
     }
