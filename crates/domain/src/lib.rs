@@ -9,6 +9,7 @@ pub mod directory;
 pub mod draw;
 pub mod error;
 pub mod inspection;
+pub mod evidence;
 pub mod inspector;
 pub mod item;
 pub mod plan;

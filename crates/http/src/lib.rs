@@ -36,6 +36,12 @@ pub struct AppState {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    // Room for the largest evidence file the configuration allows, plus the multipart framing.
+    let body_limit = (32 * 1024 * 1024).max(
+        usize::try_from(state.svc.evidence.config().max_bytes)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1024 * 1024),
+    );
     let (api_router, openapi) = api::router().split_for_parts();
     let openapi_json = serde_json::to_string_pretty(&openapi).expect("OpenAPI serialises");
     Router::new()
@@ -59,7 +65,7 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
-        .layer(RequestBodyLimitLayer::new(32 * 1024 * 1024))
+        .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(CatchPanicLayer::new())
         .with_state(state)
 }

@@ -21,6 +21,12 @@ pub struct FileConfig {
     pub secure_cookies: Option<bool>,
     /// `text` (default) or `json` log lines.
     pub log_format: Option<String>,
+    /// Folder of evidence files and the evidence log's signing key.
+    pub evidence_dir: Option<String>,
+    /// Largest evidence file, in bytes.
+    pub evidence_max_bytes: Option<u64>,
+    /// The evidence log's name in its signed checkpoints.
+    pub evidence_log_name: Option<String>,
     #[serde(default)]
     pub security: SecuritySection,
 }
@@ -41,7 +47,11 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub log_json: bool,
     pub security: lianjian_services::SecurityConfig,
+    pub evidence: lianjian_services::evidence::EvidenceConfig,
 }
+
+/// Largest `evidence_max_bytes` accepted: uploads are held in memory while they are checked.
+pub const MAX_EVIDENCE_BYTES: u64 = 1024 * 1024 * 1024;
 
 pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
     let text = std::fs::read_to_string(path)
@@ -101,7 +111,31 @@ pub fn resolve(
     if log_format != "text" && log_format != "json" {
         bail!("config: log_format must be \"text\" or \"json\", got \"{log_format}\"");
     }
+    let defaults = lianjian_services::evidence::EvidenceConfig::default();
+    let max_bytes = match env("LIANJIAN_EVIDENCE_MAX_BYTES") {
+        Some(v) => v.trim().parse::<u64>().map_err(|_| {
+            anyhow::anyhow!("LIANJIAN_EVIDENCE_MAX_BYTES must be a number of bytes, got \"{v}\"")
+        })?,
+        None => file.evidence_max_bytes.unwrap_or(defaults.max_bytes),
+    };
+    if !(1..=MAX_EVIDENCE_BYTES).contains(&max_bytes) {
+        bail!("config: evidence_max_bytes must be 1–{MAX_EVIDENCE_BYTES}, got {max_bytes}");
+    }
+    let origin = env("LIANJIAN_EVIDENCE_LOG_NAME")
+        .or(file.evidence_log_name)
+        .unwrap_or(defaults.origin);
+    let origin = lianjian_domain::evidence::origin(&origin)
+        .map_err(|e| anyhow::anyhow!("config: evidence_log_name: {}", e.en))?;
+    let evidence = lianjian_services::evidence::EvidenceConfig {
+        dir: env("LIANJIAN_EVIDENCE_DIR")
+            .or(file.evidence_dir)
+            .map(PathBuf::from)
+            .unwrap_or(defaults.dir),
+        max_bytes,
+        origin,
+    };
     Ok(Settings {
+        evidence,
         listen: listen
             .or_else(|| env("LIANJIAN_LISTEN"))
             .or(file.listen)
@@ -137,5 +171,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.security.session_hours, Some(8));
+    }
+
+    #[test]
+    fn evidence_keys_parse_and_default_beside_the_database() {
+        let c: FileConfig = toml::from_str(
+            "evidence_dir = \"/srv/lianjian/evidence\"\nevidence_max_bytes = 20971520\nevidence_log_name = \"wuyang.lianjian/evidence\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.evidence_max_bytes, Some(20 * 1024 * 1024));
+        assert_eq!(c.evidence_dir.as_deref(), Some("/srv/lianjian/evidence"));
+        let d = lianjian_services::evidence::EvidenceConfig::default();
+        assert_eq!(d.dir, Path::new(DEFAULT_DATA_DIR).join("evidence"));
+        assert_eq!(d.max_bytes, 10 * 1024 * 1024);
     }
 }

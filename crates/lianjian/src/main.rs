@@ -4,6 +4,7 @@ mod bench;
 mod calendar_cli;
 mod config;
 mod draw_cli;
+mod evidence_cli;
 mod exchange_cli;
 
 use std::net::SocketAddr;
@@ -89,6 +90,11 @@ enum Command {
     Draw {
         #[command(subcommand)]
         action: DrawCommand,
+    },
+    /// Evidence (证据互认): check a file against its proof offline, or write a stored file's proof.
+    Evidence {
+        #[command(subcommand)]
+        action: EvidenceCommand,
     },
     /// Benchmark the in-memory directory index on a synthetic province (optionally against
     /// PostgreSQL); the last line printed is a JSON object of every figure.
@@ -182,6 +188,31 @@ enum DrawCommand {
     Verify {
         /// The record file (JSON)
         record: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvidenceCommand {
+    /// Check an evidence file against its proof (the JSON of GET /api/v1/evidence/{sha256}/proof)
+    /// with no database; exit 0 if it verifies, 3 naming what differs, 2 if a file cannot be read.
+    Verify {
+        /// The evidence file (photo or PDF)
+        file: PathBuf,
+        /// The proof (JSON)
+        proof: PathBuf,
+        /// Require the checkpoint to be signed by this Ed25519 public key (64 hex digits)
+        #[arg(long, value_name = "PUBKEY_HEX")]
+        key: Option<String>,
+    },
+    /// Write the proof of a stored file (from the database) to FILE or standard output.
+    Proof {
+        /// SHA-256 of the file, 64 hex digits
+        sha256: String,
+        /// Where to write the JSON (default: standard output)
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -320,6 +351,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Draw {
             action: DrawCommand::Verify { record },
         } => Ok(draw_cli::verify(&record)),
+        Command::Evidence {
+            action: EvidenceCommand::Verify { file, proof, key },
+        } => Ok(evidence_cli::verify(&file, &proof, key.as_deref())),
+        Command::Evidence {
+            action: EvidenceCommand::Proof { sha256, output, db },
+        } => {
+            let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
+            let svc = Services::new(open_store(&s.database_url).await?, s.security)
+                .with_evidence(s.evidence);
+            evidence_cli::proof(&svc, &sha256, output.as_deref()).await
+        }
         Command::Bench(args) => bench::run(args).await,
         Command::Openapi => {
             println!(
@@ -336,7 +378,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db,
         } => {
             let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
-            let svc = Services::new(open_store(&s.database_url).await?, s.security);
+            let svc = Services::new(open_store(&s.database_url).await?, s.security)
+                .with_evidence(s.evidence);
             exchange_cli::import(&svc, kind, &file, skip_invalid).await
         }
         Command::Serve { listen, db } => {
@@ -349,7 +392,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "Lianjian listening on http://{addr}  (database: {})",
                 lianjian_store::redact_url(&s.database_url)
             );
-            let svc = Services::new(store, s.security);
+            let svc = Services::new(store, s.security).with_evidence(s.evidence);
             // Searches use SQL until the index is built; start-up does not wait for it.
             let bg = svc.clone();
             tokio::spawn(async move {
@@ -365,7 +408,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let listener = bind(&listen).await?;
             let url = config::default_database_url(&data_dir, "demo.db");
             let store = open_store(&url).await?;
-            let svc = Services::new(store, Default::default());
+            let svc = Services::new(store, Default::default()).with_evidence(
+                lianjian_services::evidence::EvidenceConfig {
+                    dir: data_dir.join("evidence"),
+                    ..Default::default()
+                },
+            );
             let created = demo::seed(&svc).await.map_err(service_error)?;
             svc.ensure_index().await.map_err(service_error)?;
             let addr = listener.local_addr()?;
@@ -412,7 +460,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::User { action, db } => {
             let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
-            let svc = Services::new(open_store(&s.database_url).await?, s.security);
+            let svc = Services::new(open_store(&s.database_url).await?, s.security)
+                .with_evidence(s.evidence);
             user_command(&svc, action).await
         }
         Command::Audit {

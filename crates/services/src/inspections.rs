@@ -1058,7 +1058,7 @@ pub async fn attach(svc: &Services, actor: &Actor, id: Uuid, input: AttachmentIn
         sha256: ev.sha256.clone(),
         filename: filename.clone(),
         media_type: ev.media_type.clone(),
-        size: ev.size,
+        size: i64::try_from(ev.size).unwrap_or(i64::MAX),
         position: input.position.map(|p| serde_json::to_string(&p).expect("serialisable")),
         inspector_id: me.inspector_id,
         uploaded_at: lianjian_domain::audit::audit_time(Utc::now()),

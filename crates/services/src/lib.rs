@@ -10,8 +10,8 @@ mod demo_content;
 pub mod departments;
 pub mod directory;
 pub mod draws;
-pub mod evidence;
 mod error;
+pub mod evidence;
 pub mod exchange;
 pub mod follow_ups;
 pub mod index;
@@ -57,6 +57,8 @@ pub struct Services {
     pub security: SecurityConfig,
     /// The in-memory directory index; see [`index`].
     pub index: index::IndexHandle,
+    /// Where evidence files and the log's signing key live; see [`evidence`].
+    pub evidence: evidence::EvidenceState,
 }
 
 impl Services {
@@ -67,7 +69,15 @@ impl Services {
             store,
             security,
             index: index::IndexHandle::default(),
+            evidence: evidence::EvidenceState::default(),
         }
+    }
+
+    /// The same services with evidence kept in `config.dir` (default
+    /// [`evidence::DEFAULT_DIR`]); tests pass a temporary folder.
+    pub fn with_evidence(mut self, config: evidence::EvidenceConfig) -> Self {
+        self.evidence = evidence::EvidenceState::new(config);
+        self
     }
 }
 

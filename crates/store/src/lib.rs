@@ -11,6 +11,7 @@ pub mod draws;
 pub mod entities;
 mod error;
 pub mod inspections;
+pub mod evidence;
 pub mod inspectors;
 pub mod items;
 pub mod migration;

@@ -8,6 +8,7 @@ pub(crate) mod departments;
 pub(crate) mod draws;
 mod dto;
 pub(crate) mod entities;
+pub(crate) mod evidence;
 pub(crate) mod inspectors;
 pub(crate) mod items;
 pub(crate) mod params;
@@ -49,6 +50,7 @@ use crate::AppState;
         (name = "plans", description = "年度抽查工作计划与抽查计划公告"),
         (name = "draws", description = "双随机抽取：承诺、抽取、重抽与公开的抽取记录"),
         (name = "visits", description = "检查实施：合并检查清单、现场录入、证据、确认、部门审核、结果公示，责令整改、抄告与案件移送"),
+        (name = "evidence", description = "证据互认：证据文件一次存储、包含证明与签名检查点"),
     )
 )]
 struct ApiDoc;
@@ -152,6 +154,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(visits::results))
         .routes(routes!(visits::export))
         .routes(routes!(visits::public_results))
+        .routes({
+            // The upload reads its body in chunks and enforces the evidence size limit itself
+            // (naming the file); the router-wide limit still caps the request.
+            let (schemas, paths, r) = routes!(evidence::upload);
+            (
+                schemas,
+                paths,
+                r.layer(axum::extract::DefaultBodyLimit::disable()),
+            )
+        })
+        .routes(routes!(evidence::get))
+        .routes(routes!(evidence::proof))
+        .routes(routes!(evidence::public_checkpoint))
+        .routes(routes!(evidence::public_consistency))
 }
 
 /// `?page=&per_page=` on every list.

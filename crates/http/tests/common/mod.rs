@@ -16,10 +16,18 @@ pub struct App {
     pub router: Router,
     pub svc: Services,
     pub _db: TestDb,
+    /// Evidence files and the log's signing key, removed on drop.
+    pub evidence_dir: tempfile::TempDir,
 }
 
 pub async fn app(db: TestDb) -> App {
-    let svc = Services::new(db.store.clone(), Default::default());
+    let evidence_dir = tempfile::tempdir().expect("evidence folder");
+    let svc = Services::new(db.store.clone(), Default::default()).with_evidence(
+        lianjian_services::evidence::EvidenceConfig {
+            dir: evidence_dir.path().to_path_buf(),
+            ..Default::default()
+        },
+    );
     demo::seed(&svc).await.expect("demo seed");
     svc.ensure_index().await.expect("directory index");
     let router = lianjian_http::router(lianjian_http::AppState {
@@ -30,6 +38,7 @@ pub async fn app(db: TestDb) -> App {
         router,
         svc,
         _db: db,
+        evidence_dir,
     }
 }
 
