@@ -6,13 +6,15 @@
 mod common;
 use common::*;
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
 on_both_backends!(
     joint_visit_from_phone_to_portal,
     follow_ups_orders_referrals_transfers,
     results_lists_and_ad_hoc_visits,
+    attachments_are_evidence_for_every_department,
 );
 
 impl App {
@@ -304,4 +306,70 @@ async fn results_lists_and_ad_hoc_visits(app: App) {
     let all = app.get_json("/api/v1/visits?per_page=200", &market).await;
     assert!(mine["total"].as_u64().unwrap() < all["total"].as_u64().unwrap(), "{mine}");
     assert!(!mine.to_string().contains("注射用产品"), "the clinic visit is not wy.li's: {mine}");
+}
+
+/// A multipart attachment form: `file`, and `seq` when given.
+fn attachment(token: &str, visit: &str, name: &str, ct: &str, bytes: &[u8], seq: Option<i32>) -> Request<Body> {
+    let b = "----lianjianvisit";
+    let mut body = Vec::new();
+    if let Some(s) = seq {
+        body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"seq\"\r\n\r\n{s}\r\n").as_bytes());
+    }
+    body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"lat\"\r\n\r\n33.44\r\n--{b}\r\nContent-Disposition: form-data; name=\"lng\"\r\n\r\n113.61\r\n").as_bytes());
+    body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {ct}\r\n\r\n").as_bytes());
+    body.extend(bytes);
+    body.extend(format!("\r\n--{b}--\r\n").as_bytes());
+    Request::builder()
+        .method("POST")
+        .uri(format!("/api/v1/visits/{visit}/attachments"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))
+        .body(Body::from(body))
+        .unwrap()
+}
+
+async fn attachments_are_evidence_for_every_department(app: App) {
+    let zhang = app.token("wy.zhang").await;
+    let li = app.token("wy.li").await;
+    let health = app.token("wy.health").await;
+    let v = app.clinic_visit(&zhang).await;
+    let id = v["visit"]["id"].as_str().unwrap().to_string();
+    let mut photo = b"\xff\xd8\xff\xe0\0\x10JFIF\0".to_vec();
+    photo.extend("注射用产品包装照片".as_bytes());
+
+    // Not on the team: refused, nothing stored.
+    let r = app.send(attachment(&li, &id, "a.jpg", "image/jpeg", &photo, Some(1))).await;
+    assert!(matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{}", r.body);
+    // A forbidden type is named and nothing is attached.
+    let r = app.send(attachment(&zhang, &id, "notes.txt", "text/plain", b"plain text", Some(1))).await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.body);
+    assert!(r.body.contains("notes.txt"), "{}", r.body);
+    // A check point that does not exist.
+    let r = app.send(attachment(&zhang, &id, "a.jpg", "image/jpeg", &photo, Some(999))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), ["seq"]);
+    let v2 = app.get_json(&format!("/api/v1/visits/{id}"), &zhang).await;
+    assert_eq!(v2["attachments"].as_array().unwrap().len(), 0, "{v2}");
+
+    // A photo for check point 1, sent twice (a retry): one attachment, one stored copy.
+    for _ in 0..2 {
+        let r = app.send(attachment(&zhang, &id, "现场照片.jpg", "image/jpeg", &photo, Some(1))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let v2 = app.get_json(&format!("/api/v1/visits/{id}"), &zhang).await;
+    let atts = v2["attachments"].as_array().unwrap();
+    assert_eq!(atts.len(), 1, "{v2}");
+    assert_eq!(v2["visit"]["status"], "in_progress", "an upload starts the visit");
+    let sha = atts[0]["sha256"].as_str().unwrap();
+    assert!(atts[0]["position"].as_str().unwrap().contains("113.61"));
+
+    // The other department fetches the file and its inclusion proof, and verifies offline.
+    let r = app.api("GET", &format!("/api/v1/evidence/{sha}"), Some(&health), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let proof = app.get_json(&format!("/api/v1/evidence/{sha}/proof"), &health).await;
+    let doc = lianjian_domain::evidence::ProofDocument::from_json(proof.to_string().as_bytes()).unwrap();
+    lianjian_domain::evidence::verify(&photo, &doc).expect("the photo verifies against its proof");
+    let mut altered = photo.clone();
+    *altered.last_mut().unwrap() ^= 1;
+    assert!(lianjian_domain::evidence::verify(&altered, &doc).is_err());
 }

@@ -1356,6 +1356,10 @@ pub struct Pending {
     pub my_open_visits: u64,
     pub to_review: u64,
     pub late_publications: u64,
+    /// Rectification orders past their deadline, not re-checked (flagged to the department).
+    pub overdue_orders: u64,
+    /// Referrals received and not answered by their deadline.
+    pub overdue_referrals: u64,
 }
 
 pub async fn pending(svc: &Services, actor: &Actor) -> Result<Pending> {
@@ -1370,6 +1374,12 @@ pub async fn pending(svc: &Services, actor: &Actor) -> Result<Pending> {
     p.to_review = list(svc, actor, &q, one).await?.total;
     let q = VisitQuery { late_on: Some(beijing_date(Utc::now())), ..Default::default() };
     p.late_publications = list(svc, actor, &q, one).await?.total;
+    let fq = lianjian_store::inspections::FollowUpQuery {
+        overdue_on: Some(beijing_date(Utc::now())),
+        ..Default::default()
+    };
+    p.overdue_orders = crate::follow_ups::orders(svc, actor, &fq, one).await?.total;
+    p.overdue_referrals = crate::follow_ups::referrals(svc, actor, &fq, true, one).await?.total;
     Ok(p)
 }
 

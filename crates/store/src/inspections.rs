@@ -694,6 +694,40 @@ pub async fn visits_with_file(c: &impl ConnectionTrait, sha256: &str) -> Result<
 
 // ---- rectification orders, referrals, case transfers ----
 
+/// One row of a follow-up table by id.
+async fn one_of<T>(
+    c: &impl ConnectionTrait,
+    table: &str,
+    cols: &str,
+    id: Uuid,
+    f: fn(&QueryResult) -> Result<T>,
+) -> Result<Option<T>> {
+    c.query_one_raw(stmt(c, format!("SELECT {cols} FROM {table} WHERE id = $1"), vec![id.into()]))
+        .await?
+        .as_ref()
+        .map(f)
+        .transpose()
+}
+
+/// The rows of a follow-up table that belong to a visit, by code.
+async fn of_visit<T>(
+    c: &impl ConnectionTrait,
+    table: &str,
+    cols: &str,
+    visit_id: Uuid,
+    f: fn(&QueryResult) -> Result<T>,
+) -> Result<Vec<T>> {
+    c.query_all_raw(stmt(
+        c,
+        format!("SELECT {cols} FROM {table} WHERE visit_id = $1 ORDER BY code"),
+        vec![visit_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(f)
+    .collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rectification {
     pub id: Uuid,
@@ -780,30 +814,11 @@ pub async fn insert_rectification(c: &impl ConnectionTrait, r: &Rectification) -
 }
 
 pub async fn get_rectification(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Rectification>> {
-    c.query_one_raw(stmt(
-        c,
-        format!("SELECT {RCOLS} FROM rectifications WHERE id = $1"),
-        vec![id.into()],
-    ))
-    .await?
-    .as_ref()
-    .map(rect_from_row)
-    .transpose()
+    one_of(c, "rectifications", RCOLS, id, rect_from_row).await
 }
 
-pub async fn rectifications_of_visit(
-    c: &impl ConnectionTrait,
-    visit_id: Uuid,
-) -> Result<Vec<Rectification>> {
-    c.query_all_raw(stmt(
-        c,
-        format!("SELECT {RCOLS} FROM rectifications WHERE visit_id = $1 ORDER BY code"),
-        vec![visit_id.into()],
-    ))
-    .await?
-    .iter()
-    .map(rect_from_row)
-    .collect()
+pub async fn rectifications_of_visit(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<Rectification>> {
+    of_visit(c, "rectifications", RCOLS, visit_id, rect_from_row).await
 }
 
 /// Rewrites the mutable part of an order (status, report, review, closing).
@@ -985,27 +1000,11 @@ pub async fn insert_referral(c: &impl ConnectionTrait, r: &Referral) -> Result<(
 }
 
 pub async fn get_referral(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Referral>> {
-    c.query_one_raw(stmt(
-        c,
-        format!("SELECT {FCOLS} FROM referrals WHERE id = $1"),
-        vec![id.into()],
-    ))
-    .await?
-    .as_ref()
-    .map(referral_from_row)
-    .transpose()
+    one_of(c, "referrals", FCOLS, id, referral_from_row).await
 }
 
 pub async fn referrals_of_visit(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<Referral>> {
-    c.query_all_raw(stmt(
-        c,
-        format!("SELECT {FCOLS} FROM referrals WHERE visit_id = $1 ORDER BY code"),
-        vec![visit_id.into()],
-    ))
-    .await?
-    .iter()
-    .map(referral_from_row)
-    .collect()
+    of_visit(c, "referrals", FCOLS, visit_id, referral_from_row).await
 }
 
 pub async fn answer_referral(
@@ -1107,27 +1106,11 @@ pub async fn insert_transfer(c: &impl ConnectionTrait, t: &CaseTransfer) -> Resu
 }
 
 pub async fn get_transfer(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<CaseTransfer>> {
-    c.query_one_raw(stmt(
-        c,
-        format!("SELECT {TCOLS} FROM case_transfers WHERE id = $1"),
-        vec![id.into()],
-    ))
-    .await?
-    .as_ref()
-    .map(transfer_from_row)
-    .transpose()
+    one_of(c, "case_transfers", TCOLS, id, transfer_from_row).await
 }
 
 pub async fn transfers_of_visit(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<CaseTransfer>> {
-    c.query_all_raw(stmt(
-        c,
-        format!("SELECT {TCOLS} FROM case_transfers WHERE visit_id = $1 ORDER BY code"),
-        vec![visit_id.into()],
-    ))
-    .await?
-    .iter()
-    .map(transfer_from_row)
-    .collect()
+    of_visit(c, "case_transfers", TCOLS, visit_id, transfer_from_row).await
 }
 
 pub async fn set_transfer_feedback(
