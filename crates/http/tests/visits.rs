@@ -191,7 +191,8 @@ async fn joint_visit_from_phone_to_portal(app: App) {
     assert!(r.body.contains("发现问题已责令改正"), "portal page");
 
     // Effects: the entity's timeline and its credit records.
-    let e = app.get_json(&format!("/api/v1/entities/{usci}"), &market).await;
+    let entity_id = v["visit"]["entity_id"].as_str().unwrap();
+    let e = app.get_json(&format!("/api/v1/entities/{entity_id}"), &market).await;
     assert!(e.to_string().contains("entity.inspection_result"), "{e}");
     let ent = lianjian_store::entities::by_usci(app.svc.store.conn(), usci).await.unwrap().unwrap();
     let credit = lianjian_store::inspections::credit_records_of_entity(app.svc.store.conn(), ent.id).await.unwrap();

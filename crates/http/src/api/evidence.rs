@@ -72,7 +72,7 @@ pub struct UploadForm {
 
 /// A refused file: 413 when too large, 415 when of a forbidden type or contradicting its
 /// declared type; otherwise as any service error.
-fn upload_error(e: ServiceError) -> ApiError {
+pub(crate) fn upload_error(e: ServiceError) -> ApiError {
     let status = match &e {
         ServiceError::Invalid(f) => match f.first().map(|f| f.code.as_str()) {
             Some("file_too_large") => Some(StatusCode::PAYLOAD_TOO_LARGE),

@@ -355,7 +355,11 @@ pub async fn attach(
 ) -> Result<(StatusCode, Json<ObjectDto>), ApiError> {
     let id = params::id(&id)?;
     let input = attachment_form(form).await?;
-    Ok((StatusCode::CREATED, object(inspections::attach(&st.svc, &a, id, input).await?)))
+    // Refused files answer as on the evidence upload: 413 too large, 415 forbidden type.
+    let att = inspections::attach(&st.svc, &a, id, input)
+        .await
+        .map_err(super::evidence::upload_error)?;
+    Ok((StatusCode::CREATED, object(att)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
