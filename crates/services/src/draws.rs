@@ -344,6 +344,7 @@ async fn build_input(
             inspectors_per_visit: u16::from(pl.inspectors_per_visit),
             experts_per_visit: u16::from(pl.expert_count),
             qualifications: pl.qualifications.clone(),
+            risk_weighted: false,
         });
         items.push(item);
     }
@@ -493,6 +494,7 @@ async fn build_input(
             plans: cd.plans,
             exclusions,
             previous_inspectors,
+            risk_weight: 1,
         });
     }
     let by_id: HashMap<Uuid, &str> = usci_ids.iter().map(|(u, id)| (*id, u.as_str())).collect();
@@ -1035,7 +1037,7 @@ pub async fn execute(
         }
         Err(DrawError::Failed(f)) => {
             let failure_json = serde_json::json!({
-                "format": algo::FORMAT, "input": input, "commitment": commitment, "seeds": seeds,
+                "format": input.format(), "input": input, "commitment": commitment, "seeds": seeds,
                 "drawn_at": now, "failure": f,
             });
             repo::complete(
@@ -1288,8 +1290,10 @@ pub async fn public_record(svc: &Services, id: Uuid) -> Result<(Draw, String)> {
         (None, None) => {
             let input: serde_json::Value =
                 serde_json::from_str(&body.input_json).unwrap_or(serde_json::Value::Null);
+            let format = serde_json::from_value::<DrawInput>(input.clone())
+                .map_or(algo::FORMAT, |i| i.format());
             serde_json::to_string_pretty(&serde_json::json!({
-                "format": algo::FORMAT,
+                "format": format,
                 "status": "committed",
                 "input": input,
                 "commitment": {
