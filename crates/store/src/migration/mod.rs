@@ -9,6 +9,7 @@ mod m20261122_000004_directory;
 mod m20261122_000005_inspectors;
 mod m20261122_000006_plans;
 mod m20261122_000007_draws;
+mod m20261206_000010_risk_weights;
 
 /// A named, idempotent index over `cols` of `table`, for every migration.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_inspectors::Migration),
             Box::new(m20261122_000006_plans::Migration),
             Box::new(m20261122_000007_draws::Migration),
+            Box::new(m20261206_000010_risk_weights::Migration),
         ]
     }
 }
