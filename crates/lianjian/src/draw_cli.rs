@@ -5,8 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use lianjian_domain::draw::{
-    Commitment, DrawError, DrawInput, DrawRecord, Seeds, commit, draw,
-    verify as verify_record,
+    Commitment, DrawError, DrawInput, DrawRecord, Seeds, commit, draw, verify as verify_record,
 };
 
 /// The file cannot be read or is not a draw record.
