@@ -31,6 +31,32 @@ pub fn tag_name(s: &str) -> Result<String, Invalid> {
     bounded_text(s, 2, 64, "标签名称", "tag name")
 }
 
+/// Largest risk weight of a tag (the draw record's limit for a candidate's weight).
+pub use crate::draw::MAX_RISK_WEIGHT;
+
+/// A tag's risk weight for risk-weighted draws (按风险加权抽取): an integer 1–10, 1 meaning no
+/// weighting; empty means 1.
+pub fn risk_weight(s: &str) -> Result<u8, Invalid> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(1);
+    }
+    match t.parse::<u8>() {
+        Ok(w) if (1..=MAX_RISK_WEIGHT).contains(&w) => Ok(w),
+        _ => Err(Invalid::new(
+            "risk_weight",
+            format!("风险权重“{t}”不正确，应为 1–{MAX_RISK_WEIGHT} 的整数（1 表示不加权）"),
+            format!("risk weight '{t}' must be an integer 1–{MAX_RISK_WEIGHT} (1 = no weighting)"),
+        )),
+    }
+}
+
+/// An entity's risk weight: the largest weight among its tags, 1 if it has none (a tag of
+/// weight 3 such as 高风险 makes the entity weigh 3 whatever its other tags).
+pub fn entity_risk_weight(tag_weights: impl IntoIterator<Item = u8>) -> u8 {
+    tag_weights.into_iter().max().unwrap_or(1).max(1)
+}
+
 labelled_enum!(
     /// Level in the vocabulary.
     TagLevel {
@@ -124,6 +150,18 @@ mod tests {
         assert!(tag_code("food.catering-1").is_ok());
         assert!(tag_code("a b").is_err());
         assert!(tag_code("and").is_err());
+    }
+
+    #[test]
+    fn risk_weights() {
+        assert_eq!(risk_weight(""), Ok(1));
+        assert_eq!(risk_weight(" 3 "), Ok(3));
+        assert_eq!(risk_weight("10"), Ok(10));
+        for bad in ["0", "11", "-1", "2.5", "高"] {
+            assert_eq!(risk_weight(bad).unwrap_err().code, "risk_weight", "{bad}");
+        }
+        assert_eq!(entity_risk_weight([]), 1);
+        assert_eq!(entity_risk_weight([1, 3, 2]), 3);
     }
 
     #[test]

@@ -622,3 +622,40 @@ fn pages_of_very_large_sets_are_ranked_on_two_threads_alike() {
         full[10..30].to_vec()
     );
 }
+
+#[test]
+fn draw_candidates_are_the_usci_order_with_strata() {
+    // Large enough for the parallel split; every 3rd entity out of the set, classes cycling.
+    let classes = [
+        Some(CreditClass::A),
+        Some(CreditClass::B),
+        Some(CreditClass::C),
+        Some(CreditClass::D),
+        None,
+    ];
+    let rows: Vec<IndexedEntity> = (0..200_000u32)
+        .rev()
+        .map(|i| simple(i, "店", "370102", classes[(i % 7 % 5) as usize], &[]))
+        .collect();
+    let mut ix = DirectoryIndex::build(rows);
+    let set: RoaringBitmap = ix.alive().iter().filter(|n| n % 3 != 0).collect();
+    let check = |ix: &DirectoryIndex| {
+        let d = ix.candidates_with_strata(&set);
+        assert_eq!(d.numbers, ix.in_usci_order(&set));
+        let mut counts = [0u64; 5];
+        for (k, &n) in d.numbers.iter().enumerate() {
+            let h = ix.credit_class_of(n).map_or(4, |c| c as u8);
+            assert_eq!(d.strata[k], h);
+            counts[usize::from(h)] += 1;
+        }
+        assert_eq!(d.counts, counts);
+        assert!(counts.iter().all(|&c| c > 0));
+    };
+    check(&ix);
+    // Out of credit-code order after a rename: the sorted path gives the same.
+    let mut e = simple(5, "改码", "370102", None, &[]);
+    e.usci = "91370102MA99999999".into();
+    ix.upsert(e);
+    assert!(!ix.is_usci_ordered());
+    check(&ix);
+}

@@ -16,6 +16,7 @@ on_both_backends!(
     bad_input_and_authorization,
     pool_too_small_fails_and_says_why,
     console_and_portal_pages,
+    tag_risk_weight_reaches_a_weighted_draws_record,
 );
 
 impl App {
@@ -96,7 +97,10 @@ async fn demo_draw_is_public_and_verifiable(app: App) {
     // The visits are on the entity's timeline in the console's terms: scheduled, with checks.
     let t = app.token("wy.office").await;
     let v = app
-        .get_ok(&format!("/api/v1/draws/{}", d["id"].as_str().unwrap()), Some(&t))
+        .get_ok(
+            &format!("/api/v1/draws/{}", d["id"].as_str().unwrap()),
+            Some(&t),
+        )
         .await;
     let visits = v["visits"].as_array().unwrap();
     assert_eq!(visits.len() as i64, d["visit_count"].as_i64().unwrap());
@@ -188,7 +192,10 @@ async fn redraw_needs_a_reason_keeps_the_old_record_and_verifies(app: App) {
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     let rec = app.record(&new_id).await;
     verify(&rec).expect("re-draw verifies");
-    assert_eq!(rec.input.redraw_of.map(|u| u.to_string()).as_deref(), Some(old_id));
+    assert_eq!(
+        rec.input.redraw_of.map(|u| u.to_string()).as_deref(),
+        Some(old_id)
+    );
     assert_eq!(
         rec.seeds.witness.as_ref().map(|w| w.as_bytes().to_vec()),
         Some(vec![0xc0, 0xff, 0xee])
@@ -196,7 +203,12 @@ async fn redraw_needs_a_reason_keeps_the_old_record_and_verifies(app: App) {
     // No entity is visited twice for the same plan within the period: the re-draw's pools
     // ignore the cancelled visits, and every entity has one visit.
     let mut seen = std::collections::HashSet::new();
-    assert!(rec.result.visits.iter().all(|v| seen.insert(v.usci.clone())));
+    assert!(
+        rec.result
+            .visits
+            .iter()
+            .all(|v| seen.insert(v.usci.clone()))
+    );
 }
 
 async fn bad_input_and_authorization(app: App) {
@@ -235,7 +247,10 @@ async fn bad_input_and_authorization(app: App) {
     assert!(r.body.contains("尚未抽取"), "{}", r.body);
     let d = app.demo_draw().await;
     let v = app
-        .get_ok(&format!("/api/v1/draws/{}", d["id"].as_str().unwrap()), Some(&t))
+        .get_ok(
+            &format!("/api/v1/draws/{}", d["id"].as_str().unwrap()),
+            Some(&t),
+        )
         .await;
     let plan = v["plans"][0].clone();
     let r = app
@@ -246,7 +261,11 @@ async fn bad_input_and_authorization(app: App) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert!(r.body.contains(plan["code"].as_str().unwrap()), "{}", r.body);
+    assert!(
+        r.body.contains(plan["code"].as_str().unwrap()),
+        "{}",
+        r.body
+    );
     // A period with no published plans.
     let r = app
         .post(
@@ -319,11 +338,7 @@ async fn pool_too_small_fails_and_says_why(app: App) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let id = r.json()["id"].as_str().unwrap().to_string();
     let r = app
-        .post(
-            &format!("/api/v1/draws/{id}/execute"),
-            &t,
-            json!({}),
-        )
+        .post(&format!("/api/v1/draws/{id}/execute"), &t, json!({}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let out = r.json();
@@ -361,7 +376,9 @@ async fn console_and_portal_pages(app: App) {
     assert!(r.body.contains("CQ-411121-2026-001"), "{}", r.body);
     let d = app.demo_draw().await;
     let id = d["id"].as_str().unwrap();
-    let r = app.get(&format!("/console/draws/{id}"), Some(&cookie)).await;
+    let r = app
+        .get(&format!("/console/draws/{id}"), Some(&cookie))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("联合") && r.body.contains(d["seed_sha256"].as_str().unwrap()));
     let r = app
@@ -374,7 +391,11 @@ async fn console_and_portal_pages(app: App) {
     // Already drawn: the planner says so instead of previewing.
     assert!(r.body.contains("尚未抽取"), "{}", r.body);
     // Re-draw from the console without a reason keeps the page and names the field.
-    let csrf = csrf_of(&app.get(&format!("/console/draws/{id}"), Some(&cookie)).await.body);
+    let csrf = csrf_of(
+        &app.get(&format!("/console/draws/{id}"), Some(&cookie))
+            .await
+            .body,
+    );
     let r = app
         .form(
             &format!("/console/draws/{id}/redraw"),
@@ -391,7 +412,120 @@ async fn console_and_portal_pages(app: App) {
     let r = app.get(&format!("/draws/{id}"), None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("联合检查") && r.body.contains("检查任务"));
-    assert!(!r.body.contains("张明"), "inspectors' names are not on the portal");
-    let r = app.get("/draws/00000000-0000-0000-0000-000000000000", None).await;
+    assert!(
+        !r.body.contains("张明"),
+        "inspectors' names are not on the portal"
+    );
+    let r = app
+        .get("/draws/00000000-0000-0000-0000-000000000000", None)
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// Issue 4, risk weighting: a tag's risk weight becomes the weight of its entities in the
+/// record of a draw with a risk-weighted plan (format lianjian-draw/2), and the record verifies.
+async fn tag_risk_weight_reaches_a_weighted_draws_record(app: App) {
+    let office = app.token("wy.office").await;
+    let market = app.token("wy.market").await;
+    // The tag every entity of item WY-2024-01 carries weighs 4.
+    let r = app
+        .api(
+            "PATCH",
+            &format!("/api/v1/tags/{}", enc("获证食品生产企业")),
+            Some(&office),
+            Some(&json!({"risk_weight": 4}).to_string()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["risk_weight"], 4);
+    let r = app
+        .api(
+            "PATCH",
+            &format!("/api/v1/tags/{}", enc("获证食品生产企业")),
+            Some(&office),
+            Some(&json!({"risk_weight": 11}).to_string()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), vec!["risk_weight"]);
+
+    // A risk-weighted plan of that item for next year, published.
+    let year = chrono::Datelike::year(&chrono::Utc::now()) + 1;
+    let r = app
+        .post(
+            "/api/v1/plans",
+            &market,
+            json!({
+                "item": "WY-2024-01",
+                "year": year.to_string(),
+                "period_start": format!("{year}-04-01"),
+                "period_end": format!("{year}-09-30"),
+                "qualifications": ["食品安全"],
+                "risk_weighted": true,
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["risk_weighted"], true);
+    let plan = r.json()["id"].as_str().unwrap().to_string();
+    for (who, action) in [
+        (&market, "submit"),
+        (&office, "approve"),
+        (&office, "publish"),
+    ] {
+        let r = app
+            .api(
+                "POST",
+                &format!("/api/v1/plans/{plan}/{action}"),
+                Some(who),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.body);
+    }
+    let spec = json!({
+        "region_code": "411121",
+        "period_start": format!("{year}-04-01"),
+        "period_end": format!("{year}-09-30"),
+        "plan_ids": [plan],
+    });
+    // The planner's preview says the plan is weighted.
+    let r = app
+        .post("/api/v1/draws/preview", &office, spec.clone())
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let pv = r.json();
+    assert_eq!(pv["plans"][0]["risk_weighted"], true, "{pv}");
+    assert!(pv["plans"][0]["heavier"].as_u64().unwrap() > 0, "{pv}");
+
+    let r = app.post("/api/v1/draws", &office, spec).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(&format!("/api/v1/draws/{id}/execute"), &office, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["draw"]["status"], "drawn", "{}", r.body);
+
+    let rec = app.record(&id).await;
+    assert_eq!(rec.format, "lianjian-draw/2");
+    assert!(rec.input.plans[0].risk_weighted);
+    assert!(!rec.input.candidates.is_empty());
+    assert!(
+        rec.input.candidates.iter().all(|c| c.risk_weight == 4),
+        "every entity of the item carries the tag of weight 4"
+    );
+    verify(&rec).expect("the weighted record verifies");
+    // A weight changed in the record is found.
+    let mut bad = rec.clone();
+    bad.input.candidates[0].risk_weight = 3;
+    assert!(verify(&bad).is_err());
+
+    // The console's draw page shows the plan as weighted.
+    let cookie = app.login("wy.office").await;
+    let r = app
+        .get(&format!("/console/draws/{id}"), Some(&cookie))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("按风险加权抽取"), "{}", r.body);
 }

@@ -5,8 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use lianjian_domain::draw::{
-    Commitment, DrawError, DrawInput, DrawRecord, FORMAT, Seeds, commit, draw,
-    verify as verify_record,
+    Commitment, DrawError, DrawInput, DrawRecord, Seeds, commit, draw, verify as verify_record,
 };
 
 /// The file cannot be read or is not a draw record.
@@ -117,8 +116,12 @@ fn verify_failed(file: &Path, v: &serde_json::Value) -> ExitCode {
         eprintln!("抽取记录核验失败 / draw record does NOT verify: {what}");
         ExitCode::from(EXIT_MISMATCH)
     };
-    if r.format != FORMAT {
-        return mismatch(format!("format {} is not {FORMAT}", r.format));
+    if r.format != r.input.format() {
+        return mismatch(format!(
+            "format {} is not {} (the format of this input)",
+            r.format,
+            r.input.format()
+        ));
     }
     match commit(&r.input, &r.seeds.server, r.commitment.committed_at) {
         Ok(c) if c == r.commitment => {}

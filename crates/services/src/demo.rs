@@ -424,6 +424,8 @@ async fn seed_plans(svc: &Services, actor: &Actor, depts: &mut Departments) -> R
             expert_count: def.expert_count.into(),
             cooperating,
             qualifications: def.qualifications.into(),
+            // The demo's plans draw unweighted: the demo draw stays a format-1 record.
+            risk_weighted: false,
         };
         let plan = plans::create(svc, actor, &input).await?;
         let moves: Vec<(PlanAction, i64)> = match def.stage {

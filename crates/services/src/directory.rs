@@ -1081,6 +1081,7 @@ async fn mark_claimed(
                 valid_from: None,
                 valid_to: None,
                 status: "active".into(),
+                risk_weight: 1,
                 created_at: now,
                 updated_at: now,
             };

@@ -344,6 +344,7 @@ async fn build_input(
             inspectors_per_visit: u16::from(pl.inspectors_per_visit),
             experts_per_visit: u16::from(pl.expert_count),
             qualifications: pl.qualifications.clone(),
+            risk_weighted: pl.risk_weighted,
         });
         items.push(item);
     }
@@ -355,7 +356,22 @@ async fn build_input(
         name: String,
         class: Option<lianjian_domain::directory::CreditClass>,
         plans: Vec<u32>,
+        risk_weight: u8,
     }
+    // Risk weights (issue 4: "optional risk weighting within a class"): an entity weighs as its
+    // heaviest tag in force today. Recorded only when a plan of the draw is risk-weighted, so
+    // draws without weighting keep format lianjian-draw/1 (weights would not change them).
+    let weight_of_tag: HashMap<String, u8> = if draw_plans.iter().any(|p| p.risk_weighted) {
+        let today = Utc::now().date_naive();
+        lianjian_store::tags::all(c)
+            .await?
+            .into_iter()
+            .filter(|t| t.risk_weight > 1 && t.valid_on(today))
+            .map(|t| (t.code, t.risk_weight))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let cands: Vec<Cand> = {
         let ix = svc.index.read().ok_or_else(|| {
             ServiceError::conflict(
@@ -381,6 +397,15 @@ async fn build_input(
                     usci: v.usci().to_string(),
                     name: v.name().to_string(),
                     class: v.credit_class(),
+                    risk_weight: if weight_of_tag.is_empty() {
+                        1
+                    } else {
+                        lianjian_domain::tag::entity_risk_weight(
+                            v.tags()
+                                .iter()
+                                .filter_map(|t| weight_of_tag.get(*t).copied()),
+                        )
+                    },
                     plans: pools
                         .iter()
                         .enumerate()
@@ -493,6 +518,7 @@ async fn build_input(
             plans: cd.plans,
             exclusions,
             previous_inspectors,
+            risk_weight: cd.risk_weight,
         });
     }
     let by_id: HashMap<Uuid, &str> = usci_ids.iter().map(|(u, id)| (*id, u.as_str())).collect();
@@ -596,6 +622,10 @@ pub struct PlanQuota {
     /// Per stratum A, B, C, D, not graded: (eligible, quota).
     pub strata: Vec<(String, u64, u64)>,
     pub total_quota: u64,
+    /// 按风险加权抽取 within each class.
+    pub risk_weighted: bool,
+    /// Eligible candidates weighing more than 1 (0 unless the plan is risk-weighted).
+    pub heavier: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -621,9 +651,11 @@ fn quotas(input: &DrawInput) -> Vec<PlanQuota> {
         .enumerate()
         .map(|(pi, pl)| {
             let mut eligible: PerClass<u64> = PerClass::default();
+            let mut heavier = 0;
             for c in &input.candidates {
                 if c.plans.contains(&(pi as u32)) && !c.is_excluded(pi as u32) {
                     *eligible.get_mut(c.stratum()) += 1;
+                    heavier += u64::from(pl.risk_weighted && c.risk_weight > 1);
                 }
             }
             let strata: Vec<(String, u64, u64)> = Stratum::ALL
@@ -644,6 +676,8 @@ fn quotas(input: &DrawInput) -> Vec<PlanQuota> {
                 lead_department: pl.lead_department.name.clone(),
                 total_quota: strata.iter().map(|s| s.2).sum(),
                 strata,
+                risk_weighted: pl.risk_weighted,
+                heavier,
             }
         })
         .collect()
@@ -1035,7 +1069,7 @@ pub async fn execute(
         }
         Err(DrawError::Failed(f)) => {
             let failure_json = serde_json::json!({
-                "format": algo::FORMAT, "input": input, "commitment": commitment, "seeds": seeds,
+                "format": input.format(), "input": input, "commitment": commitment, "seeds": seeds,
                 "drawn_at": now, "failure": f,
             });
             repo::complete(
@@ -1288,8 +1322,10 @@ pub async fn public_record(svc: &Services, id: Uuid) -> Result<(Draw, String)> {
         (None, None) => {
             let input: serde_json::Value =
                 serde_json::from_str(&body.input_json).unwrap_or(serde_json::Value::Null);
+            let format = serde_json::from_value::<DrawInput>(input.clone())
+                .map_or(algo::FORMAT, |i| i.format());
             serde_json::to_string_pretty(&serde_json::json!({
-                "format": algo::FORMAT,
+                "format": format,
                 "status": "committed",
                 "input": input,
                 "commitment": {

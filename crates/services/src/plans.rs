@@ -56,6 +56,9 @@ pub struct PlanInput {
     pub cooperating: Option<Vec<String>>,
     /// Comma- or 、-separated.
     pub qualifications: String,
+    /// 按风险加权抽取: within each credit class, entities with a higher risk weight (their
+    /// heaviest tag's) are likelier to be drawn; counts stay exact (issue 4).
+    pub risk_weighted: bool,
 }
 
 impl PlanInput {
@@ -88,6 +91,7 @@ impl PlanInput {
             expert_count: p.expert_count.to_string(),
             cooperating: Some(p.cooperating_ids().iter().map(Uuid::to_string).collect()),
             qualifications: p.qualifications.join("、"),
+            risk_weighted: p.risk_weighted,
         }
     }
 }
@@ -239,6 +243,7 @@ struct Parsed {
     cooldown_months: u8,
     inspectors_per_visit: u8,
     expert_count: u8,
+    risk_weighted: bool,
     departments: Vec<PlanDepartment>,
     qualifications: Vec<String>,
 }
@@ -401,6 +406,7 @@ async fn parse(svc: &Services, actor: &Actor, input: &PlanInput) -> Result<Parse
         cooldown_months: cooldown_months.expect("checked"),
         inspectors_per_visit: inspectors_per_visit.expect("checked"),
         expert_count: expert_count.expect("checked"),
+        risk_weighted: input.risk_weighted,
         departments: parts,
         qualifications: qualifications.expect("checked"),
     })
@@ -418,6 +424,7 @@ fn apply(p: &mut Plan, x: Parsed) {
     p.cooldown_months = x.cooldown_months;
     p.inspectors_per_visit = x.inspectors_per_visit;
     p.expert_count = x.expert_count;
+    p.risk_weighted = x.risk_weighted;
     p.departments = x.departments;
     p.qualifications = x.qualifications;
 }
@@ -446,6 +453,7 @@ pub async fn create(svc: &Services, actor: &Actor, input: &PlanInput) -> Result<
         cooldown_months: x.cooldown_months,
         inspectors_per_visit: x.inspectors_per_visit,
         expert_count: x.expert_count,
+        risk_weighted: x.risk_weighted,
         status: PlanStatus::Draft,
         return_reason: None,
         submitted_at: None,

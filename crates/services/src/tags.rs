@@ -43,6 +43,8 @@ pub struct TagInput {
     pub description: String,
     pub valid_from: String,
     pub valid_to: String,
+    /// Risk weight for risk-weighted draws, 1–10; empty means 1 (no weighting).
+    pub risk_weight: String,
 }
 
 async fn parse_tag(
@@ -144,6 +146,7 @@ async fn parse_tag(
     }
     let from = ch.check("valid_from", loose_date(&input.valid_from));
     let to = ch.check("valid_to", loose_date(&input.valid_to));
+    let risk_weight = ch.check("risk_weight", rules::risk_weight(&input.risk_weight));
     if let (Some(Some(f)), Some(Some(t))) = (from, to)
         && t < f
     {
@@ -157,35 +160,39 @@ async fn parse_tag(
         );
     }
     let description = Some(input.description.trim().to_string()).filter(|d| !d.is_empty());
-    Ok(match (code, name, region, level, owner, from, to) {
-        (
-            Some(code),
-            Some(name),
-            Some(region_code),
-            Some(level),
-            Some(owner_department_id),
-            Some(valid_from),
-            Some(valid_to),
-        ) => {
-            let now = Utc::now();
-            Some(Tag {
-                id: Uuid::now_v7(),
-                code,
-                name,
-                parent_id,
-                level,
-                region_code,
-                owner_department_id,
-                description,
-                valid_from,
-                valid_to,
-                status: "active".into(),
-                created_at: now,
-                updated_at: now,
-            })
-        }
-        _ => None,
-    })
+    Ok(
+        match (code, name, region, level, owner, from, to, risk_weight) {
+            (
+                Some(code),
+                Some(name),
+                Some(region_code),
+                Some(level),
+                Some(owner_department_id),
+                Some(valid_from),
+                Some(valid_to),
+                Some(risk_weight),
+            ) => {
+                let now = Utc::now();
+                Some(Tag {
+                    id: Uuid::now_v7(),
+                    code,
+                    name,
+                    parent_id,
+                    level,
+                    region_code,
+                    owner_department_id,
+                    description,
+                    valid_from,
+                    valid_to,
+                    status: "active".into(),
+                    risk_weight,
+                    created_at: now,
+                    updated_at: now,
+                })
+            }
+            _ => None,
+        },
+    )
 }
 
 fn taken(code: &str) -> ServiceError {

@@ -132,6 +132,7 @@ async fn main() {
                 valid_from: None,
                 valid_to: None,
                 status: "active".into(),
+                risk_weight: 1,
                 created_at: Utc::now(),
                 updated_at: Utc::now(),
             };

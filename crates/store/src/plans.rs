@@ -41,6 +41,8 @@ pub struct Plan {
     pub cooldown_months: u8,
     pub inspectors_per_visit: u8,
     pub expert_count: u8,
+    /// 按风险加权抽取: draw within each credit class weighted by the entities' risk weights.
+    pub risk_weighted: bool,
     pub status: PlanStatus,
     /// Why the coordination office last returned it (cleared when submitted again).
     pub return_reason: Option<String>,
@@ -84,7 +86,7 @@ impl Plan {
     }
 }
 
-const COLS: &str = "id, code, item_id, item_version, year, period_start, period_end, region_code, narrowing_expr, ratio_a, ratio_b, ratio_c, ratio_d, ratio_ungraded, cooldown_months, inspectors_per_visit, expert_count, status, return_reason, submitted_at, late, approved_at, published_at, created_by, created_at, updated_at";
+const COLS: &str = "id, code, item_id, item_version, year, period_start, period_end, region_code, narrowing_expr, ratio_a, ratio_b, ratio_c, ratio_d, ratio_ungraded, cooldown_months, inspectors_per_visit, expert_count, risk_weighted, status, return_reason, submitted_at, late, approved_at, published_at, created_by, created_at, updated_at";
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("plan: {what}"))
@@ -136,6 +138,7 @@ fn head_from_row(r: &QueryResult) -> Result<Plan> {
         cooldown_months: small(r, "cooldown_months")?,
         inspectors_per_visit: small(r, "inspectors_per_visit")?,
         expert_count: small(r, "expert_count")?,
+        risk_weighted: r.try_get("", "risk_weighted")?,
         status: PlanStatus::parse(&r.try_get::<String>("", "status")?).map_err(corrupt)?,
         return_reason: r.try_get("", "return_reason")?,
         submitted_at: r.try_get("", "submitted_at")?,
@@ -170,6 +173,7 @@ fn head_values(p: &Plan) -> Vec<Value> {
         i32::from(p.cooldown_months).into(),
         i32::from(p.inspectors_per_visit).into(),
         i32::from(p.expert_count).into(),
+        p.risk_weighted.into(),
         p.status.as_str().into(),
         p.return_reason.clone().into(),
         p.submitted_at.into(),

@@ -27,6 +27,7 @@ pub mod entity {
         pub valid_from: Option<Date>,
         pub valid_to: Option<Date>,
         pub status: String,
+        pub risk_weight: i32,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }
@@ -73,6 +74,9 @@ pub struct Tag {
     pub valid_to: Option<NaiveDate>,
     /// `active` or `retired`.
     pub status: String,
+    /// Risk weight for risk-weighted draws (按风险加权抽取), 1–10; 1 = no weighting. An
+    /// entity weighs as its heaviest tag.
+    pub risk_weight: u8,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -94,6 +98,10 @@ impl TryFrom<entity::Model> for Tag {
                 .ok_or_else(|| StoreError::Corrupt(format!("tag level {}", m.level)))?,
             region_code: RegionCode::parse(&m.region_code)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            risk_weight: u8::try_from(m.risk_weight)
+                .ok()
+                .filter(|w| (1..=lianjian_domain::tag::MAX_RISK_WEIGHT).contains(w))
+                .ok_or_else(|| StoreError::Corrupt(format!("tag risk weight {}", m.risk_weight)))?,
             id: m.id,
             code: m.code,
             name: m.name,
@@ -122,6 +130,7 @@ fn active(t: &Tag) -> entity::ActiveModel {
         valid_from: Set(t.valid_from),
         valid_to: Set(t.valid_to),
         status: Set(t.status.clone()),
+        risk_weight: Set(i32::from(t.risk_weight)),
         created_at: Set(t.created_at),
         updated_at: Set(t.updated_at),
     }

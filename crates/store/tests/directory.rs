@@ -159,6 +159,7 @@ async fn tag(db: &TestDb, code: &str) -> Tag {
         valid_from: None,
         valid_to: None,
         status: "active".into(),
+        risk_weight: 1,
         created_at: Utc::now(),
         updated_at: Utc::now(),
     };

@@ -68,6 +68,7 @@ pub fn input() -> DrawInput {
             inspectors_per_visit: 2,
             experts_per_visit: 0,
             qualifications: vec!["食品安全".into()],
+            risk_weighted: false,
         },
         DrawPlan {
             id: Uuid::from_u128(0x44444444_4444_4444_8444_000000000008),
@@ -82,6 +83,7 @@ pub fn input() -> DrawInput {
             inspectors_per_visit: 3,
             experts_per_visit: 0,
             qualifications: vec!["特种设备".into()],
+            risk_weighted: false,
         },
     ];
     use CreditClass::*;
@@ -92,6 +94,7 @@ pub fn input() -> DrawInput {
         plans: plans.to_vec(),
         exclusions: Vec::new(),
         previous_inspectors: Vec::new(),
+        risk_weight: 1,
     };
     let mut candidates = vec![
         c(1, "舞阳县贾湖酒业有限公司", Some(B), &[0, 1]),
@@ -185,5 +188,29 @@ pub fn record() -> DrawRecord {
     let seeds = seeds();
     let commitment = commit(&input, &seeds.server, committed_at()).expect("valid input");
     let result = draw(&input, &seeds).expect("the example draws");
+    DrawRecord::new(input, commitment, seeds, drawn_at(), result)
+}
+
+/// The weighted variant of the example (format `lianjian-draw/2`, docs/draw-algorithm.md
+/// section 10): plan 1 (特种设备) is risk-weighted (按风险加权抽取), 91411121MA000001BP and
+/// 91411121MA000011BD have risk weight 3 (e.g. a tag 高风险 of weight 3), everything else as in
+/// [`input`].
+pub fn weighted_input() -> DrawInput {
+    let mut input = input();
+    input.plans[1].risk_weighted = true;
+    for c in &mut input.candidates {
+        if c.usci == usci(1) || c.usci == usci(11) {
+            c.risk_weight = 3;
+        }
+    }
+    input
+}
+
+/// The complete record of the weighted example, same seeds and times as [`record`].
+pub fn weighted_record() -> DrawRecord {
+    let input = weighted_input();
+    let seeds = seeds();
+    let commitment = commit(&input, &seeds.server, committed_at()).expect("valid input");
+    let result = draw(&input, &seeds).expect("the weighted example draws");
     DrawRecord::new(input, commitment, seeds, drawn_at(), result)
 }

@@ -8,8 +8,8 @@ use std::fmt::{self, Write};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use super::Bytes32;
 use super::record::{BadInput, Commitment, DrawInput, Stratum};
-use super::{Bytes32, FORMAT};
 
 /// Writes `s` with `\`, TAB, LF, CR and `,` escaped, so that fields and list elements can never
 /// run into each other.
@@ -41,8 +41,14 @@ fn list<W: Write, S: AsRef<str>>(w: &mut W, items: impl IntoIterator<Item = S>) 
     Ok(())
 }
 
+/// Texts of format `lianjian-draw/2` (risk weighting, [`DrawInput::format`]) add one last
+/// field to every plan line (`risk_weighted`) and candidate line (`risk_weight`); texts of
+/// `lianjian-draw/1` are exactly as they were before weighting existed, so the hashes of
+/// records already published do not change.
 fn write_candidates<W: Write>(w: &mut W, d: &DrawInput) -> fmt::Result {
-    writeln!(w, "{FORMAT} candidates")?;
+    let format = d.format();
+    let weighted = d.is_weighted();
+    writeln!(w, "{format} candidates")?;
     write!(w, "draw\t{}\t", d.id)?;
     esc(w, &d.title)?;
     write!(
@@ -73,6 +79,9 @@ fn write_candidates<W: Write>(w: &mut W, d: &DrawInput) -> fmt::Result {
         }
         write!(w, "\t{}\t{}\t", p.inspectors_per_visit, p.experts_per_visit)?;
         list(w, &p.qualifications)?;
+        if weighted {
+            write!(w, "\t{}", u8::from(p.risk_weighted))?;
+        }
         w.write_char('\n')?;
         for dep in &p.involved_departments {
             write!(w, "department\t{}\t", dep.id)?;
@@ -96,6 +105,9 @@ fn write_candidates<W: Write>(w: &mut W, d: &DrawInput) -> fmt::Result {
         }
         w.write_char('\t')?;
         list(w, c.previous_inspectors.iter().map(|p| p.as_str()))?;
+        if weighted {
+            write!(w, "\t{}", c.risk_weight)?;
+        }
         w.write_char('\n')?;
         for e in &c.exclusions {
             write!(w, "exclusion\t{}\t", e.plan)?;
@@ -109,7 +121,7 @@ fn write_candidates<W: Write>(w: &mut W, d: &DrawInput) -> fmt::Result {
 }
 
 fn write_inspectors<W: Write>(w: &mut W, d: &DrawInput) -> fmt::Result {
-    writeln!(w, "{FORMAT} inspectors")?;
+    writeln!(w, "{} inspectors", d.format())?;
     writeln!(w, "draw\t{}", d.id)?;
     for x in &d.inspectors {
         write!(w, "inspector\t{}\t", x.certificate.as_str())?;

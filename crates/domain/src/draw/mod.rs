@@ -42,11 +42,25 @@ pub use record::{
     DrawResult, Exclusion, InspectorKind, ParseError, PerClass, Seeds, Stratum, StratumCount,
     Visit, Witness,
 };
-pub use sample::{DrawError, draw, quota, select_smallest, select_smallest_by, select_smallest_in};
+pub use sample::{
+    DrawError, NOT_ELIGIBLE, Numbers, PlanStrata, WEIGHT_SCALE, draw, quota, select_smallest,
+    select_smallest_by, select_smallest_in, select_strata, weighted_key,
+};
 pub use verify::{Mismatch, Summary, verify};
 
-/// `format` of every record this version writes and reads.
+/// `format` of records without risk weighting: every candidate's weight is 1 and no plan is
+/// risk-weighted. Records written before risk weighting existed are all of this format, and a
+/// draw without weighting still writes it, byte for byte as before.
 pub const FORMAT: &str = "lianjian-draw/1";
+
+/// `format` of records with risk weighting (a candidate weight other than 1 or a risk-weighted
+/// plan): the canonical text carries the weights, so a reader that only knows
+/// [`FORMAT`] refuses the record by its format instead of misreading it.
+pub const FORMAT_WEIGHTED: &str = "lianjian-draw/2";
+
+/// Largest risk weight of a candidate (and of a tag). Weights are 1–10, so that
+/// [`WEIGHT_SCALE`] = lcm(1, …, 10) makes every weighted key an exact integer.
+pub const MAX_RISK_WEIGHT: u8 = 10;
 
 /// 32 bytes written as 64 lower-case hex digits: seeds, the combined seed and SHA-256 hashes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]

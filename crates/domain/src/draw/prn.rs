@@ -115,10 +115,25 @@ impl Iterator for PrnStream {
     }
 }
 
-/// The permanent random numbers of candidates `0..n`.
+/// The permanent random numbers of candidates `0..n`; large `n` in contiguous chunks on
+/// parallel threads (the stream is seekable, so each chunk starts at its own word).
 pub fn prns(key: &Bytes32, n: usize) -> Vec<u64> {
     let mut v = vec![0; n];
-    PrnStream::new(key).fill(&mut v);
+    let threads = if n < 1 << 16 {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |t| t.get().min(8))
+    };
+    if threads == 1 {
+        PrnStream::new(key).fill(&mut v);
+        return v;
+    }
+    let step = n.div_ceil(threads);
+    std::thread::scope(|s| {
+        for (k, chunk) in v.chunks_mut(step).enumerate() {
+            s.spawn(move || PrnStream::starting_at(key, PRN_STREAM, (k * step) as u64).fill(chunk));
+        }
+    });
     v
 }
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
-use super::{Bytes32, FORMAT};
+use super::{Bytes32, FORMAT, FORMAT_WEIGHTED, MAX_RISK_WEIGHT};
 use crate::Invalid;
 use crate::account::CertificateNumber;
 use crate::directory::CreditClass;
@@ -139,6 +139,23 @@ pub struct DrawPlan {
     pub experts_per_visit: u16,
     /// Qualifications (资格) an officer of the lead department must hold, sorted.
     pub qualifications: Vec<String>,
+    /// 按风险加权抽取: within each credit class, candidates with a higher risk weight are
+    /// likelier to be drawn (order sampling on u/w; exact counts all the same). Omitted when
+    /// false, so records without weighting keep their old form.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub risk_weighted: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn one() -> u8 {
+    1
+}
+
+fn is_one(w: &u8) -> bool {
+    *w == 1
 }
 
 /// Why a candidate in a plan's pool may not be drawn for it (cooldown, class A once a year …).
@@ -170,6 +187,10 @@ pub struct Candidate {
     /// Who inspected it at its previous visit; none of them may go again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub previous_inspectors: Vec<CertificateNumber>,
+    /// Risk weight 1–10 (the largest weight of the entity's tags; 1 = no weighting). Read only
+    /// by risk-weighted plans. Omitted when 1.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub risk_weight: u8,
 }
 
 impl Candidate {
@@ -383,6 +404,7 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 impl DrawRecord {
+    /// The record, in the format its input needs ([`DrawInput::format`]).
     pub fn new(
         input: DrawInput,
         commitment: Commitment,
@@ -391,7 +413,7 @@ impl DrawRecord {
         result: DrawResult,
     ) -> Self {
         Self {
-            format: FORMAT.to_string(),
+            format: input.format().to_string(),
             input,
             commitment,
             seeds,
@@ -417,10 +439,13 @@ impl DrawRecord {
             };
             ParseError { path, message }
         })?;
-        if r.format != FORMAT {
+        if r.format != FORMAT && r.format != FORMAT_WEIGHTED {
             return Err(ParseError {
                 path: "format".into(),
-                message: format!("unsupported format {:?}, expected {FORMAT:?}", r.format),
+                message: format!(
+                    "unsupported format {:?}, expected {FORMAT:?} or {FORMAT_WEIGHTED:?}",
+                    r.format
+                ),
             });
         }
         Ok(r)
@@ -493,6 +518,24 @@ fn strictly_ascending<'a, T, K: Ord>(
 }
 
 impl DrawInput {
+    /// Whether the input uses risk weighting: a risk-weighted plan or a candidate weight
+    /// other than 1.
+    pub fn is_weighted(&self) -> bool {
+        self.plans.iter().any(|p| p.risk_weighted)
+            || self.candidates.iter().any(|c| c.risk_weight != 1)
+    }
+
+    /// The record format this input is written in: [`FORMAT_WEIGHTED`] when it uses risk
+    /// weighting, otherwise [`FORMAT`] (unchanged from before weighting existed, so that such
+    /// records and their hashes stay exactly as they were).
+    pub fn format(&self) -> &'static str {
+        if self.is_weighted() {
+            FORMAT_WEIGHTED
+        } else {
+            FORMAT
+        }
+    }
+
     /// Puts every list into canonical order and drops duplicates: candidates by credit code,
     /// inspectors by certificate number, plan indices, exclusions (by plan), previous inspectors,
     /// qualifications and conflicts. Plans keep their order (candidates refer to them by index),
@@ -672,6 +715,17 @@ impl DrawInput {
                 &c.previous_inspectors,
                 |p| p.as_str(),
             )?;
+            if !(1..=MAX_RISK_WEIGHT).contains(&c.risk_weight) {
+                return Err(bad(
+                    f(".risk_weight"),
+                    "risk_weight",
+                    format!("风险权重应为 1–{MAX_RISK_WEIGHT}（当前 {}）", c.risk_weight),
+                    format!(
+                        "risk weight must be 1–{MAX_RISK_WEIGHT} (is {})",
+                        c.risk_weight
+                    ),
+                ));
+            }
         }
         strictly_ascending(
             || "inspectors".into(),

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::Bytes32;
 use super::assign::{DrawFailure, assign};
-use super::prn::{PRN_STREAM, PrnReader, combined_seed, prns};
+use super::prn::{PRN_STREAM, PrnReader, PrnStream, combined_seed, prns};
 use super::record::{
     BadInput, DrawInput, DrawPlan, DrawResult, PerClass, Seeds, Stratum, StratumCount, Visit,
 };
@@ -80,6 +80,242 @@ pub fn select_smallest(
 ) -> Vec<u32> {
     let mut r = PrnReader::new(key, PRN_STREAM);
     select_smallest_by(quota, indices, |i| r.at(u64::from(i)))
+}
+
+/// lcm(1, …, 10): `u · (WEIGHT_SCALE / w)` is an integer for every weight 1–10 and orders
+/// exactly as `u / w` does, so weighted keys are compared without division or rounding.
+pub const WEIGHT_SCALE: u64 = 2520;
+
+/// Stratum code (in [`PlanStrata::strata`]) of a candidate that is not eligible for the plan.
+pub const NOT_ELIGIBLE: u8 = u8::MAX;
+
+/// The sort key of candidate `i` with number `u` and weight `w` (1–10; 1 for plans without
+/// risk weighting): `u · (2520 / w)` in the high bits, `i` in the low 32. Keys are unique, and
+/// key(i) < key(j) exactly when `u_i · w_j < u_j · w_i`, or the two are equal and `i < j`
+/// (docs/draw-algorithm.md, section 5). With every weight 1 this is the order of `(u, i)`.
+#[inline]
+pub fn weighted_key(u: u64, w: u8, i: u32) -> u128 {
+    debug_assert!((1..=10).contains(&w));
+    ((u128::from(u) * u128::from(WEIGHT_SCALE / u64::from(w))) << 32) | u128::from(i)
+}
+
+/// Where [`select_strata`] takes the candidates' permanent random numbers from.
+#[derive(Clone, Copy)]
+pub enum Numbers<'a> {
+    /// Already computed: `prns[i]` for candidate `i`.
+    Computed(&'a [u64]),
+    /// Computed on the fly from the combined seed (stream 0), in parallel chunks.
+    Key(&'a Bytes32),
+}
+
+/// One plan's pool, split by stratum, for [`select_strata`].
+pub struct PlanStrata<'a> {
+    /// Per candidate (index `i`): its stratum (0–4 for A, B, C, D, not graded) if it is
+    /// eligible for the plan, otherwise [`NOT_ELIGIBLE`].
+    pub strata: &'a [u8],
+    /// Per candidate: its risk weight, 1–10, for a risk-weighted plan; `None` otherwise.
+    pub weights: Option<&'a [u8]>,
+    /// Per stratum: how many to draw.
+    pub quotas: [u64; 5],
+    /// Per stratum: the sum of the eligible candidates' weights (their number when not
+    /// weighted). Only sizes the first pass; the selection is exact whatever it says.
+    pub mass: [u64; 5],
+}
+
+/// Below this many candidates one thread does all (threads cost more than they save).
+const PARALLEL_FROM: usize = 1 << 16;
+
+fn threads_for(n: usize) -> usize {
+    if n < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |t| t.get())
+            .clamp(1, 8)
+    }
+}
+
+/// First-pass bound per stratum: keys below it are kept. Expected `quota + margin` keys fall
+/// below it (fewer if weights saturate); the margin of 8 standard deviations makes a second
+/// pass (taken when fewer than the quota are kept) practically never needed.
+fn thresholds(ps: &PlanStrata<'_>) -> [u128; 5] {
+    std::array::from_fn(|h| {
+        let (q, mass) = (ps.quotas[h], ps.mass[h]);
+        let want = q.saturating_add(8 * q.isqrt()).saturating_add(64);
+        if q == 0 {
+            0
+        } else if want >= mass {
+            u128::MAX
+        } else {
+            // want / mass of the key space [0, 2520 · 2^96): exact integers, and well inside
+            // u128 because want < mass.
+            ((u128::from(WEIGHT_SCALE) << 96) / u128::from(mass)) * u128::from(want)
+        }
+    })
+}
+
+/// The keys of `range` below `limit[h]`, per stratum, in ascending index order.
+fn keep_below(
+    numbers: Numbers<'_>,
+    ps: &PlanStrata<'_>,
+    range: std::ops::Range<usize>,
+    limit: &[u128; 5],
+) -> [Vec<u128>; 5] {
+    let mut out: [Vec<u128>; 5] = Default::default();
+    const BLOCK: usize = 4096;
+    let mut buf = [0u64; BLOCK];
+    let mut stream = match numbers {
+        Numbers::Key(k) => Some(PrnStream::starting_at(k, PRN_STREAM, range.start as u64)),
+        Numbers::Computed(_) => None,
+    };
+    let mut at = range.start;
+    while at < range.end {
+        let end = (at + BLOCK).min(range.end);
+        let u: &[u64] = match (numbers, stream.as_mut()) {
+            (Numbers::Computed(p), _) => &p[at..end],
+            (_, Some(s)) => {
+                s.fill(&mut buf[..end - at]);
+                &buf[..end - at]
+            }
+            _ => unreachable!(),
+        };
+        let strata = &ps.strata[at..end];
+        match ps.weights {
+            None => {
+                for (k, (&h, &u)) in strata.iter().zip(u).enumerate() {
+                    if let Some(&lim) = limit.get(usize::from(h)) {
+                        let key = weighted_key(u, 1, (at + k) as u32);
+                        if key < lim {
+                            out[usize::from(h)].push(key);
+                        }
+                    }
+                }
+            }
+            Some(w) => {
+                let w = &w[at..end];
+                for (k, ((&h, &u), &w)) in strata.iter().zip(u).zip(w).enumerate() {
+                    if let Some(&lim) = limit.get(usize::from(h)) {
+                        let key = weighted_key(u, w, (at + k) as u32);
+                        if key < lim {
+                            out[usize::from(h)].push(key);
+                        }
+                    }
+                }
+            }
+        }
+        at = end;
+    }
+    out
+}
+
+/// [`keep_below`] over all candidates, on parallel threads over contiguous ranges; the parts
+/// are joined in range order, so every stratum's keys stay in ascending index order.
+fn keep_below_all(numbers: Numbers<'_>, ps: &PlanStrata<'_>, limit: &[u128; 5]) -> [Vec<u128>; 5] {
+    let n = ps.strata.len();
+    let t = threads_for(n);
+    if t == 1 {
+        return keep_below(numbers, ps, 0..n, limit);
+    }
+    let step = n.div_ceil(t);
+    let parts: Vec<[Vec<u128>; 5]> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..t)
+            .map(|k| {
+                let range = (k * step).min(n)..((k + 1) * step).min(n);
+                s.spawn(move || keep_below(numbers, ps, range, limit))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("selection thread"))
+            .collect()
+    });
+    let mut out: [Vec<u128>; 5] = Default::default();
+    for h in 0..5 {
+        let total = parts.iter().map(|p| p[h].len()).sum();
+        out[h].reserve_exact(total);
+        for p in &parts {
+            out[h].extend_from_slice(&p[h]);
+        }
+    }
+    out
+}
+
+/// The indices of the `q` smallest of `keys` (unique, in ascending index order), ascending.
+fn smallest_of(keys: &[u128], q: usize) -> Vec<u32> {
+    if q == 0 {
+        return Vec::new();
+    }
+    if keys.len() <= q {
+        return keys.iter().map(|&k| k as u32).collect();
+    }
+    // The q-th smallest key by partial selection on a copy, then the keys up to it in their
+    // original (index) order: no sort of the result.
+    let mut copy = keys.to_vec();
+    let (_, &mut kth, _) = copy.select_nth_unstable(q - 1);
+    drop(copy);
+    keys.iter()
+        .filter(|&&k| k <= kth)
+        .map(|&k| k as u32)
+        .collect()
+}
+
+/// One plan's selection in every stratum, fast: per stratum, the `quotas[h]` eligible
+/// candidates with the smallest [`weighted_key`] (weight 1 for every candidate of a plan
+/// without risk weighting), each stratum's indices ascending. The same sets as
+/// [`select_smallest_in`] over each stratum's pool (and, weighted, as sorting the pool by
+/// the key), found in one pass that computes the numbers on parallel threads and keeps only
+/// keys below a bound that the quota's selection almost surely stays under (a second pass
+/// over the stratum when it does not), then a partial selection per stratum, the strata on
+/// parallel threads.
+pub fn select_strata(numbers: Numbers<'_>, ps: &PlanStrata<'_>) -> [Vec<u32>; 5] {
+    if let Numbers::Computed(p) = numbers {
+        assert_eq!(p.len(), ps.strata.len(), "one number per candidate");
+    }
+    if let Some(w) = ps.weights {
+        assert_eq!(w.len(), ps.strata.len(), "one weight per candidate");
+    }
+    let limit = thresholds(ps);
+    let mut kept = keep_below_all(numbers, ps, &limit);
+    // A stratum that kept fewer than its quota (the bound fell short, or the quota is the
+    // whole stratum and `mass` said less): all of its keys.
+    let short: Vec<usize> = (0..5)
+        .filter(|&h| (kept[h].len() as u64) < ps.quotas[h] && limit[h] != u128::MAX)
+        .collect();
+    if !short.is_empty() {
+        let mut all = [0u128; 5];
+        for &h in &short {
+            all[h] = u128::MAX;
+        }
+        let again = keep_below_all(numbers, ps, &all);
+        for (h, keys) in again.into_iter().enumerate() {
+            if short.contains(&h) {
+                kept[h] = keys;
+            }
+        }
+    }
+    let quotas = ps.quotas;
+    let big =
+        kept.iter().map(Vec::len).sum::<usize>() >= PARALLEL_FROM && threads_for(usize::MAX) > 1;
+    if big {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = kept
+                .iter()
+                .zip(quotas)
+                .map(|(keys, q)| s.spawn(move || smallest_of(keys, q as usize)))
+                .collect();
+            let mut out: [Vec<u32>; 5] = Default::default();
+            for (h, x) in handles.into_iter().enumerate() {
+                out[h] = x.join().expect("selection thread");
+            }
+            out
+        })
+    } else {
+        let mut out: [Vec<u32>; 5] = Default::default();
+        for h in 0..5 {
+            out[h] = smallest_of(&kept[h], quotas[h] as usize);
+        }
+        out
+    }
 }
 
 /// Why a draw produced no result.
@@ -153,35 +389,61 @@ pub fn draw(input: &DrawInput, seeds: &Seeds) -> Result<DrawResult, DrawError> {
     let key = combined_seed(&seeds.server, seeds.witness.as_ref());
     let u = prns(&key, input.candidates.len());
 
-    // Pools per plan and stratum, in ascending candidate order.
-    let mut pools: Vec<[Vec<u32>; 5]> = vec![Default::default(); input.plans.len()];
+    // Per plan: each candidate's stratum if eligible, and the weights for weighted plans.
+    let n = input.candidates.len();
+    let mut strata: Vec<Vec<u8>> = vec![vec![NOT_ELIGIBLE; n]; input.plans.len()];
+    let mut eligible = vec![[0u64; 5]; input.plans.len()];
+    let mut mass = vec![[0u64; 5]; input.plans.len()];
     for (i, c) in input.candidates.iter().enumerate() {
         let h = c.stratum() as usize;
         for &p in &c.plans {
             if !c.is_excluded(p) {
-                pools[p as usize][h].push(i as u32);
+                let p = p as usize;
+                strata[p][i] = h as u8;
+                eligible[p][h] += 1;
+                mass[p][h] += if input.plans[p].risk_weighted {
+                    u64::from(c.risk_weight)
+                } else {
+                    1
+                };
             }
         }
     }
+    let weights: Option<Vec<u8>> = input
+        .plans
+        .iter()
+        .any(|p| p.risk_weighted)
+        .then(|| input.candidates.iter().map(|c| c.risk_weight).collect());
 
     let mut counts = Vec::with_capacity(input.plans.len());
     let mut picks: Vec<(u32, u32)> = Vec::new();
     for (p, plan) in input.plans.iter().enumerate() {
+        let mut quotas = [0u64; 5];
+        for h in Stratum::ALL {
+            quotas[h as usize] = quota(eligible[p][h as usize], *plan.ratios.get(h));
+        }
+        let sel = select_strata(
+            Numbers::Computed(&u),
+            &PlanStrata {
+                strata: &strata[p],
+                weights: weights.as_deref().filter(|_| plan.risk_weighted),
+                quotas,
+                mass: mass[p],
+            },
+        );
         let mut pc = PerClass::<StratumCount>::default();
         for h in Stratum::ALL {
-            let pool = &pools[p][h as usize];
-            let q = quota(pool.len() as u64, *plan.ratios.get(h));
-            let sel = select_smallest_in(&u, q as usize, pool.iter().copied());
+            let sel = &sel[h as usize];
             picks.extend(sel.iter().map(|&i| (i, p as u32)));
             *pc.get_mut(h) = StratumCount {
-                eligible: pool.len() as u64,
-                quota: q,
+                eligible: eligible[p][h as usize],
+                quota: quotas[h as usize],
                 drawn: sel.len() as u64,
             };
         }
         counts.push(pc);
     }
-    drop(pools);
+    drop(strata);
 
     // One visit per entity, listing every plan that drew it.
     picks.sort_unstable();

@@ -782,6 +782,7 @@ fn random_input(shape: u64, n_cand: usize, n_insp: usize, n_plans: usize) -> Dra
                 .filter(|_| pick(3) == 0)
                 .map(|q| QUALS[q].to_string())
                 .collect(),
+            risk_weighted: false,
         });
     }
     let certs: Vec<String> = (0..n_insp).map(|j| format!("ZF{j:06}")).collect();
@@ -820,6 +821,7 @@ fn random_input(shape: u64, n_cand: usize, n_insp: usize, n_plans: usize) -> Dra
                 .filter(|_| pick(8) == 0)
                 .map(|c| cert(c))
                 .collect(),
+            risk_weight: 1,
         });
     }
     let inspectors = certs
@@ -1166,4 +1168,418 @@ proptest! {
         prop_assert_eq!(prn_at(&key, i), seq[(i % 3) as usize]);
         prop_assert_eq!(PrnReader::new(&key, PRN_STREAM).at(i), prn_at(&key, i));
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Risk weighting (按风险加权抽取) and the fast selection.
+
+/// The specification's selection, written plainly: per plan and stratum, the eligible
+/// candidates sorted by u_i·w_j against u_j·w_i (as u128, exact; weight 1 unless the plan is
+/// risk-weighted), ties by index; the first `quota`, ascending.
+fn reference_picks(input: &DrawInput, key: &Bytes32) -> Vec<[Vec<u32>; 5]> {
+    let u = prns(key, input.candidates.len());
+    let mut out = Vec::new();
+    for (p, plan) in input.plans.iter().enumerate() {
+        let mut per: [Vec<u32>; 5] = Default::default();
+        for h in Stratum::ALL {
+            let mut pool: Vec<u32> = input
+                .candidates
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    c.plans.contains(&(p as u32)) && !c.is_excluded(p as u32) && c.stratum() == h
+                })
+                .map(|(i, _)| i as u32)
+                .collect();
+            let w = |i: u32| {
+                if plan.risk_weighted {
+                    u128::from(input.candidates[i as usize].risk_weight)
+                } else {
+                    1
+                }
+            };
+            pool.sort_by(|&i, &j| {
+                (u128::from(u[i as usize]) * w(j))
+                    .cmp(&(u128::from(u[j as usize]) * w(i)))
+                    .then(i.cmp(&j))
+            });
+            let q = quota(pool.len() as u64, *plan.ratios.get(h)) as usize;
+            pool.truncate(q);
+            pool.sort();
+            per[h as usize] = pool;
+        }
+        out.push(per);
+    }
+    out
+}
+
+/// The entities each plan drew, from a result's visits, ascending by index.
+fn picks_of(input: &DrawInput, r: &DrawResult) -> Vec<Vec<u32>> {
+    let at = |usci: &Usci| {
+        input
+            .candidates
+            .binary_search_by(|c| c.usci.cmp(usci))
+            .unwrap() as u32
+    };
+    (0..input.plans.len() as u32)
+        .map(|p| {
+            r.visits
+                .iter()
+                .filter(|v| v.plans.contains(&p))
+                .map(|v| at(&v.usci))
+                .collect()
+        })
+        .collect()
+}
+
+/// Makes some plans risk-weighted and gives candidates weights 1–10 (about half stay 1).
+fn add_weights(input: &mut DrawInput, seed: u64) {
+    let mut g = ChaCha8Rng::seed_from_u64(seed ^ 0x7765_6967_6874);
+    for p in &mut input.plans {
+        p.risk_weighted = g.next_u64() % 3 != 0;
+    }
+    for c in &mut input.candidates {
+        c.risk_weight = if g.next_u64() % 2 == 0 {
+            1
+        } else {
+            1 + (g.next_u64() % 10) as u8
+        };
+    }
+}
+
+#[test]
+fn weighted_keys_order_like_the_cross_products() {
+    let mut g = ChaCha8Rng::seed_from_u64(7);
+    for _ in 0..100_000 {
+        // Small numbers too, where equal products (ties) happen.
+        let small = g.next_u64() % 2 == 0;
+        let u = |g: &mut ChaCha8Rng| {
+            if small {
+                g.next_u64() % 64
+            } else {
+                g.next_u64()
+            }
+        };
+        let (ui, uj) = (u(&mut g), u(&mut g));
+        let (wi, wj) = (1 + (g.next_u64() % 10) as u8, 1 + (g.next_u64() % 10) as u8);
+        let (i, j) = ((g.next_u64() % 1000) as u32, (g.next_u64() % 1000) as u32);
+        let spec = (u128::from(ui) * u128::from(wj))
+            .cmp(&(u128::from(uj) * u128::from(wi)))
+            .then(i.cmp(&j));
+        assert_eq!(weighted_key(ui, wi, i).cmp(&weighted_key(uj, wj, j)), spec);
+    }
+}
+
+/// A random plan over `n` candidates: strata (some not eligible), weights, quotas from ratios.
+fn random_strata(
+    seed: u64,
+    n: usize,
+    weighted: bool,
+) -> (Vec<u8>, Option<Vec<u8>>, [u64; 5], [u64; 5]) {
+    let mut g = ChaCha8Rng::seed_from_u64(seed);
+    let strata: Vec<u8> = (0..n)
+        .map(|_| match g.next_u64() % 7 {
+            5 | 6 => NOT_ELIGIBLE,
+            h => h as u8,
+        })
+        .collect();
+    let weights: Option<Vec<u8>> =
+        weighted.then(|| (0..n).map(|_| 1 + (g.next_u64() % 10) as u8).collect());
+    let mut eligible = [0u64; 5];
+    let mut mass = [0u64; 5];
+    for (i, &h) in strata.iter().enumerate() {
+        if h != NOT_ELIGIBLE {
+            eligible[h as usize] += 1;
+            mass[h as usize] += weights.as_ref().map_or(1, |w| u64::from(w[i]));
+        }
+    }
+    let mut quotas = [0u64; 5];
+    for h in 0..5 {
+        let r = [0u16, 1, 30, 100, 300, 700, 999, 1000][(g.next_u64() % 8) as usize];
+        quotas[h] = quota(eligible[h], r);
+    }
+    (strata, weights, quotas, mass)
+}
+
+/// [`select_strata`]'s answer, plainly: sort each stratum's keys, take the quota.
+fn reference_strata(
+    u: &[u64],
+    strata: &[u8],
+    weights: Option<&[u8]>,
+    quotas: [u64; 5],
+) -> [Vec<u32>; 5] {
+    let mut out: [Vec<u32>; 5] = Default::default();
+    for h in 0..5u8 {
+        let mut keys: Vec<u128> = (0..strata.len())
+            .filter(|&i| strata[i] == h)
+            .map(|i| weighted_key(u[i], weights.map_or(1, |w| w[i]), i as u32))
+            .collect();
+        keys.sort_unstable();
+        keys.truncate(quotas[h as usize] as usize);
+        let mut idx: Vec<u32> = keys.iter().map(|&k| k as u32).collect();
+        idx.sort_unstable();
+        out[h as usize] = idx;
+    }
+    out
+}
+
+#[test]
+fn fast_selection_equals_the_reference_on_large_pools() {
+    // Large enough for the parallel paths (threads over ranges, strata on threads).
+    for (seed, weighted) in [(1, false), (2, true), (3, false), (4, true)] {
+        let n = 300_000;
+        let (strata, weights, quotas, mass) = random_strata(seed, n, weighted);
+        let key = Bytes32([seed as u8; 32]);
+        let u = prns(&key, n);
+        let want = reference_strata(&u, &strata, weights.as_deref(), quotas);
+        let ps = PlanStrata {
+            strata: &strata,
+            weights: weights.as_deref(),
+            quotas,
+            mass,
+        };
+        assert_eq!(select_strata(Numbers::Key(&key), &ps), want);
+        assert_eq!(select_strata(Numbers::Computed(&u), &ps), want);
+        if !weighted {
+            // And the domain's original per-stratum selection.
+            for h in 0..5u8 {
+                let pool = (0..n as u32).filter(|&i| strata[i as usize] == h);
+                assert_eq!(
+                    select_smallest_in(&u, quotas[h as usize] as usize, pool),
+                    want[h as usize]
+                );
+            }
+        }
+        // A wrong `mass` only costs a second pass, never a different answer.
+        for bad in [[1u64; 5], [u64::MAX / 4; 5]] {
+            let ps = PlanStrata { mass: bad, ..ps };
+            assert_eq!(select_strata(Numbers::Key(&key), &ps), want);
+        }
+    }
+}
+
+#[test]
+fn weight_five_is_drawn_markedly_more_often_than_weight_one() {
+    // 100 candidates in one stratum, the first 10 of weight 5, the others 1; a quota of 10
+    // (100 ‰), 2,000 draws with keys from a fixed seed. Sequential Poisson sampling gives
+    // inclusion probabilities near 10·w/Σw: about 0.36 for weight 5 and 0.07 for weight 1
+    // (unweighted both would be 0.10).
+    let strata = vec![0u8; 100];
+    let weights: Vec<u8> = (0..100).map(|i| if i < 10 { 5 } else { 1 }).collect();
+    let ps = PlanStrata {
+        strata: &strata,
+        weights: Some(&weights),
+        quotas: [10, 0, 0, 0, 0],
+        mass: [140, 0, 0, 0, 0],
+    };
+    let mut g = ChaCha8Rng::seed_from_u64(2026);
+    let (mut heavy, mut light) = (0u32, 0u32);
+    for _ in 0..2000 {
+        let mut k = [0u8; 32];
+        g.fill_bytes(&mut k);
+        let sel = select_strata(Numbers::Key(&Bytes32(k)), &ps);
+        assert_eq!(sel[0].len(), 10, "exact count");
+        heavy += sel[0].iter().filter(|&&i| i < 10).count() as u32;
+        light += sel[0].iter().filter(|&&i| i >= 10).count() as u32;
+    }
+    let heavy_rate = f64::from(heavy) / (2000.0 * 10.0);
+    let light_rate = f64::from(light) / (2000.0 * 90.0);
+    assert!(
+        heavy_rate > 0.3 && light_rate < 0.085,
+        "{heavy_rate} {light_rate}"
+    );
+    assert!(heavy_rate > 4.0 * light_rate, "{heavy_rate} {light_rate}");
+}
+
+#[test]
+fn records_without_weighting_keep_format_1() {
+    // Old records: the example's hashes are pinned in test_vector_of_the_worked_example; its
+    // JSON has no weight fields and reads back as format 1.
+    let r = example::record();
+    assert_eq!(r.format, "lianjian-draw/1");
+    let json = r.to_json_pretty();
+    assert!(!json.contains("risk_weight"));
+    // A format-1 record that claims a weight is refused (its input needs format 2).
+    let mut t = r.clone();
+    t.input.candidates[0].risk_weight = 3;
+    assert!(matches!(
+        verify(&t),
+        Err(Mismatch::FormatOfInput {
+            required: "lianjian-draw/2",
+            ..
+        })
+    ));
+    // And a format-2 record without weighting too.
+    let mut t = r.clone();
+    t.format = FORMAT_WEIGHTED.into();
+    assert!(matches!(verify(&t), Err(Mismatch::FormatOfInput { .. })));
+    let mut t = r;
+    t.format = "lianjian-draw/3".into();
+    assert!(matches!(verify(&t), Err(Mismatch::Format(_))));
+}
+
+#[test]
+fn weights_must_be_1_to_10() {
+    for (w, ok) in [(0u8, false), (1, true), (10, true), (11, false)] {
+        let mut input = example::weighted_input();
+        input.candidates[2].risk_weight = w;
+        assert_eq!(input.validate().is_ok(), ok, "weight {w}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn weighted_draws_are_reproducible_exact_and_tamper_evident(
+        shape in any::<u64>(),
+        n_cand in 1usize..60,
+        n_plans in 1usize..4,
+        server in any::<[u8; 32]>(),
+    ) {
+        let mut input = random_input(shape, n_cand, 30, n_plans);
+        add_weights(&mut input, shape);
+        let seeds = seeds_of(server, None);
+        let key = combined_seed(&seeds.server, None);
+        let want = reference_picks(&input, &key);
+        let result = match draw(&input, &seeds) {
+            Ok(r) => r,
+            Err(DrawError::Failed(_)) => return Ok(()),
+            Err(e) => panic!("{e}"),
+        };
+        // The reference selection, with exact counts.
+        let got = picks_of(&input, &result);
+        for (p, per) in want.iter().enumerate() {
+            let mut all: Vec<u32> = per.iter().flatten().copied().collect();
+            all.sort();
+            prop_assert_eq!(&got[p], &all);
+            for h in Stratum::ALL {
+                let c = result.counts[p].get(h);
+                prop_assert_eq!(c.drawn, c.quota);
+                prop_assert_eq!(c.drawn, per[h as usize].len() as u64);
+            }
+        }
+        // Reproducible from its record, also through JSON.
+        let record = record_of(input.clone(), seeds.clone(), result);
+        prop_assert_eq!(&record.format, input.format());
+        prop_assert!(verify(&record).is_ok());
+        let back = DrawRecord::from_json(record.to_json().as_bytes()).unwrap();
+        prop_assert!(verify(&back).is_ok());
+        // Changing one candidate's weight is found.
+        let mut t = record.clone();
+        let k = (shape % t.input.candidates.len() as u64) as usize;
+        let c = &mut t.input.candidates[k];
+        c.risk_weight = if c.risk_weight == 10 { 9 } else { c.risk_weight + 1 };
+        prop_assert!(verify(&t).is_err());
+        // And so is a plan's weighting switched.
+        let mut t = record.clone();
+        t.input.plans[0].risk_weighted ^= true;
+        prop_assert!(verify(&t).is_err());
+    }
+
+    #[test]
+    fn all_weights_1_draw_as_unweighted(
+        shape in any::<u64>(),
+        n_cand in 0usize..60,
+        n_plans in 1usize..4,
+        server in any::<[u8; 32]>(),
+    ) {
+        let plain = random_input(shape, n_cand, 30, n_plans);
+        let mut weighted = plain.clone();
+        for p in &mut weighted.plans {
+            p.risk_weighted = true;
+        }
+        let seeds = seeds_of(server, None);
+        prop_assert_eq!(plain.format(), "lianjian-draw/1");
+        prop_assert_eq!(weighted.format(), "lianjian-draw/2");
+        prop_assert_eq!(draw(&plain, &seeds), draw(&weighted, &seeds));
+    }
+
+    #[test]
+    fn fast_selection_equals_the_reference(
+        seed in any::<u64>(),
+        n in 0usize..3000,
+        weighted in any::<bool>(),
+        key in any::<[u8; 32]>(),
+    ) {
+        let (strata, weights, quotas, mass) = random_strata(seed, n, weighted);
+        let key = Bytes32(key);
+        let u = prns(&key, n);
+        let want = reference_strata(&u, &strata, weights.as_deref(), quotas);
+        let ps = PlanStrata { strata: &strata, weights: weights.as_deref(), quotas, mass };
+        prop_assert_eq!(select_strata(Numbers::Key(&key), &ps), want.clone());
+        prop_assert_eq!(select_strata(Numbers::Computed(&u), &ps), want);
+    }
+}
+
+#[test]
+fn weighted_test_vector() {
+    // Section 10 of docs/draw-algorithm.md, "Weighted variant".
+    let r = example::weighted_record();
+    assert_eq!(r.format, "lianjian-draw/2");
+    let text = candidates_text(&r.input);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "lianjian-draw/2 candidates");
+    assert!(lines[2].ends_with("\t2\t0\t食品安全\t0"));
+    assert!(lines[5].ends_with("\t3\t0\t特种设备\t1"));
+    assert!(lines.contains(&"candidate\t91411121MA000001BP\t舞阳县贾湖酒业有限公司\tB\t0,1\t\t3"));
+    assert!(
+        lines.contains(&"candidate\t91411121MA000005BU\t舞阳县锅炉压力容器厂\tD\t1\tZF41112102\t1")
+    );
+    assert!(inspectors_text(&r.input).starts_with("lianjian-draw/2 inspectors\n"));
+    let c = &r.commitment;
+    assert_eq!(
+        c.candidates_sha256.to_hex(),
+        "7d16c2342517ed47b74b11a3faea63b5a1b689a2440118d92c616a20a7b3dd7f"
+    );
+    assert_eq!(
+        c.inspectors_sha256.to_hex(),
+        "a6cb5e88bfa5e35587d33849464d5af5ed10210d7c5b280dfcb2dd582bf8e6ba"
+    );
+    // Plan 1, class C: i 6 (u 491a…, weight 1) against i 10 (u c6b1…, weight 3):
+    // u_6 · 3 = 15803045757236606052 > u_10 · 1 = 14317492013363626044, so i 10 is drawn
+    // (unweighted, i 6 was). Class B: u_8 · 3 = 7464362216341123167 < u_0 · 1, so i 8 stays.
+    let u = prns(&r.result.combined_seed, 12);
+    assert_eq!(u128::from(u[6]) * 3, 15803045757236606052);
+    assert_eq!(u128::from(u[10]), 14317492013363626044);
+    assert_eq!(u128::from(u[8]) * 3, 7464362216341123167);
+    let visits: Vec<String> = r
+        .result
+        .visits
+        .iter()
+        .map(|v| {
+            format!(
+                "{} {:?} lead {} {}",
+                &v.usci.as_str()[10..16],
+                v.plans,
+                v.lead_plan,
+                v.inspectors
+                    .iter()
+                    .map(|c| &c.as_str()[6..])
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        })
+        .collect();
+    assert_eq!(
+        visits,
+        [
+            "000003 [0] lead 0 2101,2202",
+            "000004 [1] lead 1 2102,2105,2301",
+            "000005 [1] lead 1 2103,2104,2302",
+            "000008 [1] lead 1 2102,2104,2301",
+            "000009 [0, 1] lead 1 2103,2202,2301",
+            "000010 [1] lead 1 2102,2105,2302",
+            "000011 [1] lead 1 2101,2102,2302",
+            "000012 [0] lead 0 2101,2201",
+        ]
+    );
+    // Same counts as unweighted: weighting changes who, never how many.
+    assert_eq!(r.result.counts, example::record().result.counts);
+    let s = verify(&r).unwrap();
+    assert_eq!((s.visits, s.selections), (8, 9));
+    // Changing one weight breaks the commitment.
+    let mut t = r.clone();
+    t.input.candidates[10].risk_weight = 2;
+    assert!(matches!(verify(&t), Err(Mismatch::CandidatesHash { .. })));
 }

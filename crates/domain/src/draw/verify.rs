@@ -16,7 +16,7 @@ use super::hash::{candidates_sha256, inspectors_sha256, seed_sha256};
 use super::prn::combined_seed;
 use super::record::{BadInput, DrawRecord, PerClass, StratumCount, Visit};
 use super::sample::{DrawError, draw};
-use super::{Bytes32, FORMAT};
+use super::{Bytes32, FORMAT, FORMAT_WEIGHTED};
 
 /// A record that checks out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -39,7 +39,14 @@ pub struct Summary {
 /// The first difference between a record and its recomputation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mismatch {
+    /// A format this version does not know.
     Format(String),
+    /// A known format, but not the one the input needs: `lianjian-draw/2` exactly when the
+    /// input uses risk weighting.
+    FormatOfInput {
+        recorded: String,
+        required: &'static str,
+    },
     /// The input breaks a rule of the format (e.g. candidates out of order).
     Invalid(BadInput),
     CandidatesHash {
@@ -118,7 +125,21 @@ impl fmt::Display for Mismatch {
         match self {
             Mismatch::Format(found) => write!(
                 f,
-                "不支持的记录格式 {found:?}（应为 {FORMAT}） / unsupported format {found:?}, expected {FORMAT}"
+                "不支持的记录格式 {found:?}（应为 {FORMAT} 或 {FORMAT_WEIGHTED}） / unsupported format {found:?}, expected {FORMAT} or {FORMAT_WEIGHTED}"
+            ),
+            Mismatch::FormatOfInput { recorded, required } => write!(
+                f,
+                "记录格式 {recorded} 与内容不符（{}应为 {required}） / format {recorded} does not fit the input, which {} {required}",
+                if *required == FORMAT_WEIGHTED {
+                    "含风险加权，"
+                } else {
+                    "不含风险加权，"
+                },
+                if *required == FORMAT_WEIGHTED {
+                    "uses risk weighting:"
+                } else {
+                    "uses no risk weighting:"
+                },
             ),
             Mismatch::Invalid(b) => write!(f, "记录内容不合规 / invalid record: {b}"),
             Mismatch::CandidatesHash { recorded, computed } => write!(
@@ -175,11 +196,17 @@ impl std::error::Error for Mismatch {}
 // A mismatch is reported once; its size does not matter.
 #[allow(clippy::result_large_err)]
 pub fn verify(record: &DrawRecord) -> Result<Summary, Mismatch> {
-    if record.format != FORMAT {
+    if record.format != FORMAT && record.format != FORMAT_WEIGHTED {
         return Err(Mismatch::Format(record.format.clone()));
     }
     let input = &record.input;
     input.validate().map_err(Mismatch::Invalid)?;
+    if record.format != input.format() {
+        return Err(Mismatch::FormatOfInput {
+            recorded: record.format.clone(),
+            required: input.format(),
+        });
+    }
     let c = &record.commitment;
     let computed = candidates_sha256(input);
     if computed != c.candidates_sha256 {

@@ -291,8 +291,8 @@ pub async fn public_list(
 }
 
 /// One draw's complete public record as JSON — for a drawn one exactly what
-/// `lianjian draw verify RECORD.json` recomputes (format `lianjian-draw/1`, see
-/// `docs/draw-algorithm.md`).
+/// `lianjian draw verify RECORD.json` recomputes (format `lianjian-draw/1`, or
+/// `lianjian-draw/2` when a plan is risk-weighted; see `docs/draw-algorithm.md`).
 #[utoipa::path(get, path = "/api/v1/public/draws/{id}", tag = "draws", security(()),
     responses((status = 200, body = ObjectDto), (status = 404, body = ErrorBody)))]
 pub async fn public_get(

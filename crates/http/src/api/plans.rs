@@ -83,6 +83,9 @@ pub struct PlanDto {
     pub cooldown_months: u8,
     pub inspectors_per_visit: u8,
     pub expert_count: u8,
+    /// 按风险加权抽取: drawn within each credit class weighted by the entities' risk weights
+    /// (the largest risk weight of their tags).
+    pub risk_weighted: bool,
     pub qualifications: Vec<String>,
     pub lead_department: DepartmentRefDto,
     /// The item's cooperating departments taking part.
@@ -174,6 +177,7 @@ pub(crate) fn plan_dto(p: Plan, n: &PlanNames) -> PlanDto {
         cooldown_months: p.cooldown_months,
         inspectors_per_visit: p.inspectors_per_visit,
         expert_count: p.expert_count,
+        risk_weighted: p.risk_weighted,
         lead_department: n.dept_ref(p.lead_department_id().unwrap_or_default()),
         cooperating_departments: p
             .cooperating_ids()
@@ -399,6 +403,10 @@ pub struct PlanBody {
     /// Required qualifications, e.g. ["特种设备"].
     #[serde(default)]
     pub qualifications: Vec<String>,
+    /// 按风险加权抽取 (default false): within each credit class, entities with a higher risk
+    /// weight are likelier to be drawn; counts stay exact.
+    #[serde(default)]
+    pub risk_weighted: bool,
 }
 
 impl From<PlanBody> for PlanInput {
@@ -420,6 +428,7 @@ impl From<PlanBody> for PlanInput {
             expert_count: b.expert_count,
             cooperating: b.cooperating,
             qualifications: b.qualifications.join("、"),
+            risk_weighted: b.risk_weighted,
         }
     }
 }

@@ -37,6 +37,9 @@ pub struct TagDto {
     pub valid_to: Option<NaiveDate>,
     /// active | retired
     pub status: String,
+    /// Risk weight in risk-weighted draws (按风险加权抽取), 1–10; 1 = no weighting. An
+    /// entity weighs as its heaviest tag.
+    pub risk_weight: u8,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -56,6 +59,7 @@ pub(crate) fn tag_dto(t: Tag, by_id: &HashMap<Uuid, String>) -> TagDto {
         valid_from: t.valid_from,
         valid_to: t.valid_to,
         status: t.status,
+        risk_weight: t.risk_weight,
         created_at: t.created_at,
         updated_at: t.updated_at,
     }
@@ -97,6 +101,7 @@ pub(crate) fn tag_input(t: &Tag, by_id: &HashMap<Uuid, String>) -> TagInput {
         description: t.description.clone().unwrap_or_default(),
         valid_from: t.valid_from.map(|d| d.to_string()).unwrap_or_default(),
         valid_to: t.valid_to.map(|d| d.to_string()).unwrap_or_default(),
+        risk_weight: t.risk_weight.to_string(),
     }
 }
 
@@ -135,6 +140,9 @@ pub struct NewTag {
     pub valid_from: String,
     #[serde(default)]
     pub valid_to: String,
+    /// Risk weight 1–10 for risk-weighted draws; default 1 (no weighting).
+    #[serde(default)]
+    pub risk_weight: Option<u16>,
 }
 
 #[utoipa::path(post, path = "/api/v1/tags", tag = "tags", request_body = NewTag,
@@ -153,6 +161,7 @@ pub async fn create(
         description: b.description,
         valid_from: b.valid_from,
         valid_to: b.valid_to,
+        risk_weight: b.risk_weight.map(|w| w.to_string()).unwrap_or_default(),
     };
     let t = tags::create(&st.svc, &a, input).await?;
     let by_id = codes_by_id(&st.svc).await?;
@@ -172,6 +181,8 @@ pub struct TagChange {
     pub description: Option<String>,
     pub valid_from: Option<String>,
     pub valid_to: Option<String>,
+    /// Risk weight 1–10 (1 = no weighting).
+    pub risk_weight: Option<u16>,
     /// active | retired
     pub status: Option<String>,
 }
@@ -215,6 +226,7 @@ pub async fn update(
     set(&mut input.description, b.description);
     set(&mut input.valid_from, b.valid_from);
     set(&mut input.valid_to, b.valid_to);
+    set(&mut input.risk_weight, b.risk_weight.map(|w| w.to_string()));
     let after = tags::update(&st.svc, &a, t.id, input, active).await?;
     Ok(Json(tag_dto(after, &by_id)))
 }

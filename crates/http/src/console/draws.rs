@@ -314,6 +314,12 @@ async fn detail_page(
             .flatten()
             .map(|i| i.name)
             .unwrap_or_default();
+        // Risk-weighted plans say so wherever the draw is shown (issue 4).
+        let item = if p.risk_weighted {
+            format!("{item}（按风险加权抽取）")
+        } else {
+            item
+        };
         plans.push((p.code.clone(), item));
     }
     let failure = v.failure.as_ref().map(|f| {

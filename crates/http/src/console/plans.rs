@@ -297,6 +297,7 @@ struct DetailPage {
     cooldown_months: u8,
     inspectors_per_visit: u8,
     expert_count: u8,
+    risk_weighted: bool,
     qualifications: String,
     lead: String,
     cooperating: Vec<String>,
@@ -432,6 +433,7 @@ async fn detail_page(
         cooldown_months: p.cooldown_months,
         inspectors_per_visit: p.inspectors_per_visit,
         expert_count: p.expert_count,
+        risk_weighted: p.risk_weighted,
         qualifications: if p.qualifications.is_empty() {
             "—".into()
         } else {
@@ -564,6 +566,7 @@ pub struct PlanForm {
     /// Checked cooperating departments; `None` when the form did not show them (all take part).
     cooperating: Option<Vec<String>>,
     qualifications: String,
+    risk_weighted: bool,
 }
 
 impl PlanForm {
@@ -582,6 +585,7 @@ impl PlanForm {
             expert_count: String::new(),
             cooperating: None,
             qualifications: String::new(),
+            risk_weighted: false,
         }
     }
 
@@ -604,6 +608,7 @@ impl PlanForm {
             expert_count: f.get("expert_count"),
             cooperating: (!f.get("cooperating_sent").is_empty()).then(|| f.all("cooperating")),
             qualifications: f.get("qualifications"),
+            risk_weighted: !f.get("risk_weighted").is_empty(),
         }
     }
 
@@ -621,6 +626,7 @@ impl PlanForm {
             expert_count: i.expert_count,
             cooperating: i.cooperating,
             qualifications: i.qualifications,
+            risk_weighted: i.risk_weighted,
         }
     }
 
@@ -643,6 +649,7 @@ impl PlanForm {
             expert_count: self.expert_count.clone(),
             cooperating: self.cooperating.clone(),
             qualifications: self.qualifications.clone(),
+            risk_weighted: self.risk_weighted,
         }
     }
 

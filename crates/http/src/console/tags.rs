@@ -120,6 +120,7 @@ pub struct TagRow {
     region: String,
     owner: String,
     valid: String,
+    risk_weight: u8,
     description: String,
     active: bool,
     editable: bool,
@@ -205,6 +206,7 @@ async fn page(
                     to.map_or_else(|| "长期".to_string(), |d| d.to_string())
                 ),
             },
+            risk_weight: t.risk_weight,
             description: t.description.clone().unwrap_or_default(),
             active: t.status == "active",
             editable: may_edit(s, t) && !s.actor.role.is_read_only(),
@@ -301,6 +303,7 @@ fn input_of(f: &FormData) -> TagInput {
         description: f.get("description"),
         valid_from: f.get("valid_from"),
         valid_to: f.get("valid_to"),
+        risk_weight: f.get("risk_weight"),
     }
 }
 

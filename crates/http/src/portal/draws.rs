@@ -87,6 +87,12 @@ pub async fn detail(State(st): State<AppState>, Path(id): Path<String>) -> Respo
             .flatten()
             .map(|i| i.name)
             .unwrap_or_default();
+        // Risk-weighted plans say so wherever the draw is shown (issue 4).
+        let item = if p.risk_weighted {
+            format!("{item}（按风险加权抽取）")
+        } else {
+            item
+        };
         plans.push((p.code.clone(), item));
     }
     let visits = visit_rows(&v);

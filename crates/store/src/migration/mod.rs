@@ -10,8 +10,9 @@ mod m20261122_000005_inspectors;
 mod m20261122_000006_plans;
 mod m20261122_000007_draws;
 mod m20261206_000008_inspections;
-mod m20261206_000011_calendar;
 mod m20261206_000009_evidence;
+mod m20261206_000010_risk_weights;
+mod m20261206_000011_calendar;
 
 /// A named, idempotent index over `cols` of `table`, for every migration.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -37,8 +38,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_plans::Migration),
             Box::new(m20261122_000007_draws::Migration),
             Box::new(m20261206_000008_inspections::Migration),
-            Box::new(m20261206_000011_calendar::Migration),
             Box::new(m20261206_000009_evidence::Migration),
+            Box::new(m20261206_000010_risk_weights::Migration),
+            Box::new(m20261206_000011_calendar::Migration),
         ]
     }
 }
