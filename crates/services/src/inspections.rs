@@ -194,6 +194,8 @@ pub struct VisitDetail {
     pub acting_departments: Vec<Uuid>,
     /// Working days from completion to the publication deadline still left (negative: late).
     pub days_to_deadline: Option<i64>,
+    /// Set when the deadline falls in a year whose holiday arrangement is not loaded yet.
+    pub calendar_note: Option<String>,
 }
 
 /// The checklist as it stands: frozen once the visit has started, else built from the items
@@ -386,7 +388,15 @@ async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetai
         }
         _ => None,
     };
+    let calendar_note = match v.publish_deadline {
+        Some(d) if !crate::calendar::current(svc).await?.covers(chrono::Datelike::year(&d)) => Some(format!(
+            "{}年节假日安排尚未录入工作日历，期限按周末计算",
+            chrono::Datelike::year(&d)
+        )),
+        _ => None,
+    };
     Ok(VisitDetail {
+        calendar_note,
         status_zh: status.label_zh().into(),
         trigger_zh: VisitTrigger::parse(&v.trigger)
             .map(|t| t.label_zh().to_string())
