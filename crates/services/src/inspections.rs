@@ -5,7 +5,7 @@
 //! flow. Rectification, referral and case transfer are in [`crate::follow_ups`].
 //! Policy: 国办发〔2023〕1号 (九)(十五); 鲁双随机办 principle 6 (公示为原则、不公示为例外).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, Utc};
 use lianjian_domain::Invalid;
@@ -655,10 +655,9 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
         // A changed record must be confirmed again by everyone, and a part that a department
         // had approved goes back to it.
         cleared = repo::clear_confirmations(&tx, id).await?;
-        for p in &changed_plans {
-            let r = repo::results(&tx, id).await?;
-            if r.iter().any(|r| r.plan_id == *p && r.review == Review::Approved.as_str()) {
-                repo::set_review(&tx, id, *p, Review::Pending.as_str(), None, None).await?;
+        for r in repo::results(&tx, id).await? {
+            if changed_plans.contains(&r.plan_id) && r.review == Review::Approved.as_str() {
+                repo::set_review(&tx, id, r.plan_id, Review::Pending.as_str(), None, None).await?;
             }
         }
         record(
@@ -826,18 +825,10 @@ pub async fn confirm(svc: &Services, actor: &Actor, id: Uuid, position: Option<P
         newly_confirmed: newly,
         waiting_for: waiting,
         submitted,
-        status: if submitted { VisitStatus::Submitted } else { s.max_in_progress() }.as_str().into(),
+        status: if submitted { VisitStatus::Submitted } else { VisitStatus::InProgress }.as_str().into(),
     })
 }
 
-trait InProgress {
-    fn max_in_progress(self) -> VisitStatus;
-}
-impl InProgress for VisitStatus {
-    fn max_in_progress(self) -> VisitStatus {
-        if self == VisitStatus::Scheduled { VisitStatus::InProgress } else { self }
-    }
-}
 
 // ---- review, publication, closing ----
 
@@ -1203,7 +1194,7 @@ pub async fn create_ad_hoc(svc: &Services, actor: &Actor, spec: &AdHocSpec) -> R
     let year = beijing_date(now).format("%Y").to_string();
     let prefix = format!("ZX-{}-{}-", entity.region_code, year);
     let tx = svc.store.begin().await?;
-    let n = repo::count_ad_hoc(&tx, &prefix).await?;
+    let n = repo::count_codes(&tx, "visits", &prefix).await?;
     let visit = Visit {
         id: Uuid::now_v7(),
         code: format!("{prefix}{:04}", n + 1),
@@ -1391,15 +1382,6 @@ pub async fn pending(svc: &Services, actor: &Actor) -> Result<Pending> {
     p.overdue_orders = crate::follow_ups::orders(svc, actor, &fq, one).await?.total;
     p.overdue_referrals = crate::follow_ups::referrals(svc, actor, &fq, true, one).await?.total;
     Ok(p)
-}
-
-/// Group helper for pages: parts by department.
-pub fn parts_by_department(d: &VisitDetail) -> BTreeMap<String, Vec<&ItemPart>> {
-    let mut m: BTreeMap<String, Vec<&ItemPart>> = BTreeMap::new();
-    for p in &d.parts {
-        m.entry(p.department_name.clone()).or_default().push(p);
-    }
-    m
 }
 
 /// Columns of the result export.

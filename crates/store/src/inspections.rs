@@ -3,7 +3,6 @@
 //! referrals (抄告), case transfers (移送), credit records, and the result lists (staff and
 //! public). Visits themselves are created by `draws` (and ad hoc here).
 
-use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::region::RegionCode;
@@ -261,21 +260,6 @@ pub async fn list_visits(
         page: page.page,
         per_page: page.per_page,
     })
-}
-
-/// How many ad-hoc visits a region has in a year (for the next code).
-pub async fn count_ad_hoc(c: &impl ConnectionTrait, prefix: &str) -> Result<u64> {
-    let n: i64 = c
-        .query_one_raw(stmt(
-            c,
-            "SELECT COUNT(*) FROM visits WHERE code LIKE $1",
-            vec![format!("{prefix}%").into()],
-        ))
-        .await?
-        .map(|r| r.try_get_by_index(0))
-        .transpose()?
-        .unwrap_or(0);
-    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 // ---- checklist, answers, results ----
@@ -1143,9 +1127,9 @@ pub async fn list_transfers(
     paged(c, "case_transfers", TCOLS, &conds.join(" AND "), "created_at DESC, code", vals, page, transfer_from_row).await
 }
 
-/// How many records of a kind a prefix has (for the next code).
+/// How many visits, orders, referrals or transfers have codes with this prefix (for the next code).
 pub async fn count_codes(c: &impl ConnectionTrait, table: &str, prefix: &str) -> Result<u64> {
-    debug_assert!(["rectifications", "referrals", "case_transfers"].contains(&table));
+    debug_assert!(["visits", "rectifications", "referrals", "case_transfers"].contains(&table));
     let n: i64 = c
         .query_one_raw(stmt(
             c,
@@ -1382,33 +1366,6 @@ pub async fn list_results(
         page: page.page,
         per_page: page.per_page,
     })
-}
-
-/// Pool members' names by id (for pages).
-pub async fn inspector_names(
-    c: &impl ConnectionTrait,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, (String, String)>> {
-    let mut out = HashMap::new();
-    for chunk in ids.chunks(500) {
-        if chunk.is_empty() {
-            continue;
-        }
-        let sql = format!(
-            "SELECT id, name, certificate_number FROM inspectors WHERE id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        for r in c
-            .query_all_raw(stmt(c, sql, chunk.iter().map(|v| (*v).into()).collect()))
-            .await?
-        {
-            out.insert(
-                r.try_get_by_index(0)?,
-                (r.try_get_by_index(1)?, r.try_get_by_index(2)?),
-            );
-        }
-    }
-    Ok(out)
 }
 
 /// A member of a visit's team, with what the pages and the checks need.

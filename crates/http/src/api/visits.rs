@@ -6,8 +6,8 @@
 
 use axum::Json;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::NaiveDate;
 use lianjian_domain::inspection::{Position, ResultCode, VisitStatus};
 use lianjian_domain::region::RegionCode;
@@ -664,31 +664,10 @@ pub async fn export(
 ) -> Result<Response, ApiError> {
     let p = Params(q);
     let bytes = inspections::export_results(&st.svc, &a, &result_query(&p)?).await?;
-    Ok(xlsx("检查结果", bytes))
-}
-
-pub(crate) fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
-    let file = format!("{name}-{}.xlsx", params::today());
-    (
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"results.xlsx\"; filename*=UTF-8''{}", urlencode(&file)),
-            ),
-        ],
+    Ok(crate::console::exchange::xlsx(
+        &format!("检查结果-{}.xlsx", params::today()),
         bytes,
-    )
-        .into_response()
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    ))
 }
 
 /// A published result (一公开): entity, item, department, date and result code — never

@@ -17,7 +17,7 @@ use crate::api::params::Params;
 use crate::extract::Console;
 
 /// An xlsx download named `name`.
-pub(super) fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
     let encoded = crate::extract::urlencode(name);
     (
         [

@@ -9,7 +9,7 @@ mod claims;
 mod departments;
 mod directory;
 pub(crate) mod draws;
-mod exchange;
+pub(crate) mod exchange;
 mod fields;
 mod follow_ups;
 mod home;

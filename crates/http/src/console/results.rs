@@ -288,7 +288,10 @@ pub async fn export(
         }
     };
     match inspections::export_results(&st.svc, &s.actor, &query).await {
-        Ok(bytes) => crate::api::visits::xlsx("检查结果", bytes),
+        Ok(bytes) => super::exchange::xlsx(
+            &format!("检查结果-{}.xlsx", crate::api::params::today()),
+            bytes,
+        ),
         Err(e) => error_page(&st.svc, &s, e).await,
     }
 }
