@@ -345,12 +345,22 @@ async fn attachments_are_evidence_for_every_department(app: App) {
     let r = app.send(attachment(&zhang, &id, "notes.txt", "text/plain", b"plain text", Some(1))).await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.body);
     assert!(r.body.contains("notes.txt"), "{}", r.body);
+    // Over the evidence limit (10 MiB): 413 naming the file; a phone-sized photo (3 MB) is fine.
+    let mut big = photo.clone();
+    big.resize(11 * 1024 * 1024, b'x');
+    let r = app.send(attachment(&zhang, &id, "big.jpg", "image/jpeg", &big, Some(1))).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert!(r.body.contains("big.jpg"), "{}", r.body);
+    let mut phone = photo.clone();
+    phone.resize(3 * 1024 * 1024, b'y');
+    let r = app.send(attachment(&zhang, &id, "phone.jpg", "image/jpeg", &phone, None)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     // A check point that does not exist.
     let r = app.send(attachment(&zhang, &id, "a.jpg", "image/jpeg", &photo, Some(999))).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.fields(), ["seq"]);
     let v2 = app.get_json(&format!("/api/v1/visits/{id}"), &zhang).await;
-    assert_eq!(v2["attachments"].as_array().unwrap().len(), 0, "{v2}");
+    assert_eq!(v2["attachments"].as_array().unwrap().len(), 1, "only the 3 MB photo: {v2}");
 
     // A photo for check point 1, sent twice (a retry): one attachment, one stored copy.
     for _ in 0..2 {
@@ -358,7 +368,7 @@ async fn attachments_are_evidence_for_every_department(app: App) {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     }
     let v2 = app.get_json(&format!("/api/v1/visits/{id}"), &zhang).await;
-    let atts = v2["attachments"].as_array().unwrap();
+    let atts: Vec<&Value> = v2["attachments"].as_array().unwrap().iter().filter(|a| a["seq"] == 1).collect();
     assert_eq!(atts.len(), 1, "{v2}");
     assert_eq!(v2["visit"]["status"], "in_progress", "an upload starts the visit");
     let sha = atts[0]["sha256"].as_str().unwrap();

@@ -136,7 +136,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(visits::get))
         .routes(routes!(visits::start))
         .routes(routes!(visits::save))
-        .routes(routes!(visits::attach))
+        .routes({
+            // Photos are larger than axum's 2 MB default; the evidence service enforces its own
+            // limit (naming the file) and the router-wide limit still caps the request.
+            let (schemas, paths, r) = routes!(visits::attach);
+            (
+                schemas,
+                paths,
+                r.layer(axum::extract::DefaultBodyLimit::disable()),
+            )
+        })
         .routes(routes!(visits::confirm))
         .routes(routes!(visits::review))
         .routes(routes!(visits::publish))

@@ -152,7 +152,10 @@ pub fn router() -> Router<AppState> {
         .route("/visits/{id}", get(visits::detail))
         .route("/visits/{id}/notice", get(visits::notice))
         .route("/visits/{id}/field", get(visits::field).post(visits::field_save))
-        .route("/visits/{id}/field/upload", post(visits::field_upload))
+        .route(
+            "/visits/{id}/field/upload",
+            post(visits::field_upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/visits/{id}/review", post(visits::review))
         .route("/visits/{id}/publish", post(visits::publish))
         .route("/visits/{id}/close", post(visits::close))
