@@ -345,7 +345,9 @@ mod tests {
     #[test]
     fn gone_entities_need_no_answers() {
         let a = [None, None];
-        assert!(check_item_result(&a, Some(&r(ResultCode::Unreachable, FollowUp::Handover))).is_ok());
+        assert!(
+            check_item_result(&a, Some(&r(ResultCode::Unreachable, FollowUp::Handover))).is_ok()
+        );
     }
 
     #[test]
@@ -354,7 +356,8 @@ mod tests {
         let e = check_item_result(&a, Some(&r(ResultCode::NoProblem, FollowUp::None))).unwrap_err();
         assert_eq!(e[0].0, "result_code");
         assert!(check_item_result(&a, Some(&r(ResultCode::Corrected, FollowUp::Rectify))).is_ok());
-        let e = check_item_result(&a, Some(&r(ResultCode::Corrected, FollowUp::Notify))).unwrap_err();
+        let e =
+            check_item_result(&a, Some(&r(ResultCode::Corrected, FollowUp::Notify))).unwrap_err();
         assert_eq!(e[0].0, "follow_up");
         let e = check_item_result(&a, Some(&r(ResultCode::Pending, FollowUp::None))).unwrap_err();
         assert_eq!(e[0].0, "follow_up");

@@ -19,13 +19,21 @@ on_both_backends!(
 
 impl App {
     async fn call(&self, method: &str, path: &str, token: &str, body: Value) -> Resp {
-        self.api(method, path, Some(token), Some(&body.to_string())).await
+        self.api(method, path, Some(token), Some(&body.to_string()))
+            .await
     }
 
     /// The demo's joint clinic visit, as its inspector sees it.
     async fn clinic_visit(&self, token: &str) -> Value {
-        let l = self.get_json("/api/v1/visits?status=scheduled&per_page=200", token).await;
-        let ad_hoc: Vec<&Value> = l["items"].as_array().unwrap().iter().filter(|v| v["visit"]["trigger"] == "complaint").collect();
+        let l = self
+            .get_json("/api/v1/visits?status=scheduled&per_page=200", token)
+            .await;
+        let ad_hoc: Vec<&Value> = l["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["visit"]["trigger"] == "complaint")
+            .collect();
         assert_eq!(ad_hoc.len(), 1, "{l}");
         let id = ad_hoc[0]["visit"]["id"].as_str().unwrap().to_string();
         self.get_json(&format!("/api/v1/visits/{id}"), token).await
@@ -53,50 +61,113 @@ async fn joint_visit_from_phone_to_portal(app: App) {
     let id = v["visit"]["id"].as_str().unwrap().to_string();
     let parts = v["parts"].as_array().unwrap();
     assert_eq!(parts.len(), 2, "a joint visit of two items: {v}");
-    assert_ne!(parts[0]["department_id"], parts[1]["department_id"], "two departments");
+    assert_ne!(
+        parts[0]["department_id"], parts[1]["department_id"],
+        "two departments"
+    );
     assert!(v["may_record"].as_bool().unwrap());
     // The merged checklist numbers every check point once.
-    let n_points: usize = parts.iter().map(|p| p["points"].as_array().unwrap().len()).sum();
+    let n_points: usize = parts
+        .iter()
+        .map(|p| p["points"].as_array().unwrap().len())
+        .sum();
     assert!(n_points >= 2, "{v}");
 
     // Somebody not on the team may not record.
     let r = app
-        .call("PUT", &format!("/api/v1/visits/{id}/draft"), &li, json!({"answers": [{"seq": 1, "answer": "pass"}]}))
+        .call(
+            "PUT",
+            &format!("/api/v1/visits/{id}/draft"),
+            &li,
+            json!({"answers": [{"seq": 1, "answer": "pass"}]}),
+        )
         .await;
-    assert!(r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND, "{}", r.body);
-    let r = app.call("POST", &format!("/api/v1/visits/{id}/start"), &market, json!({})).await;
+    assert!(
+        r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND,
+        "{}",
+        r.body
+    );
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/start"),
+            &market,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert_eq!(r.json()["error"]["code"], "refused");
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("不在本次检查"), "{}", r.body);
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("不在本次检查"),
+        "{}",
+        r.body
+    );
 
     // Start with a position; save part of the answers.
     let r = app
-        .call("POST", &format!("/api/v1/visits/{id}/start"), &zhang, json!({"position": {"lat": 33.44, "lng": 113.61, "accuracy": 15.0}}))
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/start"),
+            &zhang,
+            json!({"position": {"lat": 33.44, "lng": 113.61, "accuracy": 15.0}}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["visit"]["status"], "in_progress");
     let answers = all_answers(&v, "pass");
     let first = json!({"answers": [answers[0].clone()]});
-    let r = app.call("PUT", &format!("/api/v1/visits/{id}/draft"), &zhang, first.clone()).await;
+    let r = app
+        .call(
+            "PUT",
+            &format!("/api/v1/visits/{id}/draft"),
+            &zhang,
+            first.clone(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["changed"], 1);
     // The same form again (a retry after a dropped connection) changes nothing.
-    let r = app.call("PUT", &format!("/api/v1/visits/{id}/draft"), &zhang, first).await;
+    let r = app
+        .call("PUT", &format!("/api/v1/visits/{id}/draft"), &zhang, first)
+        .await;
     assert_eq!(r.json()["changed"], 0, "{}", r.body);
 
     // Bad values are named and nothing is saved.
     let r = app
-        .call("PUT", &format!("/api/v1/visits/{id}/draft"), &zhang, json!({"answers": [{"seq": 2, "answer": "maybe"}, {"seq": 999, "answer": "pass"}]}))
+        .call(
+            "PUT",
+            &format!("/api/v1/visits/{id}/draft"),
+            &zhang,
+            json!({"answers": [{"seq": 2, "answer": "maybe"}, {"seq": 999, "answer": "pass"}]}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.fields(), ["answers[0].answer", "answers[1].seq"]);
 
     // Confirming with unanswered check points names each of them.
-    let r = app.call("POST", &format!("/api/v1/visits/{id}/confirm"), &zhang, json!({})).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/confirm"),
+            &zhang,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let fields = r.fields();
-    assert!(fields.iter().any(|f| f.ends_with(".check_points[2]") || f.ends_with(".check_points[1]")), "{fields:?}");
-    assert!(fields.iter().any(|f| f.ends_with(".result_code")), "{fields:?}");
+    assert!(
+        fields
+            .iter()
+            .any(|f| f.ends_with(".check_points[2]") || f.ends_with(".check_points[1]")),
+        "{fields:?}"
+    );
+    assert!(
+        fields.iter().any(|f| f.ends_with(".result_code")),
+        "{fields:?}"
+    );
 
     // Both inspectors record; wang fills in the health part.
     let results: Vec<Value> = parts
@@ -104,15 +175,32 @@ async fn joint_visit_from_phone_to_portal(app: App) {
         .map(|p| json!({"plan_id": p["plan_id"], "result_code": "no_problem", "follow_up": "none", "summary": ""}))
         .collect();
     let r = app
-        .call("PUT", &format!("/api/v1/visits/{id}/draft"), &wang, json!({"answers": answers, "results": results}))
+        .call(
+            "PUT",
+            &format!("/api/v1/visits/{id}/draft"),
+            &wang,
+            json!({"answers": answers, "results": results}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // A failed point contradicts "no problem".
     let r = app
-        .call("PUT", &format!("/api/v1/visits/{id}/draft"), &zhang, json!({"answers": [{"seq": 1, "answer": "fail", "note": "未见进货查验记录"}]}))
+        .call(
+            "PUT",
+            &format!("/api/v1/visits/{id}/draft"),
+            &zhang,
+            json!({"answers": [{"seq": 1, "answer": "fail", "note": "未见进货查验记录"}]}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let r = app.call("POST", &format!("/api/v1/visits/{id}/confirm"), &zhang, json!({})).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/confirm"),
+            &zhang,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("未发现问题"), "{}", r.body);
     let seq1_plan = parts.iter().find(|p| p["points"][0]["seq"] == 1).unwrap()["plan_id"].clone();
@@ -121,39 +209,99 @@ async fn joint_visit_from_phone_to_portal(app: App) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 
-    let r = app.call("POST", &format!("/api/v1/visits/{id}/confirm"), &zhang, json!({})).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/confirm"),
+            &zhang,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["submitted"], false);
     assert_eq!(r.json()["waiting_for"], json!(["王芳"]));
     // Confirming twice is harmless.
-    let r = app.call("POST", &format!("/api/v1/visits/{id}/confirm"), &zhang, json!({})).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/confirm"),
+            &zhang,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.json()["newly_confirmed"], false, "{}", r.body);
-    let r = app.call("POST", &format!("/api/v1/visits/{id}/confirm"), &wang, json!({})).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/confirm"),
+            &wang,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["submitted"], true, "{}", r.body);
     // The record is closed to edits now.
-    let r = app.call("PUT", &format!("/api/v1/visits/{id}/draft"), &zhang, json!({"answers": [answers[0].clone()]})).await;
+    let r = app
+        .call(
+            "PUT",
+            &format!("/api/v1/visits/{id}/draft"),
+            &zhang,
+            json!({"answers": [answers[0].clone()]}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 
     let v = app.get_json(&format!("/api/v1/visits/{id}"), &market).await;
     assert_eq!(v["visit"]["status"], "submitted");
     assert!(v["visit"]["publish_deadline"].is_string(), "{v}");
     let part_of = |v: &Value, dept_name: &str| -> Value {
-        v["parts"].as_array().unwrap().iter().find(|p| p["department_name"].as_str().unwrap().contains(dept_name)).unwrap().clone()
+        v["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["department_name"].as_str().unwrap().contains(dept_name))
+            .unwrap()
+            .clone()
     };
     let mp = part_of(&v, "市场");
     let hp = part_of(&v, "卫生");
     // Each department reviews its own part only.
-    let r = app.call("POST", &format!("/api/v1/visits/{id}/review"), &market, json!({"plan_id": hp["plan_id"], "approve": true})).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/review"),
+            &market,
+            json!({"plan_id": hp["plan_id"], "approve": true}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    let r = app.call("POST", &format!("/api/v1/visits/{id}/review"), &market, json!({"plan_id": mp["plan_id"], "approve": true})).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/review"),
+            &market,
+            json!({"plan_id": mp["plan_id"], "approve": true}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // Returning needs a reason; then the inspectors confirm again.
-    let r = app.call("POST", &format!("/api/v1/visits/{id}/review"), &health, json!({"plan_id": hp["plan_id"], "approve": false})).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/review"),
+            &health,
+            json!({"plan_id": hp["plan_id"], "approve": false}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.fields(), ["note"]);
     let r = app
-        .call("POST", &format!("/api/v1/visits/{id}/review"), &health, json!({"plan_id": hp["plan_id"], "approve": false, "note": "请补充检查说明"}))
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/review"),
+            &health,
+            json!({"plan_id": hp["plan_id"], "approve": false, "note": "请补充检查说明"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["visit"]["status"], "in_progress");
@@ -162,91 +310,213 @@ async fn joint_visit_from_phone_to_portal(app: App) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     for t in [&zhang, &wang] {
-        let r = app.call("POST", &format!("/api/v1/visits/{id}/confirm"), t, json!({})).await;
+        let r = app
+            .call(
+                "POST",
+                &format!("/api/v1/visits/{id}/confirm"),
+                t,
+                json!({}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
-    let r = app.call("POST", &format!("/api/v1/visits/{id}/review"), &health, json!({"plan_id": hp["plan_id"], "approve": true})).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/review"),
+            &health,
+            json!({"plan_id": hp["plan_id"], "approve": true}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["visit"]["status"], "reviewed", "{}", r.body);
 
     // Only the lead department publishes.
     let lead = v["lead_department"].as_str().unwrap().to_string();
-    let (lead_tok, other_tok) = if lead.contains("市场") { (&market, &health) } else { (&health, &market) };
-    let r = app.call("POST", &format!("/api/v1/visits/{id}/publish"), other_tok, json!({})).await;
+    let (lead_tok, other_tok) = if lead.contains("市场") {
+        (&market, &health)
+    } else {
+        (&health, &market)
+    };
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/publish"),
+            other_tok,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    let r = app.call("POST", &format!("/api/v1/visits/{id}/publish"), lead_tok, json!({})).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/publish"),
+            lead_tok,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["visit"]["status"], "published");
 
     // The portal's API shows entity, item, department, date and result — no people, no notes.
     let usci = v["visit"]["usci"].as_str().unwrap();
-    let r = app.api("GET", &format!("/api/v1/public/results?entity={usci}"), None, None).await;
+    let r = app
+        .api(
+            "GET",
+            &format!("/api/v1/public/results?entity={usci}"),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let p = r.json();
     assert_eq!(p["total"], 2, "{p}");
-    assert!(!r.body.contains("张明") && !r.body.contains("王芳") && !r.body.contains("未见进货查验记录"), "{}", r.body);
-    assert!(r.body.contains("发现问题已责令改正") && r.body.contains("未发现问题"), "{}", r.body);
+    assert!(
+        !r.body.contains("张明")
+            && !r.body.contains("王芳")
+            && !r.body.contains("未见进货查验记录"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("发现问题已责令改正") && r.body.contains("未发现问题"),
+        "{}",
+        r.body
+    );
     let r = app.get(&format!("/results?entity={usci}"), None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("发现问题已责令改正"), "portal page");
 
     // Effects: the entity's timeline and its credit records.
     let entity_id = v["visit"]["entity_id"].as_str().unwrap();
-    let e = app.get_json(&format!("/api/v1/entities/{entity_id}"), &market).await;
+    let e = app
+        .get_json(&format!("/api/v1/entities/{entity_id}"), &market)
+        .await;
     assert!(e.to_string().contains("entity.inspection_result"), "{e}");
-    let ent = lianjian_store::entities::by_usci(app.svc.store.conn(), usci).await.unwrap().unwrap();
-    let credit = lianjian_store::inspections::credit_records_of_entity(app.svc.store.conn(), ent.id).await.unwrap();
+    let ent = lianjian_store::entities::by_usci(app.svc.store.conn(), usci)
+        .await
+        .unwrap()
+        .unwrap();
+    let credit =
+        lianjian_store::inspections::credit_records_of_entity(app.svc.store.conn(), ent.id)
+            .await
+            .unwrap();
     assert_eq!(credit.len(), 2);
 
     // Every step is in the audit chain, which still verifies.
-    let audit = app.get_json("/api/v1/audit?action=visit.confirm", &app.token("admin").await).await;
+    let audit = app
+        .get_json(
+            "/api/v1/audit?action=visit.confirm",
+            &app.token("admin").await,
+        )
+        .await;
     assert!(audit["total"].as_u64().unwrap() >= 4, "{audit}");
 }
 
 async fn follow_ups_orders_referrals_transfers(app: App) {
     let market = app.token("wy.market").await;
     let health = app.token("wy.health").await;
-    let l = app.get_json("/api/v1/visits?status=published", &market).await;
+    let l = app
+        .get_json("/api/v1/visits?status=published", &market)
+        .await;
     let id = l["items"][0]["visit"]["id"].as_str().unwrap().to_string();
     let v = app.get_json(&format!("/api/v1/visits/{id}"), &market).await;
-    assert_eq!(v["rectifications"].as_array().unwrap().len(), 1, "the demo's order: {v}");
+    assert_eq!(
+        v["rectifications"].as_array().unwrap().len(),
+        1,
+        "the demo's order: {v}"
+    );
     let plan = v["parts"][0]["plan_id"].clone();
 
     // A deadline in the past (or today) is refused with the field named.
     let r = app
-        .call("POST", &format!("/api/v1/visits/{id}/rectifications"), &market, json!({"plan_id": plan, "requirements": "完善进货查验记录", "deadline": "2020-01-01"}))
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/rectifications"),
+            &market,
+            json!({"plan_id": plan, "requirements": "完善进货查验记录", "deadline": "2020-01-01"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.fields(), ["deadline"]);
     let r = app
-        .call("POST", &format!("/api/v1/visits/{id}/rectifications"), &market, json!({"plan_id": plan, "requirements": "完善进货查验记录", "working_days": 0}))
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/rectifications"),
+            &market,
+            json!({"plan_id": plan, "requirements": "完善进货查验记录", "working_days": 0}),
+        )
         .await;
     assert_eq!(r.fields(), ["working_days"], "{}", r.body);
     let r = app
-        .call("POST", &format!("/api/v1/visits/{id}/rectifications"), &market, json!({"plan_id": plan, "requirements": "完善进货查验记录", "working_days": 5}))
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/rectifications"),
+            &market,
+            json!({"plan_id": plan, "requirements": "完善进货查验记录", "working_days": 5}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let order = r.json();
-    let issued = chrono::NaiveDate::parse_from_str(order["issued_on"].as_str().unwrap(), "%Y-%m-%d").unwrap();
-    let deadline = chrono::NaiveDate::parse_from_str(order["deadline"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let issued =
+        chrono::NaiveDate::parse_from_str(order["issued_on"].as_str().unwrap(), "%Y-%m-%d")
+            .unwrap();
+    let deadline =
+        chrono::NaiveDate::parse_from_str(order["deadline"].as_str().unwrap(), "%Y-%m-%d").unwrap();
     // Five working days: at least five calendar days later, on a working day.
     use chrono::Datelike;
     assert!((deadline - issued).num_days() >= 5, "{order}");
     assert!(deadline.weekday().number_from_monday() <= 5, "{order}");
     // The health department may not act for the market department's order.
     let oid = order["id"].as_str().unwrap();
-    let r = app.call("POST", &format!("/api/v1/rectifications/{oid}/report"), &health, json!({"text": "已整改完毕"})).await;
-    assert!(matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{}", r.body);
-    let r = app.call("POST", &format!("/api/v1/rectifications/{oid}/report"), &market, json!({"text": "已建立进货查验记录"})).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/rectifications/{oid}/report"),
+            &health,
+            json!({"text": "已整改完毕"}),
+        )
+        .await;
+    assert!(
+        matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{}",
+        r.body
+    );
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/rectifications/{oid}/report"),
+            &market,
+            json!({"text": "已建立进货查验记录"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["status"], "reported");
 
     // Closing waits for the open orders.
-    let r = app.call("POST", &format!("/api/v1/visits/{id}/close"), &market, json!({})).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/close"),
+            &market,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    for o in app.get_json(&format!("/api/v1/visits/{id}"), &market).await["rectifications"].as_array().unwrap() {
+    for o in app.get_json(&format!("/api/v1/visits/{id}"), &market).await["rectifications"]
+        .as_array()
+        .unwrap()
+    {
         let r = app
-            .call("POST", &format!("/api/v1/rectifications/{}/recheck", o["id"].as_str().unwrap()), &market, json!({"passed": true, "text": "复查合格，已规范销售"}))
+            .call(
+                "POST",
+                &format!(
+                    "/api/v1/rectifications/{}/recheck",
+                    o["id"].as_str().unwrap()
+                ),
+                &market,
+                json!({"passed": true, "text": "复查合格，已规范销售"}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
@@ -254,26 +524,66 @@ async fn follow_ups_orders_referrals_transfers(app: App) {
     // A referral to the health department, answered by it.
     let health_id = app.department(&market, "411121", "卫生健康").await;
     let r = app
-        .call("POST", &format!("/api/v1/visits/{id}/referrals"), &market, json!({"to_department_id": health_id, "matter": "发现执业医师资格存疑，请核查"}))
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/referrals"),
+            &market,
+            json!({"to_department_id": health_id, "matter": "发现执业医师资格存疑，请核查"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let rid = r.json()["id"].as_str().unwrap().to_string();
-    let inbox = app.get_json("/api/v1/referrals?direction=incoming", &health).await;
+    let inbox = app
+        .get_json("/api/v1/referrals?direction=incoming", &health)
+        .await;
     assert!(inbox.to_string().contains(&rid), "{inbox}");
-    let r = app.call("POST", &format!("/api/v1/referrals/{rid}/answer"), &market, json!({"text": "已核查完毕"})).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/referrals/{rid}/answer"),
+            &market,
+            json!({"text": "已核查完毕"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    let r = app.call("POST", &format!("/api/v1/referrals/{rid}/answer"), &health, json!({"text": "已核查，资格有效"})).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/referrals/{rid}/answer"),
+            &health,
+            json!({"text": "已核查，资格有效"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 
     // A case transfer.
-    let r = app.call("POST", &format!("/api/v1/visits/{id}/transfers"), &market, json!({"agency": "舞阳县公安局", "facts": "x"})).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/transfers"),
+            &market,
+            json!({"agency": "舞阳县公安局", "facts": "x"}),
+        )
+        .await;
     assert_eq!(r.fields(), ["facts"], "{}", r.body);
     let r = app
-        .call("POST", &format!("/api/v1/visits/{id}/transfers"), &market, json!({"agency": "舞阳县公安局", "facts": "涉嫌销售假药，货值较大"}))
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/transfers"),
+            &market,
+            json!({"agency": "舞阳县公安局", "facts": "涉嫌销售假药，货值较大"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 
-    let r = app.call("POST", &format!("/api/v1/visits/{id}/close"), &market, json!({})).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/close"),
+            &market,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["visit"]["status"], "closed");
 }
@@ -283,13 +593,32 @@ async fn results_lists_and_ad_hoc_visits(app: App) {
     let r = app.get_json("/api/v1/results", &market).await;
     assert!(r["total"].as_u64().unwrap() >= 1, "{r}");
     let row = &r["items"][0];
-    assert!(row["publish_deadline"].is_string() && row["late"].is_boolean(), "{row}");
-    let r = app.api("GET", "/api/v1/results/export", Some(&market), None).await;
+    assert!(
+        row["publish_deadline"].is_string() && row["late"].is_boolean(),
+        "{row}"
+    );
+    let r = app
+        .api("GET", "/api/v1/results/export", Some(&market), None)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.headers["content-type"].to_str().unwrap().contains("spreadsheetml"));
-    let r = app.api("GET", "/api/v1/results?from=2026-13-01", Some(&market), None).await;
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    let r = app
+        .api(
+            "GET",
+            "/api/v1/results?from=2026-13-01",
+            Some(&market),
+            None,
+        )
+        .await;
     assert_eq!(r.fields(), ["from"]);
-    let r = app.api("GET", "/api/v1/public/results?result=nonsense", None, None).await;
+    let r = app
+        .api("GET", "/api/v1/public/results?result=nonsense", None, None)
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // An ad-hoc visit: every bad field at once.
@@ -298,23 +627,46 @@ async fn results_lists_and_ad_hoc_visits(app: App) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let f = r.fields();
-    for want in ["usci", "trigger", "trigger_note", "period_end", "item_ids", "inspector_ids"] {
+    for want in [
+        "usci",
+        "trigger",
+        "trigger_note",
+        "period_end",
+        "item_ids",
+        "inspector_ids",
+    ] {
         assert!(f.iter().any(|x| x == want), "{want} in {f:?}");
     }
     // Inspectors see only the visits they are on.
     let li = app.token("wy.li").await;
     let mine = app.get_json("/api/v1/visits?per_page=200", &li).await;
     let all = app.get_json("/api/v1/visits?per_page=200", &market).await;
-    assert!(mine["total"].as_u64().unwrap() < all["total"].as_u64().unwrap(), "{mine}");
-    assert!(!mine.to_string().contains("注射用产品"), "the clinic visit is not wy.li's: {mine}");
+    assert!(
+        mine["total"].as_u64().unwrap() < all["total"].as_u64().unwrap(),
+        "{mine}"
+    );
+    assert!(
+        !mine.to_string().contains("注射用产品"),
+        "the clinic visit is not wy.li's: {mine}"
+    );
 }
 
 /// A multipart attachment form: `file`, and `seq` when given.
-fn attachment(token: &str, visit: &str, name: &str, ct: &str, bytes: &[u8], seq: Option<i32>) -> Request<Body> {
+fn attachment(
+    token: &str,
+    visit: &str,
+    name: &str,
+    ct: &str,
+    bytes: &[u8],
+    seq: Option<i32>,
+) -> Request<Body> {
     let b = "----lianjianvisit";
     let mut body = Vec::new();
     if let Some(s) = seq {
-        body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"seq\"\r\n\r\n{s}\r\n").as_bytes());
+        body.extend(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"seq\"\r\n\r\n{s}\r\n")
+                .as_bytes(),
+        );
     }
     body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"lat\"\r\n\r\n33.44\r\n--{b}\r\nContent-Disposition: form-data; name=\"lng\"\r\n\r\n113.61\r\n").as_bytes());
     body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {ct}\r\n\r\n").as_bytes());
@@ -324,7 +676,10 @@ fn attachment(token: &str, visit: &str, name: &str, ct: &str, bytes: &[u8], seq:
         .method("POST")
         .uri(format!("/api/v1/visits/{visit}/attachments"))
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={b}"),
+        )
         .body(Body::from(body))
         .unwrap()
 }
@@ -339,46 +694,119 @@ async fn attachments_are_evidence_for_every_department(app: App) {
     photo.extend("注射用产品包装照片".as_bytes());
 
     // Not on the team: refused, nothing stored.
-    let r = app.send(attachment(&li, &id, "a.jpg", "image/jpeg", &photo, Some(1))).await;
-    assert!(matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{}", r.body);
+    let r = app
+        .send(attachment(&li, &id, "a.jpg", "image/jpeg", &photo, Some(1)))
+        .await;
+    assert!(
+        matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{}",
+        r.body
+    );
     // A forbidden type is named and nothing is attached.
-    let r = app.send(attachment(&zhang, &id, "notes.txt", "text/plain", b"plain text", Some(1))).await;
+    let r = app
+        .send(attachment(
+            &zhang,
+            &id,
+            "notes.txt",
+            "text/plain",
+            b"plain text",
+            Some(1),
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.body);
     assert!(r.body.contains("notes.txt"), "{}", r.body);
     // Over the evidence limit (10 MiB): 413 naming the file; a phone-sized photo (3 MB) is fine.
     let mut big = photo.clone();
     big.resize(11 * 1024 * 1024, b'x');
-    let r = app.send(attachment(&zhang, &id, "big.jpg", "image/jpeg", &big, Some(1))).await;
+    let r = app
+        .send(attachment(
+            &zhang,
+            &id,
+            "big.jpg",
+            "image/jpeg",
+            &big,
+            Some(1),
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
     assert!(r.body.contains("big.jpg"), "{}", r.body);
     let mut phone = photo.clone();
     phone.resize(3 * 1024 * 1024, b'y');
-    let r = app.send(attachment(&zhang, &id, "phone.jpg", "image/jpeg", &phone, None)).await;
+    let r = app
+        .send(attachment(
+            &zhang,
+            &id,
+            "phone.jpg",
+            "image/jpeg",
+            &phone,
+            None,
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     // A check point that does not exist.
-    let r = app.send(attachment(&zhang, &id, "a.jpg", "image/jpeg", &photo, Some(999))).await;
+    let r = app
+        .send(attachment(
+            &zhang,
+            &id,
+            "a.jpg",
+            "image/jpeg",
+            &photo,
+            Some(999),
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.fields(), ["seq"]);
     let v2 = app.get_json(&format!("/api/v1/visits/{id}"), &zhang).await;
-    assert_eq!(v2["attachments"].as_array().unwrap().len(), 1, "only the 3 MB photo: {v2}");
+    assert_eq!(
+        v2["attachments"].as_array().unwrap().len(),
+        1,
+        "only the 3 MB photo: {v2}"
+    );
 
     // A photo for check point 1, sent twice (a retry): one attachment, one stored copy.
     for _ in 0..2 {
-        let r = app.send(attachment(&zhang, &id, "现场照片.jpg", "image/jpeg", &photo, Some(1))).await;
+        let r = app
+            .send(attachment(
+                &zhang,
+                &id,
+                "现场照片.jpg",
+                "image/jpeg",
+                &photo,
+                Some(1),
+            ))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     }
     let v2 = app.get_json(&format!("/api/v1/visits/{id}"), &zhang).await;
-    let atts: Vec<&Value> = v2["attachments"].as_array().unwrap().iter().filter(|a| a["seq"] == 1).collect();
+    let atts: Vec<&Value> = v2["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["seq"] == 1)
+        .collect();
     assert_eq!(atts.len(), 1, "{v2}");
-    assert_eq!(v2["visit"]["status"], "in_progress", "an upload starts the visit");
+    assert_eq!(
+        v2["visit"]["status"], "in_progress",
+        "an upload starts the visit"
+    );
     let sha = atts[0]["sha256"].as_str().unwrap();
     assert!(atts[0]["position"].as_str().unwrap().contains("113.61"));
 
     // The other department fetches the file and its inclusion proof, and verifies offline.
-    let r = app.api("GET", &format!("/api/v1/evidence/{sha}"), Some(&health), None).await;
+    let r = app
+        .api(
+            "GET",
+            &format!("/api/v1/evidence/{sha}"),
+            Some(&health),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let proof = app.get_json(&format!("/api/v1/evidence/{sha}/proof"), &health).await;
-    let doc = lianjian_domain::evidence::ProofDocument::from_json(proof.to_string().as_bytes()).unwrap();
+    let proof = app
+        .get_json(&format!("/api/v1/evidence/{sha}/proof"), &health)
+        .await;
+    let doc =
+        lianjian_domain::evidence::ProofDocument::from_json(proof.to_string().as_bytes()).unwrap();
     lianjian_domain::evidence::verify(&photo, &doc).expect("the photo verifies against its proof");
     let mut altered = photo.clone();
     *altered.last_mut().unwrap() ^= 1;

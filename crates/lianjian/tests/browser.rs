@@ -170,7 +170,10 @@ async fn login_and_see_console_home() {
         c.accept_alert().await?;
         c.wait().for_element(Locator::Css("main h1")).await?;
         let body = c.find(Locator::Css("body")).await?.text().await?;
-        assert!(body.contains("抽取完成") && body.contains("检查任务"), "{body}");
+        assert!(
+            body.contains("抽取完成") && body.contains("检查任务"),
+            "{body}"
+        );
         std::fs::write(shots.join("console-redraw.png"), c.screenshot().await?).ok();
         let draw_path = c.current_url().await?.path().replace("/console", "");
         c.goto(&format!("{}{draw_path}", app.base)).await?;

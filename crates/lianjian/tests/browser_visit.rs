@@ -46,12 +46,18 @@ async fn session(wd: &str, dir: &std::path::Path, name: &str, phone: bool) -> Cl
 
 async fn login(c: &Client, base: &str, user: &str) -> Result<(), fantoccini::error::CmdError> {
     c.goto(&format!("{base}/console/login")).await?;
-    c.find(Locator::Id("username")).await?.send_keys(user).await?;
+    c.find(Locator::Id("username"))
+        .await?
+        .send_keys(user)
+        .await?;
     c.find(Locator::Id("password"))
         .await?
         .send_keys(lianjian_services::demo::DEMO_PASSWORD)
         .await?;
-    c.find(Locator::Css("button[type=submit]")).await?.click().await?;
+    c.find(Locator::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
     c.wait().for_element(Locator::Css("main h1")).await?;
     Ok(())
 }
@@ -94,8 +100,15 @@ async fn accept(c: &Client) -> Result<(), fantoccini::error::CmdError> {
 
 /// Answers every check point "符合" and every item "未发现问题 / 无需后续处置" by tapping.
 async fn fill_in(c: &Client) -> Result<(), fantoccini::error::CmdError> {
-    for r in c.find_all(Locator::Css("fieldset.point input[type=radio][value=pass]")).await? {
-        c.execute("arguments[0].scrollIntoView({block:'center'})", vec![serde_json::to_value(&r).unwrap()]).await?;
+    for r in c
+        .find_all(Locator::Css("fieldset.point input[type=radio][value=pass]"))
+        .await?
+    {
+        c.execute(
+            "arguments[0].scrollIntoView({block:'center'})",
+            vec![serde_json::to_value(&r).unwrap()],
+        )
+        .await?;
         r.click().await?;
     }
     for sel in c.find_all(Locator::Css("select[name^='r_']")).await? {
@@ -110,13 +123,26 @@ async fn fill_in(c: &Client) -> Result<(), fantoccini::error::CmdError> {
 #[tokio::test]
 async fn two_inspectors_complete_a_joint_visit_on_phones() {
     let Some(driver) = chromedriver() else {
-        assert!(std::env::var_os("CI").is_none(), "chromedriver is required under CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromedriver is required under CI"
+        );
         eprintln!("skipped: chromedriver not installed (apt-get install chromium chromium-driver)");
         return;
     };
     let dir = common::temp_dir("browser-visit");
-    let app = common::start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let app = common::start(&[
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut drv = Command::new(driver)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -130,9 +156,11 @@ async fn two_inspectors_complete_a_joint_visit_on_phones() {
     std::fs::write(
         &photo,
         [
-            0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0,
-            0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0, 0x05,
-            0, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+            0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52,
+            0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49,
+            0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0, 0x05, 0, 0x01,
+            0xFF, 0x89, 0x99, 0x3D, 0x1D, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60,
+            0x82,
         ],
     )
     .unwrap();

@@ -164,7 +164,9 @@ async fn first_entity(svc: &Services, expr: &str) -> Result<lianjian_store::enti
         ..Default::default()
     };
     let ids = lianjian_store::entities::search_ids(svc.store.conn(), &s, None, 1).await?;
-    let id = *ids.first().unwrap_or_else(|| panic!("a demo entity for {expr}"));
+    let id = *ids
+        .first()
+        .unwrap_or_else(|| panic!("a demo entity for {expr}"));
     Ok(lianjian_store::entities::get(svc.store.conn(), id)
         .await?
         .expect("listed entity"))
@@ -178,10 +180,12 @@ async fn item_id(svc: &Services, code: &str) -> Result<Uuid> {
 }
 
 async fn member_id(svc: &Services, certificate: &str) -> Result<Uuid> {
-    Ok(inspector_repo::by_certificate(svc.store.conn(), certificate)
-        .await?
-        .unwrap_or_else(|| panic!("demo inspector {certificate}"))
-        .id)
+    Ok(
+        inspector_repo::by_certificate(svc.store.conn(), certificate)
+            .await?
+            .unwrap_or_else(|| panic!("demo inspector {certificate}"))
+            .id,
+    )
 }
 
 /// Two ad-hoc visits after complaints (投诉举报), so the field form, the reviews and the
@@ -199,10 +203,16 @@ async fn seed_visits(svc: &Services, actor: &Actor) -> Result<()> {
         actor,
         &AdHocSpec {
             usci: clinic.usci.clone(),
-            item_ids: vec![item_id(svc, "WY-2024-07").await?, item_id(svc, "WY-2024-06").await?],
+            item_ids: vec![
+                item_id(svc, "WY-2024-07").await?,
+                item_id(svc, "WY-2024-06").await?,
+            ],
             trigger: "complaint".into(),
             trigger_note: "12345热线转办：顾客反映该机构使用来源不明的注射用产品".into(),
-            inspector_ids: vec![member_id(svc, "41112120230001").await?, member_id(svc, "41112120230101").await?],
+            inspector_ids: vec![
+                member_id(svc, "41112120230001").await?,
+                member_id(svc, "41112120230101").await?,
+            ],
             period_start: today.to_string(),
             period_end: until.to_string(),
         },
@@ -218,7 +228,10 @@ async fn seed_visits(svc: &Services, actor: &Actor) -> Result<()> {
             item_ids: vec![item_id(svc, "WY-2024-02").await?],
             trigger: "complaint".into(),
             trigger_note: "群众投诉：处方药未凭处方销售".into(),
-            inspector_ids: vec![member_id(svc, "41112120230001").await?, member_id(svc, "41112120230002").await?],
+            inspector_ids: vec![
+                member_id(svc, "41112120230001").await?,
+                member_id(svc, "41112120230002").await?,
+            ],
             period_start: today.to_string(),
             period_end: until.to_string(),
         },
@@ -237,7 +250,11 @@ async fn seed_visits(svc: &Services, actor: &Actor) -> Result<()> {
         .map(|(i, p)| AnswerInput {
             seq: p.seq,
             answer: if i == 0 { "fail".into() } else { "pass".into() },
-            note: if i == 0 { "发现处方药未凭处方销售记录".into() } else { String::new() },
+            note: if i == 0 {
+                "发现处方药未凭处方销售记录".into()
+            } else {
+                String::new()
+            },
         })
         .collect();
     let draft = Draft {

@@ -19,11 +19,18 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::Checker;
-use crate::inspections::{acts_for, add_working_days, department, narrow, visible, working_days_between};
+use crate::inspections::{
+    acts_for, add_working_days, department, narrow, visible, working_days_between,
+};
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
 
-fn invalid(field: &str, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
+fn invalid(
+    field: &str,
+    code: &'static str,
+    zh: impl Into<String>,
+    en: impl Into<String>,
+) -> ServiceError {
     ServiceError::field(field, Invalid::new(code, zh, en))
 }
 
@@ -42,13 +49,21 @@ fn ensure_visit_started(v: &VisitRow) -> Result<()> {
 
 /// The actor acts for `department_id` on this visit: as its administrator (or the office), or
 /// as an inspector of that department on the visit's team.
-async fn ensure_acts(c: &impl lianjian_store::Conn, actor: &Actor, v: &VisitRow, department_id: Uuid) -> Result<lianjian_store::departments::Department> {
+async fn ensure_acts(
+    c: &impl lianjian_store::Conn,
+    actor: &Actor,
+    v: &VisitRow,
+    department_id: Uuid,
+) -> Result<lianjian_store::departments::Department> {
     let d = department(c, department_id).await?;
     if acts_for(actor, &d) {
         return Ok(d);
     }
     let team = repo::team(c, v.id).await?;
-    if team.iter().any(|m| m.user_id == Some(actor.user_id) && m.department_id == department_id) {
+    if team
+        .iter()
+        .any(|m| m.user_id == Some(actor.user_id) && m.department_id == department_id)
+    {
         return Ok(d);
     }
     Err(ServiceError::refused(
@@ -57,7 +72,12 @@ async fn ensure_acts(c: &impl lianjian_store::Conn, actor: &Actor, v: &VisitRow,
     ))
 }
 
-async fn next_code(c: &impl lianjian_store::Conn, table: &str, kind: &str, v: &VisitRow) -> Result<String> {
+async fn next_code(
+    c: &impl lianjian_store::Conn,
+    table: &str,
+    kind: &str,
+    v: &VisitRow,
+) -> Result<String> {
     let prefix = format!("{kind}-{}-", v.code);
     let n = repo::count_codes(c, table, &prefix).await?;
     Ok(format!("{prefix}{:02}", n + 1))
@@ -80,7 +100,12 @@ pub struct OrderSpec {
 
 /// Issues a rectification order (责令整改通知书) for one item of a visit. The deadline is
 /// counted in working days from the day of issue (the day itself not counted).
-pub async fn issue_order(svc: &Services, actor: &Actor, visit_id: Uuid, spec: &OrderSpec) -> Result<Rectification> {
+pub async fn issue_order(
+    svc: &Services,
+    actor: &Actor,
+    visit_id: Uuid,
+    spec: &OrderSpec,
+) -> Result<Rectification> {
     let c = svc.store.conn();
     let v = visible(c, actor, visit_id).await?;
     ensure_visit_started(&v)?;
@@ -88,13 +113,29 @@ pub async fn issue_order(svc: &Services, actor: &Actor, visit_id: Uuid, spec: &O
     let part = results
         .iter()
         .find(|r| r.plan_id == spec.plan_id)
-        .ok_or_else(|| invalid("plan_id", "unknown_part", "本次检查不包含该事项", "this visit has no such item"))?
+        .ok_or_else(|| {
+            invalid(
+                "plan_id",
+                "unknown_part",
+                "本次检查不包含该事项",
+                "this visit has no such item",
+            )
+        })?
         .clone();
     let d = ensure_acts(c, actor, &v, part.department_id).await?;
     let today = beijing_date(Utc::now());
     let mut ch = Checker::default();
-    let requirements = ch.check("requirements", rules::matter(&spec.requirements, "整改要求", "requirements"));
-    let days = match (spec.working_days, spec.deadline.as_deref().map(str::trim).filter(|s| !s.is_empty())) {
+    let requirements = ch.check(
+        "requirements",
+        rules::matter(&spec.requirements, "整改要求", "requirements"),
+    );
+    let days = match (
+        spec.working_days,
+        spec.deadline
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty()),
+    ) {
         (Some(n), _) => ch.check("working_days", rules::rectification_days(n)),
         (None, Some(s)) => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             Ok(dl) if dl <= today => {
@@ -113,12 +154,26 @@ pub async fn issue_order(svc: &Services, actor: &Actor, visit_id: Uuid, spec: &O
                 ch.check("deadline", rules::rectification_days(n))
             }
             Err(_) => {
-                ch.push("deadline", Invalid::new("date", format!("日期“{s}”不正确，应为 2026-12-31 这样的格式"), format!("date '{s}' is not YYYY-MM-DD")));
+                ch.push(
+                    "deadline",
+                    Invalid::new(
+                        "date",
+                        format!("日期“{s}”不正确，应为 2026-12-31 这样的格式"),
+                        format!("date '{s}' is not YYYY-MM-DD"),
+                    ),
+                );
                 None
             }
         },
         (None, None) => {
-            ch.push("working_days", Invalid::new("required", "请填写整改期限（工作日数或截止日期）", "give the period in working days or a deadline"));
+            ch.push(
+                "working_days",
+                Invalid::new(
+                    "required",
+                    "请填写整改期限（工作日数或截止日期）",
+                    "give the period in working days or a deadline",
+                ),
+            );
             None
         }
     };
@@ -163,46 +218,96 @@ pub async fn issue_order(svc: &Services, actor: &Actor, visit_id: Uuid, spec: &O
     Ok(r)
 }
 
-async fn visible_order(svc: &Services, actor: &Actor, id: Uuid) -> Result<(Rectification, VisitRow)> {
+async fn visible_order(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<(Rectification, VisitRow)> {
     let c = svc.store.conn();
-    let r = repo::get_rectification(c, id).await?.ok_or(ServiceError::NotFound)?;
+    let r = repo::get_rectification(c, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let v = visible(c, actor, r.visit_id).await?;
     Ok((r, v))
 }
 
 /// The entity's report that it has rectified (recorded by the department).
-pub async fn report_rectified(svc: &Services, actor: &Actor, id: Uuid, report: &str) -> Result<Rectification> {
-    let report = rules::matter(report, "整改情况", "report").map_err(|e| ServiceError::field("report", e))?;
+pub async fn report_rectified(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    report: &str,
+) -> Result<Rectification> {
+    let report = rules::matter(report, "整改情况", "report")
+        .map_err(|e| ServiceError::field("report", e))?;
     let (mut r, v) = visible_order(svc, actor, id).await?;
     let tx = svc.store.begin().await?;
     ensure_acts(&tx, actor, &v, r.department_id).await?;
     if r.status != RectificationStatus::Issued.as_str() {
-        return Err(ServiceError::conflict("status", format!("整改 {} 已不在整改中", r.code), format!("order {} is no longer open for a report", r.code)));
+        return Err(ServiceError::conflict(
+            "status",
+            format!("整改 {} 已不在整改中", r.code),
+            format!("order {} is no longer open for a report", r.code),
+        ));
     }
     r.status = RectificationStatus::Reported.as_str().into();
     r.report = Some(report);
     r.reported_at = Some(lianjian_domain::audit::audit_time(Utc::now()));
     repo::update_rectification(&tx, &r).await?;
-    record(&tx, actor, Record::new("rectification.report", "rectification", r.id).at(&v.region_code, Some(r.department_id)).after(&serde_json::json!({"code": r.code, "report": r.report}))).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("rectification.report", "rectification", r.id)
+            .at(&v.region_code, Some(r.department_id))
+            .after(&serde_json::json!({"code": r.code, "report": r.report})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(r)
 }
 
 /// The re-check (复查) closes the order: rectified (合格) or not (不合格, e.g. for a case).
-pub async fn recheck(svc: &Services, actor: &Actor, id: Uuid, passed: bool, note: &str) -> Result<Rectification> {
-    let note = rules::matter(note, "复查意见", "re-check note").map_err(|e| ServiceError::field("note", e))?;
+pub async fn recheck(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    passed: bool,
+    note: &str,
+) -> Result<Rectification> {
+    let note = rules::matter(note, "复查意见", "re-check note")
+        .map_err(|e| ServiceError::field("note", e))?;
     let (mut r, v) = visible_order(svc, actor, id).await?;
     let tx = svc.store.begin().await?;
     ensure_acts(&tx, actor, &v, r.department_id).await?;
     if !matches!(r.status.as_str(), "issued" | "reported") {
-        return Err(ServiceError::conflict("status", format!("整改 {} 已复查办结", r.code), format!("order {} is already closed", r.code)));
+        return Err(ServiceError::conflict(
+            "status",
+            format!("整改 {} 已复查办结", r.code),
+            format!("order {} is already closed", r.code),
+        ));
     }
     let before = r.status.clone();
-    r.status = if passed { RectificationStatus::Passed } else { RectificationStatus::Failed }.as_str().into();
+    r.status = if passed {
+        RectificationStatus::Passed
+    } else {
+        RectificationStatus::Failed
+    }
+    .as_str()
+    .into();
     r.closing_note = Some(note);
     r.closed_at = Some(lianjian_domain::audit::audit_time(Utc::now()));
     repo::update_rectification(&tx, &r).await?;
-    record(&tx, actor, Record::new("rectification.recheck", "rectification", r.id).at(&v.region_code, Some(r.department_id)).before(&serde_json::json!({"status": before})).after(&serde_json::json!({"code": r.code, "status": r.status, "note": r.closing_note}))).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("rectification.recheck", "rectification", r.id)
+            .at(&v.region_code, Some(r.department_id))
+            .before(&serde_json::json!({"status": before}))
+            .after(
+                &serde_json::json!({"code": r.code, "status": r.status, "note": r.closing_note}),
+            ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(r)
 }
@@ -219,7 +324,12 @@ pub struct OrderEntry {
 }
 
 /// Orders in the actor's view, overdue ones flagged (逾期未整改).
-pub async fn orders(svc: &Services, actor: &Actor, q: &FollowUpQuery, page: PageRequest) -> Result<Page<OrderEntry>> {
+pub async fn orders(
+    svc: &Services,
+    actor: &Actor,
+    q: &FollowUpQuery,
+    page: PageRequest,
+) -> Result<Page<OrderEntry>> {
     let c = svc.store.conn();
     let q = scoped(actor, q);
     let today = beijing_date(Utc::now());
@@ -228,22 +338,34 @@ pub async fn orders(svc: &Services, actor: &Actor, q: &FollowUpQuery, page: Page
     for o in p.items {
         let v = repo::get_visit(c, o.visit_id).await?;
         items.push(OrderEntry {
-            status_zh: RectificationStatus::parse(&o.status).map(|s| s.label_zh().to_string()).unwrap_or_default(),
+            status_zh: RectificationStatus::parse(&o.status)
+                .map(|s| s.label_zh().to_string())
+                .unwrap_or_default(),
             overdue: matches!(o.status.as_str(), "issued" | "reported") && o.deadline < today,
             department: department(c, o.department_id).await?.name,
-            entity_name: v.as_ref().map(|v| v.entity_name.clone()).unwrap_or_default(),
+            entity_name: v
+                .as_ref()
+                .map(|v| v.entity_name.clone())
+                .unwrap_or_default(),
             visit_code: v.map(|v| v.code).unwrap_or_default(),
             order: o,
         });
     }
-    Ok(Page { items, total: p.total, page: p.page, per_page: p.per_page })
+    Ok(Page {
+        items,
+        total: p.total,
+        page: p.page,
+        per_page: p.per_page,
+    })
 }
 
 pub async fn order(svc: &Services, actor: &Actor, id: Uuid) -> Result<OrderEntry> {
     let (o, v) = visible_order(svc, actor, id).await?;
     let today = beijing_date(Utc::now());
     Ok(OrderEntry {
-        status_zh: RectificationStatus::parse(&o.status).map(|s| s.label_zh().to_string()).unwrap_or_default(),
+        status_zh: RectificationStatus::parse(&o.status)
+            .map(|s| s.label_zh().to_string())
+            .unwrap_or_default(),
         overdue: matches!(o.status.as_str(), "issued" | "reported") && o.deadline < today,
         department: department(svc.store.conn(), o.department_id).await?.name,
         entity_name: v.entity_name.clone(),
@@ -278,27 +400,58 @@ pub struct ReferralSpec {
 
 /// Passes a finding that is another department's duty to it (抄告), with the visit's evidence
 /// and a deadline for its feedback.
-pub async fn refer(svc: &Services, actor: &Actor, visit_id: Uuid, spec: &ReferralSpec) -> Result<Referral> {
+pub async fn refer(
+    svc: &Services,
+    actor: &Actor,
+    visit_id: Uuid,
+    spec: &ReferralSpec,
+) -> Result<Referral> {
     let c = svc.store.conn();
     let v = visible(c, actor, visit_id).await?;
     ensure_visit_started(&v)?;
-    let from = ensure_acts(c, actor, &v, spec.from_department_id.unwrap_or(v.lead_department_id)).await?;
+    let from = ensure_acts(
+        c,
+        actor,
+        &v,
+        spec.from_department_id.unwrap_or(v.lead_department_id),
+    )
+    .await?;
     let mut ch = Checker::default();
     let matter = ch.check("matter", rules::matter(&spec.matter, "抄告事项", "matter"));
-    let days = ch.check("working_days", rules::rectification_days(spec.working_days.unwrap_or(rules::REFERRAL_FEEDBACK_WORKING_DAYS as i64)));
+    let days = ch.check(
+        "working_days",
+        rules::rectification_days(
+            spec.working_days
+                .unwrap_or(rules::REFERRAL_FEEDBACK_WORKING_DAYS as i64),
+        ),
+    );
     let to = match lianjian_store::departments::get(c, spec.to_department_id).await? {
         Some(d) if d.id == from.id => {
-            ch.push("to_department_id", Invalid::new("same_department", "不能抄告本部门", "cannot refer to the sending department"));
+            ch.push(
+                "to_department_id",
+                Invalid::new(
+                    "same_department",
+                    "不能抄告本部门",
+                    "cannot refer to the sending department",
+                ),
+            );
             None
         }
         Some(d) => Some(d),
         None => {
-            ch.push("to_department_id", Invalid::new("unknown_department", "接收部门不存在", "no such department"));
+            ch.push(
+                "to_department_id",
+                Invalid::new("unknown_department", "接收部门不存在", "no such department"),
+            );
             None
         }
     };
     ch.finish()?;
-    let (matter, days, to) = (matter.expect("checked"), days.expect("checked"), to.expect("checked"));
+    let (matter, days, to) = (
+        matter.expect("checked"),
+        days.expect("checked"),
+        to.expect("checked"),
+    );
     let today = beijing_date(Utc::now());
     let deadline = add_working_days(svc, today, days).await?;
     let now = lianjian_domain::audit::audit_time(Utc::now());
@@ -330,10 +483,15 @@ pub async fn refer(svc: &Services, actor: &Actor, visit_id: Uuid, spec: &Referra
 /// may not see the visit otherwise).
 async fn visible_referral(svc: &Services, actor: &Actor, id: Uuid) -> Result<Referral> {
     let c = svc.store.conn();
-    let r = repo::get_referral(c, id).await?.ok_or(ServiceError::NotFound)?;
+    let r = repo::get_referral(c, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let to = department(c, r.to_department_id).await?;
     let scope = actor.scope();
-    let in_region = scope.region.as_ref().is_none_or(|s| to.region_code.is_within(s));
+    let in_region = scope
+        .region
+        .as_ref()
+        .is_none_or(|s| to.region_code.is_within(s));
     if in_region && scope.line.as_ref().is_none_or(|l| *l == to.line) {
         return Ok(r);
     }
@@ -342,22 +500,44 @@ async fn visible_referral(svc: &Services, actor: &Actor, id: Uuid) -> Result<Ref
 }
 
 /// The receiving department's feedback (反馈).
-pub async fn answer_referral(svc: &Services, actor: &Actor, id: Uuid, feedback: &str) -> Result<Referral> {
-    let feedback = rules::matter(feedback, "反馈意见", "feedback").map_err(|e| ServiceError::field("feedback", e))?;
+pub async fn answer_referral(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    feedback: &str,
+) -> Result<Referral> {
+    let feedback = rules::matter(feedback, "反馈意见", "feedback")
+        .map_err(|e| ServiceError::field("feedback", e))?;
     let r = visible_referral(svc, actor, id).await?;
     let tx = svc.store.begin().await?;
     let to = department(&tx, r.to_department_id).await?;
     let own_line = actor.role == Role::Inspector && actor.department_line == to.line;
     if !acts_for(actor, &to) && !own_line {
-        return Err(ServiceError::refused(format!("由接收部门{}反馈", to.name), format!("feedback comes from the receiving department, {}", to.name)));
+        return Err(ServiceError::refused(
+            format!("由接收部门{}反馈", to.name),
+            format!("feedback comes from the receiving department, {}", to.name),
+        ));
     }
     if r.status != ReferralStatus::Sent.as_str() {
-        return Err(ServiceError::conflict("status", format!("抄告 {} 已反馈", r.code), format!("referral {} already has feedback", r.code)));
+        return Err(ServiceError::conflict(
+            "status",
+            format!("抄告 {} 已反馈", r.code),
+            format!("referral {} already has feedback", r.code),
+        ));
     }
     repo::answer_referral(&tx, id, &feedback, &actor.username).await?;
-    record(&tx, actor, Record::new("referral.answer", "referral", id).at(&r.region_code, Some(to.id)).after(&serde_json::json!({"code": r.code, "feedback": feedback}))).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("referral.answer", "referral", id)
+            .at(&r.region_code, Some(to.id))
+            .after(&serde_json::json!({"code": r.code, "feedback": feedback})),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(repo::get_referral(svc.store.conn(), id).await?.ok_or(ServiceError::NotFound)?)
+    Ok(repo::get_referral(svc.store.conn(), id)
+        .await?
+        .ok_or(ServiceError::NotFound)?)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -376,11 +556,16 @@ async fn referral_entry(svc: &Services, r: Referral) -> Result<ReferralEntry> {
     let c = svc.store.conn();
     let v = repo::get_visit(c, r.visit_id).await?;
     Ok(ReferralEntry {
-        status_zh: ReferralStatus::parse(&r.status).map(|s| s.label_zh().to_string()).unwrap_or_default(),
+        status_zh: ReferralStatus::parse(&r.status)
+            .map(|s| s.label_zh().to_string())
+            .unwrap_or_default(),
         overdue: r.status == "sent" && r.deadline < beijing_date(Utc::now()),
         from_department: department(c, r.from_department_id).await?.name,
         to_department: department(c, r.to_department_id).await?.name,
-        entity_name: v.as_ref().map(|v| v.entity_name.clone()).unwrap_or_default(),
+        entity_name: v
+            .as_ref()
+            .map(|v| v.entity_name.clone())
+            .unwrap_or_default(),
         visit_code: v.map(|v| v.code).unwrap_or_default(),
         referral: r,
     })
@@ -392,14 +577,25 @@ pub async fn referral(svc: &Services, actor: &Actor, id: Uuid) -> Result<Referra
 }
 
 /// Referrals received (`incoming`) or sent in the actor's view.
-pub async fn referrals(svc: &Services, actor: &Actor, q: &FollowUpQuery, incoming: bool, page: PageRequest) -> Result<Page<ReferralEntry>> {
+pub async fn referrals(
+    svc: &Services,
+    actor: &Actor,
+    q: &FollowUpQuery,
+    incoming: bool,
+    page: PageRequest,
+) -> Result<Page<ReferralEntry>> {
     let q = scoped(actor, q);
     let p = repo::list_referrals(svc.store.conn(), &q, incoming, page).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for r in p.items {
         items.push(referral_entry(svc, r).await?);
     }
-    Ok(Page { items, total: p.total, page: p.page, per_page: p.per_page })
+    Ok(Page {
+        items,
+        total: p.total,
+        page: p.page,
+        per_page: p.per_page,
+    })
 }
 
 // ---- case transfers ----
@@ -415,13 +611,27 @@ pub struct TransferSpec {
 
 /// Records the transfer of a suspected crime to a handling agency (案件移送, 行刑衔接) with the
 /// visit's evidence, for the linkage work that follows.
-pub async fn transfer(svc: &Services, actor: &Actor, visit_id: Uuid, spec: &TransferSpec) -> Result<CaseTransfer> {
+pub async fn transfer(
+    svc: &Services,
+    actor: &Actor,
+    visit_id: Uuid,
+    spec: &TransferSpec,
+) -> Result<CaseTransfer> {
     let c = svc.store.conn();
     let v = visible(c, actor, visit_id).await?;
     ensure_visit_started(&v)?;
-    let d = ensure_acts(c, actor, &v, spec.department_id.unwrap_or(v.lead_department_id)).await?;
+    let d = ensure_acts(
+        c,
+        actor,
+        &v,
+        spec.department_id.unwrap_or(v.lead_department_id),
+    )
+    .await?;
     let mut ch = Checker::default();
-    let agency = ch.check("agency", lianjian_domain::error::bounded_text(&spec.agency, 2, 100, "接收机关", "receiving agency"));
+    let agency = ch.check(
+        "agency",
+        lianjian_domain::error::bounded_text(&spec.agency, 2, 100, "接收机关", "receiving agency"),
+    );
     let facts = ch.check("facts", rules::matter(&spec.facts, "涉嫌犯罪事实", "facts"));
     ch.finish()?;
     let now = lianjian_domain::audit::audit_time(Utc::now());
@@ -442,30 +652,61 @@ pub async fn transfer(svc: &Services, actor: &Actor, visit_id: Uuid, spec: &Tran
         created_at: now,
     };
     repo::insert_transfer(&tx, &t).await?;
-    record(&tx, actor, Record::new("case_transfer.create", "case_transfer", t.id).at(&v.region_code, Some(d.id)).after(&serde_json::json!({"code": t.code, "visit": v.code, "agency": t.agency}))).await?;
+    record(
+        &tx,
+        actor,
+        Record::new("case_transfer.create", "case_transfer", t.id)
+            .at(&v.region_code, Some(d.id))
+            .after(&serde_json::json!({"code": t.code, "visit": v.code, "agency": t.agency})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(t)
 }
 
 /// The receiving agency's answer, as the department records it (受理 / 不予受理).
-pub async fn transfer_feedback(svc: &Services, actor: &Actor, id: Uuid, accepted: bool, feedback: &str) -> Result<CaseTransfer> {
-    let feedback = rules::matter(feedback, "反馈情况", "feedback").map_err(|e| ServiceError::field("feedback", e))?;
+pub async fn transfer_feedback(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    accepted: bool,
+    feedback: &str,
+) -> Result<CaseTransfer> {
+    let feedback = rules::matter(feedback, "反馈情况", "feedback")
+        .map_err(|e| ServiceError::field("feedback", e))?;
     let c = svc.store.conn();
-    let t = repo::get_transfer(c, id).await?.ok_or(ServiceError::NotFound)?;
+    let t = repo::get_transfer(c, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let v = visible(c, actor, t.visit_id).await?;
     let tx = svc.store.begin().await?;
     ensure_acts(&tx, actor, &v, t.department_id).await?;
     if t.status != TransferStatus::Transferred.as_str() {
-        return Err(ServiceError::conflict("status", format!("移送 {} 已有反馈", t.code), format!("transfer {} already has feedback", t.code)));
+        return Err(ServiceError::conflict(
+            "status",
+            format!("移送 {} 已有反馈", t.code),
+            format!("transfer {} already has feedback", t.code),
+        ));
     }
-    let status = if accepted { TransferStatus::Accepted } else { TransferStatus::Declined };
+    let status = if accepted {
+        TransferStatus::Accepted
+    } else {
+        TransferStatus::Declined
+    };
     repo::set_transfer_feedback(&tx, id, status.as_str(), &feedback).await?;
     record(&tx, actor, Record::new("case_transfer.feedback", "case_transfer", id).at(&v.region_code, Some(t.department_id)).after(&serde_json::json!({"code": t.code, "status": status.as_str(), "feedback": feedback}))).await?;
     tx.commit().await?;
-    Ok(repo::get_transfer(svc.store.conn(), id).await?.ok_or(ServiceError::NotFound)?)
+    Ok(repo::get_transfer(svc.store.conn(), id)
+        .await?
+        .ok_or(ServiceError::NotFound)?)
 }
 
-pub async fn transfers(svc: &Services, actor: &Actor, q: &FollowUpQuery, page: PageRequest) -> Result<Page<CaseTransfer>> {
+pub async fn transfers(
+    svc: &Services,
+    actor: &Actor,
+    q: &FollowUpQuery,
+    page: PageRequest,
+) -> Result<Page<CaseTransfer>> {
     let q = scoped(actor, q);
     Ok(repo::list_transfers(svc.store.conn(), &q, page).await?)
 }

@@ -30,7 +30,12 @@ use crate::error::Checker;
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
 
-fn invalid(field: &str, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
+fn invalid(
+    field: &str,
+    code: &'static str,
+    zh: impl Into<String>,
+    en: impl Into<String>,
+) -> ServiceError {
     ServiceError::field(field, Invalid::new(code, zh, en))
 }
 
@@ -43,12 +48,16 @@ fn status_of(v: &VisitRow) -> Result<VisitStatus> {
 
 /// The date `n` working days after `from` (the start day not counted).
 pub async fn add_working_days(svc: &Services, from: NaiveDate, n: u32) -> Result<NaiveDate> {
-    Ok(crate::calendar::current(svc).await?.add_working_days(from, n))
+    Ok(crate::calendar::current(svc)
+        .await?
+        .add_working_days(from, n))
 }
 
 /// Working days after `from` up to and including `to` (negative when `to` is earlier).
 pub async fn working_days_between(svc: &Services, from: NaiveDate, to: NaiveDate) -> Result<i64> {
-    Ok(crate::calendar::current(svc).await?.working_days_between(from, to))
+    Ok(crate::calendar::current(svc)
+        .await?
+        .working_days_between(from, to))
 }
 
 // ---- who may do what ----
@@ -58,7 +67,10 @@ pub async fn working_days_between(svc: &Services, from: NaiveDate, to: NaiveDate
 /// subtree; department administrators for their line in their subtree.
 pub(crate) fn acts_for(actor: &Actor, d: &Department) -> bool {
     let full = actor.full_scope();
-    let region_ok = full.region.as_ref().is_none_or(|r| d.region_code.is_within(r));
+    let region_ok = full
+        .region
+        .as_ref()
+        .is_none_or(|r| d.region_code.is_within(r));
     match actor.role {
         Role::SystemAdmin => true,
         Role::CoordinationOffice => region_ok,
@@ -74,7 +86,9 @@ pub(crate) async fn department(c: &impl Conn, id: Uuid) -> Result<Department> {
 /// The visit, if it lies in the actor's view: the region subtree and, for line-scoped roles,
 /// a check of a department of their line — or the actor is on its team.
 pub(crate) async fn visible(c: &impl Conn, actor: &Actor, id: Uuid) -> Result<VisitRow> {
-    let v = repo::get_visit(c, id).await?.ok_or(ServiceError::NotFound)?;
+    let v = repo::get_visit(c, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     if v.status == VisitStatus::Cancelled.as_str() && actor.role == Role::Inspector {
         return Err(ServiceError::NotFound);
     }
@@ -83,7 +97,11 @@ pub(crate) async fn visible(c: &impl Conn, actor: &Actor, id: Uuid) -> Result<Vi
         return Ok(v);
     }
     let scope = actor.scope();
-    if scope.region.as_ref().is_some_and(|r| !v.region_code.is_within(r)) {
+    if scope
+        .region
+        .as_ref()
+        .is_some_and(|r| !v.region_code.is_within(r))
+    {
         return Err(ServiceError::NotFound);
     }
     if let Some(line) = &scope.line {
@@ -121,8 +139,16 @@ fn ensure_recording(v: &VisitRow) -> Result<VisitStatus> {
     if !s.is_open_for_recording() {
         return Err(ServiceError::conflict(
             "status",
-            format!("检查 {} 当前状态为“{}”，不能再修改检查记录", v.code, s.label_zh()),
-            format!("visit {} is {}: its record can no longer be changed", v.code, s.as_str()),
+            format!(
+                "检查 {} 当前状态为“{}”，不能再修改检查记录",
+                v.code,
+                s.label_zh()
+            ),
+            format!(
+                "visit {} is {}: its record can no longer be changed",
+                v.code,
+                s.as_str()
+            ),
         ));
     }
     Ok(s)
@@ -211,15 +237,25 @@ async fn checklist_rows(c: &impl Conn, v: &VisitRow) -> Result<Vec<ChecklistRow>
 /// The merged checklist (一张清单): the check points of every item of the visit, grouped by
 /// department (lead department first), then by item, in the items' own order.
 async fn build_checklist(c: &impl Conn, visit_id: Uuid) -> Result<Vec<ChecklistRow>> {
-    let v = repo::get_visit(c, visit_id).await?.ok_or(ServiceError::NotFound)?;
+    let v = repo::get_visit(c, visit_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let mut checks = draw_repo::checks_of_visits(c, &[visit_id])
         .await?
         .remove(&visit_id)
         .unwrap_or_default();
-    checks.sort_by_key(|ch| (ch.department_id != v.lead_department_id, ch.department_id, ch.plan_id));
+    checks.sort_by_key(|ch| {
+        (
+            ch.department_id != v.lead_department_id,
+            ch.department_id,
+            ch.plan_id,
+        )
+    });
     let mut out = Vec::new();
     for ch in checks {
-        let item = items::get(c, ch.item_id).await?.ok_or(ServiceError::NotFound)?;
+        let item = items::get(c, ch.item_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
         for (i, p) in item.check_points.iter().enumerate() {
             out.push(ChecklistRow {
                 seq: out.len() as i32 + 1,
@@ -268,7 +304,11 @@ async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetai
         .remove(&v.id)
         .unwrap_or_default();
     let mut depts: HashMap<Uuid, Department> = HashMap::new();
-    for id in checks.iter().map(|c| c.department_id).chain([v.lead_department_id]) {
+    for id in checks
+        .iter()
+        .map(|c| c.department_id)
+        .chain([v.lead_department_id])
+    {
         if let std::collections::hash_map::Entry::Vacant(e) = depts.entry(id) {
             e.insert(department(c, id).await?);
         }
@@ -289,7 +329,9 @@ async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetai
         let Some(ch) = checks.iter().find(|c| c.plan_id == plan_id) else {
             continue;
         };
-        let item = items::get(c, ch.item_id).await?.ok_or(ServiceError::NotFound)?;
+        let item = items::get(c, ch.item_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
         let points: Vec<ChecklistEntry> = rows
             .iter()
             .filter(|r| r.plan_id == plan_id)
@@ -363,7 +405,10 @@ async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetai
             confirmed_at: confirmations.get(&m.inspector_id).map(|k| k.confirmed_at),
         });
     }
-    let me = team_rows.iter().find(|m| m.user_id == Some(actor.user_id)).cloned();
+    let me = team_rows
+        .iter()
+        .find(|m| m.user_id == Some(actor.user_id))
+        .cloned();
     let lead = &depts[&v.lead_department_id];
     let acting_departments: Vec<Uuid> = {
         let mut ids: Vec<Uuid> = depts
@@ -389,10 +434,16 @@ async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetai
         _ => None,
     };
     let calendar_note = match v.publish_deadline {
-        Some(d) if !crate::calendar::current(svc).await?.covers(chrono::Datelike::year(&d)) => Some(format!(
-            "{}年节假日安排尚未录入工作日历，期限按周末计算",
-            chrono::Datelike::year(&d)
-        )),
+        Some(d)
+            if !crate::calendar::current(svc)
+                .await?
+                .covers(chrono::Datelike::year(&d)) =>
+        {
+            Some(format!(
+                "{}年节假日安排尚未录入工作日历，期限按周末计算",
+                chrono::Datelike::year(&d)
+            ))
+        }
         _ => None,
     };
     Ok(VisitDetail {
@@ -404,7 +455,9 @@ async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetai
         lead_department: lead.name.clone(),
         may_record: me.is_some() && status.is_open_for_recording(),
         may_publish: status == VisitStatus::Reviewed && acts_for(actor, lead),
-        may_close: status == VisitStatus::Published && acts_for(actor, lead) && open_follow_ups.is_empty(),
+        may_close: status == VisitStatus::Published
+            && acts_for(actor, lead)
+            && open_follow_ups.is_empty(),
         acting_departments,
         parts,
         team,
@@ -441,7 +494,12 @@ pub(crate) fn open_follow_ups(
 
 /// Starts a visit on site: freezes the merged checklist (later item edits do not change a
 /// visit under way) and records the time and, optionally, the position.
-pub async fn start(svc: &Services, actor: &Actor, id: Uuid, position: Option<Position>) -> Result<VisitDetail> {
+pub async fn start(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    position: Option<Position>,
+) -> Result<VisitDetail> {
     let tx = svc.store.begin().await?;
     let v = visible(&tx, actor, id).await?;
     let team = repo::team(&tx, id).await?;
@@ -454,7 +512,12 @@ pub async fn start(svc: &Services, actor: &Actor, id: Uuid, position: Option<Pos
     get(svc, actor, id).await
 }
 
-async fn start_in(tx: &impl Conn, actor: &Actor, v: &VisitRow, position: Option<Position>) -> Result<()> {
+async fn start_in(
+    tx: &impl Conn,
+    actor: &Actor,
+    v: &VisitRow,
+    position: Option<Position>,
+) -> Result<()> {
     let rows = build_checklist(tx, v.id).await?;
     repo::insert_checklist(tx, v.id, &rows).await?;
     let now = lianjian_domain::audit::audit_time(Utc::now());
@@ -498,7 +561,9 @@ async fn start_in(tx: &impl Conn, actor: &Actor, v: &VisitRow, position: Option<
         actor,
         Record::new("visit.start", "visit", v.id)
             .at(&v.region_code, Some(v.lead_department_id))
-            .after(&serde_json::json!({"code": v.code, "check_points": rows.len(), "position": pos})),
+            .after(
+                &serde_json::json!({"code": v.code, "check_points": rows.len(), "position": pos}),
+            ),
     )
     .await?;
     Ok(())
@@ -555,9 +620,18 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
     // Parse everything before writing anything.
     let rows = checklist_rows(c, &v0).await?;
     let seqs: HashSet<i32> = rows.iter().map(|r| r.seq).collect();
-    let plans: HashSet<Uuid> = rows.iter().map(|r| r.plan_id).chain(
-        draw_repo::checks_of_visits(c, &[id]).await?.remove(&id).unwrap_or_default().iter().map(|c| c.plan_id),
-    ).collect();
+    let plans: HashSet<Uuid> = rows
+        .iter()
+        .map(|r| r.plan_id)
+        .chain(
+            draw_repo::checks_of_visits(c, &[id])
+                .await?
+                .remove(&id)
+                .unwrap_or_default()
+                .iter()
+                .map(|c| c.plan_id),
+        )
+        .collect();
     let mut ch = Checker::default();
     let mut answers: Vec<(i32, Answer, String)> = Vec::new();
     for (i, a) in draft.answers.iter().enumerate() {
@@ -599,12 +673,17 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
         let code = if r.result_code.trim().is_empty() {
             Some(None)
         } else {
-            ch.check(&format!("{f}.result_code"), ResultCode::parse(&r.result_code)).map(Some)
+            ch.check(
+                &format!("{f}.result_code"),
+                ResultCode::parse(&r.result_code),
+            )
+            .map(Some)
         };
         let fu = if r.follow_up.trim().is_empty() {
             Some(None)
         } else {
-            ch.check(&format!("{f}.follow_up"), FollowUp::parse(&r.follow_up)).map(Some)
+            ch.check(&format!("{f}.follow_up"), FollowUp::parse(&r.follow_up))
+                .map(Some)
         };
         let summary = ch.check(&format!("{f}.summary"), rules::note(&r.summary));
         if let (Some(code), Some(fu), Some(summary)) = (code, fu, summary) {
@@ -615,7 +694,9 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
 
     let tx = svc.store.begin().await?;
     // Re-read under the write lock: the visit may have moved on since.
-    let v = repo::get_visit(&tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let v = repo::get_visit(&tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let s = ensure_recording(&v)?;
     if s == VisitStatus::Scheduled {
         start_in(&tx, actor, &v, None).await?;
@@ -623,7 +704,11 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
     let now = lianjian_domain::audit::audit_time(Utc::now());
     let mut changed = 0;
     let mut changed_plans: HashSet<Uuid> = HashSet::new();
-    let plan_of: HashMap<i32, Uuid> = repo::checklist(&tx, id).await?.iter().map(|r| (r.seq, r.plan_id)).collect();
+    let plan_of: HashMap<i32, Uuid> = repo::checklist(&tx, id)
+        .await?
+        .iter()
+        .map(|r| (r.seq, r.plan_id))
+        .collect();
     for (seq, ans, note) in &answers {
         if repo::upsert_answer(
             &tx,
@@ -645,7 +730,16 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
         }
     }
     for (plan, code, fu, summary) in &results {
-        if repo::set_result(&tx, id, *plan, code.map(|c| c.as_str()), fu.map(|f| f.as_str()), summary).await? {
+        if repo::set_result(
+            &tx,
+            id,
+            *plan,
+            code.map(|c| c.as_str()),
+            fu.map(|f| f.as_str()),
+            summary,
+        )
+        .await?
+        {
             changed += 1;
             changed_plans.insert(*plan);
         }
@@ -696,11 +790,17 @@ async fn completeness(c: &impl Conn, v: &VisitRow) -> Result<()> {
     if results.is_empty() {
         ch.push(
             "status",
-            Invalid::new("not_started", "检查尚未开始，没有可提交的记录", "the visit has not started"),
+            Invalid::new(
+                "not_started",
+                "检查尚未开始，没有可提交的记录",
+                "the visit has not started",
+            ),
         );
     }
     for r in &results {
-        let item = items::get(c, r.item_id).await?.ok_or(ServiceError::NotFound)?;
+        let item = items::get(c, r.item_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
         let ans: Vec<Option<Answer>> = rows
             .iter()
             .filter(|x| x.plan_id == r.plan_id)
@@ -708,7 +808,8 @@ async fn completeness(c: &impl Conn, v: &VisitRow) -> Result<()> {
             .collect();
         let res = match (&r.result_code, &r.follow_up) {
             (Some(code), fu) => Some(ItemResult {
-                code: ResultCode::parse(code).map_err(|e| ServiceError::Store(lianjian_store::StoreError::Corrupt(e.en)))?,
+                code: ResultCode::parse(code)
+                    .map_err(|e| ServiceError::Store(lianjian_store::StoreError::Corrupt(e.en)))?,
                 follow_up: fu
                     .as_deref()
                     .map(FollowUp::parse)
@@ -745,7 +846,12 @@ pub struct Confirmed {
 /// the results are submitted: the visit is completed and the publication deadline (20 working
 /// days) starts. Unanswered check points or an inconsistent result are named, and nothing is
 /// confirmed then.
-pub async fn confirm(svc: &Services, actor: &Actor, id: Uuid, position: Option<Position>) -> Result<Confirmed> {
+pub async fn confirm(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    position: Option<Position>,
+) -> Result<Confirmed> {
     let tx = svc.store.begin().await?;
     let v = visible(&tx, actor, id).await?;
     let team = repo::team(&tx, id).await?;
@@ -790,8 +896,12 @@ pub async fn confirm(svc: &Services, actor: &Actor, id: Uuid, position: Option<P
         .collect();
     let mut submitted = false;
     if waiting.is_empty() && done.len() >= 2 {
-        let on = v.started_at.map(beijing_date).unwrap_or_else(|| beijing_date(now));
-        let deadline = add_working_days(svc, beijing_date(now), rules::PUBLISH_WITHIN_WORKING_DAYS).await?;
+        let on = v
+            .started_at
+            .map(beijing_date)
+            .unwrap_or_else(|| beijing_date(now));
+        let deadline =
+            add_working_days(svc, beijing_date(now), rules::PUBLISH_WITHIN_WORKING_DAYS).await?;
         repo::set_visit_status(
             &tx,
             id,
@@ -805,7 +915,15 @@ pub async fn confirm(svc: &Services, actor: &Actor, id: Uuid, position: Option<P
         // Parts returned earlier go back to their departments.
         for r in repo::results(&tx, id).await? {
             if r.review == Review::Returned.as_str() {
-                repo::set_review(&tx, id, r.plan_id, Review::Pending.as_str(), r.review_note.as_deref(), None).await?;
+                repo::set_review(
+                    &tx,
+                    id,
+                    r.plan_id,
+                    Review::Pending.as_str(),
+                    r.review_note.as_deref(),
+                    None,
+                )
+                .await?;
             }
         }
         submitted = true;
@@ -825,10 +943,15 @@ pub async fn confirm(svc: &Services, actor: &Actor, id: Uuid, position: Option<P
         newly_confirmed: newly,
         waiting_for: waiting,
         submitted,
-        status: if submitted { VisitStatus::Submitted } else { VisitStatus::InProgress }.as_str().into(),
+        status: if submitted {
+            VisitStatus::Submitted
+        } else {
+            VisitStatus::InProgress
+        }
+        .as_str()
+        .into(),
     })
 }
-
 
 // ---- review, publication, closing ----
 
@@ -861,7 +984,11 @@ pub async fn review(
     if status_of(&v)? != VisitStatus::Submitted {
         return Err(ServiceError::conflict(
             "status",
-            format!("检查 {} 当前状态为“{}”，不在审核阶段", v.code, status_of(&v)?.label_zh()),
+            format!(
+                "检查 {} 当前状态为“{}”，不在审核阶段",
+                v.code,
+                status_of(&v)?.label_zh()
+            ),
             format!("visit {} is not awaiting review", v.code),
         ));
     }
@@ -869,7 +996,14 @@ pub async fn review(
     let part = results
         .iter()
         .find(|r| r.plan_id == plan_id)
-        .ok_or_else(|| invalid("plan_id", "unknown_part", "本次检查不包含该事项", "this visit has no such item"))?;
+        .ok_or_else(|| {
+            invalid(
+                "plan_id",
+                "unknown_part",
+                "本次检查不包含该事项",
+                "this visit has no such item",
+            )
+        })?;
     let d = department(&tx, part.department_id).await?;
     if !acts_for(actor, &d) {
         return Err(ServiceError::refused(
@@ -877,14 +1011,41 @@ pub async fn review(
             format!("this part is reviewed by {}", d.name),
         ));
     }
-    let review = if approve { Review::Approved } else { Review::Returned };
-    repo::set_review(&tx, id, plan_id, review.as_str(), note.as_deref(), Some(&actor.username)).await?;
+    let review = if approve {
+        Review::Approved
+    } else {
+        Review::Returned
+    };
+    repo::set_review(
+        &tx,
+        id,
+        plan_id,
+        review.as_str(),
+        note.as_deref(),
+        Some(&actor.username),
+    )
+    .await?;
     let all = repo::results(&tx, id).await?;
     if !approve {
         repo::clear_confirmations(&tx, id).await?;
-        repo::set_visit_status(&tx, id, VisitStatus::InProgress.as_str(), &Progress { reopen: true, ..Default::default() }).await?;
+        repo::set_visit_status(
+            &tx,
+            id,
+            VisitStatus::InProgress.as_str(),
+            &Progress {
+                reopen: true,
+                ..Default::default()
+            },
+        )
+        .await?;
     } else if all.iter().all(|r| r.review == Review::Approved.as_str()) {
-        repo::set_visit_status(&tx, id, VisitStatus::Reviewed.as_str(), &Progress::default()).await?;
+        repo::set_visit_status(
+            &tx,
+            id,
+            VisitStatus::Reviewed.as_str(),
+            &Progress::default(),
+        )
+        .await?;
     }
     record(
         &tx,
@@ -915,11 +1076,23 @@ pub async fn publish(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDet
     if !acts_for(actor, &lead) {
         return Err(ServiceError::refused(
             format!("检查结果由牵头部门{}公示", lead.name),
-            format!("results are published by the lead department, {}", lead.name),
+            format!(
+                "results are published by the lead department, {}",
+                lead.name
+            ),
         ));
     }
     let now = lianjian_domain::audit::audit_time(Utc::now());
-    repo::set_visit_status(&tx, id, VisitStatus::Published.as_str(), &Progress { published_at: Some(now), ..Default::default() }).await?;
+    repo::set_visit_status(
+        &tx,
+        id,
+        VisitStatus::Published.as_str(),
+        &Progress {
+            published_at: Some(now),
+            ..Default::default()
+        },
+    )
+    .await?;
     let results = repo::results(&tx, id).await?;
     let on = v.visited_on.unwrap_or_else(|| beijing_date(now));
     for r in &results {
@@ -944,7 +1117,10 @@ pub async fn publish(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDet
     let late = v.publish_deadline.is_some_and(|d| beijing_date(now) > d);
     let mut summary = Vec::new();
     for r in &results {
-        let item = items::get(&tx, r.item_id).await?.map(|i| i.name).unwrap_or_default();
+        let item = items::get(&tx, r.item_id)
+            .await?
+            .map(|i| i.name)
+            .unwrap_or_default();
         summary.push(serde_json::json!({
             "item": item,
             "result": r.result_code.as_deref().and_then(|c| ResultCode::parse(c).ok()).map(|c| c.label_zh()),
@@ -955,7 +1131,9 @@ pub async fn publish(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDet
         actor,
         Record::new("visit.publish", "visit", id)
             .at(&v.region_code, Some(lead.id))
-            .after(&serde_json::json!({"code": v.code, "late": late, "deadline": v.publish_deadline})),
+            .after(
+                &serde_json::json!({"code": v.code, "late": late, "deadline": v.publish_deadline}),
+            ),
     )
     .await?;
     // The entity's timeline is its audit trail.
@@ -987,7 +1165,10 @@ pub async fn close(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDetai
     if !acts_for(actor, &lead) {
         return Err(ServiceError::refused(
             format!("后续处置由牵头部门{}办结", lead.name),
-            format!("the follow-up is closed by the lead department, {}", lead.name),
+            format!(
+                "the follow-up is closed by the lead department, {}",
+                lead.name
+            ),
         ));
     }
     let open = open_follow_ups(
@@ -1002,7 +1183,16 @@ pub async fn close(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDetai
         ));
     }
     let now = lianjian_domain::audit::audit_time(Utc::now());
-    repo::set_visit_status(&tx, id, VisitStatus::Closed.as_str(), &Progress { closed_at: Some(now), ..Default::default() }).await?;
+    repo::set_visit_status(
+        &tx,
+        id,
+        VisitStatus::Closed.as_str(),
+        &Progress {
+            closed_at: Some(now),
+            ..Default::default()
+        },
+    )
+    .await?;
     record(
         &tx,
         actor,
@@ -1028,7 +1218,12 @@ pub struct AttachmentInput {
 
 /// Stores a file once (content-addressed, 证据互认) and attaches it to the visit. The same
 /// file sent again is attached once.
-pub async fn attach(svc: &Services, actor: &Actor, id: Uuid, input: AttachmentInput) -> Result<Attachment> {
+pub async fn attach(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    input: AttachmentInput,
+) -> Result<Attachment> {
     let c = svc.store.conn();
     let v = visible(c, actor, id).await?;
     let team = repo::team(c, id).await?;
@@ -1048,7 +1243,9 @@ pub async fn attach(svc: &Services, actor: &Actor, id: Uuid, input: AttachmentIn
     let filename = input.upload.filename.clone();
     let ev = crate::evidence::add(svc, actor, input.upload).await?;
     let tx = svc.store.begin().await?;
-    let v = repo::get_visit(&tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let v = repo::get_visit(&tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     ensure_recording(&v)?;
     if status_of(&v)? == VisitStatus::Scheduled {
         start_in(&tx, actor, &v, input.position).await?;
@@ -1060,7 +1257,9 @@ pub async fn attach(svc: &Services, actor: &Actor, id: Uuid, input: AttachmentIn
         filename: filename.clone(),
         media_type: ev.media_type.clone(),
         size: i64::try_from(ev.size).unwrap_or(i64::MAX),
-        position: input.position.map(|p| serde_json::to_string(&p).expect("serialisable")),
+        position: input
+            .position
+            .map(|p| serde_json::to_string(&p).expect("serialisable")),
         inspector_id: me.inspector_id,
         uploaded_at: lianjian_domain::audit::audit_time(Utc::now()),
     };
@@ -1102,29 +1301,58 @@ pub struct AdHocSpec {
 }
 
 pub async fn create_ad_hoc(svc: &Services, actor: &Actor, spec: &AdHocSpec) -> Result<VisitDetail> {
-    if !matches!(actor.role, Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin) {
+    if !matches!(
+        actor.role,
+        Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
+    ) {
         return Err(ServiceError::Forbidden);
     }
     let c = svc.store.conn();
     let mut ch = Checker::default();
-    let entity = match entities::by_uscis(c, &[spec.usci.trim().to_uppercase()]).await?.into_values().next() {
+    let entity = match entities::by_uscis(c, &[spec.usci.trim().to_uppercase()])
+        .await?
+        .into_values()
+        .next()
+    {
         Some(e) => Some(e),
         None => {
             ch.push(
                 "usci",
-                Invalid::new("unknown_entity", format!("名录库中没有统一社会信用代码为“{}”的主体", spec.usci.trim()), format!("no entity with credit code '{}'", spec.usci.trim())),
+                Invalid::new(
+                    "unknown_entity",
+                    format!("名录库中没有统一社会信用代码为“{}”的主体", spec.usci.trim()),
+                    format!("no entity with credit code '{}'", spec.usci.trim()),
+                ),
             );
             None
         }
     };
     if let Some(e) = &entity
-        && actor.scope().region.as_ref().is_some_and(|r| !e.region_code.is_within(r))
+        && actor
+            .scope()
+            .region
+            .as_ref()
+            .is_some_and(|r| !e.region_code.is_within(r))
     {
-        ch.push("usci", Invalid::new("outside_scope", "该主体不在您的管辖范围内", "the entity is outside your scope"));
+        ch.push(
+            "usci",
+            Invalid::new(
+                "outside_scope",
+                "该主体不在您的管辖范围内",
+                "the entity is outside your scope",
+            ),
+        );
     }
     let trigger = match VisitTrigger::parse(&spec.trigger) {
         Ok(VisitTrigger::Random) => {
-            ch.push("trigger", Invalid::new("random", "双随机检查须通过抽取产生", "random visits come from a draw"));
+            ch.push(
+                "trigger",
+                Invalid::new(
+                    "random",
+                    "双随机检查须通过抽取产生",
+                    "random visits come from a draw",
+                ),
+            );
             None
         }
         Ok(t) => Some(t),
@@ -1133,11 +1361,24 @@ pub async fn create_ad_hoc(svc: &Services, actor: &Actor, spec: &AdHocSpec) -> R
             None
         }
     };
-    let note = ch.check("trigger_note", lianjian_domain::inspection::matter(&spec.trigger_note, "检查缘由", "reason for the visit"));
-    let date = |f: &str, s: &str, ch: &mut Checker| match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+    let note = ch.check(
+        "trigger_note",
+        lianjian_domain::inspection::matter(&spec.trigger_note, "检查缘由", "reason for the visit"),
+    );
+    let date = |f: &str, s: &str, ch: &mut Checker| match NaiveDate::parse_from_str(
+        s.trim(),
+        "%Y-%m-%d",
+    ) {
         Ok(d) => Some(d),
         Err(_) => {
-            ch.push(f, Invalid::new("date", format!("日期“{}”不正确，应为 2026-12-01 这样的格式", s.trim()), format!("date '{}' is not YYYY-MM-DD", s.trim())));
+            ch.push(
+                f,
+                Invalid::new(
+                    "date",
+                    format!("日期“{}”不正确，应为 2026-12-01 这样的格式", s.trim()),
+                    format!("date '{}' is not YYYY-MM-DD", s.trim()),
+                ),
+            );
             None
         }
     };
@@ -1146,26 +1387,55 @@ pub async fn create_ad_hoc(svc: &Services, actor: &Actor, spec: &AdHocSpec) -> R
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {
-        ch.push("period_end", Invalid::new("period_order", "结束日期早于开始日期", "the period ends before it starts"));
+        ch.push(
+            "period_end",
+            Invalid::new(
+                "period_order",
+                "结束日期早于开始日期",
+                "the period ends before it starts",
+            ),
+        );
     }
     let mut checks: Vec<VisitCheck> = Vec::new();
     let mut lead: Option<(bool, usize, Uuid)> = None;
     if spec.item_ids.is_empty() {
-        ch.push("item_ids", Invalid::new("required", "请至少选择一个检查事项", "choose at least one item"));
+        ch.push(
+            "item_ids",
+            Invalid::new(
+                "required",
+                "请至少选择一个检查事项",
+                "choose at least one item",
+            ),
+        );
     }
     let mut item_depts: HashSet<Uuid> = HashSet::new();
     for (i, id) in spec.item_ids.iter().enumerate() {
         match items::get(c, *id).await? {
             Some(it) if it.status == lianjian_domain::item::ItemStatus::Published => {
                 // No plan: the item itself stands in for the plan in the visit's checks.
-                checks.push(VisitCheck { plan_id: it.id, item_id: it.id, department_id: it.lead_department_id });
+                checks.push(VisitCheck {
+                    plan_id: it.id,
+                    item_id: it.id,
+                    department_id: it.lead_department_id,
+                });
                 item_depts.insert(it.lead_department_id);
-                let key = (it.category == lianjian_domain::item::ItemCategory::Key, it.check_points.len(), it.lead_department_id);
+                let key = (
+                    it.category == lianjian_domain::item::ItemCategory::Key,
+                    it.check_points.len(),
+                    it.lead_department_id,
+                );
                 if lead.is_none_or(|l| (key.0, key.1) > (l.0, l.1)) {
                     lead = Some(key);
                 }
             }
-            _ => ch.push(&format!("item_ids[{i}]"), Invalid::new("unknown_item", "事项不存在或未发布", "no such published item")),
+            _ => ch.push(
+                &format!("item_ids[{i}]"),
+                Invalid::new(
+                    "unknown_item",
+                    "事项不存在或未发布",
+                    "no such published item",
+                ),
+            ),
         }
     }
     let mut team: Vec<VisitInspector> = Vec::new();
@@ -1176,16 +1446,36 @@ pub async fn create_ad_hoc(svc: &Services, actor: &Actor, spec: &AdHocSpec) -> R
                 if m.kind.as_str() == "officer" {
                     officers += 1;
                 }
-                team.push(VisitInspector { inspector_id: m.id, department_id: m.department_id });
+                team.push(VisitInspector {
+                    inspector_id: m.id,
+                    department_id: m.department_id,
+                });
             }
-            Some(m) => ch.push(&format!("inspector_ids[{i}]"), Invalid::new("not_active", format!("{} 当前不在岗", m.name), format!("{} is not active", m.name))),
-            None => ch.push(&format!("inspector_ids[{i}]"), Invalid::new("unknown_inspector", "检查人员不存在", "no such inspector")),
+            Some(m) => ch.push(
+                &format!("inspector_ids[{i}]"),
+                Invalid::new(
+                    "not_active",
+                    format!("{} 当前不在岗", m.name),
+                    format!("{} is not active", m.name),
+                ),
+            ),
+            None => ch.push(
+                &format!("inspector_ids[{i}]"),
+                Invalid::new("unknown_inspector", "检查人员不存在", "no such inspector"),
+            ),
         }
     }
     team.sort_by_key(|t| t.inspector_id);
     team.dedup_by_key(|t| t.inspector_id);
     if officers < 2 {
-        ch.push("inspector_ids", Invalid::new("too_few", "执法检查至少需要 2 名执法人员", "an inspection needs at least two officers"));
+        ch.push(
+            "inspector_ids",
+            Invalid::new(
+                "too_few",
+                "执法检查至少需要 2 名执法人员",
+                "an inspection needs at least two officers",
+            ),
+        );
     }
     ch.finish()?;
     let entity = entity.expect("checked");
@@ -1236,7 +1526,12 @@ pub struct VisitListEntry {
 }
 
 /// Visits in the actor's view; inspectors see the visits they are on.
-pub async fn list(svc: &Services, actor: &Actor, q: &VisitQuery, page: PageRequest) -> Result<Page<VisitListEntry>> {
+pub async fn list(
+    svc: &Services,
+    actor: &Actor,
+    q: &VisitQuery,
+    page: PageRequest,
+) -> Result<Page<VisitListEntry>> {
     let c = svc.store.conn();
     let mut q = q.clone();
     let scope = actor.scope();
@@ -1244,7 +1539,14 @@ pub async fn list(svc: &Services, actor: &Actor, q: &VisitQuery, page: PageReque
         let m = pool_repo::by_user(c, actor.user_id).await?;
         match m {
             Some(m) => q.inspector_id = Some(m.id),
-            None => return Ok(Page { items: vec![], total: 0, page: page.page, per_page: page.per_page }),
+            None => {
+                return Ok(Page {
+                    items: vec![],
+                    total: 0,
+                    page: page.page,
+                    per_page: page.per_page,
+                });
+            }
         }
     } else {
         q.region = narrow(q.region, scope.region);
@@ -1253,12 +1555,19 @@ pub async fn list(svc: &Services, actor: &Actor, q: &VisitQuery, page: PageReque
         }
     }
     let today = beijing_date(Utc::now());
-    Ok(repo::list_visits(c, &q, page).await?.map(|v| VisitListEntry {
-        status_zh: VisitStatus::parse(&v.status).map(|s| s.label_zh().to_string()).unwrap_or_default(),
-        trigger_zh: VisitTrigger::parse(&v.trigger).map(|s| s.label_zh().to_string()).unwrap_or_default(),
-        late: matches!(v.status.as_str(), "submitted" | "reviewed") && v.publish_deadline.is_some_and(|d| d < today),
-        visit: v,
-    }))
+    Ok(repo::list_visits(c, &q, page)
+        .await?
+        .map(|v| VisitListEntry {
+            status_zh: VisitStatus::parse(&v.status)
+                .map(|s| s.label_zh().to_string())
+                .unwrap_or_default(),
+            trigger_zh: VisitTrigger::parse(&v.trigger)
+                .map(|s| s.label_zh().to_string())
+                .unwrap_or_default(),
+            late: matches!(v.status.as_str(), "submitted" | "reviewed")
+                && v.publish_deadline.is_some_and(|d| d < today),
+            visit: v,
+        }))
 }
 
 pub(crate) fn narrow(asked: Option<RegionCode>, scope: Option<RegionCode>) -> Option<RegionCode> {
@@ -1289,16 +1598,31 @@ fn entry(row: ResultListRow, today: NaiveDate) -> ResultEntry {
         _ => false,
     };
     ResultEntry {
-        result_zh: row.result_code.as_deref().and_then(|c| ResultCode::parse(c).ok()).map(|c| c.label_zh().to_string()),
-        follow_up_zh: row.follow_up.as_deref().and_then(|c| FollowUp::parse(c).ok()).map(|c| c.label_zh().to_string()),
-        status_zh: VisitStatus::parse(&row.visit_status).map(|s| s.label_zh().to_string()).unwrap_or_default(),
+        result_zh: row
+            .result_code
+            .as_deref()
+            .and_then(|c| ResultCode::parse(c).ok())
+            .map(|c| c.label_zh().to_string()),
+        follow_up_zh: row
+            .follow_up
+            .as_deref()
+            .and_then(|c| FollowUp::parse(c).ok())
+            .map(|c| c.label_zh().to_string()),
+        status_zh: VisitStatus::parse(&row.visit_status)
+            .map(|s| s.label_zh().to_string())
+            .unwrap_or_default(),
         late,
         row,
     }
 }
 
 /// Results in the actor's view (staff), completed visits only, with deadlines.
-pub async fn results(svc: &Services, actor: &Actor, q: &ResultQuery, page: PageRequest) -> Result<Page<ResultEntry>> {
+pub async fn results(
+    svc: &Services,
+    actor: &Actor,
+    q: &ResultQuery,
+    page: PageRequest,
+) -> Result<Page<ResultEntry>> {
     if actor.role == Role::Inspector {
         return Err(ServiceError::Forbidden);
     }
@@ -1310,7 +1634,9 @@ pub async fn results(svc: &Services, actor: &Actor, q: &ResultQuery, page: PageR
     }
     q.completed_only = true;
     let today = beijing_date(Utc::now());
-    Ok(repo::list_results(svc.store.conn(), &q, page).await?.map(|r| entry(r, today)))
+    Ok(repo::list_results(svc.store.conn(), &q, page)
+        .await?
+        .map(|r| entry(r, today)))
 }
 
 /// Published results (结果公示): no inspectors, no notes, no personal data.
@@ -1330,25 +1656,35 @@ pub struct PublicResult {
     pub published_on: Option<NaiveDate>,
 }
 
-pub async fn public_results(svc: &Services, q: &ResultQuery, page: PageRequest) -> Result<Page<PublicResult>> {
+pub async fn public_results(
+    svc: &Services,
+    q: &ResultQuery,
+    page: PageRequest,
+) -> Result<Page<PublicResult>> {
     let mut q = q.clone();
     q.published_only = true;
     q.late_on = None;
     q.line = None;
-    Ok(repo::list_results(svc.store.conn(), &q, page).await?.map(|r| PublicResult {
-        result: r.result_code.as_deref().and_then(|c| ResultCode::parse(c).ok()).map(|c| c.label_zh().to_string()),
-        visit_code: r.visit_code,
-        usci: r.usci,
-        entity_name: r.entity_name,
-        region_code: r.region_code,
-        item_code: r.item_code,
-        item_name: r.item_name,
-        department: r.department_name,
-        visited_on: r.visited_on,
-        result_code: r.result_code,
-        random: r.trigger == "random",
-        published_on: r.published_at.map(beijing_date),
-    }))
+    Ok(repo::list_results(svc.store.conn(), &q, page)
+        .await?
+        .map(|r| PublicResult {
+            result: r
+                .result_code
+                .as_deref()
+                .and_then(|c| ResultCode::parse(c).ok())
+                .map(|c| c.label_zh().to_string()),
+            visit_code: r.visit_code,
+            usci: r.usci,
+            entity_name: r.entity_name,
+            region_code: r.region_code,
+            item_code: r.item_code,
+            item_name: r.item_name,
+            department: r.department_name,
+            visited_on: r.visited_on,
+            result_code: r.result_code,
+            random: r.trigger == "random",
+            published_on: r.published_at.map(beijing_date),
+        }))
 }
 
 /// Counts for the console home: late publications, visits waiting for the actor.
@@ -1367,20 +1703,31 @@ pub async fn pending(svc: &Services, actor: &Actor) -> Result<Pending> {
     let one = PageRequest::new(Some(1), Some(1));
     let mut p = Pending::default();
     if actor.role == Role::Inspector {
-        let q = VisitQuery { status: vec!["scheduled".into(), "in_progress".into()], ..Default::default() };
+        let q = VisitQuery {
+            status: vec!["scheduled".into(), "in_progress".into()],
+            ..Default::default()
+        };
         p.my_open_visits = list(svc, actor, &q, one).await?.total;
         return Ok(p);
     }
-    let q = VisitQuery { status: vec!["submitted".into()], ..Default::default() };
+    let q = VisitQuery {
+        status: vec!["submitted".into()],
+        ..Default::default()
+    };
     p.to_review = list(svc, actor, &q, one).await?.total;
-    let q = VisitQuery { late_on: Some(beijing_date(Utc::now())), ..Default::default() };
+    let q = VisitQuery {
+        late_on: Some(beijing_date(Utc::now())),
+        ..Default::default()
+    };
     p.late_publications = list(svc, actor, &q, one).await?.total;
     let fq = lianjian_store::inspections::FollowUpQuery {
         overdue_on: Some(beijing_date(Utc::now())),
         ..Default::default()
     };
     p.overdue_orders = crate::follow_ups::orders(svc, actor, &fq, one).await?.total;
-    p.overdue_referrals = crate::follow_ups::referrals(svc, actor, &fq, true, one).await?.total;
+    p.overdue_referrals = crate::follow_ups::referrals(svc, actor, &fq, true, one)
+        .await?
+        .total;
     Ok(p)
 }
 
@@ -1409,7 +1756,13 @@ pub async fn export_results(svc: &Services, actor: &Actor, q: &ResultQuery) -> R
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut page = 1;
     loop {
-        let p = results(svc, actor, q, PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE))).await?;
+        let p = results(
+            svc,
+            actor,
+            q,
+            PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE)),
+        )
+        .await?;
         let n = p.items.len() as u64;
         for e in p.items {
             let r = e.row;
@@ -1425,7 +1778,9 @@ pub async fn export_results(svc: &Services, actor: &Actor, q: &ResultQuery) -> R
                 e.result_zh.unwrap_or_default(),
                 e.follow_up_zh.unwrap_or_default(),
                 e.status_zh,
-                r.publish_deadline.map(|d| d.to_string()).unwrap_or_default(),
+                r.publish_deadline
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
                 if e.late { "是".into() } else { "否".into() },
             ]);
         }
@@ -1440,5 +1795,9 @@ pub async fn export_results(svc: &Services, actor: &Actor, q: &ResultQuery) -> R
         note[0] = format!("仅导出前 {MAX_EXPORT_ROWS} 条，请缩小筛选范围");
         rows.push(note);
     }
-    Ok(crate::exchange::xlsx_table("检查结果", &RESULT_EXPORT_HEADERS, rows))
+    Ok(crate::exchange::xlsx_table(
+        "检查结果",
+        &RESULT_EXPORT_HEADERS,
+        rows,
+    ))
 }

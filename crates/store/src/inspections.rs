@@ -3,7 +3,6 @@
 //! referrals (抄告), case transfers (移送), credit records, and the result lists (staff and
 //! public). Visits themselves are created by `draws` (and ad hoc here).
 
-
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::region::RegionCode;
 use sea_orm::{ConnectionTrait, QueryResult, Value};
@@ -77,7 +76,9 @@ fn visit_from_row(r: &QueryResult) -> Result<VisitRow> {
 pub async fn get_visit(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<VisitRow>> {
     c.query_one_raw(stmt(
         c,
-        format!("SELECT {VCOLS} FROM visits v JOIN entities e ON e.id = v.entity_id WHERE v.id = $1"),
+        format!(
+            "SELECT {VCOLS} FROM visits v JOIN entities e ON e.id = v.entity_id WHERE v.id = $1"
+        ),
         vec![id.into()],
     ))
     .await?
@@ -130,7 +131,11 @@ pub async fn set_visit_status(
         push("closed_at", at.into(), &mut sets);
     }
     vals.push(id.into());
-    let sql = format!("UPDATE visits SET {} WHERE id = ${}", sets.join(", "), vals.len());
+    let sql = format!(
+        "UPDATE visits SET {} WHERE id = ${}",
+        sets.join(", "),
+        vals.len()
+    );
     c.execute_raw(stmt(c, sql, vals)).await?;
     Ok(())
 }
@@ -191,7 +196,10 @@ fn visit_where(q: &VisitQuery, vals: &mut Vec<Value>) -> String {
         for s in &q.status {
             vals.push(s.clone().into());
         }
-        conds.push(format!("v.status IN ({})", placeholders(from, q.status.len())));
+        conds.push(format!(
+            "v.status IN ({})",
+            placeholders(from, q.status.len())
+        ));
     }
     if let Some(d) = q.draw_id {
         vals.push(d.into());
@@ -236,7 +244,9 @@ pub async fn list_visits(
     let total: i64 = c
         .query_one_raw(stmt(
             c,
-            format!("SELECT COUNT(*) FROM visits v JOIN entities e ON e.id = v.entity_id WHERE {w}"),
+            format!(
+                "SELECT COUNT(*) FROM visits v JOIN entities e ON e.id = v.entity_id WHERE {w}"
+            ),
             vals.clone(),
         ))
         .await?
@@ -583,14 +593,13 @@ pub async fn confirmations(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<V
 
 /// Answers changed after confirming, or a part was returned: everyone confirms again.
 pub async fn clear_confirmations(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<u64> {
-    Ok(c
-        .execute_raw(stmt(
-            c,
-            "DELETE FROM visit_confirmations WHERE visit_id = $1",
-            vec![visit_id.into()],
-        ))
-        .await?
-        .rows_affected())
+    Ok(c.execute_raw(stmt(
+        c,
+        "DELETE FROM visit_confirmations WHERE visit_id = $1",
+        vec![visit_id.into()],
+    ))
+    .await?
+    .rows_affected())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -686,11 +695,15 @@ async fn one_of<T>(
     id: Uuid,
     f: fn(&QueryResult) -> Result<T>,
 ) -> Result<Option<T>> {
-    c.query_one_raw(stmt(c, format!("SELECT {cols} FROM {table} WHERE id = $1"), vec![id.into()]))
-        .await?
-        .as_ref()
-        .map(f)
-        .transpose()
+    c.query_one_raw(stmt(
+        c,
+        format!("SELECT {cols} FROM {table} WHERE id = $1"),
+        vec![id.into()],
+    ))
+    .await?
+    .as_ref()
+    .map(f)
+    .transpose()
 }
 
 /// The rows of a follow-up table that belong to a visit, by code.
@@ -768,7 +781,10 @@ fn rect_from_row(r: &QueryResult) -> Result<Rectification> {
 pub async fn insert_rectification(c: &impl ConnectionTrait, r: &Rectification) -> Result<()> {
     c.execute_raw(stmt(
         c,
-        format!("INSERT INTO rectifications ({RCOLS}) VALUES ({})", placeholders(1, 21)),
+        format!(
+            "INSERT INTO rectifications ({RCOLS}) VALUES ({})",
+            placeholders(1, 21)
+        ),
         vec![
             r.id.into(),
             r.code.clone().into(),
@@ -797,11 +813,17 @@ pub async fn insert_rectification(c: &impl ConnectionTrait, r: &Rectification) -
     Ok(())
 }
 
-pub async fn get_rectification(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Rectification>> {
+pub async fn get_rectification(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<Rectification>> {
     one_of(c, "rectifications", RCOLS, id, rect_from_row).await
 }
 
-pub async fn rectifications_of_visit(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<Rectification>> {
+pub async fn rectifications_of_visit(
+    c: &impl ConnectionTrait,
+    visit_id: Uuid,
+) -> Result<Vec<Rectification>> {
     of_visit(c, "rectifications", RCOLS, visit_id, rect_from_row).await
 }
 
@@ -849,9 +871,22 @@ pub async fn list_rectifications(
     }
     if let Some(d) = q.overdue_on {
         vals.push(d.into());
-        conds.push(format!("status IN ('issued', 'reported') AND deadline < ${}", vals.len()));
+        conds.push(format!(
+            "status IN ('issued', 'reported') AND deadline < ${}",
+            vals.len()
+        ));
     }
-    paged(c, "rectifications", RCOLS, &conds.join(" AND "), "deadline, code", vals, page, rect_from_row).await
+    paged(
+        c,
+        "rectifications",
+        RCOLS,
+        &conds.join(" AND "),
+        "deadline, code",
+        vals,
+        page,
+        rect_from_row,
+    )
+    .await
 }
 
 fn scope_conds(q: &FollowUpQuery, dept_col: &str, conds: &mut Vec<String>, vals: &mut Vec<Value>) {
@@ -889,7 +924,11 @@ async fn paged<T>(
     f: fn(&QueryResult) -> Result<T>,
 ) -> Result<Page<T>> {
     let total: i64 = c
-        .query_one_raw(stmt(c, format!("SELECT COUNT(*) FROM {table} WHERE {w}"), vals.clone()))
+        .query_one_raw(stmt(
+            c,
+            format!("SELECT COUNT(*) FROM {table} WHERE {w}"),
+            vals.clone(),
+        ))
         .await?
         .map(|r| r.try_get_by_index(0))
         .transpose()?
@@ -960,7 +999,10 @@ fn referral_from_row(r: &QueryResult) -> Result<Referral> {
 pub async fn insert_referral(c: &impl ConnectionTrait, r: &Referral) -> Result<()> {
     c.execute_raw(stmt(
         c,
-        format!("INSERT INTO referrals ({FCOLS}) VALUES ({})", placeholders(1, 15)),
+        format!(
+            "INSERT INTO referrals ({FCOLS}) VALUES ({})",
+            placeholders(1, 15)
+        ),
         vec![
             r.id.into(),
             r.code.clone().into(),
@@ -1015,7 +1057,11 @@ pub async fn list_referrals(
 ) -> Result<Page<Referral>> {
     let mut vals: Vec<Value> = Vec::new();
     let mut conds = vec!["1 = 1".to_string()];
-    let col = if incoming { "to_department_id" } else { "from_department_id" };
+    let col = if incoming {
+        "to_department_id"
+    } else {
+        "from_department_id"
+    };
     scope_conds(q, col, &mut conds, &mut vals);
     if let Some(s) = &q.status {
         vals.push(s.clone().into());
@@ -1025,7 +1071,17 @@ pub async fn list_referrals(
         vals.push(d.into());
         conds.push(format!("status = 'sent' AND deadline < ${}", vals.len()));
     }
-    paged(c, "referrals", FCOLS, &conds.join(" AND "), "deadline, code", vals, page, referral_from_row).await
+    paged(
+        c,
+        "referrals",
+        FCOLS,
+        &conds.join(" AND "),
+        "deadline, code",
+        vals,
+        page,
+        referral_from_row,
+    )
+    .await
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -1068,7 +1124,10 @@ fn transfer_from_row(r: &QueryResult) -> Result<CaseTransfer> {
 pub async fn insert_transfer(c: &impl ConnectionTrait, t: &CaseTransfer) -> Result<()> {
     c.execute_raw(stmt(
         c,
-        format!("INSERT INTO case_transfers ({TCOLS}) VALUES ({})", placeholders(1, 13)),
+        format!(
+            "INSERT INTO case_transfers ({TCOLS}) VALUES ({})",
+            placeholders(1, 13)
+        ),
         vec![
             t.id.into(),
             t.code.clone().into(),
@@ -1093,7 +1152,10 @@ pub async fn get_transfer(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<C
     one_of(c, "case_transfers", TCOLS, id, transfer_from_row).await
 }
 
-pub async fn transfers_of_visit(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<CaseTransfer>> {
+pub async fn transfers_of_visit(
+    c: &impl ConnectionTrait,
+    visit_id: Uuid,
+) -> Result<Vec<CaseTransfer>> {
     of_visit(c, "case_transfers", TCOLS, visit_id, transfer_from_row).await
 }
 
@@ -1106,7 +1168,12 @@ pub async fn set_transfer_feedback(
     c.execute_raw(stmt(
         c,
         "UPDATE case_transfers SET status = $1, feedback = $2, feedback_at = $3 WHERE id = $4",
-        vec![status.into(), feedback.into(), crate::now().into(), id.into()],
+        vec![
+            status.into(),
+            feedback.into(),
+            crate::now().into(),
+            id.into(),
+        ],
     ))
     .await?;
     Ok(())
@@ -1124,7 +1191,17 @@ pub async fn list_transfers(
         vals.push(s.clone().into());
         conds.push(format!("status = ${}", vals.len()));
     }
-    paged(c, "case_transfers", TCOLS, &conds.join(" AND "), "created_at DESC, code", vals, page, transfer_from_row).await
+    paged(
+        c,
+        "case_transfers",
+        TCOLS,
+        &conds.join(" AND "),
+        "created_at DESC, code",
+        vals,
+        page,
+        transfer_from_row,
+    )
+    .await
 }
 
 /// How many visits, orders, referrals or transfers have codes with this prefix (for the next code).
@@ -1295,7 +1372,10 @@ pub async fn list_results(
     }
     if let Some(t) = q.entity.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         vals.push(format!("%{t}%").into());
-        conds.push(format!("(e.name LIKE ${n} OR e.usci LIKE ${n})", n = vals.len()));
+        conds.push(format!(
+            "(e.name LIKE ${n} OR e.usci LIKE ${n})",
+            n = vals.len()
+        ));
     }
     if let Some(x) = &q.result_code {
         vals.push(x.clone().into());
@@ -1319,7 +1399,11 @@ pub async fn list_results(
     let from = "visit_results r JOIN visits v ON v.id = r.visit_id JOIN entities e ON e.id = v.entity_id JOIN items i ON i.id = r.item_id JOIN departments d ON d.id = r.department_id";
     let w = conds.join(" AND ");
     let total: i64 = c
-        .query_one_raw(stmt(c, format!("SELECT COUNT(*) FROM {from} WHERE {w}"), vals.clone()))
+        .query_one_raw(stmt(
+            c,
+            format!("SELECT COUNT(*) FROM {from} WHERE {w}"),
+            vals.clone(),
+        ))
         .await?
         .map(|r| r.try_get_by_index(0))
         .transpose()?

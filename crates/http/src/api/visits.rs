@@ -11,9 +11,9 @@ use axum::response::Response;
 use chrono::NaiveDate;
 use lianjian_domain::inspection::{Position, ResultCode, VisitStatus};
 use lianjian_domain::region::RegionCode;
+use lianjian_services::ServiceError;
 use lianjian_services::follow_ups::{self, OrderSpec, ReferralSpec, TransferSpec};
 use lianjian_services::inspections::{self, AdHocSpec, AttachmentInput, Draft};
-use lianjian_services::ServiceError;
 use lianjian_store::inspections::{FollowUpQuery, ResultQuery, VisitQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -39,23 +39,27 @@ fn field_err(field: &str, e: lianjian_domain::Invalid) -> ApiError {
 fn region(p: &Params) -> Result<Option<RegionCode>, ApiError> {
     match p.one("region").as_str() {
         "" => Ok(None),
-        r => Ok(Some(RegionCode::parse(r).map_err(|e| field_err("region", e))?)),
+        r => Ok(Some(
+            RegionCode::parse(r).map_err(|e| field_err("region", e))?,
+        )),
     }
 }
 
 fn date(p: &Params, key: &str) -> Result<Option<NaiveDate>, ApiError> {
     match p.one(key).as_str() {
         "" => Ok(None),
-        s => NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| {
-            field_err(
-                key,
-                lianjian_domain::Invalid::new(
-                    "date",
-                    format!("日期“{s}”不正确，应为 2026-12-01 这样的格式"),
-                    format!("date '{s}' is not YYYY-MM-DD"),
-                ),
-            )
-        }),
+        s => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                field_err(
+                    key,
+                    lianjian_domain::Invalid::new(
+                        "date",
+                        format!("日期“{s}”不正确，应为 2026-12-01 这样的格式"),
+                        format!("date '{s}' is not YYYY-MM-DD"),
+                    ),
+                )
+            }),
     }
 }
 
@@ -65,7 +69,11 @@ fn opt_id(p: &Params, key: &str) -> Result<Option<Uuid>, ApiError> {
         s => Uuid::parse_str(s).map(Some).map_err(|_| {
             field_err(
                 key,
-                lianjian_domain::Invalid::new("id", format!("“{s}”不是有效的编号"), format!("'{s}' is not a valid id")),
+                lianjian_domain::Invalid::new(
+                    "id",
+                    format!("“{s}”不是有效的编号"),
+                    format!("'{s}' is not a valid id"),
+                ),
             )
         }),
     }
@@ -103,7 +111,8 @@ pub(crate) fn visit_query(p: &Params) -> Result<VisitQuery, ApiError> {
         status,
         draw_id: opt_id(p, "draw")?,
         q: Some(p.one("q")).filter(|q| !q.is_empty()),
-        late_on: (p.one("late") == "1").then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
+        late_on: (p.one("late") == "1")
+            .then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
         ..Default::default()
     })
 }
@@ -116,7 +125,9 @@ pub async fn list(
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Json<ObjectDto>, ApiError> {
     let p = Params(q);
-    Ok(object(inspections::list(&st.svc, &a, &visit_query(&p)?, p.paging()?).await?))
+    Ok(object(
+        inspections::list(&st.svc, &a, &visit_query(&p)?, p.paging()?).await?,
+    ))
 }
 
 /// An ad-hoc visit (not from a draw): after a complaint, a warning, a referral …
@@ -152,7 +163,10 @@ pub async fn create(
         period_start: b.period_start,
         period_end: b.period_end,
     };
-    Ok((StatusCode::CREATED, object(inspections::create_ad_hoc(&st.svc, &a, &spec).await?)))
+    Ok((
+        StatusCode::CREATED,
+        object(inspections::create_ad_hoc(&st.svc, &a, &spec).await?),
+    ))
 }
 
 /// A visit: its merged checklist with answers and attachments, each item's result and review,
@@ -164,7 +178,9 @@ pub async fn get(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(inspections::get(&st.svc, &a, params::id(&id)?).await?))
+    Ok(object(
+        inspections::get(&st.svc, &a, params::id(&id)?).await?,
+    ))
 }
 
 /// The browser's position (WGS-84), optional.
@@ -198,7 +214,9 @@ pub async fn start(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<StartBody>,
 ) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(inspections::start(&st.svc, &a, params::id(&id)?, position(b.position)?).await?))
+    Ok(object(
+        inspections::start(&st.svc, &a, params::id(&id)?, position(b.position)?).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -250,7 +268,11 @@ pub async fn save(
         answers: b
             .answers
             .into_iter()
-            .map(|x| inspections::AnswerInput { seq: x.seq, answer: x.answer, note: x.note })
+            .map(|x| inspections::AnswerInput {
+                seq: x.seq,
+                answer: x.answer,
+                note: x.note,
+            })
             .collect(),
         results: b
             .results
@@ -263,7 +285,9 @@ pub async fn save(
             })
             .collect(),
     };
-    Ok(object(inspections::save(&st.svc, &a, params::id(&id)?, &draft).await?))
+    Ok(object(
+        inspections::save(&st.svc, &a, params::id(&id)?, &draft).await?,
+    ))
 }
 
 /// The inspector's confirmation (签字确认). When every officer on the team has confirmed, the
@@ -277,7 +301,9 @@ pub async fn confirm(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<StartBody>,
 ) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(inspections::confirm(&st.svc, &a, params::id(&id)?, position(b.position)?).await?))
+    Ok(object(
+        inspections::confirm(&st.svc, &a, params::id(&id)?, position(b.position)?).await?,
+    ))
 }
 
 /// Reads a multipart attachment form: `file`, optional `seq`, `lat`, `lng`, `accuracy`.
@@ -287,7 +313,12 @@ pub(crate) async fn attachment_form(mut form: Multipart) -> Result<AttachmentInp
     let mut have_file = false;
     let number = |field: &str, s: &str| -> Result<f64, ApiError> {
         s.trim().parse::<f64>().map_err(|_| {
-            ApiError::bad_request(field, "not_a_number", format!("{field}“{s}”应为数字"), format!("{field} '{s}' must be a number"))
+            ApiError::bad_request(
+                field,
+                "not_a_number",
+                format!("{field}“{s}”应为数字"),
+                format!("{field} '{s}' must be a number"),
+            )
         })
     };
     loop {
@@ -308,9 +339,18 @@ pub(crate) async fn attachment_form(mut form: Multipart) -> Result<AttachmentInp
             "file" => {
                 input.upload.filename = field.file_name().unwrap_or("upload").to_string();
                 input.upload.media_type = field.content_type().map(str::to_string);
-                input.upload.bytes = field.bytes().await.map_err(|e| {
-                    ApiError::bad_request("file", "upload_failed", format!("上传中断或文件过大：{e}"), format!("upload interrupted or too large: {e}"))
-                })?.to_vec();
+                input.upload.bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| {
+                        ApiError::bad_request(
+                            "file",
+                            "upload_failed",
+                            format!("上传中断或文件过大：{e}"),
+                            format!("upload interrupted or too large: {e}"),
+                        )
+                    })?
+                    .to_vec();
                 have_file = true;
             }
             "seq" | "lat" | "lng" | "accuracy" => {
@@ -321,7 +361,12 @@ pub(crate) async fn attachment_form(mut form: Multipart) -> Result<AttachmentInp
                 match name.as_str() {
                     "seq" => {
                         input.seq = Some(t.trim().parse::<i32>().map_err(|_| {
-                            ApiError::bad_request("seq", "not_a_number", format!("检查要点序号“{t}”应为整数"), format!("seq '{t}' must be a whole number"))
+                            ApiError::bad_request(
+                                "seq",
+                                "not_a_number",
+                                format!("检查要点序号“{t}”应为整数"),
+                                format!("seq '{t}' must be a whole number"),
+                            )
                         })?)
                     }
                     "lat" => lat = Some(number("lat", &t)?),
@@ -333,7 +378,12 @@ pub(crate) async fn attachment_form(mut form: Multipart) -> Result<AttachmentInp
         }
     }
     if !have_file || input.upload.bytes.is_empty() {
-        return Err(ApiError::bad_request("file", "required", "请选择要上传的照片或文件", "choose a photo or file to upload"));
+        return Err(ApiError::bad_request(
+            "file",
+            "required",
+            "请选择要上传的照片或文件",
+            "choose a photo or file to upload",
+        ));
     }
     if let (Some(lat), Some(lng)) = (lat, lng) {
         input.position = Some(Position::new(lat, lng, acc).map_err(|e| field_err("position", e))?);
@@ -381,7 +431,9 @@ pub async fn review(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ReviewBody>,
 ) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(inspections::review(&st.svc, &a, params::id(&id)?, b.plan_id, b.approve, &b.note).await?))
+    Ok(object(
+        inspections::review(&st.svc, &a, params::id(&id)?, b.plan_id, b.approve, &b.note).await?,
+    ))
 }
 
 /// Publishes the approved results (lead department). Leaves a credit record per item and an
@@ -393,7 +445,9 @@ pub async fn publish(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(inspections::publish(&st.svc, &a, params::id(&id)?).await?))
+    Ok(object(
+        inspections::publish(&st.svc, &a, params::id(&id)?).await?,
+    ))
 }
 
 /// Closes the follow-up once orders are re-checked and referrals answered.
@@ -404,7 +458,9 @@ pub async fn close(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(inspections::close(&st.svc, &a, params::id(&id)?).await?))
+    Ok(object(
+        inspections::close(&st.svc, &a, params::id(&id)?).await?,
+    ))
 }
 
 // ---- follow-ups ----
@@ -431,8 +487,16 @@ pub async fn issue_order(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<OrderBody>,
 ) -> Result<(StatusCode, Json<ObjectDto>), ApiError> {
-    let spec = OrderSpec { plan_id: b.plan_id, requirements: b.requirements, working_days: b.working_days, deadline: b.deadline };
-    Ok((StatusCode::CREATED, object(follow_ups::issue_order(&st.svc, &a, params::id(&id)?, &spec).await?)))
+    let spec = OrderSpec {
+        plan_id: b.plan_id,
+        requirements: b.requirements,
+        working_days: b.working_days,
+        deadline: b.deadline,
+    };
+    Ok((
+        StatusCode::CREATED,
+        object(follow_ups::issue_order(&st.svc, &a, params::id(&id)?, &spec).await?),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -451,7 +515,8 @@ fn follow_up_query(p: &Params) -> Result<FollowUpQuery, ApiError> {
     Ok(FollowUpQuery {
         region: region(p)?,
         status: Some(p.one("status")).filter(|s| !s.is_empty()),
-        overdue_on: (p.one("overdue") == "1").then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
+        overdue_on: (p.one("overdue") == "1")
+            .then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
         ..Default::default()
     })
 }
@@ -464,7 +529,9 @@ pub async fn orders(
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Json<ObjectDto>, ApiError> {
     let p = Params(q);
-    Ok(object(follow_ups::orders(&st.svc, &a, &follow_up_query(&p)?, p.paging()?).await?))
+    Ok(object(
+        follow_ups::orders(&st.svc, &a, &follow_up_query(&p)?, p.paging()?).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -482,7 +549,9 @@ pub async fn report_rectified(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<TextBody>,
 ) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(follow_ups::report_rectified(&st.svc, &a, params::id(&id)?, &b.text).await?))
+    Ok(object(
+        follow_ups::report_rectified(&st.svc, &a, params::id(&id)?, &b.text).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -502,7 +571,9 @@ pub async fn recheck(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<VerdictBody>,
 ) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(follow_ups::recheck(&st.svc, &a, params::id(&id)?, b.passed, &b.text).await?))
+    Ok(object(
+        follow_ups::recheck(&st.svc, &a, params::id(&id)?, b.passed, &b.text).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -526,8 +597,16 @@ pub async fn refer(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ReferralBody>,
 ) -> Result<(StatusCode, Json<ObjectDto>), ApiError> {
-    let spec = ReferralSpec { from_department_id: b.from_department_id, to_department_id: b.to_department_id, matter: b.matter, working_days: b.working_days };
-    Ok((StatusCode::CREATED, object(follow_ups::refer(&st.svc, &a, params::id(&id)?, &spec).await?)))
+    let spec = ReferralSpec {
+        from_department_id: b.from_department_id,
+        to_department_id: b.to_department_id,
+        matter: b.matter,
+        working_days: b.working_days,
+    };
+    Ok((
+        StatusCode::CREATED,
+        object(follow_ups::refer(&st.svc, &a, params::id(&id)?, &spec).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/referrals", tag = "visits", params(FollowUpFilter, params::Pages),
@@ -539,7 +618,9 @@ pub async fn referrals(
 ) -> Result<Json<ObjectDto>, ApiError> {
     let p = Params(q);
     let incoming = p.one("direction") != "outgoing";
-    Ok(object(follow_ups::referrals(&st.svc, &a, &follow_up_query(&p)?, incoming, p.paging()?).await?))
+    Ok(object(
+        follow_ups::referrals(&st.svc, &a, &follow_up_query(&p)?, incoming, p.paging()?).await?,
+    ))
 }
 
 /// The receiving department's feedback on a referral.
@@ -551,7 +632,9 @@ pub async fn answer_referral(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<TextBody>,
 ) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(follow_ups::answer_referral(&st.svc, &a, params::id(&id)?, &b.text).await?))
+    Ok(object(
+        follow_ups::answer_referral(&st.svc, &a, params::id(&id)?, &b.text).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -573,8 +656,15 @@ pub async fn transfer(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<TransferBody>,
 ) -> Result<(StatusCode, Json<ObjectDto>), ApiError> {
-    let spec = TransferSpec { department_id: b.department_id, agency: b.agency, facts: b.facts };
-    Ok((StatusCode::CREATED, object(follow_ups::transfer(&st.svc, &a, params::id(&id)?, &spec).await?)))
+    let spec = TransferSpec {
+        department_id: b.department_id,
+        agency: b.agency,
+        facts: b.facts,
+    };
+    Ok((
+        StatusCode::CREATED,
+        object(follow_ups::transfer(&st.svc, &a, params::id(&id)?, &spec).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/transfers", tag = "visits", params(FollowUpFilter, params::Pages),
@@ -585,7 +675,9 @@ pub async fn transfers(
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Json<ObjectDto>, ApiError> {
     let p = Params(q);
-    Ok(object(follow_ups::transfers(&st.svc, &a, &follow_up_query(&p)?, p.paging()?).await?))
+    Ok(object(
+        follow_ups::transfers(&st.svc, &a, &follow_up_query(&p)?, p.paging()?).await?,
+    ))
 }
 
 /// The handling agency's answer (受理 / 不予受理), as recorded by the department.
@@ -597,7 +689,9 @@ pub async fn transfer_feedback(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<VerdictBody>,
 ) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(follow_ups::transfer_feedback(&st.svc, &a, params::id(&id)?, b.passed, &b.text).await?))
+    Ok(object(
+        follow_ups::transfer_feedback(&st.svc, &a, params::id(&id)?, b.passed, &b.text).await?,
+    ))
 }
 
 // ---- results ----
@@ -626,7 +720,12 @@ pub struct ResultFilter {
 pub(crate) fn result_query(p: &Params) -> Result<ResultQuery, ApiError> {
     let result_code = match p.one("result").as_str() {
         "" => None,
-        s => Some(ResultCode::parse(s).map_err(|e| field_err("result", e))?.as_str().to_string()),
+        s => Some(
+            ResultCode::parse(s)
+                .map_err(|e| field_err("result", e))?
+                .as_str()
+                .to_string(),
+        ),
     };
     Ok(ResultQuery {
         region: region(p)?,
@@ -636,7 +735,8 @@ pub(crate) fn result_query(p: &Params) -> Result<ResultQuery, ApiError> {
         result_code,
         from: date(p, "from")?,
         to: date(p, "to")?,
-        late_on: (p.one("late") == "1").then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
+        late_on: (p.one("late") == "1")
+            .then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
         ..Default::default()
     })
 }
@@ -651,7 +751,9 @@ pub async fn results(
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Json<ObjectDto>, ApiError> {
     let p = Params(q);
-    Ok(object(inspections::results(&st.svc, &a, &result_query(&p)?, p.paging()?).await?))
+    Ok(object(
+        inspections::results(&st.svc, &a, &result_query(&p)?, p.paging()?).await?,
+    ))
 }
 
 /// The same list as an xlsx file (at most 100,000 rows).

@@ -151,7 +151,10 @@ pub fn router() -> Router<AppState> {
         .route("/visits", get(visits::list))
         .route("/visits/{id}", get(visits::detail))
         .route("/visits/{id}/notice", get(visits::notice))
-        .route("/visits/{id}/field", get(visits::field).post(visits::field_save))
+        .route(
+            "/visits/{id}/field",
+            get(visits::field).post(visits::field_save),
+        )
         .route(
             "/visits/{id}/field/upload",
             post(visits::field_upload).layer(axum::extract::DefaultBodyLimit::disable()),
@@ -353,7 +356,9 @@ fn notice_text(key: &str) -> String {
         "revoked" => "令牌已吊销。",
         "copied" => "内置部门集已复制。",
         "context" => "视图已切换。",
-        "committed" => "已冻结候选名单和执法人员名单，承诺（三个哈希值）已公布。现在可以请见证人到场执行抽取。",
+        "committed" => {
+            "已冻结候选名单和执法人员名单，承诺（三个哈希值）已公布。现在可以请见证人到场执行抽取。"
+        }
         "drawn" => "抽取完成，结果已生成检查任务并公开。",
         "draw_failed" => "抽取未能完成：有规则无法满足，原因见下方。记录已保存并公开。",
         "approved" => "已审核通过。",

@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use lianjian_domain::inspection::{Answer, FollowUp, ResultCode, VisitStatus};
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::follow_ups::{self, OrderSpec, ReferralSpec, TransferSpec};
-use lianjian_services::inspections::{self, AnswerInput, Draft, ResultInput, VisitDetail, VisitListEntry};
+use lianjian_services::inspections::{
+    self, AnswerInput, Draft, ResultInput, VisitDetail, VisitListEntry,
+};
 use lianjian_services::{PageRequest, ServiceError};
 use uuid::Uuid;
 
@@ -36,13 +38,24 @@ struct ListPage {
     is_inspector: bool,
 }
 
-pub async fn list(State(st): State<AppState>, Console(s): Console, Query(q): Query<Vec<(String, String)>>) -> Response {
+pub async fn list(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
     let p = Params(q);
     let query = match crate::api::visits::visit_query(&p) {
         Ok(q) => q,
         Err(_) => Default::default(),
     };
-    let page = match inspections::list(&st.svc, &s.actor, &query, PageRequest::new(p.one("page").parse().ok(), Some(20))).await {
+    let page = match inspections::list(
+        &st.svc,
+        &s.actor,
+        &query,
+        PageRequest::new(p.one("page").parse().ok(), Some(20)),
+    )
+    .await
+    {
         Ok(p) => p,
         Err(e) => return error_page(&st.svc, &s, e).await,
     };
@@ -73,9 +86,18 @@ pub struct Choices {
 
 fn choices() -> Choices {
     Choices {
-        results: ResultCode::ALL.iter().map(|c| (c.as_str(), c.label_zh())).collect(),
-        follow_ups: FollowUp::ALL.iter().map(|c| (c.as_str(), c.label_zh())).collect(),
-        answers: Answer::ALL.iter().map(|c| (c.as_str(), c.label_zh())).collect(),
+        results: ResultCode::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.label_zh()))
+            .collect(),
+        follow_ups: FollowUp::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.label_zh()))
+            .collect(),
+        answers: Answer::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.label_zh()))
+            .collect(),
     }
 }
 
@@ -97,17 +119,29 @@ struct DetailPage {
 
 /// An answer's label for pages (`未填写` when not answered).
 pub fn answer_label(a: &Option<String>) -> &'static str {
-    a.as_deref().and_then(|a| Answer::parse(a).ok()).map_or("未填写", |a| a.label_zh())
+    a.as_deref()
+        .and_then(|a| Answer::parse(a).ok())
+        .map_or("未填写", |a| a.label_zh())
 }
 
-async fn detail_page(st: &AppState, s: &SessionAuth, id: Uuid, errors: BTreeMap<String, String>, error: Option<String>, notice: Option<&str>) -> Response {
+async fn detail_page(
+    st: &AppState,
+    s: &SessionAuth,
+    id: Uuid,
+    errors: BTreeMap<String, String>,
+    error: Option<String>,
+    notice: Option<&str>,
+) -> Response {
     let v = match inspections::get(&st.svc, &s.actor, id).await {
         Ok(v) => v,
         Err(e) => return error_page(&st.svc, s, e).await,
     };
     let mut by_dept: BTreeMap<String, Vec<inspections::ItemPart>> = BTreeMap::new();
     for p in &v.parts {
-        by_dept.entry(p.department_name.clone()).or_default().push(p.clone());
+        by_dept
+            .entry(p.department_name.clone())
+            .or_default()
+            .push(p.clone());
     }
     // Referrals go to a department of the visit's region or above.
     let departments = lianjian_services::departments::pickable(&st.svc, &v.visit.region_code)
@@ -116,7 +150,11 @@ async fn detail_page(st: &AppState, s: &SessionAuth, id: Uuid, errors: BTreeMap<
         .into_iter()
         .map(|d| (d.id, d.name))
         .collect();
-    let status = if errors.is_empty() && error.is_none() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() && error.is_none() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
     (
         status,
         render(DetailPage {
@@ -140,30 +178,57 @@ async fn detail_page(st: &AppState, s: &SessionAuth, id: Uuid, errors: BTreeMap<
         .into_response()
 }
 
-pub async fn detail(State(st): State<AppState>, Console(s): Console, Path(id): Path<String>, Query(q): Query<Vec<(String, String)>>) -> Response {
+pub async fn detail(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
     let id = match path_id(&st.svc, &s, &id).await {
         Ok(id) => id,
         Err(r) => return r,
     };
     let ok = Params(q).one("ok");
-    detail_page(&st, &s, id, BTreeMap::new(), None, Some(ok.as_str()).filter(|k| !k.is_empty())).await
+    detail_page(
+        &st,
+        &s,
+        id,
+        BTreeMap::new(),
+        None,
+        Some(ok.as_str()).filter(|k| !k.is_empty()),
+    )
+    .await
 }
 
 /// After an action: back to the page with a notice, or the page with the errors.
-async fn after(st: &AppState, s: &SessionAuth, id: Uuid, r: Result<(), ServiceError>, ok: &str, anchor: &str) -> Response {
+async fn after(
+    st: &AppState,
+    s: &SessionAuth,
+    id: Uuid,
+    r: Result<(), ServiceError>,
+    ok: &str,
+    anchor: &str,
+) -> Response {
     match r {
         Ok(()) => see_other(&format!("/console/visits/{id}?ok={ok}{anchor}")),
         Err(e) => match errors_of(&e) {
             Some(errs) => detail_page(st, s, id, errs, None, None).await,
             None => match e {
-                ServiceError::Refused { message, .. } => detail_page(st, s, id, BTreeMap::new(), Some(message), None).await,
+                ServiceError::Refused { message, .. } => {
+                    detail_page(st, s, id, BTreeMap::new(), Some(message), None).await
+                }
                 other => error_page(&st.svc, s, other).await,
             },
         },
     }
 }
 
-pub async fn review(State(st): State<AppState>, Console(s): Console, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
+pub async fn review(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let f = FormData(f);
     let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
         Ok(id) => id,
@@ -173,21 +238,43 @@ pub async fn review(State(st): State<AppState>, Console(s): Console, Path(id): P
         return error_page(&st.svc, &s, ServiceError::NotFound).await;
     };
     let approve = f.get("decision") == "approve";
-    let r = inspections::review(&st.svc, &s.actor, id, plan, approve, &f.get("note")).await.map(|_| ());
-    after(&st, &s, id, r, if approve { "approved" } else { "returned" }, "").await
+    let r = inspections::review(&st.svc, &s.actor, id, plan, approve, &f.get("note"))
+        .await
+        .map(|_| ());
+    after(
+        &st,
+        &s,
+        id,
+        r,
+        if approve { "approved" } else { "returned" },
+        "",
+    )
+    .await
 }
 
-pub async fn publish(State(st): State<AppState>, Console(s): Console, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
+pub async fn publish(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let f = FormData(f);
     let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
         Ok(id) => id,
         Err(r) => return r,
     };
-    let r = inspections::publish(&st.svc, &s.actor, id).await.map(|_| ());
+    let r = inspections::publish(&st.svc, &s.actor, id)
+        .await
+        .map(|_| ());
     after(&st, &s, id, r, "published", "").await
 }
 
-pub async fn close(State(st): State<AppState>, Console(s): Console, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
+pub async fn close(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let f = FormData(f);
     let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
         Ok(id) => id,
@@ -201,7 +288,12 @@ fn opt_uuid(s: &str) -> Option<Uuid> {
     Uuid::parse_str(s.trim()).ok()
 }
 
-pub async fn issue_order(State(st): State<AppState>, Console(s): Console, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
+pub async fn issue_order(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let f = FormData(f);
     let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
         Ok(id) => id,
@@ -211,14 +303,25 @@ pub async fn issue_order(State(st): State<AppState>, Console(s): Console, Path(i
     let spec = OrderSpec {
         plan_id: opt_uuid(&f.get("plan_id")).unwrap_or_default(),
         requirements: f.get("requirements"),
-        working_days: if days.trim().is_empty() { None } else { Some(days.trim().parse().unwrap_or(-1)) },
+        working_days: if days.trim().is_empty() {
+            None
+        } else {
+            Some(days.trim().parse().unwrap_or(-1))
+        },
         deadline: Some(f.get("deadline")),
     };
-    let r = follow_ups::issue_order(&st.svc, &s.actor, id, &spec).await.map(|_| ());
+    let r = follow_ups::issue_order(&st.svc, &s.actor, id, &spec)
+        .await
+        .map(|_| ());
     after(&st, &s, id, r, "order", "#follow-ups").await
 }
 
-pub async fn refer(State(st): State<AppState>, Console(s): Console, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
+pub async fn refer(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let f = FormData(f);
     let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
         Ok(id) => id,
@@ -229,20 +332,37 @@ pub async fn refer(State(st): State<AppState>, Console(s): Console, Path(id): Pa
         from_department_id: opt_uuid(&f.get("from_department_id")),
         to_department_id: opt_uuid(&f.get("to_department_id")).unwrap_or_default(),
         matter: f.get("matter"),
-        working_days: if days.trim().is_empty() { None } else { Some(days.trim().parse().unwrap_or(-1)) },
+        working_days: if days.trim().is_empty() {
+            None
+        } else {
+            Some(days.trim().parse().unwrap_or(-1))
+        },
     };
-    let r = follow_ups::refer(&st.svc, &s.actor, id, &spec).await.map(|_| ());
+    let r = follow_ups::refer(&st.svc, &s.actor, id, &spec)
+        .await
+        .map(|_| ());
     after(&st, &s, id, r, "referred", "#follow-ups").await
 }
 
-pub async fn transfer(State(st): State<AppState>, Console(s): Console, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
+pub async fn transfer(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let f = FormData(f);
     let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
         Ok(id) => id,
         Err(r) => return r,
     };
-    let spec = TransferSpec { department_id: opt_uuid(&f.get("department_id")), agency: f.get("agency"), facts: f.get("facts") };
-    let r = follow_ups::transfer(&st.svc, &s.actor, id, &spec).await.map(|_| ());
+    let spec = TransferSpec {
+        department_id: opt_uuid(&f.get("department_id")),
+        agency: f.get("agency"),
+        facts: f.get("facts"),
+    };
+    let r = follow_ups::transfer(&st.svc, &s.actor, id, &spec)
+        .await
+        .map(|_| ());
     after(&st, &s, id, r, "transferred", "#follow-ups").await
 }
 
@@ -256,7 +376,11 @@ struct NoticePage {
 }
 
 /// 检查通知书: handed to the entity at the start of the visit (who, what, on which basis).
-pub async fn notice(State(st): State<AppState>, Console(s): Console, Path(id): Path<String>) -> Response {
+pub async fn notice(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+) -> Response {
     let id = match path_id(&st.svc, &s, &id).await {
         Ok(id) => id,
         Err(r) => return r,
@@ -264,7 +388,9 @@ pub async fn notice(State(st): State<AppState>, Console(s): Console, Path(id): P
     match inspections::get(&st.svc, &s.actor, id).await {
         Ok(v) => render(NoticePage {
             v,
-            today: lianjian_domain::inspection::beijing_date(chrono::Utc::now()).format("%Y年%m月%d日").to_string(),
+            today: lianjian_domain::inspection::beijing_date(chrono::Utc::now())
+                .format("%Y年%m月%d日")
+                .to_string(),
         }),
         Err(e) => error_page(&st.svc, &s, e).await,
     }
@@ -283,7 +409,13 @@ struct FieldPage {
     notice: Option<String>,
 }
 
-async fn field_page(st: &AppState, s: &SessionAuth, id: Uuid, errors: BTreeMap<String, String>, notice: Option<String>) -> Response {
+async fn field_page(
+    st: &AppState,
+    s: &SessionAuth,
+    id: Uuid,
+    errors: BTreeMap<String, String>,
+    notice: Option<String>,
+) -> Response {
     let v = match inspections::get(&st.svc, &s.actor, id).await {
         Ok(v) => v,
         Err(e) => return error_page(&st.svc, s, e).await,
@@ -299,15 +431,31 @@ async fn field_page(st: &AppState, s: &SessionAuth, id: Uuid, errors: BTreeMap<S
         )
         .await;
     }
-    let status = if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
     (
         status,
-        render(FieldPage { csrf: s.csrf_token.clone(), user: s.actor.display_name.clone(), v, ch: choices(), errors, notice }),
+        render(FieldPage {
+            csrf: s.csrf_token.clone(),
+            user: s.actor.display_name.clone(),
+            v,
+            ch: choices(),
+            errors,
+            notice,
+        }),
     )
         .into_response()
 }
 
-pub async fn field(State(st): State<AppState>, Console(s): Console, Path(id): Path<String>, Query(q): Query<Vec<(String, String)>>) -> Response {
+pub async fn field(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
     let id = match path_id(&st.svc, &s, &id).await {
         Ok(id) => id,
         Err(r) => return r,
@@ -323,7 +471,12 @@ pub async fn field(State(st): State<AppState>, Console(s): Console, Path(id): Pa
 
 /// The field form posted without JavaScript: the whole draft at once (`a_<seq>`, `n_<seq>`,
 /// `r_<plan>`, `f_<plan>`, `s_<plan>`), then optionally the confirmation.
-pub async fn field_save(State(st): State<AppState>, Console(s): Console, Path(id): Path<String>, Form(f): Form<Vec<(String, String)>>) -> Response {
+pub async fn field_save(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let f = FormData(f);
     let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
         Ok(id) => id,
@@ -334,11 +487,22 @@ pub async fn field_save(State(st): State<AppState>, Console(s): Console, Path(id
     for (k, val) in &f.0 {
         if let Some(seq) = k.strip_prefix("a_").and_then(|x| x.parse::<i32>().ok()) {
             let note = f.get(&format!("n_{seq}"));
-            draft.answers.push(AnswerInput { seq, answer: val.clone(), note });
-        } else if let Some((kind, plan)) = k.split_once('_').filter(|(k, _)| matches!(*k, "r" | "f" | "s"))
+            draft.answers.push(AnswerInput {
+                seq,
+                answer: val.clone(),
+                note,
+            });
+        } else if let Some((kind, plan)) = k
+            .split_once('_')
+            .filter(|(k, _)| matches!(*k, "r" | "f" | "s"))
             && let Ok(plan_id) = Uuid::parse_str(plan)
         {
-            let r = results.entry(plan.to_string()).or_insert_with(|| ResultInput { plan_id, ..Default::default() });
+            let r = results
+                .entry(plan.to_string())
+                .or_insert_with(|| ResultInput {
+                    plan_id,
+                    ..Default::default()
+                });
             match kind {
                 "r" => r.result_code = val.clone(),
                 "f" => r.follow_up = val.clone(),
@@ -366,7 +530,12 @@ pub async fn field_save(State(st): State<AppState>, Console(s): Console, Path(id
 }
 
 /// A photo or document from the field form without JavaScript (multipart with `_csrf`).
-pub async fn field_upload(State(st): State<AppState>, Console(s): Console, Path(id): Path<String>, mut form: Multipart) -> Response {
+pub async fn field_upload(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    mut form: Multipart,
+) -> Response {
     let mut csrf = String::new();
     let mut rest: Vec<(String, String, Option<String>, Vec<u8>)> = Vec::new();
     while let Ok(Some(field)) = form.next_field().await {
@@ -380,7 +549,19 @@ pub async fn field_upload(State(st): State<AppState>, Console(s): Console, Path(
         match field.bytes().await {
             Ok(b) => rest.push((name, fname, ct, b.to_vec())),
             Err(e) => {
-                return error_page(&st.svc, &s, ServiceError::field("file", lianjian_domain::Invalid::new("upload_failed", format!("上传中断或文件过大：{e}"), format!("upload failed: {e}")))).await;
+                return error_page(
+                    &st.svc,
+                    &s,
+                    ServiceError::field(
+                        "file",
+                        lianjian_domain::Invalid::new(
+                            "upload_failed",
+                            format!("上传中断或文件过大：{e}"),
+                            format!("upload failed: {e}"),
+                        ),
+                    ),
+                )
+                .await;
             }
         }
     }
@@ -392,7 +573,11 @@ pub async fn field_upload(State(st): State<AppState>, Console(s): Console, Path(
     for (name, fname, ct, bytes) in rest {
         match name.as_str() {
             "file" => {
-                input.upload.filename = if fname.is_empty() { "upload".into() } else { fname };
+                input.upload.filename = if fname.is_empty() {
+                    "upload".into()
+                } else {
+                    fname
+                };
                 input.upload.media_type = ct;
                 input.upload.bytes = bytes;
             }
@@ -413,4 +598,3 @@ pub async fn field_upload(State(st): State<AppState>, Console(s): Console, Path(
         },
     }
 }
-

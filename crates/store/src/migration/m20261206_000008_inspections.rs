@@ -39,8 +39,12 @@ impl MigrationTrait for Migration {
         ] {
             m.alter_table(add(c)).await?;
         }
-        m.create_index(idx("ix_visits_status", "visits", &["status", "region_code"]))
-            .await?;
+        m.create_index(idx(
+            "ix_visits_status",
+            "visits",
+            &["status", "region_code"],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
