@@ -15,6 +15,7 @@
 //! bitmap memberships (see `docs/performance.md` for the measured figures at 15 million).
 
 mod build;
+mod draw_pool;
 mod fx;
 mod query;
 #[cfg(test)]
@@ -30,6 +31,7 @@ pub use roaring::{MultiOps, RoaringBitmap};
 use uuid::Uuid;
 
 pub use build::IndexBuilder;
+pub use draw_pool::PoolCandidates;
 pub use query::{IndexQuery, IndexSort, SearchHits};
 
 use fx::FxBuild;
@@ -307,17 +309,6 @@ impl EntityFacts for EntityView<'_> {
     }
 }
 
-/// A set as a draw's candidates: see [`DirectoryIndex::candidates_with_strata`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DrawCandidates {
-    /// Numbers in ascending credit-code order: candidate `i` is `numbers[i]`.
-    pub numbers: Vec<u32>,
-    /// Stratum of candidate `i`: 0–3 for credit classes A–D, 4 not graded.
-    pub strata: Vec<u8>,
-    /// Candidates per stratum.
-    pub counts: [u64; 5],
-}
-
 static EMPTY_SET: std::sync::LazyLock<RoaringBitmap> = std::sync::LazyLock::new(RoaringBitmap::new);
 
 /// A shared empty bitmap, for lookups of unknown keys.
@@ -460,79 +451,6 @@ impl DirectoryIndex {
             });
         }
         v
-    }
-
-    /// A draw's candidate list of `set` (docs/draw-algorithm.md: candidates in ascending
-    /// credit-code order): the numbers as [`Self::in_usci_order`] gives them, each member's
-    /// stratum (0–3 for credit classes A–D, 4 not graded, the draw's stratum order) and the
-    /// count per stratum. Large sets are split into contiguous halves (by rank) filled on
-    /// parallel threads; the bitmap's order is credit-code order here, so nothing is sorted.
-    pub fn candidates_with_strata(&self, set: &RoaringBitmap) -> DrawCandidates {
-        let stratum = |n: u32| self.meta[n as usize].credit_ix().min(4) as u8;
-        if !self.usci_ordered {
-            let numbers = self.in_usci_order(set);
-            let strata: Vec<u8> = numbers.iter().map(|&n| stratum(n)).collect();
-            let mut counts = [0u64; 5];
-            for &h in &strata {
-                counts[usize::from(h)] += 1;
-            }
-            return DrawCandidates {
-                numbers,
-                strata,
-                counts,
-            };
-        }
-        let n = set.len() as usize;
-        let mut numbers = vec![0u32; n];
-        let mut strata = vec![0u8; n];
-        let threads = if n < 1 << 16 {
-            1
-        } else {
-            std::thread::available_parallelism().map_or(1, |t| t.get().min(8))
-        };
-        let step = n.div_ceil(threads).max(1);
-        let parts: Vec<[u64; 5]> = std::thread::scope(|s| {
-            let handles: Vec<_> = numbers
-                .chunks_mut(step)
-                .zip(strata.chunks_mut(step))
-                .enumerate()
-                .map(|(k, (nums, hs))| {
-                    s.spawn(move || {
-                        let mut counts = [0u64; 5];
-                        let first = set.select((k * step) as u32).expect("rank below len");
-                        // Container by container (`next_many`): several times faster than
-                        // one `next` per member.
-                        let mut it = set.range(first..);
-                        let mut filled = 0;
-                        while filled < nums.len() {
-                            let got = it.next_many(&mut nums[filled..]).len();
-                            assert!(got > 0, "the set has len members");
-                            filled += got;
-                        }
-                        for (&m, h) in nums.iter().zip(hs.iter_mut()) {
-                            *h = stratum(m);
-                            counts[usize::from(*h)] += 1;
-                        }
-                        counts
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("candidate thread"))
-                .collect()
-        });
-        let mut counts = [0u64; 5];
-        for p in parts {
-            for h in 0..5 {
-                counts[h] += p[h];
-            }
-        }
-        DrawCandidates {
-            numbers,
-            strata,
-            counts,
-        }
     }
 
     /// Ids of numbers, in the same order.

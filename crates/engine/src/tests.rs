@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use lianjian_domain::directory::{CreditClass, EntityType, RegStatus};
+use lianjian_domain::draw::{Bytes32, Candidates, Numbers, PlanStrata, quota, select_strata};
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::tag_expr::TagExpr;
 use proptest::prelude::*;
@@ -640,16 +641,61 @@ fn draw_candidates_are_the_usci_order_with_strata() {
     let mut ix = DirectoryIndex::build(rows);
     let set: RoaringBitmap = ix.alive().iter().filter(|n| n % 3 != 0).collect();
     let check = |ix: &DirectoryIndex| {
-        let d = ix.candidates_with_strata(&set);
-        assert_eq!(d.numbers, ix.in_usci_order(&set));
+        let pool = ix.draw_candidates(&set);
+        let n = pool.count();
+        assert_eq!(n as u64, set.len());
+        let read = |start: usize, chunks: &[usize]| {
+            let mut r = pool.reader(start);
+            let (mut strata, mut ids) = (Vec::new(), Vec::new());
+            for &c in chunks {
+                let (mut h, mut i) = (vec![0u8; c], vec![0u32; c]);
+                r(&mut h, &mut i);
+                strata.extend(h);
+                ids.extend(i);
+            }
+            (strata, ids)
+        };
+        // All at once in uneven chunks, and again from the middle: the same candidates.
+        let (strata, ids) = read(0, &[1, 4095, 70_000, n - 74_096]);
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids increase");
+        let numbers = pool.numbers_of(&ids);
+        assert_eq!(numbers, ix.in_usci_order(&set));
+        let (tail_strata, tail_ids) = read(n / 2, &[n - n / 2]);
+        assert_eq!(tail_strata, strata[n / 2..]);
+        assert_eq!(tail_ids, ids[n / 2..]);
         let mut counts = [0u64; 5];
-        for (k, &n) in d.numbers.iter().enumerate() {
-            let h = ix.credit_class_of(n).map_or(4, |c| c as u8);
-            assert_eq!(d.strata[k], h);
+        for (k, &num) in numbers.iter().enumerate() {
+            let h = ix.credit_class_of(num).map_or(4, |c| c as u8);
+            assert_eq!(strata[k], h);
             counts[usize::from(h)] += 1;
         }
-        assert_eq!(d.counts, counts);
+        assert_eq!(pool.counts(), counts);
         assert!(counts.iter().all(|&c| c > 0));
+        // A selection reading the bitmap picks what one over the written-out list picks.
+        let quotas = counts.map(|c| quota(c, 150));
+        let key = Bytes32([9; 32]);
+        let from_pool = select_strata(
+            Numbers::Key(&key),
+            &PlanStrata {
+                candidates: &pool,
+                weights: None,
+                quotas,
+                mass: counts,
+            },
+        );
+        let from_list = select_strata(
+            Numbers::Key(&key),
+            &PlanStrata {
+                candidates: strata.as_slice(),
+                weights: None,
+                quotas,
+                mass: counts,
+            },
+        );
+        for h in 0..5 {
+            let listed: Vec<u32> = from_list[h].iter().map(|&i| numbers[i as usize]).collect();
+            assert_eq!(pool.numbers_of(&from_pool[h]), listed);
+        }
     };
     check(&ix);
     // Out of credit-code order after a rename: the sorted path gives the same.

@@ -865,51 +865,54 @@ fn stratified_draw(
     let mut result = None;
     for _ in 0..5 {
         let started = Instant::now();
-        let cands = ix.candidates_with_strata(pool);
-        let quotas: [u64; 5] = std::array::from_fn(|h| quota(cands.counts[h], per_mille[h].1));
+        let cands = ix.draw_candidates(pool);
+        let counts = cands.counts();
+        let quotas: [u64; 5] = std::array::from_fn(|h| quota(counts[h], per_mille[h].1));
         let prepared = started.elapsed();
         let t = Instant::now();
         let sel = select_strata(
             Numbers::Key(&key),
             &PlanStrata {
-                strata: &cands.strata,
+                candidates: &cands,
                 weights: None,
                 quotas,
-                mass: cands.counts,
+                mass: counts,
             },
         );
-        let picked: Vec<u32> = sel
-            .iter()
-            .flatten()
-            .map(|&i| cands.numbers[i as usize])
-            .collect();
+        let picked: Vec<Vec<u32>> = sel.iter().map(|ids| cands.numbers_of(ids)).collect();
         let selected = t.elapsed();
         let total = started.elapsed();
         runs.push(total);
         if best.is_none_or(|b| total < b.0) {
             best = Some((total, prepared, selected));
         }
-        result = Some((cands, quotas, sel, picked));
+        result = Some((counts, quotas, picked));
     }
     let (total, prepared, selected) = best.expect("ran");
-    let (cands, quotas, sel, picked) = result.expect("ran");
-    let n = cands.numbers.len();
+    let (counts, quotas, picked) = result.expect("ran");
 
-    // The plain reference: every number, then the smallest per class list.
+    // The plain reference: the candidate list written out, every number, then the smallest
+    // per class list.
     let t = Instant::now();
+    let numbers = ix.in_usci_order(pool);
+    let n = numbers.len();
+    let strata: Vec<u8> = numbers
+        .iter()
+        .map(|&m| ix.credit_class_of(m).map_or(4, |c| c as u8))
+        .collect();
     let prns = lianjian_domain::draw::prns(&key, n);
     let reference: Vec<Vec<u32>> = (0..5u8)
         .map(|h| {
-            let class: Vec<u32> = (0..n as u32)
-                .filter(|&i| cands.strata[i as usize] == h)
-                .collect();
+            let class: Vec<u32> = (0..n as u32).filter(|&i| strata[i as usize] == h).collect();
             select_smallest_in(&prns, quotas[h as usize] as usize, class)
+                .iter()
+                .map(|&i| numbers[i as usize])
+                .collect()
         })
         .collect();
     let reference_time = t.elapsed();
     assert_eq!(
-        sel.to_vec(),
-        reference,
+        picked, reference,
         "the fast selection picks what the reference picks"
     );
     let strata: Vec<Value> = per_mille
@@ -919,13 +922,14 @@ fn stratified_draw(
             json!({
                 "class": c.map_or("ungraded", |c| c.as_str()),
                 "per_mille": pm,
-                "eligible": cands.counts[h],
-                "picked": sel[h].len(),
+                "eligible": counts[h],
+                "picked": picked[h].len(),
             })
         })
         .collect();
     let first: Vec<String> = picked
         .iter()
+        .flatten()
         .take(3)
         .map(|n| ix.usci_of(*n).to_string())
         .collect();
@@ -933,7 +937,7 @@ fn stratified_draw(
         json!({
             "item": items[k].code,
             "pool": n,
-            "picked": picked.len(),
+            "picked": picked.iter().map(Vec::len).sum::<usize>(),
             "strata": strata,
             "first_picks": first,
             "runs_ms": runs.iter().map(|d| ms(*d)).collect::<Vec<_>>(),

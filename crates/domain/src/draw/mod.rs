@@ -43,8 +43,8 @@ pub use record::{
     Visit, Witness,
 };
 pub use sample::{
-    DrawError, NOT_ELIGIBLE, Numbers, PlanStrata, WEIGHT_SCALE, draw, quota, select_smallest,
-    select_smallest_by, select_smallest_in, select_strata, weighted_key,
+    Candidates, DrawError, NOT_ELIGIBLE, Numbers, PlanStrata, WEIGHT_SCALE, draw, quota,
+    select_smallest, select_smallest_by, select_smallest_in, select_strata, weighted_key,
 };
 pub use verify::{Mismatch, Summary, verify};
 

@@ -108,11 +108,53 @@ pub enum Numbers<'a> {
     Key(&'a Bytes32),
 }
 
+/// A plan's candidates as [`select_strata`] reads them: in index order, in chunks, from any
+/// starting index, so that each thread reads a contiguous range without the whole list ever
+/// being written out (a pool from the directory index is read straight from its bitmap).
+pub trait Candidates: Sync {
+    /// How many candidates.
+    fn count(&self) -> usize;
+
+    /// Reads from candidate `start` on: each call fills `strata` with the strata of the next
+    /// `strata.len()` candidates (0–4 for A, B, C, D, not graded; [`NOT_ELIGIBLE`] for one
+    /// outside the plan) and `ids`, of the same length, with their ids. Ids must increase
+    /// strictly with the index (the index itself is the plain choice): [`select_strata`]
+    /// returns ids, and its tie-break by id must order as the tie-break by index does.
+    fn reader(&self, start: usize) -> impl FnMut(&mut [u8], &mut [u32]);
+}
+
+/// Strata by candidate index; ids are the indices.
+impl Candidates for [u8] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn reader(&self, start: usize) -> impl FnMut(&mut [u8], &mut [u32]) {
+        let mut at = start;
+        move |strata, ids| {
+            strata.copy_from_slice(&self[at..at + strata.len()]);
+            for (k, id) in ids.iter_mut().enumerate() {
+                *id = (at + k) as u32;
+            }
+            at += strata.len();
+        }
+    }
+}
+
+impl Candidates for Vec<u8> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn reader(&self, start: usize) -> impl FnMut(&mut [u8], &mut [u32]) {
+        self.as_slice().reader(start)
+    }
+}
+
 /// One plan's pool, split by stratum, for [`select_strata`].
-pub struct PlanStrata<'a> {
-    /// Per candidate (index `i`): its stratum (0–4 for A, B, C, D, not graded) if it is
-    /// eligible for the plan, otherwise [`NOT_ELIGIBLE`].
-    pub strata: &'a [u8],
+pub struct PlanStrata<'a, C: Candidates + ?Sized = [u8]> {
+    /// The candidates with their strata (a plain `[u8]` of strata by index will do).
+    pub candidates: &'a C,
     /// Per candidate: its risk weight, 1–10, for a risk-weighted plan; `None` otherwise.
     pub weights: Option<&'a [u8]>,
     /// Per stratum: how many to draw.
@@ -135,11 +177,72 @@ fn threads_for(n: usize) -> usize {
     }
 }
 
-/// First-pass bound per stratum: keys below it are kept. Expected `quota + margin` keys fall
-/// below it (fewer if weights saturate); the margin of 8 standard deviations makes a second
-/// pass (taken when fewer than the quota are kept) practically never needed.
-fn thresholds(ps: &PlanStrata<'_>) -> [u128; 5] {
-    std::array::from_fn(|h| {
+/// The first pass's rule: a candidate of stratum `h` with number `u` and weight `w` is kept
+/// when `u · (2520 / w) < bound[h]`, i.e. when its key is below `bound[h] · 2³²`. Kept keys
+/// are thus exactly the stratum's keys below a cut, so if at least the quota are kept, the
+/// quota's smallest are among them.
+struct FirstPass {
+    /// Per stratum, in units of `u · (2520 / w)`: 0 keeps nothing, `u128::MAX` everything.
+    bound: [u128; 5],
+    /// The same rule on `u` alone, per row (stratum 0–4, and 5 for [`NOT_ELIGIBLE`]) and
+    /// weight (`row * 16 + w`): kept when `u <= max_u` and `keeps[row]`. Comparing `u64`s
+    /// without a branch is most of the first pass's speed.
+    max_u: [u64; 6 * 16],
+    keeps: [bool; 6],
+    /// The same for weight 1, by stratum code (`max_u` and `keeps` of row `min(h, 5)`): a
+    /// table the byte indexes without a bounds check or a clamp.
+    max_u1: [u64; 256],
+    keeps1: [bool; 256],
+    /// Per stratum: about how many keys the whole pass keeps (to size the vectors once).
+    expect: [u64; 5],
+}
+
+impl FirstPass {
+    fn new(bound: [u128; 5], mass: &[u64; 5], n: usize) -> Self {
+        let mut max_u = [0u64; 6 * 16];
+        let mut keeps = [false; 6];
+        for (h, &b) in bound.iter().enumerate() {
+            keeps[h] = b > 0;
+            for w in 1..=10u64 {
+                // u · s < b  ⇔  u ≤ (b − 1) / s, saturated: beyond u64 every number is kept.
+                let s = u128::from(WEIGHT_SCALE / w);
+                max_u[h * 16 + w as usize] =
+                    u64::try_from(b.saturating_sub(1) / s).unwrap_or(u64::MAX);
+            }
+        }
+        let expect = std::array::from_fn(|h| match bound[h] {
+            0 => 0,
+            u128::MAX => mass[h].min(n as u64),
+            b => {
+                // b / (2520 · 2⁶⁴) of the mass falls below the bound.
+                let share = (b.saturating_mul(u128::from(mass[h]))
+                    / (u128::from(WEIGHT_SCALE) << 64)) as u64;
+                share.min(n as u64)
+            }
+        });
+        let row = |h: usize| h.min(5);
+        Self {
+            bound,
+            max_u1: std::array::from_fn(|h| max_u[row(h) * 16 + 1]),
+            keeps1: std::array::from_fn(|h| keeps[row(h)]),
+            max_u,
+            keeps,
+            expect,
+        }
+    }
+
+    /// Keeps everything of the strata in `all`, nothing of the others.
+    fn everything_of(all: &[usize], mass: &[u64; 5], n: usize) -> Self {
+        let bound = std::array::from_fn(|h| if all.contains(&h) { u128::MAX } else { 0 });
+        Self::new(bound, mass, n)
+    }
+}
+
+/// First-pass bound per stratum: about `quota + 8·√quota + 64` keys are expected below it
+/// (fewer if weights saturate); a margin of 8 standard deviations makes a second pass (taken
+/// when fewer than the quota are kept) practically never needed.
+fn first_pass(ps: &PlanStrata<'_, impl Candidates + ?Sized>) -> FirstPass {
+    let bound = std::array::from_fn(|h| {
         let (q, mass) = (ps.quotas[h], ps.mass[h]);
         let want = q.saturating_add(8 * q.isqrt()).saturating_add(64);
         if q == 0 {
@@ -147,60 +250,90 @@ fn thresholds(ps: &PlanStrata<'_>) -> [u128; 5] {
         } else if want >= mass {
             u128::MAX
         } else {
-            // want / mass of the key space [0, 2520 · 2^96): exact integers, and well inside
+            // want / mass of the range [0, 2520 · 2⁶⁴) of u · s: exact integers, well inside
             // u128 because want < mass.
-            ((u128::from(WEIGHT_SCALE) << 96) / u128::from(mass)) * u128::from(want)
+            ((u128::from(WEIGHT_SCALE) << 64) / u128::from(mass)) * u128::from(want)
         }
-    })
+    });
+    FirstPass::new(bound, &ps.mass, ps.candidates.count())
 }
 
-/// The keys of `range` below `limit[h]`, per stratum, in ascending index order.
-fn keep_below(
+/// Candidates a first-pass thread handles at a time: its buffers stay in the L1 cache.
+const BLOCK: usize = 2048;
+
+/// The keys of `range` that `fp` keeps, per stratum, in ascending index order.
+fn keep_below<C: Candidates + ?Sized>(
     numbers: Numbers<'_>,
-    ps: &PlanStrata<'_>,
+    ps: &PlanStrata<'_, C>,
     range: std::ops::Range<usize>,
-    limit: &[u128; 5],
+    fp: &FirstPass,
 ) -> [Vec<u128>; 5] {
-    let mut out: [Vec<u128>; 5] = Default::default();
-    const BLOCK: usize = 4096;
-    let mut buf = [0u64; BLOCK];
+    let n = ps.candidates.count().max(1) as u128;
+    let share = range.len() as u128;
+    let mut out: [Vec<u128>; 5] = std::array::from_fn(|h| {
+        let e = u128::from(fp.expect[h]) * share / n;
+        Vec::with_capacity((e + e / 32 + 64) as usize)
+    });
+    let mut u_buf = [0u64; BLOCK];
+    let mut strata = [0u8; BLOCK];
+    let mut ids = [0u32; BLOCK];
+    let mut mask = [0u64; BLOCK / 64];
     let mut stream = match numbers {
         Numbers::Key(k) => Some(PrnStream::starting_at(k, PRN_STREAM, range.start as u64)),
         Numbers::Computed(_) => None,
     };
+    let mut read = ps.candidates.reader(range.start);
     let mut at = range.start;
     while at < range.end {
         let end = (at + BLOCK).min(range.end);
+        let m = end - at;
         let u: &[u64] = match (numbers, stream.as_mut()) {
             (Numbers::Computed(p), _) => &p[at..end],
             (_, Some(s)) => {
-                s.fill(&mut buf[..end - at]);
-                &buf[..end - at]
+                s.fill(&mut u_buf[..m]);
+                &u_buf[..m]
             }
             _ => unreachable!(),
         };
-        let strata = &ps.strata[at..end];
-        match ps.weights {
-            None => {
-                for (k, (&h, &u)) in strata.iter().zip(u).enumerate() {
-                    if let Some(&lim) = limit.get(usize::from(h)) {
-                        let key = weighted_key(u, 1, (at + k) as u32);
-                        if key < lim {
-                            out[usize::from(h)].push(key);
-                        }
+        read(&mut strata[..m], &mut ids[..m]);
+        let hs = &strata[..m];
+        // Branch-free: a bit per candidate, 64 to a word (most are not kept, in no
+        // predictable pattern), then only the set bits are visited.
+        let weights = ps.weights.map(|w| &w[at..end]);
+        for (c, word) in mask.iter_mut().enumerate().take(m.div_ceil(64)) {
+            let from = c * 64;
+            let to = (from + 64).min(m);
+            let mut bits = 0u64;
+            match weights {
+                None => {
+                    for (j, (&h, &u)) in hs[from..to].iter().zip(&u[from..to]).enumerate() {
+                        let h = usize::from(h);
+                        let keep = fp.keeps1[h] & (u <= fp.max_u1[h]);
+                        bits |= u64::from(keep) << j;
+                    }
+                }
+                Some(w) => {
+                    for (j, ((&h, &u), &w)) in hs[from..to]
+                        .iter()
+                        .zip(&u[from..to])
+                        .zip(&w[from..to])
+                        .enumerate()
+                    {
+                        let row = usize::from(h).min(5);
+                        let keep = fp.keeps[row] & (u <= fp.max_u[row * 16 + usize::from(w & 15)]);
+                        bits |= u64::from(keep) << j;
                     }
                 }
             }
-            Some(w) => {
-                let w = &w[at..end];
-                for (k, ((&h, &u), &w)) in strata.iter().zip(u).zip(w).enumerate() {
-                    if let Some(&lim) = limit.get(usize::from(h)) {
-                        let key = weighted_key(u, w, (at + k) as u32);
-                        if key < lim {
-                            out[usize::from(h)].push(key);
-                        }
-                    }
-                }
+            *word = bits;
+        }
+        for (c, &word) in mask.iter().enumerate().take(m.div_ceil(64)) {
+            let mut bits = word;
+            while bits != 0 {
+                let k = c * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let w = weights.map_or(1, |w| w[k]);
+                out[usize::from(hs[k])].push(weighted_key(u[k], w, ids[k]));
             }
         }
         at = end;
@@ -208,101 +341,135 @@ fn keep_below(
     out
 }
 
-/// [`keep_below`] over all candidates, on parallel threads over contiguous ranges; the parts
-/// are joined in range order, so every stratum's keys stay in ascending index order.
-fn keep_below_all(numbers: Numbers<'_>, ps: &PlanStrata<'_>, limit: &[u128; 5]) -> [Vec<u128>; 5] {
-    let n = ps.strata.len();
+/// [`keep_below`] over all candidates, on parallel threads over contiguous ranges: one part
+/// per range, in range order, so each stratum's keys across the parts are in index order.
+fn keep_below_all<C: Candidates + ?Sized>(
+    numbers: Numbers<'_>,
+    ps: &PlanStrata<'_, C>,
+    fp: &FirstPass,
+) -> Vec<[Vec<u128>; 5]> {
+    let n = ps.candidates.count();
     let t = threads_for(n);
     if t == 1 {
-        return keep_below(numbers, ps, 0..n, limit);
+        return vec![keep_below(numbers, ps, 0..n, fp)];
     }
     let step = n.div_ceil(t);
-    let parts: Vec<[Vec<u128>; 5]> = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let handles: Vec<_> = (0..t)
             .map(|k| {
                 let range = (k * step).min(n)..((k + 1) * step).min(n);
-                s.spawn(move || keep_below(numbers, ps, range, limit))
+                s.spawn(move || keep_below(numbers, ps, range, fp))
             })
             .collect();
         handles
             .into_iter()
             .map(|h| h.join().expect("selection thread"))
             .collect()
-    });
-    let mut out: [Vec<u128>; 5] = Default::default();
-    for h in 0..5 {
-        let total = parts.iter().map(|p| p[h].len()).sum();
-        out[h].reserve_exact(total);
-        for p in &parts {
-            out[h].extend_from_slice(&p[h]);
+    })
+}
+
+/// The ids (low 32 bits) of the `q` smallest keys of `parts` (unique keys, in ascending id
+/// order across the parts), ascending.
+fn smallest_of(parts: &[&[u128]], q: usize) -> Vec<u32> {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let keys = || parts.iter().flat_map(|p| p.iter().copied());
+    if q == 0 {
+        return Vec::new();
+    }
+    if total <= q {
+        return keys().map(|k| k as u32).collect();
+    }
+    // The q-th smallest key; then every key up to it, read off in id order (no sort). The
+    // first pass keeps only a few thousand more than the quota, so the q-th smallest is
+    // usually the (total − q + 1)-th largest of a short list: one comparison per key with the
+    // top of a small heap. When both sides are large, a partial selection on a copy.
+    let drop = total - q;
+    let kth = if drop < total / 16 {
+        let mut heap: BinaryHeap<std::cmp::Reverse<u128>> = BinaryHeap::with_capacity(drop + 1);
+        for k in keys() {
+            if heap.len() <= drop {
+                heap.push(std::cmp::Reverse(k));
+            } else if let Some(mut top) = heap.peek_mut()
+                && k > top.0
+            {
+                *top = std::cmp::Reverse(k);
+            }
         }
+        heap.peek().expect("drop + 1 keys").0
+    } else if q < total / 16 {
+        let mut heap: BinaryHeap<u128> = BinaryHeap::with_capacity(q);
+        for k in keys() {
+            if heap.len() < q {
+                heap.push(k);
+            } else if let Some(mut top) = heap.peek_mut()
+                && k < *top
+            {
+                *top = k;
+            }
+        }
+        *heap.peek().expect("q keys")
+    } else {
+        let mut copy: Vec<u128> = Vec::with_capacity(total);
+        for p in parts {
+            copy.extend_from_slice(p);
+        }
+        *copy.select_nth_unstable(q - 1).1
+    };
+    let mut out = Vec::with_capacity(q);
+    for p in parts {
+        out.extend(p.iter().filter(|&&k| k <= kth).map(|&k| k as u32));
     }
     out
 }
 
-/// The indices of the `q` smallest of `keys` (unique, in ascending index order), ascending.
-fn smallest_of(keys: &[u128], q: usize) -> Vec<u32> {
-    if q == 0 {
-        return Vec::new();
-    }
-    if keys.len() <= q {
-        return keys.iter().map(|&k| k as u32).collect();
-    }
-    // The q-th smallest key by partial selection on a copy, then the keys up to it in their
-    // original (index) order: no sort of the result.
-    let mut copy = keys.to_vec();
-    let (_, &mut kth, _) = copy.select_nth_unstable(q - 1);
-    drop(copy);
-    keys.iter()
-        .filter(|&&k| k <= kth)
-        .map(|&k| k as u32)
-        .collect()
-}
-
-/// One plan's selection in every stratum, fast: per stratum, the `quotas[h]` eligible
-/// candidates with the smallest [`weighted_key`] (weight 1 for every candidate of a plan
-/// without risk weighting), each stratum's indices ascending. The same sets as
-/// [`select_smallest_in`] over each stratum's pool (and, weighted, as sorting the pool by
-/// the key), found in one pass that computes the numbers on parallel threads and keeps only
+/// One plan's selection in every stratum, fast: per stratum, the ids of the `quotas[h]`
+/// eligible candidates with the smallest [`weighted_key`] (weight 1 for every candidate of a
+/// plan without risk weighting), ascending. The same sets as [`select_smallest_in`] over
+/// each stratum's pool (and, weighted, as sorting the pool by the key), found in one pass
+/// that reads the candidates and computes their numbers on parallel threads, keeping only
 /// keys below a bound that the quota's selection almost surely stays under (a second pass
-/// over the stratum when it does not), then a partial selection per stratum, the strata on
-/// parallel threads.
-pub fn select_strata(numbers: Numbers<'_>, ps: &PlanStrata<'_>) -> [Vec<u32>; 5] {
+/// over the stratum when it does not), then a selection per stratum, the strata on parallel
+/// threads.
+pub fn select_strata<C: Candidates + ?Sized>(
+    numbers: Numbers<'_>,
+    ps: &PlanStrata<'_, C>,
+) -> [Vec<u32>; 5] {
+    let n = ps.candidates.count();
+    assert!(u32::try_from(n).is_ok(), "candidate indices fit in 32 bits");
     if let Numbers::Computed(p) = numbers {
-        assert_eq!(p.len(), ps.strata.len(), "one number per candidate");
+        assert_eq!(p.len(), n, "one number per candidate");
     }
     if let Some(w) = ps.weights {
-        assert_eq!(w.len(), ps.strata.len(), "one weight per candidate");
+        assert_eq!(w.len(), n, "one weight per candidate");
     }
-    let limit = thresholds(ps);
-    let mut kept = keep_below_all(numbers, ps, &limit);
-    // A stratum that kept fewer than its quota (the bound fell short, or the quota is the
-    // whole stratum and `mass` said less): all of its keys.
+    let fp = first_pass(ps);
+    let mut parts = keep_below_all(numbers, ps, &fp);
+    // A stratum that kept fewer than its quota (the bound fell short, or `mass` said less
+    // than there is): all of its keys.
     let short: Vec<usize> = (0..5)
-        .filter(|&h| (kept[h].len() as u64) < ps.quotas[h] && limit[h] != u128::MAX)
+        .filter(|&h| {
+            let kept: usize = parts.iter().map(|p| p[h].len()).sum();
+            (kept as u64) < ps.quotas[h] && fp.bound[h] != u128::MAX
+        })
         .collect();
     if !short.is_empty() {
-        let mut all = [0u128; 5];
-        for &h in &short {
-            all[h] = u128::MAX;
-        }
-        let again = keep_below_all(numbers, ps, &all);
-        for (h, keys) in again.into_iter().enumerate() {
-            if short.contains(&h) {
-                kept[h] = keys;
+        let again = keep_below_all(numbers, ps, &FirstPass::everything_of(&short, &ps.mass, n));
+        for (part, mut redo) in parts.iter_mut().zip(again) {
+            for &h in &short {
+                part[h] = std::mem::take(&mut redo[h]);
             }
         }
     }
     let quotas = ps.quotas;
-    let big =
-        kept.iter().map(Vec::len).sum::<usize>() >= PARALLEL_FROM && threads_for(usize::MAX) > 1;
-    if big {
+    let parts = &parts;
+    let select = move |h: usize| {
+        let of: Vec<&[u128]> = parts.iter().map(|p| p[h].as_slice()).collect();
+        smallest_of(&of, quotas[h] as usize)
+    };
+    let kept: usize = parts.iter().flatten().map(Vec::len).sum();
+    if kept >= PARALLEL_FROM && threads_for(usize::MAX) > 1 {
         std::thread::scope(|s| {
-            let handles: Vec<_> = kept
-                .iter()
-                .zip(quotas)
-                .map(|(keys, q)| s.spawn(move || smallest_of(keys, q as usize)))
-                .collect();
+            let handles: Vec<_> = (0..5).map(|h| s.spawn(move || select(h))).collect();
             let mut out: [Vec<u32>; 5] = Default::default();
             for (h, x) in handles.into_iter().enumerate() {
                 out[h] = x.join().expect("selection thread");
@@ -310,11 +477,7 @@ pub fn select_strata(numbers: Numbers<'_>, ps: &PlanStrata<'_>) -> [Vec<u32>; 5]
             out
         })
     } else {
-        let mut out: [Vec<u32>; 5] = Default::default();
-        for h in 0..5 {
-            out[h] = smallest_of(&kept[h], quotas[h] as usize);
-        }
-        out
+        std::array::from_fn(select)
     }
 }
 
@@ -425,7 +588,7 @@ pub fn draw(input: &DrawInput, seeds: &Seeds) -> Result<DrawResult, DrawError> {
         let sel = select_strata(
             Numbers::Computed(&u),
             &PlanStrata {
-                strata: &strata[p],
+                candidates: strata[p].as_slice(),
                 weights: weights.as_deref().filter(|_| plan.risk_weighted),
                 quotas,
                 mass: mass[p],
