@@ -40,12 +40,14 @@ impl PoolCandidates<'_> {
         std::array::from_fn(|h| self.set.intersection_len(&self.ix.credit_bm[h]))
     }
 
-    /// The entity numbers of selected ids, in the same order.
-    pub fn numbers_of(&self, ids: &[u32]) -> Vec<u32> {
-        match &self.sorted {
-            None => ids.to_vec(),
-            Some(sorted) => ids.iter().map(|&i| sorted[i as usize]).collect(),
+    /// The entity numbers of selected ids, in the same order (in place).
+    pub fn numbers_of(&self, mut ids: Vec<u32>) -> Vec<u32> {
+        if let Some(sorted) = &self.sorted {
+            for id in &mut ids {
+                *id = sorted[*id as usize];
+            }
         }
+        ids
     }
 
     fn stratum(&self, n: u32) -> u8 {

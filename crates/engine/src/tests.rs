@@ -658,7 +658,7 @@ fn draw_candidates_are_the_usci_order_with_strata() {
         // All at once in uneven chunks, and again from the middle: the same candidates.
         let (strata, ids) = read(0, &[1, 4095, 70_000, n - 74_096]);
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids increase");
-        let numbers = pool.numbers_of(&ids);
+        let numbers = pool.numbers_of(ids.clone());
         assert_eq!(numbers, ix.in_usci_order(&set));
         let (tail_strata, tail_ids) = read(n / 2, &[n - n / 2]);
         assert_eq!(tail_strata, strata[n / 2..]);
@@ -694,7 +694,7 @@ fn draw_candidates_are_the_usci_order_with_strata() {
         );
         for h in 0..5 {
             let listed: Vec<u32> = from_list[h].iter().map(|&i| numbers[i as usize]).collect();
-            assert_eq!(pool.numbers_of(&from_pool[h]), listed);
+            assert_eq!(pool.numbers_of(from_pool[h].clone()), listed);
         }
     };
     check(&ix);

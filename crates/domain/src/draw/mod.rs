@@ -16,6 +16,8 @@
 //!    [`DrawRecord::new`] assembles the public record.
 
 mod assign;
+#[cfg(target_arch = "x86_64")]
+mod chacha8;
 pub mod example;
 mod hash;
 mod prn;

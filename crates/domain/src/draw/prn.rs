@@ -5,7 +5,9 @@
 //! gives the tie-breaks of the inspector assignment. `rand_chacha`'s `ChaCha20Rng` is the
 //! original ChaCha20 (20 rounds, 64-bit block counter from 0, 64-bit stream id as the nonce);
 //! `docs/draw-algorithm.md` gives the equivalent RFC 8439 parameters, and a test checks them
-//! against an independent implementation of the block function.
+//! against an independent implementation of the block function. Long runs of words are
+//! computed eight blocks at a time with AVX2 where the CPU has it (`chacha8`), the same
+//! keystream.
 
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -69,9 +71,29 @@ fn fill_words(rng: &mut ChaCha20Rng, out: &mut [u64]) {
     }
 }
 
+/// Words `first .. first + out.len()` of `stream` with `rand_chacha` (any CPU).
+pub(super) fn words_portable(key: &Bytes32, stream: u64, first: u64, out: &mut [u64]) {
+    let mut r = rng(key, stream);
+    r.set_word_pos(2 * u128::from(first));
+    fill_words(&mut r, out);
+}
+
+/// Words `first .. first + out.len()` of `stream`: eight blocks at a time with AVX2 where the
+/// CPU has it, otherwise [`words_portable`]; the same values either way.
+pub(super) fn words(key: &Bytes32, stream: u64, first: u64, out: &mut [u64]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::chacha8::available() {
+        return super::chacha8::words(&key.0, stream, first, out);
+    }
+    words_portable(key, stream, first, out)
+}
+
 /// The numbers in order, fast: the path for whole candidate lists.
 pub struct PrnStream {
-    rng: ChaCha20Rng,
+    key: Bytes32,
+    stream: u64,
+    /// The word after the last one in `buf`.
+    next: u64,
     buf: [u64; 256],
     pos: usize,
 }
@@ -84,10 +106,10 @@ impl PrnStream {
 
     /// `stream` from word `i`.
     pub fn starting_at(key: &Bytes32, stream: u64, i: u64) -> Self {
-        let mut rng = rng(key, stream);
-        rng.set_word_pos(2 * u128::from(i));
         Self {
-            rng,
+            key: *key,
+            stream,
+            next: i,
             buf: [0; 256],
             pos: 256,
         }
@@ -98,7 +120,9 @@ impl PrnStream {
         let buffered = (256 - self.pos).min(out.len());
         out[..buffered].copy_from_slice(&self.buf[self.pos..self.pos + buffered]);
         self.pos += buffered;
-        fill_words(&mut self.rng, &mut out[buffered..]);
+        let rest = &mut out[buffered..];
+        words(&self.key, self.stream, self.next, rest);
+        self.next += rest.len() as u64;
     }
 }
 
@@ -107,7 +131,8 @@ impl Iterator for PrnStream {
 
     fn next(&mut self) -> Option<u64> {
         if self.pos == self.buf.len() {
-            fill_words(&mut self.rng, &mut self.buf);
+            words(&self.key, self.stream, self.next, &mut self.buf);
+            self.next += self.buf.len() as u64;
             self.pos = 0;
         }
         self.pos += 1;
@@ -137,31 +162,32 @@ pub fn prns(key: &Bytes32, n: usize) -> Vec<u64> {
     v
 }
 
-/// Random access that keeps the last 32-word batch: cheap for indices that come roughly in
-/// ascending order, as pools from an index do.
+/// Random access that keeps the last 64-word batch (eight blocks): cheap for indices that come
+/// roughly in ascending order, as pools from an index do.
 pub struct PrnReader {
-    rng: ChaCha20Rng,
+    key: Bytes32,
+    stream: u64,
     batch: u64,
-    buf: [u64; 32],
+    buf: [u64; 64],
 }
 
 impl PrnReader {
     pub fn new(key: &Bytes32, stream: u64) -> Self {
         Self {
-            rng: rng(key, stream),
+            key: *key,
+            stream,
             batch: u64::MAX,
-            buf: [0; 32],
+            buf: [0; 64],
         }
     }
 
     /// Word `i` of the stream.
     pub fn at(&mut self, i: u64) -> u64 {
-        let batch = i / 32;
+        let batch = i / 64;
         if batch != self.batch {
-            self.rng.set_word_pos(u128::from(batch) * 64);
-            fill_words(&mut self.rng, &mut self.buf);
+            words(&self.key, self.stream, batch * 64, &mut self.buf);
             self.batch = batch;
         }
-        self.buf[(i % 32) as usize]
+        self.buf[(i % 64) as usize]
     }
 }

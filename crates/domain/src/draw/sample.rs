@@ -177,103 +177,158 @@ fn threads_for(n: usize) -> usize {
     }
 }
 
-/// The first pass's rule: a candidate of stratum `h` with number `u` and weight `w` is kept
-/// when `u · (2520 / w) < bound[h]`, i.e. when its key is below `bound[h] · 2³²`. Kept keys
-/// are thus exactly the stratum's keys below a cut, so if at least the quota are kept, the
-/// quota's smallest are among them.
-struct FirstPass {
-    /// Per stratum, in units of `u · (2520 / w)`: 0 keeps nothing, `u128::MAX` everything.
+/// A cut of the first pass: a candidate of stratum `h` with number `u` and weight `w` is below
+/// it when `u · (2520 / w) < bound[h]`, i.e. when its key is below `bound[h] · 2³²`. The keys
+/// below a cut are thus exactly a stratum's smallest keys.
+struct Cut {
+    /// Per stratum, in units of `u · (2520 / w)`: 0 lets nothing below, `u128::MAX` everything.
     bound: [u128; 5],
     /// The same rule on `u` alone, per row (stratum 0–4, and 5 for [`NOT_ELIGIBLE`]) and
-    /// weight (`row * 16 + w`): kept when `u <= max_u` and `keeps[row]`. Comparing `u64`s
+    /// weight (`row * 16 + w`): below when `u <= max_u` and `open[row]`. Comparing `u64`s
     /// without a branch is most of the first pass's speed.
     max_u: [u64; 6 * 16],
-    keeps: [bool; 6],
-    /// The same for weight 1, by stratum code (`max_u` and `keeps` of row `min(h, 5)`): a
-    /// table the byte indexes without a bounds check or a clamp.
+    open: [bool; 6],
+    /// The same for weight 1, by stratum code (row `min(h, 5)`): a table the byte indexes
+    /// without a clamp or a bounds check.
     max_u1: [u64; 256],
-    keeps1: [bool; 256],
-    /// Per stratum: about how many keys the whole pass keeps (to size the vectors once).
-    expect: [u64; 5],
+    open1: [bool; 256],
 }
 
-impl FirstPass {
-    fn new(bound: [u128; 5], mass: &[u64; 5], n: usize) -> Self {
+impl Cut {
+    fn new(bound: [u128; 5]) -> Self {
         let mut max_u = [0u64; 6 * 16];
-        let mut keeps = [false; 6];
+        let mut open = [false; 6];
         for (h, &b) in bound.iter().enumerate() {
-            keeps[h] = b > 0;
+            open[h] = b > 0;
             for w in 1..=10u64 {
-                // u · s < b  ⇔  u ≤ (b − 1) / s, saturated: beyond u64 every number is kept.
+                // u · s < b  ⇔  u ≤ (b − 1) / s, saturated: beyond u64 every number is below.
                 let s = u128::from(WEIGHT_SCALE / w);
                 max_u[h * 16 + w as usize] =
                     u64::try_from(b.saturating_sub(1) / s).unwrap_or(u64::MAX);
             }
         }
-        let expect = std::array::from_fn(|h| match bound[h] {
-            0 => 0,
-            u128::MAX => mass[h].min(n as u64),
-            b => {
-                // b / (2520 · 2⁶⁴) of the mass falls below the bound.
-                let share = (b.saturating_mul(u128::from(mass[h]))
-                    / (u128::from(WEIGHT_SCALE) << 64)) as u64;
-                share.min(n as u64)
-            }
-        });
         let row = |h: usize| h.min(5);
         Self {
             bound,
             max_u1: std::array::from_fn(|h| max_u[row(h) * 16 + 1]),
-            keeps1: std::array::from_fn(|h| keeps[row(h)]),
+            open1: std::array::from_fn(|h| open[row(h)]),
             max_u,
-            keeps,
-            expect,
+            open,
         }
     }
 
-    /// Keeps everything of the strata in `all`, nothing of the others.
-    fn everything_of(all: &[usize], mass: &[u64; 5], n: usize) -> Self {
-        let bound = std::array::from_fn(|h| if all.contains(&h) { u128::MAX } else { 0 });
-        Self::new(bound, mass, n)
+    /// Whether a candidate of weight 1 is below the cut.
+    #[inline]
+    fn below1(&self, h: u8, u: u64) -> bool {
+        let h = usize::from(h);
+        self.open1[h] & (u <= self.max_u1[h])
+    }
+
+    #[inline]
+    fn below(&self, h: u8, w: u8, u: u64) -> bool {
+        let row = usize::from(h).min(5);
+        self.open[row] & (u <= self.max_u[row * 16 + usize::from(w & 15)])
     }
 }
 
-/// First-pass bound per stratum: about `quota + 8·√quota + 64` keys are expected below it
-/// (fewer if weights saturate); a margin of 8 standard deviations makes a second pass (taken
-/// when fewer than the quota are kept) practically never needed.
-fn first_pass(ps: &PlanStrata<'_, impl Candidates + ?Sized>) -> FirstPass {
-    let bound = std::array::from_fn(|h| {
-        let (q, mass) = (ps.quotas[h], ps.mass[h]);
-        let want = q.saturating_add(8 * q.isqrt()).saturating_add(64);
-        if q == 0 {
-            0
-        } else if want >= mass {
-            u128::MAX
-        } else {
-            // want / mass of the range [0, 2520 · 2⁶⁴) of u · s: exact integers, well inside
-            // u128 because want < mass.
-            ((u128::from(WEIGHT_SCALE) << 64) / u128::from(mass)) * u128::from(want)
+/// The first pass: two cuts per stratum around where the quota's last key is expected. Keys
+/// below `sure` are (almost surely) within the quota and kept as ids only; keys between `sure`
+/// and `keep` are kept whole, and the rest of the quota is selected among them. When a cut
+/// missed (more than the quota below `sure`, or fewer below `keep`), the stratum is read again
+/// whole, so the result never depends on the cuts.
+struct FirstPass {
+    sure: Cut,
+    keep: Cut,
+    /// Per stratum: about how many keys fall below each cut (to size the vectors once).
+    expect_sure: [u64; 5],
+    expect_keep: [u64; 5],
+}
+
+impl FirstPass {
+    /// Cuts at about `quota ∓ (8·√quota + 64)` keys: 8 standard deviations of the count
+    /// below a cut, so that a miss practically never happens.
+    fn around_quotas(quotas: &[u64; 5], mass: &[u64; 5]) -> Self {
+        // x / mass of the range [0, 2520 · 2⁶⁴) of u · s (exact integers).
+        let at = |x: u64, m: u64| {
+            ((u128::from(WEIGHT_SCALE) << 64) / u128::from(m)).saturating_mul(u128::from(x))
+        };
+        let mut sure = [0u128; 5];
+        let mut keep = [0u128; 5];
+        let mut expect_sure = [0u64; 5];
+        let mut expect_keep = [0u64; 5];
+        for h in 0..5 {
+            let (q, m) = (quotas[h], mass[h]);
+            let margin = (8 * q.isqrt()).saturating_add(64);
+            let hi = q.saturating_add(margin);
+            let lo = q.saturating_sub(margin);
+            if q == 0 {
+                continue;
+            }
+            if hi >= m {
+                keep[h] = u128::MAX;
+                expect_keep[h] = m;
+            } else {
+                keep[h] = at(hi, m);
+                expect_keep[h] = hi;
+                if lo > 0 {
+                    sure[h] = at(lo, m);
+                    expect_sure[h] = lo;
+                }
+            }
         }
-    });
-    FirstPass::new(bound, &ps.mass, ps.candidates.count())
+        Self {
+            sure: Cut::new(sure),
+            keep: Cut::new(keep),
+            expect_sure,
+            expect_keep,
+        }
+    }
+
+    /// Keeps every key of the strata in `all` whole, nothing of the others.
+    fn everything_of(all: &[usize], mass: &[u64; 5]) -> Self {
+        let keep = std::array::from_fn(|h| if all.contains(&h) { u128::MAX } else { 0 });
+        Self {
+            sure: Cut::new([0; 5]),
+            keep: Cut::new(keep),
+            expect_sure: [0; 5],
+            expect_keep: std::array::from_fn(|h| if all.contains(&h) { mass[h] } else { 0 }),
+        }
+    }
+}
+
+/// What the first pass keeps of one range of candidates, per stratum, in ascending id order.
+#[derive(Default)]
+struct Kept {
+    /// Ids of the candidates below the `sure` cut.
+    sure: [Vec<u32>; 5],
+    /// Keys of the candidates between the cuts.
+    near: [Vec<u128>; 5],
 }
 
 /// Candidates a first-pass thread handles at a time: its buffers stay in the L1 cache.
 const BLOCK: usize = 2048;
 
-/// The keys of `range` that `fp` keeps, per stratum, in ascending index order.
+/// The first pass over `range`.
 fn keep_below<C: Candidates + ?Sized>(
     numbers: Numbers<'_>,
     ps: &PlanStrata<'_, C>,
     range: std::ops::Range<usize>,
     fp: &FirstPass,
-) -> [Vec<u128>; 5] {
+) -> Kept {
     let n = ps.candidates.count().max(1) as u128;
     let share = range.len() as u128;
-    let mut out: [Vec<u128>; 5] = std::array::from_fn(|h| {
-        let e = u128::from(fp.expect[h]) * share / n;
-        Vec::with_capacity((e + e / 32 + 64) as usize)
-    });
+    // Room for the expected share of the range, never more than the range (`mass` is only
+    // a hint).
+    let sized = |e: u64| {
+        let e = u128::from(e) * share / n;
+        (e + e / 32 + 64).min(share) as usize
+    };
+    let mut out = Kept {
+        sure: std::array::from_fn(|h| Vec::with_capacity(sized(fp.expect_sure[h]))),
+        near: std::array::from_fn(|h| {
+            Vec::with_capacity(sized(fp.expect_keep[h] - fp.expect_sure[h]))
+        }),
+    };
     let mut u_buf = [0u64; BLOCK];
     let mut strata = [0u8; BLOCK];
     let mut ids = [0u32; BLOCK];
@@ -297,9 +352,9 @@ fn keep_below<C: Candidates + ?Sized>(
         };
         read(&mut strata[..m], &mut ids[..m]);
         let hs = &strata[..m];
-        // Branch-free: a bit per candidate, 64 to a word (most are not kept, in no
-        // predictable pattern), then only the set bits are visited.
         let weights = ps.weights.map(|w| &w[at..end]);
+        // Branch-free: a bit per candidate below the `keep` cut, 64 to a word (most are not
+        // kept, in no predictable pattern); then only the set bits are visited.
         for (c, word) in mask.iter_mut().enumerate().take(m.div_ceil(64)) {
             let from = c * 64;
             let to = (from + 64).min(m);
@@ -307,9 +362,7 @@ fn keep_below<C: Candidates + ?Sized>(
             match weights {
                 None => {
                     for (j, (&h, &u)) in hs[from..to].iter().zip(&u[from..to]).enumerate() {
-                        let h = usize::from(h);
-                        let keep = fp.keeps1[h] & (u <= fp.max_u1[h]);
-                        bits |= u64::from(keep) << j;
+                        bits |= u64::from(fp.keep.below1(h, u)) << j;
                     }
                 }
                 Some(w) => {
@@ -319,9 +372,7 @@ fn keep_below<C: Candidates + ?Sized>(
                         .zip(&w[from..to])
                         .enumerate()
                     {
-                        let row = usize::from(h).min(5);
-                        let keep = fp.keeps[row] & (u <= fp.max_u[row * 16 + usize::from(w & 15)]);
-                        bits |= u64::from(keep) << j;
+                        bits |= u64::from(fp.keep.below(h, w, u)) << j;
                     }
                 }
             }
@@ -332,8 +383,13 @@ fn keep_below<C: Candidates + ?Sized>(
             while bits != 0 {
                 let k = c * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
+                let (h, u) = (hs[k], u[k]);
                 let w = weights.map_or(1, |w| w[k]);
-                out[usize::from(hs[k])].push(weighted_key(u[k], w, ids[k]));
+                if fp.sure.below(h, w, u) {
+                    out.sure[usize::from(h)].push(ids[k]);
+                } else {
+                    out.near[usize::from(h)].push(weighted_key(u, w, ids[k]));
+                }
             }
         }
         at = end;
@@ -342,12 +398,12 @@ fn keep_below<C: Candidates + ?Sized>(
 }
 
 /// [`keep_below`] over all candidates, on parallel threads over contiguous ranges: one part
-/// per range, in range order, so each stratum's keys across the parts are in index order.
+/// per range, in range order, so each stratum's ids across the parts are in ascending order.
 fn keep_below_all<C: Candidates + ?Sized>(
     numbers: Numbers<'_>,
     ps: &PlanStrata<'_, C>,
     fp: &FirstPass,
-) -> Vec<[Vec<u128>; 5]> {
+) -> Vec<Kept> {
     let n = ps.candidates.count();
     let t = threads_for(n);
     if t == 1 {
@@ -379,10 +435,8 @@ fn smallest_of(parts: &[&[u128]], q: usize) -> Vec<u32> {
     if total <= q {
         return keys().map(|k| k as u32).collect();
     }
-    // The q-th smallest key; then every key up to it, read off in id order (no sort). The
-    // first pass keeps only a few thousand more than the quota, so the q-th smallest is
-    // usually the (total − q + 1)-th largest of a short list: one comparison per key with the
-    // top of a small heap. When both sides are large, a partial selection on a copy.
+    // The q-th smallest key, then every key up to it, read off in id order (no sort): a
+    // bounded heap when one side is short, otherwise a partial selection on a copy.
     let drop = total - q;
     let kth = if drop < total / 16 {
         let mut heap: BinaryHeap<std::cmp::Reverse<u128>> = BinaryHeap::with_capacity(drop + 1);
@@ -422,14 +476,35 @@ fn smallest_of(parts: &[&[u128]], q: usize) -> Vec<u32> {
     out
 }
 
+/// Stratum `h`'s quota from the first pass's parts: every id below the `sure` cut and the
+/// smallest of the keys between the cuts, merged in ascending id order.
+fn stratum_selection(parts: &[Kept], h: usize, q: usize) -> Vec<u32> {
+    let n_sure: usize = parts.iter().map(|p| p.sure[h].len()).sum();
+    let near: Vec<&[u128]> = parts.iter().map(|p| p.near[h].as_slice()).collect();
+    let mut near = smallest_of(&near, q - n_sure).into_iter().peekable();
+    let mut out = Vec::with_capacity(q);
+    for p in parts {
+        for &id in &p.sure[h] {
+            while let Some(&x) = near.peek()
+                && x < id
+            {
+                out.push(x);
+                near.next();
+            }
+            out.push(id);
+        }
+    }
+    out.extend(near);
+    out
+}
+
 /// One plan's selection in every stratum, fast: per stratum, the ids of the `quotas[h]`
 /// eligible candidates with the smallest [`weighted_key`] (weight 1 for every candidate of a
 /// plan without risk weighting), ascending. The same sets as [`select_smallest_in`] over
 /// each stratum's pool (and, weighted, as sorting the pool by the key), found in one pass
-/// that reads the candidates and computes their numbers on parallel threads, keeping only
-/// keys below a bound that the quota's selection almost surely stays under (a second pass
-/// over the stratum when it does not), then a selection per stratum, the strata on parallel
-/// threads.
+/// that reads the candidates and computes their numbers on parallel threads, keeping the ids
+/// of the keys that are surely in the quota and whole only the few keys near its edge (a
+/// second pass over a stratum when the cuts missed), then a selection among those.
 pub fn select_strata<C: Candidates + ?Sized>(
     numbers: Numbers<'_>,
     ps: &PlanStrata<'_, C>,
@@ -442,32 +517,37 @@ pub fn select_strata<C: Candidates + ?Sized>(
     if let Some(w) = ps.weights {
         assert_eq!(w.len(), n, "one weight per candidate");
     }
-    let fp = first_pass(ps);
+    let fp = FirstPass::around_quotas(&ps.quotas, &ps.mass);
     let mut parts = keep_below_all(numbers, ps, &fp);
-    // A stratum that kept fewer than its quota (the bound fell short, or `mass` said less
-    // than there is): all of its keys.
-    let short: Vec<usize> = (0..5)
+    // A stratum where a cut missed (`mass` said less or more than there is, or chance): all
+    // of its keys, whole.
+    let missed: Vec<usize> = (0..5)
         .filter(|&h| {
-            let kept: usize = parts.iter().map(|p| p[h].len()).sum();
-            (kept as u64) < ps.quotas[h] && fp.bound[h] != u128::MAX
+            let sure: usize = parts.iter().map(|p| p.sure[h].len()).sum();
+            let near: usize = parts.iter().map(|p| p.near[h].len()).sum();
+            let q = ps.quotas[h];
+            sure as u64 > q || ((sure + near) as u64) < q && fp.keep.bound[h] != u128::MAX
         })
         .collect();
-    if !short.is_empty() {
-        let again = keep_below_all(numbers, ps, &FirstPass::everything_of(&short, &ps.mass, n));
+    if !missed.is_empty() {
+        let again = keep_below_all(numbers, ps, &FirstPass::everything_of(&missed, &ps.mass));
         for (part, mut redo) in parts.iter_mut().zip(again) {
-            for &h in &short {
-                part[h] = std::mem::take(&mut redo[h]);
+            for &h in &missed {
+                part.sure[h] = std::mem::take(&mut redo.sure[h]);
+                part.near[h] = std::mem::take(&mut redo.near[h]);
             }
         }
     }
     let quotas = ps.quotas;
     let parts = &parts;
     let select = move |h: usize| {
-        let of: Vec<&[u128]> = parts.iter().map(|p| p[h].as_slice()).collect();
-        smallest_of(&of, quotas[h] as usize)
+        let available: usize = parts
+            .iter()
+            .map(|p| p.sure[h].len() + p.near[h].len())
+            .sum();
+        stratum_selection(parts, h, (quotas[h] as usize).min(available))
     };
-    let kept: usize = parts.iter().flatten().map(Vec::len).sum();
-    if kept >= PARALLEL_FROM && threads_for(usize::MAX) > 1 {
+    if n >= PARALLEL_FROM && threads_for(usize::MAX) > 1 {
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..5).map(|h| s.spawn(move || select(h))).collect();
             let mut out: [Vec<u32>; 5] = Default::default();

@@ -1161,6 +1161,33 @@ proptest! {
     }
 
     #[test]
+    fn eight_block_keystream_equals_rand_chacha(
+        key in any::<[u8; 32]>(),
+        stream in prop_oneof![Just(0u64), Just(1u64), any::<u64>()],
+        first in prop_oneof![
+            0u64..2_000,
+            // Around the carry of the 64-bit block counter from its low 32 bits (block 2³²
+            // is word 2³⁵) and far out.
+            (1u64 << 35) - 600..(1u64 << 35) + 600,
+            0u64..(1u64 << 60),
+        ],
+        len in 0usize..700,
+    ) {
+        let key = Bytes32(key);
+        let mut want = vec![0u64; len];
+        super::prn::words_portable(&key, stream, first, &mut want);
+        let mut got = vec![0u64; len];
+        super::prn::words(&key, stream, first, &mut got);
+        prop_assert_eq!(&got, &want);
+        #[cfg(target_arch = "x86_64")]
+        if super::chacha8::available() {
+            let mut direct = vec![0u64; len];
+            super::chacha8::words(&key.0, stream, first, &mut direct);
+            prop_assert_eq!(direct, want);
+        }
+    }
+
+    #[test]
     fn prn_random_access_equals_the_stream(key in any::<[u8; 32]>(), i in 0u64..100_000) {
         let key = Bytes32(key);
         let mut s = PrnStream::starting_at(&key, PRN_STREAM, i - i % 3);
@@ -1350,8 +1377,10 @@ fn fast_selection_equals_the_reference_on_large_pools() {
                 );
             }
         }
-        // A wrong `mass` only costs a second pass, never a different answer.
-        for bad in [[1u64; 5], [u64::MAX / 4; 5]] {
+        // A wrong `mass` only costs a second pass, never a different answer: too small
+        // (more than the quota below the `sure` cut, or everything kept), too large (fewer
+        // than the quota below the `keep` cut).
+        for bad in [[1u64; 5], mass.map(|m| m / 4), [u64::MAX / 4; 5]] {
             let ps = PlanStrata { mass: bad, ..ps };
             assert_eq!(select_strata(Numbers::Key(&key), &ps), want);
         }
