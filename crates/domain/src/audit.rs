@@ -274,23 +274,23 @@ impl ChainVerifier {
                 },
             });
         }
-        if let Some(h) = head {
-            if h.hash != self.last_hash() {
-                if let Some((seq, id)) = self.head_seen_at {
-                    return Err(Tamper::Inserted { seq, id });
-                }
-                if h.seq > last_seq {
-                    return Err(Tamper::Removed {
-                        from_seq: last_seq + 1,
-                        to_seq: h.seq,
-                    });
-                }
-                if let Some(l) = self.last_link() {
-                    return Err(Tamper::Altered {
-                        seq: l.seq,
-                        id: l.id,
-                    });
-                }
+        if let Some(h) = head
+            && h.hash != self.last_hash()
+        {
+            if let Some((seq, id)) = self.head_seen_at {
+                return Err(Tamper::Inserted { seq, id });
+            }
+            if h.seq > last_seq {
+                return Err(Tamper::Removed {
+                    from_seq: last_seq + 1,
+                    to_seq: h.seq,
+                });
+            }
+            if let Some(l) = self.last_link() {
+                return Err(Tamper::Altered {
+                    seq: l.seq,
+                    id: l.id,
+                });
             }
         }
         Ok(Verified {

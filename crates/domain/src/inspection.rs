@@ -322,6 +322,12 @@ impl Position {
     }
 }
 
+/// The calendar day in Beijing time (UTC+8), in which deadlines are counted.
+pub fn beijing_date(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    let bj = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    t.with_timezone(&bj).date_naive()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,10 +386,4 @@ mod tests {
         assert!(Position::new(91.0, 0.0, None).is_err());
         assert!(Position::new(33.4, 113.6, Some(12.0)).is_ok());
     }
-}
-
-/// The calendar day in Beijing time (UTC+8), in which deadlines are counted.
-pub fn beijing_date(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
-    let bj = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    t.with_timezone(&bj).date_naive()
 }
