@@ -1,10 +1,13 @@
 //! Entity search latency on a large directory.
 //!
-//!     cargo run --release -p lianjian-store --example search_bench -- [ENTITIES] [DB_PATH]
+//!     cargo run --release -p lianjian-services --example search_bench -- [ENTITIES] [DB_PATH]
 //!
 //! Generates ENTITIES (default 1,000,000) synthetic entities into a fresh SQLite file (or reuses
 //! DB_PATH if it already holds them), then runs 200 searches of each kind the directory page
-//! offers and prints p50 / p95 / max per kind, each including the total count of the page.
+//! offers and prints p50 / p95 / max per kind, each including the total count of the page:
+//! first in SQL (`store::entities::search`, what searches fall back to), then as the directory
+//! page runs them (`Services::search_entities`: the in-memory index finds the page and the
+//! total, the store reads the page's 20 rows), with the same queries.
 //! Set LIANJIAN_BENCH_POSTGRES_URL to run the same on a fresh PostgreSQL database instead.
 
 use std::time::{Duration, Instant};
@@ -14,6 +17,7 @@ use lianjian_domain::directory::{CreditClass, EntityType, RegStatus};
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::tag::{TagLevel, TagSource};
 use lianjian_domain::usci::Usci;
+use lianjian_services::{SecurityConfig, Services};
 use lianjian_store::entities::{self, Entity, EntitySearch};
 use lianjian_store::tags::{self, Tag};
 use lianjian_store::{PageRequest, Store};
@@ -272,40 +276,62 @@ async fn main() {
             }),
         ),
     ];
-    let mut all = Vec::new();
-    println!(
-        "{:<24} {:>9} {:>9} {:>9} {:>10}",
-        "search (page 1 + total)", "p50 ms", "p95 ms", "max ms", "avg total"
-    );
-    for (label, make) in &kinds {
-        let mut times = Vec::new();
-        let mut totals = 0u64;
-        for _ in 0..200 {
-            let s = make(&mut rng);
+    let svc = Services::new(store.clone(), SecurityConfig::default());
+    for via_index in [false, true] {
+        if via_index {
             let t = Instant::now();
-            let p = entities::search(store.conn(), &s, PageRequest::new(Some(1), Some(20)))
-                .await
-                .unwrap();
-            times.push(t.elapsed());
-            totals += p.total;
+            let stats = svc.load_index().await.unwrap();
+            println!(
+                "\nthrough the directory index (`Services::search_entities`; index of {} entities built in {:.1} s):",
+                stats.entities,
+                t.elapsed().as_secs_f64()
+            );
+        } else {
+            println!("in SQL (`store::entities::search`):");
         }
-        all.extend(times.iter().copied());
+        // The same queries in both runs.
+        let mut rng = Lcg(2026);
+        let mut all = Vec::new();
         println!(
-            "{:<24} {:>9.1} {:>9.1} {:>9.1} {:>10}",
-            label,
-            pct(times.clone(), 0.5).as_secs_f64() * 1e3,
-            pct(times.clone(), 0.95).as_secs_f64() * 1e3,
-            pct(times, 1.0).as_secs_f64() * 1e3,
-            totals / 200
+            "{:<24} {:>9} {:>9} {:>9} {:>10}",
+            "search (page 1 + total)", "p50 ms", "p95 ms", "max ms", "avg total"
+        );
+        for (label, make) in &kinds {
+            let mut times = Vec::new();
+            let mut totals = 0u64;
+            for _ in 0..200 {
+                let s = make(&mut rng);
+                let page = PageRequest::new(Some(1), Some(20));
+                let t = Instant::now();
+                let total = if via_index {
+                    svc.search_entities(&s, page).await.unwrap().total
+                } else {
+                    entities::search(store.conn(), &s, page)
+                        .await
+                        .unwrap()
+                        .total
+                };
+                times.push(t.elapsed());
+                totals += total;
+            }
+            all.extend(times.iter().copied());
+            println!(
+                "{:<24} {:>9.1} {:>9.1} {:>9.1} {:>10}",
+                label,
+                pct(times.clone(), 0.5).as_secs_f64() * 1e3,
+                pct(times.clone(), 0.95).as_secs_f64() * 1e3,
+                pct(times, 1.0).as_secs_f64() * 1e3,
+                totals / 200
+            );
+        }
+        println!(
+            "{:<24} {:>9.1} {:>9.1} {:>9.1}",
+            "all",
+            pct(all.clone(), 0.5).as_secs_f64() * 1e3,
+            pct(all.clone(), 0.95).as_secs_f64() * 1e3,
+            pct(all, 1.0).as_secs_f64() * 1e3
         );
     }
-    println!(
-        "{:<24} {:>9.1} {:>9.1} {:>9.1}",
-        "all",
-        pct(all.clone(), 0.5).as_secs_f64() * 1e3,
-        pct(all.clone(), 0.95).as_secs_f64() * 1e3,
-        pct(all, 1.0).as_secs_f64() * 1e3
-    );
 }
 
 /// Wuyang's and Linying's county codes: the benchmark's regions lie under Henan.
