@@ -41,7 +41,7 @@ fn main() {
                 Numbers::Key(&key)
             },
             &PlanStrata {
-                candidates: &strata,
+                candidates: strata.as_slice(),
                 weights: None,
                 quotas,
                 mass: counts,

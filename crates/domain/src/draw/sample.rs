@@ -141,16 +141,6 @@ impl Candidates for [u8] {
     }
 }
 
-impl Candidates for Vec<u8> {
-    fn count(&self) -> usize {
-        self.len()
-    }
-
-    fn reader(&self, start: usize) -> impl FnMut(&mut [u8], &mut [u32]) {
-        self.as_slice().reader(start)
-    }
-}
-
 /// One plan's pool, split by stratum, for [`select_strata`].
 pub struct PlanStrata<'a, C: Candidates + ?Sized = [u8]> {
     /// The candidates with their strata (a plain `[u8]` of strata by index will do).

@@ -1360,7 +1360,7 @@ fn fast_selection_equals_the_reference_on_large_pools() {
         let u = prns(&key, n);
         let want = reference_strata(&u, &strata, weights.as_deref(), quotas);
         let ps = PlanStrata {
-            candidates: &strata,
+            candidates: strata.as_slice(),
             weights: weights.as_deref(),
             quotas,
             mass,
@@ -1396,7 +1396,7 @@ fn weight_five_is_drawn_markedly_more_often_than_weight_one() {
     let strata = vec![0u8; 100];
     let weights: Vec<u8> = (0..100).map(|i| if i < 10 { 5 } else { 1 }).collect();
     let ps = PlanStrata {
-        candidates: &strata,
+        candidates: strata.as_slice(),
         weights: Some(&weights),
         quotas: [10, 0, 0, 0, 0],
         mass: [140, 0, 0, 0, 0],
@@ -1535,7 +1535,7 @@ proptest! {
         let key = Bytes32(key);
         let u = prns(&key, n);
         let want = reference_strata(&u, &strata, weights.as_deref(), quotas);
-        let ps = PlanStrata { candidates: &strata, weights: weights.as_deref(), quotas, mass };
+        let ps = PlanStrata { candidates: strata.as_slice(), weights: weights.as_deref(), quotas, mass };
         prop_assert_eq!(select_strata(Numbers::Key(&key), &ps), want.clone());
         prop_assert_eq!(select_strata(Numbers::Computed(&u), &ps), want);
     }
