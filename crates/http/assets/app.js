@@ -19,3 +19,11 @@ document.addEventListener('click', function (e) {
   row.querySelectorAll('.err').forEach(function (p) { p.parentNode.removeChild(p); });
   body.appendChild(row);
 });
+
+// Print and back buttons (no inline handlers: the pages' Content-Security-Policy forbids them).
+document.addEventListener('click', function (e) {
+  var p = e.target.closest && e.target.closest('[data-print]');
+  if (p) { e.preventDefault(); window.print(); return; }
+  var b = e.target.closest && e.target.closest('[data-back]');
+  if (b && window.history.length > 1) { e.preventDefault(); window.history.back(); }
+});

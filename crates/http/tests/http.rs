@@ -12,6 +12,7 @@ use serde_json::json;
 
 on_both_backends!(
     paging_out_of_range_is_422_never_500,
+    sign_in_csrf_frame_headers_and_invisible_names,
     api_without_credentials_is_401_with_error_shape,
     malformed_json_and_missing_fields_name_the_field,
     validation_errors_name_every_field_and_change_nothing,
@@ -479,11 +480,7 @@ async fn console_login_csrf_and_home(app: App) {
             .starts_with("/console/login")
     );
     let bad = app
-        .form(
-            "/console/login",
-            None,
-            "username=admin&password=wrong-Password1",
-        )
+        .login_form("username=admin&password=wrong-Password1")
         .await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
     assert!(bad.body.contains("用户名或密码错误"));
@@ -546,20 +543,12 @@ async fn console_login_csrf_and_home(app: App) {
 async fn login_is_throttled_after_repeated_failures(app: App) {
     for _ in 0..5 {
         let r = app
-            .form(
-                "/console/login",
-                None,
-                "username=wy.li&password=Wrong-Pass-123",
-            )
+            .login_form("username=wy.li&password=Wrong-Pass-123")
             .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
     let r = app
-        .form(
-            "/console/login",
-            None,
-            &format!("username=wy.li&password={}", demo::DEMO_PASSWORD),
-        )
+        .login_form(&format!("username=wy.li&password={}", demo::DEMO_PASSWORD))
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.body.contains("登录失败次数过多"));
@@ -1045,5 +1034,86 @@ async fn paging_out_of_range_is_422_never_500(app: App) {
             .get(&format!("{page}?page=9223372036854775807"), None)
             .await;
         assert_eq!(r.status, StatusCode::OK, "{page}");
+    }
+}
+
+/// Smaller holes: the sign-in form needs its own CSRF token (login CSRF), pages may not be
+/// framed and run only the binary's own scripts, and a name made of invisible or direction-
+/// control characters is refused.
+async fn sign_in_csrf_frame_headers_and_invisible_names(app: App) {
+    let body = format!(
+        "username=admin&password={}&next=/console",
+        demo::DEMO_PASSWORD
+    );
+    // Posted from elsewhere: no token, or a token without its cookie.
+    for (cookie, form) in [
+        (None, body.clone()),
+        (None, format!("{body}&_csrf={}", "a".repeat(64))),
+        (
+            Some("lj_login_csrf=bbbb"),
+            format!("{body}&_csrf={}", "a".repeat(64)),
+        ),
+    ] {
+        let r = app.form("/console/login", cookie, &form).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{cookie:?}");
+        assert!(r.body.contains("登录页面已过期或来源不明"), "{}", r.body);
+        let set: Vec<&str> = r
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert!(
+            set.iter().all(|c| !c.starts_with("lianjian_session")),
+            "{set:?}"
+        );
+    }
+    assert_eq!(app.login_form(&body).await.status, StatusCode::SEE_OTHER);
+
+    let cookie = app.login("admin").await;
+    for (path, cookie) in [
+        ("/console", Some(cookie.as_str())),
+        ("/", None),
+        ("/console/login", None),
+    ] {
+        let r = app.get(path, cookie).await;
+        let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(r.headers[header::X_FRAME_OPTIONS], "DENY", "{path}");
+        assert_eq!(
+            r.headers[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff",
+            "{path}"
+        );
+        assert!(
+            !r.body.contains("onclick=") && !r.body.contains("javascript:"),
+            "{path}"
+        );
+    }
+
+    let t = app.token("admin").await;
+    for (name, code) in [
+        (r"\u200b\u200b", "invisible_only"),
+        (r"\u3164", "invisible_only"),
+        (r"\u202e网络交易", "direction_control"),
+    ] {
+        let r = app
+            .api(
+                "POST",
+                "/api/v1/sectors",
+                Some(&t),
+                Some(&format!("{{\"name\":\"{name}\"}}")),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}: {}",
+            r.body
+        );
+        assert_eq!(r.json()["error"]["details"][0]["code"], code, "{name}");
     }
 }
