@@ -557,8 +557,8 @@ pub struct DrawResult {
 
 /// A selection threshold of one plan and stratum: an eligible candidate of that stratum was
 /// drawn for the plan exactly when its sort key ([`super::weighted_key`]) is at most this.
-/// It lies halfway between the largest key drawn and the smallest key left (the largest key
-/// drawn, when none is left), so that it names no candidate. In JSON 32 lower-case hex digits.
+/// It lies halfway between the largest key drawn and the smallest key left (2¹²⁸ − 1 when
+/// none is left), so that it names no candidate. In JSON 32 lower-case hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Threshold(pub u128);
 

@@ -786,8 +786,8 @@ fn draw_with_key(input: &DrawInput, key: Bytes32) -> Result<DrawResult, DrawErro
 }
 
 /// `/3`: per stratum, a threshold between the largest key drawn (`a`) and the smallest key of
-/// an eligible candidate left (`b`): `a + (b − a) / 2`, or `a` when none is left, `None` when
-/// nothing was drawn. So an eligible candidate of the stratum is drawn exactly when its key is
+/// an eligible candidate left (`b`): `a + (b − a) / 2`; 2¹²⁸ − 1 when none is left (all were
+/// drawn, as the counts say anyway); `None` when nothing was drawn. So an eligible candidate of the stratum is drawn exactly when its key is
 /// at most the threshold, and the threshold is no candidate's key (docs/draw-algorithm.md,
 /// "Thresholds").
 fn stratum_thresholds(
@@ -818,7 +818,13 @@ fn stratum_thresholds(
     let mut out = PerClass::<Option<Threshold>>::default();
     for h in Stratum::ALL {
         let (a, b) = (a[h as usize], b[h as usize]);
-        *out.get_mut(h) = a.map(|a| Threshold(if b == u128::MAX { a } else { a + (b - a) / 2 }));
+        *out.get_mut(h) = a.map(|a| {
+            Threshold(if b == u128::MAX {
+                u128::MAX
+            } else {
+                a + (b - a) / 2
+            })
+        });
     }
     out
 }
