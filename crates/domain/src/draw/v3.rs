@@ -24,6 +24,8 @@ pub const KEY_LABEL: &str = "lianjian-draw/3 key";
 pub const CANDIDATE_SALT_LABEL: &str = "lianjian-draw/3 candidate salt";
 /// Label of an inspector's salt: HMAC-SHA256(salt key, this ‖ LF ‖ certificate), first 16 bytes.
 pub const INSPECTOR_SALT_LABEL: &str = "lianjian-draw/3 inspector salt";
+/// Label of a threshold's offset: HMAC-SHA256(salt key, this ‖ LF ‖ plan index ‖ LF ‖ stratum).
+pub const THRESHOLD_LABEL: &str = "lianjian-draw/3 threshold";
 /// Label that starts a class commitment.
 pub const CLASS_LABEL: &str = "lianjian-draw/3 class";
 /// Label that starts an inspector's identity commitment.
@@ -240,4 +242,21 @@ pub fn identity_commitments(input: &DrawInput, salt_key: &Bytes32) -> Vec<Bytes3
             identity_commitment(&salt, &x.certificate, &x.name)
         })
         .collect()
+}
+
+/// The secret offset that places a threshold within its interval: the first 16 bytes of
+/// HMAC-SHA256(salt key, "lianjian-draw/3 threshold" ‖ LF ‖ plan index in decimal ‖ LF ‖
+/// stratum (`A`–`D`, `ungraded`)), read as a big-endian 128-bit integer.
+pub fn threshold_offset(salt_key: &Bytes32, plan: u32, stratum: super::Stratum) -> u128 {
+    let h = hmac_sha256(
+        salt_key,
+        &[
+            THRESHOLD_LABEL.as_bytes(),
+            b"\n",
+            plan.to_string().as_bytes(),
+            b"\n",
+            stratum.as_str().as_bytes(),
+        ],
+    );
+    u128::from_be_bytes(h.0[..16].try_into().expect("16 bytes"))
 }
