@@ -349,7 +349,7 @@ pub fn v3_worked_example() -> String {
     )
     .unwrap();
     for (i, c) in r.input.candidates.iter().enumerate() {
-        let salt = super::v3::candidate_salt(&v3.salt_key, &c.usci);
+        let salt = super::v3::candidate_salt(&v3.salt_key, i as u32);
         writeln!(
             w,
             "{i:>2} {} {} {:>2} {} {}",
