@@ -207,30 +207,28 @@ impl PublicInput {
             .map(|(j, x)| (x.certificate.as_str(), j as u32))
             .collect();
         let salts_key = candidate_salts_key(salt_key);
-        // Candidates in contiguous chunks on parallel threads (the salt stream is seekable).
-        let chunk = |first: usize, len: usize| -> Vec<PublicCandidate> {
-            let mut classes = vec![Bytes32::default(); len];
+        // Candidates in contiguous chunks on parallel threads (the salt stream is seekable),
+        // each written straight into its place in the one list.
+        let fill = |first: usize, out: &mut [std::mem::MaybeUninit<PublicCandidate>]| {
+            let mut classes = vec![Bytes32::default(); out.len()];
             class_commitments_into(input, &salts_key, first, &mut classes);
-            input.candidates[first..first + len]
-                .iter()
-                .zip(classes)
-                .map(|(c, class_commitment)| {
-                    let mut previous: Vec<u32> = c
-                        .previous_inspectors
-                        .iter()
-                        .filter_map(|p| index.get(p.as_str()).copied())
-                        .collect();
-                    previous.sort_unstable();
-                    PublicCandidate {
-                        usci: c.usci.clone(),
-                        name: c.name.clone(),
-                        class_commitment,
-                        plans: c.plans.clone(),
-                        exclusions: c.exclusions.clone(),
-                        previous_inspectors: previous,
-                    }
-                })
-                .collect()
+            let cands = &input.candidates[first..first + out.len()];
+            for ((o, c), class_commitment) in out.iter_mut().zip(cands).zip(classes) {
+                let mut previous: Vec<u32> = c
+                    .previous_inspectors
+                    .iter()
+                    .filter_map(|p| index.get(p.as_str()).copied())
+                    .collect();
+                previous.sort_unstable();
+                o.write(PublicCandidate {
+                    usci: c.usci.clone(),
+                    name: c.name.clone(),
+                    class_commitment,
+                    plans: c.plans.clone(),
+                    exclusions: c.exclusions.clone(),
+                    previous_inspectors: previous,
+                });
+            }
         };
         let total = input.candidates.len();
         let threads = if total < 1 << 15 {
@@ -238,29 +236,23 @@ impl PublicInput {
         } else {
             std::thread::available_parallelism().map_or(1, |t| t.get().min(8))
         };
-        let candidates = if threads == 1 {
-            chunk(0, total)
+        let mut candidates: Vec<PublicCandidate> = Vec::with_capacity(total);
+        let spare = &mut candidates.spare_capacity_mut()[..total];
+        if threads == 1 {
+            fill(0, spare);
         } else {
             let step = total.div_ceil(threads);
-            let parts: Vec<Vec<PublicCandidate>> = std::thread::scope(|s| {
-                let handles: Vec<_> = (0..total)
-                    .step_by(step)
-                    .map(|first| {
-                        let chunk = &chunk;
-                        s.spawn(move || chunk(first, step.min(total - first)))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("candidate thread"))
-                    .collect()
+            std::thread::scope(|s| {
+                for (k, out) in spare.chunks_mut(step).enumerate() {
+                    let fill = &fill;
+                    s.spawn(move || fill(k * step, out));
+                }
             });
-            let mut all = Vec::with_capacity(total);
-            for p in parts {
-                all.extend(p);
-            }
-            all
-        };
+        }
+        // SAFETY: `fill` wrote every element of `spare`, the first `total` slots (each chunk is
+        // zipped with as many candidates; a panicking thread propagates from the scope before
+        // this line, leaving the length 0).
+        unsafe { candidates.set_len(total) };
         let inspectors = input
             .inspectors
             .iter()

@@ -194,7 +194,20 @@ pub fn class_commitment(
     h.update(b"\t");
     h.update(class.map_or("-", |c| c.as_str()).as_bytes());
     h.update(b"\t");
-    h.update(risk_weight.to_string().as_bytes());
+    // Decimal without an allocation: this runs once per candidate.
+    let digits = [
+        b'0' + (risk_weight / 100) % 10,
+        b'0' + (risk_weight / 10) % 10,
+        b'0' + risk_weight % 10,
+    ];
+    let from = if risk_weight >= 100 {
+        0
+    } else if risk_weight >= 10 {
+        1
+    } else {
+        2
+    };
+    h.update(&digits[from..]);
     Bytes32(h.finalize().into())
 }
 
