@@ -800,7 +800,7 @@ impl DrawInput {
             .into_iter()
             .zip(std::mem::take(&mut self.inspectors))
             .collect();
-        order.sort_by(|a, b| a.0.cmp(&b.0));
+        order.sort_by_key(|a| a.0);
         self.inspectors = order.into_iter().map(|(_, x)| x).collect();
     }
 

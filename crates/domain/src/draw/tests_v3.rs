@@ -22,7 +22,7 @@ fn v3_of(mut input: DrawInput, secret: [u8; 32], witnessing: u8) -> (DrawInput, 
     input.normalise_v3(&salt_key);
     let v3 = SeedsV3 {
         salt_key,
-        contributions: if witnessing % 3 == 0 {
+        contributions: if witnessing.is_multiple_of(3) {
             vec![Contribution {
                 account_id: Uuid::from_u128(7),
                 name: "监督人甲".into(),
@@ -45,6 +45,7 @@ fn v3_of(mut input: DrawInput, secret: [u8; 32], witnessing: u8) -> (DrawInput, 
     (input, seeds)
 }
 
+#[allow(clippy::result_large_err)]
 fn v3_record_of(input: DrawInput, seeds: Seeds) -> Result<DrawRecord, DrawError> {
     let salt_key = seeds.v3.as_ref().unwrap().salt_key;
     let commitment = commit_v3(&input, &seeds.server, &salt_key, example::committed_at())?;
@@ -128,6 +129,7 @@ fn the_key_is_no_published_value() {
 }
 
 #[test]
+#[allow(clippy::result_large_err)]
 fn witnessing_rules() {
     let input = example::v3_input();
     let base = example::v3_seeds();
