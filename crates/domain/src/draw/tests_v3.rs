@@ -576,13 +576,6 @@ fn v3_timing_at_500k() {
     let t = Instant::now();
     input.normalise_v3(&salt_key);
     let normalise = t.elapsed();
-    let t = Instant::now();
-    let commitment = commit_v3(&input, &seeds.server, &salt_key, example::committed_at()).unwrap();
-    let commit = t.elapsed();
-    let t = Instant::now();
-    let result = draw_committed(&input, &seeds, &commitment).unwrap();
-    let drawn = t.elapsed();
-    let record = DrawRecord::new(input, commitment, seeds, example::v3_drawn_at(), result);
     // CPU time of the whole process (all threads), in clock ticks of 10 ms: the machine may
     // be shared, so wall time alone can mislead.
     let cpu = || {
@@ -596,7 +589,15 @@ fn v3_timing_at_500k() {
         let t = |k: usize| f.get(k).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
         std::time::Duration::from_millis(10 * (t(11) + t(12)))
     };
-    let salt_key = record.seeds.v3.as_ref().unwrap().salt_key;
+    let (t, c) = (Instant::now(), cpu());
+    let commitment = commit_v3(&input, &seeds.server, &salt_key, example::committed_at()).unwrap();
+    let commit = t.elapsed();
+    println!("commit_v3: wall {commit:?}, cpu {:?}", cpu() - c);
+    let (t, c) = (Instant::now(), cpu());
+    let result = draw_committed(&input, &seeds, &commitment).unwrap();
+    let drawn = t.elapsed();
+    println!("draw_committed: wall {drawn:?}, cpu {:?}", cpu() - c);
+    let record = DrawRecord::new(input, commitment, seeds, example::v3_drawn_at(), result);
     let (t, c) = (Instant::now(), cpu());
     let commitments = v3::class_commitments(&record.input, &salt_key);
     println!(
