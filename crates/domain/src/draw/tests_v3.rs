@@ -649,3 +649,19 @@ fn the_documented_v3_example_matches() {
         );
     }
 }
+
+/// Everything in a `/3` full record is committed: previous inspectors outside the pool (who
+/// could not be picked anyway, and whom the text cannot list) are dropped by `normalise_v3`
+/// and refused by `validate`.
+#[test]
+fn previous_inspectors_outside_the_pool_are_left_out() {
+    let gone = crate::account::CertificateNumber::parse("ZF99999999").unwrap();
+    let mut input = example::v3_input();
+    input.candidates[0].previous_inspectors.push(gone.clone());
+    let e = input.validate().unwrap_err();
+    assert_eq!(e.field, "candidates[0].previous_inspectors[0]");
+    assert_eq!(e.invalid.code, "previous_not_in_pool");
+    input.normalise_v3(&example::v3_salt_key());
+    assert!(input.validate().is_ok());
+    assert!(!input.candidates[0].previous_inspectors.contains(&gone));
+}
