@@ -278,3 +278,43 @@ fn verify_v3_tampering() {
 
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn verify_failed_v3_record() {
+    use lianjian_domain::draw::{DrawError, commit_v3, draw};
+    let dir = common::temp_dir("draw-cli-failed-v3");
+    // The /3 example with one inspector left: no visit can have two officers.
+    let mut input = example::v3_input();
+    input.inspectors.truncate(1);
+    for c in &mut input.candidates {
+        c.previous_inspectors.clear();
+    }
+    let seeds = example::v3_seeds();
+    let commitment = commit_v3(
+        &input,
+        &seeds.server,
+        &example::v3_salt_key(),
+        example::committed_at(),
+    )
+    .unwrap();
+    let Err(DrawError::Failed(f)) = draw(&input, &seeds) else {
+        panic!("a pool of one must fail");
+    };
+    let rec = serde_json::json!({
+        "format": lianjian_domain::draw::FORMAT_V3, "input": input, "commitment": commitment,
+        "seeds": seeds, "drawn_at": example::v3_drawn_at(), "failure": f,
+    });
+    let path = dir.join("failed.json");
+    std::fs::write(&path, rec.to_string()).unwrap();
+    let (code, out, err) = verify(&path);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("failed draw verified"), "{out}");
+    // Another salt key does not give the committed hashes.
+    let mut bad = rec.clone();
+    bad["seeds"]["v3"]["salt_key"] = "00".repeat(32).into();
+    std::fs::write(&path, bad.to_string()).unwrap();
+    let (code, _, err) = verify(&path);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("commitment hashes differ"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
