@@ -6,10 +6,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::record::{
-    Candidate, DepartmentRef, DrawInput, DrawInspector, DrawPlan, DrawRecord, Exclusion,
-    InspectorKind, PerClass, Seeds, Witness,
+    BeaconSpec, Candidate, Contribution, ContributionValue, DepartmentRef, DrawInput,
+    DrawInspector, DrawPlan, DrawRecord, Exclusion, InspectorKind, PerClass, Seeds, SeedsV3,
+    V3Terms, Witness,
 };
-use super::{Bytes32, commit, draw};
+use super::{Bytes32, commit, commit_v3, draw, draw_committed};
 use crate::account::CertificateNumber;
 use crate::directory::CreditClass;
 use crate::region::RegionCode;
@@ -156,6 +157,7 @@ pub fn input() -> DrawInput {
         plans,
         candidates,
         inspectors,
+        v3: None,
     };
     input.normalise();
     input
@@ -171,6 +173,7 @@ pub fn seeds() -> Seeds {
         server: Bytes32(server),
         witness: Some(Witness::new(b"witness-2026".to_vec()).expect("12 bytes")),
         witness_name: Some("舞阳县公证处".into()),
+        v3: None,
     }
 }
 
@@ -213,4 +216,251 @@ pub fn weighted_record() -> DrawRecord {
     let commitment = commit(&input, &seeds.server, committed_at()).expect("valid input");
     let result = draw(&input, &seeds).expect("the weighted example draws");
     DrawRecord::new(input, commitment, seeds, drawn_at(), result)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `lianjian-draw/3` example (docs/draw-algorithm.md, "Format 3: worked example").
+
+/// Supervisor account of the `/3` example (舞阳县司法局).
+pub const SUPERVISOR: Uuid = Uuid::from_u128(0x55555555_5555_4555_8555_555555555555);
+
+/// The `/3` example input: [`weighted_input`] with a beacon announced (中国福利彩票双色球), its
+/// inspectors in the `/3` order of [`v3_salt_key`].
+pub fn v3_input() -> DrawInput {
+    let mut input = weighted_input();
+    input.v3 = Some(V3Terms {
+        beacon: Some(BeaconSpec {
+            source: "中国福利彩票双色球".into(),
+            reference: "第2026037期开奖号码".into(),
+            available_on: NaiveDate::from_ymd_opt(2026, 4, 2).expect("date"),
+        }),
+    });
+    input.normalise_v3(&v3_salt_key());
+    input
+}
+
+/// Salt key 20 21 22 … 3f.
+pub fn v3_salt_key() -> Bytes32 {
+    let mut k = [0u8; 32];
+    for (i, b) in k.iter_mut().enumerate() {
+        *b = 0x20 + i as u8;
+    }
+    Bytes32(k)
+}
+
+/// Server seed 00 01 … 1f (as in [`seeds`]); one supervisor contribution (the 16 ASCII bytes
+/// `supervisor-2026!`) and the beacon value `03 08 12 19 25 31 + 07`.
+pub fn v3_seeds() -> Seeds {
+    Seeds {
+        server: seeds().server,
+        witness: None,
+        witness_name: None,
+        v3: Some(SeedsV3 {
+            salt_key: v3_salt_key(),
+            contributions: vec![Contribution {
+                account_id: SUPERVISOR,
+                name: "舞阳县司法局 王监督".into(),
+                value: ContributionValue::new(b"supervisor-2026!".to_vec()).expect("16 bytes"),
+                submitted_at: "2026-04-03T01:30:00Z".parse().expect("time"),
+            }],
+            beacon_value: Some("03 08 12 19 25 31 + 07".into()),
+            unwitnessed_reason: None,
+        }),
+    }
+}
+
+/// The `/3` example is drawn two days after its commitment, once the beacon is known.
+pub fn v3_drawn_at() -> DateTime<Utc> {
+    "2026-04-03T02:00:00Z".parse().expect("time")
+}
+
+/// The complete full record of the `/3` example.
+pub fn v3_record() -> DrawRecord {
+    let input = v3_input();
+    let seeds = v3_seeds();
+    let commitment =
+        commit_v3(&input, &seeds.server, &v3_salt_key(), committed_at()).expect("valid input");
+    let result = draw_committed(&input, &seeds, &commitment).expect("the /3 example draws");
+    DrawRecord::new(input, commitment, seeds, v3_drawn_at(), result)
+}
+
+/// The `/3` worked example as docs/draw-algorithm.md prints it: every input value (seed, salt
+/// key, contributions, beacon), every salt and commitment, both canonical texts, the key, the
+/// thresholds, the visits and one opening, so that every hash can be recomputed from the
+/// document alone. A test checks that the document contains exactly this text.
+pub fn v3_worked_example() -> String {
+    use std::fmt::Write;
+    let r = v3_record();
+    let v3 = r.seeds.v3.as_ref().expect("a /3 record");
+    let p = r.public_variant().expect("a /3 record");
+    let mut s = String::new();
+    let w = &mut s;
+    writeln!(w, "server seed         {}", r.seeds.server).unwrap();
+    writeln!(w, "salt key            {}", v3.salt_key).unwrap();
+    for c in &v3.contributions {
+        writeln!(
+            w,
+            "contribution        account {} name {} value {} (submitted {})",
+            c.account_id,
+            c.name,
+            c.value.to_hex(),
+            c.submitted_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )
+        .unwrap();
+    }
+    let b = r
+        .input
+        .v3
+        .as_ref()
+        .and_then(|t| t.beacon.as_ref())
+        .expect("a beacon");
+    writeln!(
+        w,
+        "beacon              {} / {} / available on {}",
+        b.source, b.reference, b.available_on
+    )
+    .unwrap();
+    writeln!(
+        w,
+        "beacon value        {}",
+        v3.beacon_value.as_deref().unwrap_or("")
+    )
+    .unwrap();
+    writeln!(
+        w,
+        "committed_at        {}",
+        r.commitment
+            .committed_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )
+    .unwrap();
+    writeln!(
+        w,
+        "drawn_at            {}",
+        r.drawn_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )
+    .unwrap();
+    writeln!(w).unwrap();
+    writeln!(
+        w,
+        "candidates (index, credit code, class, weight, salt, class commitment):"
+    )
+    .unwrap();
+    for (i, c) in r.input.candidates.iter().enumerate() {
+        let salt = super::v3::candidate_salt(&v3.salt_key, i as u32);
+        writeln!(
+            w,
+            "{i:>2} {} {} {:>2} {} {}",
+            c.usci,
+            c.credit_class.map_or("-", |k| k.as_str()),
+            c.risk_weight,
+            hex::encode(salt),
+            p.input.candidates[i].class_commitment
+        )
+        .unwrap();
+    }
+    writeln!(w).unwrap();
+    writeln!(
+        w,
+        "inspectors in /3 order (pseudonym, certificate, name, salt, identity commitment):"
+    )
+    .unwrap();
+    for (j, x) in r.input.inspectors.iter().enumerate() {
+        let salt = super::v3::inspector_salt(&v3.salt_key, &x.certificate);
+        writeln!(
+            w,
+            "{} {} {} {} {}",
+            p.input.inspectors[j].pseudonym,
+            x.certificate.as_str(),
+            x.name,
+            hex::encode(salt),
+            p.input.inspectors[j].identity_commitment
+        )
+        .unwrap();
+    }
+    writeln!(w).unwrap();
+    writeln!(w, "candidates text (TAB shown as →):").unwrap();
+    w.push_str(&super::public_candidates_text(&p.input).replace('\t', "→"));
+    writeln!(w).unwrap();
+    writeln!(w, "inspectors text:").unwrap();
+    w.push_str(&super::public_inspectors_text(&p.input).replace('\t', "→"));
+    writeln!(w).unwrap();
+    writeln!(w, "candidates_sha256   {}", r.commitment.candidates_sha256).unwrap();
+    writeln!(w, "inspectors_sha256   {}", r.commitment.inspectors_sha256).unwrap();
+    writeln!(
+        w,
+        "seed_sha256         {}   (HMAC commitment)",
+        r.commitment.seed_sha256
+    )
+    .unwrap();
+    writeln!(w).unwrap();
+    writeln!(w, "contributions text:").unwrap();
+    w.push_str(&super::v3::contributions_text(v3).replace('\t', "→"));
+    writeln!(w, "key (combined_seed) {}", r.result.combined_seed).unwrap();
+    writeln!(w).unwrap();
+    writeln!(
+        w,
+        "numbers and keys (index, u, key of an unweighted plan, key of plan 1):"
+    )
+    .unwrap();
+    let u = super::prns(&r.result.combined_seed, r.input.candidates.len());
+    for (i, c) in r.input.candidates.iter().enumerate() {
+        writeln!(
+            w,
+            "{i:>2} {:016x} {:032x} {:032x}",
+            u[i],
+            super::weighted_key(u[i], 1, i as u32),
+            super::weighted_key(u[i], c.risk_weight, i as u32)
+        )
+        .unwrap();
+    }
+    writeln!(w).unwrap();
+    writeln!(
+        w,
+        "counts and thresholds (plan, class: eligible/quota/drawn, threshold):"
+    )
+    .unwrap();
+    for (k, plan) in r.input.plans.iter().enumerate() {
+        for h in super::Stratum::ALL {
+            let c = r.result.counts[k].get(h);
+            let t = p.result.thresholds[k].get(h);
+            writeln!(
+                w,
+                "{} {:<8} {}/{}/{} {}",
+                plan.code,
+                h.as_str(),
+                c.eligible,
+                c.quota,
+                c.drawn,
+                t.map_or("none".into(), |t| format!("{:032x}", t.0))
+            )
+            .unwrap();
+        }
+    }
+    writeln!(w).unwrap();
+    writeln!(
+        w,
+        "visits (credit code, plans, lead plan, officers, experts):"
+    )
+    .unwrap();
+    for v in &p.result.visits {
+        writeln!(
+            w,
+            "{} {:?} {} [{}] [{}]",
+            v.usci,
+            v.plans,
+            v.lead_plan,
+            v.inspectors.join(","),
+            v.experts.join(",")
+        )
+        .unwrap();
+    }
+    writeln!(w).unwrap();
+    let first = &r.result.visits[0].usci;
+    writeln!(w, "opening of {first}:").unwrap();
+    w.push_str(&r.opening(first).expect("in the pool").to_json_pretty());
+    w.push('\n');
+    s
 }
