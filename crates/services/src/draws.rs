@@ -31,6 +31,15 @@ use crate::error::Checker;
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
 
+mod publication;
+mod witness;
+
+pub use publication::{
+    Embargo, PublicFailure, PublicPlan, PublicStratum, PublicSummary, PublicVisit, full_record,
+    opening, public_record, summary as public_summary,
+};
+pub use witness::{WitnessSpec, WitnessStatus, Witnessed, awaiting, contribute, enter_beacon};
+
 /// What the planner asks for: a region, a period and the plans (all published plans of the
 /// region and period when none are named).
 #[derive(Debug, Clone, Default)]
@@ -40,6 +49,8 @@ pub struct DrawSpec {
     pub period_start: String,
     pub period_end: String,
     pub plan_ids: Vec<Uuid>,
+    /// How the draw will be witnessed (ignored by the preview).
+    pub witness: WitnessSpec,
 }
 
 struct Parsed {
