@@ -570,6 +570,7 @@ async fn build_input(
         plans: draw_plans,
         candidates,
         inspectors,
+        v3: None,
     };
     input.normalise();
     Ok((input, usci_ids, cert_ids))
@@ -708,6 +709,7 @@ pub async fn preview(svc: &Services, actor: &Actor, spec: &DrawSpec) -> Result<P
         server: random_seed(),
         witness: None,
         witness_name: None,
+        v3: None,
     };
     let trial = algo::draw(&input, &seeds);
     let (result, failure) = match trial {
@@ -990,6 +992,7 @@ pub async fn execute(
         server,
         witness: witness.clone(),
         witness_name: witness.as_ref().map(|_| witness_name.to_string()),
+        v3: None,
     };
     let now = Utc::now();
     let wit = witness

@@ -156,6 +156,7 @@ pub fn input() -> DrawInput {
         plans,
         candidates,
         inspectors,
+        v3: None,
     };
     input.normalise();
     input
@@ -171,6 +172,7 @@ pub fn seeds() -> Seeds {
         server: Bytes32(server),
         witness: Some(Witness::new(b"witness-2026".to_vec()).expect("12 bytes")),
         witness_name: Some("舞阳县公证处".into()),
+        v3: None,
     }
 }
 

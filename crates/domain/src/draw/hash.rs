@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::Bytes32;
-use super::record::{BadInput, Commitment, DrawInput, Stratum};
+use super::public::PublicInput;
+use super::record::{BadInput, Commitment, DrawInput, Seeds, Stratum};
 
 /// Writes `s` with `\`, TAB, LF, CR and `,` escaped, so that fields and list elements can never
 /// run into each other.
@@ -28,6 +29,11 @@ fn esc<W: Write>(w: &mut W, s: &str) -> fmt::Result {
         }
     }
     Ok(())
+}
+
+/// [`esc`] into a string.
+pub(super) fn esc_into(s: &mut String, text: &str) {
+    esc(s, text).expect("writing to a string never fails");
 }
 
 /// A list field: the escaped elements joined by `,`; empty list, empty field.
@@ -206,4 +212,40 @@ pub fn commit(
         seed_sha256: seed_sha256(server_seed),
         committed_at: at,
     })
+}
+
+/// The `/3` canonical text of the header, the beacon, the plans and the candidates, written
+/// from the public input (which is exactly what it commits to).
+pub fn public_candidates_text(input: &PublicInput) -> String {
+    let _ = input;
+    todo!()
+}
+
+/// The `/3` canonical text of the inspector pool, written from the public input.
+pub fn public_inspectors_text(input: &PublicInput) -> String {
+    let _ = input;
+    todo!()
+}
+
+/// The commitment of a `/3` draw: the two hashes over the `/3` canonical texts (class and
+/// identity commitments salted from `salt_key`) and HMAC-SHA256(server seed, "lianjian-draw/3
+/// commitment"). The input must be valid, in the `/3` order ([`DrawInput::normalise_v3`]).
+pub fn commit_v3(
+    input: &DrawInput,
+    server_seed: &Bytes32,
+    salt_key: &Bytes32,
+    at: DateTime<Utc>,
+) -> Result<Commitment, BadInput> {
+    let _ = (input, server_seed, salt_key, at);
+    todo!()
+}
+
+/// [`commit`] or [`commit_v3`], as the input's format needs (the salt key from `seeds.v3`).
+pub fn commit_seeds(
+    input: &DrawInput,
+    seeds: &Seeds,
+    at: DateTime<Utc>,
+) -> Result<Commitment, BadInput> {
+    let _ = (input, seeds, at);
+    todo!()
 }

@@ -21,8 +21,10 @@ mod chacha8;
 pub mod example;
 mod hash;
 mod prn;
+mod public;
 mod record;
 mod sample;
+pub mod v3;
 mod verify;
 
 #[cfg(test)]
@@ -34,18 +36,26 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use assign::DrawFailure;
 pub use hash::{
-    candidates_sha256, candidates_text, commit, inspectors_sha256, inspectors_text, seed_sha256,
+    candidates_sha256, candidates_text, commit, commit_seeds, commit_v3, inspectors_sha256,
+    inspectors_text, public_candidates_text, public_inspectors_text, seed_sha256,
+};
+pub use public::{
+    AnyRecord, Opening, OpeningCheck, PlanOutcome, PublicCandidate, PublicDrawRecord,
+    PublicInput, PublicInspector, PublicResult, PublicSeeds, PublicSummary, PublicVisit,
+    verify_public,
 };
 pub use prn::{
     PRN_STREAM, PrnReader, PrnStream, TIEBREAK_STREAM, combined_seed, prn_at, prns, tiebreak_at,
 };
 pub use record::{
-    BadInput, Candidate, Commitment, DepartmentRef, DrawInput, DrawInspector, DrawPlan, DrawRecord,
-    DrawResult, Exclusion, InspectorKind, ParseError, PerClass, Seeds, Stratum, StratumCount,
-    Visit, Witness,
+    BadInput, BeaconSpec, Candidate, Commitment, Contribution, ContributionValue, DepartmentRef,
+    DrawInput, DrawInspector, DrawPlan, DrawRecord, DrawResult, Exclusion, InspectorKind,
+    ParseError, PerClass, Seeds, SeedsV3, Stratum, StratumCount, Threshold, V3Terms, Visit,
+    Witness,
 };
 pub use sample::{
-    Candidates, DrawError, NOT_ELIGIBLE, Numbers, PlanStrata, WEIGHT_SCALE, draw, quota,
+    Candidates, DrawError, NOT_ELIGIBLE, Numbers, PlanStrata, WEIGHT_SCALE, draw, draw_committed,
+    quota,
     select_smallest, select_smallest_by, select_smallest_in, select_strata, weighted_key,
 };
 pub use verify::{Mismatch, Summary, verify};
@@ -59,6 +69,17 @@ pub const FORMAT: &str = "lianjian-draw/1";
 /// plan): the canonical text carries the weights, so a reader that only knows
 /// [`FORMAT`] refuses the record by its format instead of misreading it.
 pub const FORMAT_WEIGHTED: &str = "lianjian-draw/2";
+
+/// `format` of every new draw's full record: domain-separated derivation (HMAC-SHA256 keyed by
+/// the server seed), supervisor and beacon contributions, salted commitments to credit
+/// classes, risk weights and inspector identities (issue 11).
+pub const FORMAT_V3: &str = "lianjian-draw/3";
+
+/// `format` of the public variant of a `/3` record ([`PublicDrawRecord`]).
+pub const FORMAT_V3_PUBLIC: &str = "lianjian-draw/3-public";
+
+/// `format` of an [`Opening`] of a `/3` class commitment.
+pub const FORMAT_V3_OPENING: &str = "lianjian-draw/3-opening";
 
 /// Largest risk weight of a candidate (and of a tag). Weights are 1–10, so that
 /// [`WEIGHT_SCALE`] = lcm(1, …, 10) makes every weighted key an exact integer.

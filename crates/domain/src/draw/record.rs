@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
-use super::{Bytes32, FORMAT, FORMAT_WEIGHTED, MAX_RISK_WEIGHT};
+use super::{Bytes32, FORMAT, FORMAT_V3, FORMAT_WEIGHTED, MAX_RISK_WEIGHT};
 use crate::Invalid;
 use crate::account::CertificateNumber;
 use crate::directory::CreditClass;
@@ -256,8 +256,33 @@ pub struct DrawInput {
     pub plans: Vec<DrawPlan>,
     /// Ascending by credit code.
     pub candidates: Vec<Candidate>,
-    /// Ascending by certificate number.
+    /// Ascending by certificate number; in `lianjian-draw/3`, ascending by identity
+    /// commitment ([`DrawInput::normalise_v3`]), so that the order leaks no certificate.
     pub inspectors: Vec<DrawInspector>,
+    /// Present exactly in `lianjian-draw/3` inputs (every new draw): what the commitment names
+    /// besides the pools. Absent from `/1` and `/2` records, which stay byte for byte as they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v3: Option<V3Terms>,
+}
+
+/// What a `lianjian-draw/3` commitment names besides the pools.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct V3Terms {
+    /// The public value announced at commit time, if any; its value is entered once known.
+    pub beacon: Option<BeaconSpec>,
+}
+
+/// A pre-announced public random value (e.g. a national lottery draw), named at commit time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BeaconSpec {
+    /// Who publishes it, e.g. 中国福利彩票双色球.
+    pub source: String,
+    /// Which value, e.g. 第2026140期开奖号码.
+    pub reference: String,
+    /// The day it becomes known: after the commitment.
+    pub available_on: NaiveDate,
 }
 
 /// The three hashes published before the draw.
@@ -335,8 +360,121 @@ impl<'de> Deserialize<'de> for Witness {
 pub struct Seeds {
     /// The platform's secret, committed to by `seed_sha256`.
     pub server: Bytes32,
+    /// `/1` and `/2` only.
     pub witness: Option<Witness>,
+    /// `/1` and `/2` only.
     pub witness_name: Option<String>,
+    /// Present exactly in `lianjian-draw/3` records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v3: Option<SeedsV3>,
+}
+
+/// The secrets and contributions of a `lianjian-draw/3` draw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedsV3 {
+    /// Second 32-byte secret generated at commit time: every candidate's and inspector's salt
+    /// derives from it. In the full record only, never in the public one.
+    pub salt_key: Bytes32,
+    /// Supervisor (监督人) contributions, ascending by account id, one per account.
+    pub contributions: Vec<Contribution>,
+    /// The announced beacon's value ([`V3Terms::beacon`]), once known.
+    pub beacon_value: Option<String>,
+    /// Why the draw went ahead with neither a contribution nor a beacon value (未经独立见证).
+    /// Present exactly when there is neither.
+    pub unwitnessed_reason: Option<String>,
+}
+
+impl SeedsV3 {
+    /// The rules of the contributions: ascending by account id without duplicates, texts of
+    /// 1–500 characters, a beacon value only where a beacon was announced, and a reason
+    /// exactly when there is no independent contribution (issue 11 item 2).
+    pub fn validate(&self, terms: &V3Terms) -> Result<(), BadInput> {
+        let _ = terms;
+        todo!()
+    }
+
+    /// At least one independent contribution: a supervisor's value or the beacon value.
+    pub fn witnessed(&self) -> bool {
+        !self.contributions.is_empty() || self.beacon_value.is_some()
+    }
+}
+
+/// A supervisor's contribution, entered under their own login after the commitment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contribution {
+    pub account_id: Uuid,
+    /// Display name of the supervisor (a public official acting as witness).
+    pub name: String,
+    pub value: ContributionValue,
+    /// A statement of the platform, not bound into the key: checked only for order.
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// A contribution value: 16–64 bytes, in JSON as lower-case hex.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ContributionValue(Vec<u8>);
+
+impl ContributionValue {
+    pub const MIN_BYTES: usize = 16;
+    pub const MAX_BYTES: usize = 64;
+
+    pub fn new(bytes: Vec<u8>) -> Result<Self, Invalid> {
+        if !(Self::MIN_BYTES..=Self::MAX_BYTES).contains(&bytes.len()) {
+            return Err(Invalid::new(
+                "contribution_length",
+                format!("监督人随机数应为 16–64 字节（当前 {} 字节）", bytes.len()),
+                format!(
+                    "the contribution must have 16–64 bytes (has {})",
+                    bytes.len()
+                ),
+            ));
+        }
+        Ok(Self(bytes))
+    }
+
+    /// 32–128 hex digits, either case.
+    pub fn from_hex(s: &str) -> Result<Self, Invalid> {
+        let bytes = hex::decode(s.trim()).map_err(|_| {
+            Invalid::new(
+                "contribution_hex",
+                "监督人随机数应为十六进制数字",
+                "the contribution must be hex digits",
+            )
+        })?;
+        Self::new(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(&self.0)
+    }
+}
+
+impl fmt::Debug for ContributionValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ContributionValue({})", hex::encode(&self.0))
+    }
+}
+
+impl Serialize for ContributionValue {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for ContributionValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(serde::de::Error::custom("hex digits must be lower-case"));
+        }
+        Self::from_hex(&s).map_err(|e| serde::de::Error::custom(e.en))
+    }
 }
 
 /// Per plan and stratum: how many could be drawn, how many had to be, how many were.
@@ -373,6 +511,37 @@ pub struct DrawResult {
     pub visits: Vec<Visit>,
     /// One entry per plan, in plan order.
     pub counts: Vec<PerClass<StratumCount>>,
+    /// `lianjian-draw/3` only: per plan (in plan order) and stratum, the selection threshold
+    /// ([`Threshold`]); `None` where nothing was drawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Vec<PerClass<Option<Threshold>>>>,
+}
+
+/// A selection threshold of one plan and stratum: an eligible candidate of that stratum was
+/// drawn for the plan exactly when its sort key ([`super::weighted_key`]) is at most this.
+/// It lies halfway between the largest key drawn and the smallest key left (the largest key
+/// drawn, when none is left), so that it names no candidate. In JSON 32 lower-case hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Threshold(pub u128);
+
+impl Serialize for Threshold {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{:032x}", self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Threshold {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return Err(serde::de::Error::custom(format!(
+                "a threshold is 32 lower-case hex digits, not {s:?}"
+            )));
+        }
+        u128::from_str_radix(&s, 16)
+            .map(Threshold)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// The public record of a draw. It never changes once written.
@@ -525,11 +694,14 @@ impl DrawInput {
             || self.candidates.iter().any(|c| c.risk_weight != 1)
     }
 
-    /// The record format this input is written in: [`FORMAT_WEIGHTED`] when it uses risk
+    /// The record format this input is written in: [`FORMAT_V3`] when it has [`V3Terms`]
+    /// (every new draw), otherwise [`FORMAT_WEIGHTED`] when it uses risk
     /// weighting, otherwise [`FORMAT`] (unchanged from before weighting existed, so that such
     /// records and their hashes stay exactly as they were).
     pub fn format(&self) -> &'static str {
-        if self.is_weighted() {
+        if self.v3.is_some() {
+            FORMAT_V3
+        } else if self.is_weighted() {
             FORMAT_WEIGHTED
         } else {
             FORMAT
@@ -566,6 +738,14 @@ impl DrawInput {
             .sort_by(|a, b| a.certificate.as_str().cmp(b.certificate.as_str()));
         self.inspectors
             .dedup_by(|a, b| a.certificate == b.certificate);
+    }
+
+    /// [`DrawInput::normalise`], then for a `/3` input the inspectors in the `/3` order:
+    /// ascending by identity commitment (salted from `salt_key`), which leaks nothing of the
+    /// certificate order. The assignment's tie-breaks follow this list order.
+    pub fn normalise_v3(&mut self, salt_key: &Bytes32) {
+        let _ = salt_key;
+        todo!()
     }
 
     /// Checks the rules of the format that serde cannot: canonical order, indices in range,
@@ -746,7 +926,7 @@ impl DrawInput {
 }
 
 /// Credit class as its letter, `"A"`–`"D"`, as the rest of the API shows it.
-mod class_letter {
+pub(super) mod class_letter {
     use super::*;
 
     pub fn serialize<S: Serializer>(c: &Option<CreditClass>, s: S) -> Result<S::Ok, S::Error> {

@@ -700,5 +700,19 @@ pub fn draw(input: &DrawInput, seeds: &Seeds) -> Result<DrawResult, DrawError> {
         combined_seed: key,
         visits,
         counts,
+        thresholds: None,
     })
+}
+
+/// [`draw`] for a `/3` input whose commitment the caller computed (and checked): the key
+/// derives from `commitment`'s hashes instead of recomputing them over the whole pool. For
+/// `/1` and `/2` inputs the same as [`draw`].
+#[allow(clippy::result_large_err)]
+pub fn draw_committed(
+    input: &DrawInput,
+    seeds: &Seeds,
+    commitment: &super::record::Commitment,
+) -> Result<DrawResult, DrawError> {
+    let _ = (input, seeds, commitment);
+    todo!()
 }

@@ -854,6 +854,7 @@ fn random_input(shape: u64, n_cand: usize, n_insp: usize, n_plans: usize) -> Dra
         plans,
         candidates,
         inspectors,
+        v3: None,
     };
     input.normalise();
     input.validate().expect("generated inputs are valid");
@@ -865,6 +866,7 @@ fn seeds_of(server: [u8; 32], witness: Option<Vec<u8>>) -> Seeds {
         server: Bytes32(server),
         witness: witness.map(|w| Witness::new(w).unwrap()),
         witness_name: None,
+        v3: None,
     }
 }
 

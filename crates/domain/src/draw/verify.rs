@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::assign::DrawFailure;
 use super::hash::{candidates_sha256, inspectors_sha256, seed_sha256};
 use super::prn::combined_seed;
-use super::record::{BadInput, DrawRecord, PerClass, StratumCount, Visit};
+use super::record::{BadInput, DrawRecord, PerClass, StratumCount, Threshold, Visit};
 use super::sample::{DrawError, draw};
 use super::{Bytes32, FORMAT, FORMAT_WEIGHTED};
 
@@ -63,6 +63,21 @@ pub enum Mismatch {
     },
     /// `drawn_at` is before `committed_at`.
     Chronology,
+    /// `/3`: the witnessing rule is broken (a reason with a contribution, none without, a
+    /// beacon value without an announced beacon, a contribution dated outside the draw …).
+    Witnessing(String),
+    /// `/3`: a selection threshold differs from the recomputed one.
+    Threshold {
+        plan: usize,
+        code: String,
+        stratum: &'static str,
+        recorded: Option<Threshold>,
+        computed: Option<Threshold>,
+    },
+    /// `/3` public variant or opening: a check that needs no secret fails; says which.
+    Public(String),
+    /// An opening that does not open its commitment or contradicts the record; says how.
+    Opening(String),
     /// The record shows a result, but recomputing the draw fails.
     DrawFails(DrawFailure),
     CombinedSeed {
@@ -157,6 +172,22 @@ impl fmt::Display for Mismatch {
             Mismatch::Chronology => {
                 write!(f, "抽取时间早于承诺时间 / drawn_at is before committed_at")
             }
+            Mismatch::Witnessing(what) => write!(f, "见证规则不符 / witnessing rule broken: {what}"),
+            Mismatch::Threshold {
+                plan,
+                code,
+                stratum,
+                recorded,
+                computed,
+            } => write!(
+                f,
+                "计划 {plan}（{code}）{stratum} 类的入选阈值不符 / threshold of plan {plan} ({code}) \
+                 stratum {stratum} differs: recorded {}, recomputed {}",
+                recorded.map_or("none".into(), |t| format!("{:032x}", t.0)),
+                computed.map_or("none".into(), |t| format!("{:032x}", t.0)),
+            ),
+            Mismatch::Public(what) => write!(f, "公示版记录不符 / public record differs: {what}"),
+            Mismatch::Opening(what) => write!(f, "承诺打开核验失败 / opening does not check: {what}"),
             Mismatch::DrawFails(x) => {
                 write!(f, "按记录重新抽取失败 / re-running the draw fails: {x}")
             }

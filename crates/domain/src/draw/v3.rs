@@ -1,0 +1,215 @@
+//! `lianjian-draw/3`: domain-separated derivations (HMAC-SHA256 under fixed labels) and the
+//! salted commitments that let the public record commit to credit classes, risk weights and
+//! inspector identities without showing them (issue 11; docs/draw-algorithm.md, "Format 3").
+//!
+//! Why HMAC: `/1` and `/2` published SHA-256(server seed) and keyed the draw with
+//! SHA-256(server seed ‖ witness), which length extension lets anyone compute from the published
+//! hash alone. An HMAC keyed by the server seed is not extendable, and the commitment and the
+//! key use different labels, so no published value equals or yields the key.
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+use super::Bytes32;
+use super::record::{DrawInput, SeedsV3};
+use crate::account::CertificateNumber;
+use crate::directory::CreditClass;
+use crate::usci::Usci;
+
+/// Label of the seed commitment: HMAC-SHA256(server seed, this).
+pub const COMMITMENT_LABEL: &str = "lianjian-draw/3 commitment";
+/// Label that starts the message of the key derivation.
+pub const KEY_LABEL: &str = "lianjian-draw/3 key";
+/// Label of a candidate's salt: HMAC-SHA256(salt key, this ‖ LF ‖ credit code), first 16 bytes.
+pub const CANDIDATE_SALT_LABEL: &str = "lianjian-draw/3 candidate salt";
+/// Label of an inspector's salt: HMAC-SHA256(salt key, this ‖ LF ‖ certificate), first 16 bytes.
+pub const INSPECTOR_SALT_LABEL: &str = "lianjian-draw/3 inspector salt";
+/// Label that starts a class commitment.
+pub const CLASS_LABEL: &str = "lianjian-draw/3 class";
+/// Label that starts an inspector's identity commitment.
+pub const IDENTITY_LABEL: &str = "lianjian-draw/3 inspector";
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// A 16-byte salt, in JSON as 32 lower-case hex digits.
+pub type Salt = [u8; 16];
+
+fn hmac_state(key: &Bytes32) -> HmacSha256 {
+    <HmacSha256 as Mac>::new_from_slice(&key.0).expect("HMAC takes keys of any length")
+}
+
+/// HMAC-SHA256(`key`, concatenation of `parts`).
+pub fn hmac_sha256(key: &Bytes32, parts: &[&[u8]]) -> Bytes32 {
+    let mut m = hmac_state(key);
+    for p in parts {
+        m.update(p);
+    }
+    Bytes32(m.finalize().into_bytes().into())
+}
+
+/// The seed commitment published before the draw (in `commitment.seed_sha256`, whose name
+/// stays for compatibility): HMAC-SHA256(server seed, "lianjian-draw/3 commitment").
+pub fn seed_commitment(server: &Bytes32) -> Bytes32 {
+    hmac_sha256(server, &[COMMITMENT_LABEL.as_bytes()])
+}
+
+/// The canonical text of a draw's contributions, bound into the key: one line per supervisor
+/// contribution (ascending by account id) `contribution TAB account id TAB name TAB value hex`,
+/// then `beacon TAB value` if the beacon value is in, then `unwitnessed TAB reason` if a
+/// reason is given; fields escaped as in the candidates text. Empty when there is nothing.
+pub fn contributions_text(seeds: &SeedsV3) -> String {
+    let mut s = String::new();
+    for c in &seeds.contributions {
+        s.push_str("contribution\t");
+        s.push_str(&c.account_id.to_string());
+        s.push('\t');
+        super::hash::esc_into(&mut s, &c.name);
+        s.push('\t');
+        s.push_str(&c.value.to_hex());
+        s.push('\n');
+    }
+    if let Some(v) = &seeds.beacon_value {
+        s.push_str("beacon\t");
+        super::hash::esc_into(&mut s, v);
+        s.push('\n');
+    }
+    if let Some(r) = &seeds.unwitnessed_reason {
+        s.push_str("unwitnessed\t");
+        super::hash::esc_into(&mut s, r);
+        s.push('\n');
+    }
+    s
+}
+
+/// The ChaCha20 key of a `/3` draw: HMAC-SHA256(server seed, "lianjian-draw/3 key" ‖ LF ‖
+/// candidates_sha256 hex ‖ LF ‖ inspectors_sha256 hex ‖ LF ‖ [`contributions_text`]).
+pub fn derive_key(
+    server: &Bytes32,
+    candidates_sha256: &Bytes32,
+    inspectors_sha256: &Bytes32,
+    seeds: &SeedsV3,
+) -> Bytes32 {
+    hmac_sha256(
+        server,
+        &[
+            KEY_LABEL.as_bytes(),
+            b"\n",
+            candidates_sha256.to_hex().as_bytes(),
+            b"\n",
+            inspectors_sha256.to_hex().as_bytes(),
+            b"\n",
+            contributions_text(seeds).as_bytes(),
+        ],
+    )
+}
+
+fn salt_of(state: &HmacSha256, label: &str, id: &str) -> Salt {
+    let mut m = state.clone();
+    m.update(label.as_bytes());
+    m.update(b"\n");
+    m.update(id.as_bytes());
+    let full: [u8; 32] = m.finalize().into_bytes().into();
+    full[..16].try_into().expect("16 bytes")
+}
+
+/// A candidate's salt: the first 16 bytes of HMAC-SHA256(salt key, "lianjian-draw/3 candidate
+/// salt" ‖ LF ‖ credit code).
+pub fn candidate_salt(salt_key: &Bytes32, usci: &Usci) -> Salt {
+    salt_of(&hmac_state(salt_key), CANDIDATE_SALT_LABEL, usci.as_str())
+}
+
+/// An inspector's salt: the first 16 bytes of HMAC-SHA256(salt key, "lianjian-draw/3 inspector
+/// salt" ‖ LF ‖ certificate number).
+pub fn inspector_salt(salt_key: &Bytes32, certificate: &CertificateNumber) -> Salt {
+    salt_of(
+        &hmac_state(salt_key),
+        INSPECTOR_SALT_LABEL,
+        certificate.as_str(),
+    )
+}
+
+/// A candidate's class commitment: SHA-256("lianjian-draw/3 class" ‖ LF ‖ salt (16 bytes) ‖
+/// credit code ‖ TAB ‖ class letter, or `-` when not graded ‖ TAB ‖ risk weight in decimal).
+pub fn class_commitment(
+    salt: &Salt,
+    usci: &Usci,
+    class: Option<CreditClass>,
+    risk_weight: u8,
+) -> Bytes32 {
+    let mut h = Sha256::new();
+    h.update(CLASS_LABEL.as_bytes());
+    h.update(b"\n");
+    h.update(salt);
+    h.update(usci.as_str().as_bytes());
+    h.update(b"\t");
+    h.update(class.map_or("-", |c| c.as_str()).as_bytes());
+    h.update(b"\t");
+    h.update(risk_weight.to_string().as_bytes());
+    Bytes32(h.finalize().into())
+}
+
+/// An inspector's identity commitment: SHA-256("lianjian-draw/3 inspector" ‖ LF ‖ salt (16
+/// bytes) ‖ certificate number ‖ TAB ‖ name).
+pub fn identity_commitment(salt: &Salt, certificate: &CertificateNumber, name: &str) -> Bytes32 {
+    let mut h = Sha256::new();
+    h.update(IDENTITY_LABEL.as_bytes());
+    h.update(b"\n");
+    h.update(salt);
+    h.update(certificate.as_str().as_bytes());
+    h.update(b"\t");
+    h.update(name.as_bytes());
+    Bytes32(h.finalize().into())
+}
+
+/// The per-draw pseudonym of the inspector at `index` (0-based, in the `/3` order, i.e. by
+/// identity commitment) of a pool of `count`: `检查员-` and the 1-based position, zero-padded to
+/// the width of `count` (at least 2 digits): 检查员-01 … 检查员-09 for 9, 检查员-001 for 100.
+pub fn pseudonym(index: usize, count: usize) -> String {
+    let width = count.to_string().len().max(2);
+    format!("检查员-{:0width$}", index + 1)
+}
+
+/// Class commitments of every candidate of `input`, in candidate order (parallel for large
+/// pools: one HMAC and one SHA-256 per candidate).
+pub fn class_commitments(input: &DrawInput, salt_key: &Bytes32) -> Vec<Bytes32> {
+    let state = hmac_state(salt_key);
+    let one = |c: &super::record::Candidate| {
+        let salt = salt_of(&state, CANDIDATE_SALT_LABEL, c.usci.as_str());
+        class_commitment(&salt, &c.usci, c.credit_class, c.risk_weight)
+    };
+    let cands = &input.candidates;
+    let threads = if cands.len() < 1 << 14 {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |t| t.get().min(8))
+    };
+    if threads == 1 {
+        return cands.iter().map(one).collect();
+    }
+    let mut out = vec![Bytes32::default(); cands.len()];
+    let step = cands.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        for (o, c) in out.chunks_mut(step).zip(cands.chunks(step)) {
+            let one = &one;
+            s.spawn(move || {
+                for (o, c) in o.iter_mut().zip(c) {
+                    *o = one(c);
+                }
+            });
+        }
+    });
+    out
+}
+
+/// Identity commitments of every inspector of `input`, in list order.
+pub fn identity_commitments(input: &DrawInput, salt_key: &Bytes32) -> Vec<Bytes32> {
+    let state = hmac_state(salt_key);
+    input
+        .inspectors
+        .iter()
+        .map(|x| {
+            let salt = salt_of(&state, INSPECTOR_SALT_LABEL, x.certificate.as_str());
+            identity_commitment(&salt, &x.certificate, &x.name)
+        })
+        .collect()
+}
