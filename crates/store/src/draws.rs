@@ -208,7 +208,10 @@ pub async fn complete(
             vec![
                 status.into(),
                 witness.map(|w| w.0.to_string()).into(),
-                witness.map(|w| w.1.to_string()).into(),
+                witness
+                    .map(|w| w.1.to_string())
+                    .filter(|s| !s.is_empty())
+                    .into(),
                 record_json.map(str::to_string).into(),
                 failure_json.map(str::to_string).into(),
                 visit_count.into(),
