@@ -6,10 +6,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::record::{
-    Candidate, DepartmentRef, DrawInput, DrawInspector, DrawPlan, DrawRecord, Exclusion,
-    InspectorKind, PerClass, Seeds, Witness,
+    BeaconSpec, Candidate, Contribution, ContributionValue, DepartmentRef, DrawInput,
+    DrawInspector, DrawPlan, DrawRecord, Exclusion, InspectorKind, PerClass, Seeds, SeedsV3,
+    V3Terms, Witness,
 };
-use super::{Bytes32, commit, draw};
+use super::{Bytes32, commit, commit_v3, draw, draw_committed};
 use crate::account::CertificateNumber;
 use crate::directory::CreditClass;
 use crate::region::RegionCode;
@@ -215,4 +216,70 @@ pub fn weighted_record() -> DrawRecord {
     let commitment = commit(&input, &seeds.server, committed_at()).expect("valid input");
     let result = draw(&input, &seeds).expect("the weighted example draws");
     DrawRecord::new(input, commitment, seeds, drawn_at(), result)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `lianjian-draw/3` example (docs/draw-algorithm.md, "Format 3: worked example").
+
+/// Supervisor account of the `/3` example (舞阳县司法局).
+pub const SUPERVISOR: Uuid = Uuid::from_u128(0x55555555_5555_4555_8555_555555555555);
+
+/// The `/3` example input: [`weighted_input`] with a beacon announced (中国福利彩票双色球), its
+/// inspectors in the `/3` order of [`v3_salt_key`].
+pub fn v3_input() -> DrawInput {
+    let mut input = weighted_input();
+    input.v3 = Some(V3Terms {
+        beacon: Some(BeaconSpec {
+            source: "中国福利彩票双色球".into(),
+            reference: "第2026037期开奖号码".into(),
+            available_on: NaiveDate::from_ymd_opt(2026, 4, 2).expect("date"),
+        }),
+    });
+    input.normalise_v3(&v3_salt_key());
+    input
+}
+
+/// Salt key 20 21 22 … 3f.
+pub fn v3_salt_key() -> Bytes32 {
+    let mut k = [0u8; 32];
+    for (i, b) in k.iter_mut().enumerate() {
+        *b = 0x20 + i as u8;
+    }
+    Bytes32(k)
+}
+
+/// Server seed 00 01 … 1f (as in [`seeds`]); one supervisor contribution (the 16 ASCII bytes
+/// `supervisor-2026!`) and the beacon value `03 08 12 19 25 31 + 07`.
+pub fn v3_seeds() -> Seeds {
+    Seeds {
+        server: seeds().server,
+        witness: None,
+        witness_name: None,
+        v3: Some(SeedsV3 {
+            salt_key: v3_salt_key(),
+            contributions: vec![Contribution {
+                account_id: SUPERVISOR,
+                name: "舞阳县司法局 王监督".into(),
+                value: ContributionValue::new(b"supervisor-2026!".to_vec()).expect("16 bytes"),
+                submitted_at: "2026-04-03T01:30:00Z".parse().expect("time"),
+            }],
+            beacon_value: Some("03 08 12 19 25 31 + 07".into()),
+            unwitnessed_reason: None,
+        }),
+    }
+}
+
+/// The `/3` example is drawn two days after its commitment, once the beacon is known.
+pub fn v3_drawn_at() -> DateTime<Utc> {
+    "2026-04-03T02:00:00Z".parse().expect("time")
+}
+
+/// The complete full record of the `/3` example.
+pub fn v3_record() -> DrawRecord {
+    let input = v3_input();
+    let seeds = v3_seeds();
+    let commitment =
+        commit_v3(&input, &seeds.server, &v3_salt_key(), committed_at()).expect("valid input");
+    let result = draw_committed(&input, &seeds, &commitment).expect("the /3 example draws");
+    DrawRecord::new(input, commitment, seeds, v3_drawn_at(), result)
 }

@@ -8,9 +8,9 @@ use std::fmt::{self, Write};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::Bytes32;
 use super::public::PublicInput;
-use super::record::{BadInput, Commitment, DrawInput, Seeds, Stratum};
+use super::record::{BadInput, Commitment, DrawInput, DrawPlan, Exclusion, Seeds, Stratum};
+use super::{Bytes32, FORMAT_V3};
 
 /// Writes `s` with `\`, TAB, LF, CR and `,` escaped, so that fields and list elements can never
 /// run into each other.
@@ -51,16 +51,50 @@ fn list<W: Write, S: AsRef<str>>(w: &mut W, items: impl IntoIterator<Item = S>) 
 /// field to every plan line (`risk_weighted`) and candidate line (`risk_weight`); texts of
 /// `lianjian-draw/1` are exactly as they were before weighting existed, so the hashes of
 /// records already published do not change.
-fn write_candidates<W: Write>(w: &mut W, d: &DrawInput) -> fmt::Result {
-    let format = d.format();
-    let weighted = d.is_weighted();
-    writeln!(w, "{format} candidates")?;
+/// The fields of the `draw` line.
+struct Header<'a> {
+    id: uuid::Uuid,
+    title: &'a str,
+    region_code: &'a str,
+    period_start: chrono::NaiveDate,
+    period_end: chrono::NaiveDate,
+    redraw_of: Option<uuid::Uuid>,
+    redraw_reason: Option<&'a str>,
+}
+
+impl<'a> Header<'a> {
+    fn of(d: &'a DrawInput) -> Self {
+        Self {
+            id: d.id,
+            title: &d.title,
+            region_code: d.region_code.as_str(),
+            period_start: d.period_start,
+            period_end: d.period_end,
+            redraw_of: d.redraw_of,
+            redraw_reason: d.redraw_reason.as_deref(),
+        }
+    }
+
+    fn of_public(d: &'a PublicInput) -> Self {
+        Self {
+            id: d.id,
+            title: &d.title,
+            region_code: d.region_code.as_str(),
+            period_start: d.period_start,
+            period_end: d.period_end,
+            redraw_of: d.redraw_of,
+            redraw_reason: d.redraw_reason.as_deref(),
+        }
+    }
+}
+
+fn write_header<W: Write>(w: &mut W, d: &Header<'_>) -> fmt::Result {
     write!(w, "draw\t{}\t", d.id)?;
-    esc(w, &d.title)?;
+    esc(w, d.title)?;
     write!(
         w,
         "\t{}\t{}\t{}\t",
-        d.region_code.as_str(),
+        d.region_code,
         d.period_start.format("%Y-%m-%d"),
         d.period_end.format("%Y-%m-%d"),
     )?;
@@ -68,9 +102,12 @@ fn write_candidates<W: Write>(w: &mut W, d: &DrawInput) -> fmt::Result {
         write!(w, "{r}")?;
     }
     w.write_char('\t')?;
-    esc(w, d.redraw_reason.as_deref().unwrap_or(""))?;
-    w.write_char('\n')?;
-    for p in &d.plans {
+    esc(w, d.redraw_reason.unwrap_or(""))?;
+    w.write_char('\n')
+}
+
+fn write_plans<W: Write>(w: &mut W, plans: &[DrawPlan], weighted: bool) -> fmt::Result {
+    for p in plans {
         write!(w, "plan\t{}\t", p.id)?;
         esc(w, &p.code)?;
         w.write_char('\t')?;
@@ -95,6 +132,85 @@ fn write_candidates<W: Write>(w: &mut W, d: &DrawInput) -> fmt::Result {
             w.write_char('\n')?;
         }
     }
+    Ok(())
+}
+
+fn write_exclusions<W: Write>(w: &mut W, exclusions: &[Exclusion]) -> fmt::Result {
+    for e in exclusions {
+        write!(w, "exclusion\t{}\t", e.plan)?;
+        esc(w, &e.reason)?;
+        w.write_char('\t')?;
+        esc(w, &e.reason_zh)?;
+        w.write_char('\n')?;
+    }
+    Ok(())
+}
+
+/// `/3`: the header, the announced beacon, the plans (always with `risk_weighted`), and per
+/// candidate its class commitment instead of class and weight, and its previous inspectors
+/// as indices into the inspector list.
+fn write_candidates_v3<W: Write>(w: &mut W, d: &PublicInput) -> fmt::Result {
+    writeln!(w, "{FORMAT_V3} candidates")?;
+    write_header(w, &Header::of_public(d))?;
+    if let Some(b) = &d.beacon {
+        w.write_str("beacon\t")?;
+        esc(w, &b.source)?;
+        w.write_char('\t')?;
+        esc(w, &b.reference)?;
+        writeln!(w, "\t{}", b.available_on.format("%Y-%m-%d"))?;
+    }
+    write_plans(w, &d.plans, true)?;
+    for c in &d.candidates {
+        write!(w, "candidate\t{}\t", c.usci.as_str())?;
+        esc(w, &c.name)?;
+        write!(w, "\t{}\t", c.class_commitment)?;
+        for (k, p) in c.plans.iter().enumerate() {
+            if k > 0 {
+                w.write_char(',')?;
+            }
+            write!(w, "{p}")?;
+        }
+        w.write_char('\t')?;
+        for (k, p) in c.previous_inspectors.iter().enumerate() {
+            if k > 0 {
+                w.write_char(',')?;
+            }
+            write!(w, "{p}")?;
+        }
+        w.write_char('\n')?;
+        write_exclusions(w, &c.exclusions)?;
+    }
+    Ok(())
+}
+
+/// `/3`: per inspector its pseudonym and identity commitment instead of certificate and name.
+fn write_inspectors_v3<W: Write>(w: &mut W, d: &PublicInput) -> fmt::Result {
+    writeln!(w, "{FORMAT_V3} inspectors")?;
+    writeln!(w, "draw\t{}", d.id)?;
+    for x in &d.inspectors {
+        w.write_str("inspector\t")?;
+        esc(w, &x.pseudonym)?;
+        write!(
+            w,
+            "\t{}\t{}\t{}\t",
+            x.identity_commitment,
+            x.department_id,
+            x.kind.as_str()
+        )?;
+        list(w, &x.qualifications)?;
+        w.write_char('\t')?;
+        list(w, x.conflicts.iter().map(|u| u.as_str()))?;
+        writeln!(w, "\t{}", x.workload)?;
+    }
+    Ok(())
+}
+
+fn write_candidates<W: Write>(w: &mut W, d: &DrawInput) -> fmt::Result {
+    let format = d.format();
+    let weighted = d.is_weighted();
+    writeln!(w, "{format} candidates")?;
+    write_header(w, &Header::of(d))?;
+    write_plans(w, &d.plans, weighted)?;
     for c in &d.candidates {
         write!(w, "candidate\t{}\t", c.usci.as_str())?;
         esc(w, &c.name)?;
@@ -115,13 +231,7 @@ fn write_candidates<W: Write>(w: &mut W, d: &DrawInput) -> fmt::Result {
             write!(w, "\t{}", c.risk_weight)?;
         }
         w.write_char('\n')?;
-        for e in &c.exclusions {
-            write!(w, "exclusion\t{}\t", e.plan)?;
-            esc(w, &e.reason)?;
-            w.write_char('\t')?;
-            esc(w, &e.reason_zh)?;
-            w.write_char('\n')?;
-        }
+        write_exclusions(w, &c.exclusions)?;
     }
     Ok(())
 }
@@ -206,6 +316,16 @@ pub fn commit(
     at: DateTime<Utc>,
 ) -> Result<Commitment, BadInput> {
     input.validate()?;
+    if input.v3.is_some() {
+        return Err(BadInput {
+            field: "v3".into(),
+            invalid: crate::Invalid::new(
+                "format",
+                "lianjian-draw/3 的承诺须用盐密钥计算（commit_v3）",
+                "a lianjian-draw/3 commitment needs the salt key (commit_v3)",
+            ),
+        });
+    }
     Ok(Commitment {
         candidates_sha256: candidates_sha256(input),
         inspectors_sha256: inspectors_sha256(input),
@@ -217,14 +337,26 @@ pub fn commit(
 /// The `/3` canonical text of the header, the beacon, the plans and the candidates, written
 /// from the public input (which is exactly what it commits to).
 pub fn public_candidates_text(input: &PublicInput) -> String {
-    let _ = input;
-    todo!()
+    let mut s = String::new();
+    write_candidates_v3(&mut s, input).expect("writing to a string never fails");
+    s
+}
+
+/// SHA-256 of [`public_candidates_text`]: `candidates_sha256` of a `/3` draw.
+pub fn public_candidates_sha256(input: &PublicInput) -> Bytes32 {
+    digest(|h| write_candidates_v3(h, input))
+}
+
+/// SHA-256 of [`public_inspectors_text`]: `inspectors_sha256` of a `/3` draw.
+pub fn public_inspectors_sha256(input: &PublicInput) -> Bytes32 {
+    digest(|h| write_inspectors_v3(h, input))
 }
 
 /// The `/3` canonical text of the inspector pool, written from the public input.
 pub fn public_inspectors_text(input: &PublicInput) -> String {
-    let _ = input;
-    todo!()
+    let mut s = String::new();
+    write_inspectors_v3(&mut s, input).expect("writing to a string never fails");
+    s
 }
 
 /// The commitment of a `/3` draw: the two hashes over the `/3` canonical texts (class and
@@ -236,8 +368,25 @@ pub fn commit_v3(
     salt_key: &Bytes32,
     at: DateTime<Utc>,
 ) -> Result<Commitment, BadInput> {
-    let _ = (input, server_seed, salt_key, at);
-    todo!()
+    input.validate()?;
+    if input.v3.is_none() {
+        return Err(BadInput {
+            field: "v3".into(),
+            invalid: crate::Invalid::new(
+                "format",
+                "lianjian-draw/3 的输入须含 v3 条款",
+                "a lianjian-draw/3 input needs its v3 terms",
+            ),
+        });
+    }
+    let public = PublicInput::of(input, salt_key);
+    check_inspector_order(&public)?;
+    Ok(Commitment {
+        candidates_sha256: public_candidates_sha256(&public),
+        inspectors_sha256: public_inspectors_sha256(&public),
+        seed_sha256: super::v3::seed_commitment(server_seed),
+        committed_at: at,
+    })
 }
 
 /// [`commit`] or [`commit_v3`], as the input's format needs (the salt key from `seeds.v3`).
@@ -246,6 +395,37 @@ pub fn commit_seeds(
     seeds: &Seeds,
     at: DateTime<Utc>,
 ) -> Result<Commitment, BadInput> {
-    let _ = (input, seeds, at);
-    todo!()
+    match (&input.v3, &seeds.v3) {
+        (None, _) => commit(input, &seeds.server, at),
+        (Some(_), Some(v3)) => commit_v3(input, &seeds.server, &v3.salt_key, at),
+        (Some(_), None) => Err(BadInput {
+            field: "seeds.v3".into(),
+            invalid: crate::Invalid::new(
+                "required",
+                "lianjian-draw/3 的种子须含盐密钥等",
+                "the seeds of a lianjian-draw/3 draw need their v3 part (salt key …)",
+            ),
+        }),
+    }
+}
+
+/// `/3` inspectors are listed by identity commitment, strictly ascending (which also makes
+/// the pseudonyms a function of the list).
+pub(super) fn check_inspector_order(public: &PublicInput) -> Result<(), BadInput> {
+    let xs = &public.inspectors;
+    if let Some(k) =
+        (1..xs.len()).find(|&k| xs[k - 1].identity_commitment >= xs[k].identity_commitment)
+    {
+        return Err(BadInput {
+            field: format!("inspectors[{k}]"),
+            invalid: crate::Invalid::new(
+                "not_canonical",
+                format!("检查人员须按身份承诺严格升序排列（第 {k} 项）"),
+                format!(
+                    "inspectors must be strictly ascending by identity commitment (at index {k})"
+                ),
+            ),
+        });
+    }
+    Ok(())
 }

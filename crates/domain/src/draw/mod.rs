@@ -29,6 +29,8 @@ mod verify;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_v3;
 
 use std::fmt;
 
@@ -39,13 +41,12 @@ pub use hash::{
     candidates_sha256, candidates_text, commit, commit_seeds, commit_v3, inspectors_sha256,
     inspectors_text, public_candidates_text, public_inspectors_text, seed_sha256,
 };
-pub use public::{
-    AnyRecord, Opening, OpeningCheck, PlanOutcome, PublicCandidate, PublicDrawRecord,
-    PublicInput, PublicInspector, PublicResult, PublicSeeds, PublicSummary, PublicVisit,
-    verify_public,
-};
 pub use prn::{
     PRN_STREAM, PrnReader, PrnStream, TIEBREAK_STREAM, combined_seed, prn_at, prns, tiebreak_at,
+};
+pub use public::{
+    AnyRecord, Opening, OpeningCheck, PlanOutcome, PublicCandidate, PublicDrawRecord, PublicInput,
+    PublicInspector, PublicResult, PublicSeeds, PublicSummary, PublicVisit, verify_public,
 };
 pub use record::{
     BadInput, BeaconSpec, Candidate, Commitment, Contribution, ContributionValue, DepartmentRef,
@@ -55,8 +56,7 @@ pub use record::{
 };
 pub use sample::{
     Candidates, DrawError, NOT_ELIGIBLE, Numbers, PlanStrata, WEIGHT_SCALE, draw, draw_committed,
-    quota,
-    select_smallest, select_smallest_by, select_smallest_in, select_strata, weighted_key,
+    quota, select_smallest, select_smallest_by, select_smallest_in, select_strata, weighted_key,
 };
 pub use verify::{Mismatch, Summary, verify};
 

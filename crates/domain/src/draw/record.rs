@@ -390,8 +390,46 @@ impl SeedsV3 {
     /// 1–500 characters, a beacon value only where a beacon was announced, and a reason
     /// exactly when there is no independent contribution (issue 11 item 2).
     pub fn validate(&self, terms: &V3Terms) -> Result<(), BadInput> {
-        let _ = terms;
-        todo!()
+        let f = |s: &str| format!("seeds.v3.{s}");
+        strictly_ascending(|| f("contributions"), &self.contributions, |c| c.account_id)?;
+        for (k, c) in self.contributions.iter().enumerate() {
+            text(|| f(&format!("contributions[{k}].name")), &c.name)?;
+        }
+        if let Some(v) = &self.beacon_value {
+            if terms.beacon.is_none() {
+                return Err(bad(
+                    f("beacon_value"),
+                    "beacon_not_announced",
+                    "承诺时未预告公共随机源，不能填写其数值".into(),
+                    "no beacon was announced at commit time, so there is no beacon value".into(),
+                ));
+            }
+            text(|| f("beacon_value"), v)?;
+        }
+        match (&self.unwitnessed_reason, self.witnessed()) {
+            (Some(r), false) => text(|| f("unwitnessed_reason"), r)?,
+            (None, true) => {}
+            (Some(_), true) => {
+                return Err(bad(
+                    f("unwitnessed_reason"),
+                    "unwitnessed_reason",
+                    "已有独立见证（监督人随机数或公共随机源），不应填写未经见证的理由".into(),
+                    "the draw is witnessed (a contribution or the beacon value): no unwitnessed reason"
+                        .into(),
+                ));
+            }
+            (None, false) => {
+                return Err(bad(
+                    f("unwitnessed_reason"),
+                    "unwitnessed",
+                    "抽取须有监督人随机数或公共随机源数值；都没有时必须记录理由（未经独立见证）"
+                        .into(),
+                    "a draw needs a supervisor contribution or the beacon value; without either, a reason must be recorded"
+                        .into(),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// At least one independent contribution: a supervisor's value or the beacon value.
@@ -519,8 +557,8 @@ pub struct DrawResult {
 
 /// A selection threshold of one plan and stratum: an eligible candidate of that stratum was
 /// drawn for the plan exactly when its sort key ([`super::weighted_key`]) is at most this.
-/// It lies halfway between the largest key drawn and the smallest key left (the largest key
-/// drawn, when none is left), so that it names no candidate. In JSON 32 lower-case hex digits.
+/// It lies halfway between the largest key drawn and the smallest key left (2¹²⁸ − 1 when
+/// none is left), so that it names no candidate. In JSON 32 lower-case hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Threshold(pub u128);
 
@@ -533,7 +571,11 @@ impl Serialize for Threshold {
 impl<'de> Deserialize<'de> for Threshold {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if s.len() != 32
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(serde::de::Error::custom(format!(
                 "a threshold is 32 lower-case hex digits, not {s:?}"
             )));
@@ -593,26 +635,12 @@ impl DrawRecord {
 
     /// Reads a record, naming the path of the first bad value (`input.candidates[3].usci`).
     pub fn from_json(bytes: &[u8]) -> Result<Self, ParseError> {
-        let de = &mut serde_json::Deserializer::from_slice(bytes);
-        let r: DrawRecord = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let message = e.inner().to_string();
-            // A missing field is reported at its parent; name the field itself.
-            let path = match message
-                .strip_prefix("missing field `")
-                .and_then(|r| r.split('`').next())
-            {
-                Some(f) if path == "." => f.to_string(),
-                Some(f) => format!("{path}.{f}"),
-                None => path,
-            };
-            ParseError { path, message }
-        })?;
-        if r.format != FORMAT && r.format != FORMAT_WEIGHTED {
+        let r: DrawRecord = parse_json(bytes)?;
+        if r.format != FORMAT && r.format != FORMAT_WEIGHTED && r.format != FORMAT_V3 {
             return Err(ParseError {
                 path: "format".into(),
                 message: format!(
-                    "unsupported format {:?}, expected {FORMAT:?} or {FORMAT_WEIGHTED:?}",
+                    "unsupported format {:?}, expected {FORMAT:?}, {FORMAT_WEIGHTED:?} or {FORMAT_V3:?}",
                     r.format
                 ),
             });
@@ -628,6 +656,25 @@ impl DrawRecord {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("records serialise")
     }
+}
+
+/// Reads JSON into `T`, naming the path of the first bad value (`input.candidates[3].usci`).
+pub(super) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ParseError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        // A missing field is reported at its parent; name the field itself.
+        let path = match message
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next())
+        {
+            Some(f) if path == "." => f.to_string(),
+            Some(f) => format!("{path}.{f}"),
+            None => path,
+        };
+        ParseError { path, message }
+    })
 }
 
 /// An input that breaks a rule of the format, with the path of the bad value.
@@ -744,8 +791,17 @@ impl DrawInput {
     /// ascending by identity commitment (salted from `salt_key`), which leaks nothing of the
     /// certificate order. The assignment's tie-breaks follow this list order.
     pub fn normalise_v3(&mut self, salt_key: &Bytes32) {
-        let _ = salt_key;
-        todo!()
+        self.normalise();
+        if self.v3.is_none() {
+            return;
+        }
+        let ids = super::v3::identity_commitments(self, salt_key);
+        let mut order: Vec<(Bytes32, DrawInspector)> = ids
+            .into_iter()
+            .zip(std::mem::take(&mut self.inspectors))
+            .collect();
+        order.sort_by(|a, b| a.0.cmp(&b.0));
+        self.inspectors = order.into_iter().map(|(_, x)| x).collect();
     }
 
     /// Checks the rules of the format that serde cannot: canonical order, indices in range,
@@ -907,11 +963,33 @@ impl DrawInput {
                 ));
             }
         }
-        strictly_ascending(
-            || "inspectors".into(),
-            &self.inspectors,
-            |i| i.certificate.as_str(),
-        )?;
+        if let Some(t) = &self.v3 {
+            // `/3` lists inspectors by identity commitment, checked where the salt key is
+            // known (commit_v3, verify); here only that no certificate appears twice.
+            let mut seen = HashSet::new();
+            if let Some(j) = self
+                .inspectors
+                .iter()
+                .position(|x| !seen.insert(x.certificate.as_str()))
+            {
+                return Err(bad(
+                    format!("inspectors[{j}].certificate"),
+                    "duplicate_certificate",
+                    "执法证号重复".into(),
+                    "certificate number listed twice".into(),
+                ));
+            }
+            if let Some(b) = &t.beacon {
+                text(|| "v3.beacon.source".into(), &b.source)?;
+                text(|| "v3.beacon.reference".into(), &b.reference)?;
+            }
+        } else {
+            strictly_ascending(
+                || "inspectors".into(),
+                &self.inspectors,
+                |i| i.certificate.as_str(),
+            )?;
+        }
         for (j, x) in self.inspectors.iter().enumerate() {
             let f = |s: &str| format!("inspectors[{j}]{s}");
             text(|| f(".name"), &x.name)?;

@@ -15,7 +15,8 @@ use super::Bytes32;
 use super::assign::{DrawFailure, assign};
 use super::prn::{PRN_STREAM, PrnReader, PrnStream, combined_seed, prns};
 use super::record::{
-    BadInput, DrawInput, DrawPlan, DrawResult, PerClass, Seeds, Stratum, StratumCount, Visit,
+    BadInput, DrawInput, DrawPlan, DrawResult, PerClass, Seeds, SeedsV3, Stratum, StratumCount,
+    Threshold, Visit,
 };
 
 /// ceil(eligible × ratio ‰ / 1000) in integers: a non-zero ratio of a non-empty stratum
@@ -595,7 +596,7 @@ impl std::error::Error for DrawError {}
 
 /// The lead plan of a joint visit: the key item's plan first, then the most check points, then
 /// the lowest plan code (double-random.md, "Joint visits").
-fn lead_plan(plans: &[DrawPlan], of: &[u32]) -> u32 {
+pub(super) fn lead_plan(plans: &[DrawPlan], of: &[u32]) -> u32 {
     *of.iter()
         .min_by(|&&x, &&y| {
             let (p, q) = (&plans[x as usize], &plans[y as usize]);
@@ -619,7 +620,82 @@ fn lead_plan(plans: &[DrawPlan], of: &[u32]) -> u32 {
 #[allow(clippy::result_large_err)]
 pub fn draw(input: &DrawInput, seeds: &Seeds) -> Result<DrawResult, DrawError> {
     input.validate()?;
-    let key = combined_seed(&seeds.server, seeds.witness.as_ref());
+    let key = match v3_seeds(input, seeds)? {
+        None => combined_seed(&seeds.server, seeds.witness.as_ref()),
+        Some(v3) => {
+            let public = super::public::PublicInput::of(input, &v3.salt_key);
+            super::v3::derive_key(
+                &seeds.server,
+                &super::hash::public_candidates_sha256(&public),
+                &super::hash::public_inspectors_sha256(&public),
+                v3,
+            )
+        }
+    };
+    draw_with_key(input, key)
+}
+
+/// The `/3` seeds of a `/3` input (checked against its terms), `None` for `/1` and `/2`;
+/// an error where the seeds do not fit the input's format.
+#[allow(clippy::result_large_err)]
+fn v3_seeds<'a>(input: &DrawInput, seeds: &'a Seeds) -> Result<Option<&'a SeedsV3>, DrawError> {
+    let bad = |field: &str, zh: &str, en: &str| {
+        DrawError::from(BadInput {
+            field: field.into(),
+            invalid: crate::Invalid::new("seeds_format", zh.to_string(), en.to_string()),
+        })
+    };
+    match (&input.v3, &seeds.v3) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(bad(
+            "seeds.v3",
+            "只有 lianjian-draw/3 的抽取才有 v3 种子",
+            "only a lianjian-draw/3 draw has v3 seeds",
+        )),
+        (Some(_), None) => Err(bad(
+            "seeds.v3",
+            "lianjian-draw/3 的抽取须有 v3 种子（盐密钥、见证）",
+            "a lianjian-draw/3 draw needs v3 seeds (salt key, witnessing)",
+        )),
+        (Some(terms), Some(v3)) => {
+            if seeds.witness.is_some() || seeds.witness_name.is_some() {
+                return Err(bad(
+                    "seeds.witness",
+                    "lianjian-draw/3 不使用旧式见证人随机数，请用监督人随机数",
+                    "lianjian-draw/3 has no legacy witness: use supervisor contributions",
+                ));
+            }
+            v3.validate(terms)?;
+            Ok(Some(v3))
+        }
+    }
+}
+
+/// [`draw`] for a `/3` input whose commitment the caller computed (and checked): the key
+/// derives from `commitment`'s hashes instead of recomputing them over the whole pool. For
+/// `/1` and `/2` inputs the same as [`draw`].
+#[allow(clippy::result_large_err)]
+pub fn draw_committed(
+    input: &DrawInput,
+    seeds: &Seeds,
+    commitment: &super::record::Commitment,
+) -> Result<DrawResult, DrawError> {
+    input.validate()?;
+    let key = match v3_seeds(input, seeds)? {
+        None => combined_seed(&seeds.server, seeds.witness.as_ref()),
+        Some(v3) => super::v3::derive_key(
+            &seeds.server,
+            &commitment.candidates_sha256,
+            &commitment.inspectors_sha256,
+            v3,
+        ),
+    };
+    draw_with_key(input, key)
+}
+
+/// The draw proper, from a validated input and its key.
+#[allow(clippy::result_large_err)]
+fn draw_with_key(input: &DrawInput, key: Bytes32) -> Result<DrawResult, DrawError> {
     let u = prns(&key, input.candidates.len());
 
     // Per plan: each candidate's stratum if eligible, and the weights for weighted plans.
@@ -649,6 +725,7 @@ pub fn draw(input: &DrawInput, seeds: &Seeds) -> Result<DrawResult, DrawError> {
         .then(|| input.candidates.iter().map(|c| c.risk_weight).collect());
 
     let mut counts = Vec::with_capacity(input.plans.len());
+    let mut thresholds = Vec::with_capacity(input.plans.len());
     let mut picks: Vec<(u32, u32)> = Vec::new();
     for (p, plan) in input.plans.iter().enumerate() {
         let mut quotas = [0u64; 5];
@@ -675,6 +752,10 @@ pub fn draw(input: &DrawInput, seeds: &Seeds) -> Result<DrawResult, DrawError> {
             };
         }
         counts.push(pc);
+        if input.v3.is_some() {
+            let w = weights.as_deref().filter(|_| plan.risk_weighted);
+            thresholds.push(stratum_thresholds(&u, w, &strata[p], &sel));
+        }
     }
     drop(strata);
 
@@ -700,19 +781,50 @@ pub fn draw(input: &DrawInput, seeds: &Seeds) -> Result<DrawResult, DrawError> {
         combined_seed: key,
         visits,
         counts,
-        thresholds: None,
+        thresholds: input.v3.is_some().then_some(thresholds),
     })
 }
 
-/// [`draw`] for a `/3` input whose commitment the caller computed (and checked): the key
-/// derives from `commitment`'s hashes instead of recomputing them over the whole pool. For
-/// `/1` and `/2` inputs the same as [`draw`].
-#[allow(clippy::result_large_err)]
-pub fn draw_committed(
-    input: &DrawInput,
-    seeds: &Seeds,
-    commitment: &super::record::Commitment,
-) -> Result<DrawResult, DrawError> {
-    let _ = (input, seeds, commitment);
-    todo!()
+/// `/3`: per stratum, a threshold between the largest key drawn (`a`) and the smallest key of
+/// an eligible candidate left (`b`): `a + (b − a) / 2`; 2¹²⁸ − 1 when none is left (all were
+/// drawn, as the counts say anyway); `None` when nothing was drawn. So an eligible candidate of the stratum is drawn exactly when its key is
+/// at most the threshold, and the threshold is no candidate's key (docs/draw-algorithm.md,
+/// "Thresholds").
+fn stratum_thresholds(
+    u: &[u64],
+    weights: Option<&[u8]>,
+    strata: &[u8],
+    sel: &[Vec<u32>; 5],
+) -> PerClass<Option<Threshold>> {
+    let key = |i: usize| weighted_key(u[i], weights.map_or(1, |w| w[i]), i as u32);
+    let mut drawn = vec![false; strata.len()];
+    let mut a = [None::<u128>; 5];
+    for (h, sel) in sel.iter().enumerate() {
+        for &i in sel {
+            drawn[i as usize] = true;
+            a[h] = a[h].max(Some(key(i as usize)));
+        }
+    }
+    let mut b = [u128::MAX; 5];
+    for (i, &h) in strata.iter().enumerate() {
+        if h != NOT_ELIGIBLE && !drawn[i] {
+            let k = key(i);
+            let h = h as usize;
+            if k < b[h] {
+                b[h] = k;
+            }
+        }
+    }
+    let mut out = PerClass::<Option<Threshold>>::default();
+    for h in Stratum::ALL {
+        let (a, b) = (a[h as usize], b[h as usize]);
+        *out.get_mut(h) = a.map(|a| {
+            Threshold(if b == u128::MAX {
+                u128::MAX
+            } else {
+                a + (b - a) / 2
+            })
+        });
+    }
+    out
 }

@@ -333,7 +333,11 @@ fn json_round_trip_and_parse_errors_name_the_path() {
 // ---------------------------------------------------------------------------------------------
 // Tampering.
 
-fn mutate_leaves(v: &serde_json::Value, path: String, out: &mut Vec<(String, serde_json::Value)>) {
+pub(super) fn mutate_leaves(
+    v: &serde_json::Value,
+    path: String,
+    out: &mut Vec<(String, serde_json::Value)>,
+) {
     use serde_json::Value;
     match v {
         Value::Object(m) => {
@@ -368,7 +372,7 @@ fn mutate_leaves(v: &serde_json::Value, path: String, out: &mut Vec<(String, ser
     }
 }
 
-fn set_path(v: &mut serde_json::Value, path: &str, new: serde_json::Value) {
+pub(super) fn set_path(v: &mut serde_json::Value, path: &str, new: serde_json::Value) {
     let mut cur = v;
     for part in path.split('.') {
         let (name, idx) = match part.find('[') {
@@ -742,7 +746,7 @@ fn a_redraw_records_what_it_replaces() {
 const QUALS: [&str; 3] = ["食品安全", "特种设备", "药品"];
 
 /// A random, valid input built from a shape seed (so that cross-references stay consistent).
-fn random_input(shape: u64, n_cand: usize, n_insp: usize, n_plans: usize) -> DrawInput {
+pub(super) fn random_input(shape: u64, n_cand: usize, n_insp: usize, n_plans: usize) -> DrawInput {
     let mut g = ChaCha8Rng::seed_from_u64(shape);
     let mut pick = |n: u64| g.next_u64() % n;
     let n_depts = 1 + pick(3) as usize;
@@ -861,7 +865,7 @@ fn random_input(shape: u64, n_cand: usize, n_insp: usize, n_plans: usize) -> Dra
     input
 }
 
-fn seeds_of(server: [u8; 32], witness: Option<Vec<u8>>) -> Seeds {
+pub(super) fn seeds_of(server: [u8; 32], witness: Option<Vec<u8>>) -> Seeds {
     Seeds {
         server: Bytes32(server),
         witness: witness.map(|w| Witness::new(w).unwrap()),
@@ -870,14 +874,14 @@ fn seeds_of(server: [u8; 32], witness: Option<Vec<u8>>) -> Seeds {
     }
 }
 
-fn record_of(input: DrawInput, seeds: Seeds, result: DrawResult) -> DrawRecord {
+pub(super) fn record_of(input: DrawInput, seeds: Seeds, result: DrawResult) -> DrawRecord {
     let commitment = commit(&input, &seeds.server, example::committed_at()).unwrap();
     DrawRecord::new(input, commitment, seeds, example::drawn_at(), result)
 }
 
 /// Checks every rule of a successful draw against the input, independently of the code that
 /// made it.
-fn check_rules(input: &DrawInput, seeds: &Seeds, r: &DrawResult) {
+pub(super) fn check_rules(input: &DrawInput, seeds: &Seeds, r: &DrawResult) {
     let key = combined_seed(&seeds.server, seeds.witness.as_ref());
     assert_eq!(r.combined_seed, key);
     let u = prns(&key, input.candidates.len());
@@ -1262,7 +1266,7 @@ fn picks_of(input: &DrawInput, r: &DrawResult) -> Vec<Vec<u32>> {
 }
 
 /// Makes some plans risk-weighted and gives candidates weights 1–10 (about half stay 1).
-fn add_weights(input: &mut DrawInput, seed: u64) {
+pub(super) fn add_weights(input: &mut DrawInput, seed: u64) {
     let mut g = ChaCha8Rng::seed_from_u64(seed ^ 0x7765_6967_6874);
     for p in &mut input.plans {
         p.risk_weighted = g.next_u64() % 3 != 0;
@@ -1444,8 +1448,12 @@ fn records_without_weighting_keep_format_1() {
     let mut t = r.clone();
     t.format = FORMAT_WEIGHTED.into();
     assert!(matches!(verify(&t), Err(Mismatch::FormatOfInput { .. })));
+    // A legacy input under the format-3 tag is refused as such, and an unknown format too.
+    let mut t = r.clone();
+    t.format = FORMAT_V3.into();
+    assert!(matches!(verify(&t), Err(Mismatch::FormatOfInput { .. })));
     let mut t = r;
-    t.format = "lianjian-draw/3".into();
+    t.format = "lianjian-draw/4".into();
     assert!(matches!(verify(&t), Err(Mismatch::Format(_))));
 }
 

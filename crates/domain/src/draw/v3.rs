@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use super::Bytes32;
-use super::record::{DrawInput, SeedsV3};
+use super::record::{Contribution, DrawInput, SeedsV3};
 use crate::account::CertificateNumber;
 use crate::directory::CreditClass;
 use crate::usci::Usci;
@@ -58,8 +58,21 @@ pub fn seed_commitment(server: &Bytes32) -> Bytes32 {
 /// then `beacon TAB value` if the beacon value is in, then `unwitnessed TAB reason` if a
 /// reason is given; fields escaped as in the candidates text. Empty when there is nothing.
 pub fn contributions_text(seeds: &SeedsV3) -> String {
+    witnesses_text(
+        &seeds.contributions,
+        seeds.beacon_value.as_deref(),
+        seeds.unwitnessed_reason.as_deref(),
+    )
+}
+
+/// [`contributions_text`] from its parts (the public record has no salt key).
+pub fn witnesses_text(
+    contributions: &[Contribution],
+    beacon_value: Option<&str>,
+    unwitnessed_reason: Option<&str>,
+) -> String {
     let mut s = String::new();
-    for c in &seeds.contributions {
+    for c in contributions {
         s.push_str("contribution\t");
         s.push_str(&c.account_id.to_string());
         s.push('\t');
@@ -68,12 +81,12 @@ pub fn contributions_text(seeds: &SeedsV3) -> String {
         s.push_str(&c.value.to_hex());
         s.push('\n');
     }
-    if let Some(v) = &seeds.beacon_value {
+    if let Some(v) = beacon_value {
         s.push_str("beacon\t");
         super::hash::esc_into(&mut s, v);
         s.push('\n');
     }
-    if let Some(r) = &seeds.unwitnessed_reason {
+    if let Some(r) = unwitnessed_reason {
         s.push_str("unwitnessed\t");
         super::hash::esc_into(&mut s, r);
         s.push('\n');
@@ -89,6 +102,21 @@ pub fn derive_key(
     inspectors_sha256: &Bytes32,
     seeds: &SeedsV3,
 ) -> Bytes32 {
+    derive_key_from_text(
+        server,
+        candidates_sha256,
+        inspectors_sha256,
+        &contributions_text(seeds),
+    )
+}
+
+/// [`derive_key`] over a contributions text already written ([`witnesses_text`]).
+pub fn derive_key_from_text(
+    server: &Bytes32,
+    candidates_sha256: &Bytes32,
+    inspectors_sha256: &Bytes32,
+    contributions_text: &str,
+) -> Bytes32 {
     hmac_sha256(
         server,
         &[
@@ -98,7 +126,7 @@ pub fn derive_key(
             b"\n",
             inspectors_sha256.to_hex().as_bytes(),
             b"\n",
-            contributions_text(seeds).as_bytes(),
+            contributions_text.as_bytes(),
         ],
     )
 }

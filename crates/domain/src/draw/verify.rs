@@ -13,10 +13,18 @@ use uuid::Uuid;
 
 use super::assign::DrawFailure;
 use super::hash::{candidates_sha256, inspectors_sha256, seed_sha256};
+use super::hash::{check_inspector_order, public_candidates_sha256, public_inspectors_sha256};
 use super::prn::combined_seed;
-use super::record::{BadInput, DrawRecord, PerClass, StratumCount, Threshold, Visit};
-use super::sample::{DrawError, draw};
-use super::{Bytes32, FORMAT, FORMAT_WEIGHTED};
+use super::public::PublicInput;
+use super::record::{
+    BadInput, Contribution, DrawRecord, DrawResult, PerClass, SeedsV3, Stratum, StratumCount,
+    Threshold, V3Terms, Visit,
+};
+use super::sample::{DrawError, draw, draw_committed};
+use super::v3::{derive_key, seed_commitment};
+use super::{Bytes32, FORMAT, FORMAT_V3, FORMAT_WEIGHTED};
+use crate::inspection::beijing_date;
+use chrono::{DateTime, Utc};
 
 /// A record that checks out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -172,7 +180,9 @@ impl fmt::Display for Mismatch {
             Mismatch::Chronology => {
                 write!(f, "抽取时间早于承诺时间 / drawn_at is before committed_at")
             }
-            Mismatch::Witnessing(what) => write!(f, "见证规则不符 / witnessing rule broken: {what}"),
+            Mismatch::Witnessing(what) => {
+                write!(f, "见证规则不符 / witnessing rule broken: {what}")
+            }
             Mismatch::Threshold {
                 plan,
                 code,
@@ -187,7 +197,9 @@ impl fmt::Display for Mismatch {
                 computed.map_or("none".into(), |t| format!("{:032x}", t.0)),
             ),
             Mismatch::Public(what) => write!(f, "公示版记录不符 / public record differs: {what}"),
-            Mismatch::Opening(what) => write!(f, "承诺打开核验失败 / opening does not check: {what}"),
+            Mismatch::Opening(what) => {
+                write!(f, "承诺打开核验失败 / opening does not check: {what}")
+            }
             Mismatch::DrawFails(x) => {
                 write!(f, "按记录重新抽取失败 / re-running the draw fails: {x}")
             }
@@ -227,11 +239,20 @@ impl std::error::Error for Mismatch {}
 // A mismatch is reported once; its size does not matter.
 #[allow(clippy::result_large_err)]
 pub fn verify(record: &DrawRecord) -> Result<Summary, Mismatch> {
+    if record.format == FORMAT_V3 {
+        return verify_v3(record);
+    }
     if record.format != FORMAT && record.format != FORMAT_WEIGHTED {
         return Err(Mismatch::Format(record.format.clone()));
     }
     let input = &record.input;
     input.validate().map_err(Mismatch::Invalid)?;
+    if input.v3.is_some() || record.seeds.v3.is_some() || record.result.thresholds.is_some() {
+        return Err(Mismatch::FormatOfInput {
+            recorded: record.format.clone(),
+            required: FORMAT_V3,
+        });
+    }
     if record.format != input.format() {
         return Err(Mismatch::FormatOfInput {
             recorded: record.format.clone(),
@@ -278,6 +299,193 @@ pub fn verify(record: &DrawRecord) -> Result<Summary, Mismatch> {
         Err(DrawError::Failed(x)) => return Err(Mismatch::DrawFails(x)),
         Err(DrawError::Invalid { .. }) => unreachable!("the input was validated above"),
     };
+    compare_results(record, &result)?;
+    Ok(Summary {
+        id: input.id,
+        title: input.title.clone(),
+        plans: input.plans.len(),
+        candidates: input.candidates.len(),
+        inspectors: input.inspectors.len(),
+        visits: result.visits.len(),
+        selections: result.visits.iter().map(|v| v.plans.len() as u64).sum(),
+        candidates_sha256: c.candidates_sha256,
+        inspectors_sha256: c.inspectors_sha256,
+        seed_sha256: c.seed_sha256,
+        combined_seed: result.combined_seed,
+        witness: record.seeds.witness.is_some(),
+    })
+}
+
+/// The witnessing rules of a `/3` record (issue 11 item 2), shared by both variants: the
+/// contributions' rules ([`SeedsV3::validate`]), every contribution submitted between the
+/// commitment and the draw, the beacon announced for a day after the commitment's (Beijing)
+/// date, and its value entered no earlier than that day.
+pub(super) fn check_witnessing(
+    terms: &V3Terms,
+    contributions: &[Contribution],
+    beacon_value: Option<&str>,
+    unwitnessed_reason: Option<&str>,
+    committed_at: DateTime<Utc>,
+    drawn_at: DateTime<Utc>,
+) -> Result<(), Mismatch> {
+    let w = |s: String| Err(Mismatch::Witnessing(s));
+    let seeds = SeedsV3 {
+        salt_key: Bytes32::default(),
+        contributions: contributions.to_vec(),
+        beacon_value: beacon_value.map(str::to_string),
+        unwitnessed_reason: unwitnessed_reason.map(str::to_string),
+    };
+    if let Err(b) = seeds.validate(terms) {
+        return w(b.to_string());
+    }
+    for (k, c) in contributions.iter().enumerate() {
+        if c.submitted_at < committed_at || c.submitted_at > drawn_at {
+            return w(format!(
+                "contribution {k} ({}) was submitted at {}, outside the commitment ({committed_at}) and the draw ({drawn_at})",
+                c.name, c.submitted_at
+            ));
+        }
+    }
+    if let Some(b) = &terms.beacon {
+        let committed = beijing_date(committed_at);
+        if b.available_on <= committed {
+            return w(format!(
+                "the beacon is available on {}, not after the commitment's date {committed}",
+                b.available_on
+            ));
+        }
+        if beacon_value.is_some() && beijing_date(drawn_at) < b.available_on {
+            return w(format!(
+                "the beacon value is known on {}, but the draw is dated {}",
+                b.available_on,
+                beijing_date(drawn_at)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// [`verify`] of a `/3` full record: the rules, the inspector order, both hashes over the
+/// `/3` texts (salted from the salt key), the seed commitment, the witnessing rules, the key,
+/// then the whole draw with its thresholds.
+#[allow(clippy::result_large_err)]
+fn verify_v3(record: &DrawRecord) -> Result<Summary, Mismatch> {
+    let input = &record.input;
+    input.validate().map_err(Mismatch::Invalid)?;
+    if input.format() != FORMAT_V3 {
+        return Err(Mismatch::FormatOfInput {
+            recorded: record.format.clone(),
+            required: input.format(),
+        });
+    }
+    let terms = input.v3.as_ref().expect("a /3 input");
+    let Some(v3) = &record.seeds.v3 else {
+        return Err(Mismatch::Witnessing(
+            "seeds.v3 is missing (salt key and contributions)".into(),
+        ));
+    };
+    if record.seeds.witness.is_some() || record.seeds.witness_name.is_some() {
+        return Err(Mismatch::Witnessing(
+            "a lianjian-draw/3 record has no legacy witness (seeds.witness)".into(),
+        ));
+    }
+    let public = PublicInput::of(input, &v3.salt_key);
+    check_inspector_order(&public).map_err(Mismatch::Invalid)?;
+    let c = &record.commitment;
+    let computed = public_candidates_sha256(&public);
+    if computed != c.candidates_sha256 {
+        return Err(Mismatch::CandidatesHash {
+            recorded: c.candidates_sha256,
+            computed,
+        });
+    }
+    let computed = public_inspectors_sha256(&public);
+    if computed != c.inspectors_sha256 {
+        return Err(Mismatch::InspectorsHash {
+            recorded: c.inspectors_sha256,
+            computed,
+        });
+    }
+    drop(public);
+    let computed = seed_commitment(&record.seeds.server);
+    if computed != c.seed_sha256 {
+        return Err(Mismatch::SeedHash {
+            recorded: c.seed_sha256,
+            computed,
+        });
+    }
+    if record.drawn_at < c.committed_at {
+        return Err(Mismatch::Chronology);
+    }
+    check_witnessing(
+        terms,
+        &v3.contributions,
+        v3.beacon_value.as_deref(),
+        v3.unwitnessed_reason.as_deref(),
+        c.committed_at,
+        record.drawn_at,
+    )?;
+    let stored = &record.result;
+    let key = derive_key(
+        &record.seeds.server,
+        &c.candidates_sha256,
+        &c.inspectors_sha256,
+        v3,
+    );
+    if stored.combined_seed != key {
+        return Err(Mismatch::CombinedSeed {
+            recorded: stored.combined_seed,
+            computed: key,
+        });
+    }
+    let result = match draw_committed(input, &record.seeds, c) {
+        Ok(r) => r,
+        Err(DrawError::Failed(x)) => return Err(Mismatch::DrawFails(x)),
+        Err(DrawError::Invalid {
+            field, message_en, ..
+        }) => {
+            return Err(Mismatch::Witnessing(format!("{field}: {message_en}")));
+        }
+    };
+    compare_results(record, &result)?;
+    let recorded = stored.thresholds.as_deref().unwrap_or(&[]);
+    let computed = result.thresholds.as_deref().unwrap_or(&[]);
+    for p in 0..recorded.len().max(computed.len()) {
+        for h in Stratum::ALL {
+            let r = recorded.get(p).map(|t| *t.get(h));
+            let x = computed.get(p).map(|t| *t.get(h));
+            if r != x {
+                return Err(Mismatch::Threshold {
+                    plan: p,
+                    code: input.plans.get(p).map_or("?".into(), |x| x.code.clone()),
+                    stratum: h.as_str(),
+                    recorded: r.flatten(),
+                    computed: x.flatten(),
+                });
+            }
+        }
+    }
+    Ok(Summary {
+        id: input.id,
+        title: input.title.clone(),
+        plans: input.plans.len(),
+        candidates: input.candidates.len(),
+        inspectors: input.inspectors.len(),
+        visits: result.visits.len(),
+        selections: result.visits.iter().map(|v| v.plans.len() as u64).sum(),
+        candidates_sha256: c.candidates_sha256,
+        inspectors_sha256: c.inspectors_sha256,
+        seed_sha256: c.seed_sha256,
+        combined_seed: result.combined_seed,
+        witness: v3.witnessed(),
+    })
+}
+
+/// The recorded visits and counts against the recomputed ones.
+#[allow(clippy::result_large_err)]
+fn compare_results(record: &DrawRecord, result: &DrawResult) -> Result<(), Mismatch> {
+    let stored = &record.result;
+    let input = &record.input;
     let n = stored.visits.len().max(result.visits.len());
     for k in 0..n {
         let (r, c) = (stored.visits.get(k), result.visits.get(k));
@@ -301,18 +509,5 @@ pub fn verify(record: &DrawRecord) -> Result<Summary, Mismatch> {
             });
         }
     }
-    Ok(Summary {
-        id: input.id,
-        title: input.title.clone(),
-        plans: input.plans.len(),
-        candidates: input.candidates.len(),
-        inspectors: input.inspectors.len(),
-        visits: result.visits.len(),
-        selections: result.visits.iter().map(|v| v.plans.len() as u64).sum(),
-        candidates_sha256: c.candidates_sha256,
-        inspectors_sha256: c.inspectors_sha256,
-        seed_sha256: c.seed_sha256,
-        combined_seed: result.combined_seed,
-        witness: record.seeds.witness.is_some(),
-    })
+    Ok(())
 }
