@@ -992,6 +992,10 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
         witness_name: None,
         v3: Some(witness::seeds_v3(&tx, &d, salt_key).await?),
     };
+    if let (Some(v3), Some(terms)) = (&seeds.v3, &input.v3) {
+        v3.validate(terms)
+            .map_err(|b| corrupt(format!("{}: {}", b.field, b.invalid.en)))?;
+    }
     let commitment = algo::commit_seeds(&input, &seeds, d.committed_at)
         .map_err(|b| corrupt(format!("{}: {}", b.field, b.invalid.en)))?;
     if commitment.candidates_sha256.to_hex() != d.candidates_sha256
