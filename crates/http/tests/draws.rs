@@ -398,6 +398,16 @@ async fn bad_input_and_authorization(app: App) {
         )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    // The old free witness seed is gone from the commitment too: an unknown field is refused.
+    let r = app
+        .post(
+            "/api/v1/draws",
+            &t,
+            json!({"region_code": "411121", "period_start": "2026-10-01", "period_end": "2026-12-31", "witness_seed": "c0ffee"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("witness_seed"), "{}", r.body);
     let r = app
         .api("GET", "/api/v1/public/draws/not-a-uuid", None, None)
         .await;
