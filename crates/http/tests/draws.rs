@@ -101,7 +101,12 @@ fn secrets_of(rec: &DrawRecord) -> Vec<String> {
     let mut v = Vec::new();
     for i in &rec.input.inspectors {
         // A name that is also part of an entity's (public) name proves nothing either way.
-        if !rec.input.candidates.iter().any(|c| c.name.contains(&i.name)) {
+        if !rec
+            .input
+            .candidates
+            .iter()
+            .any(|c| c.name.contains(&i.name))
+        {
             v.push(i.name.clone());
         }
         v.push(i.certificate.as_str().to_string());
@@ -113,7 +118,12 @@ fn assert_no_secrets(body: &str, secrets: &[String], what: &str) {
     for s in secrets {
         assert!(!body.contains(s.as_str()), "{what} shows {s}");
     }
-    for key in ["\"credit_class\"", "\"risk_weight\"", "\"salt_key\"", "\"certificate\""] {
+    for key in [
+        "\"credit_class\"",
+        "\"risk_weight\"",
+        "\"salt_key\"",
+        "\"certificate\"",
+    ] {
         assert!(!body.contains(key), "{what} has {key}");
     }
 }
@@ -132,7 +142,13 @@ async fn demo_draw_is_public_and_verifiable(app: App) {
     assert_eq!(v3.contributions.len(), 1);
     assert_eq!(v3.contributions[0].name, "县司法局监督员");
     assert!(v3.unwitnessed_reason.is_none());
-    assert!(d["witness_name"].as_str().unwrap().contains("县司法局监督员"), "{d}");
+    assert!(
+        d["witness_name"]
+            .as_str()
+            .unwrap()
+            .contains("县司法局监督员"),
+        "{d}"
+    );
     // The public variant verifies, and so does an entity's opening against it.
     let public = rec.public_variant().expect("a public variant");
     verify_public(&public).expect("the public variant verifies");
@@ -159,7 +175,10 @@ async fn demo_draw_is_public_and_verifiable(app: App) {
     let r = app
         .api(
             "GET",
-            &format!("/api/v1/draws/{}/openings/{usci}", d["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/draws/{}/openings/{usci}",
+                d["id"].as_str().unwrap()
+            ),
             Some(&t),
             None,
         )
@@ -300,7 +319,9 @@ async fn redraw_needs_a_reason_keeps_the_old_record_and_verifies(app: App) {
         Some(old_id)
     );
     assert_eq!(
-        rec.seeds.v3.as_ref().unwrap().contributions[0].value.to_hex(),
+        rec.seeds.v3.as_ref().unwrap().contributions[0]
+            .value
+            .to_hex(),
         VALUE
     );
     // No entity is visited twice for the same plan within the period: the re-draw's pools
@@ -540,7 +561,11 @@ async fn console_and_portal_pages(app: App) {
     let sup = app.login("wy.jiandu").await;
     let r = app.get("/console/witness", Some(&sup)).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.body.contains("目前没有等待您提交随机数的抽取"), "{}", r.body);
+    assert!(
+        r.body.contains("目前没有等待您提交随机数的抽取"),
+        "{}",
+        r.body
+    );
     let r = app.get("/console/witness", Some(&cookie)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = app
@@ -702,9 +727,7 @@ async fn witness_flow_supervisor_and_beacon(app: App) {
     );
     // The supervisor finds it in its queue.
     let sup = app.token("wy.jiandu").await;
-    let q = app
-        .get_json("/api/v1/draws/awaiting-witness", &sup)
-        .await;
+    let q = app.get_json("/api/v1/draws/awaiting-witness", &sup).await;
     assert!(
         q.as_array().unwrap().iter().any(|d| d["id"] == id.as_str()),
         "{q}"
@@ -719,9 +742,7 @@ async fn witness_flow_supervisor_and_beacon(app: App) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = app.contribute(&id, VALUE).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    let q = app
-        .get_json("/api/v1/draws/awaiting-witness", &sup)
-        .await;
+    let q = app.get_json("/api/v1/draws/awaiting-witness", &sup).await;
     assert!(q.as_array().unwrap().iter().all(|d| d["id"] != id.as_str()));
     // Staff (and the public) cannot read the value before the draw: not on the draw, not in
     // the list, not in a record (there is none yet), not in the audit log.
@@ -729,7 +750,10 @@ async fn witness_flow_supervisor_and_beacon(app: App) {
         (format!("/api/v1/draws/{id}"), Some(office.as_str())),
         ("/api/v1/draws".to_string(), Some(office.as_str())),
         (format!("/api/v1/public/draws/{id}"), None),
-        ("/api/v1/audit?per_page=200".to_string(), Some(office.as_str())),
+        (
+            "/api/v1/audit?per_page=200".to_string(),
+            Some(office.as_str()),
+        ),
     ] {
         let r = app.api("GET", &path, token, None).await;
         assert!(!r.body.contains(VALUE), "{path} shows the contribution");
@@ -740,7 +764,12 @@ async fn witness_flow_supervisor_and_beacon(app: App) {
         "{v}"
     );
     let r = app
-        .api("GET", &format!("/api/v1/draws/{id}/record"), Some(&office), None)
+        .api(
+            "GET",
+            &format!("/api/v1/draws/{id}/record"),
+            Some(&office),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     // The beacon is refused before its date, and the draw still waits for it.
@@ -773,7 +802,11 @@ async fn witness_flow_supervisor_and_beacon(app: App) {
         .await
         .unwrap();
     let r = app
-        .post(&format!("/api/v1/draws/{id}/beacon"), &office, json!({"value": " "}))
+        .post(
+            &format!("/api/v1/draws/{id}/beacon"),
+            &office,
+            json!({"value": " "}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.fields(), vec!["value"]);
@@ -859,7 +892,10 @@ async fn unwitnessed_draw_needs_a_reason_and_is_labelled(app: App) {
     let r = redraw(json!({"reason": "测试重抽", "supervisors": ["wy.jiandu"], "unwitnessed_reason": "多余的理由"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.fields(), vec!["unwitnessed_reason"]);
-    let r = redraw(json!({"reason": "测试重抽", "publish_delay_days": 400, "supervisors": ["wy.jiandu"]})).await;
+    let r = redraw(
+        json!({"reason": "测试重抽", "publish_delay_days": 400, "supervisors": ["wy.jiandu"]}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.fields(), vec!["publish_delay_days"]);
     // A new plan with no witness at all: refused without a reason.
@@ -874,9 +910,18 @@ async fn unwitnessed_draw_needs_a_reason_and_is_labelled(app: App) {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let plan = r.json()["id"].as_str().unwrap().to_string();
-    for (who, action) in [(&market, "submit"), (&office, "approve"), (&office, "publish")] {
+    for (who, action) in [
+        (&market, "submit"),
+        (&office, "approve"),
+        (&office, "publish"),
+    ] {
         let r = app
-            .api("POST", &format!("/api/v1/plans/{plan}/{action}"), Some(who), None)
+            .api(
+                "POST",
+                &format!("/api/v1/plans/{plan}/{action}"),
+                Some(who),
+                None,
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.body);
     }
@@ -905,9 +950,15 @@ async fn unwitnessed_draw_needs_a_reason_and_is_labelled(app: App) {
     );
     // Labelled on the portal, the console and in the public JSON.
     let r = app.get(&format!("/draws/{id}"), None).await;
-    assert!(r.body.contains("未经独立见证") && r.body.contains("监督人出差"), "{}", r.body);
+    assert!(
+        r.body.contains("未经独立见证") && r.body.contains("监督人出差"),
+        "{}",
+        r.body
+    );
     let cookie = app.login("wy.office").await;
-    let r = app.get(&format!("/console/draws/{id}"), Some(&cookie)).await;
+    let r = app
+        .get(&format!("/console/draws/{id}"), Some(&cookie))
+        .await;
     assert!(r.body.contains("未经独立见证"), "{}", r.body);
     let r = app
         .api("GET", &format!("/api/v1/public/draws/{id}"), None, None)
@@ -953,7 +1004,11 @@ async fn new_routes_authorization(app: App) {
         ("sd.office", StatusCode::NOT_FOUND),
         ("sd.jiandu", StatusCode::NOT_FOUND),
     ] {
-        assert_eq!(get(format!("/api/v1/draws/{id}/record"), who).await, want, "record: {who}");
+        assert_eq!(
+            get(format!("/api/v1/draws/{id}/record"), who).await,
+            want,
+            "record: {who}"
+        );
     }
     // Openings: staff who draw, in scope.
     for (who, want) in [
@@ -971,12 +1026,22 @@ async fn new_routes_authorization(app: App) {
         );
     }
     assert_eq!(
-        get(format!("/api/v1/draws/{id}/openings/91411121XXXX"), "wy.office").await,
+        get(
+            format!("/api/v1/draws/{id}/openings/91411121XXXX"),
+            "wy.office"
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY
     );
     // The queue: supervisors only.
-    assert_eq!(get("/api/v1/draws/awaiting-witness".into(), "wy.jiandu").await, StatusCode::OK);
-    assert_eq!(get("/api/v1/draws/awaiting-witness".into(), "wy.office").await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get("/api/v1/draws/awaiting-witness".into(), "wy.jiandu").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get("/api/v1/draws/awaiting-witness".into(), "wy.office").await,
+        StatusCode::FORBIDDEN
+    );
     // Contribution and beacon on a committed, witnessed re-draw.
     let new_id = witnessed_redraw(&app, &tomorrow()).await;
     let post = |path: String, who: &'static str| {
@@ -1015,11 +1080,19 @@ async fn new_routes_authorization(app: App) {
     }
     // Execute: draw staff only, in scope.
     let r = app
-        .post(&format!("/api/v1/draws/{new_id}/execute"), &app.token("wy.jiandu").await, json!({}))
+        .post(
+            &format!("/api/v1/draws/{new_id}/execute"),
+            &app.token("wy.jiandu").await,
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     let r = app
-        .post(&format!("/api/v1/draws/{new_id}/execute"), &app.token("sd.office").await, json!({}))
+        .post(
+            &format!("/api/v1/draws/{new_id}/execute"),
+            &app.token("sd.office").await,
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     // The supervisor is read-only elsewhere: it cannot commit, re-draw or change plans.
@@ -1033,7 +1106,11 @@ async fn new_routes_authorization(app: App) {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     let r = app
-        .post(&format!("/api/v1/draws/{new_id}/redraw"), &sup, json!({"reason": "监督人重抽"}))
+        .post(
+            &format!("/api/v1/draws/{new_id}/redraw"),
+            &sup,
+            json!({"reason": "监督人重抽"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
 }
@@ -1051,7 +1128,12 @@ async fn embargo_public_endpoints_and_portal(app: App) {
         .visits
         .iter()
         .map(|v| {
-            let c = rec.input.candidates.iter().find(|c| c.usci == v.usci).unwrap();
+            let c = rec
+                .input
+                .candidates
+                .iter()
+                .find(|c| c.usci == v.usci)
+                .unwrap();
             (v.usci.to_string(), c.name.clone())
         })
         .collect();
@@ -1074,7 +1156,10 @@ async fn embargo_public_endpoints_and_portal(app: App) {
             continue;
         }
         for (usci, name) in &targets {
-            assert!(!body.contains(usci.as_str()) && !body.contains(name.as_str()), "{p} names {name}");
+            assert!(
+                !body.contains(usci.as_str()) && !body.contains(name.as_str()),
+                "{p} names {name}"
+            );
         }
     }
     let r = app
@@ -1083,17 +1168,31 @@ async fn embargo_public_endpoints_and_portal(app: App) {
     let s = r.json();
     assert_eq!(s["record_public"], false, "{s}");
     assert!(s["seeds"].is_null() && s["input"].is_null(), "{s}");
-    assert!(s["plans"][0]["strata"].as_array().unwrap().len() == 5, "{s}");
-    assert!(!r.body.contains(&rec.seeds.server.to_hex()), "the server seed is secret");
+    assert!(
+        s["plans"][0]["strata"].as_array().unwrap().len() == 5,
+        "{s}"
+    );
+    assert!(
+        !r.body.contains(&rec.seeds.server.to_hex()),
+        "the server seed is secret"
+    );
     // One visit's result is published: that entity appears, the others do not.
     app.publish_visits(&id, Some(1)).await;
     let r = app.get(&format!("/draws/{id}"), None).await;
-    let first = &app.get_json(&format!("/api/v1/draws/{id}"), &app.token("wy.office").await).await["visits"][0];
+    let first = &app
+        .get_json(
+            &format!("/api/v1/draws/{id}"),
+            &app.token("wy.office").await,
+        )
+        .await["visits"][0];
     let first_usci = first["usci"].as_str().unwrap().to_string();
     assert!(r.body.contains(&first_usci), "{}", r.body);
     assert_no_secrets(&r.body, &secrets, "portal draw page");
     for (usci, name) in targets.iter().filter(|t| t.0 != first_usci) {
-        assert!(!r.body.contains(usci.as_str()), "portal names {name} too early");
+        assert!(
+            !r.body.contains(usci.as_str()),
+            "portal names {name} too early"
+        );
     }
     let r = app
         .api("GET", &format!("/api/v1/public/draws/{id}"), None, None)
@@ -1111,12 +1210,19 @@ async fn embargo_public_endpoints_and_portal(app: App) {
     assert_eq!(public.format, "lianjian-draw/3-public");
     verify_public(&public).expect("the served public record verifies");
     assert_no_secrets(&r.body, &secrets, "public record");
-    assert!(!r.body.contains(&rec.seeds.v3.as_ref().unwrap().salt_key.to_hex()));
+    assert!(
+        !r.body
+            .contains(&rec.seeds.v3.as_ref().unwrap().salt_key.to_hex())
+    );
     for (p, body) in public_pages(&app, &id).await {
         assert_no_secrets(&body, &secrets, &p);
     }
     let r = app.get(&format!("/draws/{id}"), None).await;
-    assert!(r.body.contains("下载公开版抽取记录") && r.body.contains(&targets[0].1), "{}", r.body);
+    assert!(
+        r.body.contains("下载公开版抽取记录") && r.body.contains(&targets[0].1),
+        "{}",
+        r.body
+    );
 }
 
 /// Every public page and endpoint that could show a draw's targets, classes or inspectors.

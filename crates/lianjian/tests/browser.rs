@@ -156,7 +156,9 @@ async fn login_and_see_console_home() {
         let body = c.find(Locator::Css("body")).await?.text().await?;
         // The re-draw keeps the demo's supervisor, who has not contributed yet.
         assert!(
-            body.contains("承诺已公布") && body.contains("县司法局监督员") && body.contains("尚不能执行"),
+            body.contains("承诺已公布")
+                && body.contains("县司法局监督员")
+                && body.contains("尚不能执行"),
             "{body}"
         );
         let console_draw = c.current_url().await?.path().to_string();
@@ -170,7 +172,10 @@ async fn login_and_see_console_home() {
                     .click()
                     .await?;
                 c.goto(&format!("{base}/console/login")).await?;
-                c.find(Locator::Id("username")).await?.send_keys(who).await?;
+                c.find(Locator::Id("username"))
+                    .await?
+                    .send_keys(who)
+                    .await?;
                 c.find(Locator::Id("password"))
                     .await?
                     .send_keys(lianjian_services::demo::DEMO_PASSWORD)
@@ -190,16 +195,20 @@ async fn login_and_see_console_home() {
             .click()
             .await?;
         let value = c
-            .find(Locator::Css("form[action$='/contribution'] input[name=value]"))
+            .find(Locator::Css(
+                "form[action$='/contribution'] input[name=value]",
+            ))
             .await?
             .prop("value")
             .await?
             .unwrap_or_default();
         assert_eq!(value.len(), 64, "32 random bytes as hex: {value}");
-        c.find(Locator::Css("form[action$='/contribution'] button[type=submit]"))
-            .await?
-            .click()
-            .await?;
+        c.find(Locator::Css(
+            "form[action$='/contribution'] button[type=submit]",
+        ))
+        .await?
+        .click()
+        .await?;
         c.accept_alert().await?;
         c.wait().for_element(Locator::Css("main h1")).await?;
         let body = c.find(Locator::Css("body")).await?.text().await?;
@@ -225,7 +234,9 @@ async fn login_and_see_console_home() {
         let body = c.find(Locator::Css("body")).await?.text().await?;
         // The portal: counts per class, no task public before its result or the period's end.
         assert!(
-            body.contains("重新抽取") && body.contains("可抽数 / 应抽数") && body.contains("尚未到公开时间"),
+            body.contains("重新抽取")
+                && body.contains("可抽数 / 应抽数")
+                && body.contains("尚未到公开时间"),
             "{body}"
         );
         std::fs::write(shots.join("portal-draw.png"), c.screenshot().await?).ok();

@@ -969,8 +969,14 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
     let Some(salt_key) = body.salt_key.as_deref() else {
         return Err(ServiceError::conflict(
             "format",
-            format!("抽取 {} 是旧格式的承诺（无独立见证），不能再执行；请说明理由后重新抽取", d.code),
-            format!("draw {} was committed in a legacy format without independent witnesses; re-draw it", d.code),
+            format!(
+                "抽取 {} 是旧格式的承诺（无独立见证），不能再执行；请说明理由后重新抽取",
+                d.code
+            ),
+            format!(
+                "draw {} was committed in a legacy format without independent witnesses; re-draw it",
+                d.code
+            ),
         ));
     };
     let missing = witness::missing(&tx, &d).await?;
@@ -1392,4 +1398,3 @@ async fn view(svc: &Services, d: Draw) -> Result<DrawView> {
 pub async fn public_list(svc: &Services, q: &DrawQuery, page: PageRequest) -> Result<Page<Draw>> {
     Ok(repo::list(svc.store.conn(), q, page).await?)
 }
-

@@ -412,8 +412,7 @@ async fn detail_page(
         may_read_full: role != Role::Inspector,
         beacon_value: get("value"),
         reason: get("reason"),
-        w: f
-            .map(|f| witness_form(&Params(f.0.clone())))
+        w: f.map(|f| witness_form(&Params(f.0.clone())))
             .unwrap_or_default(),
     })
 }
@@ -557,9 +556,7 @@ async fn witness_page(
         None => (None, Default::default()),
     };
     render(WitnessPage {
-        c: Chrome::new(&st.svc, s, "witness")
-            .await
-            .with_notice(notice),
+        c: Chrome::new(&st.svc, s, "witness").await.with_notice(notice),
         rows,
         error,
         errors,

@@ -42,7 +42,11 @@ pub struct Embargo {
     pub public_visits: HashSet<Uuid>,
 }
 
-pub(super) async fn embargo(c: &impl lianjian_store::Conn, d: &Draw, now: DateTime<Utc>) -> Result<Embargo> {
+pub(super) async fn embargo(
+    c: &impl lianjian_store::Conn,
+    d: &Draw,
+    now: DateTime<Utc>,
+) -> Result<Embargo> {
     let today = beijing_date(now);
     let delay = u64::try_from(d.publish_delay_days).unwrap_or(0);
     let public_from = d
@@ -255,7 +259,10 @@ pub async fn public_record(svc: &Services, id: Uuid) -> Result<(Draw, String)> {
         let rec = DrawRecord::from_json(body.record_json.as_deref().unwrap_or_default().as_bytes())
             .map_err(corrupt)?;
         let public = rec.public_variant();
-        return Ok((d, serde_json::to_string_pretty(&public).expect("serialisable")));
+        return Ok((
+            d,
+            serde_json::to_string_pretty(&public).expect("serialisable"),
+        ));
     }
     Ok((d, serde_json::to_string_pretty(&s).expect("serialisable")))
 }

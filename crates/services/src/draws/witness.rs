@@ -391,8 +391,8 @@ pub async fn contribute(svc: &Services, actor: &Actor, id: Uuid, value: &str) ->
     if actor.role != Role::Supervisor {
         return Err(ServiceError::Forbidden);
     }
-    let value = ContributionValue::from_hex(value.trim())
-        .map_err(|e| ServiceError::field("value", e))?;
+    let value =
+        ContributionValue::from_hex(value.trim()).map_err(|e| ServiceError::field("value", e))?;
     let tx = svc.store.begin().await?;
     let d = visible(&tx, actor, id).await?;
     let mine = repo::witnesses(&tx, id)

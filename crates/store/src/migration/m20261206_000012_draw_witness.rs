@@ -28,24 +28,25 @@ impl MigrationTrait for Migration {
             ("beacon_reference", string_len_null("beacon_reference", 100)),
             ("beacon_available_on", date_null("beacon_available_on")),
             ("beacon_value", text_null("beacon_value")),
-            ("beacon_entered_by", string_len_null("beacon_entered_by", 64)),
+            (
+                "beacon_entered_by",
+                string_len_null("beacon_entered_by", 64),
+            ),
             (
                 "beacon_entered_at",
                 timestamp_with_time_zone_null("beacon_entered_at"),
             ),
             ("unwitnessed_reason", text_null("unwitnessed_reason")),
             // Days after the period's end before unpublished visits become public (0 = at once).
-            ("publish_delay_days", integer("publish_delay_days").default(0).take()),
+            (
+                "publish_delay_days",
+                integer("publish_delay_days").default(0).take(),
+            ),
         ];
         for (name, mut col) in cols {
             if !m.has_column("draws", name).await? {
-                m.alter_table(
-                    Table::alter()
-                        .table("draws")
-                        .add_column(&mut col)
-                        .take(),
-                )
-                .await?;
+                m.alter_table(Table::alter().table("draws").add_column(&mut col).take())
+                    .await?;
             }
         }
         m.create_table(
