@@ -183,11 +183,16 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum DrawCommand {
-    /// Recompute a draw record (the JSON of GET /api/v1/public/draws/{id}); exit 0 if it
-    /// matches, 3 naming the first difference, 2 if the file cannot be read.
+    /// Recompute a draw record: lianjian-draw/1, /2, /3 full or /3 public (the JSON of GET
+    /// /api/v1/public/draws/{id}); exit 0 if it matches, 3 naming the first difference, 2 if a
+    /// file cannot be read or is not a record (naming the JSON path).
     Verify {
         /// The record file (JSON)
         record: PathBuf,
+        /// Also check an entity's opening of its class commitment (lianjian-draw/3): its class,
+        /// and that it was drawn exactly for the plans whose threshold its key is within
+        #[arg(long, value_name = "OPENING.json")]
+        opening: Option<PathBuf>,
     },
 }
 
@@ -349,8 +354,8 @@ fn random_password() -> String {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Draw {
-            action: DrawCommand::Verify { record },
-        } => Ok(draw_cli::verify(&record)),
+            action: DrawCommand::Verify { record, opening },
+        } => Ok(draw_cli::verify(&record, opening.as_deref())),
         Command::Evidence {
             action: EvidenceCommand::Verify { file, proof, key },
         } => Ok(evidence_cli::verify(&file, &proof, key.as_deref())),

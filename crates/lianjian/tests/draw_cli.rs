@@ -121,3 +121,160 @@ fn verify_failed_record_recomputes_the_same_failure() {
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("recorded failure"), "{err}");
 }
+
+fn verify_with(path: &std::path::Path, opening: &std::path::Path) -> (i32, String, String) {
+    common::run(
+        &[
+            "draw",
+            "verify",
+            path.to_str().unwrap(),
+            "--opening",
+            opening.to_str().unwrap(),
+        ],
+        &[],
+    )
+}
+
+#[test]
+fn verify_v3_full_public_and_opening() {
+    let dir = common::temp_dir("draw-cli-v3");
+    let record = example::v3_record();
+    let public = record.public_variant().unwrap();
+
+    // The full record: exit 0, witnessed by a supervisor and the beacon.
+    let full = dir.join("full.json");
+    std::fs::write(&full, record.to_json_pretty()).unwrap();
+    let (code, out, err) = verify(&full);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("draw record verified"), "{out}");
+    assert!(out.contains("[lianjian-draw/3]"), "{out}");
+    assert!(out.contains("supervisor contributions 1"), "{out}");
+    assert!(out.contains("public beacon value"), "{out}");
+    assert!(out.contains(&record.result.combined_seed.to_hex()), "{out}");
+
+    // The public variant: exit 0.
+    let public_path = dir.join("public.json");
+    std::fs::write(&public_path, public.to_json_pretty()).unwrap();
+    let (code, out, err) = verify(&public_path);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("public draw record verified"), "{out}");
+    assert!(out.contains("[lianjian-draw/3-public]"), "{out}");
+
+    // An entity's opening, against the public and the full record.
+    let drawn = &record.result.visits[0].usci;
+    let opening = record.opening(drawn).unwrap();
+    let opening_path = dir.join("opening.json");
+    std::fs::write(&opening_path, opening.to_json_pretty()).unwrap();
+    for r in [&public_path, &full] {
+        let (code, out, err) = verify_with(r, &opening_path);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains("opening verified"), "{out}");
+        assert!(out.contains(drawn.as_str()), "{out}");
+        assert!(out.contains("抽中 / drawn"), "{out}");
+    }
+
+    // An opening claiming another class: exit 3.
+    let mut v = serde_json::to_value(&opening).unwrap();
+    v["credit_class"] = if opening.credit_class.map(|c| c.as_str()) == Some("A") {
+        "B".into()
+    } else {
+        "A".into()
+    };
+    let lie = dir.join("lie.json");
+    std::fs::write(&lie, v.to_string()).unwrap();
+    let (code, _, err) = verify_with(&public_path, &lie);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("class commitment does not open"), "{err}");
+
+    // A malformed opening: exit 2 naming the path.
+    v["salt"] = "XYZ".into();
+    std::fs::write(&lie, v.to_string()).unwrap();
+    let (code, _, err) = verify_with(&public_path, &lie);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("salt"), "{err}");
+
+    // An opening against a legacy record: exit 2.
+    let legacy = dir.join("legacy.json");
+    std::fs::write(&legacy, example::record().to_json()).unwrap();
+    let (code, _, err) = verify_with(&legacy, &opening_path);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("needs a lianjian-draw/3 record"), "{err}");
+
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn verify_v3_tampering() {
+    let dir = common::temp_dir("draw-cli-v3-tamper");
+    let record = example::v3_record();
+    let public = record.public_variant().unwrap();
+    let path = dir.join("t.json");
+    let run = |v: &serde_json::Value| {
+        std::fs::write(&path, v.to_string()).unwrap();
+        verify(&path)
+    };
+
+    // Full record: a credit class changed is found through its commitment.
+    let mut v = serde_json::to_value(&record).unwrap();
+    v["input"]["candidates"][0]["credit_class"] = "D".into();
+    let (code, _, err) = run(&v);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("candidates hash differs"), "{err}");
+    // An inspector's name changed: the identity commitment.
+    let mut v = serde_json::to_value(&record).unwrap();
+    v["input"]["inspectors"][0]["name"] = "张三".into();
+    let (code, _, err) = run(&v);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("inspectors hash differs"), "{err}");
+    // A contribution changed: the key.
+    let mut v = serde_json::to_value(&record).unwrap();
+    v["seeds"]["v3"]["contributions"][0]["value"] = "00".repeat(16).into();
+    let (code, _, err) = run(&v);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("combined seed differs"), "{err}");
+    // The witness removed without a reason: the witnessing rule.
+    let mut v = serde_json::to_value(&record).unwrap();
+    v["seeds"]["v3"]["contributions"] = serde_json::json!([]);
+    v["seeds"]["v3"]["beacon_value"] = serde_json::Value::Null;
+    let (code, _, err) = run(&v);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("witnessing rule broken"), "{err}");
+    // A threshold changed.
+    let mut v = serde_json::to_value(&record).unwrap();
+    v["result"]["thresholds"][0]["B"] = "0".repeat(32).into();
+    let (code, _, err) = run(&v);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("threshold of plan 0"), "{err}");
+    // Not a record: a contribution of upper-case hex, exit 2 with its path.
+    let mut v = serde_json::to_value(&record).unwrap();
+    v["seeds"]["v3"]["contributions"][0]["value"] = "AB".repeat(16).into();
+    let (code, _, err) = run(&v);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("seeds.v3.contributions[0].value"), "{err}");
+
+    // Public record: a pseudonym swapped in a visit.
+    let mut v = serde_json::to_value(&public).unwrap();
+    v["result"]["visits"][0]["inspectors"][0] = "检查员-09".into();
+    let (code, _, err) = run(&v);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("public record differs"), "{err}");
+    // A class commitment changed.
+    let mut v = serde_json::to_value(&public).unwrap();
+    v["input"]["candidates"][1]["class_commitment"] = "ab".repeat(32).into();
+    let (code, _, err) = run(&v);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("candidates hash differs"), "{err}");
+    // A visit dropped.
+    let mut v = serde_json::to_value(&public).unwrap();
+    v["result"]["visits"].as_array_mut().unwrap().remove(0);
+    let (code, _, err) = run(&v);
+    assert_eq!(code, 3, "{err}");
+    // A secret added to the public record is not a public record: exit 2.
+    let mut v = serde_json::to_value(&public).unwrap();
+    v["input"]["candidates"][0]["credit_class"] = "A".into();
+    let (code, _, err) = run(&v);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("input.candidates[0]"), "{err}");
+
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -283,3 +283,184 @@ pub fn v3_record() -> DrawRecord {
     let result = draw_committed(&input, &seeds, &commitment).expect("the /3 example draws");
     DrawRecord::new(input, commitment, seeds, v3_drawn_at(), result)
 }
+
+/// The `/3` worked example as docs/draw-algorithm.md prints it: every input value (seed, salt
+/// key, contributions, beacon), every salt and commitment, both canonical texts, the key, the
+/// thresholds, the visits and one opening, so that every hash can be recomputed from the
+/// document alone. A test checks that the document contains exactly this text.
+pub fn v3_worked_example() -> String {
+    use std::fmt::Write;
+    let r = v3_record();
+    let v3 = r.seeds.v3.as_ref().expect("a /3 record");
+    let p = r.public_variant().expect("a /3 record");
+    let mut s = String::new();
+    let w = &mut s;
+    writeln!(w, "server seed         {}", r.seeds.server).unwrap();
+    writeln!(w, "salt key            {}", v3.salt_key).unwrap();
+    for c in &v3.contributions {
+        writeln!(
+            w,
+            "contribution        account {} name {} value {} (submitted {})",
+            c.account_id,
+            c.name,
+            c.value.to_hex(),
+            c.submitted_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )
+        .unwrap();
+    }
+    let b = r
+        .input
+        .v3
+        .as_ref()
+        .and_then(|t| t.beacon.as_ref())
+        .expect("a beacon");
+    writeln!(
+        w,
+        "beacon              {} / {} / available on {}",
+        b.source, b.reference, b.available_on
+    )
+    .unwrap();
+    writeln!(
+        w,
+        "beacon value        {}",
+        v3.beacon_value.as_deref().unwrap_or("")
+    )
+    .unwrap();
+    writeln!(
+        w,
+        "committed_at        {}",
+        r.commitment
+            .committed_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )
+    .unwrap();
+    writeln!(
+        w,
+        "drawn_at            {}",
+        r.drawn_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )
+    .unwrap();
+    writeln!(w).unwrap();
+    writeln!(
+        w,
+        "candidates (index, credit code, class, weight, salt, class commitment):"
+    )
+    .unwrap();
+    for (i, c) in r.input.candidates.iter().enumerate() {
+        let salt = super::v3::candidate_salt(&v3.salt_key, i as u32);
+        writeln!(
+            w,
+            "{i:>2} {} {} {:>2} {} {}",
+            c.usci,
+            c.credit_class.map_or("-", |k| k.as_str()),
+            c.risk_weight,
+            hex::encode(salt),
+            p.input.candidates[i].class_commitment
+        )
+        .unwrap();
+    }
+    writeln!(w).unwrap();
+    writeln!(
+        w,
+        "inspectors in /3 order (pseudonym, certificate, name, salt, identity commitment):"
+    )
+    .unwrap();
+    for (j, x) in r.input.inspectors.iter().enumerate() {
+        let salt = super::v3::inspector_salt(&v3.salt_key, &x.certificate);
+        writeln!(
+            w,
+            "{} {} {} {} {}",
+            p.input.inspectors[j].pseudonym,
+            x.certificate.as_str(),
+            x.name,
+            hex::encode(salt),
+            p.input.inspectors[j].identity_commitment
+        )
+        .unwrap();
+    }
+    writeln!(w).unwrap();
+    writeln!(w, "candidates text (TAB shown as →):").unwrap();
+    w.push_str(&super::public_candidates_text(&p.input).replace('\t', "→"));
+    writeln!(w).unwrap();
+    writeln!(w, "inspectors text:").unwrap();
+    w.push_str(&super::public_inspectors_text(&p.input).replace('\t', "→"));
+    writeln!(w).unwrap();
+    writeln!(w, "candidates_sha256   {}", r.commitment.candidates_sha256).unwrap();
+    writeln!(w, "inspectors_sha256   {}", r.commitment.inspectors_sha256).unwrap();
+    writeln!(
+        w,
+        "seed_sha256         {}   (HMAC commitment)",
+        r.commitment.seed_sha256
+    )
+    .unwrap();
+    writeln!(w).unwrap();
+    writeln!(w, "contributions text:").unwrap();
+    w.push_str(&super::v3::contributions_text(v3).replace('\t', "→"));
+    writeln!(w, "key (combined_seed) {}", r.result.combined_seed).unwrap();
+    writeln!(w).unwrap();
+    writeln!(
+        w,
+        "numbers and keys (index, u, key of an unweighted plan, key of plan 1):"
+    )
+    .unwrap();
+    let u = super::prns(&r.result.combined_seed, r.input.candidates.len());
+    for (i, c) in r.input.candidates.iter().enumerate() {
+        writeln!(
+            w,
+            "{i:>2} {:016x} {:032x} {:032x}",
+            u[i],
+            super::weighted_key(u[i], 1, i as u32),
+            super::weighted_key(u[i], c.risk_weight, i as u32)
+        )
+        .unwrap();
+    }
+    writeln!(w).unwrap();
+    writeln!(
+        w,
+        "counts and thresholds (plan, class: eligible/quota/drawn, threshold):"
+    )
+    .unwrap();
+    for (k, plan) in r.input.plans.iter().enumerate() {
+        for h in super::Stratum::ALL {
+            let c = r.result.counts[k].get(h);
+            let t = p.result.thresholds[k].get(h);
+            writeln!(
+                w,
+                "{} {:<8} {}/{}/{} {}",
+                plan.code,
+                h.as_str(),
+                c.eligible,
+                c.quota,
+                c.drawn,
+                t.map_or("none".into(), |t| format!("{:032x}", t.0))
+            )
+            .unwrap();
+        }
+    }
+    writeln!(w).unwrap();
+    writeln!(
+        w,
+        "visits (credit code, plans, lead plan, officers, experts):"
+    )
+    .unwrap();
+    for v in &p.result.visits {
+        writeln!(
+            w,
+            "{} {:?} {} [{}] [{}]",
+            v.usci,
+            v.plans,
+            v.lead_plan,
+            v.inspectors.join(","),
+            v.experts.join(",")
+        )
+        .unwrap();
+    }
+    writeln!(w).unwrap();
+    let first = &r.result.visits[0].usci;
+    writeln!(w, "opening of {first}:").unwrap();
+    w.push_str(&r.opening(first).expect("in the pool").to_json_pretty());
+    w.push('\n');
+    s
+}

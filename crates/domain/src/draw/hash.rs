@@ -146,6 +146,13 @@ fn write_exclusions<W: Write>(w: &mut W, exclusions: &[Exclusion]) -> fmt::Resul
     Ok(())
 }
 
+/// 64 lower-case hex digits without an allocation (once per candidate).
+fn write_hex32<W: Write>(w: &mut W, b: &Bytes32) -> fmt::Result {
+    let mut buf = [0u8; 64];
+    hex::encode_to_slice(b.0, &mut buf).expect("64 digits for 32 bytes");
+    w.write_str(std::str::from_utf8(&buf).expect("hex is ASCII"))
+}
+
 /// `/3`: the header, the announced beacon, the plans (always with `risk_weighted`), and per
 /// candidate its class commitment instead of class and weight, and its previous inspectors
 /// as indices into the inspector list.
@@ -163,7 +170,9 @@ fn write_candidates_v3<W: Write>(w: &mut W, d: &PublicInput) -> fmt::Result {
     for c in &d.candidates {
         write!(w, "candidate\t{}\t", c.usci.as_str())?;
         esc(w, &c.name)?;
-        write!(w, "\t{}\t", c.class_commitment)?;
+        w.write_char('\t')?;
+        write_hex32(w, &c.class_commitment)?;
+        w.write_char('\t')?;
         for (k, p) in c.plans.iter().enumerate() {
             if k > 0 {
                 w.write_char(',')?;

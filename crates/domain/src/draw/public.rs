@@ -25,8 +25,8 @@ use super::record::{
 };
 use super::sample::{lead_plan, quota, weighted_key};
 use super::v3::{
-    class_commitment, class_commitments, derive_key_from_text, identity_commitments, pseudonym,
-    seed_commitment, witnesses_text,
+    candidate_salts_key, class_commitment, class_commitments_into, derive_key_from_text,
+    identity_commitments, pseudonym, seed_commitment, witnesses_text,
 };
 use super::verify::Mismatch;
 use super::{Bytes32, FORMAT_V3_OPENING, FORMAT_V3_PUBLIC, MAX_RISK_WEIGHT};
@@ -198,7 +198,6 @@ impl PublicInput {
     /// from `salt_key`, pseudonyms by list position, previous inspectors as indices. The `/3`
     /// canonical texts are written from it, for the commitment as for the public record.
     pub fn of(input: &DrawInput, salt_key: &Bytes32) -> Self {
-        let classes = class_commitments(input, salt_key);
         let ids = identity_commitments(input, salt_key);
         let n = input.inspectors.len();
         let index: HashMap<&str, u32> = input
@@ -207,27 +206,53 @@ impl PublicInput {
             .enumerate()
             .map(|(j, x)| (x.certificate.as_str(), j as u32))
             .collect();
-        let candidates = input
-            .candidates
-            .iter()
-            .zip(classes)
-            .map(|(c, class_commitment)| {
+        let salts_key = candidate_salts_key(salt_key);
+        // Candidates in contiguous chunks on parallel threads (the salt stream is seekable),
+        // each written straight into its place in the one list.
+        let fill = |first: usize, out: &mut [std::mem::MaybeUninit<PublicCandidate>]| {
+            let mut classes = vec![Bytes32::default(); out.len()];
+            class_commitments_into(input, &salts_key, first, &mut classes);
+            let cands = &input.candidates[first..first + out.len()];
+            for ((o, c), class_commitment) in out.iter_mut().zip(cands).zip(classes) {
                 let mut previous: Vec<u32> = c
                     .previous_inspectors
                     .iter()
                     .filter_map(|p| index.get(p.as_str()).copied())
                     .collect();
                 previous.sort_unstable();
-                PublicCandidate {
+                o.write(PublicCandidate {
                     usci: c.usci.clone(),
                     name: c.name.clone(),
                     class_commitment,
                     plans: c.plans.clone(),
                     exclusions: c.exclusions.clone(),
                     previous_inspectors: previous,
+                });
+            }
+        };
+        let total = input.candidates.len();
+        let threads = if total < 1 << 15 {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, |t| t.get().min(8))
+        };
+        let mut candidates: Vec<PublicCandidate> = Vec::with_capacity(total);
+        let spare = &mut candidates.spare_capacity_mut()[..total];
+        if threads == 1 {
+            fill(0, spare);
+        } else {
+            let step = total.div_ceil(threads);
+            std::thread::scope(|s| {
+                for (k, out) in spare.chunks_mut(step).enumerate() {
+                    let fill = &fill;
+                    s.spawn(move || fill(k * step, out));
                 }
-            })
-            .collect();
+            });
+        }
+        // SAFETY: `fill` wrote every element of `spare`, the first `total` slots (each chunk is
+        // zipped with as many candidates; a panicking thread propagates from the scope before
+        // this line, leaving the length 0).
+        unsafe { candidates.set_len(total) };
         let inspectors = input
             .inspectors
             .iter()
@@ -383,7 +408,7 @@ impl DrawRecord {
             usci: c.usci.clone(),
             credit_class: c.credit_class,
             risk_weight: c.risk_weight,
-            salt: super::v3::candidate_salt(&v3.salt_key, &c.usci),
+            salt: super::v3::candidate_salt(&v3.salt_key, index as u32),
         })
     }
 }

@@ -795,12 +795,22 @@ impl DrawInput {
         if self.v3.is_none() {
             return;
         }
+        // Previous inspectors no longer in the pool cannot be picked anyway; dropping them keeps
+        // every value of a /3 record under the commitment (its text lists pool indices).
+        let pool: HashSet<String> = self
+            .inspectors
+            .iter()
+            .map(|x| x.certificate.as_str().to_string())
+            .collect();
+        for c in &mut self.candidates {
+            c.previous_inspectors.retain(|p| pool.contains(p.as_str()));
+        }
         let ids = super::v3::identity_commitments(self, salt_key);
         let mut order: Vec<(Bytes32, DrawInspector)> = ids
             .into_iter()
             .zip(std::mem::take(&mut self.inspectors))
             .collect();
-        order.sort_by(|a, b| a.0.cmp(&b.0));
+        order.sort_by_key(|a| a.0);
         self.inspectors = order.into_iter().map(|(_, x)| x).collect();
     }
 
@@ -978,6 +988,21 @@ impl DrawInput {
                     "执法证号重复".into(),
                     "certificate number listed twice".into(),
                 ));
+            }
+            for (i, c) in self.candidates.iter().enumerate() {
+                if let Some(k) = c
+                    .previous_inspectors
+                    .iter()
+                    .position(|p| !seen.contains(p.as_str()))
+                {
+                    return Err(bad(
+                        format!("candidates[{i}].previous_inspectors[{k}]"),
+                        "previous_not_in_pool",
+                        "上次检查人员须在本次人员名单中（不在名单中的无须列出）".into(),
+                        "a previous inspector must be in this draw's pool (others are left out)"
+                            .into(),
+                    ));
+                }
             }
             if let Some(b) = &t.beacon {
                 text(|| "v3.beacon.source".into(), &b.source)?;

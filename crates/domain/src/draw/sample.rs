@@ -632,7 +632,7 @@ pub fn draw(input: &DrawInput, seeds: &Seeds) -> Result<DrawResult, DrawError> {
             )
         }
     };
-    draw_with_key(input, key)
+    draw_with_key(input, key, seeds.v3.as_ref().map(|v| &v.salt_key))
 }
 
 /// The `/3` seeds of a `/3` input (checked against its terms), `None` for `/1` and `/2`;
@@ -690,12 +690,17 @@ pub fn draw_committed(
             v3,
         ),
     };
-    draw_with_key(input, key)
+    draw_with_key(input, key, seeds.v3.as_ref().map(|v| &v.salt_key))
 }
 
-/// The draw proper, from a validated input and its key.
+/// The draw proper, from a validated input and its key (and for `/3` the salt key, which
+/// places the thresholds).
 #[allow(clippy::result_large_err)]
-fn draw_with_key(input: &DrawInput, key: Bytes32) -> Result<DrawResult, DrawError> {
+fn draw_with_key(
+    input: &DrawInput,
+    key: Bytes32,
+    salt_key: Option<&Bytes32>,
+) -> Result<DrawResult, DrawError> {
     let u = prns(&key, input.candidates.len());
 
     // Per plan: each candidate's stratum if eligible, and the weights for weighted plans.
@@ -752,9 +757,11 @@ fn draw_with_key(input: &DrawInput, key: Bytes32) -> Result<DrawResult, DrawErro
             };
         }
         counts.push(pc);
-        if input.v3.is_some() {
+        if let (Some(_), Some(salt_key)) = (&input.v3, salt_key) {
             let w = weights.as_deref().filter(|_| plan.risk_weighted);
-            thresholds.push(stratum_thresholds(&u, w, &strata[p], &sel));
+            thresholds.push(stratum_thresholds(&u, w, &strata[p], &sel, |h| {
+                super::v3::threshold_offset(salt_key, p as u32, h)
+            }));
         }
     }
     drop(strata);
@@ -786,15 +793,18 @@ fn draw_with_key(input: &DrawInput, key: Bytes32) -> Result<DrawResult, DrawErro
 }
 
 /// `/3`: per stratum, a threshold between the largest key drawn (`a`) and the smallest key of
-/// an eligible candidate left (`b`): `a + (b − a) / 2`; 2¹²⁸ − 1 when none is left (all were
-/// drawn, as the counts say anyway); `None` when nothing was drawn. So an eligible candidate of the stratum is drawn exactly when its key is
-/// at most the threshold, and the threshold is no candidate's key (docs/draw-algorithm.md,
-/// "Thresholds").
+/// an eligible candidate left (`b`): `a + offset mod (b − a)` with a secret offset from the salt
+/// key, so that it gives away neither `a` nor `b` (a midpoint would: all keys are public once
+/// the key is, and the pair whose midpoint it is could be looked up); 2¹²⁸ − 1 when none is
+/// left (all were drawn, as the counts say anyway); `None` when nothing was drawn. So an
+/// eligible candidate of the stratum is drawn exactly when its key is at most the threshold
+/// (docs/draw-algorithm.md, 12.6).
 fn stratum_thresholds(
     u: &[u64],
     weights: Option<&[u8]>,
     strata: &[u8],
     sel: &[Vec<u32>; 5],
+    offset: impl Fn(Stratum) -> u128,
 ) -> PerClass<Option<Threshold>> {
     let key = |i: usize| weighted_key(u[i], weights.map_or(1, |w| w[i]), i as u32);
     let mut drawn = vec![false; strata.len()];
@@ -822,7 +832,7 @@ fn stratum_thresholds(
             Threshold(if b == u128::MAX {
                 u128::MAX
             } else {
-                a + (b - a) / 2
+                a + offset(h) % (b - a)
             })
         });
     }

@@ -22,7 +22,7 @@ fn v3_of(mut input: DrawInput, secret: [u8; 32], witnessing: u8) -> (DrawInput, 
     input.normalise_v3(&salt_key);
     let v3 = SeedsV3 {
         salt_key,
-        contributions: if witnessing % 3 == 0 {
+        contributions: if witnessing.is_multiple_of(3) {
             vec![Contribution {
                 account_id: Uuid::from_u128(7),
                 name: "监督人甲".into(),
@@ -45,6 +45,7 @@ fn v3_of(mut input: DrawInput, secret: [u8; 32], witnessing: u8) -> (DrawInput, 
     (input, seeds)
 }
 
+#[allow(clippy::result_large_err)]
 fn v3_record_of(input: DrawInput, seeds: Seeds) -> Result<DrawRecord, DrawError> {
     let salt_key = seeds.v3.as_ref().unwrap().salt_key;
     let commitment = commit_v3(&input, &seeds.server, &salt_key, example::committed_at())?;
@@ -128,6 +129,7 @@ fn the_key_is_no_published_value() {
 }
 
 #[test]
+#[allow(clippy::result_large_err)]
 fn witnessing_rules() {
     let input = example::v3_input();
     let base = example::v3_seeds();
@@ -284,8 +286,8 @@ fn assert_nothing_secret(r: &DrawRecord, json: &str) {
     }
     let v3 = r.seeds.v3.as_ref().unwrap();
     assert!(!json.contains(&v3.salt_key.to_hex()));
-    for c in &r.input.candidates {
-        let salt = v3::candidate_salt(&v3.salt_key, &c.usci);
+    for i in 0..r.input.candidates.len() {
+        let salt = v3::candidate_salt(&v3.salt_key, i as u32);
         assert!(!json.contains(&hex::encode(salt)));
     }
 }
@@ -490,4 +492,176 @@ proptest! {
             prop_assert!(verify_public(&tp).is_err(), "visit removed, public");
         }
     }
+}
+
+/// The size of the largest item pool of the bench province: 500,000 candidates, about 70,000
+/// visits. Times the public variant (issue 11: within ~150 ms on one core) and the /3 parts of
+/// commit and draw. Run with
+/// `cargo test --release -p lianjian-domain --lib -- --ignored --nocapture v3_timing_at_500k`.
+#[test]
+#[ignore]
+fn v3_timing_at_500k() {
+    use std::time::Instant;
+    let n = 500_000u32;
+    let market = example::MARKET;
+    let dept = DepartmentRef {
+        id: market,
+        name: "市场监督管理局".into(),
+    };
+    let plan = DrawPlan {
+        id: Uuid::from_u128(1),
+        code: "P-1".into(),
+        item_code: "I-1".into(),
+        item_name: "事项".into(),
+        key_item: false,
+        lead_department: dept.clone(),
+        involved_departments: vec![dept],
+        check_points: 3,
+        ratios: PerClass {
+            a: 50,
+            b: 100,
+            c: 200,
+            d: 1000,
+            ungraded: 140,
+        },
+        inspectors_per_visit: 2,
+        experts_per_visit: 0,
+        qualifications: Vec::new(),
+        risk_weighted: true,
+    };
+    let classes = [
+        Some(CreditClass::A),
+        Some(CreditClass::B),
+        Some(CreditClass::C),
+        Some(CreditClass::D),
+        None,
+    ];
+    let candidates: Vec<Candidate> = (0..n)
+        .map(|k| Candidate {
+            usci: example::usci(k),
+            name: format!("企业{k}"),
+            credit_class: classes[[0, 1, 1, 1, 2, 4, 4, 4, 4, 3][(k % 10) as usize]],
+            plans: vec![0],
+            exclusions: Vec::new(),
+            previous_inspectors: Vec::new(),
+            risk_weight: 1 + (k % 3) as u8,
+        })
+        .collect();
+    let inspectors: Vec<DrawInspector> = (0..300)
+        .map(|j| DrawInspector {
+            certificate: crate::account::CertificateNumber::parse(&format!("ZF{j:06}")).unwrap(),
+            name: format!("检查员姓名{j}"),
+            department_id: market,
+            kind: InspectorKind::Officer,
+            qualifications: Vec::new(),
+            conflicts: Vec::new(),
+            workload: 0,
+        })
+        .collect();
+    let input = DrawInput {
+        id: Uuid::from_u128(9),
+        title: "计时".into(),
+        region_code: crate::region::RegionCode::parse("411121").unwrap(),
+        period_start: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+        period_end: chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+        redraw_of: None,
+        redraw_reason: None,
+        plans: vec![plan],
+        candidates,
+        inspectors,
+        v3: None,
+    };
+    let (mut input, seeds) = v3_of(input, [7; 32], 0);
+    let salt_key = seeds.v3.as_ref().unwrap().salt_key;
+    let t = Instant::now();
+    input.normalise_v3(&salt_key);
+    let normalise = t.elapsed();
+    // CPU time of the whole process (all threads), in clock ticks of 10 ms: the machine may
+    // be shared, so wall time alone can mislead.
+    let cpu = || {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let f: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let t = |k: usize| f.get(k).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
+        std::time::Duration::from_millis(10 * (t(11) + t(12)))
+    };
+    let (t, c) = (Instant::now(), cpu());
+    let commitment = commit_v3(&input, &seeds.server, &salt_key, example::committed_at()).unwrap();
+    let commit = t.elapsed();
+    println!("commit_v3: wall {commit:?}, cpu {:?}", cpu() - c);
+    let (t, c) = (Instant::now(), cpu());
+    let result = draw_committed(&input, &seeds, &commitment).unwrap();
+    let drawn = t.elapsed();
+    println!("draw_committed: wall {drawn:?}, cpu {:?}", cpu() - c);
+    let record = DrawRecord::new(input, commitment, seeds, example::v3_drawn_at(), result);
+    let (t, c) = (Instant::now(), cpu());
+    let commitments = v3::class_commitments(&record.input, &salt_key);
+    println!(
+        "class_commitments: wall {:?}, cpu {:?}",
+        t.elapsed(),
+        cpu() - c
+    );
+    drop(commitments);
+    let (t, c) = (Instant::now(), cpu());
+    let pi = PublicInput::of(&record.input, &salt_key);
+    println!(
+        "PublicInput::of: wall {:?}, cpu {:?}",
+        t.elapsed(),
+        cpu() - c
+    );
+    drop(pi);
+    let (t, c) = (Instant::now(), cpu());
+    let public = record.public_variant().unwrap();
+    let variant = t.elapsed();
+    println!("public_variant: wall {variant:?}, cpu {:?}", cpu() - c);
+    let t = Instant::now();
+    let json = public.to_json();
+    let serialise = t.elapsed();
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    println!(
+        "500k /3 ({threads} threads): normalise_v3 {normalise:?}, commit_v3 {commit:?}, \
+         draw_committed {drawn:?} ({} visits), public_variant {variant:?}, public JSON {serialise:?} ({} MB)",
+        record.result.visits.len(),
+        json.len() >> 20
+    );
+    let t = Instant::now();
+    verify_public(&public).unwrap();
+    println!("verify_public {:?}", t.elapsed());
+}
+
+/// docs/draw-algorithm.md prints the `/3` worked example exactly as the code computes it.
+#[test]
+fn the_documented_v3_example_matches() {
+    let doc = include_str!("../../../../docs/draw-algorithm.md");
+    let text = example::v3_worked_example();
+    if !doc.contains(&text) {
+        // Written out so that the document can be brought up to date by copying it in.
+        let out = std::env::temp_dir().join("lianjian-v3-worked-example.txt");
+        std::fs::write(&out, &text).unwrap();
+        panic!(
+            "docs/draw-algorithm.md must contain the /3 worked example exactly (section 12.12); \
+             the current text is in {}",
+            out.display()
+        );
+    }
+}
+
+/// Everything in a `/3` full record is committed: previous inspectors outside the pool (who
+/// could not be picked anyway, and whom the text cannot list) are dropped by `normalise_v3`
+/// and refused by `validate`.
+#[test]
+fn previous_inspectors_outside_the_pool_are_left_out() {
+    let gone = crate::account::CertificateNumber::parse("ZF99999999").unwrap();
+    let mut input = example::v3_input();
+    input.candidates[0].previous_inspectors.push(gone.clone());
+    let e = input.validate().unwrap_err();
+    assert_eq!(e.field, "candidates[0].previous_inspectors[0]");
+    assert_eq!(e.invalid.code, "previous_not_in_pool");
+    input.normalise_v3(&example::v3_salt_key());
+    assert!(input.validate().is_ok());
+    assert!(!input.candidates[0].previous_inspectors.contains(&gone));
 }

@@ -20,12 +20,12 @@ use crate::usci::Usci;
 pub const COMMITMENT_LABEL: &str = "lianjian-draw/3 commitment";
 /// Label that starts the message of the key derivation.
 pub const KEY_LABEL: &str = "lianjian-draw/3 key";
-/// Label of a candidate's salt: HMAC-SHA256(salt key, this ‖ LF ‖ credit code), first 16 bytes.
-pub const CANDIDATE_SALT_LABEL: &str = "lianjian-draw/3 candidate salt";
+/// Label of the key of the candidates' salt stream: HMAC-SHA256(salt key, this).
+pub const CANDIDATE_SALTS_LABEL: &str = "lianjian-draw/3 candidate salts";
 /// Label of an inspector's salt: HMAC-SHA256(salt key, this ‖ LF ‖ certificate), first 16 bytes.
 pub const INSPECTOR_SALT_LABEL: &str = "lianjian-draw/3 inspector salt";
-/// Label that starts a class commitment.
-pub const CLASS_LABEL: &str = "lianjian-draw/3 class";
+/// Label of a threshold's offset: HMAC-SHA256(salt key, this ‖ LF ‖ plan index ‖ LF ‖ stratum).
+pub const THRESHOLD_LABEL: &str = "lianjian-draw/3 threshold";
 /// Label that starts an inspector's identity commitment.
 pub const IDENTITY_LABEL: &str = "lianjian-draw/3 inspector";
 
@@ -140,10 +140,32 @@ fn salt_of(state: &HmacSha256, label: &str, id: &str) -> Salt {
     full[..16].try_into().expect("16 bytes")
 }
 
-/// A candidate's salt: the first 16 bytes of HMAC-SHA256(salt key, "lianjian-draw/3 candidate
-/// salt" ‖ LF ‖ credit code).
-pub fn candidate_salt(salt_key: &Bytes32, usci: &Usci) -> Salt {
-    salt_of(&hmac_state(salt_key), CANDIDATE_SALT_LABEL, usci.as_str())
+/// The ChaCha20 key of the candidates' salts: HMAC-SHA256(salt key, "lianjian-draw/3 candidate
+/// salts").
+pub fn candidate_salts_key(salt_key: &Bytes32) -> Bytes32 {
+    hmac_sha256(salt_key, &[CANDIDATE_SALTS_LABEL.as_bytes()])
+}
+
+/// Candidate `index`'s salt: keystream bytes `16·index .. 16·index + 16` of ChaCha20 (stream 0,
+/// as in section 4 of docs/draw-algorithm.md) keyed with [`candidate_salts_key`]; i.e. words
+/// `2·index` and `2·index + 1`, each written little-endian. A stream rather than one HMAC per
+/// candidate: half a million salts cost a few milliseconds.
+pub fn candidate_salt(salt_key: &Bytes32, index: u32) -> Salt {
+    let mut w = [0u64; 2];
+    super::prn::words(
+        &candidate_salts_key(salt_key),
+        0,
+        2 * u64::from(index),
+        &mut w,
+    );
+    salt_of_words(w[0], w[1])
+}
+
+fn salt_of_words(a: u64, b: u64) -> Salt {
+    let mut s = [0u8; 16];
+    s[..8].copy_from_slice(&a.to_le_bytes());
+    s[8..].copy_from_slice(&b.to_le_bytes());
+    s
 }
 
 /// An inspector's salt: the first 16 bytes of HMAC-SHA256(salt key, "lianjian-draw/3 inspector
@@ -156,8 +178,10 @@ pub fn inspector_salt(salt_key: &Bytes32, certificate: &CertificateNumber) -> Sa
     )
 }
 
-/// A candidate's class commitment: SHA-256("lianjian-draw/3 class" ‖ LF ‖ salt (16 bytes) ‖
-/// credit code ‖ TAB ‖ class letter, or `-` when not graded ‖ TAB ‖ risk weight in decimal).
+/// A candidate's class commitment: SHA-256(salt (16 bytes) ‖ credit code ‖ TAB ‖ class letter,
+/// or `-` when not graded ‖ TAB ‖ risk weight in decimal). At most 39 bytes, so one SHA-256
+/// block; no label is needed, since the secret salt, unique per draw and candidate, already
+/// sets these hashes apart from every other.
 pub fn class_commitment(
     salt: &Salt,
     usci: &Usci,
@@ -165,14 +189,25 @@ pub fn class_commitment(
     risk_weight: u8,
 ) -> Bytes32 {
     let mut h = Sha256::new();
-    h.update(CLASS_LABEL.as_bytes());
-    h.update(b"\n");
     h.update(salt);
     h.update(usci.as_str().as_bytes());
     h.update(b"\t");
     h.update(class.map_or("-", |c| c.as_str()).as_bytes());
     h.update(b"\t");
-    h.update(risk_weight.to_string().as_bytes());
+    // Decimal without an allocation: this runs once per candidate.
+    let digits = [
+        b'0' + (risk_weight / 100) % 10,
+        b'0' + (risk_weight / 10) % 10,
+        b'0' + risk_weight % 10,
+    ];
+    let from = if risk_weight >= 100 {
+        0
+    } else if risk_weight >= 10 {
+        1
+    } else {
+        2
+    };
+    h.update(&digits[from..]);
     Bytes32(h.finalize().into())
 }
 
@@ -197,35 +232,26 @@ pub fn pseudonym(index: usize, count: usize) -> String {
     format!("检查员-{:0width$}", index + 1)
 }
 
-/// Class commitments of every candidate of `input`, in candidate order (parallel for large
-/// pools: one HMAC and one SHA-256 per candidate).
-pub fn class_commitments(input: &DrawInput, salt_key: &Bytes32) -> Vec<Bytes32> {
-    let state = hmac_state(salt_key);
-    let one = |c: &super::record::Candidate| {
-        let salt = salt_of(&state, CANDIDATE_SALT_LABEL, c.usci.as_str());
-        class_commitment(&salt, &c.usci, c.credit_class, c.risk_weight)
-    };
-    let cands = &input.candidates;
-    let threads = if cands.len() < 1 << 14 {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |t| t.get().min(8))
-    };
-    if threads == 1 {
-        return cands.iter().map(one).collect();
+/// Class commitments of candidates `first ..` of `input`, one per element of `out`.
+pub(super) fn class_commitments_into(
+    input: &DrawInput,
+    salts_key: &Bytes32,
+    first: usize,
+    out: &mut [Bytes32],
+) {
+    let mut words = vec![0u64; 2 * out.len()];
+    super::prn::words(salts_key, 0, 2 * first as u64, &mut words);
+    for (k, o) in out.iter_mut().enumerate() {
+        let c = &input.candidates[first + k];
+        let salt = salt_of_words(words[2 * k], words[2 * k + 1]);
+        *o = class_commitment(&salt, &c.usci, c.credit_class, c.risk_weight);
     }
-    let mut out = vec![Bytes32::default(); cands.len()];
-    let step = cands.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        for (o, c) in out.chunks_mut(step).zip(cands.chunks(step)) {
-            let one = &one;
-            s.spawn(move || {
-                for (o, c) in o.iter_mut().zip(c) {
-                    *o = one(c);
-                }
-            });
-        }
-    });
+}
+
+/// Class commitments of every candidate of `input`, in candidate order.
+pub fn class_commitments(input: &DrawInput, salt_key: &Bytes32) -> Vec<Bytes32> {
+    let mut out = vec![Bytes32::default(); input.candidates.len()];
+    class_commitments_into(input, &candidate_salts_key(salt_key), 0, &mut out);
     out
 }
 
@@ -240,4 +266,21 @@ pub fn identity_commitments(input: &DrawInput, salt_key: &Bytes32) -> Vec<Bytes3
             identity_commitment(&salt, &x.certificate, &x.name)
         })
         .collect()
+}
+
+/// The secret offset that places a threshold within its interval: the first 16 bytes of
+/// HMAC-SHA256(salt key, "lianjian-draw/3 threshold" ‖ LF ‖ plan index in decimal ‖ LF ‖
+/// stratum (`A`–`D`, `ungraded`)), read as a big-endian 128-bit integer.
+pub fn threshold_offset(salt_key: &Bytes32, plan: u32, stratum: super::Stratum) -> u128 {
+    let h = hmac_sha256(
+        salt_key,
+        &[
+            THRESHOLD_LABEL.as_bytes(),
+            b"\n",
+            plan.to_string().as_bytes(),
+            b"\n",
+            stratum.as_str().as_bytes(),
+        ],
+    );
+    u128::from_be_bytes(h.0[..16].try_into().expect("16 bytes"))
 }

@@ -320,6 +320,7 @@ pub fn verify(record: &DrawRecord) -> Result<Summary, Mismatch> {
 /// contributions' rules ([`SeedsV3::validate`]), every contribution submitted between the
 /// commitment and the draw, the beacon announced for a day after the commitment's (Beijing)
 /// date, and its value entered no earlier than that day.
+#[allow(clippy::result_large_err)]
 pub(super) fn check_witnessing(
     terms: &V3Terms,
     contributions: &[Contribution],
