@@ -22,15 +22,20 @@ pub enum Role {
     Inspector,
     /// 领导: reads dashboards of every department in its region subtree, changes nothing.
     Leader,
+    /// 监督人 (司法局 / 纪检监察 staff who witness draws, issue 11): reads every department of
+    /// its region subtree, including draws' full records, and changes nothing except its own
+    /// contribution to the draws it is invited to witness.
+    Supervisor,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::SystemAdmin,
         Role::CoordinationOffice,
         Role::DepartmentAdmin,
         Role::Inspector,
         Role::Leader,
+        Role::Supervisor,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +45,7 @@ impl Role {
             Role::DepartmentAdmin => "department_admin",
             Role::Inspector => "inspector",
             Role::Leader => "leader",
+            Role::Supervisor => "supervisor",
         }
     }
 
@@ -50,6 +56,7 @@ impl Role {
             Role::DepartmentAdmin => "部门管理员",
             Role::Inspector => "执法检查人员",
             Role::Leader => "领导（只读）",
+            Role::Supervisor => "监督人",
         }
     }
 
@@ -60,6 +67,7 @@ impl Role {
             Role::DepartmentAdmin => "Department administrator",
             Role::Inspector => "Inspector",
             Role::Leader => "Leader (read-only)",
+            Role::Supervisor => "Supervisor (witnesses draws)",
         }
     }
 
@@ -67,7 +75,7 @@ impl Role {
     pub fn sees_all_departments(self) -> bool {
         matches!(
             self,
-            Role::SystemAdmin | Role::CoordinationOffice | Role::Leader
+            Role::SystemAdmin | Role::CoordinationOffice | Role::Leader | Role::Supervisor
         )
     }
 
@@ -87,9 +95,10 @@ impl Role {
         )
     }
 
-    /// Read-only roles change nothing, whatever the page offers.
+    /// Read-only roles change nothing, whatever the page offers (a supervisor's own draw
+    /// contribution is the one exception, checked where it is entered).
     pub fn is_read_only(self) -> bool {
-        matches!(self, Role::Leader)
+        matches!(self, Role::Leader | Role::Supervisor)
     }
 
     /// Whether a user of role `self` may create or manage a user of role `other`.
@@ -99,7 +108,7 @@ impl Role {
             Role::SystemAdmin => true,
             Role::CoordinationOffice => other != Role::SystemAdmin,
             Role::DepartmentAdmin => matches!(other, Role::DepartmentAdmin | Role::Inspector),
-            Role::Inspector | Role::Leader => false,
+            Role::Inspector | Role::Leader | Role::Supervisor => false,
         }
     }
 }
@@ -116,8 +125,8 @@ impl FromStr for Role {
         Role::ALL.into_iter().find(|r| r.as_str() == s.trim()).ok_or_else(|| {
             Invalid::new(
                 "unknown_role",
-                format!("未知角色“{s}”，可选：system_admin、coordination_office、department_admin、inspector、leader"),
-                format!("unknown role '{s}'; one of system_admin, coordination_office, department_admin, inspector, leader"),
+                format!("未知角色“{s}”，可选：system_admin、coordination_office、department_admin、inspector、leader、supervisor"),
+                format!("unknown role '{s}'; one of system_admin, coordination_office, department_admin, inspector, leader, supervisor"),
             )
         })
     }

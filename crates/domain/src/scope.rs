@@ -75,7 +75,7 @@ impl Actor {
     pub fn full_scope(&self) -> ScopeFilter {
         match self.role {
             Role::SystemAdmin => ScopeFilter::everything(),
-            Role::CoordinationOffice | Role::Leader => ScopeFilter {
+            Role::CoordinationOffice | Role::Leader | Role::Supervisor => ScopeFilter {
                 region: Some(self.region.clone()),
                 line: None,
             },

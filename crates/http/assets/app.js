@@ -27,3 +27,14 @@ document.addEventListener('click', function (e) {
   var b = e.target.closest && e.target.closest('[data-back]');
   if (b && window.history.length > 1) { e.preventDefault(); window.history.back(); }
 });
+
+// 待见证的抽取: 32 random bytes generated in the browser (crypto.getRandomValues), shown once in
+// the field so that the supervisor can keep them before submitting (issue 11).
+document.querySelectorAll('[data-random-for]').forEach(function (b) {
+  b.addEventListener('click', function () {
+    var a = new Uint8Array(32);
+    crypto.getRandomValues(a);
+    var hex = Array.prototype.map.call(a, function (x) { return ('0' + x.toString(16)).slice(-2); }).join('');
+    document.getElementById(b.getAttribute('data-random-for')).value = hex;
+  });
+});

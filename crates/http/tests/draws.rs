@@ -1,13 +1,14 @@
 //! Joint double-random draws through the real router, on SQLite always and on PostgreSQL when
 //! `LIANJIAN_TEST_POSTGRES_URL` is set. The demo data provides Wuyang's published plans, the
-//! inspector pool and one witnessed draw of the fourth quarter.
+//! inspector pool, the supervisor `wy.jiandu` and one fourth-quarter draw it witnessed.
 
 #[macro_use]
 mod common;
 use common::*;
 
 use axum::http::StatusCode;
-use lianjian_domain::draw::{DrawRecord, verify};
+use lianjian_domain::draw::{DrawRecord, Opening, PublicDrawRecord, verify, verify_public};
+use lianjian_store::Conn;
 use serde_json::{Value, json};
 
 on_both_backends!(
@@ -17,6 +18,10 @@ on_both_backends!(
     pool_too_small_fails_and_says_why,
     console_and_portal_pages,
     tag_risk_weight_reaches_a_weighted_draws_record,
+    witness_flow_supervisor_and_beacon,
+    unwitnessed_draw_needs_a_reason_and_is_labelled,
+    new_routes_authorization,
+    embargo_public_endpoints_and_portal,
 );
 
 impl App {
@@ -43,12 +48,83 @@ impl App {
             .unwrap_or_else(|| panic!("no demo draw: {list}"))
     }
 
+    /// The full record, as the county office reads it.
     async fn record(&self, id: &str) -> DrawRecord {
+        let t = self.token("wy.office").await;
         let r = self
-            .api("GET", &format!("/api/v1/public/draws/{id}"), None, None)
+            .api("GET", &format!("/api/v1/draws/{id}/record"), Some(&t), None)
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         DrawRecord::from_json(r.body.as_bytes()).unwrap_or_else(|e| panic!("{e:?}\n{}", r.body))
+    }
+
+    /// The supervisor contributes 32 bytes (as the console's generator would).
+    async fn contribute(&self, id: &str, value: &str) -> Resp {
+        let t = self.token("wy.jiandu").await;
+        self.post(
+            &format!("/api/v1/draws/{id}/contribution"),
+            &t,
+            json!({ "value": value }),
+        )
+        .await
+    }
+
+    /// Marks every visit of a draw as published (what the inspection flow does once the
+    /// departments publish the results; that flow has its own tests).
+    async fn publish_visits(&self, draw_id: &str, only: Option<usize>) {
+        let visits = lianjian_store::draws::visits_of_draw(
+            self.svc.store.conn(),
+            uuid::Uuid::parse_str(draw_id).unwrap(),
+        )
+        .await
+        .unwrap();
+        for v in visits.iter().take(only.unwrap_or(usize::MAX)) {
+            lianjian_store::inspections::set_visit_status(
+                self.svc.store.conn(),
+                v.id,
+                "published",
+                &lianjian_store::inspections::Progress {
+                    published_at: Some(chrono::Utc::now()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        }
+    }
+}
+
+const VALUE: &str = "5a1e8c0f9d2b4a6e8c0f1d3b5a7e9c1f2b4d6a8c0e1f3b5d7a9c2e4f6b8d0a1c";
+
+/// Names, certificate numbers and credit classes that must never be public.
+fn secrets_of(rec: &DrawRecord) -> Vec<String> {
+    let mut v = Vec::new();
+    for i in &rec.input.inspectors {
+        // A name that is also part of an entity's (public) name proves nothing either way.
+        if !rec
+            .input
+            .candidates
+            .iter()
+            .any(|c| c.name.contains(&i.name))
+        {
+            v.push(i.name.clone());
+        }
+        v.push(i.certificate.as_str().to_string());
+    }
+    v
+}
+
+fn assert_no_secrets(body: &str, secrets: &[String], what: &str) {
+    for s in secrets {
+        assert!(!body.contains(s.as_str()), "{what} shows {s}");
+    }
+    for key in [
+        "\"credit_class\"",
+        "\"risk_weight\"",
+        "\"salt_key\"",
+        "\"certificate\"",
+    ] {
+        assert!(!body.contains(key), "{what} has {key}");
     }
 }
 
@@ -57,9 +133,25 @@ async fn demo_draw_is_public_and_verifiable(app: App) {
     assert_eq!(d["status"], "drawn", "{d}");
     assert!(d["visit_count"].as_i64().unwrap() > 0, "{d}");
     let rec = app.record(d["id"].as_str().unwrap()).await;
-    let summary = verify(&rec).expect("the published record verifies");
+    assert_eq!(rec.format, "lianjian-draw/3");
+    let summary = verify(&rec).expect("the full record verifies");
     assert_eq!(summary.visits as i64, d["visit_count"].as_i64().unwrap());
     assert_eq!(rec.commitment.seed_sha256.to_hex(), d["seed_sha256"]);
+    // Witnessed by the demo supervisor, under its own account.
+    let v3 = rec.seeds.v3.as_ref().expect("a /3 record");
+    assert_eq!(v3.contributions.len(), 1);
+    assert_eq!(v3.contributions[0].name, "县司法局监督员");
+    assert!(v3.unwitnessed_reason.is_none());
+    assert!(
+        d["witness_name"]
+            .as_str()
+            .unwrap()
+            .contains("县司法局监督员"),
+        "{d}"
+    );
+    // The public variant verifies, and so does an entity's opening against it.
+    let public = rec.public_variant().expect("a public variant");
+    verify_public(&public).expect("the public variant verifies");
     // Joint visits: at least one entity is visited for two or more plans at once.
     assert!(
         rec.result.visits.iter().any(|v| v.plans.len() > 1),
@@ -78,6 +170,23 @@ async fn demo_draw_is_public_and_verifiable(app: App) {
             assert!(!i.conflicts_with(&v.usci));
         }
     }
+    let usci = rec.result.visits[0].usci.to_string();
+    let t = app.token("wy.office").await;
+    let r = app
+        .api(
+            "GET",
+            &format!(
+                "/api/v1/draws/{}/openings/{usci}",
+                d["id"].as_str().unwrap()
+            ),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let o = Opening::from_json(r.body.as_bytes()).expect("an opening");
+    let check = o.check(&public).expect("the opening checks");
+    assert!(check.plans.iter().any(|p| p.drawn), "{check:?}");
     // Altered records do not verify: a result, a class, a seed.
     let mut bad = rec.clone();
     let last = bad.result.visits.len() - 1;
@@ -94,8 +203,10 @@ async fn demo_draw_is_public_and_verifiable(app: App) {
     let mut bad = rec.clone();
     bad.seeds.server.0[0] ^= 1;
     assert!(verify(&bad).is_err());
+    let mut bad = rec.clone();
+    bad.seeds.v3.as_mut().unwrap().contributions[0].name = "别人".into();
+    assert!(verify(&bad).is_err());
     // The visits are on the entity's timeline in the console's terms: scheduled, with checks.
-    let t = app.token("wy.office").await;
     let v = app
         .get_ok(
             &format!("/api/v1/draws/{}", d["id"].as_str().unwrap()),
@@ -137,13 +248,20 @@ async fn redraw_needs_a_reason_keeps_the_old_record_and_verifies(app: App) {
     assert_eq!(new["status"], "committed");
     assert_eq!(new["redraw_of"], old_id);
     let new_id = new["id"].as_str().unwrap().to_string();
-    // While committed, the public sees the commitment, not the seed.
+    // While committed, the public sees the commitment, not the seed; the re-draw keeps the
+    // supervisor of the draw it replaces.
     let r = app
         .api("GET", &format!("/api/v1/public/draws/{new_id}"), None, None)
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["status"], "committed");
     assert!(r.json()["seeds"].is_null());
+    assert_eq!(
+        r.json()["witnessing"]["supervisors"][0]["name"],
+        "县司法局监督员",
+        "{}",
+        r.body
+    );
     // The old record stays public, marked as superseded; its visits are cancelled.
     let list = app.get_ok("/api/v1/public/draws", None).await;
     let o = list["items"]
@@ -172,7 +290,7 @@ async fn redraw_needs_a_reason_keeps_the_old_record_and_verifies(app: App) {
         )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    // The draw, with a witness's contribution; then once only.
+    // Staff can no longer type a witness seed.
     let r = app
         .post(
             &format!("/api/v1/draws/{new_id}/execute"),
@@ -180,14 +298,18 @@ async fn redraw_needs_a_reason_keeps_the_old_record_and_verifies(app: App) {
             json!({"witness_name": "县司法局 王监督", "witness_seed": "c0ffee"}),
         )
         .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("witness_name"), "{}", r.body);
+    // The supervisor's contribution, then the draw; then once only.
+    let r = app.contribute(&new_id, VALUE).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .post(&format!("/api/v1/draws/{new_id}/execute"), &t, json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["draw"]["status"], "drawn", "{}", r.body);
     let r = app
-        .post(
-            &format!("/api/v1/draws/{new_id}/execute"),
-            &t,
-            json!({"witness_name": "某人", "witness_seed": "00"}),
-        )
+        .post(&format!("/api/v1/draws/{new_id}/execute"), &t, json!({}))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     let rec = app.record(&new_id).await;
@@ -197,8 +319,10 @@ async fn redraw_needs_a_reason_keeps_the_old_record_and_verifies(app: App) {
         Some(old_id)
     );
     assert_eq!(
-        rec.seeds.witness.as_ref().map(|w| w.as_bytes().to_vec()),
-        Some(vec![0xc0, 0xff, 0xee])
+        rec.seeds.v3.as_ref().unwrap().contributions[0]
+            .value
+            .to_hex(),
+        VALUE
     );
     // No entity is visited twice for the same plan within the period: the re-draw's pools
     // ignore the cancelled visits, and every entity has one visit.
@@ -291,11 +415,20 @@ async fn bad_input_and_authorization(app: App) {
         .post(
             &format!("/api/v1/draws/{}/execute", d["id"].as_str().unwrap()),
             &t,
-            json!({"witness_name": "", "witness_seed": "abcd"}),
+            json!({}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert_eq!(r.fields(), vec!["witness_name"]);
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    // The old free witness seed is gone from the commitment too: an unknown field is refused.
+    let r = app
+        .post(
+            "/api/v1/draws",
+            &t,
+            json!({"region_code": "411121", "period_start": "2026-10-01", "period_end": "2026-12-31", "witness_seed": "c0ffee"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("witness_seed"), "{}", r.body);
     let r = app
         .api("GET", "/api/v1/public/draws/not-a-uuid", None, None)
         .await;
@@ -337,6 +470,8 @@ async fn pool_too_small_fails_and_says_why(app: App) {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let id = r.json()["id"].as_str().unwrap().to_string();
+    let r = app.contribute(&id, VALUE).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = app
         .post(&format!("/api/v1/draws/{id}/execute"), &t, json!({}))
         .await;
@@ -355,6 +490,11 @@ async fn pool_too_small_fails_and_says_why(app: App) {
         .api("GET", &format!("/api/v1/public/draws/{id}"), None, None)
         .await;
     assert_eq!(r.json()["failure"]["code"], f["code"]);
+    assert!(
+        !r.body.contains(f["usci"].as_str().unwrap()),
+        "the public failure names no entity: {}",
+        r.body
+    );
     let v = app.get_ok(&format!("/api/v1/draws/{id}"), Some(&t)).await;
     assert!(v["visits"].as_array().unwrap().is_empty());
 }
@@ -405,17 +545,29 @@ async fn console_and_portal_pages(app: App) {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("重新抽取必须说明理由"), "{}", r.body);
-    // The portal lists the draw and its joint tasks, without inspectors' names.
+    // The portal lists the draw with its counts per class; no task is public yet.
     let r = app.get("/draws", None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("CQ-411121-2026-001"));
     let r = app.get(&format!("/draws/{id}"), None).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.body.contains("联合检查") && r.body.contains("检查任务"));
+    assert!(r.body.contains("可抽数 / 应抽数") && r.body.contains("尚未到公开时间"));
+    assert!(r.body.contains("县司法局监督员"), "{}", r.body);
     assert!(
         !r.body.contains("张明"),
         "inspectors' names are not on the portal"
     );
+    // The supervisor's queue is empty (it contributed to the demo draw); the office has none.
+    let sup = app.login("wy.jiandu").await;
+    let r = app.get("/console/witness", Some(&sup)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("目前没有等待您提交随机数的抽取"),
+        "{}",
+        r.body
+    );
+    let r = app.get("/console/witness", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = app
         .get("/draws/00000000-0000-0000-0000-000000000000", None)
         .await;
@@ -488,6 +640,7 @@ async fn tag_risk_weight_reaches_a_weighted_draws_record(app: App) {
         "period_start": format!("{year}-04-01"),
         "period_end": format!("{year}-09-30"),
         "plan_ids": [plan],
+        "unwitnessed_reason": "测试：加权抽取",
     });
     // The planner's preview says the plan is weighted.
     let r = app
@@ -508,7 +661,7 @@ async fn tag_risk_weight_reaches_a_weighted_draws_record(app: App) {
     assert_eq!(r.json()["draw"]["status"], "drawn", "{}", r.body);
 
     let rec = app.record(&id).await;
-    assert_eq!(rec.format, "lianjian-draw/2");
+    assert_eq!(rec.format, "lianjian-draw/3");
     assert!(rec.input.plans[0].risk_weighted);
     assert!(!rec.input.candidates.is_empty());
     assert!(
@@ -528,4 +681,574 @@ async fn tag_risk_weight_reaches_a_weighted_draws_record(app: App) {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("按风险加权抽取"), "{}", r.body);
+}
+
+/// A re-draw of the demo draw witnessed by the supervisor and a beacon named for tomorrow.
+async fn witnessed_redraw(app: &App, beacon_on: &str) -> String {
+    let t = app.token("wy.office").await;
+    let old = app.demo_draw().await;
+    let r = app
+        .post(
+            &format!("/api/v1/draws/{}/redraw", old["id"].as_str().unwrap()),
+            &t,
+            json!({
+                "reason": "测试：见证流程",
+                "supervisors": ["wy.jiandu"],
+                "beacon_source": "中国福利彩票双色球",
+                "beacon_reference": "第2026140期开奖号码",
+                "beacon_available_on": beacon_on,
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["beacon_source"], "中国福利彩票双色球");
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+fn tomorrow() -> String {
+    let today = lianjian_domain::inspection::beijing_date(chrono::Utc::now());
+    (today + chrono::Days::new(1)).to_string()
+}
+
+/// Issue 11 item 2: the supervisor contributes under its own login, nobody sees the value
+/// before the draw, the beacon is refused before its date, and the draw waits for both.
+async fn witness_flow_supervisor_and_beacon(app: App) {
+    let office = app.token("wy.office").await;
+    let id = witnessed_redraw(&app, &tomorrow()).await;
+    // Nothing is in yet: execute names both missing contributions.
+    let r = app
+        .post(&format!("/api/v1/draws/{id}/execute"), &office, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body.contains("县司法局监督员") && r.body.contains("双色球"),
+        "{}",
+        r.body
+    );
+    // The supervisor finds it in its queue.
+    let sup = app.token("wy.jiandu").await;
+    let q = app.get_json("/api/v1/draws/awaiting-witness", &sup).await;
+    assert!(
+        q.as_array().unwrap().iter().any(|d| d["id"] == id.as_str()),
+        "{q}"
+    );
+    // Bad values name the field; the value is stored once.
+    let r = app.contribute(&id, "abcd").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), vec!["value"]);
+    let r = app.contribute(&id, "zz").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = app.contribute(&id, VALUE).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app.contribute(&id, VALUE).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let q = app.get_json("/api/v1/draws/awaiting-witness", &sup).await;
+    assert!(q.as_array().unwrap().iter().all(|d| d["id"] != id.as_str()));
+    // Staff (and the public) cannot read the value before the draw: not on the draw, not in
+    // the list, not in a record (there is none yet), not in the audit log.
+    for (path, token) in [
+        (format!("/api/v1/draws/{id}"), Some(office.as_str())),
+        ("/api/v1/draws".to_string(), Some(office.as_str())),
+        (format!("/api/v1/public/draws/{id}"), None),
+        (
+            "/api/v1/audit?per_page=200".to_string(),
+            Some(office.as_str()),
+        ),
+    ] {
+        let r = app.api("GET", &path, token, None).await;
+        assert!(!r.body.contains(VALUE), "{path} shows the contribution");
+    }
+    let v = app.get_json(&format!("/api/v1/draws/{id}"), &office).await;
+    assert!(
+        v["witnessing"]["supervisors"][0]["submitted_at"].is_string(),
+        "{v}"
+    );
+    let r = app
+        .api(
+            "GET",
+            &format!("/api/v1/draws/{id}/record"),
+            Some(&office),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    // The beacon is refused before its date, and the draw still waits for it.
+    let r = app
+        .post(
+            &format!("/api/v1/draws/{id}/beacon"),
+            &office,
+            json!({"value": "03 08 12 19 25 31 + 07"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains(&tomorrow()), "{}", r.body);
+    let r = app
+        .post(&format!("/api/v1/draws/{id}/execute"), &office, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(!r.body.contains("县司法局监督员"), "{}", r.body);
+    // The day comes (moved here by hand in the store, not in the committed text): the value is
+    // entered once, then the draw runs.
+    let code = app.get_json(&format!("/api/v1/draws/{id}"), &office).await["draw"]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.svc
+        .store
+        .conn()
+        .execute_unprepared(&format!(
+            "UPDATE draws SET beacon_available_on = '2026-01-01' WHERE code = '{code}'"
+        ))
+        .await
+        .unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/draws/{id}/beacon"),
+            &office,
+            json!({"value": " "}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), vec!["value"]);
+    let r = app
+        .post(
+            &format!("/api/v1/draws/{id}/beacon"),
+            &office,
+            json!({"value": "03 08 12 19 25 31 + 07"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .post(
+            &format!("/api/v1/draws/{id}/beacon"),
+            &office,
+            json!({"value": "01 02 03 04 05 06 + 07"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = app
+        .post(&format!("/api/v1/draws/{id}/execute"), &office, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["draw"]["status"], "drawn", "{}", r.body);
+    // The record binds the value to the supervisor's account, with the beacon value. It does
+    // not verify, rightly: it is dated before the committed beacon date (the store's date was
+    // moved, the commitment's was not) — whoever tampers with the date is caught.
+    let rec = app.record(&id).await;
+    match verify(&rec) {
+        Err(lianjian_domain::draw::Mismatch::Witnessing(m)) => {
+            assert!(m.contains(&tomorrow()), "{m}")
+        }
+        other => panic!("a draw dated before its beacon must not verify: {other:?}"),
+    }
+    let v3 = rec.seeds.v3.as_ref().unwrap();
+    let jiandu = lianjian_store::accounts::find_user_by_name(app.svc.store.conn(), "wy.jiandu")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(v3.contributions[0].account_id, jiandu.id);
+    assert_eq!(v3.contributions[0].value.to_hex(), VALUE);
+    assert_eq!(v3.beacon_value.as_deref(), Some("03 08 12 19 25 31 + 07"));
+    // Too late to contribute now.
+    let r = app.contribute(&id, VALUE).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+}
+
+/// A draw with neither a supervisor nor a beacon is refused without a reason, and labelled
+/// 未经独立见证 with one; bad witness plans name their field.
+async fn unwitnessed_draw_needs_a_reason_and_is_labelled(app: App) {
+    let office = app.token("wy.office").await;
+    let admin = app.token("admin").await;
+    let old = app.demo_draw().await;
+    let old_id = old["id"].as_str().unwrap();
+    let redraw = |body: Value| {
+        let app = &app;
+        let office = office.clone();
+        async move {
+            app.post(&format!("/api/v1/draws/{old_id}/redraw"), &office, body)
+                .await
+        }
+    };
+    let r = redraw(json!({"reason": "测试重抽", "beacon_source": "双色球", "beacon_reference": "第1期", "beacon_available_on": "2020-01-01"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), vec!["beacon_available_on"]);
+    let r = redraw(json!({"reason": "测试重抽", "supervisors": ["wy.office"]})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), vec!["supervisors"]);
+    // A supervisor of Shandong does not cover Wuyang.
+    let dept = app.department(&admin, "37", "司法厅").await;
+    let r = app
+        .post(
+            "/api/v1/users",
+            &admin,
+            json!({"username": "sd.jiandu", "display_name": "省司法厅监督员", "role": "supervisor", "department_id": dept, "password": "Strong-Pass-1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = redraw(json!({"reason": "测试重抽", "supervisors": ["sd.jiandu"]})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), vec!["supervisors"]);
+    assert!(r.body.contains("sd.jiandu"), "{}", r.body);
+    let r = redraw(json!({"reason": "测试重抽", "supervisors": ["wy.jiandu"], "unwitnessed_reason": "多余的理由"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), vec!["unwitnessed_reason"]);
+    let r = redraw(
+        json!({"reason": "测试重抽", "publish_delay_days": 400, "supervisors": ["wy.jiandu"]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), vec!["publish_delay_days"]);
+    // A new plan with no witness at all: refused without a reason.
+    let year = chrono::Datelike::year(&chrono::Utc::now()) + 1;
+    let market = app.token("wy.market").await;
+    let r = app
+        .post(
+            "/api/v1/plans",
+            &market,
+            json!({"item": "WY-2024-01", "year": year.to_string(), "period_start": format!("{year}-04-01"), "period_end": format!("{year}-09-30"), "qualifications": ["食品安全"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let plan = r.json()["id"].as_str().unwrap().to_string();
+    for (who, action) in [
+        (&market, "submit"),
+        (&office, "approve"),
+        (&office, "publish"),
+    ] {
+        let r = app
+            .api(
+                "POST",
+                &format!("/api/v1/plans/{plan}/{action}"),
+                Some(who),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.body);
+    }
+    let mut spec = json!({
+        "region_code": "411121",
+        "period_start": format!("{year}-04-01"),
+        "period_end": format!("{year}-09-30"),
+        "plan_ids": [plan],
+    });
+    let r = app.post("/api/v1/draws", &office, spec.clone()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), vec!["unwitnessed_reason"]);
+    spec["unwitnessed_reason"] = json!("监督人出差，经联席办同意");
+    let r = app.post("/api/v1/draws", &office, spec).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(&format!("/api/v1/draws/{id}/execute"), &office, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rec = app.record(&id).await;
+    verify(&rec).expect("an unwitnessed record verifies");
+    assert_eq!(
+        rec.seeds.v3.as_ref().unwrap().unwitnessed_reason.as_deref(),
+        Some("监督人出差，经联席办同意")
+    );
+    // Labelled on the portal, the console and in the public JSON.
+    let r = app.get(&format!("/draws/{id}"), None).await;
+    assert!(
+        r.body.contains("未经独立见证") && r.body.contains("监督人出差"),
+        "{}",
+        r.body
+    );
+    let cookie = app.login("wy.office").await;
+    let r = app
+        .get(&format!("/console/draws/{id}"), Some(&cookie))
+        .await;
+    assert!(r.body.contains("未经独立见证"), "{}", r.body);
+    let r = app
+        .api("GET", &format!("/api/v1/public/draws/{id}"), None, None)
+        .await;
+    assert_eq!(
+        r.json()["witnessing"]["unwitnessed_reason"],
+        "监督人出差，经联席办同意"
+    );
+}
+
+/// Every new route: allowed roles, refused roles (403) and out of scope (404).
+async fn new_routes_authorization(app: App) {
+    let d = app.demo_draw().await;
+    let id = d["id"].as_str().unwrap().to_string();
+    let rec = app.record(&id).await;
+    let usci = rec.result.visits[0].usci.to_string();
+    let admin = app.token("admin").await;
+    // An office and a supervisor of Shandong (outside Wuyang).
+    let dept = app.department(&admin, "37", "司法厅").await;
+    let r = app
+        .post(
+            "/api/v1/users",
+            &admin,
+            json!({"username": "sd.jiandu", "display_name": "省司法厅监督员", "role": "supervisor", "department_id": dept, "password": "Strong-Pass-1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let get = |path: String, who: &'static str| {
+        let app = &app;
+        async move {
+            let t = app.token(who).await;
+            app.api("GET", &path, Some(&t), None).await.status
+        }
+    };
+    // Full record: offices, department admins, leaders, supervisors in scope; not inspectors.
+    for (who, want) in [
+        ("wy.office", StatusCode::OK),
+        ("wy.market", StatusCode::OK),
+        ("wy.leader", StatusCode::OK),
+        ("wy.jiandu", StatusCode::OK),
+        ("admin", StatusCode::OK),
+        ("wy.zhang", StatusCode::FORBIDDEN),
+        ("sd.office", StatusCode::NOT_FOUND),
+        ("sd.jiandu", StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(
+            get(format!("/api/v1/draws/{id}/record"), who).await,
+            want,
+            "record: {who}"
+        );
+    }
+    // Openings: staff who draw, in scope.
+    for (who, want) in [
+        ("wy.office", StatusCode::OK),
+        ("admin", StatusCode::OK),
+        ("wy.leader", StatusCode::FORBIDDEN),
+        ("wy.jiandu", StatusCode::FORBIDDEN),
+        ("wy.zhang", StatusCode::FORBIDDEN),
+        ("sd.office", StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(
+            get(format!("/api/v1/draws/{id}/openings/{usci}"), who).await,
+            want,
+            "opening: {who}"
+        );
+    }
+    assert_eq!(
+        get(
+            format!("/api/v1/draws/{id}/openings/91411121XXXX"),
+            "wy.office"
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // The queue: supervisors only.
+    assert_eq!(
+        get("/api/v1/draws/awaiting-witness".into(), "wy.jiandu").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get("/api/v1/draws/awaiting-witness".into(), "wy.office").await,
+        StatusCode::FORBIDDEN
+    );
+    // Contribution and beacon on a committed, witnessed re-draw.
+    let new_id = witnessed_redraw(&app, &tomorrow()).await;
+    let post = |path: String, who: &'static str| {
+        let app = &app;
+        async move {
+            let t = app.token(who).await;
+            app.post(&path, &t, json!({"value": VALUE})).await.status
+        }
+    };
+    for (who, want) in [
+        ("wy.office", StatusCode::FORBIDDEN),
+        ("wy.leader", StatusCode::FORBIDDEN),
+        ("wy.zhang", StatusCode::FORBIDDEN),
+        ("admin", StatusCode::FORBIDDEN),
+        ("sd.jiandu", StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(
+            post(format!("/api/v1/draws/{new_id}/contribution"), who).await,
+            want,
+            "contribution: {who}"
+        );
+    }
+    for (who, want) in [
+        ("wy.leader", StatusCode::FORBIDDEN),
+        ("wy.zhang", StatusCode::FORBIDDEN),
+        ("wy.jiandu", StatusCode::FORBIDDEN),
+        ("sd.office", StatusCode::NOT_FOUND),
+        // Allowed, but not before the beacon's date.
+        ("wy.office", StatusCode::CONFLICT),
+    ] {
+        assert_eq!(
+            post(format!("/api/v1/draws/{new_id}/beacon"), who).await,
+            want,
+            "beacon: {who}"
+        );
+    }
+    // Execute: draw staff only, in scope.
+    let r = app
+        .post(
+            &format!("/api/v1/draws/{new_id}/execute"),
+            &app.token("wy.jiandu").await,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = app
+        .post(
+            &format!("/api/v1/draws/{new_id}/execute"),
+            &app.token("sd.office").await,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    // The supervisor is read-only elsewhere: it cannot commit, re-draw or change plans.
+    let sup = app.token("wy.jiandu").await;
+    let r = app
+        .post(
+            "/api/v1/draws",
+            &sup,
+            json!({"region_code": "411121", "period_start": "2026-10-01", "period_end": "2026-12-31", "supervisors": ["wy.jiandu"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = app
+        .post(
+            &format!("/api/v1/draws/{new_id}/redraw"),
+            &sup,
+            json!({"reason": "监督人重抽"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+}
+
+/// Issue 11 item 3: before the embargo ends nothing public names a selected entity, a credit
+/// class or an inspector; each visit appears when its result is published; once all are, the
+/// public record variant is served and verifies — and still carries no class or identity.
+async fn embargo_public_endpoints_and_portal(app: App) {
+    let d = app.demo_draw().await;
+    let id = d["id"].as_str().unwrap().to_string();
+    let rec = app.record(&id).await;
+    let secrets = secrets_of(&rec);
+    let targets: Vec<(String, String)> = rec
+        .result
+        .visits
+        .iter()
+        .map(|v| {
+            let c = rec
+                .input
+                .candidates
+                .iter()
+                .find(|c| c.usci == v.usci)
+                .unwrap();
+            (v.usci.to_string(), c.name.clone())
+        })
+        .collect();
+    // The office delays publication (here long enough that the test does not depend on today's
+    // date; the demo's period ends 2026-12-31).
+    app.svc
+        .store
+        .conn()
+        .execute_unprepared(&format!(
+            "UPDATE draws SET publish_delay_days = 3650 WHERE code = '{}'",
+            d["code"].as_str().unwrap()
+        ))
+        .await
+        .unwrap();
+    // Before: no target, no class, no inspector anywhere public.
+    for (p, body) in public_pages(&app, &id).await {
+        assert_no_secrets(&body, &secrets, &p);
+        // Published results name their entities (an ad-hoc visit may be to a drawn one).
+        if p.contains("results") {
+            continue;
+        }
+        for (usci, name) in &targets {
+            assert!(
+                !body.contains(usci.as_str()) && !body.contains(name.as_str()),
+                "{p} names {name}"
+            );
+        }
+    }
+    let r = app
+        .api("GET", &format!("/api/v1/public/draws/{id}"), None, None)
+        .await;
+    let s = r.json();
+    assert_eq!(s["record_public"], false, "{s}");
+    assert!(s["seeds"].is_null() && s["input"].is_null(), "{s}");
+    assert!(
+        s["plans"][0]["strata"].as_array().unwrap().len() == 5,
+        "{s}"
+    );
+    assert!(
+        !r.body.contains(&rec.seeds.server.to_hex()),
+        "the server seed is secret"
+    );
+    // One visit's result is published: that entity appears, the others do not.
+    app.publish_visits(&id, Some(1)).await;
+    let r = app.get(&format!("/draws/{id}"), None).await;
+    let first = &app
+        .get_json(
+            &format!("/api/v1/draws/{id}"),
+            &app.token("wy.office").await,
+        )
+        .await["visits"][0];
+    let first_usci = first["usci"].as_str().unwrap().to_string();
+    assert!(r.body.contains(&first_usci), "{}", r.body);
+    assert_no_secrets(&r.body, &secrets, "portal draw page");
+    for (usci, name) in targets.iter().filter(|t| t.0 != first_usci) {
+        assert!(
+            !r.body.contains(usci.as_str()),
+            "portal names {name} too early"
+        );
+    }
+    let r = app
+        .api("GET", &format!("/api/v1/public/draws/{id}"), None, None)
+        .await;
+    assert_eq!(r.json()["record_public"], false);
+    assert_eq!(r.json()["visits"].as_array().unwrap().len(), 1);
+    // All published: the public variant is served, verifies, and reveals no secret.
+    app.publish_visits(&id, None).await;
+    let r = app
+        .api("GET", &format!("/api/v1/public/draws/{id}"), None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let public = PublicDrawRecord::from_json(r.body.as_bytes())
+        .unwrap_or_else(|e| panic!("{e:?}\n{}", &r.body[..r.body.len().min(500)]));
+    assert_eq!(public.format, "lianjian-draw/3-public");
+    verify_public(&public).expect("the served public record verifies");
+    assert_no_secrets(&r.body, &secrets, "public record");
+    assert!(
+        !r.body
+            .contains(&rec.seeds.v3.as_ref().unwrap().salt_key.to_hex())
+    );
+    for (p, body) in public_pages(&app, &id).await {
+        assert_no_secrets(&body, &secrets, &p);
+    }
+    let r = app.get(&format!("/draws/{id}"), None).await;
+    assert!(
+        r.body.contains("下载公开版抽取记录") && r.body.contains(&targets[0].1),
+        "{}",
+        r.body
+    );
+}
+
+/// Every public page and endpoint that could show a draw's targets, classes or inspectors.
+async fn public_pages(app: &App, id: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for p in [
+        format!("/api/v1/public/draws/{id}"),
+        "/api/v1/public/draws".to_string(),
+        "/api/v1/public/plans".to_string(),
+        "/api/v1/public/items".to_string(),
+        "/api/v1/public/results".to_string(),
+    ] {
+        let r = app.api("GET", &p, None, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{p}: {}", r.body);
+        out.push((p, r.body));
+    }
+    for p in [
+        format!("/draws/{id}"),
+        "/draws".into(),
+        "/plans".into(),
+        "/results".into(),
+        "/".into(),
+    ] {
+        let r = app.get(&p, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{p}");
+        out.push((p, r.body));
+    }
+    out
 }

@@ -152,17 +152,71 @@ async fn login_and_see_console_home() {
             .click()
             .await?;
         c.accept_alert().await?;
-        c.wait().for_element(Locator::Id("witness_name")).await?;
+        c.wait().for_element(Locator::Css("main h1")).await?;
         let body = c.find(Locator::Css("body")).await?.text().await?;
-        assert!(body.contains("承诺已公布"), "{body}");
-        c.find(Locator::Id("witness_name"))
+        // The re-draw keeps the demo's supervisor, who has not contributed yet.
+        assert!(
+            body.contains("承诺已公布")
+                && body.contains("县司法局监督员")
+                && body.contains("尚不能执行"),
+            "{body}"
+        );
+        let console_draw = c.current_url().await?.path().to_string();
+        // The supervisor signs in, generates 32 random bytes in the browser and submits them.
+        let sign_in = |who: &'static str| {
+            let c = c.clone();
+            let base = app.base.clone();
+            async move {
+                c.find(Locator::Css("form[action='/console/logout'] button"))
+                    .await?
+                    .click()
+                    .await?;
+                c.goto(&format!("{base}/console/login")).await?;
+                c.find(Locator::Id("username"))
+                    .await?
+                    .send_keys(who)
+                    .await?;
+                c.find(Locator::Id("password"))
+                    .await?
+                    .send_keys(lianjian_services::demo::DEMO_PASSWORD)
+                    .await?;
+                c.find(Locator::Css("button[type=submit]"))
+                    .await?
+                    .click()
+                    .await?;
+                c.wait().for_element(Locator::Css("main h1")).await?;
+                Ok::<_, fantoccini::error::CmdError>(())
+            }
+        };
+        sign_in("wy.jiandu").await?;
+        c.goto(&format!("{}/console/witness", app.base)).await?;
+        c.find(Locator::Css("button[data-random-for]"))
             .await?
-            .send_keys("县司法局 监督员")
+            .click()
             .await?;
-        c.find(Locator::Id("witness_seed"))
+        let value = c
+            .find(Locator::Css(
+                "form[action$='/contribution'] input[name=value]",
+            ))
             .await?
-            .send_keys("浏览器见证")
-            .await?;
+            .prop("value")
+            .await?
+            .unwrap_or_default();
+        assert_eq!(value.len(), 64, "32 random bytes as hex: {value}");
+        c.find(Locator::Css(
+            "form[action$='/contribution'] button[type=submit]",
+        ))
+        .await?
+        .click()
+        .await?;
+        c.accept_alert().await?;
+        c.wait().for_element(Locator::Css("main h1")).await?;
+        let body = c.find(Locator::Css("body")).await?.text().await?;
+        assert!(body.contains("您的随机数已提交"), "{body}");
+        std::fs::write(shots.join("console-witness.png"), c.screenshot().await?).ok();
+        // The office executes the draw.
+        sign_in("wy.office").await?;
+        c.goto(&format!("{}{console_draw}", app.base)).await?;
         c.find(Locator::Css("form[action$='/execute'] button"))
             .await?
             .click()
@@ -178,8 +232,11 @@ async fn login_and_see_console_home() {
         let draw_path = c.current_url().await?.path().replace("/console", "");
         c.goto(&format!("{}{draw_path}", app.base)).await?;
         let body = c.find(Locator::Css("body")).await?.text().await?;
+        // The portal: counts per class, no task public before its result or the period's end.
         assert!(
-            body.contains("重新抽取") && body.contains("检查任务") && body.contains("下载完整记录"),
+            body.contains("重新抽取")
+                && body.contains("可抽数 / 应抽数")
+                && body.contains("尚未到公开时间"),
             "{body}"
         );
         std::fs::write(shots.join("portal-draw.png"), c.screenshot().await?).ok();

@@ -111,7 +111,19 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
         "",
         "只读",
     ),
+    (
+        "wy.jiandu",
+        "县司法局监督员",
+        "supervisor",
+        "411121",
+        "县司法局",
+        "",
+        "监督人：见证抽取（待见证的抽取）",
+    ),
 ];
+
+/// The demo supervisor, who witnesses the demo's draw (issue 11).
+const DEMO_SUPERVISOR: &str = "wy.jiandu";
 
 /// Seeds the demo data unless it is already there. Returns whether anything was created.
 ///
@@ -133,8 +145,16 @@ pub async fn seed(svc: &Services) -> Result<bool> {
     seed_entities(svc, &actor).await?;
     seed_inspectors(svc, &actor, &mut depts).await?;
     seed_plans(svc, &actor, &mut depts).await?;
-    seed_draws(svc, &actor).await?;
-    for (username, name, role, region, dept, cert, _) in DEMO_ACCOUNTS {
+    // The supervisor exists before the draw it witnesses; `admin` still comes last.
+    let accounts = |first: bool| {
+        DEMO_ACCOUNTS
+            .iter()
+            .filter(move |a| (a.0 == DEMO_SUPERVISOR) == first)
+    };
+    for (username, name, role, region, dept, cert, _) in accounts(true).chain(accounts(false)) {
+        if *username == "admin" {
+            seed_draws(svc, &actor).await?;
+        }
         let d = depts.id(svc, region, dept).await?;
         accounts::create_user(
             svc,
@@ -506,8 +526,10 @@ async fn link_inspector_accounts(svc: &Services, actor: &Actor) -> Result<()> {
     Ok(())
 }
 
-/// A witnessed joint draw of Wuyang's published plans for the fourth quarter, so the console
-/// and the portal show joint visits and a record anyone can verify.
+/// A joint draw of Wuyang's published plans for the fourth quarter (format lianjian-draw/3),
+/// witnessed by the demo supervisor `wy.jiandu`, who contributes 32 random bytes under its own
+/// account after the commitment, so the console and the portal show joint visits and a record
+/// anyone can verify.
 async fn seed_draws(svc: &Services, actor: &Actor) -> Result<()> {
     let spec = crate::draws::DrawSpec {
         title: "舞阳县2026年第四季度跨部门联合双随机抽查".into(),
@@ -515,8 +537,28 @@ async fn seed_draws(svc: &Services, actor: &Actor) -> Result<()> {
         period_start: "2026-10-01".into(),
         period_end: "2026-12-31".into(),
         plan_ids: Vec::new(),
+        witness: crate::draws::WitnessSpec {
+            supervisors: vec![DEMO_SUPERVISOR.into()],
+            ..Default::default()
+        },
     };
     let d = crate::draws::commit(svc, actor, &spec).await?;
-    crate::draws::execute(svc, actor, d.id, "舞阳县司法局监督员", "wuyang-2026-q4").await?;
+    let u = repo::find_user_by_name(svc.store.conn(), DEMO_SUPERVISOR)
+        .await?
+        .unwrap_or_else(|| panic!("demo account {DEMO_SUPERVISOR}"));
+    let supervisor = Actor {
+        user_id: u.id,
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        role: u.role,
+        department_id: u.department_id,
+        department_line: "justice".into(),
+        region: u.region_code.clone(),
+        ip: None,
+        context: None,
+    };
+    let value: [u8; 32] = rand::random();
+    crate::draws::contribute(svc, &supervisor, d.id, &hex::encode(value)).await?;
+    crate::draws::execute(svc, actor, d.id).await?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use lianjian_domain::Invalid;
 use lianjian_domain::account::{CertificateNumber, Role};
 use lianjian_domain::draw::{
     self as algo, Bytes32, Candidate, DepartmentRef, DrawError, DrawFailure, DrawInput,
-    DrawInspector, DrawPlan, DrawRecord, DrawResult, Exclusion, PerClass, Seeds, Witness,
+    DrawInspector, DrawPlan, DrawRecord, DrawResult, Exclusion, PerClass, Seeds,
 };
 use lianjian_domain::item::ItemCategory;
 use lianjian_domain::plan::PlanStatus;
@@ -31,6 +31,15 @@ use crate::error::Checker;
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
 
+mod publication;
+mod witness;
+
+pub use publication::{
+    Embargo, PublicFailure, PublicPlan, PublicStratum, PublicSummary, PublicVisit, full_record,
+    opening, public_record, summary as public_summary,
+};
+pub use witness::{WitnessSpec, WitnessStatus, Witnessed, awaiting, contribute, enter_beacon};
+
 /// What the planner asks for: a region, a period and the plans (all published plans of the
 /// region and period when none are named).
 #[derive(Debug, Clone, Default)]
@@ -40,6 +49,8 @@ pub struct DrawSpec {
     pub period_start: String,
     pub period_end: String,
     pub plan_ids: Vec<Uuid>,
+    /// How the draw will be witnessed (ignored by the preview).
+    pub witness: WitnessSpec,
 }
 
 struct Parsed {
@@ -819,6 +830,7 @@ async fn next_code(c: &impl Conn, region: &RegionCode, from: NaiveDate) -> Resul
     Ok(format!("CQ-{}-{}-{:03}", region, from.year(), n))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn commit_in(
     svc: &Services,
     tx: &impl Conn,
@@ -826,12 +838,22 @@ async fn commit_in(
     p: &Parsed,
     plans: &[Plan],
     redraw: Option<(Uuid, String)>,
+    witness_spec: &WitnessSpec,
 ) -> Result<Draw> {
-    let id = Uuid::now_v7();
-    let (input, _, _) = build_input(svc, tx, p, plans, id, redraw.clone()).await?;
-    let seed = random_seed();
     let now = Utc::now();
-    let commitment = algo::commit(&input, &seed, now).map_err(|b| {
+    // Parsed before the (expensive) pools are built: a bad witness plan fails fast.
+    let w = witness::parse(tx, &p.region, witness_spec, now).await?;
+    let id = Uuid::now_v7();
+    let (mut input, _, _) = build_input(svc, tx, p, plans, id, redraw.clone()).await?;
+    // Every new draw is lianjian-draw/3 (issue 11): the beacon's spec is part of what the
+    // commitment names; the salt key (a second secret) salts the class and identity commitments.
+    input.v3 = Some(algo::V3Terms {
+        beacon: w.beacon.clone(),
+    });
+    let seed = random_seed();
+    let salt_key = random_seed();
+    input.normalise_v3(&salt_key);
+    let commitment = algo::commit_v3(&input, &seed, &salt_key, now).map_err(|b| {
         ServiceError::Store(lianjian_store::StoreError::Corrupt(format!(
             "{}: {}",
             b.field, b.invalid.en
@@ -856,16 +878,26 @@ async fn commit_in(
         created_by: actor.username.clone(),
         committed_at: now,
         drawn_at: None,
+        beacon_source: w.beacon.as_ref().map(|b| b.source.clone()),
+        beacon_reference: w.beacon.as_ref().map(|b| b.reference.clone()),
+        beacon_available_on: w.beacon.as_ref().map(|b| b.available_on),
+        beacon_value: None,
+        beacon_entered_by: None,
+        beacon_entered_at: None,
+        unwitnessed_reason: w.unwitnessed_reason.clone(),
+        publish_delay_days: w.publish_delay_days,
     };
     let body = DrawBody {
         input_json: serde_json::to_string(&input).expect("serialisable"),
         server_seed: seed.to_hex(),
+        salt_key: Some(salt_key.to_hex()),
         witness_seed: None,
         record_json: None,
         failure_json: None,
     };
     let plan_ids: Vec<Uuid> = plans.iter().map(|p| p.id).collect();
     repo::insert(tx, &d, &body, &plan_ids).await?;
+    witness::invite(tx, actor, id, &w, now).await?;
     record(
         tx,
         actor,
@@ -874,19 +906,23 @@ async fn commit_in(
             "candidates": input.candidates.len(), "inspectors": input.inspectors.len(),
             "candidates_sha256": d.candidates_sha256, "inspectors_sha256": d.inspectors_sha256,
             "seed_sha256": d.seed_sha256, "redraw_of": d.redraw_of, "redraw_reason": d.redraw_reason,
+            "supervisors": w.supervisors.iter().map(|u| &u.username).collect::<Vec<_>>(),
+            "beacon": w.beacon, "unwitnessed_reason": d.unwitnessed_reason,
+            "publish_delay_days": d.publish_delay_days,
         })),
     )
     .await?;
     Ok(d)
 }
 
-/// Step 1: freezes the pools and a secret seed, and publishes their hashes.
+/// Step 1: freezes the pools and two secrets (the server seed and the salt key), invites the
+/// witnesses and publishes the commitment.
 pub async fn commit(svc: &Services, actor: &Actor, spec: &DrawSpec) -> Result<Draw> {
     ensure_may_draw(actor)?;
     let p = parse_spec(actor, spec)?;
     let tx = svc.store.begin().await?;
     let plans = plans_for(&tx, actor, &p, &spec.plan_ids, None).await?;
-    let d = commit_in(svc, &tx, actor, &p, &plans, None).await?;
+    let d = commit_in(svc, &tx, actor, &p, &plans, None, &spec.witness).await?;
     tx.commit().await?;
     Ok(d)
 }
@@ -911,47 +947,12 @@ pub struct Executed {
     pub failure: Option<DrawFailure>,
 }
 
-/// Step 2: the draw, with the witness's contribution if one is given (hex, or any text, whose
-/// UTF-8 bytes are used). A draw that cannot meet a rule is stored as failed, with the reason.
-pub async fn execute(
-    svc: &Services,
-    actor: &Actor,
-    id: Uuid,
-    witness_name: &str,
-    witness_seed: &str,
-) -> Result<Executed> {
+/// Step 2: the draw, once every invited supervisor has contributed and the named beacon's
+/// value is entered (409 naming what is missing until then). The office executes rather than
+/// the last contribution (docs/double-random.md). A draw that cannot meet a rule is stored as
+/// failed, with the reason.
+pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed> {
     ensure_may_draw(actor)?;
-    let witness_name = witness_name.trim();
-    let witness_seed = witness_seed.trim();
-    let witness = match (witness_name.is_empty(), witness_seed.is_empty()) {
-        (_, true) => None,
-        (true, false) => {
-            return Err(invalid(
-                "witness_name",
-                "required",
-                "请填写见证人姓名",
-                "name the witness",
-            ));
-        }
-        (false, false) => {
-            let w = if witness_seed.len() % 2 == 0
-                && witness_seed.chars().all(|c| c.is_ascii_hexdigit())
-            {
-                Witness::from_hex(witness_seed)
-            } else {
-                Witness::new(witness_seed.as_bytes().to_vec())
-            };
-            Some(w.map_err(|e| ServiceError::field("witness_seed", e))?)
-        }
-    };
-    if witness_name.chars().count() > 64 {
-        return Err(invalid(
-            "witness_name",
-            "too_long",
-            "见证人姓名最多 64 个字",
-            "witness name: at most 64 characters",
-        ));
-    }
     let tx = svc.store.begin().await?;
     let d = visible(&tx, actor, id).await?;
     if d.status != "committed" {
@@ -963,10 +964,45 @@ pub async fn execute(
     }
     let body = repo::body(&tx, id).await?.ok_or(ServiceError::NotFound)?;
     let corrupt = |m: String| ServiceError::Store(lianjian_store::StoreError::Corrupt(m));
+    // Legacy draws committed before lianjian-draw/3 took a free witness seed typed by staff
+    // (grindable, issue 11): they are not executed any more, only re-drawn.
+    let Some(salt_key) = body.salt_key.as_deref() else {
+        return Err(ServiceError::conflict(
+            "format",
+            format!(
+                "抽取 {} 是旧格式的承诺（无独立见证），不能再执行；请说明理由后重新抽取",
+                d.code
+            ),
+            format!(
+                "draw {} was committed in a legacy format without independent witnesses; re-draw it",
+                d.code
+            ),
+        ));
+    };
+    let missing = witness::missing(&tx, &d).await?;
+    if !missing.is_empty() {
+        let (zh, en): (Vec<String>, Vec<String>) = missing.into_iter().unzip();
+        return Err(ServiceError::conflict(
+            "witnesses",
+            format!("还不能执行抽取，尚待：{}", zh.join("；")),
+            format!("cannot draw yet; waiting for {}", en.join("; ")),
+        ));
+    }
     let input: DrawInput =
         serde_json::from_str(&body.input_json).map_err(|e| corrupt(e.to_string()))?;
     let server = Bytes32::from_hex(&body.server_seed).map_err(corrupt)?;
-    let commitment = algo::commit(&input, &server, d.committed_at)
+    let salt_key = Bytes32::from_hex(salt_key).map_err(corrupt)?;
+    let seeds = Seeds {
+        server,
+        witness: None,
+        witness_name: None,
+        v3: Some(witness::seeds_v3(&tx, &d, salt_key).await?),
+    };
+    if let (Some(v3), Some(terms)) = (&seeds.v3, &input.v3) {
+        v3.validate(terms)
+            .map_err(|b| corrupt(format!("{}: {}", b.field, b.invalid.en)))?;
+    }
+    let commitment = algo::commit_seeds(&input, &seeds, d.committed_at)
         .map_err(|b| corrupt(format!("{}: {}", b.field, b.invalid.en)))?;
     if commitment.candidates_sha256.to_hex() != d.candidates_sha256
         || commitment.inspectors_sha256.to_hex() != d.inspectors_sha256
@@ -977,18 +1013,11 @@ pub async fn execute(
             d.code
         )));
     }
-    let seeds = Seeds {
-        server,
-        witness: witness.clone(),
-        witness_name: witness.as_ref().map(|_| witness_name.to_string()),
-        v3: None,
-    };
     let now = Utc::now();
-    let wit = witness
-        .as_ref()
-        .map(|w| (witness_name, hex::encode(w.as_bytes())));
-    let wit_ref = wit.as_ref().map(|(n, s)| (*n, s.as_str()));
-    let outcome = algo::draw(&input, &seeds);
+    // Who witnessed, in the list's terms (the record binds each value to its account).
+    let witness_name = witness_label(&seeds, &d);
+    let wit_ref = Some((witness_name.as_str(), ""));
+    let outcome = algo::draw_committed(&input, &seeds, &commitment);
     let (status, failure) = match outcome {
         Ok(result) => {
             let plans = plan_repo::get_many(&tx, &repo::plan_ids(&tx, id).await?).await?;
@@ -1100,7 +1129,7 @@ pub async fn execute(
         Record::new("draw.execute", "draw", id)
             .at(&d.region_code, None)
             .after(&serde_json::json!({
-                "code": d.code, "status": status, "witness": witness_name, "failure": failure,
+                "code": d.code, "status": status, "witnesses": witness_name, "failure": failure,
             })),
     )
     .await?;
@@ -1111,9 +1140,38 @@ pub async fn execute(
     Ok(Executed { draw, failure })
 }
 
+/// Who witnessed a `/3` draw, for lists: the supervisors and the beacon, or 未经独立见证.
+fn witness_label(seeds: &Seeds, d: &Draw) -> String {
+    let Some(v3) = &seeds.v3 else {
+        return String::new();
+    };
+    let mut parts: Vec<String> = v3
+        .contributions
+        .iter()
+        .map(|c| format!("监督人 {}", c.name))
+        .collect();
+    if let (Some(src), Some(r)) = (&d.beacon_source, &d.beacon_reference)
+        && v3.beacon_value.is_some()
+    {
+        parts.push(format!("{src} {r}"));
+    }
+    if parts.is_empty() {
+        "未经独立见证".into()
+    } else {
+        parts.join("、").chars().take(64).collect()
+    }
+}
+
 /// A re-draw: needs a reason, keeps the old record (marked as superseded, its scheduled visits
-/// cancelled) and commits a new draw of the same plans over fresh pools. Both stay public.
-pub async fn redraw(svc: &Services, actor: &Actor, id: Uuid, reason: &str) -> Result<Draw> {
+/// cancelled) and commits a new draw of the same plans over fresh pools. Both stay public. The
+/// new draw keeps the old one's supervisors, reason and delay unless `witness` says otherwise.
+pub async fn redraw(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    reason: &str,
+    witness_spec: &WitnessSpec,
+) -> Result<Draw> {
     ensure_may_draw(actor)?;
     let reason = reason.trim();
     if reason.chars().count() < 4 {
@@ -1133,6 +1191,7 @@ pub async fn redraw(svc: &Services, actor: &Actor, id: Uuid, reason: &str) -> Re
             format!("draw {} was already replaced by a re-draw", old.code),
         ));
     }
+    let spec = witness::inherit(&tx, &old, witness_spec).await?;
     repo::cancel_visits_of_draw(&tx, id).await?;
     let p = Parsed {
         title: old.title.clone(),
@@ -1142,7 +1201,16 @@ pub async fn redraw(svc: &Services, actor: &Actor, id: Uuid, reason: &str) -> Re
     };
     let plan_ids = repo::plan_ids(&tx, id).await?;
     let plans = plans_for(&tx, actor, &p, &plan_ids, Some(id)).await?;
-    let d = commit_in(svc, &tx, actor, &p, &plans, Some((id, reason.to_string()))).await?;
+    let d = commit_in(
+        svc,
+        &tx,
+        actor,
+        &p,
+        &plans,
+        Some((id, reason.to_string())),
+        &spec,
+    )
+    .await?;
     repo::set_superseded(&tx, id, d.id).await?;
     tx.commit().await?;
     Ok(d)
@@ -1184,6 +1252,11 @@ pub struct DrawView {
     pub visits: Vec<VisitView>,
     pub failure: Option<serde_json::Value>,
     pub preview: Option<Preview>,
+    /// Who witnesses the draw and who has contributed (never the values).
+    pub witnessing: Witnessed,
+    /// What the draw still waits for before it can be executed (zh).
+    pub missing: Vec<String>,
+    pub embargo: Embargo,
 }
 
 pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<DrawView> {
@@ -1296,12 +1369,26 @@ async fn view(svc: &Services, d: Draw) -> Result<DrawView> {
         }
         None => None,
     };
+    let witnessing = witness::status(c, &d, body.salt_key.is_none()).await?;
+    let missing = if d.status == "committed" {
+        witness::missing(c, &d)
+            .await?
+            .into_iter()
+            .map(|m| m.0)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let embargo = publication::embargo(c, &d, Utc::now()).await?;
     Ok(DrawView {
         draw: d,
         plans,
         visits: out,
         failure,
         preview,
+        witnessing,
+        missing,
+        embargo,
     })
 }
 
@@ -1310,44 +1397,4 @@ async fn view(svc: &Services, d: Draw) -> Result<DrawView> {
 /// Every draw is public once committed: its commitment first, its complete record once drawn.
 pub async fn public_list(svc: &Services, q: &DrawQuery, page: PageRequest) -> Result<Page<Draw>> {
     Ok(repo::list(svc.store.conn(), q, page).await?)
-}
-
-/// The public JSON of a draw: the complete record (what `lianjian draw verify` checks) once
-/// drawn; the input and commitment (seed still secret) while committed; input, commitment,
-/// seeds and the failure if it failed.
-pub async fn public_record(svc: &Services, id: Uuid) -> Result<(Draw, String)> {
-    let c = svc.store.conn();
-    let d = repo::get(c, id).await?.ok_or(ServiceError::NotFound)?;
-    let body = repo::body(c, id).await?.ok_or(ServiceError::NotFound)?;
-    let json = match (body.record_json, body.failure_json) {
-        (Some(r), _) => r,
-        (None, Some(f)) => f,
-        (None, None) => {
-            let input: serde_json::Value =
-                serde_json::from_str(&body.input_json).unwrap_or(serde_json::Value::Null);
-            let format = serde_json::from_value::<DrawInput>(input.clone())
-                .map_or(algo::FORMAT, |i| i.format());
-            serde_json::to_string_pretty(&serde_json::json!({
-                "format": format,
-                "status": "committed",
-                "input": input,
-                "commitment": {
-                    "candidates_sha256": d.candidates_sha256,
-                    "inspectors_sha256": d.inspectors_sha256,
-                    "seed_sha256": d.seed_sha256,
-                    "committed_at": d.committed_at,
-                },
-            }))
-            .expect("serialisable")
-        }
-    };
-    Ok((d, json))
-}
-
-/// The published visits (抽查任务公告) of drawn, not superseded draws.
-pub async fn public_view(svc: &Services, id: Uuid) -> Result<DrawView> {
-    let d = repo::get(svc.store.conn(), id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    view(svc, d).await
 }

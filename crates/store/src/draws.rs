@@ -33,6 +33,18 @@ pub struct Draw {
     pub created_by: String,
     pub committed_at: DateTime<Utc>,
     pub drawn_at: Option<DateTime<Utc>>,
+    /// The pre-announced public beacon (format `lianjian-draw/3`), named at commitment.
+    pub beacon_source: Option<String>,
+    pub beacon_reference: Option<String>,
+    pub beacon_available_on: Option<NaiveDate>,
+    /// Entered by staff once known, on or after `beacon_available_on`.
+    pub beacon_value: Option<String>,
+    pub beacon_entered_by: Option<String>,
+    pub beacon_entered_at: Option<DateTime<Utc>>,
+    /// Why nobody independent witnesses this draw (未经独立见证), when nobody does.
+    pub unwitnessed_reason: Option<String>,
+    /// Days after the period's end before visits not yet published become public.
+    pub publish_delay_days: i32,
 }
 
 /// What is stored beside the summary: the frozen input, the secret seed and the outcome.
@@ -40,34 +52,45 @@ pub struct Draw {
 pub struct DrawBody {
     pub input_json: String,
     pub server_seed: String,
+    /// The second secret of a `lianjian-draw/3` draw (salts of the class and identity
+    /// commitments); none for legacy draws.
+    pub salt_key: Option<String>,
     pub witness_seed: Option<String>,
     pub record_json: Option<String>,
     pub failure_json: Option<String>,
 }
 
-const COLS: &str = "id, code, region_code, title, period_start, period_end, status, redraw_of, redraw_reason, superseded_by, candidates_sha256, inspectors_sha256, seed_sha256, witness_name, visit_count, created_by, committed_at, drawn_at";
+const COLS: &str = "id, code, region_code, title, period_start, period_end, status, redraw_of, redraw_reason, superseded_by, candidates_sha256, inspectors_sha256, seed_sha256, witness_name, visit_count, created_by, committed_at, drawn_at, beacon_source, beacon_reference, beacon_available_on, beacon_value, beacon_entered_by, beacon_entered_at, unwitnessed_reason, publish_delay_days";
 
 fn from_row(r: &QueryResult) -> Result<Draw> {
-    let region: String = r.try_get_by_index(2)?;
+    let region: String = r.try_get("", "region_code")?;
     Ok(Draw {
-        id: r.try_get_by_index(0)?,
-        code: r.try_get_by_index(1)?,
+        id: r.try_get("", "id")?,
+        code: r.try_get("", "code")?,
         region_code: RegionCode::parse(&region).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        title: r.try_get_by_index(3)?,
-        period_start: r.try_get_by_index(4)?,
-        period_end: r.try_get_by_index(5)?,
-        status: r.try_get_by_index(6)?,
-        redraw_of: r.try_get_by_index(7)?,
-        redraw_reason: r.try_get_by_index(8)?,
-        superseded_by: r.try_get_by_index(9)?,
-        candidates_sha256: r.try_get_by_index(10)?,
-        inspectors_sha256: r.try_get_by_index(11)?,
-        seed_sha256: r.try_get_by_index(12)?,
-        witness_name: r.try_get_by_index(13)?,
-        visit_count: r.try_get_by_index(14)?,
-        created_by: r.try_get_by_index(15)?,
-        committed_at: r.try_get_by_index(16)?,
-        drawn_at: r.try_get_by_index(17)?,
+        title: r.try_get("", "title")?,
+        period_start: r.try_get("", "period_start")?,
+        period_end: r.try_get("", "period_end")?,
+        status: r.try_get("", "status")?,
+        redraw_of: r.try_get("", "redraw_of")?,
+        redraw_reason: r.try_get("", "redraw_reason")?,
+        superseded_by: r.try_get("", "superseded_by")?,
+        candidates_sha256: r.try_get("", "candidates_sha256")?,
+        inspectors_sha256: r.try_get("", "inspectors_sha256")?,
+        seed_sha256: r.try_get("", "seed_sha256")?,
+        witness_name: r.try_get("", "witness_name")?,
+        visit_count: r.try_get("", "visit_count")?,
+        created_by: r.try_get("", "created_by")?,
+        committed_at: r.try_get("", "committed_at")?,
+        drawn_at: r.try_get("", "drawn_at")?,
+        beacon_source: r.try_get("", "beacon_source")?,
+        beacon_reference: r.try_get("", "beacon_reference")?,
+        beacon_available_on: r.try_get("", "beacon_available_on")?,
+        beacon_value: r.try_get("", "beacon_value")?,
+        beacon_entered_by: r.try_get("", "beacon_entered_by")?,
+        beacon_entered_at: r.try_get("", "beacon_entered_at")?,
+        unwitnessed_reason: r.try_get("", "unwitnessed_reason")?,
+        publish_delay_days: r.try_get("", "publish_delay_days")?,
     })
 }
 
@@ -89,8 +112,8 @@ pub async fn insert(
     plan_ids: &[Uuid],
 ) -> Result<()> {
     let sql = format!(
-        "INSERT INTO draws ({COLS}, input_json, server_seed, witness_seed, record_json, failure_json) VALUES ({})",
-        placeholders(1, 23)
+        "INSERT INTO draws ({COLS}, input_json, server_seed, salt_key, witness_seed, record_json, failure_json) VALUES ({})",
+        placeholders(1, 32)
     );
     let vals: Vec<Value> = vec![
         d.id.into(),
@@ -111,8 +134,17 @@ pub async fn insert(
         d.created_by.clone().into(),
         d.committed_at.into(),
         d.drawn_at.into(),
+        d.beacon_source.clone().into(),
+        d.beacon_reference.clone().into(),
+        d.beacon_available_on.into(),
+        d.beacon_value.clone().into(),
+        d.beacon_entered_by.clone().into(),
+        d.beacon_entered_at.into(),
+        d.unwitnessed_reason.clone().into(),
+        d.publish_delay_days.into(),
         body.input_json.clone().into(),
         body.server_seed.clone().into(),
+        body.salt_key.clone().into(),
         body.witness_seed.clone().into(),
         body.record_json.clone().into(),
         body.failure_json.clone().into(),
@@ -141,17 +173,18 @@ pub async fn body(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<DrawBody>
     let r = c
         .query_one_raw(stmt(
             c,
-            "SELECT input_json, server_seed, witness_seed, record_json, failure_json FROM draws WHERE id = $1",
+            "SELECT input_json, server_seed, salt_key, witness_seed, record_json, failure_json FROM draws WHERE id = $1",
             vec![id.into()],
         ))
         .await?;
     r.map(|r| {
         Ok(DrawBody {
-            input_json: r.try_get_by_index(0)?,
-            server_seed: r.try_get_by_index(1)?,
-            witness_seed: r.try_get_by_index(2)?,
-            record_json: r.try_get_by_index(3)?,
-            failure_json: r.try_get_by_index(4)?,
+            input_json: r.try_get("", "input_json")?,
+            server_seed: r.try_get("", "server_seed")?,
+            salt_key: r.try_get("", "salt_key")?,
+            witness_seed: r.try_get("", "witness_seed")?,
+            record_json: r.try_get("", "record_json")?,
+            failure_json: r.try_get("", "failure_json")?,
         })
     })
     .transpose()
@@ -175,7 +208,10 @@ pub async fn complete(
             vec![
                 status.into(),
                 witness.map(|w| w.0.to_string()).into(),
-                witness.map(|w| w.1.to_string()).into(),
+                witness
+                    .map(|w| w.1.to_string())
+                    .filter(|s| !s.is_empty())
+                    .into(),
                 record_json.map(str::to_string).into(),
                 failure_json.map(str::to_string).into(),
                 visit_count.into(),
@@ -188,6 +224,117 @@ pub async fn complete(
         return Err(StoreError::Conflict("draw is not awaiting its draw".into()));
     }
     Ok(())
+}
+
+/// Enters the beacon's value, once, while the draw awaits its draw. False if it was already
+/// entered or the draw is no longer committed.
+pub async fn set_beacon_value(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    value: &str,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    let r = c
+        .execute_raw(stmt(
+            c,
+            "UPDATE draws SET beacon_value = $1, beacon_entered_by = $2, beacon_entered_at = $3 WHERE id = $4 AND status = 'committed' AND beacon_source IS NOT NULL AND beacon_value IS NULL",
+            vec![value.into(), by.into(), at.into(), id.into()],
+        ))
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+// ---- witnesses (监督人) ----
+
+/// A supervisor invited to witness a draw, and its contribution once entered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrawWitness {
+    pub draw_id: Uuid,
+    pub account_id: Uuid,
+    pub display_name: String,
+    pub invited_by: String,
+    pub invited_at: DateTime<Utc>,
+    /// Hex; secret until the draw is executed.
+    pub value_hex: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+}
+
+const WCOLS: &str =
+    "draw_id, account_id, display_name, invited_by, invited_at, value_hex, submitted_at";
+
+fn witness_from_row(r: &QueryResult) -> Result<DrawWitness> {
+    Ok(DrawWitness {
+        draw_id: r.try_get("", "draw_id")?,
+        account_id: r.try_get("", "account_id")?,
+        display_name: r.try_get("", "display_name")?,
+        invited_by: r.try_get("", "invited_by")?,
+        invited_at: r.try_get("", "invited_at")?,
+        value_hex: r.try_get("", "value_hex")?,
+        submitted_at: r.try_get("", "submitted_at")?,
+    })
+}
+
+pub async fn insert_witness(c: &impl ConnectionTrait, w: &DrawWitness) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        format!("INSERT INTO draw_witnesses ({WCOLS}) VALUES ($1,$2,$3,$4,$5,$6,$7)"),
+        vec![
+            w.draw_id.into(),
+            w.account_id.into(),
+            w.display_name.clone().into(),
+            w.invited_by.clone().into(),
+            w.invited_at.into(),
+            w.value_hex.clone().into(),
+            w.submitted_at.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The invited supervisors of a draw, in account order (the record's canonical order).
+pub async fn witnesses(c: &impl ConnectionTrait, draw_id: Uuid) -> Result<Vec<DrawWitness>> {
+    c.query_all_raw(stmt(
+        c,
+        format!("SELECT {WCOLS} FROM draw_witnesses WHERE draw_id = $1 ORDER BY account_id"),
+        vec![draw_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(witness_from_row)
+    .collect()
+}
+
+/// Stores a supervisor's contribution, once, while the draw awaits its draw. False if the
+/// supervisor was not invited, already contributed, or the draw is no longer committed.
+pub async fn submit_contribution(
+    c: &impl ConnectionTrait,
+    draw_id: Uuid,
+    account_id: Uuid,
+    value_hex: &str,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    let r = c
+        .execute_raw(stmt(
+            c,
+            "UPDATE draw_witnesses SET value_hex = $1, submitted_at = $2 WHERE draw_id = $3 AND account_id = $4 AND value_hex IS NULL AND draw_id IN (SELECT id FROM draws WHERE status = 'committed' AND superseded_by IS NULL)",
+            vec![value_hex.into(), at.into(), draw_id.into(), account_id.into()],
+        ))
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Draws (committed, not superseded) awaiting this supervisor's contribution, oldest first.
+pub async fn awaiting_witness(c: &impl ConnectionTrait, account_id: Uuid) -> Result<Vec<Draw>> {
+    let sql = format!(
+        "SELECT {COLS} FROM draws WHERE status = 'committed' AND superseded_by IS NULL AND id IN (SELECT draw_id FROM draw_witnesses WHERE account_id = $1 AND value_hex IS NULL) ORDER BY committed_at, code"
+    );
+    c.query_all_raw(stmt(c, sql, vec![account_id.into()]))
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
 }
 
 pub async fn set_superseded(c: &impl ConnectionTrait, id: Uuid, by: Uuid) -> Result<()> {
@@ -596,4 +743,34 @@ pub async fn inspectors_of_visits(
         }
     }
     Ok(out)
+}
+
+/// When each visit of a draw was published (its result on the portal), if it was: what the
+/// embargo on a draw's selected entities waits for (issue 11).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitPublication {
+    pub visit_id: Uuid,
+    pub status: String,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+pub async fn visit_publication(
+    c: &impl ConnectionTrait,
+    draw_id: Uuid,
+) -> Result<Vec<VisitPublication>> {
+    c.query_all_raw(stmt(
+        c,
+        "SELECT id, status, published_at FROM visits WHERE draw_id = $1 ORDER BY code",
+        vec![draw_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(VisitPublication {
+            visit_id: r.try_get("", "id")?,
+            status: r.try_get("", "status")?,
+            published_at: r.try_get("", "published_at")?,
+        })
+    })
+    .collect()
 }

@@ -1,14 +1,17 @@
 //! `/api/v1/draws`: the joint double-random draw (双随机抽取): the planner's preview, the
-//! commitment, the draw with a witness's seed, re-draws with a reason. `/api/v1/public/draws`
-//! publishes every draw (一公开): the commitment as soon as it is made, the complete record —
-//! the JSON `lianjian draw verify` checks — once drawn.
+//! commitment (with its witnesses: supervisors, a public beacon, or a recorded reason), the
+//! supervisors' contributions, the beacon value, the draw, re-draws with a reason, the full
+//! record and per-entity openings. `/api/v1/public/draws` publishes every draw (一公开) within
+//! the law: the commitment, witnesses and counts per class at once; selected entities only as
+//! their embargo ends; the public record variant (what `lianjian draw verify` checks) once every
+//! visit is public. Design: `docs/double-random.md`.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
-use lianjian_services::draws::{self, DrawSpec};
+use lianjian_services::draws::{self, DrawSpec, WitnessSpec};
 use lianjian_store::draws::{Draw, DrawQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -41,10 +44,20 @@ pub struct DrawDto {
     pub inspectors_sha256: String,
     /// SHA-256 of the secret server seed, revealed in the record after the draw.
     pub seed_sha256: String,
+    /// Who witnessed the draw (supervisors and beacon; 未经独立见证 when nobody did).
     pub witness_name: Option<String>,
     pub visit_count: i32,
     pub committed_at: DateTime<Utc>,
     pub drawn_at: Option<DateTime<Utc>>,
+    /// The pre-announced public beacon named at commitment, and its value once entered.
+    pub beacon_source: Option<String>,
+    pub beacon_reference: Option<String>,
+    pub beacon_available_on: Option<NaiveDate>,
+    pub beacon_value: Option<String>,
+    /// Why nobody independent witnesses this draw (未经独立见证), when nobody does.
+    pub unwitnessed_reason: Option<String>,
+    /// Days after the period's end before visits not yet published become public.
+    pub publish_delay_days: i32,
 }
 
 pub fn status_label(s: &str) -> &'static str {
@@ -77,12 +90,59 @@ impl From<Draw> for DrawDto {
             visit_count: d.visit_count,
             committed_at: d.committed_at,
             drawn_at: d.drawn_at,
+            beacon_source: d.beacon_source,
+            beacon_reference: d.beacon_reference,
+            beacon_available_on: d.beacon_available_on,
+            beacon_value: d.beacon_value,
+            unwitnessed_reason: d.unwitnessed_reason,
+            publish_delay_days: d.publish_delay_days,
+        }
+    }
+}
+
+/// How a draw will be witnessed: supervisors invited and/or a public beacon named now, or
+/// neither with a reason (the record is then labelled 未经独立见证).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessBody {
+    /// User names of supervisor accounts (role `supervisor`) covering the draw's region.
+    #[serde(default)]
+    pub supervisors: Vec<String>,
+    /// A pre-announced public value, e.g. 中国福利彩票双色球.
+    #[serde(default)]
+    pub beacon_source: String,
+    /// Which value, e.g. 第2026140期开奖号码.
+    #[serde(default)]
+    pub beacon_reference: String,
+    /// YYYY-MM-DD, after today: the day the value is published.
+    #[serde(default)]
+    pub beacon_available_on: String,
+    /// Required when neither supervisors nor a beacon are given; published.
+    #[serde(default)]
+    pub unwitnessed_reason: String,
+    /// Days (0–366) after the period's end before visits not yet published become public.
+    #[serde(default)]
+    pub publish_delay_days: Option<i64>,
+}
+
+impl WitnessBody {
+    fn spec(self) -> WitnessSpec {
+        WitnessSpec {
+            supervisors: self.supervisors,
+            beacon_source: self.beacon_source,
+            beacon_reference: self.beacon_reference,
+            beacon_available_on: self.beacon_available_on,
+            unwitnessed_reason: self.unwitnessed_reason,
+            publish_delay_days: self
+                .publish_delay_days
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
         }
     }
 }
 
 /// A region, a period and the plans to draw (all published plans of the region and period
-/// when `plan_ids` is empty).
+/// when `plan_ids` is empty), and how the draw will be witnessed (ignored by the preview).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DrawSpecBody {
@@ -96,6 +156,8 @@ pub struct DrawSpecBody {
     pub period_end: String,
     #[serde(default)]
     pub plan_ids: Vec<Uuid>,
+    #[serde(flatten)]
+    pub witness: WitnessBody,
 }
 
 impl DrawSpecBody {
@@ -106,6 +168,7 @@ impl DrawSpecBody {
             period_start: self.period_start,
             period_end: self.period_end,
             plan_ids: self.plan_ids,
+            witness: self.witness.spec(),
         }
     }
 }
@@ -222,35 +285,23 @@ pub async fn get(
     Ok(object(draws::get(&st.svc, &a, params::id(&id)?).await?))
 }
 
-/// The witness's contribution (监督人/公证人), optional.
+/// Nothing: the draw's contributions were entered beforehand by their supervisors and staff.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ExecuteBody {
-    #[serde(default)]
-    pub witness_name: String,
-    /// Hex digits, or any text (its UTF-8 bytes), 1–64 bytes.
-    #[serde(default)]
-    pub witness_seed: String,
-}
+pub struct ExecuteBody {}
 
-/// Step 2: the draw. A draw whose rules cannot be met is stored as failed with the reason
-/// (which constraint, where, how many short) and answered with 200 and `failure` set.
+/// Step 2: the draw, once every invited supervisor has contributed and the beacon's value (if
+/// one was named) is entered — 409 naming what is missing until then. A draw whose rules
+/// cannot be met is stored as failed with the reason and answered with 200 and `failure` set.
 #[utoipa::path(post, path = "/api/v1/draws/{id}/execute", tag = "draws", request_body = ExecuteBody,
-    responses((status = 200, body = ObjectDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn execute(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
-    ApiJson(b): ApiJson<ExecuteBody>,
+    ApiJson(_body): ApiJson<ExecuteBody>,
 ) -> Result<Json<ObjectDto>, ApiError> {
-    let out = draws::execute(
-        &st.svc,
-        &a,
-        params::id(&id)?,
-        &b.witness_name,
-        &b.witness_seed,
-    )
-    .await?;
+    let out = draws::execute(&st.svc, &a, params::id(&id)?).await?;
     Ok(object(serde_json::json!({
         "draw": DrawDto::from(out.draw),
         "failure": out.failure,
@@ -262,6 +313,10 @@ pub async fn execute(
 pub struct RedrawBody {
     /// Why (published with both records).
     pub reason: String,
+    /// The new draw's witnesses; when all empty, those of the draw it replaces (never its
+    /// beacon).
+    #[serde(flatten)]
+    pub witness: WitnessBody,
 }
 
 /// A re-draw: keeps the old record (superseded), cancels its scheduled visits and commits a
@@ -274,8 +329,86 @@ pub async fn redraw(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<RedrawBody>,
 ) -> Result<(StatusCode, Json<DrawDto>), ApiError> {
-    let d = draws::redraw(&st.svc, &a, params::id(&id)?, &b.reason).await?;
+    let d = draws::redraw(&st.svc, &a, params::id(&id)?, &b.reason, &b.witness.spec()).await?;
     Ok((StatusCode::CREATED, Json(d.into())))
+}
+
+/// A supervisor's own contribution, or a beacon's published value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValueBody {
+    /// Contribution: 32–128 hex digits (16–64 bytes). Beacon: the value as published.
+    pub value: String,
+}
+
+/// The invited supervisor enters its own contribution, once, under its own login (role
+/// `supervisor` only). Nobody else sees the value before the draw is executed.
+#[utoipa::path(post, path = "/api/v1/draws/{id}/contribution", tag = "draws", request_body = ValueBody,
+    responses((status = 200, body = DrawDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn contribute(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ValueBody>,
+) -> Result<Json<DrawDto>, ApiError> {
+    let d = draws::contribute(&st.svc, &a, params::id(&id)?, &b.value).await?;
+    Ok(Json(d.into()))
+}
+
+/// Draw staff enter the named beacon's value, once, on or after its date.
+#[utoipa::path(post, path = "/api/v1/draws/{id}/beacon", tag = "draws", request_body = ValueBody,
+    responses((status = 200, body = DrawDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn beacon(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ValueBody>,
+) -> Result<Json<DrawDto>, ApiError> {
+    let d = draws::enter_beacon(&st.svc, &a, params::id(&id)?, &b.value).await?;
+    Ok(Json(d.into()))
+}
+
+/// 待见证的抽取: the draws awaiting the signed-in supervisor's contribution.
+#[utoipa::path(get, path = "/api/v1/draws/awaiting-witness", tag = "draws",
+    responses((status = 200, body = Vec<DrawDto>), (status = 403, body = ErrorBody)))]
+pub async fn awaiting(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> Result<Json<Vec<DrawDto>>, ApiError> {
+    let v = draws::awaiting(&st.svc, &a).await?;
+    Ok(Json(v.into_iter().map(DrawDto::from).collect()))
+}
+
+fn json_response(json: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], json).into_response()
+}
+
+/// The full record (credit classes, risk weights, inspectors' names and certificates, the salt
+/// key) for staff and supervisors in scope; not for inspectors. The failure with its input if
+/// the draw failed; 409 before the draw.
+#[utoipa::path(get, path = "/api/v1/draws/{id}/record", tag = "draws",
+    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn full_record(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (_, json) = draws::full_record(&st.svc, &a, params::id(&id)?).await?;
+    Ok(json_response(json))
+}
+
+/// The opening of one entity's class commitment (format `lianjian-draw/3-opening`), for staff
+/// to hand to the entity: `lianjian draw verify PUBLIC.json --opening OPENING.json` checks its
+/// class and whether it was rightly drawn.
+#[utoipa::path(get, path = "/api/v1/draws/{id}/openings/{usci}", tag = "draws",
+    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn opening(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path((id, usci)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let json = draws::opening(&st.svc, &a, params::id(&id)?, &usci).await?;
+    Ok(json_response(json))
 }
 
 /// Every draw, for the public (no sign-in): commitments, states, re-draws and their reasons.
@@ -290,9 +423,13 @@ pub async fn public_list(
     Ok(Json(PageOf::from(page, DrawDto::from)))
 }
 
-/// One draw's complete public record as JSON — for a drawn one exactly what
-/// `lianjian draw verify RECORD.json` recomputes (format `lianjian-draw/1`, or
-/// `lianjian-draw/2` when a plan is risk-weighted; see `docs/draw-algorithm.md`).
+/// What the public may see of one draw. Once every visit of a `lianjian-draw/3` draw is public
+/// (its result published, or the period over plus the office's delay): the public record
+/// variant (format `lianjian-draw/3-public`: inspectors as pseudonyms, classes as salted
+/// commitments), exactly what `lianjian draw verify` checks. Before that, and always for legacy
+/// `/1` and `/2` draws (whose records carry classes and inspectors): a summary with the
+/// commitment, the witnesses, counts per class, the period and the visits already public
+/// (entity, items, departments; never inspectors). See `docs/double-random.md`.
 #[utoipa::path(get, path = "/api/v1/public/draws/{id}", tag = "draws", security(()),
     responses((status = 200, body = ObjectDto), (status = 404, body = ErrorBody)))]
 pub async fn public_get(
@@ -300,5 +437,5 @@ pub async fn public_get(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let (_, json) = draws::public_record(&st.svc, params::id(&id)?).await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
+    Ok(json_response(json))
 }

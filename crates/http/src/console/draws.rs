@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use chrono::Datelike;
 use lianjian_services::accounts::SessionAuth;
-use lianjian_services::draws::{self, DrawSpec, DrawView, Preview};
+use lianjian_services::draws::{self, DrawSpec, DrawView, Preview, WitnessSpec};
 use lianjian_services::{PageRequest, ServiceError};
 use lianjian_store::draws::{Draw, DrawQuery};
 use lianjian_store::plans::Plan;
@@ -117,6 +117,47 @@ struct NewPage {
     preview: Option<Preview>,
     errors: std::collections::BTreeMap<String, String>,
     error: Option<String>,
+    w: WitnessForm,
+}
+
+/// The witness fields as entered, to show them again.
+#[derive(Default)]
+pub struct WitnessForm {
+    pub supervisors: String,
+    pub beacon_source: String,
+    pub beacon_reference: String,
+    pub beacon_available_on: String,
+    pub unwitnessed_reason: String,
+    pub publish_delay_days: String,
+}
+
+fn witness_form(p: &Params) -> WitnessForm {
+    WitnessForm {
+        supervisors: p.one("supervisors"),
+        beacon_source: p.one("beacon_source"),
+        beacon_reference: p.one("beacon_reference"),
+        beacon_available_on: p.one("beacon_available_on"),
+        unwitnessed_reason: p.one("unwitnessed_reason"),
+        publish_delay_days: p.one("publish_delay_days"),
+    }
+}
+
+/// The witness fields of the planner and the re-draw form; supervisors as user names
+/// separated by commas or spaces.
+fn witness_of(p: &Params) -> WitnessSpec {
+    WitnessSpec {
+        supervisors: p
+            .one("supervisors")
+            .split(|c: char| c == ',' || c == '，' || c == '、' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        beacon_source: p.one("beacon_source"),
+        beacon_reference: p.one("beacon_reference"),
+        beacon_available_on: p.one("beacon_available_on"),
+        unwitnessed_reason: p.one("unwitnessed_reason"),
+        publish_delay_days: p.one("publish_delay_days"),
+    }
 }
 
 fn spec_of(p: &Params) -> DrawSpec {
@@ -130,6 +171,7 @@ fn spec_of(p: &Params) -> DrawSpec {
             .iter()
             .filter_map(|x| Uuid::parse_str(x).ok())
             .collect(),
+        witness: witness_of(p),
     }
 }
 
@@ -204,6 +246,7 @@ pub async fn new_form(
         preview,
         errors,
         error,
+        w: witness_form(&p),
     })
 }
 
@@ -217,7 +260,8 @@ pub async fn commit(
     if let Err(r) = super::check_csrf(&s, &f.csrf()) {
         return r;
     }
-    let spec = spec_of(&Params(f.0.clone()));
+    let params = Params(f.0.clone());
+    let spec = spec_of(&params);
     match draws::commit(&st.svc, &s.actor, &spec).await {
         Ok(d) => see_other(&format!("/console/draws/{}?ok=committed", d.id)),
         Err(e) => {
@@ -234,6 +278,7 @@ pub async fn commit(
                 preview: None,
                 errors,
                 error: Some(message),
+                w: witness_form(&params),
             })
         }
     }
@@ -293,9 +338,16 @@ struct DetailPage {
     failure: Option<String>,
     error: Option<String>,
     errors: std::collections::BTreeMap<String, String>,
-    witness_name: String,
-    witness_seed: String,
+    witnessing: draws::Witnessed,
+    missing: Vec<String>,
+    embargo: draws::Embargo,
+    /// Staff who draw: execute, enter the beacon, re-draw, fetch openings.
+    may_draw: bool,
+    /// Staff and supervisors who may download the full record.
+    may_read_full: bool,
+    beacon_value: String,
     reason: String,
+    w: WitnessForm,
 }
 
 async fn detail_page(
@@ -336,6 +388,8 @@ async fn detail_page(
         None => (None, Default::default()),
     };
     let get = |k: &str| f.map(|f| f.get(k)).unwrap_or_default();
+    use lianjian_domain::account::Role;
+    let role = s.actor.role;
     render(DetailPage {
         c: Chrome::new(&st.svc, s, "random").await.with_notice(notice),
         d: row(&v.draw),
@@ -348,9 +402,18 @@ async fn detail_page(
         draw: v.draw,
         error,
         errors,
-        witness_name: get("witness_name"),
-        witness_seed: get("witness_seed"),
+        witnessing: v.witnessing,
+        missing: v.missing,
+        embargo: v.embargo,
+        may_draw: matches!(
+            role,
+            Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
+        ),
+        may_read_full: role != Role::Inspector,
+        beacon_value: get("value"),
         reason: get("reason"),
+        w: f.map(|f| witness_form(&Params(f.0.clone())))
+            .unwrap_or_default(),
     })
 }
 
@@ -394,15 +457,7 @@ pub async fn execute(
         Ok(id) => id,
         Err(r) => return r,
     };
-    match draws::execute(
-        &st.svc,
-        &s.actor,
-        id,
-        &f.get("witness_name"),
-        &f.get("witness_seed"),
-    )
-    .await
-    {
+    match draws::execute(&st.svc, &s.actor, id).await {
         Ok(out) if out.failure.is_some() => {
             see_other(&format!("/console/draws/{id}?ok=draw_failed"))
         }
@@ -422,8 +477,106 @@ pub async fn redraw(
         Ok(id) => id,
         Err(r) => return r,
     };
-    match draws::redraw(&st.svc, &s.actor, id, &f.get("reason")).await {
+    let w = witness_of(&Params(f.0.clone()));
+    match draws::redraw(&st.svc, &s.actor, id, &f.get("reason"), &w).await {
         Ok(d) => see_other(&format!("/console/draws/{}?ok=committed", d.id)),
         Err(e) => after(&st, &s, id, e, &f).await,
+    }
+}
+
+/// Staff enter the beacon's published value.
+pub async fn beacon(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match draws::enter_beacon(&st.svc, &s.actor, id, &f.get("value")).await {
+        Ok(_) => see_other(&format!("/console/draws/{id}?ok=beacon")),
+        Err(e) => after(&st, &s, id, e, &f).await,
+    }
+}
+
+/// An entity's opening, as a JSON download from the API (staff hand it to the entity).
+pub async fn opening(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let id = match path_id(&st.svc, &s, &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let usci = Params(q).one("usci").trim().to_ascii_uppercase();
+    see_other(&format!(
+        "/api/v1/draws/{id}/openings/{}",
+        crate::extract::urlencode(&usci)
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "console/witness.html")]
+struct WitnessPage {
+    c: Chrome,
+    rows: Vec<Row>,
+    error: Option<String>,
+    errors: std::collections::BTreeMap<String, String>,
+}
+
+/// 待见证的抽取: the supervisor's queue, each with the form for its own contribution.
+pub async fn witness_queue(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    witness_page(&st, &s, Some(Params(q).one("ok").as_str()), None).await
+}
+
+async fn witness_page(
+    st: &AppState,
+    s: &SessionAuth,
+    notice: Option<&str>,
+    err: Option<ServiceError>,
+) -> Response {
+    let rows = match draws::awaiting(&st.svc, &s.actor).await {
+        Ok(v) => v.iter().map(row).collect(),
+        Err(e) => return error_page(&st.svc, s, e).await,
+    };
+    let (error, errors) = match err {
+        Some(e) => {
+            let fields = errors_of(&e).unwrap_or_default();
+            (Some(crate::ApiError::from(e).message), fields)
+        }
+        None => (None, Default::default()),
+    };
+    render(WitnessPage {
+        c: Chrome::new(&st.svc, s, "witness").await.with_notice(notice),
+        rows,
+        error,
+        errors,
+    })
+}
+
+/// The supervisor's contribution, from the queue page.
+pub async fn contribute(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match draws::contribute(&st.svc, &s.actor, id, &f.get("value")).await {
+        Ok(_) => see_other("/console/witness?ok=contributed"),
+        Err(e) => witness_page(&st, &s, None, Some(e)).await,
     }
 }

@@ -568,7 +568,7 @@ async fn answers_for(st: &AppState, s: &SessionAuth, to: Uuid) -> bool {
         Role::CoordinationOffice => region_ok,
         Role::DepartmentAdmin => region_ok && d.line == a.department_line,
         Role::Inspector => d.line == a.department_line,
-        Role::Leader => false,
+        Role::Leader | Role::Supervisor => false,
     }
 }
 

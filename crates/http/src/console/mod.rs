@@ -148,6 +148,10 @@ pub fn router() -> Router<AppState> {
         .route("/draws/{id}", get(draws::detail))
         .route("/draws/{id}/execute", post(draws::execute))
         .route("/draws/{id}/redraw", post(draws::redraw))
+        .route("/draws/{id}/beacon", post(draws::beacon))
+        .route("/draws/{id}/contribution", post(draws::contribute))
+        .route("/draws/{id}/opening", get(draws::opening))
+        .route("/witness", get(draws::witness_queue))
         .route("/visits", get(visits::list))
         .route("/visits/{id}", get(visits::detail))
         .route("/visits/{id}/notice", get(visits::notice))
@@ -275,6 +279,8 @@ pub struct Chrome {
     pub sees_audit: bool,
     /// Whether the 双告知 queue is the user's to work (department administrators, coordination offices).
     pub sees_claims: bool,
+    /// Whether the user witnesses draws (监督人): the queue 待见证的抽取.
+    pub witnesses: bool,
     /// (area key, label, page; empty while under construction)
     pub business: Vec<(&'static str, &'static str, &'static str)>,
     pub notice: Option<String>,
@@ -318,6 +324,7 @@ impl Chrome {
                 a.role,
                 Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
             ),
+            witnesses: a.role == Role::Supervisor,
             business: BUSINESS_AREAS
                 .iter()
                 .map(|(k, key, _)| (*k, t.get(key), live_href(k)))
@@ -357,9 +364,11 @@ fn notice_text(key: &str) -> String {
         "copied" => "内置部门集已复制。",
         "context" => "视图已切换。",
         "committed" => {
-            "已冻结候选名单和执法人员名单，承诺（三个哈希值）已公布。现在可以请见证人到场执行抽取。"
+            "已冻结候选名单和执法人员名单，承诺（三个哈希值）已公布。受邀监督人可在“待见证的抽取”中提交随机数；指定了公开随机源的，其数值公布后录入；齐备后即可执行抽取。"
         }
-        "drawn" => "抽取完成，结果已生成检查任务并公开。",
+        "drawn" => "抽取完成，已生成检查任务。检查对象在检查结果公示后或检查期间结束后公开。",
+        "beacon" => "公开随机值已录入。",
+        "contributed" => "您的随机数已提交，抽取执行前不会向任何人显示。",
         "draw_failed" => "抽取未能完成：有规则无法满足，原因见下方。记录已保存并公开。",
         "approved" => "已审核通过。",
         "returned" => "已退回，检查人员补正后需重新确认。",

@@ -1,6 +1,8 @@
-//! 抽查任务公告 on the portal: every draw with its commitment, and once drawn the joint
-//! inspection tasks (entity, items, departments, period) and the downloadable record anyone can
-//! verify. Inspectors' names are not shown here (the record carries them for verification).
+//! 抽查任务公告 on the portal: every draw with its commitment, its witnesses, the plans with
+//! their counts per credit class and the period; each joint inspection task (entity, items,
+//! departments) once its embargo ends (its result published, or the period over); the public
+//! record anyone can verify once every task is public. Never inspectors, never credit classes
+//! (issue 11; design in docs/double-random.md).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -10,7 +12,7 @@ use lianjian_store::draws::DrawQuery;
 
 use crate::AppState;
 use crate::api::params::Params;
-use crate::console::draws::{Row, VisitRow, row, visit_rows};
+use crate::console::draws::{Row, row};
 use crate::console::{local, local_opt, render};
 
 #[derive(Template)]
@@ -67,44 +69,23 @@ struct DetailPage {
     draw: lianjian_store::draws::Draw,
     committed: String,
     drawn: String,
-    plans: Vec<(String, String)>,
-    visits: Vec<VisitRow>,
-    joint: usize,
+    s: draws::PublicSummary,
 }
 
 pub async fn detail(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     let Ok(id) = uuid::Uuid::parse_str(&id) else {
         return missing();
     };
-    let Ok(v) = draws::public_view(&st.svc, id).await else {
+    let Ok((draw, s)) = draws::public_summary(&st.svc, id).await else {
         return missing();
     };
-    let mut plans = Vec::new();
-    for p in &v.plans {
-        let item = lianjian_store::items::get(st.svc.store.conn(), p.item_id)
-            .await
-            .ok()
-            .flatten()
-            .map(|i| i.name)
-            .unwrap_or_default();
-        // Risk-weighted plans say so wherever the draw is shown (issue 4).
-        let item = if p.risk_weighted {
-            format!("{item}（按风险加权抽取）")
-        } else {
-            item
-        };
-        plans.push((p.code.clone(), item));
-    }
-    let visits = visit_rows(&v);
     render(DetailPage {
         t: crate::i18n::zh_cn(),
-        d: row(&v.draw),
-        committed: local(&v.draw.committed_at),
-        drawn: local_opt(&v.draw.drawn_at),
-        joint: visits.iter().filter(|x| x.joint).count(),
-        visits,
-        plans,
-        draw: v.draw,
+        d: row(&draw),
+        committed: local(&draw.committed_at),
+        drawn: local_opt(&draw.drawn_at),
+        draw,
+        s,
     })
 }
 
