@@ -113,7 +113,7 @@ impl From<SignedAuditCheckpoint> for AuditCheckpointDto {
 /// `lianjian audit verify --since FILE` shows whether the log still holds them.
 #[utoipa::path(get, path = "/api/v1/public/audit/checkpoint", tag = "audit", security(()),
     responses((status = 200, body = AuditCheckpointDto)))]
-pub async fn public_checkpoint(
+pub async fn public_audit_checkpoint(
     State(st): State<AppState>,
 ) -> Result<Json<AuditCheckpointDto>, ApiError> {
     Ok(Json(audit_log::current_checkpoint(&st.svc).await?.into()))
