@@ -463,7 +463,10 @@ impl SignedAuditCheckpoint {
             ));
         }
         let n = c.origin.chars().count();
-        if n == 0 || n > 128 || c.origin.chars().any(char::is_control) || c.origin.trim() != c.origin
+        if n == 0
+            || n > 128
+            || c.origin.chars().any(char::is_control)
+            || c.origin.trim() != c.origin
         {
             return Err(bad(
                 "origin",
@@ -485,12 +488,19 @@ impl SignedAuditCheckpoint {
         }
         let sig = serde_json::to_value(c.signature).expect("hex");
         let key = serde_json::to_value(c.public_key).expect("hex");
-        let raw: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| bad(".", e.to_string()))?;
+        let raw: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| bad(".", e.to_string()))?;
         if raw.get("signature") != Some(&sig) {
-            return Err(bad("signature", "expected 128 lower-case hex digits".into()));
+            return Err(bad(
+                "signature",
+                "expected 128 lower-case hex digits".into(),
+            ));
         }
         if raw.get("public_key") != Some(&key) {
-            return Err(bad("public_key", "expected 64 lower-case hex digits".into()));
+            return Err(bad(
+                "public_key",
+                "expected 64 lower-case hex digits".into(),
+            ));
         }
         Ok(c)
     }
@@ -820,7 +830,10 @@ mod tests {
     fn checkpoint_reading_names_the_bad_field() {
         let good: serde_json::Value = serde_json::to_value(signed()).unwrap();
         let cases: [(&str, serde_json::Value); 6] = [
-            ("format", serde_json::json!("lianjian-evidence-checkpoint/1")),
+            (
+                "format",
+                serde_json::json!("lianjian-evidence-checkpoint/1"),
+            ),
             ("head_hash", serde_json::json!("AB".repeat(32))),
             ("origin", serde_json::json!("two\nlines")),
             ("size", serde_json::json!(-1)),

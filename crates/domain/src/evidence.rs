@@ -258,7 +258,10 @@ impl Checkpoint {
 /// which differ in their first line, so a signature over one is never valid for the other.
 pub fn sign_bytes(key: &SigningKey, bytes: &[u8]) -> (SignatureBytes, PublicKey) {
     let sig = key.sign(bytes);
-    (SignatureBytes(sig.to_bytes()), PublicKey(key.verifying_key()))
+    (
+        SignatureBytes(sig.to_bytes()),
+        PublicKey(key.verifying_key()),
+    )
 }
 
 /// Whether `sig` is `key`'s signature over `bytes` (strict Ed25519: no small-order keys, no

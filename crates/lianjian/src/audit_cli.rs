@@ -36,9 +36,7 @@ pub async fn verify(
                     return Ok(ExitCode::from(2));
                 }
             };
-            if let Some(p) =
-                audit_log::anchor_problem(svc, &cp, trusted).map_err(service_error)?
-            {
+            if let Some(p) = audit_log::anchor_problem(svc, &cp, trusted).map_err(service_error)? {
                 eprintln!("unusable checkpoint {}: {p}", path.display());
                 return Ok(ExitCode::from(2));
             }
@@ -96,7 +94,9 @@ pub async fn checkpoint(
         cp.to_json_pretty() + "\n"
     };
     match output {
-        Some(p) => std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?,
+        Some(p) => {
+            std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?
+        }
         None => print!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
@@ -108,7 +108,9 @@ pub async fn reconcile(svc: &Services) -> anyhow::Result<ExitCode> {
         .await
         .map_err(service_error)?;
     if findings.is_empty() {
-        println!("reconciled: every row of the sealed tables matches its audit record / 业务数据与审计记录一致");
+        println!(
+            "reconciled: every row of the sealed tables matches its audit record / 业务数据与审计记录一致"
+        );
         return Ok(ExitCode::SUCCESS);
     }
     println!(

@@ -77,8 +77,14 @@ async fn kept_checkpoint_catches_a_deleted_log(url: &str, dir: &Path) {
     .await;
     let (code, out, err) = run(&["reconcile"]);
     assert_eq!(code, 3, "{out}{err}");
-    assert!(out.contains("1 row(s) changed outside the application"), "{out}");
-    assert!(out.contains("entities ") && out.contains("content differs"), "{out}");
+    assert!(
+        out.contains("1 row(s) changed outside the application"),
+        "{out}"
+    );
+    assert!(
+        out.contains("entities ") && out.contains("content differs"),
+        "{out}"
+    );
 
     // The whole log deleted and its head reset: the chain alone reads "0 entries, intact".
     sql(url, "DELETE FROM audit_log").await;
@@ -89,7 +95,10 @@ async fn kept_checkpoint_catches_a_deleted_log(url: &str, dir: &Path) {
     .await;
     let (code, _, err) = run(&["verify", "--since", cp.to_str().unwrap()]);
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("holds 0 entries") && err.contains("truncated or deleted"), "{err}");
+    assert!(
+        err.contains("holds 0 entries") && err.contains("truncated or deleted"),
+        "{err}"
+    );
     // Without --since the stored checkpoint anchors it.
     let (code, _, err) = run(&["verify"]);
     assert_eq!(code, 3, "{err}");

@@ -1,9 +1,11 @@
 //! The audit viewer and verification. Reading the log is itself a restricted read and is
 //! recorded: auditors are audited too.
 
-use lianjian_domain::account::Role;
 use chrono::{Duration, Timelike, Utc};
-use lianjian_domain::audit::{AuditCheckpoint, AuditEntry, SignedAuditCheckpoint, Tamper, Verified};
+use lianjian_domain::account::Role;
+use lianjian_domain::audit::{
+    AuditCheckpoint, AuditEntry, SignedAuditCheckpoint, Tamper, Verified,
+};
 use lianjian_domain::evidence::{PublicKey, Timestamp};
 use lianjian_domain::scope::Actor;
 use lianjian_store::audit::{self as repo, AuditQuery};
@@ -287,8 +289,11 @@ pub async fn make_checkpoint(svc: &Services) -> Result<SignedAuditCheckpoint> {
     let head = repo::head(&tx).await?;
     let signed = AuditCheckpoint {
         origin: origin(svc),
-        size: u64::try_from(head.seq)
-            .map_err(|_| ServiceError::Store(lianjian_store::StoreError::Corrupt("audit head seq is negative".into())))?,
+        size: u64::try_from(head.seq).map_err(|_| {
+            ServiceError::Store(lianjian_store::StoreError::Corrupt(
+                "audit head seq is negative".into(),
+            ))
+        })?,
         head_hash: head.hash,
         timestamp: Timestamp::new(Utc::now()),
     }

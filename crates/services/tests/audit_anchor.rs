@@ -95,13 +95,28 @@ async fn demo_reconciles_clean_and_every_log_tampering_is_caught() {
         // What is served round-trips through what `verify --since` reads.
         let back = SignedAuditCheckpoint::from_json(cp.to_json_pretty().as_bytes()).unwrap();
         assert_eq!(back, cp);
-        assert!(audit_log::verify_since(svc, &actor, &cp).await.unwrap().is_ok());
+        assert!(
+            audit_log::verify_since(svc, &actor, &cp)
+                .await
+                .unwrap()
+                .is_ok()
+        );
 
         // The log grows after the checkpoint: still intact.
-        audit_log::list(svc, &actor, &AuditQuery::default(), PageRequest::new(Some(1), Some(1)))
-            .await
-            .unwrap();
-        assert!(audit_log::verify_since(svc, &actor, &cp).await.unwrap().is_ok());
+        audit_log::list(
+            svc,
+            &actor,
+            &AuditQuery::default(),
+            PageRequest::new(Some(1), Some(1)),
+        )
+        .await
+        .unwrap();
+        assert!(
+            audit_log::verify_since(svc, &actor, &cp)
+                .await
+                .unwrap()
+                .is_ok()
+        );
         assert!(audit_log::verify(svc, &actor).await.unwrap().is_ok());
         let log = entries(store.conn()).await;
         let at_cp = &log[cp.size as usize - 1];
@@ -110,22 +125,36 @@ async fn demo_reconciles_clean_and_every_log_tampering_is_caught() {
         // 1. Truncated: the last entries cut off, the head reset to the new last entry.
         let tx = begin(store).await;
         let keep = &log[cp.size as usize - 4];
-        exec(&tx, "DELETE FROM audit_log WHERE seq > $1", vec![keep.seq.into()]).await;
+        exec(
+            &tx,
+            "DELETE FROM audit_log WHERE seq > $1",
+            vec![keep.seq.into()],
+        )
+        .await;
         exec(
             &tx,
             "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
             vec![keep.seq.into(), keep.hash.clone().into()],
         )
         .await;
-        assert!(audit::verify(&tx).await.unwrap().is_ok(), "the chain alone cannot tell");
+        assert!(
+            audit::verify(&tx).await.unwrap().is_ok(),
+            "the chain alone cannot tell"
+        );
         let expected = Tamper::Truncated {
             entries: cp.size - 3,
             checkpoint_size: cp.size,
         };
-        assert_eq!(audit::verify_anchored(&tx, Some(&cp)).await.unwrap(), Err(expected.clone()));
+        assert_eq!(
+            audit::verify_anchored(&tx, Some(&cp)).await.unwrap(),
+            Err(expected.clone())
+        );
         // Plain verify anchors to the stored checkpoint.
         let stored = audit::largest_checkpoint(&tx).await.unwrap().unwrap();
-        assert_eq!(audit::verify_anchored(&tx, Some(&stored)).await.unwrap(), Err(expected));
+        assert_eq!(
+            audit::verify_anchored(&tx, Some(&stored)).await.unwrap(),
+            Err(expected)
+        );
         tx.rollback().await.unwrap();
 
         // 2. Deleted: the whole log gone and the head reset to genesis ("0 entries").
@@ -138,7 +167,10 @@ async fn demo_reconciles_clean_and_every_log_tampering_is_caught() {
         )
         .await;
         assert_eq!(audit::verify(&tx).await.unwrap().unwrap().entries, 0);
-        let t = audit::verify_anchored(&tx, Some(&cp)).await.unwrap().unwrap_err();
+        let t = audit::verify_anchored(&tx, Some(&cp))
+            .await
+            .unwrap()
+            .unwrap_err();
         assert_eq!(
             t,
             Tamper::Truncated {
@@ -179,7 +211,10 @@ async fn demo_reconciles_clean_and_every_log_tampering_is_caught() {
             vec![prev.into()],
         )
         .await;
-        assert!(audit::verify(&tx).await.unwrap().is_ok(), "the chain alone cannot tell");
+        assert!(
+            audit::verify(&tx).await.unwrap().is_ok(),
+            "the chain alone cannot tell"
+        );
         assert_eq!(
             audit::verify_anchored(&tx, Some(&cp)).await.unwrap(),
             Err(Tamper::Rewritten {
@@ -228,7 +263,12 @@ async fn demo_reconciles_clean_and_every_log_tampering_is_caught() {
         ));
 
         // Nothing above was committed.
-        assert!(audit_log::verify_since(svc, &actor, &cp).await.unwrap().is_ok());
+        assert!(
+            audit_log::verify_since(svc, &actor, &cp)
+                .await
+                .unwrap()
+                .is_ok()
+        );
         assert!(audit_log::reconcile(svc, &actor).await.unwrap().is_empty());
     }
 }
@@ -249,13 +289,23 @@ async fn business_rows_changed_with_plain_sql_are_named() {
             r
         };
         let r = one("SELECT visit_id, plan_id FROM visit_results").await;
-        let (visit, plan): (Uuid, Uuid) = (r.try_get_by_index(0).unwrap(), r.try_get_by_index(1).unwrap());
-        let rect: Uuid = one("SELECT id FROM rectifications").await.try_get_by_index(0).unwrap();
-        let entity: Uuid = one("SELECT id FROM entities WHERE credit_class IS NULL OR credit_class <> 'A'")
+        let (visit, plan): (Uuid, Uuid) = (
+            r.try_get_by_index(0).unwrap(),
+            r.try_get_by_index(1).unwrap(),
+        );
+        let rect: Uuid = one("SELECT id FROM rectifications")
             .await
             .try_get_by_index(0)
             .unwrap();
-        let credit: Uuid = one("SELECT id FROM credit_records").await.try_get_by_index(0).unwrap();
+        let entity: Uuid =
+            one("SELECT id FROM entities WHERE credit_class IS NULL OR credit_class <> 'A'")
+                .await
+                .try_get_by_index(0)
+                .unwrap();
+        let credit: Uuid = one("SELECT id FROM credit_records")
+            .await
+            .try_get_by_index(0)
+            .unwrap();
 
         let tx = begin(store).await;
         assert_eq!(
@@ -267,8 +317,18 @@ async fn business_rows_changed_with_plain_sql_are_named() {
             .await,
             1
         );
-        exec(&tx, "UPDATE entities SET credit_class = 'A' WHERE id = $1", vec![entity.into()]).await;
-        exec(&tx, "DELETE FROM rectifications WHERE id = $1", vec![rect.into()]).await;
+        exec(
+            &tx,
+            "UPDATE entities SET credit_class = 'A' WHERE id = $1",
+            vec![entity.into()],
+        )
+        .await;
+        exec(
+            &tx,
+            "DELETE FROM rectifications WHERE id = $1",
+            vec![rect.into()],
+        )
+        .await;
         let forged = Uuid::now_v7();
         exec(
             &tx,
@@ -306,7 +366,12 @@ async fn business_rows_changed_with_plain_sql_are_named() {
         for f in &found {
             assert!(f.to_string().contains(&f.key), "{f}");
         }
-        assert!(audit_log::reconcile(svc, &cli_actor()).await.unwrap().is_empty());
+        assert!(
+            audit_log::reconcile(svc, &cli_actor())
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }
 
@@ -333,7 +398,11 @@ async fn rows_from_before_sealing_get_a_baseline_once() {
         tx.commit().await.unwrap();
         let before = seal::reconcile(store.conn()).await.unwrap();
         assert_eq!(before.len(), 3);
-        assert!(before.iter().all(|f| f.difference == Difference::NoAuditRecord));
+        assert!(
+            before
+                .iter()
+                .all(|f| f.difference == Difference::NoAuditRecord)
+        );
         assert!(seal::ensure_baseline(store).await.unwrap());
         assert!(seal::reconcile(store.conn()).await.unwrap().is_empty());
         assert!(!seal::ensure_baseline(store).await.unwrap(), "only once");

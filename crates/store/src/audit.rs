@@ -431,10 +431,15 @@ fn checkpoint_of(r: &sea_orm::QueryResult) -> Result<SignedAuditCheckpoint> {
 }
 
 /// The most recent checkpoints, newest first.
-pub async fn checkpoints(c: &impl ConnectionTrait, limit: u64) -> Result<Vec<SignedAuditCheckpoint>> {
+pub async fn checkpoints(
+    c: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<SignedAuditCheckpoint>> {
     c.query_all_raw(crate::stmt(
         c,
-        format!("SELECT body FROM audit_checkpoints ORDER BY created_at DESC, id DESC LIMIT {limit}"),
+        format!(
+            "SELECT body FROM audit_checkpoints ORDER BY created_at DESC, id DESC LIMIT {limit}"
+        ),
         Vec::new(),
     ))
     .await?

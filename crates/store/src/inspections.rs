@@ -452,7 +452,12 @@ pub async fn insert_result(c: &impl ConnectionTrait, visit_id: Uuid, r: &ResultR
         ],
     ))
     .await?;
-    crate::seal::seal(c, crate::seal::Sealed::VisitResults, &[crate::seal::RowKey::pair(visit_id, r.plan_id)]).await
+    crate::seal::seal(
+        c,
+        crate::seal::Sealed::VisitResults,
+        &[crate::seal::RowKey::pair(visit_id, r.plan_id)],
+    )
+    .await
 }
 
 /// Returns whether anything changed.
@@ -480,7 +485,12 @@ pub async fn set_result(
         .await?
         .rows_affected();
     if n > 0 {
-        crate::seal::seal(c, crate::seal::Sealed::VisitResults, &[crate::seal::RowKey::pair(visit_id, plan_id)]).await?;
+        crate::seal::seal(
+            c,
+            crate::seal::Sealed::VisitResults,
+            &[crate::seal::RowKey::pair(visit_id, plan_id)],
+        )
+        .await?;
     }
     Ok(n > 0)
 }
@@ -508,7 +518,12 @@ pub async fn set_review(
         ],
     ))
     .await?;
-    crate::seal::seal(c, crate::seal::Sealed::VisitResults, &[crate::seal::RowKey::pair(visit_id, plan_id)]).await
+    crate::seal::seal(
+        c,
+        crate::seal::Sealed::VisitResults,
+        &[crate::seal::RowKey::pair(visit_id, plan_id)],
+    )
+    .await
 }
 
 pub async fn results(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<ResultRow>> {

@@ -333,10 +333,7 @@ async fn scan(
         .join(", ");
     let (cond, vals) = match after {
         Some(k) => (
-            format!(
-                "WHERE ({order}) > ({})",
-                crate::placeholders(1, cols.len())
-            ),
+            format!("WHERE ({order}) > ({})", crate::placeholders(1, cols.len())),
             k.values(),
         ),
         None => (String::new(), Vec::new()),
@@ -427,7 +424,11 @@ pub async fn ensure_baseline(store: &crate::Store) -> Result<bool> {
     }
     for t in Sealed::ALL {
         let n = baseline(&tx, t).await?;
-        tracing::info!(table = t.table(), rows = n, "sealed the existing rows (audit baseline)");
+        tracing::info!(
+            table = t.table(),
+            rows = n,
+            "sealed the existing rows (audit baseline)"
+        );
     }
     tx.commit().await?;
     Ok(true)

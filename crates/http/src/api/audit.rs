@@ -3,9 +3,9 @@
 use axum::Json;
 use axum::extract::{Query, State};
 use chrono::{DateTime, Utc};
+use lianjian_domain::audit::SignedAuditCheckpoint;
 use lianjian_services::audit_log;
 use lianjian_store::audit::AuditQuery;
-use lianjian_domain::audit::SignedAuditCheckpoint;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
