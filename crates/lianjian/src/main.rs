@@ -334,6 +334,18 @@ async fn serve(
     svc: Services,
     secure_cookies: bool,
 ) -> anyhow::Result<()> {
+    // Signed audit checkpoints at least hourly while the log grows (docs/audit-log.md): the
+    // check runs every ten minutes and signs only when the latest is from an earlier hour.
+    let ticker = svc.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(e) = lianjian_services::audit_log::current_checkpoint(&ticker).await {
+                tracing::warn!(error = %e, "could not sign an audit checkpoint");
+            }
+        }
+    });
     let app = lianjian_http::router(lianjian_http::AppState {
         svc,
         secure_cookies,

@@ -409,3 +409,63 @@ async fn rows_from_before_sealing_get_a_baseline_once() {
         assert!(audit::verify(store.conn()).await.unwrap().is_ok());
     }
 }
+
+/// What sealing costs an import of 100,000 entities and what reconciling them costs
+/// (`cargo test --release -p lianjian-services --test audit_anchor -- --ignored --nocapture`).
+#[tokio::test]
+#[ignore = "timing; run by hand"]
+async fn sealing_cost_of_a_100k_entity_import() {
+    use lianjian_domain::directory::{EntityType, RegStatus};
+    use lianjian_domain::region::RegionCode;
+    use lianjian_domain::usci::Usci;
+    use lianjian_store::entities::{self, Entity};
+    use std::time::Instant;
+    for env in envs().await {
+        let store = &env.svc.store;
+        let rows: Vec<Entity> = (0..100_000u32)
+            .map(|n| {
+                let first17 = format!("92411121MA{n:07}");
+                Entity {
+                    id: Uuid::now_v7(),
+                    usci: format!("{first17}{}", Usci::check_char(&first17).unwrap()),
+                    name: format!("测试个体工商户{n}"),
+                    entity_type: EntityType::IndividualBusiness,
+                    legal_rep: Some("张三".into()),
+                    address: Some("舞阳县某路".into()),
+                    region_code: RegionCode::parse("411121").unwrap(),
+                    industry_code: Some("H6210".into()),
+                    reg_status: RegStatus::Active,
+                    business_scope: None,
+                    credit_class: None,
+                    credit_date: None,
+                    credit_source: None,
+                    created_at: chrono::Utc::now(),
+                    updated_at: chrono::Utc::now(),
+                }
+            })
+            .collect();
+        let t = Instant::now();
+        let tx = store.begin().await.unwrap();
+        for chunk in rows.chunks(5_000) {
+            entities::insert_many(&tx, chunk).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let insert = t.elapsed();
+        // Sealing alone, once more over the same rows: its share of the import.
+        let ids: Vec<Uuid> = rows.iter().map(|e| e.id).collect();
+        let t = Instant::now();
+        let tx = store.begin().await.unwrap();
+        seal::seal_ids(&tx, Sealed::Entities, &ids).await.unwrap();
+        tx.commit().await.unwrap();
+        let seal_only = t.elapsed();
+        let t = Instant::now();
+        let found = seal::reconcile(store.conn()).await.unwrap();
+        let reconcile = t.elapsed();
+        assert!(found.is_empty());
+        let n = audit::count(store.conn()).await.unwrap();
+        eprintln!(
+            "{:?}: import of 100,000 entities with seals {insert:?}, of which sealing about {seal_only:?} ({n} audit entries); reconcile {reconcile:?}",
+            store.backend()
+        );
+    }
+}

@@ -187,15 +187,28 @@ async fn canonical_expr(c: &impl ConnectionTrait, t: Sealed) -> Result<String> {
             t.table()
         )));
     }
-    Ok(parts.join(" || '|' || "))
+    let text = parts.join(" || '|' || ");
+    Ok(if b == DbBackend::Sqlite {
+        text
+    } else {
+        // Hashed where it lies: a draw's frozen input can be tens of megabytes, which need
+        // not cross the network to be sealed.
+        format!("encode(sha256(convert_to({text}, 'UTF8')), 'hex')")
+    })
 }
 
-/// SHA-256 of the table name, a newline and the row's canonical text.
-fn digest(t: Sealed, canonical: &str) -> [u8; 32] {
+/// SHA-256 of the table name, a newline and the hex SHA-256 of the row's canonical text.
+/// PostgreSQL returns the inner hash; SQLite (in-process) the text itself.
+fn digest(c: &impl ConnectionTrait, t: Sealed, canon: &str) -> [u8; 32] {
+    let inner = if backend_of(c) == DbBackend::Sqlite {
+        hex::encode(Sha256::digest(canon.as_bytes()))
+    } else {
+        canon.to_string()
+    };
     let mut h = Sha256::new();
     h.update(t.table().as_bytes());
     h.update(b"\n");
-    h.update(canonical.as_bytes());
+    h.update(inner.as_bytes());
     h.finalize().into()
 }
 
@@ -208,7 +221,7 @@ fn key_select(t: Sealed) -> String {
         .join(", ")
 }
 
-fn row_of(t: Sealed, r: &QueryResult) -> Result<(RowKey, [u8; 32])> {
+fn row_of(c: &impl ConnectionTrait, t: Sealed, r: &QueryResult) -> Result<(RowKey, [u8; 32])> {
     let a: Uuid = r.try_get("", "k0")?;
     let b: Option<Uuid> = if t.key_columns().len() > 1 {
         Some(r.try_get("", "k1")?)
@@ -216,7 +229,7 @@ fn row_of(t: Sealed, r: &QueryResult) -> Result<(RowKey, [u8; 32])> {
         None
     };
     let canonical: String = r.try_get("", "canon")?;
-    Ok((RowKey(a, b), digest(t, &canonical)))
+    Ok((RowKey(a, b), digest(c, t, &canonical)))
 }
 
 /// Digests of the rows with these keys that exist.
@@ -239,7 +252,7 @@ async fn digests_of(
             .query_all_raw(stmt(c, sql, vals))
             .await?
             .iter()
-            .map(|r| row_of(t, r))
+            .map(|r| row_of(c, t, r))
             .collect();
     }
     let mut vals: Vec<Value> = Vec::with_capacity(keys.len() * cols.len());
@@ -264,7 +277,7 @@ async fn digests_of(
     c.query_all_raw(stmt(c, sql, vals))
         .await?
         .iter()
-        .map(|r| row_of(t, r))
+        .map(|r| row_of(c, t, r))
         .collect()
 }
 
@@ -346,7 +359,7 @@ async fn scan(
     c.query_all_raw(stmt(c, sql, vals))
         .await?
         .iter()
-        .map(|r| row_of(t, r))
+        .map(|r| row_of(c, t, r))
         .collect()
 }
 
