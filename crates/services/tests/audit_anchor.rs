@@ -281,12 +281,10 @@ async fn business_rows_changed_with_plain_sql_are_named() {
         assert!(demo::seed(svc).await.unwrap());
         let c = store.conn();
         let one = |sql: &'static str| async move {
-            let r = c
-                .query_one_raw(Statement::from_string(c.get_database_backend(), sql))
+            c.query_one_raw(Statement::from_string(c.get_database_backend(), sql))
                 .await
                 .unwrap()
-                .unwrap_or_else(|| panic!("the demo has a row for {sql}"));
-            r
+                .unwrap_or_else(|| panic!("the demo has a row for {sql}"))
         };
         let r = one("SELECT visit_id, plan_id FROM visit_results").await;
         let (visit, plan): (Uuid, Uuid) = (
