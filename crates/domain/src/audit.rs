@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::draw::ParseError;
+use crate::evidence::{
+    PublicKey, SignatureBytes, SigningKey, Timestamp, parse_json, sign_bytes, signature_valid,
+};
+
 /// `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -96,6 +101,12 @@ pub enum Tamper {
     Removed { from_seq: i64, to_seq: i64 },
     /// This entry was not written by the platform: nothing links to it.
     Inserted { seq: i64, id: Uuid },
+    /// The chain is intact but shorter than a signed checkpoint says it was: entries were
+    /// cut off the end, or the whole log was deleted and its head reset.
+    Truncated { entries: u64, checkpoint_size: u64 },
+    /// The entry at the checkpoint's position is not the one the checkpoint signed: the log up
+    /// to it was rewritten (and re-chained) after the checkpoint was made.
+    Rewritten { position: u64, seq: i64, id: Uuid },
 }
 
 impl fmt::Display for Tamper {
@@ -119,6 +130,17 @@ impl fmt::Display for Tamper {
             Tamper::Inserted { seq, id } => write!(
                 f,
                 "entry #{seq} ({id}) was inserted / 第 {seq} 条记录系伪造插入"
+            ),
+            Tamper::Truncated {
+                entries,
+                checkpoint_size,
+            } => write!(
+                f,
+                "the log holds {entries} entries but a signed checkpoint recorded {checkpoint_size}: it was truncated or deleted / 日志仅有 {entries} 条，已签名的检查点记载了 {checkpoint_size} 条：日志被截断或删除"
+            ),
+            Tamper::Rewritten { position, seq, id } => write!(
+                f,
+                "entry #{seq} ({id}), the {position}th, is not the entry the signed checkpoint recorded there: the log was rewritten up to it / 第 {position} 条记录与已签名的检查点不符：日志被改写"
             ),
         }
     }
@@ -157,6 +179,8 @@ pub struct ChainVerifier {
     head_seen_at: Option<(i64, Uuid)>,
     head_hash: Option<String>,
     count: u64,
+    /// A signed checkpoint's (size, head hash): the entry at that position must have that hash.
+    anchor: Option<(u64, String)>,
 }
 
 impl ChainVerifier {
@@ -166,6 +190,13 @@ impl ChainVerifier {
             head_hash: head.map(|h| h.hash.clone()),
             ..Self::default()
         }
+    }
+
+    /// Also checks the log against a signed checkpoint: at least `size` entries, the
+    /// `size`-th (by position in the chain, not by `seq`) with hash `head_hash`.
+    pub fn with_anchor(mut self, size: u64, head_hash: &str) -> Self {
+        self.anchor = (size > 0).then(|| (size, head_hash.to_string()));
+        self
     }
 
     fn last_hash(&self) -> &str {
@@ -230,7 +261,21 @@ impl ChainVerifier {
             });
         }
         if e.prev_hash == self.last_hash() {
+            let (seq, id, matches_anchor) = (
+                e.seq,
+                e.id,
+                self.anchor
+                    .as_ref()
+                    .is_none_or(|(n, h)| *n != self.count + 1 || *h == e.hash),
+            );
             self.accept(e);
+            if !matches_anchor {
+                return Err(Tamper::Rewritten {
+                    position: self.count,
+                    seq,
+                    id,
+                });
+            }
             return Ok(());
         }
         // The link is broken but the entry is self-consistent.
@@ -293,6 +338,14 @@ impl ChainVerifier {
                 });
             }
         }
+        if let Some((n, _)) = &self.anchor
+            && self.count < *n
+        {
+            return Err(Tamper::Truncated {
+                entries: self.count,
+                checkpoint_size: *n,
+            });
+        }
         Ok(Verified {
             entries: self.count,
             last_seq,
@@ -311,6 +364,150 @@ pub fn verify_all(
         v.push(e)?;
     }
     v.finish(head)
+}
+
+/// First line of every signed audit checkpoint. It differs from the evidence log's, so a
+/// signature over one kind of checkpoint never verifies as the other.
+pub const CHECKPOINT_FORMAT: &str = "lianjian-audit-checkpoint/1";
+
+/// The log's state at one moment: `size` entries, the last of them with hash `head_hash`
+/// ([`GENESIS`] when empty). Signed as the exact bytes of [`AuditCheckpoint::signed_bytes`]:
+/// five LF-terminated lines (format, origin, size, head hash, timestamp). See
+/// `docs/audit-log.md`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditCheckpoint {
+    pub origin: String,
+    pub size: u64,
+    pub head_hash: String,
+    pub timestamp: Timestamp,
+}
+
+impl AuditCheckpoint {
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        format!(
+            "{CHECKPOINT_FORMAT}\n{}\n{}\n{}\n{}\n",
+            self.origin, self.size, self.head_hash, self.timestamp
+        )
+        .into_bytes()
+    }
+
+    /// Signs with `key` (the evidence log's signing key; see `docs/audit-log.md`).
+    pub fn sign(self, key: &SigningKey) -> SignedAuditCheckpoint {
+        let (signature, public_key) = sign_bytes(key, &self.signed_bytes());
+        SignedAuditCheckpoint {
+            format: CHECKPOINT_FORMAT.to_string(),
+            origin: self.origin,
+            size: self.size,
+            head_hash: self.head_hash,
+            timestamp: self.timestamp,
+            signature,
+            public_key,
+        }
+    }
+}
+
+/// What `GET /api/v1/public/audit/checkpoint` returns, `lianjian audit checkpoint` writes and
+/// `lianjian audit verify --since` reads: the checkpoint's fields, its signature and the public
+/// key. No personal data: sizes, hashes and a time only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedAuditCheckpoint {
+    /// [`CHECKPOINT_FORMAT`].
+    pub format: String,
+    pub origin: String,
+    pub size: u64,
+    pub head_hash: String,
+    pub timestamp: Timestamp,
+    pub signature: SignatureBytes,
+    pub public_key: PublicKey,
+}
+
+fn is_lower_hex_64(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+impl SignedAuditCheckpoint {
+    pub fn checkpoint(&self) -> AuditCheckpoint {
+        AuditCheckpoint {
+            origin: self.origin.clone(),
+            size: self.size,
+            head_hash: self.head_hash.clone(),
+            timestamp: self.timestamp,
+        }
+    }
+
+    /// Whether the signature is the public key's over the checkpoint's five lines.
+    pub fn signature_valid(&self) -> bool {
+        signature_valid(
+            &self.public_key,
+            &self.checkpoint().signed_bytes(),
+            &self.signature,
+        )
+    }
+
+    /// Reads a checkpoint, naming the JSON path of the first bad value. Only the canonical
+    /// form is accepted: no unknown fields, lower-case hex, an origin that is one line.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, ParseError> {
+        let c: SignedAuditCheckpoint = parse_json(bytes)?;
+        let bad = |path: &str, message: String| ParseError {
+            path: path.into(),
+            message,
+        };
+        if c.format != CHECKPOINT_FORMAT {
+            return Err(bad(
+                "format",
+                format!(
+                    "unsupported format {:?}, expected {CHECKPOINT_FORMAT:?}",
+                    c.format
+                ),
+            ));
+        }
+        let n = c.origin.chars().count();
+        if n == 0
+            || n > 128
+            || c.origin.chars().any(char::is_control)
+            || c.origin.trim() != c.origin
+        {
+            return Err(bad(
+                "origin",
+                "must be 1-128 characters on one line, without leading or trailing white space"
+                    .into(),
+            ));
+        }
+        if !is_lower_hex_64(&c.head_hash) {
+            return Err(bad(
+                "head_hash",
+                format!("expected 64 lower-case hex digits, got {:?}", c.head_hash),
+            ));
+        }
+        if c.size == 0 && c.head_hash != GENESIS {
+            return Err(bad(
+                "head_hash",
+                "a checkpoint of an empty log must carry 64 zeros".into(),
+            ));
+        }
+        let sig = serde_json::to_value(c.signature).expect("hex");
+        let key = serde_json::to_value(c.public_key).expect("hex");
+        let raw: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| bad(".", e.to_string()))?;
+        if raw.get("signature") != Some(&sig) {
+            return Err(bad(
+                "signature",
+                "expected 128 lower-case hex digits".into(),
+            ));
+        }
+        if raw.get("public_key") != Some(&key) {
+            return Err(bad(
+                "public_key",
+                "expected 64 lower-case hex digits".into(),
+            ));
+        }
+        Ok(c)
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("checkpoints serialise")
+    }
 }
 
 #[cfg(test)]
@@ -503,6 +700,162 @@ mod tests {
         assert_eq!(
             verify_all(c, Some(&h)),
             Err(Tamper::Inserted { seq: 11, id: f.id })
+        );
+    }
+
+    fn anchor_of(c: &[AuditEntry], n: usize) -> (u64, String) {
+        (n as u64, c[n - 1].hash.clone())
+    }
+
+    #[test]
+    fn anchored_log_that_grew_verifies() {
+        let c = chain(10);
+        let h = head(&c);
+        let (n, hash) = anchor_of(&c, 6);
+        let mut v = ChainVerifier::new(Some(&h)).with_anchor(n, &hash);
+        for e in c {
+            v.push(e).unwrap();
+        }
+        assert_eq!(v.finish(Some(&h)).unwrap().entries, 10);
+    }
+
+    #[test]
+    fn truncated_or_deleted_log_is_caught_by_the_anchor() {
+        let c = chain(10);
+        let (n, hash) = anchor_of(&c, 8);
+        // Cut to 5 entries and the head reset to the 5th: the chain alone is intact.
+        let cut = c[..5].to_vec();
+        let h = head(&cut);
+        assert!(verify_all(cut.clone(), Some(&h)).is_ok());
+        let mut v = ChainVerifier::new(Some(&h)).with_anchor(n, &hash);
+        for e in cut {
+            v.push(e).unwrap();
+        }
+        assert_eq!(
+            v.finish(Some(&h)),
+            Err(Tamper::Truncated {
+                entries: 5,
+                checkpoint_size: 8
+            })
+        );
+        let genesis = Head {
+            seq: 0,
+            hash: GENESIS.into(),
+        };
+        let v = ChainVerifier::new(None).with_anchor(n, &hash);
+        assert_eq!(
+            v.finish(Some(&genesis)),
+            Err(Tamper::Truncated {
+                entries: 0,
+                checkpoint_size: 8
+            })
+        );
+    }
+
+    #[test]
+    fn rewritten_and_rechained_log_is_caught_by_the_anchor() {
+        let c = chain(10);
+        let (n, hash) = anchor_of(&c, 7);
+        // Entry 3 edited and every later hash recomputed: a self-consistent forgery.
+        let mut forged = c.clone();
+        forged[2].after = Some("{\"n\":999}".into());
+        for i in 2..forged.len() {
+            if i > 2 {
+                forged[i].prev_hash = forged[i - 1].hash.clone();
+            }
+            forged[i].hash = entry_hash(&forged[i]);
+        }
+        let h = head(&forged);
+        assert!(verify_all(forged.clone(), Some(&h)).is_ok());
+        let mut v = ChainVerifier::new(Some(&h)).with_anchor(n, &hash);
+        let mut found = None;
+        for e in forged.clone() {
+            if let Err(t) = v.push(e) {
+                found = Some(t);
+                break;
+            }
+        }
+        assert_eq!(
+            found,
+            Some(Tamper::Rewritten {
+                position: 7,
+                seq: 7,
+                id: forged[6].id
+            })
+        );
+    }
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[7u8; 32])
+    }
+
+    fn signed() -> SignedAuditCheckpoint {
+        AuditCheckpoint {
+            origin: "lianjian/audit".into(),
+            size: 42,
+            head_hash: "ab".repeat(32),
+            timestamp: Timestamp::parse("2026-12-06T05:00:00.123456Z").unwrap(),
+        }
+        .sign(&key())
+    }
+
+    #[test]
+    fn checkpoint_round_trips_and_its_signature_covers_every_field() {
+        let s = signed();
+        assert!(s.signature_valid());
+        let back = SignedAuditCheckpoint::from_json(s.to_json_pretty().as_bytes()).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(
+            String::from_utf8(s.checkpoint().signed_bytes()).unwrap(),
+            format!(
+                "lianjian-audit-checkpoint/1\nlianjian/audit\n42\n{}\n2026-12-06T05:00:00.123456Z\n",
+                "ab".repeat(32)
+            )
+        );
+        let mut t = s.clone();
+        t.size = 41;
+        assert!(!t.signature_valid());
+        let mut t = s.clone();
+        t.head_hash = "cd".repeat(32);
+        assert!(!t.signature_valid());
+        let mut t = s.clone();
+        t.origin = "other".into();
+        assert!(!t.signature_valid());
+        let mut t = s;
+        t.timestamp = Timestamp::parse("2026-12-06T05:00:01.123456Z").unwrap();
+        assert!(!t.signature_valid());
+    }
+
+    #[test]
+    fn checkpoint_reading_names_the_bad_field() {
+        let good: serde_json::Value = serde_json::to_value(signed()).unwrap();
+        let cases: [(&str, serde_json::Value); 6] = [
+            (
+                "format",
+                serde_json::json!("lianjian-evidence-checkpoint/1"),
+            ),
+            ("head_hash", serde_json::json!("AB".repeat(32))),
+            ("origin", serde_json::json!("two\nlines")),
+            ("size", serde_json::json!(-1)),
+            ("timestamp", serde_json::json!("2026-12-06T05:00:00Z")),
+            ("signature", serde_json::json!("zz")),
+        ];
+        for (field, value) in cases {
+            let mut v = good.clone();
+            v[field] = value;
+            let e = SignedAuditCheckpoint::from_json(v.to_string().as_bytes()).unwrap_err();
+            assert_eq!(e.path, field, "{e}");
+        }
+        let mut v = good.clone();
+        v["extra"] = serde_json::json!(1);
+        assert!(SignedAuditCheckpoint::from_json(v.to_string().as_bytes()).is_err());
+        let mut v = good;
+        v.as_object_mut().unwrap().remove("public_key");
+        assert_eq!(
+            SignedAuditCheckpoint::from_json(v.to_string().as_bytes())
+                .unwrap_err()
+                .path,
+            "public_key"
         );
     }
 }

@@ -246,13 +246,31 @@ impl Checkpoint {
 
     /// Signs with `key`; the public key travels with the signature.
     pub fn sign(self, key: &SigningKey) -> SignedCheckpoint {
-        let sig = key.sign(&self.signed_bytes());
+        let (signature, public_key) = sign_bytes(key, &self.signed_bytes());
         SignedCheckpoint {
             checkpoint: self,
-            signature: SignatureBytes(sig.to_bytes()),
-            public_key: PublicKey(key.verifying_key()),
+            signature,
+            public_key,
         }
     }
+}
+
+/// Ed25519 signature of `bytes` with `key`, and the public key to check it with. Shared by
+/// the evidence log's and the audit log's checkpoints ([`crate::audit::AuditCheckpoint`]),
+/// which differ in their first line, so a signature over one is never valid for the other.
+pub fn sign_bytes(key: &SigningKey, bytes: &[u8]) -> (SignatureBytes, PublicKey) {
+    let sig = key.sign(bytes);
+    (
+        SignatureBytes(sig.to_bytes()),
+        PublicKey(key.verifying_key()),
+    )
+}
+
+/// Whether `sig` is `key`'s signature over `bytes` (strict Ed25519: no small-order keys, no
+/// malleable signatures).
+pub fn signature_valid(key: &PublicKey, bytes: &[u8], sig: &SignatureBytes) -> bool {
+    let sig = ed25519_dalek::Signature::from_bytes(&sig.0);
+    key.0.verify_strict(bytes, &sig).is_ok()
 }
 
 /// A checkpoint with its Ed25519 signature and the public key to check it with.
@@ -301,11 +319,11 @@ impl SignedCheckpoint {
     /// Whether the signature is the public key's over the checkpoint's bytes (strict Ed25519:
     /// no small-order keys, no malleable signatures).
     pub fn signature_valid(&self) -> bool {
-        let sig = ed25519_dalek::Signature::from_bytes(&self.signature.0);
-        self.public_key
-            .0
-            .verify_strict(&self.checkpoint.signed_bytes(), &sig)
-            .is_ok()
+        signature_valid(
+            &self.public_key,
+            &self.checkpoint.signed_bytes(),
+            &self.signature,
+        )
     }
 }
 
@@ -325,7 +343,7 @@ pub struct ProofDocument {
     pub checkpoint: SignedCheckpoint,
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ParseError> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ParseError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

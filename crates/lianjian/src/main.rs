@@ -1,5 +1,6 @@
 //! `lianjian`: the one binary of the platform. See `lianjian --help`.
 
+mod audit_cli;
 mod bench;
 mod calendar_cli;
 mod config;
@@ -224,7 +225,29 @@ enum EvidenceCommand {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute the hash chain; exit 0 if intact, 3 naming the first tampered entry otherwise.
-    Verify,
+    /// Also checked against the largest stored checkpoint and, with --since, against a kept
+    /// checkpoint (2 if that checkpoint is unreadable, badly signed or of another log).
+    Verify {
+        /// A signed audit checkpoint kept earlier (JSON from `audit checkpoint` or
+        /// /api/v1/public/audit/checkpoint): the log must still hold it
+        #[arg(long, value_name = "CHECKPOINT.json")]
+        since: Option<PathBuf>,
+        /// Require the checkpoint to be signed by this Ed25519 public key (64 hex digits);
+        /// default: the platform's own signing key
+        #[arg(long, value_name = "PUBKEY_HEX", requires = "since")]
+        key: Option<String>,
+    },
+    /// Sign the log's current head now and write the checkpoint (JSON) to FILE or standard
+    /// output; with --list, every stored checkpoint, newest first, one JSON object a line.
+    Checkpoint {
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[arg(long)]
+        list: bool,
+    },
+    /// Compare the rows of the sealed tables with their last after-image in the audit log;
+    /// exit 0 if all match, 3 listing every row changed outside the application.
+    Reconcile,
 }
 
 fn main() -> ExitCode {
@@ -316,6 +339,18 @@ async fn serve(
     svc: Services,
     secure_cookies: bool,
 ) -> anyhow::Result<()> {
+    // Signed audit checkpoints at least hourly while the log grows (docs/audit-log.md): the
+    // check runs every ten minutes and signs only when the latest is from an earlier hour.
+    let ticker = svc.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(e) = lianjian_services::audit_log::current_checkpoint(&ticker).await {
+                tracing::warn!(error = %e, "could not sign an audit checkpoint");
+            }
+        }
+    });
     let app = lianjian_http::router(lianjian_http::AppState {
         svc,
         secure_cookies,
@@ -469,13 +504,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_evidence(s.evidence);
             user_command(&svc, action).await
         }
-        Command::Audit {
-            action: AuditCommand::Verify,
-            db,
-        } => {
+        Command::Audit { action, db } => {
             let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
-            // Verification reads what is there: it never creates a database or migrates one,
-            // so a mistyped path cannot report an empty, "intact" log.
+            // Verification and reconciliation read what is there: they never create a
+            // database or migrate one, so a mistyped path cannot report an empty, "intact" log.
             if let Some(path) = s
                 .database_url
                 .strip_prefix("sqlite://")
@@ -484,22 +516,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             {
                 bail!("no database at {path}");
             }
-            let svc = Services::new(Store::connect(&s.database_url).await?, s.security);
-            match lianjian_services::audit_log::verify(&svc, &cli_actor())
-                .await
-                .map_err(service_error)?
-            {
-                Ok(v) => {
-                    println!(
-                        "audit log intact: {} entries, last #{}, head {}",
-                        v.entries, v.last_seq, v.head_hash
-                    );
-                    Ok(ExitCode::SUCCESS)
+            let store = match action {
+                AuditCommand::Checkpoint { .. } => open_store(&s.database_url).await?,
+                _ => Store::connect(&s.database_url).await?,
+            };
+            let svc = Services::new(store, s.security).with_evidence(s.evidence);
+            match action {
+                AuditCommand::Verify { since, key } => {
+                    audit_cli::verify(&svc, since.as_deref(), key.as_deref()).await
                 }
-                Err(t) => {
-                    eprintln!("audit log TAMPERED: {t}");
-                    Ok(ExitCode::from(3))
+                AuditCommand::Checkpoint { output, list } => {
+                    audit_cli::checkpoint(&svc, output.as_deref(), list).await
                 }
+                AuditCommand::Reconcile => audit_cli::reconcile(&svc).await,
             }
         }
     }

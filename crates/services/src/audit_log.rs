@@ -1,8 +1,12 @@
 //! The audit viewer and verification. Reading the log is itself a restricted read and is
 //! recorded: auditors are audited too.
 
+use chrono::{Duration, Timelike, Utc};
 use lianjian_domain::account::Role;
-use lianjian_domain::audit::{AuditEntry, Tamper, Verified};
+use lianjian_domain::audit::{
+    AuditCheckpoint, AuditEntry, SignedAuditCheckpoint, Tamper, Verified,
+};
+use lianjian_domain::evidence::{PublicKey, Timestamp};
 use lianjian_domain::scope::Actor;
 use lianjian_store::audit::{self as repo, AuditQuery};
 use lianjian_store::{Page, PageRequest};
@@ -164,13 +168,182 @@ pub async fn actions(svc: &Services) -> Result<Vec<String>> {
     Ok(repo::actions(svc.store.conn()).await?)
 }
 
-/// Recomputes the whole chain. System administrators only (and the CLI).
+/// Recomputes the whole chain. System administrators only (and the CLI). The log is also
+/// checked against the largest stored checkpoint whose signature is valid and made with the
+/// platform's key, so a log deleted or truncated behind the checkpoints' back is reported
+/// ([`Tamper::Truncated`]) as long as the checkpoints table survives; a checkpoint kept
+/// elsewhere is checked with [`verify_since`].
 pub async fn verify(svc: &Services, actor: &Actor) -> Result<Result<Verified, Tamper>> {
     if actor.role != Role::SystemAdmin {
         return Err(ServiceError::Forbidden);
     }
     let snapshot = svc.store.begin_snapshot().await?;
-    let r = repo::verify(&snapshot).await?;
+    let anchor = match repo::largest_checkpoint(&snapshot).await {
+        Ok(Some(cp)) if anchor_problem(svc, &cp, None)?.is_none() => Some(cp),
+        Ok(_) => None,
+        // An unreadable stored checkpoint anchors nothing; the chain is still verified.
+        Err(e) => {
+            tracing::warn!(error = %e, "ignoring an unreadable stored audit checkpoint");
+            None
+        }
+    };
+    let r = repo::verify_anchored(&snapshot, anchor.as_ref()).await?;
+    snapshot.commit().await?;
+    Ok(r)
+}
+
+/// Why a checkpoint cannot anchor a verification (`lianjian audit verify --since` exits 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnchorProblem {
+    /// The signature does not verify under the checkpoint's public key: a field or the
+    /// signature was changed.
+    Signature { fingerprint: String },
+    /// Signed by another key than the trusted one (`--key`, else the platform's own key).
+    UntrustedKey { trusted: String, found: String },
+    /// The checkpoint is of another log.
+    Origin { expected: String, found: String },
+}
+
+impl std::fmt::Display for AnchorProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AnchorProblem::Signature { fingerprint } => write!(
+                f,
+                "the checkpoint's signature does not verify under its key {fingerprint}: the checkpoint was altered / 检查点签名无效，检查点已被改动"
+            ),
+            AnchorProblem::UntrustedKey { trusted, found } => write!(
+                f,
+                "the checkpoint is signed by key {found}, not by the trusted key {trusted} / 检查点并非由受信任的密钥签名"
+            ),
+            AnchorProblem::Origin { expected, found } => write!(
+                f,
+                "the checkpoint is of log {found:?}, not of this platform's audit log {expected:?} / 检查点不属于本平台的审计日志"
+            ),
+        }
+    }
+}
+
+/// The audit log's name in its checkpoints: the evidence log's origin followed by `/audit`
+/// (both logs are signed with the same key; the name and the format line keep them apart).
+pub fn origin(svc: &Services) -> String {
+    format!("{}/audit", svc.evidence.config().origin)
+}
+
+/// Checks a checkpoint's signature, key and origin. `trusted`: the key it must be signed with;
+/// by default the platform's own signing key, when its file exists.
+pub fn anchor_problem(
+    svc: &Services,
+    cp: &SignedAuditCheckpoint,
+    trusted: Option<PublicKey>,
+) -> Result<Option<AnchorProblem>> {
+    if !cp.signature_valid() {
+        return Ok(Some(AnchorProblem::Signature {
+            fingerprint: cp.public_key.fingerprint(),
+        }));
+    }
+    let trusted = match trusted {
+        Some(k) => Some(k),
+        None => svc.evidence.existing_public_key()?,
+    };
+    if let Some(k) = trusted
+        && k != cp.public_key
+    {
+        return Ok(Some(AnchorProblem::UntrustedKey {
+            trusted: k.fingerprint(),
+            found: cp.public_key.fingerprint(),
+        }));
+    }
+    let expected = origin(svc);
+    if cp.origin != expected {
+        return Ok(Some(AnchorProblem::Origin {
+            expected,
+            found: cp.origin.clone(),
+        }));
+    }
+    Ok(None)
+}
+
+/// Verifies the chain and that it still holds what the checkpoint `cp` signed: at least
+/// `cp.size` entries, the `cp.size`-th with hash `cp.head_hash` (system administrators and
+/// the CLI). Check the checkpoint first with [`anchor_problem`].
+pub async fn verify_since(
+    svc: &Services,
+    actor: &Actor,
+    cp: &SignedAuditCheckpoint,
+) -> Result<Result<Verified, Tamper>> {
+    if actor.role != Role::SystemAdmin {
+        return Err(ServiceError::Forbidden);
+    }
+    let snapshot = svc.store.begin_snapshot().await?;
+    let r = repo::verify_anchored(&snapshot, Some(cp)).await?;
+    snapshot.commit().await?;
+    Ok(r)
+}
+
+/// Signs the log's current head and stores the checkpoint (the CLI's `audit checkpoint`, the
+/// server's hourly tick). Not audited: a checkpoint changes nothing and carries no personal
+/// data, and an entry for it would move the head it signs.
+pub async fn make_checkpoint(svc: &Services) -> Result<SignedAuditCheckpoint> {
+    let key = svc.evidence.signing_key()?;
+    let tx = svc.store.begin().await?;
+    let head = repo::head(&tx).await?;
+    let signed = AuditCheckpoint {
+        origin: origin(svc),
+        size: u64::try_from(head.seq).map_err(|_| {
+            ServiceError::Store(lianjian_store::StoreError::Corrupt(
+                "audit head seq is negative".into(),
+            ))
+        })?,
+        head_hash: head.hash,
+        timestamp: Timestamp::new(Utc::now()),
+    }
+    .sign(&key);
+    repo::insert_checkpoint(&tx, &signed).await?;
+    tx.commit().await?;
+    Ok(signed)
+}
+
+/// The latest checkpoint, made anew when the log has grown since it and it is from an
+/// earlier hour (UTC), so at most one checkpoint an hour is made on request (public).
+pub async fn current_checkpoint(svc: &Services) -> Result<SignedAuditCheckpoint> {
+    let c = svc.store.conn();
+    if let Some(cp) = repo::latest_checkpoint(c).await? {
+        let head = repo::head(c).await?;
+        let hour_start = Utc::now()
+            .with_minute(0)
+            .and_then(|t| t.with_second(0))
+            .and_then(|t| t.with_nanosecond(0))
+            .unwrap_or_else(|| Utc::now() - Duration::hours(1));
+        if head.seq as u64 == cp.size || cp.timestamp.get() >= hour_start {
+            return Ok(cp);
+        }
+    }
+    make_checkpoint(svc).await
+}
+
+/// The most recent stored checkpoints, newest first (system administrators and the CLI).
+pub async fn checkpoints(
+    svc: &Services,
+    actor: &Actor,
+    limit: u64,
+) -> Result<Vec<SignedAuditCheckpoint>> {
+    if actor.role != Role::SystemAdmin {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(repo::checkpoints(svc.store.conn(), limit).await?)
+}
+
+/// Every row of the sealed tables whose content is not its last after-image in the audit
+/// log (system administrators and the CLI), in one snapshot.
+pub async fn reconcile(
+    svc: &Services,
+    actor: &Actor,
+) -> Result<Vec<lianjian_store::seal::Finding>> {
+    if actor.role != Role::SystemAdmin {
+        return Err(ServiceError::Forbidden);
+    }
+    let snapshot = svc.store.begin_snapshot().await?;
+    let r = lianjian_store::seal::reconcile(&snapshot).await?;
     snapshot.commit().await?;
     Ok(r)
 }

@@ -103,8 +103,21 @@ impl EvidenceState {
         &self.config
     }
 
+    /// The public key of the signing key if its file exists; never creates one (verifiers).
+    pub fn existing_public_key(&self) -> Result<Option<domain::PublicKey>> {
+        let path = self.config.dir.join(KEY_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(s) => parse_key(&path, &s)
+                .map(|k| Some(domain::PublicKey(k.verifying_key())))
+                .map_err(|e| io_error(&format!("signing key {}", path.display()), e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error(&format!("signing key {}", path.display()), e)),
+        }
+    }
+
     /// The signing key: read from `signing.key`, or generated and written there on first use.
-    fn signing_key(&self) -> Result<SigningKey> {
+    /// The audit log's checkpoints are signed with it too (`docs/audit-log.md`).
+    pub(crate) fn signing_key(&self) -> Result<SigningKey> {
         let mut slot = self.key.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(k) = slot.as_ref() {
             return Ok(k.clone());

@@ -2,7 +2,9 @@
 //! the hashing and verification rules and `docs/audit-log.md` for the format.
 
 use chrono::{DateTime, Utc};
-use lianjian_domain::audit::{self as rules, AuditEntry, ChainVerifier, Head, Tamper, Verified};
+use lianjian_domain::audit::{
+    self as rules, AuditEntry, ChainVerifier, Head, SignedAuditCheckpoint, Tamper, Verified,
+};
 use lianjian_domain::scope::ScopeFilter;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, DbBackend, QueryOrder, QuerySelect, Statement};
@@ -257,9 +259,22 @@ pub async fn actions(c: &impl ConnectionTrait) -> Result<Vec<String>> {
 /// one snapshot ([`crate::Store::begin_snapshot`]) so entries appended meanwhile are not
 /// mistaken for insertions.
 pub async fn verify(c: &impl ConnectionTrait) -> Result<Result<Verified, Tamper>> {
+    verify_anchored(c, None).await
+}
+
+/// [`verify`], and also against a signed checkpoint's (size, head hash): the log must still
+/// hold that many entries, the one at that position with that hash
+/// ([`ChainVerifier::with_anchor`]). The caller checks the checkpoint's signature.
+pub async fn verify_anchored(
+    c: &impl ConnectionTrait,
+    anchor: Option<&SignedAuditCheckpoint>,
+) -> Result<Result<Verified, Tamper>> {
     const BATCH: u64 = 5_000;
     let head = head(c).await?;
     let mut v = ChainVerifier::new(Some(&head));
+    if let Some(a) = anchor {
+        v = v.with_anchor(a.size, &a.head_hash);
+    }
     let mut after: i64 = i64::MIN;
     loop {
         let batch = Entity::find()
@@ -389,4 +404,64 @@ pub async fn of_object(
         .collect();
     v.reverse();
     Ok(v)
+}
+
+/// Stores a signed checkpoint.
+pub async fn insert_checkpoint(c: &impl ConnectionTrait, s: &SignedAuditCheckpoint) -> Result<()> {
+    c.execute_raw(crate::stmt(
+        c,
+        "INSERT INTO audit_checkpoints (id, size, created_at, body) VALUES ($1, $2, $3, $4)",
+        vec![
+            Uuid::now_v7().into(),
+            (s.size as i64).into(),
+            s.timestamp.get().into(),
+            serde_json::to_string(s)
+                .expect("checkpoints serialise")
+                .into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+fn checkpoint_of(r: &sea_orm::QueryResult) -> Result<SignedAuditCheckpoint> {
+    let body: String = r.try_get_by_index(0)?;
+    SignedAuditCheckpoint::from_json(body.as_bytes())
+        .map_err(|e| StoreError::Corrupt(format!("stored audit checkpoint: {e}")))
+}
+
+/// The most recent checkpoints, newest first.
+pub async fn checkpoints(
+    c: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<SignedAuditCheckpoint>> {
+    c.query_all_raw(crate::stmt(
+        c,
+        format!(
+            "SELECT body FROM audit_checkpoints ORDER BY created_at DESC, id DESC LIMIT {limit}"
+        ),
+        Vec::new(),
+    ))
+    .await?
+    .iter()
+    .map(checkpoint_of)
+    .collect()
+}
+
+/// The most recent checkpoint.
+pub async fn latest_checkpoint(c: &impl ConnectionTrait) -> Result<Option<SignedAuditCheckpoint>> {
+    Ok(checkpoints(c, 1).await?.into_iter().next())
+}
+
+/// The stored checkpoint of the largest size (what plain `verify` anchors to).
+pub async fn largest_checkpoint(c: &impl ConnectionTrait) -> Result<Option<SignedAuditCheckpoint>> {
+    c.query_one_raw(crate::stmt(
+        c,
+        "SELECT body FROM audit_checkpoints ORDER BY size DESC, created_at DESC LIMIT 1",
+        Vec::new(),
+    ))
+    .await?
+    .as_ref()
+    .map(checkpoint_of)
+    .transpose()
 }

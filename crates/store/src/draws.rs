@@ -158,7 +158,7 @@ pub async fn insert(
         ))
         .await?;
     }
-    Ok(())
+    crate::seal::seal_ids(c, crate::seal::Sealed::Draws, &[d.id]).await
 }
 
 pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Draw>> {
@@ -223,7 +223,7 @@ pub async fn complete(
     if r.rows_affected() == 0 {
         return Err(StoreError::Conflict("draw is not awaiting its draw".into()));
     }
-    Ok(())
+    crate::seal::seal_ids(c, crate::seal::Sealed::Draws, &[id]).await
 }
 
 /// Enters the beacon's value, once, while the draw awaits its draw. False if it was already
@@ -344,7 +344,7 @@ pub async fn set_superseded(c: &impl ConnectionTrait, id: Uuid, by: Uuid) -> Res
         vec![by.into(), id.into()],
     ))
     .await?;
-    Ok(())
+    crate::seal::seal_ids(c, crate::seal::Sealed::Draws, &[id]).await
 }
 
 pub async fn plan_ids(c: &impl ConnectionTrait, draw_id: Uuid) -> Result<Vec<Uuid>> {

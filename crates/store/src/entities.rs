@@ -168,7 +168,8 @@ pub async fn insert_many(c: &impl ConnectionTrait, rows: &[Entity]) -> Result<()
                 other => other,
             })?;
     }
-    Ok(())
+    let ids: Vec<Uuid> = rows.iter().map(|e| e.id).collect();
+    crate::seal::seal_ids(c, crate::seal::Sealed::Entities, &ids).await
 }
 
 pub async fn update(c: &impl ConnectionTrait, e: &Entity) -> Result<()> {
@@ -183,7 +184,7 @@ pub async fn update(c: &impl ConnectionTrait, e: &Entity) -> Result<()> {
     if r.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
-    Ok(())
+    crate::seal::seal_ids(c, crate::seal::Sealed::Entities, &[e.id]).await
 }
 
 async fn select(

@@ -452,7 +452,12 @@ pub async fn insert_result(c: &impl ConnectionTrait, visit_id: Uuid, r: &ResultR
         ],
     ))
     .await?;
-    Ok(())
+    crate::seal::seal(
+        c,
+        crate::seal::Sealed::VisitResults,
+        &[crate::seal::RowKey::pair(visit_id, r.plan_id)],
+    )
+    .await
 }
 
 /// Returns whether anything changed.
@@ -479,6 +484,14 @@ pub async fn set_result(
         ))
         .await?
         .rows_affected();
+    if n > 0 {
+        crate::seal::seal(
+            c,
+            crate::seal::Sealed::VisitResults,
+            &[crate::seal::RowKey::pair(visit_id, plan_id)],
+        )
+        .await?;
+    }
     Ok(n > 0)
 }
 
@@ -505,7 +518,12 @@ pub async fn set_review(
         ],
     ))
     .await?;
-    Ok(())
+    crate::seal::seal(
+        c,
+        crate::seal::Sealed::VisitResults,
+        &[crate::seal::RowKey::pair(visit_id, plan_id)],
+    )
+    .await
 }
 
 pub async fn results(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<ResultRow>> {
@@ -810,7 +828,7 @@ pub async fn insert_rectification(c: &impl ConnectionTrait, r: &Rectification) -
         ],
     ))
     .await?;
-    Ok(())
+    crate::seal::seal_ids(c, crate::seal::Sealed::Rectifications, &[r.id]).await
 }
 
 pub async fn get_rectification(
@@ -844,7 +862,7 @@ pub async fn update_rectification(c: &impl ConnectionTrait, r: &Rectification) -
         ],
     ))
     .await?;
-    Ok(())
+    crate::seal::seal_ids(c, crate::seal::Sealed::Rectifications, &[r.id]).await
 }
 
 #[derive(Debug, Clone, Default)]
@@ -1022,7 +1040,7 @@ pub async fn insert_referral(c: &impl ConnectionTrait, r: &Referral) -> Result<(
         ],
     ))
     .await?;
-    Ok(())
+    crate::seal::seal_ids(c, crate::seal::Sealed::Referrals, &[r.id]).await
 }
 
 pub async fn get_referral(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Referral>> {
@@ -1045,7 +1063,7 @@ pub async fn answer_referral(
         vec![feedback.into(), by.into(), crate::now().into(), id.into()],
     ))
     .await?;
-    Ok(())
+    crate::seal::seal_ids(c, crate::seal::Sealed::Referrals, &[id]).await
 }
 
 /// Referrals received by (`incoming`) or sent from a department scope.
@@ -1145,7 +1163,7 @@ pub async fn insert_transfer(c: &impl ConnectionTrait, t: &CaseTransfer) -> Resu
         ],
     ))
     .await?;
-    Ok(())
+    crate::seal::seal_ids(c, crate::seal::Sealed::CaseTransfers, &[t.id]).await
 }
 
 pub async fn get_transfer(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<CaseTransfer>> {
@@ -1176,7 +1194,7 @@ pub async fn set_transfer_feedback(
         ],
     ))
     .await?;
-    Ok(())
+    crate::seal::seal_ids(c, crate::seal::Sealed::CaseTransfers, &[id]).await
 }
 
 pub async fn list_transfers(
@@ -1257,7 +1275,7 @@ pub async fn insert_credit_record(c: &impl ConnectionTrait, r: &CreditRecord) ->
         ],
     ))
     .await?;
-    Ok(())
+    crate::seal::seal_ids(c, crate::seal::Sealed::CreditRecords, &[r.id]).await
 }
 
 pub async fn credit_records_of_entity(

@@ -245,7 +245,8 @@ pub async fn insert(c: &impl ConnectionTrait, item: &Item) -> Result<()> {
     ))
     .await
     .map_err(taken(&item.code))?;
-    write_parts(c, item).await
+    write_parts(c, item).await?;
+    crate::seal::seal_ids(c, crate::seal::Sealed::Items, &[item.id]).await
 }
 
 pub async fn update(c: &impl ConnectionTrait, item: &Item) -> Result<()> {
@@ -267,7 +268,8 @@ pub async fn update(c: &impl ConnectionTrait, item: &Item) -> Result<()> {
     if r.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
-    write_parts(c, item).await
+    write_parts(c, item).await?;
+    crate::seal::seal_ids(c, crate::seal::Sealed::Items, &[item.id]).await
 }
 
 #[derive(Debug, Clone, Default)]

@@ -19,6 +19,7 @@ pub mod page;
 pub mod plans;
 pub mod regions;
 mod scope;
+pub mod seal;
 pub mod sectors;
 pub mod tags;
 pub mod testing;
@@ -142,6 +143,8 @@ impl Store {
     /// Applies pending migrations; safe to run again.
     pub async fn migrate(&self) -> Result<()> {
         migration::Migrator::up(&self.db, None).await?;
+        // Rows from before row sealing get their after-images once (`docs/audit-log.md`).
+        seal::ensure_baseline(self).await?;
         Ok(())
     }
 

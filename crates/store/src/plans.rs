@@ -325,7 +325,8 @@ pub async fn insert(c: &impl ConnectionTrait, p: &Plan) -> Result<()> {
     c.execute_raw(stmt(c, sql, head_values(p)))
         .await
         .map_err(taken(&p.code))?;
-    write_parts(c, p).await
+    write_parts(c, p).await?;
+    crate::seal::seal_ids(c, crate::seal::Sealed::Plans, &[p.id]).await
 }
 
 /// Writes every column and part of `p` (found by id).
@@ -344,7 +345,8 @@ pub async fn update(c: &impl ConnectionTrait, p: &Plan) -> Result<()> {
     if r.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
-    write_parts(c, p).await
+    write_parts(c, p).await?;
+    crate::seal::seal_ids(c, crate::seal::Sealed::Plans, &[p.id]).await
 }
 
 /// The next free code for a plan of `item_code` in `year`: `<item code>-<year>-<nn>`, nn one
@@ -678,6 +680,7 @@ pub async fn set_status_many(
             vals,
         ))
         .await?;
+    crate::seal::seal_ids(c, crate::seal::Sealed::Plans, ids).await?;
     Ok(r.rows_affected())
 }
 

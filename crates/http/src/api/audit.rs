@@ -3,10 +3,11 @@
 use axum::Json;
 use axum::extract::{Query, State};
 use chrono::{DateTime, Utc};
+use lianjian_domain::audit::SignedAuditCheckpoint;
 use lianjian_services::audit_log;
 use lianjian_store::audit::AuditQuery;
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::Paging;
@@ -71,4 +72,49 @@ pub async fn verify(
             problem: Some(t.to_string()),
         },
     }))
+}
+
+/// A signed checkpoint of the audit log (`lianjian-audit-checkpoint/1`): exactly the JSON that
+/// `lianjian audit verify --since` reads. Sizes, hashes and a time only: no personal data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditCheckpointDto {
+    /// `lianjian-audit-checkpoint/1`
+    pub format: String,
+    /// The log's name.
+    pub origin: String,
+    /// Entries in the log when signed.
+    pub size: u64,
+    /// Hash of the `size`-th entry (64 zeros for an empty log), lower-case hex.
+    pub head_hash: String,
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`
+    pub timestamp: String,
+    /// Ed25519 signature over the checkpoint's five lines (`docs/audit-log.md`), hex.
+    pub signature: String,
+    /// Ed25519 public key, 64 hex digits (the evidence log's key).
+    pub public_key: String,
+}
+
+impl From<SignedAuditCheckpoint> for AuditCheckpointDto {
+    fn from(s: SignedAuditCheckpoint) -> Self {
+        Self {
+            format: s.format,
+            origin: s.origin,
+            size: s.size,
+            head_hash: s.head_hash,
+            timestamp: s.timestamp.to_string(),
+            signature: s.signature.to_hex(),
+            public_key: s.public_key.to_hex(),
+        }
+    }
+}
+
+/// The latest signed checkpoint of the audit log (no sign-in); a new one is signed when the
+/// log has grown and the latest is from an earlier hour. Keep the checkpoints you see:
+/// `lianjian audit verify --since FILE` shows whether the log still holds them.
+#[utoipa::path(get, path = "/api/v1/public/audit/checkpoint", tag = "audit", security(()),
+    responses((status = 200, body = AuditCheckpointDto)))]
+pub async fn public_audit_checkpoint(
+    State(st): State<AppState>,
+) -> Result<Json<AuditCheckpointDto>, ApiError> {
+    Ok(Json(audit_log::current_checkpoint(&st.svc).await?.into()))
 }

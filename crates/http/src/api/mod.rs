@@ -88,6 +88,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(calendar::put, calendar::delete))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
+        .routes(routes!(audit::public_audit_checkpoint))
         .routes(routes!(entities::list, entities::save))
         .routes(routes!(entities::get))
         .routes(routes!(entities::add_tag, entities::remove_tag))
