@@ -242,7 +242,11 @@ pub async fn set_beacon_value(
             vec![value.into(), by.into(), at.into(), id.into()],
         ))
         .await?;
-    Ok(r.rows_affected() == 1)
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    crate::seal::seal_ids(c, crate::seal::Sealed::Draws, &[id]).await?;
+    Ok(true)
 }
 
 // ---- witnesses (监督人) ----
