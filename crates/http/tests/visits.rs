@@ -411,6 +411,11 @@ async fn joint_visit_from_phone_to_portal(app: App) {
         )
         .await;
     assert!(audit["total"].as_u64().unwrap() >= 4, "{audit}");
+    // Every row these use cases wrote was sealed in its transaction (docs/audit-log.md).
+    let unsealed = lianjian_store::seal::reconcile(app.svc.store.conn())
+        .await
+        .unwrap();
+    assert!(unsealed.is_empty(), "{unsealed:#?}");
 }
 
 async fn follow_ups_orders_referrals_transfers(app: App) {
@@ -586,6 +591,11 @@ async fn follow_ups_orders_referrals_transfers(app: App) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["visit"]["status"], "closed");
+    // Every row these use cases wrote was sealed in its transaction (docs/audit-log.md).
+    let unsealed = lianjian_store::seal::reconcile(app.svc.store.conn())
+        .await
+        .unwrap();
+    assert!(unsealed.is_empty(), "{unsealed:#?}");
 }
 
 async fn results_lists_and_ad_hoc_visits(app: App) {

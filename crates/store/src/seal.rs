@@ -143,6 +143,24 @@ impl fmt::Display for RowKey {
 /// renders timestamps in UTC and dates as ISO text explicitly, so neither the session's time
 /// zone nor its DateStyle changes a digest.
 async fn canonical_expr(c: &impl ConnectionTrait, t: Sealed) -> Result<String> {
+    // The columns are fixed by the migrations a binary carries, so the expression is built
+    // once per backend and table and not re-read on every sealed write.
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<HashMap<(bool, Sealed), String>>> =
+        std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = (backend_of(c) == DbBackend::Sqlite, t);
+    if let Some(e) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(e.clone());
+    }
+    let e = build_canonical_expr(c, t).await?;
+    cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, e.clone());
+    Ok(e)
+}
+
+async fn build_canonical_expr(c: &impl ConnectionTrait, t: Sealed) -> Result<String> {
     let b = backend_of(c);
     let parts: Vec<String> = if b == DbBackend::Sqlite {
         let rows = c
