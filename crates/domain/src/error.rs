@@ -37,7 +37,27 @@ pub fn bounded_text(
     what_zh: &str,
     what_en: &str,
 ) -> Result<String, Invalid> {
-    let v = value.trim();
+    // Invisible characters at either end are trimmed like spaces; a value made only of them
+    // would look empty on every page, and direction controls could make a name read as
+    // another (Trojan-source style), so neither is accepted.
+    if let Some(c) = value.chars().find(|&c| is_direction_control(c)) {
+        return Err(Invalid::new(
+            "direction_control",
+            format!("{what_zh}不能包含文字方向控制字符（U+{:04X}）", c as u32),
+            format!(
+                "{what_en} must not contain a text direction control character (U+{:04X})",
+                c as u32
+            ),
+        ));
+    }
+    let v = value.trim_matches(|c: char| c.is_whitespace() || is_invisible(c));
+    if v.is_empty() && !value.is_empty() && min >= 1 && !value.trim().is_empty() {
+        return Err(Invalid::new(
+            "invisible_only",
+            format!("{what_zh}不能只由不可见字符组成"),
+            format!("{what_en} must not consist of invisible characters only"),
+        ));
+    }
     let n = v.chars().count();
     if n < min {
         return Err(if min <= 1 {
@@ -69,4 +89,61 @@ pub fn bounded_text(
         ));
     }
     Ok(v.to_string())
+}
+
+/// Characters that change the direction text is laid out in (Unicode bidi controls).
+pub fn is_direction_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Characters that take no visible room: zero-width spaces and joiners, word joiners, the
+/// byte-order mark, soft hyphens, fillers.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200D}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+    ) || is_direction_control(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_need_a_visible_character_and_no_direction_control() {
+        let name = |s: &str| bounded_text(s, 1, 50, "姓名", "name");
+        assert_eq!(name(" 张三\u{200B} ").unwrap(), "张三");
+        for s in [
+            "\u{200B}",
+            "\u{200B}\u{FEFF}\u{2060}",
+            " \u{3164} ",
+            "\u{00AD}",
+        ] {
+            assert_eq!(name(s).unwrap_err().code, "invisible_only", "{s:?}");
+        }
+        for s in [
+            "\u{202E}",
+            "张\u{202E}三",
+            "\u{2066}abc\u{2069}",
+            "a\u{200F}",
+        ] {
+            assert_eq!(name(s).unwrap_err().code, "direction_control", "{s:?}");
+        }
+        assert_eq!(name("   ").unwrap_err().code, "required");
+        assert_eq!(name("").unwrap_err().code, "required");
+        // Joiners inside a name are kept (emoji sequences, some scripts).
+        assert_eq!(name("a\u{200D}b").unwrap(), "a\u{200D}b");
+    }
 }

@@ -28,7 +28,7 @@ pub use ed25519_dalek::SigningKey;
 pub use media::{MediaType, check_upload, sniff};
 pub use merkle::{Hash, MemoryTree, NodeId};
 
-use crate::draw::{Bytes32, ParseError};
+use crate::draw::{Bytes32, ParseError, lower_hex};
 
 /// First field of every canonical leaf.
 pub const LEAF_FORMAT: &str = "lianjian-evidence-leaf/1";
@@ -168,6 +168,7 @@ impl Serialize for PublicKey {
 impl<'de> Deserialize<'de> for PublicKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
+        lower_hex(&s, 64).map_err(serde::de::Error::custom)?;
         Self::from_hex(&s).map_err(serde::de::Error::custom)
     }
 }
@@ -204,6 +205,7 @@ impl Serialize for SignatureBytes {
 impl<'de> Deserialize<'de> for SignatureBytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
+        lower_hex(&s, 128).map_err(serde::de::Error::custom)?;
         Self::from_hex(&s).map_err(serde::de::Error::custom)
     }
 }
@@ -255,11 +257,44 @@ impl Checkpoint {
 
 /// A checkpoint with its Ed25519 signature and the public key to check it with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "SignedCheckpointJson")]
 pub struct SignedCheckpoint {
     #[serde(flatten)]
     pub checkpoint: Checkpoint,
     pub signature: SignatureBytes,
     pub public_key: PublicKey,
+}
+
+/// The JSON form read strictly: serde cannot refuse unknown fields of a flattened struct, so
+/// the fields are read flat here (unknown ones refused) and the origin checked as the signed
+/// text requires (`docs/evidence.md`, "Checkpoint").
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignedCheckpointJson {
+    origin: String,
+    tree_size: u64,
+    root_hash: Hash,
+    timestamp: Timestamp,
+    signature: SignatureBytes,
+    public_key: PublicKey,
+}
+
+impl TryFrom<SignedCheckpointJson> for SignedCheckpoint {
+    type Error = String;
+
+    fn try_from(j: SignedCheckpointJson) -> Result<Self, String> {
+        origin(&j.origin).map_err(|e| format!("origin {:?}: {}", j.origin, e.en))?;
+        Ok(Self {
+            checkpoint: Checkpoint {
+                origin: j.origin,
+                tree_size: j.tree_size,
+                root_hash: j.root_hash,
+                timestamp: j.timestamp,
+            },
+            signature: j.signature,
+            public_key: j.public_key,
+        })
+    }
 }
 
 impl SignedCheckpoint {

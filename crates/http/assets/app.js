@@ -20,6 +20,14 @@ document.addEventListener('click', function (e) {
   body.appendChild(row);
 });
 
+// Print and back buttons (no inline handlers: the pages' Content-Security-Policy forbids them).
+document.addEventListener('click', function (e) {
+  var p = e.target.closest && e.target.closest('[data-print]');
+  if (p) { e.preventDefault(); window.print(); return; }
+  var b = e.target.closest && e.target.closest('[data-back]');
+  if (b && window.history.length > 1) { e.preventDefault(); window.history.back(); }
+});
+
 // 待见证的抽取: 32 random bytes generated in the browser (crypto.getRandomValues), shown once in
 // the field so that the supervisor can keep them before submitting (issue 11).
 document.querySelectorAll('[data-random-for]').forEach(function (b) {

@@ -93,6 +93,35 @@ impl ApiError {
         e
     }
 
+    /// A well-formed parameter whose value is out of its range: 422 naming it.
+    pub fn out_of_range(field: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        let mut e = Self::bad_request(field, "out_of_range", zh, en);
+        e.status = StatusCode::UNPROCESSABLE_ENTITY;
+        e.code = "validation_failed";
+        e
+    }
+
+    /// `page`/`per_page` out of range (see [`lianjian_services::PageRequest::checked`]).
+    pub fn paging(
+        page: Option<u64>,
+        per_page: Option<u64>,
+    ) -> Result<lianjian_services::PageRequest, Self> {
+        use lianjian_services::PageRequest as P;
+        P::checked(page, per_page).map_err(|field| {
+            let (max, v) = if field == "page" {
+                (P::MAX_PAGE, page)
+            } else {
+                (P::MAX_PER_PAGE, per_page)
+            };
+            let v = v.unwrap_or_default();
+            Self::out_of_range(
+                field,
+                format!("参数 {field} 应为 1–{max}（当前 {v}）"),
+                format!("{field} must be 1–{max} (is {v})"),
+            )
+        })
+    }
+
     pub fn not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

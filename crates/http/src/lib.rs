@@ -11,6 +11,7 @@ mod extract;
 pub mod i18n;
 mod metrics;
 pub mod portal;
+mod security;
 
 use std::time::Duration;
 
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/assets/{file}", get(assets::serve))
         .fallback(portal::not_found)
+        .layer(axum::middleware::from_fn(security::headers))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -88,6 +88,7 @@ on_both_backends!(
     items_validate_publish_version_and_show_on_portal,
     item_directory_counts_and_entity_search,
     other_county_cannot_see_the_entity,
+    another_regions_office_cannot_change_a_tag,
     claims_accept_reject_escalate_assign,
     console_pages_render_and_keep_bad_input,
 );
@@ -1429,4 +1430,71 @@ async fn console_pages_render_and_keep_bad_input(app: App) {
         app.get("/console/claims", Some(&cookie)).await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+/// A tag's current region decides who may change it: an office whose scope does not hold the
+/// tag's region can neither add nor remove its rules (re-tagging that region's entities, and so
+/// its item directories and draw pools), nor move or retire it — not even to its own region.
+async fn another_regions_office_cannot_change_a_tag(app: App) {
+    let admin = app.token("admin").await;
+    let wuyang_office = app.token("wy.office").await;
+    let shandong_office = app.token("sd.office").await;
+    app.create_tag(
+        &admin,
+        json!({"code": "测试跨区", "name": "测试跨区标签", "region_code": "411121"}),
+    )
+    .await;
+    let rules = format!("/api/v1/tags/{}/rules", enc("测试跨区"));
+    let r = app
+        .post_json(
+            &rules,
+            &admin,
+            &json!({"kind": "licence_type", "pattern": "测试跨区许可证"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let rule_id = r.json()["rule"]["id"].as_str().unwrap().to_string();
+
+    let add = json!({"kind": "scope_keyword", "pattern": "餐饮"});
+    let r = app.post_json(&rules, &shandong_office, &add).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "add a rule: {}", r.body);
+    let r = app
+        .api(
+            "DELETE",
+            &format!("{rules}/{rule_id}"),
+            Some(&shandong_office),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "remove a rule: {}", r.body);
+    let tag = format!("/api/v1/tags/{}", enc("测试跨区"));
+    for change in [json!({"region_code": "37"}), json!({"status": "retired"})] {
+        let r = app
+            .api(
+                "PATCH",
+                &tag,
+                Some(&shandong_office),
+                Some(&change.to_string()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{change}: {}", r.body);
+    }
+    // Nothing changed: the rule is still there, the tag still active in its county.
+    let now = app.get_json(&rules, &admin).await;
+    assert_eq!(now.as_array().unwrap().len(), 1, "{now}");
+    let all = app.get_json("/api/v1/tags", &admin).await;
+    let t = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["code"] == "测试跨区")
+        .unwrap();
+    assert_eq!(
+        (t["status"].as_str(), t["region_code"].as_str()),
+        (Some("active"), Some("411121"))
+    );
+
+    // The county's own office may.
+    let r = app.post_json(&rules, &wuyang_office, &add).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 }

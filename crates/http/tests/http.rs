@@ -11,6 +11,8 @@ use lianjian_services::demo;
 use serde_json::json;
 
 on_both_backends!(
+    paging_out_of_range_is_422_never_500,
+    sign_in_csrf_frame_headers_and_invisible_names,
     api_without_credentials_is_401_with_error_shape,
     malformed_json_and_missing_fields_name_the_field,
     validation_errors_name_every_field_and_change_nothing,
@@ -478,11 +480,7 @@ async fn console_login_csrf_and_home(app: App) {
             .starts_with("/console/login")
     );
     let bad = app
-        .form(
-            "/console/login",
-            None,
-            "username=admin&password=wrong-Password1",
-        )
+        .login_form("username=admin&password=wrong-Password1")
         .await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
     assert!(bad.body.contains("用户名或密码错误"));
@@ -545,20 +543,12 @@ async fn console_login_csrf_and_home(app: App) {
 async fn login_is_throttled_after_repeated_failures(app: App) {
     for _ in 0..5 {
         let r = app
-            .form(
-                "/console/login",
-                None,
-                "username=wy.li&password=Wrong-Pass-123",
-            )
+            .login_form("username=wy.li&password=Wrong-Pass-123")
             .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
     let r = app
-        .form(
-            "/console/login",
-            None,
-            &format!("username=wy.li&password={}", demo::DEMO_PASSWORD),
-        )
+        .login_form(&format!("username=wy.li&password={}", demo::DEMO_PASSWORD))
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.body.contains("登录失败次数过多"));
@@ -983,4 +973,147 @@ async fn console_list_exports(app: App) {
         (&after["rows"], &after["capped"]),
         (&json!(2), &json!(true))
     );
+}
+
+/// Every list in the OpenAPI document that takes `page` refuses a page past the limit with 422
+/// naming it (it once reached SQL as a 64-bit offset and answered 500); console and portal
+/// lists show their nearest page instead.
+async fn paging_out_of_range_is_422_never_500(app: App) {
+    let admin = app.token("admin").await;
+    let spec = app.get_json("/api/openapi.json", &admin).await;
+    let mut lists = 0;
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        let Some(get) = ops.get("get") else { continue };
+        let takes_page = get["parameters"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["name"] == "page"));
+        if !takes_page || path.contains('{') {
+            continue;
+        }
+        lists += 1;
+        for (q, field) in [
+            ("page=9223372036854775807", "page"),
+            ("page=0", "page"),
+            ("per_page=100000", "per_page"),
+        ] {
+            let r = app
+                .api("GET", &format!("{path}?{q}"), Some(&admin), None)
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{path}?{q}: {}",
+                r.body
+            );
+            assert_eq!(r.fields(), vec![field.to_string()], "{path}?{q}");
+        }
+        let r = app
+            .api("GET", &format!("{path}?page=1000000"), Some(&admin), None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{path}?page=1000000: {}", r.body);
+    }
+    assert!(lists >= 15, "only {lists} lists take page");
+    let cookie = app.login("admin").await;
+    for page in [
+        "/console/directory",
+        "/console/visits",
+        "/console/results",
+        "/console/draws",
+        "/console/audit",
+        "/console/users",
+        "/console/items",
+        "/console/plans",
+    ] {
+        let r = app
+            .get(&format!("{page}?page=9223372036854775807"), Some(&cookie))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{page}");
+    }
+    for page in ["/results", "/draws", "/plans", "/items"] {
+        let r = app
+            .get(&format!("{page}?page=9223372036854775807"), None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{page}");
+    }
+}
+
+/// Smaller holes: the sign-in form needs its own CSRF token (login CSRF), pages may not be
+/// framed and run only the binary's own scripts, and a name made of invisible or direction-
+/// control characters is refused.
+async fn sign_in_csrf_frame_headers_and_invisible_names(app: App) {
+    let body = format!(
+        "username=admin&password={}&next=/console",
+        demo::DEMO_PASSWORD
+    );
+    // Posted from elsewhere: no token, or a token without its cookie.
+    for (cookie, form) in [
+        (None, body.clone()),
+        (None, format!("{body}&_csrf={}", "a".repeat(64))),
+        (
+            Some("lj_login_csrf=bbbb"),
+            format!("{body}&_csrf={}", "a".repeat(64)),
+        ),
+    ] {
+        let r = app.form("/console/login", cookie, &form).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{cookie:?}");
+        assert!(r.body.contains("登录页面已过期或来源不明"), "{}", r.body);
+        let set: Vec<&str> = r
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert!(
+            set.iter().all(|c| !c.starts_with("lianjian_session")),
+            "{set:?}"
+        );
+    }
+    assert_eq!(app.login_form(&body).await.status, StatusCode::SEE_OTHER);
+
+    let cookie = app.login("admin").await;
+    for (path, cookie) in [
+        ("/console", Some(cookie.as_str())),
+        ("/", None),
+        ("/console/login", None),
+    ] {
+        let r = app.get(path, cookie).await;
+        let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(r.headers[header::X_FRAME_OPTIONS], "DENY", "{path}");
+        assert_eq!(
+            r.headers[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff",
+            "{path}"
+        );
+        assert!(
+            !r.body.contains("onclick=") && !r.body.contains("javascript:"),
+            "{path}"
+        );
+    }
+
+    let t = app.token("admin").await;
+    for (name, code) in [
+        (r"\u200b\u200b", "invisible_only"),
+        (r"\u3164", "invisible_only"),
+        (r"\u202e网络交易", "direction_control"),
+    ] {
+        let r = app
+            .api(
+                "POST",
+                "/api/v1/sectors",
+                Some(&t),
+                Some(&format!("{{\"name\":\"{name}\"}}")),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}: {}",
+            r.body
+        );
+        assert_eq!(r.json()["error"]["details"][0]["code"], code, "{name}");
+    }
 }

@@ -218,4 +218,25 @@ fn the_documented_example_verifies() {
     let (code, out, err) = verify(&file, &proof, Some(&key));
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("example.lianjian/evidence"), "{out}");
+
+    // What docs/evidence.md forbids is unreadable (exit 2), not quietly accepted: an unknown
+    // field inside the checkpoint, upper-case hex, an origin with surrounding space.
+    let v: serde_json::Value = serde_json::from_str(&example::proof(0).to_json_pretty()).unwrap();
+    let mut extra = v.clone();
+    extra["checkpoint"]["comment"] = "added".into();
+    let mut upper = v.clone();
+    let root = upper["checkpoint"]["root_hash"]
+        .as_str()
+        .unwrap()
+        .to_uppercase();
+    upper["checkpoint"]["root_hash"] = root.into();
+    let mut origin = v.clone();
+    origin["checkpoint"]["origin"] = "example.lianjian/evidence ".into();
+    for (name, w) in [("extra", extra), ("upper", upper), ("origin", origin)] {
+        let p = dir.join(format!("{name}.json"));
+        std::fs::write(&p, w.to_string()).unwrap();
+        let (code, out, err) = verify(&file, &p, Some(&key));
+        assert_eq!(code, 2, "{name}: {out}{err}");
+        assert!(err.contains("checkpoint"), "{name}: {err}");
+    }
 }

@@ -21,6 +21,9 @@ use std::fmt;
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
+
+mod bounded;
+pub use bounded::{LIMITS as UPLOAD_LIMITS, Limit, Limits};
 use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
 use lianjian_domain::directory::{CreditClass, EntityType, RegStatus, loose_date};
@@ -93,6 +96,22 @@ pub enum FileError {
         sheet: String,
         rows: usize,
     },
+    /// An uploaded file past one of the reading limits ([`UPLOAD_LIMITS`]): `value` is the
+    /// limit, `at` where it was crossed (a cell such as `XFD1048576`, or a part of the package).
+    TooLarge {
+        limit: Limit,
+        value: u64,
+        at: String,
+    },
+}
+
+/// A limit's value as people read it: bytes in MiB.
+fn limit_value(limit: Limit, value: u64) -> String {
+    if limit.is_bytes() {
+        format!("{} MiB", value >> 20)
+    } else {
+        value.to_string()
+    }
 }
 
 impl FileError {
@@ -103,6 +122,7 @@ impl FileError {
             FileError::MissingColumns { .. } => "missing_columns",
             FileError::DuplicateColumns { .. } => "duplicate_columns",
             FileError::TooManyRows { .. } => "too_many_rows",
+            FileError::TooLarge { .. } => "file_limit",
         }
     }
 
@@ -133,6 +153,11 @@ impl FileError {
                     "工作表“{sheet}”需要 {rows} 行，超过 Excel 单表上限 {MAX_DATA_ROWS} 行，请缩小范围"
                 )
             }
+            FileError::TooLarge { limit, value, at } => format!(
+                "文件超出导入上限：{}最多 {}（超出位置：{at}），请拆分文件或删除多余内容后再导入",
+                limit.label_zh(),
+                limit_value(*limit, *value)
+            ),
         }
     }
 
@@ -158,6 +183,11 @@ impl FileError {
             FileError::TooManyRows { sheet, rows } => {
                 format!("sheet '{sheet}' would need {rows} rows, more than Excel's {MAX_DATA_ROWS}")
             }
+            FileError::TooLarge { limit, value, at } => format!(
+                "the file exceeds an import limit: {} at most {} (crossed at {at}); split the file or remove what is not needed",
+                limit.label_en(),
+                limit_value(*limit, *value)
+            ),
         }
     }
 }
@@ -691,9 +721,7 @@ impl Problem {
 }
 
 fn open(bytes: &[u8]) -> Result<Xlsx<Cursor<&[u8]>>, FileError> {
-    Xlsx::new(Cursor::new(bytes)).map_err(|e| FileError::NotXlsx {
-        detail: e.to_string(),
-    })
+    bounded::open(bytes, &UPLOAD_LIMITS)
 }
 
 fn read_table(wb: &mut Xlsx<Cursor<&[u8]>>, spec: &'static SheetSpec) -> Result<Table, FileError> {
@@ -704,25 +732,27 @@ fn read_table(wb: &mut Xlsx<Cursor<&[u8]>>, spec: &'static SheetSpec) -> Result<
             found: names,
         });
     };
-    let range = wb.worksheet_range(&sheet).map_err(|e| FileError::NotXlsx {
-        detail: e.to_string(),
-    })?;
-    let (r0, c0) = range.start().unwrap_or((0, 0));
-    let rows: Vec<&[Data]> = range.rows().collect();
-    // The header row: the first of the top rows that names a column (a title row may precede it).
-    let header = rows
-        .iter()
-        .take(10)
-        .position(|r| r.iter().any(|c| spec.column_of(&cell_text(c)).is_some()));
+    let cells = bounded::read_cells(wb, &sheet, &UPLOAD_LIMITS)?;
+    let (r0, _) = cells.start();
+    // The header row: the first of the top ten rows that names a column (a title row may
+    // precede it).
+    let header = cells
+        .rows
+        .range(r0..r0.saturating_add(10))
+        .find(|(_, r)| {
+            r.iter()
+                .any(|(_, c)| spec.column_of(&cell_text(c)).is_some())
+        })
+        .map(|(&h, _)| h);
     let mut cols: Vec<Option<u32>> = vec![None; spec.columns.len()];
     let mut duplicates = Vec::new();
     if let Some(h) = header {
-        for (j, c) in rows[h].iter().enumerate() {
+        for (j, c) in &cells.rows[&h] {
             if let Some(k) = spec.column_of(&cell_text(c)) {
                 if cols[k].is_some() {
                     duplicates.push(spec.columns[k].name.to_string());
                 } else {
-                    cols[k] = Some(c0 + j as u32);
+                    cols[k] = Some(*j);
                 }
             }
         }
@@ -748,21 +778,21 @@ fn read_table(wb: &mut Xlsx<Cursor<&[u8]>>, spec: &'static SheetSpec) -> Result<
     }
     let h = header.expect("a spec has required columns");
     let mut out = Vec::new();
-    for (i, row) in rows.iter().enumerate().skip(h + 1) {
-        let cells: Vec<String> = cols
+    for (&r, row) in cells.rows.range(h + 1..) {
+        let texts: Vec<String> = cols
             .iter()
             .map(|c| {
-                c.and_then(|abs| row.get((abs - c0) as usize))
-                    .map(cell_text)
+                c.and_then(|abs| row.binary_search_by_key(&abs, |(j, _)| *j).ok())
+                    .map(|k| cell_text(&row[k].1))
                     .unwrap_or_default()
             })
             .collect();
-        if cells.iter().all(String::is_empty) {
+        if texts.iter().all(String::is_empty) {
             continue;
         }
         out.push(Row {
-            number: r0 + i as u32 + 1,
-            cells,
+            number: r + 1,
+            cells: texts,
         });
     }
     Ok(Table {

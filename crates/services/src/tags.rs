@@ -27,6 +27,27 @@ fn ensure_editor(a: &Actor) -> Result<()> {
     }
 }
 
+/// Whether `a` may change `tag` as it stands — its rules, its fields, its status: an editor
+/// whose region scope holds the tag's whole region (a county office may not re-tag another
+/// county's entities, nor a province's), and for a department administrator a tag its own
+/// department owns. The console shows the tag's actions only when this holds.
+pub fn may_edit(a: &Actor, tag: &Tag) -> bool {
+    ensure_editor(a).is_ok()
+        && a.scope()
+            .region
+            .as_ref()
+            .is_none_or(|r| tag.region_code.is_within(r))
+        && (a.role != Role::DepartmentAdmin || tag.owner_department_id == Some(a.department_id))
+}
+
+fn ensure_may_edit(a: &Actor, tag: &Tag) -> Result<()> {
+    if may_edit(a, tag) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden)
+    }
+}
+
 pub async fn all(svc: &Services) -> Result<Vec<Tag>> {
     Ok(repo::all(svc.store.conn()).await?)
 }
@@ -237,11 +258,8 @@ pub async fn update(
     let before = repo::get(svc.store.conn(), id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if actor.role == Role::DepartmentAdmin
-        && before.owner_department_id != Some(actor.department_id)
-    {
-        return Err(ServiceError::Forbidden);
-    }
+    // The tag as it stands decides, then its new fields are checked like a new tag's.
+    ensure_may_edit(actor, &before)?;
     let mut ch = Checker::default();
     let parsed = parse_tag(svc, actor, &input, &mut ch).await?;
     ch.finish()?;
@@ -310,9 +328,7 @@ pub async fn add_rule(
         pattern.expect("checked"),
         tag.expect("checked"),
     );
-    if actor.role == Role::DepartmentAdmin && tag.owner_department_id != Some(actor.department_id) {
-        return Err(ServiceError::Forbidden);
-    }
+    ensure_may_edit(actor, &tag)?;
     let rule = TagRule {
         id: Uuid::now_v7(),
         tag_id: tag.id,
@@ -345,9 +361,7 @@ pub async fn remove_rule(svc: &Services, actor: &Actor, rule_id: Uuid) -> Result
     let tag = repo::get(&tx, rule.tag_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if actor.role == Role::DepartmentAdmin && tag.owner_department_id != Some(actor.department_id) {
-        return Err(ServiceError::Forbidden);
-    }
+    ensure_may_edit(actor, &tag)?;
     let changed = reevaluate_tag(&tx, &tag).await?;
     record(
         &tx,

@@ -1042,3 +1042,222 @@ fn futures_are_send(svc: &Services) {
         &ItemQuery::default(),
     ));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile files: every limit is checked before the memory it guards is taken
+// ---------------------------------------------------------------------------------------------
+
+mod hostile {
+    use std::io::{Cursor, Write};
+    use std::time::{Duration, Instant};
+
+    use lianjian_services::exchange::{self, FileError, Limit, UPLOAD_LIMITS};
+    use proptest::prelude::*;
+    use zip::write::SimpleFileOptions;
+
+    /// A workbook written by hand, part by part, so that a test can put anything in it.
+    fn package(parts: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, body) in parts {
+            z.start_file(*name, opts).unwrap();
+            z.write_all(body).unwrap();
+        }
+        z.finish().unwrap().into_inner()
+    }
+
+    fn frame() -> Vec<(&'static str, Vec<u8>)> {
+        vec![
+            (
+                "[Content_Types].xml",
+                br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_vec(),
+            ),
+            (
+                "_rels/.rels",
+                br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_vec(),
+            ),
+            (
+                "xl/workbook.xml",
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"监管对象\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>".as_bytes().to_vec(),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.to_vec(),
+            ),
+        ]
+    }
+
+    fn cell(at: &str, text: &str) -> String {
+        format!(r#"<c r="{at}" t="inlineStr"><is><t>{text}</t></is></c>"#)
+    }
+
+    /// The entity sheet: the template's required headers, then `extra` as raw XML rows.
+    fn sheet(dimension: &str, extra: &str) -> Vec<u8> {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="{dimension}"/><sheetData><row r="1">{}{}{}</row>{extra}</sheetData></worksheet>"#,
+            cell("A1", "统一社会信用代码"),
+            cell("B1", "名称"),
+            cell("C1", "行政区划代码")
+        )
+        .into_bytes()
+    }
+
+    fn workbook(sheet_xml: Vec<u8>) -> Vec<u8> {
+        let mut parts = frame();
+        parts.push(("xl/worksheets/sheet1.xml", sheet_xml));
+        package(&parts)
+    }
+
+    fn refused(bytes: &[u8]) -> (Limit, u64, String) {
+        let t = Instant::now();
+        let r = exchange::read_entities(bytes);
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "took {:?}",
+            t.elapsed()
+        );
+        match r {
+            Err(FileError::TooLarge { limit, value, at }) => (limit, value, at),
+            Err(e) => panic!("refused for another reason: {e}"),
+            Ok(_) => panic!("accepted"),
+        }
+    }
+
+    /// The 1.9 KB file that made the old reader allocate 512 GiB: a header and one cell at
+    /// the sheet's last cell. Refused, naming the cell and the column limit.
+    #[test]
+    fn a_cell_at_the_last_column_is_refused_before_any_allocation() {
+        let bytes = workbook(sheet(
+            "A1:XFD1048576",
+            &format!(r#"<row r="1048576">{}</row>"#, cell("XFD1048576", "x")),
+        ));
+        assert!(bytes.len() < 4096, "{} bytes", bytes.len());
+        let (limit, value, at) = refused(&bytes);
+        assert_eq!(
+            (limit, value, at.as_str()),
+            (Limit::Columns, 256, "XFD1048576")
+        );
+        let e = exchange::read_entities(&bytes).unwrap_err();
+        assert_eq!(e.code(), "file_limit");
+        assert!(e.message().contains("列数最多 256"), "{}", e.message());
+        assert!(e.message().contains("XFD1048576"), "{}", e.message());
+        assert!(
+            e.message_en().contains("columns at most 256"),
+            "{}",
+            e.message_en()
+        );
+    }
+
+    /// A cell far down costs nothing more than a cell near the top: the sheet is streamed, so
+    /// the row is simply reported as a bad row, by its number.
+    #[test]
+    fn a_cell_far_down_is_read_as_one_row() {
+        let bytes = workbook(sheet(
+            "A1:B1000000",
+            &format!(
+                r#"<row r="1000000">{}{}{}</row>"#,
+                cell("A1000000", "not a code"),
+                cell("B1000000", "某某公司"),
+                cell("C1000000", "411121")
+            ),
+        ));
+        let (rows, errors) = exchange::read_entities(&bytes).expect("read");
+        let numbers: Vec<u32> = rows
+            .iter()
+            .map(|(n, _)| *n)
+            .chain(errors.iter().map(|e| e.row))
+            .collect();
+        assert!(!numbers.is_empty());
+        assert!(numbers.iter().all(|&n| n == 1_000_000), "{numbers:?}");
+    }
+
+    #[test]
+    fn rows_beyond_excel_are_refused() {
+        let bytes = workbook(sheet(
+            "A1:A2000000",
+            &format!(r#"<row r="2000000">{}</row>"#, cell("A2000000", "x")),
+        ));
+        let (limit, value, at) = refused(&bytes);
+        assert_eq!(
+            (limit, value, at.as_str()),
+            (Limit::Rows, 1_048_576, "A2000000")
+        );
+    }
+
+    /// A deflate bomb in the shared strings (which the reader would keep in memory): refused
+    /// at the part's limit while inflating, before the reader sees it.
+    #[test]
+    fn a_deflate_bomb_is_refused_while_inflating() {
+        let bomb = vec![b' '; (UPLOAD_LIMITS.max_shared_strings_bytes + 1) as usize];
+        let mut parts = frame();
+        parts.push(("xl/worksheets/sheet1.xml", sheet("A1:B1", "")));
+        parts.push(("xl/sharedStrings.xml", bomb));
+        let bytes = package(&parts);
+        assert!(bytes.len() < 1 << 20, "{} bytes", bytes.len());
+        let (limit, value, at) = refused(&bytes);
+        assert_eq!(limit, Limit::PartSize);
+        assert_eq!(value, UPLOAD_LIMITS.max_shared_strings_bytes);
+        assert_eq!(at, "xl/sharedStrings.xml");
+    }
+
+    #[test]
+    fn too_many_parts_are_refused() {
+        let mut parts = frame();
+        parts.push(("xl/worksheets/sheet1.xml", sheet("A1:B1", "")));
+        let names: Vec<String> = (0..UPLOAD_LIMITS.max_parts)
+            .map(|i| format!("x/{i}"))
+            .collect();
+        for n in &names {
+            parts.push((n.as_str(), Vec::new()));
+        }
+        let (limit, ..) = refused(&package(&parts));
+        assert_eq!(limit, Limit::Parts);
+    }
+
+    /// Sheet XML pieces an attacker might send: huge, negative, malformed or missing cell
+    /// references, odd types, unbalanced tags.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (0u32..20, 0u32..5).prop_map(|(r, c)| format!(
+                r#"<c r="{}{}" t="inlineStr"><is><t>v</t></is></c>"#,
+                ["A", "B", "C", "XFD", "ZZZZ"][c as usize],
+                r
+            )),
+            any::<u32>().prop_map(|r| format!(r#"<row r="{r}"><c t="n"><v>1</v></c></row>"#)),
+            Just(r#"<c r="A-1"><v>1</v></c>"#.to_string()),
+            Just(r#"<c r=""><v>x</v></c>"#.to_string()),
+            Just(r#"<c t="s"><v>99999999</v></c>"#.to_string()),
+            Just(r#"<c t="e"><v>#REF!</v></c>"#.to_string()),
+            Just("<row>".to_string()),
+            Just("</row>".to_string()),
+            Just("<c>".to_string()),
+            "[a-z<>/\"= ]{0,12}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+
+        /// Whatever the sheet holds, reading answers (rows, or a file error) and never panics
+        /// or allocates past the limits (a panic or an abort fails the test binary).
+        #[test]
+        fn any_sheet_gets_an_answer(pieces in prop::collection::vec(piece(), 0..24), dim in "[A-Z]{1,3}[0-9]{1,8}") {
+            let body = format!("<row r=\"2\">{}</row>", pieces.concat());
+            let _ = exchange::read_entities(&workbook(sheet(&format!("A1:{dim}"), &body)));
+        }
+
+        /// A valid workbook with bytes changed or cut: an answer, never a crash.
+        #[test]
+        fn damaged_packages_get_an_answer(flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8), cut in any::<prop::sample::Index>()) {
+            let mut bytes = workbook(sheet("A1:B2", &format!("<row r=\"2\">{}{}</row>", cell("A2", "x"), cell("B2", "y"))));
+            for (at, b) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] ^= b;
+            }
+            let n = cut.index(bytes.len() + 1);
+            bytes.truncate(n.max(bytes.len() / 2));
+            let _ = exchange::read_entities(&bytes);
+        }
+    }
+}

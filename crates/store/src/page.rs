@@ -10,13 +10,30 @@ pub struct PageRequest {
 
 impl PageRequest {
     pub const MAX_PER_PAGE: u64 = 200;
+    /// Highest page number: keeps every offset (at most 200 million) far inside the 64-bit
+    /// signed range both databases take, whatever a client sends.
+    pub const MAX_PAGE: u64 = 1_000_000;
 
-    /// Clamps what a client asked for into a sane request.
+    /// Clamps what a client asked for into a sane request (pages of the console and portal,
+    /// where a wrong number just shows the nearest page; the API refuses it with
+    /// [`PageRequest::checked`]).
     pub fn new(page: Option<u64>, per_page: Option<u64>) -> Self {
         Self {
-            page: page.unwrap_or(1).max(1),
+            page: page.unwrap_or(1).clamp(1, Self::MAX_PAGE),
             per_page: per_page.unwrap_or(20).clamp(1, Self::MAX_PER_PAGE),
         }
+    }
+
+    /// The request, or the name of the parameter out of range: `page` 1–[`Self::MAX_PAGE`],
+    /// `per_page` 1–[`Self::MAX_PER_PAGE`].
+    pub fn checked(page: Option<u64>, per_page: Option<u64>) -> Result<Self, &'static str> {
+        if page.is_some_and(|p| !(1..=Self::MAX_PAGE).contains(&p)) {
+            return Err("page");
+        }
+        if per_page.is_some_and(|p| !(1..=Self::MAX_PER_PAGE).contains(&p)) {
+            return Err("per_page");
+        }
+        Ok(Self::new(page, per_page))
     }
 
     pub fn offset(&self) -> u64 {

@@ -94,12 +94,19 @@ impl Bytes32 {
         hex::encode(self.0)
     }
 
-    /// Exactly 64 hex digits, either case.
+    /// Exactly 64 hex digits, either case: for values people type (a hash in a URL).
     pub fn from_hex(s: &str) -> Result<Self, String> {
         let mut b = [0u8; 32];
         hex::decode_to_slice(s, &mut b)
             .map_err(|_| format!("expected 64 hex digits (32 bytes), got {:?}", s))?;
         Ok(Self(b))
+    }
+
+    /// Exactly 64 lower-case hex digits: the one form records, proofs and checkpoints are
+    /// written in, and so the only one their readers accept (a document has one byte form).
+    pub fn from_lower_hex(s: &str) -> Result<Self, String> {
+        lower_hex(s, 64)?;
+        Self::from_hex(s)
     }
 }
 
@@ -124,6 +131,17 @@ impl Serialize for Bytes32 {
 impl<'de> Deserialize<'de> for Bytes32 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Self::from_hex(&s).map_err(serde::de::Error::custom)
+        Self::from_lower_hex(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Whether `s` is exactly `digits` lower-case hex digits (`0-9a-f`).
+pub fn lower_hex(s: &str, digits: usize) -> Result<(), String> {
+    if s.len() == digits && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected {digits} lower-case hex digits, got {s:?}"
+        ))
     }
 }

@@ -472,6 +472,51 @@ fn documents_round_trip_and_bad_values_are_named_by_path() {
     assert_eq!(ProofDocument::from_json(b"not json").unwrap_err().path, ".");
 }
 
+/// The verifier reads exactly what `docs/evidence.md` allows: no unknown field inside the
+/// checkpoint, lower-case hex only, and an origin that could have been signed.
+#[test]
+fn proofs_read_only_the_documented_form() {
+    let v: serde_json::Value = serde_json::from_str(&example::proof(1).to_json_pretty()).unwrap();
+    let refused = |w: &serde_json::Value| ProofDocument::from_json(w.to_string().as_bytes());
+
+    let mut w = v.clone();
+    w["checkpoint"]["note"] = "extra".into();
+    let e = refused(&w).unwrap_err();
+    assert!(e.path.starts_with("checkpoint"), "{e}");
+    assert!(e.message.contains("unknown field"), "{e}");
+
+    for field in ["root_hash", "signature", "public_key"] {
+        let mut w = v.clone();
+        let upper = w["checkpoint"][field].as_str().unwrap().to_uppercase();
+        w["checkpoint"][field] = upper.into();
+        let e = refused(&w).unwrap_err();
+        assert!(e.message.contains("lower-case"), "{field}: {e}");
+    }
+    let mut w = v.clone();
+    let upper = w["entry"]["sha256"].as_str().unwrap().to_uppercase();
+    w["entry"]["sha256"] = upper.into();
+    assert_eq!(refused(&w).unwrap_err().path, "entry.sha256");
+    let mut w = v.clone();
+    let upper = w["audit_path"][0].as_str().unwrap().to_uppercase();
+    w["audit_path"][0] = upper.into();
+    assert_eq!(refused(&w).unwrap_err().path, "audit_path[0]");
+
+    for origin in [
+        " example.lianjian/evidence",
+        "a\u{7}b",
+        "",
+        &"x".repeat(129),
+    ] {
+        let mut w = v.clone();
+        w["checkpoint"]["origin"] = origin.into();
+        let e = refused(&w).unwrap_err();
+        assert!(e.path.starts_with("checkpoint"), "{origin:?}: {e}");
+        assert!(e.message.contains("origin"), "{origin:?}: {e}");
+    }
+    // The documented form itself still reads.
+    assert!(refused(&v).is_ok());
+}
+
 #[test]
 fn timestamps_have_one_form() {
     let t = Timestamp::parse("2026-12-06T08:00:00.000001Z").unwrap();

@@ -44,7 +44,7 @@ pub async fn list(
         from: f.from,
         to: f.to,
     };
-    let page = audit_log::list(&st.svc, &a, &q, p.request()).await?;
+    let page = audit_log::list(&st.svc, &a, &q, p.request()?).await?;
     Ok(Json(PageOf::from(page, AuditEntryDto::from)))
 }
 

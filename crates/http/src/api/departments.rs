@@ -62,7 +62,7 @@ pub async fn list(
     Query(f): Query<DepartmentFilter>,
     Query(p): Query<Paging>,
 ) -> Result<Json<PageOf<DepartmentDto>>, ApiError> {
-    let page = departments::list(&st.svc, &a, &department_query(&f)?, p.request()).await?;
+    let page = departments::list(&st.svc, &a, &department_query(&f)?, p.request()?).await?;
     Ok(Json(PageOf::from(page, DepartmentDto::from)))
 }
 

@@ -187,14 +187,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// `?page=&per_page=` on every list.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct Paging {
-    /// Page number, from 1.
+    /// Page number, 1–1,000,000 (422 outside).
     pub page: Option<u64>,
-    /// Items per page, 1–200 (default 20).
+    /// Items per page, 1–200 (default 20; 422 outside).
     pub per_page: Option<u64>,
 }
 
 impl Paging {
-    pub fn request(&self) -> lianjian_services::PageRequest {
-        lianjian_services::PageRequest::new(self.page, self.per_page)
+    pub fn request(&self) -> Result<lianjian_services::PageRequest, crate::ApiError> {
+        crate::ApiError::paging(self.page, self.per_page)
     }
 }

@@ -58,10 +58,7 @@ impl Params {
 
     /// `page` and `per_page` (1–200, default 20).
     pub fn paging(&self) -> Result<PageRequest, ApiError> {
-        Ok(PageRequest::new(
-            self.number("page")?,
-            self.number("per_page")?,
-        ))
+        ApiError::paging(self.number("page")?, self.number("per_page")?)
     }
 }
 
@@ -70,9 +67,9 @@ impl Params {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct Pages {
-    /// Page number, from 1.
+    /// Page number, 1–1,000,000 (422 outside).
     pub page: Option<u64>,
-    /// Items per page, 1–200 (default 20).
+    /// Items per page, 1–200 (default 20; 422 outside).
     pub per_page: Option<u64>,
 }
 

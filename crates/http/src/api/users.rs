@@ -74,7 +74,7 @@ pub async fn list(
     Query(f): Query<UserFilter>,
     Query(p): Query<Paging>,
 ) -> Result<Json<PageOf<UserDto>>, ApiError> {
-    let page = accounts::list_users(&st.svc, &a, &user_query(&f)?, p.request()).await?;
+    let page = accounts::list_users(&st.svc, &a, &user_query(&f)?, p.request()?).await?;
     Ok(Json(PageOf::from(page, UserDto::from)))
 }
 

@@ -23,6 +23,43 @@ struct LoginPage {
     error: Option<String>,
     username: String,
     next: String,
+    csrf: String,
+}
+
+/// The sign-in form's own CSRF token (there is no session yet): a random value in a cookie
+/// that only this path receives, echoed by the form (double submit). A page on another site
+/// can post the form but cannot read or set the cookie, so it cannot sign a victim in under
+/// the attacker's account (login CSRF).
+const LOGIN_CSRF_COOKIE: &str = "lj_login_csrf";
+
+/// The sign-in page with a fresh token, its cookie set.
+fn login_page(
+    st: &AppState,
+    jar: CookieJar,
+    status: StatusCode,
+    error: Option<String>,
+    username: String,
+    next: String,
+) -> Response {
+    let token = hex::encode(rand::random::<[u8; 32]>());
+    let cookie = Cookie::build((LOGIN_CSRF_COOKIE, token.clone()))
+        .path("/console/login")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(st.secure_cookies)
+        .build();
+    (
+        status,
+        jar.add(cookie),
+        render(LoginPage {
+            t: zh_cn(),
+            error,
+            username,
+            next,
+            csrf: token,
+        }),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -40,16 +77,17 @@ fn safe_next(n: Option<&str>) -> String {
     }
 }
 
-pub async fn form(session: Option<Console>, Query(q): Query<NextQuery>) -> Response {
+pub async fn form(
+    State(st): State<AppState>,
+    session: Option<Console>,
+    jar: CookieJar,
+    Query(q): Query<NextQuery>,
+) -> Response {
     if session.is_some() {
         return Redirect::to("/console").into_response();
     }
-    render(LoginPage {
-        t: zh_cn(),
-        error: None,
-        username: String::new(),
-        next: safe_next(q.next.as_deref()),
-    })
+    let next = safe_next(q.next.as_deref());
+    login_page(&st, jar, StatusCode::OK, None, String::new(), next)
 }
 
 #[derive(Deserialize)]
@@ -59,6 +97,8 @@ pub struct LoginForm {
     #[serde(default)]
     password: String,
     next: Option<String>,
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
 }
 
 pub async fn submit(
@@ -73,6 +113,11 @@ pub async fn submit(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let next = safe_next(f.next.as_deref());
+    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
+    if !expected.is_some_and(|t| !t.is_empty() && crate::extract::constant_time_eq(&f.csrf, &t)) {
+        let msg = "登录页面已过期或来源不明，请重新输入用户名和密码后登录".to_string();
+        return login_page(&st, jar, StatusCode::FORBIDDEN, Some(msg), f.username, next);
+    }
     match accounts::login(&st.svc, &f.username, &f.password, ip, ua).await {
         Ok(s) => {
             let cookie = Cookie::build((SESSION_COOKIE, s.token))
@@ -90,16 +135,7 @@ pub async fn submit(
                 _ => StatusCode::UNAUTHORIZED,
             };
             let msg = crate::ApiError::from(e).message;
-            (
-                status,
-                render(LoginPage {
-                    t: zh_cn(),
-                    error: Some(msg),
-                    username: f.username,
-                    next,
-                }),
-            )
-                .into_response()
+            login_page(&st, jar, status, Some(msg), f.username, next)
         }
     }
 }

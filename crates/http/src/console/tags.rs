@@ -60,12 +60,9 @@ fn may_maintain(s: &SessionAuth) -> bool {
     )
 }
 
+/// The service's rule (`tags::may_edit`), so that the console offers exactly what it allows.
 fn may_edit(s: &SessionAuth, t: &Tag) -> bool {
-    match s.actor.role {
-        Role::SystemAdmin | Role::CoordinationOffice => true,
-        Role::DepartmentAdmin => t.owner_department_id == Some(s.actor.department_id),
-        _ => false,
-    }
+    lianjian_services::tags::may_edit(&s.actor, t)
 }
 
 /// Departments a tag may name as competent: the actor's region subtree and its ancestors.

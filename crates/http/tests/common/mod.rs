@@ -133,16 +133,34 @@ impl App {
         self.send(b.body(Body::empty()).unwrap()).await
     }
 
+    /// Posts the sign-in form as a browser does: first the page, for its CSRF token and cookie.
+    pub async fn login_form(&self, body: &str) -> Resp {
+        let page = self.get("/console/login", None).await;
+        let cookie = page
+            .headers
+            .get(header::SET_COOKIE)
+            .expect("sign-in CSRF cookie")
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let token = csrf_of(&page.body);
+        self.form(
+            "/console/login",
+            Some(&cookie),
+            &format!("{body}&_csrf={token}"),
+        )
+        .await
+    }
+
     pub async fn login(&self, username: &str) -> String {
         let r = self
-            .form(
-                "/console/login",
-                None,
-                &format!(
-                    "username={username}&password={}&next=/console",
-                    demo::DEMO_PASSWORD
-                ),
-            )
+            .login_form(&format!(
+                "username={username}&password={}&next=/console",
+                demo::DEMO_PASSWORD
+            ))
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let set = r
