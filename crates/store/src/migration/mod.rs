@@ -13,6 +13,7 @@ mod m20261206_000008_inspections;
 mod m20261206_000009_evidence;
 mod m20261206_000010_risk_weights;
 mod m20261206_000011_calendar;
+mod m20261206_000012_draw_json_lz4;
 
 /// A named, idempotent index over `cols` of `table`, for every migration.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000009_evidence::Migration),
             Box::new(m20261206_000010_risk_weights::Migration),
             Box::new(m20261206_000011_calendar::Migration),
+            Box::new(m20261206_000012_draw_json_lz4::Migration),
         ]
     }
 }
