@@ -71,7 +71,8 @@ pub struct BenchArgs {
     /// Time the whole draw path through the services instead (commit and execute of a draw
     /// over the largest item's pool, `--draw-runs` times) on this database: a SQLite file or
     /// the URL of an existing PostgreSQL database; the province is loaded into it if it holds
-    /// no entities yet, and reused otherwise
+    /// no entities yet, and reused otherwise. Every run deletes every draw and visit in it:
+    /// use a database of its own
     #[arg(long, value_name = "DB")]
     draw_path: Option<String>,
 }
