@@ -22,6 +22,8 @@ on_both_backends!(
     unwitnessed_draw_needs_a_reason_and_is_labelled,
     new_routes_authorization,
     embargo_public_endpoints_and_portal,
+    stored_visits_match_the_record,
+    batched_visit_inserts_store_what_row_by_row_inserts_store,
 );
 
 impl App {
@@ -1251,4 +1253,213 @@ async fn public_pages(app: &App, id: &str) -> Vec<(String, String)> {
         out.push((p, r.body));
     }
     out
+}
+
+/// The visits a draw writes (in multi-row statements) are exactly its record's: visit `n` has
+/// code `<draw>-<n + 1>`, the record's entity, the lead plan's department, one check per plan
+/// and the team in the record's order. The stored record is the one a draw from the stored
+/// input computes, byte for byte, whether the input was held in memory since the commitment
+/// (the demo's draw) or read back (a re-draw executed by a second server).
+async fn stored_visits_match_the_record(app: App) {
+    let d = app.demo_draw().await;
+    let id: uuid::Uuid = d["id"].as_str().unwrap().parse().unwrap();
+    visits_match_record(&app.svc, id).await;
+    let actor = lianjian_services::cli_actor();
+    let spec = lianjian_services::draws::WitnessSpec {
+        unwitnessed_reason: "测试：由第二台服务器执行".into(),
+        ..Default::default()
+    };
+    let again = lianjian_services::draws::redraw(&app.svc, &actor, id, "测试：重新抽取", &spec)
+        .await
+        .unwrap();
+    let other = lianjian_services::Services::new(app.svc.store.clone(), Default::default());
+    let done = lianjian_services::draws::execute(&other, &actor, again.id)
+        .await
+        .unwrap();
+    assert_eq!(done.draw.status, "drawn");
+    visits_match_record(&app.svc, again.id).await;
+}
+
+async fn visits_match_record(svc: &lianjian_services::Services, id: uuid::Uuid) {
+    use lianjian_domain::draw::{self as algo, DrawInput};
+    use lianjian_store::{draws as repo, entities, inspectors};
+    let c = svc.store.conn();
+    let d = repo::get(c, id).await.unwrap().unwrap();
+    let body = repo::body(c, id).await.unwrap().unwrap();
+    let stored = body.record_json.unwrap();
+    let rec = DrawRecord::from_json(stored.as_bytes()).unwrap();
+    // What the draw computes from the stored input and seeds.
+    let input: DrawInput = serde_json::from_str(&body.input_json).unwrap();
+    let server = algo::Bytes32::from_hex(&body.server_seed).unwrap();
+    let salt_key = algo::Bytes32::from_hex(body.salt_key.as_deref().unwrap()).unwrap();
+    let commitment = algo::commit_v3(&input, &server, &salt_key, d.committed_at).unwrap();
+    let result = algo::draw(&input, &rec.seeds).unwrap();
+    let again = DrawRecord::new(input, commitment, rec.seeds.clone(), rec.drawn_at, result);
+    assert_eq!(again.to_json_pretty(), stored);
+    let visits = repo::visits_of_draw(c, id).await.unwrap();
+    assert_eq!(visits.len(), rec.result.visits.len());
+    assert!(!visits.is_empty());
+    let ids: Vec<uuid::Uuid> = visits.iter().map(|v| v.id).collect();
+    let checks = repo::checks_of_visits(c, &ids).await.unwrap();
+    let teams = repo::inspectors_of_visits(c, &ids).await.unwrap();
+    let plans = lianjian_store::plans::get_many(c, &repo::plan_ids(c, id).await.unwrap())
+        .await
+        .unwrap();
+    let certs: Vec<String> = rec
+        .input
+        .inspectors
+        .iter()
+        .map(|i| i.certificate.as_str().to_string())
+        .collect();
+    let pool = inspectors::by_certificates(c, &certs).await.unwrap();
+    for (n, (v, r)) in visits.iter().zip(&rec.result.visits).enumerate() {
+        assert_eq!(v.code, format!("{}-{:04}", d.code, n + 1));
+        assert_eq!(v.draw_id, Some(id));
+        assert_eq!(
+            (v.status.as_str(), v.trigger.as_str()),
+            ("scheduled", "random")
+        );
+        assert_eq!(
+            (v.period_start, v.period_end),
+            (d.period_start, d.period_end)
+        );
+        let e = entities::get(c, v.entity_id).await.unwrap().unwrap();
+        assert_eq!(e.usci, r.usci.as_str(), "{}", v.code);
+        assert_eq!(v.region_code, e.region_code);
+        assert_eq!(
+            v.lead_department_id,
+            rec.input.plans[r.lead_plan as usize].lead_department.id
+        );
+        let mut want: Vec<(uuid::Uuid, uuid::Uuid, uuid::Uuid)> = r
+            .plans
+            .iter()
+            .map(|&p| {
+                let dp = &rec.input.plans[p as usize];
+                let item = plans.iter().find(|x| x.id == dp.id).unwrap().item_id;
+                (dp.id, item, dp.lead_department.id)
+            })
+            .collect();
+        let mut got: Vec<_> = checks[&v.id]
+            .iter()
+            .map(|k| (k.plan_id, k.item_id, k.department_id))
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want, "{}", v.code);
+        let team: Vec<(uuid::Uuid, uuid::Uuid)> = teams[&v.id]
+            .iter()
+            .map(|t| (t.inspector_id, t.department_id))
+            .collect();
+        let want_team: Vec<(uuid::Uuid, uuid::Uuid)> = r
+            .inspectors
+            .iter()
+            .chain(&r.experts)
+            .map(|c| {
+                let i = &pool[c.as_str()];
+                (i.id, i.department_id)
+            })
+            .collect();
+        assert_eq!(team, want_team, "{}", v.code);
+    }
+}
+
+/// `insert_visits` (multi-row statements, several per table here) stores the same rows as
+/// `insert_visit` one visit at a time.
+async fn batched_visit_inserts_store_what_row_by_row_inserts_store(app: App) {
+    use lianjian_store::draws::{self as repo, NewVisit, Visit};
+    let d = app.demo_draw().await;
+    let draw: uuid::Uuid = d["id"].as_str().unwrap().parse().unwrap();
+    let c = app.svc.store.conn();
+    let demo = repo::visits_of_draw(c, draw).await.unwrap();
+    let ids: Vec<uuid::Uuid> = demo.iter().map(|v| v.id).collect();
+    let mut checks: Vec<_> = repo::checks_of_visits(c, &ids)
+        .await
+        .unwrap()
+        .into_values()
+        .flatten()
+        .collect();
+    checks.sort_by_key(|k| k.plan_id);
+    checks.dedup_by_key(|k| k.plan_id);
+    let mut people: Vec<_> = repo::inspectors_of_visits(c, &ids)
+        .await
+        .unwrap()
+        .into_values()
+        .flatten()
+        .collect();
+    people.sort_by_key(|t| t.inspector_id);
+    people.dedup_by_key(|t| t.inspector_id);
+    assert!(checks.len() >= 3 && people.len() >= 4);
+    let now = chrono::Utc::now();
+    // 7,000 visits with 1–3 checks and 1–4 inspectors: more rows than one statement takes on
+    // either database, for each of the three tables.
+    let make = |prefix: &str, n: usize| NewVisit {
+        visit: Visit {
+            id: uuid::Uuid::now_v7(),
+            code: format!("{prefix}-{n:05}"),
+            draw_id: Some(draw),
+            entity_id: demo[n % demo.len()].entity_id,
+            region_code: demo[n % demo.len()].region_code.clone(),
+            lead_department_id: checks[n % checks.len()].department_id,
+            trigger: "random".into(),
+            trigger_note: (n % 7 == 0).then(|| format!("备注 {n}")),
+            status: "scheduled".into(),
+            period_start: demo[0].period_start,
+            period_end: demo[0].period_end,
+            visited_on: (n % 5 == 0).then_some(demo[0].period_end),
+            created_at: now,
+            updated_at: now,
+        },
+        checks: (0..1 + n % 3)
+            .map(|k| checks[(n + k) % checks.len()].clone())
+            .collect(),
+        inspectors: (0..1 + n % 4)
+            .map(|k| people[(n * 3 + k) % people.len()].clone())
+            .collect(),
+    };
+    let rows: Vec<NewVisit> = (0..7_000).map(|n| make("ROW", n)).collect();
+    let batch: Vec<NewVisit> = (0..7_000).map(|n| make("BATCH", n)).collect();
+    let tx = app.svc.store.begin().await.unwrap();
+    for r in &rows {
+        repo::insert_visit(&tx, &r.visit, &r.checks, &r.inspectors)
+            .await
+            .unwrap();
+    }
+    repo::insert_visits(&tx, &batch).await.unwrap();
+    tx.commit().await.unwrap();
+    let stored = repo::visits_of_draw(c, draw).await.unwrap();
+    let read = async |prefix: &str| {
+        let vs: Vec<Visit> = stored
+            .iter()
+            .filter(|v| v.code.starts_with(&format!("{prefix}-")))
+            .cloned()
+            .collect();
+        let ids: Vec<uuid::Uuid> = vs.iter().map(|v| v.id).collect();
+        let mut ch = repo::checks_of_visits(c, &ids).await.unwrap();
+        let mut te = repo::inspectors_of_visits(c, &ids).await.unwrap();
+        vs.into_iter()
+            .map(|v| {
+                let mut k = ch.remove(&v.id).unwrap_or_default();
+                k.sort_by_key(|k| k.plan_id);
+                let t = te.remove(&v.id).unwrap_or_default();
+                (v, k, t)
+            })
+            .collect::<Vec<_>>()
+    };
+    let a = read("ROW").await;
+    let b = read("BATCH").await;
+    assert_eq!(a.len(), 7_000);
+    assert_eq!(b.len(), 7_000);
+    for (n, ((va, ka, ta), (vb, kb, tb))) in a.into_iter().zip(b).enumerate() {
+        let mut want = batch[n].checks.clone();
+        want.sort_by_key(|k| k.plan_id);
+        assert_eq!(kb, want, "{}", vb.code);
+        assert_eq!(tb, batch[n].inspectors, "{}", vb.code);
+        assert_eq!((ka, ta), (kb, tb), "{}", vb.code);
+        let strip = |v: Visit| Visit {
+            id: uuid::Uuid::nil(),
+            code: v.code.split_once('-').unwrap().1.to_string(),
+            ..v
+        };
+        assert_eq!(strip(va), strip(vb));
+    }
 }

@@ -22,7 +22,7 @@ use lianjian_domain::draw::{
     Bytes32, Numbers, PlanStrata, quota, select_smallest_in, select_strata,
 };
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::tag::{TagLevel, TagSource};
+use lianjian_domain::tag::TagSource;
 use lianjian_domain::tag_expr::TagExpr;
 use lianjian_domain::usci::Usci;
 use lianjian_engine::{
@@ -30,6 +30,9 @@ use lianjian_engine::{
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
+
+#[path = "bench_draw.rs"]
+mod draw_path;
 
 const AREAS: &str = include_str!("../../store/data/regions/areas.csv");
 const CITIES: &str = include_str!("../../store/data/regions/cities.csv");
@@ -65,6 +68,13 @@ pub struct BenchArgs {
     /// as this long (so the ratio is then a lower bound)
     #[arg(long, default_value_t = 10)]
     sql_timeout_secs: u64,
+    /// Time the whole draw path through the services instead (commit and execute of a draw
+    /// over the largest item's pool, `--draw-runs` times) on this database: a SQLite file or
+    /// the URL of an existing PostgreSQL database; the province is loaded into it if it holds
+    /// no entities yet, and reused otherwise. Every run deletes every draw and visit in it:
+    /// use a database of its own
+    #[arg(long, value_name = "DB")]
+    draw_path: Option<String>,
 }
 
 // ---- generator ----
@@ -572,6 +582,11 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
         DEPARTMENTS,
         ms(generate_time)
     );
+    if let Some(db) = &a.draw_path {
+        let out = draw_path::run(&a, &p, &items, db).await?;
+        println!("{out}");
+        return Ok(ExitCode::SUCCESS);
+    }
 
     // Build (from rows in memory, in generation order: the builder renumbers by credit code).
     let pb = spinner("building the index");
@@ -1142,31 +1157,86 @@ async fn postgres_on(
         .await
         .context("migrating the benchmark database")?;
     let started = Instant::now();
-    let now = Utc::now();
-    let province = RegionCode::parse(&p.regions[0].as_str()[..2]).expect("province code");
-    let mut tag_ids: HashMap<String, Uuid> = HashMap::new();
-    let mut tag_uuid = Vec::with_capacity(p.tag_codes.len());
-    for (i, code) in p.tag_codes.iter().enumerate() {
-        let t = lianjian_store::tags::Tag {
-            id: Uuid::now_v7(),
-            code: code.clone(),
-            name: format!("基准标签{}", i + 1),
-            parent_id: None,
-            level: TagLevel::Major,
-            region_code: province.clone(),
-            owner_department_id: None,
-            description: None,
-            valid_from: None,
-            valid_to: None,
-            status: "active".into(),
-            risk_weight: 1,
-            created_at: now,
-            updated_at: now,
+    let tag_ids = copy_into_postgres(&store, p).await?;
+    let load_time = started.elapsed();
+    println!(
+        "PostgreSQL: loaded {} entities in {:.0} ms",
+        p.rows.len(),
+        ms(load_time)
+    );
+
+    let pb = bar(items.len() as u64, "item directories (SQL)");
+    let mut times = Vec::with_capacity(items.len());
+    let mut mismatches = 0u64;
+    let mut timed_out: Vec<String> = Vec::new();
+    for (it, want) in items.iter().zip(index_counts) {
+        let resolved = ResolvedExpr {
+            expr: it.expr.clone(),
+            tag_ids: it
+                .expr
+                .tags()
+                .into_iter()
+                .filter_map(|t| tag_ids.get(t).map(|id| (t.to_string(), *id)))
+                .collect(),
         };
-        lianjian_store::tags::insert(store.conn(), &t).await?;
-        tag_ids.insert(code.clone(), t.id);
-        tag_uuid.push(t.id);
+        // Each count in its own transaction with a statement timeout, so one pathological
+        // plan cannot stall the run.
+        let tx = store.begin().await?;
+        tx.execute_unprepared(&format!("SET LOCAL statement_timeout = '{timeout_secs}s'"))
+            .await?;
+        let t = Instant::now();
+        let counted = count_covered(&tx, &resolved).await;
+        let took = t.elapsed();
+        let _ = tx.rollback().await;
+        match counted {
+            Ok(n) => {
+                times.push(took);
+                if n != *want {
+                    mismatches += 1;
+                    tracing::warn!(item = %it.code, sql = n, index = want, "count differs");
+                }
+            }
+            Err(e) if e.to_string().contains("statement timeout") => {
+                times.push(Duration::from_secs(timeout_secs));
+                timed_out.push(format!("{} {}", it.code, it.expr));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        pb.inc(1);
     }
+    pb.finish_and_clear();
+    store.close().await?;
+    let total: Duration = times.iter().sum();
+    Ok(json!({
+        "load_ms": ms(load_time),
+        "sql_eval_total_ms": ms(total),
+        "sql_eval_p95_ms": quantile(&times, 0.95),
+        "sql_eval_max_ms": quantile(&times, 1.0),
+        "index_eval_total_ms": ms(index_total),
+        "ratio": if index_total.is_zero() { 0.0 } else { (total.as_secs_f64() / index_total.as_secs_f64()).round() },
+        "count_mismatches": mismatches,
+        "timeout_secs": timeout_secs,
+        "timeouts": timed_out.len(),
+        "timed_out_items": timed_out.iter().take(10).collect::<Vec<_>>(),
+        "ratio_is_lower_bound": !timed_out.is_empty(),
+    }))
+}
+
+/// Loads the province into an empty PostgreSQL database: the tags, then entities and
+/// entity_tags by `COPY … FROM STDIN`, then `ANALYZE`. Returns the tag ids by code.
+async fn copy_into_postgres(
+    store: &lianjian_store::Store,
+    p: &Province,
+) -> anyhow::Result<HashMap<String, Uuid>> {
+    use sea_orm::ConnectionTrait;
+    let now = Utc::now();
+    let tag_uuid = draw_path::insert_tags(store, p).await?;
+    let tag_ids: HashMap<String, Uuid> = p
+        .tag_codes
+        .iter()
+        .cloned()
+        .zip(tag_uuid.iter().copied())
+        .collect();
 
     let pool = store.conn().get_postgres_connection_pool();
     let pb = bar(p.rows.len() as u64, "COPY entities");
@@ -1240,66 +1310,5 @@ async fn postgres_on(
         .execute_unprepared("ANALYZE entities; ANALYZE entity_tags")
         .await?;
     pb.finish_and_clear();
-    let load_time = started.elapsed();
-    println!(
-        "PostgreSQL: loaded {} entities in {:.0} ms",
-        p.rows.len(),
-        ms(load_time)
-    );
-
-    let pb = bar(items.len() as u64, "item directories (SQL)");
-    let mut times = Vec::with_capacity(items.len());
-    let mut mismatches = 0u64;
-    let mut timed_out: Vec<String> = Vec::new();
-    for (it, want) in items.iter().zip(index_counts) {
-        let resolved = ResolvedExpr {
-            expr: it.expr.clone(),
-            tag_ids: it
-                .expr
-                .tags()
-                .into_iter()
-                .filter_map(|t| tag_ids.get(t).map(|id| (t.to_string(), *id)))
-                .collect(),
-        };
-        // Each count in its own transaction with a statement timeout, so one pathological
-        // plan cannot stall the run.
-        let tx = store.begin().await?;
-        tx.execute_unprepared(&format!("SET LOCAL statement_timeout = '{timeout_secs}s'"))
-            .await?;
-        let t = Instant::now();
-        let counted = count_covered(&tx, &resolved).await;
-        let took = t.elapsed();
-        let _ = tx.rollback().await;
-        match counted {
-            Ok(n) => {
-                times.push(took);
-                if n != *want {
-                    mismatches += 1;
-                    tracing::warn!(item = %it.code, sql = n, index = want, "count differs");
-                }
-            }
-            Err(e) if e.to_string().contains("statement timeout") => {
-                times.push(Duration::from_secs(timeout_secs));
-                timed_out.push(format!("{} {}", it.code, it.expr));
-            }
-            Err(e) => return Err(e.into()),
-        }
-        pb.inc(1);
-    }
-    pb.finish_and_clear();
-    store.close().await?;
-    let total: Duration = times.iter().sum();
-    Ok(json!({
-        "load_ms": ms(load_time),
-        "sql_eval_total_ms": ms(total),
-        "sql_eval_p95_ms": quantile(&times, 0.95),
-        "sql_eval_max_ms": quantile(&times, 1.0),
-        "index_eval_total_ms": ms(index_total),
-        "ratio": if index_total.is_zero() { 0.0 } else { (total.as_secs_f64() / index_total.as_secs_f64()).round() },
-        "count_mismatches": mismatches,
-        "timeout_secs": timeout_secs,
-        "timeouts": timed_out.len(),
-        "timed_out_items": timed_out.iter().take(10).collect::<Vec<_>>(),
-        "ratio_is_lower_bound": !timed_out.is_empty(),
-    }))
+    Ok(tag_ids)
 }

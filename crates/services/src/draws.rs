@@ -265,6 +265,12 @@ async fn plans_for(
     Ok(plans)
 }
 
+/// A stage of a draw, timed by `lianjian bench --draw-path` (docs/performance.md): the span
+/// lives as long as the returned value; nothing is recorded unless a subscriber asks for it.
+fn stage(name: &'static str) -> tracing::Span {
+    tracing::info_span!("draw_stage", stage = name)
+}
+
 fn lead_of(p: &Plan) -> Uuid {
     p.departments
         .iter()
@@ -295,8 +301,9 @@ async fn build_input(
     plans: &[Plan],
     id: Uuid,
     redraw: Option<(Uuid, String)>,
-) -> Result<(DrawInput, HashMap<String, Uuid>, HashMap<String, Uuid>)> {
+) -> Result<DrawInput> {
     svc.ensure_index().await?;
+    let st = stage("input: plans and items");
     let mut dept_names: HashMap<Uuid, String> = HashMap::new();
     let mut dref = async |id: Uuid| -> Result<DepartmentRef> {
         if !dept_names.contains_key(&id) {
@@ -360,74 +367,8 @@ async fn build_input(
         items.push(item);
     }
 
-    // Candidates: the union of the pools, in credit-code order, entities in business only.
-    struct Cand {
-        id: Uuid,
-        usci: String,
-        name: String,
-        class: Option<lianjian_domain::directory::CreditClass>,
-        plans: Vec<u32>,
-        risk_weight: u8,
-    }
-    // Risk weights (issue 4: "optional risk weighting within a class"): an entity weighs as its
-    // heaviest tag in force today. Recorded only when a plan of the draw is risk-weighted, so
-    // draws without weighting keep format lianjian-draw/1 (weights would not change them).
-    let weight_of_tag: HashMap<String, u8> = if draw_plans.iter().any(|p| p.risk_weighted) {
-        let today = Utc::now().date_naive();
-        lianjian_store::tags::all(c)
-            .await?
-            .into_iter()
-            .filter(|t| t.risk_weight > 1 && t.valid_on(today))
-            .map(|t| (t.code, t.risk_weight))
-            .collect()
-    } else {
-        HashMap::new()
-    };
-    let cands: Vec<Cand> = {
-        let ix = svc.index.read().ok_or_else(|| {
-            ServiceError::conflict(
-                "index",
-                "名录索引尚未就绪，请稍后再试",
-                "the directory index is not ready yet",
-            )
-        })?;
-        let active = ix
-            .status_bitmap(lianjian_domain::directory::RegStatus::Active)
-            .clone();
-        let pools: Vec<_> = exprs.iter().map(|e| ix.eval(e) & &active).collect();
-        let mut union = lianjian_engine::RoaringBitmap::new();
-        for b in &pools {
-            union |= b;
-        }
-        ix.in_usci_order(&union)
-            .into_iter()
-            .map(|n| {
-                let v = ix.entity(n).expect("member of the index");
-                Cand {
-                    id: v.id(),
-                    usci: v.usci().to_string(),
-                    name: v.name().to_string(),
-                    class: v.credit_class(),
-                    risk_weight: if weight_of_tag.is_empty() {
-                        1
-                    } else {
-                        lianjian_domain::tag::entity_risk_weight(
-                            v.tags()
-                                .iter()
-                                .filter_map(|t| weight_of_tag.get(*t).copied()),
-                        )
-                    },
-                    plans: pools
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, b)| b.contains(n))
-                        .map(|(i, _)| i as u32)
-                        .collect(),
-                }
-            })
-            .collect()
-    };
-
+    drop(st);
+    let st = stage("input: earlier visits and inspectors");
     // Exclusions from earlier visits: the cooldown per item, and class A at most once a year.
     let since = plans
         .iter()
@@ -480,67 +421,142 @@ async fn build_input(
         }
     }
 
+    // Risk weights (issue 4: "optional risk weighting within a class"): an entity weighs as its
+    // heaviest tag in force today. Recorded only when a plan of the draw is risk-weighted, so
+    // draws without weighting keep format lianjian-draw/1 (weights would not change them).
+    let weight_of_tag: HashMap<String, u8> = if draw_plans.iter().any(|p| p.risk_weighted) {
+        let today = Utc::now().date_naive();
+        lianjian_store::tags::all(c)
+            .await?
+            .into_iter()
+            .filter(|t| t.risk_weight > 1 && t.valid_on(today))
+            .map(|t| (t.code, t.risk_weight))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    drop(st);
+    let st = stage("input: candidates from the index");
     let corrupt = |e: Invalid| ServiceError::Store(lianjian_store::StoreError::Corrupt(e.en));
-    let mut candidates = Vec::with_capacity(cands.len());
-    let mut usci_ids = HashMap::with_capacity(cands.len());
-    for cd in cands {
-        let mut exclusions = Vec::new();
-        for &pi in &cd.plans {
-            let pl = &plans[pi as usize];
-            let item = &items[pi as usize];
-            let cool_from = months_before(pl.period_start, u32::from(pl.cooldown_months));
-            if pl.cooldown_months > 0
-                && let Some(d) = item_checks.get(&(cd.id, item.id))
-                && *d >= cool_from
-            {
-                exclusions.push(Exclusion {
-                    plan: pi,
-                    reason: "cooldown".into(),
-                    reason_zh: format!(
-                        "{} 已就本事项检查，{} 个月内不重复抽取",
-                        d, pl.cooldown_months
-                    ),
-                });
-            } else if cd.class == Some(lianjian_domain::directory::CreditClass::A)
-                && let Some(d) = random_checks.get(&cd.id)
-                && *d >= months_before(pl.period_start, 12)
-            {
-                exclusions.push(Exclusion {
-                    plan: pi,
-                    reason: "class_a_yearly".into(),
-                    reason_zh: format!("A 类主体一年内至多抽查一次（{} 已被抽查）", d),
-                });
-            }
+    // Candidates: the union of the pools, in credit-code order, entities in business only,
+    // each with its exclusions and previous inspectors; built straight from the index on every
+    // core (docs/performance.md, the draw path).
+    let (candidates, in_pool) = {
+        let ix = svc.index.read().ok_or_else(|| {
+            ServiceError::conflict(
+                "index",
+                "名录索引尚未就绪，请稍后再试",
+                "the directory index is not ready yet",
+            )
+        })?;
+        let active = ix
+            .status_bitmap(lianjian_domain::directory::RegStatus::Active)
+            .clone();
+        let pools: Vec<_> = exprs.iter().map(|e| ix.eval(e) & &active).collect();
+        let mut union = lianjian_engine::RoaringBitmap::new();
+        for b in &pools {
+            union |= b;
         }
-        let previous_inspectors = last
-            .get(&cd.id)
-            .map(|v| {
-                v.iter()
-                    .filter_map(|i| cert_of.get(i))
-                    .filter_map(|c| CertificateNumber::parse(c).ok())
-                    .collect()
+        let nums = ix.in_usci_order(&union);
+        let candidate = |n: u32| -> Result<Candidate> {
+            let v = ix.entity(n).expect("member of the index");
+            let id = v.id();
+            let class = v.credit_class();
+            let in_plans: Vec<u32> = pools
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.contains(n))
+                .map(|(i, _)| i as u32)
+                .collect();
+            let mut exclusions = Vec::new();
+            for &pi in &in_plans {
+                let pl = &plans[pi as usize];
+                let item = &items[pi as usize];
+                let cool_from = months_before(pl.period_start, u32::from(pl.cooldown_months));
+                if pl.cooldown_months > 0
+                    && let Some(d) = item_checks.get(&(id, item.id))
+                    && *d >= cool_from
+                {
+                    exclusions.push(Exclusion {
+                        plan: pi,
+                        reason: "cooldown".into(),
+                        reason_zh: format!(
+                            "{} 已就本事项检查，{} 个月内不重复抽取",
+                            d, pl.cooldown_months
+                        ),
+                    });
+                } else if class == Some(lianjian_domain::directory::CreditClass::A)
+                    && let Some(d) = random_checks.get(&id)
+                    && *d >= months_before(pl.period_start, 12)
+                {
+                    exclusions.push(Exclusion {
+                        plan: pi,
+                        reason: "class_a_yearly".into(),
+                        reason_zh: format!("A 类主体一年内至多抽查一次（{} 已被抽查）", d),
+                    });
+                }
+            }
+            let previous_inspectors = last
+                .get(&id)
+                .map(|v| {
+                    v.iter()
+                        .filter_map(|i| cert_of.get(i))
+                        .filter_map(|c| CertificateNumber::parse(c).ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            Ok(Candidate {
+                usci: Usci::parse(v.usci()).map_err(corrupt)?,
+                name: v.name().to_string(),
+                credit_class: class,
+                plans: in_plans,
+                exclusions,
+                previous_inspectors,
+                risk_weight: if weight_of_tag.is_empty() {
+                    1
+                } else {
+                    lianjian_domain::tag::entity_risk_weight(
+                        v.tags()
+                            .iter()
+                            .filter_map(|t| weight_of_tag.get(*t).copied()),
+                    )
+                },
             })
-            .unwrap_or_default();
-        usci_ids.insert(cd.usci.clone(), cd.id);
-        candidates.push(Candidate {
-            usci: Usci::parse(&cd.usci).map_err(corrupt)?,
-            name: cd.name,
-            credit_class: cd.class,
-            plans: cd.plans,
-            exclusions,
-            previous_inspectors,
-            risk_weight: cd.risk_weight,
+        };
+        // Large pools in one chunk per core; the chunks stay in credit-code order.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let per = nums.len().div_ceil(cores).max(50_000);
+        let chunks: Vec<Result<Vec<Candidate>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = nums
+                .chunks(per)
+                .map(|chunk| s.spawn(|| chunk.iter().map(|&n| candidate(n)).collect()))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("building candidates does not panic"))
+                .collect()
         });
-    }
-    let by_id: HashMap<Uuid, &str> = usci_ids.iter().map(|(u, id)| (*id, u.as_str())).collect();
+        let mut candidates = Vec::with_capacity(nums.len());
+        for chunk in chunks {
+            candidates.extend(chunk?);
+        }
+        // Declared conflicts that matter: with entities in the pools.
+        let in_pool: HashSet<Uuid> = members
+            .iter()
+            .flat_map(|m| m.conflict_entity_ids())
+            .filter(|e| ix.number(*e).is_some_and(|n| union.contains(n)))
+            .collect();
+        (candidates, in_pool)
+    };
+
+    drop(st);
+    let st = stage("input: inspectors");
     let mut inspectors = Vec::with_capacity(members.len());
-    let mut cert_ids = HashMap::with_capacity(members.len());
     for m in &members {
-        cert_ids.insert(m.certificate_number.clone(), m.id);
         let mut conflicts: Vec<Usci> = m
             .conflicts
             .iter()
-            .filter(|k| by_id.contains_key(&k.entity_id))
+            .filter(|k| in_pool.contains(&k.entity_id))
             .filter_map(|k| Usci::parse(&k.usci).ok())
             .collect();
         conflicts.sort();
@@ -572,8 +588,11 @@ async fn build_input(
         inspectors,
         v3: None,
     };
+    drop(st);
+    let st = stage("input: normalise");
     input.normalise();
-    Ok((input, usci_ids, cert_ids))
+    drop(st);
+    Ok(input)
 }
 
 /// Published plans a draw of this region and period could take (the planner's check list);
@@ -704,7 +723,7 @@ pub async fn preview(svc: &Services, actor: &Actor, spec: &DrawSpec) -> Result<P
     let p = parse_spec(actor, spec)?;
     let c = svc.store.conn();
     let plans = plans_for(c, actor, &p, &spec.plan_ids, None).await?;
-    let (input, _, _) = build_input(svc, c, &p, &plans, Uuid::nil(), None).await?;
+    let input = build_input(svc, c, &p, &plans, Uuid::nil(), None).await?;
     let seeds = Seeds {
         server: random_seed(),
         witness: None,
@@ -844,7 +863,7 @@ async fn commit_in(
     // Parsed before the (expensive) pools are built: a bad witness plan fails fast.
     let w = witness::parse(tx, &p.region, witness_spec, now).await?;
     let id = Uuid::now_v7();
-    let (mut input, _, _) = build_input(svc, tx, p, plans, id, redraw.clone()).await?;
+    let mut input = build_input(svc, tx, p, plans, id, redraw.clone()).await?;
     // Every new draw is lianjian-draw/3 (issue 11): the beacon's spec is part of what the
     // commitment names; the salt key (a second secret) salts the class and identity commitments.
     input.v3 = Some(algo::V3Terms {
@@ -852,13 +871,21 @@ async fn commit_in(
     });
     let seed = random_seed();
     let salt_key = random_seed();
+    let st = stage("commit: hashes and input JSON");
     input.normalise_v3(&salt_key);
-    let commitment = algo::commit_v3(&input, &seed, &salt_key, now).map_err(|b| {
+    // The input's JSON is written while its hashes are computed, on two cores.
+    let (commitment, input_json) = std::thread::scope(|s| {
+        let json = s.spawn(|| serde_json::to_string(&input).expect("serialisable"));
+        let commitment = algo::commit_v3(&input, &seed, &salt_key, now);
+        (commitment, json.join().expect("serialising does not panic"))
+    });
+    let commitment = commitment.map_err(|b| {
         ServiceError::Store(lianjian_store::StoreError::Corrupt(format!(
             "{}: {}",
             b.field, b.invalid.en
         )))
     })?;
+    drop(st);
     let d = Draw {
         id,
         code: next_code(tx, &p.region, p.from).await?,
@@ -888,13 +915,14 @@ async fn commit_in(
         publish_delay_days: w.publish_delay_days,
     };
     let body = DrawBody {
-        input_json: serde_json::to_string(&input).expect("serialisable"),
+        input_json,
         server_seed: seed.to_hex(),
         salt_key: Some(salt_key.to_hex()),
         witness_seed: None,
         record_json: None,
         failure_json: None,
     };
+    let st = stage("commit: write draw and audit");
     let plan_ids: Vec<Uuid> = plans.iter().map(|p| p.id).collect();
     repo::insert(tx, &d, &body, &plan_ids).await?;
     witness::invite(tx, actor, id, &w, now).await?;
@@ -912,6 +940,8 @@ async fn commit_in(
         })),
     )
     .await?;
+    svc.committed_input.put(d.id, input, commitment);
+    drop(st);
     Ok(d)
 }
 
@@ -923,7 +953,9 @@ pub async fn commit(svc: &Services, actor: &Actor, spec: &DrawSpec) -> Result<Dr
     let tx = svc.store.begin().await?;
     let plans = plans_for(&tx, actor, &p, &spec.plan_ids, None).await?;
     let d = commit_in(svc, &tx, actor, &p, &plans, None, &spec.witness).await?;
+    let st = stage("commit: transaction commit");
     tx.commit().await?;
+    drop(st);
     Ok(d)
 }
 
@@ -940,11 +972,176 @@ async fn visible(c: &impl Conn, actor: &Actor, id: Uuid) -> Result<Draw> {
     Ok(d)
 }
 
+/// The input of the draw this process committed last, with its commitment, kept until the
+/// draw is executed: executing it then needs neither to read back nor to parse and hash its
+/// input again (tens of megabytes at a province's scale, docs/performance.md). Only ever one
+/// draw's; a miss (a restart, another server, another draw committed since) reads the stored
+/// input as before.
+#[derive(Clone, Default)]
+pub struct CommittedInput(
+    std::sync::Arc<std::sync::Mutex<Option<(Uuid, DrawInput, algo::Commitment)>>>,
+);
+
+impl std::fmt::Debug for CommittedInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CommittedInput")
+    }
+}
+
+impl CommittedInput {
+    fn put(&self, id: Uuid, input: DrawInput, commitment: algo::Commitment) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((id, input, commitment));
+    }
+
+    fn take(&self, id: Uuid) -> Option<(DrawInput, algo::Commitment)> {
+        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match slot.take() {
+            Some((held, input, commitment)) if held == id => Some((input, commitment)),
+            other => {
+                *slot = other;
+                None
+            }
+        }
+    }
+}
+
+/// What a committed draw was committed to: its input, server seed and commitment (the stored
+/// commitment time), from [`CommittedInput`] if this process committed it last, otherwise read
+/// back, parsed and hashed again. The caller compares the hashes with the published ones.
+async fn committed_input(
+    svc: &Services,
+    c: &impl Conn,
+    d: &Draw,
+) -> Result<(DrawInput, Bytes32, Option<Bytes32>, algo::Commitment)> {
+    let corrupt = |m: String| ServiceError::Store(lianjian_store::StoreError::Corrupt(m));
+    if let Some((input, mut commitment)) = svc.committed_input.take(d.id) {
+        let st = stage("execute: input held since the commitment");
+        let (seed, salt_key) = repo::secrets(c, d.id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let server = Bytes32::from_hex(&seed).map_err(corrupt)?;
+        let salt_key = salt_key
+            .map(|k| Bytes32::from_hex(&k).map_err(corrupt))
+            .transpose()?;
+        // The stored seed and time, as a read-back input would be committed with.
+        commitment.seed_sha256 = if input.v3.is_some() {
+            algo::v3::seed_commitment(&server)
+        } else {
+            algo::seed_sha256(&server)
+        };
+        commitment.committed_at = d.committed_at;
+        drop(st);
+        return Ok((input, server, salt_key, commitment));
+    }
+    let st = stage("execute: read and parse input");
+    let body = repo::body(c, d.id).await?.ok_or(ServiceError::NotFound)?;
+    let input: DrawInput =
+        serde_json::from_str(&body.input_json).map_err(|e| corrupt(e.to_string()))?;
+    drop(st);
+    let st = stage("execute: hashes again");
+    let server = Bytes32::from_hex(&body.server_seed).map_err(corrupt)?;
+    let salt_key = body
+        .salt_key
+        .as_deref()
+        .map(|k| Bytes32::from_hex(k).map_err(corrupt))
+        .transpose()?;
+    let commitment = match &salt_key {
+        Some(k) if input.v3.is_some() => algo::commit_v3(&input, &server, k, d.committed_at),
+        _ => algo::commit(&input, &server, d.committed_at),
+    }
+    .map_err(|b| corrupt(format!("{}: {}", b.field, b.invalid.en)))?;
+    drop(st);
+    Ok((input, server, salt_key, commitment))
+}
+
 /// The outcome of step 2.
 #[derive(Debug, Clone, Serialize)]
 pub struct Executed {
     pub draw: Draw,
     pub failure: Option<DrawFailure>,
+}
+
+/// The visits of a draw's result, with their checks and teams: visit `n` (0-based, in the
+/// result's credit-code order) gets code `<draw code>-<n + 1>`. Entities, plans and inspectors
+/// are looked up once for all visits and the rows go in with multi-row statements
+/// (docs/performance.md, the draw path). Returns the draw's plans.
+async fn create_visits(
+    tx: &impl Conn,
+    d: &Draw,
+    input: &DrawInput,
+    result: &DrawResult,
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<Plan>> {
+    let corrupt = |m: String| ServiceError::Store(lianjian_store::StoreError::Corrupt(m));
+    let plans = plan_repo::get_many(tx, &repo::plan_ids(tx, d.id).await?).await?;
+    let plan_by_id: HashMap<Uuid, &Plan> = plans.iter().map(|p| (p.id, p)).collect();
+    let ucodes: Vec<&str> = result.visits.iter().map(|v| v.usci.as_str()).collect();
+    let found = entities::ids_by_uscis(tx, &ucodes).await?;
+    let certs: Vec<String> = input
+        .inspectors
+        .iter()
+        .map(|i| i.certificate.as_str().to_string())
+        .collect();
+    let ins = pool_repo::by_certificates(tx, &certs).await?;
+    let ins_by_cert: HashMap<&str, (Uuid, Uuid)> = ins
+        .values()
+        .map(|i| (i.certificate_number.as_str(), (i.id, i.department_id)))
+        .collect();
+    // Per plan of the input: its check on a visit.
+    let check_of: Vec<VisitCheck> = input
+        .plans
+        .iter()
+        .map(|dp| VisitCheck {
+            plan_id: dp.id,
+            item_id: plan_by_id
+                .get(&dp.id)
+                .map(|p| p.item_id)
+                .unwrap_or_default(),
+            department_id: dp.lead_department.id,
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(result.visits.len());
+    for (n, v) in result.visits.iter().enumerate() {
+        let (entity_id, region) = found
+            .get(v.usci.as_str())
+            .ok_or_else(|| corrupt(format!("entity {} vanished", v.usci)))?;
+        let lead = &input.plans[v.lead_plan as usize];
+        rows.push(repo::NewVisit {
+            visit: Visit {
+                id: Uuid::now_v7(),
+                code: format!("{}-{:04}", d.code, n + 1),
+                draw_id: Some(d.id),
+                entity_id: *entity_id,
+                region_code: region.clone(),
+                lead_department_id: lead.lead_department.id,
+                trigger: "random".into(),
+                trigger_note: None,
+                status: "scheduled".into(),
+                period_start: d.period_start,
+                period_end: d.period_end,
+                visited_on: None,
+                created_at: now,
+                updated_at: now,
+            },
+            checks: v
+                .plans
+                .iter()
+                .map(|&pi| check_of[pi as usize].clone())
+                .collect(),
+            inspectors: v
+                .inspectors
+                .iter()
+                .chain(v.experts.iter())
+                .filter_map(|c| ins_by_cert.get(c.as_str()))
+                .map(|(i, dept)| VisitInspector {
+                    inspector_id: *i,
+                    department_id: *dept,
+                })
+                .collect(),
+        });
+    }
+    repo::insert_visits(tx, &rows).await?;
+    Ok(plans)
 }
 
 /// Step 2: the draw, once every invited supervisor has contributed and the named beacon's
@@ -962,11 +1159,20 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
             format!("draw {} has already been drawn", d.code),
         ));
     }
-    let body = repo::body(&tx, id).await?.ok_or(ServiceError::NotFound)?;
     let corrupt = |m: String| ServiceError::Store(lianjian_store::StoreError::Corrupt(m));
+    let missing = witness::missing(&tx, &d).await?;
+    if !missing.is_empty() {
+        let (zh, en): (Vec<String>, Vec<String>) = missing.into_iter().unzip();
+        return Err(ServiceError::conflict(
+            "witnesses",
+            format!("还不能执行抽取，尚待：{}", zh.join("；")),
+            format!("cannot draw yet; waiting for {}", en.join("; ")),
+        ));
+    }
+    let (input, server, salt_key, commitment) = committed_input(svc, &tx, &d).await?;
     // Legacy draws committed before lianjian-draw/3 took a free witness seed typed by staff
     // (grindable, issue 11): they are not executed any more, only re-drawn.
-    let Some(salt_key) = body.salt_key.as_deref() else {
+    let Some(salt_key) = salt_key else {
         return Err(ServiceError::conflict(
             "format",
             format!(
@@ -979,19 +1185,6 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
             ),
         ));
     };
-    let missing = witness::missing(&tx, &d).await?;
-    if !missing.is_empty() {
-        let (zh, en): (Vec<String>, Vec<String>) = missing.into_iter().unzip();
-        return Err(ServiceError::conflict(
-            "witnesses",
-            format!("还不能执行抽取，尚待：{}", zh.join("；")),
-            format!("cannot draw yet; waiting for {}", en.join("; ")),
-        ));
-    }
-    let input: DrawInput =
-        serde_json::from_str(&body.input_json).map_err(|e| corrupt(e.to_string()))?;
-    let server = Bytes32::from_hex(&body.server_seed).map_err(corrupt)?;
-    let salt_key = Bytes32::from_hex(salt_key).map_err(corrupt)?;
     let seeds = Seeds {
         server,
         witness: None,
@@ -1002,8 +1195,6 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
         v3.validate(terms)
             .map_err(|b| corrupt(format!("{}: {}", b.field, b.invalid.en)))?;
     }
-    let commitment = algo::commit_seeds(&input, &seeds, d.committed_at)
-        .map_err(|b| corrupt(format!("{}: {}", b.field, b.invalid.en)))?;
     if commitment.candidates_sha256.to_hex() != d.candidates_sha256
         || commitment.inspectors_sha256.to_hex() != d.inspectors_sha256
         || commitment.seed_sha256.to_hex() != d.seed_sha256
@@ -1017,86 +1208,40 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
     // Who witnessed, in the list's terms (the record binds each value to its account).
     let witness_name = witness_label(&seeds, &d);
     let wit_ref = Some((witness_name.as_str(), ""));
+    let st = stage("execute: selection and assignment");
     let outcome = algo::draw_committed(&input, &seeds, &commitment);
+    drop(st);
     let (status, failure) = match outcome {
         Ok(result) => {
-            let plans = plan_repo::get_many(&tx, &repo::plan_ids(&tx, id).await?).await?;
-            let plan_by_id: HashMap<Uuid, &Plan> = plans.iter().map(|p| (p.id, p)).collect();
-            let ucodes: Vec<String> = result.visits.iter().map(|v| v.usci.to_string()).collect();
-            let found = entities::by_uscis(&tx, &ucodes).await?;
-            let certs: Vec<String> = input
-                .inspectors
-                .iter()
-                .map(|i| i.certificate.as_str().to_string())
-                .collect();
-            let ins = pool_repo::by_certificates(&tx, &certs).await?;
-            let ins_by_cert: HashMap<&str, (Uuid, Uuid)> = ins
-                .values()
-                .map(|i| (i.certificate_number.as_str(), (i.id, i.department_id)))
-                .collect();
-            for (n, v) in result.visits.iter().enumerate() {
-                let e = found
-                    .get(v.usci.as_str())
-                    .ok_or_else(|| corrupt(format!("entity {} vanished", v.usci)))?;
-                let lead = &input.plans[v.lead_plan as usize];
-                let checks: Vec<VisitCheck> = v
-                    .plans
-                    .iter()
-                    .map(|&pi| {
-                        let dp = &input.plans[pi as usize];
-                        VisitCheck {
-                            plan_id: dp.id,
-                            item_id: plan_by_id
-                                .get(&dp.id)
-                                .map(|p| p.item_id)
-                                .unwrap_or_default(),
-                            department_id: dp.lead_department.id,
-                        }
-                    })
-                    .collect();
-                let team: Vec<VisitInspector> = v
-                    .inspectors
-                    .iter()
-                    .chain(v.experts.iter())
-                    .filter_map(|c| ins_by_cert.get(c.as_str()))
-                    .map(|(i, dept)| VisitInspector {
-                        inspector_id: *i,
-                        department_id: *dept,
-                    })
-                    .collect();
-                let visit = Visit {
-                    id: Uuid::now_v7(),
-                    code: format!("{}-{:04}", d.code, n + 1),
-                    draw_id: Some(d.id),
-                    entity_id: e.id,
-                    region_code: e.region_code.clone(),
-                    lead_department_id: lead.lead_department.id,
-                    trigger: "random".into(),
-                    trigger_note: None,
-                    status: "scheduled".into(),
-                    period_start: d.period_start,
-                    period_end: d.period_end,
-                    visited_on: None,
-                    created_at: now,
-                    updated_at: now,
-                };
-                repo::insert_visit(&tx, &visit, &checks, &team).await?;
-            }
+            // The record (tens of megabytes at a province's scale) is serialised on another
+            // core while the visits are written.
+            let st = stage("execute: visits, record serialised meanwhile");
+            let rec = std::sync::Arc::new(DrawRecord::new(input, commitment, seeds, now, result));
+            let json = {
+                let rec = rec.clone();
+                tokio::task::spawn_blocking(move || rec.to_json_pretty())
+            };
+            let plans = create_visits(&tx, &d, &rec.input, &rec.result, now).await?;
             let plan_ids: Vec<Uuid> = plans.iter().map(|p| p.id).collect();
             crate::plans::mark_in_progress(&tx, actor, &plan_ids).await?;
-            let visits = result.visits.len() as i32;
-            let rec = DrawRecord::new(input, commitment, seeds, now, result);
+            let visits = rec.result.visits.len() as i32;
+            let rec_json = json
+                .await
+                .map_err(|e| corrupt(format!("serialising the record: {e}")))?;
+            drop(st);
+            let st = stage("execute: write record");
             repo::complete(
                 &tx,
                 id,
                 "drawn",
                 wit_ref,
-                Some(&rec.to_json_pretty()),
+                Some(&rec_json),
                 None,
                 visits,
                 now,
             )
             .await?;
+            drop(st);
             ("drawn", None)
         }
         Err(DrawError::Failed(f)) => {
@@ -1133,7 +1278,9 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
             })),
     )
     .await?;
+    let st = stage("execute: transaction commit");
     tx.commit().await?;
+    drop(st);
     let draw = repo::get(svc.store.conn(), id)
         .await?
         .ok_or(ServiceError::NotFound)?;

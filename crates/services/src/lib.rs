@@ -59,6 +59,8 @@ pub struct Services {
     pub index: index::IndexHandle,
     /// Where evidence files and the log's signing key live; see [`evidence`].
     pub evidence: evidence::EvidenceState,
+    /// The input of the draw committed last; see [`draws::CommittedInput`].
+    pub committed_input: draws::CommittedInput,
 }
 
 impl Services {
@@ -70,6 +72,7 @@ impl Services {
             security,
             index: index::IndexHandle::default(),
             evidence: evidence::EvidenceState::default(),
+            committed_input: draws::CommittedInput::default(),
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::region::RegionCode;
-use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -187,6 +187,21 @@ pub async fn body(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<DrawBody>
             failure_json: r.try_get("", "failure_json")?,
         })
     })
+    .transpose()
+}
+
+/// The secret seed of a draw alone (not its input).
+pub async fn secrets(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<(String, Option<String>)>> {
+    c.query_one_raw(stmt(
+        c,
+        "SELECT server_seed, salt_key FROM draws WHERE id = $1",
+        vec![id.into()],
+    ))
+    .await?
+    .map(|r| Ok((r.try_get("", "server_seed")?, r.try_get("", "salt_key")?)))
     .transpose()
 }
 
@@ -583,6 +598,133 @@ pub async fn insert_visit(
         .await?;
     }
     Ok(())
+}
+
+/// A visit with its checks and team, as a draw creates it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVisit {
+    pub visit: Visit,
+    pub checks: Vec<VisitCheck>,
+    pub inspectors: Vec<VisitInspector>,
+}
+
+/// Bind parameters per statement, under SQLite's limit (32,766 since 3.32) and PostgreSQL's
+/// (65,535).
+fn max_binds(b: DbBackend) -> usize {
+    match b {
+        DbBackend::Sqlite => 32_000,
+        _ => 65_000,
+    }
+}
+
+/// Inserts rows of `width` values each into `table (cols)` with as few multi-row statements as
+/// the bind limit allows. SQLite gets `?`: it looks `$n` up by name, quadratic in the
+/// parameters of a statement (docs/performance.md, import).
+async fn insert_rows(
+    c: &impl ConnectionTrait,
+    table: &str,
+    cols: &str,
+    width: usize,
+    values: Vec<Value>,
+) -> Result<()> {
+    let b = backend_of(c);
+    let per = max_binds(b) / width;
+    let mut values = values.into_iter();
+    let rows = values.len() / width;
+    let mut done = 0;
+    while done < rows {
+        let n = per.min(rows - done);
+        let mut sql = String::with_capacity(40 + cols.len() + n * width * 7);
+        sql.push_str("INSERT INTO ");
+        sql.push_str(table);
+        sql.push_str(" (");
+        sql.push_str(cols);
+        sql.push_str(") VALUES ");
+        for i in 0..n {
+            sql.push_str(if i == 0 { "(" } else { ",(" });
+            for j in 0..width {
+                if j > 0 {
+                    sql.push(',');
+                }
+                if b == DbBackend::Sqlite {
+                    sql.push('?');
+                } else {
+                    sql.push('$');
+                    sql.push_str(&(i * width + j + 1).to_string());
+                }
+            }
+            sql.push(')');
+        }
+        let vals: Vec<Value> = values.by_ref().take(n * width).collect();
+        c.execute_raw(Statement::from_sql_and_values(b, sql, vals))
+            .await?;
+        done += n;
+    }
+    Ok(())
+}
+
+/// Inserts the visits of a draw, their checks and their teams (in this order, `seq` the
+/// position in the team) with multi-row statements: what [`insert_visit`] writes for each,
+/// without a round trip per row (docs/performance.md, the draw path).
+pub async fn insert_visits(c: &impl ConnectionTrait, visits: &[NewVisit]) -> Result<()> {
+    let mut vals = Vec::with_capacity(visits.len() * 14);
+    for NewVisit { visit: v, .. } in visits {
+        vals.extend([
+            v.id.into(),
+            v.code.clone().into(),
+            v.draw_id.into(),
+            v.entity_id.into(),
+            v.region_code.to_string().into(),
+            v.lead_department_id.into(),
+            v.trigger.clone().into(),
+            v.trigger_note.clone().into(),
+            v.status.clone().into(),
+            v.period_start.into(),
+            v.period_end.into(),
+            v.visited_on.into(),
+            v.created_at.into(),
+            v.updated_at.into(),
+        ]);
+    }
+    insert_rows(c, "visits", VCOLS, 14, vals).await?;
+    let mut vals = Vec::new();
+    for n in visits {
+        for ch in &n.checks {
+            vals.extend([
+                n.visit.id.into(),
+                ch.plan_id.into(),
+                ch.item_id.into(),
+                ch.department_id.into(),
+            ]);
+        }
+    }
+    insert_rows(
+        c,
+        "visit_checks",
+        "visit_id, plan_id, item_id, department_id",
+        4,
+        vals,
+    )
+    .await?;
+    let mut vals = Vec::new();
+    for n in visits {
+        for (i, ins) in n.inspectors.iter().enumerate() {
+            vals.extend([
+                n.visit.id.into(),
+                ins.inspector_id.into(),
+                ins.department_id.into(),
+                (i as i32).into(),
+            ]);
+        }
+    }
+    insert_rows(
+        c,
+        "visit_inspectors",
+        "visit_id, inspector_id, department_id, seq",
+        4,
+        vals,
+    )
+    .await
 }
 
 pub async fn visits_of_draw(c: &impl ConnectionTrait, draw_id: Uuid) -> Result<Vec<Visit>> {

@@ -274,6 +274,38 @@ pub async fn by_uscis(
     Ok(out)
 }
 
+/// Id and region of the entities with these credit codes (absent ones are left out): what a
+/// draw's visits need, in statements of 5,000 codes.
+pub async fn ids_by_uscis(
+    c: &impl ConnectionTrait,
+    uscis: &[&str],
+) -> Result<HashMap<String, (Uuid, RegionCode)>> {
+    let b = backend_of(c);
+    let mut out = HashMap::with_capacity(uscis.len());
+    for chunk in uscis.chunks(5_000) {
+        let ph: Vec<String> = (1..=chunk.len()).map(|i| placeholder(b, i)).collect();
+        let sql = format!(
+            "SELECT usci, id, region_code FROM entities WHERE usci IN ({})",
+            ph.join(",")
+        );
+        let vals: Vec<Value> = chunk.iter().map(|u| Value::from(u.to_string())).collect();
+        for r in c
+            .query_all_raw(Statement::from_sql_and_values(b, sql, vals))
+            .await?
+        {
+            let region: String = r.try_get_by_index(2)?;
+            out.insert(
+                r.try_get_by_index(0)?,
+                (
+                    r.try_get_by_index(1)?,
+                    RegionCode::parse(&region).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                ),
+            );
+        }
+    }
+    Ok(out)
+}
+
 pub async fn count(c: &impl ConnectionTrait) -> Result<u64> {
     let r = c
         .query_one_raw(Statement::from_string(

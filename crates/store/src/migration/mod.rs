@@ -15,6 +15,7 @@ mod m20261206_000010_risk_weights;
 mod m20261206_000011_calendar;
 mod m20261206_000012_draw_witness;
 mod m20261206_000013_audit_checkpoints;
+mod m20261206_000014_draw_json_lz4;
 
 /// A named, idempotent index over `cols` of `table`, for every migration.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000011_calendar::Migration),
             Box::new(m20261206_000012_draw_witness::Migration),
             Box::new(m20261206_000013_audit_checkpoints::Migration),
+            Box::new(m20261206_000014_draw_json_lz4::Migration),
         ]
     }
 }
