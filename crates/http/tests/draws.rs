@@ -24,6 +24,7 @@ on_both_backends!(
     embargo_public_endpoints_and_portal,
     stored_visits_match_the_record,
     batched_visit_inserts_store_what_row_by_row_inserts_store,
+    contributions_close_when_the_beacon_is_due,
 );
 
 impl App {
@@ -1462,4 +1463,27 @@ async fn batched_visit_inserts_store_what_row_by_row_inserts_store(app: App) {
         };
         assert_eq!(strip(va), strip(vb));
     }
+}
+
+/// A supervisor's value must be fixed before the beacon's is known (threat model: a supervisor
+/// colluding with the operator could otherwise grind with the beacon in hand): from the
+/// beacon's date on, contributions are refused.
+async fn contributions_close_when_the_beacon_is_due(app: App) {
+    let office = app.token("wy.office").await;
+    let id = witnessed_redraw(&app, &tomorrow()).await;
+    let code = app.get_json(&format!("/api/v1/draws/{id}"), &office).await["draw"]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.svc
+        .store
+        .conn()
+        .execute_unprepared(&format!(
+            "UPDATE draws SET beacon_available_on = '2026-01-01' WHERE code = '{code}'"
+        ))
+        .await
+        .unwrap();
+    let r = app.contribute(&id, &"ab".repeat(32)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("不能再提交见证随机数"), "{}", r.body);
 }

@@ -271,7 +271,7 @@ async fn rectification_print_and_recheck(app: App) {
         "10 个工作日",
         "县市场监管局",
         "签收人",
-        "window.print()",
+        "data-print",
     ] {
         assert!(r.body.contains(want), "{want} on the notice");
     }

@@ -420,6 +420,20 @@ pub async fn contribute(svc: &Services, actor: &Actor, id: Uuid, value: &str) ->
         ));
     }
     let now = Utc::now();
+    // A supervisor's value must be fixed before the beacon's is known: otherwise a supervisor
+    // colluding with the operator (who knows the server seed) could choose its value with the
+    // beacon in hand and grind the result (docs/draw-algorithm.md, threat model).
+    if let Some(on) = d.beacon_available_on
+        && beijing_date(now) >= on
+    {
+        return Err(ServiceError::conflict(
+            "value",
+            format!("信标（{on}）已经或即将公布，不能再提交见证随机数；请说明理由后重新抽取"),
+            format!(
+                "the beacon ({on}) is due or public: contributions are closed; re-draw the draw"
+            ),
+        ));
+    }
     if !repo::submit_contribution(&tx, id, actor.user_id, &value.to_hex(), now).await? {
         return Err(ServiceError::conflict(
             "value",
