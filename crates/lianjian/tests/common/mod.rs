@@ -10,6 +10,14 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_lianjian")
 }
 
+/// The working folder of every process a test starts: defaults such as
+/// `lianjian-data/evidence` are relative, and must never land in the source tree.
+pub fn work_dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join("lianjian-test-cwd");
+    std::fs::create_dir_all(&d).expect("test working folder");
+    d
+}
+
 /// A running `lianjian` process, killed on drop.
 pub struct Running {
     pub child: Child,
@@ -26,6 +34,7 @@ impl Drop for Running {
 /// Starts `lianjian ARGS` and waits for the line naming its URL (`http://127.0.0.1:PORT`).
 pub fn start(args: &[&str]) -> Running {
     let mut child = Command::new(bin())
+        .current_dir(work_dir())
         .args(args)
         .env_remove("LIANJIAN_DATABASE_URL")
         .env_remove("LIANJIAN_CONFIG")
@@ -76,6 +85,7 @@ pub fn temp_dir(tag: &str) -> std::path::PathBuf {
 /// Runs `lianjian ARGS` to completion: (exit code, stdout, stderr).
 pub fn run(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
     let mut c = Command::new(bin());
+    c.current_dir(work_dir());
     c.args(args)
         .env_remove("LIANJIAN_DATABASE_URL")
         .env_remove("LIANJIAN_CONFIG");
