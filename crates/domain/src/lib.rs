@@ -16,6 +16,7 @@ pub mod plan;
 pub mod region;
 pub mod scope;
 pub mod sector;
+pub mod submission;
 pub mod tag;
 pub mod tag_expr;
 pub mod usci;

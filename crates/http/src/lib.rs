@@ -12,6 +12,7 @@ pub mod i18n;
 mod metrics;
 pub mod portal;
 mod security;
+mod submissions;
 
 use std::time::Duration;
 
@@ -61,6 +62,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/assets/{file}", get(assets::serve))
         .fallback(portal::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            submissions::guard,
+        ))
         .layer(axum::middleware::from_fn(security::headers))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(TimeoutLayer::with_status_code(

@@ -8,7 +8,8 @@
 mod common;
 use common::*;
 
-use axum::http::{StatusCode, header};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
 on_both_backends!(
@@ -17,6 +18,7 @@ on_both_backends!(
     rectification_print_and_recheck,
     referral_inbox_and_answer,
     transfer_feedback_and_scope,
+    repeated_posts_create_one_referral,
 );
 
 impl App {
@@ -574,4 +576,114 @@ async fn transfer_feedback_and_scope(app: App) {
         let r = app.get("/console/transfers", Some(&other)).await;
         assert!(!r.body.contains(&tcode), "{who} list");
     }
+}
+
+/// Issue 12 item 9: the same 抄告 form posted twice (a double click, a re-post after 返回), at
+/// once or one after the other, creates one 抄告; an API retry with the same
+/// `Idempotency-Key` gets the first answer; a changed form or a new key is a new request.
+async fn repeated_posts_create_one_referral(app: App) {
+    let market = app.token("wy.market").await;
+    let vid = app.published_visit(&market).await;
+    let health_id = app.department(&market, "411121", "卫生健康").await;
+    let count = async |app: &App| {
+        let l = app
+            .get_json("/api/v1/referrals?direction=outgoing", &market)
+            .await;
+        l["total"].as_u64().expect("a page with its total")
+    };
+    let before = count(&app).await;
+
+    let cookie = app.login("wy.market").await;
+    let page = app
+        .get(&format!("/console/visits/{vid}"), Some(&cookie))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = csrf_of(&page.body);
+    let once = page
+        .body
+        .split("name=\"_once\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("every console form carries a one-time field")
+        .to_string();
+    let form = |once: &str, matter: &str| {
+        format!(
+            "_csrf={csrf}&_once={once}&to_department_id={health_id}&matter={}",
+            enc(matter)
+        )
+    };
+    let path = format!("/console/visits/{vid}/referrals");
+    let body = form(&once, "发现坐堂医生执业资格存疑，请核查");
+    let first = app.form(&path, Some(&cookie), &body).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    let again = app.form(&path, Some(&cookie), &body).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    assert_eq!(
+        again.headers[header::LOCATION],
+        first.headers[header::LOCATION],
+        "the repeat is answered with the first post's page"
+    );
+    assert_eq!(count(&app).await, before + 1, "posted twice, created once");
+
+    // Two posts at the same moment: one is handled, the other waits for its answer.
+    let body = form("concurrent-once", "同时提交的两次点击");
+    let (a, b) = tokio::join!(
+        app.form(&path, Some(&cookie), &body),
+        app.form(&path, Some(&cookie), &body)
+    );
+    assert_eq!(
+        (a.status, b.status),
+        (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER)
+    );
+    assert_eq!(count(&app).await, before + 2, "a double click creates one");
+
+    // The same page's form with other content is another 抄告, as is a new page's form.
+    let r = app
+        .form(&path, Some(&cookie), &form(&once, "另一事项：许可证过期"))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(count(&app).await, before + 3);
+    // A form refused for its content is not remembered: corrected, it goes through.
+    let bad = format!(
+        "_csrf={csrf}&_once=fix-me&to_department_id=&matter={}",
+        enc("缺少接收部门")
+    );
+    let r = app.form(&path, Some(&cookie), &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = app.form(&path, Some(&cookie), &bad).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "re-handled, not replayed"
+    );
+    assert_eq!(count(&app).await, before + 3);
+
+    // The API: a retry with the same Idempotency-Key gets the first answer.
+    let call = |key: &str, matter: &str| {
+        Request::builder()
+            .method("POST")
+            .uri(format!("/api/v1/visits/{vid}/referrals"))
+            .header(header::AUTHORIZATION, format!("Bearer {market}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("Idempotency-Key", key)
+            .body(Body::from(
+                json!({"to_department_id": health_id, "matter": matter}).to_string(),
+            ))
+            .unwrap()
+    };
+    let r1 = app.send(call("retry-7f3a", "接口抄告")).await;
+    assert_eq!(r1.status, StatusCode::CREATED, "{}", r1.body);
+    let r2 = app.send(call("retry-7f3a", "接口抄告")).await;
+    assert_eq!(r2.status, StatusCode::CREATED, "{}", r2.body);
+    assert_eq!(r2.json()["id"], r1.json()["id"]);
+    assert_eq!(r2.headers["idempotent-replayed"], "true");
+    assert_eq!(count(&app).await, before + 4);
+    let r = app.send(call("retry-7f3a", "换了内容")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), vec!["Idempotency-Key"]);
+    let r = app.send(call("a new key", "接口抄告")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(count(&app).await, before + 5);
+    let r = app.send(call("", "接口抄告")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
 }

@@ -21,6 +21,7 @@ pub mod items;
 pub mod plans;
 pub mod regions;
 pub mod sectors;
+pub mod submissions;
 pub mod tags;
 mod trail;
 

@@ -21,6 +21,7 @@ pub mod regions;
 mod scope;
 pub mod seal;
 pub mod sectors;
+pub mod submissions;
 pub mod tags;
 pub mod testing;
 

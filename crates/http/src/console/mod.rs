@@ -271,6 +271,9 @@ pub struct Chrome {
     pub user: String,
     pub role: String,
     pub csrf: String,
+    /// One-time value every form of this page posts as `_once`, so the same post sent twice
+    /// is handled once (see `crate::submissions`).
+    pub once: String,
     pub active: &'static str,
     pub scope_label: String,
     pub context_label: String,
@@ -311,6 +314,7 @@ impl Chrome {
             user: a.display_name.clone(),
             role: a.role.label_zh().to_string(),
             csrf: s.csrf_token.clone(),
+            once: uuid::Uuid::new_v4().simple().to_string(),
             active,
             scope_label,
             context_label,
