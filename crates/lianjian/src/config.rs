@@ -27,6 +27,8 @@ pub struct FileConfig {
     pub evidence_max_bytes: Option<u64>,
     /// The evidence log's name in its signed checkpoints.
     pub evidence_log_name: Option<String>,
+    /// How often (milliseconds) the server applies the directory change feed on its own.
+    pub index_poll_ms: Option<u64>,
     #[serde(default)]
     pub security: SecuritySection,
 }
@@ -48,7 +50,14 @@ pub struct Settings {
     pub log_json: bool,
     pub security: lianjian_services::SecurityConfig,
     pub evidence: lianjian_services::evidence::EvidenceConfig,
+    /// How often the directory index applies other servers' changes (docs/architecture.md,
+    /// "Change feed"); searches, counts and draws apply them first anyway.
+    pub index_poll: std::time::Duration,
 }
+
+/// Bounds of `index_poll_ms`: polling more often than every 10 ms only loads the database; a
+/// minute is already a long time for a count to wait on its barrier.
+pub const INDEX_POLL_MS: std::ops::RangeInclusive<u64> = 10..=60_000;
 
 /// Largest `evidence_max_bytes` accepted: uploads are held in memory while they are checked.
 pub const MAX_EVIDENCE_BYTES: u64 = 1024 * 1024 * 1024;
@@ -134,8 +143,24 @@ pub fn resolve(
         max_bytes,
         origin,
     };
+    let index_poll_ms = match env("LIANJIAN_INDEX_POLL_MS") {
+        Some(v) => v.trim().parse::<u64>().map_err(|_| {
+            anyhow::anyhow!("LIANJIAN_INDEX_POLL_MS must be a number of milliseconds, got \"{v}\"")
+        })?,
+        None => file
+            .index_poll_ms
+            .unwrap_or(lianjian_services::index::DEFAULT_POLL.as_millis() as u64),
+    };
+    if !INDEX_POLL_MS.contains(&index_poll_ms) {
+        bail!(
+            "config: index_poll_ms must be {}–{}, got {index_poll_ms}",
+            INDEX_POLL_MS.start(),
+            INDEX_POLL_MS.end()
+        );
+    }
     Ok(Settings {
         evidence,
+        index_poll: std::time::Duration::from_millis(index_poll_ms),
         listen: listen
             .or_else(|| env("LIANJIAN_LISTEN"))
             .or(file.listen)
@@ -184,5 +209,22 @@ mod tests {
         let d = lianjian_services::evidence::EvidenceConfig::default();
         assert_eq!(d.dir, Path::new(DEFAULT_DATA_DIR).join("evidence"));
         assert_eq!(d.max_bytes, 10 * 1024 * 1024);
+    }
+
+    #[test]
+    fn index_poll_is_read_and_bounded() {
+        let dir = std::env::temp_dir().join(format!("lianjian-cfg-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cfg = dir.join("lianjian.toml");
+        std::fs::write(&cfg, "index_poll_ms = 250\n").unwrap();
+        let s = resolve(Some(&cfg), None, None).unwrap();
+        assert_eq!(s.index_poll, std::time::Duration::from_millis(250));
+        std::fs::write(&cfg, "index_poll_ms = 0\n").unwrap();
+        let e = resolve(Some(&cfg), None, None).unwrap_err().to_string();
+        assert!(e.contains("index_poll_ms must be 10–60000"), "{e}");
+        std::fs::write(&cfg, "").unwrap();
+        let s = resolve(Some(&cfg), None, None).unwrap();
+        assert_eq!(s.index_poll, lianjian_services::index::DEFAULT_POLL);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

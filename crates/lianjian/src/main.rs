@@ -338,7 +338,11 @@ async fn serve(
     listener: tokio::net::TcpListener,
     svc: Services,
     secure_cookies: bool,
+    index_poll: std::time::Duration,
 ) -> anyhow::Result<()> {
+    // Other servers on the same database (and `lianjian import` runs) write too: follow the
+    // directory change feed (docs/architecture.md, "Change feed").
+    svc.spawn_change_follower(index_poll);
     // Signed audit checkpoints at least hourly while the log grows (docs/audit-log.md): the
     // check runs every ten minutes and signs only when the latest is from an earlier hour.
     let ticker = svc.clone();
@@ -440,7 +444,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     tracing::error!(error = %e, "directory index build failed; searches stay on SQL");
                 }
             });
-            serve(listener, svc, s.secure_cookies).await?;
+            serve(listener, svc, s.secure_cookies, s.index_poll).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, data_dir } => {
@@ -480,7 +484,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             println!();
             println!("Press Ctrl+C to stop.");
-            serve(listener, svc, false).await?;
+            serve(listener, svc, false, lianjian_services::index::DEFAULT_POLL).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { db } => {

@@ -14,6 +14,7 @@ use lianjian_domain::scope::Actor;
 use lianjian_domain::tag::TagSource;
 use lianjian_domain::tag_expr::{EntityFacts, TagExpr};
 use lianjian_domain::usci::Usci;
+use lianjian_store::changes::{self, DirectoryChange};
 use lianjian_store::claims::{self, Claim, ClaimStatus};
 use lianjian_store::entities::{self as repo, Entity, EntitySearch, ResolvedExpr};
 use lianjian_store::items::{self as item_repo, Item};
@@ -388,8 +389,9 @@ pub async fn import(
         done += chunk.len() as u64;
         progress(done);
     }
+    changes::append_directory_changes(&tx, &DirectoryChange::entities(&touched)).await?;
     tx.commit().await?;
-    svc.reindex(&touched).await?;
+    svc.apply_own_changes().await;
     Ok(report)
 }
 
@@ -802,9 +804,10 @@ pub async fn set_tag(
             let all_tags = tag_repo::all(&tx).await?;
             notify(&tx, actor, &e, &[tag.id], &all_tags).await?;
         }
+        changes::append_directory_changes(&tx, &[DirectoryChange::Entity(entity_id)]).await?;
     }
     tx.commit().await?;
-    svc.reindex(&[entity_id]).await?;
+    svc.apply_own_changes().await;
     Ok(())
 }
 
@@ -980,8 +983,9 @@ pub async fn decide_claim(
             .await?;
         }
     }
+    changes::append_directory_changes(&tx, &[DirectoryChange::Entity(cl.entity_id)]).await?;
     tx.commit().await?;
-    svc.reindex(&[cl.entity_id]).await?;
+    svc.apply_own_changes().await;
     Ok(())
 }
 
@@ -1041,8 +1045,9 @@ pub async fn assign_claim(
     )
     .await?;
     mark_claimed(&tx, actor, cl.entity_id, &cl.region_code, d.id).await?;
+    changes::append_directory_changes(&tx, &[DirectoryChange::Entity(cl.entity_id)]).await?;
     tx.commit().await?;
-    svc.reindex(&[cl.entity_id]).await?;
+    svc.apply_own_changes().await;
     Ok(())
 }
 

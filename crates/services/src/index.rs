@@ -1,19 +1,22 @@
 //! The in-memory directory index (名录索引, `lianjian-engine`) that directory searches, item
 //! directories and draw pools run on. It is built from the store once at start-up and then
-//! kept current by the use cases: every committed write that changes entities or their tags
-//! calls [`Services::reindex`] with the ids it touched.
+//! follows the store's change feed (`lianjian_store::changes`, `docs/architecture.md`
+//! "Change feed"): every committed write that changes entities or their tags appends the ids it
+//! touched to the feed in its own transaction, and every server applies the feed, after its own
+//! writes, every `index_poll_ms`, and before any search, count or draw pool (the read-your-writes
+//! barrier, [`Services::sync_index`]). So several servers on one database see each other's writes.
 //!
 //! Until the first build finishes, readers fall back to SQL (the store's search), so a large
-//! directory does not delay start-up. One process owns its index: several servers on one
-//! PostgreSQL database each see only their own writes until restarted (documented limit).
+//! directory does not delay start-up.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use lianjian_engine::{DirectoryIndex, IndexBuilder, IndexQuery, IndexSort, IndexedEntity};
 use lianjian_store::Conn;
+use lianjian_store::changes::{self, DirectoryChange, FeedEntry};
 use lianjian_store::entities::{self as repo, Entity, EntitySearch, EntitySort};
 use lianjian_store::tags as tag_repo;
 use lianjian_store::{Page, PageRequest};
@@ -28,6 +31,12 @@ pub struct IndexHandle(Arc<State>);
 struct State {
     index: RwLock<DirectoryIndex>,
     ready: AtomicBool,
+    /// The change feed position the index reflects: every change with a `seq` up to this one is
+    /// in it. Written only while `follow` is held.
+    applied: AtomicI64,
+    /// One build or feed pass at a time: a pass reads the feed after `applied` and moves it on,
+    /// and entities read by two overlapping passes could otherwise be written back stale.
+    follow: tokio::sync::Mutex<()>,
 }
 
 impl Default for State {
@@ -35,6 +44,8 @@ impl Default for State {
         Self {
             index: RwLock::new(DirectoryIndex::empty()),
             ready: AtomicBool::new(false),
+            applied: AtomicI64::new(0),
+            follow: tokio::sync::Mutex::new(()),
         }
     }
 }
@@ -43,6 +54,7 @@ impl std::fmt::Debug for IndexHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IndexHandle")
             .field("ready", &self.is_ready())
+            .field("applied", &self.applied())
             .finish()
     }
 }
@@ -50,6 +62,11 @@ impl std::fmt::Debug for IndexHandle {
 impl IndexHandle {
     pub fn is_ready(&self) -> bool {
         self.0.ready.load(Ordering::Acquire)
+    }
+
+    /// The change feed position the index reflects (0 before the first build).
+    pub fn applied(&self) -> i64 {
+        self.0.applied.load(Ordering::Acquire)
     }
 
     /// A read view, or None while the first build runs.
@@ -70,6 +87,20 @@ pub struct IndexStats {
 }
 
 const PAGE: u64 = 5_000;
+
+/// Feed rows read per query while catching up.
+const FEED_BATCH: u64 = 20_000;
+
+/// How long feed rows are kept. A server that was away longer (stopped, or cut off from the
+/// database) finds the rows it missed pruned and rebuilds its index instead.
+pub const FEED_RETENTION: Duration = Duration::from_secs(24 * 3600);
+
+/// How often a follower prunes the feed.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Default of the `index_poll_ms` setting: how often a server applies other servers' changes
+/// when nothing asks for them sooner.
+pub const DEFAULT_POLL: Duration = Duration::from_millis(500);
 
 fn indexed(e: &Entity, tags: Vec<String>) -> IndexedEntity {
     IndexedEntity {
@@ -117,8 +148,16 @@ impl Services {
     /// Builds the index from the store (start-up, or after a bulk change made outside the
     /// use cases) and switches readers to it.
     pub async fn load_index(&self) -> Result<IndexStats> {
+        let _one = self.index.0.follow.lock().await;
+        self.build_locked().await
+    }
+
+    async fn build_locked(&self) -> Result<IndexStats> {
         let started = Instant::now();
         let snapshot = self.store.begin_snapshot().await?;
+        // The feed's head first: on SQLite the snapshot starts at the first read, and the
+        // index then holds exactly the changes up to `head` (later ones are applied after).
+        let head = changes::head(&snapshot).await?;
         let codes = code_map(&snapshot).await?;
         let mut b = IndexBuilder::with_capacity(repo::count(&snapshot).await? as usize);
         let mut after = None;
@@ -145,20 +184,159 @@ impl Services {
             .index
             .write()
             .unwrap_or_else(|p| p.into_inner()) = built;
+        self.index.0.applied.store(head, Ordering::Release);
         self.index.0.ready.store(true, Ordering::Release);
         tracing::info!(
             entities = stats.entities,
             millis = stats.millis as u64,
             memory_bytes = stats.memory_bytes,
+            feed_position = head,
             "directory index built"
         );
         Ok(stats)
     }
 
-    /// Brings these entities up to date in the index after a committed write (new, changed,
-    /// re-tagged or deleted). Does nothing before the first build: that build reads them.
-    pub(crate) async fn reindex(&self, ids: &[Uuid]) -> Result<()> {
-        if !self.index.is_ready() || ids.is_empty() {
+    /// Applies every change in the feed after the index's position (this server's own writes
+    /// and other servers'). Returns how many feed rows it applied; 0 before the first build,
+    /// which reads everything itself.
+    pub async fn follow_changes(&self) -> Result<u64> {
+        let _one = self.index.0.follow.lock().await;
+        self.follow_locked().await
+    }
+
+    async fn follow_locked(&self) -> Result<u64> {
+        if !self.index.is_ready() {
+            return Ok(0);
+        }
+        let c = self.store.conn();
+        let mut applied = self.index.applied();
+        let mut total = 0u64;
+        loop {
+            let rows = changes::read_after(c, applied, FEED_BATCH).await?;
+            let Some(last) = rows.last().map(|r| r.seq) else {
+                break;
+            };
+            let mut ids: Vec<Uuid> = Vec::new();
+            let mut renamed: Vec<String> = Vec::new();
+            for r in &rows {
+                match &r.entry {
+                    FeedEntry::Change(DirectoryChange::Entity(id)) => ids.push(*id),
+                    FeedEntry::Change(DirectoryChange::TagCode(code)) => renamed.push(code.clone()),
+                    FeedEntry::Pruned { through } if *through > applied => {
+                        // Rows this index never applied are gone: read everything again.
+                        tracing::warn!(
+                            applied,
+                            pruned_through = *through,
+                            "directory index is behind the pruned change feed; rebuilding"
+                        );
+                        self.build_locked().await?;
+                        return Ok(total + rows.len() as u64);
+                    }
+                    FeedEntry::Pruned { .. } => {}
+                }
+            }
+            // A renamed tag: the entities indexed under its old code (entity_tags rows do not
+            // change on a rename, so the feed names the code, not the entities).
+            if !renamed.is_empty()
+                && let Some(ix) = self.index.read()
+            {
+                for code in &renamed {
+                    let nums: Vec<u32> = ix.tag_bitmap(code).iter().collect();
+                    ids.extend(ix.ids_of(&nums));
+                }
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            self.reindex_now(&ids).await?;
+            applied = last;
+            self.index.0.applied.store(applied, Ordering::Release);
+            total += rows.len() as u64;
+            if (rows.len() as u64) < FEED_BATCH {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    /// The read-your-writes barrier: returns once the index holds every change committed
+    /// before the call, on whichever server it was made. Searches, counts and draw pools call
+    /// it first. Before the first build it does nothing: readers use SQL then.
+    pub async fn sync_index(&self) -> Result<()> {
+        if !self.index.is_ready() {
+            return Ok(());
+        }
+        // Everything committed before now has a seq at most `target` (module comment of
+        // `lianjian_store::changes`: seq order is commit order).
+        let target = changes::head(self.store.conn()).await?;
+        if self.index.applied() >= target {
+            return Ok(());
+        }
+        let _one = self.index.0.follow.lock().await;
+        // A pass run meanwhile by another request or the follower may have got there.
+        while self.index.applied() < target {
+            if self.follow_locked().await? == 0 {
+                // Unreachable while rows at or below `target` stay committed; never spin.
+                return Err(crate::ServiceError::Store(
+                    lianjian_store::StoreError::Corrupt(format!(
+                        "change feed: head {target} not reached from {}",
+                        self.index.applied()
+                    )),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// After a use case committed changes it appended to the feed: applies them here at once,
+    /// so its own server shows them without waiting for the next poll. The write is committed
+    /// whatever happens here, so a failure is logged and left to the next pass.
+    pub(crate) async fn apply_own_changes(&self) {
+        if let Err(e) = self.follow_changes().await {
+            tracing::warn!(error = %e, "applying the change feed after a write failed; the next pass retries");
+        }
+    }
+
+    /// Follows the feed every `every` until the process ends, and prunes rows older than
+    /// [`FEED_RETENTION`] once an hour. Started by `lianjian serve`.
+    pub fn spawn_change_follower(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let svc = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut last_prune: Option<Instant> = None;
+            loop {
+                tick.tick().await;
+                if let Err(e) = svc.follow_changes().await {
+                    tracing::warn!(error = %e, "following the directory change feed failed");
+                }
+                if svc.index.is_ready() && last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+                    last_prune = Some(Instant::now());
+                    match svc.prune_changes(FEED_RETENTION).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(rows = n, "pruned the directory change feed"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "pruning the directory change feed failed")
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// Deletes feed rows older than `keep` (see [`FEED_RETENTION`]). Returns the rows deleted.
+    pub async fn prune_changes(&self, keep: Duration) -> Result<u64> {
+        let cutoff =
+            chrono::Utc::now() - chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
+        let tx = self.store.begin().await?;
+        let n = changes::prune(&tx, cutoff).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Brings these entities up to date in the index (new, changed, re-tagged or deleted).
+    /// Only feed passes call it, one at a time.
+    async fn reindex_now(&self, ids: &[Uuid]) -> Result<()> {
+        if ids.is_empty() {
             return Ok(());
         }
         let c = self.store.conn();
@@ -188,18 +366,6 @@ impl Services {
         Ok(())
     }
 
-    /// After a tag's code changed: every entity that carried it under the old code.
-    pub(crate) async fn reindex_tag(&self, old_code: &str) -> Result<()> {
-        let ids: Vec<Uuid> = match self.index.read() {
-            Some(ix) => {
-                let nums: Vec<u32> = ix.tag_bitmap(old_code).iter().collect();
-                ix.ids_of(&nums)
-            }
-            None => return Ok(()),
-        };
-        self.reindex(&ids).await
-    }
-
     /// A directory search: on the index when it is ready (exact totals, any fragment length,
     /// milliseconds at province scale), otherwise in SQL. Rows come from the store either way.
     pub async fn search_entities(
@@ -207,6 +373,7 @@ impl Services {
         q: &EntitySearch,
         page: PageRequest,
     ) -> Result<Page<Entity>> {
+        self.sync_index().await?;
         let c = self.store.conn();
         let iq = index_query(c, q).await?;
         // The guard must not live across an await (it is not Send).
@@ -230,6 +397,7 @@ impl Services {
         &self,
         q: &EntitySearch,
     ) -> Result<Vec<(String, Option<String>, u64)>> {
+        self.sync_index().await?;
         let c = self.store.conn();
         let iq = index_query(c, q).await?;
         let counts = self.index.read().map(|ix| {
@@ -277,11 +445,16 @@ async fn index_query(c: &impl Conn, q: &EntitySearch) -> Result<IndexQuery> {
 }
 
 impl Services {
-    /// Builds the index now if it is not built yet (draws need it; searches can wait).
+    /// Builds the index now if it is not built yet (draws need it; searches can wait), then
+    /// waits for it to hold every change committed before the call ([`Services::sync_index`]).
     pub async fn ensure_index(&self) -> Result<()> {
         if !self.index.is_ready() {
-            self.load_index().await?;
+            let _one = self.index.0.follow.lock().await;
+            // Another caller may have built it while this one waited.
+            if !self.index.is_ready() {
+                self.build_locked().await?;
+            }
         }
-        Ok(())
+        self.sync_index().await
     }
 }

@@ -9,6 +9,7 @@ use lianjian_domain::directory::loose_date;
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Actor;
 use lianjian_domain::tag::{self as rules, RuleFacts, RuleKind, TagLevel};
+use lianjian_store::changes::{self, DirectoryChange};
 use lianjian_store::entities::{self as entity_repo, Entity};
 use lianjian_store::tags::{self as repo, Tag, TagRule};
 use lianjian_store::{Conn, StoreError, departments};
@@ -285,9 +286,13 @@ pub async fn update(
             .after(&after),
     )
     .await?;
+    if before.code != after.code {
+        changes::append_directory_changes(&tx, &[DirectoryChange::TagCode(before.code.clone())])
+            .await?;
+    }
     tx.commit().await?;
     if before.code != after.code {
-        svc.reindex_tag(&before.code).await?;
+        svc.apply_own_changes().await;
     }
     Ok(after)
 }
@@ -347,8 +352,9 @@ pub async fn add_rule(
             .after(&serde_json::json!({"rule": &rule, "entities_tagged": gained.len()})),
     )
     .await?;
+    changes::append_directory_changes(&tx, &DirectoryChange::entities(&gained)).await?;
     tx.commit().await?;
-    svc.reindex(&gained).await?;
+    svc.apply_own_changes().await;
     Ok((rule, gained.len() as u64))
 }
 
@@ -371,8 +377,9 @@ pub async fn remove_rule(svc: &Services, actor: &Actor, rule_id: Uuid) -> Result
             .before(&rule),
     )
     .await?;
+    changes::append_directory_changes(&tx, &DirectoryChange::entities(&changed)).await?;
     tx.commit().await?;
-    svc.reindex(&changed).await?;
+    svc.apply_own_changes().await;
     Ok(changed.len() as u64)
 }
 

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod calendar;
+pub mod changes;
 pub mod claims;
 pub mod departments;
 pub mod draws;

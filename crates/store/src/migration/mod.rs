@@ -16,6 +16,7 @@ mod m20261206_000011_calendar;
 mod m20261206_000012_draw_witness;
 mod m20261206_000013_audit_checkpoints;
 mod m20261206_000014_draw_json_lz4;
+mod m20261206_000015_directory_changes;
 mod m20261206_000018_submissions;
 
 /// A named, idempotent index over `cols` of `table`, for every migration.
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_draw_witness::Migration),
             Box::new(m20261206_000013_audit_checkpoints::Migration),
             Box::new(m20261206_000014_draw_json_lz4::Migration),
+            Box::new(m20261206_000015_directory_changes::Migration),
             Box::new(m20261206_000018_submissions::Migration),
         ]
     }
