@@ -9,7 +9,9 @@ mod common;
 use common::*;
 
 use axum::http::StatusCode;
-use lianjian_domain::draw::{AnyRecord, DrawRecord, Opening, PublicDrawRecord, verify, verify_public};
+use lianjian_domain::draw::{
+    AnyRecord, DrawRecord, Opening, PublicDrawRecord, verify, verify_public,
+};
 use serde_json::{Value, json};
 
 on_both_backends!(
@@ -156,7 +158,14 @@ async fn beacon_witnessed_draw_executes_after_its_date_and_both_records_verify(a
     assert_eq!(v3.beacon_value.as_deref(), Some("05 11 16 22 27 33 + 09"));
     assert!(v3.unwitnessed_reason.is_none());
     assert_eq!(
-        rec.input.v3.as_ref().unwrap().beacon.as_ref().unwrap().available_on,
+        rec.input
+            .v3
+            .as_ref()
+            .unwrap()
+            .beacon
+            .as_ref()
+            .unwrap()
+            .available_on,
         tomorrow
     );
     assert!(
@@ -164,11 +173,15 @@ async fn beacon_witnessed_draw_executes_after_its_date_and_both_records_verify(a
         "dated on or after the beacon's day"
     );
     assert_eq!(verify_as_the_cli_does(&rec.to_json_pretty()), "full");
-    let public = rec.public_variant().expect("a /3 record has a public variant");
+    let public = rec
+        .public_variant()
+        .expect("a /3 record has a public variant");
     let public_json = serde_json::to_string_pretty(&public).unwrap();
     assert_eq!(verify_as_the_cli_does(&public_json), "public");
     // Tampering with the beacon value is caught in both variants.
-    let bad = rec.to_json_pretty().replace("05 11 16 22 27 33 + 09", "05 11 16 22 27 33 + 10");
+    let bad = rec
+        .to_json_pretty()
+        .replace("05 11 16 22 27 33 + 09", "05 11 16 22 27 33 + 10");
     let AnyRecord::Full(bad) = AnyRecord::from_json(bad.as_bytes()).unwrap() else {
         panic!("full")
     };
@@ -296,7 +309,9 @@ async fn entity_fetches_its_opening_on_the_portal(app: App) {
     let code = code_on(&r.body);
     assert_eq!(code.len(), 11, "{code}");
     assert_eq!(&code[5..6], "-");
-    let page = app.get(&format!("/console/draws/{id}"), Some(&office)).await;
+    let page = app
+        .get(&format!("/console/draws/{id}"), Some(&office))
+        .await;
     assert!(page.body.contains("已生成 1 个"), "{}", page.body);
     // The code is nowhere to be read afterwards: not in the audit log, not in the database.
     let audit = app
@@ -330,7 +345,11 @@ async fn entity_fetches_its_opening_on_the_portal(app: App) {
     let outsider = self_check(&app, &id, &stranger, &code, false).await;
     for r in [&wrong, &no_code, &outsider] {
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-        assert!(r.body.contains("统一社会信用代码或查询码不正确"), "{}", r.body);
+        assert!(
+            r.body.contains("统一社会信用代码或查询码不正确"),
+            "{}",
+            r.body
+        );
         assert!(!r.body.contains("\"salt\""));
     }
     let api_wrong = app
@@ -366,11 +385,12 @@ async fn entity_fetches_its_opening_on_the_portal(app: App) {
         .await;
     assert_eq!(opening_staff.status, StatusCode::OK);
     let staff: Opening = Opening::from_json(opening_staff.body.as_bytes()).unwrap();
-    let class_label = staff
-        .credit_class
-        .map_or("未分级", |c| c.label_zh());
+    let class_label = staff.credit_class.map_or("未分级", |c| c.label_zh());
     assert!(r.body.contains(class_label), "{}", r.body);
-    assert!(r.body.contains("lianjian draw verify RECORD.json --opening O.json"));
+    assert!(
+        r.body
+            .contains("lianjian draw verify RECORD.json --opening O.json")
+    );
     // Before the embargo ends, nothing says whether the entity was drawn.
     assert!(!r.body.contains("是否在可抽范围"), "{}", r.body);
     let file = self_check(&app, &id, &me, &code, true).await;
@@ -384,23 +404,31 @@ async fn entity_fetches_its_opening_on_the_portal(app: App) {
     let mine = Opening::from_json(file.body.as_bytes()).unwrap();
     assert_eq!(mine, staff);
     // The opening is about this entity only: its fields, no other credit code, no record data.
-    let keys: Vec<String> = file
-        .json()
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
+    let keys: Vec<String> = file.json().as_object().unwrap().keys().cloned().collect();
     assert_eq!(
-        keys.iter().map(String::as_str).collect::<std::collections::BTreeSet<_>>(),
-        ["credit_class", "draw_id", "format", "index", "risk_weight", "salt", "usci"]
-            .into_iter()
-            .collect()
+        keys.iter()
+            .map(String::as_str)
+            .collect::<std::collections::BTreeSet<_>>(),
+        [
+            "credit_class",
+            "draw_id",
+            "format",
+            "index",
+            "risk_weight",
+            "salt",
+            "usci"
+        ]
+        .into_iter()
+        .collect()
     );
     for c in &rec.input.candidates {
         if c.usci.as_str() != me {
             assert!(!file.body.contains(c.usci.as_str()));
-            assert!(!r.body.contains(c.usci.as_str()), "the page names {}", c.usci);
+            assert!(
+                !r.body.contains(c.usci.as_str()),
+                "the page names {}",
+                c.usci
+            );
         }
     }
     // The API gives the same file.
@@ -442,7 +470,11 @@ async fn entity_fetches_its_opening_on_the_portal(app: App) {
         self_check(&app, &id, &third, "ABCDE-FGHJK", false).await;
     }
     let r = self_check(&app, &id, &third, &third_code, false).await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "the right code is throttled too");
+    assert_eq!(
+        r.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the right code is throttled too"
+    );
 
     // A new code replaces the old one.
     let r = generate_code(&app, &office, &id, &me).await;
@@ -458,7 +490,9 @@ async fn entity_fetches_its_opening_on_the_portal(app: App) {
     );
 
     // Codes for every candidate, as a workbook for the notices.
-    let page = app.get(&format!("/console/draws/{id}"), Some(&office)).await;
+    let page = app
+        .get(&format!("/console/draws/{id}"), Some(&office))
+        .await;
     let r = app
         .form(
             &format!("/console/draws/{id}/access-codes/export"),
@@ -475,7 +509,9 @@ async fn entity_fetches_its_opening_on_the_portal(app: App) {
         "{:?}",
         r.headers
     );
-    let page = app.get(&format!("/console/draws/{id}"), Some(&office)).await;
+    let page = app
+        .get(&format!("/console/draws/{id}"), Some(&office))
+        .await;
     assert!(
         page.body
             .contains(&format!("已生成 {} 个", rec.input.candidates.len())),
@@ -512,7 +548,11 @@ async fn entity_fetches_its_opening_on_the_portal(app: App) {
     let svc_code = codes[0]["code"].as_str().unwrap().to_string();
     let r = self_check(&app, &id, &me, &svc_code, false).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert!(r.body.contains("是否在可抽范围") && r.body.contains("抽中"), "{}", r.body);
+    assert!(
+        r.body.contains("是否在可抽范围") && r.body.contains("抽中"),
+        "{}",
+        r.body
+    );
 }
 
 /// Issue 11 item 3 (embargo): the coordination office's delay is the default for draws in its
@@ -547,11 +587,22 @@ async fn office_setting_is_the_default_and_the_floor_of_the_delay(app: App) {
     let r = app.redraw(reason.clone()).await;
     assert_eq!(delay_of(&r), 10, "{}", r.body);
     // The county's own office: only its own region, within bounds.
-    assert_eq!(set("wy.office", "41", "3").await.status, StatusCode::FORBIDDEN);
-    assert_eq!(set("wy.market", "411121", "3").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        set("wy.office", "41", "3").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        set("wy.market", "411121", "3").await.status,
+        StatusCode::FORBIDDEN
+    );
     for bad in ["367", "-1", "abc", ""] {
         let r = set("wy.office", "411121", bad).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.body
+        );
         assert!(r.body.contains("0–366"), "{}", r.body);
     }
     let r = set("wy.office", "411121", "20").await;
@@ -575,7 +626,10 @@ async fn office_setting_is_the_default_and_the_floor_of_the_delay(app: App) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(delay_of(&r), 40);
     // Recorded at commitment: a later change moves no date of a committed draw.
-    assert_eq!(set("wy.office", "411121", "60").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        set("wy.office", "411121", "60").await.status,
+        StatusCode::SEE_OTHER
+    );
     let office = app.token("wy.office").await;
     let r = app
         .api(
@@ -596,10 +650,18 @@ async fn office_setting_is_the_default_and_the_floor_of_the_delay(app: App) {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    assert_eq!(delay_of(&r), 60, "the old 40 is earlier than the office's 60 now");
+    assert_eq!(
+        delay_of(&r),
+        60,
+        "the old 40 is earlier than the office's 60 now"
+    );
     // Every change is in the audit log, with the value before.
     let audit = app
         .api("GET", "/api/v1/audit?per_page=200", Some(&office), None)
         .await;
-    assert!(audit.body.contains("office_settings.update"), "{}", audit.body);
+    assert!(
+        audit.body.contains("office_settings.update"),
+        "{}",
+        audit.body
+    );
 }

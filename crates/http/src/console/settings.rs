@@ -59,8 +59,14 @@ async fn page(
         None => (None, Default::default()),
     };
     render(Page {
-        c: Chrome::new(&st.svc, s, "settings").await.with_notice(notice),
-        updated: v.own.as_ref().map(|o| local(&o.updated_at)).unwrap_or_default(),
+        c: Chrome::new(&st.svc, s, "settings")
+            .await
+            .with_notice(notice),
+        updated: v
+            .own
+            .as_ref()
+            .map(|o| local(&o.updated_at))
+            .unwrap_or_default(),
         days: typed.unwrap_or_else(|| {
             v.own
                 .as_ref()

@@ -224,9 +224,7 @@ pub async fn self_check_submit(
     let expected = jar
         .get(SELF_CHECK_CSRF_COOKIE)
         .map(|c| c.value().to_string());
-    if !expected
-        .is_some_and(|t| !t.is_empty() && crate::extract::constant_time_eq(&f.csrf, &t))
-    {
+    if !expected.is_some_and(|t| !t.is_empty() && crate::extract::constant_time_eq(&f.csrf, &t)) {
         let msg = "页面已过期或来源不明，请重新输入后查询".to_string();
         return self_check_page(
             &st,

@@ -26,12 +26,10 @@ pub async fn app(db: TestDb) -> App {
     // can then be executed after its beacon's date within the test.
     let svc = Services::new(db.store.clone(), Default::default())
         .with_clock(lianjian_services::clock::Clock::adjustable())
-        .with_evidence(
-        lianjian_services::evidence::EvidenceConfig {
+        .with_evidence(lianjian_services::evidence::EvidenceConfig {
             dir: evidence_dir.path().to_path_buf(),
             ..Default::default()
-        },
-    );
+        });
     demo::seed(&svc).await.expect("demo seed");
     svc.ensure_index().await.expect("directory index");
     let router = lianjian_http::router(lianjian_http::AppState {

@@ -313,9 +313,12 @@ pub async fn self_check(
         let (_, public) = super::publication::public_record(svc, id).await?;
         let public = lianjian_domain::draw::PublicDrawRecord::from_json(public.as_bytes())
             .map_err(corrupt)?;
-        let check = opening
-            .check(&public)
-            .map_err(|m| corrupt(format!("the opening of {} does not check: {m}", usci.as_str())))?;
+        let check = opening.check(&public).map_err(|m| {
+            corrupt(format!(
+                "the opening of {} does not check: {m}",
+                usci.as_str()
+            ))
+        })?;
         (true, Some(check))
     } else {
         (false, None)
@@ -375,7 +378,10 @@ mod tests {
         let d = Uuid::now_v7();
         let h = code_hash(d, "91411121MA000001BP", "ABCDEFGHJK");
         assert_ne!(h, code_hash(d, "91411121MA000002BQ", "ABCDEFGHJK"));
-        assert_ne!(h, code_hash(Uuid::now_v7(), "91411121MA000001BP", "ABCDEFGHJK"));
+        assert_ne!(
+            h,
+            code_hash(Uuid::now_v7(), "91411121MA000001BP", "ABCDEFGHJK")
+        );
         assert_ne!(h, code_hash(d, "91411121MA000001BP", "ABCDEFGHJL"));
         assert!(constant_time_eq(
             &h,

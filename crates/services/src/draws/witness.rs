@@ -220,7 +220,9 @@ pub(super) async fn parse(
     // The coordination office's setting for the region (nearest ancestor's) is the default and
     // the floor: a draw may publish later than its office says, never earlier. It is recorded
     // in the draw, so a later change of the setting moves no published date.
-    let office_delay = crate::office_settings::delay_in_force(c, region).await?.days;
+    let office_delay = crate::office_settings::delay_in_force(c, region)
+        .await?
+        .days;
     let publish_delay_days = match spec.publish_delay_days.trim() {
         "" => office_delay,
         s => match s.parse::<i32>() {
