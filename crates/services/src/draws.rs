@@ -32,13 +32,19 @@ use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
 
 mod publication;
+mod self_check;
 mod witness;
 
 pub use publication::{
     Embargo, PublicFailure, PublicPlan, PublicStratum, PublicSummary, PublicVisit, full_record,
     opening, public_record, summary as public_summary,
 };
-pub use witness::{WitnessSpec, WitnessStatus, Witnessed, awaiting, contribute, enter_beacon};
+pub use self_check::{
+    CODE_ALPHABET, CODE_LEN, IssuedCode, SelfCheck, codes_issued, issue_codes, self_check,
+};
+pub use witness::{
+    MAX_DELAY_DAYS, WitnessSpec, WitnessStatus, Witnessed, awaiting, contribute, enter_beacon,
+};
 
 /// What the planner asks for: a region, a period and the plans (all published plans of the
 /// region and period when none are named).
@@ -859,7 +865,7 @@ async fn commit_in(
     redraw: Option<(Uuid, String)>,
     witness_spec: &WitnessSpec,
 ) -> Result<Draw> {
-    let now = Utc::now();
+    let now = svc.now();
     // Parsed before the (expensive) pools are built: a bad witness plan fails fast.
     let w = witness::parse(tx, &p.region, witness_spec, now).await?;
     let id = Uuid::now_v7();
@@ -1204,7 +1210,7 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
             d.code
         )));
     }
-    let now = Utc::now();
+    let now = svc.now();
     // Who witnessed, in the list's terms (the record binds each value to its account).
     let witness_name = witness_label(&seeds, &d);
     let wit_ref = Some((witness_name.as_str(), ""));
@@ -1526,7 +1532,7 @@ async fn view(svc: &Services, d: Draw) -> Result<DrawView> {
     } else {
         Vec::new()
     };
-    let embargo = publication::embargo(c, &d, Utc::now()).await?;
+    let embargo = publication::embargo(c, &d, svc.now()).await?;
     Ok(DrawView {
         draw: d,
         plans,

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit_log;
 pub mod calendar;
+pub mod clock;
 pub mod demo;
 mod demo_content;
 pub mod departments;
@@ -18,6 +19,7 @@ pub mod index;
 pub mod inspections;
 pub mod inspectors;
 pub mod items;
+pub mod office_settings;
 pub mod plans;
 pub mod regions;
 pub mod sectors;
@@ -62,6 +64,8 @@ pub struct Services {
     pub evidence: evidence::EvidenceState,
     /// The input of the draw committed last; see [`draws::CommittedInput`].
     pub committed_input: draws::CommittedInput,
+    /// "Now" for the draw witness and publication rules; see [`clock::Clock`].
+    pub clock: clock::Clock,
 }
 
 impl Services {
@@ -74,7 +78,19 @@ impl Services {
             index: index::IndexHandle::default(),
             evidence: evidence::EvidenceState::default(),
             committed_input: draws::CommittedInput::default(),
+            clock: clock::Clock::system(),
         }
+    }
+
+    /// The same services reading "now" from `clock` (tests pass an adjustable one).
+    pub fn with_clock(mut self, clock: clock::Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The current time by the services' clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     /// The same services with evidence kept in `config.dir` (default

@@ -439,3 +439,73 @@ pub async fn public_get(
     let (_, json) = draws::public_record(&st.svc, params::id(&id)?).await?;
     Ok(json_response(json))
 }
+
+/// Which candidate to generate an access code for; none: every candidate of the draw.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessCodesBody {
+    #[serde(default)]
+    pub usci: Option<String>,
+}
+
+/// Generates access codes for the portal's 抽查结果自查 (staff who draw, in scope): for one
+/// candidate or every candidate of the draw. Each code is shown here once and stored only as a
+/// hash; a new code replaces the candidate's earlier one.
+#[utoipa::path(post, path = "/api/v1/draws/{id}/access-codes", tag = "draws", request_body = AccessCodesBody,
+    responses((status = 201, body = ObjectDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn access_codes(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<AccessCodesBody>,
+) -> Result<(StatusCode, Json<ObjectDto>), ApiError> {
+    let codes = draws::issue_codes(&st.svc, &a, params::id(&id)?, b.usci.as_deref()).await?;
+    Ok((
+        StatusCode::CREATED,
+        object(serde_json::json!({ "codes": codes })),
+    ))
+}
+
+/// An entity's credit code and the access code it was given.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SelfCheckBody {
+    pub usci: String,
+    pub code: String,
+}
+
+/// The self-check refusals in the portal's words (the throttle is not a sign-in's).
+pub fn self_check_error(e: lianjian_services::ServiceError) -> ApiError {
+    match e {
+        lianjian_services::ServiceError::Throttled { retry_after_secs } => {
+            let mins = retry_after_secs.div_ceil(60);
+            let mut a = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "throttled",
+                format!("查询码输入错误次数过多，请 {mins} 分钟后再试"),
+                format!("too many wrong access codes; try again in {mins} min"),
+            );
+            a.retry_after = Some(retry_after_secs);
+            a
+        }
+        e => e.into(),
+    }
+}
+
+/// 抽查结果自查 (no sign-in): with its credit code and its access code an entity receives the
+/// opening of its own class commitment (format `lianjian-draw/3-opening`), to check with
+/// `lianjian draw verify PUBLIC.json --opening OPENING.json` once the public record is out.
+/// A wrong code, no code and no such candidate get the same 403; repeated failures 429.
+#[utoipa::path(post, path = "/api/v1/public/draws/{id}/self-check", tag = "draws", security(()), request_body = SelfCheckBody,
+    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn self_check(
+    State(st): State<AppState>,
+    crate::extract::ClientIp(ip): crate::extract::ClientIp,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<SelfCheckBody>,
+) -> Result<Response, ApiError> {
+    let s = draws::self_check(&st.svc, params::id(&id)?, &b.usci, &b.code, ip)
+        .await
+        .map_err(self_check_error)?;
+    Ok(json_response(s.opening_json))
+}

@@ -136,6 +136,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(draws::awaiting))
         .routes(routes!(draws::full_record))
         .routes(routes!(draws::opening))
+        .routes(routes!(draws::access_codes))
+        .routes(routes!(draws::self_check))
         .routes(routes!(draws::public_list))
         .routes(routes!(draws::public_get))
         .routes(routes!(visits::list, visits::create))

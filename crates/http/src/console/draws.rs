@@ -348,6 +348,8 @@ struct DetailPage {
     beacon_value: String,
     reason: String,
     w: WitnessForm,
+    /// Candidates holding an access code for the portal's 抽查结果自查 (staff who draw, `/3`).
+    codes_issued: Option<u64>,
 }
 
 async fn detail_page(
@@ -390,7 +392,13 @@ async fn detail_page(
     let get = |k: &str| f.map(|f| f.get(k)).unwrap_or_default();
     use lianjian_domain::account::Role;
     let role = s.actor.role;
+    let codes_issued = if !v.witnessing.legacy && v.draw.status != "failed" {
+        draws::codes_issued(&st.svc, &s.actor, v.draw.id).await.ok()
+    } else {
+        None
+    };
     render(DetailPage {
+        codes_issued,
         c: Chrome::new(&st.svc, s, "random").await.with_notice(notice),
         d: row(&v.draw),
         committed: local(&v.draw.committed_at),
@@ -578,5 +586,79 @@ pub async fn contribute(
     match draws::contribute(&st.svc, &s.actor, id, &f.get("value")).await {
         Ok(_) => see_other("/console/witness?ok=contributed"),
         Err(e) => witness_page(&st, &s, None, Some(e)).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/draw_access_code.html")]
+struct AccessCodePage {
+    draw: Draw,
+    issued: draws::IssuedCode,
+    /// Where the entity checks, as printed on the notice.
+    url: String,
+    today: String,
+}
+
+/// 生成查询码 for one candidate: shown once, on a printable notice for the entity.
+pub async fn access_code(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let usci = f.get("usci").trim().to_ascii_uppercase();
+    match draws::issue_codes(&st.svc, &s.actor, id, Some(&usci)).await {
+        Ok(mut v) if v.len() == 1 => {
+            let draw = match draws::get(&st.svc, &s.actor, id).await {
+                Ok(v) => v.draw,
+                Err(e) => return error_page(&st.svc, &s, e).await,
+            };
+            render(AccessCodePage {
+                url: format!("/draws/{id}/self-check"),
+                today: lianjian_domain::inspection::beijing_date(st.svc.now()).to_string(),
+                issued: v.remove(0),
+                draw,
+            })
+        }
+        Ok(_) => error_page(&st.svc, &s, ServiceError::NotFound).await,
+        Err(e) => after(&st, &s, id, e, &f).await,
+    }
+}
+
+/// 生成并导出全部查询码: a new code for every candidate of the draw (earlier codes stop
+/// working), as a workbook for the notices (双告知 letters) to the entities.
+pub async fn access_codes_export(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match draws::issue_codes(&st.svc, &s.actor, id, None).await {
+        Ok(v) => {
+            let path = format!("/draws/{id}/self-check");
+            let rows = v
+                .into_iter()
+                .map(|c| vec![c.usci, c.name, c.code, path.clone()])
+                .collect();
+            super::exchange::xlsx(
+                "抽查结果自查查询码.xlsx",
+                lianjian_services::exchange::xlsx_table(
+                    "查询码",
+                    &["统一社会信用代码", "名称", "查询码", "自查页面（门户网站）"],
+                    rows,
+                ),
+            )
+        }
+        Err(e) => after(&st, &s, id, e, &f).await,
     }
 }

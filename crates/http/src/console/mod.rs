@@ -18,6 +18,7 @@ mod items;
 mod plans;
 pub(crate) mod results;
 mod sectors;
+mod settings;
 mod tags;
 mod users;
 pub(crate) mod visits;
@@ -151,6 +152,12 @@ pub fn router() -> Router<AppState> {
         .route("/draws/{id}/beacon", post(draws::beacon))
         .route("/draws/{id}/contribution", post(draws::contribute))
         .route("/draws/{id}/opening", get(draws::opening))
+        .route("/draws/{id}/access-codes", post(draws::access_code))
+        .route(
+            "/draws/{id}/access-codes/export",
+            post(draws::access_codes_export),
+        )
+        .route("/settings", get(settings::show).post(settings::save))
         .route("/witness", get(draws::witness_queue))
         .route("/visits", get(visits::list))
         .route("/visits/{id}", get(visits::detail))

@@ -22,6 +22,10 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/draws", get(draws::list))
         .route("/draws/{id}", get(draws::detail))
+        .route(
+            "/draws/{id}/self-check",
+            get(draws::self_check_form).post(draws::self_check_submit),
+        )
         .route("/items", get(items::list))
         .route("/items/{code}", get(items::detail))
         .route("/plans", get(plans::list))

@@ -22,12 +22,14 @@ pub struct App {
 
 pub async fn app(db: TestDb) -> App {
     let evidence_dir = tempfile::tempdir().expect("evidence folder");
-    let svc = Services::new(db.store.clone(), Default::default()).with_evidence(
-        lianjian_services::evidence::EvidenceConfig {
+    // An adjustable clock (the system clock until a test moves it): a beacon-witnessed draw
+    // can then be executed after its beacon's date within the test.
+    let svc = Services::new(db.store.clone(), Default::default())
+        .with_clock(lianjian_services::clock::Clock::adjustable())
+        .with_evidence(lianjian_services::evidence::EvidenceConfig {
             dir: evidence_dir.path().to_path_buf(),
             ..Default::default()
-        },
-    );
+        });
     demo::seed(&svc).await.expect("demo seed");
     svc.ensure_index().await.expect("directory index");
     let router = lianjian_http::router(lianjian_http::AppState {

@@ -159,7 +159,7 @@ pub async fn summary(svc: &Services, id: Uuid) -> Result<(Draw, PublicSummary)> 
     let input: DrawInput = serde_json::from_str(&body.input_json).map_err(corrupt)?;
     let format = input.format().to_string();
     let legacy = !is_v3(&format);
-    let emb = embargo(c, &d, Utc::now()).await?;
+    let emb = embargo(c, &d, svc.now()).await?;
     let witnessing = witness::status(c, &d, legacy).await?;
     let plans = quotas(&input)
         .into_iter()
@@ -309,21 +309,6 @@ pub async fn opening(svc: &Services, actor: &Actor, id: Uuid, usci: &str) -> Res
     let c = svc.store.conn();
     let d = visible(c, actor, id).await?;
     let body = repo::body(c, id).await?.ok_or(ServiceError::NotFound)?;
-    let Some(r) = body.record_json else {
-        return Err(ServiceError::conflict(
-            "status",
-            format!("抽取 {} 尚未执行，没有可供核验的记录", d.code),
-            format!("draw {} has no record to open yet", d.code),
-        ));
-    };
-    let rec = DrawRecord::from_json(r.as_bytes()).map_err(corrupt)?;
-    if !is_v3(&rec.format) {
-        return Err(ServiceError::conflict(
-            "format",
-            "旧格式（lianjian-draw/1、/2）记录没有按主体的承诺，无法提供核验凭证",
-            "legacy records (lianjian-draw/1, /2) have no per-entity commitments to open",
-        ));
-    }
-    let o = rec.opening(&usci).ok_or(ServiceError::NotFound)?;
+    let o = super::self_check::opening_of(&d, body.record_json.as_deref(), &usci)?;
     Ok(serde_json::to_string_pretty(&o).expect("serialisable"))
 }

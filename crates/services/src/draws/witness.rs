@@ -34,7 +34,8 @@ pub struct WitnessSpec {
     pub beacon_available_on: String,
     /// Required when nobody is invited and no beacon is named.
     pub unwitnessed_reason: String,
-    /// Days after the period's end before unpublished visits become public (empty: 0).
+    /// Days after the period's end before unpublished visits become public (empty: the
+    /// coordination office's setting, which is also the least allowed).
     pub publish_delay_days: String,
 }
 
@@ -59,7 +60,7 @@ pub(super) struct Witnessing {
 }
 
 /// The longest an office may delay publication after the period's end.
-const MAX_DELAY_DAYS: i32 = 366;
+pub const MAX_DELAY_DAYS: i32 = 366;
 
 pub(super) async fn parse(
     c: &impl Conn,
@@ -216,10 +217,27 @@ pub(super) async fn parse(
         Some(reason.to_string())
     };
 
+    // The coordination office's setting for the region (nearest ancestor's) is the default and
+    // the floor: a draw may publish later than its office says, never earlier. It is recorded
+    // in the draw, so a later change of the setting moves no published date.
+    let office_delay = crate::office_settings::delay_in_force(c, region)
+        .await?
+        .days;
     let publish_delay_days = match spec.publish_delay_days.trim() {
-        "" => 0,
+        "" => office_delay,
         s => match s.parse::<i32>() {
-            Ok(n) if (0..=MAX_DELAY_DAYS).contains(&n) => n,
+            Ok(n) if (office_delay..=MAX_DELAY_DAYS).contains(&n) => n,
+            Ok(n) if (0..office_delay).contains(&n) => {
+                ch.push(
+                    "publish_delay_days",
+                    Invalid::new(
+                        "below_office_setting",
+                        format!("联席办规定期间结束后延后 {office_delay} 天公开，本次抽取不能更早（可填 {office_delay}–{MAX_DELAY_DAYS}，或留空）"),
+                        format!("the coordination office delays publication by {office_delay} days; a draw may not publish earlier ({office_delay}–{MAX_DELAY_DAYS}, or empty)"),
+                    ),
+                );
+                office_delay
+            }
             _ => {
                 ch.push(
                     "publish_delay_days",
@@ -229,7 +247,7 @@ pub(super) async fn parse(
                         format!("publish_delay_days: a whole number 0–{MAX_DELAY_DAYS}"),
                     ),
                 );
-                0
+                office_delay
             }
         },
     };
@@ -254,10 +272,19 @@ pub(super) async fn inherit(c: &impl Conn, old: &Draw, spec: &WitnessSpec) -> Re
             supervisors.push(u.username);
         }
     }
+    // The old delay is kept unless the office's setting has since become later (then the
+    // setting applies: a re-draw publishes no earlier than its office now says).
+    let office = crate::office_settings::delay_in_force(c, &old.region_code)
+        .await?
+        .days;
     Ok(WitnessSpec {
         supervisors,
         unwitnessed_reason: old.unwitnessed_reason.clone().unwrap_or_default(),
-        publish_delay_days: old.publish_delay_days.to_string(),
+        publish_delay_days: if old.publish_delay_days > office {
+            old.publish_delay_days.to_string()
+        } else {
+            String::new()
+        },
         ..Default::default()
     })
 }
@@ -419,7 +446,7 @@ pub async fn contribute(svc: &Services, actor: &Actor, id: Uuid, value: &str) ->
             "you have already contributed; a contribution cannot be changed",
         ));
     }
-    let now = Utc::now();
+    let now = svc.now();
     // A supervisor's value must be fixed before the beacon's is known: otherwise a supervisor
     // colluding with the operator (who knows the server seed) could choose its value with the
     // beacon in hand and grind the result (docs/draw-algorithm.md, threat model).
@@ -489,7 +516,7 @@ pub async fn enter_beacon(svc: &Services, actor: &Actor, id: Uuid, value: &str) 
             "the beacon's value is already entered and cannot be changed",
         ));
     }
-    let now = Utc::now();
+    let now = svc.now();
     let today = beijing_date(now);
     if today < on {
         return Err(ServiceError::conflict(

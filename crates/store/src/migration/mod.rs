@@ -17,6 +17,7 @@ mod m20261206_000012_draw_witness;
 mod m20261206_000013_audit_checkpoints;
 mod m20261206_000014_draw_json_lz4;
 mod m20261206_000015_directory_changes;
+mod m20261206_000016_draw_access;
 mod m20261206_000018_submissions;
 
 /// A named, idempotent index over `cols` of `table`, for every migration.
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_audit_checkpoints::Migration),
             Box::new(m20261206_000014_draw_json_lz4::Migration),
             Box::new(m20261206_000015_directory_changes::Migration),
+            Box::new(m20261206_000016_draw_access::Migration),
             Box::new(m20261206_000018_submissions::Migration),
         ]
     }

@@ -1,0 +1,141 @@
+//! 联席办设置 in the console: the coordination office of a region sets how long after a draw's
+//! period its unpublished visits stay unpublished (issue 11 item 3, the embargo; an office
+//! setting may make publication later, never earlier). Design: `docs/double-random.md`.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use lianjian_services::ServiceError;
+use lianjian_services::accounts::SessionAuth;
+use lianjian_services::office_settings::{self, SettingsView};
+
+use super::fields::{FormData, errors_of};
+use super::{Chrome, check_csrf, error_page, local, render, see_other};
+use crate::AppState;
+use crate::api::params::Params;
+use crate::extract::Console;
+
+#[derive(Template)]
+#[template(path = "console/settings.html")]
+struct Page {
+    c: Chrome,
+    v: SettingsView,
+    region_name: String,
+    set_by_name: String,
+    updated: String,
+    days: String,
+    error: Option<String>,
+    errors: std::collections::BTreeMap<String, String>,
+}
+
+async fn page(
+    st: &AppState,
+    s: &SessionAuth,
+    region: Option<&str>,
+    notice: Option<&str>,
+    err: Option<ServiceError>,
+    typed: Option<String>,
+) -> Response {
+    let v = match office_settings::view(&st.svc, &s.actor, region).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&st.svc, s, e).await,
+    };
+    let name = async |r: &lianjian_domain::region::RegionCode| {
+        lianjian_services::regions::path_name(&st.svc, r)
+            .await
+            .unwrap_or_else(|_| r.to_string())
+    };
+    let region_name = name(&v.region_code).await;
+    let set_by_name = match &v.in_force.set_by_region {
+        Some(r) => name(r).await,
+        None => String::new(),
+    };
+    let (error, errors) = match err {
+        Some(e) => {
+            let fields = errors_of(&e).unwrap_or_default();
+            (Some(crate::ApiError::from(e).message), fields)
+        }
+        None => (None, Default::default()),
+    };
+    render(Page {
+        c: Chrome::new(&st.svc, s, "settings")
+            .await
+            .with_notice(notice),
+        updated: v
+            .own
+            .as_ref()
+            .map(|o| local(&o.updated_at))
+            .unwrap_or_default(),
+        days: typed.unwrap_or_else(|| {
+            v.own
+                .as_ref()
+                .map(|o| o.publish_delay_days.to_string())
+                .unwrap_or_default()
+        }),
+        region_name,
+        set_by_name,
+        v,
+        error,
+        errors,
+    })
+}
+
+pub async fn show(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let p = Params(q);
+    let region = p.one("region");
+    page(
+        &st,
+        &s,
+        Some(region.as_str()),
+        Some(p.one("ok").as_str()),
+        None,
+        None,
+    )
+    .await
+}
+
+pub async fn save(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    if let Err(r) = check_csrf(&s, &f.csrf()) {
+        return r;
+    }
+    let region = f.get("region");
+    match office_settings::set_publish_delay(
+        &st.svc,
+        &s.actor,
+        Some(region.as_str()),
+        &f.get("publish_delay_days"),
+    )
+    .await
+    {
+        Ok(saved) => see_other(&format!(
+            "/console/settings?region={}&ok=saved",
+            saved.region_code
+        )),
+        Err(e @ ServiceError::Invalid(_)) => {
+            use axum::response::IntoResponse;
+            let mut r = page(
+                &st,
+                &s,
+                Some(region.as_str()),
+                None,
+                Some(e),
+                Some(f.get("publish_delay_days")),
+            )
+            .await
+            .into_response();
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
+        Err(e) => error_page(&st.svc, &s, e).await,
+    }
+}
