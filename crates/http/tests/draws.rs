@@ -546,7 +546,7 @@ async fn console_and_portal_pages(app: App) {
             &format!("_csrf={csrf}&reason="),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("重新抽取必须说明理由"), "{}", r.body);
     // The portal lists the draw with its counts per class; no task is public yet.
     let r = app.get("/draws", None).await;

@@ -780,6 +780,9 @@ pub async fn set_tag(
                 ),
             )
         })?;
+    if !crate::tags::may_apply(actor, &tag) {
+        return Err(ServiceError::Forbidden);
+    }
     let tx = svc.store.begin().await?;
     let changed = if present {
         repo::add_tag(&tx, entity_id, &e.region_code, tag.id, TagSource::Manual).await?

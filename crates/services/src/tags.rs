@@ -41,6 +41,17 @@ pub fn may_edit(a: &Actor, tag: &Tag) -> bool {
         && (a.role != Role::DepartmentAdmin || tag.owner_department_id == Some(a.department_id))
 }
 
+/// Whether `a` may hand-set `tag` on an entity (or remove it): an editor, and for a department
+/// administrator a tag its own department owns or one no department owns. Another department's
+/// tag defines that department's item directories and draw pools, so putting entities into it
+/// or taking them out is that department's (or the coordination office's) decision, as
+/// [`may_edit`] is for its rules.
+pub fn may_apply(a: &Actor, tag: &Tag) -> bool {
+    ensure_editor(a).is_ok()
+        && (a.role != Role::DepartmentAdmin
+            || tag.owner_department_id.is_none_or(|o| o == a.department_id))
+}
+
 fn ensure_may_edit(a: &Actor, tag: &Tag) -> Result<()> {
     if may_edit(a, tag) {
         Ok(())

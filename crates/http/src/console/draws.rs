@@ -4,7 +4,8 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use chrono::Datelike;
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::draws::{self, DrawSpec, DrawView, Preview, WitnessSpec};
@@ -266,9 +267,10 @@ pub async fn commit(
         Ok(d) => see_other(&format!("/console/draws/{}?ok=committed", d.id)),
         Err(e) => {
             let errors = errors_of(&e).unwrap_or_default();
-            let message = crate::ApiError::from(e).message;
+            let api = crate::ApiError::from(e);
+            let (message, status) = (api.message, api.status);
             let plans = plan_choices(&st, &s, &spec).await;
-            render(NewPage {
+            let page = render(NewPage {
                 c: Chrome::new(&st.svc, &s, "random").await,
                 region: spec.region,
                 period_start: spec.period_start,
@@ -279,7 +281,8 @@ pub async fn commit(
                 errors,
                 error: Some(message),
                 w: witness_form(&params),
-            })
+            });
+            (status, page).into_response()
         }
     }
 }
@@ -382,12 +385,14 @@ async fn detail_page(
             .unwrap_or_default()
             .to_string()
     });
-    let (error, errors) = match err {
+    // A refused or failed action answers with its error's status (403, 404, 409, 422), not 200.
+    let (error, errors, status) = match err {
         Some(e) => {
             let fields = errors_of(&e).unwrap_or_default();
-            (Some(crate::ApiError::from(e).message), fields)
+            let api = crate::ApiError::from(e);
+            (Some(api.message), fields, api.status)
         }
-        None => (None, Default::default()),
+        None => (None, Default::default(), StatusCode::OK),
     };
     let get = |k: &str| f.map(|f| f.get(k)).unwrap_or_default();
     use lianjian_domain::account::Role;
@@ -397,7 +402,7 @@ async fn detail_page(
     } else {
         None
     };
-    render(DetailPage {
+    let page = render(DetailPage {
         codes_issued,
         c: Chrome::new(&st.svc, s, "random").await.with_notice(notice),
         d: row(&v.draw),
@@ -422,7 +427,8 @@ async fn detail_page(
         reason: get("reason"),
         w: f.map(|f| witness_form(&Params(f.0.clone())))
             .unwrap_or_default(),
-    })
+    });
+    (status, page).into_response()
 }
 
 pub async fn detail(
@@ -556,19 +562,21 @@ async fn witness_page(
         Ok(v) => v.iter().map(row).collect(),
         Err(e) => return error_page(&st.svc, s, e).await,
     };
-    let (error, errors) = match err {
+    let (error, errors, status) = match err {
         Some(e) => {
             let fields = errors_of(&e).unwrap_or_default();
-            (Some(crate::ApiError::from(e).message), fields)
+            let api = crate::ApiError::from(e);
+            (Some(api.message), fields, api.status)
         }
-        None => (None, Default::default()),
+        None => (None, Default::default(), StatusCode::OK),
     };
-    render(WitnessPage {
+    let page = render(WitnessPage {
         c: Chrome::new(&st.svc, s, "witness").await.with_notice(notice),
         rows,
         error,
         errors,
-    })
+    });
+    (status, page).into_response()
 }
 
 /// The supervisor's contribution, from the queue page.

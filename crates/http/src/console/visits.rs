@@ -214,8 +214,12 @@ async fn after(
         Err(e) => match errors_of(&e) {
             Some(errs) => detail_page(st, s, id, errs, None, None).await,
             None => match e {
+                // Shown on the visit's page, but answered as what it is: a refusal (403).
                 ServiceError::Refused { message, .. } => {
-                    detail_page(st, s, id, BTreeMap::new(), Some(message), None).await
+                    let mut page =
+                        detail_page(st, s, id, BTreeMap::new(), Some(message), None).await;
+                    *page.status_mut() = axum::http::StatusCode::FORBIDDEN;
+                    page
                 }
                 other => error_page(&st.svc, s, other).await,
             },

@@ -1,0 +1,1338 @@
+//! The declarative table of the authorization matrix: one row per (method, route pattern).
+//! See the top of `authz_matrix.rs` for the letters and the positions.
+//!
+//! Expectations are six groups of three letters, roles in the order of `Role::ALL`
+//! (system admin, coordination office, department admin, inspector, leader, supervisor), each
+//! group `own dept county`. The named policies below are the common shapes; a row that
+//! departs from them spells its letters out and says why.
+
+pub enum Payload {
+    None,
+    /// A JSON body (API).
+    Json(&'static str),
+    /// Form fields `k=v&k=v` (console; `_csrf` is added, values are percent-encoded).
+    Form(&'static str),
+    /// A multipart form (console posts get `_csrf` added) with an optional file.
+    Multipart {
+        fields: Vec<(&'static str, &'static str)>,
+        file: Option<(&'static str, &'static str, &'static str, &'static [u8])>,
+    },
+}
+
+pub struct Row {
+    pub method: &'static str,
+    pub pattern: &'static str,
+    /// The request target, `<name>` standing for the fixture's objects.
+    pub uri: String,
+    pub payload: Payload,
+    pub expect: &'static str,
+    /// What an anonymous caller gets: `U` (401 or the sign-in page) or `A` for public routes.
+    pub anon: char,
+}
+
+impl Row {
+    /// `expect` as [role][position].
+    pub fn cells(&self) -> [[char; 3]; 6] {
+        let groups: Vec<&str> = self.expect.split_whitespace().collect();
+        assert_eq!(
+            groups.len(),
+            6,
+            "{} {}: {}",
+            self.method,
+            self.pattern,
+            self.expect
+        );
+        let mut out = [['-'; 3]; 6];
+        for (i, g) in groups.iter().enumerate() {
+            let cs: Vec<char> = g.chars().collect();
+            assert_eq!(
+                cs.len(),
+                3,
+                "{} {}: {}",
+                self.method,
+                self.pattern,
+                self.expect
+            );
+            out[i] = [cs[0], cs[1], cs[2]];
+        }
+        out
+    }
+}
+
+/// Any signed-in user; what a list shows is narrowed by scope, not refused.
+const ANY: &str = "AAA AAA AAA AAA AAA AAA";
+/// Public: everybody, signed in or not.
+const PUBLIC: &str = ANY;
+/// Reading an object of county A / department X: roles that see every department of their
+/// region subtree see it from either department of A; line-scoped roles only from X; nobody
+/// from county B except the system administrator (policy: domain/src/scope.rs).
+const READ: &str = "AAA AAH AHH AHH AAH AAH";
+/// Changing an object of X: the system administrator, A's coordination office, X's
+/// administrator. Those who may see it but not change it get 403; those who may not see it 404.
+const MANAGE: &str = "PPP PPH PHH FHH FFH FFH";
+/// Creating an object for county A / department X: whoever may not create in A is told so by a
+/// field error (`outside_scope` / `not_own_department`, 422); roles that create nothing, 403.
+const CREATE: &str = "PPP PPV PVV FFF FFF FFF";
+/// System administrators only.
+const SYSTEM: &str = "PPP FFF FFF FFF FFF FFF";
+/// Roles that administer (system admin, coordination office, department admin), no object.
+const ADMINS: &str = "AAA AAA AAA FFF FFF FFF";
+
+fn uri_of(pattern: &str) -> String {
+    let mut u = pattern.to_string();
+    for (p, v) in [
+        ("{tag}", "<tag_url>"),
+        ("/tags/{code}", "/tags/<tag_url>"),
+        ("{rule_id}", "<rule>"),
+        ("{conflict_id}", "<conflict>"),
+        ("{qualification}", "matrix"),
+        ("{date}", "2027-01-09"),
+        ("{sha256}", "<evidence>"),
+        ("{usci}", "<draw_usci>"),
+        ("{file}", "app.css"),
+        ("{kind}", "entities"),
+    ] {
+        u = u.replace(p, v);
+    }
+    u
+}
+
+fn row(
+    method: &'static str,
+    pattern: &'static str,
+    obj: &str,
+    payload: Payload,
+    expect: &'static str,
+) -> Row {
+    let uri = uri_of(pattern)
+        .replace("{id}", &format!("<{obj}>"))
+        .replace("{code}", &format!("<{obj}>"));
+    Row {
+        method,
+        pattern,
+        uri,
+        payload,
+        expect,
+        anon: if expect == PUBLIC
+            && (pattern.contains("/public/")
+                || !pattern.starts_with("/api/v1") && !pattern.starts_with("/console"))
+        {
+            'A'
+        } else {
+            'U'
+        },
+    }
+}
+
+fn get(pattern: &'static str, obj: &str, expect: &'static str) -> Row {
+    row("GET", pattern, obj, Payload::None, expect)
+}
+
+/// A GET with a query string.
+fn getq(pattern: &'static str, obj: &str, query: &'static str, expect: &'static str) -> Row {
+    let mut r = row("GET", pattern, obj, Payload::None, expect);
+    r.uri = format!("{}?{query}", r.uri);
+    r
+}
+
+fn json(
+    method: &'static str,
+    pattern: &'static str,
+    obj: &str,
+    body: &'static str,
+    expect: &'static str,
+) -> Row {
+    row(method, pattern, obj, Payload::Json(body), expect)
+}
+
+fn post(pattern: &'static str, obj: &str, form: &'static str, expect: &'static str) -> Row {
+    row("POST", pattern, obj, Payload::Form(form), expect)
+}
+
+fn public(pattern: &'static str, obj: &str) -> Row {
+    let mut r = get(pattern, obj, PUBLIC);
+    r.anon = 'A';
+    r
+}
+
+const JPEG: &[u8] = b"\xff\xd8\xff\xe0\0\x10JFIF\0authz-matrix-second-photo";
+
+pub fn rows() -> Vec<Row> {
+    vec![
+        // ---- API: accounts
+        get("/api/v1/me", "", ANY),
+        // Leaders list and view users in scope (docs/architecture.md, data scope); supervisors and inspectors do not.
+        get("/api/v1/users", "", "AAA AAA AAA FFF AAA FFF"),
+        json(
+            "POST",
+            "/api/v1/users",
+            "",
+            r#"{"username":"az.created<seq>","display_name":"矩阵新建","role":"inspector","department_id":"<dept>","certificate_no":"AZC<seq>0000","password":"Strong-Pass-123"}"#,
+            CREATE,
+        ),
+        get("/api/v1/users/{id}", "user", "AAA AAH AHH FFF AAH FFF"),
+        // Managing a user: a role that manages users and the user inside its full scope.
+        json(
+            "PUT",
+            "/api/v1/users/{id}",
+            "user",
+            r#"{"display_name":"矩阵目标","role":"inspector","department_id":"<dept>","certificate_no":"AZT00001"}"#,
+            "PPP PPH PHH FFF FFF FFF",
+        ),
+        json(
+            "PUT",
+            "/api/v1/users/{id}/password",
+            "user",
+            r#"{"password":"Strong-Pass-456"}"#,
+            "PPP PPH PHH FFF FFF FFF",
+        ),
+        json(
+            "PUT",
+            "/api/v1/users/{id}/status",
+            "user",
+            r#"{"status":"active"}"#,
+            "PPP PPH PHH FFF FFF FFF",
+        ),
+        get(
+            "/api/v1/users/{id}/tokens",
+            "user",
+            "AAA AAH AHH FFF FFF FFF",
+        ),
+        json(
+            "POST",
+            "/api/v1/users/{id}/tokens",
+            "user",
+            r#"{"name":"matrix"}"#,
+            "PPP PPH PHH FFF FFF FFF",
+        ),
+        row(
+            "DELETE",
+            "/api/v1/tokens/{id}",
+            "token",
+            Payload::None,
+            "PPP PPH PHH FFF FFF FFF",
+        ),
+        // ---- API: departments, regions, sectors, calendar, audit
+        get("/api/v1/departments", "", ANY),
+        // Departments are maintained by system administrators and coordination offices in their subtree;
+        // a region outside the subtree is not found.
+        json(
+            "POST",
+            "/api/v1/departments",
+            "",
+            r#"{"region_code":"411121","name":"矩阵测试部门<seq>","line":"matrix"}"#,
+            "PPP PPH FFF FFF FFF FFF",
+        ),
+        json(
+            "POST",
+            "/api/v1/departments/copy-set",
+            "",
+            r#"{"region_code":"411121","set":"wuyang-17"}"#,
+            "PPP PPH FFF FFF FFF FFF",
+        ),
+        // Departments are read in the region subtree by every line (`departments::view_scope`).
+        get(
+            "/api/v1/departments/{id}",
+            "dept",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        json(
+            "PATCH",
+            "/api/v1/departments/{id}",
+            "dept",
+            r#"{"status":"active"}"#,
+            "PPP PPH FFH FFH FFH FFH",
+        ),
+        get("/api/v1/regions", "", ANY),
+        get("/api/v1/regions/{code}", "region", ANY),
+        get("/api/v1/sectors", "", ANY),
+        json(
+            "POST",
+            "/api/v1/sectors",
+            "",
+            r#"{"name":"矩阵测试领域<seq>"}"#,
+            SYSTEM,
+        ),
+        json(
+            "PATCH",
+            "/api/v1/sectors/{id}",
+            "sector",
+            r#"{"active":true}"#,
+            SYSTEM,
+        ),
+        get("/api/v1/calendar", "", ANY),
+        getq(
+            "/api/v1/calendar/working-days",
+            "",
+            "from=2026-12-01&n=5",
+            ANY,
+        ),
+        json(
+            "PUT",
+            "/api/v1/calendar/{date}",
+            "",
+            r#"{"kind":"workday","name":"矩阵测试调休"}"#,
+            SYSTEM,
+        ),
+        row(
+            "DELETE",
+            "/api/v1/calendar/{date}",
+            "",
+            Payload::None,
+            SYSTEM,
+        ),
+        get("/api/v1/audit", "", ADMINS),
+        // Verifying the whole chain is the system administrator's.
+        get("/api/v1/audit/verify", "", "AAA FFF FFF FFF FFF FFF"),
+        public("/api/v1/public/audit/checkpoint", ""),
+        // ---- API: directory
+        get("/api/v1/entities", "", ANY),
+        // The directory is shared by the county's departments: any department administrator of A may add an
+        // entity in A; another county's staff get the field error `outside_scope`.
+        json(
+            "POST",
+            "/api/v1/entities",
+            "",
+            r#"{"usci":"<fresh_usci>","name":"矩阵测试商店","region_code":"411121"}"#,
+            "PPP PPV PPV FFF FFF FFF",
+        ),
+        // Entities are scoped by region only (one directory per county).
+        get("/api/v1/entities/{id}", "entity", "AAA AAH AAH AAH AAH AAH"),
+        // Hand-setting X's tag: not for another department's administrator (`tags::may_apply`).
+        row(
+            "PUT",
+            "/api/v1/entities/{id}/tags/{code}",
+            "entity",
+            Payload::None,
+            "PPP PPH PFH FFH FFH FFH",
+        ),
+        row(
+            "DELETE",
+            "/api/v1/entities/{id}/tags/{code}",
+            "entity",
+            Payload::None,
+            "PPP PPH PFH FFH FFH FFH",
+        ),
+        get("/api/v1/claims", "", ADMINS),
+        // A 双告知 claim is decided by the department it is offered to (or a system administrator); once
+        // decided it is gone from the queue, so later allowed callers get 404 (accepted after a success).
+        json(
+            "POST",
+            "/api/v1/claims/{id}/reject",
+            "claim0",
+            r#"{"reason":"矩阵测试"}"#,
+            "PPP FFF PHH FFF FFF FFF",
+        ),
+        // Assigning is for coordination offices, and only for escalated claims: a pending claim is not
+        // found even by those who may assign (the positive case is covered by tests/directory.rs).
+        json(
+            "POST",
+            "/api/v1/claims/{id}/assign",
+            "claim1",
+            r#"{"department_id":"<dept>"}"#,
+            "HHH HHH FFF FFF FFF FFF",
+        ),
+        row(
+            "POST",
+            "/api/v1/claims/{id}/accept",
+            "claim2",
+            Payload::None,
+            "PPP FFF PHH FFF FFF FFF",
+        ),
+        // ---- API: tags
+        get("/api/v1/tags", "", ANY),
+        json(
+            "POST",
+            "/api/v1/tags",
+            "",
+            r#"{"code":"AZNEW<seq>","name":"矩阵测试标签","region_code":"411121","owner_department_id":"<dept>"}"#,
+            CREATE,
+        ),
+        // The tag vocabulary is readable by all, so refusals are 403: another county's office may not change
+        // A's tag (the tag's current region decides, issue 12), nor another department's administrator.
+        json(
+            "PATCH",
+            "/api/v1/tags/{tag}",
+            "",
+            r#"{"description":"矩阵测试"}"#,
+            "PPP PPF PFF FFF FFF FFF",
+        ),
+        get("/api/v1/tags/{tag}/rules", "", ANY),
+        json(
+            "POST",
+            "/api/v1/tags/{tag}/rules",
+            "",
+            r#"{"kind":"scope_keyword","pattern":"矩阵测试二"}"#,
+            "PPP PPF PFF FFF FFF FFF",
+        ),
+        row(
+            "DELETE",
+            "/api/v1/tags/{tag}/rules/{rule_id}",
+            "",
+            Payload::None,
+            "PPP PPF PFF FFF FFF FFF",
+        ),
+        // ---- API: items
+        get("/api/v1/items", "", ANY),
+        // Items name X as lead: only X's line may propose them.
+        json(
+            "POST",
+            "/api/v1/items",
+            "",
+            r#"{"code":"AZ-ITEM-<seq>","name":"矩阵测试事项","region_code":"411121","implementation_level":"县级","lead":{"department_id":"<dept>","duties":"矩阵测试职责","legal_basis":"矩阵测试依据"},"methods":["现场检查"],"object_description":"零售药店","object_expr":"零售药店"}"#,
+            "PPP PPF PFF FFF FFF FFF",
+        ),
+        // Items are read by every line of the region (they name cooperating departments of other lines).
+        get("/api/v1/items/{id}", "item", "AAA AAH AAH AAH AAH AAH"),
+        json(
+            "PUT",
+            "/api/v1/items/{id}",
+            "item",
+            r#"{"code":"WY-2024-02","name":"零售药店监督检查","region_code":"411121","implementation_level":"县级","lead":{"department_id":"<dept>","duties":"矩阵测试职责","legal_basis":"矩阵测试依据"},"methods":["现场检查"],"object_description":"零售药店","object_expr":"零售药店"}"#,
+            "PPP PPH PFH FFH FFH FFH",
+        ),
+        row(
+            "POST",
+            "/api/v1/items/{id}/publish",
+            "item",
+            Payload::None,
+            "PPP PPH PFH FFH FFH FFH",
+        ),
+        get(
+            "/api/v1/items/{id}/versions",
+            "item",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        getq(
+            "/api/v1/items/{id}/version-at",
+            "item",
+            "date=2099-12-31",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        get(
+            "/api/v1/items/{id}/directory",
+            "item",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        row(
+            "POST",
+            "/api/v1/items/{id}/retire",
+            "item",
+            Payload::None,
+            "PPP PPH PFH FFH FFH FFH",
+        ),
+        public("/api/v1/public/items", ""),
+        // ---- API: inspectors
+        get("/api/v1/inspectors", "", ANY),
+        json(
+            "POST",
+            "/api/v1/inspectors",
+            "",
+            r#"{"name":"矩阵检查员","certificate_number":"AZN<seq>0000","department_id":"<dept>","region_code":"411121"}"#,
+            CREATE,
+        ),
+        // An inspector sees only their own pool record (personal data).
+        get(
+            "/api/v1/inspectors/{id}",
+            "inspector",
+            "AAA AAH AHH HHH AAH AAH",
+        ),
+        json(
+            "PUT",
+            "/api/v1/inspectors/{id}",
+            "inspector",
+            r#"{"name":"<insp_name>","certificate_number":"<insp_cert>","department_id":"<dept>","region_code":"411121"}"#,
+            "PPP PPH PHH HHH FFH FFH",
+        ),
+        json(
+            "POST",
+            "/api/v1/inspectors/{id}/status",
+            "inspector",
+            r#"{"status":"active"}"#,
+            "PPP PPH PHH HHH FFH FFH",
+        ),
+        row(
+            "PUT",
+            "/api/v1/inspectors/{id}/qualifications/{qualification}",
+            "inspector",
+            Payload::None,
+            "PPP PPH PHH HHH FFH FFH",
+        ),
+        row(
+            "DELETE",
+            "/api/v1/inspectors/{id}/qualifications/{qualification}",
+            "inspector",
+            Payload::None,
+            "PPP PPH PHH HHH FFH FFH",
+        ),
+        get(
+            "/api/v1/inspectors/{id}/conflicts",
+            "inspector",
+            "AAA AAH AHH HHH AAH AAH",
+        ),
+        json(
+            "POST",
+            "/api/v1/inspectors/{id}/conflicts",
+            "inspector",
+            r#"{"entity":"<usci>","reason":"矩阵测试：曾任职"}"#,
+            "PPP PPH PHH HHH FFH FFH",
+        ),
+        row(
+            "DELETE",
+            "/api/v1/inspectors/{id}/conflicts/{conflict_id}",
+            "inspector",
+            Payload::None,
+            "PPP PPH PHH HHH FFH FFH",
+        ),
+        json(
+            "PUT",
+            "/api/v1/inspectors/{id}/user",
+            "inspector",
+            r#"{"user":"az.target"}"#,
+            "PPP PPH PHH HHH FFH FFH",
+        ),
+        row(
+            "DELETE",
+            "/api/v1/inspectors/{id}/user",
+            "inspector",
+            Payload::None,
+            "PPP PPH PHH HHH FFH FFH",
+        ),
+        // ---- API: plans
+        get("/api/v1/plans", "", ANY),
+        json(
+            "POST",
+            "/api/v1/plans",
+            "",
+            r#"{"item":"WY-2024-02","year":"2027","region_code":"411121","period_start":"2027-01-01","period_end":"2027-12-31"}"#,
+            CREATE,
+        ),
+        // The annual summary (汇总) is the coordination office's and the leaders'.
+        getq(
+            "/api/v1/plans/annual",
+            "",
+            "year=2026",
+            "AAA AAA FFF FFF AAA FFF",
+        ),
+        get("/api/v1/plans/{id}", "plan", READ),
+        json(
+            "PUT",
+            "/api/v1/plans/{id}",
+            "plan_draft",
+            r#"{"item":"WY-2024-02","year":"2026","region_code":"411121"}"#,
+            MANAGE,
+        ),
+        row(
+            "POST",
+            "/api/v1/plans/{id}/submit",
+            "plan_draft",
+            Payload::None,
+            MANAGE,
+        ),
+        // Returning, approving and publishing plans is the coordination office's, not the lead department's.
+        json(
+            "POST",
+            "/api/v1/plans/{id}/return",
+            "plan",
+            r#"{"reason":"矩阵测试退回"}"#,
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        row(
+            "POST",
+            "/api/v1/plans/{id}/approve",
+            "plan",
+            Payload::None,
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        row(
+            "POST",
+            "/api/v1/plans/{id}/publish",
+            "plan",
+            Payload::None,
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        public("/api/v1/public/plans", ""),
+        // ---- API: draws
+        json(
+            "POST",
+            "/api/v1/draws/preview",
+            "",
+            r#"{"title":"矩阵测试抽取","region_code":"411121","period_start":"2027-01-01","period_end":"2027-03-31"}"#,
+            CREATE,
+        ),
+        get("/api/v1/draws", "", ANY),
+        json(
+            "POST",
+            "/api/v1/draws",
+            "",
+            r#"{"title":"矩阵测试抽取","region_code":"411121","period_start":"2027-01-01","period_end":"2027-03-31"}"#,
+            CREATE,
+        ),
+        // The demo draw is the county's joint draw: every line of A sees it.
+        get("/api/v1/draws/{id}", "draw", "AAA AAH AAH AAH AAH AAH"),
+        // Executing is deterministic from the commitment; any drawing role of the region may trigger it.
+        json(
+            "POST",
+            "/api/v1/draws/{id}/execute",
+            "draw",
+            "{}",
+            "PPP PPH PPH FFF FFF FFF",
+        ),
+        json(
+            "POST",
+            "/api/v1/draws/{id}/beacon",
+            "draw",
+            r#"{"value":"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}"#,
+            "PPP PPH PPH FFF FFF FFF",
+        ),
+        // Only the invited supervisor (the demo's wy.jiandu, not a caller here) contributes.
+        json(
+            "POST",
+            "/api/v1/draws/{id}/contribution",
+            "draw",
+            r#"{"value":"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}"#,
+            "FFF FFF FFF FFF FFF FFH",
+        ),
+        get(
+            "/api/v1/draws/awaiting-witness",
+            "",
+            "FFF FFF FFF FFF FFF AAA",
+        ),
+        // The full record (inspector assignment included) is not for inspectors.
+        get(
+            "/api/v1/draws/{id}/record",
+            "draw",
+            "AAA AAH AAH FFF AAH AAH",
+        ),
+        get(
+            "/api/v1/draws/{id}/openings/{usci}",
+            "draw",
+            "AAA AAH AAH FFF FFF FFF",
+        ),
+        // Re-drawing a joint draw replaces plans of every line: not for one department's administrator.
+        json(
+            "POST",
+            "/api/v1/draws/{id}/redraw",
+            "draw",
+            r#"{"reason":"矩阵测试重抽"}"#,
+            "PPP PPH FFH FFF FFF FFF",
+        ),
+        public("/api/v1/public/draws", ""),
+        public("/api/v1/public/draws/{id}", "draw"),
+        // ---- API: visits and follow-ups
+        get("/api/v1/visits", "", ANY),
+        json(
+            "POST",
+            "/api/v1/visits",
+            "",
+            r#"{"usci":"<usci>","item_ids":["<item>"],"trigger":"complaint","trigger_note":"矩阵测试投诉","inspector_ids":["<inspector>"],"period_start":"2027-01-04","period_end":"2027-01-29"}"#,
+            CREATE,
+        ),
+        get("/api/v1/visits/{id}", "visit", READ),
+        // Recording is the visit's team's only (执法人员须为本次检查人员); no caller is on the team.
+        json(
+            "POST",
+            "/api/v1/visits/{id}/start",
+            "visit",
+            "{}",
+            "FFF FFH FHH FHH FFH FFH",
+        ),
+        json(
+            "PUT",
+            "/api/v1/visits/{id}/draft",
+            "visit",
+            r#"{"answers":[],"results":[]}"#,
+            "FFF FFH FHH FHH FFH FFH",
+        ),
+        Row {
+            payload: Payload::Multipart {
+                fields: vec![("seq", "1")],
+                file: Some(("file", "a.jpg", "image/jpeg", JPEG)),
+            },
+            ..row(
+                "POST",
+                "/api/v1/visits/{id}/attachments",
+                "visit",
+                Payload::None,
+                "FFF FFH FHH FHH FFH FFH",
+            )
+        },
+        json(
+            "POST",
+            "/api/v1/visits/{id}/confirm",
+            "visit",
+            "{}",
+            "FFF FFH FHH FHH FFH FFH",
+        ),
+        // The visit is already published: the service refuses by state (409) before it asks who acts.
+        json(
+            "POST",
+            "/api/v1/visits/{id}/review",
+            "visit",
+            r#"{"plan_id":"<visit_plan>","approve":true}"#,
+            "PPP PPH PHH SHH SSH SSH",
+        ),
+        row(
+            "POST",
+            "/api/v1/visits/{id}/publish",
+            "visit",
+            Payload::None,
+            "PPP PPH PHH SHH SSH SSH",
+        ),
+        json(
+            "POST",
+            "/api/v1/visits/{id}/rectifications",
+            "visit",
+            r#"{"plan_id":"<visit_plan>","requirements":"矩阵测试整改要求","working_days":5}"#,
+            MANAGE,
+        ),
+        json(
+            "POST",
+            "/api/v1/visits/{id}/referrals",
+            "visit",
+            r#"{"to_department_id":"<dept_y>","matter":"矩阵测试抄告事项"}"#,
+            MANAGE,
+        ),
+        json(
+            "POST",
+            "/api/v1/visits/{id}/transfers",
+            "visit",
+            r#"{"agency":"舞阳县公安局","facts":"矩阵测试：涉嫌销售假药"}"#,
+            MANAGE,
+        ),
+        row(
+            "POST",
+            "/api/v1/visits/{id}/close",
+            "visit",
+            Payload::None,
+            MANAGE,
+        ),
+        get("/api/v1/rectifications", "", ANY),
+        json(
+            "POST",
+            "/api/v1/rectifications/{id}/report",
+            "order",
+            r#"{"text":"矩阵测试：已整改"}"#,
+            MANAGE,
+        ),
+        json(
+            "POST",
+            "/api/v1/rectifications/{id}/recheck",
+            "order",
+            r#"{"passed":true,"text":"矩阵测试：复查合格"}"#,
+            MANAGE,
+        ),
+        get("/api/v1/referrals", "", ANY),
+        // The referral goes from X to Y: Y's administrator and Y's inspectors answer it, not X.
+        json(
+            "POST",
+            "/api/v1/referrals/{id}/answer",
+            "referral",
+            r#"{"text":"矩阵测试：已核查"}"#,
+            "PPP PPH FPH FPH FFH FFH",
+        ),
+        get("/api/v1/transfers", "", ANY),
+        json(
+            "POST",
+            "/api/v1/transfers/{id}/feedback",
+            "transfer",
+            r#"{"passed":true,"text":"矩阵测试：已立案"}"#,
+            MANAGE,
+        ),
+        get("/api/v1/results", "", "AAA AAA AAA FFF AAA AAA"),
+        get("/api/v1/results/export", "", "AAA AAA AAA FFF AAA AAA"),
+        public("/api/v1/public/results", ""),
+        // ---- API: evidence
+        Row {
+            payload: Payload::Multipart {
+                fields: vec![],
+                file: Some(("file", "b.jpg", "image/jpeg", JPEG)),
+            },
+            // Read-only roles store nothing.
+            ..row(
+                "POST",
+                "/api/v1/evidence",
+                "",
+                Payload::None,
+                "AAA AAA AAA AAA FFF FFF",
+            )
+        },
+        // Evidence is recognised across the county's departments (证据互认).
+        get("/api/v1/evidence/{sha256}", "", "AAA AAH AAH AAH AAH AAH"),
+        // An inclusion proof is for any signed-in caller who knows the content's hash (services/evidence.rs).
+        get("/api/v1/evidence/{sha256}/proof", "", ANY),
+        public("/api/v1/public/evidence/checkpoint", ""),
+        {
+            let mut r = public("/api/v1/public/evidence/consistency", "");
+            r.uri.push_str("?first=1&second=1");
+            r
+        },
+        // ---- Root
+        public("/api/openapi.json", ""),
+        public("/healthz", ""),
+        public("/metrics", ""),
+        public("/assets/{file}", ""),
+        // ---- Portal (public)
+        public("/", ""),
+        public("/draws", ""),
+        public("/draws/{id}", "draw"),
+        public("/items", ""),
+        public("/items/{code}", "portal_item"),
+        public("/plans", ""),
+        public("/plans/{code}", "plan_code"),
+        public("/results", ""),
+        // ---- Console: session, accounts
+        get("/console", "", ANY),
+        {
+            // The sign-in page is for everybody; a signed-in user is shown it too.
+            let mut r = get("/console/login", "", ANY);
+            r.anon = 'A';
+            r
+        },
+        {
+            // Signing in: the form is checked against the sign-in page's own CSRF cookie, which
+            // these callers do not send, so every caller is refused alike (anonymous too).
+            let mut r = post(
+                "/console/login",
+                "",
+                "username=admin&password=wrong",
+                "FFF FFF FFF FFF FFF FFF",
+            );
+            r.anon = 'F';
+            r
+        },
+        // Roles that may switch context; a region outside one's scope is a field error.
+        post(
+            "/console/context",
+            "",
+            "region=411121&line=",
+            "AAA AAV FFF FFF AAV FFF",
+        ),
+        // As the API.
+        get("/console/users", "", "AAA AAA AAA FFF AAA FFF"),
+        post(
+            "/console/users",
+            "",
+            "username=az.created<seq>&display_name=矩阵新建&role=inspector&department_id=<dept>&certificate_no=AZC<seq>0000&password=Strong-Pass-123",
+            CREATE,
+        ),
+        get("/console/users/export", "", "AAA AAA AAA FFF AAA FFF"),
+        get("/console/users/new", "", ADMINS),
+        get("/console/users/{id}", "user", "AAA AAH AHH FFF AAH FFF"),
+        post(
+            "/console/users/{id}",
+            "user",
+            "display_name=矩阵目标&role=inspector&department_id=<dept>&certificate_no=AZT00001",
+            "PPP PPH PHH FFF FFF FFF",
+        ),
+        get(
+            "/console/users/{id}/edit",
+            "user",
+            "AAA AAH AHH FFF FFH FFF",
+        ),
+        post(
+            "/console/users/{id}/status",
+            "user",
+            "status=active",
+            "PPP PPH PHH FFF FFF FFF",
+        ),
+        post(
+            "/console/users/{id}/password",
+            "user",
+            "password=Strong-Pass-789",
+            "PPP PPH PHH FFF FFF FFF",
+        ),
+        post(
+            "/console/users/{id}/tokens",
+            "user",
+            "name=matrix2&valid_days=&back=",
+            "PPP PPH PHH FFF FFF FFF",
+        ),
+        post(
+            "/console/tokens/{id}/revoke",
+            "token",
+            "",
+            "PPP PPH PHH FFF FFF FFF",
+        ),
+        get("/console/account", "", ANY),
+        // Everyone changes their own password (here with a wrong current one: 422).
+        post(
+            "/console/account/password",
+            "",
+            "current_password=wrong&password=Strong-Pass-123",
+            "PPP PPP PPP PPP PPP PPP",
+        ),
+        // Read-only roles hold no API tokens of their own making.
+        post(
+            "/console/account/tokens",
+            "",
+            "name=mine&valid_days=",
+            "AAA AAA AAA AAA FFF FFF",
+        ),
+        // ---- Console: departments, sectors, calendar, audit
+        get("/console/departments", "", ANY),
+        post(
+            "/console/departments",
+            "",
+            "region_code=411121&name=矩阵测试部门<seq>&line=matrix",
+            "PPP PPH FFF FFF FFF FFF",
+        ),
+        post(
+            "/console/departments/copy-set",
+            "",
+            "region_code=411121&set=wuyang-17",
+            "PPP PPH FFF FFF FFF FFF",
+        ),
+        get("/console/departments/export", "", ANY),
+        post(
+            "/console/departments/{id}/rename",
+            "dept",
+            "name=县市场监管局",
+            "PPP PPH FFH FFH FFH FFH",
+        ),
+        post(
+            "/console/departments/{id}/status",
+            "dept",
+            "status=active",
+            "PPP PPH FFH FFH FFH FFH",
+        ),
+        get("/console/sectors", "", ANY),
+        post("/console/sectors", "", "name=矩阵测试领域<seq>", SYSTEM),
+        post("/console/sectors/{id}", "sector", "active=1", SYSTEM),
+        get("/console/calendar", "", ANY),
+        post(
+            "/console/calendar",
+            "",
+            "date=2027-01-16&kind=workday&name=矩阵测试",
+            SYSTEM,
+        ),
+        post("/console/calendar/import", "", "csv=&year=2027", SYSTEM),
+        {
+            let mut r = post("/console/calendar/{date}/remove", "", "", SYSTEM);
+            r.uri = "/console/calendar/2027-01-16/remove".into();
+            r
+        },
+        get("/console/audit", "", ADMINS),
+        get("/console/audit/export", "", ADMINS),
+        // ---- Console: directory and tags
+        get("/console/directory", "", ANY),
+        post(
+            "/console/directory",
+            "",
+            "usci=<fresh_usci>&name=矩阵测试商店二&region_code=411121",
+            "PPP PPV PPV FFF FFF FFF",
+        ),
+        get("/console/directory/new", "", ADMINS),
+        get(
+            "/console/directory/{id}",
+            "entity",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        post(
+            "/console/directory/{id}",
+            "entity",
+            "usci=<usci>&name=<entity_name>&region_code=411121",
+            "PPP PPH PPH FFH FFH FFH",
+        ),
+        get(
+            "/console/directory/{id}/edit",
+            "entity",
+            "AAA AAH AAH FFF FFF FFF",
+        ),
+        post(
+            "/console/directory/{id}/tags",
+            "entity",
+            "tag=<tag>",
+            "PPP PPH PFH FFH FFH FFH",
+        ),
+        post(
+            "/console/directory/{id}/tags/remove",
+            "entity",
+            "tag=<tag>",
+            "PPP PPH PFH FFH FFH FFH",
+        ),
+        get("/console/directory/export", "", ANY),
+        get("/console/tags", "", ANY),
+        post(
+            "/console/tags",
+            "",
+            "code=AZNEW<seq>&name=矩阵测试标签二&region_code=411121&owner_department_id=<dept>",
+            CREATE,
+        ),
+        // The edit page is shown only to those who may change the tag (`tags::may_edit`).
+        get("/console/tags/{id}", "tag_id", "AAA AAF AFF FFF FFF FFF"),
+        post(
+            "/console/tags/{id}",
+            "tag_id",
+            "code=<tag>&name=<tag_name>&region_code=411121&owner_department_id=<dept>",
+            "PPP PPF PFF FFF FFF FFF",
+        ),
+        post(
+            "/console/tags/{id}/status",
+            "tag_id",
+            "status=active",
+            "PPP PPF PFF FFF FFF FFF",
+        ),
+        post(
+            "/console/tags/rules",
+            "",
+            "tag=<tag>&kind=scope_keyword&pattern=矩阵测试三",
+            "PPP PPF PFF FFF FFF FFF",
+        ),
+        post(
+            "/console/tags/rules/{id}/delete",
+            "rule2",
+            "",
+            "PPP PPF PFF FFF FFF FFF",
+        ),
+        get("/console/claims", "", ADMINS),
+        post(
+            "/console/claims/{id}/reject",
+            "claim3",
+            "reason=矩阵测试",
+            "PPP FFF PHH FFF FFF FFF",
+        ),
+        post(
+            "/console/claims/{id}/assign",
+            "claim4",
+            "department_id=<dept>",
+            "HHH HHH FFF FFF FFF FFF",
+        ),
+        post(
+            "/console/claims/{id}/accept",
+            "claim5",
+            "",
+            "PPP FFF PHH FFF FFF FFF",
+        ),
+        // ---- Console: import and export
+        // The page explains the templates; the upload itself is refused below.
+        get("/console/import", "", ANY),
+        Row {
+            payload: Payload::Multipart {
+                fields: vec![],
+                // An empty slice stands for the fixture's template workbook.
+                file: Some((
+                    "file",
+                    "entities.xlsx",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    b"",
+                )),
+            },
+            ..row("POST", "/console/import/{kind}", "", Payload::None, ADMINS)
+        },
+        get("/console/import/template/{kind}", "", ANY),
+        get("/console/items/export", "", ANY),
+        // ---- Console: items
+        get("/console/items", "", ANY),
+        post(
+            "/console/items",
+            "",
+            "code=AZ-ITEM-<seq>&name=矩阵测试事项二&region_code=411121&implementation_level=县级&lead_department_id=<dept>&lead_duties=矩阵测试职责&lead_legal_basis=矩阵测试依据&methods=现场检查&object_description=零售药店&object_expr=零售药店",
+            "PPP PPF PFF FFF FFF FFF",
+        ),
+        get("/console/items/new", "", ADMINS),
+        get("/console/items/{id}", "item", "AAA AAH AAH AAH AAH AAH"),
+        post(
+            "/console/items/{id}",
+            "item",
+            "code=WY-2024-02&name=零售药店监督检查&region_code=411121&implementation_level=县级&lead_department_id=<dept>&lead_duties=矩阵测试职责&lead_legal_basis=矩阵测试依据&methods=现场检查&object_description=零售药店&object_expr=零售药店",
+            "PPP PPH PFH FFH FFH FFH",
+        ),
+        // The form opens for another line's administrator, whose save is refused (403) below.
+        get(
+            "/console/items/{id}/edit",
+            "item",
+            "AAA AAH AAH FFF FFF FFF",
+        ),
+        post(
+            "/console/items/{id}/publish",
+            "item",
+            "",
+            "PPP PPH PFH FFH FFH FFH",
+        ),
+        get(
+            "/console/items/{id}/directory",
+            "item",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        post(
+            "/console/items/{id}/retire",
+            "item",
+            "",
+            "PPP PPH PFH FFH FFH FFH",
+        ),
+        // ---- Console: inspectors
+        get("/console/inspectors", "", ANY),
+        post(
+            "/console/inspectors",
+            "",
+            "name=矩阵检查员二&certificate_number=AZN<seq>0000&department_id=<dept>&region_code=411121",
+            CREATE,
+        ),
+        get("/console/inspectors/new", "", ADMINS),
+        get("/console/inspectors/export", "", ANY),
+        get(
+            "/console/inspectors/{id}",
+            "inspector",
+            "AAA AAH AHH HHH AAH AAH",
+        ),
+        post(
+            "/console/inspectors/{id}",
+            "inspector",
+            "name=<insp_name>&certificate_number=<insp_cert>&department_id=<dept>&region_code=411121",
+            "PPP PPH PHH HHH FFH FFH",
+        ),
+        get(
+            "/console/inspectors/{id}/edit",
+            "inspector",
+            "AAA AAH AHH HHH FFH FFH",
+        ),
+        post(
+            "/console/inspectors/{id}/status",
+            "inspector",
+            "status=active",
+            "PPP PPH PHH HHH FFH FFH",
+        ),
+        post(
+            "/console/inspectors/{id}/qualifications",
+            "inspector",
+            "qualification=matrix2",
+            "PPP PPH PHH HHH FFH FFH",
+        ),
+        post(
+            "/console/inspectors/{id}/qualifications/remove",
+            "inspector",
+            "qualification=matrix2",
+            "PPP PPH PHH HHH FFH FFH",
+        ),
+        post(
+            "/console/inspectors/{id}/conflicts",
+            "inspector",
+            "entity=<usci>&reason=矩阵测试：亲属",
+            "PPP PPH PHH HHH FFH FFH",
+        ),
+        {
+            // A conflict of its own: the API row withdrew the first one.
+            let mut r = post(
+                "/console/inspectors/{id}/conflicts/{conflict_id}/withdraw",
+                "inspector",
+                "",
+                "PPP PPH PHH HHH FFH FFH",
+            );
+            r.uri = r.uri.replace("<conflict>", "<conflict2>");
+            r
+        },
+        post(
+            "/console/inspectors/{id}/user",
+            "inspector",
+            "user=az.target",
+            "PPP PPH PHH HHH FFH FFH",
+        ),
+        post(
+            "/console/inspectors/{id}/user/unlink",
+            "inspector",
+            "",
+            "PPP PPH PHH HHH FFH FFH",
+        ),
+        // ---- Console: plans
+        get("/console/plans", "", ANY),
+        post(
+            "/console/plans",
+            "",
+            "item=WY-2024-02&year=2028&region_code=411121",
+            CREATE,
+        ),
+        get("/console/plans/new", "", ADMINS),
+        getq(
+            "/console/plans/annual",
+            "",
+            "year=2026",
+            "AAA AAA FFF FFF AAA FFF",
+        ),
+        getq(
+            "/console/plans/annual/export",
+            "",
+            "year=2026",
+            "AAA AAA FFF FFF AAA FFF",
+        ),
+        get("/console/plans/{id}", "plan", READ),
+        post(
+            "/console/plans/{id}",
+            "plan_draft",
+            "item=WY-2024-02&year=2027&region_code=411121&period_start=2027-01-01&period_end=2027-12-31",
+            MANAGE,
+        ),
+        get("/console/plans/{id}/edit", "plan_draft", MANAGE),
+        post("/console/plans/{id}/submit", "plan_draft", "", MANAGE),
+        post(
+            "/console/plans/{id}/return",
+            "plan",
+            "reason=矩阵测试退回",
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        post(
+            "/console/plans/{id}/approve",
+            "plan",
+            "",
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        post(
+            "/console/plans/{id}/publish",
+            "plan",
+            "",
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        // ---- Console: draws
+        get("/console/draws", "", ANY),
+        post(
+            "/console/draws",
+            "",
+            "title=矩阵测试抽取二&region=411121&period_start=2027-04-01&period_end=2027-06-30",
+            CREATE,
+        ),
+        // The planner form; committing from it is refused below.
+        get("/console/draws/new", "", ANY),
+        get("/console/draws/{id}", "draw", "AAA AAH AAH AAH AAH AAH"),
+        // A refused action is shown on the draw's page, which another county's callers may
+        // not see: 404 for them where the API says 403 for the role.
+        post(
+            "/console/draws/{id}/execute",
+            "draw",
+            "",
+            "PPP PPH PPH FFH FFH FFH",
+        ),
+        // The API row has already replaced the draw: the service refuses by state first.
+        post(
+            "/console/draws/{id}/redraw",
+            "draw",
+            "reason=矩阵测试重抽",
+            "PPP PPH SSH FFH FFH FFH",
+        ),
+        post(
+            "/console/draws/{id}/beacon",
+            "draw",
+            "value=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+            "PPP PPH PPH FFH FFH FFH",
+        ),
+        post(
+            "/console/draws/{id}/contribution",
+            "draw",
+            "value=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+            "FFF FFF FFF FFF FFF FFH",
+        ),
+        {
+            // A redirect to the API's opening, which decides (row above); the console adds nothing.
+            let mut r = get("/console/draws/{id}/opening", "draw", ANY);
+            r.uri.push_str("?usci=<draw_usci>");
+            r
+        },
+        get("/console/witness", "", "FFF FFF FFF FFF FFF AAA"),
+        // ---- Console: visits and follow-ups
+        get("/console/visits", "", ANY),
+        get("/console/visits/{id}", "visit", READ),
+        get("/console/visits/{id}/notice", "visit", READ),
+        // The field form is the team's only.
+        get(
+            "/console/visits/{id}/field",
+            "visit",
+            "FFF FFH FHH FHH FFH FFH",
+        ),
+        post(
+            "/console/visits/{id}/field",
+            "visit",
+            "",
+            "FFF FFH FHH FHH FFH FFH",
+        ),
+        Row {
+            payload: Payload::Multipart {
+                fields: vec![("seq", "1")],
+                file: Some(("file", "c.jpg", "image/jpeg", JPEG)),
+            },
+            ..row(
+                "POST",
+                "/console/visits/{id}/field/upload",
+                "visit",
+                Payload::None,
+                "FFF FFH FHH FHH FFH FFH",
+            )
+        },
+        // Already published: refused by state first, as the API.
+        post(
+            "/console/visits/{id}/review",
+            "visit",
+            "plan_id=<visit_plan>&decision=approve&note=",
+            "PPP PPH PHH SHH SSH SSH",
+        ),
+        post(
+            "/console/visits/{id}/publish",
+            "visit",
+            "",
+            "PPP PPH PHH SHH SSH SSH",
+        ),
+        post(
+            "/console/visits/{id}/close",
+            "visit",
+            "",
+            "PPP PPH PHH SHH SSH SSH",
+        ),
+        post(
+            "/console/visits/{id}/rectifications",
+            "visit",
+            "plan_id=<visit_plan>&requirements=矩阵测试整改要求&working_days=5&deadline=",
+            MANAGE,
+        ),
+        post(
+            "/console/visits/{id}/referrals",
+            "visit",
+            "to_department_id=<dept_y>&matter=矩阵测试抄告事项",
+            MANAGE,
+        ),
+        post(
+            "/console/visits/{id}/transfers",
+            "visit",
+            "agency=舞阳县公安局&facts=矩阵测试：涉嫌销售假药",
+            MANAGE,
+        ),
+        get("/console/results", "", "AAA AAA AAA FFF AAA AAA"),
+        get("/console/results/export", "", "AAA AAA AAA FFF AAA AAA"),
+        get("/console/rectifications", "", ANY),
+        get("/console/rectifications/{id}", "order", READ),
+        get("/console/rectifications/{id}/print", "order", READ),
+        post(
+            "/console/rectifications/{id}/report",
+            "order",
+            "report=矩阵测试：已整改",
+            MANAGE,
+        ),
+        post(
+            "/console/rectifications/{id}/recheck",
+            "order",
+            "verdict=passed&note=矩阵测试：复查合格",
+            MANAGE,
+        ),
+        get("/console/referrals", "", ANY),
+        // The referral is Y's too: Y's line sees it.
+        get(
+            "/console/referrals/{id}",
+            "referral",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        post(
+            "/console/referrals/{id}/answer",
+            "referral",
+            "feedback=矩阵测试：已核查",
+            "PPP PPH FPH FPH FFH FFH",
+        ),
+        get("/console/transfers", "", ANY),
+        get("/console/transfers/{id}", "transfer", READ),
+        post(
+            "/console/transfers/{id}/feedback",
+            "transfer",
+            "verdict=accepted&feedback=矩阵测试：已立案",
+            MANAGE,
+        ),
+        // Last: signing out ends the caller's session for every later row.
+        // Signing out ends the session and sends everybody to the sign-in page.
+        post("/console/logout", "", "", "UUU UUU UUU UUU UUU UUU"),
+    ]
+}
