@@ -24,9 +24,10 @@ pub mod sectors;
 pub mod tags;
 mod trail;
 
-pub use error::{FieldError, ServiceError};
+pub use error::{FieldError, Internal, ServiceError};
+pub use lianjian_domain::page::{Page, PageRequest};
 pub use lianjian_domain::scope::Actor;
-pub use lianjian_store::{Page, PageRequest, Store};
+pub use lianjian_store::Store;
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
@@ -74,6 +75,11 @@ impl Services {
             evidence: evidence::EvidenceState::default(),
             committed_input: draws::CommittedInput::default(),
         }
+    }
+
+    /// Whether the database answers (for `/healthz`); the error text is for the operator.
+    pub async fn ping(&self) -> std::result::Result<(), String> {
+        self.store.ping().await.map_err(|e| e.to_string())
     }
 
     /// The same services with evidence kept in `config.dir` (default

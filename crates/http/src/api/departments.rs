@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use lianjian_domain::department::DepartmentStatus;
 use lianjian_domain::region::RegionCode;
 use lianjian_services::departments::{self, DepartmentInput};
-use lianjian_store::departments::DepartmentQuery;
+use lianjian_services::departments::DepartmentQuery;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_services::tags::{self, TagInput};
 use lianjian_services::{ServiceError, Services};
-use lianjian_store::tags::{Tag, TagRule};
+use lianjian_services::tags::{Tag, TagRule};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use lianjian_domain::item::ItemStatus;
 use lianjian_domain::plan::RatioClass;
 use lianjian_services::{PageRequest, ServiceError, plans};
-use lianjian_store::plans::{Plan, PlanQuery, PlanSort};
+use lianjian_services::plans::{Plan, PlanQuery, PlanSort};
 
 use crate::AppState;
 use crate::api::params::Params;
