@@ -38,8 +38,9 @@ fn ensure_maintainer(a: &Actor) -> Result<()> {
 /// computation sees a change at once without a cache to invalidate.
 pub async fn current(svc: &Services) -> Result<WorkingDayCalendar> {
     let days = repo::all(svc.store.conn()).await?;
-    WorkingDayCalendar::new(days.into_iter().map(|d| d.day))
-        .map_err(|e| ServiceError::internal(StoreError::Corrupt(format!("calendar_days: {}", e.en))))
+    WorkingDayCalendar::new(days.into_iter().map(|d| d.day)).map_err(|e| {
+        ServiceError::internal(StoreError::Corrupt(format!("calendar_days: {}", e.en)))
+    })
 }
 
 /// The listed days of `year`, in date order.

@@ -735,7 +735,11 @@ pub async fn visible_entity(svc: &Services, actor: &Actor, id: Uuid) -> Result<E
 
 /// The entity a save with this credit code would update, if any; a conflict if another
 /// region manages it (an upsert would move it, and its history, out of that region's view).
-pub async fn existing_for_save(svc: &Services, actor: &Actor, usci: &str) -> Result<Option<Entity>> {
+pub async fn existing_for_save(
+    svc: &Services,
+    actor: &Actor,
+    usci: &str,
+) -> Result<Option<Entity>> {
     let Ok(u) = Usci::parse(usci) else {
         return Ok(None);
     };
@@ -899,14 +903,7 @@ pub async fn claim_queue(
     let c = svc.store.conn();
     let p = match actor.role {
         Role::CoordinationOffice | Role::SystemAdmin => {
-            claims::queue(
-                c,
-                &Scope::of(actor),
-                None,
-                ClaimStatus::Escalated,
-                page,
-            )
-            .await?
+            claims::queue(c, &Scope::of(actor), None, ClaimStatus::Escalated, page).await?
         }
         Role::DepartmentAdmin => {
             claims::queue(

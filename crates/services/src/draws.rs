@@ -347,8 +347,9 @@ async fn build_input(
             .filter(|n| !n.trim().is_empty())
         {
             parts.push(
-                tag_expr::parse(n)
-                    .map_err(|e| ServiceError::internal(lianjian_store::StoreError::Corrupt(e.en)))?,
+                tag_expr::parse(n).map_err(|e| {
+                    ServiceError::internal(lianjian_store::StoreError::Corrupt(e.en))
+                })?,
             );
         }
         exprs.push(TagExpr::And(parts));

@@ -17,9 +17,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::Checker;
-use crate::inspections::{
-    acts_for, add_working_days, department, visible, working_days_between,
-};
+use crate::inspections::{acts_for, add_working_days, department, visible, working_days_between};
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
 

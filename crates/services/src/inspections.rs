@@ -17,7 +17,10 @@ use lianjian_domain::inspection::{
 use lianjian_domain::scope::{Actor, Scope};
 use lianjian_store::departments::{self, Department};
 use lianjian_store::draws::{self as draw_repo, Visit, VisitCheck, VisitInspector};
-use lianjian_store::inspections::{self as repo, AnswerRow, Attachment, ChecklistRow, Confirmation, Progress, ResultRow, TeamMember};
+use lianjian_store::inspections::{
+    self as repo, AnswerRow, Attachment, ChecklistRow, Confirmation, Progress, ResultRow,
+    TeamMember,
+};
 use lianjian_store::{Conn, Page, PageRequest, entities, inspectors as pool_repo, items};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -797,8 +800,9 @@ async fn completeness(c: &impl Conn, v: &VisitRow) -> Result<()> {
             .collect();
         let res = match (&r.result_code, &r.follow_up) {
             (Some(code), fu) => Some(ItemResult {
-                code: ResultCode::parse(code)
-                    .map_err(|e| ServiceError::internal(lianjian_store::StoreError::Corrupt(e.en)))?,
+                code: ResultCode::parse(code).map_err(|e| {
+                    ServiceError::internal(lianjian_store::StoreError::Corrupt(e.en))
+                })?,
                 follow_up: fu
                     .as_deref()
                     .map(FollowUp::parse)
@@ -1606,9 +1610,11 @@ pub async fn results(
     let mut q = q.clone();
     q.completed_only = true;
     let today = beijing_date(Utc::now());
-    Ok(repo::list_results(svc.store.conn(), &Scope::of(actor), &q, page)
-        .await?
-        .map(|r| entry(r, today)))
+    Ok(
+        repo::list_results(svc.store.conn(), &Scope::of(actor), &q, page)
+            .await?
+            .map(|r| entry(r, today)),
+    )
 }
 
 /// Published results (结果公示): no inspectors, no notes, no personal data.
@@ -1637,26 +1643,28 @@ pub async fn public_results(
     q.published_only = true;
     q.late_on = None;
     q.line = None;
-    Ok(repo::list_results(svc.store.conn(), &Scope::public(), &q, page)
-        .await?
-        .map(|r| PublicResult {
-            result: r
-                .result_code
-                .as_deref()
-                .and_then(|c| ResultCode::parse(c).ok())
-                .map(|c| c.label_zh().to_string()),
-            visit_code: r.visit_code,
-            usci: r.usci,
-            entity_name: r.entity_name,
-            region_code: r.region_code,
-            item_code: r.item_code,
-            item_name: r.item_name,
-            department: r.department_name,
-            visited_on: r.visited_on,
-            result_code: r.result_code,
-            random: r.trigger == "random",
-            published_on: r.published_at.map(beijing_date),
-        }))
+    Ok(
+        repo::list_results(svc.store.conn(), &Scope::public(), &q, page)
+            .await?
+            .map(|r| PublicResult {
+                result: r
+                    .result_code
+                    .as_deref()
+                    .and_then(|c| ResultCode::parse(c).ok())
+                    .map(|c| c.label_zh().to_string()),
+                visit_code: r.visit_code,
+                usci: r.usci,
+                entity_name: r.entity_name,
+                region_code: r.region_code,
+                item_code: r.item_code,
+                item_name: r.item_name,
+                department: r.department_name,
+                visited_on: r.visited_on,
+                result_code: r.result_code,
+                random: r.trigger == "random",
+                published_on: r.published_at.map(beijing_date),
+            }),
+    )
 }
 
 /// Counts for the console home: late publications, visits waiting for the actor.

@@ -257,7 +257,10 @@ pub struct UserQuery {
 
 fn scoped_users(scope: &Scope) -> sea_orm::Select<user::Entity> {
     let mut s = user::Entity::find();
-    if let Some(cond) = crate::scope::expr(scope, &crate::scope::Shape::department("region_code", "department_id")) {
+    if let Some(cond) = crate::scope::expr(
+        scope,
+        &crate::scope::Shape::department("region_code", "department_id"),
+    ) {
         s = s.filter(cond);
     }
     s

@@ -174,7 +174,10 @@ pub struct AuditQuery {
 /// The entries in `scope` that match `q`, unordered.
 fn filtered(scope: &Scope, q: &AuditQuery) -> sea_orm::Select<Entity> {
     let mut s = Entity::find();
-    if let Some(cond) = crate::scope::expr(scope, &crate::scope::Shape::department("region_code", "department_id")) {
+    if let Some(cond) = crate::scope::expr(
+        scope,
+        &crate::scope::Shape::department("region_code", "department_id"),
+    ) {
         s = s.filter(cond);
     }
     if let Some(a) = q.actor.as_deref().map(str::trim).filter(|a| !a.is_empty()) {

@@ -161,9 +161,7 @@ pub(crate) fn sql(scope: &Scope, shape: &Shape, vals: &mut Vec<Value>) -> String
 /// the scope limits nothing.
 pub(crate) fn expr(scope: &Scope, shape: &Shape) -> Option<SimpleExpr> {
     let subtree = |col: &'static str, r: &RegionCode| {
-        column(col)
-            .gte(r.as_str())
-            .and(column(col).lt(upper(r)))
+        column(col).gte(r.as_str()).and(column(col).lt(upper(r)))
     };
     let in_line =
         |sub: sea_orm::sea_query::SelectStatement, col: &'static str| column(col).in_subquery(sub);

@@ -2,10 +2,10 @@
 //! `LIANJIAN_TEST_POSTGRES_URL` is set (CI sets it), each on a fresh database.
 
 use chrono::Utc;
+use lianjian_domain::account::Role;
 use lianjian_domain::audit::Tamper;
 use lianjian_domain::department::DepartmentStatus;
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::account::Role;
 use lianjian_domain::scope::{Actor, Scope};
 use lianjian_store::audit::{self, NewEntry};
 use lianjian_store::departments::{self, Department, DepartmentQuery};
@@ -151,12 +151,21 @@ async fn departments_are_scoped_and_unique(db: &TestDb) {
     };
     assert_eq!(count(scope.clone().narrowed(None, Some("health"))).await, 0);
     assert_eq!(count(scope.clone().narrowed(Some(&r("37")), None)).await, 0);
-    assert_eq!(count(scope.clone().narrowed(Some(&r("4111")), None)).await, 1);
+    assert_eq!(
+        count(scope.clone().narrowed(Some(&r("4111")), None)).await,
+        1
+    );
     let office = Scope::of(&actor(Role::CoordinationOffice, "41", "market"));
     assert_eq!(count(office.clone()).await, 2);
-    assert_eq!(count(office.clone().narrowed(None, Some("health"))).await, 1);
+    assert_eq!(
+        count(office.clone().narrowed(None, Some("health"))).await,
+        1
+    );
     assert_eq!(count(office.narrowed(Some(&r("37")), None)).await, 0);
-    assert_eq!(count(Scope::public().narrowed(Some(&r("37")), None)).await, 1);
+    assert_eq!(
+        count(Scope::public().narrowed(Some(&r("37")), None)).await,
+        1
+    );
 }
 
 fn actor(role: Role, region: &str, line: &str) -> Actor {

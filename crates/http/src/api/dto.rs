@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use lianjian_domain::audit::AuditEntry;
 use lianjian_services::Page;
-use lianjian_services::accounts::UserView;
 use lianjian_services::accounts::ApiToken;
+use lianjian_services::accounts::UserView;
 use lianjian_services::departments::Department;
 use lianjian_services::regions::Region;
 use lianjian_services::sectors::Sector;

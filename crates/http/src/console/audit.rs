@@ -212,10 +212,10 @@ pub async fn list(
         .await
         .map(|ds| {
             ds.into_iter()
-            .map(|d| (d.id.to_string(), format!("{}（{}）", d.name, d.region_code)))
-            .collect()
-    })
-    .unwrap_or_default();
+                .map(|d| (d.id.to_string(), format!("{}（{}）", d.name, d.region_code)))
+                .collect()
+        })
+        .unwrap_or_default();
     let c = Chrome::new(&st.svc, &s, "audit").await;
     render(Page {
         c,

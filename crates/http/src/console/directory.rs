@@ -12,10 +12,10 @@ use lianjian_domain::directory::{CreditClass, EntityType, RegStatus};
 use lianjian_domain::item::ItemStatus;
 use lianjian_domain::scope::Scope;
 use lianjian_services::accounts::SessionAuth;
-use lianjian_services::directory::{self, EntityDetail, EntityInput, SearchInput};
-use lianjian_services::{Page, PageRequest, ServiceError, Services, items, tags};
 use lianjian_services::directory::Entity;
+use lianjian_services::directory::{self, EntityDetail, EntityInput, SearchInput};
 use lianjian_services::items::ItemQuery;
+use lianjian_services::{Page, PageRequest, ServiceError, Services, items, tags};
 use uuid::Uuid;
 
 use super::fields::{FormData, action_label, action_summary, errors_of};

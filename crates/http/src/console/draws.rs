@@ -8,9 +8,9 @@ use axum::response::Response;
 use chrono::Datelike;
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::draws::{self, DrawSpec, DrawView, Preview, WitnessSpec};
-use lianjian_services::{PageRequest, ServiceError};
 use lianjian_services::draws::{Draw, DrawQuery};
 use lianjian_services::plans::Plan;
+use lianjian_services::{PageRequest, ServiceError};
 use uuid::Uuid;
 
 use super::fields::{FormData, errors_of};

@@ -17,9 +17,9 @@ use lianjian_domain::inspection::{
 use lianjian_domain::region::RegionCode;
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::follow_ups::{self, OrderEntry, ReferralEntry};
+use lianjian_services::follow_ups::{CaseTransfer, FollowUpQuery};
 use lianjian_services::inspections::{self, VisitDetail};
 use lianjian_services::{Page, PageRequest, ServiceError};
-use lianjian_services::follow_ups::{CaseTransfer, FollowUpQuery};
 use uuid::Uuid;
 
 use super::fields::{FormData, errors_of};
@@ -653,7 +653,9 @@ async fn transfer_row(
     t: &CaseTransfer,
     names: &BTreeMap<Uuid, String>,
 ) -> TransferRow {
-    let v = inspections::get_row(&st.svc, &s.actor, t.visit_id).await.ok();
+    let v = inspections::get_row(&st.svc, &s.actor, t.visit_id)
+        .await
+        .ok();
     TransferRow {
         id: t.id,
         code: t.code.clone(),

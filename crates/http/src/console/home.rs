@@ -5,9 +5,9 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use lianjian_domain::department::BUILTIN_SETS;
+use lianjian_services::PageRequest;
 use lianjian_services::accounts;
 use lianjian_services::departments::DepartmentQuery;
-use lianjian_services::PageRequest;
 use serde::Deserialize;
 
 use super::{BUSINESS_AREAS, Chrome, check_csrf, error_page, render, see_other};

@@ -13,8 +13,8 @@ use lianjian_domain::account::Role;
 use lianjian_domain::inspector::{InspectorKind, InspectorStatus};
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::inspectors::{self, InspectorDetail, InspectorInput};
-use lianjian_services::{PageRequest, ServiceError, Services};
 use lianjian_services::inspectors::{Inspector, InspectorSort};
+use lianjian_services::{PageRequest, ServiceError, Services};
 use uuid::Uuid;
 
 use super::directory::options;

@@ -16,8 +16,8 @@ use lianjian_domain::item::{
 use lianjian_domain::scope::Scope;
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::items::{self, DepartmentPart, ItemInput};
-use lianjian_services::{PageRequest, ServiceError, Services};
 use lianjian_services::items::{CheckPoint, Item};
+use lianjian_services::{PageRequest, ServiceError, Services};
 use uuid::Uuid;
 
 use super::directory::{Row as EntityRow, options, rows as entity_rows};

@@ -14,10 +14,10 @@ use axum::response::{IntoResponse, Response};
 use lianjian_domain::item::DepartmentRole;
 use lianjian_domain::plan::{PlanAction, PlanStatus, RatioClass};
 use lianjian_services::accounts::SessionAuth;
-use lianjian_services::plans::{self, PlanInput};
-use lianjian_services::{Page, PageRequest, ServiceError};
 use lianjian_services::items::Item;
 use lianjian_services::plans::Plan;
+use lianjian_services::plans::{self, PlanInput};
+use lianjian_services::{Page, PageRequest, ServiceError};
 use uuid::Uuid;
 
 use super::directory::{options, tag_options};

@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 use lianjian_domain::account::Role;
 use lianjian_domain::tag::RuleKind;
 use lianjian_services::accounts::SessionAuth;
+use lianjian_services::tags::Tag;
 use lianjian_services::tags::{self, TagInput};
 use lianjian_services::{PageRequest, ServiceError, Services};
-use lianjian_services::tags::Tag;
 use uuid::Uuid;
 
 use super::fields::{FormData, errors_of};

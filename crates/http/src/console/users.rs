@@ -8,8 +8,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_services::accounts::{self, SessionAuth, UserInput, UserView};
-use lianjian_services::{ServiceError, Services};
 use lianjian_services::accounts::{ApiToken, UserStatus};
+use lianjian_services::{ServiceError, Services};
 use serde::Deserialize;
 use uuid::Uuid;
 

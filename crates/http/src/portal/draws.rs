@@ -7,8 +7,8 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use lianjian_services::{PageRequest, draws};
 use lianjian_services::draws::DrawQuery;
+use lianjian_services::{PageRequest, draws};
 
 use crate::AppState;
 use crate::api::params::Params;

@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::item::{DepartmentRole, ItemStatus};
 use lianjian_domain::scope::Scope;
-use lianjian_services::{PageRequest, items};
 use lianjian_services::items::{Item, ItemQuery};
+use lianjian_services::{PageRequest, items};
 
 use crate::AppState;
 use crate::api::items::Names;
