@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod inspection;
 pub mod inspector;
 pub mod item;
+pub mod page;
 pub mod plan;
 pub mod region;
 pub mod scope;

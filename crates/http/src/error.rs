@@ -216,8 +216,8 @@ impl From<ServiceError> for ApiError {
                 });
                 a
             }
-            ServiceError::Store(e) => {
-                tracing::error!(error = %e, "store failure");
+            ServiceError::Internal(e) => {
+                tracing::error!(error = %e, "internal failure");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",

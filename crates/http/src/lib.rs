@@ -83,7 +83,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 async fn healthz(State(st): State<AppState>) -> impl IntoResponse {
-    match st.svc.store.ping().await {
+    match st.svc.ping().await {
         Ok(()) => (
             StatusCode::OK,
             axum::Json(serde_json::json!({"status": "ok", "database": "ok"})),

@@ -11,8 +11,8 @@ use lianjian_domain::Invalid;
 use lianjian_domain::account::{self, CertificateNumber, NewPassword, Role, Username};
 use lianjian_domain::department::DepartmentStatus;
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::scope::{Actor, Context, ScopeFilter};
-use lianjian_store::accounts::{self as repo, ApiToken, Session, User, UserQuery, UserStatus};
+use lianjian_domain::scope::{Actor, Context, Scope, ScopeFilter};
+use lianjian_store::accounts::{self as repo, Session};
 use lianjian_store::departments::{self, Department};
 use lianjian_store::{Page, PageRequest, regions};
 use rand::RngCore;
@@ -23,6 +23,9 @@ use uuid::Uuid;
 use crate::error::Checker;
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
+
+/// Accounts as this service reads and lists them.
+pub use lianjian_store::accounts::{ApiToken, User, UserQuery, UserStatus};
 
 /// SHA-256 hex of a secret: sessions and tokens are stored only hashed.
 pub fn secret_hash(secret: &str) -> String {
@@ -41,13 +44,13 @@ async fn hash_password(p: NewPassword) -> Result<String> {
             .hash_password(p.expose().as_bytes())
             .map(|h| h.to_string())
             .map_err(|e| {
-                ServiceError::Store(lianjian_store::StoreError::Db(format!(
+                ServiceError::internal(lianjian_store::StoreError::Db(format!(
                     "password hashing failed: {e}"
                 )))
             })
     })
     .await
-    .map_err(|e| ServiceError::Store(lianjian_store::StoreError::Db(e.to_string())))?
+    .map_err(|e| ServiceError::internal(lianjian_store::StoreError::Db(e.to_string())))?
 }
 
 /// A hash to verify against when the user does not exist, so timing does not tell.
@@ -563,9 +566,26 @@ fn taken(u: &Username) -> ServiceError {
     )
 }
 
+/// Active departments a manager may put users in: those of their whole scope (own line for
+/// department administrators), whatever console context is chosen.
+pub async fn assignable_departments(svc: &Services, actor: &Actor) -> Result<Vec<Department>> {
+    let q = departments::DepartmentQuery {
+        status: Some(DepartmentStatus::Active),
+        ..Default::default()
+    };
+    Ok(departments::list(
+        svc.store.conn(),
+        &Scope::ignoring_context(actor),
+        &q,
+        PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE)),
+    )
+    .await?
+    .items)
+}
+
 /// Loads a user the actor manages: out of scope looks like absent.
 async fn managed_user(svc: &Services, actor: &Actor, id: Uuid) -> Result<User> {
-    let u = repo::get_user_scoped(svc.store.conn(), &actor.full_scope(), id)
+    let u = repo::get_user_scoped(svc.store.conn(), &Scope::ignoring_context(actor), id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if !actor.role.may_grant(u.role) {
@@ -765,7 +785,7 @@ pub async fn list_users(
     if !actor.role.manages_users() && actor.role != Role::Leader {
         return Err(ServiceError::Forbidden);
     }
-    let p = repo::list_users(svc.store.conn(), &actor.scope(), q, page).await?;
+    let p = repo::list_users(svc.store.conn(), &Scope::of(actor), q, page).await?;
     let items = with_department_names(svc, p.items).await?;
     Ok(Page {
         items,
@@ -794,7 +814,7 @@ pub async fn export_users(svc: &Services, actor: &Actor, q: &UserQuery) -> Resul
     if !actor.role.manages_users() && actor.role != Role::Leader {
         return Err(ServiceError::Forbidden);
     }
-    let scope = actor.scope();
+    let scope = Scope::of(actor);
     let mut users = Vec::new();
     let mut page = 1;
     loop {
@@ -867,14 +887,13 @@ pub async fn get_user(svc: &Services, actor: &Actor, id: Uuid) -> Result<UserVie
     if !actor.role.manages_users() && actor.role != Role::Leader && actor.user_id != id {
         return Err(ServiceError::Forbidden);
     }
-    let scope = if actor.user_id == id {
-        ScopeFilter::everything()
+    // One's own record is always one's own to read.
+    let u = if actor.user_id == id {
+        repo::get_user(svc.store.conn(), id).await?
     } else {
-        actor.scope()
-    };
-    let u = repo::get_user_scoped(svc.store.conn(), &scope, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+        repo::get_user_scoped(svc.store.conn(), &Scope::of(actor), id).await?
+    }
+    .ok_or(ServiceError::NotFound)?;
     let tx = svc.store.begin().await?;
     record(
         &tx,

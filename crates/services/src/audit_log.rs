@@ -7,21 +7,33 @@ use lianjian_domain::audit::{
     AuditCheckpoint, AuditEntry, SignedAuditCheckpoint, Tamper, Verified,
 };
 use lianjian_domain::evidence::{PublicKey, Timestamp};
-use lianjian_domain::scope::Actor;
-use lianjian_store::audit::{self as repo, AuditQuery};
+use lianjian_domain::scope::{Actor, Scope};
+use lianjian_store::audit::{self as repo};
 use lianjian_store::{Page, PageRequest};
 use uuid::Uuid;
 
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
 
+/// The audit viewer's filter as this service takes it.
+pub use lianjian_store::audit::AuditQuery;
+
 /// Who reads the log: system administrators, coordination offices and department
-/// administrators (each in their scope).
-fn ensure_viewer(actor: &Actor) -> Result<()> {
-    if matches!(
+/// administrators (each in their scope). The console shows the log only when this holds.
+pub fn may_view(actor: &Actor) -> bool {
+    matches!(
         actor.role,
         Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
-    ) {
+    )
+}
+
+/// Who recomputes the whole chain ([`verify`]): system administrators only.
+pub fn may_verify(actor: &Actor) -> bool {
+    actor.role == Role::SystemAdmin
+}
+
+fn ensure_viewer(actor: &Actor) -> Result<()> {
+    if may_view(actor) {
         Ok(())
     } else {
         Err(ServiceError::Forbidden)
@@ -35,7 +47,7 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<Page<AuditEntry>> {
     ensure_viewer(actor)?;
-    let result = repo::list(svc.store.conn(), &actor.scope(), q, page).await?;
+    let result = repo::list(svc.store.conn(), &Scope::of(actor), q, page).await?;
     let tx = svc.store.begin().await?;
     record(
         &tx,
@@ -95,7 +107,7 @@ pub async fn export_at_most(
     ensure_viewer(actor)?;
     const BATCH: usize = 5_000;
     let c = svc.store.conn();
-    let scope = actor.scope();
+    let scope = Scope::of(actor);
     let mut entries: Vec<AuditEntry> = Vec::new();
     // One more than the cap tells whether there are more.
     while entries.len() <= cap {
@@ -164,6 +176,26 @@ pub async fn export_at_most(
     ))
 }
 
+/// How many entries the log holds.
+pub async fn count(svc: &Services) -> Result<u64> {
+    Ok(repo::count(svc.store.conn()).await?)
+}
+
+/// The departments of the actor's view, for the viewer's department filter.
+pub async fn department_options(
+    svc: &Services,
+    actor: &Actor,
+) -> Result<Vec<lianjian_store::departments::Department>> {
+    Ok(lianjian_store::departments::list(
+        svc.store.conn(),
+        &Scope::of(actor),
+        &Default::default(),
+        PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE)),
+    )
+    .await?
+    .items)
+}
+
 pub async fn actions(svc: &Services) -> Result<Vec<String>> {
     Ok(repo::actions(svc.store.conn()).await?)
 }
@@ -174,7 +206,7 @@ pub async fn actions(svc: &Services) -> Result<Vec<String>> {
 /// ([`Tamper::Truncated`]) as long as the checkpoints table survives; a checkpoint kept
 /// elsewhere is checked with [`verify_since`].
 pub async fn verify(svc: &Services, actor: &Actor) -> Result<Result<Verified, Tamper>> {
-    if actor.role != Role::SystemAdmin {
+    if !may_verify(actor) {
         return Err(ServiceError::Forbidden);
     }
     let snapshot = svc.store.begin_snapshot().await?;
@@ -290,7 +322,7 @@ pub async fn make_checkpoint(svc: &Services) -> Result<SignedAuditCheckpoint> {
     let signed = AuditCheckpoint {
         origin: origin(svc),
         size: u64::try_from(head.seq).map_err(|_| {
-            ServiceError::Store(lianjian_store::StoreError::Corrupt(
+            ServiceError::internal(lianjian_store::StoreError::Corrupt(
                 "audit head seq is negative".into(),
             ))
         })?,

@@ -11,11 +11,14 @@ use lianjian_domain::calendar::{
 };
 use lianjian_domain::{Invalid, scope::Actor};
 use lianjian_store::StoreError;
-use lianjian_store::calendar::{self as repo, StoredDay};
+use lianjian_store::calendar::{self as repo};
 use serde::Serialize;
 
 use crate::trail::{Record, record, record_many};
 use crate::{Result, ServiceError, Services};
+
+/// A stored calendar day as this service returns it.
+pub use lianjian_store::calendar::StoredDay;
 
 /// Who may change the calendar: as for sectors, system administrators and provincial
 /// coordination offices, because the holiday arrangement is one national list.
@@ -35,8 +38,9 @@ fn ensure_maintainer(a: &Actor) -> Result<()> {
 /// computation sees a change at once without a cache to invalidate.
 pub async fn current(svc: &Services) -> Result<WorkingDayCalendar> {
     let days = repo::all(svc.store.conn()).await?;
-    WorkingDayCalendar::new(days.into_iter().map(|d| d.day))
-        .map_err(|e| ServiceError::Store(StoreError::Corrupt(format!("calendar_days: {}", e.en))))
+    WorkingDayCalendar::new(days.into_iter().map(|d| d.day)).map_err(|e| {
+        ServiceError::internal(StoreError::Corrupt(format!("calendar_days: {}", e.en)))
+    })
 }
 
 /// The listed days of `year`, in date order.

@@ -6,8 +6,8 @@ use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
 use lianjian_domain::department::{self as rules, DepartmentStatus, builtin_set};
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::scope::{Actor, ScopeFilter};
-use lianjian_store::departments::{self as repo, Department, DepartmentQuery};
+use lianjian_domain::scope::{Actor, Scope};
+use lianjian_store::departments::{self as repo};
 use lianjian_store::{Page, PageRequest, StoreError, regions};
 use serde::Serialize;
 use uuid::Uuid;
@@ -17,14 +17,19 @@ use crate::error::Checker;
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
 
+/// Departments as this service reads and lists them.
+pub use lianjian_store::departments::{Department, DepartmentQuery};
+
 /// Departments are shared reference data: every member of staff sees all departments of
 /// their region subtree (items name lead and cooperating departments of other lines).
-fn view_scope(a: &Actor) -> ScopeFilter {
-    let s = a.scope();
-    ScopeFilter {
-        region: s.region,
-        line: None,
-    }
+fn view_scope(a: &Actor) -> Scope {
+    Scope::all_lines_of(a)
+}
+
+/// Whether the actor maintains departments (system administrators, and coordination offices
+/// in their subtree). The console offers the department actions only when this holds.
+pub fn may_maintain(a: &Actor) -> bool {
+    matches!(a.role, Role::SystemAdmin | Role::CoordinationOffice)
 }
 
 /// Who maintains departments: system administrators, and coordination offices in their subtree.
@@ -111,6 +116,16 @@ pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<Department> 
     repo::get_scoped(svc.store.conn(), &view_scope(actor), id)
         .await?
         .ok_or(ServiceError::NotFound)
+}
+
+/// Departments by id, for naming the departments a record the caller already sees refers to
+/// (a referral's receiver, a published plan's participants, the actor's own department).
+/// Names of departments are public (they appear on published plans and results).
+pub async fn by_ids(
+    svc: &Services,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Department>> {
+    Ok(repo::by_ids(svc.store.conn(), ids).await?)
 }
 
 /// Departments a picker may offer: active ones in the region and its ancestors.

@@ -10,7 +10,7 @@ use lianjian_domain::account::Role;
 use lianjian_domain::audit::AuditEntry;
 use lianjian_domain::directory::{self as rules, CreditClass, EntityType, Licence, RegStatus};
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::scope::Actor;
+use lianjian_domain::scope::{Actor, Scope};
 use lianjian_domain::tag::TagSource;
 use lianjian_domain::tag_expr::{EntityFacts, TagExpr};
 use lianjian_domain::usci::Usci;
@@ -26,6 +26,10 @@ use uuid::Uuid;
 use crate::error::{Checker, FieldError};
 use crate::trail::{Record, record, record_many};
 use crate::{Result, ServiceError, Services, tags};
+
+/// Entities and 双告知 claims as this service reads and lists them.
+pub use lianjian_store::claims::{Claim, ClaimStatus};
+pub use lianjian_store::entities::{Entity, EntitySort};
 
 /// One entity as a form, an API call or a spreadsheet row gives it: every field raw text.
 #[derive(Debug, Clone, Default)]
@@ -208,12 +212,28 @@ pub fn parse_entity(
     })
 }
 
-/// Who may add or change entities: administrators and coordination offices, in their region.
-fn ensure_editor(a: &Actor, region: &RegionCode) -> Result<()> {
-    if !matches!(
+/// Whether the actor may add or change entities (in its own region; [`save`] and imports
+/// check the entity's region too). The console shows the directory's edit actions only when
+/// this holds.
+pub fn may_edit_entities(a: &Actor) -> bool {
+    matches!(
         a.role,
         Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
-    ) {
+    )
+}
+
+/// Whether the actor works a queue of 双告知 claims: a department's pending claims, or the
+/// escalations of a coordination office ([`claim_queue`]).
+pub fn may_handle_claims(a: &Actor) -> bool {
+    matches!(
+        a.role,
+        Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
+    )
+}
+
+/// Who may add or change entities: administrators and coordination offices, in their region.
+fn ensure_editor(a: &Actor, region: &RegionCode) -> Result<()> {
+    if !may_edit_entities(a) {
         return Err(ServiceError::Forbidden);
     }
     if a.full_scope()
@@ -708,18 +728,44 @@ impl EntityFacts for Facts<'_> {
     }
 }
 
+/// The entity, if the actor may see it: outside the actor's region subtree looks absent.
+pub async fn visible_entity(svc: &Services, actor: &Actor, id: Uuid) -> Result<Entity> {
+    repo::get_scoped(svc.store.conn(), &Scope::of(actor), id)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// The entity a save with this credit code would update, if any; a conflict if another
+/// region manages it (an upsert would move it, and its history, out of that region's view).
+pub async fn existing_for_save(
+    svc: &Services,
+    actor: &Actor,
+    usci: &str,
+) -> Result<Option<Entity>> {
+    let Ok(u) = Usci::parse(usci) else {
+        return Ok(None);
+    };
+    let existing = repo::by_usci(svc.store.conn(), u.as_str()).await?;
+    if let Some(e) = &existing
+        && actor
+            .full_scope()
+            .region
+            .as_ref()
+            .is_some_and(|r| !e.region_code.is_within(r))
+    {
+        return Err(ServiceError::conflict(
+            "usci",
+            "该统一社会信用代码的监管对象已由其他地区登记管理，不能在此修改；如对象已迁入本地区，请联系其原所在地或联席办办理",
+            "an entity with this credit code is managed by another region and cannot be changed here",
+        ));
+    }
+    Ok(existing)
+}
+
 /// Entities outside the actor's region subtree look absent.
 pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<EntityDetail> {
     let c = svc.store.conn();
-    let e = repo::get(c, id).await?.ok_or(ServiceError::NotFound)?;
-    if actor
-        .scope()
-        .region
-        .as_ref()
-        .is_some_and(|r| !e.region_code.is_within(r))
-    {
-        return Err(ServiceError::NotFound);
-    }
+    let e = visible_entity(svc, actor, id).await?;
     let all_tags: HashMap<Uuid, Tag> = tag_repo::all(c)
         .await?
         .into_iter()
@@ -863,20 +909,13 @@ pub async fn claim_queue(
     let c = svc.store.conn();
     let p = match actor.role {
         Role::CoordinationOffice | Role::SystemAdmin => {
-            claims::queue(
-                c,
-                None,
-                actor.scope().region.as_ref(),
-                ClaimStatus::Escalated,
-                page,
-            )
-            .await?
+            claims::queue(c, &Scope::of(actor), None, ClaimStatus::Escalated, page).await?
         }
         Role::DepartmentAdmin => {
             claims::queue(
                 c,
+                &Scope::of(actor),
                 Some(actor.department_id),
-                None,
                 ClaimStatus::Pending,
                 page,
             )

@@ -15,12 +15,10 @@ use lianjian_domain::draw::{
 use lianjian_domain::item::ItemCategory;
 use lianjian_domain::plan::PlanStatus;
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::scope::Actor;
+use lianjian_domain::scope::{Actor, Scope};
 use lianjian_domain::tag_expr::{self, TagExpr};
 use lianjian_domain::usci::Usci;
-use lianjian_store::draws::{
-    self as repo, Draw, DrawBody, DrawQuery, Visit, VisitCheck, VisitInspector,
-};
+use lianjian_store::draws::{self as repo, DrawBody, Visit, VisitCheck, VisitInspector};
 use lianjian_store::inspectors::{self as pool_repo, PoolMember};
 use lianjian_store::plans::{self as plan_repo, Plan};
 use lianjian_store::{Conn, Page, PageRequest, departments, entities, items as item_repo};
@@ -30,6 +28,9 @@ use uuid::Uuid;
 use crate::error::Checker;
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
+
+/// Draws as this service reads and lists them.
+pub use lianjian_store::draws::{Draw, DrawQuery};
 
 mod publication;
 mod self_check;
@@ -161,12 +162,21 @@ fn parse_spec(actor: &Actor, spec: &DrawSpec) -> Result<Parsed> {
     })
 }
 
-/// Coordination offices draw for every plan of their region; department admins only for plans
-/// their own department line leads; system admins anywhere.
+/// Whether the actor commits and executes draws: coordination offices for every plan of their
+/// region; department admins only for plans their own department line leads (checked per
+/// plan); system admins anywhere. The console shows the draw actions only when this holds.
+pub fn may_draw(actor: &Actor) -> bool {
+    matches!(
+        actor.role,
+        Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
+    )
+}
+
 fn ensure_may_draw(actor: &Actor) -> Result<()> {
-    match actor.role {
-        Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin => Ok(()),
-        _ => Err(ServiceError::Forbidden),
+    if may_draw(actor) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden)
     }
 }
 
@@ -334,7 +344,7 @@ async fn build_input(
             .ok_or(ServiceError::NotFound)?;
         let mut parts = vec![
             tag_expr::parse(&item.object_expr)
-                .map_err(|e| ServiceError::Store(lianjian_store::StoreError::Corrupt(e.en)))?,
+                .map_err(|e| ServiceError::internal(lianjian_store::StoreError::Corrupt(e.en)))?,
             TagExpr::Region(pl.region_code.to_string()),
         ];
         if let Some(n) = pl
@@ -343,8 +353,9 @@ async fn build_input(
             .filter(|n| !n.trim().is_empty())
         {
             parts.push(
-                tag_expr::parse(n)
-                    .map_err(|e| ServiceError::Store(lianjian_store::StoreError::Corrupt(e.en)))?,
+                tag_expr::parse(n).map_err(|e| {
+                    ServiceError::internal(lianjian_store::StoreError::Corrupt(e.en))
+                })?,
             );
         }
         exprs.push(TagExpr::And(parts));
@@ -443,7 +454,7 @@ async fn build_input(
     };
     drop(st);
     let st = stage("input: candidates from the index");
-    let corrupt = |e: Invalid| ServiceError::Store(lianjian_store::StoreError::Corrupt(e.en));
+    let corrupt = |e: Invalid| ServiceError::internal(lianjian_store::StoreError::Corrupt(e.en));
     // Candidates: the union of the pools, in credit-code order, entities in business only,
     // each with its exclusions and previous inspectors; built straight from the index on every
     // core (docs/performance.md, the draw path).
@@ -745,7 +756,7 @@ pub async fn preview(svc: &Services, actor: &Actor, spec: &DrawSpec) -> Result<P
             message_en,
             ..
         }) => {
-            return Err(ServiceError::Store(lianjian_store::StoreError::Corrupt(
+            return Err(ServiceError::internal(lianjian_store::StoreError::Corrupt(
                 format!("{message} ({message_en})"),
             )));
         }
@@ -886,7 +897,7 @@ async fn commit_in(
         (commitment, json.join().expect("serialising does not panic"))
     });
     let commitment = commitment.map_err(|b| {
-        ServiceError::Store(lianjian_store::StoreError::Corrupt(format!(
+        ServiceError::internal(lianjian_store::StoreError::Corrupt(format!(
             "{}: {}",
             b.field, b.invalid.en
         )))
@@ -1019,7 +1030,7 @@ async fn committed_input(
     c: &impl Conn,
     d: &Draw,
 ) -> Result<(DrawInput, Bytes32, Option<Bytes32>, algo::Commitment)> {
-    let corrupt = |m: String| ServiceError::Store(lianjian_store::StoreError::Corrupt(m));
+    let corrupt = |m: String| ServiceError::internal(lianjian_store::StoreError::Corrupt(m));
     if let Some((input, mut commitment)) = svc.committed_input.take(d.id) {
         let st = stage("execute: input held since the commitment");
         let (seed, salt_key) = repo::secrets(c, d.id)
@@ -1078,7 +1089,7 @@ async fn create_visits(
     result: &DrawResult,
     now: chrono::DateTime<Utc>,
 ) -> Result<Vec<Plan>> {
-    let corrupt = |m: String| ServiceError::Store(lianjian_store::StoreError::Corrupt(m));
+    let corrupt = |m: String| ServiceError::internal(lianjian_store::StoreError::Corrupt(m));
     let plans = plan_repo::get_many(tx, &repo::plan_ids(tx, d.id).await?).await?;
     let plan_by_id: HashMap<Uuid, &Plan> = plans.iter().map(|p| (p.id, p)).collect();
     let ucodes: Vec<&str> = result.visits.iter().map(|v| v.usci.as_str()).collect();
@@ -1165,7 +1176,7 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
             format!("draw {} has already been drawn", d.code),
         ));
     }
-    let corrupt = |m: String| ServiceError::Store(lianjian_store::StoreError::Corrupt(m));
+    let corrupt = |m: String| ServiceError::internal(lianjian_store::StoreError::Corrupt(m));
     let missing = witness::missing(&tx, &d).await?;
     if !missing.is_empty() {
         let (zh, en): (Vec<String>, Vec<String>) = missing.into_iter().unzip();
@@ -1377,13 +1388,8 @@ pub async fn list(
     q: &DrawQuery,
     page: PageRequest,
 ) -> Result<Page<Draw>> {
-    let mut q = q.clone();
-    q.region = match (q.region, actor.scope().region) {
-        (Some(r), Some(s)) if r.is_within(&s) => Some(r),
-        (Some(_), Some(s)) | (None, Some(s)) => Some(s),
-        (r, None) => r,
-    };
-    Ok(repo::list(svc.store.conn(), &q, page).await?)
+    // The query's region narrows the actor's scope (the store intersects them).
+    Ok(repo::list(svc.store.conn(), &Scope::of(actor), q, page).await?)
 }
 
 /// A visit with what the pages show.
@@ -1494,7 +1500,7 @@ async fn view(svc: &Services, d: Draw) -> Result<DrawView> {
     let preview = match body.record_json.as_deref() {
         Some(r) => {
             let rec: DrawRecord = serde_json::from_str(r).map_err(|e| {
-                ServiceError::Store(lianjian_store::StoreError::Corrupt(e.to_string()))
+                ServiceError::internal(lianjian_store::StoreError::Corrupt(e.to_string()))
             })?;
             let mut p = Preview {
                 title: d.title.clone(),
@@ -1549,5 +1555,5 @@ async fn view(svc: &Services, d: Draw) -> Result<DrawView> {
 
 /// Every draw is public once committed: its commitment first, its complete record once drawn.
 pub async fn public_list(svc: &Services, q: &DrawQuery, page: PageRequest) -> Result<Page<Draw>> {
-    Ok(repo::list(svc.store.conn(), q, page).await?)
+    Ok(repo::list(svc.store.conn(), &Scope::public(), q, page).await?)
 }

@@ -50,11 +50,22 @@ pub enum ServiceError {
         message: String,
         message_en: String,
     },
+    /// The server failed (database unreachable, stored data invalid…). What failed is for the
+    /// log, not for the caller: adapters answer a generic error and never see store types.
     #[error(transparent)]
-    Store(StoreError),
+    Internal(Internal),
 }
 
+/// An internal failure, opaque outside the services (its message is for the log).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct Internal(StoreError);
+
 impl ServiceError {
+    pub(crate) fn internal(e: StoreError) -> Self {
+        ServiceError::Internal(Internal(e))
+    }
+
     pub fn field(field: &str, e: Invalid) -> Self {
         ServiceError::Invalid(vec![FieldError::new(field, e)])
     }
@@ -79,7 +90,7 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ServiceError::NotFound,
-            other => ServiceError::Store(other),
+            other => ServiceError::internal(other),
         }
     }
 }

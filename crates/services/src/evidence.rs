@@ -136,7 +136,7 @@ impl Default for EvidenceState {
 }
 
 fn io_error(what: &str, e: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Store(StoreError::Config(format!("evidence storage: {what}: {e}")))
+    ServiceError::internal(StoreError::Config(format!("evidence storage: {what}: {e}")))
 }
 
 /// The key file's name inside the evidence folder.
@@ -422,7 +422,7 @@ async fn append_leaf(
     wanted.dedup();
     let mut known = repo::nodes(c, &wanted).await?;
     let corrupt = |e: merkle::MissingNode| {
-        ServiceError::Store(StoreError::Corrupt(format!("evidence log: {e}")))
+        ServiceError::internal(StoreError::Corrupt(format!("evidence log: {e}")))
     };
     let new_nodes = merkle::append(n, leaf, &|id| known.get(&id).copied()).map_err(corrupt)?;
     known.extend(new_nodes.iter().copied());
@@ -434,7 +434,7 @@ async fn append_leaf(
         if cp.tree_size > n
             || !merkle::verify_consistency(cp.tree_size, n + 1, &cp.root_hash, &root, &path)
         {
-            return Err(ServiceError::Store(StoreError::Corrupt(format!(
+            return Err(ServiceError::internal(StoreError::Corrupt(format!(
                 "evidence log: the tree of {} leaves does not extend the signed checkpoint of size {}",
                 n + 1,
                 cp.tree_size
@@ -566,7 +566,7 @@ pub async fn open(svc: &Services, actor: &Actor, sha256: &str) -> Result<(Eviden
         .map_err(|e| io_error("reading a file", e))?
         .map_err(|e| io_error(&format!("reading {}", path.display()), e))?;
     if domain::sha256(&bytes).to_hex() != hex {
-        return Err(ServiceError::Store(StoreError::Corrupt(format!(
+        return Err(ServiceError::internal(StoreError::Corrupt(format!(
             "evidence file {} does not match its SHA-256",
             path.display()
         ))));
@@ -626,7 +626,7 @@ pub async fn proof(svc: &Services, actor: &Actor, sha256: &str) -> Result<ProofD
 }
 
 fn corrupt(what: &str) -> ServiceError {
-    ServiceError::Store(StoreError::Corrupt(format!("evidence log: {what}")))
+    ServiceError::internal(StoreError::Corrupt(format!("evidence log: {what}")))
 }
 
 fn entry_of(e: &Evidence) -> Result<Entry> {

@@ -32,7 +32,7 @@ use lianjian_domain::item::{
     self as item_rules, DepartmentRole, Dimension, ImplementationLevel, ItemCategory, Method,
 };
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::scope::Actor;
+use lianjian_domain::scope::{Actor, Scope};
 use lianjian_domain::tag::TagSource;
 use lianjian_domain::tag_expr::TagExpr;
 use lianjian_store::PageRequest;
@@ -2226,13 +2226,13 @@ pub async fn export_items(svc: &Services, actor: &Actor, q: &ItemQuery) -> Resul
         .into_iter()
         .map(|s| (s.id, s.name))
         .collect();
-    let region = actor.scope().region;
+    let scope = Scope::of(actor);
     let mut heads = Vec::new();
     let mut page = 1;
     loop {
         let p = items::list(
             svc,
-            region.as_ref(),
+            &scope,
             q.clone(),
             PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE)),
         )
@@ -2707,7 +2707,7 @@ pub async fn import_inspectors(
                 loop {
                     let p = dept_repo::list(
                         c,
-                        &lianjian_domain::scope::ScopeFilter::everything(),
+                        &lianjian_domain::scope::Scope::system(),
                         &q,
                         PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE)),
                     )

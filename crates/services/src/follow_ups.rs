@@ -10,20 +10,19 @@ use lianjian_domain::account::Role;
 use lianjian_domain::inspection::{
     self as rules, RectificationStatus, ReferralStatus, TransferStatus, VisitStatus, beijing_date,
 };
-use lianjian_domain::scope::Actor;
-use lianjian_store::inspections::{
-    self as repo, CaseTransfer, FollowUpQuery, Rectification, Referral, VisitRow,
-};
+use lianjian_domain::scope::{Actor, Scope};
+use lianjian_store::inspections::{self as repo, VisitRow};
 use lianjian_store::{Page, PageRequest};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::Checker;
-use crate::inspections::{
-    acts_for, add_working_days, department, narrow, visible, working_days_between,
-};
+use crate::inspections::{acts_for, add_working_days, department, visible, working_days_between};
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
+
+/// Follow-up records and their list filter as this service takes and returns them.
+pub use lianjian_store::inspections::{CaseTransfer, FollowUpQuery, Rectification, Referral};
 
 fn invalid(
     field: &str,
@@ -331,9 +330,9 @@ pub async fn orders(
     page: PageRequest,
 ) -> Result<Page<OrderEntry>> {
     let c = svc.store.conn();
-    let q = scoped(actor, q);
     let today = beijing_date(Utc::now());
-    let p = repo::list_rectifications(c, &q, page).await?;
+    // The query's region and line narrow the actor's scope (the store intersects them).
+    let p = repo::list_rectifications(c, &Scope::of(actor), q, page).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for o in p.items {
         let v = repo::get_visit(c, o.visit_id).await?;
@@ -372,16 +371,6 @@ pub async fn order(svc: &Services, actor: &Actor, id: Uuid) -> Result<OrderEntry
         visit_code: v.code.clone(),
         order: o,
     })
-}
-
-fn scoped(actor: &Actor, q: &FollowUpQuery) -> FollowUpQuery {
-    let mut q = q.clone();
-    let scope = actor.scope();
-    q.region = narrow(q.region, scope.region);
-    if q.line.is_none() {
-        q.line = scope.line;
-    }
-    q
 }
 
 // ---- referrals ----
@@ -511,8 +500,7 @@ pub async fn answer_referral(
     let r = visible_referral(svc, actor, id).await?;
     let tx = svc.store.begin().await?;
     let to = department(&tx, r.to_department_id).await?;
-    let own_line = actor.role == Role::Inspector && actor.department_line == to.line;
-    if !acts_for(actor, &to) && !own_line {
+    if !may_answer_referral(actor, &to) {
         return Err(ServiceError::refused(
             format!("由接收部门{}反馈", to.name),
             format!("feedback comes from the receiving department, {}", to.name),
@@ -576,6 +564,13 @@ pub async fn referral(svc: &Services, actor: &Actor, id: Uuid) -> Result<Referra
     referral_entry(svc, r).await
 }
 
+/// Whether the actor answers referrals addressed to department `to`: those who act for it
+/// (its administrators, the coordination office above it, the system administrator) and the
+/// inspectors of its line. The console offers the feedback form only when this holds.
+pub fn may_answer_referral(actor: &Actor, to: &lianjian_store::departments::Department) -> bool {
+    acts_for(actor, to) || (actor.role == Role::Inspector && actor.department_line == to.line)
+}
+
 /// Referrals received (`incoming`) or sent in the actor's view.
 pub async fn referrals(
     svc: &Services,
@@ -584,8 +579,7 @@ pub async fn referrals(
     incoming: bool,
     page: PageRequest,
 ) -> Result<Page<ReferralEntry>> {
-    let q = scoped(actor, q);
-    let p = repo::list_referrals(svc.store.conn(), &q, incoming, page).await?;
+    let p = repo::list_referrals(svc.store.conn(), &Scope::of(actor), q, incoming, page).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for r in p.items {
         items.push(referral_entry(svc, r).await?);
@@ -701,12 +695,21 @@ pub async fn transfer_feedback(
         .ok_or(ServiceError::NotFound)?)
 }
 
+/// The transfer, if the actor sees its visit (out of view looks absent).
+pub async fn get_transfer(svc: &Services, actor: &Actor, id: Uuid) -> Result<CaseTransfer> {
+    let c = svc.store.conn();
+    let t = repo::get_transfer(c, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    visible(c, actor, t.visit_id).await?;
+    Ok(t)
+}
+
 pub async fn transfers(
     svc: &Services,
     actor: &Actor,
     q: &FollowUpQuery,
     page: PageRequest,
 ) -> Result<Page<CaseTransfer>> {
-    let q = scoped(actor, q);
-    Ok(repo::list_transfers(svc.store.conn(), &q, page).await?)
+    Ok(repo::list_transfers(svc.store.conn(), &Scope::of(actor), q, page).await?)
 }

@@ -14,13 +14,12 @@ use lianjian_domain::inspection::{
     self as rules, Answer, FollowUp, ItemResult, Position, ResultCode, Review, VisitStatus,
     VisitTrigger, beijing_date,
 };
-use lianjian_domain::region::RegionCode;
-use lianjian_domain::scope::Actor;
+use lianjian_domain::scope::{Actor, Scope};
 use lianjian_store::departments::{self, Department};
 use lianjian_store::draws::{self as draw_repo, Visit, VisitCheck, VisitInspector};
 use lianjian_store::inspections::{
-    self as repo, AnswerRow, Attachment, ChecklistRow, Confirmation, Progress, ResultListRow,
-    ResultQuery, ResultRow, TeamMember, VisitQuery, VisitRow,
+    self as repo, AnswerRow, Attachment, ChecklistRow, Confirmation, Progress, ResultRow,
+    TeamMember,
 };
 use lianjian_store::{Conn, Page, PageRequest, entities, inspectors as pool_repo, items};
 use serde::{Deserialize, Serialize};
@@ -29,6 +28,9 @@ use uuid::Uuid;
 use crate::error::Checker;
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
+
+/// Visit and result lists as this service takes and returns them.
+pub use lianjian_store::inspections::{ResultListRow, ResultQuery, VisitQuery, VisitRow};
 
 fn invalid(
     field: &str,
@@ -41,7 +43,7 @@ fn invalid(
 
 fn status_of(v: &VisitRow) -> Result<VisitStatus> {
     VisitStatus::parse(&v.status)
-        .map_err(|e| ServiceError::Store(lianjian_store::StoreError::Corrupt(e.en)))
+        .map_err(|e| ServiceError::internal(lianjian_store::StoreError::Corrupt(e.en)))
 }
 
 // ---- working days ----
@@ -86,36 +88,21 @@ pub(crate) async fn department(c: &impl Conn, id: Uuid) -> Result<Department> {
 /// The visit, if it lies in the actor's view: the region subtree and, for line-scoped roles,
 /// a check of a department of their line — or the actor is on its team.
 pub(crate) async fn visible(c: &impl Conn, actor: &Actor, id: Uuid) -> Result<VisitRow> {
-    let v = repo::get_visit(c, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let v = match repo::get_visit_scoped(c, &Scope::of(actor), id).await? {
+        Some(v) => v,
+        // Team members see the visits they are on wherever these lie.
+        None => {
+            let team = repo::team(c, id).await?;
+            if !team.iter().any(|m| m.user_id == Some(actor.user_id)) {
+                return Err(ServiceError::NotFound);
+            }
+            repo::get_visit(c, id)
+                .await?
+                .ok_or(ServiceError::NotFound)?
+        }
+    };
     if v.status == VisitStatus::Cancelled.as_str() && actor.role == Role::Inspector {
         return Err(ServiceError::NotFound);
-    }
-    let team = repo::team(c, id).await?;
-    if team.iter().any(|m| m.user_id == Some(actor.user_id)) {
-        return Ok(v);
-    }
-    let scope = actor.scope();
-    if scope
-        .region
-        .as_ref()
-        .is_some_and(|r| !v.region_code.is_within(r))
-    {
-        return Err(ServiceError::NotFound);
-    }
-    if let Some(line) = &scope.line {
-        let checks = draw_repo::checks_of_visits(c, &[id]).await?;
-        let mut ok = false;
-        for ch in checks.get(&id).into_iter().flatten() {
-            if department(c, ch.department_id).await?.line == *line {
-                ok = true;
-                break;
-            }
-        }
-        if !ok {
-            return Err(ServiceError::NotFound);
-        }
     }
     Ok(v)
 }
@@ -270,6 +257,11 @@ async fn build_checklist(c: &impl Conn, visit_id: Uuid) -> Result<Vec<ChecklistR
         }
     }
     Ok(out)
+}
+
+/// The visit's row (code, entity, status) if the actor may see it, without its checklist.
+pub async fn get_row(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitRow> {
+    visible(svc.store.conn(), actor, id).await
 }
 
 pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDetail> {
@@ -808,13 +800,14 @@ async fn completeness(c: &impl Conn, v: &VisitRow) -> Result<()> {
             .collect();
         let res = match (&r.result_code, &r.follow_up) {
             (Some(code), fu) => Some(ItemResult {
-                code: ResultCode::parse(code)
-                    .map_err(|e| ServiceError::Store(lianjian_store::StoreError::Corrupt(e.en)))?,
+                code: ResultCode::parse(code).map_err(|e| {
+                    ServiceError::internal(lianjian_store::StoreError::Corrupt(e.en))
+                })?,
                 follow_up: fu
                     .as_deref()
                     .map(FollowUp::parse)
                     .transpose()
-                    .map_err(|e| ServiceError::Store(lianjian_store::StoreError::Corrupt(e.en)))?
+                    .map_err(|e| ServiceError::internal(lianjian_store::StoreError::Corrupt(e.en)))?
                     .unwrap_or(FollowUp::None),
                 summary: r.summary.clone(),
             }),
@@ -1534,7 +1527,6 @@ pub async fn list(
 ) -> Result<Page<VisitListEntry>> {
     let c = svc.store.conn();
     let mut q = q.clone();
-    let scope = actor.scope();
     if actor.role == Role::Inspector {
         let m = pool_repo::by_user(c, actor.user_id).await?;
         match m {
@@ -1548,14 +1540,11 @@ pub async fn list(
                 });
             }
         }
-    } else {
-        q.region = narrow(q.region, scope.region);
-        if q.line.is_none() {
-            q.line = scope.line;
-        }
     }
+    // The query's region and line narrow the actor's scope (the store intersects them): a
+    // `?line=` can only narrow what the role grants.
     let today = beijing_date(Utc::now());
-    Ok(repo::list_visits(c, &q, page)
+    Ok(repo::list_visits(c, &Scope::of(actor), &q, page)
         .await?
         .map(|v| VisitListEntry {
             status_zh: VisitStatus::parse(&v.status)
@@ -1568,14 +1557,6 @@ pub async fn list(
                 && v.publish_deadline.is_some_and(|d| d < today),
             visit: v,
         }))
-}
-
-pub(crate) fn narrow(asked: Option<RegionCode>, scope: Option<RegionCode>) -> Option<RegionCode> {
-    match (asked, scope) {
-        (Some(r), Some(s)) if r.is_within(&s) => Some(r),
-        (Some(_), Some(s)) | (None, Some(s)) => Some(s),
-        (r, None) => r,
-    }
 }
 
 /// A result as lists show it, with labels and the publication deadline.
@@ -1627,16 +1608,13 @@ pub async fn results(
         return Err(ServiceError::Forbidden);
     }
     let mut q = q.clone();
-    let scope = actor.scope();
-    q.region = narrow(q.region, scope.region);
-    if q.line.is_none() {
-        q.line = scope.line;
-    }
     q.completed_only = true;
     let today = beijing_date(Utc::now());
-    Ok(repo::list_results(svc.store.conn(), &q, page)
-        .await?
-        .map(|r| entry(r, today)))
+    Ok(
+        repo::list_results(svc.store.conn(), &Scope::of(actor), &q, page)
+            .await?
+            .map(|r| entry(r, today)),
+    )
 }
 
 /// Published results (结果公示): no inspectors, no notes, no personal data.
@@ -1665,26 +1643,28 @@ pub async fn public_results(
     q.published_only = true;
     q.late_on = None;
     q.line = None;
-    Ok(repo::list_results(svc.store.conn(), &q, page)
-        .await?
-        .map(|r| PublicResult {
-            result: r
-                .result_code
-                .as_deref()
-                .and_then(|c| ResultCode::parse(c).ok())
-                .map(|c| c.label_zh().to_string()),
-            visit_code: r.visit_code,
-            usci: r.usci,
-            entity_name: r.entity_name,
-            region_code: r.region_code,
-            item_code: r.item_code,
-            item_name: r.item_name,
-            department: r.department_name,
-            visited_on: r.visited_on,
-            result_code: r.result_code,
-            random: r.trigger == "random",
-            published_on: r.published_at.map(beijing_date),
-        }))
+    Ok(
+        repo::list_results(svc.store.conn(), &Scope::public(), &q, page)
+            .await?
+            .map(|r| PublicResult {
+                result: r
+                    .result_code
+                    .as_deref()
+                    .and_then(|c| ResultCode::parse(c).ok())
+                    .map(|c| c.label_zh().to_string()),
+                visit_code: r.visit_code,
+                usci: r.usci,
+                entity_name: r.entity_name,
+                region_code: r.region_code,
+                item_code: r.item_code,
+                item_name: r.item_name,
+                department: r.department_name,
+                visited_on: r.visited_on,
+                result_code: r.result_code,
+                random: r.trigger == "random",
+                published_on: r.published_at.map(beijing_date),
+            }),
+    )
 }
 
 /// Counts for the console home: late publications, visits waiting for the actor.

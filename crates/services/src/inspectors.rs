@@ -21,12 +21,12 @@ use lianjian_domain::audit::AuditEntry;
 use lianjian_domain::department::DepartmentStatus;
 use lianjian_domain::inspector::{self as rules, InspectorKind, InspectorStatus};
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::scope::Actor;
+use lianjian_domain::scope::{Actor, Scope};
 use lianjian_domain::usci::Usci;
 use lianjian_store::accounts as user_repo;
 use lianjian_store::departments::{self as dept_repo, Department};
 use lianjian_store::entities as entity_repo;
-use lianjian_store::inspectors::{self as repo, Conflict, Inspector, InspectorQuery, PoolMember};
+use lianjian_store::inspectors::{self as repo, PoolMember};
 use lianjian_store::{Page, PageRequest, StoreError, audit, regions};
 use serde::Serialize;
 use uuid::Uuid;
@@ -34,6 +34,9 @@ use uuid::Uuid;
 use crate::error::Checker;
 use crate::trail::{Record, record, record_many};
 use crate::{Result, ServiceError, Services};
+
+/// Pool members as this service reads and lists them.
+pub use lianjian_store::inspectors::{Conflict, Inspector, InspectorQuery, InspectorSort};
 
 /// A member as a form, the API or a spreadsheet row gives it; every field is parsed here.
 #[derive(Debug, Clone, Default)]
@@ -82,11 +85,18 @@ pub struct SaveReport {
     pub updated: u64,
 }
 
-fn is_maintainer(a: &Actor) -> bool {
+/// Whether the actor maintains the pool at all (adds members, imports; each member is then
+/// checked with [`may_maintain`]). The console offers the pool's add and import actions only
+/// when this holds.
+pub fn may_add_members(a: &Actor) -> bool {
     matches!(
         a.role,
         Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
     )
+}
+
+fn is_maintainer(a: &Actor) -> bool {
+    may_add_members(a)
 }
 
 /// Whether the actor sees this member (whose department is of `line`).
@@ -105,7 +115,7 @@ fn maintains(a: &Actor, region: &RegionCode, line: &str) -> bool {
 async fn department(svc: &Services, id: Uuid) -> Result<Department> {
     dept_repo::get(svc.store.conn(), id)
         .await?
-        .ok_or_else(|| ServiceError::Store(StoreError::Corrupt(format!("department {id}"))))
+        .ok_or_else(|| ServiceError::internal(StoreError::Corrupt(format!("department {id}"))))
 }
 
 /// The member if the actor sees it, with its department; otherwise `NotFound`.
@@ -565,7 +575,7 @@ pub async fn link_user(svc: &Services, actor: &Actor, id: Uuid, user: &str) -> R
     let c = svc.store.conn();
     let t = user.trim();
     let found = match Uuid::parse_str(t) {
-        Ok(uid) => user_repo::get_user_scoped(c, &actor.full_scope(), uid).await?,
+        Ok(uid) => user_repo::get_user_scoped(c, &Scope::ignoring_context(actor), uid).await?,
         Err(_) => user_repo::find_user_by_name(c, &t.to_ascii_lowercase())
             .await?
             .filter(|u| {
@@ -715,7 +725,7 @@ pub async fn list(
     if actor.role == Role::Inspector {
         q.user_id = Some(actor.user_id);
     }
-    let p = repo::list(svc.store.conn(), &actor.scope(), &q, page).await?;
+    let p = repo::list(svc.store.conn(), &Scope::of(actor), &q, page).await?;
     let items = views(svc, p.items).await?;
     Ok(Page {
         items,

@@ -10,11 +10,9 @@ use lianjian_domain::item::{
     self as rules, DepartmentRole, Dimension, ImplementationLevel, ItemCategory, ItemStatus,
 };
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::scope::Actor;
+use lianjian_domain::scope::{Actor, Scope};
 use lianjian_store::entities::{Entity, EntitySearch};
-use lianjian_store::items::{
-    self as repo, CheckPoint, Item, ItemDepartment, ItemQuery, ItemVersion,
-};
+use lianjian_store::items::{self as repo};
 use lianjian_store::{Page, PageRequest, StoreError, departments, regions, sectors};
 use serde::Serialize;
 use uuid::Uuid;
@@ -22,6 +20,9 @@ use uuid::Uuid;
 use crate::error::Checker;
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services, directory};
+
+/// Items as this service reads and lists them.
+pub use lianjian_store::items::{CheckPoint, Item, ItemDepartment, ItemQuery, ItemVersion};
 
 /// One department's part as a form gives it.
 #[derive(Debug, Clone, Default)]
@@ -280,6 +281,16 @@ async fn parse(svc: &Services, input: &ItemInput) -> Result<Item> {
     })
 }
 
+/// Whether the actor adds items and edits those it answers for (checked per item: the
+/// coordination office of its region, the lead department's administrators). The console
+/// offers the item actions only when this holds.
+pub fn may_edit_items(a: &Actor) -> bool {
+    matches!(
+        a.role,
+        Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
+    )
+}
+
 /// Who edits an item: system administrators, coordination offices of its region, and the
 /// lead department's administrators.
 async fn ensure_editor(svc: &Services, a: &Actor, item: &Item) -> Result<()> {
@@ -457,26 +468,27 @@ pub async fn set_status(
     Ok(after)
 }
 
-/// Items that apply in the actor's view: on its region's list or an ancestor's, or anywhere in
-/// its subtree. `published_only` for the portal.
+/// Items that apply in `scope`: on its region's list or an ancestor's, or anywhere in its
+/// subtree ([`Scope::public`] for the portal, with a published status filter).
 pub async fn list(
     svc: &Services,
-    region: Option<&RegionCode>,
+    scope: &Scope,
     q: ItemQuery,
     page: PageRequest,
 ) -> Result<Page<Item>> {
-    let mut q = q;
-    if let Some(r) = region {
-        q.regions = r.lineage().into_iter().map(String::from).collect();
-        q.within = Some(r.to_string());
-    }
-    Ok(repo::list(svc.store.conn(), &q, page).await?)
+    Ok(repo::list(svc.store.conn(), scope, &q, page).await?)
 }
 
 pub async fn get(svc: &Services, id: Uuid) -> Result<Item> {
     repo::get(svc.store.conn(), id)
         .await?
         .ok_or(ServiceError::NotFound)
+}
+
+/// The item with this code, any status (callers show only what the reader may see:
+/// the portal only published items).
+pub async fn by_code(svc: &Services, code: &str) -> Result<Option<Item>> {
+    Ok(repo::by_code(svc.store.conn(), code).await?)
 }
 
 pub async fn versions(svc: &Services, id: Uuid) -> Result<Vec<ItemVersion>> {

@@ -27,9 +27,10 @@ pub mod submissions;
 pub mod tags;
 mod trail;
 
-pub use error::{FieldError, ServiceError};
+pub use error::{FieldError, Internal, ServiceError};
+pub use lianjian_domain::page::{Page, PageRequest};
 pub use lianjian_domain::scope::Actor;
-pub use lianjian_store::{Page, PageRequest, Store};
+pub use lianjian_store::Store;
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
@@ -91,6 +92,11 @@ impl Services {
     /// The current time by the services' clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
+    }
+
+    /// Whether the database answers (for `/healthz`); the error text is for the operator.
+    pub async fn ping(&self) -> std::result::Result<(), String> {
+        self.store.ping().await.map_err(|e| e.to_string())
     }
 
     /// The same services with evidence kept in `config.dir` (default

@@ -17,10 +17,10 @@ use lianjian_domain::plan::{
     self as rules, Bound, ClassRatios, Period, PlanAction, PlanParty, PlanStatus, RatioClass,
 };
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::scope::Actor;
+use lianjian_domain::scope::{Actor, Scope};
 use lianjian_domain::tag_expr::TagExpr;
 use lianjian_store::items::{self as item_repo, Item, ItemQuery};
-use lianjian_store::plans::{self as repo, Plan, PlanDepartment, PlanQuery, PlanSort};
+use lianjian_store::plans::{self as repo};
 use lianjian_store::{Conn, Page, PageRequest, StoreError, audit, departments, regions, tags};
 use serde::Serialize;
 use uuid::Uuid;
@@ -28,6 +28,9 @@ use uuid::Uuid;
 use crate::error::Checker;
 use crate::trail::{Record, record, record_many};
 use crate::{Result, ServiceError, Services, directory};
+
+/// Plans as this service reads and lists them.
+pub use lianjian_store::plans::{Plan, PlanDepartment, PlanQuery, PlanSort};
 
 /// A plan as a form or an API call gives it. Blank values take the defaults.
 #[derive(Debug, Clone, Default)]
@@ -151,7 +154,7 @@ async fn resolve_item(svc: &Services, actor: &Actor, s: &str) -> Result<Item, In
 /// Who files a plan for `item`: system administrators, coordination offices, and
 /// administrators of the lead department's line (条线). Region is checked with the input.
 async fn ensure_filer(svc: &Services, a: &Actor, item: &Item) -> Result<()> {
-    if !PlanParty::Filer.may(a.role) {
+    if !may_file(a) {
         return Err(ServiceError::Forbidden);
     }
     if a.role == Role::DepartmentAdmin {
@@ -251,7 +254,7 @@ struct Parsed {
 /// Parses `input`, reporting every bad field at once. The item and the actor's right to file
 /// for it come first (a department of another line is refused before its input is read).
 async fn parse(svc: &Services, actor: &Actor, input: &PlanInput) -> Result<Parsed> {
-    if !PlanParty::Filer.may(actor.role) {
+    if !may_file(actor) {
         return Err(ServiceError::Forbidden);
     }
     let item = resolve_item(svc, actor, &input.item)
@@ -778,40 +781,8 @@ pub async fn list(
     q: PlanQuery,
     page: PageRequest,
 ) -> Result<Page<Plan>> {
-    let mut q = q;
-    let scope = actor.scope();
-    // `within`, if the caller set it, is a filter: plans of that subtree, inside the view.
-    let filter = q.within.take().and_then(|w| RegionCode::parse(&w).ok());
-    q.regions.clear();
-    let lineage = |s: &RegionCode, f: Option<&RegionCode>| -> Vec<String> {
-        s.lineage()
-            .into_iter()
-            .filter(|r| f.is_none_or(|f| r.is_within(f)))
-            .map(String::from)
-            .collect()
-    };
-    match (&scope.region, filter) {
-        (None, f) => q.within = f.map(String::from),
-        (Some(s), None) => {
-            q.regions = lineage(s, None);
-            q.within = Some(s.to_string());
-        }
-        (Some(s), Some(f)) if f.is_within(s) => q.within = Some(f.to_string()),
-        (Some(s), Some(f)) if s.is_within(&f) => {
-            q.regions = lineage(s, Some(&f));
-            q.within = Some(s.to_string());
-        }
-        (Some(_), Some(_)) => {
-            return Ok(Page {
-                items: Vec::new(),
-                total: 0,
-                page: page.page,
-                per_page: page.per_page,
-            });
-        }
-    }
-    q.line = scope.line;
-    Ok(repo::list(svc.store.conn(), &q, page).await?)
+    // `within`, if the caller set it, narrows the view to a subtree (the store intersects it).
+    Ok(repo::list(svc.store.conn(), &Scope::of(actor), &q, page).await?)
 }
 
 /// Published plans and later, for the public (抽查计划公告). A status filter narrows within them.
@@ -821,9 +792,8 @@ pub async fn public_list(svc: &Services, q: PlanQuery, page: PageRequest) -> Res
     if q.statuses.is_empty() {
         q.statuses = PlanStatus::PUBLIC.to_vec();
     }
-    q.line = None;
     q.late_only = false;
-    Ok(repo::list(svc.store.conn(), &q, page).await?)
+    Ok(repo::list(svc.store.conn(), &Scope::public(), &q, page).await?)
 }
 
 /// A published (or later) plan by code, for the public.
@@ -843,21 +813,17 @@ pub async fn history(svc: &Services, actor: &Actor, id: Uuid) -> Result<Vec<Audi
 /// Published items the actor may file plans for (a department administrator: those its line
 /// leads), for the form's picker.
 pub async fn fileable_items(svc: &Services, actor: &Actor) -> Result<Vec<Item>> {
-    if !PlanParty::Filer.may(actor.role) {
+    if !may_file(actor) {
         return Ok(Vec::new());
     }
     let c = svc.store.conn();
-    let region = actor.scope().region;
-    let mut q = ItemQuery {
+    let q = ItemQuery {
         status: Some(ItemStatus::Published),
         ..Default::default()
     };
-    if let Some(r) = &region {
-        q.regions = r.lineage().into_iter().map(String::from).collect();
-        q.within = Some(r.to_string());
-    }
     let page = item_repo::list(
         c,
+        &Scope::of(actor),
         &q,
         PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE)),
     )
@@ -905,14 +871,26 @@ pub struct AnnualPlan {
 
 const ANNUAL_LIMIT: u64 = 5000;
 
+/// Whether the actor files plans (department administrators of the lead line, coordination
+/// offices, system administrators; the item is checked per plan). The console offers the
+/// new-plan form only when this holds.
+pub fn may_file(actor: &Actor) -> bool {
+    PlanParty::Filer.may(actor.role)
+}
+
+/// Whether the actor reads the aggregated annual plan of a level ([`annual`]).
+pub fn may_see_annual(actor: &Actor) -> bool {
+    matches!(
+        actor.role,
+        Role::SystemAdmin | Role::CoordinationOffice | Role::Leader
+    )
+}
+
 /// The annual plan of `region` (default: the actor's view) for `year`: the plans whose lead
 /// department belongs to that region, by code. For coordination offices, system
 /// administrators and leaders, within their scope.
 pub async fn annual(svc: &Services, actor: &Actor, year: &str, region: &str) -> Result<AnnualPlan> {
-    if !matches!(
-        actor.role,
-        Role::SystemAdmin | Role::CoordinationOffice | Role::Leader
-    ) {
+    if !may_see_annual(actor) {
         return Err(ServiceError::Forbidden);
     }
     let mut ch = Checker::default();
@@ -943,8 +921,9 @@ pub async fn annual(svc: &Services, actor: &Actor, year: &str, region: &str) -> 
         sort: PlanSort::Code,
         ..Default::default()
     };
-    let plans = repo::all(c, &q, ANNUAL_LIMIT).await?;
-    let (counts, late) = repo::counts_by_status(c, &q).await?;
+    let scope = Scope::ignoring_context(actor);
+    let plans = repo::all(c, &scope, &q, ANNUAL_LIMIT).await?;
+    let (counts, late) = repo::counts_by_status(c, &scope, &q).await?;
     let mut items: HashMap<Uuid, Item> = HashMap::new();
     for p in &plans {
         if !items.contains_key(&p.item_id)

@@ -1,10 +1,13 @@
 //! Region reference data for pickers and breadcrumbs (read-only, public).
 
 use lianjian_domain::region::RegionCode;
-use lianjian_store::regions::{self as repo, Region};
+use lianjian_store::regions::{self as repo};
 
 use crate::accounts::unknown_region;
 use crate::{Result, ServiceError, Services};
+
+/// A region as this service returns it.
+pub use lianjian_store::regions::Region;
 
 pub async fn get(svc: &Services, code: &str) -> Result<Region> {
     let code = RegionCode::parse(code).map_err(|e| ServiceError::field("code", e))?;

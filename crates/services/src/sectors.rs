@@ -6,11 +6,14 @@ use lianjian_domain::account::Role;
 use lianjian_domain::scope::Actor;
 use lianjian_domain::sector::sector_name;
 use lianjian_store::StoreError;
-use lianjian_store::sectors::{self as repo, Sector};
+use lianjian_store::sectors::{self as repo};
 use uuid::Uuid;
 
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
+
+/// A sector as this service returns it.
+pub use lianjian_store::sectors::Sector;
 
 /// The list is shared by the whole instance, so only system administrators and provincial
 /// coordination offices maintain it.
@@ -30,6 +33,10 @@ fn ensure_maintainer(a: &Actor) -> Result<()> {
     } else {
         Err(ServiceError::Forbidden)
     }
+}
+
+pub async fn count(svc: &Services) -> Result<u64> {
+    Ok(repo::count(svc.store.conn()).await?)
 }
 
 pub async fn list(svc: &Services) -> Result<Vec<Sector>> {

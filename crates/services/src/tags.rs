@@ -11,7 +11,7 @@ use lianjian_domain::scope::Actor;
 use lianjian_domain::tag::{self as rules, RuleFacts, RuleKind, TagLevel};
 use lianjian_store::changes::{self, DirectoryChange};
 use lianjian_store::entities::{self as entity_repo, Entity};
-use lianjian_store::tags::{self as repo, Tag, TagRule};
+use lianjian_store::tags::{self as repo};
 use lianjian_store::{Conn, StoreError, departments};
 use uuid::Uuid;
 
@@ -19,12 +19,24 @@ use crate::error::Checker;
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
 
+/// Tags and tag rules as this service reads and lists them.
+pub use lianjian_store::tags::{Tag, TagRule};
+
 /// Who maintains the vocabulary: system administrators, coordination offices, and department
-/// administrators for tags their own department owns.
+/// administrators (for tags their own department owns, see [`may_edit`]). The console offers
+/// the new-tag form only when this holds.
+pub fn may_create(a: &Actor) -> bool {
+    matches!(
+        a.role,
+        Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
+    )
+}
+
 fn ensure_editor(a: &Actor) -> Result<()> {
-    match a.role {
-        Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin => Ok(()),
-        _ => Err(ServiceError::Forbidden),
+    if may_create(a) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden)
     }
 }
 

@@ -65,7 +65,7 @@ async fn begin(store: &Store) -> DatabaseTransaction {
 async fn entries(c: &impl ConnectionTrait) -> Vec<lianjian_domain::audit::AuditEntry> {
     let mut v = audit::list_before(
         c,
-        &lianjian_domain::scope::ScopeFilter::default(),
+        &lianjian_domain::scope::Scope::system(),
         &AuditQuery::default(),
         None,
         1_000_000,

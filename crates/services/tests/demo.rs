@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use lianjian_domain::item::ItemStatus;
+use lianjian_domain::scope::Scope;
 use lianjian_services::{PageRequest, SecurityConfig, Services, cli_actor, demo, items};
 use lianjian_store::claims::{self, ClaimStatus};
 use lianjian_store::items::ItemQuery;
@@ -13,11 +14,11 @@ use lianjian_store::{audit, entities};
 async fn counts(svc: &Services) -> (u64, u64, u64, u64, u64) {
     let c = svc.store.conn();
     let all = PageRequest::new(Some(1), Some(1));
-    let pending = claims::queue(c, None, None, ClaimStatus::Pending, all)
+    let pending = claims::queue(c, &Scope::system(), None, ClaimStatus::Pending, all)
         .await
         .unwrap()
         .total;
-    let escalated = claims::queue(c, None, None, ClaimStatus::Escalated, all)
+    let escalated = claims::queue(c, &Scope::system(), None, ClaimStatus::Escalated, all)
         .await
         .unwrap()
         .total;
@@ -40,7 +41,7 @@ async fn demo_seed_builds_a_county_once() {
 
     let published = items::list(
         &svc,
-        None,
+        &Scope::public(),
         ItemQuery {
             status: Some(ItemStatus::Published),
             ..Default::default()
@@ -87,7 +88,7 @@ async fn demo_seed_builds_a_county_once() {
     let c = svc.store.conn();
     for cl in claims::queue(
         c,
-        None,
+        &Scope::system(),
         None,
         ClaimStatus::Escalated,
         PageRequest::new(Some(1), Some(100)),

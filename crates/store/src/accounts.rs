@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use lianjian_domain::account::Role;
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::scope::ScopeFilter;
+use lianjian_domain::scope::Scope;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, QueryOrder, QuerySelect};
@@ -255,9 +255,12 @@ pub struct UserQuery {
     pub department_id: Option<Uuid>,
 }
 
-fn scoped_users(scope: &ScopeFilter) -> sea_orm::Select<user::Entity> {
+fn scoped_users(scope: &Scope) -> sea_orm::Select<user::Entity> {
     let mut s = user::Entity::find();
-    if let Some(cond) = crate::scope::condition(scope, "region_code", "department_id") {
+    if let Some(cond) = crate::scope::expr(
+        scope,
+        &crate::scope::Shape::department("region_code", "department_id"),
+    ) {
         s = s.filter(cond);
     }
     s
@@ -265,7 +268,7 @@ fn scoped_users(scope: &ScopeFilter) -> sea_orm::Select<user::Entity> {
 
 pub async fn list_users(
     c: &impl ConnectionTrait,
-    scope: &ScopeFilter,
+    scope: &Scope,
     q: &UserQuery,
     page: PageRequest,
 ) -> Result<Page<User>> {
@@ -308,7 +311,7 @@ pub async fn list_users(
 /// The user only if in `scope`; out-of-scope and absent look the same.
 pub async fn get_user_scoped(
     c: &impl ConnectionTrait,
-    scope: &ScopeFilter,
+    scope: &Scope,
     id: Uuid,
 ) -> Result<Option<User>> {
     scoped_users(scope)

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use lianjian_domain::audit::{
     self as rules, AuditEntry, ChainVerifier, Head, SignedAuditCheckpoint, Tamper, Verified,
 };
-use lianjian_domain::scope::ScopeFilter;
+use lianjian_domain::scope::Scope;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, DbBackend, QueryOrder, QuerySelect, Statement};
 
@@ -172,9 +172,12 @@ pub struct AuditQuery {
 }
 
 /// The entries in `scope` that match `q`, unordered.
-fn filtered(scope: &ScopeFilter, q: &AuditQuery) -> sea_orm::Select<Entity> {
+fn filtered(scope: &Scope, q: &AuditQuery) -> sea_orm::Select<Entity> {
     let mut s = Entity::find();
-    if let Some(cond) = crate::scope::condition(scope, "region_code", "department_id") {
+    if let Some(cond) = crate::scope::expr(
+        scope,
+        &crate::scope::Shape::department("region_code", "department_id"),
+    ) {
         s = s.filter(cond);
     }
     if let Some(a) = q.actor.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
@@ -197,7 +200,7 @@ fn filtered(scope: &ScopeFilter, q: &AuditQuery) -> sea_orm::Select<Entity> {
 
 pub async fn list(
     c: &impl ConnectionTrait,
-    scope: &ScopeFilter,
+    scope: &Scope,
     q: &AuditQuery,
     page: PageRequest,
 ) -> Result<Page<AuditEntry>> {
@@ -225,7 +228,7 @@ pub async fn list(
 /// repeats nor skips entries when new ones are appended meanwhile, and costs no count.
 pub async fn list_before(
     c: &impl ConnectionTrait,
-    scope: &ScopeFilter,
+    scope: &Scope,
     q: &AuditQuery,
     before: Option<i64>,
     limit: u64,

@@ -156,12 +156,13 @@ pub async fn of_entity(c: &impl ConnectionTrait, entity_id: Uuid) -> Result<Vec<
     .collect()
 }
 
-/// A queue: a department's claims (`department_id` set) or the coordination office's
-/// escalations within a region subtree (`department_id` none).
+/// A queue within `scope`: a department's claims (`department_id` set) or the coordination
+/// office's escalations (`department_id` none). Claims are scoped by their region only: the
+/// department a claim is addressed to is what the queue selects.
 pub async fn queue(
     c: &impl ConnectionTrait,
+    scope: &lianjian_domain::scope::Scope,
     department_id: Option<Uuid>,
-    region: Option<&RegionCode>,
     status: ClaimStatus,
     page: PageRequest,
 ) -> Result<Page<Claim>> {
@@ -171,12 +172,11 @@ pub async fn queue(
         vals.push(d.into());
         conds.push(format!("department_id = ${}", vals.len()));
     }
-    if let Some(r) = region {
-        vals.push(r.to_string().into());
-        let a = vals.len();
-        vals.push(format!("{}\u{10FFFF}", r).into());
-        conds.push(format!("region_code >= ${a} AND region_code < ${}", a + 1));
-    }
+    conds.push(crate::scope::sql(
+        scope,
+        &crate::scope::Shape::shared("region_code"),
+        &mut vals,
+    ));
     let w = conds.join(" AND ");
     let b = backend_of(c);
     let total: i64 = c

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use lianjian_domain::department::DepartmentStatus;
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::scope::ScopeFilter;
+use lianjian_domain::scope::Scope;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, QueryOrder, QuerySelect};
 use serde::Serialize;
@@ -77,20 +77,24 @@ pub struct DepartmentQuery {
     pub status: Option<DepartmentStatus>,
 }
 
-fn scoped(scope: &ScopeFilter) -> sea_orm::Select<Entity> {
+/// A department is in a line's scope when it is of that line.
+const SHAPE: crate::scope::Shape = crate::scope::Shape {
+    region: "region_code",
+    ancestors_visible: false,
+    line: crate::scope::Line::Own("line"),
+};
+
+fn scoped(scope: &Scope) -> sea_orm::Select<Entity> {
     let mut s = Entity::find();
-    if let Some(r) = &scope.region {
-        s = s.filter(Column::RegionCode.starts_with(r.as_str()));
-    }
-    if let Some(l) = &scope.line {
-        s = s.filter(Column::Line.eq(l.as_str()));
+    if let Some(cond) = crate::scope::expr(scope, &SHAPE) {
+        s = s.filter(cond);
     }
     s
 }
 
 pub async fn list(
     c: &impl ConnectionTrait,
-    scope: &ScopeFilter,
+    scope: &Scope,
     q: &DepartmentQuery,
     page: PageRequest,
 ) -> Result<Page<Department>> {
@@ -151,7 +155,7 @@ pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Department
 /// The department only if `scope` permits it: callers cannot tell "absent" from "not yours".
 pub async fn get_scoped(
     c: &impl ConnectionTrait,
-    scope: &ScopeFilter,
+    scope: &Scope,
     id: Uuid,
 ) -> Result<Option<Department>> {
     scoped(scope)

@@ -394,8 +394,10 @@ pub async fn plans_in_live_draws(c: &impl ConnectionTrait, plan_ids: &[Uuid]) ->
         .collect()
 }
 
+/// Filters of a draw list; the scope passed to [`list`] limits it further.
 #[derive(Debug, Clone, Default)]
 pub struct DrawQuery {
+    /// Narrows the scope to a region subtree.
     pub region: Option<RegionCode>,
     pub status: Option<String>,
     /// Only draws whose outcome is public (drawn or failed) or whose commitment is (all).
@@ -405,20 +407,19 @@ pub struct DrawQuery {
 
 pub async fn list(
     c: &impl ConnectionTrait,
+    scope: &lianjian_domain::scope::Scope,
     q: &DrawQuery,
     page: PageRequest,
 ) -> Result<Page<Draw>> {
     let mut conds: Vec<String> = vec!["1 = 1".into()];
     let mut vals: Vec<Value> = Vec::new();
-    if let Some(r) = &q.region {
-        vals.push(r.to_string().into());
-        vals.push(format!("{r}\u{10FFFF}").into());
-        conds.push(format!(
-            "region_code >= ${} AND region_code < ${}",
-            vals.len() - 1,
-            vals.len()
-        ));
-    }
+    // Draws belong to every line of their region (a joint draw serves several departments).
+    let scope = scope.clone().narrowed(q.region.as_ref(), None);
+    conds.push(crate::scope::sql(
+        &scope,
+        &crate::scope::Shape::shared("region_code"),
+        &mut vals,
+    ));
     if let Some(s) = &q.status {
         vals.push(s.clone().into());
         conds.push(format!("status = ${}", vals.len()));

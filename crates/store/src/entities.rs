@@ -207,6 +207,25 @@ pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Entity>> {
         .next())
 }
 
+/// The entity only if `scope` permits it (the directory is shared by every line: the region
+/// decides); callers cannot tell "absent" from "not yours".
+pub async fn get_scoped(
+    c: &impl ConnectionTrait,
+    scope: &lianjian_domain::scope::Scope,
+    id: Uuid,
+) -> Result<Option<Entity>> {
+    let mut vals: Vec<Value> = vec![id.into()];
+    let w = crate::scope::sql(
+        scope,
+        &crate::scope::Shape::shared("region_code"),
+        &mut vals,
+    );
+    Ok(select(c, &format!("id = $1 AND {w}"), vals)
+        .await?
+        .into_iter()
+        .next())
+}
+
 /// Entities by id, in the order asked (ids not found are left out).
 pub async fn get_many(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Entity>> {
     let mut by_id: HashMap<Uuid, Entity> = HashMap::with_capacity(ids.len());

@@ -5,11 +5,25 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::region::RegionCode;
+use lianjian_domain::scope::Scope;
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::scope::{Line, Shape};
 use crate::{Page, PageRequest, Result, StoreError, placeholders, stmt};
+
+/// Visits are in a line's scope when one of their checks belongs to a department of the line.
+const VISITS: Shape = Shape {
+    region: "v.region_code",
+    ancestors_visible: false,
+    line: Line::Through {
+        id: "v.id",
+        table: "visit_checks",
+        key: "visit_id",
+        department: "department_id",
+    },
+};
 
 /// A visit with its progress (the `visits` row).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -71,6 +85,27 @@ fn visit_from_row(r: &QueryResult) -> Result<VisitRow> {
         usci: r.try_get_by_index(20)?,
         entity_name: r.try_get_by_index(21)?,
     })
+}
+
+/// The visit only if `scope` permits it: callers cannot tell "absent" from "not yours".
+pub async fn get_visit_scoped(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Uuid,
+) -> Result<Option<VisitRow>> {
+    let mut vals: Vec<Value> = vec![id.into()];
+    let w = crate::scope::sql(scope, &VISITS, &mut vals);
+    c.query_one_raw(stmt(
+        c,
+        format!(
+            "SELECT {VCOLS} FROM visits v JOIN entities e ON e.id = v.entity_id WHERE v.id = $1 AND {w}"
+        ),
+        vals,
+    ))
+    .await?
+    .as_ref()
+    .map(visit_from_row)
+    .transpose()
 }
 
 pub async fn get_visit(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<VisitRow>> {
@@ -140,10 +175,12 @@ pub async fn set_visit_status(
     Ok(())
 }
 
+/// Filters of a visit list; the [`Scope`] passed to [`list_visits`] limits it further.
 #[derive(Debug, Clone, Default)]
 pub struct VisitQuery {
+    /// Visits of this region subtree (narrows the scope).
     pub region: Option<RegionCode>,
-    /// Visits one of whose checks belongs to a department of this line.
+    /// Visits one of whose checks belongs to a department of this line (narrows the scope).
     pub line: Option<String>,
     pub department_id: Option<Uuid>,
     /// Visits this pool member is on.
@@ -159,24 +196,10 @@ pub struct VisitQuery {
     pub to: Option<NaiveDate>,
 }
 
-fn visit_where(q: &VisitQuery, vals: &mut Vec<Value>) -> String {
+fn visit_where(scope: &Scope, q: &VisitQuery, vals: &mut Vec<Value>) -> String {
     let mut conds: Vec<String> = vec!["v.status <> 'cancelled'".into()];
-    if let Some(r) = &q.region {
-        vals.push(r.to_string().into());
-        vals.push(format!("{r}\u{10FFFF}").into());
-        conds.push(format!(
-            "v.region_code >= ${} AND v.region_code < ${}",
-            vals.len() - 1,
-            vals.len()
-        ));
-    }
-    if let Some(l) = &q.line {
-        vals.push(l.clone().into());
-        conds.push(format!(
-            "v.id IN (SELECT vc.visit_id FROM visit_checks vc JOIN departments d ON d.id = vc.department_id WHERE d.line = ${})",
-            vals.len()
-        ));
-    }
+    let scope = scope.clone().narrowed(q.region.as_ref(), q.line.as_deref());
+    conds.push(crate::scope::sql(&scope, &VISITS, vals));
     if let Some(d) = q.department_id {
         vals.push(d.into());
         conds.push(format!(
@@ -236,11 +259,12 @@ fn visit_where(q: &VisitQuery, vals: &mut Vec<Value>) -> String {
 
 pub async fn list_visits(
     c: &impl ConnectionTrait,
+    scope: &Scope,
     q: &VisitQuery,
     page: PageRequest,
 ) -> Result<Page<VisitRow>> {
     let mut vals = Vec::new();
-    let w = visit_where(q, &mut vals);
+    let w = visit_where(scope, q, &mut vals);
     let total: i64 = c
         .query_one_raw(stmt(
             c,
@@ -865,9 +889,12 @@ pub async fn update_rectification(c: &impl ConnectionTrait, r: &Rectification) -
     crate::seal::seal_ids(c, crate::seal::Sealed::Rectifications, &[r.id]).await
 }
 
+/// Filters of a follow-up list; the [`Scope`] passed with it limits it further.
 #[derive(Debug, Clone, Default)]
 pub struct FollowUpQuery {
+    /// Narrows the scope to a region subtree.
     pub region: Option<RegionCode>,
+    /// Narrows the scope to the department line of the list's department column.
     pub line: Option<String>,
     pub department_id: Option<Uuid>,
     pub status: Option<String>,
@@ -877,12 +904,13 @@ pub struct FollowUpQuery {
 
 pub async fn list_rectifications(
     c: &impl ConnectionTrait,
+    scope: &Scope,
     q: &FollowUpQuery,
     page: PageRequest,
 ) -> Result<Page<Rectification>> {
     let mut vals: Vec<Value> = Vec::new();
     let mut conds = vec!["1 = 1".to_string()];
-    scope_conds(q, "department_id", &mut conds, &mut vals);
+    scope_conds(scope, q, "department_id", &mut conds, &mut vals);
     if let Some(s) = &q.status {
         vals.push(s.clone().into());
         conds.push(format!("status = ${}", vals.len()));
@@ -907,23 +935,19 @@ pub async fn list_rectifications(
     .await
 }
 
-fn scope_conds(q: &FollowUpQuery, dept_col: &str, conds: &mut Vec<String>, vals: &mut Vec<Value>) {
-    if let Some(r) = &q.region {
-        vals.push(r.to_string().into());
-        vals.push(format!("{r}\u{10FFFF}").into());
-        conds.push(format!(
-            "region_code >= ${} AND region_code < ${}",
-            vals.len() - 1,
-            vals.len()
-        ));
-    }
-    if let Some(l) = &q.line {
-        vals.push(l.clone().into());
-        conds.push(format!(
-            "{dept_col} IN (SELECT id FROM departments WHERE line = ${})",
-            vals.len()
-        ));
-    }
+fn scope_conds(
+    scope: &Scope,
+    q: &FollowUpQuery,
+    dept_col: &'static str,
+    conds: &mut Vec<String>,
+    vals: &mut Vec<Value>,
+) {
+    let scope = scope.clone().narrowed(q.region.as_ref(), q.line.as_deref());
+    conds.push(crate::scope::sql(
+        &scope,
+        &Shape::department("region_code", dept_col),
+        vals,
+    ));
     if let Some(d) = q.department_id {
         vals.push(d.into());
         conds.push(format!("{dept_col} = ${}", vals.len()));
@@ -1069,6 +1093,7 @@ pub async fn answer_referral(
 /// Referrals received by (`incoming`) or sent from a department scope.
 pub async fn list_referrals(
     c: &impl ConnectionTrait,
+    scope: &Scope,
     q: &FollowUpQuery,
     incoming: bool,
     page: PageRequest,
@@ -1080,7 +1105,7 @@ pub async fn list_referrals(
     } else {
         "from_department_id"
     };
-    scope_conds(q, col, &mut conds, &mut vals);
+    scope_conds(scope, q, col, &mut conds, &mut vals);
     if let Some(s) = &q.status {
         vals.push(s.clone().into());
         conds.push(format!("status = ${}", vals.len()));
@@ -1199,12 +1224,13 @@ pub async fn set_transfer_feedback(
 
 pub async fn list_transfers(
     c: &impl ConnectionTrait,
+    scope: &Scope,
     q: &FollowUpQuery,
     page: PageRequest,
 ) -> Result<Page<CaseTransfer>> {
     let mut vals: Vec<Value> = Vec::new();
     let mut conds = vec!["1 = 1".to_string()];
-    scope_conds(q, "department_id", &mut conds, &mut vals);
+    scope_conds(scope, q, "department_id", &mut conds, &mut vals);
     if let Some(s) = &q.status {
         vals.push(s.clone().into());
         conds.push(format!("status = ${}", vals.len()));
@@ -1333,11 +1359,14 @@ pub struct ResultListRow {
     pub published_at: Option<DateTime<Utc>>,
 }
 
+/// Filters of a result list; the [`Scope`] passed to [`list_results`] limits it further.
 #[derive(Debug, Clone, Default)]
 pub struct ResultQuery {
     /// Only published results (the portal and the public API).
     pub published_only: bool,
+    /// Narrows the scope to a region subtree.
     pub region: Option<RegionCode>,
+    /// Narrows the scope to the line of the result's department.
     pub line: Option<String>,
     pub department_id: Option<Uuid>,
     pub item_id: Option<Uuid>,
@@ -1356,6 +1385,7 @@ const RLCOLS: &str = "v.id, v.code, v.status, v.trigger, v.region_code, e.usci, 
 
 pub async fn list_results(
     c: &impl ConnectionTrait,
+    scope: &Scope,
     q: &ResultQuery,
     page: PageRequest,
 ) -> Result<Page<ResultListRow>> {
@@ -1367,19 +1397,12 @@ pub async fn list_results(
     if q.completed_only {
         conds.push("v.status IN ('submitted', 'reviewed', 'published', 'closed')".into());
     }
-    if let Some(r) = &q.region {
-        vals.push(r.to_string().into());
-        vals.push(format!("{r}\u{10FFFF}").into());
-        conds.push(format!(
-            "v.region_code >= ${} AND v.region_code < ${}",
-            vals.len() - 1,
-            vals.len()
-        ));
-    }
-    if let Some(l) = &q.line {
-        vals.push(l.clone().into());
-        conds.push(format!("d.line = ${}", vals.len()));
-    }
+    let scope = scope.clone().narrowed(q.region.as_ref(), q.line.as_deref());
+    conds.push(crate::scope::sql(
+        &scope,
+        &Shape::department("v.region_code", "r.department_id"),
+        &mut vals,
+    ));
     if let Some(x) = q.department_id {
         vals.push(x.into());
         conds.push(format!("r.department_id = ${}", vals.len()));

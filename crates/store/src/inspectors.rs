@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use lianjian_domain::inspector::{InspectorKind, InspectorStatus};
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::scope::ScopeFilter;
+use lianjian_domain::scope::Scope;
 use sea_orm::{ConnectionTrait, Statement, Value};
 use serde::Serialize;
 use uuid::Uuid;
@@ -395,7 +395,7 @@ pub struct InspectorQuery {
 /// match `q`, with their qualifications.
 pub async fn list(
     c: &impl ConnectionTrait,
-    scope: &ScopeFilter,
+    scope: &Scope,
     q: &InspectorQuery,
     page: PageRequest,
 ) -> Result<Page<Inspector>> {
@@ -406,24 +406,17 @@ pub async fn list(
         vals.push(v);
         conds.push(cond.replace('?', &format!("${}", vals.len())));
     }
-    let subtree = |conds: &mut Vec<String>, vals: &mut Vec<Value>, r: &RegionCode| {
-        vals.push(r.to_string().into());
-        vals.push(format!("{r}\u{10FFFF}").into());
-        let n = vals.len();
-        conds.push(format!(
-            "(i.region_code >= ${} AND i.region_code < ${n})",
-            n - 1
-        ));
-    };
-    if let Some(r) = &scope.region {
-        subtree(&mut conds, &mut vals, r);
-    }
-    if let Some(line) = &scope.line {
-        push(&mut conds, &mut vals, "d.line = ?", line.clone().into());
-    }
-    if let Some(r) = &q.region {
-        subtree(&mut conds, &mut vals, r);
-    }
+    // A member is in a line's scope through its department (`d`, joined below).
+    let scope = scope.clone().narrowed(q.region.as_ref(), None);
+    conds.push(crate::scope::sql(
+        &scope,
+        &crate::scope::Shape {
+            region: "i.region_code",
+            ancestors_visible: false,
+            line: crate::scope::Line::Own("d.line"),
+        },
+        &mut vals,
+    ));
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         vals.push(format!("%{t}%").into());
         vals.push(format!("%{}%", t.to_ascii_uppercase()).into());

@@ -6,6 +6,7 @@ use lianjian_domain::item::{
     DepartmentRole, Dimension, ImplementationLevel, ItemCategory, ItemStatus, Method,
 };
 use lianjian_domain::region::RegionCode;
+use lianjian_domain::scope::Scope;
 use sea_orm::{ConnectionTrait, Statement, Value};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -279,15 +280,21 @@ pub struct ItemQuery {
     pub sector_id: Option<Uuid>,
     /// Items led by, or involving, this department.
     pub department_id: Option<Uuid>,
-    /// Items on the lists of these regions (a region and its ancestors: what applies there)…
-    pub regions: Vec<String>,
-    /// …or anywhere in this subtree.
-    pub within: Option<String>,
 }
 
-/// Items, newest first by code; heads only (use [`get`] for departments and check points).
+/// Items apply downwards: a region's view holds the items on its own list, its ancestors'
+/// lists (what applies there) and its subtree's. Every line sees the catalogue.
+const SHAPE: crate::scope::Shape = crate::scope::Shape {
+    region: "region_code",
+    ancestors_visible: true,
+    line: crate::scope::Line::Shared,
+};
+
+/// Items in `scope`, newest first by code; heads only (use [`get`] for departments and check
+/// points).
 pub async fn list(
     c: &impl ConnectionTrait,
+    scope: &Scope,
     q: &ItemQuery,
     page: PageRequest,
 ) -> Result<Page<Item>> {
@@ -315,27 +322,7 @@ pub async fn list(
         let n = vals.len();
         conds.push(format!("(lead_department_id = ${n} OR id IN (SELECT item_id FROM item_departments WHERE department_id = ${n}))"));
     }
-    let mut region_parts = Vec::new();
-    if !q.regions.is_empty() {
-        let mut ph = Vec::new();
-        for r in &q.regions {
-            vals.push(r.clone().into());
-            ph.push(format!("${}", vals.len()));
-        }
-        region_parts.push(format!("region_code IN ({})", ph.join(",")));
-    }
-    if let Some(w) = &q.within {
-        vals.push(w.clone().into());
-        let a = vals.len();
-        vals.push(format!("{w}\u{10FFFF}").into());
-        region_parts.push(format!(
-            "(region_code >= ${a} AND region_code < ${})",
-            a + 1
-        ));
-    }
-    if !region_parts.is_empty() {
-        conds.push(format!("({})", region_parts.join(" OR ")));
-    }
+    conds.push(crate::scope::sql(scope, &SHAPE, &mut vals));
     let where_sql = if conds.is_empty() {
         "1=1".to_string()
     } else {

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::item::DepartmentRole;
 use lianjian_domain::plan::{ClassRatios, Period, PlanStatus, Ratio};
 use lianjian_domain::region::RegionCode;
+use lianjian_domain::scope::Scope;
 use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -447,21 +448,32 @@ pub struct PlanQuery {
     pub department_id: Option<Uuid>,
     /// Only plans submitted late.
     pub late_only: bool,
-    /// Plans of exactly these regions (e.g. a region and its ancestors: plans covering it)…
-    pub regions: Vec<String>,
-    /// …or anywhere in this subtree.
-    pub within: Option<String>,
-    /// Only plans a department of this line leads or takes part in (data scope).
-    pub line: Option<String>,
+    /// Only plans of this region subtree (narrows the scope).
+    pub within: Option<RegionCode>,
     /// Only plans whose lead department belongs to exactly this region: the plans of one
     /// level, which its coordination office aggregates.
     pub lead_region: Option<String>,
     pub sort: PlanSort,
 }
 
-fn where_clause(q: &PlanQuery) -> (String, Vec<Value>) {
+/// Plans apply downwards (a province plan covers its counties), and belong to the lines of the
+/// departments that lead or take part in them.
+const SHAPE: crate::scope::Shape = crate::scope::Shape {
+    region: "region_code",
+    ancestors_visible: true,
+    line: crate::scope::Line::Through {
+        id: "id",
+        table: "plan_departments",
+        key: "plan_id",
+        department: "department_id",
+    },
+};
+
+fn where_clause(scope: &Scope, q: &PlanQuery) -> (String, Vec<Value>) {
     let mut conds: Vec<String> = Vec::new();
     let mut vals: Vec<Value> = Vec::new();
+    let scope = scope.clone().narrowed(q.within.as_ref(), None);
+    conds.push(crate::scope::sql(&scope, &SHAPE, &mut vals));
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         vals.push(format!("%{}%", t.to_ascii_uppercase()).into());
         vals.push(format!("%{t}%").into());
@@ -501,36 +513,6 @@ fn where_clause(q: &PlanQuery) -> (String, Vec<Value>) {
         vals.push(true.into());
         conds.push(format!("late = ${}", vals.len()));
     }
-    let mut region_parts = Vec::new();
-    if !q.regions.is_empty() {
-        let from = vals.len() + 1;
-        for r in &q.regions {
-            vals.push(r.clone().into());
-        }
-        region_parts.push(format!(
-            "region_code IN ({})",
-            placeholders(from, q.regions.len())
-        ));
-    }
-    if let Some(w) = &q.within {
-        vals.push(w.clone().into());
-        vals.push(format!("{w}\u{10FFFF}").into());
-        let n = vals.len();
-        region_parts.push(format!(
-            "(region_code >= ${} AND region_code < ${n})",
-            n - 1
-        ));
-    }
-    if !region_parts.is_empty() {
-        conds.push(format!("({})", region_parts.join(" OR ")));
-    }
-    if let Some(l) = &q.line {
-        vals.push(l.clone().into());
-        conds.push(format!(
-            "id IN (SELECT pd.plan_id FROM plan_departments pd JOIN departments d ON d.id = pd.department_id WHERE d.line = ${})",
-            vals.len()
-        ));
-    }
     if let Some(r) = &q.lead_region {
         vals.push(r.clone().into());
         conds.push(format!(
@@ -548,10 +530,11 @@ fn where_clause(q: &PlanQuery) -> (String, Vec<Value>) {
 
 pub async fn list(
     c: &impl ConnectionTrait,
+    scope: &Scope,
     q: &PlanQuery,
     page: PageRequest,
 ) -> Result<Page<Plan>> {
-    let (where_sql, vals) = where_clause(q);
+    let (where_sql, vals) = where_clause(scope, q);
     let total: i64 = c
         .query_one_raw(stmt(
             c,
@@ -577,8 +560,13 @@ pub async fn list(
 }
 
 /// Every plan matching `q` (for the annual aggregation and its export), at most `limit`.
-pub async fn all(c: &impl ConnectionTrait, q: &PlanQuery, limit: u64) -> Result<Vec<Plan>> {
-    let (where_sql, vals) = where_clause(q);
+pub async fn all(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    q: &PlanQuery,
+    limit: u64,
+) -> Result<Vec<Plan>> {
+    let (where_sql, vals) = where_clause(scope, q);
     heads(
         c,
         format!(
@@ -594,9 +582,10 @@ pub async fn all(c: &impl ConnectionTrait, q: &PlanQuery, limit: u64) -> Result<
 /// order, and how many of them were submitted late.
 pub async fn counts_by_status(
     c: &impl ConnectionTrait,
+    scope: &Scope,
     q: &PlanQuery,
 ) -> Result<(Vec<(PlanStatus, u64)>, u64)> {
-    let (where_sql, vals) = where_clause(q);
+    let (where_sql, vals) = where_clause(scope, q);
     let rows = c
         .query_all_raw(stmt(
             c,

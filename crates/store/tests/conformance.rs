@@ -2,10 +2,11 @@
 //! `LIANJIAN_TEST_POSTGRES_URL` is set (CI sets it), each on a fresh database.
 
 use chrono::Utc;
+use lianjian_domain::account::Role;
 use lianjian_domain::audit::Tamper;
 use lianjian_domain::department::DepartmentStatus;
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::scope::ScopeFilter;
+use lianjian_domain::scope::{Actor, Scope};
 use lianjian_store::audit::{self, NewEntry};
 use lianjian_store::departments::{self, Department, DepartmentQuery};
 use lianjian_store::testing::TestDb;
@@ -108,10 +109,7 @@ async fn departments_are_scoped_and_unique(db: &TestDb) {
         .unwrap_err();
     assert!(matches!(dup, StoreError::Conflict(_)), "{dup:?}");
 
-    let scope = ScopeFilter {
-        region: Some(r("41")),
-        line: Some("market".into()),
-    };
+    let scope = Scope::of(&actor(Role::DepartmentAdmin, "41", "market"));
     let page = departments::list(
         c,
         &scope,
@@ -124,7 +122,7 @@ async fn departments_are_scoped_and_unique(db: &TestDb) {
     assert_eq!(page.items[0].name, "县市场监管局");
     let all = departments::list(
         c,
-        &ScopeFilter::everything(),
+        &Scope::system(),
         &DepartmentQuery::default(),
         PageRequest::default(),
     )
@@ -142,6 +140,46 @@ async fn departments_are_scoped_and_unique(db: &TestDb) {
             .unwrap()
             .is_none()
     );
+
+    // A filter narrows the grant and never widens it: another line or another province
+    // finds nothing, a line inside an all-lines grant finds only that line.
+    let count = |s: Scope| async move {
+        departments::list(c, &s, &DepartmentQuery::default(), PageRequest::default())
+            .await
+            .unwrap()
+            .total
+    };
+    assert_eq!(count(scope.clone().narrowed(None, Some("health"))).await, 0);
+    assert_eq!(count(scope.clone().narrowed(Some(&r("37")), None)).await, 0);
+    assert_eq!(
+        count(scope.clone().narrowed(Some(&r("4111")), None)).await,
+        1
+    );
+    let office = Scope::of(&actor(Role::CoordinationOffice, "41", "market"));
+    assert_eq!(count(office.clone()).await, 2);
+    assert_eq!(
+        count(office.clone().narrowed(None, Some("health"))).await,
+        1
+    );
+    assert_eq!(count(office.narrowed(Some(&r("37")), None)).await, 0);
+    assert_eq!(
+        count(Scope::public().narrowed(Some(&r("37")), None)).await,
+        1
+    );
+}
+
+fn actor(role: Role, region: &str, line: &str) -> Actor {
+    Actor {
+        user_id: Uuid::nil(),
+        username: "t".into(),
+        display_name: "t".into(),
+        role,
+        department_id: Uuid::nil(),
+        department_line: line.into(),
+        region: r(region),
+        ip: None,
+        context: None,
+    }
 }
 
 async fn write_entries(store: &Store, n: usize) {

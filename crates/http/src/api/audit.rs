@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use chrono::{DateTime, Utc};
 use lianjian_domain::audit::SignedAuditCheckpoint;
 use lianjian_services::audit_log;
-use lianjian_store::audit::AuditQuery;
+use lianjian_services::audit_log::AuditQuery;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

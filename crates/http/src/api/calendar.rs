@@ -6,8 +6,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::calendar::{CalendarDay, DayKind, weekday_zh};
+use lianjian_services::calendar::StoredDay;
 use lianjian_services::{ServiceError, calendar};
-use lianjian_store::calendar::StoredDay;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

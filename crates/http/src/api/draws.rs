@@ -12,7 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_services::draws::{self, DrawSpec, WitnessSpec};
-use lianjian_store::draws::{Draw, DrawQuery};
+use lianjian_services::draws::{Draw, DrawQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

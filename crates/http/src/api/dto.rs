@@ -3,11 +3,11 @@
 use chrono::{DateTime, Utc};
 use lianjian_domain::audit::AuditEntry;
 use lianjian_services::Page;
+use lianjian_services::accounts::ApiToken;
 use lianjian_services::accounts::UserView;
-use lianjian_store::accounts::ApiToken;
-use lianjian_store::departments::Department;
-use lianjian_store::regions::Region;
-use lianjian_store::sectors::Sector;
+use lianjian_services::departments::Department;
+use lianjian_services::regions::Region;
+use lianjian_services::sectors::Sector;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;

@@ -10,11 +10,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::audit::AuditEntry;
 use lianjian_domain::directory::Licence;
 use lianjian_domain::scope::Actor;
-use lianjian_domain::usci::Usci;
+use lianjian_services::directory::Claim;
+use lianjian_services::directory::Entity;
 use lianjian_services::directory::{self, EntityDetail, EntityInput, SearchInput};
 use lianjian_services::{ServiceError, Services};
-use lianjian_store::claims::Claim;
-use lianjian_store::entities::Entity;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -212,7 +211,7 @@ pub struct EntityDetailDto {
 }
 
 pub(crate) async fn department_names(svc: &Services, ids: Vec<Uuid>) -> HashMap<Uuid, String> {
-    lianjian_store::departments::by_ids(svc.store.conn(), &ids)
+    lianjian_services::departments::by_ids(svc, &ids)
         .await
         .map(|m| m.into_iter().map(|(k, d)| (k, d.name)).collect())
         .unwrap_or_default()
@@ -302,7 +301,7 @@ pub async fn list(
 ) -> Result<Json<PageOf<EntityDto>>, ApiError> {
     let p = Params(q);
     let sort = p.one("sort");
-    if !sort.is_empty() && lianjian_store::entities::EntitySort::parse(&sort).is_none() {
+    if !sort.is_empty() && lianjian_services::directory::EntitySort::parse(&sort).is_none() {
         return Err(ApiError::bad_request(
             "sort",
             "unknown_sort",
@@ -403,23 +402,7 @@ pub(crate) async fn existing_for_save(
     a: &Actor,
     usci: &str,
 ) -> Result<Option<Entity>, ServiceError> {
-    let Ok(u) = Usci::parse(usci) else {
-        return Ok(None);
-    };
-    let existing = lianjian_store::entities::by_usci(svc.store.conn(), u.as_str()).await?;
-    if let Some(e) = &existing
-        && a.full_scope()
-            .region
-            .as_ref()
-            .is_some_and(|r| !e.region_code.is_within(r))
-    {
-        return Err(ServiceError::conflict(
-            "usci",
-            "该统一社会信用代码的监管对象已由其他地区登记管理，不能在此修改；如对象已迁入本地区，请联系其原所在地或联席办办理",
-            "an entity with this credit code is managed by another region and cannot be changed here",
-        ));
-    }
-    Ok(existing)
+    directory::existing_for_save(svc, a, usci).await
 }
 
 /// Adds an entity, or updates the one with the same credit code (upsert). Tag rules apply at
@@ -452,17 +435,7 @@ pub(crate) async fn visible_entity(
     a: &Actor,
     id: Uuid,
 ) -> Result<Entity, ServiceError> {
-    let e = lianjian_store::entities::get(svc.store.conn(), id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    if a.scope()
-        .region
-        .as_ref()
-        .is_some_and(|r| !e.region_code.is_within(r))
-    {
-        return Err(ServiceError::NotFound);
-    }
-    Ok(e)
+    directory::visible_entity(svc, a, id).await
 }
 
 /// Sets a tag by hand (source: manual); the tag's competent department is notified (双告知).

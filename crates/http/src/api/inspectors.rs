@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use lianjian_domain::inspector::{InspectorKind, InspectorStatus};
 use lianjian_domain::region::RegionCode;
 use lianjian_services::inspectors::{self, InspectorDetail, InspectorInput, InspectorView};
+use lianjian_services::inspectors::{Conflict, InspectorQuery, InspectorSort};
 use lianjian_services::{FieldError, ServiceError};
-use lianjian_store::inspectors::{Conflict, InspectorQuery, InspectorSort};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -269,7 +269,7 @@ impl From<InspectorBody> for InspectorInput {
 /// The DTO of a member the caller has just written (names looked up; no read recorded).
 async fn view(
     st: &AppState,
-    i: lianjian_store::inspectors::Inspector,
+    i: lianjian_services::inspectors::Inspector,
 ) -> Result<InspectorDto, ApiError> {
     Ok(inspectors::describe(&st.svc, i).await?.into())
 }

@@ -11,9 +11,10 @@ use chrono::{DateTime, Utc};
 use lianjian_domain::item::ItemStatus;
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Actor;
+use lianjian_domain::scope::Scope;
 use lianjian_services::items::{self, DepartmentPart, ItemInput};
+use lianjian_services::items::{Item, ItemQuery, ItemVersion};
 use lianjian_services::{Page, ServiceError, Services};
-use lianjian_store::items::{Item, ItemQuery, ItemVersion};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -282,7 +283,7 @@ pub async fn list(
 ) -> Result<Json<PageOf<ItemDto>>, ApiError> {
     let p = Params(q);
     let query = item_query(&st.svc, &p).await?;
-    let page = items::list(&st.svc, a.scope().region.as_ref(), query, p.paging()?).await?;
+    let page = items::list(&st.svc, &Scope::of(&a), query, p.paging()?).await?;
     Ok(Json(page_dto(&st.svc, page).await))
 }
 
@@ -603,7 +604,7 @@ pub async fn public_list(
     p.0.retain(|(k, _)| k != "status");
     let mut query = item_query(&st.svc, &p).await?;
     query.status = Some(ItemStatus::Published);
-    let page = items::list(&st.svc, None, query, p.paging()?).await?;
+    let page = items::list(&st.svc, &Scope::public(), query, p.paging()?).await?;
     // Lists carry no departments or check points; the public wants them, so load each (≤ 200).
     let mut full = Vec::with_capacity(page.items.len());
     for i in &page.items {

@@ -11,10 +11,10 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::Invalid;
 use lianjian_domain::plan::{PlanStatus, Ratio, RatioClass};
+use lianjian_services::items::Item;
 use lianjian_services::plans::{self, AnnualPlan, PlanInput};
+use lianjian_services::plans::{Plan, PlanQuery, PlanSort};
 use lianjian_services::{FieldError, Page, ServiceError, Services};
-use lianjian_store::items::Item;
-use lianjian_store::plans::{Plan, PlanQuery, PlanSort};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -245,7 +245,7 @@ pub(crate) async fn plan_query(svc: &Services, p: &Params) -> Result<PlanQuery, 
     let region = p.one("region");
     if !region.is_empty() {
         match lianjian_domain::region::RegionCode::parse(&region) {
-            Ok(r) => q.within = Some(r.to_string()),
+            Ok(r) => q.within = Some(r),
             Err(e) => errs.push(FieldError::new("region", e)),
         }
     }
@@ -258,10 +258,12 @@ pub(crate) async fn plan_query(svc: &Services, p: &Params) -> Result<PlanQuery, 
     let item = p.one("item");
     if !item.is_empty() {
         let found = match Uuid::parse_str(&item) {
-            Ok(id) => lianjian_store::items::get(svc.store.conn(), id).await?,
-            Err(_) => {
-                lianjian_store::items::by_code(svc.store.conn(), &item.to_ascii_uppercase()).await?
-            }
+            Ok(id) => match lianjian_services::items::get(svc, id).await {
+                Ok(i) => Some(i),
+                Err(ServiceError::NotFound) => None,
+                Err(e) => return Err(e),
+            },
+            Err(_) => lianjian_services::items::by_code(svc, &item.to_ascii_uppercase()).await?,
         };
         match found {
             Some(i) => q.item_id = Some(i.id),

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use lianjian_services::accounts::{self, UserInput};
-use lianjian_store::accounts::{UserQuery, UserStatus};
+use lianjian_services::accounts::{UserQuery, UserStatus};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

@@ -4,9 +4,8 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use chrono::{NaiveDate, TimeZone};
-use lianjian_domain::account::Role;
 use lianjian_services::audit_log;
-use lianjian_store::audit::AuditQuery;
+use lianjian_services::audit_log::AuditQuery;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -158,7 +157,7 @@ pub async fn list(
         Ok(p) => p,
         Err(e) => return error_page(&st.svc, &s, e).await,
     };
-    let verify = if f.verify.is_some() && s.actor.role == Role::SystemAdmin {
+    let verify = if f.verify.is_some() && audit_log::may_verify(&s.actor) {
         match audit_log::verify(&st.svc, &s.actor).await {
             Ok(Ok(v)) => Some((
                 true,
@@ -209,21 +208,14 @@ pub async fn list(
         })
         .collect();
     let actions = audit_log::actions(&st.svc).await.unwrap_or_default();
-    let scope = s.actor.scope();
-    let departments = lianjian_store::departments::list(
-        st.svc.store.conn(),
-        &scope,
-        &Default::default(),
-        lianjian_services::PageRequest::new(Some(1), Some(200)),
-    )
-    .await
-    .map(|p| {
-        p.items
-            .into_iter()
-            .map(|d| (d.id.to_string(), format!("{}（{}）", d.name, d.region_code)))
-            .collect()
-    })
-    .unwrap_or_default();
+    let departments = audit_log::department_options(&st.svc, &s.actor)
+        .await
+        .map(|ds| {
+            ds.into_iter()
+                .map(|d| (d.id.to_string(), format!("{}（{}）", d.name, d.region_code)))
+                .collect()
+        })
+        .unwrap_or_default();
     let c = Chrome::new(&st.svc, &s, "audit").await;
     render(Page {
         c,
@@ -236,7 +228,7 @@ pub async fn list(
         to: to_s,
         actions,
         departments,
-        can_verify: s.actor.role == Role::SystemAdmin,
+        can_verify: audit_log::may_verify(&s.actor),
         export_cap: audit_log::EXPORT_CAP,
         verify,
         error,

@@ -7,7 +7,6 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use lianjian_domain::account::Role;
 use lianjian_domain::department::{BUILTIN_SETS, DepartmentStatus};
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::departments::{self, DepartmentInput};
@@ -130,7 +129,7 @@ async fn page(
             q: q_s,
             region: region_s,
             status: status_s,
-            can_maintain: matches!(s.actor.role, Role::SystemAdmin | Role::CoordinationOffice),
+            can_maintain: departments::may_maintain(&s.actor),
             errors,
             sets: BUILTIN_SETS
                 .iter()

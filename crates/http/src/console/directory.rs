@@ -8,14 +8,14 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use lianjian_domain::account::Role;
 use lianjian_domain::directory::{CreditClass, EntityType, RegStatus};
 use lianjian_domain::item::ItemStatus;
+use lianjian_domain::scope::Scope;
 use lianjian_services::accounts::SessionAuth;
+use lianjian_services::directory::Entity;
 use lianjian_services::directory::{self, EntityDetail, EntityInput, SearchInput};
+use lianjian_services::items::ItemQuery;
 use lianjian_services::{Page, PageRequest, ServiceError, Services, items, tags};
-use lianjian_store::entities::Entity;
-use lianjian_store::items::ItemQuery;
 use uuid::Uuid;
 
 use super::fields::{FormData, action_label, action_summary, errors_of};
@@ -30,10 +30,7 @@ use crate::extract::Console;
 
 /// Who may add, change and tag entities (the service decides in the end).
 pub(crate) fn may_edit(s: &SessionAuth) -> bool {
-    matches!(
-        s.actor.role,
-        Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
-    )
+    lianjian_services::directory::may_edit_entities(&s.actor)
 }
 
 fn notice(key: &str) -> Option<String> {
@@ -272,7 +269,7 @@ pub async fn list(
     let rows = rows(&st.svc, page.items).await;
     let item_options = items::list(
         &st.svc,
-        s.actor.scope().region.as_ref(),
+        &Scope::of(&s.actor),
         ItemQuery {
             status: Some(ItemStatus::Published),
             ..Default::default()
@@ -462,8 +459,8 @@ async fn detail_page(
                 status: cl.status.label_zh().into(),
                 open: matches!(
                     cl.status,
-                    lianjian_store::claims::ClaimStatus::Pending
-                        | lianjian_store::claims::ClaimStatus::Escalated
+                    lianjian_services::directory::ClaimStatus::Pending
+                        | lianjian_services::directory::ClaimStatus::Escalated
                 ),
                 matched_by: cl.matched_by,
                 reason: cl.reason.unwrap_or_default(),

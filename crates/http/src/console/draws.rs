@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::Datelike;
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::draws::{self, DrawSpec, DrawView, Preview, WitnessSpec};
+use lianjian_services::draws::{Draw, DrawQuery};
+use lianjian_services::plans::Plan;
 use lianjian_services::{PageRequest, ServiceError};
-use lianjian_store::draws::{Draw, DrawQuery};
-use lianjian_store::plans::Plan;
 use uuid::Uuid;
 
 use super::fields::{FormData, errors_of};
@@ -188,10 +188,9 @@ async fn plan_choices(st: &AppState, s: &SessionAuth, spec: &DrawSpec) -> Vec<Pl
     .unwrap_or_default();
     let mut out = Vec::with_capacity(plans.len());
     for p in plans {
-        let item = lianjian_store::items::get(st.svc.store.conn(), p.item_id)
+        let item = lianjian_services::items::get(&st.svc, p.item_id)
             .await
             .ok()
-            .flatten()
             .map(|i| i.name)
             .unwrap_or_default();
         out.push(PlanChoice {
@@ -365,10 +364,9 @@ async fn detail_page(
 ) -> Response {
     let mut plans = Vec::new();
     for p in &v.plans {
-        let item = lianjian_store::items::get(st.svc.store.conn(), p.item_id)
+        let item = lianjian_services::items::get(&st.svc, p.item_id)
             .await
             .ok()
-            .flatten()
             .map(|i| i.name)
             .unwrap_or_default();
         // Risk-weighted plans say so wherever the draw is shown (issue 4).
@@ -418,10 +416,7 @@ async fn detail_page(
         witnessing: v.witnessing,
         missing: v.missing,
         embargo: v.embargo,
-        may_draw: matches!(
-            role,
-            Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
-        ),
+        may_draw: lianjian_services::draws::may_draw(&s.actor),
         may_read_full: role != Role::Inspector,
         beacon_value: get("value"),
         reason: get("reason"),

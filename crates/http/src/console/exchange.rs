@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::directory::SearchInput;
 use lianjian_services::exchange::{self, CellError, ImportOutcome};
+use lianjian_services::items::ItemQuery;
 use lianjian_services::{ServiceError, Services};
-use lianjian_store::items::ItemQuery;
 
 use super::{Chrome, check_csrf, error_page, render};
 use crate::AppState;

@@ -11,16 +11,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
-use lianjian_domain::account::Role;
 use lianjian_domain::inspection::{
     Answer, RectificationStatus, ReferralStatus, TransferStatus, beijing_date,
 };
 use lianjian_domain::region::RegionCode;
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::follow_ups::{self, OrderEntry, ReferralEntry};
+use lianjian_services::follow_ups::{CaseTransfer, FollowUpQuery};
 use lianjian_services::inspections::{self, VisitDetail};
 use lianjian_services::{Page, PageRequest, ServiceError};
-use lianjian_store::inspections::{CaseTransfer, FollowUpQuery};
 use uuid::Uuid;
 
 use super::fields::{FormData, errors_of};
@@ -554,22 +553,14 @@ struct ReferralPage {
 /// administrators, the coordination office above it, the system administrator, or an inspector
 /// of its line).
 async fn answers_for(st: &AppState, s: &SessionAuth, to: Uuid) -> bool {
-    let Ok(Some(d)) = lianjian_store::departments::get(st.svc.store.conn(), to).await else {
+    let Some(d) = lianjian_services::departments::by_ids(&st.svc, &[to])
+        .await
+        .ok()
+        .and_then(|mut m| m.remove(&to))
+    else {
         return false;
     };
-    let a = &s.actor;
-    let full = a.full_scope();
-    let region_ok = full
-        .region
-        .as_ref()
-        .is_none_or(|r| d.region_code.is_within(r));
-    match a.role {
-        Role::SystemAdmin => true,
-        Role::CoordinationOffice => region_ok,
-        Role::DepartmentAdmin => region_ok && d.line == a.department_line,
-        Role::Inspector => d.line == a.department_line,
-        Role::Leader | Role::Supervisor => false,
-    }
+    follow_ups::may_answer_referral(&s.actor, &d)
 }
 
 async fn referral_page(
@@ -658,13 +649,13 @@ pub struct TransferRow {
 
 async fn transfer_row(
     st: &AppState,
+    s: &SessionAuth,
     t: &CaseTransfer,
     names: &BTreeMap<Uuid, String>,
 ) -> TransferRow {
-    let v = lianjian_store::inspections::get_visit(st.svc.store.conn(), t.visit_id)
+    let v = inspections::get_row(&st.svc, &s.actor, t.visit_id)
         .await
-        .ok()
-        .flatten();
+        .ok();
     TransferRow {
         id: t.id,
         code: t.code.clone(),
@@ -722,7 +713,7 @@ pub async fn transfers(
     let names = names_of(&st, page.items.iter().map(|t| t.department_id).collect()).await;
     let mut rows = Vec::with_capacity(page.items.len());
     for t in &page.items {
-        rows.push(transfer_row(&st, t, &names).await);
+        rows.push(transfer_row(&st, &s, t, &names).await);
     }
     let pager = Pager::new(&page, &[("region", &f.region), ("status", &f.status)]);
     let code = if errors.is_empty() {
@@ -771,10 +762,9 @@ async fn transfer_page(
     err: Option<ServiceError>,
     f: Option<&FormData>,
 ) -> Response {
-    let t = match lianjian_store::inspections::get_transfer(st.svc.store.conn(), id).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return error_page(&st.svc, s, ServiceError::NotFound).await,
-        Err(e) => return error_page(&st.svc, s, e.into()).await,
+    let t = match follow_ups::get_transfer(&st.svc, &s.actor, id).await {
+        Ok(t) => t,
+        Err(e) => return error_page(&st.svc, s, e).await,
     };
     // The transfer is seen by those who see its visit.
     let v = match inspections::get(&st.svc, &s.actor, t.visit_id).await {
@@ -795,7 +785,7 @@ async fn transfer_page(
         feedback_at: local_opt(&t.feedback_at),
         may_act: t.status == TransferStatus::Transferred.as_str()
             && v.acting_departments.contains(&t.department_id),
-        t: transfer_row(st, &t, &names).await,
+        t: transfer_row(st, s, &t, &names).await,
         error,
         errors,
         feedback_text: get("feedback"),

@@ -5,9 +5,9 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use lianjian_domain::department::BUILTIN_SETS;
+use lianjian_services::PageRequest;
 use lianjian_services::accounts;
-use lianjian_store::departments::DepartmentQuery;
-use lianjian_store::{PageRequest, audit, sectors};
+use lianjian_services::departments::DepartmentQuery;
 use serde::Deserialize;
 
 use super::{BUSINESS_AREAS, Chrome, check_csrf, error_page, render, see_other};
@@ -45,10 +45,10 @@ pub async fn page(
     let c = Chrome::new(svc, &s, "home")
         .await
         .with_notice(n.ok.as_deref());
-    let department = lianjian_store::departments::get(svc.store.conn(), a.department_id)
+    let department = lianjian_services::departments::by_ids(svc, &[a.department_id])
         .await
         .ok()
-        .flatten()
+        .and_then(|mut m| m.remove(&a.department_id))
         .map(|d| d.name)
         .unwrap_or_default();
     let region = lianjian_services::regions::path_name(svc, &a.region)
@@ -63,8 +63,8 @@ pub async fn page(
     .await
     .map(|p| p.total)
     .unwrap_or(0);
-    let sector_count = sectors::count(svc.store.conn()).await.unwrap_or(0);
-    let audit_count = audit::count(svc.store.conn()).await.unwrap_or(0);
+    let sector_count = lianjian_services::sectors::count(svc).await.unwrap_or(0);
+    let audit_count = lianjian_services::audit_log::count(svc).await.unwrap_or(0);
     // Line keys with a readable name, from the built-in sets.
     let mut lines: Vec<(String, String)> = BUILTIN_SETS
         .iter()

@@ -13,8 +13,8 @@ use lianjian_domain::account::Role;
 use lianjian_domain::inspector::{InspectorKind, InspectorStatus};
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::inspectors::{self, InspectorDetail, InspectorInput};
+use lianjian_services::inspectors::{Inspector, InspectorSort};
 use lianjian_services::{PageRequest, ServiceError, Services};
-use lianjian_store::inspectors::{Inspector, InspectorSort};
 use uuid::Uuid;
 
 use super::directory::options;
@@ -27,10 +27,7 @@ use crate::extract::Console;
 
 /// Roles that maintain the pool (within their scope; the service decides each record).
 fn may_edit(s: &SessionAuth) -> bool {
-    matches!(
-        s.actor.role,
-        Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
-    )
+    lianjian_services::inspectors::may_add_members(&s.actor)
 }
 
 fn notice(key: &str) -> Option<String> {
@@ -57,7 +54,7 @@ async fn department_options(
     maintained: bool,
 ) -> Vec<(String, String)> {
     let a = &s.actor;
-    let q = lianjian_store::departments::DepartmentQuery {
+    let q = lianjian_services::departments::DepartmentQuery {
         status: Some(lianjian_domain::department::DepartmentStatus::Active),
         ..Default::default()
     };

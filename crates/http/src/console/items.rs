@@ -13,10 +13,11 @@ use lianjian_domain::account::Role;
 use lianjian_domain::item::{
     DepartmentRole, Dimension, ImplementationLevel, ItemCategory, ItemStatus, Method,
 };
+use lianjian_domain::scope::Scope;
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::items::{self, DepartmentPart, ItemInput};
+use lianjian_services::items::{CheckPoint, Item};
 use lianjian_services::{PageRequest, ServiceError, Services};
-use lianjian_store::items::{CheckPoint, Item};
 use uuid::Uuid;
 
 use super::directory::{Row as EntityRow, options, rows as entity_rows};
@@ -30,10 +31,7 @@ use crate::api::params::{self, Params};
 use crate::extract::Console;
 
 fn may_edit(s: &SessionAuth) -> bool {
-    matches!(
-        s.actor.role,
-        Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
-    )
+    lianjian_services::items::may_edit_items(&s.actor)
 }
 
 fn notice(key: &str) -> Option<String> {
@@ -66,7 +64,7 @@ async fn sector_options(svc: &Services) -> Vec<(String, String)> {
 async fn department_options(svc: &Services, s: &SessionAuth) -> Vec<(String, String)> {
     let a = &s.actor;
     let mut out: Vec<(String, String)> = Vec::new();
-    let mut push = |d: lianjian_store::departments::Department| {
+    let mut push = |d: lianjian_services::departments::Department| {
         let id = d.id.to_string();
         if !out.iter().any(|(k, _)| *k == id) {
             out.push((id, format!("{}（{}）", d.name, d.region_code)));
@@ -78,7 +76,7 @@ async fn department_options(svc: &Services, s: &SessionAuth) -> Vec<(String, Str
     {
         push(d);
     }
-    let q = lianjian_store::departments::DepartmentQuery {
+    let q = lianjian_services::departments::DepartmentQuery {
         status: Some(lianjian_domain::department::DepartmentStatus::Active),
         ..Default::default()
     };
@@ -135,7 +133,7 @@ pub async fn list(
     let page = match item_query(svc, &p).await {
         Ok(query) => {
             let req = PageRequest::new(p.paging().map(|r| r.page).ok(), Some(20));
-            match items::list(svc, s.actor.scope().region.as_ref(), query, req).await {
+            match items::list(svc, &Scope::of(&s.actor), query, req).await {
                 Ok(p) => p,
                 Err(e) => return error_page(svc, &s, e).await,
             }
@@ -529,7 +527,7 @@ impl ItemForm {
     }
 
     fn of_item(i: &Item) -> Self {
-        let row = |d: &lianjian_store::items::ItemDepartment| {
+        let row = |d: &lianjian_services::items::ItemDepartment| {
             [
                 d.department_id.to_string(),
                 d.duties.clone(),

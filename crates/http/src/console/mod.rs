@@ -327,14 +327,8 @@ impl Chrome {
             context_label,
             can_switch: a.role.may_switch_context(),
             manages_users: a.role.manages_users(),
-            sees_audit: matches!(
-                a.role,
-                Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
-            ),
-            sees_claims: matches!(
-                a.role,
-                Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
-            ),
+            sees_audit: lianjian_services::audit_log::may_view(a),
+            sees_claims: lianjian_services::directory::may_handle_claims(a),
             witnesses: a.role == Role::Supervisor,
             business: BUSINESS_AREAS
                 .iter()

@@ -11,14 +11,13 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use lianjian_domain::account::Role;
 use lianjian_domain::item::DepartmentRole;
-use lianjian_domain::plan::{PlanAction, PlanParty, PlanStatus, RatioClass};
+use lianjian_domain::plan::{PlanAction, PlanStatus, RatioClass};
 use lianjian_services::accounts::SessionAuth;
+use lianjian_services::items::Item;
+use lianjian_services::plans::Plan;
 use lianjian_services::plans::{self, PlanInput};
 use lianjian_services::{Page, PageRequest, ServiceError};
-use lianjian_store::items::Item;
-use lianjian_store::plans::Plan;
 use uuid::Uuid;
 
 use super::directory::{options, tag_options};
@@ -32,14 +31,11 @@ use crate::api::plans::{PlanNames, plan_query};
 use crate::extract::Console;
 
 fn may_file(s: &SessionAuth) -> bool {
-    PlanParty::Filer.may(s.actor.role)
+    plans::may_file(&s.actor)
 }
 
 fn sees_annual(s: &SessionAuth) -> bool {
-    matches!(
-        s.actor.role,
-        Role::SystemAdmin | Role::CoordinationOffice | Role::Leader
-    )
+    plans::may_see_annual(&s.actor)
 }
 
 fn notice(key: &str) -> Option<String> {

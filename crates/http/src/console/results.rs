@@ -9,9 +9,10 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::inspection::ResultCode;
+use lianjian_domain::scope::Scope;
 use lianjian_services::inspections::{self, ResultEntry};
+use lianjian_services::items::ItemQuery;
 use lianjian_services::{Page, PageRequest, Services};
-use lianjian_store::items::ItemQuery;
 use uuid::Uuid;
 
 use super::{Chrome, Pager, error_page, render};
@@ -88,15 +89,20 @@ pub async fn item_options(svc: &Services) -> Vec<(String, String)> {
         status: Some(lianjian_domain::item::ItemStatus::Published),
         ..Default::default()
     };
-    lianjian_services::items::list(svc, None, q, PageRequest::new(Some(1), Some(200)))
-        .await
-        .map(|p| {
-            p.items
-                .into_iter()
-                .map(|i| (i.id.to_string(), format!("{} {}", i.code, i.name)))
-                .collect()
-        })
-        .unwrap_or_default()
+    lianjian_services::items::list(
+        svc,
+        &Scope::public(),
+        q,
+        PageRequest::new(Some(1), Some(200)),
+    )
+    .await
+    .map(|p| {
+        p.items
+            .into_iter()
+            .map(|i| (i.id.to_string(), format!("{} {}", i.code, i.name)))
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// Departments that lead or take part in a published item, for the department filter.
@@ -105,8 +111,13 @@ pub async fn item_department_options(svc: &Services) -> Vec<(String, String)> {
         status: Some(lianjian_domain::item::ItemStatus::Published),
         ..Default::default()
     };
-    let Ok(page) =
-        lianjian_services::items::list(svc, None, q, PageRequest::new(Some(1), Some(200))).await
+    let Ok(page) = lianjian_services::items::list(
+        svc,
+        &Scope::public(),
+        q,
+        PageRequest::new(Some(1), Some(200)),
+    )
+    .await
     else {
         return Vec::new();
     };

@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 use lianjian_domain::account::Role;
 use lianjian_domain::tag::RuleKind;
 use lianjian_services::accounts::SessionAuth;
+use lianjian_services::tags::Tag;
 use lianjian_services::tags::{self, TagInput};
 use lianjian_services::{PageRequest, ServiceError, Services};
-use lianjian_store::tags::Tag;
 use uuid::Uuid;
 
 use super::fields::{FormData, errors_of};
@@ -54,10 +54,7 @@ pub(crate) fn tree(all: &[Tag]) -> Vec<(&Tag, usize)> {
 }
 
 fn may_maintain(s: &SessionAuth) -> bool {
-    matches!(
-        s.actor.role,
-        Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
-    )
+    lianjian_services::tags::may_create(&s.actor)
 }
 
 /// The service's rule (`tags::may_edit`), so that the console offers exactly what it allows.
@@ -76,7 +73,7 @@ async fn owner_options(svc: &Services, s: &SessionAuth) -> Vec<(String, String)>
         )];
     }
     let mut out: Vec<(String, String)> = Vec::new();
-    let mut push = |d: lianjian_store::departments::Department| {
+    let mut push = |d: lianjian_services::departments::Department| {
         let id = d.id.to_string();
         if !out.iter().any(|(k, _)| *k == id) {
             out.push((id, format!("{}（{}）", d.name, d.region_code)));
@@ -88,7 +85,7 @@ async fn owner_options(svc: &Services, s: &SessionAuth) -> Vec<(String, String)>
     {
         push(d);
     }
-    let q = lianjian_store::departments::DepartmentQuery {
+    let q = lianjian_services::departments::DepartmentQuery {
         status: Some(lianjian_domain::department::DepartmentStatus::Active),
         ..Default::default()
     };

@@ -8,8 +8,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_services::accounts::{self, SessionAuth, UserInput, UserView};
+use lianjian_services::accounts::{ApiToken, UserStatus};
 use lianjian_services::{ServiceError, Services};
-use lianjian_store::accounts::{ApiToken, UserStatus};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -187,22 +187,9 @@ struct FormPage {
 
 /// Departments a manager may put users in: those of their scope (own line for department admins).
 async fn department_options(svc: &Services, s: &SessionAuth) -> Vec<(String, String)> {
-    let a = &s.actor;
-    let scope = a.full_scope();
     let mut out = Vec::new();
-    let q = lianjian_store::departments::DepartmentQuery {
-        status: Some(lianjian_domain::department::DepartmentStatus::Active),
-        ..Default::default()
-    };
-    if let Ok(p) = lianjian_store::departments::list(
-        svc.store.conn(),
-        &scope,
-        &q,
-        lianjian_services::PageRequest::new(Some(1), Some(200)),
-    )
-    .await
-    {
-        for d in p.items {
+    if let Ok(ds) = accounts::assignable_departments(svc, &s.actor).await {
+        for d in ds {
             out.push((d.id.to_string(), format!("{}（{}）", d.name, d.region_code)));
         }
     }
@@ -382,7 +369,7 @@ pub fn token_rows(tokens: Vec<ApiToken>) -> Vec<TokenRow> {
 #[template(path = "console/user_detail.html")]
 struct DetailPage {
     c: Chrome,
-    u: lianjian_store::accounts::User,
+    u: lianjian_services::accounts::User,
     role: String,
     department: String,
     region: String,

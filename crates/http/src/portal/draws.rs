@@ -7,8 +7,8 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use lianjian_services::draws::DrawQuery;
 use lianjian_services::{PageRequest, draws};
-use lianjian_store::draws::DrawQuery;
 
 use crate::AppState;
 use crate::api::params::Params;
@@ -66,7 +66,7 @@ pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, Strin
 struct DetailPage {
     t: &'static crate::i18n::Messages,
     d: Row,
-    draw: lianjian_store::draws::Draw,
+    draw: lianjian_services::draws::Draw,
     committed: String,
     drawn: String,
     s: draws::PublicSummary,

@@ -6,8 +6,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::item::{DepartmentRole, ItemStatus};
+use lianjian_domain::scope::Scope;
+use lianjian_services::items::{Item, ItemQuery};
 use lianjian_services::{PageRequest, items};
-use lianjian_store::items::{Item, ItemQuery};
 
 use crate::AppState;
 use crate::api::items::Names;
@@ -43,7 +44,7 @@ pub struct PublicItem {
 }
 
 fn public_item(i: Item, n: &Names) -> PublicItem {
-    let dept = |d: &lianjian_store::items::ItemDepartment| Dept {
+    let dept = |d: &lianjian_services::items::ItemDepartment| Dept {
         name: n.department(d.department_id),
         duties: d.duties.clone(),
         legal_basis: d.legal_basis.clone(),
@@ -124,7 +125,7 @@ pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, Strin
         ..Default::default()
     };
     let req = PageRequest::new(p.paging().map(|r| r.page).ok(), Some(10));
-    let page = match items::list(svc, None, query, req).await {
+    let page = match items::list(svc, &Scope::public(), query, req).await {
         Ok(p) => p,
         Err(e) => {
             tracing::error!(error = %e, "portal item list failed");
@@ -171,7 +172,7 @@ pub async fn detail(State(st): State<AppState>, Path(code): Path<String>) -> Res
     let svc = &st.svc;
     let code = code.trim().to_ascii_uppercase();
     // Published items are public; drafts and retired ones are not found here.
-    match lianjian_store::items::by_code(svc.store.conn(), &code).await {
+    match lianjian_services::items::by_code(svc, &code).await {
         Ok(Some(i)) if i.status == ItemStatus::Published => {
             let names = Names::load(svc, &[&i]).await;
             render(DetailPage {

@@ -10,8 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::item::ItemStatus;
 use lianjian_domain::plan::RatioClass;
+use lianjian_services::plans::{Plan, PlanQuery, PlanSort};
 use lianjian_services::{PageRequest, ServiceError, plans};
-use lianjian_store::plans::{Plan, PlanQuery, PlanSort};
 
 use crate::AppState;
 use crate::api::params::Params;

@@ -145,7 +145,7 @@ pub struct PublicSummary {
 }
 
 fn corrupt(m: impl ToString) -> ServiceError {
-    ServiceError::Store(StoreError::Corrupt(m.to_string()))
+    ServiceError::internal(StoreError::Corrupt(m.to_string()))
 }
 
 fn is_v3(format: &str) -> bool {

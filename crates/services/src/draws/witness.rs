@@ -345,7 +345,7 @@ pub(super) async fn seeds_v3(
     d: &Draw,
     salt_key: lianjian_domain::draw::Bytes32,
 ) -> Result<SeedsV3> {
-    let corrupt = |m: String| ServiceError::Store(StoreError::Corrupt(m));
+    let corrupt = |m: String| ServiceError::internal(StoreError::Corrupt(m));
     let mut contributions = Vec::new();
     for w in repo::witnesses(c, d.id).await? {
         let (Some(v), Some(at)) = (w.value_hex, w.submitted_at) else {
