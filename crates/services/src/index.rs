@@ -276,7 +276,7 @@ impl Services {
         while self.index.applied() < target {
             if self.follow_locked().await? == 0 {
                 // Unreachable while rows at or below `target` stay committed; never spin.
-                return Err(crate::ServiceError::Store(
+                return Err(crate::ServiceError::internal(
                     lianjian_store::StoreError::Corrupt(format!(
                         "change feed: head {target} not reached from {}",
                         self.index.applied()

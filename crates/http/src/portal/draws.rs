@@ -137,7 +137,7 @@ fn self_check_page(
     st: &AppState,
     jar: axum_extra::extract::CookieJar,
     status: axum::http::StatusCode,
-    draw: &lianjian_store::draws::Draw,
+    draw: &draws::Draw,
     usci: String,
     code: String,
     error: Option<String>,

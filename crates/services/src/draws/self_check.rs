@@ -43,7 +43,7 @@ pub const CODE_ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 pub const CODE_LEN: usize = 10;
 
 fn corrupt(m: impl ToString) -> ServiceError {
-    ServiceError::Store(StoreError::Corrupt(m.to_string()))
+    ServiceError::internal(StoreError::Corrupt(m.to_string()))
 }
 
 fn new_code() -> String {
