@@ -619,6 +619,28 @@ pub fn rows() -> Vec<Row> {
         ),
         public("/api/v1/public/draws", ""),
         public("/api/v1/public/draws/{id}", "draw"),
+        // Access codes for 抽查结果自查 are issued by whoever may draw, for draws in scope.
+        json(
+            "POST",
+            "/api/v1/draws/{id}/access-codes",
+            "draw",
+            "{}",
+            "PPP PPH PPH FFF FFF FFF",
+        ),
+        // Anyone may try a code; a wrong one (or a credit code not in the pool) is refused with
+        // the same 403 for everybody, signed in or not: no role opens another entity's
+        // commitment. A fresh credit code per request keeps the throttle (429) out of the row.
+        {
+            let mut r = json(
+                "POST",
+                "/api/v1/public/draws/{id}/self-check",
+                "draw",
+                r#"{"usci":"<fresh_usci>","code":"ABCDEFGHJK"}"#,
+                "FFF FFF FFF FFF FFF FFF",
+            );
+            r.anon = 'F';
+            r
+        },
         // ---- API: visits and follow-ups
         get("/api/v1/visits", "", ANY),
         json(
@@ -776,6 +798,20 @@ pub fn rows() -> Vec<Row> {
         public("/", ""),
         public("/draws", ""),
         public("/draws/{id}", "draw"),
+        public("/draws/{id}/self-check", "draw"),
+        // The portal form carries the page's own CSRF token, which the matrix does not fetch:
+        // refused (403) for every caller, like a forged cross-site post. The self-check itself
+        // is tested in draws.rs.
+        {
+            let mut r = post(
+                "/draws/{id}/self-check",
+                "draw",
+                "usci=<fresh_usci>&code=ABCDEFGHJK",
+                "FFF FFF FFF FFF FFF FFF",
+            );
+            r.anon = 'F';
+            r
+        },
         public("/items", ""),
         public("/items/{code}", "portal_item"),
         public("/plans", ""),
@@ -1227,6 +1263,22 @@ pub fn rows() -> Vec<Row> {
             r
         },
         get("/console/witness", "", "FFF FFF FFF FFF FFF AAA"),
+        post(
+            "/console/draws/{id}/access-codes",
+            "draw",
+            "",
+            "PPP PPH PPH FFH FFH FFH",
+        ),
+        post(
+            "/console/draws/{id}/access-codes/export",
+            "draw",
+            "",
+            "PPP PPH PPH FFH FFH FFH",
+        ),
+        // The publication delay (公示延期) of the caller's own region: its coordination office
+        // (and system administrators) set it; everybody may read what is in force.
+        get("/console/settings", "", ANY),
+        post("/console/settings", "", "publish_delay_days=3", "PPP PPP FFF FFF FFF FFF"),
         // ---- Console: visits and follow-ups
         get("/console/visits", "", ANY),
         get("/console/visits/{id}", "visit", READ),
