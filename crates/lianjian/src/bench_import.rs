@@ -72,11 +72,23 @@ fn rows(n: u32, regions: &[String]) -> Vec<Vec<String>> {
             ),
             region.clone(),
             industry.into(),
-            if i % 50 == 0 { "注销".into() } else { String::new() },
+            if i % 50 == 0 {
+                "注销".into()
+            } else {
+                String::new()
+            },
             scope.into(),
             credit.into(),
-            if dated { "2026-03-31".into() } else { String::new() },
-            if dated { "市场监管部门".into() } else { String::new() },
+            if dated {
+                "2026-03-31".into()
+            } else {
+                String::new()
+            },
+            if dated {
+                "市场监管部门".into()
+            } else {
+                String::new()
+            },
             String::new(),
         ];
         let mut licences: Vec<[String; 5]> = Vec::new();
@@ -148,7 +160,9 @@ pub async fn run(a: &BenchArgs, db: &str) -> anyhow::Result<Value> {
         db.to_string()
     } else {
         if std::path::Path::new(db).exists() {
-            bail!("{db} exists: --import-load needs a new SQLite file (or an empty PostgreSQL database)");
+            bail!(
+                "{db} exists: --import-load needs a new SQLite file (or an empty PostgreSQL database)"
+            );
         }
         format!("sqlite://{db}")
     };
@@ -161,11 +175,12 @@ pub async fn run(a: &BenchArgs, db: &str) -> anyhow::Result<Value> {
     eprintln!("demo data seeded in {:.1} s", t.elapsed().as_secs_f64());
 
     let county = RegionCode::parse("411121").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut regions: Vec<String> = lianjian_store::regions::children(svc.store.conn(), Some(&county))
-        .await?
-        .into_iter()
-        .map(|r| r.code.to_string())
-        .collect();
+    let mut regions: Vec<String> =
+        lianjian_store::regions::children(svc.store.conn(), Some(&county))
+            .await?
+            .into_iter()
+            .map(|r| r.code.to_string())
+            .collect();
     regions.push(county.to_string());
     let headers = exchange::entity_headers();
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
@@ -201,10 +216,9 @@ pub async fn run(a: &BenchArgs, db: &str) -> anyhow::Result<Value> {
         let cookie = format!("lianjian_session={}", signed.token);
         let csrf = form_encode(&signed.csrf_token);
         tokio::spawn(async move {
-            let client = hyper_util::client::legacy::Client::builder(
-                hyper_util::rt::TokioExecutor::new(),
-            )
-            .build_http::<Body>();
+            let client =
+                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                    .build_http::<Body>();
             let mut writes = Vec::new();
             let mut i = 0u64;
             while !stop.load(Ordering::Acquire) {
@@ -221,8 +235,8 @@ pub async fn run(a: &BenchArgs, db: &str) -> anyhow::Result<Value> {
                         Err(e) => Err(e.to_string()),
                         Ok(resp) => {
                             let status = resp.status();
-                            let _ = axum::body::to_bytes(Body::new(resp.into_body()), usize::MAX)
-                                .await;
+                            let _ =
+                                axum::body::to_bytes(Body::new(resp.into_body()), usize::MAX).await;
                             Ok(status)
                         }
                     },

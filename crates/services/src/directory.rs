@@ -333,12 +333,7 @@ pub(crate) async fn import_chunk(
                 }
                 for c in &p.tag_codes {
                     if let Some(t) = tag_by_code.get(c.as_str()) {
-                        tag_rows.push((
-                            e.id,
-                            t.id,
-                            e.region_code.to_string(),
-                            TagSource::Import,
-                        ));
+                        tag_rows.push((e.id, t.id, e.region_code.to_string(), TagSource::Import));
                     }
                 }
                 audits.push(Record::new("entity.create", "entity", e.id).at(&e.region_code, None).after(&serde_json::json!({"entity": &e, "licences": &p.licences, "source": "import"})));
@@ -384,7 +379,10 @@ pub(crate) async fn import_chunk(
                 out.journal.push((
                     e.id,
                     Some(serde_json::to_string(&before).map_err(|x| {
-                        ServiceError::Store(lianjian_store::StoreError::Corrupt(format!("before-image of {}: {x}", e.id)))
+                        ServiceError::Store(lianjian_store::StoreError::Corrupt(format!(
+                            "before-image of {}: {x}",
+                            e.id
+                        )))
                     })?),
                 ));
                 repo::update(tx, &e).await?;
@@ -458,8 +456,11 @@ pub(crate) async fn undo_chunk(
     let mut restored = Vec::new();
     for (id, before) in rows {
         let Some(before) = before else { continue };
-        let b: BeforeImage = serde_json::from_str(before)
-            .map_err(|x| ServiceError::Store(lianjian_store::StoreError::Corrupt(format!("journal of entity {id}: {x}"))))?;
+        let b: BeforeImage = serde_json::from_str(before).map_err(|x| {
+            ServiceError::Store(lianjian_store::StoreError::Corrupt(format!(
+                "journal of entity {id}: {x}"
+            )))
+        })?;
         match repo::update(tx, &b.entity).await {
             Ok(()) => {}
             // Deleted since (no use case deletes entities today): nothing to put back.

@@ -1435,11 +1435,15 @@ pub async fn check_entities(
             job.errors = outcome.errors.len() as u64;
             if !outcome.errors.is_empty() && !skip_invalid {
                 job.total = outcome.skipped;
-                jobs::fail(svc, &mut job, format!(
-                    "文件有 {} 处错误，未导入任何数据 ({} errors; nothing imported)",
-                    outcome.errors.len(),
-                    outcome.errors.len()
-                ))
+                jobs::fail(
+                    svc,
+                    &mut job,
+                    format!(
+                        "文件有 {} 处错误，未导入任何数据 ({} errors; nothing imported)",
+                        outcome.errors.len(),
+                        outcome.errors.len()
+                    ),
+                )
                 .await?;
                 return Ok(CheckedEntities {
                     job,

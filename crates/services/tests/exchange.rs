@@ -1365,7 +1365,11 @@ async fn import_job_writes_in_chunks_and_completes(env: Env) {
     })
     .await
     .unwrap();
-    assert_eq!(*seen.lock().unwrap(), vec![0, 10, 20, 25], "a step per chunk");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![0, 10, 20, 25],
+        "a step per chunk"
+    );
     assert_eq!(job.status, ImportJobStatus::Completed);
     assert_eq!((job.written, job.inserted), (25, 25));
     assert_eq!(out.report.inserted, 25);
@@ -1429,7 +1433,10 @@ async fn import_job_stopped_mid_way_is_undone_on_restart(env: Env) {
     )
     .await
     .unwrap();
-    let old = entity_repo::by_usci(conn, &existing).await.unwrap().unwrap();
+    let old = entity_repo::by_usci(conn, &existing)
+        .await
+        .unwrap()
+        .unwrap();
     let old_licences = entity_repo::licences_of(conn, old.id).await.unwrap();
     let mut old_tags = entity_repo::tags_of(conn, old.id).await.unwrap();
     old_tags.sort_by_key(|t| t.0);
@@ -1465,11 +1472,17 @@ async fn import_job_stopped_mid_way_is_undone_on_restart(env: Env) {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("test hook"), "{err}");
-    let job = jobs::recent(&env.svc, &cli_actor(), 1).await.unwrap().remove(0);
+    let job = jobs::recent(&env.svc, &cli_actor(), 1)
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(job.status, ImportJobStatus::Writing);
     assert_eq!(job.written, 20);
     assert_eq!(entity_count(&env).await, entities0 + 19, "half written");
-    let changed = entity_repo::by_usci(conn, &existing).await.unwrap().unwrap();
+    let changed = entity_repo::by_usci(conn, &existing)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(changed.name, "舞阳县改过的名称有限公司");
     assert!(jobs_support::count(&env, "SELECT COUNT(*) FROM claims").await > claims0);
 
@@ -1479,14 +1492,23 @@ async fn import_job_stopped_mid_way_is_undone_on_restart(env: Env) {
     assert_eq!(done[0].id, job.id);
     assert_eq!(done[0].status, ImportJobStatus::RolledBack);
     assert_eq!(done[0].undone, 20);
-    assert!(done[0].message.as_deref().unwrap_or_default().contains("中断"));
+    assert!(
+        done[0]
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("中断")
+    );
     assert_eq!(entity_count(&env).await, entities0);
     assert_eq!(
         jobs_support::count(&env, "SELECT COUNT(*) FROM claims").await,
         claims0,
         "the new entities' 双告知 claims are gone with them"
     );
-    let back = entity_repo::by_usci(conn, &existing).await.unwrap().unwrap();
+    let back = entity_repo::by_usci(conn, &existing)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(back, old, "the changed entity has its before-image back");
     assert_eq!(
         entity_repo::licences_of(conn, old.id).await.unwrap(),
@@ -1531,9 +1553,13 @@ async fn a_write_during_an_import_succeeds_between_chunks(env: Env) {
     });
     let mut writes = 0;
     while !importer.is_finished() {
-        lianjian_services::sectors::create(&env.svc, &cli_actor(), &format!("导入期间新建领域{writes}"))
-            .await
-            .expect("a write during an import succeeds");
+        lianjian_services::sectors::create(
+            &env.svc,
+            &cli_actor(),
+            &format!("导入期间新建领域{writes}"),
+        )
+        .await
+        .expect("a write during an import succeeds");
         writes += 1;
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
@@ -1550,6 +1576,9 @@ async fn a_write_during_an_import_succeeds_between_chunks(env: Env) {
         ),
     )
     .await;
-    assert!(between >= 2, "{between} of {writes} writes landed during the import");
+    assert!(
+        between >= 2,
+        "{between} of {writes} writes landed during the import"
+    );
     jobs_support::audit_clean(&env).await;
 }

@@ -144,7 +144,10 @@ pub async fn delete_of_entities(c: &impl ConnectionTrait, ids: &[Uuid]) -> Resul
                     "DELETE FROM claims WHERE entity_id IN ({})",
                     crate::placeholders(1, chunk.len())
                 ),
-                chunk.iter().map(|u| sea_orm::Value::from(*u)).collect::<Vec<_>>(),
+                chunk
+                    .iter()
+                    .map(|u| sea_orm::Value::from(*u))
+                    .collect::<Vec<_>>(),
             ))
             .await?;
         n += r.rows_affected();

@@ -48,8 +48,7 @@ fn from_row(r: &QueryResult) -> Result<ImportJob> {
     Ok(ImportJob {
         id: r.try_get("", "id")?,
         kind: r.try_get("", "kind")?,
-        status: ImportJobStatus::parse(&status)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        status: ImportJobStatus::parse(&status).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         uploaded_by: r.try_get("", "uploaded_by")?,
         uploader_name: r.try_get("", "uploader_name")?,
         region_code: r.try_get("", "region_code")?,
@@ -213,7 +212,15 @@ pub async fn journal(
 ) -> Result<()> {
     for part in rows.chunks(200) {
         let ph: Vec<String> = (0..part.len())
-            .map(|i| format!("(${},${},${},${})", i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4))
+            .map(|i| {
+                format!(
+                    "(${},${},${},${})",
+                    i * 4 + 1,
+                    i * 4 + 2,
+                    i * 4 + 3,
+                    i * 4 + 4
+                )
+            })
             .collect();
         let mut vals: Vec<Value> = Vec::with_capacity(part.len() * 4);
         for (id, before) in part {

@@ -113,14 +113,23 @@ fn local_time(t: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 fn job_view(j: &ImportJob) -> JobView {
-    let percent = |done: u64, of: u64| if of == 0 { 100 } else { (done * 100 / of).min(100) };
+    let percent = |done: u64, of: u64| {
+        if of == 0 {
+            100
+        } else {
+            (done * 100 / of).min(100)
+        }
+    };
     JobView {
         id: j.id.to_string(),
         kind: kind_name(&j.kind).map(|k| k.0).unwrap_or("数据"),
         file_name: j.file_name.clone(),
         status: j.status.label_zh(),
         running: !j.status.is_final(),
-        failed: matches!(j.status, ImportJobStatus::Failed | ImportJobStatus::RolledBack | ImportJobStatus::Undoing),
+        failed: matches!(
+            j.status,
+            ImportJobStatus::Failed | ImportJobStatus::RolledBack | ImportJobStatus::Undoing
+        ),
         uploader: j.uploader_name.clone(),
         total: j.total,
         valid: j.valid,
@@ -365,8 +374,7 @@ async fn upload_entities(
     skip: bool,
 ) -> Response {
     let checked =
-        match exchange::check_entities(&st.svc, &s.actor, file_name, &bytes, skip, &|_| {}).await
-        {
+        match exchange::check_entities(&st.svc, &s.actor, file_name, &bytes, skip, &|_| {}).await {
             Ok(c) => c,
             Err(ServiceError::Invalid(fields)) => {
                 let msg = fields
@@ -383,8 +391,14 @@ async fn upload_entities(
     let checked_outcome = checked.outcome.clone();
     let (svc, actor) = (st.svc.clone(), s.actor.clone());
     let mut writing = tokio::spawn(async move {
-        jobs::write_entities(&svc, &actor, checked, &jobs::JobOptions::from_env(), &|_| {})
-            .await
+        jobs::write_entities(
+            &svc,
+            &actor,
+            checked,
+            &jobs::JobOptions::from_env(),
+            &|_| {},
+        )
+        .await
     });
     match tokio::time::timeout(WAIT_FOR_JOB, &mut writing).await {
         Ok(Ok(Ok((_, o)))) => {
@@ -398,7 +412,10 @@ async fn upload_entities(
             error_page(
                 &st.svc,
                 &s,
-                ServiceError::refused("导入任务异常结束，请查看任务状态", "the import job ended abnormally"),
+                ServiceError::refused(
+                    "导入任务异常结束，请查看任务状态",
+                    "the import job ended abnormally",
+                ),
             )
             .await
         }

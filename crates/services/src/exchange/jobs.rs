@@ -22,8 +22,8 @@ pub use lianjian_domain::import_job::ImportJobStatus;
 use lianjian_domain::import_job::transition;
 use lianjian_domain::scope::Actor;
 use lianjian_store::entities as entity_repo;
-pub use lianjian_store::import_jobs::ImportJob;
 use lianjian_store::import_jobs as repo;
+pub use lianjian_store::import_jobs::ImportJob;
 use lianjian_store::{Backend, StoreError};
 use uuid::Uuid;
 
@@ -50,7 +50,7 @@ impl Default for JobOptions {
     fn default() -> Self {
         Self {
             chunk_rows: 1000,
-            pause: Duration::from_millis(100),
+            pause: Duration::from_millis(50),
             stop_after_chunks: None,
         }
     }

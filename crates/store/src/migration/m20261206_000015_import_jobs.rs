@@ -92,8 +92,13 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table("import_job_rows").if_exists().to_owned())
-            .await?;
+        m.drop_table(
+            Table::drop()
+                .table("import_job_rows")
+                .if_exists()
+                .to_owned(),
+        )
+        .await?;
         m.drop_table(Table::drop().table("import_jobs").if_exists().to_owned())
             .await
     }
