@@ -9,6 +9,7 @@ pub mod directory;
 pub mod draw;
 pub mod error;
 pub mod evidence;
+pub mod import_job;
 pub mod inspection;
 pub mod inspector;
 pub mod item;

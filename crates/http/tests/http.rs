@@ -99,6 +99,59 @@ async fn console_excel_upload_and_export(app: App) {
             .body
             .contains("舞阳县测试导入商店")
     );
+    // The import ran as a job: its page, the import page's list and the API show it.
+    let at = r
+        .body
+        .find("/console/import-jobs/")
+        .expect("a link to the job");
+    let id: String = r.body[at + "/console/import-jobs/".len()..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let job = app
+        .get(&format!("/console/import-jobs/{id}"), Some(&cookie))
+        .await;
+    assert_eq!(job.status, StatusCode::OK);
+    assert!(
+        job.body.contains("状态：已完成")
+            && job.body.contains("新增 1，")
+            && !job.body.contains("http-equiv=\"refresh\""),
+        "{}",
+        job.body
+    );
+    assert!(
+        app.get("/console/import", Some(&cookie))
+            .await
+            .body
+            .contains(&format!("/console/import-jobs/{id}"))
+    );
+    let api = app
+        .get(&format!("/api/v1/import-jobs/{id}"), Some(&cookie))
+        .await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    let v: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!(
+        (
+            v["status"].as_str(),
+            v["inserted"].as_u64(),
+            v["skipped"].as_u64()
+        ),
+        (Some("completed"), Some(1), Some(1))
+    );
+    // Another department's administrator does not see it.
+    let other = app.login("wy.market").await;
+    assert_eq!(
+        app.get(&format!("/console/import-jobs/{id}"), Some(&other))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/import-jobs/{id}"), Some(&other))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     // Not an xlsx file: a clear message, nothing imported.
     let (ct, body) = multipart(&csrf, b"name,usci\n", false);
     let req = Request::builder()

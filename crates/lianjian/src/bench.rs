@@ -33,6 +33,8 @@ use uuid::Uuid;
 
 #[path = "bench_draw.rs"]
 mod draw_path;
+#[path = "bench_import.rs"]
+mod import_load;
 
 const AREAS: &str = include_str!("../../store/data/regions/areas.csv");
 const CITIES: &str = include_str!("../../store/data/regions/cities.csv");
@@ -75,6 +77,19 @@ pub struct BenchArgs {
     /// use a database of its own
     #[arg(long, value_name = "DB")]
     draw_path: Option<String>,
+    /// Time a directory import of `--entities` entities (e.g. 100000) as an import job on this
+    /// database (a new SQLite file, or the URL of an empty PostgreSQL database) while a
+    /// console user of the same server saves a form every `--write-interval-ms`; reports the
+    /// writes' p50/p99 and failures during the import
+    #[arg(long, value_name = "DB")]
+    import_load: Option<String>,
+    /// Entities per transaction of the import job (default 1000; larger than the file: one
+    /// transaction, as before import jobs)
+    #[arg(long, requires = "import_load")]
+    import_chunk_rows: Option<usize>,
+    /// Pause of the console user between two saves
+    #[arg(long, default_value_t = 100, requires = "import_load")]
+    write_interval_ms: u64,
 }
 
 // ---- generator ----
@@ -560,6 +575,15 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
         bail!("--runs must be at least 1");
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if let Some(db) = &a.import_load {
+        println!(
+            "lianjian bench --import-load: {} entities, {cores} cores",
+            a.entities
+        );
+        let out = import_load::run(&a, db).await?;
+        println!("{out}");
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "lianjian bench: {} entities, province {}, seed {}, {cores} cores",
         a.entities, a.province, a.seed

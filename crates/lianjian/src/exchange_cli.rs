@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+
+use lianjian_services::exchange::jobs::{self, ImportJobStatus, JobOptions};
 use lianjian_services::exchange::{self, ImportOutcome, Phase, Progress};
 use lianjian_services::{ServiceError, Services, cli_actor};
 
@@ -50,6 +53,7 @@ fn bar_style(phase: Phase) -> ProgressStyle {
     let label = match phase {
         Phase::Checking => "检查",
         Phase::Saving => "导入",
+        Phase::Undoing => "撤销",
     };
     ProgressStyle::with_template(&format!(
         "{label} [{{bar:40}}] {{pos}}/{{len}} ({{per_sec}}, 剩余 {{eta}})"
@@ -58,8 +62,10 @@ fn bar_style(phase: Phase) -> ProgressStyle {
     .progress_chars("=> ")
 }
 
-/// Imports `file` into the database of `svc`, with a progress bar on the terminal. Exits with
-/// [`EXIT_INVALID_FILE`] when the file has errors and nothing was imported.
+/// Imports `file` into the database of `svc`, with a progress bar on the terminal (a line per
+/// written chunk otherwise). Exits with [`EXIT_INVALID_FILE`] when the file has errors and
+/// nothing was imported. A directory file is written by an import job: an earlier job whose
+/// process was killed is undone first ([`recover`]).
 pub async fn import(
     svc: &Services,
     kind: Kind,
@@ -71,7 +77,16 @@ pub async fn import(
     bar.set_message(format!("读取 {} …", file.display()));
     bar.enable_steady_tick(Duration::from_millis(120));
     let phase = std::sync::Mutex::new(None::<Phase>);
+    // Without a terminal (a log, a pipe) the bar is hidden: one line per written chunk instead.
+    let lines = !std::io::stdout().is_terminal();
     let progress = |p: Progress| {
+        if lines {
+            match p.phase {
+                Phase::Saving => println!("写入 {}/{} (written)", p.done, p.total),
+                Phase::Undoing => println!("撤销 {}/{} (undone)", p.done, p.total),
+                Phase::Checking => {}
+            }
+        }
         let mut current = phase.lock().unwrap_or_else(|e| e.into_inner());
         if *current != Some(p.phase) {
             *current = Some(p.phase);
@@ -85,7 +100,29 @@ pub async fn import(
     let actor = cli_actor();
     let result = match kind {
         Kind::Entities => {
-            exchange::import_entities(svc, &actor, &bytes, skip_invalid, &progress).await
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            match exchange::check_entities(svc, &actor, &name, &bytes, skip_invalid, &progress)
+                .await
+            {
+                Ok(checked) => {
+                    if !checked.job.status.is_final() {
+                        bar.println(format!(
+                            "导入任务 {}：校验通过 {} 个主体，分批写入 (import job; checked, writing in chunks)",
+                            checked.job.id, checked.job.valid
+                        ));
+                        if lines {
+                            println!("导入任务 {} (import job)", checked.job.id);
+                        }
+                    }
+                    jobs::write_entities(svc, &actor, checked, &JobOptions::from_env(), &progress)
+                        .await
+                        .map(|(_, o)| o)
+                }
+                Err(e) => Err(e),
+            }
         }
         Kind::Items => exchange::import_items(svc, &actor, &bytes, skip_invalid, &progress).await,
         Kind::Inspectors => {
@@ -160,4 +197,21 @@ fn report(
         return Ok(ExitCode::from(EXIT_INVALID_FILE));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Finishes off import jobs whose process is gone (`exchange::jobs::recover`), saying so.
+pub async fn recover(svc: &Services) -> anyhow::Result<()> {
+    for j in jobs::recover(svc).await.map_err(crate::service_error)? {
+        match j.status {
+            ImportJobStatus::RolledBack => println!(
+                "已撤销中断的导入任务 {}：撤回 {} 个主体，名录恢复到导入前 (interrupted import job undone)",
+                j.id, j.undone
+            ),
+            _ => println!(
+                "已结束中断的导入任务 {}（尚未写入任何数据）(interrupted import job closed)",
+                j.id
+            ),
+        }
+    }
+    Ok(())
 }

@@ -424,6 +424,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
             let svc = Services::new(open_store(&s.database_url).await?, s.security)
                 .with_evidence(s.evidence);
+            exchange_cli::recover(&svc).await?;
             exchange_cli::import(&svc, kind, &file, skip_invalid).await
         }
         Command::Serve { listen, db } => {
@@ -431,12 +432,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init_logging(s.log_json);
             let listener = bind(&s.listen).await?;
             let store = open_store(&s.database_url).await?;
+            let svc = Services::new(store, s.security).with_evidence(s.evidence);
+            // An import job whose process was killed is undone before anything reads the
+            // directory (the index included): nothing half-written is ever served.
+            exchange_cli::recover(&svc).await?;
             let addr = listener.local_addr()?;
             println!(
                 "Lianjian listening on http://{addr}  (database: {})",
                 lianjian_store::redact_url(&s.database_url)
             );
-            let svc = Services::new(store, s.security).with_evidence(s.evidence);
             // Searches use SQL until the index is built; start-up does not wait for it.
             let bg = svc.clone();
             tokio::spawn(async move {
@@ -458,6 +462,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ..Default::default()
                 },
             );
+            exchange_cli::recover(&svc).await?;
             let created = demo::seed(&svc).await.map_err(service_error)?;
             svc.ensure_index().await.map_err(service_error)?;
             let addr = listener.local_addr()?;

@@ -265,7 +265,8 @@ pub struct ImportReport {
 /// Saves parsed entities in one transaction: inserts new credit codes, updates changed ones,
 /// leaves identical ones alone (so importing a file twice changes nothing), applies tag rules,
 /// and offers new entities to their competent departments (双告知). `progress` is called with
-/// the number of rows done.
+/// the number of rows done. The form's path; a file's import runs as a job of short
+/// transactions instead (`exchange::jobs`).
 pub async fn import(
     svc: &Services,
     actor: &Actor,
@@ -277,135 +278,11 @@ pub async fn import(
     }
     let tx = svc.store.begin().await?;
     repo::prepare_bulk(&tx).await?;
-    let all_rules = tag_repo::rules(&tx).await?;
-    let all_tags = tag_repo::all(&tx).await?;
-    let tag_by_code: HashMap<&str, &Tag> = all_tags.iter().map(|t| (t.code.as_str(), t)).collect();
     let mut report = ImportReport::default();
     let mut done = 0u64;
-    // 双告知 targets by (owner department, region): the same for every entity of a region.
-    let mut targets = HashMap::new();
     let mut touched: Vec<Uuid> = Vec::new();
     for chunk in rows.chunks(2000) {
-        let uscis: Vec<String> = chunk.iter().map(|r| r.entity.usci.clone()).collect();
-        let existing = repo::by_uscis(&tx, &uscis).await?;
-        let ids: Vec<Uuid> = existing.values().map(|e| e.id).collect();
-        let mut existing_licences = repo::licences_of_many(&tx, &ids).await?;
-        let existing_tags = repo::tags_of_many(&tx, &ids).await?;
-        let mut inserts: Vec<Entity> = Vec::new();
-        let mut tag_rows: Vec<(Uuid, Uuid, String, TagSource)> = Vec::new();
-        let mut audits: Vec<Record<'_>> = Vec::new();
-        let mut new_entities: Vec<(Entity, Vec<Uuid>)> = Vec::new();
-        let mut new_licences: Vec<(Uuid, RegionCode, Licence)> = Vec::new();
-        for p in chunk {
-            let licence_types: Vec<String> =
-                p.licences.iter().map(|l| l.licence_type.clone()).collect();
-            match existing.get(&p.entity.usci) {
-                None => {
-                    let e = p.entity.clone();
-                    let mut tag_ids: Vec<Uuid> = p
-                        .tag_codes
-                        .iter()
-                        .filter_map(|c| tag_by_code.get(c.as_str()).map(|t| t.id))
-                        .collect();
-                    for (t, _) in tags::rule_tags(&all_rules, &all_tags, &e, &licence_types) {
-                        if !tag_ids.contains(&t) {
-                            tag_rows.push((e.id, t, e.region_code.to_string(), TagSource::Rule));
-                            tag_ids.push(t);
-                        }
-                    }
-                    for c in &p.tag_codes {
-                        if let Some(t) = tag_by_code.get(c.as_str()) {
-                            tag_rows.push((
-                                e.id,
-                                t.id,
-                                e.region_code.to_string(),
-                                TagSource::Import,
-                            ));
-                        }
-                    }
-                    audits.push(Record::new("entity.create", "entity", e.id).at(&e.region_code, None).after(&serde_json::json!({"entity": &e, "licences": &p.licences, "source": "import"})));
-                    new_licences.extend(
-                        p.licences
-                            .iter()
-                            .map(|l| (e.id, e.region_code.clone(), l.clone())),
-                    );
-                    inserts.push(e.clone());
-                    touched.push(e.id);
-                    new_entities.push((e, tag_ids));
-                    report.inserted += 1;
-                }
-                Some(old) => {
-                    // Upserting by credit code must not move another region's entity (and its
-                    // history) into the importer's: the existing record must be in scope too.
-                    if actor
-                        .full_scope()
-                        .region
-                        .as_ref()
-                        .is_some_and(|r| !old.region_code.is_within(r))
-                    {
-                        return Err(ServiceError::field(
-                            "usci",
-                            Invalid::new(
-                                "registered_elsewhere",
-                                format!(
-                                    "统一社会信用代码“{}”已登记在您管理范围以外的地区（{}），不能修改",
-                                    old.usci, old.region_code
-                                ),
-                                format!(
-                                    "credit code {} is registered outside your scope ({})",
-                                    old.usci, old.region_code
-                                ),
-                            ),
-                        ));
-                    }
-                    let mut e = p.entity.clone();
-                    e.id = old.id;
-                    e.created_at = old.created_at;
-                    let licences_same = {
-                        let current = existing_licences.remove(&old.id).unwrap_or_default();
-                        current.len() == p.licences.len()
-                            && current.iter().all(|l| p.licences.contains(l))
-                    };
-                    let current_tags = existing_tags.get(&old.id).cloned().unwrap_or_default();
-                    let tags_missing: Vec<Uuid> = p
-                        .tag_codes
-                        .iter()
-                        .filter_map(|c| tag_by_code.get(c.as_str()).map(|t| t.id))
-                        .filter(|t| !current_tags.iter().any(|(ct, _)| ct == t))
-                        .collect();
-                    if e.same_content(old) && licences_same && tags_missing.is_empty() {
-                        report.unchanged += 1;
-                        continue;
-                    }
-                    repo::update(&tx, &e).await?;
-                    touched.push(e.id);
-                    if !licences_same {
-                        repo::replace_licences(&tx, e.id, &e.region_code, &p.licences).await?;
-                    }
-                    for t in tags_missing {
-                        tag_rows.push((e.id, t, e.region_code.to_string(), TagSource::Import));
-                    }
-                    tags::apply_rules(&tx, &e).await?;
-                    audits.push(Record::new("entity.update", "entity", e.id).at(&e.region_code, None).before(old).after(&serde_json::json!({"entity": &e, "licences": &p.licences, "source": "import"})));
-                    report.updated += 1;
-                }
-            }
-        }
-        repo::insert_many(&tx, &inserts).await?;
-        repo::insert_licences_many(&tx, &new_licences).await?;
-        repo::add_tags_many(&tx, &tag_rows).await?;
-        record_many(&tx, actor, audits).await?;
-        // New entities have no claims yet; their claims' records are appended in one go.
-        let mut claim_records = Vec::new();
-        for (e, tag_ids) in &new_entities {
-            let asked = offer_targets(&tx, e, tag_ids, &all_tags, &mut targets).await?;
-            for cl in offer_claims(e, asked, &[]) {
-                claims::insert(&tx, &cl).await?;
-                claim_records.push(claim_record(&cl));
-                report.claims_created += 1;
-            }
-        }
-        record_many(&tx, actor, claim_records).await?;
+        touched.extend(import_chunk(&tx, actor, chunk, &mut report).await?.touched);
         done += chunk.len() as u64;
         progress(done);
     }
@@ -413,6 +290,214 @@ pub async fn import(
     tx.commit().await?;
     svc.apply_own_changes().await;
     Ok(report)
+}
+
+/// What an entity was before an import changed it: enough to put it back.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub(crate) struct BeforeImage {
+    pub entity: Entity,
+    pub licences: Vec<Licence>,
+    pub tags: Vec<(Uuid, TagSource)>,
+}
+
+/// What one chunk of an import wrote.
+pub(crate) struct ChunkWrite {
+    /// Entities inserted or changed (for the index).
+    pub touched: Vec<Uuid>,
+    /// (entity, before-image as JSON): `None` for an inserted entity.
+    pub journal: Vec<(Uuid, Option<String>)>,
+}
+
+/// Saves one chunk of parsed entities inside the caller's transaction (see [`import`]), adding
+/// to `report`. The vocabulary (tags, rules, 双告知 targets) is read in the same transaction,
+/// so a chunk is consistent with itself even when chunks commit apart.
+pub(crate) async fn import_chunk(
+    tx: &impl Conn,
+    actor: &Actor,
+    chunk: &[ParsedEntity],
+    report: &mut ImportReport,
+) -> Result<ChunkWrite> {
+    let all_rules = tag_repo::rules(tx).await?;
+    let all_tags = tag_repo::all(tx).await?;
+    let tag_by_code: HashMap<&str, &Tag> = all_tags.iter().map(|t| (t.code.as_str(), t)).collect();
+    // 双告知 targets by (owner department, region): the same for every entity of a region.
+    let mut targets = HashMap::new();
+    let mut out = ChunkWrite {
+        touched: Vec::new(),
+        journal: Vec::new(),
+    };
+    let uscis: Vec<String> = chunk.iter().map(|r| r.entity.usci.clone()).collect();
+    let existing = repo::by_uscis(tx, &uscis).await?;
+    let ids: Vec<Uuid> = existing.values().map(|e| e.id).collect();
+    let mut existing_licences = repo::licences_of_many(tx, &ids).await?;
+    let existing_tags = repo::tags_of_many(tx, &ids).await?;
+    let mut inserts: Vec<Entity> = Vec::new();
+    let mut tag_rows: Vec<(Uuid, Uuid, String, TagSource)> = Vec::new();
+    let mut audits: Vec<Record<'_>> = Vec::new();
+    let mut new_entities: Vec<(Entity, Vec<Uuid>)> = Vec::new();
+    let mut new_licences: Vec<(Uuid, RegionCode, Licence)> = Vec::new();
+    for p in chunk {
+        let licence_types: Vec<String> =
+            p.licences.iter().map(|l| l.licence_type.clone()).collect();
+        match existing.get(&p.entity.usci) {
+            None => {
+                let e = p.entity.clone();
+                let mut tag_ids: Vec<Uuid> = p
+                    .tag_codes
+                    .iter()
+                    .filter_map(|c| tag_by_code.get(c.as_str()).map(|t| t.id))
+                    .collect();
+                for (t, _) in tags::rule_tags(&all_rules, &all_tags, &e, &licence_types) {
+                    if !tag_ids.contains(&t) {
+                        tag_rows.push((e.id, t, e.region_code.to_string(), TagSource::Rule));
+                        tag_ids.push(t);
+                    }
+                }
+                for c in &p.tag_codes {
+                    if let Some(t) = tag_by_code.get(c.as_str()) {
+                        tag_rows.push((e.id, t.id, e.region_code.to_string(), TagSource::Import));
+                    }
+                }
+                audits.push(Record::new("entity.create", "entity", e.id).at(&e.region_code, None).after(&serde_json::json!({"entity": &e, "licences": &p.licences, "source": "import"})));
+                new_licences.extend(
+                    p.licences
+                        .iter()
+                        .map(|l| (e.id, e.region_code.clone(), l.clone())),
+                );
+                inserts.push(e.clone());
+                out.touched.push(e.id);
+                out.journal.push((e.id, None));
+                new_entities.push((e, tag_ids));
+                report.inserted += 1;
+            }
+            Some(old) => {
+                // Upserting by credit code must not move another region's entity (and its
+                // history) into the importer's: the existing record must be in scope too.
+                if let Some(e) = registered_elsewhere(actor, old) {
+                    return Err(ServiceError::field("usci", e));
+                }
+                let mut e = p.entity.clone();
+                e.id = old.id;
+                e.created_at = old.created_at;
+                let current_licences = existing_licences.remove(&old.id).unwrap_or_default();
+                let licences_same = current_licences.len() == p.licences.len()
+                    && current_licences.iter().all(|l| p.licences.contains(l));
+                let current_tags = existing_tags.get(&old.id).cloned().unwrap_or_default();
+                let tags_missing: Vec<Uuid> = p
+                    .tag_codes
+                    .iter()
+                    .filter_map(|c| tag_by_code.get(c.as_str()).map(|t| t.id))
+                    .filter(|t| !current_tags.iter().any(|(ct, _)| ct == t))
+                    .collect();
+                if e.same_content(old) && licences_same && tags_missing.is_empty() {
+                    report.unchanged += 1;
+                    continue;
+                }
+                let before = BeforeImage {
+                    entity: old.clone(),
+                    licences: current_licences,
+                    tags: current_tags,
+                };
+                out.journal.push((
+                    e.id,
+                    Some(serde_json::to_string(&before).map_err(|x| {
+                        ServiceError::Store(lianjian_store::StoreError::Corrupt(format!(
+                            "before-image of {}: {x}",
+                            e.id
+                        )))
+                    })?),
+                ));
+                repo::update(tx, &e).await?;
+                out.touched.push(e.id);
+                if !licences_same {
+                    repo::replace_licences(tx, e.id, &e.region_code, &p.licences).await?;
+                }
+                for t in tags_missing {
+                    tag_rows.push((e.id, t, e.region_code.to_string(), TagSource::Import));
+                }
+                tags::apply_rules(tx, &e).await?;
+                audits.push(Record::new("entity.update", "entity", e.id).at(&e.region_code, None).before(old).after(&serde_json::json!({"entity": &e, "licences": &p.licences, "source": "import"})));
+                report.updated += 1;
+            }
+        }
+    }
+    repo::insert_many(tx, &inserts).await?;
+    repo::insert_licences_many(tx, &new_licences).await?;
+    repo::add_tags_many(tx, &tag_rows).await?;
+    record_many(tx, actor, audits).await?;
+    // New entities have no claims yet; their claims' records are appended in one go.
+    let mut claim_records = Vec::new();
+    for (e, tag_ids) in &new_entities {
+        let asked = offer_targets(tx, e, tag_ids, &all_tags, &mut targets).await?;
+        for cl in offer_claims(e, asked, &[]) {
+            claims::insert(tx, &cl).await?;
+            claim_records.push(claim_record(&cl));
+            report.claims_created += 1;
+        }
+    }
+    record_many(tx, actor, claim_records).await?;
+    Ok(out)
+}
+
+/// Why `actor` may not change the existing entity `old` by importing its credit code: it is
+/// registered outside the actor's region.
+pub(crate) fn registered_elsewhere(actor: &Actor, old: &Entity) -> Option<Invalid> {
+    if !actor
+        .full_scope()
+        .region
+        .as_ref()
+        .is_some_and(|r| !old.region_code.is_within(r))
+    {
+        return None;
+    }
+    Some(Invalid::new(
+        "registered_elsewhere",
+        format!(
+            "统一社会信用代码“{}”已登记在您管理范围以外的地区（{}），不能修改",
+            old.usci, old.region_code
+        ),
+        format!(
+            "credit code {} is registered outside your scope ({})",
+            old.usci, old.region_code
+        ),
+    ))
+}
+
+/// Undoes what one chunk of an import job wrote, inside the caller's transaction: entities it
+/// inserted are deleted with their licences, tags and 双告知 claims; entities it changed get
+/// their before-image back (row, licences, tags). Returns (deleted, restored) ids.
+pub(crate) async fn undo_chunk(
+    tx: &impl Conn,
+    rows: &[(Uuid, Option<String>)],
+) -> Result<(Vec<Uuid>, Vec<Uuid>)> {
+    let inserted: Vec<Uuid> = rows
+        .iter()
+        .filter(|(_, b)| b.is_none())
+        .map(|(id, _)| *id)
+        .collect();
+    let mut restored = Vec::new();
+    for (id, before) in rows {
+        let Some(before) = before else { continue };
+        let b: BeforeImage = serde_json::from_str(before).map_err(|x| {
+            ServiceError::Store(lianjian_store::StoreError::Corrupt(format!(
+                "journal of entity {id}: {x}"
+            )))
+        })?;
+        match repo::update(tx, &b.entity).await {
+            Ok(()) => {}
+            // Deleted since (no use case deletes entities today): nothing to put back.
+            Err(lianjian_store::StoreError::NotFound) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        repo::replace_licences(tx, b.entity.id, &b.entity.region_code, &b.licences).await?;
+        repo::set_tags(tx, b.entity.id, &b.entity.region_code, &b.tags).await?;
+        restored.push(*id);
+    }
+    if !inserted.is_empty() {
+        claims::delete_of_entities(tx, &inserted).await?;
+        repo::delete_many(tx, &inserted).await?;
+    }
+    Ok((inserted, restored))
 }
 
 /// 双告知: offers an entity to the competent department of each owning tag it carries — the

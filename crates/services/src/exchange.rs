@@ -23,6 +23,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx};
 
 mod bounded;
+pub mod jobs;
 pub use bounded::{LIMITS as UPLOAD_LIMITS, Limit, Limits};
 use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
@@ -287,6 +288,8 @@ pub enum Phase {
     Checking,
     /// Saving valid entities or items.
     Saving,
+    /// Undoing what an import job wrote (entities done of those written).
+    Undoing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -1382,9 +1385,10 @@ fn ensure_directory_editor(actor: &Actor) -> Result<()> {
     }
 }
 
-/// Imports a directory sheet. Every entity is checked first (`directory::parse_entity`, plus the
-/// actor's region); then either nothing is imported (some row is invalid, `skip_invalid` off)
-/// or the valid entities are saved with `directory::import` in one transaction.
+/// Imports a directory sheet as an import job ([`jobs`]): every entity is checked first
+/// ([`check_entities`]); then either nothing is imported (some row is invalid, `skip_invalid`
+/// off) or the valid entities are written in short transactions ([`jobs::write_entities`]),
+/// completed or undone as a whole.
 pub async fn import_entities(
     svc: &Services,
     actor: &Actor,
@@ -1392,7 +1396,90 @@ pub async fn import_entities(
     skip_invalid: bool,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<ImportOutcome> {
+    let checked = check_entities(svc, actor, "", bytes, skip_invalid, progress).await?;
+    let (_, outcome) =
+        jobs::write_entities(svc, actor, checked, &jobs::JobOptions::default(), progress).await?;
+    Ok(outcome)
+}
+
+/// A directory file that was checked under an import job and is ready to be written.
+pub struct CheckedEntities {
+    pub job: jobs::ImportJob,
+    /// The entities to write (empty when the file was refused).
+    pub(crate) valid: Vec<directory::ParsedEntity>,
+    /// The problems found, the entities skipped and the error report; `report` is filled in by
+    /// the writing.
+    pub outcome: ImportOutcome,
+}
+
+/// Checks a directory sheet under a new import job (status 校验中): every row against the
+/// vocabulary and the actor's region, and every credit code already in the directory against
+/// the actor's region too, without writing anything. A file that cannot be read fails the job
+/// and is the error; a file with problems and no `skip_invalid` fails the job and comes back
+/// with its errors and nothing to write.
+pub async fn check_entities(
+    svc: &Services,
+    actor: &Actor,
+    file_name: &str,
+    bytes: &[u8],
+    skip_invalid: bool,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<CheckedEntities> {
     ensure_directory_editor(actor)?;
+    let mut job = jobs::start(svc, actor, "entities", file_name).await?;
+    match check_entity_rows(svc, actor, bytes, skip_invalid, progress).await {
+        Ok((valid, outcome)) => {
+            job.total = valid.len() as u64 + outcome.skipped;
+            job.valid = valid.len() as u64;
+            job.skipped = outcome.skipped;
+            job.errors = outcome.errors.len() as u64;
+            if !outcome.errors.is_empty() && !skip_invalid {
+                job.total = outcome.skipped;
+                jobs::fail(
+                    svc,
+                    &mut job,
+                    format!(
+                        "文件有 {} 处错误，未导入任何数据 ({} errors; nothing imported)",
+                        outcome.errors.len(),
+                        outcome.errors.len()
+                    ),
+                )
+                .await?;
+                return Ok(CheckedEntities {
+                    job,
+                    valid: Vec::new(),
+                    outcome,
+                });
+            }
+            Ok(CheckedEntities {
+                job,
+                valid,
+                outcome,
+            })
+        }
+        Err(e) => {
+            let why = match &e {
+                ServiceError::Invalid(f) => f
+                    .iter()
+                    .map(|f| f.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("；"),
+                other => other.to_string(),
+            };
+            jobs::fail(svc, &mut job, why).await?;
+            Err(e)
+        }
+    }
+}
+
+/// The checking of [`check_entities`]: the valid entities, and the outcome so far.
+async fn check_entity_rows(
+    svc: &Services,
+    actor: &Actor,
+    bytes: &[u8],
+    skip_invalid: bool,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<(Vec<directory::ParsedEntity>, ImportOutcome)> {
     let t = read_table(&mut open(bytes)?, &ENTITY_SPEC)?;
     let mut problems = Vec::new();
     let recs = group_entities(&t, &mut problems);
@@ -1400,7 +1487,7 @@ pub async fn import_entities(
     let scope = actor.full_scope().region;
     let total = recs.len() as u64;
     let mut bad_rows: HashSet<usize> = problems.iter().map(|p| p.row).collect();
-    let mut valid = Vec::with_capacity(recs.len());
+    let mut parsed: Vec<(usize, directory::ParsedEntity)> = Vec::with_capacity(recs.len());
     let mut failed: Vec<usize> = Vec::new();
     progress(Progress {
         phase: Phase::Checking,
@@ -1409,7 +1496,6 @@ pub async fn import_entities(
     });
     for (i, rec) in recs.iter().enumerate() {
         let first = rec.rows[0];
-        let before = problems.len();
         match directory::parse_entity(&rec.input, &vocab) {
             Ok(p) => {
                 if let Some(s) = &scope
@@ -1426,8 +1512,8 @@ pub async fn import_entities(
                             format!("region {r} is outside your scope"),
                         ),
                     ));
-                } else if rec.rows.iter().all(|r| !bad_rows.contains(r)) {
-                    valid.push(p);
+                } else {
+                    parsed.push((i, p));
                 }
             }
             Err(fields) => {
@@ -1448,16 +1534,39 @@ pub async fn import_entities(
                 }
             }
         }
-        if problems.len() > before || rec.rows.iter().any(|r| bad_rows.contains(r)) {
-            bad_rows.extend(problems[before..].iter().map(|p| p.row));
-            failed.push(i);
-        }
         if (i + 1) % 1000 == 0 || i + 1 == recs.len() {
             progress(Progress {
                 phase: Phase::Checking,
                 done: i as u64 + 1,
                 total,
             });
+        }
+    }
+    // Credit codes already in the directory must be registered in the actor's region: found
+    // now, before anything is written, rather than by the chunk that meets them.
+    if scope.is_some() {
+        for part in parsed.chunks(2000) {
+            let uscis: Vec<String> = part.iter().map(|(_, p)| p.entity.usci.clone()).collect();
+            let existing = entity_repo::by_uscis(svc.store.conn(), &uscis).await?;
+            for (i, p) in part {
+                if let Some(old) = existing.get(&p.entity.usci)
+                    && let Some(why) = directory::registered_elsewhere(actor, old)
+                {
+                    problems.push(Problem::new(0, recs[*i].rows[0], Some(E_USCI), why));
+                }
+            }
+        }
+    }
+    // A record is valid when none of its rows has a problem.
+    bad_rows.extend(problems.iter().map(|p| p.row));
+    let mut valid = Vec::with_capacity(parsed.len());
+    let mut parsed = parsed.into_iter().peekable();
+    for (i, rec) in recs.iter().enumerate() {
+        let p = parsed.next_if(|(j, _)| *j == i).map(|(_, p)| p);
+        if rec.rows.iter().any(|r| bad_rows.contains(r)) {
+            failed.push(i);
+        } else if let Some(p) = p {
+            valid.push(p);
         }
     }
     let errors = cell_errors(&[&t], &problems);
@@ -1468,23 +1577,7 @@ pub async fn import_entities(
     };
     if !outcome.errors.is_empty() && !skip_invalid {
         outcome.skipped = total;
-        return Ok(outcome);
-    }
-    if !valid.is_empty() {
-        let n = valid.len() as u64;
-        progress(Progress {
-            phase: Phase::Saving,
-            done: 0,
-            total: n,
-        });
-        outcome.report = directory::import(svc, actor, valid, &|done| {
-            progress(Progress {
-                phase: Phase::Saving,
-                done,
-                total: n,
-            })
-        })
-        .await?;
+        return Ok((Vec::new(), outcome));
     }
     if !outcome.errors.is_empty() {
         let failed_rows: Vec<usize> = failed
@@ -1520,7 +1613,7 @@ pub async fn import_entities(
         };
         outcome.error_report = Some(error_workbook(&[&t], &problems, &[failed_rows], &why));
     }
-    Ok(outcome)
+    Ok((valid, outcome))
 }
 
 /// The entities a search selects, in the import layout (one row per licence), sorted by

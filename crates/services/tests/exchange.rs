@@ -78,6 +78,9 @@ on_both_backends!(
     items_upsert_versions_and_round_trip,
     item_errors_name_sheet_row_and_column,
     rows_outside_the_actors_region_are_errors,
+    import_job_writes_in_chunks_and_completes,
+    import_job_stopped_mid_way_is_undone_on_restart,
+    a_write_during_an_import_succeeds_between_chunks,
 );
 
 // ---- helpers ----
@@ -1260,4 +1263,322 @@ mod hostile {
             let _ = exchange::read_entities(&bytes);
         }
     }
+}
+
+// ---- import jobs (issue 12 item 5) ----
+
+mod jobs_support {
+    use super::*;
+    use sea_orm::{ConnectionTrait, Statement};
+
+    /// `n` new entities from number `first` on, every third with a licence.
+    pub fn job_rows(first: u32, n: u32) -> Vec<Vec<String>> {
+        (first..first + n)
+            .map(|i| {
+                let licence = if i % 3 == 0 {
+                    [
+                        "食品经营许可证",
+                        "JY14111219990001",
+                        "舞阳县市场监督管理局",
+                        "2024-01-01",
+                        "2028-12-31",
+                    ]
+                } else {
+                    NO_LICENCE
+                };
+                entity_row(
+                    &usci("91", i),
+                    &format!("舞阳县导入任务测试第{i}号有限公司"),
+                    "411121",
+                    "B",
+                    "餐饮服务",
+                    licence,
+                )
+            })
+            .collect()
+    }
+
+    pub async fn count(env: &Env, sql: &str) -> i64 {
+        let c = env.svc.store.conn();
+        c.query_one_raw(Statement::from_string(c.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<i64>(0)
+            .unwrap()
+    }
+
+    /// Audit positions of an action on a job.
+    pub async fn seq_of(env: &Env, action: &str, job: uuid::Uuid) -> i64 {
+        let c = env.svc.store.conn();
+        c.query_one_raw(Statement::from_sql_and_values(
+            c.get_database_backend(),
+            "SELECT seq FROM audit_log WHERE action = $1 AND object_id = $2",
+            [action.into(), job.to_string().into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {action} entry"))
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+    }
+
+    /// The log is intact and every sealed row matches its last seal.
+    pub async fn audit_clean(env: &Env) {
+        let actor = cli_actor();
+        assert!(
+            lianjian_services::audit_log::verify(&env.svc, &actor)
+                .await
+                .unwrap()
+                .is_ok(),
+            "audit chain broken"
+        );
+        let findings = lianjian_services::audit_log::reconcile(&env.svc, &actor)
+            .await
+            .unwrap();
+        assert!(findings.is_empty(), "{findings:?}");
+    }
+}
+
+async fn import_job_writes_in_chunks_and_completes(env: Env) {
+    use exchange::jobs::{self, ImportJobStatus, JobOptions};
+    let before = entity_count(&env).await;
+    let file = entities_file(jobs_support::job_rows(100, 25));
+    let checked =
+        exchange::check_entities(&env.svc, &cli_actor(), "任务.xlsx", &file, false, &|_| {})
+            .await
+            .unwrap();
+    assert_eq!(checked.job.status, ImportJobStatus::Validating);
+    assert_eq!(checked.job.valid, 25);
+    // Checking wrote nothing.
+    assert_eq!(entity_count(&env).await, before);
+    let opts = JobOptions {
+        chunk_rows: 10,
+        pause: std::time::Duration::ZERO,
+        stop_after_chunks: None,
+    };
+    let seen = Mutex::new(Vec::new());
+    let (job, out) = jobs::write_entities(&env.svc, &cli_actor(), checked, &opts, &|p| {
+        if p.phase == Phase::Saving {
+            seen.lock().unwrap().push(p.done)
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![0, 10, 20, 25],
+        "a step per chunk"
+    );
+    assert_eq!(job.status, ImportJobStatus::Completed);
+    assert_eq!((job.written, job.inserted), (25, 25));
+    assert_eq!(out.report.inserted, 25);
+    let stored = jobs::get(&env.svc, &cli_actor(), job.id).await.unwrap();
+    assert_eq!(stored.status, ImportJobStatus::Completed);
+    assert_eq!(stored.file_name, "任务.xlsx");
+    assert!(stored.finished_at.is_some());
+    assert_eq!(entity_count(&env).await, before + 25);
+    assert_eq!(
+        jobs_support::count(&env, "SELECT COUNT(*) FROM import_job_rows").await,
+        0,
+        "a completed job keeps no journal"
+    );
+    assert!(
+        jobs_support::seq_of(&env, "import.start", job.id).await
+            < jobs_support::seq_of(&env, "import.complete", job.id).await
+    );
+    // The same file again: nothing changes, and the job says so.
+    let again = exchange::import_entities(&env.svc, &cli_actor(), &file, false, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(again.report.unchanged, 25);
+    // Someone else's job is not theirs to watch.
+    let stranger = Actor {
+        user_id: uuid::Uuid::now_v7(),
+        role: Role::DepartmentAdmin,
+        ..cli_actor()
+    };
+    assert!(matches!(
+        jobs::get(&env.svc, &stranger, job.id).await,
+        Err(ServiceError::NotFound)
+    ));
+    jobs_support::audit_clean(&env).await;
+}
+
+async fn import_job_stopped_mid_way_is_undone_on_restart(env: Env) {
+    use exchange::jobs::{self, ImportJobStatus, JobOptions};
+    let conn = env.svc.store.conn();
+    // An entity the file will change: its row, licences and tags must come back exactly.
+    let existing = usci("91", 300);
+    let licence = [
+        "食品经营许可证",
+        "JY14111210000300",
+        "舞阳县市场监督管理局",
+        "2024-01-01",
+        "2028-12-31",
+    ];
+    exchange::import_entities(
+        &env.svc,
+        &cli_actor(),
+        &entities_file(vec![entity_row(
+            &existing,
+            "舞阳县原来的名称有限公司",
+            "411121",
+            "B",
+            "餐饮服务",
+            licence,
+        )]),
+        false,
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    let old = entity_repo::by_usci(conn, &existing)
+        .await
+        .unwrap()
+        .unwrap();
+    let old_licences = entity_repo::licences_of(conn, old.id).await.unwrap();
+    let mut old_tags = entity_repo::tags_of(conn, old.id).await.unwrap();
+    old_tags.sort_by_key(|t| t.0);
+    let entities0 = entity_count(&env).await;
+    let claims0 = jobs_support::count(&env, "SELECT COUNT(*) FROM claims").await;
+
+    let mut rows = vec![entity_row(
+        &existing,
+        "舞阳县改过的名称有限公司",
+        "411121",
+        "D",
+        "",
+        NO_LICENCE,
+    )];
+    rows.extend(jobs_support::job_rows(400, 30));
+    let checked = exchange::check_entities(
+        &env.svc,
+        &cli_actor(),
+        "中断.xlsx",
+        &entities_file(rows),
+        false,
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    let opts = JobOptions {
+        chunk_rows: 10,
+        pause: std::time::Duration::ZERO,
+        stop_after_chunks: Some(2),
+    };
+    // The hook stops the job after two committed chunks, leaving it as a killed process would.
+    let err = jobs::write_entities(&env.svc, &cli_actor(), checked, &opts, &|_| {})
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("test hook"), "{err}");
+    let job = jobs::recent(&env.svc, &cli_actor(), 1)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(job.status, ImportJobStatus::Writing);
+    assert_eq!(job.written, 20);
+    assert_eq!(entity_count(&env).await, entities0 + 19, "half written");
+    let changed = entity_repo::by_usci(conn, &existing)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(changed.name, "舞阳县改过的名称有限公司");
+    assert!(jobs_support::count(&env, "SELECT COUNT(*) FROM claims").await > claims0);
+
+    // The restart: the job's runner (this process) no longer runs it, so it is undone.
+    let done = jobs::recover(&env.svc).await.unwrap();
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(done[0].id, job.id);
+    assert_eq!(done[0].status, ImportJobStatus::RolledBack);
+    assert_eq!(done[0].undone, 20);
+    assert!(
+        done[0]
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("中断")
+    );
+    assert_eq!(entity_count(&env).await, entities0);
+    assert_eq!(
+        jobs_support::count(&env, "SELECT COUNT(*) FROM claims").await,
+        claims0,
+        "the new entities' 双告知 claims are gone with them"
+    );
+    let back = entity_repo::by_usci(conn, &existing)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back, old, "the changed entity has its before-image back");
+    assert_eq!(
+        entity_repo::licences_of(conn, old.id).await.unwrap(),
+        old_licences
+    );
+    let mut tags = entity_repo::tags_of(conn, old.id).await.unwrap();
+    tags.sort_by_key(|t| t.0);
+    assert_eq!(tags, old_tags);
+    assert_eq!(
+        jobs_support::count(&env, "SELECT COUNT(*) FROM import_job_rows").await,
+        0
+    );
+    assert!(
+        jobs_support::seq_of(&env, "import.rollback", job.id).await
+            > jobs_support::seq_of(&env, "import.start", job.id).await
+    );
+    jobs_support::audit_clean(&env).await;
+    // Nothing is left to recover, and the job stays undone.
+    assert!(jobs::recover(&env.svc).await.unwrap().is_empty());
+    // The file imports whole afterwards.
+    let file = entities_file(jobs_support::job_rows(400, 30));
+    let out = exchange::import_entities(&env.svc, &cli_actor(), &file, false, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(out.report.inserted, 30);
+}
+
+async fn a_write_during_an_import_succeeds_between_chunks(env: Env) {
+    use exchange::jobs::{self, ImportJobStatus, JobOptions};
+    let file = entities_file(jobs_support::job_rows(1000, 400));
+    let checked =
+        exchange::check_entities(&env.svc, &cli_actor(), "并发.xlsx", &file, false, &|_| {})
+            .await
+            .unwrap();
+    let opts = JobOptions {
+        chunk_rows: 40,
+        ..JobOptions::default()
+    };
+    let svc = env.svc.clone();
+    let importer = tokio::spawn(async move {
+        jobs::write_entities(&svc, &cli_actor(), checked, &opts, &|_| {}).await
+    });
+    let mut writes = 0;
+    while !importer.is_finished() {
+        lianjian_services::sectors::create(
+            &env.svc,
+            &cli_actor(),
+            &format!("导入期间新建领域{writes}"),
+        )
+        .await
+        .expect("a write during an import succeeds");
+        writes += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let (job, _) = importer.await.unwrap().unwrap();
+    assert_eq!(job.status, ImportJobStatus::Completed);
+    assert_eq!(job.inserted, 400);
+    // The writes went in between the job's chunks, not after it.
+    let start = jobs_support::seq_of(&env, "import.start", job.id).await;
+    let end = jobs_support::seq_of(&env, "import.complete", job.id).await;
+    let between = jobs_support::count(
+        &env,
+        &format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'sector.create' AND seq > {start} AND seq < {end}"
+        ),
+    )
+    .await;
+    assert!(
+        between >= 2,
+        "{between} of {writes} writes landed during the import"
+    );
+    jobs_support::audit_clean(&env).await;
 }

@@ -132,6 +132,29 @@ pub async fn decide(
     Ok(())
 }
 
+/// Deletes every claim of these entities (undoing an import job that created the entities
+/// and, with them, their 双告知 claims).
+pub async fn delete_of_entities(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<u64> {
+    let mut n = 0;
+    for chunk in ids.chunks(500) {
+        let r = c
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                c.get_database_backend(),
+                format!(
+                    "DELETE FROM claims WHERE entity_id IN ({})",
+                    crate::placeholders(1, chunk.len())
+                ),
+                chunk
+                    .iter()
+                    .map(|u| sea_orm::Value::from(*u))
+                    .collect::<Vec<_>>(),
+            ))
+            .await?;
+        n += r.rows_affected();
+    }
+    Ok(n)
+}
+
 pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Claim>> {
     c.query_one_raw(Statement::from_sql_and_values(
         backend_of(c),

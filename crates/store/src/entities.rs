@@ -12,12 +12,12 @@ use lianjian_domain::tag::TagSource;
 use lianjian_domain::tag_expr::TagExpr;
 use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Order, Query, SelectStatement, SimpleExpr};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{Page, PageRequest, Result, StoreError, backend_of};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entity {
     pub id: Uuid,
     pub usci: String,
@@ -185,6 +185,30 @@ pub async fn update(c: &impl ConnectionTrait, e: &Entity) -> Result<()> {
         return Err(StoreError::NotFound);
     }
     crate::seal::seal_ids(c, crate::seal::Sealed::Entities, &[e.id]).await
+}
+
+/// Deletes entities with their licences and tags (undoing an import job that inserted them;
+/// `crates/services/src/exchange/jobs.rs`), and seals them as deleted.
+pub async fn delete_many(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
+    for chunk in ids.chunks(500) {
+        let ph = crate::placeholders(1, chunk.len());
+        let vals: Vec<Value> = chunk.iter().map(|u| Value::from(*u)).collect();
+        for table in ["entity_tags", "entity_licences"] {
+            c.execute_raw(Statement::from_sql_and_values(
+                backend_of(c),
+                format!("DELETE FROM {table} WHERE entity_id IN ({ph})"),
+                vals.clone(),
+            ))
+            .await?;
+        }
+        c.execute_raw(Statement::from_sql_and_values(
+            backend_of(c),
+            format!("DELETE FROM entities WHERE id IN ({ph})"),
+            vals,
+        ))
+        .await?;
+    }
+    crate::seal::seal_ids(c, crate::seal::Sealed::Entities, ids).await
 }
 
 async fn select(
@@ -565,6 +589,26 @@ pub async fn remove_tag(c: &impl ConnectionTrait, entity_id: Uuid, tag_id: Uuid)
         ))
         .await?;
     Ok(r.rows_affected() > 0)
+}
+
+/// Sets an entity's tags to exactly `tags` (undoing an import job that changed them).
+pub async fn set_tags(
+    c: &impl ConnectionTrait,
+    entity_id: Uuid,
+    region: &RegionCode,
+    tags: &[(Uuid, TagSource)],
+) -> Result<()> {
+    c.execute_raw(Statement::from_sql_and_values(
+        backend_of(c),
+        "DELETE FROM entity_tags WHERE entity_id = $1",
+        [entity_id.into()],
+    ))
+    .await?;
+    let rows: Vec<(Uuid, Uuid, String, TagSource)> = tags
+        .iter()
+        .map(|(t, s)| (entity_id, *t, region.to_string(), *s))
+        .collect();
+    add_tags_many(c, &rows).await
 }
 
 /// Removes tags set by rules that no longer hold, keeping hand-set ones.

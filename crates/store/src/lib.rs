@@ -13,6 +13,7 @@ pub mod draws;
 pub mod entities;
 mod error;
 pub mod evidence;
+pub mod import_jobs;
 pub mod inspections;
 pub mod inspectors;
 pub mod items;
@@ -43,6 +44,22 @@ pub use page::{Page, PageRequest};
 pub use sea_orm::{ConnectionTrait as Conn, DatabaseTransaction as Tx, DbErr};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Counts a caller of [`Store::begin`] as waiting until dropped (also when the wait fails).
+struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(n: &'a std::sync::atomic::AtomicUsize) -> Self {
+        n.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Self(n)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
 
 /// Which database a URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +103,8 @@ pub fn redact_url(url: &str) -> String {
 pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
+    /// Calls of [`Store::begin`] waiting for the write lock (see [`Store::writers_waiting`]).
+    waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Store {
@@ -141,7 +160,11 @@ impl Store {
                 url: redact_url(&url),
                 reason: error::root_cause(&e),
             })?;
-        Ok(Self { db, backend })
+        Ok(Self {
+            db,
+            backend,
+            waiting: Default::default(),
+        })
     }
 
     /// Applies pending migrations; safe to run again.
@@ -177,7 +200,10 @@ impl Store {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        let tx = self.db.begin_with_options(opts).await?;
+        let tx = {
+            let _waiting = Waiting::new(&self.waiting);
+            self.db.begin_with_options(opts).await?
+        };
         if self.backend == Backend::Postgres {
             // Serialise writers from the start, as SQLite does, so a use case that reads
             // inside its transaction sees no concurrent change before it writes.
@@ -185,6 +211,13 @@ impl Store {
                 .await?;
         }
         Ok(tx)
+    }
+
+    /// How many transactions of this process are waiting in [`Store::begin`] for the write
+    /// lock now: a long series of short writes (an import job) lets them through between its
+    /// transactions instead of taking the lock straight back (SQLite's busy handler polls).
+    pub fn writers_waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// A read-only snapshot: every read in it sees the same committed state.

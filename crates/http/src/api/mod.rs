@@ -9,6 +9,7 @@ pub(crate) mod draws;
 mod dto;
 pub(crate) mod entities;
 pub(crate) mod evidence;
+mod import_jobs;
 pub(crate) mod inspectors;
 pub(crate) mod items;
 pub(crate) mod params;
@@ -92,6 +93,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(entities::list, entities::save))
         .routes(routes!(entities::get))
         .routes(routes!(entities::add_tag, entities::remove_tag))
+        .routes(routes!(import_jobs::list))
+        .routes(routes!(import_jobs::get))
         .routes(routes!(claims::queue))
         .routes(routes!(claims::accept))
         .routes(routes!(claims::reject))

@@ -7,6 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::directory::SearchInput;
+use lianjian_services::exchange::jobs::{self, ImportJob, ImportJobStatus};
 use lianjian_services::exchange::{self, CellError, ImportOutcome};
 use lianjian_services::items::ItemQuery;
 use lianjian_services::{ServiceError, Services};
@@ -76,6 +77,113 @@ struct ImportPage {
     c: Chrome,
     can_import: bool,
     result: Option<ResultView>,
+    jobs: Vec<JobView>,
+}
+
+/// An import job as the console shows it.
+pub struct JobView {
+    id: String,
+    kind: &'static str,
+    file_name: String,
+    status: &'static str,
+    running: bool,
+    failed: bool,
+    uploader: String,
+    total: u64,
+    valid: u64,
+    written: u64,
+    undone: u64,
+    inserted: u64,
+    updated: u64,
+    unchanged: u64,
+    skipped: u64,
+    claims: u64,
+    errors: u64,
+    message: String,
+    /// 0–100 of the current phase (writing, or undoing).
+    percent: u64,
+    created_at: String,
+    finished_at: String,
+}
+
+fn local_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+fn job_view(j: &ImportJob) -> JobView {
+    let percent = |done: u64, of: u64| {
+        if of == 0 {
+            100
+        } else {
+            (done * 100 / of).min(100)
+        }
+    };
+    JobView {
+        id: j.id.to_string(),
+        kind: kind_name(&j.kind).map(|k| k.0).unwrap_or("数据"),
+        file_name: j.file_name.clone(),
+        status: j.status.label_zh(),
+        running: !j.status.is_final(),
+        failed: matches!(
+            j.status,
+            ImportJobStatus::Failed | ImportJobStatus::RolledBack | ImportJobStatus::Undoing
+        ),
+        uploader: j.uploader_name.clone(),
+        total: j.total,
+        valid: j.valid,
+        written: j.written,
+        undone: j.undone,
+        inserted: j.inserted,
+        updated: j.updated,
+        unchanged: j.unchanged,
+        skipped: j.skipped,
+        claims: j.claims_created,
+        errors: j.errors,
+        message: j.message.clone().unwrap_or_default(),
+        percent: match j.status {
+            ImportJobStatus::Undoing | ImportJobStatus::RolledBack => percent(j.undone, j.written),
+            _ => percent(j.written, j.valid),
+        },
+        created_at: local_time(j.created_at),
+        finished_at: j.finished_at.map(local_time).unwrap_or_default(),
+    }
+}
+
+async fn recent_jobs(svc: &Services, s: &SessionAuth) -> Vec<JobView> {
+    if !can_import(s) {
+        return Vec::new();
+    }
+    jobs::recent(svc, &s.actor, 10)
+        .await
+        .map(|js| js.iter().map(job_view).collect())
+        .unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "console/import_job.html")]
+struct JobPage {
+    c: Chrome,
+    j: JobView,
+}
+
+/// One import job with its progress; the page reloads itself every 2 s until the job ends.
+pub async fn job(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(id) = id.parse::<uuid::Uuid>() else {
+        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+    };
+    match jobs::get(&st.svc, &s.actor, id).await {
+        Ok(j) => {
+            let c = Chrome::new(&st.svc, &s, "import").await;
+            render(JobPage { c, j: job_view(&j) })
+        }
+        Err(e) => error_page(&st.svc, &s, e).await,
+    }
 }
 
 struct ResultView {
@@ -90,6 +198,10 @@ struct ResultView {
     more_errors: usize,
     /// The error report as a data URL for the browser to download.
     report_href: Option<String>,
+    /// The import job that writes the file (directory imports).
+    job: Option<String>,
+    /// Still writing in the background: the job's page shows how far.
+    writing: bool,
 }
 
 fn can_import(s: &SessionAuth) -> bool {
@@ -102,10 +214,12 @@ fn can_import(s: &SessionAuth) -> bool {
 
 pub async fn page(State(st): State<AppState>, Console(s): Console) -> Response {
     let c = Chrome::new(&st.svc, &s, "import").await;
+    let jobs = recent_jobs(&st.svc, &s).await;
     render(ImportPage {
         can_import: can_import(&s),
         c,
         result: None,
+        jobs,
     })
 }
 
@@ -146,6 +260,8 @@ fn view(kind: &str, o: ImportOutcome) -> ResultView {
                 base64::engine::general_purpose::STANDARD.encode(b)
             )
         }),
+        job: None,
+        writing: false,
     }
 }
 
@@ -160,6 +276,7 @@ pub async fn upload(
         return error_page(&st.svc, &s, ServiceError::NotFound).await;
     }
     let (mut csrf, mut file, mut skip) = (String::new(), None::<Vec<u8>>, false);
+    let mut file_name = String::new();
     loop {
         match form.next_field().await {
             Ok(Some(field)) => {
@@ -167,7 +284,10 @@ pub async fn upload(
                 match name.as_str() {
                     "_csrf" => csrf = field.text().await.unwrap_or_default(),
                     "skip_invalid" => skip = true,
-                    "file" => match field.bytes().await {
+                    "file" => match {
+                        file_name = field.file_name().unwrap_or_default().to_string();
+                        field.bytes().await
+                    } {
                         Ok(b) if !b.is_empty() => file = Some(b.to_vec()),
                         Ok(_) => {}
                         Err(e) => {
@@ -200,28 +320,12 @@ pub async fn upload(
         return upload_failed(&st.svc, &s, "请选择要上传的 xlsx 文件").await;
     };
     let outcome = match kind.as_str() {
-        "entities" => exchange::import_entities(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
+        "entities" => return upload_entities(st, s, &file_name, bytes, skip).await,
         "inspectors" => exchange::import_inspectors(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
         _ => exchange::import_items(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
     };
     match outcome {
-        Ok(o) => {
-            let status = if o.errors.is_empty() {
-                StatusCode::OK
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            let c = Chrome::new(&st.svc, &s, "import").await;
-            (
-                status,
-                render(ImportPage {
-                    can_import: true,
-                    c,
-                    result: Some(view(&kind, o)),
-                }),
-            )
-                .into_response()
-        }
+        Ok(o) => result_page(&st.svc, &s, view(&kind, o)).await,
         Err(ServiceError::Invalid(fields)) => {
             let msg = fields
                 .iter()
@@ -231,6 +335,103 @@ pub async fn upload(
             upload_failed(&st.svc, &s, &msg).await
         }
         Err(e) => error_page(&st.svc, &s, e).await,
+    }
+}
+
+/// The import page with a result: 200, or 422 when the file had errors.
+async fn result_page(svc: &Services, s: &SessionAuth, result: ResultView) -> Response {
+    let status = if result.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let c = Chrome::new(svc, s, "import").await;
+    let jobs = recent_jobs(svc, s).await;
+    (
+        status,
+        render(ImportPage {
+            can_import: true,
+            c,
+            result: Some(result),
+            jobs,
+        }),
+    )
+        .into_response()
+}
+
+/// How long the upload's answer waits for the job to finish writing before it sends the
+/// browser to the job's page instead (the job goes on either way: it does not belong to the
+/// request, so a closed tab cannot stop it half-way).
+const WAIT_FOR_JOB: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// A directory file: checked during the request (problems come back at once, as for every
+/// import), then written by an import job in the background.
+async fn upload_entities(
+    st: AppState,
+    s: SessionAuth,
+    file_name: &str,
+    bytes: Vec<u8>,
+    skip: bool,
+) -> Response {
+    let checked =
+        match exchange::check_entities(&st.svc, &s.actor, file_name, &bytes, skip, &|_| {}).await {
+            Ok(c) => c,
+            Err(ServiceError::Invalid(fields)) => {
+                let msg = fields
+                    .iter()
+                    .map(|f| f.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("；");
+                return upload_failed(&st.svc, &s, &msg).await;
+            }
+            Err(e) => return error_page(&st.svc, &s, e).await,
+        };
+    drop(bytes);
+    let job_id = checked.job.id;
+    let checked_outcome = checked.outcome.clone();
+    let (svc, actor) = (st.svc.clone(), s.actor.clone());
+    let mut writing = tokio::spawn(async move {
+        jobs::write_entities(
+            &svc,
+            &actor,
+            checked,
+            &jobs::JobOptions::from_env(),
+            &|_| {},
+        )
+        .await
+    });
+    match tokio::time::timeout(WAIT_FOR_JOB, &mut writing).await {
+        Ok(Ok(Ok((_, o)))) => {
+            let mut v = view("entities", o);
+            v.job = Some(job_id.to_string());
+            result_page(&st.svc, &s, v).await
+        }
+        Ok(Ok(Err(e))) => error_page(&st.svc, &s, e).await,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, job = %job_id, "import job task failed");
+            error_page(
+                &st.svc,
+                &s,
+                ServiceError::refused(
+                    "导入任务异常结束，请查看任务状态",
+                    "the import job ended abnormally",
+                ),
+            )
+            .await
+        }
+        Err(_) if checked_outcome.errors.is_empty() => (
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, format!("/console/import-jobs/{job_id}"))],
+        )
+            .into_response(),
+        Err(_) => {
+            // Rows were skipped: show them (and their report) now, the writing on its page.
+            let mut v = view("entities", checked_outcome);
+            v.job = Some(job_id.to_string());
+            v.writing = true;
+            v.imported = true;
+            result_page(&st.svc, &s, v).await
+        }
     }
 }
 
@@ -254,13 +455,17 @@ async fn upload_failed(svc: &Services, s: &SessionAuth, msg: &str) -> Response {
         }],
         more_errors: 0,
         report_href: None,
+        job: None,
+        writing: false,
     };
+    let jobs = recent_jobs(svc, s).await;
     (
         StatusCode::UNPROCESSABLE_ENTITY,
         render(ImportPage {
             can_import: can_import(s),
             c,
             result: Some(result),
+            jobs,
         }),
     )
         .into_response()

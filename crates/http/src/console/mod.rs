@@ -99,6 +99,7 @@ pub fn router() -> Router<AppState> {
             post(exchange::upload).layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024)),
         )
         .route("/import/template/{kind}", get(exchange::template))
+        .route("/import-jobs/{id}", get(exchange::job))
         .route("/directory/export", get(exchange::export_entities))
         .route("/items/export", get(exchange::export_items))
         .route(

@@ -18,6 +18,7 @@ mod m20261206_000013_audit_checkpoints;
 mod m20261206_000014_draw_json_lz4;
 mod m20261206_000015_directory_changes;
 mod m20261206_000016_draw_access;
+mod m20261206_000017_import_jobs;
 mod m20261206_000018_submissions;
 
 /// A named, idempotent index over `cols` of `table`, for every migration.
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_draw_json_lz4::Migration),
             Box::new(m20261206_000015_directory_changes::Migration),
             Box::new(m20261206_000016_draw_access::Migration),
+            Box::new(m20261206_000017_import_jobs::Migration),
             Box::new(m20261206_000018_submissions::Migration),
         ]
     }
