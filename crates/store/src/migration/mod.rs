@@ -16,6 +16,7 @@ mod m20261206_000011_calendar;
 mod m20261206_000012_draw_witness;
 mod m20261206_000013_audit_checkpoints;
 mod m20261206_000014_draw_json_lz4;
+mod m20261206_000020_draw_public_records;
 
 /// A named, idempotent index over `cols` of `table`, for every migration.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_draw_witness::Migration),
             Box::new(m20261206_000013_audit_checkpoints::Migration),
             Box::new(m20261206_000014_draw_json_lz4::Migration),
+            Box::new(m20261206_000020_draw_public_records::Migration),
         ]
     }
 }
