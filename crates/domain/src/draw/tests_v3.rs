@@ -530,7 +530,8 @@ proptest! {
         let r = DrawRecord::new(input, commitment, seeds, example::v3_drawn_at(), result);
         let mut other = public_input.clone();
         let stored = r.public_variant_from(public_input).unwrap();
-        prop_assert_eq!(Some(&stored), r.public_variant().as_ref());
+        let fresh = r.public_variant();
+        prop_assert_eq!(Some(&stored), fresh.as_ref());
         let json = stored.to_json();
         let back = PublicDrawRecord::from_json(json.as_bytes()).unwrap();
         prop_assert!(verify_public(&back).is_ok());
