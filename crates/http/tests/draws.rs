@@ -25,6 +25,7 @@ on_both_backends!(
     stored_visits_match_the_record,
     batched_visit_inserts_store_what_row_by_row_inserts_store,
     contributions_close_when_the_beacon_is_due,
+    stored_public_variant_is_what_verify_accepts,
 );
 
 impl App {
@@ -1486,4 +1487,110 @@ async fn contributions_close_when_the_beacon_is_due(app: App) {
     let r = app.contribute(&id, &"ab".repeat(32)).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert!(r.body.contains("不能再提交见证随机数"), "{}", r.body);
+}
+
+/// The public variant is generated once, when the draw is executed, and stored (issue 11,
+/// docs/performance.md): the stored bytes are the domain's public variant of the full record,
+/// verify as `lianjian draw verify` does, hold no credit class, risk weight, inspector name,
+/// certificate number or salt key, and are what the public endpoint serves once the embargo
+/// ends — also for a draw executed by another server (the input read back, not held).
+async fn stored_public_variant_is_what_verify_accepts(app: App) {
+    let d = app.demo_draw().await;
+    let id: uuid::Uuid = d["id"].as_str().unwrap().parse().unwrap();
+    let actor = lianjian_services::cli_actor();
+    let spec = lianjian_services::draws::WitnessSpec {
+        unwitnessed_reason: "测试：由第二台服务器执行".into(),
+        ..Default::default()
+    };
+    let again = lianjian_services::draws::redraw(&app.svc, &actor, id, "测试：重新抽取", &spec)
+        .await
+        .unwrap();
+    let other = lianjian_services::Services::new(app.svc.store.clone(), Default::default());
+    let done = lianjian_services::draws::execute(&other, &actor, again.id)
+        .await
+        .unwrap();
+    assert_eq!(done.draw.status, "drawn");
+    for id in [id, again.id] {
+        let rec = app.record(&id.to_string()).await;
+        let stored = lianjian_store::draws::public_record(app.svc.store.conn(), id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no public variant stored for {id}"));
+        let public = PublicDrawRecord::from_json(stored.as_bytes())
+            .unwrap_or_else(|e| panic!("{e:?}\n{}", &stored[..stored.len().min(500)]));
+        let summary = verify_public(&public).expect("the stored public variant verifies");
+        assert_eq!(summary.visits, rec.result.visits.len());
+        assert_eq!(Some(&public), rec.public_variant().as_ref());
+        assert_eq!(stored, public.to_json(), "stored as the variant's JSON");
+        assert_no_secrets(&stored, &secrets_of(&rec), "stored public variant");
+        let v3 = rec.seeds.v3.as_ref().unwrap();
+        assert!(!stored.contains(&v3.salt_key.to_hex()));
+        // Every candidate's class is in the full record, none in the stored variant.
+        assert!(
+            rec.input
+                .candidates
+                .iter()
+                .any(|c| c.credit_class.is_some())
+        );
+        // One audit entry covers the draw's visits: `visits_sha256` of draw.execute is the
+        // hash of the stored visits in the documented form (docs/audit-log.md).
+        let c = app.svc.store.conn();
+        let execute = lianjian_store::audit::of_object(c, "draw", &id.to_string(), 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .rfind(|e| e.action == "draw.execute")
+            .expect("a draw.execute entry");
+        let after: Value = serde_json::from_str(execute.after.as_deref().unwrap()).unwrap();
+        let visits = lianjian_store::draws::visits_of_draw(c, id).await.unwrap();
+        let ids: Vec<uuid::Uuid> = visits.iter().map(|v| v.id).collect();
+        let checks = lianjian_store::draws::checks_of_visits(c, &ids)
+            .await
+            .unwrap();
+        let teams = lianjian_store::draws::inspectors_of_visits(c, &ids)
+            .await
+            .unwrap();
+        let mut text = String::new();
+        for (v, r) in visits.iter().zip(&rec.result.visits) {
+            let mine = &checks[&v.id];
+            let checks: Vec<String> = r
+                .plans
+                .iter()
+                .map(|&p| {
+                    let k = mine
+                        .iter()
+                        .find(|k| k.plan_id == rec.input.plans[p as usize].id)
+                        .unwrap();
+                    format!("{}:{}:{}", k.plan_id, k.item_id, k.department_id)
+                })
+                .collect();
+            let team: Vec<String> = teams[&v.id]
+                .iter()
+                .map(|t| format!("{}:{}", t.inspector_id, t.department_id))
+                .collect();
+            text.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                v.code,
+                v.id,
+                v.entity_id,
+                v.region_code,
+                v.lead_department_id,
+                checks.join(","),
+                team.join(",")
+            ));
+        }
+        use sha2::Digest;
+        assert_eq!(
+            after["visits_sha256"].as_str(),
+            Some(hex::encode(sha2::Sha256::digest(text.as_bytes())).as_str()),
+            "{after}"
+        );
+        // Served from storage once every visit is published.
+        app.publish_visits(&id.to_string(), None).await;
+        let r = app
+            .api("GET", &format!("/api/v1/public/draws/{id}"), None, None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body, stored, "the endpoint serves the stored variant");
+    }
 }

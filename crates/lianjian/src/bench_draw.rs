@@ -343,6 +343,7 @@ async fn reset(store: &Store) -> anyhow::Result<()> {
         "DELETE FROM visit_checks",
         "DELETE FROM visits",
         "DELETE FROM draw_plans",
+        "DELETE FROM draw_public_records",
         "DELETE FROM draws",
         "UPDATE plans SET status = 'published'",
     ] {

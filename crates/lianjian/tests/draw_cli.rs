@@ -159,6 +159,12 @@ fn verify_v3_full_public_and_opening() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("public draw record verified"), "{out}");
     assert!(out.contains("[lianjian-draw/3-public]"), "{out}");
+    // As the platform stores and serves it (compact JSON, generated when the draw runs).
+    let served = dir.join("public-served.json");
+    std::fs::write(&served, public.to_json()).unwrap();
+    let (code, out, err) = verify(&served);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("public draw record verified"), "{out}");
 
     // An entity's opening, against the public and the full record.
     let drawn = &record.result.visits[0].usci;

@@ -401,7 +401,7 @@ pub(crate) async fn import_chunk(
                 out.journal.push((
                     e.id,
                     Some(serde_json::to_string(&before).map_err(|x| {
-                        ServiceError::Store(lianjian_store::StoreError::Corrupt(format!(
+                        ServiceError::internal(lianjian_store::StoreError::Corrupt(format!(
                             "before-image of {}: {x}",
                             e.id
                         )))
@@ -479,7 +479,7 @@ pub(crate) async fn undo_chunk(
     for (id, before) in rows {
         let Some(before) = before else { continue };
         let b: BeforeImage = serde_json::from_str(before).map_err(|x| {
-            ServiceError::Store(lianjian_store::StoreError::Corrupt(format!(
+            ServiceError::internal(lianjian_store::StoreError::Corrupt(format!(
                 "journal of entity {id}: {x}"
             )))
         })?;

@@ -10,7 +10,7 @@ use lianjian_domain::Invalid;
 use lianjian_domain::account::{CertificateNumber, Role};
 use lianjian_domain::draw::{
     self as algo, Bytes32, Candidate, DepartmentRef, DrawError, DrawFailure, DrawInput,
-    DrawInspector, DrawPlan, DrawRecord, DrawResult, Exclusion, PerClass, Seeds,
+    DrawInspector, DrawPlan, DrawRecord, DrawResult, Exclusion, PerClass, PublicInput, Seeds,
 };
 use lianjian_domain::item::ItemCategory;
 use lianjian_domain::plan::PlanStatus;
@@ -891,12 +891,12 @@ async fn commit_in(
     let st = stage("commit: hashes and input JSON");
     input.normalise_v3(&salt_key);
     // The input's JSON is written while its hashes are computed, on two cores.
-    let (commitment, input_json) = std::thread::scope(|s| {
+    let (committed, input_json) = std::thread::scope(|s| {
         let json = s.spawn(|| serde_json::to_string(&input).expect("serialisable"));
-        let commitment = algo::commit_v3(&input, &seed, &salt_key, now);
-        (commitment, json.join().expect("serialising does not panic"))
+        let committed = algo::commit_v3_public(&input, &seed, &salt_key, now);
+        (committed, json.join().expect("serialising does not panic"))
     });
-    let commitment = commitment.map_err(|b| {
+    let (commitment, public_input) = committed.map_err(|b| {
         ServiceError::internal(lianjian_store::StoreError::Corrupt(format!(
             "{}: {}",
             b.field, b.invalid.en
@@ -957,7 +957,8 @@ async fn commit_in(
         })),
     )
     .await?;
-    svc.committed_input.put(d.id, input, commitment);
+    svc.committed_input
+        .put(d.id, input, commitment, Some(public_input));
     drop(st);
     Ok(d)
 }
@@ -995,8 +996,11 @@ async fn visible(c: &impl Conn, actor: &Actor, id: Uuid) -> Result<Draw> {
 /// draw's; a miss (a restart, another server, another draw committed since) reads the stored
 /// input as before.
 #[derive(Clone, Default)]
+#[allow(clippy::type_complexity)]
 pub struct CommittedInput(
-    std::sync::Arc<std::sync::Mutex<Option<(Uuid, DrawInput, algo::Commitment)>>>,
+    std::sync::Arc<
+        std::sync::Mutex<Option<(Uuid, DrawInput, algo::Commitment, Option<PublicInput>)>>,
+    >,
 );
 
 impl std::fmt::Debug for CommittedInput {
@@ -1006,14 +1010,22 @@ impl std::fmt::Debug for CommittedInput {
 }
 
 impl CommittedInput {
-    fn put(&self, id: Uuid, input: DrawInput, commitment: algo::Commitment) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((id, input, commitment));
+    fn put(
+        &self,
+        id: Uuid,
+        input: DrawInput,
+        commitment: algo::Commitment,
+        public: Option<PublicInput>,
+    ) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((id, input, commitment, public));
     }
 
-    fn take(&self, id: Uuid) -> Option<(DrawInput, algo::Commitment)> {
+    fn take(&self, id: Uuid) -> Option<(DrawInput, algo::Commitment, Option<PublicInput>)> {
         let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
         match slot.take() {
-            Some((held, input, commitment)) if held == id => Some((input, commitment)),
+            Some((held, input, commitment, public)) if held == id => {
+                Some((input, commitment, public))
+            }
             other => {
                 *slot = other;
                 None
@@ -1023,15 +1035,23 @@ impl CommittedInput {
 }
 
 /// What a committed draw was committed to: its input, server seed and commitment (the stored
-/// commitment time), from [`CommittedInput`] if this process committed it last, otherwise read
-/// back, parsed and hashed again. The caller compares the hashes with the published ones.
+/// commitment time), from [`CommittedInput`] if this process committed it last (then with the
+/// public input the commitment hashed), otherwise read back, parsed and hashed again. The
+/// caller compares the hashes with the published ones.
+#[allow(clippy::type_complexity)]
 async fn committed_input(
     svc: &Services,
     c: &impl Conn,
     d: &Draw,
-) -> Result<(DrawInput, Bytes32, Option<Bytes32>, algo::Commitment)> {
+) -> Result<(
+    DrawInput,
+    Bytes32,
+    Option<Bytes32>,
+    algo::Commitment,
+    Option<PublicInput>,
+)> {
     let corrupt = |m: String| ServiceError::internal(lianjian_store::StoreError::Corrupt(m));
-    if let Some((input, mut commitment)) = svc.committed_input.take(d.id) {
+    if let Some((input, mut commitment, public)) = svc.committed_input.take(d.id) {
         let st = stage("execute: input held since the commitment");
         let (seed, salt_key) = repo::secrets(c, d.id)
             .await?
@@ -1048,7 +1068,7 @@ async fn committed_input(
         };
         commitment.committed_at = d.committed_at;
         drop(st);
-        return Ok((input, server, salt_key, commitment));
+        return Ok((input, server, salt_key, commitment, public));
     }
     let st = stage("execute: read and parse input");
     let body = repo::body(c, d.id).await?.ok_or(ServiceError::NotFound)?;
@@ -1062,13 +1082,15 @@ async fn committed_input(
         .as_deref()
         .map(|k| Bytes32::from_hex(k).map_err(corrupt))
         .transpose()?;
-    let commitment = match &salt_key {
-        Some(k) if input.v3.is_some() => algo::commit_v3(&input, &server, k, d.committed_at),
-        _ => algo::commit(&input, &server, d.committed_at),
+    let (commitment, public) = match &salt_key {
+        Some(k) if input.v3.is_some() => {
+            algo::commit_v3_public(&input, &server, k, d.committed_at).map(|(c, p)| (c, Some(p)))
+        }
+        _ => algo::commit(&input, &server, d.committed_at).map(|c| (c, None)),
     }
     .map_err(|b| corrupt(format!("{}: {}", b.field, b.invalid.en)))?;
     drop(st);
-    Ok((input, server, salt_key, commitment))
+    Ok((input, server, salt_key, commitment, public))
 }
 
 /// The outcome of step 2.
@@ -1081,14 +1103,16 @@ pub struct Executed {
 /// The visits of a draw's result, with their checks and teams: visit `n` (0-based, in the
 /// result's credit-code order) gets code `<draw code>-<n + 1>`. Entities, plans and inspectors
 /// are looked up once for all visits and the rows go in with multi-row statements
-/// (docs/performance.md, the draw path). Returns the draw's plans.
+/// (docs/performance.md, the draw path). Returns the draw's plans and the SHA-256 of the
+/// visits as written ([`visits_sha256`]), which the `draw.execute` audit entry records: one
+/// entry covers every visit of the draw (docs/audit-log.md).
 async fn create_visits(
     tx: &impl Conn,
     d: &Draw,
     input: &DrawInput,
     result: &DrawResult,
     now: chrono::DateTime<Utc>,
-) -> Result<Vec<Plan>> {
+) -> Result<(Vec<Plan>, String)> {
     let corrupt = |m: String| ServiceError::internal(lianjian_store::StoreError::Corrupt(m));
     let plans = plan_repo::get_many(tx, &repo::plan_ids(tx, d.id).await?).await?;
     let plan_by_id: HashMap<Uuid, &Plan> = plans.iter().map(|p| (p.id, p)).collect();
@@ -1158,7 +1182,39 @@ async fn create_visits(
         });
     }
     repo::insert_visits(tx, &rows).await?;
-    Ok(plans)
+    Ok((plans, visits_sha256(&rows)))
+}
+
+/// SHA-256 (hex) of the visits a draw created, in the record's order, one line each:
+/// `code TAB visit id TAB entity id TAB region TAB lead department id TAB checks TAB team LF`,
+/// checks as `plan:item:department` and the team as `inspector:department` in `seq` order,
+/// each list joined by `,` (docs/audit-log.md, "Draws and their visits").
+fn visits_sha256(rows: &[repo::NewVisit]) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write;
+    let mut h = Sha256::new();
+    let mut line = String::with_capacity(512);
+    for n in rows {
+        let v = &n.visit;
+        line.clear();
+        let _ = write!(
+            line,
+            "{}\t{}\t{}\t{}\t{}\t",
+            v.code, v.id, v.entity_id, v.region_code, v.lead_department_id
+        );
+        for (i, c) in n.checks.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            let _ = write!(line, "{sep}{}:{}:{}", c.plan_id, c.item_id, c.department_id);
+        }
+        line.push('\t');
+        for (i, t) in n.inspectors.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            let _ = write!(line, "{sep}{}:{}", t.inspector_id, t.department_id);
+        }
+        line.push('\n');
+        h.update(line.as_bytes());
+    }
+    hex::encode(h.finalize())
 }
 
 /// Step 2: the draw, once every invited supervisor has contributed and the named beacon's
@@ -1186,7 +1242,7 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
             format!("cannot draw yet; waiting for {}", en.join("; ")),
         ));
     }
-    let (input, server, salt_key, commitment) = committed_input(svc, &tx, &d).await?;
+    let (input, server, salt_key, commitment, public_input) = committed_input(svc, &tx, &d).await?;
     // Legacy draws committed before lianjian-draw/3 took a free witness seed typed by staff
     // (grindable, issue 11): they are not executed any more, only re-drawn.
     let Some(salt_key) = salt_key else {
@@ -1228,7 +1284,7 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
     let st = stage("execute: selection and assignment");
     let outcome = algo::draw_committed(&input, &seeds, &commitment);
     drop(st);
-    let (status, failure) = match outcome {
+    let (status, failure, visits_hash) = match outcome {
         Ok(result) => {
             // The record (tens of megabytes at a province's scale) is serialised on another
             // core while the visits are written.
@@ -1238,7 +1294,22 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
                 let rec = rec.clone();
                 tokio::task::spawn_blocking(move || rec.to_json_pretty())
             };
-            let plans = create_visits(&tx, &d, &rec.input, &rec.result, now).await?;
+            // The public variant (issue 11 item 3) is generated once, here, and stored: the
+            // portal serves the stored bytes instead of rebuilding it from the full record on
+            // every request. `/1` and `/2` records have none.
+            let public_json = {
+                let rec = rec.clone();
+                tokio::task::spawn_blocking(move || {
+                    match public_input {
+                        // The public input the commitment hashed: the same salts and
+                        // commitments, not computed again.
+                        Some(p) => rec.public_variant_from(p),
+                        None => rec.public_variant(),
+                    }
+                    .map(|p| p.to_json())
+                })
+            };
+            let (plans, visits_hash) = create_visits(&tx, &d, &rec.input, &rec.result, now).await?;
             let plan_ids: Vec<Uuid> = plans.iter().map(|p| p.id).collect();
             crate::plans::mark_in_progress(&tx, actor, &plan_ids).await?;
             let visits = rec.result.visits.len() as i32;
@@ -1259,7 +1330,15 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
             )
             .await?;
             drop(st);
-            ("drawn", None)
+            let st = stage("execute: write public variant");
+            let public_json = public_json
+                .await
+                .map_err(|e| corrupt(format!("generating the public variant: {e}")))?;
+            if let Some(pj) = public_json {
+                repo::insert_public_record(&tx, id, &pj, now).await?;
+            }
+            drop(st);
+            ("drawn", None, Some(visits_hash))
         }
         Err(DrawError::Failed(f)) => {
             let failure_json = serde_json::json!({
@@ -1277,7 +1356,7 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
                 now,
             )
             .await?;
-            ("failed", Some(f))
+            ("failed", Some(f), None)
         }
         Err(DrawError::Invalid {
             field, message_en, ..
@@ -1292,6 +1371,7 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
             .at(&d.region_code, None)
             .after(&serde_json::json!({
                 "code": d.code, "status": status, "witnesses": witness_name, "failure": failure,
+                "visits_sha256": visits_hash,
             })),
     )
     .await?;

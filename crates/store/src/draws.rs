@@ -241,6 +241,38 @@ pub async fn complete(
     crate::seal::seal_ids(c, crate::seal::Sealed::Draws, &[id]).await
 }
 
+/// Stores the public variant of a drawn `lianjian-draw/3` draw (`PublicDrawRecord::to_json`),
+/// once, in the transaction that completes the draw: what the public is served from then on,
+/// instead of a variant generated from the full record on every request (issue 11,
+/// docs/performance.md). Never changed afterwards.
+pub async fn insert_public_record(
+    c: &impl ConnectionTrait,
+    draw_id: Uuid,
+    public_json: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        "INSERT INTO draw_public_records (id, public_json, created_at) VALUES ($1, $2, $3)",
+        vec![draw_id.into(), public_json.into(), at.into()],
+    ))
+    .await?;
+    crate::seal::seal_ids(c, crate::seal::Sealed::DrawPublicRecords, &[draw_id]).await
+}
+
+/// The stored public variant of a draw, if one was stored (draws executed before it was
+/// stored have none).
+pub async fn public_record(c: &impl ConnectionTrait, draw_id: Uuid) -> Result<Option<String>> {
+    c.query_one_raw(stmt(
+        c,
+        "SELECT public_json FROM draw_public_records WHERE id = $1",
+        vec![draw_id.into()],
+    ))
+    .await?
+    .map(|r| Ok(r.try_get_by_index(0)?))
+    .transpose()
+}
+
 /// Enters the beacon's value, once, while the draw awaits its draw. False if it was already
 /// entered or the draw is no longer committed.
 pub async fn set_beacon_value(
@@ -618,45 +650,91 @@ fn max_binds(b: DbBackend) -> usize {
     }
 }
 
-/// Inserts rows of `width` values each into `table (cols)` with as few multi-row statements as
-/// the bind limit allows. SQLite gets `?`: it looks `$n` up by name, quadratic in the
-/// parameters of a statement (docs/performance.md, import).
+/// Inserts rows of `cols.len()` values each into `table` with as few multi-row statements as
+/// the bind limit allows. A column with the same value in every row (a draw's visits share
+/// their draw, trigger, status, period and times) is bound once per statement rather than once
+/// per row: `INSERT INTO t (shared…, varying…) SELECT ?, …, v.column1, … FROM (VALUES (…), …)
+/// AS v`, which stores exactly what a plain multi-row `VALUES` stores (the same bound values,
+/// converted by the same column affinity or type) with far fewer values to bind
+/// (docs/performance.md, the draw path). SQLite gets anonymous `?` (numbered in order of
+/// appearance, shared ones first): it looks `$n` up by name, quadratic in the parameters of a
+/// statement (docs/performance.md, import).
 async fn insert_rows(
     c: &impl ConnectionTrait,
     table: &str,
-    cols: &str,
-    width: usize,
+    cols: &[&str],
     values: Vec<Value>,
 ) -> Result<()> {
     let b = backend_of(c);
-    let per = max_binds(b) / width;
-    let mut values = values.into_iter();
+    let width = cols.len();
     let rows = values.len() / width;
+    if rows == 0 {
+        return Ok(());
+    }
+    // Shared columns: equal in every row (never all of them: rows differ in their key).
+    let shared: Vec<bool> = (0..width)
+        .map(|j| rows > 1 && (1..rows).all(|i| values[i * width + j] == values[j]))
+        .collect();
+    let (shared_cols, varying_cols): (Vec<usize>, Vec<usize>) =
+        (0..width).partition(|&j| shared[j]);
+    if varying_cols.is_empty() {
+        return Err(StoreError::Conflict(format!(
+            "{rows} identical rows for {table}"
+        )));
+    }
+    let shared_vals: Vec<Value> = shared_cols.iter().map(|&j| values[j].clone()).collect();
+    let vw = varying_cols.len();
+    let per = (max_binds(b) - shared_cols.len()) / vw;
+    let param = |sql: &mut String, n: usize| {
+        if b == DbBackend::Sqlite {
+            sql.push('?');
+        } else {
+            sql.push('$');
+            sql.push_str(&n.to_string());
+        }
+    };
+    let mut head = String::from("INSERT INTO ");
+    head.push_str(table);
+    head.push_str(" (");
+    let names: Vec<&str> = shared_cols
+        .iter()
+        .chain(&varying_cols)
+        .map(|&j| cols[j])
+        .collect();
+    head.push_str(&names.join(", "));
+    head.push_str(") SELECT ");
+    for k in 0..shared_cols.len() {
+        param(&mut head, k + 1);
+        head.push_str(", ");
+    }
+    let list: Vec<String> = (1..=vw).map(|k| format!("v.column{k}")).collect();
+    head.push_str(&list.join(", "));
+    head.push_str(" FROM (VALUES ");
+    let mut row_vals = values.into_iter();
     let mut done = 0;
     while done < rows {
         let n = per.min(rows - done);
-        let mut sql = String::with_capacity(40 + cols.len() + n * width * 7);
-        sql.push_str("INSERT INTO ");
-        sql.push_str(table);
-        sql.push_str(" (");
-        sql.push_str(cols);
-        sql.push_str(") VALUES ");
+        let mut sql = String::with_capacity(head.len() + 16 + n * vw * 8);
+        sql.push_str(&head);
+        let mut vals: Vec<Value> = Vec::with_capacity(shared_vals.len() + n * vw);
+        vals.extend(shared_vals.iter().cloned());
+        let mut next = shared_vals.len() + 1;
         for i in 0..n {
             sql.push_str(if i == 0 { "(" } else { ",(" });
-            for j in 0..width {
-                if j > 0 {
+            for (k, v) in row_vals.by_ref().take(width).enumerate() {
+                if shared[k] {
+                    continue;
+                }
+                if next > shared_vals.len() + i * vw + 1 {
                     sql.push(',');
                 }
-                if b == DbBackend::Sqlite {
-                    sql.push('?');
-                } else {
-                    sql.push('$');
-                    sql.push_str(&(i * width + j + 1).to_string());
-                }
+                param(&mut sql, next);
+                next += 1;
+                vals.push(v);
             }
             sql.push(')');
         }
-        let vals: Vec<Value> = values.by_ref().take(n * width).collect();
+        sql.push_str(") AS v");
         c.execute_raw(Statement::from_sql_and_values(b, sql, vals))
             .await?;
         done += n;
@@ -687,7 +765,8 @@ pub async fn insert_visits(c: &impl ConnectionTrait, visits: &[NewVisit]) -> Res
             v.updated_at.into(),
         ]);
     }
-    insert_rows(c, "visits", VCOLS, 14, vals).await?;
+    let vcols: Vec<&str> = VCOLS.split(", ").collect();
+    insert_rows(c, "visits", &vcols, vals).await?;
     let mut vals = Vec::new();
     for n in visits {
         for ch in &n.checks {
@@ -702,8 +781,7 @@ pub async fn insert_visits(c: &impl ConnectionTrait, visits: &[NewVisit]) -> Res
     insert_rows(
         c,
         "visit_checks",
-        "visit_id, plan_id, item_id, department_id",
-        4,
+        &["visit_id", "plan_id", "item_id", "department_id"],
         vals,
     )
     .await?;
@@ -721,8 +799,7 @@ pub async fn insert_visits(c: &impl ConnectionTrait, visits: &[NewVisit]) -> Res
     insert_rows(
         c,
         "visit_inspectors",
-        "visit_id, inspector_id, department_id, seq",
-        4,
+        &["visit_id", "inspector_id", "department_id", "seq"],
         vals,
     )
     .await

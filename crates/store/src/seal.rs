@@ -36,6 +36,8 @@ pub enum Sealed {
     Items,
     Plans,
     Draws,
+    /// The stored public variants of `/3` draws (what the public is served).
+    DrawPublicRecords,
     VisitResults,
     Rectifications,
     Referrals,
@@ -50,11 +52,12 @@ impl From<Sealed> for &'static str {
 }
 
 impl Sealed {
-    pub const ALL: [Sealed; 9] = [
+    pub const ALL: [Sealed; 10] = [
         Sealed::Entities,
         Sealed::Items,
         Sealed::Plans,
         Sealed::Draws,
+        Sealed::DrawPublicRecords,
         Sealed::VisitResults,
         Sealed::Rectifications,
         Sealed::Referrals,
@@ -68,6 +71,7 @@ impl Sealed {
             Sealed::Items => "items",
             Sealed::Plans => "plans",
             Sealed::Draws => "draws",
+            Sealed::DrawPublicRecords => "draw_public_records",
             Sealed::VisitResults => "visit_results",
             Sealed::Rectifications => "rectifications",
             Sealed::Referrals => "referrals",
@@ -91,6 +95,7 @@ impl Sealed {
             Sealed::Items => "抽查事项",
             Sealed::Plans => "抽查计划",
             Sealed::Draws => "抽取记录",
+            Sealed::DrawPublicRecords => "公开版抽取记录",
             Sealed::VisitResults => "检查结果",
             Sealed::Rectifications => "整改通知",
             Sealed::Referrals => "移送/告知",

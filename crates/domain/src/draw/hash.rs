@@ -377,6 +377,18 @@ pub fn commit_v3(
     salt_key: &Bytes32,
     at: DateTime<Utc>,
 ) -> Result<Commitment, BadInput> {
+    commit_v3_public(input, server_seed, salt_key, at).map(|(c, _)| c)
+}
+
+/// [`commit_v3`], also returning the public input it hashed (`PublicInput::of(input,
+/// salt_key)`): the caller that draws next can build the public variant from it with
+/// `DrawRecord::public_variant_from` instead of salting and committing every candidate again.
+pub fn commit_v3_public(
+    input: &DrawInput,
+    server_seed: &Bytes32,
+    salt_key: &Bytes32,
+    at: DateTime<Utc>,
+) -> Result<(Commitment, PublicInput), BadInput> {
     input.validate()?;
     if input.v3.is_none() {
         return Err(BadInput {
@@ -390,12 +402,13 @@ pub fn commit_v3(
     }
     let public = PublicInput::of(input, salt_key);
     check_inspector_order(&public)?;
-    Ok(Commitment {
+    let commitment = Commitment {
         candidates_sha256: public_candidates_sha256(&public),
         inspectors_sha256: public_inspectors_sha256(&public),
         seed_sha256: super::v3::seed_commitment(server_seed),
         committed_at: at,
-    })
+    };
+    Ok((commitment, public))
 }
 
 /// [`commit`] or [`commit_v3`], as the input's format needs (the salt key from `seeds.v3`).

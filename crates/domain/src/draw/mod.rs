@@ -38,8 +38,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use assign::DrawFailure;
 pub use hash::{
-    candidates_sha256, candidates_text, commit, commit_seeds, commit_v3, inspectors_sha256,
-    inspectors_text, public_candidates_text, public_inspectors_text, seed_sha256,
+    candidates_sha256, candidates_text, commit, commit_seeds, commit_v3, commit_v3_public,
+    inspectors_sha256, inspectors_text, public_candidates_text, public_inspectors_text,
+    seed_sha256,
 };
 pub use prn::{
     PRN_STREAM, PrnReader, PrnStream, TIEBREAK_STREAM, combined_seed, prn_at, prns, tiebreak_at,

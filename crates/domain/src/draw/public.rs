@@ -345,7 +345,22 @@ impl DrawRecord {
     pub fn public_variant(&self) -> Option<PublicDrawRecord> {
         let v3 = self.seeds.v3.as_ref()?;
         self.input.v3.as_ref()?;
-        let input = PublicInput::of(&self.input, &v3.salt_key);
+        self.public_variant_from(PublicInput::of(&self.input, &v3.salt_key))
+    }
+
+    /// [`Self::public_variant`] with its public input already made: `input` must be
+    /// `PublicInput::of(&self.input, salt key)` (as `commit_v3_public` returns it for the
+    /// committed input). `None` for `/1` and `/2` records, and when `input` does not have
+    /// this record's id and as many candidates and inspectors.
+    pub fn public_variant_from(&self, input: PublicInput) -> Option<PublicDrawRecord> {
+        let v3 = self.seeds.v3.as_ref()?;
+        self.input.v3.as_ref()?;
+        if input.id != self.input.id
+            || input.candidates.len() != self.input.candidates.len()
+            || input.inspectors.len() != self.input.inspectors.len()
+        {
+            return None;
+        }
         let index: HashMap<&str, usize> = self
             .input
             .inspectors

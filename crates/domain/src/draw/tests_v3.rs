@@ -494,6 +494,53 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// What the services store when a draw is executed: the public variant built from the
+    /// public input the commitment hashed (`commit_v3_public`, kept from the commitment) is the
+    /// public variant of the record, its compact JSON verifies and holds nothing secret; a
+    /// public input of another draw is refused.
+    #[test]
+    fn public_variant_from_the_committed_public_input(
+        shape in any::<u64>(),
+        n_cand in 1usize..50,
+        n_insp in 4usize..30,
+        n_plans in 1usize..4,
+        secret in any::<[u8; 32]>(),
+        witnessing in any::<u8>(),
+    ) {
+        let mut input = random_input(shape, n_cand, n_insp, n_plans);
+        if shape % 2 == 0 {
+            add_weights(&mut input, shape);
+        }
+        let (input, seeds) = v3_of(input, secret, witnessing);
+        let salt_key = seeds.v3.as_ref().unwrap().salt_key;
+        let (commitment, public_input) =
+            commit_v3_public(&input, &seeds.server, &salt_key, example::committed_at()).unwrap();
+        prop_assert_eq!(
+            &commitment,
+            &commit_v3(&input, &seeds.server, &salt_key, example::committed_at()).unwrap()
+        );
+        let result = match draw_committed(&input, &seeds, &commitment) {
+            Ok(r) => r,
+            Err(DrawError::Failed(_)) => return Ok(()),
+            Err(e) => panic!("{e}"),
+        };
+        let r = DrawRecord::new(input, commitment, seeds, example::v3_drawn_at(), result);
+        let mut other = public_input.clone();
+        let stored = r.public_variant_from(public_input).unwrap();
+        let fresh = r.public_variant();
+        prop_assert_eq!(Some(&stored), fresh.as_ref());
+        let json = stored.to_json();
+        let back = PublicDrawRecord::from_json(json.as_bytes()).unwrap();
+        prop_assert!(verify_public(&back).is_ok());
+        assert_nothing_secret(&r, &json);
+        other.id = Uuid::from_u128(u128::from(shape) + 1);
+        prop_assert!(other.id == r.input.id || r.public_variant_from(other).is_none());
+    }
+}
+
 /// The size of the largest item pool of the bench province: 500,000 candidates, about 70,000
 /// visits. Times the public variant (issue 11: within ~150 ms on one core) and the /3 parts of
 /// commit and draw. Run with

@@ -251,18 +251,29 @@ pub async fn summary(svc: &Services, id: Uuid) -> Result<(Draw, PublicSummary)> 
 /// The public JSON of a draw: the public record variant of a `/3` draw whose embargo ended
 /// (what `lianjian draw verify` checks), otherwise the [`PublicSummary`].
 pub async fn public_record(svc: &Services, id: Uuid) -> Result<(Draw, String)> {
+    let c = svc.store.conn();
+    // A stored public variant (written when the draw was executed, so the draw is a drawn
+    // `/3` one) is served as stored once the embargo ends: the same bytes every time, and
+    // neither the input nor the record (tens of megabytes at a province's scale) parsed per
+    // request. The summary's test, `record_public`, reduces to the embargo here.
+    let d = repo::get(c, id).await?.ok_or(ServiceError::NotFound)?;
+    if d.status == "drawn"
+        && embargo(c, &d, Utc::now()).await?.over
+        && let Some(stored) = repo::public_record(c, id).await?
+    {
+        return Ok((d, stored));
+    }
     let (d, s) = summary(svc, id).await?;
     if s.record_public {
-        let body = repo::body(svc.store.conn(), id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+        // Drawn before public variants were stored: generated from the full record, as
+        // `to_json` of the same variant (what execute stores).
+        let body = repo::body(c, id).await?.ok_or(ServiceError::NotFound)?;
         let rec = DrawRecord::from_json(body.record_json.as_deref().unwrap_or_default().as_bytes())
             .map_err(corrupt)?;
-        let public = rec.public_variant();
-        return Ok((
-            d,
-            serde_json::to_string_pretty(&public).expect("serialisable"),
-        ));
+        let public = rec
+            .public_variant()
+            .ok_or_else(|| corrupt("a lianjian-draw/3 draw without a public variant"))?;
+        return Ok((d, public.to_json()));
     }
     Ok((d, serde_json::to_string_pretty(&s).expect("serialisable")))
 }

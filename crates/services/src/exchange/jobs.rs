@@ -345,7 +345,7 @@ pub async fn write_entities(
     for (n, chunk) in valid.chunks(opts.chunk_rows.max(1)).enumerate() {
         let n = n as u64;
         if opts.stop_after_chunks == Some(n) {
-            return Err(ServiceError::Store(StoreError::Corrupt(format!(
+            return Err(ServiceError::internal(StoreError::Corrupt(format!(
                 "test hook: import job {} stopped after {n} chunks",
                 job.id
             ))));

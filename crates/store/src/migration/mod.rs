@@ -20,6 +20,7 @@ mod m20261206_000015_directory_changes;
 mod m20261206_000016_draw_access;
 mod m20261206_000017_import_jobs;
 mod m20261206_000018_submissions;
+mod m20261206_000020_draw_public_records;
 
 /// A named, idempotent index over `cols` of `table`, for every migration.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_draw_access::Migration),
             Box::new(m20261206_000017_import_jobs::Migration),
             Box::new(m20261206_000018_submissions::Migration),
+            Box::new(m20261206_000020_draw_public_records::Migration),
         ]
     }
 }
