@@ -21,6 +21,7 @@ use chrono::Utc;
 pub use lianjian_domain::import_job::ImportJobStatus;
 use lianjian_domain::import_job::transition;
 use lianjian_domain::scope::Actor;
+use lianjian_store::changes::{self, DirectoryChange};
 use lianjian_store::entities as entity_repo;
 use lianjian_store::import_jobs as repo;
 pub use lianjian_store::import_jobs::ImportJob;
@@ -385,7 +386,7 @@ pub async fn write_entities(
     outcome.report = report;
     // The journal has served its purpose; removing it needs no lock worth sharing.
     repo::forget_all(svc.store.conn(), job.id).await?;
-    svc.reindex(&touched).await?;
+    svc.apply_own_changes().await;
     Ok((job, outcome))
 }
 
@@ -404,6 +405,8 @@ async fn write_chunk(
     let mut r = report.clone();
     let w = directory::import_chunk(&tx, actor, chunk, &mut r).await?;
     repo::journal(&tx, job.id, n, &w.journal).await?;
+    // Each chunk is visible once committed, so the change feed names it in the same transaction.
+    changes::append_directory_changes(&tx, &DirectoryChange::entities(&w.touched)).await?;
     let mut j = job.clone();
     j.written += chunk.len() as u64;
     set_report(&mut j, &r);
@@ -443,6 +446,9 @@ async fn undo(
         let rows = repo::chunk_rows(&tx, id, n).await?;
         let (deleted, restored) = directory::undo_chunk(&tx, &rows).await?;
         repo::forget_chunk(&tx, id, n).await?;
+        let mut ids = deleted.clone();
+        ids.extend(restored.iter().copied());
+        changes::append_directory_changes(&tx, &DirectoryChange::entities(&ids)).await?;
         record(
             &tx,
             actor,
@@ -454,9 +460,7 @@ async fn undo(
         job.undone += rows.len() as u64;
         save(&tx, &job, ImportJobStatus::Undoing).await?;
         tx.commit().await?;
-        let mut ids = deleted;
-        ids.extend(restored);
-        svc.reindex(&ids).await?;
+        svc.apply_own_changes().await;
         progress(Progress {
             phase: Phase::Undoing,
             done: job.undone,
