@@ -442,11 +442,11 @@ pub(crate) async fn import_chunk(
 /// Why `actor` may not change the existing entity `old` by importing its credit code: it is
 /// registered outside the actor's region.
 pub(crate) fn registered_elsewhere(actor: &Actor, old: &Entity) -> Option<Invalid> {
-    if !actor
+    if actor
         .full_scope()
         .region
         .as_ref()
-        .is_some_and(|r| !old.region_code.is_within(r))
+        .is_none_or(|r| old.region_code.is_within(r))
     {
         return None;
     }

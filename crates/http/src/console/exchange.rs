@@ -113,13 +113,7 @@ fn local_time(t: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 fn job_view(j: &ImportJob) -> JobView {
-    let percent = |done: u64, of: u64| {
-        if of == 0 {
-            100
-        } else {
-            (done * 100 / of).min(100)
-        }
-    };
+    let percent = |done: u64, of: u64| (done * 100).checked_div(of).map_or(100, |p| p.min(100));
     JobView {
         id: j.id.to_string(),
         kind: kind_name(&j.kind).map(|k| k.0).unwrap_or("数据"),
@@ -284,21 +278,21 @@ pub async fn upload(
                 match name.as_str() {
                     "_csrf" => csrf = field.text().await.unwrap_or_default(),
                     "skip_invalid" => skip = true,
-                    "file" => match {
+                    "file" => {
                         file_name = field.file_name().unwrap_or_default().to_string();
-                        field.bytes().await
-                    } {
-                        Ok(b) if !b.is_empty() => file = Some(b.to_vec()),
-                        Ok(_) => {}
-                        Err(e) => {
-                            return upload_failed(
-                                &st.svc,
-                                &s,
-                                &format!("上传中断或文件过大（上限 32 MB）：{e}"),
-                            )
-                            .await;
+                        match field.bytes().await {
+                            Ok(b) if !b.is_empty() => file = Some(b.to_vec()),
+                            Ok(_) => {}
+                            Err(e) => {
+                                return upload_failed(
+                                    &st.svc,
+                                    &s,
+                                    &format!("上传中断或文件过大（上限 32 MB）：{e}"),
+                                )
+                                .await;
+                            }
                         }
-                    },
+                    }
                     _ => {}
                 }
             }
