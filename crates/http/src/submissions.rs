@@ -9,8 +9,9 @@
 //!   gets the first answer with `Idempotent-Replayed: true`; the same key with another body is
 //!   refused (422).
 //!
-//! Only answers that succeeded (2xx, 3xx) are kept; a form shown back with its errors, or a
-//! refused call, can be corrected and sent again. A repeat that arrives while the first is still
+//! Only answers that succeeded are kept (a console form's redirect; an API answer that is small
+//! and not `no-store`); a form shown back with its errors, or a refused call, can be corrected
+//! and sent again. A repeat that arrives while the first is still
 //! being handled waits for its answer.
 
 use std::time::Duration;
@@ -20,6 +21,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::body::HttpBody as _;
 use axum_extra::extract::CookieJar;
 use lianjian_services::submissions::{self, Answer, Claim};
 use sha2::{Digest, Sha256};
@@ -117,7 +119,7 @@ pub async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Resp
     let res = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
-    keep_or_release(&st, &key, res).await
+    keep_or_release(&st, &key, api, res).await
 }
 
 /// Console forms (under a session) and API calls with an `Idempotency-Key`; `None` for the
@@ -185,37 +187,51 @@ fn digest(parts: &[&[u8]]) -> String {
     hex::encode(h.finalize())
 }
 
-async fn keep_or_release(st: &AppState, key: &str, res: Response) -> Response {
+/// Keeps what a repeat should get, or forgets the claim. Console forms keep only their
+/// redirect (a page or file answered directly is shown again by handling the post again). API
+/// answers are kept whole when they succeeded, are small, and are not marked `no-store` (one-time
+/// secrets such as access codes are never written down here).
+async fn keep_or_release(st: &AppState, key: &str, api: bool, res: Response) -> Response {
     let status = res.status();
-    let kept = if status.is_success() || status.is_redirection() {
-        let (parts, body) = res.into_parts();
-        match axum::body::to_bytes(body, MAX_KEPT_ANSWER).await {
-            Ok(bytes) => {
-                let answer = Answer {
-                    status: status.as_u16(),
-                    location: header_text(&parts.headers, header::LOCATION),
-                    content_type: header_text(&parts.headers, header::CONTENT_TYPE),
-                    body: bytes.to_vec(),
-                };
-                if let Err(e) = submissions::answer(&st.svc, key, &answer).await {
-                    tracing::error!(error = %e, "submission answer not kept");
-                }
-                return Response::from_parts(parts, Body::from(bytes));
-            }
-            Err(e) => {
-                // The answer was already sent on its way in part; it cannot be replayed.
-                tracing::error!(error = %e, "answer too large to keep");
-                let _ = submissions::release(&st.svc, key).await;
-                return (StatusCode::INTERNAL_SERVER_ERROR, "answer too large").into_response();
-            }
-        }
+    let location = header_text(res.headers(), header::LOCATION);
+    let no_store = header_text(res.headers(), header::CACHE_CONTROL)
+        .is_some_and(|v| v.contains("no-store"));
+    let small = res
+        .body()
+        .size_hint()
+        .upper()
+        .is_some_and(|n| n <= MAX_KEPT_ANSWER as u64);
+    let keep = if api {
+        (status.is_success() || status.is_redirection()) && !no_store && small
     } else {
-        res
+        status.is_redirection() && location.is_some()
     };
-    if let Err(e) = submissions::release(&st.svc, key).await {
-        tracing::error!(error = %e, "submission claim not released");
+    if !keep {
+        if let Err(e) = submissions::release(&st.svc, key).await {
+            tracing::error!(error = %e, "submission claim not released");
+        }
+        return res;
     }
-    kept
+    let (parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_KEPT_ANSWER).await {
+        Ok(b) => b,
+        Err(e) => {
+            // The size hint promised a small body; a failing body stream is the handler's error.
+            tracing::error!(error = %e, "answer body failed");
+            let _ = submissions::release(&st.svc, key).await;
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let answer = Answer {
+        status: status.as_u16(),
+        location,
+        content_type: header_text(&parts.headers, header::CONTENT_TYPE),
+        body: bytes.to_vec(),
+    };
+    if let Err(e) = submissions::answer(&st.svc, key, &answer).await {
+        tracing::error!(error = %e, "submission answer not kept");
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 fn header_text(h: &axum::http::HeaderMap, name: header::HeaderName) -> Option<String> {

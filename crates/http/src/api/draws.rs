@@ -458,10 +458,12 @@ pub async fn access_codes(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<AccessCodesBody>,
-) -> Result<(StatusCode, Json<ObjectDto>), ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let codes = draws::issue_codes(&st.svc, &a, params::id(&id)?, b.usci.as_deref()).await?;
+    // The codes are shown once: no cache, and no replay of this answer (`crate::submissions`).
     Ok((
         StatusCode::CREATED,
+        [(header::CACHE_CONTROL, "private, no-store")],
         object(serde_json::json!({ "codes": codes })),
     ))
 }
