@@ -21,114 +21,13 @@ use anyhow::{Context, bail};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::usci::Usci;
+use lianjian_services::exchange::sample::rows;
 use lianjian_services::exchange::{self, jobs};
 use lianjian_services::{Services, accounts, cli_actor, demo};
 use lianjian_store::Store;
 use serde_json::{Value, json};
 
 use super::{BenchArgs, ms, quantile};
-
-fn usci(kind: &str, n: u32) -> String {
-    let first17 = format!("{kind}411121MA{n:06}B");
-    let check = Usci::check_char(&first17).unwrap_or('0');
-    format!("{first17}{check}")
-}
-
-const TRADES: &[(&str, &str, &str)] = &[
-    ("餐饮", "6210", "餐饮服务；食品销售"),
-    ("超市", "5212", "食品销售；日用百货销售"),
-    ("药店", "5251", "药品零售；医疗器械销售"),
-    ("酒店", "6110", "住宿服务；餐饮服务"),
-    ("加油站", "5265", "成品油零售；危险化学品经营"),
-    ("幼儿园", "8310", "学前教育"),
-    ("养老院", "8514", "养老服务"),
-    ("建材", "5165", "建筑材料销售"),
-];
-
-/// The rows of `crates/services/examples/import_bench.rs`: 40 % with a 食品经营许可证, 10 % with
-/// a second licence on a second row, credit classes, one in 50 注销.
-fn rows(n: u32, regions: &[String]) -> Vec<Vec<String>> {
-    let mut out = Vec::with_capacity(n as usize + n as usize / 2);
-    for i in 1..=n {
-        let (trade, industry, scope) = TRADES[(i as usize * 7) % TRADES.len()];
-        let kind = if i % 3 == 0 { "92" } else { "91" };
-        let code = usci(kind, i);
-        let region = &regions[(i as usize * 13) % regions.len()];
-        let credit = ["A", "B", "B", "C", "D", ""][(i % 6) as usize];
-        let dated = !credit.is_empty();
-        let base = vec![
-            code.clone(),
-            format!(
-                "舞阳县{trade}第{i}号{}",
-                if kind == "92" { "店" } else { "有限公司" }
-            ),
-            String::new(),
-            format!("经营者{}", i % 997),
-            format!(
-                "舞阳县{}路{}号",
-                ["人民", "建设", "解放", "文化", "泥河"][(i % 5) as usize],
-                i % 300 + 1
-            ),
-            region.clone(),
-            industry.into(),
-            if i % 50 == 0 {
-                "注销".into()
-            } else {
-                String::new()
-            },
-            scope.into(),
-            credit.into(),
-            if dated {
-                "2026-03-31".into()
-            } else {
-                String::new()
-            },
-            if dated {
-                "市场监管部门".into()
-            } else {
-                String::new()
-            },
-            String::new(),
-        ];
-        let mut licences: Vec<[String; 5]> = Vec::new();
-        if i % 5 < 2 {
-            licences.push([
-                "食品经营许可证".into(),
-                format!("JY1411121{i:07}"),
-                "舞阳县市场监督管理局".into(),
-                "2024-01-01".into(),
-                "2028-12-31".into(),
-            ]);
-        }
-        if i % 10 == 0 {
-            licences.push([
-                "公共场所卫生许可证".into(),
-                format!("WS-2025-{i:07}"),
-                "舞阳县卫生健康委员会".into(),
-                "2025-01-01".into(),
-                "2029-12-31".into(),
-            ]);
-        }
-        if licences.is_empty() {
-            let mut r = base.clone();
-            r.extend(std::iter::repeat_n(String::new(), 5));
-            out.push(r);
-        }
-        for (k, l) in licences.into_iter().enumerate() {
-            let mut r = if k == 0 {
-                base.clone()
-            } else {
-                std::iter::once(code.clone())
-                    .chain(std::iter::repeat_n(String::new(), 12))
-                    .collect()
-            };
-            r.extend(l);
-            out.push(r);
-        }
-    }
-    out
-}
 
 fn form_encode(s: &str) -> String {
     s.bytes()

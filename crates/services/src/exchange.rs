@@ -24,6 +24,7 @@ use calamine::{Data, Reader, Xlsx};
 
 mod bounded;
 pub mod jobs;
+pub mod sample;
 pub use bounded::{LIMITS as UPLOAD_LIMITS, Limit, Limits};
 use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
