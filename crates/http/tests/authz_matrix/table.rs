@@ -617,6 +617,11 @@ pub fn rows() -> Vec<Row> {
             r#"{"reason":"矩阵测试重抽"}"#,
             "PPP PPH FFH FFF FFF FFF",
         ),
+        // Import jobs: everybody lists their own (system administrators every job). The fixture
+        // holds no job of X's, so a job id (here the visit's, an id of another kind) is 404 for
+        // every role; who sees a real job is tested in http.rs (`console_excel`).
+        get("/api/v1/import-jobs", "", ANY),
+        get("/api/v1/import-jobs/{id}", "visit", "HHH HHH HHH HHH HHH HHH"),
         public("/api/v1/public/draws", ""),
         public("/api/v1/public/draws/{id}", "draw"),
         // Access codes for 抽查结果自查 are issued by whoever may draw, for draws in scope.
@@ -1263,6 +1268,7 @@ pub fn rows() -> Vec<Row> {
             r
         },
         get("/console/witness", "", "FFF FFF FFF FFF FFF AAA"),
+        get("/console/import-jobs/{id}", "visit", "HHH HHH HHH HHH HHH HHH"),
         post(
             "/console/draws/{id}/access-codes",
             "draw",
