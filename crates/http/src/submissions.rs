@@ -16,12 +16,12 @@
 
 use std::time::Duration;
 
+use axum::body::HttpBody as _;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::body::HttpBody as _;
 use axum_extra::extract::CookieJar;
 use lianjian_services::submissions::{self, Answer, Claim};
 use sha2::{Digest, Sha256};
@@ -194,8 +194,8 @@ fn digest(parts: &[&[u8]]) -> String {
 async fn keep_or_release(st: &AppState, key: &str, api: bool, res: Response) -> Response {
     let status = res.status();
     let location = header_text(res.headers(), header::LOCATION);
-    let no_store = header_text(res.headers(), header::CACHE_CONTROL)
-        .is_some_and(|v| v.contains("no-store"));
+    let no_store =
+        header_text(res.headers(), header::CACHE_CONTROL).is_some_and(|v| v.contains("no-store"));
     let small = res
         .body()
         .size_hint()

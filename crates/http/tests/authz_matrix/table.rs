@@ -621,7 +621,11 @@ pub fn rows() -> Vec<Row> {
         // holds no job of X's, so a job id (here the visit's, an id of another kind) is 404 for
         // every role; who sees a real job is tested in http.rs (`console_excel`).
         get("/api/v1/import-jobs", "", ANY),
-        get("/api/v1/import-jobs/{id}", "visit", "HHH HHH HHH HHH HHH HHH"),
+        get(
+            "/api/v1/import-jobs/{id}",
+            "visit",
+            "HHH HHH HHH HHH HHH HHH",
+        ),
         public("/api/v1/public/draws", ""),
         public("/api/v1/public/draws/{id}", "draw"),
         // Access codes for 抽查结果自查 are issued by whoever may draw, for draws in scope.
@@ -1268,7 +1272,11 @@ pub fn rows() -> Vec<Row> {
             r
         },
         get("/console/witness", "", "FFF FFF FFF FFF FFF AAA"),
-        get("/console/import-jobs/{id}", "visit", "HHH HHH HHH HHH HHH HHH"),
+        get(
+            "/console/import-jobs/{id}",
+            "visit",
+            "HHH HHH HHH HHH HHH HHH",
+        ),
         post(
             "/console/draws/{id}/access-codes",
             "draw",
@@ -1284,7 +1292,12 @@ pub fn rows() -> Vec<Row> {
         // The publication delay (公示延期) of the caller's own region: its coordination office
         // (and system administrators) set it; everybody may read what is in force.
         get("/console/settings", "", ANY),
-        post("/console/settings", "", "publish_delay_days=3", "PPP PPP FFF FFF FFF FFF"),
+        post(
+            "/console/settings",
+            "",
+            "publish_delay_days=3",
+            "PPP PPP FFF FFF FFF FFF",
+        ),
         // ---- Console: visits and follow-ups
         get("/console/visits", "", ANY),
         get("/console/visits/{id}", "visit", READ),
