@@ -559,7 +559,7 @@ async fn start_in(
     let pos = position.map(|p| serde_json::to_string(&p).expect("serialisable"));
     move_visit(
         tx,
-        &v,
+        v,
         VisitStatus::InProgress,
         &Progress {
             started: Some((now, pos.clone())),
