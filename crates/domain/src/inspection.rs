@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::Invalid;
 use crate::directory::labelled_enum;
 use crate::error::bounded_text;
+use crate::lifecycle::lifecycle;
 
 labelled_enum!(
     /// A visit's state. scheduled → in_progress → submitted → reviewed → published → closed;
@@ -114,6 +115,36 @@ labelled_enum!(
     }
 );
 
+lifecycle!(VisitStatus, "检查任务", "visit", {
+    Scheduled => [InProgress, Cancelled],
+    InProgress => [Submitted],
+    // A department's part returned on review sends the visit back to its inspectors.
+    Submitted => [Reviewed, InProgress],
+    Reviewed => [Published],
+    Published => [Closed],
+    Closed => [],
+    Cancelled => [],
+});
+
+lifecycle!(RectificationStatus, "责令整改", "rectification order", {
+    // A review visit may decide before the entity reports.
+    Issued => [Reported, Passed, Failed],
+    Reported => [Passed, Failed],
+    Passed => [],
+    Failed => [],
+});
+
+lifecycle!(ReferralStatus, "抄告", "referral", {
+    Sent => [Answered],
+    Answered => [],
+});
+
+lifecycle!(TransferStatus, "案件移送", "case transfer", {
+    Transferred => [Accepted, Declined],
+    Accepted => [],
+    Declined => [],
+});
+
 impl ResultCode {
     /// Codes that say a problem was found: they cannot stand with every check point passed,
     /// and "no problem" cannot stand with a failed one.
@@ -146,6 +177,11 @@ impl ResultCode {
 }
 
 impl VisitStatus {
+    /// Results are public (published, and closed after follow-up).
+    pub fn is_public(self) -> bool {
+        matches!(self, VisitStatus::Published | VisitStatus::Closed)
+    }
+
     /// States in which inspectors may still record answers and evidence.
     pub fn is_open_for_recording(self) -> bool {
         matches!(self, VisitStatus::Scheduled | VisitStatus::InProgress)
@@ -373,6 +409,26 @@ mod tests {
     fn missing_result_is_named() {
         let e = check_item_result(&[], None).unwrap_err();
         assert_eq!(e[0].0, "result_code");
+    }
+
+    #[test]
+    fn status_graphs() {
+        use crate::lifecycle::{Lifecycle, check_graph};
+        check_graph(VisitStatus::parse);
+        check_graph(RectificationStatus::parse);
+        check_graph(ReferralStatus::parse);
+        check_graph(TransferStatus::parse);
+        assert!(VisitStatus::Submitted.can_move_to(VisitStatus::InProgress));
+        assert!(!VisitStatus::Published.can_move_to(VisitStatus::InProgress));
+        assert!(!VisitStatus::InProgress.can_move_to(VisitStatus::Cancelled));
+        let e = VisitStatus::Closed
+            .move_to(VisitStatus::Published)
+            .unwrap_err();
+        assert_eq!(e.zh, "检查任务当前为“后续处置完结”，不能改为“已公示”");
+        assert!(RectificationStatus::Issued.can_move_to(RectificationStatus::Passed));
+        assert!(!RectificationStatus::Passed.can_move_to(RectificationStatus::Failed));
+        assert!(!ReferralStatus::Answered.can_move_to(ReferralStatus::Sent));
+        assert!(TransferStatus::Declined.is_final());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod audit;
 pub mod calendar;
+pub mod claim;
 pub mod department;
 pub mod directory;
 pub mod draw;
@@ -13,6 +14,7 @@ pub mod import_job;
 pub mod inspection;
 pub mod inspector;
 pub mod item;
+pub mod lifecycle;
 pub mod page;
 pub mod plan;
 pub mod region;

@@ -2,6 +2,7 @@
 //! social credit code, their licences and tags, search, bulk import, and 双告知 (new or
 //! changed entities offered to their competent departments, 舞阳 (二)).
 
+use lianjian_domain::lifecycle::Lifecycle;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -1034,17 +1035,18 @@ pub async fn decide_claim(
     let cl = claims::get(&tx, claim_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if cl.status != ClaimStatus::Pending
-        || (actor.role == Role::DepartmentAdmin && cl.department_id != Some(actor.department_id))
-    {
-        return Err(ServiceError::NotFound);
-    }
-    let now = Utc::now();
     let status = if accept {
         ClaimStatus::Accepted
     } else {
         ClaimStatus::Rejected
     };
+    // A claim no longer pending is out of the department's queue: as absent as another's.
+    if !cl.status.can_move_to(status)
+        || (actor.role == Role::DepartmentAdmin && cl.department_id != Some(actor.department_id))
+    {
+        return Err(ServiceError::NotFound);
+    }
+    let now = Utc::now();
     claims::decide(
         &tx,
         claim_id,
@@ -1131,7 +1133,7 @@ pub async fn assign_claim(
     let cl = claims::get(&tx, claim_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if cl.status != ClaimStatus::Escalated
+    if !cl.status.can_move_to(ClaimStatus::Assigned)
         || actor
             .scope()
             .region

@@ -3,6 +3,8 @@
 //! (pure, verifiable); this module freezes its input from the store and the directory index,
 //! and turns its result into visits. Design: `docs/double-random.md`.
 
+use lianjian_domain::draw::DrawStatus;
+use lianjian_domain::lifecycle::Lifecycle;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, Months, NaiveDate, Utc};
@@ -910,7 +912,7 @@ async fn commit_in(
         title: p.title.clone(),
         period_start: p.from,
         period_end: p.to,
-        status: "committed".into(),
+        status: DrawStatus::Committed,
         redraw_of: redraw.as_ref().map(|r| r.0),
         redraw_reason: redraw.map(|r| r.1),
         superseded_by: None,
@@ -1157,7 +1159,7 @@ async fn create_visits(
                 lead_department_id: lead.lead_department.id,
                 trigger: "random".into(),
                 trigger_note: None,
-                status: "scheduled".into(),
+                status: lianjian_domain::inspection::VisitStatus::Scheduled,
                 period_start: d.period_start,
                 period_end: d.period_end,
                 visited_on: None,
@@ -1225,7 +1227,7 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
     ensure_may_draw(actor)?;
     let tx = svc.store.begin().await?;
     let d = visible(&tx, actor, id).await?;
-    if d.status != "committed" {
+    if !d.status.can_move_to(DrawStatus::Drawn) {
         return Err(ServiceError::conflict(
             "status",
             format!("抽取 {} 已经执行过，结果不可更改", d.code),
@@ -1609,7 +1611,7 @@ async fn view(svc: &Services, d: Draw) -> Result<DrawView> {
         None => None,
     };
     let witnessing = witness::status(c, &d, body.salt_key.is_none()).await?;
-    let missing = if d.status == "committed" {
+    let missing = if d.status == DrawStatus::Committed {
         witness::missing(c, &d)
             .await?
             .into_iter()

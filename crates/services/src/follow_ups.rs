@@ -10,6 +10,7 @@ use lianjian_domain::account::Role;
 use lianjian_domain::inspection::{
     self as rules, RectificationStatus, ReferralStatus, TransferStatus, VisitStatus, beijing_date,
 };
+use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::scope::{Actor, Scope};
 use lianjian_store::inspections::{self as repo, VisitRow};
 use lianjian_store::{Page, PageRequest};
@@ -36,8 +37,8 @@ fn invalid(
 /// Orders, referrals and transfers start from a visit under way or done, never from one that
 /// has not started or was cancelled.
 fn ensure_visit_started(v: &VisitRow) -> Result<()> {
-    match VisitStatus::parse(&v.status) {
-        Ok(VisitStatus::Scheduled) | Ok(VisitStatus::Cancelled) => Err(ServiceError::conflict(
+    match v.status {
+        VisitStatus::Scheduled | VisitStatus::Cancelled => Err(ServiceError::conflict(
             "status",
             format!("检查 {} 尚未实施或已取消", v.code),
             format!("visit {} has not taken place or was cancelled", v.code),
@@ -194,7 +195,7 @@ pub async fn issue_order(
         working_days: days as i32,
         issued_on: today,
         deadline,
-        status: RectificationStatus::Issued.as_str().into(),
+        status: RectificationStatus::Issued,
         report: None,
         reported_at: None,
         review_visit_id: None,
@@ -242,14 +243,14 @@ pub async fn report_rectified(
     let (mut r, v) = visible_order(svc, actor, id).await?;
     let tx = svc.store.begin().await?;
     ensure_acts(&tx, actor, &v, r.department_id).await?;
-    if r.status != RectificationStatus::Issued.as_str() {
+    if !r.status.can_move_to(RectificationStatus::Reported) {
         return Err(ServiceError::conflict(
             "status",
             format!("整改 {} 已不在整改中", r.code),
             format!("order {} is no longer open for a report", r.code),
         ));
     }
-    r.status = RectificationStatus::Reported.as_str().into();
+    r.status = RectificationStatus::Reported;
     r.report = Some(report);
     r.reported_at = Some(lianjian_domain::audit::audit_time(Utc::now()));
     repo::update_rectification(&tx, &r).await?;
@@ -278,21 +279,20 @@ pub async fn recheck(
     let (mut r, v) = visible_order(svc, actor, id).await?;
     let tx = svc.store.begin().await?;
     ensure_acts(&tx, actor, &v, r.department_id).await?;
-    if !matches!(r.status.as_str(), "issued" | "reported") {
+    let to = if passed {
+        RectificationStatus::Passed
+    } else {
+        RectificationStatus::Failed
+    };
+    if !r.status.can_move_to(to) {
         return Err(ServiceError::conflict(
             "status",
             format!("整改 {} 已复查办结", r.code),
             format!("order {} is already closed", r.code),
         ));
     }
-    let before = r.status.clone();
-    r.status = if passed {
-        RectificationStatus::Passed
-    } else {
-        RectificationStatus::Failed
-    }
-    .as_str()
-    .into();
+    let before = r.status;
+    r.status = to;
     r.closing_note = Some(note);
     r.closed_at = Some(lianjian_domain::audit::audit_time(Utc::now()));
     repo::update_rectification(&tx, &r).await?;
@@ -337,10 +337,8 @@ pub async fn orders(
     for o in p.items {
         let v = repo::get_visit(c, o.visit_id).await?;
         items.push(OrderEntry {
-            status_zh: RectificationStatus::parse(&o.status)
-                .map(|s| s.label_zh().to_string())
-                .unwrap_or_default(),
-            overdue: matches!(o.status.as_str(), "issued" | "reported") && o.deadline < today,
+            status_zh: o.status.label_zh().into(),
+            overdue: !o.status.is_final() && o.deadline < today,
             department: department(c, o.department_id).await?.name,
             entity_name: v
                 .as_ref()
@@ -362,10 +360,8 @@ pub async fn order(svc: &Services, actor: &Actor, id: Uuid) -> Result<OrderEntry
     let (o, v) = visible_order(svc, actor, id).await?;
     let today = beijing_date(Utc::now());
     Ok(OrderEntry {
-        status_zh: RectificationStatus::parse(&o.status)
-            .map(|s| s.label_zh().to_string())
-            .unwrap_or_default(),
-        overdue: matches!(o.status.as_str(), "issued" | "reported") && o.deadline < today,
+        status_zh: o.status.label_zh().into(),
+        overdue: !o.status.is_final() && o.deadline < today,
         department: department(svc.store.conn(), o.department_id).await?.name,
         entity_name: v.entity_name.clone(),
         visit_code: v.code.clone(),
@@ -455,7 +451,7 @@ pub async fn refer(
         region_code: v.region_code.to_string(),
         matter,
         deadline,
-        status: ReferralStatus::Sent.as_str().into(),
+        status: ReferralStatus::Sent,
         feedback: None,
         answered_by: None,
         answered_at: None,
@@ -506,7 +502,7 @@ pub async fn answer_referral(
             format!("feedback comes from the receiving department, {}", to.name),
         ));
     }
-    if r.status != ReferralStatus::Sent.as_str() {
+    if !r.status.can_move_to(ReferralStatus::Answered) {
         return Err(ServiceError::conflict(
             "status",
             format!("抄告 {} 已反馈", r.code),
@@ -544,10 +540,8 @@ async fn referral_entry(svc: &Services, r: Referral) -> Result<ReferralEntry> {
     let c = svc.store.conn();
     let v = repo::get_visit(c, r.visit_id).await?;
     Ok(ReferralEntry {
-        status_zh: ReferralStatus::parse(&r.status)
-            .map(|s| s.label_zh().to_string())
-            .unwrap_or_default(),
-        overdue: r.status == "sent" && r.deadline < beijing_date(Utc::now()),
+        status_zh: r.status.label_zh().into(),
+        overdue: !r.status.is_final() && r.deadline < beijing_date(Utc::now()),
         from_department: department(c, r.from_department_id).await?.name,
         to_department: department(c, r.to_department_id).await?.name,
         entity_name: v
@@ -639,7 +633,7 @@ pub async fn transfer(
         region_code: v.region_code.to_string(),
         agency: agency.expect("checked"),
         facts: facts.expect("checked"),
-        status: TransferStatus::Transferred.as_str().into(),
+        status: TransferStatus::Transferred,
         feedback: None,
         feedback_at: None,
         created_by: actor.username.clone(),
@@ -675,19 +669,19 @@ pub async fn transfer_feedback(
     let v = visible(c, actor, t.visit_id).await?;
     let tx = svc.store.begin().await?;
     ensure_acts(&tx, actor, &v, t.department_id).await?;
-    if t.status != TransferStatus::Transferred.as_str() {
+    let status = if accepted {
+        TransferStatus::Accepted
+    } else {
+        TransferStatus::Declined
+    };
+    if !t.status.can_move_to(status) {
         return Err(ServiceError::conflict(
             "status",
             format!("移送 {} 已有反馈", t.code),
             format!("transfer {} already has feedback", t.code),
         ));
     }
-    let status = if accepted {
-        TransferStatus::Accepted
-    } else {
-        TransferStatus::Declined
-    };
-    repo::set_transfer_feedback(&tx, id, status.as_str(), &feedback).await?;
+    repo::set_transfer_feedback(&tx, id, status, &feedback).await?;
     record(&tx, actor, Record::new("case_transfer.feedback", "case_transfer", id).at(&v.region_code, Some(t.department_id)).after(&serde_json::json!({"code": t.code, "status": status.as_str(), "feedback": feedback}))).await?;
     tx.commit().await?;
     Ok(repo::get_transfer(svc.store.conn(), id)

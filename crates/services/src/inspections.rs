@@ -14,6 +14,7 @@ use lianjian_domain::inspection::{
     self as rules, Answer, FollowUp, ItemResult, Position, ResultCode, Review, VisitStatus,
     VisitTrigger, beijing_date,
 };
+use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::scope::{Actor, Scope};
 use lianjian_store::departments::{self, Department};
 use lianjian_store::draws::{self as draw_repo, Visit, VisitCheck, VisitInspector};
@@ -41,9 +42,27 @@ fn invalid(
     ServiceError::field(field, Invalid::new(code, zh, en))
 }
 
-fn status_of(v: &VisitRow) -> Result<VisitStatus> {
-    VisitStatus::parse(&v.status)
-        .map_err(|e| ServiceError::internal(lianjian_store::StoreError::Corrupt(e.en)))
+/// Moves `v` to `to` if the visit lifecycle allows it from the status `v` was read with; a
+/// move another request made meanwhile is a conflict, not a second move.
+pub(crate) async fn move_visit(
+    c: &impl lianjian_store::Conn,
+    v: &VisitRow,
+    to: VisitStatus,
+    p: &Progress,
+) -> Result<()> {
+    let to = v
+        .status
+        .move_to(to)
+        .map_err(|e| ServiceError::conflict("status", e.zh, e.en))?;
+    if repo::set_visit_status(c, v.id, (v.status, to), p).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::conflict(
+            "status",
+            format!("检查 {} 的状态已被他人更改，请刷新后重试", v.code),
+            format!("visit {} was changed meanwhile; reload and retry", v.code),
+        ))
+    }
 }
 
 // ---- working days ----
@@ -101,7 +120,7 @@ pub(crate) async fn visible(c: &impl Conn, actor: &Actor, id: Uuid) -> Result<Vi
                 .ok_or(ServiceError::NotFound)?
         }
     };
-    if v.status == VisitStatus::Cancelled.as_str() && actor.role == Role::Inspector {
+    if v.status == VisitStatus::Cancelled && actor.role == Role::Inspector {
         return Err(ServiceError::NotFound);
     }
     Ok(v)
@@ -122,7 +141,7 @@ fn member<'a>(actor: &Actor, team: &'a [TeamMember]) -> Result<&'a TeamMember> {
 }
 
 fn ensure_recording(v: &VisitRow) -> Result<VisitStatus> {
-    let s = status_of(v)?;
+    let s = v.status;
     if !s.is_open_for_recording() {
         return Err(ServiceError::conflict(
             "status",
@@ -272,7 +291,7 @@ pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDetail>
 
 async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetail> {
     let c = svc.store.conn();
-    let status = status_of(&v)?;
+    let status = v.status;
     let rows = checklist_rows(c, &v).await?;
     let answers: HashMap<i32, AnswerRow> = repo::answers(c, v.id)
         .await?
@@ -471,12 +490,12 @@ pub(crate) fn open_follow_ups(
 ) -> Vec<String> {
     let mut open: Vec<String> = rects
         .iter()
-        .filter(|r| r.status == "issued" || r.status == "reported")
+        .filter(|r| !r.status.is_final())
         .map(|r| format!("整改 {}", r.code))
         .collect();
     open.extend(
         refs.iter()
-            .filter(|r| r.status == "sent")
+            .filter(|r| !r.status.is_final())
             .map(|r| format!("抄告 {}", r.code)),
     );
     open
@@ -538,10 +557,10 @@ async fn start_in(
         .await?;
     }
     let pos = position.map(|p| serde_json::to_string(&p).expect("serialisable"));
-    repo::set_visit_status(
+    move_visit(
         tx,
-        v.id,
-        VisitStatus::InProgress.as_str(),
+        v,
+        VisitStatus::InProgress,
         &Progress {
             started: Some((now, pos.clone())),
             ..Default::default()
@@ -832,7 +851,7 @@ pub struct Confirmed {
     pub waiting_for: Vec<String>,
     /// The results went to the departments for review with this confirmation.
     pub submitted: bool,
-    pub status: String,
+    pub status: VisitStatus,
 }
 
 /// An inspector confirms the record (签字确认). When every officer of the team has confirmed,
@@ -849,7 +868,7 @@ pub async fn confirm(
     let v = visible(&tx, actor, id).await?;
     let team = repo::team(&tx, id).await?;
     let me = member(actor, &team)?.clone();
-    let s = status_of(&v)?;
+    let s = v.status;
     if s.is_completed() {
         // The same confirmation sent again after submission: answer as before.
         let done = repo::confirmations(&tx, id).await?;
@@ -858,7 +877,7 @@ pub async fn confirm(
                 newly_confirmed: false,
                 waiting_for: Vec::new(),
                 submitted: true,
-                status: s.as_str().into(),
+                status: s,
             });
         }
     }
@@ -895,10 +914,10 @@ pub async fn confirm(
             .unwrap_or_else(|| beijing_date(now));
         let deadline =
             add_working_days(svc, beijing_date(now), rules::PUBLISH_WITHIN_WORKING_DAYS).await?;
-        repo::set_visit_status(
+        move_visit(
             &tx,
-            id,
-            VisitStatus::Submitted.as_str(),
+            &v,
+            VisitStatus::Submitted,
             &Progress {
                 completed: Some((now, on, deadline)),
                 ..Default::default()
@@ -940,9 +959,7 @@ pub async fn confirm(
             VisitStatus::Submitted
         } else {
             VisitStatus::InProgress
-        }
-        .as_str()
-        .into(),
+        },
     })
 }
 
@@ -974,13 +991,13 @@ pub async fn review(
     };
     let tx = svc.store.begin().await?;
     let v = visible(&tx, actor, id).await?;
-    if status_of(&v)? != VisitStatus::Submitted {
+    if v.status != VisitStatus::Submitted {
         return Err(ServiceError::conflict(
             "status",
             format!(
                 "检查 {} 当前状态为“{}”，不在审核阶段",
                 v.code,
-                status_of(&v)?.label_zh()
+                v.status.label_zh()
             ),
             format!("visit {} is not awaiting review", v.code),
         ));
@@ -1021,10 +1038,10 @@ pub async fn review(
     let all = repo::results(&tx, id).await?;
     if !approve {
         repo::clear_confirmations(&tx, id).await?;
-        repo::set_visit_status(
+        move_visit(
             &tx,
-            id,
-            VisitStatus::InProgress.as_str(),
+            &v,
+            VisitStatus::InProgress,
             &Progress {
                 reopen: true,
                 ..Default::default()
@@ -1032,13 +1049,7 @@ pub async fn review(
         )
         .await?;
     } else if all.iter().all(|r| r.review == Review::Approved.as_str()) {
-        repo::set_visit_status(
-            &tx,
-            id,
-            VisitStatus::Reviewed.as_str(),
-            &Progress::default(),
-        )
-        .await?;
+        move_visit(&tx, &v, VisitStatus::Reviewed, &Progress::default()).await?;
     }
     record(
         &tx,
@@ -1058,7 +1069,7 @@ pub async fn review(
 pub async fn publish(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDetail> {
     let tx = svc.store.begin().await?;
     let v = visible(&tx, actor, id).await?;
-    if status_of(&v)? != VisitStatus::Reviewed {
+    if v.status != VisitStatus::Reviewed {
         return Err(ServiceError::conflict(
             "status",
             format!("检查 {} 的结果尚未全部审核通过，不能公示", v.code),
@@ -1076,10 +1087,10 @@ pub async fn publish(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDet
         ));
     }
     let now = lianjian_domain::audit::audit_time(Utc::now());
-    repo::set_visit_status(
+    move_visit(
         &tx,
-        id,
-        VisitStatus::Published.as_str(),
+        &v,
+        VisitStatus::Published,
         &Progress {
             published_at: Some(now),
             ..Default::default()
@@ -1147,7 +1158,7 @@ pub async fn publish(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDet
 pub async fn close(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDetail> {
     let tx = svc.store.begin().await?;
     let v = visible(&tx, actor, id).await?;
-    if status_of(&v)? != VisitStatus::Published {
+    if v.status != VisitStatus::Published {
         return Err(ServiceError::conflict(
             "status",
             format!("检查 {} 尚未公示，不能办结", v.code),
@@ -1176,10 +1187,10 @@ pub async fn close(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDetai
         ));
     }
     let now = lianjian_domain::audit::audit_time(Utc::now());
-    repo::set_visit_status(
+    move_visit(
         &tx,
-        id,
-        VisitStatus::Closed.as_str(),
+        &v,
+        VisitStatus::Closed,
         &Progress {
             closed_at: Some(now),
             ..Default::default()
@@ -1240,7 +1251,7 @@ pub async fn attach(
         .await?
         .ok_or(ServiceError::NotFound)?;
     ensure_recording(&v)?;
-    if status_of(&v)? == VisitStatus::Scheduled {
+    if v.status == VisitStatus::Scheduled {
         start_in(&tx, actor, &v, input.position).await?;
     }
     let a = Attachment {
@@ -1487,7 +1498,7 @@ pub async fn create_ad_hoc(svc: &Services, actor: &Actor, spec: &AdHocSpec) -> R
         lead_department_id: lead_dept,
         trigger: trigger.expect("checked").as_str().into(),
         trigger_note: note,
-        status: VisitStatus::Scheduled.as_str().into(),
+        status: VisitStatus::Scheduled,
         period_start: from.expect("checked"),
         period_end: to.expect("checked"),
         visited_on: None,
@@ -1547,13 +1558,11 @@ pub async fn list(
     Ok(repo::list_visits(c, &Scope::of(actor), &q, page)
         .await?
         .map(|v| VisitListEntry {
-            status_zh: VisitStatus::parse(&v.status)
-                .map(|s| s.label_zh().to_string())
-                .unwrap_or_default(),
+            status_zh: v.status.label_zh().into(),
             trigger_zh: VisitTrigger::parse(&v.trigger)
                 .map(|s| s.label_zh().to_string())
                 .unwrap_or_default(),
-            late: matches!(v.status.as_str(), "submitted" | "reviewed")
+            late: matches!(v.status, VisitStatus::Submitted | VisitStatus::Reviewed)
                 && v.publish_deadline.is_some_and(|d| d < today),
             visit: v,
         }))
@@ -1589,9 +1598,7 @@ fn entry(row: ResultListRow, today: NaiveDate) -> ResultEntry {
             .as_deref()
             .and_then(|c| FollowUp::parse(c).ok())
             .map(|c| c.label_zh().to_string()),
-        status_zh: VisitStatus::parse(&row.visit_status)
-            .map(|s| s.label_zh().to_string())
-            .unwrap_or_default(),
+        status_zh: row.visit_status.label_zh().into(),
         late,
         row,
     }
@@ -1684,14 +1691,14 @@ pub async fn pending(svc: &Services, actor: &Actor) -> Result<Pending> {
     let mut p = Pending::default();
     if actor.role == Role::Inspector {
         let q = VisitQuery {
-            status: vec!["scheduled".into(), "in_progress".into()],
+            status: vec![VisitStatus::Scheduled, VisitStatus::InProgress],
             ..Default::default()
         };
         p.my_open_visits = list(svc, actor, &q, one).await?.total;
         return Ok(p);
     }
     let q = VisitQuery {
-        status: vec!["submitted".into()],
+        status: vec![VisitStatus::Submitted],
         ..Default::default()
     };
     p.to_review = list(svc, actor, &q, one).await?.total;

@@ -97,8 +97,8 @@ async fn read_head(c: &impl ConnectionTrait, lock: bool) -> Result<Head> {
         .await?
         .ok_or_else(|| StoreError::Corrupt("audit head row is missing".into()))?;
     Ok(Head {
-        seq: row.try_get_by_index(0)?,
-        hash: row.try_get_by_index(1)?,
+        seq: row.try_get("", "seq")?,
+        hash: row.try_get("", "hash")?,
     })
 }
 
@@ -428,7 +428,7 @@ pub async fn insert_checkpoint(c: &impl ConnectionTrait, s: &SignedAuditCheckpoi
 }
 
 fn checkpoint_of(r: &sea_orm::QueryResult) -> Result<SignedAuditCheckpoint> {
-    let body: String = r.try_get_by_index(0)?;
+    let body: String = r.try_get("", "body")?;
     SignedAuditCheckpoint::from_json(body.as_bytes())
         .map_err(|e| StoreError::Corrupt(format!("stored audit checkpoint: {e}")))
 }

@@ -9,49 +9,7 @@ use uuid::Uuid;
 
 use crate::{Page, PageRequest, Result, StoreError, backend_of};
 
-/// `pending` (in a department's queue), `accepted`, `rejected`; `escalated` rows have no
-/// department and wait for the coordination office, which `assigned` them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClaimStatus {
-    Pending,
-    Accepted,
-    Rejected,
-    Escalated,
-    Assigned,
-}
-
-impl ClaimStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Accepted => "accepted",
-            Self::Rejected => "rejected",
-            Self::Escalated => "escalated",
-            Self::Assigned => "assigned",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Pending,
-            Self::Accepted,
-            Self::Rejected,
-            Self::Escalated,
-            Self::Assigned,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
-    }
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::Pending => "待认领",
-            Self::Accepted => "已认领",
-            Self::Rejected => "已退回",
-            Self::Escalated => "待研判",
-            Self::Assigned => "已指定",
-        }
-    }
-}
+pub use lianjian_domain::claim::ClaimStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Claim {
@@ -71,20 +29,18 @@ pub struct Claim {
 const COLS: &str = "id, entity_id, region_code, department_id, status, matched_by, reason, created_at, decided_at, decided_by";
 
 fn from_row(r: &sea_orm::QueryResult) -> Result<Claim> {
-    let status: String = r.try_get_by_index(4)?;
-    let region: String = r.try_get_by_index(2)?;
+    let region: String = r.try_get("", "region_code")?;
     Ok(Claim {
-        id: r.try_get_by_index(0)?,
-        entity_id: r.try_get_by_index(1)?,
+        id: r.try_get("", "id")?,
+        entity_id: r.try_get("", "entity_id")?,
         region_code: RegionCode::parse(&region).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        department_id: r.try_get_by_index(3)?,
-        status: ClaimStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("claim status {status}")))?,
-        matched_by: r.try_get_by_index(5)?,
-        reason: r.try_get_by_index(6)?,
-        created_at: r.try_get_by_index(7)?,
-        decided_at: r.try_get_by_index(8)?,
-        decided_by: r.try_get_by_index(9)?,
+        department_id: r.try_get("", "department_id")?,
+        status: crate::coded(r, "status", ClaimStatus::parse)?,
+        matched_by: r.try_get("", "matched_by")?,
+        reason: r.try_get("", "reason")?,
+        created_at: r.try_get("", "created_at")?,
+        decided_at: r.try_get("", "decided_at")?,
+        decided_by: r.try_get("", "decided_by")?,
     })
 }
 
@@ -205,11 +161,11 @@ pub async fn queue(
     let total: i64 = c
         .query_one_raw(Statement::from_sql_and_values(
             b,
-            format!("SELECT COUNT(*) FROM claims WHERE {w}"),
+            format!("SELECT COUNT(*) AS n FROM claims WHERE {w}"),
             vals.clone(),
         ))
         .await?
-        .map(|r| r.try_get_by_index(0))
+        .map(|r| r.try_get("", "n"))
         .transpose()?
         .unwrap_or(0);
     let items = c

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use lianjian_domain::draw::DrawStatus;
+use lianjian_domain::inspection::VisitStatus;
 use lianjian_domain::region::RegionCode;
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
 use serde::Serialize;
@@ -20,8 +22,7 @@ pub struct Draw {
     pub title: String,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
-    /// `committed`, `drawn` or `failed`.
-    pub status: String,
+    pub status: DrawStatus,
     pub redraw_of: Option<Uuid>,
     pub redraw_reason: Option<String>,
     pub superseded_by: Option<Uuid>,
@@ -71,7 +72,7 @@ fn from_row(r: &QueryResult) -> Result<Draw> {
         title: r.try_get("", "title")?,
         period_start: r.try_get("", "period_start")?,
         period_end: r.try_get("", "period_end")?,
-        status: r.try_get("", "status")?,
+        status: crate::coded(r, "status", DrawStatus::parse)?,
         redraw_of: r.try_get("", "redraw_of")?,
         redraw_reason: r.try_get("", "redraw_reason")?,
         superseded_by: r.try_get("", "superseded_by")?,
@@ -122,7 +123,7 @@ pub async fn insert(
         d.title.clone().into(),
         d.period_start.into(),
         d.period_end.into(),
-        d.status.clone().into(),
+        d.status.as_str().into(),
         d.redraw_of.into(),
         d.redraw_reason.clone().into(),
         d.superseded_by.into(),
@@ -269,7 +270,7 @@ pub async fn public_record(c: &impl ConnectionTrait, draw_id: Uuid) -> Result<Op
         vec![draw_id.into()],
     ))
     .await?
-    .map(|r| Ok(r.try_get_by_index(0)?))
+    .map(|r| Ok(r.try_get("", "public_json")?))
     .transpose()
 }
 
@@ -406,7 +407,7 @@ pub async fn plan_ids(c: &impl ConnectionTrait, draw_id: Uuid) -> Result<Vec<Uui
     ))
     .await?
     .iter()
-    .map(|r| Ok(r.try_get_by_index(0)?))
+    .map(|r| Ok(r.try_get("", "plan_id")?))
     .collect()
 }
 
@@ -422,7 +423,7 @@ pub async fn plans_in_live_draws(c: &impl ConnectionTrait, plan_ids: &[Uuid]) ->
     c.query_all_raw(stmt(c, sql, plan_ids.iter().map(|p| (*p).into()).collect()))
         .await?
         .iter()
-        .map(|r| Ok(r.try_get_by_index(0)?))
+        .map(|r| Ok(r.try_get("", "plan_id")?))
         .collect()
 }
 
@@ -431,7 +432,7 @@ pub async fn plans_in_live_draws(c: &impl ConnectionTrait, plan_ids: &[Uuid]) ->
 pub struct DrawQuery {
     /// Narrows the scope to a region subtree.
     pub region: Option<RegionCode>,
-    pub status: Option<String>,
+    pub status: Option<DrawStatus>,
     /// Only draws whose outcome is public (drawn or failed) or whose commitment is (all).
     pub q: Option<String>,
     pub plan_id: Option<Uuid>,
@@ -452,8 +453,8 @@ pub async fn list(
         &crate::scope::Shape::shared("region_code"),
         &mut vals,
     ));
-    if let Some(s) = &q.status {
-        vals.push(s.clone().into());
+    if let Some(s) = q.status {
+        vals.push(s.as_str().into());
         conds.push(format!("status = ${}", vals.len()));
     }
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -474,11 +475,11 @@ pub async fn list(
     let total: i64 = c
         .query_one_raw(stmt(
             c,
-            format!("SELECT COUNT(*) FROM draws WHERE {where_sql}"),
+            format!("SELECT COUNT(*) AS n FROM draws WHERE {where_sql}"),
             vals.clone(),
         ))
         .await?
-        .map(|r| r.try_get_by_index(0))
+        .map(|r| r.try_get("", "n"))
         .transpose()?
         .unwrap_or(0);
     let sql = format!(
@@ -511,11 +512,11 @@ pub async fn count_in_year(
     let n: i64 = c
         .query_one_raw(stmt(
             c,
-            "SELECT COUNT(*) FROM draws WHERE region_code = $1 AND period_start >= $2 AND period_start < $3",
+            "SELECT COUNT(*) AS n FROM draws WHERE region_code = $1 AND period_start >= $2 AND period_start < $3",
             vec![region.to_string().into(), from.into(), to.into()],
         ))
         .await?
-        .map(|r| r.try_get_by_index(0))
+        .map(|r| r.try_get("", "n"))
         .transpose()?
         .unwrap_or(0);
     Ok(u64::try_from(n).unwrap_or(0))
@@ -534,7 +535,7 @@ pub struct Visit {
     /// `random` (from a draw) or `ad_hoc`.
     pub trigger: String,
     pub trigger_note: Option<String>,
-    pub status: String,
+    pub status: VisitStatus,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
     pub visited_on: Option<NaiveDate>,
@@ -559,22 +560,22 @@ pub struct VisitInspector {
 const VCOLS: &str = "id, code, draw_id, entity_id, region_code, lead_department_id, trigger, trigger_note, status, period_start, period_end, visited_on, created_at, updated_at";
 
 fn visit_from_row(r: &QueryResult) -> Result<Visit> {
-    let region: String = r.try_get_by_index(4)?;
+    let region: String = r.try_get("", "region_code")?;
     Ok(Visit {
-        id: r.try_get_by_index(0)?,
-        code: r.try_get_by_index(1)?,
-        draw_id: r.try_get_by_index(2)?,
-        entity_id: r.try_get_by_index(3)?,
+        id: r.try_get("", "id")?,
+        code: r.try_get("", "code")?,
+        draw_id: r.try_get("", "draw_id")?,
+        entity_id: r.try_get("", "entity_id")?,
         region_code: RegionCode::parse(&region).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        lead_department_id: r.try_get_by_index(5)?,
-        trigger: r.try_get_by_index(6)?,
-        trigger_note: r.try_get_by_index(7)?,
-        status: r.try_get_by_index(8)?,
-        period_start: r.try_get_by_index(9)?,
-        period_end: r.try_get_by_index(10)?,
-        visited_on: r.try_get_by_index(11)?,
-        created_at: r.try_get_by_index(12)?,
-        updated_at: r.try_get_by_index(13)?,
+        lead_department_id: r.try_get("", "lead_department_id")?,
+        trigger: r.try_get("", "trigger")?,
+        trigger_note: r.try_get("", "trigger_note")?,
+        status: crate::coded(r, "status", VisitStatus::parse)?,
+        period_start: r.try_get("", "period_start")?,
+        period_end: r.try_get("", "period_end")?,
+        visited_on: r.try_get("", "visited_on")?,
+        created_at: r.try_get("", "created_at")?,
+        updated_at: r.try_get("", "updated_at")?,
     })
 }
 
@@ -600,7 +601,7 @@ pub async fn insert_visit(
             v.lead_department_id.into(),
             v.trigger.clone().into(),
             v.trigger_note.clone().into(),
-            v.status.clone().into(),
+            v.status.as_str().into(),
             v.period_start.into(),
             v.period_end.into(),
             v.visited_on.into(),
@@ -757,7 +758,7 @@ pub async fn insert_visits(c: &impl ConnectionTrait, visits: &[NewVisit]) -> Res
             v.lead_department_id.into(),
             v.trigger.clone().into(),
             v.trigger_note.clone().into(),
-            v.status.clone().into(),
+            v.status.as_str().into(),
             v.period_start.into(),
             v.period_end.into(),
             v.visited_on.into(),
@@ -852,7 +853,7 @@ pub async fn checks_since(
 ) -> Result<Vec<(Uuid, Uuid, String, NaiveDate)>> {
     c.query_all_raw(stmt(
         c,
-        "SELECT v.entity_id, vc.item_id, v.trigger, COALESCE(v.visited_on, v.period_start) FROM visits v JOIN visit_checks vc ON vc.visit_id = v.id WHERE v.status <> 'cancelled' AND v.region_code >= $1 AND v.region_code < $2 AND COALESCE(v.visited_on, v.period_start) >= $3",
+        "SELECT v.entity_id, vc.item_id, v.trigger, COALESCE(v.visited_on, v.period_start) AS checked_on FROM visits v JOIN visit_checks vc ON vc.visit_id = v.id WHERE v.status <> 'cancelled' AND v.region_code >= $1 AND v.region_code < $2 AND COALESCE(v.visited_on, v.period_start) >= $3",
         vec![
             region.to_string().into(),
             format!("{region}\u{10FFFF}").into(),
@@ -863,10 +864,10 @@ pub async fn checks_since(
     .iter()
     .map(|r| {
         Ok((
-            r.try_get_by_index(0)?,
-            r.try_get_by_index(1)?,
-            r.try_get_by_index(2)?,
-            r.try_get_by_index(3)?,
+            r.try_get("", "entity_id")?,
+            r.try_get("", "item_id")?,
+            r.try_get("", "trigger")?,
+            r.try_get("", "checked_on")?,
         ))
     })
     .collect()
@@ -887,9 +888,9 @@ pub async fn last_inspectors(
     let mut latest: HashMap<Uuid, (Uuid, Vec<Uuid>)> = HashMap::new();
     for r in rows {
         let (e, v, i): (Uuid, Uuid, Uuid) = (
-            r.try_get_by_index(0)?,
-            r.try_get_by_index(1)?,
-            r.try_get_by_index(2)?,
+            r.try_get("", "entity_id")?,
+            r.try_get("", "id")?,
+            r.try_get("", "inspector_id")?,
         );
         let slot = latest.entry(e).or_insert((v, Vec::new()));
         if slot.0 == v {
@@ -906,14 +907,14 @@ pub async fn workload_since(
 ) -> Result<HashMap<Uuid, u32>> {
     c.query_all_raw(stmt(
         c,
-        "SELECT vi.inspector_id, COUNT(*) FROM visit_inspectors vi JOIN visits v ON v.id = vi.visit_id WHERE v.status <> 'cancelled' AND v.period_start >= $1 GROUP BY vi.inspector_id",
+        "SELECT vi.inspector_id, COUNT(*) AS n FROM visit_inspectors vi JOIN visits v ON v.id = vi.visit_id WHERE v.status <> 'cancelled' AND v.period_start >= $1 GROUP BY vi.inspector_id",
         vec![since.into()],
     ))
     .await?
     .iter()
     .map(|r| {
-        let n: i64 = r.try_get_by_index(1)?;
-        Ok((r.try_get_by_index(0)?, u32::try_from(n).unwrap_or(u32::MAX)))
+        let n: i64 = r.try_get("", "n")?;
+        Ok((r.try_get("", "inspector_id")?, u32::try_from(n).unwrap_or(u32::MAX)))
     })
     .collect()
 }
@@ -932,12 +933,12 @@ pub async fn checks_of_visits(
             .query_all_raw(stmt(c, sql, chunk.iter().map(|v| (*v).into()).collect()))
             .await?
         {
-            out.entry(r.try_get_by_index(0)?)
+            out.entry(r.try_get("", "visit_id")?)
                 .or_default()
                 .push(VisitCheck {
-                    plan_id: r.try_get_by_index(1)?,
-                    item_id: r.try_get_by_index(2)?,
-                    department_id: r.try_get_by_index(3)?,
+                    plan_id: r.try_get("", "plan_id")?,
+                    item_id: r.try_get("", "item_id")?,
+                    department_id: r.try_get("", "department_id")?,
                 });
         }
     }
@@ -958,11 +959,11 @@ pub async fn inspectors_of_visits(
             .query_all_raw(stmt(c, sql, chunk.iter().map(|v| (*v).into()).collect()))
             .await?
         {
-            out.entry(r.try_get_by_index(0)?)
+            out.entry(r.try_get("", "visit_id")?)
                 .or_default()
                 .push(VisitInspector {
-                    inspector_id: r.try_get_by_index(1)?,
-                    department_id: r.try_get_by_index(2)?,
+                    inspector_id: r.try_get("", "inspector_id")?,
+                    department_id: r.try_get("", "department_id")?,
                 });
         }
     }
@@ -974,7 +975,7 @@ pub async fn inspectors_of_visits(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VisitPublication {
     pub visit_id: Uuid,
-    pub status: String,
+    pub status: VisitStatus,
     pub published_at: Option<DateTime<Utc>>,
 }
 
@@ -992,7 +993,7 @@ pub async fn visit_publication(
     .map(|r| {
         Ok(VisitPublication {
             visit_id: r.try_get("", "id")?,
-            status: r.try_get("", "status")?,
+            status: crate::coded(r, "status", VisitStatus::parse)?,
             published_at: r.try_get("", "published_at")?,
         })
     })

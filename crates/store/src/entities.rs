@@ -336,11 +336,11 @@ pub async fn ids_by_uscis(
             .query_all_raw(Statement::from_sql_and_values(b, sql, vals))
             .await?
         {
-            let region: String = r.try_get_by_index(2)?;
+            let region: String = r.try_get("", "region_code")?;
             out.insert(
-                r.try_get_by_index(0)?,
+                r.try_get("", "usci")?,
                 (
-                    r.try_get_by_index(1)?,
+                    r.try_get("", "id")?,
                     RegionCode::parse(&region).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 ),
             );
@@ -353,10 +353,10 @@ pub async fn count(c: &impl ConnectionTrait) -> Result<u64> {
     let r = c
         .query_one_raw(Statement::from_string(
             backend_of(c),
-            "SELECT COUNT(*) FROM entities",
+            "SELECT COUNT(*) AS n FROM entities",
         ))
         .await?;
-    Ok(r.map(|r| r.try_get_by_index::<i64>(0))
+    Ok(r.map(|r| r.try_get::<i64>("", "n"))
         .transpose()?
         .map_or(0, nonneg))
 }
@@ -374,11 +374,11 @@ pub async fn licences_of(c: &impl ConnectionTrait, entity_id: Uuid) -> Result<Ve
     rows.iter()
         .map(|r| {
             Ok(Licence {
-                licence_type: r.try_get_by_index(0)?,
-                number: r.try_get_by_index(1)?,
-                issuer: r.try_get_by_index(2)?,
-                valid_from: r.try_get_by_index(3)?,
-                valid_to: r.try_get_by_index(4)?,
+                licence_type: r.try_get("", "licence_type")?,
+                number: r.try_get("", "number")?,
+                issuer: r.try_get("", "issuer")?,
+                valid_from: r.try_get("", "valid_from")?,
+                valid_to: r.try_get("", "valid_to")?,
             })
         })
         .collect()
@@ -402,14 +402,14 @@ pub async fn licences_of_many(
             .query_all_raw(Statement::from_sql_and_values(b, sql, vals))
             .await?
         {
-            out.entry(r.try_get_by_index(0)?)
+            out.entry(r.try_get("", "entity_id")?)
                 .or_default()
                 .push(Licence {
-                    licence_type: r.try_get_by_index(1)?,
-                    number: r.try_get_by_index(2)?,
-                    issuer: r.try_get_by_index(3)?,
-                    valid_from: r.try_get_by_index(4)?,
-                    valid_to: r.try_get_by_index(5)?,
+                    licence_type: r.try_get("", "licence_type")?,
+                    number: r.try_get("", "number")?,
+                    issuer: r.try_get("", "issuer")?,
+                    valid_from: r.try_get("", "valid_from")?,
+                    valid_to: r.try_get("", "valid_to")?,
                 });
         }
     }
@@ -434,11 +434,11 @@ pub async fn tags_of_many(
             .query_all_raw(Statement::from_sql_and_values(b, sql, vals))
             .await?
         {
-            let s: String = r.try_get_by_index(2)?;
+            let s: String = r.try_get("", "source")?;
             let source = TagSource::parse(&s).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            out.entry(r.try_get_by_index(0)?)
+            out.entry(r.try_get("", "entity_id")?)
                 .or_default()
-                .push((r.try_get_by_index(1)?, source));
+                .push((r.try_get("", "tag_id")?, source));
         }
     }
     Ok(out)
@@ -461,9 +461,9 @@ pub async fn licence_types_of(
             .query_all_raw(Statement::from_sql_and_values(backend_of(c), sql, vals))
             .await?
         {
-            out.entry(r.try_get_by_index(0)?)
+            out.entry(r.try_get("", "entity_id")?)
                 .or_default()
-                .push(r.try_get_by_index(1)?);
+                .push(r.try_get("", "licence_type")?);
         }
     }
     Ok(out)
@@ -552,9 +552,9 @@ pub async fn tags_of(c: &impl ConnectionTrait, entity_id: Uuid) -> Result<Vec<(U
         .await?;
     rows.iter()
         .map(|r| {
-            let s: String = r.try_get_by_index(1)?;
+            let s: String = r.try_get("", "source")?;
             Ok((
-                r.try_get_by_index(0)?,
+                r.try_get("", "tag_id")?,
                 TagSource::parse(&s).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             ))
         })
@@ -950,13 +950,13 @@ pub async fn search(
         .expr(Expr::val(1))
         .limit(COUNT_CAP + 1);
     let count_q = Query::select()
-        .expr(Expr::cust("COUNT(*)"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
         .from_subquery(inner.take(), Alias::new("capped"))
         .take();
     let total: i64 = c
         .query_one_raw(build(b, &count_q))
         .await?
-        .map(|r| r.try_get_by_index(0))
+        .map(|r| r.try_get("", "n"))
         .transpose()?
         .unwrap_or(0);
     let mut q = Query::select();
@@ -1013,7 +1013,7 @@ pub async fn counts_by_county_and_class(
         Alias::new("county"),
     )
     .column(("entities", "credit_class"))
-    .expr(Expr::cust("COUNT(*)"))
+    .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
     .add_group_by([
         Expr::cust("SUBSTR(entities.region_code, 1, 6)"),
         Expr::col(("entities", "credit_class")),
@@ -1023,9 +1023,9 @@ pub async fn counts_by_county_and_class(
     rows.iter()
         .map(|r| {
             Ok((
-                r.try_get_by_index(0)?,
-                r.try_get_by_index(1)?,
-                nonneg(r.try_get_by_index::<i64>(2)?),
+                r.try_get("", "county")?,
+                r.try_get("", "credit_class")?,
+                nonneg(r.try_get::<i64>("", "n")?),
             ))
         })
         .collect()
@@ -1046,7 +1046,7 @@ pub async fn search_ids(
     c.query_all_raw(build(b, &q))
         .await?
         .iter()
-        .map(|r| Ok(r.try_get_by_index(0)?))
+        .map(|r| Ok(r.try_get("", "id")?))
         .collect()
 }
 
@@ -1056,14 +1056,14 @@ pub async fn search_ids(
 pub async fn count_covered(c: &impl ConnectionTrait, r: &ResolvedExpr) -> Result<u64> {
     let b = backend_of(c);
     let q = Query::select()
-        .expr(Expr::cust("COUNT(*)"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
         .from("entities")
         .cond_where(compile(&r.expr, &r.tag_ids)?)
         .take();
     let n: i64 = c
         .query_one_raw(build(b, &q))
         .await?
-        .map(|r| r.try_get_by_index(0))
+        .map(|r| r.try_get("", "n"))
         .transpose()?
         .unwrap_or(0);
     Ok(nonneg(n))

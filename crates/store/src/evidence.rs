@@ -62,18 +62,21 @@ fn unsigned(v: i64, what: &str) -> Result<u64> {
 
 const COLS: &str = "id, sha256, size, media_type, leaf_index, created_at, created_by, created_by_name, department_id, region_code";
 
-fn from_row(r: &QueryResult, at: usize) -> Result<Evidence> {
+/// An evidence row; `prefix` is what the columns' names start with (`e_` where the row also
+/// carries a link, whose `id`, `department_id` and `region_code` would otherwise collide).
+fn from_row(r: &QueryResult, prefix: &str) -> Result<Evidence> {
+    let col = |name: &str| format!("{prefix}{name}");
     Ok(Evidence {
-        id: r.try_get_by_index(at)?,
-        sha256: r.try_get_by_index(at + 1)?,
-        size: unsigned(r.try_get_by_index(at + 2)?, "evidence.size")?,
-        media_type: r.try_get_by_index(at + 3)?,
-        leaf_index: unsigned(r.try_get_by_index(at + 4)?, "evidence.leaf_index")?,
-        created_at: r.try_get_by_index(at + 5)?,
-        created_by: r.try_get_by_index(at + 6)?,
-        created_by_name: r.try_get_by_index(at + 7)?,
-        department_id: r.try_get_by_index(at + 8)?,
-        region_code: r.try_get_by_index(at + 9)?,
+        id: r.try_get("", &col("id"))?,
+        sha256: r.try_get("", &col("sha256"))?,
+        size: unsigned(r.try_get("", &col("size"))?, "evidence.size")?,
+        media_type: r.try_get("", &col("media_type"))?,
+        leaf_index: unsigned(r.try_get("", &col("leaf_index"))?, "evidence.leaf_index")?,
+        created_at: r.try_get("", &col("created_at"))?,
+        created_by: r.try_get("", &col("created_by"))?,
+        created_by_name: r.try_get("", &col("created_by_name"))?,
+        department_id: r.try_get("", &col("department_id"))?,
+        region_code: r.try_get("", &col("region_code"))?,
     })
 }
 
@@ -105,7 +108,7 @@ pub async fn by_sha256(c: &impl ConnectionTrait, sha256: &str) -> Result<Option<
         vec![sha256.into()],
     ))
     .await?
-    .map(|r| from_row(&r, 0))
+    .map(|r| from_row(&r, ""))
     .transpose()
 }
 
@@ -116,17 +119,17 @@ pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Evidence>>
         vec![id.into()],
     ))
     .await?
-    .map(|r| from_row(&r, 0))
+    .map(|r| from_row(&r, ""))
     .transpose()
 }
 
 /// Number of leaves in the log (entries are numbered 0, 1, … without gaps).
 pub async fn tree_size(c: &impl ConnectionTrait) -> Result<u64> {
     let r = c
-        .query_one_raw(stmt(c, "SELECT COUNT(*) FROM evidence", vec![]))
+        .query_one_raw(stmt(c, "SELECT COUNT(*) AS n FROM evidence", vec![]))
         .await?
         .ok_or_else(|| StoreError::Db("COUNT returned no row".into()))?;
-    unsigned(r.try_get_by_index(0)?, "evidence count")
+    unsigned(r.try_get("", "n")?, "evidence count")
 }
 
 /// The stored hashes of these complete subtrees (absent ones are left out).
@@ -150,9 +153,9 @@ pub async fn nodes(c: &impl ConnectionTrait, ids: &[NodeId]) -> Result<HashMap<N
             vals.push((id.index as i64).into());
         }
         for r in c.query_all_raw(stmt(c, sql, vals)).await? {
-            let level: i16 = r.try_get_by_index(0)?;
-            let index: i64 = r.try_get_by_index(1)?;
-            let hash: String = r.try_get_by_index(2)?;
+            let level: i16 = r.try_get("", "level")?;
+            let index: i64 = r.try_get("", "node_index")?;
+            let hash: String = r.try_get("", "hash")?;
             let id = NodeId {
                 level: u8::try_from(level).map_err(|_| corrupt("node level", level))?,
                 index: unsigned(index, "node index")?,
@@ -187,14 +190,14 @@ pub async fn insert_nodes(c: &impl ConnectionTrait, nodes: &[(NodeId, Hash)]) ->
 const CP_COLS: &str = "tree_size, origin, root_hash, signed_at, signature, public_key";
 
 fn checkpoint_from_row(r: &QueryResult) -> Result<SignedCheckpoint> {
-    let size: i64 = r.try_get_by_index(0)?;
-    let root: String = r.try_get_by_index(2)?;
-    let at: DateTime<Utc> = r.try_get_by_index(3)?;
-    let sig: String = r.try_get_by_index(4)?;
-    let key: String = r.try_get_by_index(5)?;
+    let size: i64 = r.try_get("", "tree_size")?;
+    let root: String = r.try_get("", "root_hash")?;
+    let at: DateTime<Utc> = r.try_get("", "signed_at")?;
+    let sig: String = r.try_get("", "signature")?;
+    let key: String = r.try_get("", "public_key")?;
     Ok(SignedCheckpoint {
         checkpoint: Checkpoint {
-            origin: r.try_get_by_index(1)?,
+            origin: r.try_get("", "origin")?,
             tree_size: unsigned(size, "checkpoint size")?,
             root_hash: Hash::from_hex(&root).map_err(|e| corrupt("checkpoint root", e))?,
             timestamp: Timestamp::new(at),
@@ -276,16 +279,16 @@ const LINK_COLS: &str = "l.id, l.evidence_id, l.record_kind, l.record_id, l.file
 
 fn link_from_row(r: &QueryResult) -> Result<Link> {
     Ok(Link {
-        id: r.try_get_by_index(0)?,
-        evidence_id: r.try_get_by_index(1)?,
-        record_kind: r.try_get_by_index(2)?,
-        record_id: r.try_get_by_index(3)?,
-        filename: r.try_get_by_index(4)?,
-        department_id: r.try_get_by_index(5)?,
-        region_code: r.try_get_by_index(6)?,
-        linked_by: r.try_get_by_index(7)?,
-        linked_by_name: r.try_get_by_index(8)?,
-        linked_at: r.try_get_by_index(9)?,
+        id: r.try_get("", "id")?,
+        evidence_id: r.try_get("", "evidence_id")?,
+        record_kind: r.try_get("", "record_kind")?,
+        record_id: r.try_get("", "record_id")?,
+        filename: r.try_get("", "filename")?,
+        department_id: r.try_get("", "department_id")?,
+        region_code: r.try_get("", "region_code")?,
+        linked_by: r.try_get("", "linked_by")?,
+        linked_by_name: r.try_get("", "linked_by_name")?,
+        linked_at: r.try_get("", "linked_at")?,
     })
 }
 
@@ -298,7 +301,7 @@ pub async fn links_of(
     let mut out = Vec::new();
     let ecols: String = COLS
         .split(", ")
-        .map(|x| format!("e.{x}"))
+        .map(|x| format!("e.{x} AS e_{x}"))
         .collect::<Vec<_>>()
         .join(", ");
     for chunk in record_ids.chunks(500) {
@@ -311,7 +314,7 @@ pub async fn links_of(
         let mut vals: Vec<Value> = vec![kind.into()];
         vals.extend(chunk.iter().map(|id| Value::from(*id)));
         for r in c.query_all_raw(stmt(c, sql, vals)).await? {
-            out.push((link_from_row(&r)?, from_row(&r, 10)?));
+            out.push((link_from_row(&r)?, from_row(&r, "e_")?));
         }
     }
     Ok(out)

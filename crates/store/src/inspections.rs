@@ -4,6 +4,9 @@
 //! public). Visits themselves are created by `draws` (and ad hoc here).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use lianjian_domain::inspection::{
+    RectificationStatus, ReferralStatus, TransferStatus, VisitStatus,
+};
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Scope;
 use sea_orm::{ConnectionTrait, QueryResult, Value};
@@ -36,7 +39,7 @@ pub struct VisitRow {
     pub lead_department_id: Uuid,
     pub trigger: String,
     pub trigger_note: Option<String>,
-    pub status: String,
+    pub status: VisitStatus,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
     pub visited_on: Option<NaiveDate>,
@@ -53,37 +56,37 @@ pub struct VisitRow {
     pub entity_name: String,
 }
 
-const VCOLS: &str = "v.id, v.code, v.draw_id, v.entity_id, v.region_code, v.lead_department_id, v.trigger, v.trigger_note, v.status, v.period_start, v.period_end, v.visited_on, v.started_at, v.start_position, v.completed_at, v.publish_deadline, v.published_at, v.closed_at, v.created_at, v.updated_at, e.usci, e.name";
+const VCOLS: &str = "v.id, v.code, v.draw_id, v.entity_id, v.region_code, v.lead_department_id, v.trigger, v.trigger_note, v.status, v.period_start, v.period_end, v.visited_on, v.started_at, v.start_position, v.completed_at, v.publish_deadline, v.published_at, v.closed_at, v.created_at, v.updated_at, e.usci, e.name AS entity_name";
 
 fn corrupt(e: impl ToString) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
 fn visit_from_row(r: &QueryResult) -> Result<VisitRow> {
-    let region: String = r.try_get_by_index(4)?;
+    let region: String = r.try_get("", "region_code")?;
     Ok(VisitRow {
-        id: r.try_get_by_index(0)?,
-        code: r.try_get_by_index(1)?,
-        draw_id: r.try_get_by_index(2)?,
-        entity_id: r.try_get_by_index(3)?,
+        id: r.try_get("", "id")?,
+        code: r.try_get("", "code")?,
+        draw_id: r.try_get("", "draw_id")?,
+        entity_id: r.try_get("", "entity_id")?,
         region_code: RegionCode::parse(&region).map_err(corrupt)?,
-        lead_department_id: r.try_get_by_index(5)?,
-        trigger: r.try_get_by_index(6)?,
-        trigger_note: r.try_get_by_index(7)?,
-        status: r.try_get_by_index(8)?,
-        period_start: r.try_get_by_index(9)?,
-        period_end: r.try_get_by_index(10)?,
-        visited_on: r.try_get_by_index(11)?,
-        started_at: r.try_get_by_index(12)?,
-        start_position: r.try_get_by_index(13)?,
-        completed_at: r.try_get_by_index(14)?,
-        publish_deadline: r.try_get_by_index(15)?,
-        published_at: r.try_get_by_index(16)?,
-        closed_at: r.try_get_by_index(17)?,
-        created_at: r.try_get_by_index(18)?,
-        updated_at: r.try_get_by_index(19)?,
-        usci: r.try_get_by_index(20)?,
-        entity_name: r.try_get_by_index(21)?,
+        lead_department_id: r.try_get("", "lead_department_id")?,
+        trigger: r.try_get("", "trigger")?,
+        trigger_note: r.try_get("", "trigger_note")?,
+        status: crate::coded(r, "status", VisitStatus::parse)?,
+        period_start: r.try_get("", "period_start")?,
+        period_end: r.try_get("", "period_end")?,
+        visited_on: r.try_get("", "visited_on")?,
+        started_at: r.try_get("", "started_at")?,
+        start_position: r.try_get("", "start_position")?,
+        completed_at: r.try_get("", "completed_at")?,
+        publish_deadline: r.try_get("", "publish_deadline")?,
+        published_at: r.try_get("", "published_at")?,
+        closed_at: r.try_get("", "closed_at")?,
+        created_at: r.try_get("", "created_at")?,
+        updated_at: r.try_get("", "updated_at")?,
+        usci: r.try_get("", "usci")?,
+        entity_name: r.try_get("", "entity_name")?,
     })
 }
 
@@ -133,15 +136,19 @@ pub struct Progress {
     pub reopen: bool,
 }
 
+/// Moves the visit from `from` to `to` (a move the service has checked against
+/// [`VisitStatus`]'s lifecycle). False, and nothing changed, when the visit is no longer in
+/// `from` (another request moved it meanwhile): two racing moves cannot both apply.
+#[must_use = "a visit that was not moved must be reported"]
 pub async fn set_visit_status(
     c: &impl ConnectionTrait,
     id: Uuid,
-    status: &str,
+    (from, to): (VisitStatus, VisitStatus),
     p: &Progress,
-) -> Result<()> {
+) -> Result<bool> {
     let now = crate::now();
     let mut sets = vec!["status = $1".to_string(), "updated_at = $2".to_string()];
-    let mut vals: Vec<Value> = vec![status.into(), now.into()];
+    let mut vals: Vec<Value> = vec![to.as_str().into(), now.into()];
     let mut push = |col: &str, v: Value, sets: &mut Vec<String>| {
         vals.push(v);
         sets.push(format!("{col} = ${}", vals.len()));
@@ -166,13 +173,14 @@ pub async fn set_visit_status(
         push("closed_at", at.into(), &mut sets);
     }
     vals.push(id.into());
+    vals.push(from.as_str().into());
     let sql = format!(
-        "UPDATE visits SET {} WHERE id = ${}",
+        "UPDATE visits SET {} WHERE id = ${} AND status = ${}",
         sets.join(", "),
+        vals.len() - 1,
         vals.len()
     );
-    c.execute_raw(stmt(c, sql, vals)).await?;
-    Ok(())
+    Ok(c.execute_raw(stmt(c, sql, vals)).await?.rows_affected() > 0)
 }
 
 /// Filters of a visit list; the [`Scope`] passed to [`list_visits`] limits it further.
@@ -185,7 +193,7 @@ pub struct VisitQuery {
     pub department_id: Option<Uuid>,
     /// Visits this pool member is on.
     pub inspector_id: Option<Uuid>,
-    pub status: Vec<String>,
+    pub status: Vec<VisitStatus>,
     pub draw_id: Option<Uuid>,
     pub entity_id: Option<Uuid>,
     /// Visit code, entity name or credit code.
@@ -217,7 +225,7 @@ fn visit_where(scope: &Scope, q: &VisitQuery, vals: &mut Vec<Value>) -> String {
     if !q.status.is_empty() {
         let from = vals.len() + 1;
         for s in &q.status {
-            vals.push(s.clone().into());
+            vals.push(s.as_str().into());
         }
         conds.push(format!(
             "v.status IN ({})",
@@ -269,12 +277,12 @@ pub async fn list_visits(
         .query_one_raw(stmt(
             c,
             format!(
-                "SELECT COUNT(*) FROM visits v JOIN entities e ON e.id = v.entity_id WHERE {w}"
+                "SELECT COUNT(*) AS n FROM visits v JOIN entities e ON e.id = v.entity_id WHERE {w}"
             ),
             vals.clone(),
         ))
         .await?
-        .map(|r| r.try_get_by_index(0))
+        .map(|r| r.try_get("", "n"))
         .transpose()?
         .unwrap_or(0);
     let sql = format!(
@@ -346,14 +354,14 @@ pub async fn checklist(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<C
     .iter()
     .map(|r| {
         Ok(ChecklistRow {
-            seq: r.try_get_by_index(0)?,
-            plan_id: r.try_get_by_index(1)?,
-            item_id: r.try_get_by_index(2)?,
-            department_id: r.try_get_by_index(3)?,
-            item_seq: r.try_get_by_index(4)?,
-            dimension: r.try_get_by_index(5)?,
-            content: r.try_get_by_index(6)?,
-            legal_basis: r.try_get_by_index(7)?,
+            seq: r.try_get("", "seq")?,
+            plan_id: r.try_get("", "plan_id")?,
+            item_id: r.try_get("", "item_id")?,
+            department_id: r.try_get("", "department_id")?,
+            item_seq: r.try_get("", "item_seq")?,
+            dimension: r.try_get("", "dimension")?,
+            content: r.try_get("", "content")?,
+            legal_basis: r.try_get("", "legal_basis")?,
         })
     })
     .collect()
@@ -384,7 +392,7 @@ pub async fn upsert_answer(
         .await?;
     match old {
         Some(r) => {
-            let (ans, note): (String, String) = (r.try_get_by_index(0)?, r.try_get_by_index(1)?);
+            let (ans, note): (String, String) = (r.try_get("", "answer")?, r.try_get("", "note")?);
             if ans == a.answer && note == a.note {
                 return Ok(false);
             }
@@ -431,11 +439,11 @@ pub async fn answers(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<Ans
     .iter()
     .map(|r| {
         Ok(AnswerRow {
-            seq: r.try_get_by_index(0)?,
-            answer: r.try_get_by_index(1)?,
-            note: r.try_get_by_index(2)?,
-            inspector_id: r.try_get_by_index(3)?,
-            recorded_at: r.try_get_by_index(4)?,
+            seq: r.try_get("", "seq")?,
+            answer: r.try_get("", "answer")?,
+            note: r.try_get("", "note")?,
+            inspector_id: r.try_get("", "inspector_id")?,
+            recorded_at: r.try_get("", "recorded_at")?,
         })
     })
     .collect()
@@ -560,17 +568,17 @@ pub async fn results(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<Res
     .iter()
     .map(|r| {
         Ok(ResultRow {
-            plan_id: r.try_get_by_index(0)?,
-            item_id: r.try_get_by_index(1)?,
-            department_id: r.try_get_by_index(2)?,
-            result_code: r.try_get_by_index(3)?,
-            follow_up: r.try_get_by_index(4)?,
-            summary: r.try_get_by_index(5)?,
-            review: r.try_get_by_index(6)?,
-            review_note: r.try_get_by_index(7)?,
-            reviewed_by: r.try_get_by_index(8)?,
-            reviewed_at: r.try_get_by_index(9)?,
-            updated_at: r.try_get_by_index(10)?,
+            plan_id: r.try_get("", "plan_id")?,
+            item_id: r.try_get("", "item_id")?,
+            department_id: r.try_get("", "department_id")?,
+            result_code: r.try_get("", "result_code")?,
+            follow_up: r.try_get("", "follow_up")?,
+            summary: r.try_get("", "summary")?,
+            review: r.try_get("", "review")?,
+            review_note: r.try_get("", "review_note")?,
+            reviewed_by: r.try_get("", "reviewed_by")?,
+            reviewed_at: r.try_get("", "reviewed_at")?,
+            updated_at: r.try_get("", "updated_at")?,
         })
     })
     .collect()
@@ -624,10 +632,10 @@ pub async fn confirmations(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<V
     .iter()
     .map(|r| {
         Ok(Confirmation {
-            inspector_id: r.try_get_by_index(0)?,
-            user_id: r.try_get_by_index(1)?,
-            position: r.try_get_by_index(2)?,
-            confirmed_at: r.try_get_by_index(3)?,
+            inspector_id: r.try_get("", "inspector_id")?,
+            user_id: r.try_get("", "user_id")?,
+            position: r.try_get("", "position")?,
+            confirmed_at: r.try_get("", "confirmed_at")?,
         })
     })
     .collect()
@@ -700,15 +708,15 @@ pub async fn attachments(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec
     .iter()
     .map(|r| {
         Ok(Attachment {
-            id: r.try_get_by_index(0)?,
-            seq: r.try_get_by_index(1)?,
-            sha256: r.try_get_by_index(2)?,
-            filename: r.try_get_by_index(3)?,
-            media_type: r.try_get_by_index(4)?,
-            size: r.try_get_by_index(5)?,
-            position: r.try_get_by_index(6)?,
-            inspector_id: r.try_get_by_index(7)?,
-            uploaded_at: r.try_get_by_index(8)?,
+            id: r.try_get("", "id")?,
+            seq: r.try_get("", "seq")?,
+            sha256: r.try_get("", "sha256")?,
+            filename: r.try_get("", "filename")?,
+            media_type: r.try_get("", "media_type")?,
+            size: r.try_get("", "size")?,
+            position: r.try_get("", "position")?,
+            inspector_id: r.try_get("", "inspector_id")?,
+            uploaded_at: r.try_get("", "uploaded_at")?,
         })
     })
     .collect()
@@ -723,7 +731,7 @@ pub async fn visits_with_file(c: &impl ConnectionTrait, sha256: &str) -> Result<
     ))
     .await?
     .iter()
-    .map(|r| Ok(r.try_get_by_index(0)?))
+    .map(|r| Ok(r.try_get("", "visit_id")?))
     .collect()
 }
 
@@ -781,7 +789,7 @@ pub struct Rectification {
     pub working_days: i32,
     pub issued_on: NaiveDate,
     pub deadline: NaiveDate,
-    pub status: String,
+    pub status: RectificationStatus,
     pub report: Option<String>,
     pub reported_at: Option<DateTime<Utc>>,
     pub review_visit_id: Option<Uuid>,
@@ -796,27 +804,27 @@ const RCOLS: &str = "id, code, visit_id, plan_id, item_id, entity_id, department
 
 fn rect_from_row(r: &QueryResult) -> Result<Rectification> {
     Ok(Rectification {
-        id: r.try_get_by_index(0)?,
-        code: r.try_get_by_index(1)?,
-        visit_id: r.try_get_by_index(2)?,
-        plan_id: r.try_get_by_index(3)?,
-        item_id: r.try_get_by_index(4)?,
-        entity_id: r.try_get_by_index(5)?,
-        department_id: r.try_get_by_index(6)?,
-        region_code: r.try_get_by_index(7)?,
-        requirements: r.try_get_by_index(8)?,
-        working_days: r.try_get_by_index(9)?,
-        issued_on: r.try_get_by_index(10)?,
-        deadline: r.try_get_by_index(11)?,
-        status: r.try_get_by_index(12)?,
-        report: r.try_get_by_index(13)?,
-        reported_at: r.try_get_by_index(14)?,
-        review_visit_id: r.try_get_by_index(15)?,
-        closing_note: r.try_get_by_index(16)?,
-        closed_at: r.try_get_by_index(17)?,
-        created_by: r.try_get_by_index(18)?,
-        created_at: r.try_get_by_index(19)?,
-        updated_at: r.try_get_by_index(20)?,
+        id: r.try_get("", "id")?,
+        code: r.try_get("", "code")?,
+        visit_id: r.try_get("", "visit_id")?,
+        plan_id: r.try_get("", "plan_id")?,
+        item_id: r.try_get("", "item_id")?,
+        entity_id: r.try_get("", "entity_id")?,
+        department_id: r.try_get("", "department_id")?,
+        region_code: r.try_get("", "region_code")?,
+        requirements: r.try_get("", "requirements")?,
+        working_days: r.try_get("", "working_days")?,
+        issued_on: r.try_get("", "issued_on")?,
+        deadline: r.try_get("", "deadline")?,
+        status: crate::coded(r, "status", RectificationStatus::parse)?,
+        report: r.try_get("", "report")?,
+        reported_at: r.try_get("", "reported_at")?,
+        review_visit_id: r.try_get("", "review_visit_id")?,
+        closing_note: r.try_get("", "closing_note")?,
+        closed_at: r.try_get("", "closed_at")?,
+        created_by: r.try_get("", "created_by")?,
+        created_at: r.try_get("", "created_at")?,
+        updated_at: r.try_get("", "updated_at")?,
     })
 }
 
@@ -840,7 +848,7 @@ pub async fn insert_rectification(c: &impl ConnectionTrait, r: &Rectification) -
             r.working_days.into(),
             r.issued_on.into(),
             r.deadline.into(),
-            r.status.clone().into(),
+            r.status.as_str().into(),
             r.report.clone().into(),
             r.reported_at.into(),
             r.review_visit_id.into(),
@@ -875,7 +883,7 @@ pub async fn update_rectification(c: &impl ConnectionTrait, r: &Rectification) -
         c,
         "UPDATE rectifications SET status = $1, report = $2, reported_at = $3, review_visit_id = $4, closing_note = $5, closed_at = $6, updated_at = $7 WHERE id = $8",
         vec![
-            r.status.clone().into(),
+            r.status.as_str().into(),
             r.report.clone().into(),
             r.reported_at.into(),
             r.review_visit_id.into(),
@@ -968,11 +976,11 @@ async fn paged<T>(
     let total: i64 = c
         .query_one_raw(stmt(
             c,
-            format!("SELECT COUNT(*) FROM {table} WHERE {w}"),
+            format!("SELECT COUNT(*) AS n FROM {table} WHERE {w}"),
             vals.clone(),
         ))
         .await?
-        .map(|r| r.try_get_by_index(0))
+        .map(|r| r.try_get("", "n"))
         .transpose()?
         .unwrap_or(0);
     let items = c
@@ -1008,7 +1016,7 @@ pub struct Referral {
     pub region_code: String,
     pub matter: String,
     pub deadline: NaiveDate,
-    pub status: String,
+    pub status: ReferralStatus,
     pub feedback: Option<String>,
     pub answered_by: Option<String>,
     pub answered_at: Option<DateTime<Utc>>,
@@ -1020,21 +1028,21 @@ const FCOLS: &str = "id, code, visit_id, entity_id, from_department_id, to_depar
 
 fn referral_from_row(r: &QueryResult) -> Result<Referral> {
     Ok(Referral {
-        id: r.try_get_by_index(0)?,
-        code: r.try_get_by_index(1)?,
-        visit_id: r.try_get_by_index(2)?,
-        entity_id: r.try_get_by_index(3)?,
-        from_department_id: r.try_get_by_index(4)?,
-        to_department_id: r.try_get_by_index(5)?,
-        region_code: r.try_get_by_index(6)?,
-        matter: r.try_get_by_index(7)?,
-        deadline: r.try_get_by_index(8)?,
-        status: r.try_get_by_index(9)?,
-        feedback: r.try_get_by_index(10)?,
-        answered_by: r.try_get_by_index(11)?,
-        answered_at: r.try_get_by_index(12)?,
-        created_by: r.try_get_by_index(13)?,
-        created_at: r.try_get_by_index(14)?,
+        id: r.try_get("", "id")?,
+        code: r.try_get("", "code")?,
+        visit_id: r.try_get("", "visit_id")?,
+        entity_id: r.try_get("", "entity_id")?,
+        from_department_id: r.try_get("", "from_department_id")?,
+        to_department_id: r.try_get("", "to_department_id")?,
+        region_code: r.try_get("", "region_code")?,
+        matter: r.try_get("", "matter")?,
+        deadline: r.try_get("", "deadline")?,
+        status: crate::coded(r, "status", ReferralStatus::parse)?,
+        feedback: r.try_get("", "feedback")?,
+        answered_by: r.try_get("", "answered_by")?,
+        answered_at: r.try_get("", "answered_at")?,
+        created_by: r.try_get("", "created_by")?,
+        created_at: r.try_get("", "created_at")?,
     })
 }
 
@@ -1055,7 +1063,7 @@ pub async fn insert_referral(c: &impl ConnectionTrait, r: &Referral) -> Result<(
             r.region_code.clone().into(),
             r.matter.clone().into(),
             r.deadline.into(),
-            r.status.clone().into(),
+            r.status.as_str().into(),
             r.feedback.clone().into(),
             r.answered_by.clone().into(),
             r.answered_at.into(),
@@ -1137,7 +1145,7 @@ pub struct CaseTransfer {
     pub region_code: String,
     pub agency: String,
     pub facts: String,
-    pub status: String,
+    pub status: TransferStatus,
     pub feedback: Option<String>,
     pub feedback_at: Option<DateTime<Utc>>,
     pub created_by: String,
@@ -1148,19 +1156,19 @@ const TCOLS: &str = "id, code, visit_id, entity_id, department_id, region_code, 
 
 fn transfer_from_row(r: &QueryResult) -> Result<CaseTransfer> {
     Ok(CaseTransfer {
-        id: r.try_get_by_index(0)?,
-        code: r.try_get_by_index(1)?,
-        visit_id: r.try_get_by_index(2)?,
-        entity_id: r.try_get_by_index(3)?,
-        department_id: r.try_get_by_index(4)?,
-        region_code: r.try_get_by_index(5)?,
-        agency: r.try_get_by_index(6)?,
-        facts: r.try_get_by_index(7)?,
-        status: r.try_get_by_index(8)?,
-        feedback: r.try_get_by_index(9)?,
-        feedback_at: r.try_get_by_index(10)?,
-        created_by: r.try_get_by_index(11)?,
-        created_at: r.try_get_by_index(12)?,
+        id: r.try_get("", "id")?,
+        code: r.try_get("", "code")?,
+        visit_id: r.try_get("", "visit_id")?,
+        entity_id: r.try_get("", "entity_id")?,
+        department_id: r.try_get("", "department_id")?,
+        region_code: r.try_get("", "region_code")?,
+        agency: r.try_get("", "agency")?,
+        facts: r.try_get("", "facts")?,
+        status: crate::coded(r, "status", TransferStatus::parse)?,
+        feedback: r.try_get("", "feedback")?,
+        feedback_at: r.try_get("", "feedback_at")?,
+        created_by: r.try_get("", "created_by")?,
+        created_at: r.try_get("", "created_at")?,
     })
 }
 
@@ -1180,7 +1188,7 @@ pub async fn insert_transfer(c: &impl ConnectionTrait, t: &CaseTransfer) -> Resu
             t.region_code.clone().into(),
             t.agency.clone().into(),
             t.facts.clone().into(),
-            t.status.clone().into(),
+            t.status.as_str().into(),
             t.feedback.clone().into(),
             t.feedback_at.into(),
             t.created_by.clone().into(),
@@ -1205,14 +1213,14 @@ pub async fn transfers_of_visit(
 pub async fn set_transfer_feedback(
     c: &impl ConnectionTrait,
     id: Uuid,
-    status: &str,
+    status: TransferStatus,
     feedback: &str,
 ) -> Result<()> {
     c.execute_raw(stmt(
         c,
         "UPDATE case_transfers SET status = $1, feedback = $2, feedback_at = $3 WHERE id = $4",
         vec![
-            status.into(),
+            status.as_str().into(),
             feedback.into(),
             crate::now().into(),
             id.into(),
@@ -1254,11 +1262,11 @@ pub async fn count_codes(c: &impl ConnectionTrait, table: &str, prefix: &str) ->
     let n: i64 = c
         .query_one_raw(stmt(
             c,
-            format!("SELECT COUNT(*) FROM {table} WHERE code LIKE $1"),
+            format!("SELECT COUNT(*) AS n FROM {table} WHERE code LIKE $1"),
             vec![format!("{prefix}%").into()],
         ))
         .await?
-        .map(|r| r.try_get_by_index(0))
+        .map(|r| r.try_get("", "n"))
         .transpose()?
         .unwrap_or(0);
     Ok(u64::try_from(n).unwrap_or(0))
@@ -1317,17 +1325,17 @@ pub async fn credit_records_of_entity(
     .iter()
     .map(|r| {
         Ok(CreditRecord {
-            id: r.try_get_by_index(0)?,
-            entity_id: r.try_get_by_index(1)?,
-            region_code: r.try_get_by_index(2)?,
-            kind: r.try_get_by_index(3)?,
-            source_id: r.try_get_by_index(4)?,
-            item_id: r.try_get_by_index(5)?,
-            department_id: r.try_get_by_index(6)?,
-            result_code: r.try_get_by_index(7)?,
-            follow_up: r.try_get_by_index(8)?,
-            recorded_on: r.try_get_by_index(9)?,
-            created_at: r.try_get_by_index(10)?,
+            id: r.try_get("", "id")?,
+            entity_id: r.try_get("", "entity_id")?,
+            region_code: r.try_get("", "region_code")?,
+            kind: r.try_get("", "kind")?,
+            source_id: r.try_get("", "source_id")?,
+            item_id: r.try_get("", "item_id")?,
+            department_id: r.try_get("", "department_id")?,
+            result_code: r.try_get("", "result_code")?,
+            follow_up: r.try_get("", "follow_up")?,
+            recorded_on: r.try_get("", "recorded_on")?,
+            created_at: r.try_get("", "created_at")?,
         })
     })
     .collect()
@@ -1340,7 +1348,7 @@ pub async fn credit_records_of_entity(
 pub struct ResultListRow {
     pub visit_id: Uuid,
     pub visit_code: String,
-    pub visit_status: String,
+    pub visit_status: VisitStatus,
     pub trigger: String,
     pub region_code: String,
     pub usci: String,
@@ -1381,7 +1389,7 @@ pub struct ResultQuery {
     pub completed_only: bool,
 }
 
-const RLCOLS: &str = "v.id, v.code, v.status, v.trigger, v.region_code, e.usci, e.name, r.item_id, i.code, i.name, r.department_id, d.name, v.visited_on, r.result_code, r.follow_up, r.review, v.completed_at, v.publish_deadline, v.published_at";
+const RLCOLS: &str = "v.id AS visit_id, v.code AS visit_code, v.status AS visit_status, v.trigger, v.region_code, e.usci, e.name AS entity_name, r.item_id, i.code AS item_code, i.name AS item_name, r.department_id, d.name AS department_name, v.visited_on, r.result_code, r.follow_up, r.review, v.completed_at, v.publish_deadline, v.published_at";
 
 pub async fn list_results(
     c: &impl ConnectionTrait,
@@ -1442,11 +1450,11 @@ pub async fn list_results(
     let total: i64 = c
         .query_one_raw(stmt(
             c,
-            format!("SELECT COUNT(*) FROM {from} WHERE {w}"),
+            format!("SELECT COUNT(*) AS n FROM {from} WHERE {w}"),
             vals.clone(),
         ))
         .await?
-        .map(|r| r.try_get_by_index(0))
+        .map(|r| r.try_get("", "n"))
         .transpose()?
         .unwrap_or(0);
     let items = c
@@ -1463,25 +1471,25 @@ pub async fn list_results(
         .iter()
         .map(|r| {
             Ok(ResultListRow {
-                visit_id: r.try_get_by_index(0)?,
-                visit_code: r.try_get_by_index(1)?,
-                visit_status: r.try_get_by_index(2)?,
-                trigger: r.try_get_by_index(3)?,
-                region_code: r.try_get_by_index(4)?,
-                usci: r.try_get_by_index(5)?,
-                entity_name: r.try_get_by_index(6)?,
-                item_id: r.try_get_by_index(7)?,
-                item_code: r.try_get_by_index(8)?,
-                item_name: r.try_get_by_index(9)?,
-                department_id: r.try_get_by_index(10)?,
-                department_name: r.try_get_by_index(11)?,
-                visited_on: r.try_get_by_index(12)?,
-                result_code: r.try_get_by_index(13)?,
-                follow_up: r.try_get_by_index(14)?,
-                review: r.try_get_by_index(15)?,
-                completed_at: r.try_get_by_index(16)?,
-                publish_deadline: r.try_get_by_index(17)?,
-                published_at: r.try_get_by_index(18)?,
+                visit_id: r.try_get("", "visit_id")?,
+                visit_code: r.try_get("", "visit_code")?,
+                visit_status: crate::coded(r, "visit_status", VisitStatus::parse)?,
+                trigger: r.try_get("", "trigger")?,
+                region_code: r.try_get("", "region_code")?,
+                usci: r.try_get("", "usci")?,
+                entity_name: r.try_get("", "entity_name")?,
+                item_id: r.try_get("", "item_id")?,
+                item_code: r.try_get("", "item_code")?,
+                item_name: r.try_get("", "item_name")?,
+                department_id: r.try_get("", "department_id")?,
+                department_name: r.try_get("", "department_name")?,
+                visited_on: r.try_get("", "visited_on")?,
+                result_code: r.try_get("", "result_code")?,
+                follow_up: r.try_get("", "follow_up")?,
+                review: r.try_get("", "review")?,
+                completed_at: r.try_get("", "completed_at")?,
+                publish_deadline: r.try_get("", "publish_deadline")?,
+                published_at: r.try_get("", "published_at")?,
             })
         })
         .collect::<Result<_>>()?;
@@ -1515,12 +1523,12 @@ pub async fn team(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<TeamMe
     .iter()
     .map(|r| {
         Ok(TeamMember {
-            inspector_id: r.try_get_by_index(0)?,
-            department_id: r.try_get_by_index(1)?,
-            name: r.try_get_by_index(2)?,
-            certificate_number: r.try_get_by_index(3)?,
-            user_id: r.try_get_by_index(4)?,
-            kind: r.try_get_by_index(5)?,
+            inspector_id: r.try_get("", "inspector_id")?,
+            department_id: r.try_get("", "department_id")?,
+            name: r.try_get("", "name")?,
+            certificate_number: r.try_get("", "certificate_number")?,
+            user_id: r.try_get("", "user_id")?,
+            kind: r.try_get("", "kind")?,
         })
     })
     .collect()

@@ -140,9 +140,9 @@ pub async fn qualifications_of_many(
             .query_all_raw(Statement::from_sql_and_values(b, sql, vals))
             .await?
         {
-            out.entry(r.try_get_by_index(0)?)
+            out.entry(r.try_get("", "inspector_id")?)
                 .or_default()
-                .push(r.try_get_by_index(1)?);
+                .push(r.try_get("", "qualification")?);
         }
     }
     Ok(out)
@@ -461,11 +461,11 @@ pub async fn list(
     let total: i64 = c
         .query_one_raw(Statement::from_sql_and_values(
             b,
-            format!("SELECT COUNT(*) FROM {from} WHERE {where_sql}"),
+            format!("SELECT COUNT(*) AS n FROM {from} WHERE {where_sql}"),
             vals.clone(),
         ))
         .await?
-        .map(|r| r.try_get_by_index(0))
+        .map(|r| r.try_get("", "n"))
         .transpose()?
         .unwrap_or(0);
     let cols: Vec<String> = COLS.split(", ").map(|c| format!("i.{c}")).collect();
@@ -494,28 +494,28 @@ pub async fn count(c: &impl ConnectionTrait) -> Result<u64> {
     let r = c
         .query_one_raw(Statement::from_string(
             backend_of(c),
-            "SELECT COUNT(*) FROM inspectors",
+            "SELECT COUNT(*) AS n FROM inspectors",
         ))
         .await?;
-    Ok(r.map(|r| r.try_get_by_index::<i64>(0))
+    Ok(r.map(|r| r.try_get::<i64>("", "n"))
         .transpose()?
         .map_or(0, |n| u64::try_from(n).unwrap_or(0)))
 }
 
 // ---- conflicts of interest ----
 
-const CONFLICT_SELECT: &str = "SELECT k.id, k.inspector_id, k.entity_id, e.usci, e.name, k.reason, k.declared_at, k.declared_by FROM inspector_conflicts k JOIN entities e ON e.id = k.entity_id";
+const CONFLICT_SELECT: &str = "SELECT k.id, k.inspector_id, k.entity_id, e.usci, e.name AS entity_name, k.reason, k.declared_at, k.declared_by FROM inspector_conflicts k JOIN entities e ON e.id = k.entity_id";
 
 fn conflict_from_row(r: &sea_orm::QueryResult) -> Result<Conflict> {
     Ok(Conflict {
-        id: r.try_get_by_index(0)?,
-        inspector_id: r.try_get_by_index(1)?,
-        entity_id: r.try_get_by_index(2)?,
-        usci: r.try_get_by_index(3)?,
-        entity_name: r.try_get_by_index(4)?,
-        reason: r.try_get_by_index(5)?,
-        declared_at: r.try_get_by_index(6)?,
-        declared_by: r.try_get_by_index(7)?,
+        id: r.try_get("", "id")?,
+        inspector_id: r.try_get("", "inspector_id")?,
+        entity_id: r.try_get("", "entity_id")?,
+        usci: r.try_get("", "usci")?,
+        entity_name: r.try_get("", "entity_name")?,
+        reason: r.try_get("", "reason")?,
+        declared_at: r.try_get("", "declared_at")?,
+        declared_by: r.try_get("", "declared_by")?,
     })
 }
 
@@ -668,11 +668,11 @@ async fn pool_of_kind(
             .await?
         {
             conflicts
-                .entry(r.try_get_by_index(0)?)
+                .entry(r.try_get("", "inspector_id")?)
                 .or_default()
                 .push(ConflictRef {
-                    entity_id: r.try_get_by_index(1)?,
-                    usci: r.try_get_by_index(2)?,
+                    entity_id: r.try_get("", "entity_id")?,
+                    usci: r.try_get("", "usci")?,
                 });
         }
     }

@@ -137,10 +137,10 @@ async fn load_parts(c: &impl ConnectionTrait, item: &mut Item) -> Result<()> {
         .iter()
         .map(|r| {
             Ok(ItemDepartment {
-                department_id: r.try_get_by_index(0)?,
-                role: DepartmentRole::parse(&r.try_get_by_index::<String>(1)?).map_err(corrupt)?,
-                duties: r.try_get_by_index(2)?,
-                legal_basis: r.try_get_by_index(3)?,
+                department_id: r.try_get("", "department_id")?,
+                role: DepartmentRole::parse(&r.try_get::<String>("", "role")?).map_err(corrupt)?,
+                duties: r.try_get("", "duties")?,
+                legal_basis: r.try_get("", "legal_basis")?,
             })
         })
         .collect::<Result<_>>()?;
@@ -155,9 +155,10 @@ async fn load_parts(c: &impl ConnectionTrait, item: &mut Item) -> Result<()> {
         .iter()
         .map(|r| {
             Ok(CheckPoint {
-                dimension: Dimension::parse(&r.try_get_by_index::<String>(0)?).map_err(corrupt)?,
-                content: r.try_get_by_index(1)?,
-                legal_basis: r.try_get_by_index(2)?,
+                dimension: Dimension::parse(&r.try_get::<String>("", "dimension")?)
+                    .map_err(corrupt)?,
+                content: r.try_get("", "content")?,
+                legal_basis: r.try_get("", "legal_basis")?,
             })
         })
         .collect::<Result<_>>()?;
@@ -191,7 +192,7 @@ pub async fn by_code(c: &impl ConnectionTrait, code: &str) -> Result<Option<Item
         ))
         .await?
     {
-        Some(r) => get(c, r.try_get_by_index(0)?).await,
+        Some(r) => get(c, r.try_get("", "id")?).await,
         None => Ok(None),
     }
 }
@@ -332,11 +333,11 @@ pub async fn list(
     let total: i64 = c
         .query_one_raw(Statement::from_sql_and_values(
             b,
-            format!("SELECT COUNT(*) FROM items WHERE {where_sql}"),
+            format!("SELECT COUNT(*) AS n FROM items WHERE {where_sql}"),
             vals.clone(),
         ))
         .await?
-        .map(|r| r.try_get_by_index(0))
+        .map(|r| r.try_get("", "n"))
         .transpose()?
         .unwrap_or(0);
     let sql = format!(
@@ -398,12 +399,12 @@ pub async fn insert_version(
 }
 
 fn version_from_row(r: &sea_orm::QueryResult) -> Result<ItemVersion> {
-    let snapshot: String = r.try_get_by_index(4)?;
+    let snapshot: String = r.try_get("", "snapshot")?;
     Ok(ItemVersion {
-        version: r.try_get_by_index(0)?,
-        effective_at: r.try_get_by_index(1)?,
-        changed_by: r.try_get_by_index(2)?,
-        summary: r.try_get_by_index(3)?,
+        version: r.try_get("", "version")?,
+        effective_at: r.try_get("", "effective_at")?,
+        changed_by: r.try_get("", "changed_by")?,
+        summary: r.try_get("", "summary")?,
         snapshot: serde_json::from_str(&snapshot)
             .map_err(|e| StoreError::Corrupt(format!("item version snapshot: {e}")))?,
     })
@@ -442,10 +443,10 @@ pub async fn count(c: &impl ConnectionTrait) -> Result<u64> {
     let r = c
         .query_one_raw(Statement::from_string(
             backend_of(c),
-            "SELECT COUNT(*) FROM items",
+            "SELECT COUNT(*) AS n FROM items",
         ))
         .await?;
-    Ok(r.map(|r| r.try_get_by_index::<i64>(0))
+    Ok(r.map(|r| r.try_get::<i64>("", "n"))
         .transpose()?
         .map_or(0, |n| u64::try_from(n).unwrap_or(0)))
 }

@@ -264,3 +264,15 @@ pub(crate) fn placeholders(from: usize, n: usize) -> String {
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     lianjian_domain::audit::audit_time(chrono::Utc::now())
 }
+
+/// Reads the text column `col` and parses it into its domain type (a status, a code): rows
+/// carry the domain's enums, never the stored strings, and a value the domain does not know
+/// is corruption, reported with the column that held it.
+pub(crate) fn coded<T>(
+    r: &sea_orm::QueryResult,
+    col: &str,
+    parse: impl FnOnce(&str) -> std::result::Result<T, lianjian_domain::Invalid>,
+) -> Result<T> {
+    let s: String = r.try_get("", col)?;
+    parse(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {}", e.en)))
+}

@@ -203,12 +203,12 @@ async fn load_parts(c: &impl ConnectionTrait, plans: &mut [Plan]) -> Result<()> 
         ))
         .await?
     {
-        let role: String = r.try_get_by_index(2)?;
+        let role: String = r.try_get("", "role")?;
         depts
-            .entry(r.try_get_by_index(0)?)
+            .entry(r.try_get("", "plan_id")?)
             .or_default()
             .push(PlanDepartment {
-                department_id: r.try_get_by_index(1)?,
+                department_id: r.try_get("", "department_id")?,
                 role: DepartmentRole::parse(&role).map_err(corrupt)?,
             });
     }
@@ -222,9 +222,9 @@ async fn load_parts(c: &impl ConnectionTrait, plans: &mut [Plan]) -> Result<()> 
         .await?
     {
         quals
-            .entry(r.try_get_by_index(0)?)
+            .entry(r.try_get("", "plan_id")?)
             .or_default()
-            .push(r.try_get_by_index(1)?);
+            .push(r.try_get("", "qualification")?);
     }
     for p in plans.iter_mut() {
         p.departments = depts.remove(&p.id).unwrap_or_default();
@@ -363,7 +363,7 @@ pub async fn next_code(c: &impl ConnectionTrait, item_code: &str, year: i32) -> 
         .await?;
     let mut max = 0u32;
     for r in rows {
-        let code: String = r.try_get_by_index(0)?;
+        let code: String = r.try_get("", "code")?;
         if let Some(n) = code
             .strip_prefix(&prefix)
             .and_then(|s| s.parse::<u32>().ok())
@@ -538,11 +538,11 @@ pub async fn list(
     let total: i64 = c
         .query_one_raw(stmt(
             c,
-            format!("SELECT COUNT(*) FROM plans WHERE {where_sql}"),
+            format!("SELECT COUNT(*) AS n FROM plans WHERE {where_sql}"),
             vals.clone(),
         ))
         .await?
-        .map(|r| r.try_get_by_index(0))
+        .map(|r| r.try_get("", "n"))
         .transpose()?
         .unwrap_or(0);
     let sql = format!(
@@ -589,16 +589,16 @@ pub async fn counts_by_status(
     let rows = c
         .query_all_raw(stmt(
             c,
-            format!("SELECT status, COUNT(*), SUM(CASE WHEN late THEN 1 ELSE 0 END) FROM plans WHERE {where_sql} GROUP BY status"),
+            format!("SELECT status, COUNT(*) AS n, SUM(CASE WHEN late THEN 1 ELSE 0 END) AS late_n FROM plans WHERE {where_sql} GROUP BY status"),
             vals,
         ))
         .await?;
     let mut by: HashMap<PlanStatus, u64> = HashMap::new();
     let mut late = 0u64;
     for r in rows {
-        let s: String = r.try_get_by_index(0)?;
-        let n: i64 = r.try_get_by_index(1)?;
-        let l: Option<i64> = r.try_get_by_index(2)?;
+        let s: String = r.try_get("", "status")?;
+        let n: i64 = r.try_get("", "n")?;
+        let l: Option<i64> = r.try_get("", "late_n")?;
         by.insert(
             PlanStatus::parse(&s).map_err(corrupt)?,
             u64::try_from(n).unwrap_or(0),
@@ -683,9 +683,9 @@ pub async fn set_status(c: &impl ConnectionTrait, id: Uuid, status: PlanStatus) 
 
 pub async fn count(c: &impl ConnectionTrait) -> Result<u64> {
     let r = c
-        .query_one_raw(stmt(c, "SELECT COUNT(*) FROM plans", Vec::new()))
+        .query_one_raw(stmt(c, "SELECT COUNT(*) AS n FROM plans", Vec::new()))
         .await?;
-    Ok(r.map(|r| r.try_get_by_index::<i64>(0))
+    Ok(r.map(|r| r.try_get::<i64>("", "n"))
         .transpose()?
         .map_or(0, |n| u64::try_from(n).unwrap_or(0)))
 }

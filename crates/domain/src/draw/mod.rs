@@ -24,6 +24,7 @@ mod prn;
 mod public;
 mod record;
 mod sample;
+mod status;
 pub mod v3;
 mod verify;
 
@@ -59,6 +60,7 @@ pub use sample::{
     Candidates, DrawError, NOT_ELIGIBLE, Numbers, PlanStrata, WEIGHT_SCALE, draw, draw_committed,
     quota, select_smallest, select_smallest_by, select_smallest_in, select_strata, weighted_key,
 };
+pub use status::DrawStatus;
 pub use verify::{Mismatch, Summary, verify};
 
 /// `format` of records without risk weighting: every candidate's weight is 1 and no plan is

@@ -60,26 +60,17 @@ pub struct DrawDto {
     pub publish_delay_days: i32,
 }
 
-pub fn status_label(s: &str) -> &'static str {
-    match s {
-        "committed" => "承诺已公布，待抽取",
-        "drawn" => "已抽取",
-        "failed" => "抽取失败",
-        _ => "未知",
-    }
-}
-
 impl From<Draw> for DrawDto {
     fn from(d: Draw) -> Self {
         Self {
-            status_label: status_label(&d.status).into(),
+            status_label: d.status.label_zh().into(),
             id: d.id,
             code: d.code,
             title: d.title,
             region_code: d.region_code.to_string(),
             period_start: d.period_start,
             period_end: d.period_end,
-            status: d.status,
+            status: d.status.as_str().into(),
             redraw_of: d.redraw_of,
             redraw_reason: d.redraw_reason,
             superseded_by: d.superseded_by,
@@ -236,18 +227,10 @@ fn draw_query(p: &Params) -> Result<DrawQuery, ApiError> {
     };
     let status = match p.one("status").trim() {
         "" => None,
-        s @ ("committed" | "drawn" | "failed") => Some(s.to_string()),
-        s => {
-            return Err(lianjian_services::ServiceError::field(
-                "status",
-                lianjian_domain::Invalid::new(
-                    "unknown_status",
-                    format!("状态“{s}”不正确，应为 committed、drawn 或 failed"),
-                    format!("status '{s}' must be committed, drawn or failed"),
-                ),
-            )
-            .into());
-        }
+        s => Some(
+            lianjian_domain::draw::DrawStatus::parse(s)
+                .map_err(|e| lianjian_services::ServiceError::field("status", e))?,
+        ),
     };
     let plan_id = match p.one("plan").trim() {
         "" => None,

@@ -100,12 +100,7 @@ pub struct VisitFilter {
 pub(crate) fn visit_query(p: &Params) -> Result<VisitQuery, ApiError> {
     let mut status = Vec::new();
     for s in p.many("status") {
-        status.push(
-            VisitStatus::parse(&s)
-                .map_err(|e| field_err("status", e))?
-                .as_str()
-                .to_string(),
-        );
+        status.push(VisitStatus::parse(&s).map_err(|e| field_err("status", e))?);
     }
     Ok(VisitQuery {
         region: region(p)?,

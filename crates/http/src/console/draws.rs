@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Datelike;
+use lianjian_domain::draw::DrawStatus;
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::draws::{self, DrawSpec, DrawView, Preview, WitnessSpec};
 use lianjian_services::draws::{Draw, DrawQuery};
@@ -17,7 +18,6 @@ use uuid::Uuid;
 use super::fields::{FormData, errors_of};
 use super::{Chrome, Pager, error_page, local, local_opt, path_id, posted_id, render, see_other};
 use crate::AppState;
-use crate::api::draws::status_label;
 use crate::api::params::Params;
 use crate::extract::Console;
 
@@ -27,7 +27,7 @@ pub struct Row {
     pub title: String,
     pub region: String,
     pub period: String,
-    pub status: String,
+    pub status: DrawStatus,
     pub status_label: &'static str,
     pub visits: i32,
     pub committed: String,
@@ -42,8 +42,8 @@ pub fn row(d: &Draw) -> Row {
         title: d.title.clone(),
         region: d.region_code.to_string(),
         period: format!("{} 至 {}", d.period_start, d.period_end),
-        status: d.status.clone(),
-        status_label: status_label(&d.status),
+        status: d.status,
+        status_label: d.status.label_zh(),
         visits: d.visit_count,
         committed: local(&d.committed_at),
         superseded: d.superseded_by.is_some(),
@@ -70,7 +70,7 @@ pub async fn list(
     let (text, status) = (p.one("q"), p.one("status"));
     let query = DrawQuery {
         q: Some(text.clone()).filter(|t| !t.trim().is_empty()),
-        status: Some(status.clone()).filter(|t| !t.is_empty()),
+        status: DrawStatus::parse(&status).ok(),
         ..Default::default()
     };
     let page = match draws::list(
@@ -395,7 +395,7 @@ async fn detail_page(
     let get = |k: &str| f.map(|f| f.get(k)).unwrap_or_default();
     use lianjian_domain::account::Role;
     let role = s.actor.role;
-    let codes_issued = if !v.witnessing.legacy && v.draw.status != "failed" {
+    let codes_issued = if !v.witnessing.legacy && v.draw.status != DrawStatus::Failed {
         draws::codes_issued(&st.svc, &s.actor, v.draw.id).await.ok()
     } else {
         None

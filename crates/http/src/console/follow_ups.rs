@@ -14,6 +14,7 @@ use chrono::{Datelike, NaiveDate};
 use lianjian_domain::inspection::{
     Answer, RectificationStatus, ReferralStatus, TransferStatus, beijing_date,
 };
+use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::region::RegionCode;
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::follow_ups::{self, OrderEntry, ReferralEntry};
@@ -120,7 +121,7 @@ pub struct OrderRow {
     pub requirements: String,
     pub issued_on: String,
     pub deadline: String,
-    pub status: String,
+    pub status: RectificationStatus,
     pub status_label: String,
     pub overdue: bool,
 }
@@ -134,7 +135,7 @@ fn order_row(o: &OrderEntry) -> OrderRow {
         requirements: o.order.requirements.clone(),
         issued_on: o.order.issued_on.to_string(),
         deadline: o.order.deadline.to_string(),
-        status: o.order.status.clone(),
+        status: o.order.status,
         status_label: o.status_zh.clone(),
         overdue: o.overdue,
     }
@@ -292,7 +293,7 @@ async fn order_page(
     c.notice = notice(notice_key);
     let get = |k: &str| f.map(|f| f.get(k)).unwrap_or_default();
     let r = &o.order;
-    let open = matches!(r.status.as_str(), "issued" | "reported");
+    let open = !r.status.is_final();
     let body = render(OrderPage {
         c,
         working_days: r.working_days,
@@ -303,7 +304,7 @@ async fn order_page(
         closed_at: local_opt(&r.closed_at),
         created_by: r.created_by.clone(),
         open,
-        may_report: r.status == RectificationStatus::Issued.as_str(),
+        may_report: r.status.can_move_to(RectificationStatus::Reported),
         o: order_row(&o),
         facts,
         error,
@@ -373,7 +374,10 @@ pub async fn recheck(
         }
     };
     match follow_ups::recheck(&st.svc, &s.actor, id, passed, &f.get("note")).await {
-        Ok(r) => see_other(&format!("/console/rectifications/{id}?ok={}", r.status)),
+        Ok(r) => see_other(&format!(
+            "/console/rectifications/{id}?ok={}",
+            r.status.as_str()
+        )),
         Err(ServiceError::NotFound) => error_page(&st.svc, &s, ServiceError::NotFound).await,
         Err(e) => order_page(&st, &s, id, "", Some(e), Some(&f)).await,
     }
@@ -446,7 +450,7 @@ pub struct ReferralRow {
     pub matter: String,
     pub sent: String,
     pub deadline: String,
-    pub status: String,
+    pub status: ReferralStatus,
     pub status_label: String,
     pub overdue: bool,
 }
@@ -461,7 +465,7 @@ fn referral_row(r: &ReferralEntry) -> ReferralRow {
         matter: r.referral.matter.clone(),
         sent: local(&r.referral.created_at),
         deadline: r.referral.deadline.to_string(),
-        status: r.referral.status.clone(),
+        status: r.referral.status,
         status_label: r.status_zh.clone(),
         overdue: r.overdue,
     }
@@ -579,7 +583,7 @@ async fn referral_page(
     let sees_visit = inspections::get(&st.svc, &s.actor, r.referral.visit_id)
         .await
         .is_ok();
-    let may_answer = r.referral.status == ReferralStatus::Sent.as_str()
+    let may_answer = r.referral.status.can_move_to(ReferralStatus::Answered)
         && answers_for(st, s, r.referral.to_department_id).await;
     let mut c = Chrome::new(&st.svc, s, "referrals").await;
     c.notice = notice(notice_key);
@@ -643,7 +647,7 @@ pub struct TransferRow {
     pub agency: String,
     pub facts: String,
     pub created: String,
-    pub status: String,
+    pub status: TransferStatus,
     pub status_label: String,
 }
 
@@ -668,10 +672,8 @@ async fn transfer_row(
         agency: t.agency.clone(),
         facts: t.facts.clone(),
         created: local(&t.created_at),
-        status: t.status.clone(),
-        status_label: TransferStatus::parse(&t.status)
-            .map(|x| x.label_zh().to_string())
-            .unwrap_or_default(),
+        status: t.status,
+        status_label: t.status.label_zh().into(),
     }
 }
 
@@ -783,8 +785,7 @@ async fn transfer_page(
         created_by: t.created_by.clone(),
         feedback: t.feedback.clone().unwrap_or_default(),
         feedback_at: local_opt(&t.feedback_at),
-        may_act: t.status == TransferStatus::Transferred.as_str()
-            && v.acting_departments.contains(&t.department_id),
+        may_act: !t.status.is_final() && v.acting_departments.contains(&t.department_id),
         t: transfer_row(st, s, &t, &names).await,
         error,
         errors,
@@ -834,7 +835,7 @@ pub async fn transfer_feedback(
         }
     };
     match follow_ups::transfer_feedback(&st.svc, &s.actor, id, accepted, &f.get("feedback")).await {
-        Ok(t) => see_other(&format!("/console/transfers/{id}?ok={}", t.status)),
+        Ok(t) => see_other(&format!("/console/transfers/{id}?ok={}", t.status.as_str())),
         Err(ServiceError::NotFound) => error_page(&st.svc, &s, ServiceError::NotFound).await,
         Err(e) => transfer_page(&st, &s, id, "", Some(e), Some(&f)).await,
     }

@@ -7,6 +7,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use lianjian_domain::draw::DrawStatus;
 use lianjian_services::draws::DrawQuery;
 use lianjian_services::{PageRequest, draws};
 

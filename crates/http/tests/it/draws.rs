@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 use common::*;
+use lianjian_domain::draw::DrawStatus;
 
 use axum::http::StatusCode;
 use lianjian_domain::draw::{DrawRecord, Opening, PublicDrawRecord, verify, verify_public};
@@ -83,10 +84,13 @@ impl App {
         .await
         .unwrap();
         for v in visits.iter().take(only.unwrap_or(usize::MAX)) {
-            lianjian_store::inspections::set_visit_status(
+            let moved = lianjian_store::inspections::set_visit_status(
                 self.svc.store.conn(),
                 v.id,
-                "published",
+                (
+                    v.status,
+                    lianjian_domain::inspection::VisitStatus::Published,
+                ),
                 &lianjian_store::inspections::Progress {
                     published_at: Some(chrono::Utc::now()),
                     ..Default::default()
@@ -94,6 +98,7 @@ impl App {
             )
             .await
             .unwrap();
+            assert!(moved, "visit {} was scheduled", v.code);
         }
     }
 }
@@ -1278,7 +1283,7 @@ async fn stored_visits_match_the_record(app: App) {
     let done = lianjian_services::draws::execute(&other, &actor, again.id)
         .await
         .unwrap();
-    assert_eq!(done.draw.status, "drawn");
+    assert_eq!(done.draw.status, DrawStatus::Drawn);
     visits_match_record(&app.svc, again.id).await;
 }
 
@@ -1404,7 +1409,7 @@ async fn batched_visit_inserts_store_what_row_by_row_inserts_store(app: App) {
             lead_department_id: checks[n % checks.len()].department_id,
             trigger: "random".into(),
             trigger_note: (n % 7 == 0).then(|| format!("备注 {n}")),
-            status: "scheduled".into(),
+            status: lianjian_domain::inspection::VisitStatus::Scheduled,
             period_start: demo[0].period_start,
             period_end: demo[0].period_end,
             visited_on: (n % 5 == 0).then_some(demo[0].period_end),
@@ -1509,7 +1514,7 @@ async fn stored_public_variant_is_what_verify_accepts(app: App) {
     let done = lianjian_services::draws::execute(&other, &actor, again.id)
         .await
         .unwrap();
-    assert_eq!(done.draw.status, "drawn");
+    assert_eq!(done.draw.status, DrawStatus::Drawn);
     for id in [id, again.id] {
         let rec = app.record(&id.to_string()).await;
         let stored = lianjian_store::draws::public_record(app.svc.store.conn(), id)

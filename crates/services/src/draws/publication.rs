@@ -12,6 +12,8 @@
 //!   public only ever gets the summary (after the embargo with the visits, without inspectors);
 //!   the full record stays available to staff.
 
+use lianjian_domain::draw::DrawStatus;
+use lianjian_domain::inspection::VisitStatus;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
@@ -60,12 +62,15 @@ pub(super) async fn embargo(
         .filter(|v| period_over || v.published_at.is_some())
         .map(|v| v.visit_id)
         .collect();
-    let live: Vec<_> = visits.iter().filter(|v| v.status != "cancelled").collect();
+    let live: Vec<_> = visits
+        .iter()
+        .filter(|v| v.status != VisitStatus::Cancelled)
+        .collect();
     let all_published = !live.is_empty() && live.iter().all(|v| v.published_at.is_some());
     Ok(Embargo {
         public_from,
         publish_delay_days: d.publish_delay_days,
-        over: d.status == "drawn" && (period_over || all_published),
+        over: d.status == DrawStatus::Drawn && (period_over || all_published),
         public_visits,
     })
 }
@@ -119,8 +124,7 @@ pub struct PublicFailure {
 #[derive(Debug, Clone, Serialize)]
 pub struct PublicSummary {
     pub format: String,
-    /// committed | drawn | failed
-    pub status: String,
+    pub status: DrawStatus,
     pub code: String,
     pub title: String,
     pub region_code: String,
@@ -220,7 +224,7 @@ pub async fn summary(svc: &Services, id: Uuid) -> Result<(Draw, PublicSummary)> 
         d.clone(),
         PublicSummary {
             format,
-            status: d.status.clone(),
+            status: d.status,
             code: d.code.clone(),
             title: d.title.clone(),
             region_code: d.region_code.to_string(),
@@ -257,7 +261,7 @@ pub async fn public_record(svc: &Services, id: Uuid) -> Result<(Draw, String)> {
     // neither the input nor the record (tens of megabytes at a province's scale) parsed per
     // request. The summary's test, `record_public`, reduces to the embargo here.
     let d = repo::get(c, id).await?.ok_or(ServiceError::NotFound)?;
-    if d.status == "drawn"
+    if d.status == DrawStatus::Drawn
         && embargo(c, &d, Utc::now()).await?.over
         && let Some(stored) = repo::public_record(c, id).await?
     {

@@ -20,6 +20,7 @@
 
 use chrono::Duration;
 use lianjian_domain::account::Role;
+use lianjian_domain::draw::DrawStatus;
 use lianjian_domain::draw::{DrawInput, DrawRecord, Opening, OpeningCheck};
 use lianjian_domain::scope::Actor;
 use lianjian_domain::usci::Usci;
@@ -133,7 +134,7 @@ pub async fn issue_codes(
         .transpose()?;
     let tx = svc.store.begin().await?;
     let d = visible(&tx, actor, id).await?;
-    if d.status == "failed" {
+    if d.status == DrawStatus::Failed {
         return Err(ServiceError::conflict(
             "status",
             format!("抽取 {} 未能完成，没有可供自查的记录", d.code),
@@ -271,13 +272,13 @@ pub async fn self_check(
     let c = svc.store.conn();
     let d = repo::get(c, id).await?.ok_or(ServiceError::NotFound)?;
     // The draw's state is public: saying it first tells nothing about the entity.
-    if d.status != "drawn" {
+    if d.status != DrawStatus::Drawn {
         return Err(ServiceError::conflict(
             "status",
             format!(
                 "抽取 {} {}，暂无可供自查的结果",
                 d.code,
-                if d.status == "committed" {
+                if d.status == DrawStatus::Committed {
                     "尚未执行"
                 } else {
                     "未能完成"

@@ -8,6 +8,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
+use lianjian_domain::draw::DrawStatus;
 use lianjian_domain::draw::{BeaconSpec, Contribution, ContributionValue, SeedsV3};
 use lianjian_domain::inspection::beijing_date;
 use lianjian_domain::region::RegionCode;
@@ -432,7 +433,7 @@ pub async fn contribute(svc: &Services, actor: &Actor, id: Uuid, value: &str) ->
             format!("you are not invited to witness draw {}", d.code),
         ));
     };
-    if d.status != "committed" || d.superseded_by.is_some() {
+    if d.status != DrawStatus::Committed || d.superseded_by.is_some() {
         return Err(ServiceError::conflict(
             "status",
             format!("抽取 {} 已不再等待见证", d.code),
@@ -502,7 +503,7 @@ pub async fn enter_beacon(svc: &Services, actor: &Actor, id: Uuid, value: &str) 
             format!("draw {} names no beacon", d.code),
         ));
     };
-    if d.status != "committed" || d.superseded_by.is_some() {
+    if d.status != DrawStatus::Committed || d.superseded_by.is_some() {
         return Err(ServiceError::conflict(
             "status",
             format!("抽取 {} 已不再等待公开随机值", d.code),

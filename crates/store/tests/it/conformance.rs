@@ -48,6 +48,7 @@ on_both_backends!(
     audit_detects_removed_entry,
     audit_detects_inserted_entry,
     audit_append_rolls_back_with_its_transaction,
+    visit_and_claim_rows_carry_enums_and_visits_move_by_compare_and_set,
 );
 
 fn r(s: &str) -> RegionCode {
@@ -310,4 +311,127 @@ async fn audit_append_rolls_back_with_its_transaction(db: &TestDb) {
     let v = audit::verify(db.store.conn()).await.unwrap().unwrap();
     assert_eq!(v.entries, 2);
     assert_eq!(audit::count(db.store.conn()).await.unwrap(), 2);
+}
+
+/// Visit and claim rows read by column name carry the domain's status enums, on both backends;
+/// a visit moves only from the status it was read with.
+async fn visit_and_claim_rows_carry_enums_and_visits_move_by_compare_and_set(db: &TestDb) {
+    use lianjian_domain::claim::ClaimStatus;
+    use lianjian_domain::directory::{EntityType, RegStatus};
+    use lianjian_domain::inspection::VisitStatus;
+    use lianjian_store::{claims, draws, entities, inspections};
+
+    let c = db.store.conn();
+    let d = dept("411121", "县市场监管局", "market");
+    departments::insert(c, &d).await.unwrap();
+    let now = lianjian_domain::audit::audit_time(Utc::now());
+    let e = entities::Entity {
+        id: Uuid::now_v7(),
+        usci: "91411121MA9XXXXX0T".into(),
+        name: "舞阳县某某商贸有限公司".into(),
+        entity_type: EntityType::Enterprise,
+        legal_rep: None,
+        address: None,
+        region_code: r("411121"),
+        industry_code: None,
+        reg_status: RegStatus::Active,
+        business_scope: None,
+        credit_class: None,
+        credit_date: None,
+        credit_source: None,
+        created_at: now,
+        updated_at: now,
+    };
+    entities::insert_many(c, std::slice::from_ref(&e))
+        .await
+        .unwrap();
+    let today = now.date_naive();
+    let v = draws::Visit {
+        id: Uuid::now_v7(),
+        code: "JC-411121-2026-0001".into(),
+        draw_id: None,
+        entity_id: e.id,
+        region_code: r("411121"),
+        lead_department_id: d.id,
+        trigger: "complaint".into(),
+        trigger_note: Some("投诉".into()),
+        status: VisitStatus::Scheduled,
+        period_start: today,
+        period_end: today,
+        visited_on: None,
+        created_at: now,
+        updated_at: now,
+    };
+    draws::insert_visit(c, &v, &[], &[]).await.unwrap();
+
+    let row = inspections::get_visit(c, v.id).await.unwrap().unwrap();
+    assert_eq!(row.status, VisitStatus::Scheduled);
+    assert_eq!(row.entity_name, e.name);
+    assert_eq!(row.usci, e.usci);
+    assert_eq!(row.lead_department_id, d.id);
+    assert_eq!(row.trigger_note.as_deref(), Some("投诉"));
+    let listed = inspections::list_visits(
+        c,
+        &Scope::system(),
+        &inspections::VisitQuery {
+            status: vec![VisitStatus::Scheduled],
+            ..Default::default()
+        },
+        PageRequest::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(listed.total, 1);
+    assert_eq!(listed.items[0], row);
+
+    let started = inspections::Progress {
+        started: Some((now, None)),
+        ..Default::default()
+    };
+    let moved = (VisitStatus::Scheduled, VisitStatus::InProgress);
+    assert!(
+        inspections::set_visit_status(c, v.id, moved, &started)
+            .await
+            .unwrap()
+    );
+    // The same move again finds the visit no longer scheduled and changes nothing.
+    assert!(
+        !inspections::set_visit_status(c, v.id, moved, &started)
+            .await
+            .unwrap()
+    );
+    let row = inspections::get_visit(c, v.id).await.unwrap().unwrap();
+    assert_eq!(row.status, VisitStatus::InProgress);
+    assert_eq!(row.started_at, Some(now));
+    assert_eq!(
+        draws::visits_of_entity(c, e.id).await.unwrap()[0].status,
+        VisitStatus::InProgress
+    );
+
+    let cl = claims::Claim {
+        id: Uuid::now_v7(),
+        entity_id: e.id,
+        region_code: r("411121"),
+        department_id: Some(d.id),
+        status: ClaimStatus::Pending,
+        matched_by: "规则".into(),
+        reason: None,
+        created_at: now,
+        decided_at: None,
+        decided_by: None,
+    };
+    claims::insert(c, &cl).await.unwrap();
+    assert_eq!(claims::get(c, cl.id).await.unwrap().unwrap(), cl);
+
+    // A status the domain does not know is corruption, named by its column.
+    exec(
+        &db.store,
+        "UPDATE visits SET status = 'lost' WHERE code = 'JC-411121-2026-0001'",
+    )
+    .await;
+    let err = inspections::get_visit(c, v.id).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Corrupt(m) if m.starts_with("status")),
+        "{err:?}"
+    );
 }
