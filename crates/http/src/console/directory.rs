@@ -17,7 +17,7 @@ use lianjian_services::items::ItemQuery;
 use lianjian_services::{Page, PageRequest, Services, items, tags};
 use uuid::Uuid;
 
-use super::fields::{FormData, action_label, action_summary, errors_of};
+use super::fields::{FormData, action_label, action_summary};
 use super::{
     Chrome, ConsoleError, CsrfForm, Pager, PathId, form_errors, local, local_opt, render, see_other,
 };

@@ -18,7 +18,7 @@ use lianjian_services::inspections::{
 use lianjian_services::{PageRequest, ServiceError};
 use uuid::Uuid;
 
-use super::fields::{FormData, errors_of};
+use super::fields::FormData;
 use super::{
     Chrome, ConsoleError, CsrfForm, Pager, PathId, check_csrf, form_errors, local_opt, render,
     see_other,
