@@ -14,6 +14,7 @@ use lianjian_services::accounts::{self, SessionAuth};
 use lianjian_services::{Actor, ServiceError};
 use serde::de::DeserializeOwned;
 
+use crate::console::extract::SessionSlot;
 use crate::{ApiError, AppState};
 
 pub const SESSION_COOKIE: &str = "lianjian_session";
@@ -225,12 +226,23 @@ impl FromRequestParts<AppState> for Console {
             .await
             .expect("infallible")
             .0;
+        // Under the console's routes a slot keeps the session for the error page and for the
+        // request's other extractors (see `console::extract`).
+        let slot = parts.extensions.get::<SessionSlot>().cloned();
+        if let Some(s) = slot.as_ref().and_then(SessionSlot::session) {
+            return Ok(Console(s));
+        }
         let jar = CookieJar::from_headers(&parts.headers);
         let Some(cookie) = jar.get(SESSION_COOKIE) else {
             return Err(LoginRedirect(next));
         };
         match accounts::authenticate_session(&st.svc, cookie.value(), ip).await {
-            Ok(s) => Ok(Console(s)),
+            Ok(s) => {
+                if let Some(slot) = slot {
+                    slot.fill(&st.svc, &s);
+                }
+                Ok(Console(s))
+            }
             Err(ServiceError::Unauthenticated) => Err(LoginRedirect(next)),
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::Checker;
+use crate::regions::unknown_region;
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
 
@@ -354,17 +355,6 @@ pub async fn set_context(
     };
     repo::set_session_context(svc.store.conn(), &auth.token_hash, region, line).await?;
     Ok(())
-}
-
-pub(crate) fn unknown_region(field: &str, code: &RegionCode) -> ServiceError {
-    ServiceError::field(
-        field,
-        Invalid::new(
-            "unknown_region",
-            format!("行政区划代码“{code}”不存在"),
-            format!("region code '{code}' does not exist"),
-        ),
-    )
 }
 
 fn ensure_writer(a: &Actor) -> Result<()> {
@@ -837,7 +827,7 @@ pub async fn export_users(svc: &Services, actor: &Actor, q: &UserQuery) -> Resul
         .iter()
         .map(|v| v.user.region_code.to_string())
         .collect();
-    let regions = crate::exchange::region_names(svc, codes).await?;
+    let regions = crate::sheets::region_names(svc, codes).await?;
     let rows: Vec<Vec<String>> = views
         .into_iter()
         .map(|v| {
@@ -855,7 +845,7 @@ pub async fn export_users(svc: &Services, actor: &Actor, q: &UserQuery) -> Resul
                 u.status.label_zh().to_string(),
                 u.last_login_at
                     .as_ref()
-                    .map(crate::exchange::beijing_time)
+                    .map(crate::sheets::beijing_time)
                     .unwrap_or_default(),
             ]
         })
@@ -874,7 +864,7 @@ pub async fn export_users(svc: &Services, actor: &Actor, q: &UserQuery) -> Resul
     )
     .await?;
     tx.commit().await?;
-    Ok(crate::exchange::xlsx_table(
+    Ok(crate::sheets::xlsx_table(
         "用户",
         &USER_EXPORT_HEADERS,
         rows,

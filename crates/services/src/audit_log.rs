@@ -128,7 +128,7 @@ pub async fn export_at_most(
         .iter()
         .filter_map(|e| e.region_code.clone())
         .collect();
-    let regions = crate::exchange::region_names(svc, codes).await?;
+    let regions = crate::sheets::region_names(svc, codes).await?;
     let mut rows: Vec<Vec<String>> = Vec::with_capacity(entries.len() + 1);
     if capped {
         rows.push(vec![capped_notice(cap)]);
@@ -137,7 +137,7 @@ pub async fn export_at_most(
     rows.extend(entries.into_iter().map(|e| {
         vec![
             e.seq.to_string(),
-            crate::exchange::beijing_time(&e.at),
+            crate::sheets::beijing_time(&e.at),
             e.actor_name,
             e.actor_role
                 .map(|r| r.parse::<Role>().map_or(r, |r| r.label_zh().to_string()))
@@ -169,11 +169,7 @@ pub async fn export_at_most(
     )
     .await?;
     tx.commit().await?;
-    Ok(crate::exchange::xlsx_table(
-        "审计日志",
-        &EXPORT_HEADERS,
-        rows,
-    ))
+    Ok(crate::sheets::xlsx_table("审计日志", &EXPORT_HEADERS, rows))
 }
 
 /// How many entries the log holds.

@@ -43,6 +43,16 @@ pub async fn current(svc: &Services) -> Result<WorkingDayCalendar> {
     })
 }
 
+/// The date `n` working days after `from` (the start day not counted).
+pub async fn add_working_days(svc: &Services, from: NaiveDate, n: u32) -> Result<NaiveDate> {
+    Ok(current(svc).await?.add_working_days(from, n))
+}
+
+/// Working days after `from` up to and including `to` (negative when `to` is earlier).
+pub async fn working_days_between(svc: &Services, from: NaiveDate, to: NaiveDate) -> Result<i64> {
+    Ok(current(svc).await?.working_days_between(from, to))
+}
+
 /// The listed days of `year`, in date order.
 pub async fn list(svc: &Services, year: i32) -> Result<Vec<StoredDay>> {
     Ok(repo::year(svc.store.conn(), year).await?)

@@ -12,8 +12,8 @@ use lianjian_store::{Page, PageRequest, StoreError, regions};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::accounts::unknown_region;
 use crate::error::Checker;
+use crate::regions::unknown_region;
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
 
@@ -83,7 +83,7 @@ pub async fn export(svc: &Services, actor: &Actor, q: &DepartmentQuery) -> Resul
         page += 1;
     }
     let codes = all.iter().map(|d| d.region_code.to_string()).collect();
-    let regions = crate::exchange::region_names(svc, codes).await?;
+    let regions = crate::sheets::region_names(svc, codes).await?;
     let rows = all
         .into_iter()
         .map(|d| {
@@ -109,7 +109,7 @@ pub async fn export(svc: &Services, actor: &Actor, q: &DepartmentQuery) -> Resul
             ]
         })
         .collect();
-    Ok(crate::exchange::xlsx_table("部门", &EXPORT_HEADERS, rows))
+    Ok(crate::sheets::xlsx_table("部门", &EXPORT_HEADERS, rows))
 }
 
 pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<Department> {

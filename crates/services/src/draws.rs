@@ -45,9 +45,7 @@ pub use publication::{
 pub use self_check::{
     CODE_ALPHABET, CODE_LEN, IssuedCode, SelfCheck, codes_issued, issue_codes, self_check,
 };
-pub use witness::{
-    MAX_DELAY_DAYS, WitnessSpec, WitnessStatus, Witnessed, awaiting, contribute, enter_beacon,
-};
+pub use witness::{WitnessSpec, WitnessStatus, Witnessed, awaiting, contribute, enter_beacon};
 
 /// What the planner asks for: a region, a period and the plans (all published plans of the
 /// region and period when none are named).

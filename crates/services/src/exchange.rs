@@ -43,13 +43,17 @@ use lianjian_store::entities as entity_repo;
 use lianjian_store::items::{self as item_repo, Item, ItemQuery};
 use lianjian_store::sectors::{self as sector_repo, Sector};
 use lianjian_store::tags as tag_repo;
-use rust_xlsxwriter::{Color, DataValidation, Format, Note, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{Color, DataValidation, Format, Note, Workbook, XlsxError};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::directory::{self, EntityInput, ImportReport, SearchInput, Vocabulary};
 use crate::items::{self, DepartmentPart, ItemInput};
+use crate::sheets::{MAX_DATA_ROWS, clip, header_format, text_format};
 use crate::{FieldError, Result, ServiceError, Services, departments};
+
+/// The plain list table, where callers outside the crate have always found it.
+pub use crate::sheets::xlsx_table;
 
 /// Sheet of the directory template.
 pub const ENTITY_SHEET: &str = "监管对象";
@@ -63,11 +67,6 @@ pub const REASON_COLUMN: &str = "错误原因";
 pub const ROW_COLUMN: &str = "原行号";
 /// Summary of item changes made by an import (a published item gets a new version with it).
 pub const IMPORT_SUMMARY: &str = "Excel 导入更新";
-
-/// Data rows an Excel sheet holds below its header row.
-const MAX_DATA_ROWS: usize = 1_048_575;
-/// Longest text a cell holds.
-const MAX_CELL_CHARS: usize = 32_767;
 
 // ---------------------------------------------------------------------------------------------
 // Errors and outcomes
@@ -875,30 +874,6 @@ fn cell_errors(tables: &[&Table], problems: &[Problem]) -> Vec<CellError> {
 // Writing
 // ---------------------------------------------------------------------------------------------
 
-fn text_format() -> Format {
-    Format::new().set_num_format("@")
-}
-
-fn header_format(required: bool) -> Format {
-    let f = Format::new()
-        .set_bold()
-        .set_num_format("@")
-        .set_background_color(Color::RGB(0xDDEBF7))
-        .set_text_wrap();
-    if required {
-        f.set_font_color(Color::RGB(0xC00000))
-    } else {
-        f
-    }
-}
-
-fn clip(s: &str) -> &str {
-    match s.char_indices().nth(MAX_CELL_CHARS) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
-}
-
 /// A sheet in the layout of `spec`: headers with notes, text columns, drop-down lists, and
 /// `rows` below. Cells of `marked` (row index, column) get a red background.
 fn write_spec_sheet(
@@ -1066,95 +1041,6 @@ pub fn entity_template() -> Vec<u8> {
 /// The empty import template of the item list: sheets 事项, 检查要点 and 填写说明.
 pub fn item_template() -> Vec<u8> {
     item_workbook(&[], &[]).expect("the template is well-formed")
-}
-
-/// Display width of text: CJK and other wide characters count twice.
-fn display_width(s: &str) -> usize {
-    s.chars()
-        .map(|c| if (c as u32) < 0x1100 { 1 } else { 2 })
-        .sum()
-}
-
-/// A plain table for any list view: a bold header row, text cells, sensible widths. Rows beyond
-/// one sheet's capacity continue on sheets named `name (2)`, `name (3)` ….
-pub fn xlsx_table(sheet_name: &str, headers: &[&str], rows: Vec<Vec<String>>) -> Vec<u8> {
-    let base = sheet_title(sheet_name);
-    let mut widths: Vec<usize> = headers.iter().map(|h| display_width(h)).collect();
-    for r in rows.iter().take(500) {
-        for (j, v) in r.iter().enumerate() {
-            if j < widths.len() {
-                widths[j] = widths[j].max(display_width(v));
-            }
-        }
-    }
-    let build = || -> Result<Vec<u8>, XlsxError> {
-        let mut wb = Workbook::new();
-        let text = text_format();
-        let head = header_format(false);
-        let chunks: Vec<&[Vec<String>]> = if rows.is_empty() {
-            vec![&rows[..]]
-        } else {
-            rows.chunks(MAX_DATA_ROWS).collect()
-        };
-        for (k, chunk) in chunks.iter().enumerate() {
-            let ws: &mut Worksheet = wb.add_worksheet();
-            ws.set_name(if k == 0 {
-                base.clone()
-            } else {
-                sheet_title(&format!("{base} ({})", k + 1))
-            })?;
-            for (j, h) in headers.iter().enumerate() {
-                ws.write_string_with_format(0, j as u16, clip(h), &head)?;
-                ws.set_column_width(j as u16, (widths[j] + 2).clamp(6, 60) as f64)?;
-            }
-            ws.set_freeze_panes(1, 0)?;
-            for (i, r) in chunk.iter().enumerate() {
-                for (j, v) in r.iter().enumerate() {
-                    if !v.is_empty() {
-                        ws.write_string_with_format((i + 1) as u32, j as u16, clip(v), &text)?;
-                    }
-                }
-            }
-        }
-        wb.save_to_buffer()
-    };
-    build().expect("sheet names and cell texts are sanitised")
-}
-
-/// A valid sheet name: at most 31 characters, none of `[]:*?/\`, not blank.
-fn sheet_title(s: &str) -> String {
-    let t: String = s
-        .chars()
-        .filter(|c| !"[]:*?/\\".contains(*c))
-        .take(31)
-        .collect();
-    let t = t.trim().trim_matches('\'').to_string();
-    if t.is_empty() { "Sheet1".into() } else { t }
-}
-
-/// A time in list exports: Beijing time, as staff read it on the pages, to the second.
-pub(crate) fn beijing_time(t: &chrono::DateTime<chrono::Utc>) -> String {
-    let bj = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    t.with_timezone(&bj).format("%Y-%m-%d %H:%M:%S").to_string()
-}
-
-/// Region names for list exports ("河南省 / 漯河市 / 舞阳县"), one look-up per distinct code;
-/// a code that does not parse or is unknown stands for itself.
-pub(crate) async fn region_names(
-    svc: &Services,
-    mut codes: Vec<String>,
-) -> Result<HashMap<String, String>> {
-    codes.sort_unstable();
-    codes.dedup();
-    let mut out = HashMap::new();
-    for code in codes {
-        let name = match RegionCode::parse(&code) {
-            Ok(r) => lianjian_store::regions::path_name(svc.store.conn(), &r).await?,
-            Err(_) => code.clone(),
-        };
-        out.insert(code, name);
-    }
-    Ok(out)
 }
 
 /// An error report: for each sheet, the failed rows with their original values, the cells at

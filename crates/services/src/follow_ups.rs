@@ -17,9 +17,10 @@ use lianjian_store::{Page, PageRequest};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::calendar::{add_working_days, working_days_between};
 use crate::error::Checker;
-use crate::inspections::{acts_for, add_working_days, department, visible, working_days_between};
 use crate::trail::{Record, record};
+use crate::visit_access::{acts_for, department, visible};
 use crate::{Result, ServiceError, Services};
 
 /// Follow-up records and their list filter as this service takes and returns them.

@@ -16,7 +16,7 @@ use lianjian_domain::inspection::{
 };
 use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::scope::{Actor, Scope};
-use lianjian_store::departments::{self, Department};
+use lianjian_store::departments::Department;
 use lianjian_store::draws::{self as draw_repo, Visit, VisitCheck, VisitInspector};
 use lianjian_store::inspections::{
     self as repo, AnswerRow, Attachment, ChecklistRow, Confirmation, Progress, ResultRow,
@@ -26,8 +26,10 @@ use lianjian_store::{Conn, Page, PageRequest, entities, inspectors as pool_repo,
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::calendar::{add_working_days, working_days_between};
 use crate::error::Checker;
 use crate::trail::{Record, record};
+use crate::visit_access::{acts_for, department, visible};
 use crate::{Result, ServiceError, Services};
 
 /// Visit and result lists as this service takes and returns them.
@@ -63,67 +65,6 @@ pub(crate) async fn move_visit(
             format!("visit {} was changed meanwhile; reload and retry", v.code),
         ))
     }
-}
-
-// ---- working days ----
-
-/// The date `n` working days after `from` (the start day not counted).
-pub async fn add_working_days(svc: &Services, from: NaiveDate, n: u32) -> Result<NaiveDate> {
-    Ok(crate::calendar::current(svc)
-        .await?
-        .add_working_days(from, n))
-}
-
-/// Working days after `from` up to and including `to` (negative when `to` is earlier).
-pub async fn working_days_between(svc: &Services, from: NaiveDate, to: NaiveDate) -> Result<i64> {
-    Ok(crate::calendar::current(svc)
-        .await?
-        .working_days_between(from, to))
-}
-
-// ---- who may do what ----
-
-/// May the actor act for this department (review its part, issue its orders …)? System
-/// administrators anywhere; coordination offices for every department of their region
-/// subtree; department administrators for their line in their subtree.
-pub(crate) fn acts_for(actor: &Actor, d: &Department) -> bool {
-    let full = actor.full_scope();
-    let region_ok = full
-        .region
-        .as_ref()
-        .is_none_or(|r| d.region_code.is_within(r));
-    match actor.role {
-        Role::SystemAdmin => true,
-        Role::CoordinationOffice => region_ok,
-        Role::DepartmentAdmin => region_ok && d.line == actor.department_line,
-        Role::Inspector | Role::Leader | Role::Supervisor => false,
-    }
-}
-
-pub(crate) async fn department(c: &impl Conn, id: Uuid) -> Result<Department> {
-    departments::get(c, id).await?.ok_or(ServiceError::NotFound)
-}
-
-/// The visit, if it lies in the actor's view: the region subtree and, for line-scoped roles,
-/// a check of a department of their line — or the actor is on its team.
-pub(crate) async fn visible(c: &impl Conn, actor: &Actor, id: Uuid) -> Result<VisitRow> {
-    let v = match repo::get_visit_scoped(c, &Scope::of(actor), id).await? {
-        Some(v) => v,
-        // Team members see the visits they are on wherever these lie.
-        None => {
-            let team = repo::team(c, id).await?;
-            if !team.iter().any(|m| m.user_id == Some(actor.user_id)) {
-                return Err(ServiceError::NotFound);
-            }
-            repo::get_visit(c, id)
-                .await?
-                .ok_or(ServiceError::NotFound)?
-        }
-    };
-    if v.status == VisitStatus::Cancelled && actor.role == Role::Inspector {
-        return Err(ServiceError::NotFound);
-    }
-    Ok(v)
 }
 
 fn not_on_team() -> ServiceError {
@@ -1782,7 +1723,7 @@ pub async fn export_results(svc: &Services, actor: &Actor, q: &ResultQuery) -> R
         note[0] = format!("仅导出前 {MAX_EXPORT_ROWS} 条，请缩小筛选范围");
         rows.push(note);
     }
-    Ok(crate::exchange::xlsx_table(
+    Ok(crate::sheets::xlsx_table(
         "检查结果",
         &RESULT_EXPORT_HEADERS,
         rows,

@@ -19,13 +19,17 @@ pub mod index;
 pub mod inspections;
 pub mod inspectors;
 pub mod items;
+#[cfg(test)]
+mod module_graph;
 pub mod office_settings;
 pub mod plans;
 pub mod regions;
 pub mod sectors;
+mod sheets;
 pub mod submissions;
 pub mod tags;
 mod trail;
+mod visit_access;
 
 pub use error::{FieldError, Internal, ServiceError};
 pub use lianjian_domain::page::{Page, PageRequest};

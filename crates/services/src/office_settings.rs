@@ -13,9 +13,12 @@ use lianjian_store::Conn;
 use lianjian_store::office_settings::{self as repo, OfficeSetting};
 use serde::Serialize;
 
-use crate::draws::MAX_DELAY_DAYS;
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
+
+/// The longest an office may delay publication after the period's end; also the longest a
+/// single draw may ask for.
+pub const MAX_DELAY_DAYS: i32 = 366;
 
 /// The delay a draw committed in a region gets by default, and whose setting it is.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

@@ -1043,7 +1043,7 @@ pub async fn annual_xlsx(
             ]
         })
         .collect();
-    Ok(crate::exchange::xlsx_table(
+    Ok(crate::sheets::xlsx_table(
         &format!("{}年度抽查计划", a.year),
         &headers,
         rows,

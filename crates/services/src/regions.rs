@@ -1,9 +1,9 @@
 //! Region reference data for pickers and breadcrumbs (read-only, public).
 
+use lianjian_domain::Invalid;
 use lianjian_domain::region::RegionCode;
 use lianjian_store::regions::{self as repo};
 
-use crate::accounts::unknown_region;
 use crate::{Result, ServiceError, Services};
 
 /// A region as this service returns it.
@@ -32,4 +32,16 @@ pub async fn search(svc: &Services, q: &str, within: Option<&RegionCode>) -> Res
 
 pub async fn path_name(svc: &Services, code: &RegionCode) -> Result<String> {
     Ok(repo::path_name(svc.store.conn(), code).await?)
+}
+
+/// The field error for a region code that parses but names no region.
+pub(crate) fn unknown_region(field: &str, code: &RegionCode) -> ServiceError {
+    ServiceError::field(
+        field,
+        Invalid::new(
+            "unknown_region",
+            format!("行政区划代码“{code}”不存在"),
+            format!("region code '{code}' does not exist"),
+        ),
+    )
 }

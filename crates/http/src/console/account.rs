@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -11,7 +10,7 @@ use lianjian_services::accounts::{self, SessionAuth};
 use serde::Deserialize;
 
 use super::users::{TokenForm, TokenRow, parse_days, token_rows};
-use super::{Chrome, check_csrf, error_page, field_errors, render, see_other};
+use super::{Chrome, ConsoleError, CsrfForm, form_errors, render, see_other};
 use crate::AppState;
 use crate::extract::Console;
 
@@ -67,14 +66,12 @@ pub async fn page(
     State(st): State<AppState>,
     Console(s): Console,
     Query(n): Query<Notice>,
-) -> Response {
-    render_page(&st, &s, n.ok.as_deref(), BTreeMap::new(), None).await
+) -> Result<Response, ConsoleError> {
+    Ok(render_page(&st, &s, n.ok.as_deref(), BTreeMap::new(), None).await)
 }
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     #[serde(default)]
     current_password: String,
     #[serde(default)]
@@ -84,37 +81,31 @@ pub struct PasswordForm {
 pub async fn change_password(
     State(st): State<AppState>,
     Console(s): Console,
-    Form(f): Form<PasswordForm>,
-) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<PasswordForm>,
+) -> Result<Response, ConsoleError> {
     match accounts::change_own_password(&st.svc, &s.actor, &f.current_password, &f.password).await {
-        Ok(()) => see_other("/console/account?ok=own_password"),
-        Err(e) => match field_errors(&e) {
-            Some(errs) => render_page(&st, &s, None, errs, None).await,
-            None => error_page(&st.svc, &s, e).await,
-        },
+        Ok(()) => Ok(see_other("/console/account?ok=own_password")),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            Ok(render_page(&st, &s, None, errs, None).await)
+        }
     }
 }
 
 pub async fn create_token(
     State(st): State<AppState>,
     Console(s): Console,
-    Form(f): Form<TokenForm>,
-) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<TokenForm>,
+) -> Result<Response, ConsoleError> {
     let result = match parse_days(&f.valid_days) {
         Ok(days) => accounts::create_token(&st.svc, &s.actor, s.actor.user_id, &f.name, days).await,
         Err(e) => Err(e),
     };
     match result {
-        Ok((_, secret)) => render_page(&st, &s, None, BTreeMap::new(), Some(secret)).await,
-        Err(e) => match field_errors(&e) {
-            Some(errs) => render_page(&st, &s, None, errs, None).await,
-            None => error_page(&st.svc, &s, e).await,
-        },
+        Ok((_, secret)) => Ok(render_page(&st, &s, None, BTreeMap::new(), Some(secret)).await),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            Ok(render_page(&st, &s, None, errs, None).await)
+        }
     }
 }

@@ -9,7 +9,7 @@ use lianjian_services::audit_log::AuditQuery;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Chrome, Pager, error_page, local, render, see_other};
+use super::{Chrome, ConsoleError, Pager, local, render, see_other};
 use crate::AppState;
 use crate::extract::Console;
 
@@ -129,34 +129,28 @@ pub async fn export(
     State(st): State<AppState>,
     Console(s): Console,
     Query(f): Query<Filter>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let (q, error) = query_of(&f);
     if error.is_some() {
-        return see_other(&format!("/console/audit?{}", filter_query(&f)));
+        return Ok(see_other(&format!("/console/audit?{}", filter_query(&f))));
     }
-    match audit_log::export(&st.svc, &s.actor, &q).await {
-        Ok(b) => super::exchange::xlsx("审计日志.xlsx", b),
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    let b = audit_log::export(&st.svc, &s.actor, &q).await?;
+    Ok(super::exchange::xlsx("审计日志.xlsx", b))
 }
 
 pub async fn list(
     State(st): State<AppState>,
     Console(s): Console,
     Query(f): Query<Filter>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let (q, error) = query_of(&f);
-    let p = match audit_log::list(
+    let p = audit_log::list(
         &st.svc,
         &s.actor,
         &q,
         lianjian_services::PageRequest::new(f.page, Some(50)),
     )
-    .await
-    {
-        Ok(p) => p,
-        Err(e) => return error_page(&st.svc, &s, e).await,
-    };
+    .await?;
     let verify = if f.verify.is_some() && audit_log::may_verify(&s.actor) {
         match audit_log::verify(&st.svc, &s.actor).await {
             Ok(Ok(v)) => Some((
@@ -167,7 +161,7 @@ pub async fn list(
                 ),
             )),
             Ok(Err(t)) => Some((false, format!("发现篡改：{t}"))),
-            Err(e) => return error_page(&st.svc, &s, e).await,
+            Err(e) => return Err(e.into()),
         }
     } else {
         None
@@ -217,7 +211,7 @@ pub async fn list(
         })
         .unwrap_or_default();
     let c = Chrome::new(&st.svc, &s, "audit").await;
-    render(Page {
+    Ok(render(Page {
         c,
         rows,
         pager,
@@ -232,5 +226,5 @@ pub async fn list(
         export_cap: audit_log::EXPORT_CAP,
         verify,
         error,
-    })
+    }))
 }

@@ -11,7 +11,7 @@ use lianjian_services::ServiceError;
 use lianjian_services::accounts;
 use serde::Deserialize;
 
-use super::{check_csrf, render};
+use super::{CsrfForm, render};
 use crate::AppState;
 use crate::extract::{ClientIp, Console, SESSION_COOKIE};
 use crate::i18n::{Messages, zh_cn};
@@ -140,21 +140,12 @@ pub async fn submit(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
-}
-
 pub async fn logout(
     State(st): State<AppState>,
     Console(s): Console,
     jar: CookieJar,
-    Form(f): Form<CsrfOnly>,
+    _: CsrfForm,
 ) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
     if let Err(e) = accounts::logout(&st.svc, &s).await {
         tracing::error!(error = %e, "logout failed");
     }

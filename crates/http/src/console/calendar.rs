@@ -3,7 +3,6 @@
 //! (add, remove after confirmation, CSV import), and a deadline calculator for everyone.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -15,7 +14,7 @@ use lianjian_services::accounts::SessionAuth;
 use lianjian_services::{ServiceError, calendar};
 use serde::Deserialize;
 
-use super::{Chrome, check_csrf, error_page, field_errors, local, render, see_other};
+use super::{Chrome, ConsoleError, CsrfForm, form_errors, local, render, see_other};
 use crate::AppState;
 use crate::api::params::today;
 use crate::extract::Console;
@@ -139,20 +138,21 @@ struct Extra {
     calc: Option<(String, String)>,
 }
 
-async fn page(st: &AppState, s: &SessionAuth, year: i32, x: Extra) -> Response {
+async fn page(
+    st: &AppState,
+    s: &SessionAuth,
+    year: i32,
+    x: Extra,
+) -> Result<Response, ConsoleError> {
     let svc = &st.svc;
-    let (cal, listed, mut years) = match async {
+    let (cal, listed, mut years) = async {
         Ok::<_, ServiceError>((
             calendar::current(svc).await?,
             calendar::list(svc, year).await?,
             calendar::years(svc).await?,
         ))
     }
-    .await
-    {
-        Ok(v) => v,
-        Err(e) => return error_page(svc, s, e).await,
-    };
+    .await?;
     for y in [year - 1, year, year + 1, this_year()] {
         if !years.contains(&y) {
             years.push(y);
@@ -210,7 +210,7 @@ async fn page(st: &AppState, s: &SessionAuth, year: i32, x: Extra) -> Response {
         StatusCode::OK
     };
     let (form_date, form_kind, form_name) = x.form.unwrap_or_default();
-    (
+    Ok((
         status,
         render(Page {
             year,
@@ -231,7 +231,7 @@ async fn page(st: &AppState, s: &SessionAuth, year: i32, x: Extra) -> Response {
             c,
         }),
     )
-        .into_response()
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -249,7 +249,7 @@ pub async fn list(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<PageQuery>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let notice = match q.ok.as_deref() {
         Some("saved") => Some("已保存。".to_string()),
         Some("removed") => Some("已删除，该日期恢复按周末规则计算。".to_string()),
@@ -279,8 +279,6 @@ pub async fn list(
 
 #[derive(Deserialize)]
 pub struct DayForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     #[serde(default)]
     date: String,
     #[serde(default)]
@@ -292,11 +290,8 @@ pub struct DayForm {
 pub async fn set(
     State(st): State<AppState>,
     Console(s): Console,
-    Form(f): Form<DayForm>,
-) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<DayForm>,
+) -> Result<Response, ConsoleError> {
     let form = (f.date.clone(), f.kind.clone(), f.name.clone());
     let parsed = NaiveDate::parse_from_str(f.date.trim(), "%Y-%m-%d")
         .map_err(|_| format!("日期“{}”无效，应为 YYYY-MM-DD", f.date))
@@ -324,48 +319,36 @@ pub async fn set(
         name: f.name,
     };
     match calendar::set_day(&st.svc, &s.actor, day).await {
-        Ok(_) => see_other(&format!("/console/calendar?year={}&ok=saved", date.year())),
-        Err(e) => match field_errors(&e) {
-            Some(errs) => {
-                let msg = errs.into_values().next().unwrap_or_default();
-                page(&st, &s, date.year(), refused(msg)).await
-            }
-            None => error_page(&st.svc, &s, e).await,
-        },
+        Ok(_) => Ok(see_other(&format!(
+            "/console/calendar?year={}&ok=saved",
+            date.year()
+        ))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            let msg = errs.into_values().next().unwrap_or_default();
+            page(&st, &s, date.year(), refused(msg)).await
+        }
     }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
 }
 
 pub async fn remove(
     State(st): State<AppState>,
     Console(s): Console,
     Path(date): Path<String>,
-    Form(f): Form<CsrfForm>,
-) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
+    _: CsrfForm,
+) -> Result<Response, ConsoleError> {
     let Ok(date) = NaiveDate::parse_from_str(&date, "%Y-%m-%d") else {
-        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+        return Err(ConsoleError::not_found());
     };
-    match calendar::remove_day(&st.svc, &s.actor, date).await {
-        Ok(()) => see_other(&format!(
-            "/console/calendar?year={}&ok=removed",
-            date.year()
-        )),
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    calendar::remove_day(&st.svc, &s.actor, date).await?;
+    Ok(see_other(&format!(
+        "/console/calendar?year={}&ok=removed",
+        date.year()
+    )))
 }
 
 #[derive(Deserialize)]
 pub struct ImportForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     #[serde(default)]
     csv: String,
     #[serde(default)]
@@ -375,28 +358,23 @@ pub struct ImportForm {
 pub async fn import(
     State(st): State<AppState>,
     Console(s): Console,
-    Form(f): Form<ImportForm>,
-) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<ImportForm>,
+) -> Result<Response, ConsoleError> {
     let year = parse_year(Some(&f.year));
     match calendar::import_csv(&st.svc, &s.actor, &f.csv).await {
-        Ok(r) => see_other(&format!(
+        Ok(r) => Ok(see_other(&format!(
             "/console/calendar?year={year}&ok=imported&added={}&changed={}&unchanged={}",
             r.added, r.changed, r.unchanged
-        )),
-        Err(e) => match field_errors(&e) {
-            Some(errs) => {
-                let msg = errs.into_values().next().unwrap_or_default();
-                let x = Extra {
-                    error: Some(format!("导入失败，未做任何修改：{msg}")),
-                    csv: f.csv,
-                    ..Default::default()
-                };
-                page(&st, &s, year, x).await
-            }
-            None => error_page(&st.svc, &s, e).await,
-        },
+        ))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            let msg = errs.into_values().next().unwrap_or_default();
+            let x = Extra {
+                error: Some(format!("导入失败，未做任何修改：{msg}")),
+                csv: f.csv,
+                ..Default::default()
+            };
+            page(&st, &s, year, x).await
+        }
     }
 }

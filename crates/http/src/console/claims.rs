@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::account::Role;
@@ -13,8 +12,8 @@ use lianjian_services::accounts::SessionAuth;
 use lianjian_services::{PageRequest, ServiceError, directory};
 use uuid::Uuid;
 
-use super::fields::{FormData, errors_of};
-use super::{Chrome, Pager, error_page, local, posted_id, render, see_other};
+use super::fields::FormData;
+use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, form_errors, local, render, see_other};
 use crate::AppState;
 use crate::api::params::Params;
 use crate::extract::Console;
@@ -72,12 +71,9 @@ async fn page(
     page_no: Option<u64>,
     ok: &str,
     retry: Option<Retry>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let svc = &st.svc;
-    let p = match directory::claim_queue(svc, &s.actor, PageRequest::new(page_no, Some(20))).await {
-        Ok(p) => p,
-        Err(e) => return error_page(svc, s, e).await,
-    };
+    let p = directory::claim_queue(svc, &s.actor, PageRequest::new(page_no, Some(20))).await?;
     let office = matches!(s.actor.role, Role::CoordinationOffice | Role::SystemAdmin);
     let pager = Pager::new(&p, &[]);
     let codes: Vec<String> = p
@@ -135,7 +131,7 @@ async fn page(
         StatusCode::OK
     };
     let error = retry.map(|r| format!("操作未完成：{}", r.error));
-    (
+    Ok((
         status,
         render(Page {
             c,
@@ -145,14 +141,14 @@ async fn page(
             error,
         }),
     )
-        .into_response()
+        .into_response())
 }
 
 pub async fn queue(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let p = Params(q);
     page(&st, &s, p.paging().map(|r| r.page).ok(), &p.one("ok"), None).await
 }
@@ -164,36 +160,29 @@ async fn outcome(
     r: Result<(), ServiceError>,
     ok: &str,
     f: &FormData,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     match r {
-        Ok(()) => see_other(&format!("/console/claims?ok={ok}")),
-        Err(e) => match errors_of(&e) {
-            Some(errs) => {
-                let retry = Retry {
-                    claim,
-                    error: errs.into_values().collect::<Vec<_>>().join("；"),
-                    reason: f.get("reason"),
-                    department_id: f.get("department_id"),
-                    note: f.get("note"),
-                };
-                page(st, s, None, "", Some(retry)).await
-            }
-            None => error_page(&st.svc, s, e).await,
-        },
+        Ok(()) => Ok(see_other(&format!("/console/claims?ok={ok}"))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            let retry = Retry {
+                claim,
+                error: errs.into_values().collect::<Vec<_>>().join("；"),
+                reason: f.get("reason"),
+                department_id: f.get("department_id"),
+                note: f.get("note"),
+            };
+            page(st, s, None, "", Some(retry)).await
+        }
     }
 }
 
 pub async fn accept(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let r = directory::decide_claim(&st.svc, &s.actor, id, true, "").await;
     outcome(&st, &s, id, r, "accepted", &f).await
 }
@@ -201,14 +190,9 @@ pub async fn accept(
 pub async fn reject(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let r = directory::decide_claim(&st.svc, &s.actor, id, false, &f.get("reason")).await;
     outcome(&st, &s, id, r, "rejected", &f).await
 }
@@ -216,14 +200,9 @@ pub async fn reject(
 pub async fn assign(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let r = match Uuid::parse_str(f.get("department_id").trim()) {
         Ok(d) => directory::assign_claim(&st.svc, &s.actor, id, d, &f.get("note")).await,
         Err(_) => Err(ServiceError::Invalid(vec![

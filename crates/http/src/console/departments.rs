@@ -3,8 +3,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::department::{BUILTIN_SETS, DepartmentStatus};
@@ -13,7 +12,7 @@ use lianjian_services::departments::{self, DepartmentInput};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Chrome, Pager, check_csrf, error_page, field_errors, render, see_other};
+use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, form_errors, render, see_other};
 use crate::AppState;
 use crate::api::departments::{DepartmentFilter, department_query};
 use crate::extract::Console;
@@ -60,7 +59,7 @@ async fn page(
     lq: ListQuery,
     errors: BTreeMap<String, String>,
     form: Option<&DeptForm>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let filter = DepartmentFilter {
         q: lq.q.clone(),
         region: lq.region.clone(),
@@ -74,17 +73,13 @@ async fn page(
             (Default::default(), errors)
         }
     };
-    let p = match departments::list(
+    let p = departments::list(
         &st.svc,
         &s.actor,
         &q,
         lianjian_services::PageRequest::new(lq.page, Some(50)),
     )
-    .await
-    {
-        Ok(p) => p,
-        Err(e) => return error_page(&st.svc, s, e).await,
-    };
+    .await?;
     let (q_s, region_s, status_s) = (
         lq.q.unwrap_or_default(),
         lq.region.unwrap_or_default(),
@@ -120,7 +115,7 @@ async fn page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     errors.retain(|_, v| !v.is_empty());
-    (
+    Ok((
         status,
         render(Page {
             c,
@@ -140,14 +135,14 @@ async fn page(
             form_line: form.map(|f| f.line.clone()).unwrap_or_default(),
         }),
     )
-        .into_response()
+        .into_response())
 }
 
 pub async fn list(
     State(st): State<AppState>,
     Console(s): Console,
     Query(lq): Query<ListQuery>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     page(&st, &s, lq, BTreeMap::new(), None).await
 }
 
@@ -157,7 +152,7 @@ pub async fn export(
     State(st): State<AppState>,
     Console(s): Console,
     Query(lq): Query<ListQuery>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let filter = DepartmentFilter {
         q: lq.q.clone(),
         region: lq.region.clone(),
@@ -169,18 +164,14 @@ pub async fn export(
             .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
             .map(|(k, v)| format!("{k}={}&", crate::extract::urlencode(v)))
             .collect();
-        return see_other(&format!("/console/departments?{query}"));
+        return Ok(see_other(&format!("/console/departments?{query}")));
     };
-    match departments::export(&st.svc, &s.actor, &q).await {
-        Ok(b) => super::exchange::xlsx("部门列表.xlsx", b),
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    let b = departments::export(&st.svc, &s.actor, &q).await?;
+    Ok(super::exchange::xlsx("部门列表.xlsx", b))
 }
 
 #[derive(Deserialize, Default)]
 pub struct DeptForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     #[serde(default)]
     region_code: String,
     #[serde(default)]
@@ -199,24 +190,21 @@ async fn outcome<T>(
     r: Result<T, lianjian_services::ServiceError>,
     ok: &str,
     form: Option<&DeptForm>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     match r {
-        Ok(_) => see_other(&format!("/console/departments?ok={ok}")),
-        Err(e) => match field_errors(&e) {
-            Some(errs) => page(st, s, ListQuery::default(), errs, form).await,
-            None => error_page(&st.svc, s, e).await,
-        },
+        Ok(_) => Ok(see_other(&format!("/console/departments?ok={ok}"))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            page(st, s, ListQuery::default(), errs, form).await
+        }
     }
 }
 
 pub async fn create(
     State(st): State<AppState>,
     Console(s): Console,
-    Form(f): Form<DeptForm>,
-) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<DeptForm>,
+) -> Result<Response, ConsoleError> {
     let input = DepartmentInput {
         region_code: f.region_code.clone(),
         name: f.name.clone(),
@@ -229,12 +217,9 @@ pub async fn create(
 pub async fn rename(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<Uuid>,
-    Form(f): Form<DeptForm>,
-) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<DeptForm>,
+) -> Result<Response, ConsoleError> {
     let r = departments::rename(&st.svc, &s.actor, id, &f.name).await;
     outcome(&st, &s, r, "saved", None).await
 }
@@ -242,12 +227,9 @@ pub async fn rename(
 pub async fn set_status(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<Uuid>,
-    Form(f): Form<DeptForm>,
-) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<DeptForm>,
+) -> Result<Response, ConsoleError> {
     let status = DepartmentStatus::parse(&f.status).unwrap_or(DepartmentStatus::Active);
     let r = departments::set_status(&st.svc, &s.actor, id, status).await;
     outcome(&st, &s, r, "saved", None).await
@@ -256,11 +238,8 @@ pub async fn set_status(
 pub async fn copy_set(
     State(st): State<AppState>,
     Console(s): Console,
-    Form(f): Form<DeptForm>,
-) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<DeptForm>,
+) -> Result<Response, ConsoleError> {
     let r = departments::copy_builtin_set(&st.svc, &s.actor, &f.set, &f.region_code).await;
     outcome(&st, &s, r, "copied", None).await
 }

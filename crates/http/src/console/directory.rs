@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::directory::{CreditClass, EntityType, RegStatus};
@@ -15,12 +14,12 @@ use lianjian_services::accounts::SessionAuth;
 use lianjian_services::directory::Entity;
 use lianjian_services::directory::{self, EntityDetail, EntityInput, SearchInput};
 use lianjian_services::items::ItemQuery;
-use lianjian_services::{Page, PageRequest, ServiceError, Services, items, tags};
+use lianjian_services::{Page, PageRequest, Services, items, tags};
 use uuid::Uuid;
 
-use super::fields::{FormData, action_label, action_summary, errors_of};
+use super::fields::{FormData, action_label, action_summary};
 use super::{
-    Chrome, Pager, check_csrf, error_page, local, local_opt, path_id, posted_id, render, see_other,
+    Chrome, ConsoleError, CsrfForm, Pager, PathId, form_errors, local, local_opt, render, see_other,
 };
 use crate::AppState;
 use crate::api::entities::{department_names, existing_for_save, visible_entity};
@@ -195,7 +194,7 @@ pub async fn list(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let f = Filters {
         q: p.one("q"),
@@ -237,18 +236,15 @@ pub async fn list(
     let page: Page<Entity> = if errors.is_empty() {
         match directory::search(&st.svc, &s.actor, &input, req).await {
             Ok(p) => p,
-            Err(e) => match errors_of(&e) {
-                Some(errs) => {
-                    errors = errs;
-                    Page {
-                        items: Vec::new(),
-                        total: 0,
-                        page: 1,
-                        per_page: 20,
-                    }
+            Err(e) => {
+                errors = form_errors(e)?;
+                Page {
+                    items: Vec::new(),
+                    total: 0,
+                    page: 1,
+                    per_page: 20,
                 }
-                None => return error_page(&st.svc, &s, e).await,
-            },
+            }
         }
     } else {
         Page {
@@ -304,7 +300,7 @@ pub async fn list(
         can_edit: may_edit(&s),
         f,
     };
-    (status, render(page)).into_response()
+    Ok((status, render(page)).into_response())
 }
 
 // ---- detail ----
@@ -498,91 +494,57 @@ async fn detail_page(
 pub async fn detail(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    let id = match path_id(&st.svc, &s, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match directory::get(&st.svc, &s.actor, id).await {
-        Ok(d) => {
-            detail_page(
-                &st,
-                &s,
-                d,
-                Some(Params(q).one("ok").as_str()),
-                None,
-                String::new(),
-            )
-            .await
-        }
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+) -> Result<Response, ConsoleError> {
+    let d = directory::get(&st.svc, &s.actor, id).await?;
+    let notice = Params(q).one("ok");
+    Ok(detail_page(&st, &s, d, Some(notice.as_str()), None, String::new()).await)
 }
 
 async fn tag_change(
     st: AppState,
     s: SessionAuth,
-    id: String,
+    id: Uuid,
     f: FormData,
     present: bool,
-) -> Response {
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    if let Err(e) = visible_entity(&st.svc, &s.actor, id).await {
-        return error_page(&st.svc, &s, e).await;
-    }
+) -> Result<Response, ConsoleError> {
+    visible_entity(&st.svc, &s.actor, id).await?;
     let code = f.get("tag");
     if present && code.trim().is_empty() {
-        return match directory::get(&st.svc, &s.actor, id).await {
-            Ok(d) => detail_page(&st, &s, d, None, Some("请选择要添加的标签".into()), code).await,
-            Err(e) => error_page(&st.svc, &s, e).await,
-        };
+        let d = directory::get(&st.svc, &s.actor, id).await?;
+        return Ok(detail_page(&st, &s, d, None, Some("请选择要添加的标签".into()), code).await);
     }
     match directory::set_tag(&st.svc, &s.actor, id, &code, present).await {
-        Ok(()) => see_other(&format!(
+        Ok(()) => Ok(see_other(&format!(
             "/console/directory/{id}?ok={}",
             if present { "tag_added" } else { "tag_removed" }
-        )),
-        Err(e) => match errors_of(&e) {
-            Some(errs) => match directory::get(&st.svc, &s.actor, id).await {
-                Ok(d) => {
-                    detail_page(
-                        &st,
-                        &s,
-                        d,
-                        None,
-                        Some(errs.into_values().collect::<Vec<_>>().join("；")),
-                        code,
-                    )
-                    .await
-                }
-                Err(e) => error_page(&st.svc, &s, e).await,
-            },
-            None => error_page(&st.svc, &s, e).await,
-        },
+        ))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            let d = directory::get(&st.svc, &s.actor, id).await?;
+            let error = errs.into_values().collect::<Vec<_>>().join("；");
+            Ok(detail_page(&st, &s, d, None, Some(error), code).await)
+        }
     }
 }
 
 pub async fn add_tag(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    tag_change(st, s, id, FormData(f), true).await
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    tag_change(st, s, id, f, true).await
 }
 
 pub async fn remove_tag(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    tag_change(st, s, id, FormData(f), false).await
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    tag_change(st, s, id, f, false).await
 }
 
 // ---- form ----
@@ -661,9 +623,12 @@ async fn form_page(
     (status, render(page)).into_response()
 }
 
-pub async fn new_form(State(st): State<AppState>, Console(s): Console) -> Response {
+pub async fn new_form(
+    State(st): State<AppState>,
+    Console(s): Console,
+) -> Result<Response, ConsoleError> {
     if !may_edit(&s) {
-        return error_page(&st.svc, &s, ServiceError::Forbidden).await;
+        return Err(ConsoleError::forbidden());
     }
     let f = EntityInput {
         region_code: s
@@ -674,7 +639,7 @@ pub async fn new_form(State(st): State<AppState>, Console(s): Console) -> Respon
             .unwrap_or_default(),
         ..Default::default()
     };
-    form_page(&st, &s, None, f, BTreeMap::new()).await
+    Ok(form_page(&st, &s, None, f, BTreeMap::new()).await)
 }
 
 fn input_of(f: &FormData) -> EntityInput {
@@ -734,78 +699,63 @@ fn entity_input(e: &Entity, licences: Vec<lianjian_domain::directory::Licence>) 
     }
 }
 
-async fn save(st: &AppState, s: &SessionAuth, id: Option<Uuid>, input: EntityInput) -> Response {
+async fn save(
+    st: &AppState,
+    s: &SessionAuth,
+    id: Option<Uuid>,
+    input: EntityInput,
+) -> Result<Response, ConsoleError> {
     let result = match existing_for_save(&st.svc, &s.actor, &input.usci).await {
         Ok(_) => directory::save(&st.svc, &s.actor, &input).await,
         Err(e) => Err(e),
     };
     match result {
-        Ok(e) => see_other(&format!(
+        Ok(e) => Ok(see_other(&format!(
             "/console/directory/{}?ok={}",
             e.id,
             if id.is_some() { "saved" } else { "created" }
-        )),
-        Err(e) => match errors_of(&e) {
-            Some(errs) => form_page(st, s, id, input, errs).await,
-            None => error_page(&st.svc, s, e).await,
-        },
+        ))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            Ok(form_page(st, s, id, input, errs).await)
+        }
     }
 }
 
 pub async fn create(
     State(st): State<AppState>,
     Console(s): Console,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     save(&st, &s, None, input_of(&f)).await
 }
 
 pub async fn edit_form(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-) -> Response {
-    let id = match path_id(&st.svc, &s, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+) -> Result<Response, ConsoleError> {
     if !may_edit(&s) {
-        return error_page(&st.svc, &s, ServiceError::Forbidden).await;
+        return Err(ConsoleError::forbidden());
     }
-    match directory::get(&st.svc, &s.actor, id).await {
-        Ok(d) => {
-            form_page(
-                &st,
-                &s,
-                Some(id),
-                entity_input(&d.entity, d.licences),
-                BTreeMap::new(),
-            )
-            .await
-        }
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    let d = directory::get(&st.svc, &s.actor, id).await?;
+    Ok(form_page(
+        &st,
+        &s,
+        Some(id),
+        entity_input(&d.entity, d.licences),
+        BTreeMap::new(),
+    )
+    .await)
 }
 
 pub async fn update(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let e = match visible_entity(&st.svc, &s.actor, id).await {
-        Ok(e) => e,
-        Err(e) => return error_page(&st.svc, &s, e).await,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let e = visible_entity(&st.svc, &s.actor, id).await?;
     // The credit code is the key: an edit keeps it (a different code is a different entity).
     let mut input = input_of(&f);
     input.usci = e.usci;

@@ -2,8 +2,7 @@
 //! visits, commit), a draw's page (execute with a witness, re-draw with a reason, the visits).
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Datelike;
@@ -16,7 +15,7 @@ use lianjian_services::{PageRequest, ServiceError};
 use uuid::Uuid;
 
 use super::fields::{FormData, errors_of};
-use super::{Chrome, Pager, error_page, local, local_opt, path_id, posted_id, render, see_other};
+use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, local, local_opt, render, see_other};
 use crate::AppState;
 use crate::api::params::Params;
 use crate::extract::Console;
@@ -65,7 +64,7 @@ pub async fn list(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let (text, status) = (p.one("q"), p.one("status"));
     let query = DrawQuery {
@@ -73,28 +72,24 @@ pub async fn list(
         status: DrawStatus::parse(&status).ok(),
         ..Default::default()
     };
-    let page = match draws::list(
+    let page = draws::list(
         &st.svc,
         &s.actor,
         &query,
         PageRequest::new(p.one("page").parse().ok(), Some(20)),
     )
-    .await
-    {
-        Ok(p) => p,
-        Err(e) => return error_page(&st.svc, &s, e).await,
-    };
+    .await?;
     let pager = Pager::new(&page, &[("q", &text), ("status", &status)]);
     let c = Chrome::new(&st.svc, &s, "random")
         .await
         .with_notice(Some(p.one("ok").as_str()));
-    render(ListPage {
+    Ok(render(ListPage {
         c,
         rows: page.items.iter().map(row).collect(),
         pager,
         q: text,
         status,
-    })
+    }))
 }
 
 pub struct PlanChoice {
@@ -210,7 +205,7 @@ pub async fn new_form(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let mut spec = spec_of(&p);
     let today = chrono::Utc::now().date_naive();
@@ -236,7 +231,7 @@ pub async fn new_form(
         }
     };
     let plans = plan_choices(&st, &s, &spec).await;
-    render(NewPage {
+    Ok(render(NewPage {
         c: Chrome::new(&st.svc, &s, "random").await,
         region: spec.region,
         period_start: spec.period_start,
@@ -247,23 +242,19 @@ pub async fn new_form(
         errors,
         error,
         w: witness_form(&p),
-    })
+    }))
 }
 
 /// Commits: freezes the pools and the secret seed, publishes the hashes.
 pub async fn commit(
     State(st): State<AppState>,
     Console(s): Console,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = super::check_csrf(&s, &f.csrf()) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let params = Params(f.0.clone());
     let spec = spec_of(&params);
     match draws::commit(&st.svc, &s.actor, &spec).await {
-        Ok(d) => see_other(&format!("/console/draws/{}?ok=committed", d.id)),
+        Ok(d) => Ok(see_other(&format!("/console/draws/{}?ok=committed", d.id))),
         Err(e) => {
             let errors = errors_of(&e).unwrap_or_default();
             let api = crate::ApiError::from(e);
@@ -281,7 +272,7 @@ pub async fn commit(
                 error: Some(message),
                 w: witness_form(&params),
             });
-            (status, page).into_response()
+            Ok((status, page).into_response())
         }
     }
 }
@@ -429,17 +420,11 @@ async fn detail_page(
 pub async fn detail(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    let id = match path_id(&st.svc, &s, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match draws::get(&st.svc, &s.actor, id).await {
-        Ok(v) => detail_page(&st, &s, v, Some(Params(q).one("ok").as_str()), None, None).await,
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+) -> Result<Response, ConsoleError> {
+    let v = draws::get(&st.svc, &s.actor, id).await?;
+    Ok(detail_page(&st, &s, v, Some(Params(q).one("ok").as_str()), None, None).await)
 }
 
 async fn after(
@@ -448,29 +433,24 @@ async fn after(
     id: Uuid,
     e: ServiceError,
     f: &FormData,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     match draws::get(&st.svc, &s.actor, id).await {
-        Ok(v) => detail_page(st, s, v, None, Some(e), Some(f)).await,
-        Err(e2) => error_page(&st.svc, s, e2).await,
+        Ok(v) => Ok(detail_page(st, s, v, None, Some(e), Some(f)).await),
+        Err(e2) => Err(e2.into()),
     }
 }
 
 pub async fn execute(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     match draws::execute(&st.svc, &s.actor, id).await {
         Ok(out) if out.failure.is_some() => {
-            see_other(&format!("/console/draws/{id}?ok=draw_failed"))
+            Ok(see_other(&format!("/console/draws/{id}?ok=draw_failed")))
         }
-        Ok(_) => see_other(&format!("/console/draws/{id}?ok=drawn")),
+        Ok(_) => Ok(see_other(&format!("/console/draws/{id}?ok=drawn"))),
         Err(e) => after(&st, &s, id, e, &f).await,
     }
 }
@@ -478,17 +458,12 @@ pub async fn execute(
 pub async fn redraw(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let w = witness_of(&Params(f.0.clone()));
     match draws::redraw(&st.svc, &s.actor, id, &f.get("reason"), &w).await {
-        Ok(d) => see_other(&format!("/console/draws/{}?ok=committed", d.id)),
+        Ok(d) => Ok(see_other(&format!("/console/draws/{}?ok=committed", d.id))),
         Err(e) => after(&st, &s, id, e, &f).await,
     }
 }
@@ -497,36 +472,26 @@ pub async fn redraw(
 pub async fn beacon(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     match draws::enter_beacon(&st.svc, &s.actor, id, &f.get("value")).await {
-        Ok(_) => see_other(&format!("/console/draws/{id}?ok=beacon")),
+        Ok(_) => Ok(see_other(&format!("/console/draws/{id}?ok=beacon"))),
         Err(e) => after(&st, &s, id, e, &f).await,
     }
 }
 
 /// An entity's opening, as a JSON download from the API (staff hand it to the entity).
 pub async fn opening(
-    State(st): State<AppState>,
-    Console(s): Console,
-    Path(id): Path<String>,
+    _: Console,
+    PathId(id): PathId,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    let id = match path_id(&st.svc, &s, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+) -> Result<Response, ConsoleError> {
     let usci = Params(q).one("usci").trim().to_ascii_uppercase();
-    see_other(&format!(
+    Ok(see_other(&format!(
         "/api/v1/draws/{id}/openings/{}",
         crate::extract::urlencode(&usci)
-    ))
+    )))
 }
 
 #[derive(Template)]
@@ -543,7 +508,7 @@ pub async fn witness_queue(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     witness_page(&st, &s, Some(Params(q).one("ok").as_str()), None).await
 }
 
@@ -552,10 +517,10 @@ async fn witness_page(
     s: &SessionAuth,
     notice: Option<&str>,
     err: Option<ServiceError>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let rows = match draws::awaiting(&st.svc, &s.actor).await {
         Ok(v) => v.iter().map(row).collect(),
-        Err(e) => return error_page(&st.svc, s, e).await,
+        Err(e) => return Err(e.into()),
     };
     let (error, errors, status) = match err {
         Some(e) => {
@@ -571,23 +536,18 @@ async fn witness_page(
         error,
         errors,
     });
-    (status, page).into_response()
+    Ok((status, page).into_response())
 }
 
 /// The supervisor's contribution, from the queue page.
 pub async fn contribute(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     match draws::contribute(&st.svc, &s.actor, id, &f.get("value")).await {
-        Ok(_) => see_other("/console/witness?ok=contributed"),
+        Ok(_) => Ok(see_other("/console/witness?ok=contributed")),
         Err(e) => witness_page(&st, &s, None, Some(e)).await,
     }
 }
@@ -606,29 +566,24 @@ struct AccessCodePage {
 pub async fn access_code(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let usci = f.get("usci").trim().to_ascii_uppercase();
     match draws::issue_codes(&st.svc, &s.actor, id, Some(&usci)).await {
         Ok(mut v) if v.len() == 1 => {
             let draw = match draws::get(&st.svc, &s.actor, id).await {
                 Ok(v) => v.draw,
-                Err(e) => return error_page(&st.svc, &s, e).await,
+                Err(e) => return Err(e.into()),
             };
-            render(AccessCodePage {
+            Ok(render(AccessCodePage {
                 url: format!("/draws/{id}/self-check"),
                 today: lianjian_domain::inspection::beijing_date(st.svc.now()).to_string(),
                 issued: v.remove(0),
                 draw,
-            })
+            }))
         }
-        Ok(_) => error_page(&st.svc, &s, ServiceError::NotFound).await,
+        Ok(_) => Err(ConsoleError::not_found()),
         Err(e) => after(&st, &s, id, e, &f).await,
     }
 }
@@ -638,14 +593,9 @@ pub async fn access_code(
 pub async fn access_codes_export(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     match draws::issue_codes(&st.svc, &s.actor, id, None).await {
         Ok(v) => {
             let path = format!("/draws/{id}/self-check");
@@ -653,14 +603,14 @@ pub async fn access_codes_export(
                 .into_iter()
                 .map(|c| vec![c.usci, c.name, c.code, path.clone()])
                 .collect();
-            super::exchange::xlsx(
+            Ok(super::exchange::xlsx(
                 "抽查结果自查查询码.xlsx",
                 lianjian_services::exchange::xlsx_table(
                     "查询码",
                     &["统一社会信用代码", "名称", "查询码", "自查页面（门户网站）"],
                     rows,
                 ),
-            )
+            ))
         }
         Err(e) => after(&st, &s, id, e, &f).await,
     }

@@ -12,7 +12,7 @@ use lianjian_services::exchange::{self, CellError, ImportOutcome};
 use lianjian_services::items::ItemQuery;
 use lianjian_services::{ServiceError, Services};
 
-use super::{Chrome, check_csrf, error_page, render};
+use super::{Chrome, ConsoleError, PathId, check_csrf, render};
 use crate::AppState;
 use crate::api::params::Params;
 use crate::extract::Console;
@@ -49,17 +49,15 @@ pub async fn template(
     State(st): State<AppState>,
     Console(s): Console,
     Path(kind): Path<String>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     match (kind.as_str(), kind_name(&kind)) {
-        ("entities", Some((_, file))) => xlsx(file, exchange::entity_template()),
-        ("items", Some((_, file))) => xlsx(file, exchange::item_template()),
-        ("inspectors", Some((_, file))) => {
-            match exchange::inspector_template_for(&st.svc, &s.actor).await {
-                Ok(bytes) => xlsx(file, bytes),
-                Err(e) => error_page(&st.svc, &s, e).await,
-            }
-        }
-        _ => error_page(&st.svc, &s, ServiceError::NotFound).await,
+        ("entities", Some((_, file))) => Ok(xlsx(file, exchange::entity_template())),
+        ("items", Some((_, file))) => Ok(xlsx(file, exchange::item_template())),
+        ("inspectors", Some((_, file))) => Ok(xlsx(
+            file,
+            exchange::inspector_template_for(&st.svc, &s.actor).await?,
+        )),
+        _ => Err(ConsoleError::not_found()),
     }
 }
 
@@ -166,18 +164,11 @@ struct JobPage {
 pub async fn job(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-) -> Response {
-    let Ok(id) = id.parse::<uuid::Uuid>() else {
-        return error_page(&st.svc, &s, ServiceError::NotFound).await;
-    };
-    match jobs::get(&st.svc, &s.actor, id).await {
-        Ok(j) => {
-            let c = Chrome::new(&st.svc, &s, "import").await;
-            render(JobPage { c, j: job_view(&j) })
-        }
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    PathId(id): PathId,
+) -> Result<Response, ConsoleError> {
+    let j = jobs::get(&st.svc, &s.actor, id).await?;
+    let c = Chrome::new(&st.svc, &s, "import").await;
+    Ok(render(JobPage { c, j: job_view(&j) }))
 }
 
 struct ResultView {
@@ -206,15 +197,18 @@ fn can_import(s: &SessionAuth) -> bool {
     )
 }
 
-pub async fn page(State(st): State<AppState>, Console(s): Console) -> Response {
+pub async fn page(
+    State(st): State<AppState>,
+    Console(s): Console,
+) -> Result<Response, ConsoleError> {
     let c = Chrome::new(&st.svc, &s, "import").await;
     let jobs = recent_jobs(&st.svc, &s).await;
-    render(ImportPage {
+    Ok(render(ImportPage {
         can_import: can_import(&s),
         c,
         result: None,
         jobs,
-    })
+    }))
 }
 
 const SHOWN_ERRORS: usize = 500;
@@ -265,9 +259,9 @@ pub async fn upload(
     Console(s): Console,
     Path(kind): Path<String>,
     mut form: Multipart,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     if kind_name(&kind).is_none() {
-        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+        return Err(ConsoleError::not_found());
     }
     let (mut csrf, mut file, mut skip) = (String::new(), None::<Vec<u8>>, false);
     let mut file_name = String::new();
@@ -307,9 +301,7 @@ pub async fn upload(
             }
         }
     }
-    if let Err(r) = check_csrf(&s, &csrf) {
-        return r;
-    }
+    check_csrf(&s, &csrf)?;
     let Some(bytes) = file else {
         return upload_failed(&st.svc, &s, "请选择要上传的 xlsx 文件").await;
     };
@@ -328,12 +320,16 @@ pub async fn upload(
                 .join("；");
             upload_failed(&st.svc, &s, &msg).await
         }
-        Err(e) => error_page(&st.svc, &s, e).await,
+        Err(e) => Err(e.into()),
     }
 }
 
 /// The import page with a result: 200, or 422 when the file had errors.
-async fn result_page(svc: &Services, s: &SessionAuth, result: ResultView) -> Response {
+async fn result_page(
+    svc: &Services,
+    s: &SessionAuth,
+    result: ResultView,
+) -> Result<Response, ConsoleError> {
     let status = if result.errors.is_empty() {
         StatusCode::OK
     } else {
@@ -341,7 +337,7 @@ async fn result_page(svc: &Services, s: &SessionAuth, result: ResultView) -> Res
     };
     let c = Chrome::new(svc, s, "import").await;
     let jobs = recent_jobs(svc, s).await;
-    (
+    Ok((
         status,
         render(ImportPage {
             can_import: true,
@@ -350,7 +346,7 @@ async fn result_page(svc: &Services, s: &SessionAuth, result: ResultView) -> Res
             jobs,
         }),
     )
-        .into_response()
+        .into_response())
 }
 
 /// How long the upload's answer waits for the job to finish writing before it sends the
@@ -366,7 +362,7 @@ async fn upload_entities(
     file_name: &str,
     bytes: Vec<u8>,
     skip: bool,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let checked =
         match exchange::check_entities(&st.svc, &s.actor, file_name, &bytes, skip, &|_| {}).await {
             Ok(c) => c,
@@ -378,7 +374,7 @@ async fn upload_entities(
                     .join("；");
                 return upload_failed(&st.svc, &s, &msg).await;
             }
-            Err(e) => return error_page(&st.svc, &s, e).await,
+            Err(e) => return Err(e.into()),
         };
     drop(bytes);
     let job_id = checked.job.id;
@@ -400,24 +396,20 @@ async fn upload_entities(
             v.job = Some(job_id.to_string());
             result_page(&st.svc, &s, v).await
         }
-        Ok(Ok(Err(e))) => error_page(&st.svc, &s, e).await,
+        Ok(Ok(Err(e))) => Err(e.into()),
         Ok(Err(e)) => {
             tracing::error!(error = %e, job = %job_id, "import job task failed");
-            error_page(
-                &st.svc,
-                &s,
-                ServiceError::refused(
-                    "导入任务异常结束，请查看任务状态",
-                    "the import job ended abnormally",
-                ),
+            Err(ServiceError::refused(
+                "导入任务异常结束，请查看任务状态",
+                "the import job ended abnormally",
             )
-            .await
+            .into())
         }
-        Err(_) if checked_outcome.errors.is_empty() => (
+        Err(_) if checked_outcome.errors.is_empty() => Ok((
             StatusCode::SEE_OTHER,
             [(header::LOCATION, format!("/console/import-jobs/{job_id}"))],
         )
-            .into_response(),
+            .into_response()),
         Err(_) => {
             // Rows were skipped: show them (and their report) now, the writing on its page.
             let mut v = view("entities", checked_outcome);
@@ -429,7 +421,11 @@ async fn upload_entities(
     }
 }
 
-async fn upload_failed(svc: &Services, s: &SessionAuth, msg: &str) -> Response {
+async fn upload_failed(
+    svc: &Services,
+    s: &SessionAuth,
+    msg: &str,
+) -> Result<Response, ConsoleError> {
     let mut c = Chrome::new(svc, s, "import").await;
     c.notice = None;
     let result = ResultView {
@@ -453,7 +449,7 @@ async fn upload_failed(svc: &Services, s: &SessionAuth, msg: &str) -> Response {
         writing: false,
     };
     let jobs = recent_jobs(svc, s).await;
-    (
+    Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
         render(ImportPage {
             can_import: can_import(s),
@@ -462,7 +458,7 @@ async fn upload_failed(svc: &Services, s: &SessionAuth, msg: &str) -> Response {
             jobs,
         }),
     )
-        .into_response()
+        .into_response())
 }
 
 /// The directory search as xlsx, with the list page's filters.
@@ -470,7 +466,7 @@ pub async fn export_entities(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let usci = p.one("usci").to_ascii_uppercase();
     let name = p.one("q");
@@ -484,15 +480,14 @@ pub async fn export_entities(
         item: p.one("item"),
         sort: p.one("sort"),
     };
-    match exchange::export_entities(&st.svc, &s.actor, &input).await {
-        Ok(b) => xlsx("监管对象名录.xlsx", b),
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    let b = exchange::export_entities(&st.svc, &s.actor, &input).await?;
+    Ok(xlsx("监管对象名录.xlsx", b))
 }
 
-pub async fn export_items(State(st): State<AppState>, Console(s): Console) -> Response {
-    match exchange::export_items(&st.svc, &s.actor, &ItemQuery::default()).await {
-        Ok(b) => xlsx("监管事项清单.xlsx", b),
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+pub async fn export_items(
+    State(st): State<AppState>,
+    Console(s): Console,
+) -> Result<Response, ConsoleError> {
+    let b = exchange::export_items(&st.svc, &s.actor, &ItemQuery::default()).await?;
+    Ok(xlsx("监管事项清单.xlsx", b))
 }

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use lianjian_services::ServiceError;
 
 /// The pairs of a form post, in order.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(transparent)]
 pub struct FormData(pub Vec<(String, String)>);
 
 impl FormData {
@@ -26,10 +27,6 @@ impl FormData {
             .filter(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
             .collect()
-    }
-
-    pub fn csrf(&self) -> String {
-        self.get("_csrf")
     }
 
     /// Columns of a table posted as repeated fields, zipped into rows (short columns padded).

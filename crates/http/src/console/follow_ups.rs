@@ -6,8 +6,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
@@ -24,7 +23,7 @@ use lianjian_services::{Page, PageRequest, ServiceError};
 use uuid::Uuid;
 
 use super::fields::{FormData, errors_of};
-use super::{Chrome, Pager, error_page, local, local_opt, path_id, posted_id, render, see_other};
+use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, local, local_opt, render, see_other};
 use crate::AppState;
 use crate::api::params::Params;
 use crate::extract::Console;
@@ -159,13 +158,13 @@ pub async fn orders(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let f = Filters::of(&p);
     let (page, errors) = match f.query() {
         Ok(q) => match follow_ups::orders(&st.svc, &s.actor, &q, page_of(&p)).await {
             Ok(p) => (p, BTreeMap::new()),
-            Err(e) => return error_page(&st.svc, &s, e).await,
+            Err(e) => return Err(e.into()),
         },
         Err(e) => (empty_page(), e),
     };
@@ -196,7 +195,7 @@ pub async fn orders(
             .collect(),
         errors,
     });
-    (code, body).into_response()
+    Ok((code, body).into_response())
 }
 
 /// A finding of the order's item: a check point answered 不符合, with the inspectors' note.
@@ -283,11 +282,8 @@ async fn order_page(
     notice_key: &str,
     err: Option<ServiceError>,
     f: Option<&FormData>,
-) -> Response {
-    let (o, facts) = match load_order(st, s, id).await {
-        Ok(x) => x,
-        Err(e) => return error_page(&st.svc, s, e).await,
-    };
+) -> Result<Response, ConsoleError> {
+    let (o, facts) = load_order(st, s, id).await?;
     let (error, errors, status) = form_error(err);
     let mut c = Chrome::new(&st.svc, s, "rectifications").await;
     c.notice = notice(notice_key);
@@ -313,36 +309,29 @@ async fn order_page(
         note_text: get("note"),
         verdict: get("verdict"),
     });
-    (status, body).into_response()
+    Ok((status, body).into_response())
 }
 
 pub async fn order(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    let id = match path_id(&st.svc, &s, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+) -> Result<Response, ConsoleError> {
     order_page(&st, &s, id, &Params(q).one("ok"), None, None).await
 }
 
 pub async fn report(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     match follow_ups::report_rectified(&st.svc, &s.actor, id, &f.get("report")).await {
-        Ok(_) => see_other(&format!("/console/rectifications/{id}?ok=reported")),
-        Err(ServiceError::NotFound) => error_page(&st.svc, &s, ServiceError::NotFound).await,
+        Ok(_) => Ok(see_other(&format!(
+            "/console/rectifications/{id}?ok=reported"
+        ))),
+        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
         Err(e) => order_page(&st, &s, id, "", Some(e), Some(&f)).await,
     }
 }
@@ -350,14 +339,9 @@ pub async fn report(
 pub async fn recheck(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let passed = match f.get("verdict").as_str() {
         "passed" => true,
         "failed" => false,
@@ -374,11 +358,11 @@ pub async fn recheck(
         }
     };
     match follow_ups::recheck(&st.svc, &s.actor, id, passed, &f.get("note")).await {
-        Ok(r) => see_other(&format!(
+        Ok(r) => Ok(see_other(&format!(
             "/console/rectifications/{id}?ok={}",
             r.status.as_str()
-        )),
-        Err(ServiceError::NotFound) => error_page(&st.svc, &s, ServiceError::NotFound).await,
+        ))),
+        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
         Err(e) => order_page(&st, &s, id, "", Some(e), Some(&f)).await,
     }
 }
@@ -406,18 +390,11 @@ struct PrintPage {
 pub async fn print(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-) -> Response {
-    let id = match path_id(&st.svc, &s, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let (o, facts) = match load_order(&st, &s, id).await {
-        Ok(x) => x,
-        Err(e) => return error_page(&st.svc, &s, e).await,
-    };
+    PathId(id): PathId,
+) -> Result<Response, ConsoleError> {
+    let (o, facts) = load_order(&st, &s, id).await?;
     let r = &o.order;
-    render(PrintPage {
+    Ok(render(PrintPage {
         c: Chrome::new(&st.svc, &s, "rectifications").await,
         code: r.code.clone(),
         entity_name: o.entity_name.clone(),
@@ -436,7 +413,7 @@ pub async fn print(
         issued_on: date_zh(r.issued_on),
         visit_code: o.visit_code.clone(),
         id: r.id,
-    })
+    }))
 }
 
 // ---- referrals (抄告) ----
@@ -490,14 +467,14 @@ pub async fn referrals(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let f = Filters::of(&p);
     let incoming = p.one("direction") != "outgoing";
     let (page, errors) = match f.query() {
         Ok(q) => match follow_ups::referrals(&st.svc, &s.actor, &q, incoming, page_of(&p)).await {
             Ok(p) => (p, BTreeMap::new()),
-            Err(e) => return error_page(&st.svc, &s, e).await,
+            Err(e) => return Err(e.into()),
         },
         Err(e) => (empty_page(), e),
     };
@@ -531,7 +508,7 @@ pub async fn referrals(
             .collect(),
         errors,
     });
-    (code, body).into_response()
+    Ok((code, body).into_response())
 }
 
 #[derive(Template)]
@@ -574,11 +551,8 @@ async fn referral_page(
     notice_key: &str,
     err: Option<ServiceError>,
     f: Option<&FormData>,
-) -> Response {
-    let r = match follow_ups::referral(&st.svc, &s.actor, id).await {
-        Ok(r) => r,
-        Err(e) => return error_page(&st.svc, s, e).await,
-    };
+) -> Result<Response, ConsoleError> {
+    let r = follow_ups::referral(&st.svc, &s.actor, id).await?;
     let (error, errors, status) = form_error(err);
     let sees_visit = inspections::get(&st.svc, &s.actor, r.referral.visit_id)
         .await
@@ -602,36 +576,27 @@ async fn referral_page(
         errors,
         feedback_text: f.map(|f| f.get("feedback")).unwrap_or_default(),
     });
-    (status, body).into_response()
+    Ok((status, body).into_response())
 }
 
 pub async fn referral(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    let id = match path_id(&st.svc, &s, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+) -> Result<Response, ConsoleError> {
     referral_page(&st, &s, id, &Params(q).one("ok"), None, None).await
 }
 
 pub async fn answer(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     match follow_ups::answer_referral(&st.svc, &s.actor, id, &f.get("feedback")).await {
-        Ok(_) => see_other(&format!("/console/referrals/{id}?ok=answered")),
-        Err(ServiceError::NotFound) => error_page(&st.svc, &s, ServiceError::NotFound).await,
+        Ok(_) => Ok(see_other(&format!("/console/referrals/{id}?ok=answered"))),
+        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
         Err(e) => referral_page(&st, &s, id, "", Some(e), Some(&f)).await,
     }
 }
@@ -701,14 +666,14 @@ pub async fn transfers(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let mut f = Filters::of(&p);
     f.overdue.clear();
     let (page, errors) = match f.query() {
         Ok(q) => match follow_ups::transfers(&st.svc, &s.actor, &q, page_of(&p)).await {
             Ok(p) => (p, BTreeMap::new()),
-            Err(e) => return error_page(&st.svc, &s, e).await,
+            Err(e) => return Err(e.into()),
         },
         Err(e) => (empty_page(), e),
     };
@@ -736,7 +701,7 @@ pub async fn transfers(
             .collect(),
         errors,
     });
-    (code, body).into_response()
+    Ok((code, body).into_response())
 }
 
 #[derive(Template)]
@@ -763,16 +728,10 @@ async fn transfer_page(
     notice_key: &str,
     err: Option<ServiceError>,
     f: Option<&FormData>,
-) -> Response {
-    let t = match follow_ups::get_transfer(&st.svc, &s.actor, id).await {
-        Ok(t) => t,
-        Err(e) => return error_page(&st.svc, s, e).await,
-    };
+) -> Result<Response, ConsoleError> {
+    let t = follow_ups::get_transfer(&st.svc, &s.actor, id).await?;
     // The transfer is seen by those who see its visit.
-    let v = match inspections::get(&st.svc, &s.actor, t.visit_id).await {
-        Ok(v) => v,
-        Err(e) => return error_page(&st.svc, s, e).await,
-    };
+    let v = inspections::get(&st.svc, &s.actor, t.visit_id).await?;
     let (error, errors, status) = form_error(err);
     let names = names_of(st, vec![t.department_id]).await;
     let mut c = Chrome::new(&st.svc, s, "transfers").await;
@@ -792,33 +751,24 @@ async fn transfer_page(
         feedback_text: get("feedback"),
         verdict: get("verdict"),
     });
-    (status, body).into_response()
+    Ok((status, body).into_response())
 }
 
 pub async fn transfer(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    let id = match path_id(&st.svc, &s, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+) -> Result<Response, ConsoleError> {
     transfer_page(&st, &s, id, &Params(q).one("ok"), None, None).await
 }
 
 pub async fn transfer_feedback(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let accepted = match f.get("verdict").as_str() {
         "accepted" => true,
         "declined" => false,
@@ -835,8 +785,11 @@ pub async fn transfer_feedback(
         }
     };
     match follow_ups::transfer_feedback(&st.svc, &s.actor, id, accepted, &f.get("feedback")).await {
-        Ok(t) => see_other(&format!("/console/transfers/{id}?ok={}", t.status.as_str())),
-        Err(ServiceError::NotFound) => error_page(&st.svc, &s, ServiceError::NotFound).await,
+        Ok(t) => Ok(see_other(&format!(
+            "/console/transfers/{id}?ok={}",
+            t.status.as_str()
+        ))),
+        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
         Err(e) => transfer_page(&st, &s, id, "", Some(e), Some(&f)).await,
     }
 }

@@ -1,7 +1,6 @@
 //! Console home and the context switch.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use lianjian_domain::department::BUILTIN_SETS;
@@ -10,7 +9,7 @@ use lianjian_services::accounts;
 use lianjian_services::departments::DepartmentQuery;
 use serde::Deserialize;
 
-use super::{BUSINESS_AREAS, Chrome, check_csrf, error_page, render, see_other};
+use super::{BUSINESS_AREAS, Chrome, ConsoleError, CsrfForm, render, see_other};
 use crate::AppState;
 use crate::extract::Console;
 
@@ -39,7 +38,7 @@ pub async fn page(
     State(st): State<AppState>,
     Console(s): Console,
     Query(n): Query<Notice>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let svc = &st.svc;
     let a = &s.actor;
     let c = Chrome::new(svc, &s, "home")
@@ -77,7 +76,7 @@ pub async fn page(
     let pending = lianjian_services::inspections::pending(svc, a).await.ok();
     let inspector = a.role == lianjian_domain::account::Role::Inspector;
     let t = c.t;
-    render(Home {
+    Ok(render(Home {
         pending,
         inspector,
         department,
@@ -99,13 +98,11 @@ pub async fn page(
             .and_then(|x| x.department_line.clone())
             .unwrap_or_default(),
         c,
-    })
+    }))
 }
 
 #[derive(Deserialize)]
 pub struct ContextForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     #[serde(default)]
     region: String,
     #[serde(default)]
@@ -115,13 +112,8 @@ pub struct ContextForm {
 pub async fn switch_context(
     State(st): State<AppState>,
     Console(s): Console,
-    Form(f): Form<ContextForm>,
-) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
-    match accounts::set_context(&st.svc, &s, Some(&f.region), Some(&f.line)).await {
-        Ok(()) => see_other("/console?ok=context"),
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    CsrfForm(f): CsrfForm<ContextForm>,
+) -> Result<Response, ConsoleError> {
+    accounts::set_context(&st.svc, &s, Some(&f.region), Some(&f.line)).await?;
+    Ok(see_other("/console?ok=context"))
 }

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -19,7 +18,9 @@ use uuid::Uuid;
 
 use super::directory::options;
 use super::fields::{FormData, errors_of};
-use super::{Chrome, Pager, check_csrf, error_page, local, path_id, posted_id, render, see_other};
+use super::{
+    Chrome, ConsoleError, CsrfForm, Pager, PathId, form_errors, local, parse_id, render, see_other,
+};
 use crate::AppState;
 use crate::api::inspectors::inspector_query;
 use crate::api::params::Params;
@@ -166,7 +167,7 @@ pub async fn list(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let svc = &st.svc;
     let p = Params(q);
     let f = Filters {
@@ -182,10 +183,7 @@ pub async fn list(
     let page = match inspector_query(&p) {
         Ok(query) => {
             let req = PageRequest::new(p.paging().map(|r| r.page).ok(), Some(20));
-            match inspectors::list(svc, &s.actor, &query, req).await {
-                Ok(p) => p,
-                Err(e) => return error_page(svc, &s, e).await,
-            }
+            inspectors::list(svc, &s.actor, &query, req).await?
         }
         Err(e) => {
             errors = errors_of(&e).unwrap_or_default();
@@ -262,7 +260,7 @@ pub async fn list(
         is_inspector: s.actor.role == Role::Inspector,
         f,
     };
-    (status, render(page)).into_response()
+    Ok((status, render(page)).into_response())
 }
 
 /// The list as xlsx, with the list page's filters, in the import layout.
@@ -270,15 +268,10 @@ pub async fn export(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    let query = match inspector_query(&Params(q)) {
-        Ok(q) => q,
-        Err(e) => return error_page(&st.svc, &s, e).await,
-    };
-    match lianjian_services::exchange::export_inspectors(&st.svc, &s.actor, &query).await {
-        Ok(b) => super::exchange::xlsx("执法检查人员库.xlsx", b),
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+) -> Result<Response, ConsoleError> {
+    let query = inspector_query(&Params(q))?;
+    let b = lianjian_services::exchange::export_inspectors(&st.svc, &s.actor, &query).await?;
+    Ok(super::exchange::xlsx("执法检查人员库.xlsx", b))
 }
 
 // ---- detail ----
@@ -476,26 +469,18 @@ async fn detail_page(
 pub async fn detail(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    let id = match path_id(&st.svc, &s, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match inspectors::get(&st.svc, &s.actor, id).await {
-        Ok(d) => {
-            detail_page(
-                &st,
-                &s,
-                d,
-                Some(Params(q).one("ok").as_str()),
-                DetailForms::default(),
-            )
-            .await
-        }
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+) -> Result<Response, ConsoleError> {
+    let d = inspectors::get(&st.svc, &s.actor, id).await?;
+    Ok(detail_page(
+        &st,
+        &s,
+        d,
+        Some(Params(q).one("ok").as_str()),
+        DetailForms::default(),
+    )
+    .await)
 }
 
 /// After a detail-page form: back to the page with a notice, or the page again with the
@@ -507,30 +492,23 @@ async fn after_action<T>(
     r: Result<T, ServiceError>,
     ok: &str,
     forms: DetailForms,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     match r {
-        Ok(_) => see_other(&format!("/console/inspectors/{id}?ok={ok}")),
-        Err(e) => match errors_of(&e) {
-            Some(errors) => match inspectors::get(&st.svc, &s.actor, id).await {
-                Ok(d) => detail_page(st, s, d, None, DetailForms { errors, ..forms }).await,
-                Err(e) => error_page(&st.svc, s, e).await,
-            },
-            None => error_page(&st.svc, s, e).await,
-        },
+        Ok(_) => Ok(see_other(&format!("/console/inspectors/{id}?ok={ok}"))),
+        Err(e) => {
+            let errors = form_errors(e)?;
+            let d = inspectors::get(&st.svc, &s.actor, id).await?;
+            Ok(detail_page(st, s, d, None, DetailForms { errors, ..forms }).await)
+        }
     }
 }
 
 pub async fn set_status(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let r = inspectors::set_status(&st.svc, &s.actor, id, &f.get("status")).await;
     after_action(&st, &s, id, r, "status", DetailForms::default()).await
 }
@@ -538,14 +516,9 @@ pub async fn set_status(
 pub async fn add_qualification(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let q = f.get("qualification");
     let r = inspectors::add_qualification(&st.svc, &s.actor, id, &q).await;
     let forms = DetailForms {
@@ -558,14 +531,9 @@ pub async fn add_qualification(
 pub async fn remove_qualification(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let r = inspectors::remove_qualification(&st.svc, &s.actor, id, &f.get("qualification")).await;
     after_action(&st, &s, id, r, "qualification", DetailForms::default()).await
 }
@@ -573,14 +541,9 @@ pub async fn remove_qualification(
 pub async fn declare_conflict(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let (entity, reason) = (f.get("entity"), f.get("reason"));
     let r = inspectors::declare_conflict(&st.svc, &s.actor, id, &entity, &reason).await;
     let forms = DetailForms {
@@ -595,17 +558,9 @@ pub async fn withdraw_conflict(
     State(st): State<AppState>,
     Console(s): Console,
     Path((id, conflict_id)): Path<(String, String)>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let conflict_id = match path_id(&st.svc, &s, &conflict_id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    _: CsrfForm,
+) -> Result<Response, ConsoleError> {
+    let (id, conflict_id) = (parse_id(&id)?, parse_id(&conflict_id)?);
     let r = inspectors::withdraw_conflict(&st.svc, &s.actor, id, conflict_id).await;
     after_action(&st, &s, id, r, "withdrawn", DetailForms::default()).await
 }
@@ -613,14 +568,9 @@ pub async fn withdraw_conflict(
 pub async fn link_user(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let user = f.get("user");
     let r = inspectors::link_user(&st.svc, &s.actor, id, &user).await;
     let forms = DetailForms {
@@ -633,14 +583,9 @@ pub async fn link_user(
 pub async fn unlink_user(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    _: CsrfForm,
+) -> Result<Response, ConsoleError> {
     let r = inspectors::unlink_user(&st.svc, &s.actor, id).await;
     after_action(&st, &s, id, r, "unlinked", DetailForms::default()).await
 }
@@ -773,9 +718,12 @@ async fn form_page(
     (status, render(page)).into_response()
 }
 
-pub async fn new_form(State(st): State<AppState>, Console(s): Console) -> Response {
+pub async fn new_form(
+    State(st): State<AppState>,
+    Console(s): Console,
+) -> Result<Response, ConsoleError> {
     if !may_edit(&s) {
-        return error_page(&st.svc, &s, ServiceError::Forbidden).await;
+        return Err(ConsoleError::forbidden());
     }
     let f = MemberForm {
         name: String::new(),
@@ -791,70 +739,52 @@ pub async fn new_form(State(st): State<AppState>, Console(s): Console) -> Respon
         phone: String::new(),
         qualifications: String::new(),
     };
-    form_page(&st, &s, None, f, BTreeMap::new()).await
+    Ok(form_page(&st, &s, None, f, BTreeMap::new()).await)
 }
 
 pub async fn create(
     State(st): State<AppState>,
     Console(s): Console,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let form = MemberForm::from_post(&f);
     match inspectors::create(&st.svc, &s.actor, &form.input()).await {
-        Ok(i) => see_other(&format!("/console/inspectors/{}?ok=created", i.id)),
-        Err(e) => match errors_of(&e) {
-            Some(errs) => form_page(&st, &s, None, form, errs).await,
-            None => error_page(&st.svc, &s, e).await,
-        },
+        Ok(i) => Ok(see_other(&format!(
+            "/console/inspectors/{}?ok=created",
+            i.id
+        ))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            Ok(form_page(&st, &s, None, form, errs).await)
+        }
     }
 }
 
 pub async fn edit_form(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-) -> Response {
-    let id = match path_id(&st.svc, &s, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match inspectors::get(&st.svc, &s.actor, id).await {
-        Ok(d) => {
-            let i = d.view.inspector;
-            match inspectors::may_maintain(&st.svc, &s.actor, &i).await {
-                Ok(true) => form_page(&st, &s, Some(&i), MemberForm::of(&i), BTreeMap::new()).await,
-                Ok(false) => error_page(&st.svc, &s, ServiceError::Forbidden).await,
-                Err(e) => error_page(&st.svc, &s, e).await,
-            }
-        }
-        Err(e) => error_page(&st.svc, &s, e).await,
+    PathId(id): PathId,
+) -> Result<Response, ConsoleError> {
+    let i = inspectors::get(&st.svc, &s.actor, id).await?.view.inspector;
+    if !inspectors::may_maintain(&st.svc, &s.actor, &i).await? {
+        return Err(ConsoleError::forbidden());
     }
+    Ok(form_page(&st, &s, Some(&i), MemberForm::of(&i), BTreeMap::new()).await)
 }
 
 pub async fn update(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let form = MemberForm::from_post(&f);
     match inspectors::update(&st.svc, &s.actor, id, &form.input()).await {
-        Ok(_) => see_other(&format!("/console/inspectors/{id}?ok=saved")),
-        Err(e) => match errors_of(&e) {
-            Some(errs) => match inspectors::get(&st.svc, &s.actor, id).await {
-                Ok(d) => form_page(&st, &s, Some(&d.view.inspector), form, errs).await,
-                Err(e) => error_page(&st.svc, &s, e).await,
-            },
-            None => error_page(&st.svc, &s, e).await,
-        },
+        Ok(_) => Ok(see_other(&format!("/console/inspectors/{id}?ok=saved"))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            let d = inspectors::get(&st.svc, &s.actor, id).await?;
+            Ok(form_page(&st, &s, Some(&d.view.inspector), form, errs).await)
+        }
     }
 }

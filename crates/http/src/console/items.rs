@@ -5,8 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::account::Role;
@@ -17,13 +16,13 @@ use lianjian_domain::scope::Scope;
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::items::{self, DepartmentPart, ItemInput};
 use lianjian_services::items::{CheckPoint, Item};
-use lianjian_services::{PageRequest, ServiceError, Services};
+use lianjian_services::{PageRequest, Services};
 use uuid::Uuid;
 
 use super::directory::{Row as EntityRow, options, rows as entity_rows};
 use super::fields::{FormData, errors_of, row_error};
 use super::{
-    Chrome, Pager, check_csrf, error_page, local, local_opt, path_id, posted_id, render, see_other,
+    Chrome, ConsoleError, CsrfForm, Pager, PathId, form_errors, local, local_opt, render, see_other,
 };
 use crate::AppState;
 use crate::api::items::{Names, county_names, item_query, visible_item};
@@ -125,7 +124,7 @@ pub async fn list(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let svc = &st.svc;
     let p = Params(q);
     let (q_s, status_s, sector_s) = (p.one("q"), p.one("status"), p.one("sector"));
@@ -133,10 +132,7 @@ pub async fn list(
     let page = match item_query(svc, &p).await {
         Ok(query) => {
             let req = PageRequest::new(p.paging().map(|r| r.page).ok(), Some(20));
-            match items::list(svc, &Scope::of(&s.actor), query, req).await {
-                Ok(p) => p,
-                Err(e) => return error_page(svc, &s, e).await,
-            }
+            items::list(svc, &Scope::of(&s.actor), query, req).await?
         }
         Err(e) => {
             errors = errors_of(&e).unwrap_or_default();
@@ -192,7 +188,7 @@ pub async fn list(
         errors,
         can_edit: may_edit(&s) && !s.actor.role.is_read_only(),
     };
-    (status, render(page)).into_response()
+    Ok((status, render(page)).into_response())
 }
 
 // ---- detail ----
@@ -309,18 +305,12 @@ struct DetailPage {
 pub async fn detail(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let svc = &st.svc;
     let p = Params(q);
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(svc, &s, ServiceError::NotFound).await;
-    };
-    let item = match visible_item(svc, &s.actor, id).await {
-        Ok(i) => i,
-        Err(e) => return error_page(svc, &s, e).await,
-    };
+    let item = visible_item(svc, &s.actor, id).await?;
     let versions = items::versions(svc, id).await.unwrap_or_default();
     let at = p.one("at");
     let (mut at_error, mut at_version, mut at_none) = (None, None, false);
@@ -332,7 +322,7 @@ pub async fn detail(
             Some(t) => match items::version_at(svc, id, t).await {
                 Ok(Some(v)) => found = Some(v),
                 Ok(None) => at_none = true,
-                Err(e) => return error_page(svc, &s, e).await,
+                Err(e) => return Err(e.into()),
             },
         }
     }
@@ -386,52 +376,43 @@ pub async fn detail(
     } else {
         StatusCode::OK
     };
-    (status, render(page)).into_response()
+    Ok((status, render(page)).into_response())
 }
 
 async fn transition(
     st: AppState,
     s: SessionAuth,
-    id: String,
-    f: FormData,
+    id: Uuid,
     to: ItemStatus,
-) -> Response {
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    if let Err(e) = visible_item(&st.svc, &s.actor, id).await {
-        return error_page(&st.svc, &s, e).await;
-    }
-    match items::set_status(&st.svc, &s.actor, id, to).await {
-        Ok(_) => see_other(&format!(
-            "/console/items/{id}?ok={}",
-            if to == ItemStatus::Published {
-                "published"
-            } else {
-                "retired"
-            }
-        )),
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+) -> Result<Response, ConsoleError> {
+    visible_item(&st.svc, &s.actor, id).await?;
+    items::set_status(&st.svc, &s.actor, id, to).await?;
+    Ok(see_other(&format!(
+        "/console/items/{id}?ok={}",
+        if to == ItemStatus::Published {
+            "published"
+        } else {
+            "retired"
+        }
+    )))
 }
 
 pub async fn publish(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    transition(st, s, id, FormData(f), ItemStatus::Published).await
+    PathId(id): PathId,
+    _: CsrfForm,
+) -> Result<Response, ConsoleError> {
+    transition(st, s, id, ItemStatus::Published).await
 }
 
 pub async fn retire(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    transition(st, s, id, FormData(f), ItemStatus::Retired).await
+    PathId(id): PathId,
+    _: CsrfForm,
+) -> Result<Response, ConsoleError> {
+    transition(st, s, id, ItemStatus::Retired).await
 }
 
 // ---- form ----
@@ -692,9 +673,12 @@ async fn form_page(
     (status, render(page)).into_response()
 }
 
-pub async fn new_form(State(st): State<AppState>, Console(s): Console) -> Response {
+pub async fn new_form(
+    State(st): State<AppState>,
+    Console(s): Console,
+) -> Result<Response, ConsoleError> {
     if !may_edit(&s) {
-        return error_page(&st.svc, &s, ServiceError::Forbidden).await;
+        return Err(ConsoleError::forbidden());
     }
     let level = match s.actor.region.level() {
         lianjian_domain::region::RegionLevel::Province => "province",
@@ -725,25 +709,21 @@ pub async fn new_form(State(st): State<AppState>, Console(s): Console) -> Respon
         check_points: Vec::new(),
         summary: String::new(),
     };
-    form_page(&st, &s, None, f, BTreeMap::new()).await
+    Ok(form_page(&st, &s, None, f, BTreeMap::new()).await)
 }
 
 pub async fn create(
     State(st): State<AppState>,
     Console(s): Console,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let form = ItemForm::from_post(&f);
     match items::create(&st.svc, &s.actor, &form.input()).await {
-        Ok(i) => see_other(&format!("/console/items/{}?ok=created", i.id)),
-        Err(e) => match errors_of(&e) {
-            Some(errs) => form_page(&st, &s, None, form, errs).await,
-            None => error_page(&st.svc, &s, e).await,
-        },
+        Ok(i) => Ok(see_other(&format!("/console/items/{}?ok=created", i.id))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            Ok(form_page(&st, &s, None, form, errs).await)
+        }
     }
 }
 
@@ -757,54 +737,38 @@ async fn sector_name(svc: &Services, i: &Item) -> String {
 pub async fn edit_form(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-) -> Response {
-    let id = match path_id(&st.svc, &s, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+) -> Result<Response, ConsoleError> {
     if !may_edit(&s) {
-        return error_page(&st.svc, &s, ServiceError::Forbidden).await;
+        return Err(ConsoleError::forbidden());
     }
-    match visible_item(&st.svc, &s.actor, id).await {
-        Ok(i) => {
-            let mut f = ItemForm::of_item(&i);
-            f.sector = sector_name(&st.svc, &i).await;
-            form_page(&st, &s, Some(&i), f, BTreeMap::new()).await
-        }
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    let i = visible_item(&st.svc, &s.actor, id).await?;
+    let mut f = ItemForm::of_item(&i);
+    f.sector = sector_name(&st.svc, &i).await;
+    Ok(form_page(&st, &s, Some(&i), f, BTreeMap::new()).await)
 }
 
 pub async fn update(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let item = match visible_item(&st.svc, &s.actor, id).await {
-        Ok(i) => i,
-        Err(e) => return error_page(&st.svc, &s, e).await,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let item = visible_item(&st.svc, &s.actor, id).await?;
     let form = ItemForm::from_post(&f);
     match items::update(&st.svc, &s.actor, id, &form.input(), &form.summary).await {
-        Ok(after) => see_other(&format!(
+        Ok(after) => Ok(see_other(&format!(
             "/console/items/{id}?ok={}",
             if after.version > item.version {
                 "new_version"
             } else {
                 "saved"
             }
-        )),
-        Err(e) => match errors_of(&e) {
-            Some(errs) => form_page(&st, &s, Some(&item), form, errs).await,
-            None => error_page(&st.svc, &s, e).await,
-        },
+        ))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            Ok(form_page(&st, &s, Some(&item), form, errs).await)
+        }
     }
 }
 
@@ -843,23 +807,14 @@ impl DirectoryPage {
 pub async fn directory(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let svc = &st.svc;
     let p = Params(q);
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(svc, &s, ServiceError::NotFound).await;
-    };
-    let item = match visible_item(svc, &s.actor, id).await {
-        Ok(i) => i,
-        Err(e) => return error_page(svc, &s, e).await,
-    };
+    let item = visible_item(svc, &s.actor, id).await?;
     let req = PageRequest::new(p.paging().map(|r| r.page).ok(), Some(20));
-    let d = match items::directory(svc, &s.actor, id, req).await {
-        Ok(d) => d,
-        Err(e) => return error_page(svc, &s, e).await,
-    };
+    let d = items::directory(svc, &s.actor, id, req).await?;
     let counties: BTreeSet<String> = d.counts.iter().map(|c| c.0.clone()).collect();
     let names = county_names(svc, counties.iter().cloned().collect()).await;
     let col = |class: &Option<String>| match class.as_deref() {
@@ -891,7 +846,7 @@ pub async fn directory(
     let pager = Pager::new(&d.page, &[]);
     let rows = entity_rows(svc, d.page.items).await;
     let c = Chrome::new(svc, &s, "items").await;
-    render(DirectoryPage {
+    Ok(render(DirectoryPage {
         c,
         id,
         code: item.code,
@@ -902,5 +857,5 @@ pub async fn directory(
         total,
         rows,
         pager,
-    })
+    }))
 }

@@ -10,6 +10,7 @@ mod departments;
 mod directory;
 pub(crate) mod draws;
 pub(crate) mod exchange;
+pub(crate) mod extract;
 mod fields;
 mod follow_ups;
 mod home;
@@ -23,8 +24,6 @@ mod tags;
 mod users;
 pub(crate) mod visits;
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::Router;
 use axum::http::StatusCode;
@@ -32,12 +31,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, FixedOffset, Utc};
 use lianjian_domain::account::Role;
+use lianjian_services::Services;
 use lianjian_services::accounts::SessionAuth;
-use lianjian_services::{ServiceError, Services};
 
 use crate::AppState;
-use crate::extract::constant_time_eq;
 use crate::i18n::{Messages, zh_cn};
+pub use extract::{ConsoleError, CsrfForm, PathId, check_csrf, form_errors, parse_id};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -197,6 +196,7 @@ pub fn router() -> Router<AppState> {
             "/transfers/{id}/feedback",
             post(follow_ups::transfer_feedback),
         )
+        .layer(axum::middleware::from_fn(extract::error_pages))
 }
 
 /// Business areas of DOMAIN.md, shown in the navigation. Those not built yet are labelled as
@@ -406,79 +406,8 @@ pub fn render(t: impl Template) -> Response {
     }
 }
 
-/// A service failure as a console page (validation errors are shown on their forms instead).
-pub async fn error_page(svc: &Services, s: &SessionAuth, e: ServiceError) -> Response {
-    let api = crate::ApiError::from(e);
-    let c = Chrome::new(svc, s, "").await;
-    let title = match api.status {
-        StatusCode::NOT_FOUND => "未找到",
-        StatusCode::FORBIDDEN => "无权操作",
-        StatusCode::CONFLICT => "数据冲突",
-        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "输入有误",
-        _ => "出错了",
-    };
-    let status = api.status;
-    (
-        status,
-        render(ErrorPage {
-            c,
-            title: title.into(),
-            message: api.message,
-        }),
-    )
-        .into_response()
-}
-
-/// Rejects a form whose CSRF token is not the session's.
-pub fn check_csrf(s: &SessionAuth, sent: &str) -> Result<(), Response> {
-    if constant_time_eq(sent, &s.csrf_token) {
-        Ok(())
-    } else {
-        Err((
-            StatusCode::FORBIDDEN,
-            Html("<p>表单已过期或来源不明（CSRF 校验失败），请返回刷新页面后重试。</p>"),
-        )
-            .into_response())
-    }
-}
-
-/// The id of the record a console page acts on; one that does not parse is a missing record.
-pub async fn path_id(svc: &Services, s: &SessionAuth, id: &str) -> Result<uuid::Uuid, Response> {
-    match uuid::Uuid::parse_str(id) {
-        Ok(id) => Ok(id),
-        Err(_) => Err(error_page(svc, s, ServiceError::NotFound).await),
-    }
-}
-
-/// The start of every console form posted about one record: the CSRF check, then its id.
-pub async fn posted_id(
-    svc: &Services,
-    s: &SessionAuth,
-    csrf: &str,
-    id: &str,
-) -> Result<uuid::Uuid, Response> {
-    check_csrf(s, csrf)?;
-    path_id(svc, s, id).await
-}
-
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
-}
-
-/// Field errors as a map for templates.
-pub fn field_errors(e: &ServiceError) -> Option<BTreeMap<String, String>> {
-    match e {
-        ServiceError::Invalid(fields) => Some(
-            fields
-                .iter()
-                .map(|f| (f.field.clone(), f.message.clone()))
-                .collect(),
-        ),
-        ServiceError::Conflict { field, message, .. } => {
-            Some([(field.clone(), message.clone())].into())
-        }
-        _ => None,
-    }
 }
 
 /// Dates as staff read them: Beijing time, minutes.

@@ -7,8 +7,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::item::DepartmentRole;
@@ -23,7 +22,7 @@ use uuid::Uuid;
 use super::directory::{options, tag_options};
 use super::fields::{FormData, errors_of};
 use super::{
-    Chrome, Pager, check_csrf, error_page, local, local_opt, path_id, posted_id, render, see_other,
+    Chrome, ConsoleError, CsrfForm, Pager, PathId, form_errors, local, local_opt, render, see_other,
 };
 use crate::AppState;
 use crate::api::params::Params;
@@ -173,7 +172,7 @@ pub async fn list(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let svc = &st.svc;
     let p = Params(q);
     let f = Filters {
@@ -191,10 +190,7 @@ pub async fn list(
     let page = match plan_query(svc, &p).await {
         Ok(query) => {
             let req = PageRequest::new(p.paging().map(|r| r.page).ok(), Some(20));
-            match plans::list(svc, &s.actor, query, req).await {
-                Ok(p) => p,
-                Err(e) => return error_page(svc, &s, e).await,
-            }
+            plans::list(svc, &s.actor, query, req).await?
         }
         Err(e) => {
             errors = errors_of(&e).unwrap_or_default();
@@ -229,7 +225,7 @@ pub async fn list(
         can_file: may_file(&s),
         sees_annual: sees_annual(&s),
     };
-    (status, render(page)).into_response()
+    Ok((status, render(page)).into_response())
 }
 
 // ---- detail ----
@@ -455,41 +451,29 @@ async fn detail_page(
 pub async fn detail(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    let id = match path_id(&st.svc, &s, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match plans::get(&st.svc, &s.actor, id).await {
-        Ok(p) => {
-            detail_page(
-                &st,
-                &s,
-                p,
-                &Params(q).one("ok"),
-                BTreeMap::new(),
-                String::new(),
-            )
-            .await
-        }
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+) -> Result<Response, ConsoleError> {
+    let p = plans::get(&st.svc, &s.actor, id).await?;
+    Ok(detail_page(
+        &st,
+        &s,
+        p,
+        &Params(q).one("ok"),
+        BTreeMap::new(),
+        String::new(),
+    )
+    .await)
 }
 
 async fn transition(
     st: AppState,
     s: SessionAuth,
-    id: String,
+    id: Uuid,
     f: FormData,
     action: PlanAction,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let svc = &st.svc;
-    let id = match posted_id(svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
     let a = &s.actor;
     let reason = f.get("reason");
     let (r, ok) = match action {
@@ -500,11 +484,11 @@ async fn transition(
         PlanAction::Start | PlanAction::Complete => (Err(ServiceError::Forbidden), ""),
     };
     match r {
-        Ok(_) => see_other(&format!("/console/plans/{id}?ok={ok}")),
+        Ok(_) => Ok(see_other(&format!("/console/plans/{id}?ok={ok}"))),
         Err(e) => match (errors_of(&e), plans::get(svc, a, id).await) {
             // A missing reason, or a move no longer possible: say so on the plan's page.
-            (Some(errs), Ok(p)) => detail_page(&st, &s, p, "", errs, reason).await,
-            _ => error_page(svc, &s, e).await,
+            (Some(errs), Ok(p)) => Ok(detail_page(&st, &s, p, "", errs, reason).await),
+            _ => Err(e.into()),
         },
     }
 }
@@ -512,37 +496,37 @@ async fn transition(
 pub async fn submit(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    transition(st, s, id, FormData(f), PlanAction::Submit).await
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    transition(st, s, id, f, PlanAction::Submit).await
 }
 
 pub async fn return_plan(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    transition(st, s, id, FormData(f), PlanAction::Return).await
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    transition(st, s, id, f, PlanAction::Return).await
 }
 
 pub async fn approve(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    transition(st, s, id, FormData(f), PlanAction::Approve).await
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    transition(st, s, id, f, PlanAction::Approve).await
 }
 
 pub async fn publish(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    transition(st, s, id, FormData(f), PlanAction::Publish).await
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    transition(st, s, id, f, PlanAction::Publish).await
 }
 
 // ---- form ----
@@ -803,89 +787,65 @@ pub async fn new_form(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     if !may_file(&s) {
-        return error_page(&st.svc, &s, ServiceError::Forbidden).await;
+        return Err(ConsoleError::forbidden());
     }
     let f = PlanForm::blank(Params(q).one("item"));
-    form_page(&st, &s, None, f, BTreeMap::new()).await
+    Ok(form_page(&st, &s, None, f, BTreeMap::new()).await)
 }
 
 pub async fn create(
     State(st): State<AppState>,
     Console(s): Console,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let form = PlanForm::from_post(&f);
     match plans::create(&st.svc, &s.actor, &form.input()).await {
-        Ok(p) => see_other(&format!("/console/plans/{}?ok=created", p.id)),
-        Err(e) => match errors_of(&e) {
-            Some(errs) => form_page(&st, &s, None, form, errs).await,
-            None => error_page(&st.svc, &s, e).await,
-        },
+        Ok(p) => Ok(see_other(&format!("/console/plans/{}?ok=created", p.id))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            Ok(form_page(&st, &s, None, form, errs).await)
+        }
     }
 }
 
 pub async fn edit_form(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-) -> Response {
-    let id = match path_id(&st.svc, &s, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let p = match plans::get(&st.svc, &s.actor, id).await {
-        Ok(p) => p,
-        Err(e) => return error_page(&st.svc, &s, e).await,
-    };
+    PathId(id): PathId,
+) -> Result<Response, ConsoleError> {
+    let p = plans::get(&st.svc, &s.actor, id).await?;
     match plans::allowed(&st.svc, &s.actor, &p).await {
         Ok((_, true)) => {}
         Ok(_) if p.status != PlanStatus::Draft => {
-            return error_page(
-                &st.svc,
-                &s,
-                ServiceError::field(
-                    "status",
-                    lianjian_domain::plan::ensure_editable(p.status).unwrap_err(),
-                ),
-            )
-            .await;
+            return Err(ConsoleError::from(ServiceError::field(
+                "status",
+                lianjian_domain::plan::ensure_editable(p.status).unwrap_err(),
+            )));
         }
-        Ok(_) => return error_page(&st.svc, &s, ServiceError::Forbidden).await,
-        Err(e) => return error_page(&st.svc, &s, e).await,
+        Ok(_) => return Err(ConsoleError::forbidden()),
+        Err(e) => return Err(e.into()),
     }
     let f = PlanForm::of_input(PlanInput::of_plan(&p, &p.item_id.to_string()));
-    form_page(&st, &s, Some(&p), f, BTreeMap::new()).await
+    Ok(form_page(&st, &s, Some(&p), f, BTreeMap::new()).await)
 }
 
 pub async fn update(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let p = match plans::get(&st.svc, &s.actor, id).await {
-        Ok(p) => p,
-        Err(e) => return error_page(&st.svc, &s, e).await,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let p = plans::get(&st.svc, &s.actor, id).await?;
     let mut form = PlanForm::from_post(&f);
     form.item = p.item_id.to_string();
     match plans::update(&st.svc, &s.actor, id, &form.input()).await {
-        Ok(_) => see_other(&format!("/console/plans/{id}?ok=saved")),
-        Err(e) => match errors_of(&e) {
-            Some(errs) => form_page(&st, &s, Some(&p), form, errs).await,
-            None => error_page(&st.svc, &s, e).await,
-        },
+        Ok(_) => Ok(see_other(&format!("/console/plans/{id}?ok=saved"))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            Ok(form_page(&st, &s, Some(&p), form, errs).await)
+        }
     }
 }
 
@@ -927,7 +887,7 @@ pub async fn annual(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let svc = &st.svc;
     let p = Params(q);
     let year = Some(p.one("year"))
@@ -977,7 +937,7 @@ pub async fn annual(
                     }
                 })
                 .collect();
-            render(AnnualPage {
+            Ok(render(AnnualPage {
                 c,
                 year: a.year.to_string(),
                 region: a.region.to_string(),
@@ -992,10 +952,10 @@ pub async fn annual(
                 late: a.late,
                 errors: BTreeMap::new(),
                 export,
-            })
+            }))
         }
         Err(e) => match errors_of(&e) {
-            Some(errors) => (
+            Some(errors) => Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 render(AnnualPage {
                     c,
@@ -1010,8 +970,8 @@ pub async fn annual(
                     export,
                 }),
             )
-                .into_response(),
-            None => error_page(svc, &s, e).await,
+                .into_response()),
+            None => Err(e.into()),
         },
     }
 }
@@ -1020,7 +980,7 @@ pub async fn annual_export(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let year = Some(p.one("year"))
         .filter(|y| !y.is_empty())
@@ -1028,7 +988,7 @@ pub async fn annual_export(
     match plans::annual_xlsx(&st.svc, &s.actor, &year, &p.one("region")).await {
         Ok(bytes) => {
             let name = crate::extract::urlencode(&format!("{year}年度抽查工作计划.xlsx"));
-            (
+            Ok((
                 [
                     (
                         header::CONTENT_TYPE,
@@ -1044,8 +1004,8 @@ pub async fn annual_export(
                 ],
                 bytes,
             )
-                .into_response()
+                .into_response())
         }
-        Err(e) => error_page(&st.svc, &s, e).await,
+        Err(e) => Err(e.into()),
     }
 }

@@ -15,7 +15,7 @@ use lianjian_services::items::ItemQuery;
 use lianjian_services::{Page, PageRequest, Services};
 use uuid::Uuid;
 
-use super::{Chrome, Pager, error_page, render};
+use super::{Chrome, ConsoleError, Pager, render};
 use crate::AppState;
 use crate::api::params::Params;
 use crate::api::visits::result_query;
@@ -214,17 +214,14 @@ pub async fn list(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let svc = &st.svc;
     let p = Params(q);
     let f = ResultFilters::of(&p);
     let req = PageRequest::new(p.one("page").parse().ok(), Some(20));
     let mut errors = BTreeMap::new();
     let page = match result_query(&p) {
-        Ok(query) => match inspections::results(svc, &s.actor, &query, req).await {
-            Ok(p) => p,
-            Err(e) => return error_page(svc, &s, e).await,
-        },
+        Ok(query) => inspections::results(svc, &s.actor, &query, req).await?,
         Err(e) => {
             errors = query_errors(e);
             Page {
@@ -267,7 +264,7 @@ pub async fn list(
         export: export.trim_end_matches(['&', '?']).to_string(),
         f,
     });
-    (status, body).into_response()
+    Ok((status, body).into_response())
 }
 
 /// The filtered list, every page, as xlsx.
@@ -275,14 +272,12 @@ pub async fn export(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let query = match result_query(&p) {
         Ok(q) => q,
         Err(e) => {
-            return error_page(
-                &st.svc,
-                &s,
+            return Err(ConsoleError::from(
                 lianjian_services::ServiceError::Invalid(
                     e.details
                         .into_iter()
@@ -294,15 +289,12 @@ pub async fn export(
                         })
                         .collect(),
                 ),
-            )
-            .await;
+            ));
         }
     };
-    match inspections::export_results(&st.svc, &s.actor, &query).await {
-        Ok(bytes) => super::exchange::xlsx(
-            &format!("检查结果-{}.xlsx", crate::api::params::today()),
-            bytes,
-        ),
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    let bytes = inspections::export_results(&st.svc, &s.actor, &query).await?;
+    Ok(super::exchange::xlsx(
+        &format!("检查结果-{}.xlsx", crate::api::params::today()),
+        bytes,
+    ))
 }

@@ -3,7 +3,6 @@
 //! setting may make publication later, never earlier). Design: `docs/double-random.md`.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use lianjian_services::ServiceError;
@@ -11,7 +10,7 @@ use lianjian_services::accounts::SessionAuth;
 use lianjian_services::office_settings::{self, SettingsView};
 
 use super::fields::{FormData, errors_of};
-use super::{Chrome, check_csrf, error_page, local, render, see_other};
+use super::{Chrome, ConsoleError, CsrfForm, local, render, see_other};
 use crate::AppState;
 use crate::api::params::Params;
 use crate::extract::Console;
@@ -36,11 +35,8 @@ async fn page(
     notice: Option<&str>,
     err: Option<ServiceError>,
     typed: Option<String>,
-) -> Response {
-    let v = match office_settings::view(&st.svc, &s.actor, region).await {
-        Ok(v) => v,
-        Err(e) => return error_page(&st.svc, s, e).await,
-    };
+) -> Result<Response, ConsoleError> {
+    let v = office_settings::view(&st.svc, &s.actor, region).await?;
     let name = async |r: &lianjian_domain::region::RegionCode| {
         lianjian_services::regions::path_name(&st.svc, r)
             .await
@@ -58,7 +54,7 @@ async fn page(
         }
         None => (None, Default::default()),
     };
-    render(Page {
+    Ok(render(Page {
         c: Chrome::new(&st.svc, s, "settings")
             .await
             .with_notice(notice),
@@ -78,14 +74,14 @@ async fn page(
         v,
         error,
         errors,
-    })
+    }))
 }
 
 pub async fn show(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let region = p.one("region");
     page(
@@ -102,12 +98,8 @@ pub async fn show(
 pub async fn save(
     State(st): State<AppState>,
     Console(s): Console,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let region = f.get("region");
     match office_settings::set_publish_delay(
         &st.svc,
@@ -117,10 +109,10 @@ pub async fn save(
     )
     .await
     {
-        Ok(saved) => see_other(&format!(
+        Ok(saved) => Ok(see_other(&format!(
             "/console/settings?region={}&ok=saved",
             saved.region_code
-        )),
+        ))),
         Err(e @ ServiceError::Invalid(_)) => {
             use axum::response::IntoResponse;
             let mut r = page(
@@ -134,8 +126,8 @@ pub async fn save(
             .await
             .into_response();
             *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            r
+            Ok(r)
         }
-        Err(e) => error_page(&st.svc, &s, e).await,
+        Err(e) => Err(e.into()),
     }
 }

@@ -4,8 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::account::Role;
@@ -16,8 +15,8 @@ use lianjian_services::tags::{self, TagInput};
 use lianjian_services::{PageRequest, ServiceError, Services};
 use uuid::Uuid;
 
-use super::fields::{FormData, errors_of};
-use super::{Chrome, check_csrf, error_page, posted_id, render, see_other};
+use super::fields::FormData;
+use super::{Chrome, ConsoleError, CsrfForm, PathId, form_errors, render, see_other};
 use crate::AppState;
 use crate::api::entities::department_names;
 use crate::api::params::Params;
@@ -169,12 +168,9 @@ async fn page(
     f: Option<TagInput>,
     errors: BTreeMap<String, String>,
     rule: Option<RuleForm>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let svc = &st.svc;
-    let all = match tags::all(svc).await {
-        Ok(v) => v,
-        Err(e) => return error_page(svc, s, e).await,
-    };
+    let all = tags::all(svc).await?;
     let rules = tags::rules_list(svc).await.unwrap_or_default();
     let owner_ids: Vec<Uuid> = all.iter().filter_map(|t| t.owner_department_id).collect();
     let owners_by_id = department_names(svc, owner_ids).await;
@@ -266,14 +262,14 @@ async fn page(
         rule_pattern: rule.pattern,
         rule_errors: rule.errors,
     };
-    (status, render(page)).into_response()
+    Ok((status, render(page)).into_response())
 }
 
 pub async fn list(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let ok = p.one("ok");
     let text = if ok == "rule_added" {
@@ -304,19 +300,15 @@ fn input_of(f: &FormData) -> TagInput {
 pub async fn create(
     State(st): State<AppState>,
     Console(s): Console,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let input = input_of(&f);
     match tags::create(&st.svc, &s.actor, input.clone()).await {
-        Ok(_) => see_other("/console/tags?ok=created"),
-        Err(e) => match errors_of(&e) {
-            Some(errs) => page(&st, &s, None, Some(input), errs, None).await,
-            None => error_page(&st.svc, &s, e).await,
-        },
+        Ok(_) => Ok(see_other("/console/tags?ok=created")),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            page(&st, &s, None, Some(input), errs, None).await
+        }
     }
 }
 
@@ -372,8 +364,7 @@ async fn edit_page(
         .into_response()
 }
 
-async fn find(st: &AppState, id: &str) -> Result<Tag, ServiceError> {
-    let id = Uuid::parse_str(id).map_err(|_| ServiceError::NotFound)?;
+async fn find(st: &AppState, id: Uuid) -> Result<Tag, ServiceError> {
     tags::all(&st.svc)
         .await?
         .into_iter()
@@ -393,40 +384,30 @@ async fn codes(st: &AppState) -> HashMap<Uuid, String> {
 pub async fn edit_form(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-) -> Response {
-    let t = match find(&st, &id).await {
-        Ok(t) => t,
-        Err(e) => return error_page(&st.svc, &s, e).await,
-    };
+    PathId(id): PathId,
+) -> Result<Response, ConsoleError> {
+    let t = find(&st, id).await?;
     if !may_edit(&s, &t) {
-        return error_page(&st.svc, &s, ServiceError::Forbidden).await;
+        return Err(ConsoleError::forbidden());
     }
     let f = tag_input(&t, &codes(&st).await);
-    edit_page(&st, &s, t, f, BTreeMap::new()).await
+    Ok(edit_page(&st, &s, t, f, BTreeMap::new()).await)
 }
 
 pub async fn update(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
-    let t = match find(&st, &id).await {
-        Ok(t) => t,
-        Err(e) => return error_page(&st.svc, &s, e).await,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let t = find(&st, id).await?;
     let input = input_of(&f);
     match tags::update(&st.svc, &s.actor, t.id, input.clone(), t.status == "active").await {
-        Ok(_) => see_other("/console/tags?ok=saved"),
-        Err(e) => match errors_of(&e) {
-            Some(errs) => edit_page(&st, &s, t, input, errs).await,
-            None => error_page(&st.svc, &s, e).await,
-        },
+        Ok(_) => Ok(see_other("/console/tags?ok=saved")),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            Ok(edit_page(&st, &s, t, input, errs).await)
+        }
     }
 }
 
@@ -434,76 +415,54 @@ pub async fn update(
 pub async fn set_status(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
-    let t = match find(&st, &id).await {
-        Ok(t) => t,
-        Err(e) => return error_page(&st.svc, &s, e).await,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let t = find(&st, id).await?;
     let active = f.get("status") == "active";
     let input = tag_input(&t, &codes(&st).await);
-    match tags::update(&st.svc, &s.actor, t.id, input, active).await {
-        Ok(_) => see_other(if active {
-            "/console/tags?ok=restored"
-        } else {
-            "/console/tags?ok=retired"
-        }),
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    tags::update(&st.svc, &s.actor, t.id, input, active).await?;
+    Ok(see_other(if active {
+        "/console/tags?ok=restored"
+    } else {
+        "/console/tags?ok=retired"
+    }))
 }
 
 pub async fn add_rule(
     State(st): State<AppState>,
     Console(s): Console,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&s, &f.csrf()) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let (tag, kind, pattern) = (f.get("tag"), f.get("kind"), f.get("pattern"));
     match tags::add_rule(&st.svc, &s.actor, &tag, &kind, &pattern).await {
-        Ok((_, n)) => see_other(&format!("/console/tags?ok=rule_added&n={n}")),
-        Err(e) => match errors_of(&e) {
-            Some(errs) => {
-                page(
-                    &st,
-                    &s,
-                    None,
-                    None,
-                    BTreeMap::new(),
-                    Some(RuleForm {
-                        tag,
-                        kind,
-                        pattern,
-                        errors: errs,
-                    }),
-                )
-                .await
-            }
-            None => error_page(&st.svc, &s, e).await,
-        },
+        Ok((_, n)) => Ok(see_other(&format!("/console/tags?ok=rule_added&n={n}"))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            page(
+                &st,
+                &s,
+                None,
+                None,
+                BTreeMap::new(),
+                Some(RuleForm {
+                    tag,
+                    kind,
+                    pattern,
+                    errors: errs,
+                }),
+            )
+            .await
+        }
     }
 }
 
 pub async fn remove_rule(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match tags::remove_rule(&st.svc, &s.actor, id).await {
-        Ok(_) => see_other("/console/tags?ok=rule_removed"),
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    PathId(id): PathId,
+    _: CsrfForm,
+) -> Result<Response, ConsoleError> {
+    tags::remove_rule(&st.svc, &s.actor, id).await?;
+    Ok(see_other("/console/tags?ok=rule_removed"))
 }

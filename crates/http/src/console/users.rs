@@ -3,8 +3,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_services::accounts::{self, SessionAuth, UserInput, UserView};
@@ -14,8 +13,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    Chrome, Pager, check_csrf, error_page, field_errors, local, local_opt, render, role_options,
-    see_other,
+    Chrome, ConsoleError, CsrfForm, Pager, PathId, form_errors, local, local_opt, render,
+    role_options, see_other,
 };
 use crate::AppState;
 use crate::api::users::{UserFilter, user_query};
@@ -59,7 +58,7 @@ pub async fn list(
     State(st): State<AppState>,
     Console(s): Console,
     Query(lq): Query<ListQuery>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let filter = UserFilter {
         q: lq.q.clone(),
         role: lq.role.clone(),
@@ -70,17 +69,13 @@ pub async fn list(
         Ok(q) => q,
         Err(_) => Default::default(),
     };
-    let page = match accounts::list_users(
+    let page = accounts::list_users(
         &st.svc,
         &s.actor,
         &q,
         lianjian_services::PageRequest::new(lq.page, Some(20)),
     )
-    .await
-    {
-        Ok(p) => p,
-        Err(e) => return error_page(&st.svc, &s, e).await,
-    };
+    .await?;
     let (q_s, role_s, status_s) = (
         lq.q.unwrap_or_default(),
         lq.role.unwrap_or_default(),
@@ -109,7 +104,7 @@ pub async fn list(
     let c = Chrome::new(&st.svc, &s, "users")
         .await
         .with_notice(lq.ok.as_deref());
-    render(ListPage {
+    Ok(render(ListPage {
         c,
         rows,
         pager,
@@ -117,7 +112,7 @@ pub async fn list(
         role: role_s,
         status: status_s,
         roles: role_options(),
-    })
+    }))
 }
 
 /// The user list with its current filters (every page) as xlsx; audited as `user.export`.
@@ -125,7 +120,7 @@ pub async fn export(
     State(st): State<AppState>,
     Console(s): Console,
     Query(lq): Query<ListQuery>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let filter = UserFilter {
         q: lq.q.clone(),
         role: lq.role.clone(),
@@ -134,16 +129,12 @@ pub async fn export(
     };
     // As the list: a filter that does not parse is no filter.
     let q = user_query(&filter).unwrap_or_default();
-    match accounts::export_users(&st.svc, &s.actor, &q).await {
-        Ok(b) => super::exchange::xlsx("用户列表.xlsx", b),
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    let b = accounts::export_users(&st.svc, &s.actor, &q).await?;
+    Ok(super::exchange::xlsx("用户列表.xlsx", b))
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct UserForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     #[serde(default)]
     username: String,
     #[serde(default)]
@@ -234,9 +225,12 @@ async fn form_page(
         .into_response()
 }
 
-pub async fn new_form(State(st): State<AppState>, Console(s): Console) -> Response {
+pub async fn new_form(
+    State(st): State<AppState>,
+    Console(s): Console,
+) -> Result<Response, ConsoleError> {
     if !s.actor.role.manages_users() {
-        return error_page(&st.svc, &s, ServiceError::Forbidden).await;
+        return Err(ConsoleError::forbidden());
     }
     let f = FormValues {
         username: String::new(),
@@ -247,7 +241,7 @@ pub async fn new_form(State(st): State<AppState>, Console(s): Console) -> Respon
         phone: String::new(),
         is_system: false,
     };
-    form_page(&st, &s, None, f, BTreeMap::new()).await
+    Ok(form_page(&st, &s, None, f, BTreeMap::new()).await)
 }
 
 fn values(f: &UserForm) -> FormValues {
@@ -278,26 +272,26 @@ fn input(f: UserForm) -> UserInput {
 pub async fn create(
     State(st): State<AppState>,
     Console(s): Console,
-    Form(f): Form<UserForm>,
-) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<UserForm>,
+) -> Result<Response, ConsoleError> {
     let v = values(&f);
     match accounts::create_user(&st.svc, &s.actor, input(f)).await {
-        Ok(u) => see_other(&format!("/console/users/{}?ok=created", u.user.id)),
-        Err(e) => match field_errors(&e) {
-            Some(errs) => form_page(&st, &s, None, v, errs).await,
-            None => error_page(&st.svc, &s, e).await,
-        },
+        Ok(u) => Ok(see_other(&format!(
+            "/console/users/{}?ok=created",
+            u.user.id
+        ))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            Ok(form_page(&st, &s, None, v, errs).await)
+        }
     }
 }
 
 pub async fn edit_form(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<Uuid>,
-) -> Response {
+    PathId(id): PathId,
+) -> Result<Response, ConsoleError> {
     match accounts::get_user(&st.svc, &s.actor, id).await {
         Ok(v) if s.actor.role.manages_users() => {
             let f = FormValues {
@@ -309,29 +303,26 @@ pub async fn edit_form(
                 phone: v.user.phone.unwrap_or_default(),
                 is_system: v.user.is_system,
             };
-            form_page(&st, &s, Some(id), f, BTreeMap::new()).await
+            Ok(form_page(&st, &s, Some(id), f, BTreeMap::new()).await)
         }
-        Ok(_) => error_page(&st.svc, &s, ServiceError::Forbidden).await,
-        Err(e) => error_page(&st.svc, &s, e).await,
+        Ok(_) => Err(ConsoleError::forbidden()),
+        Err(e) => Err(e.into()),
     }
 }
 
 pub async fn update(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<Uuid>,
-    Form(f): Form<UserForm>,
-) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<UserForm>,
+) -> Result<Response, ConsoleError> {
     let v = values(&f);
     match accounts::update_user(&st.svc, &s.actor, id, input(f)).await {
-        Ok(_) => see_other(&format!("/console/users/{id}?ok=saved")),
-        Err(e) => match field_errors(&e) {
-            Some(errs) => form_page(&st, &s, Some(id), v, errs).await,
-            None => error_page(&st.svc, &s, e).await,
-        },
+        Ok(_) => Ok(see_other(&format!("/console/users/{id}?ok=saved"))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            Ok(form_page(&st, &s, Some(id), v, errs).await)
+        }
     }
 }
 
@@ -452,19 +443,15 @@ async fn detail_page(
 pub async fn detail(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
     Query(q): Query<DetailQuery>,
-) -> Response {
-    match accounts::get_user(&st.svc, &s.actor, id).await {
-        Ok(v) => detail_page(&st, &s, v, q.ok.as_deref(), None, None).await,
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+) -> Result<Response, ConsoleError> {
+    let v = accounts::get_user(&st.svc, &s.actor, id).await?;
+    Ok(detail_page(&st, &s, v, q.ok.as_deref(), None, None).await)
 }
 
 #[derive(Deserialize)]
 pub struct StatusForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     #[serde(default)]
     status: String,
 }
@@ -472,32 +459,25 @@ pub struct StatusForm {
 pub async fn set_status(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<Uuid>,
-    Form(f): Form<StatusForm>,
-) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<StatusForm>,
+) -> Result<Response, ConsoleError> {
     let Some(status) = UserStatus::parse(&f.status) else {
-        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+        return Err(ConsoleError::not_found());
     };
-    match accounts::set_user_status(&st.svc, &s.actor, id, status).await {
-        Ok(_) => see_other(&format!(
-            "/console/users/{id}?ok={}",
-            if status == UserStatus::Disabled {
-                "disabled"
-            } else {
-                "enabled"
-            }
-        )),
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    accounts::set_user_status(&st.svc, &s.actor, id, status).await?;
+    Ok(see_other(&format!(
+        "/console/users/{id}?ok={}",
+        if status == UserStatus::Disabled {
+            "disabled"
+        } else {
+            "enabled"
+        }
+    )))
 }
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
     #[serde(default)]
     password: String,
 }
@@ -505,29 +485,22 @@ pub struct PasswordForm {
 pub async fn reset_password(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<Uuid>,
-    Form(f): Form<PasswordForm>,
-) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<PasswordForm>,
+) -> Result<Response, ConsoleError> {
     match accounts::reset_password(&st.svc, &s.actor, id, &f.password).await {
-        Ok(()) => see_other(&format!("/console/users/{id}?ok=password")),
+        Ok(()) => Ok(see_other(&format!("/console/users/{id}?ok=password"))),
         Err(e @ ServiceError::Invalid(_)) => {
-            let msg = field_errors(&e).and_then(|m| m.into_values().next());
-            match accounts::get_user(&st.svc, &s.actor, id).await {
-                Ok(v) => detail_page(&st, &s, v, None, msg, None).await,
-                Err(e) => error_page(&st.svc, &s, e).await,
-            }
+            let msg = form_errors(e)?.into_values().next();
+            let v = accounts::get_user(&st.svc, &s.actor, id).await?;
+            Ok(detail_page(&st, &s, v, None, msg, None).await)
         }
-        Err(e) => error_page(&st.svc, &s, e).await,
+        Err(e) => Err(e.into()),
     }
 }
 
 #[derive(Deserialize)]
 pub struct TokenForm {
-    #[serde(rename = "_csrf", default)]
-    pub csrf: String,
     #[serde(default)]
     pub name: String,
     #[serde(default)]
@@ -556,41 +529,26 @@ pub fn parse_days(s: &str) -> Result<Option<i64>, ServiceError> {
 pub async fn create_token(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<Uuid>,
-    Form(f): Form<TokenForm>,
-) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
-    let result = match parse_days(&f.valid_days) {
-        Ok(days) => accounts::create_token(&st.svc, &s.actor, id, &f.name, days).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok((_, secret)) => match accounts::get_user(&st.svc, &s.actor, id).await {
-            Ok(v) => detail_page(&st, &s, v, None, None, Some(secret)).await,
-            Err(e) => error_page(&st.svc, &s, e).await,
-        },
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<TokenForm>,
+) -> Result<Response, ConsoleError> {
+    let days = parse_days(&f.valid_days)?;
+    let (_, secret) = accounts::create_token(&st.svc, &s.actor, id, &f.name, days).await?;
+    let v = accounts::get_user(&st.svc, &s.actor, id).await?;
+    Ok(detail_page(&st, &s, v, None, None, Some(secret)).await)
 }
 
 pub async fn revoke_token(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<Uuid>,
-    Form(f): Form<TokenForm>,
-) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
-        return r;
-    }
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<TokenForm>,
+) -> Result<Response, ConsoleError> {
     let back = if f.back.starts_with("/console/") {
         f.back
     } else {
         "/console/account".into()
     };
-    match accounts::revoke_token(&st.svc, &s.actor, id).await {
-        Ok(()) => see_other(&format!("{back}?ok=revoked")),
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    accounts::revoke_token(&st.svc, &s.actor, id).await?;
+    Ok(see_other(&format!("{back}?ok=revoked")))
 }

@@ -7,8 +7,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::inspection::{Answer, FollowUp, ResultCode, VisitStatus};
 use lianjian_services::accounts::SessionAuth;
@@ -19,8 +18,11 @@ use lianjian_services::inspections::{
 use lianjian_services::{PageRequest, ServiceError};
 use uuid::Uuid;
 
-use super::fields::{FormData, errors_of};
-use super::{Chrome, Pager, error_page, local_opt, path_id, posted_id, render, see_other};
+use super::fields::FormData;
+use super::{
+    Chrome, ConsoleError, CsrfForm, Pager, PathId, check_csrf, form_errors, local_opt, render,
+    see_other,
+};
 use crate::AppState;
 use crate::api::params::Params;
 use crate::extract::Console;
@@ -42,26 +44,22 @@ pub async fn list(
     State(st): State<AppState>,
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let query = match crate::api::visits::visit_query(&p) {
         Ok(q) => q,
         Err(_) => Default::default(),
     };
-    let page = match inspections::list(
+    let page = inspections::list(
         &st.svc,
         &s.actor,
         &query,
         PageRequest::new(p.one("page").parse().ok(), Some(20)),
     )
-    .await
-    {
-        Ok(p) => p,
-        Err(e) => return error_page(&st.svc, &s, e).await,
-    };
+    .await?;
     let (text, status, late) = (p.one("q"), p.one("status"), p.one("late"));
     let pager = Pager::new(&page, &[("q", &text), ("status", &status), ("late", &late)]);
-    render(ListPage {
+    Ok(render(ListPage {
         c: Chrome::new(&st.svc, &s, "visits").await,
         rows: page.items,
         pager,
@@ -74,7 +72,7 @@ pub async fn list(
             .map(|s| (s.as_str(), s.label_zh()))
             .collect(),
         is_inspector: s.actor.role == lianjian_domain::account::Role::Inspector,
-    })
+    }))
 }
 
 /// Option lists of the forms.
@@ -131,11 +129,8 @@ async fn detail_page(
     errors: BTreeMap<String, String>,
     error: Option<String>,
     notice: Option<&str>,
-) -> Response {
-    let v = match inspections::get(&st.svc, &s.actor, id).await {
-        Ok(v) => v,
-        Err(e) => return error_page(&st.svc, s, e).await,
-    };
+) -> Result<Response, ConsoleError> {
+    let v = inspections::get(&st.svc, &s.actor, id).await?;
     let mut by_dept: BTreeMap<String, Vec<inspections::ItemPart>> = BTreeMap::new();
     for p in &v.parts {
         by_dept
@@ -155,7 +150,7 @@ async fn detail_page(
     } else {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     };
-    (
+    Ok((
         status,
         render(DetailPage {
             c: Chrome::new(&st.svc, s, "visits").await.with_notice(notice),
@@ -175,19 +170,15 @@ async fn detail_page(
             v,
         }),
     )
-        .into_response()
+        .into_response())
 }
 
 pub async fn detail(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    let id = match path_id(&st.svc, &s, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+) -> Result<Response, ConsoleError> {
     let ok = Params(q).one("ok");
     detail_page(
         &st,
@@ -208,38 +199,30 @@ async fn after(
     r: Result<(), ServiceError>,
     ok: &str,
     anchor: &str,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     match r {
-        Ok(()) => see_other(&format!("/console/visits/{id}?ok={ok}{anchor}")),
-        Err(e) => match errors_of(&e) {
-            Some(errs) => detail_page(st, s, id, errs, None, None).await,
-            None => match e {
-                // Shown on the visit's page, but answered as what it is: a refusal (403).
-                ServiceError::Refused { message, .. } => {
-                    let mut page =
-                        detail_page(st, s, id, BTreeMap::new(), Some(message), None).await;
-                    *page.status_mut() = axum::http::StatusCode::FORBIDDEN;
-                    page
-                }
-                other => error_page(&st.svc, s, other).await,
-            },
-        },
+        Ok(()) => Ok(see_other(&format!("/console/visits/{id}?ok={ok}{anchor}"))),
+        // Shown on the visit's page, but answered as what it is: a refusal (403).
+        Err(ServiceError::Refused { message, .. }) => {
+            let mut page = detail_page(st, s, id, BTreeMap::new(), Some(message), None).await?;
+            *page.status_mut() = axum::http::StatusCode::FORBIDDEN;
+            Ok(page)
+        }
+        Err(e) => {
+            let errs = form_errors(e)?;
+            detail_page(st, s, id, errs, None, None).await
+        }
     }
 }
 
 pub async fn review(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let Ok(plan) = Uuid::parse_str(&f.get("plan_id")) else {
-        return error_page(&st.svc, &s, ServiceError::NotFound).await;
+        return Err(ConsoleError::not_found());
     };
     let approve = f.get("decision") == "approve";
     let r = inspections::review(&st.svc, &s.actor, id, plan, approve, &f.get("note"))
@@ -259,14 +242,9 @@ pub async fn review(
 pub async fn publish(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    _: CsrfForm,
+) -> Result<Response, ConsoleError> {
     let r = inspections::publish(&st.svc, &s.actor, id)
         .await
         .map(|_| ());
@@ -276,14 +254,9 @@ pub async fn publish(
 pub async fn close(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    _: CsrfForm,
+) -> Result<Response, ConsoleError> {
     let r = inspections::close(&st.svc, &s.actor, id).await.map(|_| ());
     after(&st, &s, id, r, "closed", "").await
 }
@@ -295,14 +268,9 @@ fn opt_uuid(s: &str) -> Option<Uuid> {
 pub async fn issue_order(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let days = f.get("working_days");
     let spec = OrderSpec {
         plan_id: opt_uuid(&f.get("plan_id")).unwrap_or_default(),
@@ -323,14 +291,9 @@ pub async fn issue_order(
 pub async fn refer(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let days = f.get("working_days");
     let spec = ReferralSpec {
         from_department_id: opt_uuid(&f.get("from_department_id")),
@@ -351,14 +314,9 @@ pub async fn refer(
 pub async fn transfer(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let spec = TransferSpec {
         department_id: opt_uuid(&f.get("department_id")),
         agency: f.get("agency"),
@@ -383,21 +341,15 @@ struct NoticePage {
 pub async fn notice(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-) -> Response {
-    let id = match path_id(&st.svc, &s, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match inspections::get(&st.svc, &s.actor, id).await {
-        Ok(v) => render(NoticePage {
-            v,
-            today: lianjian_domain::inspection::beijing_date(chrono::Utc::now())
-                .format("%Y年%m月%d日")
-                .to_string(),
-        }),
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    PathId(id): PathId,
+) -> Result<Response, ConsoleError> {
+    let v = inspections::get(&st.svc, &s.actor, id).await?;
+    Ok(render(NoticePage {
+        v,
+        today: lianjian_domain::inspection::beijing_date(chrono::Utc::now())
+            .format("%Y年%m月%d日")
+            .to_string(),
+    }))
 }
 
 // ---- the field form (phones) ----
@@ -419,28 +371,20 @@ async fn field_page(
     id: Uuid,
     errors: BTreeMap<String, String>,
     notice: Option<String>,
-) -> Response {
-    let v = match inspections::get(&st.svc, &s.actor, id).await {
-        Ok(v) => v,
-        Err(e) => return error_page(&st.svc, s, e).await,
-    };
+) -> Result<Response, ConsoleError> {
+    let v = inspections::get(&st.svc, &s.actor, id).await?;
     if v.me.is_none() {
-        return error_page(
-            &st.svc,
-            s,
-            ServiceError::refused(
-                "您不在本次检查的检查人员名单中，不能录入检查结果",
-                "you are not on this visit's team",
-            ),
-        )
-        .await;
+        return Err(ConsoleError::from(ServiceError::refused(
+            "您不在本次检查的检查人员名单中，不能录入检查结果",
+            "you are not on this visit's team",
+        )));
     }
     let status = if errors.is_empty() {
         axum::http::StatusCode::OK
     } else {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     };
-    (
+    Ok((
         status,
         render(FieldPage {
             csrf: s.csrf_token.clone(),
@@ -451,19 +395,15 @@ async fn field_page(
             notice,
         }),
     )
-        .into_response()
+        .into_response())
 }
 
 pub async fn field(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    let id = match path_id(&st.svc, &s, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+) -> Result<Response, ConsoleError> {
     let notice = match Params(q).one("ok").as_str() {
         "saved" => Some("已保存。".to_string()),
         "confirmed" => Some("已确认。".to_string()),
@@ -478,14 +418,9 @@ pub async fn field(
 pub async fn field_save(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    let id = match posted_id(&st.svc, &s, &f.csrf(), &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
     let mut draft = Draft::default();
     let mut results: BTreeMap<String, ResultInput> = BTreeMap::new();
     for (k, val) in &f.0 {
@@ -516,30 +451,30 @@ pub async fn field_save(
     }
     draft.results = results.into_values().collect();
     if let Err(e) = inspections::save(&st.svc, &s.actor, id, &draft).await {
-        return match errors_of(&e) {
-            Some(errs) => field_page(&st, &s, id, errs, None).await,
-            None => error_page(&st.svc, &s, e).await,
-        };
+        let errs = form_errors(e)?;
+        return field_page(&st, &s, id, errs, None).await;
     }
     if f.get("then") == "confirm" {
         return match inspections::confirm(&st.svc, &s.actor, id, None).await {
-            Ok(_) => see_other(&format!("/console/visits/{id}/field?ok=confirmed")),
-            Err(e) => match errors_of(&e) {
-                Some(errs) => field_page(&st, &s, id, errs, None).await,
-                None => error_page(&st.svc, &s, e).await,
-            },
+            Ok(_) => Ok(see_other(&format!(
+                "/console/visits/{id}/field?ok=confirmed"
+            ))),
+            Err(e) => {
+                let errs = form_errors(e)?;
+                field_page(&st, &s, id, errs, None).await
+            }
         };
     }
-    see_other(&format!("/console/visits/{id}/field?ok=saved"))
+    Ok(see_other(&format!("/console/visits/{id}/field?ok=saved")))
 }
 
 /// A photo or document from the field form without JavaScript (multipart with `_csrf`).
 pub async fn field_upload(
     State(st): State<AppState>,
     Console(s): Console,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     mut form: Multipart,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let mut csrf = String::new();
     let mut rest: Vec<(String, String, Option<String>, Vec<u8>)> = Vec::new();
     while let Ok(Some(field)) = form.next_field().await {
@@ -553,26 +488,18 @@ pub async fn field_upload(
         match field.bytes().await {
             Ok(b) => rest.push((name, fname, ct, b.to_vec())),
             Err(e) => {
-                return error_page(
-                    &st.svc,
-                    &s,
-                    ServiceError::field(
-                        "file",
-                        lianjian_domain::Invalid::new(
-                            "upload_failed",
-                            format!("上传中断或文件过大：{e}"),
-                            format!("upload failed: {e}"),
-                        ),
+                return Err(ConsoleError::from(ServiceError::field(
+                    "file",
+                    lianjian_domain::Invalid::new(
+                        "upload_failed",
+                        format!("上传中断或文件过大：{e}"),
+                        format!("upload failed: {e}"),
                     ),
-                )
-                .await;
+                )));
             }
         }
     }
-    let id = match posted_id(&st.svc, &s, &csrf, &id).await {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    check_csrf(&s, &csrf)?;
     let mut input = inspections::AttachmentInput::default();
     for (name, fname, ct, bytes) in rest {
         match name.as_str() {
@@ -595,10 +522,12 @@ pub async fn field_upload(
         return field_page(&st, &s, id, errs, None).await;
     }
     match inspections::attach(&st.svc, &s.actor, id, input).await {
-        Ok(_) => see_other(&format!("/console/visits/{id}/field?ok=uploaded")),
-        Err(e) => match errors_of(&e) {
-            Some(errs) => field_page(&st, &s, id, errs, None).await,
-            None => error_page(&st.svc, &s, e).await,
-        },
+        Ok(_) => Ok(see_other(&format!(
+            "/console/visits/{id}/field?ok=uploaded"
+        ))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            field_page(&st, &s, id, errs, None).await
+        }
     }
 }

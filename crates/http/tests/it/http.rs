@@ -25,6 +25,7 @@ on_both_backends!(
     context_switch_narrows_and_never_widens,
     console_excel_upload_and_export,
     console_list_exports,
+    console_failures_are_error_pages_at_the_api_status,
 );
 
 async fn console_excel_upload_and_export(app: App) {
@@ -1169,4 +1170,83 @@ async fn sign_in_csrf_frame_headers_and_invisible_names(app: App) {
         );
         assert_eq!(r.json()["error"]["details"][0]["code"], code, "{name}");
     }
+}
+
+/// Console handlers answer a failure with the error page, inside the signed-in user's
+/// navigation, at the status the API gives the same failure; a malformed record id is a missing
+/// record; the CSRF check and the one-time `_once` field hold on every form.
+async fn console_failures_are_error_pages_at_the_api_status(app: App) {
+    let cookie = app.login("admin").await;
+    let csrf = csrf_of(&app.get("/console", Some(&cookie)).await.body);
+    let nav = "用户管理";
+
+    // A well-formed id that names nothing, and one that does not parse: the same 404 page.
+    for path in [
+        format!("/console/users/{}", uuid::Uuid::nil()),
+        "/console/users/not-an-id".to_string(),
+        "/console/rectifications/not-an-id".to_string(),
+    ] {
+        let r = app.get(&path, Some(&cookie)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            r.body.contains("<h1>未找到</h1>") && r.body.contains(nav),
+            "{path}: {}",
+            r.body
+        );
+    }
+    // A form posted to a malformed id: 404 (this route answered a bare 400 before).
+    let r = app
+        .form(
+            "/console/sectors/not-an-id",
+            Some(&cookie),
+            &format!("_csrf={csrf}&name=x"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert!(r.body.contains(nav));
+    // A forged token is refused before anything else is looked at.
+    let r = app
+        .form(
+            &format!("/console/users/{}/status", uuid::Uuid::nil()),
+            Some(&cookie),
+            "_csrf=forged&status=disabled",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("CSRF"), "{}", r.body);
+    // A role that may not do something gets 403 on the error page.
+    let inspector = app.login("wy.zhang").await;
+    let r = app.get("/console/users/new", Some(&inspector)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("<h1>无权操作</h1>"), "{}", r.body);
+    // A validation failure with no form to show it on: 422 on the error page.
+    let r = app
+        .form(
+            &format!("/console/users/{}/tokens", uuid::Uuid::nil()),
+            Some(&cookie),
+            &format!("_csrf={csrf}&name=t&valid_days=soon"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("<h1>输入有误</h1>") && r.body.contains("soon"),
+        "{}",
+        r.body
+    );
+
+    // The same form posted twice with one `_once` is handled once.
+    let name = "重复提交只建一次";
+    let body = format!("_csrf={csrf}&_once=console-once-1&name={}", enc(name));
+    let first = app.form("/console/sectors", Some(&cookie), &body).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    let shown = app.get("/console/sectors", Some(&cookie)).await.body;
+    assert!(shown.contains(name));
+    let again = app.form("/console/sectors", Some(&cookie), &body).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    let page = app.get("/console/sectors", Some(&cookie)).await.body;
+    assert_eq!(
+        page.matches(name).count(),
+        shown.matches(name).count(),
+        "no second sector"
+    );
 }

@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use super::{ensure_may_draw, invalid, visible};
 use crate::error::Checker;
+use crate::office_settings::MAX_DELAY_DAYS;
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
 
@@ -59,9 +60,6 @@ pub(super) struct Witnessing {
     pub unwitnessed_reason: Option<String>,
     pub publish_delay_days: i32,
 }
-
-/// The longest an office may delay publication after the period's end.
-pub const MAX_DELAY_DAYS: i32 = 366;
 
 pub(super) async fn parse(
     c: &impl Conn,
