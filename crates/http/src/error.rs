@@ -122,6 +122,25 @@ impl ApiError {
         })
     }
 
+    /// A body over the limit, whether announced by `Content-Length` or found while reading a
+    /// chunked one.
+    pub fn too_large(limit: Option<usize>) -> Self {
+        let (zh, en) = match limit {
+            Some(l) => (
+                format!("请求体过大（上限 {} MiB）", l.div_ceil(1024 * 1024)),
+                format!(
+                    "request body too large (limit {} MiB)",
+                    l.div_ceil(1024 * 1024)
+                ),
+            ),
+            None => (
+                "请求体过大".to_string(),
+                "request body too large".to_string(),
+            ),
+        };
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", zh, en)
+    }
+
     pub fn not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

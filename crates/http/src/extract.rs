@@ -57,6 +57,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| {
+                // A chunked body is cut off at the limit while being read: still 413, not 400.
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    return ApiError::too_large(None);
+                }
                 ApiError::bad_request(
                     "body",
                     "unreadable",
@@ -134,6 +138,18 @@ fn json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
                 format!("field '{field}' has the wrong type: {msg}"),
             )
         }
+    }
+}
+
+/// A query string parsed into its endpoint's one struct (the struct that documents it in the
+/// OpenAPI document, see [`crate::api::params::parse`]); bad values answer 400 in the one
+/// error shape.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        crate::api::params::parse(parts.uri.query().unwrap_or_default()).map(ApiQuery)
     }
 }
 

@@ -23,7 +23,6 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use lianjian_services::Services;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use error::ApiError;
@@ -44,10 +43,11 @@ pub fn router(state: AppState) -> Router {
             .unwrap_or(usize::MAX)
             .saturating_add(1024 * 1024),
     );
-    let (api_router, openapi) = api::router().split_for_parts();
+    let (api_router, mut openapi) = api::router().split_for_parts();
+    api::complete(&mut openapi);
     let openapi_json = serde_json::to_string_pretty(&openapi).expect("OpenAPI serialises");
     Router::new()
-        .merge(api_router)
+        .merge(api_router.layer(axum::middleware::from_fn(json_rejections)))
         .route(
             "/api/openapi.json",
             get(move || async move { ([("content-type", "application/json")], openapi_json) }),
@@ -72,14 +72,65 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
-        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(axum::middleware::from_fn_with_state(body_limit, limit_body))
         .layer(CatchPanicLayer::new())
         .with_state(state)
 }
 
+/// axum's own rejections (a path segment that is not a UUID, …) answer in plain text; on the API
+/// they get the one error shape, status kept, so clients and the OpenAPI document see one kind
+/// of error body.
+async fn json_rejections(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let r = next.run(req).await;
+    let plain = r
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !(r.status().is_client_error() && plain) {
+        return r;
+    }
+    let status = r.status();
+    let text = match axum::body::to_bytes(r.into_body(), 64 * 1024).await {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(_) => String::new(),
+    };
+    let mut e = ApiError::bad_request("request", "rejected", "请求格式错误", text);
+    e.status = status;
+    e.into_response()
+}
+
+/// Caps every request body at `limit` bytes: one announced larger by `Content-Length` is
+/// refused before it is read; a chunked one (no length) is cut off where it passes the limit,
+/// and the extractor reading it answers 413. Both in the API's error shape (tower-http's layer
+/// answers the first case in plain text).
+async fn limit_body(
+    State(limit): State<usize>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let announced = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return ApiError::too_large(Some(limit)).into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
+}
+
 /// The OpenAPI document, for snapshot tests and `lianjian openapi`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::router().split_for_parts().1
+    let mut doc = api::router().split_for_parts().1;
+    api::complete(&mut doc);
+    doc
 }
 
 async fn healthz(State(st): State<AppState>) -> impl IntoResponse {

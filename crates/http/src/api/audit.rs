@@ -1,7 +1,7 @@
 //! `/api/v1/audit`: the audit log, scoped, and its verification.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use lianjian_domain::audit::SignedAuditCheckpoint;
 use lianjian_services::audit_log;
@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::Paging;
 use super::dto::{AuditEntryDto, PageOf, VerifyDto};
+use super::params::Pages;
 use crate::error::ErrorBody;
-use crate::extract::ApiActor;
+use crate::extract::{ApiActor, ApiQuery};
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -30,13 +30,13 @@ pub struct AuditFilter {
 }
 
 /// Audit entries in the caller's scope, newest first (this read is itself audited).
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditFilter, Paging),
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditFilter, Pages),
     responses((status = 200, body = PageOf<AuditEntryDto>), (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(f): Query<AuditFilter>,
-    Query(p): Query<Paging>,
+    ApiQuery(f): ApiQuery<AuditFilter>,
+    ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<AuditEntryDto>>, ApiError> {
     let q = AuditQuery {
         actor: f.actor,

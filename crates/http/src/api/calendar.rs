@@ -2,7 +2,7 @@
 //! workdays, and deadlines counted in working days for other systems.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::calendar::{CalendarDay, DayKind, weekday_zh};
@@ -11,9 +11,9 @@ use lianjian_services::{ServiceError, calendar};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::params::{self, Params};
+use super::params;
 use crate::error::ErrorBody;
-use crate::extract::{ApiActor, ApiJson};
+use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,28 +56,26 @@ pub struct CalendarYearDto {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the query string, which is parsed by hand
 pub struct YearFilter {
     /// Year, e.g. 2026; default the current year (Beijing time).
     pub year: Option<i32>,
 }
 
-fn year_param(p: &Params) -> Result<i32, ApiError> {
-    let v = p.one("year");
-    if v.is_empty() {
-        return Ok(params::today()[..4].parse().expect("a year"));
-    }
-    v.parse::<i32>()
-        .ok()
-        .filter(|y| (1949..=9999).contains(y))
-        .ok_or_else(|| {
-            ApiError::bad_request(
+impl YearFilter {
+    fn year(&self) -> Result<i32, ApiError> {
+        let Some(y) = self.year else {
+            return Ok(params::today()[..4].parse().expect("a year"));
+        };
+        if (1949..=9999).contains(&y) {
+            Ok(y)
+        } else {
+            Err(ApiError::out_of_range(
                 "year",
-                "invalid_year",
-                format!("年份“{v}”无效"),
-                format!("year '{v}' is invalid"),
-            )
-        })
+                format!("年份“{y}”无效，应为 1949–9999"),
+                format!("year '{y}' is invalid: 1949–9999"),
+            ))
+        }
+    }
 }
 
 fn date_param(field: &str, v: &str) -> Result<NaiveDate, ApiError> {
@@ -97,9 +95,9 @@ fn date_param(field: &str, v: &str) -> Result<NaiveDate, ApiError> {
 pub async fn list(
     State(st): State<AppState>,
     _a: ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<YearFilter>,
 ) -> Result<Json<CalendarYearDto>, ApiError> {
-    let year = year_param(&Params(q))?;
+    let year = f.year()?;
     let cal = calendar::current(&st.svc).await?;
     let days = calendar::list(&st.svc, year).await?;
     Ok(Json(CalendarYearDto {
@@ -163,7 +161,6 @@ pub async fn delete(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the query string, which is parsed by hand
 pub struct WorkingDaysQuery {
     /// The start date, YYYY-MM-DD (the day of service or completion; not counted).
     pub from: String,
@@ -191,20 +188,10 @@ pub struct DeadlineDto {
 pub async fn working_days(
     State(st): State<AppState>,
     _a: ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(q): ApiQuery<WorkingDaysQuery>,
 ) -> Result<Json<DeadlineDto>, ApiError> {
-    let p = Params(q);
-    let from = date_param("from", &p.one("from"))?;
-    let n_raw = p.one("n");
-    let n = n_raw.parse::<u32>().map_err(|_| {
-        ApiError::bad_request(
-            "n",
-            "not_a_number",
-            format!("参数 n“{n_raw}”应为非负整数"),
-            format!("n '{n_raw}' must be a non-negative whole number"),
-        )
-    })?;
-    let d = calendar::deadline(&st.svc, from, n).await?;
+    let from = date_param("from", &q.from)?;
+    let d = calendar::deadline(&st.svc, from, q.n).await?;
     Ok(Json(DeadlineDto {
         from: d.from,
         working_days: d.working_days,

@@ -3,7 +3,7 @@
 //! office decides and assigns a department (研判定性).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lianjian_services::directory;
 use serde::Deserialize;
@@ -11,9 +11,9 @@ use utoipa::ToSchema;
 
 use super::dto::PageOf;
 use super::entities::{ClaimDto, claim_dto};
-use super::params::{self, Params};
+use super::params::{self, Pages};
 use crate::error::ErrorBody;
-use crate::extract::{ApiActor, ApiJson};
+use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 
 /// The caller's queue: a department administrator's pending claims, or a coordination office's
@@ -23,10 +23,9 @@ use crate::{ApiError, AppState};
 pub async fn queue(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<ClaimDto>>, ApiError> {
-    let p = Params(q);
-    let page = directory::claim_queue(&st.svc, &a, p.paging()?).await?;
+    let page = directory::claim_queue(&st.svc, &a, p.request()?).await?;
     Ok(Json(PageOf::from(page, |v| {
         claim_dto(v.claim, v.department_name, Some((v.entity_name, v.usci)))
     })))

@@ -1,7 +1,7 @@
 //! `/api/v1/departments`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lianjian_domain::department::DepartmentStatus;
 use lianjian_domain::region::RegionCode;
@@ -11,10 +11,10 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::Paging;
 use super::dto::{CopySetDto, DepartmentDto, PageOf};
+use super::params::Pages;
 use crate::error::ErrorBody;
-use crate::extract::{ApiActor, ApiJson};
+use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -54,13 +54,13 @@ pub(crate) fn department_query(f: &DepartmentFilter) -> Result<DepartmentQuery, 
 }
 
 /// Departments in the caller's region subtree.
-#[utoipa::path(get, path = "/api/v1/departments", tag = "departments", params(DepartmentFilter, Paging),
+#[utoipa::path(get, path = "/api/v1/departments", tag = "departments", params(DepartmentFilter, Pages),
     responses((status = 200, body = PageOf<DepartmentDto>)))]
 pub async fn list(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(f): Query<DepartmentFilter>,
-    Query(p): Query<Paging>,
+    ApiQuery(f): ApiQuery<DepartmentFilter>,
+    ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<DepartmentDto>>, ApiError> {
     let page = departments::list(&st.svc, &a, &department_query(&f)?, p.request()?).await?;
     Ok(Json(PageOf::from(page, DepartmentDto::from)))

@@ -7,7 +7,7 @@
 //! visit is public. Design: `docs/double-random.md`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -18,9 +18,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::dto::PageOf;
-use super::params::{self, Params};
+use super::params::{self, text, text_or_empty};
 use crate::error::ErrorBody;
-use crate::extract::{ApiActor, ApiJson};
+use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 
 /// A draw's summary: what it covers, its commitment and its state.
@@ -205,7 +205,6 @@ pub async fn commit(
 /// Filters of draw lists.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the query string, which is parsed by hand
 pub struct DrawFilter {
     /// Fragment of the title or code.
     pub q: Option<String>,
@@ -217,31 +216,29 @@ pub struct DrawFilter {
     pub plan: Option<Uuid>,
 }
 
-fn draw_query(p: &Params) -> Result<DrawQuery, ApiError> {
-    let region = match p.one("region").trim() {
-        "" => None,
-        r => Some(
-            lianjian_domain::region::RegionCode::parse(r)
-                .map_err(|e| lianjian_services::ServiceError::field("region", e))?,
-        ),
-    };
-    let status = match p.one("status").trim() {
-        "" => None,
-        s => Some(
-            lianjian_domain::draw::DrawStatus::parse(s)
-                .map_err(|e| lianjian_services::ServiceError::field("status", e))?,
-        ),
-    };
-    let plan_id = match p.one("plan").trim() {
-        "" => None,
-        s => Some(params::id(s)?),
-    };
-    Ok(DrawQuery {
-        region,
-        status,
-        q: Some(p.one("q")).filter(|q| !q.trim().is_empty()),
-        plan_id,
-    })
+impl DrawFilter {
+    fn query(&self) -> Result<DrawQuery, ApiError> {
+        let region = match text_or_empty(&self.region).as_str() {
+            "" => None,
+            r => Some(
+                lianjian_domain::region::RegionCode::parse(r)
+                    .map_err(|e| lianjian_services::ServiceError::field("region", e))?,
+            ),
+        };
+        let status = match text_or_empty(&self.status).as_str() {
+            "" => None,
+            s => Some(
+                lianjian_domain::draw::DrawStatus::parse(s)
+                    .map_err(|e| lianjian_services::ServiceError::field("status", e))?,
+            ),
+        };
+        Ok(DrawQuery {
+            region,
+            status,
+            q: text(&self.q),
+            plan_id: self.plan,
+        })
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/draws", tag = "draws", params(DrawFilter, params::Pages),
@@ -249,10 +246,10 @@ fn draw_query(p: &Params) -> Result<DrawQuery, ApiError> {
 pub async fn list(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<DrawFilter>,
+    ApiQuery(p): ApiQuery<params::Pages>,
 ) -> Result<Json<PageOf<DrawDto>>, ApiError> {
-    let p = Params(q);
-    let page = draws::list(&st.svc, &a, &draw_query(&p)?, p.paging()?).await?;
+    let page = draws::list(&st.svc, &a, &f.query()?, p.request()?).await?;
     Ok(Json(PageOf::from(page, DrawDto::from)))
 }
 
@@ -399,10 +396,10 @@ pub async fn opening(
     responses((status = 200, body = PageOf<DrawDto>), (status = 422, body = ErrorBody)))]
 pub async fn public_list(
     State(st): State<AppState>,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<DrawFilter>,
+    ApiQuery(p): ApiQuery<params::Pages>,
 ) -> Result<Json<PageOf<DrawDto>>, ApiError> {
-    let p = Params(q);
-    let page = draws::public_list(&st.svc, &draw_query(&p)?, p.paging()?).await?;
+    let page = draws::public_list(&st.svc, &f.query()?, p.request()?).await?;
     Ok(Json(PageOf::from(page, DrawDto::from)))
 }
 

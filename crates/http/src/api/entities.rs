@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::audit::AuditEntry;
@@ -19,9 +19,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::dto::PageOf;
-use super::params::{self, Params};
+use super::params::{self, Pages, split, text_or_empty};
 use crate::error::ErrorBody;
-use crate::extract::{ApiActor, ApiJson};
+use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -260,7 +260,6 @@ pub(crate) async fn detail_dto(svc: &Services, d: EntityDetail) -> EntityDetailD
 /// entities must carry all of them.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the query string, which is parsed by hand
 pub struct EntityFilter {
     /// Name fragment (two Chinese characters are enough) or credit-code prefix (at least 4 characters with a digit).
     pub q: Option<String>,
@@ -268,8 +267,8 @@ pub struct EntityFilter {
     pub region: Option<String>,
     /// Tag code(s); repeat or separate with commas.
     pub tag: Option<Vec<String>>,
-    /// Credit class(es) A–D, comma-separated.
-    pub credit: Option<String>,
+    /// Credit class(es) A–D; repeat or separate with commas.
+    pub credit: Option<Vec<String>>,
     pub entity_type: Option<String>,
     pub reg_status: Option<String>,
     /// Item code: only entities the item's object definition selects.
@@ -278,29 +277,32 @@ pub struct EntityFilter {
     pub sort: Option<String>,
 }
 
-pub(crate) fn search_input(p: &Params) -> SearchInput {
-    SearchInput {
-        q: p.one("q"),
-        region: p.one("region"),
-        tags: p.many("tag"),
-        credit: p.many("credit").join(","),
-        entity_type: p.one("entity_type"),
-        reg_status: p.one("reg_status"),
-        item: p.one("item"),
-        sort: p.one("sort"),
+impl EntityFilter {
+    fn search_input(&self) -> SearchInput {
+        SearchInput {
+            q: text_or_empty(&self.q),
+            region: text_or_empty(&self.region),
+            tags: split(self.tag.as_deref().unwrap_or_default()),
+            credit: split(self.credit.as_deref().unwrap_or_default()).join(","),
+            entity_type: text_or_empty(&self.entity_type),
+            reg_status: text_or_empty(&self.reg_status),
+            item: text_or_empty(&self.item),
+            sort: text_or_empty(&self.sort),
+        }
     }
 }
 
 /// Entities in the caller's region subtree.
-#[utoipa::path(get, path = "/api/v1/entities", tag = "directory", params(EntityFilter, params::Pages),
+#[utoipa::path(get, path = "/api/v1/entities", tag = "directory", params(EntityFilter, Pages),
     responses((status = 200, body = PageOf<EntityDto>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<EntityFilter>,
+    ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<EntityDto>>, ApiError> {
-    let p = Params(q);
-    let sort = p.one("sort");
+    let input = f.search_input();
+    let sort = &input.sort;
     if !sort.is_empty() && lianjian_services::directory::EntitySort::parse(&sort).is_none() {
         return Err(ApiError::bad_request(
             "sort",
@@ -309,7 +311,7 @@ pub async fn list(
             "sort must be one of name, usci, region, updated, credit",
         ));
     }
-    let page = directory::search(&st.svc, &a, &search_input(&p), p.paging()?).await?;
+    let page = directory::search(&st.svc, &a, &input, p.request()?).await?;
     Ok(Json(PageOf::from(page, EntityDto::from)))
 }
 

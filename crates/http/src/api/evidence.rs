@@ -6,20 +6,19 @@
 
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use lianjian_domain::evidence::{SignedCheckpoint, media};
+use lianjian_domain::evidence::{ConsistencyProof, SignedCheckpoint, media};
 use lianjian_services::ServiceError;
 use lianjian_services::evidence::{self, Evidence, Upload};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::draws::ObjectDto;
 use crate::error::ErrorBody;
-use crate::extract::ApiActor;
+use crate::extract::{ApiActor, ApiQuery};
 use crate::{ApiError, AppState};
 
 /// A stored evidence file.
@@ -88,6 +87,20 @@ pub(crate) fn upload_error(e: ServiceError) -> ApiError {
     a
 }
 
+/// A multipart body that could not be read: 413 when it passed the request size limit (also a
+/// chunked one, cut off while read), otherwise 400.
+pub(crate) fn multipart_error(e: &axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::too_large(None);
+    }
+    ApiError::bad_request(
+        "file",
+        "upload_failed",
+        "上传中断或表单格式错误",
+        format!("upload interrupted or malformed form: {e}"),
+    )
+}
+
 fn missing_file() -> ApiError {
     ApiError::bad_request(
         "file",
@@ -125,14 +138,7 @@ pub async fn upload(
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => {
-                return Err(ApiError::bad_request(
-                    "file",
-                    "upload_failed",
-                    "上传中断或表单格式错误",
-                    format!("upload interrupted or malformed form: {e}"),
-                ));
-            }
+            Err(e) => return Err(multipart_error(&e)),
         };
         if field.name() != Some("file") {
             continue;
@@ -159,14 +165,7 @@ pub async fn upload(
                         media::too_large(&filename, total, true, max),
                     )));
                 }
-                Err(e) => {
-                    return Err(ApiError::bad_request(
-                        "file",
-                        "upload_failed",
-                        "上传中断",
-                        format!("upload interrupted: {e}"),
-                    ));
-                }
+                Err(e) => return Err(multipart_error(&e)),
             }
         }
         if total > max {
@@ -198,7 +197,8 @@ pub async fn upload(
 /// or a department using the file; every read is recorded in the audit log (`evidence.open`).
 #[utoipa::path(get, path = "/api/v1/evidence/{sha256}", tag = "evidence",
     params(("sha256" = String, Path, description = "SHA-256 of the file, 64 hex digits")),
-    responses((status = 200, description = "the file", content_type = "application/octet-stream"),
+    responses((status = 200, description = "the file, as the media type it was stored with",
+            content(("image/jpeg"), ("image/png"), ("image/webp"), ("image/heic"), ("image/heif"), ("application/pdf"))),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn get(
     State(st): State<AppState>,
@@ -232,18 +232,74 @@ pub struct ProofQuery {
     pub download: Option<String>,
 }
 
+/// A signed checkpoint as it appears inside proof documents (`docs/evidence.md`).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // documents the JSON that `lianjian_domain::evidence` writes
+pub struct SignedCheckpointJson {
+    pub origin: String,
+    pub tree_size: u64,
+    /// Merkle tree hash (RFC 9162), 64 lower-case hex digits.
+    pub root_hash: String,
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`
+    pub timestamp: String,
+    /// Ed25519 signature, hex.
+    pub signature: String,
+    /// Ed25519 public key, 64 hex digits.
+    pub public_key: String,
+}
+
+/// The leaf statement of one stored file.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // documents the JSON that `lianjian_domain::evidence` writes
+pub struct EntryJson {
+    /// SHA-256 of the file, 64 lower-case hex digits.
+    pub sha256: String,
+    pub size: u64,
+    pub media_type: String,
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`
+    pub appended_at: String,
+}
+
+/// An inclusion proof, format `lianjian-evidence-proof/1` (what `lianjian evidence verify`
+/// reads; the JSON is written by `lianjian_domain::evidence::ProofDocument`).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // documents the JSON that `lianjian_domain::evidence` writes
+pub struct ProofDocumentJson {
+    /// `lianjian-evidence-proof/1`
+    pub format: String,
+    pub entry: EntryJson,
+    pub leaf_index: u64,
+    pub tree_size: u64,
+    /// RFC 9162 inclusion proof, leaf side first, lower-case hex.
+    pub audit_path: Vec<String>,
+    pub checkpoint: SignedCheckpointJson,
+}
+
+/// A consistency proof, format `lianjian-evidence-consistency/1`
+/// (`lianjian_domain::evidence::ConsistencyProof`).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // documents the JSON that `lianjian_domain::evidence` writes
+pub struct ConsistencyProofJson {
+    /// `lianjian-evidence-consistency/1`
+    pub format: String,
+    pub first: SignedCheckpointJson,
+    pub second: SignedCheckpointJson,
+    /// RFC 9162 §2.1.4 consistency path, lower-case hex.
+    pub path: Vec<String>,
+}
+
 /// The inclusion proof of a stored file at the latest signed checkpoint: what
 /// `lianjian evidence verify FILE PROOF.json` checks offline (format
 /// `lianjian-evidence-proof/1`, `docs/evidence.md`). Any signed-in department may fetch it:
 /// it reveals hashes, the size, type and time, never the content.
 #[utoipa::path(get, path = "/api/v1/evidence/{sha256}/proof", tag = "evidence",
     params(("sha256" = String, Path, description = "SHA-256 of the file, 64 hex digits"), ProofQuery),
-    responses((status = 200, body = ObjectDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ProofDocumentJson), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn proof(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(sha256): Path<String>,
-    Query(q): Query<ProofQuery>,
+    ApiQuery(q): ApiQuery<ProofQuery>,
 ) -> Result<Response, ApiError> {
     let doc = evidence::proof(&st.svc, &a, &sha256).await?;
     let json = doc.to_json_pretty();
@@ -308,7 +364,6 @@ pub async fn public_checkpoint(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the query string, which is parsed by hand
 pub struct ConsistencyQuery {
     /// Tree size of the earlier checkpoint.
     pub first: u64,
@@ -320,25 +375,12 @@ pub struct ConsistencyQuery {
 /// both signed checkpoints and the consistency path (format `lianjian-evidence-consistency/1`).
 #[utoipa::path(get, path = "/api/v1/public/evidence/consistency", tag = "evidence", security(()),
     params(ConsistencyQuery),
-    responses((status = 200, body = ObjectDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ConsistencyProofJson), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn public_consistency(
     State(st): State<AppState>,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    let p = super::params::Params(q);
-    let num = |k: &str| {
-        let v = p.one(k);
-        v.parse::<u64>().map_err(|_| {
-            ApiError::bad_request(
-                k,
-                "not_a_number",
-                format!("参数 {k}“{v}”应为非负整数（检查点的树大小）"),
-                format!("{k} '{v}' must be a whole number (a checkpoint's tree size)"),
-            )
-        })
-    };
-    let proof = evidence::consistency(&st.svc, num("first")?, num("second")?).await?;
-    Ok(Json(ObjectDto {
-        inner: serde_json::to_value(proof).unwrap_or_default(),
-    }))
+    ApiQuery(q): ApiQuery<ConsistencyQuery>,
+) -> Result<Json<ConsistencyProof>, ApiError> {
+    Ok(Json(
+        evidence::consistency(&st.svc, q.first, q.second).await?,
+    ))
 }

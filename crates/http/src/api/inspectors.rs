@@ -3,7 +3,7 @@
 //! (回避) and the linked sign-in account.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use lianjian_domain::inspector::{InspectorKind, InspectorStatus};
@@ -16,9 +16,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::dto::PageOf;
-use super::params::{self, Params};
+use super::params::{self, Params, text, text_or_empty};
 use crate::error::ErrorBody;
-use crate::extract::{ApiActor, ApiJson};
+use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -117,7 +117,6 @@ impl From<InspectorDetail> for InspectorDetailDto {
 /// Filters of the pool list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the query string, which is parsed by hand
 pub struct InspectorFilter {
     /// Fragment of the name or certificate number.
     pub q: Option<String>,
@@ -135,67 +134,77 @@ pub struct InspectorFilter {
     pub sort: Option<String>,
 }
 
-/// The filters of a query string (API, console list and export).
+/// The filters of a query string (console list and export; the API reads [`InspectorFilter`]).
 pub(crate) fn inspector_query(p: &Params) -> Result<InspectorQuery, ServiceError> {
-    let mut errs = Vec::new();
-    let mut q = InspectorQuery {
-        q: Some(p.one("q")).filter(|s| !s.is_empty()),
-        qualification: Some(p.one("qualification")).filter(|s| !s.is_empty()),
-        ..Default::default()
-    };
-    let status = p.one("status");
-    if !status.is_empty() {
-        match InspectorStatus::parse(&status) {
-            Ok(s) => q.status = Some(s),
-            Err(e) => errs.push(FieldError::new("status", e)),
+    p.filter::<InspectorFilter>()?.query()
+}
+
+impl InspectorFilter {
+    fn query(&self) -> Result<InspectorQuery, ServiceError> {
+        let mut errs = Vec::new();
+        let mut q = InspectorQuery {
+            q: text(&self.q),
+            qualification: text(&self.qualification),
+            ..Default::default()
+        };
+        let status = text_or_empty(&self.status);
+        if !status.is_empty() {
+            match InspectorStatus::parse(&status) {
+                Ok(s) => q.status = Some(s),
+                Err(e) => errs.push(FieldError::new("status", e)),
+            }
         }
-    }
-    let kind = p.one("kind");
-    if !kind.is_empty() {
-        match InspectorKind::parse(&kind) {
-            Ok(k) => q.kind = Some(k),
-            Err(e) => errs.push(FieldError::new("kind", e)),
+        let kind = text_or_empty(&self.kind);
+        if !kind.is_empty() {
+            match InspectorKind::parse(&kind) {
+                Ok(k) => q.kind = Some(k),
+                Err(e) => errs.push(FieldError::new("kind", e)),
+            }
         }
-    }
-    let region = p.one("region");
-    if !region.is_empty() {
-        match RegionCode::parse(&region) {
-            Ok(r) => q.region = Some(r),
-            Err(e) => errs.push(FieldError::new("region", e)),
+        let region = text_or_empty(&self.region);
+        if !region.is_empty() {
+            match RegionCode::parse(&region) {
+                Ok(r) => q.region = Some(r),
+                Err(e) => errs.push(FieldError::new("region", e)),
+            }
         }
-    }
-    let dept = p.one("department");
-    if !dept.is_empty() {
-        match Uuid::parse_str(&dept) {
-            Ok(d) => q.department_id = Some(d),
-            Err(_) => errs.push(FieldError::new(
-                "department",
-                lianjian_domain::Invalid::new(
-                    "unknown_department",
-                    "部门参数应为部门 id",
-                    "department must be a department id",
-                ),
-            )),
+        let dept = text_or_empty(&self.department);
+        if !dept.is_empty() {
+            match Uuid::parse_str(&dept) {
+                Ok(d) => q.department_id = Some(d),
+                Err(_) => errs.push(FieldError::new(
+                    "department",
+                    lianjian_domain::Invalid::new(
+                        "unknown_department",
+                        "部门参数应为部门 id",
+                        "department must be a department id",
+                    ),
+                )),
+            }
         }
-    }
-    let sort = p.one("sort");
-    if !sort.is_empty() {
-        match InspectorSort::parse(&sort) {
-            Some(s) => q.sort = s,
-            None => errs.push(FieldError::new(
-                "sort",
-                lianjian_domain::Invalid::new(
-                    "unknown_sort",
-                    format!("排序方式“{sort}”无效，可选：department、name、certificate、updated"),
-                    format!("unknown sort '{sort}'; one of department, name, certificate, updated"),
-                ),
-            )),
+        let sort = text_or_empty(&self.sort);
+        if !sort.is_empty() {
+            match InspectorSort::parse(&sort) {
+                Some(s) => q.sort = s,
+                None => errs.push(FieldError::new(
+                    "sort",
+                    lianjian_domain::Invalid::new(
+                        "unknown_sort",
+                        format!(
+                            "排序方式“{sort}”无效，可选：department、name、certificate、updated"
+                        ),
+                        format!(
+                            "unknown sort '{sort}'; one of department, name, certificate, updated"
+                        ),
+                    ),
+                )),
+            }
         }
-    }
-    if errs.is_empty() {
-        Ok(q)
-    } else {
-        Err(ServiceError::Invalid(errs))
+        if errs.is_empty() {
+            Ok(q)
+        } else {
+            Err(ServiceError::Invalid(errs))
+        }
     }
 }
 
@@ -205,11 +214,10 @@ pub(crate) fn inspector_query(p: &Params) -> Result<InspectorQuery, ServiceError
 pub async fn list(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<InspectorFilter>,
+    ApiQuery(p): ApiQuery<params::Pages>,
 ) -> Result<Json<PageOf<InspectorDto>>, ApiError> {
-    let p = Params(q);
-    let query = inspector_query(&p)?;
-    let page = inspectors::list(&st.svc, &a, &query, p.paging()?).await?;
+    let page = inspectors::list(&st.svc, &a, &f.query()?, p.request()?).await?;
     Ok(Json(PageOf::from(page, InspectorDto::from)))
 }
 

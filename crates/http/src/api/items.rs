@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use lianjian_domain::item::ItemStatus;
@@ -21,9 +21,9 @@ use uuid::Uuid;
 
 use super::dto::PageOf;
 use super::entities::{EntityDto, department_names};
-use super::params::{self, Params};
+use super::params::{self, Params, text, text_or_empty};
 use crate::error::ErrorBody;
-use crate::extract::{ApiActor, ApiJson};
+use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -209,7 +209,6 @@ pub(crate) async fn visible_item(
 /// Filters of the item list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the query string, which is parsed by hand
 pub struct ItemFilter {
     /// Fragment of the name, code or object description.
     pub q: Option<String>,
@@ -221,55 +220,62 @@ pub struct ItemFilter {
     pub department: Option<String>,
 }
 
+/// The filters of a console query string (the API reads [`ItemFilter`] itself).
 pub(crate) async fn item_query(svc: &Services, p: &Params) -> Result<ItemQuery, ServiceError> {
-    let mut errs = Vec::new();
-    let mut q = ItemQuery {
-        q: Some(p.one("q")).filter(|s| !s.is_empty()),
-        ..Default::default()
-    };
-    let status = p.one("status");
-    if !status.is_empty() {
-        match ItemStatus::parse(&status) {
-            Ok(s) => q.status = Some(s),
-            Err(e) => errs.push(lianjian_services::FieldError::new("status", e)),
+    p.filter::<ItemFilter>()?.query(svc).await
+}
+
+impl ItemFilter {
+    async fn query(&self, svc: &Services) -> Result<ItemQuery, ServiceError> {
+        let mut errs = Vec::new();
+        let mut q = ItemQuery {
+            q: text(&self.q),
+            ..Default::default()
+        };
+        let status = text_or_empty(&self.status);
+        if !status.is_empty() {
+            match ItemStatus::parse(&status) {
+                Ok(s) => q.status = Some(s),
+                Err(e) => errs.push(lianjian_services::FieldError::new("status", e)),
+            }
         }
-    }
-    let sector = p.one("sector");
-    if !sector.is_empty() {
-        match lianjian_services::sectors::list(svc)
-            .await?
-            .into_iter()
-            .find(|s| s.name == sector || s.id.to_string() == sector)
-        {
-            Some(s) => q.sector_id = Some(s.id),
-            None => errs.push(lianjian_services::FieldError::new(
-                "sector",
-                lianjian_domain::Invalid::new(
-                    "unknown_sector",
-                    format!("监管领域“{sector}”不存在"),
-                    format!("sector '{sector}' does not exist"),
-                ),
-            )),
+        let sector = text_or_empty(&self.sector);
+        if !sector.is_empty() {
+            match lianjian_services::sectors::list(svc)
+                .await?
+                .into_iter()
+                .find(|s| s.name == sector || s.id.to_string() == sector)
+            {
+                Some(s) => q.sector_id = Some(s.id),
+                None => errs.push(lianjian_services::FieldError::new(
+                    "sector",
+                    lianjian_domain::Invalid::new(
+                        "unknown_sector",
+                        format!("监管领域“{sector}”不存在"),
+                        format!("sector '{sector}' does not exist"),
+                    ),
+                )),
+            }
         }
-    }
-    let dept = p.one("department");
-    if !dept.is_empty() {
-        match Uuid::parse_str(&dept) {
-            Ok(d) => q.department_id = Some(d),
-            Err(_) => errs.push(lianjian_services::FieldError::new(
-                "department",
-                lianjian_domain::Invalid::new(
-                    "unknown_department",
-                    "部门参数应为部门 id",
-                    "department must be a department id",
-                ),
-            )),
+        let dept = text_or_empty(&self.department);
+        if !dept.is_empty() {
+            match Uuid::parse_str(&dept) {
+                Ok(d) => q.department_id = Some(d),
+                Err(_) => errs.push(lianjian_services::FieldError::new(
+                    "department",
+                    lianjian_domain::Invalid::new(
+                        "unknown_department",
+                        "部门参数应为部门 id",
+                        "department must be a department id",
+                    ),
+                )),
+            }
         }
-    }
-    if errs.is_empty() {
-        Ok(q)
-    } else {
-        Err(ServiceError::Invalid(errs))
+        if errs.is_empty() {
+            Ok(q)
+        } else {
+            Err(ServiceError::Invalid(errs))
+        }
     }
 }
 
@@ -279,11 +285,11 @@ pub(crate) async fn item_query(svc: &Services, p: &Params) -> Result<ItemQuery, 
 pub async fn list(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<ItemFilter>,
+    ApiQuery(p): ApiQuery<params::Pages>,
 ) -> Result<Json<PageOf<ItemDto>>, ApiError> {
-    let p = Params(q);
-    let query = item_query(&st.svc, &p).await?;
-    let page = items::list(&st.svc, &Scope::of(&a), query, p.paging()?).await?;
+    let query = f.query(&st.svc).await?;
+    let page = items::list(&st.svc, &Scope::of(&a), query, p.request()?).await?;
     Ok(Json(page_dto(&st.svc, page).await))
 }
 
@@ -483,7 +489,6 @@ pub async fn versions(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the query string, which is parsed by hand
 pub struct VersionAt {
     /// A day, YYYY-MM-DD (the version in force at the end of that day, Beijing time), or an RFC 3339 instant.
     pub date: String,
@@ -496,11 +501,11 @@ pub async fn version_at(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(q): ApiQuery<VersionAt>,
 ) -> Result<Json<ItemVersionDto>, ApiError> {
     let i = visible_item(&st.svc, &a, params::id(&id)?).await?;
-    let date = Params(q).one("date");
-    let at = params::end_of_day_or_instant(&date).ok_or_else(|| {
+    let date = q.date.trim();
+    let at = params::end_of_day_or_instant(date).ok_or_else(|| {
         ApiError::bad_request(
             "date",
             "date_format",
@@ -559,10 +564,10 @@ pub async fn directory(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(p): ApiQuery<params::Pages>,
 ) -> Result<Json<ItemDirectoryDto>, ApiError> {
     let i = visible_item(&st.svc, &a, params::id(&id)?).await?;
-    let d = items::directory(&st.svc, &a, i.id, Params(q).paging()?).await?;
+    let d = items::directory(&st.svc, &a, i.id, p.request()?).await?;
     let codes: Vec<String> = d.counts.iter().map(|c| c.0.clone()).collect();
     let names = county_names(&st.svc, codes).await;
     Ok(Json(ItemDirectoryDto {
@@ -583,7 +588,6 @@ pub async fn directory(
 /// Filters of the public item list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the query string, which is parsed by hand
 pub struct PublicItemFilter {
     /// Fragment of the name, code or object description.
     pub q: Option<String>,
@@ -598,13 +602,18 @@ pub struct PublicItemFilter {
     responses((status = 200, body = PageOf<ItemDto>), (status = 422, body = ErrorBody)))]
 pub async fn public_list(
     State(st): State<AppState>,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<PublicItemFilter>,
+    ApiQuery(p): ApiQuery<params::Pages>,
 ) -> Result<Json<PageOf<ItemDto>>, ApiError> {
-    let mut p = Params(q);
-    p.0.retain(|(k, _)| k != "status");
-    let mut query = item_query(&st.svc, &p).await?;
+    let filter = ItemFilter {
+        q: f.q,
+        status: None,
+        sector: f.sector,
+        department: f.department,
+    };
+    let mut query = filter.query(&st.svc).await?;
     query.status = Some(ItemStatus::Published);
-    let page = items::list(&st.svc, &Scope::public(), query, p.paging()?).await?;
+    let page = items::list(&st.svc, &Scope::public(), query, p.request()?).await?;
     // Lists carry no departments or check points; the public wants them, so load each (≤ 200).
     let mut full = Vec::with_capacity(page.items.len());
     for i in &page.items {

@@ -20,9 +20,8 @@ pub(crate) mod tags;
 pub(crate) mod users;
 pub(crate) mod visits;
 
-use serde::Deserialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{IntoParams, Modify, OpenApi};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -190,17 +189,209 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(evidence::public_consistency))
 }
 
-/// `?page=&per_page=` on every list.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct Paging {
-    /// Page number, 1–1,000,000 (422 outside).
-    pub page: Option<u64>,
-    /// Items per page, 1–200 (default 20; 422 outside).
-    pub per_page: Option<u64>,
+/// Completes the document made from the handlers' annotations with what every operation shares,
+/// so that no operation can forget an answer its extractors give:
+/// - 400 (`bad_request`: malformed JSON, wrong content type, a parameter that does not parse)
+///   and 422 (`validation_failed`) where the operation takes parameters or a body;
+/// - 401 and 403 where it needs a sign-in (no or bad token; a role or scope that may not);
+/// - 404 where its path names a record;
+/// - 409 on every signed-in change (the record's state or a unique name forbids it);
+/// - 413 where it takes a body (the request size limit, also for chunked bodies);
+///
+/// all with the one error schema, and a unique `operationId` (`tag.function`).
+pub fn complete(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+
+    let shared: [(&str, &str, &str); 7] = [
+        (
+            "400",
+            "BadRequest",
+            "请求格式错误（JSON、参数或 Content-Type） · malformed request",
+        ),
+        (
+            "401",
+            "Unauthenticated",
+            "缺少或无效的 API 令牌 · no valid API token",
+        ),
+        (
+            "403",
+            "Forbidden",
+            "角色或数据范围不允许 · not allowed for this role or scope",
+        ),
+        (
+            "404",
+            "NotFound",
+            "记录不存在或无权访问 · not found, or not yours to see",
+        ),
+        (
+            "409",
+            "Conflict",
+            "与记录当前状态或已有名称冲突 · conflicts with the record's state or an existing name",
+        ),
+        ("413", "TooLarge", "请求体过大 · request body too large"),
+        (
+            "422",
+            "Invalid",
+            "字段校验失败，逐项列出 · validation failed, per field",
+        ),
+    ];
+    let components = doc.components.get_or_insert_with(Default::default);
+    merge_flattened(components);
+    for (_, name, description) in shared {
+        components.responses.insert(
+            name.to_string(),
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            ),
+        );
+    }
+    let public = serde_json::json!([{}]);
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let names_record = path.contains('{');
+        for (method, op) in [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("patch", &mut item.patch),
+        ]
+        .into_iter()
+        .filter_map(|(m, op)| op.as_mut().map(|op| (m, op)))
+        {
+            let takes_query = op.parameters.as_ref().is_some_and(|ps| {
+                ps.iter().any(
+                    |p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query)),
+                )
+            });
+            let takes_body = op.request_body.is_some();
+            let signed_in = op
+                .security
+                .as_ref()
+                .is_none_or(|s| serde_json::to_value(s).ok().as_ref() != Some(&public));
+            for (status, name, _) in shared {
+                let applies = match status {
+                    "400" | "422" => takes_query || takes_body || names_record,
+                    "401" | "403" => signed_in,
+                    "404" => names_record,
+                    // Every change meets the record's current state (a state machine) or a
+                    // unique name; reads never conflict.
+                    "409" => method != "get" && signed_in,
+                    "413" => takes_body,
+                    _ => false,
+                };
+                if applies {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                }
+            }
+            if let (Some(tag), Some(id)) = (
+                op.tags.as_ref().and_then(|t| t.first()),
+                op.operation_id.as_mut(),
+            ) && !id.contains('.')
+            {
+                *id = format!("{tag}.{id}");
+            }
+        }
+    }
+    // Two modules under one tag may use the same function name (`directory.list`): those
+    // take their path's fixed segments too.
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    for item in doc.paths.paths.values() {
+        for op in operations(item) {
+            if let Some(id) = &op.operation_id {
+                *seen.entry(id.clone()).or_default() += 1;
+            }
+        }
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let tail: Vec<&str> = path
+            .trim_start_matches("/api/v1/")
+            .split('/')
+            .filter(|s| !s.starts_with('{'))
+            .collect();
+        for op in operations_mut(item) {
+            if let Some(id) = op.operation_id.as_mut()
+                && seen.get(id.as_str()).is_some_and(|n| *n > 1)
+            {
+                *id = format!("{id}_{}", tail.join("_").replace('-', "_"));
+            }
+        }
+    }
 }
 
-impl Paging {
-    pub fn request(&self) -> Result<lianjian_services::PageRequest, crate::ApiError> {
-        crate::ApiError::paging(self.page, self.per_page)
+/// A body with a `#[serde(flatten)]` part is documented by utoipa as `allOf` of its parts, each
+/// closed (`additionalProperties: false`, from `deny_unknown_fields`), which no value can
+/// satisfy. Such a body is one closed object on the wire: merge the parts into that object.
+fn merge_flattened(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{AdditionalProperties, Object, Schema, Type};
+    let before = components.schemas.clone();
+    let part = |r: &RefOr<Schema>| -> Option<Object> {
+        match r {
+            RefOr::T(Schema::Object(o)) => Some(o.clone()),
+            RefOr::Ref(r) => {
+                match before.get(r.ref_location.trim_start_matches("#/components/schemas/")) {
+                    Some(RefOr::T(Schema::Object(o))) => Some(o.clone()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    };
+    for schema in components.schemas.values_mut() {
+        let RefOr::T(Schema::AllOf(all)) = schema else {
+            continue;
+        };
+        let Some(parts) = all.items.iter().map(part).collect::<Option<Vec<_>>>() else {
+            continue;
+        };
+        let mut merged = Object::with_type(Type::Object);
+        merged.description = all.description.clone();
+        let mut closed = false;
+        for p in parts {
+            closed |= matches!(
+                p.additional_properties.as_deref(),
+                Some(AdditionalProperties::FreeForm(false))
+            );
+            merged.properties.extend(p.properties);
+            merged.required.extend(p.required);
+        }
+        if closed {
+            merged.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+        *schema = RefOr::T(Schema::Object(merged));
     }
+}
+
+fn operations(
+    item: &utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &utoipa::openapi::path::Operation> {
+    [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+        .into_iter()
+        .flatten()
+}
+
+fn operations_mut(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .flatten()
 }

@@ -1,13 +1,82 @@
-//! Query strings and path ids for the directory, tag and item endpoints, parsed by hand so that
-//! every bad value comes back in the one error shape (axum's own rejections are plain text), and
-//! so that a filter may be repeated (`?tag=a&tag=b`) or comma-separated (`?tag=a,b`).
+//! Query strings and path ids. Each endpoint's query string is one struct that both documents it
+//! (`IntoParams`) and parses it ([`parse`], through the [`ApiQuery`](crate::extract::ApiQuery)
+//! extractor): every bad value comes back in the one error shape (axum's own rejections are
+//! plain text), a filter may be repeated (`?tag=a&tag=b`) or comma-separated (`?tag=a,b`, see
+//! [`split`]), and an empty value counts as absent.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 use lianjian_services::PageRequest;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::ApiError;
+
+/// Parses a raw query string into its struct; a value that does not parse as its field's type
+/// (or a single-valued parameter given twice) answers 400 naming the parameter.
+pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_html_form::Deserializer::from_bytes(query.as_bytes());
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = match e.path().to_string() {
+            p if p == "." || p.is_empty() => "query".to_string(),
+            p => p,
+        };
+        let inner = e.into_inner();
+        ApiError::bad_request(
+            &field,
+            "malformed_parameter",
+            format!("参数“{field}”格式不正确"),
+            format!("parameter '{field}' is malformed: {inner}"),
+        )
+    })
+}
+
+/// Every value of a repeatable filter, commas (also full-width and 、) splitting one value
+/// into several; trimmed, without empties and repeats.
+pub fn split(values: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for part in values
+        .iter()
+        .flat_map(|v| v.split([',', '，', '、']))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        if !out.iter().any(|o| o == part) {
+            out.push(part.to_string());
+        }
+    }
+    out
+}
+
+/// A single text value, trimmed; `None` when absent or blank.
+pub fn text(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// A single text value, trimmed; empty when absent.
+pub fn text_or_empty(v: &Option<String>) -> String {
+    text(v).unwrap_or_default()
+}
+
+/// `?page=&per_page=` of every list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Pages {
+    /// Page number, 1–1,000,000 (422 outside).
+    pub page: Option<u64>,
+    /// Items per page, 1–200 (default 20; 422 outside).
+    pub per_page: Option<u64>,
+}
+
+impl Pages {
+    pub fn request(&self) -> Result<PageRequest, ApiError> {
+        ApiError::paging(self.page, self.per_page)
+    }
+}
 
 /// The pairs of a query string, in order.
 #[derive(Debug, Default, Clone)]
@@ -41,36 +110,30 @@ impl Params {
         out
     }
 
-    fn number(&self, key: &str) -> Result<Option<u64>, ApiError> {
-        let v = self.one(key);
-        if v.is_empty() {
-            return Ok(None);
-        }
-        v.parse::<u64>().map(Some).map_err(|_| {
-            ApiError::bad_request(
-                key,
-                "not_a_number",
-                format!("参数 {key}“{v}”应为正整数"),
-                format!("{key} '{v}' must be a positive whole number"),
+    /// The pairs parsed as an endpoint's query struct, exactly as [`parse`] does for the API
+    /// (the console and portal read the same filters).
+    pub fn typed<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let encoded = serde_html_form::to_string(&self.0).unwrap_or_default();
+        parse(&encoded)
+    }
+
+    /// As [`Params::typed`], for callers that speak in service errors (console pages): a value
+    /// that does not parse is a field error naming the parameter.
+    pub fn filter<T: DeserializeOwned>(&self) -> Result<T, lianjian_services::ServiceError> {
+        self.typed().map_err(|e| {
+            let d = e.details.into_iter().next();
+            let field = d.as_ref().map_or("query".to_string(), |d| d.field.clone());
+            lianjian_services::ServiceError::field(
+                &field,
+                lianjian_domain::Invalid::new("malformed_parameter", e.message, e.message_en),
             )
         })
     }
 
     /// `page` and `per_page` (1–200, default 20).
     pub fn paging(&self) -> Result<PageRequest, ApiError> {
-        ApiError::paging(self.number("page")?, self.number("per_page")?)
+        self.typed::<Pages>()?.request()
     }
-}
-
-/// `?page=&per_page=` of the lists here (documentation; read by [`Params::paging`]).
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct Pages {
-    /// Page number, 1–1,000,000 (422 outside).
-    pub page: Option<u64>,
-    /// Items per page, 1–200 (default 20; 422 outside).
-    pub per_page: Option<u64>,
 }
 
 /// An id in a path; a malformed one is as absent as an unknown one.
@@ -121,6 +184,32 @@ mod tests {
         assert_eq!(p.many("tag"), vec!["a", "b", "c"]);
         assert_eq!(p.one("q"), "x");
         assert!(Params(vec![("page".into(), "x".into())]).paging().is_err());
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Filter {
+        q: Option<String>,
+        tag: Option<Vec<String>>,
+        n: Option<u32>,
+    }
+
+    #[test]
+    fn one_struct_parses_a_query_string() {
+        let f: Filter = parse("q=%E5%B7%A5&tag=a,b&tag=c&n=").unwrap();
+        assert_eq!(f.q.as_deref(), Some("工"));
+        assert_eq!(split(f.tag.as_deref().unwrap()), vec!["a", "b", "c"]);
+        assert_eq!(f.n, None, "an empty value is absent");
+        let e = parse::<Filter>("n=-1").unwrap_err();
+        assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST);
+        assert_eq!(e.details[0].field, "n");
+        let e = parse::<Filter>("q=a&q=b").unwrap_err();
+        assert_eq!(
+            e.details[0].field, "q",
+            "a single value given twice is refused"
+        );
+        let p = Params(vec![("tag".into(), "x y".into()), ("n".into(), "7".into())]);
+        let f: Filter = p.typed().unwrap();
+        assert_eq!((f.tag.unwrap(), f.n), (vec!["x y".to_string()], Some(7)));
     }
 
     #[test]

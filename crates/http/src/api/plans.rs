@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::Invalid;
@@ -21,9 +21,9 @@ use uuid::Uuid;
 
 use super::dto::PageOf;
 use super::entities::department_names;
-use super::params::{self, Params};
+use super::params::{self, Params, split, text, text_or_empty};
 use crate::error::ErrorBody;
-use crate::extract::{ApiActor, ApiJson};
+use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -208,7 +208,7 @@ async fn one_dto(svc: &Services, p: Plan) -> PlanDto {
 /// Filters of the plan lists.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the query string, which is parsed by hand
+#[derive(Default)]
 pub struct PlanFilter {
     /// Fragment of the plan code, or of the item's name or code.
     pub q: Option<String>,
@@ -217,107 +217,116 @@ pub struct PlanFilter {
     /// Region code: plans of its subtree.
     pub region: Option<String>,
     /// draft | submitted | approved | published | in_progress | completed (or the Chinese labels); repeatable.
-    pub status: Option<String>,
+    pub status: Option<Vec<String>>,
     /// Item id or code.
     pub item: Option<String>,
     /// Department id: plans it leads or takes part in.
     pub department: Option<String>,
-    /// `true`: only plans submitted after 31 March of their year.
-    pub late: Option<bool>,
+    /// `true` (or `1`): only plans submitted after 31 March of their year.
+    pub late: Option<String>,
     /// year (default) | code | period | submitted | status | updated
     pub sort: Option<String>,
 }
 
-/// Reads the plan filters of a query string, naming every bad one.
+/// Reads the plan filters of a console query string, naming every bad one.
 pub(crate) async fn plan_query(svc: &Services, p: &Params) -> Result<PlanQuery, ServiceError> {
-    let mut errs: Vec<FieldError> = Vec::new();
-    let mut q = PlanQuery {
-        q: Some(p.one("q")).filter(|s| !s.is_empty()),
-        ..Default::default()
-    };
-    let year = p.one("year");
-    if !year.is_empty() {
-        match lianjian_domain::plan::plan_year(&year) {
-            Ok(y) => q.year = Some(y),
-            Err(e) => errs.push(FieldError::new("year", e)),
-        }
-    }
-    let region = p.one("region");
-    if !region.is_empty() {
-        match lianjian_domain::region::RegionCode::parse(&region) {
-            Ok(r) => q.within = Some(r),
-            Err(e) => errs.push(FieldError::new("region", e)),
-        }
-    }
-    for s in p.many("status") {
-        match PlanStatus::parse(&s) {
-            Ok(s) => q.statuses.push(s),
-            Err(e) => errs.push(FieldError::new("status", e)),
-        }
-    }
-    let item = p.one("item");
-    if !item.is_empty() {
-        let found = match Uuid::parse_str(&item) {
-            Ok(id) => match lianjian_services::items::get(svc, id).await {
-                Ok(i) => Some(i),
-                Err(ServiceError::NotFound) => None,
-                Err(e) => return Err(e),
-            },
-            Err(_) => lianjian_services::items::by_code(svc, &item.to_ascii_uppercase()).await?,
+    p.filter::<PlanFilter>()?.query(svc).await
+}
+
+impl PlanFilter {
+    /// The service query, naming every bad filter.
+    async fn query(&self, svc: &Services) -> Result<PlanQuery, ServiceError> {
+        let mut errs: Vec<FieldError> = Vec::new();
+        let mut q = PlanQuery {
+            q: text(&self.q),
+            ..Default::default()
         };
-        match found {
-            Some(i) => q.item_id = Some(i.id),
+        let year = text_or_empty(&self.year);
+        if !year.is_empty() {
+            match lianjian_domain::plan::plan_year(&year) {
+                Ok(y) => q.year = Some(y),
+                Err(e) => errs.push(FieldError::new("year", e)),
+            }
+        }
+        let region = text_or_empty(&self.region);
+        if !region.is_empty() {
+            match lianjian_domain::region::RegionCode::parse(&region) {
+                Ok(r) => q.within = Some(r),
+                Err(e) => errs.push(FieldError::new("region", e)),
+            }
+        }
+        for s in split(self.status.as_deref().unwrap_or_default()) {
+            match PlanStatus::parse(&s) {
+                Ok(s) => q.statuses.push(s),
+                Err(e) => errs.push(FieldError::new("status", e)),
+            }
+        }
+        let item = text_or_empty(&self.item);
+        if !item.is_empty() {
+            let found = match Uuid::parse_str(&item) {
+                Ok(id) => match lianjian_services::items::get(svc, id).await {
+                    Ok(i) => Some(i),
+                    Err(ServiceError::NotFound) => None,
+                    Err(e) => return Err(e),
+                },
+                Err(_) => {
+                    lianjian_services::items::by_code(svc, &item.to_ascii_uppercase()).await?
+                }
+            };
+            match found {
+                Some(i) => q.item_id = Some(i.id),
+                None => errs.push(FieldError::new(
+                    "item",
+                    Invalid::new(
+                        "unknown_item",
+                        format!("监管事项“{item}”不存在"),
+                        format!("item '{item}' does not exist"),
+                    ),
+                )),
+            }
+        }
+        let dept = text_or_empty(&self.department);
+        if !dept.is_empty() {
+            match Uuid::parse_str(&dept) {
+                Ok(d) => q.department_id = Some(d),
+                Err(_) => errs.push(FieldError::new(
+                    "department",
+                    Invalid::new(
+                        "unknown_department",
+                        "部门参数应为部门 id",
+                        "department must be a department id",
+                    ),
+                )),
+            }
+        }
+        match text_or_empty(&self.late).as_str() {
+            "" | "false" | "0" => {}
+            "true" | "1" | "on" => q.late_only = true,
+            other => errs.push(FieldError::new(
+                "late",
+                Invalid::new(
+                    "not_a_boolean",
+                    format!("参数 late“{other}”应为 true 或 false"),
+                    format!("late '{other}' must be true or false"),
+                ),
+            )),
+        }
+        match PlanSort::parse(&text_or_empty(&self.sort)) {
+            Some(s) => q.sort = s,
             None => errs.push(FieldError::new(
-                "item",
+                "sort",
                 Invalid::new(
-                    "unknown_item",
-                    format!("监管事项“{item}”不存在"),
-                    format!("item '{item}' does not exist"),
+                    "unknown_sort",
+                    "排序方式应为 year、code、period、submitted、status 或 updated",
+                    "sort must be year, code, period, submitted, status or updated",
                 ),
             )),
         }
-    }
-    let dept = p.one("department");
-    if !dept.is_empty() {
-        match Uuid::parse_str(&dept) {
-            Ok(d) => q.department_id = Some(d),
-            Err(_) => errs.push(FieldError::new(
-                "department",
-                Invalid::new(
-                    "unknown_department",
-                    "部门参数应为部门 id",
-                    "department must be a department id",
-                ),
-            )),
+        if errs.is_empty() {
+            Ok(q)
+        } else {
+            Err(ServiceError::Invalid(errs))
         }
-    }
-    match p.one("late").as_str() {
-        "" | "false" | "0" => {}
-        "true" | "1" | "on" => q.late_only = true,
-        other => errs.push(FieldError::new(
-            "late",
-            Invalid::new(
-                "not_a_boolean",
-                format!("参数 late“{other}”应为 true 或 false"),
-                format!("late '{other}' must be true or false"),
-            ),
-        )),
-    }
-    match PlanSort::parse(&p.one("sort")) {
-        Some(s) => q.sort = s,
-        None => errs.push(FieldError::new(
-            "sort",
-            Invalid::new(
-                "unknown_sort",
-                "排序方式应为 year、code、period、submitted、status 或 updated",
-                "sort must be year, code, period, submitted, status or updated",
-            ),
-        )),
-    }
-    if errs.is_empty() {
-        Ok(q)
-    } else {
-        Err(ServiceError::Invalid(errs))
     }
 }
 
@@ -333,11 +342,11 @@ async fn page_dto(svc: &Services, p: Page<Plan>) -> PageOf<PlanDto> {
 pub async fn list(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<PlanFilter>,
+    ApiQuery(p): ApiQuery<params::Pages>,
 ) -> Result<Json<PageOf<PlanDto>>, ApiError> {
-    let p = Params(q);
-    let query = plan_query(&st.svc, &p).await?;
-    let page = plans::list(&st.svc, &a, query, p.paging()?).await?;
+    let query = f.query(&st.svc).await?;
+    let page = plans::list(&st.svc, &a, query, p.request()?).await?;
     Ok(Json(page_dto(&st.svc, page).await))
 }
 
@@ -519,7 +528,6 @@ pub async fn publish(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the query string, which is parsed by hand
 pub struct AnnualFilter {
     /// Plan year, e.g. 2026.
     pub year: String,
@@ -564,10 +572,9 @@ pub(crate) fn counts_dto(a: &AnnualPlan) -> Vec<StatusCountDto> {
 pub async fn annual(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<AnnualFilter>,
 ) -> Result<Json<AnnualPlanDto>, ApiError> {
-    let p = Params(q);
-    let ap = plans::annual(&st.svc, &a, &p.one("year"), &p.one("region")).await?;
+    let ap = plans::annual(&st.svc, &a, f.year.trim(), &text_or_empty(&f.region)).await?;
     let counts = counts_dto(&ap);
     let plans: Vec<Plan> = ap.rows.into_iter().map(|r| r.plan).collect();
     let n = PlanNames::load(&st.svc, &plans.iter().collect::<Vec<_>>()).await;
@@ -628,7 +635,6 @@ pub(crate) fn public_dto(p: Plan, n: &PlanNames) -> PublicPlanDto {
 /// Filters of the public plan list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the query string, which is parsed by hand
 pub struct PublicPlanFilter {
     /// Fragment of the plan code, or of the item's name or code.
     pub q: Option<String>,
@@ -646,12 +652,19 @@ pub struct PublicPlanFilter {
     responses((status = 200, body = PageOf<PublicPlanDto>), (status = 422, body = ErrorBody)))]
 pub async fn public_list(
     State(st): State<AppState>,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<PublicPlanFilter>,
+    ApiQuery(p): ApiQuery<params::Pages>,
 ) -> Result<Json<PageOf<PublicPlanDto>>, ApiError> {
-    let mut p = Params(q);
-    p.0.retain(|(k, _)| k != "status" && k != "late");
-    let query = plan_query(&st.svc, &p).await?;
-    let page = plans::public_list(&st.svc, query, p.paging()?).await?;
+    let filter = PlanFilter {
+        q: f.q,
+        year: f.year,
+        region: f.region,
+        item: f.item,
+        department: f.department,
+        ..Default::default()
+    };
+    let query = filter.query(&st.svc).await?;
+    let page = plans::public_list(&st.svc, query, p.request()?).await?;
     let n = PlanNames::load(&st.svc, &page.items.iter().collect::<Vec<_>>()).await;
     Ok(Json(PageOf::from(page, |x| public_dto(x, &n))))
 }

@@ -1,14 +1,14 @@
 //! `/api/v1/regions`: GB/T 2260 reference data.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use lianjian_services::regions;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::dto::RegionDto;
 use crate::error::ErrorBody;
-use crate::extract::ApiActor;
+use crate::extract::{ApiActor, ApiQuery};
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -25,7 +25,7 @@ pub struct RegionFilter {
 pub async fn children(
     State(st): State<AppState>,
     _a: ApiActor,
-    Query(f): Query<RegionFilter>,
+    ApiQuery(f): ApiQuery<RegionFilter>,
 ) -> Result<Json<Vec<RegionDto>>, ApiError> {
     let v = match f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         Some(q) => regions::search(&st.svc, q, None).await?,

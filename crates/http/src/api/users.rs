@@ -1,7 +1,7 @@
 //! `/api/v1/users`, `/api/v1/me`, API tokens.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lianjian_services::accounts::{self, UserInput};
 use lianjian_services::accounts::{UserQuery, UserStatus};
@@ -9,10 +9,10 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::Paging;
 use super::dto::{MeDto, NewTokenDto, PageOf, TokenDto, UserDto};
+use super::params::Pages;
 use crate::error::ErrorBody;
-use crate::extract::{ApiActor, ApiJson};
+use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 
 /// The caller.
@@ -66,13 +66,13 @@ pub(crate) fn user_query(f: &UserFilter) -> Result<UserQuery, ApiError> {
 }
 
 /// Users in the caller's scope.
-#[utoipa::path(get, path = "/api/v1/users", tag = "accounts", params(UserFilter, Paging),
+#[utoipa::path(get, path = "/api/v1/users", tag = "accounts", params(UserFilter, Pages),
     responses((status = 200, body = PageOf<UserDto>), (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(f): Query<UserFilter>,
-    Query(p): Query<Paging>,
+    ApiQuery(f): ApiQuery<UserFilter>,
+    ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<UserDto>>, ApiError> {
     let page = accounts::list_users(&st.svc, &a, &user_query(&f)?, p.request()?).await?;
     Ok(Json(PageOf::from(page, UserDto::from)))

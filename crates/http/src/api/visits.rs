@@ -5,7 +5,7 @@
 //! `/api/v1/public/results` publishes them (一公开: no inspectors, no notes, no personal data).
 
 use axum::Json;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
@@ -22,9 +22,9 @@ use uuid::Uuid;
 
 use super::draws::ObjectDto;
 use super::dto::PageOf;
-use super::params::{self, Params};
+use super::params::{self, Pages, Params, split, text, text_or_empty};
 use crate::error::ErrorBody;
-use crate::extract::{ApiActor, ApiJson};
+use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 
 fn object(v: impl Serialize) -> Json<ObjectDto> {
@@ -37,8 +37,8 @@ fn field_err(field: &str, e: lianjian_domain::Invalid) -> ApiError {
     ServiceError::field(field, e).into()
 }
 
-fn region(p: &Params) -> Result<Option<RegionCode>, ApiError> {
-    match p.one("region").as_str() {
+fn region(v: &Option<String>) -> Result<Option<RegionCode>, ApiError> {
+    match text_or_empty(v).as_str() {
         "" => Ok(None),
         r => Ok(Some(
             RegionCode::parse(r).map_err(|e| field_err("region", e))?,
@@ -46,8 +46,8 @@ fn region(p: &Params) -> Result<Option<RegionCode>, ApiError> {
     }
 }
 
-fn date(p: &Params, key: &str) -> Result<Option<NaiveDate>, ApiError> {
-    match p.one(key).as_str() {
+fn date(v: &Option<String>, key: &str) -> Result<Option<NaiveDate>, ApiError> {
+    match text_or_empty(v).as_str() {
         "" => Ok(None),
         s => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Some)
@@ -64,65 +64,55 @@ fn date(p: &Params, key: &str) -> Result<Option<NaiveDate>, ApiError> {
     }
 }
 
-fn opt_id(p: &Params, key: &str) -> Result<Option<Uuid>, ApiError> {
-    match p.one(key).as_str() {
-        "" => Ok(None),
-        s => Uuid::parse_str(s).map(Some).map_err(|_| {
-            field_err(
-                key,
-                lianjian_domain::Invalid::new(
-                    "id",
-                    format!("“{s}”不是有效的编号"),
-                    format!("'{s}' is not a valid id"),
-                ),
-            )
-        }),
-    }
-}
-
 /// Filters of visit lists.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the query string, which is parsed by hand
 pub struct VisitFilter {
     /// Visit code, entity name or credit code fragment.
     pub q: Option<String>,
     /// Region subtree.
     pub region: Option<String>,
     /// scheduled | in_progress | submitted | reviewed | published | closed (repeatable).
-    pub status: Option<String>,
+    pub status: Option<Vec<String>>,
     /// Visits of one draw.
     pub draw: Option<Uuid>,
     /// `1`: completed visits past their publication deadline, not yet published.
     pub late: Option<String>,
 }
 
+/// The visit filters of a console query string (the API reads [`VisitFilter`] itself).
 pub(crate) fn visit_query(p: &Params) -> Result<VisitQuery, ApiError> {
-    let mut status = Vec::new();
-    for s in p.many("status") {
-        status.push(VisitStatus::parse(&s).map_err(|e| field_err("status", e))?);
-    }
-    Ok(VisitQuery {
-        region: region(p)?,
-        status,
-        draw_id: opt_id(p, "draw")?,
-        q: Some(p.one("q")).filter(|q| !q.is_empty()),
-        late_on: (p.one("late") == "1")
-            .then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
-        ..Default::default()
-    })
+    p.typed::<VisitFilter>()?.query()
 }
 
-#[utoipa::path(get, path = "/api/v1/visits", tag = "visits", params(VisitFilter, params::Pages),
+impl VisitFilter {
+    fn query(&self) -> Result<VisitQuery, ApiError> {
+        let mut status = Vec::new();
+        for s in split(self.status.as_deref().unwrap_or_default()) {
+            status.push(VisitStatus::parse(&s).map_err(|e| field_err("status", e))?);
+        }
+        Ok(VisitQuery {
+            region: region(&self.region)?,
+            status,
+            draw_id: self.draw,
+            q: text(&self.q),
+            late_on: (text_or_empty(&self.late) == "1")
+                .then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
+            ..Default::default()
+        })
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/visits", tag = "visits", params(VisitFilter, Pages),
     responses((status = 200, body = ObjectDto), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<VisitFilter>,
+    ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<ObjectDto>, ApiError> {
-    let p = Params(q);
     Ok(object(
-        inspections::list(&st.svc, &a, &visit_query(&p)?, p.paging()?).await?,
+        inspections::list(&st.svc, &a, &f.query()?, p.request()?).await?,
     ))
 }
 
@@ -302,6 +292,22 @@ pub async fn confirm(
     ))
 }
 
+/// The multipart form of an attachment.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // documents the form, which is read field by field
+pub struct AttachmentForm {
+    /// The photo or document (JPEG, PNG, WebP, HEIC/HEIF or PDF; at most the evidence limit).
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    /// The check point's number in the merged checklist, if the file belongs to one.
+    pub seq: Option<i32>,
+    /// Where it was taken (WGS-84), optional.
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    /// Metres.
+    pub accuracy: Option<f64>,
+}
+
 /// Reads a multipart attachment form: `file`, optional `seq`, `lat`, `lng`, `accuracy`.
 pub(crate) async fn attachment_form(mut form: Multipart) -> Result<AttachmentInput, ApiError> {
     let mut input = AttachmentInput::default();
@@ -321,14 +327,7 @@ pub(crate) async fn attachment_form(mut form: Multipart) -> Result<AttachmentInp
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => {
-                return Err(ApiError::bad_request(
-                    "file",
-                    "upload_failed",
-                    format!("上传中断或文件过大：{e}"),
-                    format!("upload interrupted or too large: {e}"),
-                ));
-            }
+            Err(e) => return Err(super::evidence::multipart_error(&e)),
         };
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
@@ -338,14 +337,7 @@ pub(crate) async fn attachment_form(mut form: Multipart) -> Result<AttachmentInp
                 input.upload.bytes = field
                     .bytes()
                     .await
-                    .map_err(|e| {
-                        ApiError::bad_request(
-                            "file",
-                            "upload_failed",
-                            format!("上传中断或文件过大：{e}"),
-                            format!("upload interrupted or too large: {e}"),
-                        )
-                    })?
+                    .map_err(|e| super::evidence::multipart_error(&e))?
                     .to_vec();
                 have_file = true;
             }
@@ -391,7 +383,7 @@ pub(crate) async fn attachment_form(mut form: Multipart) -> Result<AttachmentInp
 /// (content-addressed) and appended to the evidence log (证据互认). Multipart: `file`, optional
 /// `seq`, `lat`, `lng`, `accuracy`.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/attachments", tag = "visits",
-    request_body(content_type = "multipart/form-data", content = String),
+    request_body(content = AttachmentForm, content_type = "multipart/form-data"),
     responses((status = 201, body = ObjectDto), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn attach(
     State(st): State<AppState>,
@@ -497,7 +489,6 @@ pub async fn issue_order(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct FollowUpFilter {
     pub region: Option<String>,
     pub status: Option<String>,
@@ -507,26 +498,28 @@ pub struct FollowUpFilter {
     pub direction: Option<String>,
 }
 
-fn follow_up_query(p: &Params) -> Result<FollowUpQuery, ApiError> {
-    Ok(FollowUpQuery {
-        region: region(p)?,
-        status: Some(p.one("status")).filter(|s| !s.is_empty()),
-        overdue_on: (p.one("overdue") == "1")
-            .then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
-        ..Default::default()
-    })
+impl FollowUpFilter {
+    fn query(&self) -> Result<FollowUpQuery, ApiError> {
+        Ok(FollowUpQuery {
+            region: region(&self.region)?,
+            status: text(&self.status),
+            overdue_on: (text_or_empty(&self.overdue) == "1")
+                .then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
+            ..Default::default()
+        })
+    }
 }
 
-#[utoipa::path(get, path = "/api/v1/rectifications", tag = "visits", params(FollowUpFilter, params::Pages),
+#[utoipa::path(get, path = "/api/v1/rectifications", tag = "visits", params(FollowUpFilter, Pages),
     responses((status = 200, body = ObjectDto)))]
 pub async fn orders(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<FollowUpFilter>,
+    ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<ObjectDto>, ApiError> {
-    let p = Params(q);
     Ok(object(
-        follow_ups::orders(&st.svc, &a, &follow_up_query(&p)?, p.paging()?).await?,
+        follow_ups::orders(&st.svc, &a, &f.query()?, p.request()?).await?,
     ))
 }
 
@@ -605,17 +598,17 @@ pub async fn refer(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/referrals", tag = "visits", params(FollowUpFilter, params::Pages),
+#[utoipa::path(get, path = "/api/v1/referrals", tag = "visits", params(FollowUpFilter, Pages),
     responses((status = 200, body = ObjectDto)))]
 pub async fn referrals(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<FollowUpFilter>,
+    ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<ObjectDto>, ApiError> {
-    let p = Params(q);
-    let incoming = p.one("direction") != "outgoing";
+    let incoming = text_or_empty(&f.direction) != "outgoing";
     Ok(object(
-        follow_ups::referrals(&st.svc, &a, &follow_up_query(&p)?, incoming, p.paging()?).await?,
+        follow_ups::referrals(&st.svc, &a, &f.query()?, incoming, p.request()?).await?,
     ))
 }
 
@@ -663,16 +656,16 @@ pub async fn transfer(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/transfers", tag = "visits", params(FollowUpFilter, params::Pages),
+#[utoipa::path(get, path = "/api/v1/transfers", tag = "visits", params(FollowUpFilter, Pages),
     responses((status = 200, body = ObjectDto)))]
 pub async fn transfers(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<FollowUpFilter>,
+    ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<ObjectDto>, ApiError> {
-    let p = Params(q);
     Ok(object(
-        follow_ups::transfers(&st.svc, &a, &follow_up_query(&p)?, p.paging()?).await?,
+        follow_ups::transfers(&st.svc, &a, &f.query()?, p.request()?).await?,
     ))
 }
 
@@ -695,7 +688,6 @@ pub async fn transfer_feedback(
 /// Filters of result lists.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct ResultFilter {
     /// Entity name or credit code fragment.
     pub entity: Option<String>,
@@ -713,42 +705,49 @@ pub struct ResultFilter {
     pub late: Option<String>,
 }
 
+/// The result filters of a console or portal query string (the API reads [`ResultFilter`]).
 pub(crate) fn result_query(p: &Params) -> Result<ResultQuery, ApiError> {
-    let result_code = match p.one("result").as_str() {
-        "" => None,
-        s => Some(
-            ResultCode::parse(s)
-                .map_err(|e| field_err("result", e))?
-                .as_str()
-                .to_string(),
-        ),
-    };
-    Ok(ResultQuery {
-        region: region(p)?,
-        department_id: opt_id(p, "department")?,
-        item_id: opt_id(p, "item")?,
-        entity: Some(p.one("entity")).filter(|s| !s.is_empty()),
-        result_code,
-        from: date(p, "from")?,
-        to: date(p, "to")?,
-        late_on: (p.one("late") == "1")
-            .then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
-        ..Default::default()
-    })
+    p.typed::<ResultFilter>()?.query()
+}
+
+impl ResultFilter {
+    fn query(&self) -> Result<ResultQuery, ApiError> {
+        let result_code = match text_or_empty(&self.result).as_str() {
+            "" => None,
+            s => Some(
+                ResultCode::parse(s)
+                    .map_err(|e| field_err("result", e))?
+                    .as_str()
+                    .to_string(),
+            ),
+        };
+        Ok(ResultQuery {
+            region: region(&self.region)?,
+            department_id: self.department,
+            item_id: self.item,
+            entity: text(&self.entity),
+            result_code,
+            from: date(&self.from, "from")?,
+            to: date(&self.to, "to")?,
+            late_on: (text_or_empty(&self.late) == "1")
+                .then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
+            ..Default::default()
+        })
+    }
 }
 
 /// Results of completed visits in the caller's view, with each one's publication deadline
 /// (20 working days after completion) and a `late` flag.
-#[utoipa::path(get, path = "/api/v1/results", tag = "visits", params(ResultFilter, params::Pages),
+#[utoipa::path(get, path = "/api/v1/results", tag = "visits", params(ResultFilter, Pages),
     responses((status = 200, body = ObjectDto), (status = 422, body = ErrorBody)))]
 pub async fn results(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<ResultFilter>,
+    ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<ObjectDto>, ApiError> {
-    let p = Params(q);
     Ok(object(
-        inspections::results(&st.svc, &a, &result_query(&p)?, p.paging()?).await?,
+        inspections::results(&st.svc, &a, &f.query()?, p.request()?).await?,
     ))
 }
 
@@ -758,10 +757,9 @@ pub async fn results(
 pub async fn export(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<ResultFilter>,
 ) -> Result<Response, ApiError> {
-    let p = Params(q);
-    let bytes = inspections::export_results(&st.svc, &a, &result_query(&p)?).await?;
+    let bytes = inspections::export_results(&st.svc, &a, &f.query()?).await?;
     Ok(crate::console::exchange::xlsx(
         &format!("检查结果-{}.xlsx", params::today()),
         bytes,
@@ -810,13 +808,13 @@ impl From<inspections::PublicResult> for PublicResultDto {
 }
 
 /// Published inspection results, for the public (no sign-in).
-#[utoipa::path(get, path = "/api/v1/public/results", tag = "visits", security(()), params(ResultFilter, params::Pages),
+#[utoipa::path(get, path = "/api/v1/public/results", tag = "visits", security(()), params(ResultFilter, Pages),
     responses((status = 200, body = PageOf<PublicResultDto>), (status = 422, body = ErrorBody)))]
 pub async fn public_results(
     State(st): State<AppState>,
-    Query(q): Query<Vec<(String, String)>>,
+    ApiQuery(f): ApiQuery<ResultFilter>,
+    ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<PublicResultDto>>, ApiError> {
-    let p = Params(q);
-    let page = inspections::public_results(&st.svc, &result_query(&p)?, p.paging()?).await?;
+    let page = inspections::public_results(&st.svc, &f.query()?, p.request()?).await?;
     Ok(Json(PageOf::from(page, PublicResultDto::from)))
 }

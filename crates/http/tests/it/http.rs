@@ -26,6 +26,7 @@ on_both_backends!(
     console_excel_upload_and_export,
     console_list_exports,
     console_failures_are_error_pages_at_the_api_status,
+    oversize_bodies_and_headers_on_the_wire,
 );
 
 async fn console_excel_upload_and_export(app: App) {
@@ -701,6 +702,35 @@ fn openapi_snapshot() {
     insta::assert_json_snapshot!(lianjian_http::openapi());
 }
 
+/// Every operation has its own id, and lists the answers its extractors can give: 401 and 403
+/// unless public, 413 with a body, 404 when its path names a record, 400 and 422 with input.
+#[test]
+fn openapi_operations_list_their_answers() {
+    let doc = serde_json::to_value(lianjian_http::openapi()).unwrap();
+    let mut ids = std::collections::HashSet::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default().to_string();
+            assert!(
+                ids.insert(id.clone()),
+                "{method} {path}: operationId {id} repeats"
+            );
+            let has = |s: &str| op["responses"].get(s).is_some();
+            let public = op["security"] == serde_json::json!([{}]);
+            assert_eq!(has("401"), !public, "{method} {path}: 401");
+            assert_eq!(
+                has("413"),
+                op.get("requestBody").is_some(),
+                "{method} {path}: 413"
+            );
+            if path.contains('{') {
+                assert!(has("404") && has("400") && has("422"), "{method} {path}");
+            }
+            assert!(!has("500"), "{method} {path}");
+        }
+    }
+}
+
 /// A console download: status, headers and the raw body (exports are binary).
 async fn download(
     app: &App,
@@ -1249,4 +1279,173 @@ async fn console_failures_are_error_pages_at_the_api_status(app: App) {
         shown.matches(name).count(),
         "no second sector"
     );
+/// Sends `head` (request line and headers, without the blank line) and then `body` in chunks of
+/// 64 KiB with `Transfer-Encoding: chunked` (no length announced), reading the answer while it
+/// writes: the server may answer and close before the body ends.
+async fn raw_exchange(
+    addr: std::net::SocketAddr,
+    head: String,
+    body: Option<Vec<u8>>,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    let writer = tokio::spawn(async move {
+        let chunked = body.is_some();
+        let mut out = head.into_bytes();
+        if chunked {
+            out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        wr.write_all(&out).await?;
+        if let Some(body) = body {
+            for c in body.chunks(64 * 1024) {
+                wr.write_all(format!("{:x}\r\n", c.len()).as_bytes())
+                    .await?;
+                wr.write_all(c).await?;
+                wr.write_all(b"\r\n").await?;
+            }
+            wr.write_all(b"0\r\n\r\n").await?;
+        }
+        Ok::<_, std::io::Error>(wr)
+    });
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        loop {
+            match rd.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+            let text = String::from_utf8_lossy(&got).into_owned();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let len = text[..end]
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                    })
+                    .unwrap_or(0);
+                if got.len() >= end + 4 + len {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(answer.is_ok(), "no answer within 60 s");
+    writer.abort();
+    let text = String::from_utf8_lossy(&got).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Limits hold on a real connection, where a body may come chunked with no length: an oversize
+/// JSON body, an oversize upload and an announced oversize length answer 413 in the error
+/// shape; too many or too large headers answer 431; the server keeps serving throughout.
+async fn oversize_bodies_and_headers_on_the_wire(app: App) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app.router.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    let token = app.token("admin").await;
+    let auth = format!("Authorization: Bearer {token}\r\n");
+    let code = |body: &str| -> String {
+        serde_json::from_str::<serde_json::Value>(body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+
+    // A JSON body over the 2 MiB limit, chunked.
+    let mut json = b"{\"name\": \"".to_vec();
+    json.resize(3 * 1024 * 1024, b'a');
+    json.extend_from_slice(b"\"}");
+    let (status, body) = raw_exchange(
+        addr,
+        format!(
+            "POST /api/v1/departments HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\n"
+        ),
+        Some(json),
+    )
+    .await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(code(&body), "too_large");
+
+    // An upload past the router-wide limit (32 MiB), chunked: cut off while read.
+    let boundary = "lianjianboundary";
+    let mut form = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    form.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+    form.resize(form.len() + 40 * 1024 * 1024, 0);
+    form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let (status, body) = raw_exchange(
+        addr,
+        format!(
+            "POST /api/v1/evidence HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        ),
+        Some(form),
+    )
+    .await;
+    assert_eq!(status, 413, "{body}");
+    assert!(!code(&body).is_empty(), "{body}");
+
+    // An announced length past the limit is refused before anything is read.
+    let (status, body) = raw_exchange(
+        addr,
+        format!(
+            "POST /api/v1/departments HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: 999999999\r\n"
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(code(&body), "too_large");
+
+    // Too many headers, then one too large.
+    let many: String = (0..150).map(|i| format!("X-Filler-{i}: {i}\r\n")).collect();
+    let (status, _) = raw_exchange(
+        addr,
+        format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{many}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 431);
+    let huge = "a".repeat(1024 * 1024);
+    let (status, _) = raw_exchange(
+        addr,
+        format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Huge: {huge}\r\n"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 431);
+
+    // Still serving.
+    let (status, body) = raw_exchange(
+        addr,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n".to_string(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!server.is_finished());
+    server.abort();
 }
