@@ -158,7 +158,18 @@ pub async fn insert(
         ))
         .await?;
     }
-    crate::seal::seal_ids(c, crate::seal::Sealed::Draws, &[d.id]).await
+    // The input (tens of megabytes) sealed from the value bound, not read back.
+    crate::seal::seal_written(
+        c,
+        crate::seal::Sealed::Draws,
+        crate::seal::RowKey::id(d.id),
+        &[
+            ("input_json", Some(&body.input_json)),
+            ("record_json", body.record_json.as_deref()),
+            ("failure_json", body.failure_json.as_deref()),
+        ],
+    )
+    .await
 }
 
 pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Draw>> {
@@ -206,6 +217,10 @@ pub async fn secrets(
 }
 
 /// The single transition of a committed draw: to `drawn` (with its record) or `failed`.
+/// `input_json` is the draw's input as [`insert`]ed (the caller holds it to draw): the row is
+/// sealed from it and the record as written rather than by reading 130 MB back; an input other
+/// than the stored one would make the seal disagree with the row, and `audit reconcile` name it.
+#[allow(clippy::too_many_arguments)]
 pub async fn complete(
     c: &impl ConnectionTrait,
     id: Uuid,
@@ -215,6 +230,7 @@ pub async fn complete(
     failure_json: Option<&str>,
     visit_count: i32,
     at: DateTime<Utc>,
+    input_json: &str,
 ) -> Result<()> {
     let r = c
         .execute_raw(stmt(
@@ -238,7 +254,17 @@ pub async fn complete(
     if r.rows_affected() == 0 {
         return Err(StoreError::Conflict("draw is not awaiting its draw".into()));
     }
-    crate::seal::seal_ids(c, crate::seal::Sealed::Draws, &[id]).await
+    crate::seal::seal_written(
+        c,
+        crate::seal::Sealed::Draws,
+        crate::seal::RowKey::id(id),
+        &[
+            ("input_json", Some(input_json)),
+            ("record_json", record_json),
+            ("failure_json", failure_json),
+        ],
+    )
+    .await
 }
 
 /// Stores the public variant of a drawn `lianjian-draw/3` draw (`PublicDrawRecord::to_json`),
@@ -257,7 +283,13 @@ pub async fn insert_public_record(
         vec![draw_id.into(), public_json.into(), at.into()],
     ))
     .await?;
-    crate::seal::seal_ids(c, crate::seal::Sealed::DrawPublicRecords, &[draw_id]).await
+    crate::seal::seal_written(
+        c,
+        crate::seal::Sealed::DrawPublicRecords,
+        crate::seal::RowKey::id(draw_id),
+        &[("public_json", Some(public_json))],
+    )
+    .await
 }
 
 /// The stored public variant of a draw, if one was stored (draws executed before it was
