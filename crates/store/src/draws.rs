@@ -715,6 +715,36 @@ async fn insert_rows(
         )));
     }
     let shared_vals: Vec<Value> = shared_cols.iter().map(|&j| values[j].clone()).collect();
+    let names: Vec<&str> = shared_cols
+        .iter()
+        .chain(&varying_cols)
+        .map(|&j| cols[j])
+        .collect();
+    if b == DbBackend::Postgres
+        && let Some(arrays) = varying_cols
+            .iter()
+            .map(|&j| pg_array(&values, width, j))
+            .collect::<Option<Vec<Value>>>()
+    {
+        // One statement, one bound value per column: `INSERT INTO t (shared…, varying…)
+        // SELECT $1, …, u.* FROM UNNEST($k, …) AS u`.
+        let n_shared = shared_vals.len();
+        let shared_params: Vec<String> = (1..=n_shared).map(|k| format!("${k}, ")).collect();
+        let array_params: Vec<String> = (1..=arrays.len())
+            .map(|k| format!("${}", n_shared + k))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) SELECT {}u.* FROM UNNEST({}) AS u",
+            names.join(", "),
+            shared_params.concat(),
+            array_params.join(", ")
+        );
+        let mut vals = shared_vals;
+        vals.extend(arrays);
+        c.execute_raw(Statement::from_sql_and_values(b, sql, vals))
+            .await?;
+        return Ok(());
+    }
     let vw = varying_cols.len();
     let per = (max_binds(b) - shared_cols.len()) / vw;
     let param = |sql: &mut String, n: usize| {
@@ -728,11 +758,6 @@ async fn insert_rows(
     let mut head = String::from("INSERT INTO ");
     head.push_str(table);
     head.push_str(" (");
-    let names: Vec<&str> = shared_cols
-        .iter()
-        .chain(&varying_cols)
-        .map(|&j| cols[j])
-        .collect();
     head.push_str(&names.join(", "));
     head.push_str(") SELECT ");
     for k in 0..shared_cols.len() {
@@ -772,6 +797,42 @@ async fn insert_rows(
         done += n;
     }
     Ok(())
+}
+
+/// PostgreSQL: column `j` of rows `width` values wide as one array value, when every row holds
+/// a value of the same kind there and none is NULL (sea-query's arrays hold no NULLs). The
+/// array is what `UNNEST` turns back into one value per row, stored as the value bound alone
+/// would be.
+fn pg_array(values: &[Value], width: usize, j: usize) -> Option<Value> {
+    use sea_orm::sea_query::ArrayType;
+    let ty = match values.get(j)? {
+        Value::Uuid(Some(_)) => ArrayType::Uuid,
+        Value::String(Some(_)) => ArrayType::String,
+        Value::Int(Some(_)) => ArrayType::Int,
+        Value::ChronoDate(Some(_)) => ArrayType::ChronoDate,
+        Value::ChronoDateTimeUtc(Some(_)) => ArrayType::ChronoDateTimeUtc,
+        _ => return None,
+    };
+    let column: Vec<Value> = values
+        .iter()
+        .skip(j)
+        .step_by(width)
+        .map(|v| {
+            let same = matches!(
+                (v, &ty),
+                (Value::Uuid(Some(_)), ArrayType::Uuid)
+                    | (Value::String(Some(_)), ArrayType::String)
+                    | (Value::Int(Some(_)), ArrayType::Int)
+                    | (Value::ChronoDate(Some(_)), ArrayType::ChronoDate)
+                    | (
+                        Value::ChronoDateTimeUtc(Some(_)),
+                        ArrayType::ChronoDateTimeUtc
+                    )
+            );
+            same.then(|| v.clone())
+        })
+        .collect::<Option<_>>()?;
+    Some(Value::Array(ty, Some(Box::new(column))))
 }
 
 /// Inserts the visits of a draw, their checks and their teams (in this order, `seq` the
