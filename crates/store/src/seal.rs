@@ -5,8 +5,10 @@
 //! Sealing happens here, in the store's write functions of the sealed tables, not in the use
 //! cases: every write path to those tables runs through these functions, so no use case can
 //! forget to seal, and a new write function is one `seal(…)` call next to its SQL. The digest
-//! covers every column of the row as the database holds it (read back after the write), so a
-//! change to any column by plain SQL shows. See `docs/audit-log.md` ("Reconcile").
+//! covers every column of the row as the database holds it (read back after the write; the
+//! large text columns of draws from the values just written, [`seal_written`], to the same
+//! digest), so a change to any column by plain SQL shows. See `docs/audit-log.md`
+//! ("Reconcile").
 
 use std::collections::HashMap;
 use std::fmt;
