@@ -958,7 +958,7 @@ async fn commit_in(
     )
     .await?;
     svc.committed_input
-        .put(d.id, input, commitment, Some(public_input));
+        .put(d.id, input, body.input_json, commitment, Some(public_input));
     drop(st);
     Ok(d)
 }
@@ -990,16 +990,25 @@ async fn visible(c: &impl Conn, actor: &Actor, id: Uuid) -> Result<Draw> {
     Ok(d)
 }
 
-/// The input of the draw this process committed last, with its commitment, kept until the
-/// draw is executed: executing it then needs neither to read back nor to parse and hash its
-/// input again (tens of megabytes at a province's scale, docs/performance.md). Only ever one
+/// The input of the draw this process committed last, with its JSON as stored and its
+/// commitment, kept until the draw is executed: executing it then needs neither to read back
+/// nor to parse and hash its input again (tens of megabytes at a province's scale,
+/// docs/performance.md), and the draw's row is sealed from the JSON held. Only ever one
 /// draw's; a miss (a restart, another server, another draw committed since) reads the stored
 /// input as before.
 #[derive(Clone, Default)]
 #[allow(clippy::type_complexity)]
 pub struct CommittedInput(
     std::sync::Arc<
-        std::sync::Mutex<Option<(Uuid, DrawInput, algo::Commitment, Option<PublicInput>)>>,
+        std::sync::Mutex<
+            Option<(
+                Uuid,
+                DrawInput,
+                String,
+                algo::Commitment,
+                Option<PublicInput>,
+            )>,
+        >,
     >,
 );
 
@@ -1014,17 +1023,20 @@ impl CommittedInput {
         &self,
         id: Uuid,
         input: DrawInput,
+        input_json: String,
         commitment: algo::Commitment,
         public: Option<PublicInput>,
     ) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((id, input, commitment, public));
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((id, input, input_json, commitment, public));
     }
 
-    fn take(&self, id: Uuid) -> Option<(DrawInput, algo::Commitment, Option<PublicInput>)> {
+    #[allow(clippy::type_complexity)]
+    fn take(&self, id: Uuid) -> Option<(DrawInput, String, algo::Commitment, Option<PublicInput>)> {
         let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
         match slot.take() {
-            Some((held, input, commitment, public)) if held == id => {
-                Some((input, commitment, public))
+            Some((held, input, input_json, commitment, public)) if held == id => {
+                Some((input, input_json, commitment, public))
             }
             other => {
                 *slot = other;
@@ -1034,10 +1046,10 @@ impl CommittedInput {
     }
 }
 
-/// What a committed draw was committed to: its input, server seed and commitment (the stored
-/// commitment time), from [`CommittedInput`] if this process committed it last (then with the
-/// public input the commitment hashed), otherwise read back, parsed and hashed again. The
-/// caller compares the hashes with the published ones.
+/// What a committed draw was committed to: its input (parsed, and its JSON as stored), server
+/// seed and commitment (the stored commitment time), from [`CommittedInput`] if this process
+/// committed it last (then with the public input the commitment hashed), otherwise read back,
+/// parsed and hashed again. The caller compares the hashes with the published ones.
 #[allow(clippy::type_complexity)]
 async fn committed_input(
     svc: &Services,
@@ -1045,13 +1057,14 @@ async fn committed_input(
     d: &Draw,
 ) -> Result<(
     DrawInput,
+    String,
     Bytes32,
     Option<Bytes32>,
     algo::Commitment,
     Option<PublicInput>,
 )> {
     let corrupt = |m: String| ServiceError::internal(lianjian_store::StoreError::Corrupt(m));
-    if let Some((input, mut commitment, public)) = svc.committed_input.take(d.id) {
+    if let Some((input, input_json, mut commitment, public)) = svc.committed_input.take(d.id) {
         let st = stage("execute: input held since the commitment");
         let (seed, salt_key) = repo::secrets(c, d.id)
             .await?
@@ -1068,7 +1081,7 @@ async fn committed_input(
         };
         commitment.committed_at = d.committed_at;
         drop(st);
-        return Ok((input, server, salt_key, commitment, public));
+        return Ok((input, input_json, server, salt_key, commitment, public));
     }
     let st = stage("execute: read and parse input");
     let body = repo::body(c, d.id).await?.ok_or(ServiceError::NotFound)?;
@@ -1090,7 +1103,7 @@ async fn committed_input(
     }
     .map_err(|b| corrupt(format!("{}: {}", b.field, b.invalid.en)))?;
     drop(st);
-    Ok((input, server, salt_key, commitment, public))
+    Ok((input, body.input_json, server, salt_key, commitment, public))
 }
 
 /// The outcome of step 2.
@@ -1242,7 +1255,8 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
             format!("cannot draw yet; waiting for {}", en.join("; ")),
         ));
     }
-    let (input, server, salt_key, commitment, public_input) = committed_input(svc, &tx, &d).await?;
+    let (input, input_json, server, salt_key, commitment, public_input) =
+        committed_input(svc, &tx, &d).await?;
     // Legacy draws committed before lianjian-draw/3 took a free witness seed typed by staff
     // (grindable, issue 11): they are not executed any more, only re-drawn.
     let Some(salt_key) = salt_key else {
@@ -1327,6 +1341,7 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
                 None,
                 visits,
                 now,
+                &input_json,
             )
             .await?;
             drop(st);
@@ -1354,6 +1369,7 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
                 Some(&failure_json.to_string()),
                 0,
                 now,
+                &input_json,
             )
             .await?;
             ("failed", Some(f), None)

@@ -159,7 +159,18 @@ pub async fn insert(
         ))
         .await?;
     }
-    crate::seal::seal_ids(c, crate::seal::Sealed::Draws, &[d.id]).await
+    // The input (tens of megabytes) sealed from the value bound, not read back.
+    crate::seal::seal_written(
+        c,
+        crate::seal::Sealed::Draws,
+        crate::seal::RowKey::id(d.id),
+        &[
+            ("input_json", Some(&body.input_json)),
+            ("record_json", body.record_json.as_deref()),
+            ("failure_json", body.failure_json.as_deref()),
+        ],
+    )
+    .await
 }
 
 pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Draw>> {
@@ -207,6 +218,10 @@ pub async fn secrets(
 }
 
 /// The single transition of a committed draw: to `drawn` (with its record) or `failed`.
+/// `input_json` is the draw's input as [`insert`]ed (the caller holds it to draw): the row is
+/// sealed from it and the record as written rather than by reading 130 MB back; an input other
+/// than the stored one would make the seal disagree with the row, and `audit reconcile` name it.
+#[allow(clippy::too_many_arguments)]
 pub async fn complete(
     c: &impl ConnectionTrait,
     id: Uuid,
@@ -216,6 +231,7 @@ pub async fn complete(
     failure_json: Option<&str>,
     visit_count: i32,
     at: DateTime<Utc>,
+    input_json: &str,
 ) -> Result<()> {
     let r = c
         .execute_raw(stmt(
@@ -239,7 +255,17 @@ pub async fn complete(
     if r.rows_affected() == 0 {
         return Err(StoreError::Conflict("draw is not awaiting its draw".into()));
     }
-    crate::seal::seal_ids(c, crate::seal::Sealed::Draws, &[id]).await
+    crate::seal::seal_written(
+        c,
+        crate::seal::Sealed::Draws,
+        crate::seal::RowKey::id(id),
+        &[
+            ("input_json", Some(input_json)),
+            ("record_json", record_json),
+            ("failure_json", failure_json),
+        ],
+    )
+    .await
 }
 
 /// Stores the public variant of a drawn `lianjian-draw/3` draw (`PublicDrawRecord::to_json`),
@@ -258,7 +284,13 @@ pub async fn insert_public_record(
         vec![draw_id.into(), public_json.into(), at.into()],
     ))
     .await?;
-    crate::seal::seal_ids(c, crate::seal::Sealed::DrawPublicRecords, &[draw_id]).await
+    crate::seal::seal_written(
+        c,
+        crate::seal::Sealed::DrawPublicRecords,
+        crate::seal::RowKey::id(draw_id),
+        &[("public_json", Some(public_json))],
+    )
+    .await
 }
 
 /// The stored public variant of a draw, if one was stored (draws executed before it was
@@ -684,6 +716,36 @@ async fn insert_rows(
         )));
     }
     let shared_vals: Vec<Value> = shared_cols.iter().map(|&j| values[j].clone()).collect();
+    let names: Vec<&str> = shared_cols
+        .iter()
+        .chain(&varying_cols)
+        .map(|&j| cols[j])
+        .collect();
+    if b == DbBackend::Postgres
+        && let Some(arrays) = varying_cols
+            .iter()
+            .map(|&j| pg_array(&values, width, j))
+            .collect::<Option<Vec<Value>>>()
+    {
+        // One statement, one bound value per column: `INSERT INTO t (shared…, varying…)
+        // SELECT $1, …, u.* FROM UNNEST($k, …) AS u`.
+        let n_shared = shared_vals.len();
+        let shared_params: Vec<String> = (1..=n_shared).map(|k| format!("${k}, ")).collect();
+        let array_params: Vec<String> = (1..=arrays.len())
+            .map(|k| format!("${}", n_shared + k))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) SELECT {}u.* FROM UNNEST({}) AS u",
+            names.join(", "),
+            shared_params.concat(),
+            array_params.join(", ")
+        );
+        let mut vals = shared_vals;
+        vals.extend(arrays);
+        c.execute_raw(Statement::from_sql_and_values(b, sql, vals))
+            .await?;
+        return Ok(());
+    }
     let vw = varying_cols.len();
     let per = (max_binds(b) - shared_cols.len()) / vw;
     let param = |sql: &mut String, n: usize| {
@@ -697,11 +759,6 @@ async fn insert_rows(
     let mut head = String::from("INSERT INTO ");
     head.push_str(table);
     head.push_str(" (");
-    let names: Vec<&str> = shared_cols
-        .iter()
-        .chain(&varying_cols)
-        .map(|&j| cols[j])
-        .collect();
     head.push_str(&names.join(", "));
     head.push_str(") SELECT ");
     for k in 0..shared_cols.len() {
@@ -741,6 +798,42 @@ async fn insert_rows(
         done += n;
     }
     Ok(())
+}
+
+/// PostgreSQL: column `j` of rows `width` values wide as one array value, when every row holds
+/// a value of the same kind there and none is NULL (sea-query's arrays hold no NULLs). The
+/// array is what `UNNEST` turns back into one value per row, stored as the value bound alone
+/// would be.
+fn pg_array(values: &[Value], width: usize, j: usize) -> Option<Value> {
+    use sea_orm::sea_query::ArrayType;
+    let ty = match values.get(j)? {
+        Value::Uuid(Some(_)) => ArrayType::Uuid,
+        Value::String(Some(_)) => ArrayType::String,
+        Value::Int(Some(_)) => ArrayType::Int,
+        Value::ChronoDate(Some(_)) => ArrayType::ChronoDate,
+        Value::ChronoDateTimeUtc(Some(_)) => ArrayType::ChronoDateTimeUtc,
+        _ => return None,
+    };
+    let column: Vec<Value> = values
+        .iter()
+        .skip(j)
+        .step_by(width)
+        .map(|v| {
+            let same = matches!(
+                (v, &ty),
+                (Value::Uuid(Some(_)), ArrayType::Uuid)
+                    | (Value::String(Some(_)), ArrayType::String)
+                    | (Value::Int(Some(_)), ArrayType::Int)
+                    | (Value::ChronoDate(Some(_)), ArrayType::ChronoDate)
+                    | (
+                        Value::ChronoDateTimeUtc(Some(_)),
+                        ArrayType::ChronoDateTimeUtc
+                    )
+            );
+            same.then(|| v.clone())
+        })
+        .collect::<Option<_>>()?;
+    Some(Value::Array(ty, Some(Box::new(column))))
 }
 
 /// Inserts the visits of a draw, their checks and their teams (in this order, `seq` the

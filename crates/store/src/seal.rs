@@ -5,8 +5,10 @@
 //! Sealing happens here, in the store's write functions of the sealed tables, not in the use
 //! cases: every write path to those tables runs through these functions, so no use case can
 //! forget to seal, and a new write function is one `seal(…)` call next to its SQL. The digest
-//! covers every column of the row as the database holds it (read back after the write), so a
-//! change to any column by plain SQL shows. See `docs/audit-log.md` ("Reconcile").
+//! covers every column of the row as the database holds it (read back after the write; the
+//! large text columns of draws from the values just written, [`seal_written`], to the same
+//! digest), so a change to any column by plain SQL shows. See `docs/audit-log.md`
+//! ("Reconcile").
 
 use std::collections::HashMap;
 use std::fmt;
@@ -143,21 +145,57 @@ impl fmt::Display for RowKey {
     }
 }
 
-/// The SQL expression of a row's canonical text: every column in table order, each quoted by
-/// the database so NULL, text and numbers cannot be confused, joined by `|`. PostgreSQL
-/// renders timestamps in UTC and dates as ISO text explicitly, so neither the session's time
-/// zone nor its DateStyle changes a digest.
-async fn canonical_expr(c: &impl ConnectionTrait, t: Sealed) -> Result<String> {
-    // The columns are fixed by the migrations a binary carries, so the expression is built
-    // once per backend and table and not re-read on every sealed write.
-    static CACHE: std::sync::OnceLock<std::sync::Mutex<HashMap<(bool, Sealed), String>>> =
-        std::sync::OnceLock::new();
+/// One column of a sealed table, in table order.
+#[derive(Debug)]
+struct Column {
+    name: String,
+    /// The column's canonical text as an SQL expression over the row `t`.
+    expr: String,
+    /// Text as bound: its canonical form can be computed from the value written
+    /// ([`seal_written`]). SQLite: TEXT affinity; PostgreSQL: `text` or `character varying`.
+    text: bool,
+}
+
+/// A sealed table's columns and the SQL expression of a row's canonical text (PostgreSQL: of
+/// its hex SHA-256).
+#[derive(Debug)]
+struct Shape {
+    columns: Vec<Column>,
+    canon: String,
+}
+
+/// Arguments per `concat_ws` call, under both databases' limits on a function's arguments
+/// (PostgreSQL 100, SQLite 127 before 3.48).
+const CONCAT_ARGS: usize = 50;
+
+/// `concat_ws('|', …)` of every column's expression, nested past [`CONCAT_ARGS`]: the same text
+/// as joining them with `… || '|' || …`, since no expression is ever NULL (`quote` and
+/// `quote_nullable` render NULL as the text `NULL`), built in one pass instead of copying
+/// the text so far again for every column (a draw's row holds 130 MB of JSON).
+fn concat_ws(parts: &[&str]) -> String {
+    if parts.len() <= CONCAT_ARGS {
+        return format!("concat_ws('|', {})", parts.join(", "));
+    }
+    let groups: Vec<String> = parts.chunks(CONCAT_ARGS).map(concat_ws).collect();
+    let refs: Vec<&str> = groups.iter().map(String::as_str).collect();
+    concat_ws(&refs)
+}
+
+/// The columns of `t` and the SQL expression of a row's canonical text: every column in table
+/// order, each quoted by the database so NULL, text and numbers cannot be confused, joined by
+/// `|`. PostgreSQL renders timestamps in UTC and dates as ISO text explicitly, so neither the
+/// session's time zone nor its DateStyle changes a digest.
+async fn shape(c: &impl ConnectionTrait, t: Sealed) -> Result<std::sync::Arc<Shape>> {
+    // The columns are fixed by the migrations a binary carries, so the shape is read once per
+    // backend and table and not on every sealed write.
+    type Cache = std::sync::Mutex<HashMap<(bool, Sealed), std::sync::Arc<Shape>>>;
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let key = (backend_of(c) == DbBackend::Sqlite, t);
     if let Some(e) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
         return Ok(e.clone());
     }
-    let e = build_canonical_expr(c, t).await?;
+    let e = std::sync::Arc::new(build_shape(c, t).await?);
     cache
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -165,20 +203,28 @@ async fn canonical_expr(c: &impl ConnectionTrait, t: Sealed) -> Result<String> {
     Ok(e)
 }
 
-async fn build_canonical_expr(c: &impl ConnectionTrait, t: Sealed) -> Result<String> {
+async fn build_shape(c: &impl ConnectionTrait, t: Sealed) -> Result<Shape> {
     let b = backend_of(c);
-    let parts: Vec<String> = if b == DbBackend::Sqlite {
+    let columns: Vec<Column> = if b == DbBackend::Sqlite {
         let rows = c
             .query_all_raw(stmt(
                 c,
-                "SELECT name FROM pragma_table_info($1) ORDER BY cid",
+                "SELECT name, type FROM pragma_table_info($1) ORDER BY cid",
                 vec![t.table().into()],
             ))
             .await?;
         rows.iter()
             .map(|r| {
                 let n: String = r.try_get_by_index(0)?;
-                Ok(format!("quote(t.\"{n}\")"))
+                let ty: String = r.try_get_by_index(1)?;
+                // SQLite's affinity rule 2: a declared type containing CHAR, CLOB or TEXT.
+                let ty = ty.to_ascii_uppercase();
+                let text = ["CHAR", "CLOB", "TEXT"].iter().any(|k| ty.contains(k));
+                Ok(Column {
+                    expr: format!("quote(t.\"{n}\")"),
+                    name: n,
+                    text,
+                })
             })
             .collect::<Result<_>>()?
     } else {
@@ -194,45 +240,106 @@ async fn build_canonical_expr(c: &impl ConnectionTrait, t: Sealed) -> Result<Str
             .map(|r| {
                 let n: String = r.try_get_by_index(0)?;
                 let ty: String = r.try_get_by_index(1)?;
-                Ok(match ty.as_str() {
+                let expr = match ty.as_str() {
                     "timestamp with time zone" => format!(
                         "quote_nullable(to_char(t.\"{n}\" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'))"
                     ),
                     "date" => format!("quote_nullable(to_char(t.\"{n}\", 'YYYY-MM-DD'))"),
                     _ => format!("quote_nullable(t.\"{n}\"::text)"),
+                };
+                Ok(Column {
+                    expr,
+                    text: matches!(ty.as_str(), "text" | "character varying"),
+                    name: n,
                 })
             })
             .collect::<Result<_>>()?
     };
-    if parts.is_empty() {
+    if columns.is_empty() {
         return Err(StoreError::Corrupt(format!(
             "table {} has no columns",
             t.table()
         )));
     }
-    let text = parts.join(" || '|' || ");
-    Ok(if b == DbBackend::Sqlite {
+    let exprs: Vec<&str> = columns.iter().map(|c| c.expr.as_str()).collect();
+    let text = concat_ws(&exprs);
+    let canon = if b == DbBackend::Sqlite {
         text
     } else {
         // Hashed where it lies: a draw's frozen input can be tens of megabytes, which need
         // not cross the network to be sealed.
         format!("encode(sha256(convert_to({text}, 'UTF8')), 'hex')")
-    })
+    };
+    Ok(Shape { columns, canon })
 }
 
 /// SHA-256 of the table name, a newline and the hex SHA-256 of the row's canonical text.
-/// PostgreSQL returns the inner hash; SQLite (in-process) the text itself.
-fn digest(c: &impl ConnectionTrait, t: Sealed, canon: &str) -> [u8; 32] {
-    let inner = if backend_of(c) == DbBackend::Sqlite {
-        hex::encode(Sha256::digest(canon.as_bytes()))
-    } else {
-        canon.to_string()
-    };
+fn outer_digest(t: Sealed, inner_hex: &str) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(t.table().as_bytes());
     h.update(b"\n");
-    h.update(inner.as_bytes());
+    h.update(inner_hex.as_bytes());
     h.finalize().into()
+}
+
+/// [`outer_digest`] of what the canonical expression returned: PostgreSQL returns the inner
+/// hash; SQLite (in-process) the text itself.
+fn digest(c: &impl ConnectionTrait, t: Sealed, canon: &str) -> [u8; 32] {
+    if backend_of(c) == DbBackend::Sqlite {
+        outer_digest(t, &hex::encode(Sha256::digest(canon.as_bytes())))
+    } else {
+        outer_digest(t, canon)
+    }
+}
+
+/// Feeds `bytes` to `h` with every byte in `special` doubled.
+fn update_doubling(h: &mut Sha256, mut bytes: &[u8], special: &[u8]) {
+    loop {
+        let at = match special {
+            [a] => memchr::memchr(*a, bytes),
+            [a, b] => memchr::memchr2(*a, *b, bytes),
+            _ => unreachable!("one or two special bytes"),
+        };
+        match at {
+            Some(i) => {
+                h.update(&bytes[..=i]);
+                h.update(&bytes[i..=i]);
+                bytes = &bytes[i + 1..];
+            }
+            None => {
+                h.update(bytes);
+                return;
+            }
+        }
+    }
+}
+
+/// Feeds `h` what the canonical expression of a text column renders for `value`, without
+/// building it: SQLite's `quote(x)` (`%Q`: single quotes doubled, the text read up to its
+/// first NUL byte as SQLite reads text for it), PostgreSQL's `quote_nullable(x::text)`
+/// (`quote_literal`: single quotes and backslashes doubled, and an `E` before the opening
+/// quote when the text holds a backslash). NULL is the text `NULL` on both.
+fn update_quoted(h: &mut Sha256, b: DbBackend, value: Option<&str>) {
+    let Some(v) = value else {
+        h.update(b"NULL");
+        return;
+    };
+    let mut bytes = v.as_bytes();
+    if b == DbBackend::Sqlite {
+        if let Some(nul) = memchr::memchr(0, bytes) {
+            bytes = &bytes[..nul];
+        }
+        h.update(b"'");
+        update_doubling(h, bytes, b"'");
+    } else {
+        if memchr::memchr(b'\\', bytes).is_some() {
+            h.update(b"E'");
+        } else {
+            h.update(b"'");
+        }
+        update_doubling(h, bytes, b"'\\");
+    }
+    h.update(b"'");
 }
 
 fn key_select(t: Sealed) -> String {
@@ -334,7 +441,7 @@ pub async fn seal(c: &impl ConnectionTrait, t: Sealed, keys: &[RowKey]) -> Resul
     if keys.is_empty() {
         return Ok(());
     }
-    let expr = canonical_expr(c, t).await?;
+    let expr = shape(c, t).await?.canon.clone();
     let mut entries = Vec::with_capacity(keys.len().div_ceil(ROWS_PER_ENTRY));
     for chunk in keys.chunks(ROWS_PER_ENTRY) {
         let found = digests_of(c, t, &expr, chunk).await?;
@@ -352,6 +459,93 @@ pub async fn seal(c: &impl ConnectionTrait, t: Sealed, keys: &[RowKey]) -> Resul
 pub async fn seal_ids(c: &impl ConnectionTrait, t: Sealed, ids: &[Uuid]) -> Result<()> {
     let keys: Vec<RowKey> = ids.iter().map(|i| RowKey::id(*i)).collect();
     seal(c, t, &keys).await
+}
+
+/// [`seal`] of one row just written, with the text of its largest columns taken from the
+/// values the caller bound (`written`: column name and value, as bound) instead of read back:
+/// a draw's row holds its input and record, 130 MB of JSON at a province's scale, which reading
+/// back and quoting in SQL copied several times over (docs/performance.md, the draw path). The
+/// other columns are read back and rendered by the database as [`seal`] does, and the digest
+/// is the one [`seal`] and [`reconcile`] compute for the same row: only text columns can be
+/// given, whose stored text is what was bound, and their quoting is done here exactly as
+/// `quote` / `quote_nullable` do it (tested on both databases, `crates/store/tests/seal.rs`).
+/// Given a value other than the one stored, the seal would not match the row and reconcile
+/// would name it. On a PostgreSQL database whose encoding is not UTF-8 this falls back to
+/// [`seal`].
+pub async fn seal_written(
+    c: &impl ConnectionTrait,
+    t: Sealed,
+    key: RowKey,
+    written: &[(&str, Option<&str>)],
+) -> Result<()> {
+    let shape = shape(c, t).await?;
+    let b = backend_of(c);
+    let mut given: Vec<Option<Option<&str>>> = vec![None; shape.columns.len()];
+    for (name, value) in written {
+        let i = shape
+            .columns
+            .iter()
+            .position(|col| col.name == *name && col.text)
+            .ok_or_else(|| {
+                StoreError::Config(format!(
+                    "{}.{name} is not a text column and cannot be sealed from its value",
+                    t.table()
+                ))
+            })?;
+        given[i] = Some(*value);
+    }
+    let mut select: Vec<String> = shape
+        .columns
+        .iter()
+        .zip(&given)
+        .enumerate()
+        .filter(|(_, (_, g))| g.is_none())
+        .map(|(i, (col, _))| format!("{} AS c{i}", col.expr))
+        .collect();
+    if b != DbBackend::Sqlite {
+        select.push("current_setting('server_encoding') AS enc".into());
+    }
+    let cond: Vec<String> = t
+        .key_columns()
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("t.{k} = ${}", i + 1))
+        .collect();
+    let sql = format!(
+        "SELECT {} FROM {} t WHERE {}",
+        select.join(", "),
+        t.table(),
+        cond.join(" AND ")
+    );
+    let row = c.query_one_raw(stmt(c, sql, key.values())).await?;
+    let found = match row {
+        None => None,
+        Some(r) => {
+            if b != DbBackend::Sqlite {
+                let enc: String = r.try_get("", "enc")?;
+                if enc != "UTF8" {
+                    return seal(c, t, &[key]).await;
+                }
+            }
+            let mut h = Sha256::new();
+            for (i, g) in given.iter().enumerate() {
+                if i > 0 {
+                    h.update(b"|");
+                }
+                match g {
+                    Some(v) => update_quoted(&mut h, b, *v),
+                    None => {
+                        let part: String = r.try_get("", &format!("c{i}"))?;
+                        h.update(part.as_bytes());
+                    }
+                }
+            }
+            Some(outer_digest(t, &hex::encode(h.finalize())))
+        }
+    };
+    let after = rows_json(std::iter::once((key, found.as_ref())));
+    audit::append(c, system_entry(SEAL_ACTION, t, key.to_string(), after)).await?;
+    Ok(())
 }
 
 /// Streams every row of `t` in key order, `SCAN_BATCH` at a time, as (key, digest).
@@ -389,7 +583,7 @@ async fn scan(
 /// Seals every row of `t` as it is now (`audit.baseline` entries), then writes the marker
 /// entry `audit.baseline` / `complete` with the row count. Linear in the table's size.
 pub async fn baseline(c: &impl ConnectionTrait, t: Sealed) -> Result<u64> {
-    let expr = canonical_expr(c, t).await?;
+    let expr = shape(c, t).await?.canon.clone();
     let mut after = None;
     let mut total = 0u64;
     loop {
@@ -586,7 +780,7 @@ pub async fn reconcile(c: &impl ConnectionTrait) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
     for t in Sealed::ALL {
         let mut images = sealed_images(c, t).await?;
-        let expr = canonical_expr(c, t).await?;
+        let expr = shape(c, t).await?.canon.clone();
         let mut after = None;
         loop {
             let rows = scan(c, t, &expr, after).await?;
