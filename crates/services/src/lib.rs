@@ -23,6 +23,7 @@ pub mod office_settings;
 pub mod plans;
 pub mod regions;
 pub mod sectors;
+pub mod site;
 pub mod submissions;
 pub mod tags;
 mod trail;
@@ -67,6 +68,8 @@ pub struct Services {
     pub committed_input: draws::CommittedInput,
     /// "Now" for the draw witness and publication rules; see [`clock::Clock`].
     pub clock: clock::Clock,
+    /// The portal's name and jurisdiction; see [`site::Site`].
+    pub site: site::Site,
 }
 
 impl Services {
@@ -80,6 +83,7 @@ impl Services {
             evidence: evidence::EvidenceState::default(),
             committed_input: draws::CommittedInput::default(),
             clock: clock::Clock::system(),
+            site: site::Site::default(),
         }
     }
 

@@ -604,7 +604,7 @@ pub async fn public_list(
     p.0.retain(|(k, _)| k != "status");
     let mut query = item_query(&st.svc, &p).await?;
     query.status = Some(ItemStatus::Published);
-    let page = items::list(&st.svc, &Scope::public(), query, p.paging()?).await?;
+    let page = items::list(&st.svc, &st.svc.public_scope(), query, p.paging()?).await?;
     // Lists carry no departments or check points; the public wants them, so load each (≤ 200).
     let mut full = Vec::with_capacity(page.items.len());
     for i in &page.items {
