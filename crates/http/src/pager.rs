@@ -37,6 +37,15 @@ impl Pager {
         }
     }
 
+    /// The pager of `page` keeping the named filters (the console's lists).
+    pub fn new<T>(page: &Page<T>, filters: &[(&str, &str)]) -> Self {
+        let params: Vec<(String, String)> = filters
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Self::of(page, &params)
+    }
+
     /// The request a portal or console list makes of `?page=&per_page=`: the page size
     /// defaults to `default_size`, and a wrong number shows the nearest page.
     pub fn request(params: &[(String, String)], default_size: u64) -> PageRequest {
@@ -49,19 +58,19 @@ impl Pager {
         PageRequest::new(num("page"), Some(num("per_page").unwrap_or(default_size)))
     }
 
+    /// The filters as `k=v&` (for export links that take the list's filters).
+    pub fn query(&self) -> String {
+        self.params
+            .iter()
+            .map(|(k, v)| format!("{}={}&", urlencode(k), urlencode(v)))
+            .collect()
+    }
+
     /// The link to page `n` with the same filters and size.
     /// (`Borrow`, because templates pass their arguments by reference.)
     pub fn href(&self, n: impl Borrow<u64>) -> String {
         let n = *n.borrow();
-        let mut q = String::from("?");
-        for (k, v) in &self.params {
-            q.push_str(&urlencode(k));
-            q.push('=');
-            q.push_str(&urlencode(v));
-            q.push('&');
-        }
-        q.push_str(&format!("page={n}&per_page={}", self.per_page));
-        q
+        format!("?{}page={n}&per_page={}", self.query(), self.per_page)
     }
 
     /// The previous and next page numbers, held inside 1..=pages.

@@ -273,11 +273,33 @@ async fn rectification_print_and_recheck(app: App) {
         "发现处方药未凭处方销售记录",
         "建立处方药销售登记制度",
         "10 个工作日",
-        "县市场监管局",
+        // The authority in full, and the remedies with their bodies and time limits.
+        "舞阳县市场监督管理局<br>责令整改通知书",
+        "舞阳县市场监督管理局（印章）",
+        "六十日内向舞阳县人民政府申请行政复议",
+        "六个月内向舞阳县人民法院提起行政诉讼",
         "签收人",
         "data-print",
     ] {
         assert!(r.body.contains(want), "{want} on the notice");
+    }
+    assert!(!r.body.contains("县市场监管局<br>"), "not the working name");
+
+    // The visit's 检查通知书 names the lead authority in full, each item's legal basis and
+    // the remedies.
+    let vid = app.published_visit(&market).await;
+    let n = app
+        .get(&format!("/console/visits/{vid}/notice"), Some(&cookie))
+        .await;
+    assert_eq!(n.status, StatusCode::OK, "{}", n.body);
+    for want in [
+        "检 查 通 知 书",
+        "舞阳县市场监督管理局（盖章）",
+        "检查依据",
+        "六十日内向舞阳县人民政府申请行政复议",
+        "@page{size:A4",
+    ] {
+        assert!(n.body.contains(want), "{want} on the inspection notice");
     }
 
     // Out of scope: the health department and Shandong do not see the order.

@@ -10,6 +10,7 @@ pub mod demo;
 mod demo_content;
 pub mod departments;
 pub mod directory;
+pub mod documents;
 pub mod draws;
 mod error;
 pub mod evidence;

@@ -15,8 +15,10 @@ pub struct Site {
     pub name: Option<String>,
     /// The jurisdiction; `None` = the whole country (a national or test instance).
     pub region: Option<RegionCode>,
-    /// The jurisdiction's full name, e.g. "河南省新乡市卫辉市".
+    /// The jurisdiction's own name, e.g. "舞阳县".
     pub region_name: Option<String>,
+    /// Its full name down from the province, e.g. "河南省漯河市舞阳县".
+    pub region_path: Option<String>,
 }
 
 impl Site {
@@ -35,17 +37,17 @@ impl Services {
     /// The same services publishing for `region` under `name` (`serve --site-region`). An
     /// unknown region is an error naming it, so a typo never publishes the whole country.
     pub async fn with_site(mut self, name: Option<String>, region: Option<&str>) -> Result<Self> {
-        let region_name = match region.map(str::trim).filter(|r| !r.is_empty()) {
-            Some(code) => {
-                let r = regions::get(&self, code).await?;
-                let full = regions::path_name(&self, &r.code).await?;
-                self.site.region = Some(r.code);
-                Some(full)
-            }
-            None => None,
+        self.site = Site {
+            name: name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
+            ..Site::default()
         };
-        self.site.name = name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
-        self.site.region_name = region_name;
+        if let Some(code) = region.map(str::trim).filter(|r| !r.is_empty()) {
+            let r = regions::get(&self, code).await?;
+            let path = regions::lineage(&self, &r.code).await?;
+            self.site.region_path = Some(path.into_iter().map(|x| x.name).collect());
+            self.site.region_name = Some(r.name);
+            self.site.region = Some(r.code);
+        }
         Ok(self)
     }
 

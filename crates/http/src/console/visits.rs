@@ -377,6 +377,10 @@ pub async fn transfer(
 struct NoticePage {
     v: VisitDetail,
     today: String,
+    /// The lead department's legal name and the remedies clause (issue 13, 文书).
+    issuer: lianjian_services::documents::Issuer,
+    /// Each part: (item, department, number of check points, legal bases).
+    rows: Vec<(String, String, usize, String)>,
 }
 
 /// 检查通知书: handed to the entity at the start of the visit (who, what, on which basis).
@@ -389,15 +393,38 @@ pub async fn notice(
         Ok(id) => id,
         Err(r) => return r,
     };
-    match inspections::get(&st.svc, &s.actor, id).await {
-        Ok(v) => render(NoticePage {
-            v,
-            today: lianjian_domain::inspection::beijing_date(chrono::Utc::now())
-                .format("%Y年%m月%d日")
-                .to_string(),
-        }),
-        Err(e) => error_page(&st.svc, &s, e).await,
-    }
+    let v = match inspections::get(&st.svc, &s.actor, id).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&st.svc, &s, e).await,
+    };
+    let issuer =
+        match lianjian_services::documents::issuer(&st.svc, v.visit.lead_department_id).await {
+            Ok(i) => i,
+            Err(e) => return error_page(&st.svc, &s, e).await,
+        };
+    let rows = v
+        .parts
+        .iter()
+        .map(|p| {
+            let bases = lianjian_services::documents::provisions(
+                p.points.iter().map(|x| x.legal_basis.as_str()),
+            );
+            (
+                p.item_name.clone(),
+                p.department_name.clone(),
+                p.points.len(),
+                bases.join("；"),
+            )
+        })
+        .collect();
+    render(NoticePage {
+        today: lianjian_domain::inspection::beijing_date(st.svc.now())
+            .format("%Y年%m月%d日")
+            .to_string(),
+        issuer,
+        rows,
+        v,
+    })
 }
 
 // ---- the field form (phones) ----

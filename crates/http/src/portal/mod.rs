@@ -55,7 +55,7 @@ impl Frame {
     pub fn of(svc: &lianjian_services::Services, active: &'static str) -> Self {
         Self {
             title: svc.site.title(zh_cn().get("app.portal_name")),
-            jurisdiction: svc.site.region_name.clone(),
+            jurisdiction: svc.site.region_path.clone(),
             active,
         }
     }
