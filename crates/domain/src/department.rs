@@ -198,9 +198,92 @@ impl BuiltinDepartment {
     }
 }
 
+/// Working names (简称) of competent departments and their legal names (全称), as their seals
+/// and official documents carry them.
+const LEGAL_STEMS: &[(&str, &str)] = &[
+    ("市场监管局", "市场监督管理局"),
+    ("卫生健康委", "卫生健康委员会"),
+    ("发改委", "发展和改革委员会"),
+    ("住建局", "住房和城乡建设局"),
+    ("住房城乡建设厅", "住房和城乡建设厅"),
+    ("工信局", "工业和信息化局"),
+    ("应急厅", "应急管理厅"),
+    ("广电局", "广播电视局"),
+    ("医保局", "医疗保障局"),
+    ("药监局", "药品监督管理局"),
+    ("地方金融监管局", "地方金融管理局"),
+    ("民族宗教委", "民族宗教事务委员会"),
+    ("人力资源社会保障厅", "人力资源和社会保障厅"),
+    ("机关事务局", "机关事务管理局"),
+    ("粮食和储备局", "粮食和物资储备局"),
+    ("国动办", "国防动员办公室"),
+];
+
+/// A department's legal name (机关全称) for official documents (执法文书 must name the
+/// authority in full): the level prefix of its working name replaced by the full name of the
+/// region it stands for, and a working stem expanded. `lineage` holds the department's region
+/// and its ancestors (level, name), province first: 县卫生健康委 of 舞阳县 → 舞阳县卫生健康委员会;
+/// 市生态环境局舞阳分局 → 漯河市生态环境局舞阳分局. A name without a level prefix is kept.
+pub fn legal_name(name: &str, lineage: &[(RegionLevel, &str)]) -> String {
+    let region_at = |level: RegionLevel| {
+        lineage
+            .iter()
+            .rev()
+            .find(|(l, _)| *l == level)
+            .map(|(_, n)| *n)
+    };
+    let (region, rest) = match name.chars().next() {
+        Some('省') => (region_at(RegionLevel::Province), &name['省'.len_utf8()..]),
+        // 市场监管局 has no prefix: its 市 is the stem's.
+        Some('市') if !name.starts_with("市场") => {
+            (region_at(RegionLevel::City), &name['市'.len_utf8()..])
+        }
+        Some('县') => (region_at(RegionLevel::County), &name['县'.len_utf8()..]),
+        _ => (None, name),
+    };
+    let Some(region) = region else {
+        return expand_stem(name);
+    };
+    format!("{region}{}", expand_stem(rest))
+}
+
+fn expand_stem(rest: &str) -> String {
+    for (short, full) in LEGAL_STEMS {
+        if let Some(tail) = rest.strip_prefix(short) {
+            return format!("{full}{tail}");
+        }
+    }
+    rest.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legal_names_name_the_region_in_full() {
+        let wuyang = [
+            (RegionLevel::Province, "河南省"),
+            (RegionLevel::City, "漯河市"),
+            (RegionLevel::County, "舞阳县"),
+        ];
+        assert_eq!(legal_name("县卫生健康委", &wuyang), "舞阳县卫生健康委员会");
+        assert_eq!(legal_name("县市场监管局", &wuyang), "舞阳县市场监督管理局");
+        assert_eq!(
+            legal_name("市生态环境局舞阳分局", &wuyang),
+            "漯河市生态环境局舞阳分局"
+        );
+        assert_eq!(legal_name("县消防救援局", &wuyang), "舞阳县消防救援局");
+        assert_eq!(legal_name("市场监管局", &wuyang), "市场监督管理局");
+        let shandong = [(RegionLevel::Province, "山东省")];
+        assert_eq!(legal_name("省药监局", &shandong), "山东省药品监督管理局");
+        assert_eq!(
+            legal_name("省市场监管局", &shandong),
+            "山东省市场监督管理局"
+        );
+        // A custom name without a prefix stays as the office typed it.
+        assert_eq!(legal_name("舞阳县城市管理局", &wuyang), "舞阳县城市管理局");
+    }
 
     #[test]
     fn sets_have_the_documented_sizes_and_unique_lines() {

@@ -187,6 +187,17 @@ impl Scope {
         }
     }
 
+    /// The public face of an instance serving one jurisdiction (辖区): like [`Scope::public`],
+    /// limited to `region` as a grant, so catalogue rows of its ancestors (a province's items
+    /// and plans, which apply in every county) stay visible. `None` = the whole country.
+    pub fn public_within(region: Option<RegionCode>) -> Self {
+        Self {
+            grant: ScopeFilter { region, line: None },
+            narrowing: Vec::new(),
+            origin: Origin::Public,
+        }
+    }
+
     /// This scope further limited to `region`'s subtree and department line `line` (either
     /// `None` = no further limit). The result never permits a row this scope does not.
     #[must_use]

@@ -20,6 +20,25 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../assets/field.js"),
     ),
+    (
+        "portal.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/portal.css"),
+    ),
+    // The UI toolkit (Bootstrap), installed from `ui/package-lock.json` by build.rs.
+    (
+        "bootstrap.min.css",
+        "text/css; charset=utf-8",
+        include_str!(concat!(env!("OUT_DIR"), "/ui-assets/bootstrap.min.css")),
+    ),
+    (
+        "bootstrap.bundle.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!(concat!(
+            env!("OUT_DIR"),
+            "/ui-assets/bootstrap.bundle.min.js"
+        )),
+    ),
 ];
 
 pub async fn serve(Path(file): Path<String>) -> Response {

@@ -10,6 +10,7 @@ mod error;
 mod extract;
 pub mod i18n;
 mod metrics;
+mod pager;
 pub mod portal;
 mod security;
 mod submissions;

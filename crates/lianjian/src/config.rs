@@ -29,6 +29,11 @@ pub struct FileConfig {
     pub evidence_log_name: Option<String>,
     /// How often (milliseconds) the server applies the directory change feed on its own.
     pub index_poll_ms: Option<u64>,
+    /// The public portal's name, e.g. "卫辉市跨部门综合监管信息公开".
+    pub site_name: Option<String>,
+    /// The jurisdiction (辖区) the portal and public API publish, a GB/T 2260 code, e.g.
+    /// "411121"; unset = every region in the database.
+    pub site_region: Option<String>,
     #[serde(default)]
     pub security: SecuritySection,
 }
@@ -53,6 +58,9 @@ pub struct Settings {
     /// How often the directory index applies other servers' changes (docs/architecture.md,
     /// "Change feed"); searches, counts and draws apply them first anyway.
     pub index_poll: std::time::Duration,
+    /// The portal's name and jurisdiction (`Services::with_site`).
+    pub site_name: Option<String>,
+    pub site_region: Option<String>,
 }
 
 /// Bounds of `index_poll_ms`: polling more often than every 10 ms only loads the database; a
@@ -159,6 +167,8 @@ pub fn resolve(
         );
     }
     Ok(Settings {
+        site_name: env("LIANJIAN_SITE_NAME").or(file.site_name),
+        site_region: env("LIANJIAN_SITE_REGION").or(file.site_region),
         evidence,
         index_poll: std::time::Duration::from_millis(index_poll_ms),
         listen: listen

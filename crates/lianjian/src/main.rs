@@ -432,7 +432,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init_logging(s.log_json);
             let listener = bind(&s.listen).await?;
             let store = open_store(&s.database_url).await?;
-            let svc = Services::new(store, s.security).with_evidence(s.evidence);
+            let svc = Services::new(store, s.security)
+                .with_evidence(s.evidence)
+                .with_site(s.site_name, s.site_region.as_deref())
+                .await
+                .map_err(|e| anyhow!("config: site_region: {e}"))?;
             // An import job whose process was killed is undone before anything reads the
             // directory (the index included): nothing half-written is ever served.
             exchange_cli::recover(&svc).await?;
@@ -462,6 +466,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ..Default::default()
                 },
             );
+            let svc = svc
+                .with_site(None, Some(demo::DEMO_SITE_REGION))
+                .await
+                .map_err(service_error)?;
             exchange_cli::recover(&svc).await?;
             let created = demo::seed(&svc).await.map_err(service_error)?;
             svc.ensure_index().await.map_err(service_error)?;

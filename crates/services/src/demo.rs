@@ -28,6 +28,10 @@ use crate::{Result, ServiceError, Services, departments};
 /// Every demo account signs in with this password.
 pub const DEMO_PASSWORD: &str = "Lianjian@2026";
 
+/// The demo is a county's platform (舞阳县): its portal publishes that county's records and the
+/// items that apply there.
+pub const DEMO_SITE_REGION: &str = "411121";
+
 /// (user name, display name, role, region, department name, certificate number, what to try)
 pub const DEMO_ACCOUNTS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
     (

@@ -1651,5 +1651,5 @@ async fn view(svc: &Services, d: Draw) -> Result<DrawView> {
 
 /// Every draw is public once committed: its commitment first, its complete record once drawn.
 pub async fn public_list(svc: &Services, q: &DrawQuery, page: PageRequest) -> Result<Page<Draw>> {
-    Ok(repo::list(svc.store.conn(), &Scope::public(), q, page).await?)
+    Ok(repo::list(svc.store.conn(), &svc.public_scope(), q, page).await?)
 }

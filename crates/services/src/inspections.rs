@@ -1582,37 +1582,118 @@ pub struct PublicResult {
     pub published_on: Option<NaiveDate>,
 }
 
+fn public_query(q: &ResultQuery) -> ResultQuery {
+    let mut q = q.clone();
+    q.published_only = true;
+    q.late_on = None;
+    q.line = None;
+    q
+}
+
+fn public_result(r: repo::ResultListRow) -> PublicResult {
+    PublicResult {
+        result: r
+            .result_code
+            .as_deref()
+            .and_then(|c| ResultCode::parse(c).ok())
+            .map(|c| c.label_zh().to_string()),
+        visit_code: r.visit_code,
+        usci: r.usci,
+        entity_name: r.entity_name,
+        region_code: r.region_code,
+        item_code: r.item_code,
+        item_name: r.item_name,
+        department: r.department_name,
+        visited_on: r.visited_on,
+        result_code: r.result_code,
+        random: r.trigger == "random",
+        published_on: r.published_at.map(beijing_date),
+    }
+}
+
+/// Published results of the site's jurisdiction, one per item result.
 pub async fn public_results(
     svc: &Services,
     q: &ResultQuery,
     page: PageRequest,
 ) -> Result<Page<PublicResult>> {
-    let mut q = q.clone();
-    q.published_only = true;
-    q.late_on = None;
-    q.line = None;
-    Ok(
-        repo::list_results(svc.store.conn(), &Scope::public(), &q, page)
-            .await?
-            .map(|r| PublicResult {
-                result: r
-                    .result_code
-                    .as_deref()
-                    .and_then(|c| ResultCode::parse(c).ok())
-                    .map(|c| c.label_zh().to_string()),
-                visit_code: r.visit_code,
-                usci: r.usci,
-                entity_name: r.entity_name,
-                region_code: r.region_code,
-                item_code: r.item_code,
-                item_name: r.item_name,
-                department: r.department_name,
-                visited_on: r.visited_on,
-                result_code: r.result_code,
-                random: r.trigger == "random",
-                published_on: r.published_at.map(beijing_date),
-            }),
+    Ok(repo::list_results(
+        svc.store.conn(),
+        &svc.public_scope(),
+        &public_query(q),
+        page,
     )
+    .await?
+    .map(public_result))
+}
+
+/// One published visit: a joint visit (进一次门、查多项事) with the results of every
+/// department that took part, as one entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicVisit {
+    pub visit_code: String,
+    pub usci: String,
+    pub entity_name: String,
+    pub region_code: String,
+    pub visited_on: Option<NaiveDate>,
+    pub random: bool,
+    pub published_on: Option<NaiveDate>,
+    /// Each department's item results, by department then item.
+    pub results: Vec<PublicResult>,
+}
+
+impl PublicVisit {
+    /// The departments that took part, each once, in order.
+    pub fn departments(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for r in &self.results {
+            if !out.contains(&r.department.as_str()) {
+                out.push(&r.department);
+            }
+        }
+        out
+    }
+
+    pub fn is_joint(&self) -> bool {
+        self.departments().len() > 1
+    }
+}
+
+/// Published results of the site's jurisdiction paged by visit (the portal's 检查结果公示).
+pub async fn public_visits(
+    svc: &Services,
+    q: &ResultQuery,
+    page: PageRequest,
+) -> Result<Page<PublicVisit>> {
+    let rows = repo::list_results_by_visit(
+        svc.store.conn(),
+        &svc.public_scope(),
+        &public_query(q),
+        page,
+    )
+    .await?;
+    let mut visits: Vec<PublicVisit> = Vec::new();
+    for r in rows.items.into_iter().map(public_result) {
+        match visits.last_mut() {
+            Some(v) if v.visit_code == r.visit_code => v.results.push(r),
+            _ => visits.push(PublicVisit {
+                visit_code: r.visit_code.clone(),
+                usci: r.usci.clone(),
+                entity_name: r.entity_name.clone(),
+                region_code: r.region_code.clone(),
+                visited_on: r.visited_on,
+                random: r.random,
+                published_on: r.published_on,
+                results: vec![r],
+            }),
+        }
+    }
+    Ok(Page {
+        items: visits,
+        total: rows.total,
+        page: rows.page,
+        per_page: rows.per_page,
+    })
 }
 
 /// Counts for the console home: late publications, visits waiting for the actor.

@@ -10,6 +10,7 @@ pub mod demo;
 mod demo_content;
 pub mod departments;
 pub mod directory;
+pub mod documents;
 pub mod draws;
 mod error;
 pub mod evidence;
@@ -26,6 +27,7 @@ pub mod plans;
 pub mod regions;
 pub mod sectors;
 mod sheets;
+pub mod site;
 pub mod submissions;
 pub mod tags;
 mod trail;
@@ -71,6 +73,8 @@ pub struct Services {
     pub committed_input: draws::CommittedInput,
     /// "Now" for the draw witness and publication rules; see [`clock::Clock`].
     pub clock: clock::Clock,
+    /// The portal's name and jurisdiction; see [`site::Site`].
+    pub site: site::Site,
 }
 
 impl Services {
@@ -84,6 +88,7 @@ impl Services {
             evidence: evidence::EvidenceState::default(),
             committed_input: draws::CommittedInput::default(),
             clock: clock::Clock::system(),
+            site: site::Site::default(),
         }
     }
 

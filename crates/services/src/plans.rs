@@ -793,13 +793,13 @@ pub async fn public_list(svc: &Services, q: PlanQuery, page: PageRequest) -> Res
         q.statuses = PlanStatus::PUBLIC.to_vec();
     }
     q.late_only = false;
-    Ok(repo::list(svc.store.conn(), &Scope::public(), &q, page).await?)
+    Ok(repo::list(svc.store.conn(), &svc.public_scope(), &q, page).await?)
 }
 
 /// A published (or later) plan by code, for the public.
 pub async fn public_get(svc: &Services, code: &str) -> Result<Plan> {
     match repo::by_code(svc.store.conn(), &code.trim().to_ascii_uppercase()).await? {
-        Some(p) if p.status.is_public() => Ok(p),
+        Some(p) if p.status.is_public() && svc.site.publishes(&p.region_code, true) => Ok(p),
         _ => Err(ServiceError::NotFound),
     }
 }

@@ -30,6 +30,11 @@ pub async fn search(svc: &Services, q: &str, within: Option<&RegionCode>) -> Res
     Ok(repo::search(svc.store.conn(), q, within, 50).await?)
 }
 
+/// The region and its ancestors, province first.
+pub async fn lineage(svc: &Services, code: &RegionCode) -> Result<Vec<Region>> {
+    Ok(repo::lineage(svc.store.conn(), code).await?)
+}
+
 pub async fn path_name(svc: &Services, code: &RegionCode) -> Result<String> {
     Ok(repo::path_name(svc.store.conn(), code).await?)
 }

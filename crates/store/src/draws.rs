@@ -490,10 +490,11 @@ pub async fn list(
         conds.push(format!("status = ${}", vals.len()));
     }
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        vals.push(format!("%{t}%").into());
+        vals.push(crate::contains_pattern(t).into());
         conds.push(format!(
-            "(title LIKE ${n} OR code LIKE ${n})",
-            n = vals.len()
+            "(title LIKE ${n}{e} OR code LIKE ${n}{e})",
+            n = vals.len(),
+            e = crate::LIKE_ESCAPE,
         ));
     }
     if let Some(p) = q.plan_id {

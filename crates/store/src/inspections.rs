@@ -241,10 +241,11 @@ fn visit_where(scope: &Scope, q: &VisitQuery, vals: &mut Vec<Value>) -> String {
         conds.push(format!("v.entity_id = ${}", vals.len()));
     }
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        vals.push(format!("%{t}%").into());
+        vals.push(crate::contains_pattern(t).into());
         conds.push(format!(
-            "(v.code LIKE ${n} OR e.name LIKE ${n} OR e.usci LIKE ${n})",
-            n = vals.len()
+            "(v.code LIKE ${n}{e} OR e.name LIKE ${n}{e} OR e.usci LIKE ${n}{e})",
+            n = vals.len(),
+            e = crate::LIKE_ESCAPE,
         ));
     }
     if let Some(d) = q.late_on {
@@ -1391,13 +1392,11 @@ pub struct ResultQuery {
 
 const RLCOLS: &str = "v.id AS visit_id, v.code AS visit_code, v.status AS visit_status, v.trigger, v.region_code, e.usci, e.name AS entity_name, r.item_id, i.code AS item_code, i.name AS item_name, r.department_id, d.name AS department_name, v.visited_on, r.result_code, r.follow_up, r.review, v.completed_at, v.publish_deadline, v.published_at";
 
-pub async fn list_results(
-    c: &impl ConnectionTrait,
-    scope: &Scope,
-    q: &ResultQuery,
-    page: PageRequest,
-) -> Result<Page<ResultListRow>> {
-    let mut vals: Vec<Value> = Vec::new();
+/// The tables a result list reads, and its `WHERE` condition for `scope` and `q` (placeholders
+/// numbered after `vals`, which it extends).
+const RESULTS_FROM: &str = "visit_results r JOIN visits v ON v.id = r.visit_id JOIN entities e ON e.id = v.entity_id JOIN items i ON i.id = r.item_id JOIN departments d ON d.id = r.department_id";
+
+fn results_where(scope: &Scope, q: &ResultQuery, vals: &mut Vec<Value>) -> String {
     let mut conds: Vec<String> = vec!["v.status <> 'cancelled'".into()];
     if q.published_only {
         conds.push("v.status IN ('published', 'closed')".into());
@@ -1409,7 +1408,7 @@ pub async fn list_results(
     conds.push(crate::scope::sql(
         &scope,
         &Shape::department("v.region_code", "r.department_id"),
-        &mut vals,
+        vals,
     ));
     if let Some(x) = q.department_id {
         vals.push(x.into());
@@ -1420,10 +1419,11 @@ pub async fn list_results(
         conds.push(format!("r.item_id = ${}", vals.len()));
     }
     if let Some(t) = q.entity.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        vals.push(format!("%{t}%").into());
+        vals.push(crate::contains_pattern(t).into());
         conds.push(format!(
-            "(e.name LIKE ${n} OR e.usci LIKE ${n})",
-            n = vals.len()
+            "(e.name LIKE ${n}{e} OR e.usci LIKE ${n}{e})",
+            n = vals.len(),
+            e = crate::LIKE_ESCAPE,
         ));
     }
     if let Some(x) = &q.result_code {
@@ -1445,23 +1445,67 @@ pub async fn list_results(
             vals.len()
         ));
     }
-    let from = "visit_results r JOIN visits v ON v.id = r.visit_id JOIN entities e ON e.id = v.entity_id JOIN items i ON i.id = r.item_id JOIN departments d ON d.id = r.department_id";
-    let w = conds.join(" AND ");
-    let total: i64 = c
+    conds.join(" AND ")
+}
+
+async fn count_where(
+    c: &impl ConnectionTrait,
+    what: &str,
+    w: &str,
+    vals: Vec<Value>,
+) -> Result<u64> {
+    let n: i64 = c
         .query_one_raw(stmt(
             c,
-            format!("SELECT COUNT(*) AS n FROM {from} WHERE {w}"),
-            vals.clone(),
+            format!("SELECT COUNT({what}) AS n FROM {RESULTS_FROM} WHERE {w}"),
+            vals,
         ))
         .await?
         .map(|r| r.try_get("", "n"))
         .transpose()?
         .unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+fn result_row(r: &QueryResult) -> Result<ResultListRow> {
+    Ok(ResultListRow {
+        visit_id: r.try_get("", "visit_id")?,
+        visit_code: r.try_get("", "visit_code")?,
+        visit_status: crate::coded(r, "visit_status", VisitStatus::parse)?,
+        trigger: r.try_get("", "trigger")?,
+        region_code: r.try_get("", "region_code")?,
+        usci: r.try_get("", "usci")?,
+        entity_name: r.try_get("", "entity_name")?,
+        item_id: r.try_get("", "item_id")?,
+        item_code: r.try_get("", "item_code")?,
+        item_name: r.try_get("", "item_name")?,
+        department_id: r.try_get("", "department_id")?,
+        department_name: r.try_get("", "department_name")?,
+        visited_on: r.try_get("", "visited_on")?,
+        result_code: r.try_get("", "result_code")?,
+        follow_up: r.try_get("", "follow_up")?,
+        review: r.try_get("", "review")?,
+        completed_at: r.try_get("", "completed_at")?,
+        publish_deadline: r.try_get("", "publish_deadline")?,
+        published_at: r.try_get("", "published_at")?,
+    })
+}
+
+/// One row per item result, newest visit first.
+pub async fn list_results(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    q: &ResultQuery,
+    page: PageRequest,
+) -> Result<Page<ResultListRow>> {
+    let mut vals: Vec<Value> = Vec::new();
+    let w = results_where(scope, q, &mut vals);
+    let total = count_where(c, "*", &w, vals.clone()).await?;
     let items = c
         .query_all_raw(stmt(
             c,
             format!(
-                "SELECT {RLCOLS} FROM {from} WHERE {w} ORDER BY v.visited_on DESC, v.code DESC, i.code LIMIT {} OFFSET {}",
+                "SELECT {RLCOLS} FROM {RESULTS_FROM} WHERE {w} ORDER BY v.visited_on DESC, v.code DESC, i.code LIMIT {} OFFSET {}",
                 page.per_page,
                 page.offset()
             ),
@@ -1469,33 +1513,63 @@ pub async fn list_results(
         ))
         .await?
         .iter()
-        .map(|r| {
-            Ok(ResultListRow {
-                visit_id: r.try_get("", "visit_id")?,
-                visit_code: r.try_get("", "visit_code")?,
-                visit_status: crate::coded(r, "visit_status", VisitStatus::parse)?,
-                trigger: r.try_get("", "trigger")?,
-                region_code: r.try_get("", "region_code")?,
-                usci: r.try_get("", "usci")?,
-                entity_name: r.try_get("", "entity_name")?,
-                item_id: r.try_get("", "item_id")?,
-                item_code: r.try_get("", "item_code")?,
-                item_name: r.try_get("", "item_name")?,
-                department_id: r.try_get("", "department_id")?,
-                department_name: r.try_get("", "department_name")?,
-                visited_on: r.try_get("", "visited_on")?,
-                result_code: r.try_get("", "result_code")?,
-                follow_up: r.try_get("", "follow_up")?,
-                review: r.try_get("", "review")?,
-                completed_at: r.try_get("", "completed_at")?,
-                publish_deadline: r.try_get("", "publish_deadline")?,
-                published_at: r.try_get("", "published_at")?,
-            })
-        })
+        .map(result_row)
         .collect::<Result<_>>()?;
     Ok(Page {
         items,
-        total: u64::try_from(total).unwrap_or(0),
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+/// The same results paged by visit: a joint visit, with the results of all its departments,
+/// counts once (the portal shows it as one row). `total` counts visits; the items are every
+/// matching result of the page's visits, newest visit first.
+pub async fn list_results_by_visit(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    q: &ResultQuery,
+    page: PageRequest,
+) -> Result<Page<ResultListRow>> {
+    let mut vals: Vec<Value> = Vec::new();
+    let w = results_where(scope, q, &mut vals);
+    let total = count_where(c, "DISTINCT v.id", &w, vals.clone()).await?;
+    let ids: Vec<Uuid> = c
+        .query_all_raw(stmt(
+            c,
+            format!(
+                "SELECT v.id AS id FROM {RESULTS_FROM} WHERE {w} GROUP BY v.id, v.visited_on, v.code ORDER BY v.visited_on DESC, v.code DESC LIMIT {} OFFSET {}",
+                page.per_page,
+                page.offset()
+            ),
+            vals.clone(),
+        ))
+        .await?
+        .iter()
+        .map(|r| r.try_get("", "id"))
+        .collect::<std::result::Result<_, _>>()?;
+    let items = if ids.is_empty() {
+        Vec::new()
+    } else {
+        let first = vals.len() + 1;
+        vals.extend(ids.iter().map(|id| Value::from(*id)));
+        c.query_all_raw(stmt(
+            c,
+            format!(
+                "SELECT {RLCOLS} FROM {RESULTS_FROM} WHERE {w} AND v.id IN ({}) ORDER BY v.visited_on DESC, v.code DESC, d.name, i.code",
+                placeholders(first, ids.len())
+            ),
+            vals,
+        ))
+        .await?
+        .iter()
+        .map(result_row)
+        .collect::<Result<_>>()?
+    };
+    Ok(Page {
+        items,
+        total,
         page: page.page,
         per_page: page.per_page,
     })

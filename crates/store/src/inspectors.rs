@@ -418,12 +418,13 @@ pub async fn list(
         &mut vals,
     ));
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        vals.push(format!("%{t}%").into());
-        vals.push(format!("%{}%", t.to_ascii_uppercase()).into());
+        vals.push(crate::contains_pattern(t).into());
+        vals.push(crate::contains_pattern(&t.to_ascii_uppercase()).into());
         let n = vals.len();
         conds.push(format!(
-            "(i.name LIKE ${} OR i.certificate_number LIKE ${n})",
-            n - 1
+            "(i.name LIKE ${}{e} OR i.certificate_number LIKE ${n}{e})",
+            n - 1,
+            e = crate::LIKE_ESCAPE,
         ));
     }
     if let Some(d) = q.department_id {

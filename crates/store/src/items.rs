@@ -306,10 +306,11 @@ pub async fn list(
         conds.push(cond.replace('?', &format!("${}", vals.len())));
     }
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        vals.push(format!("%{t}%").into());
+        vals.push(crate::contains_pattern(t).into());
         let n = vals.len();
         conds.push(format!(
-            "(name LIKE ${n} OR code LIKE ${n} OR object_description LIKE ${n})"
+            "(name LIKE ${n}{e} OR code LIKE ${n}{e} OR object_description LIKE ${n}{e})",
+            e = crate::LIKE_ESCAPE,
         ));
     }
     if let Some(s) = q.status {

@@ -254,6 +254,24 @@ pub(crate) fn stmt(
 }
 
 /// `$from, $from+1, …` for `n` values.
+/// A `LIKE` pattern matching `text` anywhere, literally: `%`, `_` and the escape character
+/// typed by a user match themselves (use with [`LIKE_ESCAPE`] after the placeholder).
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+/// The escape clause for [`contains_pattern`]'s patterns, the same on SQLite and PostgreSQL.
+pub(crate) const LIKE_ESCAPE: &str = " ESCAPE '\\'";
+
 pub(crate) fn placeholders(from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| format!("${i}"))
@@ -275,4 +293,13 @@ pub(crate) fn coded<T>(
 ) -> Result<T> {
     let s: String = r.try_get("", col)?;
     parse(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {}", e.en)))
+}
+
+#[cfg(test)]
+mod like_tests {
+    #[test]
+    fn contains_pattern_escapes_wildcards() {
+        assert_eq!(super::contains_pattern("美容"), "%美容%");
+        assert_eq!(super::contains_pattern("100%_a\\b"), "%100\\%\\_a\\\\b%");
+    }
 }

@@ -475,13 +475,14 @@ fn where_clause(scope: &Scope, q: &PlanQuery) -> (String, Vec<Value>) {
     let scope = scope.clone().narrowed(q.within.as_ref(), None);
     conds.push(crate::scope::sql(&scope, &SHAPE, &mut vals));
     if let Some(t) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        vals.push(format!("%{}%", t.to_ascii_uppercase()).into());
-        vals.push(format!("%{t}%").into());
+        vals.push(crate::contains_pattern(&t.to_ascii_uppercase()).into());
+        vals.push(crate::contains_pattern(t).into());
         let n = vals.len();
         conds.push(format!(
-            "(code LIKE ${} OR item_id IN (SELECT id FROM items WHERE name LIKE ${n} OR code LIKE ${}))",
+            "(code LIKE ${}{e} OR item_id IN (SELECT id FROM items WHERE name LIKE ${n}{e} OR code LIKE ${}{e}))",
             n - 1,
-            n - 1
+            n - 1,
+            e = crate::LIKE_ESCAPE,
         ));
     }
     if let Some(y) = q.year {

@@ -613,7 +613,7 @@ pub async fn public_list(
     };
     let mut query = filter.query(&st.svc).await?;
     query.status = Some(ItemStatus::Published);
-    let page = items::list(&st.svc, &Scope::public(), query, p.request()?).await?;
+    let page = items::list(&st.svc, &st.svc.public_scope(), query, p.request()?).await?;
     // Lists carry no departments or check points; the public wants them, so load each (≤ 200).
     let mut full = Vec::with_capacity(page.items.len());
     for i in &page.items {

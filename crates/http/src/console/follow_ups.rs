@@ -202,6 +202,8 @@ pub async fn orders(
 pub struct Finding {
     pub content: String,
     pub note: String,
+    /// The check point's legal basis, cited by the printed notice.
+    pub legal_basis: String,
 }
 
 /// What the order's pages show besides the order: the visit's entity, the item, the findings.
@@ -229,6 +231,7 @@ fn order_facts(o: &OrderEntry, v: &VisitDetail) -> OrderFacts {
                     .map(|x| Finding {
                         content: x.content.clone(),
                         note: x.note.clone(),
+                        legal_basis: x.legal_basis.clone(),
                     })
                     .collect()
             })
@@ -384,6 +387,9 @@ struct PrintPage {
     issued_on: String,
     visit_code: String,
     id: Uuid,
+    /// The authority's legal name and the remedies clause (issue 13, 文书).
+    issuer: lianjian_services::documents::Issuer,
+    provisions: Vec<String>,
 }
 
 /// 责令整改通知书, laid out for A4 paper.
@@ -394,8 +400,14 @@ pub async fn print(
 ) -> Result<Response, ConsoleError> {
     let (o, facts) = load_order(&st, &s, id).await?;
     let r = &o.order;
+    let issuer = lianjian_services::documents::issuer(&st.svc, r.department_id).await?;
+    let provisions = lianjian_services::documents::provisions(
+        facts.findings.iter().map(|f| f.legal_basis.as_str()),
+    );
     Ok(render(PrintPage {
         c: Chrome::new(&st.svc, &s, "rectifications").await,
+        issuer,
+        provisions,
         code: r.code.clone(),
         entity_name: o.entity_name.clone(),
         usci: facts.usci,

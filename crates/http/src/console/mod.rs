@@ -420,30 +420,8 @@ pub fn local_opt(t: &Option<DateTime<Utc>>) -> String {
     t.as_ref().map(local).unwrap_or_else(|| "—".into())
 }
 
-/// Paging links that keep the current filters.
-pub struct Pager {
-    pub total: u64,
-    pub page: u64,
-    pub pages: u64,
-    /// Filters as `k=v&`, ready for `page=` to follow.
-    pub query: String,
-}
-
-impl Pager {
-    pub fn new<T>(p: &lianjian_services::Page<T>, filters: &[(&str, &str)]) -> Self {
-        let query = filters
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}&", crate::extract::urlencode(v)))
-            .collect();
-        Pager {
-            total: p.total,
-            page: p.page,
-            pages: p.pages(),
-            query,
-        }
-    }
-}
+/// Paging links that keep the current filters (shared with the portal).
+pub use crate::pager::Pager;
 
 pub fn role_options() -> Vec<(String, String)> {
     Role::ALL

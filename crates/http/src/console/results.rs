@@ -9,7 +9,6 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::inspection::ResultCode;
-use lianjian_domain::scope::Scope;
 use lianjian_services::inspections::{self, ResultEntry};
 use lianjian_services::items::ItemQuery;
 use lianjian_services::{Page, PageRequest, Services};
@@ -91,7 +90,7 @@ pub async fn item_options(svc: &Services) -> Vec<(String, String)> {
     };
     lianjian_services::items::list(
         svc,
-        &Scope::public(),
+        &svc.public_scope(),
         q,
         PageRequest::new(Some(1), Some(200)),
     )
@@ -113,7 +112,7 @@ pub async fn item_department_options(svc: &Services) -> Vec<(String, String)> {
     };
     let Ok(page) = lianjian_services::items::list(
         svc,
-        &Scope::public(),
+        &svc.public_scope(),
         q,
         PageRequest::new(Some(1), Some(200)),
     )

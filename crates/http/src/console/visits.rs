@@ -335,6 +335,10 @@ pub async fn transfer(
 struct NoticePage {
     v: VisitDetail,
     today: String,
+    /// The lead department's legal name and the remedies clause (issue 13, 文书).
+    issuer: lianjian_services::documents::Issuer,
+    /// Each part: (item, department, number of check points, legal bases).
+    rows: Vec<(String, String, usize, String)>,
 }
 
 /// 检查通知书: handed to the entity at the start of the visit (who, what, on which basis).
@@ -344,11 +348,29 @@ pub async fn notice(
     PathId(id): PathId,
 ) -> Result<Response, ConsoleError> {
     let v = inspections::get(&st.svc, &s.actor, id).await?;
+    let issuer = lianjian_services::documents::issuer(&st.svc, v.visit.lead_department_id).await?;
+    let rows = v
+        .parts
+        .iter()
+        .map(|p| {
+            let bases = lianjian_services::documents::provisions(
+                p.points.iter().map(|x| x.legal_basis.as_str()),
+            );
+            (
+                p.item_name.clone(),
+                p.department_name.clone(),
+                p.points.len(),
+                bases.join("；"),
+            )
+        })
+        .collect();
     Ok(render(NoticePage {
-        v,
-        today: lianjian_domain::inspection::beijing_date(chrono::Utc::now())
+        today: lianjian_domain::inspection::beijing_date(st.svc.now())
             .format("%Y年%m月%d日")
             .to_string(),
+        issuer,
+        rows,
+        v,
     }))
 }
 

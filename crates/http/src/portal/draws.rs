@@ -8,24 +8,23 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use lianjian_domain::draw::DrawStatus;
+use lianjian_services::draws;
 use lianjian_services::draws::DrawQuery;
-use lianjian_services::{PageRequest, draws};
 
 use crate::AppState;
 use crate::api::params::Params;
 use crate::console::draws::{Row, row};
 use crate::console::{local, local_opt, render};
+use crate::pager::Pager;
 
 #[derive(Template)]
 #[template(path = "portal/draws.html")]
 struct ListPage {
     t: &'static crate::i18n::Messages,
+    frame: super::Frame,
     rows: Vec<Row>,
     q: String,
-    total: u64,
-    page: u64,
-    pages: u64,
-    query: String,
+    pager: Pager,
 }
 
 pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, String)>>) -> Response {
@@ -35,29 +34,16 @@ pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, Strin
         q: Some(text.clone()).filter(|t| !t.trim().is_empty()),
         ..Default::default()
     };
-    let page = draws::public_list(
-        &st.svc,
-        &query,
-        PageRequest::new(p.one("page").parse().ok(), Some(20)),
-    )
-    .await
-    .unwrap_or_else(|_| lianjian_services::Page {
-        items: Vec::new(),
-        total: 0,
-        page: 1,
-        per_page: 20,
-    });
+    let req = Pager::request(&p.0, 20);
+    let page = match draws::public_list(&st.svc, &query, req).await {
+        Ok(page) => page,
+        Err(e) => return super::unavailable("portal draws", e),
+    };
     render(ListPage {
         t: crate::i18n::zh_cn(),
+        frame: super::Frame::of(&st.svc, "draws"),
         rows: page.items.iter().map(row).collect(),
-        total: page.total,
-        page: page.page,
-        pages: page.pages(),
-        query: if text.is_empty() {
-            String::new()
-        } else {
-            format!("q={}&", crate::extract::urlencode(&text))
-        },
+        pager: Pager::of(&page, &p.0),
         q: text,
     })
 }
@@ -66,6 +52,7 @@ pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, Strin
 #[template(path = "portal/draw_detail.html")]
 struct DetailPage {
     t: &'static crate::i18n::Messages,
+    frame: super::Frame,
     d: Row,
     draw: lianjian_services::draws::Draw,
     committed: String,
@@ -75,13 +62,14 @@ struct DetailPage {
 
 pub async fn detail(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     let Ok(id) = uuid::Uuid::parse_str(&id) else {
-        return missing();
+        return missing(&st);
     };
     let Ok((draw, s)) = draws::public_summary(&st.svc, id).await else {
-        return missing();
+        return missing(&st);
     };
     render(DetailPage {
         t: crate::i18n::zh_cn(),
+        frame: super::Frame::of(&st.svc, "draws"),
         d: row(&draw),
         committed: local(&draw.committed_at),
         drawn: local_opt(&draw.drawn_at),
@@ -90,15 +78,8 @@ pub async fn detail(State(st): State<AppState>, Path(id): Path<String>) -> Respo
     })
 }
 
-fn missing() -> Response {
-    use axum::response::IntoResponse;
-    (
-        axum::http::StatusCode::NOT_FOUND,
-        render(super::NotFound {
-            t: crate::i18n::zh_cn(),
-        }),
-    )
-        .into_response()
+fn missing(st: &AppState) -> Response {
+    super::not_found_page(&st.svc)
 }
 
 // ---- 抽查结果自查: an entity fetches the opening of its own class commitment ----
@@ -113,6 +94,7 @@ const SELF_CHECK_CSRF_COOKIE: &str = "lj_self_check_csrf";
 #[template(path = "portal/draw_self_check.html")]
 struct SelfCheckPage {
     t: &'static crate::i18n::Messages,
+    frame: super::Frame,
     d: Row,
     csrf: String,
     usci: String,
@@ -159,6 +141,7 @@ fn self_check_page(
         jar.add(cookie),
         render(SelfCheckPage {
             t: crate::i18n::zh_cn(),
+            frame: super::Frame::of(&st.svc, "draws"),
             d: row(draw),
             csrf: token,
             usci,
@@ -176,10 +159,10 @@ pub async fn self_check_form(
     Path(id): Path<String>,
 ) -> Response {
     let Ok(id) = uuid::Uuid::parse_str(&id) else {
-        return missing();
+        return missing(&st);
     };
     let Ok((draw, _)) = draws::public_summary(&st.svc, id).await else {
-        return missing();
+        return missing(&st);
     };
     self_check_page(
         &st,
@@ -216,10 +199,10 @@ pub async fn self_check_submit(
     use axum::http::{StatusCode, header};
     use axum::response::IntoResponse;
     let Ok(id) = uuid::Uuid::parse_str(&id) else {
-        return missing();
+        return missing(&st);
     };
     let Ok((draw, _)) = draws::public_summary(&st.svc, id).await else {
-        return missing();
+        return missing(&st);
     };
     let usci = f.usci.trim().to_ascii_uppercase();
     let expected = jar

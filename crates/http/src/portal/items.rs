@@ -3,18 +3,17 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use lianjian_domain::item::{DepartmentRole, ItemStatus};
-use lianjian_domain::scope::Scope;
+use lianjian_services::items;
 use lianjian_services::items::{Item, ItemQuery};
-use lianjian_services::{PageRequest, items};
 
 use crate::AppState;
 use crate::api::items::Names;
 use crate::api::params::Params;
 use crate::console::render;
 use crate::i18n::{Messages, zh_cn};
+use crate::pager::Pager;
 
 pub struct Dept {
     name: String,
@@ -107,12 +106,10 @@ fn public_item(i: Item, n: &Names) -> PublicItem {
 #[template(path = "portal/items.html")]
 struct ListPage {
     t: &'static Messages,
+    frame: super::Frame,
     items: Vec<PublicItem>,
     q: String,
-    total: u64,
-    page: u64,
-    pages: u64,
-    query: String,
+    pager: Pager,
 }
 
 pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, String)>>) -> Response {
@@ -124,17 +121,10 @@ pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, Strin
         status: Some(ItemStatus::Published),
         ..Default::default()
     };
-    let req = PageRequest::new(p.paging().map(|r| r.page).ok(), Some(10));
-    let page = match items::list(svc, &Scope::public(), query, req).await {
+    let req = Pager::request(&p.0, 10);
+    let page = match items::list(svc, &svc.public_scope(), query, req).await {
         Ok(p) => p,
-        Err(e) => {
-            tracing::error!(error = %e, "portal item list failed");
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "服务暂不可用，请稍后再试",
-            )
-                .into_response();
-        }
+        Err(e) => return super::unavailable("portal items", e),
     };
     // Lists carry only the item head; the public page shows departments and basis too.
     let mut full = Vec::with_capacity(page.items.len());
@@ -144,20 +134,13 @@ pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, Strin
         }
     }
     let names = Names::load(svc, &full.iter().collect::<Vec<_>>()).await;
-    let pages = page.pages();
-    let query = if q_s.is_empty() {
-        String::new()
-    } else {
-        format!("q={}&", crate::extract::urlencode(&q_s))
-    };
+    let pager = Pager::of(&page, &p.0);
     render(ListPage {
         t: zh_cn(),
+        frame: super::Frame::of(svc, "items"),
         items: full.into_iter().map(|i| public_item(i, &names)).collect(),
         q: q_s,
-        total: page.total,
-        page: page.page,
-        pages,
-        query,
+        pager,
     })
 }
 
@@ -165,6 +148,7 @@ pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, Strin
 #[template(path = "portal/item_detail.html")]
 struct DetailPage {
     t: &'static Messages,
+    frame: super::Frame,
     i: PublicItem,
 }
 
@@ -173,21 +157,17 @@ pub async fn detail(State(st): State<AppState>, Path(code): Path<String>) -> Res
     let code = code.trim().to_ascii_uppercase();
     // Published items are public; drafts and retired ones are not found here.
     match lianjian_services::items::by_code(svc, &code).await {
-        Ok(Some(i)) if i.status == ItemStatus::Published => {
+        Ok(Some(i))
+            if i.status == ItemStatus::Published && svc.site.publishes(&i.region_code, true) =>
+        {
             let names = Names::load(svc, &[&i]).await;
             render(DetailPage {
                 t: zh_cn(),
+                frame: super::Frame::of(svc, "items"),
                 i: public_item(i, &names),
             })
         }
-        Ok(_) => super::not_found(axum::http::Uri::from_static("/items")).await,
-        Err(e) => {
-            tracing::error!(error = %e, "portal item failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "服务暂不可用，请稍后再试",
-            )
-                .into_response()
-        }
+        Ok(_) => super::not_found_page(svc),
+        Err(e) => super::unavailable("portal item", e),
     }
 }

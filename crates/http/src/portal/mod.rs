@@ -1,5 +1,5 @@
-//! The public portal (信息公开), `/`: no login. It shows what the platform publishes; sections
-//! whose capability is not built yet say so plainly.
+//! The public portal (信息公开), `/`: no login. It shows what the platform publishes for its
+//! jurisdiction (`Services::site`); a capability joins its menu once it is built.
 
 mod draws;
 mod items;
@@ -33,42 +33,73 @@ pub fn router() -> Router<AppState> {
         .route("/results", get(results::list))
 }
 
+/// What the frame of every portal page (`portal/base.html`) shows: the site's name, its
+/// jurisdiction and the section the page belongs to.
+pub struct Frame {
+    pub title: String,
+    pub jurisdiction: Option<String>,
+    pub active: &'static str,
+}
+
+/// The portal's sections: (key, path, label). Only what is built is listed; a capability
+/// joins the menu when it exists.
+const NAV: &[(&str, &str, &str)] = &[
+    ("home", "/", "首页"),
+    ("items", "/items", "监管事项清单"),
+    ("plans", "/plans", "抽查计划"),
+    ("draws", "/draws", "抽查任务公告"),
+    ("results", "/results", "检查结果公示"),
+];
+
+impl Frame {
+    pub fn of(svc: &lianjian_services::Services, active: &'static str) -> Self {
+        Self {
+            title: svc.site.title(zh_cn().get("app.portal_name")),
+            jurisdiction: svc.site.region_path.clone(),
+            active,
+        }
+    }
+
+    pub fn nav(&self) -> &'static [(&'static str, &'static str, &'static str)] {
+        NAV
+    }
+}
+
 #[derive(Template)]
 #[template(path = "portal/home.html")]
 struct Home {
     t: &'static Messages,
-    sections: Vec<(&'static str, &'static str, &'static str)>,
+    frame: Frame,
+    sections: Vec<(&'static str, &'static str, &'static str, &'static str)>,
     sectors: Vec<String>,
 }
 
-/// What the public will find here, and what each rests on.
-const SECTIONS: &[(&str, &str, &str)] = &[
+/// What the public will find here: (path, title, what it holds, the link's words).
+const SECTIONS: &[(&str, &str, &str, &str)] = &[
     (
-        "plans",
-        "抽查计划与任务公告",
-        "各部门年度“双随机、一公开”抽查计划及联合抽查任务。",
+        "/items",
+        "监管事项清单",
+        "监管什么、由谁牵头、哪些部门配合、依据哪条法规、怎么查、多久查一次。",
+        "查看监管事项",
     ),
     (
-        "results",
+        "/plans",
+        "抽查计划",
+        "各部门年度“双随机、一公开”抽查计划：事项、范围、期间、比例。",
+        "查看抽查计划",
+    ),
+    (
+        "/draws",
+        "抽查任务公告",
+        "每次随机抽取的承诺与见证，抽取后可下载记录自行复核；检查对象在检查后公开。",
+        "查看任务公告",
+    ),
+    (
+        "/results",
         "检查结果公示",
         "“公示为原则、不公示为例外”：检查对象、事项、部门、日期与结果。",
+        "查询检查结果",
     ),
-    (
-        "items",
-        "监管事项清单",
-        "监管什么、由谁牵头、哪些部门配合、依据哪条法规。",
-    ),
-    (
-        "guides",
-        "合规指引（一业一册）",
-        "一次性告知经营主体检查什么、多久查一次、怎么查。",
-    ),
-    (
-        "credit",
-        "信用状况查询",
-        "按统一社会信用代码查询信用风险分类与公示信息。",
-    ),
-    ("complaints", "投诉举报", "提交投诉举报线索，跟踪办理进度。"),
 ];
 
 async fn home(State(st): State<AppState>) -> Response {
@@ -83,6 +114,7 @@ async fn home(State(st): State<AppState>) -> Response {
         .unwrap_or_default();
     render(Home {
         t: zh_cn(),
+        frame: Frame::of(&st.svc, "home"),
         sections: SECTIONS.to_vec(),
         sectors,
     })
@@ -92,9 +124,33 @@ async fn home(State(st): State<AppState>) -> Response {
 #[template(path = "portal/not_found.html")]
 struct NotFound {
     t: &'static Messages,
+    frame: Frame,
 }
 
-pub async fn not_found(uri: axum::http::Uri) -> Response {
+/// The portal's 404 page.
+pub fn not_found_page(svc: &lianjian_services::Services) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        render(NotFound {
+            t: zh_cn(),
+            frame: Frame::of(svc, ""),
+        }),
+    )
+        .into_response()
+}
+
+/// A portal page whose data could not be read: logged for the operator, a plain 500 for the
+/// reader.
+pub fn unavailable(what: &str, e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "{what} failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "服务暂不可用，请稍后再试",
+    )
+        .into_response()
+}
+
+pub async fn not_found(State(st): State<AppState>, uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
         return crate::ApiError::new(
             StatusCode::NOT_FOUND,
@@ -104,5 +160,38 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
         )
         .into_response();
     }
-    (StatusCode::NOT_FOUND, render(NotFound { t: zh_cn() })).into_response()
+    not_found_page(&st.svc)
+}
+
+/// The region filter's choices, by name: the jurisdiction's regions two levels down (a
+/// county's towns; a province's cities and their counties), as (code, indented name). The
+/// region tables are built in and the jurisdiction fixed per process, so each list is made
+/// once.
+pub async fn region_options(svc: &lianjian_services::Services) -> Vec<(String, String)> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<Option<String>, Vec<(String, String)>>>> = OnceLock::new();
+    let key = svc.site.region.as_ref().map(|r| r.to_string());
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(v) = cache.lock().expect("region cache").get(&key) {
+        return v.clone();
+    }
+    let regions = lianjian_services::regions::children;
+    let mut out = Vec::new();
+    let Ok(top) = regions(svc, key.as_deref()).await else {
+        return out;
+    };
+    for r in top {
+        let code = r.code.to_string();
+        out.push((code.clone(), r.name));
+        if let Ok(below) = regions(svc, Some(&code)).await {
+            out.extend(
+                below
+                    .into_iter()
+                    .map(|c| (c.code.to_string(), format!("\u{3000}{}", c.name))),
+            );
+        }
+    }
+    cache.lock().expect("region cache").insert(key, out.clone());
+    out
 }

@@ -18,6 +18,7 @@ use crate::api::params::Params;
 use crate::api::plans::{PlanNames, plan_query};
 use crate::console::render;
 use crate::i18n::{Messages, zh_cn};
+use crate::pager::Pager;
 
 /// A published plan as the public reads it.
 pub struct PublicPlan {
@@ -84,26 +85,21 @@ async fn public_plan(svc: &lianjian_services::Services, p: Plan, n: &PlanNames) 
 #[template(path = "portal/plans.html")]
 struct ListPage {
     t: &'static Messages,
+    frame: super::Frame,
     plans: Vec<PublicPlan>,
     q: String,
     year: String,
     region: String,
     department: String,
     departments: Vec<(String, String)>,
+    regions: Vec<(String, String)>,
     errors: BTreeMap<String, String>,
-    total: u64,
-    page: u64,
-    pages: u64,
-    query: String,
+    pager: Pager,
+    filtered: bool,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "portal plans failed");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "服务暂不可用，请稍后再试",
-    )
-        .into_response()
+    super::unavailable("portal plans", e)
 }
 
 /// Departments that lead or take part in some public plan, for the filter.
@@ -140,7 +136,7 @@ pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, Strin
         p.one("department"),
     );
     let mut errors = BTreeMap::new();
-    let req = PageRequest::new(p.paging().map(|r| r.page).ok(), Some(10));
+    let req = Pager::request(&p.0, 10);
     let page = match plan_query(svc, &p).await {
         Ok(query) => match plans::public_list(svc, query, req).await {
             Ok(p) => p,
@@ -152,28 +148,17 @@ pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, Strin
                 items: Vec::new(),
                 total: 0,
                 page: 1,
-                per_page: 10,
+                per_page: req.per_page,
             }
         }
         Err(e) => return unavailable(e),
     };
     let names = PlanNames::load(svc, &page.items.iter().collect::<Vec<_>>()).await;
-    let pages = page.pages();
-    let (total, page_no) = (page.total, page.page);
+    let pager = Pager::of(&page, &p.0);
     let mut out = Vec::with_capacity(page.items.len());
     for x in page.items {
         out.push(public_plan(svc, x, &names).await);
     }
-    let query = [
-        ("q", &q_s),
-        ("year", &year),
-        ("region", &region),
-        ("department", &department),
-    ]
-    .iter()
-    .filter(|(_, v)| !v.is_empty())
-    .map(|(k, v)| format!("{k}={}&", crate::extract::urlencode(v)))
-    .collect();
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -181,17 +166,19 @@ pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, Strin
     };
     let page = ListPage {
         t: zh_cn(),
+        frame: super::Frame::of(svc, "plans"),
         plans: out,
         departments: department_options(svc).await,
+        regions: super::region_options(svc).await,
+        filtered: [&q_s, &year, &region, &department]
+            .iter()
+            .any(|v| !v.is_empty()),
         q: q_s,
         year,
         region,
         department,
         errors,
-        total,
-        page: page_no,
-        pages,
-        query,
+        pager,
     };
     (status, render(page)).into_response()
 }
@@ -200,6 +187,7 @@ pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, Strin
 #[template(path = "portal/plan_detail.html")]
 struct DetailPage {
     t: &'static Messages,
+    frame: super::Frame,
     p: PublicPlan,
 }
 
@@ -210,12 +198,11 @@ pub async fn detail(State(st): State<AppState>, Path(code): Path<String>) -> Res
             let names = PlanNames::load(svc, &[&p]).await;
             render(DetailPage {
                 t: zh_cn(),
+                frame: super::Frame::of(svc, "plans"),
                 p: public_plan(svc, p, &names).await,
             })
         }
-        Err(ServiceError::NotFound) => {
-            super::not_found(axum::http::Uri::from_static("/plans")).await
-        }
+        Err(ServiceError::NotFound) => super::not_found_page(svc),
         Err(e) => unavailable(e),
     }
 }

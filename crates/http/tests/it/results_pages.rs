@@ -19,6 +19,8 @@ on_both_backends!(
     referral_inbox_and_answer,
     transfer_feedback_and_scope,
     repeated_posts_create_one_referral,
+    portal_one_row_per_joint_visit_and_literal_search,
+    portal_publishes_only_its_jurisdiction,
 );
 
 impl App {
@@ -127,7 +129,7 @@ async fn portal_results_public_and_searchable(app: App) {
     let r = app.get("/results?from=2026-13-01", None).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        r.body.contains("2026-13-01") && r.body.contains("class=\"err\""),
+        r.body.contains("2026-13-01") && r.body.contains("class=\"invalid-feedback\""),
         "{}",
         r.body
     );
@@ -271,11 +273,33 @@ async fn rectification_print_and_recheck(app: App) {
         "发现处方药未凭处方销售记录",
         "建立处方药销售登记制度",
         "10 个工作日",
-        "县市场监管局",
+        // The authority in full, and the remedies with their bodies and time limits.
+        "舞阳县市场监督管理局<br>责令整改通知书",
+        "舞阳县市场监督管理局（印章）",
+        "六十日内向舞阳县人民政府申请行政复议",
+        "六个月内向舞阳县人民法院提起行政诉讼",
         "签收人",
         "data-print",
     ] {
         assert!(r.body.contains(want), "{want} on the notice");
+    }
+    assert!(!r.body.contains("县市场监管局<br>"), "not the working name");
+
+    // The visit's 检查通知书 names the lead authority in full, each item's legal basis and
+    // the remedies.
+    let vid = app.published_visit(&market).await;
+    let n = app
+        .get(&format!("/console/visits/{vid}/notice"), Some(&cookie))
+        .await;
+    assert_eq!(n.status, StatusCode::OK, "{}", n.body);
+    for want in [
+        "检 查 通 知 书",
+        "舞阳县市场监督管理局（盖章）",
+        "检查依据",
+        "六十日内向舞阳县人民政府申请行政复议",
+        "@page{size:A4",
+    ] {
+        assert!(n.body.contains(want), "{want} on the inspection notice");
     }
 
     // Out of scope: the health department and Shandong do not see the order.
@@ -686,4 +710,148 @@ async fn repeated_posts_create_one_referral(app: App) {
     assert_eq!(count(&app).await, before + 5);
     let r = app.send(call("", "接口抄告")).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+}
+
+/// A joint visit (two departments' results on one visit) is one row on the portal, with both
+/// departments; the API still lists each item result. `%` and `_` typed in a search match
+/// themselves, not everything.
+async fn portal_one_row_per_joint_visit_and_literal_search(app: App) {
+    use sea_orm::ConnectionTrait;
+    // A second department's result on the demo's published visit (a 联合检查). The plan id
+    // only has to differ from the first result's: the department's id serves.
+    app.svc
+        .store
+        .conn()
+        .execute_unprepared(
+            "INSERT INTO visit_results (visit_id, plan_id, item_id, department_id, result_code, follow_up, summary, review, updated_at) \
+             SELECT r.visit_id, d.id, r.item_id, d.id, r.result_code, r.follow_up, r.summary, r.review, r.updated_at \
+             FROM visit_results r JOIN visits v ON v.id = r.visit_id, departments d \
+             WHERE v.status = 'published' AND d.region_code = '411121' AND d.id <> r.department_id AND d.name = '县卫生健康委'",
+        )
+        .await
+        .unwrap();
+    let api = app
+        .api("GET", "/api/v1/public/results", None, None)
+        .await
+        .json();
+    assert_eq!(api["total"], 2, "two item results: {api}");
+    let depts: Vec<&str> = api["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["department"].as_str().unwrap())
+        .collect();
+
+    let page = app.get("/results", None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(
+        page.body.matches("<tr data-visit").count(),
+        1,
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("联合检查"), "{}", page.body);
+    assert!(page.body.contains("共 1 条"), "{}", page.body);
+    for d in &depts {
+        assert!(page.body.contains(d), "{d} on the joint row");
+    }
+
+    // Literal search: a lone % or _ finds nothing instead of every result.
+    for q in ["%25", "_", "%25%25"] {
+        let r = app.get(&format!("/results?entity={q}"), None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body.matches("<tr data-visit").count(), 0, "entity={q}");
+        assert!(r.body.contains("没有找到符合条件的检查结果"), "entity={q}");
+        let a = app
+            .api(
+                "GET",
+                &format!("/api/v1/public/results?entity={q}"),
+                None,
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(a["total"], 0, "API entity={q}: {a}");
+    }
+}
+
+/// A county's platform (`site_region`) publishes that county's results, draws and plans and
+/// the items that apply there (its own and its province's), not another province's pilot
+/// items; the header names the jurisdiction; regions are chosen by name.
+async fn portal_publishes_only_its_jurisdiction(app: App) {
+    let national_items = app.get("/items?per_page=50", None).await;
+    assert!(
+        national_items.body.contains("SD-PILOT-01"),
+        "without a site region every item is public"
+    );
+    let mut app = app;
+    let svc = app
+        .svc
+        .clone()
+        .with_site(None, Some("411121"))
+        .await
+        .unwrap();
+    app.router = lianjian_http::router(lianjian_http::AppState {
+        svc,
+        secure_cookies: false,
+    });
+
+    let home = app.get("/", None).await;
+    assert!(home.body.contains("舞阳县"), "{}", home.body);
+    for href in ["/items", "/plans", "/draws", "/results"] {
+        assert!(
+            home.body.contains(&format!("href=\"{href}\"")),
+            "menu links {href}"
+        );
+    }
+    assert!(
+        !home.body.contains("暂无公开信息"),
+        "no tile for what is not built"
+    );
+
+    let items = app.get("/items?per_page=50", None).await;
+    assert_eq!(items.status, StatusCode::OK);
+    assert!(
+        !items.body.contains("SD-PILOT-01"),
+        "another province's item"
+    );
+    assert!(
+        items.body.contains("data-item="),
+        "the county's items are listed"
+    );
+    let other = app.get("/items/SD-PILOT-01", None).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    let api = app
+        .api("GET", "/api/v1/public/items?per_page=200", None, None)
+        .await;
+    assert!(!api.body.contains("SD-PILOT-01"), "nor through the API");
+
+    // The published pharmacy result is the county's.
+    let results = app.get("/results", None).await;
+    assert_eq!(results.body.matches("<tr data-visit").count(), 1);
+    // Regions by name: the county's towns, e.g. 舞泉镇, with codes only as values.
+    assert!(
+        results.body.contains(">\u{3000}舞泉镇<") || results.body.contains(">舞泉镇<"),
+        "{}",
+        results.body
+    );
+    assert!(!results.body.contains("行政区划代码"));
+    let town = app.get("/results?region=411121100", None).await;
+    assert_eq!(town.status, StatusCode::OK);
+
+    // A site elsewhere publishes none of it, and answers 404 for the county's draws.
+    let svc = app.svc.clone().with_site(None, Some("37")).await.unwrap();
+    app.router = lianjian_http::router(lianjian_http::AppState {
+        svc,
+        secure_cookies: false,
+    });
+    let r = app.get("/results", None).await;
+    assert_eq!(r.body.matches("<tr data-visit").count(), 0);
+    let draws = app
+        .api("GET", "/api/v1/public/draws", None, None)
+        .await
+        .json();
+    assert_eq!(draws["total"], 0, "{draws}");
+    let items = app.get("/items?per_page=50", None).await;
+    assert!(items.body.contains("SD-PILOT-01"));
 }

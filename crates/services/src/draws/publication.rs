@@ -158,7 +158,7 @@ fn is_v3(format: &str) -> bool {
 
 pub async fn summary(svc: &Services, id: Uuid) -> Result<(Draw, PublicSummary)> {
     let c = svc.store.conn();
-    let d = repo::get(c, id).await?.ok_or(ServiceError::NotFound)?;
+    let d = public_draw(svc, id).await?;
     let body = repo::body(c, id).await?.ok_or(ServiceError::NotFound)?;
     let input: DrawInput = serde_json::from_str(&body.input_json).map_err(corrupt)?;
     let format = input.format().to_string();
@@ -252,6 +252,14 @@ pub async fn summary(svc: &Services, id: Uuid) -> Result<(Draw, PublicSummary)> 
     ))
 }
 
+/// A draw of the site's jurisdiction; any other is as absent as an unknown id.
+async fn public_draw(svc: &Services, id: Uuid) -> Result<Draw> {
+    repo::get(svc.store.conn(), id)
+        .await?
+        .filter(|d| svc.site.publishes(&d.region_code, false))
+        .ok_or(ServiceError::NotFound)
+}
+
 /// The public JSON of a draw: the public record variant of a `/3` draw whose embargo ended
 /// (what `lianjian draw verify` checks), otherwise the [`PublicSummary`].
 pub async fn public_record(svc: &Services, id: Uuid) -> Result<(Draw, String)> {
@@ -260,7 +268,7 @@ pub async fn public_record(svc: &Services, id: Uuid) -> Result<(Draw, String)> {
     // `/3` one) is served as stored once the embargo ends: the same bytes every time, and
     // neither the input nor the record (tens of megabytes at a province's scale) parsed per
     // request. The summary's test, `record_public`, reduces to the embargo here.
-    let d = repo::get(c, id).await?.ok_or(ServiceError::NotFound)?;
+    let d = public_draw(svc, id).await?;
     if d.status == DrawStatus::Drawn
         && embargo(c, &d, Utc::now()).await?.over
         && let Some(stored) = repo::public_record(c, id).await?
