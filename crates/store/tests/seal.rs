@@ -73,7 +73,7 @@ fn draw(id: Uuid, title: &str) -> Draw {
         title: title.into(),
         period_start: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
         period_end: NaiveDate::from_ymd_opt(2027, 12, 31).unwrap(),
-        status: "committed".into(),
+        status: lianjian_domain::draw::DrawStatus::Committed,
         redraw_of: None,
         redraw_reason: Some("re'draw \\ 原因".into()),
         superseded_by: None,
