@@ -7,11 +7,9 @@ use crate::common::*;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use lianjian_domain::inspector::{InspectorKind, InspectorStatus};
 use lianjian_domain::region::RegionCode;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 use uuid::Uuid;
 
 impl App {

@@ -5,12 +5,9 @@
 
 use crate::common::*;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use chrono::Datelike;
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 impl App {
     async fn act(&self, token: &str, id: &str, action: &str) -> Resp {
