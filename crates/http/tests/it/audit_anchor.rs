@@ -1,15 +1,14 @@
 //! The audit log's public checkpoint (issue 11 item 5) through the real router, on SQLite
 //! always and on PostgreSQL when `LIANJIAN_TEST_POSTGRES_URL` is set.
 
-#[macro_use]
-mod common;
-use common::*;
+use crate::common::*;
 
 use axum::http::StatusCode;
 use lianjian_domain::audit::{GENESIS, SignedAuditCheckpoint};
 use sea_orm::{ConnectionTrait, Statement};
 
 on_both_backends!(
+    template = DEMO, setup = app;
     public_checkpoint_is_signed_and_carries_nothing_personal,
     deleted_log_is_tampered_for_the_verify_endpoint_once_a_checkpoint_exists,
 );

@@ -48,17 +48,15 @@
 //! claims are assignable only once escalated, so assigning is only checked as refused; the
 //! allowed cases of those are covered by the capability's own tests (visits.rs, directory.rs).
 
-#[macro_use]
-mod common;
 #[path = "authz_matrix/table.rs"]
 mod table;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::*;
 use http_body_util::BodyExt;
 use lianjian_domain::account::Role;
 use lianjian_services::{accounts, departments};
@@ -66,7 +64,7 @@ use serde_json::{Value, json};
 use table::{Payload, Row};
 use tower::ServiceExt;
 
-on_both_backends!(authorization_matrix);
+on_both_backends!(template = DEMO, setup = app; authorization_matrix);
 
 /// Where an actor sits relative to the objects (county A, department X).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -2,14 +2,13 @@
 //! and on PostgreSQL when `LIANJIAN_TEST_POSTGRES_URL` is set. The migration seeds the State
 //! Council's arrangements for 2025 and 2026; 2027 is not loaded.
 
-#[macro_use]
-mod common;
-use common::*;
+use crate::common::*;
 
 use axum::http::StatusCode;
 use serde_json::json;
 
 on_both_backends!(
+    template = DEMO, setup = app;
     api_change_is_audited_and_moves_a_deadline,
     only_national_maintainers_change_the_calendar,
     bad_csv_names_the_line_and_imports_nothing,

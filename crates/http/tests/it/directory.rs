@@ -3,9 +3,7 @@
 //! provides departments and accounts; every tag, item and entity a test relies on is created
 //! here through the API, with codes and names the demo content does not use.
 
-#[macro_use]
-mod common;
-use common::*;
+use crate::common::*;
 
 use axum::http::StatusCode;
 use lianjian_domain::usci::Usci;
@@ -84,6 +82,7 @@ fn today() -> String {
 }
 
 on_both_backends!(
+    template = DEMO, setup = app;
     rule_tags_entities_and_bad_input_writes_nothing,
     items_validate_publish_version_and_show_on_portal,
     item_directory_counts_and_entity_search,

@@ -4,9 +4,7 @@
 //! coordination office's publication delay. On SQLite always and on PostgreSQL when
 //! `LIANJIAN_TEST_POSTGRES_URL` is set.
 
-#[macro_use]
-mod common;
-use common::*;
+use crate::common::*;
 
 use axum::http::StatusCode;
 use lianjian_domain::draw::{
@@ -15,17 +13,13 @@ use lianjian_domain::draw::{
 use serde_json::{Value, json};
 
 on_both_backends!(
+    template = DEMO, setup = app;
     beacon_witnessed_draw_executes_after_its_date_and_both_records_verify,
     entity_fetches_its_opening_on_the_portal,
     office_setting_is_the_default_and_the_floor_of_the_delay,
 );
 
 impl App {
-    async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
-        self.api("POST", path, Some(token), Some(&body.to_string()))
-            .await
-    }
-
     async fn public_post(&self, path: &str, body: Value) -> Resp {
         self.api("POST", path, None, Some(&body.to_string())).await
     }

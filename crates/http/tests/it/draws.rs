@@ -2,9 +2,7 @@
 //! `LIANJIAN_TEST_POSTGRES_URL` is set. The demo data provides Wuyang's published plans, the
 //! inspector pool, the supervisor `wy.jiandu` and one fourth-quarter draw it witnessed.
 
-#[macro_use]
-mod common;
-use common::*;
+use crate::common::*;
 use lianjian_domain::draw::DrawStatus;
 
 use axum::http::StatusCode;
@@ -13,6 +11,7 @@ use lianjian_store::Conn;
 use serde_json::{Value, json};
 
 on_both_backends!(
+    template = DEMO, setup = app;
     demo_draw_is_public_and_verifiable,
     redraw_needs_a_reason_keeps_the_old_record_and_verifies,
     bad_input_and_authorization,
@@ -34,11 +33,6 @@ impl App {
         let r = self.api("GET", path, token, None).await;
         assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.body);
         r.json()
-    }
-
-    async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
-        self.api("POST", path, Some(token), Some(&body.to_string()))
-            .await
     }
 
     /// The demo's (not superseded) fourth-quarter draw.

@@ -3,9 +3,7 @@
 //! that verify offline and stop verifying once the file or proof is altered, refused uploads
 //! that name the file and the limit and leave nothing behind, scoped and audited reads.
 
-#[macro_use]
-mod common;
-use common::*;
+use crate::common::*;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -134,6 +132,7 @@ impl App {
 }
 
 on_both_backends!(
+    template = DEMO, setup = app;
     stored_once_proved_verified_offline_then_altered,
     refused_uploads_name_the_file_and_leave_nothing,
     reads_are_scoped_audited_and_checked,

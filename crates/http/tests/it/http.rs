@@ -1,9 +1,7 @@
 //! HTTP tests through the real router on a real database (SQLite always, PostgreSQL when
 //! `LIANJIAN_TEST_POSTGRES_URL` is set), seeded with the demo data.
 
-#[macro_use]
-mod common;
-use common::*;
+use crate::common::*;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -11,6 +9,7 @@ use lianjian_services::demo;
 use serde_json::json;
 
 on_both_backends!(
+    template = DEMO, setup = app;
     paging_out_of_range_is_422_never_500,
     sign_in_csrf_frame_headers_and_invisible_names,
     api_without_credentials_is_401_with_error_shape,
@@ -699,7 +698,10 @@ async fn health_metrics_portal_and_docs(app: App) {
 
 #[test]
 fn openapi_snapshot() {
-    insta::assert_json_snapshot!(lianjian_http::openapi());
+    // The snapshot keeps the file it had when this module was a test binary of its own.
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_json_snapshot!("http__openapi_snapshot", lianjian_http::openapi());
+    });
 }
 
 /// Every operation has its own id, and lists the answers its extractors can give: 401 and 403

@@ -3,17 +3,13 @@
 //! pool (72 members of 15 departments, three linked accounts, two declared conflicts); members a
 //! test creates use certificate numbers starting `TEST-`, which the demo does not use.
 
-#[macro_use]
-mod common;
-use common::*;
+use crate::common::*;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use lianjian_domain::inspector::{InspectorKind, InspectorStatus};
 use lianjian_domain::region::RegionCode;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 use uuid::Uuid;
 
 impl App {
@@ -53,22 +49,7 @@ impl App {
             .unwrap()
     }
 
-    /// GET with the raw body (exports are binary).
-    async fn bytes(&self, path: &str, cookie: &str) -> (StatusCode, Vec<u8>) {
-        let req = Request::builder()
-            .uri(path)
-            .header(header::COOKIE, cookie)
-            .body(Body::empty())
-            .unwrap();
-        let r = self.router.clone().oneshot(req).await.unwrap();
-        let status = r.status();
-        (
-            status,
-            r.into_body().collect().await.unwrap().to_bytes().to_vec(),
-        )
-    }
-
-    async fn upload(&self, cookie: &str, csrf: &str, file: &[u8], skip: bool) -> Resp {
+    async fn import_inspectors(&self, cookie: &str, csrf: &str, file: &[u8], skip: bool) -> Resp {
         let (ct, body) = multipart(csrf, file, skip);
         let req = Request::builder()
             .method("POST")
@@ -97,6 +78,7 @@ async fn demo_entity(app: &App, token: &str, n: usize) -> (String, String) {
 }
 
 on_both_backends!(
+    template = DEMO, setup = app;
     crud_is_audited_and_certificates_are_unique,
     bad_input_names_every_field_and_writes_nothing,
     scope_hides_other_lines_and_regions,
@@ -739,7 +721,7 @@ async fn xlsx_round_trip_changes_nothing_and_bad_rows_are_named(app: App) {
         .unwrap();
     assert_eq!(zhang.1.department_id, "县市场监管局", "departments by name");
     let before = app.audit_count().await;
-    let r = app.upload(&cookie, &csrf, &export, false).await;
+    let r = app.import_inspectors(&cookie, &csrf, &export, false).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("新增 0，更新 0，未变化 72"), "{}", r.body);
     assert_eq!(app.audit_count().await, before, "nothing written");
@@ -775,7 +757,7 @@ async fn xlsx_round_trip_changes_nothing_and_bad_rows_are_named(app: App) {
             row("test-500001", "导入丙", "县消防救援局", "消防"),
         ],
     );
-    let r = app.upload(&cookie, &csrf, &file, false).await;
+    let r = app.import_inspectors(&cookie, &csrf, &file, false).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     for needle in [
         "未导入任何数据",
@@ -793,7 +775,7 @@ async fn xlsx_round_trip_changes_nothing_and_bad_rows_are_named(app: App) {
         0
     );
     // Skipping invalid rows imports the good one and offers the error report.
-    let r = app.upload(&cookie, &csrf, &file, true).await;
+    let r = app.import_inspectors(&cookie, &csrf, &file, true).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("新增 1，更新 0，未变化 0"), "{}", r.body);
     assert!(r.body.contains("下载错误报告"));

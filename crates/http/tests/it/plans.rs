@@ -3,23 +3,13 @@
 //! provides Wuyang's departments, accounts, the 8 joint items and their 2026 plans (six
 //! published, one submitted late, one draft); tests file new plans for other years.
 
-#[macro_use]
-mod common;
-use common::*;
+use crate::common::*;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use chrono::Datelike;
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 impl App {
-    async fn post(&self, path: &str, token: &str, body: &Value) -> Resp {
-        self.api("POST", path, Some(token), Some(&body.to_string()))
-            .await
-    }
-
     async fn act(&self, token: &str, id: &str, action: &str) -> Resp {
         self.api(
             "POST",
@@ -28,21 +18,6 @@ impl App {
             None,
         )
         .await
-    }
-
-    /// A GET whose body is binary (xlsx).
-    async fn bytes(&self, path: &str, cookie: &str) -> (StatusCode, Vec<u8>) {
-        let req = Request::builder()
-            .uri(path)
-            .header(header::COOKIE, cookie)
-            .body(Body::empty())
-            .unwrap();
-        let r = self.router.clone().oneshot(req).await.unwrap();
-        let status = r.status();
-        (
-            status,
-            r.into_body().collect().await.unwrap().to_bytes().to_vec(),
-        )
     }
 
     /// Actions recorded about one plan, oldest first.
@@ -90,6 +65,7 @@ fn form(pairs: &[(&str, &str)]) -> String {
 }
 
 on_both_backends!(
+    template = DEMO, setup = app;
     lifecycle_is_audited,
     illegal_moves_are_refused_with_a_reason,
     only_the_lead_line_files_and_only_the_office_decides,

@@ -4,15 +4,14 @@
 //! feedback, 案件移送 feedback, and scope (404 outside it). The demo provides a published
 //! pharmacy visit (inspectors 张明 and 李华) with a rectification order under way.
 
-#[macro_use]
-mod common;
-use common::*;
+use crate::common::*;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
 on_both_backends!(
+    template = DEMO, setup = app;
     portal_results_public_and_searchable,
     console_results_deadlines_and_export,
     rectification_print_and_recheck,
@@ -24,11 +23,6 @@ on_both_backends!(
 );
 
 impl App {
-    async fn call(&self, method: &str, path: &str, token: &str, body: Value) -> Resp {
-        self.api(method, path, Some(token), Some(&body.to_string()))
-            .await
-    }
-
     /// The demo's published pharmacy result, as the public API shows it.
     async fn pharmacy(&self) -> Value {
         let r = self.api("GET", "/api/v1/public/results", None, None).await;

@@ -2,15 +2,14 @@
 //! PostgreSQL when `LIANJIAN_TEST_POSTGRES_URL` is set. The demo provides a joint ad-hoc visit
 //! (market + health) scheduled for `wy.zhang` and `wy.wang`, and a published pharmacy visit.
 
-#[macro_use]
-mod common;
-use common::*;
+use crate::common::*;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
 on_both_backends!(
+    template = DEMO, setup = app;
     joint_visit_from_phone_to_portal,
     follow_ups_orders_referrals_transfers,
     results_lists_and_ad_hoc_visits,
@@ -19,11 +18,6 @@ on_both_backends!(
 );
 
 impl App {
-    async fn call(&self, method: &str, path: &str, token: &str, body: Value) -> Resp {
-        self.api(method, path, Some(token), Some(&body.to_string()))
-            .await
-    }
-
     /// The demo's joint clinic visit, as its inspector sees it.
     async fn clinic_visit(&self, token: &str) -> Value {
         let l = self

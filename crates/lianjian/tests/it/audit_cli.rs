@@ -2,7 +2,7 @@
 //! binary on a demo database, then tampered with plain SQL and by editing the kept checkpoint,
 //! on SQLite and, when `LIANJIAN_TEST_POSTGRES_URL` is set, PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

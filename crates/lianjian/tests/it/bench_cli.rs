@@ -1,7 +1,7 @@
 //! `lianjian bench` end to end: a small synthetic province, on PostgreSQL too when
 //! `LIANJIAN_TEST_POSTGRES_URL` names a server (the bench creates and drops its own database).
 
-mod common;
+use crate::common;
 
 use common::run;
 

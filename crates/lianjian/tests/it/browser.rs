@@ -2,7 +2,7 @@
 //! chromedriver (Debian packages `chromium` and `chromium-driver`, installed by `.ci/run`).
 //! Without chromedriver the test is skipped locally, but fails under CI (`CI` set).
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! each department reviews its own part; the lead department publishes; the portal shows the
 //! result. The real binary with demo data, headless Chromium through chromedriver.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! `lianjian draw verify` runs as the real binary on record files written by the domain code.
 
-mod common;
+use crate::common;
 
 use lianjian_domain::draw::example;
 

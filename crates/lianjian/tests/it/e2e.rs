@@ -1,6 +1,6 @@
 //! End-to-end: the real binary, its subcommands, and its answers to bad input.
 
-mod common;
+use crate::common;
 
 use common::{run, start, temp_dir};
 use sea_orm::{ConnectionTrait, Statement};

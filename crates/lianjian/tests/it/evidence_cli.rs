@@ -3,7 +3,7 @@
 //! the file by one byte, the proof in its path, its signature, its key — on SQLite and, when
 //! `LIANJIAN_TEST_POSTGRES_URL` is set, PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! `lianjian template` and `lianjian import` run as the real binary on a fresh SQLite database.
 
-mod common;
+use crate::common;
 
 use lianjian_domain::usci::Usci;
 use lianjian_services::exchange;

@@ -3,7 +3,7 @@
 //! within a bounded time. On PostgreSQL when `LIANJIAN_TEST_POSTGRES_URL` is set (skipped
 //! without it), and on one SQLite file.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

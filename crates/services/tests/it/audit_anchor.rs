@@ -409,7 +409,7 @@ async fn rows_from_before_sealing_get_a_baseline_once() {
 }
 
 /// What sealing costs an import of 100,000 entities and what reconciling them costs
-/// (`cargo test --release -p lianjian-services --test audit_anchor -- --ignored --nocapture`).
+/// (`cargo test --release -p lianjian-services --test it audit_anchor:: -- --ignored --nocapture`).
 #[tokio::test]
 #[ignore = "timing; run by hand"]
 async fn sealing_cost_of_a_100k_entity_import() {

@@ -11,15 +11,18 @@ use lianjian_services::directory::{self, EntityInput};
 use lianjian_services::draws::{self, DrawSpec};
 use lianjian_services::plans::{self, PlanInput};
 use lianjian_services::tags::{self, TagInput};
-use lianjian_services::{PageRequest, Services, cli_actor, demo};
+use lianjian_services::{PageRequest, Services, cli_actor};
 use lianjian_store::Store;
 use lianjian_store::changes::{self, DirectoryChange, FeedEntry};
 use lianjian_store::entities::EntitySearch;
+use lianjian_store::on_both_backends;
 use lianjian_store::testing::TestDb;
 use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
-/// Two servers on one database: `one` seeded with the demo data, both indexes built.
+use crate::DEMO;
+
+/// Two servers on one database (a copy of [`DEMO`]), both indexes built.
 struct Pair {
     one: Services,
     two: Services,
@@ -28,7 +31,6 @@ struct Pair {
 
 async fn setup(db: TestDb) -> Pair {
     let one = Services::new(db.store.clone(), Default::default());
-    demo::seed(&one).await.expect("demo seed");
     one.load_index().await.unwrap();
     let two = Services::new(
         Store::connect(&db.url).await.expect("second pool"),
@@ -38,25 +40,8 @@ async fn setup(db: TestDb) -> Pair {
     Pair { one, two, _db: db }
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::setup(TestDb::sqlite().await.unwrap()).await).await; }
-        )* use super::*; }
-        mod postgres { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                match TestDb::postgres().await.unwrap() {
-                    Some(db) => super::$name(super::setup(db).await).await,
-                    None => eprintln!("skipped: {} unset", lianjian_store::testing::POSTGRES_ENV),
-                }
-            }
-        )* use super::*; }
-    };
-}
-
 on_both_backends!(
+    template = DEMO, setup = setup, multi_thread;
     searches_counts_and_draw_pools_wait_for_the_other_servers_writes,
     the_follower_applies_changes_nobody_asked_for,
     a_server_behind_the_pruned_feed_rebuilds,

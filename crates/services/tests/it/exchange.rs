@@ -11,9 +11,12 @@ use lianjian_domain::usci::Usci;
 use lianjian_services::directory::SearchInput;
 use lianjian_services::exchange::{self, CellError, FileError, ImportOutcome, Phase, Progress};
 use lianjian_services::tags::{self, TagInput};
-use lianjian_services::{Actor, ServiceError, Services, cli_actor, demo, items};
+use lianjian_services::{Actor, ServiceError, Services, cli_actor, items};
+
+use crate::DEMO;
 use lianjian_store::entities as entity_repo;
 use lianjian_store::items::{self as item_repo, ItemQuery};
+use lianjian_store::on_both_backends;
 use lianjian_store::testing::TestDb;
 use rust_xlsxwriter::Workbook;
 
@@ -22,11 +25,10 @@ struct Env {
     _db: TestDb,
 }
 
-/// The demo data (departments, tags with rules, items and about 300 entities), plus the tag the
-/// test files use if the demo does not have it.
+/// `db` is a copy of [`DEMO`] (departments, tags with rules, items and about 300 entities); adds
+/// the tag the test files use if the demo does not have it.
 async fn setup(db: TestDb) -> Env {
     let svc = Services::new(db.store.clone(), Default::default());
-    demo::seed(&svc).await.expect("demo seed");
     if lianjian_store::tags::by_code(svc.store.conn(), "餐饮服务")
         .await
         .unwrap()
@@ -52,25 +54,8 @@ async fn entity_count(env: &Env) -> u64 {
     entity_repo::count(env.svc.store.conn()).await.unwrap()
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $(
-            #[tokio::test]
-            async fn $name() { super::$name(super::setup(TestDb::sqlite().await.unwrap()).await).await; }
-        )* use super::*; }
-        mod postgres { $(
-            #[tokio::test]
-            async fn $name() {
-                match TestDb::postgres().await.unwrap() {
-                    Some(db) => super::$name(super::setup(db).await).await,
-                    None => eprintln!("skipped: LIANJIAN_TEST_POSTGRES_URL is not set"),
-                }
-            }
-        )* use super::*; }
-    };
-}
-
 on_both_backends!(
+    template = DEMO, setup = setup;
     entities_import_and_reimport_changes_nothing,
     broken_rows_are_named_and_all_or_nothing,
     skip_invalid_imports_valid_rows_with_error_report,
@@ -612,7 +597,7 @@ async fn rows_outside_the_actors_region_are_errors(env: Env) {
 
 #[tokio::test]
 async fn file_errors_are_clear() {
-    let env = setup(TestDb::sqlite().await.unwrap()).await;
+    let env = setup(TestDb::sqlite_from(&DEMO).await.unwrap()).await;
     // Not a spreadsheet.
     match exchange::read_entities(b"PK\x03\x04 certainly not a workbook") {
         Err(e @ FileError::NotXlsx { .. }) => {

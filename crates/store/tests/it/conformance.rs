@@ -9,35 +9,11 @@ use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::{Actor, Scope};
 use lianjian_store::audit::{self, NewEntry};
 use lianjian_store::departments::{self, Department, DepartmentQuery};
+use lianjian_store::on_both_backends;
 use lianjian_store::testing::TestDb;
 use lianjian_store::{PageRequest, Store, StoreError, regions};
 use sea_orm::{ConnectionTrait, Statement};
 use uuid::Uuid;
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let db = lianjian_store::testing::TestDb::sqlite().await.expect("sqlite test db");
-                    super::$name(&db).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    match lianjian_store::testing::TestDb::postgres().await.expect("postgres test db") {
-                        Some(db) => super::$name(&db).await,
-                        None => eprintln!("skipped: LIANJIAN_TEST_POSTGRES_URL is not set"),
-                    }
-                }
-            )*
-        }
-    };
-}
 
 on_both_backends!(
     migrations_load_regions_and_are_idempotent,

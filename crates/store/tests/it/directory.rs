@@ -11,27 +11,10 @@ use lianjian_domain::tag_expr::TagExpr;
 use lianjian_domain::usci::Usci;
 use lianjian_store::PageRequest;
 use lianjian_store::entities::{self, Entity, EntitySearch, ResolvedExpr};
+use lianjian_store::on_both_backends;
 use lianjian_store::tags::{self, Tag};
 use lianjian_store::testing::TestDb;
 use uuid::Uuid;
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $(
-            #[tokio::test]
-            async fn $name() { super::$name(&lianjian_store::testing::TestDb::sqlite().await.unwrap()).await; }
-        )* }
-        mod postgres { $(
-            #[tokio::test]
-            async fn $name() {
-                match lianjian_store::testing::TestDb::postgres().await.unwrap() {
-                    Some(db) => super::$name(&db).await,
-                    None => eprintln!("skipped: LIANJIAN_TEST_POSTGRES_URL is not set"),
-                }
-            }
-        )* }
-    };
-}
 
 on_both_backends!(
     search_by_fragment_prefix_region_and_class,

@@ -324,7 +324,7 @@ pub fn rows() -> Vec<Row> {
             "PPP FFF PHH FFF FFF FFF",
         ),
         // Assigning is for coordination offices, and only for escalated claims: a pending claim is not
-        // found even by those who may assign (the positive case is covered by tests/directory.rs).
+        // found even by those who may assign (the positive case is covered by tests/it/directory.rs).
         json(
             "POST",
             "/api/v1/claims/{id}/assign",

@@ -1,5 +1,6 @@
-//! The HTTP test harness shared by the HTTP test binaries: the real router on a fresh
-//! database seeded with the demo data, request helpers, and the two-backend test macro.
+//! The HTTP test harness: the real router on a fresh copy of a database seeded with the demo
+//! data (seeded once per backend per test run, see `lianjian_store::testing`), request helpers,
+//! and the two-backend test macro (`on_both_backends!(template = DEMO, setup = app; …)`).
 
 #![allow(dead_code)]
 
@@ -8,7 +9,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use lianjian_services::{Services, accounts, demo};
-use lianjian_store::testing::TestDb;
+use lianjian_store::Store;
+pub use lianjian_store::on_both_backends;
+use lianjian_store::testing::{Template, TestDb};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -20,6 +23,28 @@ pub struct App {
     pub evidence_dir: tempfile::TempDir,
 }
 
+/// The demo data, seeded once per backend per test process; each test gets a copy.
+pub static DEMO: Template = Template {
+    name: "demo",
+    prepare: seed_demo,
+};
+
+fn seed_demo(store: &Store) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+    Box::pin(async move {
+        // The seed writes nothing to the evidence folder; pointing it at a temporary folder
+        // keeps a change that would from writing into the source tree.
+        let evidence_dir = tempfile::tempdir().expect("evidence folder");
+        let svc = Services::new(store.clone(), Default::default()).with_evidence(
+            lianjian_services::evidence::EvidenceConfig {
+                dir: evidence_dir.path().to_path_buf(),
+                ..Default::default()
+            },
+        );
+        demo::seed(&svc).await.expect("demo seed");
+    })
+}
+
+/// The router on `db`, a copy of [`DEMO`].
 pub async fn app(db: TestDb) -> App {
     let evidence_dir = tempfile::tempdir().expect("evidence folder");
     // An adjustable clock (the system clock until a test moves it): a beacon-witnessed draw
@@ -30,7 +55,6 @@ pub async fn app(db: TestDb) -> App {
             dir: evidence_dir.path().to_path_buf(),
             ..Default::default()
         });
-    demo::seed(&svc).await.expect("demo seed");
     svc.ensure_index().await.expect("directory index");
     let router = lianjian_http::router(lianjian_http::AppState {
         svc: svc.clone(),
@@ -207,6 +231,38 @@ pub fn multipart(csrf: &str, file: &[u8], skip: bool) -> (String, Vec<u8>) {
 }
 
 impl App {
+    /// POST of a JSON body with a token (`body` by value or by reference).
+    pub async fn post(
+        &self,
+        path: &str,
+        token: &str,
+        body: impl std::borrow::Borrow<Value>,
+    ) -> Resp {
+        self.api("POST", path, Some(token), Some(&body.borrow().to_string()))
+            .await
+    }
+
+    /// Any method with a JSON body and a token.
+    pub async fn call(&self, method: &str, path: &str, token: &str, body: Value) -> Resp {
+        self.api(method, path, Some(token), Some(&body.to_string()))
+            .await
+    }
+
+    /// GET with a session cookie, the body as bytes (exports are binary).
+    pub async fn bytes(&self, path: &str, cookie: &str) -> (StatusCode, Vec<u8>) {
+        let req = Request::builder()
+            .uri(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap();
+        let r = self.router.clone().oneshot(req).await.unwrap();
+        let status = r.status();
+        (
+            status,
+            r.into_body().collect().await.unwrap().to_bytes().to_vec(),
+        )
+    }
+
     /// GET that must answer 200, as JSON.
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
         let r = self.api("GET", path, Some(token), None).await;
@@ -231,23 +287,4 @@ pub fn csrf_of(page: &str) -> String {
     let i =
         page.find("name=\"_csrf\" value=\"").expect("csrf field") + "name=\"_csrf\" value=\"".len();
     page[i..i + 64].to_string()
-}
-
-/// Runs each named scenario on SQLite and, when `LIANJIAN_TEST_POSTGRES_URL` is set, PostgreSQL.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $(
-            #[tokio::test]
-            async fn $name() { super::$name(super::app(lianjian_store::testing::TestDb::sqlite().await.unwrap()).await).await; }
-        )* }
-        mod postgres { $(
-            #[tokio::test]
-            async fn $name() {
-                match lianjian_store::testing::TestDb::postgres().await.unwrap() {
-                    Some(db) => super::$name(super::app(db).await).await,
-                    None => eprintln!("skipped: LIANJIAN_TEST_POSTGRES_URL is not set"),
-                }
-            }
-        )* }
-    };
 }

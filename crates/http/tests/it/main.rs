@@ -1,0 +1,17 @@
+//! The HTTP integration tests, one binary (linking the whole application once instead of once
+//! per file): one module per subject, sharing the harness in `common`.
+
+mod common;
+
+mod audit_anchor;
+mod authz_matrix;
+mod calendar;
+mod directory;
+mod draw_access;
+mod draws;
+mod evidence;
+mod http;
+mod inspectors;
+mod plans;
+mod results_pages;
+mod visits;

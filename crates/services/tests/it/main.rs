@@ -1,0 +1,29 @@
+//! The service integration tests, one binary (linking once instead of once per file): one
+//! module per subject.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use lianjian_services::Services;
+use lianjian_store::Store;
+use lianjian_store::testing::Template;
+
+mod audit_anchor;
+mod change_feed;
+mod demo;
+mod exchange;
+
+/// The demo data, seeded once per backend per test process; each test gets a copy.
+pub static DEMO: Template = Template {
+    name: "demo",
+    prepare: seed_demo,
+};
+
+fn seed_demo(store: &Store) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+    Box::pin(async move {
+        let svc = Services::new(store.clone(), Default::default());
+        lianjian_services::demo::seed(&svc)
+            .await
+            .expect("demo seed");
+    })
+}

@@ -1,0 +1,4 @@
+//! The store integration tests, one binary: one module per subject.
+
+mod conformance;
+mod directory;
