@@ -1281,6 +1281,8 @@ async fn console_failures_are_error_pages_at_the_api_status(app: App) {
         shown.matches(name).count(),
         "no second sector"
     );
+}
+
 /// Sends `head` (request line and headers, without the blank line) and then `body` in chunks of
 /// 64 KiB with `Transfer-Encoding: chunked` (no length announced), reading the answer while it
 /// writes: the server may answer and close before the body ends.

@@ -2,3 +2,6 @@
 
 mod conformance;
 mod directory;
+mod draw_write_scale;
+mod seal;
+mod visit_batches;

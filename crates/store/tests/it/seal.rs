@@ -14,30 +14,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let db = lianjian_store::testing::TestDb::sqlite().await.expect("sqlite test db");
-                    super::$name(&db).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    match lianjian_store::testing::TestDb::postgres().await.expect("postgres test db") {
-                        Some(db) => super::$name(&db).await,
-                        None => eprintln!("skipped: LIANJIAN_TEST_POSTGRES_URL is not set"),
-                    }
-                }
-            )*
-        }
-    };
-}
+use lianjian_store::on_both_backends;
 
 on_both_backends!(
     draws_sealed_from_written_values_match_the_database_digest,

@@ -9,30 +9,7 @@ use lianjian_store::draws::{self, NewVisit, Visit, VisitCheck, VisitInspector};
 use lianjian_store::testing::TestDb;
 use uuid::Uuid;
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let db = lianjian_store::testing::TestDb::sqlite().await.expect("sqlite test db");
-                    super::$name(&db).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    match lianjian_store::testing::TestDb::postgres().await.expect("postgres test db") {
-                        Some(db) => super::$name(&db).await,
-                        None => eprintln!("skipped: LIANJIAN_TEST_POSTGRES_URL is not set"),
-                    }
-                }
-            )*
-        }
-    };
-}
+use lianjian_store::on_both_backends;
 
 on_both_backends!(batched_visits_read_back_as_given);
 
