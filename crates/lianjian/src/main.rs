@@ -436,7 +436,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_evidence(s.evidence)
                 .with_site(s.site_name, s.site_region.as_deref())
                 .await
-                .map_err(|e| anyhow!("config: site_region: {e}"))?;
+                .map_err(|e| service_error(e).context("config: site_region"))?;
             // An import job whose process was killed is undone before anything reads the
             // directory (the index included): nothing half-written is ever served.
             exchange_cli::recover(&svc).await?;
