@@ -3,7 +3,8 @@
 //! telling the party where and within what time it may seek administrative reconsideration
 //! (行政复议法 2023 第二十条: 60 days; 第二十四条: a county's or city's department is reviewed by
 //! that level's people's government) or sue (行政诉讼法 第四十六条: 6 months; 第十八条: the
-//! court where the authority is located).
+//! court where the authority is located). The region's coordination office may name both bodies
+//! when they cannot be derived (联席办设置 → 文书设置).
 
 use lianjian_domain::department::legal_name;
 use lianjian_domain::region::RegionLevel;
@@ -51,9 +52,31 @@ pub async fn issuer(svc: &Services, department_id: Uuid) -> Result<Issuer> {
     let lineage = regions::lineage(svc, &d.region_code).await?;
     let named: Vec<(RegionLevel, &str)> =
         lineage.iter().map(|r| (r.level, r.name.as_str())).collect();
+    let derived = derive(&lineage, &d.line);
+    // What the region's office set wins over what is derived (issue 13 item 4).
+    let set = lianjian_store::office_settings::documents(svc.store.conn(), &d.region_code).await?;
+    let (reconsideration_body, court) = match set {
+        Some(s) => (
+            Some(s.reconsideration_body)
+                .filter(|b| !b.is_empty())
+                .unwrap_or(derived.0),
+            Some(s.court).filter(|c| !c.is_empty()).unwrap_or(derived.1),
+        ),
+        None => derived,
+    };
+    Ok(Issuer {
+        legal_name: legal_name(&d.name, &named),
+        reconsideration_body,
+        court,
+    })
+}
+
+/// The reconsideration body and the court derived from a department's region (its lineage,
+/// province first) and line, when the office has not named them.
+fn derive(lineage: &[regions::Region], line: &str) -> (String, String) {
     let own = lineage.last().map(|r| r.name.clone()).unwrap_or_default();
     let level = lineage.last().map(|r| r.level);
-    let reconsideration_body = if VERTICAL_LINES.contains(&d.line.as_str()) {
+    let body = if VERTICAL_LINES.contains(&line) {
         "上一级主管部门".to_string()
     } else {
         format!("{own}人民政府")
@@ -64,10 +87,29 @@ pub async fn issuer(svc: &Services, department_id: Uuid) -> Result<Issuer> {
         Some(RegionLevel::County | RegionLevel::Township) => format!("{own}人民法院"),
         _ => "有管辖权的人民法院".to_string(),
     };
-    Ok(Issuer {
-        legal_name: legal_name(&d.name, &named),
-        reconsideration_body,
-        court,
+    (body, court)
+}
+
+/// What the remedies clause of a region's (non-vertical) departments names when its office sets
+/// nothing: shown beside the office's 文书设置 form.
+pub async fn derived_bodies(
+    svc: &Services,
+    region: &lianjian_domain::region::RegionCode,
+) -> Result<(String, String)> {
+    Ok(derive(&regions::lineage(svc, region).await?, ""))
+}
+
+/// The people's procuratorate at a department's level, which receives a copy of every case
+/// transfer (《行政执法机关移送涉嫌犯罪案件的规定》: the transfer letter is copied to the
+/// procuratorate of the same level).
+pub async fn procuratorate(svc: &Services, department_id: Uuid) -> Result<String> {
+    let d = lianjian_store::departments::get(svc.store.conn(), department_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let lineage = regions::lineage(svc, &d.region_code).await?;
+    Ok(match lineage.last() {
+        Some(r) => format!("{}人民检察院", r.name),
+        None => "同级人民检察院".to_string(),
     })
 }
 

@@ -10,9 +10,10 @@ use lianjian_domain::account::Role;
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Actor;
 use lianjian_store::Conn;
-use lianjian_store::office_settings::{self as repo, OfficeSetting};
+use lianjian_store::office_settings::{self as repo, OfficeDocuments, OfficeSetting};
 use serde::Serialize;
 
+use crate::error::Checker;
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
 
@@ -51,6 +52,8 @@ pub struct SettingsView {
     pub in_force: DelayInForce,
     /// Whether the actor may change this region's setting.
     pub may_edit: bool,
+    /// Where the parties of this region's departments seek remedies, as set for exactly it.
+    pub documents: Option<OfficeDocuments>,
     pub max_days: i32,
 }
 
@@ -86,6 +89,7 @@ pub async fn view(svc: &Services, actor: &Actor, region: Option<&str>) -> Result
         own: repo::get(c, &region).await?,
         in_force: delay_in_force(c, &region).await?,
         may_edit: may_edit(actor, &region),
+        documents: repo::documents(c, &region).await?,
         max_days: MAX_DELAY_DAYS,
         region_code: region,
     })
@@ -134,4 +138,80 @@ pub async fn set_publish_delay(
     record(&tx, actor, r).await?;
     tx.commit().await?;
     Ok(s)
+}
+
+/// The longest name of a reconsideration body or a court (e.g. 河南省漯河市中级人民法院).
+const MAX_BODY_CHARS: usize = 60;
+
+/// Sets where the parties of the region's departments apply for reconsideration and which court
+/// hears their suits (issue 13 item 4), named by every notice's remedies clause. An empty value
+/// goes back to what the platform derives from the region. Only this region's own office sets it.
+pub async fn set_documents(
+    svc: &Services,
+    actor: &Actor,
+    region: Option<&str>,
+    reconsideration_body: &str,
+    court: &str,
+) -> Result<OfficeDocuments> {
+    let region = parse_region(actor, region)?;
+    if !may_edit(actor, &region) {
+        return Err(ServiceError::Forbidden);
+    }
+    let mut ch = Checker::default();
+    let body = ch.check(
+        "reconsideration_body",
+        body_name(
+            reconsideration_body,
+            &["人民政府", "部门", "机关", "局", "委员会", "厅"],
+            "行政复议机关",
+            "reconsideration_body",
+        ),
+    );
+    let court = ch.check("court", body_name(court, &["法院"], "管辖法院", "court"));
+    ch.finish()?;
+    let d = OfficeDocuments {
+        region_code: region.clone(),
+        reconsideration_body: body.unwrap_or_default(),
+        court: court.unwrap_or_default(),
+        updated_by: actor.username.clone(),
+        updated_at: svc.now(),
+    };
+    let tx = svc.store.begin().await?;
+    let before = repo::documents(&tx, &region).await?;
+    repo::put_documents(&tx, &d).await?;
+    let mut r = Record::new("office_settings.documents", "office_settings", &region)
+        .at(&region, None)
+        .after(&serde_json::json!({ "reconsideration_body": d.reconsideration_body, "court": d.court }));
+    if let Some(b) = &before {
+        r = r.before(&serde_json::json!({ "reconsideration_body": b.reconsideration_body, "court": b.court }));
+    }
+    record(&tx, actor, r).await?;
+    tx.commit().await?;
+    Ok(d)
+}
+
+/// A body's name as a notice prints it: empty (derive it), or a name ending as such bodies'
+/// names end, so a slip (a person's name, a phone number) is caught before it is printed.
+fn body_name(
+    v: &str,
+    endings: &[&str],
+    what_zh: &str,
+    what_en: &str,
+) -> std::result::Result<String, Invalid> {
+    let v = lianjian_domain::error::bounded_text(v, 0, MAX_BODY_CHARS, what_zh, what_en)?;
+    if v.is_empty() || endings.iter().any(|e| v.ends_with(e)) {
+        Ok(v)
+    } else {
+        Err(Invalid::new(
+            "body_name",
+            format!(
+                "{what_zh}应填写机关全称，以“{}”结尾；留空则按行政区划自动确定",
+                endings.join("”或“")
+            ),
+            format!(
+                "{what_en}: the body's full name, ending in {}; empty derives it from the region",
+                endings.join(" or ")
+            ),
+        ))
+    }
 }

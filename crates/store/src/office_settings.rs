@@ -82,3 +82,56 @@ pub async fn put(c: &impl ConnectionTrait, s: &OfficeSetting) -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// Where the parties of a region's departments seek remedies, as its office set it (issue 13
+/// item 4). An empty field means: derived from the region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OfficeDocuments {
+    pub region_code: RegionCode,
+    pub reconsideration_body: String,
+    pub court: String,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The document settings made for exactly this region (not inherited: a city's court is not its
+/// counties' court).
+pub async fn documents(
+    c: &impl ConnectionTrait,
+    region: &RegionCode,
+) -> Result<Option<OfficeDocuments>> {
+    let Some(r) = c
+        .query_one_raw(stmt(
+            c,
+            "SELECT region_code, reconsideration_body, court, updated_by, updated_at FROM office_documents WHERE region_code = $1",
+            vec![region.to_string().into()],
+        ))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let code: String = r.try_get("", "region_code")?;
+    Ok(Some(OfficeDocuments {
+        region_code: RegionCode::parse(&code).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        reconsideration_body: r.try_get("", "reconsideration_body")?,
+        court: r.try_get("", "court")?,
+        updated_by: r.try_get("", "updated_by")?,
+        updated_at: r.try_get("", "updated_at")?,
+    }))
+}
+
+pub async fn put_documents(c: &impl ConnectionTrait, d: &OfficeDocuments) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        "INSERT INTO office_documents (region_code, reconsideration_body, court, updated_by, updated_at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT (region_code) DO UPDATE SET reconsideration_body = excluded.reconsideration_body, court = excluded.court, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        vec![
+            d.region_code.to_string().into(),
+            d.reconsideration_body.clone().into(),
+            d.court.clone().into(),
+            d.updated_by.clone().into(),
+            d.updated_at.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}

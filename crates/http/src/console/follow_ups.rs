@@ -385,7 +385,7 @@ struct PrintPage {
     deadline: String,
     issued_on: String,
     visit_code: String,
-    id: Uuid,
+    back: String,
     /// The authority's legal name and the remedies clause (issue 13, 文书).
     issuer: lianjian_services::documents::Issuer,
     provisions: Vec<String>,
@@ -422,7 +422,7 @@ pub async fn print(
         deadline: date_zh(r.deadline),
         issued_on: date_zh(r.issued_on),
         visit_code: o.visit_code.clone(),
-        id: r.id,
+        back: format!("/console/rectifications/{}", r.id),
     }))
 }
 
@@ -802,4 +802,115 @@ pub async fn transfer_feedback(
         Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
         Err(e) => transfer_page(&st, &s, id, "", Some(e), Some(&f)).await,
     }
+}
+
+// ---- printed 抄告函 and 涉嫌犯罪案件移送书 (issue 13 item 4) ----
+
+/// The legal bases of the check points a department's parts of the visit found 不符合: what a
+/// referral or a transfer by that department cites.
+fn failed_bases(v: &VisitDetail, department_id: Uuid) -> Vec<String> {
+    lianjian_services::documents::provisions(
+        v.parts
+            .iter()
+            .filter(|p| p.department_id == department_id)
+            .flat_map(|p| p.points.iter())
+            .filter(|x| x.answer.as_deref() == Some(Answer::Fail.as_str()))
+            .map(|x| x.legal_basis.as_str()),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "console/referral_print.html")]
+struct ReferralPrint {
+    c: Chrome,
+    back: String,
+    code: String,
+    issuer: lianjian_services::documents::Issuer,
+    /// The receiving department's legal name.
+    to: String,
+    entity_name: String,
+    usci: String,
+    visit_code: String,
+    matter: String,
+    provisions: Vec<String>,
+    deadline: String,
+    issued_on: String,
+}
+
+/// 抄告函 to the receiving department, with the notice to the inspected entity, for A4 paper.
+pub async fn referral_print(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+) -> Result<Response, ConsoleError> {
+    let r = follow_ups::referral(&st.svc, &s.actor, id).await?;
+    let f = &r.referral;
+    let issuer = lianjian_services::documents::issuer(&st.svc, f.from_department_id).await?;
+    let to = lianjian_services::documents::issuer(&st.svc, f.to_department_id)
+        .await?
+        .legal_name;
+    // The receiving side may not see the visit: it prints without the cited provisions then.
+    let v = inspections::get(&st.svc, &s.actor, f.visit_id).await.ok();
+    Ok(render(ReferralPrint {
+        c: Chrome::new(&st.svc, &s, "referrals").await,
+        back: format!("/console/referrals/{id}"),
+        code: f.code.clone(),
+        issuer,
+        to,
+        entity_name: r.entity_name.clone(),
+        usci: v.as_ref().map(|v| v.visit.usci.clone()).unwrap_or_default(),
+        visit_code: r.visit_code.clone(),
+        matter: f.matter.clone(),
+        provisions: v
+            .as_ref()
+            .map(|v| failed_bases(v, f.from_department_id))
+            .unwrap_or_default(),
+        deadline: date_zh(f.deadline),
+        issued_on: date_zh(beijing_date(f.created_at)),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "console/transfer_print.html")]
+struct TransferPrint {
+    c: Chrome,
+    back: String,
+    code: String,
+    issuer: lianjian_services::documents::Issuer,
+    agency: String,
+    /// The people's procuratorate of the issuer's level, which receives a copy.
+    procuratorate: String,
+    entity_name: String,
+    usci: String,
+    visit_code: String,
+    facts: String,
+    provisions: Vec<String>,
+    issued_on: String,
+}
+
+/// 涉嫌犯罪案件移送书 to the handling agency, with the notice to the inspected entity, for A4.
+pub async fn transfer_print(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+) -> Result<Response, ConsoleError> {
+    let t = follow_ups::get_transfer(&st.svc, &s.actor, id).await?;
+    let v = inspections::get(&st.svc, &s.actor, t.visit_id).await?;
+    let issuer = lianjian_services::documents::issuer(&st.svc, t.department_id).await?;
+    let procuratorate =
+        lianjian_services::documents::procuratorate(&st.svc, t.department_id).await?;
+    Ok(render(TransferPrint {
+        c: Chrome::new(&st.svc, &s, "transfers").await,
+        back: format!("/console/transfers/{id}"),
+        code: t.code.clone(),
+        issuer,
+        agency: t.agency.clone(),
+        procuratorate,
+        entity_name: v.visit.entity_name.clone(),
+        usci: v.visit.usci.clone(),
+        visit_code: v.visit.code.clone(),
+        facts: t.facts.clone(),
+        provisions: failed_bases(&v, t.department_id),
+        issued_on: date_zh(beijing_date(t.created_at)),
+    }))
 }

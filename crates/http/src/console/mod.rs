@@ -158,6 +158,7 @@ pub fn router() -> Router<AppState> {
             post(draws::access_codes_export),
         )
         .route("/settings", get(settings::show).post(settings::save))
+        .route("/settings/documents", post(settings::save_documents))
         .route("/witness", get(draws::witness_queue))
         .route("/visits", get(visits::list))
         .route("/visits/{id}", get(visits::detail))
@@ -190,8 +191,10 @@ pub fn router() -> Router<AppState> {
         .route("/referrals", get(follow_ups::referrals))
         .route("/referrals/{id}", get(follow_ups::referral))
         .route("/referrals/{id}/answer", post(follow_ups::answer))
+        .route("/referrals/{id}/print", get(follow_ups::referral_print))
         .route("/transfers", get(follow_ups::transfers))
         .route("/transfers/{id}", get(follow_ups::transfer))
+        .route("/transfers/{id}/print", get(follow_ups::transfer_print))
         .route(
             "/transfers/{id}/feedback",
             post(follow_ups::transfer_feedback),

@@ -24,6 +24,13 @@ struct Page {
     set_by_name: String,
     updated: String,
     days: String,
+    /// 文书设置: what the form shows (typed values after an error, else the saved ones) and what
+    /// an empty field derives to.
+    doc_body: String,
+    doc_court: String,
+    derived_body: String,
+    derived_court: String,
+    doc_updated: String,
     error: Option<String>,
     errors: std::collections::BTreeMap<String, String>,
 }
@@ -34,9 +41,24 @@ async fn page(
     region: Option<&str>,
     notice: Option<&str>,
     err: Option<ServiceError>,
-    typed: Option<String>,
+    typed: Typed,
 ) -> Result<Response, ConsoleError> {
     let v = office_settings::view(&st.svc, &s.actor, region).await?;
+    let (derived_body, derived_court) =
+        lianjian_services::documents::derived_bodies(&st.svc, &v.region_code).await?;
+    let saved_docs = v.documents.as_ref();
+    let (doc_body, doc_court) = match &typed {
+        Typed::Documents(b, c) => (b.clone(), c.clone()),
+        _ => (
+            saved_docs
+                .map(|d| d.reconsideration_body.clone())
+                .unwrap_or_default(),
+            saved_docs.map(|d| d.court.clone()).unwrap_or_default(),
+        ),
+    };
+    let doc_updated = saved_docs
+        .map(|d| format!("{} 于 {} 修改", d.updated_by, local(&d.updated_at)))
+        .unwrap_or_default();
     let name = async |r: &lianjian_domain::region::RegionCode| {
         lianjian_services::regions::path_name(&st.svc, r)
             .await
@@ -63,18 +85,53 @@ async fn page(
             .as_ref()
             .map(|o| local(&o.updated_at))
             .unwrap_or_default(),
-        days: typed.unwrap_or_else(|| {
-            v.own
+        days: match typed {
+            Typed::Delay(d) => d,
+            _ => v
+                .own
                 .as_ref()
                 .map(|o| o.publish_delay_days.to_string())
-                .unwrap_or_default()
-        }),
+                .unwrap_or_default(),
+        },
+        doc_body,
+        doc_court,
+        derived_body,
+        derived_court,
+        doc_updated,
         region_name,
         set_by_name,
         v,
         error,
         errors,
     }))
+}
+
+/// What the user typed into one of the page's forms, shown again beside its errors.
+enum Typed {
+    None,
+    Delay(String),
+    Documents(String, String),
+}
+
+/// Answers a form's field errors with the page and the typed values (422); other errors as usual.
+async fn refused(
+    st: &AppState,
+    s: &SessionAuth,
+    region: &str,
+    e: ServiceError,
+    typed: Typed,
+) -> Result<Response, ConsoleError> {
+    use axum::response::IntoResponse;
+    match e {
+        e @ ServiceError::Invalid(_) => {
+            let mut r = page(st, s, Some(region), None, Some(e), typed)
+                .await
+                .into_response();
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        e => Err(e.into()),
+    }
 }
 
 pub async fn show(
@@ -90,7 +147,7 @@ pub async fn show(
         Some(region.as_str()),
         Some(p.one("ok").as_str()),
         None,
-        None,
+        Typed::None,
     )
     .await
 }
@@ -113,21 +170,34 @@ pub async fn save(
             "/console/settings?region={}&ok=saved",
             saved.region_code
         ))),
-        Err(e @ ServiceError::Invalid(_)) => {
-            use axum::response::IntoResponse;
-            let mut r = page(
+        Err(e) => {
+            refused(
                 &st,
                 &s,
-                Some(region.as_str()),
-                None,
-                Some(e),
-                Some(f.get("publish_delay_days")),
+                &region,
+                e,
+                Typed::Delay(f.get("publish_delay_days")),
             )
             .await
-            .into_response();
-            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(r)
         }
-        Err(e) => Err(e.into()),
+    }
+}
+
+/// 文书设置: where the parties of the region's departments seek remedies (issue 13 item 4).
+pub async fn save_documents(
+    State(st): State<AppState>,
+    Console(s): Console,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let region = f.get("region");
+    let (body, court) = (f.get("reconsideration_body"), f.get("court"));
+    match office_settings::set_documents(&st.svc, &s.actor, Some(region.as_str()), &body, &court)
+        .await
+    {
+        Ok(saved) => Ok(see_other(&format!(
+            "/console/settings?region={}&ok=saved",
+            saved.region_code
+        ))),
+        Err(e) => refused(&st, &s, &region, e, Typed::Documents(body, court)).await,
     }
 }

@@ -20,6 +20,7 @@ on_both_backends!(
     repeated_posts_create_one_referral,
     portal_one_row_per_joint_visit_and_literal_search,
     portal_publishes_only_its_jurisdiction,
+    printed_referral_and_transfer_and_office_documents,
 );
 
 impl App {
@@ -848,4 +849,145 @@ async fn portal_publishes_only_its_jurisdiction(app: App) {
     assert_eq!(draws["total"], 0, "{draws}");
     let items = app.get("/items?per_page=50", None).await;
     assert!(items.body.contains("SD-PILOT-01"));
+}
+
+/// Issue 13 item 4: the printed 抄告函 and 涉嫌犯罪案件移送书 carry the authority's legal name,
+/// their number, the provisions the visit found broken, and (on the entity's sheet) the remedies
+/// clause; the office's 文书设置 names the bodies the platform cannot derive.
+async fn printed_referral_and_transfer_and_office_documents(app: App) {
+    let market = app.token("wy.market").await;
+    let vid = app.published_visit(&market).await;
+    let health_id = app.department(&market, "411121", "卫生健康").await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{vid}/referrals"),
+            &market,
+            json!({"to_department_id": health_id, "matter": "发现执业医师资格存疑，请核查"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let rid = r.json()["id"].as_str().unwrap().to_string();
+    let rcode = r.json()["code"].as_str().unwrap().to_string();
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{vid}/transfers"),
+            &market,
+            json!({"agency": "舞阳县公安局", "facts": "涉嫌销售假药，货值较大"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let tid = r.json()["id"].as_str().unwrap().to_string();
+    let tcode = r.json()["code"].as_str().unwrap().to_string();
+
+    let mk = app.login("wy.market").await;
+    let detail = app
+        .get(&format!("/console/referrals/{rid}"), Some(&mk))
+        .await;
+    assert!(
+        detail
+            .body
+            .contains(&format!("/console/referrals/{rid}/print"))
+    );
+    let r = app
+        .get(&format!("/console/referrals/{rid}/print"), Some(&mk))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for want in [
+        "舞阳县市场监督管理局<br>抄 告 函",
+        rcode.as_str(),
+        "舞阳县卫生健康委员会</span>：",
+        "发现执业医师资格存疑，请核查",
+        "国办发〔2023〕1号",
+        "舞阳县市场监督管理局（印章）",
+        "告 知 书（送被检查单位）",
+        "六十日内向舞阳县人民政府申请行政复议",
+        "六个月内向舞阳县人民法院提起行政诉讼",
+        "/assets/print.css",
+    ] {
+        assert!(r.body.contains(want), "{want} on the 抄告函: {}", r.body);
+    }
+    // The receiving department prints it too; another province does not see it.
+    let health = app.login("wy.health").await;
+    let r = app
+        .get(&format!("/console/referrals/{rid}/print"), Some(&health))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let sd = app.login("sd.office").await;
+    for path in [
+        format!("/console/referrals/{rid}/print"),
+        format!("/console/transfers/{tid}/print"),
+    ] {
+        assert_eq!(
+            app.get(&path, Some(&sd)).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+
+    let r = app
+        .get(&format!("/console/transfers/{tid}/print"), Some(&mk))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for want in [
+        "舞阳县市场监督管理局<br>涉嫌犯罪案件移送书",
+        tcode.as_str(),
+        "舞阳县公安局</span>：",
+        "涉嫌销售假药，货值较大",
+        "《行政执法机关移送涉嫌犯罪案件的规定》",
+        "抄送：舞阳县人民检察院",
+        "回执",
+        "六十日内向舞阳县人民政府申请行政复议",
+    ] {
+        assert!(r.body.contains(want), "{want} on the 移送书: {}", r.body);
+    }
+
+    // 文书设置: the county office names the court; a slip is refused with the field named.
+    let office = app.login("wy.office").await;
+    let page = app.get("/console/settings", Some(&office)).await;
+    assert!(
+        page.body.contains("舞阳县人民法院"),
+        "the derived court is shown"
+    );
+    let save = async |who: &str, body: &str| -> Resp {
+        let cookie = app.login(who).await;
+        let page = app.get("/console/settings", Some(&cookie)).await;
+        app.form(
+            "/console/settings/documents",
+            Some(&cookie),
+            &format!("_csrf={}&region=411121&{body}", csrf_of(&page.body)),
+        )
+        .await
+    };
+    let r = save(
+        "wy.office",
+        &format!("reconsideration_body=&court={}", enc("张三")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("管辖法院应填写机关全称"), "{}", r.body);
+    assert!(r.body.contains("value=\"张三\""), "the typed value is kept");
+    assert_eq!(
+        save("wy.market", "reconsideration_body=&court=")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let court = "漯河市源汇区人民法院";
+    let r = save(
+        "wy.office",
+        &format!("reconsideration_body=&court={}", enc(court)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = app
+        .get(&format!("/console/transfers/{tid}/print"), Some(&mk))
+        .await;
+    assert!(
+        r.body.contains(&format!("六个月内向{court}提起行政诉讼"))
+            && r.body.contains("六十日内向舞阳县人民政府申请行政复议"),
+        "{}",
+        r.body
+    );
 }

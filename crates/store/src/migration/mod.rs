@@ -21,6 +21,7 @@ mod m20261206_000016_draw_access;
 mod m20261206_000017_import_jobs;
 mod m20261206_000018_submissions;
 mod m20261206_000020_draw_public_records;
+mod m20261206_000021_office_documents;
 
 /// A named, idempotent index over `cols` of `table`, for every migration.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_import_jobs::Migration),
             Box::new(m20261206_000018_submissions::Migration),
             Box::new(m20261206_000020_draw_public_records::Migration),
+            Box::new(m20261206_000021_office_documents::Migration),
         ]
     }
 }

@@ -1388,6 +1388,11 @@ pub fn rows() -> Vec<Row> {
             "referral",
             "AAA AAH AAH AAH AAH AAH",
         ),
+        get(
+            "/console/referrals/{id}/print",
+            "referral",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
         post(
             "/console/referrals/{id}/answer",
             "referral",
@@ -1396,11 +1401,19 @@ pub fn rows() -> Vec<Row> {
         ),
         get("/console/transfers", "", ANY),
         get("/console/transfers/{id}", "transfer", READ),
+        get("/console/transfers/{id}/print", "transfer", READ),
         post(
             "/console/transfers/{id}/feedback",
             "transfer",
             "verdict=accepted&feedback=矩阵测试：已立案",
             MANAGE,
+        ),
+        // 文书设置: like the publication delay, the region's own office only.
+        post(
+            "/console/settings/documents",
+            "",
+            "reconsideration_body=&court=",
+            "PPP PPP FFF FFF FFF FFF",
         ),
         // Last: signing out ends the caller's session for every later row.
         // Signing out ends the session and sends everybody to the sign-in page.
