@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     template = DEMO, setup = app;
     visit_and_follow_up_bodies_match_their_schemas,
+    draw_bodies_match_their_schemas,
 );
 
 /// Problems of `v` against `schema` (a schema object or a `$ref` into `doc`), with JSON paths.
@@ -242,5 +243,18 @@ async fn visit_and_follow_up_bodies_match_their_schemas(app: App) {
     if let Some(vid) = mine["items"][0]["visit"]["id"].as_str() {
         let v = app.get_json(&format!("/api/v1/visits/{vid}"), &zhang).await;
         conforms(&doc, "get", "/api/v1/visits/{id}", 200, &v);
+    }
+}
+
+async fn draw_bodies_match_their_schemas(app: App) {
+    let doc = serde_json::to_value(lianjian_http::openapi()).unwrap();
+    let office = app.token("wy.office").await;
+    let list = app.get_json("/api/v1/draws", &office).await;
+    assert!(list["total"].as_u64().unwrap() >= 1, "{list}");
+    conforms(&doc, "get", "/api/v1/draws", 200, &list);
+    for d in list["items"].as_array().unwrap() {
+        let id = d["id"].as_str().unwrap();
+        let v = app.get_json(&format!("/api/v1/draws/{id}"), &office).await;
+        conforms(&doc, "get", "/api/v1/draws/{id}", 200, &v);
     }
 }
