@@ -2,7 +2,7 @@
 # A bounded schemathesis run against the live OpenAPI document of the real binary: the demo
 # data on a fresh SQLite folder, a free port, an API token of the demo system administrator.
 # Fails (non-zero exit) on any server error (5xx), any status an operation does not document,
-# or a response whose content type the document does not name. Run from the repository root
+# a response whose content type the document does not name, or a body its schema does not allow. Run from the repository root
 # after the binary is built (`.ci/run` does both); LIANJIAN_BIN overrides the binary.
 #
 # One worker: Python 3.11's ast.parse, which hypothesis calls from each worker thread, is not
@@ -50,7 +50,7 @@ set +e
 # working directory, and a fresh one keeps runs repeatable with the seed.
 (cd "$work" && "$venv/bin/schemathesis" run "http://127.0.0.1:$port/api/openapi.json" \
   --header "Authorization: Bearer $token" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-8}" \
   --max-time "${SCHEMATHESIS_MAX_TIME:-120}" \
   --workers 1 \

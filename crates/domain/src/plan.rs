@@ -175,7 +175,19 @@ pub fn ensure_editable(status: PlanStatus) -> Result<(), Invalid> {
 // ---- ratios ----
 
 /// A sampling ratio (抽查比例) in per mille: 0–1000, i.e. 0–100 % with at most one decimal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct Ratio(u16);
 
@@ -342,7 +354,7 @@ impl RatioClass {
 }
 
 /// Ratios per credit-risk class, plus one for entities not yet graded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClassRatios {
     pub a: Ratio,
     pub b: Ratio,

@@ -73,8 +73,11 @@ impl RegionLevel {
 
 /// A syntactically valid region code. Whether the region exists is the reference data's
 /// business (the store checks it); this type guarantees the shape.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(try_from = "String", into = "String")]
+#[schema(example = "411121")]
 pub struct RegionCode(String);
 
 impl RegionCode {

@@ -31,8 +31,11 @@ const AUTHORITIES: &str = "123456789ANY";
 
 /// A unified social credit code whose shape and check characters are right. Whether the entity
 /// exists is the registry's business.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(try_from = "String", into = "String")]
+#[schema(example = "91411121MA40000001")]
 pub struct Usci(String);
 
 impl Usci {

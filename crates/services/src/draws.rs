@@ -638,7 +638,7 @@ pub async fn candidate_plans(
 /// What the planner shows before anything is committed: the quotas (exact), and from a trial
 /// draw with a throw-away seed, the joint visits it would make (the real draw's seed is not
 /// known yet, so these figures are typical, not the result).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Preview {
     pub title: String,
     pub region_code: String,
@@ -661,7 +661,7 @@ pub struct Preview {
     pub failure: Option<DrawFailure>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlanQuota {
     pub plan_id: Uuid,
     pub code: String,
@@ -676,14 +676,14 @@ pub struct PlanQuota {
     pub heavier: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Burden {
     pub usci: String,
     pub name: String,
     pub items: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DepartmentLoad {
     pub department: String,
     pub separate_visits: u64,
@@ -1489,7 +1489,7 @@ pub async fn list(
 }
 
 /// A visit with what the pages show.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VisitView {
     pub visit: Visit,
     pub usci: String,
@@ -1500,7 +1500,7 @@ pub struct VisitView {
     pub inspectors: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DrawView {
     pub draw: Draw,
     pub plans: Vec<Plan>,

@@ -312,7 +312,7 @@ pub async fn recheck(
     Ok(r)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrderEntry {
     #[serde(flatten)]
     pub order: Rectification,
@@ -525,7 +525,7 @@ pub async fn answer_referral(
         .ok_or(ServiceError::NotFound)?)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReferralEntry {
     #[serde(flatten)]
     pub referral: Referral,

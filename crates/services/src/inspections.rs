@@ -19,8 +19,7 @@ use lianjian_domain::scope::{Actor, Scope};
 use lianjian_store::departments::Department;
 use lianjian_store::draws::{self as draw_repo, Visit, VisitCheck, VisitInspector};
 use lianjian_store::inspections::{
-    self as repo, AnswerRow, Attachment, ChecklistRow, Confirmation, Progress, ResultRow,
-    TeamMember,
+    self as repo, AnswerRow, ChecklistRow, Confirmation, Progress, ResultRow, TeamMember,
 };
 use lianjian_store::{Conn, Page, PageRequest, entities, inspectors as pool_repo, items};
 use serde::{Deserialize, Serialize};
@@ -33,7 +32,9 @@ use crate::visit_access::{acts_for, department, visible};
 use crate::{Result, ServiceError, Services};
 
 /// Visit and result lists as this service takes and returns them.
-pub use lianjian_store::inspections::{ResultListRow, ResultQuery, VisitQuery, VisitRow};
+pub use lianjian_store::inspections::{
+    Attachment, ResultListRow, ResultQuery, VisitQuery, VisitRow,
+};
 
 fn invalid(
     field: &str,
@@ -104,7 +105,7 @@ fn ensure_recording(v: &VisitRow) -> Result<VisitStatus> {
 // ---- the merged checklist ----
 
 /// One check point of the merged checklist, with its answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChecklistEntry {
     pub seq: i32,
     pub plan_id: Uuid,
@@ -121,7 +122,7 @@ pub struct ChecklistEntry {
 }
 
 /// One item of the visit (one plan's check), its check points, result and review.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ItemPart {
     pub plan_id: Uuid,
     pub item_id: Uuid,
@@ -139,14 +140,14 @@ pub struct ItemPart {
     pub answered: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TeamView {
     pub member: TeamMember,
     pub department_name: String,
     pub confirmed_at: Option<chrono::DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VisitDetail {
     pub visit: VisitRow,
     pub status_zh: String,
@@ -552,7 +553,7 @@ pub struct Draft {
     pub results: Vec<ResultInput>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Saved {
     /// Answers and results that changed; 0 when the same form was sent again.
     pub changed: usize,
@@ -784,7 +785,7 @@ async fn completeness(c: &impl Conn, v: &VisitRow) -> Result<()> {
     ch.finish()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Confirmed {
     /// False when this inspector had already confirmed (the form was sent twice).
     pub newly_confirmed: bool,
@@ -1461,7 +1462,7 @@ pub async fn create_ad_hoc(svc: &Services, actor: &Actor, spec: &AdHocSpec) -> R
 
 // ---- lists ----
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VisitListEntry {
     pub visit: VisitRow,
     pub status_zh: String,
@@ -1510,7 +1511,7 @@ pub async fn list(
 }
 
 /// A result as lists show it, with labels and the publication deadline.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResultEntry {
     #[serde(flatten)]
     pub row: ResultListRow,

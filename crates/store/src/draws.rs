@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::{Page, PageRequest, Result, StoreError, backend_of};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Draw {
     pub id: Uuid,
     pub code: String,
@@ -557,7 +557,7 @@ pub async fn count_in_year(
 
 // ---- visits ----
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Visit {
     pub id: Uuid,
     pub code: String,

@@ -29,7 +29,7 @@ const VISITS: Shape = Shape {
 };
 
 /// A visit with its progress (the `visits` row).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct VisitRow {
     pub id: Uuid,
     pub code: String,
@@ -307,7 +307,7 @@ pub async fn list_visits(
 
 // ---- checklist, answers, results ----
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChecklistRow {
     pub seq: i32,
     pub plan_id: Uuid,
@@ -368,7 +368,7 @@ pub async fn checklist(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<C
     .collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AnswerRow {
     pub seq: i32,
     pub answer: String,
@@ -450,7 +450,7 @@ pub async fn answers(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<Ans
     .collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ResultRow {
     pub plan_id: Uuid,
     pub item_id: Uuid,
@@ -587,7 +587,7 @@ pub async fn results(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<Res
 
 // ---- confirmations and attachments ----
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Confirmation {
     pub inspector_id: Uuid,
     pub user_id: Uuid,
@@ -653,7 +653,7 @@ pub async fn clear_confirmations(c: &impl ConnectionTrait, visit_id: Uuid) -> Re
     .rows_affected())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Attachment {
     pub id: Uuid,
     pub seq: Option<i32>,
@@ -776,7 +776,7 @@ async fn of_visit<T>(
     .collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Rectification {
     pub id: Uuid,
     pub code: String,
@@ -1006,7 +1006,7 @@ async fn paged<T>(
     })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Referral {
     pub id: Uuid,
     pub code: String,
@@ -1136,7 +1136,7 @@ pub async fn list_referrals(
     .await
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CaseTransfer {
     pub id: Uuid,
     pub code: String,
@@ -1275,7 +1275,7 @@ pub async fn count_codes(c: &impl ConnectionTrait, table: &str, prefix: &str) ->
 
 // ---- credit records ----
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CreditRecord {
     pub id: Uuid,
     pub entity_id: Uuid,
@@ -1345,7 +1345,7 @@ pub async fn credit_records_of_entity(
 // ---- result lists ----
 
 /// One item's result of one visit, as lists show it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ResultListRow {
     pub visit_id: Uuid,
     pub visit_code: String,
@@ -1576,7 +1576,7 @@ pub async fn list_results_by_visit(
 }
 
 /// A member of a visit's team, with what the pages and the checks need.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TeamMember {
     pub inspector_id: Uuid,
     pub department_id: Uuid,

@@ -16,14 +16,14 @@ use uuid::Uuid;
 use crate::{Page, PageRequest, Result, StoreError, backend_of};
 
 /// A department taking part in a plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanDepartment {
     pub department_id: Uuid,
     pub role: DepartmentRole,
 }
 
 /// A plan with its departments and qualifications.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Plan {
     pub id: Uuid,
     /// `<item code>-<year>-<nn>`.

@@ -24,7 +24,7 @@ use crate::usci::Usci;
 /// A rule of the assignment that cannot be met. `code` is stable: `missing_qualification`
 /// 缺少资格, `insufficient_inspectors` 人员不足, `all_conflicted` 全部存在利益冲突 (everyone left
 /// has a conflict or was at the previous visit), `insufficient_experts` 专家不足.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DrawFailure {
     pub code: &'static str,
     /// The visit (entity) that could not be staffed.

@@ -19,7 +19,7 @@ use crate::region::RegionCode;
 use crate::usci::Usci;
 
 /// A department as the record names it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentRef {
     pub id: Uuid,

@@ -12,7 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_services::draws::{self, DrawSpec, WitnessSpec};
-use lianjian_services::draws::{Draw, DrawQuery};
+use lianjian_services::draws::{Draw, DrawQuery, DrawView, Preview};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -164,30 +164,38 @@ impl DrawSpecBody {
     }
 }
 
-/// Any JSON object (the planner's figures, a draw's visits): documented in `docs/double-random.md`.
+/// A draw record (`lianjian-draw/N`), whole or as published: its format is versioned and
+/// specified in `docs/draw-algorithm.md`, which independent verifiers implement.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ObjectDto {
+pub struct DrawRecordDto {
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub inner: serde_json::Value,
 }
 
-fn object(v: impl Serialize) -> Json<ObjectDto> {
-    Json(ObjectDto {
-        inner: serde_json::to_value(v).unwrap_or_default(),
-    })
+/// A draw just executed: the draw, and why it failed when its rules could not be met.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExecutedDto {
+    pub draw: DrawDto,
+    pub failure: Option<lianjian_domain::draw::DrawFailure>,
+}
+
+/// Access codes just generated, each shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedCodesDto {
+    pub codes: Vec<lianjian_services::draws::IssuedCode>,
 }
 
 /// The planner: quotas per plan and class, and from a trial draw with a throw-away seed the
 /// joint visits, visits saved, heaviest burdens and load per department. Nothing is stored.
 #[utoipa::path(post, path = "/api/v1/draws/preview", tag = "draws", request_body = DrawSpecBody,
-    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Preview), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn preview(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     ApiJson(b): ApiJson<DrawSpecBody>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(draws::preview(&st.svc, &a, &b.spec()).await?))
+) -> Result<Json<Preview>, ApiError> {
+    Ok(Json(draws::preview(&st.svc, &a, &b.spec()).await?))
 }
 
 /// Step 1: freezes the candidate and inspector pools and a secret seed; publishes their hashes.
@@ -256,13 +264,13 @@ pub async fn list(
 /// One draw with its plans, visits (entity, items, departments, inspectors), the figures of
 /// its result, or why it failed.
 #[utoipa::path(get, path = "/api/v1/draws/{id}", tag = "draws",
-    responses((status = 200, body = ObjectDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = DrawView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(draws::get(&st.svc, &a, params::id(&id)?).await?))
+) -> Result<Json<DrawView>, ApiError> {
+    Ok(Json(draws::get(&st.svc, &a, params::id(&id)?).await?))
 }
 
 /// Nothing: the draw's contributions were entered beforehand by their supervisors and staff.
@@ -274,18 +282,18 @@ pub struct ExecuteBody {}
 /// one was named) is entered — 409 naming what is missing until then. A draw whose rules
 /// cannot be met is stored as failed with the reason and answered with 200 and `failure` set.
 #[utoipa::path(post, path = "/api/v1/draws/{id}/execute", tag = "draws", request_body = ExecuteBody,
-    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = ExecutedDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn execute(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
     ApiJson(_body): ApiJson<ExecuteBody>,
-) -> Result<Json<ObjectDto>, ApiError> {
+) -> Result<Json<ExecutedDto>, ApiError> {
     let out = draws::execute(&st.svc, &a, params::id(&id)?).await?;
-    Ok(object(serde_json::json!({
-        "draw": DrawDto::from(out.draw),
-        "failure": out.failure,
-    })))
+    Ok(Json(ExecutedDto {
+        draw: DrawDto::from(out.draw),
+        failure: out.failure,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -367,7 +375,7 @@ fn json_response(json: String) -> Response {
 /// key) for staff and supervisors in scope; not for inspectors. The failure with its input if
 /// the draw failed; 409 before the draw.
 #[utoipa::path(get, path = "/api/v1/draws/{id}/record", tag = "draws",
-    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = DrawRecordDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn full_record(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
@@ -381,7 +389,7 @@ pub async fn full_record(
 /// to hand to the entity: `lianjian draw verify PUBLIC.json --opening OPENING.json` checks its
 /// class and whether it was rightly drawn.
 #[utoipa::path(get, path = "/api/v1/draws/{id}/openings/{usci}", tag = "draws",
-    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = DrawRecordDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn opening(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
@@ -411,7 +419,7 @@ pub async fn public_list(
 /// commitment, the witnesses, counts per class, the period and the visits already public
 /// (entity, items, departments; never inspectors). See `docs/double-random.md`.
 #[utoipa::path(get, path = "/api/v1/public/draws/{id}", tag = "draws", security(()),
-    responses((status = 200, body = ObjectDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = DrawRecordDto), (status = 404, body = ErrorBody)))]
 pub async fn public_get(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -432,7 +440,7 @@ pub struct AccessCodesBody {
 /// candidate or every candidate of the draw. Each code is shown here once and stored only as a
 /// hash; a new code replaces the candidate's earlier one.
 #[utoipa::path(post, path = "/api/v1/draws/{id}/access-codes", tag = "draws", request_body = AccessCodesBody,
-    responses((status = 201, body = ObjectDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = IssuedCodesDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn access_codes(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
@@ -444,7 +452,7 @@ pub async fn access_codes(
     Ok((
         StatusCode::CREATED,
         [(header::CACHE_CONTROL, "private, no-store")],
-        object(serde_json::json!({ "codes": codes })),
+        Json(IssuedCodesDto { codes }),
     ))
 }
 
@@ -479,7 +487,7 @@ pub fn self_check_error(e: lianjian_services::ServiceError) -> ApiError {
 /// `lianjian draw verify PUBLIC.json --opening OPENING.json` once the public record is out.
 /// A wrong code, no code and no such candidate get the same 403; repeated failures 429.
 #[utoipa::path(post, path = "/api/v1/public/draws/{id}/self-check", tag = "draws", security(()), request_body = SelfCheckBody,
-    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = DrawRecordDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn self_check(
     State(st): State<AppState>,
     crate::extract::ClientIp(ip): crate::extract::ClientIp,

@@ -14,23 +14,26 @@ use lianjian_domain::region::RegionCode;
 use lianjian_services::ServiceError;
 use lianjian_services::follow_ups::FollowUpQuery;
 use lianjian_services::follow_ups::{self, OrderSpec, ReferralSpec, TransferSpec};
+use lianjian_services::follow_ups::{
+    CaseTransfer, OrderEntry, Rectification, Referral, ReferralEntry,
+};
 use lianjian_services::inspections::{self, AdHocSpec, AttachmentInput, Draft};
+use lianjian_services::inspections::{
+    Attachment, Confirmed, ResultEntry, Saved, VisitDetail, VisitListEntry,
+};
 use lianjian_services::inspections::{ResultQuery, VisitQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::draws::ObjectDto;
 use super::dto::PageOf;
 use super::params::{self, Pages, Params, split, text, text_or_empty};
 use crate::error::ErrorBody;
 use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 
-fn object(v: impl Serialize) -> Json<ObjectDto> {
-    Json(ObjectDto {
-        inner: serde_json::to_value(v).unwrap_or_default(),
-    })
+fn page<T: utoipa::ToSchema>(p: lianjian_services::Page<T>) -> Json<PageOf<T>> {
+    Json(PageOf::from(p, |x| x))
 }
 
 fn field_err(field: &str, e: lianjian_domain::Invalid) -> ApiError {
@@ -104,14 +107,14 @@ impl VisitFilter {
 }
 
 #[utoipa::path(get, path = "/api/v1/visits", tag = "visits", params(VisitFilter, Pages),
-    responses((status = 200, body = ObjectDto), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = PageOf<VisitListEntry>), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     ApiQuery(f): ApiQuery<VisitFilter>,
     ApiQuery(p): ApiQuery<Pages>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(
+) -> Result<Json<PageOf<VisitListEntry>>, ApiError> {
+    Ok(page(
         inspections::list(&st.svc, &a, &f.query()?, p.request()?).await?,
     ))
 }
@@ -134,12 +137,12 @@ pub struct AdHocBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/visits", tag = "visits", request_body = AdHocBody,
-    responses((status = 201, body = ObjectDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = VisitDetail), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     ApiJson(b): ApiJson<AdHocBody>,
-) -> Result<(StatusCode, Json<ObjectDto>), ApiError> {
+) -> Result<(StatusCode, Json<VisitDetail>), ApiError> {
     let spec = AdHocSpec {
         usci: b.usci,
         item_ids: b.item_ids,
@@ -151,22 +154,20 @@ pub async fn create(
     };
     Ok((
         StatusCode::CREATED,
-        object(inspections::create_ad_hoc(&st.svc, &a, &spec).await?),
+        Json(inspections::create_ad_hoc(&st.svc, &a, &spec).await?),
     ))
 }
 
 /// A visit: its merged checklist with answers and attachments, each item's result and review,
 /// the team and their confirmations, and its follow-ups.
 #[utoipa::path(get, path = "/api/v1/visits/{id}", tag = "visits",
-    responses((status = 200, body = ObjectDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = VisitDetail), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(
-        inspections::get(&st.svc, &a, params::id(&id)?).await?,
-    ))
+) -> Result<Json<VisitDetail>, ApiError> {
+    Ok(Json(inspections::get(&st.svc, &a, params::id(&id)?).await?))
 }
 
 /// The browser's position (WGS-84), optional.
@@ -193,14 +194,14 @@ fn position(p: Option<PositionBody>) -> Result<Option<Position>, ApiError> {
 
 /// Starts the visit on site (freezes the merged checklist). Team members only.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/start", tag = "visits", request_body = StartBody,
-    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = VisitDetail), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn start(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<StartBody>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(
+) -> Result<Json<VisitDetail>, ApiError> {
+    Ok(Json(
         inspections::start(&st.svc, &a, params::id(&id)?, position(b.position)?).await?,
     ))
 }
@@ -243,13 +244,13 @@ pub struct DraftBody {
 /// Saves what has been entered so far (answers, results). Sending the same body again changes
 /// nothing (`changed` = 0). A change withdraws the confirmations given so far.
 #[utoipa::path(put, path = "/api/v1/visits/{id}/draft", tag = "visits", request_body = DraftBody,
-    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Saved), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn save(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<DraftBody>,
-) -> Result<Json<ObjectDto>, ApiError> {
+) -> Result<Json<Saved>, ApiError> {
     let draft = Draft {
         answers: b
             .answers
@@ -271,7 +272,7 @@ pub async fn save(
             })
             .collect(),
     };
-    Ok(object(
+    Ok(Json(
         inspections::save(&st.svc, &a, params::id(&id)?, &draft).await?,
     ))
 }
@@ -280,14 +281,14 @@ pub async fn save(
 /// results go to the departments for review. Unanswered check points are named (422); a second
 /// confirmation by the same inspector changes nothing.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/confirm", tag = "visits", request_body = StartBody,
-    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Confirmed), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn confirm(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<StartBody>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(
+) -> Result<Json<Confirmed>, ApiError> {
+    Ok(Json(
         inspections::confirm(&st.svc, &a, params::id(&id)?, position(b.position)?).await?,
     ))
 }
@@ -384,20 +385,20 @@ pub(crate) async fn attachment_form(mut form: Multipart) -> Result<AttachmentInp
 /// `seq`, `lat`, `lng`, `accuracy`.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/attachments", tag = "visits",
     request_body(content = AttachmentForm, content_type = "multipart/form-data"),
-    responses((status = 201, body = ObjectDto), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Attachment), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn attach(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
     form: Multipart,
-) -> Result<(StatusCode, Json<ObjectDto>), ApiError> {
+) -> Result<(StatusCode, Json<Attachment>), ApiError> {
     let id = params::id(&id)?;
     let input = attachment_form(form).await?;
     // Refused files answer as on the evidence upload: 413 too large, 415 forbidden type.
     let att = inspections::attach(&st.svc, &a, id, input)
         .await
         .map_err(super::evidence::upload_error)?;
-    Ok((StatusCode::CREATED, object(att)))
+    Ok((StatusCode::CREATED, Json(att)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -412,14 +413,14 @@ pub struct ReviewBody {
 
 /// A department approves or returns its own part of the results.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/review", tag = "visits", request_body = ReviewBody,
-    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = VisitDetail), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn review(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ReviewBody>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(
+) -> Result<Json<VisitDetail>, ApiError> {
+    Ok(Json(
         inspections::review(&st.svc, &a, params::id(&id)?, b.plan_id, b.approve, &b.note).await?,
     ))
 }
@@ -427,26 +428,26 @@ pub async fn review(
 /// Publishes the approved results (lead department). Leaves a credit record per item and an
 /// entry on the entity's timeline.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/publish", tag = "visits",
-    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = VisitDetail), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn publish(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(
+) -> Result<Json<VisitDetail>, ApiError> {
+    Ok(Json(
         inspections::publish(&st.svc, &a, params::id(&id)?).await?,
     ))
 }
 
 /// Closes the follow-up once orders are re-checked and referrals answered.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/close", tag = "visits",
-    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = VisitDetail), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn close(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(
+) -> Result<Json<VisitDetail>, ApiError> {
+    Ok(Json(
         inspections::close(&st.svc, &a, params::id(&id)?).await?,
     ))
 }
@@ -468,13 +469,13 @@ pub struct OrderBody {
 
 /// Issues a rectification order (责令整改通知书) for one item of the visit.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/rectifications", tag = "visits", request_body = OrderBody,
-    responses((status = 201, body = ObjectDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Rectification), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn issue_order(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<OrderBody>,
-) -> Result<(StatusCode, Json<ObjectDto>), ApiError> {
+) -> Result<(StatusCode, Json<Rectification>), ApiError> {
     let spec = OrderSpec {
         plan_id: b.plan_id,
         requirements: b.requirements,
@@ -483,7 +484,7 @@ pub async fn issue_order(
     };
     Ok((
         StatusCode::CREATED,
-        object(follow_ups::issue_order(&st.svc, &a, params::id(&id)?, &spec).await?),
+        Json(follow_ups::issue_order(&st.svc, &a, params::id(&id)?, &spec).await?),
     ))
 }
 
@@ -511,14 +512,14 @@ impl FollowUpFilter {
 }
 
 #[utoipa::path(get, path = "/api/v1/rectifications", tag = "visits", params(FollowUpFilter, Pages),
-    responses((status = 200, body = ObjectDto)))]
+    responses((status = 200, body = PageOf<OrderEntry>)))]
 pub async fn orders(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     ApiQuery(f): ApiQuery<FollowUpFilter>,
     ApiQuery(p): ApiQuery<Pages>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(
+) -> Result<Json<PageOf<OrderEntry>>, ApiError> {
+    Ok(page(
         follow_ups::orders(&st.svc, &a, &f.query()?, p.request()?).await?,
     ))
 }
@@ -531,14 +532,14 @@ pub struct TextBody {
 
 /// Records the entity's report that it has rectified.
 #[utoipa::path(post, path = "/api/v1/rectifications/{id}/report", tag = "visits", request_body = TextBody,
-    responses((status = 200, body = ObjectDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Rectification), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn report_rectified(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<TextBody>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(
+) -> Result<Json<Rectification>, ApiError> {
+    Ok(Json(
         follow_ups::report_rectified(&st.svc, &a, params::id(&id)?, &b.text).await?,
     ))
 }
@@ -553,14 +554,14 @@ pub struct VerdictBody {
 
 /// The re-check (复查) that closes an order.
 #[utoipa::path(post, path = "/api/v1/rectifications/{id}/recheck", tag = "visits", request_body = VerdictBody,
-    responses((status = 200, body = ObjectDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Rectification), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn recheck(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<VerdictBody>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(
+) -> Result<Json<Rectification>, ApiError> {
+    Ok(Json(
         follow_ups::recheck(&st.svc, &a, params::id(&id)?, b.passed, &b.text).await?,
     ))
 }
@@ -579,13 +580,13 @@ pub struct ReferralBody {
 
 /// Refers a finding to the department whose duty it is (抄告), with the visit's evidence.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/referrals", tag = "visits", request_body = ReferralBody,
-    responses((status = 201, body = ObjectDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Referral), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn refer(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ReferralBody>,
-) -> Result<(StatusCode, Json<ObjectDto>), ApiError> {
+) -> Result<(StatusCode, Json<Referral>), ApiError> {
     let spec = ReferralSpec {
         from_department_id: b.from_department_id,
         to_department_id: b.to_department_id,
@@ -594,34 +595,34 @@ pub async fn refer(
     };
     Ok((
         StatusCode::CREATED,
-        object(follow_ups::refer(&st.svc, &a, params::id(&id)?, &spec).await?),
+        Json(follow_ups::refer(&st.svc, &a, params::id(&id)?, &spec).await?),
     ))
 }
 
 #[utoipa::path(get, path = "/api/v1/referrals", tag = "visits", params(FollowUpFilter, Pages),
-    responses((status = 200, body = ObjectDto)))]
+    responses((status = 200, body = PageOf<ReferralEntry>)))]
 pub async fn referrals(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     ApiQuery(f): ApiQuery<FollowUpFilter>,
     ApiQuery(p): ApiQuery<Pages>,
-) -> Result<Json<ObjectDto>, ApiError> {
+) -> Result<Json<PageOf<ReferralEntry>>, ApiError> {
     let incoming = text_or_empty(&f.direction) != "outgoing";
-    Ok(object(
+    Ok(page(
         follow_ups::referrals(&st.svc, &a, &f.query()?, incoming, p.request()?).await?,
     ))
 }
 
 /// The receiving department's feedback on a referral.
 #[utoipa::path(post, path = "/api/v1/referrals/{id}/answer", tag = "visits", request_body = TextBody,
-    responses((status = 200, body = ObjectDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Referral), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn answer_referral(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<TextBody>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(
+) -> Result<Json<Referral>, ApiError> {
+    Ok(Json(
         follow_ups::answer_referral(&st.svc, &a, params::id(&id)?, &b.text).await?,
     ))
 }
@@ -638,13 +639,13 @@ pub struct TransferBody {
 
 /// Records a case transfer (移送) of a suspected crime, with the visit's evidence.
 #[utoipa::path(post, path = "/api/v1/visits/{id}/transfers", tag = "visits", request_body = TransferBody,
-    responses((status = 201, body = ObjectDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = CaseTransfer), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn transfer(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<TransferBody>,
-) -> Result<(StatusCode, Json<ObjectDto>), ApiError> {
+) -> Result<(StatusCode, Json<CaseTransfer>), ApiError> {
     let spec = TransferSpec {
         department_id: b.department_id,
         agency: b.agency,
@@ -652,33 +653,33 @@ pub async fn transfer(
     };
     Ok((
         StatusCode::CREATED,
-        object(follow_ups::transfer(&st.svc, &a, params::id(&id)?, &spec).await?),
+        Json(follow_ups::transfer(&st.svc, &a, params::id(&id)?, &spec).await?),
     ))
 }
 
 #[utoipa::path(get, path = "/api/v1/transfers", tag = "visits", params(FollowUpFilter, Pages),
-    responses((status = 200, body = ObjectDto)))]
+    responses((status = 200, body = PageOf<CaseTransfer>)))]
 pub async fn transfers(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     ApiQuery(f): ApiQuery<FollowUpFilter>,
     ApiQuery(p): ApiQuery<Pages>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(
+) -> Result<Json<PageOf<CaseTransfer>>, ApiError> {
+    Ok(page(
         follow_ups::transfers(&st.svc, &a, &f.query()?, p.request()?).await?,
     ))
 }
 
 /// The handling agency's answer (受理 / 不予受理), as recorded by the department.
 #[utoipa::path(post, path = "/api/v1/transfers/{id}/feedback", tag = "visits", request_body = VerdictBody,
-    responses((status = 200, body = ObjectDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CaseTransfer), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn transfer_feedback(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<VerdictBody>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(
+) -> Result<Json<CaseTransfer>, ApiError> {
+    Ok(Json(
         follow_ups::transfer_feedback(&st.svc, &a, params::id(&id)?, b.passed, &b.text).await?,
     ))
 }
@@ -739,14 +740,14 @@ impl ResultFilter {
 /// Results of completed visits in the caller's view, with each one's publication deadline
 /// (20 working days after completion) and a `late` flag.
 #[utoipa::path(get, path = "/api/v1/results", tag = "visits", params(ResultFilter, Pages),
-    responses((status = 200, body = ObjectDto), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = PageOf<ResultEntry>), (status = 422, body = ErrorBody)))]
 pub async fn results(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     ApiQuery(f): ApiQuery<ResultFilter>,
     ApiQuery(p): ApiQuery<Pages>,
-) -> Result<Json<ObjectDto>, ApiError> {
-    Ok(object(
+) -> Result<Json<PageOf<ResultEntry>>, ApiError> {
+    Ok(page(
         inspections::results(&st.svc, &a, &f.query()?, p.request()?).await?,
     ))
 }

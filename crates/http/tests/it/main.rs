@@ -3,6 +3,7 @@
 
 mod common;
 
+mod api_schemas;
 mod audit_anchor;
 mod authz_matrix;
 mod calendar;

@@ -32,7 +32,7 @@ use super::{ensure_may_draw, quotas, view, visible};
 use crate::{Result, ServiceError, Services};
 
 /// When a draw's selected entities become public.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Embargo {
     /// From this day (Beijing time) every visit is public: the day after the period's end plus
     /// the office's delay. A visit whose result is published is public earlier.

@@ -93,7 +93,7 @@ pub fn display_code(code: &str) -> String {
 }
 
 /// A code just generated, shown to staff once (to print or export for the entity's notice).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IssuedCode {
     pub usci: String,
     pub name: String,

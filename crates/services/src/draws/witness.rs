@@ -368,7 +368,7 @@ pub(super) async fn seeds_v3(
 
 /// One invited supervisor as anybody may see it: whether it contributed, never the value
 /// (which is in the record once the draw is executed).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WitnessStatus {
     pub account_id: Uuid,
     pub name: String,
@@ -376,7 +376,7 @@ pub struct WitnessStatus {
 }
 
 /// How a draw is witnessed, without any secret value.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Witnessed {
     pub supervisors: Vec<WitnessStatus>,
     pub beacon_source: Option<String>,
