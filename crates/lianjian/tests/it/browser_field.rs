@@ -6,9 +6,9 @@
 //! clash is explained at its check point and settled by him, and the server holds the answers
 //! and the photo. Then the quick tap: typing in a note and tapping 确认并签字 at once confirms.
 
-use crate::browser_visit::{
-    Rig, accept, fill_in, login, open_clinic_visit, pending, session, shots, wait_text,
-};
+use crate::browser_visit::{demo, fill_in, open_clinic_visit, pending, photo, shots};
+use crate::common;
+use crate::common::browser::{confirm as accept, driver_or_skip, login, session, wait_text};
 
 use std::time::Duration;
 
@@ -89,15 +89,17 @@ fn points(v: &Value) -> Vec<Value> {
 
 #[tokio::test]
 async fn field_form_offline_with_photo_conflict_and_quick_confirm() {
-    let Some(rig) = Rig::start("browser-field") else {
+    let Some(drv) = driver_or_skip() else {
         return;
     };
+    let dir = common::temp_dir("browser-field");
+    let app = demo(&dir);
+    let wd = drv.url.clone();
     let shots = shots();
-    let photo = rig.photo("离线照片.png");
-    let zhang = session(&rig.wd, &rig.dir, "zhang", true).await;
-    let wang = session(&rig.wd, &rig.dir, "wang", true).await;
-    let base = rig.app.base.clone();
-    let wd = rig.wd.clone();
+    let photo = photo(&dir, "离线照片.png");
+    let zhang = session(&wd, &dir, "zhang", true).await;
+    let wang = session(&wd, &dir, "wang", true).await;
+    let base = app.base.clone();
     let result: Result<(), fantoccini::error::CmdError> = async {
         // The task list on a phone: cards, the code on one line, the button on screen.
         login(&zhang, &base, "wy.zhang").await?;

@@ -4,99 +4,9 @@
 //! result. The real binary with demo data, headless Chromium through chromedriver.
 
 use crate::common;
+use crate::common::browser::{body, confirm as accept, driver_or_skip, login, session, wait_text};
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
-use fantoccini::{Client, ClientBuilder, Locator};
-
-pub(crate) fn chromedriver() -> Option<String> {
-    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
-        .iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .map(|s| s.to_string())
-}
-
-/// A Chromium session; `phone` emulates a 360-px-wide touch screen.
-pub(crate) async fn session(wd: &str, dir: &std::path::Path, name: &str, phone: bool) -> Client {
-    let mut opts = serde_json::json!({
-        "binary": "/usr/bin/chromium",
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 if phone { "--window-size=360,740" } else { "--window-size=1280,900" },
-                 format!("--user-data-dir={}", dir.join(name).display())]
-    });
-    if phone {
-        opts["mobileEmulation"] = serde_json::json!({"deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2.0, "touch": true}});
-    }
-    let mut caps = serde_json::Map::new();
-    caps.insert("goog:chromeOptions".into(), opts);
-    for _ in 0..50 {
-        if let Ok(c) = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(wd)
-            .await
-        {
-            return c;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("chromedriver session");
-}
-
-pub(crate) async fn login(c: &Client, base: &str, user: &str) -> Result<(), fantoccini::error::CmdError> {
-    c.goto(&format!("{base}/console/login")).await?;
-    c.find(Locator::Id("username"))
-        .await?
-        .send_keys(user)
-        .await?;
-    c.find(Locator::Id("password"))
-        .await?
-        .send_keys(lianjian_services::demo::DEMO_PASSWORD)
-        .await?;
-    c.find(Locator::Css("button[type=submit]"))
-        .await?
-        .click()
-        .await?;
-    c.wait().for_element(Locator::Css("main h1")).await?;
-    Ok(())
-}
-
-/// The page's text; retried while the page is being replaced (a reload or a redirect).
-pub(crate) async fn body(c: &Client) -> String {
-    for _ in 0..50 {
-        if let Ok(b) = c.find(Locator::Css("body")).await
-            && let Ok(t) = b.text().await
-        {
-            return t;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the page never settled");
-}
-
-/// Waits until the page's text contains `what`.
-pub(crate) async fn wait_text(c: &Client, what: &str) -> String {
-    for _ in 0..100 {
-        let b = body(c).await;
-        if b.contains(what) {
-            return b;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("page never showed {what:?}:\n{}", body(c).await);
-}
-
-/// Accepts the confirmation prompt once it appears (the field form asks after saving).
-pub(crate) async fn accept(c: &Client) -> Result<(), fantoccini::error::CmdError> {
-    for _ in 0..50 {
-        if c.accept_alert().await.is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    c.accept_alert().await
-}
+use fantoccini::{Client, Locator};
 
 /// Answers every check point "符合" and every item "未发现问题 / 无需后续处置" by tapping.
 pub(crate) async fn fill_in(c: &Client) -> Result<(), fantoccini::error::CmdError> {
@@ -120,77 +30,32 @@ pub(crate) async fn fill_in(c: &Client) -> Result<(), fantoccini::error::CmdErro
     Ok(())
 }
 
-/// The demo server and a chromedriver, both stopped on drop; `None` (the test skipped) without
-/// chromedriver outside CI.
-pub(crate) struct Rig {
-    pub app: common::Running,
-    drv: std::process::Child,
-    pub wd: String,
-    pub dir: std::path::PathBuf,
+/// The demo server, started in `dir`.
+pub(crate) fn demo(dir: &std::path::Path) -> common::Running {
+    common::start(&[
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.to_str().unwrap(),
+    ])
 }
 
-impl Drop for Rig {
-    fn drop(&mut self) {
-        let _ = self.drv.kill();
-        let _ = self.drv.wait();
-    }
-}
-
-impl Rig {
-    pub(crate) fn start(tag: &str) -> Option<Rig> {
-        let Some(driver) = chromedriver() else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "chromedriver is required under CI"
-            );
-            eprintln!(
-                "skipped: chromedriver not installed (apt-get install chromium chromium-driver)"
-            );
-            return None;
-        };
-        let dir = common::temp_dir(tag);
-        let app = common::start(&[
-            "demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            dir.to_str().unwrap(),
-        ]);
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let drv = Command::new(driver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Some(Rig {
-            app,
-            drv,
-            wd: format!("http://127.0.0.1:{port}"),
-            dir,
-        })
-    }
-
-    /// A real PNG (1 × 1 pixel) named `name` in the test's directory.
-    pub(crate) fn photo(&self, name: &str) -> std::path::PathBuf {
-        let photo = self.dir.join(name);
-        std::fs::write(
-            &photo,
-            [
-                0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44,
-                0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D,
-                0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0, 0x05, 0,
-                0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42,
-                0x60, 0x82,
-            ],
-        )
-        .unwrap();
-        photo
-    }
+/// A real PNG (1 × 1 pixel) named `name` in `dir`.
+pub(crate) fn photo(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let photo = dir.join(name);
+    std::fs::write(
+        &photo,
+        [
+            0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52,
+            0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49,
+            0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0, 0x05, 0, 0x01,
+            0xFF, 0x89, 0x99, 0x3D, 0x1D, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60,
+            0x82,
+        ],
+    )
+    .unwrap();
+    photo
 }
 
 /// Where screenshots go: `target/screenshots/` (kept as test artifacts).
@@ -230,16 +95,18 @@ pub(crate) async fn open_clinic_visit(
 
 #[tokio::test]
 async fn two_inspectors_complete_a_joint_visit_on_phones() {
-    let Some(rig) = Rig::start("browser-visit") else {
+    let Some(drv) = driver_or_skip() else {
         return;
     };
-    let (wd, dir) = (rig.wd.clone(), rig.dir.clone());
+    let dir = common::temp_dir("browser-visit");
+    let app = demo(&dir);
+    let wd = drv.url.clone();
     let shots = shots();
-    let photo = rig.photo("现场照片.png");
+    let photo = photo(&dir, "现场照片.png");
 
     let zhang = session(&wd, &dir, "zhang", true).await;
     let wang = session(&wd, &dir, "wang", true).await;
-    let base = rig.app.base.clone();
+    let base = app.base.clone();
     let result: Result<(), fantoccini::error::CmdError> = async {
         // 张明 (market) opens the joint visit from the complaint on his phone.
         login(&zhang, &base, "wy.zhang").await?;
