@@ -56,14 +56,16 @@ function networkFirst(req, key, fallback) {
   };
   if (self.navigator && self.navigator.onLine === false) { return stored(); }
   return soon(fetch(req), WAIT_MS).then(function (res) {
-    if (res.ok && res.type === 'basic') {
+    // A redirect followed (a script's fetch of a page whose session ended) is the login page,
+    // never a copy of the page asked for.
+    if (res.ok && res.type === 'basic' && !res.redirected) {
       var copy = res.clone();
       caches.open(CACHE).then(function (c) { return c.put(key, copy); });
       return res;
     }
     // Signed out (a redirect to the login page), gone or no longer the inspector's: the copy
     // must not outlive the right to see it.
-    if (res.type === 'opaqueredirect' || res.status === 401 || res.status === 403 || res.status === 404) {
+    if (res.type === 'opaqueredirect' || res.redirected || res.status === 401 || res.status === 403 || res.status === 404) {
       caches.open(CACHE).then(function (c) { return c.delete(key); });
       return res;
     }
