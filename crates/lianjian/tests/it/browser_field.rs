@@ -124,13 +124,16 @@ async fn field_form_offline_with_photo_conflict_and_quick_confirm() {
         wait_text(&zhang, "检查中").await;
         // The service worker controls the page and holds its copy.
         wait_for(&zhang, "navigator.serviceWorker && navigator.serviceWorker.controller", "a service worker controls the form").await;
+        let mut stored = false;
         for _ in 0..100 {
             let cached = run_async(&zhang, "caches.open('lj-field-v1').then(function (c) { return c.match(location.pathname); }).then(function (r) { return r ? r.text() : ''; }).then(function (t) { done(t.indexOf('检查中') >= 0); });").await?;
             if cached == json!(true) {
+                stored = true;
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        assert!(stored, "the started form is kept on the phone");
 
         // 王芳, with signal, answers point 2 “不符合” after 张明's phone stored the form.
         login(&wang, &base, "wy.wang").await?;
@@ -212,6 +215,22 @@ async fn field_form_offline_with_photo_conflict_and_quick_confirm() {
         assert_eq!(p1["note"], "灭火器在有效期内", "the note typed just before the tap was saved");
         let me = v["team"].as_array().unwrap().iter().find(|m| m["member"]["name"] == "张明").unwrap().clone();
         assert!(me["confirmed_at"].is_string(), "张明 confirmed: {v}");
+
+        // 退出 empties the phone's copy of the signed-in pages.
+        let path = field_path.clone();
+        let kept = run_async(&zhang, &format!("caches.open('lj-field-v1').then(function (c) {{ return c.match('{path}'); }}).then(function (r) {{ done(!!r); }});")).await?;
+        assert_eq!(kept, json!(true), "the form is on the phone before 退出");
+        run_async(&zhang, "var f = new URLSearchParams(); f.set('_csrf', document.getElementById('field').getAttribute('data-csrf')); fetch('/console/logout', {method: 'POST', body: f, credentials: 'same-origin'}).then(function () { done(true); }, function () { done(false); });").await?;
+        let mut dropped = false;
+        for _ in 0..50 {
+            let v = run_async(&zhang, &format!("caches.open('lj-field-v1').then(function (c) {{ return c.match('{path}'); }}).then(function (r) {{ done(!r); }});")).await?;
+            if v == json!(true) {
+                dropped = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(dropped, "the field form's copy outlived 退出");
 
         // Offline, the confirmation is refused with its reason, not silently.
         wang.goto(&format!("{base}{field_path}")).await?;
