@@ -943,7 +943,10 @@ async fn offline_edits_never_overwrite_a_colleagues_record(app: App) {
     assert_eq!(c["server"], json!({"answer": "fail", "note": "灭火器过期"}));
     assert_eq!(c["by"], "王芳");
     let msg = c["message"].as_str().unwrap();
-    assert!(msg.contains("王芳") && msg.contains("不符合") && msg.contains("符合"), "{msg}");
+    assert!(
+        msg.contains("王芳") && msg.contains("不符合") && msg.contains("符合"),
+        "{msg}"
+    );
     let now = app.get_json(&format!("/api/v1/visits/{id}"), &zhang).await;
     let point = |v: &Value, seq: i64| -> Value {
         v["parts"]
@@ -996,14 +999,24 @@ async fn offline_edits_never_overwrite_a_colleagues_record(app: App) {
 
     // A base that is not an answer is refused by name, and nothing is written.
     let r = app
-        .call("PUT", &draft, &zhang, json!({"answers": [{"seq": 3, "answer": "pass", "base": {"answer": "maybe"}}]}))
+        .call(
+            "PUT",
+            &draft,
+            &zhang,
+            json!({"answers": [{"seq": 3, "answer": "pass", "base": {"answer": "maybe"}}]}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.fields(), ["answers[0].base.answer"]);
 
     // Without a base (older clients, scripts) the answer is written as sent.
     let r = app
-        .call("PUT", &draft, &wang, json!({"answers": [{"seq": 1, "answer": "not_applicable"}]}))
+        .call(
+            "PUT",
+            &draft,
+            &wang,
+            json!({"answers": [{"seq": 1, "answer": "not_applicable"}]}),
+        )
         .await;
     assert_eq!(r.json()["changed"], 1, "{}", r.body);
 
@@ -1015,11 +1028,21 @@ async fn offline_edits_never_overwrite_a_colleagues_record(app: App) {
         .map(|p| json!({"plan_id": p["plan_id"], "result_code": "no_problem", "follow_up": "none", "summary": ""}))
         .collect();
     let r = app
-        .call("PUT", &draft, &zhang, json!({"answers": all_answers(&now, "pass"), "results": results}))
+        .call(
+            "PUT",
+            &draft,
+            &zhang,
+            json!({"answers": all_answers(&now, "pass"), "results": results}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = app
-        .call("POST", &format!("/api/v1/visits/{id}/confirm"), &zhang, json!({}))
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/confirm"),
+            &zhang,
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = app

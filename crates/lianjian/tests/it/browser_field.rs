@@ -51,7 +51,13 @@ async fn wait_for(c: &Client, script: &str, what: &str) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let b = c.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
+    let b = c
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     panic!("never true: {what}\n{b}");
 }
 

@@ -74,8 +74,10 @@ pub(crate) async fn open_clinic_visit(
     c: &Client,
     base: &str,
 ) -> Result<String, fantoccini::error::CmdError> {
-    c.goto(&format!("{base}/console/visits?status=scheduled&q=医疗美容"))
-        .await?;
+    c.goto(&format!(
+        "{base}/console/visits?status=scheduled&q=医疗美容"
+    ))
+    .await?;
     let link = c
         .find(Locator::XPath(
             "//li[contains(., '投诉举报')]//a[contains(., '现场检查')]",
