@@ -26,6 +26,17 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../assets/print.css"),
     ),
     (
+        "field.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/field.css"),
+    ),
+    // The field form's service worker (offline use); see `serve` for its scope.
+    (
+        "field-sw.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/field-sw.js"),
+    ),
+    (
         "portal.css",
         "text/css; charset=utf-8",
         include_str!("../assets/portal.css"),
@@ -48,6 +59,21 @@ const FILES: &[(&str, &str, &str)] = &[
 
 pub async fn serve(Path(file): Path<String>) -> Response {
     match FILES.iter().find(|(n, _, _)| *n == file) {
+        // A service worker controls only pages under its own folder unless the server allows
+        // more: this one serves the field forms under /console/ (and empties its cache on
+        // 退出). Always revalidated, so a new version reaches phones at their next visit.
+        Some((name, mime, body)) if *name == "field-sw.js" => (
+            [
+                (header::CONTENT_TYPE, *mime),
+                (header::CACHE_CONTROL, "no-cache"),
+                (
+                    header::HeaderName::from_static("service-worker-allowed"),
+                    "/console/",
+                ),
+            ],
+            *body,
+        )
+            .into_response(),
         Some((_, mime, body)) => (
             [
                 (header::CONTENT_TYPE, *mime),

@@ -279,6 +279,7 @@ async fn seed_visits(svc: &Services, actor: &Actor) -> Result<()> {
             } else {
                 String::new()
             },
+            base: None,
         })
         .collect();
     let draft = Draft {
@@ -288,6 +289,7 @@ async fn seed_visits(svc: &Services, actor: &Actor) -> Result<()> {
             result_code: "corrected".into(),
             follow_up: "rectify".into(),
             summary: "已当场责令改正，限期整改".into(),
+            base: None,
         }],
     };
     insp::save(svc, &zhang, id, &draft).await?;

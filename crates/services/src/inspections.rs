@@ -531,6 +531,20 @@ pub struct AnswerInput {
     pub answer: String,
     #[serde(default)]
     pub note: String,
+    /// The answer as the sender last saw it on the server (`answer` empty: unanswered). When
+    /// given and the server holds something else by now, the answer is not written but
+    /// reported as a conflict (an edit made offline never silently overwrites a colleague's).
+    #[serde(default)]
+    pub base: Option<AnswerBase>,
+}
+
+/// What the sender last saw of a check point's answer.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AnswerBase {
+    #[serde(default)]
+    pub answer: String,
+    #[serde(default)]
+    pub note: String,
 }
 
 /// One item's result as a form or the phone sends it.
@@ -543,6 +557,38 @@ pub struct ResultInput {
     pub follow_up: String,
     #[serde(default)]
     pub summary: String,
+    /// The result as the sender last saw it on the server; see [`AnswerInput::base`].
+    #[serde(default)]
+    pub base: Option<ResultBase>,
+}
+
+/// What the sender last saw of an item's result.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ResultBase {
+    #[serde(default)]
+    pub result_code: String,
+    #[serde(default)]
+    pub follow_up: String,
+    #[serde(default)]
+    pub summary: String,
+}
+
+/// An answer or result not written because the server's copy changed since the sender's base.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conflict {
+    /// `answers[i]` or `results[i]`: the entry of the draft that was not written.
+    pub field: String,
+    pub seq: Option<i32>,
+    pub plan_id: Option<Uuid>,
+    /// What the server holds now, in the draft's own shape (`answer`, `note` or
+    /// `result_code`, `follow_up`, `summary`), so a client can show it or adopt it.
+    pub server: serde_json::Value,
+    /// The same in words, e.g. “不符合（说明：灭火器过期）”.
+    pub server_zh: String,
+    /// Who recorded it (answers only).
+    pub by: Option<String>,
+    pub at: chrono::DateTime<Utc>,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -560,6 +606,35 @@ pub struct Saved {
     pub saved_at: chrono::DateTime<Utc>,
     /// Confirmations withdrawn because the record changed after them.
     pub confirmations_cleared: u64,
+    /// The officers whose confirmation was withdrawn (they must confirm again).
+    pub withdrawn: Vec<String>,
+    /// Entries not written because the server's copy changed since their base.
+    pub conflicts: Vec<Conflict>,
+}
+
+fn answer_zh(answer: &str, note: &str) -> String {
+    let a = Answer::parse(answer).map_or("未填写", |a| a.label_zh());
+    if note.is_empty() {
+        a.to_string()
+    } else {
+        format!("{a}（说明：{note}）")
+    }
+}
+
+fn result_zh(code: Option<&str>, follow_up: Option<&str>, summary: &str) -> String {
+    let c = code
+        .and_then(|c| ResultCode::parse(c).ok())
+        .map_or("未选择检查结果", |c| c.label_zh());
+    let f = follow_up
+        .and_then(|c| FollowUp::parse(c).ok())
+        .map(|f| format!("，后续处置：{}", f.label_zh()))
+        .unwrap_or_default();
+    let s = if summary.is_empty() {
+        String::new()
+    } else {
+        format!("（{summary}）")
+    };
+    format!("{c}{f}{s}")
 }
 
 /// Saves what the inspector has entered so far (草稿随录随存). Sending the same form twice
@@ -586,7 +661,11 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
         )
         .collect();
     let mut ch = Checker::default();
-    let mut answers: Vec<(i32, Answer, String)> = Vec::new();
+    // Bases are compared with what is stored, so they are normalised the same way: codes, not
+    // labels; notes trimmed; an unanswered point is `None`.
+    type AnswerKey = Option<(String, String)>;
+    type ResultKey = (Option<String>, Option<String>, String);
+    let mut answers: Vec<(i32, Answer, String, Option<AnswerKey>, usize)> = Vec::new();
     for (i, a) in draft.answers.iter().enumerate() {
         let f = format!("answers[{i}]");
         if !seqs.contains(&a.seq) {
@@ -605,11 +684,25 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
             continue;
         }
         let ans = ch.check(&format!("{f}.answer"), Answer::parse(&a.answer));
-        if let (Some(ans), Some(note)) = (ans, note) {
-            answers.push((a.seq, ans, note));
+        let base = match &a.base {
+            None => Some(None),
+            Some(b) if b.answer.trim().is_empty() => Some(Some(None)),
+            Some(b) => ch
+                .check(&format!("{f}.base.answer"), Answer::parse(&b.answer))
+                .map(|x| Some(Some((x.as_str().to_string(), b.note.trim().to_string())))),
+        };
+        if let (Some(ans), Some(note), Some(base)) = (ans, note, base) {
+            answers.push((a.seq, ans, note, base, i));
         }
     }
-    let mut results: Vec<(Uuid, Option<ResultCode>, Option<FollowUp>, String)> = Vec::new();
+    let mut results: Vec<(
+        Uuid,
+        Option<ResultCode>,
+        Option<FollowUp>,
+        String,
+        Option<ResultKey>,
+        usize,
+    )> = Vec::new();
     for (i, r) in draft.results.iter().enumerate() {
         let f = format!("results[{i}]");
         if !plans.contains(&r.plan_id) {
@@ -639,8 +732,27 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
                 .map(Some)
         };
         let summary = ch.check(&format!("{f}.summary"), rules::note(&r.summary));
-        if let (Some(code), Some(fu), Some(summary)) = (code, fu, summary) {
-            results.push((r.plan_id, code, fu, summary));
+        let base = match &r.base {
+            None => Some(None),
+            Some(b) => {
+                let code = match b.result_code.trim() {
+                    "" => Some(None),
+                    x => ch
+                        .check(&format!("{f}.base.result_code"), ResultCode::parse(x))
+                        .map(|c| Some(c.as_str().to_string())),
+                };
+                let fu = match b.follow_up.trim() {
+                    "" => Some(None),
+                    x => ch
+                        .check(&format!("{f}.base.follow_up"), FollowUp::parse(x))
+                        .map(|c| Some(c.as_str().to_string())),
+                };
+                code.zip(fu)
+                    .map(|(c, f)| Some((c, f, b.summary.trim().to_string())))
+            }
+        };
+        if let (Some(code), Some(fu), Some(summary), Some(base)) = (code, fu, summary, base) {
+            results.push((r.plan_id, code, fu, summary, base, i));
         }
     }
     ch.finish()?;
@@ -661,6 +773,95 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
         .await?
         .iter()
         .map(|r| (r.seq, r.plan_id))
+        .collect();
+    // An entry whose base is not what the server holds now was edited from an older copy
+    // (offline, while a colleague changed it): it is reported, not written — unless the
+    // server already holds the very same value.
+    let mut conflicts = Vec::new();
+    let stored: HashMap<i32, AnswerRow> = repo::answers(&tx, id)
+        .await?
+        .into_iter()
+        .map(|a| (a.seq, a))
+        .collect();
+    let stored_results: HashMap<Uuid, ResultRow> = repo::results(&tx, id)
+        .await?
+        .into_iter()
+        .map(|r| (r.plan_id, r))
+        .collect();
+    let answers: Vec<(i32, Answer, String)> = answers
+        .into_iter()
+        .filter_map(|(seq, ans, note, base, i)| {
+            let cur = stored.get(&seq);
+            let cur_key: AnswerKey = cur.map(|c| (c.answer.clone(), c.note.clone()));
+            let mine: AnswerKey = Some((ans.as_str().to_string(), note.clone()));
+            match (base, cur) {
+                (Some(b), Some(c)) if b != cur_key && cur_key != mine => {
+                    let by = team
+                        .iter()
+                        .find(|m| m.inspector_id == c.inspector_id)
+                        .map(|m| m.name.clone());
+                    let who = if c.inspector_id == me.inspector_id {
+                        "您在另一设备上".to_string()
+                    } else {
+                        by.clone().unwrap_or_else(|| "其他检查人员".into())
+                    };
+                    conflicts.push(Conflict {
+                        field: format!("answers[{i}]"),
+                        seq: Some(seq),
+                        plan_id: plan_of.get(&seq).copied(),
+                        server: serde_json::json!({"answer": c.answer, "note": c.note}),
+                        server_zh: answer_zh(&c.answer, &c.note),
+                        by,
+                        at: c.recorded_at,
+                        message: format!(
+                            "第 {seq} 项已由{who}改为“{}”，与您的记录“{}”不同，未覆盖",
+                            answer_zh(&c.answer, &c.note),
+                            answer_zh(ans.as_str(), &note)
+                        ),
+                    });
+                    None
+                }
+                _ => Some((seq, ans, note)),
+            }
+        })
+        .collect();
+    let results: Vec<(Uuid, Option<ResultCode>, Option<FollowUp>, String)> = results
+        .into_iter()
+        .filter_map(|(plan, code, fu, summary, base, i)| {
+            let Some(c) = stored_results.get(&plan) else {
+                return Some((plan, code, fu, summary));
+            };
+            let cur_key: ResultKey = (c.result_code.clone(), c.follow_up.clone(), c.summary.clone());
+            let mine: ResultKey = (
+                code.map(|x| x.as_str().to_string()),
+                fu.map(|x| x.as_str().to_string()),
+                summary.clone(),
+            );
+            match base {
+                Some(b) if b != cur_key && cur_key != mine => {
+                    let theirs = result_zh(c.result_code.as_deref(), c.follow_up.as_deref(), &c.summary);
+                    conflicts.push(Conflict {
+                        field: format!("results[{i}]"),
+                        seq: None,
+                        plan_id: Some(plan),
+                        server: serde_json::json!({
+                            "result_code": c.result_code.clone().unwrap_or_default(),
+                            "follow_up": c.follow_up.clone().unwrap_or_default(),
+                            "summary": c.summary,
+                        }),
+                        by: None,
+                        at: c.updated_at,
+                        message: format!(
+                            "该事项的检查结果已被其他检查人员改为“{theirs}”，与您的记录“{}”不同，未覆盖",
+                            result_zh(mine.0.as_deref(), mine.1.as_deref(), &summary)
+                        ),
+                        server_zh: theirs,
+                    });
+                    None
+                }
+                _ => Some((plan, code, fu, summary)),
+            }
+        })
         .collect();
     for (seq, ans, note) in &answers {
         if repo::upsert_answer(
@@ -698,9 +899,20 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
         }
     }
     let mut cleared = 0;
+    let mut withdrawn = Vec::new();
     if changed > 0 {
         // A changed record must be confirmed again by everyone, and a part that a department
         // had approved goes back to it.
+        let before: HashSet<Uuid> = repo::confirmations(&tx, id)
+            .await?
+            .into_iter()
+            .map(|k| k.inspector_id)
+            .collect();
+        withdrawn = team
+            .iter()
+            .filter(|m| before.contains(&m.inspector_id))
+            .map(|m| m.name.clone())
+            .collect();
         cleared = repo::clear_confirmations(&tx, id).await?;
         for r in repo::results(&tx, id).await? {
             if changed_plans.contains(&r.plan_id) && r.review == Review::Approved.as_str() {
@@ -717,6 +929,7 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
                     "answers": answers.iter().map(|(s, a, n)| serde_json::json!({"seq": s, "answer": a.as_str(), "note": n})).collect::<Vec<_>>(),
                     "results": results.iter().map(|(p, c, f, _)| serde_json::json!({"plan_id": p, "result_code": c.map(|c| c.as_str()), "follow_up": f.map(|f| f.as_str())})).collect::<Vec<_>>(),
                     "confirmations_cleared": cleared,
+                    "conflicts": conflicts.len(),
                 })),
         )
         .await?;
@@ -726,6 +939,8 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
         changed,
         saved_at: now,
         confirmations_cleared: cleared,
+        withdrawn,
+        conflicts,
     })
 }
 

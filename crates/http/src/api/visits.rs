@@ -216,6 +216,33 @@ pub struct AnswerBody {
     pub answer: String,
     #[serde(default)]
     pub note: String,
+    /// The answer as the sender last saw it on the server (answer empty: unanswered). If the
+    /// server holds something else by now, this answer is not written but listed in
+    /// `conflicts` of the response. Without it the answer is written as sent.
+    #[serde(default)]
+    pub base: Option<AnswerBaseBody>,
+}
+
+/// A check point's answer as the sender last saw it on the server.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerBaseBody {
+    #[serde(default)]
+    pub answer: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// An item's result as the sender last saw it on the server.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultBaseBody {
+    #[serde(default)]
+    pub result_code: String,
+    #[serde(default)]
+    pub follow_up: String,
+    #[serde(default)]
+    pub summary: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -230,6 +257,9 @@ pub struct ResultBody {
     pub follow_up: String,
     #[serde(default)]
     pub summary: String,
+    /// The result as the sender last saw it; see `base` of an answer.
+    #[serde(default)]
+    pub base: Option<ResultBaseBody>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -242,7 +272,11 @@ pub struct DraftBody {
 }
 
 /// Saves what has been entered so far (answers, results). Sending the same body again changes
-/// nothing (`changed` = 0). A change withdraws the confirmations given so far.
+/// nothing (`changed` = 0). A change withdraws the confirmations given so far (`withdrawn`
+/// names the officers who must confirm again). Entries sent with a `base` that no longer
+/// matches the server are not written; each is described in `conflicts` (the server's value,
+/// who recorded it and when) for the sender to resolve: send again with the server's value as
+/// the new base to keep its own, or drop it.
 #[utoipa::path(put, path = "/api/v1/visits/{id}/draft", tag = "visits", request_body = DraftBody,
     responses((status = 200, body = Saved), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn save(
@@ -259,6 +293,10 @@ pub async fn save(
                 seq: x.seq,
                 answer: x.answer,
                 note: x.note,
+                base: x.base.map(|b| inspections::AnswerBase {
+                    answer: b.answer,
+                    note: b.note,
+                }),
             })
             .collect(),
         results: b
@@ -269,6 +307,11 @@ pub async fn save(
                 result_code: x.result_code,
                 follow_up: x.follow_up,
                 summary: x.summary,
+                base: x.base.map(|b| inspections::ResultBase {
+                    result_code: b.result_code,
+                    follow_up: b.follow_up,
+                    summary: b.summary,
+                }),
             })
             .collect(),
     };

@@ -381,6 +381,11 @@ pub async fn notice(
 struct FieldPage {
     csrf: String,
     user: String,
+    /// Keys the phone's offline queue, so another account on the same phone never sends it.
+    user_id: Uuid,
+    /// When the page was made (server clock): the phone's queue knows which of its saved
+    /// entries are newer than a page it shows from its cache.
+    rendered: String,
     v: VisitDetail,
     ch: Choices,
     errors: BTreeMap<String, String>,
@@ -411,6 +416,9 @@ async fn field_page(
         render(FieldPage {
             csrf: s.csrf_token.clone(),
             user: s.actor.display_name.clone(),
+            user_id: s.actor.user_id,
+            // The clock `save` stamps `saved_at` with.
+            rendered: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             v,
             ch: choices(),
             errors,
@@ -445,6 +453,9 @@ pub async fn field_save(
 ) -> Result<Response, ConsoleError> {
     let mut draft = Draft::default();
     let mut results: BTreeMap<String, ResultInput> = BTreeMap::new();
+    // `ba_<seq>`/`bn_<seq>` and `br_`/`bf_`/`bs_<plan>` carry the record as the page showed
+    // it: what a colleague changed meanwhile is reported, not overwritten.
+    let has = |k: &str| f.0.iter().any(|(n, _)| n == k);
     for (k, val) in &f.0 {
         if let Some(seq) = k.strip_prefix("a_").and_then(|x| x.parse::<i32>().ok()) {
             let note = f.get(&format!("n_{seq}"));
@@ -452,6 +463,10 @@ pub async fn field_save(
                 seq,
                 answer: val.clone(),
                 note,
+                base: has(&format!("ba_{seq}")).then(|| inspections::AnswerBase {
+                    answer: f.get(&format!("ba_{seq}")),
+                    note: f.get(&format!("bn_{seq}")),
+                }),
             });
         } else if let Some((kind, plan)) = k
             .split_once('_')
@@ -462,6 +477,11 @@ pub async fn field_save(
                 .entry(plan.to_string())
                 .or_insert_with(|| ResultInput {
                     plan_id,
+                    base: has(&format!("br_{plan}")).then(|| inspections::ResultBase {
+                        result_code: f.get(&format!("br_{plan}")),
+                        follow_up: f.get(&format!("bf_{plan}")),
+                        summary: f.get(&format!("bs_{plan}")),
+                    }),
                     ..Default::default()
                 });
             match kind {
@@ -472,9 +492,21 @@ pub async fn field_save(
         }
     }
     draft.results = results.into_values().collect();
-    if let Err(e) = inspections::save(&st.svc, &s.actor, id, &draft).await {
-        let errs = form_errors(e)?;
-        return field_page(&st, &s, id, errs, None).await;
+    match inspections::save(&st.svc, &s.actor, id, &draft).await {
+        Err(e) => {
+            let errs = form_errors(e)?;
+            return field_page(&st, &s, id, errs, None).await;
+        }
+        // Shown with the colleague's values now on the form; nothing is confirmed then.
+        Ok(saved) if !saved.conflicts.is_empty() => {
+            let errs = saved
+                .conflicts
+                .into_iter()
+                .map(|c| (c.field, c.message))
+                .collect();
+            return field_page(&st, &s, id, errs, None).await;
+        }
+        Ok(_) => {}
     }
     if f.get("then") == "confirm" {
         return match inspections::confirm(&st.svc, &s.actor, id, None).await {

@@ -15,6 +15,7 @@ on_both_backends!(
     results_lists_and_ad_hoc_visits,
     attachments_are_evidence_for_every_department,
     a_line_or_region_filter_only_narrows,
+    offline_edits_never_overwrite_a_colleagues_record,
 );
 
 impl App {
@@ -896,4 +897,156 @@ async fn a_line_or_region_filter_only_narrows(app: App) {
         asked.is_subset(&own),
         "?line=health widened the market results"
     );
+}
+
+/// The phone's sync protocol (issue 13): an entry sent with the `base` it was edited from is
+/// written only while the server still holds that base; otherwise it comes back as a conflict
+/// naming the colleague's value, and nothing of it is written. The phone settles it by sending
+/// again on the server's value. A change after a colleague's confirmation names who must
+/// confirm again.
+async fn offline_edits_never_overwrite_a_colleagues_record(app: App) {
+    let zhang = app.token("wy.zhang").await;
+    let wang = app.token("wy.wang").await;
+    let v = app.clinic_visit(&zhang).await;
+    let id = v["visit"]["id"].as_str().unwrap().to_string();
+    let draft = format!("/api/v1/visits/{id}/draft");
+    let unanswered = json!({"answer": "", "note": ""});
+
+    // Both phones showed point 1 unanswered; 王芳 answers first.
+    let r = app
+        .call("PUT", &draft, &wang, json!({"answers": [{"seq": 1, "answer": "fail", "note": "灭火器过期", "base": unanswered}]}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["changed"], 1);
+    assert_eq!(r.json()["conflicts"], json!([]));
+
+    // 张明's offline answers arrive later on the same base: point 2 is written, point 1 is not.
+    let r = app
+        .call(
+            "PUT",
+            &draft,
+            &zhang,
+            json!({"answers": [
+                {"seq": 1, "answer": "pass", "note": "", "base": unanswered},
+                {"seq": 2, "answer": "pass", "note": "", "base": unanswered},
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let body = r.json();
+    assert_eq!(body["changed"], 1, "{body}");
+    let conflicts = body["conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 1, "{body}");
+    let c = &conflicts[0];
+    assert_eq!(c["field"], "answers[0]");
+    assert_eq!(c["seq"], 1);
+    assert_eq!(c["server"], json!({"answer": "fail", "note": "灭火器过期"}));
+    assert_eq!(c["by"], "王芳");
+    let msg = c["message"].as_str().unwrap();
+    assert!(
+        msg.contains("王芳") && msg.contains("不符合") && msg.contains("符合"),
+        "{msg}"
+    );
+    let now = app.get_json(&format!("/api/v1/visits/{id}"), &zhang).await;
+    let point = |v: &Value, seq: i64| -> Value {
+        v["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["points"].as_array().unwrap().clone())
+            .find(|p| p["seq"] == seq)
+            .unwrap()
+    };
+    assert_eq!(point(&now, 1)["answer"], "fail", "not overwritten");
+    assert_eq!(point(&now, 2)["answer"], "pass");
+
+    // The same value as the server's is no conflict, whatever the base.
+    let r = app
+        .call("PUT", &draft, &zhang, json!({"answers": [{"seq": 1, "answer": "fail", "note": "灭火器过期", "base": unanswered}]}))
+        .await;
+    assert_eq!(r.json()["conflicts"], json!([]), "{}", r.body);
+    assert_eq!(r.json()["changed"], 0);
+
+    // Results follow the same rule.
+    let plan = now["parts"][0]["plan_id"].clone();
+    let empty = json!({"result_code": "", "follow_up": "", "summary": ""});
+    let r = app
+        .call("PUT", &draft, &wang, json!({"results": [{"plan_id": plan, "result_code": "corrected", "follow_up": "rectify", "summary": "", "base": empty}]}))
+        .await;
+    assert_eq!(r.json()["conflicts"], json!([]), "{}", r.body);
+    let r = app
+        .call("PUT", &draft, &zhang, json!({"results": [{"plan_id": plan, "result_code": "no_problem", "follow_up": "none", "summary": "", "base": empty}]}))
+        .await;
+    let c = &r.json()["conflicts"][0];
+    assert_eq!(c["field"], "results[0]", "{}", r.body);
+    assert_eq!(c["server"]["result_code"], "corrected");
+    assert!(c["server_zh"].as_str().unwrap().contains("责令"), "{c}");
+
+    // Kept after seeing it: sent again on the server's value as base, it is written.
+    let r = app
+        .call(
+            "PUT",
+            &draft,
+            &zhang,
+            json!({"answers": [{"seq": 1, "answer": "pass", "note": "已当场更换", "base": {"answer": "fail", "note": "灭火器过期"}}]}),
+        )
+        .await;
+    assert_eq!(r.json()["conflicts"], json!([]), "{}", r.body);
+    assert_eq!(r.json()["changed"], 1);
+    let now = app.get_json(&format!("/api/v1/visits/{id}"), &zhang).await;
+    assert_eq!(point(&now, 1)["answer"], "pass");
+    assert_eq!(point(&now, 1)["note"], "已当场更换");
+
+    // A base that is not an answer is refused by name, and nothing is written.
+    let r = app
+        .call(
+            "PUT",
+            &draft,
+            &zhang,
+            json!({"answers": [{"seq": 3, "answer": "pass", "base": {"answer": "maybe"}}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), ["answers[0].base.answer"]);
+
+    // Without a base (older clients, scripts) the answer is written as sent.
+    let r = app
+        .call(
+            "PUT",
+            &draft,
+            &wang,
+            json!({"answers": [{"seq": 1, "answer": "not_applicable"}]}),
+        )
+        .await;
+    assert_eq!(r.json()["changed"], 1, "{}", r.body);
+
+    // 张明 completes and confirms; 王芳's later change withdraws his confirmation by name.
+    let results: Vec<Value> = now["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| json!({"plan_id": p["plan_id"], "result_code": "no_problem", "follow_up": "none", "summary": ""}))
+        .collect();
+    let r = app
+        .call(
+            "PUT",
+            &draft,
+            &zhang,
+            json!({"answers": all_answers(&now, "pass"), "results": results}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/visits/{id}/confirm"),
+            &zhang,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .call("PUT", &draft, &wang, json!({"answers": [{"seq": 2, "answer": "pass", "note": "复核", "base": {"answer": "pass", "note": ""}}]}))
+        .await;
+    assert_eq!(r.json()["withdrawn"], json!(["张明"]), "{}", r.body);
 }

@@ -4,102 +4,12 @@
 //! result. The real binary with demo data, headless Chromium through chromedriver.
 
 use crate::common;
+use crate::common::browser::{body, confirm as accept, driver_or_skip, login, session, wait_text};
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
-use fantoccini::{Client, ClientBuilder, Locator};
-
-fn chromedriver() -> Option<String> {
-    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
-        .iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .map(|s| s.to_string())
-}
-
-/// A Chromium session; `phone` emulates a 360-px-wide touch screen.
-async fn session(wd: &str, dir: &std::path::Path, name: &str, phone: bool) -> Client {
-    let mut opts = serde_json::json!({
-        "binary": "/usr/bin/chromium",
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 if phone { "--window-size=360,740" } else { "--window-size=1280,900" },
-                 format!("--user-data-dir={}", dir.join(name).display())]
-    });
-    if phone {
-        opts["mobileEmulation"] = serde_json::json!({"deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2.0, "touch": true}});
-    }
-    let mut caps = serde_json::Map::new();
-    caps.insert("goog:chromeOptions".into(), opts);
-    for _ in 0..50 {
-        if let Ok(c) = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(wd)
-            .await
-        {
-            return c;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("chromedriver session");
-}
-
-async fn login(c: &Client, base: &str, user: &str) -> Result<(), fantoccini::error::CmdError> {
-    c.goto(&format!("{base}/console/login")).await?;
-    c.find(Locator::Id("username"))
-        .await?
-        .send_keys(user)
-        .await?;
-    c.find(Locator::Id("password"))
-        .await?
-        .send_keys(lianjian_services::demo::DEMO_PASSWORD)
-        .await?;
-    c.find(Locator::Css("button[type=submit]"))
-        .await?
-        .click()
-        .await?;
-    c.wait().for_element(Locator::Css("main h1")).await?;
-    Ok(())
-}
-
-/// The page's text; retried while the page is being replaced (a reload or a redirect).
-async fn body(c: &Client) -> String {
-    for _ in 0..50 {
-        if let Ok(b) = c.find(Locator::Css("body")).await
-            && let Ok(t) = b.text().await
-        {
-            return t;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the page never settled");
-}
-
-/// Waits until the page's text contains `what`.
-async fn wait_text(c: &Client, what: &str) -> String {
-    for _ in 0..100 {
-        let b = body(c).await;
-        if b.contains(what) {
-            return b;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("page never showed {what:?}:\n{}", body(c).await);
-}
-
-/// Accepts the confirmation prompt once it appears (the field form asks after saving).
-async fn accept(c: &Client) -> Result<(), fantoccini::error::CmdError> {
-    for _ in 0..50 {
-        if c.accept_alert().await.is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    c.accept_alert().await
-}
+use fantoccini::{Client, Locator};
 
 /// Answers every check point "符合" and every item "未发现问题 / 无需后续处置" by tapping.
-async fn fill_in(c: &Client) -> Result<(), fantoccini::error::CmdError> {
+pub(crate) async fn fill_in(c: &Client) -> Result<(), fantoccini::error::CmdError> {
     for r in c
         .find_all(Locator::Css("fieldset.point input[type=radio][value=pass]"))
         .await?
@@ -120,39 +30,20 @@ async fn fill_in(c: &Client) -> Result<(), fantoccini::error::CmdError> {
     Ok(())
 }
 
-#[tokio::test]
-async fn two_inspectors_complete_a_joint_visit_on_phones() {
-    let Some(driver) = chromedriver() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromedriver is required under CI"
-        );
-        eprintln!("skipped: chromedriver not installed (apt-get install chromium chromium-driver)");
-        return;
-    };
-    let dir = common::temp_dir("browser-visit");
-    let app = common::start(&[
+/// The demo server, started in `dir`.
+pub(crate) fn demo(dir: &std::path::Path) -> common::Running {
+    common::start(&[
         "demo",
         "--listen",
         "127.0.0.1:0",
         "--data-dir",
         dir.to_str().unwrap(),
-    ]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut drv = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let wd = format!("http://127.0.0.1:{port}");
-    let shots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let photo = dir.join("现场照片.png");
-    // A real PNG (1 × 1 pixel).
+    ])
+}
+
+/// A real PNG (1 × 1 pixel) named `name` in `dir`.
+pub(crate) fn photo(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let photo = dir.join(name);
     std::fs::write(
         &photo,
         [
@@ -164,6 +55,56 @@ async fn two_inspectors_complete_a_joint_visit_on_phones() {
         ],
     )
     .unwrap();
+    photo
+}
+
+/// Where screenshots go: `target/screenshots/` (kept as test artifacts).
+pub(crate) fn shots() -> std::path::PathBuf {
+    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("screenshots");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Opens the field form of the demo's joint complaint visit from the task list on a phone:
+/// the list shows cards whose 现场检查 button is fully on screen. Returns the form's path.
+pub(crate) async fn open_clinic_visit(
+    c: &Client,
+    base: &str,
+) -> Result<String, fantoccini::error::CmdError> {
+    c.goto(&format!(
+        "{base}/console/visits?status=scheduled&q=医疗美容"
+    ))
+    .await?;
+    let link = c
+        .find(Locator::XPath(
+            "//li[contains(., '投诉举报')]//a[contains(., '现场检查')]",
+        ))
+        .await?;
+    let fits: serde_json::Value = c
+        .execute(
+            "var r = arguments[0].getBoundingClientRect(); return r.left >= 0 && r.right <= window.innerWidth && r.bottom > r.top;",
+            vec![serde_json::to_value(&link).unwrap()],
+        )
+        .await?;
+    assert_eq!(fits, true, "the 现场检查 button is cut off on a phone");
+    link.click().await?;
+    c.wait().for_element(Locator::Id("field")).await?;
+    Ok(c.current_url().await?.path().to_string())
+}
+
+#[tokio::test]
+async fn two_inspectors_complete_a_joint_visit_on_phones() {
+    let Some(drv) = driver_or_skip() else {
+        return;
+    };
+    let dir = common::temp_dir("browser-visit");
+    let app = demo(&dir);
+    let wd = drv.url.clone();
+    let shots = shots();
+    let photo = photo(&dir, "现场照片.png");
 
     let zhang = session(&wd, &dir, "zhang", true).await;
     let wang = session(&wd, &dir, "wang", true).await;
@@ -171,15 +112,8 @@ async fn two_inspectors_complete_a_joint_visit_on_phones() {
     let result: Result<(), fantoccini::error::CmdError> = async {
         // 张明 (market) opens the joint visit from the complaint on his phone.
         login(&zhang, &base, "wy.zhang").await?;
-        zhang.goto(&format!("{base}/console/visits?status=scheduled&q=医疗美容")).await?;
-        zhang
-            .find(Locator::XPath("//tr[td[contains(., '投诉举报')]]//a[contains(., '现场检查')]"))
-            .await?
-            .click()
-            .await?;
+        let field_path = open_clinic_visit(&zhang, &base).await?;
         zhang.wait().for_element(Locator::Id("start")).await?;
-        let url = zhang.current_url().await?;
-        let field_path = url.path().to_string();
         let visit_id = field_path.trim_start_matches("/console/visits/").trim_end_matches("/field").to_string();
         // The page fits a 360-px screen: nothing wider than the viewport.
         let wide: bool = zhang
@@ -201,14 +135,8 @@ async fn two_inspectors_complete_a_joint_visit_on_phones() {
         std::fs::write(shots.join("field-offline.png"), zhang.screenshot().await?).ok();
         // A reload (the connection is back) restores and sends what was pending.
         zhang.refresh().await?;
-        wait_text(&zhang, "已保存").await;
-        let pending: serde_json::Value = zhang
-            .execute(&format!("return localStorage.getItem('lj-draft-{visit_id}')"), vec![])
-            .await?;
-        assert!(
-            pending.as_str().is_none_or(|s| s.contains("\"answers\":{}") && s.contains("\"results\":{}")),
-            "everything was sent: {pending}"
-        );
+        wait_text(&zhang, "已全部同步").await;
+        assert_eq!(pending(&zhang).await?, 0, "everything was sent");
 
         // A photo as evidence for the first check point.
         zhang
@@ -273,6 +201,16 @@ async fn two_inspectors_complete_a_joint_visit_on_phones() {
     .await;
     let _ = zhang.close().await;
     let _ = wang.close().await;
-    let _ = drv.kill();
     result.expect("browser scenario");
+}
+
+/// The field form's count of answers and photos not yet on the server (`#sync[data-pending]`).
+pub(crate) async fn pending(c: &Client) -> Result<u64, fantoccini::error::CmdError> {
+    let n = c
+        .execute(
+            "return Number(document.getElementById('sync').getAttribute('data-pending') || 0)",
+            vec![],
+        )
+        .await?;
+    Ok(n.as_u64().unwrap_or(0))
 }
