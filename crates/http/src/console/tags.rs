@@ -61,7 +61,8 @@ fn may_edit(s: &SessionAuth, t: &Tag) -> bool {
     lianjian_services::tags::may_edit(&s.actor, t)
 }
 
-/// Departments a tag may name as competent: the actor's region subtree and its ancestors.
+/// Departments a tag may name as competent: those of the region the user works in now, the
+/// levels above it and its subtree (`departments::offered`).
 async fn owner_options(svc: &Services, s: &SessionAuth) -> Vec<(String, String)> {
     let a = &s.actor;
     if a.role == Role::DepartmentAdmin {
@@ -71,29 +72,9 @@ async fn owner_options(svc: &Services, s: &SessionAuth) -> Vec<(String, String)>
             names.get(&a.department_id).cloned().unwrap_or_default(),
         )];
     }
-    let mut found: Vec<lianjian_services::departments::Department> = Vec::new();
-    let mut push = |d: lianjian_services::departments::Department| {
-        if !found.iter().any(|x| x.id == d.id) {
-            found.push(d);
-        }
-    };
-    for d in lianjian_services::departments::pickable(svc, &a.region)
+    let found = lianjian_services::departments::offered(svc, a)
         .await
-        .unwrap_or_default()
-    {
-        push(d);
-    }
-    let q = lianjian_services::departments::DepartmentQuery {
-        status: Some(lianjian_domain::department::DepartmentStatus::Active),
-        ..Default::default()
-    };
-    if let Ok(p) =
-        lianjian_services::departments::list(svc, a, &q, PageRequest::new(Some(1), Some(200))).await
-    {
-        for d in p.items {
-            push(d);
-        }
-    }
+        .unwrap_or_default();
     // Region names, not codes, tell same-named departments of two levels apart.
     let names = crate::api::items::county_names(
         svc,
