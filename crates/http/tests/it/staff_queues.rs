@@ -616,4 +616,25 @@ async fn a_county_is_offered_only_its_own_province_items(app: App) {
             "a Shandong item offered to a Henan county: {id}"
         );
     }
+
+    // Departments a tag may name: the county's and the levels above it, never Shandong's —
+    // also for the administrator homed in Shandong once working in the county's view.
+    let page = app.get("/console/tags", Some(&cookie)).await;
+    assert!(page.body.contains("县卫生健康委（舞阳县）"), "{}", page.body);
+    assert!(!page.body.contains("省发展改革委"), "{}", page.body);
+    let admin = app.login("admin").await;
+    let home = app.get("/console", Some(&admin)).await;
+    let page = app.get("/console/tags", Some(&admin)).await;
+    assert!(page.body.contains("省发展改革委"), "everything without a view chosen");
+    let r = app
+        .form(
+            "/console/context",
+            Some(&admin),
+            &format!("_csrf={}&region=411121&line=", csrf_of(&home.body)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get("/console/tags", Some(&admin)).await;
+    assert!(page.body.contains("县卫生健康委（舞阳县）"), "{}", page.body);
+    assert!(!page.body.contains("省发展改革委"), "{}", page.body);
 }

@@ -1357,6 +1357,15 @@ pub fn rows() -> Vec<Row> {
             "",
             "PPP PPH PHH SHH SSH SSH",
         ),
+        // Merging an ad-hoc visit into a random one: refused by role first (inspectors and
+        // read-only roles), hidden by scope, then refused by the rule (the fixture's visit is
+        // no random visit: 409); the allowed case is in tests/it/staff_queues.rs.
+        post(
+            "/console/visits/{id}/merge",
+            "visit",
+            "into=<visit>",
+            "PPP PPH PHH FFF FFF FFF",
+        ),
         post(
             "/console/visits/{id}/rectifications",
             "visit",
