@@ -1185,9 +1185,14 @@ pub async fn assign_claim(
 pub enum ClaimDecision {
     Accept,
     /// Reject with one reason for every claim of the batch.
-    Reject { reason: String },
+    Reject {
+        reason: String,
+    },
     /// The coordination office assigns every claim of the batch to one department.
-    Assign { department_id: Uuid, note: String },
+    Assign {
+        department_id: Uuid,
+        note: String,
+    },
 }
 
 /// One claim of a batch and what became of it.
@@ -1224,7 +1229,11 @@ pub async fn decide_claims(
     if ids.is_empty() {
         return Err(ServiceError::field(
             "ids",
-            Invalid::new("required", "请先勾选要处理的对象", "choose at least one claim"),
+            Invalid::new(
+                "required",
+                "请先勾选要处理的对象",
+                "choose at least one claim",
+            ),
         ));
     }
     if ids.len() > MAX_BATCH {

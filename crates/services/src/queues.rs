@@ -117,7 +117,9 @@ pub async fn todo(svc: &Services, actor: &Actor) -> Result<Vec<Queue>> {
         }
     }
     if crate::directory::may_handle_claims(actor) {
-        let count = crate::directory::claim_queue(svc, actor, one()).await?.total;
+        let count = crate::directory::claim_queue(svc, actor, one())
+            .await?
+            .total;
         out.push(Queue {
             kind: QueueKind::Claims {
                 escalations: matches!(role, Role::CoordinationOffice | Role::SystemAdmin),
@@ -140,7 +142,9 @@ pub async fn todo(svc: &Services, actor: &Actor) -> Result<Vec<Queue>> {
     };
     out.push(Queue {
         kind: QueueKind::LatePublications,
-        count: crate::inspections::results(svc, actor, &q, one()).await?.total,
+        count: crate::inspections::results(svc, actor, &q, one())
+            .await?
+            .total,
     });
     let count = crate::follow_ups::orders(svc, actor, &follow_up_query(None, true), one())
         .await?
@@ -150,7 +154,9 @@ pub async fn todo(svc: &Services, actor: &Actor) -> Result<Vec<Queue>> {
         count,
     });
     let q = follow_up_query(Some(RectificationStatus::Reported.as_str()), false);
-    let count = crate::follow_ups::orders(svc, actor, &q, one()).await?.total;
+    let count = crate::follow_ups::orders(svc, actor, &q, one())
+        .await?
+        .total;
     out.push(Queue {
         kind: QueueKind::ReportedOrders,
         count,
@@ -164,7 +170,9 @@ pub async fn todo(svc: &Services, actor: &Actor) -> Result<Vec<Queue>> {
         count,
     });
     let q = follow_up_query(Some(TransferStatus::Transferred.as_str()), false);
-    let count = crate::follow_ups::transfers(svc, actor, &q, one()).await?.total;
+    let count = crate::follow_ups::transfers(svc, actor, &q, one())
+        .await?
+        .total;
     out.push(Queue {
         kind: QueueKind::TransfersWaiting,
         count,

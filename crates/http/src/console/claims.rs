@@ -345,10 +345,7 @@ pub async fn batch(
     let rows = match directory::decide_claims(&st.svc, &s.actor, &ids, &decision).await {
         Ok(rows) => rows,
         Err(e) => {
-            let msg = form_errors(e)?
-                .into_values()
-                .collect::<Vec<_>>()
-                .join("；");
+            let msg = form_errors(e)?.into_values().collect::<Vec<_>>().join("；");
             input = refuse(input, msg);
             return page_with(&st, &s, None, "", None, None, input).await;
         }

@@ -6,8 +6,8 @@ use axum::response::Response;
 use lianjian_domain::department::BUILTIN_SETS;
 use lianjian_services::PageRequest;
 use lianjian_services::accounts;
-use lianjian_services::queues::{self, Queue, QueueKind};
 use lianjian_services::departments::DepartmentQuery;
+use lianjian_services::queues::{self, Queue, QueueKind};
 use serde::Deserialize;
 
 use super::{BUSINESS_AREAS, Chrome, ConsoleError, CsrfForm, render, see_other};

@@ -22,8 +22,8 @@ mod sectors;
 mod settings;
 mod tags;
 mod users;
-pub(crate) mod visits;
 mod visit_merge;
+pub(crate) mod visits;
 
 use askama::Template;
 use axum::Router;

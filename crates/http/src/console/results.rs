@@ -91,20 +91,15 @@ pub async fn item_options(svc: &Services, scope: &Scope) -> Vec<(String, String)
         status: Some(lianjian_domain::item::ItemStatus::Published),
         ..Default::default()
     };
-    lianjian_services::items::list(
-        svc,
-        scope,
-        q,
-        PageRequest::new(Some(1), Some(200)),
-    )
-    .await
-    .map(|p| {
-        p.items
-            .into_iter()
-            .map(|i| (i.id.to_string(), format!("{} {}", i.code, i.name)))
-            .collect()
-    })
-    .unwrap_or_default()
+    lianjian_services::items::list(svc, scope, q, PageRequest::new(Some(1), Some(200)))
+        .await
+        .map(|p| {
+            p.items
+                .into_iter()
+                .map(|i| (i.id.to_string(), format!("{} {}", i.code, i.name)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Departments that lead or take part in a published item, for the department filter.

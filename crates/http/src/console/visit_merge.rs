@@ -21,5 +21,8 @@ pub async fn merge(
 ) -> Result<Response, ConsoleError> {
     let into = parse_id(f.get("into").trim())?;
     let v = inspections::merge_into_random(&st.svc, &s.actor, id, into).await?;
-    Ok(see_other(&format!("/console/visits/{}?ok=merged", v.visit.id)))
+    Ok(see_other(&format!(
+        "/console/visits/{}?ok=merged",
+        v.visit.id
+    )))
 }

@@ -64,7 +64,14 @@ fn claim_ids(body: &str) -> Vec<String> {
 
 async fn home_counts_equal_the_lists_they_link_to(app: App) {
     let mut seen: Vec<(String, String, u64)> = Vec::new();
-    for user in ["wy.office", "wy.market", "wy.health", "admin", "wy.zhang", "sd.office"] {
+    for user in [
+        "wy.office",
+        "wy.market",
+        "wy.health",
+        "admin",
+        "wy.zhang",
+        "sd.office",
+    ] {
         let cookie = app.login(user).await;
         let home = app.get("/console", Some(&cookie)).await;
         assert_eq!(home.status, StatusCode::OK);
@@ -99,7 +106,11 @@ async fn home_counts_equal_the_lists_they_link_to(app: App) {
     assert_eq!(count("sd.office", "claims"), 0, "{seen:?}");
     // Roles own only their queues: inspectors no approvals, departments no plan approvals,
     // leaders none at all.
-    assert!(!seen.iter().any(|(u, k, _)| u == "wy.zhang" && k != "my_visits"));
+    assert!(
+        !seen
+            .iter()
+            .any(|(u, k, _)| u == "wy.zhang" && k != "my_visits")
+    );
     assert!(
         !seen
             .iter()
@@ -123,7 +134,9 @@ async fn home_counts_equal_the_lists_they_link_to(app: App) {
         .map(|(i, m)| &list.body[i + m.len()..])
         .find_map(|rest| uuid::Uuid::parse_str(rest.get(..36)?).ok())
         .unwrap_or_else(|| panic!("a plan to approve: {}", list.body));
-    let page = app.get(&format!("/console/plans/{plan}"), Some(&cookie)).await;
+    let page = app
+        .get(&format!("/console/plans/{plan}"), Some(&cookie))
+        .await;
     let r = app
         .form(
             &format!("/console/plans/{plan}/approve"),
@@ -185,7 +198,11 @@ async fn claims_are_decided_in_batches_row_by_row(app: App) {
     assert_eq!(list_total(&again.body), before);
     // The refused batch keeps its rows checked.
     let row = &r.body[r.body.find(&format!("value=\"{}\"", mine[0])).unwrap()..];
-    assert!(row[..row.find('>').unwrap()].contains("checked"), "{}", r.body);
+    assert!(
+        row[..row.find('>').unwrap()].contains("checked"),
+        "{}",
+        r.body
+    );
 
     // Two of mine and one of the health department's: mine are accepted, the other is
     // reported by row (not in my queue) and stays the health department's, nameless.
@@ -246,7 +263,11 @@ async fn claims_are_decided_in_batches_row_by_row(app: App) {
         .form(
             "/console/claims/batch",
             Some(&zhang),
-            &format!("_csrf={}&action=accept&ids={}", csrf_of(&zpage.body), theirs[0]),
+            &format!(
+                "_csrf={}&action=accept&ids={}",
+                csrf_of(&zpage.body),
+                theirs[0]
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -318,14 +339,21 @@ async fn a_tag_rule_is_previewed_before_it_applies(app: App) {
         "ordinary salons are named: {}",
         r.body
     );
-    assert_eq!(tagged(&app, &token).await, before, "a preview writes nothing");
+    assert_eq!(
+        tagged(&app, &token).await,
+        before,
+        "a preview writes nothing"
+    );
 
     // A confirmation carrying other counts than the directory gives now changes nothing.
     let r = app
         .form(
             "/console/tags/rules",
             Some(&office),
-            &format!("{form}&confirm=1&expect_gained={}&expect_lost=0", gained + 1),
+            &format!(
+                "{form}&confirm=1&expect_gained={}&expect_lost=0",
+                gained + 1
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
@@ -345,7 +373,10 @@ async fn a_tag_rule_is_previewed_before_it_applies(app: App) {
 
     // Removing the rule previews who loses the tag, then removes it.
     let rules = app
-        .get_json(&format!("/api/v1/tags/{}/rules", enc("医疗美容机构")), &token)
+        .get_json(
+            &format!("/api/v1/tags/{}/rules", enc("医疗美容机构")),
+            &token,
+        )
         .await;
     let rule = rules
         .as_array()
@@ -409,11 +440,27 @@ async fn reviewers_see_failures_and_every_department(app: App) {
         .get_json("/api/v1/visits?status=published", &market)
         .await;
     let id = l["items"][0]["visit"]["id"].as_str().unwrap().to_string();
-    let page = app.get(&format!("/console/visits/{id}"), Some(&cookie)).await;
+    let page = app
+        .get(&format!("/console/visits/{id}"), Some(&cookie))
+        .await;
     assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(page.body.matches("class=\"table-danger\" data-failed").count(), 1, "{}", page.body);
-    assert!(page.body.contains("data-failed-count=\"1\""), "{}", page.body);
-    assert!(page.body.contains("<span class=\"badge text-bg-danger\">不符合</span>"));
+    assert_eq!(
+        page.body
+            .matches("class=\"table-danger\" data-failed")
+            .count(),
+        1,
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("data-failed-count=\"1\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<span class=\"badge text-bg-danger\">不符合</span>")
+    );
 
     // The joint clinic visit names both departments.
     let l = app
@@ -428,10 +475,15 @@ async fn reviewers_see_failures_and_every_department(app: App) {
         .as_str()
         .unwrap()
         .to_string();
-    let page = app.get(&format!("/console/visits/{clinic}"), Some(&cookie)).await;
+    let page = app
+        .get(&format!("/console/visits/{clinic}"), Some(&cookie))
+        .await;
     let i = page.body.find("data-departments").unwrap();
     let dd = &page.body[i..i + page.body[i..].find("</dd>").unwrap()];
-    assert!(dd.contains("县市场监管局") && dd.contains("县卫生健康委"), "{dd}");
+    assert!(
+        dd.contains("县市场监管局") && dd.contains("县卫生健康委"),
+        "{dd}"
+    );
 }
 
 async fn a_complaint_visit_overlapping_a_random_one_is_flagged_and_merged(app: App) {
@@ -508,13 +560,18 @@ async fn a_complaint_visit_overlapping_a_random_one_is_flagged_and_merged(app: A
     // … and on both visits' pages.
     let cookie = app.login("wy.office").await;
     for (page_of, other) in [(&ad_hoc, &random_id), (&random_id, &ad_hoc)] {
-        let p = app.get(&format!("/console/visits/{page_of}"), Some(&cookie)).await;
+        let p = app
+            .get(&format!("/console/visits/{page_of}"), Some(&cookie))
+            .await;
         assert!(
             p.body.contains(&format!("data-overlap=\"{other}\"")),
             "{}",
             p.body
         );
-        assert!(p.body.contains(&format!("action=\"/console/visits/{ad_hoc}/merge\"")));
+        assert!(
+            p.body
+                .contains(&format!("action=\"/console/visits/{ad_hoc}/merge\""))
+        );
     }
 
     // An inspector may not merge.
@@ -535,7 +592,9 @@ async fn a_complaint_visit_overlapping_a_random_one_is_flagged_and_merged(app: A
 
     // The office merges: the draw's visit takes the item and the matter, the complaint visit
     // is cancelled with a link to it, both audited.
-    let p = app.get(&format!("/console/visits/{random_id}"), Some(&cookie)).await;
+    let p = app
+        .get(&format!("/console/visits/{random_id}"), Some(&cookie))
+        .await;
     let r = app
         .form(
             &format!("/console/visits/{ad_hoc}/merge"),
@@ -568,9 +627,13 @@ async fn a_complaint_visit_overlapping_a_random_one_is_flagged_and_merged(app: A
         .await;
     assert_eq!(gone["visit"]["status"], "cancelled");
     assert_eq!(gone["merged_into"][0], random_id.as_str());
-    let p = app.get(&format!("/console/visits/{ad_hoc}"), Some(&cookie)).await;
+    let p = app
+        .get(&format!("/console/visits/{ad_hoc}"), Some(&cookie))
+        .await;
     assert!(
-        p.body.contains(&format!("href=\"/console/visits/{random_id}\"")) && p.body.contains("data-merged-into"),
+        p.body
+            .contains(&format!("href=\"/console/visits/{random_id}\""))
+            && p.body.contains("data-merged-into"),
         "{}",
         p.body
     );
@@ -602,14 +665,21 @@ async fn a_county_is_offered_only_its_own_province_items(app: App) {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|i| i["region_code"].as_str().is_some_and(|r| r.starts_with("37")))
+        .filter(|i| {
+            i["region_code"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("37"))
+        })
         .map(|i| i["id"].as_str().unwrap().to_string())
         .collect();
     assert!(!shandong.is_empty(), "{all}");
     let cookie = app.login("wy.office").await;
     let page = app.get("/console/results", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("WY-2024-02"), "its own items are offered");
+    assert!(
+        page.body.contains("WY-2024-02"),
+        "its own items are offered"
+    );
     for id in &shandong {
         assert!(
             !page.body.contains(&format!("value=\"{id}\"")),
@@ -620,12 +690,19 @@ async fn a_county_is_offered_only_its_own_province_items(app: App) {
     // Departments a tag may name: the county's and the levels above it, never Shandong's —
     // also for the administrator homed in Shandong once working in the county's view.
     let page = app.get("/console/tags", Some(&cookie)).await;
-    assert!(page.body.contains("县卫生健康委（舞阳县）"), "{}", page.body);
+    assert!(
+        page.body.contains("县卫生健康委（舞阳县）"),
+        "{}",
+        page.body
+    );
     assert!(!page.body.contains("省发展改革委"), "{}", page.body);
     let admin = app.login("admin").await;
     let home = app.get("/console", Some(&admin)).await;
     let page = app.get("/console/tags", Some(&admin)).await;
-    assert!(page.body.contains("省发展改革委"), "everything without a view chosen");
+    assert!(
+        page.body.contains("省发展改革委"),
+        "everything without a view chosen"
+    );
     let r = app
         .form(
             "/console/context",
@@ -635,6 +712,10 @@ async fn a_county_is_offered_only_its_own_province_items(app: App) {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = app.get("/console/tags", Some(&admin)).await;
-    assert!(page.body.contains("县卫生健康委（舞阳县）"), "{}", page.body);
+    assert!(
+        page.body.contains("县卫生健康委（舞阳县）"),
+        "{}",
+        page.body
+    );
     assert!(!page.body.contains("省发展改革委"), "{}", page.body);
 }

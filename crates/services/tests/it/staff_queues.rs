@@ -28,7 +28,9 @@ async fn actor(svc: &Services, username: &str) -> Actor {
     let (_, token) = accounts::create_token(svc, &admin, u.id, "test", None)
         .await
         .unwrap();
-    accounts::authenticate_token(svc, &token, None).await.unwrap()
+    accounts::authenticate_token(svc, &token, None)
+        .await
+        .unwrap()
 }
 
 on_both_backends!(
@@ -71,7 +73,9 @@ async fn a_rule_preview_is_the_change_its_confirmation_makes(env: Env) {
     .unwrap();
     assert_eq!(n, p.gained);
     // Removing it again: the preview names the same entities as losing the tag.
-    let (_, back) = tags::preview_remove_rule(svc, &office, rule.id).await.unwrap();
+    let (_, back) = tags::preview_remove_rule(svc, &office, rule.id)
+        .await
+        .unwrap();
     assert_eq!((back.gained, back.lost), (0, p.gained));
     assert_eq!(back.lost_sample, p.gained_sample);
     // A department that does not own the tag may not even preview it.
@@ -89,14 +93,21 @@ async fn a_claim_batch_is_decided_row_by_row(env: Env) {
     let page = PageRequest::new(Some(1), Some(100));
     let mine = directory::claim_queue(svc, &market, page).await.unwrap();
     let theirs = directory::claim_queue(svc, &health, page).await.unwrap();
-    let ids = [mine.items[0].claim.id, theirs.items[0].claim.id, mine.items[0].claim.id];
+    let ids = [
+        mine.items[0].claim.id,
+        theirs.items[0].claim.id,
+        mine.items[0].claim.id,
+    ];
     let rows = directory::decide_claims(svc, &market, &ids, &ClaimDecision::Accept)
         .await
         .unwrap();
     // The repeated id is decided once; the other department's claim is not found and nameless.
     assert_eq!(rows.len(), 2);
     assert!(rows[0].error.is_none());
-    assert_eq!(rows[0].entity_name.as_deref(), Some(mine.items[0].entity_name.as_str()));
+    assert_eq!(
+        rows[0].entity_name.as_deref(),
+        Some(mine.items[0].entity_name.as_str())
+    );
     assert!(matches!(rows[1].error, Some(ServiceError::NotFound)));
     assert!(rows[1].entity_name.is_none());
     let after = directory::claim_queue(svc, &health, page).await.unwrap();
@@ -110,15 +121,16 @@ async fn a_claim_batch_is_decided_row_by_row(env: Env) {
         svc,
         &market,
         &[mine.items[1].claim.id],
-        &ClaimDecision::Reject {
-            reason: " ".into(),
-        },
+        &ClaimDecision::Reject { reason: " ".into() },
     )
     .await
     .unwrap_err();
     assert!(matches!(e, ServiceError::Invalid(_)));
     assert_eq!(
-        directory::claim_queue(svc, &market, page).await.unwrap().total,
+        directory::claim_queue(svc, &market, page)
+            .await
+            .unwrap()
+            .total,
         mine.total - 1
     );
     // The home's counts come from the same queue.
