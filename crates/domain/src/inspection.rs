@@ -364,8 +364,106 @@ pub fn beijing_date(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
     t.with_timezone(&bj).date_naive()
 }
 
+/// What the merge rule reads of a visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitSlot {
+    pub trigger: VisitTrigger,
+    pub status: VisitStatus,
+    pub start: chrono::NaiveDate,
+    pub end: chrono::NaiveDate,
+}
+
+impl VisitSlot {
+    fn overlaps(&self, o: &VisitSlot) -> bool {
+        self.start <= o.end && o.start <= self.end
+    }
+
+    fn open(&self) -> bool {
+        self.status.is_open_for_recording()
+    }
+}
+
+/// Whether two visits to the same entity should be one (国办发〔2023〕1号 (九): two departments
+/// inspecting the same entity who can do it together must do it together — "进一次门、查多项事";
+/// 鲁 task 12): one comes from a draw (双随机), the other is ad hoc (a complaint, a warning …),
+/// their periods overlap and neither has been carried out yet. Staff are warned on both
+/// visits' pages; [`merge_refusal`] says whether the merge can be made now.
+pub fn should_merge(a: &VisitSlot, b: &VisitSlot) -> bool {
+    let one_random = (a.trigger == VisitTrigger::Random) != (b.trigger == VisitTrigger::Random);
+    one_random && a.open() && b.open() && a.overlaps(b)
+}
+
+/// Why the ad-hoc visit cannot be folded into the random one now, if it cannot. Both must still
+/// be scheduled: once an inspection has started its checklist is frozen and answered, and the
+/// draw's visit keeps its randomly drawn team and period.
+pub fn merge_refusal(ad_hoc: &VisitSlot, random: &VisitSlot) -> Option<Invalid> {
+    if ad_hoc.trigger == VisitTrigger::Random || random.trigger != VisitTrigger::Random {
+        return Some(Invalid::new(
+            "not_ad_hoc",
+            "只能把非双随机的检查并入双随机抽查产生的检查",
+            "only an ad-hoc visit can be merged into a random one",
+        ));
+    }
+    if !ad_hoc.overlaps(random) {
+        return Some(Invalid::new(
+            "no_overlap",
+            "两次检查的检查期间不重叠，无需合并",
+            "the visits' periods do not overlap",
+        ));
+    }
+    if ad_hoc.status != VisitStatus::Scheduled || random.status != VisitStatus::Scheduled {
+        return Some(Invalid::new(
+            "started",
+            "已开始检查的任务不能合并（检查清单已固定），请协调两组人员同时进场",
+            "a visit already started cannot be merged: its checklist is frozen",
+        ));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
+    fn slot(trigger: VisitTrigger, status: VisitStatus, from: &str, to: &str) -> VisitSlot {
+        VisitSlot {
+            trigger,
+            status,
+            start: from.parse().unwrap(),
+            end: to.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_complaint_visit_overlapping_a_random_one_should_be_merged() {
+        use VisitStatus::*;
+        use VisitTrigger::*;
+        let random = slot(Random, Scheduled, "2026-10-01", "2026-12-31");
+        let complaint = slot(Complaint, Scheduled, "2026-12-05", "2027-01-04");
+        assert!(should_merge(&complaint, &random));
+        assert!(should_merge(&random, &complaint));
+        assert_eq!(merge_refusal(&complaint, &random), None);
+        // Periods that only touch on one day still overlap.
+        let touching = slot(Complaint, Scheduled, "2026-12-31", "2027-01-31");
+        assert!(should_merge(&touching, &random));
+        // Disjoint periods, two random or two ad-hoc visits: nothing to merge.
+        let later = slot(Complaint, Scheduled, "2027-01-01", "2027-01-31");
+        assert!(!should_merge(&later, &random));
+        assert_eq!(merge_refusal(&later, &random).unwrap().code, "no_overlap");
+        assert!(!should_merge(&random, &random));
+        assert!(!should_merge(&complaint, &complaint));
+        assert_eq!(
+            merge_refusal(&random, &complaint).unwrap().code,
+            "not_ad_hoc"
+        );
+        // Warned while both are open; merged only while both are scheduled.
+        let started = slot(Random, InProgress, "2026-10-01", "2026-12-31");
+        assert!(should_merge(&complaint, &started));
+        assert_eq!(merge_refusal(&complaint, &started).unwrap().code, "started");
+        let done = slot(Random, Submitted, "2026-10-01", "2026-12-31");
+        assert!(!should_merge(&complaint, &done));
+        let cancelled = slot(Complaint, Cancelled, "2026-12-05", "2027-01-04");
+        assert!(!should_merge(&cancelled, &random));
+    }
+
     use super::*;
 
     fn r(code: ResultCode, f: FollowUp) -> ItemResult {

@@ -137,6 +137,51 @@ pub async fn pickable(svc: &Services, region: &RegionCode) -> Result<Vec<Departm
     Ok(out)
 }
 
+/// Departments a form may offer the actor (owners, leads, cooperating departments): the
+/// active ones of the region the actor works in now — the chosen console context, else the
+/// role's region — of the levels above it, and of its subtree. A county sees its own, its
+/// city's and its province's departments, never another province's (an administrator homed
+/// in Shandong who works in a Henan county's view is offered Henan's); a user without any
+/// region limit and no context is offered everything.
+pub async fn offered(svc: &Services, actor: &Actor) -> Result<Vec<Department>> {
+    let c = svc.store.conn();
+    let Some(region) = actor.scope().region else {
+        let q = DepartmentQuery {
+            status: Some(DepartmentStatus::Active),
+            ..Default::default()
+        };
+        return Ok(repo::list(
+            c,
+            &Scope::all_lines_of(actor),
+            &q,
+            PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE)),
+        )
+        .await?
+        .items);
+    };
+    let mut out: Vec<Department> = Vec::new();
+    for r in region.lineage() {
+        out.extend(repo::active_in_region(c, &r).await?);
+    }
+    let q = DepartmentQuery {
+        status: Some(DepartmentStatus::Active),
+        ..Default::default()
+    };
+    let below = repo::list(
+        c,
+        &Scope::all_lines_of(actor),
+        &q,
+        PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE)),
+    )
+    .await?;
+    for d in below.items {
+        if !out.iter().any(|x| x.id == d.id) {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct DepartmentInput {
     pub region_code: String,

@@ -1180,6 +1180,118 @@ pub async fn assign_claim(
     Ok(())
 }
 
+/// What a batch does to each claim it names (认领 / 退回 / 指定主管部门).
+#[derive(Debug, Clone)]
+pub enum ClaimDecision {
+    Accept,
+    /// Reject with one reason for every claim of the batch.
+    Reject {
+        reason: String,
+    },
+    /// The coordination office assigns every claim of the batch to one department.
+    Assign {
+        department_id: Uuid,
+        note: String,
+    },
+}
+
+/// One claim of a batch and what became of it.
+#[derive(Debug)]
+pub struct BatchRow {
+    pub claim_id: Uuid,
+    /// The entity's name, when the actor may know it (the claim is the actor's to decide).
+    pub entity_name: Option<String>,
+    /// Why this claim was not decided; `None`: done.
+    pub error: Option<ServiceError>,
+}
+
+/// At most this many claims in one batch (a queue page holds 20 … 100).
+pub const MAX_BATCH: usize = 200;
+
+/// Decides several claims at once. Each claim goes through the single action
+/// ([`decide_claim`] / [`assign_claim`]), in its own transaction and with the same
+/// authorization, so one claim that fails (handled meanwhile by someone else, outside the
+/// actor's queue, a department that does not cover its region) leaves the others done and is
+/// reported with its reason. What is wrong with the batch itself (no claim chosen, no reason
+/// for a rejection, too many claims) fails the whole batch before anything is written.
+pub async fn decide_claims(
+    svc: &Services,
+    actor: &Actor,
+    ids: &[Uuid],
+    decision: &ClaimDecision,
+) -> Result<Vec<BatchRow>> {
+    if !may_handle_claims(actor) {
+        return Err(ServiceError::Forbidden);
+    }
+    let mut ids = ids.to_vec();
+    let mut seen = HashSet::new();
+    ids.retain(|id| seen.insert(*id));
+    if ids.is_empty() {
+        return Err(ServiceError::field(
+            "ids",
+            Invalid::new(
+                "required",
+                "请先勾选要处理的对象",
+                "choose at least one claim",
+            ),
+        ));
+    }
+    if ids.len() > MAX_BATCH {
+        return Err(ServiceError::field(
+            "ids",
+            Invalid::new(
+                "too_many",
+                format!("一次最多处理 {MAX_BATCH} 条"),
+                format!("at most {MAX_BATCH} claims at once"),
+            ),
+        ));
+    }
+    if let ClaimDecision::Reject { reason } = decision
+        && reason.trim().is_empty()
+    {
+        return Err(ServiceError::field(
+            "reason",
+            Invalid::new("required", "退回须说明理由", "a rejection needs a reason"),
+        ));
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let r = match decision {
+            ClaimDecision::Accept => decide_claim(svc, actor, id, true, "").await,
+            ClaimDecision::Reject { reason } => decide_claim(svc, actor, id, false, reason).await,
+            ClaimDecision::Assign {
+                department_id,
+                note,
+            } => assign_claim(svc, actor, id, *department_id, note).await,
+        };
+        // A claim the actor may not decide stays nameless: the batch reveals nothing the
+        // single action would not.
+        let named = matches!(
+            r,
+            Ok(()) | Err(ServiceError::Invalid(_)) | Err(ServiceError::Conflict { .. })
+        );
+        let entity_name = if named {
+            entity_name_of_claim(svc, id).await?
+        } else {
+            None
+        };
+        out.push(BatchRow {
+            claim_id: id,
+            entity_name,
+            error: r.err(),
+        });
+    }
+    Ok(out)
+}
+
+async fn entity_name_of_claim(svc: &Services, claim_id: Uuid) -> Result<Option<String>> {
+    let c = svc.store.conn();
+    let Some(cl) = claims::get(c, claim_id).await? else {
+        return Ok(None);
+    };
+    Ok(repo::get(c, cl.entity_id).await?.map(|e| e.name))
+}
+
 /// The tag that says "this department has claimed this entity" (双告知 认领): code
 /// `claimed.<department region>.<line>`, owned by the department, created on first use. Item
 /// object definitions can use it, so an accepted claim puts the entity in the department's items.

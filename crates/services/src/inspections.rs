@@ -117,6 +117,8 @@ pub struct ChecklistEntry {
     pub content: String,
     pub legal_basis: String,
     pub answer: Option<String>,
+    /// The answer is 不符合: reviewers' eyes go there first.
+    pub failed: bool,
     pub note: String,
     pub attachments: Vec<Attachment>,
 }
@@ -138,6 +140,8 @@ pub struct ItemPart {
     /// The actor may approve or return this part now.
     pub may_review: bool,
     pub answered: usize,
+    /// Check points answered 不符合.
+    pub failed: usize,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -153,6 +157,8 @@ pub struct VisitDetail {
     pub status_zh: String,
     pub trigger_zh: String,
     pub lead_department: String,
+    /// Every department taking part (参与部门): the lead first, then those of the other items.
+    pub departments: Vec<String>,
     pub parts: Vec<ItemPart>,
     pub team: Vec<TeamView>,
     pub attachments: Vec<Attachment>,
@@ -170,6 +176,27 @@ pub struct VisitDetail {
     pub days_to_deadline: Option<i64>,
     /// Set when the deadline falls in a year whose holiday arrangement is not loaded yet.
     pub calendar_note: Option<String>,
+    /// Other visits to the same entity that should be one with this (a random and an ad-hoc
+    /// visit in overlapping periods, [`rules::should_merge`]), among those the actor sees.
+    pub overlaps: Vec<Overlap>,
+    /// The random visit this ad-hoc one was merged into: (id, code).
+    pub merged_into: Option<(Uuid, String)>,
+}
+
+/// Another visit that should be merged with the one shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overlap {
+    pub visit_id: Uuid,
+    pub code: String,
+    pub trigger_zh: String,
+    pub status_zh: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    /// The ad-hoc visit of the pair, and the random one it would be folded into.
+    pub ad_hoc_id: Uuid,
+    pub random_id: Uuid,
+    /// Why the actor cannot merge them now; `None`: the merge is offered.
+    pub refusal: Option<String>,
 }
 
 /// The checklist as it stands: frozen once the visit has started, else built from the items
@@ -303,6 +330,7 @@ async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetai
                     content: r.content.clone(),
                     legal_basis: r.legal_basis.clone(),
                     answer: a.map(|a| a.answer.clone()),
+                    failed: a.is_some_and(|a| a.answer == Answer::Fail.as_str()),
                     note: a.map(|a| a.note.clone()).unwrap_or_default(),
                     attachments: by_seq.get(&r.seq).cloned().unwrap_or_default(),
                 }
@@ -322,6 +350,7 @@ async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetai
             department_id: d.id,
             department_name: d.name.clone(),
             answered: points.iter().filter(|p| p.answer.is_some()).count(),
+            failed: points.iter().filter(|p| p.failed).count(),
             points,
             result_code_zh: result
                 .as_ref()
@@ -363,6 +392,13 @@ async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetai
         .find(|m| m.user_id == Some(actor.user_id))
         .cloned();
     let lead = &depts[&v.lead_department_id];
+    let mut departments = vec![lead.name.clone()];
+    for ch in &checks {
+        let name = &depts[&ch.department_id].name;
+        if !departments.contains(name) {
+            departments.push(name.clone());
+        }
+    }
     let acting_departments: Vec<Uuid> = {
         let mut ids: Vec<Uuid> = depts
             .values()
@@ -399,13 +435,22 @@ async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetai
         }
         _ => None,
     };
+    let overlaps = overlaps_of(c, actor, &v).await?;
+    let merged_into = if status == VisitStatus::Cancelled {
+        merged_into(c, v.id).await?
+    } else {
+        None
+    };
     Ok(VisitDetail {
+        overlaps,
+        merged_into,
         calendar_note,
         status_zh: status.label_zh().into(),
         trigger_zh: VisitTrigger::parse(&v.trigger)
             .map(|t| t.label_zh().to_string())
             .unwrap_or_else(|_| v.trigger.clone()),
         lead_department: lead.name.clone(),
+        departments,
         may_record: me.is_some() && status.is_open_for_recording(),
         may_publish: status == VisitStatus::Reviewed && acts_for(actor, lead),
         may_close: status == VisitStatus::Published
@@ -1444,6 +1489,182 @@ pub async fn attach(
         .unwrap_or(a))
 }
 
+// ---- merging an ad-hoc visit into a random one ----
+
+fn slot(v: &VisitRow) -> Option<rules::VisitSlot> {
+    Some(rules::VisitSlot {
+        trigger: VisitTrigger::parse(&v.trigger).ok()?,
+        status: v.status,
+        start: v.period_start,
+        end: v.period_end,
+    })
+}
+
+/// Who may fold one visit into another: whoever acts for both lead departments (the system
+/// administrator, the coordination office of the region, or the administrator of a line that
+/// leads both).
+fn may_merge(actor: &Actor, a: &Department, b: &Department) -> bool {
+    acts_for(actor, a) && acts_for(actor, b)
+}
+
+/// The visits the actor sees that should be merged with `v` ([`rules::should_merge`]).
+async fn overlaps_of(c: &impl Conn, actor: &Actor, v: &VisitRow) -> Result<Vec<Overlap>> {
+    let Some(mine) = slot(v) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for o in repo::open_visits_of_entity(c, v.entity_id).await? {
+        if o.id == v.id {
+            continue;
+        }
+        let Some(theirs) = slot(&o) else { continue };
+        if !rules::should_merge(&mine, &theirs) || visible(c, actor, o.id).await.is_err() {
+            continue;
+        }
+        let (ad_hoc, random, a, r) = if mine.trigger == VisitTrigger::Random {
+            (&o, v, theirs, mine)
+        } else {
+            (v, &o, mine, theirs)
+        };
+        let refusal = match rules::merge_refusal(&a, &r) {
+            Some(e) => Some(e.zh),
+            None => {
+                let da = department(c, ad_hoc.lead_department_id).await?;
+                let dr = department(c, random.lead_department_id).await?;
+                (!may_merge(actor, &da, &dr)).then(|| {
+                    format!(
+                        "合并须由{}和{}共同的上级（联席办）或两部门所在条线的管理员操作",
+                        dr.name, da.name
+                    )
+                })
+            }
+        };
+        out.push(Overlap {
+            visit_id: o.id,
+            code: o.code.clone(),
+            trigger_zh: theirs.trigger.label_zh().into(),
+            status_zh: o.status.label_zh().into(),
+            period_start: o.period_start,
+            period_end: o.period_end,
+            ad_hoc_id: ad_hoc.id,
+            random_id: random.id,
+            refusal,
+        });
+    }
+    Ok(out)
+}
+
+/// The visit a merged (cancelled) ad-hoc visit went into, from its audit trail.
+async fn merged_into(c: &impl Conn, id: Uuid) -> Result<Option<(Uuid, String)>> {
+    let trail = lianjian_store::audit::of_object(c, "visit", &id.to_string(), 50).await?;
+    Ok(trail
+        .iter()
+        .filter(|e| e.action == "visit.merge_out")
+        .find_map(|e| {
+            let after: serde_json::Value = serde_json::from_str(e.after.as_deref()?).ok()?;
+            let into = Uuid::parse_str(after["into"].as_str()?).ok()?;
+            Some((into, after["into_code"].as_str()?.to_string()))
+        }))
+}
+
+/// Folds an ad-hoc visit (a complaint, a warning …) into the random visit to the same entity
+/// in an overlapping period (国办发〔2023〕1号 (九), "进一次门、查多项事"): the items the random
+/// visit does not check yet join its checklist, its 检查缘由 records the ad-hoc visit's matter,
+/// and the ad-hoc visit is cancelled with a link to it. The random visit keeps its drawn team
+/// and period. One transaction, audited on both visits.
+pub async fn merge_into_random(
+    svc: &Services,
+    actor: &Actor,
+    ad_hoc_id: Uuid,
+    random_id: Uuid,
+) -> Result<VisitDetail> {
+    if actor.role.is_read_only() || actor.role == Role::Inspector {
+        return Err(ServiceError::Forbidden);
+    }
+    let tx = svc.store.begin().await?;
+    let ad_hoc = visible(&tx, actor, ad_hoc_id).await?;
+    let random = visible(&tx, actor, random_id).await?;
+    let da = department(&tx, ad_hoc.lead_department_id).await?;
+    let dr = department(&tx, random.lead_department_id).await?;
+    if !may_merge(actor, &da, &dr) {
+        return Err(ServiceError::refused(
+            format!(
+                "合并须由{}和{}共同的上级（联席办）或两部门所在条线的管理员操作",
+                dr.name, da.name
+            ),
+            "merging needs someone who acts for both lead departments",
+        ));
+    }
+    if ad_hoc.entity_id != random.entity_id {
+        return Err(invalid(
+            "random_id",
+            "other_entity",
+            "两次检查的检查对象不同，不能合并",
+            "the visits inspect different entities",
+        ));
+    }
+    let (Some(a), Some(r)) = (slot(&ad_hoc), slot(&random)) else {
+        return Err(ServiceError::NotFound);
+    };
+    if let Some(e) = rules::merge_refusal(&a, &r) {
+        return Err(ServiceError::conflict("status", e.zh, e.en));
+    }
+    let checks = draw_repo::checks_of_visits(&tx, &[ad_hoc.id, random.id]).await?;
+    let have: HashSet<Uuid> = checks
+        .get(&random.id)
+        .map(|v| v.iter().map(|c| c.item_id).collect())
+        .unwrap_or_default();
+    let added: Vec<VisitCheck> = checks
+        .get(&ad_hoc.id)
+        .map(|v| {
+            v.iter()
+                .filter(|c| !have.contains(&c.item_id))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    draw_repo::add_visit_checks(&tx, random.id, &added).await?;
+    let matter = ad_hoc.trigger_note.clone().unwrap_or_default();
+    let joined = format!(
+        "并入{}检查 {}：{}",
+        a.trigger.label_zh(),
+        ad_hoc.code,
+        matter
+    );
+    let note = match random.trigger_note.as_deref().filter(|n| !n.is_empty()) {
+        Some(n) => format!("{n}；{joined}"),
+        None => joined,
+    };
+    repo::set_trigger_note(&tx, random.id, &note).await?;
+    repo::set_trigger_note(
+        &tx,
+        ad_hoc.id,
+        &format!("{matter}（已并入双随机检查 {}）", random.code),
+    )
+    .await?;
+    move_visit(&tx, &ad_hoc, VisitStatus::Cancelled, &Progress::default()).await?;
+    let added_items: Vec<Uuid> = added.iter().map(|c| c.item_id).collect();
+    record(
+        &tx,
+        actor,
+        Record::new("visit.merge_in", "visit", random.id)
+            .at(&random.region_code, Some(dr.id))
+            .after(&serde_json::json!({"code": random.code, "from": ad_hoc.id, "from_code": ad_hoc.code, "items_added": added_items, "matter": matter})),
+    )
+    .await?;
+    record(
+        &tx,
+        actor,
+        Record::new("visit.merge_out", "visit", ad_hoc.id)
+            .at(&ad_hoc.region_code, Some(da.id))
+            .before(&serde_json::json!({"status": ad_hoc.status.as_str()}))
+            .after(&serde_json::json!({"status": VisitStatus::Cancelled.as_str(), "into": random.id, "into_code": random.code})),
+    )
+    .await?;
+    tx.commit().await?;
+    get(svc, actor, random.id).await
+}
+
 // ---- ad-hoc visits ----
 
 /// An ad-hoc visit (not from a draw), e.g. after a complaint or a warning.
@@ -1910,50 +2131,6 @@ pub async fn public_visits(
         page: rows.page,
         per_page: rows.per_page,
     })
-}
-
-/// Counts for the console home: late publications, visits waiting for the actor.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Pending {
-    pub my_open_visits: u64,
-    pub to_review: u64,
-    pub late_publications: u64,
-    /// Rectification orders past their deadline, not re-checked (flagged to the department).
-    pub overdue_orders: u64,
-    /// Referrals received and not answered by their deadline.
-    pub overdue_referrals: u64,
-}
-
-pub async fn pending(svc: &Services, actor: &Actor) -> Result<Pending> {
-    let one = PageRequest::new(Some(1), Some(1));
-    let mut p = Pending::default();
-    if actor.role == Role::Inspector {
-        let q = VisitQuery {
-            status: vec![VisitStatus::Scheduled, VisitStatus::InProgress],
-            ..Default::default()
-        };
-        p.my_open_visits = list(svc, actor, &q, one).await?.total;
-        return Ok(p);
-    }
-    let q = VisitQuery {
-        status: vec![VisitStatus::Submitted],
-        ..Default::default()
-    };
-    p.to_review = list(svc, actor, &q, one).await?.total;
-    let q = VisitQuery {
-        late_on: Some(beijing_date(Utc::now())),
-        ..Default::default()
-    };
-    p.late_publications = list(svc, actor, &q, one).await?.total;
-    let fq = lianjian_store::inspections::FollowUpQuery {
-        overdue_on: Some(beijing_date(Utc::now())),
-        ..Default::default()
-    };
-    p.overdue_orders = crate::follow_ups::orders(svc, actor, &fq, one).await?.total;
-    p.overdue_referrals = crate::follow_ups::referrals(svc, actor, &fq, true, one)
-        .await?
-        .total;
-    Ok(p)
 }
 
 /// Columns of the result export.

@@ -24,6 +24,7 @@ pub mod items;
 mod module_graph;
 pub mod office_settings;
 pub mod plans;
+pub mod queues;
 pub mod regions;
 pub mod sectors;
 mod sheets;

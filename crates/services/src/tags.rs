@@ -13,6 +13,7 @@ use lianjian_store::changes::{self, DirectoryChange};
 use lianjian_store::entities::{self as entity_repo, Entity};
 use lianjian_store::tags::{self as repo};
 use lianjian_store::{Conn, StoreError, departments};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::Checker;
@@ -324,7 +325,8 @@ pub async fn rules_list(svc: &Services) -> Result<Vec<TagRule>> {
     Ok(repo::rules(svc.store.conn()).await?)
 }
 
-/// Adds a rule and applies it to the whole directory at once. Returns how many entities gained the tag.
+/// Adds a rule and applies it to the whole directory at once. Returns how many entities gained
+/// or lost the tag.
 pub async fn add_rule(
     svc: &Services,
     actor: &Actor,
@@ -332,56 +334,67 @@ pub async fn add_rule(
     kind: &str,
     pattern: &str,
 ) -> Result<(TagRule, u64)> {
-    ensure_editor(actor)?;
-    let mut ch = Checker::default();
-    let kind = ch.check("kind", RuleKind::parse(kind));
-    let pattern = ch.check(
-        "pattern",
-        lianjian_domain::error::bounded_text(pattern, 1, 128, "规则内容", "pattern"),
-    );
-    let tag = repo::by_code(svc.store.conn(), tag_code.trim()).await?;
-    if tag.is_none() {
-        ch.push(
-            "tag",
-            Invalid::new(
-                "unknown_tag",
-                format!("标签“{tag_code}”不存在"),
-                format!("tag '{tag_code}' does not exist"),
+    add_rule_as_previewed(svc, actor, tag_code, kind, pattern, None).await
+}
+
+/// A confirmed change must be the one the preview showed: if the directory moved meanwhile
+/// (other entities would now gain or lose the tag), nothing is written and the user previews
+/// again.
+fn ensure_as_previewed(expected: Option<(u64, u64)>, gained: usize, lost: usize) -> Result<()> {
+    match expected {
+        Some((g, l)) if (g, l) != (gained as u64, lost as u64) => Err(ServiceError::conflict(
+            "preview",
+            format!(
+                "名录库在预览后已有变化（现在将有 {gained} 个对象获得、{lost} 个对象失去该标签，预览时为 {g} 和 {l}），未作修改，请重新预览后确认"
             ),
-        );
+            format!(
+                "the directory changed since the preview ({gained} gain and {lost} lose the tag now, {g} and {l} then); nothing was changed"
+            ),
+        )),
+        _ => Ok(()),
     }
-    ch.finish()?;
-    let (kind, pattern, tag) = (
-        kind.expect("checked"),
-        pattern.expect("checked"),
-        tag.expect("checked"),
-    );
-    ensure_may_edit(actor, &tag)?;
-    let rule = TagRule {
-        id: Uuid::now_v7(),
-        tag_id: tag.id,
-        kind,
-        pattern,
-        created_at: Utc::now(),
-    };
+}
+
+/// [`add_rule`], refused unless exactly `expected` (gained, lost) entities change when set.
+pub async fn add_rule_as_previewed(
+    svc: &Services,
+    actor: &Actor,
+    tag_code: &str,
+    kind: &str,
+    pattern: &str,
+    expected: Option<(u64, u64)>,
+) -> Result<(TagRule, u64)> {
+    let (tag, rule) = parse_rule(svc, actor, tag_code, kind, pattern).await?;
     let tx = svc.store.begin().await?;
     repo::insert_rule(&tx, &rule).await?;
-    let gained = reevaluate_tag(&tx, &tag).await?;
+    let (gained, lost) = reevaluate_tag(&tx, &tag).await?;
+    ensure_as_previewed(expected, gained.len(), lost.len())?;
+    let changed: Vec<Uuid> = gained.iter().chain(&lost).copied().collect();
     record(
         &tx,
         actor,
         Record::new("tag.rule_add", "tag", tag.id)
             .at(&tag.region_code, tag.owner_department_id)
-            .after(&serde_json::json!({"rule": &rule, "entities_tagged": gained.len()})),
+            .after(&serde_json::json!({"rule": &rule, "entities_tagged": gained.len(), "entities_untagged": lost.len()})),
     )
     .await?;
-    changes::append_directory_changes(&tx, &DirectoryChange::entities(&gained)).await?;
+    changes::append_directory_changes(&tx, &DirectoryChange::entities(&changed)).await?;
     tx.commit().await?;
     svc.apply_own_changes().await;
-    Ok((rule, gained.len() as u64))
+    Ok((rule, changed.len() as u64))
 }
 
 pub async fn remove_rule(svc: &Services, actor: &Actor, rule_id: Uuid) -> Result<u64> {
+    remove_rule_as_previewed(svc, actor, rule_id, None).await
+}
+
+/// [`remove_rule`], refused unless exactly `expected` (gained, lost) entities change when set.
+pub async fn remove_rule_as_previewed(
+    svc: &Services,
+    actor: &Actor,
+    rule_id: Uuid,
+    expected: Option<(u64, u64)>,
+) -> Result<u64> {
     ensure_editor(actor)?;
     let tx = svc.store.begin().await?;
     let rule = repo::delete_rule(&tx, rule_id)
@@ -391,7 +404,9 @@ pub async fn remove_rule(svc: &Services, actor: &Actor, rule_id: Uuid) -> Result
         .await?
         .ok_or(ServiceError::NotFound)?;
     ensure_may_edit(actor, &tag)?;
-    let changed = reevaluate_tag(&tx, &tag).await?;
+    let (gained, lost) = reevaluate_tag(&tx, &tag).await?;
+    ensure_as_previewed(expected, gained.len(), lost.len())?;
+    let changed: Vec<Uuid> = gained.iter().chain(&lost).copied().collect();
     record(
         &tx,
         actor,
@@ -466,18 +481,26 @@ pub async fn apply_rules(c: &impl Conn, e: &Entity) -> Result<(Vec<(Uuid, String
     Ok((added, removed))
 }
 
-/// Re-applies one tag's rules after they changed: only entities within the tag's region can
-/// carry it, and only that tag can appear or vanish, so this reads the region in pages of 1,000
-/// and writes only the differences. Returns the entities that gained or lost the tag.
-async fn reevaluate_tag(c: &impl Conn, tag: &Tag) -> Result<Vec<Uuid>> {
-    let rules: Vec<TagRule> = repo::rules(c)
-        .await?
-        .into_iter()
-        .filter(|r| r.tag_id == tag.id)
-        .collect();
+/// An entity that would gain or lose a tag.
+#[derive(Debug, Clone)]
+struct Changed {
+    id: Uuid,
+    region_code: String,
+    name: String,
+    usci: String,
+}
+
+/// Who gains and who loses `tag` if its rules were `rules` (hand-set tags are never removed):
+/// only entities within the tag's region can carry it, and only that tag can appear or vanish,
+/// so this reads the region in pages of 1,000. Reads only.
+async fn tag_diff(
+    c: &impl Conn,
+    tag: &Tag,
+    rules: &[TagRule],
+) -> Result<(Vec<Changed>, Vec<Changed>)> {
     let in_force = tag.valid_on(Utc::now().date_naive());
     let mut after = None;
-    let mut changed = Vec::new();
+    let (mut gained, mut lost) = (Vec::new(), Vec::new());
     loop {
         let page = entity_repo::scan(c, Some(&tag.region_code), after, 1000).await?;
         let Some(last) = page.last() else { break };
@@ -485,7 +508,6 @@ async fn reevaluate_tag(c: &impl Conn, tag: &Tag) -> Result<Vec<Uuid>> {
         let ids: Vec<Uuid> = page.iter().map(|e| e.id).collect();
         let licences = entity_repo::licence_types_of(c, &ids).await?;
         let current = entity_repo::tags_of_many(c, &ids).await?;
-        let mut gained = Vec::new();
         for e in &page {
             let lt = licences.get(&e.id).map(Vec::as_slice).unwrap_or(&[]);
             let facts = RuleFacts {
@@ -501,22 +523,173 @@ async fn reevaluate_tag(c: &impl Conn, tag: &Tag) -> Result<Vec<Uuid>> {
                 .get(&e.id)
                 .and_then(|ts| ts.iter().find(|(t, _)| *t == tag.id))
                 .map(|(_, s)| *s);
+            let changed = || Changed {
+                id: e.id,
+                region_code: e.region_code.to_string(),
+                name: e.name.clone(),
+                usci: e.usci.clone(),
+            };
             match (wanted, has) {
-                (true, None) => gained.push((
-                    e.id,
-                    tag.id,
-                    e.region_code.to_string(),
-                    lianjian_domain::tag::TagSource::Rule,
-                )),
-                (false, Some(lianjian_domain::tag::TagSource::Rule)) => {
-                    entity_repo::remove_tag(c, e.id, tag.id).await?;
-                    changed.push(e.id);
-                }
+                (true, None) => gained.push(changed()),
+                (false, Some(lianjian_domain::tag::TagSource::Rule)) => lost.push(changed()),
                 _ => {}
             }
         }
-        entity_repo::add_tags_many(c, &gained).await?;
-        changed.extend(gained.iter().map(|g| g.0));
     }
-    Ok(changed)
+    Ok((gained, lost))
+}
+
+/// The rules of `tag` as they stand.
+async fn rules_of(c: &impl Conn, tag: &Tag) -> Result<Vec<TagRule>> {
+    Ok(repo::rules(c)
+        .await?
+        .into_iter()
+        .filter(|r| r.tag_id == tag.id)
+        .collect())
+}
+
+/// Re-applies one tag's rules after they changed, writing only the differences
+/// ([`tag_diff`]). Returns the entities that gained the tag and those that lost it.
+async fn reevaluate_tag(c: &impl Conn, tag: &Tag) -> Result<(Vec<Uuid>, Vec<Uuid>)> {
+    let rules = rules_of(c, tag).await?;
+    let (gained, lost) = tag_diff(c, tag, &rules).await?;
+    for e in &lost {
+        entity_repo::remove_tag(c, e.id, tag.id).await?;
+    }
+    let rows: Vec<_> = gained
+        .iter()
+        .map(|e| {
+            (
+                e.id,
+                tag.id,
+                e.region_code.clone(),
+                lianjian_domain::tag::TagSource::Rule,
+            )
+        })
+        .collect();
+    entity_repo::add_tags_many(c, &rows).await?;
+    Ok((
+        gained.iter().map(|e| e.id).collect(),
+        lost.iter().map(|e| e.id).collect(),
+    ))
+}
+
+/// How many names of each side a preview shows.
+pub const PREVIEW_SAMPLE: usize = 10;
+
+/// What a rule change would do to the directory, before it is made (标签规则预览): how many
+/// entities gain and lose the tag, and the first [`PREVIEW_SAMPLE`] of each as
+/// (name, credit code). A keyword like 美容 that would put ordinary beauty salons under
+/// 医疗美容机构 shows here, before anything is tagged.
+#[derive(Debug, Clone, Serialize)]
+pub struct RulePreview {
+    pub tag_code: String,
+    pub tag_name: String,
+    pub gained: u64,
+    pub lost: u64,
+    pub gained_sample: Vec<(String, String)>,
+    pub lost_sample: Vec<(String, String)>,
+}
+
+fn preview_of(tag: &Tag, gained: &[Changed], lost: &[Changed]) -> RulePreview {
+    let sample = |v: &[Changed]| {
+        v.iter()
+            .take(PREVIEW_SAMPLE)
+            .map(|e| (e.name.clone(), e.usci.clone()))
+            .collect()
+    };
+    RulePreview {
+        tag_code: tag.code.clone(),
+        tag_name: tag.name.clone(),
+        gained: gained.len() as u64,
+        lost: lost.len() as u64,
+        gained_sample: sample(gained),
+        lost_sample: sample(lost),
+    }
+}
+
+/// The rule a form describes, checked as [`add_rule`] checks it, with its tag; nothing written.
+async fn parse_rule(
+    svc: &Services,
+    actor: &Actor,
+    tag_code: &str,
+    kind: &str,
+    pattern: &str,
+) -> Result<(Tag, TagRule)> {
+    ensure_editor(actor)?;
+    let mut ch = Checker::default();
+    let kind = ch.check("kind", RuleKind::parse(kind));
+    let pattern = ch.check(
+        "pattern",
+        lianjian_domain::error::bounded_text(pattern, 1, 128, "规则内容", "pattern"),
+    );
+    let tag = repo::by_code(svc.store.conn(), tag_code.trim()).await?;
+    if tag.is_none() {
+        ch.push(
+            "tag",
+            Invalid::new(
+                "unknown_tag",
+                format!("标签“{tag_code}”不存在"),
+                format!("tag '{tag_code}' does not exist"),
+            ),
+        );
+    }
+    ch.finish()?;
+    let (kind, pattern, tag) = (
+        kind.expect("checked"),
+        pattern.expect("checked"),
+        tag.expect("checked"),
+    );
+    ensure_may_edit(actor, &tag)?;
+    let rule = TagRule {
+        id: Uuid::now_v7(),
+        tag_id: tag.id,
+        kind,
+        pattern,
+        created_at: Utc::now(),
+    };
+    Ok((tag, rule))
+}
+
+/// Who would gain and lose the tag if this rule were added ([`add_rule`] with the same
+/// fields makes exactly this change while the directory stays as it is). Writes nothing.
+pub async fn preview_add_rule(
+    svc: &Services,
+    actor: &Actor,
+    tag_code: &str,
+    kind: &str,
+    pattern: &str,
+) -> Result<RulePreview> {
+    let (tag, rule) = parse_rule(svc, actor, tag_code, kind, pattern).await?;
+    let c = svc.store.conn();
+    let mut rules = rules_of(c, &tag).await?;
+    rules.push(rule);
+    let (gained, lost) = tag_diff(c, &tag, &rules).await?;
+    Ok(preview_of(&tag, &gained, &lost))
+}
+
+/// Who would gain and lose the tag if this rule were removed. Writes nothing.
+pub async fn preview_remove_rule(
+    svc: &Services,
+    actor: &Actor,
+    rule_id: Uuid,
+) -> Result<(TagRule, RulePreview)> {
+    ensure_editor(actor)?;
+    let c = svc.store.conn();
+    let rules = repo::rules(c).await?;
+    let rule = rules
+        .iter()
+        .find(|r| r.id == rule_id)
+        .cloned()
+        .ok_or(ServiceError::NotFound)?;
+    let tag = repo::get(c, rule.tag_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    ensure_may_edit(actor, &tag)?;
+    let rest: Vec<TagRule> = rules
+        .into_iter()
+        .filter(|r| r.tag_id == tag.id && r.id != rule_id)
+        .collect();
+    let (gained, lost) = tag_diff(c, &tag, &rest).await?;
+    Ok((rule, preview_of(&tag, &gained, &lost)))
 }

@@ -667,6 +667,24 @@ pub async fn insert_visit(
     Ok(())
 }
 
+/// Adds checks (items and the departments that check them) to an existing visit whose
+/// checklist is not frozen yet, e.g. an ad-hoc visit's items folded into a random one.
+pub async fn add_visit_checks(
+    c: &impl ConnectionTrait,
+    visit_id: Uuid,
+    checks: &[VisitCheck],
+) -> Result<()> {
+    for ch in checks {
+        c.execute_raw(stmt(
+            c,
+            "INSERT INTO visit_checks (visit_id, plan_id, item_id, department_id) VALUES ($1,$2,$3,$4)",
+            vec![visit_id.into(), ch.plan_id.into(), ch.item_id.into(), ch.department_id.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// A visit with its checks and team, as a draw creates it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewVisit {

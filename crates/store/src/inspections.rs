@@ -125,6 +125,41 @@ pub async fn get_visit(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Visi
     .transpose()
 }
 
+/// The visits of an entity not yet carried out (scheduled or in progress), oldest first: what
+/// the merge warning compares a visit with. Callers filter by what the actor may see.
+pub async fn open_visits_of_entity(
+    c: &impl ConnectionTrait,
+    entity_id: Uuid,
+) -> Result<Vec<VisitRow>> {
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            format!(
+                "SELECT {VCOLS} FROM visits v JOIN entities e ON e.id = v.entity_id \
+                 WHERE v.entity_id = $1 AND v.status IN ($2, $3) ORDER BY v.created_at, v.id"
+            ),
+            vec![
+                entity_id.into(),
+                VisitStatus::Scheduled.as_str().into(),
+                VisitStatus::InProgress.as_str().into(),
+            ],
+        ))
+        .await?;
+    rows.iter().map(visit_from_row).collect()
+}
+
+/// Replaces a visit's note on why it takes place (检查缘由), e.g. when another visit's matter
+/// is folded into it.
+pub async fn set_trigger_note(c: &impl ConnectionTrait, id: Uuid, note: &str) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        "UPDATE visits SET trigger_note = $1, updated_at = $2 WHERE id = $3",
+        vec![note.into(), crate::now().into(), id.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Moves a visit to `status`, stamping the columns that go with it.
 #[derive(Debug, Clone, Default)]
 pub struct Progress {

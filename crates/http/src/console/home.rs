@@ -7,6 +7,7 @@ use lianjian_domain::department::BUILTIN_SETS;
 use lianjian_services::PageRequest;
 use lianjian_services::accounts;
 use lianjian_services::departments::DepartmentQuery;
+use lianjian_services::queues::{self, Queue, QueueKind};
 use serde::Deserialize;
 
 use super::{BUSINESS_AREAS, Chrome, ConsoleError, CsrfForm, render, see_other};
@@ -24,9 +25,105 @@ struct Home {
     lines: Vec<(String, String)>,
     context_region: String,
     context_line: String,
-    /// Inspection work waiting (待审核, 逾期未公示; an inspector's open visits).
-    pending: Option<lianjian_services::inspections::Pending>,
-    inspector: bool,
+    /// The queues the user's role owns, each linking to its list filtered to exactly the
+    /// counted rows; `None` when they could not be counted.
+    todo: Option<Vec<Tile>>,
+}
+
+/// One to-do card of the home page.
+pub struct Tile {
+    /// Stable key (tests and scripts find the card by it).
+    key: &'static str,
+    label: &'static str,
+    count: u64,
+    href: String,
+    /// Late work: shown in red while the count is not zero.
+    late: bool,
+}
+
+/// The card of a queue: its label and the list that shows exactly its rows.
+fn tile(q: Queue) -> Tile {
+    let region = |within: &Option<lianjian_domain::region::RegionCode>| {
+        within
+            .as_ref()
+            .map(|r| format!("&region={r}"))
+            .unwrap_or_default()
+    };
+    let (key, label, href, late) = match &q.kind {
+        QueueKind::PlansToApprove { within } => (
+            "plans_to_approve",
+            "待审批的年度抽查计划",
+            format!("/console/plans?status=submitted{}", region(within)),
+            false,
+        ),
+        QueueKind::PlansToPublish { within } => (
+            "plans_to_publish",
+            "已审批待公告的抽查计划",
+            format!("/console/plans?status=approved{}", region(within)),
+            false,
+        ),
+        QueueKind::Claims { escalations: true } => (
+            "claims",
+            "双告知待研判（各部门均未认领）",
+            "/console/claims".to_string(),
+            false,
+        ),
+        QueueKind::Claims { escalations: false } => (
+            "claims",
+            "双告知待本部门认领",
+            "/console/claims".to_string(),
+            false,
+        ),
+        QueueKind::Reviews => (
+            "reviews",
+            "检查结果待审核",
+            "/console/visits?status=submitted".to_string(),
+            false,
+        ),
+        QueueKind::LatePublications => (
+            "late_publications",
+            "逾期未公示的检查结果",
+            "/console/results?late=1".to_string(),
+            true,
+        ),
+        QueueKind::OverdueOrders => (
+            "overdue_orders",
+            "逾期未整改的责令整改",
+            "/console/rectifications?overdue=1".to_string(),
+            true,
+        ),
+        QueueKind::ReportedOrders => (
+            "reported_orders",
+            "已报告整改待复查",
+            "/console/rectifications?status=reported".to_string(),
+            false,
+        ),
+        QueueKind::ReferralsWaiting => (
+            "referrals",
+            "收到的抄告待反馈",
+            "/console/referrals?status=sent".to_string(),
+            false,
+        ),
+        QueueKind::TransfersWaiting => (
+            "transfers",
+            "已移送待办案机关反馈",
+            "/console/transfers?status=transferred".to_string(),
+            false,
+        ),
+        QueueKind::MyOpenVisits => (
+            "my_visits",
+            "我的待实施检查",
+            "/console/visits?status=scheduled,in_progress".to_string(),
+            false,
+        ),
+    };
+    Tile {
+        key,
+        label,
+        count: q.count,
+        href,
+        late,
+    }
 }
 
 #[derive(Deserialize)]
@@ -73,12 +170,16 @@ pub async fn page(
         .collect();
     lines.sort();
     lines.dedup_by(|x, y| x.0 == y.0);
-    let pending = lianjian_services::inspections::pending(svc, a).await.ok();
-    let inspector = a.role == lianjian_domain::account::Role::Inspector;
+    let todo = match queues::todo(svc, a).await {
+        Ok(qs) => Some(qs.into_iter().map(tile).collect()),
+        Err(e) => {
+            tracing::warn!(error = %e, "to-do counts failed");
+            None
+        }
+    };
     let t = c.t;
     Ok(render(Home {
-        pending,
-        inspector,
+        todo,
         department,
         region,
         areas: BUSINESS_AREAS

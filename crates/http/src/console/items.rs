@@ -59,34 +59,26 @@ async fn sector_options(svc: &Services) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Departments an item may name: the actor's region and its ancestors, and its subtree.
+/// Departments an item may name: those of the region the user works in now (its console view,
+/// else its own), the levels above it and its subtree (`departments::offered`), labelled with
+/// their region's name.
 async fn department_options(svc: &Services, s: &SessionAuth) -> Vec<(String, String)> {
-    let a = &s.actor;
-    let mut out: Vec<(String, String)> = Vec::new();
-    let mut push = |d: lianjian_services::departments::Department| {
-        let id = d.id.to_string();
-        if !out.iter().any(|(k, _)| *k == id) {
-            out.push((id, format!("{}（{}）", d.name, d.region_code)));
-        }
-    };
-    for d in lianjian_services::departments::pickable(svc, &a.region)
+    let found = lianjian_services::departments::offered(svc, &s.actor)
         .await
-        .unwrap_or_default()
-    {
-        push(d);
-    }
-    let q = lianjian_services::departments::DepartmentQuery {
-        status: Some(lianjian_domain::department::DepartmentStatus::Active),
-        ..Default::default()
-    };
-    if let Ok(p) =
-        lianjian_services::departments::list(svc, a, &q, PageRequest::new(Some(1), Some(200))).await
-    {
-        for d in p.items {
-            push(d);
-        }
-    }
-    out
+        .unwrap_or_default();
+    let names = crate::api::items::county_names(
+        svc,
+        found.iter().map(|d| d.region_code.to_string()).collect(),
+    )
+    .await;
+    found
+        .into_iter()
+        .map(|d| {
+            let r = d.region_code.to_string();
+            let rn = names.get(&r).cloned().unwrap_or(r);
+            (d.id.to_string(), format!("{}（{rn}）", d.name))
+        })
+        .collect()
 }
 
 // ---- list ----

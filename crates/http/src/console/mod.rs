@@ -22,6 +22,7 @@ mod sectors;
 mod settings;
 mod tags;
 mod users;
+mod visit_merge;
 pub(crate) mod visits;
 
 use askama::Template;
@@ -174,10 +175,12 @@ pub fn router() -> Router<AppState> {
         .route("/visits/{id}/review", post(visits::review))
         .route("/visits/{id}/publish", post(visits::publish))
         .route("/visits/{id}/close", post(visits::close))
+        .route("/visits/{id}/merge", post(visit_merge::merge))
         .route("/visits/{id}/rectifications", post(visits::issue_order))
         .route("/visits/{id}/referrals", post(visits::refer))
         .route("/visits/{id}/transfers", post(visits::transfer))
         .route("/claims", get(claims::queue))
+        .route("/claims/batch", post(claims::batch))
         .route("/claims/{id}/accept", post(claims::accept))
         .route("/claims/{id}/reject", post(claims::reject))
         .route("/claims/{id}/assign", post(claims::assign))
@@ -386,6 +389,7 @@ fn notice_text(key: &str) -> String {
         "order" => "责令整改通知书已签发，可打印送达。",
         "referred" => "抄告已发送，等待接收部门反馈。",
         "transferred" => "案件移送已记录。",
+        "merged" => "已合并：另一检查的事项和检查缘由已并入本次检查，原检查已取消并留有链接。",
         _ => "",
     }
     .to_string()

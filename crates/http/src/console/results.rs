@@ -9,6 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::inspection::ResultCode;
+use lianjian_domain::scope::Scope;
 use lianjian_services::inspections::{self, ResultEntry};
 use lianjian_services::items::ItemQuery;
 use lianjian_services::{Page, PageRequest, Services};
@@ -82,26 +83,23 @@ pub fn result_options() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-/// Published items for the item filter, (id, "code name").
-pub async fn item_options(svc: &Services) -> Vec<(String, String)> {
+/// Published items that apply in `scope` for the item filter, (id, "code name"): for staff their
+/// own view (their region's list, its ancestors' and its subtree's — never another province's
+/// pilot items), for the portal the site's jurisdiction.
+pub async fn item_options(svc: &Services, scope: &Scope) -> Vec<(String, String)> {
     let q = ItemQuery {
         status: Some(lianjian_domain::item::ItemStatus::Published),
         ..Default::default()
     };
-    lianjian_services::items::list(
-        svc,
-        &svc.public_scope(),
-        q,
-        PageRequest::new(Some(1), Some(200)),
-    )
-    .await
-    .map(|p| {
-        p.items
-            .into_iter()
-            .map(|i| (i.id.to_string(), format!("{} {}", i.code, i.name)))
-            .collect()
-    })
-    .unwrap_or_default()
+    lianjian_services::items::list(svc, scope, q, PageRequest::new(Some(1), Some(200)))
+        .await
+        .map(|p| {
+            p.items
+                .into_iter()
+                .map(|i| (i.id.to_string(), format!("{} {}", i.code, i.name)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Departments that lead or take part in a published item, for the department filter.
@@ -256,7 +254,7 @@ pub async fn list(
         c: Chrome::new(svc, &s, "results").await,
         rows: page.items.into_iter().map(row).collect(),
         pager,
-        items: item_options(svc).await,
+        items: item_options(svc, &Scope::of(&s.actor)).await,
         departments,
         results: result_options(),
         errors,

@@ -61,7 +61,8 @@ fn may_edit(s: &SessionAuth, t: &Tag) -> bool {
     lianjian_services::tags::may_edit(&s.actor, t)
 }
 
-/// Departments a tag may name as competent: the actor's region subtree and its ancestors.
+/// Departments a tag may name as competent: those of the region the user works in now, the
+/// levels above it and its subtree (`departments::offered`).
 async fn owner_options(svc: &Services, s: &SessionAuth) -> Vec<(String, String)> {
     let a = &s.actor;
     if a.role == Role::DepartmentAdmin {
@@ -71,31 +72,23 @@ async fn owner_options(svc: &Services, s: &SessionAuth) -> Vec<(String, String)>
             names.get(&a.department_id).cloned().unwrap_or_default(),
         )];
     }
-    let mut out: Vec<(String, String)> = Vec::new();
-    let mut push = |d: lianjian_services::departments::Department| {
-        let id = d.id.to_string();
-        if !out.iter().any(|(k, _)| *k == id) {
-            out.push((id, format!("{}（{}）", d.name, d.region_code)));
-        }
-    };
-    for d in lianjian_services::departments::pickable(svc, &a.region)
+    let found = lianjian_services::departments::offered(svc, a)
         .await
-        .unwrap_or_default()
-    {
-        push(d);
-    }
-    let q = lianjian_services::departments::DepartmentQuery {
-        status: Some(lianjian_domain::department::DepartmentStatus::Active),
-        ..Default::default()
-    };
-    if let Ok(p) =
-        lianjian_services::departments::list(svc, a, &q, PageRequest::new(Some(1), Some(200))).await
-    {
-        for d in p.items {
-            push(d);
-        }
-    }
-    out
+        .unwrap_or_default();
+    // Region names, not codes, tell same-named departments of two levels apart.
+    let names = crate::api::items::county_names(
+        svc,
+        found.iter().map(|d| d.region_code.to_string()).collect(),
+    )
+    .await;
+    found
+        .into_iter()
+        .map(|d| {
+            let r = d.region_code.to_string();
+            let rn = names.get(&r).cloned().unwrap_or(r);
+            (d.id.to_string(), format!("{}（{rn}）", d.name))
+        })
+        .collect()
 }
 
 pub struct RuleRow {
@@ -175,6 +168,11 @@ async fn page(
     let owner_ids: Vec<Uuid> = all.iter().filter_map(|t| t.owner_department_id).collect();
     let owners_by_id = department_names(svc, owner_ids).await;
     let ordered = tree(&all);
+    let region_names = crate::api::items::county_names(
+        svc,
+        all.iter().map(|t| t.region_code.to_string()).collect(),
+    )
+    .await;
     let rows = ordered
         .iter()
         .map(|(t, depth)| TagRow {
@@ -183,7 +181,10 @@ async fn page(
             name: t.name.clone(),
             level: t.level.label_zh().into(),
             indent: "　　".repeat(*depth),
-            region: t.region_code.to_string(),
+            region: region_names
+                .get(t.region_code.as_str())
+                .cloned()
+                .unwrap_or_else(|| t.region_code.to_string()),
             owner: t
                 .owner_department_id
                 .and_then(|d| owners_by_id.get(&d).cloned())
@@ -275,7 +276,7 @@ pub async fn list(
     let text = if ok == "rule_added" {
         let n = p.one("n").parse::<u64>().unwrap_or(0);
         Some(format!(
-            "规则已添加并已应用到整个名录库：{n} 个监管对象的标签随之变化。"
+            "规则已添加并已应用到名录库：{n} 个监管对象的标签随之变化。"
         ))
     } else {
         notice(&ok)
@@ -429,14 +430,132 @@ pub async fn set_status(
     }))
 }
 
+/// The preview of a rule change (标签规则预览): who gains and who loses the tag, then a form
+/// that applies exactly this change.
+#[derive(Template)]
+#[template(path = "console/tag_rule_preview.html")]
+struct PreviewPage {
+    c: Chrome,
+    p: tags::RulePreview,
+    /// Adding (true) or removing the rule.
+    adding: bool,
+    /// The rule as staff read it: "经营范围关键词：美容".
+    rule_label: String,
+    /// Where the confirm form posts, and its fields besides `_csrf`/`_once`.
+    action: String,
+    fields: Vec<(&'static str, String)>,
+    sample: usize,
+    /// More entities change than the sample names.
+    more_gained: bool,
+    more_lost: bool,
+}
+
+fn rule_label(kind: &str, pattern: &str) -> String {
+    match RuleKind::parse(kind) {
+        Ok(k) => format!("{}：{}", k.label_zh(), pattern.trim()),
+        Err(_) => pattern.trim().to_string(),
+    }
+}
+
+/// The (gained, lost) counts a confirm form carries back, if both are there.
+fn expected(f: &FormData) -> Option<(u64, u64)> {
+    Some((
+        f.get("expect_gained").parse().ok()?,
+        f.get("expect_lost").parse().ok()?,
+    ))
+}
+
+async fn rule_form_again(
+    st: &AppState,
+    s: &SessionAuth,
+    tag: String,
+    kind: String,
+    pattern: String,
+    e: ServiceError,
+) -> Result<Response, ConsoleError> {
+    let errs = form_errors(e)?;
+    page(
+        st,
+        s,
+        None,
+        None,
+        BTreeMap::new(),
+        Some(RuleForm {
+            tag,
+            kind,
+            pattern,
+            errors: errs,
+        }),
+    )
+    .await
+}
+
+/// Adding a rule takes two posts: the first shows who would gain and lose the tag (nothing is
+/// written), the second (`confirm=1`, with the counts it was shown) applies it.
 pub async fn add_rule(
     State(st): State<AppState>,
     Console(s): Console,
     CsrfForm(f): CsrfForm<FormData>,
 ) -> Result<Response, ConsoleError> {
     let (tag, kind, pattern) = (f.get("tag"), f.get("kind"), f.get("pattern"));
-    match tags::add_rule(&st.svc, &s.actor, &tag, &kind, &pattern).await {
+    if f.get("confirm") != "1" {
+        return match tags::preview_add_rule(&st.svc, &s.actor, &tag, &kind, &pattern).await {
+            Ok(p) => Ok(render(PreviewPage {
+                c: Chrome::new(&st.svc, &s, "tags").await,
+                rule_label: rule_label(&kind, &pattern),
+                adding: true,
+                action: "/console/tags/rules".into(),
+                fields: vec![
+                    ("tag", tag),
+                    ("kind", kind),
+                    ("pattern", pattern),
+                    ("expect_gained", p.gained.to_string()),
+                    ("expect_lost", p.lost.to_string()),
+                    ("confirm", "1".into()),
+                ],
+                sample: tags::PREVIEW_SAMPLE,
+                more_gained: p.gained > p.gained_sample.len() as u64,
+                more_lost: p.lost > p.lost_sample.len() as u64,
+                p,
+            })),
+            Err(e) => rule_form_again(&st, &s, tag, kind, pattern, e).await,
+        };
+    }
+    match tags::add_rule_as_previewed(&st.svc, &s.actor, &tag, &kind, &pattern, expected(&f)).await
+    {
         Ok((_, n)) => Ok(see_other(&format!("/console/tags?ok=rule_added&n={n}"))),
+        Err(e) => rule_form_again(&st, &s, tag, kind, pattern, e).await,
+    }
+}
+
+/// Removing a rule: a preview of who loses (or, with another rule gone, gains) the tag, then
+/// the confirmed removal.
+pub async fn remove_rule(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    if f.get("confirm") != "1" {
+        let (rule, p) = tags::preview_remove_rule(&st.svc, &s.actor, id).await?;
+        return Ok(render(PreviewPage {
+            c: Chrome::new(&st.svc, &s, "tags").await,
+            rule_label: format!("{}：{}", rule.kind.label_zh(), rule.pattern),
+            adding: false,
+            action: format!("/console/tags/rules/{id}/delete"),
+            fields: vec![
+                ("expect_gained", p.gained.to_string()),
+                ("expect_lost", p.lost.to_string()),
+                ("confirm", "1".into()),
+            ],
+            sample: tags::PREVIEW_SAMPLE,
+            more_gained: p.gained > p.gained_sample.len() as u64,
+            more_lost: p.lost > p.lost_sample.len() as u64,
+            p,
+        }));
+    }
+    match tags::remove_rule_as_previewed(&st.svc, &s.actor, id, expected(&f)).await {
+        Ok(_) => Ok(see_other("/console/tags?ok=rule_removed")),
         Err(e) => {
             let errs = form_errors(e)?;
             page(
@@ -446,23 +565,13 @@ pub async fn add_rule(
                 None,
                 BTreeMap::new(),
                 Some(RuleForm {
-                    tag,
-                    kind,
-                    pattern,
+                    tag: String::new(),
+                    kind: String::new(),
+                    pattern: String::new(),
                     errors: errs,
                 }),
             )
             .await
         }
     }
-}
-
-pub async fn remove_rule(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    _: CsrfForm,
-) -> Result<Response, ConsoleError> {
-    tags::remove_rule(&st.svc, &s.actor, id).await?;
-    Ok(see_other("/console/tags?ok=rule_removed"))
 }

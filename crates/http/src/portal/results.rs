@@ -113,7 +113,7 @@ pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, Strin
         t: zh_cn(),
         frame: Frame::of(svc, "results"),
         rows: page.items.into_iter().map(row).collect(),
-        items: item_options(svc).await,
+        items: item_options(svc, &svc.public_scope()).await,
         departments: item_department_options(svc).await,
         regions: super::region_options(svc).await,
         results: result_options(),

@@ -15,4 +15,5 @@ mod http;
 mod inspectors;
 mod plans;
 mod results_pages;
+mod staff_queues;
 mod visits;

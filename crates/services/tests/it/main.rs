@@ -12,6 +12,7 @@ mod audit_anchor;
 mod change_feed;
 mod demo;
 mod exchange;
+mod staff_queues;
 
 /// The demo data, seeded once per backend per test process; each test gets a copy.
 pub static DEMO: Template = Template {

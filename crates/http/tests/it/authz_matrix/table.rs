@@ -1018,16 +1018,18 @@ pub fn rows() -> Vec<Row> {
             "status=active",
             "PPP PPF PFF FFF FFF FFF",
         ),
+        // Without `confirm=1` these show the preview (who gains and loses the tag), with the
+        // same authorization; `confirm=1` applies.
         post(
             "/console/tags/rules",
             "",
-            "tag=<tag>&kind=scope_keyword&pattern=矩阵测试三",
+            "tag=<tag>&kind=scope_keyword&pattern=矩阵测试三&confirm=1",
             "PPP PPF PFF FFF FFF FFF",
         ),
         post(
             "/console/tags/rules/{id}/delete",
             "rule2",
-            "",
+            "confirm=1",
             "PPP PPF PFF FFF FFF FFF",
         ),
         get("/console/claims", "", ADMINS),
@@ -1048,6 +1050,15 @@ pub fn rows() -> Vec<Row> {
             "claim5",
             "",
             "PPP FFF PHH FFF FFF FFF",
+        ),
+        // The batch bar: the role decides whether the batch is heard at all (administering
+        // roles get 422 for a batch with no claim checked, others 403); each claim of a batch is
+        // then decided by the single action with its own authorization (tests/it/claims.rs).
+        post(
+            "/console/claims/batch",
+            "",
+            "action=accept",
+            "PPP PPP PPP FFF FFF FFF",
         ),
         // ---- Console: import and export
         // The page explains the templates; the upload itself is refused below.
@@ -1345,6 +1356,15 @@ pub fn rows() -> Vec<Row> {
             "visit",
             "",
             "PPP PPH PHH SHH SSH SSH",
+        ),
+        // Merging an ad-hoc visit into a random one: refused by role first (inspectors and
+        // read-only roles), hidden by scope, then refused by the rule (the fixture's visit is
+        // no random visit: 409); the allowed case is in tests/it/staff_queues.rs.
+        post(
+            "/console/visits/{id}/merge",
+            "visit",
+            "into=<visit>",
+            "PPP PPH PHH FFF FFF FFF",
         ),
         post(
             "/console/visits/{id}/rectifications",
