@@ -184,7 +184,7 @@ pub struct VisitDetail {
 }
 
 /// Another visit that should be merged with the one shown.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Overlap {
     pub visit_id: Uuid,
     pub code: String,
@@ -619,7 +619,7 @@ pub struct ResultBase {
 }
 
 /// An answer or result not written because the server's copy changed since the sender's base.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Conflict {
     /// `answers[i]` or `results[i]`: the entry of the draft that was not written.
     pub field: String,
