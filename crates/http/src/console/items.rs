@@ -62,18 +62,12 @@ async fn sector_options(svc: &Services) -> Vec<(String, String)> {
 /// Departments an item may name: the actor's region and its ancestors, and its subtree.
 async fn department_options(svc: &Services, s: &SessionAuth) -> Vec<(String, String)> {
     let a = &s.actor;
-    let mut out: Vec<(String, String)> = Vec::new();
-    let mut push = |d: lianjian_services::departments::Department| {
-        let id = d.id.to_string();
-        if !out.iter().any(|(k, _)| *k == id) {
-            out.push((id, format!("{}（{}）", d.name, d.region_code)));
-        }
-    };
+    let mut found = Vec::new();
     for d in lianjian_services::departments::pickable(svc, &a.region)
         .await
         .unwrap_or_default()
     {
-        push(d);
+        found.push(d);
     }
     let q = lianjian_services::departments::DepartmentQuery {
         status: Some(lianjian_domain::department::DepartmentStatus::Active),
@@ -82,8 +76,15 @@ async fn department_options(svc: &Services, s: &SessionAuth) -> Vec<(String, Str
     if let Ok(p) =
         lianjian_services::departments::list(svc, a, &q, PageRequest::new(Some(1), Some(200))).await
     {
-        for d in p.items {
-            push(d);
+        found.extend(p.items);
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for d in found {
+        let id = d.id.to_string();
+        if !out.iter().any(|(k, _)| *k == id) {
+            // Named with its region's name, not the code (issue 13).
+            let region = crate::regions::name(svc, d.region_code.as_str()).await;
+            out.push((id, format!("{}（{region}）", d.name)));
         }
     }
     out
