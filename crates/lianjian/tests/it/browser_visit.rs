@@ -4,99 +4,9 @@
 //! result. The real binary with demo data, headless Chromium through chromedriver.
 
 use crate::common;
+use crate::common::browser::{body, confirm as accept, driver_or_skip, login, session, wait_text};
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
-use fantoccini::{Client, ClientBuilder, Locator};
-
-fn chromedriver() -> Option<String> {
-    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
-        .iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .map(|s| s.to_string())
-}
-
-/// A Chromium session; `phone` emulates a 360-px-wide touch screen.
-async fn session(wd: &str, dir: &std::path::Path, name: &str, phone: bool) -> Client {
-    let mut opts = serde_json::json!({
-        "binary": "/usr/bin/chromium",
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 if phone { "--window-size=360,740" } else { "--window-size=1280,900" },
-                 format!("--user-data-dir={}", dir.join(name).display())]
-    });
-    if phone {
-        opts["mobileEmulation"] = serde_json::json!({"deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2.0, "touch": true}});
-    }
-    let mut caps = serde_json::Map::new();
-    caps.insert("goog:chromeOptions".into(), opts);
-    for _ in 0..50 {
-        if let Ok(c) = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(wd)
-            .await
-        {
-            return c;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("chromedriver session");
-}
-
-async fn login(c: &Client, base: &str, user: &str) -> Result<(), fantoccini::error::CmdError> {
-    c.goto(&format!("{base}/console/login")).await?;
-    c.find(Locator::Id("username"))
-        .await?
-        .send_keys(user)
-        .await?;
-    c.find(Locator::Id("password"))
-        .await?
-        .send_keys(lianjian_services::demo::DEMO_PASSWORD)
-        .await?;
-    c.find(Locator::Css("button[type=submit]"))
-        .await?
-        .click()
-        .await?;
-    c.wait().for_element(Locator::Css("main h1")).await?;
-    Ok(())
-}
-
-/// The page's text; retried while the page is being replaced (a reload or a redirect).
-async fn body(c: &Client) -> String {
-    for _ in 0..50 {
-        if let Ok(b) = c.find(Locator::Css("body")).await
-            && let Ok(t) = b.text().await
-        {
-            return t;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the page never settled");
-}
-
-/// Waits until the page's text contains `what`.
-async fn wait_text(c: &Client, what: &str) -> String {
-    for _ in 0..100 {
-        let b = body(c).await;
-        if b.contains(what) {
-            return b;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("page never showed {what:?}:\n{}", body(c).await);
-}
-
-/// Accepts the confirmation prompt once it appears (the field form asks after saving).
-async fn accept(c: &Client) -> Result<(), fantoccini::error::CmdError> {
-    for _ in 0..50 {
-        if c.accept_alert().await.is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    c.accept_alert().await
-}
+use fantoccini::{Client, Locator};
 
 /// Answers every check point "符合" and every item "未发现问题 / 无需后续处置" by tapping.
 async fn fill_in(c: &Client) -> Result<(), fantoccini::error::CmdError> {
@@ -122,12 +32,7 @@ async fn fill_in(c: &Client) -> Result<(), fantoccini::error::CmdError> {
 
 #[tokio::test]
 async fn two_inspectors_complete_a_joint_visit_on_phones() {
-    let Some(driver) = chromedriver() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromedriver is required under CI"
-        );
-        eprintln!("skipped: chromedriver not installed (apt-get install chromium chromium-driver)");
+    let Some(drv) = driver_or_skip() else {
         return;
     };
     let dir = common::temp_dir("browser-visit");
@@ -138,18 +43,7 @@ async fn two_inspectors_complete_a_joint_visit_on_phones() {
         "--data-dir",
         dir.to_str().unwrap(),
     ]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut drv = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let wd = format!("http://127.0.0.1:{port}");
+    let wd = drv.url.clone();
     let shots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let photo = dir.join("现场照片.png");
     // A real PNG (1 × 1 pixel).
@@ -273,6 +167,6 @@ async fn two_inspectors_complete_a_joint_visit_on_phones() {
     .await;
     let _ = zhang.close().await;
     let _ = wang.close().await;
-    let _ = drv.kill();
+    drop(drv);
     result.expect("browser scenario");
 }
