@@ -88,3 +88,14 @@ document.querySelectorAll('[data-random-for]').forEach(function (b) {
     document.getElementById(b.getAttribute('data-random-for')).value = hex;
   });
 });
+
+// Tables that stack into cards on phones (table.stack-sm, common.css) label each cell by its
+// column; cells the template did not label get their column's heading here.
+document.querySelectorAll('table.stack-sm').forEach(function (t) {
+  var heads = Array.prototype.map.call(t.querySelectorAll('thead th'), function (th) { return th.textContent.trim(); });
+  t.querySelectorAll('tbody tr').forEach(function (tr) {
+    Array.prototype.forEach.call(tr.children, function (td, i) {
+      if (!td.hasAttribute('data-label') && heads[i]) { td.setAttribute('data-label', heads[i]); }
+    });
+  });
+});
