@@ -99,3 +99,32 @@ document.querySelectorAll('table.stack-sm').forEach(function (t) {
     });
   });
 });
+
+// Field errors (<p class="invalid-feedback"> after a field): mark the field invalid, tie the
+// message to it for screen readers, and list "field: message" links in the form's error alert
+// so that each message names its field. Without JavaScript the messages still stand next to
+// their fields.
+document.querySelectorAll('main .invalid-feedback').forEach(function (p, i) {
+  var box = p.parentNode;
+  var field = box && box.querySelector('input:not([type=hidden]), select, textarea');
+  if (!field) { return; }
+  field.classList.add('is-invalid');
+  field.setAttribute('aria-invalid', 'true');
+  if (!p.id) { p.id = 'field-error-' + i; }
+  field.setAttribute('aria-describedby', ((field.getAttribute('aria-describedby') || '') + ' ' + p.id).trim());
+  var label = field.labels && field.labels[0];
+  var name = label ? label.textContent.replace(/[（(].*$/, '').replace(/\*/g, '').trim() : '';
+  var alert = document.querySelector('main .alert-danger[role=alert]');
+  if (alert && name && field.id && alert.textContent.indexOf(p.textContent.trim()) === -1) {
+    var list = alert.querySelector('ul.field-errors');
+    if (!list) { list = document.createElement('ul'); list.className = 'field-errors mb-0 mt-1'; alert.appendChild(list); }
+    var li = document.createElement('li');
+    var a = document.createElement('a');
+    a.href = '#' + field.id;
+    a.className = 'alert-link';
+    a.textContent = name;
+    li.appendChild(a);
+    li.appendChild(document.createTextNode('：' + p.textContent.trim()));
+    list.appendChild(li);
+  }
+});
