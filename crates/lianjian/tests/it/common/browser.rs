@@ -68,6 +68,9 @@ pub async fn session_sized(
         "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--hide-scrollbars",
+                 // Bootstrap scrolls smoothly and fades dialogs unless motion is reduced;
+                 // WebDriver clicks where an element was before the scroll ended.
+                 "--force-prefers-reduced-motion",
                  format!("--window-size={width},{height}"),
                  format!("--user-data-dir={}", dir.join(name).display())]
     });
