@@ -32,6 +32,13 @@ const PAGES: &[(&str, &str)] = &[
     ("/console/import", "import"),
     ("/console/audit", "audit"),
     ("/console/account", "account"),
+    ("/console/settings", "settings"),
+    // Detail pages: the first row's link on the list.
+    ("first:/console/plans", "plan-detail"),
+    ("first:/console/items", "item-detail"),
+    ("first:/console/directory", "entity-detail"),
+    ("first:/console/inspectors", "inspector-detail"),
+    ("first:/console/users", "user-detail"),
 ];
 
 /// What the page's layout and markup break, as sentences (empty when nothing).
@@ -75,7 +82,20 @@ async fn problems(c: &Client) -> Vec<String> {
 async fn walk(c: &Client, base: &str, size: &str, shots: &std::path::Path, phone: bool) -> Vec<String> {
     let mut found = Vec::new();
     for (path, name) in PAGES {
-        c.goto(&format!("{base}{path}")).await.expect("page");
+        if let Some(list) = path.strip_prefix("first:") {
+            c.goto(&format!("{base}{list}")).await.expect("list");
+            let href = c
+                .find(Locator::Css(&format!("main table a[href^='{list}/']")))
+                .await
+                .unwrap_or_else(|e| panic!("{list}: no row to open ({e})"))
+                .attr("href")
+                .await
+                .unwrap()
+                .expect("href");
+            c.goto(&format!("{base}{href}")).await.expect("detail");
+        } else {
+            c.goto(&format!("{base}{path}")).await.expect("page");
+        }
         c.wait()
             .for_element(Locator::Css("main h1"))
             .await
