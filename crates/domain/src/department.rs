@@ -324,3 +324,67 @@ mod tests {
         assert_eq!(market.name_at(RegionLevel::City, "漯河市"), "市市场监管局");
     }
 }
+
+/// The Chinese name of a line (条线) key, for screens and documents: `health` → 卫生健康.
+/// Covers the lines of the built-in sets; a line an administrator invented is shown as its key.
+pub fn line_label_zh(line: &str) -> Option<&'static str> {
+    Some(match line {
+        "development_reform" => "发展改革",
+        "education" => "教育",
+        "science" => "科技",
+        "industry_it" => "工业和信息化",
+        "ethnic_religion" => "民族宗教",
+        "public_security" => "公安",
+        "civil_affairs" => "民政",
+        "justice" => "司法行政",
+        "finance" => "财政",
+        "human_resources" => "人力资源社会保障",
+        "natural_resources" => "自然资源",
+        "ecology" => "生态环境",
+        "housing" => "住房城乡建设",
+        "transport" => "交通运输",
+        "water" => "水利",
+        "agriculture" => "农业农村",
+        "commerce" => "商务",
+        "culture_tourism" => "文化和旅游",
+        "health" => "卫生健康",
+        "emergency" => "应急管理",
+        "market" => "市场监管",
+        "radio_tv" => "广播电视",
+        "sport" => "体育",
+        "statistics" => "统计",
+        "medical_insurance" => "医疗保障",
+        "government_affairs" => "机关事务",
+        "civil_defence" => "人民防空",
+        "local_finance" => "地方金融监管",
+        "big_data" => "大数据",
+        "energy" => "能源",
+        "grain_reserves" => "粮食和储备",
+        "livestock" => "畜牧",
+        "ocean" => "海洋",
+        "drug" => "药品监管",
+        "press" => "新闻出版",
+        "copyright" => "版权",
+        "film" => "电影",
+        "fire_rescue" => "消防救援",
+        "administrative_approval" => "行政审批",
+        "urban_management" => "城市管理",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod line_label_tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_line_has_a_chinese_label() {
+        for set in BUILTIN_SETS {
+            for d in set.departments {
+                assert!(line_label_zh(d.line).is_some(), "{} has no label", d.line);
+            }
+        }
+        assert_eq!(line_label_zh("health"), Some("卫生健康"));
+        assert_eq!(line_label_zh("made_up"), None);
+    }
+}

@@ -1,8 +1,58 @@
-// Confirmation before destructive actions: <form data-confirm="确定停用该账号？">.
+// Confirmation before destructive actions: <form data-confirm="确定停用该账号？"> (or the same
+// attribute on one submit button). With Bootstrap loaded the question is a modal dialog; without
+// it, the browser's own confirm(); without JavaScript the form simply submits — the server
+// checks the action either way (CSRF, one-time token, permissions, state).
+function confirmModal() {
+  var m = document.getElementById('confirm-modal');
+  if (m) { return m; }
+  m = document.createElement('div');
+  m.className = 'modal fade';
+  m.id = 'confirm-modal';
+  m.tabIndex = -1;
+  m.setAttribute('aria-labelledby', 'confirm-modal-title');
+  m.setAttribute('aria-hidden', 'true');
+  m.innerHTML = '<div class="modal-dialog modal-dialog-centered"><div class="modal-content">' +
+    '<div class="modal-header"><h2 class="modal-title fs-5" id="confirm-modal-title">请确认</h2>' +
+    '<button type="button" class="btn-close" data-bs-dismiss="modal" aria-label="关闭"></button></div>' +
+    '<div class="modal-body"><p class="mb-0" data-confirm-text></p></div>' +
+    '<div class="modal-footer"><button type="button" class="btn btn-outline-secondary" data-bs-dismiss="modal">取消</button>' +
+    '<button type="button" class="btn btn-danger" data-confirm-ok>确定</button></div></div></div>';
+  document.body.appendChild(m);
+  return m;
+}
+
 document.addEventListener('submit', function (e) {
   var f = e.target;
-  var msg = f.getAttribute && f.getAttribute('data-confirm');
-  if (msg && !window.confirm(msg)) { e.preventDefault(); }
+  var by = e.submitter;
+  var msg = (by && by.getAttribute('data-confirm')) || (f.getAttribute && f.getAttribute('data-confirm'));
+  if (!msg || f.getAttribute('data-confirmed') === '1') { return; }
+  e.preventDefault();
+  if (!window.bootstrap || !window.bootstrap.Modal) {
+    if (window.confirm(msg)) {
+      f.setAttribute('data-confirmed', '1');
+      f.requestSubmit(by || undefined);
+      f.removeAttribute('data-confirmed');
+    }
+    return;
+  }
+  var m = confirmModal();
+  m.querySelector('[data-confirm-text]').textContent = msg;
+  var ok = m.querySelector('[data-confirm-ok]');
+  var label = by && (by.textContent || by.value);
+  ok.textContent = label ? label.trim() : '确定';
+  var modal = window.bootstrap.Modal.getOrCreateInstance(m);
+  ok.onclick = function () {
+    ok.onclick = null;
+    f.setAttribute('data-confirmed', '1');
+    modal.hide();
+    // requestSubmit keeps the clicked button's name and value (e.g. decision=approve).
+    f.requestSubmit(by && by.form === f ? by : undefined);
+    setTimeout(function () { f.removeAttribute('data-confirmed'); }, 0);
+  };
+  m.addEventListener('hidden.bs.modal', function () {
+    if (f.getAttribute('data-confirmed') !== '1') { (by || f).focus && (by || f).focus(); }
+  }, { once: true });
+  modal.show();
 });
 
 // Table forms: <button type="button" data-add-row="ID"> appends an empty copy of the last row of
@@ -37,4 +87,44 @@ document.querySelectorAll('[data-random-for]').forEach(function (b) {
     var hex = Array.prototype.map.call(a, function (x) { return ('0' + x.toString(16)).slice(-2); }).join('');
     document.getElementById(b.getAttribute('data-random-for')).value = hex;
   });
+});
+
+// Tables that stack into cards on phones (table.stack-sm, common.css) label each cell by its
+// column; cells the template did not label get their column's heading here.
+document.querySelectorAll('table.stack-sm').forEach(function (t) {
+  var heads = Array.prototype.map.call(t.querySelectorAll('thead th'), function (th) { return th.textContent.trim(); });
+  t.querySelectorAll('tbody tr').forEach(function (tr) {
+    Array.prototype.forEach.call(tr.children, function (td, i) {
+      if (!td.hasAttribute('data-label') && heads[i]) { td.setAttribute('data-label', heads[i]); }
+    });
+  });
+});
+
+// Field errors (<p class="invalid-feedback"> after a field): mark the field invalid, tie the
+// message to it for screen readers, and list "field: message" links in the form's error alert
+// so that each message names its field. Without JavaScript the messages still stand next to
+// their fields.
+document.querySelectorAll('main .invalid-feedback').forEach(function (p, i) {
+  var box = p.parentNode;
+  var field = box && box.querySelector('input:not([type=hidden]), select, textarea');
+  if (!field) { return; }
+  field.classList.add('is-invalid');
+  field.setAttribute('aria-invalid', 'true');
+  if (!p.id) { p.id = 'field-error-' + i; }
+  field.setAttribute('aria-describedby', ((field.getAttribute('aria-describedby') || '') + ' ' + p.id).trim());
+  var label = field.labels && field.labels[0];
+  var name = label ? label.textContent.replace(/[（(].*$/, '').replace(/\*/g, '').trim() : '';
+  var alert = document.querySelector('main .alert-danger[role=alert]');
+  if (alert && name && field.id && alert.textContent.indexOf(p.textContent.trim()) === -1) {
+    var list = alert.querySelector('ul.field-errors');
+    if (!list) { list = document.createElement('ul'); list.className = 'field-errors mb-0 mt-1'; alert.appendChild(list); }
+    var li = document.createElement('li');
+    var a = document.createElement('a');
+    a.href = '#' + field.id;
+    a.className = 'alert-link';
+    a.textContent = name;
+    li.appendChild(a);
+    li.appendChild(document.createTextNode('：' + p.textContent.trim()));
+    list.appendChild(li);
+  }
 });

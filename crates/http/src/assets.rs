@@ -37,6 +37,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../assets/field-sw.js"),
     ),
     (
+        "common.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/common.css"),
+    ),
+    (
         "portal.css",
         "text/css; charset=utf-8",
         include_str!("../assets/portal.css"),

@@ -12,6 +12,7 @@ pub mod i18n;
 mod metrics;
 mod pager;
 pub mod portal;
+mod regions;
 mod security;
 mod submissions;
 

@@ -76,7 +76,7 @@ fn invalid(
     ServiceError::field(field, Invalid::new(code, zh, en))
 }
 
-fn parse_spec(actor: &Actor, spec: &DrawSpec) -> Result<Parsed> {
+async fn parse_spec(svc: &Services, actor: &Actor, spec: &DrawSpec) -> Result<Parsed> {
     let mut ch = Checker::default();
     let region = match RegionCode::parse(spec.region.trim()) {
         Ok(r) => {
@@ -151,8 +151,13 @@ fn parse_spec(actor: &Actor, spec: &DrawSpec) -> Result<Parsed> {
         to.expect("checked"),
     );
     Ok(Parsed {
+        // The default title names the region, not its code (issue 13: labels, never codes).
         title: if title.is_empty() {
-            format!("{} {} 至 {} 联合双随机抽查", region, from, to)
+            let name = match crate::regions::get(svc, region.as_str()).await {
+                Ok(r) => r.name,
+                Err(_) => region.to_string(),
+            };
+            format!("{name} {from} 至 {to} 联合双随机抽查")
         } else {
             title
         },
@@ -627,7 +632,7 @@ pub async fn candidate_plans(
         period_end: to.into(),
         ..Default::default()
     };
-    let Ok(p) = parse_spec(actor, &spec) else {
+    let Ok(p) = parse_spec(svc, actor, &spec).await else {
         return Ok(Vec::new());
     };
     Ok(plan_repo::published_in_period(svc.store.conn(), &p.region, p.from, p.to).await?)
@@ -737,7 +742,7 @@ fn random_seed() -> Bytes32 {
 
 pub async fn preview(svc: &Services, actor: &Actor, spec: &DrawSpec) -> Result<Preview> {
     ensure_may_draw(actor)?;
-    let p = parse_spec(actor, spec)?;
+    let p = parse_spec(svc, actor, spec).await?;
     let c = svc.store.conn();
     let plans = plans_for(c, actor, &p, &spec.plan_ids, None).await?;
     let input = build_input(svc, c, &p, &plans, Uuid::nil(), None).await?;
@@ -967,7 +972,7 @@ async fn commit_in(
 /// witnesses and publishes the commitment.
 pub async fn commit(svc: &Services, actor: &Actor, spec: &DrawSpec) -> Result<Draw> {
     ensure_may_draw(actor)?;
-    let p = parse_spec(actor, spec)?;
+    let p = parse_spec(svc, actor, spec).await?;
     let tx = svc.store.begin().await?;
     let plans = plans_for(&tx, actor, &p, &spec.plan_ids, None).await?;
     let d = commit_in(svc, &tx, actor, &p, &plans, None, &spec.witness).await?;

@@ -308,9 +308,9 @@ pub fn visit_rows(v: &DrawView) -> Vec<VisitRow> {
                 lead: x.lead_department.clone(),
                 inspectors: x.inspectors.join("、"),
                 status: match x.visit.status.as_str() {
-                    "scheduled" => "待检查".into(),
                     "cancelled" => "已取消（重新抽取）".into(),
-                    s => s.to_string(),
+                    s => lianjian_domain::inspection::VisitStatus::parse(s)
+                        .map_or_else(|_| s.to_string(), |v| v.label_zh().to_string()),
                 },
             }
         })

@@ -80,7 +80,8 @@ async fn department_options(
         let n = p.items.len() as u64;
         for d in p.items {
             if scope.permits(&d.region_code, Some(&d.line)) {
-                out.push((d.id.to_string(), format!("{}（{}）", d.name, d.region_code)));
+                let region = crate::regions::name(svc, d.region_code.as_str()).await;
+                out.push((d.id.to_string(), format!("{}（{region}）", d.name)));
             }
         }
         if n < p.per_page {

@@ -301,6 +301,8 @@ pub struct Chrome {
     /// (area key, label, page; empty while under construction)
     pub business: Vec<(&'static str, &'static str, &'static str)>,
     pub notice: Option<String>,
+    /// The regions of the user's scope, by name, for region pickers.
+    pub regions: crate::regions::Options,
 }
 
 impl Chrome {
@@ -315,7 +317,10 @@ impl Chrome {
             None => "全国".to_string(),
         };
         let scope_label = match &scope.line {
-            Some(l) => format!("{region_label}（{l} 条线）"),
+            Some(l) => format!(
+                "{region_label}（{}条线）",
+                lianjian_domain::department::line_label_zh(l).unwrap_or(l)
+            ),
             None => format!("{region_label}（全部部门）"),
         };
         let context_label = if a.context.is_some() {
@@ -342,7 +347,27 @@ impl Chrome {
                 .map(|(k, key, _)| (*k, t.get(key), live_href(k)))
                 .collect(),
             notice: None,
+            regions: crate::regions::within_scope(
+                svc,
+                scope.region.as_ref().map(|r| r.as_str()),
+            )
+            .await,
         }
+    }
+
+    /// A region picker's choices for its current `value`: (code, name, selected).
+    pub fn region_choices<'a>(&'a self, value: &'a str) -> Vec<(&'a str, &'a str, bool)> {
+        crate::regions::choices(&self.regions, value)
+    }
+
+    /// The Chinese name of a department line (条线), or its key for a line without one.
+    pub fn line_name<'a>(&self, line: &'a str) -> &'a str {
+        lianjian_domain::department::line_label_zh(line).unwrap_or(line)
+    }
+
+    /// The name of a region of the user's scope, or its code.
+    pub fn region_name<'a>(&'a self, code: &'a str) -> &'a str {
+        crate::regions::name_of(&self.regions, code)
     }
 
     /// The page of a business area, empty while it is under construction.

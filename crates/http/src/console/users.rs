@@ -181,7 +181,8 @@ async fn department_options(svc: &Services, s: &SessionAuth) -> Vec<(String, Str
     let mut out = Vec::new();
     if let Ok(ds) = accounts::assignable_departments(svc, &s.actor).await {
         for d in ds {
-            out.push((d.id.to_string(), format!("{}（{}）", d.name, d.region_code)));
+            let region = crate::regions::name(svc, d.region_code.as_str()).await;
+            out.push((d.id.to_string(), format!("{}（{region}）", d.name)));
         }
     }
     out

@@ -164,34 +164,8 @@ pub async fn not_found(State(st): State<AppState>, uri: axum::http::Uri) -> Resp
 }
 
 /// The region filter's choices, by name: the jurisdiction's regions two levels down (a
-/// county's towns; a province's cities and their counties), as (code, indented name). The
-/// region tables are built in and the jurisdiction fixed per process, so each list is made
-/// once.
+/// county's towns; a province's cities and their counties), as (code, indented name).
 pub async fn region_options(svc: &lianjian_services::Services) -> Vec<(String, String)> {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<Option<String>, Vec<(String, String)>>>> = OnceLock::new();
-    let key = svc.site.region.as_ref().map(|r| r.to_string());
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(v) = cache.lock().expect("region cache").get(&key) {
-        return v.clone();
-    }
-    let regions = lianjian_services::regions::children;
-    let mut out = Vec::new();
-    let Ok(top) = regions(svc, key.as_deref()).await else {
-        return out;
-    };
-    for r in top {
-        let code = r.code.to_string();
-        out.push((code.clone(), r.name));
-        if let Ok(below) = regions(svc, Some(&code)).await {
-            out.extend(
-                below
-                    .into_iter()
-                    .map(|c| (c.code.to_string(), format!("\u{3000}{}", c.name))),
-            );
-        }
-    }
-    cache.lock().expect("region cache").insert(key, out.clone());
-    out
+    let root = svc.site.region.as_ref().map(|r| r.to_string());
+    crate::regions::below(svc, root.as_deref()).await.to_vec()
 }

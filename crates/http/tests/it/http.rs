@@ -226,7 +226,7 @@ async fn context_switch_narrows_and_never_widens(app: App) {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let home = app.get("/console?ok=context", Some(&cookie)).await;
     assert!(
-        home.body.contains("视图：山东省 / 聊城市（market 条线）"),
+        home.body.contains("视图：山东省 / 聊城市（市场监管条线）"),
         "{}",
         home.body
     );

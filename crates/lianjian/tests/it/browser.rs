@@ -3,27 +3,13 @@
 //! Without chromedriver the test is skipped locally, but fails under CI (`CI` set).
 
 use crate::common;
+use crate::common::browser::{confirm, dismiss, driver_or_skip, logout, session};
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
-use fantoccini::{ClientBuilder, Locator};
-
-fn chromedriver() -> Option<String> {
-    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
-        .iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .map(|s| s.to_string())
-}
+use fantoccini::Locator;
 
 #[tokio::test]
 async fn login_and_see_console_home() {
-    let Some(driver) = chromedriver() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromedriver is required under CI"
-        );
-        eprintln!("skipped: chromedriver not installed (apt-get install chromium chromium-driver)");
+    let Some(drv) = driver_or_skip() else {
         return;
     };
     let dir = common::temp_dir("browser");
@@ -34,44 +20,7 @@ async fn login_and_see_console_home() {
         "--data-dir",
         dir.to_str().unwrap(),
     ]);
-
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut drv = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let wd = format!("http://127.0.0.1:{port}");
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                     format!("--user-data-dir={}", dir.join("chrome").display())]
-        }),
-    );
-    let mut client = None;
-    for _ in 0..50 {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&wd)
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let c = client.expect("chromedriver session");
+    let c = session(&drv.url, &dir, "chrome", false).await;
     let result = async {
         c.goto(&format!("{}/console", app.base)).await?;
         assert!(c.current_url().await?.path().starts_with("/console/login"));
@@ -119,13 +68,13 @@ async fn login_and_see_console_home() {
             .await?;
         c.find(Locator::LinkText("wy.zhang")).await?.click().await?;
         c.wait()
-            .for_element(Locator::Css("form[data-confirm] button.danger"))
+            .for_element(Locator::Css("form[data-confirm] button.btn-outline-danger"))
             .await?;
         c.find(Locator::Css("form[action$='/status'] button"))
             .await?
             .click()
             .await?;
-        c.dismiss_alert().await?;
+        dismiss(&c).await?;
         let body = c.find(Locator::Css("body")).await?.text().await?;
         assert!(
             body.contains("停用账号") && !body.contains("账号已停用"),
@@ -151,7 +100,7 @@ async fn login_and_see_console_home() {
             .await?
             .click()
             .await?;
-        c.accept_alert().await?;
+        confirm(&c).await?;
         c.wait().for_element(Locator::Css("main h1")).await?;
         let body = c.find(Locator::Css("body")).await?.text().await?;
         // The re-draw keeps the demo's supervisor, who has not contributed yet.
@@ -167,10 +116,7 @@ async fn login_and_see_console_home() {
             let c = c.clone();
             let base = app.base.clone();
             async move {
-                c.find(Locator::Css("form[action='/console/logout'] button"))
-                    .await?
-                    .click()
-                    .await?;
+                logout(&c).await?;
                 c.goto(&format!("{base}/console/login")).await?;
                 c.find(Locator::Id("username"))
                     .await?
@@ -209,7 +155,7 @@ async fn login_and_see_console_home() {
         .await?
         .click()
         .await?;
-        c.accept_alert().await?;
+        confirm(&c).await?;
         c.wait().for_element(Locator::Css("main h1")).await?;
         let body = c.find(Locator::Css("body")).await?.text().await?;
         assert!(body.contains("您的随机数已提交"), "{body}");
@@ -221,7 +167,7 @@ async fn login_and_see_console_home() {
             .await?
             .click()
             .await?;
-        c.accept_alert().await?;
+        confirm(&c).await?;
         c.wait().for_element(Locator::Css("main h1")).await?;
         let body = c.find(Locator::Css("body")).await?.text().await?;
         assert!(
@@ -244,6 +190,6 @@ async fn login_and_see_console_home() {
     }
     .await;
     let _ = c.close().await;
-    let _ = drv.kill();
+    drop(drv);
     result.expect("browser steps");
 }

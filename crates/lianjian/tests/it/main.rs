@@ -6,6 +6,7 @@ mod common;
 mod audit_cli;
 mod bench_cli;
 mod browser;
+mod browser_console;
 mod browser_field;
 mod browser_visit;
 mod draw_cli;

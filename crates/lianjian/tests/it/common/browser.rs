@@ -55,17 +55,27 @@ impl Drop for Driver {
     }
 }
 
-/// A Chromium session; `phone` emulates a 360-px-wide touch screen, else a 1280 × 900 desktop.
-pub async fn session(wd: &str, dir: &std::path::Path, name: &str, phone: bool) -> Client {
+/// A Chromium window of `width` × `height`; `phone` emulates a touch screen of that size.
+pub async fn session_sized(
+    wd: &str,
+    dir: &std::path::Path,
+    name: &str,
+    (width, height): (u32, u32),
+    phone: bool,
+) -> Client {
     let mut opts = serde_json::json!({
         "binary": "/usr/bin/chromium",
         "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 if phone { "--window-size=360,740" } else { "--window-size=1280,900" },
+                 "--hide-scrollbars",
+                 // Bootstrap scrolls smoothly and fades dialogs unless motion is reduced;
+                 // WebDriver clicks where an element was before the scroll ended.
+                 "--force-prefers-reduced-motion",
+                 format!("--window-size={width},{height}"),
                  format!("--user-data-dir={}", dir.join(name).display())]
     });
     if phone {
-        opts["mobileEmulation"] = serde_json::json!({"deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2.0, "touch": true}});
+        opts["mobileEmulation"] = serde_json::json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": true}});
     }
     let mut caps = serde_json::Map::new();
     caps.insert("goog:chromeOptions".into(), opts);
@@ -80,6 +90,12 @@ pub async fn session(wd: &str, dir: &std::path::Path, name: &str, phone: bool) -
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     panic!("chromedriver session");
+}
+
+/// A Chromium session; `phone` emulates a 360-px-wide touch screen, else a 1280 × 900 desktop.
+pub async fn session(wd: &str, dir: &std::path::Path, name: &str, phone: bool) -> Client {
+    let size = if phone { (360, 740) } else { (1280, 900) };
+    session_sized(wd, dir, name, size, phone).await
 }
 
 /// Signs in on the console's login page with the demo password.
@@ -98,6 +114,17 @@ pub async fn login(c: &Client, base: &str, user: &str) -> Result<(), CmdError> {
         .click()
         .await?;
     c.wait().for_element(Locator::Css("main h1")).await?;
+    Ok(())
+}
+
+/// Signs out through the user menu in the console's header.
+pub async fn logout(c: &Client) -> Result<(), CmdError> {
+    c.find(Locator::Id("user-menu")).await?.click().await?;
+    c.wait()
+        .for_element(Locator::Css("form[action='/console/logout'] button"))
+        .await?
+        .click()
+        .await?;
     Ok(())
 }
 
@@ -126,13 +153,51 @@ pub async fn wait_text(c: &Client, what: &str) -> String {
     panic!("page never showed {what:?}:\n{}", body(c).await);
 }
 
-/// Accepts the browser's own prompt once it appears (the field form asks after saving).
+/// Confirms the question a destructive action asks once it appears: the console's
+/// confirmation dialog (app.js, `data-confirm`) or the browser's own prompt.
 pub async fn confirm(c: &Client) -> Result<(), CmdError> {
-    for _ in 0..50 {
+    for _ in 0..80 {
         if c.accept_alert().await.is_ok() {
+            return Ok(());
+        }
+        if let Ok(ok) = c
+            .find(Locator::Css("#confirm-modal.show [data-confirm-ok]"))
+            .await
+            && ok.is_displayed().await.unwrap_or(false)
+        {
+            // The dialog fades in; a click during the animation may land before it is ready.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            ok.click().await?;
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     c.accept_alert().await
+}
+
+/// Dismisses that question instead.
+pub async fn dismiss(c: &Client) -> Result<(), CmdError> {
+    for _ in 0..80 {
+        if c.dismiss_alert().await.is_ok() {
+            return Ok(());
+        }
+        if let Ok(no) = c
+            .find(Locator::Css("#confirm-modal.show [data-bs-dismiss=modal].btn"))
+            .await
+            && no.is_displayed().await.unwrap_or(false)
+        {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            no.click().await?;
+            // Wait for the dialog to go away.
+            for _ in 0..30 {
+                if c.find(Locator::Css("#confirm-modal.show")).await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.dismiss_alert().await
 }
