@@ -37,10 +37,7 @@ pub async fn below(svc: &Services, root: Option<&str>) -> Options {
         }
     }
     let out = Arc::new(out);
-    cache
-        .lock()
-        .expect("region cache")
-        .insert(key, out.clone());
+    cache.lock().expect("region cache").insert(key, out.clone());
     out
 }
 
@@ -61,19 +58,23 @@ pub async fn within_scope(svc: &Services, root: Option<&str>) -> Options {
     };
     let mut out = Vec::with_capacity(below.len() + 1);
     out.push((code.to_string(), top.name));
-    out.extend(below.iter().map(|(c, n)| (c.clone(), format!("\u{3000}{n}"))));
+    out.extend(
+        below
+            .iter()
+            .map(|(c, n)| (c.clone(), format!("\u{3000}{n}"))),
+    );
     let out = Arc::new(out);
-    cache
-        .lock()
-        .expect("region cache")
-        .insert(key, out.clone());
+    cache.lock().expect("region cache").insert(key, out.clone());
     out
 }
 
 /// The choices of a picker whose current value is `value`: (code, label, selected). A value
 /// not among them (a region deeper down, or a code typed in a link) stays as its own choice, so
 /// that saving a form never changes it silently.
-pub fn choices<'a>(options: &'a [(String, String)], value: &'a str) -> Vec<(&'a str, &'a str, bool)> {
+pub fn choices<'a>(
+    options: &'a [(String, String)],
+    value: &'a str,
+) -> Vec<(&'a str, &'a str, bool)> {
     let value = value.trim();
     let mut out: Vec<_> = options
         .iter()

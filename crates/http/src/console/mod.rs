@@ -347,11 +347,8 @@ impl Chrome {
                 .map(|(k, key, _)| (*k, t.get(key), live_href(k)))
                 .collect(),
             notice: None,
-            regions: crate::regions::within_scope(
-                svc,
-                scope.region.as_ref().map(|r| r.as_str()),
-            )
-            .await,
+            regions: crate::regions::within_scope(svc, scope.region.as_ref().map(|r| r.as_str()))
+                .await,
         }
     }
 

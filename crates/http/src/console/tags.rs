@@ -12,7 +12,7 @@ use lianjian_domain::tag::RuleKind;
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::tags::Tag;
 use lianjian_services::tags::{self, TagInput};
-use lianjian_services::{PageRequest, ServiceError, Services};
+use lianjian_services::{ServiceError, Services};
 use uuid::Uuid;
 
 use super::fields::FormData;

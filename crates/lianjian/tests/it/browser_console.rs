@@ -79,7 +79,13 @@ async fn problems(c: &Client) -> Vec<String> {
     serde_json::from_value(v).expect("a list of sentences")
 }
 
-async fn walk(c: &Client, base: &str, size: &str, shots: &std::path::Path, phone: bool) -> Vec<String> {
+async fn walk(
+    c: &Client,
+    base: &str,
+    size: &str,
+    shots: &std::path::Path,
+    phone: bool,
+) -> Vec<String> {
     let mut found = Vec::new();
     for (path, name) in PAGES {
         if let Some(list) = path.strip_prefix("first:") {
@@ -105,11 +111,18 @@ async fn walk(c: &Client, base: &str, size: &str, shots: &std::path::Path, phone
         for p in problems(c).await {
             found.push(format!("{size} {path}: {p}"));
         }
-        std::fs::write(shots.join(format!("console-{size}-{name}.png")), c.screenshot().await.unwrap()).unwrap();
+        std::fs::write(
+            shots.join(format!("console-{size}-{name}.png")),
+            c.screenshot().await.unwrap(),
+        )
+        .unwrap();
         if phone {
             // The side menu is hidden behind the toggle on phones, and opens from it.
             let side = c.find(Locator::Id("side")).await.expect("side menu");
-            assert!(!side.is_displayed().await.unwrap(), "{path}: menu shown before the toggle");
+            assert!(
+                !side.is_displayed().await.unwrap(),
+                "{path}: menu shown before the toggle"
+            );
             c.find(Locator::Css("header .navbar-toggler"))
                 .await
                 .expect("menu toggle")
@@ -122,15 +135,31 @@ async fn walk(c: &Client, base: &str, size: &str, shots: &std::path::Path, phone
                 .await
                 .unwrap_or_else(|e| panic!("{path}: the menu did not open ({e})"));
             tokio::time::sleep(Duration::from_millis(400)).await;
-            assert!(link.is_displayed().await.unwrap(), "{path}: menu link not visible");
+            assert!(
+                link.is_displayed().await.unwrap(),
+                "{path}: menu link not visible"
+            );
             if *name == "home" {
-                std::fs::write(shots.join(format!("console-{size}-menu.png")), c.screenshot().await.unwrap()).unwrap();
+                std::fs::write(
+                    shots.join(format!("console-{size}-menu.png")),
+                    c.screenshot().await.unwrap(),
+                )
+                .unwrap();
             }
         } else {
             let side = c.find(Locator::Id("side")).await.expect("side menu");
-            assert!(side.is_displayed().await.unwrap(), "{path}: no side column on the desktop");
-            let toggle = c.find(Locator::Css("header .navbar-toggler")).await.unwrap();
-            assert!(!toggle.is_displayed().await.unwrap(), "{path}: menu toggle on the desktop");
+            assert!(
+                side.is_displayed().await.unwrap(),
+                "{path}: no side column on the desktop"
+            );
+            let toggle = c
+                .find(Locator::Css("header .navbar-toggler"))
+                .await
+                .unwrap();
+            assert!(
+                !toggle.is_displayed().await.unwrap(),
+                "{path}: menu toggle on the desktop"
+            );
         }
     }
     found
@@ -142,7 +171,13 @@ async fn console_pages_fit_desktop_and_phone_and_are_labelled() {
         return;
     };
     let dir = common::temp_dir("browser-console");
-    let app = common::start(&["demo", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()]);
+    let app = common::start(&[
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.to_str().unwrap(),
+    ]);
     // target/screenshots (CARGO_TARGET_TMPDIR is target/tmp).
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
@@ -154,9 +189,19 @@ async fn console_pages_fit_desktop_and_phone_and_are_labelled() {
         let c = session_sized(&drv.url, &dir, &format!("chrome-{size}"), dims, phone).await;
         login(&c, &app.base, "wy.office").await.expect("login");
         // The demo's draw, with its figure cards.
-        c.goto(&format!("{}/console/draws", app.base)).await.unwrap();
-        c.find(Locator::LinkText("CQ-411121-2026-001")).await.unwrap().click().await.unwrap();
-        c.wait().for_element(Locator::Css(".cards .big")).await.expect("figure cards");
+        c.goto(&format!("{}/console/draws", app.base))
+            .await
+            .unwrap();
+        c.find(Locator::LinkText("CQ-411121-2026-001"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.wait()
+            .for_element(Locator::Css(".cards .big"))
+            .await
+            .expect("figure cards");
         let cards = c.find_all(Locator::Css(".cards > .card")).await.unwrap();
         let (mut tops, mut widths) = (Vec::new(), Vec::new());
         for k in &cards {
@@ -166,28 +211,56 @@ async fn console_pages_fit_desktop_and_phone_and_are_labelled() {
         }
         if !phone {
             // One row of figures on the desktop, not boxes stacked down the page.
-            assert!(tops.iter().all(|t| (*t - tops[0]).abs() < 1.0), "figure cards in one row: {tops:?}");
+            assert!(
+                tops.iter().all(|t| (*t - tops[0]).abs() < 1.0),
+                "figure cards in one row: {tops:?}"
+            );
         }
-        assert!(widths.iter().all(|w| *w >= 120.0), "figure cards are cards: {widths:?}");
+        assert!(
+            widths.iter().all(|w| *w >= 120.0),
+            "figure cards are cards: {widths:?}"
+        );
         for p in problems(&c).await {
             found.push(format!("{size} draw: {p}"));
         }
         let figures = c.find(Locator::Css(".cards")).await.unwrap();
-        c.execute("arguments[0].scrollIntoView({block:'center'})", vec![serde_json::to_value(&figures).unwrap()])
-            .await
-            .unwrap();
-        std::fs::write(shots.join(format!("console-{size}-draw.png")), c.screenshot().await.unwrap()).unwrap();
+        c.execute(
+            "arguments[0].scrollIntoView({block:'center'})",
+            vec![serde_json::to_value(&figures).unwrap()],
+        )
+        .await
+        .unwrap();
+        std::fs::write(
+            shots.join(format!("console-{size}-draw.png")),
+            c.screenshot().await.unwrap(),
+        )
+        .unwrap();
         found.extend(walk(&c, &app.base, size, &shots, phone).await);
         // Status badges in the annual plan table stay on one line at 1366 px.
         if !phone {
-            c.goto(&format!("{}/console/plans/annual?year=2026", app.base)).await.unwrap();
-            for tag in c.find_all(Locator::Css("main table .tag, main table .badge")).await.unwrap() {
+            c.goto(&format!("{}/console/plans/annual?year=2026", app.base))
+                .await
+                .unwrap();
+            for tag in c
+                .find_all(Locator::Css("main table .tag, main table .badge"))
+                .await
+                .unwrap()
+            {
                 let h = tag.rectangle().await.unwrap().3;
-                assert!(h < 30.0, "a status tag wraps ({h} px high): {}", tag.text().await.unwrap());
+                assert!(
+                    h < 30.0,
+                    "a status tag wraps ({h} px high): {}",
+                    tag.text().await.unwrap()
+                );
             }
         }
         c.close().await.unwrap();
     }
     drop(drv);
-    assert!(found.is_empty(), "{} problems:\n{}", found.len(), found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "{} problems:\n{}",
+        found.len(),
+        found.join("\n")
+    );
 }

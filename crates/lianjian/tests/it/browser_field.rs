@@ -8,7 +8,9 @@
 
 use crate::browser_visit::{demo, fill_in, open_clinic_visit, pending, photo, shots};
 use crate::common;
-use crate::common::browser::{confirm as accept, driver_or_skip, login, session, wait_text};
+use crate::common::browser::{
+    confirm as accept, driver_or_skip, driver_post, login, session, wait_text,
+};
 
 use std::time::Duration;
 
@@ -18,18 +20,16 @@ use serde_json::{Value, json};
 /// Cuts or restores the phone's connection (chromedriver's network conditions: the page and
 /// its service worker see no network, and `navigator.onLine` turns false).
 async fn set_offline(c: &Client, wd: &str, offline: bool) {
-    let sid = c.session_id().await.unwrap().expect("a session");
-    let r = reqwest::Client::new()
-        .post(format!("{wd}/session/{sid}/chromium/network_conditions"))
-        .json(&json!({"network_conditions": {
+    driver_post(
+        c,
+        wd,
+        "chromium/network_conditions",
+        json!({"network_conditions": {
             "offline": offline, "latency": 0,
             "download_throughput": 100_000_000, "upload_throughput": 100_000_000
-        }}))
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    assert!(status.is_success(), "{status}: {}", r.text().await.unwrap());
+        }}),
+    )
+    .await;
 }
 
 /// Runs `script` (which ends by calling `done(value)`) in the page and returns the value.

@@ -7,6 +7,7 @@ mod audit_cli;
 mod bench_cli;
 mod browser;
 mod browser_console;
+mod browser_documents;
 mod browser_field;
 mod browser_visit;
 mod draw_cli;

@@ -182,7 +182,9 @@ pub async fn dismiss(c: &Client) -> Result<(), CmdError> {
             return Ok(());
         }
         if let Ok(no) = c
-            .find(Locator::Css("#confirm-modal.show [data-bs-dismiss=modal].btn"))
+            .find(Locator::Css(
+                "#confirm-modal.show [data-bs-dismiss=modal].btn",
+            ))
             .await
             && no.is_displayed().await.unwrap_or(false)
         {
@@ -200,4 +202,25 @@ pub async fn dismiss(c: &Client) -> Result<(), CmdError> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     c.dismiss_alert().await
+}
+
+/// Posts to one of chromedriver's own commands of the session (`/session/{id}/<path>`, e.g.
+/// `chromium/network_conditions` or `goog/cdp/execute`) and answers its value.
+pub async fn driver_post(
+    c: &Client,
+    wd: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let sid = c.session_id().await.unwrap().expect("a session");
+    let r = reqwest::Client::new()
+        .post(format!("{wd}/session/{sid}/{path}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let v: serde_json::Value = r.json().await.unwrap_or_default();
+    assert!(status.is_success(), "{path}: {status}: {v}");
+    v["value"].clone()
 }
