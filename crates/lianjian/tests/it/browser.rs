@@ -46,13 +46,13 @@ async fn login_and_see_console_home() {
             "{body}"
         );
         let png = c.screenshot().await?;
-        let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-home.png");
+        let shot = crate::common::browser::shots().join("console-home.png");
         std::fs::write(&shot, png).ok();
         // The audit viewer shows this very sign-in.
         c.goto(&format!("{}/console/audit", app.base)).await?;
         let body = c.find(Locator::Css("body")).await?.text().await?;
         assert!(body.contains("auth.login"), "{body}");
-        let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let shots = crate::common::browser::shots();
         std::fs::write(shots.join("console-audit.png"), c.screenshot().await?).ok();
         for page in ["users", "departments", "sectors"] {
             c.goto(&format!("{}/console/{page}", app.base)).await?;

@@ -178,12 +178,7 @@ async fn console_pages_fit_desktop_and_phone_and_are_labelled() {
         "--data-dir",
         dir.to_str().unwrap(),
     ]);
-    // target/screenshots (CARGO_TARGET_TMPDIR is target/tmp).
-    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("target dir")
-        .join("screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
+    let shots = crate::common::browser::shots();
     let mut found = Vec::new();
     for (size, dims, phone) in [("1366", (1366, 768), false), ("360", (360, 740), true)] {
         let c = session_sized(&drv.url, &dir, &format!("chrome-{size}"), dims, phone).await;

@@ -38,6 +38,21 @@ async fn post_form(c: &Client, action_suffix: &str, fields: serde_json::Value) -
         .to_string()
 }
 
+/// The first record linked from a console list (`/console/<what>/<uuid>`).
+async fn first_link(c: &Client, list: &str, what: &str) -> String {
+    c.goto(list).await.unwrap();
+    c.execute(
+        r#"const re = new RegExp('^/console/' + arguments[0] + '/[0-9a-f-]{36}$');
+           return [...document.querySelectorAll('a')].map(a => a.getAttribute('href')).find(h => re.test(h));"#,
+        vec![what.into()],
+    )
+    .await
+    .unwrap()
+    .as_str()
+    .unwrap_or_else(|| panic!("no record in {list}"))
+    .to_string()
+}
+
 /// The number of pages of a PDF Chromium wrote (its page objects are not compressed).
 fn pages(pdf: &[u8]) -> usize {
     let s = String::from_utf8_lossy(pdf);
@@ -82,9 +97,11 @@ async fn print_check(c: &Client, wd: &str, name: &str) -> usize {
         .unwrap();
     let pdf = c.print(cfg).await.unwrap();
     assert!(pdf.starts_with(b"%PDF-"), "{name}: not a PDF");
-    let dir = common::work_dir().join("target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("notice-{name}.pdf")), &pdf).unwrap();
+    std::fs::write(
+        common::browser::shots().join(format!("notice-{name}.pdf")),
+        &pdf,
+    )
+    .unwrap();
     pages(&pdf)
 }
 
@@ -131,21 +148,27 @@ async fn printed_notices_fit_a4() {
         .as_str()
         .unwrap()
         .to_string();
-    let referral = post_form(
+    let posted = post_form(
         &c,
         "/referrals",
         serde_json::json!({"to_department_id": health, "matter": "发现执业医师资格存疑，请核查"}),
     )
     .await;
-    assert!(referral.starts_with("/console/referrals/"), "{referral}");
+    assert_eq!(posted, visit, "the referral is made from the visit's page");
     c.goto(&format!("{}{visit}", app.base)).await.unwrap();
-    let transfer = post_form(
+    post_form(
         &c,
         "/transfers",
         serde_json::json!({"agency": "舞阳县公安局", "facts": "涉嫌销售假药，货值较大"}),
     )
     .await;
-    assert!(transfer.starts_with("/console/transfers/"), "{transfer}");
+    let referral = first_link(
+        &c,
+        &format!("{}/console/referrals?direction=outgoing", app.base),
+        "referrals",
+    )
+    .await;
+    let transfer = first_link(&c, &format!("{}/console/transfers", app.base), "transfers").await;
     c.goto(&format!("{}/console/rectifications", app.base))
         .await
         .unwrap();

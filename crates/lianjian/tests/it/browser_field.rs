@@ -6,10 +6,10 @@
 //! clash is explained at its check point and settled by him, and the server holds the answers
 //! and the photo. Then the quick tap: typing in a note and tapping 确认并签字 at once confirms.
 
-use crate::browser_visit::{demo, fill_in, open_clinic_visit, pending, photo, shots};
+use crate::browser_visit::{demo, fill_in, open_clinic_visit, pending, photo};
 use crate::common;
 use crate::common::browser::{
-    confirm as accept, driver_or_skip, driver_post, login, session, wait_text,
+    confirm as accept, driver_or_skip, driver_post, login, session, shots, wait_text,
 };
 
 use std::time::Duration;

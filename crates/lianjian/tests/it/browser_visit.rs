@@ -4,7 +4,9 @@
 //! result. The real binary with demo data, headless Chromium through chromedriver.
 
 use crate::common;
-use crate::common::browser::{body, confirm as accept, driver_or_skip, login, session, wait_text};
+use crate::common::browser::{
+    body, confirm as accept, driver_or_skip, login, session, shots, wait_text,
+};
 
 use fantoccini::{Client, Locator};
 
@@ -56,16 +58,6 @@ pub(crate) fn photo(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
     )
     .unwrap();
     photo
-}
-
-/// Where screenshots go: `target/screenshots/` (kept as test artifacts).
-pub(crate) fn shots() -> std::path::PathBuf {
-    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap()
-        .join("screenshots");
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// Opens the field form of the demo's joint complaint visit from the task list on a phone:

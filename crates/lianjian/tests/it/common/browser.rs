@@ -79,6 +79,9 @@ pub async fn session_sized(
     }
     let mut caps = serde_json::Map::new();
     caps.insert("goog:chromeOptions".into(), opts);
+    // A prompt stays open until a test accepts or dismisses it: by default chromedriver would
+    // dismiss it on the next command (`confirm` looks for the console's dialog between tries).
+    caps.insert("unhandledPromptBehavior".into(), "ignore".into());
     for _ in 0..50 {
         if let Ok(c) = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps.clone())
@@ -223,4 +226,14 @@ pub async fn driver_post(
     let v: serde_json::Value = r.json().await.unwrap_or_default();
     assert!(status.is_success(), "{path}: {status}: {v}");
     v["value"].clone()
+}
+
+/// Where screenshots go: `target/screenshots/` (kept as test artifacts).
+pub fn shots() -> std::path::PathBuf {
+    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("screenshots");
+    std::fs::create_dir_all(&d).unwrap();
+    d
 }
