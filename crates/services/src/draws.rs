@@ -1558,7 +1558,15 @@ async fn view(svc: &Services, d: Draw) -> Result<DrawView> {
         let mut items = Vec::new();
         let mut depts = Vec::new();
         for ch in checks.remove(&v.id).unwrap_or_default() {
+            // 参与部门: each check's department and its plan's cooperating departments (issue 13).
             depts.push(names_of(ch.department_id).await?);
+            for pd in plans
+                .iter()
+                .filter(|p| p.id == ch.plan_id)
+                .flat_map(|p| &p.departments)
+            {
+                depts.push(names_of(pd.department_id).await?);
+            }
             if !item_names.contains_key(&ch.item_id) {
                 let n = item_repo::get(c, ch.item_id)
                     .await?
@@ -1568,7 +1576,8 @@ async fn view(svc: &Services, d: Draw) -> Result<DrawView> {
             }
             items.push(item_names[&ch.item_id].clone());
         }
-        depts.dedup();
+        let mut seen = HashSet::new();
+        depts.retain(|d| seen.insert(d.clone()));
         let mut inspectors = Vec::new();
         for t in teams.remove(&v.id).unwrap_or_default() {
             if !people.contains_key(&t.inspector_id) {

@@ -26,6 +26,7 @@ on_both_backends!(
     batched_visit_inserts_store_what_row_by_row_inserts_store,
     contributions_close_when_the_beacon_is_due,
     stored_public_variant_is_what_verify_accepts,
+    visits_name_every_participating_department,
 );
 
 impl App {
@@ -1592,4 +1593,61 @@ async fn stored_public_variant_is_what_verify_accepts(app: App) {
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.body, stored, "the endpoint serves the stored variant");
     }
+}
+
+/// A visit of a draw names every department taking part: the plans' lead departments and their
+/// cooperating departments (参与部门, issue 13), once each, lead first.
+async fn visits_name_every_participating_department(app: App) {
+    let office = app.token("wy.office").await;
+    let list = app.get_json("/api/v1/draws", &office).await;
+    let id = list["items"][0]["id"].as_str().unwrap().to_string();
+    let d = app.get_json(&format!("/api/v1/draws/{id}"), &office).await;
+    let depts = app
+        .get_json("/api/v1/departments?per_page=200", &office)
+        .await;
+    let name_of = |id: &str| {
+        depts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == id)
+            .map(|x| x["name"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    let mut items = std::collections::HashMap::new();
+    for p in d["plans"].as_array().unwrap() {
+        let i = p["item_id"].as_str().unwrap().to_string();
+        let item = app.get_json(&format!("/api/v1/items/{i}"), &office).await;
+        items.insert(i, item["name"].clone());
+    }
+    let mut cooperating_seen = false;
+    for v in d["visits"].as_array().unwrap() {
+        let named: Vec<&str> = v["departments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        let mut unique = named.clone();
+        unique.dedup();
+        assert_eq!(unique.len(), named.len(), "each once: {named:?}");
+        assert_eq!(named[0], v["lead_department"], "lead first: {v}");
+        // Every cooperating department of a plan whose item this visit checks is named.
+        for p in d["plans"].as_array().unwrap() {
+            let item = &items[p["item_id"].as_str().unwrap()];
+            let checks_it = v["items"].as_array().unwrap().iter().any(|i| i == item);
+            if !checks_it {
+                continue;
+            }
+            for pd in p["departments"].as_array().unwrap() {
+                let n = name_of(pd["department_id"].as_str().unwrap());
+                assert!(named.contains(&n.as_str()), "{n} missing from {named:?}");
+                cooperating_seen = true;
+            }
+        }
+    }
+    assert!(
+        cooperating_seen,
+        "the demo's plans have cooperating departments: {d}"
+    );
 }
