@@ -11,7 +11,6 @@ pub mod draw;
 pub mod error;
 pub mod evidence;
 pub mod import_job;
-pub mod inspection;
 pub mod inspector;
 pub mod item;
 pub mod lifecycle;
@@ -24,5 +23,6 @@ pub mod submission;
 pub mod tag;
 pub mod tag_expr;
 pub mod usci;
+pub mod visit;
 
 pub use error::Invalid;

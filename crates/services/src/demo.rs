@@ -218,8 +218,8 @@ async fn member_id(svc: &Services, certificate: &str) -> Result<Uuid> {
 /// out on their phones, and a pharmacy visit already carried out, reviewed and published with a
 /// rectification order under way.
 async fn seed_visits(svc: &Services, actor: &Actor) -> Result<()> {
-    use crate::inspections::{self as insp, AdHocSpec, AnswerInput, Draft, ResultInput};
-    let today = lianjian_domain::inspection::beijing_date(chrono::Utc::now());
+    use crate::visits::{self as insp, AdHocSpec, AnswerInput, Draft, ResultInput};
+    let today = lianjian_domain::visit::beijing_date(chrono::Utc::now());
     let until = today + chrono::Days::new(30);
     let clinic = first_entity(svc, "医疗美容机构").await?;
     insp::create_ad_hoc(

@@ -1175,7 +1175,7 @@ async fn create_visits(
                 lead_department_id: lead.lead_department.id,
                 trigger: "random".into(),
                 trigger_note: None,
-                status: lianjian_domain::inspection::VisitStatus::Scheduled,
+                status: lianjian_domain::visit::VisitStatus::Scheduled,
                 period_start: d.period_start,
                 period_end: d.period_end,
                 visited_on: None,

@@ -7,12 +7,12 @@
 use chrono::{NaiveDate, Utc};
 use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
-use lianjian_domain::inspection::{
-    self as rules, RectificationStatus, ReferralStatus, TransferStatus, VisitStatus, beijing_date,
-};
 use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::scope::{Actor, Scope};
-use lianjian_store::inspections::{self as repo, VisitRow};
+use lianjian_domain::visit::{
+    self as rules, RectificationStatus, ReferralStatus, TransferStatus, VisitStatus, beijing_date,
+};
+use lianjian_store::visits::{self as repo, VisitRow};
 use lianjian_store::{Page, PageRequest};
 use serde::Serialize;
 use uuid::Uuid;
@@ -24,7 +24,7 @@ use crate::visit_access::{acts_for, department, visible};
 use crate::{Result, ServiceError, Services};
 
 /// Follow-up records and their list filter as this service takes and returns them.
-pub use lianjian_store::inspections::{CaseTransfer, FollowUpQuery, Rectification, Referral};
+pub use lianjian_store::visits::{CaseTransfer, FollowUpQuery, Rectification, Referral};
 
 fn invalid(
     field: &str,

@@ -17,7 +17,6 @@ pub mod evidence;
 pub mod exchange;
 pub mod follow_ups;
 pub mod index;
-pub mod inspections;
 pub mod inspectors;
 pub mod items;
 #[cfg(test)]
@@ -33,6 +32,7 @@ pub mod submissions;
 pub mod tags;
 mod trail;
 mod visit_access;
+pub mod visits;
 
 pub use error::{FieldError, Internal, ServiceError};
 pub use lianjian_domain::page::{Page, PageRequest};

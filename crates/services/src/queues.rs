@@ -5,14 +5,14 @@
 
 use chrono::Utc;
 use lianjian_domain::account::Role;
-use lianjian_domain::inspection::{
-    RectificationStatus, ReferralStatus, TransferStatus, VisitStatus, beijing_date,
-};
 use lianjian_domain::plan::{PlanParty, PlanStatus};
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Actor;
-use lianjian_store::inspections::{FollowUpQuery, ResultQuery, VisitQuery};
+use lianjian_domain::visit::{
+    RectificationStatus, ReferralStatus, TransferStatus, VisitStatus, beijing_date,
+};
 use lianjian_store::plans::PlanQuery;
+use lianjian_store::visits::{FollowUpQuery, ResultQuery, VisitQuery};
 
 use crate::{PageRequest, Result, Services};
 
@@ -86,7 +86,7 @@ pub async fn todo(svc: &Services, actor: &Actor) -> Result<Vec<Queue>> {
             status: vec![VisitStatus::Scheduled, VisitStatus::InProgress],
             ..Default::default()
         };
-        let count = crate::inspections::list(svc, actor, &q, one()).await?.total;
+        let count = crate::visits::list(svc, actor, &q, one()).await?.total;
         out.push(Queue {
             kind: QueueKind::MyOpenVisits,
             count,
@@ -133,7 +133,7 @@ pub async fn todo(svc: &Services, actor: &Actor) -> Result<Vec<Queue>> {
     };
     out.push(Queue {
         kind: QueueKind::Reviews,
-        count: crate::inspections::list(svc, actor, &q, one()).await?.total,
+        count: crate::visits::list(svc, actor, &q, one()).await?.total,
     });
     // Per result (one row per item of a visit), as the result list counts them.
     let q = ResultQuery {
@@ -142,9 +142,7 @@ pub async fn todo(svc: &Services, actor: &Actor) -> Result<Vec<Queue>> {
     };
     out.push(Queue {
         kind: QueueKind::LatePublications,
-        count: crate::inspections::results(svc, actor, &q, one())
-            .await?
-            .total,
+        count: crate::visits::results(svc, actor, &q, one()).await?.total,
     });
     let count = crate::follow_ups::orders(svc, actor, &follow_up_query(None, true), one())
         .await?

@@ -1,13 +1,13 @@
 //! Who sees a visit and who acts for a department on it: shared by carrying out visits
-//! ([`crate::inspections`]) and by what their findings lead to ([`crate::follow_ups`]), so that
+//! ([`crate::visits`]) and by what their findings lead to ([`crate::follow_ups`]), so that
 //! neither depends on the other for them.
 
 use lianjian_domain::account::Role;
-use lianjian_domain::inspection::VisitStatus;
 use lianjian_domain::scope::{Actor, Scope};
+use lianjian_domain::visit::VisitStatus;
 use lianjian_store::Conn;
 use lianjian_store::departments::{self, Department};
-use lianjian_store::inspections::{self as repo, VisitRow};
+use lianjian_store::visits::{self as repo, VisitRow};
 use uuid::Uuid;
 
 use crate::{Result, ServiceError};

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::draw::DrawStatus;
-use lianjian_domain::inspection::VisitStatus;
 use lianjian_domain::region::RegionCode;
+use lianjian_domain::visit::VisitStatus;
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
 use serde::Serialize;
 use uuid::Uuid;

@@ -14,7 +14,6 @@ pub mod entities;
 mod error;
 pub mod evidence;
 pub mod import_jobs;
-pub mod inspections;
 pub mod inspectors;
 pub mod items;
 pub mod migration;
@@ -28,6 +27,7 @@ pub mod sectors;
 pub mod submissions;
 pub mod tags;
 pub mod testing;
+pub mod visits;
 
 use std::path::Path;
 use std::time::Duration;

@@ -23,7 +23,7 @@ use super::record::{
 use super::sample::{DrawError, draw, draw_committed};
 use super::v3::{derive_key, seed_commitment};
 use super::{Bytes32, FORMAT, FORMAT_V3, FORMAT_WEIGHTED};
-use crate::inspection::beijing_date;
+use crate::visit::beijing_date;
 use chrono::{DateTime, Utc};
 
 /// A record that checks out.

@@ -9,19 +9,19 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
-use lianjian_domain::inspection::{Position, ResultCode, VisitStatus};
 use lianjian_domain::region::RegionCode;
+use lianjian_domain::visit::{Position, ResultCode, VisitStatus};
 use lianjian_services::ServiceError;
 use lianjian_services::follow_ups::FollowUpQuery;
 use lianjian_services::follow_ups::{self, OrderSpec, ReferralSpec, TransferSpec};
 use lianjian_services::follow_ups::{
     CaseTransfer, OrderEntry, Rectification, Referral, ReferralEntry,
 };
-use lianjian_services::inspections::{self, AdHocSpec, AttachmentInput, Draft};
-use lianjian_services::inspections::{
+use lianjian_services::visits::{self, AdHocSpec, AttachmentInput, Draft};
+use lianjian_services::visits::{
     Attachment, Confirmed, ResultEntry, Saved, VisitDetail, VisitListEntry,
 };
-use lianjian_services::inspections::{ResultQuery, VisitQuery};
+use lianjian_services::visits::{ResultQuery, VisitQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -100,7 +100,7 @@ impl VisitFilter {
             draw_id: self.draw,
             q: text(&self.q),
             late_on: (text_or_empty(&self.late) == "1")
-                .then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
+                .then(|| lianjian_domain::visit::beijing_date(chrono::Utc::now())),
             ..Default::default()
         })
     }
@@ -115,7 +115,7 @@ pub async fn list(
     ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<VisitListEntry>>, ApiError> {
     Ok(page(
-        inspections::list(&st.svc, &a, &f.query()?, p.request()?).await?,
+        visits::list(&st.svc, &a, &f.query()?, p.request()?).await?,
     ))
 }
 
@@ -154,7 +154,7 @@ pub async fn create(
     };
     Ok((
         StatusCode::CREATED,
-        Json(inspections::create_ad_hoc(&st.svc, &a, &spec).await?),
+        Json(visits::create_ad_hoc(&st.svc, &a, &spec).await?),
     ))
 }
 
@@ -167,7 +167,7 @@ pub async fn get(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<VisitDetail>, ApiError> {
-    Ok(Json(inspections::get(&st.svc, &a, params::id(&id)?).await?))
+    Ok(Json(visits::get(&st.svc, &a, params::id(&id)?).await?))
 }
 
 /// The browser's position (WGS-84), optional.
@@ -202,7 +202,7 @@ pub async fn start(
     ApiJson(b): ApiJson<StartBody>,
 ) -> Result<Json<VisitDetail>, ApiError> {
     Ok(Json(
-        inspections::start(&st.svc, &a, params::id(&id)?, position(b.position)?).await?,
+        visits::start(&st.svc, &a, params::id(&id)?, position(b.position)?).await?,
     ))
 }
 
@@ -289,11 +289,11 @@ pub async fn save(
         answers: b
             .answers
             .into_iter()
-            .map(|x| inspections::AnswerInput {
+            .map(|x| visits::AnswerInput {
                 seq: x.seq,
                 answer: x.answer,
                 note: x.note,
-                base: x.base.map(|b| inspections::AnswerBase {
+                base: x.base.map(|b| visits::AnswerBase {
                     answer: b.answer,
                     note: b.note,
                 }),
@@ -302,12 +302,12 @@ pub async fn save(
         results: b
             .results
             .into_iter()
-            .map(|x| inspections::ResultInput {
+            .map(|x| visits::ResultInput {
                 plan_id: x.plan_id,
                 result_code: x.result_code,
                 follow_up: x.follow_up,
                 summary: x.summary,
-                base: x.base.map(|b| inspections::ResultBase {
+                base: x.base.map(|b| visits::ResultBase {
                     result_code: b.result_code,
                     follow_up: b.follow_up,
                     summary: b.summary,
@@ -316,7 +316,7 @@ pub async fn save(
             .collect(),
     };
     Ok(Json(
-        inspections::save(&st.svc, &a, params::id(&id)?, &draft).await?,
+        visits::save(&st.svc, &a, params::id(&id)?, &draft).await?,
     ))
 }
 
@@ -332,7 +332,7 @@ pub async fn confirm(
     ApiJson(b): ApiJson<StartBody>,
 ) -> Result<Json<Confirmed>, ApiError> {
     Ok(Json(
-        inspections::confirm(&st.svc, &a, params::id(&id)?, position(b.position)?).await?,
+        visits::confirm(&st.svc, &a, params::id(&id)?, position(b.position)?).await?,
     ))
 }
 
@@ -438,7 +438,7 @@ pub async fn attach(
     let id = params::id(&id)?;
     let input = attachment_form(form).await?;
     // Refused files answer as on the evidence upload: 413 too large, 415 forbidden type.
-    let att = inspections::attach(&st.svc, &a, id, input)
+    let att = visits::attach(&st.svc, &a, id, input)
         .await
         .map_err(super::evidence::upload_error)?;
     Ok((StatusCode::CREATED, Json(att)))
@@ -464,7 +464,7 @@ pub async fn review(
     ApiJson(b): ApiJson<ReviewBody>,
 ) -> Result<Json<VisitDetail>, ApiError> {
     Ok(Json(
-        inspections::review(&st.svc, &a, params::id(&id)?, b.plan_id, b.approve, &b.note).await?,
+        visits::review(&st.svc, &a, params::id(&id)?, b.plan_id, b.approve, &b.note).await?,
     ))
 }
 
@@ -477,9 +477,7 @@ pub async fn publish(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<VisitDetail>, ApiError> {
-    Ok(Json(
-        inspections::publish(&st.svc, &a, params::id(&id)?).await?,
-    ))
+    Ok(Json(visits::publish(&st.svc, &a, params::id(&id)?).await?))
 }
 
 /// Closes the follow-up once orders are re-checked and referrals answered.
@@ -490,9 +488,7 @@ pub async fn close(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<VisitDetail>, ApiError> {
-    Ok(Json(
-        inspections::close(&st.svc, &a, params::id(&id)?).await?,
-    ))
+    Ok(Json(visits::close(&st.svc, &a, params::id(&id)?).await?))
 }
 
 // ---- follow-ups ----
@@ -548,7 +544,7 @@ impl FollowUpFilter {
             region: region(&self.region)?,
             status: text(&self.status),
             overdue_on: (text_or_empty(&self.overdue) == "1")
-                .then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
+                .then(|| lianjian_domain::visit::beijing_date(chrono::Utc::now())),
             ..Default::default()
         })
     }
@@ -774,7 +770,7 @@ impl ResultFilter {
             from: date(&self.from, "from")?,
             to: date(&self.to, "to")?,
             late_on: (text_or_empty(&self.late) == "1")
-                .then(|| lianjian_domain::inspection::beijing_date(chrono::Utc::now())),
+                .then(|| lianjian_domain::visit::beijing_date(chrono::Utc::now())),
             ..Default::default()
         })
     }
@@ -791,7 +787,7 @@ pub async fn results(
     ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<ResultEntry>>, ApiError> {
     Ok(page(
-        inspections::results(&st.svc, &a, &f.query()?, p.request()?).await?,
+        visits::results(&st.svc, &a, &f.query()?, p.request()?).await?,
     ))
 }
 
@@ -803,7 +799,7 @@ pub async fn export(
     ApiActor(a): ApiActor,
     ApiQuery(f): ApiQuery<ResultFilter>,
 ) -> Result<Response, ApiError> {
-    let bytes = inspections::export_results(&st.svc, &a, &f.query()?).await?;
+    let bytes = visits::export_results(&st.svc, &a, &f.query()?).await?;
     Ok(crate::console::exchange::xlsx(
         &format!("检查结果-{}.xlsx", params::today()),
         bytes,
@@ -832,8 +828,8 @@ pub struct PublicResultDto {
     pub published_on: Option<NaiveDate>,
 }
 
-impl From<inspections::PublicResult> for PublicResultDto {
-    fn from(r: inspections::PublicResult) -> Self {
+impl From<visits::PublicResult> for PublicResultDto {
+    fn from(r: visits::PublicResult) -> Self {
         Self {
             visit_code: r.visit_code,
             usci: r.usci,
@@ -859,6 +855,6 @@ pub async fn public_results(
     ApiQuery(f): ApiQuery<ResultFilter>,
     ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<PublicResultDto>>, ApiError> {
-    let page = inspections::public_results(&st.svc, &f.query()?, p.request()?).await?;
+    let page = visits::public_results(&st.svc, &f.query()?, p.request()?).await?;
     Ok(Json(PageOf::from(page, PublicResultDto::from)))
 }

@@ -309,7 +309,7 @@ pub fn visit_rows(v: &DrawView) -> Vec<VisitRow> {
                 inspectors: x.inspectors.join("、"),
                 status: match x.visit.status.as_str() {
                     "cancelled" => "已取消（重新抽取）".into(),
-                    s => lianjian_domain::inspection::VisitStatus::parse(s)
+                    s => lianjian_domain::visit::VisitStatus::parse(s)
                         .map_or_else(|_| s.to_string(), |v| v.label_zh().to_string()),
                 },
             }
@@ -578,7 +578,7 @@ pub async fn access_code(
             };
             Ok(render(AccessCodePage {
                 url: format!("/draws/{id}/self-check"),
-                today: lianjian_domain::inspection::beijing_date(st.svc.now()).to_string(),
+                today: lianjian_domain::visit::beijing_date(st.svc.now()).to_string(),
                 issued: v.remove(0),
                 draw,
             }))

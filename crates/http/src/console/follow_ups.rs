@@ -10,15 +10,15 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
-use lianjian_domain::inspection::{
-    Answer, RectificationStatus, ReferralStatus, TransferStatus, beijing_date,
-};
 use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::region::RegionCode;
+use lianjian_domain::visit::{
+    Answer, RectificationStatus, ReferralStatus, TransferStatus, beijing_date,
+};
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::follow_ups::{self, OrderEntry, ReferralEntry};
 use lianjian_services::follow_ups::{CaseTransfer, FollowUpQuery};
-use lianjian_services::inspections::{self, VisitDetail};
+use lianjian_services::visits::{self, VisitDetail};
 use lianjian_services::{Page, PageRequest, ServiceError};
 use uuid::Uuid;
 
@@ -251,7 +251,7 @@ async fn load_order(
     id: Uuid,
 ) -> Result<(OrderEntry, OrderFacts), ServiceError> {
     let o = follow_ups::order(&st.svc, &s.actor, id).await?;
-    let v = inspections::get(&st.svc, &s.actor, o.order.visit_id).await?;
+    let v = visits::get(&st.svc, &s.actor, o.order.visit_id).await?;
     let facts = order_facts(&o, &v);
     Ok((o, facts))
 }
@@ -564,7 +564,7 @@ async fn referral_page(
 ) -> Result<Response, ConsoleError> {
     let r = follow_ups::referral(&st.svc, &s.actor, id).await?;
     let (error, errors, status) = form_error(err);
-    let sees_visit = inspections::get(&st.svc, &s.actor, r.referral.visit_id)
+    let sees_visit = visits::get(&st.svc, &s.actor, r.referral.visit_id)
         .await
         .is_ok();
     let may_answer = r.referral.status.can_move_to(ReferralStatus::Answered)
@@ -632,9 +632,7 @@ async fn transfer_row(
     t: &CaseTransfer,
     names: &BTreeMap<Uuid, String>,
 ) -> TransferRow {
-    let v = inspections::get_row(&st.svc, &s.actor, t.visit_id)
-        .await
-        .ok();
+    let v = visits::get_row(&st.svc, &s.actor, t.visit_id).await.ok();
     TransferRow {
         id: t.id,
         code: t.code.clone(),
@@ -741,7 +739,7 @@ async fn transfer_page(
 ) -> Result<Response, ConsoleError> {
     let t = follow_ups::get_transfer(&st.svc, &s.actor, id).await?;
     // The transfer is seen by those who see its visit.
-    let v = inspections::get(&st.svc, &s.actor, t.visit_id).await?;
+    let v = visits::get(&st.svc, &s.actor, t.visit_id).await?;
     let (error, errors, status) = form_error(err);
     let names = names_of(st, vec![t.department_id]).await;
     let mut c = Chrome::new(&st.svc, s, "transfers").await;
@@ -850,7 +848,7 @@ pub async fn referral_print(
         .await?
         .legal_name;
     // The receiving side may not see the visit: it prints without the cited provisions then.
-    let v = inspections::get(&st.svc, &s.actor, f.visit_id).await.ok();
+    let v = visits::get(&st.svc, &s.actor, f.visit_id).await.ok();
     Ok(render(ReferralPrint {
         c: Chrome::new(&st.svc, &s, "referrals").await,
         back: format!("/console/referrals/{id}"),
@@ -895,7 +893,7 @@ pub async fn transfer_print(
     PathId(id): PathId,
 ) -> Result<Response, ConsoleError> {
     let t = follow_ups::get_transfer(&st.svc, &s.actor, id).await?;
-    let v = inspections::get(&st.svc, &s.actor, t.visit_id).await?;
+    let v = visits::get(&st.svc, &s.actor, t.visit_id).await?;
     let issuer = lianjian_services::documents::issuer(&st.svc, t.department_id).await?;
     let procuratorate =
         lianjian_services::documents::procuratorate(&st.svc, t.department_id).await?;

@@ -8,10 +8,10 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use lianjian_domain::inspection::ResultCode;
 use lianjian_domain::scope::Scope;
-use lianjian_services::inspections::{self, ResultEntry};
+use lianjian_domain::visit::ResultCode;
 use lianjian_services::items::ItemQuery;
+use lianjian_services::visits::{self, ResultEntry};
 use lianjian_services::{Page, PageRequest, Services};
 use uuid::Uuid;
 
@@ -187,7 +187,7 @@ fn row(e: ResultEntry) -> Row {
             .unwrap_or_else(|| "—".into()),
         published: r
             .published_at
-            .map(|t| lianjian_domain::inspection::beijing_date(t).to_string())
+            .map(|t| lianjian_domain::visit::beijing_date(t).to_string())
             .unwrap_or_default(),
         late: e.late,
     }
@@ -218,7 +218,7 @@ pub async fn list(
     let req = PageRequest::new(p.one("page").parse().ok(), Some(20));
     let mut errors = BTreeMap::new();
     let page = match result_query(&p) {
-        Ok(query) => inspections::results(svc, &s.actor, &query, req).await?,
+        Ok(query) => visits::results(svc, &s.actor, &query, req).await?,
         Err(e) => {
             errors = query_errors(e);
             Page {
@@ -289,7 +289,7 @@ pub async fn export(
             ));
         }
     };
-    let bytes = inspections::export_results(&st.svc, &s.actor, &query).await?;
+    let bytes = visits::export_results(&st.svc, &s.actor, &query).await?;
     Ok(super::exchange::xlsx(
         &format!("检查结果-{}.xlsx", crate::api::params::today()),
         bytes,

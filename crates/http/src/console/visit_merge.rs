@@ -4,7 +4,7 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use lianjian_services::inspections;
+use lianjian_services::visits;
 
 use super::fields::FormData;
 use super::{ConsoleError, CsrfForm, PathId, parse_id, see_other};
@@ -20,7 +20,7 @@ pub async fn merge(
     CsrfForm(f): CsrfForm<FormData>,
 ) -> Result<Response, ConsoleError> {
     let into = parse_id(f.get("into").trim())?;
-    let v = inspections::merge_into_random(&st.svc, &s.actor, id, into).await?;
+    let v = visits::merge_into_random(&st.svc, &s.actor, id, into).await?;
     Ok(see_other(&format!(
         "/console/visits/{}?ok=merged",
         v.visit.id

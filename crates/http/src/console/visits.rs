@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::{Multipart, Query, State};
 use axum::response::{IntoResponse, Response};
-use lianjian_domain::inspection::{Answer, FollowUp, ResultCode, VisitStatus};
+use lianjian_domain::visit::{Answer, FollowUp, ResultCode, VisitStatus};
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::follow_ups::{self, OrderSpec, ReferralSpec, TransferSpec};
-use lianjian_services::inspections::{
+use lianjian_services::visits::{
     self, AnswerInput, Draft, ResultInput, VisitDetail, VisitListEntry,
 };
 use lianjian_services::{PageRequest, ServiceError};
@@ -50,7 +50,7 @@ pub async fn list(
         Ok(q) => q,
         Err(_) => Default::default(),
     };
-    let page = inspections::list(
+    let page = visits::list(
         &st.svc,
         &s.actor,
         &query,
@@ -104,7 +104,7 @@ fn choices() -> Choices {
 struct DetailPage {
     c: Chrome,
     v: VisitDetail,
-    by_dept: BTreeMap<String, Vec<inspections::ItemPart>>,
+    by_dept: BTreeMap<String, Vec<visits::ItemPart>>,
     departments: Vec<(Uuid, String)>,
     errors: BTreeMap<String, String>,
     error: Option<String>,
@@ -130,8 +130,8 @@ async fn detail_page(
     error: Option<String>,
     notice: Option<&str>,
 ) -> Result<Response, ConsoleError> {
-    let v = inspections::get(&st.svc, &s.actor, id).await?;
-    let mut by_dept: BTreeMap<String, Vec<inspections::ItemPart>> = BTreeMap::new();
+    let v = visits::get(&st.svc, &s.actor, id).await?;
+    let mut by_dept: BTreeMap<String, Vec<visits::ItemPart>> = BTreeMap::new();
     for p in &v.parts {
         by_dept
             .entry(p.department_name.clone())
@@ -225,7 +225,7 @@ pub async fn review(
         return Err(ConsoleError::not_found());
     };
     let approve = f.get("decision") == "approve";
-    let r = inspections::review(&st.svc, &s.actor, id, plan, approve, &f.get("note"))
+    let r = visits::review(&st.svc, &s.actor, id, plan, approve, &f.get("note"))
         .await
         .map(|_| ());
     after(
@@ -245,9 +245,7 @@ pub async fn publish(
     PathId(id): PathId,
     _: CsrfForm,
 ) -> Result<Response, ConsoleError> {
-    let r = inspections::publish(&st.svc, &s.actor, id)
-        .await
-        .map(|_| ());
+    let r = visits::publish(&st.svc, &s.actor, id).await.map(|_| ());
     after(&st, &s, id, r, "published", "").await
 }
 
@@ -257,7 +255,7 @@ pub async fn close(
     PathId(id): PathId,
     _: CsrfForm,
 ) -> Result<Response, ConsoleError> {
-    let r = inspections::close(&st.svc, &s.actor, id).await.map(|_| ());
+    let r = visits::close(&st.svc, &s.actor, id).await.map(|_| ());
     after(&st, &s, id, r, "closed", "").await
 }
 
@@ -347,7 +345,7 @@ pub async fn notice(
     Console(s): Console,
     PathId(id): PathId,
 ) -> Result<Response, ConsoleError> {
-    let v = inspections::get(&st.svc, &s.actor, id).await?;
+    let v = visits::get(&st.svc, &s.actor, id).await?;
     let issuer = lianjian_services::documents::issuer(&st.svc, v.visit.lead_department_id).await?;
     let rows = v
         .parts
@@ -365,7 +363,7 @@ pub async fn notice(
         })
         .collect();
     Ok(render(NoticePage {
-        today: lianjian_domain::inspection::beijing_date(st.svc.now())
+        today: lianjian_domain::visit::beijing_date(st.svc.now())
             .format("%Y年%m月%d日")
             .to_string(),
         issuer,
@@ -399,7 +397,7 @@ async fn field_page(
     errors: BTreeMap<String, String>,
     notice: Option<String>,
 ) -> Result<Response, ConsoleError> {
-    let v = inspections::get(&st.svc, &s.actor, id).await?;
+    let v = visits::get(&st.svc, &s.actor, id).await?;
     if v.me.is_none() {
         return Err(ConsoleError::from(ServiceError::refused(
             "您不在本次检查的检查人员名单中，不能录入检查结果",
@@ -463,7 +461,7 @@ pub async fn field_save(
                 seq,
                 answer: val.clone(),
                 note,
-                base: has(&format!("ba_{seq}")).then(|| inspections::AnswerBase {
+                base: has(&format!("ba_{seq}")).then(|| visits::AnswerBase {
                     answer: f.get(&format!("ba_{seq}")),
                     note: f.get(&format!("bn_{seq}")),
                 }),
@@ -477,7 +475,7 @@ pub async fn field_save(
                 .entry(plan.to_string())
                 .or_insert_with(|| ResultInput {
                     plan_id,
-                    base: has(&format!("br_{plan}")).then(|| inspections::ResultBase {
+                    base: has(&format!("br_{plan}")).then(|| visits::ResultBase {
                         result_code: f.get(&format!("br_{plan}")),
                         follow_up: f.get(&format!("bf_{plan}")),
                         summary: f.get(&format!("bs_{plan}")),
@@ -492,7 +490,7 @@ pub async fn field_save(
         }
     }
     draft.results = results.into_values().collect();
-    match inspections::save(&st.svc, &s.actor, id, &draft).await {
+    match visits::save(&st.svc, &s.actor, id, &draft).await {
         Err(e) => {
             let errs = form_errors(e)?;
             return field_page(&st, &s, id, errs, None).await;
@@ -509,7 +507,7 @@ pub async fn field_save(
         Ok(_) => {}
     }
     if f.get("then") == "confirm" {
-        return match inspections::confirm(&st.svc, &s.actor, id, None).await {
+        return match visits::confirm(&st.svc, &s.actor, id, None).await {
             Ok(_) => Ok(see_other(&format!(
                 "/console/visits/{id}/field?ok=confirmed"
             ))),
@@ -554,7 +552,7 @@ pub async fn field_upload(
         }
     }
     check_csrf(&s, &csrf)?;
-    let mut input = inspections::AttachmentInput::default();
+    let mut input = visits::AttachmentInput::default();
     for (name, fname, ct, bytes) in rest {
         match name.as_str() {
             "file" => {
@@ -575,7 +573,7 @@ pub async fn field_upload(
         errs.insert("file".to_string(), "请选择要上传的照片或文件".to_string());
         return field_page(&st, &s, id, errs, None).await;
     }
-    match inspections::attach(&st.svc, &s.actor, id, input).await {
+    match visits::attach(&st.svc, &s.actor, id, input).await {
         Ok(_) => Ok(see_other(&format!(
             "/console/visits/{id}/field?ok=uploaded"
         ))),

@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_services::Page;
-use lianjian_services::inspections::{self, PublicVisit};
+use lianjian_services::visits::{self, PublicVisit};
 
 use crate::AppState;
 use crate::api::params::Params;
@@ -89,7 +89,7 @@ pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, Strin
     let req = Pager::request(&p.0, 20);
     let mut errors = BTreeMap::new();
     let page = match result_query(&p) {
-        Ok(query) => match inspections::public_visits(svc, &query, req).await {
+        Ok(query) => match visits::public_visits(svc, &query, req).await {
             Ok(p) => p,
             Err(e) => return super::unavailable("portal results", e),
         },

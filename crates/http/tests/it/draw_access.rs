@@ -81,7 +81,7 @@ impl App {
 }
 
 fn beijing_today(app: &App) -> chrono::NaiveDate {
-    lianjian_domain::inspection::beijing_date(app.svc.now())
+    lianjian_domain::visit::beijing_date(app.svc.now())
 }
 
 /// What `lianjian draw verify` does with a file: read it as any record, then verify it.
@@ -163,7 +163,7 @@ async fn beacon_witnessed_draw_executes_after_its_date_and_both_records_verify(a
         tomorrow
     );
     assert!(
-        lianjian_domain::inspection::beijing_date(rec.drawn_at) >= tomorrow,
+        lianjian_domain::visit::beijing_date(rec.drawn_at) >= tomorrow,
         "dated on or after the beacon's day"
     );
     assert_eq!(verify_as_the_cli_does(&rec.to_json_pretty()), "full");

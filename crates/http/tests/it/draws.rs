@@ -79,14 +79,11 @@ impl App {
         .await
         .unwrap();
         for v in visits.iter().take(only.unwrap_or(usize::MAX)) {
-            let moved = lianjian_store::inspections::set_visit_status(
+            let moved = lianjian_store::visits::set_visit_status(
                 self.svc.store.conn(),
                 v.id,
-                (
-                    v.status,
-                    lianjian_domain::inspection::VisitStatus::Published,
-                ),
-                &lianjian_store::inspections::Progress {
+                (v.status, lianjian_domain::visit::VisitStatus::Published),
+                &lianjian_store::visits::Progress {
                     published_at: Some(chrono::Utc::now()),
                     ..Default::default()
                 },
@@ -710,7 +707,7 @@ async fn witnessed_redraw(app: &App, beacon_on: &str) -> String {
 }
 
 fn tomorrow() -> String {
-    let today = lianjian_domain::inspection::beijing_date(chrono::Utc::now());
+    let today = lianjian_domain::visit::beijing_date(chrono::Utc::now());
     (today + chrono::Days::new(1)).to_string()
 }
 
@@ -1404,7 +1401,7 @@ async fn batched_visit_inserts_store_what_row_by_row_inserts_store(app: App) {
             lead_department_id: checks[n % checks.len()].department_id,
             trigger: "random".into(),
             trigger_note: (n % 7 == 0).then(|| format!("备注 {n}")),
-            status: lianjian_domain::inspection::VisitStatus::Scheduled,
+            status: lianjian_domain::visit::VisitStatus::Scheduled,
             period_start: demo[0].period_start,
             period_end: demo[0].period_end,
             visited_on: (n % 5 == 0).then_some(demo[0].period_end),

@@ -393,10 +393,9 @@ async fn joint_visit_from_phone_to_portal(app: App) {
         .await
         .unwrap()
         .unwrap();
-    let credit =
-        lianjian_store::inspections::credit_records_of_entity(app.svc.store.conn(), ent.id)
-            .await
-            .unwrap();
+    let credit = lianjian_store::visits::credit_records_of_entity(app.svc.store.conn(), ent.id)
+        .await
+        .unwrap();
     assert_eq!(credit.len(), 2);
 
     // Every step is in the audit chain, which still verifies.
@@ -824,7 +823,7 @@ async fn attachments_are_evidence_for_every_department(app: App) {
 /// line's visits saw them. Asked through the services (the API has no `line` parameter yet).
 async fn a_line_or_region_filter_only_narrows(app: App) {
     use lianjian_services::PageRequest;
-    use lianjian_services::inspections::{self, ResultQuery, VisitQuery};
+    use lianjian_services::visits::{self, ResultQuery, VisitQuery};
     use std::collections::HashSet;
     let actor = |name: &'static str| {
         let app = &app;
@@ -838,13 +837,13 @@ async fn a_line_or_region_filter_only_narrows(app: App) {
     let market = actor("wy.market").await;
     let health = actor("wy.health").await;
     let page = PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE));
-    let ids = |p: &lianjian_services::Page<inspections::VisitListEntry>| -> HashSet<uuid::Uuid> {
+    let ids = |p: &lianjian_services::Page<visits::VisitListEntry>| -> HashSet<uuid::Uuid> {
         p.items.iter().map(|v| v.visit.id).collect()
     };
-    let own = inspections::list(&app.svc, &market, &VisitQuery::default(), page)
+    let own = visits::list(&app.svc, &market, &VisitQuery::default(), page)
         .await
         .unwrap();
-    let theirs = inspections::list(&app.svc, &health, &VisitQuery::default(), page)
+    let theirs = visits::list(&app.svc, &health, &VisitQuery::default(), page)
         .await
         .unwrap();
     let (own, theirs) = (ids(&own), ids(&theirs));
@@ -856,9 +855,7 @@ async fn a_line_or_region_filter_only_narrows(app: App) {
         line: Some("health".into()),
         ..Default::default()
     };
-    let got = ids(&inspections::list(&app.svc, &market, &asked, page)
-        .await
-        .unwrap());
+    let got = ids(&visits::list(&app.svc, &market, &asked, page).await.unwrap());
     assert!(got.is_subset(&own), "?line=health widened the market view");
     assert!(got.is_subset(&theirs));
     // A region outside the actor's subtree finds nothing rather than the whole view.
@@ -866,7 +863,7 @@ async fn a_line_or_region_filter_only_narrows(app: App) {
         region: Some(lianjian_domain::region::RegionCode::parse("37").unwrap()),
         ..Default::default()
     };
-    let got = inspections::list(&app.svc, &market, &elsewhere, page)
+    let got = visits::list(&app.svc, &market, &elsewhere, page)
         .await
         .unwrap();
     assert_eq!(got.total, 0);
@@ -875,7 +872,7 @@ async fn a_line_or_region_filter_only_narrows(app: App) {
     let rows = |q: ResultQuery, a: lianjian_services::Actor| {
         let svc = app.svc.clone();
         async move {
-            inspections::results(&svc, &a, &q, page)
+            visits::results(&svc, &a, &q, page)
                 .await
                 .unwrap()
                 .items

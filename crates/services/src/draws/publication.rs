@@ -13,15 +13,15 @@
 //!   the full record stays available to staff.
 
 use lianjian_domain::draw::DrawStatus;
-use lianjian_domain::inspection::VisitStatus;
+use lianjian_domain::visit::VisitStatus;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use lianjian_domain::account::Role;
 use lianjian_domain::draw::{DrawInput, DrawRecord};
-use lianjian_domain::inspection::beijing_date;
 use lianjian_domain::scope::Actor;
 use lianjian_domain::usci::Usci;
+use lianjian_domain::visit::beijing_date;
 use lianjian_store::StoreError;
 use lianjian_store::draws::{self as repo, Draw};
 use serde::Serialize;

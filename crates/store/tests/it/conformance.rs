@@ -294,8 +294,8 @@ async fn audit_append_rolls_back_with_its_transaction(db: &TestDb) {
 async fn visit_and_claim_rows_carry_enums_and_visits_move_by_compare_and_set(db: &TestDb) {
     use lianjian_domain::claim::ClaimStatus;
     use lianjian_domain::directory::{EntityType, RegStatus};
-    use lianjian_domain::inspection::VisitStatus;
-    use lianjian_store::{claims, draws, entities, inspections};
+    use lianjian_domain::visit::VisitStatus;
+    use lianjian_store::{claims, draws, entities, visits};
 
     let c = db.store.conn();
     let d = dept("411121", "县市场监管局", "market");
@@ -340,16 +340,16 @@ async fn visit_and_claim_rows_carry_enums_and_visits_move_by_compare_and_set(db:
     };
     draws::insert_visit(c, &v, &[], &[]).await.unwrap();
 
-    let row = inspections::get_visit(c, v.id).await.unwrap().unwrap();
+    let row = visits::get_visit(c, v.id).await.unwrap().unwrap();
     assert_eq!(row.status, VisitStatus::Scheduled);
     assert_eq!(row.entity_name, e.name);
     assert_eq!(row.usci, e.usci);
     assert_eq!(row.lead_department_id, d.id);
     assert_eq!(row.trigger_note.as_deref(), Some("投诉"));
-    let listed = inspections::list_visits(
+    let listed = visits::list_visits(
         c,
         &Scope::system(),
-        &inspections::VisitQuery {
+        &visits::VisitQuery {
             status: vec![VisitStatus::Scheduled],
             ..Default::default()
         },
@@ -360,23 +360,23 @@ async fn visit_and_claim_rows_carry_enums_and_visits_move_by_compare_and_set(db:
     assert_eq!(listed.total, 1);
     assert_eq!(listed.items[0], row);
 
-    let started = inspections::Progress {
+    let started = visits::Progress {
         started: Some((now, None)),
         ..Default::default()
     };
     let moved = (VisitStatus::Scheduled, VisitStatus::InProgress);
     assert!(
-        inspections::set_visit_status(c, v.id, moved, &started)
+        visits::set_visit_status(c, v.id, moved, &started)
             .await
             .unwrap()
     );
     // The same move again finds the visit no longer scheduled and changes nothing.
     assert!(
-        !inspections::set_visit_status(c, v.id, moved, &started)
+        !visits::set_visit_status(c, v.id, moved, &started)
             .await
             .unwrap()
     );
-    let row = inspections::get_visit(c, v.id).await.unwrap().unwrap();
+    let row = visits::get_visit(c, v.id).await.unwrap().unwrap();
     assert_eq!(row.status, VisitStatus::InProgress);
     assert_eq!(row.started_at, Some(now));
     assert_eq!(
@@ -405,7 +405,7 @@ async fn visit_and_claim_rows_carry_enums_and_visits_move_by_compare_and_set(db:
         "UPDATE visits SET status = 'lost' WHERE code = 'JC-411121-2026-0001'",
     )
     .await;
-    let err = inspections::get_visit(c, v.id).await.unwrap_err();
+    let err = visits::get_visit(c, v.id).await.unwrap_err();
     assert!(
         matches!(&err, StoreError::Corrupt(m) if m.starts_with("status")),
         "{err:?}"

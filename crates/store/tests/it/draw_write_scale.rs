@@ -243,7 +243,7 @@ async fn at_scale(db: &TestDb, name: &str) {
                 lead_department_id: lead,
                 trigger: "random".into(),
                 trigger_note: None,
-                status: lianjian_domain::inspection::VisitStatus::Scheduled,
+                status: lianjian_domain::visit::VisitStatus::Scheduled,
                 period_start: d.period_start,
                 period_end: d.period_end,
                 visited_on: None,

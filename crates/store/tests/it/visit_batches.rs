@@ -36,7 +36,7 @@ fn visits(draw: Uuid, n: usize, notes: bool) -> Vec<NewVisit> {
                 lead_department_id: lead,
                 trigger: "random".into(),
                 trigger_note: (notes && k % 3 == 0).then(|| format!("说明 {k} O'Neil")),
-                status: lianjian_domain::inspection::VisitStatus::Scheduled,
+                status: lianjian_domain::visit::VisitStatus::Scheduled,
                 period_start: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
                 period_end: NaiveDate::from_ymd_opt(2027, 12, 31).unwrap(),
                 visited_on: None,

@@ -4,11 +4,9 @@
 //! public). Visits themselves are created by `draws` (and ad hoc here).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use lianjian_domain::inspection::{
-    RectificationStatus, ReferralStatus, TransferStatus, VisitStatus,
-};
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Scope;
+use lianjian_domain::visit::{RectificationStatus, ReferralStatus, TransferStatus, VisitStatus};
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use serde::Serialize;
 use uuid::Uuid;

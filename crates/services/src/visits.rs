@@ -10,15 +10,15 @@ use std::collections::{HashMap, HashSet};
 use chrono::{NaiveDate, Utc};
 use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
-use lianjian_domain::inspection::{
+use lianjian_domain::lifecycle::Lifecycle;
+use lianjian_domain::scope::{Actor, Scope};
+use lianjian_domain::visit::{
     self as rules, Answer, FollowUp, ItemResult, Position, ResultCode, Review, VisitStatus,
     VisitTrigger, beijing_date,
 };
-use lianjian_domain::lifecycle::Lifecycle;
-use lianjian_domain::scope::{Actor, Scope};
 use lianjian_store::departments::Department;
 use lianjian_store::draws::{self as draw_repo, Visit, VisitCheck, VisitInspector};
-use lianjian_store::inspections::{
+use lianjian_store::visits::{
     self as repo, AnswerRow, ChecklistRow, Confirmation, Progress, ResultRow, TeamMember,
 };
 use lianjian_store::{Conn, Page, PageRequest, entities, inspectors as pool_repo, items};
@@ -32,9 +32,7 @@ use crate::visit_access::{acts_for, department, visible};
 use crate::{Result, ServiceError, Services};
 
 /// Visit and result lists as this service takes and returns them.
-pub use lianjian_store::inspections::{
-    Attachment, ResultListRow, ResultQuery, VisitQuery, VisitRow,
-};
+pub use lianjian_store::visits::{Attachment, ResultListRow, ResultQuery, VisitQuery, VisitRow};
 
 fn invalid(
     field: &str,
@@ -162,9 +160,9 @@ pub struct VisitDetail {
     pub parts: Vec<ItemPart>,
     pub team: Vec<TeamView>,
     pub attachments: Vec<Attachment>,
-    pub rectifications: Vec<lianjian_store::inspections::Rectification>,
-    pub referrals: Vec<lianjian_store::inspections::Referral>,
-    pub transfers: Vec<lianjian_store::inspections::CaseTransfer>,
+    pub rectifications: Vec<lianjian_store::visits::Rectification>,
+    pub referrals: Vec<lianjian_store::visits::Referral>,
+    pub transfers: Vec<lianjian_store::visits::CaseTransfer>,
     /// The actor's team membership, if any.
     pub me: Option<TeamMember>,
     pub may_record: bool,
@@ -472,8 +470,8 @@ async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetai
 /// What still keeps a visit's follow-up open: orders not yet closed by a re-check, referrals
 /// without feedback.
 pub(crate) fn open_follow_ups(
-    rects: &[lianjian_store::inspections::Rectification],
-    refs: &[lianjian_store::inspections::Referral],
+    rects: &[lianjian_store::visits::Rectification],
+    refs: &[lianjian_store::visits::Referral],
 ) -> Vec<String> {
     let mut open: Vec<String> = rects
         .iter()
@@ -1304,7 +1302,7 @@ pub async fn publish(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDet
     for r in &results {
         repo::insert_credit_record(
             &tx,
-            &lianjian_store::inspections::CreditRecord {
+            &lianjian_store::visits::CreditRecord {
                 id: Uuid::now_v7(),
                 entity_id: v.entity_id,
                 region_code: v.region_code.to_string(),
@@ -1745,7 +1743,7 @@ pub async fn create_ad_hoc(svc: &Services, actor: &Actor, spec: &AdHocSpec) -> R
     };
     let note = ch.check(
         "trigger_note",
-        lianjian_domain::inspection::matter(&spec.trigger_note, "检查缘由", "reason for the visit"),
+        lianjian_domain::visit::matter(&spec.trigger_note, "检查缘由", "reason for the visit"),
     );
     let date = |f: &str, s: &str, ch: &mut Checker| match NaiveDate::parse_from_str(
         s.trim(),
