@@ -59,26 +59,9 @@ async fn sector_options(svc: &Services) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Departments an item may name: those of the region the user works in now (its console view,
-/// else its own), the levels above it and its subtree (`departments::offered`), labelled with
-/// their region's name.
+/// Departments an item may name (`super::offered_departments`).
 async fn department_options(svc: &Services, s: &SessionAuth) -> Vec<(String, String)> {
-    let found = lianjian_services::departments::offered(svc, &s.actor)
-        .await
-        .unwrap_or_default();
-    let names = crate::api::items::county_names(
-        svc,
-        found.iter().map(|d| d.region_code.to_string()).collect(),
-    )
-    .await;
-    found
-        .into_iter()
-        .map(|d| {
-            let r = d.region_code.to_string();
-            let rn = names.get(&r).cloned().unwrap_or(r);
-            (d.id.to_string(), format!("{}（{rn}）", d.name))
-        })
-        .collect()
+    super::offered_departments(svc, &s.actor).await
 }
 
 // ---- list ----

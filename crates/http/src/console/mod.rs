@@ -458,3 +458,28 @@ pub fn role_options() -> Vec<(String, String)> {
         .map(|r| (r.as_str().to_string(), r.label_zh().to_string()))
         .collect()
 }
+
+/// The departments a form offers: those of the region the user works in now (its console view,
+/// else its own), the levels above it and its subtree (`departments::offered`), each labelled
+/// with its region's name so that same-named departments of two levels are told apart.
+pub(crate) async fn offered_departments(
+    svc: &lianjian_services::Services,
+    actor: &lianjian_domain::scope::Actor,
+) -> Vec<(String, String)> {
+    let found = lianjian_services::departments::offered(svc, actor)
+        .await
+        .unwrap_or_default();
+    let names = crate::api::items::county_names(
+        svc,
+        found.iter().map(|d| d.region_code.to_string()).collect(),
+    )
+    .await;
+    found
+        .into_iter()
+        .map(|d| {
+            let r = d.region_code.to_string();
+            let rn = names.get(&r).cloned().unwrap_or(r);
+            (d.id.to_string(), format!("{}（{rn}）", d.name))
+        })
+        .collect()
+}

@@ -72,23 +72,7 @@ async fn owner_options(svc: &Services, s: &SessionAuth) -> Vec<(String, String)>
             names.get(&a.department_id).cloned().unwrap_or_default(),
         )];
     }
-    let found = lianjian_services::departments::offered(svc, a)
-        .await
-        .unwrap_or_default();
-    // Region names, not codes, tell same-named departments of two levels apart.
-    let names = crate::api::items::county_names(
-        svc,
-        found.iter().map(|d| d.region_code.to_string()).collect(),
-    )
-    .await;
-    found
-        .into_iter()
-        .map(|d| {
-            let r = d.region_code.to_string();
-            let rn = names.get(&r).cloned().unwrap_or(r);
-            (d.id.to_string(), format!("{}（{rn}）", d.name))
-        })
-        .collect()
+    super::offered_departments(svc, a).await
 }
 
 pub struct RuleRow {
@@ -450,6 +434,35 @@ struct PreviewPage {
     more_lost: bool,
 }
 
+impl PreviewPage {
+    /// The preview of `p`, whose confirm form repeats `fields` and the counts shown.
+    fn new(
+        c: Chrome,
+        rule_label: String,
+        adding: bool,
+        action: String,
+        mut fields: Vec<(&'static str, String)>,
+        p: tags::RulePreview,
+    ) -> Self {
+        fields.extend([
+            ("expect_gained", p.gained.to_string()),
+            ("expect_lost", p.lost.to_string()),
+            ("confirm", "1".into()),
+        ]);
+        PreviewPage {
+            c,
+            rule_label,
+            adding,
+            action,
+            fields,
+            sample: tags::PREVIEW_SAMPLE,
+            more_gained: p.gained > p.gained_sample.len() as u64,
+            more_lost: p.lost > p.lost_sample.len() as u64,
+            p,
+        }
+    }
+}
+
 fn rule_label(kind: &str, pattern: &str) -> String {
     match RuleKind::parse(kind) {
         Ok(k) => format!("{}：{}", k.label_zh(), pattern.trim()),
@@ -500,24 +513,14 @@ pub async fn add_rule(
     let (tag, kind, pattern) = (f.get("tag"), f.get("kind"), f.get("pattern"));
     if f.get("confirm") != "1" {
         return match tags::preview_add_rule(&st.svc, &s.actor, &tag, &kind, &pattern).await {
-            Ok(p) => Ok(render(PreviewPage {
-                c: Chrome::new(&st.svc, &s, "tags").await,
-                rule_label: rule_label(&kind, &pattern),
-                adding: true,
-                action: "/console/tags/rules".into(),
-                fields: vec![
-                    ("tag", tag),
-                    ("kind", kind),
-                    ("pattern", pattern),
-                    ("expect_gained", p.gained.to_string()),
-                    ("expect_lost", p.lost.to_string()),
-                    ("confirm", "1".into()),
-                ],
-                sample: tags::PREVIEW_SAMPLE,
-                more_gained: p.gained > p.gained_sample.len() as u64,
-                more_lost: p.lost > p.lost_sample.len() as u64,
+            Ok(p) => Ok(render(PreviewPage::new(
+                Chrome::new(&st.svc, &s, "tags").await,
+                rule_label(&kind, &pattern),
+                true,
+                "/console/tags/rules".into(),
+                vec![("tag", tag), ("kind", kind), ("pattern", pattern)],
                 p,
-            })),
+            ))),
             Err(e) => rule_form_again(&st, &s, tag, kind, pattern, e).await,
         };
     }
@@ -538,21 +541,14 @@ pub async fn remove_rule(
 ) -> Result<Response, ConsoleError> {
     if f.get("confirm") != "1" {
         let (rule, p) = tags::preview_remove_rule(&st.svc, &s.actor, id).await?;
-        return Ok(render(PreviewPage {
-            c: Chrome::new(&st.svc, &s, "tags").await,
-            rule_label: format!("{}：{}", rule.kind.label_zh(), rule.pattern),
-            adding: false,
-            action: format!("/console/tags/rules/{id}/delete"),
-            fields: vec![
-                ("expect_gained", p.gained.to_string()),
-                ("expect_lost", p.lost.to_string()),
-                ("confirm", "1".into()),
-            ],
-            sample: tags::PREVIEW_SAMPLE,
-            more_gained: p.gained > p.gained_sample.len() as u64,
-            more_lost: p.lost > p.lost_sample.len() as u64,
+        return Ok(render(PreviewPage::new(
+            Chrome::new(&st.svc, &s, "tags").await,
+            format!("{}：{}", rule.kind.label_zh(), rule.pattern),
+            false,
+            format!("/console/tags/rules/{id}/delete"),
+            Vec::new(),
             p,
-        }));
+        )));
     }
     match tags::remove_rule_as_previewed(&st.svc, &s.actor, id, expected(&f)).await {
         Ok(_) => Ok(see_other("/console/tags?ok=rule_removed")),

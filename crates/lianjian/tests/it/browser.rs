@@ -3,7 +3,7 @@
 //! Without chromedriver the test is skipped locally, but fails under CI (`CI` set).
 
 use crate::common;
-use crate::common::browser::{confirm, dismiss, driver_or_skip, logout, session};
+use crate::common::browser::{confirm, dismiss, driver_or_skip, login, logout, session};
 
 use fantoccini::Locator;
 
@@ -13,13 +13,7 @@ async fn login_and_see_console_home() {
         return;
     };
     let dir = common::temp_dir("browser");
-    let app = common::start(&[
-        "demo",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir.to_str().unwrap(),
-    ]);
+    let app = crate::common::browser::demo(&dir);
     let c = session(&drv.url, &dir, "chrome", false).await;
     let result = async {
         c.goto(&format!("{}/console", app.base)).await?;
@@ -117,20 +111,7 @@ async fn login_and_see_console_home() {
             let base = app.base.clone();
             async move {
                 logout(&c).await?;
-                c.goto(&format!("{base}/console/login")).await?;
-                c.find(Locator::Id("username"))
-                    .await?
-                    .send_keys(who)
-                    .await?;
-                c.find(Locator::Id("password"))
-                    .await?
-                    .send_keys(lianjian_services::demo::DEMO_PASSWORD)
-                    .await?;
-                c.find(Locator::Css("button[type=submit]"))
-                    .await?
-                    .click()
-                    .await?;
-                c.wait().for_element(Locator::Css("main h1")).await?;
+                login(&c, &base, who).await?;
                 Ok::<_, fantoccini::error::CmdError>(())
             }
         };

@@ -171,13 +171,7 @@ async fn console_pages_fit_desktop_and_phone_and_are_labelled() {
         return;
     };
     let dir = common::temp_dir("browser-console");
-    let app = common::start(&[
-        "demo",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir.to_str().unwrap(),
-    ]);
+    let app = crate::common::browser::demo(&dir);
     let shots = crate::common::browser::shots();
     let mut found = Vec::new();
     for (size, dims, phone) in [("1366", (1366, 768), false), ("360", (360, 740), true)] {

@@ -109,13 +109,7 @@ async fn print_check(c: &Client, wd: &str, name: &str) -> usize {
 async fn printed_notices_fit_a4() {
     let Some(drv) = driver_or_skip() else { return };
     let dir = common::temp_dir("browser-documents");
-    let app = common::start(&[
-        "demo",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir.to_str().unwrap(),
-    ]);
+    let app = crate::common::browser::demo(&dir);
     // An A4 sheet's width at 96 dpi, so screen media lays out as paper does.
     let c = session_sized(&drv.url, &dir, "a4", (794, 1123), false).await;
     login(&c, &app.base, "wy.market").await.unwrap();

@@ -6,7 +6,7 @@
 //! clash is explained at its check point and settled by him, and the server holds the answers
 //! and the photo. Then the quick tap: typing in a note and tapping 确认并签字 at once confirms.
 
-use crate::browser_visit::{demo, fill_in, open_clinic_visit, pending, photo};
+use crate::browser_visit::{fill_in, open_clinic_visit, pending, photo};
 use crate::common;
 use crate::common::browser::{
     confirm as accept, driver_or_skip, driver_post, login, session, shots, wait_text,
@@ -99,7 +99,7 @@ async fn field_form_offline_with_photo_conflict_and_quick_confirm() {
         return;
     };
     let dir = common::temp_dir("browser-field");
-    let app = demo(&dir);
+    let app = crate::common::browser::demo(&dir);
     let wd = drv.url.clone();
     let shots = shots();
     let photo = photo(&dir, "离线照片.png");

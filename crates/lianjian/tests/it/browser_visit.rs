@@ -32,17 +32,6 @@ pub(crate) async fn fill_in(c: &Client) -> Result<(), fantoccini::error::CmdErro
     Ok(())
 }
 
-/// The demo server, started in `dir`.
-pub(crate) fn demo(dir: &std::path::Path) -> common::Running {
-    common::start(&[
-        "demo",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir.to_str().unwrap(),
-    ])
-}
-
 /// A real PNG (1 × 1 pixel) named `name` in `dir`.
 pub(crate) fn photo(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
     let photo = dir.join(name);
@@ -93,7 +82,7 @@ async fn two_inspectors_complete_a_joint_visit_on_phones() {
         return;
     };
     let dir = common::temp_dir("browser-visit");
-    let app = demo(&dir);
+    let app = crate::common::browser::demo(&dir);
     let wd = drv.url.clone();
     let shots = shots();
     let photo = photo(&dir, "现场照片.png");

@@ -237,3 +237,14 @@ pub fn shots() -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// The demo server, started in `dir`.
+pub fn demo(dir: &std::path::Path) -> super::Running {
+    super::start(&[
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.to_str().unwrap(),
+    ])
+}
