@@ -32,6 +32,10 @@ pub struct Issuer {
     pub reconsideration_body: String,
     /// Where the party may sue, e.g. 舞阳县人民法院.
     pub court: String,
+    /// The people's procuratorate of the authority's level, which receives a copy of every case
+    /// transfer (《行政执法机关移送涉嫌犯罪案件的规定》: the transfer letter is copied to the
+    /// procuratorate of the same level), e.g. 舞阳县人民检察院.
+    pub procuratorate: String,
 }
 
 impl Issuer {
@@ -64,10 +68,15 @@ pub async fn issuer(svc: &Services, department_id: Uuid) -> Result<Issuer> {
         ),
         None => derived,
     };
+    let procuratorate = match lineage.last() {
+        Some(r) => format!("{}人民检察院", r.name),
+        None => "同级人民检察院".to_string(),
+    };
     Ok(Issuer {
         legal_name: legal_name(&d.name, &named),
         reconsideration_body,
         court,
+        procuratorate,
     })
 }
 
@@ -99,20 +108,6 @@ pub async fn derived_bodies(
     Ok(derive(&regions::lineage(svc, region).await?, ""))
 }
 
-/// The people's procuratorate at a department's level, which receives a copy of every case
-/// transfer (《行政执法机关移送涉嫌犯罪案件的规定》: the transfer letter is copied to the
-/// procuratorate of the same level).
-pub async fn procuratorate(svc: &Services, department_id: Uuid) -> Result<String> {
-    let d = lianjian_store::departments::get(svc.store.conn(), department_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let lineage = regions::lineage(svc, &d.region_code).await?;
-    Ok(match lineage.last() {
-        Some(r) => format!("{}人民检察院", r.name),
-        None => "同级人民检察院".to_string(),
-    })
-}
-
 /// The legal provisions a notice cites (法律依据): the distinct non-empty bases, in order.
 pub fn provisions<'a>(bases: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -135,6 +130,7 @@ mod tests {
             legal_name: "舞阳县卫生健康委员会".into(),
             reconsideration_body: "舞阳县人民政府".into(),
             court: "舞阳县人民法院".into(),
+            procuratorate: "舞阳县人民检察院".into(),
         };
         let r = i.remedies();
         assert!(r.contains("六十日内向舞阳县人民政府申请行政复议"), "{r}");

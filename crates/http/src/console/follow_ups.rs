@@ -876,8 +876,6 @@ struct TransferPrint {
     code: String,
     issuer: lianjian_services::documents::Issuer,
     agency: String,
-    /// The people's procuratorate of the issuer's level, which receives a copy.
-    procuratorate: String,
     entity_name: String,
     usci: String,
     visit_code: String,
@@ -895,15 +893,12 @@ pub async fn transfer_print(
     let t = follow_ups::get_transfer(&st.svc, &s.actor, id).await?;
     let v = visits::get(&st.svc, &s.actor, t.visit_id).await?;
     let issuer = lianjian_services::documents::issuer(&st.svc, t.department_id).await?;
-    let procuratorate =
-        lianjian_services::documents::procuratorate(&st.svc, t.department_id).await?;
     Ok(render(TransferPrint {
         c: Chrome::new(&st.svc, &s, "transfers").await,
         back: format!("/console/transfers/{id}"),
         code: t.code.clone(),
         issuer,
         agency: t.agency.clone(),
-        procuratorate,
         entity_name: v.visit.entity_name.clone(),
         usci: v.visit.usci.clone(),
         visit_code: v.visit.code.clone(),
