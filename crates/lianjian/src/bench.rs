@@ -83,7 +83,7 @@ pub struct BenchArgs {
     /// writes' p50/p99 and failures during the import
     #[arg(long, value_name = "DB")]
     import_load: Option<String>,
-    /// Entities per transaction of the import job (default 1000; larger than the file: one
+    /// Entities per transaction of the import job (default 500; larger than the file: one
     /// transaction, as before import jobs)
     #[arg(long, requires = "import_load")]
     import_chunk_rows: Option<usize>,

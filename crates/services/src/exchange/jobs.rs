@@ -36,7 +36,8 @@ use crate::{Result, ServiceError, Services};
 /// How a job writes.
 #[derive(Debug, Clone)]
 pub struct JobOptions {
-    /// Entities per short transaction.
+    /// Entities per short transaction. 500: a concurrent console write waits for one chunk at
+    /// most, and at 1,000 its p99 passed 1 s under load (docs/performance.md, issue 12 item 5).
     pub chunk_rows: usize,
     /// Pause after each chunk on SQLite, so that writers of other processes, which poll for
     /// the lock (every 100 ms at most), find it free. Writers of this process are let in
@@ -50,7 +51,7 @@ pub struct JobOptions {
 impl Default for JobOptions {
     fn default() -> Self {
         Self {
-            chunk_rows: 1000,
+            chunk_rows: 500,
             pause: Duration::from_millis(50),
             stop_after_chunks: None,
         }
