@@ -563,6 +563,16 @@ async fn transfer_feedback_and_scope(app: App) {
         .get("/console/transfers?status=declined", Some(&cookie))
         .await;
     assert!(!r.body.contains(&tcode) && r.body.contains("没有符合条件的移送记录"));
+    // A status transfers do not have is named next to the filter, not matched to nothing.
+    let r = app
+        .get("/console/transfers?status=answered", Some(&cookie))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("“answered”不是有效的取值") && r.body.contains("查询条件有误"),
+        "{}",
+        r.body
+    );
 
     // Outside the scope: the health department and Shandong get 404.
     for who in ["wy.health", "sd.office"] {
