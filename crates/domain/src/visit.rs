@@ -80,7 +80,9 @@ labelled_enum!(
 );
 
 labelled_enum!(
-    /// A department's review of its part of a visit's results.
+    /// A department's review of its part of a visit's results. pending → approved or
+    /// returned; a returned part goes back to pending when the inspectors submit again, an
+    /// approved one when they change it while the visit is back with them.
     Review {
         Pending = "pending" / "待审核",
         Approved = "approved" / "已通过",
@@ -124,6 +126,15 @@ lifecycle!(VisitStatus, "检查任务", "visit", {
     Published => [Closed],
     Closed => [],
     Cancelled => [],
+});
+
+lifecycle!(Review, "事项审核", "review", {
+    Pending => [Approved, Returned],
+    // The inspectors changed an approved part while another department's return had sent the
+    // visit back to them: its department reviews it again.
+    Approved => [Pending],
+    // Resubmitted after the return.
+    Returned => [Pending],
 });
 
 lifecycle!(RectificationStatus, "责令整改", "rectification order", {
@@ -516,6 +527,7 @@ mod tests {
         check_graph(RectificationStatus::parse);
         check_graph(ReferralStatus::parse);
         check_graph(TransferStatus::parse);
+        check_graph(Review::parse);
         assert!(VisitStatus::Submitted.can_move_to(VisitStatus::InProgress));
         assert!(!VisitStatus::Published.can_move_to(VisitStatus::InProgress));
         assert!(!VisitStatus::InProgress.can_move_to(VisitStatus::Cancelled));
@@ -527,6 +539,27 @@ mod tests {
         assert!(!RectificationStatus::Passed.can_move_to(RectificationStatus::Failed));
         assert!(!ReferralStatus::Answered.can_move_to(ReferralStatus::Sent));
         assert!(TransferStatus::Declined.is_final());
+    }
+
+    #[test]
+    fn review_moves() {
+        use crate::lifecycle::Lifecycle;
+        use Review::*;
+        assert!(Pending.can_move_to(Approved));
+        assert!(Pending.can_move_to(Returned));
+        assert!(Approved.can_move_to(Pending));
+        assert!(Returned.can_move_to(Pending));
+        // A decision stands until the inspectors act: approving twice, returning an approved
+        // part or approving a returned one without a new submission are refused.
+        assert!(!Approved.can_move_to(Approved));
+        assert!(!Approved.can_move_to(Returned));
+        assert!(!Returned.can_move_to(Approved));
+        assert!(!Returned.can_move_to(Returned));
+        assert!(!Pending.is_final() && !Approved.is_final() && !Returned.is_final());
+        let e = Approved.move_to(Returned).unwrap_err();
+        assert_eq!(e.code, "transition");
+        assert_eq!(e.zh, "事项审核当前为“已通过”，不能改为“已退回”");
+        assert_eq!(e.en, "a review cannot move from approved to returned");
     }
 
     #[test]

@@ -403,7 +403,7 @@ async fn build_input(
     for (entity, item, trigger, start) in repo::checks_since(c, &p.region, since).await? {
         let e = item_checks.entry((entity, item)).or_insert(start);
         *e = (*e).max(start);
-        if trigger == "random" {
+        if trigger == lianjian_domain::visit::VisitTrigger::Random {
             let r = random_checks.entry(entity).or_insert(start);
             *r = (*r).max(start);
         }
@@ -1173,7 +1173,7 @@ async fn create_visits(
                 entity_id: *entity_id,
                 region_code: region.clone(),
                 lead_department_id: lead.lead_department.id,
-                trigger: "random".into(),
+                trigger: lianjian_domain::visit::VisitTrigger::Random,
                 trigger_note: None,
                 status: lianjian_domain::visit::VisitStatus::Scheduled,
                 period_start: d.period_start,

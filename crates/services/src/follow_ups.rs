@@ -327,7 +327,7 @@ pub struct OrderEntry {
 pub async fn orders(
     svc: &Services,
     actor: &Actor,
-    q: &FollowUpQuery,
+    q: &FollowUpQuery<RectificationStatus>,
     page: PageRequest,
 ) -> Result<Page<OrderEntry>> {
     let c = svc.store.conn();
@@ -570,7 +570,7 @@ pub fn may_answer_referral(actor: &Actor, to: &lianjian_store::departments::Depa
 pub async fn referrals(
     svc: &Services,
     actor: &Actor,
-    q: &FollowUpQuery,
+    q: &FollowUpQuery<ReferralStatus>,
     incoming: bool,
     page: PageRequest,
 ) -> Result<Page<ReferralEntry>> {
@@ -703,7 +703,7 @@ pub async fn get_transfer(svc: &Services, actor: &Actor, id: Uuid) -> Result<Cas
 pub async fn transfers(
     svc: &Services,
     actor: &Actor,
-    q: &FollowUpQuery,
+    q: &FollowUpQuery<TransferStatus>,
     page: PageRequest,
 ) -> Result<Page<CaseTransfer>> {
     Ok(repo::list_transfers(svc.store.conn(), &Scope::of(actor), q, page).await?)

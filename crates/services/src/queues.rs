@@ -69,9 +69,9 @@ pub fn plan_query(status: PlanStatus, within: Option<RegionCode>) -> PlanQuery {
 }
 
 /// The follow-up query of the lists (`status`, `overdue`), as the console reads its filters.
-pub fn follow_up_query(status: Option<&str>, overdue: bool) -> FollowUpQuery {
+pub fn follow_up_query<S>(status: Option<S>, overdue: bool) -> FollowUpQuery<S> {
     FollowUpQuery {
-        status: status.map(str::to_string),
+        status,
         overdue_on: overdue.then(|| beijing_date(Utc::now())),
         ..Default::default()
     }
@@ -151,7 +151,7 @@ pub async fn todo(svc: &Services, actor: &Actor) -> Result<Vec<Queue>> {
         kind: QueueKind::OverdueOrders,
         count,
     });
-    let q = follow_up_query(Some(RectificationStatus::Reported.as_str()), false);
+    let q = follow_up_query(Some(RectificationStatus::Reported), false);
     let count = crate::follow_ups::orders(svc, actor, &q, one())
         .await?
         .total;
@@ -159,7 +159,7 @@ pub async fn todo(svc: &Services, actor: &Actor) -> Result<Vec<Queue>> {
         kind: QueueKind::ReportedOrders,
         count,
     });
-    let q = follow_up_query(Some(ReferralStatus::Sent.as_str()), false);
+    let q = follow_up_query(Some(ReferralStatus::Sent), false);
     let count = crate::follow_ups::referrals(svc, actor, &q, true, one())
         .await?
         .total;
@@ -167,7 +167,7 @@ pub async fn todo(svc: &Services, actor: &Actor) -> Result<Vec<Queue>> {
         kind: QueueKind::ReferralsWaiting,
         count,
     });
-    let q = follow_up_query(Some(TransferStatus::Transferred.as_str()), false);
+    let q = follow_up_query(Some(TransferStatus::Transferred), false);
     let count = crate::follow_ups::transfers(svc, actor, &q, one())
         .await?
         .total;

@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{NaiveDate, Utc};
 use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
+use lianjian_domain::inspector::InspectorKind;
 use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::scope::{Actor, Scope};
 use lianjian_domain::visit::{
@@ -66,6 +67,34 @@ pub(crate) async fn move_visit(
     }
 }
 
+/// Moves one part's review along [`Review`]'s lifecycle; a move the lifecycle forbids, or a
+/// part another request decided meanwhile, is a conflict, as for [`move_visit`].
+async fn move_review(
+    c: &impl lianjian_store::Conn,
+    v: &VisitRow,
+    part: &ResultRow,
+    to: Review,
+    note: Option<&str>,
+    by: Option<&str>,
+) -> Result<()> {
+    let to = part
+        .review
+        .move_to(to)
+        .map_err(|e| ServiceError::conflict("review", e.zh, e.en))?;
+    if repo::set_review(c, v.id, part.plan_id, (part.review, to), note, by).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::conflict(
+            "review",
+            format!("检查 {} 该事项的审核已被他人更改，请刷新后重试", v.code),
+            format!(
+                "visit {}: the part's review was changed meanwhile; reload and retry",
+                v.code
+            ),
+        ))
+    }
+}
+
 fn not_on_team() -> ServiceError {
     ServiceError::refused(
         "您不在本次检查的检查人员名单中，不能录入或确认检查结果",
@@ -114,7 +143,7 @@ pub struct ChecklistEntry {
     pub dimension_zh: String,
     pub content: String,
     pub legal_basis: String,
-    pub answer: Option<String>,
+    pub answer: Option<Answer>,
     /// The answer is 不符合: reviewers' eyes go there first.
     pub failed: bool,
     pub note: String,
@@ -140,6 +169,13 @@ pub struct ItemPart {
     pub answered: usize,
     /// Check points answered 不符合.
     pub failed: usize,
+}
+
+impl ItemPart {
+    /// The part's review (pending until the visit has started and its result row exists).
+    pub fn review(&self) -> Review {
+        self.result.as_ref().map_or(Review::Pending, |r| r.review)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -327,8 +363,8 @@ async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetai
                     dimension: r.dimension.clone(),
                     content: r.content.clone(),
                     legal_basis: r.legal_basis.clone(),
-                    answer: a.map(|a| a.answer.clone()),
-                    failed: a.is_some_and(|a| a.answer == Answer::Fail.as_str()),
+                    answer: a.map(|a| a.answer),
+                    failed: a.is_some_and(|a| a.answer == Answer::Fail),
                     note: a.map(|a| a.note.clone()).unwrap_or_default(),
                     attachments: by_seq.get(&r.seq).cloned().unwrap_or_default(),
                 }
@@ -336,10 +372,7 @@ async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetai
             .collect();
         let result = results.get(&plan_id).cloned();
         let d = &depts[&ch.department_id];
-        let review = result
-            .as_ref()
-            .and_then(|r| Review::parse(&r.review).ok())
-            .unwrap_or(Review::Pending);
+        let review = result.as_ref().map_or(Review::Pending, |r| r.review);
         parts.push(ItemPart {
             plan_id,
             item_id: item.id,
@@ -352,17 +385,15 @@ async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetai
             points,
             result_code_zh: result
                 .as_ref()
-                .and_then(|r| r.result_code.as_deref())
-                .and_then(|c| ResultCode::parse(c).ok())
+                .and_then(|r| r.result_code)
                 .map(|c| c.label_zh().to_string()),
             follow_up_zh: result
                 .as_ref()
-                .and_then(|r| r.follow_up.as_deref())
-                .and_then(|c| FollowUp::parse(c).ok())
+                .and_then(|r| r.follow_up)
                 .map(|c| c.label_zh().to_string()),
             review_zh: review.label_zh().to_string(),
             may_review: status == VisitStatus::Submitted
-                && review != Review::Approved
+                && review.can_move_to(Review::Approved)
                 && acts_for(actor, d),
             result,
         });
@@ -444,9 +475,7 @@ async fn detail(svc: &Services, actor: &Actor, v: VisitRow) -> Result<VisitDetai
         merged_into,
         calendar_note,
         status_zh: status.label_zh().into(),
-        trigger_zh: VisitTrigger::parse(&v.trigger)
-            .map(|t| t.label_zh().to_string())
-            .unwrap_or_else(|_| v.trigger.clone()),
+        trigger_zh: v.trigger.label_zh().into(),
         lead_department: lead.name.clone(),
         departments,
         may_record: me.is_some() && status.is_open_for_recording(),
@@ -532,7 +561,7 @@ async fn start_in(
                 result_code: None,
                 follow_up: None,
                 summary: String::new(),
-                review: Review::Pending.as_str().into(),
+                review: Review::Pending,
                 review_note: None,
                 reviewed_by: None,
                 reviewed_at: None,
@@ -655,8 +684,8 @@ pub struct Saved {
     pub conflicts: Vec<Conflict>,
 }
 
-fn answer_zh(answer: &str, note: &str) -> String {
-    let a = Answer::parse(answer).map_or("未填写", |a| a.label_zh());
+fn answer_zh(answer: Answer, note: &str) -> String {
+    let a = answer.label_zh();
     if note.is_empty() {
         a.to_string()
     } else {
@@ -664,12 +693,9 @@ fn answer_zh(answer: &str, note: &str) -> String {
     }
 }
 
-fn result_zh(code: Option<&str>, follow_up: Option<&str>, summary: &str) -> String {
-    let c = code
-        .and_then(|c| ResultCode::parse(c).ok())
-        .map_or("未选择检查结果", |c| c.label_zh());
+fn result_zh(code: Option<ResultCode>, follow_up: Option<FollowUp>, summary: &str) -> String {
+    let c = code.map_or("未选择检查结果", |c| c.label_zh());
     let f = follow_up
-        .and_then(|c| FollowUp::parse(c).ok())
         .map(|f| format!("，后续处置：{}", f.label_zh()))
         .unwrap_or_default();
     let s = if summary.is_empty() {
@@ -706,8 +732,8 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
     let mut ch = Checker::default();
     // Bases are compared with what is stored, so they are normalised the same way: codes, not
     // labels; notes trimmed; an unanswered point is `None`.
-    type AnswerKey = Option<(String, String)>;
-    type ResultKey = (Option<String>, Option<String>, String);
+    type AnswerKey = Option<(Answer, String)>;
+    type ResultKey = (Option<ResultCode>, Option<FollowUp>, String);
     let mut answers: Vec<(i32, Answer, String, Option<AnswerKey>, usize)> = Vec::new();
     for (i, a) in draft.answers.iter().enumerate() {
         let f = format!("answers[{i}]");
@@ -732,7 +758,7 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
             Some(b) if b.answer.trim().is_empty() => Some(Some(None)),
             Some(b) => ch
                 .check(&format!("{f}.base.answer"), Answer::parse(&b.answer))
-                .map(|x| Some(Some((x.as_str().to_string(), b.note.trim().to_string())))),
+                .map(|x| Some(Some((x, b.note.trim().to_string())))),
         };
         if let (Some(ans), Some(note), Some(base)) = (ans, note, base) {
             answers.push((a.seq, ans, note, base, i));
@@ -782,13 +808,13 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
                     "" => Some(None),
                     x => ch
                         .check(&format!("{f}.base.result_code"), ResultCode::parse(x))
-                        .map(|c| Some(c.as_str().to_string())),
+                        .map(Some),
                 };
                 let fu = match b.follow_up.trim() {
                     "" => Some(None),
                     x => ch
                         .check(&format!("{f}.base.follow_up"), FollowUp::parse(x))
-                        .map(|c| Some(c.as_str().to_string())),
+                        .map(Some),
                 };
                 code.zip(fu)
                     .map(|(c, f)| Some((c, f, b.summary.trim().to_string())))
@@ -835,8 +861,8 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
         .into_iter()
         .filter_map(|(seq, ans, note, base, i)| {
             let cur = stored.get(&seq);
-            let cur_key: AnswerKey = cur.map(|c| (c.answer.clone(), c.note.clone()));
-            let mine: AnswerKey = Some((ans.as_str().to_string(), note.clone()));
+            let cur_key: AnswerKey = cur.map(|c| (c.answer, c.note.clone()));
+            let mine: AnswerKey = Some((ans, note.clone()));
             match (base, cur) {
                 (Some(b), Some(c)) if b != cur_key && cur_key != mine => {
                     let by = team
@@ -853,13 +879,13 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
                         seq: Some(seq),
                         plan_id: plan_of.get(&seq).copied(),
                         server: serde_json::json!({"answer": c.answer, "note": c.note}),
-                        server_zh: answer_zh(&c.answer, &c.note),
+                        server_zh: answer_zh(c.answer, &c.note),
                         by,
                         at: c.recorded_at,
                         message: format!(
                             "第 {seq} 项已由{who}改为“{}”，与您的记录“{}”不同，未覆盖",
-                            answer_zh(&c.answer, &c.note),
-                            answer_zh(ans.as_str(), &note)
+                            answer_zh(c.answer, &c.note),
+                            answer_zh(ans, &note)
                         ),
                     });
                     None
@@ -874,29 +900,25 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
             let Some(c) = stored_results.get(&plan) else {
                 return Some((plan, code, fu, summary));
             };
-            let cur_key: ResultKey = (c.result_code.clone(), c.follow_up.clone(), c.summary.clone());
-            let mine: ResultKey = (
-                code.map(|x| x.as_str().to_string()),
-                fu.map(|x| x.as_str().to_string()),
-                summary.clone(),
-            );
+            let cur_key: ResultKey = (c.result_code, c.follow_up, c.summary.clone());
+            let mine: ResultKey = (code, fu, summary.clone());
             match base {
                 Some(b) if b != cur_key && cur_key != mine => {
-                    let theirs = result_zh(c.result_code.as_deref(), c.follow_up.as_deref(), &c.summary);
+                    let theirs = result_zh(c.result_code, c.follow_up, &c.summary);
                     conflicts.push(Conflict {
                         field: format!("results[{i}]"),
                         seq: None,
                         plan_id: Some(plan),
                         server: serde_json::json!({
-                            "result_code": c.result_code.clone().unwrap_or_default(),
-                            "follow_up": c.follow_up.clone().unwrap_or_default(),
+                            "result_code": c.result_code.map_or("", ResultCode::as_str),
+                            "follow_up": c.follow_up.map_or("", FollowUp::as_str),
                             "summary": c.summary,
                         }),
                         by: None,
                         at: c.updated_at,
                         message: format!(
                             "该事项的检查结果已被其他检查人员改为“{theirs}”，与您的记录“{}”不同，未覆盖",
-                            result_zh(mine.0.as_deref(), mine.1.as_deref(), &summary)
+                            result_zh(mine.0, mine.1, &summary)
                         ),
                         server_zh: theirs,
                     });
@@ -912,7 +934,7 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
             id,
             &AnswerRow {
                 seq: *seq,
-                answer: ans.as_str().into(),
+                answer: *ans,
                 note: note.clone(),
                 inspector_id: me.inspector_id,
                 recorded_at: now,
@@ -927,16 +949,7 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
         }
     }
     for (plan, code, fu, summary) in &results {
-        if repo::set_result(
-            &tx,
-            id,
-            *plan,
-            code.map(|c| c.as_str()),
-            fu.map(|f| f.as_str()),
-            summary,
-        )
-        .await?
-        {
+        if repo::set_result(&tx, id, *plan, *code, *fu, summary).await? {
             changed += 1;
             changed_plans.insert(*plan);
         }
@@ -958,8 +971,8 @@ pub async fn save(svc: &Services, actor: &Actor, id: Uuid, draft: &Draft) -> Res
             .collect();
         cleared = repo::clear_confirmations(&tx, id).await?;
         for r in repo::results(&tx, id).await? {
-            if changed_plans.contains(&r.plan_id) && r.review == Review::Approved.as_str() {
-                repo::set_review(&tx, id, r.plan_id, Review::Pending.as_str(), None, None).await?;
+            if changed_plans.contains(&r.plan_id) && r.review == Review::Approved {
+                move_review(&tx, &v, &r, Review::Pending, None, None).await?;
             }
         }
         record(
@@ -994,7 +1007,7 @@ async fn completeness(c: &impl Conn, v: &VisitRow) -> Result<()> {
     let answers: HashMap<i32, Answer> = repo::answers(c, v.id)
         .await?
         .into_iter()
-        .filter_map(|a| Answer::parse(&a.answer).ok().map(|x| (a.seq, x)))
+        .map(|a| (a.seq, a.answer))
         .collect();
     let mut ch = Checker::default();
     let results = repo::results(c, v.id).await?;
@@ -1017,21 +1030,11 @@ async fn completeness(c: &impl Conn, v: &VisitRow) -> Result<()> {
             .filter(|x| x.plan_id == r.plan_id)
             .map(|x| answers.get(&x.seq).copied())
             .collect();
-        let res = match (&r.result_code, &r.follow_up) {
-            (Some(code), fu) => Some(ItemResult {
-                code: ResultCode::parse(code).map_err(|e| {
-                    ServiceError::internal(lianjian_store::StoreError::Corrupt(e.en))
-                })?,
-                follow_up: fu
-                    .as_deref()
-                    .map(FollowUp::parse)
-                    .transpose()
-                    .map_err(|e| ServiceError::internal(lianjian_store::StoreError::Corrupt(e.en)))?
-                    .unwrap_or(FollowUp::None),
-                summary: r.summary.clone(),
-            }),
-            (None, _) => None,
-        };
+        let res = r.result_code.map(|code| ItemResult {
+            code,
+            follow_up: r.follow_up.unwrap_or(FollowUp::None),
+            summary: r.summary.clone(),
+        });
         if let Err(errs) = rules::check_item_result(&ans, res.as_ref()) {
             for (f, mut e) in errs {
                 e.zh = format!("{}：{}", item.name, e.zh);
@@ -1100,7 +1103,10 @@ pub async fn confirm(
         .into_iter()
         .map(|k| k.inspector_id)
         .collect();
-    let officers: Vec<&TeamMember> = team.iter().filter(|m| m.kind == "officer").collect();
+    let officers: Vec<&TeamMember> = team
+        .iter()
+        .filter(|m| m.kind == InspectorKind::Officer)
+        .collect();
     let waiting: Vec<String> = officers
         .iter()
         .filter(|m| !done.contains(&m.inspector_id))
@@ -1126,16 +1132,8 @@ pub async fn confirm(
         .await?;
         // Parts returned earlier go back to their departments.
         for r in repo::results(&tx, id).await? {
-            if r.review == Review::Returned.as_str() {
-                repo::set_review(
-                    &tx,
-                    id,
-                    r.plan_id,
-                    Review::Pending.as_str(),
-                    r.review_note.as_deref(),
-                    None,
-                )
-                .await?;
+            if r.review == Review::Returned {
+                move_review(&tx, &v, &r, Review::Pending, r.review_note.as_deref(), None).await?;
             }
         }
         submitted = true;
@@ -1226,11 +1224,11 @@ pub async fn review(
     } else {
         Review::Returned
     };
-    repo::set_review(
+    move_review(
         &tx,
-        id,
-        plan_id,
-        review.as_str(),
+        &v,
+        part,
+        review,
         note.as_deref(),
         Some(&actor.username),
     )
@@ -1248,7 +1246,7 @@ pub async fn review(
             },
         )
         .await?;
-    } else if all.iter().all(|r| r.review == Review::Approved.as_str()) {
+    } else if all.iter().all(|r| r.review == Review::Approved) {
         move_visit(&tx, &v, VisitStatus::Reviewed, &Progress::default()).await?;
     }
     record(
@@ -1310,8 +1308,14 @@ pub async fn publish(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDet
                 source_id: v.id,
                 item_id: Some(r.item_id),
                 department_id: r.department_id,
-                result_code: r.result_code.clone().unwrap_or_default(),
-                follow_up: r.follow_up.clone(),
+                // Publication follows the review, which only a complete record reaches.
+                result_code: r.result_code.ok_or_else(|| {
+                    ServiceError::internal(lianjian_store::StoreError::Corrupt(format!(
+                        "visit {}: a reviewed part has no result_code",
+                        v.code
+                    )))
+                })?,
+                follow_up: r.follow_up,
                 recorded_on: on,
                 created_at: now,
             },
@@ -1327,7 +1331,7 @@ pub async fn publish(svc: &Services, actor: &Actor, id: Uuid) -> Result<VisitDet
             .unwrap_or_default();
         summary.push(serde_json::json!({
             "item": item,
-            "result": r.result_code.as_deref().and_then(|c| ResultCode::parse(c).ok()).map(|c| c.label_zh()),
+            "result": r.result_code.map(ResultCode::label_zh),
         }));
     }
     record(
@@ -1491,7 +1495,7 @@ pub async fn attach(
 
 fn slot(v: &VisitRow) -> Option<rules::VisitSlot> {
     Some(rules::VisitSlot {
-        trigger: VisitTrigger::parse(&v.trigger).ok()?,
+        trigger: v.trigger,
         status: v.status,
         start: v.period_start,
         end: v.period_end,
@@ -1822,8 +1826,8 @@ pub async fn create_ad_hoc(svc: &Services, actor: &Actor, spec: &AdHocSpec) -> R
     let mut officers = 0;
     for (i, id) in spec.inspector_ids.iter().enumerate() {
         match pool_repo::get(c, *id).await? {
-            Some(m) if m.status.as_str() == "active" => {
-                if m.kind.as_str() == "officer" {
+            Some(m) if m.status == lianjian_domain::inspector::InspectorStatus::Active => {
+                if m.kind == InspectorKind::Officer {
                     officers += 1;
                 }
                 team.push(VisitInspector {
@@ -1872,7 +1876,7 @@ pub async fn create_ad_hoc(svc: &Services, actor: &Actor, spec: &AdHocSpec) -> R
         entity_id: entity.id,
         region_code: entity.region_code.clone(),
         lead_department_id: lead_dept,
-        trigger: trigger.expect("checked").as_str().into(),
+        trigger: trigger.expect("checked"),
         trigger_note: note,
         status: VisitStatus::Scheduled,
         period_start: from.expect("checked"),
@@ -1935,9 +1939,7 @@ pub async fn list(
         .await?
         .map(|v| VisitListEntry {
             status_zh: v.status.label_zh().into(),
-            trigger_zh: VisitTrigger::parse(&v.trigger)
-                .map(|s| s.label_zh().to_string())
-                .unwrap_or_default(),
+            trigger_zh: v.trigger.label_zh().into(),
             late: matches!(v.status, VisitStatus::Submitted | VisitStatus::Reviewed)
                 && v.publish_deadline.is_some_and(|d| d < today),
             visit: v,
@@ -1964,16 +1966,8 @@ fn entry(row: ResultListRow, today: NaiveDate) -> ResultEntry {
         _ => false,
     };
     ResultEntry {
-        result_zh: row
-            .result_code
-            .as_deref()
-            .and_then(|c| ResultCode::parse(c).ok())
-            .map(|c| c.label_zh().to_string()),
-        follow_up_zh: row
-            .follow_up
-            .as_deref()
-            .and_then(|c| FollowUp::parse(c).ok())
-            .map(|c| c.label_zh().to_string()),
+        result_zh: row.result_code.map(|c| c.label_zh().to_string()),
+        follow_up_zh: row.follow_up.map(|c| c.label_zh().to_string()),
         status_zh: row.visit_status.label_zh().into(),
         late,
         row,
@@ -2011,7 +2005,7 @@ pub struct PublicResult {
     pub item_name: String,
     pub department: String,
     pub visited_on: Option<NaiveDate>,
-    pub result_code: Option<String>,
+    pub result_code: Option<ResultCode>,
     pub result: Option<String>,
     pub random: bool,
     pub published_on: Option<NaiveDate>,
@@ -2027,11 +2021,7 @@ fn public_query(q: &ResultQuery) -> ResultQuery {
 
 fn public_result(r: repo::ResultListRow) -> PublicResult {
     PublicResult {
-        result: r
-            .result_code
-            .as_deref()
-            .and_then(|c| ResultCode::parse(c).ok())
-            .map(|c| c.label_zh().to_string()),
+        result: r.result_code.map(|c| c.label_zh().to_string()),
         visit_code: r.visit_code,
         usci: r.usci,
         entity_name: r.entity_name,
@@ -2041,7 +2031,7 @@ fn public_result(r: repo::ResultListRow) -> PublicResult {
         department: r.department_name,
         visited_on: r.visited_on,
         result_code: r.result_code,
-        random: r.trigger == "random",
+        random: r.trigger == VisitTrigger::Random,
         published_on: r.published_at.map(beijing_date),
     }
 }

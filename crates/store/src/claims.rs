@@ -156,36 +156,15 @@ pub async fn queue(
         &crate::scope::Shape::shared("region_code"),
         &mut vals,
     ));
-    let w = conds.join(" AND ");
-    let b = backend_of(c);
-    let total: i64 = c
-        .query_one_raw(Statement::from_sql_and_values(
-            b,
-            format!("SELECT COUNT(*) AS n FROM claims WHERE {w}"),
-            vals.clone(),
-        ))
-        .await?
-        .map(|r| r.try_get("", "n"))
-        .transpose()?
-        .unwrap_or(0);
-    let items = c
-        .query_all_raw(Statement::from_sql_and_values(
-            b,
-            format!(
-                "SELECT {COLS} FROM claims WHERE {w} ORDER BY created_at LIMIT {} OFFSET {}",
-                page.per_page,
-                page.offset()
-            ),
-            vals,
-        ))
-        .await?
-        .iter()
-        .map(from_row)
-        .collect::<Result<_>>()?;
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-        page: page.page,
-        per_page: page.per_page,
-    })
+    crate::paged(
+        c,
+        "claims",
+        COLS,
+        &conds.join(" AND "),
+        "created_at",
+        vals,
+        page,
+        from_row,
+    )
+    .await
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::draw::DrawStatus;
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::visit::VisitStatus;
+use lianjian_domain::visit::{VisitStatus, VisitTrigger};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
 use serde::Serialize;
 use uuid::Uuid;
@@ -504,34 +504,17 @@ pub async fn list(
             vals.len()
         ));
     }
-    let where_sql = conds.join(" AND ");
-    let total: i64 = c
-        .query_one_raw(stmt(
-            c,
-            format!("SELECT COUNT(*) AS n FROM draws WHERE {where_sql}"),
-            vals.clone(),
-        ))
-        .await?
-        .map(|r| r.try_get("", "n"))
-        .transpose()?
-        .unwrap_or(0);
-    let sql = format!(
-        "SELECT {COLS} FROM draws WHERE {where_sql} ORDER BY committed_at DESC, code DESC LIMIT {} OFFSET {}",
-        page.per_page,
-        page.offset()
-    );
-    let items = c
-        .query_all_raw(stmt(c, sql, vals))
-        .await?
-        .iter()
-        .map(from_row)
-        .collect::<Result<_>>()?;
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-        page: page.page,
-        per_page: page.per_page,
-    })
+    crate::paged(
+        c,
+        "draws",
+        COLS,
+        &conds.join(" AND "),
+        "committed_at DESC, code DESC",
+        vals,
+        page,
+        from_row,
+    )
+    .await
 }
 
 /// How many draws a region has committed in a year (for the next code).
@@ -565,8 +548,7 @@ pub struct Visit {
     pub entity_id: Uuid,
     pub region_code: RegionCode,
     pub lead_department_id: Uuid,
-    /// `random` (from a draw) or `ad_hoc`.
-    pub trigger: String,
+    pub trigger: VisitTrigger,
     pub trigger_note: Option<String>,
     pub status: VisitStatus,
     pub period_start: NaiveDate,
@@ -601,7 +583,7 @@ fn visit_from_row(r: &QueryResult) -> Result<Visit> {
         entity_id: r.try_get("", "entity_id")?,
         region_code: RegionCode::parse(&region).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         lead_department_id: r.try_get("", "lead_department_id")?,
-        trigger: r.try_get("", "trigger")?,
+        trigger: crate::coded(r, "trigger", VisitTrigger::parse)?,
         trigger_note: r.try_get("", "trigger_note")?,
         status: crate::coded(r, "status", VisitStatus::parse)?,
         period_start: r.try_get("", "period_start")?,
@@ -632,7 +614,7 @@ pub async fn insert_visit(
             v.entity_id.into(),
             v.region_code.to_string().into(),
             v.lead_department_id.into(),
-            v.trigger.clone().into(),
+            v.trigger.as_str().into(),
             v.trigger_note.clone().into(),
             v.status.as_str().into(),
             v.period_start.into(),
@@ -868,7 +850,7 @@ pub async fn insert_visits(c: &impl ConnectionTrait, visits: &[NewVisit]) -> Res
             v.entity_id.into(),
             v.region_code.to_string().into(),
             v.lead_department_id.into(),
-            v.trigger.clone().into(),
+            v.trigger.as_str().into(),
             v.trigger_note.clone().into(),
             v.status.as_str().into(),
             v.period_start.into(),
@@ -962,7 +944,7 @@ pub async fn checks_since(
     c: &impl ConnectionTrait,
     region: &RegionCode,
     since: NaiveDate,
-) -> Result<Vec<(Uuid, Uuid, String, NaiveDate)>> {
+) -> Result<Vec<(Uuid, Uuid, VisitTrigger, NaiveDate)>> {
     c.query_all_raw(stmt(
         c,
         "SELECT v.entity_id, vc.item_id, v.trigger, COALESCE(v.visited_on, v.period_start) AS checked_on FROM visits v JOIN visit_checks vc ON vc.visit_id = v.id WHERE v.status <> 'cancelled' AND v.region_code >= $1 AND v.region_code < $2 AND COALESCE(v.visited_on, v.period_start) >= $3",
@@ -978,7 +960,7 @@ pub async fn checks_since(
         Ok((
             r.try_get("", "entity_id")?,
             r.try_get("", "item_id")?,
-            r.try_get("", "trigger")?,
+            crate::coded(r, "trigger", VisitTrigger::parse)?,
             r.try_get("", "checked_on")?,
         ))
     })

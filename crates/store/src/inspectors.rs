@@ -89,8 +89,8 @@ fn from_row(r: &sea_orm::QueryResult) -> Result<Inspector> {
             .map_err(corrupt)?,
         name: r.try_get("", "name")?,
         certificate_number: r.try_get("", "certificate_number")?,
-        kind: InspectorKind::parse(&r.try_get::<String>("", "kind")?).map_err(corrupt)?,
-        status: InspectorStatus::parse(&r.try_get::<String>("", "status")?).map_err(corrupt)?,
+        kind: crate::coded(r, "kind", InspectorKind::parse)?,
+        status: crate::coded(r, "status", InspectorStatus::parse)?,
         phone: r.try_get("", "phone")?,
         user_id: r.try_get("", "user_id")?,
         qualifications: Vec::new(),
@@ -458,36 +458,21 @@ pub async fn list(
         conds.join(" AND ")
     };
     let from = "inspectors i JOIN departments d ON d.id = i.department_id";
-    let b = backend_of(c);
-    let total: i64 = c
-        .query_one_raw(Statement::from_sql_and_values(
-            b,
-            format!("SELECT COUNT(*) AS n FROM {from} WHERE {where_sql}"),
-            vals.clone(),
-        ))
-        .await?
-        .map(|r| r.try_get("", "n"))
-        .transpose()?
-        .unwrap_or(0);
     let cols: Vec<String> = COLS.split(", ").map(|c| format!("i.{c}")).collect();
-    let sql = format!(
-        "SELECT {} FROM {from} WHERE {where_sql} ORDER BY {} LIMIT {} OFFSET {}",
-        cols.join(", "),
+    let p = crate::paged(
+        c,
+        from,
+        &cols.join(", "),
+        &where_sql,
         q.sort.order_sql(),
-        page.per_page,
-        page.offset()
-    );
-    let rows = c
-        .query_all_raw(Statement::from_sql_and_values(b, sql, vals))
-        .await?
-        .iter()
-        .map(from_row)
-        .collect::<Result<Vec<_>>>()?;
+        vals,
+        page,
+        from_row,
+    )
+    .await?;
     Ok(Page {
-        items: with_qualifications(c, rows).await?,
-        total: u64::try_from(total).unwrap_or(0),
-        page: page.page,
-        per_page: page.per_page,
+        items: with_qualifications(c, p.items).await?,
+        ..p
     })
 }
 

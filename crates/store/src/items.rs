@@ -330,34 +330,17 @@ pub async fn list(
     } else {
         conds.join(" AND ")
     };
-    let b = backend_of(c);
-    let total: i64 = c
-        .query_one_raw(Statement::from_sql_and_values(
-            b,
-            format!("SELECT COUNT(*) AS n FROM items WHERE {where_sql}"),
-            vals.clone(),
-        ))
-        .await?
-        .map(|r| r.try_get("", "n"))
-        .transpose()?
-        .unwrap_or(0);
-    let sql = format!(
-        "SELECT {COLS} FROM items WHERE {where_sql} ORDER BY code LIMIT {} OFFSET {}",
-        page.per_page,
-        page.offset()
-    );
-    let items = c
-        .query_all_raw(Statement::from_sql_and_values(b, sql, vals))
-        .await?
-        .iter()
-        .map(head_from_row)
-        .collect::<Result<_>>()?;
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-        page: page.page,
-        per_page: page.per_page,
-    })
+    crate::paged(
+        c,
+        "items",
+        COLS,
+        &where_sql,
+        "code",
+        vals,
+        page,
+        head_from_row,
+    )
+    .await
 }
 
 /// Published items whose object definition mentions `tag_code` would need re-evaluation; the

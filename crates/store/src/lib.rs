@@ -253,6 +253,51 @@ pub(crate) fn stmt(
     sea_orm::Statement::from_sql_and_values(backend_of(c), sql, vals)
 }
 
+/// One page of `SELECT cols FROM from WHERE w ORDER BY order`, each row read by `f`, with the
+/// count of every matching row: the shape of every list the store pages.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn paged<T>(
+    c: &impl ConnectionTrait,
+    from: &str,
+    cols: &str,
+    w: &str,
+    order: &str,
+    vals: Vec<sea_orm::Value>,
+    page: PageRequest,
+    f: fn(&sea_orm::QueryResult) -> Result<T>,
+) -> Result<Page<T>> {
+    let total: i64 = c
+        .query_one_raw(stmt(
+            c,
+            format!("SELECT COUNT(*) AS n FROM {from} WHERE {w}"),
+            vals.clone(),
+        ))
+        .await?
+        .map(|r| r.try_get("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    let items = c
+        .query_all_raw(stmt(
+            c,
+            format!(
+                "SELECT {cols} FROM {from} WHERE {w} ORDER BY {order} LIMIT {} OFFSET {}",
+                page.per_page,
+                page.offset()
+            ),
+            vals,
+        ))
+        .await?
+        .iter()
+        .map(f)
+        .collect::<Result<_>>()?;
+    Ok(Page {
+        items,
+        total: u64::try_from(total).unwrap_or(0),
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
 /// `$from, $from+1, …` for `n` values.
 /// A `LIKE` pattern matching `text` anywhere, literally: `%`, `_` and the escape character
 /// typed by a user match themselves (use with [`LIKE_ESCAPE`] after the placeholder).
@@ -292,7 +337,22 @@ pub(crate) fn coded<T>(
     parse: impl FnOnce(&str) -> std::result::Result<T, lianjian_domain::Invalid>,
 ) -> Result<T> {
     let s: String = r.try_get("", col)?;
-    parse(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {}", e.en)))
+    parse(&s).map_err(|e| corrupt_code(col, e))
+}
+
+fn corrupt_code(col: &str, e: lianjian_domain::Invalid) -> StoreError {
+    StoreError::Corrupt(format!("{col}: {}", e.en))
+}
+
+/// [`coded`] for a nullable column: NULL is `None`, any other value must parse.
+pub(crate) fn coded_opt<T>(
+    r: &sea_orm::QueryResult,
+    col: &str,
+    parse: impl FnOnce(&str) -> std::result::Result<T, lianjian_domain::Invalid>,
+) -> Result<Option<T>> {
+    let s: Option<String> = r.try_get("", col)?;
+    s.map(|s| parse(&s).map_err(|e| corrupt_code(col, e)))
+        .transpose()
 }
 
 #[cfg(test)]

@@ -4,9 +4,13 @@
 //! public). Visits themselves are created by `draws` (and ad hoc here).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use lianjian_domain::inspector::InspectorKind;
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Scope;
-use lianjian_domain::visit::{RectificationStatus, ReferralStatus, TransferStatus, VisitStatus};
+use lianjian_domain::visit::{
+    Answer, FollowUp, RectificationStatus, ReferralStatus, ResultCode, Review, TransferStatus,
+    VisitStatus, VisitTrigger,
+};
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use serde::Serialize;
 use uuid::Uuid;
@@ -35,7 +39,7 @@ pub struct VisitRow {
     pub entity_id: Uuid,
     pub region_code: RegionCode,
     pub lead_department_id: Uuid,
-    pub trigger: String,
+    pub trigger: VisitTrigger,
     pub trigger_note: Option<String>,
     pub status: VisitStatus,
     pub period_start: NaiveDate,
@@ -69,7 +73,7 @@ fn visit_from_row(r: &QueryResult) -> Result<VisitRow> {
         entity_id: r.try_get("", "entity_id")?,
         region_code: RegionCode::parse(&region).map_err(corrupt)?,
         lead_department_id: r.try_get("", "lead_department_id")?,
-        trigger: r.try_get("", "trigger")?,
+        trigger: crate::coded(r, "trigger", VisitTrigger::parse)?,
         trigger_note: r.try_get("", "trigger_note")?,
         status: crate::coded(r, "status", VisitStatus::parse)?,
         period_start: r.try_get("", "period_start")?,
@@ -307,35 +311,17 @@ pub async fn list_visits(
 ) -> Result<Page<VisitRow>> {
     let mut vals = Vec::new();
     let w = visit_where(scope, q, &mut vals);
-    let total: i64 = c
-        .query_one_raw(stmt(
-            c,
-            format!(
-                "SELECT COUNT(*) AS n FROM visits v JOIN entities e ON e.id = v.entity_id WHERE {w}"
-            ),
-            vals.clone(),
-        ))
-        .await?
-        .map(|r| r.try_get("", "n"))
-        .transpose()?
-        .unwrap_or(0);
-    let sql = format!(
-        "SELECT {VCOLS} FROM visits v JOIN entities e ON e.id = v.entity_id WHERE {w} ORDER BY v.period_start DESC, v.code LIMIT {} OFFSET {}",
-        page.per_page,
-        page.offset()
-    );
-    let items = c
-        .query_all_raw(stmt(c, sql, vals))
-        .await?
-        .iter()
-        .map(visit_from_row)
-        .collect::<Result<_>>()?;
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-        page: page.page,
-        per_page: page.per_page,
-    })
+    crate::paged(
+        c,
+        "visits v JOIN entities e ON e.id = v.entity_id",
+        VCOLS,
+        &w,
+        "v.period_start DESC, v.code",
+        vals,
+        page,
+        visit_from_row,
+    )
+    .await
 }
 
 // ---- checklist, answers, results ----
@@ -404,7 +390,7 @@ pub async fn checklist(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<C
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AnswerRow {
     pub seq: i32,
-    pub answer: String,
+    pub answer: Answer,
     pub note: String,
     pub inspector_id: Uuid,
     pub recorded_at: DateTime<Utc>,
@@ -426,7 +412,8 @@ pub async fn upsert_answer(
         .await?;
     match old {
         Some(r) => {
-            let (ans, note): (String, String) = (r.try_get("", "answer")?, r.try_get("", "note")?);
+            let ans = crate::coded(&r, "answer", Answer::parse)?;
+            let note: String = r.try_get("", "note")?;
             if ans == a.answer && note == a.note {
                 return Ok(false);
             }
@@ -434,7 +421,7 @@ pub async fn upsert_answer(
                 c,
                 "UPDATE visit_answers SET answer = $1, note = $2, inspector_id = $3, recorded_at = $4 WHERE visit_id = $5 AND seq = $6",
                 vec![
-                    a.answer.clone().into(),
+                    a.answer.as_str().into(),
                     a.note.clone().into(),
                     a.inspector_id.into(),
                     a.recorded_at.into(),
@@ -451,7 +438,7 @@ pub async fn upsert_answer(
                 vec![
                     visit_id.into(),
                     a.seq.into(),
-                    a.answer.clone().into(),
+                    a.answer.as_str().into(),
                     a.note.clone().into(),
                     a.inspector_id.into(),
                     a.recorded_at.into(),
@@ -474,7 +461,7 @@ pub async fn answers(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<Ans
     .map(|r| {
         Ok(AnswerRow {
             seq: r.try_get("", "seq")?,
-            answer: r.try_get("", "answer")?,
+            answer: crate::coded(r, "answer", Answer::parse)?,
             note: r.try_get("", "note")?,
             inspector_id: r.try_get("", "inspector_id")?,
             recorded_at: r.try_get("", "recorded_at")?,
@@ -488,10 +475,10 @@ pub struct ResultRow {
     pub plan_id: Uuid,
     pub item_id: Uuid,
     pub department_id: Uuid,
-    pub result_code: Option<String>,
-    pub follow_up: Option<String>,
+    pub result_code: Option<ResultCode>,
+    pub follow_up: Option<FollowUp>,
     pub summary: String,
-    pub review: String,
+    pub review: Review,
     pub review_note: Option<String>,
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<DateTime<Utc>>,
@@ -507,10 +494,10 @@ pub async fn insert_result(c: &impl ConnectionTrait, visit_id: Uuid, r: &ResultR
             r.plan_id.into(),
             r.item_id.into(),
             r.department_id.into(),
-            r.result_code.clone().into(),
-            r.follow_up.clone().into(),
+            r.result_code.map(ResultCode::as_str).into(),
+            r.follow_up.map(FollowUp::as_str).into(),
             r.summary.clone().into(),
-            r.review.clone().into(),
+            r.review.as_str().into(),
             r.review_note.clone().into(),
             r.reviewed_by.clone().into(),
             r.reviewed_at.into(),
@@ -531,8 +518,8 @@ pub async fn set_result(
     c: &impl ConnectionTrait,
     visit_id: Uuid,
     plan_id: Uuid,
-    code: Option<&str>,
-    follow_up: Option<&str>,
+    code: Option<ResultCode>,
+    follow_up: Option<FollowUp>,
     summary: &str,
 ) -> Result<bool> {
     let n = c
@@ -540,8 +527,8 @@ pub async fn set_result(
             c,
             "UPDATE visit_results SET result_code = $1, follow_up = $2, summary = $3, updated_at = $4 WHERE visit_id = $5 AND plan_id = $6 AND NOT (COALESCE(result_code, '') = COALESCE($1, '') AND COALESCE(follow_up, '') = COALESCE($2, '') AND summary = $3)",
             vec![
-                code.map(str::to_string).into(),
-                follow_up.map(str::to_string).into(),
+                code.map(ResultCode::as_str).into(),
+                follow_up.map(FollowUp::as_str).into(),
                 summary.to_string().into(),
                 crate::now().into(),
                 visit_id.into(),
@@ -561,35 +548,46 @@ pub async fn set_result(
     Ok(n > 0)
 }
 
+/// Moves a part's review from `from` to `to` (a move the service has checked against
+/// [`Review`]'s lifecycle). False, and nothing changed, when the review is no longer `from`
+/// (another request decided meanwhile), as for [`set_visit_status`].
+#[must_use = "a review that was not moved must be reported"]
 pub async fn set_review(
     c: &impl ConnectionTrait,
     visit_id: Uuid,
     plan_id: Uuid,
-    review: &str,
+    (from, to): (Review, Review),
     note: Option<&str>,
     by: Option<&str>,
-) -> Result<()> {
+) -> Result<bool> {
     let now = crate::now();
-    c.execute_raw(stmt(
-        c,
-        "UPDATE visit_results SET review = $1, review_note = $2, reviewed_by = $3, reviewed_at = $4, updated_at = $5 WHERE visit_id = $6 AND plan_id = $7",
-        vec![
-            review.into(),
-            note.map(str::to_string).into(),
-            by.map(str::to_string).into(),
-            by.map(|_| now).into(),
-            now.into(),
-            visit_id.into(),
-            plan_id.into(),
-        ],
-    ))
-    .await?;
+    let n = c
+        .execute_raw(stmt(
+            c,
+            "UPDATE visit_results SET review = $1, review_note = $2, reviewed_by = $3, reviewed_at = $4, updated_at = $5 WHERE visit_id = $6 AND plan_id = $7 AND review = $8",
+            vec![
+                to.as_str().into(),
+                note.map(str::to_string).into(),
+                by.map(str::to_string).into(),
+                by.map(|_| now).into(),
+                now.into(),
+                visit_id.into(),
+                plan_id.into(),
+                from.as_str().into(),
+            ],
+        ))
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Ok(false);
+    }
     crate::seal::seal(
         c,
         crate::seal::Sealed::VisitResults,
         &[crate::seal::RowKey::pair(visit_id, plan_id)],
     )
-    .await
+    .await?;
+    Ok(true)
 }
 
 pub async fn results(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<ResultRow>> {
@@ -605,10 +603,10 @@ pub async fn results(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<Res
             plan_id: r.try_get("", "plan_id")?,
             item_id: r.try_get("", "item_id")?,
             department_id: r.try_get("", "department_id")?,
-            result_code: r.try_get("", "result_code")?,
-            follow_up: r.try_get("", "follow_up")?,
+            result_code: crate::coded_opt(r, "result_code", ResultCode::parse)?,
+            follow_up: crate::coded_opt(r, "follow_up", FollowUp::parse)?,
             summary: r.try_get("", "summary")?,
-            review: r.try_get("", "review")?,
+            review: crate::coded(r, "review", Review::parse)?,
             review_note: r.try_get("", "review_note")?,
             reviewed_by: r.try_get("", "reviewed_by")?,
             reviewed_at: r.try_get("", "reviewed_at")?,
@@ -931,30 +929,43 @@ pub async fn update_rectification(c: &impl ConnectionTrait, r: &Rectification) -
     crate::seal::seal_ids(c, crate::seal::Sealed::Rectifications, &[r.id]).await
 }
 
-/// Filters of a follow-up list; the [`Scope`] passed with it limits it further.
-#[derive(Debug, Clone, Default)]
-pub struct FollowUpQuery {
+/// Filters of a follow-up list, `S` the status of its rows; the [`Scope`] passed with it
+/// limits it further.
+#[derive(Debug, Clone)]
+pub struct FollowUpQuery<S> {
     /// Narrows the scope to a region subtree.
     pub region: Option<RegionCode>,
     /// Narrows the scope to the department line of the list's department column.
     pub line: Option<String>,
     pub department_id: Option<Uuid>,
-    pub status: Option<String>,
+    pub status: Option<S>,
     /// Open and past the deadline on this day.
     pub overdue_on: Option<NaiveDate>,
+}
+
+impl<S> Default for FollowUpQuery<S> {
+    fn default() -> Self {
+        Self {
+            region: None,
+            line: None,
+            department_id: None,
+            status: None,
+            overdue_on: None,
+        }
+    }
 }
 
 pub async fn list_rectifications(
     c: &impl ConnectionTrait,
     scope: &Scope,
-    q: &FollowUpQuery,
+    q: &FollowUpQuery<RectificationStatus>,
     page: PageRequest,
 ) -> Result<Page<Rectification>> {
     let mut vals: Vec<Value> = Vec::new();
     let mut conds = vec!["1 = 1".to_string()];
     scope_conds(scope, q, "department_id", &mut conds, &mut vals);
-    if let Some(s) = &q.status {
-        vals.push(s.clone().into());
+    if let Some(s) = q.status {
+        vals.push(s.as_str().into());
         conds.push(format!("status = ${}", vals.len()));
     }
     if let Some(d) = q.overdue_on {
@@ -964,7 +975,7 @@ pub async fn list_rectifications(
             vals.len()
         ));
     }
-    paged(
+    crate::paged(
         c,
         "rectifications",
         RCOLS,
@@ -977,9 +988,9 @@ pub async fn list_rectifications(
     .await
 }
 
-fn scope_conds(
+fn scope_conds<S>(
     scope: &Scope,
-    q: &FollowUpQuery,
+    q: &FollowUpQuery<S>,
     dept_col: &'static str,
     conds: &mut Vec<String>,
     vals: &mut Vec<Value>,
@@ -994,49 +1005,6 @@ fn scope_conds(
         vals.push(d.into());
         conds.push(format!("{dept_col} = ${}", vals.len()));
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn paged<T>(
-    c: &impl ConnectionTrait,
-    table: &str,
-    cols: &str,
-    w: &str,
-    order: &str,
-    vals: Vec<Value>,
-    page: PageRequest,
-    f: fn(&QueryResult) -> Result<T>,
-) -> Result<Page<T>> {
-    let total: i64 = c
-        .query_one_raw(stmt(
-            c,
-            format!("SELECT COUNT(*) AS n FROM {table} WHERE {w}"),
-            vals.clone(),
-        ))
-        .await?
-        .map(|r| r.try_get("", "n"))
-        .transpose()?
-        .unwrap_or(0);
-    let items = c
-        .query_all_raw(stmt(
-            c,
-            format!(
-                "SELECT {cols} FROM {table} WHERE {w} ORDER BY {order} LIMIT {} OFFSET {}",
-                page.per_page,
-                page.offset()
-            ),
-            vals,
-        ))
-        .await?
-        .iter()
-        .map(f)
-        .collect::<Result<_>>()?;
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-        page: page.page,
-        per_page: page.per_page,
-    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -1136,7 +1104,7 @@ pub async fn answer_referral(
 pub async fn list_referrals(
     c: &impl ConnectionTrait,
     scope: &Scope,
-    q: &FollowUpQuery,
+    q: &FollowUpQuery<ReferralStatus>,
     incoming: bool,
     page: PageRequest,
 ) -> Result<Page<Referral>> {
@@ -1148,15 +1116,15 @@ pub async fn list_referrals(
         "from_department_id"
     };
     scope_conds(scope, q, col, &mut conds, &mut vals);
-    if let Some(s) = &q.status {
-        vals.push(s.clone().into());
+    if let Some(s) = q.status {
+        vals.push(s.as_str().into());
         conds.push(format!("status = ${}", vals.len()));
     }
     if let Some(d) = q.overdue_on {
         vals.push(d.into());
         conds.push(format!("status = 'sent' AND deadline < ${}", vals.len()));
     }
-    paged(
+    crate::paged(
         c,
         "referrals",
         FCOLS,
@@ -1267,17 +1235,17 @@ pub async fn set_transfer_feedback(
 pub async fn list_transfers(
     c: &impl ConnectionTrait,
     scope: &Scope,
-    q: &FollowUpQuery,
+    q: &FollowUpQuery<TransferStatus>,
     page: PageRequest,
 ) -> Result<Page<CaseTransfer>> {
     let mut vals: Vec<Value> = Vec::new();
     let mut conds = vec!["1 = 1".to_string()];
     scope_conds(scope, q, "department_id", &mut conds, &mut vals);
-    if let Some(s) = &q.status {
-        vals.push(s.clone().into());
+    if let Some(s) = q.status {
+        vals.push(s.as_str().into());
         conds.push(format!("status = ${}", vals.len()));
     }
-    paged(
+    crate::paged(
         c,
         "case_transfers",
         TCOLS,
@@ -1318,8 +1286,8 @@ pub struct CreditRecord {
     pub source_id: Uuid,
     pub item_id: Option<Uuid>,
     pub department_id: Uuid,
-    pub result_code: String,
-    pub follow_up: Option<String>,
+    pub result_code: ResultCode,
+    pub follow_up: Option<FollowUp>,
     pub recorded_on: NaiveDate,
     pub created_at: DateTime<Utc>,
 }
@@ -1336,8 +1304,8 @@ pub async fn insert_credit_record(c: &impl ConnectionTrait, r: &CreditRecord) ->
             r.source_id.into(),
             r.item_id.into(),
             r.department_id.into(),
-            r.result_code.clone().into(),
-            r.follow_up.clone().into(),
+            r.result_code.as_str().into(),
+            r.follow_up.map(FollowUp::as_str).into(),
             r.recorded_on.into(),
             r.created_at.into(),
         ],
@@ -1366,8 +1334,8 @@ pub async fn credit_records_of_entity(
             source_id: r.try_get("", "source_id")?,
             item_id: r.try_get("", "item_id")?,
             department_id: r.try_get("", "department_id")?,
-            result_code: r.try_get("", "result_code")?,
-            follow_up: r.try_get("", "follow_up")?,
+            result_code: crate::coded(r, "result_code", ResultCode::parse)?,
+            follow_up: crate::coded_opt(r, "follow_up", FollowUp::parse)?,
             recorded_on: r.try_get("", "recorded_on")?,
             created_at: r.try_get("", "created_at")?,
         })
@@ -1383,7 +1351,7 @@ pub struct ResultListRow {
     pub visit_id: Uuid,
     pub visit_code: String,
     pub visit_status: VisitStatus,
-    pub trigger: String,
+    pub trigger: VisitTrigger,
     pub region_code: String,
     pub usci: String,
     pub entity_name: String,
@@ -1393,9 +1361,9 @@ pub struct ResultListRow {
     pub department_id: Uuid,
     pub department_name: String,
     pub visited_on: Option<NaiveDate>,
-    pub result_code: Option<String>,
-    pub follow_up: Option<String>,
-    pub review: String,
+    pub result_code: Option<ResultCode>,
+    pub follow_up: Option<FollowUp>,
+    pub review: Review,
     pub completed_at: Option<DateTime<Utc>>,
     pub publish_deadline: Option<NaiveDate>,
     pub published_at: Option<DateTime<Utc>>,
@@ -1414,7 +1382,7 @@ pub struct ResultQuery {
     pub item_id: Option<Uuid>,
     /// Entity name or credit code fragment.
     pub entity: Option<String>,
-    pub result_code: Option<String>,
+    pub result_code: Option<ResultCode>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     /// Completed but not yet published, past the deadline on this day.
@@ -1459,8 +1427,8 @@ fn results_where(scope: &Scope, q: &ResultQuery, vals: &mut Vec<Value>) -> Strin
             e = crate::LIKE_ESCAPE,
         ));
     }
-    if let Some(x) = &q.result_code {
-        vals.push(x.clone().into());
+    if let Some(x) = q.result_code {
+        vals.push(x.as_str().into());
         conds.push(format!("r.result_code = ${}", vals.len()));
     }
     if let Some(x) = q.from {
@@ -1505,7 +1473,7 @@ fn result_row(r: &QueryResult) -> Result<ResultListRow> {
         visit_id: r.try_get("", "visit_id")?,
         visit_code: r.try_get("", "visit_code")?,
         visit_status: crate::coded(r, "visit_status", VisitStatus::parse)?,
-        trigger: r.try_get("", "trigger")?,
+        trigger: crate::coded(r, "trigger", VisitTrigger::parse)?,
         region_code: r.try_get("", "region_code")?,
         usci: r.try_get("", "usci")?,
         entity_name: r.try_get("", "entity_name")?,
@@ -1515,9 +1483,9 @@ fn result_row(r: &QueryResult) -> Result<ResultListRow> {
         department_id: r.try_get("", "department_id")?,
         department_name: r.try_get("", "department_name")?,
         visited_on: r.try_get("", "visited_on")?,
-        result_code: r.try_get("", "result_code")?,
-        follow_up: r.try_get("", "follow_up")?,
-        review: r.try_get("", "review")?,
+        result_code: crate::coded_opt(r, "result_code", ResultCode::parse)?,
+        follow_up: crate::coded_opt(r, "follow_up", FollowUp::parse)?,
+        review: crate::coded(r, "review", Review::parse)?,
         completed_at: r.try_get("", "completed_at")?,
         publish_deadline: r.try_get("", "publish_deadline")?,
         published_at: r.try_get("", "published_at")?,
@@ -1616,8 +1584,7 @@ pub struct TeamMember {
     pub name: String,
     pub certificate_number: String,
     pub user_id: Option<Uuid>,
-    /// `officer` or `expert`.
-    pub kind: String,
+    pub kind: InspectorKind,
 }
 
 pub async fn team(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<TeamMember>> {
@@ -1635,7 +1602,7 @@ pub async fn team(c: &impl ConnectionTrait, visit_id: Uuid) -> Result<Vec<TeamMe
             name: r.try_get("", "name")?,
             certificate_number: r.try_get("", "certificate_number")?,
             user_id: r.try_get("", "user_id")?,
-            kind: r.try_get("", "kind")?,
+            kind: crate::coded(r, "kind", InspectorKind::parse)?,
         })
     })
     .collect()

@@ -10,7 +10,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::visit::{Position, ResultCode, VisitStatus};
+use lianjian_domain::visit::{
+    Position, RectificationStatus, ReferralStatus, ResultCode, TransferStatus, VisitStatus,
+};
 use lianjian_services::ServiceError;
 use lianjian_services::follow_ups::FollowUpQuery;
 use lianjian_services::follow_ups::{self, OrderSpec, ReferralSpec, TransferSpec};
@@ -539,10 +541,16 @@ pub struct FollowUpFilter {
 }
 
 impl FollowUpFilter {
-    fn query(&self) -> Result<FollowUpQuery, ApiError> {
+    /// The store query, the status parsed as the listed rows' own (an unknown one is 422).
+    fn query<S>(
+        &self,
+        parse: fn(&str) -> Result<S, lianjian_domain::Invalid>,
+    ) -> Result<FollowUpQuery<S>, ApiError> {
         Ok(FollowUpQuery {
             region: region(&self.region)?,
-            status: text(&self.status),
+            status: text(&self.status)
+                .map(|s| parse(&s).map_err(|e| field_err("status", e)))
+                .transpose()?,
             overdue_on: (text_or_empty(&self.overdue) == "1")
                 .then(|| lianjian_domain::visit::beijing_date(chrono::Utc::now())),
             ..Default::default()
@@ -559,7 +567,13 @@ pub async fn orders(
     ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<OrderEntry>>, ApiError> {
     Ok(page(
-        follow_ups::orders(&st.svc, &a, &f.query()?, p.request()?).await?,
+        follow_ups::orders(
+            &st.svc,
+            &a,
+            &f.query(RectificationStatus::parse)?,
+            p.request()?,
+        )
+        .await?,
     ))
 }
 
@@ -648,7 +662,14 @@ pub async fn referrals(
 ) -> Result<Json<PageOf<ReferralEntry>>, ApiError> {
     let incoming = text_or_empty(&f.direction) != "outgoing";
     Ok(page(
-        follow_ups::referrals(&st.svc, &a, &f.query()?, incoming, p.request()?).await?,
+        follow_ups::referrals(
+            &st.svc,
+            &a,
+            &f.query(ReferralStatus::parse)?,
+            incoming,
+            p.request()?,
+        )
+        .await?,
     ))
 }
 
@@ -705,7 +726,7 @@ pub async fn transfers(
     ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<CaseTransfer>>, ApiError> {
     Ok(page(
-        follow_ups::transfers(&st.svc, &a, &f.query()?, p.request()?).await?,
+        follow_ups::transfers(&st.svc, &a, &f.query(TransferStatus::parse)?, p.request()?).await?,
     ))
 }
 
@@ -754,12 +775,7 @@ impl ResultFilter {
     fn query(&self) -> Result<ResultQuery, ApiError> {
         let result_code = match text_or_empty(&self.result).as_str() {
             "" => None,
-            s => Some(
-                ResultCode::parse(s)
-                    .map_err(|e| field_err("result", e))?
-                    .as_str()
-                    .to_string(),
-            ),
+            s => Some(ResultCode::parse(s).map_err(|e| field_err("result", e))?),
         };
         Ok(ResultQuery {
             region: region(&self.region)?,
@@ -820,7 +836,7 @@ pub struct PublicResultDto {
     pub department: String,
     pub visited_on: Option<NaiveDate>,
     /// National result code, e.g. `no_problem`.
-    pub result_code: Option<String>,
+    pub result_code: Option<ResultCode>,
     /// Its Chinese label, e.g. 未发现问题.
     pub result: Option<String>,
     /// From a double-random draw (双随机) rather than an ad-hoc visit.

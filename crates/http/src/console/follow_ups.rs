@@ -45,7 +45,10 @@ impl Filters {
     }
 
     /// The store query; a region that does not parse is a field error.
-    fn query(&self) -> Result<FollowUpQuery, BTreeMap<String, String>> {
+    fn query<S>(
+        &self,
+        parse: fn(&str) -> Result<S, lianjian_domain::Invalid>,
+    ) -> Result<FollowUpQuery<S>, BTreeMap<String, String>> {
         let region = match self.region.as_str() {
             "" => None,
             r => match RegionCode::parse(r) {
@@ -53,9 +56,13 @@ impl Filters {
                 Err(e) => return Err([("region".to_string(), e.zh)].into()),
             },
         };
+        let status = match self.status.as_str() {
+            "" => None,
+            s => Some(parse(s).map_err(|e| BTreeMap::from([("status".to_string(), e.zh)]))?),
+        };
         Ok(FollowUpQuery {
             region,
-            status: Some(self.status.clone()).filter(|s| !s.is_empty()),
+            status,
             overdue_on: (self.overdue == "1").then(|| beijing_date(chrono::Utc::now())),
             ..Default::default()
         })
@@ -161,7 +168,7 @@ pub async fn orders(
 ) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let f = Filters::of(&p);
-    let (page, errors) = match f.query() {
+    let (page, errors) = match f.query(RectificationStatus::parse) {
         Ok(q) => match follow_ups::orders(&st.svc, &s.actor, &q, page_of(&p)).await {
             Ok(p) => (p, BTreeMap::new()),
             Err(e) => return Err(e.into()),
@@ -227,7 +234,7 @@ fn order_facts(o: &OrderEntry, v: &VisitDetail) -> OrderFacts {
             .map(|p| {
                 p.points
                     .iter()
-                    .filter(|x| x.answer.as_deref() == Some(Answer::Fail.as_str()))
+                    .filter(|x| x.answer == Some(Answer::Fail))
                     .map(|x| Finding {
                         content: x.content.clone(),
                         note: x.note.clone(),
@@ -481,7 +488,7 @@ pub async fn referrals(
     let p = Params(q);
     let f = Filters::of(&p);
     let incoming = p.one("direction") != "outgoing";
-    let (page, errors) = match f.query() {
+    let (page, errors) = match f.query(ReferralStatus::parse) {
         Ok(q) => match follow_ups::referrals(&st.svc, &s.actor, &q, incoming, page_of(&p)).await {
             Ok(p) => (p, BTreeMap::new()),
             Err(e) => return Err(e.into()),
@@ -678,7 +685,7 @@ pub async fn transfers(
     let p = Params(q);
     let mut f = Filters::of(&p);
     f.overdue.clear();
-    let (page, errors) = match f.query() {
+    let (page, errors) = match f.query(TransferStatus::parse) {
         Ok(q) => match follow_ups::transfers(&st.svc, &s.actor, &q, page_of(&p)).await {
             Ok(p) => (p, BTreeMap::new()),
             Err(e) => return Err(e.into()),
@@ -812,7 +819,7 @@ fn failed_bases(v: &VisitDetail, department_id: Uuid) -> Vec<String> {
             .iter()
             .filter(|p| p.department_id == department_id)
             .flat_map(|p| p.points.iter())
-            .filter(|x| x.answer.as_deref() == Some(Answer::Fail.as_str()))
+            .filter(|x| x.answer == Some(Answer::Fail))
             .map(|x| x.legal_basis.as_str()),
     )
 }

@@ -180,7 +180,7 @@ fn row(e: ResultEntry) -> Row {
         result: e.result_zh.unwrap_or_else(|| "—".into()),
         follow_up: e.follow_up_zh.unwrap_or_default(),
         status: e.status_zh,
-        random: r.trigger == "random",
+        random: r.trigger == lianjian_domain::visit::VisitTrigger::Random,
         deadline: r
             .publish_deadline
             .map(|d| d.to_string())

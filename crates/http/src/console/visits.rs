@@ -75,27 +75,18 @@ pub async fn list(
     }))
 }
 
-/// Option lists of the forms.
+/// Option lists of the forms: each option's value is the code, its text the label.
 pub struct Choices {
-    pub results: Vec<(&'static str, &'static str)>,
-    pub follow_ups: Vec<(&'static str, &'static str)>,
-    pub answers: Vec<(&'static str, &'static str)>,
+    pub results: &'static [ResultCode],
+    pub follow_ups: &'static [FollowUp],
+    pub answers: &'static [Answer],
 }
 
 fn choices() -> Choices {
     Choices {
-        results: ResultCode::ALL
-            .iter()
-            .map(|c| (c.as_str(), c.label_zh()))
-            .collect(),
-        follow_ups: FollowUp::ALL
-            .iter()
-            .map(|c| (c.as_str(), c.label_zh()))
-            .collect(),
-        answers: Answer::ALL
-            .iter()
-            .map(|c| (c.as_str(), c.label_zh()))
-            .collect(),
+        results: ResultCode::ALL,
+        follow_ups: FollowUp::ALL,
+        answers: Answer::ALL,
     }
 }
 
@@ -116,10 +107,8 @@ struct DetailPage {
 }
 
 /// An answer's label for pages (`未填写` when not answered).
-pub fn answer_label(a: &Option<String>) -> &'static str {
-    a.as_deref()
-        .and_then(|a| Answer::parse(a).ok())
-        .map_or("未填写", |a| a.label_zh())
+pub fn answer_label(a: &Option<Answer>) -> &'static str {
+    a.map_or("未填写", Answer::label_zh)
 }
 
 async fn detail_page(

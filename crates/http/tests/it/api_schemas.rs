@@ -6,7 +6,6 @@
 
 use crate::common::*;
 
-use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 on_both_backends!(
@@ -185,39 +184,14 @@ async fn visit_and_follow_up_bodies_match_their_schemas(app: App) {
         );
     }
 
-    let health = app.department(&market, "411121", "卫生健康").await;
     let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/visits/{id}/referrals"),
-            &market,
-            json!({"to_department_id": health, "matter": "发现执业医师资格存疑，请核查"}),
-        )
+        .refer_to_health(&market, &id, "发现执业医师资格存疑，请核查")
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    conforms(
-        &doc,
-        "post",
-        "/api/v1/visits/{id}/referrals",
-        201,
-        &r.json(),
-    );
-    let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/visits/{id}/transfers"),
-            &market,
-            json!({"agency": "舞阳县公安局", "facts": "涉嫌销售假药，货值较大"}),
-        )
+    conforms(&doc, "post", "/api/v1/visits/{id}/referrals", 201, &r);
+    let t = app
+        .transfer_to_police(&market, &id, "涉嫌销售假药，货值较大")
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    conforms(
-        &doc,
-        "post",
-        "/api/v1/visits/{id}/transfers",
-        201,
-        &r.json(),
-    );
+    conforms(&doc, "post", "/api/v1/visits/{id}/transfers", 201, &t);
     for path in [
         "/api/v1/rectifications",
         "/api/v1/referrals",

@@ -312,13 +312,7 @@ async fn fixture(app: &App) -> Fixture {
     // A published item the matrix does not retire, for the portal.
     set("portal_item", "WY-2024-01");
 
-    let visits = app
-        .get_json("/api/v1/visits?status=published", &market)
-        .await;
-    let visit = visits["items"][0]["visit"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let visit = app.published_visit(&market).await;
     set("visit", &visit);
     let v = app
         .get_json(&format!("/api/v1/visits/{visit}"), &market)
@@ -331,21 +325,13 @@ async fn fixture(app: &App) -> Fixture {
     );
     set("visit_plan", v["parts"][0]["plan_id"].as_str().unwrap());
     let referral = app
-        .as_json(
-            "POST",
-            &format!("/api/v1/visits/{visit}/referrals"),
-            &market,
-            json!({"to_department_id": y, "matter": "矩阵测试：请核查执业资格"}),
-        )
+        .refer_to_health(&market, &visit, "矩阵测试：请核查执业资格")
         .await;
+    // The matrix's rows expect the referral to reach department Y.
+    assert_eq!(referral["to_department_id"], y.to_string(), "{referral}");
     set("referral", referral["id"].as_str().unwrap());
     let transfer = app
-        .as_json(
-            "POST",
-            &format!("/api/v1/visits/{visit}/transfers"),
-            &market,
-            json!({"agency": "舞阳县公安局", "facts": "矩阵测试：涉嫌销售假药"}),
-        )
+        .transfer_to_police(&market, &visit, "矩阵测试：涉嫌销售假药")
         .await;
     set("transfer", transfer["id"].as_str().unwrap());
 

@@ -1399,7 +1399,7 @@ async fn batched_visit_inserts_store_what_row_by_row_inserts_store(app: App) {
             entity_id: demo[n % demo.len()].entity_id,
             region_code: demo[n % demo.len()].region_code.clone(),
             lead_department_id: checks[n % checks.len()].department_id,
-            trigger: "random".into(),
+            trigger: lianjian_domain::visit::VisitTrigger::Random,
             trigger_note: (n % 7 == 0).then(|| format!("备注 {n}")),
             status: lianjian_domain::visit::VisitStatus::Scheduled,
             period_start: demo[0].period_start,

@@ -43,14 +43,6 @@ impl App {
             o["code"].as_str().unwrap().to_string(),
         )
     }
-
-    /// The demo's published visit id, as the market department sees it.
-    async fn published_visit(&self, token: &str) -> String {
-        let l = self
-            .get_json("/api/v1/visits?status=published", token)
-            .await;
-        l["items"][0]["visit"]["id"].as_str().unwrap().to_string()
-    }
 }
 
 async fn portal_results_public_and_searchable(app: App) {
@@ -402,18 +394,11 @@ async fn rectification_print_and_recheck(app: App) {
 async fn referral_inbox_and_answer(app: App) {
     let market = app.token("wy.market").await;
     let vid = app.published_visit(&market).await;
-    let health_id = app.department(&market, "411121", "卫生健康").await;
     let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/visits/{vid}/referrals"),
-            &market,
-            json!({"to_department_id": health_id, "matter": "发现坐堂医生执业资格存疑，请核查"}),
-        )
+        .refer_to_health(&market, &vid, "发现坐堂医生执业资格存疑，请核查")
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let rid = r.json()["id"].as_str().unwrap().to_string();
-    let rcode = r.json()["code"].as_str().unwrap().to_string();
+    let rid = r["id"].as_str().unwrap().to_string();
+    let rcode = r["code"].as_str().unwrap().to_string();
 
     // The health department's inbox (收到的, the default tab) shows it.
     let health = app.login("wy.health").await;
@@ -517,17 +502,11 @@ async fn transfer_feedback_and_scope(app: App) {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("还没有案件移送"), "empty state: {}", r.body);
 
-    let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/visits/{vid}/transfers"),
-            &market,
-            json!({"agency": "舞阳县公安局", "facts": "涉嫌销售假药，货值较大"}),
-        )
+    let t = app
+        .transfer_to_police(&market, &vid, "涉嫌销售假药，货值较大")
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let tid = r.json()["id"].as_str().unwrap().to_string();
-    let tcode = r.json()["code"].as_str().unwrap().to_string();
+    let tid = t["id"].as_str().unwrap().to_string();
+    let tcode = t["code"].as_str().unwrap().to_string();
 
     let r = app.get("/console/transfers", Some(&cookie)).await;
     assert!(
@@ -584,6 +563,16 @@ async fn transfer_feedback_and_scope(app: App) {
         .get("/console/transfers?status=declined", Some(&cookie))
         .await;
     assert!(!r.body.contains(&tcode) && r.body.contains("没有符合条件的移送记录"));
+    // A status transfers do not have is named next to the filter, not matched to nothing.
+    let r = app
+        .get("/console/transfers?status=answered", Some(&cookie))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("“answered”不是有效的取值") && r.body.contains("查询条件有误"),
+        "{}",
+        r.body
+    );
 
     // Outside the scope: the health department and Shandong get 404.
     for who in ["wy.health", "sd.office"] {
@@ -857,29 +846,16 @@ async fn portal_publishes_only_its_jurisdiction(app: App) {
 async fn printed_referral_and_transfer_and_office_documents(app: App) {
     let market = app.token("wy.market").await;
     let vid = app.published_visit(&market).await;
-    let health_id = app.department(&market, "411121", "卫生健康").await;
     let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/visits/{vid}/referrals"),
-            &market,
-            json!({"to_department_id": health_id, "matter": "发现执业医师资格存疑，请核查"}),
-        )
+        .refer_to_health(&market, &vid, "发现执业医师资格存疑，请核查")
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let rid = r.json()["id"].as_str().unwrap().to_string();
-    let rcode = r.json()["code"].as_str().unwrap().to_string();
-    let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/visits/{vid}/transfers"),
-            &market,
-            json!({"agency": "舞阳县公安局", "facts": "涉嫌销售假药，货值较大"}),
-        )
+    let rid = r["id"].as_str().unwrap().to_string();
+    let rcode = r["code"].as_str().unwrap().to_string();
+    let t = app
+        .transfer_to_police(&market, &vid, "涉嫌销售假药，货值较大")
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let tid = r.json()["id"].as_str().unwrap().to_string();
-    let tcode = r.json()["code"].as_str().unwrap().to_string();
+    let tid = t["id"].as_str().unwrap().to_string();
+    let tcode = t["code"].as_str().unwrap().to_string();
 
     let mk = app.login("wy.market").await;
     let detail = app

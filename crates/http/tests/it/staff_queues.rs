@@ -436,10 +436,7 @@ async fn reviewers_see_failures_and_every_department(app: App) {
     let market = app.token("wy.market").await;
     let cookie = app.login("wy.market").await;
     // The published pharmacy visit has one 不符合 answer.
-    let l = app
-        .get_json("/api/v1/visits?status=published", &market)
-        .await;
-    let id = l["items"][0]["visit"]["id"].as_str().unwrap().to_string();
+    let id = app.published_visit(&market).await;
     let page = app
         .get(&format!("/console/visits/{id}"), Some(&cookie))
         .await;

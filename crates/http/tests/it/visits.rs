@@ -280,6 +280,26 @@ async fn joint_visit_from_phone_to_portal(app: App) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(part_of(&r.json(), "市场")["result"]["review"], "approved");
+    // An approval stands until the inspectors change the part: approving it again or
+    // returning it now is a move the review's lifecycle does not have.
+    for (approve, to) in [(true, "已通过"), (false, "已退回")] {
+        let r = app
+            .call(
+                "POST",
+                &format!("/api/v1/visits/{id}/review"),
+                &market,
+                json!({"plan_id": mp["plan_id"], "approve": approve, "note": "再次审核该事项"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        assert!(
+            r.body
+                .contains(&format!("事项审核当前为“已通过”，不能改为“{to}”")),
+            "{}",
+            r.body
+        );
+    }
     // Returning needs a reason; then the inspectors confirm again.
     let r = app
         .call(
@@ -301,6 +321,8 @@ async fn joint_visit_from_phone_to_portal(app: App) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["visit"]["status"], "in_progress");
+    assert_eq!(part_of(&r.json(), "卫生")["result"]["review"], "returned");
+    assert_eq!(part_of(&r.json(), "市场")["result"]["review"], "approved");
     let r = app
         .call("PUT", &format!("/api/v1/visits/{id}/draft"), &wang, json!({"results": [{"plan_id": hp["plan_id"], "result_code": "corrected", "follow_up": "rectify", "summary": "已补充：当场责令改正，限期十日"}]}))
         .await;
@@ -316,6 +338,10 @@ async fn joint_visit_from_phone_to_portal(app: App) {
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
+    // Resubmitted: the returned part is back with its department, the approved one stays so.
+    let v2 = app.get_json(&format!("/api/v1/visits/{id}"), &health).await;
+    assert_eq!(part_of(&v2, "卫生")["result"]["review"], "pending", "{v2}");
+    assert_eq!(part_of(&v2, "市场")["result"]["review"], "approved", "{v2}");
     let r = app
         .call(
             "POST",
@@ -416,10 +442,7 @@ async fn joint_visit_from_phone_to_portal(app: App) {
 async fn follow_ups_orders_referrals_transfers(app: App) {
     let market = app.token("wy.market").await;
     let health = app.token("wy.health").await;
-    let l = app
-        .get_json("/api/v1/visits?status=published", &market)
-        .await;
-    let id = l["items"][0]["visit"]["id"].as_str().unwrap().to_string();
+    let id = app.published_visit(&market).await;
     let v = app.get_json(&format!("/api/v1/visits/{id}"), &market).await;
     assert_eq!(
         v["rectifications"].as_array().unwrap().len(),
@@ -522,21 +545,32 @@ async fn follow_ups_orders_referrals_transfers(app: App) {
     }
 
     // A referral to the health department, answered by it.
-    let health_id = app.department(&market, "411121", "卫生健康").await;
     let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/visits/{id}/referrals"),
-            &market,
-            json!({"to_department_id": health_id, "matter": "发现执业医师资格存疑，请核查"}),
-        )
+        .refer_to_health(&market, &id, "发现执业医师资格存疑，请核查")
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let rid = r.json()["id"].as_str().unwrap().to_string();
+    let rid = r["id"].as_str().unwrap().to_string();
     let inbox = app
         .get_json("/api/v1/referrals?direction=incoming", &health)
         .await;
     assert!(inbox.to_string().contains(&rid), "{inbox}");
+    // The status filter takes a referral's own statuses: another list's status, or none
+    // known, is named (it used to match nothing, silently).
+    let sent = app
+        .get_json("/api/v1/referrals?direction=incoming&status=sent", &health)
+        .await;
+    assert!(sent.to_string().contains(&rid), "{sent}");
+    for bad in ["issued", "lost"] {
+        let r = app
+            .api(
+                "GET",
+                &format!("/api/v1/referrals?status={bad}"),
+                Some(&health),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.fields(), ["status"]);
+    }
     let r = app
         .call(
             "POST",
@@ -566,15 +600,8 @@ async fn follow_ups_orders_referrals_transfers(app: App) {
         )
         .await;
     assert_eq!(r.fields(), ["facts"], "{}", r.body);
-    let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/visits/{id}/transfers"),
-            &market,
-            json!({"agency": "舞阳县公安局", "facts": "涉嫌销售假药，货值较大"}),
-        )
+    app.transfer_to_police(&market, &id, "涉嫌销售假药，货值较大")
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 
     let r = app
         .call(

@@ -25,6 +25,8 @@ on_both_backends!(
     audit_detects_inserted_entry,
     audit_append_rolls_back_with_its_transaction,
     visit_and_claim_rows_carry_enums_and_visits_move_by_compare_and_set,
+    visit_results_carry_enums_and_reviews_move_by_compare_and_set,
+    an_unknown_stored_code_is_a_store_error_naming_column_and_value,
 );
 
 fn r(s: &str) -> RegionCode {
@@ -289,15 +291,18 @@ async fn audit_append_rolls_back_with_its_transaction(db: &TestDb) {
     assert_eq!(audit::count(db.store.conn()).await.unwrap(), 2);
 }
 
-/// Visit and claim rows read by column name carry the domain's status enums, on both backends;
-/// a visit moves only from the status it was read with.
-async fn visit_and_claim_rows_carry_enums_and_visits_move_by_compare_and_set(db: &TestDb) {
-    use lianjian_domain::claim::ClaimStatus;
+/// A department, an entity of its county and a scheduled complaint visit to it.
+async fn a_visit(
+    c: &impl ConnectionTrait,
+) -> (
+    Department,
+    lianjian_store::entities::Entity,
+    lianjian_store::draws::Visit,
+) {
     use lianjian_domain::directory::{EntityType, RegStatus};
     use lianjian_domain::visit::VisitStatus;
-    use lianjian_store::{claims, draws, entities, visits};
+    use lianjian_store::{draws, entities};
 
-    let c = db.store.conn();
     let d = dept("411121", "县市场监管局", "market");
     departments::insert(c, &d).await.unwrap();
     let now = lianjian_domain::audit::audit_time(Utc::now());
@@ -329,7 +334,7 @@ async fn visit_and_claim_rows_carry_enums_and_visits_move_by_compare_and_set(db:
         entity_id: e.id,
         region_code: r("411121"),
         lead_department_id: d.id,
-        trigger: "complaint".into(),
+        trigger: lianjian_domain::visit::VisitTrigger::Complaint,
         trigger_note: Some("投诉".into()),
         status: VisitStatus::Scheduled,
         period_start: today,
@@ -339,8 +344,22 @@ async fn visit_and_claim_rows_carry_enums_and_visits_move_by_compare_and_set(db:
         updated_at: now,
     };
     draws::insert_visit(c, &v, &[], &[]).await.unwrap();
+    (d, e, v)
+}
+
+/// Visit and claim rows read by column name carry the domain's status enums, on both backends;
+/// a visit moves only from the status it was read with.
+async fn visit_and_claim_rows_carry_enums_and_visits_move_by_compare_and_set(db: &TestDb) {
+    use lianjian_domain::claim::ClaimStatus;
+    use lianjian_domain::visit::{VisitStatus, VisitTrigger};
+    use lianjian_store::{claims, draws, visits};
+
+    let c = db.store.conn();
+    let (d, e, v) = a_visit(c).await;
+    let now = v.created_at;
 
     let row = visits::get_visit(c, v.id).await.unwrap().unwrap();
+    assert_eq!(row.trigger, VisitTrigger::Complaint);
     assert_eq!(row.status, VisitStatus::Scheduled);
     assert_eq!(row.entity_name, e.name);
     assert_eq!(row.usci, e.usci);
@@ -410,4 +429,158 @@ async fn visit_and_claim_rows_carry_enums_and_visits_move_by_compare_and_set(db:
         matches!(&err, StoreError::Corrupt(m) if m.starts_with("status")),
         "{err:?}"
     );
+}
+
+/// A visit's results, answers and credit records carry the domain's result code, follow-up,
+/// review and answer enums; a review moves only from the value it was read with.
+async fn visit_results_carry_enums_and_reviews_move_by_compare_and_set(db: &TestDb) {
+    use lianjian_domain::visit::{Answer, FollowUp, ResultCode, Review};
+    use lianjian_store::visits::{self, AnswerRow, CreditRecord, ResultRow};
+
+    let c = db.store.conn();
+    let (d, e, v) = a_visit(c).await;
+    let now = v.created_at;
+    let (plan, item) = (Uuid::now_v7(), Uuid::now_v7());
+    let part = ResultRow {
+        plan_id: plan,
+        item_id: item,
+        department_id: d.id,
+        result_code: None,
+        follow_up: None,
+        summary: String::new(),
+        review: Review::Pending,
+        review_note: None,
+        reviewed_by: None,
+        reviewed_at: None,
+        updated_at: now,
+    };
+    visits::insert_result(c, v.id, &part).await.unwrap();
+    assert_eq!(visits::results(c, v.id).await.unwrap(), [part]);
+
+    let set = |code, fu| visits::set_result(c, v.id, plan, code, fu, "当场责令改正");
+    assert!(
+        set(Some(ResultCode::Corrected), Some(FollowUp::Rectify))
+            .await
+            .unwrap()
+    );
+    // The same result again changes nothing.
+    assert!(
+        !set(Some(ResultCode::Corrected), Some(FollowUp::Rectify))
+            .await
+            .unwrap()
+    );
+    let got = &visits::results(c, v.id).await.unwrap()[0];
+    assert_eq!(
+        (got.result_code, got.follow_up),
+        (Some(ResultCode::Corrected), Some(FollowUp::Rectify))
+    );
+
+    let approve = (Review::Pending, Review::Approved);
+    assert!(
+        visits::set_review(c, v.id, plan, approve, None, Some("wy.admin"))
+            .await
+            .unwrap()
+    );
+    // A second decision read as pending finds the part approved meanwhile: nothing changes.
+    assert!(
+        !visits::set_review(
+            c,
+            v.id,
+            plan,
+            (Review::Pending, Review::Returned),
+            Some("资料不全"),
+            Some("other")
+        )
+        .await
+        .unwrap()
+    );
+    let got = &visits::results(c, v.id).await.unwrap()[0];
+    assert_eq!(got.review, Review::Approved);
+    assert_eq!(got.reviewed_by.as_deref(), Some("wy.admin"));
+    assert_eq!(got.review_note, None);
+
+    let answer = AnswerRow {
+        seq: 1,
+        answer: Answer::Fail,
+        note: "灭火器过期".into(),
+        inspector_id: Uuid::now_v7(),
+        recorded_at: now,
+    };
+    assert!(visits::upsert_answer(c, v.id, &answer).await.unwrap());
+    assert!(!visits::upsert_answer(c, v.id, &answer).await.unwrap());
+    assert_eq!(visits::answers(c, v.id).await.unwrap(), [answer]);
+
+    let credit = CreditRecord {
+        id: Uuid::now_v7(),
+        entity_id: e.id,
+        region_code: "411121".into(),
+        kind: "inspection".into(),
+        source_id: v.id,
+        item_id: Some(item),
+        department_id: d.id,
+        result_code: ResultCode::Corrected,
+        follow_up: Some(FollowUp::Rectify),
+        recorded_on: now.date_naive(),
+        created_at: now,
+    };
+    visits::insert_credit_record(c, &credit).await.unwrap();
+    assert_eq!(
+        visits::credit_records_of_entity(c, e.id).await.unwrap(),
+        [credit]
+    );
+}
+
+/// A value the domain does not know in a coded column (written outside the application) is
+/// a store error that names the column and the value, never a panic or a silent default.
+async fn an_unknown_stored_code_is_a_store_error_naming_column_and_value(db: &TestDb) {
+    use lianjian_domain::visit::Review;
+    use lianjian_store::visits::{self, ResultRow};
+
+    let c = db.store.conn();
+    let (d, _, v) = a_visit(c).await;
+    let plan = Uuid::now_v7();
+    let part = ResultRow {
+        plan_id: plan,
+        item_id: Uuid::now_v7(),
+        department_id: d.id,
+        result_code: None,
+        follow_up: None,
+        summary: String::new(),
+        review: Review::Pending,
+        review_note: None,
+        reviewed_by: None,
+        reviewed_at: None,
+        updated_at: v.created_at,
+    };
+    visits::insert_result(c, v.id, &part).await.unwrap();
+    for (sql, col, value) in [
+        (
+            "UPDATE visit_results SET review = 'lost'",
+            "review",
+            "'lost'",
+        ),
+        (
+            "UPDATE visit_results SET review = 'pending', result_code = 'fine'",
+            "result_code",
+            "'fine'",
+        ),
+        (
+            "UPDATE visit_results SET result_code = NULL, follow_up = 'later'",
+            "follow_up",
+            "'later'",
+        ),
+    ] {
+        exec(&db.store, sql).await;
+        let err = visits::results(c, v.id).await.unwrap_err();
+        let StoreError::Corrupt(m) = &err else {
+            panic!("{sql}: {err:?}");
+        };
+        assert!(m.starts_with(&format!("{col}: {value} ")), "{sql}: {m}");
+    }
+    exec(
+        &db.store,
+        "UPDATE visit_results SET follow_up = NULL, review = 'pending'",
+    )
+    .await;
+    assert_eq!(visits::results(c, v.id).await.unwrap(), [part]);
 }

@@ -241,7 +241,7 @@ async fn at_scale(db: &TestDb, name: &str) {
                 entity_id: Uuid::now_v7(),
                 region_code: regions[n % regions.len()].clone(),
                 lead_department_id: lead,
-                trigger: "random".into(),
+                trigger: lianjian_domain::visit::VisitTrigger::Random,
                 trigger_note: None,
                 status: lianjian_domain::visit::VisitStatus::Scheduled,
                 period_start: d.period_start,

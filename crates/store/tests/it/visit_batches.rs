@@ -34,7 +34,7 @@ fn visits(draw: Uuid, n: usize, notes: bool) -> Vec<NewVisit> {
                 entity_id: Uuid::now_v7(),
                 region_code: RegionCode::parse(regions[k % regions.len()]).unwrap(),
                 lead_department_id: lead,
-                trigger: "random".into(),
+                trigger: lianjian_domain::visit::VisitTrigger::Random,
                 trigger_note: (notes && k % 3 == 0).then(|| format!("说明 {k} O'Neil")),
                 status: lianjian_domain::visit::VisitStatus::Scheduled,
                 period_start: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),

@@ -288,3 +288,47 @@ pub fn csrf_of(page: &str) -> String {
         page.find("name=\"_csrf\" value=\"").expect("csrf field") + "name=\"_csrf\" value=\"".len();
     page[i..i + 64].to_string()
 }
+
+/// The demo's published visit and the follow-ups tests create on it.
+impl App {
+    /// POST of a JSON body that must answer 201 Created; the created resource.
+    pub async fn created(&self, path: &str, token: &str, body: Value) -> Value {
+        let r = self.post(path, token, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "POST {path}: {}", r.body);
+        r.json()
+    }
+
+    /// The demo's published visit id, as the market department sees it.
+    pub async fn published_visit(&self, token: &str) -> String {
+        let l = self
+            .get_json("/api/v1/visits?status=published", token)
+            .await;
+        l["items"][0]["visit"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a published visit: {l}"))
+            .to_string()
+    }
+
+    /// A referral (抄告) of `visit` to Wuyang's health department, sent by `token`'s
+    /// department; the referral as created.
+    pub async fn refer_to_health(&self, token: &str, visit: &str, matter: &str) -> Value {
+        let to = self.department(token, "411121", "卫生健康").await;
+        self.created(
+            &format!("/api/v1/visits/{visit}/referrals"),
+            token,
+            serde_json::json!({"to_department_id": to, "matter": matter}),
+        )
+        .await
+    }
+
+    /// A case transfer (案件移送) of `visit` to Wuyang's police, by `token`'s department; the
+    /// transfer as created.
+    pub async fn transfer_to_police(&self, token: &str, visit: &str, facts: &str) -> Value {
+        self.created(
+            &format!("/api/v1/visits/{visit}/transfers"),
+            token,
+            serde_json::json!({"agency": "舞阳县公安局", "facts": facts}),
+        )
+        .await
+    }
+}
