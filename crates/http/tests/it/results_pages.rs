@@ -834,6 +834,43 @@ async fn portal_publishes_only_its_jurisdiction(app: App) {
     let town = app.get("/results?region=411121100", None).await;
     assert_eq!(town.status, StatusCode::OK);
 
+    // A province's site offers every level of it by name: cities, their counties, and the
+    // counties' towns, each indented under its parent; the whole country's site stops at the
+    // counties (a list of every town would be tens of thousands long).
+    let svc = app.svc.clone().with_site(None, Some("41")).await.unwrap();
+    app.router = lianjian_http::router(lianjian_http::AppState {
+        svc,
+        secure_cookies: false,
+    });
+    for page in ["/results", "/plans"] {
+        let body = app.get(page, None).await.body;
+        // The option of `code`, labelled `label` (indentation included); its position.
+        let at = |code: &str, label: &str| {
+            let i = body
+                .find(&format!("<option value=\"{code}\""))
+                .unwrap_or_else(|| panic!("{page}: {code} not offered"));
+            let option = &body[i..i + body[i..].find("</option>").unwrap()];
+            assert!(option.ends_with(&format!(">{label}")), "{page}: {option}");
+            i
+        };
+        let (city, county, town) = (
+            at("4111", "漯河市"),
+            at("411121", "\u{3000}舞阳县"),
+            at("411121100", "\u{3000}\u{3000}舞泉镇"),
+        );
+        assert!(city < county && county < town, "{page}: parents first");
+    }
+    let svc = app.svc.clone().with_site(None, None).await.unwrap();
+    app.router = lianjian_http::router(lianjian_http::AppState {
+        svc,
+        secure_cookies: false,
+    });
+    let body = app.get("/results", None).await.body;
+    assert!(
+        body.contains(">\u{3000}\u{3000}舞阳县</option>") && !body.contains("value=\"411121100\""),
+        "the country's site: provinces, cities, counties"
+    );
+
     // A site elsewhere publishes none of it, and answers 404 for the county's draws.
     let svc = app.svc.clone().with_site(None, Some("37")).await.unwrap();
     app.router = lianjian_http::router(lianjian_http::AppState {
