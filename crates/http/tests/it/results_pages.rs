@@ -292,10 +292,13 @@ async fn rectification_print_and_recheck(app: App) {
         "舞阳县市场监督管理局（盖章）",
         "检查依据",
         "六十日内向舞阳县人民政府申请行政复议",
-        "@page{size:A4",
+        "href=\"/assets/sheet.css\"",
     ] {
         assert!(n.body.contains(want), "{want} on the inspection notice");
     }
+    // Its style sheet (no inline styles under the pages' CSP) sets the A4 page.
+    let sheet = app.get("/assets/sheet.css", None).await;
+    assert!(sheet.body.contains("@page{size:A4"), "{}", sheet.body);
 
     // Out of scope: the health department and Shandong do not see the order.
     for who in ["wy.health", "sd.office"] {
