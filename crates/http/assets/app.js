@@ -21,6 +21,29 @@ function confirmModal() {
   return m;
 }
 
+// Asks `msg` in the console's dialog (or the browser's confirm() without Bootstrap); resolves
+// true when the user chose `okLabel`.
+function ask(msg, okLabel, cancelLabel) {
+  return new Promise(function (resolve) {
+    if (!window.bootstrap || !window.bootstrap.Modal) { resolve(window.confirm(msg)); return; }
+    var m = confirmModal();
+    m.querySelector('[data-confirm-text]').textContent = msg;
+    var ok = m.querySelector('[data-confirm-ok]');
+    var no = m.querySelector('.modal-footer [data-bs-dismiss=modal]');
+    ok.textContent = okLabel;
+    no.textContent = cancelLabel || '取消';
+    var modal = window.bootstrap.Modal.getOrCreateInstance(m);
+    var chosen = false;
+    ok.onclick = function () { ok.onclick = null; chosen = true; modal.hide(); };
+    m.addEventListener('hidden.bs.modal', function () {
+      no.textContent = '取消';
+      ok.onclick = null;
+      resolve(chosen);
+    }, { once: true });
+    modal.show();
+  });
+}
+
 document.addEventListener('submit', function (e) {
   var f = e.target;
   var by = e.submitter;
@@ -128,3 +151,90 @@ document.querySelectorAll('main .invalid-feedback').forEach(function (p, i) {
     list.appendChild(li);
   }
 });
+
+// Notices (what the last action did) are Bootstrap toasts: rendered shown by the server, so
+// they read without JavaScript; here they go away after a while (not while the pointer or the
+// focus is on them: Bootstrap waits) and can be closed. Without animation: the toast is on
+// screen already, and a fade-in would hide it for a moment.
+document.querySelectorAll('.toast[data-notice]').forEach(function (t) {
+  if (!window.bootstrap || !window.bootstrap.Toast) { return; }
+  window.bootstrap.Toast.getOrCreateInstance(t, { delay: 8000, animation: false }).show();
+});
+
+// 退出 on a shared phone: the field form (field.js) keeps answers and photos in IndexedDB
+// ('lianjian-field') until they reach the server, and its service worker keeps copies of the
+// pages (caches 'lj-field-*'). Signing out must not leave them readable on the device: when
+// something is still unsent the user is told how much would be lost and may stay; on 退出 the
+// queue and the copies are deleted, then the form is sent.
+var FIELD_DB = 'lianjian-field';
+function fieldDb() {
+  if (!window.indexedDB) { return Promise.resolve(null); }
+  var exists = indexedDB.databases ? indexedDB.databases().then(function (l) {
+    return l.some(function (d) { return d.name === FIELD_DB; });
+  }, function () { return true; }) : Promise.resolve(true);
+  return exists.then(function (yes) {
+    if (!yes) { return null; }
+    return new Promise(function (resolve) {
+      var rq;
+      try { rq = indexedDB.open(FIELD_DB); } catch (e) { resolve(null); return; }
+      rq.onsuccess = function () {
+        var d = rq.result;
+        // Another tab upgrading or deleting the database: let it.
+        d.onversionchange = function () { d.close(); };
+        if (!d.objectStoreNames.contains('drafts') || !d.objectStoreNames.contains('photos')) { d.close(); resolve(null); return; }
+        resolve(d);
+      };
+      rq.onerror = function () { resolve(null); };
+      rq.onblocked = function () { resolve(null); };
+    });
+  });
+}
+// Unsent answers and results (pending or in conflict) and photos waiting, over every visit
+// and user kept on this device.
+function unsynced(d) {
+  return new Promise(function (resolve) {
+    var n = 0;
+    var t = d.transaction(['drafts', 'photos'], 'readonly');
+    t.objectStore('drafts').getAll().onsuccess = function (e) {
+      (e.target.result || []).forEach(function (st) {
+        ['answers', 'results'].forEach(function (k) {
+          Object.keys(st[k] || {}).forEach(function (key) { if (st[k][key].state !== 'synced') { n += 1; } });
+        });
+      });
+    };
+    t.objectStore('photos').count().onsuccess = function (e) { n += e.target.result; };
+    t.oncomplete = function () { resolve(n); };
+    t.onerror = t.onabort = function () { resolve(n); };
+  });
+}
+function clearField(d) {
+  var db = d ? new Promise(function (resolve) {
+    var t = d.transaction(['drafts', 'photos'], 'readwrite');
+    t.objectStore('drafts').clear();
+    t.objectStore('photos').clear();
+    t.oncomplete = t.onerror = t.onabort = function () { d.close(); resolve(); };
+  }) : Promise.resolve();
+  var copies = window.caches ? caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (k) { return k.indexOf('lj-field-') === 0; }).map(function (k) { return caches.delete(k); }));
+  }).catch(function () {}) : Promise.resolve();
+  return Promise.all([db, copies]);
+}
+document.addEventListener('submit', function (e) {
+  var f = e.target;
+  if (!f.matches || !f.matches('form[action="/console/logout"]')) { return; }
+  e.preventDefault();
+  e.stopImmediatePropagation();
+  if (f.getAttribute('data-busy') === '1') { return; }
+  f.setAttribute('data-busy', '1');
+  var go = function (d) { clearField(d).then(function () { f.submit(); }); };
+  fieldDb().then(function (d) {
+    if (!d) { go(null); return; }
+    unsynced(d).then(function (n) {
+      if (n === 0) { go(d); return; }
+      ask('本机还有 ' + n + ' 项现场检查记录（答案、结论或照片）尚未同步到服务器。退出将从本机删除这些记录，无法恢复。联网打开现场检查表可先完成同步。',
+        '仍然退出（删除 ' + n + ' 项）', '留在本页').then(function (yes) {
+        if (yes) { go(d); } else { d.close(); f.removeAttribute('data-busy'); }
+      });
+    });
+  }, function () { go(null); });
+}, true);

@@ -42,6 +42,16 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../assets/common.css"),
     ),
     (
+        "sheet.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/sheet.css"),
+    ),
+    (
+        "noscript.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/noscript.css"),
+    ),
+    (
         "portal.css",
         "text/css; charset=utf-8",
         include_str!("../assets/portal.css"),

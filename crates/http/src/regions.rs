@@ -10,62 +10,87 @@ use lianjian_services::Services;
 /// (code, indented name) pairs.
 pub type Options = Arc<Vec<(String, String)>>;
 
-/// The regions two levels below `root` (a county's towns; a province's cities and their
-/// counties; the provinces and their cities for no root), as (code, indented name).
+/// The most choices a picker offers. Every level of a jurisdiction is listed down to the
+/// townships while that stays under this bound (a county, a city, most provinces); beyond it the
+/// list stops at the deepest level that fits (the whole country: provinces, cities, counties).
+const MAX_CHOICES: usize = 3500;
+
+/// The regions below `root` (every level its jurisdiction holds, see [`MAX_CHOICES`]; from the
+/// provinces for no root), parents before their children, indented by depth.
 pub async fn below(svc: &Services, root: Option<&str>) -> Options {
-    static CACHE: OnceLock<Mutex<HashMap<Option<String>, Options>>> = OnceLock::new();
-    let key = root.map(str::to_string);
+    tree(svc, root, false).await
+}
+
+/// The regions a console user may pick: the scope's own region first, then those below it.
+pub async fn within_scope(svc: &Services, root: Option<&str>) -> Options {
+    tree(svc, root, true).await
+}
+
+async fn tree(svc: &Services, root: Option<&str>, with_root: bool) -> Options {
+    type Cache = Mutex<HashMap<(Option<String>, bool), Options>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let key = (root.map(str::to_string), with_root);
     let cache = CACHE.get_or_init(Default::default);
     if let Some(v) = cache.lock().expect("region cache").get(&key) {
         return v.clone();
     }
-    let children = lianjian_services::regions::children;
-    let mut out = Vec::new();
-    let Ok(top) = children(svc, root).await else {
+    let Ok(all) = lianjian_services::regions::subtree(svc, root).await else {
         // Not cached: a failed lookup is tried again by the next page.
-        return Arc::new(out);
+        return Arc::new(Vec::new());
     };
-    for r in top {
-        let code = r.code.to_string();
-        out.push((code.clone(), r.name));
-        if let Ok(below) = children(svc, Some(&code)).await {
-            out.extend(
-                below
-                    .into_iter()
-                    .map(|c| (c.code.to_string(), format!("\u{3000}{}", c.name))),
-            );
-        }
-    }
-    let out = Arc::new(out);
+    let out = Arc::new(indented(&all, root.map_or(0, str::len), with_root));
     cache.lock().expect("region cache").insert(key, out.clone());
     out
 }
 
-/// The regions a console user may pick: the scope's own region first, then two levels below.
-pub async fn within_scope(svc: &Services, root: Option<&str>) -> Options {
-    static CACHE: OnceLock<Mutex<HashMap<Option<String>, Options>>> = OnceLock::new();
-    let key = root.map(str::to_string);
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(v) = cache.lock().expect("region cache").get(&key) {
-        return v.clone();
-    }
-    let below = below(svc, root).await;
-    let Some(code) = root else {
-        return below;
-    };
-    let Ok(top) = lianjian_services::regions::get(svc, code).await else {
-        return below;
-    };
-    let mut out = Vec::with_capacity(below.len() + 1);
-    out.push((code.to_string(), top.name));
-    out.extend(
-        below
+/// `regions` (a subtree in code order) as picker choices: the levels below a root whose code
+/// has `root_len` digits (0: none), as deep as [`MAX_CHOICES`] allows, each indented one
+/// full-width space per level below the first one shown.
+fn indented(
+    regions: &[lianjian_services::regions::Region],
+    root_len: usize,
+    with_root: bool,
+) -> Vec<(String, String)> {
+    // Code lengths of the levels below the root, shallowest first (2, 4, 6, 9).
+    let mut lens: Vec<usize> = regions
+        .iter()
+        .map(|r| r.code.as_str().len())
+        .filter(|l| *l > root_len)
+        .collect();
+    lens.sort_unstable();
+    lens.dedup();
+    let mut deepest = 0;
+    let mut n = usize::from(with_root && root_len > 0);
+    for (i, len) in lens.iter().enumerate() {
+        let here = regions
             .iter()
-            .map(|(c, n)| (c.clone(), format!("\u{3000}{n}"))),
-    );
-    let out = Arc::new(out);
-    cache.lock().expect("region cache").insert(key, out.clone());
-    out
+            .filter(|r| r.code.as_str().len() == *len)
+            .count();
+        if i > 0 && n + here > MAX_CHOICES {
+            break;
+        }
+        n += here;
+        deepest = *len;
+    }
+    let depth_of = |len: usize| {
+        let below = lens.iter().filter(|l| **l < len).count();
+        below + usize::from(with_root && root_len > 0)
+    };
+    regions
+        .iter()
+        .filter(|r| {
+            let len = r.code.as_str().len();
+            (len > root_len && len <= deepest) || (with_root && root_len > 0 && len == root_len)
+        })
+        .map(|r| {
+            let len = r.code.as_str().len();
+            let depth = if len == root_len { 0 } else { depth_of(len) };
+            (
+                r.code.to_string(),
+                format!("{}{}", "\u{3000}".repeat(depth), r.name),
+            )
+        })
+        .collect()
 }
 
 /// The choices of a picker whose current value is `value`: (code, label, selected). A value

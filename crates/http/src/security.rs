@@ -1,7 +1,8 @@
 //! Response headers that keep the console and the portal from being framed, sniffed or made to
 //! run scripts from elsewhere. Every script and style sheet is served by the binary itself
-//! (`/assets`), and pages carry no inline script, so the policy can be strict; inline `style`
-//! attributes remain in templates, hence `'unsafe-inline'` for styles only.
+//! (`/assets`), and pages carry no inline script, no `<style>` element and no `style`
+//! attribute (templates use classes from the bundled style sheets), so the policy can be
+//! strict for both.
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
@@ -11,7 +12,7 @@ use axum::response::Response;
 /// The policy of every HTML page except the API explorer (`/api/docs`, whose bundled Swagger UI
 /// starts itself with an inline script and keeps its own defaults).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
+style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; \
 object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 pub async fn headers(req: Request, next: Next) -> Response {

@@ -26,6 +26,17 @@ pub async fn children(svc: &Services, parent: Option<&str>) -> Result<Vec<Region
     }
 }
 
+/// `root` (a code) and every region below it, or every region for `None`; parents first.
+pub async fn subtree(svc: &Services, root: Option<&str>) -> Result<Vec<Region>> {
+    match root.map(str::trim).filter(|p| !p.is_empty()) {
+        None => Ok(repo::subtree(svc.store.conn(), None).await?),
+        Some(p) => {
+            let r = get(svc, p).await?;
+            Ok(repo::subtree(svc.store.conn(), Some(&r.code)).await?)
+        }
+    }
+}
+
 pub async fn search(svc: &Services, q: &str, within: Option<&RegionCode>) -> Result<Vec<Region>> {
     Ok(repo::search(svc.store.conn(), q, within, 50).await?)
 }

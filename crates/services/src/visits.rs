@@ -1572,8 +1572,9 @@ async fn merged_into(c: &impl Conn, id: Uuid) -> Result<Option<(Uuid, String)>> 
 /// Folds an ad-hoc visit (a complaint, a warning …) into the random visit to the same entity
 /// in an overlapping period (国办发〔2023〕1号 (九), "进一次门、查多项事"): the items the random
 /// visit does not check yet join its checklist, its 检查缘由 records the ad-hoc visit's matter,
-/// and the ad-hoc visit is cancelled with a link to it. The random visit keeps its drawn team
-/// and period. One transaction, audited on both visits.
+/// the ad-hoc visit's inspectors join its team after the drawn members (none twice), and the
+/// ad-hoc visit is cancelled with a link to it. The random visit keeps its period. One
+/// transaction, audited on both visits.
 pub async fn merge_into_random(
     svc: &Services,
     actor: &Actor,
@@ -1626,6 +1627,13 @@ pub async fn merge_into_random(
         })
         .unwrap_or_default();
     draw_repo::add_visit_checks(&tx, random.id, &added).await?;
+    // The ad-hoc visit's inspectors come along (they hold the complaint's file); the drawn
+    // members stay first and nobody is listed twice.
+    let ad_hoc_team = draw_repo::inspectors_of_visits(&tx, &[ad_hoc.id])
+        .await?
+        .remove(&ad_hoc.id)
+        .unwrap_or_default();
+    let joined_team = draw_repo::add_visit_inspectors(&tx, random.id, &ad_hoc_team).await?;
     let matter = ad_hoc.trigger_note.clone().unwrap_or_default();
     let joined = format!(
         "并入{}检查 {}：{}",
@@ -1651,7 +1659,7 @@ pub async fn merge_into_random(
         actor,
         Record::new("visit.merge_in", "visit", random.id)
             .at(&random.region_code, Some(dr.id))
-            .after(&serde_json::json!({"code": random.code, "from": ad_hoc.id, "from_code": ad_hoc.code, "items_added": added_items, "matter": matter})),
+            .after(&serde_json::json!({"code": random.code, "from": ad_hoc.id, "from_code": ad_hoc.code, "items_added": added_items, "inspectors_added": joined_team.iter().map(|m| m.inspector_id).collect::<Vec<_>>(), "matter": matter})),
     )
     .await?;
     record(

@@ -667,6 +667,53 @@ pub async fn add_visit_checks(
     Ok(())
 }
 
+/// Appends members to an existing visit's team after its current last one (`seq`), skipping
+/// those already on it (the primary key is visit and inspector): an ad-hoc visit's inspectors
+/// joining the random visit it is merged into. Returns the members actually added.
+pub async fn add_visit_inspectors(
+    c: &impl ConnectionTrait,
+    visit_id: Uuid,
+    members: &[VisitInspector],
+) -> Result<Vec<VisitInspector>> {
+    let have = inspectors_of_visits(c, &[visit_id])
+        .await?
+        .remove(&visit_id)
+        .unwrap_or_default();
+    let next = c
+        .query_one_raw(stmt(
+            c,
+            "SELECT COALESCE(MAX(seq), -1) AS m FROM visit_inspectors WHERE visit_id = $1",
+            vec![visit_id.into()],
+        ))
+        .await?
+        .map(|r| r.try_get::<i32>("", "m"))
+        .transpose()?
+        .unwrap_or(-1);
+    let mut added: Vec<VisitInspector> = Vec::new();
+    for m in members {
+        if have
+            .iter()
+            .chain(added.iter())
+            .any(|h| h.inspector_id == m.inspector_id)
+        {
+            continue;
+        }
+        c.execute_raw(stmt(
+            c,
+            "INSERT INTO visit_inspectors (visit_id, inspector_id, department_id, seq) VALUES ($1,$2,$3,$4)",
+            vec![
+                visit_id.into(),
+                m.inspector_id.into(),
+                m.department_id.into(),
+                (next + 1 + added.len() as i32).into(),
+            ],
+        ))
+        .await?;
+        added.push(m.clone());
+    }
+    Ok(added)
+}
+
 /// A visit with its checks and team, as a draw creates it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewVisit {

@@ -102,6 +102,21 @@ pub async fn children(
         .collect()
 }
 
+/// `root` and every region below it (every region for `None`), parents before their children:
+/// a region's code extends its parent's, so code order is the tree's order.
+pub async fn subtree(c: &impl ConnectionTrait, root: Option<&RegionCode>) -> Result<Vec<Region>> {
+    let mut q = Entity::find();
+    if let Some(r) = root {
+        q = q.filter(Column::Code.starts_with(r.as_str()));
+    }
+    q.order_by_asc(Column::Code)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(Region::try_from)
+        .collect()
+}
+
 /// Regions whose name contains `q` or whose code starts with it, within `within` if given.
 pub async fn search(
     c: &impl ConnectionTrait,

@@ -280,6 +280,106 @@ pub struct NewRule {
     /// licence_type (许可证类型) | industry_prefix (行业代码前缀) | scope_keyword (经营范围关键词)
     pub kind: String,
     pub pattern: String,
+    /// The change a preview (`POST …/rules/preview`) showed: when given, the rule is added
+    /// only if exactly these counts of entities gain and lose the tag now (409 otherwise,
+    /// nothing written), so that what was checked is what happens.
+    #[serde(default)]
+    pub expected: Option<ExpectedChange>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedChange {
+    pub gained: u64,
+    pub lost: u64,
+}
+
+/// A rule not saved yet, to preview.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDraft {
+    /// licence_type | industry_prefix | scope_keyword
+    pub kind: String,
+    pub pattern: String,
+}
+
+/// An entity named in a preview.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntityRef {
+    pub name: String,
+    /// 统一社会信用代码
+    pub usci: String,
+}
+
+/// What a rule change would do to the directory (标签规则预览), computed on the directory as it
+/// is and writing nothing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RulePreviewDto {
+    pub tag_code: String,
+    pub tag_name: String,
+    /// Entities that would gain the tag.
+    pub gained: u64,
+    /// Entities that would lose it.
+    pub lost: u64,
+    /// The first ten of those that would gain it, by name.
+    pub gained_sample: Vec<EntityRef>,
+    /// The first ten of those that would lose it.
+    pub lost_sample: Vec<EntityRef>,
+    /// The rule whose removal is previewed (removal previews only).
+    pub rule: Option<TagRuleDto>,
+}
+
+fn preview_dto(p: tags::RulePreview, rule: Option<TagRuleDto>) -> RulePreviewDto {
+    let refs = |v: Vec<(String, String)>| {
+        v.into_iter()
+            .map(|(name, usci)| EntityRef { name, usci })
+            .collect()
+    };
+    RulePreviewDto {
+        tag_code: p.tag_code,
+        tag_name: p.tag_name,
+        gained: p.gained,
+        lost: p.lost,
+        gained_sample: refs(p.gained_sample),
+        lost_sample: refs(p.lost_sample),
+        rule,
+    }
+}
+
+/// Who would gain and who would lose the tag if this rule were added, with counts and a
+/// sample; nothing is written. Send the counts back as `expected` when adding the rule.
+/// 403: the caller may not edit this tag's rules; 422: an unknown kind or a bad pattern.
+#[utoipa::path(post, path = "/api/v1/tags/{tag}/rules/preview", tag = "tags", request_body = RuleDraft,
+    params(("tag" = String, Path, description = "Tag id or code")),
+    responses((status = 200, body = RulePreviewDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn preview_rule(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(key): Path<String>,
+    ApiJson(b): ApiJson<RuleDraft>,
+) -> Result<Json<RulePreviewDto>, ApiError> {
+    let t = find_tag(&st.svc, &key).await?;
+    let p = tags::preview_add_rule(&st.svc, &a, &t.code, &b.kind, &b.pattern).await?;
+    Ok(Json(preview_dto(p, None)))
+}
+
+/// Who would gain and who would lose the tag if this rule were deleted; nothing is written.
+/// 403: the caller may not edit this tag's rules; 404: no such rule of this tag.
+#[utoipa::path(get, path = "/api/v1/tags/{tag}/rules/{rule_id}/preview", tag = "tags",
+    params(("tag" = String, Path, description = "Tag id or code"), ("rule_id" = Uuid, Path)),
+    responses((status = 200, body = RulePreviewDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn preview_removal(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path((key, rule_id)): Path<(String, String)>,
+) -> Result<Json<RulePreviewDto>, ApiError> {
+    let t = find_tag(&st.svc, &key).await?;
+    let rid = super::params::id(&rule_id)?;
+    let (rule, p) = tags::preview_remove_rule(&st.svc, &a, rid).await?;
+    if rule.tag_id != t.id {
+        return Err(ApiError::not_found());
+    }
+    Ok(Json(preview_dto(p, Some(rule_dto(rule, t.code)))))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -289,10 +389,11 @@ pub struct NewRuleDto {
     pub entities_tagged: u64,
 }
 
-/// Adds a rule and applies it to the whole directory at once.
+/// Adds a rule and applies it to the whole directory at once (preview it first with
+/// `POST …/rules/preview`; 409 when `expected` no longer matches).
 #[utoipa::path(post, path = "/api/v1/tags/{tag}/rules", tag = "tags", request_body = NewRule,
     params(("tag" = String, Path, description = "Tag id or code")),
-    responses((status = 201, body = NewRuleDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = NewRuleDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_rule(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
@@ -300,7 +401,9 @@ pub async fn add_rule(
     ApiJson(b): ApiJson<NewRule>,
 ) -> Result<(StatusCode, Json<NewRuleDto>), ApiError> {
     let t = find_tag(&st.svc, &key).await?;
-    let (rule, n) = tags::add_rule(&st.svc, &a, &t.code, &b.kind, &b.pattern).await?;
+    let expected = b.expected.map(|e| (e.gained, e.lost));
+    let (rule, n) =
+        tags::add_rule_as_previewed(&st.svc, &a, &t.code, &b.kind, &b.pattern, expected).await?;
     Ok((
         StatusCode::CREATED,
         Json(NewRuleDto {

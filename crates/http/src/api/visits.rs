@@ -493,6 +493,35 @@ pub async fn close(
     Ok(Json(visits::close(&st.svc, &a, params::id(&id)?).await?))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeBody {
+    /// The random (double-random) visit to the same entity, in an overlapping period, that
+    /// takes over this ad-hoc visit (`VisitDetail::overlaps` lists the candidates).
+    pub into: Uuid,
+}
+
+/// Folds this ad-hoc visit (a complaint, a warning …) into the random visit `into` to the same
+/// entity (国办发〔2023〕1号 (九), “进一次门、查多项事”): its items join the random visit's
+/// checklist, its matter the 检查缘由, its inspectors the team; it is cancelled with a link.
+/// Answers the random visit. 403: a role that may not merge, or someone who does not act for
+/// both lead departments; 409: the pair may not (or no longer) be merged, e.g. this visit is
+/// cancelled already or the random one has started; 422: `into` inspects another entity.
+#[utoipa::path(post, path = "/api/v1/visits/{id}/merge", tag = "visits", request_body = MergeBody,
+    params(("id" = Uuid, Path, description = "The ad-hoc visit")),
+    responses((status = 200, body = VisitDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn merge(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<MergeBody>,
+) -> Result<Json<VisitDetail>, ApiError> {
+    Ok(Json(
+        visits::merge_into_random(&st.svc, &a, params::id(&id)?, b.into).await?,
+    ))
+}
+
+// ---- follow-ups ----
 // ---- follow-ups ----
 
 #[derive(Debug, Deserialize, ToSchema)]

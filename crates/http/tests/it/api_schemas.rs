@@ -12,6 +12,7 @@ on_both_backends!(
     template = DEMO, setup = app;
     visit_and_follow_up_bodies_match_their_schemas,
     draw_bodies_match_their_schemas,
+    tag_rule_preview_and_visit_merge_through_the_api,
 );
 
 /// Problems of `v` against `schema` (a schema object or a `$ref` into `doc`), with JSON paths.
@@ -231,4 +232,211 @@ async fn draw_bodies_match_their_schemas(app: App) {
         let v = app.get_json(&format!("/api/v1/draws/{id}"), &office).await;
         conforms(&doc, "get", "/api/v1/draws/{id}", 200, &v);
     }
+}
+
+/// How many entities carry the tag 医疗美容机构.
+async fn tagged(app: &App, token: &str) -> u64 {
+    app.get_json(
+        &format!("/api/v1/entities?tag={}&per_page=1", enc("医疗美容机构")),
+        token,
+    )
+    .await["total"]
+        .as_u64()
+        .unwrap()
+}
+
+/// Issue 13: the tag-rule preview and the visit merge the console offers, through the API —
+/// the same services, typed bodies that match the document, the documented refusals.
+async fn tag_rule_preview_and_visit_merge_through_the_api(app: App) {
+    let doc = serde_json::to_value(lianjian_http::openapi()).unwrap();
+    let office = app.token("wy.office").await;
+    let tag = enc("医疗美容机构");
+    let before = tagged(&app, &office).await;
+    let rule = json!({"kind": "scope_keyword", "pattern": "美容"});
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/tags/{tag}/rules/preview"),
+            &office,
+            rule.clone(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let p = r.json();
+    conforms(&doc, "post", "/api/v1/tags/{tag}/rules/preview", 200, &p);
+    let gained = p["gained"].as_u64().unwrap();
+    assert!(gained > 0 && p["lost"] == 0, "{p}");
+    assert!(
+        p["gained_sample"].as_array().unwrap().len() as u64 == gained.min(10)
+            && p["gained_sample"][0]["usci"].as_str().unwrap().len() == 18,
+        "{p}"
+    );
+    assert_eq!(
+        tagged(&app, &office).await,
+        before,
+        "a preview writes nothing"
+    );
+    // A bad rule is refused field by field; an inspector may not preview.
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/tags/{tag}/rules/preview"),
+            &office,
+            json!({"kind": "zodiac", "pattern": ""}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let zhang = app.token("wy.zhang").await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/tags/{tag}/rules/preview"),
+            &zhang,
+            rule.clone(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    // Adding with other counts than the preview's changes nothing (409); with them, it applies.
+    let mut stale = rule.clone();
+    stale["expected"] = json!({"gained": gained + 1, "lost": 0});
+    let r = app
+        .call("POST", &format!("/api/v1/tags/{tag}/rules"), &office, stale)
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(tagged(&app, &office).await, before);
+    let mut checked = rule.clone();
+    checked["expected"] = json!({"gained": gained, "lost": 0});
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/tags/{tag}/rules"),
+            &office,
+            checked,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    conforms(&doc, "post", "/api/v1/tags/{tag}/rules", 201, &r.json());
+    assert_eq!(tagged(&app, &office).await, before + gained);
+    let rid = r.json()["rule"]["id"].as_str().unwrap().to_string();
+    // Removing it would take the tag from as many.
+    let r = app
+        .api(
+            "GET",
+            &format!("/api/v1/tags/{tag}/rules/{rid}/preview"),
+            Some(&office),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let p = r.json();
+    conforms(
+        &doc,
+        "get",
+        "/api/v1/tags/{tag}/rules/{rule_id}/preview",
+        200,
+        &p,
+    );
+    assert_eq!(
+        (p["gained"].as_u64(), p["lost"].as_u64()),
+        (Some(0), Some(gained)),
+        "{p}"
+    );
+    assert_eq!(p["rule"]["id"], rid.as_str());
+    assert_eq!(tagged(&app, &office).await, before + gained);
+
+    // The merge: a complaint visit to the entity of a drawn visit, in its period.
+    let l = app
+        .get_json("/api/v1/visits?status=scheduled&per_page=200", &office)
+        .await;
+    let random = l["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["visit"]["trigger"] == "random")
+        .unwrap_or_else(|| panic!("{l}"))["visit"]
+        .clone();
+    let random_id = random["id"].as_str().unwrap().to_string();
+    let pool = app
+        .get_json("/api/v1/inspectors?per_page=200", &office)
+        .await;
+    let officers: Vec<Value> = pool["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "officer" && m["status"] == "active")
+        .take(2)
+        .map(|m| m["id"].clone())
+        .collect();
+    let items = app
+        .get_json("/api/v1/items?status=published&per_page=200", &office)
+        .await;
+    let item = items["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"].as_str().unwrap().starts_with("WY-"))
+        .unwrap()["id"]
+        .clone();
+    let end = random["period_end"].as_str().unwrap();
+    let r = app
+        .call(
+            "POST",
+            "/api/v1/visits",
+            &office,
+            json!({"usci": random["usci"], "item_ids": [item], "trigger": "complaint",
+                   "trigger_note": "接群众举报", "inspector_ids": officers,
+                   "period_start": end, "period_end": end}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ad_hoc = r.json()["visit"]["id"].as_str().unwrap().to_string();
+    let merge = format!("/api/v1/visits/{ad_hoc}/merge");
+    // An inspector may not; a visit into itself is no merge; unknown fields are refused.
+    let r = app
+        .call("POST", &merge, &zhang, json!({"into": random_id}))
+        .await;
+    assert!(
+        matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{}",
+        r.status
+    );
+    let r = app
+        .call("POST", &merge, &office, json!({"into": ad_hoc}))
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.body);
+    let r = app
+        .call("POST", &merge, &office, json!({"into": random_id, "x": 1}))
+        .await;
+    assert!(
+        matches!(
+            r.status,
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY
+        ),
+        "{}",
+        r.body
+    );
+    let r = app
+        .call("POST", &merge, &office, json!({"into": random_id}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v = r.json();
+    conforms(&doc, "post", "/api/v1/visits/{id}/merge", 200, &v);
+    assert_eq!(v["visit"]["id"], random_id.as_str());
+    assert!(
+        v["visit"]["trigger_note"]
+            .as_str()
+            .unwrap()
+            .contains("接群众举报"),
+        "{v}"
+    );
+    let gone = app
+        .get_json(&format!("/api/v1/visits/{ad_hoc}"), &office)
+        .await;
+    assert_eq!(gone["visit"]["status"], "cancelled");
+    // Once merged, again is a conflict with the visit's state.
+    let r = app
+        .call("POST", &merge, &office, json!({"into": random_id}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 }

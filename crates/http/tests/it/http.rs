@@ -696,6 +696,33 @@ async fn health_metrics_portal_and_docs(app: App) {
     assert!(r.body.contains("页面不存在"));
 }
 
+/// No template carries a `style` attribute or a `<style>` element: the pages'
+/// Content-Security-Policy (`style-src 'self'`) would drop them, silently unstyling the page.
+#[test]
+fn templates_have_no_inline_styles() {
+    fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, found);
+            } else {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for (n, line) in text.lines().enumerate() {
+                    if line.contains(" style=") || line.contains("<style") {
+                        found.push(format!("{}:{}", p.display(), n + 1));
+                    }
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
+        &mut found,
+    );
+    assert!(found.is_empty(), "inline styles:\n{}", found.join("\n"));
+}
+
 #[test]
 fn openapi_snapshot() {
     // The snapshot keeps the file it had when this module was a test binary of its own.
@@ -1176,6 +1203,15 @@ async fn sign_in_csrf_frame_headers_and_invisible_names(app: App) {
         );
         assert!(
             !r.body.contains("onclick=") && !r.body.contains("javascript:"),
+            "{path}"
+        );
+        // Styles come from the bundled style sheets only: no inline styles to allow.
+        assert!(
+            csp.contains("style-src 'self';") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert!(
+            !r.body.contains(" style=") && !r.body.contains("<style"),
             "{path}"
         );
     }

@@ -284,10 +284,13 @@ async fn rectification_print_and_recheck(app: App) {
         "舞阳县市场监督管理局（盖章）",
         "检查依据",
         "六十日内向舞阳县人民政府申请行政复议",
-        "@page{size:A4",
+        "href=\"/assets/sheet.css\"",
     ] {
         assert!(n.body.contains(want), "{want} on the inspection notice");
     }
+    // Its style sheet (no inline styles under the pages' CSP) sets the A4 page.
+    let sheet = app.get("/assets/sheet.css", None).await;
+    assert!(sheet.body.contains("@page{size:A4"), "{}", sheet.body);
 
     // Out of scope: the health department and Shandong do not see the order.
     for who in ["wy.health", "sd.office"] {
@@ -822,6 +825,43 @@ async fn portal_publishes_only_its_jurisdiction(app: App) {
     assert!(!results.body.contains("行政区划代码"));
     let town = app.get("/results?region=411121100", None).await;
     assert_eq!(town.status, StatusCode::OK);
+
+    // A province's site offers every level of it by name: cities, their counties, and the
+    // counties' towns, each indented under its parent; the whole country's site stops at the
+    // counties (a list of every town would be tens of thousands long).
+    let svc = app.svc.clone().with_site(None, Some("41")).await.unwrap();
+    app.router = lianjian_http::router(lianjian_http::AppState {
+        svc,
+        secure_cookies: false,
+    });
+    for page in ["/results", "/plans"] {
+        let body = app.get(page, None).await.body;
+        // The option of `code`, labelled `label` (indentation included); its position.
+        let at = |code: &str, label: &str| {
+            let i = body
+                .find(&format!("<option value=\"{code}\""))
+                .unwrap_or_else(|| panic!("{page}: {code} not offered"));
+            let option = &body[i..i + body[i..].find("</option>").unwrap()];
+            assert!(option.ends_with(&format!(">{label}")), "{page}: {option}");
+            i
+        };
+        let (city, county, town) = (
+            at("4111", "漯河市"),
+            at("411121", "\u{3000}舞阳县"),
+            at("411121100", "\u{3000}\u{3000}舞泉镇"),
+        );
+        assert!(city < county && county < town, "{page}: parents first");
+    }
+    let svc = app.svc.clone().with_site(None, None).await.unwrap();
+    app.router = lianjian_http::router(lianjian_http::AppState {
+        svc,
+        secure_cookies: false,
+    });
+    let body = app.get("/results", None).await.body;
+    assert!(
+        body.contains(">\u{3000}\u{3000}舞阳县</option>") && !body.contains("value=\"411121100\""),
+        "the country's site: provinces, cities, counties"
+    );
 
     // A site elsewhere publishes none of it, and answers 404 for the county's draws.
     let svc = app.svc.clone().with_site(None, Some("37")).await.unwrap();

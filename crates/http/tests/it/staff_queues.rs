@@ -523,13 +523,33 @@ async fn a_complaint_visit_overlapping_a_random_one_is_flagged_and_merged(app: A
     let pool = app
         .get_json("/api/v1/inspectors?per_page=200", &office)
         .await;
-    let officers: Vec<Value> = pool["items"]
+    let team_of = |v: &Value| -> Vec<String> {
+        v["team"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["member"]["inspector_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let drawn = team_of(&rv);
+    assert!(!drawn.is_empty(), "{rv}");
+    // One of the drawn members (must not be listed twice after the merge) and two others.
+    let active: Vec<&Value> = pool["items"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|m| m["kind"] == "officer" && m["status"] == "active")
+        .collect();
+    let newcomers: Vec<String> = active
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .filter(|id| !drawn.contains(id))
         .take(2)
-        .map(|m| m["id"].clone())
+        .collect();
+    assert_eq!(newcomers.len(), 2, "{pool}");
+    let officers: Vec<Value> = std::iter::once(drawn[0].clone())
+        .chain(newcomers.iter().cloned())
+        .map(Value::from)
         .collect();
     let end = random["period_end"].as_str().unwrap();
     let r = app
@@ -619,6 +639,13 @@ async fn a_complaint_visit_overlapping_a_random_one_is_flagged_and_merged(app: A
         "{merged}"
     );
     assert_eq!(merged["overlaps"], json!([]));
+    // The complaint visit's inspectors joined the drawn team, after it, nobody twice.
+    let team = team_of(&merged);
+    assert_eq!(team[..drawn.len()], drawn[..], "{merged}");
+    assert_eq!(team.len(), drawn.len() + 2, "{merged}");
+    for id in &newcomers {
+        assert_eq!(team.iter().filter(|t| *t == id).count(), 1, "{merged}");
+    }
     let gone = app
         .get_json(&format!("/api/v1/visits/{ad_hoc}"), &office)
         .await;
@@ -640,6 +667,20 @@ async fn a_complaint_visit_overlapping_a_random_one_is_flagged_and_merged(app: A
             .get_json(&format!("/api/v1/audit?action={action}"), &admin)
             .await;
         assert_eq!(log["total"], 1, "{action}: {log}");
+        if action == "visit.merge_in" {
+            let after: Value =
+                serde_json::from_str(log["items"][0]["after"].as_str().unwrap()).unwrap();
+            let mut added: Vec<String> = after["inspectors_added"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect();
+            added.sort();
+            let mut want = newcomers.clone();
+            want.sort();
+            assert_eq!(added, want, "{log}");
+        }
     }
     // Merging again: the complaint visit is cancelled, nothing more happens.
     let r = app

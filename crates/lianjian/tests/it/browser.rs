@@ -140,7 +140,36 @@ async fn login_and_see_console_home() {
         c.wait().for_element(Locator::Css("main h1")).await?;
         let body = c.find(Locator::Css("body")).await?.text().await?;
         assert!(body.contains("您的随机数已提交"), "{body}");
+        // The notice is a toast (issue 13 item 1), announced politely, and closes.
+        let toast = c
+            .find(Locator::Css(".notice-toasts .toast.show[role=status]"))
+            .await?;
+        assert!(
+            toast.text().await?.contains("您的随机数已提交"),
+            "{}",
+            toast.html(false).await?
+        );
         std::fs::write(shots.join("console-witness.png"), c.screenshot().await?).ok();
+        // app.js made it a Bootstrap toast that hides itself after a while.
+        let auto = c
+            .execute(
+                "const t = bootstrap.Toast.getInstance(document.querySelector('.notice-toasts .toast')); return !!t && t._config.autohide && t._config.delay;",
+                vec![],
+            )
+            .await?;
+        assert_eq!(auto, serde_json::json!(8000), "toast instance: {auto}");
+        toast
+            .find(Locator::Css("button[data-bs-dismiss=toast]"))
+            .await?
+            .click()
+            .await?;
+        for _ in 0..50 {
+            if !toast.is_displayed().await? {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(!toast.is_displayed().await?, "the toast closes");
         // The office executes the draw.
         sign_in("wy.office").await?;
         c.goto(&format!("{}{console_draw}", app.base)).await?;

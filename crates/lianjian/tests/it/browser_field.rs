@@ -5,11 +5,14 @@
 //! 王芳 answered one of the same points differently. Back online, the queue syncs to 0, the
 //! clash is explained at its check point and settled by him, and the server holds the answers
 //! and the photo. Then the quick tap: typing in a note and tapping 确认并签字 at once confirms.
+//! Last, 退出 with a note still queued: the dialog says how much would be lost and lets her
+//! stay; once she signs out, nothing of the queue or of the signed-in pages is left on the phone.
 
 use crate::browser_visit::{fill_in, open_clinic_visit, pending, photo};
 use crate::common;
 use crate::common::browser::{
-    confirm as accept, driver_or_skip, driver_post, login, session, shots, wait_text,
+    confirm as accept, dismiss, driver_or_skip, driver_post, login, logout, session, shots,
+    wait_text,
 };
 
 use std::time::Duration;
@@ -83,6 +86,29 @@ async fn server_visit(c: &Client, id: &str) -> Value {
     assert!(v.is_object(), "{v}");
     v
 }
+
+/// What the field form left on the phone: records of its IndexedDB queue (drafts, photos) and
+/// copies of signed-in pages (under /console/) in the service worker's caches.
+const ON_THE_PHONE: &str = r#"
+var out = {drafts: 0, photos: 0, pages: 0};
+var pages = caches.keys().then(function (keys) {
+  return Promise.all(keys.filter(function (k) { return k.indexOf('lj-field-') === 0; }).map(function (k) {
+    return caches.open(k).then(function (c) { return c.keys(); }).then(function (rs) {
+      out.pages += rs.filter(function (r) { return new URL(r.url).pathname.indexOf('/console/') === 0; }).length;
+    });
+  }));
+});
+var rq = indexedDB.open('lianjian-field');
+rq.onsuccess = function () {
+  var d = rq.result;
+  if (!d.objectStoreNames.contains('drafts')) { d.close(); pages.then(function () { done(out); }); return; }
+  var t = d.transaction(['drafts', 'photos'], 'readonly');
+  t.objectStore('drafts').count().onsuccess = function (e) { out.drafts = e.target.result; };
+  t.objectStore('photos').count().onsuccess = function (e) { out.photos = e.target.result; };
+  t.oncomplete = function () { d.close(); pages.then(function () { done(out); }); };
+};
+rq.onerror = function () { done(String(rq.error)); };
+"#;
 
 fn points(v: &Value) -> Vec<Value> {
     v["parts"]
@@ -250,7 +276,32 @@ async fn field_form_offline_with_photo_conflict_and_quick_confirm() {
         let b = wait_text(&wang, "未确认").await;
         assert!(b.contains("没有网络") && b.contains("待同步"), "{b}");
         std::fs::write(shots.join("field-offline-5-confirm-refused.png"), wang.screenshot().await?).ok();
+
+        // 退出 with that note still on the phone. She leaves the form (so that it does not
+        // sync when the signal returns) for the task list, with signal.
+        let queued = pending(&wang).await?;
+        assert!(queued >= 1, "the offline note waits");
+        wang.goto("about:blank").await?;
         set_offline(&wang, &wd, false).await;
+        wang.goto(&format!("{base}/console/visits")).await?;
+        wang.wait().for_element(Locator::Css("main h1")).await?;
+        let before = run_async(&wang, ON_THE_PHONE).await?;
+        assert!(before["drafts"].as_u64().unwrap() >= 1 && before["pages"].as_u64().unwrap() >= 1, "{before}");
+        // The dialog counts what would be lost, and she may stay: nothing is deleted.
+        logout(&wang).await?;
+        let b = wait_text(&wang, "尚未同步到服务器").await;
+        assert!(b.contains(&format!("本机还有 {queued} 项")), "{b}");
+        std::fs::write(shots.join("field-offline-6-logout-warns.png"), wang.screenshot().await?).ok();
+        dismiss(&wang).await?;
+        assert_eq!(wang.current_url().await?.path(), "/console/visits", "she stayed");
+        assert_eq!(run_async(&wang, ON_THE_PHONE).await?, before, "staying deletes nothing");
+        // 退出 confirmed: signed out, and neither the queue nor a copy of a signed-in page is
+        // left on the phone.
+        logout(&wang).await?;
+        accept(&wang).await?;
+        wang.wait().for_element(Locator::Id("username")).await?;
+        let after = run_async(&wang, ON_THE_PHONE).await?;
+        assert_eq!(after, json!({"drafts": 0, "photos": 0, "pages": 0}), "left on the phone after 退出");
         Ok(())
     }
     .await;

@@ -365,6 +365,20 @@ pub fn rows() -> Vec<Row> {
             r#"{"kind":"scope_keyword","pattern":"矩阵测试二"}"#,
             "PPP PPF PFF FFF FFF FFF",
         ),
+        // Previews write nothing but show who is tagged: the same policy as changing the rules.
+        json(
+            "POST",
+            "/api/v1/tags/{tag}/rules/preview",
+            "",
+            r#"{"kind":"scope_keyword","pattern":"矩阵测试预览"}"#,
+            "PPP PPF PFF FFF FFF FFF",
+        ),
+        // Before the DELETE row below, which removes the rule.
+        get(
+            "/api/v1/tags/{tag}/rules/{rule_id}/preview",
+            "",
+            "PPP PPF PFF FFF FFF FFF",
+        ),
         row(
             "DELETE",
             "/api/v1/tags/{tag}/rules/{rule_id}",
@@ -737,6 +751,16 @@ pub fn rows() -> Vec<Row> {
             "visit",
             Payload::None,
             MANAGE,
+        ),
+        // As the console's merge form below: refused by role first, hidden by scope, then
+        // refused by the rule (the fixture's visit is no ad-hoc visit: 409); the allowed case
+        // is in tests/it/api_schemas.rs.
+        json(
+            "POST",
+            "/api/v1/visits/{id}/merge",
+            "visit",
+            r#"{"into":"<visit>"}"#,
+            "PPP PPH PHH FFF FFF FFF",
         ),
         get("/api/v1/rectifications", "", ANY),
         json(

@@ -248,3 +248,104 @@ pub fn demo(dir: &std::path::Path) -> super::Running {
         dir.to_str().unwrap(),
     ])
 }
+
+/// The axe-core accessibility engine (`tests/ui/package-lock.json`), installed with `npm ci`
+/// into the target folder the first time a test asks for it (like `crates/http/build.rs` does
+/// for the UI toolkit): nothing copied into the repository, nothing loaded from the internet by
+/// the pages. `LIANJIAN_TEST_NODE_MODULES` may name an installed `node_modules` instead.
+pub fn axe_source() -> &'static str {
+    static SRC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SRC.get_or_init(|| {
+        let modules = match std::env::var_os("LIANJIAN_TEST_NODE_MODULES") {
+            Some(d) => std::path::PathBuf::from(d),
+            None => install_test_packages(),
+        };
+        let f = modules.join("axe-core/axe.min.js");
+        std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()))
+    })
+}
+
+fn install_test_packages() -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui");
+    let lock = std::fs::read(manifest.join("package-lock.json")).expect("tests/ui lockfile");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-ui");
+    let stamp = dir.join("installed-lock.json");
+    if std::fs::read(&stamp).ok().as_deref() == Some(&lock[..]) && dir.join("node_modules").is_dir()
+    {
+        return dir.join("node_modules");
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(manifest.join("package.json"), dir.join("package.json")).unwrap();
+    std::fs::write(dir.join("package-lock.json"), &lock).unwrap();
+    let status = Command::new("npm")
+        .args([
+            "ci",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--prefer-offline",
+        ])
+        .current_dir(&dir)
+        .status()
+        .unwrap_or_else(|e| panic!("the accessibility check needs npm: {e}"));
+    assert!(status.success(), "`npm ci` in tests/ui failed: {status}");
+    std::fs::write(&stamp, &lock).unwrap();
+    dir.join("node_modules")
+}
+
+/// The axe-core rules run on every page: names and labels of fields, buttons, links and
+/// images; colour contrast (WCAG 2 AA); keyboard access (no positive tabindex, scrollable
+/// regions reachable, no focusable element hidden from assistive technology or nested in
+/// another control).
+pub const AXE_RULES: &[&str] = &[
+    "label",
+    "select-name",
+    "aria-input-field-name",
+    "button-name",
+    "input-button-name",
+    "link-name",
+    "image-alt",
+    "color-contrast",
+    "tabindex",
+    "scrollable-region-focusable",
+    "aria-hidden-focus",
+    "nested-interactive",
+    "frame-focusable-content",
+];
+
+/// Runs [`AXE_RULES`] on the current page and answers each violation as
+/// "rule: the element (the reason)", at most five elements per rule.
+pub async fn axe(c: &Client) -> Vec<String> {
+    axe_in(c, "document").await
+}
+
+/// [`axe`] on the part of the page `context` (a JavaScript expression) selects.
+pub async fn axe_in(c: &Client, context: &str) -> Vec<String> {
+    let loaded = c
+        .execute(
+            &format!(
+                "if (!window.axe) {{ {} }}\nreturn typeof window.axe;",
+                axe_source()
+            ),
+            vec![],
+        )
+        .await
+        .expect("axe-core injected");
+    assert_eq!(loaded, serde_json::json!("object"), "axe-core loaded");
+    let script = format!(
+        r#"var done = arguments[arguments.length - 1];
+axe.run({context}, {{runOnly: {{type: 'rule', values: {}}}, resultTypes: ['violations']}}).then(function (r) {{
+  var out = [];
+  r.violations.forEach(function (v) {{
+    v.nodes.slice(0, 5).forEach(function (n) {{
+      out.push(v.id + ': ' + n.target.join(' ') + ' (' + (n.failureSummary || '').replace(/\s+/g, ' ').slice(0, 200) + ')');
+    }});
+    if (v.nodes.length > 5) {{ out.push(v.id + ': … ' + (v.nodes.length - 5) + ' more'); }}
+  }});
+  done(out);
+}}, function (e) {{ done(['axe failed: ' + e]); }});"#,
+        serde_json::to_string(AXE_RULES).unwrap(),
+    );
+    let v = c.execute_async(&script, vec![]).await.expect("axe ran");
+    serde_json::from_value(v).expect("a list of violations")
+}
