@@ -101,7 +101,11 @@ impl Clock {
     /// Stopped: met or late by the day it stopped.
     pub fn light(&self, cal: &WorkingDayCalendar, today: NaiveDate) -> Light {
         if let Some(s) = self.stopped_on {
-            return if s <= self.due { Light::Met } else { Light::Late };
+            return if s <= self.due {
+                Light::Met
+            } else {
+                Light::Late
+            };
         }
         if today > self.due {
             Light::Red
@@ -157,7 +161,11 @@ impl<S: Lifecycle> Step<S> {
             return Err(Invalid::new(
                 "transition",
                 format!("{}当前为“{}”，不能办理此操作", S::WHAT_ZH, at.label()),
-                format!("a {} in {} does not allow '{action}'", S::WHAT_EN, at.code()),
+                format!(
+                    "a {} in {} does not allow '{action}'",
+                    S::WHAT_EN,
+                    at.code()
+                ),
             ));
         }
         Ok(Self {
@@ -178,7 +186,11 @@ impl<S: Lifecycle> Step<S> {
 /// A mandatory reason (退回理由, 延期理由, 不予批准的理由 …): 2–500 characters.
 pub fn reason(s: &str) -> Result<String, Invalid> {
     if s.trim().is_empty() {
-        return Err(Invalid::new("required", "请填写理由", "a reason is required"));
+        return Err(Invalid::new(
+            "required",
+            "请填写理由",
+            "a reason is required",
+        ));
     }
     bounded_text(s, 2, 500, "理由", "reason")
 }

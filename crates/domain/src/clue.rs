@@ -320,7 +320,8 @@ pub fn phone(s: &str) -> Result<Option<String>, Invalid> {
         .or_else(|| t.strip_prefix("86").filter(|r| r.len() == 11))
         .unwrap_or(&t);
     let digits = |x: &str| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit());
-    if t.len() == 11 && digits(t) && t.starts_with('1') && (b'3'..=b'9').contains(&t.as_bytes()[1]) {
+    if t.len() == 11 && digits(t) && t.starts_with('1') && (b'3'..=b'9').contains(&t.as_bytes()[1])
+    {
         return Ok(Some(t.to_string()));
     }
     let (main, ext) = match t.split_once('转').or_else(|| {
@@ -430,7 +431,10 @@ mod tests {
         let e = ClueAction::Sign.step(S::Registered).unwrap_err();
         assert_eq!(e.zh, "问题线索当前为“待派单”，不能改为“办理中”");
         // A finished clue is final: nothing moves it.
-        for a in ClueAction::ALL.iter().filter(|a| **a != ClueAction::Register) {
+        for a in ClueAction::ALL
+            .iter()
+            .filter(|a| **a != ClueAction::Register)
+        {
             assert!(a.step(S::Finished).is_err(), "{a:?}");
         }
         // 改派 before signing keeps the status; after a return it dispatches again; while
@@ -443,10 +447,7 @@ mod tests {
         );
         assert!(ClueAction::Reassign.step(S::Handling).is_err());
         // A late signature after escalation is still accepted.
-        assert_eq!(
-            ClueAction::Sign.step(S::Escalated).unwrap().to,
-            S::Handling
-        );
+        assert_eq!(ClueAction::Sign.step(S::Escalated).unwrap().to, S::Handling);
         assert!(ClueAction::Return.step(S::ExtensionRequested).is_err());
         assert!(ClueAction::Dispatch.step(S::Returned).is_err());
         assert!(ClueAction::ApproveExtension.step(S::Handling).is_err());
@@ -475,7 +476,14 @@ mod tests {
             "0395-1234567-801"
         );
         assert_eq!(phone("").unwrap(), None);
-        for bad in ["12345", "23800138000", "1380013800a", "0395-12", "abc", "1280013800"] {
+        for bad in [
+            "12345",
+            "23800138000",
+            "1380013800a",
+            "0395-12",
+            "abc",
+            "1280013800",
+        ] {
             assert_eq!(phone(bad).unwrap_err().code, "phone", "{bad}");
         }
         assert_eq!(mask_phone("13800138000"), "138****8000");
@@ -498,9 +506,15 @@ mod tests {
             coordinates(Some(33.4), Some(113.6)).unwrap(),
             Some((33.4, 113.6))
         );
-        assert_eq!(external_no(" 12345-2026-0001 ").unwrap().unwrap(), "12345-2026-0001");
+        assert_eq!(
+            external_no(" 12345-2026-0001 ").unwrap().unwrap(),
+            "12345-2026-0001"
+        );
         assert!(external_no("带 空格").is_err());
-        assert_eq!(ClueSource::parse("12345热线").unwrap(), ClueSource::Hotline12345);
+        assert_eq!(
+            ClueSource::parse("12345热线").unwrap(),
+            ClueSource::Hotline12345
+        );
         assert_eq!(Urgency::parse("特急").unwrap(), Urgency::VeryUrgent);
     }
 }

@@ -393,7 +393,9 @@ fn note_of(d: &serde_json::Value, depts: &HashMap<Uuid, Department>) -> Option<S
         .as_str()
         .and_then(|s| s.parse::<Uuid>().ok())
     {
-        let name = depts.get(&id).map_or("（已删除的部门）", |x| x.name.as_str());
+        let name = depts
+            .get(&id)
+            .map_or("（已删除的部门）", |x| x.name.as_str());
         parts.push(format!("承办部门：{name}"));
     }
     if let Some(n) = d["days"].as_u64() {
@@ -495,7 +497,9 @@ impl Queue {
     pub fn of_role(a: &Actor) -> Vec<Queue> {
         use Queue::*;
         if may_dispatch(a) {
-            vec![ToDispatch, Returned, Extensions, ToSign, ToHandle, DueSoon, Overdue, Finished, All]
+            vec![
+                ToDispatch, Returned, Extensions, ToSign, ToHandle, DueSoon, Overdue, Finished, All,
+            ]
         } else if matches!(a.role, Role::DepartmentAdmin | Role::Inspector) {
             vec![ToSign, ToHandle, DueSoon, Overdue, Returned, Finished, All]
         } else {
@@ -525,7 +529,10 @@ impl Queue {
                     )
                 })
                 .collect(),
-            Queue::Overdue => vec![(SIGN_CLOCK.name, None, today), (FINISH_CLOCK.name, None, today)],
+            Queue::Overdue => vec![
+                (SIGN_CLOCK.name, None, today),
+                (FINISH_CLOCK.name, None, today),
+            ],
             _ => vec![],
         };
         ClueQuery {
@@ -744,24 +751,24 @@ pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<Cl
         .filter(|s| !s.is_empty())
     {
         None => None,
-        Some(s) => match lianjian_domain::usci::Usci::parse(s) {
-            Err(e) => {
-                ch.push("entity_usci", e);
-                None
-            }
-            Ok(u) => {
-                match lianjian_store::entities::by_usci(c, u.as_str())
-                    .await?
-                    .filter(|e| {
-                        a.full_scope()
-                            .region
-                            .as_ref()
-                            .is_none_or(|r| e.region_code.is_within(r))
-                    })
-                {
-                    Some(e) => Some(e),
-                    None => {
-                        ch.push(
+        Some(s) => {
+            match lianjian_domain::usci::Usci::parse(s) {
+                Err(e) => {
+                    ch.push("entity_usci", e);
+                    None
+                }
+                Ok(u) => {
+                    match lianjian_store::entities::by_usci(c, u.as_str())
+                        .await?
+                        .filter(|e| {
+                            a.full_scope()
+                                .region
+                                .as_ref()
+                                .is_none_or(|r| e.region_code.is_within(r))
+                        }) {
+                        Some(e) => Some(e),
+                        None => {
+                            ch.push(
                             "entity_usci",
                             Invalid::new(
                                 "unknown_entity",
@@ -769,11 +776,12 @@ pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<Cl
                                 format!("no entity {u} in the directory within your region"),
                             ),
                         );
-                        None
+                            None
+                        }
                     }
                 }
             }
-        },
+        }
     };
     let mut items = Vec::new();
     for (i, s) in input.item_ids.iter().enumerate() {
@@ -812,8 +820,8 @@ pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<Cl
     let region = region.expect("checked");
     let (lat, lng) = coords.flatten().unzip();
     // A department's own finding stays visible to it until the office dispatches it.
-    let department_id = matches!(a.role, Role::DepartmentAdmin | Role::Inspector)
-        .then_some(a.department_id);
+    let department_id =
+        matches!(a.role, Role::DepartmentAdmin | Role::Inspector).then_some(a.department_id);
     let tx = svc.store.begin().await?;
     let year = beijing_date(now).format("%Y").to_string();
     let county: String = region.as_str().chars().take(6).collect();
@@ -931,7 +939,13 @@ async fn target_department(c: &impl Conn, x: &Clue, id: Uuid) -> Result<Departme
     };
     let d = lianjian_store::departments::get(c, id)
         .await?
-        .ok_or_else(|| bad("unknown_department", "承办部门不存在".into(), "no such department".into()))?;
+        .ok_or_else(|| {
+            bad(
+                "unknown_department",
+                "承办部门不存在".into(),
+                "no such department".into(),
+            )
+        })?;
     if d.status != lianjian_domain::department::DepartmentStatus::Active {
         return Err(bad(
             "inactive_department",
@@ -951,7 +965,7 @@ async fn target_department(c: &impl Conn, x: &Clue, id: Uuid) -> Result<Departme
 
 /// Applies one step to a clue read with status `from`: the row (compare-and-set), the clocks
 /// the caller changes in `clocks`, the event and the audit entry, in one transaction.
-async fn apply<'a, F, Fut>(
+async fn apply<F, Fut>(
     svc: &Services,
     a: &Actor,
     before: &Clue,
@@ -976,13 +990,32 @@ where
 
 /// 派单 (分办): the office sends a registered clue to the department that handles it; the
 /// signing, return and finishing clocks start today.
-pub async fn dispatch(svc: &Services, a: &Actor, id: Uuid, department_id: Uuid) -> Result<ClueDetail> {
+pub async fn dispatch(
+    svc: &Services,
+    a: &Actor,
+    id: Uuid,
+    department_id: Uuid,
+) -> Result<ClueDetail> {
+    dispatch_on(svc, a, id, department_id, today(svc)).await
+}
+
+/// [`dispatch`] with the clocks started on `on` (the demo's clues dispatched days ago; the
+/// event and the audit entry carry the real time).
+pub(crate) async fn dispatch_on(
+    svc: &Services,
+    a: &Actor,
+    id: Uuid,
+    department_id: Uuid,
+    on: NaiveDate,
+) -> Result<ClueDetail> {
     let c = svc.store.conn();
     let x = visible(c, a, id).await?;
     ensure_office(a, &x)?;
-    let step = ClueAction::Dispatch.step(x.status).map_err(refused_by_rule)?;
+    let step = ClueAction::Dispatch
+        .step(x.status)
+        .map_err(refused_by_rule)?;
     let d = target_department(c, &x, department_id).await?;
-    send(svc, a, x, d, step).await
+    send(svc, a, x, d, step, on).await
 }
 
 /// 改派: the office sends a returned or escalated clue (or one not signed yet) to another
@@ -1013,7 +1046,7 @@ pub async fn reassign(
             ),
         ));
     }
-    send(svc, a, x, d, step).await
+    send(svc, a, x, d, step, today(svc)).await
 }
 
 async fn send(
@@ -1022,9 +1055,9 @@ async fn send(
     x: Clue,
     d: Department,
     step: Step<ClueStatus>,
+    today: NaiveDate,
 ) -> Result<ClueDetail> {
     let cal = crate::calendar::current(svc).await?;
-    let today = today(svc);
     let mut after = x.clone();
     after.status = step.to;
     after.department_id = Some(d.id);
@@ -1053,10 +1086,18 @@ pub async fn sign(svc: &Services, a: &Actor, id: Uuid) -> Result<ClueDetail> {
     let mut after = x.clone();
     after.status = step.to;
     let today = today(svc);
-    apply(svc, a, &x, after, step, serde_json::Value::Null, |tx| async move {
-        cases::stop_clocks(&tx, KIND, id, &[SIGN_CLOCK.name], today).await?;
-        Ok(tx)
-    })
+    apply(
+        svc,
+        a,
+        &x,
+        after,
+        step,
+        serde_json::Value::Null,
+        |tx| async move {
+            cases::stop_clocks(&tx, KIND, id, &[SIGN_CLOCK.name], today).await?;
+            Ok(tx)
+        },
+    )
     .await
 }
 
@@ -1086,10 +1127,18 @@ pub async fn return_clue(svc: &Services, a: &Actor, id: Uuid, why: &str) -> Resu
     }
     let mut after = x.clone();
     after.status = step.to;
-    apply(svc, a, &x, after, step, serde_json::Value::Null, |tx| async move {
-        cases::stop_clocks(&tx, KIND, id, &[], today).await?;
-        Ok(tx)
-    })
+    apply(
+        svc,
+        a,
+        &x,
+        after,
+        step,
+        serde_json::Value::Null,
+        |tx| async move {
+            cases::stop_clocks(&tx, KIND, id, &[], today).await?;
+            Ok(tx)
+        },
+    )
     .await
 }
 
@@ -1133,16 +1182,28 @@ pub async fn request_extension(
                 "days",
                 Invalid::new(
                     "out_of_range",
-                    format!("已延期 {used} 个工作日，累计延期不能超过 {MAX_EXTENSION_DAYS} 个工作日"),
-                    format!("already extended by {used}; extensions total at most {MAX_EXTENSION_DAYS} working days"),
+                    format!(
+                        "已延期 {used} 个工作日，累计延期不能超过 {MAX_EXTENSION_DAYS} 个工作日"
+                    ),
+                    format!(
+                        "already extended by {used}; extensions total at most {MAX_EXTENSION_DAYS} working days"
+                    ),
                 ),
             ));
         }
     }
     let mut after = x.clone();
     after.status = step.to;
-    apply(svc, a, &x, after, step, serde_json::json!({ "days": days }), |tx| async move { Ok(tx) })
-        .await
+    apply(
+        svc,
+        a,
+        &x,
+        after,
+        step,
+        serde_json::json!({ "days": days }),
+        |tx| async move { Ok(tx) },
+    )
+    .await
 }
 
 /// The office's decision on an extension: approved, the finishing deadline moves by the days
@@ -1176,10 +1237,12 @@ pub async fn decide_extension(
         .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
         .and_then(|d| d["days"].as_u64())
         .and_then(|d| u32::try_from(d).ok())
-        .ok_or_else(|| ServiceError::internal(lianjian_store::StoreError::Corrupt(format!(
-            "clue {}: extension requested without days",
-            x.code
-        ))))?;
+        .ok_or_else(|| {
+            ServiceError::internal(lianjian_store::StoreError::Corrupt(format!(
+                "clue {}: extension requested without days",
+                x.code
+            )))
+        })?;
     let cal = crate::calendar::current(svc).await?;
     let mut after = x.clone();
     after.status = step.to;

@@ -88,7 +88,9 @@ pub async fn events_of(
 ) -> Result<Vec<CaseEvent>> {
     c.query_all_raw(stmt(
         c,
-        format!("SELECT {ECOLS} FROM case_events WHERE case_kind = $1 AND case_id = $2 ORDER BY at, id"),
+        format!(
+            "SELECT {ECOLS} FROM case_events WHERE case_kind = $1 AND case_id = $2 ORDER BY at, id"
+        ),
         vec![kind.as_str().into(), case_id.into()],
     ))
     .await?

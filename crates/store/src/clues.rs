@@ -79,7 +79,10 @@ fn from_row(r: &QueryResult) -> Result<Clue> {
 pub async fn insert(c: &impl ConnectionTrait, x: &Clue, items: &[Uuid]) -> Result<()> {
     c.execute_raw(stmt(
         c,
-        format!("INSERT INTO clues ({COLS}) VALUES ({})", placeholders(1, 23)),
+        format!(
+            "INSERT INTO clues ({COLS}) VALUES ({})",
+            placeholders(1, 23)
+        ),
         vec![
             x.id.into(),
             x.code.clone().into(),
@@ -205,7 +208,10 @@ pub async fn count_codes(c: &impl ConnectionTrait, prefix: &str) -> Result<u64> 
         .query_one_raw(stmt(
             c,
             "SELECT COUNT(*) AS n FROM clues WHERE code >= $1 AND code < $2",
-            vec![prefix.to_string().into(), format!("{prefix}\u{10FFFF}").into()],
+            vec![
+                prefix.to_string().into(),
+                format!("{prefix}\u{10FFFF}").into(),
+            ],
         ))
         .await?
         .map(|r| r.try_get("", "n"))

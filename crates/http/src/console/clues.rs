@@ -214,9 +214,10 @@ impl IntakeForm {
         let num = |s: &str, field: &str| -> Result<Option<f64>, BTreeMap<String, String>> {
             match s.trim() {
                 "" => Ok(None),
-                t => t.parse::<f64>().map(Some).map_err(|_| {
-                    [(field.to_string(), format!("“{t}”不是数字"))].into()
-                }),
+                t => t
+                    .parse::<f64>()
+                    .map(Some)
+                    .map_err(|_| [(field.to_string(), format!("“{t}”不是数字"))].into()),
             }
         };
         Ok(ClueInput {
@@ -344,7 +345,10 @@ pub async fn create(
         Err(errs) => return Ok(form_page(&st, &s, form, errs).await),
     };
     match clues::register(&st.svc, &s.actor, &input).await {
-        Ok(d) => Ok(see_other(&format!("/console/clues/{}?ok=registered", d.clue.id))),
+        Ok(d) => Ok(see_other(&format!(
+            "/console/clues/{}?ok=registered",
+            d.clue.id
+        ))),
         Err(e) => {
             let errs = super::form_errors(e)?;
             Ok(form_page(&st, &s, form, errs).await)
@@ -412,7 +416,9 @@ impl DetailPage {
 fn notice(key: &str) -> Option<String> {
     let s = match key {
         "registered" => "线索已登记，等待联席办派单。",
-        "dispatched" => "已派单：签收（1 个工作日）、退回（2 个工作日）、办结（5 个工作日）时限自今日起算。",
+        "dispatched" => {
+            "已派单：签收（1 个工作日）、退回（2 个工作日）、办结（5 个工作日）时限自今日起算。"
+        }
         "reassigned" => "已改派，时限自今日重新起算。",
         "signed" => "已签收，请在办结时限内办理。",
         "returned" => "已退回，联席办将改派。",

@@ -357,7 +357,10 @@ async fn fixture(app: &App) -> Fixture {
             json!({"source": "hotline_12345", "kind": "complaint", "content": "矩阵测试：对象线索内容", "address": "舞阳县城关镇", "region_code": "411121"}),
         )
         .await;
-    let clue_id = clue["id"].as_str().unwrap_or_else(|| panic!("{clue}")).to_string();
+    let clue_id = clue["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{clue}"))
+        .to_string();
     app.as_json(
         "POST",
         &format!("/api/v1/clues/{clue_id}/dispatch"),

@@ -11,7 +11,9 @@ use lianjian_domain::clue::{ClueAction, ClueStatus};
 use lianjian_domain::scope::Actor;
 use lianjian_domain::visit::beijing_date;
 use lianjian_services::clues::{self, ClueFilter, ClueInput, Queue};
-use lianjian_services::{PageRequest, ServiceError, Services, accounts, calendar, cases, cli_actor};
+use lianjian_services::{
+    PageRequest, ServiceError, Services, accounts, calendar, cases, cli_actor,
+};
 use lianjian_store::on_both_backends;
 use lianjian_store::testing::TestDb;
 use uuid::Uuid;
@@ -87,6 +89,7 @@ on_both_backends!(
     returns_need_a_reason_and_extensions_move_the_deadline,
     scope_hides_clues_and_masks_the_complainant,
     bad_input_names_every_field_and_stores_nothing,
+    the_demo_holds_clues_in_several_states,
 );
 
 async fn a_clue_is_dispatched_signed_and_finished_step_by_step(env: Env) {
@@ -104,7 +107,10 @@ async fn a_clue_is_dispatched_signed_and_finished_step_by_step(env: Env) {
     let ServiceError::Invalid(f) = e else {
         panic!("{e:?}")
     };
-    assert_eq!((f[0].field.as_str(), f[0].code.as_str()), ("external_no", "duplicate"));
+    assert_eq!(
+        (f[0].field.as_str(), f[0].code.as_str()),
+        ("external_no", "duplicate")
+    );
     // The department does not see it before dispatch; the office's queue holds it.
     assert!(matches!(
         clues::get(svc, &market, c.clue.id).await,
@@ -119,7 +125,11 @@ async fn a_clue_is_dispatched_signed_and_finished_step_by_step(env: Env) {
     assert!(d.clue.clocks.iter().all(|k| k.started_on == today));
     // Only the office dispatches; the department signs.
     let seen = clues::get(svc, &market, c.clue.id).await.unwrap();
-    assert!(seen.actions.contains(&ClueAction::Sign), "{:?}", seen.actions);
+    assert!(
+        seen.actions.contains(&ClueAction::Sign),
+        "{:?}",
+        seen.actions
+    );
     assert!(!seen.actions.contains(&ClueAction::Dispatch));
     assert!(matches!(
         clues::dispatch(svc, &market, c.clue.id, x).await,
@@ -132,11 +142,18 @@ async fn a_clue_is_dispatched_signed_and_finished_step_by_step(env: Env) {
     assert_eq!((sign.light, sign.stopped_on), (Light::Met, Some(today)));
     assert!(listed(svc, &market, Queue::ToHandle, c.clue.id).await);
     // Finishing needs a result text.
-    let e = clues::finish(svc, &market, c.clue.id, "").await.unwrap_err();
-    assert!(matches!(e, ServiceError::Invalid(_)), "{e:?}");
-    let f = clues::finish(svc, &market, c.clue.id, "经现场核查，已责令下架过期药品并立案调查")
+    let e = clues::finish(svc, &market, c.clue.id, "")
         .await
-        .unwrap();
+        .unwrap_err();
+    assert!(matches!(e, ServiceError::Invalid(_)), "{e:?}");
+    let f = clues::finish(
+        svc,
+        &market,
+        c.clue.id,
+        "经现场核查，已责令下架过期药品并立案调查",
+    )
+    .await
+    .unwrap();
     assert_eq!(f.clue.status, ClueStatus::Finished);
     assert!(f.clue.clocks.iter().all(|k| !k.light.is_running()));
     assert!(f.actions.is_empty());
@@ -158,7 +175,13 @@ async fn a_clue_is_dispatched_signed_and_finished_step_by_step(env: Env) {
             ("finish", "wy.market")
         ]
     );
-    assert!(f.timeline[1].note.as_deref().unwrap().contains("县市场监管局"));
+    assert!(
+        f.timeline[1]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("县市场监管局")
+    );
     let audit =
         lianjian_store::audit::of_object(svc.store.conn(), "clue", &c.clue.id.to_string(), 50)
             .await
@@ -169,8 +192,18 @@ async fn a_clue_is_dispatched_signed_and_finished_step_by_step(env: Env) {
         ["clue.register", "clue.dispatch", "clue.sign", "clue.finish"]
     );
     // The complainant's phone never reaches the audit log.
-    assert!(audit.iter().all(|e| !e.after.as_deref().unwrap_or_default().contains("13800138000")));
-    assert!(lianjian_store::audit::verify(svc.store.conn()).await.unwrap().is_ok());
+    assert!(audit.iter().all(|e| {
+        !e.after
+            .as_deref()
+            .unwrap_or_default()
+            .contains("13800138000")
+    }));
+    assert!(
+        lianjian_store::audit::verify(svc.store.conn())
+            .await
+            .unwrap()
+            .is_ok()
+    );
 }
 
 async fn a_step_and_its_audit_entry_commit_or_roll_back_together(env: Env) {
@@ -214,13 +247,22 @@ async fn a_step_and_its_audit_entry_commit_or_roll_back_together(env: Env) {
     let last = lianjian_store::audit::of_object(conn, "clue", &c.clue.id.to_string(), 1)
         .await
         .unwrap();
-    assert!(last[0].after.as_deref().unwrap().contains(&e.id.to_string()));
+    assert!(
+        last[0]
+            .after
+            .as_deref()
+            .unwrap()
+            .contains(&e.id.to_string())
+    );
     // A use case refused half-way writes neither: a reassignment to an unknown department.
     let before = count().await;
     let e = clues::reassign(svc, &office, c.clue.id, Uuid::now_v7(), "派错部门，改派")
         .await
         .unwrap_err();
-    assert!(matches!(e, ServiceError::Conflict { .. } | ServiceError::Invalid(_)), "{e:?}");
+    assert!(
+        matches!(e, ServiceError::Conflict { .. } | ServiceError::Invalid(_)),
+        "{e:?}"
+    );
     assert_eq!(count().await, before);
 }
 
@@ -245,6 +287,8 @@ async fn clocks_count_working_days_across_a_holiday_and_escalate(env: Env) {
     )
     .await
     .unwrap();
+    // The demo's own unsigned clue is escalated first, so what follows is this clue's.
+    clues::escalate_overdue(svc).await.unwrap();
     let c = clues::register(svc, &office, &input()).await.unwrap();
     let d = clues::dispatch(svc, &office, c.clue.id, x).await.unwrap();
     let due = |n: &str| d.clue.clocks.iter().find(|k| k.name == n).unwrap().due;
@@ -261,12 +305,16 @@ async fn clocks_count_working_days_across_a_holiday_and_escalate(env: Env) {
     assert_eq!(sign.light, Light::Red);
     assert_eq!(now.clue.light, Some(Light::Red));
     assert!(listed(svc, &market, Queue::Overdue, c.clue.id).await);
-    assert_eq!(clues::escalate_overdue(svc).await.unwrap(), 1);
+    assert!(clues::escalate_overdue(svc).await.unwrap() >= 1);
+    // Once escalated, a clue is not escalated again.
     assert_eq!(clues::escalate_overdue(svc).await.unwrap(), 0);
     let e = clues::get(svc, &office, c.clue.id).await.unwrap();
     assert_eq!(e.clue.status, ClueStatus::Escalated);
     let last = e.timeline.last().unwrap();
-    assert_eq!((last.action.as_str(), last.actor.as_str()), ("escalate", "system"));
+    assert_eq!(
+        (last.action.as_str(), last.actor.as_str()),
+        ("escalate", "system")
+    );
     // A late signature is still accepted and the clock shows it was late.
     let s = clues::sign(svc, &market, c.clue.id).await.unwrap();
     let sign = s.clue.clocks.iter().find(|k| k.name == "sign").unwrap();
@@ -283,13 +331,19 @@ async fn returns_need_a_reason_and_extensions_move_the_deadline(env: Env) {
     let c = clues::register(svc, &office, &input()).await.unwrap();
     clues::dispatch(svc, &office, c.clue.id, y).await.unwrap();
     // Returning without a reason is refused and changes nothing.
-    let e = clues::return_clue(svc, &health, c.clue.id, " ").await.unwrap_err();
+    let e = clues::return_clue(svc, &health, c.clue.id, " ")
+        .await
+        .unwrap_err();
     let ServiceError::Invalid(f) = e else {
         panic!("{e:?}")
     };
     assert_eq!(f[0].field, "reason");
     assert_eq!(
-        clues::get(svc, &office, c.clue.id).await.unwrap().clue.status,
+        clues::get(svc, &office, c.clue.id)
+            .await
+            .unwrap()
+            .clue
+            .status,
         ClueStatus::Dispatched
     );
     // Another department cannot return it for them (it does not even see it).
@@ -306,7 +360,9 @@ async fn returns_need_a_reason_and_extensions_move_the_deadline(env: Env) {
     assert_eq!(last.reason.as_deref(), Some("药品经营属市场监管部门职责"));
     assert!(listed(svc, &office, Queue::Returned, c.clue.id).await);
     // The office reassigns with a reason; the clocks start again.
-    let e = clues::reassign(svc, &office, c.clue.id, x, "").await.unwrap_err();
+    let e = clues::reassign(svc, &office, c.clue.id, x, "")
+        .await
+        .unwrap_err();
     assert!(matches!(e, ServiceError::Invalid(_)), "{e:?}");
     let re = clues::reassign(svc, &office, c.clue.id, x, "按职责改派市场监管局")
         .await
@@ -351,7 +407,12 @@ async fn returns_need_a_reason_and_extensions_move_the_deadline(env: Env) {
         finish_due(&approved),
         cal.add_working_days(finish_due(&asked), 10)
     );
-    let k = approved.clue.clocks.iter().find(|k| k.name == "finish").unwrap();
+    let k = approved
+        .clue
+        .clocks
+        .iter()
+        .find(|k| k.name == "finish")
+        .unwrap();
     assert_eq!(k.working_days, 15);
     // Ten working days are the most in all: a second request is refused.
     let e = clues::request_extension(svc, &market, c.clue.id, 1, "再延一天")
@@ -419,12 +480,19 @@ async fn scope_hides_clues_and_masks_the_complainant(env: Env) {
     let phone = |a: &Actor| {
         let a = a.clone();
         async move {
-            let v = clues::get(svc, &a, c.clue.id).await.unwrap().clue.complainant;
+            let v = clues::get(svc, &a, c.clue.id)
+                .await
+                .unwrap()
+                .clue
+                .complainant;
             (v.phone.unwrap(), v.name.unwrap(), v.masked)
         }
     };
     for a in [&office, &market, &zhang] {
-        assert_eq!(phone(a).await, ("13800138000".into(), "王小明".into(), false));
+        assert_eq!(
+            phone(a).await,
+            ("13800138000".into(), "王小明".into(), false)
+        );
     }
     for a in [&leader, &admin] {
         assert_eq!(phone(a).await, ("138****8000".into(), "王**".into(), true));
@@ -432,7 +500,11 @@ async fn scope_hides_clues_and_masks_the_complainant(env: Env) {
     let listed_masked = clues::list(svc, &leader, Queue::All, &ClueFilter::default(), page())
         .await
         .unwrap();
-    let row = listed_masked.items.iter().find(|v| v.id == c.clue.id).unwrap();
+    let row = listed_masked
+        .items
+        .iter()
+        .find(|v| v.id == c.clue.id)
+        .unwrap();
     assert_eq!(row.complainant.phone.as_deref(), Some("138****8000"));
     // An anonymous complainant: only the office that took the call reads the phone.
     let mut anon = input();
@@ -440,10 +512,24 @@ async fn scope_hides_clues_and_masks_the_complainant(env: Env) {
     anon.anonymous = true;
     let a = clues::register(svc, &office, &anon).await.unwrap();
     clues::dispatch(svc, &office, a.clue.id, x).await.unwrap();
-    let seen = clues::get(svc, &market, a.clue.id).await.unwrap().clue.complainant;
-    assert_eq!((seen.phone.as_deref(), seen.masked), (Some("138****8000"), true));
-    let seen = clues::get(svc, &office, a.clue.id).await.unwrap().clue.complainant;
-    assert_eq!((seen.phone.as_deref(), seen.masked), (Some("13800138000"), false));
+    let seen = clues::get(svc, &market, a.clue.id)
+        .await
+        .unwrap()
+        .clue
+        .complainant;
+    assert_eq!(
+        (seen.phone.as_deref(), seen.masked),
+        (Some("138****8000"), true)
+    );
+    let seen = clues::get(svc, &office, a.clue.id)
+        .await
+        .unwrap()
+        .clue
+        .complainant;
+    assert_eq!(
+        (seen.phone.as_deref(), seen.masked),
+        (Some("13800138000"), false)
+    );
 }
 
 async fn bad_input_names_every_field_and_stores_nothing(env: Env) {
@@ -467,6 +553,13 @@ async fn bad_input_names_every_field_and_stores_nothing(env: Env) {
         received_at: Some("昨天".into()),
         ..Default::default()
     };
+    let all = |a: Actor| async move {
+        clues::list(svc, &a, Queue::All, &ClueFilter::default(), page())
+            .await
+            .unwrap()
+            .total
+    };
+    let before = all(office.clone()).await;
     let e = clues::register(svc, &market, &bad).await.unwrap_err();
     let ServiceError::Invalid(f) = e else {
         panic!("{e:?}")
@@ -487,10 +580,7 @@ async fn bad_input_names_every_field_and_stores_nothing(env: Env) {
             "source"
         ]
     );
-    let all = clues::list(svc, &office, Queue::All, &ClueFilter::default(), page())
-        .await
-        .unwrap();
-    assert_eq!(all.total, 0);
+    assert_eq!(all(office.clone()).await, before);
     // A department's own finding stays visible to it before the office dispatches it.
     let mut own = input();
     own.source = "patrol".into();
@@ -498,4 +588,36 @@ async fn bad_input_names_every_field_and_stores_nothing(env: Env) {
     let c = clues::register(svc, &market, &own).await.unwrap();
     assert!(clues::get(svc, &market, c.clue.id).await.is_ok());
     assert!(listed(svc, &office, Queue::ToDispatch, c.clue.id).await);
+}
+
+async fn the_demo_holds_clues_in_several_states(env: Env) {
+    let svc = &env.svc;
+    let office = actor(svc, "wy.office").await;
+    let of = |q: Queue| {
+        let office = office.clone();
+        async move {
+            clues::list(svc, &office, q, &ClueFilter::default(), page())
+                .await
+                .unwrap()
+                .items
+        }
+    };
+    assert_eq!(of(Queue::ToDispatch).await.len(), 1);
+    assert_eq!(of(Queue::Finished).await.len(), 1);
+    assert_eq!(of(Queue::ToHandle).await.len(), 1);
+    let overdue = of(Queue::Overdue).await;
+    assert_eq!(overdue.len(), 1, "the clue never signed");
+    assert_eq!(overdue[0].light, Some(Light::Red));
+    let returned = of(Queue::Returned).await;
+    assert_eq!(returned.len(), 1);
+    let d = clues::get(svc, &office, returned[0].id).await.unwrap();
+    let last = d.timeline.last().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.actor.as_str()),
+        ("return", "wy.health")
+    );
+    assert!(last.reason.as_deref().unwrap().contains("市场监管部门"));
+    // The returned clue's complainant asked for confidentiality: the office reads the phone.
+    assert!(d.clue.complainant.anonymous && !d.clue.complainant.masked);
+    assert!(d.actions.contains(&ClueAction::Reassign));
 }

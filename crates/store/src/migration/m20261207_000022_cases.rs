@@ -62,12 +62,7 @@ impl MigrationTrait for Migration {
                 .col(date("due"))
                 .col(integer("warn_within"))
                 .col(date_null("stopped_on"))
-                .primary_key(
-                    Index::create()
-                        .col("case_kind")
-                        .col("case_id")
-                        .col("name"),
-                )
+                .primary_key(Index::create().col("case_kind").col("case_id").col("name"))
                 .take(),
         )
         .await?;

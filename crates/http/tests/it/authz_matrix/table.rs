@@ -1470,7 +1470,12 @@ pub fn rows() -> Vec<Row> {
             "department_id=<dept>&reason=矩阵测试：改派",
             "PPP PPH FHH FHH FFH FFH",
         ),
-        post("/console/clues/{id}/sign", "clue", "", "PPP PPH PHH PHH FFH FFH"),
+        post(
+            "/console/clues/{id}/sign",
+            "clue",
+            "",
+            "PPP PPH PHH PHH FFH FFH",
+        ),
         post(
             "/console/clues/{id}/return",
             "clue",
