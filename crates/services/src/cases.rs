@@ -177,11 +177,26 @@ pub(crate) async fn clocks(
     today: NaiveDate,
     labels: &[ClockSpec],
 ) -> Result<Vec<ClockView>> {
-    Ok(repo::clocks_of(c, kind, id)
+    let mut out: Vec<ClockView> = repo::clocks_of(c, kind, id)
         .await?
         .iter()
         .map(|k| ClockView::of(k, cal, today, labels))
-        .collect())
+        .collect();
+    sort_as(&mut out, labels);
+    Ok(out)
+}
+
+/// Clocks in the order the capability names them (签收, 退回, 办结), others after by name.
+fn sort_as(clocks: &mut [ClockView], labels: &[ClockSpec]) {
+    clocks.sort_by_key(|k| {
+        (
+            labels
+                .iter()
+                .position(|s| s.name == k.name)
+                .unwrap_or(usize::MAX),
+            k.name.clone(),
+        )
+    });
 }
 
 /// The clocks of many cases (a queue page), by case id.
@@ -198,6 +213,9 @@ pub(crate) async fn clocks_of_many(
         out.entry(id)
             .or_default()
             .push(ClockView::of(&k, cal, today, labels));
+    }
+    for v in out.values_mut() {
+        sort_as(v, labels);
     }
     Ok(out)
 }
