@@ -4,7 +4,9 @@
 pub mod account;
 pub mod audit;
 pub mod calendar;
+pub mod case;
 pub mod claim;
+pub mod clue;
 pub mod department;
 pub mod directory;
 pub mod draw;

@@ -355,6 +355,20 @@ async fn serve(
             }
         }
     });
+    // Clues not signed by their signing deadline go to the coordination office (issue 14):
+    // a pass every ten minutes; a step taken meanwhile by a person wins (compare-and-set).
+    let escalator = svc.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match lianjian_services::clues::escalate_overdue(&escalator).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(clues = n, "escalated unsigned clues to the office"),
+                Err(e) => tracing::warn!(error = %e, "escalating unsigned clues failed"),
+            }
+        }
+    });
     let app = lianjian_http::router(lianjian_http::AppState {
         svc,
         secure_cookies,

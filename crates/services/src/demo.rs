@@ -177,6 +177,7 @@ pub async fn seed(svc: &Services) -> Result<bool> {
     }
     link_inspector_accounts(svc, &actor).await?;
     seed_visits(svc, &actor).await?;
+    seed_clues(svc).await?;
     Ok(true)
 }
 
@@ -566,5 +567,129 @@ async fn seed_draws(svc: &Services, actor: &Actor) -> Result<()> {
     let value: [u8; 32] = rand::random();
     crate::draws::contribute(svc, &supervisor, d.id, &hex::encode(value)).await?;
     crate::draws::execute(svc, actor, d.id).await?;
+    Ok(())
+}
+
+/// A few Wuyang clues in different states (issue 14): one finished, one returned by the health
+/// commission with its reason and waiting for the office to reassign, one dispatched three
+/// working days ago and never signed (已超时; `serve` escalates it), one being handled, one
+/// waiting to be dispatched.
+async fn seed_clues(svc: &Services) -> Result<()> {
+    use crate::clues::{self, ClueInput};
+    let office = crate::accounts::actor_of_user(svc, "wy.office").await?;
+    let market = crate::accounts::actor_of_user(svc, "wy.market").await?;
+    let health = crate::accounts::actor_of_user(svc, "wy.health").await?;
+    let county = RegionCode::parse(COUNTY).expect("valid code");
+    let dept = |name: &'static str| {
+        let county = county.clone();
+        async move {
+            lianjian_store::departments::find_by_name(svc.store.conn(), &county, name)
+                .await?
+                .map(|d| d.id)
+                .ok_or_else(|| {
+                    ServiceError::internal(lianjian_store::StoreError::Corrupt(format!(
+                        "demo department {name}"
+                    )))
+                })
+        }
+    };
+    let (x, y) = (dept("县市场监管局").await?, dept("县卫生健康委").await?);
+    let pharmacy = first_entity(svc, "零售药店").await?;
+    let clinic = first_entity(svc, "医疗美容机构").await?;
+    let cal = crate::calendar::current(svc).await?;
+    let today = lianjian_domain::visit::beijing_date(svc.now());
+    // Three working days ago: the signing deadline (1) and the return window (2) have passed.
+    let mut earlier = today;
+    while cal.working_days_between(earlier, today) < 3 {
+        earlier = earlier.pred_opt().expect("a date before today");
+    }
+    let at = |d: chrono::NaiveDate, hm: &str| format!("{d}T{hm}:00+08:00");
+    let clue = |no: &str, source: &str, kind: &str, content: &str, address: &str| ClueInput {
+        source: source.into(),
+        kind: kind.into(),
+        content: content.into(),
+        address: address.into(),
+        region_code: COUNTY.into(),
+        external_no: (!no.is_empty()).then(|| no.to_string()),
+        ..Default::default()
+    };
+
+    let mut c = clue(
+        "12345-2026-1201-0031",
+        "hotline_12345",
+        "complaint",
+        "市民反映在该药店购买的感冒药已过有效期，要求核查处理。",
+        "舞阳县舞泉镇人民路",
+    );
+    c.entity_usci = Some(pharmacy.usci.clone());
+    c.complainant_name = Some("刘女士".into());
+    c.complainant_phone = Some("13937501234".into());
+    c.received_at = Some(at(earlier, "09:12"));
+    let done = clues::register(svc, &office, &c).await?;
+    clues::dispatch_on(svc, &office, done.clue.id, x, earlier).await?;
+    clues::sign(svc, &market, done.clue.id).await?;
+    clues::finish(
+        svc,
+        &market,
+        done.clue.id,
+        "经现场核查，该药店货架上有 3 盒感冒药超过有效期，已责令下架销毁，并依法立案调查；已电话回复诉求人。",
+    )
+    .await?;
+
+    let mut c = clue(
+        "12345-2026-1204-0107",
+        "hotline_12345",
+        "report",
+        "举报该美容机构无医疗资质开展注射类医疗美容项目。",
+        "舞阳县舞泉镇解放路",
+    );
+    c.entity_usci = Some(clinic.usci.clone());
+    c.urgency = Some("urgent".into());
+    c.complainant_phone = Some("0395-7201234".into());
+    c.anonymous = true;
+    let returned = clues::register(svc, &office, &c).await?;
+    clues::dispatch(svc, &office, returned.clue.id, y).await?;
+    clues::return_clue(
+        svc,
+        &health,
+        returned.clue.id,
+        "经核实，该机构未取得医疗机构执业许可证，属无证经营，由市场监管部门依职责查处；涉及非法行医的线索另行移送。",
+    )
+    .await?;
+
+    let mut c = clue(
+        "",
+        "internet_plus",
+        "complaint",
+        "网络监测发现该药店在外卖平台销售处方药，未见处方审核环节。",
+        "舞阳县北舞渡镇",
+    );
+    c.entity_usci = Some(pharmacy.usci.clone());
+    c.received_at = Some(at(earlier, "15:40"));
+    let late = clues::register(svc, &office, &c).await?;
+    clues::dispatch_on(svc, &office, late.clue.id, x, earlier).await?;
+
+    let mut c = clue(
+        "12345-2026-1206-0019",
+        "hotline_12345",
+        "complaint",
+        "患者反映在该诊所就诊时被要求购买高价保健品。",
+        "舞阳县吴城镇",
+    );
+    c.complainant_name = Some("王先生".into());
+    c.complainant_phone = Some("15839501234".into());
+    let handling = clues::register(svc, &office, &c).await?;
+    clues::dispatch(svc, &office, handling.clue.id, y).await?;
+    clues::sign(svc, &health, handling.clue.id).await?;
+
+    let mut c = clue(
+        "",
+        "media",
+        "report",
+        "本地媒体报道县城某农贸市场存在销售注水肉现象。",
+        "舞阳县舞泉镇农贸市场",
+    );
+    c.urgency = Some("urgent".into());
+    clues::register(svc, &office, &c).await?;
     Ok(())
 }

@@ -5,7 +5,9 @@
 pub mod accounts;
 pub mod audit_log;
 pub mod calendar;
+pub mod cases;
 pub mod clock;
+pub mod clues;
 pub mod demo;
 mod demo_content;
 pub mod departments;

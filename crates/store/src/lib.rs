@@ -5,8 +5,10 @@
 pub mod accounts;
 pub mod audit;
 pub mod calendar;
+pub mod cases;
 pub mod changes;
 pub mod claims;
+pub mod clues;
 pub mod departments;
 pub mod draw_access;
 pub mod draws;

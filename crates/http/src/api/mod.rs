@@ -4,6 +4,7 @@
 mod audit;
 mod calendar;
 mod claims;
+pub(crate) mod clues;
 pub(crate) mod departments;
 pub(crate) mod draws;
 mod dto;
@@ -51,6 +52,7 @@ use crate::AppState;
         (name = "draws", description = "双随机抽取：承诺、抽取、重抽与公开的抽取记录"),
         (name = "visits", description = "检查实施：合并检查清单、现场录入、证据、确认、部门审核、结果公示，责令整改、抄告与案件移送"),
         (name = "evidence", description = "证据互认：证据文件一次存储、包含证明与签名检查点"),
+        (name = "clues", description = "问题线索联合处置：登记、派单、签收、退回、改派、延期、办结，每一步留痕并按工作日计时"),
     )
 )]
 struct ApiDoc;
@@ -187,6 +189,15 @@ pub fn router() -> OpenApiRouter<AppState> {
             )
         })
         .routes(routes!(evidence::get))
+        .routes(routes!(clues::list, clues::create))
+        .routes(routes!(clues::get))
+        .routes(routes!(clues::dispatch))
+        .routes(routes!(clues::reassign))
+        .routes(routes!(clues::sign))
+        .routes(routes!(clues::return_clue))
+        .routes(routes!(clues::request_extension))
+        .routes(routes!(clues::decide_extension))
+        .routes(routes!(clues::finish))
         .routes(routes!(evidence::proof))
         .routes(routes!(evidence::public_checkpoint))
         .routes(routes!(evidence::public_consistency))

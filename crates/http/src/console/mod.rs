@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod calendar;
 mod claims;
+mod clues;
 mod departments;
 mod directory;
 pub(crate) mod draws;
@@ -184,6 +185,19 @@ pub fn router() -> Router<AppState> {
         .route("/claims/{id}/accept", post(claims::accept))
         .route("/claims/{id}/reject", post(claims::reject))
         .route("/claims/{id}/assign", post(claims::assign))
+        .route("/clues", get(clues::list).post(clues::create))
+        .route("/clues/new", get(clues::new_form))
+        .route("/clues/{id}", get(clues::detail))
+        .route("/clues/{id}/dispatch", post(clues::dispatch))
+        .route("/clues/{id}/reassign", post(clues::reassign))
+        .route("/clues/{id}/sign", post(clues::sign))
+        .route("/clues/{id}/return", post(clues::return_clue))
+        .route("/clues/{id}/extension", post(clues::extension))
+        .route(
+            "/clues/{id}/extension/decision",
+            post(clues::decide_extension),
+        )
+        .route("/clues/{id}/finish", post(clues::finish))
         .route("/results", get(results::list))
         .route("/results/export", get(results::export))
         .route("/rectifications", get(follow_ups::orders))
@@ -277,6 +291,7 @@ pub const LIVE_AREAS: &[(&str, &str)] = &[
     ("random", "/console/draws"),
     ("directory", "/console/directory"),
     ("results", "/console/results"),
+    ("clues", "/console/clues"),
 ];
 
 /// What every console page shows around its content.

@@ -13,6 +13,7 @@ on_both_backends!(
     visit_and_follow_up_bodies_match_their_schemas,
     draw_bodies_match_their_schemas,
     tag_rule_preview_and_visit_merge_through_the_api,
+    clue_bodies_match_their_schemas,
 );
 
 /// Problems of `v` against `schema` (a schema object or a `$ref` into `doc`), with JSON paths.
@@ -439,4 +440,67 @@ async fn tag_rule_preview_and_visit_merge_through_the_api(app: App) {
         .call("POST", &merge, &office, json!({"into": random_id}))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+/// A clue through its steps (registered with an entity and an item, dispatched, signed,
+/// extension asked and approved, finished): every body matches its operation's schema.
+async fn clue_bodies_match_their_schemas(app: App) {
+    let doc = serde_json::to_value(lianjian_http::openapi()).unwrap();
+    let office = app.token("wy.office").await;
+    let market = app.token("wy.market").await;
+    let items = app.get_json("/api/v1/items?q=WY-2024-02", &office).await;
+    let item = items["items"][0]["id"].as_str().unwrap().to_string();
+    let entities = app.get_json("/api/v1/entities?per_page=1", &office).await;
+    let usci = entities["items"][0]["usci"]
+        .as_str()
+        .or(entities["items"][0]["entity"]["usci"].as_str())
+        .unwrap_or_else(|| panic!("{entities}"))
+        .to_string();
+    let r = app
+        .post(
+            "/api/v1/clues",
+            &office,
+            json!({"source": "hotline_12345", "kind": "report", "urgency": "very_urgent",
+                   "content": "举报某药店无证经营处方药", "address": "舞阳县城关镇",
+                   "region_code": "411121", "latitude": 33.43, "longitude": 113.6,
+                   "entity_usci": usci, "item_ids": [item], "complainant_name": "赵六",
+                   "complainant_phone": "0395-7654321", "anonymous": true,
+                   "external_no": "12345-SCHEMA-1", "received_at": "2026-12-01T09:30:00+08:00"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let c = r.json();
+    assert_eq!(c["items"][0]["id"], item.as_str());
+    assert!(c["entity"]["name"].is_string(), "{c}");
+    conforms(&doc, "post", "/api/v1/clues", 201, &c);
+    let id = c["id"].as_str().unwrap().to_string();
+    let x = app.department(&office, "411121", "县市场监管局").await;
+    let steps = [
+        ("dispatch", json!({"department_id": x}), "office"),
+        ("sign", json!({}), "market"),
+        (
+            "extension",
+            json!({"days": 2, "reason": "需抽样检验"}),
+            "market",
+        ),
+        ("extension/decision", json!({"approve": true}), "office"),
+        ("finish", json!({"result": "已立案查处"}), "market"),
+    ];
+    for (step, body, who) in steps {
+        let token = if who == "office" { &office } else { &market };
+        let path = format!("/api/v1/clues/{{id}}/{step}");
+        let r = app
+            .post(&format!("/api/v1/clues/{id}/{step}"), token, &body)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{step}: {}", r.body);
+        conforms(&doc, "post", &path, 200, &r.json());
+    }
+    let one = app.get_json(&format!("/api/v1/clues/{id}"), &market).await;
+    assert_eq!(one["status"], "finished");
+    assert_eq!(
+        one["complainant"]["masked"], true,
+        "anonymous: masked for the department"
+    );
+    conforms(&doc, "get", "/api/v1/clues/{id}", 200, &one);
+    let list = app.get_json("/api/v1/clues?queue=finished", &office).await;
+    assert!(list.to_string().contains(&id), "{list}");
+    conforms(&doc, "get", "/api/v1/clues", 200, &list);
 }

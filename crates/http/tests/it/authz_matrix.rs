@@ -334,6 +334,34 @@ async fn fixture(app: &App) -> Fixture {
         .transfer_to_police(&market, &visit, "矩阵测试：涉嫌销售假药")
         .await;
     set("transfer", transfer["id"].as_str().unwrap());
+    // A clue of county A dispatched to X and signed there.
+    let clue = app
+        .as_json(
+            "POST",
+            "/api/v1/clues",
+            &admin,
+            json!({"source": "hotline_12345", "kind": "complaint", "content": "矩阵测试：对象线索内容", "address": "舞阳县城关镇", "region_code": "411121"}),
+        )
+        .await;
+    let clue_id = clue["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{clue}"))
+        .to_string();
+    app.as_json(
+        "POST",
+        &format!("/api/v1/clues/{clue_id}/dispatch"),
+        &admin,
+        json!({"department_id": x}),
+    )
+    .await;
+    app.as_json(
+        "POST",
+        &format!("/api/v1/clues/{clue_id}/sign"),
+        &market,
+        json!({}),
+    )
+    .await;
+    set("clue", &clue_id);
 
     // The visited entity.
     let entity = v["visit"]["entity_id"]

@@ -7,6 +7,7 @@ mod api_schemas;
 mod audit_anchor;
 mod authz_matrix;
 mod calendar;
+mod clues;
 mod directory;
 mod draw_access;
 mod draws;

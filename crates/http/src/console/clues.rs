@@ -1,0 +1,607 @@
+//! 问题线索 in the console (issue 14 item 8, basic): the queues of the user's role as tabs
+//! (待派单, 待签收, 待办理, 即将超时, 已超时, 退回待处理 …), the intake form, and a clue's page
+//! with its clocks' lights, its timeline (who, when, why) and the steps the user may take,
+//! each a confirmed form. The one console pattern of case work: queue → case page → actions.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use lianjian_domain::case::Light;
+use lianjian_domain::clue::{
+    ClueAction, ClueKind, ClueSource, ClueStatus, MAX_EXTENSION_DAYS, Urgency,
+};
+use lianjian_domain::item::ItemStatus;
+use lianjian_domain::region::RegionCode;
+use lianjian_domain::scope::Scope;
+use lianjian_services::accounts::SessionAuth;
+use lianjian_services::clues::{self, ClueDetail, ClueFilter, ClueInput, ClueView, Queue};
+use lianjian_services::items::{self, ItemQuery};
+use lianjian_services::{PageRequest, ServiceError};
+use uuid::Uuid;
+
+use super::fields::{FormData, errors_of};
+use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, local, local_opt, render, see_other};
+use crate::AppState;
+use crate::api::params::Params;
+use crate::extract::Console;
+
+/// The CSS class of a light's badge.
+pub fn light_class(l: &Light) -> &'static str {
+    match l {
+        Light::Green => "text-bg-success",
+        Light::Yellow => "text-bg-warning",
+        Light::Red => "text-bg-danger",
+        Light::Met => "text-bg-light",
+        Light::Late => "text-bg-secondary",
+    }
+}
+
+pub struct Row {
+    pub v: ClueView,
+    pub received: String,
+    pub excerpt: String,
+    pub light_class: &'static str,
+    pub light_label: &'static str,
+}
+
+fn row(v: ClueView) -> Row {
+    let excerpt: String = v.content.chars().take(40).collect();
+    let excerpt = if v.content.chars().count() > 40 {
+        format!("{excerpt}…")
+    } else {
+        excerpt
+    };
+    Row {
+        received: local(&v.received_at),
+        excerpt,
+        light_class: v.light.as_ref().map_or("", light_class),
+        light_label: v.light.map_or("", |l| l.label_zh()),
+        v,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/clues.html")]
+struct ListPage {
+    c: Chrome,
+    tabs: Vec<(&'static str, &'static str, u64, bool)>,
+    queue: String,
+    rows: Vec<Row>,
+    pager: Pager,
+    region: String,
+    source: String,
+    q: String,
+    sources: Vec<(&'static str, &'static str)>,
+    may_register: bool,
+    errors: BTreeMap<String, String>,
+}
+
+pub async fn list(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, ConsoleError> {
+    let p = Params(q);
+    let mut errors = BTreeMap::new();
+    let mine = Queue::of_role(&s.actor);
+    let queue = match Queue::parse(&p.one("queue")) {
+        Ok(_) if p.one("queue").is_empty() => mine[0],
+        Ok(q) => q,
+        Err(e) => {
+            errors.insert("queue".to_string(), e.zh);
+            Queue::All
+        }
+    };
+    let region = p.one("region");
+    let source = p.one("source");
+    let text = p.one("q");
+    let mut filter = ClueFilter {
+        text: (!text.is_empty()).then(|| text.clone()),
+        ..Default::default()
+    };
+    if !region.is_empty() {
+        match RegionCode::parse(&region) {
+            Ok(r) => filter.region = Some(r),
+            Err(e) => {
+                errors.insert("region".into(), e.zh);
+            }
+        }
+    }
+    if !source.is_empty() {
+        match ClueSource::parse(&source) {
+            Ok(x) => filter.source = Some(x),
+            Err(e) => {
+                errors.insert("source".into(), e.zh);
+            }
+        }
+    }
+    let req = PageRequest::new(p.one("page").parse().ok(), Some(20));
+    let page = if errors.is_empty() {
+        clues::list(&st.svc, &s.actor, queue, &filter, req).await?
+    } else {
+        lianjian_services::Page {
+            items: Vec::new(),
+            total: 0,
+            page: 1,
+            per_page: 20,
+        }
+    };
+    let counts = clues::queue_counts(&st.svc, &s.actor).await?;
+    let pager = Pager::new(
+        &page,
+        &[
+            ("queue", queue.as_str()),
+            ("region", &region),
+            ("source", &source),
+            ("q", &text),
+        ],
+    );
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = render(ListPage {
+        c: Chrome::new(&st.svc, &s, "clues").await,
+        tabs: counts
+            .into_iter()
+            .map(|(q, n)| (q.as_str(), q.label_zh(), n, q == queue))
+            .collect(),
+        queue: queue.as_str().into(),
+        rows: page.items.into_iter().map(row).collect(),
+        pager,
+        region,
+        source,
+        q: text,
+        sources: ClueSource::ALL
+            .iter()
+            .map(|x| (x.as_str(), x.label_zh()))
+            .collect(),
+        may_register: clues::may_register(&s.actor),
+        errors,
+    });
+    Ok((status, body).into_response())
+}
+
+/// The intake form's fields as typed.
+#[derive(Default)]
+pub struct IntakeForm {
+    pub source: String,
+    pub kind: String,
+    pub urgency: String,
+    pub content: String,
+    pub address: String,
+    pub region_code: String,
+    pub latitude: String,
+    pub longitude: String,
+    pub entity_usci: String,
+    pub item_ids: Vec<String>,
+    pub complainant_name: String,
+    pub complainant_phone: String,
+    pub anonymous: bool,
+    pub external_no: String,
+}
+
+impl IntakeForm {
+    fn from_post(f: &FormData) -> Self {
+        Self {
+            source: f.get("source"),
+            kind: f.get("kind"),
+            urgency: f.get("urgency"),
+            content: f.get("content"),
+            address: f.get("address"),
+            region_code: f.get("region_code"),
+            latitude: f.get("latitude"),
+            longitude: f.get("longitude"),
+            entity_usci: f.get("entity_usci"),
+            item_ids: f
+                .all("item_ids")
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect(),
+            complainant_name: f.get("complainant_name"),
+            complainant_phone: f.get("complainant_phone"),
+            anonymous: f.get("anonymous") == "1",
+            external_no: f.get("external_no"),
+        }
+    }
+
+    /// The service's input; a coordinate that is not a number is a field error here.
+    fn input(&self) -> Result<ClueInput, BTreeMap<String, String>> {
+        let num = |s: &str, field: &str| -> Result<Option<f64>, BTreeMap<String, String>> {
+            match s.trim() {
+                "" => Ok(None),
+                t => t
+                    .parse::<f64>()
+                    .map(Some)
+                    .map_err(|_| [(field.to_string(), format!("“{t}”不是数字"))].into()),
+            }
+        };
+        Ok(ClueInput {
+            source: self.source.clone(),
+            kind: self.kind.clone(),
+            urgency: Some(self.urgency.clone()),
+            content: self.content.clone(),
+            address: self.address.clone(),
+            region_code: self.region_code.clone(),
+            latitude: num(&self.latitude, "latitude")?,
+            longitude: num(&self.longitude, "longitude")?,
+            entity_usci: Some(self.entity_usci.clone()),
+            item_ids: self.item_ids.clone(),
+            complainant_name: Some(self.complainant_name.clone()),
+            complainant_phone: Some(self.complainant_phone.clone()),
+            anonymous: self.anonymous,
+            external_no: Some(self.external_no.clone()),
+            received_at: None,
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/clue_form.html")]
+struct FormPage {
+    c: Chrome,
+    f: IntakeForm,
+    sources: Vec<(&'static str, &'static str)>,
+    kinds: Vec<(&'static str, &'static str)>,
+    urgencies: Vec<(&'static str, &'static str)>,
+    items: Vec<(String, String)>,
+    errors: BTreeMap<String, String>,
+}
+
+impl FormPage {
+    fn error(&self, field: &str) -> Option<&String> {
+        self.errors.get(field)
+    }
+
+    fn item_error(&self) -> Option<String> {
+        let v: Vec<&str> = self
+            .errors
+            .iter()
+            .filter(|(k, _)| k.starts_with("item_ids"))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        (!v.is_empty()).then(|| v.join("；"))
+    }
+}
+
+async fn form_page(
+    st: &AppState,
+    s: &SessionAuth,
+    f: IntakeForm,
+    errors: BTreeMap<String, String>,
+) -> Response {
+    let items = items::list(
+        &st.svc,
+        &Scope::of(&s.actor),
+        ItemQuery {
+            status: Some(ItemStatus::Published),
+            ..Default::default()
+        },
+        PageRequest::new(Some(1), Some(200)),
+    )
+    .await
+    .map(|p| {
+        p.items
+            .into_iter()
+            .map(|i| (i.id.to_string(), format!("{} {}", i.code, i.name)))
+            .collect()
+    })
+    .unwrap_or_default();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = render(FormPage {
+        c: Chrome::new(&st.svc, s, "clues").await,
+        f,
+        sources: ClueSource::ALL
+            .iter()
+            .map(|x| (x.as_str(), x.label_zh()))
+            .collect(),
+        kinds: ClueKind::ALL
+            .iter()
+            .map(|x| (x.as_str(), x.label_zh()))
+            .collect(),
+        urgencies: Urgency::ALL
+            .iter()
+            .map(|x| (x.as_str(), x.label_zh()))
+            .collect(),
+        items,
+        errors,
+    });
+    (status, body).into_response()
+}
+
+pub async fn new_form(
+    State(st): State<AppState>,
+    Console(s): Console,
+) -> Result<Response, ConsoleError> {
+    if !clues::may_register(&s.actor) {
+        return Err(ConsoleError::forbidden());
+    }
+    let f = IntakeForm {
+        source: ClueSource::Hotline12345.as_str().into(),
+        kind: ClueKind::Complaint.as_str().into(),
+        urgency: Urgency::Normal.as_str().into(),
+        region_code: s.actor.region.to_string(),
+        ..Default::default()
+    };
+    Ok(form_page(&st, &s, f, BTreeMap::new()).await)
+}
+
+pub async fn create(
+    State(st): State<AppState>,
+    Console(s): Console,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let form = IntakeForm::from_post(&f);
+    let input = match form.input() {
+        Ok(i) => i,
+        Err(errs) => return Ok(form_page(&st, &s, form, errs).await),
+    };
+    match clues::register(&st.svc, &s.actor, &input).await {
+        Ok(d) => Ok(see_other(&format!(
+            "/console/clues/{}?ok=registered",
+            d.clue.id
+        ))),
+        Err(e) => {
+            let errs = super::form_errors(e)?;
+            Ok(form_page(&st, &s, form, errs).await)
+        }
+    }
+}
+
+pub struct Step {
+    pub label: String,
+    pub to: String,
+    pub reason: String,
+    pub note: String,
+    pub actor: String,
+    pub at: String,
+}
+
+pub struct ClockRow {
+    pub label: String,
+    pub started_on: String,
+    pub due: String,
+    pub light_label: &'static str,
+    pub light_class: &'static str,
+    /// 还剩 n 个工作日 / 已超过 n 个工作日 / 完成于 …
+    pub note: String,
+}
+
+fn clock_row(k: &lianjian_services::cases::ClockView) -> ClockRow {
+    let note = match (k.stopped_on, k.working_days_left) {
+        (Some(s), _) => format!("{s} 完成"),
+        (None, Some(n)) if n >= 0 => format!("还剩 {n} 个工作日"),
+        (None, Some(n)) => format!("已超过 {} 个工作日", -n),
+        (None, None) => String::new(),
+    };
+    ClockRow {
+        label: k.label.clone(),
+        started_on: k.started_on.to_string(),
+        due: k.due.to_string(),
+        light_label: k.light.label_zh(),
+        light_class: light_class(&k.light),
+        note,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/clue_detail.html")]
+struct DetailPage {
+    c: Chrome,
+    d: ClueDetail,
+    clocks: Vec<ClockRow>,
+    received: String,
+    finished: String,
+    steps: Vec<Step>,
+    departments: Vec<(String, String)>,
+    error: Option<String>,
+    errors: BTreeMap<String, String>,
+    max_extension: u32,
+}
+
+impl DetailPage {
+    fn may(&self, action: &str) -> bool {
+        self.d.actions.iter().any(|a| a.as_str() == action)
+    }
+}
+
+fn notice(key: &str) -> Option<String> {
+    let s = match key {
+        "registered" => "线索已登记，等待联席办派单。",
+        "dispatched" => {
+            "已派单：签收（1 个工作日）、退回（2 个工作日）、办结（5 个工作日）时限自今日起算。"
+        }
+        "reassigned" => "已改派，时限自今日重新起算。",
+        "signed" => "已签收，请在办结时限内办理。",
+        "returned" => "已退回，联席办将改派。",
+        "extension" => "延期申请已提交，等待联席办审批。",
+        "decided" => "延期审批已办理。",
+        "finished" => "线索已办结。",
+        _ => return None,
+    };
+    Some(s.to_string())
+}
+
+async fn detail_page(
+    st: &AppState,
+    s: &SessionAuth,
+    id: Uuid,
+    notice_key: &str,
+    err: Option<ServiceError>,
+) -> Result<Response, ConsoleError> {
+    let d = clues::get(&st.svc, &s.actor, id).await?;
+    let (error, errors, status) = match err {
+        None => (None, BTreeMap::new(), StatusCode::OK),
+        Some(e) => {
+            let fields = errors_of(&e).unwrap_or_default();
+            let api = crate::ApiError::from(e);
+            (Some(api.message), fields, api.status)
+        }
+    };
+    let departments = if d
+        .actions
+        .iter()
+        .any(|a| matches!(a, ClueAction::Dispatch | ClueAction::Reassign))
+    {
+        super::offered_departments(&st.svc, &s.actor).await
+    } else {
+        Vec::new()
+    };
+    let mut c = Chrome::new(&st.svc, s, "clues").await;
+    c.notice = notice(notice_key);
+    let steps = d
+        .timeline
+        .iter()
+        .map(|t| Step {
+            label: t.action_label.clone(),
+            to: t.to_label.clone(),
+            reason: t.reason.clone().unwrap_or_default(),
+            note: t.note.clone().unwrap_or_default(),
+            actor: if t.actor_name.is_empty() {
+                t.actor.clone()
+            } else {
+                format!("{}（{}）", t.actor_name, t.actor)
+            },
+            at: local(&t.at),
+        })
+        .collect();
+    let body = render(DetailPage {
+        c,
+        clocks: d.clue.clocks.iter().map(clock_row).collect(),
+        received: local(&d.clue.received_at),
+        finished: local_opt(&d.clue.finished_at),
+        steps,
+        departments,
+        error,
+        errors,
+        max_extension: MAX_EXTENSION_DAYS,
+        d,
+    });
+    Ok((status, body).into_response())
+}
+
+pub async fn detail(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, ConsoleError> {
+    detail_page(&st, &s, id, &Params(q).one("ok"), None).await
+}
+
+/// Runs a step and answers: back to the clue's page with its notice, or the page with the
+/// error (at the API's status for it).
+async fn step(
+    st: &AppState,
+    s: &SessionAuth,
+    id: Uuid,
+    ok: &str,
+    r: Result<ClueDetail, ServiceError>,
+) -> Result<Response, ConsoleError> {
+    match r {
+        Ok(_) => Ok(see_other(&format!("/console/clues/{id}?ok={ok}"))),
+        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
+        Err(e @ ServiceError::Forbidden) => Err(e.into()),
+        Err(e) => detail_page(st, s, id, "", Some(e)).await,
+    }
+}
+
+fn department_field(f: &FormData) -> Result<Uuid, ServiceError> {
+    f.get("department_id").trim().parse().map_err(|_| {
+        ServiceError::field(
+            "department_id",
+            lianjian_domain::Invalid::new("required", "请选择承办部门", "choose a department"),
+        )
+    })
+}
+
+pub async fn dispatch(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = match department_field(&f) {
+        Ok(d) => clues::dispatch(&st.svc, &s.actor, id, d).await,
+        Err(e) => Err(e),
+    };
+    step(&st, &s, id, "dispatched", r).await
+}
+
+pub async fn reassign(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = match department_field(&f) {
+        Ok(d) => clues::reassign(&st.svc, &s.actor, id, d, &f.get("reason")).await,
+        Err(e) => Err(e),
+    };
+    step(&st, &s, id, "reassigned", r).await
+}
+
+pub async fn sign(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(_f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = clues::sign(&st.svc, &s.actor, id).await;
+    step(&st, &s, id, "signed", r).await
+}
+
+pub async fn return_clue(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = clues::return_clue(&st.svc, &s.actor, id, &f.get("reason")).await;
+    step(&st, &s, id, "returned", r).await
+}
+
+pub async fn extension(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = match f.get("days").trim().parse::<i64>() {
+        Ok(n) => clues::request_extension(&st.svc, &s.actor, id, n, &f.get("reason")).await,
+        Err(_) => Err(ServiceError::field(
+            "days",
+            lianjian_domain::Invalid::new("required", "请填写延期工作日数", "give the days"),
+        )),
+    };
+    step(&st, &s, id, "extension", r).await
+}
+
+pub async fn decide_extension(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let approve = f.get("verdict") == "approve";
+    let r = clues::decide_extension(&st.svc, &s.actor, id, approve, &f.get("reason")).await;
+    step(&st, &s, id, "decided", r).await
+}
+
+pub async fn finish(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = clues::finish(&st.svc, &s.actor, id, &f.get("result")).await;
+    step(&st, &s, id, "finished", r).await
+}

@@ -1,0 +1,259 @@
+//! The shared case mechanism's tables (`domain::case`): `case_events`, one row per step of any
+//! case kind, and `case_clocks`, the working-day clocks of each case by name. The services
+//! write an event in the same transaction as the case row it changes and its audit entry.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use lianjian_domain::case::{CaseKind, Clock};
+use sea_orm::{ConnectionTrait, QueryResult, Value};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{Result, placeholders, stmt};
+
+/// One step of a case as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CaseEvent {
+    pub id: Uuid,
+    pub case_kind: CaseKind,
+    pub case_id: Uuid,
+    pub action: String,
+    /// Status codes of the case's own lifecycle (the capability parses them).
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub reason: Option<String>,
+    /// What else the step changed, as JSON text.
+    pub detail: Option<String>,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: String,
+    pub actor_display: String,
+    pub actor_department_id: Option<Uuid>,
+    pub region_code: String,
+    pub at: DateTime<Utc>,
+}
+
+const ECOLS: &str = "id, case_kind, case_id, action, from_status, to_status, reason, detail, actor_id, actor_name, actor_display, actor_department_id, region_code, at";
+
+fn event_from_row(r: &QueryResult) -> Result<CaseEvent> {
+    Ok(CaseEvent {
+        id: r.try_get("", "id")?,
+        case_kind: crate::coded(r, "case_kind", CaseKind::parse)?,
+        case_id: r.try_get("", "case_id")?,
+        action: r.try_get("", "action")?,
+        from_status: r.try_get("", "from_status")?,
+        to_status: r.try_get("", "to_status")?,
+        reason: r.try_get("", "reason")?,
+        detail: r.try_get("", "detail")?,
+        actor_id: r.try_get("", "actor_id")?,
+        actor_name: r.try_get("", "actor_name")?,
+        actor_display: r.try_get("", "actor_display")?,
+        actor_department_id: r.try_get("", "actor_department_id")?,
+        region_code: r.try_get("", "region_code")?,
+        at: r.try_get("", "at")?,
+    })
+}
+
+pub async fn insert_event(c: &impl ConnectionTrait, e: &CaseEvent) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        format!(
+            "INSERT INTO case_events ({ECOLS}) VALUES ({})",
+            placeholders(1, 14)
+        ),
+        vec![
+            e.id.into(),
+            e.case_kind.as_str().into(),
+            e.case_id.into(),
+            e.action.clone().into(),
+            e.from_status.clone().into(),
+            e.to_status.clone().into(),
+            e.reason.clone().into(),
+            e.detail.clone().into(),
+            e.actor_id.into(),
+            e.actor_name.clone().into(),
+            e.actor_display.clone().into(),
+            e.actor_department_id.into(),
+            e.region_code.clone().into(),
+            e.at.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// A case's events, oldest first (ids are UUIDv7: ties in time keep the order written).
+pub async fn events_of(
+    c: &impl ConnectionTrait,
+    kind: CaseKind,
+    case_id: Uuid,
+) -> Result<Vec<CaseEvent>> {
+    c.query_all_raw(stmt(
+        c,
+        format!(
+            "SELECT {ECOLS} FROM case_events WHERE case_kind = $1 AND case_id = $2 ORDER BY at, id"
+        ),
+        vec![kind.as_str().into(), case_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(event_from_row)
+    .collect()
+}
+
+fn clock_from_row(r: &QueryResult) -> Result<Clock> {
+    let days: i32 = r.try_get("", "working_days")?;
+    let warn: i32 = r.try_get("", "warn_within")?;
+    Ok(Clock {
+        name: r.try_get("", "name")?,
+        started_on: r.try_get("", "started_on")?,
+        working_days: u32::try_from(days).unwrap_or(0),
+        due: r.try_get("", "due")?,
+        warn_within: u32::try_from(warn).unwrap_or(0),
+        stopped_on: r.try_get("", "stopped_on")?,
+    })
+}
+
+/// Writes a clock of a case, replacing the one of the same name.
+pub async fn put_clock(
+    c: &impl ConnectionTrait,
+    kind: CaseKind,
+    case_id: Uuid,
+    k: &Clock,
+) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        "DELETE FROM case_clocks WHERE case_kind = $1 AND case_id = $2 AND name = $3",
+        vec![kind.as_str().into(), case_id.into(), k.name.clone().into()],
+    ))
+    .await?;
+    c.execute_raw(stmt(
+        c,
+        "INSERT INTO case_clocks (case_kind, case_id, name, started_on, working_days, due, warn_within, stopped_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        vec![
+            kind.as_str().into(),
+            case_id.into(),
+            k.name.clone().into(),
+            k.started_on.into(),
+            i32::try_from(k.working_days).unwrap_or(i32::MAX).into(),
+            k.due.into(),
+            i32::try_from(k.warn_within).unwrap_or(i32::MAX).into(),
+            k.stopped_on.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Stops the running clocks of a case named in `names` (every running clock if empty) on `on`.
+pub async fn stop_clocks(
+    c: &impl ConnectionTrait,
+    kind: CaseKind,
+    case_id: Uuid,
+    names: &[&str],
+    on: NaiveDate,
+) -> Result<()> {
+    let mut vals: Vec<Value> = vec![on.into(), kind.as_str().into(), case_id.into()];
+    let mut sql = "UPDATE case_clocks SET stopped_on = $1 WHERE case_kind = $2 AND case_id = $3 AND stopped_on IS NULL".to_string();
+    if !names.is_empty() {
+        sql.push_str(&format!(
+            " AND name IN ({})",
+            placeholders(vals.len() + 1, names.len())
+        ));
+        vals.extend(names.iter().map(|n| Value::from(n.to_string())));
+    }
+    c.execute_raw(stmt(c, sql, vals)).await?;
+    Ok(())
+}
+
+/// A case's clocks by name order.
+pub async fn clocks_of(
+    c: &impl ConnectionTrait,
+    kind: CaseKind,
+    case_id: Uuid,
+) -> Result<Vec<Clock>> {
+    c.query_all_raw(stmt(
+        c,
+        "SELECT name, started_on, working_days, due, warn_within, stopped_on FROM case_clocks WHERE case_kind = $1 AND case_id = $2 ORDER BY started_on, name",
+        vec![kind.as_str().into(), case_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(clock_from_row)
+    .collect()
+}
+
+/// The clocks of many cases at once (for a queue page): (case id, clock).
+pub async fn clocks_of_many(
+    c: &impl ConnectionTrait,
+    kind: CaseKind,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, Clock)>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let mut vals: Vec<Value> = vec![kind.as_str().into()];
+        vals.extend(chunk.iter().map(|u| Value::from(*u)));
+        let rows = c
+            .query_all_raw(stmt(
+                c,
+                format!(
+                    "SELECT case_id, name, started_on, working_days, due, warn_within, stopped_on FROM case_clocks WHERE case_kind = $1 AND case_id IN ({})",
+                    placeholders(2, chunk.len())
+                ),
+                vals,
+            ))
+            .await?;
+        for r in &rows {
+            out.push((r.try_get("", "case_id")?, clock_from_row(r)?));
+        }
+    }
+    Ok(out)
+}
+
+/// Cases of `kind` whose running clock `name` was due before `today` (for escalation).
+pub async fn running_past_due(
+    c: &impl ConnectionTrait,
+    kind: CaseKind,
+    name: &str,
+    today: NaiveDate,
+) -> Result<Vec<Uuid>> {
+    c.query_all_raw(stmt(
+        c,
+        "SELECT case_id FROM case_clocks WHERE case_kind = $1 AND name = $2 AND stopped_on IS NULL AND due < $3 ORDER BY due, case_id",
+        vec![kind.as_str().into(), name.to_string().into(), today.into()],
+    ))
+    .await?
+    .iter()
+    .map(|r| Ok(r.try_get("", "case_id")?))
+    .collect()
+}
+
+/// A SQL condition on a case table (its id column `id_col`): one of its running clocks named in
+/// `clocks` is due in `[from, before)` (`from` None: any time before). The queue filters
+/// 即将超时 / 已超时 are this with dates the caller computes on the calendar.
+pub(crate) fn clock_due_condition(
+    kind: CaseKind,
+    id_col: &str,
+    clocks: &[(&str, Option<NaiveDate>, NaiveDate)],
+    vals: &mut Vec<Value>,
+) -> String {
+    let mut ors = Vec::new();
+    for (name, from, before) in clocks {
+        vals.push(name.to_string().into());
+        let mut cond = format!("k.name = ${}", vals.len());
+        if let Some(f) = from {
+            vals.push((*f).into());
+            cond.push_str(&format!(" AND k.due >= ${}", vals.len()));
+        }
+        vals.push((*before).into());
+        cond.push_str(&format!(" AND k.due < ${}", vals.len()));
+        ors.push(format!("({cond})"));
+    }
+    if ors.is_empty() {
+        return "1 = 0".into();
+    }
+    vals.push(kind.as_str().into());
+    format!(
+        "EXISTS (SELECT 1 FROM case_clocks k WHERE k.case_kind = ${} AND k.case_id = {id_col} AND k.stopped_on IS NULL AND ({}))",
+        vals.len(),
+        ors.join(" OR ")
+    )
+}
