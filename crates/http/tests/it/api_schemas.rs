@@ -6,6 +6,7 @@
 
 use crate::common::*;
 
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 on_both_backends!(
@@ -440,6 +441,8 @@ async fn tag_rule_preview_and_visit_merge_through_the_api(app: App) {
         .call("POST", &merge, &office, json!({"into": random_id}))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+}
+
 /// A clue through its steps (registered with an entity and an item, dispatched, signed,
 /// extension asked and approved, finished): every body matches its operation's schema.
 async fn clue_bodies_match_their_schemas(app: App) {
