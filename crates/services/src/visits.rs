@@ -554,19 +554,7 @@ async fn start_in(
         repo::insert_result(
             tx,
             v.id,
-            &ResultRow {
-                plan_id: ch.plan_id,
-                item_id: ch.item_id,
-                department_id: ch.department_id,
-                result_code: None,
-                follow_up: None,
-                summary: String::new(),
-                review: Review::Pending,
-                review_note: None,
-                reviewed_by: None,
-                reviewed_at: None,
-                updated_at: now,
-            },
+            &ResultRow::pending(ch.plan_id, ch.item_id, ch.department_id, now),
         )
         .await?;
     }

@@ -485,6 +485,25 @@ pub struct ResultRow {
     pub updated_at: DateTime<Utc>,
 }
 
+impl ResultRow {
+    /// A part as the start of its visit writes it: no result yet, its review pending.
+    pub fn pending(plan_id: Uuid, item_id: Uuid, department_id: Uuid, at: DateTime<Utc>) -> Self {
+        Self {
+            plan_id,
+            item_id,
+            department_id,
+            result_code: None,
+            follow_up: None,
+            summary: String::new(),
+            review: Review::Pending,
+            review_note: None,
+            reviewed_by: None,
+            reviewed_at: None,
+            updated_at: at,
+        }
+    }
+}
+
 pub async fn insert_result(c: &impl ConnectionTrait, visit_id: Uuid, r: &ResultRow) -> Result<()> {
     c.execute_raw(stmt(
         c,

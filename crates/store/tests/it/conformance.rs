@@ -441,19 +441,8 @@ async fn visit_results_carry_enums_and_reviews_move_by_compare_and_set(db: &Test
     let (d, e, v) = a_visit(c).await;
     let now = v.created_at;
     let (plan, item) = (Uuid::now_v7(), Uuid::now_v7());
-    let part = ResultRow {
-        plan_id: plan,
-        item_id: item,
-        department_id: d.id,
-        result_code: None,
-        follow_up: None,
-        summary: String::new(),
-        review: Review::Pending,
-        review_note: None,
-        reviewed_by: None,
-        reviewed_at: None,
-        updated_at: now,
-    };
+    let part = ResultRow::pending(plan, item, d.id, now);
+    assert_eq!(part.review, Review::Pending);
     visits::insert_result(c, v.id, &part).await.unwrap();
     assert_eq!(visits::results(c, v.id).await.unwrap(), [part]);
 
@@ -533,25 +522,12 @@ async fn visit_results_carry_enums_and_reviews_move_by_compare_and_set(db: &Test
 /// A value the domain does not know in a coded column (written outside the application) is
 /// a store error that names the column and the value, never a panic or a silent default.
 async fn an_unknown_stored_code_is_a_store_error_naming_column_and_value(db: &TestDb) {
-    use lianjian_domain::visit::Review;
     use lianjian_store::visits::{self, ResultRow};
 
     let c = db.store.conn();
     let (d, _, v) = a_visit(c).await;
     let plan = Uuid::now_v7();
-    let part = ResultRow {
-        plan_id: plan,
-        item_id: Uuid::now_v7(),
-        department_id: d.id,
-        result_code: None,
-        follow_up: None,
-        summary: String::new(),
-        review: Review::Pending,
-        review_note: None,
-        reviewed_by: None,
-        reviewed_at: None,
-        updated_at: v.created_at,
-    };
+    let part = ResultRow::pending(plan, Uuid::now_v7(), d.id, v.created_at);
     visits::insert_result(c, v.id, &part).await.unwrap();
     for (sql, col, value) in [
         (
