@@ -281,7 +281,11 @@ async fn field_form_offline_with_photo_conflict_and_quick_confirm() {
         // sync when the signal returns) for the task list, with signal.
         let queued = pending(&wang).await?;
         assert!(queued >= 1, "the offline note waits");
-        wang.goto("about:blank").await?;
+        // The form's tab is closed, not just left: Chromium may keep a page it leaves alive in
+        // its back-forward cache, and the form would send the note when the signal returns.
+        let tab = wang.new_window(true).await?;
+        wang.close_window().await?;
+        wang.switch_to_window(tab.handle).await?;
         set_offline(&wang, &wd, false).await;
         wang.goto(&format!("{base}/console/visits")).await?;
         wang.wait().for_element(Locator::Css("main h1")).await?;
