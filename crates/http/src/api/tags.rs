@@ -305,7 +305,7 @@ pub struct RuleDraft {
 
 /// An entity named in a preview.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct EntityRef {
+pub struct EntitySample {
     pub name: String,
     /// 统一社会信用代码
     pub usci: String,
@@ -322,9 +322,9 @@ pub struct RulePreviewDto {
     /// Entities that would lose it.
     pub lost: u64,
     /// The first ten of those that would gain it, by name.
-    pub gained_sample: Vec<EntityRef>,
+    pub gained_sample: Vec<EntitySample>,
     /// The first ten of those that would lose it.
-    pub lost_sample: Vec<EntityRef>,
+    pub lost_sample: Vec<EntitySample>,
     /// The rule whose removal is previewed (removal previews only).
     pub rule: Option<TagRuleDto>,
 }
@@ -332,7 +332,7 @@ pub struct RulePreviewDto {
 fn preview_dto(p: tags::RulePreview, rule: Option<TagRuleDto>) -> RulePreviewDto {
     let refs = |v: Vec<(String, String)>| {
         v.into_iter()
-            .map(|(name, usci)| EntityRef { name, usci })
+            .map(|(name, usci)| EntitySample { name, usci })
             .collect()
     };
     RulePreviewDto {
