@@ -277,34 +277,15 @@ pub async fn list(
         ));
     }
     let w = conds.join(" AND ");
-    let total: i64 = c
-        .query_one_raw(stmt(
-            c,
-            format!("SELECT COUNT(*) AS n FROM clues WHERE {w}"),
-            vals.clone(),
-        ))
-        .await?
-        .map(|r| r.try_get("", "n"))
-        .transpose()?
-        .unwrap_or(0);
-    let items = c
-        .query_all_raw(stmt(
-            c,
-            format!(
-                "SELECT {COLS} FROM clues WHERE {w} ORDER BY received_at DESC, id DESC LIMIT {} OFFSET {}",
-                page.per_page,
-                page.offset()
-            ),
-            vals,
-        ))
-        .await?
-        .iter()
-        .map(from_row)
-        .collect::<Result<_>>()?;
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-        page: page.page,
-        per_page: page.per_page,
-    })
+    crate::paged(
+        c,
+        "clues",
+        COLS,
+        &w,
+        "received_at DESC, id DESC",
+        vals,
+        page,
+        from_row,
+    )
+    .await
 }
