@@ -63,21 +63,32 @@ labelled_enum!(
         ExtensionRequested = "extension_requested" / "延期待审批",
         Returned = "returned" / "退回待处理",
         Escalated = "escalated" / "超时未签收",
+        Disputed = "disputed" / "争议待裁定",
         Finished = "finished" / "已办结",
+        Closed = "closed" / "已回访归档",
+        Merged = "merged" / "已并单",
     }
 );
 
 lifecycle!(ClueStatus, "问题线索", "clue", {
-    Registered => [Dispatched],
+    // 并单: a duplicate waits on the clue it joined; 争议: the office found no clear owner.
+    Registered => [Dispatched, Disputed, Merged],
     // Signed (签收) moves to handling; a late signature is still a signature.
     Dispatched => [Handling, Returned, Escalated],
     // A department that signed and then finds the clue is not its duty returns it while the
     // return clock runs (checked by the service).
     Handling => [ExtensionRequested, Finished, Returned],
     ExtensionRequested => [Handling],
-    Returned => [Dispatched],
+    // 转办 to another region re-registers it there (the region changes, see `Transfer`).
+    Returned => [Dispatched, Disputed, Registered, Merged],
     Escalated => [Dispatched, Handling],
-    Finished => [],
+    // 裁定: the office names the lead by 谁主管谁牵头、谁为主谁牵头、谁靠近谁牵头.
+    Disputed => [Dispatched, Registered],
+    // 回访: satisfied closes it; dissatisfied sends it back to the department (重办).
+    Finished => [Closed, Handling],
+    Closed => [],
+    // A merged clue is answered with the clue it joined.
+    Merged => [Finished],
 });
 
 impl ClueStatus {
@@ -97,7 +108,42 @@ impl ClueStatus {
                 | ClueStatus::Returned
                 | ClueStatus::Escalated
                 | ClueStatus::ExtensionRequested
+                | ClueStatus::Disputed
         )
+    }
+
+    /// Still being worked on (not finished, closed or merged away).
+    pub fn is_open(self) -> bool {
+        !matches!(
+            self,
+            ClueStatus::Finished | ClueStatus::Closed | ClueStatus::Merged
+        )
+    }
+}
+
+labelled_enum!(
+    /// The rule by which the office names a disputed clue's lead department (国办发〔2023〕1号
+    /// (十): 谁主管谁牵头、谁为主谁牵头、谁靠近谁牵头).
+    LeadRule {
+        Competent = "competent" / "谁主管谁牵头",
+        Principal = "principal" / "谁为主谁牵头",
+        Nearest = "nearest" / "谁靠近谁牵头",
+    }
+);
+
+labelled_enum!(
+    /// The complainant's verdict at 回访 (12345 满意度).
+    Satisfaction {
+        Satisfied = "satisfied" / "满意",
+        BasicallySatisfied = "basically_satisfied" / "基本满意",
+        Dissatisfied = "dissatisfied" / "不满意",
+    }
+);
+
+impl Satisfaction {
+    /// Counted as satisfied in the office's rates (满意 and 基本满意).
+    pub fn is_satisfied(self) -> bool {
+        !matches!(self, Satisfaction::Dissatisfied)
     }
 }
 
@@ -115,6 +161,15 @@ pub enum ClueAction {
     ApproveExtension,
     RefuseExtension,
     Finish,
+    Dispute,
+    Decide,
+    Supervise,
+    Urge,
+    Transfer,
+    Merge,
+    JoinVisit,
+    Verify,
+    Revisit,
 }
 
 impl ClueAction {
@@ -129,6 +184,15 @@ impl ClueAction {
         ClueAction::ApproveExtension,
         ClueAction::RefuseExtension,
         ClueAction::Finish,
+        ClueAction::Dispute,
+        ClueAction::Decide,
+        ClueAction::Supervise,
+        ClueAction::Urge,
+        ClueAction::Transfer,
+        ClueAction::Merge,
+        ClueAction::JoinVisit,
+        ClueAction::Verify,
+        ClueAction::Revisit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -143,6 +207,15 @@ impl ClueAction {
             ClueAction::ApproveExtension => "approve_extension",
             ClueAction::RefuseExtension => "refuse_extension",
             ClueAction::Finish => "finish",
+            ClueAction::Dispute => "dispute",
+            ClueAction::Decide => "decide",
+            ClueAction::Supervise => "supervise",
+            ClueAction::Urge => "urge",
+            ClueAction::Transfer => "transfer",
+            ClueAction::Merge => "merge",
+            ClueAction::JoinVisit => "join_visit",
+            ClueAction::Verify => "verify",
+            ClueAction::Revisit => "revisit",
         }
     }
 
@@ -158,6 +231,15 @@ impl ClueAction {
             ClueAction::ApproveExtension => "批准延期",
             ClueAction::RefuseExtension => "不予延期",
             ClueAction::Finish => "办结",
+            ClueAction::Dispute => "提请裁定",
+            ClueAction::Decide => "裁定牵头部门",
+            ClueAction::Supervise => "督办",
+            ClueAction::Urge => "催办",
+            ClueAction::Transfer => "转办",
+            ClueAction::Merge => "并单",
+            ClueAction::JoinVisit => "并入检查",
+            ClueAction::Verify => "发起核查",
+            ClueAction::Revisit => "回访",
         }
     }
 
@@ -183,6 +265,11 @@ impl ClueAction {
                 | ClueAction::Reassign
                 | ClueAction::RequestExtension
                 | ClueAction::RefuseExtension
+                | ClueAction::Dispute
+                | ClueAction::Decide
+                | ClueAction::Supervise
+                | ClueAction::Urge
+                | ClueAction::Transfer
         )
     }
 
@@ -196,6 +283,11 @@ impl ClueAction {
             // 派单 is the first sending only; what comes back goes out again by 改派.
             ClueAction::Dispatch if from == S::Registered => Step::moving(a, from, S::Dispatched),
             ClueAction::Dispatch => Step::staying(a, from, false),
+            // Only a sent clue is signed: a finished one reopens through 回访, an extension
+            // request waits for the office — both also lead to handling, but not by signing.
+            ClueAction::Sign if matches!(from, S::Finished | S::ExtensionRequested) => {
+                Step::staying(a, from, false)
+            }
             ClueAction::Sign => Step::moving(a, from, S::Handling),
             ClueAction::Return => Step::moving(a, from, S::Returned),
             // 改派: what came back (returned, escalated) goes out again; an unsigned clue can
@@ -218,7 +310,34 @@ impl ClueAction {
                 }
             }
             ClueAction::Finish => Step::moving(a, from, S::Finished),
+            ClueAction::Dispute => Step::moving(a, from, S::Disputed),
+            // 裁定 only settles a dispute; a plain clue is dispatched.
+            ClueAction::Decide if from == S::Disputed => Step::moving(a, from, S::Dispatched),
+            ClueAction::Decide => Step::staying(a, from, false),
+            // 督办 and 催办 are notices on an open clue; the clue stays where it is.
+            ClueAction::Supervise => Step::staying(a, from, from.is_open()),
+            ClueAction::Urge => Step::staying(a, from, from.is_with_department()),
+            // 转办 to another region: it arrives there as registered, for that office.
+            ClueAction::Transfer if from == S::Registered => Step::staying(a, from, true),
+            ClueAction::Transfer => Step::moving(a, from, S::Registered),
+            ClueAction::Merge => Step::moving(a, from, S::Merged),
+            // Joining an open visit or starting one keeps the clue with its department.
+            ClueAction::JoinVisit | ClueAction::Verify => {
+                Step::staying(a, from, from == S::Handling)
+            }
+            // A dissatisfied complainant sends it back (重办); the service picks the target.
+            ClueAction::Revisit => Step::moving(a, from, S::Closed),
         }
+    }
+
+    /// 回访 with the complainant's verdict: closed when satisfied, back to handling when not.
+    pub fn revisit(from: ClueStatus, s: Satisfaction) -> Result<Step<ClueStatus>, Invalid> {
+        let to = if s.is_satisfied() {
+            ClueStatus::Closed
+        } else {
+            ClueStatus::Handling
+        };
+        Step::moving(ClueAction::Revisit.as_str(), from, to)
     }
 }
 
@@ -243,6 +362,89 @@ pub const FINISH_CLOCK: ClockSpec = ClockSpec {
     warn_within: 1,
 };
 pub const DISPATCH_CLOCKS: [ClockSpec; 3] = [SIGN_CLOCK, RETURN_CLOCK, FINISH_CLOCK];
+/// The office decides a disputed clue's lead within this many working days.
+pub const DECIDE_CLOCK: ClockSpec = ClockSpec {
+    name: "decide",
+    label_zh: "裁定时限",
+    working_days: 3,
+    warn_within: 1,
+};
+
+/// Deadlines of one kind of clue (`clue_deadline_rules`): the clocks started at dispatch with
+/// these working days in place of the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Deadlines {
+    pub sign_days: u32,
+    pub return_days: u32,
+    pub finish_days: u32,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Deadlines {
+            sign_days: SIGN_CLOCK.working_days,
+            return_days: RETURN_CLOCK.working_days,
+            finish_days: FINISH_CLOCK.working_days,
+        }
+    }
+}
+
+impl Deadlines {
+    /// Parses the three numbers: signing 1–5, returning 1–10 and no later than finishing,
+    /// finishing 1–60 working days. Every bad number is named.
+    pub fn parse(sign: i64, ret: i64, finish: i64) -> Result<Self, Vec<(&'static str, Invalid)>> {
+        let mut errs = Vec::new();
+        let mut one = |field: &'static str, zh: &str, v: i64, max: i64| {
+            if (1..=max).contains(&v) {
+                v as u32
+            } else {
+                errs.push((
+                    field,
+                    Invalid::new(
+                        "out_of_range",
+                        format!("{zh}应为 1 至 {max} 个工作日（填写的是 {v}）"),
+                        format!("{field} must be 1 to {max} working days (got {v})"),
+                    ),
+                ));
+                0
+            }
+        };
+        let d = Deadlines {
+            sign_days: one("sign_days", "签收时限", sign, 5),
+            return_days: one("return_days", "退回时限", ret, 10),
+            finish_days: one("finish_days", "办结时限", finish, 60),
+        };
+        if errs.is_empty() && d.return_days > d.finish_days {
+            errs.push((
+                "return_days",
+                Invalid::new(
+                    "after_finish",
+                    "退回时限不能长于办结时限",
+                    "the return deadline cannot be after the finishing deadline",
+                ),
+            ));
+        }
+        if errs.is_empty() { Ok(d) } else { Err(errs) }
+    }
+
+    /// The clocks started at dispatch.
+    pub fn clocks(self) -> [ClockSpec; 3] {
+        [
+            ClockSpec {
+                working_days: self.sign_days,
+                ..SIGN_CLOCK
+            },
+            ClockSpec {
+                working_days: self.return_days,
+                ..RETURN_CLOCK
+            },
+            ClockSpec {
+                working_days: self.finish_days,
+                ..FINISH_CLOCK
+            },
+        ]
+    }
+}
 
 /// The longest extension (延期) of the finishing deadline, in working days.
 pub const MAX_EXTENSION_DAYS: u32 = 10;
@@ -430,13 +632,58 @@ mod tests {
         // Signing a clue that has not been dispatched names both statuses.
         let e = ClueAction::Sign.step(S::Registered).unwrap_err();
         assert_eq!(e.zh, "问题线索当前为“待派单”，不能改为“办理中”");
-        // A finished clue is final: nothing moves it.
+        // A finished clue only takes its 回访; a closed or merged-away one takes nothing.
+        for a in ClueAction::ALL
+            .iter()
+            .filter(|a| !matches!(a, ClueAction::Register | ClueAction::Revisit))
+        {
+            assert!(a.step(S::Finished).is_err(), "{a:?}");
+        }
         for a in ClueAction::ALL
             .iter()
             .filter(|a| **a != ClueAction::Register)
         {
-            assert!(a.step(S::Finished).is_err(), "{a:?}");
+            assert!(a.step(S::Closed).is_err(), "{a:?}");
+            // A merged clue is finished only with the clue it joined (the service's step).
+            assert!(
+                a.step(S::Merged).is_err() || *a == ClueAction::Finish,
+                "{a:?}"
+            );
         }
+        // 回访: satisfied closes, dissatisfied reopens (重办).
+        let v = ClueAction::revisit(S::Finished, Satisfaction::BasicallySatisfied).unwrap();
+        assert_eq!(v.to, S::Closed);
+        let v = ClueAction::revisit(S::Finished, Satisfaction::Dissatisfied).unwrap();
+        assert_eq!(v.to, S::Handling);
+        assert!(ClueAction::revisit(S::Handling, Satisfaction::Satisfied).is_err());
+        // 督办 on any open clue, 催办 only while a department holds it; both keep the status.
+        assert_eq!(
+            ClueAction::Supervise.step(S::Returned).unwrap().to,
+            S::Returned
+        );
+        assert!(ClueAction::Urge.step(S::Returned).is_err());
+        assert_eq!(ClueAction::Urge.step(S::Handling).unwrap().to, S::Handling);
+        // 转办 re-registers; 裁定 dispatches a disputed clue; 并单 from the office's statuses.
+        assert_eq!(
+            ClueAction::Transfer.step(S::Registered).unwrap().to,
+            S::Registered
+        );
+        assert_eq!(
+            ClueAction::Transfer.step(S::Disputed).unwrap().to,
+            S::Registered
+        );
+        assert!(ClueAction::Transfer.step(S::Handling).is_err());
+        assert_eq!(
+            ClueAction::Decide.step(S::Disputed).unwrap().to,
+            S::Dispatched
+        );
+        assert!(ClueAction::Decide.step(S::Registered).is_err());
+        assert!(ClueAction::Merge.step(S::Handling).is_err());
+        assert!(ClueAction::JoinVisit.step(S::Dispatched).is_err());
+        assert_eq!(
+            ClueAction::Verify.step(S::Handling).unwrap().to,
+            S::Handling
+        );
         // 改派 before signing keeps the status; after a return it dispatches again; while
         // handling it is refused.
         let r = ClueAction::Reassign.step(S::Dispatched).unwrap();
@@ -449,6 +696,7 @@ mod tests {
         // A late signature after escalation is still accepted.
         assert_eq!(ClueAction::Sign.step(S::Escalated).unwrap().to, S::Handling);
         assert!(ClueAction::Return.step(S::ExtensionRequested).is_err());
+        assert!(ClueAction::Sign.step(S::ExtensionRequested).is_err());
         assert!(ClueAction::Dispatch.step(S::Returned).is_err());
         assert!(ClueAction::ApproveExtension.step(S::Handling).is_err());
         assert_eq!(
@@ -500,6 +748,18 @@ mod tests {
         assert!(content("药店销售过期药品，请核查").is_ok());
         assert_eq!(extension_days(11).unwrap_err().code, "out_of_range");
         assert_eq!(extension_days(10).unwrap(), 10);
+        let d = Deadlines::parse(1, 2, 5).unwrap();
+        assert_eq!(d, Deadlines::default());
+        assert_eq!(d.clocks()[2].working_days, 5);
+        let e = Deadlines::parse(0, 3, 99).unwrap_err();
+        assert_eq!(
+            e.iter().map(|(f, _)| *f).collect::<Vec<_>>(),
+            ["sign_days", "finish_days"]
+        );
+        assert_eq!(
+            Deadlines::parse(1, 6, 5).unwrap_err()[0].1.code,
+            "after_finish"
+        );
         assert!(coordinates(Some(33.4), None).is_err());
         assert!(coordinates(Some(95.0), Some(113.6)).is_err());
         assert_eq!(

@@ -31,6 +31,7 @@ labelled_enum!(
     VisitTrigger {
         Random = "random" / "双随机抽查",
         Complaint = "complaint" / "投诉举报",
+        Clue = "clue" / "问题线索核查",
         Warning = "warning" / "风险预警",
         Referral = "referral" / "部门移送/抄告",
         Assigned = "assigned" / "上级交办",

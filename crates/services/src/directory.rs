@@ -862,8 +862,26 @@ pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<EntityDetail
         .into_iter()
         .filter_map(|(t, s)| all_tags.get(&t).cloned().map(|t| (t, s)))
         .collect();
+    let items = items_selecting(c, &e, &tags).await?;
+    Ok(EntityDetail {
+        licences: repo::licences_of(c, id).await?,
+        claims: claims::of_entity(c, id).await?,
+        timeline: audit::of_object(c, "entity", &id.to_string(), 200).await?,
+        items,
+        tags,
+        entity: e,
+    })
+}
+
+/// The published items of the entity's region line whose object definition (监管对象) selects
+/// the entity with these tags.
+async fn items_selecting(
+    c: &impl Conn,
+    e: &Entity,
+    tags: &[(Tag, TagSource)],
+) -> Result<Vec<Item>> {
     let facts = Facts {
-        e: &e,
+        e,
         tags: tags.iter().map(|(t, _)| t.code.as_str()).collect(),
     };
     let mut items = Vec::new();
@@ -877,14 +895,23 @@ pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<EntityDetail
             items.push(item);
         }
     }
-    Ok(EntityDetail {
-        licences: repo::licences_of(c, id).await?,
-        claims: claims::of_entity(c, id).await?,
-        timeline: audit::of_object(c, "entity", &id.to_string(), 200).await?,
-        items,
-        tags,
-        entity: e,
-    })
+    Ok(items)
+}
+
+/// The published items that regulate an entity (its tags against each item's object
+/// definition): a clue's routing suggests them.
+pub(crate) async fn items_covering(c: &impl Conn, e: &Entity) -> Result<Vec<Item>> {
+    let all_tags: HashMap<Uuid, Tag> = tag_repo::all(c)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let tags: Vec<(Tag, TagSource)> = repo::tags_of(c, e.id)
+        .await?
+        .into_iter()
+        .filter_map(|(t, s)| all_tags.get(&t).cloned().map(|t| (t, s)))
+        .collect();
+    items_selecting(c, e, &tags).await
 }
 
 /// Sets or removes a hand-set tag.

@@ -1681,6 +1681,22 @@ pub struct AdHocSpec {
 }
 
 pub async fn create_ad_hoc(svc: &Services, actor: &Actor, spec: &AdHocSpec) -> Result<VisitDetail> {
+    let v = create_ad_hoc_with(svc, actor, spec, |tx, _| async move { Ok(tx) }).await?;
+    get(svc, actor, v.id).await
+}
+
+/// [`create_ad_hoc`], with `also` run on the visit's transaction before it commits (a clue's
+/// verification records its step with the visit it started: both or neither).
+pub(crate) async fn create_ad_hoc_with<F, Fut>(
+    svc: &Services,
+    actor: &Actor,
+    spec: &AdHocSpec,
+    also: F,
+) -> Result<Visit>
+where
+    F: FnOnce(lianjian_store::Tx, Visit) -> Fut,
+    Fut: std::future::Future<Output = Result<lianjian_store::Tx>>,
+{
     if !matches!(
         actor.role,
         Role::SystemAdmin | Role::CoordinationOffice | Role::DepartmentAdmin
@@ -1890,8 +1906,103 @@ pub async fn create_ad_hoc(svc: &Services, actor: &Actor, spec: &AdHocSpec) -> R
             .after(&serde_json::json!({"code": visit.code, "usci": entity.usci, "trigger": visit.trigger, "note": visit.trigger_note, "items": spec.item_ids, "inspectors": spec.inspector_ids})),
     )
     .await?;
+    let tx = also(tx, visit.clone()).await?;
     tx.commit().await?;
-    get(svc, actor, visit.id).await
+    Ok(visit)
+}
+
+/// The open visits (scheduled or in progress) to an entity that the actor sees: shown before
+/// a clue's verification starts another (国办发〔2023〕1号 (十): no multi-headed inspection).
+pub async fn open_visits_to(
+    c: &impl Conn,
+    actor: &Actor,
+    entity_id: Uuid,
+) -> Result<Vec<VisitRow>> {
+    let mut out = Vec::new();
+    for v in repo::open_visits_of_entity(c, entity_id).await? {
+        if visible(c, actor, v.id).await.is_ok() {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+/// 并入检查: a clue's items join an open visit's checklist (those it does not check yet) and
+/// its 检查缘由 records the clue, on the caller's transaction; audited on the visit. The
+/// visit must be open, to the same entity, and visible to the actor.
+pub(crate) async fn take_in(
+    tx: &lianjian_store::Tx,
+    actor: &Actor,
+    visit_id: Uuid,
+    entity_id: Uuid,
+    item_ids: &[Uuid],
+    matter: &str,
+) -> Result<VisitRow> {
+    let v = visible(tx, actor, visit_id).await.map_err(|_| {
+        invalid(
+            "visit_id",
+            "unknown_visit",
+            "检查不存在或不在您的范围内",
+            "no such visit in your scope",
+        )
+    })?;
+    if v.entity_id != entity_id {
+        return Err(invalid(
+            "visit_id",
+            "other_entity",
+            "该检查的检查对象与线索涉及的主体不同",
+            "the visit inspects another entity",
+        ));
+    }
+    if !matches!(v.status, VisitStatus::Scheduled | VisitStatus::InProgress) {
+        return Err(ServiceError::conflict(
+            "status",
+            format!(
+                "检查 {} 当前为“{}”，不能再并入线索",
+                v.code,
+                v.status.label_zh()
+            ),
+            format!(
+                "visit {} is {}; nothing can join it",
+                v.code,
+                v.status.as_str()
+            ),
+        ));
+    }
+    let have: HashSet<Uuid> = draw_repo::checks_of_visits(tx, &[v.id])
+        .await?
+        .remove(&v.id)
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.item_id)
+        .collect();
+    let mut added = Vec::new();
+    for id in item_ids.iter().filter(|i| !have.contains(i)) {
+        if let Some(it) = items::get(tx, *id).await?
+            && it.status == lianjian_domain::item::ItemStatus::Published
+        {
+            added.push(VisitCheck {
+                plan_id: it.id,
+                item_id: it.id,
+                department_id: it.lead_department_id,
+            });
+        }
+    }
+    draw_repo::add_visit_checks(tx, v.id, &added).await?;
+    let note = match v.trigger_note.as_deref().filter(|n| !n.is_empty()) {
+        Some(n) => format!("{n}；{matter}"),
+        None => matter.to_string(),
+    };
+    repo::set_trigger_note(tx, v.id, &note).await?;
+    record(
+        tx,
+        actor,
+        Record::new("visit.take_in", "visit", v.id)
+            .at(&v.region_code, Some(v.lead_department_id))
+            .after(&serde_json::json!({"code": v.code, "items_added": added.iter().map(|c| c.item_id).collect::<Vec<_>>(), "matter": matter})),
+    )
+    .await?;
+    Ok(v)
 }
 
 // ---- lists ----

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::case::CaseKind;
-use lianjian_domain::clue::{ClueKind, ClueSource, ClueStatus, Urgency};
+use lianjian_domain::clue::{ClueKind, ClueSource, ClueStatus, Deadlines, Satisfaction, Urgency};
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Scope;
 use sea_orm::{ConnectionTrait, QueryResult, Value};
@@ -41,12 +41,31 @@ pub struct Clue {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// 并单: the clue this one joined (its status is then `merged`).
+    pub merged_into: Option<Uuid>,
+    /// The visit that verifies it (joined or started for it).
+    pub visit_id: Option<Uuid>,
+    /// The complainant's verdict at the last 回访.
+    pub satisfaction: Option<Satisfaction>,
+    /// Under the office's supervision (督办).
+    pub supervised: bool,
 }
 
-const COLS: &str = "id, code, external_no, source, kind, urgency, content, address, region_code, latitude, longitude, entity_id, complainant_name, complainant_phone, anonymous, received_at, status, department_id, result, finished_at, created_by, created_at, updated_at";
+const COLS: &str = "id, code, external_no, source, kind, urgency, content, address, region_code, latitude, longitude, entity_id, complainant_name, complainant_phone, anonymous, received_at, status, department_id, result, finished_at, created_by, created_at, updated_at, merged_into, visit_id, satisfaction, supervised";
 
-/// How `clues` carries data scope: its region, and the handling department's line.
-const SHAPE: Shape = Shape::department("region_code", "department_id");
+/// How `clues` carries data scope: its region, and the lines of the departments handling it
+/// (`clue_departments`: the lead and, in a joint verification, the cooperating ones; none
+/// while with the office, so only office-wide roles see it then).
+const SHAPE: Shape = Shape {
+    region: "region_code",
+    ancestors_visible: false,
+    line: crate::scope::Line::Through {
+        id: "clues.id",
+        table: "clue_departments",
+        key: "clue_id",
+        department: "department_id",
+    },
+};
 
 fn from_row(r: &QueryResult) -> Result<Clue> {
     Ok(Clue {
@@ -73,6 +92,10 @@ fn from_row(r: &QueryResult) -> Result<Clue> {
         created_by: r.try_get("", "created_by")?,
         created_at: r.try_get("", "created_at")?,
         updated_at: r.try_get("", "updated_at")?,
+        merged_into: r.try_get("", "merged_into")?,
+        visit_id: r.try_get("", "visit_id")?,
+        satisfaction: crate::coded_opt(r, "satisfaction", Satisfaction::parse)?,
+        supervised: r.try_get("", "supervised")?,
     })
 }
 
@@ -81,7 +104,7 @@ pub async fn insert(c: &impl ConnectionTrait, x: &Clue, items: &[Uuid]) -> Resul
         c,
         format!(
             "INSERT INTO clues ({COLS}) VALUES ({})",
-            placeholders(1, 23)
+            placeholders(1, 27)
         ),
         vec![
             x.id.into(),
@@ -107,9 +130,14 @@ pub async fn insert(c: &impl ConnectionTrait, x: &Clue, items: &[Uuid]) -> Resul
             x.created_by.clone().into(),
             x.created_at.into(),
             x.updated_at.into(),
+            x.merged_into.into(),
+            x.visit_id.into(),
+            x.satisfaction.map(|s| s.as_str()).into(),
+            x.supervised.into(),
         ],
     ))
     .await?;
+    sync_lead(c, x.id, x.department_id).await?;
     for item in items {
         c.execute_raw(stmt(
             c,
@@ -122,8 +150,8 @@ pub async fn insert(c: &impl ConnectionTrait, x: &Clue, items: &[Uuid]) -> Resul
 }
 
 /// Moves a clue from the status it was read with (compare-and-set, so two racing steps cannot
-/// both apply): sets its status, handling department, result and finishing time. `false` if
-/// the clue was no longer in `from`.
+/// both apply): sets its status, region, handling department (its lead in `clue_departments`),
+/// result, finishing time and links. `false` if the clue was no longer in `from`.
 pub async fn set_state(
     c: &impl ConnectionTrait,
     id: Uuid,
@@ -133,19 +161,28 @@ pub async fn set_state(
     let r = c
         .execute_raw(stmt(
             c,
-            "UPDATE clues SET status = $1, department_id = $2, result = $3, finished_at = $4, updated_at = $5 WHERE id = $6 AND status = $7",
+            "UPDATE clues SET status = $1, department_id = $2, result = $3, finished_at = $4, updated_at = $5, region_code = $6, merged_into = $7, visit_id = $8, satisfaction = $9, supervised = $10 WHERE id = $11 AND status = $12",
             vec![
                 x.status.as_str().into(),
                 x.department_id.into(),
                 x.result.clone().into(),
                 x.finished_at.into(),
                 crate::now().into(),
+                x.region_code.to_string().into(),
+                x.merged_into.into(),
+                x.visit_id.into(),
+                x.satisfaction.map(|s| s.as_str()).into(),
+                x.supervised.into(),
                 id.into(),
                 from.as_str().into(),
             ],
         ))
         .await?;
-    Ok(r.rows_affected() == 1)
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sync_lead(c, id, x.department_id).await?;
+    Ok(true)
 }
 
 /// The clue, whatever the scope (for the services' own passes and checks after a scoped read).
@@ -288,4 +325,332 @@ pub async fn list(
         from_row,
     )
     .await
+}
+
+/// Keeps `clue_departments`' lead row equal to the clue's handling department.
+async fn sync_lead(c: &impl ConnectionTrait, id: Uuid, lead: Option<Uuid>) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        "DELETE FROM clue_departments WHERE clue_id = $1 AND (role = 'lead' OR department_id = $2)",
+        vec![id.into(), lead.into()],
+    ))
+    .await?;
+    if let Some(d) = lead {
+        c.execute_raw(stmt(
+            c,
+            "INSERT INTO clue_departments (clue_id, department_id, role) VALUES ($1, $2, 'lead')",
+            vec![id.into(), d.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the cooperating departments (配合部门) of a joint verification; the lead stays.
+pub async fn set_cooperating(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    departments: &[Uuid],
+) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        "DELETE FROM clue_departments WHERE clue_id = $1 AND role = 'cooperating'",
+        vec![id.into()],
+    ))
+    .await?;
+    for d in departments {
+        c.execute_raw(stmt(
+            c,
+            "INSERT INTO clue_departments (clue_id, department_id, role) SELECT $1, $2, 'cooperating' WHERE NOT EXISTS (SELECT 1 FROM clue_departments WHERE clue_id = $1 AND department_id = $2)",
+            vec![id.into(), (*d).into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The cooperating departments of a clue.
+pub async fn cooperating_of(c: &impl ConnectionTrait, id: Uuid) -> Result<Vec<Uuid>> {
+    c.query_all_raw(stmt(
+        c,
+        "SELECT department_id FROM clue_departments WHERE clue_id = $1 AND role = 'cooperating' ORDER BY department_id",
+        vec![id.into()],
+    ))
+    .await?
+    .iter()
+    .map(|r| Ok(r.try_get("", "department_id")?))
+    .collect()
+}
+
+/// Open clues about one entity in scope (shown before a visit is created for a clue:
+/// 国办发〔2023〕1号 (十), no multi-headed inspection).
+pub async fn open_on_entity(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    entity_id: Uuid,
+) -> Result<Vec<Clue>> {
+    let mut vals: Vec<Value> = vec![entity_id.into()];
+    let w = crate::scope::sql(scope, &SHAPE, &mut vals);
+    c.query_all_raw(stmt(
+        c,
+        format!(
+            "SELECT {COLS} FROM clues WHERE entity_id = $1 AND status NOT IN ('finished', 'closed', 'merged') AND {w} ORDER BY received_at LIMIT 50"
+        ),
+        vals,
+    ))
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// The clues merged into `id` (并单), oldest first.
+pub async fn merged_into(c: &impl ConnectionTrait, id: Uuid) -> Result<Vec<Clue>> {
+    c.query_all_raw(stmt(
+        c,
+        format!("SELECT {COLS} FROM clues WHERE merged_into = $1 ORDER BY received_at, id"),
+        vec![id.into()],
+    ))
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+fn subtree(region: &RegionCode) -> [Value; 2] {
+    [
+        region.to_string().into(),
+        format!("{region}\u{10FFFF}").into(),
+    ]
+}
+
+fn lineage(region: &RegionCode) -> Vec<Value> {
+    region
+        .lineage()
+        .into_iter()
+        .map(|r| Value::from(r.to_string()))
+        .collect()
+}
+
+// ---- the office's routing table (分办规则) ----
+
+/// One routing rule: a keyword found in the content, or the entity's sector, suggests an item
+/// and/or a lead department.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    pub id: Uuid,
+    pub region_code: RegionCode,
+    pub keyword: Option<String>,
+    pub sector_id: Option<Uuid>,
+    pub item_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const ROUTE_COLS: &str =
+    "id, region_code, keyword, sector_id, item_id, department_id, created_by, created_at";
+
+fn route_from_row(r: &QueryResult) -> Result<Route> {
+    Ok(Route {
+        id: r.try_get("", "id")?,
+        region_code: crate::coded(r, "region_code", RegionCode::parse)?,
+        keyword: r.try_get("", "keyword")?,
+        sector_id: r.try_get("", "sector_id")?,
+        item_id: r.try_get("", "item_id")?,
+        department_id: r.try_get("", "department_id")?,
+        created_by: r.try_get("", "created_by")?,
+        created_at: r.try_get("", "created_at")?,
+    })
+}
+
+pub async fn insert_route(c: &impl ConnectionTrait, x: &Route) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        format!(
+            "INSERT INTO clue_routes ({ROUTE_COLS}) VALUES ({})",
+            placeholders(1, 8)
+        ),
+        vec![
+            x.id.into(),
+            x.region_code.to_string().into(),
+            x.keyword.clone().into(),
+            x.sector_id.into(),
+            x.item_id.into(),
+            x.department_id.into(),
+            x.created_by.clone().into(),
+            x.created_at.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Deletes a rule kept in `region`'s subtree; `false` if there was none.
+pub async fn delete_route(c: &impl ConnectionTrait, id: Uuid, region: &RegionCode) -> Result<bool> {
+    let [a, b] = subtree(region);
+    let r = c
+        .execute_raw(stmt(
+            c,
+            "DELETE FROM clue_routes WHERE id = $1 AND region_code >= $2 AND region_code < $3",
+            vec![id.into(), a, b],
+        ))
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The rules that apply in `region`: its own and its ancestors' (a city's rule covers its
+/// counties), nearest region first.
+pub async fn routes_for(c: &impl ConnectionTrait, region: &RegionCode) -> Result<Vec<Route>> {
+    let vals = lineage(region);
+    c.query_all_raw(stmt(
+        c,
+        format!(
+            "SELECT {ROUTE_COLS} FROM clue_routes WHERE region_code IN ({}) ORDER BY region_code DESC, created_at, id",
+            placeholders(1, vals.len())
+        ),
+        vals,
+    ))
+    .await?
+    .iter()
+    .map(route_from_row)
+    .collect()
+}
+
+/// The rules kept in a region subtree (the office's table page).
+pub async fn routes_in(c: &impl ConnectionTrait, region: &RegionCode) -> Result<Vec<Route>> {
+    c.query_all_raw(stmt(
+        c,
+        format!(
+            "SELECT {ROUTE_COLS} FROM clue_routes WHERE region_code >= $1 AND region_code < $2 ORDER BY region_code, keyword, created_at"
+        ),
+        subtree(region).to_vec(),
+    ))
+    .await?
+    .iter()
+    .map(route_from_row)
+    .collect()
+}
+
+// ---- deadlines per source and kind ----
+
+/// A deadline rule: `source`/`kind` `None` means any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadlineRule {
+    pub region_code: RegionCode,
+    pub source: Option<ClueSource>,
+    pub kind: Option<ClueKind>,
+    pub deadlines: Deadlines,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Stored for "any source" or "any kind" (part of the key, so never null).
+const ANY: &str = "*";
+
+fn deadline_from_row(r: &QueryResult) -> Result<DeadlineRule> {
+    let days = |col: &str| -> Result<u32> {
+        let n: i32 = r.try_get("", col)?;
+        Ok(u32::try_from(n).unwrap_or(0))
+    };
+    let source: String = r.try_get("", "source")?;
+    let kind: String = r.try_get("", "kind")?;
+    Ok(DeadlineRule {
+        region_code: crate::coded(r, "region_code", RegionCode::parse)?,
+        source: (source != ANY)
+            .then(|| crate::coded(r, "source", ClueSource::parse))
+            .transpose()?,
+        kind: (kind != ANY)
+            .then(|| crate::coded(r, "kind", ClueKind::parse))
+            .transpose()?,
+        deadlines: Deadlines {
+            sign_days: days("sign_days")?,
+            return_days: days("return_days")?,
+            finish_days: days("finish_days")?,
+        },
+        updated_by: r.try_get("", "updated_by")?,
+        updated_at: r.try_get("", "updated_at")?,
+    })
+}
+
+fn deadline_key(
+    region: &RegionCode,
+    source: Option<ClueSource>,
+    kind: Option<ClueKind>,
+) -> Vec<Value> {
+    vec![
+        region.to_string().into(),
+        source.map_or(ANY, |s| s.as_str()).into(),
+        kind.map_or(ANY, |k| k.as_str()).into(),
+    ]
+}
+
+/// Sets (inserts or replaces) one rule.
+pub async fn put_deadline_rule(c: &impl ConnectionTrait, x: &DeadlineRule) -> Result<()> {
+    delete_deadline_rule(c, &x.region_code, x.source, x.kind).await?;
+    let mut vals = deadline_key(&x.region_code, x.source, x.kind);
+    vals.extend([
+        Value::from(x.deadlines.sign_days as i32),
+        Value::from(x.deadlines.return_days as i32),
+        Value::from(x.deadlines.finish_days as i32),
+        x.updated_by.clone().into(),
+        x.updated_at.into(),
+    ]);
+    c.execute_raw(stmt(
+        c,
+        "INSERT INTO clue_deadline_rules (region_code, source, kind, sign_days, return_days, finish_days, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        vals,
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Deletes one rule; `false` if there was none.
+pub async fn delete_deadline_rule(
+    c: &impl ConnectionTrait,
+    region: &RegionCode,
+    source: Option<ClueSource>,
+    kind: Option<ClueKind>,
+) -> Result<bool> {
+    let r = c
+        .execute_raw(stmt(
+            c,
+            "DELETE FROM clue_deadline_rules WHERE region_code = $1 AND source = $2 AND kind = $3",
+            deadline_key(region, source, kind),
+        ))
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The rules of `region` and its ancestors, nearest region first.
+pub async fn deadline_rules_for(
+    c: &impl ConnectionTrait,
+    region: &RegionCode,
+) -> Result<Vec<DeadlineRule>> {
+    let vals = lineage(region);
+    c.query_all_raw(stmt(
+        c,
+        format!(
+            "SELECT region_code, source, kind, sign_days, return_days, finish_days, updated_by, updated_at FROM clue_deadline_rules WHERE region_code IN ({}) ORDER BY region_code DESC, source, kind",
+            placeholders(1, vals.len())
+        ),
+        vals,
+    ))
+    .await?
+    .iter()
+    .map(deadline_from_row)
+    .collect()
+}
+
+/// The clue with this code (XS-…), whatever the scope (callers check it).
+pub async fn by_code(c: &impl ConnectionTrait, code: &str) -> Result<Option<Clue>> {
+    c.query_one_raw(stmt(
+        c,
+        format!("SELECT {COLS} FROM clues WHERE code = $1"),
+        vec![code.to_string().into()],
+    ))
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
 }

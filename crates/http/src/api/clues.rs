@@ -9,6 +9,9 @@ use axum::http::StatusCode;
 use lianjian_domain::clue::ClueSource;
 use lianjian_domain::region::RegionCode;
 use lianjian_services::ServiceError;
+use lianjian_services::clues::joint::{DecisionInput, VerifyInput};
+use lianjian_services::clues::oversight::Transferred;
+use lianjian_services::clues::routing::{DeadlineInput, DeadlineRuleView, RouteInput, RouteView};
 use lianjian_services::clues::{self, ClueDetail, ClueFilter, ClueInput, ClueView, Queue};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -25,7 +28,8 @@ use crate::{ApiError, AppState};
 #[into_params(parameter_in = Query)]
 pub struct ClueParams {
     /// `all` (default), `to_dispatch` 待派单, `to_sign` 待签收, `to_handle` 待办理,
-    /// `due_soon` 即将超时, `overdue` 已超时, `returned` 退回待处理, `extensions` 延期待审批,
+    /// `due_soon` 即将超时, `overdue` 已超时, `returned` 退回待处理, `disputed` 争议待裁定,
+    /// `extensions` 延期待审批,
     /// `finished` 已办结.
     pub queue: Option<String>,
     /// A region subtree (narrows the caller's scope, never widens it).
@@ -108,11 +112,17 @@ pub async fn get(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DispatchBody {
+    /// The lead department (牵头部门).
     pub department_id: Uuid,
+    /// Cooperating departments of a joint verification (配合部门); they see the clue too.
+    #[serde(default)]
+    pub cooperating_ids: Vec<Uuid>,
 }
 
-/// 派单: the coordination office sends a registered clue to a department; the signing (1),
-/// return (2) and finishing (5 working days) clocks start today. 409 in another status.
+/// 派单: the coordination office sends a registered clue to a department (with cooperating
+/// ones for a joint verification); the signing, return and finishing clocks start today, with
+/// the deadlines of the clue's source and kind (defaults 1, 2 and 5 working days). 409 in
+/// another status.
 #[utoipa::path(post, path = "/api/v1/clues/{id}/dispatch", tag = "clues", request_body = DispatchBody,
     responses((status = 200, body = ClueDetail), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn dispatch(
@@ -122,7 +132,14 @@ pub async fn dispatch(
     ApiJson(b): ApiJson<DispatchBody>,
 ) -> Result<Json<ClueDetail>, ApiError> {
     Ok(Json(
-        clues::dispatch(&st.svc, &a, params::id(&id)?, b.department_id).await?,
+        clues::joint::dispatch_jointly(
+            &st.svc,
+            &a,
+            params::id(&id)?,
+            b.department_id,
+            &b.cooperating_ids,
+        )
+        .await?,
     ))
 }
 
@@ -248,4 +265,255 @@ pub async fn finish(
     Ok(Json(
         clues::finish(&st.svc, &a, params::id(&id)?, &b.result).await?,
     ))
+}
+
+/// 提请裁定: the office finds no clear owner; it decides the lead within 3 working days.
+#[utoipa::path(post, path = "/api/v1/clues/{id}/dispute", tag = "clues", request_body = ReasonBody,
+    responses((status = 200, body = ClueDetail), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn dispute(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ReasonBody>,
+) -> Result<Json<ClueDetail>, ApiError> {
+    Ok(Json(
+        clues::joint::dispute(&st.svc, &a, params::id(&id)?, &b.reason).await?,
+    ))
+}
+
+/// 裁定: the office names the lead (and cooperating) departments of a disputed clue by
+/// 谁主管谁牵头 (`competent`), 谁为主谁牵头 (`principal`) or 谁靠近谁牵头 (`nearest`), with its
+/// reason; the clue is dispatched.
+#[utoipa::path(post, path = "/api/v1/clues/{id}/decide", tag = "clues", request_body = DecisionInput,
+    responses((status = 200, body = ClueDetail), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn decide(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<DecisionInput>,
+) -> Result<Json<ClueDetail>, ApiError> {
+    Ok(Json(
+        clues::joint::decide(&st.svc, &a, params::id(&id)?, &b).await?,
+    ))
+}
+
+/// 督办: the office puts an open clue under supervision, with its instructions.
+#[utoipa::path(post, path = "/api/v1/clues/{id}/supervise", tag = "clues", request_body = ReasonBody,
+    responses((status = 200, body = ClueDetail), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn supervise(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ReasonBody>,
+) -> Result<Json<ClueDetail>, ApiError> {
+    Ok(Json(
+        clues::oversight::supervise(&st.svc, &a, params::id(&id)?, &b.reason).await?,
+    ))
+}
+
+/// 催办: the office reminds the department holding a clue.
+#[utoipa::path(post, path = "/api/v1/clues/{id}/urge", tag = "clues", request_body = ReasonBody,
+    responses((status = 200, body = ClueDetail), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn urge(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ReasonBody>,
+) -> Result<Json<ClueDetail>, ApiError> {
+    Ok(Json(
+        clues::oversight::urge(&st.svc, &a, params::id(&id)?, &b.reason).await?,
+    ))
+}
+
+/// Where to transfer a clue, and why.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    /// GB/T 2260 code of the region whose office takes the clue.
+    pub region_code: String,
+    pub reason: String,
+}
+
+/// 转办: the office sends the clue to another region's office, where it arrives 待派单; the
+/// caller no longer sees it afterwards.
+#[utoipa::path(post, path = "/api/v1/clues/{id}/transfer", tag = "clues", request_body = TransferBody,
+    responses((status = 200, body = Transferred), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn transfer(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<TransferBody>,
+) -> Result<Json<Transferred>, ApiError> {
+    Ok(Json(
+        clues::oversight::transfer(&st.svc, &a, params::id(&id)?, &b.region_code, &b.reason)
+            .await?,
+    ))
+}
+
+/// The clue a duplicate joins.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeBody {
+    /// The id or the code (XS-…) of the clue that stays.
+    pub into: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// 并单: a duplicate joins another open clue and is answered with its result.
+#[utoipa::path(post, path = "/api/v1/clues/{id}/merge", tag = "clues", request_body = MergeBody,
+    responses((status = 200, body = ClueDetail), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn merge(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<MergeBody>,
+) -> Result<Json<ClueDetail>, ApiError> {
+    Ok(Json(
+        clues::oversight::merge(&st.svc, &a, params::id(&id)?, &b.into, &b.reason).await?,
+    ))
+}
+
+/// The complainant's verdict at 回访.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevisitBody {
+    /// `satisfied` 满意, `basically_satisfied` 基本满意, `dissatisfied` 不满意.
+    pub satisfaction: String,
+    /// Required when dissatisfied: the complainant's reason.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// 回访: satisfied closes a finished clue; dissatisfied sends it back to the department with a
+/// new finishing clock (重办).
+#[utoipa::path(post, path = "/api/v1/clues/{id}/revisit", tag = "clues", request_body = RevisitBody,
+    responses((status = 200, body = ClueDetail), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn revisit(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<RevisitBody>,
+) -> Result<Json<ClueDetail>, ApiError> {
+    Ok(Json(
+        clues::oversight::revisit(&st.svc, &a, params::id(&id)?, &b.satisfaction, &b.reason)
+            .await?,
+    ))
+}
+
+/// The open visit a clue joins.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinVisitBody {
+    pub visit_id: Uuid,
+}
+
+/// 并入检查: the clue joins an open visit to its entity; its items join the checklist.
+#[utoipa::path(post, path = "/api/v1/clues/{id}/join-visit", tag = "clues", request_body = JoinVisitBody,
+    responses((status = 200, body = ClueDetail), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn join_visit(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<JoinVisitBody>,
+) -> Result<Json<ClueDetail>, ApiError> {
+    Ok(Json(
+        clues::joint::join_visit(&st.svc, &a, params::id(&id)?, b.visit_id).await?,
+    ))
+}
+
+/// 发起核查: a visit with trigger `clue` to the clue's entity, checking its items.
+#[utoipa::path(post, path = "/api/v1/clues/{id}/verify", tag = "clues", request_body = VerifyInput,
+    responses((status = 200, body = ClueDetail), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn verify(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<VerifyInput>,
+) -> Result<Json<ClueDetail>, ApiError> {
+    Ok(Json(
+        clues::joint::verify(&st.svc, &a, params::id(&id)?, &b).await?,
+    ))
+}
+
+/// The office's routing table (分办规则) of its region and below.
+#[utoipa::path(get, path = "/api/v1/clue-routes", tag = "clues",
+    responses((status = 200, body = Vec<RouteView>), (status = 403, body = ErrorBody)))]
+pub async fn routes(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> Result<Json<Vec<RouteView>>, ApiError> {
+    Ok(Json(clues::routing::routes(&st.svc, &a).await?))
+}
+
+/// Adds a routing rule: a keyword or a sector, suggesting an item and/or a lead department.
+#[utoipa::path(post, path = "/api/v1/clue-routes", tag = "clues", request_body = RouteInput,
+    responses((status = 201, body = Vec<RouteView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_route(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<RouteInput>,
+) -> Result<(StatusCode, Json<Vec<RouteView>>), ApiError> {
+    clues::routing::add_route(&st.svc, &a, &b).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(clues::routing::routes(&st.svc, &a).await?),
+    ))
+}
+
+/// Deletes a routing rule.
+#[utoipa::path(delete, path = "/api/v1/clue-routes/{id}", tag = "clues",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_route(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    clues::routing::delete_route(&st.svc, &a, params::id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The deadline rules (办理时限) that apply in the office's region, nearest first.
+#[utoipa::path(get, path = "/api/v1/clue-deadlines", tag = "clues",
+    responses((status = 200, body = Vec<DeadlineRuleView>), (status = 403, body = ErrorBody)))]
+pub async fn deadlines(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> Result<Json<Vec<DeadlineRuleView>>, ApiError> {
+    Ok(Json(clues::routing::deadline_rules(&st.svc, &a).await?))
+}
+
+/// Sets the deadlines of clues of one source and kind (empty: any) in the office's region.
+#[utoipa::path(put, path = "/api/v1/clue-deadlines", tag = "clues", request_body = DeadlineInput,
+    responses((status = 200, body = Vec<DeadlineRuleView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_deadline(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<DeadlineInput>,
+) -> Result<Json<Vec<DeadlineRuleView>>, ApiError> {
+    clues::routing::put_deadline_rule(&st.svc, &a, &b).await?;
+    Ok(Json(clues::routing::deadline_rules(&st.svc, &a).await?))
+}
+
+/// Which deadline rule to remove.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeadlineKey {
+    /// A source code; empty for the any-source rule.
+    pub source: Option<String>,
+    /// A kind code; empty for the any-kind rule.
+    pub kind: Option<String>,
+}
+
+/// Removes the office's deadline rule for one source and kind.
+#[utoipa::path(delete, path = "/api/v1/clue-deadlines", tag = "clues", params(DeadlineKey),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn delete_deadline(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(q): ApiQuery<DeadlineKey>,
+) -> Result<StatusCode, ApiError> {
+    clues::routing::delete_deadline_rule(&st.svc, &a, q.source.as_deref(), q.kind.as_deref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

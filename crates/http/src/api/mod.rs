@@ -198,6 +198,22 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(clues::request_extension))
         .routes(routes!(clues::decide_extension))
         .routes(routes!(clues::finish))
+        .routes(routes!(clues::dispute))
+        .routes(routes!(clues::decide))
+        .routes(routes!(clues::supervise))
+        .routes(routes!(clues::urge))
+        .routes(routes!(clues::transfer))
+        .routes(routes!(clues::merge))
+        .routes(routes!(clues::revisit))
+        .routes(routes!(clues::join_visit))
+        .routes(routes!(clues::verify))
+        .routes(routes!(clues::routes, clues::add_route))
+        .routes(routes!(clues::delete_route))
+        .routes(routes!(
+            clues::deadlines,
+            clues::put_deadline,
+            clues::delete_deadline
+        ))
         .routes(routes!(evidence::proof))
         .routes(routes!(evidence::public_checkpoint))
         .routes(routes!(evidence::public_consistency))

@@ -11,7 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::case::Light;
 use lianjian_domain::clue::{
-    ClueAction, ClueKind, ClueSource, ClueStatus, MAX_EXTENSION_DAYS, Urgency,
+    ClueAction, ClueKind, ClueSource, ClueStatus, LeadRule, MAX_EXTENSION_DAYS, Satisfaction,
+    Urgency,
 };
 use lianjian_domain::item::ItemStatus;
 use lianjian_domain::region::RegionCode;
@@ -144,8 +145,10 @@ pub async fn list(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let mut c = Chrome::new(&st.svc, &s, "clues").await;
+    c.notice = notice(&p.one("ok"));
     let body = render(ListPage {
-        c: Chrome::new(&st.svc, &s, "clues").await,
+        c,
         tabs: counts
             .into_iter()
             .map(|(q, n)| (q.as_str(), q.label_zh(), n, q == queue))
@@ -405,11 +408,31 @@ struct DetailPage {
     error: Option<String>,
     errors: BTreeMap<String, String>,
     max_extension: u32,
+    /// Pool members offered for a verification visit.
+    pool: Vec<lianjian_services::clues::joint::PoolMember>,
+    lead_rules: Vec<(&'static str, &'static str)>,
+    satisfactions: Vec<(&'static str, &'static str)>,
 }
 
 impl DetailPage {
     fn may(&self, action: &str) -> bool {
         self.d.actions.iter().any(|a| a.as_str() == action)
+    }
+
+    /// The department the routing suggests as lead (preselected in the dispatch form).
+    fn suggested_lead(&self, id: &str) -> bool {
+        self.d
+            .routing
+            .as_ref()
+            .and_then(|r| r.lead.as_ref())
+            .is_some_and(|l| l.id.to_string() == id)
+    }
+
+    fn suggested_cooperating(&self, id: &str) -> bool {
+        self.d
+            .routing
+            .as_ref()
+            .is_some_and(|r| r.cooperating.iter().any(|c| c.id.to_string() == id))
     }
 }
 
@@ -425,6 +448,15 @@ fn notice(key: &str) -> Option<String> {
         "extension" => "延期申请已提交，等待联席办审批。",
         "decided" => "延期审批已办理。",
         "finished" => "线索已办结。",
+        "disputed" => "已提请裁定，联席办应在 3 个工作日内确定牵头部门。",
+        "lead_decided" => "已裁定牵头部门并派单，时限自今日起算。",
+        "supervised" => "已督办，承办部门可在办理过程中看到督办意见。",
+        "urged" => "已催办。",
+        "merged" => "已并单，该线索将随主线索一并答复。",
+        "revisited" => "回访已记录。",
+        "transferred" => "线索已转办，由当地联席办派单，本级不再显示。",
+        "joined" => "线索已并入检查，涉及事项已加入检查清单。",
+        "verifying" => "已发起核查检查。",
         _ => return None,
     };
     Some(s.to_string())
@@ -446,11 +478,12 @@ async fn detail_page(
             (Some(api.message), fields, api.status)
         }
     };
-    let departments = if d
-        .actions
-        .iter()
-        .any(|a| matches!(a, ClueAction::Dispatch | ClueAction::Reassign))
-    {
+    let departments = if d.actions.iter().any(|a| {
+        matches!(
+            a,
+            ClueAction::Dispatch | ClueAction::Reassign | ClueAction::Decide
+        )
+    }) {
         super::offered_departments(&st.svc, &s.actor).await
     } else {
         Vec::new()
@@ -473,7 +506,21 @@ async fn detail_page(
             at: local(&t.at),
         })
         .collect();
+    let pool = if d.actions.contains(&ClueAction::Verify) {
+        lianjian_services::clues::joint::verification_pool(&st.svc, &s.actor, id).await?
+    } else {
+        Vec::new()
+    };
     let body = render(DetailPage {
+        pool,
+        lead_rules: LeadRule::ALL
+            .iter()
+            .map(|r| (r.as_str(), r.label_zh()))
+            .collect(),
+        satisfactions: Satisfaction::ALL
+            .iter()
+            .map(|r| (r.as_str(), r.label_zh()))
+            .collect(),
         c,
         clocks: d.clue.clocks.iter().map(clock_row).collect(),
         received: local(&d.clue.received_at),
@@ -523,6 +570,13 @@ fn department_field(f: &FormData) -> Result<Uuid, ServiceError> {
     })
 }
 
+fn cooperating_field(f: &FormData) -> Vec<Uuid> {
+    f.all("cooperating_ids")
+        .iter()
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
+}
+
 pub async fn dispatch(
     State(st): State<AppState>,
     Console(s): Console,
@@ -530,10 +584,143 @@ pub async fn dispatch(
     CsrfForm(f): CsrfForm<FormData>,
 ) -> Result<Response, ConsoleError> {
     let r = match department_field(&f) {
-        Ok(d) => clues::dispatch(&st.svc, &s.actor, id, d).await,
+        Ok(d) => {
+            clues::joint::dispatch_jointly(&st.svc, &s.actor, id, d, &cooperating_field(&f)).await
+        }
         Err(e) => Err(e),
     };
     step(&st, &s, id, "dispatched", r).await
+}
+
+pub async fn dispute(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = clues::joint::dispute(&st.svc, &s.actor, id, &f.get("reason")).await;
+    step(&st, &s, id, "disputed", r).await
+}
+
+pub async fn decide(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let input = clues::joint::DecisionInput {
+        rule: f.get("rule"),
+        lead_id: f.get("department_id"),
+        cooperating_ids: f.all("cooperating_ids"),
+        reason: f.get("reason"),
+    };
+    let r = clues::joint::decide(&st.svc, &s.actor, id, &input).await;
+    step(&st, &s, id, "lead_decided", r).await
+}
+
+pub async fn supervise(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = clues::oversight::supervise(&st.svc, &s.actor, id, &f.get("reason")).await;
+    step(&st, &s, id, "supervised", r).await
+}
+
+pub async fn urge(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = clues::oversight::urge(&st.svc, &s.actor, id, &f.get("reason")).await;
+    step(&st, &s, id, "urged", r).await
+}
+
+/// 转办: the clue leaves the office's view, so the answer is the list with a notice.
+pub async fn transfer(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    match clues::oversight::transfer(
+        &st.svc,
+        &s.actor,
+        id,
+        &f.get("region_code"),
+        &f.get("reason"),
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other("/console/clues?ok=transferred")),
+        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
+        Err(e @ ServiceError::Forbidden) => Err(e.into()),
+        Err(e) => detail_page(&st, &s, id, "", Some(e)).await,
+    }
+}
+
+pub async fn merge(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = clues::oversight::merge(&st.svc, &s.actor, id, &f.get("into"), &f.get("reason")).await;
+    step(&st, &s, id, "merged", r).await
+}
+
+pub async fn revisit(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = clues::oversight::revisit(
+        &st.svc,
+        &s.actor,
+        id,
+        &f.get("satisfaction"),
+        &f.get("reason"),
+    )
+    .await;
+    step(&st, &s, id, "revisited", r).await
+}
+
+pub async fn join_visit(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = match f.get("visit_id").trim().parse::<Uuid>() {
+        Ok(v) => clues::joint::join_visit(&st.svc, &s.actor, id, v).await,
+        Err(_) => Err(ServiceError::field(
+            "visit_id",
+            lianjian_domain::Invalid::new("required", "请选择要并入的检查", "choose a visit"),
+        )),
+    };
+    step(&st, &s, id, "joined", r).await
+}
+
+pub async fn verify(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let input = clues::joint::VerifyInput {
+        inspector_ids: f
+            .all("inspector_ids")
+            .iter()
+            .filter_map(|s| s.trim().parse().ok())
+            .collect(),
+        period_start: f.get("period_start"),
+        period_end: f.get("period_end"),
+    };
+    let r = clues::joint::verify(&st.svc, &s.actor, id, &input).await;
+    step(&st, &s, id, "verifying", r).await
 }
 
 pub async fn reassign(

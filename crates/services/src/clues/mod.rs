@@ -18,8 +18,8 @@ use lianjian_domain::account::Role;
 use lianjian_domain::calendar::WorkingDayCalendar;
 use lianjian_domain::case::{CaseKind, Light, Step, reason};
 use lianjian_domain::clue::{
-    self as rules, ClueAction, ClueKind, ClueSource, ClueStatus, DISPATCH_CLOCKS, FINISH_CLOCK,
-    MAX_EXTENSION_DAYS, RETURN_CLOCK, SIGN_CLOCK, Urgency,
+    self as rules, ClueAction, ClueKind, ClueSource, ClueStatus, DECIDE_CLOCK, FINISH_CLOCK,
+    MAX_EXTENSION_DAYS, RETURN_CLOCK, SIGN_CLOCK, Satisfaction, Urgency,
 };
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::{Actor, Scope};
@@ -35,7 +35,15 @@ use crate::error::Checker;
 use crate::visit_access::acts_for;
 use crate::{Result, ServiceError, Services};
 
+pub mod joint;
+pub mod oversight;
+pub mod routing;
+
 const KIND: CaseKind = CaseKind::Clue;
+
+/// Every clock a clue may run, for their labels: the dispatch clocks and the office's 裁定.
+const ALL_CLOCKS: [lianjian_domain::case::ClockSpec; 4] =
+    [SIGN_CLOCK, RETURN_CLOCK, FINISH_CLOCK, DECIDE_CLOCK];
 
 // ---- who may ----
 
@@ -147,8 +155,18 @@ pub struct ClueView {
     pub created_at: DateTime<Utc>,
     /// The clocks started at the last dispatch, with their lights today.
     pub clocks: Vec<ClockView>,
-    /// The most urgent light among the running 签收 and 办结 clocks (none when no clock runs).
+    /// The most urgent light among the running 签收, 办结 and 裁定 clocks (none when no clock
+    /// runs).
     pub light: Option<Light>,
+    /// Under the office's supervision (督办).
+    pub supervised: bool,
+    /// The complainant's verdict at the last 回访.
+    pub satisfaction: Option<Satisfaction>,
+    pub satisfaction_label: Option<String>,
+    /// 并单: the clue this one joined.
+    pub merged_into: Option<Uuid>,
+    /// The visit verifying it (joined or started for it).
+    pub visit_id: Option<Uuid>,
 }
 
 /// One step on a clue's timeline.
@@ -177,6 +195,33 @@ pub struct ClueDetail {
     pub timeline: Vec<TimelineEntry>,
     /// Steps the reader may take now (`sign`, `return` …), for the console's forms.
     pub actions: Vec<ClueAction>,
+    /// The departments cooperating with the lead in a joint verification (配合部门).
+    pub cooperating: Vec<DepartmentName>,
+    /// The clues merged into this one (并单): answered with it.
+    pub merged: Vec<ClueLink>,
+    /// The clue this one was merged into.
+    pub merged_into_code: Option<String>,
+    /// The visit verifying it.
+    pub visit: Option<joint::VisitBrief>,
+    /// The office's routing suggestion while the clue is with the office.
+    pub routing: Option<routing::Routing>,
+    /// Open visits and open clues about the same entity (before verifying: 不多头检查).
+    pub related: Option<joint::Related>,
+}
+
+/// A department by id and name.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DepartmentName {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// Another clue by id and code.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ClueLink {
+    pub id: Uuid,
+    pub code: String,
+    pub status_label: String,
 }
 
 fn running_light(clocks: &[ClockView]) -> Option<Light> {
@@ -188,7 +233,9 @@ fn running_light(clocks: &[ClockView]) -> Option<Light> {
     };
     clocks
         .iter()
-        .filter(|k| k.name == SIGN_CLOCK.name || k.name == FINISH_CLOCK.name)
+        .filter(|k| {
+            [SIGN_CLOCK.name, FINISH_CLOCK.name, DECIDE_CLOCK.name].contains(&k.name.as_str())
+        })
         .map(|k| k.light)
         .filter(|l| l.is_running())
         .max_by_key(|l| rank(*l))
@@ -274,6 +321,11 @@ fn view(a: &Actor, x: &Clue, names: &Names, clocks: Vec<ClockView>) -> ClueView 
         created_at: x.created_at,
         light: running_light(&clocks),
         clocks,
+        supervised: x.supervised,
+        satisfaction: x.satisfaction,
+        satisfaction_label: x.satisfaction.map(|s| s.label_zh().to_string()),
+        merged_into: x.merged_into,
+        visit_id: x.visit_id,
     }
 }
 
@@ -308,11 +360,21 @@ fn actions_for(a: &Actor, x: &Clue, handling: Option<&Department>) -> Vec<ClueAc
             ClueAction::Dispatch
             | ClueAction::Reassign
             | ClueAction::ApproveExtension
-            | ClueAction::RefuseExtension => office,
-            ClueAction::Sign
-            | ClueAction::Return
-            | ClueAction::RequestExtension
-            | ClueAction::Finish => handles,
+            | ClueAction::RefuseExtension
+            | ClueAction::Dispute
+            | ClueAction::Decide
+            | ClueAction::Supervise
+            | ClueAction::Urge
+            | ClueAction::Transfer
+            | ClueAction::Merge
+            | ClueAction::Revisit => office,
+            // A merged clue is finished with the clue it joined, not by hand.
+            ClueAction::Finish => handles && x.status != ClueStatus::Merged,
+            ClueAction::Sign | ClueAction::Return | ClueAction::RequestExtension => handles,
+            // Verification needs the entity (and a role that creates visits).
+            ClueAction::JoinVisit | ClueAction::Verify => {
+                handles && x.entity_id.is_some() && a.role != Role::Inspector
+            }
         })
         .collect()
 }
@@ -323,7 +385,7 @@ pub async fn get(svc: &Services, a: &Actor, id: Uuid) -> Result<ClueDetail> {
     let x = visible(c, a, id).await?;
     let cal = crate::calendar::current(svc).await?;
     let names = names_for(c, std::slice::from_ref(&x)).await?;
-    let clocks = cases::clocks(c, &cal, KIND, id, today(svc), &DISPATCH_CLOCKS).await?;
+    let clocks = cases::clocks(c, &cal, KIND, id, today(svc), &ALL_CLOCKS).await?;
     let mut items = Vec::new();
     for item_id in repo::items_of(c, id).await? {
         if let Some(i) = lianjian_store::items::get(c, item_id).await? {
@@ -341,8 +403,22 @@ pub async fn get(svc: &Services, a: &Actor, id: Uuid) -> Result<ClueDetail> {
             e.detail
                 .as_deref()
                 .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
-                .and_then(|d| d["department_id"].as_str().and_then(|s| s.parse().ok()))
+                .map(|d| {
+                    let mut ids: Vec<Uuid> = d["cooperating"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|v| v.as_str()?.parse().ok())
+                        .collect();
+                    ids.extend(
+                        d["department_id"]
+                            .as_str()
+                            .and_then(|s| s.parse::<Uuid>().ok()),
+                    );
+                    ids
+                })
         })
+        .flatten()
         .collect();
     dept_ids.sort();
     dept_ids.dedup();
@@ -378,11 +454,47 @@ pub async fn get(svc: &Services, a: &Actor, id: Uuid) -> Result<ClueDetail> {
         .collect();
     let handling = x.department_id.and_then(|d| names.departments.get(&d));
     let actions = actions_for(a, &x, handling);
+    let coop_ids = repo::cooperating_of(c, id).await?;
+    let coop = lianjian_store::departments::by_ids(c, &coop_ids).await?;
+    let cooperating = coop_ids
+        .iter()
+        .filter_map(|d| coop.get(d))
+        .map(|d| DepartmentName {
+            id: d.id,
+            name: d.name.clone(),
+        })
+        .collect();
+    let merged = repo::merged_into(c, id)
+        .await?
+        .into_iter()
+        .map(|m| ClueLink {
+            id: m.id,
+            code: m.code,
+            status_label: m.status.label_zh().into(),
+        })
+        .collect();
+    let merged_into_code = match x.merged_into {
+        Some(m) => repo::get(c, m).await?.map(|m| m.code),
+        None => None,
+    };
+    let visit = joint::visit_brief(c, a, x.visit_id).await?;
+    let routing = if dispatches(a, &x) && x.status.is_with_office() {
+        Some(routing::suggest(c, &x).await?)
+    } else {
+        None
+    };
+    let related = joint::related(c, a, &x).await?;
     Ok(ClueDetail {
         clue: view(a, &x, &names, clocks),
         items,
         timeline,
         actions,
+        cooperating,
+        merged,
+        merged_into_code,
+        visit,
+        routing,
+        related,
     })
 }
 
@@ -407,6 +519,39 @@ fn note_of(d: &serde_json::Value, depts: &HashMap<Uuid, Department>) -> Option<S
     if let Some(r) = d["result"].as_str() {
         parts.push(format!("办理结果：{r}"));
     }
+    if let Some(ids) = d["cooperating"].as_array().filter(|v| !v.is_empty()) {
+        let names: Vec<&str> = ids
+            .iter()
+            .filter_map(|v| v.as_str()?.parse::<Uuid>().ok())
+            .map(|id| {
+                depts
+                    .get(&id)
+                    .map_or("（已删除的部门）", |x| x.name.as_str())
+            })
+            .collect();
+        parts.push(format!("配合部门：{}", names.join("、")));
+    }
+    if let Some(r) = d["rule"]
+        .as_str()
+        .and_then(|r| rules::LeadRule::parse(r).ok())
+    {
+        parts.push(format!("裁定依据：{}", r.label_zh()));
+    }
+    if let Some(v) = d["visit_code"].as_str() {
+        parts.push(format!("检查：{v}"));
+    }
+    if let Some(c) = d["into_code"].as_str() {
+        parts.push(format!("并入线索 {c}"));
+    }
+    if let Some(r) = d["to_region_name"].as_str() {
+        parts.push(format!("转至：{r}"));
+    }
+    if let Some(s) = d["satisfaction"]
+        .as_str()
+        .and_then(|s| Satisfaction::parse(s).ok())
+    {
+        parts.push(format!("满意度：{}", s.label_zh()));
+    }
     (!parts.is_empty()).then(|| parts.join("；"))
 }
 
@@ -428,6 +573,8 @@ pub enum Queue {
     Overdue,
     /// 退回待处理: returned by a department, for the office to reassign.
     Returned,
+    /// 争议待裁定: no clear owner; the office names the lead.
+    Disputed,
     /// 延期待审批.
     Extensions,
     /// 已办结.
@@ -443,6 +590,7 @@ impl Queue {
         Queue::DueSoon,
         Queue::Overdue,
         Queue::Returned,
+        Queue::Disputed,
         Queue::Extensions,
         Queue::Finished,
     ];
@@ -456,6 +604,7 @@ impl Queue {
             Queue::DueSoon => "due_soon",
             Queue::Overdue => "overdue",
             Queue::Returned => "returned",
+            Queue::Disputed => "disputed",
             Queue::Extensions => "extensions",
             Queue::Finished => "finished",
         }
@@ -470,6 +619,7 @@ impl Queue {
             Queue::DueSoon => "即将超时",
             Queue::Overdue => "已超时",
             Queue::Returned => "退回待处理",
+            Queue::Disputed => "争议待裁定",
             Queue::Extensions => "延期待审批",
             Queue::Finished => "已办结",
         }
@@ -488,7 +638,7 @@ impl Queue {
                 Invalid::new(
                     "unknown_queue",
                     format!("“{t}”不是有效的队列"),
-                    format!("'{t}' is not a queue; one of: all, to_dispatch, to_sign, to_handle, due_soon, overdue, returned, extensions, finished"),
+                    format!("'{t}' is not a queue; one of: all, to_dispatch, to_sign, to_handle, due_soon, overdue, returned, disputed, extensions, finished"),
                 )
             })
     }
@@ -498,7 +648,8 @@ impl Queue {
         use Queue::*;
         if may_dispatch(a) {
             vec![
-                ToDispatch, Returned, Extensions, ToSign, ToHandle, DueSoon, Overdue, Finished, All,
+                ToDispatch, Returned, Disputed, Extensions, ToSign, ToHandle, DueSoon, Overdue,
+                Finished, All,
             ]
         } else if matches!(a.role, Role::DepartmentAdmin | Role::Inspector) {
             vec![ToSign, ToHandle, DueSoon, Overdue, Returned, Finished, All]
@@ -515,11 +666,12 @@ impl Queue {
             Queue::ToSign => vec![S::Dispatched, S::Escalated],
             Queue::ToHandle => vec![S::Handling, S::ExtensionRequested],
             Queue::Returned => vec![S::Returned],
+            Queue::Disputed => vec![S::Disputed],
             Queue::Extensions => vec![S::ExtensionRequested],
-            Queue::Finished => vec![S::Finished],
+            Queue::Finished => vec![S::Finished, S::Closed],
         };
         let clocks_due = match self {
-            Queue::DueSoon => [SIGN_CLOCK, FINISH_CLOCK]
+            Queue::DueSoon => [SIGN_CLOCK, FINISH_CLOCK, DECIDE_CLOCK]
                 .iter()
                 .map(|s| {
                     (
@@ -532,6 +684,7 @@ impl Queue {
             Queue::Overdue => vec![
                 (SIGN_CLOCK.name, None, today),
                 (FINISH_CLOCK.name, None, today),
+                (DECIDE_CLOCK.name, None, today),
             ],
             _ => vec![],
         };
@@ -569,7 +722,7 @@ pub async fn list(
     let p = repo::list(c, &Scope::of(a), &q, page).await?;
     let names = names_for(c, &p.items).await?;
     let ids: Vec<Uuid> = p.items.iter().map(|x| x.id).collect();
-    let mut clocks = cases::clocks_of_many(c, &cal, KIND, &ids, today, &DISPATCH_CLOCKS).await?;
+    let mut clocks = cases::clocks_of_many(c, &cal, KIND, &ids, today, &ALL_CLOCKS).await?;
     Ok(Page {
         items: p
             .items
@@ -851,6 +1004,10 @@ pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<Cl
         created_by: a.username.clone(),
         created_at: now,
         updated_at: now,
+        merged_into: None,
+        visit_id: None,
+        satisfaction: None,
+        supervised: false,
     };
     repo::insert(&tx, &x, &items).await?;
     let step = ClueAction::Register
@@ -979,13 +1136,27 @@ where
     Fut: std::future::Future<Output = Result<lianjian_store::Tx>>,
 {
     let tx = svc.store.begin().await?;
-    if !repo::set_state(&tx, before.id, before.status, &after).await? {
-        return Err(stale(before));
-    }
     let tx = clocks(tx).await?;
-    cases::record_step(&tx, a, &case_ref(&after), &step, detail).await?;
+    apply_on(&tx, a, before, &after, &step, detail).await?;
     tx.commit().await?;
     get(svc, a, after.id).await
+}
+
+/// The row (compare-and-set), the event and the audit entry of one step, on the caller's
+/// transaction.
+async fn apply_on(
+    tx: &lianjian_store::Tx,
+    a: &Actor,
+    before: &Clue,
+    after: &Clue,
+    step: &Step<ClueStatus>,
+    detail: serde_json::Value,
+) -> Result<()> {
+    if !repo::set_state(tx, before.id, before.status, after).await? {
+        return Err(stale(before));
+    }
+    cases::record_step(tx, a, &case_ref(after), step, detail).await?;
+    Ok(())
 }
 
 /// 派单 (分办): the office sends a registered clue to the department that handles it; the
@@ -1015,7 +1186,7 @@ pub(crate) async fn dispatch_on(
         .step(x.status)
         .map_err(refused_by_rule)?;
     let d = target_department(c, &x, department_id).await?;
-    send(svc, a, x, d, step, on).await
+    send(svc, a, x, d, Vec::new(), step, on, serde_json::Value::Null).await
 }
 
 /// 改派: the office sends a returned or escalated clue (or one not signed yet) to another
@@ -1046,32 +1217,59 @@ pub async fn reassign(
             ),
         ));
     }
-    send(svc, a, x, d, step, today(svc)).await
+    send(
+        svc,
+        a,
+        x,
+        d,
+        Vec::new(),
+        step,
+        today(svc),
+        serde_json::Value::Null,
+    )
+    .await
 }
 
+/// Sends a clue to its lead department (and the cooperating ones of a joint verification):
+/// the clocks start on `today` with the deadlines of its source and kind
+/// ([`routing::deadlines_for`]); `extra` joins the step's detail (a decision's rule).
+#[allow(clippy::too_many_arguments)]
 async fn send(
     svc: &Services,
     a: &Actor,
     x: Clue,
     d: Department,
+    cooperating: Vec<Department>,
     step: Step<ClueStatus>,
     today: NaiveDate,
+    extra: serde_json::Value,
 ) -> Result<ClueDetail> {
     let cal = crate::calendar::current(svc).await?;
+    let deadlines = routing::deadlines_for(svc.store.conn(), &x).await?;
     let mut after = x.clone();
     after.status = step.to;
     after.department_id = Some(d.id);
-    let finish_due = cal.add_working_days(today, FINISH_CLOCK.working_days);
-    let detail = serde_json::json!({
+    let coop: Vec<Uuid> = cooperating
+        .iter()
+        .map(|c| c.id)
+        .filter(|c| *c != d.id)
+        .collect();
+    let mut detail = serde_json::json!({
         "department_id": d.id,
+        "cooperating": coop,
         "started_on": today,
-        "sign_due": cal.add_working_days(today, SIGN_CLOCK.working_days),
-        "return_due": cal.add_working_days(today, RETURN_CLOCK.working_days),
-        "finish_due": finish_due,
+        "sign_due": cal.add_working_days(today, deadlines.sign_days),
+        "return_due": cal.add_working_days(today, deadlines.return_days),
+        "finish_due": cal.add_working_days(today, deadlines.finish_days),
     });
+    if let (Some(o), Some(e)) = (detail.as_object_mut(), extra.as_object()) {
+        o.extend(e.clone());
+    }
     let id = x.id;
     apply(svc, a, &x, after, step, detail, |tx| async move {
-        cases::start_clocks(&tx, &cal, KIND, id, &DISPATCH_CLOCKS, today).await?;
+        cases::stop_clocks(&tx, KIND, id, &[DECIDE_CLOCK.name], today).await?;
+        cases::start_clocks(&tx, &cal, KIND, id, &deadlines.clocks(), today).await?;
+        repo::set_cooperating(&tx, id, &coop).await?;
         Ok(tx)
     })
     .await
@@ -1176,7 +1374,7 @@ pub async fn request_extension(
                 format!("the finishing deadline ({}) has passed", k.due),
             ));
         }
-        let used = k.working_days.saturating_sub(FINISH_CLOCK.working_days);
+        let used = extended_days(c, id).await?;
         if used + days > MAX_EXTENSION_DAYS {
             return Err(ServiceError::field(
                 "days",
@@ -1204,6 +1402,27 @@ pub async fn request_extension(
         |tx| async move { Ok(tx) },
     )
     .await
+}
+
+/// The working days of the extensions approved since the clue was last sent to a department.
+async fn extended_days(c: &impl Conn, id: Uuid) -> Result<u32> {
+    let mut used = 0;
+    for e in cases::timeline(c, KIND, id).await? {
+        match ClueAction::parse(&e.action) {
+            Ok(ClueAction::Dispatch | ClueAction::Reassign | ClueAction::Decide) => used = 0,
+            Ok(ClueAction::ApproveExtension) => {
+                used += e
+                    .detail
+                    .as_deref()
+                    .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+                    .and_then(|d| d["days"].as_u64())
+                    .and_then(|d| u32::try_from(d).ok())
+                    .unwrap_or(0);
+            }
+            _ => {}
+        }
+    }
+    Ok(used)
 }
 
 /// The office's decision on an extension: approved, the finishing deadline moves by the days
@@ -1277,6 +1496,10 @@ pub async fn finish(svc: &Services, a: &Actor, id: Uuid, result: &str) -> Result
     after.status = step.to;
     after.result = Some(result.clone());
     after.finished_at = Some(lianjian_domain::audit::audit_time(svc.now()));
+    let merged = repo::merged_into(c, id).await?;
+    let code = x.code.clone();
+    let finished_at = after.finished_at;
+    let actor = a.clone();
     apply(
         svc,
         a,
@@ -1286,6 +1509,26 @@ pub async fn finish(svc: &Services, a: &Actor, id: Uuid, result: &str) -> Result
         serde_json::json!({ "result": result }),
         |tx| async move {
             cases::stop_clocks(&tx, KIND, id, &[], today).await?;
+            // 并单: every clue merged into this one is answered with its result.
+            for m in merged
+                .into_iter()
+                .filter(|m| m.status == ClueStatus::Merged)
+            {
+                let step = ClueAction::Finish.step(m.status).map_err(refused_by_rule)?;
+                let mut done = m.clone();
+                done.status = step.to;
+                done.result = Some(result.clone());
+                done.finished_at = finished_at;
+                apply_on(
+                    &tx,
+                    &actor,
+                    &m,
+                    &done,
+                    &step,
+                    serde_json::json!({ "result": result, "into_code": code }),
+                )
+                .await?;
+            }
             Ok(tx)
         },
     )
