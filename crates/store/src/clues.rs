@@ -486,14 +486,35 @@ pub async fn insert_route(c: &impl ConnectionTrait, x: &Route) -> Result<()> {
     Ok(())
 }
 
-/// Deletes a rule kept in `region`'s subtree; `false` if there was none.
-pub async fn delete_route(c: &impl ConnectionTrait, id: Uuid, region: &RegionCode) -> Result<bool> {
-    let [a, b] = subtree(region);
+/// `region_code` in `region`'s subtree (everything for `None`), with placeholders after `vals`.
+fn within(region: Option<&RegionCode>, vals: &mut Vec<Value>) -> String {
+    match region {
+        None => "1 = 1".into(),
+        Some(r) => {
+            let [a, b] = subtree(r);
+            vals.extend([a, b]);
+            format!(
+                "region_code >= ${} AND region_code < ${}",
+                vals.len() - 1,
+                vals.len()
+            )
+        }
+    }
+}
+
+/// Deletes a rule kept in `region`'s subtree (any for `None`); `false` if there was none.
+pub async fn delete_route(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    region: Option<&RegionCode>,
+) -> Result<bool> {
+    let mut vals = vec![Value::from(id)];
+    let w = within(region, &mut vals);
     let r = c
         .execute_raw(stmt(
             c,
-            "DELETE FROM clue_routes WHERE id = $1 AND region_code >= $2 AND region_code < $3",
-            vec![id.into(), a, b],
+            format!("DELETE FROM clue_routes WHERE id = $1 AND {w}"),
+            vals,
         ))
         .await?;
     Ok(r.rows_affected() == 1)
@@ -517,14 +538,19 @@ pub async fn routes_for(c: &impl ConnectionTrait, region: &RegionCode) -> Result
     .collect()
 }
 
-/// The rules kept in a region subtree (the office's table page).
-pub async fn routes_in(c: &impl ConnectionTrait, region: &RegionCode) -> Result<Vec<Route>> {
+/// The rules kept in a region subtree (all for `None`): the office's table page.
+pub async fn routes_in(
+    c: &impl ConnectionTrait,
+    region: Option<&RegionCode>,
+) -> Result<Vec<Route>> {
+    let mut vals = Vec::new();
+    let w = within(region, &mut vals);
     c.query_all_raw(stmt(
         c,
         format!(
-            "SELECT {ROUTE_COLS} FROM clue_routes WHERE region_code >= $1 AND region_code < $2 ORDER BY region_code, keyword, created_at"
+            "SELECT {ROUTE_COLS} FROM clue_routes WHERE {w} ORDER BY region_code, keyword, created_at"
         ),
-        subtree(region).to_vec(),
+        vals,
     ))
     .await?
     .iter()
@@ -622,17 +648,25 @@ pub async fn delete_deadline_rule(
     Ok(r.rows_affected() == 1)
 }
 
-/// The rules of `region` and its ancestors, nearest region first.
+/// The rules of `region` and its ancestors, nearest region first (every rule for `None`).
 pub async fn deadline_rules_for(
     c: &impl ConnectionTrait,
-    region: &RegionCode,
+    region: Option<&RegionCode>,
 ) -> Result<Vec<DeadlineRule>> {
-    let vals = lineage(region);
+    let (w, vals) = match region {
+        Some(r) => {
+            let vals = lineage(r);
+            (
+                format!("region_code IN ({})", placeholders(1, vals.len())),
+                vals,
+            )
+        }
+        None => ("1 = 1".to_string(), Vec::new()),
+    };
     c.query_all_raw(stmt(
         c,
         format!(
-            "SELECT region_code, source, kind, sign_days, return_days, finish_days, updated_by, updated_at FROM clue_deadline_rules WHERE region_code IN ({}) ORDER BY region_code DESC, source, kind",
-            placeholders(1, vals.len())
+            "SELECT region_code, source, kind, sign_days, return_days, finish_days, updated_by, updated_at FROM clue_deadline_rules WHERE {w} ORDER BY region_code DESC, source, kind"
         ),
         vals,
     ))

@@ -499,6 +499,8 @@ pub async fn put_deadline(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeadlineKey {
+    /// The rule's region; default the office's own.
+    pub region_code: Option<String>,
     /// A source code; empty for the any-source rule.
     pub source: Option<String>,
     /// A kind code; empty for the any-kind rule.
@@ -513,7 +515,13 @@ pub async fn delete_deadline(
     ApiActor(a): ApiActor,
     ApiQuery(q): ApiQuery<DeadlineKey>,
 ) -> Result<StatusCode, ApiError> {
-    clues::routing::delete_deadline_rule(&st.svc, &a, q.source.as_deref(), q.kind.as_deref())
-        .await?;
+    clues::routing::delete_deadline_rule(
+        &st.svc,
+        &a,
+        q.region_code.as_deref(),
+        q.source.as_deref(),
+        q.kind.as_deref(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

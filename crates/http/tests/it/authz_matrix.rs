@@ -340,7 +340,7 @@ async fn fixture(app: &App) -> Fixture {
             "POST",
             "/api/v1/clues",
             &admin,
-            json!({"source": "hotline_12345", "kind": "complaint", "content": "矩阵测试：对象线索内容", "address": "舞阳县城关镇", "region_code": "411121"}),
+            json!({"source": "hotline_12345", "kind": "complaint", "content": "矩阵测试：对象线索内容", "address": "舞阳县城关镇", "region_code": "411121", "entity_usci": vars_usci_other, "item_ids": [item_id]}),
         )
         .await;
     let clue_id = clue["id"]
@@ -362,6 +362,22 @@ async fn fixture(app: &App) -> Fixture {
     )
     .await;
     set("clue", &clue_id);
+    // A routing rule of county A for the delete row.
+    let route = app
+        .as_json(
+            "POST",
+            "/api/v1/clue-routes",
+            &admin,
+            json!({"region_code": "411121", "keyword": "矩阵对象", "department_id": x}),
+        )
+        .await;
+    let route_id = route
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["keyword"] == "矩阵对象"))
+        .and_then(|r| r["id"].as_str())
+        .unwrap_or_else(|| panic!("{route}"))
+        .to_string();
+    set("clue_route", &route_id);
 
     // The visited entity.
     let entity = v["visit"]["entity_id"]

@@ -271,6 +271,10 @@ fn matter(x: &Clue) -> String {
 
 async fn verifiable(c: &impl Conn, a: &Actor, x: &Clue) -> Result<(Uuid, Vec<Uuid>)> {
     ensure_handler(c, a, x).await?;
+    // Visits are created and changed by administrators and the office, not inspectors.
+    if a.role == lianjian_domain::account::Role::Inspector {
+        return Err(ServiceError::Forbidden);
+    }
     let Some(entity) = x.entity_id else {
         return Err(ServiceError::refused(
             "线索未关联名录库中的主体，不能发起检查",
@@ -368,8 +372,8 @@ pub async fn verify(
     get(svc, a, id).await
 }
 
-/// A pool member offered for a verification visit.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A pool member offered for a verification visit (the console's form; not an API schema).
+#[derive(Debug, Clone, Serialize)]
 pub struct PoolMember {
     pub id: Uuid,
     pub name: String,

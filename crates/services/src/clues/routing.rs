@@ -206,14 +206,55 @@ pub struct RouteInput {
     pub department_id: Option<String>,
 }
 
-fn office_region(a: &Actor) -> Result<RegionCode> {
+/// The region whose rules the actor keeps: the office's own (the system administrator's:
+/// everywhere, `None`).
+fn office_region(a: &Actor) -> Result<Option<RegionCode>> {
     if !may_dispatch(a) {
         return Err(ServiceError::Forbidden);
     }
-    Ok(a.full_scope()
-        .region
-        .clone()
-        .unwrap_or_else(|| a.region.clone()))
+    Ok(a.full_scope().region.clone())
+}
+
+/// The region a new rule is kept for: the one given, inside the actor's; else the actor's own
+/// (the system administrator must name one).
+fn rule_region(
+    ch: &mut Checker,
+    own: Option<&RegionCode>,
+    given: Option<&str>,
+) -> Option<RegionCode> {
+    match given.map(str::trim).filter(|s| !s.is_empty()) {
+        None => {
+            if own.is_none() {
+                ch.push(
+                    "region_code",
+                    Invalid::new(
+                        "required",
+                        "请选择规则适用的行政区划",
+                        "name the region the rule applies in",
+                    ),
+                );
+            }
+            own.cloned()
+        }
+        Some(s) => match RegionCode::parse(s) {
+            Ok(r) if own.is_none_or(|o| r.is_within(o)) => Some(r),
+            Ok(r) => {
+                ch.push(
+                    "region_code",
+                    Invalid::new(
+                        "outside_scope",
+                        format!("行政区划“{r}”不在您的管理范围内"),
+                        format!("region {r} is outside your scope"),
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                ch.push("region_code", e);
+                None
+            }
+        },
+    }
 }
 
 fn id_field(ch: &mut Checker, field: &str, s: Option<&str>) -> Option<Uuid> {
@@ -238,7 +279,7 @@ fn id_field(ch: &mut Checker, field: &str, s: Option<&str>) -> Option<Uuid> {
 pub async fn routes(svc: &Services, a: &Actor) -> Result<Vec<RouteView>> {
     let region = office_region(a)?;
     let c = svc.store.conn();
-    let rows = repo::routes_in(c, &region).await?;
+    let rows = repo::routes_in(c, region.as_ref()).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let department = match r.department_id {
@@ -277,32 +318,7 @@ pub async fn add_route(svc: &Services, a: &Actor, input: &RouteInput) -> Result<
     let own = office_region(a)?;
     let c = svc.store.conn();
     let mut ch = Checker::default();
-    let region = match input
-        .region_code
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => Some(own.clone()),
-        Some(s) => match RegionCode::parse(s) {
-            Ok(r) if r.is_within(&own) => Some(r),
-            Ok(r) => {
-                ch.push(
-                    "region_code",
-                    Invalid::new(
-                        "outside_scope",
-                        format!("行政区划“{r}”不在您的管理范围内"),
-                        format!("region {r} is outside your scope"),
-                    ),
-                );
-                None
-            }
-            Err(e) => {
-                ch.push("region_code", e);
-                None
-            }
-        },
-    };
+    let region = rule_region(&mut ch, own.as_ref(), input.region_code.as_deref());
     let keyword = input
         .keyword
         .as_deref()
@@ -366,7 +382,10 @@ pub async fn add_route(svc: &Services, a: &Actor, input: &RouteInput) -> Result<
     }
     if let Some(d) = department_id {
         match lianjian_store::departments::get(c, d).await? {
-            Some(d) if d.region_code.is_within(&own) || own.is_within(&d.region_code) => {}
+            Some(d)
+                if region
+                    .as_ref()
+                    .is_none_or(|r| d.region_code.is_within(r) || r.is_within(&d.region_code)) => {}
             _ => ch.push(
                 "department_id",
                 Invalid::new(
@@ -406,13 +425,20 @@ pub async fn add_route(svc: &Services, a: &Actor, input: &RouteInput) -> Result<
 pub async fn delete_route(svc: &Services, a: &Actor, id: Uuid) -> Result<()> {
     let own = office_region(a)?;
     let tx = svc.store.begin().await?;
-    if !repo::delete_route(&tx, id, &own).await? {
+    let Some(r) = repo::routes_in(&tx, own.as_ref())
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+    else {
         return Err(ServiceError::NotFound);
-    }
+    };
+    repo::delete_route(&tx, id, own.as_ref()).await?;
     record(
         &tx,
         a,
-        Record::new("clue_route.delete", "clue_route", id).at(&own, None),
+        Record::new("clue_route.delete", "clue_route", id)
+            .at(&r.region_code, None)
+            .before(&serde_json::json!({"keyword": r.keyword, "sector_id": r.sector_id, "item_id": r.item_id, "department_id": r.department_id})),
     )
     .await?;
     tx.commit().await?;
@@ -439,6 +465,9 @@ pub struct DeadlineRuleView {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeadlineInput {
+    /// The region the rule applies in (its subtree), inside the office's; default the office's.
+    #[serde(default)]
+    pub region_code: Option<String>,
     /// A source code or label; empty for any source.
     #[serde(default)]
     pub source: Option<String>,
@@ -477,7 +506,7 @@ fn optional<T>(
 /// The rules that apply in the office's region (its own and inherited), nearest first.
 pub async fn deadline_rules(svc: &Services, a: &Actor) -> Result<Vec<DeadlineRuleView>> {
     let region = office_region(a)?;
-    Ok(repo::deadline_rules_for(svc.store.conn(), &region)
+    Ok(repo::deadline_rules_for(svc.store.conn(), region.as_ref())
         .await?
         .into_iter()
         .map(view_rule)
@@ -486,8 +515,9 @@ pub async fn deadline_rules(svc: &Services, a: &Actor) -> Result<Vec<DeadlineRul
 
 /// Sets the deadlines of clues of one source and kind in the office's region. Audited.
 pub async fn put_deadline_rule(svc: &Services, a: &Actor, input: &DeadlineInput) -> Result<()> {
-    let region = office_region(a)?;
+    let own = office_region(a)?;
     let mut ch = Checker::default();
+    let region = rule_region(&mut ch, own.as_ref(), input.region_code.as_deref());
     let source = optional(
         &mut ch,
         "source",
@@ -505,6 +535,7 @@ pub async fn put_deadline_rule(svc: &Services, a: &Actor, input: &DeadlineInput)
         }
     };
     ch.finish()?;
+    let region = region.expect("checked");
     let rule = DeadlineRule {
         region_code: region.clone(),
         source: source.expect("checked"),
@@ -532,15 +563,18 @@ pub async fn put_deadline_rule(svc: &Services, a: &Actor, input: &DeadlineInput)
 pub async fn delete_deadline_rule(
     svc: &Services,
     a: &Actor,
+    region: Option<&str>,
     source: Option<&str>,
     kind: Option<&str>,
 ) -> Result<()> {
-    let region = office_region(a)?;
+    let own = office_region(a)?;
     let mut ch = Checker::default();
+    let region = rule_region(&mut ch, own.as_ref(), region);
     let source = optional(&mut ch, "source", source, ClueSource::parse);
     let kind = optional(&mut ch, "kind", kind, ClueKind::parse);
     ch.finish()?;
     let (source, kind) = (source.expect("checked"), kind.expect("checked"));
+    let region = region.expect("checked");
     let tx = svc.store.begin().await?;
     if !repo::delete_deadline_rule(&tx, &region, source, kind).await? {
         return Err(ServiceError::NotFound);
@@ -561,7 +595,7 @@ pub async fn delete_deadline_rule(
 /// source, then kind, then any) of its region, else of the nearest ancestor with one; the
 /// 12345 defaults when none applies.
 pub(crate) async fn deadlines_for(c: &impl Conn, x: &Clue) -> Result<Deadlines> {
-    let rules = repo::deadline_rules_for(c, &x.region_code).await?;
+    let rules = repo::deadline_rules_for(c, Some(&x.region_code)).await?;
     let best = rules
         .iter()
         .filter(|r| r.source.is_none_or(|s| s == x.source) && r.kind.is_none_or(|k| k == x.kind))

@@ -335,10 +335,10 @@ async fn deadlines_follow_the_source_and_kind(env: Env) {
         &office,
         &DeadlineInput {
             source: Some("nowhere".into()),
-            kind: None,
             sign_days: 0,
             return_days: 2,
             finish_days: 99,
+            ..Default::default()
         },
     )
     .await
@@ -359,6 +359,7 @@ async fn deadlines_follow_the_source_and_kind(env: Env) {
                 sign_days: 1,
                 return_days: 2,
                 finish_days: finish,
+                ..Default::default()
             },
         )
         .await
@@ -401,11 +402,11 @@ async fn deadlines_follow_the_source_and_kind(env: Env) {
             .len(),
         2
     );
-    clues::routing::delete_deadline_rule(svc, &office, Some("hotline_12345"), None)
+    clues::routing::delete_deadline_rule(svc, &office, None, Some("hotline_12345"), None)
         .await
         .unwrap();
     assert!(matches!(
-        clues::routing::delete_deadline_rule(svc, &office, Some("hotline_12345"), None).await,
+        clues::routing::delete_deadline_rule(svc, &office, None, Some("hotline_12345"), None).await,
         Err(ServiceError::NotFound)
     ));
 }
