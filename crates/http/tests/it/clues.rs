@@ -13,6 +13,8 @@ on_both_backends!(
     template = DEMO, setup = app;
     the_api_registers_lists_and_reads_clues_within_scope,
     the_console_takes_a_clue_from_intake_to_finish,
+    the_console_routes_disputes_and_oversees_clues,
+    the_api_keeps_routing_and_deadline_tables,
 );
 
 fn body() -> serde_json::Value {
@@ -276,4 +278,149 @@ async fn the_console_takes_a_clue_from_intake_to_finish(app: App) {
         app.get("/console/clues/new", Some(&leader)).await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+/// Routing, joint dispatch, 提请裁定 → 裁定 and 回访 through the console's forms.
+async fn the_console_routes_disputes_and_oversees_clues(app: App) {
+    let office = app.login("wy.office").await;
+    let health = app.login("wy.health").await;
+    let token = app.token("wy.office").await;
+    let x = app.department(&token, "411121", "县市场监管局").await;
+    let y = app.department(&token, "411121", "县卫生健康委").await;
+    let r = app
+        .post(
+            "/api/v1/clue-routes",
+            &token,
+            json!({"keyword": "诊所", "department_id": y}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let mut b = body();
+    b["external_no"] = json!("12345-2026-API-ROUTE");
+    b["content"] = json!("某诊所销售过期药品，请核查");
+    let c = app.post("/api/v1/clues", &token, &b).await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.body);
+    let id = c.json()["id"].as_str().unwrap().to_string();
+    let page = app
+        .get(&format!("/console/clues/{id}"), Some(&office))
+        .await;
+    assert!(page.body.contains("分办建议"), "routing card");
+    assert!(page.body.contains("分办规则：关键词“诊所”"), "why");
+    assert!(
+        page.body
+            .contains(&format!("<option value=\"{y}\" selected>")),
+        "lead preselected"
+    );
+    assert!(
+        page.body.contains("提请裁定") && page.body.contains("转办") && page.body.contains("并单")
+    );
+    let csrf = csrf_of(&page.body);
+    let once = |n: u32| format!("&_once=route{n}");
+    // A dispute, then a decision missing its rule is refused on the page, naming it.
+    let r = app
+        .form(
+            &format!("/console/clues/{id}/dispute"),
+            Some(&office),
+            &format!(
+                "_csrf={csrf}{}&reason={}",
+                once(1),
+                enc("卫健委与市场监管局均认为不属本部门职责")
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app
+        .get(&format!("/console/clues/{id}?ok=disputed"), Some(&office))
+        .await;
+    assert!(page.body.contains("争议待裁定") && page.body.contains("裁定时限"));
+    assert!(page.body.contains("谁靠近谁牵头"), "the rules offered");
+    let r = app
+        .form(
+            &format!("/console/clues/{id}/decide"),
+            Some(&office),
+            &format!(
+                "_csrf={csrf}{}&rule=&department_id={y}&reason={}",
+                once(2),
+                enc("诊所由卫健委主管")
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .form(
+            &format!("/console/clues/{id}/decide"),
+            Some(&office),
+            &format!(
+                "_csrf={csrf}{}&rule=competent&department_id={y}&cooperating_ids={x}&reason={}",
+                once(3),
+                enc("诊所由卫健委主管，药品质量由市场监管局配合")
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app
+        .get(&format!("/console/clues/{id}"), Some(&health))
+        .await;
+    assert!(page.body.contains("配合部门") && page.body.contains("谁主管谁牵头"));
+    assert!(page.body.contains("/sign"), "the lead signs");
+    // The queue of disputes is the office's.
+    let q = app
+        .get("/console/clues?queue=disputed", Some(&office))
+        .await;
+    assert_eq!(q.status, StatusCode::OK);
+    assert!(q.body.contains("争议待裁定"));
+}
+
+/// The office's routing and deadline tables through the API: fields named, other offices'
+/// rules out of reach.
+async fn the_api_keeps_routing_and_deadline_tables(app: App) {
+    let office = app.token("wy.office").await;
+    let market = app.token("wy.market").await;
+    let r = app
+        .post(
+            "/api/v1/clue-routes",
+            &office,
+            json!({"keyword": "", "item_id": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let mut f = r.fields();
+    f.sort();
+    assert_eq!(f, ["item_id", "keyword"]);
+    let r = app
+        .api("GET", "/api/v1/clue-routes", Some(&market), None)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .call(
+            "PUT",
+            "/api/v1/clue-deadlines",
+            &office,
+            json!({"kind": "complaint", "sign_days": 1, "return_days": 3, "finish_days": 2}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), ["return_days"]);
+    let r = app
+        .call(
+            "PUT",
+            "/api/v1/clue-deadlines",
+            &office,
+            json!({"kind": "complaint", "sign_days": 1, "return_days": 2, "finish_days": 8}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rules = r.json();
+    assert_eq!(rules[0]["finish_days"], 8, "{rules}");
+    assert_eq!(rules[0]["kind_label"], "投诉");
+    assert_eq!(rules[0]["source_label"], "全部来源");
+    let r = app
+        .api(
+            "DELETE",
+            "/api/v1/clue-deadlines?kind=complaint",
+            Some(&office),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
 }

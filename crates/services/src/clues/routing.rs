@@ -344,7 +344,7 @@ pub async fn add_route(svc: &Services, a: &Actor, input: &RouteInput) -> Result<
             ),
         );
     }
-    if item_id.is_none() && department_id.is_none() {
+    if !given(&input.item_id) && !given(&input.department_id) {
         ch.push(
             "department_id",
             Invalid::new(
