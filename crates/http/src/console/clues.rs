@@ -77,6 +77,8 @@ struct ListPage {
     q: String,
     sources: Vec<(&'static str, &'static str)>,
     may_register: bool,
+    /// The office keeps the routing table and deadlines.
+    may_route: bool,
     errors: BTreeMap<String, String>,
 }
 
@@ -164,6 +166,7 @@ pub async fn list(
             .map(|x| (x.as_str(), x.label_zh()))
             .collect(),
         may_register: clues::may_register(&s.actor),
+        may_route: clues::may_dispatch(&s.actor),
         errors,
     });
     Ok((status, body).into_response())
@@ -277,23 +280,7 @@ async fn form_page(
     f: IntakeForm,
     errors: BTreeMap<String, String>,
 ) -> Response {
-    let items = items::list(
-        &st.svc,
-        &Scope::of(&s.actor),
-        ItemQuery {
-            status: Some(ItemStatus::Published),
-            ..Default::default()
-        },
-        PageRequest::new(Some(1), Some(200)),
-    )
-    .await
-    .map(|p| {
-        p.items
-            .into_iter()
-            .map(|i| (i.id.to_string(), format!("{} {}", i.code, i.name)))
-            .collect()
-    })
-    .unwrap_or_default();
+    let items = item_choices(st, s).await;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -318,6 +305,27 @@ async fn form_page(
         errors,
     });
     (status, body).into_response()
+}
+
+/// The published items the actor sees, as (id, "code name") choices.
+pub(crate) async fn item_choices(st: &AppState, s: &SessionAuth) -> Vec<(String, String)> {
+    items::list(
+        &st.svc,
+        &Scope::of(&s.actor),
+        ItemQuery {
+            status: Some(ItemStatus::Published),
+            ..Default::default()
+        },
+        PageRequest::new(Some(1), Some(200)),
+    )
+    .await
+    .map(|p| {
+        p.items
+            .into_iter()
+            .map(|i| (i.id.to_string(), format!("{} {}", i.code, i.name)))
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 pub async fn new_form(

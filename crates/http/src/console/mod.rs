@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod calendar;
 mod claims;
+mod clue_routing;
 mod clues;
 mod departments;
 mod directory;
@@ -187,6 +188,20 @@ pub fn router() -> Router<AppState> {
         .route("/claims/{id}/assign", post(claims::assign))
         .route("/clues", get(clues::list).post(clues::create))
         .route("/clues/new", get(clues::new_form))
+        .route("/clues/routing", get(clue_routing::show))
+        .route("/clues/routing/routes", post(clue_routing::add_route))
+        .route(
+            "/clues/routing/routes/{id}/delete",
+            post(clue_routing::delete_route),
+        )
+        .route(
+            "/clues/routing/deadlines",
+            post(clue_routing::save_deadline),
+        )
+        .route(
+            "/clues/routing/deadlines/delete",
+            post(clue_routing::delete_deadline),
+        )
         .route("/clues/{id}", get(clues::detail))
         .route("/clues/{id}/dispatch", post(clues::dispatch))
         .route("/clues/{id}/reassign", post(clues::reassign))

@@ -378,6 +378,22 @@ async fn fixture(app: &App) -> Fixture {
         .unwrap_or_else(|| panic!("{route}"))
         .to_string();
     set("clue_route", &route_id);
+    // And one for the console's delete row.
+    let route2 = app
+        .as_json(
+            "POST",
+            "/api/v1/clue-routes",
+            &admin,
+            json!({"region_code": "411121", "keyword": "矩阵页面对象", "department_id": x}),
+        )
+        .await;
+    let route2_id = route2
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["keyword"] == "矩阵页面对象"))
+        .and_then(|r| r["id"].as_str())
+        .unwrap_or_else(|| panic!("{route2}"))
+        .to_string();
+    set("clue_route2", &route2_id);
 
     // The visited entity.
     let entity = v["visit"]["entity_id"]

@@ -1626,6 +1626,32 @@ pub fn rows() -> Vec<Row> {
             "result=矩阵测试：已核查办结",
             "PPP PPH PHH PHH FFH FFH",
         ),
+        // 分办规则与办理时限: the offices' page (as the API rows).
+        get("/console/clues/routing", "", "AAA AAA FFF FFF FFF FFF"),
+        post(
+            "/console/clues/routing/routes",
+            "",
+            "keyword=矩阵页面&department_id=<dept>",
+            "PPP PPP FFF FFF FFF FFF",
+        ),
+        post(
+            "/console/clues/routing/routes/{id}/delete",
+            "clue_route2",
+            "",
+            "PPP PPH FFF FFF FFF FFF",
+        ),
+        post(
+            "/console/clues/routing/deadlines",
+            "",
+            "source=hotline_12345&sign_days=1&return_days=2&finish_days=5",
+            "PPP PPP FFF FFF FFF FFF",
+        ),
+        post(
+            "/console/clues/routing/deadlines/delete",
+            "",
+            "source=hotline_12345",
+            "PPP PPP FFF FFF FFF FFF",
+        ),
         post(
             "/console/clues/{id}/dispute",
             "clue",
