@@ -46,7 +46,7 @@ pub struct Clue {
 const COLS: &str = "id, code, external_no, source, kind, urgency, content, address, region_code, latitude, longitude, entity_id, complainant_name, complainant_phone, anonymous, received_at, status, department_id, result, finished_at, created_by, created_at, updated_at";
 
 /// How `clues` carries data scope: its region, and the handling department's line.
-const SHAPE: Shape = Shape::department("region_code", "department_id");
+pub(crate) const SHAPE: Shape = Shape::department("region_code", "department_id");
 
 fn from_row(r: &QueryResult) -> Result<Clue> {
     Ok(Clue {
@@ -217,6 +217,25 @@ pub async fn count_codes(c: &impl ConnectionTrait, prefix: &str) -> Result<u64> 
         .map(|r| r.try_get("", "n"))
         .transpose()?
         .unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// The next number under a code prefix (county and year), taken in the caller's transaction
+/// from the prefix's counter row (`clue_code_counters`): an upsert, so concurrent registrations
+/// wait on the row (PostgreSQL) or on the write lock (SQLite) and never draw the same number.
+pub async fn next_code_number(c: &impl ConnectionTrait, prefix: &str) -> Result<u64> {
+    let n: i64 = c
+        .query_one_raw(stmt(
+            c,
+            "INSERT INTO clue_code_counters (prefix, last) VALUES ($1, 1) \
+             ON CONFLICT (prefix) DO UPDATE SET last = clue_code_counters.last + 1 \
+             RETURNING last",
+            vec![prefix.to_string().into()],
+        ))
+        .await?
+        .map(|r| r.try_get("", "last"))
+        .transpose()?
+        .ok_or_else(|| crate::StoreError::Corrupt(format!("no counter for {prefix}")))?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 

@@ -35,6 +35,8 @@ use crate::error::Checker;
 use crate::visit_access::acts_for;
 use crate::{Result, ServiceError, Services};
 
+pub mod hotline;
+
 const KIND: CaseKind = CaseKind::Clue;
 
 // ---- who may ----
@@ -647,11 +649,25 @@ pub struct ClueInput {
 
 /// Registers a clue (登记). Nothing is stored unless every field parses.
 pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<ClueDetail> {
+    register_with(svc, a, input, serde_json::Map::new(), Vec::new()).await
+}
+
+/// [`register`] with what an intake interface adds to the registration event's detail (a
+/// 12345 work order's deadline and dispatching unit, [`hotline`]). A source reference taken
+/// meanwhile by a concurrent registration is the same 422 `duplicate` on `external_no` as one
+/// found before (the unique index decides, inside the transaction).
+pub(crate) async fn register_with(
+    svc: &Services,
+    a: &Actor,
+    input: &ClueInput,
+    extra: serde_json::Map<String, serde_json::Value>,
+    earlier: Vec<crate::error::FieldError>,
+) -> Result<ClueDetail> {
     if !may_register(a) {
         return Err(ServiceError::Forbidden);
     }
     let c = svc.store.conn();
-    let mut ch = Checker::default();
+    let mut ch = Checker::with(earlier);
     let source = ch.check("source", ClueSource::parse(&input.source));
     let kind = ch.check("kind", ClueKind::parse(&input.kind));
     let urgency = ch.check(
@@ -826,10 +842,10 @@ pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<Cl
     let year = beijing_date(now).format("%Y").to_string();
     let county: String = region.as_str().chars().take(6).collect();
     let prefix = format!("XS-{county}-{year}-");
-    let n = repo::count_codes(&tx, &prefix).await?;
+    let n = repo::next_code_number(&tx, &prefix).await?;
     let x = Clue {
         id: Uuid::now_v7(),
-        code: format!("{prefix}{:05}", n + 1),
+        code: format!("{prefix}{n:05}"),
         external_no: external_no.flatten(),
         source: source.expect("checked"),
         kind: kind.expect("checked"),
@@ -852,17 +868,25 @@ pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<Cl
         created_at: now,
         updated_at: now,
     };
-    repo::insert(&tx, &x, &items).await?;
+    match repo::insert(&tx, &x, &items).await {
+        Err(lianjian_store::StoreError::Conflict(m)) if m.contains("external_no") => {
+            let no = x.external_no.clone().unwrap_or_default();
+            return Err(ServiceError::field(
+                "external_no",
+                Invalid::new(
+                    "duplicate",
+                    format!("来源单号 {no} 已登记"),
+                    format!("a clue with reference {no} is already registered"),
+                ),
+            ));
+        }
+        r => r?,
+    }
     let step = ClueAction::Register
         .step(ClueStatus::Registered)
         .map_err(refused_by_rule)?;
     // The audit entry never carries the complainant's data, only that there is some.
-    cases::record_step(
-        &tx,
-        a,
-        &case_ref(&x),
-        &step,
-        serde_json::json!({
+    let mut detail = serde_json::json!({
             "source": x.source.as_str(),
             "kind": x.kind.as_str(),
             "urgency": x.urgency.as_str(),
@@ -871,9 +895,11 @@ pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<Cl
             "items": items,
             "has_complainant": x.complainant_name.is_some() || x.complainant_phone.is_some(),
             "anonymous": x.anonymous,
-        }),
-    )
-    .await?;
+    });
+    if let Some(d) = detail.as_object_mut() {
+        d.extend(extra);
+    }
+    cases::record_step(&tx, a, &case_ref(&x), &step, detail).await?;
     tx.commit().await?;
     get(svc, a, x.id).await
 }
