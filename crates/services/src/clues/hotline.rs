@@ -53,7 +53,7 @@ pub fn may_push(a: &Actor) -> bool {
     "content": "舞阳县城关镇某药店销售过期药品，请核查处理",
     "address": "舞阳县城关镇人民路 12 号",
     "region_code": "411121",
-    "entity": "91411121MA0000000X",
+    "entity": "舞阳县某大药房",
     "urgency": "紧急",
     "deadline_days": 5,
     "dispatching_unit": "漯河市 12345 政务服务便民热线"
