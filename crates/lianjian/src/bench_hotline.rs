@@ -75,12 +75,13 @@ pub async fn run(a: &BenchArgs, db: &str) -> anyhow::Result<Value> {
     let mut tasks = Vec::with_capacity(a.orders as usize);
     for i in 0..a.orders {
         let at = start + every * i;
+        let kind = ["投诉", "举报", "咨询", "求助", "建议"][i as usize % 5];
         let mut body = json!({
             "order_no": format!("BENCH-{run_id}-{i:07}"),
             "called_at": "2026-12-07 09:30:00",
             "caller_name": "压测来电人",
             "caller_phone": format!("138{:08}", i % 100_000_000),
-            "kind": ["投诉", "举报", "咨询", "求助", "建议"][i as usize % 5],
+            "kind": kind,
             "content": format!("压测工单 {i}：舞阳县城关镇某经营户存在问题，请核查处理"),
             "address": "舞阳县城关镇人民路 18 号",
             "region_code": "411121",

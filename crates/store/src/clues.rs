@@ -220,9 +220,10 @@ pub async fn count_codes(c: &impl ConnectionTrait, prefix: &str) -> Result<u64> 
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-/// The next number under a code prefix (county and year), taken in the caller's transaction
-/// from the prefix's counter row (`clue_code_counters`): an upsert, so concurrent registrations
-/// wait on the row (PostgreSQL) or on the write lock (SQLite) and never draw the same number.
+/// The next number under a code prefix (county and year) from the prefix's counter row
+/// (`clue_code_counters`): one upsert, atomic on both databases, so concurrent callers never
+/// draw the same number. Called outside the registering transaction it behaves like a
+/// sequence (no waiting on the row; a failed registration leaves a gap).
 pub async fn next_code_number(c: &impl ConnectionTrait, prefix: &str) -> Result<u64> {
     let n: i64 = c
         .query_one_raw(stmt(

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{ClueDetail, ClueInput};
+use super::ClueInput;
 use crate::error::{Checker, FieldError};
 use crate::{Result, ServiceError, Services};
 
@@ -412,7 +412,13 @@ pub async fn push(svc: &Services, a: &Actor, o: &HotlineOrder) -> Result<Hotline
     extra.insert("hotline".into(), hotline);
     let early = ch.into_errors();
     match super::register_with(svc, a, &input, extra, early).await {
-        Ok(d) => Ok(receipt(&d, no.unwrap_or_default())),
+        Ok(x) => Ok(HotlineReceipt {
+            order_no: no.unwrap_or_default(),
+            clue_id: x.id,
+            code: x.code,
+            status: x.status,
+            created: true,
+        }),
         Err(ServiceError::Invalid(errs)) => {
             // Another push of the same number won the unique index meanwhile.
             if let Some(no) = &no
@@ -425,16 +431,6 @@ pub async fn push(svc: &Services, a: &Actor, o: &HotlineOrder) -> Result<Hotline
             Err(ServiceError::Invalid(renamed(errs)))
         }
         Err(e) => Err(e),
-    }
-}
-
-fn receipt(d: &ClueDetail, no: String) -> HotlineReceipt {
-    HotlineReceipt {
-        order_no: no,
-        clue_id: d.clue.id,
-        code: d.clue.code.clone(),
-        status: d.clue.status,
-        created: true,
     }
 }
 

@@ -649,10 +649,11 @@ pub struct ClueInput {
 
 /// Registers a clue (登记). Nothing is stored unless every field parses.
 pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<ClueDetail> {
-    register_with(svc, a, input, serde_json::Map::new(), Vec::new()).await
+    let x = register_with(svc, a, input, serde_json::Map::new(), Vec::new()).await?;
+    get(svc, a, x.id).await
 }
 
-/// [`register`] with what an intake interface adds to the registration event's detail (a
+/// [`register`] (answering the stored row) with what an intake interface adds to the registration event's detail (a
 /// 12345 work order's deadline and dispatching unit, [`hotline`]). A source reference taken
 /// meanwhile by a concurrent registration is the same 422 `duplicate` on `external_no` as one
 /// found before (the unique index decides, inside the transaction).
@@ -662,7 +663,7 @@ pub(crate) async fn register_with(
     input: &ClueInput,
     extra: serde_json::Map<String, serde_json::Value>,
     earlier: Vec<crate::error::FieldError>,
-) -> Result<ClueDetail> {
+) -> Result<Clue> {
     if !may_register(a) {
         return Err(ServiceError::Forbidden);
     }
@@ -838,11 +839,14 @@ pub(crate) async fn register_with(
     // A department's own finding stays visible to it until the office dispatches it.
     let department_id =
         matches!(a.role, Role::DepartmentAdmin | Role::Inspector).then_some(a.department_id);
-    let tx = svc.store.begin().await?;
     let year = beijing_date(now).format("%Y").to_string();
     let county: String = region.as_str().chars().take(6).collect();
     let prefix = format!("XS-{county}-{year}-");
-    let n = repo::next_code_number(&tx, &prefix).await?;
+    // The number is taken in a statement of its own, like a sequence: concurrent
+    // registrations never draw the same one, and none waits on the counter row while another
+    // registers (a registration that fails afterwards leaves a gap in the codes).
+    let n = repo::next_code_number(c, &prefix).await?;
+    let tx = svc.store.begin().await?;
     let x = Clue {
         id: Uuid::now_v7(),
         code: format!("{prefix}{n:05}"),
@@ -901,7 +905,7 @@ pub(crate) async fn register_with(
     }
     cases::record_step(&tx, a, &case_ref(&x), &step, detail).await?;
     tx.commit().await?;
-    get(svc, a, x.id).await
+    Ok(x)
 }
 
 fn case_ref(x: &Clue) -> CaseRef<'_> {

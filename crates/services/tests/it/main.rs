@@ -13,6 +13,7 @@ mod change_feed;
 mod clues;
 mod demo;
 mod exchange;
+mod hotline;
 mod staff_queues;
 
 /// The demo data, seeded once per backend per test process; each test gets a copy.

@@ -18,9 +18,8 @@ impl MigrationName for Migration {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        // The last number given out under a code prefix (`XS-411122-2026-`), taken with an
-        // upsert inside the registering transaction: the row lock serializes concurrent
-        // registrations of one county and year on PostgreSQL (SQLite writes one at a time).
+        // The last number given out under a code prefix (`XS-411122-2026-`), taken with one
+        // atomic upsert (`store::clues::next_code_number`), like a sequence.
         m.create_table(
             Table::create()
                 .table("clue_code_counters")
