@@ -442,10 +442,13 @@ async fn the_feed_lists_the_steps_in_order_with_a_cursor(app: App) {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
+/// What the receiver got: (signature header, body) per request.
+type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// A receiver that answers 500 to its first request and 200 after, keeping what it got.
-async fn receiver() -> (SocketAddr, Arc<Mutex<Vec<(String, Vec<u8>)>>>) {
+async fn receiver() -> (SocketAddr, Received) {
     use axum::routing::post;
-    let got: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let got: Received = Arc::default();
     let kept = got.clone();
     let app = axum::Router::new().route(
         "/hook",

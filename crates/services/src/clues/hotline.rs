@@ -835,13 +835,16 @@ where
     let now = Utc::now();
     let mut n = 0;
     for s in store::due_subscriptions(svc.store.conn(), now).await? {
+        let active = lianjian_store::accounts::get_user(svc.store.conn(), s.user_id)
+            .await?
+            .is_some_and(|u| u.status == lianjian_store::accounts::UserStatus::Active);
         let owner = match crate::accounts::actor_of_user(svc, &s.username).await {
-            Ok(a) if may_push(&a) && a.user_id == s.user_id => a,
+            Ok(a) if active && may_push(&a) && a.user_id == s.user_id => a,
             _ => {
                 store::record_failure(
                     svc.store.conn(),
                     s.id,
-                    "the owner's account is no longer active",
+                    "the owner's account is disabled or may no longer receive 12345 events",
                     now + Duration::hours(1),
                 )
                 .await?;

@@ -93,10 +93,9 @@ async fn a_pushed_order_keeps_its_deadline_on_the_register_event(env: Env) {
     };
     let r = hotline::push(&env.svc, &a, &o).await.unwrap();
     assert!(r.created);
-    let events =
-        lianjian_store::cases::events_of(env.svc.store.conn(), CaseKind::Clue, r.clue_id)
-            .await
-            .unwrap();
+    let events = lianjian_store::cases::events_of(env.svc.store.conn(), CaseKind::Clue, r.clue_id)
+        .await
+        .unwrap();
     assert_eq!(events.len(), 1);
     let d: serde_json::Value = serde_json::from_str(events[0].detail.as_deref().unwrap()).unwrap();
     let h = &d["hotline"];
@@ -107,7 +106,10 @@ async fn a_pushed_order_keeps_its_deadline_on_the_register_event(env: Env) {
     assert_eq!(h["entity_given"], "名录中没有的某摊点");
     // Neither the event nor the audit entry carries the caller.
     let text = events[0].detail.clone().unwrap();
-    assert!(!text.contains("李四") && !text.contains("1234567"), "{text}");
+    assert!(
+        !text.contains("李四") && !text.contains("1234567"),
+        "{text}"
+    );
     // Pushed again: the same clue, not created.
     let again = hotline::push(&env.svc, &a, &o).await.unwrap();
     assert!(!again.created);
