@@ -15,6 +15,7 @@ pub mod portal;
 mod regions;
 mod security;
 mod submissions;
+pub mod webhooks;
 
 use std::time::Duration;
 

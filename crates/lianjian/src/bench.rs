@@ -33,6 +33,8 @@ use uuid::Uuid;
 
 #[path = "bench_draw.rs"]
 mod draw_path;
+#[path = "bench_hotline.rs"]
+mod hotline_load;
 #[path = "bench_import.rs"]
 mod import_load;
 
@@ -90,6 +92,17 @@ pub struct BenchArgs {
     /// Pause of the console user between two saves
     #[arg(long, default_value_t = 100, requires = "import_load")]
     write_interval_ms: u64,
+    /// Push `--orders` 12345 work orders at `--rate` orders/s through the HTTP API of a server
+    /// on a local TCP port, on this database (a new SQLite file, or the URL of an empty
+    /// PostgreSQL database); reports the achieved rate and p50/p99 latency
+    #[arg(long, value_name = "DB")]
+    hotline_load: Option<String>,
+    /// Work orders to push
+    #[arg(long, default_value_t = 2000, requires = "hotline_load")]
+    orders: u32,
+    /// Offered rate, orders per second (open loop)
+    #[arg(long, default_value_t = 120, requires = "hotline_load")]
+    rate: u32,
 }
 
 // ---- generator ----
@@ -575,6 +588,15 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
         bail!("--runs must be at least 1");
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if let Some(db) = &a.hotline_load {
+        println!(
+            "lianjian bench --hotline-load: {} orders at {}/s, {cores} cores",
+            a.orders, a.rate
+        );
+        let out = hotline_load::run(&a, db).await?;
+        println!("{out}");
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(db) = &a.import_load {
         println!(
             "lianjian bench --import-load: {} entities, {cores} cores",

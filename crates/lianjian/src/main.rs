@@ -369,6 +369,9 @@ async fn serve(
             }
         }
     });
+    // 12345 webhooks (issue 14 item 5): due subscriptions get their next events every 2 s;
+    // failures back off per subscription (services::clues::hotline::backoff).
+    lianjian_http::webhooks::spawn(svc.clone(), std::time::Duration::from_secs(2));
     let app = lianjian_http::router(lianjian_http::AppState {
         svc,
         secure_cookies,

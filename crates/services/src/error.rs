@@ -100,6 +100,11 @@ impl From<StoreError> for ServiceError {
 pub(crate) struct Checker(Vec<FieldError>);
 
 impl Checker {
+    /// A checker holding errors found before (an intake interface's own fields).
+    pub fn with(errors: Vec<FieldError>) -> Self {
+        Self(errors)
+    }
+
     pub fn check<T>(&mut self, field: &str, r: Result<T, Invalid>) -> Option<T> {
         match r {
             Ok(v) => Some(v),

@@ -31,9 +31,9 @@ pub struct CaseEvent {
     pub at: DateTime<Utc>,
 }
 
-const ECOLS: &str = "id, case_kind, case_id, action, from_status, to_status, reason, detail, actor_id, actor_name, actor_display, actor_department_id, region_code, at";
+pub(crate) const ECOLS: &str = "id, case_kind, case_id, action, from_status, to_status, reason, detail, actor_id, actor_name, actor_display, actor_department_id, region_code, at";
 
-fn event_from_row(r: &QueryResult) -> Result<CaseEvent> {
+pub(crate) fn event_from_row(r: &QueryResult) -> Result<CaseEvent> {
     Ok(CaseEvent {
         id: r.try_get("", "id")?,
         case_kind: crate::coded(r, "case_kind", CaseKind::parse)?,

@@ -56,7 +56,7 @@ const COLS: &str = "id, code, external_no, source, kind, urgency, content, addre
 /// How `clues` carries data scope: its region, and the lines of the departments handling it
 /// (`clue_departments`: the lead and, in a joint verification, the cooperating ones; none
 /// while with the office, so only office-wide roles see it then).
-const SHAPE: Shape = Shape {
+pub(crate) const SHAPE: Shape = Shape {
     region: "region_code",
     ancestors_visible: false,
     line: crate::scope::Line::Through {
@@ -254,6 +254,26 @@ pub async fn count_codes(c: &impl ConnectionTrait, prefix: &str) -> Result<u64> 
         .map(|r| r.try_get("", "n"))
         .transpose()?
         .unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// The next number under a code prefix (county and year) from the prefix's counter row
+/// (`clue_code_counters`): one upsert, atomic on both databases, so concurrent callers never
+/// draw the same number. Called outside the registering transaction it behaves like a
+/// sequence (no waiting on the row; a failed registration leaves a gap).
+pub async fn next_code_number(c: &impl ConnectionTrait, prefix: &str) -> Result<u64> {
+    let n: i64 = c
+        .query_one_raw(stmt(
+            c,
+            "INSERT INTO clue_code_counters (prefix, last) VALUES ($1, 1) \
+             ON CONFLICT (prefix) DO UPDATE SET last = clue_code_counters.last + 1 \
+             RETURNING last",
+            vec![prefix.to_string().into()],
+        ))
+        .await?
+        .map(|r| r.try_get("", "last"))
+        .transpose()?
+        .ok_or_else(|| crate::StoreError::Corrupt(format!("no counter for {prefix}")))?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 

@@ -289,6 +289,17 @@ pub async fn by_usci(c: &impl ConnectionTrait, usci: &str) -> Result<Option<Enti
         .next())
 }
 
+/// Entities registered under exactly this name (a name alone is not unique: branches, shops of
+/// a chain), at most `limit`, by credit code.
+pub async fn by_name(c: &impl ConnectionTrait, name: &str, limit: u64) -> Result<Vec<Entity>> {
+    select(
+        c,
+        &format!("name = $1 ORDER BY usci LIMIT {limit}"),
+        vec![name.into()],
+    )
+    .await
+}
+
 /// Readies a transaction for a bulk import. On PostgreSQL every statement is then planned for
 /// its own parameters: a prepared statement otherwise soon switches to a generic plan made
 /// while the table was small (a sequential scan) and keeps it as the import fills the table,

@@ -15,6 +15,7 @@ pub mod draws;
 pub mod entities;
 mod error;
 pub mod evidence;
+pub mod hotline;
 pub mod import_jobs;
 pub mod inspectors;
 pub mod items;

@@ -10,6 +10,7 @@ pub(crate) mod draws;
 mod dto;
 pub(crate) mod entities;
 pub(crate) mod evidence;
+pub(crate) mod hotline;
 mod import_jobs;
 pub(crate) mod inspectors;
 pub(crate) mod items;
@@ -53,6 +54,7 @@ use crate::AppState;
         (name = "visits", description = "检查实施：合并检查清单、现场录入、证据、确认、部门审核、结果公示，责令整改、抄告与案件移送"),
         (name = "evidence", description = "证据互认：证据文件一次存储、包含证明与签名检查点"),
         (name = "clues", description = "问题线索联合处置：登记、派单、签收、退回、改派、延期、办结，每一步留痕并按工作日计时"),
+        (name = "hotline", description = "12345 热线接口：工单推送（按工单编号幂等）、办理事件拉取与回调（签名、重试）"),
     )
 )]
 struct ApiDoc;
@@ -214,6 +216,10 @@ pub fn router() -> OpenApiRouter<AppState> {
             clues::put_deadline,
             clues::delete_deadline
         ))
+        .routes(routes!(hotline::push))
+        .routes(routes!(hotline::events))
+        .routes(routes!(hotline::subscribe, hotline::subscriptions))
+        .routes(routes!(hotline::unsubscribe))
         .routes(routes!(evidence::proof))
         .routes(routes!(evidence::public_checkpoint))
         .routes(routes!(evidence::public_consistency))

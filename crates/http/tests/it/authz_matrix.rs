@@ -394,6 +394,20 @@ async fn fixture(app: &App) -> Fixture {
         .unwrap_or_else(|| panic!("{route2}"))
         .to_string();
     set("clue_route2", &route2_id);
+    // A 12345 webhook of county A's coordination office (the `own` account): only its owner
+    // deletes it.
+    let sub = app
+        .as_json(
+            "POST",
+            "/api/v1/hotline/subscriptions",
+            &callers[&(Role::CoordinationOffice, Pos::Own)].token,
+            json!({"url": "http://127.0.0.1:9/matrix-fixture"}),
+        )
+        .await;
+    set(
+        "hotline_sub",
+        sub["id"].as_str().unwrap_or_else(|| panic!("{sub}")),
+    );
 
     // The visited entity.
     let entity = v["visit"]["entity_id"]

@@ -12,6 +12,7 @@ mod directory;
 mod draw_access;
 mod draws;
 mod evidence;
+mod hotline;
 mod http;
 mod inspectors;
 mod plans;

@@ -35,6 +35,7 @@ use crate::error::Checker;
 use crate::visit_access::acts_for;
 use crate::{Result, ServiceError, Services};
 
+pub mod hotline;
 pub mod joint;
 pub mod oversight;
 pub mod routing;
@@ -800,11 +801,49 @@ pub struct ClueInput {
 
 /// Registers a clue (登记). Nothing is stored unless every field parses.
 pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<ClueDetail> {
+    let x = register_with(
+        svc,
+        a,
+        input,
+        Intake::default(),
+        |tx, _| async move { Ok(tx) },
+    )
+    .await?;
+    get(svc, a, x.id).await
+}
+
+/// What an intake interface adds to a registration (12345 [`hotline`], [`open311`], the
+/// [`portal`] form).
+#[derive(Default)]
+pub(crate) struct Intake {
+    /// Joins the registration event's detail (a 12345 order's deadline and dispatching unit).
+    pub extra: serde_json::Map<String, serde_json::Value>,
+    /// Field errors the interface found in its own fields, reported with the clue's.
+    pub earlier: Vec<crate::error::FieldError>,
+}
+
+/// [`register`] (answering the stored row) for an intake interface: its `intake` additions,
+/// and `then` writing what it keeps besides the clue (Open311's request row, the portal's
+/// check code and attachment links) on the clue's transaction — all or nothing. A source
+/// reference taken meanwhile by a concurrent registration is the same 422 `duplicate` on
+/// `external_no` as one found before (the unique index decides, inside the transaction).
+pub(crate) async fn register_with<F, Fut>(
+    svc: &Services,
+    a: &Actor,
+    input: &ClueInput,
+    intake: Intake,
+    then: F,
+) -> Result<Clue>
+where
+    F: FnOnce(lianjian_store::Tx, Clue) -> Fut,
+    Fut: std::future::Future<Output = Result<lianjian_store::Tx>>,
+{
+    let Intake { extra, earlier } = intake;
     if !may_register(a) {
         return Err(ServiceError::Forbidden);
     }
     let c = svc.store.conn();
-    let mut ch = Checker::default();
+    let mut ch = Checker::with(earlier);
     let source = ch.check("source", ClueSource::parse(&input.source));
     let kind = ch.check("kind", ClueKind::parse(&input.kind));
     let urgency = ch.check(
@@ -975,14 +1014,17 @@ pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<Cl
     // A department's own finding stays visible to it until the office dispatches it.
     let department_id =
         matches!(a.role, Role::DepartmentAdmin | Role::Inspector).then_some(a.department_id);
-    let tx = svc.store.begin().await?;
     let year = beijing_date(now).format("%Y").to_string();
     let county: String = region.as_str().chars().take(6).collect();
     let prefix = format!("XS-{county}-{year}-");
-    let n = repo::count_codes(&tx, &prefix).await?;
+    // The number is taken in a statement of its own, like a sequence: concurrent
+    // registrations never draw the same one, and none waits on the counter row while another
+    // registers (a registration that fails afterwards leaves a gap in the codes).
+    let n = repo::next_code_number(c, &prefix).await?;
+    let tx = svc.store.begin().await?;
     let x = Clue {
         id: Uuid::now_v7(),
-        code: format!("{prefix}{:05}", n + 1),
+        code: format!("{prefix}{n:05}"),
         external_no: external_no.flatten(),
         source: source.expect("checked"),
         kind: kind.expect("checked"),
@@ -1009,17 +1051,25 @@ pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<Cl
         satisfaction: None,
         supervised: false,
     };
-    repo::insert(&tx, &x, &items).await?;
+    match repo::insert(&tx, &x, &items).await {
+        Err(lianjian_store::StoreError::Conflict(m)) if m.contains("external_no") => {
+            let no = x.external_no.clone().unwrap_or_default();
+            return Err(ServiceError::field(
+                "external_no",
+                Invalid::new(
+                    "duplicate",
+                    format!("来源单号 {no} 已登记"),
+                    format!("a clue with reference {no} is already registered"),
+                ),
+            ));
+        }
+        r => r?,
+    }
     let step = ClueAction::Register
         .step(ClueStatus::Registered)
         .map_err(refused_by_rule)?;
     // The audit entry never carries the complainant's data, only that there is some.
-    cases::record_step(
-        &tx,
-        a,
-        &case_ref(&x),
-        &step,
-        serde_json::json!({
+    let mut detail = serde_json::json!({
             "source": x.source.as_str(),
             "kind": x.kind.as_str(),
             "urgency": x.urgency.as_str(),
@@ -1028,11 +1078,14 @@ pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<Cl
             "items": items,
             "has_complainant": x.complainant_name.is_some() || x.complainant_phone.is_some(),
             "anonymous": x.anonymous,
-        }),
-    )
-    .await?;
+    });
+    if let Some(d) = detail.as_object_mut() {
+        d.extend(extra);
+    }
+    cases::record_step(&tx, a, &case_ref(&x), &step, detail).await?;
+    let tx = then(tx, x.clone()).await?;
     tx.commit().await?;
-    get(svc, a, x.id).await
+    Ok(x)
 }
 
 fn case_ref(x: &Clue) -> CaseRef<'_> {

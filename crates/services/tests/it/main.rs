@@ -14,6 +14,7 @@ mod clue_workflow;
 mod clues;
 mod demo;
 mod exchange;
+mod hotline;
 mod staff_queues;
 
 /// The demo data, seeded once per backend per test process; each test gets a copy.

@@ -24,6 +24,7 @@ mod m20261206_000020_draw_public_records;
 mod m20261206_000021_office_documents;
 mod m20261207_000022_cases;
 mod m20261207_000023_clue_workflow;
+mod m20261207_000024_hotline;
 
 /// A named, idempotent index over `cols` of `table`, for every migration.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000021_office_documents::Migration),
             Box::new(m20261207_000022_cases::Migration),
             Box::new(m20261207_000023_clue_workflow::Migration),
+            Box::new(m20261207_000024_hotline::Migration),
         ]
     }
 }

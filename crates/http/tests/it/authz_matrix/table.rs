@@ -960,6 +960,37 @@ pub fn rows() -> Vec<Row> {
             r.uri = format!("{}?source=hotline_12345", r.uri);
             r
         },
+        // ---- API: the 12345 interface. The coordination office (and the system
+        // administrator) push work orders, read the feed and keep webhooks; county B's office
+        // is told the order's region is outside its scope (422). A webhook is its owner's only:
+        // the fixture's belongs to A's office in the `own` position.
+        json(
+            "POST",
+            "/api/v1/hotline/orders",
+            "",
+            r#"{"order_no":"AZ-HL-<seq>","called_at":"2026-12-07 09:30:00","kind":"投诉","content":"矩阵测试：药店销售过期药品","address":"舞阳县城关镇","region_code":"<region>"}"#,
+            "PPP PPV FFF FFF FFF FFF",
+        ),
+        get("/api/v1/hotline/events", "", "AAA AAA FFF FFF FFF FFF"),
+        json(
+            "POST",
+            "/api/v1/hotline/subscriptions",
+            "",
+            r#"{"url":"http://127.0.0.1:9/matrix"}"#,
+            "PPP PPP FFF FFF FFF FFF",
+        ),
+        get(
+            "/api/v1/hotline/subscriptions",
+            "",
+            "AAA AAA FFF FFF FFF FFF",
+        ),
+        row(
+            "DELETE",
+            "/api/v1/hotline/subscriptions/{id}",
+            "hotline_sub",
+            Payload::None,
+            "HHH AHH FFF FFF FFF FFF",
+        ),
         get("/api/v1/results", "", "AAA AAA AAA FFF AAA AAA"),
         get("/api/v1/results/export", "", "AAA AAA AAA FFF AAA AAA"),
         public("/api/v1/public/results", ""),
