@@ -35,6 +35,8 @@ use crate::error::Checker;
 use crate::visit_access::acts_for;
 use crate::{Result, ServiceError, Services};
 
+pub mod open311;
+
 const KIND: CaseKind = CaseKind::Clue;
 
 // ---- who may ----
@@ -647,6 +649,25 @@ pub struct ClueInput {
 
 /// Registers a clue (登记). Nothing is stored unless every field parses.
 pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<ClueDetail> {
+    register_with(svc, a, input, |_, _| Box::pin(async { Ok(()) })).await
+}
+
+/// [`register`], with `also` written in the clue's transaction (what an intake interface
+/// keeps with the clue, e.g. Open311 marks the clues submitted through it).
+pub(crate) async fn register_with<F>(
+    svc: &Services,
+    a: &Actor,
+    input: &ClueInput,
+    also: F,
+) -> Result<ClueDetail>
+where
+    F: for<'t> FnOnce(
+        &'t lianjian_store::Tx,
+        &'t Clue,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<()>> + Send + 't>,
+    >,
+{
     if !may_register(a) {
         return Err(ServiceError::Forbidden);
     }
@@ -874,6 +895,7 @@ pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<Cl
         }),
     )
     .await?;
+    also(&tx, &x).await?;
     tx.commit().await?;
     get(svc, a, x.id).await
 }
