@@ -14,6 +14,7 @@ mod draws;
 mod evidence;
 mod http;
 mod inspectors;
+mod open311;
 mod plans;
 mod results_pages;
 mod staff_queues;
