@@ -904,7 +904,7 @@ pub async fn submit(svc: &Services, p: &PostRequest) -> Result<Created> {
         );
     }
     let known: Vec<&str> = attributes().iter().map(|a| a.code).collect();
-    for (k, _) in &p.attributes {
+    for k in p.attributes.keys() {
         if !known.contains(&k.as_str()) {
             ch.push(
                 &format!("attribute[{k}]"),
