@@ -10,6 +10,7 @@ mod error;
 mod extract;
 pub mod i18n;
 mod metrics;
+mod open311;
 mod pager;
 pub mod portal;
 mod regions;
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         )
         .nest("/console", console::router())
         .merge(portal::router())
+        .merge(open311::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .route("/assets/{file}", get(assets::serve))

@@ -7,6 +7,7 @@ mod config;
 mod draw_cli;
 mod evidence_cli;
 mod exchange_cli;
+mod open311_cli;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -82,6 +83,13 @@ enum Command {
     Calendar {
         #[command(subcommand)]
         action: calendar_cli::CalendarCommand,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// The Open311 GeoReport v2 interface (/open311/v2/): API keys of submitting applications.
+    Open311 {
+        #[command(subcommand)]
+        action: open311_cli::Open311Command,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -526,6 +534,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             store.close().await?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Open311 { action, db } => {
+            let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
+            let svc = Services::new(open_store(&s.database_url).await?, s.security);
+            open311_cli::run(&svc, action).await
         }
         Command::Calendar { action, db } => {
             let s = config::resolve(db.config.as_ref(), None, db.database_url)?;

@@ -21,6 +21,7 @@ pub mod inspectors;
 pub mod items;
 pub mod migration;
 pub mod office_settings;
+pub mod open311;
 pub mod page;
 pub mod plans;
 pub mod regions;

@@ -15,6 +15,7 @@ mod evidence;
 mod hotline;
 mod http;
 mod inspectors;
+mod open311;
 mod plans;
 mod results_pages;
 mod staff_queues;

@@ -14,4 +14,5 @@ mod draw_cli;
 mod e2e;
 mod evidence_cli;
 mod exchange_cli;
+mod open311_client;
 mod two_servers;

@@ -37,6 +37,7 @@ use crate::{Result, ServiceError, Services};
 
 pub mod hotline;
 pub mod joint;
+pub mod open311;
 pub mod oversight;
 pub mod routing;
 

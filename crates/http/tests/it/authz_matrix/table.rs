@@ -1047,6 +1047,47 @@ pub fn rows() -> Vec<Row> {
         public("/plans", ""),
         public("/plans/{code}", "plan_code"),
         public("/results", ""),
+        // ---- Open311 GeoReport v2 (public reads; posting needs an Open311 API key, which no
+        // signed-in session replaces: 403 in the spec's error list for everybody without one).
+        // Reading a real request, posting with a key and every error: tests/it/open311.rs.
+        {
+            let mut r = public("/open311/v2/{resource}", "");
+            r.uri = "/open311/v2/services.json".into();
+            r
+        },
+        {
+            let mut r = post(
+                "/open311/v2/{resource}",
+                "",
+                "service_code=report&address_string=人民路&description=矩阵提交的诉求",
+                "FFF FFF FFF FFF FFF FFF",
+            );
+            r.uri = "/open311/v2/requests.json".into();
+            r.anon = 'F';
+            r
+        },
+        {
+            let mut r = public("/open311/v2/services/{service}", "");
+            r.uri = "/open311/v2/services/report.xml".into();
+            r
+        },
+        // An unknown id is 404 for everybody alike: nothing about the caller changes it.
+        {
+            let mut r = get(
+                "/open311/v2/requests/{request}",
+                "",
+                "HHH HHH HHH HHH HHH HHH",
+            );
+            r.uri = "/open311/v2/requests/XS-411121-2026-99999.json".into();
+            r.anon = 'H';
+            r
+        },
+        {
+            let mut r = get("/open311/v2/tokens/{token}", "", "HHH HHH HHH HHH HHH HHH");
+            r.uri = "/open311/v2/tokens/00000000-0000-0000-0000-000000000000.xml".into();
+            r.anon = 'H';
+            r
+        },
         // ---- Console: session, accounts
         get("/console", "", ANY),
         {
