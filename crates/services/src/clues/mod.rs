@@ -35,6 +35,8 @@ use crate::error::Checker;
 use crate::visit_access::acts_for;
 use crate::{Result, ServiceError, Services};
 
+pub mod portal;
+
 const KIND: CaseKind = CaseKind::Clue;
 
 // ---- who may ----
@@ -647,6 +649,21 @@ pub struct ClueInput {
 
 /// Registers a clue (登记). Nothing is stored unless every field parses.
 pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<ClueDetail> {
+    register_then(svc, a, input, |tx, _| async move { Ok(tx) }).await
+}
+
+/// [`register`], with `then` writing what an intake channel keeps besides the clue (the
+/// portal's check code, attachment links) in the same transaction: all or nothing.
+pub(crate) async fn register_then<F, Fut>(
+    svc: &Services,
+    a: &Actor,
+    input: &ClueInput,
+    then: F,
+) -> Result<ClueDetail>
+where
+    F: FnOnce(lianjian_store::Tx, Clue) -> Fut,
+    Fut: std::future::Future<Output = Result<lianjian_store::Tx>>,
+{
     if !may_register(a) {
         return Err(ServiceError::Forbidden);
     }
@@ -874,8 +891,10 @@ pub async fn register(svc: &Services, a: &Actor, input: &ClueInput) -> Result<Cl
         }),
     )
     .await?;
+    let id = x.id;
+    let tx = then(tx, x).await?;
     tx.commit().await?;
-    get(svc, a, x.id).await
+    get(svc, a, id).await
 }
 
 fn case_ref(x: &Clue) -> CaseRef<'_> {
