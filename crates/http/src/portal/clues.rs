@@ -158,14 +158,7 @@ async fn form_page(
 }
 
 pub async fn new_form(State(st): State<AppState>, jar: CookieJar) -> Response {
-    form_page(
-        &st,
-        jar,
-        StatusCode::OK,
-        Fields::default(),
-        BTreeMap::new(),
-    )
-    .await
+    form_page(&st, jar, StatusCode::OK, Fields::default(), BTreeMap::new()).await
 }
 
 /// A limit was reached: 429, `Retry-After`, and when to come back in words.
@@ -214,9 +207,7 @@ async fn text(field: &mut axum::extract::multipart::Field<'_>) -> Result<String,
 
 /// The form, read within bounds: at most [`MAX_FILES`] files of at most [`MAX_FILE_BYTES`]
 /// each; reading stops at the first file too many or too large (its error names it).
-async fn read_form(
-    mut form: Multipart,
-) -> (Fields, String, PortalClueInput, Option<ServiceError>) {
+async fn read_form(mut form: Multipart) -> (Fields, String, PortalClueInput, Option<ServiceError>) {
     let mut f = Fields::default();
     let mut csrf = String::new();
     let mut input = PortalClueInput::default();
@@ -224,11 +215,7 @@ async fn read_form(
     let cut = || {
         ServiceError::field(
             "form",
-            lianjian_domain::Invalid::new(
-                "too_long",
-                "提交的内容过长",
-                "a form field is too long",
-            ),
+            lianjian_domain::Invalid::new("too_long", "提交的内容过长", "a form field is too long"),
         )
     };
     let mut refused = None;
@@ -387,9 +374,7 @@ pub async fn submit(
             too_many(&st, retry_after_secs, "/clues/new")
         }
         Err(e) => match errors_of(&e) {
-            Some(errors) => {
-                form_page(&st, jar, StatusCode::UNPROCESSABLE_ENTITY, f, errors).await
-            }
+            Some(errors) => form_page(&st, jar, StatusCode::UNPROCESSABLE_ENTITY, f, errors).await,
             None => super::unavailable("portal clue", e),
         },
     }
@@ -470,7 +455,10 @@ pub async fn track(
             jar,
             StatusCode::NOT_FOUND,
             code,
-            Some("未查到与该线索编号和查询码相符的记录，请核对后重试（多次查询不符将暂停查询）".into()),
+            Some(
+                "未查到与该线索编号和查询码相符的记录，请核对后重试（多次查询不符将暂停查询）"
+                    .into(),
+            ),
             None,
         ),
         Err(e) => super::unavailable("portal clue tracking", e),

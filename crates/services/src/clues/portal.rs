@@ -133,7 +133,10 @@ fn mac_of(key: &Bytes32, body: &str) -> String {
 
 /// The question's two numbers (1–9), from the secret and the token's random part.
 fn question_numbers(key: &Bytes32, random: &str) -> (u8, u8) {
-    let h = hmac_sha256(key, &[b"lianjian clue-portal question\n", random.as_bytes()]);
+    let h = hmac_sha256(
+        key,
+        &[b"lianjian clue-portal question\n", random.as_bytes()],
+    );
     (1 + h.0[0] % 9, 1 + h.0[1] % 9)
 }
 
@@ -288,8 +291,7 @@ async fn phone_key(svc: &Services, phone: &str) -> Result<String> {
 async fn limit(svc: &Services, key: &str, limit: u64, minutes: i64) -> Result<()> {
     let now = svc.now();
     let window = Duration::minutes(minutes);
-    let (n, latest) =
-        throttle::login_failures_since(svc.store.conn(), key, now - window).await?;
+    let (n, latest) = throttle::login_failures_since(svc.store.conn(), key, now - window).await?;
     if n >= limit {
         let until = latest.unwrap_or(now) + window;
         return Err(ServiceError::Throttled {
@@ -377,10 +379,35 @@ fn normalise_check(s: &str) -> String {
         .collect()
 }
 
+fn clue_input_of(
+    input: &PortalClueInput,
+    name: Option<String>,
+    phone: Option<String>,
+    content: String,
+) -> ClueInput {
+    ClueInput {
+        source: "portal".into(),
+        kind: input.kind.clone(),
+        urgency: None,
+        content,
+        address: input.address.clone(),
+        region_code: input.region_code.trim().to_string(),
+        entity_usci: Some(input.entity_usci.trim().to_string()).filter(|s| !s.is_empty()),
+        complainant_name: name,
+        complainant_phone: phone,
+        anonymous: input.anonymous,
+        ..Default::default()
+    }
+}
+
 /// Sends a clue from the portal: limits, the challenge, the portal's own fields, attachments,
 /// then the clue through [`super::register`] with its check code and attachment links in the
 /// same transaction.
-pub async fn submit(svc: &Services, ip: Option<String>, input: PortalClueInput) -> Result<Submitted> {
+pub async fn submit(
+    svc: &Services,
+    ip: Option<String>,
+    input: PortalClueInput,
+) -> Result<Submitted> {
     let ip_key = ip_key("portal-clue", ip.as_deref());
     limit(svc, &ip_key, PER_IP, IP_WINDOW_MINUTES).await?;
     verify(svc, &input.challenge).await?;
@@ -435,6 +462,8 @@ pub async fn submit(svc: &Services, ip: Option<String>, input: PortalClueInput) 
         };
         (name, phone)
     };
+    // Checked here too: the name of the business is appended to the text below.
+    let content = ch.check("content", lianjian_domain::clue::content(&input.content));
     let entity_name = input.entity_name.trim();
     if entity_name.chars().count() > 100 {
         ch.push(
@@ -481,29 +510,46 @@ pub async fn submit(svc: &Services, ip: Option<String>, input: PortalClueInput) 
             ch.push("files", e);
         }
     }
-    ch.finish()?;
+    let mine = ch.into_errors();
+    let content = match content {
+        Some(c) if mine.is_empty() => c,
+        _ => {
+            // Every bad field at once: the clue's own checks too, on a registration that is
+            // rolled back whatever it finds.
+            let mut all = mine;
+            let probe = ClueInput {
+                content: input.content.clone(),
+                ..clue_input_of(&input, None, None, String::new())
+            };
+            let actor = portal_actor(svc, ip.clone());
+            let rollback = |_tx, _clue| async {
+                Err::<lianjian_store::Tx, _>(ServiceError::Invalid(Vec::new()))
+            };
+            if let Err(ServiceError::Invalid(more)) =
+                register_then(svc, &actor, &probe, rollback).await
+            {
+                let named: Vec<String> = all.iter().map(|e| e.field.clone()).collect();
+                all.extend(more.into_iter().filter(|e| !named.contains(&e.field)));
+            }
+            return Err(ServiceError::Invalid(all));
+        }
+    };
     if let Some(p) = &phone {
-        limit(svc, &phone_key(svc, p).await?, PER_PHONE, PHONE_WINDOW_MINUTES).await?;
+        limit(
+            svc,
+            &phone_key(svc, p).await?,
+            PER_PHONE,
+            PHONE_WINDOW_MINUTES,
+        )
+        .await?;
     }
 
     let content = if entity_name.is_empty() {
-        input.content.clone()
+        content
     } else {
-        format!("{}\n（被反映对象：{entity_name}）", input.content.trim())
+        format!("{content}\n（被反映对象：{entity_name}）")
     };
-    let clue_input = ClueInput {
-        source: "portal".into(),
-        kind: input.kind.clone(),
-        urgency: None,
-        content,
-        address: input.address.clone(),
-        region_code: input.region_code.trim().to_string(),
-        entity_usci: Some(input.entity_usci.trim().to_string()).filter(|s| !s.is_empty()),
-        complainant_name: name,
-        complainant_phone: phone.clone(),
-        anonymous: input.anonymous,
-        ..Default::default()
-    };
+    let clue_input = clue_input_of(&input, name, phone.clone(), content);
     let actor = portal_actor(svc, ip.clone());
     // Files first (the log appends in its own transaction); the clue links them.
     let mut stored = Vec::new();
@@ -602,7 +648,12 @@ fn not_found() -> ServiceError {
 /// The tracking page's look-up, by clue code and check code. Every miss is the same
 /// [`ServiceError::NotFound`] and counts against the client address
 /// ([`LOOKUP_FAILURES`] per [`LOOKUP_WINDOW_MINUTES`]).
-pub async fn track(svc: &Services, ip: Option<String>, code: &str, check: &str) -> Result<Tracking> {
+pub async fn track(
+    svc: &Services,
+    ip: Option<String>,
+    code: &str,
+    check: &str,
+) -> Result<Tracking> {
     let key = ip_key("portal-track", ip.as_deref());
     limit(svc, &key, LOOKUP_FAILURES, LOOKUP_WINDOW_MINUTES).await?;
     let c = svc.store.conn();
