@@ -44,33 +44,80 @@ async fn a_phone_sends_a_complaint_with_the_real_challenge_and_tracks_it() {
     let base = app.base.clone();
     let result: Result<(), fantoccini::error::CmdError> = async {
         c.goto(&format!("{base}/")).await?;
-        c.find(Locator::Css("[data-section='/clues/new'] a")).await?.click().await?;
+        c.find(Locator::Css("[data-section='/clues/new'] a"))
+            .await?
+            .click()
+            .await?;
         c.wait().for_element(Locator::Id("clue-form")).await?;
         // The page's script takes the question away and solves the challenge by itself.
-        wait_for(&c, "document.getElementById('work').value !== ''", "the proof of work").await;
-        let status = c.find(Locator::Id("challenge-status")).await?.text().await?;
+        wait_for(
+            &c,
+            "document.getElementById('work').value !== ''",
+            "the proof of work",
+        )
+        .await;
+        let status = c
+            .find(Locator::Id("challenge-status"))
+            .await?
+            .text()
+            .await?;
         assert!(status.contains("人机验证已完成"), "{status}");
         let hidden: Value = c
-            .execute("return document.getElementById('challenge-question').classList.contains('d-none')", vec![])
+            .execute(
+                "return document.getElementById('challenge-question').classList.contains('d-none')",
+                vec![],
+            )
             .await?;
-        assert_eq!(hidden, Value::Bool(true), "the question is hidden when the script solves");
+        assert_eq!(
+            hidden,
+            Value::Bool(true),
+            "the question is hidden when the script solves"
+        );
         a11y(&c, "the form").await;
         std::fs::write(shots.join("portal-clue-1-form.png"), c.screenshot().await?).ok();
 
-        c.find(Locator::Id("kind")).await?.select_by_value("report").await?;
-        c.find(Locator::Id("content")).await?
-            .send_keys("菜市场东门一家熟食摊位无证经营，\n售卖的卤肉有异味。").await?;
-        let region: Value = c
-            .execute("var s = document.getElementById('region_code'); return s.options[1].value;", vec![])
+        c.find(Locator::Id("kind"))
+            .await?
+            .select_by_value("report")
             .await?;
-        c.find(Locator::Id("region_code")).await?
-            .select_by_value(region.as_str().unwrap()).await?;
-        c.find(Locator::Id("address")).await?.send_keys("城关镇农贸市场东门").await?;
-        c.find(Locator::Id("entity_name")).await?.send_keys("某熟食摊").await?;
-        c.find(Locator::Id("complainant_name")).await?.send_keys("钱晓东").await?;
-        c.find(Locator::Id("complainant_phone")).await?.send_keys("13600001111").await?;
-        c.find(Locator::Id("files")).await?.send_keys(pic.to_str().unwrap()).await?;
-        c.find(Locator::Css("label[for='consent']")).await?.click().await?;
+        c.find(Locator::Id("content"))
+            .await?
+            .send_keys("菜市场东门一家熟食摊位无证经营，\n售卖的卤肉有异味。")
+            .await?;
+        let region: Value = c
+            .execute(
+                "var s = document.getElementById('region_code'); return s.options[1].value;",
+                vec![],
+            )
+            .await?;
+        c.find(Locator::Id("region_code"))
+            .await?
+            .select_by_value(region.as_str().unwrap())
+            .await?;
+        c.find(Locator::Id("address"))
+            .await?
+            .send_keys("城关镇农贸市场东门")
+            .await?;
+        c.find(Locator::Id("entity_name"))
+            .await?
+            .send_keys("某熟食摊")
+            .await?;
+        c.find(Locator::Id("complainant_name"))
+            .await?
+            .send_keys("钱晓东")
+            .await?;
+        c.find(Locator::Id("complainant_phone"))
+            .await?
+            .send_keys("13600001111")
+            .await?;
+        c.find(Locator::Id("files"))
+            .await?
+            .send_keys(pic.to_str().unwrap())
+            .await?;
+        c.find(Locator::Css("label[for='consent']"))
+            .await?
+            .click()
+            .await?;
         c.find(Locator::Id("clue-submit")).await?.click().await?;
         let page = wait_text(&c, "提交成功").await;
         assert!(page.contains("含 1 个附件"), "{page}");
@@ -82,18 +129,31 @@ async fn a_phone_sends_a_complaint_with_the_real_challenge_and_tracks_it() {
         std::fs::write(shots.join("portal-clue-2-sent.png"), c.screenshot().await?).ok();
 
         // 进度查询 with the codes.
-        c.find(Locator::Css("a[href='/clues/track'].btn")).await?.click().await?;
+        c.find(Locator::Css("a[href='/clues/track'].btn"))
+            .await?
+            .click()
+            .await?;
         c.wait().for_element(Locator::Id("check")).await?;
         c.find(Locator::Id("code")).await?.send_keys(&code).await?;
-        c.find(Locator::Id("check")).await?.send_keys(&check).await?;
-        c.find(Locator::Css("form[action='/clues/track'] button")).await?.click().await?;
+        c.find(Locator::Id("check"))
+            .await?
+            .send_keys(&check)
+            .await?;
+        c.find(Locator::Css("form[action='/clues/track'] button"))
+            .await?
+            .click()
+            .await?;
         let page = wait_text(&c, "已受理，待分派").await;
         assert!(page.contains(&code), "{page}");
         for personal in ["钱晓东", "13600001111", "136****1111"] {
             assert!(!page.contains(personal), "{personal} on the tracking page");
         }
         a11y(&c, "the tracking page").await;
-        std::fs::write(shots.join("portal-clue-3-tracking.png"), c.screenshot().await?).ok();
+        std::fs::write(
+            shots.join("portal-clue-3-tracking.png"),
+            c.screenshot().await?,
+        )
+        .ok();
         Ok(())
     }
     .await;
