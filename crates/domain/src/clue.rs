@@ -462,9 +462,15 @@ pub fn extension_days(n: i64) -> Result<u32, Invalid> {
     }
 }
 
-/// What the clue says: 5–4,000 characters.
+/// What the clue says: 5–4,000 characters, on several lines if the person wrote them so (a
+/// form's text area, a work order); other control characters are refused.
 pub fn content(s: &str) -> Result<String, Invalid> {
-    bounded_text(s, 5, 4000, "线索内容", "content")
+    let s = s.replace("\r\n", "\n");
+    bounded_text(&s.replace('\n', " "), 5, 4000, "线索内容", "content")?;
+    Ok(
+        s.trim_matches(|c: char| c.is_whitespace() || crate::error::is_invisible(c))
+            .to_string(),
+    )
 }
 
 /// Where it happened: 2–200 characters.
@@ -620,6 +626,19 @@ pub fn coordinates(lat: Option<f64>, lng: Option<f64>) -> Result<Option<(f64, f6
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn content_keeps_its_lines_and_refuses_other_controls() {
+        assert_eq!(
+            super::content("  第一行\r\n第二行内容  \n").unwrap(),
+            "第一行\n第二行内容"
+        );
+        assert_eq!(
+            super::content("五个字以上\u{7}").unwrap_err().code,
+            "control_character"
+        );
+        assert_eq!(super::content("短\n\n").unwrap_err().code, "too_short");
+    }
+
     use super::*;
     use crate::lifecycle::check_graph;
 

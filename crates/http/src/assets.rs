@@ -51,6 +51,12 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/css; charset=utf-8",
         include_str!("../assets/noscript.css"),
     ),
+    // The complaint form's proof-of-work challenge (portal/clues.rs).
+    (
+        "portal-clue.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/portal-clue.js"),
+    ),
     (
         "portal.css",
         "text/css; charset=utf-8",

@@ -43,7 +43,8 @@ pub use publication::{
     opening, public_record, summary as public_summary,
 };
 pub use self_check::{
-    CODE_ALPHABET, CODE_LEN, IssuedCode, SelfCheck, codes_issued, issue_codes, self_check,
+    CODE_ALPHABET, CODE_LEN, IssuedCode, SelfCheck, codes_issued, display_code, issue_codes,
+    self_check,
 };
 pub use witness::{WitnessSpec, WitnessStatus, Witnessed, awaiting, contribute, enter_beacon};
 

@@ -467,6 +467,55 @@ pub async fn link(
     actor: &Actor,
 ) -> Result<()> {
     may_upload(actor)?;
+    let d = departments::get(c, department_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    link_at(
+        c,
+        evidence_id,
+        kind,
+        record_id,
+        filename,
+        (Some(department_id), &d.region_code),
+        actor,
+    )
+    .await
+}
+
+/// [`link`] for a record no department holds yet — a clue the public sent through the portal,
+/// before the office dispatches it: the link carries the record's region and the nil
+/// department.
+pub async fn link_unassigned(
+    c: &impl Conn,
+    evidence_id: Uuid,
+    kind: &str,
+    record_id: Uuid,
+    filename: &str,
+    region: &RegionCode,
+    actor: &Actor,
+) -> Result<()> {
+    may_upload(actor)?;
+    link_at(
+        c,
+        evidence_id,
+        kind,
+        record_id,
+        filename,
+        (None, region),
+        actor,
+    )
+    .await
+}
+
+async fn link_at(
+    c: &impl Conn,
+    evidence_id: Uuid,
+    kind: &str,
+    record_id: Uuid,
+    filename: &str,
+    (department, region): (Option<Uuid>, &RegionCode),
+    actor: &Actor,
+) -> Result<()> {
     if !kind_ok(kind) {
         return Err(field(
             "record_kind",
@@ -483,9 +532,7 @@ pub async fn link(
     let e = repo::get(c, evidence_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let d = departments::get(c, department_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let department_id = department.unwrap_or_else(Uuid::nil);
     let l = Link {
         id: Uuid::now_v7(),
         evidence_id,
@@ -493,7 +540,7 @@ pub async fn link(
         record_id,
         filename,
         department_id,
-        region_code: d.region_code.to_string(),
+        region_code: region.to_string(),
         linked_by: (!actor.user_id.is_nil()).then_some(actor.user_id),
         linked_by_name: actor.username.clone(),
         linked_at: lianjian_domain::audit::audit_time(Utc::now()),
@@ -503,7 +550,7 @@ pub async fn link(
             c,
             actor,
             Record::new("evidence.link", "evidence", &e.sha256)
-                .at(&l.region_code, Some(department_id))
+                .at(&l.region_code, department)
                 .after(&serde_json::json!({
                     "record_kind": l.record_kind,
                     "record_id": l.record_id,

@@ -13,7 +13,7 @@ mod directory;
 pub(crate) mod draws;
 pub(crate) mod exchange;
 pub(crate) mod extract;
-mod fields;
+pub(crate) mod fields;
 mod follow_ups;
 mod home;
 mod inspectors;

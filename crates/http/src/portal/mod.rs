@@ -1,6 +1,7 @@
 //! The public portal (信息公开), `/`: no login. It shows what the platform publishes for its
 //! jurisdiction (`Services::site`); a capability joins its menu once it is built.
 
+mod clues;
 mod draws;
 mod items;
 mod plans;
@@ -20,6 +21,13 @@ use crate::i18n::{Messages, zh_cn};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
+        .route(
+            "/clues/new",
+            get(clues::new_form)
+                .post(clues::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(clues::MAX_BODY)),
+        )
+        .route("/clues/track", get(clues::track_form).post(clues::track))
         .route("/draws", get(draws::list))
         .route("/draws/{id}", get(draws::detail))
         .route(
@@ -49,6 +57,8 @@ const NAV: &[(&str, &str, &str)] = &[
     ("plans", "/plans", "抽查计划"),
     ("draws", "/draws", "抽查任务公告"),
     ("results", "/results", "检查结果公示"),
+    ("clues", "/clues/new", "投诉举报"),
+    ("track", "/clues/track", "进度查询"),
 ];
 
 impl Frame {
@@ -99,6 +109,18 @@ const SECTIONS: &[(&str, &str, &str, &str)] = &[
         "检查结果公示",
         "“公示为原则、不公示为例外”：检查对象、事项、部门、日期与结果。",
         "查询检查结果",
+    ),
+    (
+        "/clues/new",
+        "投诉举报",
+        "反映经营主体的违法违规问题或提出建议，可上传照片，可匿名；提交后凭线索编号和查询码查询办理进度。",
+        "我要投诉举报",
+    ),
+    (
+        "/clues/track",
+        "进度查询",
+        "凭线索编号和查询码查看受理、分派、办结情况和办理结果。",
+        "查询办理进度",
     ),
 ];
 

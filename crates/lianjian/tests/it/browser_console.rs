@@ -85,6 +85,8 @@ const PORTAL_PAGES: &[(&str, &str)] = &[
     ("/plans", "plans"),
     ("/draws", "draws"),
     ("/results", "results"),
+    ("/clues/new", "clue-new"),
+    ("/clues/track", "clue-track"),
 ];
 
 /// Records, in every page the session opens from now on, what its Content-Security-Policy

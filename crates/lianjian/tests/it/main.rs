@@ -9,6 +9,7 @@ mod browser;
 mod browser_console;
 mod browser_documents;
 mod browser_field;
+mod browser_portal_clue;
 mod browser_visit;
 mod draw_cli;
 mod e2e;

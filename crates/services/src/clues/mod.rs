@@ -39,6 +39,7 @@ pub mod hotline;
 pub mod joint;
 pub mod open311;
 pub mod oversight;
+pub mod portal;
 pub mod routing;
 
 const KIND: CaseKind = CaseKind::Clue;

@@ -1042,6 +1042,38 @@ pub fn rows() -> Vec<Row> {
             r.anon = 'F';
             r
         },
+        // 投诉举报 and 进度查询: open to all; the posts carry the page's own CSRF token (and the
+        // form a solved challenge), which the matrix does not fetch: refused (403) for every
+        // caller. Both are tested in clue_portal.rs.
+        public("/clues/new", ""),
+        {
+            let mut r = Row {
+                payload: Payload::Multipart {
+                    fields: vec![("kind", "complaint"), ("content", "authz matrix clue")],
+                    file: Some(("files", "a.jpg", "image/jpeg", JPEG)),
+                },
+                ..row(
+                    "POST",
+                    "/clues/new",
+                    "",
+                    Payload::None,
+                    "FFF FFF FFF FFF FFF FFF",
+                )
+            };
+            r.anon = 'F';
+            r
+        },
+        public("/clues/track", ""),
+        {
+            let mut r = post(
+                "/clues/track",
+                "",
+                "code=XS-411121-2026-00001&check=ABCDEFGHJK",
+                "FFF FFF FFF FFF FFF FFF",
+            );
+            r.anon = 'F';
+            r
+        },
         public("/items", ""),
         public("/items/{code}", "portal_item"),
         public("/plans", ""),
