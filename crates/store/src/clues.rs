@@ -46,7 +46,7 @@ pub struct Clue {
 const COLS: &str = "id, code, external_no, source, kind, urgency, content, address, region_code, latitude, longitude, entity_id, complainant_name, complainant_phone, anonymous, received_at, status, department_id, result, finished_at, created_by, created_at, updated_at";
 
 /// How `clues` carries data scope: its region, and the handling department's line.
-const SHAPE: Shape = Shape::department("region_code", "department_id");
+pub(crate) const SHAPE: Shape = Shape::department("region_code", "department_id");
 
 fn from_row(r: &QueryResult) -> Result<Clue> {
     Ok(Clue {
@@ -228,10 +228,35 @@ pub struct ClueQuery {
     pub statuses: Vec<ClueStatus>,
     pub department_id: Option<Uuid>,
     pub source: Option<ClueSource>,
-    /// Code, reference, content or address containing this text.
+    pub kind: Option<ClueKind>,
+    pub urgency: Option<Urgency>,
+    /// Code, reference, content, address or the entity's name containing this text.
     pub text: Option<String>,
     /// One of the running clocks (name, due from, due before) — the 即将超时 / 已超时 queues.
     pub clocks_due: Vec<(&'static str, Option<NaiveDate>, NaiveDate)>,
+    pub sort: ClueSort,
+}
+
+/// The order of a clue list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClueSort {
+    /// Newest received first (the default).
+    #[default]
+    ReceivedDesc,
+    /// Oldest received first.
+    ReceivedAsc,
+    /// The earliest running 签收 / 办结 deadline first; clues without a running clock last.
+    DueAsc,
+}
+
+impl ClueSort {
+    fn order_by(self) -> &'static str {
+        match self {
+            ClueSort::ReceivedDesc => "received_at DESC, id DESC",
+            ClueSort::ReceivedAsc => "received_at ASC, id ASC",
+            ClueSort::DueAsc => "COALESCE((SELECT MIN(k.due) FROM case_clocks k WHERE k.case_kind = 'clue' AND k.case_id = clues.id AND k.stopped_on IS NULL AND k.name IN ('sign', 'finish')), '9999-12-31') ASC, received_at DESC, id DESC",
+        }
+    }
 }
 
 /// Clues in scope matching `q`, newest first.
@@ -260,12 +285,20 @@ pub async fn list(
         vals.push(s.as_str().into());
         conds.push(format!("source = ${}", vals.len()));
     }
+    if let Some(k) = q.kind {
+        vals.push(k.as_str().into());
+        conds.push(format!("kind = ${}", vals.len()));
+    }
+    if let Some(u) = q.urgency {
+        vals.push(u.as_str().into());
+        conds.push(format!("urgency = ${}", vals.len()));
+    }
     if let Some(t) = q.text.as_deref().filter(|t| !t.is_empty()) {
         vals.push(crate::contains_pattern(t).into());
         let n = vals.len();
         let e = crate::LIKE_ESCAPE;
         conds.push(format!(
-            "(code LIKE ${n}{e} OR external_no LIKE ${n}{e} OR content LIKE ${n}{e} OR address LIKE ${n}{e})"
+            "(code LIKE ${n}{e} OR external_no LIKE ${n}{e} OR content LIKE ${n}{e} OR address LIKE ${n}{e} OR entity_id IN (SELECT en.id FROM entities en WHERE en.name LIKE ${n}{e} OR en.usci LIKE ${n}{e}))"
         ));
     }
     if !q.clocks_due.is_empty() {
@@ -282,7 +315,7 @@ pub async fn list(
         "clues",
         COLS,
         &w,
-        "received_at DESC, id DESC",
+        q.sort.order_by(),
         vals,
         page,
         from_row,

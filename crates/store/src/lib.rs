@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod cases;
 pub mod changes;
 pub mod claims;
+pub mod clue_reports;
 pub mod clues;
 pub mod departments;
 pub mod draw_access;

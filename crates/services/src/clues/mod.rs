@@ -25,6 +25,7 @@ use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::{Actor, Scope};
 use lianjian_domain::visit::beijing_date;
 use lianjian_store::clues::{self as repo, Clue, ClueQuery};
+pub use lianjian_store::clues::ClueSort;
 use lianjian_store::departments::Department;
 use lianjian_store::{Conn, Page, PageRequest};
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,9 @@ use crate::cases::{self, CaseRef, ClockView};
 use crate::error::Checker;
 use crate::visit_access::acts_for;
 use crate::{Result, ServiceError, Services};
+
+pub mod batch;
+pub mod reports;
 
 const KIND: CaseKind = CaseKind::Clue;
 
@@ -548,7 +552,13 @@ impl Queue {
 pub struct ClueFilter {
     pub region: Option<RegionCode>,
     pub source: Option<ClueSource>,
+    /// Code, source reference, content, address or the entity's name or credit code.
     pub text: Option<String>,
+    pub kind: Option<ClueKind>,
+    pub urgency: Option<Urgency>,
+    /// The handling department.
+    pub department_id: Option<Uuid>,
+    pub sort: ClueSort,
 }
 
 /// A queue of clues in the actor's scope, newest first, each with its clocks' lights.
@@ -566,6 +576,10 @@ pub async fn list(
     q.region = f.region.clone();
     q.source = f.source;
     q.text = f.text.clone();
+    q.kind = f.kind;
+    q.urgency = f.urgency;
+    q.department_id = f.department_id;
+    q.sort = f.sort;
     let p = repo::list(c, &Scope::of(a), &q, page).await?;
     let names = names_for(c, &p.items).await?;
     let ids: Vec<Uuid> = p.items.iter().map(|x| x.id).collect();

@@ -23,6 +23,7 @@ mod m20261206_000018_submissions;
 mod m20261206_000020_draw_public_records;
 mod m20261206_000021_office_documents;
 mod m20261207_000022_cases;
+mod m20261207_000027_clue_desk;
 
 /// A named, idempotent index over `cols` of `table`, for every migration.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000020_draw_public_records::Migration),
             Box::new(m20261206_000021_office_documents::Migration),
             Box::new(m20261207_000022_cases::Migration),
+            Box::new(m20261207_000027_clue_desk::Migration),
         ]
     }
 }
