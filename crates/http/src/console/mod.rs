@@ -6,6 +6,8 @@ mod audit;
 mod auth;
 mod calendar;
 mod claims;
+mod clue_desk;
+pub(crate) use clue_desk::sort_of as clue_sort;
 mod clues;
 mod departments;
 mod directory;
@@ -187,6 +189,10 @@ pub fn router() -> Router<AppState> {
         .route("/claims/{id}/assign", post(claims::assign))
         .route("/clues", get(clues::list).post(clues::create))
         .route("/clues/new", get(clues::new_form))
+        .route("/clues/batch", post(clue_desk::batch))
+        .route("/clues/export", get(clue_desk::export))
+        .route("/clues/rates", get(clue_desk::rates))
+        .route("/clues/rates/export", get(clue_desk::rates_export))
         .route("/clues/{id}", get(clues::detail))
         .route("/clues/{id}/dispatch", post(clues::dispatch))
         .route("/clues/{id}/reassign", post(clues::reassign))
