@@ -33,6 +33,8 @@ use uuid::Uuid;
 
 #[path = "bench_draw.rs"]
 mod draw_path;
+#[path = "bench_clues.rs"]
+mod clue_load;
 #[path = "bench_import.rs"]
 mod import_load;
 
@@ -90,6 +92,14 @@ pub struct BenchArgs {
     /// Pause of the console user between two saves
     #[arg(long, default_value_t = 100, requires = "import_load")]
     write_interval_ms: u64,
+    /// Time the clue queues and the office's rates (issue 14) on this database (a new SQLite
+    /// file, or the URL of an empty PostgreSQL database) holding `--clues` clues with their
+    /// clocks and events; each operation `--runs` times
+    #[arg(long, value_name = "DB")]
+    clue_load: Option<String>,
+    /// Clues to seed for `--clue-load`
+    #[arg(long, default_value_t = 200_000, requires = "clue_load")]
+    clues: u64,
 }
 
 // ---- generator ----
@@ -575,6 +585,12 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
         bail!("--runs must be at least 1");
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if let Some(db) = &a.clue_load {
+        println!("lianjian bench --clue-load: {} clues, {cores} cores", a.clues);
+        let out = clue_load::run(&a, db).await?;
+        println!("{out}");
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(db) = &a.import_load {
         println!(
             "lianjian bench --import-load: {} entities, {cores} cores",

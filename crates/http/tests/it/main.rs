@@ -7,6 +7,7 @@ mod api_schemas;
 mod audit_anchor;
 mod authz_matrix;
 mod calendar;
+mod clue_desk;
 mod clues;
 mod directory;
 mod draw_access;
