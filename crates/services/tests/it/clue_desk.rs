@@ -68,6 +68,14 @@ fn input(n: u32, kind: &str) -> ClueInput {
     }
 }
 
+async fn reg(svc: &Services, office: &Actor, n: u32) -> Uuid {
+    clues::register(svc, office, &input(n, "report"))
+        .await
+        .unwrap()
+        .clue
+        .id
+}
+
 on_both_backends!(
     template = DEMO, setup = setup;
     rates_count_a_crafted_season_per_department_within_scope,
@@ -84,19 +92,18 @@ async fn rates_count_a_crafted_season_per_department_within_scope(env: Env) {
     let y = department(svc, "411121", "县卫生健康委").await;
     let cal = calendar::current(svc).await.unwrap();
     let t0 = beijing_date(svc.now());
-    let reg = |n| clues::register(svc, &office, &input(n, "complaint"));
     // A: signed and finished on the day of dispatch.
-    let a = reg(1).await.unwrap().clue.id;
+    let a = reg(svc, &office, 1).await;
     clues::dispatch(svc, &office, a, x).await.unwrap();
     clues::sign(svc, &market, a).await.unwrap();
     clues::finish(svc, &market, a, "已现场核查，责令整改")
         .await
         .unwrap();
     // B: dispatched today, signed after the signing deadline, never finished.
-    let b = reg(2).await.unwrap().clue.id;
+    let b = reg(svc, &office, 2).await;
     clues::dispatch(svc, &office, b, x).await.unwrap();
     // C: signed in time, 3 more working days approved, finished after the first deadline.
-    let c = reg(3).await.unwrap().clue.id;
+    let c = reg(svc, &office, 3).await;
     clues::dispatch(svc, &office, c, x).await.unwrap();
     clues::sign(svc, &market, c).await.unwrap();
     clues::request_extension(svc, &market, c, 3, "需送检，检验周期较长")
@@ -106,11 +113,11 @@ async fn rates_count_a_crafted_season_per_department_within_scope(env: Env) {
         .await
         .unwrap();
     // D: another line's clue, signed in time.
-    let d = reg(4).await.unwrap().clue.id;
+    let d = reg(svc, &office, 4).await;
     clues::dispatch(svc, &office, d, y).await.unwrap();
     clues::sign(svc, &health, d).await.unwrap();
     // E: returned by the market department.
-    let e = reg(5).await.unwrap().clue.id;
+    let e = reg(svc, &office, 5).await;
     clues::dispatch(svc, &office, e, x).await.unwrap();
     clues::return_clue(svc, &market, e, "涉事单位为诊所，属卫生健康部门职责")
         .await
@@ -267,10 +274,9 @@ async fn batch_steps_go_through_the_single_steps_and_name_refusals(env: Env) {
     let market = actor(svc, "wy.market").await;
     let leader = actor(svc, "wy.leader").await;
     let x = department(svc, "411121", "县市场监管局").await;
-    let reg = |n| clues::register(svc, &office, &input(n, "report"));
-    let a = reg(21).await.unwrap().clue.id;
-    let b = reg(22).await.unwrap().clue.id;
-    let c = reg(23).await.unwrap().clue.id;
+    let a = reg(svc, &office, 21).await;
+    let b = reg(svc, &office, 22).await;
+    let c = reg(svc, &office, 23).await;
     // Office: dispatch all three to the market department.
     let rows = batch::run(
         svc,
