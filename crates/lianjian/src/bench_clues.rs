@@ -350,7 +350,27 @@ pub async fn run(a: &BenchArgs, db: &str) -> anyhow::Result<Value> {
                 .map_err(crate::service_error)?;
             v.push(t.elapsed());
         }
-        out.insert(format!("{who}_queue_counts"), stats(&format!("{who} queue counts (all tabs)"), &v));
+        out.insert(
+            format!("{who}_queue_counts"),
+            stats(&format!("{who} queue counts (all tabs)"), &v),
+        );
+        // What the console's queue page asks: the role's first queue and every tab's count.
+        let first = Queue::of_role(act)[0];
+        let mut v = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let t = Instant::now();
+            clues::list(&svc, act, first, &ClueFilter::default(), page)
+                .await
+                .map_err(crate::service_error)?;
+            clues::queue_counts(&svc, act)
+                .await
+                .map_err(crate::service_error)?;
+            v.push(t.elapsed());
+        }
+        out.insert(
+            format!("{who}_console_page"),
+            stats(&format!("{who} console page ({} + counts)", first.as_str()), &v),
+        );
     }
     for (name, f, q) in [
         (
