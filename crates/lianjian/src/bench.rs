@@ -31,10 +31,10 @@ use lianjian_engine::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-#[path = "bench_draw.rs"]
-mod draw_path;
 #[path = "bench_clues.rs"]
 mod clue_load;
+#[path = "bench_draw.rs"]
+mod draw_path;
 #[path = "bench_import.rs"]
 mod import_load;
 
@@ -586,7 +586,10 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if let Some(db) = &a.clue_load {
-        println!("lianjian bench --clue-load: {} clues, {cores} cores", a.clues);
+        println!(
+            "lianjian bench --clue-load: {} clues, {cores} cores",
+            a.clues
+        );
         let out = clue_load::run(&a, db).await?;
         println!("{out}");
         return Ok(ExitCode::SUCCESS);

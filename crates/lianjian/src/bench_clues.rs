@@ -113,7 +113,10 @@ fn generate(
     };
     let day = today - chrono::Duration::days(age as i64);
     let at = Utc
-        .from_local_datetime(&day.and_hms_opt(1 + r.below(9) as u32, r.below(60) as u32, 0).unwrap())
+        .from_local_datetime(
+            &day.and_hms_opt(1 + r.below(9) as u32, r.below(60) as u32, 0)
+                .unwrap(),
+        )
         .unwrap();
     let town = &towns[r.below(towns.len() as u64) as usize];
     let dept = depts[r.below(depts.len() as u64) as usize];
@@ -126,7 +129,15 @@ fn generate(
         92..95 => ClueStatus::ExtensionRequested,
         _ => ClueStatus::Escalated,
     };
-    events.push(event(id, "register", None, ClueStatus::Registered, None, town, at));
+    events.push(event(
+        id,
+        "register",
+        None,
+        ClueStatus::Registered,
+        None,
+        town,
+        at,
+    ));
     let mut finished_at = None;
     if status != ClueStatus::Registered {
         events.push(event(
@@ -180,9 +191,7 @@ fn generate(
             if r.below(10) == 0 {
                 fin = fin.extended(cal, 5);
             }
-            let done = cal
-                .add_working_days(day, 1 + r.below(7) as u32)
-                .min(today);
+            let done = cal.add_working_days(day, 1 + r.below(7) as u32).min(today);
             fin.stopped_on = Some(done);
             finished_at = Some(at + chrono::Duration::days((done - day).num_days()));
             events.push(event(
@@ -245,7 +254,9 @@ pub async fn run(a: &BenchArgs, db: &str) -> anyhow::Result<Value> {
         db.to_string()
     } else {
         if std::path::Path::new(db).exists() {
-            bail!("{db} exists: --clue-load needs a new SQLite file (or an empty PostgreSQL database)");
+            bail!(
+                "{db} exists: --clue-load needs a new SQLite file (or an empty PostgreSQL database)"
+            );
         }
         format!("sqlite://{db}")
     };
@@ -369,7 +380,10 @@ pub async fn run(a: &BenchArgs, db: &str) -> anyhow::Result<Value> {
         }
         out.insert(
             format!("{who}_console_page"),
-            stats(&format!("{who} console page ({} + counts)", first.as_str()), &v),
+            stats(
+                &format!("{who} console page ({} + counts)", first.as_str()),
+                &v,
+            ),
         );
     }
     for (name, f, q) in [

@@ -283,7 +283,11 @@ pub async fn export(
     }
     let bytes = reports::export(&st.svc, &s.actor, queue, &filter).await?;
     Ok(super::exchange::xlsx(
-        &format!("问题线索-{}-{}.xlsx", queue.label_zh(), crate::api::params::today()),
+        &format!(
+            "问题线索-{}-{}.xlsx",
+            queue.label_zh(),
+            crate::api::params::today()
+        ),
         bytes,
     ))
 }
@@ -300,7 +304,10 @@ fn rates_query(p: &Params) -> (RatesQuery, BTreeMap<String, String>) {
         match v.trim().parse::<NaiveDate>() {
             Ok(d) => Some(d),
             Err(_) => {
-                errors.insert(k.into(), format!("日期“{v}”不正确，应为 2026-12-07 这样的格式"));
+                errors.insert(
+                    k.into(),
+                    format!("日期“{v}”不正确，应为 2026-12-07 这样的格式"),
+                );
                 None
             }
         }

@@ -40,7 +40,10 @@ pub struct ClueCard {
     red: u64,
 }
 
-async fn clue_card(svc: &lianjian_services::Services, a: &lianjian_domain::scope::Actor) -> Option<ClueCard> {
+async fn clue_card(
+    svc: &lianjian_services::Services,
+    a: &lianjian_domain::scope::Actor,
+) -> Option<ClueCard> {
     use lianjian_services::clues::{self, Queue};
     match clues::queue_counts(svc, a).await {
         Ok(counts) => {
@@ -50,7 +53,12 @@ async fn clue_card(svc: &lianjian_services::Services, a: &lianjian_domain::scope
                 red: of(Queue::Overdue),
                 queues: counts
                     .iter()
-                    .filter(|(q, _)| !matches!(q, Queue::All | Queue::Finished | Queue::DueSoon | Queue::Overdue))
+                    .filter(|(q, _)| {
+                        !matches!(
+                            q,
+                            Queue::All | Queue::Finished | Queue::DueSoon | Queue::Overdue
+                        )
+                    })
                     .map(|(q, n)| (q.as_str(), q.label_zh(), *n))
                     .collect(),
             })

@@ -66,7 +66,10 @@ async fn batch_sign_and_send_name_refusals_and_do_the_rest(app: App) {
     // The department's 待签收 queue offers the batch bar with a confirmation.
     let market = app.login("wy.market").await;
     let page = app
-        .get(&format!("/console/clues?queue=to_sign&region={TOWN}"), Some(&market))
+        .get(
+            &format!("/console/clues?queue=to_sign&region={TOWN}"),
+            Some(&market),
+        )
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("批量签收") && page.body.contains("data-confirm"));
@@ -107,7 +110,9 @@ async fn batch_sign_and_send_name_refusals_and_do_the_rest(app: App) {
     let page = app.get("/console/clues?queue=all", Some(&office)).await;
     assert!(page.body.contains("批量派单/改派"));
     let ocsrf = csrf_of(&page.body);
-    let c1_code = app.get_json(&format!("/api/v1/clues/{c1}"), &office_t).await["code"]
+    let c1_code = app
+        .get_json(&format!("/api/v1/clues/{c1}"), &office_t)
+        .await["code"]
         .as_str()
         .unwrap()
         .to_string();
@@ -115,7 +120,9 @@ async fn batch_sign_and_send_name_refusals_and_do_the_rest(app: App) {
         .form(
             "/console/clues/batch?queue=all",
             Some(&office),
-            &format!("_csrf={ocsrf}&_once=desk3&action=send&department_id={x}&reason=&ids={c3}&ids={c1}"),
+            &format!(
+                "_csrf={ocsrf}&_once=desk3&action=send&department_id={x}&reason=&ids={c3}&ids={c1}"
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -125,7 +132,9 @@ async fn batch_sign_and_send_name_refusals_and_do_the_rest(app: App) {
         "{}",
         r.body
     );
-    let d = app.get_json(&format!("/api/v1/clues/{c3}"), &office_t).await;
+    let d = app
+        .get_json(&format!("/api/v1/clues/{c3}"), &office_t)
+        .await;
     assert_eq!(d["status"], "dispatched");
     // No department chosen: refused as a whole.
     let r = app
@@ -145,7 +154,10 @@ async fn batch_sign_and_send_name_refusals_and_do_the_rest(app: App) {
         .form(
             "/console/clues/batch",
             Some(&leader),
-            &format!("_csrf={}&_once=desk5&action=sign&ids={c3}", csrf_of(&lpage.body)),
+            &format!(
+                "_csrf={}&_once=desk5&action=sign&ids={c3}",
+                csrf_of(&lpage.body)
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -154,7 +166,8 @@ async fn batch_sign_and_send_name_refusals_and_do_the_rest(app: App) {
 /// The rows of an xlsx's sheet `sheet` (header first), read with calamine.
 fn sheet_rows(bytes: &[u8], sheet: &str) -> Vec<Vec<String>> {
     use calamine::{Data, Reader, Xlsx};
-    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("calamine reads it");
+    let mut wb: Xlsx<_> =
+        Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("calamine reads it");
     assert_eq!(wb.sheet_names(), vec![sheet.to_string()]);
     wb.worksheet_range(sheet)
         .expect("sheet")
@@ -183,7 +196,11 @@ async fn api_bytes(app: &App, path: &str, token: &str) -> (StatusCode, String, V
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default();
-    (status, ct, r.into_body().collect().await.unwrap().to_bytes().to_vec())
+    (
+        status,
+        ct,
+        r.into_body().collect().await.unwrap().to_bytes().to_vec(),
+    )
 }
 
 async fn the_export_masks_complainants_and_uses_labels(app: App) {
@@ -192,13 +209,20 @@ async fn the_export_masks_complainants_and_uses_labels(app: App) {
     // The office reads the phone in full on the page, but an export is masked always.
     let office = app.login("wy.office").await;
     let (status, bytes) = app
-        .bytes(&format!("/console/clues/export?queue=all&q={code}"), &office)
+        .bytes(
+            &format!("/console/clues/export?queue=all&q={code}"),
+            &office,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let rows = sheet_rows(&bytes, "问题线索");
     assert_eq!(rows.len(), 2, "{rows:?}");
     let head = &rows[0];
-    let col = |h: &str| head.iter().position(|x| x == h).unwrap_or_else(|| panic!("{h}: {head:?}"));
+    let col = |h: &str| {
+        head.iter()
+            .position(|x| x == h)
+            .unwrap_or_else(|| panic!("{h}: {head:?}"))
+    };
     let r = &rows[1];
     assert_eq!(r[col("线索编号")], code);
     assert_eq!(r[col("来源")], "12345热线");
@@ -219,13 +243,21 @@ async fn the_export_masks_complainants_and_uses_labels(app: App) {
     let rows = sheet_rows(&bytes, "问题线索");
     assert_eq!(rows[1][col("联系电话")], "138****8000");
     let r = app
-        .api("GET", "/api/v1/clues/export.xlsx?kind=rumour", Some(&office_t), None)
+        .api(
+            "GET",
+            "/api/v1/clues/export.xlsx?kind=rumour",
+            Some(&office_t),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.fields(), ["kind"]);
     // An empty queue still exports its header row.
     let (status, bytes) = app
-        .bytes("/console/clues/export?queue=all&q=no-such-clue-anywhere", &office)
+        .bytes(
+            "/console/clues/export?queue=all&q=no-such-clue-anywhere",
+            &office,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(sheet_rows(&bytes, "问题线索").len(), 1);
@@ -248,12 +280,18 @@ async fn rates_show_per_department_within_scope(app: App) {
     let all = app.get_json(&q, &office_t).await;
     let deps = all["departments"].as_array().unwrap();
     assert_eq!(deps.len(), 2, "{all}");
-    let m = deps.iter().find(|d| d["department_id"] == x.as_str()).unwrap();
+    let m = deps
+        .iter()
+        .find(|d| d["department_id"] == x.as_str())
+        .unwrap();
     assert_eq!(m["dispatched"], 1);
     assert_eq!(m["signed_in_time"], 1);
     assert_eq!(m["response_rate"], 1.0);
     assert!(m["satisfaction_rate"].is_null());
-    let h = deps.iter().find(|d| d["department_id"] == y.as_str()).unwrap();
+    let h = deps
+        .iter()
+        .find(|d| d["department_id"] == y.as_str())
+        .unwrap();
     assert_eq!(h["response_rate"], 0.0);
     assert_eq!(all["total"]["dispatched"], 2);
     // The market department sees its own line only.
@@ -263,17 +301,32 @@ async fn rates_show_per_department_within_scope(app: App) {
     assert_eq!(deps[0]["department_id"], x.as_str());
     // A bad date is named.
     let r = app
-        .api("GET", "/api/v1/clues/rates?from=2026-13-01", Some(&office_t), None)
+        .api(
+            "GET",
+            "/api/v1/clues/rates?from=2026-13-01",
+            Some(&office_t),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.fields(), ["from"]);
     // The console page and its export.
     let office = app.login("wy.office").await;
     let page = app
-        .get(&format!("/console/clues/rates?region={TOWN}"), Some(&office))
+        .get(
+            &format!("/console/clues/rates?region={TOWN}"),
+            Some(&office),
+        )
         .await;
     assert_eq!(page.status, StatusCode::OK);
-    for s in ["签收及时率", "按时办结率", "县市场监管局", "县卫生健康委", "100.0%", "合计"] {
+    for s in [
+        "签收及时率",
+        "按时办结率",
+        "县市场监管局",
+        "县卫生健康委",
+        "100.0%",
+        "合计",
+    ] {
         assert!(page.body.contains(s), "{s}");
     }
     let bad = app
@@ -282,12 +335,18 @@ async fn rates_show_per_department_within_scope(app: App) {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("日期“yesterday”不正确"));
     let (status, bytes) = app
-        .bytes(&format!("/console/clues/rates/export?region={TOWN}"), &office)
+        .bytes(
+            &format!("/console/clues/rates/export?region={TOWN}"),
+            &office,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let rows = sheet_rows(&bytes, "线索办理统计");
     assert_eq!(rows[0][0], "承办部门");
-    assert!(rows.iter().any(|r| r[0] == "合计" && r[1] == "2"), "{rows:?}");
+    assert!(
+        rows.iter().any(|r| r[0] == "合计" && r[1] == "2"),
+        "{rows:?}"
+    );
 }
 
 async fn the_home_card_counts_the_users_queues(app: App) {
@@ -302,7 +361,9 @@ async fn the_home_card_counts_the_users_queues(app: App) {
     assert!(home.body.contains("href=\"/console/clues?queue=to_sign\""));
     assert!(home.body.contains("data-clue-red=") && home.body.contains("data-clue-yellow="));
     // The count on the card is the queue's.
-    let q = app.get_json("/api/v1/clues?queue=to_sign", &app.token("wy.market").await).await;
+    let q = app
+        .get_json("/api/v1/clues?queue=to_sign", &app.token("wy.market").await)
+        .await;
     let n = q["total"].as_u64().unwrap();
     assert!(n >= 1);
     assert!(

@@ -14,7 +14,7 @@ use lianjian_domain::scope::{Actor, Scope};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{repo, may_dispatch, may_register};
+use super::{may_dispatch, may_register, repo};
 use crate::directory::MAX_BATCH;
 use crate::{Result, ServiceError, Services};
 
@@ -88,7 +88,9 @@ pub async fn run(
             (ClueBatch::Send { department_id, .. }, Some(x))
                 if x.status == ClueStatus::Registered =>
             {
-                super::dispatch(svc, a, id, *department_id).await.map(|_| ())
+                super::dispatch(svc, a, id, *department_id)
+                    .await
+                    .map(|_| ())
             }
             (
                 ClueBatch::Send {

@@ -24,8 +24,8 @@ use lianjian_domain::clue::{
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::{Actor, Scope};
 use lianjian_domain::visit::beijing_date;
-use lianjian_store::clues::{self as repo, Clue, ClueQuery};
 pub use lianjian_store::clues::ClueSort;
+use lianjian_store::clues::{self as repo, Clue, ClueQuery};
 use lianjian_store::departments::Department;
 use lianjian_store::{Conn, Page, PageRequest};
 use serde::{Deserialize, Serialize};
@@ -601,18 +601,10 @@ pub async fn queue_counts(svc: &Services, a: &Actor) -> Result<Vec<(Queue, u64)>
     let c = svc.store.conn();
     let cal = crate::calendar::current(svc).await?;
     let today = today(svc);
-    let mut out = Vec::new();
-    for q in Queue::of_role(a) {
-        let p = repo::list(
-            c,
-            &Scope::of(a),
-            &q.query(&cal, today),
-            PageRequest::new(Some(1), Some(1)),
-        )
-        .await?;
-        out.push((q, p.total));
-    }
-    Ok(out)
+    let queues = Queue::of_role(a);
+    let queries: Vec<ClueQuery> = queues.iter().map(|q| q.query(&cal, today)).collect();
+    let counts = repo::count_each(c, &Scope::of(a), &queries).await?;
+    Ok(queues.into_iter().zip(counts).collect())
 }
 
 // ---- intake ----

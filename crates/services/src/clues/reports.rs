@@ -19,8 +19,8 @@ use lianjian_domain::Invalid;
 use lianjian_domain::clue::{self as rules, FINISH_CLOCK, SIGN_CLOCK};
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::{Actor, Scope};
-use lianjian_store::clue_reports::{self as store, DepartmentCounts};
 use lianjian_store::PageRequest;
+use lianjian_store::clue_reports::{self as store, DepartmentCounts};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -97,15 +97,23 @@ fn export_row(v: ClueView) -> Vec<String> {
         v.urgency_label.clone(),
         v.content.clone(),
         v.address.clone(),
-        v.entity.as_ref().map(|e| e.name.clone()).unwrap_or_default(),
-        v.entity.as_ref().map(|e| e.usci.clone()).unwrap_or_default(),
+        v.entity
+            .as_ref()
+            .map(|e| e.name.clone())
+            .unwrap_or_default(),
+        v.entity
+            .as_ref()
+            .map(|e| e.usci.clone())
+            .unwrap_or_default(),
         who,
         phone.unwrap_or_default(),
         v.department.clone().unwrap_or_else(|| "联席办".into()),
         v.status_label.clone(),
         due(SIGN_CLOCK.name),
         due(FINISH_CLOCK.name),
-        v.light.map(|l| l.label_zh().to_string()).unwrap_or_default(),
+        v.light
+            .map(|l| l.label_zh().to_string())
+            .unwrap_or_default(),
         v.finished_at.as_ref().map(beijing).unwrap_or_default(),
         v.result.clone().unwrap_or_default(),
     ]
@@ -202,7 +210,11 @@ fn ratio(n: i64, d: i64) -> Option<f64> {
     (d > 0).then(|| n as f64 / d as f64)
 }
 
-fn rate_of(department_id: Option<Uuid>, department: String, x: &DepartmentCounts) -> ClueDepartmentRate {
+fn rate_of(
+    department_id: Option<Uuid>,
+    department: String,
+    x: &DepartmentCounts,
+) -> ClueDepartmentRate {
     ClueDepartmentRate {
         department_id,
         department,
@@ -249,10 +261,8 @@ pub async fn rates(svc: &Services, a: &Actor, q: &RatesQuery) -> Result<ClueRate
     }
     let c = svc.store.conn();
     let scope = Scope::of(a);
-    let counts =
-        store::department_counts(c, &scope, q.region.as_ref(), from, to, today).await?;
-    let satisfaction =
-        store::satisfaction_counts(c, &scope, q.region.as_ref(), from, to).await?;
+    let counts = store::department_counts(c, &scope, q.region.as_ref(), from, to, today).await?;
+    let satisfaction = store::satisfaction_counts(c, &scope, q.region.as_ref(), from, to).await?;
     let ids: Vec<Uuid> = counts.iter().map(|x| x.department_id).collect();
     let names = lianjian_store::departments::by_ids(c, &ids).await?;
     let mut total = DepartmentCounts::default();
@@ -347,5 +357,9 @@ pub async fn export_rates(svc: &Services, a: &Actor, q: &RatesQuery) -> Result<V
     let mut note = vec![String::new(); RATES_HEADERS.len()];
     note[0] = format!("统计期间 {} 至 {}；当前超时截至 {}", r.from, r.to, r.today);
     rows.push(note);
-    Ok(crate::sheets::xlsx_table("线索办理统计", &RATES_HEADERS, rows))
+    Ok(crate::sheets::xlsx_table(
+        "线索办理统计",
+        &RATES_HEADERS,
+        rows,
+    ))
 }

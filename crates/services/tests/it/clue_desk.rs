@@ -225,7 +225,9 @@ async fn queue_filters_and_sorts_narrow_the_list(env: Env) {
         ..Default::default()
     };
     assert_eq!(
-        ids(clues::list(svc, &office, Queue::All, &f, page).await.unwrap()),
+        ids(clues::list(svc, &office, Queue::All, &f, page)
+            .await
+            .unwrap()),
         [b.id]
     );
     let f = ClueFilter {
@@ -234,7 +236,9 @@ async fn queue_filters_and_sorts_narrow_the_list(env: Env) {
         ..Default::default()
     };
     assert_eq!(
-        ids(clues::list(svc, &office, Queue::All, &f, page).await.unwrap()),
+        ids(clues::list(svc, &office, Queue::All, &f, page)
+            .await
+            .unwrap()),
         [b.id]
     );
     // Oldest first, and by deadline: the dispatched clue (a running clock) before the one
@@ -245,7 +249,9 @@ async fn queue_filters_and_sorts_narrow_the_list(env: Env) {
         ..Default::default()
     };
     assert_eq!(
-        ids(clues::list(svc, &office, Queue::All, &f, page).await.unwrap()),
+        ids(clues::list(svc, &office, Queue::All, &f, page)
+            .await
+            .unwrap()),
         [a.id, b.id]
     );
     let f = ClueFilter {
@@ -254,16 +260,34 @@ async fn queue_filters_and_sorts_narrow_the_list(env: Env) {
         ..Default::default()
     };
     assert_eq!(
-        ids(clues::list(svc, &office, Queue::All, &f, page).await.unwrap()),
+        ids(clues::list(svc, &office, Queue::All, &f, page)
+            .await
+            .unwrap()),
         [b.id, a.id]
     );
+    // Each tab's count (one pass over the scope) is its list's total.
+    for (q, n) in clues::queue_counts(svc, &office).await.unwrap() {
+        let p = clues::list(svc, &office, q, &ClueFilter::default(), page)
+            .await
+            .unwrap();
+        assert_eq!(n, p.total, "{q:?}");
+    }
+    let market = actor(svc, "wy.market").await;
+    for (q, n) in clues::queue_counts(svc, &market).await.unwrap() {
+        let p = clues::list(svc, &market, q, &ClueFilter::default(), page)
+            .await
+            .unwrap();
+        assert_eq!(n, p.total, "{q:?}");
+    }
     // Text finds the code.
     let f = ClueFilter {
         text: Some(a.code.clone()),
         ..Default::default()
     };
     assert_eq!(
-        ids(clues::list(svc, &office, Queue::All, &f, page).await.unwrap()),
+        ids(clues::list(svc, &office, Queue::All, &f, page)
+            .await
+            .unwrap()),
         [a.id]
     );
 }
@@ -296,7 +320,10 @@ async fn batch_steps_go_through_the_single_steps_and_name_refusals(env: Env) {
     let rows = batch::run(svc, &market, &[a, b, c], &ClueBatch::Sign)
         .await
         .unwrap();
-    assert!(rows[0].error.is_none() && rows[2].error.is_none(), "{rows:?}");
+    assert!(
+        rows[0].error.is_none() && rows[2].error.is_none(),
+        "{rows:?}"
+    );
     assert!(
         matches!(rows[1].error, Some(ServiceError::Conflict { .. })),
         "{rows:?}"

@@ -16,7 +16,11 @@ impl MigrationName for Migration {
 const INDEXES: &[(&str, &str, &[&str])] = &[
     // The queues page newest first (the default order) within a scope.
     ("ix_clues_received", "clues", &["received_at"]),
-    ("ix_clues_status_received", "clues", &["status", "received_at"]),
+    (
+        "ix_clues_status_received",
+        "clues",
+        &["status", "received_at"],
+    ),
     // Search by the entity's name goes through the entity ids.
     ("ix_clues_entity", "clues", &["entity_id"]),
     // 即将超时 / 已超时 and the overdue figure: running clocks by deadline; the on-time rate:
@@ -51,8 +55,14 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for (name, table, _) in INDEXES {
-            m.drop_index(Index::drop().name(*name).table(*table).if_exists().to_owned())
-                .await?;
+            m.drop_index(
+                Index::drop()
+                    .name(*name)
+                    .table(*table)
+                    .if_exists()
+                    .to_owned(),
+            )
+            .await?;
         }
         Ok(())
     }
