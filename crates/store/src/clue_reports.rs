@@ -74,6 +74,10 @@ pub async fn department_counts(
     .map(|s| format!("'{}'", s.as_str()))
     .join(", ");
 
+    // Each figure is driven by the clocks of the period (indexes of migration
+    // m20261207_000027): `CROSS JOIN` keeps SQLite from starting at the scope's region range
+    // (which may hold every clue) — PostgreSQL plans it as the inner join it is. The scope's
+    // bare columns are `clues`' (`case_clocks` has none of them).
     // 1. Response: dispatched in the period (the signing clock started), signed, in time.
     let mut vals: Vec<Value> = vec![KIND.into(), from.into(), to.into()];
     let w = crate::scope::sql(&scope, &SHAPE, &mut vals);
@@ -84,8 +88,9 @@ pub async fn department_counts(
                 "SELECT c.department_id AS d, COUNT(*) AS dispatched, \
                  SUM(CASE WHEN c.status IN ({signed_statuses}) THEN 1 ELSE 0 END) AS signed, \
                  SUM(CASE WHEN c.status IN ({signed_statuses}) AND k.stopped_on IS NOT NULL AND k.stopped_on <= k.due THEN 1 ELSE 0 END) AS in_time \
-                 FROM case_clocks k JOIN (SELECT id, department_id, status FROM clues WHERE department_id IS NOT NULL AND {w}) c ON c.id = k.case_id \
-                 WHERE k.case_kind = $1 AND k.name = 'sign' AND k.started_on >= $2 AND k.started_on <= $3 \
+                 FROM case_clocks k CROSS JOIN clues c \
+                 WHERE c.id = k.case_id AND c.department_id IS NOT NULL AND {w} \
+                 AND k.case_kind = $1 AND k.name = 'sign' AND k.started_on >= $2 AND k.started_on <= $3 \
                  GROUP BY c.department_id"
             ),
             vals,
@@ -116,8 +121,9 @@ pub async fn department_counts(
                 "SELECT c.department_id AS d, COUNT(*) AS finished, \
                  SUM(CASE WHEN k.stopped_on <= k.due THEN 1 ELSE 0 END) AS in_time, \
                  SUM(CASE WHEN k.working_days > $4 THEN 1 ELSE 0 END) AS extended \
-                 FROM case_clocks k JOIN (SELECT id, department_id FROM clues WHERE status = 'finished' AND department_id IS NOT NULL AND {w}) c ON c.id = k.case_id \
-                 WHERE k.case_kind = $1 AND k.name = 'finish' AND k.stopped_on >= $2 AND k.stopped_on <= $3 \
+                 FROM case_clocks k CROSS JOIN clues c \
+                 WHERE c.id = k.case_id AND c.status = 'finished' AND c.department_id IS NOT NULL AND {w} \
+                 AND k.case_kind = $1 AND k.name = 'finish' AND k.stopped_on >= $2 AND k.stopped_on <= $3 \
                  GROUP BY c.department_id"
             ),
             vals,
@@ -139,8 +145,9 @@ pub async fn department_counts(
             c,
             format!(
                 "SELECT c.department_id AS d, COUNT(DISTINCT c.id) AS overdue \
-                 FROM case_clocks k JOIN (SELECT id, department_id FROM clues WHERE department_id IS NOT NULL AND {w}) c ON c.id = k.case_id \
-                 WHERE k.case_kind = $1 AND k.name IN ('sign', 'finish') AND k.stopped_on IS NULL AND k.due < $2 \
+                 FROM case_clocks k CROSS JOIN clues c \
+                 WHERE c.id = k.case_id AND c.department_id IS NOT NULL AND {w} \
+                 AND k.case_kind = $1 AND k.name IN ('sign', 'finish') AND k.stopped_on IS NULL AND k.due < $2 \
                  GROUP BY c.department_id"
             ),
             vals,
@@ -151,7 +158,9 @@ pub async fn department_counts(
         out.entry(d).or_default().overdue_now = n(r, "overdue")?;
     }
 
-    // 4. Returns made in the period, by the returning staff's department.
+    // 4. Returns made in the period, by the returning staff's department: driven by the few
+    // returns of the period (ix_case_events_action), each clue checked against the scope by
+    // its key (the scope's bare columns resolve to `clues` inside the subquery).
     let mut vals: Vec<Value> = vec![
         KIND.into(),
         beijing_midnight(from).into(),
@@ -165,7 +174,7 @@ pub async fn department_counts(
                 "SELECT e.actor_department_id AS d, COUNT(*) AS returned FROM case_events e \
                  WHERE e.case_kind = $1 AND e.action = 'return' AND e.at >= $2 AND e.at < $3 \
                  AND e.actor_department_id IS NOT NULL \
-                 AND e.case_id IN (SELECT id FROM clues WHERE {w}) \
+                 AND EXISTS (SELECT 1 FROM clues WHERE clues.id = e.case_id AND {w}) \
                  GROUP BY e.actor_department_id"
             ),
             vals,
