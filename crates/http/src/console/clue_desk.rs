@@ -160,7 +160,7 @@ pub struct BatchState {
 impl BatchState {
     pub fn checked(&self, id: &Uuid) -> bool {
         let id = id.to_string();
-        self.ids.iter().any(|x| *x == id)
+        self.ids.contains(&id)
     }
 }
 
