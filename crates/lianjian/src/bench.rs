@@ -31,6 +31,8 @@ use lianjian_engine::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+#[path = "bench_clues.rs"]
+mod clue_load;
 #[path = "bench_draw.rs"]
 mod draw_path;
 #[path = "bench_hotline.rs"]
@@ -103,6 +105,14 @@ pub struct BenchArgs {
     /// Offered rate, orders per second (open loop)
     #[arg(long, default_value_t = 120, requires = "hotline_load")]
     rate: u32,
+    /// Time the clue queues and the office's rates (issue 14) on this database (a new SQLite
+    /// file, or the URL of an empty PostgreSQL database) holding `--clues` clues with their
+    /// clocks and events; each operation `--runs` times
+    #[arg(long, value_name = "DB")]
+    clue_load: Option<String>,
+    /// Clues to seed for `--clue-load`
+    #[arg(long, default_value_t = 200_000, requires = "clue_load")]
+    clues: u64,
 }
 
 // ---- generator ----
@@ -594,6 +604,15 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
             a.orders, a.rate
         );
         let out = hotline_load::run(&a, db).await?;
+        println!("{out}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(db) = &a.clue_load {
+        println!(
+            "lianjian bench --clue-load: {} clues, {cores} cores",
+            a.clues
+        );
+        let out = clue_load::run(&a, db).await?;
         println!("{out}");
         return Ok(ExitCode::SUCCESS);
     }

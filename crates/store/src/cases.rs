@@ -251,8 +251,10 @@ pub(crate) fn clock_due_condition(
         return "1 = 0".into();
     }
     vals.push(kind.as_str().into());
+    // An IN over the running clocks (index ix_case_clocks_running: kind, name, stopped_on,
+    // due) rather than a correlated EXISTS per case row: the queues stay fast over 200,000 cases.
     format!(
-        "EXISTS (SELECT 1 FROM case_clocks k WHERE k.case_kind = ${} AND k.case_id = {id_col} AND k.stopped_on IS NULL AND ({}))",
+        "{id_col} IN (SELECT k.case_id FROM case_clocks k WHERE k.case_kind = ${} AND k.stopped_on IS NULL AND ({}))",
         vals.len(),
         ors.join(" OR ")
     )

@@ -9,6 +9,7 @@ pub mod cases;
 pub mod changes;
 pub mod claims;
 pub mod clue_portal;
+pub mod clue_reports;
 pub mod clues;
 pub mod departments;
 pub mod draw_access;

@@ -6,11 +6,14 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use lianjian_domain::clue::ClueSource;
+use axum::response::Response;
+use chrono::NaiveDate;
+use lianjian_domain::clue::{ClueKind, ClueSource, Urgency};
 use lianjian_domain::region::RegionCode;
 use lianjian_services::ServiceError;
 use lianjian_services::clues::joint::{DecisionInput, VerifyInput};
 use lianjian_services::clues::oversight::Transferred;
+use lianjian_services::clues::reports::{self, ClueRates, RatesQuery};
 use lianjian_services::clues::routing::{DeadlineInput, DeadlineRuleView, RouteInput, RouteView};
 use lianjian_services::clues::{self, ClueDetail, ClueFilter, ClueInput, ClueView, Queue};
 use serde::Deserialize;
@@ -36,8 +39,18 @@ pub struct ClueParams {
     pub region: Option<String>,
     /// A source code (`hotline_12345` …).
     pub source: Option<String>,
-    /// Text in the code, the source reference, the content or the address.
+    /// Text in the code, the source reference, the content, the address or the entity's name
+    /// or credit code.
     pub q: Option<String>,
+    /// A kind code (`complaint` 投诉, `report` 举报 …).
+    pub kind: Option<String>,
+    /// `normal`, `urgent`, `very_urgent`.
+    pub urgency: Option<String>,
+    /// The handling department.
+    pub department_id: Option<String>,
+    /// `received` (newest first, default), `received_asc`, `due` (earliest running deadline
+    /// first).
+    pub sort: Option<String>,
 }
 
 fn field_err(field: &str, e: lianjian_domain::Invalid) -> ApiError {
@@ -55,12 +68,39 @@ impl ClueParams {
             None => None,
             Some(s) => Some(ClueSource::parse(&s).map_err(|e| field_err("source", e))?),
         };
+        let kind = match text(&self.kind) {
+            None => None,
+            Some(s) => Some(ClueKind::parse(&s).map_err(|e| field_err("kind", e))?),
+        };
+        let urgency = match text(&self.urgency) {
+            None => None,
+            Some(s) => Some(Urgency::parse(&s).map_err(|e| field_err("urgency", e))?),
+        };
+        let department_id = match text(&self.department_id) {
+            None => None,
+            Some(s) => Some(s.parse::<Uuid>().map_err(|_| {
+                field_err(
+                    "department_id",
+                    lianjian_domain::Invalid::new(
+                        "uuid",
+                        format!("承办部门“{s}”不正确"),
+                        format!("department_id '{s}' is not an id"),
+                    ),
+                )
+            })?),
+        };
+        let sort = crate::console::clue_sort(&text_or_empty(&self.sort))
+            .map_err(|e| field_err("sort", e))?;
         Ok((
             queue,
             ClueFilter {
                 region,
                 source,
                 text: text(&self.q),
+                kind,
+                urgency,
+                department_id,
+                sort,
             },
         ))
     }
@@ -78,6 +118,92 @@ pub async fn list(
     let (queue, filter) = f.parse()?;
     let page = clues::list(&st.svc, &a, queue, &filter, p.request()?).await?;
     Ok(Json(PageOf::from(page, |x| x)))
+}
+
+/// The queue as filtered (the same parameters as the list) as an xlsx file: Chinese headers,
+/// labels not codes, the complainant's name and phone always masked, at most 50,000 rows.
+#[utoipa::path(get, path = "/api/v1/clues/export.xlsx", tag = "clues", params(ClueParams),
+    responses((status = 200, description = "xlsx", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 422, body = ErrorBody)))]
+pub async fn export(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(f): ApiQuery<ClueParams>,
+) -> Result<Response, ApiError> {
+    let (queue, filter) = f.parse()?;
+    let bytes = reports::export(&st.svc, &a, queue, &filter).await?;
+    Ok(crate::console::exchange::xlsx(
+        &format!("问题线索-{}.xlsx", params::today()),
+        bytes,
+    ))
+}
+
+/// The period and region of the rates.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ClueRatesParams {
+    /// First day (Beijing date, `2026-11-01`); default 29 days before `to`.
+    pub from: Option<String>,
+    /// Last day, inclusive; default today.
+    pub to: Option<String>,
+    /// A region subtree (narrows the caller's scope).
+    pub region: Option<String>,
+}
+
+impl ClueRatesParams {
+    fn query(&self) -> Result<RatesQuery, ApiError> {
+        let date = |k: &str, v: &Option<String>| -> Result<Option<NaiveDate>, ApiError> {
+            match text(v) {
+                None => Ok(None),
+                Some(s) => s.parse::<NaiveDate>().map(Some).map_err(|_| {
+                    field_err(
+                        k,
+                        lianjian_domain::Invalid::new(
+                            "date",
+                            format!("日期“{s}”不正确，应为 2026-12-07 这样的格式"),
+                            format!("'{s}' is not a date (YYYY-MM-DD)"),
+                        ),
+                    )
+                }),
+            }
+        };
+        Ok(RatesQuery {
+            from: date("from", &self.from)?,
+            to: date("to", &self.to)?,
+            region: match text(&self.region) {
+                None => None,
+                Some(r) => Some(RegionCode::parse(&r).map_err(|e| field_err("region", e))?),
+            },
+        })
+    }
+}
+
+/// The office's rates per department over a period: dispatched, signed within the signing
+/// deadline (response rate), finished within the finishing deadline as extended (on-time
+/// rate), overdue now, returns, and satisfaction once evaluations exist (null until then).
+/// Only clues in the caller's scope count.
+#[utoipa::path(get, path = "/api/v1/clues/rates", tag = "clues", params(ClueRatesParams),
+    responses((status = 200, body = ClueRates), (status = 422, body = ErrorBody)))]
+pub async fn rates(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(p): ApiQuery<ClueRatesParams>,
+) -> Result<Json<ClueRates>, ApiError> {
+    Ok(Json(reports::rates(&st.svc, &a, &p.query()?).await?))
+}
+
+/// The same rates as an xlsx file (one row per department, the total last).
+#[utoipa::path(get, path = "/api/v1/clues/rates/export.xlsx", tag = "clues", params(ClueRatesParams),
+    responses((status = 200, description = "xlsx", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 422, body = ErrorBody)))]
+pub async fn rates_export(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(p): ApiQuery<ClueRatesParams>,
+) -> Result<Response, ApiError> {
+    let bytes = reports::export_rates(&st.svc, &a, &p.query()?).await?;
+    Ok(crate::console::exchange::xlsx(
+        &format!("线索办理统计-{}.xlsx", params::today()),
+        bytes,
+    ))
 }
 
 /// Registers a clue (登记). Every bad field is named (422) and nothing is stored; a source

@@ -15,10 +15,9 @@ use lianjian_domain::clue::{
     Urgency,
 };
 use lianjian_domain::item::ItemStatus;
-use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Scope;
 use lianjian_services::accounts::SessionAuth;
-use lianjian_services::clues::{self, ClueDetail, ClueFilter, ClueInput, ClueView, Queue};
+use lianjian_services::clues::{self, ClueDetail, ClueInput, ClueView, Queue};
 use lianjian_services::items::{self, ItemQuery};
 use lianjian_services::{PageRequest, ServiceError};
 use uuid::Uuid;
@@ -72,14 +71,47 @@ struct ListPage {
     queue: String,
     rows: Vec<Row>,
     pager: Pager,
-    region: String,
-    source: String,
-    q: String,
+    f: super::clue_desk::TypedFilter,
+    filtered: bool,
     sources: Vec<(&'static str, &'static str)>,
+    kinds: Vec<(&'static str, &'static str)>,
+    urgencies: Vec<(&'static str, &'static str)>,
+    sorts: Vec<(&'static str, &'static str)>,
+    departments: Vec<(String, String)>,
     may_register: bool,
     /// The office keeps the routing table and deadlines.
     may_route: bool,
+    /// 批量签收 (the handling department's staff).
+    may_batch_sign: bool,
+    /// 批量派单/改派 (the office).
+    may_batch_send: bool,
+    batch: super::clue_desk::BatchState,
+    /// The list's query (queue and filters) for the export link and the batch form.
+    query: String,
     errors: BTreeMap<String, String>,
+}
+
+impl ListPage {
+    /// What an empty queue says.
+    fn empty_text(&self) -> &'static str {
+        if !self.errors.is_empty() {
+            return "查询条件有误，请按提示修改。";
+        }
+        if self.filtered {
+            return "没有符合筛选条件的线索，请放宽条件或重置。";
+        }
+        match self.queue.as_str() {
+            "to_dispatch" => "没有待派单的线索：新登记的线索会出现在这里。",
+            "to_sign" => "没有待签收的线索：派给本部门的线索都已签收。",
+            "to_handle" => "没有待办理的线索。",
+            "due_soon" => "没有即将超时的线索。",
+            "overdue" => "没有已超时的线索，时限均在控制之内。",
+            "returned" => "没有退回待处理的线索。",
+            "extensions" => "没有待审批的延期申请。",
+            "finished" => "还没有已办结的线索。",
+            _ => "您的范围内还没有线索。",
+        }
+    }
 }
 
 pub async fn list(
@@ -87,40 +119,28 @@ pub async fn list(
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
-    let p = Params(q);
-    let mut errors = BTreeMap::new();
+    list_page(&st, &s, &Params(q), super::clue_desk::BatchState::default()).await
+}
+
+/// The queue page for the request's queue and filters, with the batch bar in `batch` (what
+/// the last batch did, and what stays checked).
+pub(super) async fn list_page(
+    st: &AppState,
+    s: &SessionAuth,
+    p: &Params,
+    batch: super::clue_desk::BatchState,
+) -> Result<Response, ConsoleError> {
+    use super::clue_desk::{SORTS, TypedFilter, queue_of};
     let mine = Queue::of_role(&s.actor);
-    let queue = match Queue::parse(&p.one("queue")) {
-        Ok(_) if p.one("queue").is_empty() => mine[0],
+    let typed = TypedFilter::read(p);
+    let (filter, mut errors) = typed.parse();
+    let queue = match queue_of(p, &mine) {
         Ok(q) => q,
         Err(e) => {
             errors.insert("queue".to_string(), e.zh);
             Queue::All
         }
     };
-    let region = p.one("region");
-    let source = p.one("source");
-    let text = p.one("q");
-    let mut filter = ClueFilter {
-        text: (!text.is_empty()).then(|| text.clone()),
-        ..Default::default()
-    };
-    if !region.is_empty() {
-        match RegionCode::parse(&region) {
-            Ok(r) => filter.region = Some(r),
-            Err(e) => {
-                errors.insert("region".into(), e.zh);
-            }
-        }
-    }
-    if !source.is_empty() {
-        match ClueSource::parse(&source) {
-            Ok(x) => filter.source = Some(x),
-            Err(e) => {
-                errors.insert("source".into(), e.zh);
-            }
-        }
-    }
     let req = PageRequest::new(p.one("page").parse().ok(), Some(20));
     let page = if errors.is_empty() {
         clues::list(&st.svc, &s.actor, queue, &filter, req).await?
@@ -133,21 +153,28 @@ pub async fn list(
         }
     };
     let counts = clues::queue_counts(&st.svc, &s.actor).await?;
-    let pager = Pager::new(
-        &page,
-        &[
-            ("queue", queue.as_str()),
-            ("region", &region),
-            ("source", &source),
-            ("q", &text),
-        ],
-    );
-    let status = if errors.is_empty() {
+    let mut pairs: Vec<(&str, &str)> = vec![("queue", queue.as_str())];
+    let fp = typed.pairs();
+    pairs.extend(fp.iter().map(|(k, v)| (*k, v.as_str())));
+    let pager = Pager::new(&page, &pairs);
+    let query = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", crate::extract::urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let status = if errors.is_empty() && batch.error.is_none() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let mut c = Chrome::new(&st.svc, &s, "clues").await;
+    let may_batch_send = clues::may_dispatch(&s.actor);
+    let may_batch_sign = matches!(
+        s.actor.role,
+        lianjian_domain::account::Role::DepartmentAdmin | lianjian_domain::account::Role::Inspector
+    );
+    let filtered = fp.iter().any(|(k, v)| *k != "sort" && !v.is_empty());
+    let mut c = Chrome::new(&st.svc, s, "clues").await;
     c.notice = notice(&p.one("ok"));
     let body = render(ListPage {
         c,
@@ -158,15 +185,28 @@ pub async fn list(
         queue: queue.as_str().into(),
         rows: page.items.into_iter().map(row).collect(),
         pager,
-        region,
-        source,
-        q: text,
+        f: typed,
+        filtered,
         sources: ClueSource::ALL
             .iter()
             .map(|x| (x.as_str(), x.label_zh()))
             .collect(),
+        kinds: ClueKind::ALL
+            .iter()
+            .map(|x| (x.as_str(), x.label_zh()))
+            .collect(),
+        urgencies: Urgency::ALL
+            .iter()
+            .map(|x| (x.as_str(), x.label_zh()))
+            .collect(),
+        sorts: SORTS.to_vec(),
+        departments: super::offered_departments(&st.svc, &s.actor).await,
         may_register: clues::may_register(&s.actor),
         may_route: clues::may_dispatch(&s.actor),
+        may_batch_sign,
+        may_batch_send,
+        batch,
+        query,
         errors,
     });
     Ok((status, body).into_response())

@@ -28,6 +28,46 @@ struct Home {
     /// The queues the user's role owns, each linking to its list filtered to exactly the
     /// counted rows; `None` when they could not be counted.
     todo: Option<Vec<Tile>>,
+    /// The user's clue queues with their counts (问题线索 card); `None` when not counted.
+    clues: Option<ClueCard>,
+}
+
+/// The home page's 问题线索 card: each of the user's queues with its count, and how many clues
+/// are due soon (yellow) and overdue (red), each linking to its queue.
+pub struct ClueCard {
+    queues: Vec<(&'static str, &'static str, u64)>,
+    yellow: u64,
+    red: u64,
+}
+
+async fn clue_card(
+    svc: &lianjian_services::Services,
+    a: &lianjian_domain::scope::Actor,
+) -> Option<ClueCard> {
+    use lianjian_services::clues::{self, Queue};
+    match clues::queue_counts(svc, a).await {
+        Ok(counts) => {
+            let of = |q: Queue| counts.iter().find(|(x, _)| *x == q).map_or(0, |(_, n)| *n);
+            Some(ClueCard {
+                yellow: of(Queue::DueSoon),
+                red: of(Queue::Overdue),
+                queues: counts
+                    .iter()
+                    .filter(|(q, _)| {
+                        !matches!(
+                            q,
+                            Queue::All | Queue::Finished | Queue::DueSoon | Queue::Overdue
+                        )
+                    })
+                    .map(|(q, n)| (q.as_str(), q.label_zh(), *n))
+                    .collect(),
+            })
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "clue queue counts failed");
+            None
+        }
+    }
 }
 
 /// One to-do card of the home page.
@@ -177,9 +217,11 @@ pub async fn page(
             None
         }
     };
+    let clues = clue_card(svc, a).await;
     let t = c.t;
     Ok(render(Home {
         todo,
+        clues,
         department,
         region,
         areas: BUSINESS_AREAS

@@ -6,7 +6,9 @@ mod audit;
 mod auth;
 mod calendar;
 mod claims;
+mod clue_desk;
 mod clue_routing;
+pub(crate) use clue_desk::sort_of as clue_sort;
 mod clues;
 mod departments;
 mod directory;
@@ -202,6 +204,10 @@ pub fn router() -> Router<AppState> {
             "/clues/routing/deadlines/delete",
             post(clue_routing::delete_deadline),
         )
+        .route("/clues/batch", post(clue_desk::batch))
+        .route("/clues/export", get(clue_desk::export))
+        .route("/clues/rates", get(clue_desk::rates))
+        .route("/clues/rates/export", get(clue_desk::rates_export))
         .route("/clues/{id}", get(clues::detail))
         .route("/clues/{id}/dispatch", post(clues::dispatch))
         .route("/clues/{id}/reassign", post(clues::reassign))

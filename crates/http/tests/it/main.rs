@@ -7,6 +7,7 @@ mod api_schemas;
 mod audit_anchor;
 mod authz_matrix;
 mod calendar;
+mod clue_desk;
 mod clue_portal;
 mod clues;
 mod directory;

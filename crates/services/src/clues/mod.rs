@@ -24,6 +24,7 @@ use lianjian_domain::clue::{
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::{Actor, Scope};
 use lianjian_domain::visit::beijing_date;
+pub use lianjian_store::clues::ClueSort;
 use lianjian_store::clues::{self as repo, Clue, ClueQuery};
 use lianjian_store::departments::Department;
 use lianjian_store::{Conn, Page, PageRequest};
@@ -35,11 +36,13 @@ use crate::error::Checker;
 use crate::visit_access::acts_for;
 use crate::{Result, ServiceError, Services};
 
+pub mod batch;
 pub mod hotline;
 pub mod joint;
 pub mod open311;
 pub mod oversight;
 pub mod portal;
+pub mod reports;
 pub mod routing;
 
 const KIND: CaseKind = CaseKind::Clue;
@@ -704,7 +707,13 @@ impl Queue {
 pub struct ClueFilter {
     pub region: Option<RegionCode>,
     pub source: Option<ClueSource>,
+    /// Code, source reference, content, address or the entity's name or credit code.
     pub text: Option<String>,
+    pub kind: Option<ClueKind>,
+    pub urgency: Option<Urgency>,
+    /// The handling department.
+    pub department_id: Option<Uuid>,
+    pub sort: ClueSort,
 }
 
 /// A queue of clues in the actor's scope, newest first, each with its clocks' lights.
@@ -722,6 +731,10 @@ pub async fn list(
     q.region = f.region.clone();
     q.source = f.source;
     q.text = f.text.clone();
+    q.kind = f.kind;
+    q.urgency = f.urgency;
+    q.department_id = f.department_id;
+    q.sort = f.sort;
     let p = repo::list(c, &Scope::of(a), &q, page).await?;
     let names = names_for(c, &p.items).await?;
     let ids: Vec<Uuid> = p.items.iter().map(|x| x.id).collect();
@@ -743,18 +756,10 @@ pub async fn queue_counts(svc: &Services, a: &Actor) -> Result<Vec<(Queue, u64)>
     let c = svc.store.conn();
     let cal = crate::calendar::current(svc).await?;
     let today = today(svc);
-    let mut out = Vec::new();
-    for q in Queue::of_role(a) {
-        let p = repo::list(
-            c,
-            &Scope::of(a),
-            &q.query(&cal, today),
-            PageRequest::new(Some(1), Some(1)),
-        )
-        .await?;
-        out.push((q, p.total));
-    }
-    Ok(out)
+    let queues = Queue::of_role(a);
+    let queries: Vec<ClueQuery> = queues.iter().map(|q| q.query(&cal, today)).collect();
+    let counts = repo::count_each(c, &Scope::of(a), &queries).await?;
+    Ok(queues.into_iter().zip(counts).collect())
 }
 
 // ---- intake ----

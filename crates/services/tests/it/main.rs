@@ -10,6 +10,7 @@ use lianjian_store::testing::Template;
 
 mod audit_anchor;
 mod change_feed;
+mod clue_desk;
 mod clue_workflow;
 mod clues;
 mod demo;

@@ -27,6 +27,7 @@ mod m20261207_000023_clue_workflow;
 mod m20261207_000024_hotline;
 mod m20261207_000025_open311;
 mod m20261207_000026_clue_portal;
+mod m20261207_000027_clue_desk;
 
 /// A named, idempotent index over `cols` of `table`, for every migration.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000024_hotline::Migration),
             Box::new(m20261207_000025_open311::Migration),
             Box::new(m20261207_000026_clue_portal::Migration),
+            Box::new(m20261207_000027_clue_desk::Migration),
         ]
     }
 }

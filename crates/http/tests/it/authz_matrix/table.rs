@@ -799,6 +799,10 @@ pub fn rows() -> Vec<Row> {
         // decides extensions; X's staff (administrators and inspectors) handle it. Steps the
         // clue's state refuses answer 409 (P).
         get("/api/v1/clues", "", ANY),
+        // The export and the rates read what the caller's scope holds (complainants masked).
+        get("/api/v1/clues/export.xlsx", "", ANY),
+        get("/api/v1/clues/rates", "", ANY),
+        get("/api/v1/clues/rates/export.xlsx", "", ANY),
         // Registering: staff of county A (any line); county B is told the region is outside
         // its scope; read-only roles register nothing.
         json(
@@ -1681,6 +1685,18 @@ pub fn rows() -> Vec<Row> {
         // ---- console: clues (as the API rows above).
         get("/console/clues", "", ANY),
         get("/console/clues/new", "", "AAA AAA AAA AAA FFF FFF"),
+        get("/console/clues/export", "", ANY),
+        get("/console/clues/rates", "", ANY),
+        get("/console/clues/rates/export", "", ANY),
+        // 批量签收: read-only roles are refused; for the others each clue is then taken by the
+        // single step with its own authorization (the fixture's clue is signed already, so its
+        // row reports the refusal and the page answers 200; tests/it/clue_desk.rs).
+        post(
+            "/console/clues/batch",
+            "",
+            "action=sign&ids=<clue>",
+            "PPP PPP PPP PPP FFF FFF",
+        ),
         post(
             "/console/clues",
             "",

@@ -1,0 +1,369 @@
+//! The office's figures of clue handling per department (联席办 rates, issue 14 item 8): one SQL
+//! query per figure set over `clues` joined with the shared case tables (`case_clocks`,
+//! `case_events`), grouped by department, scoped by [`Scope`] like every clue list. The
+//! services turn the counts into rates (`services::clues::reports`).
+//!
+//! Also the bulk writer the clue benchmark seeds 200,000 clues with ([`insert_bulk`]).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use lianjian_domain::case::{CaseKind, Clock};
+use lianjian_domain::clue::ClueStatus;
+use lianjian_domain::region::RegionCode;
+use lianjian_domain::scope::Scope;
+use sea_orm::{ConnectionTrait, Value};
+use uuid::Uuid;
+
+use crate::cases::CaseEvent;
+use crate::clues::{Clue, SHAPE};
+use crate::{Result, placeholders, stmt};
+
+/// The counts of one department over a period (dates are Beijing dates).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DepartmentCounts {
+    pub department_id: Uuid,
+    /// Clues whose (last) dispatch to the department started its clocks in the period.
+    pub dispatched: i64,
+    /// Of those, signed by the department (now handling, waiting for an extension or finished).
+    pub signed: i64,
+    /// Of those, signed on or before the signing deadline.
+    pub signed_in_time: i64,
+    /// Clues the department finished in the period.
+    pub finished: i64,
+    /// Of those, finished on or before the finishing deadline (as extended by approved 延期).
+    pub finished_in_time: i64,
+    /// Of the finished, those whose deadline had been extended.
+    pub finished_extended: i64,
+    /// Clues with the department whose 签收 or 办结 clock runs past its deadline today.
+    pub overdue_now: i64,
+    /// Returns (退回) the department's staff made in the period.
+    pub returned: i64,
+}
+
+const KIND: &str = "clue";
+
+/// Beijing midnight of `d` as an instant.
+fn beijing_midnight(d: NaiveDate) -> DateTime<Utc> {
+    let t = d.and_hms_opt(0, 0, 0).expect("midnight") - chrono::Duration::hours(8);
+    DateTime::from_naive_utc_and_offset(t, Utc)
+}
+
+fn n(r: &sea_orm::QueryResult, col: &str) -> Result<i64> {
+    let v: Option<i64> = r.try_get("", col)?;
+    Ok(v.unwrap_or(0))
+}
+
+/// Counts per department for clues in `scope` (narrowed to `region`), over `[from, to]`
+/// (inclusive Beijing dates), overdue as of `today`. Four queries, each grouped by department.
+pub async fn department_counts(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    region: Option<&RegionCode>,
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+) -> Result<Vec<DepartmentCounts>> {
+    let scope = scope.clone().narrowed(region, None);
+    let mut out: BTreeMap<Uuid, DepartmentCounts> = BTreeMap::new();
+    let signed_statuses = [
+        ClueStatus::Handling,
+        ClueStatus::ExtensionRequested,
+        ClueStatus::Finished,
+        ClueStatus::Closed,
+    ]
+    .map(|s| format!("'{}'", s.as_str()))
+    .join(", ");
+
+    // Each figure is driven by the clocks of the period (indexes of migration
+    // m20261207_000027): `CROSS JOIN` keeps SQLite from starting at the scope's region range
+    // (which may hold every clue) — PostgreSQL plans it as the inner join it is. The scope's
+    // bare columns are `clues`' (`case_clocks` has none of them).
+    // 1. Response: dispatched in the period (the signing clock started), signed, in time.
+    let mut vals: Vec<Value> = vec![KIND.into(), from.into(), to.into()];
+    let w = crate::scope::sql(&scope, &SHAPE, &mut vals);
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            format!(
+                "SELECT c.department_id AS d, COUNT(*) AS dispatched, \
+                 SUM(CASE WHEN c.status IN ({signed_statuses}) THEN 1 ELSE 0 END) AS signed, \
+                 SUM(CASE WHEN c.status IN ({signed_statuses}) AND k.stopped_on IS NOT NULL AND k.stopped_on <= k.due THEN 1 ELSE 0 END) AS in_time \
+                 FROM case_clocks k CROSS JOIN clues c \
+                 WHERE c.id = k.case_id AND c.department_id IS NOT NULL AND {w} \
+                 AND k.case_kind = $1 AND k.name = 'sign' AND k.started_on >= $2 AND k.started_on <= $3 \
+                 GROUP BY c.department_id"
+            ),
+            vals,
+        ))
+        .await?;
+    for r in &rows {
+        let d: Uuid = r.try_get("", "d")?;
+        let e = out.entry(d).or_default();
+        e.dispatched = n(r, "dispatched")?;
+        e.signed = n(r, "signed")?;
+        e.signed_in_time = n(r, "in_time")?;
+    }
+
+    // 2. On time: finished in the period (the finishing clock stopped), within its deadline.
+    let mut vals: Vec<Value> = vec![KIND.into(), from.into(), to.into()];
+    let w = crate::scope::sql(&scope, &SHAPE, &mut vals);
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            format!(
+                "SELECT c.department_id AS d, COUNT(*) AS finished, \
+                 SUM(CASE WHEN k.stopped_on <= k.due THEN 1 ELSE 0 END) AS in_time, \
+                 SUM(CASE WHEN EXISTS (SELECT 1 FROM case_events x WHERE x.case_kind = $1 AND x.case_id = c.id AND x.action = 'approve_extension') THEN 1 ELSE 0 END) AS extended \
+                 FROM case_clocks k CROSS JOIN clues c \
+                 WHERE c.id = k.case_id AND c.status IN ('finished', 'closed') AND c.department_id IS NOT NULL AND {w} \
+                 AND k.case_kind = $1 AND k.name = 'finish' AND k.stopped_on >= $2 AND k.stopped_on <= $3 \
+                 GROUP BY c.department_id"
+            ),
+            vals,
+        ))
+        .await?;
+    for r in &rows {
+        let d: Uuid = r.try_get("", "d")?;
+        let e = out.entry(d).or_default();
+        e.finished = n(r, "finished")?;
+        e.finished_in_time = n(r, "in_time")?;
+        e.finished_extended = n(r, "extended")?;
+    }
+
+    // 3. Overdue now: a running 签收 or 办结 clock past its deadline.
+    let mut vals: Vec<Value> = vec![KIND.into(), today.into()];
+    let w = crate::scope::sql(&scope, &SHAPE, &mut vals);
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            format!(
+                "SELECT c.department_id AS d, COUNT(DISTINCT c.id) AS overdue \
+                 FROM case_clocks k CROSS JOIN clues c \
+                 WHERE c.id = k.case_id AND c.department_id IS NOT NULL AND {w} \
+                 AND k.case_kind = $1 AND k.name IN ('sign', 'finish') AND k.stopped_on IS NULL AND k.due < $2 \
+                 GROUP BY c.department_id"
+            ),
+            vals,
+        ))
+        .await?;
+    for r in &rows {
+        let d: Uuid = r.try_get("", "d")?;
+        out.entry(d).or_default().overdue_now = n(r, "overdue")?;
+    }
+
+    // 4. Returns made in the period, by the returning staff's department: driven by the few
+    // returns of the period (ix_case_events_action), each clue checked against the scope by
+    // its key (the scope's bare columns resolve to `clues` inside the subquery).
+    let mut vals: Vec<Value> = vec![
+        KIND.into(),
+        beijing_midnight(from).into(),
+        beijing_midnight(to.succ_opt().unwrap_or(to)).into(),
+    ];
+    let w = crate::scope::sql(&scope, &SHAPE, &mut vals);
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            format!(
+                "SELECT e.actor_department_id AS d, COUNT(*) AS returned FROM case_events e \
+                 WHERE e.case_kind = $1 AND e.action = 'return' AND e.at >= $2 AND e.at < $3 \
+                 AND e.actor_department_id IS NOT NULL \
+                 AND EXISTS (SELECT 1 FROM clues WHERE clues.id = e.case_id AND {w}) \
+                 GROUP BY e.actor_department_id"
+            ),
+            vals,
+        ))
+        .await?;
+    for r in &rows {
+        let d: Uuid = r.try_get("", "d")?;
+        out.entry(d).or_default().returned = n(r, "returned")?;
+    }
+
+    Ok(out
+        .into_iter()
+        .map(|(id, mut x)| {
+            x.department_id = id;
+            x
+        })
+        .collect())
+}
+
+/// Satisfaction per department: the verdicts of the 回访 made in the period (Beijing dates),
+/// by the clue's handling department, each clue counted once with its latest verdict.
+pub async fn satisfaction_counts(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    region: Option<&RegionCode>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<BTreeMap<Uuid, SatisfactionCounts>> {
+    let scope = scope.clone().narrowed(region, None);
+    let mut vals: Vec<Value> = vec![
+        KIND.into(),
+        beijing_midnight(from).into(),
+        beijing_midnight(to.succ_opt().unwrap_or(to)).into(),
+    ];
+    let w = crate::scope::sql(&scope, &SHAPE, &mut vals);
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            format!(
+                "SELECT c.department_id AS d, c.satisfaction AS s, COUNT(*) AS n FROM clues c \
+                 WHERE c.satisfaction IS NOT NULL AND c.department_id IS NOT NULL AND {w} \
+                 AND EXISTS (SELECT 1 FROM case_events e WHERE e.case_kind = $1 AND e.case_id = c.id \
+                 AND e.action = 'revisit' AND e.at >= $2 AND e.at < $3) \
+                 GROUP BY c.department_id, c.satisfaction"
+            ),
+            vals,
+        ))
+        .await?;
+    let mut out: BTreeMap<Uuid, SatisfactionCounts> = BTreeMap::new();
+    for r in &rows {
+        let d: Uuid = r.try_get("", "d")?;
+        let e = out.entry(d).or_default();
+        let k = n(r, "n")?;
+        match crate::coded(r, "s", lianjian_domain::clue::Satisfaction::parse)? {
+            lianjian_domain::clue::Satisfaction::Satisfied => e.satisfied += k,
+            lianjian_domain::clue::Satisfaction::BasicallySatisfied => e.basically_satisfied += k,
+            lianjian_domain::clue::Satisfaction::Dissatisfied => e.dissatisfied += k,
+        }
+    }
+    Ok(out)
+}
+
+/// Evaluations of one department's finished clues (see [`satisfaction_counts`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SatisfactionCounts {
+    pub satisfied: i64,
+    pub basically_satisfied: i64,
+    pub dissatisfied: i64,
+}
+
+/// Writes many clues with their clocks and events in multi-row statements (the benchmark's
+/// seeding; the services write one clue per transaction). The caller holds the transaction.
+pub async fn insert_bulk(
+    c: &impl ConnectionTrait,
+    clues: &[Clue],
+    clocks: &[(Uuid, Clock)],
+    events: &[CaseEvent],
+) -> Result<()> {
+    for chunk in clues.chunks(100) {
+        let mut vals: Vec<Value> = Vec::with_capacity(chunk.len() * 23);
+        let mut rows = Vec::with_capacity(chunk.len());
+        for x in chunk {
+            rows.push(format!("({})", placeholders(vals.len() + 1, 23)));
+            vals.extend([
+                x.id.into(),
+                x.code.clone().into(),
+                x.external_no.clone().into(),
+                x.source.as_str().into(),
+                x.kind.as_str().into(),
+                x.urgency.as_str().into(),
+                x.content.clone().into(),
+                x.address.clone().into(),
+                x.region_code.to_string().into(),
+                x.latitude.into(),
+                x.longitude.into(),
+                x.entity_id.into(),
+                x.complainant_name.clone().into(),
+                x.complainant_phone.clone().into(),
+                x.anonymous.into(),
+                x.received_at.into(),
+                x.status.as_str().into(),
+                x.department_id.into(),
+                x.result.clone().into(),
+                x.finished_at.into(),
+                x.created_by.clone().into(),
+                x.created_at.into(),
+                x.updated_at.into(),
+            ]);
+        }
+        c.execute_raw(stmt(
+            c,
+            format!(
+                "INSERT INTO clues (id, code, external_no, source, kind, urgency, content, address, region_code, latitude, longitude, entity_id, complainant_name, complainant_phone, anonymous, received_at, status, department_id, result, finished_at, created_by, created_at, updated_at) VALUES {}",
+                rows.join(", ")
+            ),
+            vals,
+        ))
+        .await?;
+        // Each handled clue's lead department, which its data scope reads (`clues::SHAPE`).
+        let leads: Vec<&Clue> = chunk.iter().filter(|x| x.department_id.is_some()).collect();
+        if !leads.is_empty() {
+            let mut vals: Vec<Value> = Vec::with_capacity(leads.len() * 2);
+            let mut rows = Vec::with_capacity(leads.len());
+            for x in leads {
+                rows.push(format!("({}, 'lead')", placeholders(vals.len() + 1, 2)));
+                vals.extend([x.id.into(), x.department_id.into()]);
+            }
+            c.execute_raw(stmt(
+                c,
+                format!(
+                    "INSERT INTO clue_departments (clue_id, department_id, role) VALUES {}",
+                    rows.join(", ")
+                ),
+                vals,
+            ))
+            .await?;
+        }
+    }
+    for chunk in clocks.chunks(300) {
+        let mut vals: Vec<Value> = Vec::with_capacity(chunk.len() * 8);
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (id, k) in chunk {
+            rows.push(format!("({})", placeholders(vals.len() + 1, 8)));
+            vals.extend([
+                CaseKind::Clue.as_str().into(),
+                (*id).into(),
+                k.name.clone().into(),
+                k.started_on.into(),
+                i32::try_from(k.working_days).unwrap_or(i32::MAX).into(),
+                k.due.into(),
+                i32::try_from(k.warn_within).unwrap_or(i32::MAX).into(),
+                k.stopped_on.into(),
+            ]);
+        }
+        c.execute_raw(stmt(
+            c,
+            format!(
+                "INSERT INTO case_clocks (case_kind, case_id, name, started_on, working_days, due, warn_within, stopped_on) VALUES {}",
+                rows.join(", ")
+            ),
+            vals,
+        ))
+        .await?;
+    }
+    for chunk in events.chunks(150) {
+        let mut vals: Vec<Value> = Vec::with_capacity(chunk.len() * 14);
+        let mut rows = Vec::with_capacity(chunk.len());
+        for e in chunk {
+            rows.push(format!("({})", placeholders(vals.len() + 1, 14)));
+            vals.extend([
+                e.id.into(),
+                e.case_kind.as_str().into(),
+                e.case_id.into(),
+                e.action.clone().into(),
+                e.from_status.clone().into(),
+                e.to_status.clone().into(),
+                e.reason.clone().into(),
+                e.detail.clone().into(),
+                e.actor_id.into(),
+                e.actor_name.clone().into(),
+                e.actor_display.clone().into(),
+                e.actor_department_id.into(),
+                e.region_code.clone().into(),
+                e.at.into(),
+            ]);
+        }
+        c.execute_raw(stmt(
+            c,
+            format!(
+                "INSERT INTO case_events (id, case_kind, case_id, action, from_status, to_status, reason, detail, actor_id, actor_name, actor_display, actor_department_id, region_code, at) VALUES {}",
+                rows.join(", ")
+            ),
+            vals,
+        ))
+        .await?;
+    }
+    Ok(())
+}
