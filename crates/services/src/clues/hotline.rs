@@ -901,3 +901,37 @@ where
     }
     Ok(n)
 }
+
+/// The 办理时限 a 12345 work order carried (kept in its registration event), as working days
+/// from `on`, the day the clue is dispatched: the order's finishing deadline overrides the
+/// office's rule for that clue. `None` for other clues and orders without one.
+pub(crate) async fn order_finish_days(
+    c: &impl lianjian_store::Conn,
+    x: &lianjian_store::clues::Clue,
+    cal: &lianjian_domain::calendar::WorkingDayCalendar,
+    on: NaiveDate,
+) -> Result<Option<u32>> {
+    if x.source != ClueSource::Hotline12345 {
+        return Ok(None);
+    }
+    let Some(register) = crate::cases::timeline(c, CaseKind::Clue, x.id)
+        .await?
+        .into_iter()
+        .find(|e| e.action == "register")
+    else {
+        return Ok(None);
+    };
+    let d: serde_json::Value = register
+        .detail
+        .as_deref()
+        .and_then(|d| serde_json::from_str(d).ok())
+        .unwrap_or_default();
+    let h = &d["hotline"];
+    if let Some(n) = h["deadline_days"].as_u64() {
+        return Ok(u32::try_from(n).ok());
+    }
+    Ok(h["deadline_date"]
+        .as_str()
+        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .map(|due| u32::try_from(cal.working_days_between(on, due).max(1)).unwrap_or(1)))
+}

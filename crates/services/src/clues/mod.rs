@@ -1305,7 +1305,11 @@ async fn send(
     extra: serde_json::Value,
 ) -> Result<ClueDetail> {
     let cal = crate::calendar::current(svc).await?;
-    let deadlines = routing::deadlines_for(svc.store.conn(), &x).await?;
+    let mut deadlines = routing::deadlines_for(svc.store.conn(), &x).await?;
+    // A 12345 order's own 办理时限 decides its finishing clock.
+    if let Some(n) = hotline::order_finish_days(svc.store.conn(), &x, &cal, today).await? {
+        deadlines.finish_days = n.max(deadlines.return_days);
+    }
     let mut after = x.clone();
     after.status = step.to;
     after.department_id = Some(d.id);

@@ -114,6 +114,28 @@ async fn a_pushed_order_keeps_its_deadline_on_the_register_event(env: Env) {
     let again = hotline::push(&env.svc, &a, &o).await.unwrap();
     assert!(!again.created);
     assert_eq!(again.code, r.code);
+    // An order's 办理时限 in working days is its finishing clock once dispatched.
+    let o2 = HotlineOrder {
+        order_no: "12345-SVC-0002".into(),
+        deadline_date: None,
+        deadline_days: Some(8),
+        ..o.clone()
+    };
+    let r2 = hotline::push(&env.svc, &a, &o2).await.unwrap();
+    let x = lianjian_store::departments::find_by_name(
+        env.svc.store.conn(),
+        &lianjian_domain::region::RegionCode::parse("411121").unwrap(),
+        "县市场监管局",
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .id;
+    let d = lianjian_services::clues::dispatch(&env.svc, &a, r2.clue_id, x)
+        .await
+        .unwrap();
+    let finish = d.clue.clocks.iter().find(|k| k.name == "finish").unwrap();
+    assert_eq!(finish.working_days, 8);
     // Every feed row maps a distinct action.
     let actions: BTreeSet<&str> = hotline::FEED.iter().map(|f| f.action).collect();
     assert_eq!(actions.len(), hotline::FEED.len());
