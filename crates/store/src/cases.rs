@@ -52,6 +52,26 @@ pub(crate) fn event_from_row(r: &QueryResult) -> Result<CaseEvent> {
     })
 }
 
+/// An event's values in the order of [`ECOLS`].
+pub(crate) fn event_values(e: &CaseEvent) -> Vec<Value> {
+    vec![
+        e.id.into(),
+        e.case_kind.as_str().into(),
+        e.case_id.into(),
+        e.action.clone().into(),
+        e.from_status.clone().into(),
+        e.to_status.clone().into(),
+        e.reason.clone().into(),
+        e.detail.clone().into(),
+        e.actor_id.into(),
+        e.actor_name.clone().into(),
+        e.actor_display.clone().into(),
+        e.actor_department_id.into(),
+        e.region_code.clone().into(),
+        e.at.into(),
+    ]
+}
+
 pub async fn insert_event(c: &impl ConnectionTrait, e: &CaseEvent) -> Result<()> {
     c.execute_raw(stmt(
         c,
@@ -59,22 +79,7 @@ pub async fn insert_event(c: &impl ConnectionTrait, e: &CaseEvent) -> Result<()>
             "INSERT INTO case_events ({ECOLS}) VALUES ({})",
             placeholders(1, 14)
         ),
-        vec![
-            e.id.into(),
-            e.case_kind.as_str().into(),
-            e.case_id.into(),
-            e.action.clone().into(),
-            e.from_status.clone().into(),
-            e.to_status.clone().into(),
-            e.reason.clone().into(),
-            e.detail.clone().into(),
-            e.actor_id.into(),
-            e.actor_name.clone().into(),
-            e.actor_display.clone().into(),
-            e.actor_department_id.into(),
-            e.region_code.clone().into(),
-            e.at.into(),
-        ],
+        event_values(e),
     ))
     .await?;
     Ok(())

@@ -247,72 +247,28 @@ pub async fn insert_bulk(
     clocks: &[(Uuid, Clock)],
     events: &[CaseEvent],
 ) -> Result<()> {
-    for chunk in clues.chunks(100) {
-        let mut vals: Vec<Value> = Vec::with_capacity(chunk.len() * 23);
-        let mut rows = Vec::with_capacity(chunk.len());
-        for x in chunk {
-            rows.push(format!("({})", placeholders(vals.len() + 1, 23)));
-            vals.extend([
-                x.id.into(),
-                x.code.clone().into(),
-                x.external_no.clone().into(),
-                x.source.as_str().into(),
-                x.kind.as_str().into(),
-                x.urgency.as_str().into(),
-                x.content.clone().into(),
-                x.address.clone().into(),
-                x.region_code.to_string().into(),
-                x.latitude.into(),
-                x.longitude.into(),
-                x.entity_id.into(),
-                x.complainant_name.clone().into(),
-                x.complainant_phone.clone().into(),
-                x.anonymous.into(),
-                x.received_at.into(),
-                x.status.as_str().into(),
-                x.department_id.into(),
-                x.result.clone().into(),
-                x.finished_at.into(),
-                x.created_by.clone().into(),
-                x.created_at.into(),
-                x.updated_at.into(),
-            ]);
-        }
-        c.execute_raw(stmt(
-            c,
-            format!(
-                "INSERT INTO clues (id, code, external_no, source, kind, urgency, content, address, region_code, latitude, longitude, entity_id, complainant_name, complainant_phone, anonymous, received_at, status, department_id, result, finished_at, created_by, created_at, updated_at) VALUES {}",
-                rows.join(", ")
-            ),
-            vals,
-        ))
-        .await?;
-        // Each handled clue's lead department, which its data scope reads (`clues::SHAPE`).
-        let leads: Vec<&Clue> = chunk.iter().filter(|x| x.department_id.is_some()).collect();
-        if !leads.is_empty() {
-            let mut vals: Vec<Value> = Vec::with_capacity(leads.len() * 2);
-            let mut rows = Vec::with_capacity(leads.len());
-            for x in leads {
-                rows.push(format!("({}, 'lead')", placeholders(vals.len() + 1, 2)));
-                vals.extend([x.id.into(), x.department_id.into()]);
-            }
-            c.execute_raw(stmt(
-                c,
-                format!(
-                    "INSERT INTO clue_departments (clue_id, department_id, role) VALUES {}",
-                    rows.join(", ")
-                ),
-                vals,
-            ))
-            .await?;
-        }
-    }
-    for chunk in clocks.chunks(300) {
-        let mut vals: Vec<Value> = Vec::with_capacity(chunk.len() * 8);
-        let mut rows = Vec::with_capacity(chunk.len());
-        for (id, k) in chunk {
-            rows.push(format!("({})", placeholders(vals.len() + 1, 8)));
-            vals.extend([
+    let into = format!("clues ({})", crate::clues::COLS);
+    insert_rows(c, &into, clues, 70, crate::clues::values).await?;
+    // Each handled clue's lead department, which its data scope reads (`clues::SHAPE`).
+    let leads: Vec<(Uuid, Uuid)> = clues
+        .iter()
+        .filter_map(|x| Some((x.id, x.department_id?)))
+        .collect();
+    insert_rows(
+        c,
+        "clue_departments (clue_id, department_id, role)",
+        &leads,
+        300,
+        |(clue, dept)| vec![(*clue).into(), (*dept).into(), "lead".into()],
+    )
+    .await?;
+    insert_rows(
+        c,
+        "case_clocks (case_kind, case_id, name, started_on, working_days, due, warn_within, stopped_on)",
+        clocks,
+        300,
+        |(id, k)| {
+            vec![
                 CaseKind::Clue.as_str().into(),
                 (*id).into(),
                 k.name.clone().into(),
@@ -321,46 +277,33 @@ pub async fn insert_bulk(
                 k.due.into(),
                 i32::try_from(k.warn_within).unwrap_or(i32::MAX).into(),
                 k.stopped_on.into(),
-            ]);
-        }
-        c.execute_raw(stmt(
-            c,
-            format!(
-                "INSERT INTO case_clocks (case_kind, case_id, name, started_on, working_days, due, warn_within, stopped_on) VALUES {}",
-                rows.join(", ")
-            ),
-            vals,
-        ))
-        .await?;
-    }
-    for chunk in events.chunks(150) {
-        let mut vals: Vec<Value> = Vec::with_capacity(chunk.len() * 14);
+            ]
+        },
+    )
+    .await?;
+    let into = format!("case_events ({})", crate::cases::ECOLS);
+    insert_rows(c, &into, events, 150, crate::cases::event_values).await
+}
+
+/// Inserts `items` into `into` (a table and its columns) `per` rows a statement.
+async fn insert_rows<T>(
+    c: &impl ConnectionTrait,
+    into: &str,
+    items: &[T],
+    per: usize,
+    values: impl Fn(&T) -> Vec<Value>,
+) -> Result<()> {
+    for chunk in items.chunks(per) {
+        let mut vals: Vec<Value> = Vec::new();
         let mut rows = Vec::with_capacity(chunk.len());
-        for e in chunk {
-            rows.push(format!("({})", placeholders(vals.len() + 1, 14)));
-            vals.extend([
-                e.id.into(),
-                e.case_kind.as_str().into(),
-                e.case_id.into(),
-                e.action.clone().into(),
-                e.from_status.clone().into(),
-                e.to_status.clone().into(),
-                e.reason.clone().into(),
-                e.detail.clone().into(),
-                e.actor_id.into(),
-                e.actor_name.clone().into(),
-                e.actor_display.clone().into(),
-                e.actor_department_id.into(),
-                e.region_code.clone().into(),
-                e.at.into(),
-            ]);
+        for x in chunk {
+            let v = values(x);
+            rows.push(format!("({})", placeholders(vals.len() + 1, v.len())));
+            vals.extend(v);
         }
         c.execute_raw(stmt(
             c,
-            format!(
-                "INSERT INTO case_events (id, case_kind, case_id, action, from_status, to_status, reason, detail, actor_id, actor_name, actor_display, actor_department_id, region_code, at) VALUES {}",
-                rows.join(", ")
-            ),
+            format!("INSERT INTO {into} VALUES {}", rows.join(", ")),
             vals,
         ))
         .await?;

@@ -51,7 +51,7 @@ pub struct Clue {
     pub supervised: bool,
 }
 
-const COLS: &str = "id, code, external_no, source, kind, urgency, content, address, region_code, latitude, longitude, entity_id, complainant_name, complainant_phone, anonymous, received_at, status, department_id, result, finished_at, created_by, created_at, updated_at, merged_into, visit_id, satisfaction, supervised";
+pub(crate) const COLS: &str = "id, code, external_no, source, kind, urgency, content, address, region_code, latitude, longitude, entity_id, complainant_name, complainant_phone, anonymous, received_at, status, department_id, result, finished_at, created_by, created_at, updated_at, merged_into, visit_id, satisfaction, supervised";
 
 /// How `clues` carries data scope: its region, and the lines of the departments handling it
 /// (`clue_departments`: the lead and, in a joint verification, the cooperating ones; none
@@ -99,6 +99,39 @@ fn from_row(r: &QueryResult) -> Result<Clue> {
     })
 }
 
+/// A clue's values in the order of [`COLS`].
+pub(crate) fn values(x: &Clue) -> Vec<Value> {
+    vec![
+        x.id.into(),
+        x.code.clone().into(),
+        x.external_no.clone().into(),
+        x.source.as_str().into(),
+        x.kind.as_str().into(),
+        x.urgency.as_str().into(),
+        x.content.clone().into(),
+        x.address.clone().into(),
+        x.region_code.to_string().into(),
+        x.latitude.into(),
+        x.longitude.into(),
+        x.entity_id.into(),
+        x.complainant_name.clone().into(),
+        x.complainant_phone.clone().into(),
+        x.anonymous.into(),
+        x.received_at.into(),
+        x.status.as_str().into(),
+        x.department_id.into(),
+        x.result.clone().into(),
+        x.finished_at.into(),
+        x.created_by.clone().into(),
+        x.created_at.into(),
+        x.updated_at.into(),
+        x.merged_into.into(),
+        x.visit_id.into(),
+        x.satisfaction.map(|s| s.as_str()).into(),
+        x.supervised.into(),
+    ]
+}
+
 pub async fn insert(c: &impl ConnectionTrait, x: &Clue, items: &[Uuid]) -> Result<()> {
     c.execute_raw(stmt(
         c,
@@ -106,43 +139,20 @@ pub async fn insert(c: &impl ConnectionTrait, x: &Clue, items: &[Uuid]) -> Resul
             "INSERT INTO clues ({COLS}) VALUES ({})",
             placeholders(1, 27)
         ),
-        vec![
-            x.id.into(),
-            x.code.clone().into(),
-            x.external_no.clone().into(),
-            x.source.as_str().into(),
-            x.kind.as_str().into(),
-            x.urgency.as_str().into(),
-            x.content.clone().into(),
-            x.address.clone().into(),
-            x.region_code.to_string().into(),
-            x.latitude.into(),
-            x.longitude.into(),
-            x.entity_id.into(),
-            x.complainant_name.clone().into(),
-            x.complainant_phone.clone().into(),
-            x.anonymous.into(),
-            x.received_at.into(),
-            x.status.as_str().into(),
-            x.department_id.into(),
-            x.result.clone().into(),
-            x.finished_at.into(),
-            x.created_by.clone().into(),
-            x.created_at.into(),
-            x.updated_at.into(),
-            x.merged_into.into(),
-            x.visit_id.into(),
-            x.satisfaction.map(|s| s.as_str()).into(),
-            x.supervised.into(),
-        ],
+        values(x),
     ))
     .await?;
     sync_lead(c, x.id, x.department_id).await?;
+    add_items(c, x.id, items).await
+}
+
+/// Records items a clue involves (at intake, or the routing's when it is dispatched).
+pub async fn add_items(c: &impl ConnectionTrait, id: Uuid, items: &[Uuid]) -> Result<()> {
     for item in items {
         c.execute_raw(stmt(
             c,
             "INSERT INTO clue_items (clue_id, item_id) VALUES ($1, $2)",
-            vec![x.id.into(), (*item).into()],
+            vec![id.into(), (*item).into()],
         ))
         .await?;
     }
