@@ -570,12 +570,23 @@ async fn seed_draws(svc: &Services, actor: &Actor) -> Result<()> {
     Ok(())
 }
 
-/// A few Wuyang clues in different states (issue 14): one finished, one returned by the health
-/// commission with its reason and waiting for the office to reassign, one dispatched three
-/// working days ago and never signed (已超时; `serve` escalates it), one being handled, one
-/// waiting to be dispatched.
+/// A season of Wuyang clues (issue 14 item 9): 12345 work orders (pushed through the hotline
+/// interface) about a pharmacy, a medical-beauty clinic and a food market, and clues from
+/// other sources —
+/// - a pharmacy order finished, answered and closed after a satisfied 回访;
+/// - a clinic order returned by the health commission with its reason and re-routed (改派) to
+///   market supervision;
+/// - an 互联网+监管 clue dispatched three working days ago and never signed (已超时, 督办 by
+///   the office; `serve` escalates it);
+/// - a clinic order with no clear owner, disputed and decided (谁为主谁牵头), being handled;
+/// - a food-market order touching three departments verified jointly (a visit with trigger
+///   "clue"), and a second caller's order on the same stall merged into it (并单);
+/// - a clinic order joined to the open visit of that clinic instead of a second visit;
+/// - a media report on the same market waiting to be dispatched (its page shows the open
+///   visit and clue on that market).
 async fn seed_clues(svc: &Services) -> Result<()> {
-    use crate::clues::{self, ClueInput};
+    use crate::clues::hotline::{self, HotlineOrder};
+    use crate::clues::{self, ClueInput, joint, oversight, routing};
     let office = crate::accounts::actor_of_user(svc, "wy.office").await?;
     let market = crate::accounts::actor_of_user(svc, "wy.market").await?;
     let health = crate::accounts::actor_of_user(svc, "wy.health").await?;
@@ -594,8 +605,10 @@ async fn seed_clues(svc: &Services) -> Result<()> {
         }
     };
     let (x, y) = (dept("县市场监管局").await?, dept("县卫生健康委").await?);
+    let (agri, commerce) = (dept("县农业农村局").await?, dept("县商务局").await?);
     let pharmacy = first_entity(svc, "零售药店").await?;
     let clinic = first_entity(svc, "医疗美容机构").await?;
+    let food_market = first_entity(svc, "集中交易市场").await?;
     let cal = crate::calendar::current(svc).await?;
     let today = lianjian_domain::visit::beijing_date(svc.now());
     // Three working days ago: the signing deadline (1) and the return window (2) have passed.
@@ -604,92 +617,222 @@ async fn seed_clues(svc: &Services) -> Result<()> {
         earlier = earlier.pred_opt().expect("a date before today");
     }
     let at = |d: chrono::NaiveDate, hm: &str| format!("{d}T{hm}:00+08:00");
-    let clue = |no: &str, source: &str, kind: &str, content: &str, address: &str| ClueInput {
-        source: source.into(),
+    let order = |no: &str, kind: &str, content: &str, address: &str, entity: &str| HotlineOrder {
+        order_no: no.into(),
+        called_at: at(today, "08:30"),
         kind: kind.into(),
         content: content.into(),
         address: address.into(),
         region_code: COUNTY.into(),
-        external_no: (!no.is_empty()).then(|| no.to_string()),
+        entity: (!entity.is_empty()).then(|| entity.to_string()),
+        dispatching_unit: Some("漯河市12345政务服务便民热线".into()),
         ..Default::default()
     };
+    // The office's routing table: a keyword names the item, so these orders are not routed
+    // to every item covering their entity.
+    for (keyword, item) in [("玻尿酸", "WY-2024-07"), ("注水", "WY-2024-04")] {
+        routing::add_route(
+            svc,
+            &office,
+            &routing::RouteInput {
+                keyword: Some(keyword.into()),
+                item_id: Some(item_id(svc, item).await?.to_string()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    let push = |o: HotlineOrder| {
+        let office = office.clone();
+        async move { Ok::<_, ServiceError>(hotline::push(svc, &office, &o).await?.clue_id) }
+    };
 
-    let mut c = clue(
+    // Finished, answered and closed after 回访.
+    let mut o = order(
         "12345-2026-1201-0031",
-        "hotline_12345",
-        "complaint",
+        "投诉",
         "市民反映在该药店购买的感冒药已过有效期，要求核查处理。",
         "舞阳县舞泉镇人民路",
+        &pharmacy.usci,
     );
-    c.entity_usci = Some(pharmacy.usci.clone());
-    c.complainant_name = Some("刘女士".into());
-    c.complainant_phone = Some("13937501234".into());
-    c.received_at = Some(at(earlier, "09:12"));
-    let done = clues::register(svc, &office, &c).await?;
-    clues::dispatch_on(svc, &office, done.clue.id, x, earlier).await?;
-    clues::sign(svc, &market, done.clue.id).await?;
+    o.called_at = at(earlier, "09:12");
+    o.caller_name = Some("刘女士".into());
+    o.caller_phone = Some("13937501234".into());
+    o.deadline_days = Some(5);
+    let done = push(o).await?;
+    clues::dispatch_on(svc, &office, done, x, earlier).await?;
+    clues::sign(svc, &market, done).await?;
     clues::finish(
         svc,
         &market,
-        done.clue.id,
+        done,
         "经现场核查，该药店货架上有 3 盒感冒药超过有效期，已责令下架销毁，并依法立案调查；已电话回复诉求人。",
     )
     .await?;
+    oversight::revisit(svc, &office, done, "satisfied", "").await?;
 
-    let mut c = clue(
+    // Returned with a reason, then re-routed (改派).
+    let mut o = order(
         "12345-2026-1204-0107",
-        "hotline_12345",
-        "report",
+        "举报",
         "举报该美容机构无医疗资质开展注射类医疗美容项目。",
         "舞阳县舞泉镇解放路",
+        &clinic.usci,
     );
-    c.entity_usci = Some(clinic.usci.clone());
-    c.urgency = Some("urgent".into());
-    c.complainant_phone = Some("0395-7201234".into());
-    c.anonymous = true;
-    let returned = clues::register(svc, &office, &c).await?;
-    clues::dispatch(svc, &office, returned.clue.id, y).await?;
+    o.urgency = Some("紧急".into());
+    o.caller_phone = Some("0395-7201234".into());
+    o.anonymous = true;
+    let returned = push(o).await?;
+    clues::dispatch(svc, &office, returned, y).await?;
     clues::return_clue(
         svc,
         &health,
-        returned.clue.id,
+        returned,
         "经核实，该机构未取得医疗机构执业许可证，属无证经营，由市场监管部门依职责查处；涉及非法行医的线索另行移送。",
     )
     .await?;
+    clues::reassign(
+        svc,
+        &office,
+        returned,
+        x,
+        "该机构未取得医疗机构执业许可证，按卫健委退回意见改派市场监管局查处无证经营。",
+    )
+    .await?;
 
-    let mut c = clue(
-        "",
-        "internet_plus",
-        "complaint",
-        "网络监测发现该药店在外卖平台销售处方药，未见处方审核环节。",
-        "舞阳县北舞渡镇",
-    );
-    c.entity_usci = Some(pharmacy.usci.clone());
-    c.received_at = Some(at(earlier, "15:40"));
-    let late = clues::register(svc, &office, &c).await?;
-    clues::dispatch_on(svc, &office, late.clue.id, x, earlier).await?;
+    // Overdue: dispatched three working days ago, never signed; the office supervises it.
+    let c = ClueInput {
+        source: "internet_plus".into(),
+        kind: "complaint".into(),
+        content: "网络监测发现该药店在外卖平台销售处方药，未见处方审核环节。".into(),
+        address: "舞阳县北舞渡镇".into(),
+        region_code: COUNTY.into(),
+        entity_usci: Some(pharmacy.usci.clone()),
+        received_at: Some(at(earlier, "15:40")),
+        ..Default::default()
+    };
+    let late = clues::register(svc, &office, &c).await?.clue.id;
+    clues::dispatch_on(svc, &office, late, x, earlier).await?;
+    oversight::supervise(
+        svc,
+        &office,
+        late,
+        "已超过签收时限，请市场监管局立即签收并按时办结。",
+    )
+    .await?;
 
-    let mut c = clue(
+    // No clear owner: disputed, decided by 谁为主谁牵头, being handled.
+    let mut o = order(
         "12345-2026-1206-0019",
-        "hotline_12345",
-        "complaint",
-        "患者反映在该诊所就诊时被要求购买高价保健品。",
-        "舞阳县吴城镇",
-    );
-    c.complainant_name = Some("王先生".into());
-    c.complainant_phone = Some("15839501234".into());
-    let handling = clues::register(svc, &office, &c).await?;
-    clues::dispatch(svc, &office, handling.clue.id, y).await?;
-    clues::sign(svc, &health, handling.clue.id).await?;
-
-    let mut c = clue(
+        "投诉",
+        "患者反映在该机构就诊时被要求购买高价保健品，否则不予治疗。",
+        "舞阳县舞泉镇解放路",
         "",
-        "media",
-        "report",
-        "本地媒体报道县城某农贸市场存在销售注水肉现象。",
-        "舞阳县舞泉镇农贸市场",
     );
-    c.urgency = Some("urgent".into());
+    o.caller_name = Some("王先生".into());
+    o.caller_phone = Some("15839501234".into());
+    let disputed = push(o).await?;
+    joint::dispute(
+        svc,
+        &office,
+        disputed,
+        "诉求涉及诊疗行为和保健品销售，卫生健康与市场监管职责交叉，提请专班裁定。",
+    )
+    .await?;
+    joint::decide(
+        svc,
+        &office,
+        disputed,
+        &joint::DecisionInput {
+            rule: "principal".into(),
+            lead_id: y.to_string(),
+            cooperating_ids: vec![x.to_string()],
+            reason: "以就诊过程中的诊疗行为为主，由卫健委牵头，市场监管局配合查处保健品违规销售。"
+                .into(),
+        },
+    )
+    .await?;
+    clues::sign(svc, &health, disputed).await?;
+
+    // Touching three departments: verified jointly, a second caller's order merged into it.
+    let mut o = order(
+        "12345-2026-1207-0008",
+        "举报",
+        "市民反映该农贸市场多个摊位销售的猪肉疑似注水，市场未公示快检结果。",
+        "舞阳县舞泉镇农贸市场",
+        &food_market.usci,
+    );
+    o.urgency = Some("紧急".into());
+    o.caller_name = Some("赵先生".into());
+    o.caller_phone = Some("13703951234".into());
+    let joint_clue = push(o).await?;
+    joint::dispatch_jointly(svc, &office, joint_clue, x, &[agri, commerce]).await?;
+    clues::sign(svc, &market, joint_clue).await?;
+    joint::verify(
+        svc,
+        &market,
+        joint_clue,
+        &joint::VerifyInput {
+            inspector_ids: vec![
+                member_id(svc, "41112120230001").await?,
+                member_id(svc, "41112120230002").await?,
+            ],
+            period_start: today.to_string(),
+            period_end: (today + chrono::Days::new(10)).to_string(),
+        },
+    )
+    .await?;
+    let mut o = order(
+        "12345-2026-1207-0015",
+        "投诉",
+        "农贸市场东区猪肉摊位的肉颜色发白、按压出水，怀疑注水，请相关部门查处。",
+        "舞阳县舞泉镇农贸市场东区",
+        &food_market.usci,
+    );
+    o.caller_phone = Some("13603951234".into());
+    let duplicate = push(o).await?;
+    let main_code = clues::get(svc, &office, joint_clue).await?.clue.code;
+    oversight::merge(
+        svc,
+        &office,
+        duplicate,
+        &main_code,
+        "同一主体同一问题，并单办理，办结后一并答复两位诉求人。",
+    )
+    .await?;
+
+    // Joined to the open visit of the clinic instead of a second visit.
+    let mut o = order(
+        "12345-2026-1207-0021",
+        "投诉",
+        "顾客反映在该机构注射玻尿酸后面部红肿，怀疑所用产品来源不明。",
+        "舞阳县舞泉镇解放路",
+        &clinic.usci,
+    );
+    o.caller_name = Some("陈女士".into());
+    o.caller_phone = Some("18639501234".into());
+    let joined = push(o).await?;
+    clues::dispatch(svc, &office, joined, y).await?;
+    clues::sign(svc, &health, joined).await?;
+    let open = crate::visits::open_visits_to(svc.store.conn(), &health, clinic.id).await?;
+    let visit = open.first().map(|v| v.id).ok_or_else(|| {
+        ServiceError::internal(lianjian_store::StoreError::Corrupt(
+            "the demo clinic has no open visit".into(),
+        ))
+    })?;
+    joint::join_visit(svc, &health, joined, visit).await?;
+
+    // Waiting to be dispatched.
+    let c = ClueInput {
+        source: "media".into(),
+        kind: "report".into(),
+        content: "本地媒体报道县城某农贸市场存在销售注水肉现象。".into(),
+        address: "舞阳县舞泉镇农贸市场".into(),
+        region_code: COUNTY.into(),
+        entity_usci: Some(food_market.usci.clone()),
+        urgency: Some("urgent".into()),
+        ..Default::default()
+    };
     clues::register(svc, &office, &c).await?;
     Ok(())
 }

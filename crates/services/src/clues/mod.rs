@@ -1310,6 +1310,18 @@ async fn send(
     if let Some(n) = hotline::order_finish_days(svc.store.conn(), &x, &cal, today).await? {
         deadlines.finish_days = n.max(deadlines.return_days);
     }
+    // 派单 confirms the routing: a clue registered without items (a 12345 order, a portal
+    // tip) takes the suggested ones, so that its verification visit knows what to check.
+    let routed: Vec<Uuid> = if repo::items_of(svc.store.conn(), x.id).await?.is_empty() {
+        routing::suggest(svc.store.conn(), &x)
+            .await?
+            .items
+            .into_iter()
+            .map(|s| s.item.id)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut after = x.clone();
     after.status = step.to;
     after.department_id = Some(d.id);
@@ -1329,11 +1341,15 @@ async fn send(
     if let (Some(o), Some(e)) = (detail.as_object_mut(), extra.as_object()) {
         o.extend(e.clone());
     }
+    if let (Some(o), false) = (detail.as_object_mut(), routed.is_empty()) {
+        o.insert("items".into(), serde_json::json!(routed));
+    }
     let id = x.id;
     apply(svc, a, &x, after, step, detail, |tx| async move {
         cases::stop_clocks(&tx, KIND, id, &[DECIDE_CLOCK.name], today).await?;
         cases::start_clocks(&tx, &cal, KIND, id, &deadlines.clocks(), today).await?;
         repo::set_cooperating(&tx, id, &coop).await?;
+        repo::add_items(&tx, id, &routed).await?;
         Ok(tx)
     })
     .await

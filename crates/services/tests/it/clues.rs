@@ -612,22 +612,61 @@ async fn the_demo_holds_clues_in_several_states(env: Env) {
                 .items
         }
     };
-    assert_eq!(of(Queue::ToDispatch).await.len(), 1);
-    assert_eq!(of(Queue::Finished).await.len(), 1);
-    assert_eq!(of(Queue::ToHandle).await.len(), 1);
+    let order = |no: &'static str| {
+        let office = office.clone();
+        async move {
+            let x = lianjian_store::clues::by_external_no(svc.store.conn(), no)
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("demo order {no}"));
+            clues::get(svc, &office, x.id).await.unwrap()
+        }
+    };
+    let steps = |d: &clues::ClueDetail| -> Vec<String> {
+        d.timeline.iter().map(|t| t.action.clone()).collect()
+    };
+    assert_eq!(of(Queue::All).await.len(), 8);
+    assert_eq!(of(Queue::ToDispatch).await.len(), 1, "the media report");
+    assert_eq!(of(Queue::ToHandle).await.len(), 3);
     let overdue = of(Queue::Overdue).await;
     assert_eq!(overdue.len(), 1, "the clue never signed");
     assert_eq!(overdue[0].light, Some(Light::Red));
-    let returned = of(Queue::Returned).await;
-    assert_eq!(returned.len(), 1);
-    let d = clues::get(svc, &office, returned[0].id).await.unwrap();
-    let last = d.timeline.last().unwrap();
-    assert_eq!(
-        (last.action.as_str(), last.actor.as_str()),
-        ("return", "wy.health")
-    );
-    assert!(last.reason.as_deref().unwrap().contains("市场监管部门"));
-    // The returned clue's complainant asked for confidentiality: the office reads the phone.
+    assert!(of(Queue::Returned).await.is_empty() && of(Queue::Disputed).await.is_empty());
+
+    // Finished and closed after a satisfied 回访.
+    let done = order("12345-2026-1201-0031").await;
+    assert_eq!(done.clue.status, ClueStatus::Closed);
+    assert!(steps(&done).ends_with(&["finish".into(), "revisit".into()]));
+
+    // Returned with its reason, then re-routed to market supervision.
+    let d = order("12345-2026-1204-0107").await;
+    let ret = d.timeline.iter().find(|t| t.action == "return").unwrap();
+    assert_eq!(ret.actor, "wy.health");
+    assert!(ret.reason.as_deref().unwrap().contains("市场监管部门"));
+    assert_eq!(d.timeline.last().unwrap().action, "reassign");
+    assert_eq!(d.clue.department.as_deref(), Some("县市场监管局"));
+    // Its complainant asked for confidentiality: the office reads the phone.
     assert!(d.clue.complainant.anonymous && !d.clue.complainant.masked);
-    assert!(d.actions.contains(&ClueAction::Reassign));
+
+    // Disputed and decided, handled by its lead with market supervision cooperating.
+    let d = order("12345-2026-1206-0019").await;
+    assert!(steps(&d).contains(&"dispute".into()) && steps(&d).contains(&"decide".into()));
+    assert_eq!(d.clue.department.as_deref(), Some("县卫生健康委"));
+    assert_eq!(d.cooperating.len(), 1);
+
+    // Three departments, verified jointly; the duplicate merged into it.
+    let d = order("12345-2026-1207-0008").await;
+    assert_eq!(d.cooperating.len(), 2);
+    assert!(!d.items.is_empty(), "the routing's items were recorded at dispatch");
+    let v = d.visit.as_ref().expect("the verification visit");
+    assert_eq!(v.trigger_label, "问题线索核查");
+    assert_eq!(d.merged.len(), 1);
+    let dup = order("12345-2026-1207-0015").await;
+    assert_eq!(dup.clue.status, ClueStatus::Merged);
+    assert_eq!(dup.merged_into_code.as_deref(), Some(d.clue.code.as_str()));
+
+    // Joined to the clinic's open complaint visit, not a second visit.
+    let d = order("12345-2026-1207-0021").await;
+    let v = d.visit.as_ref().expect("the joined visit");
+    assert_ne!(v.trigger_label, "问题线索核查");
 }
