@@ -107,7 +107,8 @@ pub struct BenchArgs {
     rate: u32,
     /// Time the clue queues and the office's rates (issue 14) on this database (a new SQLite
     /// file, or the URL of an empty PostgreSQL database) holding `--clues` clues with their
-    /// clocks and events; each operation `--runs` times
+    /// clocks and events; each operation `--runs` times. A database an earlier run seeded is
+    /// measured again as it is
     #[arg(long, value_name = "DB")]
     clue_load: Option<String>,
     /// Clues to seed for `--clue-load`

@@ -460,6 +460,8 @@ struct DetailPage {
     pool: Vec<lianjian_services::clues::joint::PoolMember>,
     lead_rules: Vec<(&'static str, &'static str)>,
     satisfactions: Vec<(&'static str, &'static str)>,
+    /// Regions offered for 转办 (code, name): the office's neighbours and its parent.
+    transfer_regions: Vec<(String, String)>,
 }
 
 impl DetailPage {
@@ -508,6 +510,33 @@ fn notice(key: &str) -> Option<String> {
         _ => return None,
     };
     Some(s.to_string())
+}
+
+/// Where an office usually transfers a clue (转办): the other regions under its parent (the
+/// neighbouring counties of a county) and the parent itself; any other code may be typed.
+async fn transfer_regions(
+    svc: &lianjian_services::Services,
+    a: &lianjian_domain::scope::Actor,
+) -> Vec<(String, String)> {
+    let Some(own) = a.full_scope().region.clone() else {
+        return Vec::new();
+    };
+    let Some(parent) = own.parent() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Ok(p) = lianjian_services::regions::get(svc, parent.as_str()).await {
+        out.push((p.code.to_string(), p.name));
+    }
+    if let Ok(siblings) = lianjian_services::regions::children(svc, Some(parent.as_str())).await {
+        out.extend(
+            siblings
+                .into_iter()
+                .filter(|r| r.code != own)
+                .map(|r| (r.code.to_string(), r.name)),
+        );
+    }
+    out
 }
 
 async fn detail_page(
@@ -559,7 +588,13 @@ async fn detail_page(
     } else {
         Vec::new()
     };
+    let transfer_regions = if d.actions.contains(&ClueAction::Transfer) {
+        transfer_regions(&st.svc, &s.actor).await
+    } else {
+        Vec::new()
+    };
     let body = render(DetailPage {
+        transfer_regions,
         pool,
         lead_rules: LeadRule::ALL
             .iter()

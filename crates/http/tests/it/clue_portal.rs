@@ -248,6 +248,23 @@ async fn the_form_takes_a_clue_and_the_tracking_page_follows_it(app: App) {
     assert_eq!(c["complainant"]["name"], "赵小雨");
     assert!(c["content"].as_str().unwrap().contains("舞阳县某大药房"));
     let id = c["id"].as_str().unwrap().to_string();
+    // The clue's page lists both files; staff of the county open them from the evidence log.
+    let d = app.get_json(&format!("/api/v1/clues/{id}"), &office).await;
+    let files = d["attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 2, "{d}");
+    let sha = files[0]["sha256"].as_str().unwrap();
+    let r = app
+        .api("GET", &format!("/api/v1/evidence/{sha}"), Some(&office), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let page = app
+        .get(&format!("/console/clues/{id}"), Some(&app.login("wy.office").await))
+        .await;
+    assert!(
+        page.body.contains(files[1]["filename"].as_str().unwrap()),
+        "{}",
+        page.body
+    );
 
     // Tracking: right code and check code (typed in lower case, without the dash).
     let r = app

@@ -314,6 +314,11 @@ async fn the_console_routes_disputes_and_oversees_clues(app: App) {
     assert!(
         page.body.contains("提请裁定") && page.body.contains("转办") && page.body.contains("并单")
     );
+    // 转办 offers the neighbouring counties by name.
+    assert!(
+        page.body.contains(r#"<option value="411122">临颍县</option>"#),
+        "transfer regions"
+    );
     let csrf = csrf_of(&page.body);
     let once = |n: u32| format!("&_once=route{n}");
     // A dispute, then a decision missing its rule is refused on the page, naming it.

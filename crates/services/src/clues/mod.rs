@@ -213,6 +213,19 @@ pub struct ClueDetail {
     pub routing: Option<routing::Routing>,
     /// Open visits and open clues about the same entity (before verifying: 不多头检查).
     pub related: Option<joint::Related>,
+    /// Files sent with the clue (the portal's photos and PDFs), kept in the evidence log.
+    pub attachments: Vec<ClueAttachment>,
+}
+
+/// A file sent with a clue: open it at `/api/v1/evidence/{sha256}` (restricted reads are
+/// audited), its inclusion proof at `/api/v1/evidence/{sha256}/proof`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ClueAttachment {
+    pub filename: String,
+    pub sha256: String,
+    pub size: u64,
+    pub media_type: String,
+    pub linked_at: DateTime<Utc>,
 }
 
 /// A department by id and name.
@@ -490,6 +503,19 @@ pub async fn get(svc: &Services, a: &Actor, id: Uuid) -> Result<ClueDetail> {
         None
     };
     let related = joint::related(c, a, &x).await?;
+    let attachments = crate::evidence::links_of(svc, "clue", &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| ClueAttachment {
+            filename: l.filename,
+            sha256: l.evidence.sha256,
+            size: l.evidence.size,
+            media_type: l.evidence.media_type,
+            linked_at: l.linked_at,
+        })
+        .collect();
     Ok(ClueDetail {
         clue: view(a, &x, &names, clocks),
         items,
@@ -501,6 +527,7 @@ pub async fn get(svc: &Services, a: &Actor, id: Uuid) -> Result<ClueDetail> {
         visit,
         routing,
         related,
+        attachments,
     })
 }
 
