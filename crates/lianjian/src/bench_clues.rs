@@ -100,7 +100,7 @@ fn generate(
     today: NaiveDate,
     towns: &[String],
     depts: &[Uuid],
-    clocks: &mut Vec<(Uuid, Clock)>,
+    clocks: &mut Vec<(Uuid, Clock, Option<&'static str>)>,
     events: &mut Vec<CaseEvent>,
 ) -> Clue {
     let id = Uuid::now_v7();
@@ -121,7 +121,7 @@ fn generate(
         .unwrap();
     let town = &towns[r.below(towns.len() as u64) as usize];
     let dept = depts[r.below(depts.len() as u64) as usize];
-    let status = match roll {
+    let mut status = match roll {
         0..70 => ClueStatus::Finished,
         70..80 => ClueStatus::Handling,
         80..85 => ClueStatus::Dispatched,
@@ -140,6 +140,9 @@ fn generate(
         at,
     ));
     let mut finished_at = None;
+    let mut satisfaction = None;
+    // The step that stopped each clock (sign, return, finish), as the services record it.
+    let (mut sign_by, mut ret_by, mut fin_by) = (None, None, None);
     if status != ClueStatus::Registered {
         events.push(event(
             id,
@@ -164,6 +167,7 @@ fn generate(
                 sign.stopped_on = Some(day);
                 ret.stopped_on = Some(day);
                 fin.stopped_on = Some(day);
+                (sign_by, ret_by, fin_by) = (Some("return"), Some("return"), Some("return"));
                 events.push(event(
                     id,
                     "return",
@@ -177,6 +181,7 @@ fn generate(
             _ => {
                 sign.stopped_on = Some(signed_on.min(today));
                 ret.stopped_on = Some(signed_on.min(today));
+                (sign_by, ret_by) = (Some("sign"), Some("sign"));
                 events.push(event(
                     id,
                     "sign",
@@ -191,9 +196,24 @@ fn generate(
         if status == ClueStatus::Finished {
             if r.below(10) == 0 {
                 fin = fin.extended(cal, 5);
+                for (action, from, to) in [
+                    (
+                        "request_extension",
+                        ClueStatus::Handling,
+                        ClueStatus::ExtensionRequested,
+                    ),
+                    (
+                        "approve_extension",
+                        ClueStatus::ExtensionRequested,
+                        ClueStatus::Handling,
+                    ),
+                ] {
+                    events.push(event(id, action, Some(from), to, Some(dept), town, at));
+                }
             }
             let done = cal.add_working_days(day, 1 + r.below(7) as u32).min(today);
             fin.stopped_on = Some(done);
+            fin_by = Some("finish");
             finished_at = Some(at + chrono::Duration::days((done - day).num_days()));
             events.push(event(
                 id,
@@ -204,10 +224,33 @@ fn generate(
                 town,
                 finished_at.unwrap(),
             ));
+            // Half the finished clues were revisited (回访) and closed.
+            if r.below(2) == 0 {
+                use lianjian_domain::clue::Satisfaction;
+                let verdict = match r.below(10) {
+                    0..7 => Satisfaction::Satisfied,
+                    7..9 => Satisfaction::BasicallySatisfied,
+                    _ => Satisfaction::Dissatisfied,
+                };
+                // A dissatisfied verdict would reopen it; the bench keeps those finished.
+                if verdict != Satisfaction::Dissatisfied {
+                    status = ClueStatus::Closed;
+                }
+                satisfaction = Some(verdict);
+                events.push(event(
+                    id,
+                    "revisit",
+                    Some(ClueStatus::Finished),
+                    status,
+                    None,
+                    town,
+                    finished_at.unwrap() + chrono::Duration::hours(2),
+                ));
+            }
         }
-        clocks.push((id, sign));
-        clocks.push((id, ret));
-        clocks.push((id, fin));
+        clocks.push((id, sign, sign_by));
+        clocks.push((id, ret, ret_by));
+        clocks.push((id, fin, fin_by));
     }
     let kinds = ClueKind::ALL;
     let sources = ClueSource::ALL;
@@ -241,7 +284,7 @@ fn generate(
         updated_at: at,
         merged_into: None,
         visit_id: None,
-        satisfaction: None,
+        satisfaction,
         supervised: false,
     }
 }
@@ -280,7 +323,9 @@ pub async fn run(a: &BenchArgs, db: &str) -> anyhow::Result<Value> {
     };
     let reuse = held >= a.clues;
     if !reuse && held > 0 {
-        bail!("{db} holds {held} clues, fewer than --clues: use a new SQLite file (or an empty PostgreSQL database)");
+        bail!(
+            "{db} holds {held} clues, fewer than --clues: use a new SQLite file (or an empty PostgreSQL database)"
+        );
     }
     let t = Instant::now();
     demo::seed(&svc).await.map_err(crate::service_error)?;

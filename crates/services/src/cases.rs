@@ -12,7 +12,7 @@ use lianjian_domain::case::{CaseKind, Clock, ClockSpec, Light, Step};
 use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::scope::Actor;
 use lianjian_store::Conn;
-use lianjian_store::cases::{self as repo, CaseEvent};
+use lianjian_store::cases::{self as repo, CaseEvent, ClockHolder};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -77,32 +77,36 @@ pub async fn record_step<S: Lifecycle>(
 
 /// Starts (or starts again) the clocks `specs` of a case on `on`, replacing clocks of the same
 /// names. Returns them.
+/// They run against `holder` (the case's region and the department that must act).
 pub(crate) async fn start_clocks(
     tx: &impl Conn,
     cal: &WorkingDayCalendar,
     kind: CaseKind,
     id: Uuid,
+    holder: &ClockHolder,
     specs: &[ClockSpec],
     on: NaiveDate,
 ) -> Result<Vec<Clock>> {
     let mut out = Vec::with_capacity(specs.len());
     for s in specs {
         let k = Clock::start(cal, s, on);
-        repo::put_clock(tx, kind, id, &k).await?;
+        repo::put_clock(tx, kind, id, &k, holder).await?;
         out.push(k);
     }
     Ok(out)
 }
 
-/// Stops the running clocks named (all running clocks if `names` is empty) on `on`.
+/// Stops the running clocks named (all running clocks if `names` is empty) on `on`, by the
+/// step `by` (its action).
 pub(crate) async fn stop_clocks(
     tx: &impl Conn,
     kind: CaseKind,
     id: Uuid,
     names: &[&str],
     on: NaiveDate,
+    by: &str,
 ) -> Result<()> {
-    Ok(repo::stop_clocks(tx, kind, id, names, on).await?)
+    Ok(repo::stop_clocks(tx, kind, id, names, on, by).await?)
 }
 
 /// Moves a running clock's deadline `more` working days later (an approved extension).
@@ -123,7 +127,7 @@ pub(crate) async fn extend_clock(
         return Ok(None);
     };
     let k = k.extended(cal, more);
-    repo::put_clock(tx, kind, id, &k).await?;
+    repo::set_due(tx, kind, id, &k).await?;
     Ok(Some(k))
 }
 

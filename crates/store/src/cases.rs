@@ -117,12 +117,47 @@ fn clock_from_row(r: &QueryResult) -> Result<Clock> {
     })
 }
 
+/// Whom a clock runs against: the case's region and the department that must act (none for
+/// the office's own clocks). Kept on the clock so that the office's rates are counted from
+/// `case_clocks` alone, without reading every case row (`clue_reports`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockHolder {
+    pub region_code: String,
+    pub department_id: Option<Uuid>,
+}
+
+pub(crate) const KCOLS: &str = "case_kind, case_id, name, started_on, working_days, due, warn_within, stopped_on, region_code, department_id, stopped_by";
+
+/// A clock's values in the order of [`KCOLS`]; `stopped_by` is the step that stopped it.
+pub(crate) fn clock_values(
+    kind: CaseKind,
+    case_id: Uuid,
+    k: &Clock,
+    holder: &ClockHolder,
+    stopped_by: Option<&str>,
+) -> Vec<Value> {
+    vec![
+        kind.as_str().into(),
+        case_id.into(),
+        k.name.clone().into(),
+        k.started_on.into(),
+        i32::try_from(k.working_days).unwrap_or(i32::MAX).into(),
+        k.due.into(),
+        i32::try_from(k.warn_within).unwrap_or(i32::MAX).into(),
+        k.stopped_on.into(),
+        holder.region_code.clone().into(),
+        holder.department_id.into(),
+        stopped_by.map(str::to_string).into(),
+    ]
+}
+
 /// Writes a clock of a case, replacing the one of the same name.
 pub async fn put_clock(
     c: &impl ConnectionTrait,
     kind: CaseKind,
     case_id: Uuid,
     k: &Clock,
+    holder: &ClockHolder,
 ) -> Result<()> {
     c.execute_raw(stmt(
         c,
@@ -132,32 +167,56 @@ pub async fn put_clock(
     .await?;
     c.execute_raw(stmt(
         c,
-        "INSERT INTO case_clocks (case_kind, case_id, name, started_on, working_days, due, warn_within, stopped_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        format!(
+            "INSERT INTO case_clocks ({KCOLS}) VALUES ({})",
+            placeholders(1, 11)
+        ),
+        clock_values(kind, case_id, k, holder, None),
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Moves a running clock's deadline (an approved extension): its working days and due date.
+pub async fn set_due(
+    c: &impl ConnectionTrait,
+    kind: CaseKind,
+    case_id: Uuid,
+    k: &Clock,
+) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        "UPDATE case_clocks SET working_days = $1, due = $2 WHERE case_kind = $3 AND case_id = $4 AND name = $5",
         vec![
+            i32::try_from(k.working_days).unwrap_or(i32::MAX).into(),
+            k.due.into(),
             kind.as_str().into(),
             case_id.into(),
             k.name.clone().into(),
-            k.started_on.into(),
-            i32::try_from(k.working_days).unwrap_or(i32::MAX).into(),
-            k.due.into(),
-            i32::try_from(k.warn_within).unwrap_or(i32::MAX).into(),
-            k.stopped_on.into(),
         ],
     ))
     .await?;
     Ok(())
 }
 
-/// Stops the running clocks of a case named in `names` (every running clock if empty) on `on`.
+/// Stops the running clocks of a case named in `names` (every running clock if empty) on `on`,
+/// by the step `by` (`sign`, `return`, `finish` …: a signing clock stopped by signing is a
+/// clue signed, by a return it is not).
 pub async fn stop_clocks(
     c: &impl ConnectionTrait,
     kind: CaseKind,
     case_id: Uuid,
     names: &[&str],
     on: NaiveDate,
+    by: &str,
 ) -> Result<()> {
-    let mut vals: Vec<Value> = vec![on.into(), kind.as_str().into(), case_id.into()];
-    let mut sql = "UPDATE case_clocks SET stopped_on = $1 WHERE case_kind = $2 AND case_id = $3 AND stopped_on IS NULL".to_string();
+    let mut vals: Vec<Value> = vec![
+        on.into(),
+        kind.as_str().into(),
+        case_id.into(),
+        by.to_string().into(),
+    ];
+    let mut sql = "UPDATE case_clocks SET stopped_on = $1, stopped_by = $4 WHERE case_kind = $2 AND case_id = $3 AND stopped_on IS NULL".to_string();
     if !names.is_empty() {
         sql.push_str(&format!(
             " AND name IN ({})",
@@ -240,6 +299,25 @@ pub(crate) fn clock_due_condition(
     clocks: &[(&str, Option<NaiveDate>, NaiveDate)],
     vals: &mut Vec<Value>,
 ) -> String {
+    if clocks.is_empty() {
+        return "1 = 0".into();
+    }
+    // An IN over the running clocks (index ix_case_clocks_running: kind, name, stopped_on,
+    // due) rather than a correlated EXISTS per case row: the queues stay fast over 200,000 cases.
+    format!(
+        "{id_col} IN (SELECT k.case_id FROM case_clocks k WHERE {})",
+        running_clocks_due(kind, clocks, vals)
+    )
+}
+
+/// The condition on `case_clocks k` behind [`clock_due_condition`]: a running clock of `kind`
+/// named in `clocks` due in its range. Also counted by itself (the queue tabs), when the clock
+/// carries all the scope needs.
+pub(crate) fn running_clocks_due(
+    kind: CaseKind,
+    clocks: &[(&str, Option<NaiveDate>, NaiveDate)],
+    vals: &mut Vec<Value>,
+) -> String {
     let mut ors = Vec::new();
     for (name, from, before) in clocks {
         vals.push(name.to_string().into());
@@ -256,10 +334,8 @@ pub(crate) fn clock_due_condition(
         return "1 = 0".into();
     }
     vals.push(kind.as_str().into());
-    // An IN over the running clocks (index ix_case_clocks_running: kind, name, stopped_on,
-    // due) rather than a correlated EXISTS per case row: the queues stay fast over 200,000 cases.
     format!(
-        "{id_col} IN (SELECT k.case_id FROM case_clocks k WHERE k.case_kind = ${} AND k.stopped_on IS NULL AND ({}))",
+        "k.case_kind = ${} AND k.stopped_on IS NULL AND ({})",
         vals.len(),
         ors.join(" OR ")
     )

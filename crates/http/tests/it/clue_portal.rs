@@ -254,11 +254,19 @@ async fn the_form_takes_a_clue_and_the_tracking_page_follows_it(app: App) {
     assert_eq!(files.len(), 2, "{d}");
     let sha = files[0]["sha256"].as_str().unwrap();
     let r = app
-        .api("GET", &format!("/api/v1/evidence/{sha}"), Some(&office), None)
+        .api(
+            "GET",
+            &format!("/api/v1/evidence/{sha}"),
+            Some(&office),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK);
     let page = app
-        .get(&format!("/console/clues/{id}"), Some(&app.login("wy.office").await))
+        .get(
+            &format!("/console/clues/{id}"),
+            Some(&app.login("wy.office").await),
+        )
         .await;
     assert!(
         page.body.contains(files[1]["filename"].as_str().unwrap()),

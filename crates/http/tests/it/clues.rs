@@ -316,7 +316,8 @@ async fn the_console_routes_disputes_and_oversees_clues(app: App) {
     );
     // 转办 offers the neighbouring counties by name.
     assert!(
-        page.body.contains(r#"<option value="411122">临颍县</option>"#),
+        page.body
+            .contains(r#"<option value="411122">临颍县</option>"#),
         "transfer regions"
     );
     let csrf = csrf_of(&page.body);

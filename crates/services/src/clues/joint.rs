@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    ClueDetail, ClueLink, KIND, apply, apply_on, ensure_handler, ensure_office, get,
+    ClueDetail, ClueLink, KIND, apply, apply_on, ensure_handler, ensure_office, get, holder,
     refused_by_rule, send, target_department, today, visible,
 };
 use crate::cases;
@@ -171,6 +171,8 @@ pub async fn dispute(svc: &Services, a: &Actor, id: Uuid, why: &str) -> Result<C
     let mut after = x.clone();
     after.status = step.to;
     let due = cal.add_working_days(today, DECIDE_CLOCK.working_days);
+    // The 裁定 clock is the office's own: no department must act.
+    let office = holder(&x, None);
     apply(
         svc,
         a,
@@ -179,8 +181,8 @@ pub async fn dispute(svc: &Services, a: &Actor, id: Uuid, why: &str) -> Result<C
         step,
         serde_json::json!({ "decide_due": due }),
         |tx| async move {
-            cases::stop_clocks(&tx, KIND, id, &[], today).await?;
-            cases::start_clocks(&tx, &cal, KIND, id, &[DECIDE_CLOCK], today).await?;
+            cases::stop_clocks(&tx, KIND, id, &[], today, ClueAction::Dispute.as_str()).await?;
+            cases::start_clocks(&tx, &cal, KIND, id, &office, &[DECIDE_CLOCK], today).await?;
             Ok(tx)
         },
     )

@@ -1246,6 +1246,14 @@ async fn apply_on(
     Ok(())
 }
 
+/// Whom a clue's clocks run against: its region and the department that must act.
+pub(crate) fn holder(x: &Clue, department_id: Option<Uuid>) -> lianjian_store::cases::ClockHolder {
+    lianjian_store::cases::ClockHolder {
+        region_code: x.region_code.to_string(),
+        department_id,
+    }
+}
+
 /// 派单 (分办): the office sends a registered clue to the department that handles it; the
 /// signing, return and finishing clocks start today.
 pub async fn dispatch(
@@ -1372,9 +1380,11 @@ async fn send(
         o.insert("items".into(), serde_json::json!(routed));
     }
     let id = x.id;
+    let by = step.action;
+    let held = holder(&x, Some(d.id));
     apply(svc, a, &x, after, step, detail, |tx| async move {
-        cases::stop_clocks(&tx, KIND, id, &[DECIDE_CLOCK.name], today).await?;
-        cases::start_clocks(&tx, &cal, KIND, id, &deadlines.clocks(), today).await?;
+        cases::stop_clocks(&tx, KIND, id, &[DECIDE_CLOCK.name], today, by).await?;
+        cases::start_clocks(&tx, &cal, KIND, id, &held, &deadlines.clocks(), today).await?;
         repo::set_cooperating(&tx, id, &coop).await?;
         repo::add_items(&tx, id, &routed).await?;
         Ok(tx)
@@ -1399,7 +1409,15 @@ pub async fn sign(svc: &Services, a: &Actor, id: Uuid) -> Result<ClueDetail> {
         step,
         serde_json::Value::Null,
         |tx| async move {
-            cases::stop_clocks(&tx, KIND, id, &[SIGN_CLOCK.name], today).await?;
+            cases::stop_clocks(
+                &tx,
+                KIND,
+                id,
+                &[SIGN_CLOCK.name],
+                today,
+                ClueAction::Sign.as_str(),
+            )
+            .await?;
             Ok(tx)
         },
     )
@@ -1440,7 +1458,7 @@ pub async fn return_clue(svc: &Services, a: &Actor, id: Uuid, why: &str) -> Resu
         step,
         serde_json::Value::Null,
         |tx| async move {
-            cases::stop_clocks(&tx, KIND, id, &[], today).await?;
+            cases::stop_clocks(&tx, KIND, id, &[], today, ClueAction::Return.as_str()).await?;
             Ok(tx)
         },
     )
@@ -1615,7 +1633,7 @@ pub async fn finish(svc: &Services, a: &Actor, id: Uuid, result: &str) -> Result
         step,
         serde_json::json!({ "result": result }),
         |tx| async move {
-            cases::stop_clocks(&tx, KIND, id, &[], today).await?;
+            cases::stop_clocks(&tx, KIND, id, &[], today, ClueAction::Finish.as_str()).await?;
             // 并单: every clue merged into this one is answered with its result.
             for m in merged
                 .into_iter()

@@ -124,7 +124,7 @@ pub async fn transfer(
     after.department_id = None;
     let today = today(svc);
     let tx = svc.store.begin().await?;
-    cases::stop_clocks(&tx, KIND, id, &[], today).await?;
+    cases::stop_clocks(&tx, KIND, id, &[], today, ClueAction::Transfer.as_str()).await?;
     repo::set_cooperating(&tx, id, &[]).await?;
     apply_on(
         &tx,
@@ -226,7 +226,7 @@ pub async fn merge(
         step,
         serde_json::json!({ "into": main.id, "into_code": main.code }),
         |tx| async move {
-            cases::stop_clocks(&tx, KIND, id, &[], today).await?;
+            cases::stop_clocks(&tx, KIND, id, &[], today, ClueAction::Merge.as_str()).await?;
             Ok(tx)
         },
     )
@@ -293,9 +293,10 @@ pub async fn revisit(
     } else {
         serde_json::json!({ "satisfaction": verdict.as_str() })
     };
+    let held = super::holder(&x, x.department_id);
     apply(svc, a, &x, after, step, detail, |tx| async move {
         if reopened {
-            cases::start_clocks(&tx, &cal, KIND, id, &[spec], today).await?;
+            cases::start_clocks(&tx, &cal, KIND, id, &held, &[spec], today).await?;
         }
         Ok(tx)
     })

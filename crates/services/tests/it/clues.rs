@@ -657,7 +657,10 @@ async fn the_demo_holds_clues_in_several_states(env: Env) {
     // Three departments, verified jointly; the duplicate merged into it.
     let d = order("12345-2026-1207-0008").await;
     assert_eq!(d.cooperating.len(), 2);
-    assert!(!d.items.is_empty(), "the routing's items were recorded at dispatch");
+    assert!(
+        !d.items.is_empty(),
+        "the routing's items were recorded at dispatch"
+    );
     let v = d.visit.as_ref().expect("the verification visit");
     assert_eq!(v.trigger_label, "问题线索核查");
     assert_eq!(d.merged.len(), 1);

@@ -28,6 +28,7 @@ mod m20261207_000024_hotline;
 mod m20261207_000025_open311;
 mod m20261207_000026_clue_portal;
 mod m20261207_000027_clue_desk;
+mod m20261207_000028_clock_holders;
 
 /// A named, idempotent index over `cols` of `table`, for every migration.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000025_open311::Migration),
             Box::new(m20261207_000026_clue_portal::Migration),
             Box::new(m20261207_000027_clue_desk::Migration),
+            Box::new(m20261207_000028_clock_holders::Migration),
         ]
     }
 }
