@@ -311,8 +311,7 @@ pub(crate) fn clock_due_condition(
 }
 
 /// The condition on `case_clocks k` behind [`clock_due_condition`]: a running clock of `kind`
-/// named in `clocks` due in its range. Also counted by itself (the queue tabs), when the clock
-/// carries all the scope needs.
+/// named in `clocks` due in its range.
 pub(crate) fn running_clocks_due(
     kind: CaseKind,
     clocks: &[(&str, Option<NaiveDate>, NaiveDate)],

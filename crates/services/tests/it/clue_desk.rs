@@ -265,7 +265,7 @@ async fn queue_filters_and_sorts_narrow_the_list(env: Env) {
             .unwrap()),
         [b.id, a.id]
     );
-    // Each tab's count (by status, or from the running clocks) is its list's total.
+    // Each tab's count (one pass over the scope) is its list's total.
     for (q, n) in clues::queue_counts(svc, &office).await.unwrap() {
         let p = clues::list(svc, &office, q, &ClueFilter::default(), page)
             .await
