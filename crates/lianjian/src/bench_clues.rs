@@ -30,6 +30,7 @@ use lianjian_services::clues::{self, ClueFilter, ClueSort, Queue};
 use lianjian_services::{PageRequest, Services, accounts, cli_actor, demo};
 use lianjian_store::Store;
 use lianjian_store::cases::CaseEvent;
+use lianjian_store::clue_reports::BulkClock;
 use lianjian_store::clues::Clue;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -100,7 +101,7 @@ fn generate(
     today: NaiveDate,
     towns: &[String],
     depts: &[Uuid],
-    clocks: &mut Vec<(Uuid, Clock, Option<&'static str>)>,
+    clocks: &mut Vec<BulkClock>,
     events: &mut Vec<CaseEvent>,
 ) -> Clue {
     let id = Uuid::now_v7();
@@ -248,9 +249,14 @@ fn generate(
                 ));
             }
         }
-        clocks.push((id, sign, sign_by));
-        clocks.push((id, ret, ret_by));
-        clocks.push((id, fin, fin_by));
+        for (clock, stopped_by) in [(sign, sign_by), (ret, ret_by), (fin, fin_by)] {
+            clocks.push(BulkClock {
+                case_id: id,
+                extensions: u32::from(clock.working_days > FINISH_CLOCK.working_days),
+                clock,
+                stopped_by,
+            });
+        }
     }
     let kinds = ClueKind::ALL;
     let sources = ClueSource::ALL;

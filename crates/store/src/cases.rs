@@ -126,15 +126,17 @@ pub struct ClockHolder {
     pub department_id: Option<Uuid>,
 }
 
-pub(crate) const KCOLS: &str = "case_kind, case_id, name, started_on, working_days, due, warn_within, stopped_on, region_code, department_id, stopped_by";
+pub(crate) const KCOLS: &str = "case_kind, case_id, name, started_on, working_days, due, warn_within, stopped_on, region_code, department_id, stopped_by, extensions";
 
-/// A clock's values in the order of [`KCOLS`]; `stopped_by` is the step that stopped it.
+/// A clock's values in the order of [`KCOLS`]; `stopped_by` is the step that stopped it,
+/// `extensions` how many approved extensions moved its deadline.
 pub(crate) fn clock_values(
     kind: CaseKind,
     case_id: Uuid,
     k: &Clock,
     holder: &ClockHolder,
     stopped_by: Option<&str>,
+    extensions: u32,
 ) -> Vec<Value> {
     vec![
         kind.as_str().into(),
@@ -148,6 +150,7 @@ pub(crate) fn clock_values(
         holder.region_code.clone().into(),
         holder.department_id.into(),
         stopped_by.map(str::to_string).into(),
+        i32::try_from(extensions).unwrap_or(i32::MAX).into(),
     ]
 }
 
@@ -169,15 +172,16 @@ pub async fn put_clock(
         c,
         format!(
             "INSERT INTO case_clocks ({KCOLS}) VALUES ({})",
-            placeholders(1, 11)
+            placeholders(1, 12)
         ),
-        clock_values(kind, case_id, k, holder, None),
+        clock_values(kind, case_id, k, holder, None, 0),
     ))
     .await?;
     Ok(())
 }
 
-/// Moves a running clock's deadline (an approved extension): its working days and due date.
+/// Moves a running clock's deadline (an approved extension): its working days and due date,
+/// counting the extension.
 pub async fn set_due(
     c: &impl ConnectionTrait,
     kind: CaseKind,
@@ -186,7 +190,7 @@ pub async fn set_due(
 ) -> Result<()> {
     c.execute_raw(stmt(
         c,
-        "UPDATE case_clocks SET working_days = $1, due = $2 WHERE case_kind = $3 AND case_id = $4 AND name = $5",
+        "UPDATE case_clocks SET working_days = $1, due = $2, extensions = extensions + 1 WHERE case_kind = $3 AND case_id = $4 AND name = $5",
         vec![
             i32::try_from(k.working_days).unwrap_or(i32::MAX).into(),
             k.due.into(),

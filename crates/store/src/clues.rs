@@ -404,6 +404,14 @@ fn conditions(q: &ClueQuery, vals: &mut Vec<Value>) -> Vec<String> {
         ));
     }
     if !q.clocks_due.is_empty() {
+        // Only open clues have running clocks (finishing, merging and transferring stop them
+        // all): the cheap status test spares most rows the clock lookup.
+        let closed: Vec<String> = ClueStatus::ALL
+            .iter()
+            .filter(|s| !s.is_open())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        conds.push(format!("status NOT IN ({})", closed.join(", ")));
         conds.push(crate::cases::clock_due_condition(
             CaseKind::Clue,
             "clues.id",

@@ -1,5 +1,6 @@
 //! The store integration tests, one binary: one module per subject.
 
+mod clock_holders;
 mod conformance;
 mod directory;
 mod draw_write_scale;
