@@ -6,7 +6,7 @@
 //! The demo is seeded first (departments, accounts, calendar); then `--clues` clues of 舞阳县's
 //! townships over the past year are written in bulk with their clocks and events
 //! (`store::clue_reports::insert_bulk`), in a realistic mix of states: most finished (some
-//! late, some extended), some handling, unsigned, registered, returned, waiting for an
+//! late, some extended, half of them revisited — 回访 — and most of those closed), some handling, unsigned, registered, returned, waiting for an
 //! extension, escalated. Then, through the services exactly as the console and the API call
 //! them, each operation runs `--runs` times: every queue page (first page of 20) of the
 //! office and of a department administrator, the queue counts, a text search, the deadline

@@ -2,8 +2,9 @@
 //! the department that must act), the step that stopped it and how many approved extensions
 //! moved it, so that the office's rates are counted from `case_clocks` alone instead of
 //! joining every clue (`clue_reports`; `docs/performance.md`, "Clue queues and rates"). The two
-//! clock indexes become covering, and so does the clues' (region, status) index for the queue
-//! tabs' one counting pass (with the id the running-clock filters look up).
+//! clock indexes become covering, and so do the clues' (region, status) index for the queue
+//! tabs' one counting pass (with the id the running-clock filters look up), the events' by
+//! action (with the case) and a clue index for the satisfaction figure (verdict, department).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -32,7 +33,20 @@ const OLD: Indexes = &[
 ];
 
 const OLD_CLUES: Indexes = &[("ix_clues_region_status", &["region_code", "status"])];
-const NEW_CLUES: Indexes = &[("ix_clues_region_status", &["region_code", "status", "id"])];
+const NEW_CLUES: Indexes = &[
+    ("ix_clues_region_status", &["region_code", "status", "id"]),
+    // The satisfaction figure looks up each revisited clue's verdict and department.
+    (
+        "ix_clues_verdict",
+        &["id", "satisfaction", "department_id", "region_code"],
+    ),
+];
+const OLD_EVENTS: Indexes = &[("ix_case_events_action", &["case_kind", "action", "at"])];
+// The revisits, returns and extensions of a period with their case, from the index alone.
+const NEW_EVENTS: Indexes = &[(
+    "ix_case_events_action",
+    &["case_kind", "action", "at", "case_id"],
+)];
 
 const NEW: Indexes = &[
     // 即将超时 / 已超时 and overdue now (running clocks by deadline); finished in a period
@@ -135,11 +149,13 @@ impl MigrationTrait for Migration {
             m.get_connection().execute_unprepared(sql).await?;
         }
         replace_indexes(m, "case_clocks", NEW, NEW).await?;
+        replace_indexes(m, "case_events", NEW_EVENTS, NEW_EVENTS).await?;
         replace_indexes(m, "clues", NEW_CLUES, NEW_CLUES).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         replace_indexes(m, "clues", NEW_CLUES, OLD_CLUES).await?;
+        replace_indexes(m, "case_events", NEW_EVENTS, OLD_EVENTS).await?;
         replace_indexes(m, "case_clocks", NEW, OLD).await?;
         for name in ["extensions", "stopped_by", "department_id", "region_code"] {
             m.alter_table(Table::alter().table("case_clocks").drop_column(name).take())
