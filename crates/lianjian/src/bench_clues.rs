@@ -144,6 +144,7 @@ fn generate(
     let mut satisfaction = None;
     // The step that stopped each clock (sign, return, finish), as the services record it.
     let (mut sign_by, mut ret_by, mut fin_by) = (None, None, None);
+    let mut extensions = 0;
     if status != ClueStatus::Registered {
         events.push(event(
             id,
@@ -197,6 +198,7 @@ fn generate(
         if status == ClueStatus::Finished {
             if r.below(10) == 0 {
                 fin = fin.extended(cal, 5);
+                extensions = 1;
                 for (action, from, to) in [
                     (
                         "request_extension",
@@ -249,12 +251,16 @@ fn generate(
                 ));
             }
         }
-        for (clock, stopped_by) in [(sign, sign_by), (ret, ret_by), (fin, fin_by)] {
+        for (clock, stopped_by, extensions) in [
+            (sign, sign_by, 0),
+            (ret, ret_by, 0),
+            (fin, fin_by, extensions),
+        ] {
             clocks.push(BulkClock {
                 case_id: id,
-                extensions: u32::from(clock.working_days > FINISH_CLOCK.working_days),
                 clock,
                 stopped_by,
+                extensions,
             });
         }
     }

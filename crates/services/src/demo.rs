@@ -590,22 +590,11 @@ async fn seed_clues(svc: &Services) -> Result<()> {
     let office = crate::accounts::actor_of_user(svc, "wy.office").await?;
     let market = crate::accounts::actor_of_user(svc, "wy.market").await?;
     let health = crate::accounts::actor_of_user(svc, "wy.health").await?;
-    let county = RegionCode::parse(COUNTY).expect("valid code");
-    let dept = |name: &'static str| {
-        let county = county.clone();
-        async move {
-            lianjian_store::departments::find_by_name(svc.store.conn(), &county, name)
-                .await?
-                .map(|d| d.id)
-                .ok_or_else(|| {
-                    ServiceError::internal(lianjian_store::StoreError::Corrupt(format!(
-                        "demo department {name}"
-                    )))
-                })
-        }
-    };
-    let (x, y) = (dept("县市场监管局").await?, dept("县卫生健康委").await?);
-    let (agri, commerce) = (dept("县农业农村局").await?, dept("县商务局").await?);
+    let mut depts = Departments::default();
+    let x = depts.id(svc, COUNTY, "县市场监管局").await?;
+    let y = depts.id(svc, COUNTY, "县卫生健康委").await?;
+    let agri = depts.id(svc, COUNTY, "县农业农村局").await?;
+    let commerce = depts.id(svc, COUNTY, "县商务局").await?;
     let pharmacy = first_entity(svc, "零售药店").await?;
     let clinic = first_entity(svc, "医疗美容机构").await?;
     let food_market = first_entity(svc, "集中交易市场").await?;

@@ -303,24 +303,6 @@ pub(crate) fn clock_due_condition(
     clocks: &[(&str, Option<NaiveDate>, NaiveDate)],
     vals: &mut Vec<Value>,
 ) -> String {
-    if clocks.is_empty() {
-        return "1 = 0".into();
-    }
-    // An IN over the running clocks (index ix_case_clocks_running: kind, name, stopped_on,
-    // due) rather than a correlated EXISTS per case row: the queues stay fast over 200,000 cases.
-    format!(
-        "{id_col} IN (SELECT k.case_id FROM case_clocks k WHERE {})",
-        running_clocks_due(kind, clocks, vals)
-    )
-}
-
-/// The condition on `case_clocks k` behind [`clock_due_condition`]: a running clock of `kind`
-/// named in `clocks` due in its range.
-pub(crate) fn running_clocks_due(
-    kind: CaseKind,
-    clocks: &[(&str, Option<NaiveDate>, NaiveDate)],
-    vals: &mut Vec<Value>,
-) -> String {
     let mut ors = Vec::new();
     for (name, from, before) in clocks {
         vals.push(name.to_string().into());
@@ -337,8 +319,10 @@ pub(crate) fn running_clocks_due(
         return "1 = 0".into();
     }
     vals.push(kind.as_str().into());
+    // An IN over the running clocks (index ix_case_clocks_running: kind, name, stopped_on,
+    // due) rather than a correlated EXISTS per case row: the queues stay fast over 200,000 cases.
     format!(
-        "k.case_kind = ${} AND k.stopped_on IS NULL AND ({})",
+        "{id_col} IN (SELECT k.case_id FROM case_clocks k WHERE k.case_kind = ${} AND k.stopped_on IS NULL AND ({}))",
         vals.len(),
         ors.join(" OR ")
     )
