@@ -116,6 +116,14 @@ pub async fn login(c: &Client, base: &str, user: &str) -> Result<(), CmdError> {
         .await?
         .click()
         .await?;
+    // The login page has a heading too: wait until the browser has left it, or a `goto`
+    // right after could be overtaken by the login's own redirect to the home page.
+    for _ in 0..200 {
+        if !c.current_url().await?.path().starts_with("/console/login") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     c.wait().for_element(Locator::Css("main h1")).await?;
     Ok(())
 }
