@@ -15,7 +15,7 @@ use sea_orm::{ConnectionTrait, Value};
 use uuid::Uuid;
 
 use crate::cases::{CaseEvent, ClockHolder};
-use crate::clues::{CLOCK_SHAPE, Clue, SHAPE};
+use crate::clues::{CLOCK_SHAPE, Clue, EVENT_SHAPE, SHAPE};
 use crate::{Result, placeholders, stmt};
 
 /// The counts of one department over a period (dates are Beijing dates).
@@ -131,11 +131,11 @@ pub async fn department_counts(
         .query_all_raw(stmt(
             c,
             format!(
-                "SELECT k.department_id AS d, COUNT(DISTINCT k.case_id) AS overdue \
+                "SELECT o.d, COUNT(*) AS overdue FROM (SELECT DISTINCT k.department_id AS d, k.case_id \
                  FROM case_clocks k \
                  WHERE k.case_kind = $1 AND k.name IN ('sign', 'finish') AND k.stopped_on IS NULL AND k.due < $2 \
-                 AND k.department_id IS NOT NULL AND {w} \
-                 GROUP BY k.department_id"
+                 AND k.department_id IS NOT NULL AND {w}) o \
+                 GROUP BY o.d"
             ),
             vals,
         ))
@@ -145,23 +145,22 @@ pub async fn department_counts(
         out.entry(d).or_default().overdue_now = n(r, "overdue")?;
     }
 
-    // 4. Returns made in the period, by the returning staff's department: driven by the few
-    // returns of the period (ix_case_events_action), each clue checked against the scope by
-    // its key (the scope's bare columns resolve to `clues` inside the subquery).
+    // 4. Returns made in the period, by the returning staff's department: the period's
+    // returns from the events' covering index (ix_case_events_action, migration
+    // m20261207_000029), scoped by the region each event carries.
     let mut vals: Vec<Value> = vec![
         KIND.into(),
         beijing_midnight(from).into(),
         beijing_midnight(to.succ_opt().unwrap_or(to)).into(),
     ];
-    let w = crate::scope::sql(&scope, &SHAPE, &mut vals);
+    let w = crate::scope::sql(&scope, &EVENT_SHAPE, &mut vals);
     let rows = c
         .query_all_raw(stmt(
             c,
             format!(
                 "SELECT e.actor_department_id AS d, COUNT(*) AS returned FROM case_events e \
                  WHERE e.case_kind = $1 AND e.action = 'return' AND e.at >= $2 AND e.at < $3 \
-                 AND e.actor_department_id IS NOT NULL \
-                 AND EXISTS (SELECT 1 FROM clues WHERE clues.id = e.case_id AND {w}) \
+                 AND e.actor_department_id IS NOT NULL AND {w} \
                  GROUP BY e.actor_department_id"
             ),
             vals,

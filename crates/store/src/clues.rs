@@ -82,6 +82,20 @@ pub(crate) const CLOCK_SHAPE: Shape = Shape {
     },
 };
 
+/// A clue's data scope read from its events (`case_events e`): the region each carries (the
+/// clue's when the step was taken) and the lines handling the clue. For the office's returns
+/// figure, which then reads the events' index alone.
+pub(crate) const EVENT_SHAPE: Shape = Shape {
+    region: "e.region_code",
+    ancestors_visible: false,
+    line: crate::scope::Line::Through {
+        id: "e.case_id",
+        table: "clue_departments",
+        key: "clue_id",
+        department: "department_id",
+    },
+};
+
 fn from_row(r: &QueryResult) -> Result<Clue> {
     Ok(Clue {
         id: r.try_get("", "id")?,
@@ -355,6 +369,45 @@ pub async fn list(
     let mut conds = vec![crate::scope::sql(&scope, &SHAPE, &mut vals)];
     conds.extend(conditions(q, &mut vals));
     let w = conds.join(" AND ");
+    if q.sort == ClueSort::DueAsc {
+        // The earliest running deadline of every matching clue from one pass over the running
+        // clocks (their covering index) instead of one probe per clue; the page's 20 rows are
+        // then ordered by the same key read per row.
+        let from = "clues LEFT JOIN (SELECT k.case_id, MIN(k.due) AS due FROM case_clocks k \
+                    WHERE k.case_kind = 'clue' AND k.stopped_on IS NULL AND k.name IN ('sign', 'finish') \
+                    GROUP BY k.case_id) r ON r.case_id = clues.id";
+        return crate::paged_matching(
+            c,
+            "clues",
+            COLS,
+            (
+                "clues.id AS id, clues.received_at AS received_at, COALESCE(r.due, '9999-12-31') AS due_key",
+                from,
+                "due_key ASC, received_at DESC, id DESC",
+            ),
+            &w,
+            q.sort.order_by(),
+            vals,
+            page,
+            from_row,
+        )
+        .await;
+    }
+    if !q.clocks_due.is_empty() {
+        let order = q.sort.order_by();
+        return crate::paged_matching(
+            c,
+            "clues",
+            COLS,
+            ("id, received_at", "clues", order),
+            &w,
+            order,
+            vals,
+            page,
+            from_row,
+        )
+        .await;
+    }
     crate::paged(
         c,
         "clues",

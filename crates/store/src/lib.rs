@@ -304,6 +304,55 @@ pub(crate) async fn paged<T>(
     })
 }
 
+/// [`paged`] for a filter that is costly per row and matches rows clustered somewhere in the
+/// order (the running-clock queues: the overdue clues are the old ones): the keys of the
+/// matching rows (`keys`, which must hold `id` and every column `order` names) are computed
+/// once, counted, and sorted without the whole rows; only the page's rows are read. Left to
+/// itself a planner walks the order's index and probes the filter row by row, betting that
+/// matches are spread evenly: on PostgreSQL the 已超时 queue walked back through 180,000
+/// newer clues to find 20 overdue ones (docs/performance.md, "Clue queues and rates").
+///
+/// `keys` come `FROM keys_from` (the table, or the table joined with what a sort key needs)
+/// and are ordered by `keys_order`; the page's rows by `order`, which must agree with it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn paged_matching<T>(
+    c: &impl ConnectionTrait,
+    table: &str,
+    cols: &str,
+    (keys, keys_from, keys_order): (&str, &str, &str),
+    w: &str,
+    order: &str,
+    vals: Vec<sea_orm::Value>,
+    page: PageRequest,
+    f: fn(&sea_orm::QueryResult) -> Result<T>,
+) -> Result<Page<T>> {
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            format!(
+                "WITH m AS MATERIALIZED (SELECT {keys} FROM {keys_from} WHERE {w}), \
+                 p AS (SELECT id FROM m ORDER BY {keys_order} LIMIT {} OFFSET {}) \
+                 SELECT {cols}, (SELECT COUNT(*) FROM m) AS paged_total FROM {table} \
+                 WHERE id IN (SELECT id FROM p) ORDER BY {order}",
+                page.per_page,
+                page.offset()
+            ),
+            vals.clone(),
+        ))
+        .await?;
+    let Some(first) = rows.first() else {
+        // A page past the end: the count alone.
+        return paged(c, table, cols, w, order, vals, page, f).await;
+    };
+    let total: i64 = first.try_get("", "paged_total")?;
+    Ok(Page {
+        items: rows.iter().map(f).collect::<Result<_>>()?,
+        total: u64::try_from(total).unwrap_or(0),
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
 /// `$from, $from+1, …` for `n` values.
 /// A `LIKE` pattern matching `text` anywhere, literally: `%`, `_` and the escape character
 /// typed by a user match themselves (use with [`LIKE_ESCAPE`] after the placeholder).

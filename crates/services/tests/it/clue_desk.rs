@@ -272,6 +272,33 @@ async fn queue_filters_and_sorts_narrow_the_list(env: Env) {
             .unwrap();
         assert_eq!(n, p.total, "{q:?}");
     }
+    // The running-clock queues page their matches (selected once, counted, sorted by key):
+    // pages follow one another, and a page past the end is empty with the same total.
+    for (q, sort) in [
+        (Queue::Overdue, ClueSort::ReceivedDesc),
+        (Queue::All, ClueSort::DueAsc),
+    ] {
+        let f = ClueFilter {
+            sort,
+            ..Default::default()
+        };
+        let all = clues::list(svc, &office, q, &f, page).await.unwrap();
+        assert!(all.total >= 1, "{q:?}");
+        let mut one_by_one = Vec::new();
+        for n in 1..=all.total {
+            let p = clues::list(svc, &office, q, &f, PageRequest::new(Some(n), Some(1)))
+                .await
+                .unwrap();
+            assert_eq!(p.total, all.total);
+            one_by_one.extend(ids(p));
+        }
+        assert_eq!(one_by_one, ids(all.clone()), "{sort:?}");
+        let past = clues::list(svc, &office, q, &f, PageRequest::new(Some(99), Some(20)))
+            .await
+            .unwrap();
+        assert!(past.items.is_empty());
+        assert_eq!(past.total, all.total);
+    }
     let market = actor(svc, "wy.market").await;
     for (q, n) in clues::queue_counts(svc, &market).await.unwrap() {
         let p = clues::list(svc, &market, q, &ClueFilter::default(), page)

@@ -9,7 +9,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use super::idx;
+use super::{Indexes, replace_indexes};
 
 pub struct Migration;
 
@@ -18,8 +18,6 @@ impl MigrationName for Migration {
         "m20261207_000028_clock_holders"
     }
 }
-
-type Indexes = &'static [(&'static str, &'static [&'static str])];
 
 const OLD: Indexes = &[
     (
@@ -98,28 +96,6 @@ const BACKFILL: &[&str] = &[
      WHERE e.case_kind = case_clocks.case_kind AND e.case_id = case_clocks.case_id \
      AND e.action = 'approve_extension') WHERE case_kind = 'clue' AND name = 'finish'",
 ];
-
-async fn replace_indexes(
-    m: &SchemaManager<'_>,
-    table: &'static str,
-    drop: Indexes,
-    create: Indexes,
-) -> Result<(), DbErr> {
-    for (name, _) in drop {
-        m.drop_index(
-            Index::drop()
-                .name(*name)
-                .table(table)
-                .if_exists()
-                .to_owned(),
-        )
-        .await?;
-    }
-    for (name, cols) in create {
-        m.create_index(idx(name, table, cols)).await?;
-    }
-    Ok(())
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -29,6 +29,33 @@ mod m20261207_000025_open311;
 mod m20261207_000026_clue_portal;
 mod m20261207_000027_clue_desk;
 mod m20261207_000028_clock_holders;
+mod m20261207_000029_covering_clocks;
+
+/// Named indexes and their columns, as a migration replaces them.
+type Indexes = &'static [(&'static str, &'static [&'static str])];
+
+/// Drops the indexes `drop` of `table` (those that exist) and creates `create`.
+async fn replace_indexes(
+    m: &SchemaManager<'_>,
+    table: &'static str,
+    drop: Indexes,
+    create: Indexes,
+) -> Result<(), DbErr> {
+    for (name, _) in drop {
+        m.drop_index(
+            Index::drop()
+                .name(*name)
+                .table(table)
+                .if_exists()
+                .to_owned(),
+        )
+        .await?;
+    }
+    for (name, cols) in create {
+        m.create_index(idx(name, table, cols)).await?;
+    }
+    Ok(())
+}
 
 /// A named, idempotent index over `cols` of `table`, for every migration.
 fn idx(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -73,6 +100,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000026_clue_portal::Migration),
             Box::new(m20261207_000027_clue_desk::Migration),
             Box::new(m20261207_000028_clock_holders::Migration),
+            Box::new(m20261207_000029_covering_clocks::Migration),
         ]
     }
 }

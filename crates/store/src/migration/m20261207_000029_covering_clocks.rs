@@ -1,0 +1,74 @@
+//! Issue 14, performance on PostgreSQL: the running clocks' index also carries the case, and
+//! the events' index by action the region and the acting department, so the queue tabs'
+//! 即将超时 / 已超时 counts, the overdue-now figure and the returns figure read their index
+//! alone. Without the case id, PostgreSQL fetched every running clock's row from the table —
+//! once per parallel worker — to learn which clue it belongs to (`EXPLAIN ANALYZE` in
+//! `docs/performance.md`, "Clue queues and rates").
+
+use sea_orm_migration::prelude::*;
+
+use super::{Indexes, replace_indexes};
+
+pub struct Migration;
+
+impl MigrationName for Migration {
+    fn name(&self) -> &str {
+        "m20261207_000029_covering_clocks"
+    }
+}
+
+const OLD_CLOCKS: Indexes = &[(
+    "ix_case_clocks_running",
+    &[
+        "case_kind",
+        "name",
+        "stopped_on",
+        "due",
+        "region_code",
+        "department_id",
+        "stopped_by",
+        "extensions",
+    ],
+)];
+const NEW_CLOCKS: Indexes = &[(
+    "ix_case_clocks_running",
+    &[
+        "case_kind",
+        "name",
+        "stopped_on",
+        "due",
+        "region_code",
+        "department_id",
+        "stopped_by",
+        "extensions",
+        "case_id",
+    ],
+)];
+const OLD_EVENTS: Indexes = &[(
+    "ix_case_events_action",
+    &["case_kind", "action", "at", "case_id"],
+)];
+const NEW_EVENTS: Indexes = &[(
+    "ix_case_events_action",
+    &[
+        "case_kind",
+        "action",
+        "at",
+        "case_id",
+        "region_code",
+        "actor_department_id",
+    ],
+)];
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        replace_indexes(m, "case_clocks", OLD_CLOCKS, NEW_CLOCKS).await?;
+        replace_indexes(m, "case_events", OLD_EVENTS, NEW_EVENTS).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        replace_indexes(m, "case_events", NEW_EVENTS, OLD_EVENTS).await?;
+        replace_indexes(m, "case_clocks", NEW_CLOCKS, OLD_CLOCKS).await
+    }
+}
