@@ -170,6 +170,8 @@ pub enum ClueAction {
     JoinVisit,
     Verify,
     Revisit,
+    /// 补充材料: a file added to the clue's evidence by its handling staff or the office.
+    Attach,
 }
 
 impl ClueAction {
@@ -193,6 +195,7 @@ impl ClueAction {
         ClueAction::JoinVisit,
         ClueAction::Verify,
         ClueAction::Revisit,
+        ClueAction::Attach,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -216,6 +219,7 @@ impl ClueAction {
             ClueAction::JoinVisit => "join_visit",
             ClueAction::Verify => "verify",
             ClueAction::Revisit => "revisit",
+            ClueAction::Attach => "attach",
         }
     }
 
@@ -240,6 +244,7 @@ impl ClueAction {
             ClueAction::JoinVisit => "并入检查",
             ClueAction::Verify => "发起核查",
             ClueAction::Revisit => "回访",
+            ClueAction::Attach => "补充材料",
         }
     }
 
@@ -327,6 +332,9 @@ impl ClueAction {
             }
             // A dissatisfied complainant sends it back (重办); the service picks the target.
             ClueAction::Revisit => Step::moving(a, from, S::Closed),
+            // Files are added while the clue is worked on and to a finished one (the result's
+            // documents), not once it is archived or merged into another.
+            ClueAction::Attach => Step::staying(a, from, !matches!(from, S::Closed | S::Merged)),
         }
     }
 
@@ -651,11 +659,14 @@ mod tests {
         // Signing a clue that has not been dispatched names both statuses.
         let e = ClueAction::Sign.step(S::Registered).unwrap_err();
         assert_eq!(e.zh, "问题线索当前为“待派单”，不能改为“办理中”");
-        // A finished clue only takes its 回访; a closed or merged-away one takes nothing.
-        for a in ClueAction::ALL
-            .iter()
-            .filter(|a| !matches!(a, ClueAction::Register | ClueAction::Revisit))
-        {
+        // A finished clue only takes its 回访 and files (the result's documents); a closed or
+        // merged-away one takes nothing.
+        for a in ClueAction::ALL.iter().filter(|a| {
+            !matches!(
+                a,
+                ClueAction::Register | ClueAction::Revisit | ClueAction::Attach
+            )
+        }) {
             assert!(a.step(S::Finished).is_err(), "{a:?}");
         }
         for a in ClueAction::ALL

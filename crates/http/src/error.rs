@@ -248,18 +248,26 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The body's `error` object (a batch reports it per row).
+    pub fn detail(self) -> ErrorDetail {
+        ErrorDetail {
+            code: self.code.into(),
+            message: self.message,
+            message_en: self.message_en,
+            details: self.details,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry = self.retry_after;
+        let status = self.status;
         let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code.into(),
-                message: self.message,
-                message_en: self.message_en,
-                details: self.details,
-            },
+            error: self.detail(),
         };
-        let mut r = (self.status, Json(body)).into_response();
+        let mut r = (status, Json(body)).into_response();
         if let Some(s) = retry
             && let Ok(v) = HeaderValue::from_str(&s.to_string())
         {

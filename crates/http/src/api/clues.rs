@@ -4,25 +4,27 @@
 //! masked for callers who are not handling staff (`masked: true`).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
 use lianjian_domain::clue::{ClueKind, ClueSource, Urgency};
 use lianjian_domain::region::RegionCode;
 use lianjian_services::ServiceError;
+use lianjian_services::clues::batch::ClueBatch;
 use lianjian_services::clues::joint::{DecisionInput, VerifyInput};
 use lianjian_services::clues::oversight::Transferred;
 use lianjian_services::clues::reports::{self, ClueRates, RatesQuery};
 use lianjian_services::clues::routing::{DeadlineInput, DeadlineRuleView, RouteInput, RouteView};
 use lianjian_services::clues::{self, ClueDetail, ClueFilter, ClueInput, ClueView, Queue};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::dto::PageOf;
 use super::params::{self, Pages, text, text_or_empty};
-use crate::error::ErrorBody;
+use crate::error::{ErrorBody, ErrorDetail};
 use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 
@@ -650,4 +652,137 @@ pub async fn delete_deadline(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// 补充材料: a photo or document for the clue's evidence, by the office or the handling
+/// department's staff (multipart field `file`). Stored once by its SHA-256 in the evidence log
+/// (证据互认) and listed in the clue's `attachments`; the same file again changes nothing
+/// (200). Too large: 413; not an allowed type or contradicting its declared type: 415 — both
+/// name the file, and nothing is stored.
+#[utoipa::path(post, path = "/api/v1/clues/{id}/attachments", tag = "clues",
+    request_body(content = super::evidence::UploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = ClueDetail), (status = 200, body = ClueDetail),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn attach(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<(StatusCode, Json<ClueDetail>), ApiError> {
+    let id = params::id(&id)?;
+    let upload = super::evidence::read_upload(form, st.svc.evidence.config().max_bytes).await?;
+    let before = clues::get(&st.svc, &a, id).await?.attachments.len();
+    let d = clues::attach(&st.svc, &a, id, upload)
+        .await
+        .map_err(super::evidence::upload_error)?;
+    let status = if d.attachments.len() > before {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(d)))
+}
+
+/// A batch step on many clues.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchAction {
+    /// 批量签收 by the handling department.
+    Sign,
+    /// 批量派单/改派 by the office to `department_id`: a registered clue is dispatched, a
+    /// returned, escalated or unsigned one reassigned (which needs `reason`).
+    Send,
+}
+
+/// Clues and the step to take on each.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchBody {
+    /// The clues, each taken once in the order given (at most 200).
+    pub ids: Vec<Uuid>,
+    pub action: BatchAction,
+    /// For `send`: the department that handles them.
+    pub department_id: Option<Uuid>,
+    /// For `send`: why they are reassigned (改派 needs a reason; a first dispatch ignores it).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// What the batch did with one clue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchRowResult {
+    pub clue_id: Uuid,
+    /// The clue's code, when the caller may see it.
+    pub code: Option<String>,
+    pub ok: bool,
+    /// The HTTP status the single step would have answered when it failed (403, 404, 409, 422).
+    pub status: Option<u16>,
+    /// Why it was not done, as the single step's error body says it.
+    pub error: Option<ErrorDetail>,
+}
+
+/// The outcome of a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchOutcome {
+    pub done: usize,
+    pub failed: usize,
+    pub rows: Vec<BatchRowResult>,
+}
+
+/// 批量签收 / 批量派单改派: each clue goes through the single step with its own authorization,
+/// transaction, event and audit entry; one refused (signed meanwhile, out of scope, a
+/// department that does not cover its region) leaves the others done and is reported with the
+/// error the single step answers. A wrong batch (no clue, more than 200, no department for
+/// `send`) is refused whole (422) before anything is written.
+#[utoipa::path(post, path = "/api/v1/clues/batch", tag = "clues", request_body = BatchBody,
+    responses((status = 200, body = BatchOutcome), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn batch(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<BatchBody>,
+) -> Result<Json<BatchOutcome>, ApiError> {
+    let what = match b.action {
+        BatchAction::Sign => ClueBatch::Sign,
+        BatchAction::Send => ClueBatch::Send {
+            department_id: b.department_id.ok_or_else(|| {
+                field_err(
+                    "department_id",
+                    lianjian_domain::Invalid::new(
+                        "required",
+                        "批量派单/改派须选择承办部门",
+                        "send needs department_id",
+                    ),
+                )
+            })?,
+            reason: b.reason,
+        },
+    };
+    let rows = clues::batch::run(&st.svc, &a, &b.ids, &what).await?;
+    let rows: Vec<BatchRowResult> = rows
+        .into_iter()
+        .map(|r| {
+            let (status, error) = match r.error {
+                None => (None, None),
+                Some(e) => {
+                    let e = ApiError::from(e);
+                    (Some(e.status.as_u16()), Some(e.detail()))
+                }
+            };
+            BatchRowResult {
+                clue_id: r.clue_id,
+                code: r.code,
+                ok: error.is_none(),
+                status,
+                error,
+            }
+        })
+        .collect();
+    let failed = rows.iter().filter(|r| !r.ok).count();
+    Ok(Json(BatchOutcome {
+        done: rows.len() - failed,
+        failed,
+        rows,
+    }))
 }

@@ -110,20 +110,24 @@ fn missing_file() -> ApiError {
     )
 }
 
-/// Uploads one evidence file. A file already stored (same SHA-256) is not stored again: the
-/// answer is 200 with the existing record; a new one is 201. Over the size limit: 413; not an
-/// allowed type, or contradicting its declared type: 415; both name the file and the limit,
-/// and nothing is stored.
-#[utoipa::path(post, path = "/api/v1/evidence", tag = "evidence",
-    request_body(content = UploadForm, content_type = "multipart/form-data"),
-    responses((status = 201, body = EvidenceDto), (status = 200, body = EvidenceDto),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn upload(
-    State(st): State<AppState>,
-    ApiActor(a): ApiActor,
+/// Reads the multipart field `file` of an upload form (see [`read_form`]); 400 without it.
+pub(crate) async fn read_upload(
     form: Result<Multipart, MultipartRejection>,
-) -> Result<(StatusCode, Json<EvidenceDto>), ApiError> {
+    max: u64,
+) -> Result<Upload, ApiError> {
+    read_form(form, max).await?.0.ok_or_else(missing_file)
+}
+
+/// The short text fields of an upload form (a console form's CSRF token), by name.
+pub(crate) type FormFields = std::collections::HashMap<String, String>;
+
+/// Reads an upload form: its field `file` in chunks, holding at most `max` + 1 bytes (a file
+/// over the limit is counted to its end, to name its size, but never held whole), and its
+/// other fields as text. Shared by every route that takes one file.
+pub(crate) async fn read_form(
+    form: Result<Multipart, MultipartRejection>,
+    max: u64,
+) -> Result<(Option<Upload>, FormFields), ApiError> {
     let mut form = form.map_err(|e| {
         ApiError::bad_request(
             "body",
@@ -132,23 +136,26 @@ pub async fn upload(
             format!("the body must be multipart/form-data with the file in field 'file': {e}"),
         )
     })?;
-    let max = st.svc.evidence.config().max_bytes;
-    let mut upload = None;
+    let (mut upload, mut fields) = (None, FormFields::new());
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => return Err(multipart_error(&e)),
         };
-        if field.name() != Some("file") {
+        let name = field.name().unwrap_or_default().to_string();
+        if name != "file" || upload.is_some() {
+            // Text fields are kept; other files (and a second `file`) are skipped.
+            if field.file_name().is_none() {
+                let text = field.text().await.map_err(|e| multipart_error(&e))?;
+                fields.insert(name, text);
+            }
             continue;
         }
         let filename = field.file_name().unwrap_or_default().to_string();
         let declared = field.content_type().map(str::to_string);
         let mut field = field;
         let (mut bytes, mut total) = (Vec::new(), 0u64);
-        // Read in chunks, keeping at most `max` + 1 bytes: a file over the limit is counted to
-        // its end (to name its size) but never held in memory whole.
         loop {
             match field.chunk().await {
                 Ok(Some(c)) => {
@@ -174,14 +181,33 @@ pub async fn upload(
                 media::too_large(&filename, total, false, max),
             )));
         }
-        upload = Some(Upload {
-            filename,
-            media_type: declared,
-            bytes,
-        });
-        break;
+        // A browser sends an empty part for a file input left empty.
+        if !(filename.is_empty() && bytes.is_empty()) {
+            upload = Some(Upload {
+                filename,
+                media_type: declared,
+                bytes,
+            });
+        }
     }
-    let upload = upload.ok_or_else(missing_file)?;
+    Ok((upload, fields))
+}
+
+/// Uploads one evidence file. A file already stored (same SHA-256) is not stored again: the
+/// answer is 200 with the existing record; a new one is 201. Over the size limit: 413; not an
+/// allowed type, or contradicting its declared type: 415; both name the file and the limit,
+/// and nothing is stored.
+#[utoipa::path(post, path = "/api/v1/evidence", tag = "evidence",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = EvidenceDto), (status = 200, body = EvidenceDto),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn upload(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<(StatusCode, Json<EvidenceDto>), ApiError> {
+    let upload = read_upload(form, st.svc.evidence.config().max_bytes).await?;
     let added = evidence::add_new(&st.svc, &a, upload)
         .await
         .map_err(upload_error)?;

@@ -192,6 +192,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         })
         .routes(routes!(evidence::get))
         .routes(routes!(clues::list, clues::create))
+        .routes(routes!(clues::batch))
+        .routes({
+            // Like the evidence upload: the file is read in chunks against the evidence limit.
+            let (schemas, paths, r) = routes!(clues::attach);
+            (
+                schemas,
+                paths,
+                r.layer(axum::extract::DefaultBodyLimit::disable()),
+            )
+        })
         .routes(routes!(clues::export))
         .routes(routes!(clues::rates))
         .routes(routes!(clues::rates_export))

@@ -469,6 +469,11 @@ impl DetailPage {
         self.d.actions.iter().any(|a| a.as_str() == action)
     }
 
+    /// No step to take but adding files (a finished clue for its department).
+    fn no_steps(&self) -> bool {
+        self.d.actions.iter().all(|a| *a == ClueAction::Attach)
+    }
+
     /// The department the routing suggests as lead (preselected in the dispatch form).
     fn suggested_lead(&self, id: &str) -> bool {
         self.d
@@ -507,6 +512,7 @@ fn notice(key: &str) -> Option<String> {
         "transferred" => "线索已转办，由当地联席办派单，本级不再显示。",
         "joined" => "线索已并入检查，涉及事项已加入检查清单。",
         "verifying" => "已发起核查检查。",
+        "attached" => "材料已上传，已存入证据库并列入附件。",
         _ => return None,
     };
     Some(s.to_string())
@@ -719,6 +725,41 @@ pub async fn urge(
 ) -> Result<Response, ConsoleError> {
     let r = clues::oversight::urge(&st.svc, &s.actor, id, &f.get("reason")).await;
     step(&st, &s, id, "urged", r).await
+}
+
+/// 补充材料: one file for the clue's evidence (multipart: `_csrf`, `file`). A refused file
+/// (too large, wrong type) is named on the clue's page; nothing is stored then.
+pub async fn attach(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, ConsoleError> {
+    let max = st.svc.evidence.config().max_bytes;
+    let read = crate::api::evidence::read_form(form, max).await;
+    // The token is checked before anything is stored; a form that could not be read at all
+    // carries no token to check and stores nothing.
+    let r = match read {
+        Ok((upload, fields)) => {
+            super::extract::check_csrf(&s, fields.get("_csrf").map_or("", String::as_str))?;
+            match upload {
+                Some(u) => clues::attach(&st.svc, &s.actor, id, u).await,
+                None => Err(ServiceError::field(
+                    "file",
+                    lianjian_domain::Invalid::new(
+                        "required",
+                        "请选择要上传的照片或文件",
+                        "choose a file",
+                    ),
+                )),
+            }
+        }
+        Err(e) => Err(ServiceError::field(
+            "file",
+            lianjian_domain::Invalid::new("upload_failed", e.message, e.message_en),
+        )),
+    };
+    step(&st, &s, id, "attached", r).await
 }
 
 /// 转办: the clue leaves the office's view, so the answer is the list with a notice.

@@ -228,6 +228,10 @@ pub fn router() -> Router<AppState> {
         .route("/clues/{id}/revisit", post(clues::revisit))
         .route("/clues/{id}/join-visit", post(clues::join_visit))
         .route("/clues/{id}/verify", post(clues::verify))
+        .route(
+            "/clues/{id}/attachments",
+            post(clues::attach).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/results", get(results::list))
         .route("/results/export", get(results::export))
         .route("/rectifications", get(follow_ups::orders))

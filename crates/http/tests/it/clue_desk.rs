@@ -1,7 +1,8 @@
 //! The clue desk (issue 14 item 8) through the real router, on SQLite and PostgreSQL: batch
 //! 签收 and 派单/改派 from a queue with refusals named row by row and the rest done; the xlsx
 //! export of a queue (labels, complainant masked, read back with calamine) from the console
-//! and the API; the rates page, API and export within scope; the home page's clue card.
+//! and the API; the rates page, API and export within scope; the home page's clue card; files
+//! added to a clue (补充材料) as evidence and the batch steps through the API.
 
 use crate::common::*;
 
@@ -17,6 +18,7 @@ on_both_backends!(
     the_export_masks_complainants_and_uses_labels,
     rates_show_per_department_within_scope,
     the_home_card_counts_the_users_queues,
+    files_and_batches_through_the_api_and_the_console,
 );
 
 /// 辛安镇 of 舞阳县: no demo clue lies there.
@@ -372,4 +374,215 @@ async fn the_home_card_counts_the_users_queues(app: App) {
         "{}",
         home.body
     );
+}
+
+/// A multipart form with `_csrf` (when given) and one file.
+fn file_form(csrf: Option<&str>, name: &str, ct: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let b = "----lianjianclue";
+    let mut body = Vec::new();
+    if let Some(c) = csrf {
+        body.extend(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{c}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {ct}\r\n\r\n").as_bytes());
+    body.extend(bytes);
+    body.extend(format!("\r\n--{b}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
+async fn upload(app: &App, token: &str, clue: &str, name: &str, ct: &str, bytes: &[u8]) -> Resp {
+    let (ctype, body) = file_form(None, name, ct, bytes);
+    app.send(
+        Request::builder()
+            .method("POST")
+            .uri(format!("/api/v1/clues/{clue}/attachments"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, ctype)
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+async fn files_and_batches_through_the_api_and_the_console(app: App) {
+    let office = app.token("wy.office").await;
+    let market = app.token("wy.market").await;
+    let health = app.token("wy.health").await;
+    let leader = app.token("wy.leader").await;
+    let x = app.department(&office, "411121", "县市场监管局").await;
+    let (c1, c1_code) = register(&app, &office, 11).await;
+    let (c2, _) = register(&app, &office, 12).await;
+    let (c3, _) = register(&app, &office, 13).await;
+    dispatch(&app, &office, &c1, &x).await;
+    dispatch(&app, &office, &c2, &x).await;
+
+    // 补充材料: the office adds a photo, the handling department a PDF; each is evidence
+    // listed on the clue and one event on its timeline.
+    let photo = b"\xff\xd8\xff\xe0\0\x10JFIF\0clue-desk-photo".to_vec();
+    let r = upload(&app, &office, &c1, "现场.jpg", "image/jpeg", &photo).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let d = r.json();
+    assert_eq!(d["attachments"][0]["filename"], "现场.jpg", "{d}");
+    let sha = d["attachments"][0]["sha256"].as_str().unwrap().to_string();
+    let last = d["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "attach", "{d}");
+    // The same file again: nothing new (a retry).
+    let r = upload(&app, &office, &c1, "现场.jpg", "image/jpeg", &photo).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["attachments"].as_array().unwrap().len(), 1);
+    let pdf = b"%PDF-1.4\n% clue desk result\n%%EOF\n".to_vec();
+    let r = upload(&app, &market, &c1, "核查记录.pdf", "application/pdf", &pdf).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["attachments"].as_array().unwrap().len(), 2);
+    // The file opens for the office (an audited read) and proves its inclusion in the log.
+    let (st, _, bytes) = api_bytes(&app, &format!("/api/v1/evidence/{sha}"), &office).await;
+    assert_eq!((st, bytes), (StatusCode::OK, photo.clone()));
+    // Another line does not see the clue; read-only roles add nothing; a text file is named
+    // and refused; none of them stored anything.
+    let r = upload(
+        &app,
+        &health,
+        &c1,
+        "b.jpg",
+        "image/jpeg",
+        b"\xff\xd8\xff\xe0\0\x10JFIF\0b",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = upload(
+        &app,
+        &leader,
+        &c1,
+        "b.jpg",
+        "image/jpeg",
+        b"\xff\xd8\xff\xe0\0\x10JFIF\0b",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = upload(&app, &market, &c1, "notes.txt", "text/plain", b"plain").await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.body);
+    assert!(r.body.contains("notes.txt"), "{}", r.body);
+    let d = app.get_json(&format!("/api/v1/clues/{c1}"), &office).await;
+    assert_eq!(d["attachments"].as_array().unwrap().len(), 2, "{d}");
+    // Not dispatched yet: only the office adds files; a department does not see it.
+    let r = upload(&app, &market, &c3, "c.jpg", "image/jpeg", &photo).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+
+    // The console's form on the clue page, with its token.
+    let cookie = app.login("wy.market").await;
+    let page = app
+        .get(&format!("/console/clues/{c1}"), Some(&cookie))
+        .await;
+    assert!(page.body.contains("补充材料"), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    let mut scan = b"\x89PNG\r\n\x1a\n".to_vec();
+    scan.extend(b"clue-desk-scan");
+    let (ctype, body) = file_form(Some(&csrf), "通知书.png", "image/png", &scan);
+    let req = |ctype: String, body: Vec<u8>| {
+        Request::builder()
+            .method("POST")
+            .uri(format!("/console/clues/{c1}/attachments"))
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, ctype)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let r = app.send(req(ctype, body)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app
+        .get(&format!("/console/clues/{c1}"), Some(&cookie))
+        .await;
+    assert!(
+        page.body.contains("通知书.png") && page.body.contains("补充材料"),
+        "{}",
+        page.body
+    );
+    // A wrong token stores nothing; a refused type is named on the page.
+    let (ctype, body) = file_form(Some("wrong"), "x.png", "image/png", &scan);
+    assert_eq!(
+        app.send(req(ctype, body)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (ctype, body) = file_form(
+        Some(&csrf),
+        "宏病毒.docm",
+        "application/octet-stream",
+        b"PK\x03\x04 not allowed",
+    );
+    let r = app.send(req(ctype, body)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("宏病毒.docm"), "{}", r.body);
+    let d = app.get_json(&format!("/api/v1/clues/{c1}"), &office).await;
+    assert_eq!(d["attachments"].as_array().unwrap().len(), 3, "{d}");
+
+    // Batch through the API: c3 is not the department's (404 in its row), the others signed.
+    let r = app
+        .post(
+            "/api/v1/clues/batch",
+            &market,
+            json!({"ids": [c1, c3, c2], "action": "sign"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let b = r.json();
+    assert_eq!(
+        (b["done"].as_u64(), b["failed"].as_u64()),
+        (Some(2), Some(1)),
+        "{b}"
+    );
+    assert_eq!(b["rows"][0]["code"], c1_code.as_str());
+    assert_eq!(b["rows"][1]["ok"], false);
+    assert_eq!(b["rows"][1]["status"], 404);
+    assert_eq!(b["rows"][1]["error"]["code"], "not_found");
+    let d = app.get_json(&format!("/api/v1/clues/{c2}"), &office).await;
+    assert_eq!(d["status"], "handling", "{d}");
+    // Signing again: each row refused by the clue's state (409), nothing else changes.
+    let r = app
+        .post(
+            "/api/v1/clues/batch",
+            &market,
+            json!({"ids": [c1], "action": "sign"}),
+        )
+        .await;
+    assert_eq!(r.json()["rows"][0]["status"], 409, "{}", r.body);
+    // Wrong batches are refused whole, naming the field.
+    let r = app
+        .post(
+            "/api/v1/clues/batch",
+            &office,
+            json!({"ids": [c3], "action": "send"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), ["department_id"]);
+    let r = app
+        .post(
+            "/api/v1/clues/batch",
+            &office,
+            json!({"ids": [], "action": "sign"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), ["ids"]);
+    let r = app
+        .post(
+            "/api/v1/clues/batch",
+            &leader,
+            json!({"ids": [c3], "action": "sign"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // The office dispatches c3 by batch.
+    let r = app
+        .post(
+            "/api/v1/clues/batch",
+            &office,
+            json!({"ids": [c3], "action": "send", "department_id": x}),
+        )
+        .await;
+    assert_eq!(r.json()["done"], 1, "{}", r.body);
+    let d = app.get_json(&format!("/api/v1/clues/{c3}"), &office).await;
+    assert_eq!(d["status"], "dispatched", "{d}");
 }

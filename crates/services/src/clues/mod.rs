@@ -389,6 +389,8 @@ fn actions_for(a: &Actor, x: &Clue, handling: Option<&Department>) -> Vec<ClueAc
             | ClueAction::Revisit => office,
             // A merged clue is finished with the clue it joined, not by hand.
             ClueAction::Finish => handles && x.status != ClueStatus::Merged,
+            // Files for the evidence: the office, or the department handling the clue.
+            ClueAction::Attach => (office || handles) && !a.role.is_read_only(),
             ClueAction::Sign | ClueAction::Return | ClueAction::RequestExtension => handles,
             // Verification needs the entity (and a role that creates visits).
             ClueAction::JoinVisit | ClueAction::Verify => {
@@ -1244,6 +1246,49 @@ async fn apply_on(
     }
     cases::record_step(tx, a, &case_ref(after), step, detail).await?;
     Ok(())
+}
+
+/// 补充材料: a file for the clue's evidence (证据互认: stored once by its SHA-256 and appended
+/// to the evidence log, like the portal's photos and a visit's), added by the office or by
+/// the staff of the department handling the clue; one audited event on the timeline. The same
+/// file added again changes nothing. Size and type are checked before anything is stored.
+pub async fn attach(
+    svc: &Services,
+    a: &Actor,
+    id: Uuid,
+    upload: crate::evidence::Upload,
+) -> Result<ClueDetail> {
+    let c = svc.store.conn();
+    let x = visible(c, a, id).await?;
+    if a.role.is_read_only() {
+        return Err(ServiceError::Forbidden);
+    }
+    if !dispatches(a, &x) {
+        ensure_handler(c, a, &x).await?;
+    }
+    let step = ClueAction::Attach.step(x.status).map_err(refused_by_rule)?;
+    let filename = upload.filename.clone();
+    let ev = crate::evidence::add(svc, a, upload).await?;
+    let linked = crate::evidence::links_of(svc, "clue", &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    if linked.iter().any(|l| l.evidence.sha256 == ev.sha256) {
+        return get(svc, a, id).await;
+    }
+    let detail = serde_json::json!({ "file": filename, "sha256": ev.sha256 });
+    let region = x.region_code.clone();
+    apply(svc, a, &x, x.clone(), step, detail, |tx| async move {
+        // Staff of a department link it as theirs; the office's system administrator (no
+        // department) links it where the clue lies.
+        if a.department_id.is_nil() {
+            crate::evidence::link_unassigned(&tx, ev.id, "clue", id, &filename, &region, a).await?;
+        } else {
+            crate::evidence::link(&tx, ev.id, "clue", id, &filename, a.department_id, a).await?;
+        }
+        Ok(tx)
+    })
+    .await
 }
 
 /// Whom a clue's clocks run against: its region and the department that must act.

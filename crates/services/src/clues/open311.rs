@@ -197,7 +197,8 @@ pub mod mapping {
             | ClueAction::Dispute
             | ClueAction::Urge
             | ClueAction::JoinVisit
-            | ClueAction::Verify => return None,
+            | ClueAction::Verify
+            | ClueAction::Attach => return None,
         })
     }
 }

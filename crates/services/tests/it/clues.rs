@@ -109,7 +109,8 @@ async fn a_clue_is_dispatched_signed_and_finished_step_by_step(env: Env) {
             ClueAction::Dispute,
             ClueAction::Supervise,
             ClueAction::Transfer,
-            ClueAction::Merge
+            ClueAction::Merge,
+            ClueAction::Attach
         ]
     );
     // The same 12345 work order twice is refused, naming the field.
@@ -166,7 +167,8 @@ async fn a_clue_is_dispatched_signed_and_finished_step_by_step(env: Env) {
     .unwrap();
     assert_eq!(f.clue.status, ClueStatus::Finished);
     assert!(f.clue.clocks.iter().all(|k| !k.light.is_running()));
-    assert!(f.actions.is_empty());
+    // Only files can still be added (the result's documents).
+    assert_eq!(f.actions, [ClueAction::Attach]);
     // A finished clue moves no more: the status graph refuses, nothing is written.
     let e = clues::sign(svc, &market, c.clue.id).await.unwrap_err();
     assert!(matches!(e, ServiceError::Conflict { .. }), "{e:?}");

@@ -929,6 +929,30 @@ pub fn rows() -> Vec<Row> {
             r#"{"inspector_ids":[],"period_start":"2026-12-08","period_end":"2026-12-10"}"#,
             MANAGE,
         ),
+        // 补充材料: the office and the handling department's staff, as signing; read-only
+        // roles store nothing.
+        Row {
+            payload: Payload::Multipart {
+                fields: vec![],
+                file: Some(("file", "c.jpg", "image/jpeg", JPEG)),
+            },
+            ..row(
+                "POST",
+                "/api/v1/clues/{id}/attachments",
+                "clue",
+                Payload::None,
+                "PPP PPH PHH PHH FFH FFH",
+            )
+        },
+        // Batch steps: read-only roles are refused whole; for the others each clue goes through
+        // the single step (the fixture's clue is signed, so its row reports 409 in a 200).
+        json(
+            "POST",
+            "/api/v1/clues/batch",
+            "",
+            r#"{"ids":["<clue>"],"action":"sign"}"#,
+            "PPP PPP PPP PPP FFF FFF",
+        ),
         // The office's routing table and deadline rules: offices (each its own region).
         get("/api/v1/clue-routes", "", "AAA AAA FFF FFF FFF FFF"),
         json(
@@ -1746,6 +1770,19 @@ pub fn rows() -> Vec<Row> {
             "result=矩阵测试：已核查办结",
             "PPP PPH PHH PHH FFH FFH",
         ),
+        Row {
+            payload: Payload::Multipart {
+                fields: vec![],
+                file: Some(("file", "d.jpg", "image/jpeg", JPEG)),
+            },
+            ..row(
+                "POST",
+                "/console/clues/{id}/attachments",
+                "clue",
+                Payload::None,
+                "PPP PPH PHH PHH FFH FFH",
+            )
+        },
         // 分办规则与办理时限: the offices' page (as the API rows).
         get("/console/clues/routing", "", "AAA AAA FFF FFF FFF FFF"),
         post(
