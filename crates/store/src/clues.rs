@@ -56,45 +56,33 @@ pub(crate) const COLS: &str = "id, code, external_no, source, kind, urgency, con
 /// How `clues` carries data scope: its region, and the lines of the departments handling it
 /// (`clue_departments`: the lead and, in a joint verification, the cooperating ones; none
 /// while with the office, so only office-wide roles see it then).
-pub(crate) const SHAPE: Shape = Shape {
-    region: "region_code",
-    ancestors_visible: false,
-    line: crate::scope::Line::Through {
-        id: "id",
-        table: "clue_departments",
-        key: "clue_id",
-        department: "department_id",
-    },
-};
+pub(crate) const SHAPE: Shape = through_lines("region_code", "id");
+
+/// A clue's scope read through columns that carry its region and its id: the region subtree,
+/// and the lines of the departments handling it (`clue_departments`).
+const fn through_lines(region: &'static str, id: &'static str) -> Shape {
+    Shape {
+        region,
+        ancestors_visible: false,
+        line: crate::scope::Line::Through {
+            id,
+            table: "clue_departments",
+            key: "clue_id",
+            department: "department_id",
+        },
+    }
+}
 
 /// A clue's data scope read from its clocks (`case_clocks k`): the region each carries (the
 /// clue's, migration m20261207_000028), and the lines of the departments handling the clue
 /// through `clue_departments` (as [`SHAPE`] does for clue rows). For the office's rates, which
 /// read no clue row.
-pub(crate) const CLOCK_SHAPE: Shape = Shape {
-    region: "k.region_code",
-    ancestors_visible: false,
-    line: crate::scope::Line::Through {
-        id: "k.case_id",
-        table: "clue_departments",
-        key: "clue_id",
-        department: "department_id",
-    },
-};
+pub(crate) const CLOCK_SHAPE: Shape = through_lines("k.region_code", "k.case_id");
 
 /// A clue's data scope read from its events (`case_events e`): the region each carries (the
 /// clue's when the step was taken) and the lines handling the clue. For the office's returns
 /// figure, which then reads the events' index alone.
-pub(crate) const EVENT_SHAPE: Shape = Shape {
-    region: "e.region_code",
-    ancestors_visible: false,
-    line: crate::scope::Line::Through {
-        id: "e.case_id",
-        table: "clue_departments",
-        key: "clue_id",
-        department: "department_id",
-    },
-};
+pub(crate) const EVENT_SHAPE: Shape = through_lines("e.region_code", "e.case_id");
 
 fn from_row(r: &QueryResult) -> Result<Clue> {
     Ok(Clue {
