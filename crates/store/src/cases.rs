@@ -162,6 +162,7 @@ pub async fn put_clock(
     k: &Clock,
     holder: &ClockHolder,
 ) -> Result<()> {
+    let before = crate::case_figures::clocks(c, kind, case_id).await?;
     c.execute_raw(stmt(
         c,
         "DELETE FROM case_clocks WHERE case_kind = $1 AND case_id = $2 AND name = $3",
@@ -177,7 +178,19 @@ pub async fn put_clock(
         clock_values(kind, case_id, k, holder, None, 0),
     ))
     .await?;
-    Ok(())
+    figures_after(c, kind, case_id, &before).await
+}
+
+/// Keeps the daily figures (`case_figures`) in step with a write to a case's clocks: what the
+/// clocks counted before it is taken back, what they count now is added.
+async fn figures_after(
+    c: &impl ConnectionTrait,
+    kind: CaseKind,
+    case_id: Uuid,
+    before: &[crate::case_figures::ClockFacts],
+) -> Result<()> {
+    let after = crate::case_figures::clocks(c, kind, case_id).await?;
+    crate::case_figures::apply_change(c, kind, before, &after).await
 }
 
 /// Moves a running clock's deadline (an approved extension): its working days and due date,
@@ -188,6 +201,7 @@ pub async fn set_due(
     case_id: Uuid,
     k: &Clock,
 ) -> Result<()> {
+    let before = crate::case_figures::clocks(c, kind, case_id).await?;
     c.execute_raw(stmt(
         c,
         "UPDATE case_clocks SET working_days = $1, due = $2, extensions = extensions + 1 WHERE case_kind = $3 AND case_id = $4 AND name = $5",
@@ -200,7 +214,7 @@ pub async fn set_due(
         ],
     ))
     .await?;
-    Ok(())
+    figures_after(c, kind, case_id, &before).await
 }
 
 /// Stops the running clocks of a case named in `names` (every running clock if empty) on `on`,
@@ -220,6 +234,7 @@ pub async fn stop_clocks(
         case_id.into(),
         by.to_string().into(),
     ];
+    let before = crate::case_figures::clocks(c, kind, case_id).await?;
     let mut sql = "UPDATE case_clocks SET stopped_on = $1, stopped_by = $4 WHERE case_kind = $2 AND case_id = $3 AND stopped_on IS NULL".to_string();
     if !names.is_empty() {
         sql.push_str(&format!(
@@ -229,7 +244,7 @@ pub async fn stop_clocks(
         vals.extend(names.iter().map(|n| Value::from(n.to_string())));
     }
     c.execute_raw(stmt(c, sql, vals)).await?;
-    Ok(())
+    figures_after(c, kind, case_id, &before).await
 }
 
 /// A case's clocks by name order.

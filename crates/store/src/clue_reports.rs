@@ -15,8 +15,8 @@ use sea_orm::{ConnectionTrait, Value};
 use uuid::Uuid;
 
 use crate::cases::{CaseEvent, ClockHolder};
-use crate::clues::{CLOCK_SHAPE, Clue, EVENT_SHAPE, SHAPE};
-use crate::{Result, placeholders, stmt};
+use crate::clues::{CLOCK_SHAPE, Clue, EVENT_SHAPE};
+use crate::{Result, case_figures, placeholders, stmt};
 
 /// The counts of one department over a period (dates are Beijing dates).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -54,7 +54,10 @@ fn n(r: &sea_orm::QueryResult, col: &str) -> Result<i64> {
 }
 
 /// Counts per department for clues in `scope` (narrowed to `region`), over `[from, to]`
-/// (inclusive Beijing dates), overdue as of `today`. Four queries, each grouped by department.
+/// (inclusive Beijing dates), overdue as of `today`. The response and on-time figures come
+/// from the daily figures (`case_figures`) where they answer for the scope, else from the
+/// clocks ([`department_counts_from_clocks`]); overdue-now and returns always from the clocks
+/// and events.
 pub async fn department_counts(
     c: &impl ConnectionTrait,
     scope: &Scope,
@@ -63,65 +66,116 @@ pub async fn department_counts(
     to: NaiveDate,
     today: NaiveDate,
 ) -> Result<Vec<DepartmentCounts>> {
-    let scope = scope.clone().narrowed(region, None);
+    counts(
+        c,
+        scope,
+        region,
+        (from, to, today),
+        !case_figures::answers(scope, region),
+    )
+    .await
+}
+
+/// [`department_counts`] with every figure counted from the clocks and events themselves,
+/// whatever the scope: what the daily figures must agree with (tested).
+pub async fn department_counts_from_clocks(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    region: Option<&RegionCode>,
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+) -> Result<Vec<DepartmentCounts>> {
+    counts(c, scope, region, (from, to, today), true).await
+}
+
+async fn counts(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    region: Option<&RegionCode>,
+    (from, to, today): (NaiveDate, NaiveDate, NaiveDate),
+    from_clocks: bool,
+) -> Result<Vec<DepartmentCounts>> {
     let mut out: BTreeMap<Uuid, DepartmentCounts> = BTreeMap::new();
+    if !from_clocks {
+        use case_figures::Figure as F;
+        for (d, f) in case_figures::sums(c, CaseKind::Clue, scope, region, from, to).await? {
+            let get = |x| f.get(&x).copied().unwrap_or(0);
+            if [F::Dispatched, F::Signed, F::Finished]
+                .iter()
+                .all(|x| get(*x) == 0)
+            {
+                continue;
+            }
+            let e = out.entry(d).or_default();
+            e.dispatched = get(F::Dispatched);
+            e.signed = get(F::Signed);
+            e.signed_in_time = get(F::SignedInTime);
+            e.finished = get(F::Finished);
+            e.finished_in_time = get(F::FinishedInTime);
+            e.finished_extended = get(F::FinishedExtended);
+        }
+    }
+    let scope = scope.clone().narrowed(region, None);
 
     // Each figure but the returns is counted from the clocks alone (migration
     // m20261207_000028: every clock carries its region, the department that must act and the
     // step that stopped it), over the covering indexes `ix_case_clocks_started` and
     // `ix_case_clocks_running`: no clue row is read, so a year of 200,000 clues is one index
     // range per figure.
-    // 1. Response: dispatched in the period (the signing clock started), signed, in time.
-    let mut vals: Vec<Value> = vec![KIND.into(), from.into(), to.into()];
-    let w = crate::scope::sql(&scope, &CLOCK_SHAPE, &mut vals);
-    let rows = c
-        .query_all_raw(stmt(
-            c,
-            format!(
-                "SELECT k.department_id AS d, COUNT(*) AS dispatched, \
-                 SUM(CASE WHEN k.stopped_by = 'sign' THEN 1 ELSE 0 END) AS signed, \
-                 SUM(CASE WHEN k.stopped_by = 'sign' AND k.stopped_on <= k.due THEN 1 ELSE 0 END) AS in_time \
-                 FROM case_clocks k \
-                 WHERE k.case_kind = $1 AND k.name = 'sign' AND k.started_on >= $2 AND k.started_on <= $3 \
-                 AND k.department_id IS NOT NULL AND {w} \
-                 GROUP BY k.department_id"
-            ),
-            vals,
-        ))
-        .await?;
-    for r in &rows {
-        let d: Uuid = r.try_get("", "d")?;
-        let e = out.entry(d).or_default();
-        e.dispatched = n(r, "dispatched")?;
-        e.signed = n(r, "signed")?;
-        e.signed_in_time = n(r, "in_time")?;
-    }
+    if from_clocks {
+        // 1. Response: dispatched in the period (the signing clock started), signed, in time.
+        let mut vals: Vec<Value> = vec![KIND.into(), from.into(), to.into()];
+        let w = crate::scope::sql(&scope, &CLOCK_SHAPE, &mut vals);
+        let rows = c
+            .query_all_raw(stmt(
+                c,
+                format!(
+                    "SELECT k.department_id AS d, COUNT(*) AS dispatched, \
+                     SUM(CASE WHEN k.stopped_by = 'sign' THEN 1 ELSE 0 END) AS signed, \
+                     SUM(CASE WHEN k.stopped_by = 'sign' AND k.stopped_on <= k.due THEN 1 ELSE 0 END) AS in_time \
+                     FROM case_clocks k \
+                     WHERE k.case_kind = $1 AND k.name = 'sign' AND k.started_on >= $2 AND k.started_on <= $3 \
+                     AND k.department_id IS NOT NULL AND {w} \
+                     GROUP BY k.department_id"
+                ),
+                vals,
+            ))
+            .await?;
+        for r in &rows {
+            let d: Uuid = r.try_get("", "d")?;
+            let e = out.entry(d).or_default();
+            e.dispatched = n(r, "dispatched")?;
+            e.signed = n(r, "signed")?;
+            e.signed_in_time = n(r, "in_time")?;
+        }
 
-    // 2. On time: finished in the period (the finishing clock stopped by 办结), within its
-    // deadline as extended; how many were extended.
-    let mut vals: Vec<Value> = vec![KIND.into(), from.into(), to.into()];
-    let w = crate::scope::sql(&scope, &CLOCK_SHAPE, &mut vals);
-    let rows = c
-        .query_all_raw(stmt(
-            c,
-            format!(
-                "SELECT k.department_id AS d, COUNT(*) AS finished, \
-                 SUM(CASE WHEN k.stopped_on <= k.due THEN 1 ELSE 0 END) AS in_time, \
-                 SUM(CASE WHEN k.extensions > 0 THEN 1 ELSE 0 END) AS extended \
-                 FROM case_clocks k \
-                 WHERE k.case_kind = $1 AND k.name = 'finish' AND k.stopped_on >= $2 AND k.stopped_on <= $3 \
-                 AND k.stopped_by = 'finish' AND k.department_id IS NOT NULL AND {w} \
-                 GROUP BY k.department_id"
-            ),
-            vals,
-        ))
-        .await?;
-    for r in &rows {
-        let d: Uuid = r.try_get("", "d")?;
-        let e = out.entry(d).or_default();
-        e.finished = n(r, "finished")?;
-        e.finished_in_time = n(r, "in_time")?;
-        e.finished_extended = n(r, "extended")?;
+        // 2. On time: finished in the period (the finishing clock stopped by 办结), within its
+        // deadline as extended; how many were extended.
+        let mut vals: Vec<Value> = vec![KIND.into(), from.into(), to.into()];
+        let w = crate::scope::sql(&scope, &CLOCK_SHAPE, &mut vals);
+        let rows = c
+            .query_all_raw(stmt(
+                c,
+                format!(
+                    "SELECT k.department_id AS d, COUNT(*) AS finished, \
+                     SUM(CASE WHEN k.stopped_on <= k.due THEN 1 ELSE 0 END) AS in_time, \
+                     SUM(CASE WHEN k.extensions > 0 THEN 1 ELSE 0 END) AS extended \
+                     FROM case_clocks k \
+                     WHERE k.case_kind = $1 AND k.name = 'finish' AND k.stopped_on >= $2 AND k.stopped_on <= $3 \
+                     AND k.stopped_by = 'finish' AND k.department_id IS NOT NULL AND {w} \
+                     GROUP BY k.department_id"
+                ),
+                vals,
+            ))
+            .await?;
+        for r in &rows {
+            let d: Uuid = r.try_get("", "d")?;
+            let e = out.entry(d).or_default();
+            e.finished = n(r, "finished")?;
+            e.finished_in_time = n(r, "in_time")?;
+            e.finished_extended = n(r, "extended")?;
+        }
     }
 
     // 3. Overdue now: a running 签收 or 办结 clock past its deadline.
@@ -180,9 +234,40 @@ pub async fn department_counts(
         .collect())
 }
 
-/// Satisfaction per department: the verdicts of the 回访 made in the period (Beijing dates),
-/// by the clue's handling department, each clue counted once with its latest verdict.
+/// Satisfaction per department: the 回访 made in the period (Beijing dates), each one
+/// evaluation for the clue's handling department; a satisfied or basically satisfied verdict
+/// closes the clue. From the daily figures where they answer for the scope, else from the
+/// events ([`satisfaction_counts_from_events`]).
 pub async fn satisfaction_counts(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    region: Option<&RegionCode>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<BTreeMap<Uuid, SatisfactionCounts>> {
+    if !case_figures::answers(scope, region) {
+        return satisfaction_counts_from_events(c, scope, region, from, to).await;
+    }
+    use case_figures::Figure as F;
+    let mut out = BTreeMap::new();
+    for (d, f) in case_figures::sums(c, CaseKind::Clue, scope, region, from, to).await? {
+        let evaluated = f.get(&F::Evaluated).copied().unwrap_or(0);
+        if evaluated > 0 {
+            let satisfied = f.get(&F::Satisfied).copied().unwrap_or(0);
+            out.insert(
+                d,
+                SatisfactionCounts {
+                    evaluated,
+                    satisfied,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// [`satisfaction_counts`] from the 回访 events themselves, whatever the scope.
+pub async fn satisfaction_counts_from_events(
     c: &impl ConnectionTrait,
     scope: &Scope,
     region: Option<&RegionCode>,
@@ -195,40 +280,41 @@ pub async fn satisfaction_counts(
         beijing_midnight(from).into(),
         beijing_midnight(to.succ_opt().unwrap_or(to)).into(),
     ];
-    let w = crate::scope::sql(&scope, &SHAPE, &mut vals);
+    let w = crate::scope::sql(&scope, &EVENT_SHAPE, &mut vals);
     let rows = c
         .query_all_raw(stmt(
             c,
             format!(
-                "SELECT department_id AS d, satisfaction AS s, COUNT(*) AS n FROM clues \
-                 WHERE id IN (SELECT e.case_id FROM case_events e WHERE e.case_kind = $1 \
-                 AND e.action = 'revisit' AND e.at >= $2 AND e.at < $3) \
-                 AND satisfaction IS NOT NULL AND department_id IS NOT NULL AND {w} \
-                 GROUP BY department_id, satisfaction"
+                "SELECT c.department_id AS d, COUNT(*) AS n, \
+                 SUM(CASE WHEN e.to_status = 'closed' THEN 1 ELSE 0 END) AS ok \
+                 FROM case_events e JOIN clues c ON c.id = e.case_id \
+                 WHERE e.case_kind = $1 AND e.action = 'revisit' AND e.at >= $2 AND e.at < $3 \
+                 AND c.department_id IS NOT NULL AND {w} \
+                 GROUP BY c.department_id"
             ),
             vals,
         ))
         .await?;
-    let mut out: BTreeMap<Uuid, SatisfactionCounts> = BTreeMap::new();
+    let mut out = BTreeMap::new();
     for r in &rows {
         let d: Uuid = r.try_get("", "d")?;
-        let e = out.entry(d).or_default();
-        let k = n(r, "n")?;
-        match crate::coded(r, "s", lianjian_domain::clue::Satisfaction::parse)? {
-            lianjian_domain::clue::Satisfaction::Satisfied => e.satisfied += k,
-            lianjian_domain::clue::Satisfaction::BasicallySatisfied => e.basically_satisfied += k,
-            lianjian_domain::clue::Satisfaction::Dissatisfied => e.dissatisfied += k,
-        }
+        out.insert(
+            d,
+            SatisfactionCounts {
+                evaluated: n(r, "n")?,
+                satisfied: n(r, "ok")?,
+            },
+        );
     }
     Ok(out)
 }
 
-/// Evaluations of one department's finished clues (see [`satisfaction_counts`]).
+/// The evaluations (回访) of one department's clues (see [`satisfaction_counts`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SatisfactionCounts {
+    pub evaluated: i64,
+    /// Satisfied or basically satisfied.
     pub satisfied: i64,
-    pub basically_satisfied: i64,
-    pub dissatisfied: i64,
 }
 
 /// A clock for [`insert_bulk`]: the step that stopped it and its approved extensions.
@@ -294,7 +380,50 @@ pub async fn insert_bulk(
     })
     .await?;
     let into = format!("case_events ({})", crate::cases::ECOLS);
-    insert_rows(c, &into, events, 150, crate::cases::event_values).await
+    insert_rows(c, &into, events, 150, crate::cases::event_values).await?;
+    // The daily figures of what was written, as the clock writes and 回访 keep them.
+    let mut cells: BTreeMap<case_figures::Cell, i64> = BTreeMap::new();
+    let facts: Vec<case_figures::ClockFacts> = clocks
+        .iter()
+        .map(|b| {
+            let h = holders.get(&b.case_id).unwrap_or(&none);
+            case_figures::ClockFacts {
+                name: b.clock.name.clone(),
+                started_on: b.clock.started_on,
+                due: b.clock.due,
+                stopped_on: b.clock.stopped_on,
+                stopped_by: b.stopped_by.map(str::to_string),
+                extensions: i32::try_from(b.extensions).unwrap_or(i32::MAX),
+                region_code: h.region_code.clone(),
+                department_id: h.department_id,
+            }
+        })
+        .collect();
+    for x in case_figures::of_clocks(&facts) {
+        *cells.entry(x).or_default() += 1;
+    }
+    for e in events.iter().filter(|e| e.action == "revisit") {
+        let Some(h) = holders.get(&e.case_id) else {
+            continue;
+        };
+        let Some(d) = h.department_id else { continue };
+        let day = (e.at + chrono::Duration::hours(8)).date_naive();
+        let mut cell = |figure| {
+            *cells
+                .entry(case_figures::Cell {
+                    figure,
+                    day,
+                    county: case_figures::county_of(&e.region_code),
+                    department_id: d,
+                })
+                .or_default() += 1;
+        };
+        cell(case_figures::Figure::Evaluated);
+        if e.to_status == "closed" {
+            cell(case_figures::Figure::Satisfied);
+        }
+    }
+    case_figures::add_all(c, CaseKind::Clue, &cells).await
 }
 
 /// Inserts `items` into `into` (a table and its columns) `per` rows a statement.

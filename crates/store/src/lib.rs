@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod calendar;
+pub mod case_figures;
 pub mod cases;
 pub mod changes;
 pub mod claims;

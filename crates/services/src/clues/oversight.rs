@@ -294,10 +294,28 @@ pub async fn revisit(
         serde_json::json!({ "satisfaction": verdict.as_str() })
     };
     let held = super::holder(&x, x.department_id);
+    // One evaluation for the department that handled it, in the office's daily figures, on
+    // the day its event is recorded (the events' real time, as the rates read them).
+    let evaluated_on = lianjian_domain::visit::beijing_date(chrono::Utc::now());
+    let mut figures = std::collections::BTreeMap::new();
+    if let Some(d) = x.department_id {
+        use lianjian_store::case_figures::{Cell, Figure, county_of};
+        let cell = |figure| Cell {
+            figure,
+            day: evaluated_on,
+            county: county_of(x.region_code.as_str()),
+            department_id: d,
+        };
+        figures.insert(cell(Figure::Evaluated), 1);
+        if !reopened {
+            figures.insert(cell(Figure::Satisfied), 1);
+        }
+    }
     apply(svc, a, &x, after, step, detail, |tx| async move {
         if reopened {
             cases::start_clocks(&tx, &cal, KIND, id, &held, &[spec], today).await?;
         }
+        lianjian_store::case_figures::add_all(&tx, KIND, &figures).await?;
         Ok(tx)
     })
     .await

@@ -12,7 +12,12 @@
 //!   today (not limited to the period).
 //! - **returned**: returns (退回) the department's staff made in the period.
 //! - **satisfaction rate**: (满意 + 基本满意) ÷ evaluated, from [`lianjian_store::clue_reports::
-//!   satisfaction_counts`]: the verdicts of the 回访 recorded in the period.
+//!   satisfaction_counts`]: each 回访 recorded in the period is one evaluation (a clue
+//!   revisited again after 重办 is evaluated again).
+//!
+//! The response, on-time and satisfaction figures of a county-wide (or wider) reader come from
+//! the daily figures kept with every clock write and 回访 (`lianjian_store::case_figures`), so
+//! a year costs what a month does; a line-scoped reader's are counted from the clocks.
 
 use chrono::{Duration, FixedOffset, NaiveDate};
 use lianjian_domain::Invalid;
@@ -282,9 +287,8 @@ pub async fn rates(svc: &Services, a: &Actor, q: &RatesQuery) -> Result<ClueRate
                 .map_or_else(|| "（已删除的部门）".to_string(), |d| d.name.clone());
             let mut r = rate_of(Some(x.department_id), name, x);
             if let Some(s) = satisfaction.get(&x.department_id) {
-                let n = s.satisfied + s.basically_satisfied + s.dissatisfied;
-                r.evaluated = Some(n);
-                r.satisfaction_rate = ratio(s.satisfied + s.basically_satisfied, n);
+                r.evaluated = Some(s.evaluated);
+                r.satisfaction_rate = ratio(s.satisfied, s.evaluated);
             }
             r
         })
@@ -292,12 +296,9 @@ pub async fn rates(svc: &Services, a: &Actor, q: &RatesQuery) -> Result<ClueRate
     departments.sort_by(|a, b| a.department.cmp(&b.department));
     let mut t = rate_of(None, "合计".into(), &total);
     if !satisfaction.is_empty() {
-        let (ok, n) = satisfaction.values().fold((0, 0), |(ok, n), s| {
-            (
-                ok + s.satisfied + s.basically_satisfied,
-                n + s.satisfied + s.basically_satisfied + s.dissatisfied,
-            )
-        });
+        let (ok, n) = satisfaction
+            .values()
+            .fold((0, 0), |(ok, n), s| (ok + s.satisfied, n + s.evaluated));
         t.evaluated = Some(n);
         t.satisfaction_rate = ratio(ok, n);
     }

@@ -199,6 +199,43 @@ async fn rates_count_a_crafted_season_per_department_within_scope(env: Env) {
     // The xlsx of the rates opens with the departments and the total.
     let bytes = reports::export_rates(svc, &office, &q).await.unwrap();
     assert!(bytes.starts_with(b"PK"));
+
+    // County-wide (the office's default view) the response, on-time and satisfaction figures
+    // come from the daily figures kept with every clock write and 回访; they agree with
+    // counting the clocks and events themselves, over the season and over a year with the
+    // demo's clues (re-dispatched, returned, extended, revisited) included.
+    clues::oversight::revisit(svc, &office, a, "basically_satisfied", "")
+        .await
+        .unwrap();
+    use lianjian_store::{case_figures, clue_reports};
+    let conn = svc.store.conn();
+    let scope = lianjian_domain::scope::Scope::of(&office);
+    assert!(case_figures::answers(&scope, None));
+    assert!(!case_figures::answers(&scope, q.region.as_ref()));
+    assert!(!case_figures::answers(
+        &lianjian_domain::scope::Scope::of(&market),
+        None
+    ));
+    for from in [t0, today - Duration::days(365)] {
+        let via = clue_reports::department_counts(conn, &scope, None, from, today, today)
+            .await
+            .unwrap();
+        let direct =
+            clue_reports::department_counts_from_clocks(conn, &scope, None, from, today, today)
+                .await
+                .unwrap();
+        assert_eq!(via, direct, "from {from}");
+        let m = via.iter().find(|d| d.department_id == x).unwrap();
+        assert!(m.dispatched >= 4 && m.finished >= 2, "{m:?}");
+        let via = clue_reports::satisfaction_counts(conn, &scope, None, from, today)
+            .await
+            .unwrap();
+        let direct = clue_reports::satisfaction_counts_from_events(conn, &scope, None, from, today)
+            .await
+            .unwrap();
+        assert_eq!(via, direct, "from {from}");
+        assert!(via[&x].evaluated >= 1 && via[&x].satisfied >= 1, "{via:?}");
+    }
 }
 
 async fn queue_filters_and_sorts_narrow_the_list(env: Env) {

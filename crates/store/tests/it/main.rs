@@ -1,5 +1,6 @@
 //! The store integration tests, one binary: one module per subject.
 
+mod case_figures;
 mod clock_holders;
 mod conformance;
 mod directory;
