@@ -11,10 +11,10 @@
 //! re-dispatch, a late signature or an approved extension moves a count from one cell to
 //! another and nothing is counted twice. The evaluation figures are added by the 回访 step.
 //!
-//! The rows carry the county (the first six digits of the case's region) and the department;
-//! a reader whose scope is a region subtree at county level or above reads them; a
-//! line-scoped reader, or a narrower region, is counted from the clocks themselves
-//! ([`crate::clue_reports`]).
+//! The rows carry the county (the first six digits of the case's region) and the department:
+//! a reader whose scope is a region subtree at county level or above reads them, a
+//! line-scoped one its line's departments' rows; a township filter is counted from the clocks
+//! themselves ([`crate::clue_reports`]).
 
 use std::collections::BTreeMap;
 
@@ -25,7 +25,7 @@ use lianjian_domain::scope::Scope;
 use sea_orm::{ConnectionTrait, Value};
 use uuid::Uuid;
 
-use crate::scope::{Line, Shape};
+use crate::scope::Shape;
 use crate::{Result, placeholders, stmt};
 
 /// A figure: what is counted.
@@ -235,21 +235,18 @@ pub async fn add_all(
     Ok(())
 }
 
-/// How the rows carry scope: their county; no line (see [`answers`]).
-const SHAPE: Shape = Shape {
-    region: "region_code",
-    ancestors_visible: false,
-    line: Line::Shared,
-};
+/// How the rows carry scope: their county, and the line of their department (a line-scoped
+/// reader counts its line's departments).
+const SHAPE: Shape = Shape::department("region_code", "department_id");
 
-/// Whether the figures answer for `scope` narrowed to `region`: no line limits it, and every
-/// region it names is a county or above (the rows know no township and no line).
+/// Whether the figures answer for `scope` narrowed to `region`: every region it names is a
+/// county or above (the rows know no township).
 pub fn answers(scope: &Scope, region: Option<&RegionCode>) -> bool {
-    let filters = std::iter::once(scope.grant()).chain(scope.narrowing());
-    filters
-        .map(|f| (f.line.is_none(), f.region.as_ref()))
-        .chain(std::iter::once((true, region)))
-        .all(|(no_line, r)| no_line && r.is_none_or(|r| r.as_str().len() <= 6))
+    std::iter::once(scope.grant())
+        .chain(scope.narrowing())
+        .map(|f| f.region.as_ref())
+        .chain(std::iter::once(region))
+        .all(|r| r.is_none_or(|r| r.as_str().len() <= 6))
 }
 
 /// The sums per department and figure over `[from, to]` for `scope` narrowed to `region`

@@ -268,8 +268,30 @@ pub async fn rates(svc: &Services, a: &Actor, q: &RatesQuery) -> Result<ClueRate
     let scope = Scope::of(a);
     let counts = store::department_counts(c, &scope, q.region.as_ref(), from, to, today).await?;
     let satisfaction = store::satisfaction_counts(c, &scope, q.region.as_ref(), from, to).await?;
-    let ids: Vec<Uuid> = counts.iter().map(|x| x.department_id).collect();
+    let ids: Vec<Uuid> = counts
+        .iter()
+        .map(|x| x.department_id)
+        .chain(satisfaction.keys().copied())
+        .collect();
     let names = lianjian_store::departments::by_ids(c, &ids).await?;
+    // A line-scoped reader sees its line's departments only, however a figure was counted (a
+    // joint clue another line leads shows in that line's figures, not in this reader's).
+    let lines: Vec<&str> = std::iter::once(scope.grant())
+        .chain(scope.narrowing())
+        .filter_map(|f| f.line.as_deref())
+        .collect();
+    let on_line = |id: &Uuid| {
+        lines.is_empty()
+            || names
+                .get(id)
+                .is_some_and(|d| lines.iter().all(|l| d.line == *l))
+    };
+    let counts: Vec<DepartmentCounts> = counts
+        .into_iter()
+        .filter(|x| on_line(&x.department_id))
+        .collect();
+    let mut satisfaction = satisfaction;
+    satisfaction.retain(|id, _| on_line(id));
     let mut total = DepartmentCounts::default();
     let mut departments: Vec<ClueDepartmentRate> = counts
         .iter()

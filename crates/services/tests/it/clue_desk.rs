@@ -212,10 +212,23 @@ async fn rates_count_a_crafted_season_per_department_within_scope(env: Env) {
     let scope = lianjian_domain::scope::Scope::of(&office);
     assert!(case_figures::answers(&scope, None));
     assert!(!case_figures::answers(&scope, q.region.as_ref()));
-    assert!(!case_figures::answers(
-        &lianjian_domain::scope::Scope::of(&market),
-        None
-    ));
+    // A line-scoped reader reads its line's departments' figures: the market department's
+    // row is the one counted from its clocks.
+    let mscope = lianjian_domain::scope::Scope::of(&market);
+    assert!(case_figures::answers(&mscope, None));
+    let row = |v: Vec<clue_reports::DepartmentCounts>| v.into_iter().find(|d| d.department_id == x);
+    assert_eq!(
+        row(
+            clue_reports::department_counts(conn, &mscope, None, t0, today, today)
+                .await
+                .unwrap()
+        ),
+        row(
+            clue_reports::department_counts_from_clocks(conn, &mscope, None, t0, today, today)
+                .await
+                .unwrap()
+        )
+    );
     for from in [t0, today - Duration::days(365)] {
         let via = clue_reports::department_counts(conn, &scope, None, from, today, today)
             .await
