@@ -336,6 +336,9 @@ pub async fn insert_bulk(
 ) -> Result<()> {
     let into = format!("clues ({})", crate::clues::COLS);
     insert_rows(c, &into, clues, 70, crate::clues::values).await?;
+    // Sealed as the services' writes are (`audit reconcile` names a row changed outside).
+    let ids: Vec<Uuid> = clues.iter().map(|x| x.id).collect();
+    crate::seal::seal_ids(c, crate::seal::Sealed::Clues, &ids).await?;
     // Each handled clue's lead department, which its data scope reads (`clues::SHAPE`).
     let leads: Vec<(Uuid, Uuid)> = clues
         .iter()

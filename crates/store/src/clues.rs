@@ -162,7 +162,8 @@ pub async fn insert(c: &impl ConnectionTrait, x: &Clue, items: &[Uuid]) -> Resul
     ))
     .await?;
     sync_lead(c, x.id, x.department_id).await?;
-    add_items(c, x.id, items).await
+    add_items(c, x.id, items).await?;
+    crate::seal::seal_ids(c, crate::seal::Sealed::Clues, &[x.id]).await
 }
 
 /// Records items a clue involves (at intake, or the routing's when it is dispatched).
@@ -211,6 +212,7 @@ pub async fn set_state(
         return Ok(false);
     }
     sync_lead(c, id, x.department_id).await?;
+    crate::seal::seal_ids(c, crate::seal::Sealed::Clues, &[id]).await?;
     Ok(true)
 }
 

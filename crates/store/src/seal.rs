@@ -45,6 +45,8 @@ pub enum Sealed {
     Referrals,
     CaseTransfers,
     CreditRecords,
+    /// Problem clues (问题线索): the complaint, its complainant and where it stands.
+    Clues,
 }
 
 impl From<Sealed> for &'static str {
@@ -54,7 +56,7 @@ impl From<Sealed> for &'static str {
 }
 
 impl Sealed {
-    pub const ALL: [Sealed; 10] = [
+    pub const ALL: [Sealed; 11] = [
         Sealed::Entities,
         Sealed::Items,
         Sealed::Plans,
@@ -65,6 +67,7 @@ impl Sealed {
         Sealed::Referrals,
         Sealed::CaseTransfers,
         Sealed::CreditRecords,
+        Sealed::Clues,
     ];
 
     pub fn table(self) -> &'static str {
@@ -79,6 +82,7 @@ impl Sealed {
             Sealed::Referrals => "referrals",
             Sealed::CaseTransfers => "case_transfers",
             Sealed::CreditRecords => "credit_records",
+            Sealed::Clues => "clues",
         }
     }
 
@@ -103,6 +107,7 @@ impl Sealed {
             Sealed::Referrals => "移送/告知",
             Sealed::CaseTransfers => "案件移送",
             Sealed::CreditRecords => "信用记录",
+            Sealed::Clues => "问题线索",
         }
     }
 }
@@ -618,13 +623,21 @@ pub async fn baseline(c: &impl ConnectionTrait, t: Sealed) -> Result<u64> {
     Ok(total)
 }
 
-async fn any_entry_with_action(c: &impl ConnectionTrait, actions: &[&str]) -> Result<bool> {
-    let sql = format!(
-        "SELECT 1 FROM audit_log WHERE action IN ({}) LIMIT 1",
-        crate::placeholders(1, actions.len())
-    );
-    let vals = actions.iter().map(|a| (*a).into()).collect();
-    Ok(c.query_one_raw(stmt(c, sql, vals)).await?.is_some())
+/// Whether the log holds a baseline or a seal of table `t` (baselines first: they are few).
+async fn sealed_before(c: &impl ConnectionTrait, t: Sealed) -> Result<bool> {
+    for action in [BASELINE_ACTION, SEAL_ACTION] {
+        let found = c
+            .query_one_raw(stmt(
+                c,
+                "SELECT 1 FROM audit_log WHERE action = $1 AND object_type = $2 LIMIT 1",
+                vec![action.into(), t.table().into()],
+            ))
+            .await?;
+        if found.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 async fn table_has_rows(c: &impl ConnectionTrait, t: Sealed) -> Result<bool> {
@@ -632,28 +645,30 @@ async fn table_has_rows(c: &impl ConnectionTrait, t: Sealed) -> Result<bool> {
     Ok(c.query_one_raw(stmt(c, sql, Vec::new())).await?.is_some())
 }
 
-/// Seals the rows that predate sealing, once: when the log has no seal or baseline entry yet
-/// but a sealed table has rows (a database from before this feature). A fresh database needs
+/// Seals the rows that predate sealing, once per table: a sealed table that has rows but no
+/// seal or baseline entry in the log yet (a database from before this feature, or from before
+/// the table was sealed — `clues` since issue 14) gets a baseline. A fresh database needs
 /// none: its rows are sealed as they are written. Run at start-up, after migrations.
 pub async fn ensure_baseline(store: &crate::Store) -> Result<bool> {
     let c = store.conn();
-    if any_entry_with_action(c, &[SEAL_ACTION, BASELINE_ACTION]).await? {
-        return Ok(false);
-    }
-    let mut any = false;
+    let mut due = Vec::new();
     for t in Sealed::ALL {
-        any |= table_has_rows(c, t).await?;
+        if table_has_rows(c, t).await? && !sealed_before(c, t).await? {
+            due.push(t);
+        }
     }
-    if !any {
+    if due.is_empty() {
         return Ok(false);
     }
     let tx = store.begin().await?;
-    // Re-checked under the write lock: two processes starting together baseline once.
-    if any_entry_with_action(&tx, &[SEAL_ACTION, BASELINE_ACTION]).await? {
-        return Ok(false);
-    }
-    for t in Sealed::ALL {
+    let mut any = false;
+    for t in due {
+        // Re-checked in the transaction: two processes starting together baseline once.
+        if sealed_before(&tx, t).await? {
+            continue;
+        }
         let n = baseline(&tx, t).await?;
+        any = true;
         tracing::info!(
             table = t.table(),
             rows = n,
@@ -661,7 +676,7 @@ pub async fn ensure_baseline(store: &crate::Store) -> Result<bool> {
         );
     }
     tx.commit().await?;
-    Ok(true)
+    Ok(any)
 }
 
 /// How a row differs from its last sealed after-image.

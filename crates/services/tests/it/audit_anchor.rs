@@ -304,6 +304,12 @@ async fn business_rows_changed_with_plain_sql_are_named() {
             .await
             .try_get_by_index(0)
             .unwrap();
+        // A clue's handling department, changed behind the application's back (the demo's
+        // clues are written, and sealed, step by step).
+        let clue: Uuid = one("SELECT id FROM clues WHERE status = 'handling'")
+            .await
+            .try_get_by_index(0)
+            .unwrap();
 
         let tx = begin(store).await;
         assert_eq!(
@@ -335,6 +341,12 @@ async fn business_rows_changed_with_plain_sql_are_named() {
             vec![forged.into(), credit.into()],
         )
         .await;
+        exec(
+            &tx,
+            "UPDATE clues SET department_id = NULL WHERE id = $1",
+            vec![clue.into()],
+        )
+        .await;
         let found = seal::reconcile(&tx).await.unwrap();
         tx.rollback().await.unwrap();
         let named: Vec<(Sealed, String, &'static str)> = found
@@ -356,6 +368,7 @@ async fn business_rows_changed_with_plain_sql_are_named() {
             (Sealed::VisitResults, format!("{visit}/{plan}"), "changed"),
             (Sealed::Rectifications, rect.to_string(), "deleted"),
             (Sealed::CreditRecords, forged.to_string(), "no audit record"),
+            (Sealed::Clues, clue.to_string(), "changed"),
         ];
         let mut named_sorted = named.clone();
         named_sorted.sort_by_key(|(t, k, _)| (t.table(), k.clone()));
@@ -400,6 +413,29 @@ async fn rows_from_before_sealing_get_a_baseline_once() {
             before
                 .iter()
                 .all(|f| f.difference == Difference::NoAuditRecord)
+        );
+        assert!(seal::ensure_baseline(store).await.unwrap());
+        assert!(seal::reconcile(store.conn()).await.unwrap().is_empty());
+        assert!(!seal::ensure_baseline(store).await.unwrap(), "only once");
+        // A table sealed later (clues, issue 14) in a database whose other tables are sealed
+        // already: its rows get their own baseline at the next start.
+        let tx = begin(store).await;
+        let clue = Uuid::now_v7();
+        exec(
+            &tx,
+            "INSERT INTO clues (id, code, source, kind, urgency, content, address, region_code, \
+             anonymous, received_at, status, created_by, created_at, updated_at) \
+             VALUES ($1, 'XS-OLD-1', 'portal', 'complaint', 'normal', '旧线索内容内容', '地址', \
+             '411121', $2, $3, 'registered', 'old', $3, $3)",
+            vec![clue.into(), false.into(), now.into()],
+        )
+        .await;
+        tx.commit().await.unwrap();
+        let before = seal::reconcile(store.conn()).await.unwrap();
+        assert_eq!(before.len(), 1, "{before:?}");
+        assert_eq!(
+            (before[0].table, before[0].key.clone()),
+            (seal::Sealed::Clues, clue.to_string())
         );
         assert!(seal::ensure_baseline(store).await.unwrap());
         assert!(seal::reconcile(store.conn()).await.unwrap().is_empty());
