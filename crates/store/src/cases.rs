@@ -318,6 +318,22 @@ pub(crate) fn clock_due_condition(
     clocks: &[(&str, Option<NaiveDate>, NaiveDate)],
     vals: &mut Vec<Value>,
 ) -> String {
+    // An IN over the running clocks (index ix_case_clocks_running: kind, name, stopped_on,
+    // due, …, case_id) rather than a correlated EXISTS per case row: the queues stay fast over
+    // 200,000 cases.
+    format!(
+        "{id_col} IN (SELECT k.case_id FROM case_clocks k WHERE {})",
+        running_clocks_due(kind, clocks, vals)
+    )
+}
+
+/// The condition on `case_clocks k` of [`clock_due_condition`]: a running clock of `kind`
+/// named in `clocks` whose deadline lies in its range.
+pub(crate) fn running_clocks_due(
+    kind: CaseKind,
+    clocks: &[(&str, Option<NaiveDate>, NaiveDate)],
+    vals: &mut Vec<Value>,
+) -> String {
     let mut ors = Vec::new();
     for (name, from, before) in clocks {
         vals.push(name.to_string().into());
@@ -334,10 +350,8 @@ pub(crate) fn clock_due_condition(
         return "1 = 0".into();
     }
     vals.push(kind.as_str().into());
-    // An IN over the running clocks (index ix_case_clocks_running: kind, name, stopped_on,
-    // due) rather than a correlated EXISTS per case row: the queues stay fast over 200,000 cases.
     format!(
-        "{id_col} IN (SELECT k.case_id FROM case_clocks k WHERE k.case_kind = ${} AND k.stopped_on IS NULL AND ({}))",
+        "k.case_kind = ${} AND k.stopped_on IS NULL AND ({})",
         vals.len(),
         ors.join(" OR ")
     )

@@ -469,8 +469,8 @@ fn conditions(q: &ClueQuery, vals: &mut Vec<Value>) -> Vec<String> {
 
 /// How many clues in `scope` each query matches (the queue tabs). The queries that only name
 /// statuses are answered from one `GROUP BY status` over the scope (the covering index
-/// `ix_clues_region_status`); each other query (the running-clock tabs) is one count driven
-/// by its running clocks. One conditional sum per tab over every clue of the scope cost more:
+/// `ix_clues_status_region`, skipped through status by status); a running-clock tab is one
+/// count over the running clocks' covering index; any other query one count. One conditional sum per tab over every clue of the scope cost more:
 /// each of 200,000 rows evaluated every tab's condition (docs/performance.md). The queries'
 /// regions are ignored (the tabs count the whole scope).
 pub async fn count_each(
@@ -521,17 +521,29 @@ pub async fn count_each(
             continue;
         }
         let mut vals: Vec<Value> = Vec::new();
-        let mut conds = vec![crate::scope::sql(scope, &SHAPE, &mut vals)];
-        conds.extend(conditions(q, &mut vals));
+        let only_clocks = q.statuses.is_empty()
+            && status_only(&ClueQuery {
+                clocks_due: Vec::new(),
+                ..q.clone()
+            });
+        let sql = if only_clocks {
+            // Only running clocks: counted from their covering index alone, each clue once
+            // (only open clues have running clocks, and a clock carries its clue's region).
+            let w = crate::scope::sql(scope, &CLOCK_SHAPE, &mut vals);
+            let due = crate::cases::running_clocks_due(CaseKind::Clue, &q.clocks_due, &mut vals);
+            format!(
+                "SELECT COUNT(*) AS n FROM (SELECT DISTINCT k.case_id FROM case_clocks k WHERE {due} AND {w}) x"
+            )
+        } else {
+            let mut conds = vec![crate::scope::sql(scope, &SHAPE, &mut vals)];
+            conds.extend(conditions(q, &mut vals));
+            format!(
+                "SELECT COUNT(*) AS n FROM clues WHERE {}",
+                conds.join(" AND ")
+            )
+        };
         let n: Option<i64> = c
-            .query_one_raw(stmt(
-                c,
-                format!(
-                    "SELECT COUNT(*) AS n FROM clues WHERE {}",
-                    conds.join(" AND ")
-                ),
-                vals,
-            ))
+            .query_one_raw(stmt(c, sql, vals))
             .await?
             .map(|r| r.try_get("", "n"))
             .transpose()?;
