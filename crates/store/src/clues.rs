@@ -470,9 +470,10 @@ fn conditions(q: &ClueQuery, vals: &mut Vec<Value>) -> Vec<String> {
 /// How many clues in `scope` each query matches (the queue tabs). The queries that only name
 /// statuses are answered from one `GROUP BY status` over the scope (the covering index
 /// `ix_clues_status_region`, skipped through status by status); a running-clock tab is one
-/// count over the running clocks' covering index; any other query one count. One conditional sum per tab over every clue of the scope cost more:
-/// each of 200,000 rows evaluated every tab's condition (docs/performance.md). The queries'
-/// regions are ignored (the tabs count the whole scope).
+/// count over the running clocks' covering index; any other query one count. One conditional
+/// sum per tab over every clue of the scope cost more: each of 200,000 rows evaluated every
+/// tab's condition (docs/performance.md). The queries' regions are ignored (the tabs count
+/// the whole scope).
 pub async fn count_each(
     c: &impl ConnectionTrait,
     scope: &Scope,
