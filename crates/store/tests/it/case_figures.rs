@@ -13,9 +13,11 @@ use lianjian_store::cases::{self, ClockHolder};
 use lianjian_store::migration::Migrator;
 use lianjian_store::on_both_backends;
 use lianjian_store::testing::TestDb;
-use sea_orm::{ConnectionTrait, Statement, Value};
+use sea_orm::ConnectionTrait;
 use sea_orm_migration::MigratorTrait;
 use uuid::Uuid;
+
+use crate::exec;
 
 on_both_backends!(figures_follow_the_clocks_and_are_filled_by_the_migration);
 
@@ -62,16 +64,6 @@ async fn recounted(
         }
     }
     out
-}
-
-async fn exec(c: &impl ConnectionTrait, sql: &str, vals: Vec<Value>) {
-    c.execute_raw(Statement::from_sql_and_values(
-        c.get_database_backend(),
-        sql,
-        vals,
-    ))
-    .await
-    .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 async fn figures_follow_the_clocks_and_are_filled_by_the_migration(db: &TestDb) {

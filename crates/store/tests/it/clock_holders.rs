@@ -6,21 +6,13 @@ use chrono::{NaiveDate, Utc};
 use lianjian_store::migration::Migrator;
 use lianjian_store::on_both_backends;
 use lianjian_store::testing::TestDb;
-use sea_orm::{ConnectionTrait, Statement, Value};
+use sea_orm::{ConnectionTrait, Statement};
 use sea_orm_migration::MigratorTrait;
 use uuid::Uuid;
 
-on_both_backends!(clue_clocks_are_backfilled_from_their_clues);
+use crate::exec;
 
-async fn exec(c: &impl ConnectionTrait, sql: &str, vals: Vec<Value>) {
-    c.execute_raw(Statement::from_sql_and_values(
-        c.get_database_backend(),
-        sql,
-        vals,
-    ))
-    .await
-    .unwrap_or_else(|e| panic!("{sql}: {e}"));
-}
+on_both_backends!(clue_clocks_are_backfilled_from_their_clues);
 
 async fn clue_clocks_are_backfilled_from_their_clues(db: &TestDb) {
     let c = db.store.conn();
