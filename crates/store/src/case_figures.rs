@@ -249,26 +249,28 @@ pub fn answers(scope: &Scope, region: Option<&RegionCode>) -> bool {
         .all(|r| r.is_none_or(|r| r.as_str().len() <= 6))
 }
 
-/// The sums per department and figure over `[from, to]` for `scope` narrowed to `region`
+/// The sums of `figures` per department over `[from, to]` for `scope` narrowed to `region`
 /// (callers check [`answers`] first).
 pub async fn sums(
     c: &impl ConnectionTrait,
     kind: CaseKind,
+    figures: &[Figure],
     scope: &Scope,
     region: Option<&RegionCode>,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
 ) -> Result<BTreeMap<Uuid, BTreeMap<Figure, i64>>> {
     debug_assert!(answers(scope, region));
     let scope = scope.clone().narrowed(region, None);
     let mut vals: Vec<Value> = vec![kind.as_str().into(), from.into(), to.into()];
+    vals.extend(figures.iter().map(|f| Value::from(f.as_str())));
+    let named = format!("figure IN ({})", placeholders(4, figures.len()));
     let w = crate::scope::sql(&scope, &SHAPE, &mut vals);
     let rows = c
         .query_all_raw(stmt(
             c,
             format!(
                 "SELECT department_id AS d, figure AS f, CAST(SUM(n) AS BIGINT) AS n FROM case_figures \
-                 WHERE case_kind = $1 AND day >= $2 AND day <= $3 AND {w} \
+                 WHERE case_kind = $1 AND day >= $2 AND day <= $3 AND {named} AND {w} \
                  GROUP BY department_id, figure"
             ),
             vals,

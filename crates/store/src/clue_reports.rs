@@ -99,7 +99,16 @@ async fn counts(
     let mut out: BTreeMap<Uuid, DepartmentCounts> = BTreeMap::new();
     if !from_clocks {
         use case_figures::Figure as F;
-        for (d, f) in case_figures::sums(c, CaseKind::Clue, scope, region, from, to).await? {
+        let clock_figures = [
+            F::Dispatched,
+            F::Signed,
+            F::SignedInTime,
+            F::Finished,
+            F::FinishedInTime,
+            F::FinishedExtended,
+        ];
+        let sums = case_figures::sums(c, CaseKind::Clue, &clock_figures, scope, region, (from, to));
+        for (d, f) in sums.await? {
             let get = |x| f.get(&x).copied().unwrap_or(0);
             if [F::Dispatched, F::Signed, F::Finished]
                 .iter()
@@ -250,7 +259,15 @@ pub async fn satisfaction_counts(
     }
     use case_figures::Figure as F;
     let mut out = BTreeMap::new();
-    for (d, f) in case_figures::sums(c, CaseKind::Clue, scope, region, from, to).await? {
+    let sums = case_figures::sums(
+        c,
+        CaseKind::Clue,
+        &[F::Evaluated, F::Satisfied],
+        scope,
+        region,
+        (from, to),
+    );
+    for (d, f) in sums.await? {
         let evaluated = f.get(&F::Evaluated).copied().unwrap_or(0);
         if evaluated > 0 {
             let satisfied = f.get(&F::Satisfied).copied().unwrap_or(0);

@@ -673,11 +673,10 @@ pub async fn attach(
 ) -> Result<(StatusCode, Json<ClueDetail>), ApiError> {
     let id = params::id(&id)?;
     let upload = super::evidence::read_upload(form, st.svc.evidence.config().max_bytes).await?;
-    let before = clues::get(&st.svc, &a, id).await?.attachments.len();
-    let d = clues::attach(&st.svc, &a, id, upload)
+    let (d, added) = clues::attach(&st.svc, &a, id, upload)
         .await
         .map_err(super::evidence::upload_error)?;
-    let status = if d.attachments.len() > before {
+    let status = if added {
         StatusCode::CREATED
     } else {
         StatusCode::OK

@@ -743,7 +743,9 @@ pub async fn attach(
         Ok((upload, fields)) => {
             super::extract::check_csrf(&s, fields.get("_csrf").map_or("", String::as_str))?;
             match upload {
-                Some(u) => clues::attach(&st.svc, &s.actor, id, u).await,
+                Some(u) => clues::attach(&st.svc, &s.actor, id, u)
+                    .await
+                    .map(|(d, _)| d),
                 None => Err(ServiceError::field(
                     "file",
                     lianjian_domain::Invalid::new(

@@ -1251,13 +1251,14 @@ async fn apply_on(
 /// 补充材料: a file for the clue's evidence (证据互认: stored once by its SHA-256 and appended
 /// to the evidence log, like the portal's photos and a visit's), added by the office or by
 /// the staff of the department handling the clue; one audited event on the timeline. The same
-/// file added again changes nothing. Size and type are checked before anything is stored.
+/// file added again changes nothing (`false` with the page). Size and type are checked before
+/// anything is stored.
 pub async fn attach(
     svc: &Services,
     a: &Actor,
     id: Uuid,
     upload: crate::evidence::Upload,
-) -> Result<ClueDetail> {
+) -> Result<(ClueDetail, bool)> {
     let c = svc.store.conn();
     let x = visible(c, a, id).await?;
     if a.role.is_read_only() {
@@ -1274,7 +1275,7 @@ pub async fn attach(
         .remove(&id)
         .unwrap_or_default();
     if linked.iter().any(|l| l.evidence.sha256 == ev.sha256) {
-        return get(svc, a, id).await;
+        return Ok((get(svc, a, id).await?, false));
     }
     let detail = serde_json::json!({ "file": filename, "sha256": ev.sha256 });
     let region = x.region_code.clone();
@@ -1289,6 +1290,7 @@ pub async fn attach(
         Ok(tx)
     })
     .await
+    .map(|d| (d, true))
 }
 
 /// Whom a clue's clocks run against: its region and the department that must act.

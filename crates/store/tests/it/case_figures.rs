@@ -38,9 +38,16 @@ fn clock(name: &str, started: u32, due: u32) -> Clock {
 
 /// What the figures hold for the whole county from `from` to `to`, per department.
 async fn held(c: &impl ConnectionTrait) -> BTreeMap<Uuid, BTreeMap<Figure, i64>> {
-    let mut out = case_figures::sums(c, CaseKind::Clue, &Scope::system(), None, day(1), day(30))
-        .await
-        .unwrap();
+    let mut out = case_figures::sums(
+        c,
+        CaseKind::Clue,
+        &Figure::ALL,
+        &Scope::system(),
+        None,
+        (day(1), day(30)),
+    )
+    .await
+    .unwrap();
     for f in out.values_mut() {
         f.retain(|_, n| *n != 0);
     }
@@ -131,9 +138,16 @@ async fn figures_follow_the_clocks_and_are_filled_by_the_migration(db: &TestDb) 
         BTreeMap::from([(F::Dispatched, 1), (F::Signed, 1)])
     );
     // The 30-day window ending on the 11th sees A's dispatch but not its finish (the 12th).
-    let window = case_figures::sums(c, k, &Scope::system(), None, day(1), day(11))
-        .await
-        .unwrap();
+    let window = case_figures::sums(
+        c,
+        k,
+        &Figure::ALL,
+        &Scope::system(),
+        None,
+        (day(1), day(11)),
+    )
+    .await
+    .unwrap();
     assert_eq!(window[&x].get(&F::Finished).copied().unwrap_or(0), 0);
 
     // The migration fills the figures from what was written before it, 回访 included: A was
@@ -167,8 +181,15 @@ async fn figures_follow_the_clocks_and_are_filled_by_the_migration(db: &TestDb) 
     want.get_mut(&x).unwrap().insert(F::Evaluated, 1);
     want.get_mut(&x).unwrap().insert(F::Satisfied, 1);
     assert_eq!(held(c).await, want);
-    let on = case_figures::sums(c, k, &Scope::system(), None, day(15), day(15))
-        .await
-        .unwrap();
+    let on = case_figures::sums(
+        c,
+        k,
+        &Figure::ALL,
+        &Scope::system(),
+        None,
+        (day(15), day(15)),
+    )
+    .await
+    .unwrap();
     assert_eq!(on[&x][&F::Evaluated], 1);
 }
