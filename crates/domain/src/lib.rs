@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod case;
 pub mod claim;
 pub mod clue;
+pub mod credit;
 pub mod department;
 pub mod directory;
 pub mod draw;

@@ -12,6 +12,7 @@ pub mod claims;
 pub mod clue_portal;
 pub mod clue_reports;
 pub mod clues;
+pub mod credit;
 pub mod departments;
 pub mod draw_access;
 pub mod draws;

@@ -47,6 +47,8 @@ pub enum Sealed {
     CreditRecords,
     /// Problem clues (问题线索): the complaint, its complainant and where it stands.
     Clues,
+    /// Credit entries (信用记录: penalties, listings, sanctions, commendations; issue 15).
+    CreditEntries,
 }
 
 impl From<Sealed> for &'static str {
@@ -56,7 +58,7 @@ impl From<Sealed> for &'static str {
 }
 
 impl Sealed {
-    pub const ALL: [Sealed; 11] = [
+    pub const ALL: [Sealed; 12] = [
         Sealed::Entities,
         Sealed::Items,
         Sealed::Plans,
@@ -68,6 +70,7 @@ impl Sealed {
         Sealed::CaseTransfers,
         Sealed::CreditRecords,
         Sealed::Clues,
+        Sealed::CreditEntries,
     ];
 
     pub fn table(self) -> &'static str {
@@ -83,6 +86,7 @@ impl Sealed {
             Sealed::CaseTransfers => "case_transfers",
             Sealed::CreditRecords => "credit_records",
             Sealed::Clues => "clues",
+            Sealed::CreditEntries => "credit_entries",
         }
     }
 
@@ -108,6 +112,7 @@ impl Sealed {
             Sealed::CaseTransfers => "案件移送",
             Sealed::CreditRecords => "信用记录",
             Sealed::Clues => "问题线索",
+            Sealed::CreditEntries => "信用信息",
         }
     }
 }
