@@ -23,6 +23,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx};
 
 mod bounded;
+pub mod credit;
 pub mod jobs;
 pub mod sample;
 pub use bounded::{LIMITS as UPLOAD_LIMITS, Limit, Limits};
@@ -2567,6 +2568,36 @@ fn inspector_column(field: &str) -> Option<usize> {
     })
 }
 
+/// Every active department called exactly `name`, anywhere (a sheet names departments).
+async fn active_departments_named(
+    c: &impl lianjian_store::Conn,
+    name: &str,
+) -> Result<Vec<Department>> {
+    let q = dept_repo::DepartmentQuery {
+        q: Some(name.to_string()),
+        status: Some(lianjian_domain::department::DepartmentStatus::Active),
+        ..Default::default()
+    };
+    let mut found = Vec::new();
+    let mut page = 1;
+    loop {
+        let p = dept_repo::list(
+            c,
+            &lianjian_domain::scope::Scope::system(),
+            &q,
+            PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE)),
+        )
+        .await?;
+        let n = p.items.len() as u64;
+        found.extend(p.items.into_iter().filter(|d| d.name == name));
+        if n < p.per_page {
+            break;
+        }
+        page += 1;
+    }
+    Ok(found)
+}
+
 /// Resolves a department name: in the row's region and its ancestors (the nearest), or with no
 /// region in the actor's region subtree (exactly one).
 fn resolve_department<'a>(
@@ -2677,29 +2708,7 @@ pub async fn import_inspectors(
             department_reported = true;
         } else {
             if !named.contains_key(&name) {
-                let q = dept_repo::DepartmentQuery {
-                    q: Some(name.clone()),
-                    status: Some(lianjian_domain::department::DepartmentStatus::Active),
-                    ..Default::default()
-                };
-                let mut found = Vec::new();
-                let mut page = 1;
-                loop {
-                    let p = dept_repo::list(
-                        c,
-                        &lianjian_domain::scope::Scope::system(),
-                        &q,
-                        PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE)),
-                    )
-                    .await?;
-                    let n = p.items.len() as u64;
-                    found.extend(p.items.into_iter().filter(|d| d.name == name));
-                    if n < p.per_page {
-                        break;
-                    }
-                    page += 1;
-                }
-                named.insert(name.clone(), found);
+                named.insert(name.clone(), active_departments_named(c, &name).await?);
             }
             let region = RegionCode::parse(&input.region_code).ok();
             if input.region_code.trim().is_empty() || region.is_some() {
