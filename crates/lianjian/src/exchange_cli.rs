@@ -24,6 +24,8 @@ pub enum Kind {
     Items,
     /// 执法检查人员库 (the inspector pool)
     Inspectors,
+    /// 信用记录 (penalties, listings, commendations)
+    Credit,
 }
 
 /// Writes the empty import template of `kind` to `file`.
@@ -34,6 +36,7 @@ pub fn template(kind: Kind, file: &Path) -> anyhow::Result<ExitCode> {
         // No database here: the department column is free text (the console's template offers
         // the departments of the user's region as a drop-down list).
         Kind::Inspectors => exchange::inspector_template(&[]),
+        Kind::Credit => exchange::credit::template(),
     };
     std::fs::write(file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
     println!("已写入导入模板 {} (template written)", file.display());
@@ -128,6 +131,7 @@ pub async fn import(
         Kind::Inspectors => {
             exchange::import_inspectors(svc, &actor, &bytes, skip_invalid, &progress).await
         }
+        Kind::Credit => exchange::credit::import(svc, &actor, &bytes, skip_invalid, &progress).await,
     };
     bar.finish_and_clear();
     let outcome = match result {
@@ -156,6 +160,7 @@ fn report(
         Kind::Entities => "个主体",
         Kind::Items => "个事项",
         Kind::Inspectors => "名人员",
+        Kind::Credit => "条信用记录",
     };
     for e in &o.errors {
         println!("{e}");

@@ -5,6 +5,7 @@ mod audit;
 mod calendar;
 mod claims;
 pub(crate) mod clues;
+pub(crate) mod credit;
 pub(crate) mod departments;
 pub(crate) mod draws;
 mod dto;
@@ -54,6 +55,7 @@ use crate::AppState;
         (name = "visits", description = "检查实施：合并检查清单、现场录入、证据、确认、部门审核、结果公示，责令整改、抄告与案件移送"),
         (name = "evidence", description = "证据互认：证据文件一次存储、包含证明与签名检查点"),
         (name = "clues", description = "问题线索联合处置：登记、派单、签收、退回、改派、延期、办结，每一步留痕并按工作日计时"),
+        (name = "credit", description = "联合信用监管：信用记录（行政处罚、经营异常名录、严重违法失信名单、表彰）、信用档案与信用信息公示"),
         (name = "hotline", description = "12345 热线接口：工单推送（按工单编号幂等）、办理事件拉取与回调（签名、重试）"),
     )
 )]
@@ -191,6 +193,13 @@ pub fn router() -> OpenApiRouter<AppState> {
             )
         })
         .routes(routes!(evidence::get))
+        .routes(routes!(credit::list, credit::push))
+        .routes(routes!(credit::export))
+        .routes(routes!(credit::get))
+        .routes(routes!(credit::remove))
+        .routes(routes!(credit::timeline))
+        .routes(routes!(credit::public_search))
+        .routes(routes!(credit::public_get))
         .routes(routes!(clues::list, clues::create))
         .routes(routes!(clues::batch))
         .routes({

@@ -41,6 +41,7 @@ fn kind_name(kind: &str) -> Option<(&'static str, &'static str)> {
         "entities" => Some(("监管对象", "监管对象导入模板.xlsx")),
         "items" => Some(("监管事项", "监管事项导入模板.xlsx")),
         "inspectors" => Some(("检查人员", "执法检查人员库导入模板.xlsx")),
+        "credit" => Some(("信用记录", "信用记录导入模板.xlsx")),
         _ => None,
     }
 }
@@ -57,6 +58,7 @@ pub async fn template(
             file,
             exchange::inspector_template_for(&st.svc, &s.actor).await?,
         )),
+        ("credit", Some((_, file))) => Ok(xlsx(file, exchange::credit::template())),
         _ => Err(ConsoleError::not_found()),
     }
 }
@@ -308,6 +310,7 @@ pub async fn upload(
     let outcome = match kind.as_str() {
         "entities" => return upload_entities(st, s, &file_name, bytes, skip).await,
         "inspectors" => exchange::import_inspectors(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
+        "credit" => exchange::credit::import(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
         _ => exchange::import_items(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
     };
     match outcome {

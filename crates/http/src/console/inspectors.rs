@@ -49,7 +49,7 @@ fn notice(key: &str) -> Option<String> {
 }
 
 /// Departments the actor sees (for the list filter) or maintains (for the form): (id, label).
-async fn department_options(
+pub(crate) async fn department_options(
     svc: &Services,
     s: &SessionAuth,
     maintained: bool,

@@ -10,6 +10,7 @@ mod clue_desk;
 mod clue_routing;
 pub(crate) use clue_desk::sort_of as clue_sort;
 mod clues;
+mod credit;
 mod departments;
 mod directory;
 pub(crate) mod draws;
@@ -83,6 +84,12 @@ pub fn router() -> Router<AppState> {
             get(directory::detail).post(directory::update),
         )
         .route("/directory/{id}/edit", get(directory::edit_form))
+        .route("/directory/{id}/credit", get(credit::entity_file))
+        .route("/credit", get(credit::list).post(credit::create))
+        .route("/credit/new", get(credit::new_form))
+        .route("/credit/export", get(credit::export))
+        .route("/credit/{id}", get(credit::detail))
+        .route("/credit/{id}/removal", post(credit::remove))
         .route("/directory/{id}/tags", post(directory::add_tag))
         .route("/directory/{id}/tags/remove", post(directory::remove_tag))
         .route("/tags", get(tags::list).post(tags::create))
@@ -326,6 +333,7 @@ pub const LIVE_AREAS: &[(&str, &str)] = &[
     ("directory", "/console/directory"),
     ("results", "/console/results"),
     ("clues", "/console/clues"),
+    ("credit", "/console/credit"),
 ];
 
 /// What every console page shows around its content.

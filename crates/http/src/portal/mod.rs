@@ -2,6 +2,7 @@
 //! jurisdiction (`Services::site`); a capability joins its menu once it is built.
 
 mod clues;
+mod credit;
 mod draws;
 mod items;
 mod plans;
@@ -39,6 +40,8 @@ pub fn router() -> Router<AppState> {
         .route("/plans", get(plans::list))
         .route("/plans/{code}", get(plans::detail))
         .route("/results", get(results::list))
+        .route("/credit", get(credit::search))
+        .route("/credit/{usci}", get(credit::detail))
 }
 
 /// What the frame of every portal page (`portal/base.html`) shows: the site's name, its
@@ -57,6 +60,7 @@ const NAV: &[(&str, &str, &str)] = &[
     ("plans", "/plans", "抽查计划"),
     ("draws", "/draws", "抽查任务公告"),
     ("results", "/results", "检查结果公示"),
+    ("credit", "/credit", "信用信息公示"),
     ("clues", "/clues/new", "投诉举报"),
     ("track", "/clues/track", "进度查询"),
 ];
@@ -109,6 +113,12 @@ const SECTIONS: &[(&str, &str, &str, &str)] = &[
         "检查结果公示",
         "“公示为原则、不公示为例外”：检查对象、事项、部门、日期与结果。",
         "查询检查结果",
+    ),
+    (
+        "/credit",
+        "信用信息公示",
+        "按名称或统一社会信用代码查询公示期内的行政处罚和经营异常名录、严重违法失信名单。",
+        "查询信用信息",
     ),
     (
         "/clues/new",

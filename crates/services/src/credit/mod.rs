@@ -527,6 +527,35 @@ pub async fn record(svc: &Services, actor: &Actor, input: &EntryInput, source: R
     Ok(e)
 }
 
+/// Records or updates the entry with the same kind and reference (a system pushing its
+/// decisions again changes nothing): the entry and whether it was new; `None` as the second
+/// value when nothing changed.
+pub async fn upsert(svc: &Services, actor: &Actor, input: &EntryInput) -> Result<(Entry, Option<bool>)> {
+    if !may_record(actor) || actor.role.is_read_only() {
+        return Err(ServiceError::Forbidden);
+    }
+    let entities = entities_of(svc, &[input]).await?;
+    let before = match (RecordKind::parse(&input.kind), rules::decision_no(&input.reference)) {
+        (Ok(k), Ok(r)) => repo::by_references(svc.store.conn(), k, std::slice::from_ref(&r))
+            .await?
+            .remove(&r),
+        _ => None,
+    };
+    let mut e = parse(svc, actor, input, &entities, before.as_ref()).await?;
+    match before {
+        Some(b) if e.same_content(&b) => Ok((b, None)),
+        Some(b) => {
+            save(svc, actor, vec![(e.clone(), Some(b))]).await?;
+            Ok((e, Some(false)))
+        }
+        None => {
+            e.source = RecordSource::Api;
+            save(svc, actor, vec![(e.clone(), None)]).await?;
+            Ok((e, Some(true)))
+        }
+    }
+}
+
 /// Saves new and changed entries in one transaction, each with its audit entry.
 pub(crate) async fn save(
     svc: &Services,
@@ -557,6 +586,54 @@ pub(crate) async fn save(
     trail::record_many(&tx, actor, records).await?;
     tx.commit().await?;
     Ok((fresh.len() as u64, changed.len() as u64))
+}
+
+/// The list's filters as typed (query string or console form).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EntryFilter {
+    pub kind: String,
+    pub status: String,
+    pub department_id: String,
+    pub entity_id: String,
+    pub q: String,
+    pub from: String,
+    pub to: String,
+}
+
+impl EntryFilter {
+    /// The query, every bad filter named.
+    pub fn parse(&self) -> Result<EntryQuery> {
+        let mut ch = Checker::default();
+        fn opt(s: &str) -> Option<&str> {
+            Some(s.trim()).filter(|t| !t.is_empty())
+        }
+        let uuid = |ch: &mut Checker, field: &str, s: &str| {
+            opt(s).and_then(|t| {
+                ch.check(
+                    field,
+                    Uuid::parse_str(t).map_err(|_| {
+                        Invalid::new(
+                            "malformed_id",
+                            format!("“{t}”不是有效的编号"),
+                            format!("'{t}' is not a valid id"),
+                        )
+                    }),
+                )
+            })
+        };
+        let q = EntryQuery {
+            kind: opt(&self.kind).and_then(|k| ch.check("kind", RecordKind::parse(k))),
+            status: opt(&self.status).and_then(|k| ch.check("status", RecordStatus::parse(k))),
+            department_id: uuid(&mut ch, "department_id", &self.department_id),
+            entity_id: uuid(&mut ch, "entity_id", &self.entity_id),
+            q: opt(&self.q).map(str::to_string),
+            from: ch.check("from", loose_date(&self.from)).flatten(),
+            to: ch.check("to", loose_date(&self.to)).flatten(),
+        };
+        ch.finish()?;
+        Ok(q)
+    }
 }
 
 /// One entry in the actor's scope.
@@ -671,6 +748,18 @@ pub(crate) fn input_with(e: &Entry, usci: String) -> EntryInput {
         removed_on,
         removal_reason,
     }
+}
+
+/// Names and credit codes of the entities of entries the caller already reads.
+pub async fn entity_names(
+    svc: &Services,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, (String, String)>> {
+    Ok(entity_repo::get_many(svc.store.conn(), ids)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, (e.name, e.usci)))
+        .collect())
 }
 
 /// One line of an entity's credit timeline: an entry, or a published inspection result.
