@@ -163,9 +163,13 @@ pub(crate) async fn parse(
         }
         e
     });
+    // Credit is shared by every line: only the region of the actor's grant matters.
     let full = actor.full_scope();
+    let within = |r: &lianjian_domain::region::RegionCode| {
+        full.region.as_ref().is_none_or(|g| r.is_within(g))
+    };
     let entity = entity.filter(|e| {
-        let ok = full.permits(&e.region_code, None);
+        let ok = within(&e.region_code);
         if !ok {
             ch.push(
                 "usci",
@@ -412,7 +416,7 @@ pub(crate) async fn parse(
                 ),
             );
         }
-        if !full.permits(&b.region_code, None) {
+        if !within(&b.region_code) {
             ch.push(
                 "reference",
                 Invalid::new(
