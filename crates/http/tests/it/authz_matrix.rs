@@ -362,6 +362,19 @@ async fn fixture(app: &App) -> Fixture {
     )
     .await;
     set("clue", &clue_id);
+    // An abnormal-operation listing of that entity recorded by X's administrator.
+    let entry = app
+        .as_json(
+            "POST",
+            "/api/v1/credit/entries",
+            &market,
+            json!({"usci": vars_usci_other, "kind": "abnormal", "occurred_on": "2026-10-01", "reference": "舞市监异〔2026〕99号", "title": "矩阵测试：住所无法联系"}),
+        )
+        .await;
+    set(
+        "credit_entry",
+        entry["id"].as_str().unwrap_or_else(|| panic!("{entry}")),
+    );
     // A routing rule of county A for the delete row.
     let route = app
         .as_json(

@@ -1914,6 +1914,54 @@ pub fn rows() -> Vec<Row> {
             "reconsideration_body=&court=",
             "PPP PPP FFF FFF FFF FFF",
         ),
+        // ---- Credit entries (信用记录, issue 15): shared by every line of a region like the
+        // directory; recorded by the deciding department's administrator or the office. The
+        // fixture's entry is an abnormal-operation listing of X, removed by the first allowed
+        // caller (later ones get 409).
+        get("/api/v1/credit/entries", "", ANY),
+        json(
+            "POST",
+            "/api/v1/credit/entries",
+            "",
+            r#"{"usci":"<draw_usci>","kind":"commendation","occurred_on":"2026-11-01","title":"矩阵测试表彰","department_id":"<dept>"}"#,
+            CREATE,
+        ),
+        get("/api/v1/credit/entries/export.xlsx", "", ANY),
+        get("/api/v1/credit/entries/{id}", "credit_entry", "AAA AAH AAH AAH AAH AAH"),
+        // Removal: X's administrator (Y's sees it but may not), the office, the system admin.
+        json(
+            "POST",
+            "/api/v1/credit/entries/{id}/removal",
+            "credit_entry",
+            r#"{"removed_on":"2026-11-20","reason":"矩阵测试移出"}"#,
+            "PPP PPH PFH FFF FFF FFF",
+        ),
+        get("/api/v1/entities/{id}/credit", "entity", "AAA AAH AAH AAH AAH AAH"),
+        {
+            let mut r = getq("/api/v1/public/credit", "", "q=%E8%88%9E%E9%98%B3", PUBLIC);
+            r.anon = 'A';
+            r
+        },
+        public("/api/v1/public/credit/{usci}", ""),
+        get("/console/credit", "", ANY),
+        post(
+            "/console/credit",
+            "",
+            "usci=<draw_usci>&kind=commendation&occurred_on=2026-11-01&title=矩阵测试表彰&department_id=<dept>",
+            CREATE,
+        ),
+        get("/console/credit/new", "", ADMINS),
+        get("/console/credit/export", "", ANY),
+        get("/console/credit/{id}", "credit_entry", "AAA AAH AAH AAH AAH AAH"),
+        post(
+            "/console/credit/{id}/removal",
+            "credit_entry",
+            "removed_on=2026-11-20&reason=矩阵测试移出",
+            "PPP PPH PFH FFF FFF FFF",
+        ),
+        get("/console/directory/{id}/credit", "entity", "AAA AAH AAH AAH AAH AAH"),
+        public("/credit", ""),
+        public("/credit/{usci}", ""),
         // Last: signing out ends the caller's session for every later row.
         // Signing out ends the session and sends everybody to the sign-in page.
         post("/console/logout", "", "", "UUU UUU UUU UUU UUU UUU"),
