@@ -131,7 +131,9 @@ pub async fn import(
         Kind::Inspectors => {
             exchange::import_inspectors(svc, &actor, &bytes, skip_invalid, &progress).await
         }
-        Kind::Credit => exchange::credit::import(svc, &actor, &bytes, skip_invalid, &progress).await,
+        Kind::Credit => {
+            exchange::credit::import(svc, &actor, &bytes, skip_invalid, &progress).await
+        }
     };
     bar.finish_and_clear();
     let outcome = match result {

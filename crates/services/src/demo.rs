@@ -178,7 +178,69 @@ pub async fn seed(svc: &Services) -> Result<bool> {
     link_inspector_accounts(svc, &actor).await?;
     seed_visits(svc, &actor).await?;
     seed_clues(svc).await?;
+    seed_credit(svc).await?;
     Ok(true)
+}
+
+/// Credit entries (issue 15): a food-safety penalty of the market bureau on a restaurant, in
+/// its publication period; a minor penalty (recorded, not published); an abnormal-operation
+/// listing of a pharmacy; a commendation of the food market. Dates are relative to today, so
+/// the portal's 信用信息公示 shows them whenever the demo is started.
+async fn seed_credit(svc: &Services) -> Result<()> {
+    use crate::credit::{self, EntryInput};
+    use lianjian_domain::credit::RecordSource;
+    let market = crate::accounts::actor_of_user(svc, "wy.market").await?;
+    let restaurant = first_entity(svc, "餐饮服务").await?;
+    let pharmacy = first_entity(svc, "零售药店").await?;
+    let food_market = first_entity(svc, "集中交易市场").await?;
+    let today = lianjian_domain::visit::beijing_date(svc.now());
+    let ago = |days: i64| (today - chrono::Duration::days(days)).to_string();
+    let year = today.format("%Y");
+    let entries = [
+        EntryInput {
+            usci: restaurant.usci.clone(),
+            kind: "行政处罚".into(),
+            tier: "一般".into(),
+            occurred_on: ago(40),
+            reference: format!("舞市监罚〔{year}〕58号"),
+            title: "使用超过保质期的食品原料加工食品".into(),
+            legal_basis: "《中华人民共和国食品安全法》第一百二十四条第一款第（五）项".into(),
+            penalty_kinds: "警告、罚款、没收违法所得".into(),
+            amount: "52300".into(),
+            strict_field: "食品".into(),
+            ..Default::default()
+        },
+        EntryInput {
+            usci: restaurant.usci.clone(),
+            kind: "行政处罚".into(),
+            tier: "轻微".into(),
+            occurred_on: ago(200),
+            reference: format!("舞市监罚〔{year}〕7号"),
+            title: "从业人员健康证明未在店内公示".into(),
+            legal_basis: "《中华人民共和国食品安全法》第一百二十六条第一款第（六）项".into(),
+            penalty_kinds: "警告".into(),
+            ..Default::default()
+        },
+        EntryInput {
+            usci: pharmacy.usci.clone(),
+            kind: "经营异常名录".into(),
+            occurred_on: ago(75),
+            reference: format!("舞市监异〔{year}〕12号"),
+            title: "未按规定期限公示年度报告".into(),
+            ..Default::default()
+        },
+        EntryInput {
+            usci: food_market.usci.clone(),
+            kind: "表彰奖励".into(),
+            occurred_on: ago(120),
+            title: "县级食品安全示范农贸市场".into(),
+            ..Default::default()
+        },
+    ];
+    for e in &entries {
+        credit::record(svc, &market, e, RecordSource::Manual).await?;
+    }
+    Ok(())
 }
 
 /// The first entity (in credit-code order) an expression selects.

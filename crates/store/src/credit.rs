@@ -169,7 +169,10 @@ pub async fn insert_many(c: &impl ConnectionTrait, entries: &[Entry]) -> Result<
             .collect();
         c.execute_raw(stmt(
             c,
-            format!("INSERT INTO credit_entries ({cols}) VALUES {}", rows.join(",")),
+            format!(
+                "INSERT INTO credit_entries ({cols}) VALUES {}",
+                rows.join(",")
+            ),
             vals,
         ))
         .await
@@ -196,7 +199,10 @@ pub async fn update(c: &impl ConnectionTrait, e: &Entry) -> Result<()> {
     let r = c
         .execute_raw(stmt(
             c,
-            format!("UPDATE credit_entries SET {} WHERE id = $1", sets.join(", ")),
+            format!(
+                "UPDATE credit_entries SET {} WHERE id = $1",
+                sets.join(", ")
+            ),
             values(e),
         ))
         .await?;
@@ -282,7 +288,11 @@ pub async fn by_references(
 }
 
 /// Every entry of one entity within `scope`, newest first.
-pub async fn of_entity(c: &impl ConnectionTrait, scope: &Scope, entity_id: Uuid) -> Result<Vec<Entry>> {
+pub async fn of_entity(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    entity_id: Uuid,
+) -> Result<Vec<Entry>> {
     let mut vals: Vec<Value> = vec![entity_id.into()];
     let w = crate::scope::sql(scope, &SHAPE, &mut vals);
     c.query_all_raw(stmt(

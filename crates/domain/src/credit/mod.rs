@@ -54,7 +54,8 @@ labelled_enum!(
         Warning = "warning" / "警告",
         Criticism = "criticism" / "通报批评",
         Fine = "fine" / "罚款",
-        Confiscation = "confiscation" / "没收违法所得、没收非法财物",
+        ConfiscateGains = "confiscate_gains" / "没收违法所得",
+        ConfiscateProperty = "confiscate_property" / "没收非法财物",
         LicenceSuspension = "licence_suspension" / "暂扣许可证件",
         QualificationDowngrade = "downgrade" / "降低资质等级",
         LicenceRevocation = "licence_revocation" / "吊销许可证件",
@@ -101,11 +102,16 @@ pub struct Publication {
 }
 
 fn plus_months(d: NaiveDate, months: u32) -> NaiveDate {
-    d.checked_add_months(Months::new(months)).unwrap_or(NaiveDate::MAX)
+    d.checked_add_months(Months::new(months))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 /// The publication period of a penalty of `tier` decided on `decided`.
-pub fn penalty_publication(tier: Tier, strict: Option<StrictField>, decided: NaiveDate) -> Publication {
+pub fn penalty_publication(
+    tier: Tier,
+    strict: Option<StrictField>,
+    decided: NaiveDate,
+) -> Publication {
     let (published, min, max) = match tier {
         Tier::Minor => (false, 0, 3),
         Tier::General => (true, 3, 12),
@@ -167,7 +173,10 @@ pub fn amount_cents(s: &str) -> Result<i64, Invalid> {
         Invalid::new(
             "amount",
             format!("罚没金额“{}”应为不超过两位小数的非负金额（元）", s.trim()),
-            format!("amount '{}' must be a non-negative sum in yuan with at most two decimals", s.trim()),
+            format!(
+                "amount '{}' must be a non-negative sum in yuan with at most two decimals",
+                s.trim()
+            ),
         )
     };
     let (whole, frac) = match t.split_once('.') {
@@ -332,6 +341,17 @@ mod tests {
         r.status = RecordStatus::Active;
         r.kind = RecordKind::Sanction;
         assert!(!r.is_public_on(d("2026-04-01")));
+    }
+
+    #[test]
+    fn penalty_labels_survive_a_list() {
+        // A cell lists several kinds separated by 、 or commas: no label may hold one.
+        for k in PenaltyKind::ALL {
+            assert!(
+                !k.label_zh().contains(['、', ',', '，', ';', '；']),
+                "{k:?}"
+            );
+        }
     }
 
     #[test]

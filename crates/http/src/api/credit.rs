@@ -135,7 +135,9 @@ pub async fn get(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<EntryDto>, ApiError> {
-    Ok(Json(credit::get(&st.svc, &a, params::id(&id)?).await?.into()))
+    Ok(Json(
+        credit::get(&st.svc, &a, params::id(&id)?).await?.into(),
+    ))
 }
 
 /// The removal of a listing (移出名录).

@@ -10,7 +10,9 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use lianjian_domain::credit::{PenaltyKind, RecordDetail, RecordKind, RecordStatus, StrictField, Tier};
+use lianjian_domain::credit::{
+    PenaltyKind, RecordDetail, RecordKind, RecordStatus, StrictField, Tier,
+};
 use lianjian_domain::visit::beijing_date;
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::credit::{self, Entry, EntryFilter, EntryInput, TimelineItem};
@@ -41,7 +43,10 @@ fn notice(key: &str) -> Option<String> {
 }
 
 /// Department names by id, looked up once per page.
-async fn department_names(svc: &Services, ids: impl Iterator<Item = Uuid>) -> HashMap<Uuid, String> {
+async fn department_names(
+    svc: &Services,
+    ids: impl Iterator<Item = Uuid>,
+) -> HashMap<Uuid, String> {
     let ids: Vec<Uuid> = ids.collect();
     lianjian_services::departments::by_ids(svc, &ids)
         .await
@@ -78,16 +83,28 @@ pub struct EntryView {
     listing_active: bool,
 }
 
-fn view(e: &Entry, today: NaiveDate, names: &HashMap<Uuid, String>, entity: Option<&(String, String)>) -> EntryView {
+fn view(
+    e: &Entry,
+    today: NaiveDate,
+    names: &HashMap<Uuid, String>,
+    entity: Option<&(String, String)>,
+) -> EntryView {
     let (penalty, removal_reason) = match &e.detail {
         RecordDetail::Penalty {
             kinds,
             amount_cents,
             strict_field,
         } => {
-            let mut p = kinds.iter().map(|k| k.label_zh()).collect::<Vec<_>>().join("、");
+            let mut p = kinds
+                .iter()
+                .map(|k| k.label_zh())
+                .collect::<Vec<_>>()
+                .join("、");
             if *amount_cents > 0 {
-                p.push_str(&format!("，罚没 {} 元", lianjian_domain::credit::yuan(*amount_cents)));
+                p.push_str(&format!(
+                    "，罚没 {} 元",
+                    lianjian_domain::credit::yuan(*amount_cents)
+                ));
             }
             if let Some(s) = strict_field {
                 p.push_str(&format!("（{}领域）", s.label_zh()));
@@ -97,7 +114,9 @@ fn view(e: &Entry, today: NaiveDate, names: &HashMap<Uuid, String>, entity: Opti
         RecordDetail::Listing { removal_reason, .. } => {
             (String::new(), removal_reason.clone().unwrap_or_default())
         }
-        RecordDetail::Sanction { measure, until, .. } => (format!("{measure}，至 {until}"), String::new()),
+        RecordDetail::Sanction { measure, until, .. } => {
+            (format!("{measure}，至 {until}"), String::new())
+        }
         RecordDetail::Note { .. } => (String::new(), String::new()),
     };
     let (entity_name, usci) = entity.cloned().unwrap_or_default();
@@ -128,7 +147,10 @@ fn view(e: &Entry, today: NaiveDate, names: &HashMap<Uuid, String>, entity: Opti
         ended_on: e.ended_on.map(|d| d.to_string()).unwrap_or_default(),
         removal_reason,
         listing_active: e.status == RecordStatus::Active
-            && matches!(e.kind, RecordKind::AbnormalListing | RecordKind::SeriousDishonesty),
+            && matches!(
+                e.kind,
+                RecordKind::AbnormalListing | RecordKind::SeriousDishonesty
+            ),
     }
 }
 
@@ -254,7 +276,11 @@ pub async fn list(
         base_query,
         errors,
         kinds: options(RecordKind::ALL, RecordKind::as_str, RecordKind::label_zh),
-        statuses: options(RecordStatus::ALL, RecordStatus::as_str, RecordStatus::label_zh),
+        statuses: options(
+            RecordStatus::ALL,
+            RecordStatus::as_str,
+            RecordStatus::label_zh,
+        ),
         can_edit: may_edit(&s),
         f,
     };
@@ -372,7 +398,12 @@ struct FormPage {
     own_department: bool,
 }
 
-async fn form_page(st: &AppState, s: &SessionAuth, f: EntryInput, errors: BTreeMap<String, String>) -> Response {
+async fn form_page(
+    st: &AppState,
+    s: &SessionAuth,
+    f: EntryInput,
+    errors: BTreeMap<String, String>,
+) -> Response {
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -556,7 +587,11 @@ pub async fn entity_file(
         name: e.name,
         usci: e.usci,
         class: match (e.credit_class, e.credit_date) {
-            (Some(c), Some(d)) => format!("{}（{}，{d}）", c.label_zh(), e.credit_source.unwrap_or_default()),
+            (Some(c), Some(d)) => format!(
+                "{}（{}，{d}）",
+                c.label_zh(),
+                e.credit_source.unwrap_or_default()
+            ),
             (Some(c), None) => c.label_zh().to_string(),
             _ => "未分类".into(),
         },

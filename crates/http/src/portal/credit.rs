@@ -27,7 +27,10 @@ struct SearchPage {
     pager: Option<Pager>,
 }
 
-pub async fn search(State(st): State<AppState>, Query(q): Query<Vec<(String, String)>>) -> Response {
+pub async fn search(
+    State(st): State<AppState>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
     let svc = &st.svc;
     let p = Params(q);
     let q_s = p.one("q");

@@ -23,7 +23,10 @@ async fn classed_entity(app: &App, token: &str) -> (String, String, String) {
         .await;
     let e = &p["items"][0];
     (
-        e["id"].as_str().unwrap_or_else(|| panic!("{p}")).to_string(),
+        e["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{p}"))
+            .to_string(),
         e["usci"].as_str().unwrap().to_string(),
         e["credit_class"].as_str().unwrap_or("C").to_string(),
     )
@@ -32,6 +35,13 @@ async fn classed_entity(app: &App, token: &str) -> (String, String, String) {
 async fn a_system_pushes_penalties_and_the_public_reads_only_what_is_public(app: App) {
     let token = app.token("wy.market").await;
     let (id, usci, _) = classed_entity(&app, &token).await;
+    let public_before = app
+        .api("GET", &format!("/api/v1/public/credit/{usci}"), None, None)
+        .await
+        .json()["entries"]
+        .as_array()
+        .unwrap()
+        .len();
     let body = json!({
         "usci": usci, "kind": "penalty", "tier": "general", "occurred_on": "2026-10-15",
         "reference": "舞市监罚〔2026〕201号", "title": "经营标签不符合规定的食品",
@@ -53,7 +63,9 @@ async fn a_system_pushes_penalties_and_the_public_reads_only_what_is_public(app:
     minor["tier"] = json!("minor");
     minor["strict_field"] = json!("");
     assert_eq!(
-        app.post("/api/v1/credit/entries", &token, &minor).await.status,
+        app.post("/api/v1/credit/entries", &token, &minor)
+            .await
+            .status,
         StatusCode::CREATED
     );
     // Every bad field is named; unknown fields are refused.
@@ -70,11 +82,22 @@ async fn a_system_pushes_penalties_and_the_public_reads_only_what_is_public(app:
     fields.dedup();
     assert_eq!(
         fields,
-        ["legal_basis", "occurred_on", "penalty_kinds", "reference", "tier", "title", "usci"]
+        [
+            "legal_basis",
+            "occurred_on",
+            "penalty_kinds",
+            "reference",
+            "tier",
+            "title",
+            "usci"
+        ]
     );
     // Staff read the list and the entity's timeline.
     let list = app
-        .get_json("/api/v1/credit/entries?kind=penalty", &token)
+        .get_json(
+            &format!("/api/v1/credit/entries?kind=penalty&entity_id={id}"),
+            &token,
+        )
         .await;
     assert_eq!(list["total"], 2, "{list}");
     let t = app
@@ -87,17 +110,38 @@ async fn a_system_pushes_penalties_and_the_public_reads_only_what_is_public(app:
         .await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     let pj = p.json();
-    assert_eq!(pj["entries"].as_array().unwrap().len(), 1, "{pj}");
-    assert_eq!(pj["entries"][0]["amount"], "3,000.00");
+    assert_eq!(
+        pj["entries"].as_array().unwrap().len(),
+        public_before + 1,
+        "{pj}"
+    );
+    assert!(
+        pj["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["amount"] == "3,000.00"),
+        "{pj}"
+    );
     for word in ["credit_class", "score", "class", "tier"] {
         assert!(!p.body.contains(word), "{word} in {}", p.body);
     }
     let s = app
-        .api("GET", &format!("/api/v1/public/credit?q={usci}"), None, None)
+        .api(
+            "GET",
+            &format!("/api/v1/public/credit?q={usci}"),
+            None,
+            None,
+        )
         .await;
     assert_eq!(s.status, StatusCode::OK, "{}", s.body);
-    assert_eq!(s.json()["items"][0]["public_entries"], 1);
-    let short = app.api("GET", "/api/v1/public/credit?q=x", None, None).await;
+    assert_eq!(
+        s.json()["items"][0]["public_entries"],
+        public_before as u64 + 1
+    );
+    let short = app
+        .api("GET", "/api/v1/public/credit?q=x", None, None)
+        .await;
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
     // The portal pages say the same, with no class anywhere.
     let page = app.get(&format!("/credit/{usci}"), None).await;
@@ -108,8 +152,17 @@ async fn a_system_pushes_penalties_and_the_public_reads_only_what_is_public(app:
         assert!(!page.body.contains(word), "{word} on the portal");
     }
     let found = app.get(&format!("/credit?q={usci}"), None).await;
-    assert!(found.body.contains("公示中的信息 1 条"), "{}", found.body);
-    assert_eq!(app.get("/credit/91411121XXXXXXXXXX", None).await.status, StatusCode::NOT_FOUND);
+    assert!(
+        found
+            .body
+            .contains(&format!("公示中的信息 {} 条", public_before + 1)),
+        "{}",
+        found.body
+    );
+    assert_eq!(
+        app.get("/credit/91411121XXXXXXXXXX", None).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn the_console_lists_shows_and_imports_entries(app: App) {
@@ -128,7 +181,11 @@ async fn the_console_lists_shows_and_imports_entries(app: App) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("决定书文号") || r.body.contains("文号不能为空"), "{}", r.body);
+    assert!(
+        r.body.contains("决定书文号") || r.body.contains("文号不能为空"),
+        "{}",
+        r.body
+    );
     let r = app
         .form(
             "/console/credit",
@@ -143,12 +200,18 @@ async fn the_console_lists_shows_and_imports_entries(app: App) {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let at = r.headers[header::LOCATION].to_str().unwrap().to_string();
     let page = app.get(&at, Some(&cookie)).await;
-    assert!(page.body.contains("经营异常名录") && page.body.contains("移出名录"), "{}", page.body);
+    assert!(
+        page.body.contains("经营异常名录") && page.body.contains("移出名录"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("data-confirm"), "removal asks first");
     // The list and the entity's credit file, which shows the class to staff only.
     let list = app.get("/console/credit", Some(&cookie)).await;
     assert!(list.body.contains("舞市监异〔2026〕30号"));
-    let file = app.get(&format!("/console/directory/{id}/credit"), Some(&cookie)).await;
+    let file = app
+        .get(&format!("/console/directory/{id}/credit"), Some(&cookie))
+        .await;
     assert_eq!(file.status, StatusCode::OK);
     assert!(file.body.contains(&format!("{letter}类")), "{}", file.body);
     // The import: bad cells named with row and column, nothing written.
@@ -161,12 +224,41 @@ async fn the_console_lists_shows_and_imports_entries(app: App) {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("信用记录").unwrap();
-    for (j, h) in lianjian_services::exchange::credit::headers().iter().enumerate() {
+    for (j, h) in lianjian_services::exchange::credit::headers()
+        .iter()
+        .enumerate()
+    {
         ws.write_string(0, j as u16, h).unwrap();
     }
     let rows = [
-        [usci.as_str(), "行政处罚", "舞市监罚〔2026〕301号", "未建立进货查验记录", "一般", "警告", "", "", "2026-09-09", "", "", "《食品安全法》第一百二十六条"],
-        [usci.as_str(), "行政处罚", "舞市监罚〔2026〕302号", "未建立进货查验记录", "特别严重", "警告", "", "", "2026-09-09", "", "", "《食品安全法》第一百二十六条"],
+        [
+            usci.as_str(),
+            "行政处罚",
+            "舞市监罚〔2026〕301号",
+            "未建立进货查验记录",
+            "一般",
+            "警告",
+            "",
+            "",
+            "2026-09-09",
+            "",
+            "",
+            "《食品安全法》第一百二十六条",
+        ],
+        [
+            usci.as_str(),
+            "行政处罚",
+            "舞市监罚〔2026〕302号",
+            "未建立进货查验记录",
+            "特别严重",
+            "警告",
+            "",
+            "",
+            "2026-09-09",
+            "",
+            "",
+            "《食品安全法》第一百二十六条",
+        ],
     ];
     for (i, r) in rows.iter().enumerate() {
         for (j, v) in r.iter().enumerate() {
@@ -184,8 +276,17 @@ async fn the_console_lists_shows_and_imports_entries(app: App) {
         .unwrap();
     let r = app.send(req).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert!(r.body.contains("严重程度") && r.body.contains("特别严重"), "{}", r.body);
-    let list = app.get_json("/api/v1/credit/entries?kind=penalty", &token).await;
+    assert!(
+        r.body.contains("严重程度") && r.body.contains("特别严重"),
+        "{}",
+        r.body
+    );
+    let list = app
+        .get_json(
+            "/api/v1/credit/entries?q=%E8%88%9E%E5%B8%82%E7%9B%91%E7%BD%9A%E3%80%942026%E3%80%9530",
+            &token,
+        )
+        .await;
     assert_eq!(list["total"], 0, "nothing written: {list}");
     // The export is an xlsx in the import layout.
     let (status, x) = app.bytes("/console/credit/export", &cookie).await;

@@ -183,20 +183,21 @@ pub(crate) async fn parse(
         ok
     });
     let kind = if required(&mut ch, "kind", &input.kind, "记录类别", "kind") {
-        ch.check("kind", RecordKind::parse(&input.kind)).filter(|k| {
-            let ok = *k != RecordKind::Sanction;
-            if !ok {
-                ch.push(
-                    "kind",
-                    Invalid::new(
-                        "sanction_by_flow",
-                        "联合惩戒记录由联合惩戒流程在措施实施时生成，不能直接录入",
-                        "sanction entries come from the joint-sanction flow",
-                    ),
-                );
-            }
-            ok
-        })
+        ch.check("kind", RecordKind::parse(&input.kind))
+            .filter(|k| {
+                let ok = *k != RecordKind::Sanction;
+                if !ok {
+                    ch.push(
+                        "kind",
+                        Invalid::new(
+                            "sanction_by_flow",
+                            "联合惩戒记录由联合惩戒流程在措施实施时生成，不能直接录入",
+                            "sanction entries come from the joint-sanction flow",
+                        ),
+                    );
+                }
+                ok
+            })
     } else {
         None
     };
@@ -280,10 +281,12 @@ pub(crate) async fn parse(
         Some(0)
     };
     if let (Some(ks), Some(0)) = (&kinds, amount) {
-        if ks
-            .iter()
-            .any(|k| matches!(k, PenaltyKind::Fine | PenaltyKind::Confiscation))
-        {
+        if ks.iter().any(|k| {
+            matches!(
+                k,
+                PenaltyKind::Fine | PenaltyKind::ConfiscateGains | PenaltyKind::ConfiscateProperty
+            )
+        }) {
             ch.push(
                 "amount",
                 Invalid::new(
@@ -408,10 +411,7 @@ pub(crate) async fn parse(
                 "reference",
                 Invalid::new(
                     "entry_closed",
-                    format!(
-                        "该文号的记录状态为“{}”，不能再修改",
-                        b.status.label_zh()
-                    ),
+                    format!("该文号的记录状态为“{}”，不能再修改", b.status.label_zh()),
                     "the entry with this reference was repaired or withdrawn",
                 ),
             );
@@ -508,7 +508,12 @@ pub(crate) async fn entities_of(
 
 /// Records one entry (a form or an API call): a reference already recorded for this kind is a
 /// conflict naming it.
-pub async fn record(svc: &Services, actor: &Actor, input: &EntryInput, source: RecordSource) -> Result<Entry> {
+pub async fn record(
+    svc: &Services,
+    actor: &Actor,
+    input: &EntryInput,
+    source: RecordSource,
+) -> Result<Entry> {
     if !may_record(actor) || actor.role.is_read_only() {
         return Err(ServiceError::Forbidden);
     }
@@ -522,7 +527,11 @@ pub async fn record(svc: &Services, actor: &Actor, input: &EntryInput, source: R
         {
             return Err(ServiceError::conflict(
                 "reference",
-                format!("文号“{r}”已登记为{}记录（{}）", old.kind.label_zh(), old.occurred_on),
+                format!(
+                    "文号“{r}”已登记为{}记录（{}）",
+                    old.kind.label_zh(),
+                    old.occurred_on
+                ),
                 format!("reference '{r}' is already recorded"),
             ));
         }
@@ -534,12 +543,19 @@ pub async fn record(svc: &Services, actor: &Actor, input: &EntryInput, source: R
 /// Records or updates the entry with the same kind and reference (a system pushing its
 /// decisions again changes nothing): the entry and whether it was new; `None` as the second
 /// value when nothing changed.
-pub async fn upsert(svc: &Services, actor: &Actor, input: &EntryInput) -> Result<(Entry, Option<bool>)> {
+pub async fn upsert(
+    svc: &Services,
+    actor: &Actor,
+    input: &EntryInput,
+) -> Result<(Entry, Option<bool>)> {
     if !may_record(actor) || actor.role.is_read_only() {
         return Err(ServiceError::Forbidden);
     }
     let entities = entities_of(svc, &[input]).await?;
-    let before = match (RecordKind::parse(&input.kind), rules::decision_no(&input.reference)) {
+    let before = match (
+        RecordKind::parse(&input.kind),
+        rules::decision_no(&input.reference),
+    ) {
         (Ok(k), Ok(r)) => repo::by_references(svc.store.conn(), k, std::slice::from_ref(&r))
             .await?
             .remove(&r),
@@ -648,7 +664,12 @@ pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<Entry> {
 }
 
 /// A page of entries in the actor's scope.
-pub async fn list(svc: &Services, actor: &Actor, q: &EntryQuery, page: PageRequest) -> Result<Page<Entry>> {
+pub async fn list(
+    svc: &Services,
+    actor: &Actor,
+    q: &EntryQuery,
+    page: PageRequest,
+) -> Result<Page<Entry>> {
     Ok(repo::list(svc.store.conn(), &Scope::of(actor), q, page).await?)
 }
 
@@ -678,7 +699,11 @@ pub async fn remove_listing(
     ) {
         return Err(ServiceError::field(
             "kind",
-            Invalid::new("not_listing", "只有名录列入记录可以移出", "only a listing can be removed"),
+            Invalid::new(
+                "not_listing",
+                "只有名录列入记录可以移出",
+                "only a listing can be removed",
+            ),
         ));
     }
     if before.status != RecordStatus::Active {
@@ -718,9 +743,15 @@ pub(crate) fn input_with(e: &Entry, usci: String) -> EntryInput {
             amount_cents,
             strict_field,
         } => (
-            kinds.iter().map(|k| k.label_zh()).collect::<Vec<_>>().join("、"),
+            kinds
+                .iter()
+                .map(|k| k.label_zh())
+                .collect::<Vec<_>>()
+                .join("、"),
             rules::yuan(*amount_cents).replace(',', ""),
-            strict_field.map(|s| s.label_zh().to_string()).unwrap_or_default(),
+            strict_field
+                .map(|s| s.label_zh().to_string())
+                .unwrap_or_default(),
             String::new(),
             String::new(),
         ),

@@ -252,7 +252,10 @@ pub fn read(bytes: &[u8]) -> Result<ReadRows<EntryInput>, super::FileError> {
     repeated(&t, &mut problems);
     let errors = cell_errors(&[&t], &problems);
     Ok((
-        t.rows.iter().map(|r| (r.number, input_of(&r.cells))).collect(),
+        t.rows
+            .iter()
+            .map(|r| (r.number, input_of(&r.cells)))
+            .collect(),
         errors,
     ))
 }
@@ -322,8 +325,12 @@ pub async fn import(
                 Err(_) => None,
             };
             if !department_reported {
-                match resolve_department(&named[&name], &name, region.as_ref(), full.region.as_ref())
-                {
+                match resolve_department(
+                    &named[&name],
+                    &name,
+                    region.as_ref(),
+                    full.region.as_ref(),
+                ) {
                     Ok(d) => input.department_id = d.id.to_string(),
                     Err(e) => {
                         problems.push(Problem::new(0, ri, Some(C_DEPT), e));

@@ -12,8 +12,8 @@ use lianjian_services::exchange::credit as sheet;
 use lianjian_services::{PageRequest, ServiceError, Services, directory};
 use lianjian_store::on_both_backends;
 use lianjian_store::seal;
-use sea_orm::ConnectionTrait;
 use rust_xlsxwriter::Workbook;
+use sea_orm::ConnectionTrait;
 
 use crate::DEMO;
 use crate::clues::{Env, actor, department, setup};
@@ -72,11 +72,20 @@ async fn a_penalty_is_recorded_published_for_its_period_audited_and_sealed(env: 
     let svc = &env.svc;
     let market = actor(svc, "wy.market").await;
     let x = department(svc, "411121", "县市场监管局").await;
-    let usci = usci_of(svc, "药").await;
-    let e = credit::record(svc, &market, &penalty(&usci, "舞市监罚〔2026〕88号", "一般"), RecordSource::Manual)
-        .await
-        .unwrap();
-    assert_eq!(e.department_id, Some(x), "an administrator records for its own department");
+    let usci = usci_of(svc, "面业").await;
+    let e = credit::record(
+        svc,
+        &market,
+        &penalty(&usci, "舞市监罚〔2026〕88号", "一般"),
+        RecordSource::Manual,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        e.department_id,
+        Some(x),
+        "an administrator records for its own department"
+    );
     assert_eq!(e.tier, Some(Tier::General));
     // Drugs: the minimum is a year, so repair opens and publication ends a year on.
     assert_eq!(e.publication.repair_from.to_string(), "2027-11-02");
@@ -86,37 +95,75 @@ async fn a_penalty_is_recorded_published_for_its_period_audited_and_sealed(env: 
     assert_eq!(p.entries.len(), 1);
     assert_eq!(p.entries[0].amount.as_deref(), Some("20,000.00"));
     let json = serde_json::to_string(&p).unwrap();
-    assert!(!json.contains("credit_class") && !json.contains("score"), "{json}");
+    assert!(
+        !json.contains("credit_class") && !json.contains("score"),
+        "{json}"
+    );
     // A minor penalty is recorded but not published.
-    credit::record(svc, &market, &penalty(&usci, "舞市监罚〔2026〕89号", "轻微"), RecordSource::Manual)
-        .await
-        .unwrap();
-    assert_eq!(public::of_entity(svc, &usci).await.unwrap().entries.len(), 1);
+    credit::record(
+        svc,
+        &market,
+        &penalty(&usci, "舞市监罚〔2026〕89号", "轻微"),
+        RecordSource::Manual,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        public::of_entity(svc, &usci).await.unwrap().entries.len(),
+        1
+    );
     // After the period ends, nothing is public.
     svc.clock.advance(Duration::days(366));
-    assert!(public::of_entity(svc, &usci).await.unwrap().entries.is_empty());
+    assert!(
+        public::of_entity(svc, &usci)
+            .await
+            .unwrap()
+            .entries
+            .is_empty()
+    );
     // The same reference again is a conflict naming it; the API's upsert changes nothing.
-    let err = credit::record(svc, &market, &penalty(&usci, "舞市监罚〔2026〕88号", "一般"), RecordSource::Manual)
-        .await
-        .unwrap_err();
+    let err = credit::record(
+        svc,
+        &market,
+        &penalty(&usci, "舞市监罚〔2026〕88号", "一般"),
+        RecordSource::Manual,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, ServiceError::Conflict { .. }), "{err:?}");
-    let (_, changed) = credit::upsert(svc, &market, &penalty(&usci, "舞市监罚〔2026〕88号", "一般"))
-        .await
-        .unwrap();
+    let (_, changed) = credit::upsert(
+        svc,
+        &market,
+        &penalty(&usci, "舞市监罚〔2026〕88号", "一般"),
+    )
+    .await
+    .unwrap();
     assert_eq!(changed, None);
-    let (again, changed) = credit::upsert(svc, &market, &penalty(&usci, "舞市监罚〔2026〕88号", "严重"))
-        .await
-        .unwrap();
-    assert_eq!((changed, again.id, again.tier), (Some(false), e.id, Some(Tier::Serious)));
+    let (again, changed) = credit::upsert(
+        svc,
+        &market,
+        &penalty(&usci, "舞市监罚〔2026〕88号", "严重"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (changed, again.id, again.tier),
+        (Some(false), e.id, Some(Tier::Serious))
+    );
     // Audited, sealed: an edit made outside the application is named by reconcile.
     let c = svc.store.conn();
-    let actions: Vec<String> = lianjian_store::audit::of_object(c, "credit_entry", &e.id.to_string(), 10)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|a| a.action)
-        .collect();
-    assert!(actions.contains(&"credit.record".to_string()) && actions.contains(&"credit.update".to_string()), "{actions:?}");
+    let actions: Vec<String> =
+        lianjian_store::audit::of_object(c, "credit_entry", &e.id.to_string(), 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.action)
+            .collect();
+    assert!(
+        actions.contains(&"credit.record".to_string())
+            && actions.contains(&"credit.update".to_string()),
+        "{actions:?}"
+    );
     assert!(seal::reconcile(c).await.unwrap().is_empty());
     c.execute_raw(sea_orm::Statement::from_sql_and_values(
         c.get_database_backend(),
@@ -127,7 +174,9 @@ async fn a_penalty_is_recorded_published_for_its_period_audited_and_sealed(env: 
     .unwrap();
     let found = seal::reconcile(c).await.unwrap();
     assert!(
-        found.iter().any(|f| f.table == seal::Sealed::CreditEntries && f.key == e.id.to_string()),
+        found
+            .iter()
+            .any(|f| f.table == seal::Sealed::CreditEntries && f.key == e.id.to_string()),
         "{found:?}"
     );
 }
@@ -135,6 +184,11 @@ async fn a_penalty_is_recorded_published_for_its_period_audited_and_sealed(env: 
 async fn bad_input_names_every_field_and_stores_nothing(env: Env) {
     let svc = &env.svc;
     let market = actor(svc, "wy.market").await;
+    let all = EntryFilter::default().parse().unwrap();
+    let before = credit::list(svc, &market, &all, page())
+        .await
+        .unwrap()
+        .total;
     let bad = EntryInput {
         usci: "91411121MA00000000".into(),
         kind: "行政处罚".into(),
@@ -149,7 +203,9 @@ async fn bad_input_names_every_field_and_stores_nothing(env: Env) {
         removed_on: "2026-01-01".into(),
         ..Default::default()
     };
-    let Err(ServiceError::Invalid(f)) = credit::record(svc, &market, &bad, RecordSource::Manual).await else {
+    let Err(ServiceError::Invalid(f)) =
+        credit::record(svc, &market, &bad, RecordSource::Manual).await
+    else {
         panic!("refused")
     };
     let mut fields: Vec<&str> = f.iter().map(|e| e.field.as_str()).collect();
@@ -171,53 +227,71 @@ async fn bad_input_names_every_field_and_stores_nothing(env: Env) {
         ]
     );
     // A fine without its amount is named too; a sanction cannot be typed in.
-    let usci = usci_of(svc, "药").await;
+    let usci = usci_of(svc, "面业").await;
     let mut p = penalty(&usci, "舞市监罚〔2026〕90号", "一般");
     p.amount = String::new();
-    let Err(ServiceError::Invalid(f)) = credit::record(svc, &market, &p, RecordSource::Manual).await else {
+    let Err(ServiceError::Invalid(f)) =
+        credit::record(svc, &market, &p, RecordSource::Manual).await
+    else {
         panic!("refused")
     };
     assert_eq!(f[0].field, "amount");
     p.kind = "联合惩戒".into();
-    let Err(ServiceError::Invalid(f)) = credit::record(svc, &market, &p, RecordSource::Manual).await else {
+    let Err(ServiceError::Invalid(f)) =
+        credit::record(svc, &market, &p, RecordSource::Manual).await
+    else {
         panic!("refused")
     };
     assert!(f.iter().any(|e| e.code == "sanction_by_flow"), "{f:?}");
-    let all = credit::list(svc, &market, &EntryFilter::default().parse().unwrap(), page())
-        .await
-        .unwrap();
-    assert_eq!(all.total, 0);
+    assert_eq!(
+        credit::list(svc, &market, &all, page())
+            .await
+            .unwrap()
+            .total,
+        before
+    );
 }
 
 async fn roles_and_scope_decide_who_records_and_reads(env: Env) {
     let svc = &env.svc;
-    let usci = usci_of(svc, "药").await;
+    let usci = usci_of(svc, "面业").await;
     let inspector = actor(svc, "wy.zhang").await;
     let leader = actor(svc, "wy.leader").await;
     let office = actor(svc, "wy.office").await;
     let market = actor(svc, "wy.market").await;
     for a in [&inspector, &leader] {
-        let e = credit::record(svc, a, &penalty(&usci, "舞市监罚〔2026〕91号", "一般"), RecordSource::Manual)
-            .await
-            .unwrap_err();
+        let e = credit::record(
+            svc,
+            a,
+            &penalty(&usci, "舞市监罚〔2026〕91号", "一般"),
+            RecordSource::Manual,
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(e, ServiceError::Forbidden), "{e:?}");
     }
     // A department administrator records only its own department's decisions.
     let health = department(svc, "411121", "县卫生健康委").await;
     let mut p = penalty(&usci, "舞市监罚〔2026〕91号", "一般");
     p.department_id = health.to_string();
-    let Err(ServiceError::Invalid(f)) = credit::record(svc, &market, &p, RecordSource::Manual).await else {
+    let Err(ServiceError::Invalid(f)) =
+        credit::record(svc, &market, &p, RecordSource::Manual).await
+    else {
         panic!("refused")
     };
     assert_eq!(f[0].code, "own_department");
     // The office must name the department; then every line of the county reads the entry.
     let mut p = penalty(&usci, "舞卫罚〔2026〕3号", "一般");
-    let Err(ServiceError::Invalid(f)) = credit::record(svc, &office, &p, RecordSource::Manual).await else {
+    let Err(ServiceError::Invalid(f)) =
+        credit::record(svc, &office, &p, RecordSource::Manual).await
+    else {
         panic!("refused")
     };
     assert_eq!(f[0].field, "department_id");
     p.department_id = health.to_string();
-    let e = credit::record(svc, &office, &p, RecordSource::Manual).await.unwrap();
+    let e = credit::record(svc, &office, &p, RecordSource::Manual)
+        .await
+        .unwrap();
     for a in [&market, &inspector, &leader] {
         assert_eq!(credit::get(svc, a, e.id).await.unwrap().id, e.id);
     }
@@ -228,12 +302,33 @@ async fn roles_and_scope_decide_who_records_and_reads(env: Env) {
     let mut other = other.clone();
     other.role = lianjian_domain::account::Role::CoordinationOffice;
     other.region = lianjian_domain::region::RegionCode::parse("411122").unwrap();
-    assert!(matches!(credit::get(svc, &other, e.id).await, Err(ServiceError::NotFound)));
-    assert!(matches!(credit::timeline(svc, &other, e.entity_id).await, Err(ServiceError::NotFound)));
-    let listed = credit::list(svc, &other, &EntryFilter::default().parse().unwrap(), page())
-        .await
-        .unwrap();
+    assert!(matches!(
+        credit::get(svc, &other, e.id).await,
+        Err(ServiceError::NotFound)
+    ));
+    assert!(matches!(
+        credit::timeline(svc, &other, e.entity_id).await,
+        Err(ServiceError::NotFound)
+    ));
+    let listed = credit::list(
+        svc,
+        &other,
+        &EntryFilter::default().parse().unwrap(),
+        page(),
+    )
+    .await
+    .unwrap();
     assert_eq!(listed.total, 0);
+    // The demo's own entries: a food penalty, a minor one, a listing and a commendation.
+    let demo = credit::list(
+        svc,
+        &office,
+        &EntryFilter::default().parse().unwrap(),
+        page(),
+    )
+    .await
+    .unwrap();
+    assert!(demo.total >= 5, "{}", demo.total);
 }
 
 fn sheet_file(rows: &[[&str; 14]]) -> Vec<u8> {
@@ -254,11 +349,23 @@ fn sheet_file(rows: &[[&str; 14]]) -> Vec<u8> {
 async fn the_sheet_names_every_bad_cell_and_writes_nothing_half(env: Env) {
     let svc = &env.svc;
     let office = actor(svc, "wy.office").await;
-    let a = usci_of(svc, "药").await;
+    let a = usci_of(svc, "面业").await;
     let good = |reference: &'static str| -> [&'static str; 14] {
         [
-            "", "行政处罚", reference, "未按规定储存药品", "一般", "警告、罚款", "5000.50", "药品",
-            "2026-10-09", "县市场监管局", "", "《药品管理法》第一百二十六条", "", "",
+            "",
+            "行政处罚",
+            reference,
+            "未按规定储存药品",
+            "一般",
+            "警告、罚款",
+            "5000.50",
+            "药品",
+            "2026-10-09",
+            "县市场监管局",
+            "",
+            "《药品管理法》第一百二十六条",
+            "",
+            "",
         ]
     };
     let mut r1 = good("舞市监罚〔2026〕101号");
@@ -273,30 +380,65 @@ async fn the_sheet_names_every_bad_cell_and_writes_nothing_half(env: Env) {
     r4[6] = "五千";
     r4[9] = "县不存在局";
     let file = sheet_file(&[r1, r2, r3, r4]);
-    let o = sheet::import(svc, &office, &file, false, &|_| {}).await.unwrap();
+    let o = sheet::import(svc, &office, &file, false, &|_| {})
+        .await
+        .unwrap();
     let named: Vec<(u32, String)> = o.errors.iter().map(|e| (e.row, e.column.clone())).collect();
     assert_eq!(
         named,
-        [(4, "文号".to_string()), (5, "罚没金额（元）".to_string()), (5, "实施部门".to_string())],
+        [
+            (4, "文号".to_string()),
+            (5, "罚没金额（元）".to_string()),
+            (5, "实施部门".to_string())
+        ],
         "{:?}",
         o.errors
     );
     assert!(o.errors[1].to_string().contains("第5行"), "{}", o.errors[1]);
     assert_eq!(o.processed(), 0);
-    let all = EntryFilter::default().parse().unwrap();
-    assert_eq!(credit::list(svc, &office, &all, page()).await.unwrap().total, 0);
+    let all = EntryFilter {
+        q: "舞市监罚〔2026〕10".into(),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    assert_eq!(
+        credit::list(svc, &office, &all, page())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
     // Skipping the bad rows saves the good ones and reports the rest; importing again changes
     // nothing; the export reads back as the same file.
-    let o = sheet::import(svc, &office, &file, true, &|_| {}).await.unwrap();
+    let o = sheet::import(svc, &office, &file, true, &|_| {})
+        .await
+        .unwrap();
     assert_eq!((o.report.inserted, o.skipped), (2, 2));
     assert!(o.error_report.is_some());
     let listed = credit::list(svc, &office, &all, page()).await.unwrap();
     assert_eq!(listed.total, 2);
-    assert!(listed.items.iter().all(|e| e.source == RecordSource::Import));
-    let again = sheet::import(svc, &office, &sheet_file(&[r1, r2]), false, &|_| {}).await.unwrap();
-    assert_eq!((again.report.inserted, again.report.updated, again.report.unchanged), (0, 0, 2));
+    assert!(
+        listed
+            .items
+            .iter()
+            .all(|e| e.source == RecordSource::Import)
+    );
+    let again = sheet::import(svc, &office, &sheet_file(&[r1, r2]), false, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            again.report.inserted,
+            again.report.updated,
+            again.report.unchanged
+        ),
+        (0, 0, 2)
+    );
     let exported = sheet::export(svc, &office, &all).await.unwrap();
-    let back = sheet::import(svc, &office, &exported, false, &|_| {}).await.unwrap();
+    let back = sheet::import(svc, &office, &exported, false, &|_| {})
+        .await
+        .unwrap();
     assert!(back.errors.is_empty(), "{:?}", back.errors);
     assert_eq!(back.report.unchanged, 2);
 }
@@ -304,7 +446,7 @@ async fn the_sheet_names_every_bad_cell_and_writes_nothing_half(env: Env) {
 async fn removing_a_listing_stops_its_publication(env: Env) {
     let svc = &env.svc;
     let market = actor(svc, "wy.market").await;
-    let usci = usci_of(svc, "药").await;
+    let usci = usci_of(svc, "面业").await;
     let listing = EntryInput {
         usci: usci.clone(),
         kind: "经营异常名录".into(),
@@ -313,10 +455,16 @@ async fn removing_a_listing_stops_its_publication(env: Env) {
         title: "通过登记的住所无法联系".into(),
         ..Default::default()
     };
-    let e = credit::record(svc, &market, &listing, RecordSource::Manual).await.unwrap();
+    let e = credit::record(svc, &market, &listing, RecordSource::Manual)
+        .await
+        .unwrap();
     assert_eq!(e.kind, RecordKind::AbnormalListing);
-    assert_eq!(public::of_entity(svc, &usci).await.unwrap().entries.len(), 1);
-    let Err(ServiceError::Invalid(f)) = credit::remove_listing(svc, &market, e.id, "", "").await else {
+    assert_eq!(
+        public::of_entity(svc, &usci).await.unwrap().entries.len(),
+        1
+    );
+    let Err(ServiceError::Invalid(f)) = credit::remove_listing(svc, &market, e.id, "", "").await
+    else {
         panic!("refused")
     };
     assert_eq!(f.len(), 2);
@@ -324,11 +472,22 @@ async fn removing_a_listing_stops_its_publication(env: Env) {
         .await
         .unwrap();
     assert_eq!(removed.status, RecordStatus::Removed);
-    assert!(public::of_entity(svc, &usci).await.unwrap().entries.is_empty());
-    let again = credit::remove_listing(svc, &market, e.id, "2026-11-21", "再次移出").await.unwrap_err();
+    assert!(
+        public::of_entity(svc, &usci)
+            .await
+            .unwrap()
+            .entries
+            .is_empty()
+    );
+    let again = credit::remove_listing(svc, &market, e.id, "2026-11-21", "再次移出")
+        .await
+        .unwrap_err();
     assert!(matches!(again, ServiceError::Conflict { .. }), "{again:?}");
     // The public search finds the entity by its credit code, with nothing public.
     let found = public::search(svc, &usci, page()).await.unwrap();
     assert_eq!(found.items[0].public_entries, 0);
-    assert!(matches!(public::search(svc, "药", page()).await, Err(ServiceError::Invalid(_))));
+    assert!(matches!(
+        public::search(svc, "药", page()).await,
+        Err(ServiceError::Invalid(_))
+    ));
 }

@@ -66,9 +66,13 @@ impl MigrationTrait for Migration {
         ))
         .await?;
         m.create_index(
-            idx("ux_credit_entries_reference", "credit_entries", &["kind", "reference"])
-                .unique()
-                .take(),
+            idx(
+                "ux_credit_entries_reference",
+                "credit_entries",
+                &["kind", "reference"],
+            )
+            .unique()
+            .take(),
         )
         .await?;
         Ok(())

@@ -1927,7 +1927,11 @@ pub fn rows() -> Vec<Row> {
             CREATE,
         ),
         get("/api/v1/credit/entries/export.xlsx", "", ANY),
-        get("/api/v1/credit/entries/{id}", "credit_entry", "AAA AAH AAH AAH AAH AAH"),
+        get(
+            "/api/v1/credit/entries/{id}",
+            "credit_entry",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
         // Removal: X's administrator (Y's sees it but may not), the office, the system admin.
         json(
             "POST",
@@ -1936,7 +1940,11 @@ pub fn rows() -> Vec<Row> {
             r#"{"removed_on":"2026-11-20","reason":"矩阵测试移出"}"#,
             "PPP PPH PFH FFF FFF FFF",
         ),
-        get("/api/v1/entities/{id}/credit", "entity", "AAA AAH AAH AAH AAH AAH"),
+        get(
+            "/api/v1/entities/{id}/credit",
+            "entity",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
         {
             let mut r = getq("/api/v1/public/credit", "", "q=%E8%88%9E%E9%98%B3", PUBLIC);
             r.anon = 'A';
@@ -1952,14 +1960,22 @@ pub fn rows() -> Vec<Row> {
         ),
         get("/console/credit/new", "", ADMINS),
         get("/console/credit/export", "", ANY),
-        get("/console/credit/{id}", "credit_entry", "AAA AAH AAH AAH AAH AAH"),
+        get(
+            "/console/credit/{id}",
+            "credit_entry",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
         post(
             "/console/credit/{id}/removal",
             "credit_entry",
             "removed_on=2026-11-20&reason=矩阵测试移出",
             "PPP PPH PFH FFF FFF FFF",
         ),
-        get("/console/directory/{id}/credit", "entity", "AAA AAH AAH AAH AAH AAH"),
+        get(
+            "/console/directory/{id}/credit",
+            "entity",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
         public("/credit", ""),
         public("/credit/{usci}", ""),
         // Last: signing out ends the caller's session for every later row.
