@@ -2568,6 +2568,28 @@ fn inspector_column(field: &str) -> Option<usize> {
     })
 }
 
+/// The departments a sheet names, looked up once per name.
+#[derive(Default)]
+struct DepartmentNames(HashMap<String, Vec<Department>>);
+
+impl DepartmentNames {
+    /// The department called `name` near `region` (or within `within`), as
+    /// [`resolve_department`] finds it: its id, or why there is none.
+    async fn resolve(
+        &mut self,
+        c: &impl lianjian_store::Conn,
+        name: &str,
+        region: Option<&RegionCode>,
+        within: Option<&RegionCode>,
+    ) -> Result<std::result::Result<Uuid, Invalid>> {
+        if !self.0.contains_key(name) {
+            self.0
+                .insert(name.to_string(), active_departments_named(c, name).await?);
+        }
+        Ok(resolve_department(&self.0[name], name, region, within).map(|d| d.id))
+    }
+}
+
 /// Every active department called exactly `name`, anywhere (a sheet names departments).
 async fn active_departments_named(
     c: &impl lianjian_store::Conn,
@@ -2682,7 +2704,7 @@ pub async fn import_inspectors(
     let existing = inspector_repo::by_certificates(c, &keys).await?;
     let full = actor.full_scope();
     let total = t.rows.len() as u64;
-    let mut named: HashMap<String, Vec<Department>> = HashMap::new();
+    let mut named = DepartmentNames::default();
     let mut lines: HashMap<Uuid, String> = HashMap::new();
     let mut to_save = Vec::new();
     let mut unchanged = 0u64;
@@ -2707,18 +2729,13 @@ pub async fn import_inspectors(
             ));
             department_reported = true;
         } else {
-            if !named.contains_key(&name) {
-                named.insert(name.clone(), active_departments_named(c, &name).await?);
-            }
             let region = RegionCode::parse(&input.region_code).ok();
             if input.region_code.trim().is_empty() || region.is_some() {
-                match resolve_department(
-                    &named[&name],
-                    &name,
-                    region.as_ref(),
-                    full.region.as_ref(),
-                ) {
-                    Ok(d) => input.department_id = d.id.to_string(),
+                match named
+                    .resolve(c, &name, region.as_ref(), full.region.as_ref())
+                    .await?
+                {
+                    Ok(d) => input.department_id = d.to_string(),
                     Err(e) => {
                         problems.push(Problem::new(0, ri, Some(N_DEPT), e));
                         department_reported = true;
@@ -2785,40 +2802,85 @@ pub async fn import_inspectors(
             total,
         });
     }
-    let mut outcome = ImportOutcome {
-        report: ImportReport {
-            unchanged,
-            ..Default::default()
-        },
-        errors: cell_errors(&[&t], &problems),
-        skipped: failed.len() as u64,
-        error_report: None,
+    let checked = Checked {
+        table: &t,
+        problems: &problems,
+        failed,
+        unchanged,
+        skip_invalid,
     };
-    if !outcome.errors.is_empty() && !skip_invalid {
-        outcome.report = ImportReport::default();
-        outcome.skipped = total;
-        return Ok(outcome);
+    checked
+        .finish(to_save, progress, |rows| async move {
+            let saved = inspectors::save_many(svc, actor, rows).await?;
+            Ok((saved.inserted, saved.updated))
+        })
+        .await
+}
+
+/// A one-sheet import whose every row has been checked.
+struct Checked<'a> {
+    table: &'a Table,
+    problems: &'a [Problem],
+    /// Rows with problems.
+    failed: Vec<usize>,
+    /// Rows identical to what is stored.
+    unchanged: u64,
+    skip_invalid: bool,
+}
+
+impl Checked<'_> {
+    /// Ends the import: a file with errors saves nothing unless invalid rows are skipped;
+    /// otherwise `save` writes the valid rows in one transaction and returns (inserted,
+    /// updated), and the failed rows come back as an error report to correct and import again.
+    async fn finish<T, F, Fut>(
+        self,
+        rows: Vec<T>,
+        progress: &(dyn Fn(Progress) + Sync),
+        save: F,
+    ) -> Result<ImportOutcome>
+    where
+        F: FnOnce(Vec<T>) -> Fut,
+        Fut: std::future::Future<Output = Result<(u64, u64)>>,
+    {
+        let total = self.table.rows.len() as u64;
+        let mut outcome = ImportOutcome {
+            report: ImportReport {
+                unchanged: self.unchanged,
+                ..Default::default()
+            },
+            errors: cell_errors(&[self.table], self.problems),
+            skipped: self.failed.len() as u64,
+            error_report: None,
+        };
+        if !outcome.errors.is_empty() && !self.skip_invalid {
+            outcome.report = ImportReport::default();
+            outcome.skipped = total;
+            return Ok(outcome);
+        }
+        let n = rows.len() as u64;
+        progress(Progress {
+            phase: Phase::Saving,
+            done: 0,
+            total: n,
+        });
+        let (inserted, updated) = save(rows).await?;
+        outcome.report.inserted = inserted;
+        outcome.report.updated = updated;
+        progress(Progress {
+            phase: Phase::Saving,
+            done: n,
+            total: n,
+        });
+        if !outcome.errors.is_empty() {
+            outcome.error_report = Some(error_workbook(
+                &[self.table],
+                self.problems,
+                &[self.failed],
+                &|_, _| String::new(),
+            ));
+        }
+        Ok(outcome)
     }
-    let n = to_save.len() as u64;
-    progress(Progress {
-        phase: Phase::Saving,
-        done: 0,
-        total: n,
-    });
-    let saved = inspectors::save_many(svc, actor, to_save).await?;
-    outcome.report.inserted = saved.inserted;
-    outcome.report.updated = saved.updated;
-    progress(Progress {
-        phase: Phase::Saving,
-        done: n,
-        total: n,
-    });
-    if !outcome.errors.is_empty() {
-        outcome.error_report = Some(error_workbook(&[&t], &problems, &[failed], &|_, _| {
-            String::new()
-        }));
-    }
-    Ok(outcome)
 }
 
 /// The members a list shows (its filters, the actor's scope), in the import layout, so that

@@ -11,16 +11,13 @@ use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Actor;
 use lianjian_store::PageRequest;
 use lianjian_store::credit as repo;
-use lianjian_store::departments::Department;
 use rust_xlsxwriter::{Workbook, XlsxError};
 
 use super::{
-    Column, ImportOutcome, Phase, Problem, Progress, ReadRows, SheetSpec, Table,
-    active_departments_named, cell_errors, col, error_workbook, open, pick, read_table,
-    resolve_department, write_instructions, write_spec_sheet,
+    Checked, Column, DepartmentNames, ImportOutcome, Phase, Problem, Progress, ReadRows, SheetSpec,
+    Table, cell_errors, col, open, pick, read_table, write_instructions, write_spec_sheet,
 };
 use crate::credit::{self, Entry, EntryInput, EntryQuery};
-use crate::directory::ImportReport;
 use crate::{Result, ServiceError, Services};
 
 const SHEET: &str = "信用记录";
@@ -296,7 +293,7 @@ pub async fn import(
     }
     let full = actor.full_scope();
     let total = t.rows.len() as u64;
-    let mut named: HashMap<String, Vec<Department>> = HashMap::new();
+    let mut named = DepartmentNames::default();
     let mut to_save = Vec::new();
     let mut unchanged = 0u64;
     let mut failed = Vec::new();
@@ -311,9 +308,6 @@ pub async fn import(
         let name = input.department_id.trim().to_string();
         let mut department_reported = false;
         if !name.is_empty() {
-            if !named.contains_key(&name) {
-                named.insert(name.clone(), active_departments_named(c, &name).await?);
-            }
             let region_text = t.rows[ri].cells[C_REGION].trim().to_string();
             let region = match RegionCode::parse(&region_text) {
                 Ok(r) => Some(r),
@@ -325,13 +319,11 @@ pub async fn import(
                 Err(_) => None,
             };
             if !department_reported {
-                match resolve_department(
-                    &named[&name],
-                    &name,
-                    region.as_ref(),
-                    full.region.as_ref(),
-                ) {
-                    Ok(d) => input.department_id = d.id.to_string(),
+                match named
+                    .resolve(c, &name, region.as_ref(), full.region.as_ref())
+                    .await?
+                {
+                    Ok(d) => input.department_id = d.to_string(),
                     Err(e) => {
                         problems.push(Problem::new(0, ri, Some(C_DEPT), e));
                         department_reported = true;
@@ -376,40 +368,16 @@ pub async fn import(
             total,
         });
     }
-    let mut outcome = ImportOutcome {
-        report: ImportReport {
-            unchanged,
-            ..Default::default()
-        },
-        errors: cell_errors(&[&t], &problems),
-        skipped: failed.len() as u64,
-        error_report: None,
+    let checked = Checked {
+        table: &t,
+        problems: &problems,
+        failed,
+        unchanged,
+        skip_invalid,
     };
-    if !outcome.errors.is_empty() && !skip_invalid {
-        outcome.report = ImportReport::default();
-        outcome.skipped = total;
-        return Ok(outcome);
-    }
-    let n = to_save.len() as u64;
-    progress(Progress {
-        phase: Phase::Saving,
-        done: 0,
-        total: n,
-    });
-    let (inserted, updated) = credit::save(svc, actor, to_save).await?;
-    outcome.report.inserted = inserted;
-    outcome.report.updated = updated;
-    progress(Progress {
-        phase: Phase::Saving,
-        done: n,
-        total: n,
-    });
-    if !outcome.errors.is_empty() {
-        outcome.error_report = Some(error_workbook(&[&t], &problems, &[failed], &|_, _| {
-            String::new()
-        }));
-    }
-    Ok(outcome)
+    checked
+        .finish(to_save, progress, |rows| credit::save(svc, actor, rows))
+        .await
 }
 
 /// The entries a list shows (its filters, the actor's scope) in the import layout, so that
