@@ -248,11 +248,7 @@ pub async fn list(
         }
     };
     let pairs = f.pairs();
-    let base_query: String = pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}&", crate::extract::urlencode(v)))
-        .collect();
+    let base_query = super::query_prefix(&pairs);
     let pager = Pager::new(&page, &pairs);
     let today = beijing_date(svc.now());
     let names = department_names(svc, page.items.iter().filter_map(|e| e.department_id)).await;

@@ -197,11 +197,7 @@ pub async fn list(
         }
     };
     let pairs = f.pairs();
-    let base_query: String = pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}&", crate::extract::urlencode(v)))
-        .collect();
+    let base_query = super::query_prefix(&pairs);
     let mut with_sort = pairs.clone();
     with_sort.push(("sort", &f.sort));
     let pager = Pager::new(&page, &with_sort);

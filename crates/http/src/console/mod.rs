@@ -336,6 +336,16 @@ pub const LIVE_AREAS: &[(&str, &str)] = &[
     ("credit", "/console/credit"),
 ];
 
+/// A list's filters as `k=v&` (the ones filled in, encoded), to put before a sort or page
+/// parameter in a link or an export's address.
+pub(crate) fn query_prefix(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}&", crate::extract::urlencode(v)))
+        .collect()
+}
+
 /// What every console page shows around its content.
 pub struct Chrome {
     pub t: &'static Messages,

@@ -198,11 +198,7 @@ pub async fn list(
         }
     };
     let mut filters = f.pairs();
-    let base_query: String = filters
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}&", crate::extract::urlencode(v)))
-        .collect();
+    let base_query = super::query_prefix(&filters);
     filters.push(("sort", &f.sort));
     let pager = Pager::new(&page, &filters);
     let names = PlanNames::load(svc, &page.items.iter().collect::<Vec<_>>()).await;

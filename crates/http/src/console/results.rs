@@ -63,11 +63,7 @@ impl ResultFilters {
 
     /// The filters as `k=v&` (empty when none is set).
     pub fn query(&self) -> String {
-        self.pairs()
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}&", crate::extract::urlencode(v)))
-            .collect()
+        super::query_prefix(&self.pairs())
     }
 
     pub fn is_empty(&self) -> bool {
