@@ -825,7 +825,8 @@ pub async fn open_appeal_of(c: &impl ConnectionTrait, entry_id: Uuid) -> Result<
 #[derive(Debug, Clone, Default)]
 pub struct AppealQuery {
     pub kind: Option<AppealKind>,
-    pub status: Option<AppealStatus>,
+    /// Any of these statuses (all if empty).
+    pub statuses: Vec<AppealStatus>,
     pub entity_id: Option<Uuid>,
     /// Only appeals whose running decision clock is due in `[from, before)`.
     pub decide_due: Option<(Option<NaiveDate>, NaiveDate)>,
@@ -844,9 +845,13 @@ pub async fn list_appeals(
         vals.push(k.as_str().into());
         conds.push(format!("credit_appeals.kind = ${}", vals.len()));
     }
-    if let Some(s) = q.status {
-        vals.push(s.as_str().into());
-        conds.push(format!("credit_appeals.status = ${}", vals.len()));
+    if !q.statuses.is_empty() {
+        let from = vals.len() + 1;
+        vals.extend(q.statuses.iter().map(|s| Value::from(s.as_str())));
+        conds.push(format!(
+            "credit_appeals.status IN ({})",
+            placeholders(from, q.statuses.len())
+        ));
     }
     if let Some(e) = q.entity_id {
         vals.push(e.into());
@@ -884,4 +889,36 @@ pub async fn list_appeals(
 /// The next number of a code prefix (`CJ-411121-2026-` …), shared with the clue codes' counter.
 pub async fn next_code_number(c: &impl ConnectionTrait, prefix: &str) -> Result<u64> {
     crate::clues::next_code_number(c, prefix).await
+}
+
+/// Tasks within `scope` created in `[from, to)`, counted by implementing department and
+/// status (each task once).
+pub async fn task_counts_by_department(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(Uuid, TaskStatus, u64)>> {
+    let mut vals: Vec<Value> = vec![from.into(), to.into()];
+    let w = crate::scope::sql(scope, &TASK_SHAPE, &mut vals);
+    c.query_all_raw(stmt(
+        c,
+        format!(
+            "SELECT sanction_tasks.department_id, sanction_tasks.status, COUNT(*) AS n FROM sanction_tasks \
+             WHERE sanction_tasks.created_at >= $1 AND sanction_tasks.created_at < $2 AND {w} \
+             GROUP BY sanction_tasks.department_id, sanction_tasks.status"
+        ),
+        vals,
+    ))
+    .await?
+    .iter()
+    .map(|r| {
+        let n: i64 = r.try_get("", "n")?;
+        Ok((
+            r.try_get("", "department_id")?,
+            crate::coded(r, "status", TaskStatus::parse)?,
+            u64::try_from(n).unwrap_or(0),
+        ))
+    })
+    .collect()
 }
