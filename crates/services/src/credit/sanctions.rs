@@ -232,7 +232,7 @@ fn today(svc: &Services) -> NaiveDate {
     beijing_date(svc.now())
 }
 
-async fn department_names(c: &impl Conn, ids: impl IntoIterator<Item = Uuid>) -> Result<HashMap<Uuid, String>> {
+async fn department_names(c: &impl Conn, ids: Vec<Uuid>) -> Result<HashMap<Uuid, String>> {
     let mut out = HashMap::new();
     for id in ids {
         if let std::collections::hash_map::Entry::Vacant(v) = out.entry(id) {
@@ -380,7 +380,7 @@ async fn batch_measure_views(
         .into_iter()
         .map(|m| (m.id, m))
         .collect();
-    for (id, n) in department_names(c, bms.iter().map(|m| m.department_id)).await? {
+    for (id, n) in department_names(c, bms.iter().map(|m| m.department_id).collect()).await? {
         names.entry(id).or_insert(n);
     }
     Ok(bms
@@ -521,7 +521,7 @@ pub async fn create_measure(svc: &Services, a: &Actor, input: &MeasureInput) -> 
     )
     .await?;
     tx.commit().await?;
-    let names = department_names(c, [m.department_id]).await?;
+    let names = department_names(c, vec![m.department_id]).await?;
     Ok(measure_view(&m, &names))
 }
 
@@ -569,7 +569,7 @@ pub async fn update_measure(svc: &Services, a: &Actor, id: Uuid, input: &Measure
     )
     .await?;
     tx.commit().await?;
-    let names = department_names(c, [m.department_id]).await?;
+    let names = department_names(c, vec![m.department_id]).await?;
     Ok(measure_view(&m, &names))
 }
 
@@ -577,7 +577,7 @@ pub async fn update_measure(svc: &Services, a: &Actor, id: Uuid, input: &Measure
 pub async fn list_measures(svc: &Services, a: &Actor, active_only: bool) -> Result<Vec<MeasureView>> {
     let c = svc.store.conn();
     let ms = repo::list_measures(c, &Scope::ignoring_context(a), active_only).await?;
-    let names = department_names(c, ms.iter().map(|m| m.department_id)).await?;
+    let names = department_names(c, ms.iter().map(|m| m.department_id).collect()).await?;
     Ok(ms.iter().map(|m| measure_view(m, &names)).collect())
 }
 
@@ -587,7 +587,7 @@ pub async fn get_measure(svc: &Services, a: &Actor, id: Uuid) -> Result<MeasureV
     let m = repo::get_measure(c, &Scope::ignoring_context(a), id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let names = department_names(c, [m.department_id]).await?;
+    let names = department_names(c, vec![m.department_id]).await?;
     Ok(measure_view(&m, &names))
 }
 
@@ -879,11 +879,9 @@ pub async fn get_batch(svc: &Services, a: &Actor, id: Uuid) -> Result<BatchDetai
     let b = visible_batch(c, a, id).await?;
     let bms = repo::batch_measures(c, id).await?;
     let tasks = repo::tasks_of_batch(c, id).await?;
-    let mut names = department_names(
-        c,
-        std::iter::once(b.department_id).chain(tasks.iter().map(|t| t.department_id)),
-    )
-    .await?;
+    let mut dept_ids: Vec<Uuid> = tasks.iter().map(|t| t.department_id).collect();
+    dept_ids.push(b.department_id);
+    let mut names = department_names(c, dept_ids).await?;
     let measures = batch_measure_views(c, &bms, &mut names).await?;
     let implementing: Vec<Uuid> = bms.iter().map(|m| m.department_id).collect();
     let full = may_see_id_numbers(a, &b, &implementing);
@@ -915,7 +913,7 @@ pub async fn list_batches(
 ) -> Result<Page<BatchView>> {
     let c = svc.store.conn();
     let p = repo::list_batches(c, &Scope::of(a), &BatchQuery { status, q }, page).await?;
-    let names = department_names(c, p.items.iter().map(|b| b.department_id)).await?;
+    let names = department_names(c, p.items.iter().map(|b| b.department_id).collect()).await?;
     Ok(p.map(|b| batch_view(&b, &names)))
 }
 
@@ -1149,7 +1147,7 @@ async fn task_page(
     cal: &lianjian_domain::calendar::WorkingDayCalendar,
     today: NaiveDate,
 ) -> Result<Page<TaskView>> {
-    let names = department_names(c, p.items.iter().map(|t| t.department_id)).await?;
+    let names = department_names(c, p.items.iter().map(|t| t.department_id).collect()).await?;
     let ids: Vec<Uuid> = p.items.iter().map(|t| t.id).collect();
     let mut clocks = cases::clocks_of_many(c, cal, TASK, &ids, today, &TASK_CLOCKS).await?;
     let mut codes: HashMap<Uuid, String> = HashMap::new();
@@ -1212,7 +1210,7 @@ pub async fn get_task(svc: &Services, a: &Actor, id: Uuid) -> Result<TaskDetail>
         .into_iter()
         .filter(|m| m.department_id == t.department_id)
         .collect();
-    let mut names = department_names(c, [b.department_id, t.department_id]).await?;
+    let mut names = department_names(c, vec![b.department_id, t.department_id]).await?;
     let measures = batch_measure_views(c, &bms, &mut names).await?;
     let all_implementing: Vec<Uuid> = repo::batch_measures(c, b.id)
         .await?
@@ -1707,7 +1705,7 @@ pub async fn statistics(svc: &Services, a: &Actor, from: NaiveDate, to: NaiveDat
         .into_iter()
         .map(|m| (m.id, m.name))
         .collect();
-    let names = department_names(c, depts.iter().copied()).await?;
+    let names = department_names(c, depts.clone()).await?;
     let today = today(svc);
     let overdue_now = repo::count_tasks(
         c,
