@@ -1819,6 +1819,68 @@ pub fn rows() -> Vec<Row> {
             MANAGE,
         ),
         // ---- console: clues (as the API rows above).
+        // Joint sanctions and appeals in the console: the same objects and policy as the API
+        // rows above (the task was answered there, so its steps refuse by state: 409 = P).
+        get("/console/sanctions", "", ANY),
+        get("/console/sanctions/tasks/{id}", "sanction_task", READ),
+        Row {
+            payload: Payload::Multipart {
+                fields: vec![],
+                file: Some(("file", "t.jpg", "image/jpeg", JPEG)),
+            },
+            ..row(
+                "POST",
+                "/console/sanctions/tasks/{id}/attachments",
+                "sanction_task",
+                Payload::None,
+                "FFF FFH PHH PHH FFH FFH",
+            )
+        },
+        post(
+            "/console/sanctions/tasks/{id}/apply",
+            "sanction_task",
+            "feedback=矩阵测试：已执行",
+            "FFF FFH PHH PHH FFH FFH",
+        ),
+        post(
+            "/console/sanctions/tasks/{id}/decline",
+            "sanction_task",
+            "reason=矩阵测试：无法执行",
+            "FFF FFH PHH PHH FFH FFH",
+        ),
+        post(
+            "/console/sanctions/tasks/{id}/supervise",
+            "sanction_task",
+            "reason=矩阵测试：请尽快反馈",
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        get("/console/sanctions/batches/{id}", "sanction_batch", READ),
+        post(
+            "/console/sanctions/batches/{id}/approve",
+            "sanction_batch",
+            "",
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        post(
+            "/console/sanctions/batches/{id}/return",
+            "sanction_batch",
+            "reason=矩阵测试：请补充材料",
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        post(
+            "/console/sanctions/batches/{id}/resubmit",
+            "sanction_batch",
+            "reason=矩阵测试：已补充",
+            "PFF PFH PHH FHH FFH FFH",
+        ),
+        get("/console/sanctions/appeals", "", ANY),
+        get("/console/sanctions/appeals/{id}", "appeal", "AAA AAH AAH AAH AAH AAH"),
+        post(
+            "/console/sanctions/appeals/{id}/decide",
+            "appeal",
+            "verdict=reject&reason=矩阵测试：理由不成立",
+            "PPP PPH PFH FFH FFH FFH",
+        ),
         get("/console/clues", "", ANY),
         get("/console/clues/new", "", "AAA AAA AAA AAA FFF FFF"),
         get("/console/clues/export", "", ANY),
