@@ -75,7 +75,7 @@ impl TaskStatus {
 
 labelled_enum!(
     /// The steps of a batch.
-    BatchAction {
+    SanctionBatchAction {
         File = "file" / "发起",
         Resubmit = "resubmit" / "重新提交",
         Approve = "approve" / "审核通过",
@@ -84,27 +84,27 @@ labelled_enum!(
     }
 );
 
-impl BatchAction {
+impl SanctionBatchAction {
     /// Whether the step needs a reason (a return does).
     pub fn needs_reason(self) -> bool {
-        matches!(self, BatchAction::Return)
+        matches!(self, SanctionBatchAction::Return)
     }
 
     /// The move this action makes from `from` (refused when the table does not allow it).
     pub fn step(self, from: Option<BatchStatus>) -> Result<Step<BatchStatus>, Invalid> {
         use BatchStatus as S;
         match (self, from) {
-            (BatchAction::File, None) => Ok(Step::open(self.as_str(), S::Submitted)),
-            (BatchAction::File, Some(f)) => Step::staying(self.as_str(), f, false),
+            (SanctionBatchAction::File, None) => Ok(Step::open(self.as_str(), S::Submitted)),
+            (SanctionBatchAction::File, Some(f)) => Step::staying(self.as_str(), f, false),
             (_, None) => Err(Invalid::new(
                 "transition",
                 "惩戒批次尚未发起",
                 "the batch has not been filed",
             )),
-            (BatchAction::Resubmit, Some(f)) => Step::moving(self.as_str(), f, S::Submitted),
-            (BatchAction::Approve, Some(f)) => Step::moving(self.as_str(), f, S::Approved),
-            (BatchAction::Return, Some(f)) => Step::moving(self.as_str(), f, S::Returned),
-            (BatchAction::Complete, Some(f)) => Step::moving(self.as_str(), f, S::Completed),
+            (SanctionBatchAction::Resubmit, Some(f)) => Step::moving(self.as_str(), f, S::Submitted),
+            (SanctionBatchAction::Approve, Some(f)) => Step::moving(self.as_str(), f, S::Approved),
+            (SanctionBatchAction::Return, Some(f)) => Step::moving(self.as_str(), f, S::Returned),
+            (SanctionBatchAction::Complete, Some(f)) => Step::moving(self.as_str(), f, S::Completed),
         }
     }
 }
@@ -334,18 +334,18 @@ mod tests {
     fn actions_follow_the_tables() {
         use BatchStatus as B;
         use TaskStatus as T;
-        assert_eq!(BatchAction::File.step(None).unwrap().to, B::Submitted);
-        assert!(BatchAction::Approve.step(None).is_err());
+        assert_eq!(SanctionBatchAction::File.step(None).unwrap().to, B::Submitted);
+        assert!(SanctionBatchAction::Approve.step(None).is_err());
         assert_eq!(
-            BatchAction::Return.step(Some(B::Submitted)).unwrap().to,
+            SanctionBatchAction::Return.step(Some(B::Submitted)).unwrap().to,
             B::Returned
         );
-        assert!(BatchAction::Approve.step(Some(B::Returned)).is_err());
+        assert!(SanctionBatchAction::Approve.step(Some(B::Returned)).is_err());
         assert_eq!(
-            BatchAction::Resubmit.step(Some(B::Returned)).unwrap().to,
+            SanctionBatchAction::Resubmit.step(Some(B::Returned)).unwrap().to,
             B::Submitted
         );
-        assert!(BatchAction::Complete.step(Some(B::Submitted)).is_err());
+        assert!(SanctionBatchAction::Complete.step(Some(B::Submitted)).is_err());
         assert_eq!(TaskAction::Dispatch.step(None).unwrap().to, T::Pending);
         assert!(TaskAction::Apply.step(None).is_err());
         let s = TaskAction::Supervise.step(Some(T::Pending)).unwrap();
@@ -357,7 +357,7 @@ mod tests {
         assert_eq!(TaskAction::Lift.step(Some(T::Applied)).unwrap().to, T::Lifted);
         assert!(TaskAction::Lift.step(Some(T::Pending)).is_err());
         assert!(TaskAction::Decline.needs_reason() && !TaskAction::Apply.needs_reason());
-        assert!(BatchAction::Return.needs_reason());
+        assert!(SanctionBatchAction::Return.needs_reason());
     }
 
     #[test]

@@ -23,6 +23,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::clues::ReasonBody;
 use super::dto::PageOf;
 use super::params::{self, Pages, text};
 use crate::error::ErrorBody;
@@ -198,13 +199,6 @@ pub async fn approve(
     Path(id): Path<String>,
 ) -> Result<Json<BatchDetail>, ApiError> {
     Ok(Json(sanctions::approve(&st.svc, &a, params::id(&id)?).await?))
-}
-
-/// A mandatory reason.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReasonBody {
-    pub reason: String,
 }
 
 /// 退回: the office returns a batch to the initiating department with a reason.
@@ -447,7 +441,7 @@ pub async fn get_appeal(
 /// A decision.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DecisionBody {
+pub struct AppealDecisionBody {
     /// `true`: 予以支持 (an objection upheld withdraws the entry; a repair granted stops its
     /// publication); `false`: 不予支持.
     pub grant: bool,
@@ -456,13 +450,13 @@ pub struct DecisionBody {
 
 /// 决定: the office of the entry's region or the department that recorded it decides, with
 /// reasons. 409 once decided.
-#[utoipa::path(post, path = "/api/v1/credit-appeals/{id}/decide", tag = "sanctions", request_body = DecisionBody,
+#[utoipa::path(post, path = "/api/v1/credit-appeals/{id}/decide", tag = "sanctions", request_body = AppealDecisionBody,
     responses((status = 200, body = AppealDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn decide_appeal(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
-    ApiJson(b): ApiJson<DecisionBody>,
+    ApiJson(b): ApiJson<AppealDecisionBody>,
 ) -> Result<Json<AppealDetail>, ApiError> {
     Ok(Json(
         repair::decide(&st.svc, &a, params::id(&id)?, b.grant, &b.reason).await?,

@@ -3,8 +3,9 @@
 //! the scope below them; a task's page (its batch, measures, subjects, feedback clock, evidence
 //! files, timeline and the steps the user may take, each a confirmed form); a batch's page
 //! (review: 审核通过 / 退回; 重新提交); the appeals' queue and an appeal's page (决定).
-//! Filing batches, keeping the measure catalogue and registering appeals are API operations
-//! for now (`/api/v1/sanction-*`, `/api/v1/credit-appeals`).
+//! The measure catalogue (list and the office's form) and the filing form (subjects one per
+//! line) are here too; registering an appeal is an API operation for now
+//! (`POST /api/v1/credit-appeals`).
 
 use std::collections::BTreeMap;
 
@@ -54,7 +55,7 @@ pub struct StepRow {
     pub at: String,
 }
 
-fn steps(t: &[lianjian_services::credit::repair::TimelineEntry]) -> Vec<StepRow> {
+fn steps(t: &[lianjian_services::credit::repair::CaseStepView]) -> Vec<StepRow> {
     t.iter()
         .map(|e| StepRow {
             label: e.action_label.clone(),
@@ -102,6 +103,7 @@ struct QueuePage {
     rows: Vec<TaskRow>,
     pager: Pager,
     batches: Vec<BatchView>,
+    may_file: bool,
     errors: BTreeMap<String, String>,
 }
 
@@ -169,6 +171,7 @@ pub async fn queue(
         rows,
         pager,
         batches,
+        may_file: sanctions::may_file(&s.actor),
         errors,
     }))
 }
@@ -557,5 +560,252 @@ pub async fn decide(
         Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
         Err(e @ ServiceError::Forbidden) => Err(e.into()),
         Err(e) => appeal_page(&st, &s, id, "", Some(e)).await,
+    }
+}
+
+// ---- the measure catalogue and filing a batch ----
+
+#[derive(Template)]
+#[template(path = "console/sanction_measures.html")]
+struct MeasuresPage {
+    c: Chrome,
+    measures: Vec<sanctions::MeasureView>,
+    may_maintain: bool,
+    departments: Vec<(String, String)>,
+    form: FormData,
+    error: Option<String>,
+    errors: BTreeMap<String, String>,
+}
+
+async fn measures_page(
+    st: &AppState,
+    s: &SessionAuth,
+    form: FormData,
+    notice_text: Option<&str>,
+    err: Option<ServiceError>,
+) -> Result<Response, ConsoleError> {
+    let measures = sanctions::list_measures(&st.svc, &s.actor, false).await?;
+    let may_maintain = sanctions::may_maintain_measures(&s.actor);
+    let departments = if may_maintain {
+        super::offered_departments(&st.svc, &s.actor).await
+    } else {
+        Vec::new()
+    };
+    let (error, errors, status) = failure(err);
+    let mut c = Chrome::new(&st.svc, s, AREA).await;
+    c.notice = notice_text.map(str::to_string);
+    Ok(with_status(
+        status,
+        render(MeasuresPage {
+            c,
+            measures,
+            may_maintain,
+            departments,
+            form,
+            error,
+            errors,
+        }),
+    ))
+}
+
+pub async fn measures(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, ConsoleError> {
+    let added = Params(q).one("ok") == "added";
+    measures_page(&st, &s, FormData::default(), added.then_some("措施已加入目录。"), None).await
+}
+
+fn months_field(f: &FormData) -> Result<Option<i64>, ServiceError> {
+    match f.get("default_months").trim() {
+        "" => Ok(None),
+        t => t.parse().map(Some).map_err(|_| {
+            ServiceError::field(
+                "default_months",
+                lianjian_domain::Invalid::new(
+                    "number",
+                    format!("默认期限“{t}”应为 1–60 的整数（月）"),
+                    "the default duration must be a whole number of months",
+                ),
+            )
+        }),
+    }
+}
+
+pub async fn add_measure(
+    State(st): State<AppState>,
+    Console(s): Console,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = match months_field(&f) {
+        Ok(months) => {
+            let input = sanctions::MeasureInput {
+                name: f.get("name"),
+                legal_basis: f.get("legal_basis"),
+                department_id: f.get("department_id").trim().parse().ok(),
+                subject_type: f.get("subject_type"),
+                default_months: months,
+                class_d: f.get("class_d") == "1",
+                active: Some(true),
+            };
+            sanctions::create_measure(&st.svc, &s.actor, &input).await
+        }
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(_) => Ok(see_other("/console/sanctions/measures?ok=added")),
+        Err(e @ ServiceError::Forbidden) => Err(e.into()),
+        Err(e) => measures_page(&st, &s, f, None, Some(e)).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/sanction_batch_form.html")]
+struct BatchForm {
+    c: Chrome,
+    measures: Vec<sanctions::MeasureView>,
+    form: FormData,
+    error: Option<String>,
+    errors: BTreeMap<String, String>,
+}
+
+impl BatchForm {
+    fn checked(&self, id: &Uuid) -> bool {
+        self.form.all("measure_ids").iter().any(|m| m == &id.to_string())
+    }
+}
+
+async fn batch_form(
+    st: &AppState,
+    s: &SessionAuth,
+    form: FormData,
+    err: Option<ServiceError>,
+) -> Result<Response, ConsoleError> {
+    if !sanctions::may_file(&s.actor) {
+        return Err(ServiceError::Forbidden.into());
+    }
+    let measures = sanctions::list_measures(&st.svc, &s.actor, true).await?;
+    let (error, errors, status) = failure(err);
+    Ok(with_status(
+        status,
+        render(BatchForm {
+            c: Chrome::new(&st.svc, s, AREA).await,
+            measures,
+            form,
+            error,
+            errors,
+        }),
+    ))
+}
+
+pub async fn new_batch(
+    State(st): State<AppState>,
+    Console(s): Console,
+) -> Result<Response, ConsoleError> {
+    batch_form(&st, &s, FormData::default(), None).await
+}
+
+/// The subjects box: one line each — a credit code (市场主体), or a credit code, the person's
+/// name, ID number and role separated by commas (责任人).
+fn subjects_of(text: &str) -> Result<Vec<sanctions::SubjectInput>, ServiceError> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let parts: Vec<&str> = line
+            .split([',', '，', '\t'])
+            .map(str::trim)
+            .collect();
+        if parts.iter().all(|p| p.is_empty()) {
+            continue;
+        }
+        match parts.as_slice() {
+            [usci] => out.push(sanctions::SubjectInput {
+                subject_type: "entity".into(),
+                usci: Some((*usci).to_string()),
+                ..Default::default()
+            }),
+            [usci, name, id, role] => out.push(sanctions::SubjectInput {
+                subject_type: "person".into(),
+                usci: Some((*usci).to_string()),
+                person_name: Some((*name).to_string()),
+                id_number: Some((*id).to_string()),
+                person_role: Some((*role).to_string()),
+                ..Default::default()
+            }),
+            _ => {
+                return Err(ServiceError::field(
+                    "subjects",
+                    lianjian_domain::Invalid::new(
+                        "line",
+                        format!(
+                            "惩戒对象第 {} 行格式不正确：市场主体填统一社会信用代码；责任人填“统一社会信用代码，姓名，身份证号码，职务”",
+                            n + 1
+                        ),
+                        format!("subjects line {} has the wrong number of fields", n + 1),
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn date_field(f: &FormData, name: &str) -> Result<Option<chrono::NaiveDate>, ServiceError> {
+    match f.get(name).trim() {
+        "" => Ok(None),
+        t => t.parse().map(Some).map_err(|_| {
+            ServiceError::field(
+                name,
+                lianjian_domain::Invalid::new(
+                    "date",
+                    format!("日期“{t}”不正确，应为 2026-12-07 这样的格式"),
+                    "not a date",
+                ),
+            )
+        }),
+    }
+}
+
+pub async fn file_batch(
+    State(st): State<AppState>,
+    Console(s): Console,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let parsed = (|| -> Result<sanctions::BatchInput, ServiceError> {
+        let feedback_days = match f.get("feedback_days").trim() {
+            "" => None,
+            t => Some(t.parse::<i64>().map_err(|_| {
+                ServiceError::field(
+                    "feedback_days",
+                    lianjian_domain::Invalid::new(
+                        "number",
+                        format!("反馈期限“{t}”应为 1–60 的整数（工作日）"),
+                        "a whole number of working days",
+                    ),
+                )
+            })?),
+        };
+        Ok(sanctions::BatchInput {
+            reason: f.get("reason"),
+            legal_basis: f.get("legal_basis"),
+            starts_on: date_field(&f, "starts_on")?,
+            ends_on: date_field(&f, "ends_on")?,
+            feedback_days,
+            measure_ids: f
+                .all("measure_ids")
+                .iter()
+                .filter_map(|m| m.trim().parse().ok())
+                .collect(),
+            subjects: subjects_of(&f.get("subjects"))?,
+        })
+    })();
+    let r = match parsed {
+        Ok(input) => sanctions::file_batch(&st.svc, &s.actor, &input).await,
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(d) => Ok(see_other(&format!("/console/sanctions/batches/{}", d.batch.id))),
+        Err(e @ ServiceError::Forbidden) => Err(e.into()),
+        Err(e) => batch_form(&st, &s, f, Some(e)).await,
     }
 }

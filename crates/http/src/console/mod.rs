@@ -241,6 +241,12 @@ pub fn router() -> Router<AppState> {
         .route("/rectifications/{id}/report", post(follow_ups::report))
         .route("/rectifications/{id}/recheck", post(follow_ups::recheck))
         .route("/sanctions", get(credit_sanctions::queue))
+        .route(
+            "/sanctions/measures",
+            get(credit_sanctions::measures).post(credit_sanctions::add_measure),
+        )
+        .route("/sanctions/batches/new", get(credit_sanctions::new_batch))
+        .route("/sanctions/batches", post(credit_sanctions::file_batch))
         .route("/sanctions/tasks/{id}", get(credit_sanctions::task))
         .route(
             "/sanctions/tasks/{id}/attachments",

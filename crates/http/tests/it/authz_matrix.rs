@@ -480,9 +480,11 @@ async fn fixture(app: &App) -> Fixture {
             updated_at: chrono::Utc::now(),
         };
         lianjian_store::credit::insert_many(svc.store.conn(), &[e.clone()]).await.unwrap();
-        e.id.to_string()
+        (e.id.to_string(), ent.usci.clone())
     };
+    let (entry, entity_usci) = entry;
     set("credit_entry", &entry);
+    set("entity_usci", &entity_usci);
     let appeal = app
         .as_json(
             "POST",

@@ -4,6 +4,7 @@
 //! implementing departments; the console's queue, task page (with its feedback form and the
 //! 督办 form), batch page and appeal pages render and their step forms work.
 
+use crate::api_schemas::conforms;
 use crate::common::*;
 
 use axum::http::StatusCode;
@@ -73,6 +74,9 @@ async fn a_sanction_batch_is_filed_reviewed_and_fed_back_through_api_and_console
                                 {"subject_type": "person", "usci": usci, "person_name": "赵某某", "id_number": ID_NO, "person_role": "法定代表人"}]}),
         )
         .await;
+    let doc = serde_json::to_value(lianjian_http::openapi()).unwrap();
+    conforms(&doc, "post", "/api/v1/sanction-measures", 201, &m1);
+    conforms(&doc, "post", "/api/v1/sanction-batches", 201, &b);
     let id = b["batch"]["id"].as_str().unwrap().to_string();
     assert_eq!(b["batch"]["status"], "submitted");
     assert_eq!(b["subjects"][1]["id_number"], ID_NO, "the initiating department reads it");
@@ -178,7 +182,16 @@ async fn a_sanction_batch_is_filed_reviewed_and_fed_back_through_api_and_console
         .collect();
     assert_eq!(actions, ["dispatch", "supervise", "decline"]);
     assert_eq!(t["timeline"][1]["reason"], "请尽快反馈执行情况");
+    conforms(&doc, "get", "/api/v1/sanction-tasks/{id}", 200, &t);
+    let d = app.get_json(&format!("/api/v1/sanction-batches/{id}"), &office).await;
+    conforms(&doc, "get", "/api/v1/sanction-batches/{id}", 200, &d);
+    let q = app.get_json("/api/v1/sanction-tasks?queue=all", &office).await;
+    assert_eq!(q["total"], 2);
+    conforms(&doc, "get", "/api/v1/sanction-tasks", 200, &q);
+    let ms = app.get_json("/api/v1/sanction-measures", &office).await;
+    conforms(&doc, "get", "/api/v1/sanction-measures", 200, &ms);
     let st = app.get_json("/api/v1/sanction-statistics", &office).await;
+    conforms(&doc, "get", "/api/v1/sanction-statistics", 200, &st);
     assert_eq!(st["total"]["total"], 2);
     assert_eq!(st["total"]["not_applied"], 1);
 }
@@ -237,6 +250,8 @@ async fn an_objection_is_decided_in_the_console(app: App) {
             json!({"kind": "objection", "entry_id": entry, "applicant": "某某公司（委托人：钱某）", "statement": "该处罚决定已被行政复议撤销"}),
         )
         .await;
+    let doc = serde_json::to_value(lianjian_http::openapi()).unwrap();
+    conforms(&doc, "post", "/api/v1/credit-appeals", 201, &a);
     let id = a["appeal"]["id"].as_str().unwrap().to_string();
     let market_c = app.login("wy.market").await;
     let list = app.get("/console/sanctions/appeals", Some(&market_c)).await;
@@ -266,4 +281,8 @@ async fn an_objection_is_decided_in_the_console(app: App) {
     let d = app.get_json(&format!("/api/v1/credit-appeals/{id}"), &office).await;
     assert_eq!(d["appeal"]["status"], "granted");
     assert_eq!(d["entry"]["status"], "withdrawn");
+    conforms(&doc, "get", "/api/v1/credit-appeals/{id}", 200, &d);
+    let l = app.get_json("/api/v1/credit-appeals?queue=decided", &office).await;
+    assert_eq!(l["total"], 1);
+    conforms(&doc, "get", "/api/v1/credit-appeals", 200, &l);
 }

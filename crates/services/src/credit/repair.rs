@@ -64,7 +64,7 @@ pub fn may_decide(a: &Actor, x: &Appeal) -> bool {
 
 /// A step on a case's timeline (sanction batches and tasks, appeals).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct TimelineEntry {
+pub struct CaseStepView {
     pub action: String,
     pub action_label: String,
     pub from_status: Option<String>,
@@ -129,7 +129,7 @@ pub struct AppealView {
 pub struct AppealDetail {
     pub appeal: AppealView,
     pub entry: Option<EntrySummary>,
-    pub timeline: Vec<TimelineEntry>,
+    pub timeline: Vec<CaseStepView>,
     pub actions: Vec<AppealAction>,
 }
 
@@ -297,7 +297,7 @@ pub async fn get(svc: &Services, a: &Actor, id: Uuid) -> Result<AppealDetail> {
     let timeline = cases::timeline(c, kind, id)
         .await?
         .into_iter()
-        .map(|e| TimelineEntry {
+        .map(|e| CaseStepView {
             action_label: AppealAction::parse(&e.action)
                 .map_or_else(|_| e.action.clone(), |x| x.label_zh().into()),
             from_status: e

@@ -27,7 +27,7 @@ use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
 use lianjian_domain::case::{CaseKind, Light, Step, reason};
 use lianjian_domain::credit::sanction::{
-    self as rules, BatchAction, BatchStatus, Subject, SubjectType, TASK_CLOCKS, TaskAction,
+    self as rules, SanctionBatchAction, BatchStatus, Subject, SubjectType, TASK_CLOCKS, TaskAction,
     TaskStatus,
 };
 use lianjian_domain::credit::{
@@ -44,7 +44,7 @@ use lianjian_store::{Conn, Page, PageRequest};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::repair::TimelineEntry;
+use super::repair::CaseStepView;
 use crate::cases::{self, CaseRef, ClockView};
 use crate::error::Checker;
 use crate::trail::{Record, record};
@@ -208,9 +208,9 @@ pub struct BatchDetail {
     pub subjects: Vec<SubjectView>,
     pub measures: Vec<BatchMeasureView>,
     pub tasks: Vec<TaskView>,
-    pub timeline: Vec<TimelineEntry>,
+    pub timeline: Vec<CaseStepView>,
     /// Steps the reader may take now.
-    pub actions: Vec<BatchAction>,
+    pub actions: Vec<SanctionBatchAction>,
     /// Whether ID numbers are shown masked to this reader.
     pub id_numbers_masked: bool,
 }
@@ -224,7 +224,7 @@ pub struct TaskDetail {
     pub measures: Vec<BatchMeasureView>,
     pub subjects: Vec<SubjectView>,
     pub files: Vec<TaskFile>,
-    pub timeline: Vec<TimelineEntry>,
+    pub timeline: Vec<CaseStepView>,
     pub actions: Vec<TaskAction>,
     pub id_numbers_masked: bool,
 }
@@ -307,10 +307,10 @@ fn task_view(
     }
 }
 
-fn timeline_of(events: Vec<CaseEvent>, label: impl Fn(&str) -> String, status: impl Fn(&str) -> String) -> Vec<TimelineEntry> {
+fn timeline_of(events: Vec<CaseEvent>, label: impl Fn(&str) -> String, status: impl Fn(&str) -> String) -> Vec<CaseStepView> {
     events
         .into_iter()
-        .map(|e| TimelineEntry {
+        .map(|e| CaseStepView {
             action_label: label(&e.action),
             from_status: e.from_status.as_deref().map(&status),
             to_status: status(&e.to_status),
@@ -322,15 +322,15 @@ fn timeline_of(events: Vec<CaseEvent>, label: impl Fn(&str) -> String, status: i
         .collect()
 }
 
-fn batch_timeline(events: Vec<CaseEvent>) -> Vec<TimelineEntry> {
+fn batch_timeline(events: Vec<CaseEvent>) -> Vec<CaseStepView> {
     timeline_of(
         events,
-        |a| BatchAction::parse(a).map_or_else(|_| a.to_string(), |x| x.label_zh().into()),
+        |a| SanctionBatchAction::parse(a).map_or_else(|_| a.to_string(), |x| x.label_zh().into()),
         |s| BatchStatus::parse(s).map_or_else(|_| s.to_string(), |x| x.label_zh().into()),
     )
 }
 
-fn task_timeline(events: Vec<CaseEvent>) -> Vec<TimelineEntry> {
+fn task_timeline(events: Vec<CaseEvent>) -> Vec<CaseStepView> {
     timeline_of(
         events,
         |a| TaskAction::parse(a).map_or_else(|_| a.to_string(), |x| x.label_zh().into()),
@@ -808,7 +808,7 @@ pub async fn file_batch(svc: &Services, a: &Actor, input: &BatchInput) -> Result
         })
         .collect();
     repo::insert_batch(&tx, &b, &bms).await?;
-    let step = BatchAction::File.step(None).map_err(refused)?;
+    let step = SanctionBatchAction::File.step(None).map_err(refused)?;
     // The audit entry names the measures and counts the subjects; ID numbers stay out of it.
     let detail = serde_json::json!({
         "measures": measures.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
@@ -860,17 +860,17 @@ async fn visible_batch(c: &impl Conn, a: &Actor, id: Uuid) -> Result<Batch> {
         .ok_or(ServiceError::NotFound)
 }
 
-fn batch_actions(a: &Actor, b: &Batch) -> Vec<BatchAction> {
+fn batch_actions(a: &Actor, b: &Batch) -> Vec<SanctionBatchAction> {
     let office = reviews(a, &b.region_code);
     let filer = may_file(a) && a.department_id == b.department_id;
-    BatchAction::ALL
+    SanctionBatchAction::ALL
         .iter()
         .copied()
         .filter(|x| x.step(Some(b.status)).is_ok())
         .filter(|x| match x {
-            BatchAction::File | BatchAction::Complete => false,
-            BatchAction::Approve | BatchAction::Return => office,
-            BatchAction::Resubmit => filer,
+            SanctionBatchAction::File | SanctionBatchAction::Complete => false,
+            SanctionBatchAction::Approve | SanctionBatchAction::Return => office,
+            SanctionBatchAction::Resubmit => filer,
         })
         .collect()
 }
@@ -925,7 +925,7 @@ pub async fn approve(svc: &Services, a: &Actor, id: Uuid) -> Result<BatchDetail>
     let c = svc.store.conn();
     let b = visible_batch(c, a, id).await?;
     ensure_office(a, &b)?;
-    let step = BatchAction::Approve.step(Some(b.status)).map_err(refused)?;
+    let step = SanctionBatchAction::Approve.step(Some(b.status)).map_err(refused)?;
     let bms = repo::batch_measures(c, id).await?;
     let cal = crate::calendar::current(svc).await?;
     let today = today(svc);
@@ -982,7 +982,7 @@ pub async fn return_batch(svc: &Services, a: &Actor, id: Uuid, why: &str) -> Res
     let b = visible_batch(c, a, id).await?;
     ensure_office(a, &b)?;
     let why = reason(why).map_err(|e| ServiceError::field("reason", e))?;
-    let step = BatchAction::Return
+    let step = SanctionBatchAction::Return
         .step(Some(b.status))
         .map_err(refused)?
         .because(why);
@@ -998,7 +998,7 @@ pub async fn resubmit(svc: &Services, a: &Actor, id: Uuid, why: &str) -> Result<
         return Err(ServiceError::Forbidden);
     }
     let why = reason(why).map_err(|e| ServiceError::field("reason", e))?;
-    let step = BatchAction::Resubmit
+    let step = SanctionBatchAction::Resubmit
         .step(Some(b.status))
         .map_err(refused)?
         .because(why);
@@ -1494,7 +1494,7 @@ async fn complete_if_answered(tx: &impl Conn, a: &Actor, b: &Batch) -> Result<()
     if b.status != BatchStatus::Approved || tasks.iter().any(|t| !t.status.is_answered()) {
         return Ok(());
     }
-    let step = BatchAction::Complete.step(Some(b.status)).map_err(refused)?;
+    let step = SanctionBatchAction::Complete.step(Some(b.status)).map_err(refused)?;
     let now = lianjian_domain::audit::audit_time(Utc::now());
     if !repo::set_batch_status(tx, b.id, b.status, step.to, now).await? {
         return Err(stale(&b.code));

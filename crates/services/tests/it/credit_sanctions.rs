@@ -10,7 +10,7 @@
 use chrono::Duration;
 use lianjian_domain::case::Light;
 use lianjian_domain::credit::appeal::{AppealAction, AppealStatus};
-use lianjian_domain::credit::sanction::{BatchAction, BatchStatus, TaskAction, TaskStatus};
+use lianjian_domain::credit::sanction::{SanctionBatchAction, BatchStatus, TaskAction, TaskStatus};
 use lianjian_domain::credit::{
     Publication, RecordDetail, RecordKind, RecordSource, RecordStatus, Tier, penalty_publication,
 };
@@ -178,7 +178,7 @@ async fn a_batch_runs_from_filing_to_lifting(env: Env) {
     let seen = sanctions::get_batch(svc, &x.office, x.batch).await.unwrap();
     assert!(seen.id_numbers_masked);
     assert_eq!(seen.subjects[1].id_number.as_deref(), Some("1101**********002X"));
-    assert_eq!(seen.actions, [BatchAction::Approve, BatchAction::Return]);
+    assert_eq!(seen.actions, [SanctionBatchAction::Approve, SanctionBatchAction::Return]);
     assert!(mine.actions.is_empty(), "the filer waits for the review");
     // The department cannot review its own batch.
     let e = sanctions::approve(svc, &x.market, x.batch).await.unwrap_err();

@@ -1822,6 +1822,20 @@ pub fn rows() -> Vec<Row> {
         // Joint sanctions and appeals in the console: the same objects and policy as the API
         // rows above (the task was answered there, so its steps refuse by state: 409 = P).
         get("/console/sanctions", "", ANY),
+        get("/console/sanctions/measures", "", ANY),
+        post(
+            "/console/sanctions/measures",
+            "",
+            "name=矩阵测试控制台措施&legal_basis=矩阵测试法律依据&department_id=<dept>&subject_type=entity&default_months=6",
+            "PPP PPV FFF FFF FFF FFF",
+        ),
+        get("/console/sanctions/batches/new", "", ADMINS),
+        post(
+            "/console/sanctions/batches",
+            "",
+            "reason=矩阵测试：惩戒事由&legal_basis=矩阵测试法律依据&measure_ids=<measure>&subjects=<entity_usci>",
+            "PPP PPV PPV FFF FFF FFF",
+        ),
         get("/console/sanctions/tasks/{id}", "sanction_task", READ),
         Row {
             payload: Payload::Multipart {
