@@ -28,6 +28,10 @@ labelled_enum!(
     /// mechanism adds itself here (the code is stored in `case_events` and `case_clocks`).
     CaseKind {
         Clue = "clue" / "问题线索",
+        SanctionBatch = "sanction_batch" / "联合惩戒批次",
+        SanctionTask = "sanction_task" / "联合惩戒任务",
+        CreditObjection = "credit_objection" / "信用异议",
+        CreditRepair = "credit_repair" / "信用修复",
     }
 );
 

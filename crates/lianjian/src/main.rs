@@ -377,6 +377,25 @@ async fn serve(
             }
         }
     });
+    // Joint sanctions end by themselves (issue 15 item 3): a pass every hour removes the
+    // sanction entries past their last day and lifts the tasks whose measures all ended; the
+    // pass is idempotent, so the first one after midnight (Beijing) does the day's work.
+    let lifter = svc.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match lianjian_services::credit::sanctions::lift_expired(&lifter).await {
+                Ok(l) if l.entries == 0 && l.tasks == 0 => {}
+                Ok(l) => tracing::info!(
+                    entries = l.entries,
+                    tasks = l.tasks,
+                    "lifted ended sanctions"
+                ),
+                Err(e) => tracing::warn!(error = %e, "lifting ended sanctions failed"),
+            }
+        }
+    });
     // 12345 webhooks (issue 14 item 5): due subscriptions get their next events every 2 s;
     // failures back off per subscription (services::clues::hotline::backoff).
     lianjian_http::webhooks::spawn(svc.clone(), std::time::Duration::from_secs(2));

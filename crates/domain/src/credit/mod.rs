@@ -8,6 +8,9 @@
 //! Pure: the store keeps the rows, the services decide who may write them. What of a record the
 //! public may read is decided here, once ([`CreditRecord::is_public_on`]).
 
+pub mod appeal;
+pub mod sanction;
+
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -101,7 +104,7 @@ pub struct Publication {
     pub until: NaiveDate,
 }
 
-fn plus_months(d: NaiveDate, months: u32) -> NaiveDate {
+pub(crate) fn plus_months(d: NaiveDate, months: u32) -> NaiveDate {
     d.checked_add_months(Months::new(months))
         .unwrap_or(NaiveDate::MAX)
 }

@@ -6,6 +6,7 @@ mod calendar;
 mod claims;
 pub(crate) mod clues;
 pub(crate) mod credit;
+pub(crate) mod credit_sanctions;
 pub(crate) mod departments;
 pub(crate) mod draws;
 mod dto;
@@ -56,6 +57,7 @@ use crate::AppState;
         (name = "evidence", description = "证据互认：证据文件一次存储、包含证明与签名检查点"),
         (name = "clues", description = "问题线索联合处置：登记、派单、签收、退回、改派、延期、办结，每一步留痕并按工作日计时"),
         (name = "credit", description = "联合信用监管：信用记录（行政处罚、经营异常名录、严重违法失信名单、表彰）、信用档案与信用信息公示"),
+        (name = "sanctions", description = "联合惩戒与信用修复：措施目录、发起、审核、执行反馈（证据、督办、到期解除）、统计，信用异议与信用修复"),
         (name = "hotline", description = "12345 热线接口：工单推送（按工单编号幂等）、办理事件拉取与回调（签名、重试）"),
     )
 )]
@@ -238,6 +240,43 @@ pub fn router() -> OpenApiRouter<AppState> {
             clues::put_deadline,
             clues::delete_deadline
         ))
+        .routes(routes!(
+            credit_sanctions::list_measures,
+            credit_sanctions::create_measure
+        ))
+        .routes(routes!(
+            credit_sanctions::get_measure,
+            credit_sanctions::update_measure
+        ))
+        .routes(routes!(
+            credit_sanctions::list_batches,
+            credit_sanctions::file_batch
+        ))
+        .routes(routes!(credit_sanctions::get_batch))
+        .routes(routes!(credit_sanctions::approve))
+        .routes(routes!(credit_sanctions::return_batch))
+        .routes(routes!(credit_sanctions::resubmit))
+        .routes(routes!(credit_sanctions::list_tasks))
+        .routes(routes!(credit_sanctions::get_task))
+        .routes({
+            // Like the evidence upload: the file is read in chunks against the evidence limit.
+            let (schemas, paths, r) = routes!(credit_sanctions::attach);
+            (
+                schemas,
+                paths,
+                r.layer(axum::extract::DefaultBodyLimit::disable()),
+            )
+        })
+        .routes(routes!(credit_sanctions::apply))
+        .routes(routes!(credit_sanctions::decline))
+        .routes(routes!(credit_sanctions::supervise))
+        .routes(routes!(credit_sanctions::statistics))
+        .routes(routes!(
+            credit_sanctions::list_appeals,
+            credit_sanctions::register_appeal
+        ))
+        .routes(routes!(credit_sanctions::get_appeal))
+        .routes(routes!(credit_sanctions::decide_appeal))
         .routes(routes!(hotline::push))
         .routes(routes!(hotline::events))
         .routes(routes!(hotline::subscribe, hotline::subscriptions))

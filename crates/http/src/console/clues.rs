@@ -426,7 +426,7 @@ pub struct ClockRow {
     pub note: String,
 }
 
-fn clock_row(k: &lianjian_services::cases::ClockView) -> ClockRow {
+pub(super) fn clock_row(k: &lianjian_services::cases::ClockView) -> ClockRow {
     let note = match (k.stopped_on, k.working_days_left) {
         (Some(s), _) => format!("{s} 完成"),
         (None, Some(n)) if n >= 0 => format!("还剩 {n} 个工作日"),

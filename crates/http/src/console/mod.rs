@@ -11,6 +11,7 @@ mod clue_routing;
 pub(crate) use clue_desk::sort_of as clue_sort;
 mod clues;
 mod credit;
+mod credit_sanctions;
 mod departments;
 mod directory;
 pub(crate) mod draws;
@@ -246,6 +247,46 @@ pub fn router() -> Router<AppState> {
         .route("/rectifications/{id}/print", get(follow_ups::print))
         .route("/rectifications/{id}/report", post(follow_ups::report))
         .route("/rectifications/{id}/recheck", post(follow_ups::recheck))
+        .route("/sanctions", get(credit_sanctions::queue))
+        .route(
+            "/sanctions/measures",
+            get(credit_sanctions::measures).post(credit_sanctions::add_measure),
+        )
+        .route("/sanctions/batches/new", get(credit_sanctions::new_batch))
+        .route("/sanctions/batches", post(credit_sanctions::file_batch))
+        .route("/sanctions/tasks/{id}", get(credit_sanctions::task))
+        .route(
+            "/sanctions/tasks/{id}/attachments",
+            post(credit_sanctions::attach).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/sanctions/tasks/{id}/apply", post(credit_sanctions::apply))
+        .route(
+            "/sanctions/tasks/{id}/decline",
+            post(credit_sanctions::decline),
+        )
+        .route(
+            "/sanctions/tasks/{id}/supervise",
+            post(credit_sanctions::supervise),
+        )
+        .route("/sanctions/batches/{id}", get(credit_sanctions::batch))
+        .route(
+            "/sanctions/batches/{id}/approve",
+            post(credit_sanctions::approve),
+        )
+        .route(
+            "/sanctions/batches/{id}/return",
+            post(credit_sanctions::return_batch),
+        )
+        .route(
+            "/sanctions/batches/{id}/resubmit",
+            post(credit_sanctions::resubmit),
+        )
+        .route("/sanctions/appeals", get(credit_sanctions::appeals))
+        .route("/sanctions/appeals/{id}", get(credit_sanctions::appeal))
+        .route(
+            "/sanctions/appeals/{id}/decide",
+            post(credit_sanctions::decide),
+        )
         .route("/referrals", get(follow_ups::referrals))
         .route("/referrals/{id}", get(follow_ups::referral))
         .route("/referrals/{id}/answer", post(follow_ups::answer))
@@ -304,6 +345,11 @@ pub const BUSINESS_AREAS: &[(&str, &str, &str)] = &[
         "信用记录、分级分类、联合惩戒发起与反馈（国办 (十一)）",
     ),
     (
+        "sanctions",
+        "nav.sanctions",
+        "联合惩戒发起、审核、执行反馈与督办，信用异议与信用修复（国办 (十一)）",
+    ),
+    (
         "linkage",
         "nav.linkage",
         "跨层级跨区域协助、审管衔接、行刑衔接（国办 (十二)–(十四)）",
@@ -334,6 +380,7 @@ pub const LIVE_AREAS: &[(&str, &str)] = &[
     ("results", "/console/results"),
     ("clues", "/console/clues"),
     ("credit", "/console/credit"),
+    ("sanctions", "/console/sanctions"),
 ];
 
 /// A list's filters as `k=v&` (the ones filled in, encoded), to put before a sort or page

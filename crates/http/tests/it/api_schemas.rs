@@ -135,7 +135,7 @@ fn resolve<'a>(doc: &'a Value, s: &'a Value) -> &'a Value {
 }
 
 /// Checks a body against the schema `doc` gives `method path` for `status`.
-fn conforms(doc: &Value, method: &str, path: &str, status: u16, body: &Value) {
+pub(crate) fn conforms(doc: &Value, method: &str, path: &str, status: u16, body: &Value) {
     let schema = &doc["paths"][path][method]["responses"][status.to_string()]["content"]["application/json"]
         ["schema"];
     assert!(

@@ -429,6 +429,104 @@ async fn fixture(app: &App) -> Fixture {
         .to_string();
     set("entity", &entity);
 
+    // Joint sanctions: a measure of county A's office implemented by X, a batch X filed
+    // against the visited entity, approved (so X holds one task waiting for feedback); a
+    // penalty entry of X on the entity and an objection to it waiting for a decision.
+    let office = app.token("wy.office").await;
+    let measure = app
+        .as_json(
+            "POST",
+            "/api/v1/sanction-measures",
+            &office,
+            json!({"name": "矩阵措施：提高抽查频次", "legal_basis": "矩阵测试法律依据", "department_id": x, "subject_type": "entity", "default_months": 12, "class_d": true}),
+        )
+        .await;
+    let measure_id = measure["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{measure}"))
+        .to_string();
+    set("measure", &measure_id);
+    let batch = app
+        .as_json(
+            "POST",
+            "/api/v1/sanction-batches",
+            &market,
+            json!({"reason": "矩阵测试：列入严重违法失信名单", "legal_basis": "矩阵测试法律依据", "measure_ids": [measure_id], "subjects": [{"subject_type": "entity", "entity_id": entity}]}),
+        )
+        .await;
+    let batch_id = batch["batch"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{batch}"))
+        .to_string();
+    let approved = app
+        .as_json(
+            "POST",
+            &format!("/api/v1/sanction-batches/{batch_id}/approve"),
+            &office,
+            json!({}),
+        )
+        .await;
+    set("sanction_batch", &batch_id);
+    set(
+        "sanction_task",
+        approved["tasks"][0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{approved}")),
+    );
+    let entry = {
+        use lianjian_domain::credit::*;
+        let ent = lianjian_store::entities::get(svc.store.conn(), entity.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let on = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        let e = lianjian_store::credit::Entry {
+            id: uuid::Uuid::now_v7(),
+            entity_id: ent.id,
+            region_code: ent.region_code.clone(),
+            department_id: Some(x),
+            kind: RecordKind::Penalty,
+            tier: Some(Tier::General),
+            occurred_on: on,
+            reference: Some("矩阵测试罚〔2026〕1号".into()),
+            title: "矩阵测试违法行为".into(),
+            legal_basis: Some("矩阵测试法律依据".into()),
+            detail: RecordDetail::Penalty {
+                kinds: vec![PenaltyKind::Warning],
+                amount_cents: 0,
+                strict_field: None,
+            },
+            source: RecordSource::Manual,
+            publication: penalty_publication(Tier::General, None, on),
+            status: RecordStatus::Active,
+            ended_on: None,
+            created_by: "matrix".into(),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        lianjian_store::credit::insert_many(svc.store.conn(), &[e.clone()])
+            .await
+            .unwrap();
+        (e.id.to_string(), ent.usci.clone())
+    };
+    let (entry, entity_usci) = entry;
+    set("credit_entry", &entry);
+    set("entity_usci", &entity_usci);
+    let appeal = app
+        .as_json(
+            "POST",
+            "/api/v1/credit-appeals",
+            &office,
+            json!({"kind": "objection", "entry_id": entry, "applicant": "矩阵测试申请人", "statement": "矩阵测试：记录有误"}),
+        )
+        .await;
+    set(
+        "appeal",
+        appeal["appeal"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{appeal}")),
+    );
+
     // Evidence uploaded by X's administrator.
     let r = app
         .send(multipart_request(

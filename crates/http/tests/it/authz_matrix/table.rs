@@ -953,6 +953,126 @@ pub fn rows() -> Vec<Row> {
             r#"{"ids":["<clue>"],"action":"sign"}"#,
             "PPP PPP PPP PPP FFF FFF",
         ),
+        // ---- API: joint sanctions and credit appeals (联合惩戒, 异议与信用修复). The measure is
+        // county A's office's catalogue (every line of A reads it); the batch was filed by X
+        // and implemented by X (its parties: line market only); its task, X's, waits for
+        // feedback. The appeal is an objection to X's penalty entry, waiting for a decision.
+        get("/api/v1/sanction-measures", "", ANY),
+        // The catalogue: offices (county B is told X is not in its region).
+        json(
+            "POST",
+            "/api/v1/sanction-measures",
+            "",
+            r#"{"name":"矩阵测试措施","legal_basis":"矩阵测试法律依据","department_id":"<dept>","subject_type":"entity","default_months":6}"#,
+            "PPP PPV FFF FFF FFF FFF",
+        ),
+        get(
+            "/api/v1/sanction-measures/{id}",
+            "measure",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        json(
+            "PUT",
+            "/api/v1/sanction-measures/{id}",
+            "measure",
+            r#"{"name":"矩阵措施：提高抽查频次","legal_basis":"矩阵测试法律依据","department_id":"<dept>","subject_type":"entity","default_months":12,"class_d":true}"#,
+            "PPP PPH FFF FFF FFF FFF",
+        ),
+        get("/api/v1/sanction-batches", "", ANY),
+        // Filing: administrators of A (any line: the measure and the entity are shared); county
+        // B cannot name A's measure or entity (422); inspectors and read-only roles file nothing.
+        json(
+            "POST",
+            "/api/v1/sanction-batches",
+            "",
+            r#"{"reason":"矩阵测试：惩戒事由","legal_basis":"矩阵测试法律依据","measure_ids":["<measure>"],"subjects":[{"subject_type":"entity","entity_id":"<entity>"}]}"#,
+            "PPP PPV PPV FFF FFF FFF",
+        ),
+        get("/api/v1/sanction-batches/{id}", "sanction_batch", READ),
+        // Review by the office (the approved batch refuses by state, 409).
+        row(
+            "POST",
+            "/api/v1/sanction-batches/{id}/approve",
+            "sanction_batch",
+            Payload::None,
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        json(
+            "POST",
+            "/api/v1/sanction-batches/{id}/return",
+            "sanction_batch",
+            r#"{"reason":"矩阵测试：请补充材料"}"#,
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        // Resubmitting: only staff of the initiating department (X) who may file.
+        json(
+            "POST",
+            "/api/v1/sanction-batches/{id}/resubmit",
+            "sanction_batch",
+            r#"{"reason":"矩阵测试：已补充"}"#,
+            "PFF PFH PHH FHH FFH FFH",
+        ),
+        get("/api/v1/sanction-tasks", "", ANY),
+        get("/api/v1/sanction-tasks/{id}", "sanction_task", READ),
+        // Feedback: X's administrators and inspectors only (the office chases, never reports).
+        Row {
+            payload: Payload::Multipart {
+                fields: vec![],
+                file: Some(("file", "s.jpg", "image/jpeg", JPEG)),
+            },
+            ..row(
+                "POST",
+                "/api/v1/sanction-tasks/{id}/attachments",
+                "sanction_task",
+                Payload::None,
+                "FFF FFH PHH PHH FFH FFH",
+            )
+        },
+        json(
+            "POST",
+            "/api/v1/sanction-tasks/{id}/apply",
+            "sanction_task",
+            r#"{"feedback":"矩阵测试：已执行"}"#,
+            "FFF FFH PHH PHH FFH FFH",
+        ),
+        json(
+            "POST",
+            "/api/v1/sanction-tasks/{id}/decline",
+            "sanction_task",
+            r#"{"reason":"矩阵测试：无法执行"}"#,
+            "FFF FFH PHH PHH FFH FFH",
+        ),
+        json(
+            "POST",
+            "/api/v1/sanction-tasks/{id}/supervise",
+            "sanction_task",
+            r#"{"reason":"矩阵测试：请尽快反馈"}"#,
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        get("/api/v1/sanction-statistics", "", ANY),
+        get("/api/v1/credit-appeals", "", ANY),
+        // Registering on the entity's behalf: administrators of A (any line: credit entries are
+        // shared); county B does not see the entry (422).
+        json(
+            "POST",
+            "/api/v1/credit-appeals",
+            "",
+            r#"{"kind":"objection","entry_id":"<credit_entry>","applicant":"矩阵测试申请人","statement":"矩阵测试：记录有误"}"#,
+            "PPP PPV PPV FFF FFF FFF",
+        ),
+        get(
+            "/api/v1/credit-appeals/{id}",
+            "appeal",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        // Deciding: the office of A and the administrators of X (which recorded the entry).
+        json(
+            "POST",
+            "/api/v1/credit-appeals/{id}/decide",
+            "appeal",
+            r#"{"grant":false,"reason":"矩阵测试：理由不成立"}"#,
+            "PPP PPH PFH FFH FFH FFH",
+        ),
         // The office's routing table and deadline rules: offices (each its own region).
         get("/api/v1/clue-routes", "", "AAA AAA FFF FFF FFF FFF"),
         json(
@@ -1707,6 +1827,86 @@ pub fn rows() -> Vec<Row> {
             MANAGE,
         ),
         // ---- console: clues (as the API rows above).
+        // Joint sanctions and appeals in the console: the same objects and policy as the API
+        // rows above (the task was answered there, so its steps refuse by state: 409 = P).
+        get("/console/sanctions", "", ANY),
+        get("/console/sanctions/measures", "", ANY),
+        post(
+            "/console/sanctions/measures",
+            "",
+            "name=矩阵测试控制台措施&legal_basis=矩阵测试法律依据&department_id=<dept>&subject_type=entity&default_months=6",
+            "PPP PPV FFF FFF FFF FFF",
+        ),
+        get("/console/sanctions/batches/new", "", ADMINS),
+        post(
+            "/console/sanctions/batches",
+            "",
+            "reason=矩阵测试：惩戒事由&legal_basis=矩阵测试法律依据&measure_ids=<measure>&subjects=<entity_usci>",
+            "PPP PPV PPV FFF FFF FFF",
+        ),
+        get("/console/sanctions/tasks/{id}", "sanction_task", READ),
+        Row {
+            payload: Payload::Multipart {
+                fields: vec![],
+                file: Some(("file", "t.jpg", "image/jpeg", JPEG)),
+            },
+            ..row(
+                "POST",
+                "/console/sanctions/tasks/{id}/attachments",
+                "sanction_task",
+                Payload::None,
+                "FFF FFH PHH PHH FFH FFH",
+            )
+        },
+        post(
+            "/console/sanctions/tasks/{id}/apply",
+            "sanction_task",
+            "feedback=矩阵测试：已执行",
+            "FFF FFH PHH PHH FFH FFH",
+        ),
+        post(
+            "/console/sanctions/tasks/{id}/decline",
+            "sanction_task",
+            "reason=矩阵测试：无法执行",
+            "FFF FFH PHH PHH FFH FFH",
+        ),
+        post(
+            "/console/sanctions/tasks/{id}/supervise",
+            "sanction_task",
+            "reason=矩阵测试：请尽快反馈",
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        get("/console/sanctions/batches/{id}", "sanction_batch", READ),
+        post(
+            "/console/sanctions/batches/{id}/approve",
+            "sanction_batch",
+            "",
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        post(
+            "/console/sanctions/batches/{id}/return",
+            "sanction_batch",
+            "reason=矩阵测试：请补充材料",
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        post(
+            "/console/sanctions/batches/{id}/resubmit",
+            "sanction_batch",
+            "reason=矩阵测试：已补充",
+            "PFF PFH PHH FHH FFH FFH",
+        ),
+        get("/console/sanctions/appeals", "", ANY),
+        get(
+            "/console/sanctions/appeals/{id}",
+            "appeal",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        post(
+            "/console/sanctions/appeals/{id}/decide",
+            "appeal",
+            "verdict=reject&reason=矩阵测试：理由不成立",
+            "PPP PPH PFH FFH FFH FFH",
+        ),
         get("/console/clues", "", ANY),
         get("/console/clues/new", "", "AAA AAA AAA AAA FFF FFF"),
         get("/console/clues/export", "", ANY),
