@@ -377,6 +377,20 @@ async fn serve(
             }
         }
     });
+    // The quarterly credit evaluation (issue 15 item 2, 季度综合评价): once an hour, every
+    // county with a default index and no run since the quarter began is evaluated.
+    let evaluator = svc.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match lianjian_services::credit::evaluation::run_quarterly(&evaluator).await {
+                Ok(runs) if runs.is_empty() => {}
+                Ok(runs) => tracing::info!(runs = runs.len(), "quarterly credit evaluations done"),
+                Err(e) => tracing::warn!(error = %e, "quarterly credit evaluation failed"),
+            }
+        }
+    });
     // 12345 webhooks (issue 14 item 5): due subscriptions get their next events every 2 s;
     // failures back off per subscription (services::clues::hotline::backoff).
     lianjian_http::webhooks::spawn(svc.clone(), std::time::Duration::from_secs(2));

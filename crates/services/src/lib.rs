@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod cases;
 pub mod clock;
 pub mod clues;
+pub mod credit;
 pub mod demo;
 mod demo_content;
 pub mod departments;

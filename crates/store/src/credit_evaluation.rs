@@ -808,7 +808,7 @@ pub async fn current_within(c: &impl ConnectionTrait, scope: &Scope) -> Result<H
 }
 
 /// Sets the class in force of `ids` to `class`, dated `on`, source `source` (batched
-/// `UPDATE … WHERE id IN`). The caller seals the rows and appends them to the change feed.
+/// `UPDATE … WHERE id IN`) and seals the rows. The caller appends them to the change feed.
 pub async fn set_entity_classes(
     c: &impl ConnectionTrait,
     class: CreditClass,
@@ -836,7 +836,24 @@ pub async fn set_entity_classes(
         ))
         .await?;
     }
-    Ok(())
+    crate::seal::seal_ids(c, crate::seal::Sealed::Entities, ids).await
+}
+
+/// The counties (6-digit codes) that have entities: where the quarterly pass looks.
+pub async fn counties_with_entities(c: &impl ConnectionTrait) -> Result<Vec<RegionCode>> {
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            "SELECT DISTINCT SUBSTR(region_code, 1, 6) AS county FROM entities \
+             WHERE LENGTH(region_code) >= 6 ORDER BY county",
+            vec![],
+        ))
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(region_col(r, "county")?);
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------

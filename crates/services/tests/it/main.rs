@@ -13,6 +13,7 @@ mod change_feed;
 mod clue_desk;
 mod clue_workflow;
 mod clues;
+mod credit_evaluation;
 mod demo;
 mod exchange;
 mod hotline;
