@@ -613,8 +613,10 @@ pub struct Change {
     pub entity_id: Uuid,
     pub region_code: String,
     pub score: i32,
+    #[serde(with = "lianjian_domain::credit::evaluation::letter")]
     #[schema(value_type = String)]
     pub class: CreditClass,
+    #[serde(with = "lianjian_domain::credit::evaluation::letter_opt")]
     #[schema(value_type = Option<String>)]
     pub previous_class: Option<CreditClass>,
     pub overridden: bool,
@@ -713,6 +715,7 @@ pub struct Current {
     pub run_id: Uuid,
     pub index_version: i32,
     pub score: i32,
+    #[serde(with = "lianjian_domain::credit::evaluation::letter")]
     #[schema(value_type = String)]
     pub class: CreditClass,
     pub evaluated_on: NaiveDate,
@@ -865,6 +868,7 @@ pub struct Override {
     pub id: Uuid,
     pub entity_id: Uuid,
     pub region_code: String,
+    #[serde(with = "lianjian_domain::credit::evaluation::letter")]
     #[schema(value_type = String)]
     pub class: CreditClass,
     pub reason: String,

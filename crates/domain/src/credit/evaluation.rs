@@ -424,6 +424,46 @@ impl IndexDef {
     }
 }
 
+/// A credit class as its letter, `"A"`–`"D"`, as the rest of the API shows it
+/// (`#[serde(with = "letter")]`).
+pub mod letter {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::directory::CreditClass;
+
+    pub fn serialize<S: Serializer>(c: &CreditClass, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(c.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<CreditClass, D::Error> {
+        let s = String::deserialize(d)?;
+        CreditClass::parse(&s).map_err(|e| serde::de::Error::custom(e.en))
+    }
+}
+
+/// [`letter`] for an optional class.
+pub mod letter_opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::directory::CreditClass;
+
+    pub fn serialize<S: Serializer>(c: &Option<CreditClass>, s: S) -> Result<S::Ok, S::Error> {
+        match c {
+            Some(c) => s.serialize_some(c.as_str()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CreditClass>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(s) => CreditClass::parse(&s)
+                .map(Some)
+                .map_err(|e| serde::de::Error::custom(e.en)),
+        }
+    }
+}
+
 /// What one indicator moved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contribution {
@@ -440,6 +480,8 @@ pub struct Contribution {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Evaluation {
     pub score: i32,
+    /// `A`–`D`.
+    #[serde(with = "letter")]
     #[schema(value_type = String)]
     pub class: CreditClass,
     pub contributions: Vec<Contribution>,

@@ -607,6 +607,7 @@ pub struct EntityCredit {
     pub usci: String,
     pub name: String,
     /// The class in force (what the draws use).
+    #[serde(with = "lianjian_domain::credit::evaluation::letter_opt")]
     #[schema(value_type = Option<String>)]
     pub class: Option<CreditClass>,
     pub class_date: Option<NaiveDate>,
@@ -755,4 +756,17 @@ pub async fn override_class(
     tx.commit().await?;
     svc.apply_own_changes().await;
     Ok(o)
+}
+
+/// Starts a run and executes it in the background (API and console: a province's run takes
+/// longer than a request may). The run's status and counts show its progress.
+pub async fn start_in_background(svc: &Services, a: &Actor, input: &RunInput) -> Result<Run> {
+    let run = start(svc, a, input, Trigger::Manual).await?;
+    let (svc, a, r) = (svc.clone(), a.clone(), run.clone());
+    tokio::spawn(async move {
+        if let Err(e) = execute(&svc, &a, r).await {
+            tracing::warn!(error = %e, "could not finish a credit evaluation run");
+        }
+    });
+    Ok(run)
 }
