@@ -73,6 +73,7 @@ pub struct CreditIndex {
 
 /// One version of an index as it was saved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = CreditIndexVersion)]
 pub struct IndexVersion {
     pub index_id: Uuid,
     pub version: i32,
@@ -263,6 +264,7 @@ pub async fn version(c: &impl ConnectionTrait, index_id: Uuid, version: i32) -> 
 
 /// An evaluation run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = CreditEvalRun)]
 pub struct Run {
     pub id: Uuid,
     #[schema(value_type = String)]
@@ -608,6 +610,7 @@ pub async fn facts(c: &impl ConnectionTrait, scope: &Scope, w: &Windows) -> Resu
 
 /// One entity whose class a run changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = CreditEvalChange)]
 pub struct Change {
     pub run_id: Uuid,
     pub entity_id: Uuid,
@@ -625,6 +628,7 @@ pub struct Change {
 
 /// A change with the entity's name and credit code, as departments read it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = CreditEvalChangeRow)]
 pub struct ChangeRow {
     #[serde(flatten)]
     pub change: Change,
@@ -709,6 +713,7 @@ pub async fn list_changes(
 
 /// An entity's latest evaluated result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = CreditEvalCurrent)]
 pub struct Current {
     pub entity_id: Uuid,
     pub region_code: String,
@@ -864,6 +869,7 @@ pub async fn counties_with_entities(c: &impl ConnectionTrait) -> Result<Vec<Regi
 
 /// A manual override of an entity's class (人工调整).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = CreditOverride)]
 pub struct Override {
     pub id: Uuid,
     pub entity_id: Uuid,

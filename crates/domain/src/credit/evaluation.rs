@@ -22,6 +22,7 @@ use crate::directory::CreditClass;
 /// What one entity did within the index's windows, aggregated by the store. Compact (24
 /// bytes) so a province fits in memory as columns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreditFacts)]
 pub struct Facts {
     /// Active penalties decided within the penalty window, by tier: 轻微, 一般, 严重.
     pub penalties: [u16; 3],
@@ -46,6 +47,7 @@ pub struct Facts {
 
 /// One indicator's rule. Points are deducted (or, for commendations, added) per fact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreditIndicatorRule)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Rule {
     /// 行政处罚: penalties decided in the last `months` months, points per penalty by tier.
@@ -196,6 +198,7 @@ impl Rule {
 
 /// One indicator: a rule and its weight (the most points it can move).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreditIndicator)]
 pub struct Indicator {
     pub rule: Rule,
     pub weight: u32,
@@ -203,6 +206,7 @@ pub struct Indicator {
 
 /// Score → class: at least `a` is A, at least `b` is B, at least `c` is C, below is D.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreditThresholds)]
 pub struct Thresholds {
     pub a: i32,
     pub b: i32,
@@ -225,6 +229,7 @@ impl Thresholds {
 
 /// A parsed, valid index definition (the body of one version).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreditIndexDef)]
 pub struct IndexDef {
     pub indicators: Vec<Indicator>,
     pub thresholds: Thresholds,
@@ -466,6 +471,7 @@ pub mod letter_opt {
 
 /// What one indicator moved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreditContribution)]
 pub struct Contribution {
     /// The rule's code (`penalties`, …).
     pub indicator: String,
@@ -478,6 +484,7 @@ pub struct Contribution {
 
 /// The result for one entity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreditEvaluation)]
 pub struct Evaluation {
     pub score: i32,
     /// `A`–`D`.

@@ -44,6 +44,7 @@ pub async fn define(
 
 /// An index with every version, newest first.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CreditIndexWithVersions)]
 pub struct IndexWithVersions {
     pub index: CreditIndex,
     pub versions: Vec<IndexVersion>,
@@ -62,6 +63,7 @@ pub async fn index(
 
 /// An edit: saved as the next version. `version` is the version the edit started from.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = CreditIndexEdit)]
 #[serde(deny_unknown_fields)]
 pub struct IndexEdit {
     pub version: i32,

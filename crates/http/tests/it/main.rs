@@ -10,6 +10,7 @@ mod calendar;
 mod clue_desk;
 mod clue_portal;
 mod clues;
+mod credit_evaluation;
 mod directory;
 mod draw_access;
 mod draws;

@@ -89,6 +89,7 @@ pub fn may_view(_a: &Actor) -> bool {
 
 /// An index as submitted: new, or the next version of an existing one.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreditIndexInput)]
 pub struct IndexInput {
     /// The region it applies to (its subtree).
     pub region_code: String,
@@ -262,6 +263,7 @@ pub async fn index(svc: &Services, a: &Actor, id: Uuid) -> Result<(CreditIndex, 
 
 /// What a run is asked to do.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreditEvalRunInput)]
 pub struct RunInput {
     /// The region to evaluate (its subtree).
     pub region_code: String,
@@ -662,6 +664,7 @@ pub async fn entity_credit(svc: &Services, a: &Actor, entity_id: Uuid) -> Result
 
 /// An override as submitted.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreditOverrideInput)]
 pub struct OverrideInput {
     /// `A`–`D`.
     pub class: String,
