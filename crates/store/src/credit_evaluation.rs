@@ -424,14 +424,20 @@ pub async fn ran_since(c: &impl ConnectionTrait, region: &RegionCode, since: Dat
         > 0)
 }
 
-/// Whether a run over `region`, an ancestor or a descendant is running now (one at a time
-/// over any piece of the directory, or two runs would write classes over each other).
-pub async fn running_over(c: &impl ConnectionTrait, region: &RegionCode) -> Result<bool> {
+/// Whether a run over `region`, an ancestor or a descendant started after `since` is running
+/// now (one at a time over any piece of the directory, or two runs would write classes over
+/// each other). Runs started before `since` and still marked running were cut off (the server
+/// stopped) and no longer block.
+pub async fn running_over(
+    c: &impl ConnectionTrait,
+    region: &RegionCode,
+    since: DateTime<Utc>,
+) -> Result<bool> {
     let rows = c
         .query_all_raw(stmt(
             c,
-            "SELECT region_code FROM credit_eval_runs WHERE status = 'running'",
-            vec![],
+            "SELECT region_code FROM credit_eval_runs WHERE status = 'running' AND started_at >= $1",
+            vec![since.into()],
         ))
         .await?;
     for r in &rows {

@@ -48,6 +48,9 @@ pub use lianjian_store::credit_evaluation::{
 pub const SOURCE: &str = "评价";
 /// Classes written per transaction.
 const BATCH: usize = 2000;
+/// A run still marked running this long after its start was cut off (the server stopped
+/// during it): it no longer blocks a new run over its region. A province's run takes minutes.
+const STALE_AFTER_HOURS: i64 = 6;
 
 // ---------------------------------------------------------------------------------------
 // Who may
@@ -350,7 +353,7 @@ pub async fn start(svc: &Services, a: &Actor, input: &RunInput, trigger: Trigger
     let tx = svc.store.begin().await?;
     // Checked inside the write transaction: writers are serialised, so two starts cannot both
     // pass.
-    if repo::running_over(&tx, &region).await? {
+    if repo::running_over(&tx, &region, now - chrono::Duration::hours(STALE_AFTER_HOURS)).await? {
         return Err(ServiceError::conflict(
             "region_code",
             "该地区（或其上下级）正在进行信用评价，请待其完成",

@@ -32,6 +32,7 @@ on_both_backends!(
     overrides_need_a_reason_and_win_while_valid,
     departments_read_changes_in_their_scope_only,
     the_quarterly_pass_runs_once_per_county,
+    a_running_run_blocks_others_until_it_is_stale,
 );
 
 fn input(name: &str) -> IndexInput {
@@ -372,4 +373,36 @@ async fn the_quarterly_pass_runs_once_per_county(env: Env) {
     assert_eq!(runs[0].trigger, "quarterly");
     assert_eq!(runs[0].created_by, "system");
     assert!(ev::run_quarterly(svc).await.unwrap().is_empty(), "once a quarter");
+}
+
+async fn a_running_run_blocks_others_until_it_is_stale(env: Env) {
+    let svc = &env.svc;
+    let office = actor(svc, "wy.office").await;
+    ev::define(svc, &office, &input("舞阳县综合信用评价指标")).await.unwrap();
+    let town = RunInput {
+        region_code: "411121100".into(),
+        index_id: None,
+    };
+    let county = RunInput {
+        region_code: "411121".into(),
+        index_id: None,
+    };
+    // A run over the county started and not executed yet: a run over one of its townships is
+    // refused while it runs.
+    let admin = lianjian_services::cli_actor();
+    let ix = ev::indexes(svc, &office).await.unwrap()[0].id;
+    let started = ev::start(svc, &admin, &RunInput { index_id: Some(ix), ..county }, Trigger::Manual)
+        .await
+        .unwrap();
+    assert!(matches!(
+        ev::start(svc, &admin, &RunInput { index_id: Some(ix), ..town.clone() }, Trigger::Manual).await,
+        Err(ServiceError::Conflict { .. })
+    ));
+    // Seven hours later the server is taken to have stopped during it.
+    let clock = svc.clock.clone();
+    clock.advance(chrono::Duration::hours(7));
+    let later = ev::start(svc, &admin, &RunInput { index_id: Some(ix), ..town }, Trigger::Manual)
+        .await
+        .unwrap();
+    assert_ne!(later.id, started.id);
 }
