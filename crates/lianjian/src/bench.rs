@@ -33,6 +33,8 @@ use uuid::Uuid;
 
 #[path = "bench_clues.rs"]
 mod clue_load;
+#[path = "bench_credit.rs"]
+mod credit_eval;
 #[path = "bench_draw.rs"]
 mod draw_path;
 #[path = "bench_hotline.rs"]
@@ -114,6 +116,14 @@ pub struct BenchArgs {
     /// Clues to seed for `--clue-load`
     #[arg(long, default_value_t = 200_000, requires = "clue_load")]
     clues: u64,
+    /// Time the credit evaluation (issue 15): `--entities` entities' facts scored and
+    /// classified in memory; with `--postgres`, also a real evaluation run over
+    /// `--credit-db-entities` entities in a fresh PostgreSQL database and the entity credit page
+    #[arg(long)]
+    credit_eval: bool,
+    /// Entities loaded into PostgreSQL for `--credit-eval --postgres`
+    #[arg(long, default_value_t = 1_000_000, requires = "credit_eval")]
+    credit_db_entities: u64,
 }
 
 // ---- generator ----
@@ -614,6 +624,15 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
             a.clues
         );
         let out = clue_load::run(&a, db).await?;
+        println!("{out}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if a.credit_eval {
+        println!(
+            "lianjian bench --credit-eval: {} entities, {cores} cores",
+            a.entities
+        );
+        let out = credit_eval::run(&a).await?;
         println!("{out}");
         return Ok(ExitCode::SUCCESS);
     }

@@ -377,15 +377,19 @@ async fn serve(
             }
         }
     });
-    // Joint sanctions end by themselves (issue 15 item 3): a pass every hour removes the
-    // sanction entries past their last day and lifts the tasks whose measures all ended; the
-    // pass is idempotent, so the first one after midnight (Beijing) does the day's work.
-    let lifter = svc.clone();
+    // Credit passes, every hour, each idempotent:
+    // - joint sanctions end by themselves (issue 15 item 3): sanction entries past their last
+    //   day are removed and tasks whose measures all ended are lifted, so the first pass after
+    //   midnight (Beijing) does the day's work;
+    // - the quarterly credit evaluation (issue 15 item 2, 季度综合评价): every county with a
+    //   default index and no run since the quarter began is evaluated. After the lifting, so a
+    //   sanction that ended no longer holds its entity in class D.
+    let credit_passes = svc.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             every.tick().await;
-            match lianjian_services::credit::sanctions::lift_expired(&lifter).await {
+            match lianjian_services::credit::sanctions::lift_expired(&credit_passes).await {
                 Ok(l) if l.entries == 0 && l.tasks == 0 => {}
                 Ok(l) => tracing::info!(
                     entries = l.entries,
@@ -393,6 +397,11 @@ async fn serve(
                     "lifted ended sanctions"
                 ),
                 Err(e) => tracing::warn!(error = %e, "lifting ended sanctions failed"),
+            }
+            match lianjian_services::credit::evaluation::run_quarterly(&credit_passes).await {
+                Ok(runs) if runs.is_empty() => {}
+                Ok(runs) => tracing::info!(runs = runs.len(), "quarterly credit evaluations done"),
+                Err(e) => tracing::warn!(error = %e, "quarterly credit evaluation failed"),
             }
         }
     });

@@ -13,6 +13,7 @@ pub mod clue_portal;
 pub mod clue_reports;
 pub mod clues;
 pub mod credit;
+pub mod credit_evaluation;
 pub mod credit_sanctions;
 pub mod departments;
 pub mod draw_access;

@@ -14,6 +14,8 @@ pub mod sanction;
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+pub mod evaluation;
+
 use crate::Invalid;
 use crate::directory::labelled_enum;
 use crate::error::bounded_text;

@@ -6,6 +6,7 @@ mod calendar;
 mod claims;
 pub(crate) mod clues;
 pub(crate) mod credit;
+pub(crate) mod credit_evaluation;
 pub(crate) mod credit_sanctions;
 pub(crate) mod departments;
 pub(crate) mod draws;
@@ -56,7 +57,7 @@ use crate::AppState;
         (name = "visits", description = "检查实施：合并检查清单、现场录入、证据、确认、部门审核、结果公示，责令整改、抄告与案件移送"),
         (name = "evidence", description = "证据互认：证据文件一次存储、包含证明与签名检查点"),
         (name = "clues", description = "问题线索联合处置：登记、派单、签收、退回、改派、延期、办结，每一步留痕并按工作日计时"),
-        (name = "credit", description = "联合信用监管：信用记录（行政处罚、经营异常名录、严重违法失信名单、表彰）、信用档案与信用信息公示"),
+        (name = "credit", description = "联合信用监管：信用记录（行政处罚、经营异常名录、严重违法失信名单、表彰）、信用档案与信用信息公示；信用评价指标体系（版本化）、评价批次与各部门的变动推送、主体信用分类及其解释、人工调整（分类和评分仅限工作人员，从不公开）"),
         (name = "sanctions", description = "联合惩戒与信用修复：措施目录、发起、审核、执行反馈（证据、督办、到期解除）、统计，信用异议与信用修复"),
         (name = "hotline", description = "12345 热线接口：工单推送（按工单编号幂等）、办理事件拉取与回调（签名、重试）"),
     )
@@ -277,6 +278,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(credit_sanctions::get_appeal))
         .routes(routes!(credit_sanctions::decide_appeal))
+        .routes(routes!(
+            credit_evaluation::indexes,
+            credit_evaluation::define
+        ))
+        .routes(routes!(credit_evaluation::index, credit_evaluation::edit))
+        .routes(routes!(credit_evaluation::runs, credit_evaluation::start))
+        .routes(routes!(credit_evaluation::run))
+        .routes(routes!(credit_evaluation::changes))
+        .routes(routes!(credit_evaluation::entity))
+        .routes(routes!(credit_evaluation::override_class))
         .routes(routes!(hotline::push))
         .routes(routes!(hotline::events))
         .routes(routes!(hotline::subscribe, hotline::subscriptions))

@@ -11,6 +11,7 @@ mod clue_routing;
 pub(crate) use clue_desk::sort_of as clue_sort;
 mod clues;
 mod credit;
+mod credit_evaluation;
 mod credit_sanctions;
 mod departments;
 mod directory;
@@ -69,6 +70,24 @@ pub fn router() -> Router<AppState> {
         .route("/departments/{id}/rename", post(departments::rename))
         .route("/departments/{id}/status", post(departments::set_status))
         .route("/sectors", get(sectors::list).post(sectors::create))
+        .route(
+            "/credit/evaluations",
+            get(credit_evaluation::runs).post(credit_evaluation::start),
+        )
+        .route("/credit/evaluations/{id}", get(credit_evaluation::run))
+        .route(
+            "/credit/indexes",
+            get(credit_evaluation::indexes).post(credit_evaluation::define),
+        )
+        .route(
+            "/credit/indexes/{id}",
+            get(credit_evaluation::index).post(credit_evaluation::edit),
+        )
+        .route("/credit/entities/{id}", get(credit_evaluation::entity))
+        .route(
+            "/credit/entities/{id}/override",
+            post(credit_evaluation::override_class),
+        )
         .route("/sectors/{id}", post(sectors::update))
         .route("/calendar", get(calendar::list).post(calendar::set))
         .route("/calendar/import", post(calendar::import))

@@ -526,6 +526,42 @@ async fn fixture(app: &App) -> Fixture {
             .as_str()
             .unwrap_or_else(|| panic!("{appeal}")),
     );
+    // County A's default credit evaluation index and a finished run over county A.
+    let index = app
+        .as_json(
+            "POST",
+            "/api/v1/credit/indexes",
+            &admin,
+            json!({"region_code": "411121", "name": "矩阵测试评价指标体系", "definition": lianjian_domain::credit::evaluation::IndexDef::standard()}),
+        )
+        .await;
+    set(
+        "credit_index",
+        index["id"].as_str().unwrap_or_else(|| panic!("{index}")),
+    );
+    let run = app
+        .as_json(
+            "POST",
+            "/api/v1/credit/evaluations",
+            &admin,
+            json!({"region_code": "411121"}),
+        )
+        .await;
+    let run_id = run["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{run}"))
+        .to_string();
+    for _ in 0..600 {
+        let r = app
+            .get_json(&format!("/api/v1/credit/evaluations/{run_id}"), &admin)
+            .await;
+        if r["status"] != "running" {
+            assert_eq!(r["status"], "finished", "{r}");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    set("credit_run", &run_id);
 
     // Evidence uploaded by X's administrator.
     let r = app

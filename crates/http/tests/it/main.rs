@@ -11,6 +11,7 @@ mod clue_desk;
 mod clue_portal;
 mod clues;
 mod credit;
+mod credit_evaluation;
 mod credit_sanctions;
 mod directory;
 mod draw_access;

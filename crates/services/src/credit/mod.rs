@@ -1,12 +1,14 @@
 //! Joint credit supervision (联合信用监管, 国办发〔2023〕1号 (十一), 鲁 task 14): the credit
 //! entries kept per entity (信用记录: penalties, listings, commendations; sanctions come from the
-//! joint-sanction flow), their import and the public credit information (`public`); joint
-//! sanctions (`sanctions`) and objections and credit repair (`repair`).
+//! joint-sanction flow), their import and the public credit information (`public`); the
+//! evaluation that sets the classes (`evaluation`); joint sanctions (`sanctions`) and
+//! objections and credit repair (`repair`).
 //!
 //! Credit information is shared by every line within a region (国办 (十一): departments use
 //! each other's records), so reading follows the directory's scope; recording is for the
 //! deciding department's administrators and the coordination office.
 
+pub mod evaluation;
 pub mod public;
 pub mod repair;
 pub mod sanctions;

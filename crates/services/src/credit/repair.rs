@@ -29,13 +29,17 @@ use crate::cases::{self, CaseRef, ClockView};
 use crate::error::Checker;
 use crate::{Result, ServiceError, Services};
 
-/// The call point "re-evaluate the entity" (信用重新评价): every change to an entity's credit
-/// entries made here and in `sanctions` (a repair granted, an objection upheld, a sanction
-/// applied or lifted) calls it on the same transaction. The credit evaluation
-/// (`services::credit::evaluation`) is being built on another branch; until it is wired in
-/// here, this does nothing, and the entity's class changes only at the next evaluation run.
-pub(crate) async fn reevaluate_entity(_tx: &impl Conn, _entity_id: Uuid) -> Result<()> {
-    Ok(())
+/// Re-evaluates the entity (信用重新评价) after a change to its credit entries made here or in
+/// `sanctions` (a repair granted, an objection upheld, a sanction applied or lifted), on the
+/// same transaction: `evaluation::reevaluate_entity`.
+pub(crate) async fn reevaluate_entity(
+    svc: &Services,
+    tx: &impl Conn,
+    a: &Actor,
+    entity_id: Uuid,
+    why: &str,
+) -> Result<()> {
+    super::evaluation::reevaluate_entity(svc, tx, a, entity_id, why).await
 }
 
 /// Who registers an objection or a repair application on the entity's behalf: the office,
@@ -401,9 +405,10 @@ pub async fn decide(
     cases::stop_clocks(&tx, x.kind.case_kind(), id, &[], today, action.as_str()).await?;
     cases::record_step(&tx, a, &case_ref(&after), &step, detail).await?;
     if grant {
-        reevaluate_entity(&tx, x.entity_id).await?;
+        reevaluate_entity(svc, &tx, a, x.entity_id, x.kind.label_zh()).await?;
     }
     tx.commit().await?;
+    svc.apply_own_changes().await;
     get(svc, a, id).await
 }
 

@@ -1563,10 +1563,11 @@ pub async fn apply(
     let mut touched: Vec<Uuid> = entries.iter().map(|e| e.entity_id).collect();
     touched.dedup();
     for e in touched {
-        super::repair::reevaluate_entity(&tx, e).await?;
+        super::repair::reevaluate_entity(svc, &tx, a, e, "联合惩戒措施实施").await?;
     }
     complete_if_answered(&tx, a, &b).await?;
     tx.commit().await?;
+    svc.apply_own_changes().await;
     get_task(svc, a, id).await
 }
 
@@ -1707,8 +1708,10 @@ pub async fn lift_expired(svc: &Services) -> Result<Lifted> {
                 })),
         )
         .await?;
-        super::repair::reevaluate_entity(&tx, e.entity_id).await?;
+        super::repair::reevaluate_entity(svc, &tx, &server, e.entity_id, "联合惩戒措施到期解除")
+            .await?;
         tx.commit().await?;
+        svc.apply_own_changes().await;
         out.entries += 1;
     }
     for id in repo::tasks_to_lift(c, today).await? {

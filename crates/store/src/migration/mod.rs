@@ -32,6 +32,7 @@ mod m20261207_000028_clock_holders;
 mod m20261207_000029_covering_clocks;
 mod m20261207_000030_case_figures;
 mod m20261207_000031_credit_entries;
+mod m20261207_000032_credit_evaluation;
 mod m20261207_000033_credit_sanctions;
 
 /// Named indexes and their columns, as a migration replaces them.
@@ -106,6 +107,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000029_covering_clocks::Migration),
             Box::new(m20261207_000030_case_figures::Migration),
             Box::new(m20261207_000031_credit_entries::Migration),
+            Box::new(m20261207_000032_credit_evaluation::Migration),
             Box::new(m20261207_000033_credit_sanctions::Migration),
         ]
     }

@@ -794,6 +794,63 @@ pub fn rows() -> Vec<Row> {
             r#"{"passed":true,"text":"矩阵测试：已立案"}"#,
             MANAGE,
         ),
+        // ---- API: credit evaluation (信用评价). Indexes are catalogue rows of county A (every
+        // line of A reads them, county B does not). The county's default index is defined and
+        // edited by the office (a department administrator may keep only its sector's index:
+        // 403 here, the fixture's index has no sector); runs and overrides by the office only.
+        // Classes and scores are staff-only: no public row.
+        get("/api/v1/credit/indexes", "", ANY),
+        json(
+            "POST",
+            "/api/v1/credit/indexes",
+            "",
+            r#"{"region_code":"<region>","name":"矩阵测试指标","definition":{"indicators":[{"rule":{"type":"sanctions","each":10},"weight":100}],"thresholds":{"a":90,"b":70,"c":50}}}"#,
+            "PPP PPV FFV FFF FFF FFF",
+        ),
+        get(
+            "/api/v1/credit/indexes/{id}",
+            "credit_index",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        // The first allowed edit moves the index to version 2; later ones answer 409 (P).
+        json(
+            "PUT",
+            "/api/v1/credit/indexes/{id}",
+            "credit_index",
+            r#"{"version":1,"name":"矩阵测试评价指标体系（修订）","definition":{"indicators":[{"rule":{"type":"sanctions","each":10},"weight":100}],"thresholds":{"a":90,"b":70,"c":50}}}"#,
+            "PPP PPH FFH FFF FFF FFF",
+        ),
+        get("/api/v1/credit/evaluations", "", ANY),
+        // A run over county A; one already running answers 409 (P).
+        json(
+            "POST",
+            "/api/v1/credit/evaluations",
+            "",
+            r#"{"region_code":"<region>"}"#,
+            "PPP PPV FFF FFF FFF FFF",
+        ),
+        get(
+            "/api/v1/credit/evaluations/{id}",
+            "credit_run",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        get(
+            "/api/v1/credit/evaluations/{id}/changes",
+            "credit_run",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        get(
+            "/api/v1/credit/entities/{id}",
+            "entity",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        json(
+            "POST",
+            "/api/v1/credit/entities/{id}/override",
+            "entity",
+            r#"{"class":"B","reason":"矩阵测试：人工调整"}"#,
+            "PPP PPH FFF FFF FFF FFF",
+        ),
         // ---- API: clues (问题线索). The fixture's clue was dispatched to X and signed there:
         // its region is county A and its line X's. The office dispatches, reassigns and
         // decides extensions; X's staff (administrators and inspectors) handle it. Steps the
@@ -1906,6 +1963,49 @@ pub fn rows() -> Vec<Row> {
             "appeal",
             "verdict=reject&reason=矩阵测试：理由不成立",
             "PPP PPH PFH FFH FFH FFH",
+        ),
+        // Console: credit evaluation (信用评价), the same policy as its API rows.
+        get("/console/credit/evaluations", "", ANY),
+        post(
+            "/console/credit/evaluations",
+            "",
+            "region_code=411121",
+            "PPP PPV FFF FFF FFF FFF",
+        ),
+        get(
+            "/console/credit/evaluations/{id}",
+            "credit_run",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        get("/console/credit/indexes", "", ANY),
+        post(
+            "/console/credit/indexes",
+            "",
+            "name=矩阵页面指标<seq>&region_code=411121&sanctions_on=1&sanctions_weight=100&sanctions_each=10&threshold_a=90&threshold_b=70&threshold_c=50",
+            "PPP PPV FFV FFF FFF FFF",
+        ),
+        get(
+            "/console/credit/indexes/{id}",
+            "credit_index",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        // Version 1 is outdated once the API row has edited it: allowed callers get 409 (P).
+        post(
+            "/console/credit/indexes/{id}",
+            "credit_index",
+            "version=1&name=矩阵页面修订&sanctions_on=1&sanctions_weight=100&sanctions_each=10&threshold_a=90&threshold_b=70&threshold_c=50",
+            "PPP PPH FFH FFF FFF FFF",
+        ),
+        get(
+            "/console/credit/entities/{id}",
+            "entity",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        post(
+            "/console/credit/entities/{id}/override",
+            "entity",
+            "class=B&reason=矩阵测试：页面调整",
+            "PPP PPH FFF FFF FFF FFF",
         ),
         get("/console/clues", "", ANY),
         get("/console/clues/new", "", "AAA AAA AAA AAA FFF FFF"),
