@@ -322,13 +322,35 @@ async fn classes_and_scores_are_never_public(app: App) {
         .api("GET", "/api/v1/credit/evaluations", None, None)
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    // The published document has no public credit-class operation.
+    // The published document's only public credit operations are the credit information
+    // (信用信息公示), and neither carries a class or a score.
     let doc = app.api("GET", "/api/openapi.json", None, None).await.json();
     for (path, _) in doc["paths"].as_object().unwrap() {
-        assert!(
-            !(path.contains("/public/") && path.contains("credit")),
-            "{path} is public"
-        );
+        if path.contains("/public/") && path.contains("credit") {
+            assert!(
+                ["/api/v1/public/credit", "/api/v1/public/credit/{usci}"].contains(&path.as_str()),
+                "{path} is public"
+            );
+        }
+    }
+    let usci = app
+        .get_json(
+            &format!("/api/v1/entities/{x}"),
+            &app.token("wy.office").await,
+        )
+        .await["entity"]["usci"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for path in [
+        format!("/api/v1/public/credit/{usci}"),
+        format!("/api/v1/public/credit?q={usci}"),
+    ] {
+        let r = app.api("GET", &path, None, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+        for word in ["class", "score", "评价"] {
+            assert!(!r.body.contains(word), "{word} in {path}: {}", r.body);
+        }
     }
     let console = app
         .get(&format!("/console/credit/entities/{x}"), None)

@@ -62,9 +62,18 @@ fn today(svc: &Services) -> NaiveDate {
 }
 
 /// Entities of the site's jurisdiction whose name holds `q`, or whose credit code starts with
-/// it; at least two characters.
+/// it; at least two characters (none asked: an empty page).
 pub async fn search(svc: &Services, q: &str, page: PageRequest) -> Result<Page<PublicEntity>> {
     let q = q.trim();
+    if q.is_empty() {
+        // Nothing asked, nothing listed: the portal shows its search form.
+        return Ok(Page {
+            items: Vec::new(),
+            total: 0,
+            page: page.page,
+            per_page: page.per_page,
+        });
+    }
     if q.chars().count() < 2 {
         return Err(ServiceError::field(
             "q",

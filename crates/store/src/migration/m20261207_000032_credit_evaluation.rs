@@ -174,4 +174,19 @@ impl MigrationTrait for Migration {
         .await?;
         Ok(())
     }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            "credit_overrides",
+            "credit_eval_current",
+            "credit_eval_changes",
+            "credit_eval_runs",
+            "credit_index_versions",
+            "credit_indexes",
+        ] {
+            m.drop_table(Table::drop().table(t).if_exists().to_owned())
+                .await?;
+        }
+        Ok(())
+    }
 }

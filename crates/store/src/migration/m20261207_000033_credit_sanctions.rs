@@ -186,4 +186,19 @@ impl MigrationTrait for Migration {
         .await?;
         Ok(())
     }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            "credit_appeals",
+            "sanction_tasks",
+            "sanction_batch_measures",
+            "sanction_parties",
+            "sanction_batches",
+            "sanction_measures",
+        ] {
+            m.drop_table(Table::drop().table(t).if_exists().to_owned())
+                .await?;
+        }
+        Ok(())
+    }
 }

@@ -152,7 +152,7 @@ async fn figures_follow_the_clocks_and_are_filled_by_the_migration(db: &TestDb) 
 
     // The migration fills the figures from what was written before it, 回访 included: A was
     // revisited (satisfied) for X.
-    Migrator::down(c, Some(1)).await.unwrap();
+    crate::down_to_before(c, "m20261207_000030_case_figures").await;
     exec(
         c,
         "INSERT INTO clues (id, code, source, kind, urgency, content, address, region_code, \

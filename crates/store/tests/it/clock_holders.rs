@@ -18,7 +18,7 @@ async fn clue_clocks_are_backfilled_from_their_clues(db: &TestDb) {
     let c = db.store.conn();
     // Back to before 000028 (000029 after it replaces indexes, 000030 adds the daily
     // figures, filled from the clocks: tested in case_figures.rs).
-    Migrator::down(c, Some(3)).await.unwrap();
+    crate::down_to_before(c, "m20261207_000028_clock_holders").await;
     let now = Utc::now();
     let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
     let dept = Uuid::now_v7();
