@@ -387,7 +387,11 @@ async fn serve(
             every.tick().await;
             match lianjian_services::credit::sanctions::lift_expired(&lifter).await {
                 Ok(l) if l.entries == 0 && l.tasks == 0 => {}
-                Ok(l) => tracing::info!(entries = l.entries, tasks = l.tasks, "lifted ended sanctions"),
+                Ok(l) => tracing::info!(
+                    entries = l.entries,
+                    tasks = l.tasks,
+                    "lifted ended sanctions"
+                ),
                 Err(e) => tracing::warn!(error = %e, "lifting ended sanctions failed"),
             }
         }

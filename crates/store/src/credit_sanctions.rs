@@ -129,7 +129,10 @@ fn conflict_on_name(e: sea_orm::DbErr) -> StoreError {
 pub async fn insert_measure(c: &impl ConnectionTrait, m: &Measure) -> Result<()> {
     c.execute_raw(stmt(
         c,
-        format!("INSERT INTO sanction_measures ({MCOLS}) VALUES ({})", placeholders(1, 12)),
+        format!(
+            "INSERT INTO sanction_measures ({MCOLS}) VALUES ({})",
+            placeholders(1, 12)
+        ),
         measure_values(m),
     ))
     .await
@@ -156,7 +159,11 @@ pub async fn update_measure(c: &impl ConnectionTrait, m: &Measure) -> Result<()>
 }
 
 /// One measure within `scope`.
-pub async fn get_measure(c: &impl ConnectionTrait, scope: &Scope, id: Uuid) -> Result<Option<Measure>> {
+pub async fn get_measure(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Uuid,
+) -> Result<Option<Measure>> {
     let mut vals: Vec<Value> = vec![id.into()];
     let w = crate::scope::sql(scope, &MEASURE_SHAPE, &mut vals);
     c.query_one_raw(stmt(
@@ -178,7 +185,11 @@ pub async fn list_measures(
 ) -> Result<Vec<Measure>> {
     let mut vals: Vec<Value> = Vec::new();
     let w = crate::scope::sql(scope, &MEASURE_SHAPE, &mut vals);
-    let active = if active_only { " AND active = TRUE" } else { "" };
+    let active = if active_only {
+        " AND active = TRUE"
+    } else {
+        ""
+    };
     c.query_all_raw(stmt(
         c,
         format!("SELECT {MCOLS} FROM sanction_measures WHERE {w}{active} ORDER BY name, id"),
@@ -265,7 +276,11 @@ fn batch_from_row(r: &QueryResult) -> Result<Batch> {
 
 /// Inserts a batch with the measures it applies; the parties are the initiator and every
 /// implementing department.
-pub async fn insert_batch(c: &impl ConnectionTrait, b: &Batch, measures: &[BatchMeasure]) -> Result<()> {
+pub async fn insert_batch(
+    c: &impl ConnectionTrait,
+    b: &Batch,
+    measures: &[BatchMeasure],
+) -> Result<()> {
     c.execute_raw(stmt(
         c,
         format!(
@@ -794,7 +809,11 @@ pub async fn decide_appeal(c: &impl ConnectionTrait, a: &Appeal) -> Result<bool>
 }
 
 /// One appeal within `scope`.
-pub async fn get_appeal(c: &impl ConnectionTrait, scope: &Scope, id: Uuid) -> Result<Option<Appeal>> {
+pub async fn get_appeal(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Uuid,
+) -> Result<Option<Appeal>> {
     let mut vals: Vec<Value> = vec![id.into()];
     let w = crate::scope::sql(scope, &APPEAL_SHAPE, &mut vals);
     c.query_one_raw(stmt(

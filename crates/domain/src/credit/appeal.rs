@@ -130,14 +130,27 @@ mod tests {
     #[test]
     fn lifecycle_and_actions() {
         check_graph(AppealStatus::parse);
-        assert_eq!(AppealAction::Submit.step(None).unwrap().to, AppealStatus::Submitted);
-        assert!(AppealAction::Grant.step(None).is_err());
-        assert!(AppealAction::Grant.step(Some(AppealStatus::Rejected)).is_err());
         assert_eq!(
-            AppealAction::Reject.step(Some(AppealStatus::Submitted)).unwrap().to,
+            AppealAction::Submit.step(None).unwrap().to,
+            AppealStatus::Submitted
+        );
+        assert!(AppealAction::Grant.step(None).is_err());
+        assert!(
+            AppealAction::Grant
+                .step(Some(AppealStatus::Rejected))
+                .is_err()
+        );
+        assert_eq!(
+            AppealAction::Reject
+                .step(Some(AppealStatus::Submitted))
+                .unwrap()
+                .to,
             AppealStatus::Rejected
         );
-        assert_eq!(AppealKind::Objection.granted_status(), RecordStatus::Withdrawn);
+        assert_eq!(
+            AppealKind::Objection.granted_status(),
+            RecordStatus::Withdrawn
+        );
         assert_eq!(AppealKind::Repair.granted_status(), RecordStatus::Repaired);
         assert!(AppealKind::Objection.case_kind().as_str().len() <= 16);
     }
@@ -152,13 +165,24 @@ mod tests {
             publication: penalty_publication(Tier::Serious, None, d("2026-05-01")),
         };
         assert_eq!(
-            AppealKind::Repair.admissible(&r, d("2027-04-30")).unwrap_err().code,
+            AppealKind::Repair
+                .admissible(&r, d("2027-04-30"))
+                .unwrap_err()
+                .code,
             "too_early"
         );
         assert!(AppealKind::Repair.admissible(&r, d("2027-05-01")).is_ok());
-        assert!(AppealKind::Objection.admissible(&r, d("2026-05-02")).is_ok());
+        assert!(
+            AppealKind::Objection
+                .admissible(&r, d("2026-05-02"))
+                .is_ok()
+        );
         r.status = RecordStatus::Withdrawn;
-        assert!(AppealKind::Objection.admissible(&r, d("2026-05-02")).is_err());
+        assert!(
+            AppealKind::Objection
+                .admissible(&r, d("2026-05-02"))
+                .is_err()
+        );
         assert!(AppealKind::Repair.admissible(&r, d("2028-05-02")).is_err());
     }
 }

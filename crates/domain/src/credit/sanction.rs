@@ -101,10 +101,14 @@ impl SanctionBatchAction {
                 "惩戒批次尚未发起",
                 "the batch has not been filed",
             )),
-            (SanctionBatchAction::Resubmit, Some(f)) => Step::moving(self.as_str(), f, S::Submitted),
+            (SanctionBatchAction::Resubmit, Some(f)) => {
+                Step::moving(self.as_str(), f, S::Submitted)
+            }
             (SanctionBatchAction::Approve, Some(f)) => Step::moving(self.as_str(), f, S::Approved),
             (SanctionBatchAction::Return, Some(f)) => Step::moving(self.as_str(), f, S::Returned),
-            (SanctionBatchAction::Complete, Some(f)) => Step::moving(self.as_str(), f, S::Completed),
+            (SanctionBatchAction::Complete, Some(f)) => {
+                Step::moving(self.as_str(), f, S::Completed)
+            }
         }
     }
 }
@@ -241,7 +245,10 @@ pub fn id_number(s: &str) -> Result<String, Invalid> {
         || !b[..17].iter().all(u8::is_ascii_digit)
         || !(b[17].is_ascii_digit() || b[17] == b'X')
     {
-        return Err(bad("应为 18 位（最后一位可为 X）", "must have 18 characters (the last may be X)"));
+        return Err(bad(
+            "应为 18 位（最后一位可为 X）",
+            "must have 18 characters (the last may be X)",
+        ));
     }
     if NaiveDate::parse_from_str(&t[6..14], "%Y%m%d").is_err() {
         return Err(bad("中的出生日期无效", "holds an invalid birth date"));
@@ -334,18 +341,35 @@ mod tests {
     fn actions_follow_the_tables() {
         use BatchStatus as B;
         use TaskStatus as T;
-        assert_eq!(SanctionBatchAction::File.step(None).unwrap().to, B::Submitted);
-        assert!(SanctionBatchAction::Approve.step(None).is_err());
         assert_eq!(
-            SanctionBatchAction::Return.step(Some(B::Submitted)).unwrap().to,
-            B::Returned
-        );
-        assert!(SanctionBatchAction::Approve.step(Some(B::Returned)).is_err());
-        assert_eq!(
-            SanctionBatchAction::Resubmit.step(Some(B::Returned)).unwrap().to,
+            SanctionBatchAction::File.step(None).unwrap().to,
             B::Submitted
         );
-        assert!(SanctionBatchAction::Complete.step(Some(B::Submitted)).is_err());
+        assert!(SanctionBatchAction::Approve.step(None).is_err());
+        assert_eq!(
+            SanctionBatchAction::Return
+                .step(Some(B::Submitted))
+                .unwrap()
+                .to,
+            B::Returned
+        );
+        assert!(
+            SanctionBatchAction::Approve
+                .step(Some(B::Returned))
+                .is_err()
+        );
+        assert_eq!(
+            SanctionBatchAction::Resubmit
+                .step(Some(B::Returned))
+                .unwrap()
+                .to,
+            B::Submitted
+        );
+        assert!(
+            SanctionBatchAction::Complete
+                .step(Some(B::Submitted))
+                .is_err()
+        );
         assert_eq!(TaskAction::Dispatch.step(None).unwrap().to, T::Pending);
         assert!(TaskAction::Apply.step(None).is_err());
         let s = TaskAction::Supervise.step(Some(T::Pending)).unwrap();
@@ -354,7 +378,10 @@ mod tests {
         assert!(TaskAction::Supervise.step(Some(T::Applied)).is_err());
         assert!(TaskAction::Attach.step(Some(T::Lifted)).is_err());
         assert!(TaskAction::Apply.step(Some(T::Applied)).is_err());
-        assert_eq!(TaskAction::Lift.step(Some(T::Applied)).unwrap().to, T::Lifted);
+        assert_eq!(
+            TaskAction::Lift.step(Some(T::Applied)).unwrap().to,
+            T::Lifted
+        );
         assert!(TaskAction::Lift.step(Some(T::Pending)).is_err());
         assert!(TaskAction::Decline.needs_reason() && !TaskAction::Apply.needs_reason());
         assert!(SanctionBatchAction::Return.needs_reason());
@@ -363,9 +390,18 @@ mod tests {
     #[test]
     fn id_numbers_are_checked_and_masked() {
         // The GB 11643 example number.
-        assert_eq!(id_number(" 11010519491231002x ").unwrap(), "11010519491231002X");
-        assert_eq!(id_number("11010519491231002Y").unwrap_err().code, "id_number");
-        assert!(id_number("110105194912310021").is_err(), "wrong check digit");
+        assert_eq!(
+            id_number(" 11010519491231002x ").unwrap(),
+            "11010519491231002X"
+        );
+        assert_eq!(
+            id_number("11010519491231002Y").unwrap_err().code,
+            "id_number"
+        );
+        assert!(
+            id_number("110105194912310021").is_err(),
+            "wrong check digit"
+        );
         assert!(id_number("110105194913310027").is_err(), "month 13");
         assert!(id_number("1101051949123100").is_err(), "too short");
         assert_eq!(mask_id_number("11010519491231002X"), "1101**********002X");

@@ -16,8 +16,8 @@ use lianjian_domain::credit::sanction::BatchStatus;
 use lianjian_services::ServiceError;
 use lianjian_services::credit::repair::{self, AppealDetail, AppealInput, AppealQueue, AppealView};
 use lianjian_services::credit::sanctions::{
-    self, BatchDetail, BatchInput, BatchView, FeedbackInput, MeasureInput, MeasureView,
-    Statistics, TaskDetail, TaskFilter, TaskQueue, TaskView,
+    self, BatchDetail, BatchInput, BatchView, FeedbackInput, MeasureInput, MeasureView, Statistics,
+    TaskDetail, TaskFilter, TaskQueue, TaskView,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -186,7 +186,9 @@ pub async fn get_batch(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<BatchDetail>, ApiError> {
-    Ok(Json(sanctions::get_batch(&st.svc, &a, params::id(&id)?).await?))
+    Ok(Json(
+        sanctions::get_batch(&st.svc, &a, params::id(&id)?).await?,
+    ))
 }
 
 /// 审核通过: the coordination office approves a batch; each implementing department gets a
@@ -198,7 +200,9 @@ pub async fn approve(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<BatchDetail>, ApiError> {
-    Ok(Json(sanctions::approve(&st.svc, &a, params::id(&id)?).await?))
+    Ok(Json(
+        sanctions::approve(&st.svc, &a, params::id(&id)?).await?,
+    ))
 }
 
 /// 退回: the office returns a batch to the initiating department with a reason.
@@ -275,7 +279,9 @@ pub async fn get_task(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<TaskDetail>, ApiError> {
-    Ok(Json(sanctions::get_task(&st.svc, &a, params::id(&id)?).await?))
+    Ok(Json(
+        sanctions::get_task(&st.svc, &a, params::id(&id)?).await?,
+    ))
 }
 
 /// 上传执行材料: a file showing the measures were carried out (multipart field `file`), stored
@@ -316,7 +322,9 @@ pub async fn apply(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<FeedbackInput>,
 ) -> Result<Json<TaskDetail>, ApiError> {
-    Ok(Json(sanctions::apply(&st.svc, &a, params::id(&id)?, &b).await?))
+    Ok(Json(
+        sanctions::apply(&st.svc, &a, params::id(&id)?, &b).await?,
+    ))
 }
 
 /// 反馈未能执行: the implementing department reports why it could not carry them out.
@@ -366,11 +374,8 @@ pub async fn statistics(
     ApiActor(a): ApiActor,
     ApiQuery(p): ApiQuery<StatisticsParams>,
 ) -> Result<Json<Statistics>, ApiError> {
-    let to = date_param("to", &p.to)?.unwrap_or_else(|| {
-        params::today()
-            .parse()
-            .expect("today is a date")
-    });
+    let to = date_param("to", &p.to)?
+        .unwrap_or_else(|| params::today().parse().expect("today is a date"));
     let from = date_param("from", &p.from)?.unwrap_or(to - chrono::Duration::days(29));
     Ok(Json(sanctions::statistics(&st.svc, &a, from, to).await?))
 }

@@ -136,7 +136,8 @@ pub async fn queue(
         }),
     };
     let page = Pager::request(&p.0, 20);
-    let tasks = sanctions::list_tasks(&st.svc, &s.actor, queue, &TaskFilter::default(), page).await?;
+    let tasks =
+        sanctions::list_tasks(&st.svc, &s.actor, queue, &TaskFilter::default(), page).await?;
     let counts = sanctions::task_queue_counts(&st.svc, &s.actor).await?;
     let batches = sanctions::list_batches(
         &st.svc,
@@ -258,7 +259,11 @@ pub async fn attach(
                     .map(|(d, _)| d),
                 None => Err(ServiceError::field(
                     "file",
-                    lianjian_domain::Invalid::new("required", "请选择要上传的执行材料", "choose a file"),
+                    lianjian_domain::Invalid::new(
+                        "required",
+                        "请选择要上传的执行材料",
+                        "choose a file",
+                    ),
                 )),
             }
         }
@@ -400,7 +405,9 @@ async fn batch_step(
     r: Result<BatchDetail, ServiceError>,
 ) -> Result<Response, ConsoleError> {
     match r {
-        Ok(_) => Ok(see_other(&format!("/console/sanctions/batches/{id}?ok={ok}"))),
+        Ok(_) => Ok(see_other(&format!(
+            "/console/sanctions/batches/{id}?ok={ok}"
+        ))),
         Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
         Err(e @ ServiceError::Forbidden) => Err(e.into()),
         Err(e) => batch_page(st, s, id, "", Some(e)).await,
@@ -470,7 +477,15 @@ pub async fn appeals(
             AppealQueue::Submitted
         }),
     };
-    let list = repair::list(&st.svc, &s.actor, queue, None, None, Pager::request(&p.0, 20)).await?;
+    let list = repair::list(
+        &st.svc,
+        &s.actor,
+        queue,
+        None,
+        None,
+        Pager::request(&p.0, 20),
+    )
+    .await?;
     let pager = Pager::new(&list, &[("queue", queue.as_str())]);
     let rows = list
         .items
@@ -552,11 +567,17 @@ pub async fn decide(
         "reject" => repair::decide(&st.svc, &s.actor, id, false, &f.get("reason")).await,
         _ => Err(ServiceError::field(
             "verdict",
-            lianjian_domain::Invalid::new("required", "请选择予以支持或不予支持", "choose a verdict"),
+            lianjian_domain::Invalid::new(
+                "required",
+                "请选择予以支持或不予支持",
+                "choose a verdict",
+            ),
         )),
     };
     match r {
-        Ok(_) => Ok(see_other(&format!("/console/sanctions/appeals/{id}?ok=decided"))),
+        Ok(_) => Ok(see_other(&format!(
+            "/console/sanctions/appeals/{id}?ok=decided"
+        ))),
         Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
         Err(e @ ServiceError::Forbidden) => Err(e.into()),
         Err(e) => appeal_page(&st, &s, id, "", Some(e)).await,
@@ -614,7 +635,14 @@ pub async fn measures(
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
     let added = Params(q).one("ok") == "added";
-    measures_page(&st, &s, FormData::default(), added.then_some("措施已加入目录。"), None).await
+    measures_page(
+        &st,
+        &s,
+        FormData::default(),
+        added.then_some("措施已加入目录。"),
+        None,
+    )
+    .await
 }
 
 fn months_field(f: &FormData) -> Result<Option<i64>, ServiceError> {
@@ -672,7 +700,10 @@ struct BatchForm {
 
 impl BatchForm {
     fn checked(&self, id: &Uuid) -> bool {
-        self.form.all("measure_ids").iter().any(|m| m == &id.to_string())
+        self.form
+            .all("measure_ids")
+            .iter()
+            .any(|m| m == &id.to_string())
     }
 }
 
@@ -711,10 +742,7 @@ pub async fn new_batch(
 fn subjects_of(text: &str) -> Result<Vec<sanctions::SubjectInput>, ServiceError> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        let parts: Vec<&str> = line
-            .split([',', '，', '\t'])
-            .map(str::trim)
-            .collect();
+        let parts: Vec<&str> = line.split([',', '，', '\t']).map(str::trim).collect();
         if parts.iter().all(|p| p.is_empty()) {
             continue;
         }
@@ -804,7 +832,10 @@ pub async fn file_batch(
         Err(e) => Err(e),
     };
     match r {
-        Ok(d) => Ok(see_other(&format!("/console/sanctions/batches/{}", d.batch.id))),
+        Ok(d) => Ok(see_other(&format!(
+            "/console/sanctions/batches/{}",
+            d.batch.id
+        ))),
         Err(e @ ServiceError::Forbidden) => Err(e.into()),
         Err(e) => batch_form(&st, &s, f, Some(e)).await,
     }

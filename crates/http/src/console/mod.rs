@@ -253,7 +253,10 @@ pub fn router() -> Router<AppState> {
             post(credit_sanctions::attach).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/sanctions/tasks/{id}/apply", post(credit_sanctions::apply))
-        .route("/sanctions/tasks/{id}/decline", post(credit_sanctions::decline))
+        .route(
+            "/sanctions/tasks/{id}/decline",
+            post(credit_sanctions::decline),
+        )
         .route(
             "/sanctions/tasks/{id}/supervise",
             post(credit_sanctions::supervise),

@@ -428,7 +428,10 @@ async fn fixture(app: &App) -> Fixture {
             json!({"name": "矩阵措施：提高抽查频次", "legal_basis": "矩阵测试法律依据", "department_id": x, "subject_type": "entity", "default_months": 12, "class_d": true}),
         )
         .await;
-    let measure_id = measure["id"].as_str().unwrap_or_else(|| panic!("{measure}")).to_string();
+    let measure_id = measure["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{measure}"))
+        .to_string();
     set("measure", &measure_id);
     let batch = app
         .as_json(
@@ -438,7 +441,10 @@ async fn fixture(app: &App) -> Fixture {
             json!({"reason": "矩阵测试：列入严重违法失信名单", "legal_basis": "矩阵测试法律依据", "measure_ids": [measure_id], "subjects": [{"subject_type": "entity", "entity_id": entity}]}),
         )
         .await;
-    let batch_id = batch["batch"]["id"].as_str().unwrap_or_else(|| panic!("{batch}")).to_string();
+    let batch_id = batch["batch"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{batch}"))
+        .to_string();
     let approved = app
         .as_json(
             "POST",
@@ -450,7 +456,9 @@ async fn fixture(app: &App) -> Fixture {
     set("sanction_batch", &batch_id);
     set(
         "sanction_task",
-        approved["tasks"][0]["id"].as_str().unwrap_or_else(|| panic!("{approved}")),
+        approved["tasks"][0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{approved}")),
     );
     let entry = {
         use lianjian_domain::credit::*;
@@ -470,7 +478,11 @@ async fn fixture(app: &App) -> Fixture {
             reference: Some("矩阵测试罚〔2026〕1号".into()),
             title: "矩阵测试违法行为".into(),
             legal_basis: Some("矩阵测试法律依据".into()),
-            detail: RecordDetail::Penalty { kinds: vec![PenaltyKind::Warning], amount_cents: 0, strict_field: None },
+            detail: RecordDetail::Penalty {
+                kinds: vec![PenaltyKind::Warning],
+                amount_cents: 0,
+                strict_field: None,
+            },
             source: RecordSource::Manual,
             publication: penalty_publication(Tier::General, None, on),
             status: RecordStatus::Active,
@@ -479,7 +491,9 @@ async fn fixture(app: &App) -> Fixture {
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
         };
-        lianjian_store::credit::insert_many(svc.store.conn(), &[e.clone()]).await.unwrap();
+        lianjian_store::credit::insert_many(svc.store.conn(), &[e.clone()])
+            .await
+            .unwrap();
         (e.id.to_string(), ent.usci.clone())
     };
     let (entry, entity_usci) = entry;
@@ -495,7 +509,9 @@ async fn fixture(app: &App) -> Fixture {
         .await;
     set(
         "appeal",
-        appeal["appeal"]["id"].as_str().unwrap_or_else(|| panic!("{appeal}")),
+        appeal["appeal"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{appeal}")),
     );
 
     // Evidence uploaded by X's administrator.

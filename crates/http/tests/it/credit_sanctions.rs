@@ -20,9 +20,14 @@ on_both_backends!(
 const ID_NO: &str = "11010519491231002X";
 
 async fn entity(app: &App, token: &str) -> (String, String) {
-    let e = app.get_json("/api/v1/entities?region=411121&per_page=1", token).await;
+    let e = app
+        .get_json("/api/v1/entities?region=411121&per_page=1", token)
+        .await;
     (
-        e["items"][0]["id"].as_str().unwrap_or_else(|| panic!("{e}")).to_string(),
+        e["items"][0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{e}"))
+            .to_string(),
         e["items"][0]["usci"].as_str().unwrap().to_string(),
     )
 }
@@ -58,7 +63,13 @@ async fn a_sanction_batch_is_filed_reviewed_and_fed_back_through_api_and_console
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let fields = r.fields();
-    for f in ["reason", "legal_basis", "measure_ids", "subjects[0].id_number", "subjects[0].person_role"] {
+    for f in [
+        "reason",
+        "legal_basis",
+        "measure_ids",
+        "subjects[0].id_number",
+        "subjects[0].person_role",
+    ] {
         assert!(fields.iter().any(|x| x == f), "{f} in {fields:?}");
     }
     assert_eq!(
@@ -80,16 +91,26 @@ async fn a_sanction_batch_is_filed_reviewed_and_fed_back_through_api_and_console
     conforms(&doc, "post", "/api/v1/sanction-batches", 201, &b);
     let id = b["batch"]["id"].as_str().unwrap().to_string();
     assert_eq!(b["batch"]["status"], "submitted");
-    assert_eq!(b["subjects"][1]["id_number"], ID_NO, "the initiating department reads it");
+    assert_eq!(
+        b["subjects"][1]["id_number"], ID_NO,
+        "the initiating department reads it"
+    );
     // The office reads it masked, in the API and on the page.
-    let seen = app.get_json(&format!("/api/v1/sanction-batches/{id}"), &office).await;
+    let seen = app
+        .get_json(&format!("/api/v1/sanction-batches/{id}"), &office)
+        .await;
     assert_eq!(seen["id_numbers_masked"], true);
     assert_eq!(seen["subjects"][1]["id_number"], "1101**********002X");
     let office_c = app.login("wy.office").await;
-    let page = app.get(&format!("/console/sanctions/batches/{id}"), Some(&office_c)).await;
+    let page = app
+        .get(&format!("/console/sanctions/batches/{id}"), Some(&office_c))
+        .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("1101**********002X"));
-    assert!(!page.body.contains(ID_NO), "no full ID number for the office");
+    assert!(
+        !page.body.contains(ID_NO),
+        "no full ID number for the office"
+    );
     assert!(page.body.contains("审核通过") && page.body.contains("退回理由"));
     // Return without a reason: the page names the field, nothing changes.
     let csrf = csrf_of(&page.body);
@@ -110,7 +131,9 @@ async fn a_sanction_batch_is_filed_reviewed_and_fed_back_through_api_and_console
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let d = app.get_json(&format!("/api/v1/sanction-batches/{id}"), &office).await;
+    let d = app
+        .get_json(&format!("/api/v1/sanction-batches/{id}"), &office)
+        .await;
     assert_eq!(d["batch"]["status"], "approved");
     let tasks = d["tasks"].as_array().unwrap();
     assert_eq!(tasks.len(), 2);
@@ -128,7 +151,10 @@ async fn a_sanction_batch_is_filed_reviewed_and_fed_back_through_api_and_console
     assert_eq!(q.status, StatusCode::OK);
     assert!(q.body.contains(&health_task));
     let t = app
-        .get(&format!("/console/sanctions/tasks/{health_task}"), Some(&health_c))
+        .get(
+            &format!("/console/sanctions/tasks/{health_task}"),
+            Some(&health_c),
+        )
         .await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.body);
     assert!(t.body.contains(ID_NO) && t.body.contains("赵某某"));
@@ -136,7 +162,12 @@ async fn a_sanction_batch_is_filed_reviewed_and_fed_back_through_api_and_console
     assert!(!t.body.contains("督办意见"));
     // The market department cannot open the health commission's task (out of its line).
     let r = app
-        .api("GET", &format!("/api/v1/sanction-tasks/{health_task}"), Some(&market), None)
+        .api(
+            "GET",
+            &format!("/api/v1/sanction-tasks/{health_task}"),
+            Some(&market),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // Feedback without evidence: named on the page; then declined with a reason.
@@ -152,14 +183,21 @@ async fn a_sanction_batch_is_filed_reviewed_and_fed_back_through_api_and_console
     assert!(r.body.contains("请先上传执行材料"), "{}", r.body);
     // The office chases it on its page.
     let ot = app
-        .get(&format!("/console/sanctions/tasks/{health_task}"), Some(&office_c))
+        .get(
+            &format!("/console/sanctions/tasks/{health_task}"),
+            Some(&office_c),
+        )
         .await;
     assert!(ot.body.contains("督办意见"));
     let r = app
         .form(
             &format!("/console/sanctions/tasks/{health_task}/supervise"),
             Some(&office_c),
-            &format!("_csrf={}&_once=s4&reason={}", csrf_of(&ot.body), enc("请尽快反馈执行情况")),
+            &format!(
+                "_csrf={}&_once=s4&reason={}",
+                csrf_of(&ot.body),
+                enc("请尽快反馈执行情况")
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -167,7 +205,10 @@ async fn a_sanction_batch_is_filed_reviewed_and_fed_back_through_api_and_console
         .form(
             &format!("/console/sanctions/tasks/{health_task}/decline"),
             Some(&health_c),
-            &format!("_csrf={csrf}&_once=s5&reason={}", enc("该责任人未在本县医疗机构任职")),
+            &format!(
+                "_csrf={csrf}&_once=s5&reason={}",
+                enc("该责任人未在本县医疗机构任职")
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -184,9 +225,13 @@ async fn a_sanction_batch_is_filed_reviewed_and_fed_back_through_api_and_console
     assert_eq!(actions, ["dispatch", "supervise", "decline"]);
     assert_eq!(t["timeline"][1]["reason"], "请尽快反馈执行情况");
     conforms(&doc, "get", "/api/v1/sanction-tasks/{id}", 200, &t);
-    let d = app.get_json(&format!("/api/v1/sanction-batches/{id}"), &office).await;
+    let d = app
+        .get_json(&format!("/api/v1/sanction-batches/{id}"), &office)
+        .await;
     conforms(&doc, "get", "/api/v1/sanction-batches/{id}", 200, &d);
-    let q = app.get_json("/api/v1/sanction-tasks?queue=all", &office).await;
+    let q = app
+        .get_json("/api/v1/sanction-tasks?queue=all", &office)
+        .await;
     assert_eq!(q["total"], 2);
     conforms(&doc, "get", "/api/v1/sanction-tasks", 200, &q);
     let ms = app.get_json("/api/v1/sanction-measures", &office).await;
@@ -220,7 +265,11 @@ async fn an_objection_is_decided_in_the_console(app: App) {
             reference: Some("舞市监罚〔2026〕3号".into()),
             title: "销售超过保质期的食品".into(),
             legal_basis: Some("《食品安全法》第一百二十四条".into()),
-            detail: RecordDetail::Penalty { kinds: vec![PenaltyKind::Fine], amount_cents: 100_000, strict_field: None },
+            detail: RecordDetail::Penalty {
+                kinds: vec![PenaltyKind::Fine],
+                amount_cents: 100_000,
+                strict_field: None,
+            },
             source: RecordSource::Manual,
             publication: penalty_publication(Tier::General, None, on),
             status: RecordStatus::Active,
@@ -258,7 +307,9 @@ async fn an_objection_is_decided_in_the_console(app: App) {
     let list = app.get("/console/sanctions/appeals", Some(&market_c)).await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.body.contains(a["appeal"]["code"].as_str().unwrap()));
-    let page = app.get(&format!("/console/sanctions/appeals/{id}"), Some(&market_c)).await;
+    let page = app
+        .get(&format!("/console/sanctions/appeals/{id}"), Some(&market_c))
+        .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("作出决定") && page.body.contains("舞市监罚〔2026〕3号"));
     let csrf = csrf_of(&page.body);
@@ -275,15 +326,22 @@ async fn an_objection_is_decided_in_the_console(app: App) {
         .form(
             &format!("/console/sanctions/appeals/{id}/decide"),
             Some(&market_c),
-            &format!("_csrf={csrf}&_once=a2&verdict=grant&reason={}", enc("经复核，处罚决定已被撤销")),
+            &format!(
+                "_csrf={csrf}&_once=a2&verdict=grant&reason={}",
+                enc("经复核，处罚决定已被撤销")
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let d = app.get_json(&format!("/api/v1/credit-appeals/{id}"), &office).await;
+    let d = app
+        .get_json(&format!("/api/v1/credit-appeals/{id}"), &office)
+        .await;
     assert_eq!(d["appeal"]["status"], "granted");
     assert_eq!(d["entry"]["status"], "withdrawn");
     conforms(&doc, "get", "/api/v1/credit-appeals/{id}", 200, &d);
-    let l = app.get_json("/api/v1/credit-appeals?queue=decided", &office).await;
+    let l = app
+        .get_json("/api/v1/credit-appeals?queue=decided", &office)
+        .await;
     assert_eq!(l["total"], 1);
     conforms(&doc, "get", "/api/v1/credit-appeals", 200, &l);
 }
@@ -294,7 +352,9 @@ async fn the_console_keeps_the_catalogue_and_files_a_batch(app: App) {
     let x = app.department(&office, "411121", "县市场监管局").await;
     let (_, usci) = entity(&app, &market).await;
     let office_c = app.login("wy.office").await;
-    let page = app.get("/console/sanctions/measures", Some(&office_c)).await;
+    let page = app
+        .get("/console/sanctions/measures", Some(&office_c))
+        .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("新增措施"));
     let csrf = csrf_of(&page.body);
@@ -329,10 +389,14 @@ async fn the_console_keeps_the_catalogue_and_files_a_batch(app: App) {
     let measure = ms[0]["id"].as_str().unwrap().to_string();
     // Departments read the catalogue but have no form to change it.
     let market_c = app.login("wy.market").await;
-    let page = app.get("/console/sanctions/measures", Some(&market_c)).await;
+    let page = app
+        .get("/console/sanctions/measures", Some(&market_c))
+        .await;
     assert!(page.body.contains("列为重点监管对象") && !page.body.contains("新增措施"));
     // The filing form: a wrong subject line is named; then filed and shown.
-    let page = app.get("/console/sanctions/batches/new", Some(&market_c)).await;
+    let page = app
+        .get("/console/sanctions/batches/new", Some(&market_c))
+        .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("列为重点监管对象"));
     let csrf = csrf_of(&page.body);
@@ -345,12 +409,20 @@ async fn the_console_keeps_the_catalogue_and_files_a_batch(app: App) {
         )
     };
     let r = app
-        .form("/console/sanctions/batches", Some(&market_c), &post("c3", &format!("{usci}，赵某某")))
+        .form(
+            "/console/sanctions/batches",
+            Some(&market_c),
+            &post("c3", &format!("{usci}，赵某某")),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("惩戒对象第 1 行格式不正确"), "{}", r.body);
     let r = app
-        .form("/console/sanctions/batches", Some(&market_c), &post("c4", &usci))
+        .form(
+            "/console/sanctions/batches",
+            Some(&market_c),
+            &post("c4", &usci),
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let to = r.headers["location"].to_str().unwrap().to_string();
@@ -359,6 +431,8 @@ async fn the_console_keeps_the_catalogue_and_files_a_batch(app: App) {
     assert!(page.body.contains("待审核") && page.body.contains(&usci));
     // Inspectors file nothing.
     let zhang = app.login("wy.zhang").await;
-    let r = app.get("/console/sanctions/batches/new", Some(&zhang)).await;
+    let r = app
+        .get("/console/sanctions/batches/new", Some(&zhang))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }

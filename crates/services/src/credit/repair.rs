@@ -212,7 +212,11 @@ pub async fn register(svc: &Services, a: &Actor, input: &AppealInput) -> Result<
                 "entry_id",
                 Invalid::new(
                     "open_appeal",
-                    format!("该记录已有待决定的{}（{}）", open.kind.label_zh(), open.code),
+                    format!(
+                        "该记录已有待决定的{}（{}）",
+                        open.kind.label_zh(),
+                        open.code
+                    ),
                     format!("the entry already has an open appeal ({})", open.code),
                 ),
             );
@@ -261,8 +265,16 @@ pub async fn register(svc: &Services, a: &Actor, input: &AppealInput) -> Result<
         region_code: x.region_code.to_string(),
         department_id: x.department_id,
     };
-    cases::start_clocks(&tx, &cal, kind.case_kind(), x.id, &holder, &[DECIDE_CLOCK], today)
-        .await?;
+    cases::start_clocks(
+        &tx,
+        &cal,
+        kind.case_kind(),
+        x.id,
+        &holder,
+        &[DECIDE_CLOCK],
+        today,
+    )
+    .await?;
     tx.commit().await?;
     get(svc, a, x.id).await
 }
@@ -328,7 +340,13 @@ pub async fn get(svc: &Services, a: &Actor, id: Uuid) -> Result<AppealDetail> {
 /// 决定: grants (`grant`) or rejects the appeal, with the reasons. Granted, the entry's status
 /// moves (异议成立 → 已撤销, 修复 → 已修复, `ended_on` today) in the same transaction; the
 /// decision clock stops; the entity is re-evaluated ([`reevaluate_entity`]).
-pub async fn decide(svc: &Services, a: &Actor, id: Uuid, grant: bool, why: &str) -> Result<AppealDetail> {
+pub async fn decide(
+    svc: &Services,
+    a: &Actor,
+    id: Uuid,
+    grant: bool,
+    why: &str,
+) -> Result<AppealDetail> {
     let c = svc.store.conn();
     let x = visible(c, a, id).await?;
     if !may_decide(a, &x) {
@@ -362,8 +380,15 @@ pub async fn decide(svc: &Services, a: &Actor, id: Uuid, grant: bool, why: &str)
     let mut detail = serde_json::json!({ "entry": x.entry_id });
     if grant {
         let to = x.kind.granted_status();
-        if !lianjian_store::credit::set_status(&tx, x.entry_id, RecordStatus::Active, to, Some(today), now)
-            .await?
+        if !lianjian_store::credit::set_status(
+            &tx,
+            x.entry_id,
+            RecordStatus::Active,
+            to,
+            Some(today),
+            now,
+        )
+        .await?
         {
             return Err(ServiceError::conflict(
                 "status",
@@ -437,7 +462,9 @@ impl AppealQueue {
                 Invalid::new(
                     "unknown_queue",
                     format!("“{t}”不是有效的队列，可选：待决定、即将超时、已超时、已决定、全部"),
-                    format!("'{t}' is not a queue; one of submitted, due_soon, overdue, decided, all"),
+                    format!(
+                        "'{t}' is not a queue; one of submitted, due_soon, overdue, decided, all"
+                    ),
                 )
             })
     }
@@ -475,7 +502,8 @@ pub async fn list(
     let p = repo::list_appeals(c, &Scope::of(a), &q, page).await?;
     let mut items = Vec::with_capacity(p.items.len());
     for x in &p.items {
-        let clocks = cases::clocks(c, &cal, x.kind.case_kind(), x.id, today, &[DECIDE_CLOCK]).await?;
+        let clocks =
+            cases::clocks(c, &cal, x.kind.case_kind(), x.id, today, &[DECIDE_CLOCK]).await?;
         items.push(view(c, x, clocks).await?);
     }
     Ok(Page {

@@ -27,7 +27,7 @@ use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
 use lianjian_domain::case::{CaseKind, Light, Step, reason};
 use lianjian_domain::credit::sanction::{
-    self as rules, SanctionBatchAction, BatchStatus, Subject, SubjectType, TASK_CLOCKS, TaskAction,
+    self as rules, BatchStatus, SanctionBatchAction, Subject, SubjectType, TASK_CLOCKS, TaskAction,
     TaskStatus,
 };
 use lianjian_domain::credit::{
@@ -307,7 +307,11 @@ fn task_view(
     }
 }
 
-fn timeline_of(events: Vec<CaseEvent>, label: impl Fn(&str) -> String, status: impl Fn(&str) -> String) -> Vec<CaseStepView> {
+fn timeline_of(
+    events: Vec<CaseEvent>,
+    label: impl Fn(&str) -> String,
+    status: impl Fn(&str) -> String,
+) -> Vec<CaseStepView> {
     events
         .into_iter()
         .map(|e| CaseStepView {
@@ -338,7 +342,11 @@ fn task_timeline(events: Vec<CaseEvent>) -> Vec<CaseStepView> {
     )
 }
 
-async fn subject_views(c: &impl Conn, subjects: &[Subject], full: bool) -> Result<Vec<SubjectView>> {
+async fn subject_views(
+    c: &impl Conn,
+    subjects: &[Subject],
+    full: bool,
+) -> Result<Vec<SubjectView>> {
     let ids: Vec<Uuid> = subjects.iter().map(|s| s.entity_id).collect();
     let entities: HashMap<Uuid, lianjian_store::entities::Entity> =
         lianjian_store::entities::get_many(c, &ids)
@@ -423,7 +431,11 @@ pub struct MeasureInput {
     pub active: Option<bool>,
 }
 
-async fn parse_measure(c: &impl Conn, a: &Actor, input: &MeasureInput) -> Result<(String, String, Department, SubjectType, u32)> {
+async fn parse_measure(
+    c: &impl Conn,
+    a: &Actor,
+    input: &MeasureInput,
+) -> Result<(String, String, Department, SubjectType, u32)> {
     let mut ck = Checker::default();
     let name = ck.check("name", rules::measure_name(&input.name));
     let basis = ck.check("legal_basis", legal_basis(&input.legal_basis));
@@ -433,7 +445,11 @@ async fn parse_measure(c: &impl Conn, a: &Actor, input: &MeasureInput) -> Result
         None => {
             ck.push(
                 "default_months",
-                Invalid::new("required", "请填写默认期限（月）", "the default duration is required"),
+                Invalid::new(
+                    "required",
+                    "请填写默认期限（月）",
+                    "the default duration is required",
+                ),
             );
             None
         }
@@ -442,17 +458,20 @@ async fn parse_measure(c: &impl Conn, a: &Actor, input: &MeasureInput) -> Result
         None => {
             ck.push(
                 "department_id",
-                Invalid::new("required", "请选择实施部门", "the implementing department is required"),
+                Invalid::new(
+                    "required",
+                    "请选择实施部门",
+                    "the implementing department is required",
+                ),
             );
             None
         }
         Some(id) => match lianjian_store::departments::get(c, id).await? {
             Some(d)
                 if d.status == lianjian_domain::department::DepartmentStatus::Active
-                    && a.full_scope()
-                        .region
-                        .as_ref()
-                        .is_none_or(|r| d.region_code.is_within(r) || r.is_within(&d.region_code)) =>
+                    && a.full_scope().region.as_ref().is_none_or(|r| {
+                        d.region_code.is_within(r) || r.is_within(&d.region_code)
+                    }) =>
             {
                 Some(d)
             }
@@ -491,7 +510,11 @@ fn measure_conflict(e: lianjian_store::StoreError) -> ServiceError {
 }
 
 /// Adds a measure to the catalogue of the actor's region.
-pub async fn create_measure(svc: &Services, a: &Actor, input: &MeasureInput) -> Result<MeasureView> {
+pub async fn create_measure(
+    svc: &Services,
+    a: &Actor,
+    input: &MeasureInput,
+) -> Result<MeasureView> {
     if !may_maintain_measures(a) {
         return Err(ServiceError::Forbidden);
     }
@@ -513,7 +536,9 @@ pub async fn create_measure(svc: &Services, a: &Actor, input: &MeasureInput) -> 
         updated_at: now,
     };
     let tx = svc.store.begin().await?;
-    repo::insert_measure(&tx, &m).await.map_err(measure_conflict)?;
+    repo::insert_measure(&tx, &m)
+        .await
+        .map_err(measure_conflict)?;
     record(
         &tx,
         a,
@@ -528,7 +553,12 @@ pub async fn create_measure(svc: &Services, a: &Actor, input: &MeasureInput) -> 
 }
 
 /// Changes a measure of the catalogue (batches already filed keep what they applied).
-pub async fn update_measure(svc: &Services, a: &Actor, id: Uuid, input: &MeasureInput) -> Result<MeasureView> {
+pub async fn update_measure(
+    svc: &Services,
+    a: &Actor,
+    id: Uuid,
+    input: &MeasureInput,
+) -> Result<MeasureView> {
     if !may_maintain_measures(a) {
         return Err(ServiceError::Forbidden);
     }
@@ -537,7 +567,8 @@ pub async fn update_measure(svc: &Services, a: &Actor, id: Uuid, input: &Measure
         .await?
         .ok_or(ServiceError::NotFound)?;
     // Only the region that keeps it changes it (a county reads the city's, never edits it).
-    if !a.full_scope()
+    if !a
+        .full_scope()
         .region
         .as_ref()
         .is_none_or(|r| before.region_code.is_within(r))
@@ -560,7 +591,9 @@ pub async fn update_measure(svc: &Services, a: &Actor, id: Uuid, input: &Measure
         ..before.clone()
     };
     let tx = svc.store.begin().await?;
-    repo::update_measure(&tx, &m).await.map_err(measure_conflict)?;
+    repo::update_measure(&tx, &m)
+        .await
+        .map_err(measure_conflict)?;
     record(
         &tx,
         a,
@@ -576,7 +609,11 @@ pub async fn update_measure(svc: &Services, a: &Actor, id: Uuid, input: &Measure
 }
 
 /// The catalogue the actor may use: its region's and its ancestors' measures.
-pub async fn list_measures(svc: &Services, a: &Actor, active_only: bool) -> Result<Vec<MeasureView>> {
+pub async fn list_measures(
+    svc: &Services,
+    a: &Actor,
+    active_only: bool,
+) -> Result<Vec<MeasureView>> {
     let c = svc.store.conn();
     let ms = repo::list_measures(c, &Scope::ignoring_context(a), active_only).await?;
     let names = department_names(c, ms.iter().map(|m| m.department_id).collect()).await?;
@@ -629,12 +666,21 @@ pub struct BatchInput {
 /// At most this many subjects in one batch.
 pub const MAX_SUBJECTS: usize = 200;
 
-async fn parse_subjects(c: &impl Conn, a: &Actor, input: &[SubjectInput], ck: &mut Checker) -> Result<Vec<Subject>> {
+async fn parse_subjects(
+    c: &impl Conn,
+    a: &Actor,
+    input: &[SubjectInput],
+    ck: &mut Checker,
+) -> Result<Vec<Subject>> {
     let mut out: Vec<Subject> = Vec::new();
     if input.is_empty() {
         ck.push(
             "subjects",
-            Invalid::new("required", "请至少列出一个惩戒对象", "name at least one subject"),
+            Invalid::new(
+                "required",
+                "请至少列出一个惩戒对象",
+                "name at least one subject",
+            ),
         );
     }
     if input.len() > MAX_SUBJECTS {
@@ -653,9 +699,14 @@ async fn parse_subjects(c: &impl Conn, a: &Actor, input: &[SubjectInput], ck: &m
         let Some(st) = ck.check(&f("subject_type"), SubjectType::parse(&s.subject_type)) else {
             continue;
         };
-        let entity = match (s.entity_id, s.usci.as_deref().map(str::trim).filter(|u| !u.is_empty())) {
+        let entity = match (
+            s.entity_id,
+            s.usci.as_deref().map(str::trim).filter(|u| !u.is_empty()),
+        ) {
             (Some(id), _) => lianjian_store::entities::get(c, id).await?,
-            (None, Some(u)) => lianjian_store::entities::by_usci(c, &u.to_ascii_uppercase()).await?,
+            (None, Some(u)) => {
+                lianjian_store::entities::by_usci(c, &u.to_ascii_uppercase()).await?
+            }
             (None, None) => None,
         };
         let entity = entity.filter(|e| {
@@ -669,7 +720,10 @@ async fn parse_subjects(c: &impl Conn, a: &Actor, input: &[SubjectInput], ck: &m
                 &f("entity_id"),
                 Invalid::new(
                     "unknown_entity",
-                    format!("第 {} 个惩戒对象：名录中没有该市场主体（或不在本辖区）", i + 1),
+                    format!(
+                        "第 {} 个惩戒对象：名录中没有该市场主体（或不在本辖区）",
+                        i + 1
+                    ),
                     "no such entity in your region",
                 ),
             );
@@ -677,9 +731,18 @@ async fn parse_subjects(c: &impl Conn, a: &Actor, input: &[SubjectInput], ck: &m
         };
         let (mut name, mut id_no, mut role) = (None, None, None);
         if st == SubjectType::Person {
-            name = ck.check(&f("person_name"), rules::person_name(s.person_name.as_deref().unwrap_or("")));
-            id_no = ck.check(&f("id_number"), rules::id_number(s.id_number.as_deref().unwrap_or("")));
-            role = ck.check(&f("person_role"), rules::person_role(s.person_role.as_deref().unwrap_or("")));
+            name = ck.check(
+                &f("person_name"),
+                rules::person_name(s.person_name.as_deref().unwrap_or("")),
+            );
+            id_no = ck.check(
+                &f("id_number"),
+                rules::id_number(s.id_number.as_deref().unwrap_or("")),
+            );
+            role = ck.check(
+                &f("person_role"),
+                rules::person_role(s.person_role.as_deref().unwrap_or("")),
+            );
         }
         let subject = Subject {
             subject_type: st,
@@ -732,7 +795,11 @@ pub async fn file_batch(svc: &Services, a: &Actor, input: &BatchInput) -> Result
     if input.measure_ids.is_empty() {
         ck.push(
             "measure_ids",
-            Invalid::new("required", "请至少选择一项惩戒措施", "choose at least one measure"),
+            Invalid::new(
+                "required",
+                "请至少选择一项惩戒措施",
+                "choose at least one measure",
+            ),
         );
     }
     let scope = Scope::ignoring_context(a);
@@ -742,7 +809,11 @@ pub async fn file_batch(svc: &Services, a: &Actor, input: &BatchInput) -> Result
                 if measures.iter().any(|x: &Measure| x.id == m.id) {
                     ck.push(
                         &format!("measure_ids[{i}]"),
-                        Invalid::new("duplicate", format!("措施“{}”重复", m.name), "the same measure twice"),
+                        Invalid::new(
+                            "duplicate",
+                            format!("措施“{}”重复", m.name),
+                            "the same measure twice",
+                        ),
                     );
                 } else {
                     measures.push(m);
@@ -771,7 +842,11 @@ pub async fn file_batch(svc: &Services, a: &Actor, input: &BatchInput) -> Result
                         m.subject_type.label_zh(),
                         m.subject_type.label_zh()
                     ),
-                    format!("measure '{}' applies to a {} but none is named", m.name, m.subject_type.as_str()),
+                    format!(
+                        "measure '{}' applies to a {} but none is named",
+                        m.name,
+                        m.subject_type.as_str()
+                    ),
                 ),
             );
         }
@@ -925,7 +1000,9 @@ pub async fn approve(svc: &Services, a: &Actor, id: Uuid) -> Result<BatchDetail>
     let c = svc.store.conn();
     let b = visible_batch(c, a, id).await?;
     ensure_office(a, &b)?;
-    let step = SanctionBatchAction::Approve.step(Some(b.status)).map_err(refused)?;
+    let step = SanctionBatchAction::Approve
+        .step(Some(b.status))
+        .map_err(refused)?;
     let bms = repo::batch_measures(c, id).await?;
     let cal = crate::calendar::current(svc).await?;
     let today = today(svc);
@@ -965,7 +1042,14 @@ pub async fn approve(svc: &Services, a: &Actor, id: Uuid) -> Result<BatchDetail>
         };
         repo::insert_task(&tx, &t).await?;
         let open = TaskAction::Dispatch.step(None).map_err(refused)?;
-        cases::record_step(&tx, a, &task_ref(&t), &open, serde_json::json!({ "batch": b.code })).await?;
+        cases::record_step(
+            &tx,
+            a,
+            &task_ref(&t),
+            &open,
+            serde_json::json!({ "batch": b.code }),
+        )
+        .await?;
         let holder = ClockHolder {
             region_code: t.region_code.to_string(),
             department_id: Some(t.department_id),
@@ -1005,7 +1089,12 @@ pub async fn resubmit(svc: &Services, a: &Actor, id: Uuid, why: &str) -> Result<
     batch_step(svc, a, &b, step).await
 }
 
-async fn batch_step(svc: &Services, a: &Actor, b: &Batch, step: Step<BatchStatus>) -> Result<BatchDetail> {
+async fn batch_step(
+    svc: &Services,
+    a: &Actor,
+    b: &Batch,
+    step: Step<BatchStatus>,
+) -> Result<BatchDetail> {
     let now = lianjian_domain::audit::audit_time(svc.now());
     let tx = svc.store.begin().await?;
     if !repo::set_batch_status(&tx, b.id, b.status, step.to, now).await? {
@@ -1098,7 +1187,11 @@ impl TaskQueue {
             })
     }
 
-    fn query(self, cal: &lianjian_domain::calendar::WorkingDayCalendar, today: NaiveDate) -> TaskQuery {
+    fn query(
+        self,
+        cal: &lianjian_domain::calendar::WorkingDayCalendar,
+        today: NaiveDate,
+    ) -> TaskQuery {
         let warn = TASK_CLOCKS[0].warn_within;
         let mut q = TaskQuery::default();
         match self {
@@ -1161,7 +1254,12 @@ async fn task_page(
     }
     Ok(p.map(|t| {
         let k = clocks.remove(&t.id).unwrap_or_default();
-        task_view(&t, codes.get(&t.batch_id).map_or("", String::as_str), &names, k)
+        task_view(
+            &t,
+            codes.get(&t.batch_id).map_or("", String::as_str),
+            &names,
+            k,
+        )
     }))
 }
 
@@ -1173,7 +1271,10 @@ pub async fn task_queue_counts(svc: &Services, a: &Actor) -> Result<Vec<(TaskQue
     let scope = Scope::of(a);
     let mut out = Vec::new();
     for q in TaskQueue::ALL {
-        out.push((q, repo::count_tasks(c, &scope, &q.query(&cal, today)).await?));
+        out.push((
+            q,
+            repo::count_tasks(c, &scope, &q.query(&cal, today)).await?,
+        ));
     }
     Ok(out)
 }
@@ -1321,7 +1422,12 @@ pub struct FeedbackInput {
 /// evidence file already attached. In the same transaction: the task's step, the feedback
 /// clock stopped, one credit entry per entity and measure against entities (kind 联合惩戒,
 /// `class_d` from the measure), and — when no task is left waiting — the batch's 反馈完毕.
-pub async fn apply(svc: &Services, a: &Actor, id: Uuid, input: &FeedbackInput) -> Result<TaskDetail> {
+pub async fn apply(
+    svc: &Services,
+    a: &Actor,
+    id: Uuid,
+    input: &FeedbackInput,
+) -> Result<TaskDetail> {
     let c = svc.store.conn();
     let t = visible_task(c, a, id).await?;
     ensure_implementer(c, a, &t).await?;
@@ -1333,7 +1439,11 @@ pub async fn apply(svc: &Services, a: &Actor, id: Uuid, input: &FeedbackInput) -
     if applied_on > today {
         ck.push(
             "applied_on",
-            Invalid::new("future", "执行日期不能晚于今天", "the day applied cannot be in the future"),
+            Invalid::new(
+                "future",
+                "执行日期不能晚于今天",
+                "the day applied cannot be in the future",
+            ),
         );
     }
     let b = repo::get_batch(c, &Scope::system(), t.batch_id)
@@ -1345,7 +1455,10 @@ pub async fn apply(svc: &Services, a: &Actor, id: Uuid, input: &FeedbackInput) -
             Invalid::new(
                 "before_period",
                 format!("执行日期不能早于惩戒期限起始日（{}）", b.starts_on),
-                format!("the day applied cannot precede the period's start ({})", b.starts_on),
+                format!(
+                    "the day applied cannot precede the period's start ({})",
+                    b.starts_on
+                ),
             ),
         );
     }
@@ -1369,14 +1482,12 @@ pub async fn apply(svc: &Services, a: &Actor, id: Uuid, input: &FeedbackInput) -
         .into_iter()
         .filter(|m| m.department_id == t.department_id)
         .collect();
-    let measures: HashMap<Uuid, Measure> = repo::measures_by_ids(
-        c,
-        &bms.iter().map(|m| m.measure_id).collect::<Vec<_>>(),
-    )
-    .await?
-    .into_iter()
-    .map(|m| (m.id, m))
-    .collect();
+    let measures: HashMap<Uuid, Measure> =
+        repo::measures_by_ids(c, &bms.iter().map(|m| m.measure_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
     let entity_ids: Vec<Uuid> = b
         .subjects
         .iter()
@@ -1387,7 +1498,9 @@ pub async fn apply(svc: &Services, a: &Actor, id: Uuid, input: &FeedbackInput) -
     let now = lianjian_domain::audit::audit_time(svc.now());
     let mut entries = Vec::new();
     for bm in &bms {
-        let Some(m) = measures.get(&bm.measure_id) else { continue };
+        let Some(m) = measures.get(&bm.measure_id) else {
+            continue;
+        };
         if m.subject_type != SubjectType::Entity {
             continue;
         }
@@ -1494,7 +1607,9 @@ async fn complete_if_answered(tx: &impl Conn, a: &Actor, b: &Batch) -> Result<()
     if b.status != BatchStatus::Approved || tasks.iter().any(|t| !t.status.is_answered()) {
         return Ok(());
     }
-    let step = SanctionBatchAction::Complete.step(Some(b.status)).map_err(refused)?;
+    let step = SanctionBatchAction::Complete
+        .step(Some(b.status))
+        .map_err(refused)?;
     let now = lianjian_domain::audit::audit_time(Utc::now());
     if !repo::set_batch_status(tx, b.id, b.status, step.to, now).await? {
         return Err(stale(&b.code));
@@ -1671,25 +1786,34 @@ pub struct Statistics {
 }
 
 /// Joint-sanction statistics (by measure, department and result).
-pub async fn statistics(svc: &Services, a: &Actor, from: NaiveDate, to: NaiveDate) -> Result<Statistics> {
+pub async fn statistics(
+    svc: &Services,
+    a: &Actor,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Statistics> {
     if to < from {
         return Err(ServiceError::field(
             "to",
-            Invalid::new("period", "截止日期早于起始日期", "the period ends before it starts"),
+            Invalid::new(
+                "period",
+                "截止日期早于起始日期",
+                "the period ends before it starts",
+            ),
         ));
     }
     let c = svc.store.conn();
     let bj = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .expect("midnight")
-            .and_utc()
-            - chrono::Duration::hours(8)
+        d.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - chrono::Duration::hours(8)
     };
     let scope = Scope::of(a);
     let rows = repo::statistics(c, &scope, bj(from), bj(to + chrono::Duration::days(1))).await?;
     let mut by_measure: BTreeMap<Uuid, Counts> = BTreeMap::new();
     for r in &rows {
-        by_measure.entry(r.measure_id).or_default().add(r.status, r.tasks);
+        by_measure
+            .entry(r.measure_id)
+            .or_default()
+            .add(r.status, r.tasks);
     }
     // A department's tasks once each, whatever number of measures they apply.
     let mut by_department: BTreeMap<Uuid, Counts> = BTreeMap::new();
@@ -1702,11 +1826,12 @@ pub async fn statistics(svc: &Services, a: &Actor, from: NaiveDate, to: NaiveDat
         total.add(s, n);
     }
     let depts: Vec<Uuid> = by_department.keys().copied().collect();
-    let ms: HashMap<Uuid, String> = repo::measures_by_ids(c, &by_measure.keys().copied().collect::<Vec<_>>())
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m.name))
-        .collect();
+    let ms: HashMap<Uuid, String> =
+        repo::measures_by_ids(c, &by_measure.keys().copied().collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m.name))
+            .collect();
     let names = department_names(c, depts.clone()).await?;
     let today = today(svc);
     let overdue_now = repo::count_tasks(

@@ -10,7 +10,7 @@
 use chrono::Duration;
 use lianjian_domain::case::Light;
 use lianjian_domain::credit::appeal::{AppealAction, AppealStatus};
-use lianjian_domain::credit::sanction::{SanctionBatchAction, BatchStatus, TaskAction, TaskStatus};
+use lianjian_domain::credit::sanction::{BatchStatus, SanctionBatchAction, TaskAction, TaskStatus};
 use lianjian_domain::credit::{
     Publication, RecordDetail, RecordKind, RecordSource, RecordStatus, Tier, penalty_publication,
 };
@@ -109,7 +109,12 @@ async fn filed(svc: &Services, feedback_days: Option<i64>, ends_in: Option<i64>)
     let m1 = sanctions::create_measure(
         svc,
         &office,
-        &measure("列为重点监管对象，提高抽查比例和频次", market_dept, "entity", true),
+        &measure(
+            "列为重点监管对象，提高抽查比例和频次",
+            market_dept,
+            "entity",
+            true,
+        ),
     )
     .await
     .unwrap();
@@ -177,15 +182,27 @@ async fn a_batch_runs_from_filing_to_lifting(env: Env) {
     assert_eq!(mine.subjects[1].id_number.as_deref(), Some(ID_NO));
     let seen = sanctions::get_batch(svc, &x.office, x.batch).await.unwrap();
     assert!(seen.id_numbers_masked);
-    assert_eq!(seen.subjects[1].id_number.as_deref(), Some("1101**********002X"));
-    assert_eq!(seen.actions, [SanctionBatchAction::Approve, SanctionBatchAction::Return]);
+    assert_eq!(
+        seen.subjects[1].id_number.as_deref(),
+        Some("1101**********002X")
+    );
+    assert_eq!(
+        seen.actions,
+        [SanctionBatchAction::Approve, SanctionBatchAction::Return]
+    );
     assert!(mine.actions.is_empty(), "the filer waits for the review");
     // The department cannot review its own batch.
-    let e = sanctions::approve(svc, &x.market, x.batch).await.unwrap_err();
+    let e = sanctions::approve(svc, &x.market, x.batch)
+        .await
+        .unwrap_err();
     assert!(matches!(e, ServiceError::Forbidden), "{e:?}");
     // Returned with a reason, resubmitted, approved.
-    let e = sanctions::return_batch(svc, &x.office, x.batch, " ").await.unwrap_err();
-    let ServiceError::Invalid(f) = e else { panic!("{e:?}") };
+    let e = sanctions::return_batch(svc, &x.office, x.batch, " ")
+        .await
+        .unwrap_err();
+    let ServiceError::Invalid(f) = e else {
+        panic!("{e:?}")
+    };
     assert_eq!(f[0].field, "reason");
     let r = sanctions::return_batch(svc, &x.office, x.batch, "请补充严重失信名单列入决定书文号")
         .await
@@ -200,7 +217,10 @@ async fn a_batch_runs_from_filing_to_lifting(env: Env) {
     assert_eq!(d.tasks.len(), 2);
     let steps: Vec<&str> = d.timeline.iter().map(|t| t.action.as_str()).collect();
     assert_eq!(steps, ["file", "return", "resubmit", "approve"]);
-    assert_eq!(d.timeline[1].reason.as_deref(), Some("请补充严重失信名单列入决定书文号"));
+    assert_eq!(
+        d.timeline[1].reason.as_deref(),
+        Some("请补充严重失信名单列入决定书文号")
+    );
     // Each task's feedback clock: 10 working days from today on the calendar.
     let cal = calendar::current(svc).await.unwrap();
     let today = beijing_date(svc.now());
@@ -213,24 +233,39 @@ async fn a_batch_runs_from_filing_to_lifting(env: Env) {
     let health_task = task_of(&d, x.health_dept);
     let market_task = task_of(&d, x.market_dept);
     // The health commission sees only the person its measure applies to, with the ID number.
-    let ht = sanctions::get_task(svc, &x.health, health_task).await.unwrap();
+    let ht = sanctions::get_task(svc, &x.health, health_task)
+        .await
+        .unwrap();
     assert_eq!(ht.subjects.len(), 1);
     assert_eq!(ht.subjects[0].id_number.as_deref(), Some(ID_NO));
-    assert_eq!(ht.actions, [TaskAction::Attach, TaskAction::Apply, TaskAction::Decline]);
+    assert_eq!(
+        ht.actions,
+        [TaskAction::Attach, TaskAction::Apply, TaskAction::Decline]
+    );
     // Feedback needs evidence first.
     let fb = FeedbackInput {
         feedback: "已在医疗机构校验中限制其担任负责人".into(),
         applied_on: None,
     };
-    let e = sanctions::apply(svc, &x.health, health_task, &fb).await.unwrap_err();
-    let ServiceError::Invalid(f) = e else { panic!("{e:?}") };
+    let e = sanctions::apply(svc, &x.health, health_task, &fb)
+        .await
+        .unwrap_err();
+    let ServiceError::Invalid(f) = e else {
+        panic!("{e:?}")
+    };
     assert_eq!(f[0].field, "files");
-    let (_, new) = sanctions::attach(svc, &x.health, health_task, pdf(1)).await.unwrap();
+    let (_, new) = sanctions::attach(svc, &x.health, health_task, pdf(1))
+        .await
+        .unwrap();
     assert!(new);
-    let (again, new) = sanctions::attach(svc, &x.health, health_task, pdf(1)).await.unwrap();
+    let (again, new) = sanctions::attach(svc, &x.health, health_task, pdf(1))
+        .await
+        .unwrap();
     assert!(!new, "the same file twice changes nothing");
     assert_eq!(again.files.len(), 1);
-    let h = sanctions::apply(svc, &x.health, health_task, &fb).await.unwrap();
+    let h = sanctions::apply(svc, &x.health, health_task, &fb)
+        .await
+        .unwrap();
     assert_eq!(h.task.status, TaskStatus::Applied);
     assert_eq!(h.task.clocks[0].light, Light::Met);
     // A person's measure writes no entity credit entry.
@@ -244,10 +279,16 @@ async fn a_batch_runs_from_filing_to_lifting(env: Env) {
     assert!(entries.iter().all(|e| e.kind != RecordKind::Sanction));
     // Batch still running: one task waits.
     assert_eq!(
-        sanctions::get_batch(svc, &x.office, x.batch).await.unwrap().batch.status,
+        sanctions::get_batch(svc, &x.office, x.batch)
+            .await
+            .unwrap()
+            .batch
+            .status,
         BatchStatus::Approved
     );
-    sanctions::attach(svc, &x.market, market_task, pdf(2)).await.unwrap();
+    sanctions::attach(svc, &x.market, market_task, pdf(2))
+        .await
+        .unwrap();
     let m = sanctions::apply(
         svc,
         &x.market,
@@ -268,7 +309,10 @@ async fn a_batch_runs_from_filing_to_lifting(env: Env) {
     )
     .await
     .unwrap();
-    let s: Vec<_> = entries.iter().filter(|e| e.kind == RecordKind::Sanction).collect();
+    let s: Vec<_> = entries
+        .iter()
+        .filter(|e| e.kind == RecordKind::Sanction)
+        .collect();
     assert_eq!(s.len(), 1);
     let until = today + Duration::days(30);
     assert_eq!(s[0].source, RecordSource::Sanction);
@@ -282,7 +326,10 @@ async fn a_batch_runs_from_filing_to_lifting(env: Env) {
             class_d: true
         }
     );
-    assert!(!s[0].record().is_public_on(today), "sanctions are not on the portal");
+    assert!(
+        !s[0].record().is_public_on(today),
+        "sanctions are not on the portal"
+    );
     // Every task answered: the batch completed, by the step that answered the last one.
     let b = sanctions::get_batch(svc, &x.office, x.batch).await.unwrap();
     assert_eq!(b.batch.status, BatchStatus::Completed);
@@ -312,7 +359,9 @@ async fn a_batch_runs_from_filing_to_lifting(env: Env) {
         assert!(n >= 1, "{action} audited");
     }
     // Statistics: by measure, department and result.
-    let st = sanctions::statistics(svc, &x.office, today, today).await.unwrap();
+    let st = sanctions::statistics(svc, &x.office, today, today)
+        .await
+        .unwrap();
     assert_eq!(st.total.total, 2);
     assert_eq!(st.total.applied, 2);
     assert_eq!(st.by_measure.len(), 2);
@@ -326,7 +375,10 @@ async fn a_batch_runs_from_filing_to_lifting(env: Env) {
     svc.clock.advance(Duration::days(1));
     let l = sanctions::lift_expired(svc).await.unwrap();
     assert_eq!(l.entries, 1);
-    assert_eq!(l.tasks, 2, "both tasks' measures ended with the batch's period");
+    assert_eq!(
+        l.tasks, 2,
+        "both tasks' measures ended with the batch's period"
+    );
     let e = lianjian_store::credit::get(
         svc.store.conn(),
         &lianjian_domain::scope::Scope::system(),
@@ -337,7 +389,9 @@ async fn a_batch_runs_from_filing_to_lifting(env: Env) {
     .unwrap();
     assert_eq!(e.status, RecordStatus::Removed);
     assert_eq!(e.ended_on, until.succ_opt());
-    let m = sanctions::get_task(svc, &x.market, market_task).await.unwrap();
+    let m = sanctions::get_task(svc, &x.market, market_task)
+        .await
+        .unwrap();
     assert_eq!(m.task.status, TaskStatus::Lifted);
     assert_eq!(m.timeline.last().unwrap().actor, "系统（超时自动处理）");
     // Run again: nothing more to do.
@@ -352,22 +406,36 @@ async fn overdue_tasks_are_red_and_chased_and_scope_hides_other_departments_task
     let health_task = task_of(&d, x.health_dept);
     let market_task = task_of(&d, x.market_dept);
     // A line-scoped department sees its own task only; the other looks absent.
-    let e = sanctions::get_task(svc, &x.market, health_task).await.unwrap_err();
-    assert!(matches!(e, ServiceError::NotFound), "{e:?}");
-    let mine = sanctions::list_tasks(svc, &x.health, TaskQueue::All, &TaskFilter::default(), page())
+    let e = sanctions::get_task(svc, &x.market, health_task)
         .await
-        .unwrap();
-    assert_eq!(mine.items.iter().map(|t| t.id).collect::<Vec<_>>(), [health_task]);
+        .unwrap_err();
+    assert!(matches!(e, ServiceError::NotFound), "{e:?}");
+    let mine = sanctions::list_tasks(
+        svc,
+        &x.health,
+        TaskQueue::All,
+        &TaskFilter::default(),
+        page(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        mine.items.iter().map(|t| t.id).collect::<Vec<_>>(),
+        [health_task]
+    );
     // But the health commission reads the batch it implements (a party to it).
     sanctions::get_batch(svc, &x.health, x.batch).await.unwrap();
     // A department cannot report for another.
     let wang = actor(svc, "wy.wang").await; // a health inspector
-    sanctions::attach(svc, &wang, health_task, pdf(3)).await.unwrap();
+    sanctions::attach(svc, &wang, health_task, pdf(3))
+        .await
+        .unwrap();
     // Past the one-working-day deadline: red, in the 已超时 queue.
     let cal = calendar::current(svc).await.unwrap();
     let today = beijing_date(svc.now());
     let due = cal.add_working_days(today, 1);
-    svc.clock.advance(Duration::days((due - today).num_days() + 1));
+    svc.clock
+        .advance(Duration::days((due - today).num_days() + 1));
     let overdue = sanctions::list_tasks(
         svc,
         &x.office,
@@ -383,30 +451,55 @@ async fn overdue_tasks_are_red_and_chased_and_scope_hides_other_departments_task
     assert!(counts.contains(&(TaskQueue::Overdue, 2)));
     assert!(counts.contains(&(TaskQueue::DueSoon, 0)));
     // 督办: the office only, with a reason the department reads on the timeline.
-    let e = sanctions::supervise(svc, &x.health, health_task, "请尽快反馈").await.unwrap_err();
+    let e = sanctions::supervise(svc, &x.health, health_task, "请尽快反馈")
+        .await
+        .unwrap_err();
     assert!(matches!(e, ServiceError::Forbidden), "{e:?}");
-    let e = sanctions::supervise(svc, &x.office, health_task, "").await.unwrap_err();
-    let ServiceError::Invalid(f) = e else { panic!("{e:?}") };
+    let e = sanctions::supervise(svc, &x.office, health_task, "")
+        .await
+        .unwrap_err();
+    let ServiceError::Invalid(f) = e else {
+        panic!("{e:?}")
+    };
     assert_eq!(f[0].field, "reason");
-    sanctions::supervise(svc, &x.office, health_task, "反馈已超期，请于两个工作日内反馈执行情况")
+    sanctions::supervise(
+        svc,
+        &x.office,
+        health_task,
+        "反馈已超期，请于两个工作日内反馈执行情况",
+    )
+    .await
+    .unwrap();
+    let h = sanctions::get_task(svc, &x.health, health_task)
         .await
         .unwrap();
-    let h = sanctions::get_task(svc, &x.health, health_task).await.unwrap();
     assert_eq!(h.task.supervised, 1);
     let last = h.timeline.last().unwrap();
     assert_eq!(last.action, "supervise");
-    assert_eq!(last.reason.as_deref(), Some("反馈已超期，请于两个工作日内反馈执行情况"));
+    assert_eq!(
+        last.reason.as_deref(),
+        Some("反馈已超期，请于两个工作日内反馈执行情况")
+    );
     // The inspector of the line reports that it could not be carried out.
-    let e = sanctions::decline(svc, &wang, health_task, "").await.unwrap_err();
-    assert!(matches!(e, ServiceError::Invalid(_)), "{e:?}");
-    let h = sanctions::decline(svc, &wang, health_task, "该责任人未在本县医疗机构任职，无法执行")
+    let e = sanctions::decline(svc, &wang, health_task, "")
         .await
-        .unwrap();
+        .unwrap_err();
+    assert!(matches!(e, ServiceError::Invalid(_)), "{e:?}");
+    let h = sanctions::decline(
+        svc,
+        &wang,
+        health_task,
+        "该责任人未在本县医疗机构任职，无法执行",
+    )
+    .await
+    .unwrap();
     assert_eq!(h.task.status, TaskStatus::NotApplied);
     assert_eq!(h.task.clocks[0].light, Light::Late);
     assert!(h.actions.is_empty());
     // Supervision after the answer is refused.
-    let e = sanctions::supervise(svc, &x.office, health_task, "再次督办").await.unwrap_err();
+    let e = sanctions::supervise(svc, &x.office, health_task, "再次督办")
+        .await
+        .unwrap_err();
     assert!(matches!(e, ServiceError::Conflict { .. }), "{e:?}");
     // The market task is still overdue; statistics count it.
     let st = sanctions::statistics(svc, &x.office, today, beijing_date(svc.now()))
@@ -422,14 +515,34 @@ async fn bad_batches_name_every_field_and_store_nothing(env: Env) {
     let market = actor(svc, "wy.market").await;
     let office = actor(svc, "wy.office").await;
     let zhang = actor(svc, "wy.zhang").await;
-    let e = sanctions::file_batch(svc, &zhang, &BatchInput::default()).await.unwrap_err();
-    assert!(matches!(e, ServiceError::Forbidden), "inspectors do not file: {e:?}");
-    let e = sanctions::create_measure(svc, &market, &MeasureInput::default()).await.unwrap_err();
-    assert!(matches!(e, ServiceError::Forbidden), "departments do not keep the catalogue");
-    let e = sanctions::create_measure(svc, &office, &MeasureInput::default()).await.unwrap_err();
-    let ServiceError::Invalid(f) = e else { panic!("{e:?}") };
+    let e = sanctions::file_batch(svc, &zhang, &BatchInput::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, ServiceError::Forbidden),
+        "inspectors do not file: {e:?}"
+    );
+    let e = sanctions::create_measure(svc, &market, &MeasureInput::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, ServiceError::Forbidden),
+        "departments do not keep the catalogue"
+    );
+    let e = sanctions::create_measure(svc, &office, &MeasureInput::default())
+        .await
+        .unwrap_err();
+    let ServiceError::Invalid(f) = e else {
+        panic!("{e:?}")
+    };
     let fields: Vec<&str> = f.iter().map(|x| x.field.as_str()).collect();
-    for want in ["name", "legal_basis", "subject_type", "default_months", "department_id"] {
+    for want in [
+        "name",
+        "legal_basis",
+        "subject_type",
+        "default_months",
+        "department_id",
+    ] {
         assert!(fields.contains(&want), "{want} in {fields:?}");
     }
     let market_dept = department(svc, "411121", "县市场监管局").await;
@@ -448,7 +561,10 @@ async fn bad_batches_name_every_field_and_store_nothing(env: Env) {
     )
     .await
     .unwrap_err();
-    assert!(matches!(e, ServiceError::Conflict { ref field, .. } if field == "name"), "{e:?}");
+    assert!(
+        matches!(e, ServiceError::Conflict { ref field, .. } if field == "name"),
+        "{e:?}"
+    );
     let today = beijing_date(svc.now());
     let e = sanctions::file_batch(
         svc,
@@ -472,7 +588,9 @@ async fn bad_batches_name_every_field_and_store_nothing(env: Env) {
     )
     .await
     .unwrap_err();
-    let ServiceError::Invalid(f) = e else { panic!("{e:?}") };
+    let ServiceError::Invalid(f) = e else {
+        panic!("{e:?}")
+    };
     let fields: Vec<&str> = f.iter().map(|x| x.field.as_str()).collect();
     for want in [
         "reason",
@@ -503,14 +621,24 @@ async fn bad_batches_name_every_field_and_store_nothing(env: Env) {
     )
     .await
     .unwrap_err();
-    let ServiceError::Invalid(f) = e else { panic!("{e:?}") };
+    let ServiceError::Invalid(f) = e else {
+        panic!("{e:?}")
+    };
     assert_eq!(f[0].field, "subjects");
     assert_eq!(f[0].code, "no_subject");
-    let p = sanctions::list_batches(svc, &office, None, None, page()).await.unwrap();
+    let p = sanctions::list_batches(svc, &office, None, None, page())
+        .await
+        .unwrap();
     assert_eq!(p.total, 0, "nothing stored");
 }
 
-async fn penalty(svc: &Services, entity: &lianjian_store::entities::Entity, dept: Uuid, days_ago: i64, reference: &str) -> Uuid {
+async fn penalty(
+    svc: &Services,
+    entity: &lianjian_store::entities::Entity,
+    dept: Uuid,
+    days_ago: i64,
+    reference: &str,
+) -> Uuid {
     let today = beijing_date(svc.now());
     let on = today - Duration::days(days_ago);
     let now = chrono::Utc::now();
@@ -562,18 +690,33 @@ async fn objections_withdraw_and_repairs_repair_after_the_minimum_period(env: En
         statement: "已全部履行行政处罚决定，主动纠正违法行为".into(),
     };
     // Inspectors do not register; bad input names every field.
-    let e = repair::register(svc, &zhang, &input("repair", old)).await.unwrap_err();
+    let e = repair::register(svc, &zhang, &input("repair", old))
+        .await
+        .unwrap_err();
     assert!(matches!(e, ServiceError::Forbidden), "{e:?}");
-    let e = repair::register(svc, &office, &AppealInput::default()).await.unwrap_err();
-    let ServiceError::Invalid(f) = e else { panic!("{e:?}") };
+    let e = repair::register(svc, &office, &AppealInput::default())
+        .await
+        .unwrap_err();
+    let ServiceError::Invalid(f) = e else {
+        panic!("{e:?}")
+    };
     let fields: Vec<&str> = f.iter().map(|x| x.field.as_str()).collect();
     assert_eq!(fields, ["kind", "applicant", "statement", "entry_id"]);
     // A repair before the minimum period (3 months for a general penalty) is not accepted.
-    let e = repair::register(svc, &office, &input("repair", recent)).await.unwrap_err();
-    let ServiceError::Invalid(f) = e else { panic!("{e:?}") };
-    assert_eq!((f[0].field.as_str(), f[0].code.as_str()), ("entry_id", "too_early"));
+    let e = repair::register(svc, &office, &input("repair", recent))
+        .await
+        .unwrap_err();
+    let ServiceError::Invalid(f) = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        (f[0].field.as_str(), f[0].code.as_str()),
+        ("entry_id", "too_early")
+    );
     // An objection is accepted at any time, decided on a 10-working-day clock.
-    let o = repair::register(svc, &office, &input("objection", recent)).await.unwrap();
+    let o = repair::register(svc, &office, &input("objection", recent))
+        .await
+        .unwrap();
     assert_eq!(o.appeal.status, AppealStatus::Submitted);
     assert!(o.appeal.code.starts_with("YY-411121-"), "{}", o.appeal.code);
     let cal = calendar::current(svc).await.unwrap();
@@ -581,38 +724,72 @@ async fn objections_withdraw_and_repairs_repair_after_the_minimum_period(env: En
     assert_eq!(o.appeal.clocks[0].due, cal.add_working_days(today, 10));
     assert_eq!(o.actions, [AppealAction::Grant, AppealAction::Reject]);
     // Only one open appeal per entry.
-    let e = repair::register(svc, &market, &input("objection", recent)).await.unwrap_err();
-    let ServiceError::Invalid(f) = e else { panic!("{e:?}") };
+    let e = repair::register(svc, &market, &input("objection", recent))
+        .await
+        .unwrap_err();
+    let ServiceError::Invalid(f) = e else {
+        panic!("{e:?}")
+    };
     assert_eq!(f[0].code, "open_appeal");
     // Another department's administrator does not decide the market's entry.
-    let e = repair::decide(svc, &health, o.appeal.id, true, "理由充分").await.unwrap_err();
+    let e = repair::decide(svc, &health, o.appeal.id, true, "理由充分")
+        .await
+        .unwrap_err();
     assert!(matches!(e, ServiceError::Forbidden), "{e:?}");
     // Upheld by the recording department: the entry is withdrawn.
-    let d = repair::decide(svc, &market, o.appeal.id, true, "经复核，处罚决定已被复议撤销")
-        .await
-        .unwrap();
+    let d = repair::decide(
+        svc,
+        &market,
+        o.appeal.id,
+        true,
+        "经复核，处罚决定已被复议撤销",
+    )
+    .await
+    .unwrap();
     assert_eq!(d.appeal.status, AppealStatus::Granted);
     assert_eq!(d.entry.as_ref().unwrap().status, RecordStatus::Withdrawn);
     assert_eq!(d.appeal.clocks[0].light, Light::Met);
     let steps: Vec<&str> = d.timeline.iter().map(|t| t.action.as_str()).collect();
     assert_eq!(steps, ["submit", "grant"]);
-    let e = repair::register(svc, &office, &input("objection", recent)).await.unwrap_err();
-    let ServiceError::Invalid(f) = e else { panic!("{e:?}") };
+    let e = repair::register(svc, &office, &input("objection", recent))
+        .await
+        .unwrap_err();
+    let ServiceError::Invalid(f) = e else {
+        panic!("{e:?}")
+    };
     assert_eq!(f[0].code, "not_objectionable");
     // A repair after the minimum period: rejected first (the entry stays), then granted.
-    let r = repair::register(svc, &office, &input("repair", old)).await.unwrap();
-    assert!(r.appeal.code.starts_with("XF-411121-"));
-    let r = repair::decide(svc, &office, r.appeal.id, false, "尚未提交履行完毕的证明材料")
+    let r = repair::register(svc, &office, &input("repair", old))
         .await
         .unwrap();
+    assert!(r.appeal.code.starts_with("XF-411121-"));
+    let r = repair::decide(
+        svc,
+        &office,
+        r.appeal.id,
+        false,
+        "尚未提交履行完毕的证明材料",
+    )
+    .await
+    .unwrap();
     assert_eq!(r.appeal.status, AppealStatus::Rejected);
     assert_eq!(r.entry.as_ref().unwrap().status, RecordStatus::Active);
-    let e = repair::decide(svc, &office, r.appeal.id, true, "改为支持").await.unwrap_err();
+    let e = repair::decide(svc, &office, r.appeal.id, true, "改为支持")
+        .await
+        .unwrap_err();
     assert!(matches!(e, ServiceError::Conflict { .. }), "{e:?}");
-    let r = repair::register(svc, &office, &input("repair", old)).await.unwrap();
-    let r = repair::decide(svc, &office, r.appeal.id, true, "已履行处罚并完成整改，准予修复")
+    let r = repair::register(svc, &office, &input("repair", old))
         .await
         .unwrap();
+    let r = repair::decide(
+        svc,
+        &office,
+        r.appeal.id,
+        true,
+        "已履行处罚并完成整改，准予修复",
+    )
+    .await
+    .unwrap();
     let entry = r.entry.unwrap();
     assert_eq!(entry.status, RecordStatus::Repaired);
     let stored = lianjian_store::credit::get(
@@ -636,9 +813,12 @@ async fn objections_withdraw_and_repairs_repair_after_the_minimum_period(env: En
     assert_eq!(open.total, 0);
     // An open one past its deadline is red.
     let third = penalty(svc, &ents[0], market_dept, 10, "舞市监罚〔2026〕150号").await;
-    repair::register(svc, &office, &input("objection", third)).await.unwrap();
+    repair::register(svc, &office, &input("objection", third))
+        .await
+        .unwrap();
     let due = cal.add_working_days(today, 10);
-    svc.clock.advance(Duration::days((due - today).num_days() + 1));
+    svc.clock
+        .advance(Duration::days((due - today).num_days() + 1));
     let red = repair::list(svc, &office, AppealQueue::Overdue, None, None, page())
         .await
         .unwrap();

@@ -42,9 +42,13 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            idx("ux_sanction_measures_name", "sanction_measures", &["region_code", "name"])
-                .unique()
-                .take(),
+            idx(
+                "ux_sanction_measures_name",
+                "sanction_measures",
+                &["region_code", "name"],
+            )
+            .unique()
+            .take(),
         )
         .await?;
         m.create_table(
@@ -127,8 +131,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_sanction_tasks_batch", "sanction_tasks", &["batch_id"]))
-            .await?;
+        m.create_index(idx(
+            "ix_sanction_tasks_batch",
+            "sanction_tasks",
+            &["batch_id"],
+        ))
+        .await?;
         m.create_index(idx(
             "ix_sanction_tasks_region",
             "sanction_tasks",
@@ -164,8 +172,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_credit_appeals_entry", "credit_appeals", &["entry_id", "status"]))
-            .await?;
+        m.create_index(idx(
+            "ix_credit_appeals_entry",
+            "credit_appeals",
+            &["entry_id", "status"],
+        ))
+        .await?;
         m.create_index(idx(
             "ix_credit_appeals_region",
             "credit_appeals",

@@ -966,7 +966,11 @@ pub fn rows() -> Vec<Row> {
             r#"{"name":"矩阵测试措施","legal_basis":"矩阵测试法律依据","department_id":"<dept>","subject_type":"entity","default_months":6}"#,
             "PPP PPV FFF FFF FFF FFF",
         ),
-        get("/api/v1/sanction-measures/{id}", "measure", "AAA AAH AAH AAH AAH AAH"),
+        get(
+            "/api/v1/sanction-measures/{id}",
+            "measure",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
         json(
             "PUT",
             "/api/v1/sanction-measures/{id}",
@@ -1056,7 +1060,11 @@ pub fn rows() -> Vec<Row> {
             r#"{"kind":"objection","entry_id":"<credit_entry>","applicant":"矩阵测试申请人","statement":"矩阵测试：记录有误"}"#,
             "PPP PPV PPV FFF FFF FFF",
         ),
-        get("/api/v1/credit-appeals/{id}", "appeal", "AAA AAH AAH AAH AAH AAH"),
+        get(
+            "/api/v1/credit-appeals/{id}",
+            "appeal",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
         // Deciding: the office of A and the administrators of X (which recorded the entry).
         json(
             "POST",
@@ -1888,7 +1896,11 @@ pub fn rows() -> Vec<Row> {
             "PFF PFH PHH FHH FFH FFH",
         ),
         get("/console/sanctions/appeals", "", ANY),
-        get("/console/sanctions/appeals/{id}", "appeal", "AAA AAH AAH AAH AAH AAH"),
+        get(
+            "/console/sanctions/appeals/{id}",
+            "appeal",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
         post(
             "/console/sanctions/appeals/{id}/decide",
             "appeal",
