@@ -14,6 +14,7 @@ on_both_backends!(
     template = DEMO, setup = app;
     a_sanction_batch_is_filed_reviewed_and_fed_back_through_api_and_console,
     an_objection_is_decided_in_the_console,
+    the_console_keeps_the_catalogue_and_files_a_batch,
 );
 
 const ID_NO: &str = "11010519491231002X";
@@ -343,4 +344,95 @@ async fn an_objection_is_decided_in_the_console(app: App) {
         .await;
     assert_eq!(l["total"], 1);
     conforms(&doc, "get", "/api/v1/credit-appeals", 200, &l);
+}
+
+async fn the_console_keeps_the_catalogue_and_files_a_batch(app: App) {
+    let office = app.token("wy.office").await;
+    let market = app.token("wy.market").await;
+    let x = app.department(&office, "411121", "县市场监管局").await;
+    let (_, usci) = entity(&app, &market).await;
+    let office_c = app.login("wy.office").await;
+    let page = app
+        .get("/console/sanctions/measures", Some(&office_c))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("新增措施"));
+    let csrf = csrf_of(&page.body);
+    // A bad duration is named; nothing added.
+    let r = app
+        .form(
+            "/console/sanctions/measures",
+            Some(&office_c),
+            &format!(
+                "_csrf={csrf}&_once=c1&name={}&legal_basis={}&department_id={x}&subject_type=entity&default_months=0&class_d=1",
+                enc("列为重点监管对象"),
+                enc("《严重违法失信名单管理办法》")
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("默认期限应为 1–60 个月"), "{}", r.body);
+    let r = app
+        .form(
+            "/console/sanctions/measures",
+            Some(&office_c),
+            &format!(
+                "_csrf={csrf}&_once=c2&name={}&legal_basis={}&department_id={x}&subject_type=entity&default_months=12&class_d=1",
+                enc("列为重点监管对象"),
+                enc("《严重违法失信名单管理办法》")
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let ms = app.get_json("/api/v1/sanction-measures", &market).await;
+    assert_eq!(ms[0]["class_d"], true, "{ms}");
+    let measure = ms[0]["id"].as_str().unwrap().to_string();
+    // Departments read the catalogue but have no form to change it.
+    let market_c = app.login("wy.market").await;
+    let page = app
+        .get("/console/sanctions/measures", Some(&market_c))
+        .await;
+    assert!(page.body.contains("列为重点监管对象") && !page.body.contains("新增措施"));
+    // The filing form: a wrong subject line is named; then filed and shown.
+    let page = app
+        .get("/console/sanctions/batches/new", Some(&market_c))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("列为重点监管对象"));
+    let csrf = csrf_of(&page.body);
+    let post = |once: &str, subjects: &str| {
+        format!(
+            "_csrf={csrf}&_once={once}&reason={}&legal_basis={}&feedback_days=5&measure_ids={measure}&subjects={}",
+            enc("被列入严重违法失信名单"),
+            enc("《市场监督管理严重违法失信名单管理办法》第十七条"),
+            enc(subjects)
+        )
+    };
+    let r = app
+        .form(
+            "/console/sanctions/batches",
+            Some(&market_c),
+            &post("c3", &format!("{usci}，赵某某")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("惩戒对象第 1 行格式不正确"), "{}", r.body);
+    let r = app
+        .form(
+            "/console/sanctions/batches",
+            Some(&market_c),
+            &post("c4", &usci),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let to = r.headers["location"].to_str().unwrap().to_string();
+    let page = app.get(&to, Some(&market_c)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("待审核") && page.body.contains(&usci));
+    // Inspectors file nothing.
+    let zhang = app.login("wy.zhang").await;
+    let r = app
+        .get("/console/sanctions/batches/new", Some(&zhang))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
 }

@@ -1461,6 +1461,18 @@ pub async fn apply(
                 ),
             ),
         );
+    } else if applied_on > t.until {
+        ck.push(
+            "applied_on",
+            Invalid::new(
+                "after_period",
+                format!("执行日期晚于惩戒措施的截止日（{}），措施已到期", t.until),
+                format!(
+                    "the day applied is after the measures' last day ({})",
+                    t.until
+                ),
+            ),
+        );
     }
     let files = crate::evidence::links_of(svc, EVIDENCE_KIND, &[id])
         .await?
@@ -1565,7 +1577,7 @@ pub async fn apply(
     for e in touched {
         super::repair::reevaluate_entity(svc, &tx, a, e, "联合惩戒措施实施").await?;
     }
-    complete_if_answered(&tx, a, &b).await?;
+    complete_if_answered(&tx, a, &b, after.updated_at).await?;
     tx.commit().await?;
     svc.apply_own_changes().await;
     get_task(svc, a, id).await
@@ -1596,14 +1608,19 @@ pub async fn decline(svc: &Services, a: &Actor, id: Uuid, why: &str) -> Result<T
     }
     cases::stop_clocks(&tx, TASK, id, &[], today, TaskAction::Decline.as_str()).await?;
     cases::record_step(&tx, a, &task_ref(&after), &step, serde_json::Value::Null).await?;
-    complete_if_answered(&tx, a, &b).await?;
+    complete_if_answered(&tx, a, &b, after.updated_at).await?;
     tx.commit().await?;
     get_task(svc, a, id).await
 }
 
 /// The batch's 反馈完毕 once no task waits for feedback (on the caller's transaction, which
 /// has just answered one).
-async fn complete_if_answered(tx: &impl Conn, a: &Actor, b: &Batch) -> Result<()> {
+async fn complete_if_answered(
+    tx: &impl Conn,
+    a: &Actor,
+    b: &Batch,
+    now: chrono::DateTime<Utc>,
+) -> Result<()> {
     let tasks = repo::tasks_of_batch(tx, b.id).await?;
     if b.status != BatchStatus::Approved || tasks.iter().any(|t| !t.status.is_answered()) {
         return Ok(());
@@ -1611,7 +1628,6 @@ async fn complete_if_answered(tx: &impl Conn, a: &Actor, b: &Batch) -> Result<()
     let step = SanctionBatchAction::Complete
         .step(Some(b.status))
         .map_err(refused)?;
-    let now = lianjian_domain::audit::audit_time(Utc::now());
     if !repo::set_batch_status(tx, b.id, b.status, step.to, now).await? {
         return Err(stale(&b.code));
     }
