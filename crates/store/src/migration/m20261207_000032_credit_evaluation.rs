@@ -166,4 +166,26 @@ impl MigrationTrait for Migration {
             .await?;
         Ok(())
     }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(
+            Index::drop()
+                .name("ix_clues_entity")
+                .table("clues")
+                .if_exists()
+                .to_owned(),
+        )
+        .await?;
+        for t in [
+            "credit_overrides",
+            "credit_eval_current",
+            "credit_eval_changes",
+            "credit_eval_runs",
+            "credit_index_versions",
+            "credit_indexes",
+        ] {
+            m.drop_table(Table::drop().table(t).if_exists().take()).await?;
+        }
+        Ok(())
+    }
 }
