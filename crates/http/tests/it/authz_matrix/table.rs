@@ -827,6 +827,7 @@ pub fn rows() -> Vec<Row> {
         ),
         get("/api/v1/credit/evaluations/{id}", "credit_run", "AAA AAH AAH AAH AAH AAH"),
         get("/api/v1/credit/evaluations/{id}/changes", "credit_run", "AAA AAH AAH AAH AAH AAH"),
+        get("/api/v1/credit/evaluations/{id}/changes.xlsx", "credit_run", "AAA AAH AAH AAH AAH AAH"),
         get("/api/v1/credit/entities/{id}", "entity", "AAA AAH AAH AAH AAH AAH"),
         json(
             "POST",
@@ -1757,6 +1758,7 @@ pub fn rows() -> Vec<Row> {
             "PPP PPV FFF FFF FFF FFF",
         ),
         get("/console/credit/evaluations/{id}", "credit_run", "AAA AAH AAH AAH AAH AAH"),
+        get("/console/credit/evaluations/{id}/export", "credit_run", "AAA AAH AAH AAH AAH AAH"),
         get("/console/credit/indexes", "", ANY),
         post(
             "/console/credit/indexes",
