@@ -273,7 +273,10 @@ pub async fn run(a: &BenchArgs) -> anyhow::Result<Value> {
 async fn on_postgres(a: &BenchArgs, url: &str, n: u64) -> anyhow::Result<Value> {
     use sea_orm::ConnectionTrait;
     let store = lianjian_store::Store::connect(url).await?;
-    store.migrate().await.context("migrating the benchmark database")?;
+    store
+        .migrate()
+        .await
+        .context("migrating the benchmark database")?;
     let mut args = a.clone();
     args.entities = n;
     let (counties, _) = super::counties_of(&a.province)?;
@@ -304,7 +307,12 @@ async fn on_postgres(a: &BenchArgs, url: &str, n: u64) -> anyhow::Result<Value> 
         let mut buf = String::with_capacity(8 << 20);
         for row in &p.rows {
             let region = p.regions[row.region as usize].as_str();
-            let mut add = |kind: &str, tier: Option<&str>, days: u64, title: &str, detail: &str, buf: &mut String| {
+            let mut add = |kind: &str,
+                           tier: Option<&str>,
+                           days: u64,
+                           title: &str,
+                           detail: &str,
+                           buf: &mut String| {
                 let on = today - chrono::Duration::days(days as i64);
                 let until = on + chrono::Duration::days(365);
                 let _ = writeln!(
@@ -332,10 +340,24 @@ async fn on_postgres(a: &BenchArgs, url: &str, n: u64) -> anyhow::Result<Value> 
                 );
             }
             if r.chance(30) {
-                add("abnormal", None, r.below(700), "列入经营异常名录", r#"{"type":"listing","reason":"通过登记的住所无法联系","removed_on":null,"removal_reason":null}"#, &mut buf);
+                add(
+                    "abnormal",
+                    None,
+                    r.below(700),
+                    "列入经营异常名录",
+                    r#"{"type":"listing","reason":"通过登记的住所无法联系","removed_on":null,"removal_reason":null}"#,
+                    &mut buf,
+                );
             }
             if r.chance(3) {
-                add("dishonest", None, r.below(700), "列入严重违法失信名单", r#"{"type":"listing","reason":"提供虚假材料","removed_on":null,"removal_reason":null}"#, &mut buf);
+                add(
+                    "dishonest",
+                    None,
+                    r.below(700),
+                    "列入严重违法失信名单",
+                    r#"{"type":"listing","reason":"提供虚假材料","removed_on":null,"removal_reason":null}"#,
+                    &mut buf,
+                );
             }
             if buf.len() > (8 << 20) - 4096 {
                 copy.send(buf.as_bytes()).await?;
@@ -407,7 +429,11 @@ async fn on_postgres(a: &BenchArgs, url: &str, n: u64) -> anyhow::Result<Value> 
             .await
             .map_err(crate::service_error)?;
         times.push(t.elapsed());
-        anyhow::ensure!(page.evaluation.is_some(), "entity {} has no evaluation", row.id);
+        anyhow::ensure!(
+            page.evaluation.is_some(),
+            "entity {} has no evaluation",
+            row.id
+        );
     }
     println!(
         "entity credit page over {} entities: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",

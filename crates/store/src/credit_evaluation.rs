@@ -169,7 +169,11 @@ pub async fn save_version(c: &impl ConnectionTrait, x: &CreditIndex) -> Result<b
 }
 
 /// One index within `scope`.
-pub async fn get_index(c: &impl ConnectionTrait, scope: &Scope, id: Uuid) -> Result<Option<CreditIndex>> {
+pub async fn get_index(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Uuid,
+) -> Result<Option<CreditIndex>> {
     let mut vals: Vec<Value> = vec![id.into()];
     let w = crate::scope::sql(scope, &INDEX_SHAPE, &mut vals);
     c.query_one_raw(stmt(
@@ -201,8 +205,15 @@ pub async fn list_indexes(c: &impl ConnectionTrait, scope: &Scope) -> Result<Vec
 }
 
 /// The region's default index: the one without a sector defined nearest above or at `region`.
-pub async fn default_index_for(c: &impl ConnectionTrait, region: &RegionCode) -> Result<Option<CreditIndex>> {
-    let lineage: Vec<Value> = region.lineage().iter().map(|r| Value::from(r.to_string())).collect();
+pub async fn default_index_for(
+    c: &impl ConnectionTrait,
+    region: &RegionCode,
+) -> Result<Option<CreditIndex>> {
+    let lineage: Vec<Value> = region
+        .lineage()
+        .iter()
+        .map(|r| Value::from(r.to_string()))
+        .collect();
     let n = lineage.len();
     let rows = c
         .query_all_raw(stmt(
@@ -252,7 +263,11 @@ pub async fn versions(c: &impl ConnectionTrait, index_id: Uuid) -> Result<Vec<In
 }
 
 /// One version of an index (the run's, to explain its results).
-pub async fn version(c: &impl ConnectionTrait, index_id: Uuid, version: i32) -> Result<Option<IndexVersion>> {
+pub async fn version(
+    c: &impl ConnectionTrait,
+    index_id: Uuid,
+    version: i32,
+) -> Result<Option<IndexVersion>> {
     Ok(versions(c, index_id)
         .await?
         .into_iter()
@@ -391,7 +406,11 @@ pub async fn get_run(c: &impl ConnectionTrait, scope: &Scope, id: Uuid) -> Resul
 }
 
 /// Runs within `scope`, newest first.
-pub async fn list_runs(c: &impl ConnectionTrait, scope: &Scope, page: PageRequest) -> Result<Page<Run>> {
+pub async fn list_runs(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    page: PageRequest,
+) -> Result<Page<Run>> {
     let mut vals: Vec<Value> = Vec::new();
     let w = crate::scope::sql(scope, &RUN_SHAPE, &mut vals);
     crate::paged(
@@ -409,18 +428,21 @@ pub async fn list_runs(c: &impl ConnectionTrait, scope: &Scope, page: PageReques
 
 /// Whether a run over exactly `region` started at or after `since` (finished or still
 /// running): the quarterly pass runs only where none did.
-pub async fn ran_since(c: &impl ConnectionTrait, region: &RegionCode, since: DateTime<Utc>) -> Result<bool> {
-    Ok(c
-        .query_one_raw(stmt(
-            c,
-            "SELECT COUNT(*) AS n FROM credit_eval_runs WHERE region_code = $1 AND started_at >= $2 \
+pub async fn ran_since(
+    c: &impl ConnectionTrait,
+    region: &RegionCode,
+    since: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(c.query_one_raw(stmt(
+        c,
+        "SELECT COUNT(*) AS n FROM credit_eval_runs WHERE region_code = $1 AND started_at >= $2 \
              AND status <> 'failed'",
-            vec![region.to_string().into(), since.into()],
-        ))
-        .await?
-        .map(|r| r.try_get::<i64>("", "n"))
-        .transpose()?
-        .unwrap_or(0)
+        vec![region.to_string().into(), since.into()],
+    ))
+    .await?
+    .map(|r| r.try_get::<i64>("", "n"))
+    .transpose()?
+    .unwrap_or(0)
         > 0)
 }
 
@@ -483,7 +505,9 @@ pub async fn facts(c: &impl ConnectionTrait, scope: &Scope, w: &Windows) -> Resu
     let rows = c
         .query_all_raw(stmt(
             c,
-            format!("SELECT id, region_code, credit_class FROM entities WHERE {cond} ORDER BY usci"),
+            format!(
+                "SELECT id, region_code, credit_class FROM entities WHERE {cond} ORDER BY usci"
+            ),
             vals,
         ))
         .await?;
@@ -529,7 +553,11 @@ pub async fn facts(c: &impl ConnectionTrait, scope: &Scope, w: &Windows) -> Resu
         let Some(&i) = at.get(&id) else { continue };
         let f = &mut out[i].facts;
         let n = |col: &str| -> Result<i64> { Ok(r.try_get::<Option<i64>>("", col)?.unwrap_or(0)) };
-        f.penalties = [sat(n("p_minor")?), sat(n("p_general")?), sat(n("p_serious")?)];
+        f.penalties = [
+            sat(n("p_minor")?),
+            sat(n("p_general")?),
+            sat(n("p_serious")?),
+        ];
         f.abnormal = n("abnormal")? > 0;
         f.dishonest = n("dishonest")? > 0;
         f.commendations = sat(n("commendations")?);
@@ -586,9 +614,19 @@ pub async fn facts(c: &impl ConnectionTrait, scope: &Scope, w: &Windows) -> Resu
     }
 
     // Complaints and reports naming the entity, handled to the end within the window.
-    let from = w.complaints_from.and_hms_opt(0, 0, 0).expect("midnight").and_utc()
+    let from = w
+        .complaints_from
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
         - chrono::Duration::hours(8);
-    let to = w.today.succ_opt().unwrap_or(w.today).and_hms_opt(0, 0, 0).expect("midnight").and_utc()
+    let to = w
+        .today
+        .succ_opt()
+        .unwrap_or(w.today)
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
         - chrono::Duration::hours(8);
     let mut vals: Vec<Value> = vec![from.into(), to.into()];
     let cond = crate::scope::sql(scope, &CLUE_SHAPE, &mut vals);
@@ -773,7 +811,11 @@ pub async fn upsert_current(c: &impl ConnectionTrait, rows: &[Current]) -> Resul
 }
 
 /// The latest result of one entity within `scope` (by primary key).
-pub async fn current_of(c: &impl ConnectionTrait, scope: &Scope, entity_id: Uuid) -> Result<Option<Current>> {
+pub async fn current_of(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    entity_id: Uuid,
+) -> Result<Option<Current>> {
     let mut vals: Vec<Value> = vec![entity_id.into()];
     let w = crate::scope::sql(scope, &CURRENT_SHAPE, &mut vals);
     c.query_one_raw(stmt(
@@ -801,13 +843,18 @@ pub async fn current_of(c: &impl ConnectionTrait, scope: &Scope, entity_id: Uuid
 }
 
 /// The latest results within `scope` (the run compares with them to write only what moved).
-pub async fn current_within(c: &impl ConnectionTrait, scope: &Scope) -> Result<HashMap<Uuid, (i32, i32, Facts)>> {
+pub async fn current_within(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<HashMap<Uuid, (i32, i32, Facts)>> {
     let mut vals: Vec<Value> = Vec::new();
     let w = crate::scope::sql(scope, &CURRENT_SHAPE, &mut vals);
     let rows = c
         .query_all_raw(stmt(
             c,
-            format!("SELECT entity_id, index_version, score, facts FROM credit_eval_current WHERE {w}"),
+            format!(
+                "SELECT entity_id, index_version, score, facts FROM credit_eval_current WHERE {w}"
+            ),
             vals,
         ))
         .await?;
@@ -815,7 +862,11 @@ pub async fn current_within(c: &impl ConnectionTrait, scope: &Scope) -> Result<H
     for r in &rows {
         out.insert(
             r.try_get("", "entity_id")?,
-            (r.try_get("", "index_version")?, r.try_get("", "score")?, json(r, "facts")?),
+            (
+                r.try_get("", "index_version")?,
+                r.try_get("", "score")?,
+                json(r, "facts")?,
+            ),
         );
     }
     Ok(out)
@@ -832,12 +883,7 @@ pub async fn set_entity_classes(
     ids: &[Uuid],
 ) -> Result<()> {
     for chunk in ids.chunks(1000) {
-        let mut vals: Vec<Value> = vec![
-            class.as_str().into(),
-            on.into(),
-            source.into(),
-            at.into(),
-        ];
+        let mut vals: Vec<Value> = vec![class.as_str().into(), on.into(), source.into(), at.into()];
         vals.extend(chunk.iter().map(|i| Value::from(*i)));
         c.execute_raw(stmt(
             c,
@@ -945,20 +991,28 @@ pub async fn insert_override(c: &impl ConnectionTrait, x: &Override) -> Result<(
 }
 
 /// Revokes every override of `entity_id` still unrevoked (a new override replaces them).
-pub async fn revoke_overrides(c: &impl ConnectionTrait, entity_id: Uuid, by: &str, at: DateTime<Utc>) -> Result<u64> {
-    Ok(c
-        .execute_raw(stmt(
-            c,
-            "UPDATE credit_overrides SET revoked_at = $2, revoked_by = $3 \
+pub async fn revoke_overrides(
+    c: &impl ConnectionTrait,
+    entity_id: Uuid,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    Ok(c.execute_raw(stmt(
+        c,
+        "UPDATE credit_overrides SET revoked_at = $2, revoked_by = $3 \
              WHERE entity_id = $1 AND revoked_at IS NULL",
-            vec![entity_id.into(), at.into(), by.into()],
-        ))
-        .await?
-        .rows_affected())
+        vec![entity_id.into(), at.into(), by.into()],
+    ))
+    .await?
+    .rows_affected())
 }
 
 /// Overrides of one entity within `scope`, newest first.
-pub async fn overrides_of(c: &impl ConnectionTrait, scope: &Scope, entity_id: Uuid) -> Result<Vec<Override>> {
+pub async fn overrides_of(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    entity_id: Uuid,
+) -> Result<Vec<Override>> {
     let mut vals: Vec<Value> = vec![entity_id.into()];
     let w = crate::scope::sql(scope, &OVERRIDE_SHAPE, &mut vals);
     c.query_all_raw(stmt(

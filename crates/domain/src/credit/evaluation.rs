@@ -167,7 +167,8 @@ impl Rule {
                 abnormal,
                 dishonest,
             } => {
-                let p = if f.abnormal { abnormal } else { 0 } + if f.dishonest { dishonest } else { 0 };
+                let p =
+                    if f.abnormal { abnormal } else { 0 } + if f.dishonest { dishonest } else { 0 };
                 let text = match (f.abnormal, f.dishonest) {
                     (false, false) => "未列入经营异常名录或严重违法失信名单".to_string(),
                     (true, false) => "列入经营异常名录".to_string(),
@@ -271,7 +272,10 @@ impl IndexDef {
                     weight: 20,
                 },
                 Indicator {
-                    rule: Rule::Complaints { months: 12, each: 5 },
+                    rule: Rule::Complaints {
+                        months: 12,
+                        each: 5,
+                    },
                     weight: 10,
                 },
                 Indicator {
@@ -286,11 +290,18 @@ impl IndexDef {
                     weight: 10,
                 },
                 Indicator {
-                    rule: Rule::Commendations { months: 24, each: 5 },
+                    rule: Rule::Commendations {
+                        months: 24,
+                        each: 5,
+                    },
                     weight: 10,
                 },
             ],
-            thresholds: Thresholds { a: 90, b: 70, c: 50 },
+            thresholds: Thresholds {
+                a: 90,
+                b: 70,
+                c: 50,
+            },
         }
     }
 
@@ -303,7 +314,11 @@ impl IndexDef {
         if self.indicators.is_empty() {
             errs.push((
                 "indicators".into(),
-                Invalid::new("required", "至少需要一个指标", "at least one indicator is required"),
+                Invalid::new(
+                    "required",
+                    "至少需要一个指标",
+                    "at least one indicator is required",
+                ),
             ));
         }
         let mut seen = Vec::new();
@@ -330,7 +345,10 @@ impl IndexDef {
                     Invalid::new(
                         "out_of_range",
                         format!("指标“{label}”的统计期应为 1–{MAX_MONTHS} 个月"),
-                        format!("the window of '{}' must be 1–{MAX_MONTHS} months", ind.rule.code()),
+                        format!(
+                            "the window of '{}' must be 1–{MAX_MONTHS} months",
+                            ind.rule.code()
+                        ),
                     ),
                 ));
             }
@@ -341,7 +359,9 @@ impl IndexDef {
                     serious,
                     ..
                 } => vec![("minor", minor), ("general", general), ("serious", serious)],
-                Rule::InspectionProblems { rectified, open, .. } => {
+                Rule::InspectionProblems {
+                    rectified, open, ..
+                } => {
                     vec![("rectified", rectified), ("open", open)]
                 }
                 Rule::Complaints { each, .. }
@@ -515,7 +535,14 @@ pub fn evaluate(def: &IndexDef, f: &Facts) -> Evaluation {
         let (raw, facts) = ind.rule.points(f);
         let capped = raw.min(ind.weight) as i32;
         let (points, explanation) = if ind.rule.is_bonus() {
-            (capped, if capped > 0 { format!("{facts}，加{capped}分") } else { format!("{facts}，不加分") })
+            (
+                capped,
+                if capped > 0 {
+                    format!("{facts}，加{capped}分")
+                } else {
+                    format!("{facts}，不加分")
+                },
+            )
         } else if capped > 0 {
             let cap = if raw > ind.weight {
                 format!("（按权重封顶{}分）", ind.weight)
@@ -582,7 +609,9 @@ impl Scorer {
                     serious,
                     ..
                 } => s.penalties = [minor, general, serious, w],
-                Rule::InspectionProblems { rectified, open, .. } => s.problems = [rectified, open, w],
+                Rule::InspectionProblems {
+                    rectified, open, ..
+                } => s.problems = [rectified, open, w],
                 Rule::Complaints { each, .. } => s.complaints = [each, w],
                 Rule::Listings {
                     abnormal,
@@ -640,8 +669,14 @@ mod tests {
         assert_eq!(e.score, 70);
         assert_eq!(e.class, CreditClass::B);
         assert_eq!(e.contributions[0].points, -30);
-        assert_eq!(e.contributions[0].explanation, "近24个月一般行政处罚1次，扣30分");
-        assert_eq!(e.contributions[2].explanation, "近12个月无办结的投诉举报，不扣分");
+        assert_eq!(
+            e.contributions[0].explanation,
+            "近24个月一般行政处罚1次，扣30分"
+        );
+        assert_eq!(
+            e.contributions[2].explanation,
+            "近12个月无办结的投诉举报，不扣分"
+        );
         assert!(e.forced.is_none());
     }
 
@@ -662,7 +697,13 @@ mod tests {
     #[test]
     fn dishonesty_and_class_d_sanctions_force_d() {
         let def = IndexDef::standard();
-        let e = evaluate(&def, &Facts { dishonest: true, ..Facts::default() });
+        let e = evaluate(
+            &def,
+            &Facts {
+                dishonest: true,
+                ..Facts::default()
+            },
+        );
         assert_eq!(e.score, 80);
         assert_eq!(e.class, CreditClass::D);
         assert!(e.forced.unwrap().contains("严重违法失信"));
@@ -691,7 +732,11 @@ mod tests {
             rule: Rule::Sanctions { each: 1 },
             weight: 0,
         });
-        def.thresholds = Thresholds { a: 70, b: 90, c: 120 };
+        def.thresholds = Thresholds {
+            a: 70,
+            b: 90,
+            c: 120,
+        };
         let errs = def.parse().unwrap_err();
         let fields: Vec<&str> = errs.iter().map(|(f, _)| f.as_str()).collect();
         for f in [
@@ -706,10 +751,18 @@ mod tests {
             assert!(fields.contains(&f), "{f} in {fields:?}");
         }
         let sum = errs.iter().find(|(f, _)| f == "indicators").unwrap();
-        assert!(sum.1.zh.contains("合计应为 100 分，现为 90 分"), "{}", sum.1.zh);
+        assert!(
+            sum.1.zh.contains("合计应为 100 分，现为 90 分"),
+            "{}",
+            sum.1.zh
+        );
         let empty = IndexDef {
             indicators: vec![],
-            thresholds: Thresholds { a: 90, b: 70, c: 50 },
+            thresholds: Thresholds {
+                a: 90,
+                b: 70,
+                c: 50,
+            },
         };
         assert_eq!(empty.parse().unwrap_err()[0].1.code, "required");
     }
@@ -756,7 +809,11 @@ mod tests {
                 };
                 d.indicators[5].weight = bonus;
                 let b = (a - gap).max(1);
-                d.thresholds = Thresholds { a, b, c: (b - gap).max(0) };
+                d.thresholds = Thresholds {
+                    a,
+                    b,
+                    c: (b - gap).max(0),
+                };
                 d
             },
         )

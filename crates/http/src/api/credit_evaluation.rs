@@ -39,7 +39,10 @@ pub async fn define(
     ApiActor(a): ApiActor,
     ApiJson(b): ApiJson<IndexInput>,
 ) -> Result<(StatusCode, Json<CreditIndex>), ApiError> {
-    Ok((StatusCode::CREATED, Json(ev::define(&st.svc, &a, &b).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(ev::define(&st.svc, &a, &b).await?),
+    ))
 }
 
 /// An index with every version, newest first.

@@ -14,7 +14,9 @@ use lianjian_services::accounts::SessionAuth;
 use lianjian_services::credit::evaluation::{self as ev, IndexInput, OverrideInput, Run, RunInput};
 use uuid::Uuid;
 
-use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, form_errors, local, local_opt, render, see_other};
+use super::{
+    Chrome, ConsoleError, CsrfForm, Pager, PathId, form_errors, local, local_opt, render, see_other,
+};
 use crate::AppState;
 use crate::extract::Console;
 
@@ -29,7 +31,11 @@ fn status_label(s: &str) -> &'static str {
 }
 
 fn trigger_label(s: &str) -> &'static str {
-    if s == "quarterly" { "季度自动评价" } else { "手动发起" }
+    if s == "quarterly" {
+        "季度自动评价"
+    } else {
+        "手动发起"
+    }
 }
 
 /// A run as a row of the list and the head of its page.
@@ -105,7 +111,12 @@ async fn runs_page(
         .map(|x| {
             (
                 x.id.to_string(),
-                format!("{}（{}，第{}版）", x.name, c.region_name(x.region_code.as_str()), x.version),
+                format!(
+                    "{}（{}，第{}版）",
+                    x.name,
+                    c.region_name(x.region_code.as_str()),
+                    x.version
+                ),
             )
         })
         .collect();
@@ -140,7 +151,11 @@ pub async fn start(
     CsrfForm(f): CsrfForm<Form>,
 ) -> Result<Response, ConsoleError> {
     let region = f.get("region_code").cloned().unwrap_or_default();
-    let index_id = match f.get("index_id").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    let index_id = match f
+        .get("index_id")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(v) => match v.parse::<Uuid>() {
             Ok(id) => Some(id),
@@ -154,7 +169,10 @@ pub async fn start(
         index_id,
     };
     match ev::start_in_background(&st.svc, &s.actor, &input).await {
-        Ok(run) => Ok(see_other(&format!("/console/credit/evaluations/{}", run.id))),
+        Ok(run) => Ok(see_other(&format!(
+            "/console/credit/evaluations/{}",
+            run.id
+        ))),
         Err(e) => {
             let errs = form_errors(e)?;
             runs_page(&st, &s, &[], region, errs.into_values().collect()).await
@@ -225,7 +243,12 @@ pub async fn run(
         })
         .collect();
     let run = run_view(&c, &r);
-    Ok(render(RunPage { c, run, rows, pager }))
+    Ok(render(RunPage {
+        c,
+        run,
+        rows,
+        pager,
+    }))
 }
 
 /// The run's changes in the user's scope as xlsx.
@@ -236,7 +259,10 @@ pub async fn export(
 ) -> Result<Response, ConsoleError> {
     let bytes = ev::export_changes(&st.svc, &s.actor, id).await?;
     Ok(super::exchange::xlsx(
-        &format!("信用分类变动-{}.xlsx", lianjian_domain::visit::beijing_date(st.svc.now())),
+        &format!(
+            "信用分类变动-{}.xlsx",
+            lianjian_domain::visit::beijing_date(st.svc.now())
+        ),
         bytes,
     ))
 }
@@ -304,19 +330,31 @@ fn def_to_form(def: &IndexDef) -> Form {
         f.insert(format!("{k}_on"), "1".into());
         f.insert(format!("{k}_weight"), ind.weight.to_string());
         let vals: Vec<(&str, u32)> = match ind.rule {
-            Rule::Penalties { months, minor, general, serious } => vec![
+            Rule::Penalties {
+                months,
+                minor,
+                general,
+                serious,
+            } => vec![
                 ("months", months),
                 ("minor", minor),
                 ("general", general),
                 ("serious", serious),
             ],
-            Rule::InspectionProblems { months, rectified, open } => {
+            Rule::InspectionProblems {
+                months,
+                rectified,
+                open,
+            } => {
                 vec![("months", months), ("rectified", rectified), ("open", open)]
             }
             Rule::Complaints { months, each } | Rule::Commendations { months, each } => {
                 vec![("months", months), ("each", each)]
             }
-            Rule::Listings { abnormal, dishonest } => {
+            Rule::Listings {
+                abnormal,
+                dishonest,
+            } => {
                 vec![("abnormal", abnormal), ("dishonest", dishonest)]
             }
             Rule::Sanctions { each } => vec![("each", each)],
@@ -607,9 +645,16 @@ pub async fn define(
     Console(s): Console,
     CsrfForm(f): CsrfForm<Form>,
 ) -> Result<Response, ConsoleError> {
-    let sector = match f.get("sector_id").map(|v| v.trim()).filter(|v| !v.is_empty()) {
+    let sector = match f
+        .get("sector_id")
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+    {
         None => Ok(None),
-        Some(v) => v.parse::<Uuid>().map(Some).map_err(|_| vec!["所选监管领域不存在".to_string()]),
+        Some(v) => v
+            .parse::<Uuid>()
+            .map(Some)
+            .map_err(|_| vec!["所选监管领域不存在".to_string()]),
     };
     let result = match (form_to_def(&f), sector) {
         (Ok(definition), Ok(sector_id)) => {
@@ -620,7 +665,12 @@ pub async fn define(
                 definition,
             };
             match ev::define(&st.svc, &s.actor, &input).await {
-                Ok(x) => return Ok(see_other(&format!("/console/credit/indexes/{}?ok=created", x.id))),
+                Ok(x) => {
+                    return Ok(see_other(&format!(
+                        "/console/credit/indexes/{}?ok=created",
+                        x.id
+                    )));
+                }
                 Err(e) => messages(e)?,
             }
         }
@@ -754,7 +804,10 @@ async fn entity_page(
             .map(|c| c.label_zh().to_string())
             .unwrap_or_else(|| "未分类".into()),
         source: x.class_source.clone().unwrap_or_else(|| "—".into()),
-        date: x.class_date.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+        date: x
+            .class_date
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "—".into()),
         evaluated: x.evaluation.is_some(),
         score,
         scored_class,
@@ -771,7 +824,10 @@ async fn entity_page(
             .map(|o| OverrideRow {
                 class: o.class.label_zh().to_string(),
                 reason: o.reason.clone(),
-                until: o.until.map(|d| d.to_string()).unwrap_or_else(|| "长期".into()),
+                until: o
+                    .until
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "长期".into()),
                 by: o.created_by.clone(),
                 at: local(&o.created_at),
                 state: if o.revoked_at.is_some() {
@@ -816,7 +872,9 @@ pub async fn override_class(
         until: f.get("until").cloned(),
     };
     match ev::override_class(&st.svc, &s.actor, id, &input).await {
-        Ok(_) => Ok(see_other(&format!("/console/credit/entities/{id}?ok=overridden"))),
+        Ok(_) => Ok(see_other(&format!(
+            "/console/credit/entities/{id}?ok=overridden"
+        ))),
         Err(e) => {
             let errors = messages(e)?;
             entity_page(&st, &s, id, f, errors, None).await

@@ -65,7 +65,9 @@ async fn penalise_first_entity(app: &App) -> Uuid {
         updated_at: app.svc.now(),
     };
     let tx = app.svc.store.begin().await.unwrap();
-    lianjian_store::credit::insert_many(&tx, &[e]).await.unwrap();
+    lianjian_store::credit::insert_many(&tx, &[e])
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     id
 }
@@ -110,10 +112,17 @@ async fn the_api_defines_an_index_runs_and_explains(app: App) {
     ] {
         assert!(fields.contains(&f.to_string()), "{f} in {fields:?}");
     }
-    assert_eq!(app.get_json("/api/v1/credit/indexes", &office).await, json!([]));
+    assert_eq!(
+        app.get_json("/api/v1/credit/indexes", &office).await,
+        json!([])
+    );
     // A missing field of the body is named too (a body that does not parse: 400).
     let r = app
-        .post("/api/v1/credit/indexes", &office, json!({"region_code": "411121", "name": "舞阳县指标"}))
+        .post(
+            "/api/v1/credit/indexes",
+            &office,
+            json!({"region_code": "411121", "name": "舞阳县指标"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     assert_eq!(r.fields(), ["definition"]);
@@ -128,11 +137,19 @@ async fn the_api_defines_an_index_runs_and_explains(app: App) {
     assert_eq!(idx["version"], 1);
     // Departments may not run; the office may.
     let r = app
-        .post("/api/v1/credit/evaluations", &market, json!({"region_code": "411121"}))
+        .post(
+            "/api/v1/credit/evaluations",
+            &market,
+            json!({"region_code": "411121"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = app
-        .post("/api/v1/credit/evaluations", &office, json!({"region_code": "411121"}))
+        .post(
+            "/api/v1/credit/evaluations",
+            &office,
+            json!({"region_code": "411121"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
     let run = finished(&app, &office, r.json()["id"].as_str().unwrap()).await;
@@ -140,7 +157,10 @@ async fn the_api_defines_an_index_runs_and_explains(app: App) {
     assert_eq!(run["index_version"], 1);
     let changes = app
         .get_json(
-            &format!("/api/v1/credit/evaluations/{}/changes?per_page=200", run["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/credit/evaluations/{}/changes?per_page=200",
+                run["id"].as_str().unwrap()
+            ),
             &market,
         )
         .await;
@@ -153,22 +173,31 @@ async fn the_api_defines_an_index_runs_and_explains(app: App) {
         .unwrap_or_else(|| panic!("{changes}"));
     assert_eq!(mine["class"], "B");
     assert_eq!(mine["score"], 70);
-    assert!(mine["explanation"].to_string().contains("近24个月一般行政处罚1次，扣30分"));
+    assert!(
+        mine["explanation"]
+            .to_string()
+            .contains("近24个月一般行政处罚1次，扣30分")
+    );
 
     // The same as a spreadsheet: a zip (xlsx) with the department's rows.
     let r = app
         .api(
             "GET",
-            &format!("/api/v1/credit/evaluations/{}/changes.xlsx", run["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/credit/evaluations/{}/changes.xlsx",
+                run["id"].as_str().unwrap()
+            ),
             Some(&market),
             None,
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.headers[axum::http::header::CONTENT_TYPE]
-        .to_str()
-        .unwrap()
-        .contains("spreadsheetml"));
+    assert!(
+        r.headers[axum::http::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
     let page = app
         .get_json(&format!("/api/v1/credit/entities/{x}"), &market)
         .await;
@@ -221,26 +250,47 @@ async fn the_console_configures_an_index_from_scratch_and_runs_it(app: App) {
         "_csrf={csrf}&_once=ix1&name={}&region_code=411121&penalties_on=1&penalties_weight=abc&penalties_months=24&penalties_minor=5&penalties_general=30&penalties_serious=60&listings_on=1&listings_weight=40&listings_abnormal=20&listings_dishonest=30&threshold_a=90&threshold_b=70&threshold_c=50",
         enc("舞阳县综合评价")
     );
-    let r = app.form("/console/credit/indexes", Some(&office), &bad).await;
+    let r = app
+        .form("/console/credit/indexes", Some(&office), &bad)
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("“行政处罚·权重”应填写不小于 0 的整数"), "{}", r.body);
+    assert!(
+        r.body.contains("“行政处罚·权重”应填写不小于 0 的整数"),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("舞阳县综合评价"), "typed name kept");
     let unordered = format!(
         "_csrf={csrf}&_once=ix2&name={}&region_code=411121&penalties_on=1&penalties_weight=60&penalties_months=24&penalties_minor=5&penalties_general=30&penalties_serious=60&listings_on=1&listings_weight=30&listings_abnormal=20&listings_dishonest=30&threshold_a=60&threshold_b=70&threshold_c=50",
         enc("舞阳县综合评价")
     );
-    let r = app.form("/console/credit/indexes", Some(&office), &unordered).await;
+    let r = app
+        .form("/console/credit/indexes", Some(&office), &unordered)
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("扣分指标的权重合计应为 100 分，现为 90 分"), "{}", r.body);
-    assert!(r.body.contains("分数线应满足 A类") && r.body.contains("现为 60 / 70 / 50"), "{}", r.body);
+    assert!(
+        r.body.contains("扣分指标的权重合计应为 100 分，现为 90 分"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("分数线应满足 A类") && r.body.contains("现为 60 / 70 / 50"),
+        "{}",
+        r.body
+    );
 
     let good = format!(
         "_csrf={csrf}&_once=ix3&name={}&region_code=411121&penalties_on=1&penalties_weight=60&penalties_months=24&penalties_minor=5&penalties_general=30&penalties_serious=60&listings_on=1&listings_weight=40&listings_abnormal=20&listings_dishonest=30&threshold_a=90&threshold_b=70&threshold_c=50",
         enc("舞阳县综合评价")
     );
-    let r = app.form("/console/credit/indexes", Some(&office), &good).await;
+    let r = app
+        .form("/console/credit/indexes", Some(&office), &good)
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let at = r.headers[axum::http::header::LOCATION].to_str().unwrap().to_string();
+    let at = r.headers[axum::http::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(at.starts_with("/console/credit/indexes/"), "{at}");
     let page = app.get(&at, Some(&office)).await;
     assert!(page.body.contains("第1版"), "versions listed");
@@ -253,14 +303,20 @@ async fn the_console_configures_an_index_from_scratch_and_runs_it(app: App) {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let run_page = r.headers[axum::http::header::LOCATION].to_str().unwrap().to_string();
+    let run_page = r.headers[axum::http::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
     let run_id = run_page.rsplit('/').next().unwrap().to_string();
     let token = app.token("wy.office").await;
     finished(&app, &token, &run_id).await;
     let page = app.get(&run_page, Some(&office)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("已完成"), "{}", page.body);
-    assert!(page.body.contains("近24个月一般行政处罚1次，扣30分"), "explained");
+    assert!(
+        page.body.contains("近24个月一般行政处罚1次，扣30分"),
+        "explained"
+    );
     let page = app
         .get(&format!("/console/credit/entities/{x}"), Some(&office))
         .await;
@@ -268,7 +324,10 @@ async fn the_console_configures_an_index_from_scratch_and_runs_it(app: App) {
     assert!(page.body.contains("B类（信用风险一般）"), "{}", page.body);
     assert!(page.body.contains("扣30分"));
     // No internal codes on screen.
-    assert!(!page.body.contains(">penalties<") && !page.body.contains("general"), "codes shown");
+    assert!(
+        !page.body.contains(">penalties<") && !page.body.contains("general"),
+        "codes shown"
+    );
 }
 
 async fn classes_and_scores_are_never_public(app: App) {
@@ -278,7 +337,9 @@ async fn classes_and_scores_are_never_public(app: App) {
         .api("GET", &format!("/api/v1/credit/entities/{x}"), None, None)
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    let r = app.api("GET", "/api/v1/credit/evaluations", None, None).await;
+    let r = app
+        .api("GET", "/api/v1/credit/evaluations", None, None)
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // The published document has no public credit-class operation.
     let doc = app.api("GET", "/api/openapi.json", None, None).await.json();
@@ -288,7 +349,9 @@ async fn classes_and_scores_are_never_public(app: App) {
             "{path} is public"
         );
     }
-    let console = app.get(&format!("/console/credit/entities/{x}"), None).await;
+    let console = app
+        .get(&format!("/console/credit/entities/{x}"), None)
+        .await;
     assert!(
         console.status == StatusCode::SEE_OTHER || console.status == StatusCode::UNAUTHORIZED,
         "{}",

@@ -145,7 +145,9 @@ fn parse_index(a: &Actor, input: &IndexInput) -> Result<(RegionCode, String, Ind
 
 async fn check_sector(svc: &Services, sector: Option<Uuid>) -> Result<()> {
     if let Some(s) = sector
-        && lianjian_store::sectors::get(svc.store.conn(), s).await?.is_none()
+        && lianjian_store::sectors::get(svc.store.conn(), s)
+            .await?
+            .is_none()
     {
         return Err(ServiceError::field(
             "sector_id",
@@ -215,7 +217,10 @@ pub async fn edit(
     if version != before.version {
         return Err(ServiceError::conflict(
             "version",
-            format!("该指标体系已被他人修改为第{}版，请刷新后再改", before.version),
+            format!(
+                "该指标体系已被他人修改为第{}版，请刷新后再改",
+                before.version
+            ),
             format!("the index is now at version {}", before.version),
         ));
     }
@@ -252,7 +257,11 @@ pub async fn indexes(svc: &Services, a: &Actor) -> Result<Vec<CreditIndex>> {
 }
 
 /// One index with every version, newest first.
-pub async fn index(svc: &Services, a: &Actor, id: Uuid) -> Result<(CreditIndex, Vec<IndexVersion>)> {
+pub async fn index(
+    svc: &Services,
+    a: &Actor,
+    id: Uuid,
+) -> Result<(CreditIndex, Vec<IndexVersion>)> {
     let c = svc.store.conn();
     let x = repo::get_index(c, &Scope::of(a), id)
         .await?
@@ -295,8 +304,8 @@ pub async fn start(svc: &Services, a: &Actor, input: &RunInput, trigger: Trigger
     if !may_run(a) {
         return Err(ServiceError::Forbidden);
     }
-    let region = RegionCode::parse(&input.region_code)
-        .map_err(|e| ServiceError::field("region_code", e))?;
+    let region =
+        RegionCode::parse(&input.region_code).map_err(|e| ServiceError::field("region_code", e))?;
     if !within(a, &region) {
         return Err(ServiceError::field(
             "region_code",
@@ -353,7 +362,13 @@ pub async fn start(svc: &Services, a: &Actor, input: &RunInput, trigger: Trigger
     let tx = svc.store.begin().await?;
     // Checked inside the write transaction: writers are serialised, so two starts cannot both
     // pass.
-    if repo::running_over(&tx, &region, now - chrono::Duration::hours(STALE_AFTER_HOURS)).await? {
+    if repo::running_over(
+        &tx,
+        &region,
+        now - chrono::Duration::hours(STALE_AFTER_HOURS),
+    )
+    .await?
+    {
         return Err(ServiceError::conflict(
             "region_code",
             "该地区（或其上下级）正在进行信用评价，请待其完成",
@@ -511,7 +526,9 @@ async fn evaluate_run(svc: &Services, a: &Actor, run: &mut Run) -> Result<()> {
             vec![
                 Record::new("credit_eval.apply", "credit_eval_run", run.id)
                     .at(&run.region_code, None)
-                    .after(&serde_json::json!({ "source": SOURCE, "on": today, "changes": summary })),
+                    .after(
+                        &serde_json::json!({ "source": SOURCE, "on": today, "changes": summary }),
+                    ),
             ],
         )
         .await?;
@@ -596,7 +613,12 @@ pub async fn run(svc: &Services, a: &Actor, id: Uuid) -> Result<Run> {
 }
 
 /// A run's changes that fall within `a`'s scope: what each department is pushed.
-pub async fn changes(svc: &Services, a: &Actor, id: Uuid, page: PageRequest) -> Result<(Run, Page<ChangeRow>)> {
+pub async fn changes(
+    svc: &Services,
+    a: &Actor,
+    id: Uuid,
+    page: PageRequest,
+) -> Result<(Run, Page<ChangeRow>)> {
     let r = run(svc, a, id).await?;
     let p = repo::list_changes(svc.store.conn(), &Scope::of(a), id, page).await?;
     Ok((r, p))
@@ -695,7 +717,12 @@ pub async fn override_class(
         "reason",
         bounded_text(&input.reason, 4, 500, "调整理由", "reason"),
     );
-    let until = match input.until.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let until = match input
+        .until
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(s) => match s.parse::<NaiveDate>() {
             Ok(d) if d >= today => Some(d),
@@ -789,7 +816,8 @@ pub async fn export_changes(svc: &Services, a: &Actor, id: Uuid) -> Result<Vec<u
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut page = 1;
     loop {
-        let p = repo::list_changes(c, &scope, r.id, PageRequest::new(Some(page), Some(200))).await?;
+        let p =
+            repo::list_changes(c, &scope, r.id, PageRequest::new(Some(page), Some(200))).await?;
         let done = p.items.len() < 200 || (rows.len() as u64 + p.items.len() as u64) >= EXPORT_MAX;
         for x in p.items {
             let e = &x.change.explanation;
@@ -822,7 +850,15 @@ pub async fn export_changes(svc: &Services, a: &Actor, id: Uuid) -> Result<Vec<u
     rows.truncate(EXPORT_MAX as usize);
     Ok(crate::sheets::xlsx_table(
         "信用分类变动",
-        &["市场主体", "统一社会信用代码", "原分类", "新分类", "得分", "人工调整", "评价说明"],
+        &[
+            "市场主体",
+            "统一社会信用代码",
+            "原分类",
+            "新分类",
+            "得分",
+            "人工调整",
+            "评价说明",
+        ],
         rows,
     ))
 }

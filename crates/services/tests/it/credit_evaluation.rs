@@ -67,7 +67,13 @@ async fn two_entities(env: &Env) -> (Uuid, Uuid) {
     (ids[0], ids[1])
 }
 
-async fn add_entry(env: &Env, entity: Uuid, kind: RecordKind, tier: Option<Tier>, detail: RecordDetail) {
+async fn add_entry(
+    env: &Env,
+    entity: Uuid,
+    kind: RecordKind,
+    tier: Option<Tier>,
+    detail: RecordDetail,
+) {
     let today = beijing_date(env.svc.now());
     let on = today - chrono::Duration::days(30);
     let e = lianjian_store::credit::Entry {
@@ -78,7 +84,10 @@ async fn add_entry(env: &Env, entity: Uuid, kind: RecordKind, tier: Option<Tier>
         kind,
         tier,
         occurred_on: on,
-        reference: Some(format!("舞市监罚〔2026〕{}号", &Uuid::now_v7().simple().to_string()[20..])),
+        reference: Some(format!(
+            "舞市监罚〔2026〕{}号",
+            &Uuid::now_v7().simple().to_string()[20..]
+        )),
         title: "销售超过保质期的食品".into(),
         legal_basis: Some("《食品安全法》第一百二十四条".into()),
         detail,
@@ -95,12 +104,17 @@ async fn add_entry(env: &Env, entity: Uuid, kind: RecordKind, tier: Option<Tier>
         updated_at: env.svc.now(),
     };
     let tx = env.svc.store.begin().await.unwrap();
-    lianjian_store::credit::insert_many(&tx, &[e]).await.unwrap();
+    lianjian_store::credit::insert_many(&tx, &[e])
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 
 async fn entity_class(env: &Env, id: Uuid) -> (Option<String>, Option<String>, Option<NaiveDate>) {
-    let e = lianjian_store::entities::get(env.svc.store.conn(), id).await.unwrap().unwrap();
+    let e = lianjian_store::entities::get(env.svc.store.conn(), id)
+        .await
+        .unwrap()
+        .unwrap();
     (
         e.credit_class.map(|c| c.as_str().to_string()),
         e.credit_source,
@@ -138,7 +152,10 @@ async fn an_index_is_validated_field_by_field_and_versioned(env: Env) {
     for f in ["name", "definition.indicators", "definition.thresholds"] {
         assert!(fields.contains(&f.to_string()), "{f} in {fields:?}");
     }
-    assert!(ev::indexes(svc, &office).await.unwrap().is_empty(), "nothing stored");
+    assert!(
+        ev::indexes(svc, &office).await.unwrap().is_empty(),
+        "nothing stored"
+    );
 
     // A department maintains its sector's index, not the county's default.
     assert!(matches!(
@@ -150,7 +167,9 @@ async fn an_index_is_validated_field_by_field_and_versioned(env: Env) {
         Err(ServiceError::Forbidden)
     ));
 
-    let x = ev::define(svc, &office, &input("舞阳县综合信用评价指标")).await.unwrap();
+    let x = ev::define(svc, &office, &input("舞阳县综合信用评价指标"))
+        .await
+        .unwrap();
     assert_eq!(x.version, 1);
     let mut def = x.definition.clone();
     def.indicators[0].rule = Rule::Penalties {
@@ -159,7 +178,9 @@ async fn an_index_is_validated_field_by_field_and_versioned(env: Env) {
         general: 30,
         serious: 60,
     };
-    let y = ev::edit(svc, &office, x.id, 1, "舞阳县综合信用评价指标", &def).await.unwrap();
+    let y = ev::edit(svc, &office, x.id, 1, "舞阳县综合信用评价指标", &def)
+        .await
+        .unwrap();
     assert_eq!(y.version, 2);
     // An edit started from version 1 after version 2 was saved is refused.
     assert!(matches!(
@@ -167,7 +188,10 @@ async fn an_index_is_validated_field_by_field_and_versioned(env: Env) {
         Err(ServiceError::Conflict { .. })
     ));
     let (_, versions) = ev::index(svc, &inspector, x.id).await.unwrap();
-    assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [2, 1]
+    );
     assert_eq!(versions[1].definition, IndexDef::standard());
     assert_eq!(audit_count(&env, "credit_index.define").await, 1);
     assert_eq!(audit_count(&env, "credit_index.edit").await, 1);
@@ -187,7 +211,9 @@ async fn a_run_writes_changed_classes_with_explanations(env: Env) {
         ev::run_now(svc, &office, &run_input, Trigger::Manual).await,
         Err(ServiceError::Refused { .. })
     ));
-    ev::define(svc, &office, &input("舞阳县综合信用评价指标")).await.unwrap();
+    ev::define(svc, &office, &input("舞阳县综合信用评价指标"))
+        .await
+        .unwrap();
     add_entry(
         &env,
         x,
@@ -213,7 +239,9 @@ async fn a_run_writes_changed_classes_with_explanations(env: Env) {
     )
     .await;
 
-    let run = ev::run_now(svc, &office, &run_input, Trigger::Manual).await.unwrap();
+    let run = ev::run_now(svc, &office, &run_input, Trigger::Manual)
+        .await
+        .unwrap();
     assert_eq!(run.status, "finished", "{:?}", run.error);
     assert!(run.entities >= 2);
     assert_eq!(
@@ -237,16 +265,32 @@ async fn a_run_writes_changed_classes_with_explanations(env: Env) {
         .await
         .unwrap();
     assert_eq!(changes.total as i64, run.changed);
-    let cx = changes.items.iter().find(|c| c.change.entity_id == x).unwrap();
-    assert_eq!(cx.change.score, 70);
-    assert!(cx
-        .change
-        .explanation
-        .contributions
+    let cx = changes
+        .items
         .iter()
-        .any(|c| c.explanation == "近24个月一般行政处罚1次，扣30分"));
-    let cy = changes.items.iter().find(|c| c.change.entity_id == y).unwrap();
-    assert!(cy.change.explanation.forced.as_deref().unwrap().contains("严重违法失信"));
+        .find(|c| c.change.entity_id == x)
+        .unwrap();
+    assert_eq!(cx.change.score, 70);
+    assert!(
+        cx.change
+            .explanation
+            .contributions
+            .iter()
+            .any(|c| c.explanation == "近24个月一般行政处罚1次，扣30分")
+    );
+    let cy = changes
+        .items
+        .iter()
+        .find(|c| c.change.entity_id == y)
+        .unwrap();
+    assert!(
+        cy.change
+            .explanation
+            .forced
+            .as_deref()
+            .unwrap()
+            .contains("严重违法失信")
+    );
     assert!(audit_count(&env, "credit_eval.apply").await >= 1);
 
     // The entity's page explains its class from the latest result.
@@ -255,9 +299,13 @@ async fn a_run_writes_changed_classes_with_explanations(env: Env) {
     assert_eq!(page.evaluation.unwrap().score, 70);
 
     // Nothing moved: a second run changes nothing.
-    let again = ev::run_now(svc, &office, &run_input, Trigger::Manual).await.unwrap();
+    let again = ev::run_now(svc, &office, &run_input, Trigger::Manual)
+        .await
+        .unwrap();
     assert_eq!(again.changed, 0);
-    let runs = ev::runs(svc, &office, PageRequest::new(Some(1), Some(10))).await.unwrap();
+    let runs = ev::runs(svc, &office, PageRequest::new(Some(1), Some(10)))
+        .await
+        .unwrap();
     assert_eq!(runs.total, 2);
 }
 
@@ -266,7 +314,9 @@ async fn overrides_need_a_reason_and_win_while_valid(env: Env) {
     let office = actor(svc, "wy.office").await;
     let market = actor(svc, "wy.market").await;
     let (x, _) = two_entities(&env).await;
-    ev::define(svc, &office, &input("舞阳县综合信用评价指标")).await.unwrap();
+    ev::define(svc, &office, &input("舞阳县综合信用评价指标"))
+        .await
+        .unwrap();
     let bad = OverrideInput {
         class: "E".into(),
         reason: " ".into(),
@@ -316,7 +366,9 @@ async fn departments_read_changes_in_their_scope_only(env: Env) {
     let office = actor(svc, "wy.office").await;
     let market = actor(svc, "wy.market").await;
     let (x, _) = two_entities(&env).await;
-    ev::define(svc, &office, &input("舞阳县综合信用评价指标")).await.unwrap();
+    ev::define(svc, &office, &input("舞阳县综合信用评价指标"))
+        .await
+        .unwrap();
     let run = ev::run_now(
         svc,
         &office,
@@ -366,19 +418,26 @@ async fn the_quarterly_pass_runs_once_per_county(env: Env) {
     let office = actor(svc, "wy.office").await;
     // No index: nothing to run.
     assert!(ev::run_quarterly(svc).await.unwrap().is_empty());
-    ev::define(svc, &office, &input("舞阳县综合信用评价指标")).await.unwrap();
+    ev::define(svc, &office, &input("舞阳县综合信用评价指标"))
+        .await
+        .unwrap();
     let runs = ev::run_quarterly(svc).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].region_code.as_str(), "411121");
     assert_eq!(runs[0].trigger, "quarterly");
     assert_eq!(runs[0].created_by, "system");
-    assert!(ev::run_quarterly(svc).await.unwrap().is_empty(), "once a quarter");
+    assert!(
+        ev::run_quarterly(svc).await.unwrap().is_empty(),
+        "once a quarter"
+    );
 }
 
 async fn a_running_run_blocks_others_until_it_is_stale(env: Env) {
     let svc = &env.svc;
     let office = actor(svc, "wy.office").await;
-    ev::define(svc, &office, &input("舞阳县综合信用评价指标")).await.unwrap();
+    ev::define(svc, &office, &input("舞阳县综合信用评价指标"))
+        .await
+        .unwrap();
     let town = RunInput {
         region_code: "411121100".into(),
         index_id: None,
@@ -391,18 +450,43 @@ async fn a_running_run_blocks_others_until_it_is_stale(env: Env) {
     // refused while it runs.
     let admin = lianjian_services::cli_actor();
     let ix = ev::indexes(svc, &office).await.unwrap()[0].id;
-    let started = ev::start(svc, &admin, &RunInput { index_id: Some(ix), ..county }, Trigger::Manual)
-        .await
-        .unwrap();
+    let started = ev::start(
+        svc,
+        &admin,
+        &RunInput {
+            index_id: Some(ix),
+            ..county
+        },
+        Trigger::Manual,
+    )
+    .await
+    .unwrap();
     assert!(matches!(
-        ev::start(svc, &admin, &RunInput { index_id: Some(ix), ..town.clone() }, Trigger::Manual).await,
+        ev::start(
+            svc,
+            &admin,
+            &RunInput {
+                index_id: Some(ix),
+                ..town.clone()
+            },
+            Trigger::Manual
+        )
+        .await,
         Err(ServiceError::Conflict { .. })
     ));
     // Seven hours later the server is taken to have stopped during it.
     let clock = svc.clock.clone();
     clock.advance(chrono::Duration::hours(7));
-    let later = ev::start(svc, &admin, &RunInput { index_id: Some(ix), ..town }, Trigger::Manual)
-        .await
-        .unwrap();
+    let later = ev::start(
+        svc,
+        &admin,
+        &RunInput {
+            index_id: Some(ix),
+            ..town
+        },
+        Trigger::Manual,
+    )
+    .await
+    .unwrap();
     assert_ne!(later.id, started.id);
 }

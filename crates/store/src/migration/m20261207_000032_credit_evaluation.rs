@@ -39,8 +39,12 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(idx("ix_credit_indexes_region", "credit_indexes", &["region_code"]))
-            .await?;
+        m.create_index(idx(
+            "ix_credit_indexes_region",
+            "credit_indexes",
+            &["region_code"],
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("credit_index_versions")
@@ -162,8 +166,12 @@ impl MigrationTrait for Migration {
         ))
         .await?;
         // The evaluation aggregates clues per entity within a region.
-        m.create_index(idx("ix_clues_entity", "clues", &["entity_id", "finished_at"]))
-            .await?;
+        m.create_index(idx(
+            "ix_clues_entity",
+            "clues",
+            &["entity_id", "finished_at"],
+        ))
+        .await?;
         Ok(())
     }
 
@@ -184,7 +192,8 @@ impl MigrationTrait for Migration {
             "credit_index_versions",
             "credit_indexes",
         ] {
-            m.drop_table(Table::drop().table(t).if_exists().take()).await?;
+            m.drop_table(Table::drop().table(t).if_exists().take())
+                .await?;
         }
         Ok(())
     }
