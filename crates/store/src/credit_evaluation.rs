@@ -438,7 +438,7 @@ pub async fn last_finished_over(
         .query_all_raw(stmt(
             c,
             format!(
-                "SELECT {RUN_COLS} FROM credit_eval_runs WHERE status = 'finished'                  ORDER BY started_at DESC LIMIT 200"
+                "SELECT {RUN_COLS} FROM credit_eval_runs WHERE status = 'finished' ORDER BY started_at DESC LIMIT 200"
             ),
             Vec::new(),
         ))

@@ -138,6 +138,21 @@ pub async fn changes(
     Ok(Json(PageOf::from(page, |x| x)))
 }
 
+/// The run's changes within the caller's scope as an xlsx file (at most 50,000 rows).
+#[utoipa::path(get, path = "/api/v1/credit/evaluations/{id}/changes.xlsx", tag = "credit",
+    responses((status = 200, description = "xlsx", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = ErrorBody)))]
+pub async fn export_changes(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::response::Response, ApiError> {
+    let bytes = ev::export_changes(&st.svc, &a, id).await?;
+    Ok(crate::console::exchange::xlsx(
+        &format!("信用分类变动-{}.xlsx", super::params::today()),
+        bytes,
+    ))
+}
+
 /// An entity's class in force, its latest score explained, and its overrides.
 #[utoipa::path(get, path = "/api/v1/credit/entities/{id}", tag = "credit",
     responses((status = 200, body = EntityCredit), (status = 404, body = ErrorBody)))]

@@ -286,6 +286,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(credit_evaluation::runs, credit_evaluation::start))
         .routes(routes!(credit_evaluation::run))
         .routes(routes!(credit_evaluation::changes))
+        .routes(routes!(credit_evaluation::export_changes))
         .routes(routes!(credit_evaluation::entity))
         .routes(routes!(credit_evaluation::override_class))
         .routes(routes!(hotline::push))

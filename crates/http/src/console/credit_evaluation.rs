@@ -251,6 +251,22 @@ pub async fn run(
     }))
 }
 
+/// The run's changes in the user's scope as xlsx.
+pub async fn export(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+) -> Result<Response, ConsoleError> {
+    let bytes = ev::export_changes(&st.svc, &s.actor, id).await?;
+    Ok(super::exchange::xlsx(
+        &format!(
+            "信用分类变动-{}.xlsx",
+            lianjian_domain::visit::beijing_date(st.svc.now())
+        ),
+        bytes,
+    ))
+}
+
 // ---------------------------------------------------------------------------------------
 // Indexes
 

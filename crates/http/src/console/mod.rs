@@ -76,6 +76,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/credit/evaluations/{id}", get(credit_evaluation::run))
         .route(
+            "/credit/evaluations/{id}/export",
+            get(credit_evaluation::export),
+        )
+        .route(
             "/credit/indexes",
             get(credit_evaluation::indexes).post(credit_evaluation::define),
         )

@@ -179,6 +179,25 @@ async fn the_api_defines_an_index_runs_and_explains(app: App) {
             .contains("近24个月一般行政处罚1次，扣30分")
     );
 
+    // The same as a spreadsheet: a zip (xlsx) with the department's rows.
+    let r = app
+        .api(
+            "GET",
+            &format!(
+                "/api/v1/credit/evaluations/{}/changes.xlsx",
+                run["id"].as_str().unwrap()
+            ),
+            Some(&market),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.headers[axum::http::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
     let page = app
         .get_json(&format!("/api/v1/credit/entities/{x}"), &market)
         .await;

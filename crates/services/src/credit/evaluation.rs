@@ -882,3 +882,62 @@ pub async fn start_in_background(svc: &Services, a: &Actor, input: &RunInput) ->
     });
     Ok(run)
 }
+
+/// The most changes one export holds.
+const EXPORT_MAX: u64 = 50_000;
+
+/// A run's changes within `a`'s scope as an xlsx file (Chinese headers, labels not codes, the
+/// explanation in words), at most 50,000 rows: what a department files or forwards.
+pub async fn export_changes(svc: &Services, a: &Actor, id: Uuid) -> Result<Vec<u8>> {
+    let r = run(svc, a, id).await?;
+    let c = svc.store.conn();
+    let scope = Scope::of(a);
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut page = 1;
+    loop {
+        let p =
+            repo::list_changes(c, &scope, r.id, PageRequest::new(Some(page), Some(200))).await?;
+        let done = p.items.len() < 200 || (rows.len() as u64 + p.items.len() as u64) >= EXPORT_MAX;
+        for x in p.items {
+            let e = &x.change.explanation;
+            let mut lines: Vec<String> = e
+                .contributions
+                .iter()
+                .map(|c| format!("{}：{}", c.label, c.explanation))
+                .collect();
+            if let Some(f) = &e.forced {
+                lines.push(f.clone());
+            }
+            rows.push(vec![
+                x.entity_name,
+                x.usci,
+                x.change
+                    .previous_class
+                    .map(|c| c.label_zh().to_string())
+                    .unwrap_or_else(|| "未分类".into()),
+                x.change.class.label_zh().to_string(),
+                x.change.score.to_string(),
+                if x.change.overridden { "是" } else { "否" }.to_string(),
+                lines.join("；"),
+            ]);
+        }
+        if done {
+            break;
+        }
+        page += 1;
+    }
+    rows.truncate(EXPORT_MAX as usize);
+    Ok(crate::sheets::xlsx_table(
+        "信用分类变动",
+        &[
+            "市场主体",
+            "统一社会信用代码",
+            "原分类",
+            "新分类",
+            "得分",
+            "人工调整",
+            "评价说明",
+        ],
+        rows,
+    ))
+}

@@ -176,6 +176,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(
+            Index::drop()
+                .name("ix_clues_entity")
+                .table("clues")
+                .if_exists()
+                .to_owned(),
+        )
+        .await?;
         for t in [
             "credit_overrides",
             "credit_eval_current",
@@ -184,7 +192,7 @@ impl MigrationTrait for Migration {
             "credit_index_versions",
             "credit_indexes",
         ] {
-            m.drop_table(Table::drop().table(t).if_exists().to_owned())
+            m.drop_table(Table::drop().table(t).if_exists().take())
                 .await?;
         }
         Ok(())

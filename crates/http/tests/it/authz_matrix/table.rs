@@ -840,6 +840,11 @@ pub fn rows() -> Vec<Row> {
             "AAA AAH AAH AAH AAH AAH",
         ),
         get(
+            "/api/v1/credit/evaluations/{id}/changes.xlsx",
+            "credit_run",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        get(
             "/api/v1/credit/entities/{id}",
             "entity",
             "AAA AAH AAH AAH AAH AAH",
@@ -1974,6 +1979,11 @@ pub fn rows() -> Vec<Row> {
         ),
         get(
             "/console/credit/evaluations/{id}",
+            "credit_run",
+            "AAA AAH AAH AAH AAH AAH",
+        ),
+        get(
+            "/console/credit/evaluations/{id}/export",
             "credit_run",
             "AAA AAH AAH AAH AAH AAH",
         ),
