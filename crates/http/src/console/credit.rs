@@ -306,6 +306,19 @@ struct DetailPage {
     removed_on: String,
     reason: String,
     today: String,
+    /// 登记异议或信用修复申请 on the entity's behalf (an active entry; the office and
+    /// department administrators).
+    can_appeal: bool,
+    appeal: AppealForm,
+    appeal_errors: BTreeMap<String, String>,
+}
+
+/// The appeal form as typed.
+#[derive(Default)]
+pub struct AppealForm {
+    kind: String,
+    applicant: String,
+    statement: String,
 }
 
 async fn detail_page(
@@ -315,6 +328,30 @@ async fn detail_page(
     errors: BTreeMap<String, String>,
     (removed_on, reason): (String, String),
     notice_key: &str,
+) -> Response {
+    appeal_page(
+        st,
+        s,
+        e,
+        errors,
+        (removed_on, reason),
+        notice_key,
+        AppealForm::default(),
+        BTreeMap::new(),
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn appeal_page(
+    st: &AppState,
+    s: &SessionAuth,
+    e: Entry,
+    errors: BTreeMap<String, String>,
+    (removed_on, reason): (String, String),
+    notice_key: &str,
+    appeal: AppealForm,
+    appeal_errors: BTreeMap<String, String>,
 ) -> Response {
     let svc = &st.svc;
     let today = beijing_date(svc.now());
@@ -326,15 +363,21 @@ async fn detail_page(
     let v = view(&e, today, &names, entities.get(&e.entity_id));
     let mut c = Chrome::new(svc, s, "credit").await;
     c.notice = notice(notice_key);
-    let status = if errors.is_empty() {
+    let status = if errors.is_empty() && appeal_errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let can_appeal = lianjian_services::credit::repair::may_register(&s.actor)
+        && e.status == RecordStatus::Active
+        && e.kind != RecordKind::Commendation;
     (
         status,
         render(DetailPage {
             c,
+            can_appeal,
+            appeal,
+            appeal_errors,
             can_remove: can_remove && v.listing_active,
             e: v,
             errors,
@@ -373,6 +416,48 @@ pub async fn remove(
             }
             let e = credit::get(&st.svc, &s.actor, id).await?;
             Ok(detail_page(&st, &s, e, errs, (on, reason), "").await)
+        }
+    }
+}
+
+/// 登记异议 / 信用修复申请 for the entity: the appeal's own page follows (联合惩戒 › 信用异议与
+/// 信用修复), where it is decided within 10 working days.
+pub async fn appeal(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let form = AppealForm {
+        kind: f.get("kind"),
+        applicant: f.get("applicant"),
+        statement: f.get("statement"),
+    };
+    let input = lianjian_services::credit::repair::AppealInput {
+        kind: form.kind.clone(),
+        entry_id: Some(id),
+        applicant: form.applicant.clone(),
+        statement: form.statement.clone(),
+    };
+    match lianjian_services::credit::repair::register(&st.svc, &s.actor, &input).await {
+        Ok(d) => Ok(see_other(&format!(
+            "/console/sanctions/appeals/{}",
+            d.appeal.id
+        ))),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            let entry = credit::get(&st.svc, &s.actor, id).await?;
+            Ok(appeal_page(
+                &st,
+                &s,
+                entry,
+                BTreeMap::new(),
+                Default::default(),
+                "",
+                form,
+                errs,
+            )
+            .await)
         }
     }
 }

@@ -114,6 +114,7 @@ pub fn router() -> Router<AppState> {
         .route("/credit/export", get(credit::export))
         .route("/credit/{id}", get(credit::detail))
         .route("/credit/{id}/removal", post(credit::remove))
+        .route("/credit/{id}/appeal", post(credit::appeal))
         .route("/directory/{id}/tags", post(directory::add_tag))
         .route("/directory/{id}/tags/remove", post(directory::remove_tag))
         .route("/tags", get(tags::list).post(tags::create))

@@ -206,6 +206,42 @@ async fn the_console_lists_shows_and_imports_entries(app: App) {
         page.body
     );
     assert!(page.body.contains("data-confirm"), "removal asks first");
+    // An objection registered from the entry's page opens the appeal's own page; a second one
+    // while it is open is named on the entry's page.
+    let entry_id = at
+        .trim_start_matches("/console/credit/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let body = format!(
+        "_csrf={csrf}&kind=objection&applicant={}&statement={}",
+        enc("该店经营者"),
+        enc("住所可以联系，列入依据有误")
+    );
+    let r = app
+        .form(
+            &format!("/console/credit/{entry_id}/appeal"),
+            Some(&cookie),
+            &body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(
+        r.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/console/sanctions/appeals/")
+    );
+    let again = app
+        .form(
+            &format!("/console/credit/{entry_id}/appeal"),
+            Some(&cookie),
+            &body,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.body.contains("待决定"), "{}", again.body);
     // The list and the entity's credit file, which shows the class to staff only.
     let list = app.get("/console/credit", Some(&cookie)).await;
     assert!(list.body.contains("舞市监异〔2026〕30号"));

@@ -2281,6 +2281,14 @@ pub fn rows() -> Vec<Row> {
             "removed_on=2026-11-20&reason=矩阵测试移出",
             "PPP PPH PFH FFF FFF FFF",
         ),
+        // Registering an appeal from the entry's page: as the API's row, except that county B,
+        // which does not see the entry, gets the console's 404 page.
+        post(
+            "/console/credit/{id}/appeal",
+            "credit_entry",
+            "kind=objection&applicant=矩阵测试申请人&statement=矩阵测试：记录有误",
+            "PPP PPH PPH FFF FFF FFF",
+        ),
         get(
             "/console/directory/{id}/credit",
             "entity",
