@@ -16,6 +16,7 @@ use lianjian_store::departments as dept_repo;
 use lianjian_store::inspectors as inspector_repo;
 use uuid::Uuid;
 
+use crate::PageRequest;
 use crate::accounts::{self, UserInput};
 use crate::demo_content::{self as content, COUNTY, ITEMS, TAGS};
 use crate::directory::{self, EntityInput, ParsedEntity, Vocabulary};
@@ -129,10 +130,22 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
 /// The demo supervisor, who witnesses the demo's draw (issue 11).
 const DEMO_SUPERVISOR: &str = "wy.jiandu";
 
-/// Seeds the demo data unless it is already there. Returns whether anything was created.
+/// Seeds the demo data unless it is already there: [`seed_base`], then [`seed_credit_work`].
+/// Returns whether anything was created.
+pub async fn seed(svc: &Services) -> Result<bool> {
+    if !seed_base(svc).await? {
+        return Ok(false);
+    }
+    seed_credit_work(svc).await?;
+    Ok(true)
+}
+
+/// The demo without its credit work: what the test suites start from, so that the credit
+/// tests find no evaluation index, no sanction batch and no appeal, and the demo's evidence
+/// log stays empty. Returns whether anything was created.
 ///
 /// The accounts come last, so that a run that failed halfway is not taken for a finished one.
-pub async fn seed(svc: &Services) -> Result<bool> {
+pub async fn seed_base(svc: &Services) -> Result<bool> {
     if repo::find_user_by_name(svc.store.conn(), "admin")
         .await?
         .is_some()
@@ -241,6 +254,305 @@ async fn seed_credit(svc: &Services) -> Result<()> {
         credit::record(svc, &market, e, RecordSource::Manual).await?;
     }
     Ok(())
+}
+
+/// Credit work (issue 15, item 6): a Wuyang evaluation run on the standard index (every class
+/// explained); a serious-dishonesty listing of a food producer and the joint sanction batch it
+/// leads to — three implementing departments, approved seven working days ago with a five-day
+/// feedback deadline: the market bureau applied its measure, the health commission declined with
+/// a reason, the development and reform commission has not answered and is chased (督办); an
+/// objection to the pharmacy's abnormal-operation listing waiting for a decision; a repair of a
+/// general-tier penalty past its minimum period, granted.
+pub async fn seed_credit_work(svc: &Services) -> Result<()> {
+    use crate::credit::evaluation::{self, IndexInput, RunInput};
+    use crate::credit::repair::{self, AppealInput};
+    use crate::credit::sanctions::{self, BatchInput, FeedbackInput, MeasureInput, SubjectInput};
+    use crate::credit::{self, EntryInput};
+    use lianjian_domain::credit::RecordSource;
+    use lianjian_domain::credit::evaluation::IndexDef;
+    let office = crate::accounts::actor_of_user(svc, "wy.office").await?;
+    let market = crate::accounts::actor_of_user(svc, "wy.market").await?;
+    let health = crate::accounts::actor_of_user(svc, "wy.health").await?;
+    let mut depts = Departments::default();
+    let market_dept = depts.id(svc, COUNTY, "县市场监管局").await?;
+    let health_dept = depts.id(svc, COUNTY, "县卫生健康委").await?;
+    let reform_dept = depts.id(svc, COUNTY, "县发改委").await?;
+    // Not the first food producer (the credit tests record on that one).
+    let producer = {
+        let s = lianjian_store::entities::EntitySearch {
+            q: Some("肉制品".into()),
+            ..Default::default()
+        };
+        let ids = lianjian_store::entities::search_ids(svc.store.conn(), &s, None, 1).await?;
+        lianjian_store::entities::get(svc.store.conn(), ids[0])
+            .await?
+            .expect("listed entity")
+    };
+    let pharmacy = first_entity(svc, "零售药店").await?;
+    let food_market = first_entity(svc, "集中交易市场").await?;
+    let cal = crate::calendar::current(svc).await?;
+    let today = lianjian_domain::visit::beijing_date(svc.now());
+    let ago = |days: i64| (today - chrono::Duration::days(days)).to_string();
+    let year = today.format("%Y");
+
+    // Entries the sanction and the repair concern.
+    let listing = credit::record(
+        svc,
+        &market,
+        &EntryInput {
+            usci: producer.usci.clone(),
+            kind: "严重违法失信名单".into(),
+            occurred_on: ago(30),
+            reference: format!("舞市监失信〔{year}〕3号"),
+            title: "生产经营致病性微生物超标的食品，受到较重行政处罚".into(),
+            legal_basis: "《市场监督管理严重违法失信名单管理办法》第七条".into(),
+            ..Default::default()
+        },
+        RecordSource::Manual,
+    )
+    .await?;
+    let repairable = credit::record(
+        svc,
+        &market,
+        &EntryInput {
+            usci: food_market.usci.clone(),
+            kind: "行政处罚".into(),
+            tier: "一般".into(),
+            occurred_on: ago(150),
+            reference: format!("舞市监罚〔{year}〕21号"),
+            title: "未按规定公示市场内经营者食用农产品检测结果".into(),
+            legal_basis: "《食用农产品市场销售质量安全监督管理办法》第四十二条".into(),
+            penalty_kinds: "警告、罚款".into(),
+            amount: "5000".into(),
+            ..Default::default()
+        },
+        RecordSource::Manual,
+    )
+    .await?;
+
+    // The evaluation run: the region's default index, then every Wuyang entity scored.
+    evaluation::define(
+        svc,
+        &office,
+        &IndexInput {
+            region_code: COUNTY.into(),
+            sector_id: None,
+            name: "舞阳县市场主体信用评价指标体系".into(),
+            definition: IndexDef::standard(),
+        },
+    )
+    .await?;
+    evaluation::run_now(
+        svc,
+        &office,
+        &RunInput {
+            region_code: COUNTY.into(),
+            index_id: None,
+        },
+        evaluation::Trigger::Manual,
+    )
+    .await?;
+
+    // The sanction batch.
+    let measure = |name: &str, basis: &str, dept: Uuid, class_d: bool| MeasureInput {
+        name: name.into(),
+        legal_basis: basis.into(),
+        department_id: Some(dept),
+        subject_type: "entity".into(),
+        default_months: Some(12),
+        class_d,
+        active: Some(true),
+    };
+    let mut measure_ids = Vec::new();
+    for m in [
+        measure(
+            "列为重点监管对象，提高抽查比例和频次",
+            "《国务院关于建立完善守信联合激励和失信联合惩戒制度加快推进社会诚信建设的指导意见》（国发〔2016〕33号）",
+            market_dept,
+            true,
+        ),
+        measure(
+            "取消参加卫生健康领域评先评优资格",
+            "《国务院关于建立完善守信联合激励和失信联合惩戒制度加快推进社会诚信建设的指导意见》（国发〔2016〕33号）",
+            health_dept,
+            false,
+        ),
+        measure(
+            "限制申请政府投资和财政性资金支持项目",
+            "《关于对食品药品生产经营严重失信者开展联合惩戒的合作备忘录》（发改财金〔2016〕1962号）",
+            reform_dept,
+            false,
+        ),
+    ] {
+        measure_ids.push(sanctions::create_measure(svc, &office, &m).await?.id);
+    }
+    let batch = sanctions::file_batch(
+        svc,
+        &market,
+        &BatchInput {
+            reason: format!(
+                "{}被列入严重违法失信名单（舞市监失信〔{year}〕3号），依法实施联合惩戒",
+                producer.name
+            ),
+            legal_basis: "《市场监督管理严重违法失信名单管理办法》第十六条".into(),
+            starts_on: None,
+            ends_on: None,
+            feedback_days: Some(5),
+            measure_ids,
+            subjects: vec![SubjectInput {
+                subject_type: "entity".into(),
+                entity_id: Some(producer.id),
+                usci: None,
+                person_name: None,
+                id_number: None,
+                person_role: None,
+            }],
+        },
+    )
+    .await?;
+    let mut approved_on = today;
+    while cal.working_days_between(approved_on, today) < 7 {
+        approved_on = approved_on.pred_opt().expect("a date before today");
+    }
+    let batch = sanctions::approve_on(svc, &office, batch.batch.id, approved_on).await?;
+    let task_of = |dept: Uuid| {
+        batch
+            .tasks
+            .iter()
+            .find(|t| t.department_id == dept)
+            .map(|t| t.id)
+            .expect("a task per implementing department")
+    };
+    let applied = task_of(market_dept);
+    sanctions::attach(
+        svc,
+        &market,
+        applied,
+        crate::evidence::Upload {
+            filename: "重点监管对象告知书.pdf".into(),
+            media_type: Some("application/pdf".into()),
+            bytes: one_page_pdf(&[
+                "Wuyang County Administration for Market Regulation",
+                "Notice: listed as a key supervision object (joint sanction)",
+                &format!("Entity: {}", producer.usci),
+                &format!("Batch: {}", batch.batch.code),
+            ]),
+        },
+    )
+    .await?;
+    sanctions::apply(
+        svc,
+        &market,
+        applied,
+        &FeedbackInput {
+            feedback:
+                "已将该企业列为重点监管对象，纳入本年度双随机抽查重点名单，抽查比例提高至100%。"
+                    .into(),
+            applied_on: None,
+        },
+    )
+    .await?;
+    sanctions::decline(
+        svc,
+        &health,
+        task_of(health_dept),
+        "该企业近三年未参加卫生健康领域评先评优，亦无在评项目，本部门暂无可实施的惩戒事项，已登记备查。",
+    )
+    .await?;
+    sanctions::supervise(
+        svc,
+        &office,
+        task_of(reform_dept),
+        "反馈已超期，请于2个工作日内反馈限制措施的执行情况。",
+    )
+    .await?;
+
+    // An objection, waiting; a repair, granted.
+    let query = credit::EntryFilter {
+        entity_id: pharmacy.id.to_string(),
+        ..Default::default()
+    }
+    .parse()?;
+    let abnormal = credit::list(svc, &market, &query, PageRequest::default())
+        .await?
+        .items
+        .into_iter()
+        .find(|e| e.kind == lianjian_domain::credit::RecordKind::AbnormalListing)
+        .expect("the pharmacy's abnormal-operation listing")
+        .id;
+    repair::register(
+        svc,
+        &market,
+        &AppealInput {
+            kind: "objection".into(),
+            entry_id: Some(abnormal),
+            applicant: format!("{}（法定代表人 王某某）", pharmacy.name),
+            statement: "本店已于列入后第5日补报年度报告并完成公示，申请核实后移出经营异常名录。"
+                .into(),
+        },
+    )
+    .await?;
+    let appeal = repair::register(
+        svc,
+        &market,
+        &AppealInput {
+            kind: "repair".into(),
+            entry_id: Some(repairable.id),
+            applicant: format!("{}（市场开办者）", food_market.name),
+            statement: "已按要求在市场显著位置设置检测结果公示屏并每日公示，罚款已缴清，最短公示期已满，申请信用修复。".into(),
+        },
+    )
+    .await?;
+    repair::decide(
+        svc,
+        &market,
+        appeal.appeal.id,
+        true,
+        "经核查，当事人已履行行政处罚决定、整改到位，且最短公示期已满，同意修复，停止公示。",
+    )
+    .await?;
+    tracing::debug!(listing = %listing.id, "demo credit work seeded");
+    Ok(())
+}
+
+/// A one-page PDF of a few ASCII lines (Helvetica): the demo's scanned notice stand-in,
+/// a well-formed file with its cross-reference table, as the evidence log accepts.
+fn one_page_pdf(lines: &[&str]) -> Vec<u8> {
+    let mut text = String::from("BT /F1 12 Tf 56 780 Td 16 TL");
+    for l in lines {
+        let escaped = l
+            .replace('\\', "\\\\")
+            .replace('(', "\\(")
+            .replace(')', "\\)");
+        text.push_str(&format!(" ({escaped}) '"));
+    }
+    text.push_str(" ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut out = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.push_str(&format!("{} 0 obj\n{o}\nendobj\n", i + 1));
+    }
+    let xref = out.len();
+    out.push_str(&format!(
+        "xref\n0 {}\n0000000000 65535 f \n",
+        objects.len() + 1
+    ));
+    for o in offsets {
+        out.push_str(&format!("{o:010} 00000 n \n"));
+    }
+    out.push_str(&format!(
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    ));
+    out.into_bytes()
 }
 
 /// The first entity (in credit-code order) an expression selects.

@@ -62,10 +62,16 @@ async fn scenario(url: &str) {
     let url = url.to_string();
     // The demo data, a published plan of item WY-2024-01 for next year and an API token of
     // Wuyang's coordination office, made in-process before the servers start.
+    // The demo's evidence file (a sanction's feedback) goes outside the source tree.
+    let evidence = tempfile::tempdir().unwrap();
     let svc = Services::new(
         Store::connect_and_migrate(&url).await.unwrap(),
         Default::default(),
-    );
+    )
+    .with_evidence(lianjian_services::evidence::EvidenceConfig {
+        dir: evidence.path().to_path_buf(),
+        ..Default::default()
+    });
     demo::seed(&svc).await.unwrap();
     let a = cli_actor();
     let year = chrono::Utc::now().year() + 1;

@@ -997,6 +997,17 @@ pub async fn list_batches(
 /// 审核通过: the office approves a batch; each implementing department gets its task with the
 /// feedback clock started today, in one transaction with the batch's step.
 pub async fn approve(svc: &Services, a: &Actor, id: Uuid) -> Result<BatchDetail> {
+    approve_on(svc, a, id, today(svc)).await
+}
+
+/// [`approve`] with the feedback clocks started on `on` (the demo's batch approved a week
+/// ago, so that one department's feedback is overdue).
+pub(crate) async fn approve_on(
+    svc: &Services,
+    a: &Actor,
+    id: Uuid,
+    on: NaiveDate,
+) -> Result<BatchDetail> {
     let c = svc.store.conn();
     let b = visible_batch(c, a, id).await?;
     ensure_office(a, &b)?;
@@ -1005,7 +1016,7 @@ pub async fn approve(svc: &Services, a: &Actor, id: Uuid) -> Result<BatchDetail>
         .map_err(refused)?;
     let bms = repo::batch_measures(c, id).await?;
     let cal = crate::calendar::current(svc).await?;
-    let today = today(svc);
+    let today = on;
     let now = lianjian_domain::audit::audit_time(svc.now());
     let mut by_dept: BTreeMap<Uuid, NaiveDate> = BTreeMap::new();
     for m in &bms {

@@ -34,10 +34,18 @@ async fn counts(svc: &Services) -> (u64, u64, u64, u64, u64) {
 #[tokio::test]
 async fn demo_seed_builds_a_county_once() {
     let db = TestDb::sqlite().await.unwrap();
-    let svc = Services::new(db.store.clone(), SecurityConfig::default());
+    // The sanction feedback's file goes to the evidence log, outside the source tree.
+    let evidence = tempfile::tempdir().unwrap();
+    let svc = Services::new(db.store.clone(), SecurityConfig::default()).with_evidence(
+        lianjian_services::evidence::EvidenceConfig {
+            dir: evidence.path().to_path_buf(),
+            ..Default::default()
+        },
+    );
     let started = Instant::now();
     assert!(demo::seed(&svc).await.unwrap());
     eprintln!("demo seed took {:?}", started.elapsed());
+    credit_work_is_there(&svc).await;
 
     let published = items::list(
         &svc,
@@ -115,4 +123,86 @@ async fn demo_seed_builds_a_county_once() {
 
     assert!(!demo::seed(&svc).await.unwrap());
     assert_eq!(counts(&svc).await, before, "a second seed changes nothing");
+}
+
+/// Issue 15 item 6: the evaluation run with explained classes, the sanction batch across three
+/// departments with one feedback overdue and chased, the objection waiting, the repair granted.
+async fn credit_work_is_there(svc: &Services) {
+    use lianjian_domain::case::Light;
+    use lianjian_domain::credit::appeal::{AppealKind, AppealStatus};
+    use lianjian_domain::credit::sanction::TaskStatus;
+    use lianjian_domain::directory::CreditClass;
+    use lianjian_services::credit::evaluation as ev;
+    use lianjian_services::credit::repair::{self, AppealQueue};
+    use lianjian_services::credit::{public, sanctions};
+    let office = crate::clues::actor(svc, "wy.office").await;
+    let all = PageRequest::new(Some(1), Some(100));
+
+    let runs = ev::runs(svc, &office, all).await.unwrap();
+    assert_eq!(runs.items.len(), 1);
+    let run = &runs.items[0];
+    assert_eq!(run.status, "finished", "{:?}", run.error);
+    assert!(run.entities >= 280, "{} entities evaluated", run.entities);
+    assert_eq!(
+        run.class_a + run.class_b + run.class_c + run.class_d,
+        run.entities
+    );
+    let (_, changes) = ev::changes(svc, &office, run.id, all).await.unwrap();
+    assert!(changes.total > 0);
+    assert!(
+        changes
+            .items
+            .iter()
+            .all(|c| !c.change.explanation.contributions.is_empty()),
+        "every class is explained"
+    );
+
+    let batches = sanctions::list_batches(svc, &office, None, None, all)
+        .await
+        .unwrap();
+    assert_eq!(batches.items.len(), 1);
+    let batch = sanctions::get_batch(svc, &office, batches.items[0].id)
+        .await
+        .unwrap();
+    let mut statuses: Vec<_> = batch
+        .tasks
+        .iter()
+        .map(|t| (t.status, t.light, t.supervised))
+        .collect();
+    statuses.sort_by_key(|s| s.0.as_str());
+    assert_eq!(
+        statuses,
+        [
+            (TaskStatus::Applied, None, 0),
+            (TaskStatus::NotApplied, None, 0),
+            (TaskStatus::Pending, Some(Light::Red), 1),
+        ]
+    );
+    // The applied measure raises the producer's inspection frequency: class D.
+    let subject = batch.subjects[0].entity_id;
+    let page = ev::entity_credit(svc, &office, subject).await.unwrap();
+    assert_eq!(page.class, Some(CreditClass::D));
+
+    let appeals = repair::list(svc, &office, AppealQueue::All, None, None, all)
+        .await
+        .unwrap();
+    let of = |k: AppealKind| {
+        appeals
+            .items
+            .iter()
+            .find(|a| a.kind == k)
+            .unwrap_or_else(|| panic!("a demo {k:?}"))
+    };
+    assert_eq!(of(AppealKind::Objection).status, AppealStatus::Submitted);
+    let repaired = of(AppealKind::Repair);
+    assert_eq!(repaired.status, AppealStatus::Granted);
+    // Its penalty is no longer published.
+    let p = public::of_entity(svc, &repaired.usci).await.unwrap();
+    assert!(
+        p.entries
+            .iter()
+            .all(|e| !e.reference.as_deref().unwrap_or("").contains("21号")),
+        "a repaired penalty is not public: {:?}",
+        p.entries
+    );
 }

@@ -30,7 +30,7 @@ pub static DEMO: Template = Template {
 fn seed_demo(store: &Store) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
     Box::pin(async move {
         let svc = Services::new(store.clone(), Default::default());
-        lianjian_services::demo::seed(&svc)
+        lianjian_services::demo::seed_base(&svc)
             .await
             .expect("demo seed");
     })

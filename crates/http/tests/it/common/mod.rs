@@ -40,7 +40,7 @@ fn seed_demo(store: &Store) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send 
                 ..Default::default()
             },
         );
-        demo::seed(&svc).await.expect("demo seed");
+        demo::seed_base(&svc).await.expect("demo seed");
     })
 }
 
