@@ -23,6 +23,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::scope::{Line, Shape};
+use crate::seal::{Sealed, seal_ids};
 use crate::{Page, PageRequest, Result, StoreError, placeholders, stmt};
 
 const MEASURE_SHAPE: Shape = Shape {
@@ -137,7 +138,7 @@ pub async fn insert_measure(c: &impl ConnectionTrait, m: &Measure) -> Result<()>
     ))
     .await
     .map_err(conflict_on_name)?;
-    Ok(())
+    seal_ids(c, Sealed::SanctionMeasures, &[m.id]).await
 }
 
 /// Writes every column of `m` over its row.
@@ -155,7 +156,7 @@ pub async fn update_measure(c: &impl ConnectionTrait, m: &Measure) -> Result<()>
     if r.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
-    Ok(())
+    seal_ids(c, Sealed::SanctionMeasures, &[m.id]).await
 }
 
 /// One measure within `scope`.
@@ -328,7 +329,7 @@ pub async fn insert_batch(
         ))
         .await?;
     }
-    Ok(())
+    seal_ids(c, Sealed::SanctionBatches, &[b.id]).await
 }
 
 /// Moves a batch's status when it still is `from` (compare-and-set). False when it had moved.
@@ -346,7 +347,16 @@ pub async fn set_batch_status(
             vec![id.into(), from.as_str().into(), to.as_str().into(), at.into()],
         ))
         .await?;
-    Ok(r.rows_affected() == 1)
+    sealed_if_moved(c, Sealed::SanctionBatches, id, r.rows_affected()).await
+}
+
+/// Seals the row of a compare-and-set write that took effect; says whether it did.
+async fn sealed_if_moved(c: &impl ConnectionTrait, t: Sealed, id: Uuid, rows: u64) -> Result<bool> {
+    if rows != 1 {
+        return Ok(false);
+    }
+    seal_ids(c, t, &[id]).await?;
+    Ok(true)
 }
 
 /// One batch within `scope`.
@@ -492,7 +502,7 @@ pub async fn insert_task(c: &impl ConnectionTrait, t: &Task) -> Result<()> {
         task_values(t),
     ))
     .await?;
-    Ok(())
+    seal_ids(c, Sealed::SanctionTasks, &[t.id]).await
 }
 
 /// Writes `t` over its row when the row's status still is `from` (compare-and-set: two
@@ -509,7 +519,7 @@ pub async fn set_task(c: &impl ConnectionTrait, from: TaskStatus, t: &Task) -> R
             vals,
         ))
         .await?;
-    Ok(r.rows_affected() == 1)
+    sealed_if_moved(c, Sealed::SanctionTasks, t.id, r.rows_affected()).await
 }
 
 /// One task within `scope`.
@@ -785,7 +795,7 @@ pub async fn insert_appeal(c: &impl ConnectionTrait, a: &Appeal) -> Result<()> {
         appeal_values(a),
     ))
     .await?;
-    Ok(())
+    seal_ids(c, Sealed::CreditAppeals, &[a.id]).await
 }
 
 /// Records a decision when the appeal still waits for one (compare-and-set).
@@ -805,7 +815,7 @@ pub async fn decide_appeal(c: &impl ConnectionTrait, a: &Appeal) -> Result<bool>
             ],
         ))
         .await?;
-    Ok(r.rows_affected() == 1)
+    sealed_if_moved(c, Sealed::CreditAppeals, a.id, r.rows_affected()).await
 }
 
 /// One appeal within `scope`.

@@ -49,6 +49,14 @@ pub enum Sealed {
     Clues,
     /// Credit entries (信用记录: penalties, listings, sanctions, commendations; issue 15).
     CreditEntries,
+    /// The joint-sanction measure catalogue (联合惩戒措施).
+    SanctionMeasures,
+    /// Joint-sanction batches with their subjects (联合惩戒批次).
+    SanctionBatches,
+    /// Each implementing department's task and feedback (联合惩戒任务).
+    SanctionTasks,
+    /// Objections and repair applications with their decisions (信用异议、信用修复).
+    CreditAppeals,
 }
 
 impl From<Sealed> for &'static str {
@@ -58,7 +66,7 @@ impl From<Sealed> for &'static str {
 }
 
 impl Sealed {
-    pub const ALL: [Sealed; 12] = [
+    pub const ALL: [Sealed; 16] = [
         Sealed::Entities,
         Sealed::Items,
         Sealed::Plans,
@@ -71,6 +79,10 @@ impl Sealed {
         Sealed::CreditRecords,
         Sealed::Clues,
         Sealed::CreditEntries,
+        Sealed::SanctionMeasures,
+        Sealed::SanctionBatches,
+        Sealed::SanctionTasks,
+        Sealed::CreditAppeals,
     ];
 
     pub fn table(self) -> &'static str {
@@ -87,6 +99,10 @@ impl Sealed {
             Sealed::CreditRecords => "credit_records",
             Sealed::Clues => "clues",
             Sealed::CreditEntries => "credit_entries",
+            Sealed::SanctionMeasures => "sanction_measures",
+            Sealed::SanctionBatches => "sanction_batches",
+            Sealed::SanctionTasks => "sanction_tasks",
+            Sealed::CreditAppeals => "credit_appeals",
         }
     }
 
@@ -113,6 +129,10 @@ impl Sealed {
             Sealed::CreditRecords => "信用记录",
             Sealed::Clues => "问题线索",
             Sealed::CreditEntries => "信用信息",
+            Sealed::SanctionMeasures => "联合惩戒措施",
+            Sealed::SanctionBatches => "联合惩戒批次",
+            Sealed::SanctionTasks => "联合惩戒任务",
+            Sealed::CreditAppeals => "信用异议与修复",
         }
     }
 }

@@ -311,7 +311,30 @@ async fn business_rows_changed_with_plain_sql_are_named() {
             .try_get_by_index(0)
             .unwrap();
 
+        // The overdue sanction task reported as applied, and the granted repair's decision
+        // rewritten, behind the application's back.
+        let task: Uuid = one("SELECT id FROM sanction_tasks WHERE status = 'pending'")
+            .await
+            .try_get_by_index(0)
+            .unwrap();
+        let appeal: Uuid = one("SELECT id FROM credit_appeals WHERE status = 'granted'")
+            .await
+            .try_get_by_index(0)
+            .unwrap();
+
         let tx = begin(store).await;
+        exec(
+            &tx,
+            "UPDATE sanction_tasks SET status = 'applied', feedback = '已执行' WHERE id = $1",
+            vec![task.into()],
+        )
+        .await;
+        exec(
+            &tx,
+            "UPDATE credit_appeals SET status = 'rejected' WHERE id = $1",
+            vec![appeal.into()],
+        )
+        .await;
         assert_eq!(
             exec(
                 &tx,
@@ -369,6 +392,8 @@ async fn business_rows_changed_with_plain_sql_are_named() {
             (Sealed::Rectifications, rect.to_string(), "deleted"),
             (Sealed::CreditRecords, forged.to_string(), "no audit record"),
             (Sealed::Clues, clue.to_string(), "changed"),
+            (Sealed::SanctionTasks, task.to_string(), "changed"),
+            (Sealed::CreditAppeals, appeal.to_string(), "changed"),
         ];
         let mut named_sorted = named.clone();
         named_sorted.sort_by_key(|(t, k, _)| (t.table(), k.clone()));
