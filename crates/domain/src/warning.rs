@@ -549,16 +549,16 @@ impl PushRule {
 /// response to a gas alarm cannot wait for Monday).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Deadline {
+pub enum StepDeadline {
     WorkingDays(u32),
     Hours(u32),
 }
 
-impl Deadline {
+impl StepDeadline {
     pub fn describe(self) -> String {
         match self {
-            Deadline::WorkingDays(n) => format!("{n} 个工作日"),
-            Deadline::Hours(n) => format!("{n} 小时"),
+            StepDeadline::WorkingDays(n) => format!("{n} 个工作日"),
+            StepDeadline::Hours(n) => format!("{n} 小时"),
         }
     }
 }
@@ -568,7 +568,7 @@ impl Deadline {
 #[serde(deny_unknown_fields)]
 pub struct PlanStep {
     pub name: String,
-    pub deadline: Deadline,
+    pub deadline: StepDeadline,
 }
 
 /// At most this many steps in a plan.
@@ -597,8 +597,8 @@ pub fn check_plan(steps: &[PlanStep]) -> Result<Vec<PlanStep>, Invalid> {
             "step name",
         )?;
         let ok = match s.deadline {
-            Deadline::WorkingDays(n) => (1..=60).contains(&n),
-            Deadline::Hours(n) => (1..=720).contains(&n),
+            StepDeadline::WorkingDays(n) => (1..=60).contains(&n),
+            StepDeadline::Hours(n) => (1..=720).contains(&n),
         };
         if !ok {
             return Err(Invalid::new(

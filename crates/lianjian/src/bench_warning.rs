@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use chrono::{Duration, TimeZone, Utc};
 use lianjian_domain::warning::{
-    Condition, Deadline, DeviceInfo, Level, Op, PlanStep, PushRule, Reading, ReadingEvaluator,
+    Condition, DeviceInfo, Level, Op, PlanStep, PushRule, Reading, ReadingEvaluator, StepDeadline,
     WarningRule,
 };
 use uuid::Uuid;
@@ -36,7 +36,7 @@ fn rule(code: &str, name: &str, level: Level, condition: Condition) -> WarningRu
         },
         plan: vec![PlanStep {
             name: "现场核查".into(),
-            deadline: Deadline::Hours(4),
+            deadline: StepDeadline::Hours(4),
         }],
     }
 }

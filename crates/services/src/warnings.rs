@@ -29,8 +29,8 @@ use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::{Actor, Scope};
 use lianjian_domain::visit::beijing_date;
 use lianjian_domain::warning::{
-    self as rules, Condition, ConditionKind, Deadline, ExpiryKind, Fact, Level, PlanStep, PushRule,
-    Trigger, WarningAction, WarningRule, WarningStatus,
+    self as rules, Condition, ConditionKind, ExpiryKind, Fact, Level, PlanStep, PushRule,
+    StepDeadline, Trigger, WarningAction, WarningRule, WarningStatus,
 };
 use lianjian_store::cases::{CaseEvent, ClockHolder};
 use lianjian_store::departments::Department;
@@ -635,7 +635,7 @@ async fn open_new(
     for (i, s) in rule.plan.iter().enumerate().take(PLAN_CLOCKS.len()) {
         let spec = PLAN_CLOCKS[i];
         match s.deadline {
-            Deadline::WorkingDays(d) => {
+            StepDeadline::WorkingDays(d) => {
                 let spec = ClockSpec {
                     working_days: d,
                     warn_within: 1.min(d.saturating_sub(1)),
@@ -644,7 +644,7 @@ async fn open_new(
                 cases::start_clocks(tx, &cal, KIND, w.id, &holder, &[spec], beijing_date(now))
                     .await?;
             }
-            Deadline::Hours(h) => {
+            StepDeadline::Hours(h) => {
                 cases::start_hour_clock(tx, KIND, w.id, &holder, spec.name, now, h).await?;
             }
         }
@@ -678,7 +678,7 @@ fn stale(code: &str) -> ServiceError {
 
 /// A department by id and name.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct DepartmentRef {
+pub struct WarningDepartment {
     pub id: Uuid,
     pub name: String,
 }
@@ -706,7 +706,7 @@ pub struct WarningView {
     pub occurrences: u32,
     pub first_at: DateTime<Utc>,
     pub last_at: DateTime<Utc>,
-    pub departments: Vec<DepartmentRef>,
+    pub departments: Vec<WarningDepartment>,
     pub clocks: Vec<ClockView>,
     /// The worst light of its running clocks.
     pub light: Option<Light>,
@@ -720,7 +720,7 @@ pub struct WarningView {
 /// A joint assessment as shown.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AssessmentView {
-    pub departments: Vec<DepartmentRef>,
+    pub departments: Vec<WarningDepartment>,
     pub minutes: Option<String>,
     pub decision: Option<String>,
     pub requested_by: String,
@@ -821,7 +821,7 @@ async fn views(svc: &Services, c: &impl Conn, ws: Vec<Warning>) -> Result<Vec<Wa
             last_at: w.last_at,
             departments: dept_ids
                 .iter()
-                .map(|d| DepartmentRef {
+                .map(|d| WarningDepartment {
                     id: *d,
                     name: names
                         .get(d)
@@ -898,7 +898,7 @@ async fn assessment_view(c: &impl Conn, x: Assessment) -> Result<AssessmentView>
         departments: x
             .departments
             .iter()
-            .map(|d| DepartmentRef {
+            .map(|d| WarningDepartment {
                 id: *d,
                 name: names.get(d).map(|n| n.name.clone()).unwrap_or_default(),
             })
@@ -1274,7 +1274,7 @@ pub async fn assess(
 
 /// The minutes and decision of a joint assessment.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-pub struct DecisionInput {
+pub struct AssessmentDecision {
     /// 会商纪要.
     pub minutes: String,
     /// 研判结论 (what is to be done).
@@ -1286,7 +1286,7 @@ pub async fn decide(
     svc: &Services,
     a: &Actor,
     id: Uuid,
-    input: &DecisionInput,
+    input: &AssessmentDecision,
 ) -> Result<WarningDetail> {
     let mut ck = Checker::default();
     let minutes = ck.check("minutes", rules::minutes_text(&input.minutes));

@@ -22,7 +22,7 @@ fn rule(code: &str, level: Level, condition: Condition) -> WarningRule {
         },
         plan: vec![PlanStep {
             name: "现场核查".into(),
-            deadline: Deadline::Hours(4),
+            deadline: StepDeadline::Hours(4),
         }],
     }
 }
@@ -166,7 +166,7 @@ fn conditions_parse_and_every_error_names_its_place() {
 #[test]
 fn plans_and_push_rules_parse_with_bounds() {
     let p = parse_plan(r#"[{"name":"现场核查","deadline":{"hours":2}},{"name":"整改复查","deadline":{"working_days":5}}]"#).unwrap();
-    assert_eq!(p[1].deadline, Deadline::WorkingDays(5));
+    assert_eq!(p[1].deadline, StepDeadline::WorkingDays(5));
     assert_eq!(parse_plan("[]").unwrap_err().code, "plan_steps");
     assert_eq!(
         parse_plan(r#"[{"name":"核查","deadline":{"hours":0}}]"#)

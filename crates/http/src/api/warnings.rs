@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use lianjian_domain::Invalid;
 use lianjian_services::ServiceError;
 use lianjian_services::warnings::{
-    self, AssessInput, DecisionInput, RuleInput, RuleView, ToClueInput, ToVisitInput,
+    self, AssessInput, AssessmentDecision, RuleInput, RuleView, ToClueInput, ToVisitInput,
     WarningDetail, WarningFilter, WarningQueue, WarningView,
 };
 use serde::Deserialize;
@@ -217,13 +217,13 @@ pub async fn assess(
 }
 
 /// 研判决定: the assessment's minutes and decision.
-#[utoipa::path(post, path = "/api/v1/warnings/{id}/decide", tag = "warnings", request_body = DecisionInput,
+#[utoipa::path(post, path = "/api/v1/warnings/{id}/decide", tag = "warnings", request_body = AssessmentDecision,
     responses((status = 200, body = WarningDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn decide(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
-    ApiJson(b): ApiJson<DecisionInput>,
+    ApiJson(b): ApiJson<AssessmentDecision>,
 ) -> Result<Json<WarningDetail>, ApiError> {
     Ok(Json(
         warnings::decide(&st.svc, &a, params::id(&id)?, &b).await?,

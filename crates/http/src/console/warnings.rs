@@ -16,7 +16,7 @@ use lianjian_domain::warning::Level;
 use lianjian_services::ServiceError;
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::warnings::{
-    self, AssessInput, DecisionInput, RuleInput, RuleView, ToClueInput, WarningDetail,
+    self, AssessInput, AssessmentDecision, RuleInput, RuleView, ToClueInput, WarningDetail,
     WarningFilter, WarningQueue, WarningView,
 };
 use uuid::Uuid;
@@ -383,7 +383,7 @@ pub async fn decide(
         &st.svc,
         &s.actor,
         id,
-        &DecisionInput {
+        &AssessmentDecision {
             minutes: f.get("minutes"),
             decision: f.get("decision"),
         },

@@ -11,7 +11,7 @@ use lianjian_domain::case::Light;
 use lianjian_domain::scope::Actor;
 use lianjian_domain::warning::{Level, Trigger, WarningStatus};
 use lianjian_services::warnings::{
-    self, AssessInput, DecisionInput, RuleInput, ToClueInput, WarningFilter, WarningQueue,
+    self, AssessInput, AssessmentDecision, RuleInput, ToClueInput, WarningFilter, WarningQueue,
 };
 use lianjian_services::{ServiceError, Services, audit_log, clues};
 use lianjian_store::on_both_backends;
@@ -355,7 +355,7 @@ async fn a_major_warning_is_assessed_jointly_before_it_becomes_a_clue(env: Env) 
     em_admin.department_line = "emergency".into();
     assert!(warnings::get(svc, &em_admin, w.id).await.is_ok());
     // The decision needs minutes and a decision; both are named.
-    let bad = warnings::decide(svc, &market, w.id, &DecisionInput::default())
+    let bad = warnings::decide(svc, &market, w.id, &AssessmentDecision::default())
         .await
         .unwrap_err();
     let mut fields = field_of(&bad);
@@ -365,7 +365,7 @@ async fn a_major_warning_is_assessed_jointly_before_it_becomes_a_clue(env: Env) 
         svc,
         &market,
         w.id,
-        &DecisionInput {
+        &AssessmentDecision {
             minutes: "市场监管、卫健、应急三部门会商：监控截图确认后厨夜间有鼠出没".into(),
             decision: "立即停业整顿，转为问题线索由市场监管局立案核查".into(),
         },
