@@ -14,7 +14,7 @@
 //! Escalation (an unsigned case past its deadline goes to the coordination office) is a step
 //! like any other, taken by the server for a red clock (`services::cases`).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::Invalid;
@@ -32,6 +32,7 @@ labelled_enum!(
         SanctionTask = "sanction_task" / "联合惩戒任务",
         CreditObjection = "credit_objection" / "信用异议",
         CreditRepair = "credit_repair" / "信用修复",
+        Warning = "warning" / "风险预警",
     }
 );
 
@@ -76,6 +77,13 @@ pub struct Clock {
     pub due: NaiveDate,
     pub warn_within: u32,
     pub stopped_on: Option<NaiveDate>,
+    /// An hour clock's deadline to the minute (a response plan's "within 2 hours"); `due` is
+    /// then its Beijing date, so daily figures count it like any clock. `None`: working days.
+    #[serde(default)]
+    pub due_at: Option<DateTime<Utc>>,
+    /// When an hour clock stopped (met or late by the minute).
+    #[serde(default)]
+    pub stopped_at: Option<DateTime<Utc>>,
 }
 
 impl Clock {
@@ -88,6 +96,48 @@ impl Clock {
             due: cal.add_working_days(on, spec.working_days),
             warn_within: spec.warn_within,
             stopped_on: None,
+            due_at: None,
+            stopped_at: None,
+        }
+    }
+
+    /// An hour clock named `name` started at `at`, due `hours` later: yellow in its last
+    /// hour, red after.
+    pub fn start_hours(name: &str, at: DateTime<Utc>, hours: u32) -> Self {
+        let due_at = at + chrono::Duration::hours(i64::from(hours));
+        Self {
+            name: name.to_string(),
+            started_on: beijing(at),
+            working_days: 0,
+            due: beijing(due_at),
+            warn_within: 0,
+            stopped_on: None,
+            due_at: Some(due_at),
+            stopped_at: None,
+        }
+    }
+
+    /// The light at the instant `now`: an hour clock by the minute, a working-day clock by
+    /// `now`'s Beijing date ([`Clock::light`]).
+    pub fn light_at(&self, cal: &WorkingDayCalendar, now: DateTime<Utc>) -> Light {
+        let Some(due_at) = self.due_at else {
+            return self.light(cal, beijing(now));
+        };
+        if self.stopped_on.is_some() {
+            let stopped = self.stopped_at.unwrap_or(now);
+            return if stopped <= due_at {
+                Light::Met
+            } else {
+                Light::Late
+            };
+        }
+        let warn = chrono::Duration::hours(1);
+        if now > due_at {
+            Light::Red
+        } else if due_at - now <= warn {
+            Light::Yellow
+        } else {
+            Light::Green
         }
     }
 
@@ -124,6 +174,11 @@ impl Clock {
     pub fn working_days_left(&self, cal: &WorkingDayCalendar, today: NaiveDate) -> i64 {
         cal.working_days_between(today, self.due)
     }
+}
+
+fn beijing(t: DateTime<Utc>) -> NaiveDate {
+    let bj = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    t.with_timezone(&bj).date_naive()
 }
 
 /// One step of a case: the action that was taken and the status it moved from and to (equal
@@ -263,6 +318,30 @@ mod tests {
         assert_eq!(s.light(&cal, d("2026-12-12")), Light::Green);
         assert_eq!(s.light(&cal, d("2026-12-14")), Light::Yellow);
         assert_eq!(s.light(&cal, d("2026-12-15")), Light::Red);
+    }
+
+    #[test]
+    fn an_hour_clock_is_lit_by_the_minute() {
+        let cal = WorkingDayCalendar::builtin();
+        let at: DateTime<Utc> = "2026-12-11T10:00:00Z".parse().unwrap(); // Friday 18:00 Beijing
+        let k = Clock::start_hours("respond", at, 2);
+        assert_eq!(k.due, d("2026-12-11"));
+        assert_eq!(k.light_at(&cal, at), Light::Green);
+        assert_eq!(
+            k.light_at(&cal, at + chrono::Duration::minutes(61)),
+            Light::Yellow
+        );
+        assert_eq!(
+            k.light_at(&cal, at + chrono::Duration::minutes(121)),
+            Light::Red
+        );
+        // It runs through the weekend: hours are hours.
+        let mut s = k.clone();
+        s.stopped_on = Some(d("2026-12-11"));
+        s.stopped_at = Some(at + chrono::Duration::minutes(119));
+        assert_eq!(s.light_at(&cal, at + chrono::Duration::days(3)), Light::Met);
+        s.stopped_at = Some(at + chrono::Duration::minutes(121));
+        assert_eq!(s.light_at(&cal, at), Light::Late);
     }
 
     #[test]

@@ -27,5 +27,6 @@ pub mod tag;
 pub mod tag_expr;
 pub mod usci;
 pub mod visit;
+pub mod warning;
 
 pub use error::Invalid;

@@ -41,6 +41,8 @@ mod draw_path;
 mod hotline_load;
 #[path = "bench_import.rs"]
 mod import_load;
+#[path = "bench_warning.rs"]
+pub(crate) mod warning_eval;
 
 const AREAS: &str = include_str!("../../store/data/regions/areas.csv");
 const CITIES: &str = include_str!("../../store/data/regions/cities.csv");
@@ -124,6 +126,16 @@ pub struct BenchArgs {
     /// Entities loaded into PostgreSQL for `--credit-eval --postgres`
     #[arg(long, default_value_t = 1_000_000, requires = "credit_eval")]
     credit_db_entities: u64,
+    /// Time the streaming evaluator of device readings (issue 16): `--warning-readings`
+    /// readings of `--warning-devices` devices against the demo's device rules, on one core
+    #[arg(long)]
+    warning_eval: bool,
+    /// Devices for `--warning-eval`
+    #[arg(long, default_value_t = 100_000, requires = "warning_eval")]
+    warning_devices: u64,
+    /// Readings for `--warning-eval`
+    #[arg(long, default_value_t = 5_000_000, requires = "warning_eval")]
+    warning_readings: u64,
 }
 
 // ---- generator ----
@@ -625,6 +637,14 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
         );
         let out = clue_load::run(&a, db).await?;
         println!("{out}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if a.warning_eval {
+        println!(
+            "lianjian bench --warning-eval: {} devices, {} readings, one core",
+            a.warning_devices, a.warning_readings
+        );
+        println!("{}", warning_eval::run(&a)?);
         return Ok(ExitCode::SUCCESS);
     }
     if a.credit_eval {

@@ -377,7 +377,7 @@ async fn serve(
             }
         }
     });
-    // Credit passes, every hour, each idempotent:
+    // Credit and warning passes, every hour, each idempotent:
     // - joint sanctions end by themselves (issue 15 item 3): sanction entries past their last
     //   day are removed and tasks whose measures all ended are lifted, so the first pass after
     //   midnight (Beijing) does the day's work;
@@ -402,6 +402,16 @@ async fn serve(
                 Ok(runs) if runs.is_empty() => {}
                 Ok(runs) => tracing::info!(runs = runs.len(), "quarterly credit evaluations done"),
                 Err(e) => tracing::warn!(error = %e, "quarterly credit evaluation failed"),
+            }
+            // Record-based warning rules (issue 16: complaints in a window, licence expiry):
+            // each entity a rule holds for is raised, an open warning folds the repeat.
+            let today = lianjian_domain::visit::beijing_date(credit_passes.now());
+            match lianjian_services::warnings::evaluate_records(&credit_passes, today).await {
+                Ok((0, 0)) => {}
+                Ok((raised, folded)) => {
+                    tracing::info!(raised, folded, "record warning rules evaluated")
+                }
+                Err(e) => tracing::warn!(error = %e, "record warning pass failed"),
             }
         }
     });

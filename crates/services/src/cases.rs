@@ -109,6 +109,37 @@ pub(crate) async fn stop_clocks(
     Ok(repo::stop_clocks(tx, kind, id, names, on, by).await?)
 }
 
+/// Starts (or starts again) an hour clock `name` of a case at `at`, due `hours` later (a
+/// response plan's "within 2 hours": hours run through nights and holidays).
+pub(crate) async fn start_hour_clock(
+    tx: &impl Conn,
+    kind: CaseKind,
+    id: Uuid,
+    holder: &ClockHolder,
+    name: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    hours: u32,
+) -> Result<Clock> {
+    let k = Clock::start_hours(name, at, hours);
+    repo::put_clock(tx, kind, id, &k, holder).await?;
+    Ok(k)
+}
+
+/// [`stop_clocks`] at the instant `at` (its Beijing date is the stop day; hour clocks keep the
+/// instant, so they are met or late by the minute).
+pub(crate) async fn stop_clocks_at(
+    tx: &impl Conn,
+    kind: CaseKind,
+    id: Uuid,
+    names: &[&str],
+    at: chrono::DateTime<chrono::Utc>,
+    by: &str,
+) -> Result<()> {
+    let on = lianjian_domain::visit::beijing_date(at);
+    repo::stop_clocks(tx, kind, id, names, on, by).await?;
+    Ok(repo::stamp_stopped(tx, kind, id, at).await?)
+}
+
 /// Moves a running clock's deadline `more` working days later (an approved extension).
 /// Returns the clock as now stored, or `None` if the case has no such running clock.
 pub(crate) async fn extend_clock(
@@ -146,6 +177,8 @@ pub struct ClockView {
     /// Working days left after today up to the deadline (negative once past it); none once
     /// stopped.
     pub working_days_left: Option<i64>,
+    /// An hour clock's deadline to the minute (none for working-day clocks).
+    pub due_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl ClockView {
@@ -168,7 +201,21 @@ impl ClockView {
                 .stopped_on
                 .is_none()
                 .then(|| k.working_days_left(cal, today)),
+            due_at: k.due_at,
         }
+    }
+
+    /// The clock at the instant `now` (hour clocks lit by the minute).
+    pub fn at(
+        k: &Clock,
+        cal: &WorkingDayCalendar,
+        now: chrono::DateTime<chrono::Utc>,
+        labels: &[ClockSpec],
+    ) -> Self {
+        let mut v = Self::of(k, cal, lianjian_domain::visit::beijing_date(now), labels);
+        v.light = k.light_at(cal, now);
+        v.light_label = v.light.label_zh().to_string();
+        v
     }
 }
 

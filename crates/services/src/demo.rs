@@ -192,7 +192,264 @@ pub async fn seed_base(svc: &Services) -> Result<bool> {
     seed_visits(svc, &actor).await?;
     seed_clues(svc).await?;
     seed_credit(svc).await?;
+    seed_warnings(svc).await?;
     Ok(true)
+}
+
+/// The standard warning rules (issue 16) and a few warnings in different states, raised
+/// through `warnings::raise` with no device (the IoT devices are the ingest's): a cold-chain
+/// excursion at the food market handled and closed by the market bureau, rats in a restaurant
+/// kitchen in joint assessment (market + health), a gas alarm at the restaurant waiting for
+/// emergency management, a device gone silent.
+pub(crate) async fn seed_warnings(svc: &Services) -> Result<()> {
+    use crate::warnings::{self, AssessInput, RuleInput};
+    use lianjian_domain::warning::Trigger;
+    use serde_json::json;
+    let office = crate::accounts::actor_of_user(svc, "wy.office").await?;
+    let market = crate::accounts::actor_of_user(svc, "wy.market").await?;
+    let plan = |steps: &[(&str, &str, u32)]| {
+        serde_json::Value::Array(
+            steps
+                .iter()
+                .map(|(n, k, v)| json!({"name": n, "deadline": {*k: v}}))
+                .collect(),
+        )
+    };
+    let event = |m: &str| json!({"type": "event", "metric": m, "value": 1});
+    let rules: Vec<(
+        &str,
+        &str,
+        &str,
+        &str,
+        Option<bool>,
+        serde_json::Value,
+        Vec<&str>,
+        serde_json::Value,
+    )> = vec![
+        (
+            "YJ-LL-01",
+            "冷链温度超标",
+            "食品",
+            "yellow",
+            None,
+            json!({"type": "reading", "metric": "temperature", "op": ">", "value": 8, "for_minutes": 30}),
+            vec!["market"],
+            plan(&[("现场核查", "hours", 4), ("整改复查", "working_days", 5)]),
+        ),
+        (
+            "YJ-LL-02",
+            "冷链温度严重超标",
+            "食品",
+            "orange",
+            None,
+            json!({"type": "reading", "metric": "temperature", "op": ">", "value": 12, "for_minutes": 30}),
+            vec!["market"],
+            plan(&[
+                ("立即现场核查", "hours", 2),
+                ("问题产品处置", "working_days", 3),
+            ]),
+        ),
+        (
+            "YJ-MCLZ-01",
+            "明厨亮灶鼠患",
+            "餐饮服务",
+            "red",
+            Some(true),
+            event("rat"),
+            vec!["market", "health"],
+            plan(&[
+                ("立即现场核查", "hours", 2),
+                ("消杀整改", "working_days", 3),
+            ]),
+        ),
+        (
+            "YJ-MCLZ-02",
+            "后厨吸烟",
+            "餐饮服务",
+            "yellow",
+            None,
+            event("smoking"),
+            vec!["market"],
+            plan(&[("限期整改", "working_days", 3)]),
+        ),
+        (
+            "YJ-MCLZ-03",
+            "垃圾桶未加盖",
+            "餐饮服务",
+            "yellow",
+            None,
+            event("bin_open"),
+            vec!["market"],
+            plan(&[("限期整改", "working_days", 3)]),
+        ),
+        (
+            "YJ-MCLZ-04",
+            "未佩戴手套",
+            "餐饮服务",
+            "blue",
+            None,
+            event("no_gloves"),
+            vec!["market"],
+            plan(&[("日常提醒", "working_days", 10)]),
+        ),
+        // An alarm is answered at once by emergency management: no assessment first.
+        (
+            "YJ-RQ-01",
+            "燃气报警",
+            "餐饮服务",
+            "red",
+            Some(false),
+            event("gas_alarm"),
+            vec!["emergency"],
+            plan(&[
+                ("立即处置", "hours", 1),
+                ("隐患整改复查", "working_days", 5),
+            ]),
+        ),
+        (
+            "YJ-LX-01",
+            "监测设备离线",
+            "食品",
+            "blue",
+            None,
+            json!({"type": "silence", "minutes": 60}),
+            vec!["market"],
+            plan(&[("联系经营者恢复设备", "working_days", 1)]),
+        ),
+        (
+            "YJ-XK-01",
+            "许可证即将到期",
+            "食品",
+            "blue",
+            None,
+            json!({"type": "expiry", "what": "licence", "within_days": 30}),
+            vec!["market"],
+            plan(&[("提醒办理延续", "working_days", 5)]),
+        ),
+        (
+            "YJ-TS-01",
+            "投诉举报集中",
+            "食品",
+            "yellow",
+            None,
+            json!({"type": "count_in_window", "fact": "complaints", "at_least": 3, "days": 30}),
+            vec!["market"],
+            plan(&[("核查处置", "working_days", 5)]),
+        ),
+    ];
+    let mut made = std::collections::HashMap::new();
+    for (code, name, sector, level, assessment, condition, lines, plan) in rules {
+        let r = warnings::create_rule(
+            svc,
+            &office,
+            &RuleInput {
+                code: code.into(),
+                name: name.into(),
+                sector: sector.into(),
+                level: level.into(),
+                assessment,
+                condition,
+                push: json!({ "lines": lines }),
+                plan,
+                active: Some(true),
+            },
+        )
+        .await?;
+        made.insert(code, r);
+    }
+    let food_market = first_entity(svc, "集中交易市场").await?;
+    let restaurant = first_entity(svc, "餐饮服务").await?;
+    let now = svc.now();
+    let trig = |code: &str, entity: uuid::Uuid, summary: &str, minutes_ago: i64| {
+        let r = &made[code];
+        Trigger {
+            rule_id: r.id,
+            rule_version: r.version,
+            entity_id: entity,
+            device_id: None,
+            level: r.level,
+            summary: summary.into(),
+            observed_at: now - chrono::Duration::minutes(minutes_ago),
+            detail: serde_json::Value::Null,
+        }
+    };
+    // Cold chain: raised, a repeat folded, signed, handled, closed.
+    let cold = warnings::raise(
+        svc,
+        trig(
+            "YJ-LL-01",
+            food_market.id,
+            "冷链温度超标：温度 9.2 ℃ 已持续 31 分钟（阈值 > 8 ℃）",
+            90,
+        ),
+    )
+    .await?;
+    warnings::raise(
+        svc,
+        trig(
+            "YJ-LL-01",
+            food_market.id,
+            "冷链温度超标：温度 9.6 ℃ 已持续 45 分钟（阈值 > 8 ℃）",
+            75,
+        ),
+    )
+    .await?;
+    warnings::sign(svc, &market, cold.id).await?;
+    warnings::handle(
+        svc,
+        &market,
+        cold.id,
+        Some("已电话通知经营者转移冷库内货物并检修制冷机组"),
+    )
+    .await?;
+    warnings::close(
+        svc,
+        &market,
+        cold.id,
+        "现场核查：制冷机组故障已修复，库温恢复至 3.8 ℃，未发现变质产品",
+    )
+    .await?;
+    // Rats: signed by the market bureau and in joint assessment with the health commission.
+    let rat = warnings::raise(
+        svc,
+        trig("YJ-MCLZ-01", restaurant.id, "明厨亮灶鼠患：监测到鼠患", 30),
+    )
+    .await?;
+    warnings::sign(svc, &market, rat.id).await?;
+    warnings::assess(
+        svc,
+        &office,
+        rat.id,
+        &AssessInput {
+            department_ids: vec![],
+            note: Some(
+                "后厨夜间监控发现鼠类活动，涉及食品安全与病媒生物防制，请市场监管、卫健会商".into(),
+            ),
+        },
+    )
+    .await?;
+    // A gas alarm waiting for emergency management, and a device gone silent.
+    warnings::raise(
+        svc,
+        trig(
+            "YJ-RQ-01",
+            restaurant.id,
+            "燃气报警：监测到燃气浓度报警",
+            10,
+        ),
+    )
+    .await?;
+    warnings::raise(
+        svc,
+        trig(
+            "YJ-LX-01",
+            food_market.id,
+            "监测设备离线：设备已离线 75 分钟",
+            5,
+        ),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Credit entries (issue 15): a food-safety penalty of the market bureau on a restaurant, in

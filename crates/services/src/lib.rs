@@ -36,6 +36,7 @@ pub mod tags;
 mod trail;
 mod visit_access;
 pub mod visits;
+pub mod warnings;
 
 pub use error::{FieldError, Internal, ServiceError};
 pub use lianjian_domain::page::{Page, PageRequest};

@@ -114,6 +114,8 @@ fn clock_from_row(r: &QueryResult) -> Result<Clock> {
         due: r.try_get("", "due")?,
         warn_within: u32::try_from(warn).unwrap_or(0),
         stopped_on: r.try_get("", "stopped_on")?,
+        due_at: r.try_get("", "due_at")?,
+        stopped_at: r.try_get("", "stopped_at")?,
     })
 }
 
@@ -126,7 +128,7 @@ pub struct ClockHolder {
     pub department_id: Option<Uuid>,
 }
 
-pub(crate) const KCOLS: &str = "case_kind, case_id, name, started_on, working_days, due, warn_within, stopped_on, region_code, department_id, stopped_by, extensions";
+pub(crate) const KCOLS: &str = "case_kind, case_id, name, started_on, working_days, due, warn_within, stopped_on, region_code, department_id, stopped_by, extensions, due_at, stopped_at";
 
 /// A clock's values in the order of [`KCOLS`]; `stopped_by` is the step that stopped it,
 /// `extensions` how many approved extensions moved its deadline.
@@ -151,6 +153,8 @@ pub(crate) fn clock_values(
         holder.department_id.into(),
         stopped_by.map(str::to_string).into(),
         i32::try_from(extensions).unwrap_or(i32::MAX).into(),
+        k.due_at.into(),
+        k.stopped_at.into(),
     ]
 }
 
@@ -173,7 +177,7 @@ pub async fn put_clock(
         c,
         format!(
             "INSERT INTO case_clocks ({KCOLS}) VALUES ({})",
-            placeholders(1, 12)
+            placeholders(1, 14)
         ),
         clock_values(kind, case_id, k, holder, None, 0),
     ))
@@ -247,6 +251,23 @@ pub async fn stop_clocks(
     figures_after(c, kind, case_id, &before).await
 }
 
+/// Stamps the instant the clocks stopped on `on` by `by` stopped (hour clocks are met or late
+/// by the minute): the clocks [`stop_clocks`] just stopped.
+pub async fn stamp_stopped(
+    c: &impl ConnectionTrait,
+    kind: CaseKind,
+    case_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    c.execute_raw(stmt(
+        c,
+        "UPDATE case_clocks SET stopped_at = $1 WHERE case_kind = $2 AND case_id = $3 AND stopped_on IS NOT NULL AND stopped_at IS NULL",
+        vec![at.into(), kind.as_str().into(), case_id.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// A case's clocks by name order.
 pub async fn clocks_of(
     c: &impl ConnectionTrait,
@@ -255,7 +276,7 @@ pub async fn clocks_of(
 ) -> Result<Vec<Clock>> {
     c.query_all_raw(stmt(
         c,
-        "SELECT name, started_on, working_days, due, warn_within, stopped_on FROM case_clocks WHERE case_kind = $1 AND case_id = $2 ORDER BY started_on, name",
+        "SELECT name, started_on, working_days, due, warn_within, stopped_on, due_at, stopped_at FROM case_clocks WHERE case_kind = $1 AND case_id = $2 ORDER BY started_on, name",
         vec![kind.as_str().into(), case_id.into()],
     ))
     .await?
@@ -278,7 +299,7 @@ pub async fn clocks_of_many(
             .query_all_raw(stmt(
                 c,
                 format!(
-                    "SELECT case_id, name, started_on, working_days, due, warn_within, stopped_on FROM case_clocks WHERE case_kind = $1 AND case_id IN ({})",
+                    "SELECT case_id, name, started_on, working_days, due, warn_within, stopped_on, due_at, stopped_at FROM case_clocks WHERE case_kind = $1 AND case_id IN ({})",
                     placeholders(2, chunk.len())
                 ),
                 vals,

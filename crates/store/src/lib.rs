@@ -38,6 +38,7 @@ pub mod submissions;
 pub mod tags;
 pub mod testing;
 pub mod visits;
+pub mod warnings;
 
 use std::path::Path;
 use std::time::Duration;

@@ -24,6 +24,7 @@ mod sectors;
 pub(crate) mod tags;
 pub(crate) mod users;
 pub(crate) mod visits;
+pub(crate) mod warnings;
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -59,6 +60,7 @@ use crate::AppState;
         (name = "clues", description = "问题线索联合处置：登记、派单、签收、退回、改派、延期、办结，每一步留痕并按工作日计时"),
         (name = "credit", description = "联合信用监管：信用记录（行政处罚、经营异常名录、严重违法失信名单、表彰）、信用档案与信用信息公示；信用评价指标体系（版本化）、评价批次与各部门的变动推送、主体信用分类及其解释、人工调整（分类和评分仅限工作人员，从不公开）"),
         (name = "sanctions", description = "联合惩戒与信用修复：措施目录、发起、审核、执行反馈（证据、督办、到期解除）、统计，信用异议与信用修复"),
+        (name = "warnings", description = "风险隐患联合监测预警：预警规则（按行业领域、版本化）、预警生成与重复触发合并、推送、签收、会商研判、处置、办结、转线索或转检查，每一步留痕并按预案计时"),
         (name = "hotline", description = "12345 热线接口：工单推送（按工单编号幂等）、办理事件拉取与回调（签名、重试）"),
     )
 )]
@@ -289,6 +291,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(credit_evaluation::export_changes))
         .routes(routes!(credit_evaluation::entity))
         .routes(routes!(credit_evaluation::override_class))
+        .routes(routes!(warnings::list_rules, warnings::create_rule))
+        .routes(routes!(warnings::rule_versions))
+        .routes(routes!(warnings::new_version))
+        .routes(routes!(warnings::list))
+        .routes(routes!(warnings::get))
+        .routes(routes!(warnings::sign))
+        .routes(routes!(warnings::handle))
+        .routes(routes!(warnings::close))
+        .routes(routes!(warnings::assess))
+        .routes(routes!(warnings::decide))
+        .routes(routes!(warnings::to_clue))
+        .routes(routes!(warnings::to_visit))
         .routes(routes!(hotline::push))
         .routes(routes!(hotline::events))
         .routes(routes!(hotline::subscribe, hotline::subscriptions))

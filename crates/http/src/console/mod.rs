@@ -31,6 +31,7 @@ mod tags;
 mod users;
 mod visit_merge;
 pub(crate) mod visits;
+mod warnings;
 
 use askama::Template;
 use axum::Router;
@@ -271,6 +272,22 @@ pub fn router() -> Router<AppState> {
         .route("/rectifications/{id}/print", get(follow_ups::print))
         .route("/rectifications/{id}/report", post(follow_ups::report))
         .route("/rectifications/{id}/recheck", post(follow_ups::recheck))
+        .route("/warnings", get(warnings::queue))
+        .route("/warnings/{id}", get(warnings::case))
+        .route("/warnings/{id}/sign", post(warnings::sign))
+        .route("/warnings/{id}/handle", post(warnings::handle))
+        .route("/warnings/{id}/close", post(warnings::close))
+        .route("/warnings/{id}/assess", post(warnings::assess))
+        .route("/warnings/{id}/decide", post(warnings::decide))
+        .route("/warnings/{id}/to-clue", post(warnings::to_clue))
+        .route(
+            "/warning-rules",
+            get(warnings::rules).post(warnings::create_rule),
+        )
+        .route(
+            "/warning-rules/{id}",
+            get(warnings::rule).post(warnings::new_version),
+        )
         .route("/sanctions", get(credit_sanctions::queue))
         .route(
             "/sanctions/measures",
@@ -405,6 +422,7 @@ pub const LIVE_AREAS: &[(&str, &str)] = &[
     ("clues", "/console/clues"),
     ("credit", "/console/credit"),
     ("sanctions", "/console/sanctions"),
+    ("warnings", "/console/warnings"),
 ];
 
 /// A list's filters as `k=v&` (the ones filled in, encoded), to put before a sort or page

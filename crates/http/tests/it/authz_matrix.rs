@@ -473,6 +473,40 @@ async fn fixture(app: &App) -> Fixture {
             .as_str()
             .unwrap_or_else(|| panic!("{approved}")),
     );
+    // Risk warnings: a rule of county A's office (silence, blue, pushed to line market) and a
+    // warning it raised on the visited entity, pushed to X, waiting to be signed.
+    let wrule = app
+        .as_json(
+            "POST",
+            "/api/v1/warning-rules",
+            &office,
+            json!({"code": "YJ-MATRIX-1", "name": "矩阵测试规则", "sector": "食品", "level": "blue",
+                "condition": {"type": "silence", "minutes": 60}, "push": {"lines": ["market"]},
+                "plan": [{"name": "核查", "deadline": {"hours": 4}}]}),
+        )
+        .await;
+    let wrule_id: uuid::Uuid = wrule["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{wrule}"))
+        .parse()
+        .unwrap();
+    set("warning_rule", &wrule_id.to_string());
+    let raised = lianjian_services::warnings::raise(
+        svc,
+        lianjian_domain::warning::Trigger {
+            rule_id: wrule_id,
+            rule_version: 1,
+            entity_id: entity.parse().unwrap(),
+            device_id: None,
+            level: lianjian_domain::warning::Level::Blue,
+            summary: "矩阵测试规则：设备已离线 61 分钟".into(),
+            observed_at: chrono::Utc::now(),
+            detail: serde_json::Value::Null,
+        },
+    )
+    .await
+    .unwrap();
+    set("warning", &raised.id.to_string());
     let entry = {
         use lianjian_domain::credit::*;
         let ent = lianjian_store::entities::get(svc.store.conn(), entity.parse().unwrap())

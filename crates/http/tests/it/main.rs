@@ -25,3 +25,4 @@ mod plans;
 mod results_pages;
 mod staff_queues;
 mod visits;
+mod warnings;

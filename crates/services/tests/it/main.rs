@@ -20,6 +20,7 @@ mod demo;
 mod exchange;
 mod hotline;
 mod staff_queues;
+mod warnings;
 
 /// The demo data, seeded once per backend per test process; each test gets a copy.
 pub static DEMO: Template = Template {

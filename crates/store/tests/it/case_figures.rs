@@ -33,6 +33,8 @@ fn clock(name: &str, started: u32, due: u32) -> Clock {
         due: day(due),
         warn_within: 0,
         stopped_on: None,
+        due_at: None,
+        stopped_at: None,
     }
 }
 

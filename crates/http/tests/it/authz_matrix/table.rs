@@ -1111,6 +1111,77 @@ pub fn rows() -> Vec<Row> {
             r#"{"reason":"矩阵测试：请尽快反馈"}"#,
             "PPP PPH FHH FHH FFH FFH",
         ),
+        // ---- API: risk warnings (风险预警). The rule is a catalogue every staff member reads and
+        // only offices (any county: rules are sector-wide) keep; the warning was raised on the
+        // visited entity and pushed to X only (line market): X's staff sign, handle and close
+        // it; X's administrators and A's office call and conclude a joint assessment.
+        get("/api/v1/warning-rules", "", ANY),
+        json(
+            "POST",
+            "/api/v1/warning-rules",
+            "",
+            r#"{"code":"YJ-MATRIX-2","name":"矩阵测试规则","sector":"食品","level":"blue","condition":{"type":"silence","minutes":60},"push":{"lines":["market"]},"plan":[{"name":"核查","deadline":{"hours":4}}]}"#,
+            "PPP PPP FFF FFF FFF FFF",
+        ),
+        get("/api/v1/warning-rules/{id}", "warning_rule", ANY),
+        json(
+            "POST",
+            "/api/v1/warning-rules/{id}/versions",
+            "warning_rule",
+            r#"{"code":"YJ-MATRIX-1","name":"矩阵测试规则","sector":"食品","level":"blue","condition":{"type":"silence","minutes":60},"push":{"lines":["market"]},"plan":[{"name":"核查","deadline":{"hours":4}}]}"#,
+            "PPP PPP FFF FFF FFF FFF",
+        ),
+        get("/api/v1/warnings", "", ANY),
+        get("/api/v1/warnings/{id}", "warning", READ),
+        json(
+            "POST",
+            "/api/v1/warnings/{id}/sign",
+            "warning",
+            "{}",
+            "FFF FFH PHH PHH FFH FFH",
+        ),
+        json(
+            "POST",
+            "/api/v1/warnings/{id}/handle",
+            "warning",
+            r#"{"note":"矩阵测试：处置"}"#,
+            "FFF FFH PHH PHH FFH FFH",
+        ),
+        json(
+            "POST",
+            "/api/v1/warnings/{id}/assess",
+            "warning",
+            "{}",
+            "PPP PPH PHH FHH FFH FFH",
+        ),
+        json(
+            "POST",
+            "/api/v1/warnings/{id}/decide",
+            "warning",
+            r#"{"minutes":"矩阵测试：会商纪要","decision":"矩阵测试：研判结论"}"#,
+            "PPP PPH PHH FHH FFH FFH",
+        ),
+        json(
+            "POST",
+            "/api/v1/warnings/{id}/close",
+            "warning",
+            r#"{"reason":"矩阵测试：已办结"}"#,
+            "FFF FFH PHH PHH FFH FFH",
+        ),
+        json(
+            "POST",
+            "/api/v1/warnings/{id}/to-clue",
+            "warning",
+            "{}",
+            "FFF FFH PHH PHH FFH FFH",
+        ),
+        json(
+            "POST",
+            "/api/v1/warnings/{id}/to-visit",
+            "warning",
+            r#"{"item_ids":[],"inspector_ids":[],"period_start":"","period_end":""}"#,
+            "PPP PPH PHH FHH FFH FFH",
+        ),
         get("/api/v1/sanction-statistics", "", ANY),
         get("/api/v1/credit-appeals", "", ANY),
         // Registering on the entity's behalf: administrators of A (any line: credit entries are
@@ -1891,6 +1962,58 @@ pub fn rows() -> Vec<Row> {
         // ---- console: clues (as the API rows above).
         // Joint sanctions and appeals in the console: the same objects and policy as the API
         // rows above (the task was answered there, so its steps refuse by state: 409 = P).
+        get("/console/warnings", "", ANY),
+        get("/console/warnings/{id}", "warning", READ),
+        post(
+            "/console/warnings/{id}/sign",
+            "warning",
+            "",
+            "FFF FFH PHH PHH FFH FFH",
+        ),
+        post(
+            "/console/warnings/{id}/handle",
+            "warning",
+            "note=矩阵测试：处置",
+            "FFF FFH PHH PHH FFH FFH",
+        ),
+        post(
+            "/console/warnings/{id}/assess",
+            "warning",
+            "note=",
+            "PPP PPH PHH FHH FFH FFH",
+        ),
+        post(
+            "/console/warnings/{id}/decide",
+            "warning",
+            "minutes=矩阵测试：会商纪要&decision=矩阵测试：研判结论",
+            "PPP PPH PHH FHH FFH FFH",
+        ),
+        post(
+            "/console/warnings/{id}/close",
+            "warning",
+            "reason=矩阵测试：已办结",
+            "FFF FFH PHH PHH FFH FFH",
+        ),
+        post(
+            "/console/warnings/{id}/to-clue",
+            "warning",
+            "note=",
+            "FFF FFH PHH PHH FFH FFH",
+        ),
+        get("/console/warning-rules", "", ANY),
+        post(
+            "/console/warning-rules",
+            "",
+            r#"code=YJ-MATRIX-3&name=矩阵测试规则&sector=食品&level=blue&condition={"type":"silence","minutes":60}&push={"lines":["market"]}&plan=[{"name":"核查","deadline":{"hours":4}}]&active=on"#,
+            "PPP PPP FFF FFF FFF FFF",
+        ),
+        get("/console/warning-rules/{id}", "warning_rule", ANY),
+        post(
+            "/console/warning-rules/{id}",
+            "warning_rule",
+            r#"code=YJ-MATRIX-1&name=矩阵测试规则&sector=食品&level=blue&condition={"type":"silence","minutes":60}&push={"lines":["market"]}&plan=[{"name":"核查","deadline":{"hours":4}}]&active=on"#,
+            "PPP PPP FFF FFF FFF FFF",
+        ),
         get("/console/sanctions", "", ANY),
         get("/console/sanctions/measures", "", ANY),
         post(

@@ -1,0 +1,645 @@
+//! 风险预警 in the console (issue 16 items 1–2), the one console pattern of case work: the
+//! queues of the user's role as tabs (待签收, 办理中, 会商研判, 即将超时, 已超时 …) with level
+//! and sort filters and paging; a warning's page (rule version, occurrences, plan clocks,
+//! joint assessments, timeline and the steps the user may take, each a confirmed form); the
+//! rules (list, a new rule, a new version of one) with a form that names every bad field.
+//! Turning a warning into a visit needs the items, officers and period of an ad-hoc visit and
+//! is an API operation for now (`POST /api/v1/warnings/{id}/to-visit`).
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use lianjian_domain::warning::Level;
+use lianjian_services::ServiceError;
+use lianjian_services::accounts::SessionAuth;
+use lianjian_services::warnings::{
+    self, AssessInput, AssessmentDecision, RuleInput, RuleView, ToClueInput, WarningDetail,
+    WarningFilter, WarningQueue, WarningView,
+};
+use uuid::Uuid;
+
+use super::clues::{ClockRow, clock_row, light_class};
+use super::fields::{FormData, errors_of};
+use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, local, render, see_other};
+use crate::AppState;
+use crate::api::params::Params;
+use crate::extract::Console;
+
+const AREA: &str = "warnings";
+
+fn notice(key: &str) -> Option<String> {
+    let s = match key {
+        "signed" => "已签收，请按预案处置。",
+        "handling" => "已开始处置。",
+        "closed" => "已办结，预案时限已停止计时。",
+        "assess" => "已提请会商研判，参与部门均可查看此预警。",
+        "decided" => "已记录会商纪要和研判结论。",
+        "to_clue" => "已转为问题线索，由联席办分办。",
+        "rule_created" => "预警规则已创建。",
+        "rule_version" => "已生成规则新版本，此前生成的预警仍按原版本显示。",
+        _ => return None,
+    };
+    Some(s.to_string())
+}
+
+pub struct StepRow {
+    pub label: String,
+    pub to: String,
+    pub reason: String,
+    pub actor: String,
+    pub at: String,
+}
+
+fn failure(err: Option<ServiceError>) -> (Option<String>, BTreeMap<String, String>, StatusCode) {
+    match err {
+        None => (None, BTreeMap::new(), StatusCode::OK),
+        Some(e) => {
+            let fields = errors_of(&e).unwrap_or_default();
+            let api = crate::ApiError::from(e);
+            (Some(api.message), fields, api.status)
+        }
+    }
+}
+
+fn with_status(status: StatusCode, body: Response) -> Response {
+    let mut r = body;
+    *r.status_mut() = status;
+    r
+}
+
+fn level_class(l: Level) -> &'static str {
+    match l {
+        Level::Red => "text-bg-danger",
+        Level::Orange => "level-orange text-bg-warning",
+        Level::Yellow => "text-bg-warning",
+        Level::Blue => "text-bg-primary",
+    }
+}
+
+fn clocks(v: &WarningView) -> Vec<ClockRow> {
+    v.clocks
+        .iter()
+        .map(|k| {
+            let mut r = clock_row(k);
+            if let Some(at) = k.due_at {
+                r.due = local(&at);
+                if k.stopped_on.is_none() {
+                    r.note = "按小时计时（含夜间和节假日）".into();
+                }
+            }
+            r
+        })
+        .collect()
+}
+
+// ---- the queue ----
+
+pub struct Row {
+    pub v: WarningView,
+    pub level_class: &'static str,
+    pub light_class: &'static str,
+    pub light_label: &'static str,
+    pub last: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/warnings.html")]
+struct QueuePage {
+    c: Chrome,
+    tabs: Vec<(&'static str, &'static str, u64, bool)>,
+    queue: String,
+    level: String,
+    sort: String,
+    levels: Vec<(&'static str, &'static str)>,
+    rows: Vec<Row>,
+    pager: Pager,
+    may_rules: bool,
+    errors: BTreeMap<String, String>,
+}
+
+impl QueuePage {
+    fn empty_text(&self) -> &'static str {
+        match self.queue.as_str() {
+            "pending" => "没有待签收的预警。",
+            "open" => "没有办理中的预警。",
+            "assessing" => "没有正在会商研判的预警。",
+            "due_soon" => "没有即将超时的预警。",
+            "overdue" => "没有已超时的预警，均在预案时限之内。",
+            "done" => "还没有办结的预警。",
+            _ => "您的范围内还没有预警。",
+        }
+    }
+}
+
+pub async fn queue(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, ConsoleError> {
+    let p = Params(q);
+    let mut errors = BTreeMap::new();
+    let queue = match p.one("queue").as_str() {
+        "" => WarningQueue::Pending,
+        q => WarningQueue::parse(q).unwrap_or_else(|e| {
+            errors.insert("queue".to_string(), e.zh);
+            WarningQueue::Pending
+        }),
+    };
+    let level = p.one("level");
+    let sort = p.one("sort");
+    let filter = WarningFilter {
+        level: Some(level.clone()),
+        sort: Some(sort.clone()),
+        ..Default::default()
+    };
+    let page = Pager::request(&p.0, 20);
+    let list = match warnings::list(&st.svc, &s.actor, queue, &filter, page).await {
+        Ok(l) => l,
+        Err(e @ ServiceError::Invalid(_)) => {
+            errors.extend(errors_of(&e).unwrap_or_default());
+            warnings::list(&st.svc, &s.actor, queue, &WarningFilter::default(), page).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let counts = warnings::queue_counts(&st.svc, &s.actor).await?;
+    let pager = Pager::new(
+        &list,
+        &[
+            ("queue", queue.as_str()),
+            ("level", &level),
+            ("sort", &sort),
+        ],
+    );
+    let rows = list
+        .items
+        .into_iter()
+        .map(|v| Row {
+            level_class: level_class(v.level),
+            light_class: v.light.as_ref().map_or("", light_class),
+            light_label: v.light.map_or("", |l| l.label_zh()),
+            last: local(&v.last_at),
+            v,
+        })
+        .collect();
+    Ok(render(QueuePage {
+        c: Chrome::new(&st.svc, &s, AREA).await,
+        tabs: counts
+            .iter()
+            .map(|(q, n)| (q.as_str(), q.label_zh(), *n, *q == queue))
+            .collect(),
+        queue: queue.as_str().to_string(),
+        level,
+        sort,
+        levels: Level::ALL
+            .iter()
+            .map(|l| (l.as_str(), l.label_zh()))
+            .collect(),
+        rows,
+        pager,
+        may_rules: warnings::may_maintain_rules(&s.actor),
+        errors,
+    }))
+}
+
+// ---- a warning ----
+
+#[derive(Template)]
+#[template(path = "console/warning.html")]
+struct CasePage {
+    c: Chrome,
+    d: WarningDetail,
+    level_class: &'static str,
+    clocks: Vec<ClockRow>,
+    steps: Vec<StepRow>,
+    occurrences: Vec<(String, String)>,
+    departments: Vec<(Uuid, String)>,
+    first: String,
+    last: String,
+    error: Option<String>,
+    errors: BTreeMap<String, String>,
+}
+
+impl CasePage {
+    fn may(&self, a: &str) -> bool {
+        self.d.actions.iter().any(|x| x.as_str() == a)
+    }
+}
+
+async fn case_page(
+    st: &AppState,
+    s: &SessionAuth,
+    id: Uuid,
+    notice_key: &str,
+    err: Option<ServiceError>,
+) -> Result<Response, ConsoleError> {
+    let d = warnings::get(&st.svc, &s.actor, id).await?;
+    let (error, errors, status) = failure(err);
+    let mut c = Chrome::new(&st.svc, s, AREA).await;
+    c.notice = notice(notice_key);
+    let departments = if d.actions.iter().any(|a| a.as_str() == "assess") {
+        let region = lianjian_domain::region::RegionCode::parse(&d.warning.region_code)
+            .map_err(|_| ConsoleError::not_found())?;
+        lianjian_services::departments::pickable(&st.svc, &region)
+            .await?
+            .into_iter()
+            .filter(|x| !d.warning.departments.iter().any(|p| p.id == x.id))
+            .map(|x| (x.id, x.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let page = CasePage {
+        c,
+        level_class: level_class(d.warning.level),
+        clocks: clocks(&d.warning),
+        steps: d
+            .timeline
+            .iter()
+            .map(|e| StepRow {
+                label: e.action_label.clone(),
+                to: e.to_status.clone(),
+                reason: e.reason.clone().unwrap_or_default(),
+                actor: e.actor.clone(),
+                at: local(&e.at),
+            })
+            .collect(),
+        occurrences: d
+            .occurrences
+            .iter()
+            .map(|o| (local(&o.observed_at), o.summary.clone()))
+            .collect(),
+        departments,
+        first: local(&d.warning.first_at),
+        last: local(&d.warning.last_at),
+        d,
+        error,
+        errors,
+    };
+    Ok(with_status(status, render(page)))
+}
+
+pub async fn case(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, ConsoleError> {
+    case_page(&st, &s, id, &Params(q).one("ok"), None).await
+}
+
+async fn step(
+    st: &AppState,
+    s: &SessionAuth,
+    id: Uuid,
+    ok: &str,
+    r: Result<WarningDetail, ServiceError>,
+) -> Result<Response, ConsoleError> {
+    match r {
+        Ok(_) => Ok(see_other(&format!("/console/warnings/{id}?ok={ok}"))),
+        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
+        Err(e @ ServiceError::Forbidden) => Err(e.into()),
+        Err(e) => case_page(st, s, id, "", Some(e)).await,
+    }
+}
+
+pub async fn sign(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(_f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = warnings::sign(&st.svc, &s.actor, id).await;
+    step(&st, &s, id, "signed", r).await
+}
+
+pub async fn handle(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let note = f.get("note");
+    let r = warnings::handle(&st.svc, &s.actor, id, Some(&note)).await;
+    step(&st, &s, id, "handling", r).await
+}
+
+pub async fn close(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = warnings::close(&st.svc, &s.actor, id, &f.get("reason")).await;
+    step(&st, &s, id, "closed", r).await
+}
+
+pub async fn assess(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let mut ids = Vec::new();
+    let mut bad = None;
+    for (i, v) in f.all("department_ids").iter().enumerate() {
+        match v.trim().parse::<Uuid>() {
+            Ok(u) => ids.push(u),
+            Err(_) => {
+                bad = Some(ServiceError::field(
+                    &format!("department_ids[{i}]"),
+                    lianjian_domain::Invalid::new("uuid", "所选部门无效", "not a department id"),
+                ));
+            }
+        }
+    }
+    let r = match bad {
+        Some(e) => Err(e),
+        None => {
+            warnings::assess(
+                &st.svc,
+                &s.actor,
+                id,
+                &AssessInput {
+                    department_ids: ids,
+                    note: Some(f.get("note")),
+                },
+            )
+            .await
+        }
+    };
+    step(&st, &s, id, "assess", r).await
+}
+
+pub async fn decide(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = warnings::decide(
+        &st.svc,
+        &s.actor,
+        id,
+        &AssessmentDecision {
+            minutes: f.get("minutes"),
+            decision: f.get("decision"),
+        },
+    )
+    .await;
+    step(&st, &s, id, "decided", r).await
+}
+
+pub async fn to_clue(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = warnings::to_clue(
+        &st.svc,
+        &s.actor,
+        id,
+        &ToClueInput {
+            note: Some(f.get("note")),
+        },
+    )
+    .await;
+    step(&st, &s, id, "to_clue", r).await
+}
+
+// ---- rules ----
+
+/// The rule form's values as typed.
+#[derive(Default, Clone)]
+pub struct RuleForm {
+    pub code: String,
+    pub name: String,
+    pub sector: String,
+    pub level: String,
+    /// `""` (by level), `yes`, `no`.
+    pub assessment: String,
+    pub condition: String,
+    pub push: String,
+    pub plan: String,
+    pub active: bool,
+}
+
+impl RuleForm {
+    fn of(f: &FormData) -> Self {
+        Self {
+            code: f.get("code"),
+            name: f.get("name"),
+            sector: f.get("sector"),
+            level: f.get("level"),
+            assessment: f.get("assessment"),
+            condition: f.get("condition"),
+            push: f.get("push"),
+            plan: f.get("plan"),
+            active: f.get("active") == "on" || f.get("active") == "true",
+        }
+    }
+
+    fn from_view(v: &RuleView) -> Self {
+        Self {
+            code: v.code.clone(),
+            name: v.name.clone(),
+            sector: v.sector.clone(),
+            level: v.level.as_str().into(),
+            assessment: match v.assessment {
+                None => String::new(),
+                Some(true) => "yes".into(),
+                Some(false) => "no".into(),
+            },
+            condition: serde_json::to_string_pretty(&v.condition).unwrap_or_default(),
+            push: serde_json::to_string(&v.push).unwrap_or_default(),
+            plan: serde_json::to_string_pretty(&v.plan).unwrap_or_default(),
+            active: v.active,
+        }
+    }
+
+    fn blank() -> Self {
+        Self {
+            level: "yellow".into(),
+            condition:
+                r#"{"type":"reading","metric":"temperature","op":">","value":8,"for_minutes":30}"#
+                    .into(),
+            push: r#"{"lines":["market"]}"#.into(),
+            plan: r#"[{"name":"现场核查","deadline":{"hours":4}}]"#.into(),
+            active: true,
+            ..Default::default()
+        }
+    }
+
+    /// The input, or every field that is not JSON.
+    fn input(&self) -> Result<RuleInput, ServiceError> {
+        let mut errs = Vec::new();
+        let mut json = |field: &str, label: &str, s: &str| match serde_json::from_str::<
+            serde_json::Value,
+        >(s)
+        {
+            Ok(v) => v,
+            Err(e) => {
+                errs.push(lianjian_services::FieldError::new(
+                    field,
+                    lianjian_domain::Invalid::new(
+                        "json",
+                        format!(
+                            "{label}不是有效的 JSON（第 {} 行第 {} 列）",
+                            e.line(),
+                            e.column()
+                        ),
+                        format!("{field} is not JSON: {e}"),
+                    ),
+                ));
+                serde_json::Value::Null
+            }
+        };
+        let condition = json("condition", "预警条件", &self.condition);
+        let push = json("push", "推送规则", &self.push);
+        let plan = json("plan", "响应预案", &self.plan);
+        if !errs.is_empty() {
+            return Err(ServiceError::Invalid(errs));
+        }
+        Ok(RuleInput {
+            code: self.code.clone(),
+            name: self.name.clone(),
+            sector: self.sector.clone(),
+            level: self.level.clone(),
+            assessment: match self.assessment.as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            },
+            condition,
+            push,
+            plan,
+            active: Some(self.active),
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/warning_rules.html")]
+struct RulesPage {
+    c: Chrome,
+    rules: Vec<RuleView>,
+    /// The rule whose versions are shown (and whose new version the form makes).
+    editing: Option<RuleView>,
+    versions: Vec<RuleView>,
+    may_edit: bool,
+    sectors: Vec<String>,
+    levels: Vec<(&'static str, &'static str)>,
+    form: RuleForm,
+    error: Option<String>,
+    errors: BTreeMap<String, String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn rules_page(
+    st: &AppState,
+    s: &SessionAuth,
+    editing: Option<Uuid>,
+    notice_key: &str,
+    form: Option<RuleForm>,
+    err: Option<ServiceError>,
+) -> Result<Response, ConsoleError> {
+    let rules = warnings::list_rules(&st.svc, &s.actor).await?;
+    let versions = match editing {
+        Some(id) => warnings::rule_versions(&st.svc, &s.actor, id).await?,
+        None => Vec::new(),
+    };
+    let editing = versions.first().cloned();
+    let (error, errors, status) = failure(err);
+    let mut c = Chrome::new(&st.svc, s, AREA).await;
+    c.notice = notice(notice_key);
+    let sectors = lianjian_services::sectors::list(&st.svc)
+        .await?
+        .into_iter()
+        .map(|x| x.name)
+        .collect();
+    let form = form.unwrap_or_else(|| {
+        editing
+            .as_ref()
+            .map_or_else(RuleForm::blank, RuleForm::from_view)
+    });
+    Ok(with_status(
+        status,
+        render(RulesPage {
+            c,
+            rules,
+            editing,
+            versions,
+            may_edit: warnings::may_maintain_rules(&s.actor),
+            sectors,
+            levels: Level::ALL
+                .iter()
+                .map(|l| (l.as_str(), l.label_zh()))
+                .collect(),
+            form,
+            error,
+            errors,
+        }),
+    ))
+}
+
+pub async fn rules(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, ConsoleError> {
+    rules_page(&st, &s, None, &Params(q).one("ok"), None, None).await
+}
+
+pub async fn rule(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, ConsoleError> {
+    rules_page(&st, &s, Some(id), &Params(q).one("ok"), None, None).await
+}
+
+pub async fn create_rule(
+    State(st): State<AppState>,
+    Console(s): Console,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let form = RuleForm::of(&f);
+    let r = match form.input() {
+        Ok(i) => warnings::create_rule(&st.svc, &s.actor, &i).await,
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(v) => Ok(see_other(&format!(
+            "/console/warning-rules/{}?ok=rule_created",
+            v.id
+        ))),
+        Err(e @ ServiceError::Forbidden) => Err(e.into()),
+        Err(e) => rules_page(&st, &s, None, "", Some(form), Some(e)).await,
+    }
+}
+
+pub async fn new_version(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let form = RuleForm::of(&f);
+    let r = match form.input() {
+        Ok(i) => warnings::new_version(&st.svc, &s.actor, id, &i).await,
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(v) => Ok(see_other(&format!(
+            "/console/warning-rules/{}?ok=rule_version",
+            v.id
+        ))),
+        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
+        Err(e @ ServiceError::Forbidden) => Err(e.into()),
+        Err(e) => rules_page(&st, &s, Some(id), "", Some(form), Some(e)).await,
+    }
+}
