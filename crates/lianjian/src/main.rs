@@ -505,6 +505,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     tracing::error!(error = %e, "directory index build failed; searches stay on SQL");
                 }
             });
+            // The IoT ingest (docs/iot.md) when `[mqtt]` is configured; readings go to the
+            // observer (the warnings' evaluator once plugged in) after each durable batch.
+            let _consumer = match s.mqtt {
+                Some((cfg, limits)) => {
+                    svc.iot.set_limits(limits);
+                    println!(
+                        "MQTT ingest: {} topic {} as {}",
+                        cfg.url, cfg.topic, cfg.client_id
+                    );
+                    Some(
+                        lianjian_services::iot::mqtt::start(
+                            svc.clone(),
+                            cfg,
+                            std::sync::Arc::new(lianjian_services::iot::NoObserver),
+                        )
+                        .await
+                        .map_err(|e| anyhow!("MQTT ingest: {e}"))?,
+                    )
+                }
+                None => None,
+            };
             serve(listener, svc, s.secure_cookies, s.index_poll).await?;
             Ok(ExitCode::SUCCESS)
         }
