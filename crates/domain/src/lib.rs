@@ -15,6 +15,7 @@ pub mod error;
 pub mod evidence;
 pub mod import_job;
 pub mod inspector;
+pub mod iot;
 pub mod item;
 pub mod lifecycle;
 pub mod page;

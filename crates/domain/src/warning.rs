@@ -9,7 +9,7 @@
 //! field, conditions are bounded in depth and size) and [`ReadingEvaluator`], the streaming
 //! evaluator the IoT ingest feeds device readings into (issue 16 item 2).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -721,24 +721,9 @@ impl WarningRule {
 
 // ---- the streaming evaluator ----
 
-/// One accepted device reading.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reading {
-    pub device_id: Uuid,
-    pub metric: String,
-    pub value: f64,
-    pub at: DateTime<Utc>,
-}
-
-/// What the evaluator knows of a device.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeviceInfo {
-    pub id: Uuid,
-    pub kind: String,
-    pub entity_id: Uuid,
-    /// Per-metric override of a rule's threshold value.
-    pub thresholds: BTreeMap<String, f64>,
-}
+/// A device's reading and what the evaluator knows of a device: the IoT ingest's own types
+/// (`domain::iot`), so that the ingest hands its batches to the evaluator as they are.
+pub use crate::iot::{DeviceInfo, Reading};
 
 /// A rule's condition met: what `services::warnings::raise` turns into a warning or folds
 /// into the open one.

@@ -36,9 +36,38 @@ pub async fn track(req: Request, next: Next) -> Response {
     resp
 }
 
-pub async fn render() -> impl IntoResponse {
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        handle().render(),
-    )
+pub async fn render(
+    axum::extract::State(st): axum::extract::State<crate::AppState>,
+) -> impl IntoResponse {
+    let mut text = handle().render();
+    text.push_str(&iot(&st.svc.iot.stats()));
+    ([("content-type", "text/plain; version=0.0.4")], text)
+}
+
+/// The MQTT ingest's counters (docs/iot.md), refusals per reason. `/metrics` needs no sign-in,
+/// so the samples of refused messages (device ids and readings are internal monitoring data)
+/// stay in the console and `/api/v1/iot/ingest`.
+fn iot(s: &lianjian_services::iot::IngestStats) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
+    let _ = writeln!(o, "# TYPE lianjian_iot_messages_total counter");
+    let _ = writeln!(o, "lianjian_iot_messages_total {}", s.messages);
+    let _ = writeln!(o, "# TYPE lianjian_iot_readings_total counter");
+    let _ = writeln!(o, "lianjian_iot_readings_total {}", s.readings);
+    let _ = writeln!(o, "# TYPE lianjian_iot_duplicates_total counter");
+    let _ = writeln!(o, "lianjian_iot_duplicates_total {}", s.duplicates);
+    let _ = writeln!(o, "# TYPE lianjian_iot_batches_total counter");
+    let _ = writeln!(o, "lianjian_iot_batches_total {}", s.batches);
+    let _ = writeln!(o, "# TYPE lianjian_iot_write_failures_total counter");
+    let _ = writeln!(o, "lianjian_iot_write_failures_total {}", s.write_failures);
+    let _ = writeln!(o, "# TYPE lianjian_iot_bad_messages_total counter");
+    for r in lianjian_domain::iot::BadReason::ALL {
+        let n = s.bad.get(r.as_str()).copied().unwrap_or(0);
+        let _ = writeln!(
+            o,
+            "lianjian_iot_bad_messages_total{{reason=\"{}\"}} {n}",
+            r.as_str()
+        );
+    }
+    o
 }

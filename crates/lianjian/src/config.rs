@@ -36,6 +36,35 @@ pub struct FileConfig {
     pub site_region: Option<String>,
     #[serde(default)]
     pub security: SecuritySection,
+    /// The IoT ingest (docs/iot.md); absent = no MQTT consumer.
+    pub mqtt: Option<MqttSection>,
+}
+
+/// `[mqtt]`: the broker the server subscribes to for device readings (docs/iot.md).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MqttSection {
+    /// `mqtt://host:1883` or `mqtts://host:8883`.
+    pub url: String,
+    pub username: Option<String>,
+    /// Better in `LIANJIAN_MQTT_PASSWORD` than in the file.
+    pub password: Option<String>,
+    /// Fixed per server (the broker keeps the persistent session under it); default
+    /// `lianjian-ingest`.
+    pub client_id: Option<String>,
+    /// Default `lianjian/v1/devices/+/readings`.
+    pub topic: Option<String>,
+    /// PEM CA certificates for `mqtts://` (default: the system's roots).
+    pub ca_file: Option<String>,
+    pub batch_readings: Option<usize>,
+    pub batch_ms: Option<u64>,
+    pub inflight: Option<u16>,
+    /// Largest payload accepted, bytes (default 65536).
+    pub max_payload_bytes: Option<usize>,
+    /// How far ahead of the server's clock a reading may be, minutes (default 5).
+    pub max_skew_minutes: Option<i64>,
+    /// Days raw readings are kept, and how late a reading is still accepted (default 7).
+    pub retention_days: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -61,6 +90,93 @@ pub struct Settings {
     /// The portal's name and jurisdiction (`Services::with_site`).
     pub site_name: Option<String>,
     pub site_region: Option<String>,
+    /// The MQTT consumer and the payload limits, when `[mqtt]` is configured.
+    pub mqtt: Option<(
+        lianjian_services::iot::mqtt::MqttConfig,
+        lianjian_domain::iot::PayloadLimits,
+    )>,
+}
+
+/// Reads `[mqtt]` (with `LIANJIAN_MQTT_URL` / `LIANJIAN_MQTT_PASSWORD` over it), every bound
+/// checked.
+fn mqtt(
+    section: Option<MqttSection>,
+) -> anyhow::Result<
+    Option<(
+        lianjian_services::iot::mqtt::MqttConfig,
+        lianjian_domain::iot::PayloadLimits,
+    )>,
+> {
+    let section = match (section, env("LIANJIAN_MQTT_URL")) {
+        (None, None) => return Ok(None),
+        (Some(mut s), Some(u)) => {
+            s.url = u;
+            s
+        }
+        (Some(s), None) => s,
+        (None, Some(u)) => MqttSection {
+            url: u,
+            ..Default::default()
+        },
+    };
+    lianjian_services::iot::mqtt::parse_url(&section.url)
+        .map_err(|e| anyhow::anyhow!("config: mqtt.url: {}", e.en))?;
+    let mut c = lianjian_services::iot::mqtt::MqttConfig::new(
+        section.url.clone(),
+        section
+            .client_id
+            .unwrap_or_else(|| "lianjian-ingest".into()),
+    );
+    if c.client_id.is_empty() || c.client_id.len() > 64 {
+        bail!("config: mqtt.client_id must be 1–64 characters");
+    }
+    if let Some(t) = section.topic {
+        if t.is_empty() || t.len() > 256 {
+            bail!("config: mqtt.topic must be 1–256 characters");
+        }
+        c.topic = t;
+    }
+    c.username = section.username;
+    c.password = env("LIANJIAN_MQTT_PASSWORD").or(section.password);
+    c.ca_file = section.ca_file.map(PathBuf::from);
+    if let Some(n) = section.batch_readings {
+        if !(1..=100_000).contains(&n) {
+            bail!("config: mqtt.batch_readings must be 1–100000, got {n}");
+        }
+        c.batch_readings = n;
+    }
+    if let Some(n) = section.batch_ms {
+        if !(1..=10_000).contains(&n) {
+            bail!("config: mqtt.batch_ms must be 1–10000, got {n}");
+        }
+        c.batch_ms = n;
+    }
+    if let Some(n) = section.inflight {
+        if n == 0 {
+            bail!("config: mqtt.inflight must be 1–65535");
+        }
+        c.inflight = n;
+    }
+    let mut l = lianjian_domain::iot::PayloadLimits::default();
+    if let Some(n) = section.max_payload_bytes {
+        if !(64..=16 * 1024 * 1024).contains(&n) {
+            bail!("config: mqtt.max_payload_bytes must be 64–16777216, got {n}");
+        }
+        l.max_bytes = n;
+    }
+    if let Some(n) = section.max_skew_minutes {
+        if !(0..=1440).contains(&n) {
+            bail!("config: mqtt.max_skew_minutes must be 0–1440, got {n}");
+        }
+        l.max_skew = chrono::Duration::minutes(n);
+    }
+    if let Some(n) = section.retention_days {
+        if !(1..=3650).contains(&n) {
+            bail!("config: mqtt.retention_days must be 1–3650, got {n}");
+        }
+        l.max_age = chrono::Duration::days(n);
+    }
+    Ok(Some((c, l)))
 }
 
 /// Bounds of `index_poll_ms`: polling more often than every 10 ms only loads the database; a
@@ -166,7 +282,9 @@ pub fn resolve(
             INDEX_POLL_MS.end()
         );
     }
+    let mqtt = mqtt(file.mqtt)?;
     Ok(Settings {
+        mqtt,
         site_name: env("LIANJIAN_SITE_NAME").or(file.site_name),
         site_region: env("LIANJIAN_SITE_REGION").or(file.site_region),
         evidence,
@@ -219,6 +337,25 @@ mod tests {
         let d = lianjian_services::evidence::EvidenceConfig::default();
         assert_eq!(d.dir, Path::new(DEFAULT_DATA_DIR).join("evidence"));
         assert_eq!(d.max_bytes, 10 * 1024 * 1024);
+    }
+
+    #[test]
+    fn mqtt_section_is_read_and_bounded() {
+        let c: FileConfig = toml::from_str(
+            "[mqtt]\nurl = \"mqtts://broker.example:8883\"\nusername = \"lj\"\nclient_id = \"lj-1\"\nretention_days = 30\n",
+        )
+        .unwrap();
+        let (m, l) = mqtt(c.mqtt).unwrap().unwrap();
+        assert_eq!(
+            (m.client_id.as_str(), m.topic.as_str()),
+            ("lj-1", "lianjian/v1/devices/+/readings")
+        );
+        assert_eq!(l.max_age, chrono::Duration::days(30));
+        let bad: FileConfig = toml::from_str("[mqtt]\nurl = \"http://x\"\n").unwrap();
+        assert!(mqtt(bad.mqtt).unwrap_err().to_string().contains("mqtt.url"));
+        let bad: FileConfig = toml::from_str("[mqtt]\nurl = \"mqtt://x\"\nbatch_ms = 0\n").unwrap();
+        assert!(mqtt(bad.mqtt).unwrap_err().to_string().contains("batch_ms"));
+        assert!(toml::from_str::<FileConfig>("[mqtt]\nurl = \"mqtt://x\"\nqos = 2\n").is_err());
     }
 
     #[test]

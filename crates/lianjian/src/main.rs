@@ -515,6 +515,29 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     tracing::error!(error = %e, "directory index build failed; searches stay on SQL");
                 }
             });
+            // The IoT ingest (docs/iot.md) when `[mqtt]` is configured; each durable batch
+            // goes through the device warning rules in force.
+            let _consumer = match s.mqtt {
+                Some((cfg, limits)) => {
+                    svc.iot.set_limits(limits);
+                    println!(
+                        "MQTT ingest: {} topic {} as {}",
+                        cfg.url, cfg.topic, cfg.client_id
+                    );
+                    Some(
+                        lianjian_services::iot::mqtt::start(
+                            svc.clone(),
+                            cfg,
+                            lianjian_services::iot::warnings::DeviceWarnings::new(svc.clone())
+                                .await
+                                .map_err(service_error)?,
+                        )
+                        .await
+                        .map_err(|e| anyhow!("MQTT ingest: {e}"))?,
+                    )
+                }
+                None => None,
+            };
             serve(listener, svc, s.secure_cookies, s.index_poll).await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -119,6 +119,11 @@ impl Checker {
         self.0.push(FieldError::new(field, e));
     }
 
+    /// Whether a field already has an error.
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
     pub fn into_errors(self) -> Vec<FieldError> {
         self.0
     }

@@ -21,6 +21,7 @@ pub mod exchange;
 pub mod follow_ups;
 pub mod index;
 pub mod inspectors;
+pub mod iot;
 pub mod items;
 #[cfg(test)]
 mod module_graph;
@@ -80,6 +81,8 @@ pub struct Services {
     pub clock: clock::Clock,
     /// The portal's name and jurisdiction; see [`site::Site`].
     pub site: site::Site,
+    /// The IoT ingest's memory (counters, samples, last-seen times); see [`iot`].
+    pub iot: iot::IotHandle,
 }
 
 impl Services {
@@ -94,6 +97,7 @@ impl Services {
             committed_input: draws::CommittedInput::default(),
             clock: clock::Clock::system(),
             site: site::Site::default(),
+            iot: iot::IotHandle::default(),
         }
     }
 

@@ -24,6 +24,7 @@ pub mod evidence;
 pub mod hotline;
 pub mod import_jobs;
 pub mod inspectors;
+pub mod iot;
 pub mod items;
 pub mod migration;
 pub mod office_settings;
@@ -229,6 +230,19 @@ impl Store {
                 .await?;
         }
         Ok(tx)
+    }
+
+    /// Starts a write transaction for sensor data (the IoT ingest's batches), which writes no
+    /// audit entry: on SQLite `BEGIN IMMEDIATE` like [`Store::begin`]; on PostgreSQL a plain
+    /// transaction that does not take the audit head lock, so the ingest and the use cases
+    /// never wait for each other there.
+    pub async fn begin_bulk(&self) -> Result<DatabaseTransaction> {
+        let opts = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        let _waiting = Waiting::new(&self.waiting);
+        Ok(self.db.begin_with_options(opts).await?)
     }
 
     /// How many transactions of this process are waiting in [`Store::begin`] for the write

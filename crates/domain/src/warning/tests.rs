@@ -1,6 +1,7 @@
 use super::*;
 use crate::lifecycle::check_graph;
 use proptest::prelude::*;
+use std::collections::BTreeMap;
 
 fn t0() -> DateTime<Utc> {
     "2026-12-07T08:00:00Z".parse().unwrap()

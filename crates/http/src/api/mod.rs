@@ -9,6 +9,7 @@ pub(crate) mod credit;
 pub(crate) mod credit_evaluation;
 pub(crate) mod credit_sanctions;
 pub(crate) mod departments;
+pub(crate) mod devices;
 pub(crate) mod draws;
 mod dto;
 pub(crate) mod entities;
@@ -61,6 +62,7 @@ use crate::AppState;
         (name = "credit", description = "联合信用监管：信用记录（行政处罚、经营异常名录、严重违法失信名单、表彰）、信用档案与信用信息公示；信用评价指标体系（版本化）、评价批次与各部门的变动推送、主体信用分类及其解释、人工调整（分类和评分仅限工作人员，从不公开）"),
         (name = "sanctions", description = "联合惩戒与信用修复：措施目录、发起、审核、执行反馈（证据、督办、到期解除）、统计，信用异议与信用修复"),
         (name = "warnings", description = "风险隐患联合监测预警：预警规则（按行业领域、版本化）、预警生成与重复触发合并、推送、签收、会商研判、处置、办结、转线索或转检查，每一步留痕并按预案计时"),
+        (name = "iot", description = "物联网感知监测：设备登记（设备编号、类型、所属主体、安装位置、指标阈值、静默时长、负责部门）、最新读数、分钟聚合与超限记录；读数经 MQTT 接入（见 docs/iot.md）"),
         (name = "hotline", description = "12345 热线接口：工单推送（按工单编号幂等）、办理事件拉取与回调（签名、重试）"),
     )
 )]
@@ -303,6 +305,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(warnings::decide))
         .routes(routes!(warnings::to_clue))
         .routes(routes!(warnings::to_visit))
+        .routes(routes!(devices::list, devices::create))
+        .routes(routes!(devices::get, devices::update))
+        .routes(routes!(devices::ingest))
         .routes(routes!(hotline::push))
         .routes(routes!(hotline::events))
         .routes(routes!(hotline::subscribe, hotline::subscriptions))

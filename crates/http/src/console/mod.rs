@@ -14,6 +14,7 @@ mod credit;
 mod credit_evaluation;
 mod credit_sanctions;
 mod departments;
+mod devices;
 mod directory;
 pub(crate) mod draws;
 pub(crate) mod exchange;
@@ -288,6 +289,10 @@ pub fn router() -> Router<AppState> {
             "/warning-rules/{id}",
             get(warnings::rule).post(warnings::new_version),
         )
+        .route("/devices", get(devices::list).post(devices::create))
+        .route("/devices/new", get(devices::new_form))
+        .route("/devices/{id}", get(devices::show).post(devices::update))
+        .route("/devices/{id}/edit", get(devices::edit_form))
         .route("/sanctions", get(credit_sanctions::queue))
         .route(
             "/sanctions/measures",
@@ -391,6 +396,11 @@ pub const BUSINESS_AREAS: &[(&str, &str, &str)] = &[
         "联合惩戒发起、审核、执行反馈与督办，信用异议与信用修复（国办 (十一)）",
     ),
     (
+        "iot",
+        "nav.iot",
+        "冷链、明厨亮灶、燃气等感知设备登记，MQTT 接入读数、分钟汇总与超限记录（舞阳 (四)、国办 (十五)）",
+    ),
+    (
         "linkage",
         "nav.linkage",
         "跨层级跨区域协助、审管衔接、行刑衔接（国办 (十二)–(十四)）",
@@ -423,6 +433,7 @@ pub const LIVE_AREAS: &[(&str, &str)] = &[
     ("credit", "/console/credit"),
     ("sanctions", "/console/sanctions"),
     ("warnings", "/console/warnings"),
+    ("iot", "/console/devices"),
 ];
 
 /// A list's filters as `k=v&` (the ones filled in, encoded), to put before a sort or page

@@ -446,6 +446,19 @@ async fn fixture(app: &App) -> Fixture {
         .unwrap_or_else(|| panic!("{measure}"))
         .to_string();
     set("measure", &measure_id);
+    // IoT: a device of X on the visited entity (registered by the office).
+    let device = app
+        .as_json(
+            "POST",
+            "/api/v1/devices",
+            &office,
+            json!({"external_id": "MATRIX-FR-1", "kind": "cold_chain_thermometer", "entity_id": entity, "department_id": x, "location": "矩阵测试冷库", "thresholds": {"temperature": 8}}),
+        )
+        .await;
+    set(
+        "device",
+        device["id"].as_str().unwrap_or_else(|| panic!("{device}")),
+    );
     let batch = app
         .as_json(
             "POST",

@@ -19,6 +19,8 @@ mod credit_sanctions;
 mod demo;
 mod exchange;
 mod hotline;
+mod iot;
+mod iot_warnings;
 mod staff_queues;
 mod warnings;
 

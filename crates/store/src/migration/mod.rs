@@ -35,6 +35,7 @@ mod m20261207_000031_credit_entries;
 mod m20261207_000032_credit_evaluation;
 mod m20261207_000033_credit_sanctions;
 mod m20261207_000034_warnings;
+mod m20261207_000035_iot;
 
 /// Named indexes and their columns, as a migration replaces them.
 type Indexes = &'static [(&'static str, &'static [&'static str])];
@@ -111,6 +112,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000032_credit_evaluation::Migration),
             Box::new(m20261207_000033_credit_sanctions::Migration),
             Box::new(m20261207_000034_warnings::Migration),
+            Box::new(m20261207_000035_iot::Migration),
         ]
     }
 }

@@ -1019,6 +1019,26 @@ pub fn rows() -> Vec<Row> {
         // county A's office's catalogue (every line of A reads it); the batch was filed by X
         // and implemented by X (its parties: line market only); its task, X's, waits for
         // feedback. The appeal is an objection to X's penalty entry, waiting for a decision.
+        // IoT devices (issue 16 item 3): X's device on county A's entity. Registering is
+        // CREATE (another line cannot name X as owner, county B cannot name A's entity: 422);
+        // changing is for those who may manage and see it (the role is asked first: 403).
+        get("/api/v1/devices", "", ANY),
+        json(
+            "POST",
+            "/api/v1/devices",
+            "",
+            r#"{"external_id":"MATRIX-NEW-<seq>","kind":"gas_alarm","entity_id":"<entity>","department_id":"<dept>","location":"矩阵测试后厨"}"#,
+            CREATE,
+        ),
+        get("/api/v1/devices/{id}", "device", READ),
+        json(
+            "PUT",
+            "/api/v1/devices/{id}",
+            "device",
+            r#"{"external_id":"MATRIX-FR-1","kind":"cold_chain_thermometer","entity_id":"<entity>","department_id":"<dept>","location":"矩阵测试冷库","thresholds":"temperature=7"}"#,
+            "PPP PPH PHH FFF FFF FFF",
+        ),
+        get("/api/v1/iot/ingest", "", ADMINS),
         get("/api/v1/sanction-measures", "", ANY),
         // The catalogue: offices (county B is told X is not in its region).
         json(
@@ -2013,6 +2033,27 @@ pub fn rows() -> Vec<Row> {
             "warning_rule",
             r#"code=YJ-MATRIX-1&name=矩阵测试规则&sector=食品&level=blue&condition={"type":"silence","minutes":60}&push={"lines":["market"]}&plan=[{"name":"核查","deadline":{"hours":4}}]&active=on"#,
             "PPP PPP FFF FFF FFF FFF",
+        ),
+        // IoT devices in the console, as in the API.
+        get("/console/devices", "", ANY),
+        get("/console/devices/new", "", ADMINS),
+        post(
+            "/console/devices",
+            "",
+            "external_id=MATRIX-CON-<seq>&kind=gas_alarm&entity_usci=<usci>&department_id=<dept>&location=矩阵测试后厨&silence_minutes=30&status=active",
+            CREATE,
+        ),
+        get("/console/devices/{id}", "device", READ),
+        get(
+            "/console/devices/{id}/edit",
+            "device",
+            "AAA AAH AHH FFF FFF FFF",
+        ),
+        post(
+            "/console/devices/{id}",
+            "device",
+            "external_id=MATRIX-FR-1&kind=cold_chain_thermometer&entity_usci=<usci>&department_id=<dept>&location=矩阵测试冷库&thresholds=temperature=7&status=active",
+            "PPP PPH PHH FFF FFF FFF",
         ),
         get("/console/sanctions", "", ANY),
         get("/console/sanctions/measures", "", ANY),
