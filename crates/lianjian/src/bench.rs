@@ -41,6 +41,8 @@ mod draw_path;
 mod hotline_load;
 #[path = "bench_import.rs"]
 mod import_load;
+#[path = "bench_risk.rs"]
+mod risk_score;
 
 const AREAS: &str = include_str!("../../store/data/regions/areas.csv");
 const CITIES: &str = include_str!("../../store/data/regions/cities.csv");
@@ -124,6 +126,11 @@ pub struct BenchArgs {
     /// Entities loaded into PostgreSQL for `--credit-eval --postgres`
     #[arg(long, default_value_t = 1_000_000, requires = "credit_eval")]
     credit_db_entities: u64,
+    /// Time the risk model's scoring (issue 16 item 4): a model fitted on the synthetic
+    /// history of `--seed`, then `--entities` synthetic entities' features computed from their
+    /// dated histories, scored and given a level on every core
+    #[arg(long)]
+    risk_score: bool,
 }
 
 // ---- generator ----
@@ -624,6 +631,15 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
             a.clues
         );
         let out = clue_load::run(&a, db).await?;
+        println!("{out}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if a.risk_score {
+        println!(
+            "lianjian bench --risk-score: {} entities, {cores} cores",
+            a.entities
+        );
+        let out = risk_score::run(&a).await?;
         println!("{out}");
         return Ok(ExitCode::SUCCESS);
     }

@@ -19,6 +19,7 @@ mod credit_sanctions;
 mod demo;
 mod exchange;
 mod hotline;
+mod risk;
 mod staff_queues;
 
 /// The demo data, seeded once per backend per test process; each test gets a copy.

@@ -34,6 +34,7 @@ mod m20261207_000030_case_figures;
 mod m20261207_000031_credit_entries;
 mod m20261207_000032_credit_evaluation;
 mod m20261207_000033_credit_sanctions;
+mod m20261207_000036_risk_model;
 
 /// Named indexes and their columns, as a migration replaces them.
 type Indexes = &'static [(&'static str, &'static [&'static str])];
@@ -109,6 +110,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000031_credit_entries::Migration),
             Box::new(m20261207_000032_credit_evaluation::Migration),
             Box::new(m20261207_000033_credit_sanctions::Migration),
+            Box::new(m20261207_000036_risk_model::Migration),
         ]
     }
 }
