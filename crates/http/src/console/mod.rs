@@ -25,6 +25,7 @@ mod inspectors;
 mod items;
 mod plans;
 pub(crate) mod results;
+mod risk;
 mod sectors;
 mod settings;
 mod tags;
@@ -87,6 +88,9 @@ pub fn router() -> Router<AppState> {
             "/credit/indexes/{id}",
             get(credit_evaluation::index).post(credit_evaluation::edit),
         )
+        .route("/risk", get(risk::page).post(risk::fit))
+        .route("/risk/models/{id}", get(risk::model))
+        .route("/risk/entities/{id}", get(risk::entity))
         .route("/credit/entities/{id}", get(credit_evaluation::entity))
         .route(
             "/credit/entities/{id}/override",
@@ -405,6 +409,8 @@ pub const LIVE_AREAS: &[(&str, &str)] = &[
     ("clues", "/console/clues"),
     ("credit", "/console/credit"),
     ("sanctions", "/console/sanctions"),
+    // The risk model (issue 16 item 4); the warnings' own pages link to it.
+    ("warnings", "/console/risk"),
 ];
 
 /// A list's filters as `k=v&` (the ones filled in, encoded), to put before a sort or page
