@@ -16,6 +16,7 @@ on_both_backends!(
     the_console_fits_a_model_and_explains_a_score,
     the_api_fits_and_explains,
     risk_scores_are_never_public,
+    a_level_weighs_in_a_risk_weighted_draw,
 );
 
 /// 45 entities of the county with four inspections in the training window and one in the
@@ -252,4 +253,107 @@ async fn risk_scores_are_never_public(app: App) {
             assert!(!r.body.contains(word), "{word} in {path}");
         }
     }
+}
+
+/// Every entity of the county at 风险等级一级 but one at 五级, no tag weighted: a risk-weighted
+/// plan's draw records weight 4 for the first and 1 for the other, and the record verifies
+/// (the draw format is unchanged).
+async fn a_level_weighs_in_a_risk_weighted_draw(app: App) {
+    use sea_orm::ConnectionTrait;
+    let office = app.token("wy.office").await;
+    let market = app.token("wy.market").await;
+    let c = app.svc.store.conn();
+    let today = lianjian_domain::visit::beijing_date(app.svc.now());
+    c.execute_raw(sea_orm::Statement::from_sql_and_values(
+        c.get_database_backend(),
+        "INSERT INTO risk_scores (entity_id, region_code, model_id, probability, level, scored_on) \
+         SELECT id, region_code, $1, 0.9, 1, $2 FROM entities WHERE region_code LIKE '411121%'",
+        vec![Uuid::now_v7().into(), today.into()],
+    ))
+    .await
+    .unwrap();
+    let low: String = c
+        .query_one_raw(sea_orm::Statement::from_string(
+            c.get_database_backend(),
+            "SELECT entities.usci FROM entities JOIN entity_tags ON entity_tags.entity_id = entities.id \
+             JOIN tags ON tags.id = entity_tags.tag_id WHERE tags.name = '获证食品生产企业' \
+             ORDER BY entities.usci LIMIT 1",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "usci")
+        .unwrap();
+    c.execute_raw(sea_orm::Statement::from_sql_and_values(
+        c.get_database_backend(),
+        "UPDATE risk_scores SET level = 5, probability = 0.01 WHERE entity_id = \
+         (SELECT id FROM entities WHERE usci = $1)",
+        vec![low.clone().into()],
+    ))
+    .await
+    .unwrap();
+    let year = chrono::Datelike::year(&chrono::Utc::now()) + 1;
+    let r = app
+        .post(
+            "/api/v1/plans",
+            &market,
+            json!({
+                "item": "WY-2024-01",
+                "year": year.to_string(),
+                "period_start": format!("{year}-04-01"),
+                "period_end": format!("{year}-09-30"),
+                "qualifications": ["食品安全"],
+                "risk_weighted": true,
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let plan = r.json()["id"].as_str().unwrap().to_string();
+    for (who, action) in [
+        (&market, "submit"),
+        (&office, "approve"),
+        (&office, "publish"),
+    ] {
+        let r = app
+            .api(
+                "POST",
+                &format!("/api/v1/plans/{plan}/{action}"),
+                Some(who),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.body);
+    }
+    let spec = json!({
+        "region_code": "411121",
+        "period_start": format!("{year}-04-01"),
+        "period_end": format!("{year}-09-30"),
+        "plan_ids": [plan],
+        "unwitnessed_reason": "测试：按风险等级加权抽取",
+    });
+    let r = app.post("/api/v1/draws", &office, spec).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(&format!("/api/v1/draws/{id}/execute"), &office, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .api(
+            "GET",
+            &format!("/api/v1/draws/{id}/record"),
+            Some(&office),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rec = lianjian_domain::draw::DrawRecord::from_json(r.body.as_bytes()).unwrap();
+    assert!(rec.input.plans[0].risk_weighted);
+    assert!(rec.input.candidates.len() > 1);
+    assert!(rec.input.candidates.iter().any(|c| c.usci.as_str() == low));
+    for cand in &rec.input.candidates {
+        let want = if cand.usci.as_str() == low { 1 } else { 4 };
+        assert_eq!(cand.risk_weight, want, "{}", cand.usci.as_str());
+    }
+    lianjian_domain::draw::verify(&rec).expect("the weighted record verifies");
 }

@@ -11,9 +11,9 @@
 //! 2. Complaints arrive as a Poisson process of 0.3·e^(0.7u) a year; inspections as one of
 //!    0.8 + 0.2·(weight − 1) a year (the real schedule is mostly random, a little risk-led).
 //! 3. Inspections are walked in date order. Each finds a problem with probability
-//!    logistic(−1.9 + 0.9u + 0.5·problems in the past year + 0.35·complaints in the past year
-//!    + 0.45·open rectifications + 0.12·(weight − 1) + 0.5·[food licence]
-//!    + 0.15·min(years since the last inspection, 3) − 0.03·years listed): it depends on the
+//!    logistic(−1.9 + 0.9u + 0.5·problems in the past year + 0.35·complaints in the past year +
+//!    0.45·open rectifications + 0.12·(weight − 1) + 0.5·[food licence] +
+//!    0.15·min(years since the last inspection, 3) − 0.03·years listed): it depends on the
 //!    features plus the hidden `u` and the coin flip.
 //! 4. A problem issues a rectification order that passes review 20–90 days later (80 %) or
 //!    never; with chance 30 % a penalty follows 30 days later (轻微 60 %, 一般 30 %, 严重 10 %).
@@ -52,7 +52,7 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -61,14 +61,14 @@ impl Rng {
     }
     /// Uniform in [0, 1).
     pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
     /// True with probability `per_mille` / 1000.
     pub fn chance(&mut self, per_mille: u64) -> bool {
-        self.next() % 1000 < per_mille
+        self.next_u64() % 1000 < per_mille
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
     }
     /// Standard normal (Box–Muller).
     pub fn normal(&mut self) -> f64 {
