@@ -21,6 +21,7 @@ pub mod lifecycle;
 pub mod page;
 pub mod plan;
 pub mod region;
+pub mod risk;
 pub mod scope;
 pub mod sector;
 pub mod submission;

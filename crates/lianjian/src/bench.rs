@@ -43,6 +43,8 @@ mod hotline_load;
 mod import_load;
 #[path = "bench_warning.rs"]
 pub(crate) mod warning_eval;
+#[path = "bench_risk.rs"]
+mod risk_score;
 
 const AREAS: &str = include_str!("../../store/data/regions/areas.csv");
 const CITIES: &str = include_str!("../../store/data/regions/cities.csv");
@@ -136,6 +138,11 @@ pub struct BenchArgs {
     /// Readings for `--warning-eval`
     #[arg(long, default_value_t = 5_000_000, requires = "warning_eval")]
     warning_readings: u64,
+    /// Time the risk model's scoring (issue 16 item 4): a model fitted on the synthetic
+    /// history of `--seed`, then `--entities` synthetic entities' features computed from their
+    /// dated histories, scored and given a level on every core
+    #[arg(long)]
+    risk_score: bool,
 }
 
 // ---- generator ----
@@ -645,6 +652,15 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
             a.warning_devices, a.warning_readings
         );
         println!("{}", warning_eval::run(&a)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if a.risk_score {
+        println!(
+            "lianjian bench --risk-score: {} entities, {cores} cores",
+            a.entities
+        );
+        let out = risk_score::run(&a).await?;
+        println!("{out}");
         return Ok(ExitCode::SUCCESS);
     }
     if a.credit_eval {

@@ -8,6 +8,7 @@ mod draw_cli;
 mod evidence_cli;
 mod exchange_cli;
 mod open311_cli;
+mod risk_cli;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -90,6 +91,13 @@ enum Command {
     Open311 {
         #[command(subcommand)]
         action: open311_cli::Open311Command,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// The risk model (风险预测模型): a demo on a synthetic history, or a fit on the database.
+    Risk {
+        #[command(subcommand)]
+        action: risk_cli::RiskCommand,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -600,6 +608,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
             let svc = Services::new(open_store(&s.database_url).await?, s.security);
             open311_cli::run(&svc, action).await
+        }
+        Command::Risk {
+            action: risk_cli::RiskCommand::Demo { seed, entities },
+            ..
+        } => risk_cli::demo(seed, entities),
+        Command::Risk {
+            action:
+                risk_cli::RiskCommand::Fit {
+                    region,
+                    train_from,
+                    train_to,
+                    eval_to,
+                    thresholds,
+                    months,
+                },
+            db,
+        } => {
+            let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
+            let svc = Services::new(open_store(&s.database_url).await?, s.security);
+            let input = lianjian_services::risk::FitInput {
+                region_code: region,
+                train_from,
+                train_to,
+                eval_to,
+                thresholds,
+                months,
+            };
+            risk_cli::fit(&svc, input).await
         }
         Command::Calendar { action, db } => {
             let s = config::resolve(db.config.as_ref(), None, db.database_url)?;

@@ -193,6 +193,15 @@ pub async fn seed_base(svc: &Services) -> Result<bool> {
     seed_clues(svc).await?;
     seed_credit(svc).await?;
     seed_warnings(svc).await?;
+    // The risk model's demo (issue 16 item 4): a model fitted on a clearly labelled synthetic
+    // history with its evaluation table; it scores no real entity.
+    crate::risk::seed_demo(
+        svc,
+        &actor,
+        &lianjian_domain::region::RegionCode::parse(COUNTY).expect("demo county"),
+        crate::risk::synthetic::DEMO_SEED,
+    )
+    .await?;
     Ok(true)
 }
 

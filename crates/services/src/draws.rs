@@ -458,6 +458,13 @@ async fn build_input(
     } else {
         HashMap::new()
     };
+    // The risk model's level weighs too (issue 16 item 4): an entity weighs as the heavier of
+    // its tags and its level (风险等级一级 4, 二级 3, 三级 2, else 1; `domain::risk::Level`).
+    let weight_of_level: HashMap<Uuid, u8> = if draw_plans.iter().any(|p| p.risk_weighted) {
+        lianjian_store::risk::draw_weights(c, &p.region).await?
+    } else {
+        HashMap::new()
+    };
     drop(st);
     let st = stage("input: candidates from the index");
     let corrupt = |e: Invalid| ServiceError::internal(lianjian_store::StoreError::Corrupt(e.en));
@@ -535,13 +542,14 @@ async fn build_input(
                 plans: in_plans,
                 exclusions,
                 previous_inspectors,
-                risk_weight: if weight_of_tag.is_empty() {
+                risk_weight: if weight_of_tag.is_empty() && weight_of_level.is_empty() {
                     1
                 } else {
                     lianjian_domain::tag::entity_risk_weight(
                         v.tags()
                             .iter()
-                            .filter_map(|t| weight_of_tag.get(*t).copied()),
+                            .filter_map(|t| weight_of_tag.get(*t).copied())
+                            .chain(weight_of_level.get(&id).copied()),
                     )
                 },
             })

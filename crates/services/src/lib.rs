@@ -29,6 +29,7 @@ pub mod office_settings;
 pub mod plans;
 pub mod queues;
 pub mod regions;
+pub mod risk;
 pub mod sectors;
 mod sheets;
 pub mod site;

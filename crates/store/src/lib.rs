@@ -32,6 +32,7 @@ pub mod open311;
 pub mod page;
 pub mod plans;
 pub mod regions;
+pub mod risk;
 mod scope;
 pub mod seal;
 pub mod sectors;

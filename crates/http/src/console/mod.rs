@@ -26,6 +26,7 @@ mod inspectors;
 mod items;
 mod plans;
 pub(crate) mod results;
+mod risk;
 mod sectors;
 mod settings;
 mod tags;
@@ -89,6 +90,9 @@ pub fn router() -> Router<AppState> {
             "/credit/indexes/{id}",
             get(credit_evaluation::index).post(credit_evaluation::edit),
         )
+        .route("/risk", get(risk::page).post(risk::fit))
+        .route("/risk/models/{id}", get(risk::model))
+        .route("/risk/entities/{id}", get(risk::entity))
         .route("/credit/entities/{id}", get(credit_evaluation::entity))
         .route(
             "/credit/entities/{id}/override",

@@ -609,6 +609,14 @@ async fn fixture(app: &App) -> Fixture {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     set("credit_run", &run_id);
+    // The demo's risk model (合成数据) of county A.
+    let models = app.get_json("/api/v1/risk/models", &admin).await;
+    set(
+        "risk_model",
+        models["items"][0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{models}")),
+    );
 
     // Evidence uploaded by X's administrator.
     let r = app

@@ -23,6 +23,7 @@ mod inspectors;
 mod open311;
 mod plans;
 mod results_pages;
+mod risk;
 mod staff_queues;
 mod visits;
 mod warnings;

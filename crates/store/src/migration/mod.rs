@@ -36,6 +36,7 @@ mod m20261207_000032_credit_evaluation;
 mod m20261207_000033_credit_sanctions;
 mod m20261207_000034_warnings;
 mod m20261207_000035_iot;
+mod m20261207_000036_risk_model;
 
 /// Named indexes and their columns, as a migration replaces them.
 type Indexes = &'static [(&'static str, &'static [&'static str])];
@@ -113,6 +114,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000033_credit_sanctions::Migration),
             Box::new(m20261207_000034_warnings::Migration),
             Box::new(m20261207_000035_iot::Migration),
+            Box::new(m20261207_000036_risk_model::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ mod clock_holders;
 mod conformance;
 mod directory;
 mod draw_write_scale;
+mod risk_model;
 mod seal;
 mod visit_batches;
 

@@ -856,6 +856,29 @@ pub fn rows() -> Vec<Row> {
             r#"{"class":"B","reason":"矩阵测试：人工调整"}"#,
             "PPP PPH FFF FFF FFF FFF",
         ),
+        // ---- API: the risk model (风险预测模型). Everybody but inspectors reads (an inspector
+        // should not arrive anchored by the score); models and scores follow the region. Only
+        // the system administrator and the office fit; the demo's own history is too thin to
+        // fit on, so allowed callers get 422 on the training window (P); county B's office is
+        // told the region is outside its scope (V). Never public: no anonymous row.
+        get("/api/v1/risk/models", "", "AAA AAA AAA FFF AAA AAA"),
+        json(
+            "POST",
+            "/api/v1/risk/models",
+            "",
+            r#"{"region_code":"<region>","train_from":"2025-01-01","train_to":"2025-06-30","eval_to":"2025-09-30"}"#,
+            "PPP PPV FFF FFF FFF FFF",
+        ),
+        get(
+            "/api/v1/risk/models/{id}",
+            "risk_model",
+            "AAA AAH AAH FFF AAH AAH",
+        ),
+        get(
+            "/api/v1/risk/entities/{id}",
+            "entity",
+            "AAA AAH AAH FFF AAH AAH",
+        ),
         // ---- API: clues (问题线索). The fixture's clue was dispatched to X and signed there:
         // its region is county A and its line X's. The office dispatches, reassigns and
         // decides extensions; X's staff (administrators and inspectors) handle it. Steps the
@@ -2132,6 +2155,24 @@ pub fn rows() -> Vec<Row> {
             "appeal",
             "verdict=reject&reason=矩阵测试：理由不成立",
             "PPP PPH PFH FFH FFH FFH",
+        ),
+        // Console: the risk model, the same policy as its API rows.
+        get("/console/risk", "", "AAA AAA AAA FFF AAA AAA"),
+        post(
+            "/console/risk",
+            "",
+            "region_code=411121&train_from=2025-01-01&train_to=2025-06-30&eval_to=2025-09-30",
+            "PPP PPV FFF FFF FFF FFF",
+        ),
+        get(
+            "/console/risk/models/{id}",
+            "risk_model",
+            "AAA AAH AAH FFF AAH AAH",
+        ),
+        get(
+            "/console/risk/entities/{id}",
+            "entity",
+            "AAA AAH AAH FFF AAH AAH",
         ),
         // Console: credit evaluation (信用评价), the same policy as its API rows.
         get("/console/credit/evaluations", "", ANY),
