@@ -116,17 +116,32 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<String> {
                 0 => {
                     let t = &mut temp[i];
                     let step = ((r % 1000) as f64 / 1000.0 - 0.5) * 0.6;
-                    *t = (*t + step + if r % 997 == 0 { 5.0 } else { 0.0 }).clamp(-20.0, 15.0);
-                    if *t > 6.0 && r % 7 == 0 {
+                    *t = (*t + step + if r.is_multiple_of(997) { 5.0 } else { 0.0 })
+                        .clamp(-20.0, 15.0);
+                    if *t > 6.0 && r.is_multiple_of(7) {
                         *t -= 2.0;
                     }
                     ("temperature", *t)
                 }
                 1 => {
                     let e = camera_events[(r % 5) as usize];
-                    (e, if (r >> 8) % 50 == 0 { 1.0 } else { 0.0 })
+                    (
+                        e,
+                        if (r >> 8).is_multiple_of(50) {
+                            1.0
+                        } else {
+                            0.0
+                        },
+                    )
                 }
-                _ => ("gas_alarm", if (r >> 8) % 5000 == 0 { 1.0 } else { 0.0 }),
+                _ => (
+                    "gas_alarm",
+                    if (r >> 8).is_multiple_of(5000) {
+                        1.0
+                    } else {
+                        0.0
+                    },
+                ),
             };
             readings.push(Reading {
                 device_id: d.id,

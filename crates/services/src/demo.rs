@@ -210,6 +210,7 @@ pub async fn seed_base(svc: &Services) -> Result<bool> {
 /// excursion at the food market handled and closed by the market bureau, rats in a restaurant
 /// kitchen in joint assessment (market + health), a gas alarm at the restaurant waiting for
 /// emergency management, a device gone silent.
+#[allow(clippy::type_complexity)]
 pub(crate) async fn seed_warnings(svc: &Services) -> Result<()> {
     use crate::warnings::{self, AssessInput, RuleInput};
     use lianjian_domain::warning::Trigger;

@@ -771,10 +771,9 @@ async fn views(svc: &Services, c: &impl Conn, ws: Vec<Warning>) -> Result<Vec<Wa
     for w in ws {
         if let std::collections::hash_map::Entry::Vacant(v) =
             rules.entry((w.rule_id, w.rule_version))
+            && let Some(r) = repo::get_rule(c, w.rule_id, Some(w.rule_version)).await?
         {
-            if let Some(r) = repo::get_rule(c, w.rule_id, Some(w.rule_version)).await? {
-                v.insert(r.rule);
-            }
+            v.insert(r.rule);
         }
         let rule = rules.get(&(w.rule_id, w.rule_version));
         let dept_ids = repo::departments_of(c, w.id).await?;

@@ -420,6 +420,7 @@ pub async fn occurrences(
 /// Moves a warning from `from` to `to` (false if it was changed meanwhile). A final status
 /// frees the open key, so the next trigger opens a new warning. `outcome`, `clue_id` and
 /// `visit_id` are set when given.
+#[allow(clippy::too_many_arguments)]
 pub async fn set_status(
     c: &impl ConnectionTrait,
     id: Uuid,
