@@ -45,6 +45,8 @@ mod import_load;
 pub(crate) mod warning_eval;
 #[path = "bench_risk.rs"]
 mod risk_score;
+#[path = "bench_iot.rs"]
+mod iot_ingest;
 
 const AREAS: &str = include_str!("../../store/data/regions/areas.csv");
 const CITIES: &str = include_str!("../../store/data/regions/cities.csv");
@@ -100,6 +102,27 @@ pub struct BenchArgs {
     /// Pause of the console user between two saves
     #[arg(long, default_value_t = 100, requires = "import_load")]
     write_interval_ms: u64,
+    /// Publish `--iot-readings` device readings for `--devices` devices over the MQTT broker
+    /// `--broker` into the ingest, on this database (a new SQLite file, or the URL of an empty
+    /// PostgreSQL database); reports sustained readings/s, p50/p99 publish → durable write, and
+    /// that nothing was lost (docs/iot.md)
+    #[arg(long, value_name = "DB")]
+    iot_ingest: Option<String>,
+    /// Registered devices the readings are spread over
+    #[arg(long, default_value_t = 100_000, requires = "iot_ingest")]
+    devices: u64,
+    /// Readings to publish
+    #[arg(long, default_value_t = 1_000_000, requires = "iot_ingest")]
+    iot_readings: u64,
+    /// Readings per MQTT message
+    #[arg(long, default_value_t = 10, requires = "iot_ingest")]
+    per_message: u32,
+    /// Messages published and not yet written, at most (keeps the broker's queue bounded)
+    #[arg(long, default_value_t = 500, requires = "iot_ingest")]
+    window: u64,
+    /// The broker (mqtt://host:port)
+    #[arg(long, default_value = "mqtt://127.0.0.1:1883", requires = "iot_ingest")]
+    broker: String,
     /// Push `--orders` 12345 work orders at `--rate` orders/s through the HTTP API of a server
     /// on a local TCP port, on this database (a new SQLite file, or the URL of an empty
     /// PostgreSQL database); reports the achieved rate and p50/p99 latency
@@ -628,6 +651,15 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
         bail!("--runs must be at least 1");
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if let Some(db) = &a.iot_ingest {
+        println!(
+            "lianjian bench --iot-ingest: {} readings over {} devices, {} per message, {cores} cores",
+            a.iot_readings, a.devices, a.per_message
+        );
+        let out = iot_ingest::run(&a, db).await?;
+        println!("{out}");
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(db) = &a.hotline_load {
         println!(
             "lianjian bench --hotline-load: {} orders at {}/s, {cores} cores",

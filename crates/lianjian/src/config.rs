@@ -146,8 +146,8 @@ fn mqtt(
         c.batch_readings = n;
     }
     if let Some(n) = section.batch_ms {
-        if !(1..=10_000).contains(&n) {
-            bail!("config: mqtt.batch_ms must be 1–10000, got {n}");
+        if !(0..=10_000).contains(&n) {
+            bail!("config: mqtt.batch_ms must be 0–10000, got {n}");
         }
         c.batch_ms = n;
     }
@@ -353,7 +353,8 @@ mod tests {
         assert_eq!(l.max_age, chrono::Duration::days(30));
         let bad: FileConfig = toml::from_str("[mqtt]\nurl = \"http://x\"\n").unwrap();
         assert!(mqtt(bad.mqtt).unwrap_err().to_string().contains("mqtt.url"));
-        let bad: FileConfig = toml::from_str("[mqtt]\nurl = \"mqtt://x\"\nbatch_ms = 0\n").unwrap();
+        let bad: FileConfig =
+            toml::from_str("[mqtt]\nurl = \"mqtt://x\"\nbatch_ms = 20000\n").unwrap();
         assert!(mqtt(bad.mqtt).unwrap_err().to_string().contains("batch_ms"));
         assert!(toml::from_str::<FileConfig>("[mqtt]\nurl = \"mqtt://x\"\nqos = 2\n").is_err());
     }

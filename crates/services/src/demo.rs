@@ -202,6 +202,7 @@ pub async fn seed_base(svc: &Services) -> Result<bool> {
         crate::risk::synthetic::DEMO_SEED,
     )
     .await?;
+    seed_devices(svc, &actor).await?;
     Ok(true)
 }
 
@@ -461,6 +462,98 @@ pub(crate) async fn seed_warnings(svc: &Services) -> Result<()> {
     .await?;
     Ok(())
 }
+
+
+/// IoT devices (issue 16 item 3; 舞阳 (四) 非现场监管): two cold-chain thermometers in the food
+/// market's cold store (threshold 8 ℃; the second one is the demo's device that goes silent),
+/// a smart-kitchen camera in the restaurant (AI events: rats, smoking, no gloves) and its gas
+/// alarm, owned by the emergency management bureau.
+async fn seed_devices(svc: &Services, actor: &Actor) -> Result<()> {
+    use crate::iot::devices::{self, DeviceInput};
+    let market = crate::accounts::actor_of_user(svc, "wy.market").await?;
+    let restaurant = first_entity(svc, "餐饮服务").await?;
+    let food_market = first_entity(svc, "集中交易市场").await?;
+    let code = RegionCode::parse(COUNTY).expect("demo region");
+    let dept = |name: &'static str| {
+        let code = code.clone();
+        async move {
+            Ok::<_, crate::ServiceError>(
+                dept_repo::find_by_name(svc.store.conn(), &code, name)
+                    .await?
+                    .unwrap_or_else(|| panic!("demo department {name}"))
+                    .id,
+            )
+        }
+    };
+    let market_dept = dept("县市场监管局").await?;
+    let emergency = dept("县应急管理局").await?;
+    let device = |ext: &str,
+                  kind: &str,
+                  entity: Uuid,
+                  department: Uuid,
+                  location: &str,
+                  thresholds: &str,
+                  silence: i64| DeviceInput {
+        external_id: ext.into(),
+        kind: kind.into(),
+        entity_id: Some(entity),
+        entity_usci: None,
+        department_id: Some(department),
+        location: location.into(),
+        thresholds: Some(serde_json::Value::String(thresholds.into())),
+        silence_minutes: Some(silence),
+        status: None,
+    };
+    for d in [
+        device(
+            DEMO_DEVICES[0],
+            "cold_chain_thermometer",
+            food_market.id,
+            market_dept,
+            "冷库 1 号（冻品区）",
+            "temperature=8",
+            30,
+        ),
+        device(
+            DEMO_DEVICES[1],
+            "cold_chain_thermometer",
+            food_market.id,
+            market_dept,
+            "冷库 2 号（果蔬区）",
+            "temperature=8",
+            10,
+        ),
+        device(
+            DEMO_DEVICES[2],
+            "kitchen_camera",
+            restaurant.id,
+            market_dept,
+            "后厨操作间",
+            "rat=0; smoking=0; open_bin=0; no_gloves=0",
+            60,
+        ),
+    ] {
+        devices::create(svc, &market, &d).await?;
+    }
+    devices::create(
+        svc,
+        actor,
+        &device(
+            DEMO_DEVICES[3],
+            "gas_alarm",
+            restaurant.id,
+            emergency,
+            "后厨燃气灶区",
+            "gas_lel=20",
+            60,
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The demo's device ids (the simulator publishes as these).
+pub const DEMO_DEVICES: [&str; 4] = ["WY-CC-001", "WY-CC-002", "WY-KC-001", "WY-GA-001"];
 
 /// Credit entries (issue 15): a food-safety penalty of the market bureau on a restaurant, in
 /// its publication period; a minor penalty (recorded, not published); an abnormal-operation

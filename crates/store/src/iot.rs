@@ -427,35 +427,40 @@ fn exceedance_from_row(r: &QueryResult) -> Result<Exceedance> {
     })
 }
 
-/// Writes an exceedance as it now stands (insert or overwrite), ended at `ended_at` if set.
-pub async fn put_exceedance(
-    c: &impl ConnectionTrait,
-    device_id: Uuid,
-    metric: &str,
-    o: &OpenExceedance,
-    ended_at: Option<DateTime<Utc>>,
-) -> Result<()> {
-    c.execute_raw(stmt(
-        c,
-        format!(
-            "INSERT INTO device_exceedances ({XCOLS}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET \
-             started_at = excluded.started_at, last_at = excluded.last_at, peak = excluded.peak, \
-             count = excluded.count, ended_at = excluded.ended_at",
-            placeholders(1, 9)
-        ),
-        vec![
-            o.id.into(),
-            device_id.into(),
-            metric.into(),
-            o.threshold.into(),
-            o.started_at.into(),
-            o.last_at.into(),
-            ended_at.into(),
-            o.peak.into(),
-            o.count.into(),
-        ],
-    ))
-    .await?;
+/// An exceedance to write as it now stands: device, metric, the interval, when it ended.
+pub type ExceedanceRow<'a> = (Uuid, &'a str, &'a OpenExceedance, Option<DateTime<Utc>>);
+
+/// Writes exceedances as they now stand (insert or overwrite), multi-row.
+pub async fn put_exceedances(c: &impl ConnectionTrait, xs: &[ExceedanceRow<'_>]) -> Result<()> {
+    for chunk in xs.chunks(ROWS_PER_STATEMENT / 2) {
+        let mut vals: Vec<Value> = Vec::with_capacity(chunk.len() * 9);
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (device_id, metric, o, ended_at) in chunk {
+            rows.push(format!("({})", placeholders(vals.len() + 1, 9)));
+            vals.extend([
+                o.id.into(),
+                (*device_id).into(),
+                (*metric).into(),
+                o.threshold.into(),
+                o.started_at.into(),
+                o.last_at.into(),
+                (*ended_at).into(),
+                o.peak.into(),
+                o.count.into(),
+            ]);
+        }
+        c.execute_raw(stmt(
+            c,
+            format!(
+                "INSERT INTO device_exceedances ({XCOLS}) VALUES {} ON CONFLICT (id) DO UPDATE SET \
+                 started_at = excluded.started_at, last_at = excluded.last_at, peak = excluded.peak, \
+                 count = excluded.count, ended_at = excluded.ended_at",
+                rows.join(",")
+            ),
+            vals,
+        ))
+        .await?;
+    }
     Ok(())
 }
 

@@ -249,9 +249,11 @@ pub async fn write_batch(
             }
         }
     }
-    for (device, metric, o, ended_at) in touched.values() {
-        repo::put_exceedance(&tx, *device, metric, o, *ended_at).await?;
-    }
+    let rows: Vec<repo::ExceedanceRow<'_>> = touched
+        .values()
+        .map(|(device, metric, o, ended_at)| (*device, metric.as_str(), o, *ended_at))
+        .collect();
+    repo::put_exceedances(&tx, &rows).await?;
     tx.commit().await?;
     // Durable: now the memory follows.
     {
