@@ -405,6 +405,11 @@ pub const BUSINESS_AREAS: &[(&str, &str, &str)] = &[
         "冷链、明厨亮灶、燃气等感知设备登记，MQTT 接入读数、分钟汇总与超限记录（舞阳 (四)、国办 (十五)）",
     ),
     (
+        "risk",
+        "nav.risk",
+        "以平台自身检查、投诉、处罚历史预测检查发现问题的概率，逐项解释，设定风险等级与最低检查频次（国办 (八)）",
+    ),
+    (
         "linkage",
         "nav.linkage",
         "跨层级跨区域协助、审管衔接、行刑衔接（国办 (十二)–(十四)）",
@@ -438,6 +443,7 @@ pub const LIVE_AREAS: &[(&str, &str)] = &[
     ("sanctions", "/console/sanctions"),
     ("warnings", "/console/warnings"),
     ("iot", "/console/devices"),
+    ("risk", "/console/risk"),
 ];
 
 /// A list's filters as `k=v&` (the ones filled in, encoded), to put before a sort or page
