@@ -1340,9 +1340,27 @@ async fn seed_clues(svc: &Services) -> Result<()> {
         earlier = earlier.pred_opt().expect("a date before today");
     }
     let at = |d: chrono::NaiveDate, hm: &str| format!("{d}T{hm}:00+08:00");
+    // Today's calls came in at 08:30 Beijing time — or a few minutes ago when the demo starts
+    // before then (a call from the future is refused).
+    let this_morning = {
+        let bj = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+        let now = svc.now().with_timezone(&bj);
+        let t = today
+            .and_hms_opt(8, 30, 0)
+            .expect("08:30")
+            .and_local_timezone(bj)
+            .single()
+            .expect("a fixed offset");
+        if t < now {
+            t
+        } else {
+            now - chrono::Duration::minutes(5)
+        }
+        .to_rfc3339()
+    };
     let order = |no: &str, kind: &str, content: &str, address: &str, entity: &str| HotlineOrder {
         order_no: no.into(),
-        called_at: at(today, "08:30"),
+        called_at: this_morning.clone(),
         kind: kind.into(),
         content: content.into(),
         address: address.into(),
