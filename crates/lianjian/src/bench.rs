@@ -41,12 +41,12 @@ mod draw_path;
 mod hotline_load;
 #[path = "bench_import.rs"]
 mod import_load;
-#[path = "bench_warning.rs"]
-pub(crate) mod warning_eval;
-#[path = "bench_risk.rs"]
-mod risk_score;
 #[path = "bench_iot.rs"]
 mod iot_ingest;
+#[path = "bench_risk.rs"]
+mod risk_score;
+#[path = "bench_warning.rs"]
+pub(crate) mod warning_eval;
 
 const AREAS: &str = include_str!("../../store/data/regions/areas.csv");
 const CITIES: &str = include_str!("../../store/data/regions/cities.csv");

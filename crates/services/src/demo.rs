@@ -463,7 +463,6 @@ pub(crate) async fn seed_warnings(svc: &Services) -> Result<()> {
     Ok(())
 }
 
-
 /// IoT devices (issue 16 item 3; 舞阳 (四) 非现场监管): two cold-chain thermometers in the food
 /// market's cold store (threshold 8 ℃; the second one is the demo's device that goes silent),
 /// a smart-kitchen camera in the restaurant (AI events: rats, smoking, no gloves) and its gas

@@ -863,6 +863,56 @@ async fn a_line_or_region_filter_only_narrows(app: App) {
     };
     let market = actor("wy.market").await;
     let health = actor("wy.health").await;
+    // A visit by health inspectors alone, so that the view of health holds one the market
+    // bureau does not check whatever the demo's random draw selected.
+    let health_only = {
+        let c = app.svc.store.conn();
+        let member = |cert: &'static str| async move {
+            lianjian_store::inspectors::by_certificate(c, cert)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        };
+        let today = lianjian_domain::visit::beijing_date(chrono::Utc::now());
+        let clinic = lianjian_store::entities::scan(
+            c,
+            Some(&lianjian_domain::region::RegionCode::parse("411121").unwrap()),
+            None,
+            1000,
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.name.contains("医疗美容") || e.name.contains("医美"))
+        .expect("a demo clinic");
+        visits::create_ad_hoc(
+            &app.svc,
+            &health,
+            &visits::AdHocSpec {
+                usci: clinic.usci.clone(),
+                item_ids: vec![
+                    lianjian_store::items::by_code(c, "WY-2024-07")
+                        .await
+                        .unwrap()
+                        .unwrap()
+                        .id,
+                ],
+                trigger: "complaint".into(),
+                trigger_note: "测试：卫生健康部门单独检查".into(),
+                inspector_ids: vec![
+                    member("41112120230102").await,
+                    member("41112120230103").await,
+                ],
+                period_start: today.to_string(),
+                period_end: (today + chrono::Days::new(10)).to_string(),
+            },
+        )
+        .await
+        .unwrap()
+        .visit
+        .id
+    };
     let page = PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE));
     let ids = |p: &lianjian_services::Page<visits::VisitListEntry>| -> HashSet<uuid::Uuid> {
         p.items.iter().map(|v| v.visit.id).collect()
@@ -874,6 +924,7 @@ async fn a_line_or_region_filter_only_narrows(app: App) {
         .await
         .unwrap();
     let (own, theirs) = (ids(&own), ids(&theirs));
+    assert!(theirs.contains(&health_only) && !own.contains(&health_only));
     assert!(
         theirs.difference(&own).next().is_some(),
         "the demo has health visits without a market check"
