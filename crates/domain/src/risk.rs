@@ -51,6 +51,9 @@ pub struct History {
     pub rectifications: Vec<(NaiveDate, Option<NaiveDate>)>,
     /// Complaints and reports naming the entity, handled to the end (the day they finished).
     pub complaints: Vec<NaiveDate>,
+    /// Risk warnings (风险预警, issue 16 items 1–3) raised about the entity: the day each was
+    /// first raised (repeated triggers fold into one warning, so a flood counts once).
+    pub warnings: Vec<NaiveDate>,
     /// Penalties recorded in the credit file: the day and the tier.
     pub penalties: Vec<(NaiveDate, Tier)>,
     /// Licence types held, with their validity.
@@ -68,12 +71,13 @@ pub struct FeatureDef {
 }
 
 /// The fixed features, in order (licence-type indicators follow them, `licence:<type>`).
-pub const BASE_FEATURES: [(&str, &str); 13] = [
+pub const BASE_FEATURES: [(&str, &str); 14] = [
     ("problems_1y", "近1年检查发现问题次数"),
     ("problems_3y", "近3年检查发现问题次数"),
     ("last_problem", "最近一次检查发现问题"),
     ("open_rectifications", "未整改完毕的责令整改数"),
     ("complaints_1y", "近1年办结的投诉举报数"),
+    ("warnings_1y", "近1年风险预警数"),
     ("penalties_minor_3y", "近3年轻微失信行政处罚数"),
     ("penalties_general_3y", "近3年一般失信行政处罚数"),
     ("penalties_serious_3y", "近3年严重失信行政处罚数"),
@@ -142,6 +146,7 @@ pub fn values(features: &[FeatureDef], h: &History, as_of: NaiveDate) -> Vec<f64
                         .count(),
                 ),
                 "complaints_1y" => count(h.complaints.iter().filter(|d| within(**d, 365)).count()),
+                "warnings_1y" => count(h.warnings.iter().filter(|d| within(**d, 365)).count()),
                 "penalties_minor_3y" | "penalties_general_3y" | "penalties_serious_3y" => {
                     let tier = match f.code.as_str() {
                         "penalties_minor_3y" => Tier::Minor,
@@ -616,6 +621,8 @@ mod tests {
                 (d("2025-12-01"), Some(d("2026-02-01"))),
             ],
             complaints: vec![d("2024-01-01"), d("2025-06-01"), d("2026-01-10")],
+            // One more than a year before, one within the year, one on the day.
+            warnings: vec![d("2024-12-01"), d("2025-11-30"), d("2026-01-10")],
             penalties: vec![
                 (d("2024-05-01"), Tier::General),
                 (d("2025-05-01"), Tier::General),
@@ -633,6 +640,7 @@ mod tests {
         assert_eq!(feature("problems_3y", &x), 2.0);
         assert_eq!(feature("last_problem", &x), 0.0);
         assert_eq!(feature("open_rectifications", &x), 2.0);
+        assert_eq!(feature("warnings_1y", &x), 1.0);
         assert_eq!(feature("complaints_1y", &x), 1.0);
         assert_eq!(feature("penalties_general_3y", &x), 2.0);
         assert_eq!(feature("penalties_serious_3y", &x), 0.0);

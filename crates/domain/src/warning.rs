@@ -164,6 +164,11 @@ pub enum Op {
 }
 
 impl Op {
+    /// `>` and `>=`: an upper limit.
+    pub fn is_upper(self) -> bool {
+        matches!(self, Op::Gt | Op::Ge)
+    }
+
     pub fn holds(self, value: f64, threshold: f64) -> bool {
         match self {
             Op::Gt => value > threshold,
@@ -748,6 +753,10 @@ enum Leaf {
         op: Op,
         value: f64,
         for_minutes: u32,
+        /// The mildest value of the evaluator's rules on this metric in this direction (the
+        /// lowest of the `>`/`>=` rules, the highest of the `<`/`<=` ones): a device's own
+        /// threshold takes its place, and graded rules keep their margin over it.
+        base: f64,
     },
     Event {
         metric: String,
@@ -797,6 +806,7 @@ fn compile(c: &Condition, leaves: &mut Vec<Leaf>) -> Option<Tree> {
                 op: *op,
                 value: *value,
                 for_minutes: *for_minutes,
+                base: *value,
             });
             Tree::Leaf(leaves.len() - 1)
         }
@@ -873,6 +883,33 @@ impl ReadingEvaluator {
                 });
             }
         }
+        // A device's threshold (docs/iot.md) stands for the mildest rule on its metric; a
+        // graded rule keeps its distance from it (device 8 ℃: > 8 yellow, > 12 orange; a
+        // freezer at −12 ℃: > −12 yellow, > −8 orange), so a device threshold never collapses
+        // the grades into one.
+        let mut bases: HashMap<(String, bool), f64> = HashMap::new();
+        for c in &compiled {
+            for l in &c.leaves {
+                if let Leaf::Reading {
+                    metric, op, value, ..
+                } = l
+                {
+                    let up = op.is_upper();
+                    let b = bases.entry((metric.clone(), up)).or_insert(*value);
+                    *b = if up { b.min(*value) } else { b.max(*value) };
+                }
+            }
+        }
+        for c in &mut compiled {
+            for l in &mut c.leaves {
+                if let Leaf::Reading {
+                    metric, op, base, ..
+                } = l
+                {
+                    *base = bases[&(metric.clone(), op.is_upper())];
+                }
+            }
+        }
         let mut by_metric: HashMap<String, Vec<usize>> = HashMap::new();
         let mut silence_rules = Vec::new();
         for (i, c) in compiled.iter().enumerate() {
@@ -934,8 +971,9 @@ impl ReadingEvaluator {
                         op,
                         value,
                         for_minutes,
+                        base,
                     } if *metric == r.metric => {
-                        let threshold = device.thresholds.get(metric).copied().unwrap_or(*value);
+                        let threshold = device_threshold(device, metric, *value, *base);
                         if op.holds(r.value, threshold) {
                             let since = *ls.since.get_or_insert(r.at);
                             ls.last_value = r.value;
@@ -1034,6 +1072,15 @@ impl ReadingEvaluator {
     }
 }
 
+/// A reading leaf's threshold for `device`: the rule's value, or the device's own threshold
+/// moved by the rule's margin over the mildest rule on the metric.
+fn device_threshold(device: &DeviceInfo, metric: &str, value: f64, base: f64) -> f64 {
+    device
+        .thresholds
+        .get(metric)
+        .map_or(value, |d| d + (value - base))
+}
+
 fn trigger(
     rule: &CompiledRule,
     device: &DeviceInfo,
@@ -1052,9 +1099,10 @@ fn trigger(
                 op,
                 value,
                 for_minutes,
+                base,
             } => {
                 let (l, u) = metric_label(metric);
-                let thr = device.thresholds.get(metric).copied().unwrap_or(*value);
+                let thr = device_threshold(device, metric, *value, *base);
                 let mins = ls.since.map_or(0, |s| (at - s).num_minutes());
                 let mut s = format!("{l} {}{u}", fmt_num1(ls.last_value));
                 if *for_minutes > 0 {

@@ -3,6 +3,7 @@
 mod audit_cli;
 mod bench;
 mod calendar_cli;
+mod demo_devices;
 mod config;
 mod draw_cli;
 mod evidence_cli;
@@ -60,6 +61,13 @@ enum Command {
         /// Folder for the demo database
         #[arg(long, default_value = config::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        /// Address of the embedded MQTT broker the demo's devices publish to (a free port
+        /// when this one is taken)
+        #[arg(long, default_value = demo_devices::DEFAULT_LISTEN)]
+        mqtt_listen: std::net::SocketAddr,
+        /// Run without the embedded broker and the device simulator
+        #[arg(long)]
+        no_devices: bool,
     },
     /// Apply pending database migrations (also done at start-up); safe to repeat.
     Migrate {
@@ -301,7 +309,7 @@ fn one_line(e: &anyhow::Error) -> String {
 
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LIANJIAN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn,rumqttd=warn"));
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -549,7 +557,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(listener, svc, s.secure_cookies, s.index_poll).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { listen, data_dir } => {
+        Command::Demo {
+            listen,
+            data_dir,
+            mqtt_listen,
+            no_devices,
+        } => {
             init_logging(false);
             let listener = bind(&listen).await?;
             let url = config::default_database_url(&data_dir, "demo.db");
@@ -567,6 +580,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             exchange_cli::recover(&svc).await?;
             let created = demo::seed(&svc).await.map_err(service_error)?;
             svc.ensure_index().await.map_err(service_error)?;
+            let devices = if no_devices {
+                None
+            } else {
+                Some(demo_devices::start(&svc, mqtt_listen).await?)
+            };
             let addr = listener.local_addr()?;
             println!(
                 "联监 Lianjian demo {} ({})",
@@ -581,6 +599,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("  公众门户 Public portal : http://{addr}/");
             println!("  工作台   Staff console : http://{addr}/console");
             println!("  接口文档 API docs      : http://{addr}/api/docs");
+            if let Some(d) = &devices {
+                println!(
+                    "  设备接入 MQTT broker    : mqtt://{}  (topic lianjian/v1/devices/<设备编号>/readings, docs/iot.md; 4 simulated devices)",
+                    d.addr
+                );
+            }
             println!();
             println!(
                 "  Demo accounts (password for all: {}):",

@@ -26,6 +26,7 @@ const ENTITY_SHAPE: Shape = Shape::shared("entities.region_code");
 const VISIT_SHAPE: Shape = Shape::shared("visits.region_code");
 const RECT_SHAPE: Shape = Shape::shared("rectifications.region_code");
 const CLUE_SHAPE: Shape = Shape::shared("clues.region_code");
+const WARNING_SHAPE: Shape = Shape::shared("warnings.region_code");
 const ENTRY_SHAPE: Shape = Shape::shared("credit_entries.region_code");
 const LICENCE_SHAPE: Shape = Shape::shared("entity_licences.region_code");
 const TAG_SHAPE: Shape = Shape::shared("entity_tags.region_code");
@@ -186,6 +187,24 @@ pub async fn histories(
         let Some(&i) = at.get(&id) else { continue };
         let at_: DateTime<Utc> = r.try_get("", "finished_at")?;
         out[i].history.complaints.push(beijing_date(at_));
+    }
+
+    // Risk warnings about the entity, on the day each was first raised.
+    let mut vals: Vec<Value> = vec![until_end.into()];
+    let cond = crate::scope::sql(scope, &WARNING_SHAPE, &mut vals);
+    let cond = format!("{cond}{}", one(&mut vals, "warnings.entity_id"));
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            format!("SELECT entity_id, first_at FROM warnings WHERE first_at < $1 AND {cond}"),
+            vals,
+        ))
+        .await?;
+    for r in &rows {
+        let id: Uuid = r.try_get("", "entity_id")?;
+        let Some(&i) = at.get(&id) else { continue };
+        let at_: DateTime<Utc> = r.try_get("", "first_at")?;
+        out[i].history.warnings.push(beijing_date(at_));
     }
 
     // Penalties in the credit file, by tier.

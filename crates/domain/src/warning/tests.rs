@@ -275,6 +275,47 @@ fn a_device_threshold_overrides_the_rules_value() {
 }
 
 #[test]
+fn graded_rules_keep_their_margin_over_a_device_threshold() {
+    let graded = |code: &str, level: Level, value: f64| {
+        rule(
+            code,
+            level,
+            Condition::Reading {
+                metric: "temperature".into(),
+                op: Op::Gt,
+                value,
+                for_minutes: 0,
+            },
+        )
+    };
+    let rules = vec![
+        graded("YJ-Y", Level::Yellow, 8.0),
+        graded("YJ-O", Level::Orange, 12.0),
+    ];
+    let codes = |t: Vec<Trigger>| {
+        t.iter()
+            .map(|t| {
+                let r = rules.iter().find(|r| r.id == t.rule_id).unwrap();
+                r.code.clone()
+            })
+            .collect::<Vec<_>>()
+    };
+    // A fridge whose own limit is the rules' 8 ℃: 10 ℃ is yellow only, 13 ℃ orange too.
+    let mut fridge = device();
+    fridge.thresholds.insert("temperature".into(), 8.0);
+    let mut ev = ReadingEvaluator::new(rules.clone());
+    let at = |d: &DeviceInfo, v: f64, m: i64| reading(d, "temperature", v, m);
+    assert_eq!(codes(ev.observe(&fridge, &at(&fridge, 10.0, 0))), ["YJ-Y"]);
+    assert_eq!(codes(ev.observe(&fridge, &at(&fridge, 13.0, 1))), ["YJ-O"]);
+    // A freezer whose limit is −12 ℃: yellow above −12, orange above −8.
+    let mut freezer = device();
+    freezer.thresholds.insert("temperature".into(), -12.0);
+    let mut ev = ReadingEvaluator::new(rules.clone());
+    assert_eq!(codes(ev.observe(&freezer, &at(&freezer, -10.0, 0))), ["YJ-Y"]);
+    assert_eq!(codes(ev.observe(&freezer, &at(&freezer, -7.0, 1))), ["YJ-O"]);
+}
+
+#[test]
 fn each_event_is_an_occurrence() {
     let d = device();
     let mut ev = ReadingEvaluator::new(vec![rule(

@@ -11,6 +11,7 @@ mod browser_documents;
 mod browser_field;
 mod browser_portal_clue;
 mod browser_visit;
+mod demo_devices;
 mod draw_cli;
 mod e2e;
 mod evidence_cli;

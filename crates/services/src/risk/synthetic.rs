@@ -8,11 +8,12 @@
 //!    the noise a model cannot see), a day it was listed (0–15 years before the history
 //!    starts), licences (食品经营许可证 50 %, 药品经营许可证 15 %, 医疗器械经营许可证 10 %,
 //!    特种设备使用登记证 10 %) and a tag risk weight (1: 80 %, 3: 15 %, 6: 5 %).
-//! 2. Complaints arrive as a Poisson process of 0.3·e^(0.7u) a year; inspections as one of
-//!    0.8 + 0.2·(weight − 1) a year (the real schedule is mostly random, a little risk-led).
+//! 2. Complaints arrive as a Poisson process of 0.3·e^(0.7u) a year, risk warnings (devices,
+//!    monitoring) as one of 0.2·e^(0.8u) a year; inspections as one of 0.8 + 0.2·(weight − 1)
+//!    a year (the real schedule is mostly random, a little risk-led).
 //! 3. Inspections are walked in date order. Each finds a problem with probability
 //!    logistic(−1.9 + 0.9u + 0.5·problems in the past year + 0.35·complaints in the past year +
-//!    0.45·open rectifications + 0.12·(weight − 1) + 0.5·[food licence] +
+//!    0.3·warnings in the past year + 0.45·open rectifications + 0.12·(weight − 1) + 0.5·[food licence] +
 //!    0.15·min(years since the last inspection, 3) − 0.03·years listed): it depends on the
 //!    features plus the hidden `u` and the coin flip.
 //! 4. A problem issues a rectification order that passes review 20–90 days later (80 %) or
@@ -117,10 +118,12 @@ pub fn entity(rng: &mut Rng) -> History {
     };
     let w = f64::from(weight - 1);
     let complaints = arrivals(rng, 0.3 * (0.7 * u).exp());
+    let warnings = arrivals(rng, 0.2 * (0.8 * u).exp());
     let visits = arrivals(rng, 0.8 + 0.2 * w);
     let mut h = History {
         listed_on: Some(listed_on),
         complaints,
+        warnings,
         licences,
         tags: if weight > 1 {
             vec![(listed_on, weight)]
@@ -142,6 +145,11 @@ pub fn entity(rng: &mut Rng) -> History {
             .iter()
             .filter(|x| **x < d && **x >= year_ago)
             .count() as f64;
+        let warned = h
+            .warnings
+            .iter()
+            .filter(|x| **x < d && **x >= year_ago)
+            .count() as f64;
         let open = h
             .rectifications
             .iter()
@@ -153,6 +161,7 @@ pub fn entity(rng: &mut Rng) -> History {
             + 0.9 * u
             + 0.5 * problems
             + 0.35 * complained
+            + 0.3 * warned
             + 0.45 * open
             + 0.12 * w
             + if food { 0.5 } else { 0.0 }
@@ -223,6 +232,7 @@ mod tests {
         };
         assert!(w("problems_1y") > 0.0);
         assert!(w("complaints_1y") > 0.0);
+        assert!(w("warnings_1y") > 0.0);
         assert!(w("licence:食品经营许可证") > 0.0);
     }
 }

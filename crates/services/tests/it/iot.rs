@@ -40,6 +40,7 @@ on_both_backends!(
     the_registry_names_bad_fields_and_is_scoped_by_line,
     messages_through_mosquitto_are_stored_aggregated_and_counted,
     a_killed_consumer_loses_nothing_across_a_restart,
+    a_broker_restart_loses_nothing,
 );
 
 const BROKER: &str = "mqtt://127.0.0.1:1883";
@@ -116,7 +117,11 @@ struct Publisher {
 
 impl Publisher {
     async fn new() -> Self {
-        let mut o = MqttOptions::new(format!("lj-pub-{}", Uuid::now_v7()), "127.0.0.1", 1883);
+        Self::on(1883).await
+    }
+
+    async fn on(port: u16) -> Self {
+        let mut o = MqttOptions::new(format!("lj-pub-{}", Uuid::now_v7()), "127.0.0.1", port);
         o.set_max_packet_size(1024 * 1024, 1024 * 1024);
         let (client, mut el) = AsyncClient::new(o, 1000);
         let task = tokio::spawn(async move {
@@ -501,4 +506,182 @@ async fn a_killed_consumer_loses_nothing_across_a_restart(env: Env) {
         400
     );
     second.stop().await;
+}
+
+/// A Mosquitto of the test's own (the machine's is shared by every test and must not be
+/// restarted): its own port, and persistence in a temporary folder so that a restart keeps
+/// the persistent sessions and their queued messages, as docs/iot.md asks of a deployment.
+struct OwnBroker {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl OwnBroker {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        // Mosquitto started as root drops to its own user, which must be able to write there.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let conf = dir.path().join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nmax_queued_messages 100000\nmax_inflight_messages 100\n",
+                dir.path().display()
+            ),
+        )
+        .unwrap();
+        let mut b = Self {
+            dir,
+            port,
+            child: None,
+        };
+        b.run();
+        b
+    }
+
+    fn run(&mut self) {
+        let child = std::process::Command::new(mosquitto())
+            .arg("-c")
+            .arg(self.dir.path().join("mosquitto.conf"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start mosquitto (Debian package mosquitto; .ci/run installs it)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("mosquitto did not listen on {}", self.port);
+    }
+
+    /// Stops it as an operator would (SIGTERM: Mosquitto writes its persistence file), then
+    /// starts it again on the same port and folder.
+    fn restart(&mut self) {
+        self.stop();
+        self.run();
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let _ = c.wait();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for OwnBroker {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn mosquitto() -> &'static str {
+    ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .unwrap_or("mosquitto")
+}
+
+/// Issue 16's "nothing lost across a restart of the broker": readings queued for the server's
+/// persistent session while it was down survive the broker's restart, and a running consumer
+/// reconnects and resubscribes by itself after the broker comes back.
+async fn a_broker_restart_loses_nothing(env: Env) {
+    let svc = &env.svc;
+    let mut broker = OwnBroker::start();
+    let run = Uuid::now_v7().simple().to_string();
+    let prefix = format!("ljtest/{run}");
+    let client = format!("lj-c-{run}");
+    let ext = format!("BR-{run}");
+    let id = register(svc, &ext, "").await;
+    let topic = format!("{prefix}/devices/{ext}/readings");
+    let (url, port) = (broker.url(), broker.port);
+    let cfg = || {
+        let mut c = config(&prefix, &client);
+        c.url = url.clone();
+        c
+    };
+    let t0 = Utc::now() - chrono::Duration::minutes(30);
+    let msg = |i: i64| {
+        format!(
+            r#"{{"id":"b-{i}","metric":"temperature","value":{i},"at":"{}"}}"#,
+            (t0 + chrono::Duration::seconds(i)).to_rfc3339()
+        )
+    };
+    let stored = async || {
+        lianjian_store::iot::counts(svc.store.conn(), id)
+            .await
+            .unwrap()
+            .0
+    };
+    let publish = async |port: u16, from: i64, to: i64| {
+        let p = Publisher::on(port).await;
+        for i in from..to {
+            p.send(&topic, msg(i)).await;
+        }
+        p.finish().await;
+    };
+
+    // The consumer subscribes once (so the broker knows its session), then is stopped.
+    let mut first = mqtt::start(
+        svc.clone(),
+        cfg(),
+        Arc::new(lianjian_services::iot::NoObserver),
+    )
+    .await
+    .unwrap();
+    assert!(first.subscribed(Duration::from_secs(10)).await);
+    publish(port, 0, 100).await;
+    wait_for("the first 100", async || stored().await == 100).await;
+    first.stop().await;
+    // While the server is down, 100 more are queued for its session; then the broker restarts.
+    publish(port, 100, 200).await;
+    broker.restart();
+    let mut second = mqtt::start(
+        Services::new(svc.store.clone(), Default::default()),
+        cfg(),
+        Arc::new(lianjian_services::iot::NoObserver),
+    )
+    .await
+    .unwrap();
+    assert!(second.subscribed(Duration::from_secs(10)).await);
+    wait_for("the 100 queued across the broker's restart", async || {
+        stored().await == 200
+    })
+    .await;
+    // The broker restarts under a running consumer, which reconnects and goes on.
+    broker.restart();
+    publish(port, 200, 300).await;
+    for _ in 0..4 {
+        if stored().await == 300 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    wait_for("the 100 sent after the second restart", async || {
+        stored().await == 300
+    })
+    .await;
+    second.stop().await;
+    broker.stop();
 }
