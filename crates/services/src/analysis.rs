@@ -19,7 +19,8 @@ use lianjian_domain::analysis::{Indicator, Months};
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::{Actor, Scope};
 use lianjian_domain::visit::beijing_date;
-use lianjian_store::analysis::{self as store, By, Counts, Filter, Refreshed};
+pub use lianjian_store::analysis::By;
+use lianjian_store::analysis::{self as store, Counts, Filter, Refreshed};
 use serde::Serialize;
 use uuid::Uuid;
 
