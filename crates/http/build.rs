@@ -1,4 +1,4 @@
-//! Installs the front-end packages of `ui/package-lock.json` (Bootstrap) with `npm ci` into
+//! Installs the front-end packages of `ui/package-lock.json` (Bootstrap, ECharts) with `npm ci` into
 //! `OUT_DIR`, so `assets.rs` can compile their files into the binary: versions come from the
 //! lockfile, nothing is copied into the repository and nothing is loaded at run time.
 //!
@@ -12,6 +12,8 @@ use std::process::Command;
 const FILES: &[&str] = &[
     "bootstrap/dist/css/bootstrap.min.css",
     "bootstrap/dist/js/bootstrap.bundle.min.js",
+    // Charts of the analysis pages (分析评估).
+    "echarts/dist/echarts.min.js",
 ];
 
 fn main() {

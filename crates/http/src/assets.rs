@@ -57,6 +57,12 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../assets/portal-clue.js"),
     ),
+    // The analysis page's charts (console/analysis.rs), drawn with the bundled ECharts.
+    (
+        "analysis.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/analysis.js"),
+    ),
     (
         "portal.css",
         "text/css; charset=utf-8",
@@ -75,6 +81,12 @@ const FILES: &[(&str, &str, &str)] = &[
             env!("OUT_DIR"),
             "/ui-assets/bootstrap.bundle.min.js"
         )),
+    ),
+    // Charts (ECharts) of the analysis pages (console/analysis.rs), from the same lockfile.
+    (
+        "echarts.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!(concat!(env!("OUT_DIR"), "/ui-assets/echarts.min.js")),
     ),
 ];
 

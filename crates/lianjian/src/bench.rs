@@ -31,6 +31,8 @@ use lianjian_engine::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+#[path = "bench_analysis.rs"]
+mod analysis_load;
 #[path = "bench_clues.rs"]
 mod clue_load;
 #[path = "bench_credit.rs"]
@@ -140,6 +142,17 @@ pub struct BenchArgs {
     /// measured again as it is
     #[arg(long, value_name = "DB")]
     clue_load: Option<String>,
+    /// Time the analysis pages (issue 17 item 6) on this PostgreSQL database (empty, or seeded
+    /// by an earlier run): `--analysis-visits` visits and the figures of `--analysis-clues`
+    /// clues over five years, generated with set-based SQL; each table `--runs` times
+    #[arg(long, value_name = "POSTGRES_URL")]
+    analysis: Option<String>,
+    /// Visits to generate for `--analysis`
+    #[arg(long, default_value_t = 10_000_000, requires = "analysis")]
+    analysis_visits: u64,
+    /// Clues whose figures to generate for `--analysis`
+    #[arg(long, default_value_t = 1_000_000, requires = "analysis")]
+    analysis_clues: u64,
     /// Clues to seed for `--clue-load`
     #[arg(long, default_value_t = 200_000, requires = "clue_load")]
     clues: u64,
@@ -666,6 +679,15 @@ pub async fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
             a.orders, a.rate
         );
         let out = hotline_load::run(&a, db).await?;
+        println!("{out}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(db) = &a.analysis {
+        println!(
+            "lianjian bench --analysis: {} visits, {} clues, {cores} cores",
+            a.analysis_visits, a.analysis_clues
+        );
+        let out = analysis_load::run(&a, db).await?;
         println!("{out}");
         return Ok(ExitCode::SUCCESS);
     }

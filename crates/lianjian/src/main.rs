@@ -400,6 +400,19 @@ async fn serve(
     // - the quarterly credit evaluation (issue 15 item 2, 季度综合评价): every county with a
     //   default index and no run since the quarter began is evaluated. After the lifting, so a
     //   sanction that ended no longer holds its entity in class D.
+    // The analysis pages' monthly figures (issue 17 item 6), rebuilt every hour from the
+    // records (`services::analysis::refresh_unattended`); the office can rebuild them at once.
+    let analysis_passes = svc.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match lianjian_services::analysis::refresh_unattended(&analysis_passes).await {
+                Ok(r) => tracing::info!(cells = r.cells, millis = r.millis, "analysis figures rebuilt"),
+                Err(e) => tracing::warn!(error = %e, "rebuilding the analysis figures failed"),
+            }
+        }
+    });
     let credit_passes = svc.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));

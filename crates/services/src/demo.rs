@@ -137,6 +137,8 @@ pub async fn seed(svc: &Services) -> Result<bool> {
         return Ok(false);
     }
     seed_credit_work(svc).await?;
+    // The dashboards' year of history (issue 17 item 6, 分析评估).
+    crate::analysis::seed_demo(svc).await?;
     Ok(true)
 }
 

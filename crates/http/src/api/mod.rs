@@ -1,6 +1,7 @@
 //! JSON API for other systems and scripts, `/api/v1`. Authenticate with
 //! `Authorization: Bearer <token>` (tokens are issued in the console or by `lianjian user token`).
 
+pub(crate) mod analysis;
 mod audit;
 mod calendar;
 mod claims;
@@ -59,6 +60,7 @@ use crate::AppState;
         (name = "draws", description = "双随机抽取：承诺、抽取、重抽与公开的抽取记录"),
         (name = "visits", description = "检查实施：合并检查清单、现场录入、证据、确认、部门审核、结果公示，责令整改、抄告与案件移送"),
         (name = "evidence", description = "证据互认：证据文件一次存储、包含证明与签名检查点"),
+        (name = "analysis", description = "分析评估：各项指标按部门、地区、事项、月份统计，Excel 导出，监管行为记录（JSON Lines）供上级系统"),
         (name = "clues", description = "问题线索联合处置：登记、派单、签收、退回、改派、延期、办结，每一步留痕并按工作日计时"),
         (name = "credit", description = "联合信用监管：信用记录（行政处罚、经营异常名录、严重违法失信名单、表彰）、信用档案与信用信息公示；信用评价指标体系（版本化）、评价批次与各部门的变动推送、主体信用分类及其解释、人工调整（分类和评分仅限工作人员，从不公开）"),
         (name = "risk", description = "风险预测模型：以平台自身历史（检查结果、整改、投诉举报、行政处罚、许可证、标签、在库年限）拟合的正则化逻辑回归，留出期按真实检查日程重排评价，主体风险等级（一级最高…五级）与最低检查频次，逐项特征贡献解释（仅限工作人员，从不公开）"),
@@ -223,6 +225,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(clues::export))
         .routes(routes!(clues::rates))
         .routes(routes!(clues::rates_export))
+        .routes(routes!(analysis::table))
+        .routes(routes!(analysis::export))
+        .routes(routes!(analysis::actions))
+        .routes(routes!(analysis::refresh))
         .routes(routes!(clues::get))
         .routes(routes!(clues::dispatch))
         .routes(routes!(clues::reassign))

@@ -169,6 +169,7 @@ fn tile(q: Queue) -> Tile {
 #[derive(Deserialize)]
 pub struct Notice {
     ok: Option<String>,
+    home: Option<String>,
 }
 
 pub async fn page(
@@ -178,6 +179,10 @@ pub async fn page(
 ) -> Result<Response, ConsoleError> {
     let svc = &st.svc;
     let a = &s.actor;
+    // A leader's home is the analysis page (issue 17 item 6); `?home=1` shows this one.
+    if a.role == lianjian_domain::account::Role::Leader && n.home.is_none() {
+        return Ok(see_other("/console/analysis"));
+    }
     let c = Chrome::new(svc, &s, "home")
         .await
         .with_notice(n.ok.as_deref());

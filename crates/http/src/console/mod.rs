@@ -2,6 +2,7 @@
 //! the session's CSRF token; every list pages and filters; destructive actions ask first.
 
 mod account;
+mod analysis;
 mod audit;
 mod auth;
 mod calendar;
@@ -55,6 +56,10 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(auth::form).post(auth::submit))
         .route("/logout", post(auth::logout))
         .route("/context", post(home::switch_context))
+        .route("/analysis", get(analysis::page))
+        .route("/analysis/export", get(analysis::export))
+        .route("/analysis/actions", get(analysis::actions))
+        .route("/analysis/refresh", post(analysis::refresh))
         .route("/users", get(users::list).post(users::create))
         .route("/users/export", get(users::export))
         .route("/users/new", get(users::new_form))
@@ -444,6 +449,7 @@ pub const LIVE_AREAS: &[(&str, &str)] = &[
     ("warnings", "/console/warnings"),
     ("iot", "/console/devices"),
     ("risk", "/console/risk"),
+    ("analysis", "/console/analysis"),
 ];
 
 /// A list's filters as `k=v&` (the ones filled in, encoded), to put before a sort or page
@@ -566,6 +572,7 @@ fn live_href(area: &str) -> &'static str {
 fn notice_text(key: &str) -> String {
     match key {
         "saved" => "已保存。",
+        "analysis_refreshed" => "统计数据已更新。",
         "created" => "已创建。",
         "disabled" => "账号已停用，其会话已结束。",
         "enabled" => "账号已启用。",

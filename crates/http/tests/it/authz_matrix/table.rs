@@ -73,6 +73,10 @@ const MANAGE: &str = "PPP PPH PHH FHH FFH FFH";
 /// Creating an object for county A / department X: whoever may not create in A is told so by a
 /// field error (`outside_scope` / `not_own_department`, 422); roles that create nothing, 403.
 const CREATE: &str = "PPP PPV PVV FFF FFF FFF";
+/// Readers of the analysis pages: every role but inspectors, each within its own scope.
+const ANALYSTS: &str = "AAA AAA AAA FFF AAA AAA";
+/// Who rebuilds the analysis figures: the system administrator and the coordination office.
+const REBUILDERS: &str = "PPP PPP FFF FFF FFF FFF";
 /// System administrators only.
 const SYSTEM: &str = "PPP FFF FFF FFF FFF FFF";
 /// Roles that administer (system admin, coordination office, department admin), no object.
@@ -888,6 +892,12 @@ pub fn rows() -> Vec<Row> {
         get("/api/v1/clues/export.xlsx", "", ANY),
         get("/api/v1/clues/rates", "", ANY),
         get("/api/v1/clues/rates/export.xlsx", "", ANY),
+        // 分析评估: every role but inspectors reads its own scope's figures; only the system
+        // administrator and the office rebuild them.
+        get("/api/v1/analysis", "", ANALYSTS),
+        get("/api/v1/analysis/export.xlsx", "", ANALYSTS),
+        get("/api/v1/analysis/actions", "", ANALYSTS),
+        json("POST", "/api/v1/analysis/refresh", "", "{}", REBUILDERS),
         // Registering: staff of county A (any line); county B is told the region is outside
         // its scope; read-only roles register nothing.
         json(
@@ -2227,6 +2237,10 @@ pub fn rows() -> Vec<Row> {
         get("/console/clues/export", "", ANY),
         get("/console/clues/rates", "", ANY),
         get("/console/clues/rates/export", "", ANY),
+        get("/console/analysis", "", ANALYSTS),
+        get("/console/analysis/export", "", ANALYSTS),
+        get("/console/analysis/actions", "", ANALYSTS),
+        post("/console/analysis/refresh", "", "", REBUILDERS),
         // 批量签收: read-only roles are refused; for the others each clue is then taken by the
         // single step with its own authorization (the fixture's clue is signed already, so its
         // row reports the refusal and the page answers 200; tests/it/clue_desk.rs).

@@ -1,0 +1,178 @@
+//! Analysis and evaluation (issue 17 item 6) on both backends: the demo's year of history is
+//! exported as supervision actions (JSON Lines) and four indicators are recomputed from the
+//! exported records alone, per department and in total; they must equal the dashboard's. Also:
+//! each reader sees its own scope, inspectors none, bad queries are named.
+
+use std::collections::BTreeMap;
+
+use lianjian_domain::analysis::Indicator;
+use lianjian_domain::scope::Actor;
+use lianjian_domain::visit::{ResultCode, beijing_date};
+use lianjian_services::analysis::{self, Table};
+use lianjian_services::{ServiceError, Services, accounts, cli_actor};
+use lianjian_store::on_both_backends;
+use lianjian_store::testing::TestDb;
+
+use crate::DEMO;
+
+struct Env {
+    svc: Services,
+    _db: TestDb,
+}
+
+async fn setup(db: TestDb) -> Env {
+    Env {
+        svc: Services::new(db.store.clone(), Default::default()),
+        _db: db,
+    }
+}
+
+async fn actor(svc: &Services, username: &str) -> Actor {
+    let admin = cli_actor();
+    let u = accounts::find_user(svc, &admin, username).await.unwrap();
+    let (_, token) = accounts::create_token(svc, &admin, u.id, "test", None)
+        .await
+        .unwrap();
+    accounts::authenticate_token(svc, &token, None).await.unwrap()
+}
+
+on_both_backends!(
+    template = DEMO, setup = setup;
+    figures_recomputed_from_exported_actions_match,
+    each_reader_sees_its_scope_and_bad_queries_are_named,
+);
+
+type Tally = BTreeMap<String, BTreeMap<&'static str, i64>>;
+
+fn add(t: &mut Tally, dept: &str, k: &'static str, n: i64) {
+    *t.entry(dept.to_string()).or_default().entry(k).or_default() += n;
+    *t.entry(String::new()).or_default().entry(k).or_default() += n;
+}
+
+async fn figures_recomputed_from_exported_actions_match(env: Env) {
+    let svc = &env.svc;
+    assert!(analysis::seed_demo(svc).await.unwrap() > 0);
+    let office = actor(svc, "wy.office").await;
+    let q = analysis::parse_query(svc, None, None, None, None, None, None).unwrap();
+    let table: Table = analysis::table(svc, &office, &q).await.unwrap();
+    assert!(table.refreshed_at.is_some());
+
+    // Recompute from the exported records only.
+    let (from, to) = (q.months.from, q.months.last_day());
+    let today = beijing_date(svc.now());
+    let lines = analysis::export_actions(svc, &office, from, to).await.unwrap();
+    let problem: Vec<&str> = ResultCode::ALL
+        .iter()
+        .filter(|c| c.finds_problem())
+        .map(|c| c.as_str())
+        .collect();
+    let mut t = Tally::new();
+    let date = |v: &serde_json::Value| v.as_str().map(|s| s.parse::<chrono::NaiveDate>().unwrap());
+    let mut kinds = BTreeMap::<String, usize>::new();
+    for line in lines.lines() {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        let kind = r["type"].as_str().unwrap().to_string();
+        *kinds.entry(kind.clone()).or_default() += 1;
+        let dept = r["department_id"].as_str().unwrap();
+        match kind.as_str() {
+            "inspection" => {
+                let visited = date(&r["visited_on"]);
+                if r["completed"].as_bool().unwrap() && visited.is_some_and(|d| d >= from && d <= to) {
+                    add(&mut t, dept, "inspected", 1);
+                    let code = r["result_code"].as_str().unwrap_or("");
+                    add(&mut t, dept, "problems", problem.contains(&code) as i64);
+                    add(&mut t, dept, "joint", (r["departments"].as_i64().unwrap() > 1) as i64);
+                }
+                let end = date(&r["period_end"]).unwrap();
+                if r["trigger"] == "random" && end >= from && end <= to && end <= today {
+                    add(&mut t, dept, "plan_due", 1);
+                    add(&mut t, dept, "plan_published", r["published_on"].is_string() as i64);
+                }
+            }
+            "rectification" => {
+                add(&mut t, dept, "rect_issued", 1);
+                add(&mut t, dept, "rect_passed", (r["status"] == "passed") as i64);
+            }
+            _ => {}
+        }
+    }
+    assert!(kinds["inspection"] > 600, "{kinds:?}");
+    assert!(kinds["rectification"] > 10, "{kinds:?}");
+    let counts = ["inspected", "problems", "joint", "plan_due", "plan_published", "rect_issued", "rect_passed"];
+    let shown: Tally = table
+        .rows
+        .iter()
+        .chain(std::iter::once(&table.total))
+        .map(|r| {
+            let m = counts
+                .iter()
+                .map(|k| (*k, r.counts.get(*k).copied().unwrap_or(0)))
+                .filter(|(_, n)| *n != 0)
+                .collect();
+            (r.key.clone(), m)
+        })
+        .filter(|(_, m): &(String, BTreeMap<&str, i64>)| !m.is_empty())
+        .collect();
+    let recomputed: Tally = t
+        .into_iter()
+        .map(|(k, m)| (k, m.into_iter().filter(|(_, n)| *n != 0).collect()))
+        .filter(|(_, m): &(String, BTreeMap<&str, i64>)| !m.is_empty())
+        .collect();
+    assert_eq!(shown, recomputed);
+    // The history has problems, joint visits and late publications to show.
+    let total = &table.total.counts;
+    assert!(total["problems"] > 0 && total["joint"] > 0 && total["saved"] > 0, "{total:?}");
+    assert!(total["published_on_time"] < total["published"], "{total:?}");
+    let rate = table.total.values.iter().find(|v| v.indicator == Indicator::ProblemRate).unwrap();
+    assert_eq!(
+        rate.value,
+        Some(total["problems"] as f64 / total["inspected"] as f64)
+    );
+
+    // The trend has every month of the period; the xlsx opens as a zip.
+    let mut m = q.clone();
+    m.by = lianjian_store::analysis::By::Month;
+    let trend = analysis::table(svc, &office, &m).await.unwrap();
+    assert_eq!(trend.rows.len(), 12);
+    let x = analysis::export_xlsx(svc, &office, &m).await.unwrap();
+    assert_eq!(&x[..2], b"PK");
+}
+
+async fn each_reader_sees_its_scope_and_bad_queries_are_named(env: Env) {
+    let svc = &env.svc;
+    analysis::seed_demo(svc).await.unwrap();
+    let q = analysis::parse_query(svc, None, None, None, None, None, None).unwrap();
+    let leader = actor(svc, "wy.leader").await;
+    let market = actor(svc, "wy.market").await;
+    let all = analysis::table(svc, &leader, &q).await.unwrap();
+    let own = analysis::table(svc, &market, &q).await.unwrap();
+    assert!(all.rows.len() > 1);
+    assert_eq!(own.rows.len(), 1, "a department reads its line only");
+    assert!(all.rows.iter().any(|r| r.key == own.rows[0].key));
+    assert!(own.total.counts["inspected"] < all.total.counts["inspected"]);
+    // A line's export holds its own department's records only.
+    let lines = analysis::export_actions(svc, &market, q.months.from, q.months.last_day())
+        .await
+        .unwrap();
+    assert!(!lines.is_empty());
+    assert!(lines.lines().all(|l| l.contains(&own.rows[0].key)));
+
+    let inspector = actor(svc, "wy.zhang").await;
+    assert!(matches!(
+        analysis::table(svc, &inspector, &q).await,
+        Err(ServiceError::Forbidden)
+    ));
+    assert!(matches!(
+        analysis::refresh(svc, &leader).await,
+        Err(ServiceError::Forbidden)
+    ));
+    let bad = |r: Result<analysis::Query, ServiceError>, field: &str| match r {
+        Err(ServiceError::Invalid(v)) => assert_eq!(v[0].field, field),
+        other => panic!("{other:?}"),
+    };
+    bad(analysis::parse_query(svc, Some("2026-13"), None, None, None, None, None), "from");
+    bad(analysis::parse_query(svc, None, Some("2026"), None, None, None, None), "to");
+    bad(analysis::parse_query(svc, None, None, Some("weekday"), None, None, None), "by");
+    bad(analysis::parse_query(svc, None, None, None, Some("41x"), None, None), "region");
+    bad(analysis::parse_query(svc, None, None, None, None, Some("nope"), None), "department");
+}
