@@ -137,6 +137,7 @@ pub async fn seed(svc: &Services) -> Result<bool> {
         return Ok(false);
     }
     seed_credit_work(svc).await?;
+    crate::guides::seed_demo(svc).await?;
     Ok(true)
 }
 

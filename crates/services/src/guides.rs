@@ -375,3 +375,69 @@ pub async fn set_contact(
 pub async fn pdf(html: &str) -> Result<Vec<u8>> {
     documents::pdf(html).await
 }
+
+/// The demo's guides (issue 17 item 7): every published Wuyang item has its guide already
+/// (generated); here the lead departments add explanatory text to two of them and the county's
+/// departments named by the items publish their contacts (演示号码).
+pub async fn seed_demo(svc: &Services) -> Result<()> {
+    let market = crate::accounts::actor_of_user(svc, "wy.market").await?;
+    let office = crate::accounts::actor_of_user(svc, "wy.office").await?;
+    let sections: &[(&Actor, &str, SectionKind, &str)] = &[
+        (
+            &market,
+            "WY-2024-02",
+            SectionKind::Overview,
+            "本指南适用于舞阳县行政区域内从事药品零售的药店（含连锁门店）。\n按照“一业一册”告知制度，市场监管、卫生健康等部门对零售药店的检查要求一次告知，能在日常经营中对照自查的，请提前自查。",
+        ),
+        (
+            &market,
+            "WY-2024-02",
+            SectionKind::Rectification,
+            "处方药须凭执业医师处方销售，处方应留存备查，销售记录完整可追溯。\n执业药师应在岗在职、挂牌明示；因故不在岗时应挂牌告知并停止销售处方药。\n收到《责令整改通知书》后，按期限完成整改，并将整改报告和佐证材料报送检查部门。",
+        ),
+        (
+            &market,
+            "WY-2024-02",
+            SectionKind::Notes,
+            "检查人员应出示执法证件，经营者有权要求回避。\n对检查结果有异议的，可以在结果公示期间向检查部门提出。",
+        ),
+        (
+            &office,
+            "WY-2024-01",
+            SectionKind::Overview,
+            "本指南适用于舞阳县取得食品生产许可的企业。市场监管、卫生健康、生态环境等部门的检查合并为一次联合检查，“进一次门、查多项事”。",
+        ),
+    ];
+    for (who, code, kind, body) in sections {
+        let item = items::by_code(svc, code)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        edit_section(svc, who, item.id, kind.as_str(), body).await?;
+    }
+    // The contacts of every Wuyang department an item names, as its office publishes them.
+    let mut seen = std::collections::HashSet::new();
+    let mut n = 0;
+    for code in (1..=8).map(|i| format!("WY-2024-{i:02}")) {
+        let Some(item) = items::by_code(svc, &code).await? else {
+            continue;
+        };
+        for d in &item.departments {
+            if !seen.insert(d.department_id) {
+                continue;
+            }
+            n += 1;
+            set_contact(
+                svc,
+                &office,
+                d.department_id,
+                &ContactInput {
+                    phone: format!("0395-72{:05}", 10000 + n),
+                    address: format!("舞阳县政务服务中心 {n} 号窗口"),
+                    hours: "工作日 8:30–12:00，14:30–17:30".into(),
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
