@@ -37,7 +37,16 @@ pub fn section_body(s: &str) -> Result<String, Invalid> {
     if s.trim().is_empty() {
         return Ok(String::new());
     }
-    bounded_text(s, 1, SECTION_MAX_CHARS, "说明内容", "section text")
+    // Paragraphs are lines: each line is checked as text (no other control characters, no
+    // direction controls), blank lines between paragraphs collapse to one line break.
+    let mut lines = Vec::new();
+    for line in s.lines() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        lines.push(bounded_text(line, 1, SECTION_MAX_CHARS, "说明内容", "section text")?);
+    }
+    Ok(lines.join("\n"))
 }
 
 /// A department's public telephone: digits with `-`, spaces, `(`/`)` or a leading `+`,
@@ -182,6 +191,11 @@ mod tests {
     fn sections_are_bounded() {
         assert_eq!(section_body("  ").unwrap(), "");
         assert_eq!(section_body(" 说明 ").unwrap(), "说明");
+        assert_eq!(
+            section_body("第一段。\r\n\r\n 第二段。\n").unwrap(),
+            "第一段。\n第二段。"
+        );
+        assert_eq!(section_body("a\u{0007}b").unwrap_err().code, "control_character");
         let long = "字".repeat(SECTION_MAX_CHARS + 1);
         assert_eq!(section_body(&long).unwrap_err().code, "too_long");
         assert!(section_body(&"字".repeat(SECTION_MAX_CHARS)).is_ok());
