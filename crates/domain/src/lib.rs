@@ -13,6 +13,7 @@ pub mod department;
 pub mod directory;
 pub mod draw;
 pub mod error;
+pub mod guide;
 pub mod evidence;
 pub mod import_job;
 pub mod inspector;

@@ -25,6 +25,12 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/css; charset=utf-8",
         include_str!("../assets/print.css"),
     ),
+    // Compliance guides (一业一册): phone-first screen and A4 print.
+    (
+        "guide.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/guide.css"),
+    ),
     (
         "field.css",
         "text/css; charset=utf-8",

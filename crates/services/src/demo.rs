@@ -139,6 +139,7 @@ pub async fn seed(svc: &Services) -> Result<bool> {
     seed_credit_work(svc).await?;
     // The dashboards' year of history (issue 17 item 6, 分析评估).
     crate::analysis::seed_demo(svc).await?;
+    crate::guides::seed_demo(svc).await?;
     Ok(true)
 }
 

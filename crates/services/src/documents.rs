@@ -120,6 +120,106 @@ pub fn provisions<'a>(bases: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     out
 }
 
+/// Where Chromium is: `LIANJIAN_CHROMIUM`, else the usual install paths (Debian `chromium`).
+fn chromium() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("LIANJIAN_CHROMIUM") {
+        return Some(p.into());
+    }
+    [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+        "/usr/bin/google-chrome-stable",
+    ]
+    .iter()
+    .map(std::path::PathBuf::from)
+    .find(|p| p.exists())
+}
+
+/// At most two Chromium processes at a time: each takes a few hundred MB.
+static PDF_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+/// The last PDFs made, by the SHA-256 of their HTML: the same page downloaded again is not
+/// rendered again (a download link cannot be used to keep Chromium busy).
+static PDF_CACHE: std::sync::Mutex<Vec<([u8; 32], std::sync::Arc<Vec<u8>>)>> =
+    std::sync::Mutex::new(Vec::new());
+const PDF_CACHE_LEN: usize = 64;
+const PDF_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A self-contained HTML page (styles inline, no scripts, no outside resources) printed to
+/// PDF by headless Chromium — the engine the printed notices are checked with — on the page
+/// size its print CSS asks for (A4). Refused with a clear message when Chromium is not
+/// installed (the page itself still prints from the browser).
+pub async fn pdf(html: &str) -> Result<Vec<u8>> {
+    use sha2::Digest;
+    let key: [u8; 32] = sha2::Sha256::digest(html.as_bytes()).into();
+    if let Some((_, b)) = PDF_CACHE
+        .lock()
+        .map_err(|_| internal("pdf cache poisoned"))?
+        .iter()
+        .find(|(k, _)| *k == key)
+    {
+        return Ok(b.as_ref().clone());
+    }
+    let Some(bin) = chromium() else {
+        return Err(ServiceError::refused(
+            "服务器未安装 Chromium，暂不能生成 PDF；请在页面上使用“打印”另存为 PDF",
+            "Chromium is not installed on the server; print the page to PDF from the browser",
+        ));
+    };
+    let _slot = PDF_SLOTS
+        .acquire()
+        .await
+        .map_err(|_| internal("pdf slots closed"))?;
+    let dir = std::env::temp_dir().join(format!("lianjian-pdf-{}", Uuid::now_v7()));
+    let out = render_in(&bin, &dir, html).await;
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    let bytes = out?;
+    let mut cache = PDF_CACHE
+        .lock()
+        .map_err(|_| internal("pdf cache poisoned"))?;
+    if cache.len() >= PDF_CACHE_LEN {
+        cache.remove(0);
+    }
+    cache.push((key, std::sync::Arc::new(bytes.clone())));
+    Ok(bytes)
+}
+
+fn internal(what: &str) -> ServiceError {
+    ServiceError::internal(lianjian_store::StoreError::Corrupt(what.to_string()))
+}
+
+async fn render_in(bin: &std::path::Path, dir: &std::path::Path, html: &str) -> Result<Vec<u8>> {
+    let io = |e: std::io::Error| internal(&format!("pdf: {e}"));
+    tokio::fs::create_dir_all(dir).await.map_err(io)?;
+    let page = dir.join("page.html");
+    let out = dir.join("page.pdf");
+    tokio::fs::write(&page, html).await.map_err(io)?;
+    let mut cmd = tokio::process::Command::new(bin);
+    cmd.arg("--headless")
+        .arg("--no-sandbox")
+        .arg("--disable-gpu")
+        .arg("--disable-dev-shm-usage")
+        .arg("--disable-extensions")
+        .arg("--no-first-run")
+        .arg("--no-pdf-header-footer")
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .arg(format!("--print-to-pdf={}", out.display()))
+        .arg(format!("file://{}", page.display()))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let status = tokio::time::timeout(PDF_TIMEOUT, cmd.status())
+        .await
+        .map_err(|_| internal("pdf: chromium timed out"))?
+        .map_err(io)?;
+    let bytes = tokio::fs::read(&out).await.map_err(io)?;
+    if !status.success() && bytes.is_empty() || !bytes.starts_with(b"%PDF") {
+        return Err(internal(&format!("pdf: chromium exited with {status}")));
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -293,7 +293,7 @@ pub fn may_edit_items(a: &Actor) -> bool {
 
 /// Who edits an item: system administrators, coordination offices of its region, and the
 /// lead department's administrators.
-async fn ensure_editor(svc: &Services, a: &Actor, item: &Item) -> Result<()> {
+pub(crate) async fn ensure_editor(svc: &Services, a: &Actor, item: &Item) -> Result<()> {
     let in_scope = a
         .full_scope()
         .region

@@ -20,6 +20,7 @@ mod error;
 pub mod evidence;
 pub mod exchange;
 pub mod follow_ups;
+pub mod guides;
 pub mod index;
 pub mod inspectors;
 pub mod iot;

@@ -22,6 +22,7 @@ pub mod draws;
 pub mod entities;
 mod error;
 pub mod evidence;
+pub mod guides;
 pub mod hotline;
 pub mod import_jobs;
 pub mod inspectors;

@@ -18,6 +18,7 @@ pub(crate) mod evidence;
 pub(crate) mod hotline;
 mod import_jobs;
 pub(crate) mod inspectors;
+pub(crate) mod guides;
 pub(crate) mod items;
 pub(crate) mod params;
 pub(crate) mod plans;
@@ -55,6 +56,7 @@ use crate::AppState;
         (name = "directory", description = "监管对象名录库与双告知"),
         (name = "tags", description = "标签与打标规则"),
         (name = "items", description = "监管事项清单"),
+        (name = "guides", description = "合规经营指南（一业一册）：由事项清单生成，补充说明与部门联系方式"),
         (name = "inspectors", description = "执法检查人员库与专家库：资格、状态、回避申报、关联账号"),
         (name = "plans", description = "年度抽查工作计划与抽查计划公告"),
         (name = "draws", description = "双随机抽取：承诺、抽取、重抽与公开的抽取记录"),
@@ -129,6 +131,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(items::version_at))
         .routes(routes!(items::directory))
         .routes(routes!(items::public_list))
+        .routes(routes!(guides::get))
+        .routes(routes!(guides::put_section))
+        .routes(routes!(guides::put_contact))
         .routes(routes!(inspectors::list, inspectors::create))
         .routes(routes!(inspectors::get, inspectors::update))
         .routes(routes!(inspectors::set_status))

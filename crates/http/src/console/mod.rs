@@ -24,6 +24,7 @@ pub(crate) mod fields;
 mod follow_ups;
 mod home;
 mod inspectors;
+mod guides;
 mod items;
 mod plans;
 pub(crate) mod results;
@@ -133,6 +134,10 @@ pub fn router() -> Router<AppState> {
         .route("/tags/{id}/status", post(tags::set_status))
         .route("/tags/rules", post(tags::add_rule))
         .route("/tags/rules/{id}/delete", post(tags::remove_rule))
+        .route("/guides", get(guides::list))
+        .route("/guides/{id}", get(guides::detail))
+        .route("/guides/{id}/sections", post(guides::save_section))
+        .route("/guides/{id}/contacts", post(guides::save_contact))
         .route("/items", get(items::list).post(items::create))
         .route("/items/new", get(items::new_form))
         .route("/items/{id}", get(items::detail).post(items::update))
@@ -450,6 +455,7 @@ pub const LIVE_AREAS: &[(&str, &str)] = &[
     ("iot", "/console/devices"),
     ("risk", "/console/risk"),
     ("analysis", "/console/analysis"),
+    ("guides", "/console/guides"),
 ];
 
 /// A list's filters as `k=v&` (the ones filled in, encoded), to put before a sort or page

@@ -4,6 +4,7 @@
 mod clues;
 mod credit;
 mod draws;
+pub(crate) mod guides;
 mod items;
 mod plans;
 mod results;
@@ -35,6 +36,9 @@ pub fn router() -> Router<AppState> {
             "/draws/{id}/self-check",
             get(draws::self_check_form).post(draws::self_check_submit),
         )
+        .route("/guides", get(guides::list))
+        .route("/guides/{code}", get(guides::detail))
+        .route("/guides/{code}/pdf", get(guides::pdf))
         .route("/items", get(items::list))
         .route("/items/{code}", get(items::detail))
         .route("/plans", get(plans::list))
@@ -57,6 +61,7 @@ pub struct Frame {
 const NAV: &[(&str, &str, &str)] = &[
     ("home", "/", "首页"),
     ("items", "/items", "监管事项清单"),
+    ("guides", "/guides", "合规经营指南"),
     ("plans", "/plans", "抽查计划"),
     ("draws", "/draws", "抽查任务公告"),
     ("results", "/results", "检查结果公示"),
@@ -95,6 +100,12 @@ const SECTIONS: &[(&str, &str, &str, &str)] = &[
         "监管事项清单",
         "监管什么、由谁牵头、哪些部门配合、依据哪条法规、怎么查、多久查一次。",
         "查看监管事项",
+    ),
+    (
+        "/guides",
+        "合规经营指南",
+        "一业一册：每个监管事项查什么、谁来查、多久查一次、常见问题和如何整改，可下载 PDF。",
+        "查看合规经营指南",
     ),
     (
         "/plans",

@@ -17,6 +17,7 @@ mod directory;
 mod draw_access;
 mod draws;
 mod evidence;
+mod guides;
 mod hotline;
 mod http;
 mod inspectors;

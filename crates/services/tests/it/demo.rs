@@ -46,6 +46,7 @@ async fn demo_seed_builds_a_county_once() {
     assert!(demo::seed(&svc).await.unwrap());
     eprintln!("demo seed took {:?}", started.elapsed());
     credit_work_is_there(&svc).await;
+    guides_are_there(&svc).await;
 
     let published = items::list(
         &svc,
@@ -205,4 +206,25 @@ async fn credit_work_is_there(svc: &Services) {
         "a repaired penalty is not public: {:?}",
         p.entries
     );
+}
+
+/// Issue 17 item 7: a guide for each Wuyang item (generated), two with explanatory text, the
+/// departments' contacts in every guide.
+async fn guides_are_there(svc: &Services) {
+    use lianjian_domain::guide::SectionKind;
+    for i in 1..=8 {
+        let code = format!("WY-2024-{i:02}");
+        let item = items::by_code(svc, &code).await.unwrap().unwrap();
+        let g = lianjian_services::guides::guide(svc, item.id, chrono::Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(g.version, item.version, "{code}");
+        assert!(!g.check_points.is_empty(), "{code} has no check points");
+        assert!(
+            g.departments.iter().all(|d| !d.contact.phone.is_empty()),
+            "{code}: a department without contacts"
+        );
+        let written = g.section(SectionKind::Overview).is_some();
+        assert_eq!(written, i <= 2, "{code}: explanatory text");
+    }
 }

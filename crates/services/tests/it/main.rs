@@ -19,6 +19,7 @@ mod credit_evaluation;
 mod credit_sanctions;
 mod demo;
 mod exchange;
+mod guides;
 mod hotline;
 mod iot;
 mod iot_warnings;

@@ -38,6 +38,7 @@ mod m20261207_000034_warnings;
 mod m20261207_000035_iot;
 mod m20261207_000036_risk_model;
 mod m20261207_000041_analysis;
+mod m20261207_000040_guides;
 
 /// Named indexes and their columns, as a migration replaces them.
 type Indexes = &'static [(&'static str, &'static [&'static str])];
@@ -117,6 +118,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000035_iot::Migration),
             Box::new(m20261207_000036_risk_model::Migration),
             Box::new(m20261207_000041_analysis::Migration),
+            Box::new(m20261207_000040_guides::Migration),
         ]
     }
 }

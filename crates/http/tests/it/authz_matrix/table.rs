@@ -440,6 +440,36 @@ pub fn rows() -> Vec<Row> {
             "PPP PPH PFH FFH FFH FFH",
         ),
         public("/api/v1/public/items", ""),
+        // ---- API: guides (一业一册). Read like their item; sections written like the item
+        // (lead line's administrators, the county's office); contacts by the department's own
+        // line and the office of its region.
+        {
+            let mut r = get("/api/v1/guides/{item_id}", "item", "AAA AAH AAH AAH AAH AAH");
+            r.uri = "/api/v1/guides/<item>".into();
+            r
+        },
+        {
+            let mut r = json(
+                "PUT",
+                "/api/v1/guides/{item_id}/sections/{kind}",
+                "item",
+                r#"{"body":"矩阵测试说明<seq>"}"#,
+                "PPP PPH PFH FFH FFH FFH",
+            );
+            r.uri = "/api/v1/guides/<item>/sections/notes".into();
+            r
+        },
+        {
+            let mut r = json(
+                "PUT",
+                "/api/v1/guides/contacts/{department_id}",
+                "",
+                r#"{"phone":"0395-72<seq>","address":"舞阳县矩阵路 1 号"}"#,
+                "PPP PPH PFH FFH FFH FFH",
+            );
+            r.uri = "/api/v1/guides/contacts/<dept>".into();
+            r
+        },
         // ---- API: inspectors
         get("/api/v1/inspectors", "", ANY),
         json(
@@ -1410,6 +1440,10 @@ pub fn rows() -> Vec<Row> {
         },
         public("/items", ""),
         public("/items/{code}", "portal_item"),
+        public("/guides", ""),
+        public("/guides/{code}", "portal_item"),
+        // Rendered by Chromium once, then served from the renderer's cache.
+        public("/guides/{code}/pdf", "portal_item"),
         public("/plans", ""),
         public("/plans/{code}", "plan_code"),
         public("/results", ""),
@@ -1706,6 +1740,21 @@ pub fn rows() -> Vec<Row> {
         },
         get("/console/import/template/{kind}", "", ANY),
         get("/console/items/export", "", ANY),
+        // ---- Console: guides (一业一册): as the API rows above.
+        get("/console/guides", "", ANY),
+        get("/console/guides/{id}", "item", "AAA AAH AAH AAH AAH AAH"),
+        post(
+            "/console/guides/{id}/sections",
+            "item",
+            "kind=notes&body=矩阵测试控制台说明<seq>",
+            "PPP PPH PFH FFH FFH FFH",
+        ),
+        post(
+            "/console/guides/{id}/contacts",
+            "item",
+            "department_id=<dept>&phone=0395-73<seq>",
+            "PPP PPH PFH FFH FFH FFH",
+        ),
         // ---- Console: items
         get("/console/items", "", ANY),
         post(
