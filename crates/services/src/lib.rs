@@ -23,6 +23,7 @@ pub mod index;
 pub mod inspectors;
 pub mod iot;
 pub mod items;
+pub mod licensing;
 #[cfg(test)]
 mod module_graph;
 pub mod office_settings;
