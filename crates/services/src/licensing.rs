@@ -23,7 +23,7 @@ use lianjian_domain::scope::{Actor, Scope};
 use lianjian_domain::visit::beijing_date;
 use lianjian_store::cases::{CaseEvent, ClockHolder};
 use lianjian_store::claims::{self, Claim};
-use lianjian_store::licensing::{self as repo, Feedback, Handover, HandoverQuery};
+use lianjian_store::licensing::{self as repo};
 use lianjian_store::{Conn, Page, PageRequest, departments, entities, items};
 use serde::Serialize;
 use uuid::Uuid;
@@ -33,6 +33,9 @@ use crate::trail::{Record, record};
 use crate::{FieldError, Result, ServiceError, Services};
 
 pub use lianjian_domain::licensing::CLAIM_CLOCK;
+pub use lianjian_store::licensing::{Feedback, Handover, HandoverQuery};
+pub use lianjian_store::claims::Claim as HandoverClaim;
+pub use crate::cases::CaseStepView;
 
 const KIND: CaseKind = CaseKind::LicenceHandover;
 
@@ -174,7 +177,7 @@ pub(crate) async fn resolve(
             .map(|d| (d.id, d.name)),
         None => None,
     };
-    let now = Utc::now();
+    let now = lianjian_domain::audit::audit_time(svc.now());
     Ok(Resolved {
         handover: Handover {
             id: Uuid::now_v7(),
@@ -462,6 +465,19 @@ pub async fn escalate_overdue(svc: &Services) -> Result<usize> {
     Ok(n)
 }
 
+/// The Chinese name of a hand-over's step.
+pub fn action_label(action: &str) -> Option<&'static str> {
+    Some(match action {
+        "push" => "审批结果推送",
+        "update" => "审批结果更正",
+        "claim" => "部门认领",
+        "escalate" => "退回，转协调办",
+        "expire" => "逾期未认领，转协调办",
+        "assign" => "协调办指定监管部门",
+        _ => return None,
+    })
+}
+
 /// A hand-over as lists and its page show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct HandoverView {
@@ -528,7 +544,7 @@ pub async fn list(
 pub struct HandoverDetail {
     pub view: HandoverView,
     pub claims: Vec<(Claim, Option<String>)>,
-    pub timeline: Vec<CaseEvent>,
+    pub timeline: Vec<CaseStepView>,
     pub feedback: Vec<Feedback>,
     /// The claim the actor may decide now (its department's pending claim, or for the office
     /// the escalated one).
@@ -567,7 +583,11 @@ pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<HandoverDeta
     Ok(HandoverDetail {
         view: views(svc, vec![h]).await?.remove(0),
         claims,
-        timeline: cases::timeline(c, KIND, id).await?,
+        timeline: cases::timeline(c, KIND, id)
+            .await?
+            .into_iter()
+            .map(|e| CaseStepView::of::<HandoverStatus>(e, action_label))
+            .collect(),
         feedback,
         actionable_claim,
     })

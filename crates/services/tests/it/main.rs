@@ -21,6 +21,7 @@ mod exchange;
 mod hotline;
 mod iot;
 mod iot_warnings;
+mod licensing;
 mod risk;
 mod staff_queues;
 mod warnings;
