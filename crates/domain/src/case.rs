@@ -34,7 +34,6 @@ labelled_enum!(
         CreditRepair = "credit_repair" / "信用修复",
         Warning = "warning" / "风险预警",
         LicenceHandover = "licence_handover" / "审管衔接",
-        DecisionTask = "decision_task" / "会商决定事项",
     }
 );
 

@@ -272,7 +272,7 @@ pub(crate) async fn clocks_of_many(
 }
 
 /// A step on a case's timeline as pages and API answers show it, with the capability's labels
-/// (sanction batches and tasks, appeals, warnings, hand-overs, decision tasks).
+/// (sanction batches and tasks, appeals, warnings, hand-overs).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseStepView {
     pub action: String,

@@ -624,10 +624,8 @@ pub async fn feed_back(
         .await?
         .ok_or(ServiceError::NotFound)?;
     if actor.role == Role::DepartmentAdmin && h.department_id != Some(actor.department_id) {
-        return Err(ServiceError::refused(
-            "只有认领该许可的监管部门或协调办可以反馈监管结果",
-            "only the supervising department or the office may feed back on this licence",
-        ));
+        // Only the supervising department (or the office) speaks for supervision of it.
+        return Err(ServiceError::Forbidden);
     }
     let mut errs = Vec::new();
     let kind = FeedbackKind::parse(input.kind.trim()).map_err(|e| errs.push(("kind", e))).ok();

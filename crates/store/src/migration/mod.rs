@@ -38,7 +38,6 @@ mod m20261207_000034_warnings;
 mod m20261207_000035_iot;
 mod m20261207_000036_risk_model;
 mod m20261207_000038_licensing;
-mod m20261207_000039_consultations;
 
 /// Named indexes and their columns, as a migration replaces them.
 type Indexes = &'static [(&'static str, &'static [&'static str])];
@@ -118,7 +117,6 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000035_iot::Migration),
             Box::new(m20261207_000036_risk_model::Migration),
             Box::new(m20261207_000038_licensing::Migration),
-            Box::new(m20261207_000039_consultations::Migration),
         ]
     }
 }
