@@ -137,6 +137,7 @@ pub async fn seed(svc: &Services) -> Result<bool> {
         return Ok(false);
     }
     seed_credit_work(svc).await?;
+    crate::licensing_demo::seed_licensing(svc, DEMO_SITE_REGION, DEMO_PASSWORD).await?;
     Ok(true)
 }
 

@@ -24,6 +24,7 @@ pub mod inspectors;
 pub mod iot;
 pub mod items;
 pub mod licensing;
+mod licensing_demo;
 #[cfg(test)]
 mod module_graph;
 pub mod office_settings;
