@@ -136,7 +136,7 @@ async fn an_unclaimed_licence_escalates_and_the_office_assigns_it_late(env: Env)
     assert_eq!(d.view.handover.department_id, None);
     let statuses: Vec<ClaimStatus> = d.claims.iter().map(|(c, _)| c.status).collect();
     assert_eq!(statuses, [ClaimStatus::Expired, ClaimStatus::Escalated]);
-    assert_eq!(d.timeline.last().unwrap().actor_name, "system");
+    assert_eq!(d.timeline.last().unwrap().actor, "系统（超时自动处理）");
     // The office finds it in its escalation queue and assigns it; the clock stops late.
     let esc = d.actionable_claim.expect("the office may assign it");
     assert!(in_queue(svc, &office, |v| v.claim.id == esc).await.is_some());
