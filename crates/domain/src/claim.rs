@@ -17,17 +17,30 @@ labelled_enum!(
         Rejected = "rejected" / "已退回",
         Escalated = "escalated" / "待研判",
         Assigned = "assigned" / "已指定",
+        Expired = "expired" / "逾期未认领",
+    }
+);
+
+labelled_enum!(
+    /// What a claim offers: an entity new or changed in the directory (双告知), or an approval
+    /// result handed over by the approval bureau (审管衔接, `domain::licensing`: the claim's
+    /// `source_id` is the licence event, whose claim clock gives the deadline).
+    ClaimSource {
+        Entity = "entity" / "双告知",
+        Licence = "licence" / "审管衔接",
     }
 );
 
 // Pending and escalated are two starting points (a claim is created in one or the other);
 // neither moves into the other: escalation creates a new claim without a department.
 lifecycle!(ClaimStatus, "认领", "claim", {
-    Pending => [Accepted, Rejected],
+    // Expired: not decided by its deadline (hand-overs have one); escalation follows.
+    Pending => [Accepted, Rejected, Expired],
     Accepted => [],
     Rejected => [],
     Escalated => [Assigned],
     Assigned => [],
+    Expired => [],
 });
 
 impl ClaimStatus {

@@ -19,6 +19,7 @@ pub mod import_job;
 pub mod inspector;
 pub mod iot;
 pub mod item;
+pub mod licensing;
 pub mod lifecycle;
 pub mod page;
 pub mod plan;

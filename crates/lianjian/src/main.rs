@@ -391,6 +391,12 @@ async fn serve(
                 Ok(n) => tracing::info!(clues = n, "escalated unsigned clues to the office"),
                 Err(e) => tracing::warn!(error = %e, "escalating unsigned clues failed"),
             }
+            // Licence hand-overs not claimed by their deadline (issue 17 item 2, 审管衔接).
+            match lianjian_services::licensing::escalate_overdue(&escalator).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(handovers = n, "escalated unclaimed licence hand-overs"),
+                Err(e) => tracing::warn!(error = %e, "escalating licence hand-overs failed"),
+            }
         }
     });
     // Credit and warning passes, every hour, each idempotent:

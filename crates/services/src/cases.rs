@@ -271,6 +271,41 @@ pub(crate) async fn clocks_of_many(
     Ok(out)
 }
 
+/// A step on a case's timeline as pages and API answers show it, with the capability's labels
+/// (sanction batches and tasks, appeals, warnings, hand-overs).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CaseStepView {
+    pub action: String,
+    pub action_label: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub reason: Option<String>,
+    pub actor: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+impl CaseStepView {
+    /// The event with its action and statuses labelled by the capability (`action_label`
+    /// names an action; statuses are labelled by the lifecycle `S`); unknown codes stay codes.
+    pub fn of<S: Lifecycle>(e: CaseEvent, action_label: impl Fn(&str) -> Option<&'static str>) -> Self {
+        let status = |code: &str| {
+            S::STATUSES
+                .iter()
+                .find(|s| s.code() == code)
+                .map_or_else(|| code.to_string(), |s| s.label().to_string())
+        };
+        Self {
+            action_label: action_label(&e.action).map_or_else(|| e.action.clone(), str::to_string),
+            from_status: e.from_status.as_deref().map(status),
+            to_status: status(&e.to_status),
+            action: e.action,
+            reason: e.reason,
+            actor: e.actor_display,
+            at: e.at,
+        }
+    }
+}
+
 /// A case's steps, oldest first (the timeline on its page: who, when, what, why).
 pub(crate) async fn timeline(c: &impl Conn, kind: CaseKind, id: Uuid) -> Result<Vec<CaseEvent>> {
     Ok(repo::events_of(c, kind, id).await?)

@@ -140,6 +140,7 @@ pub async fn seed(svc: &Services) -> Result<bool> {
     // The dashboards' year of history (issue 17 item 6, 分析评估).
     crate::analysis::seed_demo(svc).await?;
     crate::guides::seed_demo(svc).await?;
+    crate::licensing_demo::seed_licensing(svc, DEMO_SITE_REGION, DEMO_PASSWORD).await?;
     Ok(true)
 }
 

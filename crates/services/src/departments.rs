@@ -129,6 +129,26 @@ pub async fn by_ids(
 }
 
 /// Departments a picker may offer: active ones in the region and its ancestors.
+/// The active department of line `line` nearest `region`: the region's own, else its city's,
+/// else its province's (双告知 and 审管衔接 offer a record to the department of the competent
+/// line closest to it).
+pub(crate) async fn nearest_of_line(
+    c: &impl lianjian_store::Conn,
+    line: &str,
+    region: &RegionCode,
+) -> Result<Option<Department>> {
+    for r in region.lineage().iter().rev() {
+        if let Some(d) = repo::active_in_region(c, r)
+            .await?
+            .into_iter()
+            .find(|d| d.line == line)
+        {
+            return Ok(Some(d));
+        }
+    }
+    Ok(None)
+}
+
 pub async fn pickable(svc: &Services, region: &RegionCode) -> Result<Vec<Department>> {
     let mut out = Vec::new();
     for r in region.lineage() {

@@ -542,20 +542,11 @@ async fn offer_targets(
             None => {
                 let found = match departments::get(c, owner).await? {
                     None => None,
-                    Some(owner_dept) => {
-                        let mut target = owner_dept.id;
-                        for r in e.region_code.lineage().iter().rev() {
-                            if let Some(d) = departments::active_in_region(c, r)
-                                .await?
-                                .into_iter()
-                                .find(|d| d.line == owner_dept.line)
-                            {
-                                target = d.id;
-                                break;
-                            }
-                        }
-                        Some(target)
-                    }
+                    Some(owner_dept) => Some(
+                        crate::departments::nearest_of_line(c, &owner_dept.line, &e.region_code)
+                            .await?
+                            .map_or(owner_dept.id, |d| d.id),
+                    ),
                 };
                 cache.insert(key, found);
                 found
@@ -585,6 +576,8 @@ fn offer_claims(e: &Entity, asked: Vec<(Uuid, String)>, existing: &[Claim]) -> V
         created_at: now,
         decided_at: None,
         decided_by: None,
+        source: lianjian_store::claims::ClaimSource::Entity,
+        source_id: None,
     };
     if asked.is_empty() {
         return if existing.is_empty() {
@@ -1103,8 +1096,14 @@ pub async fn decide_claim(
     if accept && let Some(dept) = cl.department_id {
         mark_claimed(&tx, actor, cl.entity_id, &cl.region_code, dept).await?;
     }
+    let mut escalated = None;
     if !accept {
-        let others = claims::of_entity(&tx, cl.entity_id).await?;
+        // The other departments offered the same thing (an entity's 双告知 claims, or a
+        // hand-over's claims).
+        let others = match cl.source_id {
+            Some(sid) => claims::of_source(&tx, cl.source, sid).await?,
+            None => claims::of_entity(&tx, cl.entity_id).await?,
+        };
         let open = others.iter().any(|o| {
             o.id != claim_id
                 && matches!(
@@ -1116,18 +1115,7 @@ pub async fn decide_claim(
                 )
         });
         if !open {
-            let esc = Claim {
-                id: Uuid::now_v7(),
-                entity_id: cl.entity_id,
-                region_code: cl.region_code.clone(),
-                department_id: None,
-                status: ClaimStatus::Escalated,
-                matched_by: format!("各部门均已退回：{reason}"),
-                reason: None,
-                created_at: now,
-                decided_at: None,
-                decided_by: None,
-            };
+            let esc = cl.escalation(format!("各部门均已退回：{reason}"), now);
             claims::insert(&tx, &esc).await?;
             record(
                 &tx,
@@ -1137,8 +1125,11 @@ pub async fn decide_claim(
                     .after(&esc),
             )
             .await?;
+            escalated = Some(esc);
         }
     }
+    crate::licensing::follow_claim(&tx, svc, actor, &cl, status, cl.department_id, escalated.as_ref())
+        .await?;
     changes::append_directory_changes(&tx, &[DirectoryChange::Entity(cl.entity_id)]).await?;
     tx.commit().await?;
     svc.apply_own_changes().await;
@@ -1201,6 +1192,8 @@ pub async fn assign_claim(
     )
     .await?;
     mark_claimed(&tx, actor, cl.entity_id, &cl.region_code, d.id).await?;
+    crate::licensing::follow_claim(&tx, svc, actor, &cl, ClaimStatus::Assigned, Some(d.id), None)
+        .await?;
     changes::append_directory_changes(&tx, &[DirectoryChange::Entity(cl.entity_id)]).await?;
     tx.commit().await?;
     svc.apply_own_changes().await;

@@ -25,6 +25,8 @@ pub mod index;
 pub mod inspectors;
 pub mod iot;
 pub mod items;
+pub mod licensing;
+mod licensing_demo;
 #[cfg(test)]
 mod module_graph;
 pub mod office_settings;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{Page, PageRequest, Result, StoreError, backend_of};
 
-pub use lianjian_domain::claim::ClaimStatus;
+pub use lianjian_domain::claim::{ClaimSource, ClaimStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Claim {
@@ -24,9 +24,34 @@ pub struct Claim {
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decided_by: Option<String>,
+    /// What the claim offers: the entity itself (双告知) or an approval result about it
+    /// (审管衔接, `source_id` = the licence event).
+    pub source: ClaimSource,
+    pub source_id: Option<Uuid>,
 }
 
-const COLS: &str = "id, entity_id, region_code, department_id, status, matched_by, reason, created_at, decided_at, decided_by";
+impl Claim {
+    /// The claim that takes what `self` offers to the coordination office (no department,
+    /// escalated), because `why`: every department rejected it, or its deadline passed.
+    pub fn escalation(&self, why: String, at: DateTime<Utc>) -> Claim {
+        Claim {
+            id: Uuid::now_v7(),
+            entity_id: self.entity_id,
+            region_code: self.region_code.clone(),
+            department_id: None,
+            status: ClaimStatus::Escalated,
+            matched_by: why,
+            reason: None,
+            created_at: at,
+            decided_at: None,
+            decided_by: None,
+            source: self.source,
+            source_id: self.source_id,
+        }
+    }
+}
+
+const COLS: &str = "id, entity_id, region_code, department_id, status, matched_by, reason, created_at, decided_at, decided_by, source_kind, source_id";
 
 fn from_row(r: &sea_orm::QueryResult) -> Result<Claim> {
     let region: String = r.try_get("", "region_code")?;
@@ -41,11 +66,13 @@ fn from_row(r: &sea_orm::QueryResult) -> Result<Claim> {
         created_at: r.try_get("", "created_at")?,
         decided_at: r.try_get("", "decided_at")?,
         decided_by: r.try_get("", "decided_by")?,
+        source: crate::coded(r, "source_kind", ClaimSource::parse)?,
+        source_id: r.try_get("", "source_id")?,
     })
 }
 
 pub async fn insert(c: &impl ConnectionTrait, cl: &Claim) -> Result<()> {
-    let ph: Vec<String> = (1..=10).map(|i| format!("${i}")).collect();
+    let ph: Vec<String> = (1..=12).map(|i| format!("${i}")).collect();
     c.execute_raw(Statement::from_sql_and_values(
         backend_of(c),
         format!("INSERT INTO claims ({COLS}) VALUES ({})", ph.join(",")),
@@ -60,6 +87,8 @@ pub async fn insert(c: &impl ConnectionTrait, cl: &Claim) -> Result<()> {
             cl.created_at.into(),
             cl.decided_at.into(),
             cl.decided_by.clone().into(),
+            cl.source.as_str().into(),
+            cl.source_id.into(),
         ],
     ))
     .await?;
@@ -123,10 +152,29 @@ pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Claim>> {
     .transpose()
 }
 
+/// The claims offering one thing (an entity's 双告知 claims have no `source_id`; use
+/// [`of_entity`] for them), oldest first.
+pub async fn of_source(
+    c: &impl ConnectionTrait,
+    source: ClaimSource,
+    source_id: Uuid,
+) -> Result<Vec<Claim>> {
+    c.query_all_raw(Statement::from_sql_and_values(
+        backend_of(c),
+        format!("SELECT {COLS} FROM claims WHERE source_kind = $1 AND source_id = $2 ORDER BY created_at"),
+        [source.as_str().into(), source_id.into()],
+    ))
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// An entity's 双告知 claims (hand-overs about it: [`of_source`]).
 pub async fn of_entity(c: &impl ConnectionTrait, entity_id: Uuid) -> Result<Vec<Claim>> {
     c.query_all_raw(Statement::from_sql_and_values(
         backend_of(c),
-        format!("SELECT {COLS} FROM claims WHERE entity_id = $1 ORDER BY created_at"),
+        format!("SELECT {COLS} FROM claims WHERE entity_id = $1 AND source_kind = 'entity' ORDER BY created_at"),
         [entity_id.into()],
     ))
     .await?

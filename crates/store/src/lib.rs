@@ -28,6 +28,7 @@ pub mod import_jobs;
 pub mod inspectors;
 pub mod iot;
 pub mod items;
+pub mod licensing;
 pub mod migration;
 pub mod office_settings;
 pub mod open311;

@@ -20,6 +20,7 @@ mod import_jobs;
 pub(crate) mod inspectors;
 pub(crate) mod guides;
 pub(crate) mod items;
+pub(crate) mod licensing;
 pub(crate) mod params;
 pub(crate) mod plans;
 mod regions;
@@ -69,6 +70,7 @@ use crate::AppState;
         (name = "sanctions", description = "联合惩戒与信用修复：措施目录、发起、审核、执行反馈（证据、督办、到期解除）、统计，信用异议与信用修复"),
         (name = "warnings", description = "风险隐患联合监测预警：预警规则（按行业领域、版本化）、预警生成与重复触发合并、推送、签收、会商研判、处置、办结、转线索或转检查，每一步留痕并按预案计时"),
         (name = "iot", description = "物联网感知监测：设备登记（设备编号、类型、所属主体、安装位置、指标阈值、静默时长、负责部门）、最新读数、分钟聚合与超限记录；读数经 MQTT 接入（见 docs/iot.md）"),
+        (name = "licensing", description = "审管衔接：审批结果（准予、变更、撤销注销许可）推送与认领（按许可证号和事项幂等，认领期限按工作日计时，逾期转协调办），监管结果反馈审批部门"),
         (name = "hotline", description = "12345 热线接口：工单推送（按工单编号幂等）、办理事件拉取与回调（签名、重试）"),
     )
 )]
@@ -318,6 +320,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(warnings::decide))
         .routes(routes!(warnings::to_clue))
         .routes(routes!(warnings::to_visit))
+        .routes(routes!(licensing::list, licensing::push))
+        .routes(routes!(licensing::get))
+        .routes(routes!(licensing::feed_back))
+        .routes(routes!(licensing::feedback_list))
+        .routes(routes!(licensing::acknowledge))
         .routes(routes!(devices::list, devices::create))
         .routes(routes!(devices::get, devices::update))
         .routes(routes!(devices::ingest))

@@ -55,7 +55,7 @@ pub struct StepRow {
     pub at: String,
 }
 
-fn steps(t: &[lianjian_services::credit::repair::CaseStepView]) -> Vec<StepRow> {
+pub(super) fn steps(t: &[lianjian_services::credit::repair::CaseStepView]) -> Vec<StepRow> {
     t.iter()
         .map(|e| StepRow {
             label: e.action_label.clone(),

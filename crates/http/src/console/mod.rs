@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod calendar;
 mod claims;
+mod licensing;
 mod clue_desk;
 mod clue_routing;
 pub(crate) use clue_desk::sort_of as clue_sort;
@@ -236,6 +237,11 @@ pub fn router() -> Router<AppState> {
         .route("/claims/{id}/accept", post(claims::accept))
         .route("/claims/{id}/reject", post(claims::reject))
         .route("/claims/{id}/assign", post(claims::assign))
+        .route("/licences", get(licensing::list))
+        .route("/licences/{id}", get(licensing::show))
+        .route("/licences/{id}/feedback", post(licensing::feed_back))
+        .route("/licence-feedback", get(licensing::feedback_list))
+        .route("/licence-feedback/{id}/read", post(licensing::acknowledge))
         .route("/clues", get(clues::list).post(clues::create))
         .route("/clues/new", get(clues::new_form))
         .route("/clues/routing", get(clue_routing::show))

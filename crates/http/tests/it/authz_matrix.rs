@@ -558,6 +558,37 @@ async fn fixture(app: &App) -> Fixture {
     };
     let (entry, entity_usci) = entry;
     set("credit_entry", &entry);
+    // 审管衔接: a licence of the entity handed over to X (item WY-2024-02, lead X), with a
+    // feedback record for the bureau.
+    let handover = lianjian_services::licensing::push(
+        svc,
+        &sys,
+        &lianjian_domain::licensing::LicenceInput {
+            licence_no: "JY-MATRIX-0001".into(),
+            event: "granted".into(),
+            usci: entity_usci.clone(),
+            item_code: "WY-2024-02".into(),
+            licence_name: "药品经营许可".into(),
+            decided_on: "2026-12-01".into(),
+            bureau: "县行政审批和政务信息管理局".into(),
+        },
+    )
+    .await
+    .unwrap();
+    set("licence", &handover.id.to_string());
+    let fb = lianjian_services::licensing::feed_back(
+        svc,
+        &sys,
+        handover.id,
+        &lianjian_services::licensing::FeedbackInput {
+            kind: "revocation".into(),
+            content: "矩阵测试：检查发现严重违法，建议吊销许可。".into(),
+            visit_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    set("licence_feedback", &fb.id.to_string());
     set("entity_usci", &entity_usci);
     let appeal = app
         .as_json(

@@ -66,17 +66,8 @@ pub fn may_decide(a: &Actor, x: &Appeal) -> bool {
     }
 }
 
-/// A step on a case's timeline (sanction batches and tasks, appeals).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CaseStepView {
-    pub action: String,
-    pub action_label: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
-    pub reason: Option<String>,
-    pub actor: String,
-    pub at: chrono::DateTime<Utc>,
-}
+/// A step on a case's timeline (now shared by every case kind, in `cases`).
+pub use crate::cases::CaseStepView;
 
 /// An appeal as a form or the API sends it.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]

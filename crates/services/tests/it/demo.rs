@@ -47,6 +47,7 @@ async fn demo_seed_builds_a_county_once() {
     eprintln!("demo seed took {:?}", started.elapsed());
     credit_work_is_there(&svc).await;
     guides_are_there(&svc).await;
+    licensing_is_there(&svc).await;
 
     let published = items::list(
         &svc,
@@ -124,6 +125,35 @@ async fn demo_seed_builds_a_county_once() {
 
     assert!(!demo::seed(&svc).await.unwrap());
     assert_eq!(counts(&svc).await, before, "a second seed changes nothing");
+}
+
+/// Issue 17 item 7: a hand-over claimed on time with feedback, one escalated and assigned late,
+/// one unclaimed past its deadline (red).
+async fn licensing_is_there(svc: &Services) {
+    use lianjian_domain::case::Light;
+    use lianjian_domain::licensing::HandoverStatus;
+    use lianjian_services::licensing;
+    let all = licensing::list(svc, &cli_actor(), &Default::default(), PageRequest::new(Some(1), Some(20)))
+        .await
+        .unwrap();
+    let mut seen: Vec<(HandoverStatus, Light)> = all
+        .items
+        .iter()
+        .map(|v| (v.handover.status, v.clocks[0].light))
+        .collect();
+    seen.sort_by_key(|x| x.0.as_str());
+    assert_eq!(
+        seen,
+        [
+            (HandoverStatus::Assigned, Light::Late),
+            (HandoverStatus::Claimed, Light::Met),
+            (HandoverStatus::Pending, Light::Red),
+        ]
+    );
+    let fb = licensing::feedback_list(svc, &cli_actor(), true, PageRequest::new(Some(1), Some(20)))
+        .await
+        .unwrap();
+    assert_eq!(fb.total, 1);
 }
 
 /// Issue 15 item 6: the evaluation run with explained classes, the sanction batch across three

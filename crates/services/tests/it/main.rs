@@ -23,6 +23,7 @@ mod guides;
 mod hotline;
 mod iot;
 mod iot_warnings;
+mod licensing;
 mod risk;
 mod staff_queues;
 mod warnings;

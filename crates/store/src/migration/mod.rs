@@ -39,6 +39,7 @@ mod m20261207_000035_iot;
 mod m20261207_000036_risk_model;
 mod m20261207_000041_analysis;
 mod m20261207_000040_guides;
+mod m20261207_000038_licensing;
 
 /// Named indexes and their columns, as a migration replaces them.
 type Indexes = &'static [(&'static str, &'static [&'static str])];
@@ -119,6 +120,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000036_risk_model::Migration),
             Box::new(m20261207_000041_analysis::Migration),
             Box::new(m20261207_000040_guides::Migration),
+            Box::new(m20261207_000038_licensing::Migration),
         ]
     }
 }

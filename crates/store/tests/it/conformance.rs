@@ -414,6 +414,8 @@ async fn visit_and_claim_rows_carry_enums_and_visits_move_by_compare_and_set(db:
         created_at: now,
         decided_at: None,
         decided_by: None,
+        source: claims::ClaimSource::Entity,
+        source_id: None,
     };
     claims::insert(c, &cl).await.unwrap();
     assert_eq!(claims::get(c, cl.id).await.unwrap().unwrap(), cl);

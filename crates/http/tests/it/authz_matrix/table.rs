@@ -1265,6 +1265,35 @@ pub fn rows() -> Vec<Row> {
             r#"{"item_ids":[],"inspector_ids":[],"period_start":"","period_end":""}"#,
             "PPP PPH PHH FHH FFH FFH",
         ),
+        // ---- API: 审管衔接. The approval bureau (line administrative_approval; none in the
+        // fixture), offices and system administrators push; county B's office is told the
+        // licensee is outside its scope (422). Hand-overs are shared by the lines of a region
+        // (as 双告知 claims); inspectors do not see them. Feedback is written by the department
+        // the licence was handed to (X) or an office; only the bureau's side acknowledges it.
+        get("/api/v1/licences", "", "AAA AAA AAA FFF AAA AAA"),
+        json(
+            "POST",
+            "/api/v1/licences",
+            "",
+            r#"{"licence_no":"JY-MATRIX-0002","event":"granted","usci":"<draw_usci>","item_code":"WY-2024-02","licence_name":"药品经营许可","decided_on":"2026-12-01","bureau":"县行政审批和政务信息管理局"}"#,
+            "PPP PPV FFF FFF FFF FFF",
+        ),
+        get("/api/v1/licences/{id}", "licence", "AAA AAH AAH FFF AAH AAH"),
+        json(
+            "POST",
+            "/api/v1/licences/{id}/feedback",
+            "licence",
+            r#"{"kind":"notice","content":"矩阵测试：监管情况告知审批部门。"}"#,
+            "PPP PPH PFH FFF FFF FFF",
+        ),
+        get("/api/v1/licence-feedback", "", "AAA AAA AAA FFF AAA AAA"),
+        row(
+            "POST",
+            "/api/v1/licence-feedback/{id}/read",
+            "licence_feedback",
+            Payload::None,
+            "PPP PPH FFF FFF FFF FFF",
+        ),
         get("/api/v1/sanction-statistics", "", ANY),
         get("/api/v1/credit-appeals", "", ANY),
         // Registering on the entity's behalf: administrators of A (any line: credit entries are
@@ -1695,6 +1724,22 @@ pub fn rows() -> Vec<Row> {
             "PPP PPF PFF FFF FFF FFF",
         ),
         get("/console/claims", "", ADMINS),
+        // 审管衔接 pages: the same policy as the API rows above.
+        get("/console/licences", "", "AAA AAA AAA FFF AAA AAA"),
+        get("/console/licences/{id}", "licence", "AAA AAH AAH FFF AAH AAH"),
+        post(
+            "/console/licences/{id}/feedback",
+            "licence",
+            "kind=notice&content=矩阵测试：监管情况告知审批部门。",
+            "PPP PPH PFH FFF FFF FFF",
+        ),
+        get("/console/licence-feedback", "", "AAA AAA AAA FFF AAA AAA"),
+        post(
+            "/console/licence-feedback/{id}/read",
+            "licence_feedback",
+            "",
+            "PPP PPH FFF FFF FFF FFF",
+        ),
         post(
             "/console/claims/{id}/reject",
             "claim3",
