@@ -33,6 +33,7 @@ labelled_enum!(
         CreditObjection = "credit_objection" / "信用异议",
         CreditRepair = "credit_repair" / "信用修复",
         Warning = "warning" / "风险预警",
+        Assistance = "assistance" / "协查协助",
     }
 );
 

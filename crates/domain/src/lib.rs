@@ -2,6 +2,7 @@
 //! and rules with no IO. Every other crate builds on these.
 
 pub mod account;
+pub mod assistance;
 pub mod audit;
 pub mod calendar;
 pub mod case;

@@ -3,6 +3,7 @@
 //! log in that same transaction. HTTP, CLI and integrations call only these.
 
 pub mod accounts;
+pub mod assistance;
 pub mod audit_log;
 pub mod calendar;
 pub mod cases;

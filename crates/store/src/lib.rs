@@ -3,6 +3,7 @@
 //! every write that matters appends to the audit log in the same transaction ([`audit::append`]).
 
 pub mod accounts;
+pub mod assistance;
 pub mod audit;
 pub mod calendar;
 pub mod case_figures;
