@@ -178,6 +178,12 @@ pub async fn page(
 ) -> Result<Response, ConsoleError> {
     let svc = &st.svc;
     let a = &s.actor;
+    // The procuratorate's console is the transfers it supervises (no home cards of other work).
+    if a.role.reads_transfers_only() {
+        return Ok(axum::response::IntoResponse::into_response(
+            axum::response::Redirect::to("/console/transfers"),
+        ));
+    }
     let c = Chrome::new(svc, &s, "home")
         .await
         .with_notice(n.ok.as_deref());
