@@ -2,6 +2,7 @@
 //! the session's CSRF token; every list pages and filters; destructive actions ask first.
 
 mod account;
+mod assistance;
 mod audit;
 mod auth;
 mod calendar;
@@ -277,6 +278,21 @@ pub fn router() -> Router<AppState> {
         .route("/rectifications/{id}/print", get(follow_ups::print))
         .route("/rectifications/{id}/report", post(follow_ups::report))
         .route("/rectifications/{id}/recheck", post(follow_ups::recheck))
+        .route("/assistance", get(assistance::queue).post(assistance::create))
+        .route("/assistance/new", get(assistance::new_form))
+        .route("/assistance/{id}", get(assistance::case))
+        .route("/assistance/{id}/assign", post(assistance::assign))
+        .route("/assistance/{id}/reassign", post(assistance::reassign))
+        .route("/assistance/{id}/refuse", post(assistance::refuse))
+        .route("/assistance/{id}/withdraw", post(assistance::withdraw))
+        .route("/assistance/{id}/answer", post(assistance::answer))
+        .route("/assistance/{id}/attachments", post(assistance::attach))
+        .route("/assistance/{id}/close", post(assistance::close))
+        .route("/assistance/{id}/reopen", post(assistance::reopen))
+        .route(
+            "/transfers/{id}/assistance",
+            post(assistance::create_for_transfer),
+        )
         .route("/warnings", get(warnings::queue))
         .route("/warnings/{id}", get(warnings::case))
         .route("/warnings/{id}/sign", post(warnings::sign))
@@ -444,6 +460,7 @@ pub const LIVE_AREAS: &[(&str, &str)] = &[
     ("warnings", "/console/warnings"),
     ("iot", "/console/devices"),
     ("risk", "/console/risk"),
+    ("linkage", "/console/assistance"),
 ];
 
 /// A list's filters as `k=v&` (the ones filled in, encoded), to put before a sort or page

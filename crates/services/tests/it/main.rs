@@ -8,6 +8,7 @@ use lianjian_services::Services;
 use lianjian_store::Store;
 use lianjian_store::testing::Template;
 
+mod assistance;
 mod audit_anchor;
 mod change_feed;
 mod clue_desk;
