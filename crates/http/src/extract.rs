@@ -217,7 +217,7 @@ pub fn role_reaches(role: lianjian_domain::account::Role, method: &Method, path:
     let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
     match path {
         "/console/logout" | "/console/account/password" => *method == Method::POST,
-        "/console" | "/console/" | "/console/account" => read,
+        "/api/v1/me" | "/console" | "/console/" | "/console/account" => read,
         _ => {
             read && (under("/api/v1/transfers")
                 || under("/api/v1/assistance-requests")

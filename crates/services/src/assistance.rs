@@ -1384,3 +1384,214 @@ pub(crate) async fn record_decision(
     Ok(())
 }
 
+
+// ---- demo (issue 17 item 7) ----
+
+/// The demo's linkage work: 临颍县 (the neighbouring county of 漯河市) with its office
+/// `ly.office` and market bureau `ly.market`; a request from 舞阳 to 临颍 answered with a file
+/// from the evidence log and closed; one from 临颍 to 舞阳 sent five working days ago with a
+/// two-day deadline, overdue and flagged to both offices; a case transfer accepted by the
+/// police (立案, with its date and document number), the police's request for an appraisal
+/// (检验鉴定) waiting for the market bureau, and a consultation answered; the county
+/// procuratorate's read-only account `wy.jiancha`.
+pub async fn seed_demo(svc: &Services) -> Result<()> {
+    use crate::accounts::{self, UserInput};
+    let sys = crate::cli_actor();
+    let c = svc.store.conn();
+    let ly = RegionCode::parse("411122").map_err(|e| ServiceError::field("region", e))?;
+    if lianjian_store::departments::find_by_name(c, &ly, "县市场监管局")
+        .await?
+        .is_none()
+    {
+        crate::departments::copy_builtin_set(
+            svc,
+            &sys,
+            lianjian_domain::department::WUYANG_17.key,
+            "411122",
+        )
+        .await?;
+    }
+    let ly_market = lianjian_store::departments::find_by_name(c, &ly, "县市场监管局")
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let wy = RegionCode::parse("411121").map_err(|e| ServiceError::field("region", e))?;
+    let procuratorate = match lianjian_store::departments::find_by_name(c, &wy, "县人民检察院").await? {
+        Some(d) => d.id,
+        None => {
+            crate::departments::create(
+                svc,
+                &sys,
+                crate::departments::DepartmentInput {
+                    region_code: "411121".into(),
+                    name: "县人民检察院".into(),
+                    line: "procuratorate".into(),
+                },
+            )
+            .await?
+            .id
+        }
+    };
+    for (username, name, role, dept) in [
+        ("ly.office", "临颍县专班办", "coordination_office", ly_market.id),
+        ("ly.market", "临颍县市场监管局管理员", "department_admin", ly_market.id),
+        ("wy.jiancha", "舞阳县人民检察院（检察监督）", "procuratorate", procuratorate),
+    ] {
+        accounts::create_user(
+            svc,
+            &sys,
+            UserInput {
+                username: username.into(),
+                display_name: name.into(),
+                role: role.into(),
+                department_id: dept.to_string(),
+                password: crate::demo::DEMO_PASSWORD.into(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    let wy_office = accounts::actor_of_user(svc, "wy.office").await?;
+    let wy_market = accounts::actor_of_user(svc, "wy.market").await?;
+    let ly_office = accounts::actor_of_user(svc, "ly.office").await?;
+    let ly_market_admin = accounts::actor_of_user(svc, "ly.market").await?;
+
+    // 舞阳 → 临颍, answered with evidence and closed.
+    let r = submit(
+        svc,
+        &wy_office,
+        &RequestInput {
+            kind: "verification".into(),
+            to_region: "411122".into(),
+            subject: "临颍县某食品有限公司（舞阳县超市所售辣条的生产商）".into(),
+            legal_basis: "《市场监督管理行政处罚程序规定》第十五条；《食品安全法》第一百一十条".into(),
+            needed: "舞阳县抽检的辣条（批号 20261102）菌落总数超标，请协助核查生产商该批次的出厂检验记录和原料进货查验记录，并提供复印件。".into(),
+            deadline_days: "10".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let id = r.request.id;
+    assign(svc, &ly_office, id, ly_market.id).await?;
+    attach(
+        svc,
+        &ly_market_admin,
+        id,
+        crate::evidence::Upload {
+            filename: "出厂检验记录（批号20261102）.pdf".into(),
+            media_type: Some("application/pdf".into()),
+            bytes: crate::demo::one_page_pdf(&[
+                "Factory inspection record, batch 20261102",
+                "Linying County Market Supervision (demo)",
+            ]),
+        },
+    )
+    .await?;
+    answer(
+        svc,
+        &ly_market_admin,
+        id,
+        "经现场核查，该企业批号 20261102 辣条出厂检验记录齐全，菌落总数自检合格；原料进货查验记录见附件。已责令企业对同批次产品自查并召回。",
+        &[],
+    )
+    .await?;
+    close(svc, &wy_office, id).await?;
+
+    // 临颍 → 舞阳, five working days ago with a two-day deadline: overdue and flagged.
+    let cal = crate::calendar::current(svc).await?;
+    let today = beijing_date(svc.now());
+    let mut five_ago = today;
+    while cal.working_days_between(five_ago, today) < 5 {
+        five_ago = five_ago.pred_opt().unwrap_or(five_ago);
+    }
+    submit_on(
+        svc,
+        &ly_office,
+        &RequestInput {
+            kind: "document".into(),
+            to_region: "411121".into(),
+            subject: "舞阳县某药店".into(),
+            legal_basis: "《药品管理法》第一百条".into(),
+            needed: "请提供该药店 2026 年度双随机抽查记录及整改情况。".into(),
+            deadline_days: "2".into(),
+            ..Default::default()
+        },
+        five_ago,
+    )
+    .await?;
+    flag_overdue(svc).await?;
+
+    // 行刑衔接: a transfer of a started visit of the market bureau, accepted by the police.
+    let visits = crate::visits::list(
+        svc,
+        &wy_market,
+        &Default::default(),
+        PageRequest::new(Some(1), Some(100)),
+    )
+    .await?;
+    let Some(v) = visits
+        .items
+        .iter()
+        .map(|x| &x.visit)
+        .find(|v| !matches!(v.status.as_str(), "scheduled" | "cancelled"))
+    else {
+        return Ok(());
+    };
+    let t = crate::follow_ups::transfer(
+        svc,
+        &wy_market,
+        v.id,
+        &crate::follow_ups::TransferSpec {
+            department_id: None,
+            agency: "舞阳县公安局".into(),
+            facts: "检查发现该主体销售的药品涉嫌为假药，货值金额较大，涉嫌生产、销售假药罪".into(),
+        },
+    )
+    .await?;
+    crate::follow_ups::transfer_feedback(
+        svc,
+        &wy_market,
+        t.id,
+        true,
+        "经审查，认为有犯罪事实需要追究刑事责任，决定立案侦查",
+        &crate::follow_ups::TransferDecisionInput {
+            decided_on: Some(today.to_string()),
+            document_no: Some("舞公（食药）立字〔2026〕12号".into()),
+        },
+    )
+    .await?;
+    for_transfer(
+        svc,
+        &wy_market,
+        t.id,
+        &TransferRequestInput {
+            kind: "appraisal".into(),
+            from_party: "public_security".into(),
+            legal_basis: "《行政执法机关移送涉嫌犯罪案件的规定》第八条".into(),
+            needed: "请对移送时扣押的 12 盒涉案药品出具检验报告（送省药品检验所检验）。".into(),
+            deadline_days: "15".into(),
+        },
+    )
+    .await?;
+    let q = for_transfer(
+        svc,
+        &wy_market,
+        t.id,
+        &TransferRequestInput {
+            kind: "consultation".into(),
+            from_party: "agency".into(),
+            legal_basis: "《关于加强行政执法与刑事司法衔接工作的意见》".into(),
+            needed: "涉案药品在检验期间由哪一方保管？".into(),
+            deadline_days: "3".into(),
+        },
+    )
+    .await?;
+    answer(
+        svc,
+        &wy_market,
+        q.request.id,
+        "舞阳县公安局答复：检验期间由县市场监管局暂存，检验后移交公安机关涉案财物管理中心。",
+        &[],
+    )
+    .await?;
+    Ok(())
+}
