@@ -170,10 +170,13 @@ impl FromRequestParts<AppState> for ApiActor {
                 .strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
                 .ok_or_else(ApiError::unauthenticated)?;
-            return accounts::authenticate_token(&st.svc, token, ip)
+            let a = accounts::authenticate_token(&st.svc, token, ip)
                 .await
-                .map(ApiActor)
-                .map_err(ApiError::from);
+                .map_err(ApiError::from)?;
+            if !role_reaches(a.role, &parts.method, parts.uri.path()) {
+                return Err(ApiError::forbidden());
+            }
+            return Ok(ApiActor(a));
         }
         let jar = CookieJar::from_headers(&parts.headers);
         let cookie = jar
