@@ -26,16 +26,21 @@ pub enum Role {
     /// its region subtree, including draws' full records, and changes nothing except its own
     /// contribution to the draws it is invited to witness.
     Supervisor,
+    /// 检察机关 (人民检察院 staff, 行刑衔接 检察监督): reads the case transfers of its region
+    /// subtree and their assistance requests and consultations, and nothing else; changes
+    /// nothing.
+    Procuratorate,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::SystemAdmin,
         Role::CoordinationOffice,
         Role::DepartmentAdmin,
         Role::Inspector,
         Role::Leader,
         Role::Supervisor,
+        Role::Procuratorate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +51,7 @@ impl Role {
             Role::Inspector => "inspector",
             Role::Leader => "leader",
             Role::Supervisor => "supervisor",
+            Role::Procuratorate => "procuratorate",
         }
     }
 
@@ -57,6 +63,7 @@ impl Role {
             Role::Inspector => "执法检查人员",
             Role::Leader => "领导（只读）",
             Role::Supervisor => "监督人",
+            Role::Procuratorate => "检察机关（检察监督）",
         }
     }
 
@@ -68,6 +75,7 @@ impl Role {
             Role::Inspector => "Inspector",
             Role::Leader => "Leader (read-only)",
             Role::Supervisor => "Supervisor (witnesses draws)",
+            Role::Procuratorate => "Procuratorate (supervises case transfers)",
         }
     }
 
@@ -98,7 +106,14 @@ impl Role {
     /// Read-only roles change nothing, whatever the page offers (a supervisor's own draw
     /// contribution is the one exception, checked where it is entered).
     pub fn is_read_only(self) -> bool {
-        matches!(self, Role::Leader | Role::Supervisor)
+        matches!(self, Role::Leader | Role::Supervisor | Role::Procuratorate)
+    }
+
+    /// Roles that read only what their own capability names: the procuratorate reads case
+    /// transfers and their assistance requests (行刑衔接), nothing else of the platform; the
+    /// HTTP layer refuses every other route to it in one place.
+    pub fn reads_transfers_only(self) -> bool {
+        matches!(self, Role::Procuratorate)
     }
 
     /// Whether a user of role `self` may create or manage a user of role `other`.
@@ -108,7 +123,7 @@ impl Role {
             Role::SystemAdmin => true,
             Role::CoordinationOffice => other != Role::SystemAdmin,
             Role::DepartmentAdmin => matches!(other, Role::DepartmentAdmin | Role::Inspector),
-            Role::Inspector | Role::Leader | Role::Supervisor => false,
+            Role::Inspector | Role::Leader | Role::Supervisor | Role::Procuratorate => false,
         }
     }
 }
@@ -125,8 +140,8 @@ impl FromStr for Role {
         Role::ALL.into_iter().find(|r| r.as_str() == s.trim()).ok_or_else(|| {
             Invalid::new(
                 "unknown_role",
-                format!("未知角色“{s}”，可选：system_admin、coordination_office、department_admin、inspector、leader、supervisor"),
-                format!("unknown role '{s}'; one of system_admin, coordination_office, department_admin, inspector, leader, supervisor"),
+                format!("未知角色“{s}”，可选：system_admin、coordination_office、department_admin、inspector、leader、supervisor、procuratorate"),
+                format!("unknown role '{s}'; one of system_admin, coordination_office, department_admin, inspector, leader, supervisor, procuratorate"),
             )
         })
     }

@@ -34,6 +34,7 @@ labelled_enum!(
         CreditRepair = "credit_repair" / "信用修复",
         Warning = "warning" / "风险预警",
         LicenceHandover = "licence_handover" / "审管衔接",
+        Assistance = "assistance" / "协查协助",
     }
 );
 

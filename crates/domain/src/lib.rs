@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod analysis;
+pub mod assistance;
 pub mod audit;
 pub mod calendar;
 pub mod case;

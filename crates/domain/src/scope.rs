@@ -78,10 +78,14 @@ impl Actor {
     pub fn full_scope(&self) -> ScopeFilter {
         match self.role {
             Role::SystemAdmin => ScopeFilter::everything(),
-            Role::CoordinationOffice | Role::Leader | Role::Supervisor => ScopeFilter {
-                region: Some(self.region.clone()),
-                line: None,
-            },
+            // The procuratorate's grant is its region subtree over every line; what it may read
+            // at all (transfers and their requests) is limited by role, not by scope.
+            Role::CoordinationOffice | Role::Leader | Role::Supervisor | Role::Procuratorate => {
+                ScopeFilter {
+                    region: Some(self.region.clone()),
+                    line: None,
+                }
+            }
             Role::DepartmentAdmin | Role::Inspector => ScopeFilter {
                 region: Some(self.region.clone()),
                 line: Some(self.department_line.clone()),
@@ -258,6 +262,7 @@ mod tests {
             Just(Role::CoordinationOffice),
             Just(Role::Leader),
             Just(Role::Supervisor),
+            Just(Role::Procuratorate),
             Just(Role::DepartmentAdmin),
             Just(Role::Inspector),
         ]

@@ -170,10 +170,13 @@ impl FromRequestParts<AppState> for ApiActor {
                 .strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
                 .ok_or_else(ApiError::unauthenticated)?;
-            return accounts::authenticate_token(&st.svc, token, ip)
+            let a = accounts::authenticate_token(&st.svc, token, ip)
                 .await
-                .map(ApiActor)
-                .map_err(ApiError::from);
+                .map_err(ApiError::from)?;
+            if !role_reaches(a.role, &parts.method, parts.uri.path()) {
+                return Err(ApiError::forbidden());
+            }
+            return Ok(ApiActor(a));
         }
         let jar = CookieJar::from_headers(&parts.headers);
         let cookie = jar
@@ -197,7 +200,59 @@ impl FromRequestParts<AppState> for ApiActor {
                 ));
             }
         }
+        if !role_reaches(s.actor.role, &parts.method, parts.uri.path()) {
+            return Err(ApiError::forbidden());
+        }
         Ok(ApiActor(s.actor))
+    }
+}
+
+/// Whether a role may reach a route at all. The one place where a role that reads only its
+/// own capability is held to it: the procuratorate (检察机关, 行刑衔接 检察监督) reads the case
+/// transfers and their assistance requests and consultations (read-only: GET), its own
+/// account page and signs out; every other route answers 403 whatever its service would
+/// allow. `path` is the full path (`/api/v1/…` or `/console/…`).
+pub fn role_reaches(role: lianjian_domain::account::Role, method: &Method, path: &str) -> bool {
+    if !role.reads_transfers_only() {
+        return true;
+    }
+    let read = matches!(*method, Method::GET | Method::HEAD);
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    match path {
+        "/console/logout" | "/console/account/password" => *method == Method::POST,
+        "/api/v1/me" | "/console" | "/console/" | "/console/account" => read,
+        _ => {
+            read && (under("/api/v1/transfers")
+                || under("/api/v1/assistance-requests")
+                || under("/console/transfers")
+                || under("/console/assistance"))
+                // A transfer's print-out is the department's document, not a supervision view.
+                && !path.ends_with("/print")
+        }
+    }
+}
+
+/// What a console request gets when it cannot go on: the sign-in page, or 403 for a route its
+/// role may not reach at all ([`role_reaches`]).
+pub enum ConsoleRejection {
+    Login(LoginRedirect),
+    Forbidden,
+}
+
+impl IntoResponse for ConsoleRejection {
+    fn into_response(self) -> Response {
+        match self {
+            ConsoleRejection::Login(r) => r.into_response(),
+            ConsoleRejection::Forbidden => (
+                axum::http::StatusCode::FORBIDDEN,
+                axum::response::Html(
+                    "<!doctype html><meta charset=\"utf-8\"><title>无权访问</title>\
+                     <p>您的角色无权访问此页面。检察机关可查看<a href=\"/console/transfers\">案件移送</a>\
+                     和<a href=\"/console/assistance\">协查协助</a>。</p>",
+                ),
+            )
+                .into_response(),
+        }
     }
 }
 
@@ -232,8 +287,26 @@ pub fn urlencode(s: &str) -> String {
 }
 
 impl FromRequestParts<AppState> for Console {
-    type Rejection = LoginRedirect;
-    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, LoginRedirect> {
+    type Rejection = ConsoleRejection;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        st: &AppState,
+    ) -> Result<Self, ConsoleRejection> {
+        let full = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.path().to_string(), |u| u.0.path().to_string());
+        let method = parts.method.clone();
+        let s = Self::signed_in(parts, st).await.map_err(ConsoleRejection::Login)?;
+        if !role_reaches(s.0.actor.role, &method, &full) {
+            return Err(ConsoleRejection::Forbidden);
+        }
+        Ok(s)
+    }
+}
+
+impl Console {
+    async fn signed_in(parts: &mut Parts, st: &AppState) -> Result<Self, LoginRedirect> {
         let next = parts
             .uri
             .path_and_query()

@@ -397,6 +397,13 @@ async fn serve(
                 Ok(n) => tracing::info!(handovers = n, "escalated unclaimed licence hand-overs"),
                 Err(e) => tracing::warn!(error = %e, "escalating licence hand-overs failed"),
             }
+            // Assistance requests past their 受理/答复 deadline: one 超时提醒 each, seen by
+            // both sides' offices (issue 17 item 1).
+            match lianjian_services::assistance::flag_overdue(&escalator).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(requests = n, "flagged overdue assistance requests"),
+                Err(e) => tracing::warn!(error = %e, "flagging overdue assistance requests failed"),
+            }
         }
     });
     // Credit and warning passes, every hour, each idempotent:

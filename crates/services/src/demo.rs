@@ -141,6 +141,7 @@ pub async fn seed(svc: &Services) -> Result<bool> {
     crate::analysis::seed_demo(svc).await?;
     crate::guides::seed_demo(svc).await?;
     crate::licensing_demo::seed_licensing(svc, DEMO_SITE_REGION, DEMO_PASSWORD).await?;
+    crate::assistance::seed_demo(svc).await?;
     Ok(true)
 }
 
@@ -880,7 +881,7 @@ pub async fn seed_credit_work(svc: &Services) -> Result<()> {
 
 /// A one-page PDF of a few ASCII lines (Helvetica): the demo's scanned notice stand-in,
 /// a well-formed file with its cross-reference table, as the evidence log accepts.
-fn one_page_pdf(lines: &[&str]) -> Vec<u8> {
+pub(crate) fn one_page_pdf(lines: &[&str]) -> Vec<u8> {
     let mut text = String::from("BT /F1 12 Tf 56 780 Td 16 TL");
     for l in lines {
         let escaped = l

@@ -653,21 +653,55 @@ pub async fn transfer(
     Ok(t)
 }
 
-/// The receiving agency's answer, as the department records it (受理 / 不予受理).
+/// The day and document of the receiving agency's decision on a transfer (行刑衔接): the
+/// date it decided (受理/立案 or 不予受理; defaults to the day it is recorded) and the
+/// document's number (立案决定书 / 不予立案通知书文号), if any.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct TransferDecisionInput {
+    /// YYYY-MM-DD, not after today, not before the transfer.
+    #[serde(default)]
+    pub decided_on: Option<String>,
+    #[serde(default)]
+    pub document_no: Option<String>,
+}
+
+/// The receiving agency's answer, as the department records it (受理 / 不予受理) with the
+/// reasons (`feedback`), and the date and document of its decision
+/// (`assistance::transfer_decision`), in one transaction.
 pub async fn transfer_feedback(
     svc: &Services,
     actor: &Actor,
     id: Uuid,
     accepted: bool,
     feedback: &str,
+    decision: &TransferDecisionInput,
 ) -> Result<CaseTransfer> {
-    let feedback = rules::matter(feedback, "反馈情况", "feedback")
-        .map_err(|e| ServiceError::field("feedback", e))?;
     let c = svc.store.conn();
     let t = repo::get_transfer(c, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let v = visible(c, actor, t.visit_id).await?;
+    let today = beijing_date(Utc::now());
+    let mut errors = Vec::new();
+    let feedback = rules::matter(feedback, "反馈情况", "feedback")
+        .map_err(|e| errors.push(crate::error::FieldError::new("feedback", e)))
+        .ok();
+    let decided = crate::assistance::parse_decision(
+        decision
+            .decided_on
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or(&today.format("%Y-%m-%d").to_string()),
+        decision.document_no.as_deref(),
+        t.created_at,
+        today,
+    )
+    .map_err(|e| errors.extend(e))
+    .ok();
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let (feedback, (decided_on, document_no)) = (feedback.expect("checked"), decided.expect("checked"));
     let tx = svc.store.begin().await?;
     ensure_acts(&tx, actor, &v, t.department_id).await?;
     let status = if accepted {
@@ -683,7 +717,8 @@ pub async fn transfer_feedback(
         ));
     }
     repo::set_transfer_feedback(&tx, id, status, &feedback).await?;
-    record(&tx, actor, Record::new("case_transfer.feedback", "case_transfer", id).at(&v.region_code, Some(t.department_id)).after(&serde_json::json!({"code": t.code, "status": status.as_str(), "feedback": feedback}))).await?;
+    crate::assistance::record_decision(&tx, actor, id, decided_on, document_no.clone()).await?;
+    record(&tx, actor, Record::new("case_transfer.feedback", "case_transfer", id).at(&v.region_code, Some(t.department_id)).after(&serde_json::json!({"code": t.code, "status": status.as_str(), "feedback": feedback, "decided_on": decided_on, "document_no": document_no}))).await?;
     tx.commit().await?;
     Ok(repo::get_transfer(svc.store.conn(), id)
         .await?

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod analysis;
+pub mod assistance;
 pub mod audit_log;
 pub mod calendar;
 pub mod cases;

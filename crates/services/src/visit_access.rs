@@ -25,7 +25,7 @@ pub(crate) fn acts_for(actor: &Actor, d: &Department) -> bool {
         Role::SystemAdmin => true,
         Role::CoordinationOffice => region_ok,
         Role::DepartmentAdmin => region_ok && d.line == actor.department_line,
-        Role::Inspector | Role::Leader | Role::Supervisor => false,
+        Role::Inspector | Role::Leader | Role::Supervisor | Role::Procuratorate => false,
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod analysis;
+pub mod assistance;
 pub mod audit;
 pub mod calendar;
 pub mod case_figures;

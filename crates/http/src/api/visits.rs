@@ -759,17 +759,38 @@ pub async fn transfers(
     ))
 }
 
-/// The handling agency's answer (受理 / 不予受理), as recorded by the department.
-#[utoipa::path(post, path = "/api/v1/transfers/{id}/feedback", tag = "visits", request_body = VerdictBody,
+/// The handling agency's answer on a transfer.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TransferFeedbackBody {
+    /// Accepted (受理/立案, true) or declined (不予受理, false).
+    pub passed: bool,
+    /// The agency's reasons as its document states them.
+    pub text: String,
+    /// The day the agency decided, YYYY-MM-DD (default: today).
+    #[serde(default)]
+    pub decided_on: Option<String>,
+    /// The decision document's number (立案决定书 / 不予立案通知书文号).
+    #[serde(default)]
+    pub document_no: Option<String>,
+}
+
+/// The handling agency's answer (受理 / 不予受理) with its reasons, date and document number,
+/// as recorded by the department (行刑衔接).
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/feedback", tag = "visits", request_body = TransferFeedbackBody,
     responses((status = 200, body = CaseTransfer), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn transfer_feedback(
     State(st): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
-    ApiJson(b): ApiJson<VerdictBody>,
+    ApiJson(b): ApiJson<TransferFeedbackBody>,
 ) -> Result<Json<CaseTransfer>, ApiError> {
+    let decision = follow_ups::TransferDecisionInput {
+        decided_on: b.decided_on,
+        document_no: b.document_no,
+    };
     Ok(Json(
-        follow_ups::transfer_feedback(&st.svc, &a, params::id(&id)?, b.passed, &b.text).await?,
+        follow_ups::transfer_feedback(&st.svc, &a, params::id(&id)?, b.passed, &b.text, &decision)
+            .await?,
     ))
 }
 

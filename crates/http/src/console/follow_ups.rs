@@ -799,7 +799,13 @@ pub async fn transfer_feedback(
             return transfer_page(&st, &s, id, "", Some(e), Some(&f)).await;
         }
     };
-    match follow_ups::transfer_feedback(&st.svc, &s.actor, id, accepted, &f.get("feedback")).await {
+    let decision = follow_ups::TransferDecisionInput {
+        decided_on: Some(f.get("decided_on")),
+        document_no: Some(f.get("document_no")),
+    };
+    match follow_ups::transfer_feedback(&st.svc, &s.actor, id, accepted, &f.get("feedback"), &decision)
+        .await
+    {
         Ok(t) => Ok(see_other(&format!(
             "/console/transfers/{id}?ok={}",
             t.status.as_str()

@@ -183,6 +183,12 @@ pub async fn page(
     if a.role == lianjian_domain::account::Role::Leader && n.home.is_none() {
         return Ok(see_other("/console/analysis"));
     }
+    // The procuratorate's console is the transfers it supervises (no home cards of other work).
+    if a.role.reads_transfers_only() {
+        return Ok(axum::response::IntoResponse::into_response(
+            axum::response::Redirect::to("/console/transfers"),
+        ));
+    }
     let c = Chrome::new(svc, &s, "home")
         .await
         .with_notice(n.ok.as_deref());

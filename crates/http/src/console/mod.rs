@@ -3,6 +3,7 @@
 
 mod account;
 mod analysis;
+mod assistance;
 mod audit;
 mod auth;
 mod calendar;
@@ -293,6 +294,21 @@ pub fn router() -> Router<AppState> {
         .route("/rectifications/{id}/print", get(follow_ups::print))
         .route("/rectifications/{id}/report", post(follow_ups::report))
         .route("/rectifications/{id}/recheck", post(follow_ups::recheck))
+        .route("/assistance", get(assistance::queue).post(assistance::create))
+        .route("/assistance/new", get(assistance::new_form))
+        .route("/assistance/{id}", get(assistance::case))
+        .route("/assistance/{id}/assign", post(assistance::assign))
+        .route("/assistance/{id}/reassign", post(assistance::reassign))
+        .route("/assistance/{id}/refuse", post(assistance::refuse))
+        .route("/assistance/{id}/withdraw", post(assistance::withdraw))
+        .route("/assistance/{id}/answer", post(assistance::answer))
+        .route("/assistance/{id}/attachments", post(assistance::attach))
+        .route("/assistance/{id}/close", post(assistance::close))
+        .route("/assistance/{id}/reopen", post(assistance::reopen))
+        .route(
+            "/transfers/{id}/assistance",
+            post(assistance::create_for_transfer),
+        )
         .route("/warnings", get(warnings::queue))
         .route("/warnings/{id}", get(warnings::case))
         .route("/warnings/{id}/sign", post(warnings::sign))
@@ -462,6 +478,7 @@ pub const LIVE_AREAS: &[(&str, &str)] = &[
     ("risk", "/console/risk"),
     ("analysis", "/console/analysis"),
     ("guides", "/console/guides"),
+    ("linkage", "/console/assistance"),
 ];
 
 /// A list's filters as `k=v&` (the ones filled in, encoded), to put before a sort or page

@@ -84,6 +84,7 @@ fn short(r: Role) -> &'static str {
         Role::Inspector => "in",
         Role::Leader => "le",
         Role::Supervisor => "su",
+        Role::Procuratorate => "pr",
     }
 }
 
@@ -520,6 +521,31 @@ async fn fixture(app: &App) -> Fixture {
     .await
     .unwrap();
     set("warning", &raised.id.to_string());
+    // An assistance request from county A's office (department X) to county B, not assigned.
+    let office_a = lianjian_services::accounts::authenticate_token(
+        svc,
+        &app.token("wy.office").await,
+        None,
+    )
+    .await
+    .unwrap();
+    let request = lianjian_services::assistance::submit(
+        svc,
+        &office_a,
+        &lianjian_services::assistance::RequestInput {
+            kind: "verification".into(),
+            to_region: "411122".into(),
+            subject: "矩阵测试主体".into(),
+            legal_basis: "矩阵测试依据".into(),
+            needed: "矩阵测试：请协助核查".into(),
+            deadline_days: "5".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    set("assistance", &request.request.id.to_string());
+    set("dept_b", &bx.to_string());
     let entry = {
         use lianjian_domain::credit::*;
         let ent = lianjian_store::entities::get(svc.store.conn(), entity.parse().unwrap())
@@ -1130,7 +1156,7 @@ async fn authorization_matrix(app: App) {
             format!("{} {}", row.method, row.pattern),
         ));
         if !row_problems.is_empty() {
-            let obs: Vec<String> = (0..6)
+            let obs: Vec<String> = (0..7)
                 .map(|ri| {
                     (0..3)
                         .map(|pi| seen.get(&(ri, pi)).copied().unwrap_or('-'))

@@ -9,6 +9,7 @@ use lianjian_store::Store;
 use lianjian_store::testing::Template;
 
 mod analysis;
+mod assistance;
 mod audit_anchor;
 mod change_feed;
 mod clue_desk;

@@ -40,6 +40,7 @@ mod m20261207_000036_risk_model;
 mod m20261207_000041_analysis;
 mod m20261207_000040_guides;
 mod m20261207_000038_licensing;
+mod m20261207_000037_assistance;
 
 /// Named indexes and their columns, as a migration replaces them.
 type Indexes = &'static [(&'static str, &'static [&'static str])];
@@ -121,6 +122,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000041_analysis::Migration),
             Box::new(m20261207_000040_guides::Migration),
             Box::new(m20261207_000038_licensing::Migration),
+            Box::new(m20261207_000037_assistance::Migration),
         ]
     }
 }

@@ -1,9 +1,12 @@
 //! The declarative table of the authorization matrix: one row per (method, route pattern).
 //! See the top of `authz_matrix.rs` for the letters and the positions.
 //!
-//! Expectations are six groups of three letters, roles in the order of `Role::ALL`
-//! (system admin, coordination office, department admin, inspector, leader, supervisor), each
-//! group `own dept county`. The named policies below are the common shapes; a row that
+//! Expectations are six or seven groups of three letters, roles in the order of `Role::ALL`
+//! (system admin, coordination office, department admin, inspector, leader, supervisor,
+//! procuratorate), each group `own dept county`. The procuratorate (检察机关) reaches only the
+//! case transfers and their assistance requests (`extract::role_reaches`): a row without a
+//! seventh group expects `AAA` from it on a public route and `FFF` everywhere else; the rows it
+//! reaches spell the seventh group out. The named policies below are the common shapes; a row that
 //! departs from them spells its letters out and says why.
 
 pub enum Payload {
@@ -32,17 +35,19 @@ pub struct Row {
 
 impl Row {
     /// `expect` as [role][position].
-    pub fn cells(&self) -> [[char; 3]; 6] {
-        let groups: Vec<&str> = self.expect.split_whitespace().collect();
-        assert_eq!(
-            groups.len(),
-            6,
+    pub fn cells(&self) -> [[char; 3]; 7] {
+        let mut groups: Vec<&str> = self.expect.split_whitespace().collect();
+        assert!(
+            groups.len() == 6 || groups.len() == 7,
             "{} {}: {}",
             self.method,
             self.pattern,
             self.expect
         );
-        let mut out = [['-'; 3]; 6];
+        if groups.len() == 6 {
+            groups.push(if self.anon == 'A' { "AAA" } else { "FFF" });
+        }
+        let mut out = [['-'; 3]; 7];
         for (i, g) in groups.iter().enumerate() {
             let cs: Vec<char> = g.chars().collect();
             assert_eq!(
@@ -164,7 +169,7 @@ const JPEG: &[u8] = b"\xff\xd8\xff\xe0\0\x10JFIF\0authz-matrix-second-photo";
 pub fn rows() -> Vec<Row> {
     vec![
         // ---- API: accounts
-        get("/api/v1/me", "", ANY),
+        get("/api/v1/me", "", "AAA AAA AAA AAA AAA AAA AAA"),
         // Leaders list and view users in scope (docs/architecture.md, data scope); supervisors and inspectors do not.
         get("/api/v1/users", "", "AAA AAA AAA FFF AAA FFF"),
         json(
@@ -820,7 +825,8 @@ pub fn rows() -> Vec<Row> {
             r#"{"text":"矩阵测试：已核查"}"#,
             "PPP PPH FPH FPH FFH FFH",
         ),
-        get("/api/v1/transfers", "", ANY),
+        // The procuratorate's supervision (检察监督) lists transfers in its region.
+        get("/api/v1/transfers", "", "AAA AAA AAA AAA AAA AAA AAA"),
         json(
             "POST",
             "/api/v1/transfers/{id}/feedback",
@@ -1194,6 +1200,99 @@ pub fn rows() -> Vec<Row> {
             r#"{"reason":"矩阵测试：请尽快反馈"}"#,
             "PPP PPH FHH FHH FFH FFH",
         ),
+        // ---- API: assistance requests (协查协助, 行刑衔接). The fixture's request goes from
+        // county A's office (department X) to county B and is not yet assigned: A's office and
+        // X's staff see it as the requester; B's office (county position of the office) as the
+        // receiver, and only B's office assigns or refuses it (A's office: 403). The
+        // transfer's requests: X's administrator enters them; the procuratorate reads them.
+        get(
+            "/api/v1/assistance-requests",
+            "",
+            "AAA AAA AAA AAA AAA AAA AAA",
+        ),
+        json(
+            "POST",
+            "/api/v1/assistance-requests",
+            "",
+            r#"{"kind":"verification","to_region":"411122","subject":"矩阵测试主体","legal_basis":"矩阵测试依据","needed":"矩阵测试：请协助核查","deadline_days":"5"}"#,
+            "PPP PPP PPP FFF FFF FFF FFF",
+        ),
+        get(
+            "/api/v1/assistance-requests/{id}",
+            "assistance",
+            "AAA AAA AHH AHH AAA AAA HHH",
+        ),
+        json(
+            "POST",
+            "/api/v1/assistance-requests/{id}/assign",
+            "assistance",
+            r#"{"department_id":"<dept_b>"}"#,
+            "PPP FFP FHH FHH FFF FFF FFF",
+        ),
+        json(
+            "POST",
+            "/api/v1/assistance-requests/{id}/reassign",
+            "assistance",
+            r#"{"department_id":"<dept_b>","reason":"矩阵测试：改派"}"#,
+            "SSS FFS FHS FHS FFF FFF FFF",
+        ),
+        json(
+            "POST",
+            "/api/v1/assistance-requests/{id}/refuse",
+            "assistance",
+            r#"{"reason":"矩阵测试：不予协助"}"#,
+            "SSS FFS FHS FHS FFF FFF FFF",
+        ),
+        json(
+            "POST",
+            "/api/v1/assistance-requests/{id}/withdraw",
+            "assistance",
+            r#"{"reason":"矩阵测试：撤回"}"#,
+            "PSS SSF SHS FHS FFF FFF FFF",
+        ),
+        json(
+            "POST",
+            "/api/v1/assistance-requests/{id}/answer",
+            "assistance",
+            r#"{"answer":"矩阵测试：答复"}"#,
+            "SSS FFS FHS FHS FFF FFF FFF",
+        ),
+        row(
+            "POST",
+            "/api/v1/assistance-requests/{id}/attachments",
+            "assistance",
+            Payload::Multipart {
+                fields: vec![],
+                file: Some(("file", "a.jpg", "image/jpeg", JPEG)),
+            },
+            "SSS FFS FHS FHS FFF FFF FFF",
+        ),
+        json(
+            "POST",
+            "/api/v1/assistance-requests/{id}/close",
+            "assistance",
+            "{}",
+            "SSS SSF SHS FHS FFF FFF FFF",
+        ),
+        json(
+            "POST",
+            "/api/v1/assistance-requests/{id}/reopen",
+            "assistance",
+            r#"{"reason":"矩阵测试：补充"}"#,
+            "SSS SSF SHS FHS FFF FFF FFF",
+        ),
+        get(
+            "/api/v1/transfers/{id}/assistance-requests",
+            "transfer",
+            "AAA AAH AHH AHH AAH AAH AAH",
+        ),
+        json(
+            "POST",
+            "/api/v1/transfers/{id}/assistance-requests",
+            "transfer",
+            r#"{"kind":"appraisal","from_party":"public_security","legal_basis":"矩阵测试依据","needed":"矩阵测试：检验鉴定","deadline_days":"10"}"#,
+            "PPP PPH PHH FHH FFH FFH FFF",
+        ),
         // ---- API: risk warnings (风险预警). The rule is a catalogue every staff member reads and
         // only offices (any county: rules are sector-wide) keep; the warning was raised on the
         // visited entity and pushed to X only (line market): X's staff sign, handle and close
@@ -1518,7 +1617,8 @@ pub fn rows() -> Vec<Row> {
             r
         },
         // ---- Console: session, accounts
-        get("/console", "", ANY),
+        // The procuratorate's home is its transfers (a redirect).
+        get("/console", "", "AAA AAA AAA AAA AAA AAA AAA"),
         {
             // The sign-in page is for everybody; a signed-in user is shown it too.
             let mut r = get("/console/login", "", ANY);
@@ -1590,13 +1690,13 @@ pub fn rows() -> Vec<Row> {
             "",
             "PPP PPH PHH FFF FFF FFF",
         ),
-        get("/console/account", "", ANY),
+        get("/console/account", "", "AAA AAA AAA AAA AAA AAA AAA"),
         // Everyone changes their own password (here with a wrong current one: 422).
         post(
             "/console/account/password",
             "",
             "current_password=wrong&password=Strong-Pass-123",
-            "PPP PPP PPP PPP PPP PPP",
+            "PPP PPP PPP PPP PPP PPP PPP",
         ),
         // Read-only roles hold no API tokens of their own making.
         post(
@@ -2109,6 +2209,78 @@ pub fn rows() -> Vec<Row> {
         // ---- console: clues (as the API rows above).
         // Joint sanctions and appeals in the console: the same objects and policy as the API
         // rows above (the task was answered there, so its steps refuse by state: 409 = P).
+        // ---- Console: 协查协助 (see the API rows above for the positions).
+        get("/console/assistance", "", "AAA AAA AAA AAA AAA AAA AAA"),
+        get("/console/assistance/new", "", "AAA AAA AAA FFF FFF FFF FFF"),
+        post(
+            "/console/assistance",
+            "",
+            "kind=verification&to_region=411122&subject=矩阵测试主体&legal_basis=矩阵测试依据&needed=矩阵测试：请协助核查&deadline_days=5",
+            "PPP PPP PPP FFF FFF FFF FFF",
+        ),
+        get(
+            "/console/assistance/{id}",
+            "assistance",
+            "AAA AAA AHA AHA AAA AAA HHH",
+        ),
+        post(
+            "/console/assistance/{id}/assign",
+            "assistance",
+            "department_id=<dept_b>",
+            "PPP FFP FHH FHH FFF FFF FFF",
+        ),
+        post(
+            "/console/assistance/{id}/reassign",
+            "assistance",
+            "department_id=<dept_b>&reason=矩阵测试：改派",
+            "SSS FFS FHS FHS FFF FFF FFF",
+        ),
+        post(
+            "/console/assistance/{id}/refuse",
+            "assistance",
+            "reason=矩阵测试：不予协助",
+            "SSS FFS FHS FHS FFF FFF FFF",
+        ),
+        post(
+            "/console/assistance/{id}/withdraw",
+            "assistance",
+            "reason=矩阵测试：撤回",
+            "SSS SSF SHS FHS FFF FFF FFF",
+        ),
+        post(
+            "/console/assistance/{id}/answer",
+            "assistance",
+            "answer=矩阵测试：答复",
+            "SSS FFS FHS FHS FFF FFF FFF",
+        ),
+        row(
+            "POST",
+            "/console/assistance/{id}/attachments",
+            "assistance",
+            Payload::Multipart {
+                fields: vec![],
+                file: Some(("file", "a.jpg", "image/jpeg", JPEG)),
+            },
+            "SSS FFS FHS FHS FFF FFF FFF",
+        ),
+        post(
+            "/console/assistance/{id}/close",
+            "assistance",
+            "",
+            "SSS SSF SHS FHS FFF FFF FFF",
+        ),
+        post(
+            "/console/assistance/{id}/reopen",
+            "assistance",
+            "reason=矩阵测试：补充",
+            "SSS SSF SHS FHS FFF FFF FFF",
+        ),
+        post(
+            "/console/transfers/{id}/assistance",
+            "transfer",
+            "kind=appraisal&from_party=public_security&legal_basis=矩阵测试依据&needed=矩阵测试：检验鉴定&deadline_days=10",
+            "PPP PPH PHH FHH FFH FFH FFF",
+        ),
         get("/console/warnings", "", ANY),
         get("/console/warnings/{id}", "warning", READ),
         post(
@@ -2521,8 +2693,12 @@ pub fn rows() -> Vec<Row> {
             "feedback=矩阵测试：已核查",
             "PPP PPH FPH FPH FFH FFH",
         ),
-        get("/console/transfers", "", ANY),
-        get("/console/transfers/{id}", "transfer", READ),
+        get("/console/transfers", "", "AAA AAA AAA AAA AAA AAA AAA"),
+        get(
+            "/console/transfers/{id}",
+            "transfer",
+            "AAA AAH AHH AHH AAH AAH AAH",
+        ),
         get("/console/transfers/{id}/print", "transfer", READ),
         post(
             "/console/transfers/{id}/feedback",
@@ -2611,6 +2787,6 @@ pub fn rows() -> Vec<Row> {
         public("/credit/{usci}", ""),
         // Last: signing out ends the caller's session for every later row.
         // Signing out ends the session and sends everybody to the sign-in page.
-        post("/console/logout", "", "", "UUU UUU UUU UUU UUU UUU"),
+        post("/console/logout", "", "", "UUU UUU UUU UUU UUU UUU UUU"),
     ]
 }

@@ -1,0 +1,522 @@
+//! 协查协助 in the console (issue 17 items 1 and 4), the case-work console pattern: the
+//! queues as tabs (我方发起, 请求我方, 待受理, 办理中, 已答复, 即将超时, 已超时, 已办结, 全部)
+//! with counts, a kind filter, search and paging; a new request's form; a request's page
+//! (its parties, what is asked, the answer and its files, clocks, timeline and the steps the
+//! user may take, each a confirmed form). The requests of a case transfer (行刑衔接) are on
+//! the transfer's page and in the same queues.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use lianjian_domain::assistance::AssistanceKind;
+use lianjian_services::ServiceError;
+use lianjian_services::accounts::SessionAuth;
+use lianjian_services::assistance::{
+    self, AssistanceDetail, AssistanceFilter, AssistanceQueue, AssistanceView, RequestInput,
+    TransferRequestInput,
+};
+use uuid::Uuid;
+
+use super::clues::{ClockRow, clock_row, light_class};
+use super::fields::{FormData, errors_of};
+use super::warnings::StepRow;
+use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, local, render, see_other};
+use crate::AppState;
+use crate::api::params::Params;
+use crate::extract::Console;
+
+const AREA: &str = "linkage";
+
+fn notice(key: &str) -> Option<String> {
+    let s = match key {
+        "created" => "协查请求已发出，受理方联席办 2 个工作日内受理，答复时限已开始计时。",
+        "assigned" => "已交办，受理部门可见并办理。",
+        "reassigned" => "已改派。",
+        "refused" => "已不予协助，请求方可见理由。",
+        "withdrawn" => "已撤回，时限停止计时。",
+        "answered" => "已答复，请求方可见答复和附件。",
+        "attached" => "材料已上传，已存入证据库并列入附件。",
+        "closed" => "已确认办结。",
+        "reopened" => "已要求补充答复，答复时限重新计算。",
+        _ => return None,
+    };
+    Some(s.to_string())
+}
+
+fn failure(err: Option<ServiceError>) -> (Option<String>, BTreeMap<String, String>, StatusCode) {
+    match err {
+        None => (None, BTreeMap::new(), StatusCode::OK),
+        Some(e) => {
+            let fields = errors_of(&e).unwrap_or_default();
+            let api = crate::ApiError::from(e);
+            (Some(api.message), fields, api.status)
+        }
+    }
+}
+
+fn with_status(status: StatusCode, mut r: Response) -> Response {
+    *r.status_mut() = status;
+    r
+}
+
+fn kinds(for_transfer: bool) -> Vec<(&'static str, &'static str)> {
+    AssistanceKind::ALL
+        .iter()
+        .filter(|k| {
+            for_transfer
+                || !matches!(
+                    k,
+                    AssistanceKind::Appraisal
+                        | AssistanceKind::Custody
+                        | AssistanceKind::Consultation
+                )
+        })
+        .map(|k| (k.as_str(), k.label_zh()))
+        .collect()
+}
+
+// ---- the queue ----
+
+pub struct Row {
+    pub v: AssistanceView,
+    pub light_class: &'static str,
+    pub light_label: &'static str,
+    pub due: String,
+    pub created: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/assistance.html")]
+struct QueuePage {
+    c: Chrome,
+    tabs: Vec<(&'static str, &'static str, u64, bool)>,
+    queue: String,
+    kind: String,
+    q: String,
+    kinds: Vec<(&'static str, &'static str)>,
+    rows: Vec<Row>,
+    pager: Pager,
+    may_request: bool,
+    errors: BTreeMap<String, String>,
+}
+
+impl QueuePage {
+    fn empty_text(&self) -> &'static str {
+        match self.queue.as_str() {
+            "sent" => "本单位还没有发起协查请求。",
+            "received" => "还没有请求本单位协助的事项。",
+            "pending" => "没有待受理的协查请求。",
+            "open" => "没有办理中的协查请求。",
+            "answered" => "没有等待确认的答复。",
+            "due_soon" => "没有即将超时的协查请求。",
+            "overdue" => "没有已超时的协查请求。",
+            "done" => "还没有办结的协查请求。",
+            _ => "您的范围内还没有协查请求。",
+        }
+    }
+}
+
+pub async fn queue(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, ConsoleError> {
+    let p = Params(q);
+    let mut errors = BTreeMap::new();
+    let queue = match p.one("queue").as_str() {
+        "" => AssistanceQueue::All,
+        q => AssistanceQueue::parse(q).unwrap_or_else(|e| {
+            errors.insert("queue".to_string(), e.zh);
+            AssistanceQueue::All
+        }),
+    };
+    let kind = p.one("kind");
+    let text = p.one("q");
+    let filter = AssistanceFilter {
+        kind: Some(kind.clone()),
+        q: Some(text.clone()),
+        ..Default::default()
+    };
+    let page = Pager::request(&p.0, 20);
+    let list = match assistance::list(&st.svc, &s.actor, queue, &filter, page).await {
+        Ok(l) => l,
+        Err(e @ ServiceError::Invalid(_)) => {
+            errors.extend(errors_of(&e).unwrap_or_default());
+            assistance::list(&st.svc, &s.actor, queue, &AssistanceFilter::default(), page).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let counts = assistance::queue_counts(&st.svc, &s.actor).await?;
+    let pager = Pager::new(
+        &list,
+        &[("queue", queue.as_str()), ("kind", &kind), ("q", &text)],
+    );
+    let rows = list
+        .items
+        .into_iter()
+        .map(|v| Row {
+            light_class: v.light.as_ref().map_or("", light_class),
+            light_label: v.light.map_or("", |l| l.label_zh()),
+            due: v
+                .clocks
+                .iter()
+                .find(|k| k.name == "answer")
+                .map(|k| k.due.to_string())
+                .unwrap_or_default(),
+            created: local(&v.created_at),
+            v,
+        })
+        .collect();
+    Ok(render(QueuePage {
+        c: Chrome::new(&st.svc, &s, AREA).await,
+        tabs: counts
+            .iter()
+            .map(|(q, n)| (q.as_str(), q.label_zh(), *n, *q == queue))
+            .collect(),
+        queue: queue.as_str().to_string(),
+        kind,
+        q: text,
+        kinds: kinds(true),
+        rows,
+        pager,
+        may_request: assistance::may_request(&s.actor),
+        errors,
+    }))
+}
+
+// ---- a new request ----
+
+#[derive(Template)]
+#[template(path = "console/assistance_form.html")]
+struct FormPage {
+    c: Chrome,
+    f: FormData,
+    kinds: Vec<(&'static str, &'static str)>,
+    regions: Vec<(String, String)>,
+    error: Option<String>,
+    errors: BTreeMap<String, String>,
+}
+
+/// The regions a request usually goes to: the county's neighbours, its city and province.
+async fn regions_for(st: &AppState, s: &SessionAuth) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let own = s.actor.region.clone();
+    if let Some(parent) = own.parent()
+        && let Ok(children) = lianjian_services::regions::children(&st.svc, Some(parent.as_str())).await
+    {
+        out.extend(
+            children
+                .into_iter()
+                .filter(|c| c.code != own)
+                .map(|c| (c.code.to_string(), c.name)),
+        );
+    }
+    for r in own.lineage().into_iter().rev() {
+        if r != own
+            && let Ok(x) = lianjian_services::regions::get(&st.svc, r.as_str()).await
+        {
+            out.push((x.code.to_string(), x.name));
+        }
+    }
+    out
+}
+
+async fn form_page(
+    st: &AppState,
+    s: &SessionAuth,
+    f: FormData,
+    err: Option<ServiceError>,
+) -> Result<Response, ConsoleError> {
+    if !assistance::may_request(&s.actor) {
+        return Err(ConsoleError::forbidden());
+    }
+    let (error, errors, status) = failure(err);
+    let page = FormPage {
+        c: Chrome::new(&st.svc, s, AREA).await,
+        f,
+        kinds: kinds(false),
+        regions: regions_for(st, s).await,
+        error,
+        errors,
+    };
+    Ok(with_status(status, render(page)))
+}
+
+pub async fn new_form(
+    State(st): State<AppState>,
+    Console(s): Console,
+) -> Result<Response, ConsoleError> {
+    form_page(&st, &s, FormData::default(), None).await
+}
+
+pub async fn create(
+    State(st): State<AppState>,
+    Console(s): Console,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let input = RequestInput {
+        kind: f.get("kind"),
+        to_region: f.get("to_region"),
+        subject: f.get("subject"),
+        entity_id: None,
+        legal_basis: f.get("legal_basis"),
+        needed: f.get("needed"),
+        deadline_days: f.get("deadline_days"),
+        department_id: None,
+    };
+    match assistance::submit(&st.svc, &s.actor, &input).await {
+        Ok(d) => Ok(see_other(&format!(
+            "/console/assistance/{}?ok=created",
+            d.request.id
+        ))),
+        Err(e @ ServiceError::Forbidden) => Err(e.into()),
+        Err(e) => form_page(&st, &s, f, Some(e)).await,
+    }
+}
+
+// ---- a request ----
+
+#[derive(Template)]
+#[template(path = "console/assistance_case.html")]
+struct CasePage {
+    c: Chrome,
+    d: AssistanceDetail,
+    clocks: Vec<ClockRow>,
+    steps: Vec<StepRow>,
+    departments: Vec<(Uuid, String)>,
+    created: String,
+    answered: String,
+    error: Option<String>,
+    errors: BTreeMap<String, String>,
+}
+
+impl CasePage {
+    fn may(&self, a: &str) -> bool {
+        self.d.actions.iter().any(|x| x.as_str() == a)
+    }
+}
+
+async fn case_page(
+    st: &AppState,
+    s: &SessionAuth,
+    id: Uuid,
+    notice_key: &str,
+    err: Option<ServiceError>,
+) -> Result<Response, ConsoleError> {
+    let d = assistance::get(&st.svc, &s.actor, id).await?;
+    let (error, errors, status) = failure(err);
+    let mut c = Chrome::new(&st.svc, s, AREA).await;
+    c.notice = notice(notice_key);
+    let departments = if d
+        .actions
+        .iter()
+        .any(|a| matches!(a.as_str(), "assign" | "reassign"))
+    {
+        let region = lianjian_domain::region::RegionCode::parse(&d.request.to_region)
+            .map_err(|_| ConsoleError::not_found())?;
+        lianjian_services::departments::pickable(&st.svc, &region)
+            .await?
+            .into_iter()
+            .filter(|x| x.region_code == region)
+            .map(|x| (x.id, x.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let page = CasePage {
+        c,
+        clocks: d.request.clocks.iter().map(clock_row).collect(),
+        steps: d
+            .timeline
+            .iter()
+            .map(|e| StepRow {
+                label: e.action_label.clone(),
+                to: e.to_status.clone(),
+                reason: e.reason.clone().unwrap_or_default(),
+                actor: e.actor.clone(),
+                at: local(&e.at),
+            })
+            .collect(),
+        departments,
+        created: local(&d.request.created_at),
+        answered: d.request.answered_at.as_ref().map(local).unwrap_or_default(),
+        d,
+        error,
+        errors,
+    };
+    Ok(with_status(status, render(page)))
+}
+
+pub async fn case(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, ConsoleError> {
+    case_page(&st, &s, id, &Params(q).one("ok"), None).await
+}
+
+async fn step(
+    st: &AppState,
+    s: &SessionAuth,
+    id: Uuid,
+    ok: &str,
+    r: Result<AssistanceDetail, ServiceError>,
+) -> Result<Response, ConsoleError> {
+    match r {
+        Ok(_) => Ok(see_other(&format!("/console/assistance/{id}?ok={ok}"))),
+        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
+        Err(e @ ServiceError::Forbidden) => Err(e.into()),
+        Err(e) => case_page(st, s, id, "", Some(e)).await,
+    }
+}
+
+fn department_of(f: &FormData) -> Result<Uuid, ServiceError> {
+    f.get("department_id").parse::<Uuid>().map_err(|_| {
+        ServiceError::field(
+            "department_id",
+            lianjian_domain::Invalid::new("required", "请选择受理部门", "choose a department"),
+        )
+    })
+}
+
+pub async fn assign(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = match department_of(&f) {
+        Ok(d) => assistance::assign(&st.svc, &s.actor, id, d).await,
+        Err(e) => Err(e),
+    };
+    step(&st, &s, id, "assigned", r).await
+}
+
+pub async fn reassign(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = match department_of(&f) {
+        Ok(d) => assistance::reassign(&st.svc, &s.actor, id, d, &f.get("reason")).await,
+        Err(e) => Err(e),
+    };
+    step(&st, &s, id, "reassigned", r).await
+}
+
+pub async fn refuse(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = assistance::refuse(&st.svc, &s.actor, id, &f.get("reason")).await;
+    step(&st, &s, id, "refused", r).await
+}
+
+pub async fn withdraw(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = assistance::withdraw(&st.svc, &s.actor, id, &f.get("reason")).await;
+    step(&st, &s, id, "withdrawn", r).await
+}
+
+pub async fn answer(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = assistance::answer(&st.svc, &s.actor, id, &f.get("answer"), &[]).await;
+    step(&st, &s, id, "answered", r).await
+}
+
+pub async fn close(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(_f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = assistance::close(&st.svc, &s.actor, id).await;
+    step(&st, &s, id, "closed", r).await
+}
+
+pub async fn reopen(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let r = assistance::reopen(&st.svc, &s.actor, id, &f.get("reason")).await;
+    step(&st, &s, id, "reopened", r).await
+}
+
+/// 补充材料: one file for the answer (multipart: `_csrf`, `file`), stored in the evidence log.
+pub async fn attach(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, ConsoleError> {
+    let max = st.svc.evidence.config().max_bytes;
+    let read = crate::api::evidence::read_form(form, max).await;
+    let r = match read {
+        Ok((upload, fields)) => {
+            super::extract::check_csrf(&s, fields.get("_csrf").map_or("", String::as_str))?;
+            match upload {
+                Some(u) => assistance::attach(&st.svc, &s.actor, id, u)
+                    .await
+                    .map(|(d, _)| d),
+                None => Err(ServiceError::field(
+                    "file",
+                    lianjian_domain::Invalid::new("required", "请选择要上传的文件", "choose a file"),
+                )),
+            }
+        }
+        Err(e) => Err(ServiceError::field(
+            "file",
+            lianjian_domain::Invalid::new("upload_failed", e.message, e.message_en),
+        )),
+    };
+    step(&st, &s, id, "attached", r).await
+}
+
+/// 公安机关提请协助 / 双向咨询 from a transfer's page.
+pub async fn create_for_transfer(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let input = TransferRequestInput {
+        kind: f.get("kind"),
+        from_party: f.get("from_party"),
+        legal_basis: f.get("legal_basis"),
+        needed: f.get("needed"),
+        deadline_days: f.get("deadline_days"),
+    };
+    match assistance::for_transfer(&st.svc, &s.actor, id, &input).await {
+        Ok(d) => Ok(see_other(&format!(
+            "/console/assistance/{}?ok=created",
+            d.request.id
+        ))),
+        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
+        Err(e @ ServiceError::Forbidden) => Err(e.into()),
+        Err(e) => {
+            // Back on the transfer's page with every field's error.
+            let msg = crate::ApiError::from(e).message;
+            Ok(see_other(&format!(
+                "/console/transfers/{id}?linkage_error={}",
+                crate::extract::urlencode(&msg)
+            )))
+        }
+    }
+}
