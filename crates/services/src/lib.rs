@@ -31,6 +31,7 @@ pub mod queues;
 pub mod regions;
 pub mod risk;
 pub mod sectors;
+pub mod sharing;
 mod sheets;
 pub mod site;
 pub mod submissions;
@@ -84,6 +85,8 @@ pub struct Services {
     pub site: site::Site,
     /// The IoT ingest's memory (counters, samples, last-seen times); see [`iot`].
     pub iot: iot::IotHandle,
+    /// This instance's identity and link counters for data sharing; see [`sharing`].
+    pub sharing: sharing::SharingHandle,
 }
 
 impl Services {
@@ -99,6 +102,7 @@ impl Services {
             clock: clock::Clock::system(),
             site: site::Site::default(),
             iot: iot::IotHandle::default(),
+            sharing: sharing::SharingHandle::default(),
         }
     }
 

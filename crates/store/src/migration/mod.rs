@@ -37,6 +37,7 @@ mod m20261207_000033_credit_sanctions;
 mod m20261207_000034_warnings;
 mod m20261207_000035_iot;
 mod m20261207_000036_risk_model;
+mod m20261207_000042_sharing;
 
 /// Named indexes and their columns, as a migration replaces them.
 type Indexes = &'static [(&'static str, &'static [&'static str])];
@@ -115,6 +116,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000034_warnings::Migration),
             Box::new(m20261207_000035_iot::Migration),
             Box::new(m20261207_000036_risk_model::Migration),
+            Box::new(m20261207_000042_sharing::Migration),
         ]
     }
 }
