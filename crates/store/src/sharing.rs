@@ -310,6 +310,18 @@ pub async fn log_page(
     .await
 }
 
+/// Every log row about one message (sent or received, its receipt, a duplicate or refusal).
+pub async fn log_of_message(c: &impl ConnectionTrait, message_id: Uuid) -> Result<Vec<LogRow>> {
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            format!("SELECT {LOG_COLS} FROM sharing_log WHERE message_id = $1 ORDER BY seq"),
+            vec![message_id.into()],
+        ))
+        .await?;
+    rows.iter().map(log_row).collect()
+}
+
 /// Sent messages JetStream has not acknowledged yet, oldest first.
 pub async fn unpublished(c: &impl ConnectionTrait, limit: u64) -> Result<Vec<LogRow>> {
     let rows = c

@@ -608,3 +608,9 @@ pub async fn figures(svc: &Services) -> Result<Overview> {
         .total,
     })
 }
+
+/// This instance's public key (its evidence log's key, made on first use): what its peers put in
+/// their `[[sharing.peers]]` (`lianjian sharing key`).
+pub fn public_key(svc: &Services) -> Result<PublicKey> {
+    Ok(PublicKey(svc.evidence.signing_key()?.verifying_key()))
+}

@@ -22,6 +22,8 @@ mod hotline;
 mod iot;
 mod iot_warnings;
 mod risk;
+mod sharing;
+mod sharing_nats;
 mod staff_queues;
 mod warnings;
 
