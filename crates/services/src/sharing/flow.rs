@@ -608,6 +608,7 @@ async fn apply_control(tx: &impl Conn, svc: &Services, body: &Body) -> Result<Ou
 /// applied, it is marked retried; refused again, it stays open with the new reason.
 pub async fn retry(svc: &Services, actor: &Actor, id: Uuid) -> Result<Outcome> {
     ensure(may_manage(actor))?;
+    config(svc)?;
     let tx = svc.store.begin().await?;
     let d = repo::get_dead_letter(&tx, id)
         .await?

@@ -24,7 +24,8 @@ use lianjian_domain::scope::Actor;
 use lianjian_domain::sharing::{
     Confidentiality, DataKind, Direction, Frequency, Level, Method, ShareStatus, instance_id,
 };
-use lianjian_store::sharing::{self as repo, DeadLetter, Share, SharedRecord};
+use lianjian_store::sharing as repo;
+pub use lianjian_store::sharing::{DeadLetter, Share, SharedRecord};
 use lianjian_store::{Page, PageRequest};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -565,6 +566,15 @@ pub async fn log(
     Ok(repo::log_page(svc.store.conn(), event, page).await?)
 }
 
+/// Message-log rows of one event.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EventCount {
+    pub event: String,
+    /// The event in Chinese.
+    pub label: String,
+    pub count: i64,
+}
+
 /// The link's figures: counters since start and the message log's counts by event.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Overview {
@@ -573,8 +583,8 @@ pub struct Overview {
     pub upstream: Option<String>,
     pub peers: Vec<String>,
     pub stats: LinkStats,
-    /// Message-log rows by event code.
-    pub log_counts: Vec<(String, i64)>,
+    /// Message-log rows by event.
+    pub log_counts: Vec<EventCount>,
     /// Sent messages JetStream has not acknowledged yet (the backlog).
     pub unpublished: i64,
     pub open_dead_letters: u64,
@@ -597,7 +607,17 @@ pub async fn figures(svc: &Services) -> Result<Overview> {
             .map(|c| c.peers.iter().map(|p| p.id.clone()).collect())
             .unwrap_or_default(),
         stats: svc.sharing.stats(),
-        log_counts: repo::log_counts(c).await?,
+        log_counts: repo::log_counts(c)
+            .await?
+            .into_iter()
+            .map(|(event, count)| EventCount {
+                label: lianjian_domain::sharing::LogEvent::parse(&event)
+                    .map(|e| e.label_zh().to_string())
+                    .unwrap_or_else(|_| event.clone()),
+                event,
+                count,
+            })
+            .collect(),
         unpublished: repo::unpublished_count(c).await?,
         open_dead_letters: repo::list_dead_letters(
             c,
