@@ -71,7 +71,11 @@ async fn sharing(svc: &lianjian_services::Services) -> String {
         let _ = writeln!(o, "# TYPE lianjian_sharing_backlog gauge");
         let _ = writeln!(o, "lianjian_sharing_backlog {}", f.unpublished);
         let _ = writeln!(o, "# TYPE lianjian_sharing_dead_letters_open gauge");
-        let _ = writeln!(o, "lianjian_sharing_dead_letters_open {}", f.open_dead_letters);
+        let _ = writeln!(
+            o,
+            "lianjian_sharing_dead_letters_open {}",
+            f.open_dead_letters
+        );
     }
     o
 }

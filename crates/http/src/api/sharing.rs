@@ -48,7 +48,10 @@ pub async fn propose(
     ApiActor(a): ApiActor,
     ApiJson(b): ApiJson<ShareInput>,
 ) -> Result<(StatusCode, Json<Share>), ApiError> {
-    Ok((StatusCode::CREATED, Json(sharing::propose(&st.svc, &a, &b).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(sharing::propose(&st.svc, &a, &b).await?),
+    ))
 }
 
 /// This end approves the share (both ends' approvals make it active).

@@ -69,7 +69,10 @@ struct SharingPage {
     notice: Option<String>,
 }
 
-fn options<T: Copy>(all: &[T], f: impl Fn(T) -> (&'static str, &'static str)) -> Vec<(&'static str, &'static str)> {
+fn options<T: Copy>(
+    all: &[T],
+    f: impl Fn(T) -> (&'static str, &'static str),
+) -> Vec<(&'static str, &'static str)> {
     all.iter().map(|x| f(*x)).collect()
 }
 
@@ -90,7 +93,11 @@ async fn sharing_page(
         .items
         .iter()
         .map(|x| {
-            let mine_side_ok = if x.provider == me { x.provider_approved_at } else { x.consumer_approved_at };
+            let mine_side_ok = if x.provider == me {
+                x.provider_approved_at
+            } else {
+                x.consumer_approved_at
+            };
             let mut moves = Vec::new();
             if may_manage {
                 use lianjian_domain::lifecycle::Lifecycle;
@@ -99,8 +106,14 @@ async fn sharing_page(
                     (ShareStatus::Active, "恢复"),
                     (ShareStatus::Revoked, "撤销"),
                 ] {
-                    if x.status.can_move_to(to) && !(to == ShareStatus::Active && x.status == ShareStatus::Proposed) {
-                        moves.push((to.as_str(), label, format!("确定{label}共享“{}”？对端实例将同步{label}。", x.name)));
+                    if x.status.can_move_to(to)
+                        && !(to == ShareStatus::Active && x.status == ShareStatus::Proposed)
+                    {
+                        moves.push((
+                            to.as_str(),
+                            label,
+                            format!("确定{label}共享“{}”？对端实例将同步{label}。", x.name),
+                        ));
                     }
                 }
             }
@@ -111,49 +124,121 @@ async fn sharing_page(
                 direction: x.direction.label_zh(),
                 route: format!("{} → {}", x.provider, x.consumer),
                 scope: {
-                    let r = if x.regions.is_empty() { "全部地区".to_string() } else { x.regions.iter().map(|r| c.region_name(r).to_string()).collect::<Vec<_>>().join("、") };
-                    let d = if x.departments.is_empty() { "全部部门".to_string() } else { format!("{} 个部门", x.departments.len()) };
+                    let r = if x.regions.is_empty() {
+                        "全部地区".to_string()
+                    } else {
+                        x.regions
+                            .iter()
+                            .map(|r| c.region_name(r).to_string())
+                            .collect::<Vec<_>>()
+                            .join("、")
+                    };
+                    let d = if x.departments.is_empty() {
+                        "全部部门".to_string()
+                    } else {
+                        format!("{} 个部门", x.departments.len())
+                    };
                     format!("{r}；{d}")
                 },
-                method: format!("{}，{}，{} 小时内", x.method.label_zh(), x.frequency.label_zh(), x.time_limit_hours),
+                method: format!(
+                    "{}，{}，{} 小时内",
+                    x.method.label_zh(),
+                    x.frequency.label_zh(),
+                    x.time_limit_hours
+                ),
                 confidentiality: x.confidentiality.label_zh(),
                 status: x.status.label_zh(),
-                provider_ok: x.provider_approved_at.as_ref().map_or_else(|| "未确认".into(), |t| format!("{}（{}）", local(t), x.provider_approved_by.clone().unwrap_or_default())),
-                consumer_ok: x.consumer_approved_at.as_ref().map_or_else(|| "未确认".into(), |t| format!("{}（{}）", local(t), x.consumer_approved_by.clone().unwrap_or_default())),
-                can_approve: may_manage && x.status == ShareStatus::Proposed && mine_side_ok.is_none(),
+                provider_ok: x.provider_approved_at.as_ref().map_or_else(
+                    || "未确认".into(),
+                    |t| {
+                        format!(
+                            "{}（{}）",
+                            local(t),
+                            x.provider_approved_by.clone().unwrap_or_default()
+                        )
+                    },
+                ),
+                consumer_ok: x.consumer_approved_at.as_ref().map_or_else(
+                    || "未确认".into(),
+                    |t| {
+                        format!(
+                            "{}（{}）",
+                            local(t),
+                            x.consumer_approved_by.clone().unwrap_or_default()
+                        )
+                    },
+                ),
+                can_approve: may_manage
+                    && x.status == ShareStatus::Proposed
+                    && mine_side_ok.is_none(),
                 moves,
             }
         })
         .collect();
-    let dead = sharing::dead_letters(&st.svc, &s.actor, Some("open"), PageRequest::new(Some(1), Some(50)))
-        .await?
-        .items
-        .into_iter()
-        .map(|d| {
-            let excerpt: String = d.wire.chars().take(120).collect();
-            (d.id.to_string(), d.peer, d.reason, local(&d.received_at), d.attempts, excerpt)
-        })
-        .collect();
-    let recs = sharing::records(&st.svc, &s.actor, DataKind::DirectoryChanges, None, Pager::request(q, 20)).await?;
+    let dead = sharing::dead_letters(
+        &st.svc,
+        &s.actor,
+        Some("open"),
+        PageRequest::new(Some(1), Some(50)),
+    )
+    .await?
+    .items
+    .into_iter()
+    .map(|d| {
+        let excerpt: String = d.wire.chars().take(120).collect();
+        (
+            d.id.to_string(),
+            d.peer,
+            d.reason,
+            local(&d.received_at),
+            d.attempts,
+            excerpt,
+        )
+    })
+    .collect();
+    let recs = sharing::records(
+        &st.svc,
+        &s.actor,
+        DataKind::DirectoryChanges,
+        None,
+        Pager::request(q, 20),
+    )
+    .await?;
     let records = recs
         .items
         .iter()
         .map(|r| {
             let name = r.payload.get("name").and_then(|v| v.as_str()).map_or_else(
-                || if r.payload.get("deleted").is_some() { "（已删除）".to_string() } else { r.entity.clone() },
+                || {
+                    if r.payload.get("deleted").is_some() {
+                        "（已删除）".to_string()
+                    } else {
+                        r.entity.clone()
+                    }
+                },
                 String::from,
             );
             (
                 r.sender.clone(),
                 name,
                 c.region_name(&r.region_code).to_string(),
-                DataKind::parse(&r.kind).map_or("", |k| k.label_zh()).to_string(),
+                DataKind::parse(&r.kind)
+                    .map_or("", |k| k.label_zh())
+                    .to_string(),
                 local(&r.updated_at),
             )
         })
         .collect();
-    let lag = ov.stats.lag_p95_ms.map_or_else(|| "—".into(), |ms| format!("{ms} 毫秒（近 {} 条）", ov.stats.lag_samples));
-    let peers = st.svc.sharing.config().map(|c| c.peers.iter().map(|p| p.id.clone()).collect()).unwrap_or_default();
+    let lag = ov.stats.lag_p95_ms.map_or_else(
+        || "—".into(),
+        |ms| format!("{ms} 毫秒（近 {} 条）", ov.stats.lag_samples),
+    );
+    let peers = st
+        .svc
+        .sharing
+        .config()
+        .map(|c| c.peers.iter().map(|p| p.id.clone()).collect())
+        .unwrap_or_default();
     let page = SharingPage {
         configured: ov.instance.is_some(),
         lag,
@@ -177,7 +262,11 @@ async fn sharing_page(
         c,
         errors: errors.clone(),
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     Ok((status, render(page)).into_response())
 }
 
@@ -186,18 +275,25 @@ pub async fn page(
     Console(s): Console,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
-    let notice = q.iter().find(|(k, _)| k == "ok").map(|(_, v)| match v.as_str() {
-        "proposed" => "已提出共享，待双方确认".to_string(),
-        "approved" => "已确认，对端确认后生效".to_string(),
-        "status" => "已变更共享状态".to_string(),
-        "applied" => "重试成功，消息已应用".to_string(),
-        other => format!("重试结果：{}", other.chars().take(32).collect::<String>()),
-    });
+    let notice = q
+        .iter()
+        .find(|(k, _)| k == "ok")
+        .map(|(_, v)| match v.as_str() {
+            "proposed" => "已提出共享，待双方确认".to_string(),
+            "approved" => "已确认，对端确认后生效".to_string(),
+            "status" => "已变更共享状态".to_string(),
+            "applied" => "重试成功，消息已应用".to_string(),
+            other => format!("重试结果：{}", other.chars().take(32).collect::<String>()),
+        });
     sharing_page(&st, &s, &q, Form::new(), Vec::new(), notice).await
 }
 
 /// A refusal shown on the page instead of an error page (e.g. sharing not configured).
-async fn or_refusal(st: &AppState, s: &SessionAuth, e: ServiceError) -> Result<Response, ConsoleError> {
+async fn or_refusal(
+    st: &AppState,
+    s: &SessionAuth,
+    e: ServiceError,
+) -> Result<Response, ConsoleError> {
     match e {
         ServiceError::Refused { message, .. } | ServiceError::Conflict { message, .. } => {
             sharing_page(st, s, &[], Form::new(), vec![message], None).await
@@ -277,4 +373,3 @@ pub async fn retry(
         Err(e) => or_refusal(&st, &s, e).await,
     }
 }
-

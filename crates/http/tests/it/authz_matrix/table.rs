@@ -129,7 +129,9 @@ fn row(
 /// A row whose `{id}` is the nil UUID: the object does not exist in the fixture (sharing is not
 /// configured on the matrix's server, which the service checks before the id).
 fn nil_id(mut r: Row) -> Row {
-    r.uri = r.pattern.replace("{id}", "00000000-0000-0000-0000-000000000000");
+    r.uri = r
+        .pattern
+        .replace("{id}", "00000000-0000-0000-0000-000000000000");
     r
 }
 
@@ -879,7 +881,13 @@ pub fn rows() -> Vec<Row> {
             r#"{"name":"矩阵测试","kind":"directory_changes","direction":"up","consumer":"city","method":"push","frequency":"realtime","time_limit_hours":"24","confidentiality":"internal"}"#,
             SYSTEM,
         ),
-        nil_id(json("POST", "/api/v1/sharing/shares/{id}/approve", "share", "{}", SYSTEM)),
+        nil_id(json(
+            "POST",
+            "/api/v1/sharing/shares/{id}/approve",
+            "share",
+            "{}",
+            SYSTEM,
+        )),
         nil_id(json(
             "POST",
             "/api/v1/sharing/shares/{id}/status",
@@ -888,7 +896,13 @@ pub fn rows() -> Vec<Row> {
             SYSTEM,
         )),
         get("/api/v1/sharing/dead-letters", "", SHARING_READ),
-        nil_id(json("POST", "/api/v1/sharing/dead-letters/{id}/retry", "dead_letter", "{}", SYSTEM)),
+        nil_id(json(
+            "POST",
+            "/api/v1/sharing/dead-letters/{id}/retry",
+            "dead_letter",
+            "{}",
+            SYSTEM,
+        )),
         // ---- API: the risk model (风险预测模型). Everybody but inspectors reads (an inspector
         // should not arrive anchored by the score); models and scores follow the region. Only
         // the system administrator and the office fit; the demo's own history is too thin to
@@ -2198,9 +2212,24 @@ pub fn rows() -> Vec<Row> {
             "name=矩阵测试&kind=directory_changes&direction=up&consumer=city&method=push&frequency=realtime&time_limit_hours=24&confidentiality=internal",
             SYSTEM,
         ),
-        nil_id(post("/console/sharing/shares/{id}/approve", "share", "", SYSTEM)),
-        nil_id(post("/console/sharing/shares/{id}/status", "share", "to=suspended", SYSTEM)),
-        nil_id(post("/console/sharing/dead-letters/{id}/retry", "dead_letter", "", SYSTEM)),
+        nil_id(post(
+            "/console/sharing/shares/{id}/approve",
+            "share",
+            "",
+            SYSTEM,
+        )),
+        nil_id(post(
+            "/console/sharing/shares/{id}/status",
+            "share",
+            "to=suspended",
+            SYSTEM,
+        )),
+        nil_id(post(
+            "/console/sharing/dead-letters/{id}/retry",
+            "dead_letter",
+            "",
+            SYSTEM,
+        )),
         // Console: the risk model, the same policy as its API rows.
         get("/console/risk", "", "AAA AAA AAA FFF AAA AAA"),
         post(
