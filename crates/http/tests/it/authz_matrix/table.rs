@@ -77,6 +77,9 @@ const CREATE: &str = "PPP PPV PVV FFF FFF FFF";
 const SYSTEM: &str = "PPP FFF FFF FFF FFF FFF";
 /// Data sharing's link and catalogue: system administrators and coordination offices.
 const SHARING_READ: &str = "AAA AAA FFF FFF FFF FFF";
+/// Sharing changes on a server without `[sharing]`: the system administrator is refused by the
+/// instance's state (S), everyone else by role.
+const SHARING_UNCONFIGURED: &str = "SSS FFF FFF FFF FFF FFF";
 /// Roles that administer (system admin, coordination office, department admin), no object.
 const ADMINS: &str = "AAA AAA AAA FFF FFF FFF";
 
@@ -870,7 +873,8 @@ pub fn rows() -> Vec<Row> {
         // ---- API: data sharing with other instances (信息互通共享). System administrators and
         // coordination offices read the link and the catalogue; only system administrators
         // change it. The matrix's server has no `[sharing]` section, so an allowed change is
-        // refused as "not configured" (409/422, P); the share and dead-letter ids are nil (the
+        // refused as "not configured" (the API answers 403 `refused` with that message: S for
+        // the system administrator, F by role for everyone else); the share and dead-letter ids are nil (the
         // configuration is checked before the id).
         get("/api/v1/sharing", "", SHARING_READ),
         get("/api/v1/sharing/shares", "", SHARING_READ),
@@ -879,21 +883,21 @@ pub fn rows() -> Vec<Row> {
             "/api/v1/sharing/shares",
             "",
             r#"{"name":"矩阵测试","kind":"directory_changes","direction":"up","consumer":"city","method":"push","frequency":"realtime","time_limit_hours":"24","confidentiality":"internal"}"#,
-            SYSTEM,
+            SHARING_UNCONFIGURED,
         ),
         nil_id(json(
             "POST",
             "/api/v1/sharing/shares/{id}/approve",
             "share",
             "{}",
-            SYSTEM,
+            SHARING_UNCONFIGURED,
         )),
         nil_id(json(
             "POST",
             "/api/v1/sharing/shares/{id}/status",
             "share",
             r#"{"status":"suspended"}"#,
-            SYSTEM,
+            SHARING_UNCONFIGURED,
         )),
         get("/api/v1/sharing/dead-letters", "", SHARING_READ),
         nil_id(json(
@@ -901,7 +905,7 @@ pub fn rows() -> Vec<Row> {
             "/api/v1/sharing/dead-letters/{id}/retry",
             "dead_letter",
             "{}",
-            SYSTEM,
+            SHARING_UNCONFIGURED,
         )),
         // ---- API: the risk model (风险预测模型). Everybody but inspectors reads (an inspector
         // should not arrive anchored by the score); models and scores follow the region. Only
