@@ -28,6 +28,7 @@ pub mod region;
 pub mod risk;
 pub mod scope;
 pub mod sector;
+pub mod sharing;
 pub mod submission;
 pub mod tag;
 pub mod tag_expr;

@@ -41,7 +41,43 @@ pub async fn render(
 ) -> impl IntoResponse {
     let mut text = handle().render();
     text.push_str(&iot(&st.svc.iot.stats()));
+    if st.svc.sharing.config().is_some() {
+        text.push_str(&sharing(&st.svc).await);
+    }
     ([("content-type", "text/plain; version=0.0.4")], text)
+}
+
+/// The sharing link's counters, lag, backlog and open dead letters (docs/sharing.md): figures
+/// only, no message content.
+async fn sharing(svc: &lianjian_services::Services) -> String {
+    use std::fmt::Write;
+    let s = svc.sharing.stats();
+    let mut o = String::new();
+    for (name, v) in [
+        ("published", s.published),
+        ("received", s.received),
+        ("applied", s.applied),
+        ("duplicates", s.duplicates),
+        ("refused", s.refused),
+    ] {
+        let _ = writeln!(o, "# TYPE lianjian_sharing_{name}_total counter");
+        let _ = writeln!(o, "lianjian_sharing_{name}_total {v}");
+    }
+    if let Some(p) = s.lag_p95_ms {
+        let _ = writeln!(o, "# TYPE lianjian_sharing_lag_p95_ms gauge");
+        let _ = writeln!(o, "lianjian_sharing_lag_p95_ms {p}");
+    }
+    if let Ok(f) = lianjian_services::sharing::figures(svc).await {
+        let _ = writeln!(o, "# TYPE lianjian_sharing_backlog gauge");
+        let _ = writeln!(o, "lianjian_sharing_backlog {}", f.unpublished);
+        let _ = writeln!(o, "# TYPE lianjian_sharing_dead_letters_open gauge");
+        let _ = writeln!(
+            o,
+            "lianjian_sharing_dead_letters_open {}",
+            f.open_dead_letters
+        );
+    }
+    o
 }
 
 /// The MQTT ingest's counters (docs/iot.md), refusals per reason. `/metrics` needs no sign-in,

@@ -38,6 +38,107 @@ pub struct FileConfig {
     pub security: SecuritySection,
     /// The IoT ingest (docs/iot.md); absent = no MQTT consumer.
     pub mqtt: Option<MqttSection>,
+    /// Data sharing with other instances (docs/sharing.md); absent = this instance shares
+    /// nothing.
+    pub sharing: Option<SharingSection>,
+}
+
+/// `[sharing]`: this instance's identity and its link (docs/sharing.md).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SharingSection {
+    /// This instance's id on the links, e.g. "county-411121".
+    pub instance: String,
+    /// `province`, `city` or `county`.
+    pub level: String,
+    /// GB/T 2260 code of its jurisdiction.
+    pub region: String,
+    /// The instance directly above, if any.
+    pub upstream: Option<String>,
+    /// Default `nats://127.0.0.1:4222`.
+    pub nats_url: Option<String>,
+    pub nats_user: Option<String>,
+    /// Better in `LIANJIAN_SHARING_NATS_PASSWORD` than in the file.
+    pub nats_password: Option<String>,
+    /// Producer poll interval, milliseconds (default 200).
+    pub poll_ms: Option<u64>,
+    #[serde(default)]
+    pub peers: Vec<PeerSection>,
+}
+
+/// `[[sharing.peers]]`: an instance this one exchanges with.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PeerSection {
+    pub instance: String,
+    pub level: String,
+    pub region: String,
+    /// Its Ed25519 public key, 64 hex digits (`lianjian sharing key` on that instance).
+    pub public_key: String,
+}
+
+/// Reads `[sharing]`, every field checked and named in the error.
+pub fn sharing(
+    section: Option<SharingSection>,
+) -> anyhow::Result<Option<lianjian_services::sharing::SharingConfig>> {
+    use lianjian_domain::sharing::{Level, instance_id};
+    let Some(s) = section else { return Ok(None) };
+    let region = |what: &str, r: &str| -> anyhow::Result<String> {
+        lianjian_domain::region::RegionCode::parse(r)
+            .map(|c| c.as_str().to_string())
+            .map_err(|e| anyhow::anyhow!("config: {what}: {}", e.en))
+    };
+    let mut peers = Vec::new();
+    for (i, p) in s.peers.iter().enumerate() {
+        let what = |f: &str| format!("sharing.peers[{i}].{f}");
+        peers.push(lianjian_services::sharing::Peer {
+            id: instance_id(&p.instance)
+                .map_err(|e| anyhow::anyhow!("config: {}: {}", what("instance"), e.en))?,
+            level: Level::parse(&p.level)
+                .map_err(|e| anyhow::anyhow!("config: {}: {}", what("level"), e.en))?,
+            region: region(&what("region"), &p.region)?,
+            public_key: lianjian_domain::evidence::PublicKey::from_hex(p.public_key.trim())
+                .map_err(|e| anyhow::anyhow!("config: {}: {e}", what("public_key")))?,
+        });
+    }
+    let instance = instance_id(&s.instance)
+        .map_err(|e| anyhow::anyhow!("config: sharing.instance: {}", e.en))?;
+    if peers.iter().any(|p| p.id == instance) {
+        bail!("config: sharing.peers lists this instance itself ({instance})");
+    }
+    let upstream = match s.upstream {
+        Some(u) => {
+            let u = instance_id(&u)
+                .map_err(|e| anyhow::anyhow!("config: sharing.upstream: {}", e.en))?;
+            if !peers.iter().any(|p| p.id == u) {
+                bail!("config: sharing.upstream {u} is not among sharing.peers");
+            }
+            Some(u)
+        }
+        None => None,
+    };
+    let poll_ms = s.poll_ms.unwrap_or(200);
+    if !(10..=60_000).contains(&poll_ms) {
+        bail!("config: sharing.poll_ms must be 10–60000, got {poll_ms}");
+    }
+    let nats_url = env("LIANJIAN_SHARING_NATS_URL")
+        .or(s.nats_url)
+        .unwrap_or_else(|| "nats://127.0.0.1:4222".into());
+    if !nats_url.starts_with("nats://") && !nats_url.starts_with("tls://") {
+        bail!("config: sharing.nats_url must start with nats:// or tls://, got {nats_url}");
+    }
+    Ok(Some(lianjian_services::sharing::SharingConfig {
+        instance,
+        level: Level::parse(&s.level)
+            .map_err(|e| anyhow::anyhow!("config: sharing.level: {}", e.en))?,
+        region: region("sharing.region", &s.region)?,
+        upstream,
+        nats_url,
+        nats_user: s.nats_user,
+        nats_password: env("LIANJIAN_SHARING_NATS_PASSWORD").or(s.nats_password),
+        peers,
+        poll_ms,
+    }))
 }
 
 /// `[mqtt]`: the broker the server subscribes to for device readings (docs/iot.md).
@@ -95,6 +196,8 @@ pub struct Settings {
         lianjian_services::iot::mqtt::MqttConfig,
         lianjian_domain::iot::PayloadLimits,
     )>,
+    /// This instance's sharing identity and link, when `[sharing]` is configured.
+    pub sharing: Option<lianjian_services::sharing::SharingConfig>,
 }
 
 /// Reads `[mqtt]` (with `LIANJIAN_MQTT_URL` / `LIANJIAN_MQTT_PASSWORD` over it), every bound
@@ -283,8 +386,10 @@ pub fn resolve(
         );
     }
     let mqtt = mqtt(file.mqtt)?;
+    let sharing = sharing(file.sharing)?;
     Ok(Settings {
         mqtt,
+        sharing,
         site_name: env("LIANJIAN_SITE_NAME").or(file.site_name),
         site_region: env("LIANJIAN_SITE_REGION").or(file.site_region),
         evidence,

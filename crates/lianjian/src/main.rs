@@ -10,6 +10,7 @@ mod evidence_cli;
 mod exchange_cli;
 mod open311_cli;
 mod risk_cli;
+mod sharing_cli;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -106,6 +107,15 @@ enum Command {
     Risk {
         #[command(subcommand)]
         action: risk_cli::RiskCommand,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Data sharing with other instances (信息互通共享, docs/sharing.md): keys, message-log
+    /// verification and export, received audit checkpoints, the NATS configuration.
+    #[command(alias = "exchange")]
+    Sharing {
+        #[command(subcommand)]
+        action: sharing_cli::SharingCommand,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -542,6 +552,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_site(s.site_name, s.site_region.as_deref())
                 .await
                 .map_err(|e| service_error(e).context("config: site_region"))?;
+            let svc = match s.sharing.clone() {
+                Some(c) => svc.with_sharing(c),
+                None => svc,
+            };
             // An import job whose process was killed is undone before anything reads the
             // directory (the index included): nothing half-written is ever served.
             exchange_cli::recover(&svc).await?;
@@ -576,6 +590,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         )
                         .await
                         .map_err(|e| anyhow!("MQTT ingest: {e}"))?,
+                    )
+                }
+                None => None,
+            };
+            // The sharing link (docs/sharing.md) when `[sharing]` is configured.
+            let _link = match &s.sharing {
+                Some(c) => {
+                    println!(
+                        "Sharing: instance {} ({}) over {}",
+                        c.instance,
+                        c.level.as_str(),
+                        c.nats_url
+                    );
+                    Some(
+                        lianjian_services::sharing::link::start(svc.clone())
+                            .await
+                            .map_err(|e| anyhow!("sharing link: {e}"))?,
                     )
                 }
                 None => None,
@@ -686,6 +717,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 months,
             };
             risk_cli::fit(&svc, input).await
+        }
+        Command::Sharing { action, db } => {
+            if let Some(r) = sharing_cli::offline(&action) {
+                return r;
+            }
+            let s = config::resolve(db.config.as_ref(), None, db.database_url)?;
+            let mut svc = Services::new(Store::connect(&s.database_url).await?, s.security)
+                .with_evidence(s.evidence);
+            if let Some(c) = s.sharing {
+                svc = svc.with_sharing(c);
+            }
+            sharing_cli::run(&svc, action).await
         }
         Command::Calendar { action, db } => {
             let s = config::resolve(db.config.as_ref(), None, db.database_url)?;

@@ -36,6 +36,7 @@ pub mod queues;
 pub mod regions;
 pub mod risk;
 pub mod sectors;
+pub mod sharing;
 mod sheets;
 pub mod site;
 pub mod submissions;
@@ -89,6 +90,8 @@ pub struct Services {
     pub site: site::Site,
     /// The IoT ingest's memory (counters, samples, last-seen times); see [`iot`].
     pub iot: iot::IotHandle,
+    /// This instance's identity and link counters for data sharing; see [`sharing`].
+    pub sharing: sharing::SharingHandle,
 }
 
 impl Services {
@@ -104,6 +107,7 @@ impl Services {
             clock: clock::Clock::system(),
             site: site::Site::default(),
             iot: iot::IotHandle::default(),
+            sharing: sharing::SharingHandle::default(),
         }
     }
 

@@ -40,6 +40,7 @@ pub mod risk;
 mod scope;
 pub mod seal;
 pub mod sectors;
+pub mod sharing;
 pub mod submissions;
 pub mod tags;
 pub mod testing;

@@ -26,6 +26,7 @@ pub(crate) mod plans;
 mod regions;
 pub(crate) mod risk;
 mod sectors;
+pub(crate) mod sharing;
 pub(crate) mod tags;
 pub(crate) mod assistance;
 pub(crate) mod users;
@@ -73,6 +74,7 @@ use crate::AppState;
         (name = "warnings", description = "风险隐患联合监测预警：预警规则（按行业领域、版本化）、预警生成与重复触发合并、推送、签收、会商研判、处置、办结、转线索或转检查，每一步留痕并按预案计时"),
         (name = "iot", description = "物联网感知监测：设备登记（设备编号、类型、所属主体、安装位置、指标阈值、静默时长、负责部门）、最新读数、分钟聚合与超限记录；读数经 MQTT 接入（见 docs/iot.md）"),
         (name = "licensing", description = "审管衔接：审批结果（准予、变更、撤销注销许可）推送与认领（按许可证号和事项幂等，认领期限按工作日计时，逾期转协调办），监管结果反馈审批部门"),
+        (name = "sharing", description = "信息互通共享：省市县实例间经 NATS JetStream 交换数据；共享目录（数据类别、方向、范围、方式、频率、时限、密级）须双方确认，消息签名并记入双方的哈希链消息日志，死信可重试（见 docs/sharing.md；仅限工作人员）"),
         (name = "hotline", description = "12345 热线接口：工单推送（按工单编号幂等）、办理事件拉取与回调（签名、重试）"),
     )
 )]
@@ -344,6 +346,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(risk::models, risk::fit))
         .routes(routes!(risk::model))
         .routes(routes!(risk::entity))
+        .routes(routes!(sharing::overview))
+        .routes(routes!(sharing::shares, sharing::propose))
+        .routes(routes!(sharing::approve))
+        .routes(routes!(sharing::set_status))
+        .routes(routes!(sharing::dead_letters))
+        .routes(routes!(sharing::retry))
         .routes(routes!(hotline::push))
         .routes(routes!(hotline::events))
         .routes(routes!(hotline::subscribe, hotline::subscriptions))

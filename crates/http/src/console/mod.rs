@@ -33,6 +33,7 @@ pub(crate) mod results;
 mod risk;
 mod sectors;
 mod settings;
+mod sharing;
 mod tags;
 mod users;
 mod visit_merge;
@@ -101,6 +102,11 @@ pub fn router() -> Router<AppState> {
         .route("/risk", get(risk::page).post(risk::fit))
         .route("/risk/models/{id}", get(risk::model))
         .route("/risk/entities/{id}", get(risk::entity))
+        .route("/sharing", get(sharing::page))
+        .route("/sharing/shares", post(sharing::propose))
+        .route("/sharing/shares/{id}/approve", post(sharing::approve))
+        .route("/sharing/shares/{id}/status", post(sharing::set_status))
+        .route("/sharing/dead-letters/{id}/retry", post(sharing::retry))
         .route("/credit/entities/{id}", get(credit_evaluation::entity))
         .route(
             "/credit/entities/{id}/override",
@@ -479,6 +485,7 @@ pub const LIVE_AREAS: &[(&str, &str)] = &[
     ("analysis", "/console/analysis"),
     ("guides", "/console/guides"),
     ("linkage", "/console/assistance"),
+    ("sharing", "/console/sharing"),
 ];
 
 /// A list's filters as `k=v&` (the ones filled in, encoded), to put before a sort or page

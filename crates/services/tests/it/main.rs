@@ -26,6 +26,8 @@ mod iot;
 mod iot_warnings;
 mod licensing;
 mod risk;
+mod sharing;
+mod sharing_nats;
 mod staff_queues;
 mod warnings;
 

@@ -37,10 +37,11 @@ mod m20261207_000033_credit_sanctions;
 mod m20261207_000034_warnings;
 mod m20261207_000035_iot;
 mod m20261207_000036_risk_model;
-mod m20261207_000041_analysis;
-mod m20261207_000040_guides;
-mod m20261207_000038_licensing;
 mod m20261207_000037_assistance;
+mod m20261207_000038_licensing;
+mod m20261207_000040_guides;
+mod m20261207_000041_analysis;
+mod m20261207_000042_sharing;
 
 /// Named indexes and their columns, as a migration replaces them.
 type Indexes = &'static [(&'static str, &'static [&'static str])];
@@ -119,10 +120,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000034_warnings::Migration),
             Box::new(m20261207_000035_iot::Migration),
             Box::new(m20261207_000036_risk_model::Migration),
-            Box::new(m20261207_000041_analysis::Migration),
-            Box::new(m20261207_000040_guides::Migration),
-            Box::new(m20261207_000038_licensing::Migration),
             Box::new(m20261207_000037_assistance::Migration),
+            Box::new(m20261207_000038_licensing::Migration),
+            Box::new(m20261207_000040_guides::Migration),
+            Box::new(m20261207_000041_analysis::Migration),
+            Box::new(m20261207_000042_sharing::Migration),
         ]
     }
 }

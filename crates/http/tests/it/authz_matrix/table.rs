@@ -84,6 +84,11 @@ const ANALYSTS: &str = "AAA AAA AAA FFF AAA AAA";
 const REBUILDERS: &str = "PPP PPP FFF FFF FFF FFF";
 /// System administrators only.
 const SYSTEM: &str = "PPP FFF FFF FFF FFF FFF";
+/// Data sharing's link and catalogue: system administrators and coordination offices.
+const SHARING_READ: &str = "AAA AAA FFF FFF FFF FFF";
+/// Sharing changes on a server without `[sharing]`: the system administrator is refused by the
+/// instance's state (S), everyone else by role.
+const SHARING_UNCONFIGURED: &str = "SSS FFF FFF FFF FFF FFF";
 /// Roles that administer (system admin, coordination office, department admin), no object.
 const ADMINS: &str = "AAA AAA AAA FFF FFF FFF";
 
@@ -131,6 +136,15 @@ fn row(
             'U'
         },
     }
+}
+
+/// A row whose `{id}` is the nil UUID: the object does not exist in the fixture (sharing is not
+/// configured on the matrix's server, which the service checks before the id).
+fn nil_id(mut r: Row) -> Row {
+    r.uri = r
+        .pattern
+        .replace("{id}", "00000000-0000-0000-0000-000000000000");
+    r
 }
 
 fn get(pattern: &'static str, obj: &str, expect: &'static str) -> Row {
@@ -896,6 +910,43 @@ pub fn rows() -> Vec<Row> {
             r#"{"class":"B","reason":"矩阵测试：人工调整"}"#,
             "PPP PPH FFF FFF FFF FFF",
         ),
+        // ---- API: data sharing with other instances (信息互通共享). System administrators and
+        // coordination offices read the link and the catalogue; only system administrators
+        // change it. The matrix's server has no `[sharing]` section, so an allowed change is
+        // refused as "not configured" (the API answers 403 `refused` with that message: S for
+        // the system administrator, F by role for everyone else); the share and dead-letter ids are nil (the
+        // configuration is checked before the id).
+        get("/api/v1/sharing", "", SHARING_READ),
+        get("/api/v1/sharing/shares", "", SHARING_READ),
+        json(
+            "POST",
+            "/api/v1/sharing/shares",
+            "",
+            r#"{"name":"矩阵测试","kind":"directory_changes","direction":"up","consumer":"city","method":"push","frequency":"realtime","time_limit_hours":"24","confidentiality":"internal"}"#,
+            SHARING_UNCONFIGURED,
+        ),
+        nil_id(json(
+            "POST",
+            "/api/v1/sharing/shares/{id}/approve",
+            "share",
+            "{}",
+            SHARING_UNCONFIGURED,
+        )),
+        nil_id(json(
+            "POST",
+            "/api/v1/sharing/shares/{id}/status",
+            "share",
+            r#"{"status":"suspended"}"#,
+            SHARING_UNCONFIGURED,
+        )),
+        get("/api/v1/sharing/dead-letters", "", SHARING_READ),
+        nil_id(json(
+            "POST",
+            "/api/v1/sharing/dead-letters/{id}/retry",
+            "dead_letter",
+            "{}",
+            SHARING_UNCONFIGURED,
+        )),
         // ---- API: the risk model (风险预测模型). Everybody but inspectors reads (an inspector
         // should not arrive anchored by the score); models and scores follow the region. Only
         // the system administrator and the office fit; the demo's own history is too thin to
@@ -2432,6 +2483,33 @@ pub fn rows() -> Vec<Row> {
             "verdict=reject&reason=矩阵测试：理由不成立",
             "PPP PPH PFH FFH FFH FFH",
         ),
+        // Console: data sharing, the same policy as its API rows (an allowed change is shown
+        // the "not configured" refusal on the page, 422).
+        get("/console/sharing", "", SHARING_READ),
+        post(
+            "/console/sharing/shares",
+            "",
+            "name=矩阵测试&kind=directory_changes&direction=up&consumer=city&method=push&frequency=realtime&time_limit_hours=24&confidentiality=internal",
+            SYSTEM,
+        ),
+        nil_id(post(
+            "/console/sharing/shares/{id}/approve",
+            "share",
+            "",
+            SYSTEM,
+        )),
+        nil_id(post(
+            "/console/sharing/shares/{id}/status",
+            "share",
+            "to=suspended",
+            SYSTEM,
+        )),
+        nil_id(post(
+            "/console/sharing/dead-letters/{id}/retry",
+            "dead_letter",
+            "",
+            SYSTEM,
+        )),
         // Console: the risk model, the same policy as its API rows.
         get("/console/risk", "", "AAA AAA AAA FFF AAA AAA"),
         post(
