@@ -176,7 +176,7 @@ mod tests {
         LicenceInput {
             licence_no: "JY14111210000123".into(),
             event: "准予许可".into(),
-            usci: "91411121MA40000001".into(),
+            usci: "91350100M000100Y43".into(),
             item_code: "WY-SC-001".into(),
             licence_name: "食品经营许可".into(),
             decided_on: "2026/12/1".into(),
