@@ -24,7 +24,7 @@ pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
 labelled_enum!(
     /// An instance's administrative level (层级).
-    Level {
+    InstanceLevel {
         Province = "province" / "省级",
         City = "city" / "市级",
         County = "county" / "县级",

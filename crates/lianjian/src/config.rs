@@ -81,7 +81,7 @@ pub struct PeerSection {
 pub fn sharing(
     section: Option<SharingSection>,
 ) -> anyhow::Result<Option<lianjian_services::sharing::SharingConfig>> {
-    use lianjian_domain::sharing::{Level, instance_id};
+    use lianjian_domain::sharing::{InstanceLevel, instance_id};
     let Some(s) = section else { return Ok(None) };
     let region = |what: &str, r: &str| -> anyhow::Result<String> {
         lianjian_domain::region::RegionCode::parse(r)
@@ -94,7 +94,7 @@ pub fn sharing(
         peers.push(lianjian_services::sharing::Peer {
             id: instance_id(&p.instance)
                 .map_err(|e| anyhow::anyhow!("config: {}: {}", what("instance"), e.en))?,
-            level: Level::parse(&p.level)
+            level: InstanceLevel::parse(&p.level)
                 .map_err(|e| anyhow::anyhow!("config: {}: {}", what("level"), e.en))?,
             region: region(&what("region"), &p.region)?,
             public_key: lianjian_domain::evidence::PublicKey::from_hex(p.public_key.trim())
@@ -129,7 +129,7 @@ pub fn sharing(
     }
     Ok(Some(lianjian_services::sharing::SharingConfig {
         instance,
-        level: Level::parse(&s.level)
+        level: InstanceLevel::parse(&s.level)
             .map_err(|e| anyhow::anyhow!("config: sharing.level: {}", e.en))?,
         region: region("sharing.region", &s.region)?,
         upstream,

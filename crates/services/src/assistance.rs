@@ -1279,111 +1279,7 @@ pub async fn of_transfer(
         .items)
 }
 
-/// The receiving agency's decision on a transfer (受理/立案 or 不予受理), as the department
-/// records it from the agency's document: the date it decided and the document's number,
-/// besides the reasons (`follow_ups::transfer_feedback`).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct TransferDecisionView {
-    pub decided_on: NaiveDate,
-    pub document_no: Option<String>,
-    pub recorded_by: String,
-    pub recorded_at: DateTime<Utc>,
-}
-
-/// The decision recorded for a transfer, if any (the transfer must be visible to the actor).
-pub async fn transfer_decision(
-    svc: &Services,
-    a: &Actor,
-    transfer_id: Uuid,
-) -> Result<Option<TransferDecisionView>> {
-    crate::follow_ups::get_transfer(svc, a, transfer_id).await?;
-    Ok(repo::decision_of(svc.store.conn(), transfer_id)
-        .await?
-        .map(|d| TransferDecisionView {
-            decided_on: d.decided_on,
-            document_no: d.document_no,
-            recorded_by: d.recorded_by,
-            recorded_at: d.recorded_at,
-        }))
-}
-
-/// Parses the decision's date (not after today, not before the transfer) and document number.
-pub(crate) fn parse_decision(
-    decided_on: &str,
-    document_no: Option<&str>,
-    transferred: DateTime<Utc>,
-    today: NaiveDate,
-) -> std::result::Result<(NaiveDate, Option<String>), Vec<crate::error::FieldError>> {
-    let mut ch = Checker::default();
-    let date = match NaiveDate::parse_from_str(decided_on.trim(), "%Y-%m-%d") {
-        Ok(d) if d > today => {
-            ch.push(
-                "decided_on",
-                Invalid::new("future", "决定日期不能晚于今天", "the decision date is in the future"),
-            );
-            None
-        }
-        Ok(d) if d < beijing_date(transferred) => {
-            ch.push(
-                "decided_on",
-                Invalid::new(
-                    "before_transfer",
-                    "决定日期不能早于移送日期",
-                    "the decision date is before the transfer",
-                ),
-            );
-            None
-        }
-        Ok(d) => Some(d),
-        Err(_) => {
-            ch.push(
-                "decided_on",
-                Invalid::new(
-                    "date",
-                    format!("决定日期“{}”应为 YYYY-MM-DD", decided_on.trim()),
-                    format!("decision date '{}' must be YYYY-MM-DD", decided_on.trim()),
-                ),
-            );
-            None
-        }
-    };
-    let doc = match document_no.map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => ch.check(
-            "document_no",
-            lianjian_domain::error::bounded_text(s, 2, 60, "文书编号", "document number"),
-        ),
-    };
-    let errs = ch.into_errors();
-    if errs.is_empty() {
-        Ok((date.expect("checked"), doc))
-    } else {
-        Err(errs)
-    }
-}
-
-/// Stores the decision on `tx` (with the transfer's feedback, in its transaction).
-pub(crate) async fn record_decision(
-    tx: &lianjian_store::Tx,
-    a: &Actor,
-    transfer_id: Uuid,
-    decided_on: NaiveDate,
-    document_no: Option<String>,
-) -> Result<()> {
-    repo::insert_decision(
-        tx,
-        &TransferDecision {
-            transfer_id,
-            decided_on,
-            document_no,
-            recorded_by: a.username.clone(),
-            recorded_at: lianjian_domain::audit::audit_time(chrono::Utc::now()),
-        },
-    )
-    .await?;
-    Ok(())
-}
-
+pub use crate::follow_ups::{TransferDecisionView, transfer_decision};
 
 // ---- demo (issue 17 item 7) ----
 
@@ -1444,7 +1340,7 @@ pub async fn seed_demo(svc: &Services) -> Result<()> {
                 display_name: name.into(),
                 role: role.into(),
                 department_id: dept.to_string(),
-                password: crate::demo::DEMO_PASSWORD.into(),
+                password: crate::demo_content::DEMO_PASSWORD.into(),
                 ..Default::default()
             },
         )
@@ -1479,7 +1375,7 @@ pub async fn seed_demo(svc: &Services) -> Result<()> {
         crate::evidence::Upload {
             filename: "出厂检验记录（批号20261102）.pdf".into(),
             media_type: Some("application/pdf".into()),
-            bytes: crate::demo::one_page_pdf(&[
+            bytes: crate::demo_content::one_page_pdf(&[
                 "Factory inspection record, batch 20261102",
                 "Linying County Market Supervision (demo)",
             ]),

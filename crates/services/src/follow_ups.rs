@@ -686,7 +686,7 @@ pub async fn transfer_feedback(
     let feedback = rules::matter(feedback, "反馈情况", "feedback")
         .map_err(|e| errors.push(crate::error::FieldError::new("feedback", e)))
         .ok();
-    let decided = crate::assistance::parse_decision(
+    let decided = parse_decision(
         decision
             .decided_on
             .as_deref()
@@ -717,7 +717,7 @@ pub async fn transfer_feedback(
         ));
     }
     repo::set_transfer_feedback(&tx, id, status, &feedback).await?;
-    crate::assistance::record_decision(&tx, actor, id, decided_on, document_no.clone()).await?;
+    record_decision(&tx, actor, id, decided_on, document_no.clone()).await?;
     record(&tx, actor, Record::new("case_transfer.feedback", "case_transfer", id).at(&v.region_code, Some(t.department_id)).after(&serde_json::json!({"code": t.code, "status": status.as_str(), "feedback": feedback, "decided_on": decided_on, "document_no": document_no}))).await?;
     tx.commit().await?;
     Ok(repo::get_transfer(svc.store.conn(), id)
@@ -742,4 +742,111 @@ pub async fn transfers(
     page: PageRequest,
 ) -> Result<Page<CaseTransfer>> {
     Ok(repo::list_transfers(svc.store.conn(), &Scope::of(actor), q, page).await?)
+}
+
+// ---- the receiving agency's decision (行刑衔接, issue 17 item 4) ----
+
+/// The receiving agency's decision on a transfer (受理/立案 or 不予受理), as the department
+/// records it from the agency's document: the date it decided and the document's number,
+/// besides the reasons (`transfer_feedback`).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TransferDecisionView {
+    pub decided_on: chrono::NaiveDate,
+    pub document_no: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The decision recorded for a transfer, if any (the transfer must be visible to the actor).
+pub async fn transfer_decision(
+    svc: &Services,
+    a: &Actor,
+    transfer_id: Uuid,
+) -> Result<Option<TransferDecisionView>> {
+    get_transfer(svc, a, transfer_id).await?;
+    Ok(lianjian_store::assistance::decision_of(svc.store.conn(), transfer_id)
+        .await?
+        .map(|d| TransferDecisionView {
+            decided_on: d.decided_on,
+            document_no: d.document_no,
+            recorded_by: d.recorded_by,
+            recorded_at: d.recorded_at,
+        }))
+}
+
+/// Parses the decision's date (not after today, not before the transfer) and document number.
+pub(crate) fn parse_decision(
+    decided_on: &str,
+    document_no: Option<&str>,
+    transferred: chrono::DateTime<chrono::Utc>,
+    today: chrono::NaiveDate,
+) -> std::result::Result<(chrono::NaiveDate, Option<String>), Vec<crate::error::FieldError>> {
+    let mut ch = crate::error::Checker::default();
+    let date = match chrono::NaiveDate::parse_from_str(decided_on.trim(), "%Y-%m-%d") {
+        Ok(d) if d > today => {
+            ch.push(
+                "decided_on",
+                lianjian_domain::Invalid::new("future", "决定日期不能晚于今天", "the decision date is in the future"),
+            );
+            None
+        }
+        Ok(d) if d < beijing_date(transferred) => {
+            ch.push(
+                "decided_on",
+                lianjian_domain::Invalid::new(
+                    "before_transfer",
+                    "决定日期不能早于移送日期",
+                    "the decision date is before the transfer",
+                ),
+            );
+            None
+        }
+        Ok(d) => Some(d),
+        Err(_) => {
+            ch.push(
+                "decided_on",
+                lianjian_domain::Invalid::new(
+                    "date",
+                    format!("决定日期“{}”应为 YYYY-MM-DD", decided_on.trim()),
+                    format!("decision date '{}' must be YYYY-MM-DD", decided_on.trim()),
+                ),
+            );
+            None
+        }
+    };
+    let doc = match document_no.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => ch.check(
+            "document_no",
+            lianjian_domain::error::bounded_text(s, 2, 60, "文书编号", "document number"),
+        ),
+    };
+    let errs = ch.into_errors();
+    if errs.is_empty() {
+        Ok((date.expect("checked"), doc))
+    } else {
+        Err(errs)
+    }
+}
+
+/// Stores the decision on `tx` (with the transfer's feedback, in its transaction).
+pub(crate) async fn record_decision(
+    tx: &lianjian_store::Tx,
+    a: &Actor,
+    transfer_id: Uuid,
+    decided_on: chrono::NaiveDate,
+    document_no: Option<String>,
+) -> Result<()> {
+    lianjian_store::assistance::insert_decision(
+        tx,
+        &lianjian_store::assistance::TransferDecision {
+            transfer_id,
+            decided_on,
+            document_no,
+            recorded_by: a.username.clone(),
+            recorded_at: lianjian_domain::audit::audit_time(chrono::Utc::now()),
+        },
+    )
+    .await?;
+    Ok(())
 }

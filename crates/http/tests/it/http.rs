@@ -706,6 +706,11 @@ fn templates_have_no_inline_styles() {
             if p.is_dir() {
                 walk(&p, found);
             } else {
+                // The guide's print page is never served: it is rendered to a file for
+                // headless Chromium (guides' PDF), which needs its styles inline.
+                if p.ends_with("portal/guide_print.html") {
+                    continue;
+                }
                 let text = std::fs::read_to_string(&p).unwrap();
                 for (n, line) in text.lines().enumerate() {
                     if line.contains(" style=") || line.contains("<style") {

@@ -22,7 +22,7 @@ use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Actor;
 use lianjian_domain::sharing::{
-    Confidentiality, DataKind, Direction, Frequency, Level, Method, ShareStatus, instance_id,
+    Confidentiality, DataKind, Direction, Frequency, InstanceLevel, Method, ShareStatus, instance_id,
 };
 use lianjian_store::sharing as repo;
 pub use lianjian_store::sharing::{DeadLetter, Share, SharedRecord};
@@ -38,7 +38,7 @@ use crate::{Result, ServiceError, Services};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Peer {
     pub id: String,
-    pub level: Level,
+    pub level: InstanceLevel,
     pub region: String,
     /// Its Ed25519 public key (its evidence log's key): every message from it must verify.
     pub public_key: PublicKey,
@@ -48,7 +48,7 @@ pub struct Peer {
 #[derive(Debug, Clone)]
 pub struct SharingConfig {
     pub instance: String,
-    pub level: Level,
+    pub level: InstanceLevel,
     pub region: String,
     /// The instance directly above (a county's city, a city's province).
     pub upstream: Option<String>,
@@ -214,11 +214,11 @@ fn split(s: &str) -> impl Iterator<Item = &str> {
 
 /// Which way data flows between two levels (an up share goes to a higher level, a down share
 /// 数据回流 to a lower one, a peer share to the same level).
-fn direction_fits(dir: Direction, me: Level, peer: Level) -> bool {
-    let rank = |l: Level| match l {
-        Level::Province => 0,
-        Level::City => 1,
-        Level::County => 2,
+fn direction_fits(dir: Direction, me: InstanceLevel, peer: InstanceLevel) -> bool {
+    let rank = |l: InstanceLevel| match l {
+        InstanceLevel::Province => 0,
+        InstanceLevel::City => 1,
+        InstanceLevel::County => 2,
     };
     match dir {
         Direction::Up => rank(peer) < rank(me),
@@ -579,7 +579,7 @@ pub struct EventCount {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Overview {
     pub instance: Option<String>,
-    pub level: Option<Level>,
+    pub level: Option<InstanceLevel>,
     pub upstream: Option<String>,
     pub peers: Vec<String>,
     pub stats: LinkStats,

@@ -8,7 +8,7 @@
 
 use ed25519_dalek::SigningKey;
 use lianjian_domain::evidence::PublicKey;
-use lianjian_domain::sharing::{Body, DataKind, Level, LogTamper, Refusal, SCHEMA, ShareStatus};
+use lianjian_domain::sharing::{Body, DataKind, InstanceLevel, LogTamper, Refusal, SCHEMA, ShareStatus};
 use lianjian_services::evidence::EvidenceConfig;
 use lianjian_services::sharing::flow::{self, Outcome};
 use lianjian_services::sharing::{self, Peer, ShareInput, SharingConfig};
@@ -47,7 +47,7 @@ pub(crate) fn configs(nats_url: &str, users: bool) -> (SharingConfig, SharingCon
     let pk = |s: &[u8; 32]| PublicKey(SigningKey::from_bytes(s).verifying_key());
     let county = SharingConfig {
         instance: "county-a".into(),
-        level: Level::County,
+        level: InstanceLevel::County,
         region: "411121".into(),
         upstream: Some("city".into()),
         nats_url: nats_url.into(),
@@ -55,7 +55,7 @@ pub(crate) fn configs(nats_url: &str, users: bool) -> (SharingConfig, SharingCon
         nats_password: users.then(|| "pw-county".into()),
         peers: vec![Peer {
             id: "city".into(),
-            level: Level::City,
+            level: InstanceLevel::City,
             region: "4111".into(),
             public_key: pk(&CITY_SEED),
         }],
@@ -63,7 +63,7 @@ pub(crate) fn configs(nats_url: &str, users: bool) -> (SharingConfig, SharingCon
     };
     let city = SharingConfig {
         instance: "city".into(),
-        level: Level::City,
+        level: InstanceLevel::City,
         region: "4111".into(),
         upstream: None,
         nats_url: nats_url.into(),
@@ -71,7 +71,7 @@ pub(crate) fn configs(nats_url: &str, users: bool) -> (SharingConfig, SharingCon
         nats_password: users.then(|| "pw-city".into()),
         peers: vec![Peer {
             id: "county-a".into(),
-            level: Level::County,
+            level: InstanceLevel::County,
             region: "411121".into(),
             public_key: pk(&COUNTY_SEED),
         }],

@@ -1299,7 +1299,8 @@ pub fn rows() -> Vec<Row> {
             "/api/v1/assistance-requests/{id}/withdraw",
             "assistance",
             r#"{"reason":"矩阵测试：撤回"}"#,
-            "PSS SSF SHS FHS FFF FFF FFF",
+            // Whichever caller withdraws first succeeds; the rest meet the withdrawn state.
+            "PPP SSF SHS FHS FFF FFF FFF",
         ),
         json(
             "POST",
@@ -1655,14 +1656,18 @@ pub fn rows() -> Vec<Row> {
             let mut r = get(
                 "/open311/v2/requests/{request}",
                 "",
-                "HHH HHH HHH HHH HHH HHH",
+                "HHH HHH HHH HHH HHH HHH HHH",
             );
             r.uri = "/open311/v2/requests/XS-411121-2026-99999.json".into();
             r.anon = 'H';
             r
         },
         {
-            let mut r = get("/open311/v2/tokens/{token}", "", "HHH HHH HHH HHH HHH HHH");
+            let mut r = get(
+                "/open311/v2/tokens/{token}",
+                "",
+                "HHH HHH HHH HHH HHH HHH HHH",
+            );
             r.uri = "/open311/v2/tokens/00000000-0000-0000-0000-000000000000.xml".into();
             r.anon = 'H';
             r
@@ -2278,7 +2283,8 @@ pub fn rows() -> Vec<Row> {
             "/console/assistance/{id}/assign",
             "assistance",
             "department_id=<dept_b>",
-            "PPP FFP FHH FHH FFF FFF FFF",
+            // Only offices assign: other roles are refused by role, before any lookup.
+            "PPP FFP FHF FHF FFF FFF FFF",
         ),
         post(
             "/console/assistance/{id}/reassign",
