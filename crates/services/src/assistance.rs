@@ -33,7 +33,7 @@ use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::{Actor, Scope};
 use lianjian_domain::visit::beijing_date;
 use lianjian_store::assistance::{
-    self as repo, AssistanceQuery, AssistanceRequest, Change, TransferDecision,
+    self as repo, AssistanceQuery, AssistanceRequest, Change,
 };
 use lianjian_store::cases::{CaseEvent, ClockHolder};
 use lianjian_store::{Conn, Page, PageRequest};
