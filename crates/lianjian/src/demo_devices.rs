@@ -20,7 +20,7 @@
 //! any client, as a demo must; a deployment uses its own broker with per-device credentials.
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,7 +50,8 @@ pub struct DemoDevices {
 pub async fn start(svc: &Services, listen: SocketAddr) -> anyhow::Result<DemoDevices> {
     let addr = free_addr(listen)?;
     start_broker(addr)?;
-    wait_listening(addr).await?;
+    // No probe connection first (the broker logs an aborted one as an error): the consumer
+    // retries every second until the broker listens, and `subscribed` waits for that.
     let url = format!("mqtt://{addr}");
     let consumer = mqtt::start(
         svc.clone(),
@@ -122,16 +123,6 @@ fn start_broker(addr: SocketAddr) -> anyhow::Result<()> {
         })
         .context("start the embedded MQTT broker")?;
     Ok(())
-}
-
-async fn wait_listening(addr: SocketAddr) -> anyhow::Result<()> {
-    for _ in 0..100 {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err(anyhow!("the embedded MQTT broker does not listen on {addr}"))
 }
 
 /// One message of the convention: `{"id", "readings": [{metric, value, at}]}`; the id is the
