@@ -1300,7 +1300,7 @@ pub fn rows() -> Vec<Row> {
             "assistance",
             r#"{"reason":"矩阵测试：撤回"}"#,
             // Whichever caller withdraws first succeeds; the rest meet the withdrawn state.
-            "PPP SSF SHS FHS FFF FFF FFF",
+            "PPP PSF SHS FHS FFF FFF FFF",
         ),
         json(
             "POST",
