@@ -1299,8 +1299,9 @@ pub fn rows() -> Vec<Row> {
             "/api/v1/assistance-requests/{id}/withdraw",
             "assistance",
             r#"{"reason":"矩阵测试：撤回"}"#,
-            // Whichever caller withdraws first succeeds; the rest meet the withdrawn state.
-            "PPP PSF SHS FHS FFF FFF FFF",
+            // Whichever caller with the right withdraws first succeeds (the order of the
+            // matrix's calls varies); the rest meet the withdrawn state.
+            "PPP PPF PHS FHS FFF FFF FFF",
         ),
         json(
             "POST",
