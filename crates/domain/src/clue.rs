@@ -132,6 +132,32 @@ labelled_enum!(
 );
 
 labelled_enum!(
+    /// What the handling department found at 办结 (查实情况) of a complaint or report. 属实 and
+    /// 部分属实 are verified (查实): when the clue names an entity they become a credit record of
+    /// kind 查实投诉举报 on its timeline (国办发〔2023〕1号 (十)(十一)).
+    Finding {
+        Substantiated = "substantiated" / "属实",
+        PartlySubstantiated = "partly_substantiated" / "部分属实",
+        Unsubstantiated = "unsubstantiated" / "不属实",
+    }
+);
+
+impl Finding {
+    /// 查实: the complaint or report was found true, wholly or in part.
+    pub fn is_verified(self) -> bool {
+        !matches!(self, Finding::Unsubstantiated)
+    }
+}
+
+impl ClueKind {
+    /// Complaints and reports are found true or not; inquiries, requests for help and
+    /// suggestions have nothing to verify.
+    pub fn takes_finding(self) -> bool {
+        matches!(self, ClueKind::Complaint | ClueKind::Report)
+    }
+}
+
+labelled_enum!(
     /// The complainant's verdict at 回访 (12345 满意度).
     Satisfaction {
         Satisfied = "satisfied" / "满意",

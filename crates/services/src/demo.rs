@@ -1373,6 +1373,7 @@ async fn seed_clues(svc: &Services) -> Result<()> {
         &market,
         done,
         "经现场核查，该药店货架上有 3 盒感冒药超过有效期，已责令下架销毁，并依法立案调查；已电话回复诉求人。",
+        "substantiated",
     )
     .await?;
     oversight::revisit(svc, &office, done, "satisfied", "").await?;

@@ -1,6 +1,6 @@
 //! The credit evaluation (信用评价, issue 15 item 2): index versions, runs, the changes of each
 //! run, every entity's latest result, manual overrides, and the facts the evaluation scores,
-//! aggregated in SQL per entity over `credit_entries`, `credit_records` and `clues` within a
+//! aggregated in SQL per entity over `credit_entries` and `credit_records` within a
 //! region. Every list and get applies the caller's scope (the region column; evaluation rows
 //! are shared by every line, like the directory).
 
@@ -32,7 +32,6 @@ const OVERRIDE_SHAPE: Shape = Shape::shared("credit_overrides.region_code");
 const ENTITY_SHAPE: Shape = Shape::shared("entities.region_code");
 const ENTRY_SHAPE: Shape = Shape::shared("credit_entries.region_code");
 const RECORD_SHAPE: Shape = Shape::shared("credit_records.region_code");
-const CLUE_SHAPE: Shape = Shape::shared("clues.region_code");
 
 fn region_col(r: &sea_orm::QueryResult, col: &str) -> Result<RegionCode> {
     let s: String = r.try_get("", col)?;
@@ -562,11 +561,13 @@ pub async fn facts(
         });
     }
 
-    // Penalties by tier, listings and commendations: one GROUP BY over credit_entries.
+    // Penalties by tier, listings, commendations and verified complaints (written by the
+    // clue's 办结): one GROUP BY over credit_entries.
     let mut vals: Vec<Value> = vec![
         w.penalties_from.into(),
         w.commendations_from.into(),
         w.today.into(),
+        w.complaints_from.into(),
     ];
     let cond = crate::scope::sql(scope, &ENTRY_SHAPE, &mut vals);
     let cond = format!("{cond}{}", one(&mut vals, "entity_id"));
@@ -580,7 +581,8 @@ pub async fn facts(
                  SUM(CASE WHEN kind = 'penalty' AND tier = 'serious' AND occurred_on >= $1 AND occurred_on <= $3 THEN 1 ELSE 0 END) AS p_serious, \
                  SUM(CASE WHEN kind = 'abnormal' AND occurred_on <= $3 THEN 1 ELSE 0 END) AS abnormal, \
                  SUM(CASE WHEN kind = 'dishonest' AND occurred_on <= $3 THEN 1 ELSE 0 END) AS dishonest, \
-                 SUM(CASE WHEN kind = 'commendation' AND occurred_on >= $2 AND occurred_on <= $3 THEN 1 ELSE 0 END) AS commendations \
+                 SUM(CASE WHEN kind = 'commendation' AND occurred_on >= $2 AND occurred_on <= $3 THEN 1 ELSE 0 END) AS commendations, \
+                 SUM(CASE WHEN kind = 'verified_clue' AND occurred_on >= $4 AND occurred_on <= $3 THEN 1 ELSE 0 END) AS complaints \
                  FROM credit_entries WHERE status = 'active' AND kind <> 'sanction' AND {cond} \
                  GROUP BY entity_id"
             ),
@@ -600,6 +602,7 @@ pub async fn facts(
         f.abnormal = n("abnormal")? > 0;
         f.dishonest = n("dishonest")? > 0;
         f.commendations = sat(n("commendations")?);
+        f.complaints = sat(n("complaints")?);
     }
 
     // Sanctions in force: their end date and class-D flag live in the detail.
@@ -654,40 +657,6 @@ pub async fn facts(
         f.problems_open = sat(r.try_get::<Option<i64>>("", "open")?.unwrap_or(0));
     }
 
-    // Complaints and reports naming the entity, handled to the end within the window.
-    let from = w
-        .complaints_from
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_utc()
-        - chrono::Duration::hours(8);
-    let to = w
-        .today
-        .succ_opt()
-        .unwrap_or(w.today)
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_utc()
-        - chrono::Duration::hours(8);
-    let mut vals: Vec<Value> = vec![from.into(), to.into()];
-    let cond = crate::scope::sql(scope, &CLUE_SHAPE, &mut vals);
-    let cond = format!("{cond}{}", one(&mut vals, "entity_id"));
-    let rows = c
-        .query_all_raw(stmt(
-            c,
-            format!(
-                "SELECT entity_id, COUNT(*) AS n FROM clues WHERE entity_id IS NOT NULL \
-                 AND kind IN ('complaint', 'report') AND status IN ('finished', 'closed') \
-                 AND finished_at >= $1 AND finished_at < $2 AND {cond} GROUP BY entity_id"
-            ),
-            vals,
-        ))
-        .await?;
-    for r in &rows {
-        let id: Uuid = r.try_get("", "entity_id")?;
-        let Some(&i) = at.get(&id) else { continue };
-        out[i].facts.complaints = sat(r.try_get("", "n")?);
-    }
     Ok(out)
 }
 

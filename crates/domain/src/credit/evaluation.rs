@@ -31,7 +31,8 @@ pub struct Facts {
     pub problems_rectified: u16,
     /// Published inspection results within the window that found a problem not (yet) corrected.
     pub problems_open: u16,
-    /// Complaints and reports naming the entity handled to the end (办结) within the window.
+    /// Complaints and reports naming the entity found true (查实: 属实 or 部分属实 at 办结)
+    /// within the window — the active credit records of kind 查实投诉举报.
     pub complaints: u16,
     /// On the abnormal-operation list now (经营异常名录).
     pub abnormal: bool,
@@ -64,7 +65,11 @@ pub enum Rule {
         rectified: u32,
         open: u32,
     },
-    /// 投诉举报: complaints and reports handled in the last `months` months.
+    /// 查实投诉举报: complaints and reports found true in the last `months` months. The code
+    /// stays `complaints` so stored index versions keep parsing and mean what their weights
+    /// say; until the clue finding existed it counted every complaint handled to the end, since
+    /// then only the verified ones (docs/architecture.md "Credit evaluation"): an unverified
+    /// complaint says nothing about an entity's credit.
     Complaints { months: u32, each: u32 },
     /// 名录状态: on the abnormal-operation list; on the serious-dishonesty list.
     Listings { abnormal: u32, dishonest: u32 },
@@ -91,7 +96,7 @@ impl Rule {
         match self {
             Rule::Penalties { .. } => "行政处罚",
             Rule::InspectionProblems { .. } => "检查发现问题",
-            Rule::Complaints { .. } => "投诉举报",
+            Rule::Complaints { .. } => "查实投诉举报",
             Rule::Listings { .. } => "名录状态",
             Rule::Sanctions { .. } => "联合惩戒",
             Rule::Commendations { .. } => "表彰奖励",
@@ -158,9 +163,9 @@ impl Rule {
             Rule::Complaints { months, each } => (
                 n(f.complaints) * each,
                 if f.complaints == 0 {
-                    format!("近{months}个月无办结的投诉举报")
+                    format!("近{months}个月无查实的投诉举报")
                 } else {
-                    format!("近{months}个月被投诉举报并办结{}件", f.complaints)
+                    format!("近{months}个月被投诉举报经查属实{}件", f.complaints)
                 },
             ),
             Rule::Listings {
@@ -248,7 +253,7 @@ pub const MAX_POINTS: u32 = 100;
 impl IndexDef {
     /// The index a region uses until someone defines its own: 近24个月 penalties (轻微 5,
     /// 一般 30, 严重 60; weight 40), 近24个月 inspection problems (corrected 5, open 15; weight 20),
-    /// 近12个月 complaints (5 each; weight 10), listings (abnormal 20, dishonest 30; weight 20),
+    /// 近12个月 verified complaints (5 each; weight 10), listings (abnormal 20, dishonest 30; weight 20),
     /// sanctions (10 each; weight 10), 近24个月 commendations (+5 each, at most 10); A ≥ 90,
     /// B ≥ 70, C ≥ 50.
     pub fn standard() -> Self {
@@ -675,7 +680,7 @@ mod tests {
         );
         assert_eq!(
             e.contributions[2].explanation,
-            "近12个月无办结的投诉举报，不扣分"
+            "近12个月无查实的投诉举报，不扣分"
         );
         assert!(e.forced.is_none());
     }

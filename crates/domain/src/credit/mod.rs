@@ -21,16 +21,27 @@ use crate::directory::labelled_enum;
 use crate::error::bounded_text;
 
 labelled_enum!(
-    /// What a credit record is. Inspection results and verified clues are not stored as records:
-    /// visits and clues hold them, and the timeline and the evaluation read them there.
+    /// What a credit record is. Inspection results are not stored as records: visits hold them,
+    /// and the timeline and the evaluation read them there. A verified complaint or report
+    /// (查实投诉举报) is written by the clue's 办结 when the department finds it 属实 or 部分属实
+    /// (国办发〔2023〕1号 (十)(十一): clue handling results feed the credit records).
     RecordKind {
         Penalty = "penalty" / "行政处罚",
         AbnormalListing = "abnormal" / "经营异常名录",
         SeriousDishonesty = "dishonest" / "严重违法失信名单",
         Sanction = "sanction" / "联合惩戒",
         Commendation = "commendation" / "表彰奖励",
+        VerifiedClue = "verified_clue" / "查实投诉举报",
     }
 );
+
+impl RecordKind {
+    /// Written by another capability's step (a sanction task carried out, a clue closed as
+    /// verified), never typed, imported or pushed as such.
+    pub fn is_derived(self) -> bool {
+        matches!(self, RecordKind::Sanction | RecordKind::VerifiedClue)
+    }
+}
 
 labelled_enum!(
     /// The tier of a dishonest act (失信行为严重程度), which sets its publication period.
@@ -92,6 +103,7 @@ labelled_enum!(
         Api = "api" / "接口推送",
         Manual = "manual" / "手工录入",
         Sanction = "sanction" / "联合惩戒",
+        Clue = "clue" / "问题线索办结",
     }
 );
 
@@ -150,6 +162,18 @@ pub fn listing_publication(kind: RecordKind, listed: NaiveDate) -> Publication {
             repair_from: listed,
             until: plus_months(listed, 36),
         },
+    }
+}
+
+/// How long a verified complaint or report stays on the record: one year from the day the clue
+/// was finished (the longest window the standard index looks back on complaints is 12 months),
+/// never published — complaints and their findings are internal (DOMAIN.md "What is public"; no
+/// rule publishes them), and the entity may object (异议) at once.
+pub fn verified_clue_publication(finished: NaiveDate) -> Publication {
+    Publication {
+        published: false,
+        repair_from: finished,
+        until: plus_months(finished, 12),
     }
 }
 
@@ -242,6 +266,12 @@ pub enum RecordDetail {
         measure: String,
         until: NaiveDate,
         class_d: bool,
+    },
+    /// A complaint or report found true by the department that handled it (查实): the clue's
+    /// number and the finding (属实 / 部分属实).
+    VerifiedClue {
+        clue_code: String,
+        finding: crate::clue::Finding,
     },
     /// A commendation or another fact told in words.
     Note { text: String },
@@ -346,6 +376,17 @@ mod tests {
         r.status = RecordStatus::Active;
         r.kind = RecordKind::Sanction;
         assert!(!r.is_public_on(d("2026-04-01")));
+        // A verified complaint is internal: never public, even within its period.
+        let v = CreditRecord {
+            kind: RecordKind::VerifiedClue,
+            tier: None,
+            occurred_on: d("2026-03-01"),
+            status: RecordStatus::Active,
+            publication: verified_clue_publication(d("2026-03-01")),
+        };
+        assert!(!v.is_public_on(d("2026-03-02")));
+        assert_eq!(v.publication.until, d("2027-03-01"));
+        assert!(RecordKind::VerifiedClue.is_derived() && !RecordKind::Penalty.is_derived());
     }
 
     #[test]

@@ -374,11 +374,16 @@ pub async fn decide_extension(
     ))
 }
 
-/// The handling result.
+/// The handling result and, for a complaint or report, the finding.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FinishBody {
     pub result: String,
+    /// 查实情况: `substantiated` (属实), `partly_substantiated` (部分属实) or `unsubstantiated`
+    /// (不属实) — code or label. Required for a complaint or report, refused for other kinds.
+    /// A verified complaint naming an entity becomes a credit record of kind `verified_clue`.
+    #[serde(default)]
+    pub finding: Option<String>,
 }
 
 /// 办结: the department records the result; every clock stops.
@@ -391,7 +396,14 @@ pub async fn finish(
     ApiJson(b): ApiJson<FinishBody>,
 ) -> Result<Json<ClueDetail>, ApiError> {
     Ok(Json(
-        clues::finish(&st.svc, &a, params::id(&id)?, &b.result).await?,
+        clues::finish(
+            &st.svc,
+            &a,
+            params::id(&id)?,
+            &b.result,
+            b.finding.as_deref().unwrap_or_default(),
+        )
+        .await?,
     ))
 }
 

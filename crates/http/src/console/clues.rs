@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::case::Light;
 use lianjian_domain::clue::{
-    ClueAction, ClueKind, ClueSource, ClueStatus, LeadRule, MAX_EXTENSION_DAYS, Satisfaction,
-    Urgency,
+    ClueAction, ClueKind, ClueSource, ClueStatus, Finding, LeadRule, MAX_EXTENSION_DAYS,
+    Satisfaction, Urgency,
 };
 use lianjian_domain::item::ItemStatus;
 use lianjian_domain::scope::Scope;
@@ -460,6 +460,8 @@ struct DetailPage {
     pool: Vec<lianjian_services::clues::joint::PoolMember>,
     lead_rules: Vec<(&'static str, &'static str)>,
     satisfactions: Vec<(&'static str, &'static str)>,
+    /// 查实情况 offered at 办结 of a complaint or report (empty for other kinds).
+    findings: Vec<(&'static str, &'static str)>,
     /// Regions offered for 转办 (code, name): the office's neighbours and its parent.
     transfer_regions: Vec<(String, String)>,
 }
@@ -610,6 +612,14 @@ async fn detail_page(
             .iter()
             .map(|r| (r.as_str(), r.label_zh()))
             .collect(),
+        findings: if d.clue.kind.takes_finding() {
+            Finding::ALL
+                .iter()
+                .map(|r| (r.as_str(), r.label_zh()))
+                .collect()
+        } else {
+            Vec::new()
+        },
         c,
         clocks: d.clue.clocks.iter().map(clock_row).collect(),
         received: local(&d.clue.received_at),
@@ -915,6 +925,6 @@ pub async fn finish(
     PathId(id): PathId,
     CsrfForm(f): CsrfForm<FormData>,
 ) -> Result<Response, ConsoleError> {
-    let r = clues::finish(&st.svc, &s.actor, id, &f.get("result")).await;
+    let r = clues::finish(&st.svc, &s.actor, id, &f.get("result"), &f.get("finding")).await;
     step(&st, &s, id, "finished", r).await
 }

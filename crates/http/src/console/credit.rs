@@ -117,6 +117,10 @@ fn view(
         RecordDetail::Sanction { measure, until, .. } => {
             (format!("{measure}，至 {until}"), String::new())
         }
+        RecordDetail::VerifiedClue { clue_code, finding } => (
+            format!("问题线索 {clue_code}，查实情况：{}", finding.label_zh()),
+            String::new(),
+        ),
         RecordDetail::Note { .. } => (String::new(), String::new()),
     };
     let (entity_name, usci) = entity.cloned().unwrap_or_default();
@@ -506,7 +510,7 @@ async fn form_page(
             errors,
             kinds: RecordKind::ALL
                 .iter()
-                .filter(|k| **k != RecordKind::Sanction)
+                .filter(|k| !k.is_derived())
                 .map(|k| (k.as_str().to_string(), k.label_zh().to_string()))
                 .collect(),
             tiers: options(Tier::ALL, Tier::as_str, Tier::label_zh),

@@ -304,7 +304,7 @@ const SPECS: &[(&str, &str, &[(&str, &str)])] = &[
     ),
     (
         "complaints",
-        "投诉举报",
+        "查实投诉举报",
         &[("months", "统计期（月）"), ("each", "每件扣分")],
     ),
     (

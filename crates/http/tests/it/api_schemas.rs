@@ -485,7 +485,7 @@ async fn clue_bodies_match_their_schemas(app: App) {
             "market",
         ),
         ("extension/decision", json!({"approve": true}), "office"),
-        ("finish", json!({"result": "已立案查处"}), "market"),
+        ("finish", json!({"result": "已立案查处", "finding": "partly_substantiated"}), "market"),
     ];
     for (step, body, who) in steps {
         let token = if who == "office" { &office } else { &market };

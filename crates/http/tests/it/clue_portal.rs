@@ -308,7 +308,7 @@ async fn the_form_takes_a_clue_and_the_tracking_page_follows_it(app: App) {
         .post(
             &format!("/api/v1/clues/{id}/finish"),
             &market,
-            json!({"result": "经现场核查，该药店确有过期药品，已立案查处并责令下架。"}),
+            json!({"result": "经现场核查，该药店确有过期药品，已立案查处并责令下架。", "finding": "属实"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);

@@ -239,13 +239,31 @@ async fn the_console_takes_a_clue_from_intake_to_finish(app: App) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("请填写理由"), "{}", r.body);
-    // Finished with a result; the timeline names each step and actor.
+    // A complaint is finished with its finding (查实情况): without one the form says so.
+    let page = app
+        .get(&format!("/console/clues/{id}"), Some(&market))
+        .await;
+    assert!(page.body.contains("name=\"finding\""), "{}", page.body);
     let r = app
         .form(
             &format!("/console/clues/{id}/finish"),
             Some(&market),
             &format!(
                 "_csrf={mcsrf}{}&result={}",
+                once(60),
+                enc("已现场核查并立案查处")
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("办结时须填写查实情况"), "{}", r.body);
+    // Finished with a result; the timeline names each step and actor.
+    let r = app
+        .form(
+            &format!("/console/clues/{id}/finish"),
+            Some(&market),
+            &format!(
+                "_csrf={mcsrf}{}&result={}&finding=substantiated",
                 once(6),
                 enc("已现场核查并立案查处")
             ),

@@ -361,7 +361,7 @@ async fn the_feed_lists_the_steps_in_order_with_a_cursor(app: App) {
         &app,
         &market,
         format!("/api/v1/clues/{a}/finish"),
-        json!({"result": "经查属实，已责令下架过期药品并立案调查"}),
+        json!({"result": "经查属实，已责令下架过期药品并立案调查", "finding": "属实"}),
     )
     .await;
     let b = pushed_and_dispatched(&app, &office, "12345-HL-0301").await;

@@ -241,7 +241,7 @@ async fn open311_post_and_read_requests(app: App) {
         .post(
             &format!("/api/v1/clues/{token}/finish"),
             &market,
-            json!({"result": "经核查，已责令下架过期药品并立案调查"}),
+            json!({"result": "经核查，已责令下架过期药品并立案调查", "finding": "substantiated"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);

@@ -19,7 +19,7 @@ use lianjian_domain::calendar::WorkingDayCalendar;
 use lianjian_domain::case::{CaseKind, Light, Step, reason};
 use lianjian_domain::clue::{
     self as rules, ClueAction, ClueKind, ClueSource, ClueStatus, DECIDE_CLOCK, FINISH_CLOCK,
-    MAX_EXTENSION_DAYS, RETURN_CLOCK, SIGN_CLOCK, Satisfaction, Urgency,
+    Finding, MAX_EXTENSION_DAYS, RETURN_CLOCK, SIGN_CLOCK, Satisfaction, Urgency,
 };
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::{Actor, Scope};
@@ -553,6 +553,9 @@ fn note_of(d: &serde_json::Value, depts: &HashMap<Uuid, Department>) -> Option<S
     }
     if let Some(r) = d["result"].as_str() {
         parts.push(format!("办理结果：{r}"));
+    }
+    if let Some(f) = d["finding"].as_str().and_then(|f| Finding::parse(f).ok()) {
+        parts.push(format!("查实情况：{}", f.label_zh()));
     }
     if let Some(ids) = d["cooperating"].as_array().filter(|v| !v.is_empty()) {
         let names: Vec<&str> = ids
@@ -1656,12 +1659,45 @@ pub async fn decide_extension(
     .await
 }
 
-/// 办结: the department records the result; every clock stops.
-pub async fn finish(svc: &Services, a: &Actor, id: Uuid, result: &str) -> Result<ClueDetail> {
+/// The finding (查实情况) a 办结 carries: required for a complaint or report (属实 / 部分属实 /
+/// 不属实), refused for the kinds that have nothing to verify (咨询, 求助, 建议).
+fn finding_of(x: &Clue, s: &str) -> std::result::Result<Option<Finding>, Invalid> {
+    let s = s.trim();
+    match (x.kind.takes_finding(), s.is_empty()) {
+        (true, true) => Err(Invalid::new(
+            "required",
+            format!("{}类线索办结时须填写查实情况（属实、部分属实或不属实）", x.kind.label_zh()),
+            "a complaint or report needs a finding when it is finished",
+        )),
+        (true, false) => Finding::parse(s).map(Some),
+        (false, true) => Ok(None),
+        (false, false) => Err(Invalid::new(
+            "not_applicable",
+            format!("{}类线索无需填写查实情况", x.kind.label_zh()),
+            format!("a clue of kind {} takes no finding", x.kind.as_str()),
+        )),
+    }
+}
+
+/// 办结: the department records the result and, for a complaint or report, the finding
+/// (查实情况); every clock stops. A verified complaint naming an entity becomes a credit record
+/// of kind 查实投诉举报 in the same transaction (`credit::settle_clue`); a clue merged into it is
+/// answered with the result but leaves no record of its own (a duplicate is the same fact).
+pub async fn finish(
+    svc: &Services,
+    a: &Actor,
+    id: Uuid,
+    result: &str,
+    finding: &str,
+) -> Result<ClueDetail> {
     let c = svc.store.conn();
     let x = visible(c, a, id).await?;
     ensure_handler(c, a, &x).await?;
-    let result = rules::result_text(result).map_err(|e| ServiceError::field("result", e))?;
+    let mut ch = Checker::default();
+    let result = ch.check("result", rules::result_text(result));
+    let finding = ch.check("finding", finding_of(&x, finding));
+    ch.finish()?;
+    let (result, finding) = (result.expect("checked"), finding.expect("checked"));
     let step = ClueAction::Finish.step(x.status).map_err(refused_by_rule)?;
     let today = today(svc);
     let mut after = x.clone();
@@ -1672,15 +1708,18 @@ pub async fn finish(svc: &Services, a: &Actor, id: Uuid, result: &str) -> Result
     let code = x.code.clone();
     let finished_at = after.finished_at;
     let actor = a.clone();
+    let settled = after.clone();
+    let at = lianjian_domain::audit::audit_time(svc.now());
     apply(
         svc,
         a,
         &x,
         after,
         step,
-        serde_json::json!({ "result": result }),
+        serde_json::json!({ "result": result, "finding": finding.map(Finding::as_str) }),
         |tx| async move {
             cases::stop_clocks(&tx, KIND, id, &[], today, ClueAction::Finish.as_str()).await?;
+            crate::credit::settle_clue(&tx, &actor, &settled, finding, today, at).await?;
             // 并单: every clue merged into this one is answered with its result.
             for m in merged
                 .into_iter()

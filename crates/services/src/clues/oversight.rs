@@ -311,9 +311,14 @@ pub async fn revisit(
             figures.insert(cell(Figure::Satisfied), 1);
         }
     }
+    let actor = a.clone();
+    let at = lianjian_domain::audit::audit_time(svc.now());
+    let reopened_clue = after.clone();
     apply(svc, a, &x, after, step, detail, |tx| async move {
         if reopened {
             cases::start_clocks(&tx, &cal, KIND, id, &held, &[spec], today).await?;
+            // 重办: a verified complaint's credit record is withdrawn until it is finished again.
+            crate::credit::settle_clue(&tx, &actor, &reopened_clue, None, today, at).await?;
         }
         lianjian_store::case_figures::add_all(&tx, KIND, &figures).await?;
         Ok(tx)

@@ -190,14 +190,26 @@ pub(crate) async fn parse(
     let kind = if required(&mut ch, "kind", &input.kind, "记录类别", "kind") {
         ch.check("kind", RecordKind::parse(&input.kind))
             .filter(|k| {
-                let ok = *k != RecordKind::Sanction;
+                let ok = !k.is_derived();
                 if !ok {
                     ch.push(
                         "kind",
                         Invalid::new(
-                            "sanction_by_flow",
-                            "联合惩戒记录由联合惩戒流程在措施实施时生成，不能直接录入",
-                            "sanction entries come from the joint-sanction flow",
+                            if *k == RecordKind::Sanction {
+                                "sanction_by_flow"
+                            } else {
+                                "clue_by_flow"
+                            },
+                            format!(
+                                "“{}”记录由{}生成，不能直接录入",
+                                k.label_zh(),
+                                if *k == RecordKind::Sanction {
+                                    "联合惩戒流程在措施实施时"
+                                } else {
+                                    "问题线索办结（查实情况为属实或部分属实）时"
+                                }
+                            ),
+                            format!("{} entries come from their own flow", k.as_str()),
                         ),
                     );
                 }
@@ -848,4 +860,128 @@ pub async fn timeline(svc: &Services, actor: &Actor, entity_id: Uuid) -> Result<
     }
     out.sort_by_key(|i| std::cmp::Reverse(i.on()));
     Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// Verified clues (查实投诉举报, issue 15 item 1)
+
+/// The basis cited on a verified complaint's record.
+const VERIFIED_CLUE_BASIS: &str =
+    "《国务院办公厅关于深入推进跨部门综合监管的指导意见》（国办发〔2023〕1号）（十）（十一）";
+
+/// What a clue's 办结 means for its entity's credit, written on the clue's transaction: a
+/// complaint or report naming an entity and found true (属实 / 部分属实) is a record of kind
+/// 查实投诉举报 on the entity's timeline — internal, never published
+/// ([`rules::verified_clue_publication`]); found untrue, or reopened (`finding` `None`), the
+/// record it left, if any, is withdrawn (已撤销, never counted). The clue's number is the
+/// record's reference, so finishing it again re-activates the same record instead of adding one.
+/// Returns the id of the record written or withdrawn, if any.
+pub(crate) async fn settle_clue(
+    tx: &impl lianjian_store::Conn,
+    actor: &Actor,
+    clue: &lianjian_store::clues::Clue,
+    finding: Option<lianjian_domain::clue::Finding>,
+    on: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<Uuid>> {
+    let before = repo::by_references(
+        tx,
+        RecordKind::VerifiedClue,
+        std::slice::from_ref(&clue.code),
+    )
+    .await?
+    .remove(&clue.code);
+    let entity = match clue.entity_id {
+        Some(id) => entity_repo::get(tx, id).await?,
+        None => None,
+    };
+    let verified = finding
+        .filter(|f| f.is_verified() && clue.kind.takes_finding())
+        .zip(entity);
+    match (verified, before) {
+        (Some((finding, entity)), before) => {
+            let title = format!(
+                "{}经查{}：{}",
+                clue.kind.label_zh(),
+                finding.label_zh(),
+                clue.result.as_deref().unwrap_or_default()
+            );
+            let e = Entry {
+                id: before.as_ref().map_or_else(Uuid::now_v7, |b| b.id),
+                entity_id: entity.id,
+                region_code: entity.region_code.clone(),
+                department_id: clue.department_id,
+                kind: RecordKind::VerifiedClue,
+                tier: None,
+                occurred_on: on,
+                reference: Some(clue.code.clone()),
+                title,
+                legal_basis: Some(VERIFIED_CLUE_BASIS.into()),
+                detail: RecordDetail::VerifiedClue {
+                    clue_code: clue.code.clone(),
+                    finding,
+                },
+                source: RecordSource::Clue,
+                publication: rules::verified_clue_publication(on),
+                status: RecordStatus::Active,
+                ended_on: None,
+                created_by: before
+                    .as_ref()
+                    .map_or_else(|| actor.username.clone(), |b| b.created_by.clone()),
+                created_at: before.as_ref().map_or(now, |b| b.created_at),
+                updated_at: now,
+            };
+            let record = Record::new("credit.record", "credit_entry", e.id)
+                .at(&e.region_code, e.department_id);
+            match &before {
+                Some(b) if b.same_content(&e) => return Ok(Some(e.id)),
+                Some(b) => {
+                    repo::update(tx, &e).await?;
+                    let record = Record {
+                        action: "credit.update",
+                        ..record
+                    };
+                    trail::record(tx, actor, record.before(b).after(&e)).await?;
+                }
+                None => {
+                    repo::insert_many(tx, std::slice::from_ref(&e)).await?;
+                    trail::record(tx, actor, record.after(&e)).await?;
+                }
+            }
+            Ok(Some(e.id))
+        }
+        (None, Some(b)) if b.status == RecordStatus::Active => {
+            if !repo::set_status(
+                tx,
+                b.id,
+                RecordStatus::Active,
+                RecordStatus::Withdrawn,
+                Some(on),
+                now,
+            )
+            .await?
+            {
+                return Err(ServiceError::conflict(
+                    "status",
+                    format!("线索 {} 的信用记录刚被他人改变，请刷新后重试", clue.code),
+                    format!("the credit record of clue {} changed meanwhile", clue.code),
+                ));
+            }
+            trail::record(
+                tx,
+                actor,
+                Record::new("credit.withdraw", "credit_entry", b.id)
+                    .at(&b.region_code, b.department_id)
+                    .before(&serde_json::json!({ "status": RecordStatus::Active.as_str() }))
+                    .after(&serde_json::json!({
+                        "status": RecordStatus::Withdrawn.as_str(),
+                        "ended_on": on,
+                        "reference": b.reference,
+                    })),
+            )
+            .await?;
+            Ok(Some(b.id))
+        }
+        (None, _) => Ok(None),
+    }
 }

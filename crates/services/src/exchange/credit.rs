@@ -40,7 +40,7 @@ const C_REMOVAL_REASON: usize = 13;
 fn kinds() -> Vec<&'static str> {
     RecordKind::ALL
         .iter()
-        .filter(|k| **k != RecordKind::Sanction)
+        .filter(|k| !k.is_derived())
         .map(|k| k.label_zh())
         .collect()
 }

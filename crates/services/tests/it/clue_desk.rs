@@ -96,7 +96,7 @@ async fn rates_count_a_crafted_season_per_department_within_scope(env: Env) {
     let a = reg(svc, &office, 1).await;
     clues::dispatch(svc, &office, a, x).await.unwrap();
     clues::sign(svc, &market, a).await.unwrap();
-    clues::finish(svc, &market, a, "已现场核查，责令整改")
+    clues::finish(svc, &market, a, "已现场核查，责令整改", "属实")
         .await
         .unwrap();
     // B: dispatched today, signed after the signing deadline, never finished.
@@ -133,7 +133,7 @@ async fn rates_count_a_crafted_season_per_department_within_scope(env: Env) {
     let now = beijing_date(svc.now());
     svc.clock
         .advance(Duration::days((finish_due - now).num_days() + 1));
-    clues::finish(svc, &market, c, "抽样检验合格，已告知诉求人")
+    clues::finish(svc, &market, c, "抽样检验合格，已告知诉求人", "不属实")
         .await
         .unwrap();
     let today = beijing_date(svc.now());

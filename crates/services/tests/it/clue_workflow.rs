@@ -249,7 +249,7 @@ async fn oversight_steps_merge_transfer_and_revisit(env: Env) {
     assert_eq!(m.merged_into_code.as_deref(), Some(main.clue.code.as_str()));
     assert!(!listed(svc, &office, Queue::ToDispatch, dup.clue.id).await);
     clues::sign(svc, &market, main.clue.id).await.unwrap();
-    let f = clues::finish(svc, &market, main.clue.id, "已责令下架并立案调查")
+    let f = clues::finish(svc, &market, main.clue.id, "已责令下架并立案调查", "属实")
         .await
         .unwrap();
     assert_eq!(f.merged.len(), 1);
@@ -279,6 +279,7 @@ async fn oversight_steps_merge_transfer_and_revisit(env: Env) {
         &market,
         main.clue.id,
         "复查确认已全部下架，罚款 5000 元",
+        "属实",
     )
     .await
     .unwrap();

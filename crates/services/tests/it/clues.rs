@@ -153,7 +153,7 @@ async fn a_clue_is_dispatched_signed_and_finished_step_by_step(env: Env) {
     assert_eq!((sign.light, sign.stopped_on), (Light::Met, Some(today)));
     assert!(listed(svc, &market, Queue::ToHandle, c.clue.id).await);
     // Finishing needs a result text.
-    let e = clues::finish(svc, &market, c.clue.id, "")
+    let e = clues::finish(svc, &market, c.clue.id, "", "")
         .await
         .unwrap_err();
     assert!(matches!(e, ServiceError::Invalid(_)), "{e:?}");
@@ -162,6 +162,7 @@ async fn a_clue_is_dispatched_signed_and_finished_step_by_step(env: Env) {
         &market,
         c.clue.id,
         "经现场核查，已责令下架过期药品并立案调查",
+        "属实",
     )
     .await
     .unwrap();

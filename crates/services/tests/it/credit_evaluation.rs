@@ -44,7 +44,7 @@ fn input(name: &str) -> IndexInput {
     }
 }
 
-fn field_names(e: &ServiceError) -> Vec<String> {
+pub(crate) fn field_names(e: &ServiceError) -> Vec<String> {
     match e {
         ServiceError::Invalid(errs) => errs.iter().map(|f| f.field.clone()).collect(),
         other => panic!("expected Invalid, got {other:?}"),

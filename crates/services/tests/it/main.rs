@@ -16,6 +16,7 @@ mod clue_desk;
 mod clue_workflow;
 mod clues;
 mod credit;
+mod credit_clues;
 mod credit_evaluation;
 mod credit_sanctions;
 mod demo;

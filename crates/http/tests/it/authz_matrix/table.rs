@@ -1041,7 +1041,7 @@ pub fn rows() -> Vec<Row> {
             "POST",
             "/api/v1/clues/{id}/finish",
             "clue",
-            r#"{"result":"矩阵测试：已核查办结"}"#,
+            r#"{"result":"矩阵测试：已核查办结","finding":"属实"}"#,
             "PPP PPH PHH PHH FFH FFH",
         ),
         // The office's steps (裁定, 督办, 催办, 转办, 并单, 回访): the signed clue refuses most
@@ -2647,7 +2647,7 @@ pub fn rows() -> Vec<Row> {
         post(
             "/console/clues/{id}/finish",
             "clue",
-            "result=矩阵测试：已核查办结",
+            "result=矩阵测试：已核查办结&finding=substantiated",
             "PPP PPH PHH PHH FFH FFH",
         ),
         Row {
