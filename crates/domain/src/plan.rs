@@ -428,6 +428,10 @@ fn whole(
 }
 
 pub const DEFAULT_COOLDOWN_MONTHS: u8 = 6;
+/// 随机对照: the share of each class's quota a risk-weighted plan draws at random, so that
+/// the model's lift can be measured on fresh data each year (issue 16 item 4: "every plan
+/// keeps a random control share (default 10 %)"; docs/draw-algorithm.md 12.13).
+pub const DEFAULT_CONTROL_SHARE: Ratio = Ratio(100);
 pub const DEFAULT_INSPECTORS_PER_VISIT: u8 = 2;
 
 /// Months an entity inspected for the same item rests before it can be drawn again: 0–36.

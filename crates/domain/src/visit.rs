@@ -41,6 +41,18 @@ labelled_enum!(
 );
 
 labelled_enum!(
+    /// How a draw picked the entity for one plan's check (docs/draw-algorithm.md 12.13): the
+    /// plain random order of a plan without risk weighting, the random control share of a
+    /// risk-weighted plan (随机对照), or that plan's weighted order. Comparing the problem rates
+    /// of control and weighted picks measures the risk weighting's lift (issue 16 item 4).
+    DrawSelection {
+        Random = "random" / "随机抽取",
+        Control = "control" / "随机对照",
+        Weighted = "weighted" / "按风险加权",
+    }
+);
+
+labelled_enum!(
     /// The answer for one check point (检查要点).
     Answer {
         Pass = "pass" / "符合",

@@ -279,6 +279,7 @@ async fn set_up_plan(
         inspectors_per_visit: 2,
         expert_count: 0,
         risk_weighted: false,
+        control_share: lianjian_domain::plan::Ratio::ZERO,
         status: PlanStatus::Published,
         return_reason: None,
         submitted_at: Some(now),

@@ -1169,6 +1169,7 @@ async fn seed_plans(svc: &Services, actor: &Actor, depts: &mut Departments) -> R
             qualifications: def.qualifications.into(),
             // The demo's plans draw unweighted: the demo draw stays a format-1 record.
             risk_weighted: false,
+            control_share: String::new(),
         };
         let plan = plans::create(svc, actor, &input).await?;
         let moves: Vec<(PlanAction, i64)> = match def.stage {

@@ -386,6 +386,11 @@ async fn build_input(
             experts_per_visit: u16::from(pl.expert_count),
             qualifications: pl.qualifications.clone(),
             risk_weighted: pl.risk_weighted,
+            control_permille: if pl.risk_weighted {
+                pl.control_share.per_mille()
+            } else {
+                0
+            },
         });
         items.push(item);
     }
@@ -688,6 +693,10 @@ pub struct PlanQuota {
     pub risk_weighted: bool,
     /// Eligible candidates weighing more than 1 (0 unless the plan is risk-weighted).
     pub heavier: u64,
+    /// 随机对照比例 in per mille (0 unless the plan is risk-weighted).
+    pub control_permille: u16,
+    /// Of `total_quota`, how many the control share draws at random.
+    pub control: u64,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -737,9 +746,14 @@ fn quotas(input: &DrawInput) -> Vec<PlanQuota> {
                 item_name: pl.item_name.clone(),
                 lead_department: pl.lead_department.name.clone(),
                 total_quota: strata.iter().map(|s| s.2).sum(),
+                control: strata
+                    .iter()
+                    .map(|s| algo::control_quota(s.2, pl.control_permille))
+                    .sum(),
                 strata,
                 risk_weighted: pl.risk_weighted,
                 heavier,
+                control_permille: pl.control_permille,
             }
         })
         .collect()
@@ -754,14 +768,24 @@ pub async fn preview(svc: &Services, actor: &Actor, spec: &DrawSpec) -> Result<P
     let p = parse_spec(svc, actor, spec).await?;
     let c = svc.store.conn();
     let plans = plans_for(c, actor, &p, &spec.plan_ids, None).await?;
-    let input = build_input(svc, c, &p, &plans, Uuid::nil(), None).await?;
+    let mut input = build_input(svc, c, &p, &plans, Uuid::nil(), None).await?;
     let seeds = Seeds {
         server: random_seed(),
         witness: None,
         witness_name: None,
         v3: None,
     };
+    // The trial is a `/1`–`/2` draw (no salts to compute for a preview), which has no control
+    // share: the quotas below still show it; the trial only finds failures and joint visits.
+    let shares: Vec<u16> = input
+        .plans
+        .iter_mut()
+        .map(|pl| std::mem::take(&mut pl.control_permille))
+        .collect();
     let trial = algo::draw(&input, &seeds);
+    for (pl, share) in input.plans.iter_mut().zip(shares) {
+        pl.control_permille = share;
+    }
     let (result, failure) = match trial {
         Ok(r) => (Some(r), None),
         Err(DrawError::Failed(f)) => (None, Some(f)),
@@ -1166,8 +1190,20 @@ async fn create_visits(
                 .map(|p| p.item_id)
                 .unwrap_or_default(),
             department_id: dp.lead_department.id,
+            selection: None,
         })
         .collect();
+    // How the draw picked the entity for a plan (docs/draw-algorithm.md 12.13).
+    let selection = |pi: u32, v: &algo::Visit| {
+        use lianjian_domain::visit::DrawSelection;
+        Some(if v.control_plans.contains(&pi) {
+            DrawSelection::Control
+        } else if input.plans[pi as usize].risk_weighted {
+            DrawSelection::Weighted
+        } else {
+            DrawSelection::Random
+        })
+    };
     let mut rows = Vec::with_capacity(result.visits.len());
     for (n, v) in result.visits.iter().enumerate() {
         let (entity_id, region) = found
@@ -1194,7 +1230,10 @@ async fn create_visits(
             checks: v
                 .plans
                 .iter()
-                .map(|&pi| check_of[pi as usize].clone())
+                .map(|&pi| VisitCheck {
+                    selection: selection(pi, v),
+                    ..check_of[pi as usize].clone()
+                })
                 .collect(),
             inspectors: v
                 .inspectors
@@ -1214,7 +1253,8 @@ async fn create_visits(
 
 /// SHA-256 (hex) of the visits a draw created, in the record's order, one line each:
 /// `code TAB visit id TAB entity id TAB region TAB lead department id TAB checks TAB team LF`,
-/// checks as `plan:item:department` and the team as `inspector:department` in `seq` order,
+/// checks as `plan:item:department:selection` (`random`, `control` or `weighted`; draws made
+/// before the control share have no selection and no last part) and the team as `inspector:department` in `seq` order,
 /// each list joined by `,` (docs/audit-log.md, "Draws and their visits").
 fn visits_sha256(rows: &[repo::NewVisit]) -> String {
     use sha2::{Digest, Sha256};
@@ -1232,6 +1272,9 @@ fn visits_sha256(rows: &[repo::NewVisit]) -> String {
         for (i, c) in n.checks.iter().enumerate() {
             let sep = if i == 0 { "" } else { "," };
             let _ = write!(line, "{sep}{}:{}:{}", c.plan_id, c.item_id, c.department_id);
+            if let Some(x) = c.selection {
+                let _ = write!(line, ":{}", x.as_str());
+            }
         }
         line.push('\t');
         for (i, t) in n.inspectors.iter().enumerate() {

@@ -62,6 +62,9 @@ pub struct PlanInput {
     /// 按风险加权抽取: within each credit class, entities with a higher risk weight (their
     /// heaviest tag's) are likelier to be drawn; counts stay exact (issue 4).
     pub risk_weighted: bool,
+    /// 随机对照比例 of a risk-weighted plan, a percent text; blank: 10 % when risk-weighted.
+    /// Must be blank or 0 for a plan without risk weighting (its whole sample is random).
+    pub control_share: String,
 }
 
 impl PlanInput {
@@ -95,6 +98,11 @@ impl PlanInput {
             cooperating: Some(p.cooperating_ids().iter().map(Uuid::to_string).collect()),
             qualifications: p.qualifications.join("、"),
             risk_weighted: p.risk_weighted,
+            control_share: if p.risk_weighted {
+                p.control_share.percent_text()
+            } else {
+                String::new()
+            },
         }
     }
 }
@@ -247,6 +255,7 @@ struct Parsed {
     inspectors_per_visit: u8,
     expert_count: u8,
     risk_weighted: bool,
+    control_share: rules::Ratio,
     departments: Vec<PlanDepartment>,
     qualifications: Vec<String>,
 }
@@ -342,6 +351,24 @@ async fn parse(svc: &Services, actor: &Actor, input: &PlanInput) -> Result<Parse
             ratios.set(*class, r);
         }
     }
+    let control_share = match (input.risk_weighted, input.control_share.trim()) {
+        (true, "") => Some(rules::DEFAULT_CONTROL_SHARE),
+        (false, "") => Some(rules::Ratio::ZERO),
+        (weighted, t) => match ch.check("control_share", rules::Ratio::parse(t)) {
+            Some(r) if !weighted && r != rules::Ratio::ZERO => {
+                ch.push(
+                    "control_share",
+                    Invalid::new(
+                        "control_share_unweighted",
+                        "只有按风险加权抽取的计划才设随机对照比例：不加权的计划全部随机抽取",
+                        "only a risk-weighted plan has a control share: a plan without weighting is random throughout",
+                    ),
+                );
+                None
+            }
+            r => r,
+        },
+    };
     let cooldown_months = ch.check(
         "cooldown_months",
         rules::cooldown_months(&input.cooldown_months),
@@ -410,6 +437,7 @@ async fn parse(svc: &Services, actor: &Actor, input: &PlanInput) -> Result<Parse
         inspectors_per_visit: inspectors_per_visit.expect("checked"),
         expert_count: expert_count.expect("checked"),
         risk_weighted: input.risk_weighted,
+        control_share: control_share.expect("checked"),
         departments: parts,
         qualifications: qualifications.expect("checked"),
     })
@@ -428,6 +456,7 @@ fn apply(p: &mut Plan, x: Parsed) {
     p.inspectors_per_visit = x.inspectors_per_visit;
     p.expert_count = x.expert_count;
     p.risk_weighted = x.risk_weighted;
+    p.control_share = x.control_share;
     p.departments = x.departments;
     p.qualifications = x.qualifications;
 }
@@ -457,6 +486,7 @@ pub async fn create(svc: &Services, actor: &Actor, input: &PlanInput) -> Result<
         inspectors_per_visit: x.inspectors_per_visit,
         expert_count: x.expert_count,
         risk_weighted: x.risk_weighted,
+        control_share: x.control_share,
         status: PlanStatus::Draft,
         return_reason: None,
         submitted_at: None,

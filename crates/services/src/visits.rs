@@ -1813,6 +1813,7 @@ where
                     plan_id: it.id,
                     item_id: it.id,
                     department_id: it.lead_department_id,
+                    selection: None,
                 });
                 item_depts.insert(it.lead_department_id);
                 let key = (
@@ -1985,6 +1986,7 @@ pub(crate) async fn take_in(
                 plan_id: it.id,
                 item_id: it.id,
                 department_id: it.lead_department_id,
+                selection: None,
             });
         }
     }

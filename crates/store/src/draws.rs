@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::draw::DrawStatus;
 use lianjian_domain::region::RegionCode;
-use lianjian_domain::visit::{VisitStatus, VisitTrigger};
+use lianjian_domain::visit::{DrawSelection, VisitStatus, VisitTrigger};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
 use serde::Serialize;
 use uuid::Uuid;
@@ -564,6 +564,9 @@ pub struct VisitCheck {
     pub plan_id: Uuid,
     pub item_id: Uuid,
     pub department_id: Uuid,
+    /// How a draw picked the entity for this plan; `None` for checks no draw made (and
+    /// draws before the control share existed).
+    pub selection: Option<DrawSelection>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -628,8 +631,14 @@ pub async fn insert_visit(
     for ch in checks {
         c.execute_raw(stmt(
             c,
-            "INSERT INTO visit_checks (visit_id, plan_id, item_id, department_id) VALUES ($1,$2,$3,$4)",
-            vec![v.id.into(), ch.plan_id.into(), ch.item_id.into(), ch.department_id.into()],
+            "INSERT INTO visit_checks (visit_id, plan_id, item_id, department_id, selection) VALUES ($1,$2,$3,$4,$5)",
+            vec![
+                v.id.into(),
+                ch.plan_id.into(),
+                ch.item_id.into(),
+                ch.department_id.into(),
+                ch.selection.map(|s| s.as_str()).into(),
+            ],
         ))
         .await?;
     }
@@ -659,8 +668,14 @@ pub async fn add_visit_checks(
     for ch in checks {
         c.execute_raw(stmt(
             c,
-            "INSERT INTO visit_checks (visit_id, plan_id, item_id, department_id) VALUES ($1,$2,$3,$4)",
-            vec![visit_id.into(), ch.plan_id.into(), ch.item_id.into(), ch.department_id.into()],
+            "INSERT INTO visit_checks (visit_id, plan_id, item_id, department_id, selection) VALUES ($1,$2,$3,$4,$5)",
+            vec![
+                visit_id.into(),
+                ch.plan_id.into(),
+                ch.item_id.into(),
+                ch.department_id.into(),
+                ch.selection.map(|s| s.as_str()).into(),
+            ],
         ))
         .await?;
     }
@@ -917,13 +932,14 @@ pub async fn insert_visits(c: &impl ConnectionTrait, visits: &[NewVisit]) -> Res
                 ch.plan_id.into(),
                 ch.item_id.into(),
                 ch.department_id.into(),
+                ch.selection.map(|s| s.as_str()).into(),
             ]);
         }
     }
     insert_rows(
         c,
         "visit_checks",
-        &["visit_id", "plan_id", "item_id", "department_id"],
+        &["visit_id", "plan_id", "item_id", "department_id", "selection"],
         vals,
     )
     .await?;
@@ -1067,7 +1083,7 @@ pub async fn checks_of_visits(
     let mut out: HashMap<Uuid, Vec<VisitCheck>> = HashMap::new();
     for chunk in visit_ids.chunks(500) {
         let sql = format!(
-            "SELECT visit_id, plan_id, item_id, department_id FROM visit_checks WHERE visit_id IN ({})",
+            "SELECT visit_id, plan_id, item_id, department_id, selection FROM visit_checks WHERE visit_id IN ({})",
             placeholders(1, chunk.len())
         );
         for r in c
@@ -1080,6 +1096,14 @@ pub async fn checks_of_visits(
                     plan_id: r.try_get("", "plan_id")?,
                     item_id: r.try_get("", "item_id")?,
                     department_id: r.try_get("", "department_id")?,
+                    selection: r
+                        .try_get::<Option<String>>("", "selection")?
+                        .map(|s| {
+                            DrawSelection::parse(&s).map_err(|_| {
+                                StoreError::Corrupt(format!("visit_checks.selection = {s:?}"))
+                            })
+                        })
+                        .transpose()?,
                 });
         }
     }

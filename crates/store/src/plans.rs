@@ -44,6 +44,9 @@ pub struct Plan {
     pub expert_count: u8,
     /// 按风险加权抽取: draw within each credit class weighted by the entities' risk weights.
     pub risk_weighted: bool,
+    /// 随机对照比例: the share of each class's quota a risk-weighted plan draws at random (0
+    /// for a plan without risk weighting; docs/draw-algorithm.md 12.13).
+    pub control_share: Ratio,
     pub status: PlanStatus,
     /// Why the coordination office last returned it (cleared when submitted again).
     pub return_reason: Option<String>,
@@ -87,7 +90,7 @@ impl Plan {
     }
 }
 
-const COLS: &str = "id, code, item_id, item_version, year, period_start, period_end, region_code, narrowing_expr, ratio_a, ratio_b, ratio_c, ratio_d, ratio_ungraded, cooldown_months, inspectors_per_visit, expert_count, risk_weighted, status, return_reason, submitted_at, late, approved_at, published_at, created_by, created_at, updated_at";
+const COLS: &str = "id, code, item_id, item_version, year, period_start, period_end, region_code, narrowing_expr, ratio_a, ratio_b, ratio_c, ratio_d, ratio_ungraded, cooldown_months, inspectors_per_visit, expert_count, risk_weighted, control_permille, status, return_reason, submitted_at, late, approved_at, published_at, created_by, created_at, updated_at";
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("plan: {what}"))
@@ -140,6 +143,7 @@ fn head_from_row(r: &QueryResult) -> Result<Plan> {
         inspectors_per_visit: small(r, "inspectors_per_visit")?,
         expert_count: small(r, "expert_count")?,
         risk_weighted: r.try_get("", "risk_weighted")?,
+        control_share: ratio(r, "control_permille")?,
         status: PlanStatus::parse(&r.try_get::<String>("", "status")?).map_err(corrupt)?,
         return_reason: r.try_get("", "return_reason")?,
         submitted_at: r.try_get("", "submitted_at")?,
@@ -175,6 +179,7 @@ fn head_values(p: &Plan) -> Vec<Value> {
         i32::from(p.inspectors_per_visit).into(),
         i32::from(p.expert_count).into(),
         p.risk_weighted.into(),
+        pm(p.control_share),
         p.status.as_str().into(),
         p.return_reason.clone().into(),
         p.submitted_at.into(),

@@ -629,3 +629,48 @@ pub async fn draw_weights(
     }
     Ok(out)
 }
+
+/// Per year and selection (`control`, `weighted`): the checks of risk-weighted plans with a
+/// result, and how many found a problem (随机对照检验, docs/draw-algorithm.md 12.13). A check
+/// counts in the year of its visit (or of its task period's start when no visit day is
+/// recorded), within the actor's scope.
+pub async fn control_outcomes(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<Vec<(i32, String, i64, i64)>> {
+    let codes: Vec<String> = PROBLEM_CODES.iter().map(|c| format!("'{c}'")).collect();
+    let mut vals: Vec<Value> = Vec::new();
+    let cond = crate::scope::sql(scope, &VISIT_SHAPE, &mut vals);
+    let day = "COALESCE(visits.visited_on, visits.period_start)";
+    let year = match crate::backend_of(c) {
+        sea_orm::DbBackend::Postgres => format!("CAST(EXTRACT(YEAR FROM {day}) AS INTEGER)"),
+        _ => format!("CAST(substr({day}, 1, 4) AS INTEGER)"),
+    };
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            format!(
+                "SELECT {year} AS y, visit_checks.selection AS s, COUNT(*) AS n, \
+                 SUM(CASE WHEN visit_results.result_code IN ({}) THEN 1 ELSE 0 END) AS problems \
+                 FROM visits JOIN visit_checks ON visit_checks.visit_id = visits.id \
+                 JOIN visit_results ON visit_results.visit_id = visit_checks.visit_id \
+                   AND visit_results.plan_id = visit_checks.plan_id \
+                 WHERE visit_checks.selection IN ('control', 'weighted') \
+                 AND visits.status <> 'cancelled' AND visit_results.result_code IS NOT NULL \
+                 AND {cond} GROUP BY {year}, visit_checks.selection ORDER BY 1 DESC, 2",
+                codes.join(",")
+            ),
+            vals,
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<i32>("", "y")?,
+                r.try_get::<String>("", "s")?,
+                r.try_get::<i64>("", "n")?,
+                r.try_get::<Option<i64>>("", "problems")?.unwrap_or(0),
+            ))
+        })
+        .collect()
+}

@@ -648,6 +648,17 @@ pub async fn baseline(c: &impl ConnectionTrait, t: Sealed) -> Result<u64> {
     Ok(total)
 }
 
+/// For a migration that adds a column to sealed table `t`: every row's digest changes with
+/// its canonical text, so the rows are sealed again as they now are (an `audit.baseline`),
+/// in the migration, before anything else can write. Nothing when the table is empty.
+pub async fn reseal_after_migration(c: &impl ConnectionTrait, t: Sealed) -> Result<()> {
+    if table_has_rows(c, t).await? {
+        let n = baseline(c, t).await?;
+        tracing::info!(table = t.table(), rows = n, "re-sealed after a new column");
+    }
+    Ok(())
+}
+
 /// Whether the log holds a baseline or a seal of table `t` (baselines first: they are few).
 async fn sealed_before(c: &impl ConnectionTrait, t: Sealed) -> Result<bool> {
     for action in [BASELINE_ACTION, SEAL_ACTION] {

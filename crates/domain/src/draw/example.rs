@@ -70,6 +70,7 @@ pub fn input() -> DrawInput {
             experts_per_visit: 0,
             qualifications: vec!["食品安全".into()],
             risk_weighted: false,
+            control_permille: 0,
         },
         DrawPlan {
             id: Uuid::from_u128(0x44444444_4444_4444_8444_000000000008),
@@ -85,6 +86,7 @@ pub fn input() -> DrawInput {
             experts_per_visit: 0,
             qualifications: vec!["特种设备".into()],
             risk_weighted: false,
+            control_permille: 0,
         },
     ];
     use CreditClass::*;
@@ -461,6 +463,125 @@ pub fn v3_worked_example() -> String {
     let first = &r.result.visits[0].usci;
     writeln!(w, "opening of {first}:").unwrap();
     w.push_str(&r.opening(first).expect("in the pool").to_json_pretty());
+    w.push('\n');
+    s
+}
+
+/// The `/3` example with a random control share (docs/draw-algorithm.md 12.13): plan 1
+/// (risk-weighted) keeps 50 % of each class's quota as its control share; everything else as
+/// in [`v3_input`].
+pub fn v3_control_input() -> DrawInput {
+    let mut input = v3_input();
+    input.plans[1].control_permille = 500;
+    input
+}
+
+/// The complete full record of the control-share example, seeds and times as [`v3_record`].
+pub fn v3_control_record() -> DrawRecord {
+    let input = v3_control_input();
+    let seeds = v3_seeds();
+    let commitment =
+        commit_v3(&input, &seeds.server, &v3_salt_key(), committed_at()).expect("valid input");
+    let result =
+        draw_committed(&input, &seeds, &commitment).expect("the control example draws");
+    DrawRecord::new(input, commitment, seeds, v3_drawn_at(), result)
+}
+
+/// The control-share example as docs/draw-algorithm.md prints it (12.13): what differs from
+/// the `/3` worked example — plan 1's line of the candidates text, the hashes and the key, then
+/// every number and key, the counts with their control picks, both thresholds, the visits with
+/// their control plans and the opening of a control pick. A test checks that the document
+/// contains exactly this text.
+pub fn v3_control_worked_example() -> String {
+    use std::fmt::Write;
+    let r = v3_control_record();
+    let p = r.public_variant().expect("a /3 record");
+    let mut s = String::new();
+    let w = &mut s;
+    let text = super::public_candidates_text(&p.input);
+    writeln!(w, "plan 1 line of the candidates text (TAB shown as →):").unwrap();
+    for line in text.lines().filter(|l| l.starts_with("plan\t")).skip(1) {
+        writeln!(w, "{}", line.replace('\t', "→")).unwrap();
+    }
+    writeln!(w, "candidates_sha256   {}", r.commitment.candidates_sha256).unwrap();
+    writeln!(w, "inspectors_sha256   {}", r.commitment.inspectors_sha256).unwrap();
+    writeln!(w, "key (combined_seed) {}", r.result.combined_seed).unwrap();
+    writeln!(w).unwrap();
+    writeln!(
+        w,
+        "numbers and keys (index, class, u, plain key, key of plan 1):"
+    )
+    .unwrap();
+    let u = super::prns(&r.result.combined_seed, r.input.candidates.len());
+    for (i, c) in r.input.candidates.iter().enumerate() {
+        writeln!(
+            w,
+            "{i:>2} {} {:016x} {:032x} {:032x}",
+            c.credit_class.map_or("-", |k| k.as_str()),
+            u[i],
+            super::weighted_key(u[i], 1, i as u32),
+            super::weighted_key(u[i], c.risk_weight, i as u32)
+        )
+        .unwrap();
+    }
+    writeln!(w).unwrap();
+    writeln!(
+        w,
+        "counts and thresholds (plan, class: eligible/quota/drawn/control, threshold, control threshold):"
+    )
+    .unwrap();
+    let control = p
+        .result
+        .control_thresholds
+        .as_ref()
+        .expect("a control share");
+    let hex = |t: Option<super::Threshold>| t.map_or("none".into(), |t| format!("{:032x}", t.0));
+    for (k, plan) in r.input.plans.iter().enumerate() {
+        for h in super::Stratum::ALL {
+            let c = r.result.counts[k].get(h);
+            writeln!(
+                w,
+                "{} {:<8} {}/{}/{}/{} {} {}",
+                plan.code,
+                h.as_str(),
+                c.eligible,
+                c.quota,
+                c.drawn,
+                c.control,
+                hex(*p.result.thresholds[k].get(h)),
+                hex(*control[k].get(h)),
+            )
+            .unwrap();
+        }
+    }
+    writeln!(w).unwrap();
+    writeln!(
+        w,
+        "visits (credit code, plans, control plans, lead plan, officers, experts):"
+    )
+    .unwrap();
+    for v in &p.result.visits {
+        writeln!(
+            w,
+            "{} {:?} {:?} {} [{}] [{}]",
+            v.usci,
+            v.plans,
+            v.control_plans,
+            v.lead_plan,
+            v.inspectors.join(","),
+            v.experts.join(",")
+        )
+        .unwrap();
+    }
+    writeln!(w).unwrap();
+    let pick = r
+        .result
+        .visits
+        .iter()
+        .find(|v| !v.control_plans.is_empty())
+        .expect("a control pick");
+    writeln!(w, "opening of {} (a control pick):", pick.usci).unwrap();
+    w.push_str(&r.opening(&pick.usci).expect("in the pool").to_json_pretty());
     w.push('\n');
     s
 }

@@ -125,6 +125,10 @@ fn write_plans<W: Write>(w: &mut W, plans: &[DrawPlan], weighted: bool) -> fmt::
         if weighted {
             write!(w, "\t{}", u8::from(p.risk_weighted))?;
         }
+        // `/3` only (validated): written only when set, so that texts without it are unchanged.
+        if p.control_permille > 0 {
+            write!(w, "\t{}", p.control_permille)?;
+        }
         w.write_char('\n')?;
         for dep in &p.involved_departments {
             write!(w, "department\t{}\t", dep.id)?;

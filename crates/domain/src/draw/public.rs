@@ -23,7 +23,7 @@ use super::record::{
     InspectorKind, ParseError, PerClass, Stratum, StratumCount, Threshold, V3Terms, Visit,
     parse_json,
 };
-use super::sample::{lead_plan, quota, weighted_key};
+use super::sample::{control_quota, lead_plan, quota, weighted_key};
 use super::v3::{
     candidate_salts_key, class_commitment, class_commitments_into, derive_key_from_text,
     identity_commitments, pseudonym, seed_commitment, witnesses_text,
@@ -121,6 +121,9 @@ pub struct PublicVisit {
     pub inspectors: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub experts: Vec<String>,
+    /// Plans that drew the entity as part of their random control share (12.13).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub control_plans: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +134,9 @@ pub struct PublicResult {
     pub visits: Vec<PublicVisit>,
     pub counts: Vec<PerClass<StratumCount>>,
     pub thresholds: Vec<PerClass<Option<Threshold>>>,
+    /// Present exactly when a plan has a random control share (12.13).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_thresholds: Option<Vec<PerClass<Option<Threshold>>>>,
 }
 
 /// What an entity needs to check its own class and inclusion against the public variant.
@@ -160,6 +166,8 @@ pub struct PlanOutcome {
     pub eligible: bool,
     /// Drawn for the plan (its key is within the plan's threshold of its class).
     pub drawn: bool,
+    /// Drawn as part of the plan's random control share (12.13).
+    pub control: bool,
 }
 
 /// An opening that checks out.
@@ -384,6 +392,7 @@ impl DrawRecord {
                 lead_plan: v.lead_plan,
                 inspectors: v.inspectors.iter().map(name).collect(),
                 experts: v.experts.iter().map(name).collect(),
+                control_plans: v.control_plans.clone(),
             })
             .collect();
         Some(PublicDrawRecord {
@@ -402,6 +411,7 @@ impl DrawRecord {
                 visits,
                 counts: self.result.counts.clone(),
                 thresholds: self.result.thresholds.clone().unwrap_or_default(),
+                control_thresholds: self.result.control_thresholds.clone(),
             },
         })
     }
@@ -526,18 +536,34 @@ impl Opening {
             };
             let eligible = c.exclusions.binary_search_by_key(&p, |e| e.plan).is_err();
             let drawn = visit.is_some_and(|v| v.plans.contains(&p));
+            let as_control = visit.is_some_and(|v| v.control_plans.contains(&p));
             let threshold = record
                 .result
                 .thresholds
                 .get(p as usize)
                 .and_then(|t| *t.get(stratum));
+            let control_threshold = control_threshold_of(record, p, stratum);
             let w = if plan.risk_weighted {
                 self.risk_weight
             } else {
                 1
             };
             let key = weighted_key(u, w, self.index);
-            let due = eligible && threshold.is_some_and(|t| key <= t.0);
+            // 12.13: in the control share when the plain key is within the control threshold;
+            // drawn when that, or the plan's key within the selection threshold.
+            let control_due = eligible
+                && control_threshold.is_some_and(|t| weighted_key(u, 1, self.index) <= t.0);
+            let due = control_due || eligible && threshold.is_some_and(|t| key <= t.0);
+            if control_due != as_control && due == drawn {
+                return bad(format!(
+                    "plan {p} ({}): the entity {} as part of the random control share, but its plain key is {} the control threshold of class {} ({})",
+                    plan.code,
+                    if as_control { "is listed" } else { "is not listed" },
+                    if control_due { "within" } else { "above" },
+                    stratum.as_str(),
+                    control_threshold.map_or("none".into(), |t| format!("{:032x}", t.0)),
+                ));
+            }
             if due != drawn {
                 return bad(format!(
                     "plan {p} ({}): the entity {} but {} (key {key:032x}, threshold of class {} {})",
@@ -559,6 +585,7 @@ impl Opening {
                 code: plan.code.clone(),
                 eligible,
                 drawn,
+                control: as_control,
             });
         }
         Ok(OpeningCheck {
@@ -569,6 +596,16 @@ impl Opening {
             plans,
         })
     }
+}
+
+/// The control threshold of plan `p` in `stratum`, if the record has one (12.13).
+fn control_threshold_of(record: &PublicDrawRecord, p: u32, stratum: Stratum) -> Option<Threshold> {
+    record
+        .result
+        .control_thresholds
+        .as_ref()?
+        .get(p as usize)
+        .and_then(|t| *t.get(stratum))
 }
 
 /// Checks a public record: everything that can be checked without classes, weights and
@@ -685,6 +722,7 @@ pub fn verify_public(record: &PublicDrawRecord) -> Result<PublicSummary, Mismatc
     let n_plans = input.plans.len();
     let mut at = Vec::with_capacity(visits.len());
     let mut drawn_per_plan = vec![0u64; n_plans];
+    let mut control_per_plan = vec![0u64; n_plans];
     for (k, v) in visits.iter().enumerate() {
         let Ok(i) = input.candidates.binary_search_by(|c| c.usci.cmp(&v.usci)) else {
             return Err(public(format!(
@@ -717,6 +755,21 @@ pub fn verify_public(record: &PublicDrawRecord) -> Result<PublicSummary, Mismatc
                 )));
             }
             drawn_per_plan[p as usize] += 1;
+        }
+        let cp = &v.control_plans;
+        if (1..cp.len()).any(|m| cp[m - 1] >= cp[m])
+            || cp.iter().any(|p| {
+                v.plans.binary_search(p).is_err() || input.plans[*p as usize].control_permille == 0
+            })
+        {
+            return Err(public(format!(
+                "visit {} ({}): control plans must be strictly ascending plans of the visit that have a control share",
+                k + 1,
+                v.usci
+            )));
+        }
+        for &p in cp {
+            control_per_plan[p as usize] += 1;
         }
         let lead = lead_plan(&input.plans, &v.plans);
         if v.lead_plan != lead {
@@ -751,15 +804,49 @@ pub fn verify_public(record: &PublicDrawRecord) -> Result<PublicSummary, Mismatc
             }
         }
     }
+    let with_control = input.plans.iter().any(|p| p.control_permille > 0);
+    let no_control = PerClass::<Option<Threshold>>::default();
+    match &result.control_thresholds {
+        Some(t) if with_control && t.len() == n_plans => {}
+        None if !with_control => {}
+        _ => {
+            return Err(public(format!(
+                "control_thresholds are given, with one entry per plan ({n_plans}), exactly when a plan has a control share"
+            )));
+        }
+    }
     let u = prns(&key, input.candidates.len());
     for (p, plan) in input.plans.iter().enumerate() {
         let counts = &result.counts[p];
         let thresholds = &result.thresholds[p];
+        let control_thresholds = result
+            .control_thresholds
+            .as_ref()
+            .map_or(&no_control, |t| &t[p]);
         let mut total = 0;
         let mut drawn = 0;
+        let mut control = 0;
         for h in Stratum::ALL {
             let x = counts.get(h);
             let q = quota(x.eligible, *plan.ratios.get(h));
+            let qc = control_quota(q, plan.control_permille);
+            if x.control != qc {
+                return Err(public(format!(
+                    "plan {p} ({}) class {}: a quota of {q} at a control share of {}‰ gives {qc} control picks; the record says {}",
+                    plan.code,
+                    h.as_str(),
+                    plan.control_permille,
+                    x.control
+                )));
+            }
+            if control_thresholds.get(h).is_some() != (x.control > 0) {
+                return Err(public(format!(
+                    "plan {p} ({}) class {}: a control threshold is given exactly when control picks were drawn",
+                    plan.code,
+                    h.as_str()
+                )));
+            }
+            control += x.control;
             if x.quota != q || x.drawn != q.min(x.eligible) {
                 return Err(public(format!(
                     "plan {p} ({}) class {}: eligible {} at {}‰ gives quota {q} and {} drawn; the record says quota {}, drawn {}",
@@ -772,9 +859,9 @@ pub fn verify_public(record: &PublicDrawRecord) -> Result<PublicSummary, Mismatc
                     x.drawn
                 )));
             }
-            if thresholds.get(h).is_some() != (x.drawn > 0) {
+            if thresholds.get(h).is_some() != (x.drawn > x.control) {
                 return Err(public(format!(
-                    "plan {p} ({}) class {}: a threshold is given exactly when something was drawn",
+                    "plan {p} ({}) class {}: a threshold is given exactly when something was drawn (beyond the control share)",
                     plan.code,
                     h.as_str()
                 )));
@@ -794,6 +881,12 @@ pub fn verify_public(record: &PublicDrawRecord) -> Result<PublicSummary, Mismatc
                 plan.code, drawn_per_plan[p]
             )));
         }
+        if control != control_per_plan[p] {
+            return Err(public(format!(
+                "plan {p} ({}): the counts say {control} control picks, the visits list {}",
+                plan.code, control_per_plan[p]
+            )));
+        }
         // Bounds that need no class: a drawn entity's smallest possible key is within the
         // largest threshold; an entity left has a largest possible key above the smallest
         // threshold of a class that left someone (weights 1–10 unknown: key with 10, with 1).
@@ -806,16 +899,31 @@ pub fn verify_public(record: &PublicDrawRecord) -> Result<PublicSummary, Mismatc
             .filter(|&&h| counts.get(h).drawn < counts.get(h).eligible)
             .map(|&h| thresholds.get(h).map_or(0, |t| t.0))
             .min();
+        // The same for the control share, on the plain key (12.13): a control pick is within
+        // the largest control threshold; any other eligible candidate is above the smallest
+        // control threshold of a class where the control share left someone.
+        let hi_c = Stratum::ALL
+            .iter()
+            .filter_map(|&h| control_thresholds.get(h).map(|t| t.0))
+            .max();
+        let lo_c = Stratum::ALL
+            .iter()
+            .filter(|&&h| plan.control_permille > 0 && counts.get(h).control < counts.get(h).eligible)
+            .map(|&h| control_thresholds.get(h).map_or(0, |t| t.0))
+            .min();
         let w_min = if plan.risk_weighted {
             MAX_RISK_WEIGHT
         } else {
             1
         };
-        let drawn_here: Vec<bool> = {
-            let mut d = vec![false; input.candidates.len()];
+        // Per candidate: 0 not drawn for the plan, 1 drawn by its order, 2 as a control pick.
+        let drawn_here: Vec<u8> = {
+            let mut d = vec![0u8; input.candidates.len()];
             for (v, &i) in visits.iter().zip(&at) {
-                if v.plans.contains(&(p as u32)) {
-                    d[i] = true;
+                if v.control_plans.contains(&(p as u32)) {
+                    d[i] = 2;
+                } else if v.plans.contains(&(p as u32)) {
+                    d[i] = 1;
                 }
             }
             d
@@ -831,27 +939,22 @@ pub fn verify_public(record: &PublicDrawRecord) -> Result<PublicSummary, Mismatc
             }
             let smallest = weighted_key(u[i], w_min, i as u32);
             let largest = weighted_key(u[i], 1, i as u32);
-            let fits = if drawn_here[i] {
-                hi.is_some_and(|t| smallest <= t)
-            } else {
-                lo.is_none_or(|t| largest > t)
+            let (fits, what) = match drawn_here[i] {
+                2 => (
+                    hi_c.is_some_and(|t| largest <= t),
+                    "was drawn as a control pick although its plain key is above every class's control threshold",
+                ),
+                1 => (
+                    hi.is_some_and(|t| smallest <= t) && lo_c.is_none_or(|t| largest > t),
+                    "was drawn (not as a control pick) although its key is above every class's threshold or its plain key within every control threshold",
+                ),
+                _ => (
+                    lo.is_none_or(|t| largest > t) && lo_c.is_none_or(|t| largest > t),
+                    "was not drawn although its key is within every class's threshold",
+                ),
             };
             if !fits {
-                return Err(public(format!(
-                    "plan {p} ({}): {} {} although its key {} every class's threshold",
-                    plan.code,
-                    cand.usci,
-                    if drawn_here[i] {
-                        "was drawn"
-                    } else {
-                        "was not drawn"
-                    },
-                    if drawn_here[i] {
-                        "is above"
-                    } else {
-                        "is within"
-                    }
-                )));
+                return Err(public(format!("plan {p} ({}): {} {what}", plan.code, cand.usci)));
             }
         }
     }
@@ -865,6 +968,7 @@ pub fn verify_public(record: &PublicDrawRecord) -> Result<PublicSummary, Mismatc
             lead_plan: v.lead_plan,
             inspectors: Vec::new(),
             experts: Vec::new(),
+            control_plans: Vec::new(),
         })
         .collect();
     let local: Vec<u32> = (0..visits.len() as u32).collect();

@@ -67,6 +67,17 @@ impl Stratum {
         }
     }
 
+    /// How a mismatch names the stratum's control threshold (12.13).
+    pub fn control_label(self) -> &'static str {
+        match self {
+            Stratum::A => "A (control)",
+            Stratum::B => "B (control)",
+            Stratum::C => "C (control)",
+            Stratum::D => "D (control)",
+            Stratum::Ungraded => "ungraded (control)",
+        }
+    }
+
     pub fn label_zh(self) -> &'static str {
         match self {
             Stratum::A => "A类",
@@ -144,6 +155,20 @@ pub struct DrawPlan {
     /// false, so records without weighting keep their old form.
     #[serde(default, skip_serializing_if = "is_false")]
     pub risk_weighted: bool,
+    /// 随机对照 (`/3`, risk-weighted plans only): the share of each stratum's quota, in per
+    /// mille, drawn by the plain random order before the weighted order picks the rest, so that
+    /// the risk weighting's lift can be measured on fresh results every year (docs/
+    /// draw-algorithm.md 12.13). Omitted when 0, so records without it keep their form.
+    #[serde(default, skip_serializing_if = "is_zero_u16")]
+    pub control_permille: u16,
+}
+
+fn is_zero_u16(x: &u16) -> bool {
+    *x == 0
+}
+
+fn is_zero_u64(x: &u64) -> bool {
+    *x == 0
 }
 
 fn is_false(b: &bool) -> bool {
@@ -522,6 +547,10 @@ pub struct StratumCount {
     pub eligible: u64,
     pub quota: u64,
     pub drawn: u64,
+    /// Of `drawn`, how many were drawn as the plan's random control share (12.13); omitted
+    /// when 0.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub control: u64,
 }
 
 /// One joint visit (进一次门、查多项事): every plan that drew the entity.
@@ -537,6 +566,10 @@ pub struct Visit {
     /// Experts, ascending by certificate number.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub experts: Vec<CertificateNumber>,
+    /// The plans (a subset of `plans`, ascending) that drew the entity as part of their
+    /// random control share (12.13); omitted when none did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub control_plans: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -553,6 +586,11 @@ pub struct DrawResult {
     /// ([`Threshold`]); `None` where nothing was drawn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thresholds: Option<Vec<PerClass<Option<Threshold>>>>,
+    /// `/3` with a random control share in some plan (12.13): per plan and stratum, the
+    /// threshold of the control picks on the plain key (weight 1); `None` where the plan drew
+    /// no control pick in the stratum. Omitted when no plan has a control share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_thresholds: Option<Vec<PerClass<Option<Threshold>>>>,
 }
 
 /// A selection threshold of one plan and stratum: an eligible candidate of that stratum was
@@ -885,6 +923,31 @@ impl DrawInput {
                         format!("抽查比例应为 0–1000‰（当前 {r}‰）"),
                         format!("ratio must be 0–1000 per mille (is {r})"),
                     ));
+                }
+            }
+            if p.control_permille > 0 {
+                // 12.13: a control share compares the weighted picks with random ones, so it
+                // needs a weighted plan, and the `/3` thresholds that let entities check it.
+                let why = if p.control_permille > 1000 {
+                    Some((
+                        format!("随机对照比例应为 0–1000‰（当前 {}‰）", p.control_permille),
+                        format!("control share must be 0–1000 per mille (is {})", p.control_permille),
+                    ))
+                } else if !p.risk_weighted {
+                    Some((
+                        "只有按风险加权抽取的计划才设随机对照比例".to_string(),
+                        "only a risk-weighted plan has a control share".to_string(),
+                    ))
+                } else if self.v3.is_none() {
+                    Some((
+                        "随机对照只用于 lianjian-draw/3 的抽取".to_string(),
+                        "a control share needs a lianjian-draw/3 draw".to_string(),
+                    ))
+                } else {
+                    None
+                };
+                if let Some((zh, en)) = why {
+                    return Err(bad(f(".control_permille"), "control_share", zh, en));
                 }
             }
             if p.inspectors_per_visit < 2 {

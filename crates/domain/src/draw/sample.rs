@@ -731,37 +731,80 @@ fn draw_with_key(
 
     let mut counts = Vec::with_capacity(input.plans.len());
     let mut thresholds = Vec::with_capacity(input.plans.len());
-    let mut picks: Vec<(u32, u32)> = Vec::new();
+    let with_control = input.plans.iter().any(|p| p.control_permille > 0);
+    let mut control_thresholds = Vec::new();
+    // (candidate, plan, drawn as control)
+    let mut picks: Vec<(u32, u32, bool)> = Vec::new();
     for (p, plan) in input.plans.iter().enumerate() {
         let mut quotas = [0u64; 5];
         for h in Stratum::ALL {
             quotas[h as usize] = quota(eligible[p][h as usize], *plan.ratios.get(h));
         }
+        let w = weights.as_deref().filter(|_| plan.risk_weighted);
+        // 12.13: the control share of each quota first, by the plain order over every
+        // eligible candidate; then the rest of the quota by the plan's (weighted) order over
+        // those not in the control share.
+        let controls = quotas.map(|q| control_quota(q, plan.control_permille));
+        let control_sel: Option<[Vec<u32>; 5]> = (plan.control_permille > 0).then(|| {
+            select_strata(
+                Numbers::Computed(&u),
+                &PlanStrata {
+                    candidates: strata[p].as_slice(),
+                    weights: None,
+                    quotas: controls,
+                    mass: eligible[p],
+                },
+            )
+        });
+        let rest: Option<Vec<u8>> = control_sel.as_ref().map(|cs| {
+            let mut rest = strata[p].clone();
+            for &i in cs.iter().flatten() {
+                let i = i as usize;
+                mass[p][rest[i] as usize] -= w.map_or(1, |w| u64::from(w[i]));
+                rest[i] = NOT_ELIGIBLE;
+            }
+            rest
+        });
+        let weighted_pool = rest.as_deref().unwrap_or(strata[p].as_slice());
         let sel = select_strata(
             Numbers::Computed(&u),
             &PlanStrata {
-                candidates: strata[p].as_slice(),
-                weights: weights.as_deref().filter(|_| plan.risk_weighted),
-                quotas,
+                candidates: weighted_pool,
+                weights: w,
+                quotas: std::array::from_fn(|h| quotas[h] - controls[h]),
                 mass: mass[p],
             },
         );
         let mut pc = PerClass::<StratumCount>::default();
         for h in Stratum::ALL {
-            let sel = &sel[h as usize];
-            picks.extend(sel.iter().map(|&i| (i, p as u32)));
+            let hs = h as usize;
+            let targeted = &sel[hs];
+            let control: &[u32] = control_sel.as_ref().map_or(&[], |c| &c[hs]);
+            picks.extend(targeted.iter().map(|&i| (i, p as u32, false)));
+            picks.extend(control.iter().map(|&i| (i, p as u32, true)));
             *pc.get_mut(h) = StratumCount {
-                eligible: eligible[p][h as usize],
-                quota: quotas[h as usize],
-                drawn: sel.len() as u64,
+                eligible: eligible[p][hs],
+                quota: quotas[hs],
+                drawn: (targeted.len() + control.len()) as u64,
+                control: control.len() as u64,
             };
         }
         counts.push(pc);
         if let (Some(_), Some(salt_key)) = (&input.v3, salt_key) {
-            let w = weights.as_deref().filter(|_| plan.risk_weighted);
-            thresholds.push(stratum_thresholds(&u, w, &strata[p], &sel, |h| {
+            // The weighted picks' thresholds over the candidates left by the control share
+            // (so "not drawn" means by neither); the control picks' over every eligible one
+            // (so a candidate drawn by weight lies above the control threshold).
+            thresholds.push(stratum_thresholds(&u, w, weighted_pool, &sel, |h| {
                 super::v3::threshold_offset(salt_key, p as u32, h)
             }));
+            if with_control {
+                control_thresholds.push(match &control_sel {
+                    Some(cs) => stratum_thresholds(&u, None, &strata[p], cs, |h| {
+                        super::v3::control_threshold_offset(salt_key, p as u32, h)
+                    }),
+                    None => PerClass::default(),
+                });
+            }
         }
     }
     drop(strata);
@@ -772,13 +815,14 @@ fn draw_with_key(
     let mut at: Vec<u32> = Vec::new();
     for group in picks.chunk_by(|a, b| a.0 == b.0) {
         let i = group[0].0;
-        let plans: Vec<u32> = group.iter().map(|&(_, p)| p).collect();
+        let plans: Vec<u32> = group.iter().map(|&(_, p, _)| p).collect();
         visits.push(Visit {
             usci: input.candidates[i as usize].usci.clone(),
             lead_plan: lead_plan(&input.plans, &plans),
             plans,
             inspectors: Vec::new(),
             experts: Vec::new(),
+            control_plans: group.iter().filter(|x| x.2).map(|&(_, p, _)| p).collect(),
         });
         at.push(i);
     }
@@ -789,7 +833,13 @@ fn draw_with_key(
         visits,
         counts,
         thresholds: input.v3.is_some().then_some(thresholds),
+        control_thresholds: (input.v3.is_some() && with_control).then_some(control_thresholds),
     })
+}
+
+/// The random control share of a stratum's quota (12.13): quota × share ‰, rounded half up.
+pub fn control_quota(quota: u64, control_permille: u16) -> u64 {
+    (quota * u64::from(control_permille) + 500) / 1000
 }
 
 /// `/3`: per stratum, a threshold between the largest key drawn (`a`) and the smallest key of

@@ -787,6 +787,7 @@ pub(super) fn random_input(shape: u64, n_cand: usize, n_insp: usize, n_plans: us
                 .map(|q| QUALS[q].to_string())
                 .collect(),
             risk_weighted: false,
+            control_permille: 0,
         });
     }
     let certs: Vec<String> = (0..n_insp).map(|j| format!("ZF{j:06}")).collect();

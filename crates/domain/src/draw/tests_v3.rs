@@ -420,6 +420,7 @@ proptest! {
         let mut input = random_input(shape, n_cand, n_insp, n_plans);
         if shape % 2 == 0 {
             add_weights(&mut input, shape);
+            add_control_shares(&mut input, shape);
         }
         let (input, seeds) = v3_of(input, secret, witnessing);
         let r = match v3_record_of(input, seeds) {
@@ -435,8 +436,31 @@ proptest! {
         assert_nothing_secret(&r, &p.to_json());
         // Every opening checks.
         let k = pick % r.input.candidates.len();
-        let o = r.opening(&r.input.candidates[k].usci).unwrap();
-        prop_assert!(o.check(&p).is_ok(), "{:?}", o.check(&p).err().map(|m| m.to_string()));
+        for c in &r.input.candidates {
+            let o = r.opening(&c.usci).unwrap();
+            prop_assert!(o.check(&p).is_ok(), "{:?}", o.check(&p).err().map(|m| m.to_string()));
+        }
+        // A control pick passed off as a weighted one (or the reverse) fails both variants.
+        if let Some(m) = r.result.visits.iter().position(|v| !v.control_plans.is_empty()) {
+            let mut t = r.clone();
+            t.result.visits[m].control_plans.clear();
+            prop_assert!(verify(&t).is_err(), "control flag");
+            let mut tp = p.clone();
+            tp.result.visits[m].control_plans.clear();
+            prop_assert!(verify_public(&tp).is_err(), "control flag, public");
+        }
+        if let Some(m) = r.result.visits.iter().position(|v| {
+            v.plans.iter().any(|q| r.input.plans[*q as usize].control_permille > 0 && !v.control_plans.contains(q))
+        }) {
+            let v = &r.result.visits[m];
+            let q = *v.plans.iter().find(|q| r.input.plans[**q as usize].control_permille > 0 && !v.control_plans.contains(q)).unwrap();
+            let mut tp = p.clone();
+            tp.result.visits[m].control_plans.push(q);
+            tp.result.visits[m].control_plans.sort_unstable();
+            prop_assert!(verify_public(&tp).is_err(), "weighted pick passed off as control, public");
+            let o = r.opening(&v.usci).unwrap();
+            prop_assert!(o.check(&tp).is_err(), "weighted pick passed off as control, opening");
+        }
 
         // Changing any committed value fails verify.
         let v3 = r.seeds.v3.as_ref().unwrap();
@@ -541,6 +565,95 @@ proptest! {
     }
 }
 
+/// Random control shares (0, 15 %, 30 %, 45 %, 100 %) on the risk-weighted plans of a `/3`
+/// input.
+fn add_control_shares(input: &mut DrawInput, seed: u64) {
+    for (k, p) in input.plans.iter_mut().enumerate() {
+        if p.risk_weighted {
+            p.control_permille = [0, 150, 300, 450, 1000][((seed >> 8) as usize + k) % 5];
+        }
+    }
+}
+
+/// The random control share by a plain reference: per plan and stratum, the `control_quota`
+/// eligible candidates with the smallest plain keys, then the rest of the quota with the
+/// smallest weighted keys among the others (docs/draw-algorithm.md 12.13); the draw's visits,
+/// control flags and counts are exactly that.
+#[test]
+fn control_share_matches_a_plain_reference() {
+    for seed in 0..60u64 {
+        let mut input = random_input(seed, 200, 12, 3);
+        add_weights(&mut input, seed);
+        add_control_shares(&mut input, seed);
+        let (input, seeds) = v3_of(input, [seed as u8; 32], 0);
+        let r = match v3_record_of(input, seeds) {
+            Ok(r) => r,
+            Err(DrawError::Failed(_)) => continue,
+            Err(e) => panic!("{e}"),
+        };
+        let u = prns(&r.result.combined_seed, r.input.candidates.len());
+        for (p, plan) in r.input.plans.iter().enumerate() {
+            for h in Stratum::ALL {
+                let mut eligible: Vec<u32> = (0..r.input.candidates.len() as u32)
+                    .filter(|&i| {
+                        let c = &r.input.candidates[i as usize];
+                        c.plans.contains(&(p as u32)) && !c.is_excluded(p as u32) && c.stratum() == h
+                    })
+                    .collect();
+                let q = quota(eligible.len() as u64, *plan.ratios.get(h)) as usize;
+                let qc = control_quota(q as u64, plan.control_permille) as usize;
+                eligible.sort_by_key(|&i| weighted_key(u[i as usize], 1, i));
+                let mut control: Vec<u32> = eligible[..qc].to_vec();
+                let w = |i: u32| if plan.risk_weighted { r.input.candidates[i as usize].risk_weight } else { 1 };
+                let mut rest = eligible[qc..].to_vec();
+                rest.sort_by_key(|&i| weighted_key(u[i as usize], w(i), i));
+                let mut targeted: Vec<u32> = rest[..q - qc].to_vec();
+                control.sort_unstable();
+                targeted.sort_unstable();
+                let of = |control_flag: bool| -> Vec<u32> {
+                    r.result
+                        .visits
+                        .iter()
+                        .filter(|v| v.plans.contains(&(p as u32)) && v.control_plans.contains(&(p as u32)) == control_flag)
+                        .map(|v| r.input.candidates.binary_search_by(|c| c.usci.cmp(&v.usci)).unwrap() as u32)
+                        .filter(|&i| r.input.candidates[i as usize].stratum() == h)
+                        .collect()
+                };
+                assert_eq!(of(true), control, "seed {seed} plan {p} class {}", h.as_str());
+                assert_eq!(of(false), targeted, "seed {seed} plan {p} class {}", h.as_str());
+                let x = r.result.counts[p].get(h);
+                assert_eq!((x.quota, x.drawn, x.control), (q as u64, q as u64, qc as u64));
+            }
+        }
+    }
+}
+
+#[test]
+fn control_shares_are_refused_where_they_mean_nothing() {
+    let mut input = example::v3_input();
+    input.plans[0].control_permille = 100;
+    let e = input.validate().unwrap_err();
+    assert_eq!((e.field.as_str(), e.invalid.code), ("plans[0].control_permille", "control_share"));
+    input.plans[0].risk_weighted = true;
+    assert!(input.validate().is_ok());
+    input.plans[0].control_permille = 1001;
+    assert_eq!(input.validate().unwrap_err().invalid.code, "control_share");
+    let mut legacy = example::input();
+    legacy.plans[0].risk_weighted = true;
+    legacy.plans[0].control_permille = 100;
+    assert_eq!(legacy.validate().unwrap_err().invalid.code, "control_share");
+}
+
+#[test]
+fn control_quota_rounds_half_up() {
+    assert_eq!(control_quota(0, 100), 0);
+    assert_eq!(control_quota(4, 100), 0);
+    assert_eq!(control_quota(5, 100), 1);
+    assert_eq!(control_quota(15, 100), 2);
+    assert_eq!(control_quota(70_458, 100), 7_046);
+    assert_eq!(control_quota(7, 1000), 7);
+}
+
 /// The size of the largest item pool of the bench province: 500,000 candidates, about 70,000
 /// visits. Times the public variant (issue 11: within ~150 ms on one core) and the /3 parts of
 /// commit and draw. Run with
@@ -575,6 +688,7 @@ fn v3_timing_at_500k() {
         experts_per_visit: 0,
         qualifications: Vec::new(),
         risk_weighted: true,
+        control_permille: 0,
     };
     let classes = [
         Some(CreditClass::A),
@@ -692,6 +806,31 @@ fn the_documented_v3_example_matches() {
         panic!(
             "docs/draw-algorithm.md must contain the /3 worked example exactly (section 12.12); \
              the current text is in {}",
+            out.display()
+        );
+    }
+}
+
+/// docs/draw-algorithm.md prints the control-share example exactly as the code computes it,
+/// and it verifies in both variants, with every opening.
+#[test]
+fn the_documented_control_example_matches() {
+    let r = example::v3_control_record();
+    verify(&r).unwrap();
+    let p = r.public_variant().unwrap();
+    verify_public(&p).unwrap();
+    for c in &r.input.candidates {
+        r.opening(&c.usci).unwrap().check(&p).unwrap();
+    }
+    assert!(r.result.visits.iter().any(|v| !v.control_plans.is_empty()));
+    let doc = include_str!("../../../../docs/draw-algorithm.md");
+    let text = example::v3_control_worked_example();
+    if !doc.contains(&text) {
+        let out = std::env::temp_dir().join("lianjian-v3-control-example.txt");
+        std::fs::write(&out, &text).unwrap();
+        panic!(
+            "docs/draw-algorithm.md must contain the control-share example exactly (section \
+             12.13); the current text is in {}",
             out.display()
         );
     }

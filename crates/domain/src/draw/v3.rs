@@ -26,6 +26,8 @@ pub const CANDIDATE_SALTS_LABEL: &str = "lianjian-draw/3 candidate salts";
 pub const INSPECTOR_SALT_LABEL: &str = "lianjian-draw/3 inspector salt";
 /// Label of a threshold's offset: HMAC-SHA256(salt key, this ‖ LF ‖ plan index ‖ LF ‖ stratum).
 pub const THRESHOLD_LABEL: &str = "lianjian-draw/3 threshold";
+/// Label of the offsets of the random control share's thresholds (12.13).
+pub const CONTROL_THRESHOLD_LABEL: &str = "lianjian-draw/3 control threshold";
 /// Label that starts an inspector's identity commitment.
 pub const IDENTITY_LABEL: &str = "lianjian-draw/3 inspector";
 
@@ -272,10 +274,20 @@ pub fn identity_commitments(input: &DrawInput, salt_key: &Bytes32) -> Vec<Bytes3
 /// HMAC-SHA256(salt key, "lianjian-draw/3 threshold" ‖ LF ‖ plan index in decimal ‖ LF ‖
 /// stratum (`A`–`D`, `ungraded`)), read as a big-endian 128-bit integer.
 pub fn threshold_offset(salt_key: &Bytes32, plan: u32, stratum: super::Stratum) -> u128 {
+    offset_under(THRESHOLD_LABEL, salt_key, plan, stratum)
+}
+
+/// [`threshold_offset`] for a control threshold: the same under
+/// "lianjian-draw/3 control threshold" (12.13).
+pub fn control_threshold_offset(salt_key: &Bytes32, plan: u32, stratum: super::Stratum) -> u128 {
+    offset_under(CONTROL_THRESHOLD_LABEL, salt_key, plan, stratum)
+}
+
+fn offset_under(label: &str, salt_key: &Bytes32, plan: u32, stratum: super::Stratum) -> u128 {
     let h = hmac_sha256(
         salt_key,
         &[
-            THRESHOLD_LABEL.as_bytes(),
+            label.as_bytes(),
             b"\n",
             plan.to_string().as_bytes(),
             b"\n",

@@ -124,6 +124,9 @@ fn visit_text(v: &Option<Visit>) -> String {
             if !v.experts.is_empty() {
                 s.push_str(&format!(" experts [{}]", certs(&v.experts)));
             }
+            if !v.control_plans.is_empty() {
+                s.push_str(&format!(" control {:?}", v.control_plans));
+            }
             s
         }
     }
@@ -247,7 +250,11 @@ pub fn verify(record: &DrawRecord) -> Result<Summary, Mismatch> {
     }
     let input = &record.input;
     input.validate().map_err(Mismatch::Invalid)?;
-    if input.v3.is_some() || record.seeds.v3.is_some() || record.result.thresholds.is_some() {
+    if input.v3.is_some()
+        || record.seeds.v3.is_some()
+        || record.result.thresholds.is_some()
+        || record.result.control_thresholds.is_some()
+    {
         return Err(Mismatch::FormatOfInput {
             recorded: record.format.clone(),
             required: FORMAT_V3,
@@ -449,23 +456,13 @@ fn verify_v3(record: &DrawRecord) -> Result<Summary, Mismatch> {
         }
     };
     compare_results(record, &result)?;
-    let recorded = stored.thresholds.as_deref().unwrap_or(&[]);
-    let computed = result.thresholds.as_deref().unwrap_or(&[]);
-    for p in 0..recorded.len().max(computed.len()) {
-        for h in Stratum::ALL {
-            let r = recorded.get(p).map(|t| *t.get(h));
-            let x = computed.get(p).map(|t| *t.get(h));
-            if r != x {
-                return Err(Mismatch::Threshold {
-                    plan: p,
-                    code: input.plans.get(p).map_or("?".into(), |x| x.code.clone()),
-                    stratum: h.as_str(),
-                    recorded: r.flatten(),
-                    computed: x.flatten(),
-                });
-            }
-        }
-    }
+    compare_thresholds(input, &stored.thresholds, &result.thresholds, false)?;
+    compare_thresholds(
+        input,
+        &stored.control_thresholds,
+        &result.control_thresholds,
+        true,
+    )?;
     Ok(Summary {
         id: input.id,
         title: input.title.clone(),
@@ -480,6 +477,41 @@ fn verify_v3(record: &DrawRecord) -> Result<Summary, Mismatch> {
         combined_seed: result.combined_seed,
         witness: v3.witnessed(),
     })
+}
+
+/// Recorded thresholds (of the selection, or of the control share: 12.13) against the
+/// recomputed ones, plan by plan and stratum by stratum.
+#[allow(clippy::result_large_err)]
+fn compare_thresholds(
+    input: &super::DrawInput,
+    recorded: &Option<Vec<PerClass<Option<Threshold>>>>,
+    computed: &Option<Vec<PerClass<Option<Threshold>>>>,
+    control: bool,
+) -> Result<(), Mismatch> {
+    let (recorded, computed) = (
+        recorded.as_deref().unwrap_or(&[]),
+        computed.as_deref().unwrap_or(&[]),
+    );
+    for p in 0..recorded.len().max(computed.len()) {
+        for h in Stratum::ALL {
+            let r = recorded.get(p).map(|t| *t.get(h));
+            let x = computed.get(p).map(|t| *t.get(h));
+            if r != x {
+                return Err(Mismatch::Threshold {
+                    plan: p,
+                    code: input.plans.get(p).map_or("?".into(), |x| x.code.clone()),
+                    stratum: if control {
+                        h.control_label()
+                    } else {
+                        h.as_str()
+                    },
+                    recorded: r.flatten(),
+                    computed: x.flatten(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The recorded visits and counts against the recomputed ones.

@@ -86,6 +86,9 @@ pub struct PlanDto {
     /// 按风险加权抽取: drawn within each credit class weighted by the entities' risk weights
     /// (the largest risk weight of their tags).
     pub risk_weighted: bool,
+    /// 随机对照比例 in per mille: the share of each class's quota a risk-weighted plan draws
+    /// at random, to measure the weighting's lift (0 for a plan without risk weighting).
+    pub control_share_permille: u16,
     pub qualifications: Vec<String>,
     pub lead_department: DepartmentRefDto,
     /// The item's cooperating departments taking part.
@@ -178,6 +181,7 @@ pub(crate) fn plan_dto(p: Plan, n: &PlanNames) -> PlanDto {
         inspectors_per_visit: p.inspectors_per_visit,
         expert_count: p.expert_count,
         risk_weighted: p.risk_weighted,
+        control_share_permille: p.control_share.per_mille(),
         lead_department: n.dept_ref(p.lead_department_id().unwrap_or_default()),
         cooperating_departments: p
             .cooperating_ids()
@@ -418,6 +422,10 @@ pub struct PlanBody {
     /// weight are likelier to be drawn; counts stay exact.
     #[serde(default)]
     pub risk_weighted: bool,
+    /// 随机对照比例 of a risk-weighted plan, as a percentage text like the ratios (`10`,
+    /// `12.5%`); blank or omitted: 10 %. Must be blank or 0 when `risk_weighted` is false.
+    #[serde(default)]
+    pub control_share: String,
 }
 
 impl From<PlanBody> for PlanInput {
@@ -440,6 +448,7 @@ impl From<PlanBody> for PlanInput {
             cooperating: b.cooperating,
             qualifications: b.qualifications.join("、"),
             risk_weighted: b.risk_weighted,
+            control_share: b.control_share,
         }
     }
 }

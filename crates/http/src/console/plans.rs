@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::item::DepartmentRole;
-use lianjian_domain::plan::{PlanAction, PlanStatus, RatioClass};
+use lianjian_domain::plan::{self as rules, PlanAction, PlanStatus, RatioClass};
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::items::Item;
 use lianjian_services::plans::Plan;
@@ -286,6 +286,8 @@ struct DetailPage {
     inspectors_per_visit: u8,
     expert_count: u8,
     risk_weighted: bool,
+    /// 随机对照比例 as shown, e.g. "10%".
+    control_share: String,
     qualifications: String,
     lead: String,
     cooperating: Vec<String>,
@@ -422,6 +424,7 @@ async fn detail_page(
         inspectors_per_visit: p.inspectors_per_visit,
         expert_count: p.expert_count,
         risk_weighted: p.risk_weighted,
+        control_share: format!("{}%", p.control_share.percent_text()),
         qualifications: if p.qualifications.is_empty() {
             "—".into()
         } else {
@@ -543,6 +546,8 @@ pub struct PlanForm {
     cooperating: Option<Vec<String>>,
     qualifications: String,
     risk_weighted: bool,
+    /// 随机对照比例 (percent text), shown with risk weighting.
+    control_share: String,
 }
 
 impl PlanForm {
@@ -562,6 +567,7 @@ impl PlanForm {
             cooperating: None,
             qualifications: String::new(),
             risk_weighted: false,
+            control_share: rules::DEFAULT_CONTROL_SHARE.percent_text(),
         }
     }
 
@@ -585,6 +591,7 @@ impl PlanForm {
             cooperating: (!f.get("cooperating_sent").is_empty()).then(|| f.all("cooperating")),
             qualifications: f.get("qualifications"),
             risk_weighted: !f.get("risk_weighted").is_empty(),
+            control_share: f.get("control_share"),
         }
     }
 
@@ -603,6 +610,11 @@ impl PlanForm {
             cooperating: i.cooperating,
             qualifications: i.qualifications,
             risk_weighted: i.risk_weighted,
+            control_share: if i.control_share.is_empty() {
+                rules::DEFAULT_CONTROL_SHARE.percent_text()
+            } else {
+                i.control_share
+            },
         }
     }
 
@@ -626,6 +638,12 @@ impl PlanForm {
             cooperating: self.cooperating.clone(),
             qualifications: self.qualifications.clone(),
             risk_weighted: self.risk_weighted,
+            // Only a weighted plan has one: the field is hidden and ignored otherwise.
+            control_share: if self.risk_weighted {
+                self.control_share.clone()
+            } else {
+                String::new()
+            },
         }
     }
 

@@ -151,6 +151,8 @@ struct RiskPage {
     /// (entity id, name, usci, level label, probability, last inspected)
     overdue: Vec<(String, String, String, String, String, String)>,
     pager: Pager,
+    /// 随机对照检验 per year: (year, control "n · rate (interval)", weighted the same, lift).
+    lift: Vec<(i32, String, String, String)>,
     /// (id, version, region, fitted, origin)
     models: Vec<(String, i32, String, String, bool)>,
     can_fit: bool,
@@ -199,7 +201,34 @@ async fn risk_page(
             )
         })
         .collect();
+    let arm = |a: &lianjian_domain::risk::Arm| match (a.rate, a.interval) {
+        (Some(r), Some((lo, hi))) => format!(
+            "{} 次，发现问题 {} 次，{}（95% 区间 {}–{}）",
+            a.inspected,
+            a.problems,
+            pct(r),
+            pct(lo),
+            pct(hi)
+        ),
+        _ => "尚无结果".into(),
+    };
+    let lift = ov
+        .control_lift
+        .iter()
+        .map(|l| {
+            (
+                l.year,
+                arm(&l.control),
+                arm(&l.weighted),
+                l.lift.map_or_else(
+                    || format!("样本不足（每组至少 {} 个结果）", lianjian_domain::risk::MIN_ARM_RESULTS),
+                    |x| format!("{x:.2} 倍"),
+                ),
+            )
+        })
+        .collect();
     let page = RiskPage {
+        lift,
         latest: ov.latest.as_ref().map(|m| model_view(&c, m)),
         counts,
         overdue,

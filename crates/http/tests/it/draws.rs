@@ -1558,7 +1558,16 @@ async fn stored_public_variant_is_what_verify_accepts(app: App) {
                         .iter()
                         .find(|k| k.plan_id == rec.input.plans[p as usize].id)
                         .unwrap();
-                    format!("{}:{}:{}", k.plan_id, k.item_id, k.department_id)
+                    // The selection, which the record gives too (12.13).
+                    let sel = if r.control_plans.contains(&p) {
+                        "control"
+                    } else if rec.input.plans[p as usize].risk_weighted {
+                        "weighted"
+                    } else {
+                        "random"
+                    };
+                    assert_eq!(k.selection.map(|x| x.as_str()), Some(sel));
+                    format!("{}:{}:{}:{sel}", k.plan_id, k.item_id, k.department_id)
                 })
                 .collect();
             let team: Vec<String> = teams[&v.id]

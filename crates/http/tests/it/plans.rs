@@ -800,6 +800,42 @@ async fn console_pages_forms_and_actions(app: App) {
     );
     assert!(r.body.contains("抽查比例“120%”超出范围") && r.body.contains("每组检查人员数“1”"));
     assert!(r.body.contains("value=\"120%\""));
+    // The random control share of a weighted plan: on the form, checked, shown on the plan.
+    assert!(app.get("/console/plans/new", Some(&cookie)).await.body.contains("随机对照比例"));
+    let r = app
+        .form(
+            "/console/plans",
+            Some(&cookie),
+            &form(&[
+                ("_csrf", &csrf),
+                ("item", "WY-2024-01"),
+                ("year", &year),
+                ("qualifications", "食品安全"),
+                ("risk_weighted", "1"),
+                ("control_share", "150"),
+            ]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("value=\"150\"") && r.body.contains("超出范围"));
+    let r = app
+        .form(
+            "/console/plans",
+            Some(&cookie),
+            &form(&[
+                ("_csrf", &csrf),
+                ("item", "WY-2024-01"),
+                ("year", &year),
+                ("qualifications", "食品安全"),
+                ("risk_weighted", "1"),
+                ("control_share", "20"),
+            ]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", &r.body[..r.body.len().min(800)]);
+    let to = r.headers[header::LOCATION].to_str().unwrap().to_string();
+    let detail = app.get(&to, Some(&cookie)).await;
+    assert!(detail.body.contains("其中 20% 为随机对照"), "{}", detail.body);
     // Without the CSRF token nothing happens.
     let r = app
         .form(

@@ -293,20 +293,33 @@ async fn a_level_weighs_in_a_risk_weighted_draw(app: App) {
     .await
     .unwrap();
     let year = chrono::Datelike::year(&chrono::Utc::now()) + 1;
-    let r = app
-        .post(
-            "/api/v1/plans",
-            &market,
-            json!({
-                "item": "WY-2024-01",
-                "year": year.to_string(),
-                "period_start": format!("{year}-04-01"),
-                "period_end": format!("{year}-09-30"),
-                "qualifications": ["食品安全"],
-                "risk_weighted": true,
-            }),
-        )
-        .await;
+    // The control share: 10 % unless set; none for a plan without weighting (named field).
+    let body = |weighted: bool, share: &str| {
+        json!({
+            "item": "WY-2024-01",
+            "year": year.to_string(),
+            "period_start": format!("{year}-04-01"),
+            "period_end": format!("{year}-09-30"),
+            "qualifications": ["食品安全"],
+            "risk_weighted": weighted,
+            "control_share": share,
+        })
+    };
+    let r = app.post("/api/v1/plans", &market, body(true, "")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["control_share_permille"], 100, "{}", r.body);
+    let r = app.post("/api/v1/plans", &market, body(false, "10")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("control_share"), "{}", r.body);
+    let r = app.post("/api/v1/plans", &market, body(true, "120")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // Half of each class's quota at random, and high ratios, so that the county's small
+    // pools have both kinds of pick.
+    let mut b = body(true, "50");
+    for k in ["ratio_a", "ratio_b", "ratio_c", "ratio_d", "ratio_ungraded"] {
+        b[k] = json!("80");
+    }
+    let r = app.post("/api/v1/plans", &market, b).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let plan = r.json()["id"].as_str().unwrap().to_string();
     for (who, action) in [
@@ -356,4 +369,96 @@ async fn a_level_weighs_in_a_risk_weighted_draw(app: App) {
         assert_eq!(cand.risk_weight, want, "{}", cand.usci.as_str());
     }
     lianjian_domain::draw::verify(&rec).expect("the weighted record verifies");
+
+    // The random control share (12.13): in the record, in the plan, and on every visit check
+    // as how the draw picked the entity.
+    assert_eq!(rec.input.plans[0].control_permille, 500);
+    let r = app
+        .api("GET", &format!("/api/v1/plans/{plan}"), Some(&office), None)
+        .await;
+    assert_eq!(r.json()["control_share_permille"], 500, "{}", r.body);
+    let counts = &rec.result.counts[0];
+    let control: u64 = lianjian_domain::draw::Stratum::ALL
+        .iter()
+        .map(|&h| counts.get(h).control)
+        .sum();
+    let drawn: u64 = lianjian_domain::draw::Stratum::ALL
+        .iter()
+        .map(|&h| counts.get(h).drawn)
+        .sum();
+    assert_eq!(
+        control,
+        rec.result
+            .visits
+            .iter()
+            .filter(|v| v.control_plans == [0])
+            .count() as u64
+    );
+    let pub_rec = rec.public_variant().unwrap();
+    lianjian_domain::draw::verify_public(&pub_rec).expect("the public variant verifies");
+    let rows = c
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            c.get_database_backend(),
+            "SELECT e.usci, vc.visit_id, vc.plan_id, vc.item_id, vc.department_id, vc.selection \
+             FROM visit_checks vc JOIN visits v ON v.id = vc.visit_id \
+             JOIN entities e ON e.id = v.entity_id WHERE v.draw_id = $1",
+            vec![Uuid::parse_str(&id).unwrap().into()],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows.len() as u64, drawn);
+    let at = chrono::Utc::now();
+    let (mut control_seen, mut weighted_seen) = (0u64, 0u64);
+    for row in &rows {
+        let usci: String = row.try_get("", "usci").unwrap();
+        let sel: String = row.try_get("", "selection").unwrap();
+        let v = rec
+            .result
+            .visits
+            .iter()
+            .find(|v| v.usci.as_str() == usci)
+            .unwrap();
+        let want = if v.control_plans.is_empty() {
+            "weighted"
+        } else {
+            "control"
+        };
+        assert_eq!(sel, want, "{usci}");
+        // Results: every weighted pick finds a problem, no control pick does.
+        let problem = sel == "weighted";
+        control_seen += u64::from(!problem);
+        weighted_seen += u64::from(problem);
+        let visit: Uuid = row.try_get("", "visit_id").unwrap();
+        c.execute_raw(sea_orm::Statement::from_sql_and_values(
+            c.get_database_backend(),
+            "INSERT INTO visit_results (visit_id, plan_id, item_id, department_id, result_code, \
+             follow_up, summary, review, updated_at) VALUES ($1, $2, $3, $4, $5, NULL, '', 'approved', $6)",
+            vec![
+                visit.into(),
+                row.try_get::<Uuid>("", "plan_id").unwrap().into(),
+                row.try_get::<Uuid>("", "item_id").unwrap().into(),
+                row.try_get::<Uuid>("", "department_id").unwrap().into(),
+                (if problem { "corrected" } else { "no_problem" }).into(),
+                at.into(),
+            ],
+        ))
+        .await
+        .unwrap();
+    }
+    assert_eq!(control_seen, control);
+    assert!(control > 0 && weighted_seen > 0, "{control} {weighted_seen}");
+    // The risk page compares the two arms of the year.
+    let office_session = app.login("wy.office").await;
+    let r = app.get("/console/risk", Some(&office_session)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("随机对照检验"), "{}", r.body);
+    let row = format!(
+        "<td>{year}</td><td>{control_seen} 次，发现问题 0 次，0.0%"
+    );
+    assert!(r.body.contains(&row), "{row} in {}", r.body);
+    assert!(
+        r.body.contains(&format!("{weighted_seen} 次，发现问题 {weighted_seen} 次，100.0%")),
+        "{}",
+        r.body
+    );
 }

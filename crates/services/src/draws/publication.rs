@@ -99,6 +99,8 @@ pub struct PublicPlan {
     pub risk_weighted: bool,
     pub strata: Vec<PublicStratum>,
     pub total_quota: u64,
+    /// Of `total_quota`, drawn as the random control share (随机对照; published: 12.13).
+    pub control: u64,
 }
 
 /// A visit whose embargo ended: the entity and what is checked, never who checks.
@@ -173,6 +175,7 @@ pub async fn summary(svc: &Services, id: Uuid) -> Result<(Draw, PublicSummary)> 
             lead_department: q.lead_department,
             risk_weighted: q.risk_weighted,
             total_quota: q.total_quota,
+            control: q.control,
             strata: q
                 .strata
                 .into_iter()

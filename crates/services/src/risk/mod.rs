@@ -22,10 +22,11 @@ use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::risk::{
+    Arm, ControlLift,
     self as model, Evaluation, Explanation, FeatureDef, History, Level, Levels, Model, Sample,
 };
 use lianjian_domain::scope::{Actor, Scope};
-use lianjian_domain::visit::beijing_date;
+use lianjian_domain::visit::{DrawSelection, beijing_date};
 use lianjian_store::risk as repo;
 use linfa::Dataset;
 use linfa::traits::Fit;
@@ -497,6 +498,9 @@ pub struct Overview {
     pub counts: [i64; 5],
     pub levels: Levels,
     pub overdue: Page<Overdue>,
+    /// 随机对照检验 by year, newest first: the problem rates of the risk-weighted plans'
+    /// control picks and weighted picks, and their ratio (the weighting's lift).
+    pub control_lift: Vec<ControlLift>,
 }
 
 /// The cut-off per level: today minus the level's minimum frequency.
@@ -529,7 +533,27 @@ pub async fn overview(svc: &Services, a: &Actor, page: PageRequest) -> Result<Ov
         overdue: repo::overdue(c, &scope, cutoffs(&levels, today), page).await?,
         levels,
         latest,
+        control_lift: control_lift(c, &scope).await?,
     })
+}
+
+/// The control-share comparison per year (docs/draw-algorithm.md 12.13).
+async fn control_lift(c: &impl lianjian_store::Conn, scope: &Scope) -> Result<Vec<ControlLift>> {
+    let mut by_year: std::collections::BTreeMap<i32, (Arm, Arm)> = Default::default();
+    for (year, selection, n, problems) in repo::control_outcomes(c, scope).await? {
+        let arm = Arm::new(n.max(0) as u64, problems.max(0) as u64);
+        let slot = by_year.entry(year).or_default();
+        if selection == DrawSelection::Control.as_str() {
+            slot.0 = arm;
+        } else {
+            slot.1 = arm;
+        }
+    }
+    Ok(by_year
+        .into_iter()
+        .rev()
+        .map(|(y, (control, weighted))| ControlLift::new(y, control, weighted))
+        .collect())
 }
 
 /// An entity's score with its explanation (staff only; never public).

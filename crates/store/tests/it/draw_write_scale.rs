@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
 use lianjian_domain::region::RegionCode;
+use lianjian_domain::visit::DrawSelection;
 use lianjian_store::draws::{self, Draw, DrawBody, NewVisit, Visit, VisitCheck, VisitInspector};
 use lianjian_store::seal::{self, RowKey, Sealed};
 use lianjian_store::testing::TestDb;
@@ -254,6 +255,7 @@ async fn at_scale(db: &TestDb, name: &str) {
                 plan_id: plan,
                 item_id: item,
                 department_id: lead,
+                selection: Some(DrawSelection::Random),
             }],
             inspectors: vec![
                 VisitInspector {

@@ -5,6 +5,7 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use lianjian_domain::region::RegionCode;
+use lianjian_domain::visit::DrawSelection;
 use lianjian_store::draws::{self, NewVisit, Visit, VisitCheck, VisitInspector};
 use lianjian_store::testing::TestDb;
 use uuid::Uuid;
@@ -47,6 +48,7 @@ fn visits(draw: Uuid, n: usize, notes: bool) -> Vec<NewVisit> {
                 plan_id: plan,
                 item_id: item,
                 department_id: lead,
+                selection: Some(if k % 10 == 0 { DrawSelection::Control } else { DrawSelection::Weighted }),
             }],
             inspectors: vec![
                 VisitInspector {
