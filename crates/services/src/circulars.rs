@@ -39,9 +39,10 @@ pub fn may_issue(a: &Actor) -> bool {
 }
 
 /// Whether the actor stands on the issuer's side: the issuing department's administrators,
-/// or the office over its region. They see the receipts and remind the unread.
+/// or the office over its region (a circular the office issued is the office's alone). They
+/// see the receipts and remind the unread.
 pub fn is_issuer(a: &Actor, x: &Circular) -> bool {
-    (a.role == Role::DepartmentAdmin && a.department_id == x.issuer_department_id)
+    (!x.by_office && a.role == Role::DepartmentAdmin && a.department_id == x.issuer_department_id)
         || is_office_over(a, &x.region_code)
 }
 

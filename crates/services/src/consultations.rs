@@ -82,9 +82,10 @@ pub fn is_office_over(a: &Actor, region: &str) -> bool {
 }
 
 /// Who runs a consultation (records the meeting, finalises the minutes, cancels): the
-/// convening department's administrators, or the office over its region.
+/// convening department's administrators, or the office over its region. One the office
+/// convened is the office's alone (its host department's administrators do not run it).
 pub fn may_run(a: &Actor, x: &Consultation) -> bool {
-    (a.role == Role::DepartmentAdmin && a.department_id == x.convener_department_id)
+    (!x.by_office && a.role == Role::DepartmentAdmin && a.department_id == x.convener_department_id)
         || is_office_over(a, &x.region_code)
 }
 
