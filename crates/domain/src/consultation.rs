@@ -22,10 +22,9 @@ use serde::{Deserialize, Serialize};
 use crate::Invalid;
 use crate::case::{ClockSpec, Step};
 use crate::directory::labelled_enum;
-use crate::error::bounded_text;
+use crate::error::{bounded_text, multiline_text};
 use crate::lifecycle::lifecycle;
 
-pub use crate::warning::minutes_text;
 
 labelled_enum!(
     /// A consultation's state.
@@ -149,6 +148,12 @@ impl TaskAction {
     }
 }
 
+/// The minutes (会商纪要), 2–4000 characters over as many lines as written (the length of a
+/// warning's joint-assessment minutes, `warning::minutes_text`).
+pub fn minutes_text(s: &str) -> Result<String, Invalid> {
+    multiline_text(s, 2, 4000, "会商纪要", "minutes")
+}
+
 /// A task's clock (办理期限): `days` working days from the day the minutes are finalised.
 pub fn task_clock(days: u32) -> ClockSpec {
     ClockSpec::deadline("finish", "任务办理", days)
@@ -177,12 +182,12 @@ pub fn title(s: &str) -> Result<String, Invalid> {
 
 /// What the consultation is about (议题), 2–1000 characters.
 pub fn topic(s: &str) -> Result<String, Invalid> {
-    bounded_text(s, 2, 1000, "议题", "topic")
+    multiline_text(s, 2, 1000, "议题", "topic")
 }
 
 /// The agenda (议程), 2–2000 characters.
 pub fn agenda(s: &str) -> Result<String, Invalid> {
-    bounded_text(s, 2, 2000, "议程", "agenda")
+    multiline_text(s, 2, 2000, "议程", "agenda")
 }
 
 /// Where it meets (地点, a room or 视频会议), 2–100 characters.
@@ -197,22 +202,22 @@ pub fn attendees(s: &str) -> Result<String, Invalid> {
 
 /// A decision (会商决定), 2–1000 characters.
 pub fn decision(s: &str) -> Result<String, Invalid> {
-    bounded_text(s, 2, 1000, "会商决定", "decision")
+    multiline_text(s, 2, 1000, "会商决定", "decision")
 }
 
 /// What a task asks of its department (任务内容), 2–1000 characters.
 pub fn task_text(s: &str) -> Result<String, Invalid> {
-    bounded_text(s, 2, 1000, "任务内容", "task")
+    multiline_text(s, 2, 1000, "任务内容", "task")
 }
 
 /// A task's completion report (完成情况), 2–2000 characters.
 pub fn report(s: &str) -> Result<String, Invalid> {
-    bounded_text(s, 2, 2000, "完成情况", "report")
+    multiline_text(s, 2, 2000, "完成情况", "report")
 }
 
 /// A circular's text (通报内容), 2–20000 characters.
 pub fn body(s: &str) -> Result<String, Invalid> {
-    bounded_text(s, 2, 20000, "通报内容", "body")
+    multiline_text(s, 2, 20000, "通报内容", "body")
 }
 
 /// When a consultation meets, as a form or the API sends it (`2026-12-09T09:30`, seconds
@@ -342,6 +347,8 @@ mod tests {
             "2026-12-09 09:30:00"
         );
         assert_eq!(meets_at("明天上午").unwrap_err().code, "datetime");
+        assert_eq!(agenda("一、通报；\r\n二、研究。\n").unwrap(), "一、通报；\n二、研究。");
+        assert_eq!(agenda("一\u{0}二").unwrap_err().code, "control_character");
         assert!(CircularAction::Read.step(None).is_err());
         assert!(
             CircularAction::Issue
