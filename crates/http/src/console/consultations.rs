@@ -263,8 +263,8 @@ impl CasePage {
         self.d.actions.iter().any(|x| x.as_str() == a)
     }
 
-    fn light(&self, l: lianjian_domain::case::Light) -> &'static str {
-        super::clues::light_class(&l)
+    fn light(&self, l: &lianjian_domain::case::Light) -> &'static str {
+        super::clues::light_class(l)
     }
 
     /// The console page of what prompted the consultation.
