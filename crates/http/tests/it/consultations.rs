@@ -42,7 +42,12 @@ async fn a_consultation_and_a_circular_through_the_api_each_seen_only_by_its_par
     );
     // An inspector convenes nothing.
     let r = app
-        .post("/api/v1/consultations", &zhang, json!({"title": "x"}))
+        .post(
+            "/api/v1/consultations",
+            &zhang,
+            json!({"title": "学校食堂问题会商", "topic": "议题", "agenda": "议程", "place": "会议室",
+                   "meets_at": "2026-12-09T09:30", "participants": [{"department_id": x}]}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
 
@@ -108,11 +113,19 @@ async fn a_consultation_and_a_circular_through_the_api_each_seen_only_by_its_par
     assert_eq!(d.status, StatusCode::OK, "{}", d.body);
     let d = d.json();
     assert_eq!(d["consultation"]["progress"]["total"], 2);
-    // The health commission owns a task now: it sees the consultation and its task.
-    let tasks = app
+    // The health commission owns a task now: it sees the consultation and its tasks (the
+    // progress of all of them), its own by the department filter.
+    let all = app
         .get_json("/api/v1/consultation-tasks?queue=running", &health)
         .await;
-    conforms(&doc, "get", "/api/v1/consultation-tasks", 200, &tasks);
+    conforms(&doc, "get", "/api/v1/consultation-tasks", 200, &all);
+    assert_eq!(all["total"], 2, "{all}");
+    let tasks = app
+        .get_json(
+            &format!("/api/v1/consultation-tasks?queue=running&department_id={y}"),
+            &health,
+        )
+        .await;
     assert_eq!(tasks["total"], 1, "{tasks}");
     let ht = tasks["items"][0]["id"].as_str().unwrap().to_string();
     app.get_json(&format!("/api/v1/consultations/{id}"), &health)
@@ -151,7 +164,18 @@ async fn a_consultation_and_a_circular_through_the_api_each_seen_only_by_its_par
             json!({"title": "通报", "body": "", "department_ids": ["not-an-id"]}),
         )
         .await;
+    // A malformed id is named by the JSON reader (400); a bad value by the service (422).
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.fields(), vec!["department_ids[0]"]);
+    let r = app
+        .post(
+            "/api/v1/circulars",
+            &market,
+            json!({"title": "通报", "body": "", "department_ids": [y], "regions": ["411122"]}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.fields(), vec!["body", "regions[0]"]);
     let circ = app
         .created(
             "/api/v1/circulars",
