@@ -35,6 +35,9 @@ labelled_enum!(
         Warning = "warning" / "风险预警",
         LicenceHandover = "licence_handover" / "审管衔接",
         Assistance = "assistance" / "协查协助",
+        Consultation = "consultation" / "议事会商",
+        ConsultTask = "consult_task" / "会商任务",
+        Circular = "circular" / "情况通报",
     }
 );
 
@@ -67,6 +70,21 @@ pub struct ClockSpec {
     pub working_days: u32,
     /// Yellow from this many working days before the deadline (0: only on the deadline day).
     pub warn_within: u32,
+}
+
+impl ClockSpec {
+    /// A task's deadline clock, `days` working days from its dispatch, yellow two working days
+    /// before (on the deadline day only for a one-day clock): the rule of every task a
+    /// department must report back on (sanctions' feedback tasks, consultations' tasks).
+    pub const fn deadline(name: &'static str, label_zh: &'static str, days: u32) -> Self {
+        let warn = if days > 2 { 2 } else { days.saturating_sub(1) };
+        Self {
+            name,
+            label_zh,
+            working_days: days,
+            warn_within: warn,
+        }
+    }
 }
 
 /// A clock of one case: started on a day, due `working_days` working days later (the start day

@@ -499,12 +499,7 @@ pub fn extension_days(n: i64) -> Result<u32, Invalid> {
 /// What the clue says: 5–4,000 characters, on several lines if the person wrote them so (a
 /// form's text area, a work order); other control characters are refused.
 pub fn content(s: &str) -> Result<String, Invalid> {
-    let s = s.replace("\r\n", "\n");
-    bounded_text(&s.replace('\n', " "), 5, 4000, "线索内容", "content")?;
-    Ok(
-        s.trim_matches(|c: char| c.is_whitespace() || crate::error::is_invisible(c))
-            .to_string(),
-    )
+    crate::error::multiline_text(s, 5, 4000, "线索内容", "content")
 }
 
 /// Where it happened: 2–200 characters.

@@ -29,6 +29,23 @@ impl fmt::Display for Invalid {
 
 impl std::error::Error for Invalid {}
 
+/// [`bounded_text`] for a text area: the value may run over several lines (a form's text
+/// area, a work order, minutes); line breaks are kept (`\r\n` as `\n`), every other control
+/// character is refused as there.
+pub fn multiline_text(
+    value: &str,
+    min: usize,
+    max: usize,
+    what_zh: &str,
+    what_en: &str,
+) -> Result<String, Invalid> {
+    let s = value.replace("\r\n", "\n");
+    bounded_text(&s.replace('\n', " "), min, max, what_zh, what_en)?;
+    Ok(s
+        .trim_matches(|c: char| c.is_whitespace() || is_invisible(c))
+        .to_string())
+}
+
 /// Trims a text value and checks its length in characters (not bytes: names are Chinese).
 pub fn bounded_text(
     value: &str,

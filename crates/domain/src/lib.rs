@@ -8,6 +8,7 @@ pub mod audit;
 pub mod calendar;
 pub mod case;
 pub mod claim;
+pub mod consultation;
 pub mod clue;
 pub mod credit;
 pub mod department;

@@ -414,6 +414,13 @@ async fn serve(
                 Ok(n) => tracing::info!(requests = n, "flagged overdue assistance requests"),
                 Err(e) => tracing::warn!(error = %e, "flagging overdue assistance requests failed"),
             }
+            // Consultations' tasks past their deadline: one 超时上报 each to the office
+            // (issue 17 item 3).
+            match lianjian_services::consultations::escalate_overdue(&escalator).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(tasks = n, "escalated overdue consultation tasks"),
+                Err(e) => tracing::warn!(error = %e, "escalating consultation tasks failed"),
+            }
         }
     });
     // Credit and warning passes, every hour, each idempotent:

@@ -173,6 +173,19 @@ pub struct AttachmentView {
     pub linked_at: DateTime<Utc>,
 }
 
+impl From<crate::evidence::LinkedEvidence> for AttachmentView {
+    fn from(l: crate::evidence::LinkedEvidence) -> Self {
+        Self {
+            evidence_id: l.evidence.id,
+            filename: l.filename,
+            sha256: l.evidence.sha256,
+            size: l.evidence.size,
+            linked_by: l.linked_by_name,
+            linked_at: l.linked_at,
+        }
+    }
+}
+
 /// A request's page.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AssistanceDetail {
@@ -348,14 +361,7 @@ pub async fn get(svc: &Services, a: &Actor, id: Uuid) -> Result<AssistanceDetail
         .remove(&id)
         .unwrap_or_default()
         .into_iter()
-        .map(|l| AttachmentView {
-            evidence_id: l.evidence.id,
-            filename: l.filename,
-            sha256: l.evidence.sha256,
-            size: l.evidence.size,
-            linked_by: l.linked_by_name,
-            linked_at: l.linked_at,
-        })
+        .map(AttachmentView::from)
         .collect();
     Ok(AssistanceDetail {
         timeline: timeline_of(cases::timeline(c, KIND, id).await?, view.side),
@@ -1060,7 +1066,7 @@ pub async fn answer(
     get(svc, a, id).await
 }
 
-fn ext_of(media_type: &str) -> &'static str {
+pub(crate) fn ext_of(media_type: &str) -> &'static str {
     match media_type {
         "application/pdf" => "pdf",
         "image/jpeg" => "jpg",

@@ -142,6 +142,8 @@ pub async fn seed(svc: &Services) -> Result<bool> {
     crate::guides::seed_demo(svc).await?;
     crate::licensing_demo::seed_licensing(svc, DEMO_SITE_REGION, DEMO_PASSWORD).await?;
     crate::assistance::seed_demo(svc).await?;
+    crate::consultations::seed_demo(svc).await?;
+    crate::circulars::seed_demo(svc).await?;
     Ok(true)
 }
 

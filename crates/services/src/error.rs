@@ -119,6 +119,19 @@ impl Checker {
         self.0.push(FieldError::new(field, e));
     }
 
+    /// Adds the field errors of a check made elsewhere (a `ServiceError::Invalid`); any other
+    /// error is handed back.
+    pub fn absorb<T>(&mut self, r: Result<T, ServiceError>) -> Result<Option<T>, ServiceError> {
+        match r {
+            Ok(v) => Ok(Some(v)),
+            Err(ServiceError::Invalid(errs)) => {
+                self.0.extend(errs);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Whether a field already has an error.
     pub fn has(&self, field: &str) -> bool {
         self.0.iter().any(|e| e.field == field)

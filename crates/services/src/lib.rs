@@ -10,6 +10,8 @@ pub mod calendar;
 pub mod cases;
 pub mod clock;
 pub mod clues;
+pub mod circulars;
+pub mod consultations;
 pub mod credit;
 pub mod demo;
 mod demo_content;

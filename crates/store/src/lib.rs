@@ -11,6 +11,7 @@ pub mod case_figures;
 pub mod cases;
 pub mod changes;
 pub mod claims;
+pub mod consultations;
 pub mod clue_portal;
 pub mod clue_reports;
 pub mod clues;

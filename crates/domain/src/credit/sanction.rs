@@ -162,12 +162,7 @@ pub const DEFAULT_FEEDBACK_DAYS: u32 = 10;
 /// The feedback clock of a task (反馈期限), `days` working days from its dispatch, yellow two
 /// working days before.
 pub fn feedback_clock(days: u32) -> ClockSpec {
-    ClockSpec {
-        name: "feedback",
-        label_zh: "执行反馈",
-        working_days: days,
-        warn_within: 2.min(days.saturating_sub(1)),
-    }
+    ClockSpec::deadline("feedback", "执行反馈", days)
 }
 
 /// The labels of every clock a task may run.

@@ -29,6 +29,7 @@ mod sectors;
 pub(crate) mod sharing;
 pub(crate) mod tags;
 pub(crate) mod assistance;
+pub(crate) mod consultations;
 pub(crate) mod users;
 pub(crate) mod visits;
 pub(crate) mod warnings;
@@ -71,6 +72,7 @@ use crate::AppState;
         (name = "risk", description = "风险预测模型：以平台自身历史（检查结果、整改、投诉举报、行政处罚、许可证、标签、在库年限）拟合的正则化逻辑回归，留出期按真实检查日程重排评价，主体风险等级（一级最高…五级）与最低检查频次，逐项特征贡献解释（仅限工作人员，从不公开）"),
         (name = "sanctions", description = "联合惩戒与信用修复：措施目录、发起、审核、执行反馈（证据、督办、到期解除）、统计，信用异议与信用修复"),
         (name = "assistance", description = "协查协助与行刑衔接：跨地区、跨层级的协查请求（受理、交办、答复附证据、超时提醒双方），公安机关提请协助与双向咨询，检察监督只读"),
+        (name = "consultations", description = "议事会商与情况通报：会商（参会部门、议程、材料、纪要、决定），决定分解为各部门任务（工作日计时、督办、超时上报协调办、报告完成附证据），情况通报（接收部门阅读回执、提醒未读）"),
         (name = "warnings", description = "风险隐患联合监测预警：预警规则（按行业领域、版本化）、预警生成与重复触发合并、推送、签收、会商研判、处置、办结、转线索或转检查，每一步留痕并按预案计时"),
         (name = "iot", description = "物联网感知监测：设备登记（设备编号、类型、所属主体、安装位置、指标阈值、静默时长、负责部门）、最新读数、分钟聚合与超限记录；读数经 MQTT 接入（见 docs/iot.md）"),
         (name = "licensing", description = "审管衔接：审批结果（准予、变更、撤销注销许可）推送与认领（按许可证号和事项幂等，认领期限按工作日计时，逾期转协调办），监管结果反馈审批部门"),
@@ -326,6 +328,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(assistance::close))
         .routes(routes!(assistance::reopen))
         .routes(routes!(assistance::of_transfer, assistance::create_for_transfer))
+        .routes(routes!(consultations::list, consultations::create))
+        .routes(routes!(consultations::get))
+        .routes(routes!(consultations::attach))
+        .routes(routes!(consultations::hold))
+        .routes(routes!(consultations::finalise))
+        .routes(routes!(consultations::cancel))
+        .routes(routes!(consultations::tasks))
+        .routes(routes!(consultations::task))
+        .routes(routes!(consultations::report))
+        .routes(routes!(consultations::supervise))
+        .routes(routes!(consultations::circular_list, consultations::circular_create))
+        .routes(routes!(consultations::circular_get))
+        .routes(routes!(consultations::circular_remind))
         .routes(routes!(warnings::list))
         .routes(routes!(warnings::get))
         .routes(routes!(warnings::sign))

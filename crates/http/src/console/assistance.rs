@@ -46,7 +46,7 @@ fn notice(key: &str) -> Option<String> {
     Some(s.to_string())
 }
 
-fn failure(err: Option<ServiceError>) -> (Option<String>, BTreeMap<String, String>, StatusCode) {
+pub(super) fn failure(err: Option<ServiceError>) -> (Option<String>, BTreeMap<String, String>, StatusCode) {
     match err {
         None => (None, BTreeMap::new(), StatusCode::OK),
         Some(e) => {
@@ -57,7 +57,7 @@ fn failure(err: Option<ServiceError>) -> (Option<String>, BTreeMap<String, Strin
     }
 }
 
-fn with_status(status: StatusCode, mut r: Response) -> Response {
+pub(super) fn with_status(status: StatusCode, mut r: Response) -> Response {
     *r.status_mut() = status;
     r
 }

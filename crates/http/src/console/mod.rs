@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod calendar;
 mod claims;
+mod consultations;
 mod licensing;
 mod clue_desk;
 mod clue_routing;
@@ -311,6 +312,20 @@ pub fn router() -> Router<AppState> {
         .route("/assistance/{id}/attachments", post(assistance::attach))
         .route("/assistance/{id}/close", post(assistance::close))
         .route("/assistance/{id}/reopen", post(assistance::reopen))
+        .route("/consultations", get(consultations::queue).post(consultations::create))
+        .route("/consultations/new", get(consultations::new_form))
+        .route("/consultations/{id}", get(consultations::case))
+        .route("/consultations/{id}/materials", post(consultations::attach))
+        .route("/consultations/{id}/hold", post(consultations::hold))
+        .route("/consultations/{id}/minutes", post(consultations::finalise))
+        .route("/consultations/{id}/cancel", post(consultations::cancel))
+        .route("/consultation-tasks/{id}", get(consultations::task))
+        .route("/consultation-tasks/{id}/report", post(consultations::report))
+        .route("/consultation-tasks/{id}/supervise", post(consultations::supervise))
+        .route("/circulars", get(consultations::circular_queue).post(consultations::circular_create))
+        .route("/circulars/new", get(consultations::circular_new))
+        .route("/circulars/{id}", get(consultations::circular))
+        .route("/circulars/{id}/remind", post(consultations::circular_remind))
         .route(
             "/transfers/{id}/assistance",
             post(assistance::create_for_transfer),

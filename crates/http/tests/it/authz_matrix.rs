@@ -545,6 +545,66 @@ async fn fixture(app: &App) -> Fixture {
     .await
     .unwrap();
     set("assistance", &request.request.id.to_string());
+    // A consultation convened by X's administrator with X alone taking part, its minutes final
+    // and its one task running with X; a circular X's administrator issued to X.
+    let market_a = lianjian_services::accounts::authenticate_token(svc, &market, None)
+        .await
+        .unwrap();
+    let cons = lianjian_services::consultations::convene(
+        svc,
+        &market_a,
+        &lianjian_services::consultations::ConsultationInput {
+            title: "矩阵测试会商".into(),
+            topic: "矩阵测试议题".into(),
+            agenda: "矩阵测试议程".into(),
+            place: "矩阵会议室".into(),
+            meets_at: "2026-12-09T09:30".into(),
+            participants: vec![lianjian_services::consultations::ParticipantInput {
+                department_id: x,
+                attendees: None,
+            }],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let cid = cons.consultation.id;
+    lianjian_services::consultations::hold(svc, &market_a, cid)
+        .await
+        .unwrap();
+    let fin = lianjian_services::consultations::finalise(
+        svc,
+        &market_a,
+        cid,
+        &lianjian_services::consultations::MinutesInput {
+            minutes: "矩阵测试纪要".into(),
+            decisions: vec![lianjian_services::consultations::DecisionInput {
+                text: "矩阵测试决定".into(),
+                tasks: vec![lianjian_services::consultations::TaskInput {
+                    department_id: x,
+                    description: "矩阵测试任务".into(),
+                    deadline_days: 5,
+                }],
+            }],
+        },
+    )
+    .await
+    .unwrap();
+    set("consultation", &cid.to_string());
+    set("consult_task", &fin.decisions[0].tasks[0].id.to_string());
+    let circ = lianjian_services::circulars::issue(
+        svc,
+        &market_a,
+        &lianjian_services::circulars::CircularInput {
+            title: "矩阵测试通报".into(),
+            body: "矩阵测试通报内容".into(),
+            department_ids: vec![x],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    set("circular", &circ.circular.id.to_string());
     set("dept_b", &bx.to_string());
     let entry = {
         use lianjian_domain::credit::*;

@@ -10,6 +10,7 @@ mod calendar;
 mod clue_desk;
 mod clue_portal;
 mod clues;
+mod consultations;
 mod credit;
 mod credit_evaluation;
 mod credit_sanctions;

@@ -15,6 +15,7 @@ mod change_feed;
 mod clue_desk;
 mod clue_workflow;
 mod clues;
+mod consultations;
 mod credit;
 mod credit_clues;
 mod credit_evaluation;

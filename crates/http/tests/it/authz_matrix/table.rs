@@ -1346,6 +1346,82 @@ pub fn rows() -> Vec<Row> {
             r#"{"kind":"appraisal","from_party":"public_security","legal_basis":"矩阵测试依据","needed":"矩阵测试：检验鉴定","deadline_days":"10"}"#,
             "PPP PPH PHH FHH FFH FFH FFF",
         ),
+        // ---- API: consultations and circulars (议事会商、情况通报). The fixture's consultation was
+        // convened by X's administrator with X alone taking part; its minutes are final, so
+        // the steps before them refuse everybody by state (S) past role and scope; its one task
+        // runs with X. The circular went from X's administrator to X. Y and county B are
+        // outsiders (404); the office over county A runs both.
+        get("/api/v1/consultations", "", ANY),
+        json(
+            "POST",
+            "/api/v1/consultations",
+            "",
+            r#"{"title":"矩阵测试会商","topic":"矩阵测试议题","agenda":"矩阵测试议程","place":"矩阵会议室","meets_at":"2026-12-10T09:00","participants":[{"department_id":"<dept>"}]}"#,
+            "PPP PPP PPP FFF FFF FFF",
+        ),
+        get("/api/v1/consultations/{id}", "consultation", READ),
+        json(
+            "POST",
+            "/api/v1/consultations/{id}/materials",
+            "consultation",
+            r#"{"evidence_ids":[]}"#,
+            "SSS SSH SHH FHH FFH FFH",
+        ),
+        json(
+            "POST",
+            "/api/v1/consultations/{id}/hold",
+            "consultation",
+            "{}",
+            "SSS SSH SHH FHH FFH FFH",
+        ),
+        json(
+            "POST",
+            "/api/v1/consultations/{id}/minutes",
+            "consultation",
+            r#"{"minutes":"矩阵测试纪要","decisions":[]}"#,
+            "SSS SSH SHH FHH FFH FFH",
+        ),
+        json(
+            "POST",
+            "/api/v1/consultations/{id}/cancel",
+            "consultation",
+            r#"{"reason":"矩阵测试：取消"}"#,
+            "SSS SSH SHH FHH FFH FFH",
+        ),
+        get("/api/v1/consultation-tasks", "", ANY),
+        get("/api/v1/consultation-tasks/{id}", "consult_task", READ),
+        json(
+            "POST",
+            "/api/v1/consultation-tasks/{id}/report",
+            "consult_task",
+            r#"{"report":"矩阵测试：已完成"}"#,
+            // The owner department's staff (its line, its county); the office chases only.
+            "FFF FFH PHH PHH FFH FFH",
+        ),
+        json(
+            "POST",
+            "/api/v1/consultation-tasks/{id}/supervise",
+            "consult_task",
+            r#"{"reason":"矩阵测试：请尽快办理"}"#,
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        get("/api/v1/circulars", "", ANY),
+        json(
+            "POST",
+            "/api/v1/circulars",
+            "",
+            r#"{"title":"矩阵测试通报","body":"矩阵测试通报内容","department_ids":["<dept>"]}"#,
+            // County B's callers name a department outside their region: 422.
+            "PPP PPV PPV FFF FFF FFF",
+        ),
+        get("/api/v1/circulars/{id}", "circular", READ),
+        json(
+            "POST",
+            "/api/v1/circulars/{id}/remind",
+            "circular",
+            "{}",
+            MANAGE,
+        ),
         // ---- API: risk warnings (风险预警). The rule is a catalogue every staff member reads and
         // only offices (any county: rules are sector-wide) keep; the warning was raised on the
         // visited entity and pushed to X only (line market): X's staff sign, handle and close
@@ -2339,6 +2415,67 @@ pub fn rows() -> Vec<Row> {
             "kind=appraisal&from_party=public_security&legal_basis=矩阵测试依据&needed=矩阵测试：检验鉴定&deadline_days=10",
             "PPP PPH PHH FHH FFH FFH FFF",
         ),
+        // ---- Console: 议事会商、情况通报 (see the API rows above for the objects and positions;
+        // the task was reported there, so its report form refuses everybody who sees it).
+        get("/console/consultations", "", ANY),
+        get("/console/consultations/new", "", "AAA AAA AAA FFF FFF FFF"),
+        post(
+            "/console/consultations",
+            "",
+            "title=矩阵测试会商&topic=矩阵测试议题&agenda=矩阵测试议程&place=矩阵会议室&meets_at=2026-12-10T09:00&participant=<dept>",
+            "PPP PPP PPP FFF FFF FFF",
+        ),
+        get("/console/consultations/{id}", "consultation", READ),
+        row(
+            "POST",
+            "/console/consultations/{id}/materials",
+            "consultation",
+            Payload::Multipart {
+                fields: vec![],
+                file: Some(("file", "a.jpg", "image/jpeg", JPEG)),
+            },
+            "SSS SSH SHH FHH FFH FFH",
+        ),
+        post("/console/consultations/{id}/hold", "consultation", "", "SSS SSH SHH FHH FFH FFH"),
+        post(
+            "/console/consultations/{id}/minutes",
+            "consultation",
+            "minutes=矩阵测试纪要&decision=矩阵测试决定",
+            "SSS SSH SHH FHH FFH FFH",
+        ),
+        post(
+            "/console/consultations/{id}/cancel",
+            "consultation",
+            "reason=矩阵测试：取消",
+            "SSS SSH SHH FHH FFH FFH",
+        ),
+        get("/console/consultation-tasks/{id}", "consult_task", READ),
+        row(
+            "POST",
+            "/console/consultation-tasks/{id}/report",
+            "consult_task",
+            Payload::Multipart {
+                fields: vec![("report", "矩阵测试：已完成")],
+                file: None,
+            },
+            "FFF FFH SHH SHH FFH FFH",
+        ),
+        post(
+            "/console/consultation-tasks/{id}/supervise",
+            "consult_task",
+            "reason=矩阵测试：请尽快办理",
+            "PPP PPH FHH FHH FFH FFH",
+        ),
+        get("/console/circulars", "", ANY),
+        get("/console/circulars/new", "", "AAA AAA AAA FFF FFF FFF"),
+        post(
+            "/console/circulars",
+            "",
+            "title=矩阵测试通报&body=矩阵测试通报内容&department_id=<dept>",
+            "PPP PPV PPV FFF FFF FFF",
+        ),
+        get("/console/circulars/{id}", "circular", READ),
+        post("/console/circulars/{id}/remind", "circular", "", MANAGE),
         get("/console/warnings", "", ANY),
         get("/console/warnings/{id}", "warning", READ),
         post(
