@@ -42,6 +42,7 @@ mod m20261207_000038_licensing;
 mod m20261207_000040_guides;
 mod m20261207_000041_analysis;
 mod m20261207_000042_sharing;
+mod m20261207_000045_linkage_rest;
 
 /// Named indexes and their columns, as a migration replaces them.
 type Indexes = &'static [(&'static str, &'static [&'static str])];
@@ -125,6 +126,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000040_guides::Migration),
             Box::new(m20261207_000041_analysis::Migration),
             Box::new(m20261207_000042_sharing::Migration),
+            Box::new(m20261207_000045_linkage_rest::Migration),
         ]
     }
 }
