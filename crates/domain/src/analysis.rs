@@ -15,6 +15,10 @@ pub enum Formula {
     Count(&'static str),
     /// sum ÷ count, in hours (the sum is in minutes).
     MeanHours(&'static str, &'static str),
+    /// A median in days, held as twice its value (a median of an even number of values is a
+    /// half): the services compute it from a histogram and put it among the counts; `None`
+    /// when nothing was counted (the count named second is zero).
+    MedianDays(&'static str, &'static str),
 }
 
 /// Where an indicator's records are listed (drill-down).
@@ -27,6 +31,8 @@ pub enum Records {
     Clues,
     Warnings,
     Sanctions,
+    /// Assistance requests (`/console/assistance`).
+    Assistance,
 }
 
 macro_rules! indicators {
@@ -77,6 +83,10 @@ indicators! {
         "已反馈执行情况的联合惩戒任务 ÷ 下达的联合惩戒任务（按下达日期）";
     SanctionFeedbackOnTime = "sanction_feedback_on_time", "惩戒按期反馈率", Rate("sanction_on_time", "sanction_tasks"), Sanctions,
         "在反馈期限内反馈的联合惩戒任务 ÷ 下达的联合惩戒任务";
+    AssistanceOnTime = "assistance_on_time", "协查按时答复率", Rate("assist_on_time", "assist_answered"), Assistance,
+        "在答复期限内答复的协查请求 ÷ 已答复的协查请求（按答复日期计入受理部门；要求补充答复的，以最近一次答复计；移送案件中向公安机关的咨询由公安机关答复，不计入）";
+    AssistanceMedianDays = "assistance_median_days", "协查答复用时中位数（天）", MedianDays("assist_median_x2", "assist_answered"), Assistance,
+        "已答复的协查请求从开始计算答复时限（发出请求或要求补充答复之日）到答复之日的自然日数，取中位数（按答复日期计入受理部门，范围同协查按时答复率）";
 }
 
 impl Indicator {
@@ -92,6 +102,7 @@ impl Indicator {
                 let n = get(n);
                 (n > 0).then(|| get(sum) as f64 / n as f64 / 60.0)
             }
+            MedianDays(x2, n) => (get(n) > 0).then(|| get(x2) as f64 / 2.0),
         }
     }
 
@@ -102,7 +113,7 @@ impl Indicator {
             (_, None) => "—".into(),
             (Rate(..), Some(v)) => format!("{:.1}%", v * 100.0),
             (Count(_), Some(v)) => format!("{}", v as i64),
-            (MeanHours(..), Some(v)) => format!("{v:.1}"),
+            (MeanHours(..) | MedianDays(..), Some(v)) => format!("{v:.1}"),
         }
     }
 
@@ -110,6 +121,30 @@ impl Indicator {
     pub fn by_item(self) -> bool {
         matches!(self.records(), Records::Results | Records::Rectifications)
     }
+}
+
+/// Twice the median of the values a histogram holds (`(value, how many)`, any order; merged
+/// buckets of one value may repeat): the middle value, or the sum of the two middle ones when
+/// their number is even. `None` for an empty histogram.
+pub fn median_x2(hist: &[(i64, i64)]) -> Option<i64> {
+    let mut h: Vec<(i64, i64)> = hist.iter().copied().filter(|(_, n)| *n > 0).collect();
+    h.sort_unstable();
+    let total: i64 = h.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return None;
+    }
+    // The values at 0-based positions (total - 1) / 2 and total / 2.
+    let at = |pos: i64| -> i64 {
+        let mut seen = 0;
+        for (v, n) in &h {
+            seen += n;
+            if pos < seen {
+                return *v;
+            }
+        }
+        h.last().expect("not empty").0
+    };
+    Some(at((total - 1) / 2) + at(total / 2))
 }
 
 /// A period of whole months, `from` and `to` the first days of their months.
@@ -245,5 +280,30 @@ mod tests {
         assert_eq!(Indicator::ProblemRate.show(None), "—");
         assert_eq!(Indicator::WarningResponse.value(get), Some(1.5));
         assert_eq!(Indicator::VisitsSaved.value(get), Some(0.0));
+        assert_eq!(Indicator::AssistanceMedianDays.value(get), None);
+        let get = |k: &str| match k {
+            "assist_median_x2" => 7,
+            "assist_answered" => 4,
+            "assist_on_time" => 3,
+            _ => 0,
+        };
+        assert_eq!(Indicator::AssistanceMedianDays.value(get), Some(3.5));
+        assert_eq!(Indicator::AssistanceMedianDays.show(Some(3.5)), "3.5");
+        assert_eq!(Indicator::AssistanceOnTime.value(get), Some(0.75));
+        assert!(!Indicator::AssistanceOnTime.by_item());
+    }
+
+    #[test]
+    fn median_of_a_histogram() {
+        assert_eq!(median_x2(&[]), None);
+        assert_eq!(median_x2(&[(4, 1)]), Some(8));
+        // 1, 2, 2, 9: (2 + 2) / 2.
+        assert_eq!(median_x2(&[(1, 1), (2, 2), (9, 1)]), Some(4));
+        // 1, 3: 2.
+        assert_eq!(median_x2(&[(1, 1), (3, 1)]), Some(4));
+        // 0, 0, 5: 0.
+        assert_eq!(median_x2(&[(0, 2), (5, 1)]), Some(0));
+        // 1, 2, 3, 4 across unsorted buckets: 2.5.
+        assert_eq!(median_x2(&[(4, 1), (1, 1), (3, 1), (2, 1)]), Some(5));
     }
 }

@@ -1,5 +1,5 @@
 //! `lianjian template` and `lianjian import`: Excel files for the directory (监管对象), the
-//! item list (事项) and the inspector pool (检查人员), run as the console actor (`cli_actor`).
+//! item list (事项), the inspector pool (检查人员), credit entries, approval results (审批结果) and IoT devices (物联设备), run as the console actor (`cli_actor`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -26,6 +26,10 @@ pub enum Kind {
     Inspectors,
     /// 信用记录 (penalties, listings, commendations)
     Credit,
+    /// 审批结果 (approval results handed over to the supervising departments, 审管衔接)
+    Licences,
+    /// 物联设备 (the IoT device registry)
+    Devices,
 }
 
 /// Writes the empty import template of `kind` to `file`.
@@ -37,6 +41,8 @@ pub fn template(kind: Kind, file: &Path) -> anyhow::Result<ExitCode> {
         // the departments of the user's region as a drop-down list).
         Kind::Inspectors => exchange::inspector_template(&[]),
         Kind::Credit => exchange::credit::template(),
+        Kind::Licences => exchange::licensing::template(),
+        Kind::Devices => exchange::devices::template(),
     };
     std::fs::write(file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
     println!("已写入导入模板 {} (template written)", file.display());
@@ -134,6 +140,12 @@ pub async fn import(
         Kind::Credit => {
             exchange::credit::import(svc, &actor, &bytes, skip_invalid, &progress).await
         }
+        Kind::Licences => {
+            exchange::licensing::import(svc, &actor, &bytes, skip_invalid, &progress).await
+        }
+        Kind::Devices => {
+            exchange::devices::import(svc, &actor, &bytes, skip_invalid, &progress).await
+        }
     };
     bar.finish_and_clear();
     let outcome = match result {
@@ -163,6 +175,8 @@ fn report(
         Kind::Items => "个事项",
         Kind::Inspectors => "名人员",
         Kind::Credit => "条信用记录",
+        Kind::Licences => "条审批结果",
+        Kind::Devices => "台设备",
     };
     for e in &o.errors {
         println!("{e}");

@@ -6,16 +6,16 @@
 //! for upper-level systems (docs/supervision-actions.md), from which the figures can be
 //! recomputed (tested).
 //!
-//! Assistance requests (协查/协助, issue 17 item 1) are built on another branch: their timeliness
-//! joins here through the extension point described in `lianjian_store::analysis` (a source and
-//! an indicator); nothing else changes.
+//! Assistance-request timeliness (协查按时答复率 and the median days to answer) joins through
+//! the extension point described in `lianjian_store::analysis`: two counts, and a histogram of
+//! days to answer from which each row's median is taken ([`table`]).
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
-use lianjian_domain::analysis::{Indicator, Months};
+use lianjian_domain::analysis::{Indicator, Months, median_x2};
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::{Actor, Scope};
 use lianjian_domain::visit::beijing_date;
@@ -117,6 +117,10 @@ pub fn parse_query(
         item_id: id("item", item)?,
     })
 }
+
+/// The count that holds twice the median days to answer an assistance request
+/// (`Indicator::AssistanceMedianDays`), computed here from `store::answer_days`.
+const MEDIAN_X2: &str = "assist_median_x2";
 
 /// One indicator's value in a row.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -221,6 +225,18 @@ pub async fn table(svc: &Services, a: &Actor, q: &Query) -> Result<Table> {
         for (k, v) in counts {
             *total.entry(k).or_default() += v;
         }
+    }
+    // Medians are not sums: each row's and the total's from the histogram of its key.
+    let hist: BTreeMap<String, Vec<(i64, i64)>> =
+        store::answer_days(c, &scope, &f, q.by).await?.into_iter().collect();
+    for (k, counts) in &mut sums {
+        if let Some(m) = hist.get(k).and_then(|h| median_x2(h)) {
+            counts.insert(MEDIAN_X2, m);
+        }
+    }
+    let all: Vec<(i64, i64)> = hist.values().flatten().copied().collect();
+    if let Some(m) = median_x2(&all) {
+        total.insert(MEDIAN_X2, m);
     }
     let rows = sums
         .iter()

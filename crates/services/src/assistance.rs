@@ -486,10 +486,52 @@ pub struct AssistanceFilter {
     pub transfer_id: Option<Uuid>,
     /// Code, subject or what is needed contains this.
     pub q: Option<String>,
+    /// With `answered_to`: only the requests the analysis figures count as answered between
+    /// these dates (YYYY-MM-DD, inclusive) — the drill-down of 协查按时答复率.
+    pub answered_from: Option<String>,
+    pub answered_to: Option<String>,
+    /// With the answered dates: only those answered by this receiving department.
+    pub department_id: Option<Uuid>,
+    /// With the answered dates: only those received within this region (code).
+    pub region: Option<String>,
+}
+
+/// The drill-down of the analysis figures: the answered period, department and region.
+fn answered_in(f: &AssistanceFilter) -> Result<Option<repo::AnsweredIn>> {
+    let text = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let (from, to) = (text(&f.answered_from), text(&f.answered_to));
+    if from.is_none() && to.is_none() {
+        return Ok(None);
+    }
+    let mut ch = Checker::default();
+    let date = |k: &'static str, v: Option<String>| -> std::result::Result<NaiveDate, Invalid> {
+        let v = v.unwrap_or_default();
+        NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| {
+            Invalid::new(
+                "date",
+                format!("日期“{}”不正确，应为 2026-12-01 这样的格式", v.chars().take(20).collect::<String>()),
+                format!("{k} '{v}' is not a date (YYYY-MM-DD)"),
+            )
+        })
+    };
+    let from = ch.check("answered_from", date("answered_from", from));
+    let to = ch.check("answered_to", date("answered_to", to));
+    let region = match text(&f.region) {
+        Some(r) => ch.check("region", RegionCode::parse(&r)),
+        None => None,
+    };
+    ch.finish()?;
+    Ok(Some(repo::AnsweredIn {
+        from: from.expect("checked"),
+        to: to.expect("checked"),
+        department_id: f.department_id,
+        region,
+    }))
 }
 
 fn filter_query(a: &Actor, f: &AssistanceFilter) -> Result<AssistanceQuery> {
     let mut q = query_for(a);
+    q.answered = answered_in(f)?;
     if let Some(k) = f.kind.as_deref().filter(|s| !s.trim().is_empty()) {
         q.kind = Some(AssistanceKind::parse(k).map_err(|e| ServiceError::field("kind", e))?);
     }
@@ -1161,6 +1203,15 @@ pub struct TransferRequestInput {
     pub deadline_days: String,
 }
 
+/// Who enters the police's requests and the consultations of a transfer made by
+/// `transfer_department`: that department's administrator (who deals with the police on the
+/// case), the office and the system administrator; never read-only roles.
+pub fn may_request_for_transfer(a: &Actor, transfer_department: Uuid) -> bool {
+    !a.role.is_read_only()
+        && (matches!(a.role, Role::SystemAdmin | Role::CoordinationOffice)
+            || (a.role == Role::DepartmentAdmin && a.department_id == transfer_department))
+}
+
 /// 公安机关提请协助 / 双向咨询: a request linked to transfer `transfer_id`, between the police
 /// (the transfer's receiving agency) and the transfer's department. It is assigned at once
 /// (there is no office in between): to the department when the police ask, to the department
@@ -1172,10 +1223,7 @@ pub async fn for_transfer(
     input: &TransferRequestInput,
 ) -> Result<AssistanceDetail> {
     let t = crate::follow_ups::get_transfer(svc, a, transfer_id).await?;
-    if a.role.is_read_only()
-        || !(matches!(a.role, Role::SystemAdmin | Role::CoordinationOffice)
-            || (a.role == Role::DepartmentAdmin && a.department_id == t.department_id))
-    {
+    if !may_request_for_transfer(a, t.department_id) {
         return Err(ServiceError::Forbidden);
     }
     let mut ch = Checker::default();

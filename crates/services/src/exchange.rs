@@ -24,7 +24,9 @@ use calamine::{Data, Reader, Xlsx};
 
 mod bounded;
 pub mod credit;
+pub mod devices;
 pub mod jobs;
+pub mod licensing;
 pub mod sample;
 pub use bounded::{LIMITS as UPLOAD_LIMITS, Limit, Limits};
 use lianjian_domain::Invalid;
@@ -2804,7 +2806,7 @@ pub async fn import_inspectors(
     }
     let checked = Checked {
         table: &t,
-        problems: &problems,
+        problems,
         failed,
         unchanged,
         skip_invalid,
@@ -2820,7 +2822,7 @@ pub async fn import_inspectors(
 /// A one-sheet import whose every row has been checked.
 struct Checked<'a> {
     table: &'a Table,
-    problems: &'a [Problem],
+    problems: Vec<Problem>,
     /// Rows with problems.
     failed: Vec<usize>,
     /// Rows identical to what is stored.
@@ -2848,7 +2850,7 @@ impl Checked<'_> {
                 unchanged: self.unchanged,
                 ..Default::default()
             },
-            errors: cell_errors(&[self.table], self.problems),
+            errors: cell_errors(&[self.table], &self.problems),
             skipped: self.failed.len() as u64,
             error_report: None,
         };
@@ -2874,13 +2876,160 @@ impl Checked<'_> {
         if !outcome.errors.is_empty() {
             outcome.error_report = Some(error_workbook(
                 &[self.table],
-                self.problems,
+                &self.problems,
                 &[self.failed],
                 &|_, _| String::new(),
             ));
         }
         Ok(outcome)
     }
+}
+
+/// The instructions' sentence on checking, of the sheets checked by [`RowCheck`].
+const ROW_CHECK_NOTE: &str = "导入前会逐行检查，错误会指明工作表、行号、列和取值。默认有错误时全部不导入；选择“跳过有错误的行”时只导入正确的行，并生成一份错误报告，改正后可直接再次导入。";
+
+/// A one-sheet import checked row by row (the sheets of `exchange::licensing` and
+/// `exchange::devices`): the problems found, the rows that failed, the rows found unchanged,
+/// and the progress reported as rows are done. `begin` each row, add its problems, `end` it;
+/// [`Checked::finish`] then saves or refuses.
+struct RowCheck<'a> {
+    table: &'a Table,
+    problems: Vec<Problem>,
+    /// Rows with a problem found before the row-by-row check (a repeated key).
+    already_bad: HashSet<usize>,
+    failed: Vec<usize>,
+    unchanged: u64,
+    progress: &'a (dyn Fn(Progress) + Sync),
+    /// Problems before the current row.
+    mark: usize,
+}
+
+impl<'a> RowCheck<'a> {
+    /// Starts the check with the problems found on the whole sheet (repeated keys).
+    fn new(table: &'a Table, found: Vec<Problem>, progress: &'a (dyn Fn(Progress) + Sync)) -> Self {
+        progress(Progress {
+            phase: Phase::Checking,
+            done: 0,
+            total: table.rows.len() as u64,
+        });
+        Self {
+            table,
+            already_bad: found.iter().map(|p| p.row).collect(),
+            problems: found,
+            failed: Vec::new(),
+            unchanged: 0,
+            progress,
+            mark: 0,
+        }
+    }
+
+    fn begin(&mut self) {
+        self.mark = self.problems.len();
+    }
+
+    /// Whether row `ri` has no problem so far.
+    fn clean(&self, ri: usize) -> bool {
+        self.problems.len() == self.mark && !self.already_bad.contains(&ri)
+    }
+
+    fn cell(&mut self, ri: usize, col: usize, e: Invalid) {
+        self.problems.push(Problem::new(0, ri, Some(col), e));
+    }
+
+    /// A service's field errors on row `ri`, each in its column (`skip`: fields already named).
+    fn fields(
+        &mut self,
+        ri: usize,
+        fields: Vec<FieldError>,
+        column_of: fn(&str) -> Option<usize>,
+        skip: &[&str],
+    ) {
+        for f in fields {
+            if !skip.contains(&f.field.as_str()) {
+                self.problems.push(Problem::field(0, ri, column_of(&f.field), f));
+            }
+        }
+    }
+
+    fn end(&mut self, ri: usize) {
+        if !self.clean(ri) {
+            self.failed.push(ri);
+        }
+        (self.progress)(Progress {
+            phase: Phase::Checking,
+            done: ri as u64 + 1,
+            total: self.table.rows.len() as u64,
+        });
+    }
+
+    /// The check done: [`Checked::finish`] saves the valid rows or refuses the sheet.
+    fn checked(self, skip_invalid: bool) -> Checked<'a> {
+        Checked {
+            table: self.table,
+            problems: self.problems,
+            failed: self.failed,
+            unchanged: self.unchanged,
+            skip_invalid,
+        }
+    }
+}
+
+/// Rows after the first with the same key (`key` of the row's cells) are named in column
+/// `col` with `repeat(n)` (`n` the first row's number).
+fn repeated_keys<K: std::hash::Hash + Eq>(
+    t: &Table,
+    col: usize,
+    key: impl Fn(&[String]) -> Option<K>,
+    repeat: impl Fn(u32) -> Invalid,
+) -> Vec<Problem> {
+    let mut first: HashMap<K, u32> = HashMap::new();
+    let mut out = Vec::new();
+    for (ri, row) in t.rows.iter().enumerate() {
+        let Some(k) = key(&row.cells) else {
+            continue;
+        };
+        match first.get(&k) {
+            Some(n) => out.push(Problem::new(0, ri, Some(col), repeat(*n))),
+            None => {
+                first.insert(k, row.number);
+            }
+        }
+    }
+    out
+}
+
+/// A workbook of one import sheet checked by [`RowCheck`] (`rows` in its column order) and its
+/// instructions: `notes`, numbered from 1, then the checking note.
+fn one_sheet_workbook(
+    spec: &'static SheetSpec,
+    title: &str,
+    notes: &[&str],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    write_spec_sheet(&mut wb, spec, spec.name, rows, &[], &HashSet::new())?;
+    let last = format!("{}. {ROW_CHECK_NOTE}", notes.len() + 1);
+    let all: Vec<&str> = notes.iter().copied().chain([last.as_str()]).collect();
+    write_instructions(&mut wb, title, &all, &[spec])?;
+    wb.save_to_buffer()
+}
+
+/// Every page of a list, in order (the exports).
+async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<lianjian_store::Page<T>>>,
+{
+    let mut out = Vec::new();
+    for n in 1.. {
+        let p = page(PageRequest::new(Some(n), Some(PageRequest::MAX_PER_PAGE))).await?;
+        let last = (p.items.len() as u64) < p.per_page;
+        out.extend(p.items);
+        if last {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// The members a list shows (its filters, the actor's scope), in the import layout, so that

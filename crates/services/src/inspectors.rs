@@ -840,3 +840,39 @@ pub(crate) async fn save_many(
     tx.commit().await?;
     Ok(report)
 }
+
+/// A pool member offered for an ad-hoc visit's team (a console form's choice; not an API
+/// schema).
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamChoice {
+    pub id: Uuid,
+    pub name: String,
+    pub kind_label: String,
+    pub department: String,
+}
+
+/// The active pool members of `departments` the actor sees, department by department: whom an
+/// ad-hoc visit (a clue's verification, a warning's visit) can send. The visit flow checks
+/// the team again.
+pub async fn team_choices(svc: &Services, a: &Actor, departments: &[Uuid]) -> Result<Vec<TeamChoice>> {
+    let c = svc.store.conn();
+    let names = dept_repo::by_ids(c, departments).await?;
+    let mut out = Vec::new();
+    for d in departments {
+        let q = InspectorQuery {
+            department_id: Some(*d),
+            status: Some(InspectorStatus::Active),
+            ..Default::default()
+        };
+        let page = repo::list(c, &Scope::of(a), &q, PageRequest::new(Some(1), Some(200))).await?;
+        for m in page.items {
+            out.push(TeamChoice {
+                id: m.id,
+                name: m.name,
+                kind_label: m.kind.label_zh().into(),
+                department: names.get(d).map(|d| d.name.clone()).unwrap_or_default(),
+            });
+        }
+    }
+    Ok(out)
+}

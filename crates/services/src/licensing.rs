@@ -343,6 +343,26 @@ pub(crate) async fn save_on(
     })
 }
 
+/// Hands resolved results over in one transaction, each exactly as a push (the xlsx sheet,
+/// `exchange::licensing`): (created, updated).
+pub(crate) async fn save_many(
+    svc: &Services,
+    actor: &Actor,
+    rows: Vec<Resolved>,
+) -> Result<(u64, u64)> {
+    let tx = svc.store.begin().await?;
+    let (mut created, mut updated) = (0, 0);
+    for r in &rows {
+        match save_on(&tx, svc, actor, r).await?.outcome {
+            "created" => created += 1,
+            "updated" => updated += 1,
+            _ => {}
+        }
+    }
+    tx.commit().await?;
+    Ok((created, updated))
+}
+
 /// The approval bureau hands one approval result over (API push; idempotent by licence number
 /// and event).
 pub async fn push(svc: &Services, actor: &Actor, input: &LicenceInput) -> Result<PushOutcome> {

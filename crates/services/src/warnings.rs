@@ -1402,6 +1402,41 @@ pub struct ToVisitInput {
     pub period_end: String,
 }
 
+/// What the 转为检查 form offers (the console; not an API schema): the published items led by
+/// or involving the departments the warning was pushed to, and their active officers and
+/// staff. The visit flow checks the choices again.
+#[derive(Debug, Clone, Serialize)]
+pub struct VisitChoices {
+    /// `(item id, "code name")`.
+    pub items: Vec<(Uuid, String)>,
+    pub team: Vec<crate::inspectors::TeamChoice>,
+}
+
+/// The choices of [`to_visit`]'s form, for those who may turn the warning into a visit now.
+pub async fn visit_choices(svc: &Services, a: &Actor, id: Uuid) -> Result<VisitChoices> {
+    let (_, pushed, _) = prepare(svc, a, id, WarningAction::ToVisit).await?;
+    let c = svc.store.conn();
+    let mut items: Vec<(Uuid, String)> = Vec::new();
+    for d in &pushed {
+        let q = lianjian_store::items::ItemQuery {
+            status: Some(lianjian_domain::item::ItemStatus::Published),
+            department_id: Some(*d),
+            ..Default::default()
+        };
+        let p = lianjian_store::items::list(c, &Scope::of(a), &q, PageRequest::new(Some(1), Some(200)))
+            .await?;
+        for it in p.items {
+            if !items.iter().any(|(i, _)| *i == it.id) {
+                items.push((it.id, format!("{} {}", it.code, it.name)));
+            }
+        }
+    }
+    Ok(VisitChoices {
+        items,
+        team: crate::inspectors::team_choices(svc, a, &pushed).await?,
+    })
+}
+
 /// 转为检查: an ad-hoc visit with trigger 风险预警 to the warning's entity, created through the
 /// visit flow in one transaction with the warning's step.
 pub async fn to_visit(

@@ -18,10 +18,13 @@
 //! - the clue figures are the daily figures kept with every clock write (`case_figures`), the
 //!   warning and sanction figures come from the shared case tables.
 //!
-//! Extension point for assistance requests (协查/协助, issue 17 item 1, built on another
-//! branch): add their counts as columns (a migration of that branch), a `SOURCES` entry reading
-//! their clocks (`case_clocks` of their case kind, like the sanction feedback entry below) and
-//! the indicator in `lianjian_domain::analysis::Indicator`.
+//! Extension point (used by assistance requests, issue 17 item 6): a capability's counts are
+//! columns (its migration), a [`sources`] entry reading its records or clocks, and the
+//! indicator in `lianjian_domain::analysis::Indicator`. Assistance requests add two counts
+//! (`assist_answered`, `assist_on_time`, from their 答复 clocks) and, for the median days to
+//! answer, which no sum of cells gives, the histogram `analysis_answer_days` (days → requests
+//! per month, county and receiving department), rebuilt with the cells and summed per key by
+//! [`answer_days`].
 
 use std::collections::BTreeMap;
 
@@ -37,7 +40,7 @@ use crate::scope::Shape;
 use crate::{Result, backend_of, stmt};
 
 /// The counts a cell holds, in the order of the table's columns.
-pub const COUNTS: [&str; 22] = [
+pub const COUNTS: [&str; 24] = [
     "plan_due",
     "plan_published",
     "inspected",
@@ -60,6 +63,8 @@ pub const COUNTS: [&str; 22] = [
     "sanction_tasks",
     "sanction_fed_back",
     "sanction_on_time",
+    "assist_answered",
+    "assist_on_time",
 ];
 
 /// The sums of [`COUNTS`] over some cells, by column name.
@@ -266,7 +271,47 @@ fn sources(x: &Dialect) -> Vec<(String, Vec<&'static str>)> {
             ),
             vec!["sanction_tasks", "sanction_fed_back", "sanction_on_time"],
         ),
+        // Assistance requests (协查按时答复率): each answered request's 答复 clock, in the month
+        // of the answer, for the receiving department.
+        (
+            format!(
+                "SELECT {m} AS m, {r} AS r, k.department_id AS d, {nil} AS i, COUNT(*) AS assist_answered, \
+                 SUM(CASE WHEN k.stopped_on <= k.due THEN 1 ELSE 0 END) AS assist_on_time \
+                 {from} GROUP BY {m}, {r}, k.department_id",
+                m = x.month("k.stopped_on"),
+                r = x.county("k.region_code"),
+                from = answered_requests(),
+            ),
+            vec!["assist_answered", "assist_on_time"],
+        ),
     ]
+}
+
+/// The answered assistance requests the figures count (`store::assistance::answered_condition`,
+/// shared with their drill-down), as `FROM … WHERE …` over their 答复 clock `k`.
+fn answered_requests() -> String {
+    format!(
+        "FROM case_clocks k JOIN assistance_requests a ON a.id = k.case_id WHERE {}",
+        crate::assistance::answered_condition("a", "k")
+    )
+}
+
+/// The histogram of days to answer (`analysis_answer_days`): calendar days from the start of
+/// the 答复 clock (the request sent, or a fuller answer asked for) to the answer.
+fn answer_days_sql(x: &Dialect) -> String {
+    let days = if x.pg() {
+        "(k.stopped_on - k.started_on)".to_string()
+    } else {
+        "CAST(julianday(k.stopped_on) - julianday(k.started_on) AS INTEGER)".to_string()
+    };
+    format!(
+        "INSERT INTO analysis_answer_days (month, region_code, department_id, days, n) \
+         SELECT m, r, d, days, COUNT(*) FROM (SELECT {m} AS m, {r} AS r, k.department_id AS d, {days} AS days \
+         {from}) s GROUP BY m, r, d, days",
+        m = x.month("k.stopped_on"),
+        r = x.county("k.region_code"),
+        from = answered_requests(),
+    )
 }
 
 /// When the figures were last rebuilt: time, cells written, milliseconds taken.
@@ -290,6 +335,9 @@ pub async fn refresh(c: &impl ConnectionTrait, today: NaiveDate) -> Result<Refre
     }
     c.execute_raw(stmt(c, "DELETE FROM analysis_months", vec![]))
         .await?;
+    c.execute_raw(stmt(c, "DELETE FROM analysis_answer_days", vec![]))
+        .await?;
+    c.execute_raw(stmt(c, answer_days_sql(&x), vec![])).await?;
     let parts: Vec<String> = sources(&x)
         .into_iter()
         .map(|(sql, cols)| {
@@ -362,24 +410,107 @@ pub async fn sums(
     by: By,
 ) -> Result<Vec<(String, Counts)>> {
     let x = Dialect(backend_of(c));
-    let scope = scope.clone().narrowed(f.region.as_ref(), None);
     let mut vals: Vec<Value> = Vec::new();
-    let mut w = vec![crate::scope::sql(&scope, &SHAPE, &mut vals)];
+    let (w, key) = where_and_key(&x, scope, f, by, true, &mut vals);
+    let sums: Vec<String> = COUNTS
+        .iter()
+        .map(|k| format!("CAST(SUM({k}) AS BIGINT) AS {k}"))
+        .collect();
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            format!(
+                "SELECT {key} AS k, {} FROM analysis_months WHERE {w} GROUP BY {key} ORDER BY {key}",
+                sums.join(", "),
+            ),
+            vals,
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let k = key_of(r, by)?;
+            let mut counts = Counts::new();
+            for col in COUNTS {
+                let n: Option<i64> = r.try_get("", col)?;
+                counts.insert(col, n.unwrap_or(0));
+            }
+            Ok((k, counts))
+        })
+        .collect()
+}
+
+/// The histogram of days to answer assistance requests per key of `by` (as [`sums`]): for
+/// each key, `(days, requests)` by days ascending. It knows no item: a breakdown by item, or
+/// a filter on one, has none.
+pub async fn answer_days(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    f: &Filter,
+    by: By,
+) -> Result<Vec<(String, Vec<(i64, i64)>)>> {
+    if by == By::Item || f.item_id.is_some() {
+        return Ok(Vec::new());
+    }
+    let x = Dialect(backend_of(c));
+    let mut vals: Vec<Value> = Vec::new();
+    let (w, key) = where_and_key(&x, scope, f, by, false, &mut vals);
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            format!(
+                "SELECT {key} AS k, days, CAST(SUM(n) AS BIGINT) AS n FROM analysis_answer_days \
+                 WHERE {w} GROUP BY {key}, days ORDER BY {key}, days"
+            ),
+            vals,
+        ))
+        .await?;
+    let mut out: Vec<(String, Vec<(i64, i64)>)> = Vec::new();
+    for r in &rows {
+        let k = key_of(r, by)?;
+        let days: i32 = r.try_get("", "days")?;
+        let n: i64 = r.try_get("", "n")?;
+        match out.last_mut() {
+            Some((last, h)) if *last == k => h.push((days as i64, n)),
+            _ => out.push((k, vec![(days as i64, n)])),
+        }
+    }
+    Ok(out)
+}
+
+fn key_of(r: &sea_orm::QueryResult, by: By) -> Result<String> {
+    Ok(match by {
+        By::Department | By::Item => r.try_get::<Uuid>("", "k")?.to_string(),
+        By::Region | By::Month => r.try_get("", "k")?,
+    })
+}
+
+/// The condition (scope and filter) and the grouping key of a query over the monthly tables
+/// (`with_item`: the table has an item column).
+fn where_and_key(
+    x: &Dialect,
+    scope: &Scope,
+    f: &Filter,
+    by: By,
+    with_item: bool,
+    vals: &mut Vec<Value>,
+) -> (String, String) {
+    let scope = scope.clone().narrowed(f.region.as_ref(), None);
+    let mut w = vec![crate::scope::sql(&scope, &SHAPE, vals)];
     let ph = |v: Value, vals: &mut Vec<Value>| {
         vals.push(v);
         format!("${}", vals.len())
     };
     if let Some(d) = f.from {
-        w.push(format!("month >= {}", ph(d.into(), &mut vals)));
+        w.push(format!("month >= {}", ph(d.into(), vals)));
     }
     if let Some(d) = f.to {
-        w.push(format!("month <= {}", ph(d.into(), &mut vals)));
+        w.push(format!("month <= {}", ph(d.into(), vals)));
     }
     if let Some(d) = f.department_id {
-        w.push(format!("department_id = {}", ph(d.into(), &mut vals)));
+        w.push(format!("department_id = {}", ph(d.into(), vals)));
     }
-    if let Some(i) = f.item_id {
-        w.push(format!("item_id = {}", ph(i.into(), &mut vals)));
+    if let (Some(i), true) = (f.item_id, with_item) {
+        w.push(format!("item_id = {}", ph(i.into(), vals)));
     }
     let key = match by {
         By::Department => "department_id".to_string(),
@@ -406,35 +537,7 @@ pub async fn sums(
             format!("substr(region_code, 1, {len})")
         }
     };
-    let sums: Vec<String> = COUNTS
-        .iter()
-        .map(|k| format!("CAST(SUM({k}) AS BIGINT) AS {k}"))
-        .collect();
-    let rows = c
-        .query_all_raw(stmt(
-            c,
-            format!(
-                "SELECT {key} AS k, {} FROM analysis_months WHERE {} GROUP BY {key} ORDER BY {key}",
-                sums.join(", "),
-                w.join(" AND ")
-            ),
-            vals,
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| {
-            let k: String = match by {
-                By::Department | By::Item => r.try_get::<Uuid>("", "k")?.to_string(),
-                By::Region | By::Month => r.try_get("", "k")?,
-            };
-            let mut counts = Counts::new();
-            for col in COUNTS {
-                let n: Option<i64> = r.try_get("", col)?;
-                counts.insert(col, n.unwrap_or(0));
-            }
-            Ok((k, counts))
-        })
-        .collect()
+    (w.join(" AND "), key)
 }
 
 // ---- supervision actions for upper-level systems (docs/supervision-actions.md) ----

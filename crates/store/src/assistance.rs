@@ -251,6 +251,37 @@ pub struct AssistanceQuery {
     pub due: Option<(Option<NaiveDate>, NaiveDate)>,
     /// Code, subject or what is needed contains this.
     pub q: Option<String>,
+    /// Only the requests the analysis figures count as answered in a period (drill-down from
+    /// 协查按时答复率, [`answered_condition`]).
+    pub answered: Option<AnsweredIn>,
+}
+
+/// The answered requests of an analysis figure's cell: answered in `[from, to]` (the 答复
+/// clock's stop), optionally by one receiving department and within one region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnsweredIn {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub department_id: Option<Uuid>,
+    pub region: Option<lianjian_domain::region::RegionCode>,
+}
+
+/// The requests the analysis figures count as answered (one definition for the figures and
+/// their drill-down), over request `r` and its 答复 clock `k`: answered (or answered and
+/// closed) with the clock stopped by the latest answer (a request reopened for a fuller answer
+/// counts again when answered again), held by a receiving department, and addressed to an
+/// agency on the platform — a question a department put to the police is answered by the
+/// police, whose timeliness is not the department's.
+pub(crate) fn answered_condition(r: &str, k: &str) -> String {
+    format!(
+        "{k}.case_kind = '{kind}' AND {k}.case_id = {r}.id AND {k}.name = 'answer' \
+         AND {k}.stopped_on IS NOT NULL AND {k}.department_id IS NOT NULL \
+         AND {r}.status IN ('{answered}', '{closed}') AND {r}.to_party = '{agency}'",
+        kind = lianjian_domain::case::CaseKind::Assistance.as_str(),
+        answered = AssistanceStatus::Answered.as_str(),
+        closed = AssistanceStatus::Closed.as_str(),
+        agency = Party::Agency.as_str(),
+    )
 }
 
 fn conds(scope: &Scope, q: &AssistanceQuery, vals: &mut Vec<Value>) -> String {
@@ -285,6 +316,26 @@ fn conds(scope: &Scope, q: &AssistanceQuery, vals: &mut Vec<Value>) -> String {
             &[("accept", from, before), ("answer", from, before)],
             vals,
         ));
+    }
+    if let Some(a) = &q.answered {
+        vals.push(a.from.into());
+        vals.push(a.to.into());
+        let mut x = format!(
+            "EXISTS (SELECT 1 FROM case_clocks k WHERE {} AND k.stopped_on >= ${} AND k.stopped_on <= ${}",
+            answered_condition("assistance_requests", "k"),
+            vals.len() - 1,
+            vals.len()
+        );
+        if let Some(d) = a.department_id {
+            vals.push(d.into());
+            x.push_str(&format!(" AND k.department_id = ${}", vals.len()));
+        }
+        if let Some(r) = &a.region {
+            vals.push(format!("{}%", r.as_str()).into());
+            x.push_str(&format!(" AND k.region_code LIKE ${}", vals.len()));
+        }
+        x.push(')');
+        w.push(x);
     }
     if let Some(s) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         vals.push(crate::contains_pattern(s).into());

@@ -72,6 +72,7 @@ pub async fn list(
         kind: text(&f.kind),
         transfer_id,
         q: text(&f.q),
+        ..Default::default()
     };
     let page = assistance::list(&st.svc, &a, queue, &filter, p.request()?).await?;
     Ok(Json(PageOf::from(page, |x| x)))

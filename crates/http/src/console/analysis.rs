@@ -98,6 +98,13 @@ fn records_link(
             ("item", item.into()),
         ],
         Records::Rectifications => vec![("region", region.into())],
+        // Exactly the requests the figure counts (store::assistance::answered_condition).
+        Records::Assistance => vec![
+            ("answered_from", from.to_string()),
+            ("answered_to", to.to_string()),
+            ("region", region.into()),
+            ("department", department.into()),
+        ],
         Records::Clues | Records::Warnings | Records::Sanctions => vec![],
     };
     let path = match r {
@@ -106,6 +113,7 @@ fn records_link(
         Records::Clues => "/console/clues",
         Records::Warnings => "/console/warnings",
         Records::Sanctions => "/console/sanctions",
+        Records::Assistance => "/console/assistance",
     };
     let qs: Vec<String> = pairs
         .iter()

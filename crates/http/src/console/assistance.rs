@@ -80,6 +80,25 @@ fn kinds(for_transfer: bool) -> Vec<(&'static str, &'static str)> {
 
 // ---- the queue ----
 
+/// Queue rows (also the transfer page's list of its requests).
+pub(super) fn rows_of(items: Vec<AssistanceView>) -> Vec<Row> {
+    items
+        .into_iter()
+        .map(|v| Row {
+            light_class: v.light.as_ref().map_or("", light_class),
+            light_label: v.light.map_or("", |l| l.label_zh()),
+            due: v
+                .clocks
+                .iter()
+                .find(|k| k.name == "answer")
+                .map(|k| k.due.to_string())
+                .unwrap_or_default(),
+            created: local(&v.created_at),
+            v,
+        })
+        .collect()
+}
+
 pub struct Row {
     pub v: AssistanceView,
     pub light_class: &'static str,
@@ -101,6 +120,8 @@ struct QueuePage {
     pager: Pager,
     may_request: bool,
     errors: BTreeMap<String, String>,
+    /// The analysis drill-down this list shows, described.
+    drill: Option<String>,
 }
 
 impl QueuePage {
@@ -135,11 +156,26 @@ pub async fn queue(
     };
     let kind = p.one("kind");
     let text = p.one("q");
+    // The drill-down of the analysis figures (协查按时答复率): answered in a period, by a
+    // receiving department, within a region.
+    let (answered_from, answered_to, department, region) = (
+        p.one("answered_from"),
+        p.one("answered_to"),
+        p.one("department"),
+        p.one("region"),
+    );
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
     let filter = AssistanceFilter {
         kind: Some(kind.clone()),
         q: Some(text.clone()),
+        answered_from: some(&answered_from),
+        answered_to: some(&answered_to),
+        department_id: department.parse().ok(),
+        region: some(&region),
         ..Default::default()
     };
+    let drill = (!answered_from.is_empty() || !answered_to.is_empty())
+        .then(|| format!("{answered_from} 至 {answered_to} 答复的协查请求（分析评估下钻）"));
     let page = Pager::request(&p.0, 20);
     let list = match assistance::list(&st.svc, &s.actor, queue, &filter, page).await {
         Ok(l) => l,
@@ -152,24 +188,17 @@ pub async fn queue(
     let counts = assistance::queue_counts(&st.svc, &s.actor).await?;
     let pager = Pager::new(
         &list,
-        &[("queue", queue.as_str()), ("kind", &kind), ("q", &text)],
+        &[
+            ("queue", queue.as_str()),
+            ("kind", &kind),
+            ("q", &text),
+            ("answered_from", &answered_from),
+            ("answered_to", &answered_to),
+            ("department", &department),
+            ("region", &region),
+        ],
     );
-    let rows = list
-        .items
-        .into_iter()
-        .map(|v| Row {
-            light_class: v.light.as_ref().map_or("", light_class),
-            light_label: v.light.map_or("", |l| l.label_zh()),
-            due: v
-                .clocks
-                .iter()
-                .find(|k| k.name == "answer")
-                .map(|k| k.due.to_string())
-                .unwrap_or_default(),
-            created: local(&v.created_at),
-            v,
-        })
-        .collect();
+    let rows = rows_of(list.items);
     Ok(render(QueuePage {
         c: Chrome::new(&st.svc, &s, AREA).await,
         tabs: counts
@@ -184,6 +213,7 @@ pub async fn queue(
         pager,
         may_request: assistance::may_request(&s.actor),
         errors,
+        drill,
     }))
 }
 
@@ -489,6 +519,50 @@ pub async fn attach(
     step(&st, &s, id, "attached", r).await
 }
 
+/// The transfer page's 行刑衔接 section: the police's requests and the consultations of the
+/// transfer (its rows, see [`rows_of`]) and the form that files a new one, with the form's
+/// values and field errors after a refused post.
+pub(super) struct TransferLinkage {
+    pub may_file: bool,
+    pub kinds: Vec<(&'static str, &'static str)>,
+    pub f: FormData,
+    pub error: Option<String>,
+    pub errors: BTreeMap<String, String>,
+}
+
+/// The kinds the police ask for on a transfer first (检验鉴定, 涉案物品保管, 协助检查), then
+/// the consultation and the rest.
+fn transfer_kinds() -> Vec<(&'static str, &'static str)> {
+    use AssistanceKind as K;
+    [K::Appraisal, K::Custody, K::Inspection, K::Consultation, K::Verification, K::Document]
+        .iter()
+        .map(|k| (k.as_str(), k.label_zh()))
+        .collect()
+}
+
+/// The requests of transfer `t` and its form (`err` and `f`: a refused post's error and values).
+pub(super) async fn transfer_linkage(
+    st: &AppState,
+    s: &SessionAuth,
+    t: &lianjian_services::follow_ups::CaseTransfer,
+    err: Option<ServiceError>,
+    f: Option<&FormData>,
+) -> Result<(Vec<Row>, TransferLinkage, StatusCode), ConsoleError> {
+    let rows = rows_of(assistance::of_transfer(&st.svc, &s.actor, t.id).await?);
+    let (error, errors, status) = failure(err);
+    Ok((
+        rows,
+        TransferLinkage {
+            may_file: assistance::may_request_for_transfer(&s.actor, t.department_id),
+            kinds: transfer_kinds(),
+            f: f.cloned().unwrap_or_default(),
+            error,
+            errors,
+        },
+        status,
+    ))
+}
+
 /// 公安机关提请协助 / 双向咨询 from a transfer's page.
 pub async fn create_for_transfer(
     State(st): State<AppState>,
@@ -510,13 +584,7 @@ pub async fn create_for_transfer(
         ))),
         Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
         Err(e @ ServiceError::Forbidden) => Err(e.into()),
-        Err(e) => {
-            // Back on the transfer's page with every field's error.
-            let msg = crate::ApiError::from(e).message;
-            Ok(see_other(&format!(
-                "/console/transfers/{id}?linkage_error={}",
-                crate::extract::urlencode(&msg)
-            )))
-        }
+        // Back on the transfer's page (422) with every field's error and the values entered.
+        Err(e) => super::follow_ups::transfer_page(&st, &s, id, "", None, None, Some((e, &f))).await,
     }
 }

@@ -53,6 +53,8 @@ struct ListPage {
     status: String,
     kinds: Vec<(&'static str, &'static str)>,
     may_manage: bool,
+    /// The xlsx export of what the list shows.
+    export_href: String,
     stats: Option<IngestStats>,
     bad: Vec<(String, u64)>,
     error: Option<String>,
@@ -75,6 +77,25 @@ fn bad_rows(s: &IngestStats) -> Vec<(String, u64)> {
                 .map(|n| (r.label_zh().to_string(), *n))
         })
         .collect()
+}
+
+/// `GET /console/devices/export`: the devices the list shows (its filters) as xlsx in the
+/// import layout.
+pub async fn export(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(lq): Query<ListQuery>,
+) -> Result<Response, ConsoleError> {
+    let f = DeviceFilter {
+        q: lq.q,
+        kind: lq.kind,
+        status: lq.status,
+    };
+    let bytes = lianjian_services::exchange::devices::export(&st.svc, &s.actor, &f).await?;
+    Ok(super::exchange::xlsx(
+        &format!("物联设备-{}.xlsx", crate::api::params::today()),
+        bytes,
+    ))
 }
 
 pub async fn list(
@@ -110,6 +131,13 @@ pub async fn list(
         lq.status.unwrap_or_default(),
     );
     let pager = Pager::new(&p, &[("q", &q), ("kind", &kind), ("status", &status)]);
+    let enc = crate::extract::urlencode;
+    let export_href = format!(
+        "/console/devices/export?q={}&kind={}&status={}",
+        enc(&q),
+        enc(&kind),
+        enc(&status)
+    );
     let may_manage = may_manage_devices(&s.actor);
     let stats = may_manage.then(|| st.svc.iot.stats());
     let bad = stats.as_ref().map(bad_rows).unwrap_or_default();
@@ -144,6 +172,7 @@ pub async fn list(
             status,
             kinds: kinds(),
             may_manage,
+            export_href,
             stats,
             bad,
             error,

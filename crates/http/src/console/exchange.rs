@@ -42,6 +42,8 @@ fn kind_name(kind: &str) -> Option<(&'static str, &'static str)> {
         "items" => Some(("监管事项", "监管事项导入模板.xlsx")),
         "inspectors" => Some(("检查人员", "执法检查人员库导入模板.xlsx")),
         "credit" => Some(("信用记录", "信用记录导入模板.xlsx")),
+        "licences" => Some(("审批结果", "审批结果导入模板.xlsx")),
+        "devices" => Some(("物联设备", "物联设备导入模板.xlsx")),
         _ => None,
     }
 }
@@ -59,6 +61,8 @@ pub async fn template(
             exchange::inspector_template_for(&st.svc, &s.actor).await?,
         )),
         ("credit", Some((_, file))) => Ok(xlsx(file, exchange::credit::template())),
+        ("licences", Some((_, file))) => Ok(xlsx(file, exchange::licensing::template())),
+        ("devices", Some((_, file))) => Ok(xlsx(file, exchange::devices::template())),
         _ => Err(ConsoleError::not_found()),
     }
 }
@@ -311,6 +315,10 @@ pub async fn upload(
         "entities" => return upload_entities(st, s, &file_name, bytes, skip).await,
         "inspectors" => exchange::import_inspectors(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
         "credit" => exchange::credit::import(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
+        "licences" => {
+            exchange::licensing::import(&st.svc, &s.actor, &bytes, skip, &|_| {}).await
+        }
+        "devices" => exchange::devices::import(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
         _ => exchange::import_items(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
     };
     match outcome {

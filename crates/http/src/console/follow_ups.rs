@@ -734,20 +734,46 @@ struct TransferPage {
     errors: BTreeMap<String, String>,
     feedback_text: String,
     verdict: String,
+    decided_on: String,
+    document_no: String,
+    /// The agency's decision as recorded: its date and document number.
+    decision: String,
+    /// The police's requests and the consultations of the transfer (行刑衔接).
+    rows: Vec<super::assistance::Row>,
+    linkage: super::assistance::TransferLinkage,
 }
 
-async fn transfer_page(
+/// The transfer's page; `err` and `f` are a refused answer's, `linkage` a refused request's
+/// (error and form values).
+pub(super) async fn transfer_page(
     st: &AppState,
     s: &SessionAuth,
     id: Uuid,
     notice_key: &str,
     err: Option<ServiceError>,
     f: Option<&FormData>,
+    linkage: Option<(ServiceError, &FormData)>,
 ) -> Result<Response, ConsoleError> {
     let t = follow_ups::get_transfer(&st.svc, &s.actor, id).await?;
     // The transfer is seen by those who see its visit.
     let v = visits::get(&st.svc, &s.actor, t.visit_id).await?;
-    let (error, errors, status) = form_error(err);
+    let (error, errors, mut status) = form_error(err);
+    let (link_err, link_form) = match linkage {
+        Some((e, lf)) => (Some(e), Some(lf)),
+        None => (None, None),
+    };
+    let decision = follow_ups::transfer_decision(&st.svc, &s.actor, id)
+        .await?
+        .map(|d| match d.document_no {
+            Some(no) => format!("{}（{no}）", d.decided_on),
+            None => d.decided_on.to_string(),
+        })
+        .unwrap_or_default();
+    let (rows, linkage, link_status) =
+        super::assistance::transfer_linkage(st, s, &t, link_err, link_form).await?;
+    if link_status != StatusCode::OK {
+        status = link_status;
+    }
     let names = names_of(st, vec![t.department_id]).await;
     let mut c = Chrome::new(&st.svc, s, "transfers").await;
     c.notice = notice(notice_key);
@@ -765,6 +791,11 @@ async fn transfer_page(
         errors,
         feedback_text: get("feedback"),
         verdict: get("verdict"),
+        decided_on: get("decided_on"),
+        document_no: get("document_no"),
+        decision,
+        rows,
+        linkage,
     });
     Ok((status, body).into_response())
 }
@@ -775,7 +806,7 @@ pub async fn transfer(
     PathId(id): PathId,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
-    transfer_page(&st, &s, id, &Params(q).one("ok"), None, None).await
+    transfer_page(&st, &s, id, &Params(q).one("ok"), None, None, None).await
 }
 
 pub async fn transfer_feedback(
@@ -796,7 +827,7 @@ pub async fn transfer_feedback(
                     "choose the agency's answer",
                 ),
             );
-            return transfer_page(&st, &s, id, "", Some(e), Some(&f)).await;
+            return transfer_page(&st, &s, id, "", Some(e), Some(&f), None).await;
         }
     };
     let decision = follow_ups::TransferDecisionInput {
@@ -811,7 +842,7 @@ pub async fn transfer_feedback(
             t.status.as_str()
         ))),
         Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
-        Err(e) => transfer_page(&st, &s, id, "", Some(e), Some(&f)).await,
+        Err(e) => transfer_page(&st, &s, id, "", Some(e), Some(&f), None).await,
     }
 }
 

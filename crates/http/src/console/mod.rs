@@ -338,6 +338,7 @@ pub fn router() -> Router<AppState> {
         .route("/warnings/{id}/assess", post(warnings::assess))
         .route("/warnings/{id}/decide", post(warnings::decide))
         .route("/warnings/{id}/to-clue", post(warnings::to_clue))
+        .route("/warnings/{id}/to-visit", post(warnings::to_visit))
         .route(
             "/warning-rules",
             get(warnings::rules).post(warnings::create_rule),
@@ -348,6 +349,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/devices", get(devices::list).post(devices::create))
         .route("/devices/new", get(devices::new_form))
+        .route("/devices/export", get(devices::export))
         .route("/devices/{id}", get(devices::show).post(devices::update))
         .route("/devices/{id}/edit", get(devices::edit_form))
         .route("/sanctions", get(credit_sanctions::queue))

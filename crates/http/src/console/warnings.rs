@@ -3,8 +3,10 @@
 //! and sort filters and paging; a warning's page (rule version, occurrences, plan clocks,
 //! joint assessments, timeline and the steps the user may take, each a confirmed form); the
 //! rules (list, a new rule, a new version of one) with a form that names every bad field.
-//! Turning a warning into a visit needs the items, officers and period of an ad-hoc visit and
-//! is an API operation for now (`POST /api/v1/warnings/{id}/to-visit`).
+//! Turning a warning into a visit (转为检查) is a form on the warning's page: the entity is the
+//! warning's, the user picks the items (those of the pushed departments), the team (their
+//! officers and staff) and the period; the visit is created by the service the API's
+//! `POST /api/v1/warnings/{id}/to-visit` uses.
 
 use std::collections::BTreeMap;
 
@@ -16,7 +18,7 @@ use lianjian_domain::warning::Level;
 use lianjian_services::ServiceError;
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::warnings::{
-    self, AssessInput, AssessmentDecision, RuleInput, RuleView, ToClueInput, WarningDetail,
+    self, AssessInput, AssessmentDecision, RuleInput, RuleView, ToClueInput, ToVisitInput, WarningDetail,
     WarningFilter, WarningQueue, WarningView,
 };
 use uuid::Uuid;
@@ -38,6 +40,7 @@ fn notice(key: &str) -> Option<String> {
         "assess" => "已提请会商研判，参与部门均可查看此预警。",
         "decided" => "已记录会商纪要和研判结论。",
         "to_clue" => "已转为问题线索，由联席办分办。",
+        "to_visit" => "已转为检查任务，预警随即办结；检查任务见处置记录。",
         "rule_created" => "预警规则已创建。",
         "rule_version" => "已生成规则新版本，此前生成的预警仍按原版本显示。",
         _ => return None,
@@ -220,9 +223,18 @@ struct CasePage {
     last: String,
     error: Option<String>,
     errors: BTreeMap<String, String>,
+    /// The 转为检查 form's choices, when the user may take that step.
+    visit: Option<warnings::VisitChoices>,
+    /// The 转为检查 form's values after a refused post.
+    visit_form: FormData,
 }
 
 impl CasePage {
+    fn picked(&self, field: &str, id: &Uuid) -> bool {
+        let id = id.to_string();
+        self.visit_form.all(field).iter().any(|v| *v == id)
+    }
+
     fn may(&self, a: &str) -> bool {
         self.d.actions.iter().any(|x| x.as_str() == a)
     }
@@ -234,8 +246,14 @@ async fn case_page(
     id: Uuid,
     notice_key: &str,
     err: Option<ServiceError>,
+    form: Option<&FormData>,
 ) -> Result<Response, ConsoleError> {
     let d = warnings::get(&st.svc, &s.actor, id).await?;
+    let visit = if d.actions.iter().any(|a| a.as_str() == "to_visit") {
+        Some(warnings::visit_choices(&st.svc, &s.actor, id).await?)
+    } else {
+        None
+    };
     let (error, errors, status) = failure(err);
     let mut c = Chrome::new(&st.svc, s, AREA).await;
     c.notice = notice(notice_key);
@@ -277,6 +295,8 @@ async fn case_page(
         d,
         error,
         errors,
+        visit,
+        visit_form: form.cloned().unwrap_or_default(),
     };
     Ok(with_status(status, render(page)))
 }
@@ -287,7 +307,7 @@ pub async fn case(
     PathId(id): PathId,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Response, ConsoleError> {
-    case_page(&st, &s, id, &Params(q).one("ok"), None).await
+    case_page(&st, &s, id, &Params(q).one("ok"), None, None).await
 }
 
 async fn step(
@@ -301,7 +321,7 @@ async fn step(
         Ok(_) => Ok(see_other(&format!("/console/warnings/{id}?ok={ok}"))),
         Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
         Err(e @ ServiceError::Forbidden) => Err(e.into()),
-        Err(e) => case_page(st, s, id, "", Some(e)).await,
+        Err(e) => case_page(st, s, id, "", Some(e), None).await,
     }
 }
 
@@ -408,6 +428,29 @@ pub async fn to_clue(
     )
     .await;
     step(&st, &s, id, "to_clue", r).await
+}
+
+/// 转为检查 from the warning's page: the service the API uses; a refused form comes back with
+/// each field's error and the choices made.
+pub async fn to_visit(
+    State(st): State<AppState>,
+    Console(s): Console,
+    PathId(id): PathId,
+    CsrfForm(f): CsrfForm<FormData>,
+) -> Result<Response, ConsoleError> {
+    let ids = |k: &str| -> Vec<Uuid> { f.all(k).iter().filter_map(|v| v.trim().parse().ok()).collect() };
+    let input = ToVisitInput {
+        item_ids: ids("item_ids"),
+        inspector_ids: ids("inspector_ids"),
+        period_start: f.get("period_start"),
+        period_end: f.get("period_end"),
+    };
+    match warnings::to_visit(&st.svc, &s.actor, id, &input).await {
+        Ok(_) => Ok(see_other(&format!("/console/warnings/{id}?ok=to_visit"))),
+        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
+        Err(e @ ServiceError::Forbidden) => Err(e.into()),
+        Err(e) => case_page(&st, &s, id, "", Some(e), Some(&f)).await,
+    }
 }
 
 // ---- rules ----

@@ -22,6 +22,7 @@ mod guides;
 mod hotline;
 mod http;
 mod inspectors;
+mod linkage;
 mod open311;
 mod plans;
 mod results_pages;

@@ -375,13 +375,7 @@ pub async fn verify(
 }
 
 /// A pool member offered for a verification visit (the console's form; not an API schema).
-#[derive(Debug, Clone, Serialize)]
-pub struct PoolMember {
-    pub id: Uuid,
-    pub name: String,
-    pub kind_label: String,
-    pub department: String,
-}
+pub use crate::inspectors::TeamChoice as PoolMember;
 
 /// The active pool members of the clue's lead and cooperating departments, as the actor sees
 /// them: who a verification visit can send (the form's choices; the visit flow checks again).
@@ -390,29 +384,5 @@ pub async fn verification_pool(svc: &Services, a: &Actor, id: Uuid) -> Result<Ve
     let x = visible(c, a, id).await?;
     let mut depts: Vec<Uuid> = x.department_id.into_iter().collect();
     depts.extend(repo::cooperating_of(c, id).await?);
-    let names = lianjian_store::departments::by_ids(c, &depts).await?;
-    let mut out = Vec::new();
-    for d in depts {
-        let q = lianjian_store::inspectors::InspectorQuery {
-            department_id: Some(d),
-            status: Some(lianjian_domain::inspector::InspectorStatus::Active),
-            ..Default::default()
-        };
-        let page = lianjian_store::inspectors::list(
-            c,
-            &Scope::of(a),
-            &q,
-            lianjian_store::PageRequest::new(Some(1), Some(200)),
-        )
-        .await?;
-        for m in page.items {
-            out.push(PoolMember {
-                id: m.id,
-                name: m.name,
-                kind_label: m.kind.label_zh().into(),
-                department: names.get(&d).map(|d| d.name.clone()).unwrap_or_default(),
-            });
-        }
-    }
-    Ok(out)
+    crate::inspectors::team_choices(svc, a, &depts).await
 }

@@ -370,7 +370,7 @@ pub async fn import(
     }
     let checked = Checked {
         table: &t,
-        problems: &problems,
+        problems,
         failed,
         unchanged,
         skip_invalid,

@@ -266,16 +266,25 @@ fn conflict(e: lianjian_store::StoreError) -> ServiceError {
     }
 }
 
-/// Registers a device.
-pub async fn create(svc: &Services, a: &Actor, input: &DeviceInput) -> Result<DeviceView> {
-    if !may_manage_devices(a) {
-        return Err(ServiceError::Forbidden);
-    }
-    let c = svc.store.conn();
+/// A device checked and ready to write: new (`before` none) or changed.
+#[derive(Debug, Clone)]
+pub(crate) struct Checked {
+    pub device: Device,
+    pub before: Option<Device>,
+}
+
+/// Checks `input` (every field at once, the references against the actor's scope) into the
+/// device to write: a new one, or `before` changed.
+pub(crate) async fn check(
+    svc: &Services,
+    a: &Actor,
+    input: &DeviceInput,
+    before: Option<Device>,
+) -> Result<Checked> {
     let (external_id, kind, entity, dept, location, thresholds, silence_minutes, status) =
-        parse(c, a, input, None).await?;
+        parse(svc.store.conn(), a, input, before.as_ref()).await?;
     let now = lianjian_domain::audit::audit_time(svc.now());
-    let d = Device {
+    let mut device = Device {
         id: Uuid::now_v7(),
         external_id,
         kind,
@@ -291,19 +300,46 @@ pub async fn create(svc: &Services, a: &Actor, input: &DeviceInput) -> Result<De
         created_at: now,
         updated_at: now,
     };
-    let tx = svc.store.begin().await?;
-    repo::insert_device(&tx, &d).await.map_err(conflict)?;
-    record(
-        &tx,
-        a,
-        Record::new("device.create", "device", d.id)
-            .at(&d.region_code, Some(d.department_id))
-            .after(&d),
-    )
-    .await?;
-    tx.commit().await?;
-    svc.iot.remember(&d);
-    view(svc, c, &d, &names(c, std::slice::from_ref(&d)).await?).await
+    // A change keeps the device's identity, history and registration.
+    if let Some(b) = &before {
+        device.id = b.id;
+        device.last_seen_at = b.last_seen_at;
+        device.created_by = b.created_by.clone();
+        device.created_at = b.created_at;
+    }
+    Ok(Checked { device, before })
+}
+
+/// Writes a checked device on `tx` with its audit entry (`device.create` / `device.update`).
+pub(crate) async fn write(tx: &impl Conn, a: &Actor, ch: &Checked) -> Result<()> {
+    let d = &ch.device;
+    let action = match &ch.before {
+        None => {
+            repo::insert_device(tx, d).await.map_err(conflict)?;
+            "device.create"
+        }
+        Some(_) => {
+            repo::update_device(tx, d).await.map_err(conflict)?;
+            "device.update"
+        }
+    };
+    let mut entry = Record::new(action, "device", d.id)
+        .at(&d.region_code, Some(d.department_id))
+        .after(d);
+    if let Some(before) = &ch.before {
+        entry = entry.before(before);
+    }
+    record(tx, a, entry).await?;
+    Ok(())
+}
+
+/// Registers a device.
+pub async fn create(svc: &Services, a: &Actor, input: &DeviceInput) -> Result<DeviceView> {
+    if !may_manage_devices(a) {
+        return Err(ServiceError::Forbidden);
+    }
+    let ch = check(svc, a, input, None).await?;
+    save(svc, a, ch).await
 }
 
 /// Changes a device (its history stays with it).
@@ -316,38 +352,35 @@ pub async fn update(
     if !may_manage_devices(a) {
         return Err(ServiceError::Forbidden);
     }
-    let c = svc.store.conn();
-    let before = repo::get_device(c, &Scope::ignoring_context(a), id)
+    let before = repo::get_device(svc.store.conn(), &Scope::ignoring_context(a), id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let (external_id, kind, entity, dept, location, thresholds, silence_minutes, status) =
-        parse(c, a, input, Some(&before)).await?;
-    let d = Device {
-        external_id,
-        kind,
-        entity_id: entity.id,
-        region_code: entity.region_code.clone(),
-        department_id: dept.id,
-        location,
-        thresholds,
-        silence_minutes,
-        status,
-        updated_at: lianjian_domain::audit::audit_time(svc.now()),
-        ..before.clone()
-    };
+    let ch = check(svc, a, input, Some(before)).await?;
+    save(svc, a, ch).await
+}
+
+/// Writes checked devices in one transaction (the xlsx sheet, `exchange::devices`), then
+/// hands them to the ingest's cache: (created, updated).
+pub(crate) async fn save_many(svc: &Services, a: &Actor, rows: Vec<Checked>) -> Result<(u64, u64)> {
     let tx = svc.store.begin().await?;
-    repo::update_device(&tx, &d).await.map_err(conflict)?;
-    record(
-        &tx,
-        a,
-        Record::new("device.update", "device", d.id)
-            .at(&d.region_code, Some(d.department_id))
-            .before(&before)
-            .after(&d),
-    )
-    .await?;
+    for ch in &rows {
+        write(&tx, a, ch).await?;
+    }
     tx.commit().await?;
+    for ch in &rows {
+        svc.iot.remember(&ch.device);
+    }
+    let updated = rows.iter().filter(|ch| ch.before.is_some()).count() as u64;
+    Ok((rows.len() as u64 - updated, updated))
+}
+
+async fn save(svc: &Services, a: &Actor, ch: Checked) -> Result<DeviceView> {
+    let tx = svc.store.begin().await?;
+    write(&tx, a, &ch).await?;
+    tx.commit().await?;
+    let d = ch.device;
     svc.iot.remember(&d);
+    let c = svc.store.conn();
     view(svc, c, &d, &names(c, std::slice::from_ref(&d)).await?).await
 }
 

@@ -4,7 +4,8 @@
 //! receiving county's department only once assigned; a third region nothing); every bad field
 //! named; overdue requests flagged once and queued for both offices; the police's request and
 //! a consultation about a case transfer on the same capability, read by the procuratorate
-//! (and nothing else).
+//! (and nothing else); the analysis figures of answer timeliness (on-time rate, median days)
+//! recomputed from the records their drill-down lists.
 
 use chrono::Duration;
 use lianjian_domain::assistance::{AssistanceAction, AssistanceStatus, Side};
@@ -40,6 +41,7 @@ on_both_backends!(
     bad_requests_name_every_field_and_store_nothing,
     overdue_requests_are_flagged_once_for_both_offices,
     a_transfer_gets_police_requests_and_consultations_the_procuratorate_reads,
+    answer_timeliness_in_the_analysis_matches_the_drilled_down_records,
 );
 
 async fn user(svc: &Services, username: &str, role: &str, dept: Uuid) -> Actor {
@@ -383,4 +385,91 @@ async fn a_transfer_gets_police_requests_and_consultations_the_procuratorate_rea
         Err(ServiceError::Forbidden)
     ));
     assert_eq!(assistance::of_transfer(svc, &procuratorate, t.id).await.unwrap().len(), 2);
+}
+
+async fn answer_timeliness_in_the_analysis_matches_the_drilled_down_records(env: Env) {
+    use lianjian_domain::analysis::Indicator;
+    use lianjian_services::analysis;
+    let svc = &env.svc;
+    let (ly_office, ly_market, ly_dept) = linying(svc).await;
+    let wy_office = actor(svc, "wy.office").await;
+    // Three requests to 临颍: answered the same day, after 3 days, and after 10 days against a
+    // deadline of one working day (late).
+    let mut ids = Vec::new();
+    for days in ["5", "5", "1"] {
+        let mut r = request("411122");
+        r.deadline_days = days.into();
+        let x = assistance::submit(svc, &wy_office, &r).await.unwrap();
+        assistance::assign(svc, &ly_office, x.request.id, ly_dept).await.unwrap();
+        ids.push(x.request.id);
+    }
+    let answer = |id| assistance::answer(svc, &ly_market, id, "经核查，情况属实，材料见附件。", &[]);
+    answer(ids[0]).await.unwrap();
+    svc.clock.advance(Duration::days(3));
+    answer(ids[1]).await.unwrap();
+    svc.clock.advance(Duration::days(7));
+    let late = answer(ids[2]).await.unwrap();
+    let k = late.request.clocks.iter().find(|k| k.name == "answer").unwrap();
+    assert_eq!(k.light, Light::Late);
+    analysis::refresh_unattended(svc).await.unwrap();
+
+    let q = analysis::parse_query(svc, None, None, Some("department"), Some("411122"), None, None)
+        .unwrap();
+    let t = analysis::table(svc, &ly_office, &q).await.unwrap();
+    let row = t
+        .rows
+        .iter()
+        .find(|r| r.key == ly_dept.to_string())
+        .expect("the market bureau's row");
+    let value = |r: &analysis::Row, i: Indicator| r.values.iter().find(|v| v.indicator == i).unwrap().value;
+    // Recomputed from the records the drill-down lists, alone.
+    let f = AssistanceFilter {
+        answered_from: Some(q.months.from.to_string()),
+        answered_to: Some(q.months.last_day().to_string()),
+        department_id: Some(ly_dept),
+        region: Some("411122".into()),
+        ..Default::default()
+    };
+    let listed = assistance::list(svc, &ly_office, AssistanceQueue::All, &f, page()).await.unwrap();
+    let listed_ids: Vec<Uuid> = listed.items.iter().map(|x| x.id).collect();
+    assert!(ids.iter().all(|id| listed_ids.contains(id)), "{listed_ids:?}");
+    let mut days: Vec<i64> = Vec::new();
+    let mut on_time = 0;
+    for x in &listed.items {
+        let k = x.clocks.iter().find(|k| k.name == "answer").unwrap();
+        let stopped = k.stopped_on.expect("answered");
+        days.push((stopped - k.started_on).num_days());
+        if stopped <= k.due {
+            on_time += 1;
+        }
+    }
+    days.sort_unstable();
+    let n = days.len();
+    let median = (days[(n - 1) / 2] + days[n / 2]) as f64 / 2.0;
+    assert_eq!(row.counts["assist_answered"], n as i64);
+    assert_eq!(value(row, Indicator::AssistanceOnTime), Some(on_time as f64 / n as f64));
+    assert_eq!(value(row, Indicator::AssistanceMedianDays), Some(median));
+    assert!(days.contains(&10) && days.contains(&3));
+    // The total of the region is the same here (one receiving department answered), and the
+    // monthly breakdown sums to it.
+    assert_eq!(value(&t.total, Indicator::AssistanceMedianDays), Some(median));
+    let mut by_month = q.clone();
+    by_month.by = analysis::By::Month;
+    let m = analysis::table(svc, &ly_office, &by_month).await.unwrap();
+    let answered: i64 = m.rows.iter().filter_map(|r| r.counts.get("assist_answered")).sum();
+    assert_eq!(answered, n as i64);
+    // The requesting county's own figures do not count what 临颍 answered.
+    let wq = analysis::parse_query(svc, None, None, Some("department"), None, None, None).unwrap();
+    let w = analysis::table(svc, &wy_office, &wq).await.unwrap();
+    assert!(w.rows.iter().all(|r| r.key != ly_dept.to_string()));
+    // A bad drill-down date is named.
+    let bad = AssistanceFilter {
+        answered_from: Some("2026-13-01".into()),
+        answered_to: Some("2026-12-31".into()),
+        ..Default::default()
+    };
+    let Err(ServiceError::Invalid(e)) = assistance::list(svc, &ly_office, AssistanceQueue::All, &bad, page()).await else {
+        panic!("refused");
+    };
+    assert_eq!(e[0].field, "answered_from");
 }

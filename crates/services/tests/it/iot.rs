@@ -4,7 +4,8 @@
 //! future — are stored, aggregated per minute, turned into exceedances and counted per reason;
 //! a consumer killed mid-stream loses nothing (QoS 1, persistent session, acks after the
 //! commit); silence is reported to the observer. Each test uses its own client ids, topic
-//! prefix and device ids, so parallel tests never see each other's messages.
+//! prefix and device ids, so parallel tests never see each other's messages. The registry's
+//! xlsx: bad rows named by row and column, nothing half-written, export → import unchanged.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,6 +42,7 @@ on_both_backends!(
     messages_through_mosquitto_are_stored_aggregated_and_counted,
     a_killed_consumer_loses_nothing_across_a_restart,
     a_broker_restart_loses_nothing,
+    devices_round_trip_through_xlsx_and_bad_rows_are_named,
 );
 
 const BROKER: &str = "mqtt://127.0.0.1:1883";
@@ -684,4 +686,83 @@ async fn a_broker_restart_loses_nothing(env: Env) {
     .await;
     second.stop().await;
     broker.stop();
+}
+
+async fn devices_round_trip_through_xlsx_and_bad_rows_are_named(env: Env) {
+    use lianjian_services::exchange::devices as sheet;
+    let svc = &env.svc;
+    let market = actor(svc, "wy.market").await;
+    let health = actor(svc, "wy.health").await;
+    let usci = lianjian_store::entities::get(svc.store.conn(), entity(svc).await)
+        .await
+        .unwrap()
+        .unwrap()
+        .usci;
+    let row = |id: &str, kind: &str, usci: &str, dept: &str, silence: &str| -> Vec<String> {
+        vec![
+            id.into(),
+            kind.into(),
+            usci.into(),
+            dept.into(),
+            String::new(),
+            "冷库一号库门内侧".into(),
+            "temperature=8".into(),
+            silence.into(),
+            String::new(),
+        ]
+    };
+    let rows = vec![
+        row("XL-DEV-0001", "冷链温度计", &usci, "县市场监管局", "30"),
+        row("XL-DEV-0002", "测温枪", &usci, "县市场监管局", "30"),
+        row("XL-DEV-0003", "燃气报警器", "91411121MA00000000", "县市场监管局", "x"),
+        row("XL-DEV-0004", "燃气报警器", &usci, "县不存在局", "30"),
+        row("XL-DEV-0001", "冷链温度计", &usci, "县市场监管局", "30"),
+    ];
+    let file = sheet::sheet_of(&rows);
+    let o = sheet::import(svc, &market, &file, false, &|_| {}).await.unwrap();
+    let named: Vec<(u32, &str)> = o.errors.iter().map(|e| (e.row, e.column.as_str())).collect();
+    assert!(named.contains(&(3, "设备类型")), "{named:?}");
+    assert!(named.contains(&(4, "统一社会信用代码")), "{named:?}");
+    assert!(named.contains(&(4, "静默分钟数")), "{named:?}");
+    assert!(named.contains(&(5, "负责部门")), "{named:?}");
+    assert!(named.contains(&(6, "设备编号")), "{named:?}");
+    assert!(o.errors.iter().any(|e| e.value == "测温枪"));
+    assert_eq!(o.processed(), 0);
+    async fn find(svc: &Services, a: &lianjian_domain::scope::Actor, id: &str) -> Vec<devices::DeviceView> {
+        devices::list(svc, a, &DeviceFilter { q: Some(id.into()), ..Default::default() }, page())
+            .await
+            .unwrap()
+            .items
+    }
+    assert!(find(svc, &market, "XL-DEV-").await.is_empty(), "nothing half-written");
+    // Two good rows: created, in one transaction, audited like the form.
+    let good = sheet::sheet_of(&[
+        row("XL-DEV-0001", "冷链温度计", &usci, "县市场监管局", "30"),
+        row("XL-DEV-0002", "燃气报警器", &usci, "县市场监管局", ""),
+    ]);
+    let o = sheet::import(svc, &market, &good, false, &|_| {}).await.unwrap();
+    assert_eq!((o.report.inserted, o.report.updated, o.errors.len()), (2, 0, 0));
+    let got = find(svc, &market, "XL-DEV-").await;
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].silence_minutes, 60, "an empty cell takes the default");
+    // The export of what the list shows imports back unchanged; an edited row updates.
+    let f = DeviceFilter { q: Some("XL-DEV-".into()), ..Default::default() };
+    let x = sheet::export(svc, &market, &f).await.unwrap();
+    let o = sheet::import(svc, &market, &x, false, &|_| {}).await.unwrap();
+    assert_eq!((o.report.inserted, o.report.updated, o.report.unchanged), (0, 0, 2), "{:?}", o.errors);
+    let edited = sheet::sheet_of(&[row("XL-DEV-0001", "冷链温度计", &usci, "县市场监管局", "45")]);
+    let o = sheet::import(svc, &market, &edited, false, &|_| {}).await.unwrap();
+    assert_eq!(o.report.updated, 1);
+    assert_eq!(find(svc, &market, "XL-DEV-0001").await[0].silence_minutes, 45);
+    // Another line's administrator cannot take the market bureau's device over by its id.
+    let o = sheet::import(svc, &health, &edited, false, &|_| {}).await.unwrap();
+    assert!(o.errors.iter().any(|e| e.code == "registered_elsewhere"), "{:?}", o.errors);
+    // The template reads back empty; an inspector may not import.
+    let o = sheet::import(svc, &market, &sheet::template(), false, &|_| {}).await.unwrap();
+    assert_eq!((o.processed(), o.errors.len()), (0, 0));
+    let zhang = actor(svc, "wy.zhang").await;
+    assert!(matches!(
+        sheet::import(svc, &zhang, &good, false, &|_| {}).await,
+        Err(ServiceError::Forbidden)
+    ));
 }

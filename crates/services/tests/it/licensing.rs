@@ -3,7 +3,8 @@
 //! push changes nothing; the department claims it through the claim service (clock met); an
 //! unclaimed one expires and escalates to the office, which assigns it (clock late); a
 //! rejection escalates with its reason; bad input names every field; feedback reaches the
-//! bureau, which acknowledges it.
+//! bureau, which acknowledges it; an xlsx of results is checked row by row, saved all or
+//! nothing, and each row handed over exactly as a push.
 
 use chrono::Duration;
 use lianjian_domain::case::Light;
@@ -37,6 +38,7 @@ on_both_backends!(
     a_rejection_escalates_with_its_reason,
     bad_input_names_every_field_and_only_the_bureau_pushes,
     feedback_reaches_the_bureau_which_acknowledges_it,
+    an_xlsx_of_results_is_all_or_nothing_and_each_row_is_handed_over_as_a_push,
 );
 
 async fn usci(svc: &Services) -> String {
@@ -249,4 +251,90 @@ async fn feedback_reaches_the_bureau_which_acknowledges_it(env: Env) {
         licensing::acknowledge(svc, &market, f.id).await,
         Err(ServiceError::Forbidden)
     ));
+}
+
+async fn an_xlsx_of_results_is_all_or_nothing_and_each_row_is_handed_over_as_a_push(env: Env) {
+    use lianjian_services::exchange::licensing as sheet;
+    let svc = &env.svc;
+    let office = actor(svc, "wy.office").await;
+    let market = actor(svc, "wy.market").await;
+    let market_id = department(svc, "411121", "县市场监管局").await;
+    let u = usci(svc).await;
+    let prefix = |p: &str| lianjian_store::licensing::HandoverQuery {
+        q: Some(p.into()),
+        ..Default::default()
+    };
+    // Row 3 names an unknown item, row 4 a bad date, row 5 repeats row 2.
+    let mut unknown_item = input("XL14111210002", &u);
+    unknown_item.item_code = "NO-SUCH".into();
+    let mut bad_date = input("XL14111210003", &u);
+    bad_date.decided_on = "2026-13-01".into();
+    let rows = vec![
+        input("XL14111210001", &u),
+        unknown_item,
+        bad_date,
+        input("XL14111210001", &u),
+    ];
+    let file = sheet::sheet_of(&rows);
+    let o = sheet::import(svc, &office, &file, false, &|_| {}).await.unwrap();
+    let named: Vec<(u32, &str, &str, &str)> = o
+        .errors
+        .iter()
+        .map(|e| (e.row, e.column.as_str(), e.value.as_str(), e.code.as_str()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            (3, "监管事项编码", "NO-SUCH", "unknown_item"),
+            (4, "决定日期", "2026-13-01", named[1].3),
+            (5, "许可证号", "XL14111210001", "duplicate_licence"),
+        ]
+    );
+    assert!(o.errors.iter().all(|e| !e.reason.is_empty()));
+    assert_eq!(o.processed(), 0);
+    // Nothing half-written: not even the good first row.
+    let none = licensing::list(svc, &office, &prefix("XL1411121"), page()).await.unwrap();
+    assert_eq!(none.total, 0);
+    // Skipping the invalid rows: the good row is handed over, the rest come back as a report.
+    let o = sheet::import(svc, &office, &file, true, &|_| {}).await.unwrap();
+    assert_eq!((o.report.inserted, o.skipped), (1, 3));
+    assert!(o.error_report.is_some());
+    let got = licensing::list(svc, &office, &prefix("XL14111210001"), page()).await.unwrap();
+    assert_eq!(got.total, 1);
+    let h = &got.items[0].handover;
+    assert_eq!((h.channel.as_str(), h.status, h.department_id), ("xlsx", HandoverStatus::Pending, Some(market_id)));
+    // Exactly as a push: a 双告知 claim in the department's queue, a running claim clock, the
+    // case's first step.
+    let cl = in_queue(svc, &market, |v| v.claim.source_id == Some(h.id))
+        .await
+        .expect("in the market bureau's claim queue");
+    assert_eq!(cl.source, ClaimSource::Licence);
+    let d = licensing::get(svc, &market, h.id).await.unwrap();
+    assert_eq!(d.view.clocks[0].light, Light::Green);
+    let actions: Vec<&str> = d.timeline.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["push"]);
+    // The same row again (by file or by API): unchanged; a corrected name: updated.
+    let again = sheet::sheet_of(&[input("XL14111210001", &u)]);
+    let o = sheet::import(svc, &office, &again, false, &|_| {}).await.unwrap();
+    assert_eq!((o.report.inserted, o.report.updated, o.report.unchanged), (0, 0, 1));
+    let mut fixed = input("XL14111210001", &u);
+    fixed.licence_name = "食品生产许可（糕点）".into();
+    let o = sheet::import(svc, &office, &sheet::sheet_of(&[fixed]), false, &|_| {}).await.unwrap();
+    assert_eq!((o.report.inserted, o.report.updated), (0, 1));
+    assert_eq!(
+        licensing::push(svc, &office, &input("XL14111210001", &u)).await.unwrap().id,
+        h.id
+    );
+    // Only those who may push import; a file that is not xlsx is a file error.
+    assert!(matches!(
+        sheet::import(svc, &market, &again, false, &|_| {}).await,
+        Err(ServiceError::Forbidden)
+    ));
+    let Err(ServiceError::Invalid(f)) = sheet::import(svc, &office, b"not a workbook", false, &|_| {}).await else {
+        panic!("refused");
+    };
+    assert_eq!(f[0].field, "file");
+    // The template reads back as an empty sheet.
+    let o = sheet::import(svc, &office, &sheet::template(), false, &|_| {}).await.unwrap();
+    assert_eq!((o.processed(), o.errors.len()), (0, 0));
 }

@@ -43,6 +43,7 @@ mod m20261207_000040_guides;
 mod m20261207_000041_analysis;
 mod m20261207_000042_sharing;
 mod m20261207_000044_consultations;
+mod m20261207_000045_linkage_rest;
 mod m20261207_000046_control_share;
 
 /// Named indexes and their columns, as a migration replaces them.
@@ -128,6 +129,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000041_analysis::Migration),
             Box::new(m20261207_000042_sharing::Migration),
             Box::new(m20261207_000044_consultations::Migration),
+            Box::new(m20261207_000045_linkage_rest::Migration),
             Box::new(m20261207_000046_control_share::Migration),
         ]
     }

@@ -2514,6 +2514,13 @@ pub fn rows() -> Vec<Row> {
             "note=",
             "FFF FFH PHH PHH FFH FFH",
         ),
+        // 转为检查 from the warning's page: as its API row (the same service decides).
+        post(
+            "/console/warnings/{id}/to-visit",
+            "warning",
+            "item_ids=&inspector_ids=&period_start=&period_end=",
+            "PPP PPH PHH FHH FFH FFH",
+        ),
         get("/console/warning-rules", "", ANY),
         post(
             "/console/warning-rules",
@@ -2531,6 +2538,8 @@ pub fn rows() -> Vec<Row> {
         // IoT devices in the console, as in the API.
         get("/console/devices", "", ANY),
         get("/console/devices/new", "", ADMINS),
+        // The export lists what the list shows (scope narrows it; nobody is refused).
+        get("/console/devices/export", "", ANY),
         post(
             "/console/devices",
             "",
