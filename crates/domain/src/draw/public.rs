@@ -1072,10 +1072,11 @@ impl fmt::Display for PlanOutcome {
             f,
             "{} {}",
             self.code,
-            match (self.eligible, self.drawn) {
-                (false, _) => "排除 / excluded",
-                (true, true) => "抽中 / drawn",
-                (true, false) => "未抽中 / not drawn",
+            match (self.eligible, self.drawn, self.control) {
+                (false, _, _) => "排除 / excluded",
+                (true, true, true) => "抽中（随机对照） / drawn (random control share)",
+                (true, true, false) => "抽中 / drawn",
+                (true, false, _) => "未抽中 / not drawn",
             }
         )
     }

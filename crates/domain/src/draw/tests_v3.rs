@@ -820,7 +820,13 @@ fn the_documented_control_example_matches() {
     let p = r.public_variant().unwrap();
     verify_public(&p).unwrap();
     for c in &r.input.candidates {
-        r.opening(&c.usci).unwrap().check(&p).unwrap();
+        let check = r.opening(&c.usci).unwrap().check(&p).unwrap();
+        let v = r.result.visits.iter().find(|v| v.usci == c.usci);
+        for po in &check.plans {
+            let control = v.is_some_and(|v| v.control_plans.contains(&po.plan));
+            assert_eq!(po.control, control);
+            assert_eq!(po.to_string().contains("随机对照"), control, "{po}");
+        }
     }
     assert!(r.result.visits.iter().any(|v| !v.control_plans.is_empty()));
     let doc = include_str!("../../../../docs/draw-algorithm.md");
