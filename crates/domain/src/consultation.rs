@@ -97,20 +97,20 @@ impl ConsultationAction {
 
 labelled_enum!(
     /// A decision's task (会商任务): running until its owner department reports it done.
-    TaskStatus {
+    ConsultationTaskStatus {
         Running = "running" / "办理中",
         Done = "done" / "已完成",
     }
 );
 
-lifecycle!(TaskStatus, "会商任务", "consultation task", {
+lifecycle!(ConsultationTaskStatus, "会商任务", "consultation task", {
     Running => [Done],
     Done => [],
 });
 
 labelled_enum!(
     /// The steps of a task.
-    TaskAction {
+    ConsultationTaskAction {
         Dispatch = "dispatch" / "下达任务",
         Report = "report" / "报告完成",
         Supervise = "supervise" / "督办",
@@ -118,17 +118,17 @@ labelled_enum!(
     }
 );
 
-impl TaskAction {
+impl ConsultationTaskAction {
     /// Whether the step needs a reason (督办 does).
     pub fn needs_reason(self) -> bool {
-        matches!(self, TaskAction::Supervise)
+        matches!(self, ConsultationTaskAction::Supervise)
     }
 
     /// The move this action makes from `from` (`None`: the task is being dispatched).
-    pub fn step(self, from: Option<TaskStatus>) -> Result<Step<TaskStatus>, Invalid> {
-        use TaskStatus as S;
+    pub fn step(self, from: Option<ConsultationTaskStatus>) -> Result<Step<ConsultationTaskStatus>, Invalid> {
+        use ConsultationTaskStatus as S;
         let Some(f) = from else {
-            return if self == TaskAction::Dispatch {
+            return if self == ConsultationTaskAction::Dispatch {
                 Ok(Step::open(self.as_str(), S::Running))
             } else {
                 Err(Invalid::new(
@@ -139,11 +139,11 @@ impl TaskAction {
             };
         };
         match self {
-            TaskAction::Dispatch => Step::staying(self.as_str(), f, false),
-            TaskAction::Supervise | TaskAction::Escalate => {
+            ConsultationTaskAction::Dispatch => Step::staying(self.as_str(), f, false),
+            ConsultationTaskAction::Supervise | ConsultationTaskAction::Escalate => {
                 Step::staying(self.as_str(), f, f == S::Running)
             }
-            TaskAction::Report => Step::moving(self.as_str(), f, S::Done),
+            ConsultationTaskAction::Report => Step::moving(self.as_str(), f, S::Done),
         }
     }
 }
@@ -298,8 +298,8 @@ mod tests {
     #[test]
     fn lifecycles_are_connected() {
         check_graph(ConsultationStatus::parse);
-        check_graph(TaskStatus::parse);
-        assert!(ConsultationStatus::Closed.is_final() && TaskStatus::Done.is_final());
+        check_graph(ConsultationTaskStatus::parse);
+        assert!(ConsultationStatus::Closed.is_final() && ConsultationTaskStatus::Done.is_final());
     }
 
     #[test]
@@ -321,8 +321,8 @@ mod tests {
 
     #[test]
     fn a_task_runs_until_reported() {
-        use TaskAction as A;
-        use TaskStatus as S;
+        use ConsultationTaskAction as A;
+        use ConsultationTaskStatus as S;
         assert_eq!(A::Dispatch.step(None).unwrap().to, S::Running);
         assert!(A::Report.step(None).is_err());
         let s = A::Supervise.step(Some(S::Running)).unwrap();

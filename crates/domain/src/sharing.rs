@@ -68,7 +68,7 @@ impl DataKind {
 
 labelled_enum!(
     /// How the data moves (共享方式).
-    Method {
+    ShareMethod {
         Push = "push" / "主动推送",
         OnRequest = "on_request" / "按需调取",
     }

@@ -28,7 +28,7 @@ use lianjian_domain::account::Role;
 use lianjian_domain::case::{CaseKind, Light, Step, reason};
 use lianjian_domain::consultation::{
     self as rules, ConsultationAction, ConsultationStatus, LinkKind, MAX_PARTIES, TASK_CLOCKS,
-    TaskAction, TaskStatus,
+    ConsultationTaskAction, ConsultationTaskStatus,
 };
 use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::region::RegionCode;
@@ -160,6 +160,7 @@ pub struct ParticipantView {
 
 /// A task as queues and pages show it, with its clock.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ConsultationTaskView)]
 pub struct TaskView {
     pub id: Uuid,
     pub code: String,
@@ -172,7 +173,7 @@ pub struct TaskView {
     pub department: String,
     pub description: String,
     pub deadline_days: u32,
-    pub status: TaskStatus,
+    pub status: ConsultationTaskStatus,
     pub status_label: String,
     pub report: Option<String>,
     pub supervised: i32,
@@ -205,12 +206,13 @@ pub struct ConsultationDetail {
 
 /// A task's page.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ConsultationTaskDetail)]
 pub struct TaskDetail {
     pub task: TaskView,
     pub decision: String,
     pub files: Vec<AttachmentView>,
     pub timeline: Vec<CaseStepView>,
-    pub actions: Vec<TaskAction>,
+    pub actions: Vec<ConsultationTaskAction>,
 }
 
 fn today(svc: &Services) -> NaiveDate {
@@ -233,7 +235,7 @@ fn progress_of(tasks: &[Task], clocks: &HashMap<Uuid, Vec<ClockView>>) -> Progre
     let mut p = Progress::default();
     for t in tasks {
         p.total += 1;
-        if t.status == TaskStatus::Done {
+        if t.status == ConsultationTaskStatus::Done {
             p.done += 1;
         } else {
             p.running += 1;
@@ -547,6 +549,7 @@ pub async fn queue_counts(svc: &Services, a: &Actor) -> Result<Vec<(Consultation
 
 /// The queues of tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ConsultationTaskQueue)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskQueue {
     /// 办理中.
@@ -612,13 +615,13 @@ impl TaskQueue {
     ) -> TaskQuery {
         let mut q = TaskQuery::default();
         match self {
-            TaskQueue::Running => q.statuses = vec![TaskStatus::Running],
+            TaskQueue::Running => q.statuses = vec![ConsultationTaskStatus::Running],
             TaskQueue::DueSoon => {
                 let warn = TASK_CLOCKS[0].warn_within;
                 q.due = Some((Some(today), cases::yellow_before(cal, today, warn)));
             }
             TaskQueue::Overdue => q.due = Some((None, today)),
-            TaskQueue::Done => q.statuses = vec![TaskStatus::Done],
+            TaskQueue::Done => q.statuses = vec![ConsultationTaskStatus::Done],
             TaskQueue::All => {}
         }
         q
@@ -1194,6 +1197,7 @@ pub struct TaskInput {
 
 /// A decision of the minutes with its tasks (at least one).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = ConsultationDecisionInput)]
 pub struct DecisionInput {
     pub text: String,
     pub tasks: Vec<TaskInput>,
@@ -1354,7 +1358,7 @@ pub async fn finalise_on(
                 region_code: dept.region_code.to_string(),
                 description,
                 deadline_days: days,
-                status: TaskStatus::Running,
+                status: ConsultationTaskStatus::Running,
                 report: None,
                 supervised: 0,
                 escalated: false,
@@ -1363,7 +1367,7 @@ pub async fn finalise_on(
                 done_at: None,
             };
             repo::insert_task(&tx, &t).await?;
-            let open = TaskAction::Dispatch.step(None).map_err(refused)?;
+            let open = ConsultationTaskAction::Dispatch.step(None).map_err(refused)?;
             cases::record_step(
                 &tx,
                 a,
@@ -1399,14 +1403,14 @@ async fn visible_task(c: &impl Conn, a: &Actor, id: Uuid) -> Result<Task> {
         .ok_or(ServiceError::NotFound)
 }
 
-fn task_actions(a: &Actor, t: &Task, d: Option<&Department>) -> Vec<TaskAction> {
+fn task_actions(a: &Actor, t: &Task, d: Option<&Department>) -> Vec<ConsultationTaskAction> {
     let mut out = Vec::new();
-    if t.status == TaskStatus::Running {
+    if t.status == ConsultationTaskStatus::Running {
         if d.is_some_and(|d| may_feed_back(a, d)) {
-            out.push(TaskAction::Report);
+            out.push(ConsultationTaskAction::Report);
         }
         if is_office_over(a, &t.region_code) {
-            out.push(TaskAction::Supervise);
+            out.push(ConsultationTaskAction::Supervise);
         }
     }
     out
@@ -1425,8 +1429,8 @@ pub async fn get_task(svc: &Services, a: &Actor, id: Uuid) -> Result<TaskDetail>
         .map(|x| x.text)
         .unwrap_or_default();
     Ok(TaskDetail {
-        timeline: timeline_of::<TaskStatus>(cases::timeline(c, TASK, id).await?, |s| {
-            TaskAction::parse(s).ok().map(TaskAction::label_zh)
+        timeline: timeline_of::<ConsultationTaskStatus>(cases::timeline(c, TASK, id).await?, |s| {
+            ConsultationTaskAction::parse(s).ok().map(ConsultationTaskAction::label_zh)
         }),
         task: task_views(svc, c, vec![t]).await?.remove(0),
         decision,
@@ -1467,7 +1471,7 @@ pub async fn report(
     let (Some(text), Some(files)) = (text, files) else {
         return Err(ServiceError::refused("输入有误", "invalid input"));
     };
-    let step = TaskAction::Report.step(Some(t.status)).map_err(refused)?;
+    let step = ConsultationTaskAction::Report.step(Some(t.status)).map_err(refused)?;
     let now = lianjian_domain::audit::audit_time(svc.now());
     let mut after = t.clone();
     after.status = step.to;
@@ -1501,7 +1505,7 @@ async fn close_if_done(tx: &impl Conn, a: &Actor, consultation_id: Uuid) -> Resu
     };
     let tasks = repo::tasks_of(tx, consultation_id).await?;
     if x.status != ConsultationStatus::Finalised
-        || tasks.iter().any(|t| t.status != TaskStatus::Done)
+        || tasks.iter().any(|t| t.status != ConsultationTaskStatus::Done)
     {
         return Ok(());
     }
@@ -1528,7 +1532,7 @@ pub async fn supervise(svc: &Services, a: &Actor, id: Uuid, why: &str) -> Result
         return Err(ServiceError::Forbidden);
     }
     let why = reason(why).map_err(|e| ServiceError::field("reason", e))?;
-    let step = TaskAction::Supervise
+    let step = ConsultationTaskAction::Supervise
         .step(Some(t.status))
         .map_err(refused)?
         .because(why);
@@ -1560,7 +1564,7 @@ pub async fn escalate_overdue(svc: &Services) -> Result<usize> {
     let sys = cases::server_actor();
     let mut n = 0;
     for t in repo::overdue_unescalated(c, today, 500).await? {
-        let Ok(step) = TaskAction::Escalate.step(Some(t.status)) else {
+        let Ok(step) = ConsultationTaskAction::Escalate.step(Some(t.status)) else {
             continue;
         };
         let mut after = t.clone();

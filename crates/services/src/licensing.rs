@@ -615,6 +615,7 @@ pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<HandoverDeta
 
 /// A supervision result fed back to the approval bureau.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = LicenceFeedbackInput)]
 pub struct FeedbackInput {
     /// `revocation`, `suspension`, `change`, `notice` or their Chinese labels.
     #[serde(default)]

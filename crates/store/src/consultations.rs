@@ -11,7 +11,7 @@
 //! likewise: its issuer, or one of its recipient departments.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use lianjian_domain::consultation::{ConsultationStatus, LinkKind, TaskStatus};
+use lianjian_domain::consultation::{ConsultationStatus, LinkKind, ConsultationTaskStatus};
 use lianjian_domain::scope::Scope;
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use uuid::Uuid;
@@ -363,7 +363,7 @@ pub struct Task {
     pub region_code: String,
     pub description: String,
     pub deadline_days: u32,
-    pub status: TaskStatus,
+    pub status: ConsultationTaskStatus,
     pub report: Option<String>,
     /// How many times the office chased it (督办).
     pub supervised: i32,
@@ -391,7 +391,7 @@ fn task_from_row(r: &QueryResult) -> Result<Task> {
         region_code: r.try_get("", "region_code")?,
         description: r.try_get("", "description")?,
         deadline_days: u32::try_from(days).unwrap_or(0),
-        status: crate::coded(r, "status", TaskStatus::parse)?,
+        status: crate::coded(r, "status", ConsultationTaskStatus::parse)?,
         report: r.try_get("", "report")?,
         supervised: r.try_get("", "supervised")?,
         escalated: r.try_get("", "escalated")?,
@@ -499,7 +499,7 @@ pub async fn get_task(c: &impl ConnectionTrait, scope: &Scope, id: Uuid) -> Resu
 /// Filters of a task list (the scope limits it further).
 #[derive(Debug, Clone, Default)]
 pub struct TaskQuery {
-    pub statuses: Vec<TaskStatus>,
+    pub statuses: Vec<ConsultationTaskStatus>,
     pub department_id: Option<Uuid>,
     pub consultation_id: Option<Uuid>,
     /// The running clock due in `[from, before)` (即将超时 / 已超时).

@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 use lianjian_domain::sharing::{
-    Confidentiality, DataKind, Direction, Frequency, GENESIS, LogRow, Method, ShareStatus, row_hash,
+    Confidentiality, DataKind, Direction, Frequency, GENESIS, LogRow, ShareMethod, ShareStatus, row_hash,
 };
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use serde::{Deserialize, Serialize};
@@ -29,7 +29,7 @@ pub struct Share {
     pub regions: Vec<String>,
     /// Department ids in scope; empty: every department.
     pub departments: Vec<Uuid>,
-    pub method: Method,
+    pub method: ShareMethod,
     pub frequency: Frequency,
     pub time_limit_hours: i32,
     pub confidentiality: Confidentiality,
@@ -88,7 +88,7 @@ fn share_of(r: &QueryResult) -> Result<Share> {
             .map(String::from)
             .collect(),
         departments,
-        method: coded(r, "method", Method::parse)?,
+        method: coded(r, "method", ShareMethod::parse)?,
         frequency: coded(r, "frequency", Frequency::parse)?,
         time_limit_hours: r.try_get("", "time_limit_hours")?,
         confidentiality: coded(r, "confidentiality", Confidentiality::parse)?,

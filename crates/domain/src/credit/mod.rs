@@ -279,6 +279,7 @@ pub enum RecordDetail {
 
 /// A credit record as the domain sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreditEntryRecord)]
 pub struct CreditRecord {
     pub kind: RecordKind,
     pub tier: Option<Tier>,

@@ -177,6 +177,7 @@ pub async fn withdraw(
 
 /// The answer, with files already in the evidence log.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = AssistanceAnswerBody)]
 pub struct AnswerBody {
     pub answer: String,
     #[serde(default)]

@@ -467,6 +467,7 @@ pub async fn urge(
 
 /// Where to transfer a clue, and why.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ClueTransferBody)]
 #[serde(deny_unknown_fields)]
 pub struct TransferBody {
     /// GB/T 2260 code of the region whose office takes the clue.
@@ -492,6 +493,7 @@ pub async fn transfer(
 
 /// The clue a duplicate joins.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ClueMergeBody)]
 #[serde(deny_unknown_fields)]
 pub struct MergeBody {
     /// The id or the code (XS-…) of the clue that stays.

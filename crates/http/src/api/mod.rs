@@ -361,6 +361,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(risk::models, risk::fit))
         .routes(routes!(risk::model))
         .routes(routes!(risk::entity))
+        .routes(routes!(risk::control_lift))
         .routes(routes!(sharing::overview))
         .routes(routes!(sharing::shares, sharing::propose))
         .routes(routes!(sharing::approve))

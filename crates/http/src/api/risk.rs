@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use lianjian_domain::risk::ControlLift;
 use lianjian_services::risk::{self, EntityRisk, FitInput, RiskModel};
 use uuid::Uuid;
 
@@ -59,4 +60,17 @@ pub async fn entity(
     Path(id): Path<Uuid>,
 ) -> Result<Json<EntityRisk>, ApiError> {
     Ok(Json(risk::entity_risk(&st.svc, &a, id).await?))
+}
+
+/// 随机对照检验 by year, newest first, within the caller's scope: the problem rates of the
+/// risk-weighted plans' control picks and weighted picks that have results, each with its 95 %
+/// Wilson interval, and their ratio (`lift`, none below 30 results per arm) —
+/// docs/draw-algorithm.md 12.13.
+#[utoipa::path(get, path = "/api/v1/risk/control-lift", tag = "risk",
+    responses((status = 200, body = Vec<ControlLift>), (status = 403, body = ErrorBody)))]
+pub async fn control_lift(
+    State(st): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> Result<Json<Vec<ControlLift>>, ApiError> {
+    Ok(Json(risk::control_lift_of(&st.svc, &a).await?))
 }

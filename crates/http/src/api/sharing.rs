@@ -66,6 +66,7 @@ pub async fn approve(
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = SharingStatusBody)]
 pub struct StatusBody {
     /// `active` (resume), `suspended` or `revoked`.
     pub status: ShareStatus,

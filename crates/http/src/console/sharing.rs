@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lianjian_domain::page::PageRequest;
 use lianjian_domain::sharing::{
-    Confidentiality, DataKind, Direction, Frequency, Method, ShareStatus,
+    Confidentiality, DataKind, Direction, Frequency, ShareMethod, ShareStatus,
 };
 use lianjian_services::ServiceError;
 use lianjian_services::accounts::SessionAuth;
@@ -249,7 +249,7 @@ async fn sharing_page(
         may_manage,
         kinds: options(DataKind::ALL, |k| (k.as_str(), k.label_zh())),
         directions: options(Direction::ALL, |k| (k.as_str(), k.label_zh())),
-        methods: options(Method::ALL, |k| (k.as_str(), k.label_zh())),
+        methods: options(ShareMethod::ALL, |k| (k.as_str(), k.label_zh())),
         frequencies: options(Frequency::ALL, |k| (k.as_str(), k.label_zh())),
         confidentialities: options(Confidentiality::ALL, |k| (k.as_str(), k.label_zh())),
         peers,

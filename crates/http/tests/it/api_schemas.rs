@@ -507,3 +507,84 @@ async fn clue_bodies_match_their_schemas(app: App) {
     assert!(list.to_string().contains(&id), "{list}");
     conforms(&doc, "get", "/api/v1/clues", 200, &list);
 }
+
+/// Every type the OpenAPI document describes has a name of its own: two `ToSchema` types of
+/// the same name (say `TaskDetail` of sanctions and of consultations) would share one entry of
+/// `components.schemas`, the later silently replacing the earlier, so that one operation is
+/// documented with the other's body. Scans the workspace's sources for `ToSchema` derives and
+/// their `#[schema(as = …)]` names.
+#[test]
+fn schema_names_are_unique() {
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                rust_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for c in ["domain", "store", "services", "http"] {
+        rust_files(&crates.join(c).join("src"), &mut files);
+    }
+    let mut seen: std::collections::HashMap<String, String> = Default::default();
+    let mut clashes = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        for (k, line) in lines.iter().enumerate() {
+            // `labelled_enum!` derives ToSchema under the enum's own name.
+            if line.starts_with("labelled_enum!(") {
+                let name = lines[k + 1..]
+                    .iter()
+                    .find(|l| !l.starts_with("//") && !l.starts_with("#["))
+                    .and_then(|l| l.split([' ', '{']).next())
+                    .map(str::to_string);
+                if let Some(name) = name {
+                    let here = format!("{}:{}", f.display(), k + 1);
+                    if let Some(before) = seen.insert(name.clone(), here.clone()) {
+                        clashes.push(format!("{name}: {before} and {here}"));
+                    }
+                }
+                continue;
+            }
+            if !(line.starts_with("#[derive(") && line.contains("ToSchema")) {
+                continue;
+            }
+            // The attributes that follow the derive, up to the item.
+            let mut alias = None;
+            let mut item = None;
+            for l in &lines[k + 1..] {
+                if let Some(rest) = l.split("schema(as = ").nth(1) {
+                    alias = rest.split(')').next().map(str::to_string);
+                }
+                if let Some(rest) = l
+                    .strip_prefix("pub struct ")
+                    .or_else(|| l.strip_prefix("pub enum "))
+                    .or_else(|| l.strip_prefix("struct "))
+                    .or_else(|| l.strip_prefix("enum "))
+                {
+                    item = rest
+                        .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+                        .next()
+                        .map(str::to_string);
+                    break;
+                }
+                if !l.starts_with("#[") && !l.starts_with("///") && !l.starts_with("//") {
+                    break;
+                }
+            }
+            let Some(item) = item else { continue };
+            let name = alias.unwrap_or(item);
+            let here = format!("{}:{}", f.display(), k + 1);
+            if let Some(before) = seen.insert(name.clone(), here.clone()) {
+                clashes.push(format!("{name}: {before} and {here}"));
+            }
+        }
+    }
+    assert!(seen.len() > 100, "found only {} schema types", seen.len());
+    assert!(clashes.is_empty(), "schema names used twice:\n{}", clashes.join("\n"));
+}

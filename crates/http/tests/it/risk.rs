@@ -461,4 +461,14 @@ async fn a_level_weighs_in_a_risk_weighted_draw(app: App) {
         "{}",
         r.body
     );
+    // The same through the API, for other systems.
+    let r = app
+        .api("GET", "/api/v1/risk/control-lift", Some(&office), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let y = &r.json()[0];
+    assert_eq!(y["year"], year);
+    assert_eq!(y["control"]["inspected"], control_seen);
+    assert_eq!(y["control"]["problems"], 0);
+    assert_eq!(y["weighted"]["problems"], weighted_seen);
 }

@@ -537,6 +537,14 @@ pub async fn overview(svc: &Services, a: &Actor, page: PageRequest) -> Result<Ov
     })
 }
 
+/// 随机对照检验 within the actor's scope, by year, newest first (staff who may view the model).
+pub async fn control_lift_of(svc: &Services, a: &Actor) -> Result<Vec<ControlLift>> {
+    if !may_view(a) {
+        return Err(ServiceError::Forbidden);
+    }
+    control_lift(svc.store.conn(), &Scope::of(a)).await
+}
+
 /// The control-share comparison per year (docs/draw-algorithm.md 12.13).
 async fn control_lift(c: &impl lianjian_store::Conn, scope: &Scope) -> Result<Vec<ControlLift>> {
     let mut by_year: std::collections::BTreeMap<i32, (Arm, Arm)> = Default::default();

@@ -22,7 +22,7 @@ use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Actor;
 use lianjian_domain::sharing::{
-    Confidentiality, DataKind, Direction, Frequency, InstanceLevel, Method, ShareStatus, instance_id,
+    Confidentiality, DataKind, Direction, Frequency, InstanceLevel, ShareMethod, ShareStatus, instance_id,
 };
 use lianjian_store::sharing as repo;
 pub use lianjian_store::sharing::{DeadLetter, Share, SharedRecord};
@@ -235,7 +235,7 @@ fn parse_share(cfg: &SharingConfig, i: &ShareInput, actor: &Actor) -> Result<Sha
     );
     let kind = c.check("kind", DataKind::parse(&i.kind));
     let direction = c.check("direction", Direction::parse(&i.direction));
-    let method = c.check("method", Method::parse(&i.method));
+    let method = c.check("method", ShareMethod::parse(&i.method));
     let frequency = c.check("frequency", Frequency::parse(&i.frequency));
     let conf = c.check(
         "confidentiality",

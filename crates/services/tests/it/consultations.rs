@@ -7,7 +7,7 @@
 
 use chrono::Duration;
 use lianjian_domain::case::Light;
-use lianjian_domain::consultation::{ConsultationAction, ConsultationStatus, TaskStatus};
+use lianjian_domain::consultation::{ConsultationAction, ConsultationStatus, ConsultationTaskStatus};
 use lianjian_services::circulars::{self, CircularInput, CircularQueue};
 use lianjian_services::consultations::{
     self, ConsultationInput, ConsultationQueue, DecisionInput, MinutesInput, ParticipantInput,
@@ -191,7 +191,7 @@ async fn a_decision_becomes_two_tasks_tracked_to_the_end(env: Env) {
             .unwrap()
             .task
             .status,
-        TaskStatus::Running
+        ConsultationTaskStatus::Running
     );
     let ev = lianjian_services::evidence::add(
         svc,
@@ -215,7 +215,7 @@ async fn a_decision_becomes_two_tasks_tracked_to_the_end(env: Env) {
     )
     .await
     .unwrap();
-    assert_eq!(done.task.status, TaskStatus::Done);
+    assert_eq!(done.task.status, ConsultationTaskStatus::Done);
     assert_eq!(done.task.clocks[0].light, Light::Met);
     assert_eq!(done.files.len(), 1);
     // Reported once: a second report is refused by state.

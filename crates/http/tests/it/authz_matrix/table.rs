@@ -953,6 +953,7 @@ pub fn rows() -> Vec<Row> {
         // fit on, so allowed callers get 422 on the training window (P); county B's office is
         // told the region is outside its scope (V). Never public: no anonymous row.
         get("/api/v1/risk/models", "", "AAA AAA AAA FFF AAA AAA"),
+        get("/api/v1/risk/control-lift", "", "AAA AAA AAA FFF AAA AAA"),
         json(
             "POST",
             "/api/v1/risk/models",
