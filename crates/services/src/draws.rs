@@ -1357,13 +1357,15 @@ pub async fn execute(svc: &Services, actor: &Actor, id: Uuid) -> Result<Executed
     drop(st);
     let (status, failure, visits_hash) = match outcome {
         Ok(result) => {
-            // The record (tens of megabytes at a province's scale) is serialised on another
-            // core while the visits are written.
+            // The record is serialised on another core while the visits are written, without
+            // its input, which the row already holds (`DrawRecord::to_json_without_input`;
+            // the store joins them on read): at a province's scale 7 MB written, sealed and
+            // committed in this transaction instead of 93 (docs/performance.md).
             let st = stage("execute: visits, record serialised meanwhile");
             let rec = std::sync::Arc::new(DrawRecord::new(input, commitment, seeds, now, result));
             let json = {
                 let rec = rec.clone();
-                tokio::task::spawn_blocking(move || rec.to_json_pretty())
+                tokio::task::spawn_blocking(move || rec.to_json_without_input())
             };
             // The public variant (issue 11 item 3) is generated once, here, and stored: the
             // portal serves the stored bytes instead of rebuilding it from the full record on

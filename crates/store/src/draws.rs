@@ -190,12 +190,18 @@ pub async fn body(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<DrawBody>
         ))
         .await?;
     r.map(|r| {
+        let input_json: String = r.try_get("", "input_json")?;
+        // Drawn records are stored without the input the row already holds
+        // (`DrawRecord::to_json_without_input`); callers get the whole record.
+        let record_json = r
+            .try_get::<Option<String>>("", "record_json")?
+            .map(|stored| lianjian_domain::draw::record_with_input(stored, &input_json));
         Ok(DrawBody {
-            input_json: r.try_get("", "input_json")?,
+            input_json,
             server_seed: r.try_get("", "server_seed")?,
             salt_key: r.try_get("", "salt_key")?,
             witness_seed: r.try_get("", "witness_seed")?,
-            record_json: r.try_get("", "record_json")?,
+            record_json,
             failure_json: r.try_get("", "failure_json")?,
         })
     })

@@ -54,7 +54,7 @@ pub use record::{
     BadInput, BeaconSpec, Candidate, Commitment, Contribution, ContributionValue, DepartmentRef,
     DrawInput, DrawInspector, DrawPlan, DrawRecord, DrawResult, Exclusion, InspectorKind,
     ParseError, PerClass, Seeds, SeedsV3, Stratum, StratumCount, Threshold, V3Terms, Visit,
-    Witness,
+    Witness, record_with_input,
 };
 pub use sample::{
     Candidates, DrawError, NOT_ELIGIBLE, Numbers, PlanStrata, WEIGHT_SCALE, control_quota, draw,

@@ -694,6 +694,59 @@ impl DrawRecord {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("records serialise")
     }
+
+    /// The record as the `draws` row stores it (issue 11, docs/performance.md): compact, with
+    /// `"input":null` in place of the input, which the row already holds as committed (at a
+    /// province's scale 50 of the record's 57 MB). [`record_with_input`] puts it back, giving
+    /// exactly [`DrawRecord::to_json`].
+    pub fn to_json_without_input(&self) -> String {
+        #[derive(Serialize)]
+        struct WithoutInput<'a> {
+            format: &'a str,
+            input: (),
+            commitment: &'a Commitment,
+            seeds: &'a Seeds,
+            drawn_at: &'a DateTime<Utc>,
+            result: &'a DrawResult,
+        }
+        serde_json::to_string(&WithoutInput {
+            format: &self.format,
+            input: (),
+            commitment: &self.commitment,
+            seeds: &self.seeds,
+            drawn_at: &self.drawn_at,
+            result: &self.result,
+        })
+        .expect("records serialise")
+    }
+}
+
+/// A stored record with its input put back: `stored` as written by
+/// [`DrawRecord::to_json_without_input`], `input_json` the input as committed (compact,
+/// `serde_json::to_string` of the same [`DrawInput`]). Records stored whole (pretty or compact,
+/// by earlier versions) are returned unchanged: a record's input is never `null`, so the two
+/// forms cannot be confused.
+pub fn record_with_input(stored: String, input_json: &str) -> String {
+    const HEAD: &str = "{\"format\":\"";
+    const HOLE: &str = ",\"input\":null,";
+    let Some(rest) = stored.strip_prefix(HEAD) else {
+        return stored;
+    };
+    // Format names are plain ASCII without quotes or escapes.
+    let Some(end) = rest.find('"') else {
+        return stored;
+    };
+    let at = HEAD.len() + end + 1;
+    if !stored[at..].starts_with(HOLE) {
+        return stored;
+    }
+    let mut full = String::with_capacity(stored.len() + input_json.len() + 8);
+    full.push_str(&stored[..at]);
+    full.push_str(",\"input\":");
+    full.push_str(input_json);
+    full.push(',');
+    full.push_str(&stored[at + HOLE.len()..]);
+    full
 }
 
 /// Reads JSON into `T`, naming the path of the first bad value (`input.candidates[3].usci`).

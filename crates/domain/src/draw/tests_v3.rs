@@ -857,3 +857,24 @@ fn previous_inspectors_outside_the_pool_are_left_out() {
     assert!(input.validate().is_ok());
     assert!(!input.candidates[0].previous_inspectors.contains(&gone));
 }
+
+#[test]
+fn a_record_stored_without_its_input_joins_back_to_the_same_bytes() {
+    for r in [example::v3_record(), example::record()] {
+        let input_json = serde_json::to_string(&r.input).unwrap();
+        let stored = r.to_json_without_input();
+        assert!(stored.contains(",\"input\":null,"));
+        assert!(!stored.contains(&input_json));
+        assert_eq!(record_with_input(stored, &input_json), r.to_json());
+        // Records stored whole, pretty or compact, are returned as they are.
+        assert_eq!(record_with_input(r.to_json(), &input_json), r.to_json());
+        assert_eq!(
+            record_with_input(r.to_json_pretty(), &input_json),
+            r.to_json_pretty()
+        );
+    }
+    // Neither a truncated head nor text that merely starts like a record is spliced.
+    for odd in ["", "{\"format\":\"", "{\"format\":\"x\",\"input\":nul", "null"] {
+        assert_eq!(record_with_input(odd.to_string(), "{}"), odd);
+    }
+}
