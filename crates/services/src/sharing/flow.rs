@@ -103,6 +103,31 @@ pub(crate) async fn send_control(
     Ok(())
 }
 
+/// Sends a record of `share`'s kind to its consumer.
+async fn send_record(
+    tx: &impl Conn,
+    svc: &Services,
+    share: &Share,
+    entity: String,
+    entity_seq: i64,
+    region_code: String,
+    payload: serde_json::Value,
+) -> Result<LogRow> {
+    let (kind, to) = (share.kind.as_str(), &share.consumer);
+    send(
+        tx,
+        svc,
+        share.id,
+        kind,
+        to,
+        entity,
+        entity_seq,
+        region_code,
+        payload,
+    )
+    .await
+}
+
 /// Produces what the active shares this instance provides call for: the records of every
 /// kind that flows, changed since each share's cursor, and the latest audit checkpoint.
 /// Returns the messages produced.
@@ -183,18 +208,9 @@ async fn produce_feed(svc: &Services, share: &Share, feed: Feed) -> Result<usize
                 if !out.in_scope(share) {
                     continue;
                 }
-                send(
-                    &tx,
-                    svc,
-                    share.id,
-                    share.kind.as_str(),
-                    &share.consumer,
-                    out.entity,
-                    seq,
-                    out.region.unwrap_or_default(),
-                    mask(share.confidentiality, share.kind, out.payload),
-                )
-                .await?;
+                let payload = mask(share.confidentiality, share.kind, out.payload);
+                let region = out.region.unwrap_or_default();
+                send_record(&tx, svc, share, out.entity, seq, region, payload).await?;
                 n += 1;
             }
         }
@@ -219,12 +235,10 @@ async fn produce_checkpoint(svc: &Services, share: &Share) -> Result<usize> {
     }
     let payload = serde_json::to_value(&cp)
         .map_err(|e| ServiceError::internal(lianjian_store::StoreError::Corrupt(e.to_string())))?;
-    send(
+    send_record(
         &tx,
         svc,
-        share.id,
-        share.kind.as_str(),
-        &share.consumer,
+        share,
         cp.origin.clone(),
         size,
         cfg.region.clone(),

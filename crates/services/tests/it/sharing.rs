@@ -166,6 +166,41 @@ async fn agreed_down(env: &Env, kind: DataKind, regions: &str, conf: &str) -> Uu
     s.id
 }
 
+/// The open dead letters at `svc` (the first 50).
+async fn open_dead_letters(svc: &Services) -> lianjian_store::Page<repo::DeadLetter> {
+    sharing::dead_letters(
+        svc,
+        &cli_actor(),
+        Some("open"),
+        PageRequest::new(Some(1), Some(50)),
+    )
+    .await
+    .unwrap()
+}
+
+/// The demo's order reported and re-checked, and its visit closed (at the county).
+pub(crate) async fn rectify_and_close(svc: &Services, order: Uuid, visit: Uuid) {
+    let admin = cli_actor();
+    lianjian_services::follow_ups::recheck(svc, &admin, order, true, "复查合格，予以销号")
+        .await
+        .unwrap();
+    lianjian_services::visits::close(svc, &admin, visit)
+        .await
+        .unwrap();
+}
+
+/// The demo's order reported by the entity.
+pub(crate) async fn report(svc: &Services, order: Uuid) {
+    lianjian_services::follow_ups::report_rectified(
+        svc,
+        &cli_actor(),
+        order,
+        "已建立处方药销售登记制度",
+    )
+    .await
+    .unwrap();
+}
+
 /// The records of `kind` held at `svc`.
 pub(crate) async fn held(svc: &Services, kind: DataKind) -> Vec<repo::SharedRecord> {
     sharing::records(
@@ -435,14 +470,7 @@ async fn both_ends_approve_and_messages_are_evidence(env: Env) {
         .unwrap(),
         Outcome::Stale
     );
-    let dead = sharing::dead_letters(
-        &env.city,
-        &admin,
-        Some("open"),
-        PageRequest::new(Some(1), Some(50)),
-    )
-    .await
-    .unwrap();
+    let dead = open_dead_letters(&env.city).await;
     let codes: Vec<&str> = dead.items.iter().map(|d| d.reason_code.as_str()).collect();
     for c in [
         "bad_signature",
@@ -607,26 +635,14 @@ async fn visit_results_and_rectifications_go_up_masked_in_order_and_once(env: En
     );
 
     // The order is reported, re-checked and the visit closed: each change goes up, in order.
-    lianjian_services::follow_ups::report_rectified(
-        &env.county,
-        &admin,
-        order,
-        "已建立处方药销售登记制度",
-    )
-    .await
-    .unwrap();
+    report(&env.county, order).await;
     let reported = {
         flow::produce(&env.county).await.unwrap();
         repo::unpublished(env.county.store.conn(), 100)
             .await
             .unwrap()
     };
-    lianjian_services::follow_ups::recheck(&env.county, &admin, order, true, "复查合格，予以销号")
-        .await
-        .unwrap();
-    lianjian_services::visits::close(&env.county, &admin, visit)
-        .await
-        .unwrap();
+    rectify_and_close(&env.county, order, visit).await;
     assert_eq!(flow::produce(&env.county).await.unwrap(), 2);
     // Delivered newest first: the older report arrives after the re-check and is not applied
     // over it.
@@ -665,15 +681,7 @@ async fn visit_results_and_rectifications_go_up_masked_in_order_and_once(env: En
 async fn messages_of_the_new_kinds_pass_the_same_checks(env: Env) {
     let admin = cli_actor();
     let results = agreed_share(&env, DataKind::VisitResults, "411121").await;
-    let before = sharing::dead_letters(
-        &env.city,
-        &admin,
-        Some("open"),
-        PageRequest::new(Some(1), Some(50)),
-    )
-    .await
-    .unwrap()
-    .total;
+    let before = open_dead_letters(&env.city).await.total;
     // Signed by the county, but about a visit outside the share's regions: refused and
     // dead-lettered, nothing stored.
     let outside = forged_kind(
@@ -725,14 +733,7 @@ async fn messages_of_the_new_kinds_pass_the_same_checks(env: Env) {
         Outcome::Refused(Refusal::ShareNotActive(results))
     );
     assert!(held(&env.city, DataKind::VisitResults).await.is_empty());
-    let dead = sharing::dead_letters(
-        &env.city,
-        &admin,
-        Some("open"),
-        PageRequest::new(Some(1), Some(50)),
-    )
-    .await
-    .unwrap();
+    let dead = open_dead_letters(&env.city).await;
     assert_eq!(dead.total, before + 4);
     let codes: Vec<&str> = dead.items.iter().map(|d| d.reason_code.as_str()).collect();
     for c in [

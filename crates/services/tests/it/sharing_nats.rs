@@ -20,7 +20,7 @@ use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::DEMO;
-use crate::sharing::{demo_order, env_with, held, input, touch};
+use crate::sharing::{demo_order, env_with, held, input, rectify_and_close, report, touch};
 
 const NATS_SERVER: &str = "/usr/sbin/nats-server";
 
@@ -316,7 +316,6 @@ async fn the_link_refuses_foreign_subjects_survives_outages_and_applies_once() {
 async fn a_county_result_arrives_once_on_the_city_after_a_link_restart() {
     let nats = Nats::new();
     let env = env_with(TestDb::sqlite_from(&DEMO).await.unwrap(), &nats.url(), true).await;
-    let admin = cli_actor();
     let county_link = link::start(env.county.clone()).await.unwrap();
     let city_link = link::start(env.city.clone()).await.unwrap();
     agree_over_link(&env, DataKind::VisitResults, "411121").await;
@@ -331,20 +330,8 @@ async fn a_county_result_arrives_once_on_the_city_after_a_link_restart() {
     // The city's link stopped; the county reports, re-checks and closes meanwhile, and its
     // link publishes everything into its stream.
     drop(city_link);
-    lianjian_services::follow_ups::report_rectified(
-        &env.county,
-        &admin,
-        order,
-        "已建立处方药销售登记制度",
-    )
-    .await
-    .unwrap();
-    lianjian_services::follow_ups::recheck(&env.county, &admin, order, true, "复查合格，予以销号")
-        .await
-        .unwrap();
-    lianjian_services::visits::close(&env.county, &admin, visit)
-        .await
-        .unwrap();
+    report(&env.county, order).await;
+    rectify_and_close(&env.county, order, visit).await;
     let sent_of = async |kind: &str| {
         scalar(
             &env.county,
