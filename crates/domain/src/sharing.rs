@@ -41,8 +41,8 @@ labelled_enum!(
 );
 
 labelled_enum!(
-    /// What a share carries. The first version moves directory changes and audit checkpoints;
-    /// the other kinds can be catalogued (and approved) but have no producer yet.
+    /// What a share carries. [`DataKind::flows`] says which kinds this version produces; the
+    /// others can be catalogued (and approved) but have no producer yet.
     DataKind {
         DirectoryChanges = "directory_changes" / "名录变更",
         AuditCheckpoints = "audit_checkpoints" / "审计检查点",
@@ -61,8 +61,68 @@ impl DataKind {
     pub fn flows(self) -> bool {
         matches!(
             self,
-            DataKind::DirectoryChanges | DataKind::AuditCheckpoints
+            DataKind::DirectoryChanges
+                | DataKind::AuditCheckpoints
+                | DataKind::VisitResults
+                | DataKind::Rectification
+                | DataKind::Sanctions
+                | DataKind::Penalties
         )
+    }
+
+    /// The fields a `Public` share keeps of this kind's records: what the public portal may
+    /// show of them (ARCHITECTURE.md: results, penalties and their subjects are public;
+    /// inspectors' identities, personal contacts and credit classes are not).
+    pub fn public_fields(self) -> &'static [&'static str] {
+        match self {
+            DataKind::VisitResults => &[
+                "id",
+                "code",
+                "usci",
+                "entity_name",
+                "region_code",
+                "status",
+                "visited_on",
+                "published_at",
+                "results",
+            ],
+            DataKind::Rectification => &[
+                "id",
+                "code",
+                "visit_code",
+                "usci",
+                "entity_name",
+                "region_code",
+                "status",
+                "deadline",
+                "closed_at",
+            ],
+            DataKind::Penalties => &[
+                "id",
+                "usci",
+                "entity_name",
+                "region_code",
+                "occurred_on",
+                "reference",
+                "title",
+                "legal_basis",
+                "status",
+            ],
+            DataKind::Sanctions => &[
+                "id",
+                "code",
+                "usci",
+                "entity_name",
+                "region_code",
+                "reason",
+                "legal_basis",
+                "starts_on",
+                "ends_on",
+                "status",
+                "measures",
+            ],
+            _ => PUBLIC_FIELDS,
+        }
     }
 }
 
@@ -140,6 +200,9 @@ pub const SENSITIVE_FIELDS: &[&str] = &[
     "address_detail",
 ];
 
+/// Staff identities (inspectors, who issued or reviewed): kept only by `Sensitive` shares.
+pub const IDENTITY_FIELDS: &[&str] = &["inspectors", "created_by", "reviewed_by"];
+
 /// Fields a `Public` share keeps of a directory entity: what the public directory shows.
 pub const PUBLIC_FIELDS: &[&str] = &[
     "id",
@@ -152,20 +215,22 @@ pub const PUBLIC_FIELDS: &[&str] = &[
     "deleted",
 ];
 
-/// Masks a JSON object by the share's confidentiality: `Sensitive` keeps every field but blanks
-/// personal contacts to "***"; `Internal` drops personal contacts; `Public` keeps only the
-/// public fields. Non-objects pass through.
-pub fn mask(conf: Confidentiality, v: serde_json::Value) -> serde_json::Value {
+/// Masks a record of `kind` (a JSON object) by the share's confidentiality: `Sensitive` keeps
+/// every field but blanks personal contacts to "***"; `Internal` drops personal contacts and
+/// staff identities; `Public` keeps only the kind's public fields. Non-objects pass through.
+pub fn mask(conf: Confidentiality, kind: DataKind, v: serde_json::Value) -> serde_json::Value {
     let serde_json::Value::Object(map) = v else {
         return v;
     };
+    let public = kind.public_fields();
     let out = map
         .into_iter()
         .filter_map(|(k, v)| {
             let personal = SENSITIVE_FIELDS.contains(&k.as_str());
+            let identity = IDENTITY_FIELDS.contains(&k.as_str());
             match conf {
-                Confidentiality::Public => PUBLIC_FIELDS.contains(&k.as_str()).then_some((k, v)),
-                Confidentiality::Internal => (!personal).then_some((k, v)),
+                Confidentiality::Public => public.contains(&k.as_str()).then_some((k, v)),
+                Confidentiality::Internal => (!personal && !identity).then_some((k, v)),
                 Confidentiality::Sensitive if personal => {
                     Some((k, serde_json::Value::String("***".into())))
                 }
@@ -494,13 +559,29 @@ mod tests {
 
     #[test]
     fn masking_by_confidentiality() {
+        let dir = DataKind::DirectoryChanges;
         let v = serde_json::json!({"name": "甲", "phone": "138", "usci": "x", "note": "n"});
-        let p = mask(Confidentiality::Public, v.clone());
+        let p = mask(Confidentiality::Public, dir, v.clone());
         assert_eq!(p, serde_json::json!({"name": "甲", "usci": "x"}));
-        let i = mask(Confidentiality::Internal, v.clone());
+        let i = mask(Confidentiality::Internal, dir, v.clone());
         assert!(i.get("phone").is_none() && i.get("note").is_some());
-        let s = mask(Confidentiality::Sensitive, v);
+        let s = mask(Confidentiality::Sensitive, dir, v);
         assert_eq!(s["phone"], "***");
+        // A visit result: inspectors' identities only on sensitive shares; the public sees
+        // the result but not the trigger (e.g. a complaint).
+        let r = serde_json::json!({"code": "JC1", "results": [], "inspectors": ["张三"],
+            "trigger": "complaint", "id_number": "4111"});
+        let kind = DataKind::VisitResults;
+        let i = mask(Confidentiality::Internal, kind, r.clone());
+        assert_eq!(
+            i,
+            serde_json::json!({"code": "JC1", "results": [], "trigger": "complaint"})
+        );
+        let s = mask(Confidentiality::Sensitive, kind, r.clone());
+        assert_eq!(s["inspectors"][0], "张三");
+        assert_eq!(s["id_number"], "***");
+        let p = mask(Confidentiality::Public, kind, r);
+        assert_eq!(p, serde_json::json!({"code": "JC1", "results": []}));
     }
 
     #[test]

@@ -388,6 +388,33 @@ pub async fn append_many(tx: &impl ConnectionTrait, entries: Vec<NewEntry>) -> R
     Ok(())
 }
 
+/// Up to `limit` (seq, object id) pairs of entries about objects of `object_type` after
+/// `after`, in `seq` order: a change feed for the records one capability writes, since every
+/// write that matters appends its entry in the same transaction and `seq` is commit order (the
+/// writers' lock). Served by `ix_audit_object_seq`. Used by the sharing producers.
+pub async fn objects_after(
+    c: &impl ConnectionTrait,
+    object_type: &str,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<(i64, String)>> {
+    Ok(Entity::find()
+        .select_only()
+        .column(Column::Seq)
+        .column(Column::ObjectId)
+        .filter(Column::ObjectType.eq(object_type))
+        .filter(Column::Seq.gt(after))
+        .filter(Column::ObjectId.is_not_null())
+        .order_by_asc(Column::Seq)
+        .limit(limit)
+        .into_tuple::<(i64, Option<String>)>()
+        .all(c)
+        .await?
+        .into_iter()
+        .filter_map(|(seq, id)| Some((seq, id?)))
+        .collect())
+}
+
 /// The latest `limit` entries about one object, oldest first (an entity's timeline).
 pub async fn of_object(
     c: &impl ConnectionTrait,

@@ -8,7 +8,8 @@
 
 use chrono::{DateTime, Utc};
 use lianjian_domain::sharing::{
-    Confidentiality, DataKind, Direction, Frequency, GENESIS, LogRow, ShareMethod, ShareStatus, row_hash,
+    Confidentiality, DataKind, Direction, Frequency, GENESIS, LogRow, ShareMethod, ShareStatus,
+    row_hash,
 };
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use serde::{Deserialize, Serialize};
@@ -428,10 +429,13 @@ pub struct SharedRecord {
     pub payload: serde_json::Value,
     pub message_id: Uuid,
     pub updated_at: DateTime<Utc>,
+    /// The record's state as its kind names it (a visit's, an order's, a sanction's, or
+    /// `deleted`), for the dashboard's counts.
+    pub status: Option<String>,
 }
 
 const RECORD_COLS: &str =
-    "sender, kind, entity, entity_seq, region_code, payload, message_id, updated_at";
+    "sender, kind, entity, entity_seq, region_code, payload, message_id, updated_at, status";
 
 fn record_of(r: &QueryResult) -> Result<SharedRecord> {
     let payload: String = r.try_get("", "payload")?;
@@ -445,6 +449,7 @@ fn record_of(r: &QueryResult) -> Result<SharedRecord> {
             .map_err(|e| StoreError::Corrupt(format!("sharing_records.payload: {e}")))?,
         message_id: r.try_get("", "message_id")?,
         updated_at: r.try_get("", "updated_at")?,
+        status: r.try_get("", "status")?,
     })
 }
 
@@ -480,7 +485,7 @@ pub async fn put_record(c: &impl ConnectionTrait, r: &SharedRecord) -> Result<()
     .await?;
     c.execute_raw(stmt(
         c,
-        format!("INSERT INTO sharing_records ({RECORD_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"),
+        format!("INSERT INTO sharing_records ({RECORD_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"),
         vec![
             r.sender.clone().into(),
             r.kind.clone().into(),
@@ -490,10 +495,40 @@ pub async fn put_record(c: &impl ConnectionTrait, r: &SharedRecord) -> Result<()
             r.payload.to_string().into(),
             r.message_id.into(),
             r.updated_at.into(),
+            r.status.clone().into(),
         ],
     ))
     .await?;
     Ok(())
+}
+
+/// Records held per sender, kind and status: what the upper level's dashboard adds up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordCount {
+    pub sender: String,
+    pub kind: String,
+    pub status: Option<String>,
+    pub count: i64,
+}
+
+pub async fn record_counts(c: &impl ConnectionTrait) -> Result<Vec<RecordCount>> {
+    c.query_all_raw(stmt(
+        c,
+        "SELECT sender, kind, status, COUNT(*) AS n FROM sharing_records \
+         GROUP BY sender, kind, status ORDER BY sender, kind, status",
+        vec![],
+    ))
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(RecordCount {
+            sender: r.try_get("", "sender")?,
+            kind: r.try_get("", "kind")?,
+            status: r.try_get("", "status")?,
+            count: r.try_get("", "n")?,
+        })
+    })
+    .collect()
 }
 
 /// Shared records of a kind, optionally of one region prefix, by sender and entity.

@@ -50,8 +50,13 @@ struct SharingPage {
     shares: Vec<ShareView>,
     /// (id, peer, reason, received, attempts, excerpt)
     dead: Vec<(String, String, String, String, i32, String)>,
-    /// (sender, name, region, kind, updated)
-    records: Vec<(String, String, String, String, String)>,
+    /// (sender, name, region, kind, what, updated)
+    records: Vec<(String, String, String, String, String, String)>,
+    /// The kinds received records are listed by: (code, label, selected).
+    record_kinds: Vec<(&'static str, &'static str, bool)>,
+    record_kind_label: &'static str,
+    /// 下级共享数据汇总: one row per lower instance, then the total.
+    lower: Vec<LowerRow>,
     pager: Pager,
     may_manage: bool,
     configured: bool,
@@ -67,6 +72,112 @@ struct SharingPage {
     form: Form,
     errors: Vec<String>,
     notice: Option<String>,
+}
+
+/// One row of the upper level's dashboard.
+pub struct LowerRow {
+    instance: String,
+    level: &'static str,
+    region: String,
+    figures: [i64; 6],
+}
+
+/// What a received record says, in Chinese: the codes of its payload labelled with the domain's
+/// enums (the sender's and this instance's are the same), by kind.
+fn record_line(kind: DataKind, p: &serde_json::Value) -> (String, String) {
+    use lianjian_domain::credit::RecordStatus;
+    use lianjian_domain::credit::sanction::BatchStatus;
+    use lianjian_domain::visit::{FollowUp, RectificationStatus, ResultCode, VisitStatus};
+    let text = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let label = |k: &str, f: &dyn Fn(&str) -> Option<&'static str>| {
+        p.get(k)
+            .and_then(|v| v.as_str())
+            .and_then(f)
+            .unwrap_or("")
+            .to_string()
+    };
+    let name = match kind {
+        DataKind::DirectoryChanges => text("name"),
+        DataKind::AuditCheckpoints => "审计日志".to_string(),
+        _ => text("entity_name"),
+    };
+    let what = match kind {
+        DataKind::DirectoryChanges if p.get("deleted").is_some() => "（已删除）".to_string(),
+        DataKind::DirectoryChanges => text("usci"),
+        DataKind::VisitResults => {
+            let results: Vec<String> = p
+                .get("results")
+                .and_then(|r| r.as_array())
+                .map(|rs| {
+                    rs.iter()
+                        .map(|r| {
+                            let l = |k: &str, f: &dyn Fn(&str) -> Option<&'static str>| {
+                                r.get(k).and_then(|v| v.as_str()).and_then(f).unwrap_or("—")
+                            };
+                            format!(
+                                "{}：{}，{}",
+                                r.get("item").and_then(|v| v.as_str()).unwrap_or(""),
+                                l("result_code", &|s| ResultCode::parse(s)
+                                    .ok()
+                                    .map(|x| x.label_zh())),
+                                l("follow_up", &|s| FollowUp::parse(s)
+                                    .ok()
+                                    .map(|x| x.label_zh())),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!(
+                "{}（{}）{}",
+                text("code"),
+                label("status", &|s| VisitStatus::parse(s)
+                    .ok()
+                    .map(|x| x.label_zh())),
+                results.join("；")
+            )
+        }
+        DataKind::Rectification => format!(
+            "{}（{}），整改期限 {}",
+            text("code"),
+            label("status", &|s| RectificationStatus::parse(s)
+                .ok()
+                .map(|x| x.label_zh())),
+            text("deadline")
+        ),
+        DataKind::Penalties => format!(
+            "{} {}（{}）",
+            text("reference"),
+            text("title"),
+            label("status", &|s| RecordStatus::parse(s)
+                .ok()
+                .map(|x| x.label_zh()))
+        ),
+        DataKind::Sanctions => {
+            let measures: Vec<String> = p
+                .get("measures")
+                .and_then(|m| m.as_array())
+                .map(|ms| {
+                    ms.iter()
+                        .filter_map(|m| m.get("name").and_then(|v| v.as_str()))
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!(
+                "{}（{}）{}；措施：{}；自 {} 起",
+                text("code"),
+                label("status", &|s| BatchStatus::parse(s)
+                    .ok()
+                    .map(|x| x.label_zh())),
+                text("reason"),
+                measures.join("、"),
+                text("starts_on")
+            )
+        }
+        _ => String::new(),
+    };
+    (name, what)
 }
 
 fn options<T: Copy>(
@@ -196,39 +307,63 @@ async fn sharing_page(
         )
     })
     .collect();
-    let recs = sharing::records(
-        &st.svc,
-        &s.actor,
-        DataKind::DirectoryChanges,
-        None,
-        Pager::request(q, 20),
-    )
-    .await?;
+    let kind = q
+        .iter()
+        .find(|(k, _)| k == "kind")
+        .and_then(|(_, v)| DataKind::parse(v).ok())
+        .filter(|k| k.flows())
+        .unwrap_or(DataKind::DirectoryChanges);
+    let recs = sharing::records(&st.svc, &s.actor, kind, None, Pager::request(q, 20)).await?;
     let records = recs
         .items
         .iter()
         .map(|r| {
-            let name = r.payload.get("name").and_then(|v| v.as_str()).map_or_else(
-                || {
-                    if r.payload.get("deleted").is_some() {
-                        "（已删除）".to_string()
-                    } else {
-                        r.entity.clone()
-                    }
-                },
-                String::from,
-            );
+            let (name, what) = record_line(kind, &r.payload);
             (
                 r.sender.clone(),
-                name,
+                if name.is_empty() {
+                    r.entity.clone()
+                } else {
+                    name
+                },
                 c.region_name(&r.region_code).to_string(),
-                DataKind::parse(&r.kind)
-                    .map_or("", |k| k.label_zh())
-                    .to_string(),
+                kind.label_zh().to_string(),
+                what,
                 local(&r.updated_at),
             )
         })
         .collect();
+    let mut lower: Vec<LowerRow> = sharing::lower_figures(&st.svc, &s.actor)
+        .await?
+        .into_iter()
+        .map(|f| LowerRow {
+            instance: f.instance,
+            level: f.level.label_zh(),
+            region: c.region_name(&f.region).to_string(),
+            figures: [
+                f.entities,
+                f.visits_with_results,
+                f.rectifications_open,
+                f.rectifications_closed,
+                f.penalties,
+                f.sanctions,
+            ],
+        })
+        .collect();
+    if lower.len() > 1 {
+        let mut total = [0i64; 6];
+        for r in &lower {
+            for (t, x) in total.iter_mut().zip(r.figures) {
+                *t += x;
+            }
+        }
+        lower.push(LowerRow {
+            instance: "合计".into(),
+            level: "",
+            region: String::new(),
+            figures: total,
+        });
+    }
     let lag = ov.stats.lag_p95_ms.map_or_else(
         || "—".into(),
         |ms| format!("{ms} 毫秒（近 {} 条）", ov.stats.lag_samples),
@@ -245,6 +380,13 @@ async fn sharing_page(
         shares,
         dead,
         records,
+        record_kinds: DataKind::ALL
+            .iter()
+            .filter(|k| k.flows())
+            .map(|k| (k.as_str(), k.label_zh(), *k == kind))
+            .collect(),
+        record_kind_label: kind.label_zh(),
+        lower,
         pager: Pager::of(&recs, q),
         may_manage,
         kinds: options(DataKind::ALL, |k| (k.as_str(), k.label_zh())),

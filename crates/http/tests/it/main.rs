@@ -27,6 +27,7 @@ mod open311;
 mod plans;
 mod results_pages;
 mod risk;
+mod sharing;
 mod staff_queues;
 mod visits;
 mod warnings;

@@ -1,5 +1,5 @@
-//! Messages: producing (directory changes from the change feed, audit checkpoints, control
-//! messages of the catalogue, receipts), receiving (signature, share and scope checked, applied
+//! Messages: producing (each flowing kind's records from its feed, see [`super::records`];
+//! audit checkpoints; control messages of the catalogue; receipts), receiving (signature, share and scope checked, applied
 //! once by message id and in order per entity, refused ones logged and dead-lettered), retrying
 //! dead letters and verifying the message log. Every message sent or received is a row of the
 //! hash-chained message log, written in the transaction that produces or applies it.
@@ -14,10 +14,11 @@ use lianjian_domain::sharing::{
 };
 use lianjian_store::changes::{self, DirectoryChange, FeedEntry};
 use lianjian_store::sharing::{self as repo, DeadLetter, Share, SharedRecord};
-use lianjian_store::{Conn, audit as audit_repo, entities};
+use lianjian_store::{Conn, audit as audit_repo};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::records::{self, Feed};
 use super::{Side, config, ensure, may_manage, move_status, set_approval};
 use crate::trail::{Record, record};
 use crate::{Result, ServiceError, Services};
@@ -102,75 +103,115 @@ pub(crate) async fn send_control(
     Ok(())
 }
 
-/// Produces what the active shares this instance provides call for: directory changes since
-/// each share's cursor and the latest audit checkpoint. Returns the messages produced.
+/// Sends a record of `share`'s kind to its consumer.
+async fn send_record(
+    tx: &impl Conn,
+    svc: &Services,
+    share: &Share,
+    entity: String,
+    entity_seq: i64,
+    region_code: String,
+    payload: serde_json::Value,
+) -> Result<LogRow> {
+    let (kind, to) = (share.kind.as_str(), &share.consumer);
+    send(
+        tx,
+        svc,
+        share.id,
+        kind,
+        to,
+        entity,
+        entity_seq,
+        region_code,
+        payload,
+    )
+    .await
+}
+
+/// Produces what the active shares this instance provides call for: the records of every
+/// kind that flows, changed since each share's cursor, and the latest audit checkpoint.
+/// Returns the messages produced.
 pub async fn produce(svc: &Services) -> Result<usize> {
     let cfg = config(svc)?;
     let mut n = 0;
-    for s in
-        repo::active_provided(svc.store.conn(), &cfg.instance, DataKind::DirectoryChanges).await?
-    {
-        n += produce_directory(svc, &s).await?;
-    }
-    for s in
-        repo::active_provided(svc.store.conn(), &cfg.instance, DataKind::AuditCheckpoints).await?
-    {
-        n += produce_checkpoint(svc, &s).await?;
+    for kind in DataKind::ALL.iter().copied().filter(|k| k.flows()) {
+        for s in repo::active_provided(svc.store.conn(), &cfg.instance, kind).await? {
+            n += match Feed::of(kind) {
+                Some(feed) => produce_feed(svc, &s, feed).await?,
+                None => produce_checkpoint(svc, &s).await?,
+            };
+        }
     }
     Ok(n)
 }
 
-/// Directory changes (名录变更) from the change feed (`store::changes`): each changed entity's
-/// current record, masked by the share's confidentiality, with the feed's `seq` as the entity's
-/// order. An entity gone from the directory is sent as a deletion.
-async fn produce_directory(svc: &Services, share: &Share) -> Result<usize> {
-    let cursor_name = format!("dir:{}", share.id);
+/// Reads up to a batch of `feed` after `after`: the position of its last row (none when there
+/// is nothing new) and the objects changed, each once at its latest position, in feed order.
+async fn read_feed(
+    tx: &impl Conn,
+    feed: Feed,
+    share: &Share,
+    after: i64,
+) -> Result<(Option<i64>, Vec<(i64, Uuid)>)> {
+    let mut rows = Vec::new();
+    let last = match feed {
+        Feed::Directory => {
+            let feed_rows = changes::read_after(tx, after, FEED_BATCH).await?;
+            for row in &feed_rows {
+                match &row.entry {
+                    FeedEntry::Change(DirectoryChange::Entity(id)) => rows.push((row.seq, *id)),
+                    // Shared records carry no tags.
+                    FeedEntry::Change(DirectoryChange::TagCode(_)) => {}
+                    FeedEntry::Pruned { through } => {
+                        tracing::warn!(share = %share.id, through, "the change feed was pruned past this share's cursor: entities changed in between are sent on their next change");
+                    }
+                }
+            }
+            feed_rows.last().map(|r| r.seq)
+        }
+        Feed::Audit(object_type) => {
+            let entries = audit_repo::objects_after(tx, object_type, after, FEED_BATCH).await?;
+            rows.extend(
+                entries
+                    .iter()
+                    .filter_map(|(seq, id)| Some((*seq, Uuid::parse_str(id).ok()?))),
+            );
+            entries.last().map(|(seq, _)| *seq)
+        }
+    };
+    let mut latest = std::collections::HashMap::new();
+    for (seq, id) in rows {
+        latest.insert(id, seq);
+    }
+    let mut changed: Vec<(i64, Uuid)> = latest.into_iter().map(|(id, seq)| (seq, id)).collect();
+    changed.sort_unstable();
+    Ok((last, changed))
+}
+
+/// The records of a share's kind changed since its cursor (see [`records`] for each kind's
+/// feed and content): each changed record's current content, masked by the share's
+/// confidentiality, with its position in the feed as the record's order. Records outside the
+/// share's regions or departments are not sent; a record gone is sent as a deletion.
+async fn produce_feed(svc: &Services, share: &Share, feed: Feed) -> Result<usize> {
+    let cursor_name = feed.cursor(share.id);
+    let today = lianjian_domain::visit::beijing_date(svc.now());
     let mut n = 0;
     loop {
         let tx = svc.store.begin().await?;
         let cursor = repo::cursor(&tx, &cursor_name).await?;
-        let rows = changes::read_after(&tx, cursor, FEED_BATCH).await?;
-        let Some(last) = rows.last().map(|r| r.seq) else {
+        let (last, changed) = read_feed(&tx, feed, share, cursor).await?;
+        let Some(last) = last else {
             return Ok(n);
         };
-        for row in rows {
-            match row.entry {
-                FeedEntry::Change(DirectoryChange::Entity(id)) => {
-                    let (region, payload) = match entities::get(&tx, id).await? {
-                        Some(e) => {
-                            if !share.covers_region(e.region_code.as_str()) {
-                                continue;
-                            }
-                            let region = e.region_code.as_str().to_string();
-                            let v = serde_json::to_value(&e).map_err(|e| {
-                                ServiceError::internal(lianjian_store::StoreError::Corrupt(
-                                    e.to_string(),
-                                ))
-                            })?;
-                            (region, mask(share.confidentiality, v))
-                        }
-                        // The receiver checks a deletion against the region of the record it holds.
-                        None => (String::new(), json!({"id": id, "deleted": true})),
-                    };
-                    send(
-                        &tx,
-                        svc,
-                        share.id,
-                        share.kind.as_str(),
-                        &share.consumer,
-                        id.to_string(),
-                        row.seq,
-                        region,
-                        payload,
-                    )
-                    .await?;
-                    n += 1;
+        for (seq, id) in changed {
+            for out in records::current(&tx, share, id, today).await? {
+                if !out.in_scope(share) {
+                    continue;
                 }
-                // Shared records carry no tags.
-                FeedEntry::Change(DirectoryChange::TagCode(_)) => {}
-                FeedEntry::Pruned { through } => {
-                    tracing::warn!(share = %share.id, through, "the change feed was pruned past this share's cursor: entities changed in between are sent on their next change");
-                }
+                let payload = mask(share.confidentiality, share.kind, out.payload);
+                let region = out.region.unwrap_or_default();
+                send_record(&tx, svc, share, out.entity, seq, region, payload).await?;
+                n += 1;
             }
         }
         repo::set_cursor(&tx, &cursor_name, last).await?;
@@ -194,12 +235,10 @@ async fn produce_checkpoint(svc: &Services, share: &Share) -> Result<usize> {
     }
     let payload = serde_json::to_value(&cp)
         .map_err(|e| ServiceError::internal(lianjian_store::StoreError::Corrupt(e.to_string())))?;
-    send(
+    send_record(
         &tx,
         svc,
-        share.id,
-        share.kind.as_str(),
-        &share.consumer,
+        share,
         cp.origin.clone(),
         size,
         cfg.region.clone(),
@@ -521,6 +560,7 @@ async fn apply_data(
             payload: body.payload.clone(),
             message_id: body.id,
             updated_at: lianjian_domain::audit::audit_time(Utc::now()),
+            status: records::status_of(&body.payload),
         },
     )
     .await?;

@@ -9,6 +9,7 @@
 
 pub mod flow;
 pub mod link;
+mod records;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +23,8 @@ use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Actor;
 use lianjian_domain::sharing::{
-    Confidentiality, DataKind, Direction, Frequency, InstanceLevel, ShareMethod, ShareStatus, instance_id,
+    Confidentiality, DataKind, Direction, Frequency, InstanceLevel, ShareMethod, ShareStatus,
+    instance_id,
 };
 use lianjian_store::sharing as repo;
 pub use lianjian_store::sharing::{DeadLetter, Share, SharedRecord};
@@ -554,6 +556,75 @@ pub async fn records(
         page,
     )
     .await?)
+}
+
+/// What one lower instance has shared with this one, added up from the records received
+/// (the upper level's dashboard, 上级汇总).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LowerFigures {
+    pub instance: String,
+    pub level: InstanceLevel,
+    pub region: String,
+    /// Directory entities held (deleted ones not counted).
+    pub entities: i64,
+    /// Visits whose results were published (公示).
+    pub visits_with_results: i64,
+    /// Rectification orders still open (整改中, 已报告整改).
+    pub rectifications_open: i64,
+    /// Rectification orders closed after the re-check (复查合格 or 不合格).
+    pub rectifications_closed: i64,
+    pub penalties: i64,
+    /// Sanction subjects (one per entity or person of a batch).
+    pub sanctions: i64,
+}
+
+/// The figures of every configured lower-level peer (below this instance's level), from the
+/// records received: the console's 下级共享数据汇总. Empty on a county or an unconfigured
+/// instance.
+pub async fn lower_figures(svc: &Services, actor: &Actor) -> Result<Vec<LowerFigures>> {
+    use lianjian_domain::visit::RectificationStatus as R;
+    ensure(may_view(actor))?;
+    let Some(cfg) = svc.sharing.config() else {
+        return Ok(Vec::new());
+    };
+    let below = |l: InstanceLevel| match cfg.level {
+        InstanceLevel::Province => l != InstanceLevel::Province,
+        InstanceLevel::City => l == InstanceLevel::County,
+        InstanceLevel::County => false,
+    };
+    let counts = repo::record_counts(svc.store.conn()).await?;
+    Ok(cfg
+        .peers
+        .iter()
+        .filter(|p| below(p.level))
+        .map(|p| {
+            let sum = |kind: DataKind, status: &dyn Fn(Option<&str>) -> bool| -> i64 {
+                counts
+                    .iter()
+                    .filter(|c| {
+                        c.sender == p.id && c.kind == kind.as_str() && status(c.status.as_deref())
+                    })
+                    .map(|c| c.count)
+                    .sum()
+            };
+            let order = |s: Option<&str>| s.and_then(|s| R::parse(s).ok());
+            LowerFigures {
+                instance: p.id.clone(),
+                level: p.level,
+                region: p.region.clone(),
+                entities: sum(DataKind::DirectoryChanges, &|s| s != Some("deleted")),
+                visits_with_results: sum(DataKind::VisitResults, &|_| true),
+                rectifications_open: sum(DataKind::Rectification, &|s| {
+                    matches!(order(s), Some(R::Issued | R::Reported))
+                }),
+                rectifications_closed: sum(DataKind::Rectification, &|s| {
+                    matches!(order(s), Some(R::Passed | R::Failed))
+                }),
+                penalties: sum(DataKind::Penalties, &|_| true),
+                sanctions: sum(DataKind::Sanctions, &|_| true),
+            }
+        })
+        .collect())
 }
 
 pub async fn log(

@@ -8,7 +8,9 @@
 
 use ed25519_dalek::SigningKey;
 use lianjian_domain::evidence::PublicKey;
-use lianjian_domain::sharing::{Body, DataKind, InstanceLevel, LogTamper, Refusal, SCHEMA, ShareStatus};
+use lianjian_domain::sharing::{
+    Body, DataKind, InstanceLevel, LogTamper, Refusal, SCHEMA, ShareStatus,
+};
 use lianjian_services::evidence::EvidenceConfig;
 use lianjian_services::sharing::flow::{self, Outcome};
 use lianjian_services::sharing::{self, Peer, ShareInput, SharingConfig};
@@ -111,6 +113,9 @@ on_both_backends!(
     template = DEMO, setup = setup, multi_thread;
     both_ends_approve_and_messages_are_evidence,
     audit_checkpoints_go_up_and_catch_a_rewritten_county_log,
+    visit_results_and_rectifications_go_up_masked_in_order_and_once,
+    messages_of_the_new_kinds_pass_the_same_checks,
+    penalties_and_sanctions_flow_down_to_the_county,
 );
 
 /// Carries every unpublished message from `from` to `to` (what the NATS link does); returns
@@ -144,6 +149,90 @@ pub(crate) fn input(kind: DataKind, regions: &str) -> ShareInput {
     }
 }
 
+/// A share from the city down to the county (数据回流), agreed at both ends.
+async fn agreed_down(env: &Env, kind: DataKind, regions: &str, conf: &str) -> Uuid {
+    let admin = cli_actor();
+    let mut i = input(kind, regions);
+    i.name = "市级数据回流县级".into();
+    i.direction = "down".into();
+    i.consumer = "county-a".into();
+    i.confidentiality = conf.into();
+    let s = sharing::propose(&env.city, &admin, &i).await.unwrap();
+    deliver(&env.city, &env.county).await;
+    sharing::approve(&env.city, &admin, s.id).await.unwrap();
+    sharing::approve(&env.county, &admin, s.id).await.unwrap();
+    deliver(&env.city, &env.county).await;
+    deliver(&env.county, &env.city).await;
+    s.id
+}
+
+/// The open dead letters at `svc` (the first 50).
+async fn open_dead_letters(svc: &Services) -> lianjian_store::Page<repo::DeadLetter> {
+    sharing::dead_letters(
+        svc,
+        &cli_actor(),
+        Some("open"),
+        PageRequest::new(Some(1), Some(50)),
+    )
+    .await
+    .unwrap()
+}
+
+/// The demo's order reported and re-checked, and its visit closed (at the county).
+pub(crate) async fn rectify_and_close(svc: &Services, order: Uuid, visit: Uuid) {
+    let admin = cli_actor();
+    lianjian_services::follow_ups::recheck(svc, &admin, order, true, "复查合格，予以销号")
+        .await
+        .unwrap();
+    lianjian_services::visits::close(svc, &admin, visit)
+        .await
+        .unwrap();
+}
+
+/// The demo's order reported by the entity.
+pub(crate) async fn report(svc: &Services, order: Uuid) {
+    lianjian_services::follow_ups::report_rectified(
+        svc,
+        &cli_actor(),
+        order,
+        "已建立处方药销售登记制度",
+    )
+    .await
+    .unwrap();
+}
+
+/// The records of `kind` held at `svc`.
+pub(crate) async fn held(svc: &Services, kind: DataKind) -> Vec<repo::SharedRecord> {
+    sharing::records(
+        svc,
+        &cli_actor(),
+        kind,
+        None,
+        PageRequest::new(Some(1), Some(200)),
+    )
+    .await
+    .unwrap()
+    .items
+}
+
+/// The demo's rectification order and its visit (the published pharmacy visit in 411121).
+pub(crate) async fn demo_order(svc: &Services) -> (Uuid, Uuid) {
+    let row = svc
+        .store
+        .conn()
+        .query_one_raw(sea_orm::Statement::from_string(
+            svc.store.conn().get_database_backend(),
+            "SELECT id, visit_id FROM rectifications",
+        ))
+        .await
+        .unwrap()
+        .expect("the demo's rectification order");
+    (
+        row.try_get("", "id").unwrap(),
+        row.try_get("", "visit_id").unwrap(),
+    )
+}
+
 /// Proposes a share at the county and has both ends approve it, carrying the control messages.
 pub(crate) async fn agreed_share(env: &Env, kind: DataKind, regions: &str) -> Uuid {
     let admin = cli_actor();
@@ -175,11 +264,30 @@ pub(crate) async fn touch(svc: &Services, ids: &[Uuid]) {
 }
 
 fn forged(env: &Env, share_id: Uuid, entity: &str, seq: i64, region: &str) -> Vec<u8> {
+    forged_kind(
+        env,
+        DataKind::DirectoryChanges,
+        share_id,
+        entity,
+        seq,
+        region,
+    )
+}
+
+/// A message signed with the county's key, as the county would send it.
+fn forged_kind(
+    env: &Env,
+    kind: DataKind,
+    share_id: Uuid,
+    entity: &str,
+    seq: i64,
+    region: &str,
+) -> Vec<u8> {
     Body {
         schema: SCHEMA.into(),
         id: Uuid::now_v7(),
         share_id,
-        kind: "directory_changes".into(),
+        kind: kind.as_str().into(),
         sender: "county-a".into(),
         receiver: "city".into(),
         entity: entity.into(),
@@ -362,14 +470,7 @@ async fn both_ends_approve_and_messages_are_evidence(env: Env) {
         .unwrap(),
         Outcome::Stale
     );
-    let dead = sharing::dead_letters(
-        &env.city,
-        &admin,
-        Some("open"),
-        PageRequest::new(Some(1), Some(50)),
-    )
-    .await
-    .unwrap();
+    let dead = open_dead_letters(&env.city).await;
     let codes: Vec<&str> = dead.items.iter().map(|d| d.reason_code.as_str()).collect();
     for c in [
         "bad_signature",
@@ -470,4 +571,252 @@ async fn audit_checkpoints_go_up_and_catch_a_rewritten_county_log(env: Env) {
             .unwrap()
             .is_err()
     );
+}
+
+async fn visit_results_and_rectifications_go_up_masked_in_order_and_once(env: Env) {
+    let admin = cli_actor();
+    agreed_share(&env, DataKind::VisitResults, "411121").await;
+    agreed_share(&env, DataKind::Rectification, "411121").await;
+    let (order, visit) = demo_order(&env.county).await;
+
+    // The first run sends what exists (from the start of the audit log): the demo's published
+    // visit and its open order; nothing the second time.
+    assert_eq!(flow::produce(&env.county).await.unwrap(), 2);
+    assert_eq!(flow::produce(&env.county).await.unwrap(), 0, "sent once");
+    let out = deliver(&env.county, &env.city).await;
+    assert!(out.iter().all(|o| *o == Outcome::Applied), "{out:?}");
+    let results = held(&env.city, DataKind::VisitResults).await;
+    assert_eq!(results.len(), 1);
+    let r = &results[0];
+    assert_eq!(r.entity, visit.to_string());
+    assert!(r.region_code.starts_with("411121"), "{}", r.region_code);
+    assert_eq!(r.status.as_deref(), Some("published"));
+    assert_eq!(r.payload["results"][0]["result_code"], "corrected");
+    assert_eq!(r.payload["results"][0]["follow_up"], "rectify");
+    assert!(
+        r.payload["results"][0]["item"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty())
+    );
+    // Internal share: the county's visit has a team, but no inspector's identity leaves it.
+    let team = lianjian_store::visits::team(env.county.store.conn(), visit)
+        .await
+        .unwrap();
+    assert!(!team.is_empty());
+    assert!(r.payload.get("inspectors").is_none(), "{}", r.payload);
+    for m in &team {
+        assert!(!r.payload.to_string().contains(&m.name), "{}", m.name);
+    }
+    let orders = held(&env.city, DataKind::Rectification).await;
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0].entity, order.to_string());
+    assert_eq!(orders[0].status.as_deref(), Some("issued"));
+    assert!(orders[0].payload.get("created_by").is_none());
+    assert!(orders[0].payload["entity_name"].as_str().is_some());
+
+    // The upper level's dashboard adds them up per lower instance.
+    let figures = sharing::lower_figures(&env.city, &admin).await.unwrap();
+    assert_eq!(figures.len(), 1);
+    assert_eq!(
+        (
+            figures[0].instance.as_str(),
+            figures[0].visits_with_results,
+            figures[0].rectifications_open,
+            figures[0].rectifications_closed
+        ),
+        ("county-a", 1, 1, 0)
+    );
+    assert!(
+        sharing::lower_figures(&env.county, &admin)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a county has no lower level"
+    );
+
+    // The order is reported, re-checked and the visit closed: each change goes up, in order.
+    report(&env.county, order).await;
+    let reported = {
+        flow::produce(&env.county).await.unwrap();
+        repo::unpublished(env.county.store.conn(), 100)
+            .await
+            .unwrap()
+    };
+    rectify_and_close(&env.county, order, visit).await;
+    assert_eq!(flow::produce(&env.county).await.unwrap(), 2);
+    // Delivered newest first: the older report arrives after the re-check and is not applied
+    // over it.
+    let rows = repo::unpublished(env.county.store.conn(), 100)
+        .await
+        .unwrap();
+    let mut outcomes = Vec::new();
+    for r in rows.iter().rev() {
+        outcomes.push(
+            flow::receive(&env.city, "county-a", r.wire.as_bytes())
+                .await
+                .unwrap(),
+        );
+    }
+    assert!(outcomes.contains(&Outcome::Stale), "{outcomes:?}");
+    let orders = held(&env.city, DataKind::Rectification).await;
+    assert_eq!(orders[0].status.as_deref(), Some("passed"));
+    let results = held(&env.city, DataKind::VisitResults).await;
+    assert_eq!(results[0].status.as_deref(), Some("closed"));
+    // Replayed: a duplicate, applied once.
+    let again = flow::receive(&env.city, "county-a", reported[0].wire.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(again, Outcome::Duplicate);
+    let figures = sharing::lower_figures(&env.city, &admin).await.unwrap();
+    assert_eq!(
+        (
+            figures[0].rectifications_open,
+            figures[0].rectifications_closed
+        ),
+        (0, 1)
+    );
+    assert!(flow::verify(&env.city).await.unwrap().is_ok());
+}
+
+async fn messages_of_the_new_kinds_pass_the_same_checks(env: Env) {
+    let admin = cli_actor();
+    let results = agreed_share(&env, DataKind::VisitResults, "411121").await;
+    let before = open_dead_letters(&env.city).await.total;
+    // Signed by the county, but about a visit outside the share's regions: refused and
+    // dead-lettered, nothing stored.
+    let outside = forged_kind(
+        &env,
+        DataKind::VisitResults,
+        results,
+        "v-outside",
+        1,
+        "410102",
+    );
+    assert_eq!(
+        flow::receive(&env.city, "county-a", &outside)
+            .await
+            .unwrap(),
+        Outcome::Refused(Refusal::OutOfScope("410102".into()))
+    );
+    // A penalty on the visit-results share: the kind does not match.
+    let wrong = forged_kind(&env, DataKind::Penalties, results, "p1", 1, "411121");
+    assert_eq!(
+        flow::receive(&env.city, "county-a", &wrong).await.unwrap(),
+        Outcome::Refused(Refusal::KindMismatch("penalties".into()))
+    );
+    // Tampered in transit: the signature no longer verifies.
+    let good = String::from_utf8(forged_kind(
+        &env,
+        DataKind::VisitResults,
+        results,
+        "v1",
+        1,
+        "411121",
+    ))
+    .unwrap();
+    let tampered = good.replacen("伪造", "篡改", 1);
+    assert_ne!(good, tampered);
+    assert_eq!(
+        flow::receive(&env.city, "county-a", tampered.as_bytes())
+            .await
+            .unwrap(),
+        Outcome::Refused(Refusal::BadSignature)
+    );
+    // A share suspended at the city: its messages are refused too.
+    sharing::set_status(&env.city, &admin, results, ShareStatus::Suspended)
+        .await
+        .unwrap();
+    assert_eq!(
+        flow::receive(&env.city, "county-a", good.as_bytes())
+            .await
+            .unwrap(),
+        Outcome::Refused(Refusal::ShareNotActive(results))
+    );
+    assert!(held(&env.city, DataKind::VisitResults).await.is_empty());
+    let dead = open_dead_letters(&env.city).await;
+    assert_eq!(dead.total, before + 4);
+    let codes: Vec<&str> = dead.items.iter().map(|d| d.reason_code.as_str()).collect();
+    for c in [
+        "out_of_scope",
+        "kind_mismatch",
+        "bad_signature",
+        "share_not_active",
+    ] {
+        assert!(codes.contains(&c), "{codes:?}");
+    }
+    // Resumed, the dead letter refused for the suspended share is retried and applied.
+    sharing::set_status(&env.city, &admin, results, ShareStatus::Active)
+        .await
+        .unwrap();
+    let d = dead
+        .items
+        .iter()
+        .find(|d| d.reason_code == "share_not_active")
+        .unwrap();
+    assert_eq!(
+        flow::retry(&env.city, &admin, d.id).await.unwrap(),
+        Outcome::Applied
+    );
+    assert_eq!(held(&env.city, DataKind::VisitResults).await.len(), 1);
+}
+
+async fn penalties_and_sanctions_flow_down_to_the_county(env: Env) {
+    // The city's joint sanction work (a batch on a Wuyang food producer, approved).
+    lianjian_services::demo::seed_credit_work(&env.city)
+        .await
+        .unwrap();
+    // Penalties down on a public share: only what the public may read today (the demo's
+    // general-tier penalty in its publication period, not the minor one), without the
+    // amounts or who recorded it.
+    agreed_down(&env, DataKind::Penalties, "411121", "public").await;
+    agreed_down(&env, DataKind::Sanctions, "411121", "internal").await;
+    // A share down to the county outside its region sends nothing.
+    agreed_down(&env, DataKind::Penalties, "3701", "internal").await;
+    assert!(flow::produce(&env.city).await.unwrap() >= 2);
+    let out = deliver(&env.city, &env.county).await;
+    assert!(out.iter().all(|o| *o == Outcome::Applied), "{out:?}");
+
+    let penalties = held(&env.county, DataKind::Penalties).await;
+    let refs: Vec<&str> = penalties
+        .iter()
+        .filter_map(|p| p.payload["reference"].as_str())
+        .collect();
+    assert!(refs.iter().any(|r| r.ends_with("〕58号")), "{refs:?}");
+    assert!(
+        !refs.iter().any(|r| r.ends_with("〕7号")),
+        "a penalty the public may not read went down a public share: {refs:?}"
+    );
+    for p in &penalties {
+        assert_eq!(p.sender, "city");
+        assert!(p.region_code.starts_with("411121"), "{}", p.region_code);
+        for hidden in ["detail", "created_by", "department", "tier"] {
+            assert!(p.payload.get(hidden).is_none(), "{hidden}: {}", p.payload);
+        }
+    }
+
+    let sanctions = held(&env.county, DataKind::Sanctions).await;
+    assert!(!sanctions.is_empty());
+    for s in &sanctions {
+        assert!(
+            matches!(s.status.as_deref(), Some("approved" | "completed")),
+            "{:?}",
+            s.status
+        );
+        assert!(
+            s.payload["measures"]
+                .as_array()
+                .is_some_and(|m| !m.is_empty())
+        );
+        // Internal: no ID numbers, no staff names.
+        assert!(s.payload.get("id_number").is_none() && s.payload.get("created_by").is_none());
+    }
+    // The county's dashboard has no lower level; the city's lists no county figures from
+    // what flowed down.
+    assert!(
+        sharing::lower_figures(&env.county, &cli_actor())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(flow::verify(&env.county).await.unwrap().is_ok());
 }

@@ -20,7 +20,7 @@ use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::DEMO;
-use crate::sharing::{env_with, input, touch};
+use crate::sharing::{demo_order, env_with, held, input, rectify_and_close, report, touch};
 
 const NATS_SERVER: &str = "/usr/sbin/nats-server";
 
@@ -149,23 +149,13 @@ async fn sent(svc: &Services) -> i64 {
     .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_link_refuses_foreign_subjects_survives_outages_and_applies_once() {
-    let mut nats = Nats::new();
-    let env = env_with(TestDb::sqlite_from(&DEMO).await.unwrap(), &nats.url(), true).await;
+/// Proposes a share at the county and has both ends approve it, the control messages going
+/// over the link; returns once it is active at both ends.
+async fn agree_over_link(env: &crate::sharing::Env, kind: DataKind, regions: &str) -> Uuid {
     let admin = cli_actor();
-    let county_link = link::start(env.county.clone()).await.unwrap();
-    let mut city_link = Some(link::start(env.city.clone()).await.unwrap());
-
-    // The catalogue is agreed over the link: proposed and approved at the county, approved at
-    // the city; active at both ends.
-    let s = sharing::propose(
-        &env.county,
-        &admin,
-        &input(DataKind::DirectoryChanges, "411121"),
-    )
-    .await
-    .unwrap();
+    let s = sharing::propose(&env.county, &admin, &input(kind, regions))
+        .await
+        .unwrap();
     sharing::approve(&env.county, &admin, s.id).await.unwrap();
     wait_for("the proposal at the city", 20, async || {
         sharing::get(&env.city, &admin, s.id)
@@ -180,6 +170,18 @@ async fn the_link_refuses_foreign_subjects_survives_outages_and_applies_once() {
             .is_ok_and(|x| x.status == ShareStatus::Active)
     })
     .await;
+    s.id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_link_refuses_foreign_subjects_survives_outages_and_applies_once() {
+    let mut nats = Nats::new();
+    let env = env_with(TestDb::sqlite_from(&DEMO).await.unwrap(), &nats.url(), true).await;
+    let county_link = link::start(env.county.clone()).await.unwrap();
+    let mut city_link = Some(link::start(env.city.clone()).await.unwrap());
+
+    // The catalogue is agreed over the link.
+    agree_over_link(&env, DataKind::DirectoryChanges, "411121").await;
 
     // The county's user may not publish on the city's subjects, nor read the city's traffic.
     let cfg = env.county.sharing.config().unwrap();
@@ -304,6 +306,96 @@ async fn the_link_refuses_foreign_subjects_survives_outages_and_applies_once() {
     assert!(flow::verify(&env.city).await.unwrap().is_ok());
     let stats = env.city.sharing.stats();
     assert!(stats.lag_p95_ms.is_some());
+    drop(city_link);
+    drop(county_link);
+}
+
+/// A visit result produced on the county while the city's link is down arrives once when it
+/// restarts, with the rectification order's changes, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_county_result_arrives_once_on_the_city_after_a_link_restart() {
+    let nats = Nats::new();
+    let env = env_with(TestDb::sqlite_from(&DEMO).await.unwrap(), &nats.url(), true).await;
+    let county_link = link::start(env.county.clone()).await.unwrap();
+    let city_link = link::start(env.city.clone()).await.unwrap();
+    agree_over_link(&env, DataKind::VisitResults, "411121").await;
+    agree_over_link(&env, DataKind::Rectification, "411121").await;
+    let (order, visit) = demo_order(&env.county).await;
+    wait_for("the demo's result and order at the city", 60, async || {
+        held(&env.city, DataKind::VisitResults).await.len() == 1
+            && held(&env.city, DataKind::Rectification).await.len() == 1
+    })
+    .await;
+
+    // The city's link stopped; the county reports, re-checks and closes meanwhile, and its
+    // link publishes everything into its stream.
+    drop(city_link);
+    report(&env.county, order).await;
+    rectify_and_close(&env.county, order, visit).await;
+    let sent_of = async |kind: &str| {
+        scalar(
+            &env.county,
+            &format!("SELECT COUNT(*) FROM sharing_log WHERE event = 'sent' AND note = '{kind}'"),
+        )
+        .await
+    };
+    wait_for("the county's messages published", 30, async || {
+        sent_of("visit_results").await == 2
+            && sent_of("rectification").await >= 2
+            && repo::unpublished_count(env.county.store.conn())
+                .await
+                .unwrap()
+                == 0
+    })
+    .await;
+    let at_city = held(&env.city, DataKind::VisitResults).await;
+    assert_eq!(
+        at_city[0].status.as_deref(),
+        Some("published"),
+        "the link was down"
+    );
+
+    // Restarted: the closed visit and the passed order arrive, each message applied once.
+    let city_link = link::start(env.city.clone()).await.unwrap();
+    wait_for("the closed visit at the city", 60, async || {
+        held(&env.city, DataKind::VisitResults).await[0]
+            .status
+            .as_deref()
+            == Some("closed")
+            && held(&env.city, DataKind::Rectification).await[0]
+                .status
+                .as_deref()
+                == Some("passed")
+    })
+    .await;
+    let received_of = async |kind: &str| {
+        scalar(
+            &env.city,
+            &format!(
+                "SELECT COUNT(*) FROM sharing_log WHERE event IN ('received', 'stale') AND note = '{kind}'"
+            ),
+        )
+        .await
+    };
+    for kind in ["visit_results", "rectification"] {
+        wait_for("every message of the kind", 30, async || {
+            received_of(kind).await == sent_of(kind).await
+        })
+        .await;
+        let distinct = scalar(
+            &env.city,
+            &format!("SELECT COUNT(DISTINCT message_id) FROM sharing_log WHERE event IN ('received', 'stale') AND note = '{kind}'"),
+        )
+        .await;
+        assert_eq!(
+            distinct,
+            received_of(kind).await,
+            "{kind}: a message applied twice"
+        );
+    }
+    assert_eq!(held(&env.city, DataKind::VisitResults).await.len(), 1);
+    assert!(flow::verify(&env.city).await.unwrap().is_ok());
+    assert!(flow::verify(&env.county).await.unwrap().is_ok());
     drop(city_link);
     drop(county_link);
 }

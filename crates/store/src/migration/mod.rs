@@ -45,6 +45,7 @@ mod m20261207_000042_sharing;
 mod m20261207_000044_consultations;
 mod m20261207_000045_linkage_rest;
 mod m20261207_000046_control_share;
+mod m20261207_000047_sharing_flows;
 
 /// Named indexes and their columns, as a migration replaces them.
 type Indexes = &'static [(&'static str, &'static [&'static str])];
@@ -131,6 +132,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000044_consultations::Migration),
             Box::new(m20261207_000045_linkage_rest::Migration),
             Box::new(m20261207_000046_control_share::Migration),
+            Box::new(m20261207_000047_sharing_flows::Migration),
         ]
     }
 }
