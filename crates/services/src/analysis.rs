@@ -359,7 +359,7 @@ pub const MAX_ACTIONS: usize = 200_000;
 
 /// The supervision actions of a period within the actor's scope as JSON Lines
 /// (docs/supervision-actions.md): each line an object with `type` `inspection`,
-/// `rectification` or `sanction_task` and that record's fields. More than [`MAX_ACTIONS`] of a
+/// `rectification`, `sanction_task` or `assistance` and that record's fields. More than [`MAX_ACTIONS`] of a
 /// kind is a 422 asking for a shorter period.
 pub async fn export_actions(svc: &Services, a: &Actor, from: NaiveDate, to: NaiveDate) -> Result<String> {
     if !may_read(a) {
@@ -372,7 +372,12 @@ pub async fn export_actions(svc: &Services, a: &Actor, from: NaiveDate, to: Naiv
         ));
     }
     let x = store::actions(svc.store.conn(), &Scope::of(a), (from, to), MAX_ACTIONS).await?;
-    if [x.inspections.len(), x.rectifications.len(), x.sanctions.len()]
+    if [
+        x.inspections.len(),
+        x.rectifications.len(),
+        x.sanctions.len(),
+        x.assistance.len(),
+    ]
         .iter()
         .any(|n| *n > MAX_ACTIONS)
     {
@@ -402,6 +407,9 @@ pub async fn export_actions(svc: &Services, a: &Actor, from: NaiveDate, to: Naiv
     }
     for r in x.sanctions {
         put("sanction_task", serde_json::to_value(r).expect("a plain record serialises"));
+    }
+    for r in x.assistance {
+        put("assistance", serde_json::to_value(r).expect("a plain record serialises"));
     }
     Ok(out)
 }

@@ -225,6 +225,25 @@ async fn region_name(c: &impl Conn, code: &str) -> String {
     }
 }
 
+/// The office that receives for region `code`: a township has none of its own, its county's
+/// office acts (舞阳县联席办, not 舞泉镇联席办).
+async fn office_name(c: &impl Conn, code: &str) -> String {
+    let county: String = code.chars().take(6).collect();
+    format!("{}联席办", region_name(c, &county).await)
+}
+
+/// A department with the region it stands for, from its own region's lineage
+/// (`department::qualified_name`): 县市场监管局 → 舞阳县市场监管局, whatever the region of the
+/// user who acted (a township's staff act for the county's bureau).
+async fn department_label(c: &impl Conn, d: &lianjian_store::departments::Department) -> String {
+    let lineage = lianjian_store::regions::lineage(c, &d.region_code)
+        .await
+        .unwrap_or_default();
+    let named: Vec<(lianjian_domain::region::RegionLevel, &str)> =
+        lineage.iter().map(|r| (r.level, r.name.as_str())).collect();
+    lianjian_domain::department::qualified_name(&d.name, &named)
+}
+
 async fn views(
     svc: &Services,
     c: &impl Conn,
@@ -245,17 +264,14 @@ async fn views(
         let ks = clocks.remove(&x.id).unwrap_or_default();
         let from_name = match (&x.from_agency, x.from_party) {
             (Some(n), Party::PublicSecurity) => n.clone(),
-            _ => {
-                let d = depts
-                    .get(&x.from_department_id)
-                    .map(|d| d.name.clone())
-                    .unwrap_or_default();
-                format!("{}{d}", region_name(c, &x.from_region).await)
-            }
+            _ => match depts.get(&x.from_department_id) {
+                Some(d) => department_label(c, d).await,
+                None => region_name(c, &x.from_region).await,
+            },
         };
         let to_name = match (&x.to_agency, x.to_party) {
             (Some(n), Party::PublicSecurity) => n.clone(),
-            _ => format!("{}联席办", region_name(c, &x.to_region).await),
+            _ => office_name(c, &x.to_region).await,
         };
         let internal = side.sees_receiving_internals();
         out.push(AssistanceView {

@@ -319,6 +319,8 @@ pub fn router() -> Router<AppState> {
         .route("/consultations/{id}/hold", post(consultations::hold))
         .route("/consultations/{id}/minutes", post(consultations::finalise))
         .route("/consultations/{id}/cancel", post(consultations::cancel))
+        .route("/consultation-tasks", get(consultations::task_queue))
+        .route("/consultation-tasks/export", get(consultations::task_export))
         .route("/consultation-tasks/{id}", get(consultations::task))
         .route("/consultation-tasks/{id}/report", post(consultations::report))
         .route("/consultation-tasks/{id}/supervise", post(consultations::supervise))

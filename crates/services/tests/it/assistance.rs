@@ -121,6 +121,8 @@ async fn two_counties_follow_a_request_each_seeing_only_theirs(env: Env) {
     assert_eq!(r.request.side, Side::Requesting);
     let names: Vec<&str> = r.request.clocks.iter().map(|k| k.name.as_str()).collect();
     assert_eq!(names, ["accept", "answer"]);
+    // The requesting department named with its county once (not 舞阳县县市场监管局).
+    assert_eq!(r.request.from_name, "舞阳县市场监管局");
     let to_city = assistance::submit(svc, &wy_office, &request("4111")).await.unwrap();
     // 临颍 asks 舞阳 (the reverse direction).
     let back = assistance::submit(svc, &ly_office, &request("411121")).await.unwrap();
@@ -361,6 +363,10 @@ async fn a_transfer_gets_police_requests_and_consultations_the_procuratorate_rea
     };
     let q = assistance::for_transfer(svc, &market, t.id, &ask).await.unwrap();
     assert_eq!(q.request.to_name, "舞阳县公安局");
+    // A transfer's requests stand in the entity's region (a township here); the department and
+    // the receiving office are still named by their county, never 舞泉镇县市场监管局.
+    assert_eq!(q.request.from_name, "舞阳县市场监管局");
+    assert_eq!(p.request.to_name, "舞阳县联席办");
     let answered = assistance::answer(svc, &market, q.request.id, "公安机关答复：由其接收保管。", &[])
         .await
         .unwrap();

@@ -48,6 +48,7 @@ async fn demo_seed_builds_a_county_once() {
     credit_work_is_there(&svc).await;
     guides_are_there(&svc).await;
     licensing_is_there(&svc).await;
+    control_comparison_is_there(&svc).await;
 
     let published = items::list(
         &svc,
@@ -125,6 +126,24 @@ async fn demo_seed_builds_a_county_once() {
 
     assert!(!demo::seed(&svc).await.unwrap());
     assert_eq!(counts(&svc).await, before, "a second seed changes nothing");
+}
+
+/// Issue 16 item 4: the risk page's 随机对照检验 has 2026 with both arms of 30 results or more
+/// and their lift.
+async fn control_comparison_is_there(svc: &Services) {
+    let office = lianjian_services::accounts::actor_of_user(svc, "wy.office")
+        .await
+        .unwrap();
+    let years = lianjian_services::risk::control_lift_of(svc, &office)
+        .await
+        .unwrap();
+    let y = years.iter().find(|y| y.year == 2026).expect("2026");
+    eprintln!(
+        "control {}/{}, weighted {}/{}, lift {:?}",
+        y.control.problems, y.control.inspected, y.weighted.problems, y.weighted.inspected, y.lift
+    );
+    assert!(y.control.inspected >= 30 && y.weighted.inspected >= 30, "{y:?}");
+    assert!(y.lift.is_some(), "{y:?}");
 }
 
 /// Issue 17 item 7: a hand-over claimed on time with feedback, one escalated and assigned late,

@@ -2450,6 +2450,8 @@ pub fn rows() -> Vec<Row> {
             "reason=矩阵测试：取消",
             "SSS SSH SHH FHH FFH FFH",
         ),
+        get("/console/consultation-tasks", "", ANY),
+        get("/console/consultation-tasks/export", "", ANY),
         get("/console/consultation-tasks/{id}", "consult_task", READ),
         row(
             "POST",
@@ -3017,6 +3019,20 @@ pub fn rows() -> Vec<Row> {
         ),
         public("/credit", ""),
         public("/credit/{usci}", ""),
+        // 信用异议 from the portal: open to all; the post carries the page's own CSRF token and a
+        // solved challenge, which the matrix does not fetch: refused (403) for every caller.
+        // Tested in credit.rs (portal objections).
+        public("/credit/objection", ""),
+        {
+            let mut r = post(
+                "/credit/objection",
+                "",
+                "usci=91411121MA0000000X&entry_id=x&contact=%E5%BC%A0%E4%B8%89&phone=13800000000&statement=authz",
+                "FFF FFF FFF FFF FFF FFF",
+            );
+            r.anon = 'F';
+            r
+        },
         // Last: signing out ends the caller's session for every later row.
         // Signing out ends the session and sends everybody to the sign-in page.
         post("/console/logout", "", "", "UUU UUU UUU UUU UUU UUU UUU"),
