@@ -131,9 +131,13 @@ async fn demo_seed_builds_a_county_once() {
 /// Issue 16 item 4: the risk page's 随机对照检验 has 2026 with both arms of 30 results or more
 /// and their lift.
 async fn control_comparison_is_there(svc: &Services) {
-    let office = lianjian_services::accounts::actor_of_user(svc, "wy.office")
+    use lianjian_services::accounts;
+    let admin = cli_actor();
+    let u = accounts::find_user(svc, &admin, "wy.office").await.unwrap();
+    let (_, token) = accounts::create_token(svc, &admin, u.id, "test", None)
         .await
         .unwrap();
+    let office = accounts::authenticate_token(svc, &token, None).await.unwrap();
     let years = lianjian_services::risk::control_lift_of(svc, &office)
         .await
         .unwrap();
