@@ -327,8 +327,14 @@ mod tests {
             "漯河市生态环境局舞阳分局"
         );
         assert_eq!(qualified_name("市场监管局", &wuyang), "市场监管局");
-        assert_eq!(qualified_name("舞阳县城市管理局", &wuyang), "舞阳县城市管理局");
-        assert_eq!(qualified_name("省药监局", &[(RegionLevel::Province, "山东省")]), "山东省药监局");
+        assert_eq!(
+            qualified_name("舞阳县城市管理局", &wuyang),
+            "舞阳县城市管理局"
+        );
+        assert_eq!(
+            qualified_name("省药监局", &[(RegionLevel::Province, "山东省")]),
+            "山东省药监局"
+        );
     }
 
     #[test]

@@ -27,8 +27,8 @@ use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
 use lianjian_domain::case::{CaseKind, Light, Step, reason};
 use lianjian_domain::consultation::{
-    self as rules, ConsultationAction, ConsultationStatus, LinkKind, MAX_PARTIES, TASK_CLOCKS,
-    ConsultationTaskAction, ConsultationTaskStatus,
+    self as rules, ConsultationAction, ConsultationStatus, ConsultationTaskAction,
+    ConsultationTaskStatus, LinkKind, MAX_PARTIES, TASK_CLOCKS,
 };
 use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::region::RegionCode;
@@ -1430,7 +1430,9 @@ pub async fn finalise_on(
                 done_at: None,
             };
             repo::insert_task(&tx, &t).await?;
-            let open = ConsultationTaskAction::Dispatch.step(None).map_err(refused)?;
+            let open = ConsultationTaskAction::Dispatch
+                .step(None)
+                .map_err(refused)?;
             cases::record_step(
                 &tx,
                 a,
@@ -1493,7 +1495,9 @@ pub async fn get_task(svc: &Services, a: &Actor, id: Uuid) -> Result<TaskDetail>
         .unwrap_or_default();
     Ok(TaskDetail {
         timeline: timeline_of::<ConsultationTaskStatus>(cases::timeline(c, TASK, id).await?, |s| {
-            ConsultationTaskAction::parse(s).ok().map(ConsultationTaskAction::label_zh)
+            ConsultationTaskAction::parse(s)
+                .ok()
+                .map(ConsultationTaskAction::label_zh)
         }),
         task: task_views(svc, c, vec![t]).await?.remove(0),
         decision,
@@ -1534,7 +1538,9 @@ pub async fn report(
     let (Some(text), Some(files)) = (text, files) else {
         return Err(ServiceError::refused("输入有误", "invalid input"));
     };
-    let step = ConsultationTaskAction::Report.step(Some(t.status)).map_err(refused)?;
+    let step = ConsultationTaskAction::Report
+        .step(Some(t.status))
+        .map_err(refused)?;
     let now = lianjian_domain::audit::audit_time(svc.now());
     let mut after = t.clone();
     after.status = step.to;
@@ -1568,7 +1574,9 @@ async fn close_if_done(tx: &impl Conn, a: &Actor, consultation_id: Uuid) -> Resu
     };
     let tasks = repo::tasks_of(tx, consultation_id).await?;
     if x.status != ConsultationStatus::Finalised
-        || tasks.iter().any(|t| t.status != ConsultationTaskStatus::Done)
+        || tasks
+            .iter()
+            .any(|t| t.status != ConsultationTaskStatus::Done)
     {
         return Ok(());
     }

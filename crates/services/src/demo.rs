@@ -882,7 +882,6 @@ pub async fn seed_credit_work(svc: &Services) -> Result<()> {
     Ok(())
 }
 
-
 /// The first entity (in credit-code order) an expression selects.
 async fn first_entity(svc: &Services, expr: &str) -> Result<lianjian_store::entities::Entity> {
     let resolved = crate::directory::resolve(svc, expr).await?;

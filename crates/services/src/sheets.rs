@@ -66,7 +66,11 @@ where
     let mut page = 1;
     let mut more = false;
     loop {
-        let p = fetch(PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE))).await?;
+        let p = fetch(PageRequest::new(
+            Some(page),
+            Some(PageRequest::MAX_PER_PAGE),
+        ))
+        .await?;
         let n = p.items.len() as u64;
         rows.extend(p.items.into_iter().map(&row));
         if rows.len() >= MAX_EXPORT_ROWS {

@@ -149,7 +149,8 @@ fn sources(x: &Dialect) -> Vec<(String, Vec<&'static str>)> {
             .filter(|c| c.finds_problem())
             .map(|c| c.as_str()),
     );
-    let completed = "v.completed_at IS NOT NULL AND v.visited_on IS NOT NULL AND v.status <> 'cancelled'";
+    let completed =
+        "v.completed_at IS NOT NULL AND v.visited_on IS NOT NULL AND v.status <> 'cancelled'";
     let vm = x.month("v.visited_on");
     let vr = x.county("v.region_code");
     vec![
@@ -941,7 +942,12 @@ pub async fn demo_history(
         ))
         .await?
         .iter()
-        .map(|r| Ok((r.try_get::<Uuid>("", "id")?, r.try_get::<String>("", "region_code")?)))
+        .map(|r| {
+            Ok((
+                r.try_get::<Uuid>("", "id")?,
+                r.try_get::<String>("", "region_code")?,
+            ))
+        })
         .collect::<Result<Vec<_>>>()?;
     if checks.is_empty() || entities.is_empty() {
         return Ok(0);
@@ -974,7 +980,11 @@ pub async fn demo_history(
             x => Some(visited_on + chrono::Duration::days(3 + x as i64)),
         }
         .filter(|d| *d < today);
-        let status = if published.is_some() { "published" } else { "reviewed" };
+        let status = if published.is_some() {
+            "published"
+        } else {
+            "reviewed"
+        };
         c.execute_raw(stmt(
             c,
             "INSERT INTO visits (id, code, draw_id, entity_id, region_code, lead_department_id, trigger, \
@@ -1071,7 +1081,8 @@ pub async fn demo_draw_results(
         let k = visits.iter().position(|v| *v == id).unwrap_or(0);
         let last_day = to.min(today - chrono::Duration::days(1)).max(from);
         let span = (last_day - from).num_days().max(0) as usize;
-        let visited_on = from + chrono::Duration::days((k * (span + 1) / visits.len().max(1)) as i64);
+        let visited_on =
+            from + chrono::Duration::days((k * (span + 1) / visits.len().max(1)) as i64);
         if last != Some(id) {
             last = Some(id);
             seq = 0;
@@ -1168,8 +1179,14 @@ async fn demo_result(
     let at = |d: NaiveDate| -> DateTime<Utc> {
         DateTime::from_naive_utc_and_offset(d.and_hms_opt(2, 0, 0).expect("02:00"), Utc)
     };
-    let (id, plan, item, dept, entity, visited_on) =
-        (k.visit, k.plan, k.item, k.department, k.entity, k.visited_on);
+    let (id, plan, item, dept, entity, visited_on) = (
+        k.visit,
+        k.plan,
+        k.item,
+        k.department,
+        k.entity,
+        k.visited_on,
+    );
     let (code_, follow) = if problem {
         (problems[rng.next(problems.len())], "rectify")
     } else {
@@ -1205,9 +1222,21 @@ async fn demo_result(
         let deadline = issued + chrono::Duration::days(21);
         let (status, reported, closed) = match rng.next(10) {
             0 => ("issued", None, None),
-            1 => ("passed", Some(deadline + chrono::Duration::days(4)), Some(deadline + chrono::Duration::days(6))),
-            2 => ("failed", Some(deadline - chrono::Duration::days(2)), Some(deadline)),
-            x => ("passed", Some(issued + chrono::Duration::days(5 + x as i64)), Some(issued + chrono::Duration::days(8 + x as i64))),
+            1 => (
+                "passed",
+                Some(deadline + chrono::Duration::days(4)),
+                Some(deadline + chrono::Duration::days(6)),
+            ),
+            2 => (
+                "failed",
+                Some(deadline - chrono::Duration::days(2)),
+                Some(deadline),
+            ),
+            x => (
+                "passed",
+                Some(issued + chrono::Duration::days(5 + x as i64)),
+                Some(issued + chrono::Duration::days(8 + x as i64)),
+            ),
         };
         let (reported, closed) = if closed.is_some_and(|d| d >= today) {
             (None, None)
@@ -1267,8 +1296,10 @@ pub async fn bench_generate(
     }
     let start = today - chrono::Duration::days(5 * 365);
     // g → county, item, department: 140 counties (41 + city 01–14 + county 01–10).
-    let common = "WITH d AS (SELECT array_agg(id ORDER BY id) AS ids, COUNT(*) AS n FROM departments) ";
-    let county = "'41' || lpad((1 + g % 14)::text, 2, '0') || lpad((1 + (g / 14) % 10)::text, 2, '0')";
+    let common =
+        "WITH d AS (SELECT array_agg(id ORDER BY id) AS ids, COUNT(*) AS n FROM departments) ";
+    let county =
+        "'41' || lpad((1 + g % 14)::text, 2, '0') || lpad((1 + (g / 14) % 10)::text, 2, '0')";
     let batch = 1_000_000i64;
     let mut lo = 1i64;
     while lo <= visits {

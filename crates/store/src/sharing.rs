@@ -8,7 +8,8 @@
 
 use chrono::{DateTime, Utc};
 use lianjian_domain::sharing::{
-    Confidentiality, DataKind, Direction, Frequency, GENESIS, LogRow, ShareMethod, ShareStatus, row_hash,
+    Confidentiality, DataKind, Direction, Frequency, GENESIS, LogRow, ShareMethod, ShareStatus,
+    row_hash,
 };
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use serde::{Deserialize, Serialize};

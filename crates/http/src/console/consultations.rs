@@ -512,7 +512,10 @@ fn task_filter(p: &Params) -> (TaskQueue, TaskFilter, BTreeMap<String, String>) 
     let department_id = match p.one("department_id").trim() {
         "" => None,
         d => Uuid::parse_str(d).ok().or_else(|| {
-            errors.insert("department_id".to_string(), "责任部门无效，请从列表中选择".into());
+            errors.insert(
+                "department_id".to_string(),
+                "责任部门无效，请从列表中选择".into(),
+            );
             None
         }),
     };
@@ -536,7 +539,10 @@ pub async fn task_queue(
     let p = Params(q);
     let (queue, filter, errors) = task_filter(&p);
     let text = p.one("q");
-    let department = filter.department_id.map(|d| d.to_string()).unwrap_or_default();
+    let department = filter
+        .department_id
+        .map(|d| d.to_string())
+        .unwrap_or_default();
     let page = Pager::request(&p.0, 20);
     let list = consultations::list_tasks(&st.svc, &s.actor, queue, &filter, page).await?;
     let counts = consultations::task_queue_counts(&st.svc, &s.actor).await?;
@@ -578,7 +584,11 @@ pub async fn task_export(
     let p = Params(q);
     let (queue, filter, errors) = task_filter(&p);
     if let Some((k, v)) = errors.into_iter().next() {
-        return Err(ServiceError::field(&k, lianjian_domain::Invalid::new("invalid", v.clone(), v)).into());
+        return Err(ServiceError::field(
+            &k,
+            lianjian_domain::Invalid::new("invalid", v.clone(), v),
+        )
+        .into());
     }
     let bytes = consultations::export_tasks(&st.svc, &s.actor, queue, &filter).await?;
     Ok(super::exchange::xlsx(

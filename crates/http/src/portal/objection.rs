@@ -190,9 +190,7 @@ pub async fn submit(
             too_many_in(&st, retry_after_secs, PATH, "credit")
         }
         Err(e) => match errors_of(&e) {
-            Some(errors) => {
-                form_page(&st, jar, StatusCode::UNPROCESSABLE_ENTITY, f, errors).await
-            }
+            Some(errors) => form_page(&st, jar, StatusCode::UNPROCESSABLE_ENTITY, f, errors).await,
             None => super::unavailable("portal objection", e),
         },
     }

@@ -225,7 +225,13 @@ async fn the_task_queue_exports_what_it_shows(app: App) {
     let office = app.login("wy.office").await;
     let page = app.get("/console/consultation-tasks", Some(&office)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    for text in ["会商任务", "县市场监管局", "县卫生健康委", "冷链食品温度异常风险会商", "导出本队列（Excel）"] {
+    for text in [
+        "会商任务",
+        "县市场监管局",
+        "县卫生健康委",
+        "冷链食品温度异常风险会商",
+        "导出本队列（Excel）",
+    ] {
         assert!(page.body.contains(text), "{text} in {}", page.body);
     }
     let running = app
@@ -249,10 +255,16 @@ async fn the_task_queue_exports_what_it_shows(app: App) {
     )
     .await;
     assert_eq!(all[0][0], "任务编号");
-    assert_eq!(all[0].len(), lianjian_services::consultations::TASK_EXPORT_HEADERS.len());
+    assert_eq!(
+        all[0].len(),
+        lianjian_services::consultations::TASK_EXPORT_HEADERS.len()
+    );
     assert_eq!(all.len(), 3, "{all:?}");
     let statuses: Vec<&str> = all[1..].iter().map(|r| r[9].as_str()).collect();
-    assert!(statuses.contains(&"已完成") && statuses.contains(&"办理中"), "{statuses:?}");
+    assert!(
+        statuses.contains(&"已完成") && statuses.contains(&"办理中"),
+        "{statuses:?}"
+    );
     assert!(all[1..].iter().all(|r| r[2] == "冷链食品温度异常风险会商"));
     let running = crate::http::export_rows(
         &app,
@@ -264,7 +276,9 @@ async fn the_task_queue_exports_what_it_shows(app: App) {
     assert_eq!(running.len(), 2, "{running:?}");
     assert_eq!(running[1][4], "县卫生健康委");
     assert_eq!(running[1][9], "办理中");
-    let health = app.department(&app.token("wy.office").await, "411121", "县卫生健康委").await;
+    let health = app
+        .department(&app.token("wy.office").await, "411121", "县卫生健康委")
+        .await;
     let mine = crate::http::export_rows(
         &app,
         &format!("/console/consultation-tasks/export?department_id={health}"),
@@ -275,7 +289,10 @@ async fn the_task_queue_exports_what_it_shows(app: App) {
     assert_eq!(mine.len(), 2, "{mine:?}");
 
     // A bad filter is named, nothing exported.
-    for (q, field) in [("queue=someday", "queue"), ("department_id=x1", "department_id")] {
+    for (q, field) in [
+        ("queue=someday", "queue"),
+        ("department_id=x1", "department_id"),
+    ] {
         let (status, _, body) = crate::http::download(
             &app,
             &format!("/console/consultation-tasks/export?{q}"),
@@ -284,13 +301,22 @@ async fn the_task_queue_exports_what_it_shows(app: App) {
         .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{q}");
         let body = String::from_utf8_lossy(&body);
-        assert!(body.contains(field) || body.contains("队列") || body.contains("责任部门"), "{q}: {body}");
+        assert!(
+            body.contains(field) || body.contains("队列") || body.contains("责任部门"),
+            "{q}: {body}"
+        );
     }
     // Another province's office sees no task, in the list or the export.
     let other = app.login("sd.office").await;
     let page = app.get("/console/consultation-tasks", Some(&other)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("冷链食品温度异常风险会商"));
-    let none = crate::http::export_rows(&app, "/console/consultation-tasks/export", &other, "会商任务").await;
+    let none = crate::http::export_rows(
+        &app,
+        "/console/consultation-tasks/export",
+        &other,
+        "会商任务",
+    )
+    .await;
     assert_eq!(none.len(), 1, "the header only: {none:?}");
 }

@@ -785,7 +785,12 @@ pub(crate) async fn download(
 }
 
 /// The rows (header first) of an xlsx export's one sheet, read with calamine.
-pub(crate) async fn export_rows(app: &App, path: &str, cookie: &str, sheet: &str) -> Vec<Vec<String>> {
+pub(crate) async fn export_rows(
+    app: &App,
+    path: &str,
+    cookie: &str,
+    sheet: &str,
+) -> Vec<Vec<String>> {
     let (status, headers, bytes) = download(app, path, cookie).await;
     assert_eq!(
         status,

@@ -30,12 +30,17 @@ async fn restaurant(app: &App) -> (String, String) {
         .await
         .unwrap()
         .expect("the demo penalty");
-    (r.try_get("", "usci").unwrap(), r.try_get("", "reference").unwrap())
+    (
+        r.try_get("", "usci").unwrap(),
+        r.try_get("", "reference").unwrap(),
+    )
 }
 
 /// The form page for `usci`: (cookie, csrf, challenge token, bits, body).
 async fn page(app: &App, usci: &str) -> (String, String, String, u32, String) {
-    let r = app.get(&format!("/credit/objection?usci={usci}"), None).await;
+    let r = app
+        .get(&format!("/credit/objection?usci={usci}"), None)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     (
         cookie_of(&r),
@@ -82,7 +87,11 @@ async fn an_entity_objects_from_the_portal_and_staff_see_it(app: App) {
     let (usci, reference) = restaurant(&app).await;
     // The public credit page leads to the form; the form lists the public entries only.
     let detail = app.get(&format!("/credit/{usci}"), None).await;
-    assert!(detail.body.contains(&format!("/credit/objection?usci={usci}")));
+    assert!(
+        detail
+            .body
+            .contains(&format!("/credit/objection?usci={usci}"))
+    );
     let (_, _, _, _, body) = page(&app, &usci).await;
     assert!(body.contains(&reference), "{body}");
     assert!(body.contains("<script src=\"/assets/portal-clue.js\"></script>"));
@@ -98,7 +107,10 @@ async fn an_entity_objects_from_the_portal_and_staff_see_it(app: App) {
             ("entry_id", &entry),
             ("contact", "刘经理"),
             ("phone", "13912345678"),
-            ("statement", "该批原料在保质期内，进货单据和检验报告可以证明，请予核查。"),
+            (
+                "statement",
+                "该批原料在保质期内，进货单据和检验报告可以证明，请予核查。",
+            ),
         ],
     )
     .await;
@@ -114,7 +126,10 @@ async fn an_entity_objects_from_the_portal_and_staff_see_it(app: App) {
     // In the staff queue as an objection, with the contact, due in 10 working days.
     let office = app.token("wy.office").await;
     let q = app
-        .get_json("/api/v1/credit-appeals?kind=objection&queue=all&per_page=50", &office)
+        .get_json(
+            "/api/v1/credit-appeals?kind=objection&queue=all&per_page=50",
+            &office,
+        )
         .await;
     let a = q["items"]
         .as_array()
@@ -130,9 +145,16 @@ async fn an_entity_objects_from_the_portal_and_staff_see_it(app: App) {
     assert_eq!(a["status"], "submitted");
     assert_eq!(a["clocks"].as_array().unwrap().len(), 1, "{a}");
     let d = app
-        .get_json(&format!("/api/v1/credit-appeals/{}", a["id"].as_str().unwrap()), &office)
+        .get_json(
+            &format!("/api/v1/credit-appeals/{}", a["id"].as_str().unwrap()),
+            &office,
+        )
         .await;
-    assert!(d["timeline"].to_string().contains("portal") || d["timeline"].to_string().contains("信用信息公示平台"), "{d}");
+    assert!(
+        d["timeline"].to_string().contains("portal")
+            || d["timeline"].to_string().contains("信用信息公示平台"),
+        "{d}"
+    );
 
     // The same entry again: refused while the first is open, naming the entry.
     let (cookie, form) = filled(
@@ -149,7 +171,11 @@ async fn an_entity_objects_from_the_portal_and_staff_see_it(app: App) {
     let r = post(&app, [10, 1, 0, 1], &cookie, form).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("data-field=\"entry_id\""), "{}", r.body);
-    assert!(r.body.contains(&code), "names the open objection: {}", r.body);
+    assert!(
+        r.body.contains(&code),
+        "names the open objection: {}",
+        r.body
+    );
 }
 
 async fn bad_objections_are_named_and_refused(app: App) {
@@ -166,7 +192,11 @@ async fn bad_objections_are_named_and_refused(app: App) {
     let r = post(&app, [10, 2, 0, 1], &cookie, form).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     for field in ["entry_id", "contact", "phone", "statement"] {
-        assert!(r.body.contains(&format!("data-field=\"{field}\"")), "{field}: {}", r.body);
+        assert!(
+            r.body.contains(&format!("data-field=\"{field}\"")),
+            "{field}: {}",
+            r.body
+        );
     }
     // An entry that is not the entity's public one, and a credit code that is not valid.
     let (cookie, form) = filled(

@@ -112,7 +112,10 @@ pub async fn submit(
             _ => Some(id),
         },
     };
-    let contact = ch.check("contact", bounded_text(&input.contact, 2, 20, "联系人", "contact"));
+    let contact = ch.check(
+        "contact",
+        bounded_text(&input.contact, 2, 20, "联系人", "contact"),
+    );
     let phone = if input.phone.trim().is_empty() {
         ch.push(
             "phone",
@@ -157,6 +160,9 @@ mod tests {
     #[test]
     fn contact_and_phone_fit_the_applicant_field() {
         let longest = format!("{}（{}）", "张".repeat(20), "0395-12345678-1234");
-        assert!(lianjian_domain::credit::appeal::applicant(&longest).is_ok(), "{longest}");
+        assert!(
+            lianjian_domain::credit::appeal::applicant(&longest).is_ok(),
+            "{longest}"
+        );
     }
 }

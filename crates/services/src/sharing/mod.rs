@@ -22,7 +22,8 @@ use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::Actor;
 use lianjian_domain::sharing::{
-    Confidentiality, DataKind, Direction, Frequency, InstanceLevel, ShareMethod, ShareStatus, instance_id,
+    Confidentiality, DataKind, Direction, Frequency, InstanceLevel, ShareMethod, ShareStatus,
+    instance_id,
 };
 use lianjian_store::sharing as repo;
 pub use lianjian_store::sharing::{DeadLetter, Share, SharedRecord};

@@ -137,7 +137,9 @@ async fn control_comparison_is_there(svc: &Services) {
     let (_, token) = accounts::create_token(svc, &admin, u.id, "test", None)
         .await
         .unwrap();
-    let office = accounts::authenticate_token(svc, &token, None).await.unwrap();
+    let office = accounts::authenticate_token(svc, &token, None)
+        .await
+        .unwrap();
     let years = lianjian_services::risk::control_lift_of(svc, &office)
         .await
         .unwrap();
@@ -146,7 +148,10 @@ async fn control_comparison_is_there(svc: &Services) {
         "control {}/{}, weighted {}/{}, lift {:?}",
         y.control.problems, y.control.inspected, y.weighted.problems, y.weighted.inspected, y.lift
     );
-    assert!(y.control.inspected >= 30 && y.weighted.inspected >= 30, "{y:?}");
+    assert!(
+        y.control.inspected >= 30 && y.weighted.inspected >= 30,
+        "{y:?}"
+    );
     assert!(y.lift.is_some(), "{y:?}");
 }
 
@@ -156,9 +161,14 @@ async fn licensing_is_there(svc: &Services) {
     use lianjian_domain::case::Light;
     use lianjian_domain::licensing::HandoverStatus;
     use lianjian_services::licensing;
-    let all = licensing::list(svc, &cli_actor(), &Default::default(), PageRequest::new(Some(1), Some(20)))
-        .await
-        .unwrap();
+    let all = licensing::list(
+        svc,
+        &cli_actor(),
+        &Default::default(),
+        PageRequest::new(Some(1), Some(20)),
+    )
+    .await
+    .unwrap();
     let mut seen: Vec<(HandoverStatus, Light)> = all
         .items
         .iter()

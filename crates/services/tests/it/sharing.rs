@@ -8,7 +8,9 @@
 
 use ed25519_dalek::SigningKey;
 use lianjian_domain::evidence::PublicKey;
-use lianjian_domain::sharing::{Body, DataKind, InstanceLevel, LogTamper, Refusal, SCHEMA, ShareStatus};
+use lianjian_domain::sharing::{
+    Body, DataKind, InstanceLevel, LogTamper, Refusal, SCHEMA, ShareStatus,
+};
 use lianjian_services::evidence::EvidenceConfig;
 use lianjian_services::sharing::flow::{self, Outcome};
 use lianjian_services::sharing::{self, Peer, ShareInput, SharingConfig};
