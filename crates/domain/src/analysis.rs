@@ -182,18 +182,24 @@ impl Months {
             _ => add_months(to, -11),
         };
         if from > to {
-            return Err(("from", Invalid::new(
-                "period_reversed",
-                "起始月份晚于截止月份",
-                "the first month is after the last",
-            )));
+            return Err((
+                "from",
+                Invalid::new(
+                    "period_reversed",
+                    "起始月份晚于截止月份",
+                    "the first month is after the last",
+                ),
+            ));
         }
         if months_between(from, to) >= MAX_MONTHS {
-            return Err(("from", Invalid::new(
-                "period_too_long",
-                format!("统计期最长 {MAX_MONTHS} 个月"),
-                format!("the period is at most {MAX_MONTHS} months"),
-            )));
+            return Err((
+                "from",
+                Invalid::new(
+                    "period_too_long",
+                    format!("统计期最长 {MAX_MONTHS} 个月"),
+                    format!("the period is at most {MAX_MONTHS} months"),
+                ),
+            ));
         }
         Ok(Months { from, to })
     }
@@ -253,16 +259,31 @@ mod tests {
     #[test]
     fn bad_periods_are_named() {
         let t = d("2026-12-07");
-        assert_eq!(Months::parse(Some("2026-13"), None, t).unwrap_err().1.code, "month");
         assert_eq!(
-            Months::parse(Some("2026-05"), Some("2026-04"), t).unwrap_err().1.code,
+            Months::parse(Some("2026-13"), None, t).unwrap_err().1.code,
+            "month"
+        );
+        assert_eq!(
+            Months::parse(Some("2026-05"), Some("2026-04"), t)
+                .unwrap_err()
+                .1
+                .code,
             "period_reversed"
         );
         assert_eq!(
-            Months::parse(Some("2010-01"), Some("2026-04"), t).unwrap_err().1.code,
+            Months::parse(Some("2010-01"), Some("2026-04"), t)
+                .unwrap_err()
+                .1
+                .code,
             "period_too_long"
         );
-        assert_eq!(Months::parse(Some(&"9".repeat(50)), None, t).unwrap_err().1.code, "month");
+        assert_eq!(
+            Months::parse(Some(&"9".repeat(50)), None, t)
+                .unwrap_err()
+                .1
+                .code,
+            "month"
+        );
     }
 
     #[test]

@@ -25,7 +25,6 @@ use crate::directory::labelled_enum;
 use crate::error::{bounded_text, multiline_text};
 use crate::lifecycle::lifecycle;
 
-
 labelled_enum!(
     /// A consultation's state.
     ConsultationStatus {
@@ -125,7 +124,10 @@ impl ConsultationTaskAction {
     }
 
     /// The move this action makes from `from` (`None`: the task is being dispatched).
-    pub fn step(self, from: Option<ConsultationTaskStatus>) -> Result<Step<ConsultationTaskStatus>, Invalid> {
+    pub fn step(
+        self,
+        from: Option<ConsultationTaskStatus>,
+    ) -> Result<Step<ConsultationTaskStatus>, Invalid> {
         use ConsultationTaskStatus as S;
         let Some(f) = from else {
             return if self == ConsultationTaskAction::Dispatch {
@@ -347,7 +349,10 @@ mod tests {
             "2026-12-09 09:30:00"
         );
         assert_eq!(meets_at("明天上午").unwrap_err().code, "datetime");
-        assert_eq!(agenda("一、通报；\r\n二、研究。\n").unwrap(), "一、通报；\n二、研究。");
+        assert_eq!(
+            agenda("一、通报；\r\n二、研究。\n").unwrap(),
+            "一、通报；\n二、研究。"
+        );
         assert_eq!(agenda("一\u{0}二").unwrap_err().code, "control_character");
         assert!(CircularAction::Read.step(None).is_err());
         assert!(

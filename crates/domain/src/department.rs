@@ -225,6 +225,30 @@ const LEGAL_STEMS: &[(&str, &str)] = &[
 /// and its ancestors (level, name), province first: 县卫生健康委 of 舞阳县 → 舞阳县卫生健康委员会;
 /// 市生态环境局舞阳分局 → 漯河市生态环境局舞阳分局. A name without a level prefix is kept.
 pub fn legal_name(name: &str, lineage: &[(RegionLevel, &str)]) -> String {
+    match split_prefix(name, lineage) {
+        Some((region, rest)) => format!("{region}{}", expand_stem(rest)),
+        None => expand_stem(name),
+    }
+}
+
+/// A department's working name with the region it stands for, for a list that shows
+/// departments of several regions (协查协助 between counties): the level prefix replaced by the
+/// region's name, the stem kept — 县市场监管局 of 舞阳县 → 舞阳县市场监管局, never
+/// 舞阳县县市场监管局, nor 舞泉镇县市场监管局 when the user who acted sits in a township of the
+/// county. A name without a level prefix (a custom name, already in full) is kept.
+pub fn qualified_name(name: &str, lineage: &[(RegionLevel, &str)]) -> String {
+    match split_prefix(name, lineage) {
+        Some((region, rest)) => format!("{region}{rest}"),
+        None => name.to_string(),
+    }
+}
+
+/// The region a working name's level prefix (省, 市, 县) stands for, from `lineage`, and the
+/// rest of the name; none without a prefix or without a region of that level.
+fn split_prefix<'a>(
+    name: &'a str,
+    lineage: &[(RegionLevel, &'a str)],
+) -> Option<(&'a str, &'a str)> {
     let region_at = |level: RegionLevel| {
         lineage
             .iter()
@@ -241,10 +265,7 @@ pub fn legal_name(name: &str, lineage: &[(RegionLevel, &str)]) -> String {
         Some('县') => (region_at(RegionLevel::County), &name['县'.len_utf8()..]),
         _ => (None, name),
     };
-    let Some(region) = region else {
-        return expand_stem(name);
-    };
-    format!("{region}{}", expand_stem(rest))
+    region.map(|r| (r, rest))
 }
 
 fn expand_stem(rest: &str) -> String {
@@ -283,6 +304,37 @@ mod tests {
         );
         // A custom name without a prefix stays as the office typed it.
         assert_eq!(legal_name("舞阳县城市管理局", &wuyang), "舞阳县城市管理局");
+    }
+
+    #[test]
+    fn qualified_names_never_double_a_level() {
+        let wuyang = [
+            (RegionLevel::Province, "河南省"),
+            (RegionLevel::City, "漯河市"),
+            (RegionLevel::County, "舞阳县"),
+        ];
+        assert_eq!(qualified_name("县市场监管局", &wuyang), "舞阳县市场监管局");
+        // A township's lineage still names the county for a county department.
+        let town = [
+            (RegionLevel::Province, "河南省"),
+            (RegionLevel::City, "漯河市"),
+            (RegionLevel::County, "舞阳县"),
+            (RegionLevel::Township, "舞泉镇"),
+        ];
+        assert_eq!(qualified_name("县市场监管局", &town), "舞阳县市场监管局");
+        assert_eq!(
+            qualified_name("市生态环境局舞阳分局", &wuyang),
+            "漯河市生态环境局舞阳分局"
+        );
+        assert_eq!(qualified_name("市场监管局", &wuyang), "市场监管局");
+        assert_eq!(
+            qualified_name("舞阳县城市管理局", &wuyang),
+            "舞阳县城市管理局"
+        );
+        assert_eq!(
+            qualified_name("省药监局", &[(RegionLevel::Province, "山东省")]),
+            "山东省药监局"
+        );
     }
 
     #[test]

@@ -41,9 +41,10 @@ pub fn multiline_text(
 ) -> Result<String, Invalid> {
     let s = value.replace("\r\n", "\n");
     bounded_text(&s.replace('\n', " "), min, max, what_zh, what_en)?;
-    Ok(s
-        .trim_matches(|c: char| c.is_whitespace() || is_invisible(c))
-        .to_string())
+    Ok(
+        s.trim_matches(|c: char| c.is_whitespace() || is_invisible(c))
+            .to_string(),
+    )
 }
 
 /// Trims a text value and checks its length in characters (not bytes: names are Chinese).

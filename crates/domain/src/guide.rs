@@ -44,7 +44,13 @@ pub fn section_body(s: &str) -> Result<String, Invalid> {
         if line.trim().is_empty() {
             continue;
         }
-        lines.push(bounded_text(line, 1, SECTION_MAX_CHARS, "说明内容", "section text")?);
+        lines.push(bounded_text(
+            line,
+            1,
+            SECTION_MAX_CHARS,
+            "说明内容",
+            "section text",
+        )?);
     }
     Ok(lines.join("\n"))
 }
@@ -57,15 +63,23 @@ pub fn contact_phone(s: &str) -> Result<String, Invalid> {
     let ok = (5..=32).contains(&t.len())
         && digits >= 5
         && t.chars().enumerate().all(|(i, c)| {
-            c.is_ascii_digit() || matches!(c, '-' | ' ' | '(' | ')' | '、' | '/') || (c == '+' && i == 0)
+            c.is_ascii_digit()
+                || matches!(c, '-' | ' ' | '(' | ')' | '、' | '/')
+                || (c == '+' && i == 0)
         });
     if ok {
         Ok(t.to_string())
     } else {
         Err(Invalid::new(
             "phone",
-            format!("联系电话“{}”不正确：5–32 位数字，可含 - ( ) 空格", t.chars().take(40).collect::<String>()),
-            format!("phone '{}' is malformed: 5–32 digits with - ( ) or spaces", t.chars().take(40).collect::<String>()),
+            format!(
+                "联系电话“{}”不正确：5–32 位数字，可含 - ( ) 空格",
+                t.chars().take(40).collect::<String>()
+            ),
+            format!(
+                "phone '{}' is malformed: 5–32 digits with - ( ) or spaces",
+                t.chars().take(40).collect::<String>()
+            ),
         ))
     }
 }
@@ -195,7 +209,10 @@ mod tests {
             section_body("第一段。\r\n\r\n 第二段。\n").unwrap(),
             "第一段。\n第二段。"
         );
-        assert_eq!(section_body("a\u{0007}b").unwrap_err().code, "control_character");
+        assert_eq!(
+            section_body("a\u{0007}b").unwrap_err().code,
+            "control_character"
+        );
         let long = "字".repeat(SECTION_MAX_CHARS + 1);
         assert_eq!(section_body(&long).unwrap_err().code, "too_long");
         assert!(section_body(&"字".repeat(SECTION_MAX_CHARS)).is_ok());

@@ -73,9 +73,10 @@ pub const CLAIM_CLOCK: ClockSpec = ClockSpec {
 /// `-()（）〔〕[]第号/` only (it is a key: no spaces inside).
 pub fn licence_no(s: &str) -> Result<String, Invalid> {
     let v = bounded_text(s, 4, 64, "许可证号", "licence number")?;
-    if let Some(c) = v.chars().find(|c| {
-        !(c.is_alphanumeric() || "-()（）〔〕[]【】/_.·".contains(*c))
-    }) {
+    if let Some(c) = v
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || "-()（）〔〕[]【】/_.·".contains(*c)))
+    {
         return Err(Invalid::new(
             "licence_no_char",
             format!("许可证号“{v}”含有不允许的字符“{c}”"),
@@ -125,7 +126,10 @@ pub struct ParsedLicence {
 }
 
 /// Parses every field, naming each one that is wrong (field, message).
-pub fn parse(input: &LicenceInput, today: NaiveDate) -> Result<ParsedLicence, Vec<(&'static str, Invalid)>> {
+pub fn parse(
+    input: &LicenceInput,
+    today: NaiveDate,
+) -> Result<ParsedLicence, Vec<(&'static str, Invalid)>> {
     let mut errs = Vec::new();
     fn take<T>(
         errs: &mut Vec<(&'static str, Invalid)>,
@@ -137,13 +141,25 @@ pub fn parse(input: &LicenceInput, today: NaiveDate) -> Result<ParsedLicence, Ve
     let no = take(&mut errs, "licence_no", licence_no(&input.licence_no));
     let event = take(&mut errs, "event", LicenceEvent::parse(input.event.trim()));
     let usci = take(&mut errs, "usci", Usci::parse(&input.usci));
-    let item = take(&mut errs, "item_code", bounded_text(&input.item_code, 1, 32, "监管事项编码", "item code"));
-    let name = take(&mut errs, "licence_name", bounded_text(&input.licence_name, 2, 100, "许可事项名称", "licence name"));
+    let item = take(
+        &mut errs,
+        "item_code",
+        bounded_text(&input.item_code, 1, 32, "监管事项编码", "item code"),
+    );
+    let name = take(
+        &mut errs,
+        "licence_name",
+        bounded_text(&input.licence_name, 2, 100, "许可事项名称", "licence name"),
+    );
     let decided = take(
         &mut errs,
         "decided_on",
         crate::directory::loose_date(&input.decided_on).and_then(|d| match d {
-            None => Err(Invalid::new("required", "请填写决定日期", "decided_on is required")),
+            None => Err(Invalid::new(
+                "required",
+                "请填写决定日期",
+                "decided_on is required",
+            )),
             Some(d) if d > today => Err(Invalid::new(
                 "future_date",
                 format!("决定日期 {d} 晚于今天"),
@@ -152,7 +168,11 @@ pub fn parse(input: &LicenceInput, today: NaiveDate) -> Result<ParsedLicence, Ve
             Some(d) => Ok(d),
         }),
     );
-    let bureau = take(&mut errs, "bureau", bounded_text(&input.bureau, 2, 64, "审批部门", "bureau"));
+    let bureau = take(
+        &mut errs,
+        "bureau",
+        bounded_text(&input.bureau, 2, 64, "审批部门", "bureau"),
+    );
     if !errs.is_empty() {
         return Err(errs);
     }

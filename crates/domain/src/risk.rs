@@ -613,7 +613,10 @@ impl Arm {
             let z = 1.96f64;
             let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
             let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / (1.0 + z * z / n);
-            (Some(p), Some(((centre - half).max(0.0), (centre + half).min(1.0))))
+            (
+                Some(p),
+                Some(((centre - half).max(0.0), (centre + half).min(1.0))),
+            )
         };
         Arm {
             inspected,
@@ -674,8 +677,14 @@ mod tests {
         assert_eq!(l.lift, Some(2.0));
         let (lo, hi) = l.control.interval.unwrap();
         assert!(lo < 0.1 && hi > 0.1 && lo > 0.05 && hi < 0.18, "{lo} {hi}");
-        assert_eq!(ControlLift::new(2026, Arm::new(29, 3), Arm::new(900, 180)).lift, None);
-        assert_eq!(ControlLift::new(2026, Arm::new(100, 0), Arm::new(900, 180)).lift, None);
+        assert_eq!(
+            ControlLift::new(2026, Arm::new(29, 3), Arm::new(900, 180)).lift,
+            None
+        );
+        assert_eq!(
+            ControlLift::new(2026, Arm::new(100, 0), Arm::new(900, 180)).lift,
+            None
+        );
         assert_eq!(Arm::new(0, 0).rate, None);
         let all = Arm::new(5, 5);
         assert_eq!(all.rate, Some(1.0));

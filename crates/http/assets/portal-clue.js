@@ -1,15 +1,15 @@
-// The complaint form's challenge (投诉举报, services::clues::portal): find n such that
+// The public forms' challenge (投诉举报 and 信用异议, services::clues::portal): find n such that
 // SHA-256("<token>:<n>") starts with the token's number of zero bits, with the browser's own
 // WebCrypto, and put n in the form. Without WebCrypto (a page not served over HTTPS) or without
 // scripts the page's question stays for the person to answer.
 (function () {
   "use strict";
-  var form = document.getElementById("clue-form");
+  var form = document.getElementById("clue-form") || document.querySelector("form[data-challenge]");
   var tokenInput = document.getElementById("challenge");
   var work = document.getElementById("work");
   var question = document.getElementById("challenge-question");
   var status = document.getElementById("challenge-status");
-  var submit = document.getElementById("clue-submit");
+  var submit = document.getElementById("clue-submit") || document.querySelector("[data-challenge-submit]");
   if (!form || !tokenInput || !work || !window.crypto || !window.crypto.subtle || !window.TextEncoder) {
     return;
   }

@@ -297,7 +297,9 @@ impl FromRequestParts<AppState> for Console {
             .get::<axum::extract::OriginalUri>()
             .map_or_else(|| parts.uri.path().to_string(), |u| u.0.path().to_string());
         let method = parts.method.clone();
-        let s = Self::signed_in(parts, st).await.map_err(ConsoleRejection::Login)?;
+        let s = Self::signed_in(parts, st)
+            .await
+            .map_err(ConsoleRejection::Login)?;
         if !role_reaches(s.0.actor.role, &method, &full) {
             return Err(ConsoleRejection::Forbidden);
         }

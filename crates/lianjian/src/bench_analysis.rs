@@ -55,7 +55,9 @@ pub async fn run(a: &BenchArgs, url: &str) -> anyhow::Result<String> {
                 "SELECT COUNT(*) AS n FROM visits WHERE code LIKE 'BV%'",
             ))
             .await?;
-        r.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0)
+        r.map(|r| r.try_get::<i64>("", "n"))
+            .transpose()?
+            .unwrap_or(0)
     };
     if seeded == 0 {
         demo::seed(&svc).await.map_err(crate::service_error)?;
@@ -88,7 +90,10 @@ pub async fn run(a: &BenchArgs, url: &str) -> anyhow::Result<String> {
         .await
         .map_err(crate::service_error)?;
     let s = t.elapsed().as_secs_f64();
-    out.push(format!("rebuilt the monthly figures: {} cells in {s:.1} s", r.cells));
+    out.push(format!(
+        "rebuilt the monthly figures: {} cells in {s:.1} s",
+        r.cells
+    ));
     report.insert("refresh_s".into(), json!(s));
     report.insert("cells".into(), json!(r.cells));
 

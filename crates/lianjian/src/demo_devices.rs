@@ -64,7 +64,9 @@ pub async fn start(svc: &Services, listen: SocketAddr) -> anyhow::Result<DemoDev
     .map_err(|e| anyhow!("MQTT ingest: {e}"))?;
     let mut consumer = consumer;
     if !consumer.subscribed(Duration::from_secs(10)).await {
-        return Err(anyhow!("MQTT ingest: no subscription on the embedded broker {url}"));
+        return Err(anyhow!(
+            "MQTT ingest: no subscription on the embedded broker {url}"
+        ));
     }
     let simulator = tokio::spawn(simulate(addr));
     Ok(DemoDevices {
@@ -79,8 +81,12 @@ fn free_addr(listen: SocketAddr) -> anyhow::Result<SocketAddr> {
     if listen.port() != 0 && TcpListener::bind(listen).is_ok() {
         return Ok(listen);
     }
-    let l = TcpListener::bind(SocketAddr::new(listen.ip(), 0))
-        .with_context(|| format!("no free port for the embedded MQTT broker on {}", listen.ip()))?;
+    let l = TcpListener::bind(SocketAddr::new(listen.ip(), 0)).with_context(|| {
+        format!(
+            "no free port for the embedded MQTT broker on {}",
+            listen.ip()
+        )
+    })?;
     Ok(l.local_addr()?)
 }
 
@@ -129,7 +135,10 @@ fn start_broker(addr: SocketAddr) -> anyhow::Result<()> {
 /// device and the reading time, so a replay after a quick restart of the demo is dropped as a
 /// duplicate.
 fn message(device: &str, readings: &[(&str, f64, DateTime<Utc>)]) -> (String, Vec<u8>) {
-    let first = readings.first().map(|r| r.2.timestamp_millis()).unwrap_or(0);
+    let first = readings
+        .first()
+        .map(|r| r.2.timestamp_millis())
+        .unwrap_or(0);
     let body = json!({
         "id": format!("{device}-{first}"),
         "readings": readings.iter().map(|(m, v, at)| json!({
@@ -153,7 +162,11 @@ fn opening(now: DateTime<Utc>) -> Vec<(String, Vec<u8>)> {
     let excursion: Vec<(&str, f64, DateTime<Utc>)> = (0..40i32)
         .map(|i| {
             let ago = i64::from(39 - i);
-            let t = if ago > 34 { 3.6 + 0.1 * f64::from(i) } else { 8.6 + 0.05 * f64::from(i) };
+            let t = if ago > 34 {
+                3.6 + 0.1 * f64::from(i)
+            } else {
+                8.6 + 0.05 * f64::from(i)
+            };
             ("temperature", (t * 10.0).round() / 10.0, minute(ago))
         })
         .collect();
@@ -238,10 +251,13 @@ mod tests {
             .iter()
             .filter(|r| r["value"].as_f64().unwrap() > 8.0)
             .collect();
-        let first_above =
-            DateTime::parse_from_rfc3339(above[0]["at"].as_str().unwrap()).unwrap();
+        let first_above = DateTime::parse_from_rfc3339(above[0]["at"].as_str().unwrap()).unwrap();
         assert!(now.signed_duration_since(first_above) >= chrono::Duration::minutes(30));
-        assert!(readings[..5].iter().all(|r| r["value"].as_f64().unwrap() < 8.0));
+        assert!(
+            readings[..5]
+                .iter()
+                .all(|r| r["value"].as_f64().unwrap() < 8.0)
+        );
         // Every payload parses with the ingest's own parser.
         for (topic, body) in &msgs {
             lianjian_domain::iot::parse_message(body, now, &Default::default())

@@ -3,8 +3,8 @@
 mod audit_cli;
 mod bench;
 mod calendar_cli;
-mod demo_devices;
 mod config;
+mod demo_devices;
 mod draw_cli;
 mod evidence_cli;
 mod exchange_cli;
@@ -318,8 +318,9 @@ fn one_line(e: &anyhow::Error) -> String {
 }
 
 fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LIANJIAN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn,rumqttd=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LIANJIAN_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn,rumqttd=warn")
+    });
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -438,7 +439,11 @@ async fn serve(
         loop {
             every.tick().await;
             match lianjian_services::analysis::refresh_unattended(&analysis_passes).await {
-                Ok(r) => tracing::info!(cells = r.cells, millis = r.millis, "analysis figures rebuilt"),
+                Ok(r) => tracing::info!(
+                    cells = r.cells,
+                    millis = r.millis,
+                    "analysis figures rebuilt"
+                ),
                 Err(e) => tracing::warn!(error = %e, "rebuilding the analysis figures failed"),
             }
         }

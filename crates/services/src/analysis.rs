@@ -89,7 +89,10 @@ pub fn parse_query(
                 "by",
                 Invalid::new(
                     "unknown_by",
-                    format!("“{}”不是有效的分组，可选：部门、地区、事项、月份", s.chars().take(20).collect::<String>()),
+                    format!(
+                        "“{}”不是有效的分组，可选：部门、地区、事项、月份",
+                        s.chars().take(20).collect::<String>()
+                    ),
                     "by is one of department, region, item, month",
                 ),
             )
@@ -227,8 +230,10 @@ pub async fn table(svc: &Services, a: &Actor, q: &Query) -> Result<Table> {
         }
     }
     // Medians are not sums: each row's and the total's from the histogram of its key.
-    let hist: BTreeMap<String, Vec<(i64, i64)>> =
-        store::answer_days(c, &scope, &f, q.by).await?.into_iter().collect();
+    let hist: BTreeMap<String, Vec<(i64, i64)>> = store::answer_days(c, &scope, &f, q.by)
+        .await?
+        .into_iter()
+        .collect();
     for (k, counts) in &mut sums {
         if let Some(m) = hist.get(k).and_then(|h| median_x2(h)) {
             counts.insert(MEDIAN_X2, m);
@@ -286,10 +291,12 @@ async fn labels(
             .into_iter()
             .map(|(id, (code, name))| (id.to_string(), format!("{code} {name}")))
             .collect(),
-        By::Region => crate::sheets::region_names(svc, sums.iter().map(|(k, _)| k.clone()).collect())
-            .await?
-            .into_iter()
-            .collect(),
+        By::Region => {
+            crate::sheets::region_names(svc, sums.iter().map(|(k, _)| k.clone()).collect())
+                .await?
+                .into_iter()
+                .collect()
+        }
     })
 }
 
@@ -359,22 +366,36 @@ pub const MAX_ACTIONS: usize = 200_000;
 
 /// The supervision actions of a period within the actor's scope as JSON Lines
 /// (docs/supervision-actions.md): each line an object with `type` `inspection`,
-/// `rectification` or `sanction_task` and that record's fields. More than [`MAX_ACTIONS`] of a
+/// `rectification`, `sanction_task` or `assistance` and that record's fields. More than [`MAX_ACTIONS`] of a
 /// kind is a 422 asking for a shorter period.
-pub async fn export_actions(svc: &Services, a: &Actor, from: NaiveDate, to: NaiveDate) -> Result<String> {
+pub async fn export_actions(
+    svc: &Services,
+    a: &Actor,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<String> {
     if !may_read(a) {
         return Err(ServiceError::Forbidden);
     }
     if from > to {
         return Err(ServiceError::field(
             "from",
-            Invalid::new("period_reversed", "起始日期晚于截止日期", "from is after to"),
+            Invalid::new(
+                "period_reversed",
+                "起始日期晚于截止日期",
+                "from is after to",
+            ),
         ));
     }
     let x = store::actions(svc.store.conn(), &Scope::of(a), (from, to), MAX_ACTIONS).await?;
-    if [x.inspections.len(), x.rectifications.len(), x.sanctions.len()]
-        .iter()
-        .any(|n| *n > MAX_ACTIONS)
+    if [
+        x.inspections.len(),
+        x.rectifications.len(),
+        x.sanctions.len(),
+        x.assistance.len(),
+    ]
+    .iter()
+    .any(|n| *n > MAX_ACTIONS)
     {
         return Err(ServiceError::field(
             "to",
@@ -395,13 +416,28 @@ pub async fn export_actions(svc: &Services, a: &Actor, from: NaiveDate, to: Naiv
         out.push('\n');
     };
     for r in x.inspections {
-        put("inspection", serde_json::to_value(r).expect("a plain record serialises"));
+        put(
+            "inspection",
+            serde_json::to_value(r).expect("a plain record serialises"),
+        );
     }
     for r in x.rectifications {
-        put("rectification", serde_json::to_value(r).expect("a plain record serialises"));
+        put(
+            "rectification",
+            serde_json::to_value(r).expect("a plain record serialises"),
+        );
     }
     for r in x.sanctions {
-        put("sanction_task", serde_json::to_value(r).expect("a plain record serialises"));
+        put(
+            "sanction_task",
+            serde_json::to_value(r).expect("a plain record serialises"),
+        );
+    }
+    for r in x.assistance {
+        put(
+            "assistance",
+            serde_json::to_value(r).expect("a plain record serialises"),
+        );
     }
     Ok(out)
 }

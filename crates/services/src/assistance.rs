@@ -24,17 +24,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
 use lianjian_domain::assistance::{
-    self as rules, ACCEPT, AssistanceAction, AssistanceKind, AssistanceStatus, CLOCK_LABELS,
-    Party, Side,
+    self as rules, ACCEPT, AssistanceAction, AssistanceKind, AssistanceStatus, CLOCK_LABELS, Party,
+    Side,
 };
 use lianjian_domain::case::{CaseKind, Light, Step, reason};
 use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::scope::{Actor, Scope};
 use lianjian_domain::visit::beijing_date;
-use lianjian_store::assistance::{
-    self as repo, AssistanceQuery, AssistanceRequest, Change,
-};
+use lianjian_store::assistance::{self as repo, AssistanceQuery, AssistanceRequest, Change};
 use lianjian_store::cases::{CaseEvent, ClockHolder};
 use lianjian_store::{Conn, Page, PageRequest};
 use serde::{Deserialize, Serialize};
@@ -225,6 +223,25 @@ async fn region_name(c: &impl Conn, code: &str) -> String {
     }
 }
 
+/// The office that receives for region `code`: a township has none of its own, its county's
+/// office acts (舞阳县联席办, not 舞泉镇联席办).
+async fn office_name(c: &impl Conn, code: &str) -> String {
+    let county: String = code.chars().take(6).collect();
+    format!("{}联席办", region_name(c, &county).await)
+}
+
+/// A department with the region it stands for, from its own region's lineage
+/// (`department::qualified_name`): 县市场监管局 → 舞阳县市场监管局, whatever the region of the
+/// user who acted (a township's staff act for the county's bureau).
+async fn department_label(c: &impl Conn, d: &lianjian_store::departments::Department) -> String {
+    let lineage = lianjian_store::regions::lineage(c, &d.region_code)
+        .await
+        .unwrap_or_default();
+    let named: Vec<(lianjian_domain::region::RegionLevel, &str)> =
+        lineage.iter().map(|r| (r.level, r.name.as_str())).collect();
+    lianjian_domain::department::qualified_name(&d.name, &named)
+}
+
 async fn views(
     svc: &Services,
     c: &impl Conn,
@@ -245,17 +262,14 @@ async fn views(
         let ks = clocks.remove(&x.id).unwrap_or_default();
         let from_name = match (&x.from_agency, x.from_party) {
             (Some(n), Party::PublicSecurity) => n.clone(),
-            _ => {
-                let d = depts
-                    .get(&x.from_department_id)
-                    .map(|d| d.name.clone())
-                    .unwrap_or_default();
-                format!("{}{d}", region_name(c, &x.from_region).await)
-            }
+            _ => match depts.get(&x.from_department_id) {
+                Some(d) => department_label(c, d).await,
+                None => region_name(c, &x.from_region).await,
+            },
         };
         let to_name = match (&x.to_agency, x.to_party) {
             (Some(n), Party::PublicSecurity) => n.clone(),
-            _ => format!("{}联席办", region_name(c, &x.to_region).await),
+            _ => office_name(c, &x.to_region).await,
         };
         let internal = side.sees_receiving_internals();
         out.push(AssistanceView {
@@ -498,7 +512,12 @@ pub struct AssistanceFilter {
 
 /// The drill-down of the analysis figures: the answered period, department and region.
 fn answered_in(f: &AssistanceFilter) -> Result<Option<repo::AnsweredIn>> {
-    let text = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let text = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let (from, to) = (text(&f.answered_from), text(&f.answered_to));
     if from.is_none() && to.is_none() {
         return Ok(None);
@@ -509,7 +528,10 @@ fn answered_in(f: &AssistanceFilter) -> Result<Option<repo::AnsweredIn>> {
         NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| {
             Invalid::new(
                 "date",
-                format!("日期“{}”不正确，应为 2026-12-01 这样的格式", v.chars().take(20).collect::<String>()),
+                format!(
+                    "日期“{}”不正确，应为 2026-12-01 这样的格式",
+                    v.chars().take(20).collect::<String>()
+                ),
                 format!("{k} '{v}' is not a date (YYYY-MM-DD)"),
             )
         })
@@ -540,7 +562,11 @@ fn filter_query(a: &Actor, f: &AssistanceFilter) -> Result<AssistanceQuery> {
         if s.chars().count() > 100 {
             return Err(ServiceError::field(
                 "q",
-                Invalid::new("too_long", "搜索词至多 100 个字符", "the search is 100 characters at most"),
+                Invalid::new(
+                    "too_long",
+                    "搜索词至多 100 个字符",
+                    "the search is 100 characters at most",
+                ),
             ));
         }
         q.q = Some(s.to_string());
@@ -579,7 +605,10 @@ pub async fn queue_counts(svc: &Services, a: &Actor) -> Result<Vec<(AssistanceQu
     let scope = Scope::of(a);
     let mut out = Vec::new();
     for q in AssistanceQueue::ALL {
-        out.push((q, repo::count(c, &scope, &q.query(&cal, today, query_for(a))).await?));
+        out.push((
+            q,
+            repo::count(c, &scope, &q.query(&cal, today, query_for(a))).await?,
+        ));
     }
     Ok(out)
 }
@@ -931,7 +960,11 @@ pub async fn reassign(
     if x.to_department_id == Some(d.id) {
         return Err(ServiceError::field(
             "department_id",
-            Invalid::new("same_department", "已交办给该部门", "already with that department"),
+            Invalid::new(
+                "same_department",
+                "已交办给该部门",
+                "already with that department",
+            ),
         ));
     }
     let tx = svc.store.begin().await?;
@@ -1082,8 +1115,8 @@ pub async fn answer(
     for ev in files.iter().filter(|e| !already.contains(&e.id)) {
         let name = format!("{}.{}", &ev.sha256[..12], ext_of(&ev.media_type));
         if a.department_id.is_nil() {
-            let r = RegionCode::parse(&x.to_region)
-                .map_err(|e| ServiceError::field("to_region", e))?;
+            let r =
+                RegionCode::parse(&x.to_region).map_err(|e| ServiceError::field("to_region", e))?;
             crate::evidence::link_unassigned(&tx, ev.id, RECORD_KIND, id, &name, &r, a).await?;
         } else {
             crate::evidence::link(&tx, ev.id, RECORD_KIND, id, &name, a.department_id, a).await?;
@@ -1102,8 +1135,15 @@ pub async fn answer(
         serde_json::json!({"files": files.iter().map(|e| &e.sha256).collect::<Vec<_>>()}),
     )
     .await?;
-    cases::stop_clocks(&tx, KIND, x.id, &["accept", "answer"], beijing_date(now), step.action)
-        .await?;
+    cases::stop_clocks(
+        &tx,
+        KIND,
+        x.id,
+        &["accept", "answer"],
+        beijing_date(now),
+        step.action,
+    )
+    .await?;
     tx.commit().await?;
     get(svc, a, id).await
 }
@@ -1121,7 +1161,15 @@ pub(crate) fn ext_of(media_type: &str) -> &'static str {
 pub async fn close(svc: &Services, a: &Actor, id: Uuid) -> Result<AssistanceDetail> {
     let (x, step) = prepare(svc, a, id, AssistanceAction::Close).await?;
     let tx = svc.store.begin().await?;
-    apply(&tx, a, &x, &step, &Change::default(), serde_json::Value::Null).await?;
+    apply(
+        &tx,
+        a,
+        &x,
+        &step,
+        &Change::default(),
+        serde_json::Value::Null,
+    )
+    .await?;
     tx.commit().await?;
     get(svc, a, id).await
 }
@@ -1132,7 +1180,15 @@ pub async fn reopen(svc: &Services, a: &Actor, id: Uuid, why: &str) -> Result<As
     let why = reason(why).map_err(|e| ServiceError::field("reason", e))?;
     let (x, step) = prepare(svc, a, id, AssistanceAction::Reopen).await?;
     let tx = svc.store.begin().await?;
-    apply(&tx, a, &x, &step.because(why), &Change::default(), serde_json::Value::Null).await?;
+    apply(
+        &tx,
+        a,
+        &x,
+        &step.because(why),
+        &Change::default(),
+        serde_json::Value::Null,
+    )
+    .await?;
     let cal = crate::calendar::current(svc).await?;
     cases::start_clocks(
         &tx,
@@ -1328,9 +1384,15 @@ pub async fn of_transfer(
         transfer_id: Some(transfer_id),
         ..Default::default()
     };
-    Ok(list(svc, a, AssistanceQueue::All, &f, PageRequest::new(Some(1), Some(100)))
-        .await?
-        .items)
+    Ok(list(
+        svc,
+        a,
+        AssistanceQueue::All,
+        &f,
+        PageRequest::new(Some(1), Some(100)),
+    )
+    .await?
+    .items)
 }
 
 pub use crate::follow_ups::{TransferDecisionView, transfer_decision};
@@ -1365,26 +1427,42 @@ pub async fn seed_demo(svc: &Services) -> Result<()> {
         .await?
         .ok_or(ServiceError::NotFound)?;
     let wy = RegionCode::parse("411121").map_err(|e| ServiceError::field("region", e))?;
-    let procuratorate = match lianjian_store::departments::find_by_name(c, &wy, "县人民检察院").await? {
-        Some(d) => d.id,
-        None => {
-            crate::departments::create(
-                svc,
-                &sys,
-                crate::departments::DepartmentInput {
-                    region_code: "411121".into(),
-                    name: "县人民检察院".into(),
-                    line: "procuratorate".into(),
-                },
-            )
-            .await?
-            .id
-        }
-    };
+    let procuratorate =
+        match lianjian_store::departments::find_by_name(c, &wy, "县人民检察院").await? {
+            Some(d) => d.id,
+            None => {
+                crate::departments::create(
+                    svc,
+                    &sys,
+                    crate::departments::DepartmentInput {
+                        region_code: "411121".into(),
+                        name: "县人民检察院".into(),
+                        line: "procuratorate".into(),
+                    },
+                )
+                .await?
+                .id
+            }
+        };
     for (username, name, role, dept) in [
-        ("ly.office", "临颍县专班办", "coordination_office", ly_market.id),
-        ("ly.market", "临颍县市场监管局管理员", "department_admin", ly_market.id),
-        ("wy.jiancha", "舞阳县人民检察院（检察监督）", "procuratorate", procuratorate),
+        (
+            "ly.office",
+            "临颍县专班办",
+            "coordination_office",
+            ly_market.id,
+        ),
+        (
+            "ly.market",
+            "临颍县市场监管局管理员",
+            "department_admin",
+            ly_market.id,
+        ),
+        (
+            "wy.jiancha",
+            "舞阳县人民检察院（检察监督）",
+            "procuratorate",
+            procuratorate,
+        ),
     ] {
         accounts::create_user(
             svc,

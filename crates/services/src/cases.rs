@@ -287,7 +287,10 @@ pub struct CaseStepView {
 impl CaseStepView {
     /// The event with its action and statuses labelled by the capability (`action_label`
     /// names an action; statuses are labelled by the lifecycle `S`); unknown codes stay codes.
-    pub fn of<S: Lifecycle>(e: CaseEvent, action_label: impl Fn(&str) -> Option<&'static str>) -> Self {
+    pub fn of<S: Lifecycle>(
+        e: CaseEvent,
+        action_label: impl Fn(&str) -> Option<&'static str>,
+    ) -> Self {
         let status = |code: &str| {
             S::STATUSES
                 .iter()

@@ -27,8 +27,8 @@ use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
 use lianjian_domain::case::{CaseKind, Light, Step, reason};
 use lianjian_domain::consultation::{
-    self as rules, ConsultationAction, ConsultationStatus, LinkKind, MAX_PARTIES, TASK_CLOCKS,
-    ConsultationTaskAction, ConsultationTaskStatus,
+    self as rules, ConsultationAction, ConsultationStatus, ConsultationTaskAction,
+    ConsultationTaskStatus, LinkKind, MAX_PARTIES, TASK_CLOCKS,
 };
 use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::region::RegionCode;
@@ -664,6 +664,69 @@ pub async fn list_tasks(
         page,
         per_page,
     })
+}
+
+/// The columns of the task list's xlsx export.
+pub const TASK_EXPORT_HEADERS: [&str; 13] = [
+    "任务编号",
+    "会商编号",
+    "会商标题",
+    "决定序号",
+    "责任部门",
+    "任务内容",
+    "办理时限（工作日）",
+    "截止日期",
+    "时限状态",
+    "任务状态",
+    "督办次数",
+    "下达时间",
+    "完成时间",
+];
+
+fn task_export_row(t: TaskView) -> Vec<String> {
+    let clock = t.clocks.first();
+    vec![
+        t.code,
+        t.consultation_code,
+        t.consultation_title,
+        t.decision_seq.to_string(),
+        t.department,
+        t.description,
+        t.deadline_days.to_string(),
+        clock.map(|k| k.due.to_string()).unwrap_or_default(),
+        clock.map(|k| k.light_label.clone()).unwrap_or_default(),
+        if t.escalated {
+            format!("{}（已超时上报）", t.status_label)
+        } else {
+            t.status_label
+        },
+        t.supervised.to_string(),
+        crate::sheets::beijing_time(&t.created_at),
+        t.done_at
+            .map(|d| crate::sheets::beijing_time(&d))
+            .unwrap_or_default(),
+    ]
+}
+
+/// A task queue as filtered, every page, as xlsx (the console's 导出 and the API's export):
+/// what the actor may read, nothing more.
+pub async fn export_tasks(
+    svc: &Services,
+    a: &Actor,
+    queue: TaskQueue,
+    f: &TaskFilter,
+) -> Result<Vec<u8>> {
+    let rows = crate::sheets::export_rows(
+        TASK_EXPORT_HEADERS.len(),
+        |page| list_tasks(svc, a, queue, f, page),
+        task_export_row,
+    )
+    .await?;
+    Ok(crate::sheets::xlsx_table(
+        "会商任务",
+        &TASK_EXPORT_HEADERS,
+        rows,
+    ))
 }
 
 /// How many tasks each queue holds for the actor.
@@ -1367,7 +1430,9 @@ pub async fn finalise_on(
                 done_at: None,
             };
             repo::insert_task(&tx, &t).await?;
-            let open = ConsultationTaskAction::Dispatch.step(None).map_err(refused)?;
+            let open = ConsultationTaskAction::Dispatch
+                .step(None)
+                .map_err(refused)?;
             cases::record_step(
                 &tx,
                 a,
@@ -1430,7 +1495,9 @@ pub async fn get_task(svc: &Services, a: &Actor, id: Uuid) -> Result<TaskDetail>
         .unwrap_or_default();
     Ok(TaskDetail {
         timeline: timeline_of::<ConsultationTaskStatus>(cases::timeline(c, TASK, id).await?, |s| {
-            ConsultationTaskAction::parse(s).ok().map(ConsultationTaskAction::label_zh)
+            ConsultationTaskAction::parse(s)
+                .ok()
+                .map(ConsultationTaskAction::label_zh)
         }),
         task: task_views(svc, c, vec![t]).await?.remove(0),
         decision,
@@ -1471,7 +1538,9 @@ pub async fn report(
     let (Some(text), Some(files)) = (text, files) else {
         return Err(ServiceError::refused("输入有误", "invalid input"));
     };
-    let step = ConsultationTaskAction::Report.step(Some(t.status)).map_err(refused)?;
+    let step = ConsultationTaskAction::Report
+        .step(Some(t.status))
+        .map_err(refused)?;
     let now = lianjian_domain::audit::audit_time(svc.now());
     let mut after = t.clone();
     after.status = step.to;
@@ -1505,7 +1574,9 @@ async fn close_if_done(tx: &impl Conn, a: &Actor, consultation_id: Uuid) -> Resu
     };
     let tasks = repo::tasks_of(tx, consultation_id).await?;
     if x.status != ConsultationStatus::Finalised
-        || tasks.iter().any(|t| t.status != ConsultationTaskStatus::Done)
+        || tasks
+            .iter()
+            .any(|t| t.status != ConsultationTaskStatus::Done)
     {
         return Ok(());
     }

@@ -137,6 +137,7 @@ pub async fn seed(svc: &Services) -> Result<bool> {
         return Ok(false);
     }
     seed_credit_work(svc).await?;
+    seed_control_share(svc).await?;
     // The dashboards' year of history (issue 17 item 6, 分析评估).
     crate::analysis::seed_demo(svc).await?;
     crate::guides::seed_demo(svc).await?;
@@ -881,7 +882,6 @@ pub async fn seed_credit_work(svc: &Services) -> Result<()> {
     Ok(())
 }
 
-
 /// The first entity (in credit-code order) an expression selects.
 async fn first_entity(svc: &Services, expr: &str) -> Result<lianjian_store::entities::Entity> {
     let resolved = crate::directory::resolve(svc, expr).await?;
@@ -1128,8 +1128,25 @@ async fn seed_entities(svc: &Services, actor: &Actor) -> Result<()> {
 /// Wuyang's 2026 annual plans (`demo_content::PLANS`), filed for the county's lead departments
 /// and moved on as far as each got, stamped with the days in March and April they were filed.
 async fn seed_plans(svc: &Services, actor: &Actor, depts: &mut Departments) -> Result<()> {
+    use content::PLANS;
+    for def in PLANS {
+        file_plan(svc, actor, depts, def, None).await?;
+    }
+    Ok(())
+}
+
+/// Files a demo plan for its lead department and moves it on as far as it got, stamped with
+/// the days it was filed. `control_share` (percent) makes it risk-weighted with that random
+/// control share; without, it draws unweighted.
+async fn file_plan(
+    svc: &Services,
+    actor: &Actor,
+    depts: &mut Departments,
+    def: &content::PlanDef,
+    control_share: Option<&str>,
+) -> Result<Uuid> {
     use chrono::{FixedOffset, NaiveDate, TimeZone, Utc};
-    use content::{PLAN_YEAR, PLANS, PlanStage};
+    use content::{PLAN_YEAR, PlanStage};
     use lianjian_domain::plan::PlanAction;
 
     let at = |day: &str, plus_days: i64| {
@@ -1142,54 +1159,52 @@ async fn seed_plans(svc: &Services, actor: &Actor, depts: &mut Departments) -> R
             .expect("no DST")
             .with_timezone(&Utc)
     };
-    for def in PLANS {
-        let mut cooperating = None;
-        if !def.cooperating.is_empty() {
-            let mut ids = Vec::new();
-            for name in def.cooperating {
-                ids.push(depts.id(svc, COUNTY, name).await?.to_string());
-            }
-            cooperating = Some(ids);
+    let mut cooperating = None;
+    if !def.cooperating.is_empty() {
+        let mut ids = Vec::new();
+        for name in def.cooperating {
+            ids.push(depts.id(svc, COUNTY, name).await?.to_string());
         }
-        let [a, b, c, d, ungraded] = def.ratios;
-        let input = plans::PlanInput {
-            item: def.item.into(),
-            year: PLAN_YEAR.into(),
-            period_start: def.period.0.into(),
-            period_end: def.period.1.into(),
-            region_code: COUNTY.into(),
-            narrowing_expr: def.narrowing.into(),
-            ratio_a: a.into(),
-            ratio_b: b.into(),
-            ratio_c: c.into(),
-            ratio_d: d.into(),
-            ratio_ungraded: ungraded.into(),
-            cooldown_months: def.cooldown_months.into(),
-            inspectors_per_visit: def.inspectors_per_visit.into(),
-            expert_count: def.expert_count.into(),
-            cooperating,
-            qualifications: def.qualifications.into(),
-            // The demo's plans draw unweighted: the demo draw stays a format-1 record.
-            risk_weighted: false,
-            control_share: String::new(),
-        };
-        let plan = plans::create(svc, actor, &input).await?;
-        let moves: Vec<(PlanAction, i64)> = match def.stage {
-            PlanStage::Draft => Vec::new(),
-            PlanStage::Submitted(_) => vec![(PlanAction::Submit, 0)],
-            PlanStage::Published(_) => vec![
-                (PlanAction::Submit, 0),
-                (PlanAction::Approve, 6),
-                (PlanAction::Publish, 8),
-            ],
-        };
-        if let PlanStage::Submitted(day) | PlanStage::Published(day) = def.stage {
-            for (action, plus) in moves {
-                plans::act_at(svc, actor, plan.id, action, None, at(day, plus)).await?;
-            }
+        cooperating = Some(ids);
+    }
+    let [a, b, c, d, ungraded] = def.ratios;
+    let input = plans::PlanInput {
+        item: def.item.into(),
+        year: PLAN_YEAR.into(),
+        period_start: def.period.0.into(),
+        period_end: def.period.1.into(),
+        region_code: COUNTY.into(),
+        narrowing_expr: def.narrowing.into(),
+        ratio_a: a.into(),
+        ratio_b: b.into(),
+        ratio_c: c.into(),
+        ratio_d: d.into(),
+        ratio_ungraded: ungraded.into(),
+        cooldown_months: def.cooldown_months.into(),
+        inspectors_per_visit: def.inspectors_per_visit.into(),
+        expert_count: def.expert_count.into(),
+        cooperating,
+        qualifications: def.qualifications.into(),
+        // The annual plans draw unweighted: the fourth-quarter draw stays a plain record.
+        risk_weighted: control_share.is_some(),
+        control_share: control_share.unwrap_or_default().into(),
+    };
+    let plan = plans::create(svc, actor, &input).await?;
+    let moves: Vec<(PlanAction, i64)> = match def.stage {
+        PlanStage::Draft => Vec::new(),
+        PlanStage::Submitted(_) => vec![(PlanAction::Submit, 0)],
+        PlanStage::Published(_) => vec![
+            (PlanAction::Submit, 0),
+            (PlanAction::Approve, 6),
+            (PlanAction::Publish, 8),
+        ],
+    };
+    if let PlanStage::Submitted(day) | PlanStage::Published(day) = def.stage {
+        for (action, plus) in moves {
+            plans::act_at(svc, actor, plan.id, action, None, at(day, plus)).await?;
         }
     }
-    Ok(())
+    Ok(plan.id)
 }
 
 /// The Wuyang inspector pool of `demo_content::INSPECTORS`, saved in one transaction, and the
@@ -1251,7 +1266,18 @@ async fn seed_draws(svc: &Services, actor: &Actor) -> Result<()> {
             ..Default::default()
         },
     };
-    let d = crate::draws::commit(svc, actor, &spec).await?;
+    witnessed_draw(svc, actor, &spec).await?;
+    Ok(())
+}
+
+/// Commits `spec`, has the demo supervisor contribute 32 random bytes under its own account,
+/// and executes the draw.
+async fn witnessed_draw(
+    svc: &Services,
+    actor: &Actor,
+    spec: &crate::draws::DrawSpec,
+) -> Result<lianjian_store::draws::Draw> {
+    let d = crate::draws::commit(svc, actor, spec).await?;
     let u = repo::find_user_by_name(svc.store.conn(), DEMO_SUPERVISOR)
         .await?
         .unwrap_or_else(|| panic!("demo account {DEMO_SUPERVISOR}"));
@@ -1269,6 +1295,75 @@ async fn seed_draws(svc: &Services, actor: &Actor) -> Result<()> {
     let value: [u8; 32] = rand::random();
     crate::draws::contribute(svc, &supervisor, d.id, &hex::encode(value)).await?;
     crate::draws::execute(svc, actor, d.id).await?;
+    Ok(d)
+}
+
+/// The demo's 随机对照检验 (issue 16 item 4, docs/draw-algorithm.md 12.13): a tag with risk
+/// weight 3 (风险关注对象: clinics on a filing certificate, pharmacies that also sell health
+/// foods, meat-product makers), risk-weighted third-quarter plans for four county items that
+/// keep half of each quota as the random control share (a county's pools are small: half,
+/// so that each arm reaches the 30 results a lift needs), their joint draw witnessed and
+/// executed, and its visits carried out with results
+/// ([`lianjian_store::analysis::demo_draw_results`]: tagged entities find problems more often,
+/// a rule the draw does not know). The risk page and `GET /api/v1/risk/control-lift` then
+/// compare the two arms of 2026.
+pub async fn seed_control_share(svc: &Services) -> Result<()> {
+    let mut actor = crate::cli_actor();
+    actor.username = "demo".into();
+    let mut depts = Departments::default();
+    tags::create(
+        svc,
+        &actor,
+        TagInput {
+            code: content::RISK_TAG.0.into(),
+            name: content::RISK_TAG.1.into(),
+            region_code: COUNTY.into(),
+            owner_department_id: depts.id(svc, COUNTY, "县市场监管局").await?.to_string(),
+            description: content::RISK_TAG.2.into(),
+            risk_weight: "3".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    for (kind, pattern) in content::RISK_TAG.3 {
+        tags::add_rule(svc, &actor, content::RISK_TAG.0, kind, pattern).await?;
+    }
+    let mut plan_ids = Vec::new();
+    for def in content::CONTROL_PLANS {
+        plan_ids.push(file_plan(svc, &actor, &mut depts, def, Some("50")).await?);
+    }
+    let spec = crate::draws::DrawSpec {
+        title: "舞阳县2026年第三季度按风险加权双随机抽查（含随机对照）".into(),
+        region: COUNTY.into(),
+        period_start: content::Q3.0.into(),
+        period_end: content::Q3.1.into(),
+        plan_ids,
+        witness: crate::draws::WitnessSpec {
+            supervisors: vec![DEMO_SUPERVISOR.into()],
+            ..Default::default()
+        },
+    };
+    let d = witnessed_draw(svc, &actor, &spec).await?;
+    let resolved = crate::directory::resolve(svc, content::RISK_TAG.0).await?;
+    let s = lianjian_store::entities::EntitySearch {
+        covered_by: Some(resolved),
+        ..Default::default()
+    };
+    let risky: std::collections::HashSet<Uuid> =
+        lianjian_store::entities::search_ids(svc.store.conn(), &s, None, 10_000)
+            .await?
+            .into_iter()
+            .collect();
+    let tx = svc.store.begin().await?;
+    let n = lianjian_store::analysis::demo_draw_results(
+        &tx,
+        d.id,
+        &risky,
+        lianjian_domain::visit::beijing_date(svc.now()),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::debug!(checks = n, "demo control-share draw carried out");
     Ok(())
 }
 

@@ -2858,6 +2858,49 @@ pub(crate) const PLANS: &[PlanDef] = &[
     },
 ];
 
+/// The third quarter, when the demo's risk-weighted draw took place.
+pub(crate) const Q3: (&str, &str) = ("2026-07-01", "2026-09-30");
+
+/// The demo's risk tag (code, name, description, rules): risk weight 3 in risk-weighted
+/// draws for the entities a county bureau watches more closely.
+#[allow(clippy::type_complexity)]
+pub(crate) const RISK_TAG: (&str, &str, &str, &[(&str, &str)]) = (
+    "风险关注",
+    "风险关注对象",
+    "按风险加权抽取时权重为 3：仅凭备案执业的诊所、兼营保健食品的药店、肉制品生产企业（演示）",
+    &[
+        ("licence_type", "诊所备案凭证"),
+        ("scope_keyword", "保健食品"),
+        ("industry_prefix", "1353"),
+    ],
+);
+
+const fn weighted(item: &'static str, qualifications: &'static str) -> PlanDef {
+    PlanDef {
+        item,
+        ratios: ["70", "80", "90", "100", "80"],
+        // The fourth quarter's visits come after this quarter: no cooldown to apply.
+        cooldown_months: "0",
+        inspectors_per_visit: "2",
+        expert_count: "0",
+        narrowing: "",
+        cooperating: &[],
+        qualifications,
+        period: Q3,
+        stage: PlanStage::Published("2026-06-08"),
+    }
+}
+
+/// The risk-weighted third-quarter plans of the demo's 随机对照检验 (their control share is set
+/// where they are filed): high ratios, so that a county's small pools give each arm enough
+/// results.
+pub(crate) const CONTROL_PLANS: &[PlanDef] = &[
+    weighted("WY-2024-01", "食品安全"),
+    weighted("WY-2024-02", "药品"),
+    weighted("WY-2024-03", ""),
+    weighted("WY-2024-06", "医疗器械"),
+];
+
 // ---------------------------------------------------------------------------------------------
 // Inspector pool (执法检查人员库)
 // ---------------------------------------------------------------------------------------------

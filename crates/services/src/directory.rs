@@ -1128,8 +1128,16 @@ pub async fn decide_claim(
             escalated = Some(esc);
         }
     }
-    crate::licensing::follow_claim(&tx, svc, actor, &cl, status, cl.department_id, escalated.as_ref())
-        .await?;
+    crate::licensing::follow_claim(
+        &tx,
+        svc,
+        actor,
+        &cl,
+        status,
+        cl.department_id,
+        escalated.as_ref(),
+    )
+    .await?;
     changes::append_directory_changes(&tx, &[DirectoryChange::Entity(cl.entity_id)]).await?;
     tx.commit().await?;
     svc.apply_own_changes().await;
@@ -1192,8 +1200,16 @@ pub async fn assign_claim(
     )
     .await?;
     mark_claimed(&tx, actor, cl.entity_id, &cl.region_code, d.id).await?;
-    crate::licensing::follow_claim(&tx, svc, actor, &cl, ClaimStatus::Assigned, Some(d.id), None)
-        .await?;
+    crate::licensing::follow_claim(
+        &tx,
+        svc,
+        actor,
+        &cl,
+        ClaimStatus::Assigned,
+        Some(d.id),
+        None,
+    )
+    .await?;
     changes::append_directory_changes(&tx, &[DirectoryChange::Entity(cl.entity_id)]).await?;
     tx.commit().await?;
     svc.apply_own_changes().await;

@@ -2946,7 +2946,8 @@ impl<'a> RowCheck<'a> {
     ) {
         for f in fields {
             if !skip.contains(&f.field.as_str()) {
-                self.problems.push(Problem::field(0, ri, column_of(&f.field), f));
+                self.problems
+                    .push(Problem::field(0, ri, column_of(&f.field), f));
             }
         }
     }

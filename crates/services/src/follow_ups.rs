@@ -701,7 +701,8 @@ pub async fn transfer_feedback(
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
     }
-    let (feedback, (decided_on, document_no)) = (feedback.expect("checked"), decided.expect("checked"));
+    let (feedback, (decided_on, document_no)) =
+        (feedback.expect("checked"), decided.expect("checked"));
     let tx = svc.store.begin().await?;
     ensure_acts(&tx, actor, &v, t.department_id).await?;
     let status = if accepted {
@@ -764,14 +765,16 @@ pub async fn transfer_decision(
     transfer_id: Uuid,
 ) -> Result<Option<TransferDecisionView>> {
     get_transfer(svc, a, transfer_id).await?;
-    Ok(lianjian_store::assistance::decision_of(svc.store.conn(), transfer_id)
-        .await?
-        .map(|d| TransferDecisionView {
-            decided_on: d.decided_on,
-            document_no: d.document_no,
-            recorded_by: d.recorded_by,
-            recorded_at: d.recorded_at,
-        }))
+    Ok(
+        lianjian_store::assistance::decision_of(svc.store.conn(), transfer_id)
+            .await?
+            .map(|d| TransferDecisionView {
+                decided_on: d.decided_on,
+                document_no: d.document_no,
+                recorded_by: d.recorded_by,
+                recorded_at: d.recorded_at,
+            }),
+    )
 }
 
 /// Parses the decision's date (not after today, not before the transfer) and document number.
@@ -786,7 +789,11 @@ pub(crate) fn parse_decision(
         Ok(d) if d > today => {
             ch.push(
                 "decided_on",
-                lianjian_domain::Invalid::new("future", "决定日期不能晚于今天", "the decision date is in the future"),
+                lianjian_domain::Invalid::new(
+                    "future",
+                    "决定日期不能晚于今天",
+                    "the decision date is in the future",
+                ),
             );
             None
         }

@@ -854,7 +854,11 @@ pub struct TeamChoice {
 /// The active pool members of `departments` the actor sees, department by department: whom an
 /// ad-hoc visit (a clue's verification, a warning's visit) can send. The visit flow checks
 /// the team again.
-pub async fn team_choices(svc: &Services, a: &Actor, departments: &[Uuid]) -> Result<Vec<TeamChoice>> {
+pub async fn team_choices(
+    svc: &Services,
+    a: &Actor,
+    departments: &[Uuid],
+) -> Result<Vec<TeamChoice>> {
     let c = svc.store.conn();
     let names = dept_repo::by_ids(c, departments).await?;
     let mut out = Vec::new();

@@ -32,10 +32,10 @@ use crate::cases::{self, CaseRef, ClockView};
 use crate::trail::{Record, record};
 use crate::{FieldError, Result, ServiceError, Services};
 
-pub use lianjian_domain::licensing::CLAIM_CLOCK;
-pub use lianjian_store::licensing::{Feedback, Handover, HandoverQuery};
-pub use lianjian_store::claims::Claim as HandoverClaim;
 pub use crate::cases::CaseStepView;
+pub use lianjian_domain::licensing::CLAIM_CLOCK;
+pub use lianjian_store::claims::Claim as HandoverClaim;
+pub use lianjian_store::licensing::{Feedback, Handover, HandoverQuery};
 
 const KIND: CaseKind = CaseKind::LicenceHandover;
 
@@ -125,7 +125,11 @@ pub(crate) struct Resolved {
 }
 
 fn invalid(errs: Vec<(&'static str, Invalid)>) -> ServiceError {
-    ServiceError::Invalid(errs.into_iter().map(|(f, e)| FieldError::new(f, e)).collect())
+    ServiceError::Invalid(
+        errs.into_iter()
+            .map(|(f, e)| FieldError::new(f, e))
+            .collect(),
+    )
 }
 
 /// Parses an approval result and resolves its licensee (in the directory, within the actor's
@@ -143,16 +147,24 @@ pub(crate) async fn resolve(
     let c = svc.store.conn();
     let mut errs = Vec::new();
     let full = actor.full_scope();
-    let entity = entities::by_usci(c, p.usci.as_str())
-        .await?
-        .filter(|e| full.region.as_ref().is_none_or(|r| e.region_code.is_within(r)));
+    let entity = entities::by_usci(c, p.usci.as_str()).await?.filter(|e| {
+        full.region
+            .as_ref()
+            .is_none_or(|r| e.region_code.is_within(r))
+    });
     if entity.is_none() {
         errs.push((
             "usci",
             Invalid::new(
                 "unknown_entity",
-                format!("统一社会信用代码“{}”的主体不在您管理范围内的监管对象名录中", p.usci.as_str()),
-                format!("no entity with credit code {} in your scope", p.usci.as_str()),
+                format!(
+                    "统一社会信用代码“{}”的主体不在您管理范围内的监管对象名录中",
+                    p.usci.as_str()
+                ),
+                format!(
+                    "no entity with credit code {} in your scope",
+                    p.usci.as_str()
+                ),
             ),
         ));
     }
@@ -247,7 +259,8 @@ pub(crate) async fn save_on(
         new.bureau = h.bureau.clone();
         new.updated_at = Utc::now();
         repo::update_content(tx, &new).await?;
-        let s = Step::staying("update", old.status, true).map_err(|e| ServiceError::field("status", e))?;
+        let s = Step::staying("update", old.status, true)
+            .map_err(|e| ServiceError::field("status", e))?;
         step(
             tx,
             actor,
@@ -401,7 +414,8 @@ pub(crate) async fn follow_claim(
         (ClaimStatus::Assigned, _) => ("assign", HandoverStatus::Assigned, department_id, None),
         _ => return Ok(()),
     };
-    let mut s = Step::moving(action, h.status, target).map_err(|e| ServiceError::field("status", e))?;
+    let mut s =
+        Step::moving(action, h.status, target).map_err(|e| ServiceError::field("status", e))?;
     if let Some(r) = reason {
         s = s.because(r);
     }
@@ -437,7 +451,8 @@ pub async fn escalate_overdue(svc: &Services) -> Result<usize> {
     let c = svc.store.conn();
     let actor = cases::server_actor();
     let mut n = 0;
-    for id in lianjian_store::cases::running_past_due(c, KIND, CLAIM_CLOCK.name, today(svc)).await? {
+    for id in lianjian_store::cases::running_past_due(c, KIND, CLAIM_CLOCK.name, today(svc)).await?
+    {
         let Some(h) = repo::get(c, id).await? else {
             continue;
         };
@@ -453,8 +468,16 @@ pub async fn escalate_overdue(svc: &Services) -> Result<usize> {
         let now = Utc::now();
         let mut esc = None;
         for cl in &open {
-            claims::decide(&tx, cl.id, ClaimStatus::Expired, Some("逾期未认领"), &actor.username, now, None)
-                .await?;
+            claims::decide(
+                &tx,
+                cl.id,
+                ClaimStatus::Expired,
+                Some("逾期未认领"),
+                &actor.username,
+                now,
+                None,
+            )
+            .await?;
             esc = Some(cl.escalation("逾期未认领，转协调办指定".into(), now));
         }
         let Some(esc) = esc else {
@@ -469,7 +492,15 @@ pub async fn escalate_overdue(svc: &Services) -> Result<usize> {
                 .after(&esc),
         )
         .await?;
-        if !repo::set_status(&tx, h.id, HandoverStatus::Pending, HandoverStatus::Escalated, None).await? {
+        if !repo::set_status(
+            &tx,
+            h.id,
+            HandoverStatus::Pending,
+            HandoverStatus::Escalated,
+            None,
+        )
+        .await?
+        {
             continue;
         }
         let mut after = h.clone();
@@ -478,7 +509,14 @@ pub async fn escalate_overdue(svc: &Services) -> Result<usize> {
         let s = Step::moving("expire", h.status, HandoverStatus::Escalated)
             .map_err(|e| ServiceError::field("status", e))?
             .because("超过认领期限未认领".into());
-        step(&tx, &actor, &after, &s, serde_json::json!({ "department_id": h.department_id })).await?;
+        step(
+            &tx,
+            &actor,
+            &after,
+            &s,
+            serde_json::json!({ "department_id": h.department_id }),
+        )
+        .await?;
         tx.commit().await?;
         n += 1;
     }
@@ -525,13 +563,18 @@ async fn views(svc: &Services, items: Vec<Handover>) -> Result<Vec<HandoverView>
     let mut item_names: std::collections::HashMap<Uuid, String> = Default::default();
     for h in items {
         if !item_names.contains_key(&h.item_id) {
-            let n = items::get(c, h.item_id).await?.map(|i| i.name).unwrap_or_default();
+            let n = items::get(c, h.item_id)
+                .await?
+                .map(|i| i.name)
+                .unwrap_or_default();
             item_names.insert(h.item_id, n);
         }
         out.push(HandoverView {
             entity_name: ents.get(&h.entity_id).cloned().unwrap_or_default(),
             item_name: item_names[&h.item_id].clone(),
-            department_name: h.department_id.and_then(|d| depts.get(&d).map(|d| d.name.clone())),
+            department_name: h
+                .department_id
+                .and_then(|d| depts.get(&d).map(|d| d.name.clone())),
             clocks: clocks.remove(&h.id).unwrap_or_default(),
             handover: h,
         });
@@ -580,11 +623,19 @@ pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<HandoverDeta
         .await?
         .ok_or(ServiceError::NotFound)?;
     let cls = claims::of_source(c, ClaimSource::Licence, id).await?;
-    let depts = departments::by_ids(c, &cls.iter().filter_map(|x| x.department_id).collect::<Vec<_>>()).await?;
+    let depts = departments::by_ids(
+        c,
+        &cls.iter()
+            .filter_map(|x| x.department_id)
+            .collect::<Vec<_>>(),
+    )
+    .await?;
     let actionable_claim = cls
         .iter()
         .find(|x| match (x.status, actor.role) {
-            (ClaimStatus::Pending, Role::DepartmentAdmin) => x.department_id == Some(actor.department_id),
+            (ClaimStatus::Pending, Role::DepartmentAdmin) => {
+                x.department_id == Some(actor.department_id)
+            }
             (ClaimStatus::Pending, Role::SystemAdmin) => true,
             (ClaimStatus::Escalated, Role::CoordinationOffice | Role::SystemAdmin) => true,
             _ => false,
@@ -593,13 +644,21 @@ pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> Result<HandoverDeta
     let claims = cls
         .into_iter()
         .map(|x| {
-            let n = x.department_id.and_then(|d| depts.get(&d).map(|d| d.name.clone()));
+            let n = x
+                .department_id
+                .and_then(|d| depts.get(&d).map(|d| d.name.clone()));
             (x, n)
         })
         .collect();
-    let feedback = repo::feedback_list(c, &Scope::of(actor), false, Some(id), PageRequest::new(Some(1), Some(100)))
-        .await?
-        .items;
+    let feedback = repo::feedback_list(
+        c,
+        &Scope::of(actor),
+        false,
+        Some(id),
+        PageRequest::new(Some(1), Some(100)),
+    )
+    .await?
+    .items;
     Ok(HandoverDetail {
         view: views(svc, vec![h]).await?.remove(0),
         claims,
@@ -649,12 +708,20 @@ pub async fn feed_back(
         return Err(ServiceError::Forbidden);
     }
     let mut errs = Vec::new();
-    let kind = FeedbackKind::parse(input.kind.trim()).map_err(|e| errs.push(("kind", e))).ok();
-    let content = lianjian_domain::error::bounded_text(&input.content, 10, 2000, "反馈内容", "content")
-        .map_err(|e| errs.push(("content", e)))
+    let kind = FeedbackKind::parse(input.kind.trim())
+        .map_err(|e| errs.push(("kind", e)))
         .ok();
+    let content =
+        lianjian_domain::error::bounded_text(&input.content, 10, 2000, "反馈内容", "content")
+            .map_err(|e| errs.push(("content", e)))
+            .ok();
     let mut visit_id = None;
-    if let Some(v) = input.visit_id.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    if let Some(v) = input
+        .visit_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
         let found = match Uuid::parse_str(v) {
             Ok(id) => lianjian_store::visits::get_visit_scoped(c, &Scope::of(actor), id)
                 .await?
@@ -738,12 +805,18 @@ pub async fn acknowledge(svc: &Services, actor: &Actor, id: Uuid) -> Result<Feed
         record(
             &tx,
             actor,
-            Record::new("licensing.feedback_read", "licence_event", f.licence_event_id)
-                .at(&f.region_code, Some(f.department_id))
-                .after(&serde_json::json!({ "feedback": id })),
+            Record::new(
+                "licensing.feedback_read",
+                "licence_event",
+                f.licence_event_id,
+            )
+            .at(&f.region_code, Some(f.department_id))
+            .after(&serde_json::json!({ "feedback": id })),
         )
         .await?;
     }
     tx.commit().await?;
-    Ok(repo::get_feedback(c, id).await?.ok_or(ServiceError::NotFound)?)
+    Ok(repo::get_feedback(c, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?)
 }

@@ -18,10 +18,14 @@ pub(crate) async fn seed_licensing(svc: &Services, region: &str, password: &str)
     let sys = crate::cli_actor();
     let c = svc.store.conn();
     let region = lianjian_domain::region::RegionCode::parse(region).expect("demo region");
-    let bureau_dept = lianjian_store::departments::find_by_name(c, &region, "县行政审批和政务信息管理局")
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    if crate::accounts::actor_of_user(svc, "wy.approval").await.is_err() {
+    let bureau_dept =
+        lianjian_store::departments::find_by_name(c, &region, "县行政审批和政务信息管理局")
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+    if crate::accounts::actor_of_user(svc, "wy.approval")
+        .await
+        .is_err()
+    {
         crate::accounts::create_user(
             svc,
             &sys,
@@ -68,7 +72,11 @@ pub(crate) async fn seed_licensing(svc: &Services, region: &str, password: &str)
         return Ok(());
     };
     // Claimed on time, then a revocation proposal fed back to the bureau.
-    let on_time = push_at(input("JY14111212026001", &a.usci, "食品生产许可（糕点类）", 2), 2).await?;
+    let on_time = push_at(
+        input("JY14111212026001", &a.usci, "食品生产许可（糕点类）", 2),
+        2,
+    )
+    .await?;
     let claim = claims::of_source(c, ClaimSource::Licence, on_time.id)
         .await?
         .into_iter()
@@ -88,7 +96,11 @@ pub(crate) async fn seed_licensing(svc: &Services, region: &str, password: &str)
         .await?;
     }
     // Not claimed in 5 working days: escalated by the server's pass, assigned by the office.
-    let late = push_at(input("JY14111212026002", &b.usci, "食品生产许可（饮料类）", 14), 14).await?;
+    let late = push_at(
+        input("JY14111212026002", &b.usci, "食品生产许可（饮料类）", 14),
+        14,
+    )
+    .await?;
     licensing::escalate_overdue(svc).await?;
     if let Some(esc) = claims::of_source(c, ClaimSource::Licence, late.id)
         .await?
@@ -96,9 +108,20 @@ pub(crate) async fn seed_licensing(svc: &Services, region: &str, password: &str)
         .find(|x| x.status == ClaimStatus::Escalated)
         && let Some(dept) = late.department_id
     {
-        crate::directory::assign_claim(svc, &office, esc.id, dept, "逾期未认领，按事项主管部门指定").await?;
+        crate::directory::assign_claim(
+            svc,
+            &office,
+            esc.id,
+            dept,
+            "逾期未认领，按事项主管部门指定",
+        )
+        .await?;
     }
     // Still waiting past its deadline: red on the queue (the next pass escalates it).
-    push_at(input("JY14111212026003", &d.usci, "食品生产许可（肉制品）", 9), 9).await?;
+    push_at(
+        input("JY14111212026003", &d.usci, "食品生产许可（肉制品）", 9),
+        9,
+    )
+    .await?;
     Ok(())
 }

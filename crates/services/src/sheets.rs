@@ -46,6 +46,51 @@ fn display_width(s: &str) -> usize {
         .sum()
 }
 
+/// At most this many rows leave in one list export ([`export_rows`]).
+pub(crate) const MAX_EXPORT_ROWS: usize = 100_000;
+
+/// A list as an export's rows: every page of it, fetched `PageRequest::MAX_PER_PAGE` items at a
+/// time, each item made a row of `columns` cells by `row`; cut at [`MAX_EXPORT_ROWS`] with a
+/// last row that says so.
+pub(crate) async fn export_rows<T, F, Fut>(
+    columns: usize,
+    mut fetch: F,
+    row: impl Fn(T) -> Vec<String>,
+) -> Result<Vec<Vec<String>>>
+where
+    F: FnMut(lianjian_store::PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<lianjian_store::Page<T>>>,
+{
+    use lianjian_store::PageRequest;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut page = 1;
+    let mut more = false;
+    loop {
+        let p = fetch(PageRequest::new(
+            Some(page),
+            Some(PageRequest::MAX_PER_PAGE),
+        ))
+        .await?;
+        let n = p.items.len() as u64;
+        rows.extend(p.items.into_iter().map(&row));
+        if rows.len() >= MAX_EXPORT_ROWS {
+            more = p.total as usize > MAX_EXPORT_ROWS;
+            break;
+        }
+        if n < p.per_page {
+            break;
+        }
+        page += 1;
+    }
+    if more {
+        rows.truncate(MAX_EXPORT_ROWS);
+        let mut note = vec![String::new(); columns.max(1)];
+        note[0] = format!("仅导出前 {MAX_EXPORT_ROWS} 条，请缩小筛选范围");
+        rows.push(note);
+    }
+    Ok(rows)
+}
+
 /// A plain table for any list view: a bold header row, text cells, sensible widths. Rows beyond
 /// one sheet's capacity continue on sheets named `name (2)`, `name (3)` ….
 pub fn xlsx_table(sheet_name: &str, headers: &[&str], rows: Vec<Vec<String>>) -> Vec<u8> {

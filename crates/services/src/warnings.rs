@@ -1423,8 +1423,9 @@ pub async fn visit_choices(svc: &Services, a: &Actor, id: Uuid) -> Result<VisitC
             department_id: Some(*d),
             ..Default::default()
         };
-        let p = lianjian_store::items::list(c, &Scope::of(a), &q, PageRequest::new(Some(1), Some(200)))
-            .await?;
+        let p =
+            lianjian_store::items::list(c, &Scope::of(a), &q, PageRequest::new(Some(1), Some(200)))
+                .await?;
         for it in p.items {
             if !items.iter().any(|(i, _)| *i == it.id) {
                 items.push((it.id, format!("{} {}", it.code, it.name)));

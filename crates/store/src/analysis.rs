@@ -149,7 +149,8 @@ fn sources(x: &Dialect) -> Vec<(String, Vec<&'static str>)> {
             .filter(|c| c.finds_problem())
             .map(|c| c.as_str()),
     );
-    let completed = "v.completed_at IS NOT NULL AND v.visited_on IS NOT NULL AND v.status <> 'cancelled'";
+    let completed =
+        "v.completed_at IS NOT NULL AND v.visited_on IS NOT NULL AND v.status <> 'cancelled'";
     let vm = x.month("v.visited_on");
     let vr = x.county("v.region_code");
     vec![
@@ -599,17 +600,50 @@ pub struct SanctionAction {
     pub fed_back_on: Option<NaiveDate>,
 }
 
+/// An assistance request (协查/协助) between regions or levels: who asked whom for what kind of
+/// help about which entity, and its 答复 clock. No text of the request or the answer (they may
+/// name people), no user.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AssistanceAction {
+    pub code: String,
+    /// `inspection`, `document`, `verification`, `enforcement`, `appraisal`, `custody`,
+    /// `consultation`.
+    pub kind: String,
+    pub status: String,
+    /// `agency` (on the platform) or `public_security`.
+    pub from_party: String,
+    pub from_region: String,
+    pub from_department_id: Uuid,
+    pub to_party: String,
+    pub to_region: String,
+    /// The receiving department once the receiving office assigned it.
+    pub to_department_id: Option<Uuid>,
+    pub entity_usci: Option<String>,
+    /// About a case transfer (行刑衔接).
+    pub case_transfer: bool,
+    pub deadline_days: i32,
+    /// Beijing date the request was sent.
+    pub sent_on: NaiveDate,
+    /// The 答复 clock: its deadline and the day it stopped (the latest answer).
+    pub answer_due: Option<NaiveDate>,
+    pub answered_on: Option<NaiveDate>,
+    /// Flagged overdue to both sides' offices.
+    pub overdue: bool,
+}
+
 /// The records of a period a reader may see, each kind at most `limit` (one more read tells
 /// the caller there were more).
 pub struct Actions {
     pub inspections: Vec<InspectionAction>,
     pub rectifications: Vec<RectificationAction>,
     pub sanctions: Vec<SanctionAction>,
+    pub assistance: Vec<AssistanceAction>,
 }
 
 /// The supervision actions of `[from, to]` (Beijing dates) within `scope`: the checked items of
 /// visits done in the period or of random tasks whose period ended in it, the rectification
-/// orders issued and the sanction tasks dispatched in it. At most `limit + 1` of each.
+/// orders issued, the sanction tasks dispatched and the assistance requests sent or answered in
+/// it. At most `limit + 1` of each.
 pub async fn actions(
     c: &impl ConnectionTrait,
     scope: &Scope,
@@ -751,11 +785,73 @@ pub async fn actions(
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    let assistance = assistance_actions(c, scope, (from, to), lim).await?;
     Ok(Actions {
         inspections,
         rectifications,
         sanctions,
+        assistance,
     })
+}
+
+/// The assistance requests sent or answered in `[from, to]` that either side of `scope` holds
+/// (the requests' own visibility, `store::assistance`).
+async fn assistance_actions(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    (from, to): (NaiveDate, NaiveDate),
+    lim: i64,
+) -> Result<Vec<AssistanceAction>> {
+    let x = Dialect(backend_of(c));
+    let mut vals: Vec<Value> = vec![
+        from.into(),
+        to.into(),
+        lim.into(),
+        CaseKind::Assistance.as_str().into(),
+    ];
+    let w = crate::assistance::visible(scope, &mut vals);
+    let sent = x.bj_date("assistance_requests.created_at");
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            format!(
+                "SELECT assistance_requests.code, assistance_requests.kind, assistance_requests.status, \
+                 assistance_requests.from_party, assistance_requests.from_region, \
+                 assistance_requests.from_department_id, assistance_requests.to_party, \
+                 assistance_requests.to_region, assistance_requests.to_department_id, e.usci, \
+                 assistance_requests.transfer_id, assistance_requests.deadline_days, {sent} AS sent_on, \
+                 k.due, k.stopped_on, assistance_requests.flagged_overdue \
+                 FROM assistance_requests LEFT JOIN entities e ON e.id = assistance_requests.entity_id \
+                 LEFT JOIN case_clocks k ON k.case_kind = $4 AND k.case_id = assistance_requests.id AND k.name = 'answer' \
+                 WHERE (({sent} >= $1 AND {sent} <= $2) OR (k.stopped_on >= $1 AND k.stopped_on <= $2)) \
+                 AND {w} ORDER BY assistance_requests.code LIMIT $3"
+            ),
+            vals,
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let transfer: Option<Uuid> = r.try_get("", "transfer_id")?;
+            Ok(AssistanceAction {
+                code: r.try_get("", "code")?,
+                kind: r.try_get("", "kind")?,
+                status: r.try_get("", "status")?,
+                from_party: r.try_get("", "from_party")?,
+                from_region: r.try_get("", "from_region")?,
+                from_department_id: r.try_get("", "from_department_id")?,
+                to_party: r.try_get("", "to_party")?,
+                to_region: r.try_get("", "to_region")?,
+                to_department_id: r.try_get("", "to_department_id")?,
+                entity_usci: r.try_get("", "usci")?,
+                case_transfer: transfer.is_some(),
+                deadline_days: r.try_get("", "deadline_days")?,
+                sent_on: r.try_get("", "sent_on")?,
+                answer_due: r.try_get("", "due")?,
+                answered_on: r.try_get("", "stopped_on")?,
+                overdue: r.try_get("", "flagged_overdue")?,
+            })
+        })
+        .collect()
 }
 
 /// Item codes and names by id, for the breakdown by item.
@@ -803,7 +899,8 @@ impl Lcg {
 
 /// Inserts `n` completed visits spread over the twelve months before `today` in `region`
 /// (a county), made of the checks of the random visits already there (their draw, plan, item
-/// and department), one to three departments each, on the region's entities: results (about
+/// and department; not those of risk-weighted plans, whose picks are the control-share
+/// comparison's), one to three departments each, on the region's entities: results (about
 /// one in five finds a problem), publications (most within their deadline) and rectification
 /// orders for the problems, most re-checked as passed. Codes start with `LS-` (历史) and the
 /// trigger note says they are demo history. Returns how many visits were written; none when
@@ -822,7 +919,7 @@ pub async fn demo_history(
             "SELECT DISTINCT v.draw_id, c.plan_id, c.item_id, c.department_id FROM visits v \
              JOIN visit_checks c ON c.visit_id = v.id \
              WHERE v.draw_id IS NOT NULL AND v.region_code >= $1 AND v.region_code < $2 \
-             ORDER BY c.plan_id",
+             AND (c.selection IS NULL OR c.selection = 'random') ORDER BY c.plan_id",
             vec![lo.clone().into(), hi.clone().into()],
         ))
         .await?
@@ -845,22 +942,19 @@ pub async fn demo_history(
         ))
         .await?
         .iter()
-        .map(|r| Ok((r.try_get::<Uuid>("", "id")?, r.try_get::<String>("", "region_code")?)))
+        .map(|r| {
+            Ok((
+                r.try_get::<Uuid>("", "id")?,
+                r.try_get::<String>("", "region_code")?,
+            ))
+        })
         .collect::<Result<Vec<_>>>()?;
     if checks.is_empty() || entities.is_empty() {
         return Ok(0);
     }
     let mut rng = Lcg(20261207);
-    let problems = [
-        ResultCode::Corrected,
-        ResultCode::Pending,
-        ResultCode::NotPublicised,
-        ResultCode::OtherDepartment,
-    ];
     let now = crate::now();
-    // Results and orders are sealed tables: their rows are sealed as the application's are.
-    let mut results: Vec<crate::seal::RowKey> = Vec::new();
-    let mut orders: Vec<Uuid> = Vec::new();
+    let mut sealed = DemoSealed::default();
     for k in 0..n {
         let visited_on = today - chrono::Duration::days(7 + (k * 358 / n.max(1)) as i64);
         let (entity, entity_region) = &entities[rng.next(entities.len())];
@@ -886,7 +980,11 @@ pub async fn demo_history(
             x => Some(visited_on + chrono::Duration::days(3 + x as i64)),
         }
         .filter(|d| *d < today);
-        let status = if published.is_some() { "published" } else { "reviewed" };
+        let status = if published.is_some() {
+            "published"
+        } else {
+            "reviewed"
+        };
         c.execute_raw(stmt(
             c,
             "INSERT INTO visits (id, code, draw_id, entity_id, region_code, lead_department_id, trigger, \
@@ -912,15 +1010,17 @@ pub async fn demo_history(
         .await?;
         for (j, (_, plan, item, dept)) in parts.iter().enumerate() {
             let problem = rng.next(5) == 0;
-            let (code_, follow) = if problem {
-                (problems[rng.next(problems.len())], "rectify")
-            } else {
-                (ResultCode::NoProblem, "none")
-            };
-            let follow = if code_ == ResultCode::OtherDepartment {
-                "notify"
-            } else {
-                follow
+            let check = DemoCheck {
+                visit: id,
+                visit_code: &code,
+                seq: j + 1,
+                plan: *plan,
+                item: *item,
+                department: *dept,
+                entity: *entity,
+                entity_region,
+                visited_on,
+                note: "演示历史数据",
             };
             c.execute_raw(stmt(
                 c,
@@ -928,72 +1028,251 @@ pub async fn demo_history(
                 vec![id.into(), (*plan).into(), (*item).into(), (*dept).into()],
             ))
             .await?;
+            demo_result(c, &mut rng, &check, problem, today, now, &mut sealed).await?;
+        }
+    }
+    sealed.seal(c).await?;
+    Ok(n)
+}
+
+/// Carries out the visits of the demo's control-share draw (the demo's 随机对照检验,
+/// docs/draw-algorithm.md 12.13): every visit of `draw` not cancelled is completed on a day of
+/// its period before `today` (spread in visit-code order), reviewed and published, and each of
+/// its checks gets a result written as [`demo_history`] writes them, its summary saying that
+/// the result is demo data. An entity of `risky` finds a problem at a check two times in five,
+/// any other one time in eight: the draw's weighting knows nothing of that rule, so the lift
+/// the risk page shows is what the weighting finds. Returns how many checks got a result.
+pub async fn demo_draw_results(
+    c: &impl ConnectionTrait,
+    draw: Uuid,
+    risky: &std::collections::HashSet<Uuid>,
+    today: NaiveDate,
+) -> Result<usize> {
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            "SELECT v.id, v.code, v.entity_id, v.region_code, v.period_start, v.period_end, \
+             c.plan_id, c.item_id, c.department_id FROM visits v \
+             JOIN visit_checks c ON c.visit_id = v.id \
+             WHERE v.draw_id = $1 AND v.status <> 'cancelled' ORDER BY v.code, c.plan_id",
+            vec![draw.into()],
+        ))
+        .await?;
+    let mut visits: Vec<Uuid> = rows
+        .iter()
+        .map(|r| r.try_get::<Uuid>("", "id"))
+        .collect::<std::result::Result<_, _>>()?;
+    visits.dedup();
+    let mut rng = Lcg(20260701);
+    let now = crate::now();
+    let mut sealed = DemoSealed::default();
+    let at = |d: NaiveDate| -> DateTime<Utc> {
+        DateTime::from_naive_utc_and_offset(d.and_hms_opt(2, 0, 0).expect("02:00"), Utc)
+    };
+    let mut seq = 0usize;
+    let mut last: Option<Uuid> = None;
+    for r in &rows {
+        let id: Uuid = r.try_get("", "id")?;
+        let code: String = r.try_get("", "code")?;
+        let entity: Uuid = r.try_get("", "entity_id")?;
+        let region: String = r.try_get("", "region_code")?;
+        let from: NaiveDate = r.try_get("", "period_start")?;
+        let to: NaiveDate = r.try_get("", "period_end")?;
+        let k = visits.iter().position(|v| *v == id).unwrap_or(0);
+        let last_day = to.min(today - chrono::Duration::days(1)).max(from);
+        let span = (last_day - from).num_days().max(0) as usize;
+        let visited_on =
+            from + chrono::Duration::days((k * (span + 1) / visits.len().max(1)) as i64);
+        if last != Some(id) {
+            last = Some(id);
+            seq = 0;
+            let deadline = visited_on + chrono::Duration::days(20);
+            let published = (visited_on + chrono::Duration::days(5)).min(today);
             c.execute_raw(stmt(
                 c,
-                "INSERT INTO visit_results (visit_id, plan_id, item_id, department_id, result_code, follow_up, \
-                 summary, review, reviewed_by, reviewed_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, '演示历史数据', 'approved', 'demo', $7, $7)",
+                "UPDATE visits SET status = 'published', visited_on = $2, started_at = $3, \
+                 completed_at = $3, publish_deadline = $4, published_at = $5, updated_at = $3 \
+                 WHERE id = $1",
                 vec![
                     id.into(),
-                    (*plan).into(),
-                    (*item).into(),
-                    (*dept).into(),
-                    code_.as_str().into(),
-                    follow.into(),
+                    visited_on.into(),
                     at(visited_on).into(),
+                    deadline.into(),
+                    at(published).into(),
                 ],
             ))
             .await?;
-            results.push(crate::seal::RowKey::pair(id, *plan));
-            if follow == "rectify" {
-                let order = Uuid::new_v4();
-                orders.push(order);
-                let issued = visited_on;
-                let deadline = issued + chrono::Duration::days(21);
-                let (status, reported, closed) = match rng.next(10) {
-                    0 => ("issued", None, None),
-                    1 => ("passed", Some(deadline + chrono::Duration::days(4)), Some(deadline + chrono::Duration::days(6))),
-                    2 => ("failed", Some(deadline - chrono::Duration::days(2)), Some(deadline)),
-                    x => ("passed", Some(issued + chrono::Duration::days(5 + x as i64)), Some(issued + chrono::Duration::days(8 + x as i64))),
-                };
-                let (reported, closed) = if closed.is_some_and(|d| d >= today) {
-                    (None, None)
-                } else {
-                    (reported, closed)
-                };
-                let status = if closed.is_none() { "issued" } else { status };
-                c.execute_raw(stmt(
-                    c,
-                    "INSERT INTO rectifications (id, code, visit_id, plan_id, item_id, entity_id, department_id, \
-                     region_code, requirements, working_days, issued_on, deadline, status, report, reported_at, \
-                     closing_note, closed_at, created_by, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '按检查发现的问题限期整改（演示历史数据）', 15, $9, $10, $11, $12, $13, $14, $15, 'demo', $16, $16)",
-                    vec![
-                        order.into(),
-                        format!("{code}-ZG{}", j + 1).into(),
-                        id.into(),
-                        (*plan).into(),
-                        (*item).into(),
-                        (*entity).into(),
-                        (*dept).into(),
-                        entity_region.clone().into(),
-                        issued.into(),
-                        deadline.into(),
-                        status.into(),
-                        reported.map(|_| "已按要求整改".to_string()).into(),
-                        reported.map(at).into(),
-                        closed.map(|_| "复查".to_string()).into(),
-                        closed.map(at).into(),
-                        now.into(),
-                    ],
-                ))
-                .await?;
-            }
         }
+        seq += 1;
+        let problem = if risky.contains(&entity) {
+            rng.next(5) < 2
+        } else {
+            rng.next(8) == 0
+        };
+        let check = DemoCheck {
+            visit: id,
+            visit_code: &code,
+            seq,
+            plan: r.try_get("", "plan_id")?,
+            item: r.try_get("", "item_id")?,
+            department: r.try_get("", "department_id")?,
+            entity,
+            entity_region: &region,
+            visited_on,
+            note: "演示数据：随机对照检验的检查结果",
+        };
+        demo_result(c, &mut rng, &check, problem, today, now, &mut sealed).await?;
     }
-    crate::seal::seal(c, crate::seal::Sealed::VisitResults, &results).await?;
-    crate::seal::seal_ids(c, crate::seal::Sealed::Rectifications, &orders).await?;
-    Ok(n)
+    sealed.seal(c).await?;
+    Ok(rows.len())
+}
+
+/// Results and orders are sealed tables: the demo's rows are sealed as the application's are,
+/// once per batch.
+#[derive(Default)]
+struct DemoSealed {
+    results: Vec<crate::seal::RowKey>,
+    orders: Vec<Uuid>,
+}
+
+impl DemoSealed {
+    async fn seal(&self, c: &impl ConnectionTrait) -> Result<()> {
+        crate::seal::seal(c, crate::seal::Sealed::VisitResults, &self.results).await?;
+        crate::seal::seal_ids(c, crate::seal::Sealed::Rectifications, &self.orders).await
+    }
+}
+
+/// One check of a demo visit.
+struct DemoCheck<'a> {
+    visit: Uuid,
+    visit_code: &'a str,
+    /// The check's number in the visit (1, 2 …), for the order's code.
+    seq: usize,
+    plan: Uuid,
+    item: Uuid,
+    department: Uuid,
+    entity: Uuid,
+    entity_region: &'a str,
+    visited_on: NaiveDate,
+    /// What the result's summary and the order say the record is (演示历史数据 …).
+    note: &'a str,
+}
+
+/// Writes a demo check's reviewed result — a problem (one of four codes) or none — and, for a
+/// problem to rectify, the order: usually re-checked as passed, now and then late, failed or
+/// still open.
+async fn demo_result(
+    c: &impl ConnectionTrait,
+    rng: &mut Lcg,
+    k: &DemoCheck<'_>,
+    problem: bool,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    sealed: &mut DemoSealed,
+) -> Result<()> {
+    let problems = [
+        ResultCode::Corrected,
+        ResultCode::Pending,
+        ResultCode::NotPublicised,
+        ResultCode::OtherDepartment,
+    ];
+    let at = |d: NaiveDate| -> DateTime<Utc> {
+        DateTime::from_naive_utc_and_offset(d.and_hms_opt(2, 0, 0).expect("02:00"), Utc)
+    };
+    let (id, plan, item, dept, entity, visited_on) = (
+        k.visit,
+        k.plan,
+        k.item,
+        k.department,
+        k.entity,
+        k.visited_on,
+    );
+    let (code_, follow) = if problem {
+        (problems[rng.next(problems.len())], "rectify")
+    } else {
+        (ResultCode::NoProblem, "none")
+    };
+    let follow = if code_ == ResultCode::OtherDepartment {
+        "notify"
+    } else {
+        follow
+    };
+    c.execute_raw(stmt(
+        c,
+        "INSERT INTO visit_results (visit_id, plan_id, item_id, department_id, result_code, follow_up, \
+         summary, review, reviewed_by, reviewed_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $8, 'approved', 'demo', $7, $7)",
+        vec![
+            id.into(),
+            plan.into(),
+            item.into(),
+            dept.into(),
+            code_.as_str().into(),
+            follow.into(),
+            at(visited_on).into(),
+            k.note.into(),
+        ],
+    ))
+    .await?;
+    sealed.results.push(crate::seal::RowKey::pair(id, plan));
+    if follow == "rectify" {
+        let order = Uuid::new_v4();
+        sealed.orders.push(order);
+        let issued = visited_on;
+        let deadline = issued + chrono::Duration::days(21);
+        let (status, reported, closed) = match rng.next(10) {
+            0 => ("issued", None, None),
+            1 => (
+                "passed",
+                Some(deadline + chrono::Duration::days(4)),
+                Some(deadline + chrono::Duration::days(6)),
+            ),
+            2 => (
+                "failed",
+                Some(deadline - chrono::Duration::days(2)),
+                Some(deadline),
+            ),
+            x => (
+                "passed",
+                Some(issued + chrono::Duration::days(5 + x as i64)),
+                Some(issued + chrono::Duration::days(8 + x as i64)),
+            ),
+        };
+        let (reported, closed) = if closed.is_some_and(|d| d >= today) {
+            (None, None)
+        } else {
+            (reported, closed)
+        };
+        let status = if closed.is_none() { "issued" } else { status };
+        c.execute_raw(stmt(
+            c,
+            "INSERT INTO rectifications (id, code, visit_id, plan_id, item_id, entity_id, department_id, \
+             region_code, requirements, working_days, issued_on, deadline, status, report, reported_at, \
+             closing_note, closed_at, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $17, 15, $9, $10, $11, $12, $13, $14, $15, 'demo', $16, $16)",
+            vec![
+                order.into(),
+                format!("{}-ZG{}", k.visit_code, k.seq).into(),
+                id.into(),
+                plan.into(),
+                item.into(),
+                entity.into(),
+                dept.into(),
+                k.entity_region.to_string().into(),
+                issued.into(),
+                deadline.into(),
+                status.into(),
+                reported.map(|_| "已按要求整改".to_string()).into(),
+                reported.map(at).into(),
+                closed.map(|_| "复查".to_string()).into(),
+                closed.map(at).into(),
+                now.into(),
+                format!("按检查发现的问题限期整改（{}）", k.note).into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 // ---- the benchmark's province (PostgreSQL only: set-based, generate_series) ----
@@ -1017,8 +1296,10 @@ pub async fn bench_generate(
     }
     let start = today - chrono::Duration::days(5 * 365);
     // g → county, item, department: 140 counties (41 + city 01–14 + county 01–10).
-    let common = "WITH d AS (SELECT array_agg(id ORDER BY id) AS ids, COUNT(*) AS n FROM departments) ";
-    let county = "'41' || lpad((1 + g % 14)::text, 2, '0') || lpad((1 + (g / 14) % 10)::text, 2, '0')";
+    let common =
+        "WITH d AS (SELECT array_agg(id ORDER BY id) AS ids, COUNT(*) AS n FROM departments) ";
+    let county =
+        "'41' || lpad((1 + g % 14)::text, 2, '0') || lpad((1 + (g / 14) % 10)::text, 2, '0')";
     let batch = 1_000_000i64;
     let mut lo = 1i64;
     while lo <= visits {

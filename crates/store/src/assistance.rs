@@ -31,7 +31,7 @@ const TO_SHAPE: Shape = Shape::department(
 );
 
 /// The scope as SQL: either side in scope.
-fn visible(scope: &Scope, vals: &mut Vec<Value>) -> String {
+pub(crate) fn visible(scope: &Scope, vals: &mut Vec<Value>) -> String {
     let from = crate::scope::sql(scope, &FROM_SHAPE, vals);
     let to = crate::scope::sql(scope, &TO_SHAPE, vals);
     format!("(({from}) OR ({to}))")

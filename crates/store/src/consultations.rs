@@ -11,7 +11,7 @@
 //! likewise: its issuer, or one of its recipient departments.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use lianjian_domain::consultation::{ConsultationStatus, LinkKind, ConsultationTaskStatus};
+use lianjian_domain::consultation::{ConsultationStatus, ConsultationTaskStatus, LinkKind};
 use lianjian_domain::scope::Scope;
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use uuid::Uuid;

@@ -945,7 +945,13 @@ pub async fn insert_visits(c: &impl ConnectionTrait, visits: &[NewVisit]) -> Res
     insert_rows(
         c,
         "visit_checks",
-        &["visit_id", "plan_id", "item_id", "department_id", "selection"],
+        &[
+            "visit_id",
+            "plan_id",
+            "item_id",
+            "department_id",
+            "selection",
+        ],
         vals,
     )
     .await?;

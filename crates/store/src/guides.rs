@@ -127,7 +127,9 @@ pub async fn contacts(
     if department_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let marks: Vec<String> = (1..=department_ids.len()).map(|i| format!("${i}")).collect();
+    let marks: Vec<String> = (1..=department_ids.len())
+        .map(|i| format!("${i}"))
+        .collect();
     let sql = format!(
         "SELECT department_id, phone, address, hours FROM department_contacts WHERE department_id IN ({})",
         marks.join(",")

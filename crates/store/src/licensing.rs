@@ -74,7 +74,10 @@ fn from_row(r: &QueryResult) -> Result<Handover> {
 pub async fn insert(c: &impl ConnectionTrait, h: &Handover) -> Result<()> {
     c.execute_raw(stmt(
         c,
-        format!("INSERT INTO licence_events ({COLS}) VALUES ({})", placeholders(1, 16)),
+        format!(
+            "INSERT INTO licence_events ({COLS}) VALUES ({})",
+            placeholders(1, 16)
+        ),
         vec![
             h.id.into(),
             h.licence_no.clone().into(),
@@ -153,7 +156,11 @@ pub async fn get(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Handover>>
 
 /// A hand-over within `scope` (hand-overs are shared by every line of a region, as 双告知
 /// claims are: the claim names the department).
-pub async fn get_scoped(c: &impl ConnectionTrait, scope: &Scope, id: Uuid) -> Result<Option<Handover>> {
+pub async fn get_scoped(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Uuid,
+) -> Result<Option<Handover>> {
     let mut vals: Vec<Value> = vec![id.into()];
     let w = crate::scope::sql(scope, &Shape::shared("region_code"), &mut vals);
     c.query_one_raw(stmt(
@@ -179,12 +186,19 @@ pub async fn by_keys(
         for (no, ev) in chunk {
             vals.push(no.clone().into());
             vals.push(ev.as_str().into());
-            ors.push(format!("(licence_no = ${} AND event = ${})", vals.len() - 1, vals.len()));
+            ors.push(format!(
+                "(licence_no = ${} AND event = ${})",
+                vals.len() - 1,
+                vals.len()
+            ));
         }
         for r in c
             .query_all_raw(stmt(
                 c,
-                format!("SELECT {COLS} FROM licence_events WHERE {}", ors.join(" OR ")),
+                format!(
+                    "SELECT {COLS} FROM licence_events WHERE {}",
+                    ors.join(" OR ")
+                ),
                 vals,
             ))
             .await?
@@ -214,7 +228,11 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<Page<Handover>> {
     let mut vals: Vec<Value> = Vec::new();
-    let mut conds = vec![crate::scope::sql(scope, &Shape::shared("region_code"), &mut vals)];
+    let mut conds = vec![crate::scope::sql(
+        scope,
+        &Shape::shared("region_code"),
+        &mut vals,
+    )];
     if let Some(s) = q.status {
         vals.push(s.as_str().into());
         conds.push(format!("status = ${}", vals.len()));
@@ -282,7 +300,10 @@ fn feedback_from_row(r: &QueryResult) -> Result<Feedback> {
 pub async fn insert_feedback(c: &impl ConnectionTrait, f: &Feedback) -> Result<()> {
     c.execute_raw(stmt(
         c,
-        format!("INSERT INTO licence_feedback ({FCOLS}) VALUES ({})", placeholders(1, 11)),
+        format!(
+            "INSERT INTO licence_feedback ({FCOLS}) VALUES ({})",
+            placeholders(1, 11)
+        ),
         vec![
             f.id.into(),
             f.licence_event_id.into(),
@@ -311,7 +332,11 @@ pub async fn feedback_list(
     page: PageRequest,
 ) -> Result<Page<Feedback>> {
     let mut vals: Vec<Value> = Vec::new();
-    let mut conds = vec![crate::scope::sql(scope, &Shape::shared("region_code"), &mut vals)];
+    let mut conds = vec![crate::scope::sql(
+        scope,
+        &Shape::shared("region_code"),
+        &mut vals,
+    )];
     if unread {
         conds.push("read_at IS NULL".into());
     }
@@ -345,7 +370,11 @@ pub async fn get_feedback(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<F
 }
 
 /// Marks feedback read by the bureau (first acknowledgement only). `false`: already read.
-pub async fn mark_feedback_read(c: &impl ConnectionTrait, id: Uuid, at: DateTime<Utc>) -> Result<bool> {
+pub async fn mark_feedback_read(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool> {
     let r = c
         .execute_raw(stmt(
             c,

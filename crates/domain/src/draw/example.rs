@@ -482,8 +482,7 @@ pub fn v3_control_record() -> DrawRecord {
     let seeds = v3_seeds();
     let commitment =
         commit_v3(&input, &seeds.server, &v3_salt_key(), committed_at()).expect("valid input");
-    let result =
-        draw_committed(&input, &seeds, &commitment).expect("the control example draws");
+    let result = draw_committed(&input, &seeds, &commitment).expect("the control example draws");
     DrawRecord::new(input, commitment, seeds, v3_drawn_at(), result)
 }
 

@@ -58,8 +58,8 @@ pub use record::{
 };
 pub use sample::{
     Candidates, DrawError, NOT_ELIGIBLE, Numbers, PlanStrata, WEIGHT_SCALE, control_quota, draw,
-    draw_committed,
-    quota, select_smallest, select_smallest_by, select_smallest_in, select_strata, weighted_key,
+    draw_committed, quota, select_smallest, select_smallest_by, select_smallest_in, select_strata,
+    weighted_key,
 };
 pub use status::DrawStatus;
 pub use verify::{Mismatch, Summary, verify};

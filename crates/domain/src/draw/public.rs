@@ -558,7 +558,11 @@ impl Opening {
                 return bad(format!(
                     "plan {p} ({}): the entity {} as part of the random control share, but its plain key is {} the control threshold of class {} ({})",
                     plan.code,
-                    if as_control { "is listed" } else { "is not listed" },
+                    if as_control {
+                        "is listed"
+                    } else {
+                        "is not listed"
+                    },
                     if control_due { "within" } else { "above" },
                     stratum.as_str(),
                     control_threshold.map_or("none".into(), |t| format!("{:032x}", t.0)),
@@ -908,7 +912,9 @@ pub fn verify_public(record: &PublicDrawRecord) -> Result<PublicSummary, Mismatc
             .max();
         let lo_c = Stratum::ALL
             .iter()
-            .filter(|&&h| plan.control_permille > 0 && counts.get(h).control < counts.get(h).eligible)
+            .filter(|&&h| {
+                plan.control_permille > 0 && counts.get(h).control < counts.get(h).eligible
+            })
             .map(|&h| control_thresholds.get(h).map_or(0, |t| t.0))
             .min();
         let w_min = if plan.risk_weighted {
@@ -954,7 +960,10 @@ pub fn verify_public(record: &PublicDrawRecord) -> Result<PublicSummary, Mismatc
                 ),
             };
             if !fits {
-                return Err(public(format!("plan {p} ({}): {} {what}", plan.code, cand.usci)));
+                return Err(public(format!(
+                    "plan {p} ({}): {} {what}",
+                    plan.code, cand.usci
+                )));
             }
         }
     }

@@ -984,7 +984,10 @@ impl DrawInput {
                 let why = if p.control_permille > 1000 {
                     Some((
                         format!("随机对照比例应为 0–1000‰（当前 {}‰）", p.control_permille),
-                        format!("control share must be 0–1000 per mille (is {})", p.control_permille),
+                        format!(
+                            "control share must be 0–1000 per mille (is {})",
+                            p.control_permille
+                        ),
                     ))
                 } else if !p.risk_weighted {
                     Some((

@@ -597,14 +597,22 @@ fn control_share_matches_a_plain_reference() {
                 let mut eligible: Vec<u32> = (0..r.input.candidates.len() as u32)
                     .filter(|&i| {
                         let c = &r.input.candidates[i as usize];
-                        c.plans.contains(&(p as u32)) && !c.is_excluded(p as u32) && c.stratum() == h
+                        c.plans.contains(&(p as u32))
+                            && !c.is_excluded(p as u32)
+                            && c.stratum() == h
                     })
                     .collect();
                 let q = quota(eligible.len() as u64, *plan.ratios.get(h)) as usize;
                 let qc = control_quota(q as u64, plan.control_permille) as usize;
                 eligible.sort_by_key(|&i| weighted_key(u[i as usize], 1, i));
                 let mut control: Vec<u32> = eligible[..qc].to_vec();
-                let w = |i: u32| if plan.risk_weighted { r.input.candidates[i as usize].risk_weight } else { 1 };
+                let w = |i: u32| {
+                    if plan.risk_weighted {
+                        r.input.candidates[i as usize].risk_weight
+                    } else {
+                        1
+                    }
+                };
                 let mut rest = eligible[qc..].to_vec();
                 rest.sort_by_key(|&i| weighted_key(u[i as usize], w(i), i));
                 let mut targeted: Vec<u32> = rest[..q - qc].to_vec();
@@ -614,15 +622,36 @@ fn control_share_matches_a_plain_reference() {
                     r.result
                         .visits
                         .iter()
-                        .filter(|v| v.plans.contains(&(p as u32)) && v.control_plans.contains(&(p as u32)) == control_flag)
-                        .map(|v| r.input.candidates.binary_search_by(|c| c.usci.cmp(&v.usci)).unwrap() as u32)
+                        .filter(|v| {
+                            v.plans.contains(&(p as u32))
+                                && v.control_plans.contains(&(p as u32)) == control_flag
+                        })
+                        .map(|v| {
+                            r.input
+                                .candidates
+                                .binary_search_by(|c| c.usci.cmp(&v.usci))
+                                .unwrap() as u32
+                        })
                         .filter(|&i| r.input.candidates[i as usize].stratum() == h)
                         .collect()
                 };
-                assert_eq!(of(true), control, "seed {seed} plan {p} class {}", h.as_str());
-                assert_eq!(of(false), targeted, "seed {seed} plan {p} class {}", h.as_str());
+                assert_eq!(
+                    of(true),
+                    control,
+                    "seed {seed} plan {p} class {}",
+                    h.as_str()
+                );
+                assert_eq!(
+                    of(false),
+                    targeted,
+                    "seed {seed} plan {p} class {}",
+                    h.as_str()
+                );
                 let x = r.result.counts[p].get(h);
-                assert_eq!((x.quota, x.drawn, x.control), (q as u64, q as u64, qc as u64));
+                assert_eq!(
+                    (x.quota, x.drawn, x.control),
+                    (q as u64, q as u64, qc as u64)
+                );
             }
         }
     }
@@ -633,7 +662,10 @@ fn control_shares_are_refused_where_they_mean_nothing() {
     let mut input = example::v3_input();
     input.plans[0].control_permille = 100;
     let e = input.validate().unwrap_err();
-    assert_eq!((e.field.as_str(), e.invalid.code), ("plans[0].control_permille", "control_share"));
+    assert_eq!(
+        (e.field.as_str(), e.invalid.code),
+        ("plans[0].control_permille", "control_share")
+    );
     input.plans[0].risk_weighted = true;
     assert!(input.validate().is_ok());
     input.plans[0].control_permille = 1001;

@@ -311,8 +311,14 @@ fn graded_rules_keep_their_margin_over_a_device_threshold() {
     let mut freezer = device();
     freezer.thresholds.insert("temperature".into(), -12.0);
     let mut ev = ReadingEvaluator::new(rules.clone());
-    assert_eq!(codes(ev.observe(&freezer, &at(&freezer, -10.0, 0))), ["YJ-Y"]);
-    assert_eq!(codes(ev.observe(&freezer, &at(&freezer, -7.0, 1))), ["YJ-O"]);
+    assert_eq!(
+        codes(ev.observe(&freezer, &at(&freezer, -10.0, 0))),
+        ["YJ-Y"]
+    );
+    assert_eq!(
+        codes(ev.observe(&freezer, &at(&freezer, -7.0, 1))),
+        ["YJ-O"]
+    );
 }
 
 #[test]

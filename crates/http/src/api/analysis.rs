@@ -104,7 +104,10 @@ pub(crate) fn jsonl(name: &str, body: String) -> Response {
     let encoded = crate::extract::urlencode(name);
     (
         [
-            (header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8".to_string()),
+            (
+                header::CONTENT_TYPE,
+                "application/x-ndjson; charset=utf-8".to_string(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"actions.jsonl\"; filename*=UTF-8''{encoded}"),

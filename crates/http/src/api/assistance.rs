@@ -64,7 +64,11 @@ pub async fn list(
         Some(s) => Some(s.parse::<Uuid>().map_err(|_| {
             field_err(
                 "transfer_id",
-                Invalid::new("uuid", format!("“{s}”不是有效的编号"), format!("'{s}' is not an id")),
+                Invalid::new(
+                    "uuid",
+                    format!("“{s}”不是有效的编号"),
+                    format!("'{s}' is not an id"),
+                ),
             )
         })?),
     };
@@ -88,7 +92,10 @@ pub async fn create(
     ApiActor(a): ApiActor,
     ApiJson(b): ApiJson<RequestInput>,
 ) -> Result<(StatusCode, Json<AssistanceDetail>), ApiError> {
-    Ok((StatusCode::CREATED, Json(assistance::submit(&st.svc, &a, &b).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(assistance::submit(&st.svc, &a, &b).await?),
+    ))
 }
 
 /// A request with its clocks, answer, files, timeline (the requesting side does not see the
@@ -216,7 +223,14 @@ pub async fn attach(
     let (d, added) = assistance::attach(&st.svc, &a, id, upload)
         .await
         .map_err(super::evidence::upload_error)?;
-    Ok((if added { StatusCode::CREATED } else { StatusCode::OK }, Json(d)))
+    Ok((
+        if added {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(d),
+    ))
 }
 
 /// 确认办结 by the requester.
@@ -227,7 +241,9 @@ pub async fn close(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<AssistanceDetail>, ApiError> {
-    Ok(Json(assistance::close(&st.svc, &a, params::id(&id)?).await?))
+    Ok(Json(
+        assistance::close(&st.svc, &a, params::id(&id)?).await?,
+    ))
 }
 
 /// 要求补充答复 by the requester, with a reason: a new 答复 clock starts.

@@ -126,7 +126,11 @@ pub struct HandoverParams {
     pub q: Option<String>,
 }
 
-pub(crate) fn query_of(status: Option<&str>, department: Option<&str>, q: Option<&str>) -> Result<HandoverQuery, ApiError> {
+pub(crate) fn query_of(
+    status: Option<&str>,
+    department: Option<&str>,
+    q: Option<&str>,
+) -> Result<HandoverQuery, ApiError> {
     let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(
@@ -164,7 +168,11 @@ pub async fn list(
     ApiQuery(f): ApiQuery<HandoverParams>,
     ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<HandoverDto>>, ApiError> {
-    let q = query_of(text(&f.status).as_deref(), text(&f.department_id).as_deref(), text(&f.q).as_deref())?;
+    let q = query_of(
+        text(&f.status).as_deref(),
+        text(&f.department_id).as_deref(),
+        text(&f.q).as_deref(),
+    )?;
     let page = licensing::list(&st.svc, &a, &q, p.request()?).await?;
     Ok(Json(PageOf::from(page, handover_dto)))
 }
@@ -291,7 +299,8 @@ pub async fn feedback_list(
     ApiQuery(f): ApiQuery<FeedbackParams>,
     ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<FeedbackDto>>, ApiError> {
-    let page = licensing::feedback_list(&st.svc, &a, f.unread.unwrap_or(false), p.request()?).await?;
+    let page =
+        licensing::feedback_list(&st.svc, &a, f.unread.unwrap_or(false), p.request()?).await?;
     Ok(Json(PageOf::from(page, feedback_dto)))
 }
 

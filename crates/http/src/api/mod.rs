@@ -2,10 +2,12 @@
 //! `Authorization: Bearer <token>` (tokens are issued in the console or by `lianjian user token`).
 
 pub(crate) mod analysis;
+pub(crate) mod assistance;
 mod audit;
 mod calendar;
 mod claims;
 pub(crate) mod clues;
+pub(crate) mod consultations;
 pub(crate) mod credit;
 pub(crate) mod credit_evaluation;
 pub(crate) mod credit_sanctions;
@@ -15,10 +17,10 @@ pub(crate) mod draws;
 mod dto;
 pub(crate) mod entities;
 pub(crate) mod evidence;
+pub(crate) mod guides;
 pub(crate) mod hotline;
 mod import_jobs;
 pub(crate) mod inspectors;
-pub(crate) mod guides;
 pub(crate) mod items;
 pub(crate) mod licensing;
 pub(crate) mod params;
@@ -28,8 +30,6 @@ pub(crate) mod risk;
 mod sectors;
 pub(crate) mod sharing;
 pub(crate) mod tags;
-pub(crate) mod assistance;
-pub(crate) mod consultations;
 pub(crate) mod users;
 pub(crate) mod visits;
 pub(crate) mod warnings;
@@ -327,7 +327,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(assistance::attach))
         .routes(routes!(assistance::close))
         .routes(routes!(assistance::reopen))
-        .routes(routes!(assistance::of_transfer, assistance::create_for_transfer))
+        .routes(routes!(
+            assistance::of_transfer,
+            assistance::create_for_transfer
+        ))
         .routes(routes!(consultations::list, consultations::create))
         .routes(routes!(consultations::get))
         .routes(routes!(consultations::attach))
@@ -338,7 +341,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(consultations::task))
         .routes(routes!(consultations::report))
         .routes(routes!(consultations::supervise))
-        .routes(routes!(consultations::circular_list, consultations::circular_create))
+        .routes(routes!(
+            consultations::circular_list,
+            consultations::circular_create
+        ))
         .routes(routes!(consultations::circular_get))
         .routes(routes!(consultations::circular_remind))
         .routes(routes!(warnings::list))

@@ -157,9 +157,11 @@ pub async fn page(
     }
     let (region, department, item) = (p.one("region"), p.one("department"), p.one("item"));
     let shown: Vec<Indicator> = match &tables {
-        Some((x, _, _)) if x.by == By::Item || x.item_id.is_some() => {
-            Indicator::ALL.iter().copied().filter(|i| i.by_item()).collect()
-        }
+        Some((x, _, _)) if x.by == By::Item || x.item_id.is_some() => Indicator::ALL
+            .iter()
+            .copied()
+            .filter(|i| i.by_item())
+            .collect(),
         _ => Indicator::ALL.to_vec(),
     };
     let mut page = Page {
@@ -191,7 +193,11 @@ pub async fn page(
         page.refreshed_at = t.refreshed_at.clone();
         let base = |by: &str, region: &str, department: &str, item: &str| {
             let mut s = format!("from={}&to={}&by={by}", t.from, t.to);
-            for (k, v) in [("region", region), ("department", department), ("item", item)] {
+            for (k, v) in [
+                ("region", region),
+                ("department", department),
+                ("item", item),
+            ] {
                 if !v.is_empty() {
                     s.push_str(&format!("&{k}={}", urlencode(v)));
                 }
@@ -236,20 +242,45 @@ pub async fn page(
                 let (narrow, rec) = match x.by {
                     By::Department => (
                         Some(base("item", &region, &r.key, &item)),
-                        Some(records_link(Records::Results, from, to, &region, &r.key, &item)),
+                        Some(records_link(
+                            Records::Results,
+                            from,
+                            to,
+                            &region,
+                            &r.key,
+                            &item,
+                        )),
                     ),
                     By::Region => (
                         Some(base(
-                            if r.key.len() >= 6 { "department" } else { "region" },
+                            if r.key.len() >= 6 {
+                                "department"
+                            } else {
+                                "region"
+                            },
                             &r.key,
                             &department,
                             &item,
                         )),
-                        Some(records_link(Records::Results, from, to, &r.key, &department, &item)),
+                        Some(records_link(
+                            Records::Results,
+                            from,
+                            to,
+                            &r.key,
+                            &department,
+                            &item,
+                        )),
                     ),
                     By::Item => (
                         Some(base("month", &region, &department, &r.key)),
-                        Some(records_link(Records::Results, from, to, &region, &department, &r.key)),
+                        Some(records_link(
+                            Records::Results,
+                            from,
+                            to,
+                            &region,
+                            &department,
+                            &r.key,
+                        )),
                     ),
                     By::Month => {
                         let m = NaiveDate::parse_from_str(&format!("{}-01", r.key), "%Y-%m-%d")
@@ -258,14 +289,25 @@ pub async fn page(
                             .pred_opt()
                             .unwrap_or(m);
                         let mut narrow = format!("from={k}&to={k}&by=department", k = r.key);
-                        for (k, v) in [("region", &region), ("department", &department), ("item", &item)] {
+                        for (k, v) in [
+                            ("region", &region),
+                            ("department", &department),
+                            ("item", &item),
+                        ] {
                             if !v.is_empty() {
                                 narrow.push_str(&format!("&{k}={}", urlencode(v)));
                             }
                         }
                         (
                             Some(narrow),
-                            Some(records_link(Records::Results, m, last, &region, &department, &item)),
+                            Some(records_link(
+                                Records::Results,
+                                m,
+                                last,
+                                &region,
+                                &department,
+                                &item,
+                            )),
                         )
                     }
                 };
@@ -338,9 +380,14 @@ pub async fn actions(
 ) -> Result<Response, ConsoleError> {
     let p = Params(raw);
     let x = parse(&st, &p)?;
-    let body = analysis::export_actions(&st.svc, &s.actor, x.months.from, x.months.last_day()).await?;
+    let body =
+        analysis::export_actions(&st.svc, &s.actor, x.months.from, x.months.last_day()).await?;
     Ok(crate::api::analysis::jsonl(
-        &format!("监管行为-{}-{}.jsonl", x.months.from.format("%Y%m"), x.months.to.format("%Y%m")),
+        &format!(
+            "监管行为-{}-{}.jsonl",
+            x.months.from.format("%Y%m"),
+            x.months.to.format("%Y%m")
+        ),
         body,
     ))
 }

@@ -46,7 +46,9 @@ fn notice(key: &str) -> Option<String> {
     Some(s.to_string())
 }
 
-pub(super) fn failure(err: Option<ServiceError>) -> (Option<String>, BTreeMap<String, String>, StatusCode) {
+pub(super) fn failure(
+    err: Option<ServiceError>,
+) -> (Option<String>, BTreeMap<String, String>, StatusCode) {
     match err {
         None => (None, BTreeMap::new(), StatusCode::OK),
         Some(e) => {
@@ -235,7 +237,8 @@ async fn regions_for(st: &AppState, s: &SessionAuth) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let own = s.actor.region.clone();
     if let Some(parent) = own.parent()
-        && let Ok(children) = lianjian_services::regions::children(&st.svc, Some(parent.as_str())).await
+        && let Ok(children) =
+            lianjian_services::regions::children(&st.svc, Some(parent.as_str())).await
     {
         out.extend(
             children
@@ -372,7 +375,12 @@ async fn case_page(
             .collect(),
         departments,
         created: local(&d.request.created_at),
-        answered: d.request.answered_at.as_ref().map(local).unwrap_or_default(),
+        answered: d
+            .request
+            .answered_at
+            .as_ref()
+            .map(local)
+            .unwrap_or_default(),
         d,
         error,
         errors,
@@ -507,7 +515,11 @@ pub async fn attach(
                     .map(|(d, _)| d),
                 None => Err(ServiceError::field(
                     "file",
-                    lianjian_domain::Invalid::new("required", "请选择要上传的文件", "choose a file"),
+                    lianjian_domain::Invalid::new(
+                        "required",
+                        "请选择要上传的文件",
+                        "choose a file",
+                    ),
                 )),
             }
         }
@@ -534,10 +546,17 @@ pub(super) struct TransferLinkage {
 /// the consultation and the rest.
 fn transfer_kinds() -> Vec<(&'static str, &'static str)> {
     use AssistanceKind as K;
-    [K::Appraisal, K::Custody, K::Inspection, K::Consultation, K::Verification, K::Document]
-        .iter()
-        .map(|k| (k.as_str(), k.label_zh()))
-        .collect()
+    [
+        K::Appraisal,
+        K::Custody,
+        K::Inspection,
+        K::Consultation,
+        K::Verification,
+        K::Document,
+    ]
+    .iter()
+    .map(|k| (k.as_str(), k.label_zh()))
+    .collect()
 }
 
 /// The requests of transfer `t` and its form (`err` and `f`: a refused post's error and values).
@@ -585,6 +604,8 @@ pub async fn create_for_transfer(
         Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
         Err(e @ ServiceError::Forbidden) => Err(e.into()),
         // Back on the transfer's page (422) with every field's error and the values entered.
-        Err(e) => super::follow_ups::transfer_page(&st, &s, id, "", None, None, Some((e, &f))).await,
+        Err(e) => {
+            super::follow_ups::transfer_page(&st, &s, id, "", None, None, Some((e, &f))).await
+        }
     }
 }

@@ -17,7 +17,8 @@ use lianjian_services::circulars::{
 };
 use lianjian_services::consultations::{
     self, ConsultationDetail, ConsultationInput, ConsultationQueue, ConsultationView,
-    DecisionInput, MinutesInput, ParticipantInput, ReportInput, TaskDetail, TaskInput,
+    DecisionInput, MinutesInput, ParticipantInput, ReportInput, TaskDetail, TaskFilter, TaskInput,
+    TaskQueue, TaskView,
 };
 use uuid::Uuid;
 
@@ -468,6 +469,136 @@ pub async fn attach(
         Err(e) => Err(e),
     };
     step(&st, &s, id, "attached", r).await
+}
+
+// ---- the task queue ----
+
+#[derive(Template)]
+#[template(path = "console/consultation_tasks.html")]
+struct TasksPage {
+    c: Chrome,
+    tabs: Vec<(&'static str, &'static str, u64, bool)>,
+    queue: String,
+    q: String,
+    department: String,
+    departments: Vec<(Uuid, String)>,
+    rows: Vec<(TaskView, Option<ClockRow>)>,
+    pager: Pager,
+    errors: BTreeMap<String, String>,
+}
+
+impl TasksPage {
+    fn empty_text(&self) -> &'static str {
+        match self.queue.as_str() {
+            "running" => "没有办理中的会商任务。",
+            "due_soon" => "没有即将超时的会商任务。",
+            "overdue" => "没有已超时的会商任务。",
+            "done" => "还没有已完成的会商任务。",
+            _ => "您的范围内还没有会商任务。",
+        }
+    }
+}
+
+/// The task queue's filters as typed: queue, department, search; a bad one names its field.
+fn task_filter(p: &Params) -> (TaskQueue, TaskFilter, BTreeMap<String, String>) {
+    let mut errors = BTreeMap::new();
+    let queue = match p.one("queue").as_str() {
+        "" => TaskQueue::All,
+        q => TaskQueue::parse(q).unwrap_or_else(|e| {
+            errors.insert("queue".to_string(), e.zh);
+            TaskQueue::All
+        }),
+    };
+    let department_id = match p.one("department_id").trim() {
+        "" => None,
+        d => Uuid::parse_str(d).ok().or_else(|| {
+            errors.insert(
+                "department_id".to_string(),
+                "责任部门无效，请从列表中选择".into(),
+            );
+            None
+        }),
+    };
+    let q = p.one("q");
+    let filter = TaskFilter {
+        department_id,
+        consultation_id: None,
+        q: (!q.trim().is_empty()).then(|| q.trim().to_string()),
+    };
+    (queue, filter, errors)
+}
+
+/// `GET /console/consultation-tasks`: the decisions' tasks in the user's scope as queues
+/// (办理中, 即将超时, 已超时, 已完成, 全部), by department and search, with the export of what
+/// the list shows.
+pub async fn task_queue(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, ConsoleError> {
+    let p = Params(q);
+    let (queue, filter, errors) = task_filter(&p);
+    let text = p.one("q");
+    let department = filter
+        .department_id
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let page = Pager::request(&p.0, 20);
+    let list = consultations::list_tasks(&st.svc, &s.actor, queue, &filter, page).await?;
+    let counts = consultations::task_queue_counts(&st.svc, &s.actor).await?;
+    let keep = [
+        ("queue", queue.as_str()),
+        ("department_id", department.as_str()),
+        ("q", text.as_str()),
+    ];
+    let pager = Pager::new(&list, &keep);
+    Ok(render(TasksPage {
+        c: Chrome::new(&st.svc, &s, AREA).await,
+        tabs: counts
+            .iter()
+            .map(|(q, n)| (q.as_str(), q.label_zh(), *n, *q == queue))
+            .collect(),
+        queue: queue.as_str().to_string(),
+        q: text,
+        department,
+        departments: departments(&st, &s).await?,
+        rows: list
+            .items
+            .into_iter()
+            .map(|t| {
+                let clock = t.clocks.first().map(clock_row);
+                (t, clock)
+            })
+            .collect(),
+        pager,
+        errors,
+    }))
+}
+
+/// `GET /console/consultation-tasks/export`: the task queue as filtered, every page, as xlsx.
+pub async fn task_export(
+    State(st): State<AppState>,
+    Console(s): Console,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Result<Response, ConsoleError> {
+    let p = Params(q);
+    let (queue, filter, errors) = task_filter(&p);
+    if let Some((k, v)) = errors.into_iter().next() {
+        return Err(ServiceError::field(
+            &k,
+            lianjian_domain::Invalid::new("invalid", v.clone(), v),
+        )
+        .into());
+    }
+    let bytes = consultations::export_tasks(&st.svc, &s.actor, queue, &filter).await?;
+    Ok(super::exchange::xlsx(
+        &format!(
+            "会商任务-{}-{}.xlsx",
+            queue.label_zh(),
+            crate::api::params::today()
+        ),
+        bytes,
+    ))
 }
 
 // ---- a task ----

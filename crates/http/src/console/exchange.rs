@@ -315,9 +315,7 @@ pub async fn upload(
         "entities" => return upload_entities(st, s, &file_name, bytes, skip).await,
         "inspectors" => exchange::import_inspectors(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
         "credit" => exchange::credit::import(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
-        "licences" => {
-            exchange::licensing::import(&st.svc, &s.actor, &bytes, skip, &|_| {}).await
-        }
+        "licences" => exchange::licensing::import(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
         "devices" => exchange::devices::import(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
         _ => exchange::import_items(&st.svc, &s.actor, &bytes, skip, &|_| {}).await,
     };

@@ -834,8 +834,15 @@ pub async fn transfer_feedback(
         decided_on: Some(f.get("decided_on")),
         document_no: Some(f.get("document_no")),
     };
-    match follow_ups::transfer_feedback(&st.svc, &s.actor, id, accepted, &f.get("feedback"), &decision)
-        .await
+    match follow_ups::transfer_feedback(
+        &st.svc,
+        &s.actor,
+        id,
+        accepted,
+        &f.get("feedback"),
+        &decision,
+    )
+    .await
     {
         Ok(t) => Ok(see_other(&format!(
             "/console/transfers/{id}?ok={}",

@@ -153,7 +153,10 @@ async fn detail_page(
             Some(t) => (t, None),
             None => (
                 Utc::now(),
-                Some(format!("日期“{}”无法识别，请使用 2026-03-31 格式", at_s.trim())),
+                Some(format!(
+                    "日期“{}”无法识别，请使用 2026-03-31 格式",
+                    at_s.trim()
+                )),
             ),
         }
     };
@@ -284,11 +287,7 @@ pub async fn save_section(
             let Ok(k) = SectionKind::parse(&kind) else {
                 return Err(ConsoleError::from(ServiceError::field(
                     "kind",
-                    lianjian_domain::Invalid::new(
-                        "kind",
-                        "说明栏目不正确",
-                        "unknown section",
-                    ),
+                    lianjian_domain::Invalid::new("kind", "说明栏目不正确", "unknown section"),
                 )));
             };
             let msg = errs.into_values().collect::<Vec<_>>().join("；");

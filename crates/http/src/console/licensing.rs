@@ -179,7 +179,8 @@ async fn detail(
     } = licensing::get(svc, &s.actor, id).await?;
     let office = matches!(
         s.actor.role,
-        lianjian_domain::account::Role::CoordinationOffice | lianjian_domain::account::Role::SystemAdmin
+        lianjian_domain::account::Role::CoordinationOffice
+            | lianjian_domain::account::Role::SystemAdmin
     ) && view.handover.status == HandoverStatus::Escalated;
     let departments = if office {
         lianjian_services::departments::pickable(svc, &view.handover.region_code)
@@ -220,9 +221,15 @@ async fn detail(
             licence_name: h.licence_name,
             decided_on: h.decided_on.to_string(),
             bureau: h.bureau,
-            channel: if h.channel == "xlsx" { "Excel 导入" } else { "接口推送" },
+            channel: if h.channel == "xlsx" {
+                "Excel 导入"
+            } else {
+                "接口推送"
+            },
             status: h.status.label_zh(),
-            department: view.department_name.unwrap_or_else(|| "协调办研判中".into()),
+            department: view
+                .department_name
+                .unwrap_or_else(|| "协调办研判中".into()),
             clocks: view.clocks.iter().map(clock_row).collect(),
             claims: claims
                 .into_iter()

@@ -8,10 +8,10 @@ mod audit;
 mod auth;
 mod calendar;
 mod claims;
-mod consultations;
-mod licensing;
 mod clue_desk;
 mod clue_routing;
+mod consultations;
+mod licensing;
 pub(crate) use clue_desk::sort_of as clue_sort;
 mod clues;
 mod credit;
@@ -25,9 +25,9 @@ pub(crate) mod exchange;
 pub(crate) mod extract;
 pub(crate) mod fields;
 mod follow_ups;
+mod guides;
 mod home;
 mod inspectors;
-mod guides;
 mod items;
 mod plans;
 pub(crate) mod results;
@@ -301,7 +301,10 @@ pub fn router() -> Router<AppState> {
         .route("/rectifications/{id}/print", get(follow_ups::print))
         .route("/rectifications/{id}/report", post(follow_ups::report))
         .route("/rectifications/{id}/recheck", post(follow_ups::recheck))
-        .route("/assistance", get(assistance::queue).post(assistance::create))
+        .route(
+            "/assistance",
+            get(assistance::queue).post(assistance::create),
+        )
         .route("/assistance/new", get(assistance::new_form))
         .route("/assistance/{id}", get(assistance::case))
         .route("/assistance/{id}/assign", post(assistance::assign))
@@ -312,20 +315,40 @@ pub fn router() -> Router<AppState> {
         .route("/assistance/{id}/attachments", post(assistance::attach))
         .route("/assistance/{id}/close", post(assistance::close))
         .route("/assistance/{id}/reopen", post(assistance::reopen))
-        .route("/consultations", get(consultations::queue).post(consultations::create))
+        .route(
+            "/consultations",
+            get(consultations::queue).post(consultations::create),
+        )
         .route("/consultations/new", get(consultations::new_form))
         .route("/consultations/{id}", get(consultations::case))
         .route("/consultations/{id}/materials", post(consultations::attach))
         .route("/consultations/{id}/hold", post(consultations::hold))
         .route("/consultations/{id}/minutes", post(consultations::finalise))
         .route("/consultations/{id}/cancel", post(consultations::cancel))
+        .route("/consultation-tasks", get(consultations::task_queue))
+        .route(
+            "/consultation-tasks/export",
+            get(consultations::task_export),
+        )
         .route("/consultation-tasks/{id}", get(consultations::task))
-        .route("/consultation-tasks/{id}/report", post(consultations::report))
-        .route("/consultation-tasks/{id}/supervise", post(consultations::supervise))
-        .route("/circulars", get(consultations::circular_queue).post(consultations::circular_create))
+        .route(
+            "/consultation-tasks/{id}/report",
+            post(consultations::report),
+        )
+        .route(
+            "/consultation-tasks/{id}/supervise",
+            post(consultations::supervise),
+        )
+        .route(
+            "/circulars",
+            get(consultations::circular_queue).post(consultations::circular_create),
+        )
         .route("/circulars/new", get(consultations::circular_new))
         .route("/circulars/{id}", get(consultations::circular))
-        .route("/circulars/{id}/remind", post(consultations::circular_remind))
+        .route(
+            "/circulars/{id}/remind",
+            post(consultations::circular_remind),
+        )
         .route(
             "/transfers/{id}/assistance",
             post(assistance::create_for_transfer),

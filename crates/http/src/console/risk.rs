@@ -221,7 +221,12 @@ async fn risk_page(
                 arm(&l.control),
                 arm(&l.weighted),
                 l.lift.map_or_else(
-                    || format!("样本不足（每组至少 {} 个结果）", lianjian_domain::risk::MIN_ARM_RESULTS),
+                    || {
+                        format!(
+                            "样本不足（每组至少 {} 个结果）",
+                            lianjian_domain::risk::MIN_ARM_RESULTS
+                        )
+                    },
                     |x| format!("{x:.2} 倍"),
                 ),
             )

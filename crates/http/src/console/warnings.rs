@@ -18,8 +18,8 @@ use lianjian_domain::warning::Level;
 use lianjian_services::ServiceError;
 use lianjian_services::accounts::SessionAuth;
 use lianjian_services::warnings::{
-    self, AssessInput, AssessmentDecision, RuleInput, RuleView, ToClueInput, ToVisitInput, WarningDetail,
-    WarningFilter, WarningQueue, WarningView,
+    self, AssessInput, AssessmentDecision, RuleInput, RuleView, ToClueInput, ToVisitInput,
+    WarningDetail, WarningFilter, WarningQueue, WarningView,
 };
 use uuid::Uuid;
 
@@ -438,7 +438,12 @@ pub async fn to_visit(
     PathId(id): PathId,
     CsrfForm(f): CsrfForm<FormData>,
 ) -> Result<Response, ConsoleError> {
-    let ids = |k: &str| -> Vec<Uuid> { f.all(k).iter().filter_map(|v| v.trim().parse().ok()).collect() };
+    let ids = |k: &str| -> Vec<Uuid> {
+        f.all(k)
+            .iter()
+            .filter_map(|v| v.trim().parse().ok())
+            .collect()
+    };
     let input = ToVisitInput {
         item_ids: ids("item_ids"),
         inspector_ids: ids("inspector_ids"),

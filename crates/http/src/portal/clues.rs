@@ -95,9 +95,24 @@ struct TooManyPage {
 }
 
 fn csrf_cookie(st: &AppState, jar: CookieJar) -> (CookieJar, String) {
+    csrf_cookie_at(st, jar, CSRF_COOKIE, "/clues")
+}
+
+fn csrf_ok(jar: &CookieJar, sent: &str) -> bool {
+    csrf_ok_at(jar, CSRF_COOKIE, sent)
+}
+
+/// A fresh CSRF token for a public form: in cookie `name` (HTTP only, strict, limited to
+/// `path`) and returned for the page's hidden field.
+pub(super) fn csrf_cookie_at(
+    st: &AppState,
+    jar: CookieJar,
+    name: &'static str,
+    path: &'static str,
+) -> (CookieJar, String) {
     let token = hex::encode(rand::random::<[u8; 32]>());
-    let cookie = Cookie::build((CSRF_COOKIE, token.clone()))
-        .path("/clues")
+    let cookie = Cookie::build((name, token.clone()))
+        .path(path)
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(st.secure_cookies)
@@ -105,8 +120,9 @@ fn csrf_cookie(st: &AppState, jar: CookieJar) -> (CookieJar, String) {
     (jar.add(cookie), token)
 }
 
-fn csrf_ok(jar: &CookieJar, sent: &str) -> bool {
-    jar.get(CSRF_COOKIE)
+/// Whether the form sent back the token of cookie `name`.
+pub(super) fn csrf_ok_at(jar: &CookieJar, name: &str, sent: &str) -> bool {
+    jar.get(name)
         .map(|c| c.value().to_string())
         .is_some_and(|t| !t.is_empty() && crate::extract::constant_time_eq(sent, &t))
 }
@@ -163,6 +179,16 @@ pub async fn new_form(State(st): State<AppState>, jar: CookieJar) -> Response {
 
 /// A limit was reached: 429, `Retry-After`, and when to come back in words.
 fn too_many(st: &AppState, secs: u64, back: &'static str) -> Response {
+    too_many_in(st, secs, back, "clues")
+}
+
+/// [`too_many`] for a page of section `frame`.
+pub(super) fn too_many_in(
+    st: &AppState,
+    secs: u64,
+    back: &'static str,
+    frame: &'static str,
+) -> Response {
     let until = lianjian_domain::visit::beijing_date(st.svc.now());
     let at = (st.svc.now() + chrono::Duration::seconds(secs as i64))
         .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"));
@@ -176,7 +202,7 @@ fn too_many(st: &AppState, secs: u64, back: &'static str) -> Response {
         [(header::CACHE_CONTROL, "no-store")],
         render(TooManyPage {
             t: zh_cn(),
-            frame: Frame::of(&st.svc, "clues"),
+            frame: Frame::of(&st.svc, frame),
             minutes: secs.div_ceil(60),
             until,
             back,

@@ -195,8 +195,7 @@ pub async fn list(State(st): State<AppState>, Query(q): Query<Vec<(String, Strin
         Ok(p) => p,
         Err(e) => return super::unavailable("portal guides", e),
     };
-    let names =
-        crate::api::items::Names::load(svc, &page.items.iter().collect::<Vec<_>>()).await;
+    let names = crate::api::items::Names::load(svc, &page.items.iter().collect::<Vec<_>>()).await;
     let pager = Pager::of(&page, &p.0);
     let rows = page
         .items

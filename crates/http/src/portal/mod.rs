@@ -6,6 +6,7 @@ mod credit;
 mod draws;
 pub(crate) mod guides;
 mod items;
+mod objection;
 mod plans;
 mod results;
 
@@ -45,6 +46,12 @@ pub fn router() -> Router<AppState> {
         .route("/plans/{code}", get(plans::detail))
         .route("/results", get(results::list))
         .route("/credit", get(credit::search))
+        .route(
+            "/credit/objection",
+            get(objection::form)
+                .post(objection::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(objection::MAX_BODY)),
+        )
         .route("/credit/{usci}", get(credit::detail))
 }
 

@@ -485,7 +485,11 @@ async fn clue_bodies_match_their_schemas(app: App) {
             "market",
         ),
         ("extension/decision", json!({"approve": true}), "office"),
-        ("finish", json!({"result": "已立案查处", "finding": "partly_substantiated"}), "market"),
+        (
+            "finish",
+            json!({"result": "已立案查处", "finding": "partly_substantiated"}),
+            "market",
+        ),
     ];
     for (step, body, who) in steps {
         let token = if who == "office" { &office } else { &market };
@@ -586,5 +590,9 @@ fn schema_names_are_unique() {
         }
     }
     assert!(seen.len() > 100, "found only {} schema types", seen.len());
-    assert!(clashes.is_empty(), "schema names used twice:\n{}", clashes.join("\n"));
+    assert!(
+        clashes.is_empty(),
+        "schema names used twice:\n{}",
+        clashes.join("\n")
+    );
 }

@@ -522,13 +522,10 @@ async fn fixture(app: &App) -> Fixture {
     .unwrap();
     set("warning", &raised.id.to_string());
     // An assistance request from county A's office (department X) to county B, not assigned.
-    let office_a = lianjian_services::accounts::authenticate_token(
-        svc,
-        &app.token("wy.office").await,
-        None,
-    )
-    .await
-    .unwrap();
+    let office_a =
+        lianjian_services::accounts::authenticate_token(svc, &app.token("wy.office").await, None)
+            .await
+            .unwrap();
     let request = lianjian_services::assistance::submit(
         svc,
         &office_a,

@@ -37,7 +37,7 @@ struct Page {
     body: String,
 }
 
-fn attr_after(body: &str, marker: &str) -> String {
+pub(crate) fn attr_after(body: &str, marker: &str) -> String {
     let i = body
         .find(marker)
         .unwrap_or_else(|| panic!("{marker} in page"))
@@ -45,7 +45,7 @@ fn attr_after(body: &str, marker: &str) -> String {
     body[i..].split('"').next().unwrap().to_string()
 }
 
-fn cookie_of(r: &Resp) -> String {
+pub(crate) fn cookie_of(r: &Resp) -> String {
     r.headers
         .get(header::SET_COOKIE)
         .expect("CSRF cookie")
@@ -57,14 +57,14 @@ fn cookie_of(r: &Resp) -> String {
         .to_string()
 }
 
-fn solve(token: &str, bits: u32) -> String {
+pub(crate) fn solve(token: &str, bits: u32) -> String {
     (0u64..)
         .find(|n| work_bits(token, &n.to_string()) >= bits)
         .unwrap()
         .to_string()
 }
 
-fn from(ip: [u8; 4]) -> ConnectInfo<SocketAddr> {
+pub(crate) fn from(ip: [u8; 4]) -> ConnectInfo<SocketAddr> {
     ConnectInfo(SocketAddr::from((ip, 40000)))
 }
 

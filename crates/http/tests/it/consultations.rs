@@ -3,7 +3,8 @@
 //! stores nothing; a good one is seen by its participants and the office, never by a
 //! department not taking part (404, and absent from its lists); its minutes turn a decision
 //! into two tasks reported through the API; a circular records the reader's receipt, the
-//! issuer sees it and reminds the unread; answers conform to the OpenAPI document.
+//! issuer sees it and reminds the unread; answers conform to the OpenAPI document. The
+//! console's task queue (会商任务) exports the list as filtered as xlsx; a bad filter is named.
 
 use crate::api_schemas::conforms;
 use crate::common::*;
@@ -14,6 +15,7 @@ use serde_json::json;
 on_both_backends!(
     template = DEMO, setup = app;
     a_consultation_and_a_circular_through_the_api_each_seen_only_by_its_parties,
+    the_task_queue_exports_what_it_shows,
 );
 
 async fn a_consultation_and_a_circular_through_the_api_each_seen_only_by_its_parties(app: App) {
@@ -212,4 +214,109 @@ async fn a_consultation_and_a_circular_through_the_api_each_seen_only_by_its_par
         )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+}
+
+/// The demo's consultation (one task done by the market bureau, one running at the health
+/// commission) in the console's task queue, and its xlsx export as filtered.
+async fn the_task_queue_exports_what_it_shows(app: App) {
+    lianjian_services::consultations::seed_demo(&app.svc)
+        .await
+        .unwrap();
+    let office = app.login("wy.office").await;
+    let page = app.get("/console/consultation-tasks", Some(&office)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for text in [
+        "会商任务",
+        "县市场监管局",
+        "县卫生健康委",
+        "冷链食品温度异常风险会商",
+        "导出本队列（Excel）",
+    ] {
+        assert!(page.body.contains(text), "{text} in {}", page.body);
+    }
+    let running = app
+        .get("/console/consultation-tasks?queue=running", Some(&office))
+        .await;
+    assert!(running.body.contains("县卫生健康委"));
+    assert!(
+        running
+            .body
+            .contains("/console/consultation-tasks/export?queue=running"),
+        "the export link keeps the filters: {}",
+        running.body
+    );
+
+    // Every task, then the running one only: the export follows the list's filters.
+    let all = crate::http::export_rows(
+        &app,
+        "/console/consultation-tasks/export?queue=all",
+        &office,
+        "会商任务",
+    )
+    .await;
+    assert_eq!(all[0][0], "任务编号");
+    assert_eq!(
+        all[0].len(),
+        lianjian_services::consultations::TASK_EXPORT_HEADERS.len()
+    );
+    assert_eq!(all.len(), 3, "{all:?}");
+    let statuses: Vec<&str> = all[1..].iter().map(|r| r[9].as_str()).collect();
+    assert!(
+        statuses.contains(&"已完成") && statuses.contains(&"办理中"),
+        "{statuses:?}"
+    );
+    assert!(all[1..].iter().all(|r| r[2] == "冷链食品温度异常风险会商"));
+    let running = crate::http::export_rows(
+        &app,
+        "/console/consultation-tasks/export?queue=running",
+        &office,
+        "会商任务",
+    )
+    .await;
+    assert_eq!(running.len(), 2, "{running:?}");
+    assert_eq!(running[1][4], "县卫生健康委");
+    assert_eq!(running[1][9], "办理中");
+    let health = app
+        .department(&app.token("wy.office").await, "411121", "县卫生健康委")
+        .await;
+    let mine = crate::http::export_rows(
+        &app,
+        &format!("/console/consultation-tasks/export?department_id={health}"),
+        &office,
+        "会商任务",
+    )
+    .await;
+    assert_eq!(mine.len(), 2, "{mine:?}");
+
+    // A bad filter is named, nothing exported.
+    for (q, field) in [
+        ("queue=someday", "queue"),
+        ("department_id=x1", "department_id"),
+    ] {
+        let (status, _, body) = crate::http::download(
+            &app,
+            &format!("/console/consultation-tasks/export?{q}"),
+            &office,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{q}");
+        let body = String::from_utf8_lossy(&body);
+        assert!(
+            body.contains(field) || body.contains("队列") || body.contains("责任部门"),
+            "{q}: {body}"
+        );
+    }
+    // Another province's office sees no task, in the list or the export.
+    let other = app.login("sd.office").await;
+    let page = app.get("/console/consultation-tasks", Some(&other)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("冷链食品温度异常风险会商"));
+    let none = crate::http::export_rows(
+        &app,
+        "/console/consultation-tasks/export",
+        &other,
+        "会商任务",
+    )
+    .await;
+    assert_eq!(none.len(), 1, "the header only: {none:?}");
 }

@@ -766,7 +766,7 @@ fn openapi_operations_list_their_answers() {
 }
 
 /// A console download: status, headers and the raw body (exports are binary).
-async fn download(
+pub(crate) async fn download(
     app: &App,
     path: &str,
     cookie: &str,
@@ -785,7 +785,12 @@ async fn download(
 }
 
 /// The rows (header first) of an xlsx export's one sheet, read with calamine.
-async fn export_rows(app: &App, path: &str, cookie: &str, sheet: &str) -> Vec<Vec<String>> {
+pub(crate) async fn export_rows(
+    app: &App,
+    path: &str,
+    cookie: &str,
+    sheet: &str,
+) -> Vec<Vec<String>> {
     let (status, headers, bytes) = download(app, path, cookie).await;
     assert_eq!(
         status,

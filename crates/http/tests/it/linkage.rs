@@ -41,10 +41,16 @@ async fn approval_results_are_uploaded_as_xlsx_on_the_licences_page(app: App) {
     let cookie = app.login("wy.office").await;
     let page = app.get("/console/licences", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("/console/import/template/licences"), "{}", page.body);
+    assert!(
+        page.body.contains("/console/import/template/licences"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("action=\"/console/import/licences\""));
     let csrf = csrf_of(&page.body);
-    let (status, template) = app.bytes("/console/import/template/licences", &cookie).await;
+    let (status, template) = app
+        .bytes("/console/import/template/licences", &cookie)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(template.starts_with(b"PK"));
     let row = |no: &str, event: &str| LicenceInput {
@@ -57,7 +63,10 @@ async fn approval_results_are_uploaded_as_xlsx_on_the_licences_page(app: App) {
         bureau: "县行政审批和政务信息管理局".into(),
     };
     // A bad event on row 3: 422, the row, column and value named, nothing written.
-    let bad = licence_sheet::sheet_of(&[row("HT14111210001", "准予许可"), row("HT14111210002", "批准")]);
+    let bad = licence_sheet::sheet_of(&[
+        row("HT14111210001", "准予许可"),
+        row("HT14111210002", "批准"),
+    ]);
     let r = upload(&app, &cookie, &csrf, "licences", &bad, false).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(
@@ -68,17 +77,35 @@ async fn approval_results_are_uploaded_as_xlsx_on_the_licences_page(app: App) {
     let list = app.get_json("/api/v1/licences?q=HT1411121", &token).await;
     assert_eq!(list["total"], 0, "nothing written: {list}");
     // The good file: handed over, pending with the market bureau, channel xlsx.
-    let good = licence_sheet::sheet_of(&[row("HT14111210001", "准予许可"), row("HT14111210002", "变更许可")]);
+    let good = licence_sheet::sheet_of(&[
+        row("HT14111210001", "准予许可"),
+        row("HT14111210002", "变更许可"),
+    ]);
     let r = upload(&app, &cookie, &csrf, "licences", &good, false).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let list = app.get_json("/api/v1/licences?q=HT1411121", &token).await;
     assert_eq!(list["total"], 2, "{list}");
-    assert!(list["items"].as_array().unwrap().iter().all(|h| h["channel"] == "xlsx" && h["status"] == "pending"), "{list}");
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["channel"] == "xlsx" && h["status"] == "pending"),
+        "{list}"
+    );
     // A supervising department may not upload approval results.
     let market = app.login("wy.market").await;
     let page = app.get("/console/licences", Some(&market)).await;
     assert!(!page.body.contains("action=\"/console/import/licences\""));
-    let r = upload(&app, &market, &csrf_of(&page.body), "licences", &good, false).await;
+    let r = upload(
+        &app,
+        &market,
+        &csrf_of(&page.body),
+        "licences",
+        &good,
+        false,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
 }
 
@@ -90,9 +117,14 @@ async fn police_requests_are_filed_and_listed_on_the_transfer_page(app: App) {
         .unwrap();
     // A transfer of a started visit of the market bureau, accepted by the police, with the
     // police's appraisal request (as the demo has it).
-    let vs = visits::list(&app.svc, &market, &Default::default(), lianjian_services::PageRequest::new(Some(1), Some(100)))
-        .await
-        .unwrap();
+    let vs = visits::list(
+        &app.svc,
+        &market,
+        &Default::default(),
+        lianjian_services::PageRequest::new(Some(1), Some(100)),
+    )
+    .await
+    .unwrap();
     let v = vs
         .items
         .iter()
@@ -125,7 +157,11 @@ async fn police_requests_are_filed_and_listed_on_the_transfer_page(app: App) {
     .await
     .unwrap();
     for (kind, from, needed) in [
-        ("appraisal", "public_security", "请对扣押的涉案药品出具检验报告"),
+        (
+            "appraisal",
+            "public_security",
+            "请对扣押的涉案药品出具检验报告",
+        ),
         ("consultation", "agency", "涉案药品在检验期间由哪一方保管？"),
     ] {
         assistance::for_transfer(
@@ -149,11 +185,21 @@ async fn police_requests_are_filed_and_listed_on_the_transfer_page(app: App) {
     let page = app.get(&at, Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     // The demo's appraisal request and consultation are listed with their deadlines and states.
-    assert!(page.body.contains("检验鉴定") && page.body.contains("咨询"), "{}", page.body);
+    assert!(
+        page.body.contains("检验鉴定") && page.body.contains("咨询"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("答复截止"));
-    assert!(page.body.contains(&format!("action=\"/console/transfers/{id}/assistance#linkage\"")));
+    assert!(page.body.contains(&format!(
+        "action=\"/console/transfers/{id}/assistance#linkage\""
+    )));
     // The agency's decision shows its document number.
-    assert!(page.body.contains("舞公（食药）立字〔2026〕12号"), "{}", page.body);
+    assert!(
+        page.body.contains("舞公（食药）立字〔2026〕12号"),
+        "{}",
+        page.body
+    );
     let csrf = csrf_of(&page.body);
     // Bad fields: 422 on the transfer's page, each field named, the values kept.
     let r = app
@@ -168,7 +214,11 @@ async fn police_requests_are_filed_and_listed_on_the_transfer_page(app: App) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("请协助保管扣押的冷冻肉品"), "values kept");
-    assert!(r.body.matches("invalid-feedback").count() >= 3, "{}", r.body);
+    assert!(
+        r.body.matches("invalid-feedback").count() >= 3,
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("99"), "the bad value is shown");
     // A good one: to the request's page; then listed on the transfer's page.
     let r = app
@@ -210,10 +260,19 @@ async fn a_warning_becomes_a_visit_from_its_page(app: App) {
     let mut found = None;
     for w in list["items"].as_array().unwrap() {
         let id = w["id"].as_str().unwrap().to_string();
-        let mut d = app.get_json(&format!("/api/v1/warnings/{id}"), &token).await;
+        let mut d = app
+            .get_json(&format!("/api/v1/warnings/{id}"), &token)
+            .await;
         if d["actions"].to_string().contains("\"sign\"") && w["major"] != true {
-            app.post(&format!("/api/v1/warnings/{id}/sign"), &token, &serde_json::json!({})).await;
-            d = app.get_json(&format!("/api/v1/warnings/{id}"), &token).await;
+            app.post(
+                &format!("/api/v1/warnings/{id}/sign"),
+                &token,
+                &serde_json::json!({}),
+            )
+            .await;
+            d = app
+                .get_json(&format!("/api/v1/warnings/{id}"), &token)
+                .await;
         }
         if d["actions"].to_string().contains("to_visit") {
             found = Some(id);
@@ -225,10 +284,18 @@ async fn a_warning_becomes_a_visit_from_its_page(app: App) {
     let cookie = app.login("wy.market").await;
     let page = app.get(&at, Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains(&format!("action=\"/console/warnings/{id}/to-visit\"")), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("action=\"/console/warnings/{id}/to-visit\"")),
+        "{}",
+        page.body
+    );
     let items = options_of(&page.body, "visit_items");
     let team = options_of(&page.body, "visit_team");
-    assert!(!items.is_empty() && team.len() >= 2, "items {items:?} team {team:?}");
+    assert!(
+        !items.is_empty() && team.len() >= 2,
+        "items {items:?} team {team:?}"
+    );
     let csrf = csrf_of(&page.body);
     // No item, one person, dates reversed: 422 on the warning's page, each field named, the
     // choices kept; nothing created.
@@ -246,17 +313,33 @@ async fn a_warning_becomes_a_visit_from_its_page(app: App) {
     assert!(r.body.contains("请至少选择一个检查事项"), "{}", r.body);
     assert!(r.body.contains("至少需要 2 名执法人员"), "{}", r.body);
     assert!(r.body.contains("结束日期早于开始日期"), "{}", r.body);
-    assert!(r.body.contains(&format!("value=\"{}\" selected", team[0])), "the choice is kept");
-    let d = app.get_json(&format!("/api/v1/warnings/{id}"), &token).await;
+    assert!(
+        r.body.contains(&format!("value=\"{}\" selected", team[0])),
+        "the choice is kept"
+    );
+    let d = app
+        .get_json(&format!("/api/v1/warnings/{id}"), &token)
+        .await;
     assert_ne!(d["warning"]["status"], "to_visit");
     // The good form: the visit is created, the warning is 已转检查 with the visit's code.
-    let mut body = format!("_csrf={csrf}&item_ids={}&period_start=2026-12-10&period_end=2026-12-20", items[0]);
+    let mut body = format!(
+        "_csrf={csrf}&item_ids={}&period_start=2026-12-10&period_end=2026-12-20",
+        items[0]
+    );
     for m in &team {
         body.push_str(&format!("&inspector_ids={m}"));
     }
-    let r = app.form(&format!("/console/warnings/{id}/to-visit"), Some(&cookie), &body).await;
+    let r = app
+        .form(
+            &format!("/console/warnings/{id}/to-visit"),
+            Some(&cookie),
+            &body,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let d = app.get_json(&format!("/api/v1/warnings/{id}"), &token).await;
+    let d = app
+        .get_json(&format!("/api/v1/warnings/{id}"), &token)
+        .await;
     assert_eq!(d["warning"]["status"], "to_visit", "{d}");
     let page = app.get(&at, Some(&cookie)).await;
     assert!(page.body.contains("已转检查"));
@@ -265,25 +348,40 @@ async fn a_warning_becomes_a_visit_from_its_page(app: App) {
 
 async fn assistance_timeliness_is_on_the_analysis_page_with_its_records(app: App) {
     let cookie = app.login("wy.office").await;
-    let page = app.get("/console/analysis?by=department", Some(&cookie)).await;
+    let page = app
+        .get("/console/analysis?by=department", Some(&cookie))
+        .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    for text in ["协查按时答复率", "协查答复用时中位数（天）", "在答复期限内答复的协查请求 ÷ 已答复的协查请求"] {
+    for text in [
+        "协查按时答复率",
+        "协查答复用时中位数（天）",
+        "在答复期限内答复的协查请求 ÷ 已答复的协查请求",
+    ] {
         assert!(page.body.contains(text), "{text}: {}", page.body);
     }
     let start = page
         .body
         .find("/console/assistance?answered_from=")
         .expect("the figure's records link");
-    let link = page.body[start..].split('"').next().unwrap().replace("&amp;", "&");
+    let link = page.body[start..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
     let drilled = app.get(&link, Some(&cookie)).await;
     assert_eq!(drilled.status, StatusCode::OK, "{}", drilled.body);
     assert!(drilled.body.contains("data-drill"), "{}", drilled.body);
     // A bad date in a hand-made link is named, not a 500.
     let bad = app
-        .get("/console/assistance?answered_from=2026-02-30&answered_to=2026-12-31", Some(&cookie))
+        .get(
+            "/console/assistance?answered_from=2026-02-30&answered_to=2026-12-31",
+            Some(&cookie),
+        )
         .await;
     assert!(bad.body.contains("2026-02-30"), "{}", bad.body);
-    let (status, x) = app.bytes("/console/analysis/export?by=region", &cookie).await;
+    let (status, x) = app
+        .bytes("/console/analysis/export?by=region", &cookie)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(x.starts_with(b"PK"));
 }
@@ -298,7 +396,11 @@ async fn devices_are_exported_and_imported_as_xlsx(app: App) {
     let cookie = app.login("wy.market").await;
     let page = app.get("/console/devices", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("action=\"/console/import/devices\""), "{}", page.body);
+    assert!(
+        page.body.contains("action=\"/console/import/devices\""),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("/console/devices/export?"));
     let csrf = csrf_of(&page.body);
     let row = |loc: &str| {
@@ -315,12 +417,28 @@ async fn devices_are_exported_and_imported_as_xlsx(app: App) {
         ]
     };
     // An empty location on row 2: 422, named; nothing written.
-    let r = upload(&app, &cookie, &csrf, "devices", &device_sheet::sheet_of(&[row("")]), false).await;
+    let r = upload(
+        &app,
+        &cookie,
+        &csrf,
+        "devices",
+        &device_sheet::sheet_of(&[row("")]),
+        false,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("安装位置（F列）"), "{}", r.body);
     let list = app.get_json("/api/v1/devices?q=HT-DEV", &token).await;
     assert_eq!(list["total"], 0, "{list}");
-    let r = upload(&app, &cookie, &csrf, "devices", &device_sheet::sheet_of(&[row("后厨燃气表旁")]), false).await;
+    let r = upload(
+        &app,
+        &cookie,
+        &csrf,
+        "devices",
+        &device_sheet::sheet_of(&[row("后厨燃气表旁")]),
+        false,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let list = app.get_json("/api/v1/devices?q=HT-DEV", &token).await;
     assert_eq!(list["total"], 1, "{list}");

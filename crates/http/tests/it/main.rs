@@ -25,6 +25,7 @@ mod inspectors;
 mod linkage;
 mod open311;
 mod plans;
+mod portal_objection;
 mod results_pages;
 mod risk;
 mod sharing;

@@ -801,7 +801,12 @@ async fn console_pages_forms_and_actions(app: App) {
     assert!(r.body.contains("抽查比例“120%”超出范围") && r.body.contains("每组检查人员数“1”"));
     assert!(r.body.contains("value=\"120%\""));
     // The random control share of a weighted plan: on the form, checked, shown on the plan.
-    assert!(app.get("/console/plans/new", Some(&cookie)).await.body.contains("随机对照比例"));
+    assert!(
+        app.get("/console/plans/new", Some(&cookie))
+            .await
+            .body
+            .contains("随机对照比例")
+    );
     let r = app
         .form(
             "/console/plans",
@@ -832,10 +837,19 @@ async fn console_pages_forms_and_actions(app: App) {
             ]),
         )
         .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", &r.body[..r.body.len().min(800)]);
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        &r.body[..r.body.len().min(800)]
+    );
     let to = r.headers[header::LOCATION].to_str().unwrap().to_string();
     let detail = app.get(&to, Some(&cookie)).await;
-    assert!(detail.body.contains("其中 20% 为随机对照"), "{}", detail.body);
+    assert!(
+        detail.body.contains("其中 20% 为随机对照"),
+        "{}",
+        detail.body
+    );
     // Without the CSRF token nothing happens.
     let r = app
         .form(

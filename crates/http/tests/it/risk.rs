@@ -17,6 +17,7 @@ on_both_backends!(
     the_api_fits_and_explains,
     risk_scores_are_never_public,
     a_level_weighs_in_a_risk_weighted_draw,
+    the_demo_shows_the_control_comparison,
 );
 
 /// 45 entities of the county with four inspections in the training window and one in the
@@ -446,18 +447,21 @@ async fn a_level_weighs_in_a_risk_weighted_draw(app: App) {
         .unwrap();
     }
     assert_eq!(control_seen, control);
-    assert!(control > 0 && weighted_seen > 0, "{control} {weighted_seen}");
+    assert!(
+        control > 0 && weighted_seen > 0,
+        "{control} {weighted_seen}"
+    );
     // The risk page compares the two arms of the year.
     let office_session = app.login("wy.office").await;
     let r = app.get("/console/risk", Some(&office_session)).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("随机对照检验"), "{}", r.body);
-    let row = format!(
-        "<td>{year}</td><td>{control_seen} 次，发现问题 0 次，0.0%"
-    );
+    let row = format!("<td>{year}</td><td>{control_seen} 次，发现问题 0 次，0.0%");
     assert!(r.body.contains(&row), "{row} in {}", r.body);
     assert!(
-        r.body.contains(&format!("{weighted_seen} 次，发现问题 {weighted_seen} 次，100.0%")),
+        r.body.contains(&format!(
+            "{weighted_seen} 次，发现问题 {weighted_seen} 次，100.0%"
+        )),
         "{}",
         r.body
     );
@@ -471,4 +475,92 @@ async fn a_level_weighs_in_a_risk_weighted_draw(app: App) {
     assert_eq!(y["control"]["inspected"], control_seen);
     assert_eq!(y["control"]["problems"], 0);
     assert_eq!(y["weighted"]["problems"], weighted_seen);
+}
+
+/// The demo's 随机对照检验 (`demo::seed_control_share`, which `lianjian demo` runs): its
+/// risk-weighted third-quarter draw verifies, publishes its control picks, and its results give
+/// the risk page and the API both arms of 2026 with at least 30 results each and their lift.
+async fn the_demo_shows_the_control_comparison(app: App) {
+    lianjian_services::demo::seed_control_share(&app.svc)
+        .await
+        .unwrap();
+    let office = app.token("wy.office").await;
+    let r = app
+        .api("GET", "/api/v1/risk/control-lift", Some(&office), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let years = r.json();
+    let y = years
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|y| y["year"] == 2026)
+        .unwrap_or_else(|| panic!("2026 in {}", r.body))
+        .clone();
+    let (control, weighted) = (
+        y["control"]["inspected"].as_u64().unwrap(),
+        y["weighted"]["inspected"].as_u64().unwrap(),
+    );
+    assert!(control >= 30 && weighted >= 30, "{y}");
+    assert!(y["control"]["problems"].as_u64().unwrap() > 0, "{y}");
+    let lift = y["lift"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("a lift in {y}"));
+    let rate =
+        |arm: &str| y[arm]["problems"].as_f64().unwrap() / y[arm]["inspected"].as_f64().unwrap();
+    assert!(
+        (lift - rate("weighted") / rate("control")).abs() < 1e-9,
+        "{y}"
+    );
+
+    // The draw behind it: risk-weighted plans with a control share, verifiable by anyone.
+    let draws = app.get_json("/api/v1/draws?per_page=50", &office).await;
+    let d = draws["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["title"].as_str().unwrap().contains("随机对照"))
+        .unwrap_or_else(|| panic!("the control-share draw in {draws}"))
+        .clone();
+    let r = app
+        .api(
+            "GET",
+            &format!("/api/v1/draws/{}/record", d["id"].as_str().unwrap()),
+            Some(&office),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rec = lianjian_domain::draw::DrawRecord::from_json(r.body.as_bytes()).unwrap();
+    assert!(
+        rec.input
+            .plans
+            .iter()
+            .all(|p| p.risk_weighted && p.control_permille == 500)
+    );
+    assert!(rec.input.candidates.iter().any(|c| c.risk_weight == 3));
+    lianjian_domain::draw::verify(&rec).expect("the demo's weighted record verifies");
+    let picks = rec
+        .result
+        .visits
+        .iter()
+        .filter(|v| !v.control_plans.is_empty())
+        .count();
+    assert!(picks > 0 && picks < rec.result.visits.len());
+
+    // The console's risk page shows the year's row with the lift, in words.
+    let session = app.login("wy.office").await;
+    let page = app.get("/console/risk", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("data-lift-empty"), "{}", page.body);
+    let row = format!(
+        "<td>2026</td><td>{control} 次，发现问题 {} 次",
+        y["control"]["problems"]
+    );
+    assert!(page.body.contains(&row), "{row} in {}", page.body);
+    assert!(
+        page.body.contains(&format!("<td>{lift:.2} 倍</td>")),
+        "{lift:.2} in {}",
+        page.body
+    );
 }

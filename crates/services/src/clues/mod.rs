@@ -1666,7 +1666,10 @@ fn finding_of(x: &Clue, s: &str) -> std::result::Result<Option<Finding>, Invalid
     match (x.kind.takes_finding(), s.is_empty()) {
         (true, true) => Err(Invalid::new(
             "required",
-            format!("{}类线索办结时须填写查实情况（属实、部分属实或不属实）", x.kind.label_zh()),
+            format!(
+                "{}类线索办结时须填写查实情况（属实、部分属实或不属实）",
+                x.kind.label_zh()
+            ),
             "a complaint or report needs a finding when it is finished",
         )),
         (true, false) => Finding::parse(s).map(Some),

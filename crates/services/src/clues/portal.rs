@@ -288,7 +288,7 @@ async fn phone_key(svc: &Services, phone: &str) -> Result<String> {
 }
 
 /// Refuses with the seconds to wait when `key` has reached `limit` within `minutes`.
-async fn limit(svc: &Services, key: &str, limit: u64, minutes: i64) -> Result<()> {
+pub(crate) async fn limit(svc: &Services, key: &str, limit: u64, minutes: i64) -> Result<()> {
     let now = svc.now();
     let window = Duration::minutes(minutes);
     let (n, latest) = throttle::login_failures_since(svc.store.conn(), key, now - window).await?;

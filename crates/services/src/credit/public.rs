@@ -31,6 +31,8 @@ pub struct PublicEntity {
 /// One public entry.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicEntry {
+    /// The entry (what an objection from the portal names).
+    pub id: Uuid,
     /// 行政处罚 / 经营异常名录 / 严重违法失信名单.
     pub kind: String,
     /// 决定书文号 / 列入文号.
@@ -161,6 +163,7 @@ pub async fn of_entity(svc: &Services, usci: &str) -> Result<PublicCredit> {
             RecordKind::Penalty | RecordKind::AbnormalListing | RecordKind::SeriousDishonesty
         ));
         out.push(PublicEntry {
+            id: x.id,
             kind: x.kind.label_zh().into(),
             reference: x.reference,
             title: x.title,

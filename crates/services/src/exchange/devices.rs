@@ -127,7 +127,8 @@ fn column_of(field: &str) -> Option<usize> {
 }
 
 fn workbook(rows: &[Vec<String>]) -> Vec<u8> {
-    one_sheet_workbook(&SPEC, "物联设备导入模板 · 填写说明", NOTES, rows).expect("the sheet is well-formed")
+    one_sheet_workbook(&SPEC, "物联设备导入模板 · 填写说明", NOTES, rows)
+        .expect("the sheet is well-formed")
 }
 
 /// The import template.
@@ -254,7 +255,11 @@ pub async fn import(
             },
             Ok(_) => {}
             Err(ServiceError::Invalid(fields)) => {
-                let skip: &[&str] = if department_reported { &["department_id"] } else { &[] };
+                let skip: &[&str] = if department_reported {
+                    &["department_id"]
+                } else {
+                    &[]
+                };
                 check.fields(ri, fields, column_of, skip);
             }
             Err(e) => return Err(e),
@@ -263,7 +268,9 @@ pub async fn import(
     }
     check
         .checked(skip_invalid)
-        .finish(to_save, progress, |rows| registry::save_many(svc, actor, rows))
+        .finish(to_save, progress, |rows| {
+            registry::save_many(svc, actor, rows)
+        })
         .await
 }
 

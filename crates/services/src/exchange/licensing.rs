@@ -127,7 +127,8 @@ fn input_of(cells: &[String]) -> LicenceInput {
 }
 
 fn workbook(rows: &[Vec<String>]) -> Vec<u8> {
-    one_sheet_workbook(&SPEC, "审批结果导入模板 · 填写说明", NOTES, rows).expect("the sheet is well-formed")
+    one_sheet_workbook(&SPEC, "审批结果导入模板 · 填写说明", NOTES, rows)
+        .expect("the sheet is well-formed")
 }
 
 /// The import template.
@@ -250,6 +251,8 @@ pub async fn import(
     }
     check
         .checked(skip_invalid)
-        .finish(to_save, progress, |rows| licensing::save_many(svc, actor, rows))
+        .finish(to_save, progress, |rows| {
+            licensing::save_many(svc, actor, rows)
+        })
         .await
 }

@@ -22,8 +22,8 @@ use lianjian_domain::Invalid;
 use lianjian_domain::account::Role;
 use lianjian_domain::region::RegionCode;
 use lianjian_domain::risk::{
-    Arm, ControlLift,
-    self as model, Evaluation, Explanation, FeatureDef, History, Level, Levels, Model, Sample,
+    self as model, Arm, ControlLift, Evaluation, Explanation, FeatureDef, History, Level, Levels,
+    Model, Sample,
 };
 use lianjian_domain::scope::{Actor, Scope};
 use lianjian_domain::visit::{DrawSelection, beijing_date};

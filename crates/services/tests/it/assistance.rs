@@ -115,28 +115,67 @@ async fn two_counties_follow_a_request_each_seeing_only_theirs(env: Env) {
     let wy_health = actor(svc, "wy.health").await;
 
     // 舞阳 asks 临颍; and, separately, the city (漯河市 4111): 临颍 must not see that one.
-    let r = assistance::submit(svc, &wy_office, &request("411122")).await.unwrap();
+    let r = assistance::submit(svc, &wy_office, &request("411122"))
+        .await
+        .unwrap();
     let id = r.request.id;
     assert_eq!(r.request.status, AssistanceStatus::Submitted);
     assert_eq!(r.request.side, Side::Requesting);
     let names: Vec<&str> = r.request.clocks.iter().map(|k| k.name.as_str()).collect();
     assert_eq!(names, ["accept", "answer"]);
-    let to_city = assistance::submit(svc, &wy_office, &request("4111")).await.unwrap();
+    // The requesting department named with its county once (not 舞阳县县市场监管局).
+    assert_eq!(r.request.from_name, "舞阳县市场监管局");
+    let to_city = assistance::submit(svc, &wy_office, &request("4111"))
+        .await
+        .unwrap();
     // 临颍 asks 舞阳 (the reverse direction).
-    let back = assistance::submit(svc, &ly_office, &request("411121")).await.unwrap();
+    let back = assistance::submit(svc, &ly_office, &request("411121"))
+        .await
+        .unwrap();
 
-    assert!(ids(svc, &wy_office, AssistanceQueue::Sent).await.contains(&id));
-    assert!(!ids(svc, &wy_office, AssistanceQueue::Received).await.contains(&id));
-    assert!(ids(svc, &wy_office, AssistanceQueue::Received).await.contains(&back.request.id));
+    assert!(
+        ids(svc, &wy_office, AssistanceQueue::Sent)
+            .await
+            .contains(&id)
+    );
+    assert!(
+        !ids(svc, &wy_office, AssistanceQueue::Received)
+            .await
+            .contains(&id)
+    );
+    assert!(
+        ids(svc, &wy_office, AssistanceQueue::Received)
+            .await
+            .contains(&back.request.id)
+    );
     let ly_sees = ids(svc, &ly_office, AssistanceQueue::All).await;
     assert!(ly_sees.contains(&id) && ly_sees.contains(&back.request.id));
-    assert!(!ly_sees.contains(&to_city.request.id), "addressed to the city, not to 临颍");
-    assert!(ids(svc, &ly_office, AssistanceQueue::Received).await.contains(&id));
+    assert!(
+        !ly_sees.contains(&to_city.request.id),
+        "addressed to the city, not to 临颍"
+    );
+    assert!(
+        ids(svc, &ly_office, AssistanceQueue::Received)
+            .await
+            .contains(&id)
+    );
     // The requesting department's staff see it; another department of the county does not;
     // 临颍's market bureau not before its office assigned it.
-    assert!(ids(svc, &wy_market, AssistanceQueue::All).await.contains(&id));
-    assert!(!ids(svc, &wy_health, AssistanceQueue::All).await.contains(&id));
-    assert!(!ids(svc, &ly_market, AssistanceQueue::All).await.contains(&id));
+    assert!(
+        ids(svc, &wy_market, AssistanceQueue::All)
+            .await
+            .contains(&id)
+    );
+    assert!(
+        !ids(svc, &wy_health, AssistanceQueue::All)
+            .await
+            .contains(&id)
+    );
+    assert!(
+        !ids(svc, &ly_market, AssistanceQueue::All)
+            .await
+            .contains(&id)
+    );
     assert!(matches!(
         assistance::get(svc, &ly_market, id).await,
         Err(ServiceError::NotFound)
@@ -156,21 +195,37 @@ async fn two_counties_follow_a_request_each_seeing_only_theirs(env: Env) {
         .await
         .unwrap_err();
     assert!(format!("{e:?}").contains("department_id"), "{e:?}");
-    let d = assistance::assign(svc, &ly_office, id, ly_market_dept).await.unwrap();
+    let d = assistance::assign(svc, &ly_office, id, ly_market_dept)
+        .await
+        .unwrap();
     assert_eq!(d.request.status, AssistanceStatus::Assigned);
     assert_eq!(d.request.side, Side::Receiving);
-    assert_eq!(d.request.to_department_name.as_deref(), Some("县市场监管局"));
-    let accept = d.request.clocks.iter().find(|k| k.name == "accept").unwrap();
+    assert_eq!(
+        d.request.to_department_name.as_deref(),
+        Some("县市场监管局")
+    );
+    let accept = d
+        .request
+        .clocks
+        .iter()
+        .find(|k| k.name == "accept")
+        .unwrap();
     assert_eq!(accept.light, Light::Met);
     assert!(d.actions.contains(&AssistanceAction::Reassign));
 
     // Now 临颍's market bureau sees and answers it; the requester cannot answer.
-    assert!(ids(svc, &ly_market, AssistanceQueue::Open).await.contains(&id));
+    assert!(
+        ids(svc, &ly_market, AssistanceQueue::Open)
+            .await
+            .contains(&id)
+    );
     assert!(matches!(
         assistance::answer(svc, &wy_office, id, "答复", &[]).await,
         Err(ServiceError::Forbidden)
     ));
-    let e = assistance::answer(svc, &ly_market, id, " ", &[]).await.unwrap_err();
+    let e = assistance::answer(svc, &ly_market, id, " ", &[])
+        .await
+        .unwrap_err();
     assert!(format!("{e:?}").contains("answer"), "{e:?}");
     let a = assistance::answer(
         svc,
@@ -187,7 +242,13 @@ async fn two_counties_follow_a_request_each_seeing_only_theirs(env: Env) {
     // The requesting side reads the answer but not the receiving side's internal assignment.
     let seen = assistance::get(svc, &wy_office, id).await.unwrap();
     assert_eq!(seen.request.side, Side::Requesting);
-    assert!(seen.request.answer.as_deref().unwrap().contains("进货查验记录"));
+    assert!(
+        seen.request
+            .answer
+            .as_deref()
+            .unwrap()
+            .contains("进货查验记录")
+    );
     assert_eq!(seen.request.to_department_id, None);
     assert_eq!(seen.request.to_department_name, None);
     let assign = seen.timeline.iter().find(|e| e.action == "assign").unwrap();
@@ -201,7 +262,11 @@ async fn two_counties_follow_a_request_each_seeing_only_theirs(env: Env) {
     ));
     let done = assistance::close(svc, &wy_office, id).await.unwrap();
     assert_eq!(done.request.status, AssistanceStatus::Closed);
-    assert!(ids(svc, &ly_office, AssistanceQueue::Done).await.contains(&id));
+    assert!(
+        ids(svc, &ly_office, AssistanceQueue::Done)
+            .await
+            .contains(&id)
+    );
     // Every step is on the timeline: submit, assign, answer, close.
     let full = assistance::get(svc, &ly_office, id).await.unwrap();
     let acts: Vec<&str> = full.timeline.iter().map(|e| e.action.as_str()).collect();
@@ -212,14 +277,21 @@ async fn two_counties_follow_a_request_each_seeing_only_theirs(env: Env) {
         Err(ServiceError::Conflict { .. })
     ));
     // The receiving office refuses the reverse request with a reason the requester reads.
-    let e = assistance::refuse(svc, &wy_office, back.request.id, "").await.unwrap_err();
+    let e = assistance::refuse(svc, &wy_office, back.request.id, "")
+        .await
+        .unwrap_err();
     assert!(format!("{e:?}").contains("reason"), "{e:?}");
     let refused = assistance::refuse(svc, &wy_office, back.request.id, "该事项不属于本县管辖")
         .await
         .unwrap();
     assert_eq!(refused.request.status, AssistanceStatus::Refused);
-    let theirs = assistance::get(svc, &ly_office, back.request.id).await.unwrap();
-    assert_eq!(theirs.request.outcome.as_deref(), Some("该事项不属于本县管辖"));
+    let theirs = assistance::get(svc, &ly_office, back.request.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        theirs.request.outcome.as_deref(),
+        Some("该事项不属于本县管辖")
+    );
 }
 
 async fn bad_requests_name_every_field_and_store_nothing(env: Env) {
@@ -239,12 +311,21 @@ async fn bad_requests_name_every_field_and_store_nothing(env: Env) {
         panic!("expected field errors")
     };
     let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
-    for f in ["kind", "to_region", "subject", "legal_basis", "needed", "deadline_days"] {
+    for f in [
+        "kind",
+        "to_region",
+        "subject",
+        "legal_basis",
+        "needed",
+        "deadline_days",
+    ] {
         assert!(fields.contains(&f), "{f} missing in {fields:?}");
     }
     let mut unknown = request("419999");
     unknown.deadline_days = "0".into();
-    let ServiceError::Invalid(errs) = assistance::submit(svc, &office, &unknown).await.unwrap_err()
+    let ServiceError::Invalid(errs) = assistance::submit(svc, &office, &unknown)
+        .await
+        .unwrap_err()
     else {
         panic!("expected field errors")
     };
@@ -269,13 +350,25 @@ async fn overdue_requests_are_flagged_once_for_both_offices(env: Env) {
     let r = assistance::submit(svc, &wy_office, &input).await.unwrap();
     let id = r.request.id;
     assert_eq!(assistance::flag_overdue(svc).await.unwrap(), 0);
-    assert!(!ids(svc, &wy_office, AssistanceQueue::Overdue).await.contains(&id));
+    assert!(
+        !ids(svc, &wy_office, AssistanceQueue::Overdue)
+            .await
+            .contains(&id)
+    );
     svc.clock.advance(Duration::days(10));
     for office in [&wy_office, &ly_office] {
-        assert!(ids(svc, office, AssistanceQueue::Overdue).await.contains(&id));
+        assert!(
+            ids(svc, office, AssistanceQueue::Overdue)
+                .await
+                .contains(&id)
+        );
     }
     assert_eq!(assistance::flag_overdue(svc).await.unwrap(), 1);
-    assert_eq!(assistance::flag_overdue(svc).await.unwrap(), 0, "flagged once");
+    assert_eq!(
+        assistance::flag_overdue(svc).await.unwrap(),
+        0,
+        "flagged once"
+    );
     for office in [&wy_office, &ly_office] {
         let d = assistance::get(svc, office, id).await.unwrap();
         assert!(d.request.flagged_overdue);
@@ -291,14 +384,9 @@ async fn a_transfer_gets_police_requests_and_consultations_the_procuratorate_rea
     let market = actor(svc, "wy.market").await;
     let health = actor(svc, "wy.health").await;
     // A transfer of the demo's pharmacy visit, accepted by the police with its date.
-    let visits = lianjian_services::visits::list(
-        svc,
-        &market,
-        &Default::default(),
-        page(),
-    )
-    .await
-    .unwrap();
+    let visits = lianjian_services::visits::list(svc, &market, &Default::default(), page())
+        .await
+        .unwrap();
     let v = visits
         .items
         .iter()
@@ -322,9 +410,16 @@ async fn a_transfer_gets_police_requests_and_consultations_the_procuratorate_rea
         decided_on: Some((today + Duration::days(3)).to_string()),
         document_no: None,
     };
-    let e = lianjian_services::follow_ups::transfer_feedback(svc, &market, t.id, true, "已立案侦查", &bad)
-        .await
-        .unwrap_err();
+    let e = lianjian_services::follow_ups::transfer_feedback(
+        svc,
+        &market,
+        t.id,
+        true,
+        "已立案侦查",
+        &bad,
+    )
+    .await
+    .unwrap_err();
     assert!(format!("{e:?}").contains("decided_on"), "{e:?}");
     let ok = lianjian_services::follow_ups::TransferDecisionInput {
         decided_on: Some(today.to_string()),
@@ -333,7 +428,10 @@ async fn a_transfer_gets_police_requests_and_consultations_the_procuratorate_rea
     lianjian_services::follow_ups::transfer_feedback(svc, &market, t.id, true, "已立案侦查", &ok)
         .await
         .unwrap();
-    let dec = assistance::transfer_decision(svc, &market, t.id).await.unwrap().unwrap();
+    let dec = assistance::transfer_decision(svc, &market, t.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(dec.decided_on, today);
 
     // The police ask for an appraisal (entered by the department); the department asks them.
@@ -344,7 +442,9 @@ async fn a_transfer_gets_police_requests_and_consultations_the_procuratorate_rea
         needed: "请对扣押的 12 盒药品进行检验鉴定".into(),
         deadline_days: "10".into(),
     };
-    let p = assistance::for_transfer(svc, &market, t.id, &police).await.unwrap();
+    let p = assistance::for_transfer(svc, &market, t.id, &police)
+        .await
+        .unwrap();
     assert_eq!(p.request.status, AssistanceStatus::Assigned);
     assert_eq!(p.request.from_name, "舞阳县公安局");
     assert_eq!(p.request.transfer_id, Some(t.id));
@@ -359,11 +459,23 @@ async fn a_transfer_gets_police_requests_and_consultations_the_procuratorate_rea
         needed: "涉案药品是否需要继续由我局保管？".into(),
         deadline_days: "3".into(),
     };
-    let q = assistance::for_transfer(svc, &market, t.id, &ask).await.unwrap();
-    assert_eq!(q.request.to_name, "舞阳县公安局");
-    let answered = assistance::answer(svc, &market, q.request.id, "公安机关答复：由其接收保管。", &[])
+    let q = assistance::for_transfer(svc, &market, t.id, &ask)
         .await
         .unwrap();
+    assert_eq!(q.request.to_name, "舞阳县公安局");
+    // A transfer's requests stand in the entity's region (a township here); the department and
+    // the receiving office are still named by their county, never 舞泉镇县市场监管局.
+    assert_eq!(q.request.from_name, "舞阳县市场监管局");
+    assert_eq!(p.request.to_name, "舞阳县联席办");
+    let answered = assistance::answer(
+        svc,
+        &market,
+        q.request.id,
+        "公安机关答复：由其接收保管。",
+        &[],
+    )
+    .await
+    .unwrap();
     assert_eq!(answered.request.status, AssistanceStatus::Answered);
 
     // The procuratorate of the county reads the transfer's requests and nothing else of them.
@@ -371,20 +483,37 @@ async fn a_transfer_gets_police_requests_and_consultations_the_procuratorate_rea
     procuratorate.role = lianjian_domain::account::Role::Procuratorate;
     procuratorate.user_id = Uuid::now_v7();
     let wy_office = actor(svc, "wy.office").await;
-    let plain = assistance::submit(svc, &wy_office, &request("411122")).await.unwrap();
+    let plain = assistance::submit(svc, &wy_office, &request("411122"))
+        .await
+        .unwrap();
     let seen = ids(svc, &procuratorate, AssistanceQueue::All).await;
     assert!(seen.contains(&p.request.id) && seen.contains(&q.request.id));
-    assert!(!seen.contains(&plain.request.id), "not linked to a transfer");
+    assert!(
+        !seen.contains(&plain.request.id),
+        "not linked to a transfer"
+    );
     assert!(matches!(
         assistance::get(svc, &procuratorate, plain.request.id).await,
         Err(ServiceError::NotFound)
     ));
-    assert!(assistance::get(svc, &procuratorate, p.request.id).await.unwrap().actions.is_empty());
+    assert!(
+        assistance::get(svc, &procuratorate, p.request.id)
+            .await
+            .unwrap()
+            .actions
+            .is_empty()
+    );
     assert!(matches!(
         assistance::answer(svc, &procuratorate, p.request.id, "检察机关不应能答复", &[]).await,
         Err(ServiceError::Forbidden)
     ));
-    assert_eq!(assistance::of_transfer(svc, &procuratorate, t.id).await.unwrap().len(), 2);
+    assert_eq!(
+        assistance::of_transfer(svc, &procuratorate, t.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 async fn answer_timeliness_in_the_analysis_matches_the_drilled_down_records(env: Env) {
@@ -400,28 +529,45 @@ async fn answer_timeliness_in_the_analysis_matches_the_drilled_down_records(env:
         let mut r = request("411122");
         r.deadline_days = days.into();
         let x = assistance::submit(svc, &wy_office, &r).await.unwrap();
-        assistance::assign(svc, &ly_office, x.request.id, ly_dept).await.unwrap();
+        assistance::assign(svc, &ly_office, x.request.id, ly_dept)
+            .await
+            .unwrap();
         ids.push(x.request.id);
     }
-    let answer = |id| assistance::answer(svc, &ly_market, id, "经核查，情况属实，材料见附件。", &[]);
+    let answer =
+        |id| assistance::answer(svc, &ly_market, id, "经核查，情况属实，材料见附件。", &[]);
     answer(ids[0]).await.unwrap();
     svc.clock.advance(Duration::days(3));
     answer(ids[1]).await.unwrap();
     svc.clock.advance(Duration::days(7));
     let late = answer(ids[2]).await.unwrap();
-    let k = late.request.clocks.iter().find(|k| k.name == "answer").unwrap();
+    let k = late
+        .request
+        .clocks
+        .iter()
+        .find(|k| k.name == "answer")
+        .unwrap();
     assert_eq!(k.light, Light::Late);
     analysis::refresh_unattended(svc).await.unwrap();
 
-    let q = analysis::parse_query(svc, None, None, Some("department"), Some("411122"), None, None)
-        .unwrap();
+    let q = analysis::parse_query(
+        svc,
+        None,
+        None,
+        Some("department"),
+        Some("411122"),
+        None,
+        None,
+    )
+    .unwrap();
     let t = analysis::table(svc, &ly_office, &q).await.unwrap();
     let row = t
         .rows
         .iter()
         .find(|r| r.key == ly_dept.to_string())
         .expect("the market bureau's row");
-    let value = |r: &analysis::Row, i: Indicator| r.values.iter().find(|v| v.indicator == i).unwrap().value;
+    let value =
+        |r: &analysis::Row, i: Indicator| r.values.iter().find(|v| v.indicator == i).unwrap().value;
     // Recomputed from the records the drill-down lists, alone.
     let f = AssistanceFilter {
         answered_from: Some(q.months.from.to_string()),
@@ -430,9 +576,14 @@ async fn answer_timeliness_in_the_analysis_matches_the_drilled_down_records(env:
         region: Some("411122".into()),
         ..Default::default()
     };
-    let listed = assistance::list(svc, &ly_office, AssistanceQueue::All, &f, page()).await.unwrap();
+    let listed = assistance::list(svc, &ly_office, AssistanceQueue::All, &f, page())
+        .await
+        .unwrap();
     let listed_ids: Vec<Uuid> = listed.items.iter().map(|x| x.id).collect();
-    assert!(ids.iter().all(|id| listed_ids.contains(id)), "{listed_ids:?}");
+    assert!(
+        ids.iter().all(|id| listed_ids.contains(id)),
+        "{listed_ids:?}"
+    );
     let mut days: Vec<i64> = Vec::new();
     let mut on_time = 0;
     for x in &listed.items {
@@ -447,16 +598,26 @@ async fn answer_timeliness_in_the_analysis_matches_the_drilled_down_records(env:
     let n = days.len();
     let median = (days[(n - 1) / 2] + days[n / 2]) as f64 / 2.0;
     assert_eq!(row.counts["assist_answered"], n as i64);
-    assert_eq!(value(row, Indicator::AssistanceOnTime), Some(on_time as f64 / n as f64));
+    assert_eq!(
+        value(row, Indicator::AssistanceOnTime),
+        Some(on_time as f64 / n as f64)
+    );
     assert_eq!(value(row, Indicator::AssistanceMedianDays), Some(median));
     assert!(days.contains(&10) && days.contains(&3));
     // The total of the region is the same here (one receiving department answered), and the
     // monthly breakdown sums to it.
-    assert_eq!(value(&t.total, Indicator::AssistanceMedianDays), Some(median));
+    assert_eq!(
+        value(&t.total, Indicator::AssistanceMedianDays),
+        Some(median)
+    );
     let mut by_month = q.clone();
     by_month.by = analysis::By::Month;
     let m = analysis::table(svc, &ly_office, &by_month).await.unwrap();
-    let answered: i64 = m.rows.iter().filter_map(|r| r.counts.get("assist_answered")).sum();
+    let answered: i64 = m
+        .rows
+        .iter()
+        .filter_map(|r| r.counts.get("assist_answered"))
+        .sum();
     assert_eq!(answered, n as i64);
     // The requesting county's own figures do not count what 临颍 answered.
     let wq = analysis::parse_query(svc, None, None, Some("department"), None, None, None).unwrap();
@@ -468,7 +629,9 @@ async fn answer_timeliness_in_the_analysis_matches_the_drilled_down_records(env:
         answered_to: Some("2026-12-31".into()),
         ..Default::default()
     };
-    let Err(ServiceError::Invalid(e)) = assistance::list(svc, &ly_office, AssistanceQueue::All, &bad, page()).await else {
+    let Err(ServiceError::Invalid(e)) =
+        assistance::list(svc, &ly_office, AssistanceQueue::All, &bad, page()).await
+    else {
         panic!("refused");
     };
     assert_eq!(e[0].field, "answered_from");

@@ -7,7 +7,9 @@
 
 use chrono::Duration;
 use lianjian_domain::case::Light;
-use lianjian_domain::consultation::{ConsultationAction, ConsultationStatus, ConsultationTaskStatus};
+use lianjian_domain::consultation::{
+    ConsultationAction, ConsultationStatus, ConsultationTaskStatus,
+};
 use lianjian_services::circulars::{self, CircularInput, CircularQueue};
 use lianjian_services::consultations::{
     self, ConsultationInput, ConsultationQueue, DecisionInput, MinutesInput, ParticipantInput,

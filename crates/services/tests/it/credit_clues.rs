@@ -5,8 +5,8 @@
 //! the record and finishing again re-activates the same one, never a second; the evaluation's
 //! complaints indicator counts only verified complaints; nothing of it is public.
 
-use lianjian_domain::credit::{RecordDetail, RecordKind, RecordSource, RecordStatus};
 use lianjian_domain::clue::{ClueStatus, Finding};
+use lianjian_domain::credit::{RecordDetail, RecordKind, RecordSource, RecordStatus};
 use lianjian_domain::scope::Scope;
 use lianjian_services::clues::{self, ClueInput, oversight};
 use lianjian_services::credit::evaluation::{self as ev, IndexInput, RunInput, Trigger};
@@ -128,9 +128,15 @@ async fn a_verified_complaint_is_recorded_once_and_withdrawn_on_reopening(env: E
         .clue;
     clues::dispatch(svc, &office, c.id, x).await.unwrap();
     clues::sign(svc, &market, c.id).await.unwrap();
-    let f = clues::finish(svc, &market, c.id, "经现场核查，确有过期食品在售，已责令下架", "属实")
-        .await
-        .unwrap();
+    let f = clues::finish(
+        svc,
+        &market,
+        c.id,
+        "经现场核查，确有过期食品在售，已责令下架",
+        "属实",
+    )
+    .await
+    .unwrap();
     assert!(
         f.timeline
             .last()
@@ -147,7 +153,12 @@ async fn a_verified_complaint_is_recorded_once_and_withdrawn_on_reopening(env: E
     assert_eq!(e.source, RecordSource::Clue);
     assert_eq!(e.reference.as_deref(), Some(c.code.as_str()));
     assert_eq!(e.department_id, Some(x));
-    assert!(e.legal_basis.as_deref().unwrap().contains("国办发〔2023〕1号"));
+    assert!(
+        e.legal_basis
+            .as_deref()
+            .unwrap()
+            .contains("国办发〔2023〕1号")
+    );
     assert!(e.title.contains("已责令下架"), "{}", e.title);
     assert!(!e.publication.published, "complaints are internal");
     assert_eq!(
@@ -196,9 +207,15 @@ async fn a_verified_complaint_is_recorded_once_and_withdrawn_on_reopening(env: E
         .await
         .unwrap();
     assert_eq!(audit_count(&env, "credit.withdraw", e.id).await, 1);
-    clues::finish(svc, &market, c.id, "部分商品确已过期，已责令下架", "部分属实")
-        .await
-        .unwrap();
+    clues::finish(
+        svc,
+        &market,
+        c.id,
+        "部分商品确已过期，已责令下架",
+        "部分属实",
+    )
+    .await
+    .unwrap();
     let es = verified_entries(&env, entity_id).await;
     assert_eq!(es.len(), 1);
     assert_eq!((es[0].id, es[0].status), (e.id, RecordStatus::Active));
@@ -272,7 +289,8 @@ async fn the_finding_is_required_for_complaints_only(env: Env) {
         .unwrap_err()
     {
         ServiceError::Invalid(errs) => assert!(
-            errs.iter().any(|f| f.field == "kind" && f.code == "clue_by_flow"),
+            errs.iter()
+                .any(|f| f.field == "kind" && f.code == "clue_by_flow"),
             "{errs:?}"
         ),
         other => panic!("{other:?}"),

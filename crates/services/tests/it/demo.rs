@@ -48,6 +48,7 @@ async fn demo_seed_builds_a_county_once() {
     credit_work_is_there(&svc).await;
     guides_are_there(&svc).await;
     licensing_is_there(&svc).await;
+    control_comparison_is_there(&svc).await;
 
     let published = items::list(
         &svc,
@@ -127,15 +128,47 @@ async fn demo_seed_builds_a_county_once() {
     assert_eq!(counts(&svc).await, before, "a second seed changes nothing");
 }
 
+/// Issue 16 item 4: the risk page's 随机对照检验 has 2026 with both arms of 30 results or more
+/// and their lift.
+async fn control_comparison_is_there(svc: &Services) {
+    use lianjian_services::accounts;
+    let admin = cli_actor();
+    let u = accounts::find_user(svc, &admin, "wy.office").await.unwrap();
+    let (_, token) = accounts::create_token(svc, &admin, u.id, "test", None)
+        .await
+        .unwrap();
+    let office = accounts::authenticate_token(svc, &token, None)
+        .await
+        .unwrap();
+    let years = lianjian_services::risk::control_lift_of(svc, &office)
+        .await
+        .unwrap();
+    let y = years.iter().find(|y| y.year == 2026).expect("2026");
+    eprintln!(
+        "control {}/{}, weighted {}/{}, lift {:?}",
+        y.control.problems, y.control.inspected, y.weighted.problems, y.weighted.inspected, y.lift
+    );
+    assert!(
+        y.control.inspected >= 30 && y.weighted.inspected >= 30,
+        "{y:?}"
+    );
+    assert!(y.lift.is_some(), "{y:?}");
+}
+
 /// Issue 17 item 7: a hand-over claimed on time with feedback, one escalated and assigned late,
 /// one unclaimed past its deadline (red).
 async fn licensing_is_there(svc: &Services) {
     use lianjian_domain::case::Light;
     use lianjian_domain::licensing::HandoverStatus;
     use lianjian_services::licensing;
-    let all = licensing::list(svc, &cli_actor(), &Default::default(), PageRequest::new(Some(1), Some(20)))
-        .await
-        .unwrap();
+    let all = licensing::list(
+        svc,
+        &cli_actor(),
+        &Default::default(),
+        PageRequest::new(Some(1), Some(20)),
+    )
+    .await
+    .unwrap();
     let mut seen: Vec<(HandoverStatus, Light)> = all
         .items
         .iter()

@@ -129,9 +129,11 @@ async fn a_guide_follows_the_item_version_in_force_and_real_results(env: Env) {
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let market = actor(svc, "wy.market").await;
     let mut input = input_of(&i);
-    input
-        .check_points
-        .push(["system".into(), "是否建立药品追溯制度".into(), "《药品管理法》第三十九条".into()]);
+    input.check_points.push([
+        "system".into(),
+        "是否建立药品追溯制度".into(),
+        "《药品管理法》第三十九条".into(),
+    ]);
     let v2 = items::update(svc, &market, i.id, &input, "增加追溯制度检查要点")
         .await
         .unwrap();
@@ -144,7 +146,11 @@ async fn a_guide_follows_the_item_version_in_force_and_real_results(env: Env) {
         .flat_map(|(_, ps)| ps.iter().map(|p| p.content.as_str()))
         .collect();
     assert!(all.contains(&"是否建立药品追溯制度"), "{all:?}");
-    assert!(now.legal_bases.iter().any(|b| b == "《药品管理法》第三十九条"));
+    assert!(
+        now.legal_bases
+            .iter()
+            .any(|b| b == "《药品管理法》第三十九条")
+    );
     let then = guides::guide(svc, i.id, before).await.unwrap();
     assert_eq!(then.version, i.version);
     assert!(
@@ -213,16 +219,25 @@ async fn sections_are_versioned_audited_and_edited_by_the_lead_department(env: E
     assert_eq!(fields(&e), vec!["body"], "unchanged text is refused");
     let between = Utc::now();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let v2 = guides::edit_section(svc, &market, i.id, "rectification", "凭处方销售处方药，并登记。")
-        .await
-        .unwrap();
+    let v2 = guides::edit_section(
+        svc,
+        &market,
+        i.id,
+        "rectification",
+        "凭处方销售处方药，并登记。",
+    )
+    .await
+    .unwrap();
     assert_eq!(v2.version, 2);
     assert_eq!(audit_count(svc, "guide.section").await, 2);
     assert_eq!(guides::section_history(svc, i.id).await.unwrap().len(), 2);
 
     let g = guides::guide(svc, i.id, Utc::now()).await.unwrap();
     let s = g.section(SectionKind::Rectification).unwrap();
-    assert_eq!((s.version, s.body.as_str()), (2, "凭处方销售处方药，并登记。"));
+    assert_eq!(
+        (s.version, s.body.as_str()),
+        (2, "凭处方销售处方药，并登记。")
+    );
     assert_eq!(s.edited_by, "wy.market");
     let public = g.public();
     assert!(public.sections.iter().all(|s| s.edited_by.is_empty()));
@@ -257,7 +272,9 @@ async fn contacts_are_set_by_the_department_and_shown_in_its_guides(env: Env) {
         address: "x".into(),
         hours: String::new(),
     };
-    let e = guides::set_contact(svc, &market, lead, &bad).await.unwrap_err();
+    let e = guides::set_contact(svc, &market, lead, &bad)
+        .await
+        .unwrap_err();
     assert_eq!(fields(&e), vec!["phone", "address"]);
     let health = actor(svc, "wy.health").await;
     let good = guides::ContactInput {
@@ -269,7 +286,9 @@ async fn contacts_are_set_by_the_department_and_shown_in_its_guides(env: Env) {
         guides::set_contact(svc, &health, lead, &good).await,
         Err(ServiceError::Forbidden)
     ));
-    guides::set_contact(svc, &market, lead, &good).await.unwrap();
+    guides::set_contact(svc, &market, lead, &good)
+        .await
+        .unwrap();
     assert_eq!(audit_count(svc, "department.contact").await, 1);
     let g = guides::guide(svc, i.id, Utc::now()).await.unwrap();
     assert_eq!(g.departments[0].contact.phone, "0395-7212315");
@@ -284,7 +303,10 @@ async fn chromium_renders_a_pdf() {
         .any(|p| std::path::Path::new(p).exists())
         || std::env::var_os("LIANJIAN_CHROMIUM").is_some();
     if !installed {
-        assert!(std::env::var_os("CI").is_none(), "chromium is required under CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is required under CI"
+        );
         eprintln!("skipped: chromium not installed");
         return;
     }
@@ -293,7 +315,10 @@ async fn chromium_renders_a_pdf() {
     assert!(pdf.starts_with(b"%PDF"));
     // A4 is 595 × 842 points (Chromium writes 594.96 × 841.92).
     let s = String::from_utf8_lossy(&pdf);
-    assert!(s.contains("/MediaBox [0 0 594.9") && s.contains(" 841.9"), "not A4");
+    assert!(
+        s.contains("/MediaBox [0 0 594.9") && s.contains(" 841.9"),
+        "not A4"
+    );
     // The same page again comes from the cache, byte for byte.
     assert_eq!(documents::pdf(html).await.unwrap(), pdf);
 }

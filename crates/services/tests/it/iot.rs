@@ -714,13 +714,25 @@ async fn devices_round_trip_through_xlsx_and_bad_rows_are_named(env: Env) {
     let rows = vec![
         row("XL-DEV-0001", "冷链温度计", &usci, "县市场监管局", "30"),
         row("XL-DEV-0002", "测温枪", &usci, "县市场监管局", "30"),
-        row("XL-DEV-0003", "燃气报警器", "91411121MA00000000", "县市场监管局", "x"),
+        row(
+            "XL-DEV-0003",
+            "燃气报警器",
+            "91411121MA00000000",
+            "县市场监管局",
+            "x",
+        ),
         row("XL-DEV-0004", "燃气报警器", &usci, "县不存在局", "30"),
         row("XL-DEV-0001", "冷链温度计", &usci, "县市场监管局", "30"),
     ];
     let file = sheet::sheet_of(&rows);
-    let o = sheet::import(svc, &market, &file, false, &|_| {}).await.unwrap();
-    let named: Vec<(u32, &str)> = o.errors.iter().map(|e| (e.row, e.column.as_str())).collect();
+    let o = sheet::import(svc, &market, &file, false, &|_| {})
+        .await
+        .unwrap();
+    let named: Vec<(u32, &str)> = o
+        .errors
+        .iter()
+        .map(|e| (e.row, e.column.as_str()))
+        .collect();
     assert!(named.contains(&(3, "设备类型")), "{named:?}");
     assert!(named.contains(&(4, "统一社会信用代码")), "{named:?}");
     assert!(named.contains(&(4, "静默分钟数")), "{named:?}");
@@ -728,37 +740,89 @@ async fn devices_round_trip_through_xlsx_and_bad_rows_are_named(env: Env) {
     assert!(named.contains(&(6, "设备编号")), "{named:?}");
     assert!(o.errors.iter().any(|e| e.value == "测温枪"));
     assert_eq!(o.processed(), 0);
-    async fn find(svc: &Services, a: &lianjian_domain::scope::Actor, id: &str) -> Vec<devices::DeviceView> {
-        devices::list(svc, a, &DeviceFilter { q: Some(id.into()), ..Default::default() }, page())
-            .await
-            .unwrap()
-            .items
+    async fn find(
+        svc: &Services,
+        a: &lianjian_domain::scope::Actor,
+        id: &str,
+    ) -> Vec<devices::DeviceView> {
+        devices::list(
+            svc,
+            a,
+            &DeviceFilter {
+                q: Some(id.into()),
+                ..Default::default()
+            },
+            page(),
+        )
+        .await
+        .unwrap()
+        .items
     }
-    assert!(find(svc, &market, "XL-DEV-").await.is_empty(), "nothing half-written");
+    assert!(
+        find(svc, &market, "XL-DEV-").await.is_empty(),
+        "nothing half-written"
+    );
     // Two good rows: created, in one transaction, audited like the form.
     let good = sheet::sheet_of(&[
         row("XL-DEV-0001", "冷链温度计", &usci, "县市场监管局", "30"),
         row("XL-DEV-0002", "燃气报警器", &usci, "县市场监管局", ""),
     ]);
-    let o = sheet::import(svc, &market, &good, false, &|_| {}).await.unwrap();
-    assert_eq!((o.report.inserted, o.report.updated, o.errors.len()), (2, 0, 0));
+    let o = sheet::import(svc, &market, &good, false, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (o.report.inserted, o.report.updated, o.errors.len()),
+        (2, 0, 0)
+    );
     let got = find(svc, &market, "XL-DEV-").await;
     assert_eq!(got.len(), 2);
-    assert_eq!(got[1].silence_minutes, 60, "an empty cell takes the default");
+    assert_eq!(
+        got[1].silence_minutes, 60,
+        "an empty cell takes the default"
+    );
     // The export of what the list shows imports back unchanged; an edited row updates.
-    let f = DeviceFilter { q: Some("XL-DEV-".into()), ..Default::default() };
+    let f = DeviceFilter {
+        q: Some("XL-DEV-".into()),
+        ..Default::default()
+    };
     let x = sheet::export(svc, &market, &f).await.unwrap();
-    let o = sheet::import(svc, &market, &x, false, &|_| {}).await.unwrap();
-    assert_eq!((o.report.inserted, o.report.updated, o.report.unchanged), (0, 0, 2), "{:?}", o.errors);
-    let edited = sheet::sheet_of(&[row("XL-DEV-0001", "冷链温度计", &usci, "县市场监管局", "45")]);
-    let o = sheet::import(svc, &market, &edited, false, &|_| {}).await.unwrap();
+    let o = sheet::import(svc, &market, &x, false, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (o.report.inserted, o.report.updated, o.report.unchanged),
+        (0, 0, 2),
+        "{:?}",
+        o.errors
+    );
+    let edited = sheet::sheet_of(&[row(
+        "XL-DEV-0001",
+        "冷链温度计",
+        &usci,
+        "县市场监管局",
+        "45",
+    )]);
+    let o = sheet::import(svc, &market, &edited, false, &|_| {})
+        .await
+        .unwrap();
     assert_eq!(o.report.updated, 1);
-    assert_eq!(find(svc, &market, "XL-DEV-0001").await[0].silence_minutes, 45);
+    assert_eq!(
+        find(svc, &market, "XL-DEV-0001").await[0].silence_minutes,
+        45
+    );
     // Another line's administrator cannot take the market bureau's device over by its id.
-    let o = sheet::import(svc, &health, &edited, false, &|_| {}).await.unwrap();
-    assert!(o.errors.iter().any(|e| e.code == "registered_elsewhere"), "{:?}", o.errors);
+    let o = sheet::import(svc, &health, &edited, false, &|_| {})
+        .await
+        .unwrap();
+    assert!(
+        o.errors.iter().any(|e| e.code == "registered_elsewhere"),
+        "{:?}",
+        o.errors
+    );
     // The template reads back empty; an inspector may not import.
-    let o = sheet::import(svc, &market, &sheet::template(), false, &|_| {}).await.unwrap();
+    let o = sheet::import(svc, &market, &sheet::template(), false, &|_| {})
+        .await
+        .unwrap();
     assert_eq!((o.processed(), o.errors.len()), (0, 0));
     let zhang = actor(svc, "wy.zhang").await;
     assert!(matches!(

@@ -57,9 +57,10 @@ async fn in_queue(
     f: impl Fn(&directory::ClaimView) -> bool,
 ) -> Option<lianjian_store::claims::Claim> {
     for n in 1.. {
-        let q = directory::claim_queue(svc, a, lianjian_store::PageRequest::new(Some(n), Some(200)))
-            .await
-            .unwrap();
+        let q =
+            directory::claim_queue(svc, a, lianjian_store::PageRequest::new(Some(n), Some(200)))
+                .await
+                .unwrap();
         if let Some(v) = q.items.iter().find(|v| f(v)) {
             return Some(v.claim.clone());
         }
@@ -82,22 +83,31 @@ fn input(no: &str, usci: &str) -> LicenceInput {
     }
 }
 
-async fn a_pushed_licence_is_claimed_through_the_claim_queue_and_a_repeat_changes_nothing(env: Env) {
+async fn a_pushed_licence_is_claimed_through_the_claim_queue_and_a_repeat_changes_nothing(
+    env: Env,
+) {
     let svc = &env.svc;
     let office = actor(svc, "wy.office").await;
     let market = actor(svc, "wy.market").await;
     let market_id = department(svc, "411121", "县市场监管局").await;
     let u = usci(svc).await;
-    let out = licensing::push(svc, &office, &input("SC14111210001", &u)).await.unwrap();
+    let out = licensing::push(svc, &office, &input("SC14111210001", &u))
+        .await
+        .unwrap();
     assert_eq!(out.outcome, "created");
     assert_eq!(out.status, HandoverStatus::Pending);
     assert_eq!(out.department_id, Some(market_id));
     // The same push again: nothing new; a corrected name: an update, still one hand-over.
-    let again = licensing::push(svc, &office, &input("SC14111210001", &u)).await.unwrap();
+    let again = licensing::push(svc, &office, &input("SC14111210001", &u))
+        .await
+        .unwrap();
     assert_eq!((again.id, again.outcome), (out.id, "unchanged"));
     let mut fixed = input("SC14111210001", &u);
     fixed.licence_name = "食品生产许可（糕点）".into();
-    assert_eq!(licensing::push(svc, &office, &fixed).await.unwrap().outcome, "updated");
+    assert_eq!(
+        licensing::push(svc, &office, &fixed).await.unwrap().outcome,
+        "updated"
+    );
     // The department finds it in its 双告知 queue, as a claim of source licence.
     let cl = in_queue(svc, &market, |v| v.claim.source_id == Some(out.id))
         .await
@@ -106,7 +116,9 @@ async fn a_pushed_licence_is_claimed_through_the_claim_queue_and_a_repeat_change
     let d = licensing::get(svc, &market, out.id).await.unwrap();
     assert_eq!(d.actionable_claim, Some(cl.id));
     assert_eq!(d.view.clocks[0].light, Light::Green);
-    directory::decide_claim(svc, &market, cl.id, true, "").await.unwrap();
+    directory::decide_claim(svc, &market, cl.id, true, "")
+        .await
+        .unwrap();
     let d = licensing::get(svc, &market, out.id).await.unwrap();
     assert_eq!(d.view.handover.status, HandoverStatus::Claimed);
     assert_eq!(d.view.handover.licence_name, "食品生产许可（糕点）");
@@ -126,7 +138,9 @@ async fn an_unclaimed_licence_escalates_and_the_office_assigns_it_late(env: Env)
     let office = actor(svc, "wy.office").await;
     let market_id = department(svc, "411121", "县市场监管局").await;
     let u = usci(svc).await;
-    let out = licensing::push(svc, &office, &input("SC14111210002", &u)).await.unwrap();
+    let out = licensing::push(svc, &office, &input("SC14111210002", &u))
+        .await
+        .unwrap();
     assert_eq!(licensing::escalate_overdue(svc).await.unwrap(), 0);
     svc.clock.advance(Duration::days(12));
     let d = licensing::get(svc, &office, out.id).await.unwrap();
@@ -141,8 +155,14 @@ async fn an_unclaimed_licence_escalates_and_the_office_assigns_it_late(env: Env)
     assert_eq!(d.timeline.last().unwrap().actor, "系统（超时自动处理）");
     // The office finds it in its escalation queue and assigns it; the clock stops late.
     let esc = d.actionable_claim.expect("the office may assign it");
-    assert!(in_queue(svc, &office, |v| v.claim.id == esc).await.is_some());
-    directory::assign_claim(svc, &office, esc, market_id, "按事项主管部门指定").await.unwrap();
+    assert!(
+        in_queue(svc, &office, |v| v.claim.id == esc)
+            .await
+            .is_some()
+    );
+    directory::assign_claim(svc, &office, esc, market_id, "按事项主管部门指定")
+        .await
+        .unwrap();
     let d = licensing::get(svc, &office, out.id).await.unwrap();
     assert_eq!(d.view.handover.status, HandoverStatus::Assigned);
     assert_eq!(d.view.handover.department_id, Some(market_id));
@@ -156,7 +176,9 @@ async fn a_rejection_escalates_with_its_reason(env: Env) {
     let office = actor(svc, "wy.office").await;
     let market = actor(svc, "wy.market").await;
     let u = usci(svc).await;
-    let out = licensing::push(svc, &office, &input("SC14111210003", &u)).await.unwrap();
+    let out = licensing::push(svc, &office, &input("SC14111210003", &u))
+        .await
+        .unwrap();
     let d = licensing::get(svc, &market, out.id).await.unwrap();
     let cl = d.actionable_claim.unwrap();
     // A rejection needs a reason.
@@ -164,12 +186,19 @@ async fn a_rejection_escalates_with_its_reason(env: Env) {
         directory::decide_claim(svc, &market, cl, false, " ").await,
         Err(ServiceError::Invalid(_))
     ));
-    directory::decide_claim(svc, &market, cl, false, "该许可不属本局监管").await.unwrap();
+    directory::decide_claim(svc, &market, cl, false, "该许可不属本局监管")
+        .await
+        .unwrap();
     let d = licensing::get(svc, &office, out.id).await.unwrap();
     assert_eq!(d.view.handover.status, HandoverStatus::Escalated);
     let last = d.timeline.last().unwrap();
     assert_eq!(last.action, "escalate");
-    assert!(last.reason.as_deref().unwrap().contains("该许可不属本局监管"));
+    assert!(
+        last.reason
+            .as_deref()
+            .unwrap()
+            .contains("该许可不属本局监管")
+    );
     // The clock keeps running while the office decides.
     assert!(d.view.clocks[0].light.is_running());
 }
@@ -192,7 +221,15 @@ async fn bad_input_names_every_field_and_only_the_bureau_pushes(env: Env) {
     let fields: Vec<&str> = f.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(
         fields,
-        ["licence_no", "event", "usci", "item_code", "licence_name", "decided_on", "bureau"]
+        [
+            "licence_no",
+            "event",
+            "usci",
+            "item_code",
+            "licence_name",
+            "decided_on",
+            "bureau"
+        ]
     );
     let u = usci(svc).await;
     let mut unknown = input("SC14111210004", &u);
@@ -200,7 +237,10 @@ async fn bad_input_names_every_field_and_only_the_bureau_pushes(env: Env) {
     let Err(ServiceError::Invalid(f)) = licensing::push(svc, &office, &unknown).await else {
         panic!("refused");
     };
-    assert!(f.iter().any(|f| f.field == "item_code" && f.code == "unknown_item"));
+    assert!(
+        f.iter()
+            .any(|f| f.field == "item_code" && f.code == "unknown_item")
+    );
     // An inspector, a supervising department and a leader may not push.
     for who in ["wy.zhang", "wy.health", "wy.leader"] {
         let a = actor(svc, who).await;
@@ -210,8 +250,14 @@ async fn bad_input_names_every_field_and_only_the_bureau_pushes(env: Env) {
         ));
     }
     // Nothing was stored.
-    let all = licensing::list(svc, &office, &Default::default(), page()).await.unwrap();
-    assert!(all.items.iter().all(|v| v.handover.licence_no != "SC14111210005"));
+    let all = licensing::list(svc, &office, &Default::default(), page())
+        .await
+        .unwrap();
+    assert!(
+        all.items
+            .iter()
+            .all(|v| v.handover.licence_no != "SC14111210005")
+    );
 }
 
 async fn feedback_reaches_the_bureau_which_acknowledges_it(env: Env) {
@@ -220,31 +266,52 @@ async fn feedback_reaches_the_bureau_which_acknowledges_it(env: Env) {
     let market = actor(svc, "wy.market").await;
     let health = actor(svc, "wy.health").await;
     let u = usci(svc).await;
-    let out = licensing::push(svc, &office, &input("SC14111210006", &u)).await.unwrap();
+    let out = licensing::push(svc, &office, &input("SC14111210006", &u))
+        .await
+        .unwrap();
     let d = licensing::get(svc, &market, out.id).await.unwrap();
-    directory::decide_claim(svc, &market, d.actionable_claim.unwrap(), true, "").await.unwrap();
+    directory::decide_claim(svc, &market, d.actionable_claim.unwrap(), true, "")
+        .await
+        .unwrap();
     let fb = FeedbackInput {
         kind: "吊销许可建议".into(),
         content: "双随机检查发现其超范围生产经营，建议依法吊销食品生产许可证。".into(),
         visit_id: None,
     };
     // Not the supervising department: refused.
-    assert!(licensing::feed_back(svc, &health, out.id, &fb).await.is_err());
+    assert!(
+        licensing::feed_back(svc, &health, out.id, &fb)
+            .await
+            .is_err()
+    );
     let mut bad = fb.clone();
     bad.kind = "建议".into();
     bad.visit_id = Some("not-a-visit".into());
-    let Err(ServiceError::Invalid(f)) = licensing::feed_back(svc, &market, out.id, &bad).await else {
+    let Err(ServiceError::Invalid(f)) = licensing::feed_back(svc, &market, out.id, &bad).await
+    else {
         panic!("refused");
     };
     let fields: Vec<&str> = f.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["kind", "visit_id"]);
-    let f = licensing::feed_back(svc, &market, out.id, &fb).await.unwrap();
-    let unread = licensing::feedback_list(svc, &office, true, page()).await.unwrap();
+    let f = licensing::feed_back(svc, &market, out.id, &fb)
+        .await
+        .unwrap();
+    let unread = licensing::feedback_list(svc, &office, true, page())
+        .await
+        .unwrap();
     assert!(unread.items.iter().any(|x| x.id == f.id));
     let read = licensing::acknowledge(svc, &office, f.id).await.unwrap();
     let first = read.read_at.unwrap();
-    assert_eq!(licensing::acknowledge(svc, &office, f.id).await.unwrap().read_at, Some(first));
-    let unread = licensing::feedback_list(svc, &office, true, page()).await.unwrap();
+    assert_eq!(
+        licensing::acknowledge(svc, &office, f.id)
+            .await
+            .unwrap()
+            .read_at,
+        Some(first)
+    );
+    let unread = licensing::feedback_list(svc, &office, true, page())
+        .await
+        .unwrap();
     assert!(unread.items.iter().all(|x| x.id != f.id));
     // Supervising departments cannot mark the bureau's receipts.
     assert!(matches!(
@@ -276,7 +343,9 @@ async fn an_xlsx_of_results_is_all_or_nothing_and_each_row_is_handed_over_as_a_p
         input("XL14111210001", &u),
     ];
     let file = sheet::sheet_of(&rows);
-    let o = sheet::import(svc, &office, &file, false, &|_| {}).await.unwrap();
+    let o = sheet::import(svc, &office, &file, false, &|_| {})
+        .await
+        .unwrap();
     let named: Vec<(u32, &str, &str, &str)> = o
         .errors
         .iter()
@@ -293,16 +362,25 @@ async fn an_xlsx_of_results_is_all_or_nothing_and_each_row_is_handed_over_as_a_p
     assert!(o.errors.iter().all(|e| !e.reason.is_empty()));
     assert_eq!(o.processed(), 0);
     // Nothing half-written: not even the good first row.
-    let none = licensing::list(svc, &office, &prefix("XL1411121"), page()).await.unwrap();
+    let none = licensing::list(svc, &office, &prefix("XL1411121"), page())
+        .await
+        .unwrap();
     assert_eq!(none.total, 0);
     // Skipping the invalid rows: the good row is handed over, the rest come back as a report.
-    let o = sheet::import(svc, &office, &file, true, &|_| {}).await.unwrap();
+    let o = sheet::import(svc, &office, &file, true, &|_| {})
+        .await
+        .unwrap();
     assert_eq!((o.report.inserted, o.skipped), (1, 3));
     assert!(o.error_report.is_some());
-    let got = licensing::list(svc, &office, &prefix("XL14111210001"), page()).await.unwrap();
+    let got = licensing::list(svc, &office, &prefix("XL14111210001"), page())
+        .await
+        .unwrap();
     assert_eq!(got.total, 1);
     let h = &got.items[0].handover;
-    assert_eq!((h.channel.as_str(), h.status, h.department_id), ("xlsx", HandoverStatus::Pending, Some(market_id)));
+    assert_eq!(
+        (h.channel.as_str(), h.status, h.department_id),
+        ("xlsx", HandoverStatus::Pending, Some(market_id))
+    );
     // Exactly as a push: a 双告知 claim in the department's queue, a running claim clock, the
     // case's first step.
     let cl = in_queue(svc, &market, |v| v.claim.source_id == Some(h.id))
@@ -315,14 +393,24 @@ async fn an_xlsx_of_results_is_all_or_nothing_and_each_row_is_handed_over_as_a_p
     assert_eq!(actions, ["push"]);
     // The same row again (by file or by API): unchanged; a corrected name: updated.
     let again = sheet::sheet_of(&[input("XL14111210001", &u)]);
-    let o = sheet::import(svc, &office, &again, false, &|_| {}).await.unwrap();
-    assert_eq!((o.report.inserted, o.report.updated, o.report.unchanged), (0, 0, 1));
+    let o = sheet::import(svc, &office, &again, false, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (o.report.inserted, o.report.updated, o.report.unchanged),
+        (0, 0, 1)
+    );
     let mut fixed = input("XL14111210001", &u);
     fixed.licence_name = "食品生产许可（糕点）".into();
-    let o = sheet::import(svc, &office, &sheet::sheet_of(&[fixed]), false, &|_| {}).await.unwrap();
+    let o = sheet::import(svc, &office, &sheet::sheet_of(&[fixed]), false, &|_| {})
+        .await
+        .unwrap();
     assert_eq!((o.report.inserted, o.report.updated), (0, 1));
     assert_eq!(
-        licensing::push(svc, &office, &input("XL14111210001", &u)).await.unwrap().id,
+        licensing::push(svc, &office, &input("XL14111210001", &u))
+            .await
+            .unwrap()
+            .id,
         h.id
     );
     // Only those who may push import; a file that is not xlsx is a file error.
@@ -330,11 +418,15 @@ async fn an_xlsx_of_results_is_all_or_nothing_and_each_row_is_handed_over_as_a_p
         sheet::import(svc, &market, &again, false, &|_| {}).await,
         Err(ServiceError::Forbidden)
     ));
-    let Err(ServiceError::Invalid(f)) = sheet::import(svc, &office, b"not a workbook", false, &|_| {}).await else {
+    let Err(ServiceError::Invalid(f)) =
+        sheet::import(svc, &office, b"not a workbook", false, &|_| {}).await
+    else {
         panic!("refused");
     };
     assert_eq!(f[0].field, "file");
     // The template reads back as an empty sheet.
-    let o = sheet::import(svc, &office, &sheet::template(), false, &|_| {}).await.unwrap();
+    let o = sheet::import(svc, &office, &sheet::template(), false, &|_| {})
+        .await
+        .unwrap();
     assert_eq!((o.processed(), o.errors.len()), (0, 0));
 }

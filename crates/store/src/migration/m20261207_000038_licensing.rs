@@ -123,8 +123,14 @@ impl MigrationTrait for Migration {
             .await?;
         m.drop_table(Table::drop().table("licence_events").if_exists().take())
             .await?;
-        m.drop_index(Index::drop().name("ix_claims_source").table("claims").if_exists().to_owned())
-            .await?;
+        m.drop_index(
+            Index::drop()
+                .name("ix_claims_source")
+                .table("claims")
+                .if_exists()
+                .to_owned(),
+        )
+        .await?;
         for c in ["source_id", "source_kind"] {
             if m.has_column("claims", c).await? {
                 m.alter_table(Table::alter().table("claims").drop_column(c).take())

@@ -48,7 +48,11 @@ fn visits(draw: Uuid, n: usize, notes: bool) -> Vec<NewVisit> {
                 plan_id: plan,
                 item_id: item,
                 department_id: lead,
-                selection: Some(if k % 10 == 0 { DrawSelection::Control } else { DrawSelection::Weighted }),
+                selection: Some(if k % 10 == 0 {
+                    DrawSelection::Control
+                } else {
+                    DrawSelection::Weighted
+                }),
             }],
             inspectors: vec![
                 VisitInspector {

@@ -463,7 +463,11 @@ pub fn rows() -> Vec<Row> {
         // (lead line's administrators, the county's office); contacts by the department's own
         // line and the office of its region.
         {
-            let mut r = get("/api/v1/guides/{item_id}", "item", "AAA AAH AAH AAH AAH AAH");
+            let mut r = get(
+                "/api/v1/guides/{item_id}",
+                "item",
+                "AAA AAH AAH AAH AAH AAH",
+            );
             r.uri = "/api/v1/guides/<item>".into();
             r
         },
@@ -1507,7 +1511,11 @@ pub fn rows() -> Vec<Row> {
             r#"{"licence_no":"JY-MATRIX-0002","event":"granted","usci":"<draw_usci>","item_code":"WY-2024-02","licence_name":"药品经营许可","decided_on":"2026-12-01","bureau":"县行政审批和政务信息管理局"}"#,
             "PPP PPV FFF FFF FFF FFF",
         ),
-        get("/api/v1/licences/{id}", "licence", "AAA AAH AAH FFF AAH AAH"),
+        get(
+            "/api/v1/licences/{id}",
+            "licence",
+            "AAA AAH AAH FFF AAH AAH",
+        ),
         json(
             "POST",
             "/api/v1/licences/{id}/feedback",
@@ -1960,7 +1968,11 @@ pub fn rows() -> Vec<Row> {
         get("/console/claims", "", ADMINS),
         // 审管衔接 pages: the same policy as the API rows above.
         get("/console/licences", "", "AAA AAA AAA FFF AAA AAA"),
-        get("/console/licences/{id}", "licence", "AAA AAH AAH FFF AAH AAH"),
+        get(
+            "/console/licences/{id}",
+            "licence",
+            "AAA AAH AAH FFF AAH AAH",
+        ),
         post(
             "/console/licences/{id}/feedback",
             "licence",
@@ -2437,7 +2449,12 @@ pub fn rows() -> Vec<Row> {
             },
             "SSS SSH SHH FHH FFH FFH",
         ),
-        post("/console/consultations/{id}/hold", "consultation", "", "SSS SSH SHH FHH FFH FFH"),
+        post(
+            "/console/consultations/{id}/hold",
+            "consultation",
+            "",
+            "SSS SSH SHH FHH FFH FFH",
+        ),
         post(
             "/console/consultations/{id}/minutes",
             "consultation",
@@ -2450,6 +2467,8 @@ pub fn rows() -> Vec<Row> {
             "reason=矩阵测试：取消",
             "SSS SSH SHH FHH FFH FFH",
         ),
+        get("/console/consultation-tasks", "", ANY),
+        get("/console/consultation-tasks/export", "", ANY),
         get("/console/consultation-tasks/{id}", "consult_task", READ),
         row(
             "POST",
@@ -3017,6 +3036,20 @@ pub fn rows() -> Vec<Row> {
         ),
         public("/credit", ""),
         public("/credit/{usci}", ""),
+        // 信用异议 from the portal: open to all; the post carries the page's own CSRF token and a
+        // solved challenge, which the matrix does not fetch: refused (403) for every caller.
+        // Tested in credit.rs (portal objections).
+        public("/credit/objection", ""),
+        {
+            let mut r = post(
+                "/credit/objection",
+                "",
+                "usci=91411121MA0000000X&entry_id=x&contact=%E5%BC%A0%E4%B8%89&phone=13800000000&statement=authz",
+                "FFF FFF FFF FFF FFF FFF",
+            );
+            r.anon = 'F';
+            r
+        },
         // Last: signing out ends the caller's session for every later row.
         // Signing out ends the session and sends everybody to the sign-in page.
         post("/console/logout", "", "", "UUU UUU UUU UUU UUU UUU UUU"),
