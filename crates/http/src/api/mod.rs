@@ -2,6 +2,7 @@
 //! `Authorization: Bearer <token>` (tokens are issued in the console or by `lianjian user token`).
 
 pub(crate) mod analysis;
+mod cases;
 mod audit;
 mod calendar;
 mod claims;
