@@ -2,9 +2,6 @@
 //! each of which accepts or rejects it; what nobody accepts goes to the coordination office,
 //! which assigns it.
 
-use serde::{Deserialize, Serialize};
-
-use crate::Invalid;
 use crate::directory::labelled_enum;
 use crate::lifecycle::lifecycle;
 

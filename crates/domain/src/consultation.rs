@@ -17,7 +17,6 @@
 //! the parsers of every field (each error names its field).
 
 use chrono::NaiveDateTime;
-use serde::{Deserialize, Serialize};
 
 use crate::Invalid;
 use crate::case::{ClockSpec, Step};

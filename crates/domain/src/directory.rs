@@ -7,12 +7,49 @@ use serde::{Deserialize, Serialize};
 use crate::Invalid;
 use crate::error::bounded_text;
 
+/// A closed set of values each with a stable code (stored, sent over the API, put in links)
+/// and a Chinese label (shown on pages, accepted from spreadsheets): what every enum made by
+/// [`labelled_enum!`] is, so shared code (a console queue's tabs, a list's `queue` parameter)
+/// is written once for all of them.
+pub trait Labelled: Copy + PartialEq + 'static {
+    /// Every value, in the order pages list them.
+    const ALL: &'static [Self];
+    fn as_str(self) -> &'static str;
+    fn label_zh(self) -> &'static str;
+    /// The value of a code or a Chinese label.
+    fn parse(s: &str) -> Result<Self, Invalid>;
+}
+
+/// An enum of [`Labelled`] values: `Name { Variant = "code" / "中文", … }`. Its `parse` accepts
+/// the code or the label and names the choices when it refuses (`unknown_<Name>`). Written
+/// `labelled_enum!(queue Name { … })` it is a queue of a case list, refused as `unknown_queue`
+/// ("“x”不是有效的队列，可选：…"). Variants may carry doc comments.
+#[macro_export]
 macro_rules! labelled_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal / $zh:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+    (queue $(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal / $zh:literal),+ $(,)? }) => {
+        $crate::labelled_enum!(@enum [$(#[$m])*] $name { $($(#[$vm])* $variant = $code / $zh),+ } |t: &str| {
+            $crate::Invalid::new(
+                "unknown_queue",
+                format!("“{t}”不是有效的队列，可选：{}", $name::ALL.iter().map(|v| v.label_zh()).collect::<Vec<_>>().join("、")),
+                format!("'{t}' is not a queue; one of {}", $name::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")),
+            )
+        });
+    };
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal / $zh:literal),+ $(,)? }) => {
+        $crate::labelled_enum!(@enum [$(#[$m])*] $name { $($(#[$vm])* $variant = $code / $zh),+ } |t: &str| {
+            let choices: Vec<&str> = $name::ALL.iter().map(|v| v.label_zh()).collect();
+            $crate::Invalid::new(
+                concat!("unknown_", stringify!($name)),
+                format!("“{t}”不是有效的取值，可选：{}", choices.join("、")),
+                format!("'{t}' is not a valid value; one of: {}", $name::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")),
+            )
+        });
+    };
+    (@enum [$(#[$m:meta])*] $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal / $zh:literal),+ } $refusal:expr) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize, ::utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        $(#[$m])*
+        pub enum $name { $($(#[$vm])* $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -26,16 +63,26 @@ macro_rules! labelled_enum {
             }
 
             /// Accepts the code or the Chinese label (spreadsheets carry the label).
-            pub fn parse(s: &str) -> Result<Self, Invalid> {
+            pub fn parse(s: &str) -> Result<Self, $crate::Invalid> {
                 let t = s.trim();
-                $name::ALL.iter().copied().find(|v| v.as_str() == t || v.label_zh() == t).ok_or_else(|| {
-                    let choices: Vec<&str> = $name::ALL.iter().map(|v| v.label_zh()).collect();
-                    Invalid::new(
-                        concat!("unknown_", stringify!($name)),
-                        format!("“{t}”不是有效的取值，可选：{}", choices.join("、")),
-                        format!("'{t}' is not a valid value; one of: {}", $name::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")),
-                    )
-                })
+                let refusal = $refusal;
+                $name::ALL.iter().copied().find(|v| v.as_str() == t || v.label_zh() == t).ok_or_else(|| refusal(t))
+            }
+        }
+
+        impl $crate::Labelled for $name {
+            const ALL: &'static [$name] = $name::ALL;
+
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+
+            fn label_zh(self) -> &'static str {
+                $name::label_zh(self)
+            }
+
+            fn parse(s: &str) -> Result<Self, $crate::Invalid> {
+                $name::parse(s)
             }
         }
     };

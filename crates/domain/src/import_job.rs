@@ -3,8 +3,6 @@
 //! that owns those transactions ends either completed or undone as a whole, also when the
 //! process that ran it was killed (`docs/exchange.md`, "Import jobs").
 
-use serde::{Deserialize, Serialize};
-
 use crate::Invalid;
 use crate::directory::labelled_enum;
 

@@ -5,8 +5,6 @@
 //! The certificate number (执法证号) is [`crate::account::CertificateNumber`], the same value a
 //! user account of role inspector carries.
 
-use serde::{Deserialize, Serialize};
-
 use crate::Invalid;
 use crate::directory::labelled_enum;
 use crate::error::bounded_text;

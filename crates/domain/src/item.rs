@@ -1,8 +1,6 @@
 //! Supervision items (监管事项, 国办 (四)(五), 鲁 task 2): what is checked, on what basis, by
 //! which lead and cooperating departments, on which entities.
 
-use serde::{Deserialize, Serialize};
-
 use crate::Invalid;
 use crate::directory::labelled_enum;
 use crate::error::bounded_text;

@@ -37,4 +37,5 @@ pub mod usci;
 pub mod visit;
 pub mod warning;
 
+pub use directory::Labelled;
 pub use error::Invalid;

@@ -1,8 +1,6 @@
 //! Tags (标签化管理, 鲁 task 12): a managed vocabulary in three levels, set by hand, by rules
 //! or by 双告知, and combined into items' object definitions ([`crate::tag_expr`]).
 
-use serde::{Deserialize, Serialize};
-
 use crate::Invalid;
 use crate::directory::labelled_enum;
 use crate::error::bounded_text;

@@ -387,86 +387,31 @@ pub async fn get(svc: &Services, a: &Actor, id: Uuid) -> Result<AssistanceDetail
 
 // ---- queues ----
 
-/// The queues of requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AssistanceQueue {
-    /// 我方发起.
-    Sent,
-    /// 请求我方.
-    Received,
-    /// 待受理.
-    Pending,
-    /// 办理中.
-    Open,
-    /// 已答复 (waiting for the requester).
-    Answered,
-    /// 即将超时.
-    DueSoon,
-    /// 已超时.
-    Overdue,
-    /// 已办结 (closed, refused, withdrawn).
-    Done,
-    /// 全部.
-    All,
-}
+lianjian_domain::labelled_enum!(queue
+    /// The queues of requests.
+    AssistanceQueue {
+        /// 我方发起.
+        Sent = "sent" / "我方发起",
+        /// 请求我方.
+        Received = "received" / "请求我方",
+        /// 待受理.
+        Pending = "pending" / "待受理",
+        /// 办理中.
+        Open = "open" / "办理中",
+        /// 已答复 (waiting for the requester).
+        Answered = "answered" / "已答复",
+        /// 即将超时.
+        DueSoon = "due_soon" / "即将超时",
+        /// 已超时.
+        Overdue = "overdue" / "已超时",
+        /// 已办结 (closed, refused, withdrawn).
+        Done = "done" / "已办结",
+        /// 全部.
+        All = "all" / "全部",
+    }
+);
 
 impl AssistanceQueue {
-    pub const ALL: [AssistanceQueue; 9] = [
-        AssistanceQueue::Sent,
-        AssistanceQueue::Received,
-        AssistanceQueue::Pending,
-        AssistanceQueue::Open,
-        AssistanceQueue::Answered,
-        AssistanceQueue::DueSoon,
-        AssistanceQueue::Overdue,
-        AssistanceQueue::Done,
-        AssistanceQueue::All,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AssistanceQueue::Sent => "sent",
-            AssistanceQueue::Received => "received",
-            AssistanceQueue::Pending => "pending",
-            AssistanceQueue::Open => "open",
-            AssistanceQueue::Answered => "answered",
-            AssistanceQueue::DueSoon => "due_soon",
-            AssistanceQueue::Overdue => "overdue",
-            AssistanceQueue::Done => "done",
-            AssistanceQueue::All => "all",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            AssistanceQueue::Sent => "我方发起",
-            AssistanceQueue::Received => "请求我方",
-            AssistanceQueue::Pending => "待受理",
-            AssistanceQueue::Open => "办理中",
-            AssistanceQueue::Answered => "已答复",
-            AssistanceQueue::DueSoon => "即将超时",
-            AssistanceQueue::Overdue => "已超时",
-            AssistanceQueue::Done => "已办结",
-            AssistanceQueue::All => "全部",
-        }
-    }
-
-    pub fn parse(s: &str) -> std::result::Result<Self, Invalid> {
-        let t = s.trim();
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|q| q.as_str() == t || q.label_zh() == t)
-            .ok_or_else(|| {
-                Invalid::new(
-                    "unknown_queue",
-                    format!("“{t}”不是有效的队列，可选：我方发起、请求我方、待受理、办理中、已答复、即将超时、已超时、已办结、全部"),
-                    format!("'{t}' is not a queue; one of sent, received, pending, open, answered, due_soon, overdue, done, all"),
-                )
-            })
-    }
-
     fn query(
         self,
         cal: &lianjian_domain::calendar::WorkingDayCalendar,
@@ -603,14 +548,11 @@ pub async fn queue_counts(svc: &Services, a: &Actor) -> Result<Vec<(AssistanceQu
     let cal = crate::calendar::current(svc).await?;
     let today = beijing_date(svc.now());
     let scope = Scope::of(a);
-    let mut out = Vec::new();
-    for q in AssistanceQueue::ALL {
-        out.push((
-            q,
-            repo::count(c, &scope, &q.query(&cal, today, query_for(a))).await?,
-        ));
-    }
-    Ok(out)
+    cases::queue_counts(|q: AssistanceQueue| {
+        let (q, scope) = (q.query(&cal, today, query_for(a)), &scope);
+        async move { Ok(repo::count(c, scope, &q).await?) }
+    })
+    .await
 }
 
 // ---- steps ----

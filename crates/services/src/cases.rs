@@ -9,6 +9,7 @@
 use chrono::NaiveDate;
 use lianjian_domain::calendar::WorkingDayCalendar;
 use lianjian_domain::case::{CaseKind, Clock, ClockSpec, Light, Step};
+use lianjian_domain::Labelled;
 use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::scope::Actor;
 use lianjian_store::Conn;
@@ -312,6 +313,22 @@ impl CaseStepView {
 /// A case's steps, oldest first (the timeline on its page: who, when, what, why).
 pub(crate) async fn timeline(c: &impl Conn, kind: CaseKind, id: Uuid) -> Result<Vec<CaseEvent>> {
     Ok(repo::events_of(c, kind, id).await?)
+}
+
+/// The count of every queue of a case kind (the tabs of its queue page), in the order of its
+/// queues, each counted by `count` with the query its list uses, so a tab and the list behind
+/// it never disagree.
+pub(crate) async fn queue_counts<Q: Labelled, Fut>(
+    count: impl Fn(Q) -> Fut,
+) -> Result<Vec<(Q, u64)>>
+where
+    Fut: Future<Output = Result<u64>>,
+{
+    let mut out = Vec::with_capacity(Q::ALL.len());
+    for &q in Q::ALL {
+        out.push((q, count(q).await?));
+    }
+    Ok(out)
 }
 
 /// Dates that bound the queue filters on clocks for a clock that warns `warn_within` working

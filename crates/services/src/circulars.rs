@@ -427,56 +427,19 @@ pub async fn remind(svc: &Services, a: &Actor, id: Uuid) -> Result<CircularDetai
     get(svc, a, id).await
 }
 
-/// The queues of circulars.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CircularQueue {
-    /// 待阅: received by the reader's department, not read yet.
-    Unread,
-    /// 收到的: received by the reader's department.
-    Received,
-    /// 全部: everything in scope (what the reader's side issued too).
-    All,
-}
+lianjian_domain::labelled_enum!(queue
+    /// The queues of circulars.
+    CircularQueue {
+        /// 待阅: received by the reader's department, not read yet.
+        Unread = "unread" / "待阅",
+        /// 收到的: received by the reader's department.
+        Received = "received" / "收到的通报",
+        /// 全部: everything in scope (what the reader's side issued too).
+        All = "all" / "全部",
+    }
+);
 
 impl CircularQueue {
-    pub const ALL: [CircularQueue; 3] = [
-        CircularQueue::Unread,
-        CircularQueue::Received,
-        CircularQueue::All,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CircularQueue::Unread => "unread",
-            CircularQueue::Received => "received",
-            CircularQueue::All => "all",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            CircularQueue::Unread => "待阅",
-            CircularQueue::Received => "收到的通报",
-            CircularQueue::All => "全部",
-        }
-    }
-
-    pub fn parse(s: &str) -> std::result::Result<Self, Invalid> {
-        let t = s.trim();
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|q| q.as_str() == t || q.label_zh() == t)
-            .ok_or_else(|| {
-                Invalid::new(
-                    "unknown_queue",
-                    format!("“{t}”不是有效的队列，可选：待阅、收到的通报、全部"),
-                    format!("'{t}' is not a queue; one of unread, received, all"),
-                )
-            })
-    }
-
     fn query(self, a: &Actor) -> CircularQuery {
         let mut q = CircularQuery::default();
         match self {
@@ -522,11 +485,11 @@ pub async fn list(
 pub async fn queue_counts(svc: &Services, a: &Actor) -> Result<Vec<(CircularQueue, u64)>> {
     let c = svc.store.conn();
     let scope = Scope::of(a);
-    let mut out = Vec::new();
-    for q in CircularQueue::ALL {
-        out.push((q, repo::count_circulars(c, &scope, &q.query(a)).await?));
-    }
-    Ok(out)
+    cases::queue_counts(|q: CircularQueue| {
+        let (q, scope) = (q.query(a), &scope);
+        async move { Ok(repo::count_circulars(c, scope, &q).await?) }
+    })
+    .await
 }
 
 /// The demo's circular (issue 17 item 7): 舞阳县专班办 informs every department of 舞阳县 of the

@@ -441,61 +441,21 @@ pub async fn get(svc: &Services, a: &Actor, id: Uuid) -> Result<ConsultationDeta
 
 // ---- queues ----
 
-/// The queues of consultations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ConsultationQueue {
-    /// 拟定 and 已召开 (to be held or minuted).
-    Open,
-    /// 纪要已定稿: its tasks run.
-    Tracking,
-    /// 已办结.
-    Closed,
-    /// 全部 (also the cancelled).
-    All,
-}
+lianjian_domain::labelled_enum!(queue
+    /// The queues of consultations.
+    ConsultationQueue {
+        /// 拟定 and 已召开 (to be held or minuted).
+        Open = "open" / "待召开/待定稿",
+        /// 纪要已定稿: its tasks run.
+        Tracking = "tracking" / "任务督办中",
+        /// 已办结.
+        Closed = "closed" / "已办结",
+        /// 全部 (also the cancelled).
+        All = "all" / "全部",
+    }
+);
 
 impl ConsultationQueue {
-    pub const ALL: [ConsultationQueue; 4] = [
-        ConsultationQueue::Open,
-        ConsultationQueue::Tracking,
-        ConsultationQueue::Closed,
-        ConsultationQueue::All,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConsultationQueue::Open => "open",
-            ConsultationQueue::Tracking => "tracking",
-            ConsultationQueue::Closed => "closed",
-            ConsultationQueue::All => "all",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            ConsultationQueue::Open => "待召开/待定稿",
-            ConsultationQueue::Tracking => "任务督办中",
-            ConsultationQueue::Closed => "已办结",
-            ConsultationQueue::All => "全部",
-        }
-    }
-
-    pub fn parse(s: &str) -> std::result::Result<Self, Invalid> {
-        let t = s.trim();
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|q| q.as_str() == t || q.label_zh() == t)
-            .ok_or_else(|| {
-                Invalid::new(
-                    "unknown_queue",
-                    format!("“{t}”不是有效的队列，可选：待召开/待定稿、任务督办中、已办结、全部"),
-                    format!("'{t}' is not a queue; one of open, tracking, closed, all"),
-                )
-            })
-    }
-
     fn query(self) -> ConsultationQuery {
         use ConsultationStatus as S;
         ConsultationQuery {
@@ -540,74 +500,31 @@ pub async fn list(
 pub async fn queue_counts(svc: &Services, a: &Actor) -> Result<Vec<(ConsultationQueue, u64)>> {
     let c = svc.store.conn();
     let scope = Scope::of(a);
-    let mut out = Vec::new();
-    for q in ConsultationQueue::ALL {
-        out.push((q, repo::count(c, &scope, &q.query()).await?));
-    }
-    Ok(out)
+    cases::queue_counts(|q: ConsultationQueue| {
+        let (q, scope) = (q.query(), &scope);
+        async move { Ok(repo::count(c, scope, &q).await?) }
+    })
+    .await
 }
 
-/// The queues of tasks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = ConsultationTaskQueue)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskQueue {
-    /// 办理中.
-    Running,
-    /// 即将超时: the clock is yellow.
-    DueSoon,
-    /// 已超时: the clock is red.
-    Overdue,
-    /// 已完成.
-    Done,
-    /// 全部.
-    All,
-}
+lianjian_domain::labelled_enum!(queue
+    /// The queues of tasks.
+    #[schema(as = ConsultationTaskQueue)]
+    TaskQueue {
+        /// 办理中.
+        Running = "running" / "办理中",
+        /// 即将超时: the clock is yellow.
+        DueSoon = "due_soon" / "即将超时",
+        /// 已超时: the clock is red.
+        Overdue = "overdue" / "已超时",
+        /// 已完成.
+        Done = "done" / "已完成",
+        /// 全部.
+        All = "all" / "全部",
+    }
+);
 
 impl TaskQueue {
-    pub const ALL: [TaskQueue; 5] = [
-        TaskQueue::Running,
-        TaskQueue::DueSoon,
-        TaskQueue::Overdue,
-        TaskQueue::Done,
-        TaskQueue::All,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskQueue::Running => "running",
-            TaskQueue::DueSoon => "due_soon",
-            TaskQueue::Overdue => "overdue",
-            TaskQueue::Done => "done",
-            TaskQueue::All => "all",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            TaskQueue::Running => "办理中",
-            TaskQueue::DueSoon => "即将超时",
-            TaskQueue::Overdue => "已超时",
-            TaskQueue::Done => "已完成",
-            TaskQueue::All => "全部",
-        }
-    }
-
-    pub fn parse(s: &str) -> std::result::Result<Self, Invalid> {
-        let t = s.trim();
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|q| q.as_str() == t || q.label_zh() == t)
-            .ok_or_else(|| {
-                Invalid::new(
-                    "unknown_queue",
-                    format!("“{t}”不是有效的队列，可选：办理中、即将超时、已超时、已完成、全部"),
-                    format!("'{t}' is not a queue; one of running, due_soon, overdue, done, all"),
-                )
-            })
-    }
-
     fn query(
         self,
         cal: &lianjian_domain::calendar::WorkingDayCalendar,
@@ -735,14 +652,11 @@ pub async fn task_queue_counts(svc: &Services, a: &Actor) -> Result<Vec<(TaskQue
     let cal = crate::calendar::current(svc).await?;
     let today = today(svc);
     let scope = Scope::of(a);
-    let mut out = Vec::new();
-    for q in TaskQueue::ALL {
-        out.push((
-            q,
-            repo::count_tasks(c, &scope, &q.query(&cal, today)).await?,
-        ));
-    }
-    Ok(out)
+    cases::queue_counts(|q: TaskQueue| {
+        let (q, scope) = (q.query(&cal, today), &scope);
+        async move { Ok(repo::count_tasks(c, scope, &q).await?) }
+    })
+    .await
 }
 
 // ---- steps ----

@@ -913,76 +913,27 @@ async fn assessment_view(c: &impl Conn, x: Assessment) -> Result<AssessmentView>
 
 // ---- queues ----
 
-/// The queues of warnings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum WarningQueue {
-    /// 待签收.
-    Pending,
-    /// 办理中 (signed, decided, handling).
-    Open,
-    /// 会商研判中.
-    Assessing,
-    /// 即将超时: a plan clock is due today or on the next working day.
-    DueSoon,
-    /// 已超时.
-    Overdue,
-    /// 已办结 (closed or converted).
-    Done,
-    /// 全部.
-    All,
-}
+lianjian_domain::labelled_enum!(queue
+    /// The queues of warnings.
+    WarningQueue {
+        /// 待签收.
+        Pending = "pending" / "待签收",
+        /// 办理中 (signed, decided, handling).
+        Open = "open" / "办理中",
+        /// 会商研判中.
+        Assessing = "assessing" / "会商研判",
+        /// 即将超时: a plan clock is due today or on the next working day.
+        DueSoon = "due_soon" / "即将超时",
+        /// 已超时.
+        Overdue = "overdue" / "已超时",
+        /// 已办结 (closed or converted).
+        Done = "done" / "已办结",
+        /// 全部.
+        All = "all" / "全部",
+    }
+);
 
 impl WarningQueue {
-    pub const ALL: [WarningQueue; 7] = [
-        WarningQueue::Pending,
-        WarningQueue::Open,
-        WarningQueue::Assessing,
-        WarningQueue::DueSoon,
-        WarningQueue::Overdue,
-        WarningQueue::Done,
-        WarningQueue::All,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WarningQueue::Pending => "pending",
-            WarningQueue::Open => "open",
-            WarningQueue::Assessing => "assessing",
-            WarningQueue::DueSoon => "due_soon",
-            WarningQueue::Overdue => "overdue",
-            WarningQueue::Done => "done",
-            WarningQueue::All => "all",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            WarningQueue::Pending => "待签收",
-            WarningQueue::Open => "办理中",
-            WarningQueue::Assessing => "会商研判",
-            WarningQueue::DueSoon => "即将超时",
-            WarningQueue::Overdue => "已超时",
-            WarningQueue::Done => "已办结",
-            WarningQueue::All => "全部",
-        }
-    }
-
-    pub fn parse(s: &str) -> std::result::Result<Self, Invalid> {
-        let t = s.trim();
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|q| q.as_str() == t || q.label_zh() == t)
-            .ok_or_else(|| {
-                Invalid::new(
-                    "unknown_queue",
-                    format!("“{t}”不是有效的队列，可选：待签收、办理中、会商研判、即将超时、已超时、已办结、全部"),
-                    format!("'{t}' is not a queue; one of pending, open, assessing, due_soon, overdue, done, all"),
-                )
-            })
-    }
-
     fn query(
         self,
         cal: &lianjian_domain::calendar::WorkingDayCalendar,
@@ -1069,11 +1020,11 @@ pub async fn queue_counts(svc: &Services, a: &Actor) -> Result<Vec<(WarningQueue
     let cal = crate::calendar::current(svc).await?;
     let today = beijing_date(svc.now());
     let scope = Scope::of(a);
-    let mut out = Vec::new();
-    for q in WarningQueue::ALL {
-        out.push((q, repo::count(c, &scope, &q.query(&cal, today)).await?));
-    }
-    Ok(out)
+    cases::queue_counts(|q: WarningQueue| {
+        let (q, scope) = (q.query(&cal, today), &scope);
+        async move { Ok(repo::count(c, scope, &q).await?) }
+    })
+    .await
 }
 
 // ---- actions ----

@@ -12,10 +12,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use lianjian_domain::assistance::{AssistanceKind, AssistanceStatus, Party};
+use lianjian_domain::case::CaseKind;
 use lianjian_domain::scope::Scope;
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use uuid::Uuid;
 
+use crate::cases::{CaseList, one_within};
 use crate::scope::Shape;
 use crate::{Page, PageRequest, Result, placeholders, stmt};
 
@@ -223,17 +225,15 @@ pub async fn get(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<AssistanceRequest>> {
-    let mut vals: Vec<Value> = vec![id.into()];
-    let w = visible(scope, &mut vals);
-    c.query_one_raw(stmt(
+    one_within(
         c,
-        format!("SELECT {COLS} FROM assistance_requests WHERE assistance_requests.id = $1 AND {w}"),
-        vals,
-    ))
-    .await?
-    .as_ref()
-    .map(from_row)
-    .transpose()
+        "assistance_requests",
+        COLS,
+        id,
+        |v| visible(scope, v),
+        from_row,
+    )
+    .await
 }
 
 /// Filters of a request list (the scope limits it further).
@@ -284,40 +284,18 @@ pub(crate) fn answered_condition(r: &str, k: &str) -> String {
     )
 }
 
-fn conds(scope: &Scope, q: &AssistanceQuery, vals: &mut Vec<Value>) -> String {
-    let mut w = vec![match q.requesting {
+fn listed(scope: &Scope, q: &AssistanceQuery) -> CaseList {
+    CaseList::new("assistance_requests", |vals| match q.requesting {
         None => visible(scope, vals),
         Some(true) => crate::scope::sql(scope, &FROM_SHAPE, vals),
         Some(false) => crate::scope::sql(scope, &TO_SHAPE, vals),
-    }];
-    if !q.statuses.is_empty() {
-        let start = vals.len() + 1;
-        vals.extend(q.statuses.iter().map(|s| Value::from(s.as_str())));
-        w.push(format!(
-            "assistance_requests.status IN ({})",
-            placeholders(start, q.statuses.len())
-        ));
-    }
-    if let Some(k) = q.kind {
-        vals.push(k.as_str().into());
-        w.push(format!("assistance_requests.kind = ${}", vals.len()));
-    }
-    if let Some(t) = q.transfer_id {
-        vals.push(t.into());
-        w.push(format!("assistance_requests.transfer_id = ${}", vals.len()));
-    }
-    if q.transfers_only {
-        w.push("assistance_requests.transfer_id IS NOT NULL".into());
-    }
-    if let Some((from, before)) = q.due {
-        w.push(crate::cases::clock_due_condition(
-            lianjian_domain::case::CaseKind::Assistance,
-            "assistance_requests.id",
-            &[("accept", from, before), ("answer", from, before)],
-            vals,
-        ));
-    }
-    if let Some(a) = &q.answered {
+    })
+    .statuses("assistance_requests.status", &q.statuses)
+    .equals("assistance_requests.kind", q.kind.map(AssistanceKind::as_str))
+    .equals("assistance_requests.transfer_id", q.transfer_id)
+    .and_if(q.transfers_only, "assistance_requests.transfer_id IS NOT NULL")
+    .clocks_due(CaseKind::Assistance, &["accept", "answer"], q.due)
+    .and_some(q.answered.as_ref(), |a, vals| {
         vals.push(a.from.into());
         vals.push(a.to.into());
         let mut x = format!(
@@ -335,17 +313,16 @@ fn conds(scope: &Scope, q: &AssistanceQuery, vals: &mut Vec<Value>) -> String {
             x.push_str(&format!(" AND k.region_code LIKE ${}", vals.len()));
         }
         x.push(')');
-        w.push(x);
-    }
-    if let Some(s) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        vals.push(crate::contains_pattern(s).into());
-        let n = vals.len();
-        let e = crate::LIKE_ESCAPE;
-        w.push(format!(
-            "(assistance_requests.code LIKE ${n}{e} OR assistance_requests.subject LIKE ${n}{e} OR assistance_requests.needed LIKE ${n}{e})"
-        ));
-    }
-    w.join(" AND ")
+        x
+    })
+    .containing(
+        &[
+            "assistance_requests.code",
+            "assistance_requests.subject",
+            "assistance_requests.needed",
+        ],
+        q.q.as_deref(),
+    )
 }
 
 /// A page of requests within `scope`, newest first.
@@ -355,36 +332,13 @@ pub async fn list(
     q: &AssistanceQuery,
     page: PageRequest,
 ) -> Result<Page<AssistanceRequest>> {
-    let mut vals: Vec<Value> = Vec::new();
-    let w = conds(scope, q, &mut vals);
-    crate::paged(
-        c,
-        "assistance_requests",
-        COLS,
-        &w,
-        "assistance_requests.created_at DESC, assistance_requests.id DESC",
-        vals,
-        page,
-        from_row,
-    )
-    .await
+    let order = "assistance_requests.created_at DESC, assistance_requests.id DESC";
+    listed(scope, q).page(c, COLS, order, page, from_row).await
 }
 
 /// How many requests within `scope` match `q`.
 pub async fn count(c: &impl ConnectionTrait, scope: &Scope, q: &AssistanceQuery) -> Result<u64> {
-    let mut vals: Vec<Value> = Vec::new();
-    let w = conds(scope, q, &mut vals);
-    let n: i64 = c
-        .query_one_raw(stmt(
-            c,
-            format!("SELECT COUNT(*) AS n FROM assistance_requests WHERE {w}"),
-            vals,
-        ))
-        .await?
-        .map(|r| r.try_get("", "n"))
-        .transpose()?
-        .unwrap_or(0);
-    Ok(u64::try_from(n).unwrap_or(0))
+    listed(scope, q).count(c).await
 }
 
 /// Open requests with a running 受理 or 答复 clock due before `today` whose overdue reminder

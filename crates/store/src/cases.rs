@@ -377,3 +377,201 @@ pub(crate) fn running_clocks_due(
         ors.join(" OR ")
     )
 }
+
+/// The query of a case list, written once for every case kind (clues, warnings, sanction
+/// tasks, assistance requests, consultations and their tasks, circulars …) and for the other
+/// scoped lists built the same way: the scope's condition first, then one condition per
+/// filter the caller set (a queue's statuses and clocks, a department, a search), each value
+/// numbered as it is added (`$1`, `$2` …); then a page of the rows in an order, with the count
+/// of all of them ([`crate::paged`]), or the count alone (a queue's tab).
+pub(crate) struct CaseList {
+    table: &'static str,
+    conds: Vec<String>,
+    vals: Vec<Value>,
+}
+
+impl CaseList {
+    /// The rows of `table` within the scope whose condition `visible` writes.
+    pub(crate) fn new(
+        table: &'static str,
+        visible: impl FnOnce(&mut Vec<Value>) -> String,
+    ) -> Self {
+        let mut vals = Vec::new();
+        let conds = vec![visible(&mut vals)];
+        Self { table, conds, vals }
+    }
+
+    /// The rows of `table` within `scope`, the table carrying scope as `shape`.
+    pub(crate) fn scoped(
+        table: &'static str,
+        scope: &lianjian_domain::scope::Scope,
+        shape: &crate::scope::Shape,
+    ) -> Self {
+        Self::new(table, |vals| crate::scope::sql(scope, shape, vals))
+    }
+
+    /// A condition of the caller's, written with the values so far.
+    pub(crate) fn and(mut self, cond: impl FnOnce(&mut Vec<Value>) -> String) -> Self {
+        let c = cond(&mut self.vals);
+        self.conds.push(c);
+        self
+    }
+
+    /// A condition on `v` when it is given, written with the values so far.
+    pub(crate) fn and_some<T>(
+        self,
+        v: Option<T>,
+        cond: impl FnOnce(T, &mut Vec<Value>) -> String,
+    ) -> Self {
+        match v {
+            None => self,
+            Some(v) => self.and(|vals| cond(v, vals)),
+        }
+    }
+
+    /// A condition without values, when `on`.
+    pub(crate) fn and_if(self, on: bool, cond: &str) -> Self {
+        if on {
+            self.and(|_| cond.to_string())
+        } else {
+            self
+        }
+    }
+
+    /// Rows whose `col` holds one of `statuses` (none given: any).
+    pub(crate) fn statuses<S: lianjian_domain::Labelled>(self, col: &str, statuses: &[S]) -> Self {
+        if statuses.is_empty() {
+            return self;
+        }
+        self.and(|vals| {
+            let start = vals.len() + 1;
+            vals.extend(statuses.iter().map(|s| Value::from(s.as_str())));
+            format!("{col} IN ({})", placeholders(start, statuses.len()))
+        })
+    }
+
+    /// A condition on the value `v` when it is given: `cond` writes it around the value's
+    /// placeholder (`$n`).
+    pub(crate) fn with_value(
+        self,
+        v: Option<impl Into<Value>>,
+        cond: impl FnOnce(&str) -> String,
+    ) -> Self {
+        match v {
+            None => self,
+            Some(v) => self.and(|vals| {
+                vals.push(v.into());
+                cond(&format!("${}", vals.len()))
+            }),
+        }
+    }
+
+    /// Rows whose `col` is `v`, when given.
+    pub(crate) fn equals(self, col: &str, v: Option<impl Into<Value>>) -> Self {
+        self.with_value(v, |n| format!("{col} = {n}"))
+    }
+
+    /// Rows with a running clock of `kind` named in `clocks` due in `[from, before)` (the
+    /// 即将超时 / 已超时 queues), when `due` is given ([`clock_due_condition`]).
+    pub(crate) fn clocks_due(
+        self,
+        kind: CaseKind,
+        clocks: &[&str],
+        due: Option<(Option<NaiveDate>, NaiveDate)>,
+    ) -> Self {
+        let Some((from, before)) = due else {
+            return self;
+        };
+        let id_col = format!("{}.id", self.table);
+        let named: Vec<_> = clocks.iter().map(|n| (*n, from, before)).collect();
+        self.and(|vals| clock_due_condition(kind, &id_col, &named, vals))
+    }
+
+    /// Rows one of whose `cols` contains `text` literally (a search box), when it is not blank.
+    pub(crate) fn containing(self, cols: &[&str], text: Option<&str>) -> Self {
+        let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+            return self;
+        };
+        self.and(|vals| {
+            vals.push(crate::contains_pattern(t).into());
+            let (n, e) = (vals.len(), crate::LIKE_ESCAPE);
+            let any: Vec<String> = cols.iter().map(|c| format!("{c} LIKE ${n}{e}")).collect();
+            format!("({})", any.join(" OR "))
+        })
+    }
+
+    /// The page of the rows (`cols`, read by `f`) in `order`, with the count of all of them.
+    pub(crate) async fn page<T>(
+        self,
+        c: &impl ConnectionTrait,
+        cols: &str,
+        order: &str,
+        page: crate::PageRequest,
+        f: fn(&QueryResult) -> Result<T>,
+    ) -> Result<crate::Page<T>> {
+        let w = self.conds.join(" AND ");
+        crate::paged(c, self.table, cols, &w, order, self.vals, page, f).await
+    }
+
+    /// How many rows there are.
+    pub(crate) async fn count(self, c: &impl ConnectionTrait) -> Result<u64> {
+        let n: i64 = c
+            .query_one_raw(stmt(
+                c,
+                format!(
+                    "SELECT COUNT(*) AS n FROM {} WHERE {}",
+                    self.table,
+                    self.conds.join(" AND ")
+                ),
+                self.vals,
+            ))
+            .await?
+            .map(|r| r.try_get("", "n"))
+            .transpose()?
+            .unwrap_or(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+/// The row `id` of `table` (its `cols`, read by `f`) if it lies within the scope whose
+/// condition `visible` writes (a case page: 404 outside scope).
+pub(crate) async fn one_within<T>(
+    c: &impl ConnectionTrait,
+    table: &str,
+    cols: &str,
+    id: Uuid,
+    visible: impl FnOnce(&mut Vec<Value>) -> String,
+    f: fn(&QueryResult) -> Result<T>,
+) -> Result<Option<T>> {
+    let mut vals: Vec<Value> = vec![id.into()];
+    let w = visible(&mut vals);
+    c.query_one_raw(stmt(
+        c,
+        format!("SELECT {cols} FROM {table} WHERE {table}.id = $1 AND {w}"),
+        vals,
+    ))
+    .await?
+    .as_ref()
+    .map(f)
+    .transpose()
+}
+
+/// [`one_within`] `scope`, the table carrying scope as `shape`.
+pub(crate) async fn one_in_scope<T>(
+    c: &impl ConnectionTrait,
+    (table, shape): (&str, &crate::scope::Shape),
+    cols: &str,
+    scope: &lianjian_domain::scope::Scope,
+    id: Uuid,
+    f: fn(&QueryResult) -> Result<T>,
+) -> Result<Option<T>> {
+    one_within(
+        c,
+        table,
+        cols,
+        id,
+        |vals| crate::scope::sql(scope, shape, vals),
+        f,
+    )
+    .await
+}

@@ -17,6 +17,7 @@ use sea_orm::{ConnectionTrait, QueryResult, Value};
 use uuid::Uuid;
 
 use crate::scope::Shape;
+use crate::cases::{CaseList, one_within};
 use crate::{Page, PageRequest, Result, placeholders, stmt};
 
 const CONVENER: Shape = Shape::department(
@@ -217,17 +218,7 @@ pub async fn get(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<Consultation>> {
-    let mut vals: Vec<Value> = vec![id.into()];
-    let w = visible(scope, &mut vals);
-    c.query_one_raw(stmt(
-        c,
-        format!("SELECT {COLS} FROM consultations WHERE consultations.id = $1 AND {w}"),
-        vals,
-    ))
-    .await?
-    .as_ref()
-    .map(from_row)
-    .transpose()
+    one_within(c, "consultations", COLS, id, |v| visible(scope, v), from_row).await
 }
 
 /// Filters of a consultation list (the scope limits it further).
@@ -238,25 +229,13 @@ pub struct ConsultationQuery {
     pub q: Option<String>,
 }
 
-fn conds(scope: &Scope, q: &ConsultationQuery, vals: &mut Vec<Value>) -> String {
-    let mut w = vec![visible(scope, vals)];
-    if !q.statuses.is_empty() {
-        let start = vals.len() + 1;
-        vals.extend(q.statuses.iter().map(|s| Value::from(s.as_str())));
-        w.push(format!(
-            "consultations.status IN ({})",
-            placeholders(start, q.statuses.len())
-        ));
-    }
-    if let Some(s) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        vals.push(crate::contains_pattern(s).into());
-        let n = vals.len();
-        let e = crate::LIKE_ESCAPE;
-        w.push(format!(
-            "(consultations.code LIKE ${n}{e} OR consultations.title LIKE ${n}{e} OR consultations.topic LIKE ${n}{e})"
-        ));
-    }
-    w.join(" AND ")
+fn listed(scope: &Scope, q: &ConsultationQuery) -> CaseList {
+    CaseList::new("consultations", |v| visible(scope, v))
+        .statuses("consultations.status", &q.statuses)
+        .containing(
+            &["consultations.code", "consultations.title", "consultations.topic"],
+            q.q.as_deref(),
+        )
 }
 
 /// A page of consultations within `scope`, the latest meeting first.
@@ -266,45 +245,13 @@ pub async fn list(
     q: &ConsultationQuery,
     page: PageRequest,
 ) -> Result<Page<Consultation>> {
-    let mut vals: Vec<Value> = Vec::new();
-    let w = conds(scope, q, &mut vals);
-    crate::paged(
-        c,
-        "consultations",
-        COLS,
-        &w,
-        "consultations.meets_at DESC, consultations.id DESC",
-        vals,
-        page,
-        from_row,
-    )
-    .await
+    let order = "consultations.meets_at DESC, consultations.id DESC";
+    listed(scope, q).page(c, COLS, order, page, from_row).await
 }
 
 /// How many consultations within `scope` match `q`.
 pub async fn count(c: &impl ConnectionTrait, scope: &Scope, q: &ConsultationQuery) -> Result<u64> {
-    let mut vals: Vec<Value> = Vec::new();
-    let w = conds(scope, q, &mut vals);
-    count_where(c, "consultations", &w, vals).await
-}
-
-async fn count_where(
-    c: &impl ConnectionTrait,
-    from: &str,
-    w: &str,
-    vals: Vec<Value>,
-) -> Result<u64> {
-    let n: i64 = c
-        .query_one_raw(stmt(
-            c,
-            format!("SELECT COUNT(*) AS n FROM {from} WHERE {w}"),
-            vals,
-        ))
-        .await?
-        .map(|r| r.try_get("", "n"))
-        .transpose()?
-        .unwrap_or(0);
-    Ok(u64::try_from(n).unwrap_or(0))
+    listed(scope, q).count(c).await
 }
 
 // ---- decisions and tasks ----
@@ -483,17 +430,8 @@ fn task_visible(scope: &Scope, vals: &mut Vec<Value>) -> String {
 
 /// One task within `scope`.
 pub async fn get_task(c: &impl ConnectionTrait, scope: &Scope, id: Uuid) -> Result<Option<Task>> {
-    let mut vals: Vec<Value> = vec![id.into()];
-    let w = task_visible(scope, &mut vals);
-    c.query_one_raw(stmt(
-        c,
-        format!("SELECT {TCOLS} FROM consultation_tasks WHERE consultation_tasks.id = $1 AND {w}"),
-        vals,
-    ))
-    .await?
-    .as_ref()
-    .map(task_from_row)
-    .transpose()
+    let visible = |v: &mut Vec<Value>| task_visible(scope, v);
+    one_within(c, "consultation_tasks", TCOLS, id, visible, task_from_row).await
 }
 
 /// Filters of a task list (the scope limits it further).
@@ -508,47 +446,16 @@ pub struct TaskQuery {
     pub q: Option<String>,
 }
 
-fn task_conds(scope: &Scope, q: &TaskQuery, vals: &mut Vec<Value>) -> String {
-    let mut w = vec![task_visible(scope, vals)];
-    if !q.statuses.is_empty() {
-        let start = vals.len() + 1;
-        vals.extend(q.statuses.iter().map(|s| Value::from(s.as_str())));
-        w.push(format!(
-            "consultation_tasks.status IN ({})",
-            placeholders(start, q.statuses.len())
-        ));
-    }
-    if let Some(d) = q.department_id {
-        vals.push(d.into());
-        w.push(format!(
-            "consultation_tasks.department_id = ${}",
-            vals.len()
-        ));
-    }
-    if let Some(d) = q.consultation_id {
-        vals.push(d.into());
-        w.push(format!(
-            "consultation_tasks.consultation_id = ${}",
-            vals.len()
-        ));
-    }
-    if let Some((from, before)) = q.due {
-        w.push(crate::cases::clock_due_condition(
-            lianjian_domain::case::CaseKind::ConsultTask,
-            "consultation_tasks.id",
-            &[("finish", from, before)],
-            vals,
-        ));
-    }
-    if let Some(s) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        vals.push(crate::contains_pattern(s).into());
-        let n = vals.len();
-        let e = crate::LIKE_ESCAPE;
-        w.push(format!(
-            "(consultation_tasks.code LIKE ${n}{e} OR consultation_tasks.description LIKE ${n}{e})"
-        ));
-    }
-    w.join(" AND ")
+fn tasks_listed(scope: &Scope, q: &TaskQuery) -> CaseList {
+    CaseList::new("consultation_tasks", |v| task_visible(scope, v))
+        .statuses("consultation_tasks.status", &q.statuses)
+        .equals("consultation_tasks.department_id", q.department_id)
+        .equals("consultation_tasks.consultation_id", q.consultation_id)
+        .clocks_due(lianjian_domain::case::CaseKind::ConsultTask, &["finish"], q.due)
+        .containing(
+            &["consultation_tasks.code", "consultation_tasks.description"],
+            q.q.as_deref(),
+        )
 }
 
 /// A page of tasks within `scope`, the oldest first (the longest waiting on top).
@@ -558,25 +465,12 @@ pub async fn list_tasks(
     q: &TaskQuery,
     page: PageRequest,
 ) -> Result<Page<Task>> {
-    let mut vals: Vec<Value> = Vec::new();
-    let w = task_conds(scope, q, &mut vals);
-    crate::paged(
-        c,
-        "consultation_tasks",
-        TCOLS,
-        &w,
-        "consultation_tasks.created_at, consultation_tasks.code",
-        vals,
-        page,
-        task_from_row,
-    )
-    .await
+    let order = "consultation_tasks.created_at, consultation_tasks.code";
+    tasks_listed(scope, q).page(c, TCOLS, order, page, task_from_row).await
 }
 
 pub async fn count_tasks(c: &impl ConnectionTrait, scope: &Scope, q: &TaskQuery) -> Result<u64> {
-    let mut vals: Vec<Value> = Vec::new();
-    let w = task_conds(scope, q, &mut vals);
-    count_where(c, "consultation_tasks", &w, vals).await
+    tasks_listed(scope, q).count(c).await
 }
 
 /// Running tasks whose clock was due before `today` and which were not escalated yet (the
@@ -714,17 +608,8 @@ pub async fn get_circular(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<Circular>> {
-    let mut vals: Vec<Value> = vec![id.into()];
-    let w = circular_visible(scope, &mut vals);
-    c.query_one_raw(stmt(
-        c,
-        format!("SELECT {CCOLS} FROM circulars WHERE circulars.id = $1 AND {w}"),
-        vals,
-    ))
-    .await?
-    .as_ref()
-    .map(circular_from_row)
-    .transpose()
+    let visible = |v: &mut Vec<Value>| circular_visible(scope, v);
+    one_within(c, "circulars", CCOLS, id, visible, circular_from_row).await
 }
 
 /// Filters of a circular list.
@@ -738,31 +623,17 @@ pub struct CircularQuery {
     pub q: Option<String>,
 }
 
-fn circular_conds(scope: &Scope, q: &CircularQuery, vals: &mut Vec<Value>) -> String {
-    let mut w = vec![circular_visible(scope, vals)];
-    if let Some(d) = q.unread_by {
-        vals.push(d.into());
-        w.push(format!(
-            "circulars.id IN (SELECT u.circular_id FROM circular_recipients u WHERE u.department_id = ${} AND u.read_at IS NULL)",
-            vals.len()
-        ));
-    }
-    if let Some(d) = q.received_by {
-        vals.push(d.into());
-        w.push(format!(
-            "circulars.id IN (SELECT u.circular_id FROM circular_recipients u WHERE u.department_id = ${})",
-            vals.len()
-        ));
-    }
-    if let Some(s) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        vals.push(crate::contains_pattern(s).into());
-        let n = vals.len();
-        let e = crate::LIKE_ESCAPE;
-        w.push(format!(
-            "(circulars.code LIKE ${n}{e} OR circulars.title LIKE ${n}{e} OR circulars.body LIKE ${n}{e})"
-        ));
-    }
-    w.join(" AND ")
+fn circulars_listed(scope: &Scope, q: &CircularQuery) -> CaseList {
+    let received = "circulars.id IN (SELECT u.circular_id FROM circular_recipients u WHERE u.department_id =";
+    CaseList::new("circulars", |v| circular_visible(scope, v))
+        .with_value(q.unread_by, |d| {
+            format!("{received} {d} AND u.read_at IS NULL)")
+        })
+        .with_value(q.received_by, |d| format!("{received} {d})"))
+        .containing(
+            &["circulars.code", "circulars.title", "circulars.body"],
+            q.q.as_deref(),
+        )
 }
 
 /// A page of circulars within `scope`, newest first.
@@ -772,19 +643,8 @@ pub async fn list_circulars(
     q: &CircularQuery,
     page: PageRequest,
 ) -> Result<Page<Circular>> {
-    let mut vals: Vec<Value> = Vec::new();
-    let w = circular_conds(scope, q, &mut vals);
-    crate::paged(
-        c,
-        "circulars",
-        CCOLS,
-        &w,
-        "circulars.created_at DESC, circulars.id DESC",
-        vals,
-        page,
-        circular_from_row,
-    )
-    .await
+    let order = "circulars.created_at DESC, circulars.id DESC";
+    circulars_listed(scope, q).page(c, CCOLS, order, page, circular_from_row).await
 }
 
 pub async fn count_circulars(
@@ -792,9 +652,7 @@ pub async fn count_circulars(
     scope: &Scope,
     q: &CircularQuery,
 ) -> Result<u64> {
-    let mut vals: Vec<Value> = Vec::new();
-    let w = circular_conds(scope, q, &mut vals);
-    count_where(c, "circulars", &w, vals).await
+    circulars_listed(scope, q).count(c).await
 }
 
 /// A circular's recipients with their receipts.

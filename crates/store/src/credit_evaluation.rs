@@ -16,6 +16,7 @@ use sea_orm::{ConnectionTrait, Value};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::cases::{CaseList, one_in_scope};
 use crate::scope::{Line, Shape};
 use crate::{Page, PageRequest, Result, StoreError, stmt};
 
@@ -392,16 +393,15 @@ pub async fn finish_run(c: &impl ConnectionTrait, x: &Run) -> Result<()> {
 }
 
 pub async fn get_run(c: &impl ConnectionTrait, scope: &Scope, id: Uuid) -> Result<Option<Run>> {
-    let mut vals: Vec<Value> = vec![id.into()];
-    let w = crate::scope::sql(scope, &RUN_SHAPE, &mut vals);
-    c.query_one_raw(stmt(
+    one_in_scope(
         c,
-        format!("SELECT {RUN_COLS} FROM credit_eval_runs WHERE credit_eval_runs.id = $1 AND {w}"),
-        vals,
-    ))
-    .await?
-    .map(|r| run_row(&r))
-    .transpose()
+        ("credit_eval_runs", &RUN_SHAPE),
+        RUN_COLS,
+        scope,
+        id,
+        run_row,
+    )
+    .await
 }
 
 /// Runs within `scope`, newest first.
@@ -410,19 +410,9 @@ pub async fn list_runs(
     scope: &Scope,
     page: PageRequest,
 ) -> Result<Page<Run>> {
-    let mut vals: Vec<Value> = Vec::new();
-    let w = crate::scope::sql(scope, &RUN_SHAPE, &mut vals);
-    crate::paged(
-        c,
-        "credit_eval_runs",
-        RUN_COLS,
-        &w,
-        "started_at DESC, id",
-        vals,
-        page,
-        run_row,
-    )
-    .await
+    CaseList::scoped("credit_eval_runs", scope, &RUN_SHAPE)
+        .page(c, RUN_COLS, "started_at DESC, id", page, run_row)
+        .await
 }
 
 /// Whether a run over exactly `region` started at or after `since` (finished or still

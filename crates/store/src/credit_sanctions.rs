@@ -22,6 +22,7 @@ use sea_orm::{ConnectionTrait, QueryResult, Value};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::cases::{CaseList, one_in_scope};
 use crate::scope::{Line, Shape};
 use crate::seal::{Sealed, seal_ids};
 use crate::{Page, PageRequest, Result, StoreError, placeholders, stmt};
@@ -361,17 +362,15 @@ async fn sealed_if_moved(c: &impl ConnectionTrait, t: Sealed, id: Uuid, rows: u6
 
 /// One batch within `scope`.
 pub async fn get_batch(c: &impl ConnectionTrait, scope: &Scope, id: Uuid) -> Result<Option<Batch>> {
-    let mut vals: Vec<Value> = vec![id.into()];
-    let w = crate::scope::sql(scope, &BATCH_SHAPE, &mut vals);
-    c.query_one_raw(stmt(
+    one_in_scope(
         c,
-        format!("SELECT {BCOLS} FROM sanction_batches WHERE sanction_batches.id = $1 AND {w}"),
-        vals,
-    ))
-    .await?
-    .as_ref()
-    .map(batch_from_row)
-    .transpose()
+        ("sanction_batches", &BATCH_SHAPE),
+        BCOLS,
+        scope,
+        id,
+        batch_from_row,
+    )
+    .await
 }
 
 /// The measures a batch applies.
@@ -408,30 +407,15 @@ pub async fn list_batches(
     q: &BatchQuery,
     page: PageRequest,
 ) -> Result<Page<Batch>> {
-    let mut vals: Vec<Value> = Vec::new();
-    let mut conds = vec![crate::scope::sql(scope, &BATCH_SHAPE, &mut vals)];
-    if let Some(s) = q.status {
-        vals.push(s.as_str().into());
-        conds.push(format!("sanction_batches.status = ${}", vals.len()));
-    }
-    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        vals.push(crate::contains_pattern(text).into());
-        let (n, e) = (vals.len(), crate::LIKE_ESCAPE);
-        conds.push(format!(
-            "(sanction_batches.code LIKE ${n}{e} OR sanction_batches.reason LIKE ${n}{e})"
-        ));
-    }
-    crate::paged(
-        c,
-        "sanction_batches",
-        BCOLS,
-        &conds.join(" AND "),
-        "sanction_batches.created_at DESC, sanction_batches.id",
-        vals,
-        page,
-        batch_from_row,
-    )
-    .await
+    let order = "sanction_batches.created_at DESC, sanction_batches.id";
+    CaseList::scoped("sanction_batches", scope, &BATCH_SHAPE)
+        .equals("sanction_batches.status", q.status.map(BatchStatus::as_str))
+        .containing(
+            &["sanction_batches.code", "sanction_batches.reason"],
+            q.q.as_deref(),
+        )
+        .page(c, BCOLS, order, page, batch_from_row)
+        .await
 }
 
 // ---- tasks (执行任务) ----
@@ -524,17 +508,15 @@ pub async fn set_task(c: &impl ConnectionTrait, from: TaskStatus, t: &Task) -> R
 
 /// One task within `scope`.
 pub async fn get_task(c: &impl ConnectionTrait, scope: &Scope, id: Uuid) -> Result<Option<Task>> {
-    let mut vals: Vec<Value> = vec![id.into()];
-    let w = crate::scope::sql(scope, &TASK_SHAPE, &mut vals);
-    c.query_one_raw(stmt(
+    one_in_scope(
         c,
-        format!("SELECT {TCOLS} FROM sanction_tasks WHERE sanction_tasks.id = $1 AND {w}"),
-        vals,
-    ))
-    .await?
-    .as_ref()
-    .map(task_from_row)
-    .transpose()
+        ("sanction_tasks", &TASK_SHAPE),
+        TCOLS,
+        scope,
+        id,
+        task_from_row,
+    )
+    .await
 }
 
 /// The tasks of a batch (the caller has checked that the batch is visible).
@@ -561,33 +543,12 @@ pub struct TaskQuery {
     pub feedback_due: Option<(Option<NaiveDate>, NaiveDate)>,
 }
 
-fn task_conds(scope: &Scope, q: &TaskQuery, vals: &mut Vec<Value>) -> String {
-    let mut conds = vec![crate::scope::sql(scope, &TASK_SHAPE, vals)];
-    if !q.statuses.is_empty() {
-        let from = vals.len() + 1;
-        vals.extend(q.statuses.iter().map(|s| Value::from(s.as_str())));
-        conds.push(format!(
-            "sanction_tasks.status IN ({})",
-            placeholders(from, q.statuses.len())
-        ));
-    }
-    if let Some(d) = q.department_id {
-        vals.push(d.into());
-        conds.push(format!("sanction_tasks.department_id = ${}", vals.len()));
-    }
-    if let Some(b) = q.batch_id {
-        vals.push(b.into());
-        conds.push(format!("sanction_tasks.batch_id = ${}", vals.len()));
-    }
-    if let Some((from, before)) = q.feedback_due {
-        conds.push(crate::cases::clock_due_condition(
-            CaseKind::SanctionTask,
-            "sanction_tasks.id",
-            &[("feedback", from, before)],
-            vals,
-        ));
-    }
-    conds.join(" AND ")
+fn tasks_listed(scope: &Scope, q: &TaskQuery) -> CaseList {
+    CaseList::scoped("sanction_tasks", scope, &TASK_SHAPE)
+        .statuses("sanction_tasks.status", &q.statuses)
+        .equals("sanction_tasks.department_id", q.department_id)
+        .equals("sanction_tasks.batch_id", q.batch_id)
+        .clocks_due(CaseKind::SanctionTask, &["feedback"], q.feedback_due)
 }
 
 /// A page of tasks within `scope`, oldest first (the longest waiting on top).
@@ -597,36 +558,15 @@ pub async fn list_tasks(
     q: &TaskQuery,
     page: PageRequest,
 ) -> Result<Page<Task>> {
-    let mut vals: Vec<Value> = Vec::new();
-    let w = task_conds(scope, q, &mut vals);
-    crate::paged(
-        c,
-        "sanction_tasks",
-        TCOLS,
-        &w,
-        "sanction_tasks.created_at, sanction_tasks.id",
-        vals,
-        page,
-        task_from_row,
-    )
-    .await
+    let order = "sanction_tasks.created_at, sanction_tasks.id";
+    tasks_listed(scope, q)
+        .page(c, TCOLS, order, page, task_from_row)
+        .await
 }
 
 /// How many tasks within `scope` match `q`.
 pub async fn count_tasks(c: &impl ConnectionTrait, scope: &Scope, q: &TaskQuery) -> Result<u64> {
-    let mut vals: Vec<Value> = Vec::new();
-    let w = task_conds(scope, q, &mut vals);
-    let n: i64 = c
-        .query_one_raw(stmt(
-            c,
-            format!("SELECT COUNT(*) AS n FROM sanction_tasks WHERE {w}"),
-            vals,
-        ))
-        .await?
-        .map(|r| r.try_get("", "n"))
-        .transpose()?
-        .unwrap_or(0);
-    Ok(u64::try_from(n).unwrap_or(0))
+    tasks_listed(scope, q).count(c).await
 }
 
 /// Tasks carried out whose every measure ended before `today` (the lifting pass; the server
@@ -824,17 +764,15 @@ pub async fn get_appeal(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<Appeal>> {
-    let mut vals: Vec<Value> = vec![id.into()];
-    let w = crate::scope::sql(scope, &APPEAL_SHAPE, &mut vals);
-    c.query_one_raw(stmt(
+    one_in_scope(
         c,
-        format!("SELECT {ACOLS} FROM credit_appeals WHERE credit_appeals.id = $1 AND {w}"),
-        vals,
-    ))
-    .await?
-    .as_ref()
-    .map(appeal_from_row)
-    .transpose()
+        ("credit_appeals", &APPEAL_SHAPE),
+        ACOLS,
+        scope,
+        id,
+        appeal_from_row,
+    )
+    .await
 }
 
 /// The appeal of an entry still waiting for a decision, if any.
@@ -868,51 +806,21 @@ pub async fn list_appeals(
     q: &AppealQuery,
     page: PageRequest,
 ) -> Result<Page<Appeal>> {
-    let mut vals: Vec<Value> = Vec::new();
-    let mut conds = vec![crate::scope::sql(scope, &APPEAL_SHAPE, &mut vals)];
-    if let Some(k) = q.kind {
-        vals.push(k.as_str().into());
-        conds.push(format!("credit_appeals.kind = ${}", vals.len()));
-    }
-    if !q.statuses.is_empty() {
-        let from = vals.len() + 1;
-        vals.extend(q.statuses.iter().map(|s| Value::from(s.as_str())));
-        conds.push(format!(
-            "credit_appeals.status IN ({})",
-            placeholders(from, q.statuses.len())
-        ));
-    }
-    if let Some(e) = q.entity_id {
-        vals.push(e.into());
-        conds.push(format!("credit_appeals.entity_id = ${}", vals.len()));
-    }
-    if let Some((from, before)) = q.decide_due {
-        // Either kind's clock: the two kinds keep their clocks under their own case kind.
-        let a = crate::cases::clock_due_condition(
-            CaseKind::CreditObjection,
-            "credit_appeals.id",
-            &[("decide", from, before)],
-            &mut vals,
-        );
-        let b = crate::cases::clock_due_condition(
-            CaseKind::CreditRepair,
-            "credit_appeals.id",
-            &[("decide", from, before)],
-            &mut vals,
-        );
-        conds.push(format!("({a} OR {b})"));
-    }
-    crate::paged(
-        c,
-        "credit_appeals",
-        ACOLS,
-        &conds.join(" AND "),
-        "credit_appeals.created_at, credit_appeals.id",
-        vals,
-        page,
-        appeal_from_row,
-    )
-    .await
+    let order = "credit_appeals.created_at, credit_appeals.id";
+    CaseList::scoped("credit_appeals", scope, &APPEAL_SHAPE)
+        .equals("credit_appeals.kind", q.kind.map(AppealKind::as_str))
+        .statuses("credit_appeals.status", &q.statuses)
+        .equals("credit_appeals.entity_id", q.entity_id)
+        .and_some(q.decide_due, |(from, before), vals| {
+            // Either kind's clock: the two kinds keep their clocks under their own case kind.
+            let decide = [("decide", from, before)];
+            let id = "credit_appeals.id";
+            let a = crate::cases::clock_due_condition(CaseKind::CreditObjection, id, &decide, vals);
+            let b = crate::cases::clock_due_condition(CaseKind::CreditRepair, id, &decide, vals);
+            format!("({a} OR {b})")
+        })
+        .page(c, ACOLS, order, page, appeal_from_row)
+        .await
 }
 
 /// The next number of a code prefix (`CJ-411121-2026-` …), shared with the clue codes' counter.

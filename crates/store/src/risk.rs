@@ -17,6 +17,7 @@ use sea_orm::{ConnectionTrait, Value};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::cases::{CaseList, one_in_scope};
 use crate::scope::Shape;
 use crate::{Page, PageRequest, Result, StoreError, stmt};
 
@@ -409,16 +410,15 @@ pub async fn get_model(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<RiskModel>> {
-    let mut vals: Vec<Value> = vec![id.into()];
-    let w = crate::scope::sql(scope, &MODEL_SHAPE, &mut vals);
-    c.query_one_raw(stmt(
+    one_in_scope(
         c,
-        format!("SELECT {MODEL_COLS} FROM risk_models WHERE risk_models.id = $1 AND {w}"),
-        vals,
-    ))
-    .await?
-    .map(|r| model_row(&r))
-    .transpose()
+        ("risk_models", &MODEL_SHAPE),
+        MODEL_COLS,
+        scope,
+        id,
+        model_row,
+    )
+    .await
 }
 
 /// Models within `scope`, newest first.
@@ -427,19 +427,9 @@ pub async fn list_models(
     scope: &Scope,
     page: PageRequest,
 ) -> Result<Page<RiskModel>> {
-    let mut vals: Vec<Value> = Vec::new();
-    let w = crate::scope::sql(scope, &MODEL_SHAPE, &mut vals);
-    crate::paged(
-        c,
-        "risk_models",
-        MODEL_COLS,
-        &w,
-        "fitted_at DESC, id",
-        vals,
-        page,
-        model_row,
-    )
-    .await
+    CaseList::scoped("risk_models", scope, &MODEL_SHAPE)
+        .page(c, MODEL_COLS, "fitted_at DESC, id", page, model_row)
+        .await
 }
 
 // ---------------------------------------------------------------------------------------

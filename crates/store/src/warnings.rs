@@ -15,6 +15,7 @@ use sea_orm::{ConnectionTrait, QueryResult, Value};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::cases::{CaseList, one_in_scope};
 use crate::scope::{Line, Shape};
 use crate::{Page, PageRequest, Result, StoreError, placeholders, stmt};
 
@@ -461,17 +462,15 @@ pub async fn set_status(
 
 /// One warning within `scope`.
 pub async fn get(c: &impl ConnectionTrait, scope: &Scope, id: Uuid) -> Result<Option<Warning>> {
-    let mut vals: Vec<Value> = vec![id.into()];
-    let w = crate::scope::sql(scope, &WARN_SHAPE, &mut vals);
-    c.query_one_raw(stmt(
+    one_in_scope(
         c,
-        format!("SELECT {WCOLS} FROM warnings WHERE warnings.id = $1 AND {w}"),
-        vals,
-    ))
-    .await?
-    .as_ref()
-    .map(warning_from_row)
-    .transpose()
+        ("warnings", &WARN_SHAPE),
+        WCOLS,
+        scope,
+        id,
+        warning_from_row,
+    )
+    .await
 }
 
 /// Filters of a warning list (the scope limits it further).
@@ -489,49 +488,26 @@ pub struct WarningQuery {
     pub sort: Option<String>,
 }
 
-fn conds(scope: &Scope, q: &WarningQuery, vals: &mut Vec<Value>) -> String {
-    let mut w = vec![crate::scope::sql(scope, &WARN_SHAPE, vals)];
-    if !q.statuses.is_empty() {
-        let start = vals.len() + 1;
-        vals.extend(q.statuses.iter().map(|s| Value::from(s.as_str())));
-        w.push(format!(
-            "warnings.status IN ({})",
-            placeholders(start, q.statuses.len())
-        ));
-    }
-    if let Some(l) = q.level {
-        vals.push(l.as_str().into());
-        w.push(format!("warnings.level = ${}", vals.len()));
-    }
-    if let Some(r) = q.rule_id {
-        vals.push(r.into());
-        w.push(format!("warnings.rule_id = ${}", vals.len()));
-    }
-    if let Some(e) = q.entity_id {
-        vals.push(e.into());
-        w.push(format!("warnings.entity_id = ${}", vals.len()));
-    }
-    if let Some(d) = q.department_id {
-        vals.push(d.into());
-        w.push(format!(
-            "warnings.id IN (SELECT warning_id FROM warning_departments WHERE department_id = ${})",
-            vals.len()
-        ));
-    }
-    if let Some((from, before)) = q.due {
-        // Any running clock of the warning (the plan's step names vary by rule).
-        let mut cond = "k.case_kind = 'warning' AND k.stopped_on IS NULL".to_string();
-        if let Some(f) = from {
-            vals.push(f.into());
-            cond.push_str(&format!(" AND k.due >= ${}", vals.len()));
-        }
-        vals.push(before.into());
-        cond.push_str(&format!(" AND k.due < ${}", vals.len()));
-        w.push(format!(
-            "warnings.id IN (SELECT k.case_id FROM case_clocks k WHERE {cond})"
-        ));
-    }
-    w.join(" AND ")
+fn listed(scope: &Scope, q: &WarningQuery) -> CaseList {
+    CaseList::scoped("warnings", scope, &WARN_SHAPE)
+        .statuses("warnings.status", &q.statuses)
+        .equals("warnings.level", q.level.map(Level::as_str))
+        .equals("warnings.rule_id", q.rule_id)
+        .equals("warnings.entity_id", q.entity_id)
+        .with_value(q.department_id, |d| {
+            format!("warnings.id IN (SELECT warning_id FROM warning_departments WHERE department_id = {d})")
+        })
+        .and_some(q.due, |(from, before), vals| {
+            // Any running clock of the warning (the plan's step names vary by rule).
+            let mut cond = "k.case_kind = 'warning' AND k.stopped_on IS NULL".to_string();
+            if let Some(f) = from {
+                vals.push(f.into());
+                cond.push_str(&format!(" AND k.due >= ${}", vals.len()));
+            }
+            vals.push(before.into());
+            cond.push_str(&format!(" AND k.due < ${}", vals.len()));
+            format!("warnings.id IN (SELECT k.case_id FROM case_clocks k WHERE {cond})")
+        })
 }
 
 /// A page of warnings within `scope`.
@@ -541,8 +517,6 @@ pub async fn list(
     q: &WarningQuery,
     page: PageRequest,
 ) -> Result<Page<Warning>> {
-    let mut vals: Vec<Value> = Vec::new();
-    let w = conds(scope, q, &mut vals);
     let order = match q.sort.as_deref() {
         Some("level") => {
             "CASE warnings.level WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'yellow' THEN 2 ELSE 3 END, warnings.last_at DESC, warnings.id DESC"
@@ -550,34 +524,14 @@ pub async fn list(
         Some("last") => "warnings.last_at DESC, warnings.id DESC",
         _ => "warnings.created_at DESC, warnings.id DESC",
     };
-    crate::paged(
-        c,
-        "warnings",
-        WCOLS,
-        &w,
-        order,
-        vals,
-        page,
-        warning_from_row,
-    )
-    .await
+    listed(scope, q)
+        .page(c, WCOLS, order, page, warning_from_row)
+        .await
 }
 
 /// How many warnings within `scope` match `q`.
 pub async fn count(c: &impl ConnectionTrait, scope: &Scope, q: &WarningQuery) -> Result<u64> {
-    let mut vals: Vec<Value> = Vec::new();
-    let w = conds(scope, q, &mut vals);
-    let n: i64 = c
-        .query_one_raw(stmt(
-            c,
-            format!("SELECT COUNT(*) AS n FROM warnings WHERE {w}"),
-            vals,
-        ))
-        .await?
-        .map(|r| r.try_get("", "n"))
-        .transpose()?
-        .unwrap_or(0);
-    Ok(u64::try_from(n).unwrap_or(0))
+    listed(scope, q).count(c).await
 }
 
 /// The departments a warning was pushed to.

@@ -13,7 +13,6 @@ use crate::case::{CaseKind, ClockSpec, Step};
 use crate::directory::labelled_enum;
 use crate::error::bounded_text;
 use crate::lifecycle::lifecycle;
-use serde::{Deserialize, Serialize};
 
 use super::{CreditRecord, RecordStatus};
 

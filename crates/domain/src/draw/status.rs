@@ -2,9 +2,6 @@
 //! visits or fails (a rule could not be met), and both outcomes are final — a re-draw is a new
 //! draw that supersedes this one (`superseded_by`), never a change of this one's status.
 
-use serde::{Deserialize, Serialize};
-
-use crate::Invalid;
 use crate::directory::labelled_enum;
 use crate::lifecycle::lifecycle;
 

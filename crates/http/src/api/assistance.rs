@@ -9,8 +9,6 @@ use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
-use lianjian_domain::Invalid;
-use lianjian_services::ServiceError;
 use lianjian_services::assistance::{
     self, AssistanceDetail, AssistanceFilter, AssistanceQueue, AssistanceView, RequestInput,
     TransferDecisionView, TransferRequestInput,
@@ -19,16 +17,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::cases::{listed, on_case};
 use super::clues::ReasonBody;
 use super::dto::PageOf;
 use super::params::{self, Pages, text};
 use crate::error::ErrorBody;
 use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
-
-fn field_err(field: &str, e: Invalid) -> ApiError {
-    ServiceError::field(field, e).into()
-}
 
 /// Filters of a request queue.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -55,31 +50,14 @@ pub async fn list(
     ApiQuery(f): ApiQuery<AssistanceParams>,
     ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<AssistanceView>>, ApiError> {
-    let queue = match text(&f.queue) {
-        None => AssistanceQueue::All,
-        Some(q) => AssistanceQueue::parse(&q).map_err(|e| field_err("queue", e))?,
-    };
-    let transfer_id = match text(&f.transfer_id) {
-        None => None,
-        Some(s) => Some(s.parse::<Uuid>().map_err(|_| {
-            field_err(
-                "transfer_id",
-                Invalid::new(
-                    "uuid",
-                    format!("“{s}”不是有效的编号"),
-                    format!("'{s}' is not an id"),
-                ),
-            )
-        })?),
-    };
+    let queue = params::queue(&f.queue, AssistanceQueue::All)?;
     let filter = AssistanceFilter {
         kind: text(&f.kind),
-        transfer_id,
+        transfer_id: params::opt_id_unnamed("transfer_id", &f.transfer_id)?,
         q: text(&f.q),
         ..Default::default()
     };
-    let page = assistance::list(&st.svc, &a, queue, &filter, p.request()?).await?;
-    Ok(Json(PageOf::from(page, |x| x)))
+    Ok(listed(assistance::list(&st.svc, &a, queue, &filter, p.request()?).await?))
 }
 
 /// 发起协查请求 to another region's office (another county, the city, the province …): kind,
@@ -107,7 +85,7 @@ pub async fn get(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<AssistanceDetail>, ApiError> {
-    Ok(Json(assistance::get(&st.svc, &a, params::id(&id)?).await?))
+    on_case(&id, |id| assistance::get(&st.svc, &a, id)).await
 }
 
 /// The department a request goes to.
@@ -128,9 +106,7 @@ pub async fn assign(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<AssignBody>,
 ) -> Result<Json<AssistanceDetail>, ApiError> {
-    Ok(Json(
-        assistance::assign(&st.svc, &a, params::id(&id)?, b.department_id).await?,
-    ))
+    on_case(&id, |id| assistance::assign(&st.svc, &a, id, b.department_id)).await
 }
 
 /// 改派 to another department of the receiving region, with a reason.
@@ -142,16 +118,11 @@ pub async fn reassign(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<AssignBody>,
 ) -> Result<Json<AssistanceDetail>, ApiError> {
-    Ok(Json(
-        assistance::reassign(
-            &st.svc,
-            &a,
-            params::id(&id)?,
-            b.department_id,
-            b.reason.as_deref().unwrap_or(""),
-        )
-        .await?,
-    ))
+    let reason = b.reason.as_deref().unwrap_or("");
+    on_case(&id, |id| {
+        assistance::reassign(&st.svc, &a, id, b.department_id, reason)
+    })
+    .await
 }
 
 /// 不予协助 by the receiving office, with the reason the requester reads.
@@ -163,9 +134,7 @@ pub async fn refuse(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> Result<Json<AssistanceDetail>, ApiError> {
-    Ok(Json(
-        assistance::refuse(&st.svc, &a, params::id(&id)?, &b.reason).await?,
-    ))
+    on_case(&id, |id| assistance::refuse(&st.svc, &a, id, &b.reason)).await
 }
 
 /// 撤回 by the requester before the answer, with a reason.
@@ -177,9 +146,7 @@ pub async fn withdraw(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> Result<Json<AssistanceDetail>, ApiError> {
-    Ok(Json(
-        assistance::withdraw(&st.svc, &a, params::id(&id)?, &b.reason).await?,
-    ))
+    on_case(&id, |id| assistance::withdraw(&st.svc, &a, id, &b.reason)).await
 }
 
 /// The answer, with files already in the evidence log.
@@ -200,9 +167,10 @@ pub async fn answer(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<AnswerBody>,
 ) -> Result<Json<AssistanceDetail>, ApiError> {
-    Ok(Json(
-        assistance::answer(&st.svc, &a, params::id(&id)?, &b.answer, &b.evidence_ids).await?,
-    ))
+    on_case(&id, |id| {
+        assistance::answer(&st.svc, &a, id, &b.answer, &b.evidence_ids)
+    })
+    .await
 }
 
 /// 补充材料: a photo or PDF for the answer (multipart field `file`), stored once in the
@@ -241,9 +209,7 @@ pub async fn close(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<AssistanceDetail>, ApiError> {
-    Ok(Json(
-        assistance::close(&st.svc, &a, params::id(&id)?).await?,
-    ))
+    on_case(&id, |id| assistance::close(&st.svc, &a, id)).await
 }
 
 /// 要求补充答复 by the requester, with a reason: a new 答复 clock starts.
@@ -255,9 +221,7 @@ pub async fn reopen(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> Result<Json<AssistanceDetail>, ApiError> {
-    Ok(Json(
-        assistance::reopen(&st.svc, &a, params::id(&id)?, &b.reason).await?,
-    ))
+    on_case(&id, |id| assistance::reopen(&st.svc, &a, id, &b.reason)).await
 }
 
 /// A transfer's linkage record (行刑衔接): the agency's decision and the requests and

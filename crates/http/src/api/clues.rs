@@ -11,7 +11,6 @@ use axum::response::Response;
 use chrono::NaiveDate;
 use lianjian_domain::clue::{ClueKind, ClueSource, Urgency};
 use lianjian_domain::region::RegionCode;
-use lianjian_services::ServiceError;
 use lianjian_services::clues::batch::ClueBatch;
 use lianjian_services::clues::joint::{DecisionInput, VerifyInput};
 use lianjian_services::clues::oversight::Transferred;
@@ -23,7 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::dto::PageOf;
-use super::params::{self, Pages, text, text_or_empty};
+use super::params::{self, Pages, field_err, text, text_or_empty};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
@@ -53,10 +52,6 @@ pub struct ClueParams {
     /// `received` (newest first, default), `received_asc`, `due` (earliest running deadline
     /// first).
     pub sort: Option<String>,
-}
-
-fn field_err(field: &str, e: lianjian_domain::Invalid) -> ApiError {
-    ServiceError::field(field, e).into()
 }
 
 impl ClueParams {

@@ -9,8 +9,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use lianjian_domain::Invalid;
-use lianjian_services::ServiceError;
 use lianjian_services::circulars::{
     self, CircularDetail, CircularInput, CircularQueue, CircularView,
 };
@@ -22,32 +20,13 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::cases::{listed, on_case};
 use super::clues::ReasonBody;
 use super::dto::PageOf;
 use super::params::{self, Pages, text};
 use crate::error::ErrorBody;
 use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
-
-fn field_err(field: &str, e: Invalid) -> ApiError {
-    ServiceError::field(field, e).into()
-}
-
-fn opt_id(field: &str, v: &Option<String>) -> Result<Option<Uuid>, ApiError> {
-    match text(v) {
-        None => Ok(None),
-        Some(s) => s.parse::<Uuid>().map(Some).map_err(|_| {
-            field_err(
-                field,
-                Invalid::new(
-                    "uuid",
-                    format!("“{s}”不是有效的编号"),
-                    format!("'{s}' is not an id"),
-                ),
-            )
-        }),
-    }
-}
 
 /// Filters of a consultation queue.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -69,12 +48,10 @@ pub async fn list(
     ApiQuery(f): ApiQuery<ConsultationParams>,
     ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<ConsultationView>>, ApiError> {
-    let queue = match text(&f.queue) {
-        None => ConsultationQueue::All,
-        Some(q) => ConsultationQueue::parse(&q).map_err(|e| field_err("queue", e))?,
-    };
-    let page = consultations::list(&st.svc, &a, queue, text(&f.q), p.request()?).await?;
-    Ok(Json(PageOf::from(page, |x| x)))
+    let queue = params::queue(&f.queue, ConsultationQueue::All)?;
+    Ok(listed(
+        consultations::list(&st.svc, &a, queue, text(&f.q), p.request()?).await?,
+    ))
 }
 
 /// 发起会商: title, topic, agenda, place, time (Beijing), participants, materials from the
@@ -102,9 +79,7 @@ pub async fn get(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<ConsultationDetail>, ApiError> {
-    Ok(Json(
-        consultations::get(&st.svc, &a, params::id(&id)?).await?,
-    ))
+    on_case(&id, |id| consultations::get(&st.svc, &a, id)).await
 }
 
 /// Files already in the evidence log (uploaded through `/api/v1/evidence`).
@@ -123,9 +98,10 @@ pub async fn attach(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<FilesBody>,
 ) -> Result<Json<ConsultationDetail>, ApiError> {
-    Ok(Json(
-        consultations::attach(&st.svc, &a, params::id(&id)?, &b.evidence_ids).await?,
-    ))
+    on_case(&id, |id| {
+        consultations::attach(&st.svc, &a, id, &b.evidence_ids)
+    })
+    .await
 }
 
 /// 记录召开: the meeting took place.
@@ -136,9 +112,7 @@ pub async fn hold(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<ConsultationDetail>, ApiError> {
-    Ok(Json(
-        consultations::hold(&st.svc, &a, params::id(&id)?).await?,
-    ))
+    on_case(&id, |id| consultations::hold(&st.svc, &a, id)).await
 }
 
 /// 纪要定稿: the minutes and decisions; each decision's tasks go to their owner departments
@@ -152,9 +126,7 @@ pub async fn finalise(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<MinutesInput>,
 ) -> Result<Json<ConsultationDetail>, ApiError> {
-    Ok(Json(
-        consultations::finalise(&st.svc, &a, params::id(&id)?, &b).await?,
-    ))
+    on_case(&id, |id| consultations::finalise(&st.svc, &a, id, &b)).await
 }
 
 /// 取消会商 before it is held, with a reason.
@@ -166,9 +138,7 @@ pub async fn cancel(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> Result<Json<ConsultationDetail>, ApiError> {
-    Ok(Json(
-        consultations::cancel(&st.svc, &a, params::id(&id)?, &b.reason).await?,
-    ))
+    on_case(&id, |id| consultations::cancel(&st.svc, &a, id, &b.reason)).await
 }
 
 /// Filters of a task queue.
@@ -193,17 +163,15 @@ pub async fn tasks(
     ApiQuery(f): ApiQuery<TaskParams>,
     ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<TaskView>>, ApiError> {
-    let queue = match text(&f.queue) {
-        None => TaskQueue::All,
-        Some(q) => TaskQueue::parse(&q).map_err(|e| field_err("queue", e))?,
-    };
+    let queue = params::queue(&f.queue, TaskQueue::All)?;
     let filter = TaskFilter {
-        department_id: opt_id("department_id", &f.department_id)?,
-        consultation_id: opt_id("consultation_id", &f.consultation_id)?,
+        department_id: params::opt_id_unnamed("department_id", &f.department_id)?,
+        consultation_id: params::opt_id_unnamed("consultation_id", &f.consultation_id)?,
         q: text(&f.q),
     };
-    let page = consultations::list_tasks(&st.svc, &a, queue, &filter, p.request()?).await?;
-    Ok(Json(PageOf::from(page, |x| x)))
+    Ok(listed(
+        consultations::list_tasks(&st.svc, &a, queue, &filter, p.request()?).await?,
+    ))
 }
 
 /// A task: its decision, clock, report, files, timeline and the steps the caller may take.
@@ -214,9 +182,7 @@ pub async fn task(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<TaskDetail>, ApiError> {
-    Ok(Json(
-        consultations::get_task(&st.svc, &a, params::id(&id)?).await?,
-    ))
+    on_case(&id, |id| consultations::get_task(&st.svc, &a, id)).await
 }
 
 /// 报告完成 by the owner department, with its report and evidence from the evidence log: the
@@ -229,9 +195,7 @@ pub async fn report(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ReportInput>,
 ) -> Result<Json<TaskDetail>, ApiError> {
-    Ok(Json(
-        consultations::report(&st.svc, &a, params::id(&id)?, &b).await?,
-    ))
+    on_case(&id, |id| consultations::report(&st.svc, &a, id, &b)).await
 }
 
 /// 督办 by the office over the task's region, with a reason; the clock keeps running.
@@ -243,9 +207,10 @@ pub async fn supervise(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> Result<Json<TaskDetail>, ApiError> {
-    Ok(Json(
-        consultations::supervise(&st.svc, &a, params::id(&id)?, &b.reason).await?,
-    ))
+    on_case(&id, |id| {
+        consultations::supervise(&st.svc, &a, id, &b.reason)
+    })
+    .await
 }
 
 /// Filters of a circular queue.
@@ -268,12 +233,10 @@ pub async fn circular_list(
     ApiQuery(f): ApiQuery<CircularParams>,
     ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<CircularView>>, ApiError> {
-    let queue = match text(&f.queue) {
-        None => CircularQueue::All,
-        Some(q) => CircularQueue::parse(&q).map_err(|e| field_err("queue", e))?,
-    };
-    let page = circulars::list(&st.svc, &a, queue, text(&f.q), p.request()?).await?;
-    Ok(Json(PageOf::from(page, |x| x)))
+    let queue = params::queue(&f.queue, CircularQueue::All)?;
+    Ok(listed(
+        circulars::list(&st.svc, &a, queue, text(&f.q), p.request()?).await?,
+    ))
 }
 
 /// 发布通报 to departments and regions within the issuer's region, with attachments from the
@@ -300,7 +263,7 @@ pub async fn circular_get(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<CircularDetail>, ApiError> {
-    Ok(Json(circulars::get(&st.svc, &a, params::id(&id)?).await?))
+    on_case(&id, |id| circulars::get(&st.svc, &a, id)).await
 }
 
 /// 提醒未读: the issuer's side reminds every recipient that has not read it (409 when all have).
@@ -311,7 +274,5 @@ pub async fn circular_remind(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<CircularDetail>, ApiError> {
-    Ok(Json(
-        circulars::remind(&st.svc, &a, params::id(&id)?).await?,
-    ))
+    on_case(&id, |id| circulars::remind(&st.svc, &a, id)).await
 }

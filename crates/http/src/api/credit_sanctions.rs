@@ -13,7 +13,6 @@ use chrono::NaiveDate;
 use lianjian_domain::Invalid;
 use lianjian_domain::credit::appeal::AppealKind;
 use lianjian_domain::credit::sanction::BatchStatus;
-use lianjian_services::ServiceError;
 use lianjian_services::credit::repair::{self, AppealDetail, AppealInput, AppealQueue, AppealView};
 use lianjian_services::credit::sanctions::{
     self, BatchDetail, BatchInput, BatchView, FeedbackInput, MeasureInput, MeasureView, Statistics,
@@ -21,34 +20,14 @@ use lianjian_services::credit::sanctions::{
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
+use super::cases::{listed, on_case};
 use super::clues::ReasonBody;
 use super::dto::PageOf;
-use super::params::{self, Pages, text};
+use super::params::{self, Pages, field_err, text};
 use crate::error::ErrorBody;
 use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
-
-fn field_err(field: &str, e: Invalid) -> ApiError {
-    ServiceError::field(field, e).into()
-}
-
-fn uuid_param(field: &str, v: &Option<String>) -> Result<Option<Uuid>, ApiError> {
-    match text(v) {
-        None => Ok(None),
-        Some(s) => s.parse::<Uuid>().map(Some).map_err(|_| {
-            field_err(
-                field,
-                Invalid::new(
-                    "uuid",
-                    format!("“{s}”不是有效的编号"),
-                    format!("{field} '{s}' is not an id"),
-                ),
-            )
-        }),
-    }
-}
 
 fn date_param(field: &str, v: &Option<String>) -> Result<Option<NaiveDate>, ApiError> {
     match text(v) {
@@ -112,9 +91,7 @@ pub async fn get_measure(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<MeasureView>, ApiError> {
-    Ok(Json(
-        sanctions::get_measure(&st.svc, &a, params::id(&id)?).await?,
-    ))
+    on_case(&id, |id| sanctions::get_measure(&st.svc, &a, id)).await
 }
 
 /// Changes a measure (every field sent again; `active: false` withdraws it from new batches).
@@ -127,9 +104,7 @@ pub async fn update_measure(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<MeasureInput>,
 ) -> Result<Json<MeasureView>, ApiError> {
-    Ok(Json(
-        sanctions::update_measure(&st.svc, &a, params::id(&id)?, &b).await?,
-    ))
+    on_case(&id, |id| sanctions::update_measure(&st.svc, &a, id, &b)).await
 }
 
 // ---- batches ----
@@ -153,12 +128,10 @@ pub async fn list_batches(
     ApiQuery(f): ApiQuery<BatchParams>,
     ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<BatchView>>, ApiError> {
-    let status = match text(&f.status) {
-        None => None,
-        Some(s) => Some(BatchStatus::parse(&s).map_err(|e| field_err("status", e))?),
-    };
-    let page = sanctions::list_batches(&st.svc, &a, status, text(&f.q), p.request()?).await?;
-    Ok(Json(PageOf::from(page, |x| x)))
+    let status = params::coded::<BatchStatus>("status", &f.status)?;
+    Ok(listed(
+        sanctions::list_batches(&st.svc, &a, status, text(&f.q), p.request()?).await?,
+    ))
 }
 
 /// 发起: the caller's department files a batch (entities and responsible persons, measures,
@@ -186,9 +159,7 @@ pub async fn get_batch(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<BatchDetail>, ApiError> {
-    Ok(Json(
-        sanctions::get_batch(&st.svc, &a, params::id(&id)?).await?,
-    ))
+    on_case(&id, |id| sanctions::get_batch(&st.svc, &a, id)).await
 }
 
 /// 审核通过: the coordination office approves a batch; each implementing department gets a
@@ -200,9 +171,7 @@ pub async fn approve(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<BatchDetail>, ApiError> {
-    Ok(Json(
-        sanctions::approve(&st.svc, &a, params::id(&id)?).await?,
-    ))
+    on_case(&id, |id| sanctions::approve(&st.svc, &a, id)).await
 }
 
 /// 退回: the office returns a batch to the initiating department with a reason.
@@ -214,9 +183,10 @@ pub async fn return_batch(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> Result<Json<BatchDetail>, ApiError> {
-    Ok(Json(
-        sanctions::return_batch(&st.svc, &a, params::id(&id)?, &b.reason).await?,
-    ))
+    on_case(&id, |id| {
+        sanctions::return_batch(&st.svc, &a, id, &b.reason)
+    })
+    .await
 }
 
 /// 重新提交: the initiating department submits a returned batch again, saying what it did.
@@ -228,9 +198,7 @@ pub async fn resubmit(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> Result<Json<BatchDetail>, ApiError> {
-    Ok(Json(
-        sanctions::resubmit(&st.svc, &a, params::id(&id)?, &b.reason).await?,
-    ))
+    on_case(&id, |id| sanctions::resubmit(&st.svc, &a, id, &b.reason)).await
 }
 
 // ---- tasks ----
@@ -258,16 +226,14 @@ pub async fn list_tasks(
     ApiQuery(f): ApiQuery<TaskParams>,
     ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<TaskView>>, ApiError> {
-    let queue = match text(&f.queue) {
-        None => TaskQueue::Pending,
-        Some(q) => TaskQueue::parse(&q).map_err(|e| field_err("queue", e))?,
-    };
+    let queue = params::queue(&f.queue, TaskQueue::Pending)?;
     let filter = TaskFilter {
-        department_id: uuid_param("department_id", &f.department_id)?,
-        batch_id: uuid_param("batch_id", &f.batch_id)?,
+        department_id: params::opt_id("department_id", &f.department_id)?,
+        batch_id: params::opt_id("batch_id", &f.batch_id)?,
     };
-    let page = sanctions::list_tasks(&st.svc, &a, queue, &filter, p.request()?).await?;
-    Ok(Json(PageOf::from(page, |x| x)))
+    Ok(listed(
+        sanctions::list_tasks(&st.svc, &a, queue, &filter, p.request()?).await?,
+    ))
 }
 
 /// A task with its batch, the measures and subjects it concerns, its evidence files, clock,
@@ -279,9 +245,7 @@ pub async fn get_task(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<TaskDetail>, ApiError> {
-    Ok(Json(
-        sanctions::get_task(&st.svc, &a, params::id(&id)?).await?,
-    ))
+    on_case(&id, |id| sanctions::get_task(&st.svc, &a, id)).await
 }
 
 /// 上传执行材料: a file showing the measures were carried out (multipart field `file`), stored
@@ -322,9 +286,7 @@ pub async fn apply(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<FeedbackInput>,
 ) -> Result<Json<TaskDetail>, ApiError> {
-    Ok(Json(
-        sanctions::apply(&st.svc, &a, params::id(&id)?, &b).await?,
-    ))
+    on_case(&id, |id| sanctions::apply(&st.svc, &a, id, &b)).await
 }
 
 /// 反馈未能执行: the implementing department reports why it could not carry them out.
@@ -336,9 +298,7 @@ pub async fn decline(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> Result<Json<TaskDetail>, ApiError> {
-    Ok(Json(
-        sanctions::decline(&st.svc, &a, params::id(&id)?, &b.reason).await?,
-    ))
+    on_case(&id, |id| sanctions::decline(&st.svc, &a, id, &b.reason)).await
 }
 
 /// 督办: the office chases a task waiting for feedback, with a reason the department reads.
@@ -350,9 +310,7 @@ pub async fn supervise(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> Result<Json<TaskDetail>, ApiError> {
-    Ok(Json(
-        sanctions::supervise(&st.svc, &a, params::id(&id)?, &b.reason).await?,
-    ))
+    on_case(&id, |id| sanctions::supervise(&st.svc, &a, id, &b.reason)).await
 }
 
 /// The period of the statistics.
@@ -403,17 +361,12 @@ pub async fn list_appeals(
     ApiQuery(f): ApiQuery<AppealParams>,
     ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<AppealView>>, ApiError> {
-    let queue = match text(&f.queue) {
-        None => AppealQueue::Submitted,
-        Some(q) => AppealQueue::parse(&q).map_err(|e| field_err("queue", e))?,
-    };
-    let kind = match text(&f.kind) {
-        None => None,
-        Some(k) => Some(AppealKind::parse(&k).map_err(|e| field_err("kind", e))?),
-    };
-    let entity = uuid_param("entity_id", &f.entity_id)?;
-    let page = repair::list(&st.svc, &a, queue, kind, entity, p.request()?).await?;
-    Ok(Json(PageOf::from(page, |x| x)))
+    let queue = params::queue(&f.queue, AppealQueue::Submitted)?;
+    let kind = params::coded::<AppealKind>("kind", &f.kind)?;
+    let entity = params::opt_id("entity_id", &f.entity_id)?;
+    Ok(listed(
+        repair::list(&st.svc, &a, queue, kind, entity, p.request()?).await?,
+    ))
 }
 
 /// 登记: an objection to a credit entry, or a repair application, registered on the entity's
@@ -440,7 +393,7 @@ pub async fn get_appeal(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<AppealDetail>, ApiError> {
-    Ok(Json(repair::get(&st.svc, &a, params::id(&id)?).await?))
+    on_case(&id, |id| repair::get(&st.svc, &a, id)).await
 }
 
 /// A decision.
@@ -463,7 +416,8 @@ pub async fn decide_appeal(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<AppealDecisionBody>,
 ) -> Result<Json<AppealDetail>, ApiError> {
-    Ok(Json(
-        repair::decide(&st.svc, &a, params::id(&id)?, b.grant, &b.reason).await?,
-    ))
+    on_case(&id, |id| {
+        repair::decide(&st.svc, &a, id, b.grant, &b.reason)
+    })
+    .await
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod analysis;
 pub(crate) mod assistance;
+mod cases;
 mod audit;
 mod calendar;
 mod claims;

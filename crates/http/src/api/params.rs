@@ -5,6 +5,7 @@
 //! [`split`]), and an empty value counts as absent.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use lianjian_domain::Labelled;
 use lianjian_services::PageRequest;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -133,6 +134,53 @@ impl Params {
     /// `page` and `per_page` (1–200, default 20).
     pub fn paging(&self) -> Result<PageRequest, ApiError> {
         self.typed::<Pages>()?.request()
+    }
+}
+
+/// A refused parameter value, named by its parameter (422).
+pub fn field_err(field: &str, e: lianjian_domain::Invalid) -> ApiError {
+    lianjian_services::ServiceError::field(field, e).into()
+}
+
+/// A list's `queue`: `default` when absent or blank; a queue that does not exist is refused on
+/// `queue` (422).
+pub fn queue<Q: Labelled>(v: &Option<String>, default: Q) -> Result<Q, ApiError> {
+    Ok(coded("queue", v)?.unwrap_or(default))
+}
+
+/// An optional coded filter (a status, a kind): none when absent or blank; a value its type
+/// does not know is refused on `field` (422).
+pub fn coded<T: Labelled>(field: &str, v: &Option<String>) -> Result<Option<T>, ApiError> {
+    text(v)
+        .map(|s| T::parse(&s).map_err(|e| field_err(field, e)))
+        .transpose()
+}
+
+/// An optional id filter (`?department_id=`): none when absent or blank; a value that is not
+/// an id is refused on `field` (422), the English message naming the field.
+pub fn opt_id(field: &str, v: &Option<String>) -> Result<Option<Uuid>, ApiError> {
+    opt_id_worded(field, v, |s| format!("{field} '{s}' is not an id"))
+}
+
+/// [`opt_id`] whose English message names only the value (as the consultation and assistance
+/// lists have always answered).
+pub fn opt_id_unnamed(field: &str, v: &Option<String>) -> Result<Option<Uuid>, ApiError> {
+    opt_id_worded(field, v, |s| format!("'{s}' is not an id"))
+}
+
+fn opt_id_worded(
+    field: &str,
+    v: &Option<String>,
+    en: impl FnOnce(&str) -> String,
+) -> Result<Option<Uuid>, ApiError> {
+    match text(v) {
+        None => Ok(None),
+        Some(s) => s.parse::<Uuid>().map(Some).map_err(|_| {
+            field_err(
+                field,
+                lianjian_domain::Invalid::new("uuid", format!("“{s}”不是有效的编号"), en(&s)),
+            )
+        }),
     }
 }
 

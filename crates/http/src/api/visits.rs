@@ -13,7 +13,6 @@ use lianjian_domain::region::RegionCode;
 use lianjian_domain::visit::{
     Position, RectificationStatus, ReferralStatus, ResultCode, TransferStatus, VisitStatus,
 };
-use lianjian_services::ServiceError;
 use lianjian_services::follow_ups::FollowUpQuery;
 use lianjian_services::follow_ups::{self, OrderSpec, ReferralSpec, TransferSpec};
 use lianjian_services::follow_ups::{
@@ -29,17 +28,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::dto::PageOf;
-use super::params::{self, Pages, Params, split, text, text_or_empty};
+use super::params::{self, Pages, Params, field_err, split, text, text_or_empty};
 use crate::error::ErrorBody;
 use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 
 fn page<T: utoipa::ToSchema>(p: lianjian_services::Page<T>) -> Json<PageOf<T>> {
     Json(PageOf::from(p, |x| x))
-}
-
-fn field_err(field: &str, e: lianjian_domain::Invalid) -> ApiError {
-    ServiceError::field(field, e).into()
 }
 
 fn region(v: &Option<String>) -> Result<Option<RegionCode>, ApiError> {

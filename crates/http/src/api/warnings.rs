@@ -7,42 +7,20 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use lianjian_domain::Invalid;
-use lianjian_services::ServiceError;
 use lianjian_services::warnings::{
     self, AssessInput, AssessmentDecision, RuleInput, RuleView, ToClueInput, ToVisitInput,
     WarningDetail, WarningFilter, WarningQueue, WarningView,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
+use super::cases::{listed, on_case};
 use super::clues::ReasonBody;
 use super::dto::PageOf;
 use super::params::{self, Pages, text};
 use crate::error::ErrorBody;
 use crate::extract::{ApiActor, ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
-
-fn field_err(field: &str, e: Invalid) -> ApiError {
-    ServiceError::field(field, e).into()
-}
-
-fn uuid_param(field: &str, v: &Option<String>) -> Result<Option<Uuid>, ApiError> {
-    match text(v) {
-        None => Ok(None),
-        Some(s) => s.parse::<Uuid>().map(Some).map_err(|_| {
-            field_err(
-                field,
-                Invalid::new(
-                    "uuid",
-                    format!("“{s}”不是有效的编号"),
-                    format!("{field} '{s}' is not an id"),
-                ),
-            )
-        }),
-    }
-}
 
 // ---- rules ----
 
@@ -80,9 +58,7 @@ pub async fn rule_versions(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<RuleView>>, ApiError> {
-    Ok(Json(
-        warnings::rule_versions(&st.svc, &a, params::id(&id)?).await?,
-    ))
+    on_case(&id, |id| warnings::rule_versions(&st.svc, &a, id)).await
 }
 
 /// A new version of a rule (the code stays): warnings raised before keep their version.
@@ -129,19 +105,17 @@ pub async fn list(
     ApiQuery(f): ApiQuery<WarningParams>,
     ApiQuery(p): ApiQuery<Pages>,
 ) -> Result<Json<PageOf<WarningView>>, ApiError> {
-    let queue = match text(&f.queue) {
-        None => WarningQueue::Pending,
-        Some(q) => WarningQueue::parse(&q).map_err(|e| field_err("queue", e))?,
-    };
+    let queue = params::queue(&f.queue, WarningQueue::Pending)?;
     let filter = WarningFilter {
         level: text(&f.level),
-        rule_id: uuid_param("rule_id", &f.rule_id)?,
-        entity_id: uuid_param("entity_id", &f.entity_id)?,
-        department_id: uuid_param("department_id", &f.department_id)?,
+        rule_id: params::opt_id("rule_id", &f.rule_id)?,
+        entity_id: params::opt_id("entity_id", &f.entity_id)?,
+        department_id: params::opt_id("department_id", &f.department_id)?,
         sort: text(&f.sort),
     };
-    let page = warnings::list(&st.svc, &a, queue, &filter, p.request()?).await?;
-    Ok(Json(PageOf::from(page, |x| x)))
+    Ok(listed(
+        warnings::list(&st.svc, &a, queue, &filter, p.request()?).await?,
+    ))
 }
 
 /// A warning with its rule version, occurrences, joint assessments, clocks, timeline and the
@@ -153,7 +127,7 @@ pub async fn get(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<WarningDetail>, ApiError> {
-    Ok(Json(warnings::get(&st.svc, &a, params::id(&id)?).await?))
+    on_case(&id, |id| warnings::get(&st.svc, &a, id)).await
 }
 
 /// 签收: staff of a department the warning was pushed to. 409 in another status.
@@ -164,7 +138,7 @@ pub async fn sign(
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<WarningDetail>, ApiError> {
-    Ok(Json(warnings::sign(&st.svc, &a, params::id(&id)?).await?))
+    on_case(&id, |id| warnings::sign(&st.svc, &a, id)).await
 }
 
 /// An optional note.
@@ -183,9 +157,10 @@ pub async fn handle(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<NoteBody>,
 ) -> Result<Json<WarningDetail>, ApiError> {
-    Ok(Json(
-        warnings::handle(&st.svc, &a, params::id(&id)?, b.note.as_deref()).await?,
-    ))
+    on_case(&id, |id| {
+        warnings::handle(&st.svc, &a, id, b.note.as_deref())
+    })
+    .await
 }
 
 /// 办结 with a mandatory reason; every clock stops.
@@ -197,9 +172,7 @@ pub async fn close(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> Result<Json<WarningDetail>, ApiError> {
-    Ok(Json(
-        warnings::close(&st.svc, &a, params::id(&id)?, &b.reason).await?,
-    ))
+    on_case(&id, |id| warnings::close(&st.svc, &a, id, &b.reason)).await
 }
 
 /// 提请会商研判: a joint assessment of the pushed departments and those invited.
@@ -211,9 +184,7 @@ pub async fn assess(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<AssessInput>,
 ) -> Result<Json<WarningDetail>, ApiError> {
-    Ok(Json(
-        warnings::assess(&st.svc, &a, params::id(&id)?, &b).await?,
-    ))
+    on_case(&id, |id| warnings::assess(&st.svc, &a, id, &b)).await
 }
 
 /// 研判决定: the assessment's minutes and decision.
@@ -225,9 +196,7 @@ pub async fn decide(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<AssessmentDecision>,
 ) -> Result<Json<WarningDetail>, ApiError> {
-    Ok(Json(
-        warnings::decide(&st.svc, &a, params::id(&id)?, &b).await?,
-    ))
+    on_case(&id, |id| warnings::decide(&st.svc, &a, id, &b)).await
 }
 
 /// 转为线索: a clue registered through the clue flow (source 数据监测/物联感知).
@@ -239,9 +208,7 @@ pub async fn to_clue(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ToClueInput>,
 ) -> Result<Json<WarningDetail>, ApiError> {
-    Ok(Json(
-        warnings::to_clue(&st.svc, &a, params::id(&id)?, &b).await?,
-    ))
+    on_case(&id, |id| warnings::to_clue(&st.svc, &a, id, &b)).await
 }
 
 /// 转为检查: an ad-hoc visit (trigger 风险预警) through the visit flow.
@@ -253,7 +220,5 @@ pub async fn to_visit(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ToVisitInput>,
 ) -> Result<Json<WarningDetail>, ApiError> {
-    Ok(Json(
-        warnings::to_visit(&st.svc, &a, params::id(&id)?, &b).await?,
-    ))
+    on_case(&id, |id| warnings::to_visit(&st.svc, &a, id, &b)).await
 }

@@ -20,10 +20,14 @@ use lianjian_services::assistance::{
 };
 use uuid::Uuid;
 
-use super::clues::{ClockRow, clock_row, light_class};
+use super::cases::{
+    CaseStep, CaseView, ClockRow, Shell, StepRow, Tab, clock_row, light_badge, picked_id,
+    queue_param, queue_tabs, step_rows, upload,
+};
 use super::fields::{FormData, errors_of};
-use super::warnings::StepRow;
-use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, local, render, see_other};
+use super::{
+    Chrome, ConsoleError, CsrfForm, Pager, PathId, failure, local, render, see_other, with_status,
+};
 use crate::AppState;
 use crate::api::params::Params;
 use crate::extract::Console;
@@ -44,24 +48,6 @@ fn notice(key: &str) -> Option<String> {
         _ => return None,
     };
     Some(s.to_string())
-}
-
-pub(super) fn failure(
-    err: Option<ServiceError>,
-) -> (Option<String>, BTreeMap<String, String>, StatusCode) {
-    match err {
-        None => (None, BTreeMap::new(), StatusCode::OK),
-        Some(e) => {
-            let fields = errors_of(&e).unwrap_or_default();
-            let api = crate::ApiError::from(e);
-            (Some(api.message), fields, api.status)
-        }
-    }
-}
-
-pub(super) fn with_status(status: StatusCode, mut r: Response) -> Response {
-    *r.status_mut() = status;
-    r
 }
 
 fn kinds(for_transfer: bool) -> Vec<(&'static str, &'static str)> {
@@ -86,17 +72,20 @@ fn kinds(for_transfer: bool) -> Vec<(&'static str, &'static str)> {
 pub(super) fn rows_of(items: Vec<AssistanceView>) -> Vec<Row> {
     items
         .into_iter()
-        .map(|v| Row {
-            light_class: v.light.as_ref().map_or("", light_class),
-            light_label: v.light.map_or("", |l| l.label_zh()),
-            due: v
-                .clocks
-                .iter()
-                .find(|k| k.name == "answer")
-                .map(|k| k.due.to_string())
-                .unwrap_or_default(),
-            created: local(&v.created_at),
-            v,
+        .map(|v| {
+            let (light_class, light_label) = light_badge(v.light);
+            Row {
+                light_class,
+                light_label,
+                due: v
+                    .clocks
+                    .iter()
+                    .find(|k| k.name == "answer")
+                    .map(|k| k.due.to_string())
+                    .unwrap_or_default(),
+                created: local(&v.created_at),
+                v,
+            }
         })
         .collect()
 }
@@ -113,7 +102,7 @@ pub struct Row {
 #[template(path = "console/assistance.html")]
 struct QueuePage {
     c: Chrome,
-    tabs: Vec<(&'static str, &'static str, u64, bool)>,
+    tabs: Vec<Tab>,
     queue: String,
     kind: String,
     q: String,
@@ -149,13 +138,7 @@ pub async fn queue(
 ) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let mut errors = BTreeMap::new();
-    let queue = match p.one("queue").as_str() {
-        "" => AssistanceQueue::All,
-        q => AssistanceQueue::parse(q).unwrap_or_else(|e| {
-            errors.insert("queue".to_string(), e.zh);
-            AssistanceQueue::All
-        }),
-    };
+    let queue = queue_param(&p, AssistanceQueue::All, &mut errors);
     let kind = p.one("kind");
     let text = p.one("q");
     // The drill-down of the analysis figures (协查按时答复率): answered in a period, by a
@@ -203,10 +186,7 @@ pub async fn queue(
     let rows = rows_of(list.items);
     Ok(render(QueuePage {
         c: Chrome::new(&st.svc, &s, AREA).await,
-        tabs: counts
-            .iter()
-            .map(|(q, n)| (q.as_str(), q.label_zh(), *n, *q == queue))
-            .collect(),
+        tabs: queue_tabs(&counts, queue),
         queue: queue.as_str().to_string(),
         kind,
         q: text,
@@ -328,7 +308,7 @@ struct CasePage {
 
 impl CasePage {
     fn may(&self, a: &str) -> bool {
-        self.d.actions.iter().any(|x| x.as_str() == a)
+        super::cases::may(&self.d.actions, a)
     }
 }
 
@@ -340,9 +320,7 @@ async fn case_page(
     err: Option<ServiceError>,
 ) -> Result<Response, ConsoleError> {
     let d = assistance::get(&st.svc, &s.actor, id).await?;
-    let (error, errors, status) = failure(err);
-    let mut c = Chrome::new(&st.svc, s, AREA).await;
-    c.notice = notice(notice_key);
+    let Shell { c, error, errors, status } = Shell::new(st, s, AREA, notice(notice_key), err).await;
     let departments = if d
         .actions
         .iter()
@@ -362,17 +340,7 @@ async fn case_page(
     let page = CasePage {
         c,
         clocks: d.request.clocks.iter().map(clock_row).collect(),
-        steps: d
-            .timeline
-            .iter()
-            .map(|e| StepRow {
-                label: e.action_label.clone(),
-                to: e.to_status.clone(),
-                reason: e.reason.clone().unwrap_or_default(),
-                actor: e.actor.clone(),
-                at: local(&e.at),
-            })
-            .collect(),
+        steps: step_rows(&d.timeline),
         departments,
         created: local(&d.request.created_at),
         answered: d
@@ -388,113 +356,65 @@ async fn case_page(
     Ok(with_status(status, render(page)))
 }
 
-pub async fn case(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Result<Response, ConsoleError> {
-    case_page(&st, &s, id, &Params(q).one("ok"), None).await
+pub async fn case(v: CaseView) -> Result<Response, ConsoleError> {
+    case_page(&v.st, &v.s, v.id, &v.ok, None).await
 }
 
 async fn step(
-    st: &AppState,
-    s: &SessionAuth,
-    id: Uuid,
+    x: &CaseStep,
     ok: &str,
     r: Result<AssistanceDetail, ServiceError>,
 ) -> Result<Response, ConsoleError> {
-    match r {
-        Ok(_) => Ok(see_other(&format!("/console/assistance/{id}?ok={ok}"))),
-        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
-        Err(e @ ServiceError::Forbidden) => Err(e.into()),
-        Err(e) => case_page(st, s, id, "", Some(e)).await,
-    }
+    let page = format!("/console/assistance/{}", x.id);
+    x.answer(r, &page, ok, |e| case_page(&x.st, &x.s, x.id, "", Some(e)))
+        .await
 }
 
-fn department_of(f: &FormData) -> Result<Uuid, ServiceError> {
-    f.get("department_id").parse::<Uuid>().map_err(|_| {
-        ServiceError::field(
-            "department_id",
-            lianjian_domain::Invalid::new("required", "请选择受理部门", "choose a department"),
-        )
-    })
+/// The receiving department picked (受理部门).
+fn department_of(x: &CaseStep) -> Result<Uuid, ServiceError> {
+    let raw = x.f.get("department_id");
+    picked_id("department_id", &raw, "请选择受理部门", "choose a department")
 }
 
-pub async fn assign(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = match department_of(&f) {
-        Ok(d) => assistance::assign(&st.svc, &s.actor, id, d).await,
+pub async fn assign(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = match department_of(&x) {
+        Ok(d) => assistance::assign(&x.st.svc, &x.s.actor, x.id, d).await,
         Err(e) => Err(e),
     };
-    step(&st, &s, id, "assigned", r).await
+    step(&x, "assigned", r).await
 }
 
-pub async fn reassign(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = match department_of(&f) {
-        Ok(d) => assistance::reassign(&st.svc, &s.actor, id, d, &f.get("reason")).await,
+pub async fn reassign(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = match department_of(&x) {
+        Ok(d) => assistance::reassign(&x.st.svc, &x.s.actor, x.id, d, &x.f.get("reason")).await,
         Err(e) => Err(e),
     };
-    step(&st, &s, id, "reassigned", r).await
+    step(&x, "reassigned", r).await
 }
 
-pub async fn refuse(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = assistance::refuse(&st.svc, &s.actor, id, &f.get("reason")).await;
-    step(&st, &s, id, "refused", r).await
+pub async fn refuse(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = assistance::refuse(&x.st.svc, &x.s.actor, x.id, &x.f.get("reason")).await;
+    step(&x, "refused", r).await
 }
 
-pub async fn withdraw(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = assistance::withdraw(&st.svc, &s.actor, id, &f.get("reason")).await;
-    step(&st, &s, id, "withdrawn", r).await
+pub async fn withdraw(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = assistance::withdraw(&x.st.svc, &x.s.actor, x.id, &x.f.get("reason")).await;
+    step(&x, "withdrawn", r).await
 }
 
-pub async fn answer(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = assistance::answer(&st.svc, &s.actor, id, &f.get("answer"), &[]).await;
-    step(&st, &s, id, "answered", r).await
+pub async fn answer(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = assistance::answer(&x.st.svc, &x.s.actor, x.id, &x.f.get("answer"), &[]).await;
+    step(&x, "answered", r).await
 }
 
-pub async fn close(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(_f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = assistance::close(&st.svc, &s.actor, id).await;
-    step(&st, &s, id, "closed", r).await
+pub async fn close(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = assistance::close(&x.st.svc, &x.s.actor, x.id).await;
+    step(&x, "closed", r).await
 }
 
-pub async fn reopen(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = assistance::reopen(&st.svc, &s.actor, id, &f.get("reason")).await;
-    step(&st, &s, id, "reopened", r).await
+pub async fn reopen(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = assistance::reopen(&x.st.svc, &x.s.actor, x.id, &x.f.get("reason")).await;
+    step(&x, "reopened", r).await
 }
 
 /// 补充材料: one file for the answer (multipart: `_csrf`, `file`), stored in the evidence log.
@@ -504,31 +424,12 @@ pub async fn attach(
     PathId(id): PathId,
     form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ConsoleError> {
-    let max = st.svc.evidence.config().max_bytes;
-    let read = crate::api::evidence::read_form(form, max).await;
-    let r = match read {
-        Ok((upload, fields)) => {
-            super::extract::check_csrf(&s, fields.get("_csrf").map_or("", String::as_str))?;
-            match upload {
-                Some(u) => assistance::attach(&st.svc, &s.actor, id, u)
-                    .await
-                    .map(|(d, _)| d),
-                None => Err(ServiceError::field(
-                    "file",
-                    lianjian_domain::Invalid::new(
-                        "required",
-                        "请选择要上传的文件",
-                        "choose a file",
-                    ),
-                )),
-            }
-        }
-        Err(e) => Err(ServiceError::field(
-            "file",
-            lianjian_domain::Invalid::new("upload_failed", e.message, e.message_en),
-        )),
+    let r = match upload(&st, &s, form, "请选择要上传的文件").await? {
+        Ok(u) => assistance::attach(&st.svc, &s.actor, id, u).await.map(|(d, _)| d),
+        Err(e) => Err(e),
     };
-    step(&st, &s, id, "attached", r).await
+    let page = format!("/console/assistance/{id}");
+    super::cases::answer(r, &page, "attached", |e| case_page(&st, &s, id, "", Some(e))).await
 }
 
 /// The transfer page's 行刑衔接 section: the police's requests and the consultations of the

@@ -16,7 +16,7 @@ use lianjian_services::clues::routing::{
     self, DeadlineInput, DeadlineRuleView, RouteInput, RouteView,
 };
 
-use super::fields::{FormData, errors_of};
+use super::fields::FormData;
 use super::{Chrome, ConsoleError, CsrfForm, PathId, render, see_other};
 use crate::AppState;
 use crate::api::params::Params;
@@ -60,14 +60,7 @@ async fn page(
     if !may_dispatch(&s.actor) {
         return Err(ConsoleError::forbidden());
     }
-    let (error, errors, status) = match err {
-        None => (None, BTreeMap::new(), axum::http::StatusCode::OK),
-        Some(e) => {
-            let fields = errors_of(&e).unwrap_or_default();
-            let api = crate::ApiError::from(e);
-            (Some(api.message), fields, api.status)
-        }
-    };
+    let (error, errors, status) = super::failure(err);
     let mut c = Chrome::new(&st.svc, s, "clues").await;
     c.notice = notice(ok);
     let sectors = lianjian_services::sectors::list(&st.svc)

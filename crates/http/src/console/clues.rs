@@ -9,7 +9,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use lianjian_domain::case::Light;
 use lianjian_domain::clue::{
     ClueAction, ClueKind, ClueSource, ClueStatus, Finding, LeadRule, MAX_EXTENSION_DAYS,
     Satisfaction, Urgency,
@@ -22,22 +21,16 @@ use lianjian_services::items::{self, ItemQuery};
 use lianjian_services::{PageRequest, ServiceError};
 use uuid::Uuid;
 
-use super::fields::{FormData, errors_of};
-use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, local, local_opt, render, see_other};
+use super::cases::{
+    CaseStep, CaseView, ClockRow, Tab, clock_row, light_badge, picked_id, queue_tabs, upload,
+};
+use super::fields::FormData;
+use super::{
+    Chrome, ConsoleError, CsrfForm, Pager, PathId, failure, local, local_opt, render, see_other,
+};
 use crate::AppState;
 use crate::api::params::Params;
 use crate::extract::Console;
-
-/// The CSS class of a light's badge.
-pub fn light_class(l: &Light) -> &'static str {
-    match l {
-        Light::Green => "text-bg-success",
-        Light::Yellow => "text-bg-warning",
-        Light::Red => "text-bg-danger",
-        Light::Met => "text-bg-light",
-        Light::Late => "text-bg-secondary",
-    }
-}
 
 pub struct Row {
     pub v: ClueView,
@@ -54,11 +47,12 @@ fn row(v: ClueView) -> Row {
     } else {
         excerpt
     };
+    let (light_class, light_label) = light_badge(v.light);
     Row {
         received: local(&v.received_at),
         excerpt,
-        light_class: v.light.as_ref().map_or("", light_class),
-        light_label: v.light.map_or("", |l| l.label_zh()),
+        light_class,
+        light_label,
         v,
     }
 }
@@ -67,7 +61,7 @@ fn row(v: ClueView) -> Row {
 #[template(path = "console/clues.html")]
 struct ListPage {
     c: Chrome,
-    tabs: Vec<(&'static str, &'static str, u64, bool)>,
+    tabs: Vec<Tab>,
     queue: String,
     rows: Vec<Row>,
     pager: Pager,
@@ -178,10 +172,7 @@ pub(super) async fn list_page(
     c.notice = notice(&p.one("ok"));
     let body = render(ListPage {
         c,
-        tabs: counts
-            .into_iter()
-            .map(|(q, n)| (q.as_str(), q.label_zh(), n, q == queue))
-            .collect(),
+        tabs: queue_tabs(&counts, queue),
         queue: queue.as_str().into(),
         rows: page.items.into_iter().map(row).collect(),
         pager,
@@ -416,33 +407,6 @@ pub struct Step {
     pub at: String,
 }
 
-pub struct ClockRow {
-    pub label: String,
-    pub started_on: String,
-    pub due: String,
-    pub light_label: &'static str,
-    pub light_class: &'static str,
-    /// 还剩 n 个工作日 / 已超过 n 个工作日 / 完成于 …
-    pub note: String,
-}
-
-pub(super) fn clock_row(k: &lianjian_services::cases::ClockView) -> ClockRow {
-    let note = match (k.stopped_on, k.working_days_left) {
-        (Some(s), _) => format!("{s} 完成"),
-        (None, Some(n)) if n >= 0 => format!("还剩 {n} 个工作日"),
-        (None, Some(n)) => format!("已超过 {} 个工作日", -n),
-        (None, None) => String::new(),
-    };
-    ClockRow {
-        label: k.label.clone(),
-        started_on: k.started_on.to_string(),
-        due: k.due.to_string(),
-        light_label: k.light.label_zh(),
-        light_class: light_class(&k.light),
-        note,
-    }
-}
-
 #[derive(Template)]
 #[template(path = "console/clue_detail.html")]
 struct DetailPage {
@@ -555,14 +519,7 @@ async fn detail_page(
     err: Option<ServiceError>,
 ) -> Result<Response, ConsoleError> {
     let d = clues::get(&st.svc, &s.actor, id).await?;
-    let (error, errors, status) = match err {
-        None => (None, BTreeMap::new(), StatusCode::OK),
-        Some(e) => {
-            let fields = errors_of(&e).unwrap_or_default();
-            let api = crate::ApiError::from(e);
-            (Some(api.message), fields, api.status)
-        }
-    };
+    let (error, errors, status) = failure(err);
     let departments = if d.actions.iter().any(|a| {
         matches!(
             a,
@@ -634,39 +591,32 @@ async fn detail_page(
     Ok((status, body).into_response())
 }
 
-pub async fn detail(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Result<Response, ConsoleError> {
-    detail_page(&st, &s, id, &Params(q).one("ok"), None).await
+pub async fn detail(v: CaseView) -> Result<Response, ConsoleError> {
+    detail_page(&v.st, &v.s, v.id, &v.ok, None).await
 }
 
 /// Runs a step and answers: back to the clue's page with its notice, or the page with the
 /// error (at the API's status for it).
-async fn step(
-    st: &AppState,
-    s: &SessionAuth,
-    id: Uuid,
+async fn step<T>(
+    x: &CaseStep,
     ok: &str,
-    r: Result<ClueDetail, ServiceError>,
+    r: Result<T, ServiceError>,
 ) -> Result<Response, ConsoleError> {
-    match r {
-        Ok(_) => Ok(see_other(&format!("/console/clues/{id}?ok={ok}"))),
-        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
-        Err(e @ ServiceError::Forbidden) => Err(e.into()),
-        Err(e) => detail_page(st, s, id, "", Some(e)).await,
-    }
+    let page = format!("/console/clues/{}", x.id);
+    x.answer(r, &page, ok, |e| {
+        detail_page(&x.st, &x.s, x.id, "", Some(e))
+    })
+    .await
 }
 
 fn department_field(f: &FormData) -> Result<Uuid, ServiceError> {
-    f.get("department_id").trim().parse().map_err(|_| {
-        ServiceError::field(
-            "department_id",
-            lianjian_domain::Invalid::new("required", "请选择承办部门", "choose a department"),
-        )
-    })
+    let raw = f.get("department_id");
+    picked_id(
+        "department_id",
+        raw.trim(),
+        "请选择承办部门",
+        "choose a department",
+    )
 }
 
 fn cooperating_field(f: &FormData) -> Vec<Uuid> {
@@ -676,65 +626,42 @@ fn cooperating_field(f: &FormData) -> Vec<Uuid> {
         .collect()
 }
 
-pub async fn dispatch(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = match department_field(&f) {
+pub async fn dispatch(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = match department_field(&x.f) {
         Ok(d) => {
-            clues::joint::dispatch_jointly(&st.svc, &s.actor, id, d, &cooperating_field(&f)).await
+            clues::joint::dispatch_jointly(&x.st.svc, &x.s.actor, x.id, d, &cooperating_field(&x.f))
+                .await
         }
         Err(e) => Err(e),
     };
-    step(&st, &s, id, "dispatched", r).await
+    step(&x, "dispatched", r).await
 }
 
-pub async fn dispute(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = clues::joint::dispute(&st.svc, &s.actor, id, &f.get("reason")).await;
-    step(&st, &s, id, "disputed", r).await
+pub async fn dispute(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = clues::joint::dispute(&x.st.svc, &x.s.actor, x.id, &x.f.get("reason")).await;
+    step(&x, "disputed", r).await
 }
 
-pub async fn decide(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
+pub async fn decide(x: CaseStep) -> Result<Response, ConsoleError> {
+    let f = &x.f;
     let input = clues::joint::DecisionInput {
         rule: f.get("rule"),
         lead_id: f.get("department_id"),
         cooperating_ids: f.all("cooperating_ids"),
         reason: f.get("reason"),
     };
-    let r = clues::joint::decide(&st.svc, &s.actor, id, &input).await;
-    step(&st, &s, id, "lead_decided", r).await
+    let r = clues::joint::decide(&x.st.svc, &x.s.actor, x.id, &input).await;
+    step(&x, "lead_decided", r).await
 }
 
-pub async fn supervise(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = clues::oversight::supervise(&st.svc, &s.actor, id, &f.get("reason")).await;
-    step(&st, &s, id, "supervised", r).await
+pub async fn supervise(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = clues::oversight::supervise(&x.st.svc, &x.s.actor, x.id, &x.f.get("reason")).await;
+    step(&x, "supervised", r).await
 }
 
-pub async fn urge(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = clues::oversight::urge(&st.svc, &s.actor, id, &f.get("reason")).await;
-    step(&st, &s, id, "urged", r).await
+pub async fn urge(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = clues::oversight::urge(&x.st.svc, &x.s.actor, x.id, &x.f.get("reason")).await;
+    step(&x, "urged", r).await
 }
 
 /// 补充材料: one file for the clue's evidence (multipart: `_csrf`, `file`). A refused file
@@ -745,107 +672,70 @@ pub async fn attach(
     PathId(id): PathId,
     form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ConsoleError> {
-    let max = st.svc.evidence.config().max_bytes;
-    let read = crate::api::evidence::read_form(form, max).await;
-    // The token is checked before anything is stored; a form that could not be read at all
-    // carries no token to check and stores nothing.
-    let r = match read {
-        Ok((upload, fields)) => {
-            super::extract::check_csrf(&s, fields.get("_csrf").map_or("", String::as_str))?;
-            match upload {
-                Some(u) => clues::attach(&st.svc, &s.actor, id, u)
-                    .await
-                    .map(|(d, _)| d),
-                None => Err(ServiceError::field(
-                    "file",
-                    lianjian_domain::Invalid::new(
-                        "required",
-                        "请选择要上传的照片或文件",
-                        "choose a file",
-                    ),
-                )),
-            }
-        }
-        Err(e) => Err(ServiceError::field(
-            "file",
-            lianjian_domain::Invalid::new("upload_failed", e.message, e.message_en),
-        )),
+    let r = match upload(&st, &s, form, "请选择要上传的照片或文件").await? {
+        Ok(u) => clues::attach(&st.svc, &s.actor, id, u)
+            .await
+            .map(|(d, _)| d),
+        Err(e) => Err(e),
     };
-    step(&st, &s, id, "attached", r).await
+    let page = format!("/console/clues/{id}");
+    super::cases::answer(r, &page, "attached", |e| {
+        detail_page(&st, &s, id, "", Some(e))
+    })
+    .await
 }
 
 /// 转办: the clue leaves the office's view, so the answer is the list with a notice.
-pub async fn transfer(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    match clues::oversight::transfer(
-        &st.svc,
-        &s.actor,
-        id,
-        &f.get("region_code"),
-        &f.get("reason"),
-    )
-    .await
-    {
-        Ok(_) => Ok(see_other("/console/clues?ok=transferred")),
-        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
-        Err(e @ ServiceError::Forbidden) => Err(e.into()),
-        Err(e) => detail_page(&st, &s, id, "", Some(e)).await,
-    }
-}
-
-pub async fn merge(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = clues::oversight::merge(&st.svc, &s.actor, id, &f.get("into"), &f.get("reason")).await;
-    step(&st, &s, id, "merged", r).await
-}
-
-pub async fn revisit(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = clues::oversight::revisit(
-        &st.svc,
-        &s.actor,
-        id,
-        &f.get("satisfaction"),
-        &f.get("reason"),
+pub async fn transfer(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = clues::oversight::transfer(
+        &x.st.svc,
+        &x.s.actor,
+        x.id,
+        &x.f.get("region_code"),
+        &x.f.get("reason"),
     )
     .await;
-    step(&st, &s, id, "revisited", r).await
+    // The clue leaves the office's view: the answer is the list with the notice.
+    x.answer(r, "/console/clues", "transferred", |e| {
+        detail_page(&x.st, &x.s, x.id, "", Some(e))
+    })
+    .await
 }
 
-pub async fn join_visit(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = match f.get("visit_id").trim().parse::<Uuid>() {
-        Ok(v) => clues::joint::join_visit(&st.svc, &s.actor, id, v).await,
-        Err(_) => Err(ServiceError::field(
-            "visit_id",
-            lianjian_domain::Invalid::new("required", "请选择要并入的检查", "choose a visit"),
-        )),
+pub async fn merge(x: CaseStep) -> Result<Response, ConsoleError> {
+    let (into, reason) = (x.f.get("into"), x.f.get("reason"));
+    let r = clues::oversight::merge(&x.st.svc, &x.s.actor, x.id, &into, &reason).await;
+    step(&x, "merged", r).await
+}
+
+pub async fn revisit(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = clues::oversight::revisit(
+        &x.st.svc,
+        &x.s.actor,
+        x.id,
+        &x.f.get("satisfaction"),
+        &x.f.get("reason"),
+    )
+    .await;
+    step(&x, "revisited", r).await
+}
+
+pub async fn join_visit(x: CaseStep) -> Result<Response, ConsoleError> {
+    let raw = x.f.get("visit_id");
+    let r = match picked_id(
+        "visit_id",
+        raw.trim(),
+        "请选择要并入的检查",
+        "choose a visit",
+    ) {
+        Ok(v) => clues::joint::join_visit(&x.st.svc, &x.s.actor, x.id, v).await,
+        Err(e) => Err(e),
     };
-    step(&st, &s, id, "joined", r).await
+    step(&x, "joined", r).await
 }
 
-pub async fn verify(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
+pub async fn verify(x: CaseStep) -> Result<Response, ConsoleError> {
+    let f = &x.f;
     let input = clues::joint::VerifyInput {
         inspector_ids: f
             .all("inspector_ids")
@@ -855,76 +745,48 @@ pub async fn verify(
         period_start: f.get("period_start"),
         period_end: f.get("period_end"),
     };
-    let r = clues::joint::verify(&st.svc, &s.actor, id, &input).await;
-    step(&st, &s, id, "verifying", r).await
+    let r = clues::joint::verify(&x.st.svc, &x.s.actor, x.id, &input).await;
+    step(&x, "verifying", r).await
 }
 
-pub async fn reassign(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = match department_field(&f) {
-        Ok(d) => clues::reassign(&st.svc, &s.actor, id, d, &f.get("reason")).await,
+pub async fn reassign(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = match department_field(&x.f) {
+        Ok(d) => clues::reassign(&x.st.svc, &x.s.actor, x.id, d, &x.f.get("reason")).await,
         Err(e) => Err(e),
     };
-    step(&st, &s, id, "reassigned", r).await
+    step(&x, "reassigned", r).await
 }
 
-pub async fn sign(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(_f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = clues::sign(&st.svc, &s.actor, id).await;
-    step(&st, &s, id, "signed", r).await
+pub async fn sign(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = clues::sign(&x.st.svc, &x.s.actor, x.id).await;
+    step(&x, "signed", r).await
 }
 
-pub async fn return_clue(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = clues::return_clue(&st.svc, &s.actor, id, &f.get("reason")).await;
-    step(&st, &s, id, "returned", r).await
+pub async fn return_clue(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = clues::return_clue(&x.st.svc, &x.s.actor, x.id, &x.f.get("reason")).await;
+    step(&x, "returned", r).await
 }
 
-pub async fn extension(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = match f.get("days").trim().parse::<i64>() {
-        Ok(n) => clues::request_extension(&st.svc, &s.actor, id, n, &f.get("reason")).await,
+pub async fn extension(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = match x.f.get("days").trim().parse::<i64>() {
+        Ok(n) => clues::request_extension(&x.st.svc, &x.s.actor, x.id, n, &x.f.get("reason")).await,
         Err(_) => Err(ServiceError::field(
             "days",
             lianjian_domain::Invalid::new("required", "请填写延期工作日数", "give the days"),
         )),
     };
-    step(&st, &s, id, "extension", r).await
+    step(&x, "extension", r).await
 }
 
-pub async fn decide_extension(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let approve = f.get("verdict") == "approve";
-    let r = clues::decide_extension(&st.svc, &s.actor, id, approve, &f.get("reason")).await;
-    step(&st, &s, id, "decided", r).await
+pub async fn decide_extension(x: CaseStep) -> Result<Response, ConsoleError> {
+    let approve = x.f.get("verdict") == "approve";
+    let reason = x.f.get("reason");
+    let r = clues::decide_extension(&x.st.svc, &x.s.actor, x.id, approve, &reason).await;
+    step(&x, "decided", r).await
 }
 
-pub async fn finish(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = clues::finish(&st.svc, &s.actor, id, &f.get("result"), &f.get("finding")).await;
-    step(&st, &s, id, "finished", r).await
+pub async fn finish(x: CaseStep) -> Result<Response, ConsoleError> {
+    let (result, finding) = (x.f.get("result"), x.f.get("finding"));
+    let r = clues::finish(&x.st.svc, &x.s.actor, x.id, &result, &finding).await;
+    step(&x, "finished", r).await
 }

@@ -22,11 +22,14 @@ use lianjian_services::consultations::{
 };
 use uuid::Uuid;
 
-use super::assistance::{failure, with_status};
-use super::clues::{ClockRow, clock_row};
+use super::cases::{
+    CaseStep, CaseView, ClockRow, Shell, StepRow, Tab, clock_row, queue_param, queue_tabs,
+    step_rows as steps_of,
+};
 use super::fields::FormData;
-use super::warnings::StepRow;
-use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, local, render, see_other};
+use super::{
+    Chrome, ConsoleError, CsrfForm, Pager, PathId, failure, local, render, see_other, with_status,
+};
 use crate::AppState;
 use crate::api::params::Params;
 use crate::extract::Console;
@@ -49,18 +52,6 @@ fn notice(key: &str) -> Option<String> {
     Some(s.to_string())
 }
 
-fn steps_of(t: &[lianjian_services::cases::CaseStepView]) -> Vec<StepRow> {
-    t.iter()
-        .map(|e| StepRow {
-            label: e.action_label.clone(),
-            to: e.to_status.clone(),
-            reason: e.reason.clone().unwrap_or_default(),
-            actor: e.actor.clone(),
-            at: local(&e.at),
-        })
-        .collect()
-}
-
 /// The departments of the user's region (and above) to pick participants and owners from.
 async fn departments(st: &AppState, s: &SessionAuth) -> Result<Vec<(Uuid, String)>, ConsoleError> {
     Ok(
@@ -78,7 +69,7 @@ async fn departments(st: &AppState, s: &SessionAuth) -> Result<Vec<(Uuid, String
 #[template(path = "console/consultations.html")]
 struct QueuePage {
     c: Chrome,
-    tabs: Vec<(&'static str, &'static str, u64, bool)>,
+    tabs: Vec<Tab>,
     queue: String,
     q: String,
     rows: Vec<(ConsultationView, String)>,
@@ -105,13 +96,7 @@ pub async fn queue(
 ) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let mut errors = BTreeMap::new();
-    let queue = match p.one("queue").as_str() {
-        "" => ConsultationQueue::All,
-        q => ConsultationQueue::parse(q).unwrap_or_else(|e| {
-            errors.insert("queue".to_string(), e.zh);
-            ConsultationQueue::All
-        }),
-    };
+    let queue = queue_param(&p, ConsultationQueue::All, &mut errors);
     let text = p.one("q");
     let page = Pager::request(&p.0, 20);
     let list = consultations::list(&st.svc, &s.actor, queue, Some(text.clone()), page).await?;
@@ -119,10 +104,7 @@ pub async fn queue(
     let pager = Pager::new(&list, &[("queue", queue.as_str()), ("q", &text)]);
     Ok(render(QueuePage {
         c: Chrome::new(&st.svc, &s, AREA).await,
-        tabs: counts
-            .iter()
-            .map(|(q, n)| (q.as_str(), q.label_zh(), *n, *q == queue))
-            .collect(),
+        tabs: queue_tabs(&counts, queue),
         queue: queue.as_str().to_string(),
         q: text,
         rows: list
@@ -261,11 +243,11 @@ struct CasePage {
 
 impl CasePage {
     fn may(&self, a: &str) -> bool {
-        self.d.actions.iter().any(|x| x.as_str() == a)
+        super::cases::may(&self.d.actions, a)
     }
 
     fn light(&self, l: &lianjian_domain::case::Light) -> &'static str {
-        super::clues::light_class(l)
+        super::cases::light_class(l)
     }
 
     /// The console page of what prompted the consultation.
@@ -287,9 +269,12 @@ async fn case_page(
     err: Option<ServiceError>,
 ) -> Result<Response, ConsoleError> {
     let d = consultations::get(&st.svc, &s.actor, id).await?;
-    let (error, errors, status) = failure(err);
-    let mut c = Chrome::new(&st.svc, s, AREA).await;
-    c.notice = notice(notice_key);
+    let Shell {
+        c,
+        error,
+        errors,
+        status,
+    } = Shell::new(st, s, AREA, notice(notice_key), err).await;
     let departments = if d.actions.iter().any(|a| a.as_str() == "finalise") {
         departments(st, s).await?
     } else {
@@ -310,13 +295,8 @@ async fn case_page(
     ))
 }
 
-pub async fn case(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Result<Response, ConsoleError> {
-    case_page(&st, &s, id, &Params(q).one("ok"), None).await
+pub async fn case(v: CaseView) -> Result<Response, ConsoleError> {
+    case_page(&v.st, &v.s, v.id, &v.ok, None).await
 }
 
 async fn step(
@@ -326,32 +306,18 @@ async fn step(
     ok: &str,
     r: Result<ConsultationDetail, ServiceError>,
 ) -> Result<Response, ConsoleError> {
-    match r {
-        Ok(_) => Ok(see_other(&format!("/console/consultations/{id}?ok={ok}"))),
-        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
-        Err(e @ ServiceError::Forbidden) => Err(e.into()),
-        Err(e) => case_page(st, s, id, "", Some(e)).await,
-    }
+    let page = format!("/console/consultations/{id}");
+    super::cases::answer(r, &page, ok, |e| case_page(st, s, id, "", Some(e))).await
 }
 
-pub async fn hold(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(_f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = consultations::hold(&st.svc, &s.actor, id).await;
-    step(&st, &s, id, "held", r).await
+pub async fn hold(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = consultations::hold(&x.st.svc, &x.s.actor, x.id).await;
+    step(&x.st, &x.s, x.id, "held", r).await
 }
 
-pub async fn cancel(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = consultations::cancel(&st.svc, &s.actor, id, &f.get("reason")).await;
-    step(&st, &s, id, "cancelled", r).await
+pub async fn cancel(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = consultations::cancel(&x.st.svc, &x.s.actor, x.id, &x.f.get("reason")).await;
+    step(&x.st, &x.s, x.id, "cancelled", r).await
 }
 
 /// The minutes form: decisions `decision` (one per textarea, blanks skipped) and task rows
@@ -403,17 +369,12 @@ fn minutes_of(f: &FormData) -> Result<MinutesInput, ServiceError> {
     })
 }
 
-pub async fn finalise(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = match minutes_of(&f) {
-        Ok(m) => consultations::finalise(&st.svc, &s.actor, id, &m).await,
+pub async fn finalise(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = match minutes_of(&x.f) {
+        Ok(m) => consultations::finalise(&x.st.svc, &x.s.actor, x.id, &m).await,
         Err(e) => Err(e),
     };
-    step(&st, &s, id, "finalised", r).await
+    step(&x.st, &x.s, x.id, "finalised", r).await
 }
 
 /// One uploaded file (multipart `file`, `_csrf`), stored in the evidence log; its id.
@@ -616,7 +577,7 @@ struct TaskPage {
 
 impl TaskPage {
     fn may(&self, a: &str) -> bool {
-        self.d.actions.iter().any(|x| x.as_str() == a)
+        super::cases::may(&self.d.actions, a)
     }
 }
 
@@ -628,9 +589,12 @@ async fn task_page(
     err: Option<ServiceError>,
 ) -> Result<Response, ConsoleError> {
     let d = consultations::get_task(&st.svc, &s.actor, id).await?;
-    let (error, errors, status) = failure(err);
-    let mut c = Chrome::new(&st.svc, s, AREA).await;
-    c.notice = notice(notice_key);
+    let Shell {
+        c,
+        error,
+        errors,
+        status,
+    } = Shell::new(st, s, AREA, notice(notice_key), err).await;
     Ok(with_status(
         status,
         render(TaskPage {
@@ -644,13 +608,8 @@ async fn task_page(
     ))
 }
 
-pub async fn task(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Result<Response, ConsoleError> {
-    task_page(&st, &s, id, &Params(q).one("ok"), None).await
+pub async fn task(v: CaseView) -> Result<Response, ConsoleError> {
+    task_page(&v.st, &v.s, v.id, &v.ok, None).await
 }
 
 async fn task_step(
@@ -660,14 +619,8 @@ async fn task_step(
     ok: &str,
     r: Result<TaskDetail, ServiceError>,
 ) -> Result<Response, ConsoleError> {
-    match r {
-        Ok(_) => Ok(see_other(&format!(
-            "/console/consultation-tasks/{id}?ok={ok}"
-        ))),
-        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
-        Err(e @ ServiceError::Forbidden) => Err(e.into()),
-        Err(e) => task_page(st, s, id, "", Some(e)).await,
-    }
+    let page = format!("/console/consultation-tasks/{id}");
+    super::cases::answer(r, &page, ok, |e| task_page(st, s, id, "", Some(e))).await
 }
 
 /// 报告完成 (multipart: `_csrf`, `report`, optional `file` stored in the evidence log).
@@ -700,14 +653,9 @@ pub async fn report(
     task_step(&st, &s, id, "reported", r).await
 }
 
-pub async fn supervise(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = consultations::supervise(&st.svc, &s.actor, id, &f.get("reason")).await;
-    task_step(&st, &s, id, "supervised", r).await
+pub async fn supervise(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = consultations::supervise(&x.st.svc, &x.s.actor, x.id, &x.f.get("reason")).await;
+    task_step(&x.st, &x.s, x.id, "supervised", r).await
 }
 
 // ---- circulars ----
@@ -716,7 +664,7 @@ pub async fn supervise(
 #[template(path = "console/circulars.html")]
 struct CircularsPage {
     c: Chrome,
-    tabs: Vec<(&'static str, &'static str, u64, bool)>,
+    tabs: Vec<Tab>,
     queue: String,
     q: String,
     rows: Vec<(CircularView, String)>,
@@ -748,10 +696,7 @@ pub async fn circular_queue(
     let pager = Pager::new(&list, &[("queue", queue.as_str()), ("q", &text)]);
     Ok(render(CircularsPage {
         c: Chrome::new(&st.svc, &s, AREA).await,
-        tabs: counts
-            .iter()
-            .map(|(q, n)| (q.as_str(), q.label_zh(), *n, *q == queue))
-            .collect(),
+        tabs: queue_tabs(&counts, queue),
         queue: queue.as_str().to_string(),
         q: text,
         rows: list
@@ -889,9 +834,12 @@ async fn circular_page(
     err: Option<ServiceError>,
 ) -> Result<Response, ConsoleError> {
     let d = circulars::get(&st.svc, &s.actor, id).await?;
-    let (error, _, status) = failure(err);
-    let mut c = Chrome::new(&st.svc, s, AREA).await;
-    c.notice = notice(notice_key);
+    let Shell {
+        c,
+        error,
+        errors: _,
+        status,
+    } = Shell::new(st, s, AREA, notice(notice_key), err).await;
     Ok(with_status(
         status,
         render(CircularPage {
@@ -919,25 +867,15 @@ async fn circular_page(
     ))
 }
 
-pub async fn circular(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Result<Response, ConsoleError> {
-    circular_page(&st, &s, id, &Params(q).one("ok"), None).await
+pub async fn circular(v: CaseView) -> Result<Response, ConsoleError> {
+    circular_page(&v.st, &v.s, v.id, &v.ok, None).await
 }
 
-pub async fn circular_remind(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(_f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    match circulars::remind(&st.svc, &s.actor, id).await {
-        Ok(_) => Ok(see_other(&format!("/console/circulars/{id}?ok=reminded"))),
-        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
-        Err(e @ ServiceError::Forbidden) => Err(e.into()),
-        Err(e) => circular_page(&st, &s, id, "", Some(e)).await,
-    }
+pub async fn circular_remind(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = circulars::remind(&x.st.svc, &x.s.actor, x.id).await;
+    let page = format!("/console/circulars/{}", x.id);
+    x.answer(r, &page, "reminded", |e| {
+        circular_page(&x.st, &x.s, x.id, "", Some(e))
+    })
+    .await
 }

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use lianjian_domain::credit::appeal::AppealAction;
 use lianjian_services::ServiceError;
@@ -22,9 +21,14 @@ use lianjian_services::credit::sanctions::{
 };
 use uuid::Uuid;
 
-use super::clues::{ClockRow, clock_row, light_class};
-use super::fields::{FormData, errors_of};
-use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, local, render, see_other};
+use super::cases::{
+    CaseStep, CaseView, ClockRow, Shell, StepRow, Tab, clock_row, light_badge, queue_param,
+    queue_tabs, step_rows as steps, upload,
+};
+use super::fields::FormData;
+use super::{
+    Chrome, ConsoleError, CsrfForm, Pager, PathId, failure, local, render, see_other, with_status,
+};
 use crate::AppState;
 use crate::api::params::Params;
 use crate::extract::Console;
@@ -46,45 +50,6 @@ fn notice(key: &str) -> Option<String> {
     Some(s.to_string())
 }
 
-/// A step on the page's timeline.
-pub struct StepRow {
-    pub label: String,
-    pub to: String,
-    pub reason: String,
-    pub actor: String,
-    pub at: String,
-}
-
-pub(super) fn steps(t: &[lianjian_services::credit::repair::CaseStepView]) -> Vec<StepRow> {
-    t.iter()
-        .map(|e| StepRow {
-            label: e.action_label.clone(),
-            to: e.to_status.clone(),
-            reason: e.reason.clone().unwrap_or_default(),
-            actor: e.actor.clone(),
-            at: local(&e.at),
-        })
-        .collect()
-}
-
-/// The error of a failed step as the page shows it: the message, each field's, the status.
-fn failure(err: Option<ServiceError>) -> (Option<String>, BTreeMap<String, String>, StatusCode) {
-    match err {
-        None => (None, BTreeMap::new(), StatusCode::OK),
-        Some(e) => {
-            let fields = errors_of(&e).unwrap_or_default();
-            let api = crate::ApiError::from(e);
-            (Some(api.message), fields, api.status)
-        }
-    }
-}
-
-fn with_status(status: StatusCode, body: Response) -> Response {
-    let mut r = body;
-    *r.status_mut() = status;
-    r
-}
-
 // ---- the queue ----
 
 pub struct TaskRow {
@@ -98,7 +63,7 @@ pub struct TaskRow {
 #[template(path = "console/sanctions.html")]
 struct QueuePage {
     c: Chrome,
-    tabs: Vec<(&'static str, &'static str, u64, bool)>,
+    tabs: Vec<Tab>,
     queue: String,
     rows: Vec<TaskRow>,
     pager: Pager,
@@ -128,13 +93,7 @@ pub async fn queue(
 ) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let mut errors = BTreeMap::new();
-    let queue = match p.one("queue").as_str() {
-        "" => TaskQueue::Pending,
-        q => TaskQueue::parse(q).unwrap_or_else(|e| {
-            errors.insert("queue".to_string(), e.zh);
-            TaskQueue::Pending
-        }),
-    };
+    let queue = queue_param(&p, TaskQueue::Pending, &mut errors);
     let page = Pager::request(&p.0, 20);
     let tasks =
         sanctions::list_tasks(&st.svc, &s.actor, queue, &TaskFilter::default(), page).await?;
@@ -152,22 +111,22 @@ pub async fn queue(
     let rows = tasks
         .items
         .into_iter()
-        .map(|v| TaskRow {
-            light_class: v.light.as_ref().map_or("", light_class),
-            light_label: v.light.map_or("", |l| l.label_zh()),
-            due: v
-                .clocks
-                .first()
-                .map_or_else(String::new, |k| k.due.to_string()),
-            v,
+        .map(|v| {
+            let (light_class, light_label) = light_badge(v.light);
+            TaskRow {
+                light_class,
+                light_label,
+                due: v
+                    .clocks
+                    .first()
+                    .map_or_else(String::new, |k| k.due.to_string()),
+                v,
+            }
         })
         .collect();
     Ok(render(QueuePage {
         c: Chrome::new(&st.svc, &s, AREA).await,
-        tabs: counts
-            .iter()
-            .map(|(q, n)| (q.as_str(), q.label_zh(), *n, *q == queue))
-            .collect(),
+        tabs: queue_tabs(&counts, queue),
         queue: queue.as_str().to_string(),
         rows,
         pager,
@@ -192,7 +151,7 @@ struct TaskPage {
 
 impl TaskPage {
     fn may(&self, a: &str) -> bool {
-        self.d.actions.iter().any(|x| x.as_str() == a)
+        super::cases::may(&self.d.actions, a)
     }
 }
 
@@ -204,9 +163,12 @@ async fn task_page(
     err: Option<ServiceError>,
 ) -> Result<Response, ConsoleError> {
     let d = sanctions::get_task(&st.svc, &s.actor, id).await?;
-    let (error, errors, status) = failure(err);
-    let mut c = Chrome::new(&st.svc, s, AREA).await;
-    c.notice = notice(notice_key);
+    let Shell {
+        c,
+        error,
+        errors,
+        status,
+    } = Shell::new(st, s, AREA, notice(notice_key), err).await;
     let page = TaskPage {
         c,
         clocks: d.task.clocks.iter().map(clock_row).collect(),
@@ -218,13 +180,8 @@ async fn task_page(
     Ok(with_status(status, render(page)))
 }
 
-pub async fn task(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Result<Response, ConsoleError> {
-    task_page(&st, &s, id, &Params(q).one("ok"), None).await
+pub async fn task(v: CaseView) -> Result<Response, ConsoleError> {
+    task_page(&v.st, &v.s, v.id, &v.ok, None).await
 }
 
 async fn task_step(
@@ -234,12 +191,8 @@ async fn task_step(
     ok: &str,
     r: Result<TaskDetail, ServiceError>,
 ) -> Result<Response, ConsoleError> {
-    match r {
-        Ok(_) => Ok(see_other(&format!("/console/sanctions/tasks/{id}?ok={ok}"))),
-        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
-        Err(e @ ServiceError::Forbidden) => Err(e.into()),
-        Err(e) => task_page(st, s, id, "", Some(e)).await,
-    }
+    let page = format!("/console/sanctions/tasks/{id}");
+    super::cases::answer(r, &page, ok, |e| task_page(st, s, id, "", Some(e))).await
 }
 
 /// 上传执行材料 (multipart: `_csrf`, `file`); the token is checked before anything is stored.
@@ -249,38 +202,17 @@ pub async fn attach(
     PathId(id): PathId,
     form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ConsoleError> {
-    let max = st.svc.evidence.config().max_bytes;
-    let r = match crate::api::evidence::read_form(form, max).await {
-        Ok((upload, fields)) => {
-            super::extract::check_csrf(&s, fields.get("_csrf").map_or("", String::as_str))?;
-            match upload {
-                Some(u) => sanctions::attach(&st.svc, &s.actor, id, u)
-                    .await
-                    .map(|(d, _)| d),
-                None => Err(ServiceError::field(
-                    "file",
-                    lianjian_domain::Invalid::new(
-                        "required",
-                        "请选择要上传的执行材料",
-                        "choose a file",
-                    ),
-                )),
-            }
-        }
-        Err(e) => Err(ServiceError::field(
-            "file",
-            lianjian_domain::Invalid::new("upload_failed", e.message, e.message_en),
-        )),
+    let r = match upload(&st, &s, form, "请选择要上传的执行材料").await? {
+        Ok(u) => sanctions::attach(&st.svc, &s.actor, id, u)
+            .await
+            .map(|(d, _)| d),
+        Err(e) => Err(e),
     };
     task_step(&st, &s, id, "attached", r).await
 }
 
-pub async fn apply(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
+pub async fn apply(x: CaseStep) -> Result<Response, ConsoleError> {
+    let f = &x.f;
     let applied_on = match f.get("applied_on").trim() {
         "" => Ok(None),
         d => d.parse().map(Some).map_err(|_| {
@@ -297,9 +229,9 @@ pub async fn apply(
     let r = match applied_on {
         Ok(applied_on) => {
             sanctions::apply(
-                &st.svc,
-                &s.actor,
-                id,
+                &x.st.svc,
+                &x.s.actor,
+                x.id,
                 &sanctions::FeedbackInput {
                     feedback: f.get("feedback"),
                     applied_on,
@@ -309,27 +241,17 @@ pub async fn apply(
         }
         Err(e) => Err(e),
     };
-    task_step(&st, &s, id, "applied", r).await
+    task_step(&x.st, &x.s, x.id, "applied", r).await
 }
 
-pub async fn decline(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = sanctions::decline(&st.svc, &s.actor, id, &f.get("reason")).await;
-    task_step(&st, &s, id, "declined", r).await
+pub async fn decline(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = sanctions::decline(&x.st.svc, &x.s.actor, x.id, &x.f.get("reason")).await;
+    task_step(&x.st, &x.s, x.id, "declined", r).await
 }
 
-pub async fn supervise(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = sanctions::supervise(&st.svc, &s.actor, id, &f.get("reason")).await;
-    task_step(&st, &s, id, "supervised", r).await
+pub async fn supervise(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = sanctions::supervise(&x.st.svc, &x.s.actor, x.id, &x.f.get("reason")).await;
+    task_step(&x.st, &x.s, x.id, "supervised", r).await
 }
 
 // ---- a batch ----
@@ -353,7 +275,7 @@ struct BatchPage {
 
 impl BatchPage {
     fn may(&self, a: &str) -> bool {
-        self.d.actions.iter().any(|x| x.as_str() == a)
+        super::cases::may(&self.d.actions, a)
     }
 }
 
@@ -365,16 +287,22 @@ async fn batch_page(
     err: Option<ServiceError>,
 ) -> Result<Response, ConsoleError> {
     let d = sanctions::get_batch(&st.svc, &s.actor, id).await?;
-    let (error, errors, status) = failure(err);
-    let mut c = Chrome::new(&st.svc, s, AREA).await;
-    c.notice = notice(notice_key);
+    let Shell {
+        c,
+        error,
+        errors,
+        status,
+    } = Shell::new(st, s, AREA, notice(notice_key), err).await;
     let tasks = d
         .tasks
         .iter()
-        .map(|v| TaskLine {
-            light_class: v.light.as_ref().map_or("", light_class),
-            light_label: v.light.map_or("", |l| l.label_zh()),
-            v: v.clone(),
+        .map(|v| {
+            let (light_class, light_label) = light_badge(v.light);
+            TaskLine {
+                light_class,
+                light_label,
+                v: v.clone(),
+            }
         })
         .collect();
     let page = BatchPage {
@@ -388,60 +316,33 @@ async fn batch_page(
     Ok(with_status(status, render(page)))
 }
 
-pub async fn batch(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Result<Response, ConsoleError> {
-    batch_page(&st, &s, id, &Params(q).one("ok"), None).await
+pub async fn batch(v: CaseView) -> Result<Response, ConsoleError> {
+    batch_page(&v.st, &v.s, v.id, &v.ok, None).await
 }
 
 async fn batch_step(
-    st: &AppState,
-    s: &SessionAuth,
-    id: Uuid,
+    x: &CaseStep,
     ok: &str,
     r: Result<BatchDetail, ServiceError>,
 ) -> Result<Response, ConsoleError> {
-    match r {
-        Ok(_) => Ok(see_other(&format!(
-            "/console/sanctions/batches/{id}?ok={ok}"
-        ))),
-        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
-        Err(e @ ServiceError::Forbidden) => Err(e.into()),
-        Err(e) => batch_page(st, s, id, "", Some(e)).await,
-    }
+    let page = format!("/console/sanctions/batches/{}", x.id);
+    x.answer(r, &page, ok, |e| batch_page(&x.st, &x.s, x.id, "", Some(e)))
+        .await
 }
 
-pub async fn approve(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(_f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = sanctions::approve(&st.svc, &s.actor, id).await;
-    batch_step(&st, &s, id, "approved", r).await
+pub async fn approve(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = sanctions::approve(&x.st.svc, &x.s.actor, x.id).await;
+    batch_step(&x, "approved", r).await
 }
 
-pub async fn return_batch(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = sanctions::return_batch(&st.svc, &s.actor, id, &f.get("reason")).await;
-    batch_step(&st, &s, id, "returned", r).await
+pub async fn return_batch(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = sanctions::return_batch(&x.st.svc, &x.s.actor, x.id, &x.f.get("reason")).await;
+    batch_step(&x, "returned", r).await
 }
 
-pub async fn resubmit(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = sanctions::resubmit(&st.svc, &s.actor, id, &f.get("reason")).await;
-    batch_step(&st, &s, id, "resubmitted", r).await
+pub async fn resubmit(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = sanctions::resubmit(&x.st.svc, &x.s.actor, x.id, &x.f.get("reason")).await;
+    batch_step(&x, "resubmitted", r).await
 }
 
 // ---- appeals ----
@@ -470,13 +371,7 @@ pub async fn appeals(
 ) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let mut errors = BTreeMap::new();
-    let queue = match p.one("queue").as_str() {
-        "" => AppealQueue::Submitted,
-        q => AppealQueue::parse(q).unwrap_or_else(|e| {
-            errors.insert("queue".to_string(), e.zh);
-            AppealQueue::Submitted
-        }),
-    };
+    let queue = queue_param(&p, AppealQueue::Submitted, &mut errors);
     let list = repair::list(
         &st.svc,
         &s.actor,
@@ -490,11 +385,14 @@ pub async fn appeals(
     let rows = list
         .items
         .into_iter()
-        .map(|v| AppealRow {
-            light_class: v.light.as_ref().map_or("", light_class),
-            light_label: v.light.map_or("", |l| l.label_zh()),
-            created: local(&v.created_at),
-            v,
+        .map(|v| {
+            let (light_class, light_label) = light_badge(v.light);
+            AppealRow {
+                light_class,
+                light_label,
+                created: local(&v.created_at),
+                v,
+            }
         })
         .collect();
     Ok(render(AppealsPage {
@@ -530,9 +428,12 @@ async fn appeal_page(
     err: Option<ServiceError>,
 ) -> Result<Response, ConsoleError> {
     let d = repair::get(&st.svc, &s.actor, id).await?;
-    let (error, errors, status) = failure(err);
-    let mut c = Chrome::new(&st.svc, s, AREA).await;
-    c.notice = notice(notice_key);
+    let Shell {
+        c,
+        error,
+        errors,
+        status,
+    } = Shell::new(st, s, AREA, notice(notice_key), err).await;
     let page = AppealPage {
         c,
         clocks: d.appeal.clocks.iter().map(clock_row).collect(),
@@ -546,25 +447,16 @@ async fn appeal_page(
     Ok(with_status(status, render(page)))
 }
 
-pub async fn appeal(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Result<Response, ConsoleError> {
-    appeal_page(&st, &s, id, &Params(q).one("ok"), None).await
+pub async fn appeal(v: CaseView) -> Result<Response, ConsoleError> {
+    appeal_page(&v.st, &v.s, v.id, &v.ok, None).await
 }
 
 /// 决定 (`verdict=grant|reject`, `reason`).
-pub async fn decide(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = match f.get("verdict").as_str() {
-        "grant" => repair::decide(&st.svc, &s.actor, id, true, &f.get("reason")).await,
-        "reject" => repair::decide(&st.svc, &s.actor, id, false, &f.get("reason")).await,
+pub async fn decide(x: CaseStep) -> Result<Response, ConsoleError> {
+    let (st, s, id, reason) = (&x.st, &x.s, x.id, x.f.get("reason"));
+    let r = match x.f.get("verdict").as_str() {
+        "grant" => repair::decide(&st.svc, &s.actor, id, true, &reason).await,
+        "reject" => repair::decide(&st.svc, &s.actor, id, false, &reason).await,
         _ => Err(ServiceError::field(
             "verdict",
             lianjian_domain::Invalid::new(
@@ -574,14 +466,9 @@ pub async fn decide(
             ),
         )),
     };
-    match r {
-        Ok(_) => Ok(see_other(&format!(
-            "/console/sanctions/appeals/{id}?ok=decided"
-        ))),
-        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
-        Err(e @ ServiceError::Forbidden) => Err(e.into()),
-        Err(e) => appeal_page(&st, &s, id, "", Some(e)).await,
-    }
+    let page = format!("/console/sanctions/appeals/{id}");
+    x.answer(r, &page, "decided", |e| appeal_page(st, s, id, "", Some(e)))
+        .await
 }
 
 // ---- the measure catalogue and filing a batch ----

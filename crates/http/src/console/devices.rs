@@ -18,18 +18,15 @@ use lianjian_services::iot::devices::{
 use lianjian_services::{PageRequest, ServiceError};
 use serde::Deserialize;
 
-use super::fields::{FormData, errors_of};
-use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, local, local_opt, render, see_other};
+use super::fields::FormData;
+use super::{
+    Chrome, ConsoleError, CsrfForm, Pager, PathId, failure, local, local_opt, render, see_other,
+    with_status,
+};
 use crate::AppState;
 use crate::extract::Console;
 
 const AREA: &str = "iot";
-
-fn with_status(status: StatusCode, body: Response) -> Response {
-    let mut r = body;
-    *r.status_mut() = status;
-    r
-}
 
 /// The list's query.
 #[derive(Debug, Default, Deserialize)]
@@ -300,14 +297,7 @@ async fn form_page(
     if !may_manage_devices(&s.actor) {
         return Err(ServiceError::Forbidden.into());
     }
-    let (error, errors, status) = match err {
-        None => (None, BTreeMap::new(), StatusCode::OK),
-        Some(e) => {
-            let fields = errors_of(&e).unwrap_or_default();
-            let api = crate::ApiError::from(e);
-            (Some(api.message), fields, api.status)
-        }
-    };
+    let (error, errors, status) = failure(err);
     let departments = super::offered_departments(&st.svc, &s.actor).await;
     let c = Chrome::new(&st.svc, s, AREA).await;
     Ok(with_status(

@@ -3,7 +3,6 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Datelike;
 use lianjian_domain::draw::DrawStatus;
@@ -375,14 +374,7 @@ async fn detail_page(
             .to_string()
     });
     // A refused or failed action answers with its error's status (403, 404, 409, 422), not 200.
-    let (error, errors, status) = match err {
-        Some(e) => {
-            let fields = errors_of(&e).unwrap_or_default();
-            let api = crate::ApiError::from(e);
-            (Some(api.message), fields, api.status)
-        }
-        None => (None, Default::default(), StatusCode::OK),
-    };
+    let (error, errors, status) = super::failure(err);
     let get = |k: &str| f.map(|f| f.get(k)).unwrap_or_default();
     use lianjian_domain::account::Role;
     let role = s.actor.role;
@@ -522,14 +514,7 @@ async fn witness_page(
         Ok(v) => v.iter().map(row).collect(),
         Err(e) => return Err(e.into()),
     };
-    let (error, errors, status) = match err {
-        Some(e) => {
-            let fields = errors_of(&e).unwrap_or_default();
-            let api = crate::ApiError::from(e);
-            (Some(api.message), fields, api.status)
-        }
-        None => (None, Default::default(), StatusCode::OK),
-    };
+    let (error, errors, status) = super::failure(err);
     let page = render(WitnessPage {
         c: Chrome::new(&st.svc, s, "witness").await.with_notice(notice),
         rows,

@@ -22,8 +22,11 @@ use lianjian_services::visits::{self, VisitDetail};
 use lianjian_services::{Page, PageRequest, ServiceError};
 use uuid::Uuid;
 
-use super::fields::{FormData, errors_of};
-use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, local, local_opt, render, see_other};
+use super::cases::Shell;
+use super::fields::FormData;
+use super::{
+    Chrome, ConsoleError, CsrfForm, Pager, PathId, failure, local, local_opt, render, see_other,
+};
 use crate::AppState;
 use crate::api::params::Params;
 use crate::extract::Console;
@@ -103,18 +106,6 @@ fn notice(key: &str) -> Option<String> {
         _ => return None,
     };
     Some(s.to_string())
-}
-
-/// A failed form's message, its field errors and the status to answer with.
-fn form_error(err: Option<ServiceError>) -> (Option<String>, BTreeMap<String, String>, StatusCode) {
-    match err {
-        None => (None, BTreeMap::new(), StatusCode::OK),
-        Some(e) => {
-            let fields = errors_of(&e).unwrap_or_default();
-            let api = crate::ApiError::from(e);
-            (Some(api.message), fields, api.status)
-        }
-    }
 }
 
 // ---- rectification orders (责令整改) ----
@@ -294,9 +285,8 @@ async fn order_page(
     f: Option<&FormData>,
 ) -> Result<Response, ConsoleError> {
     let (o, facts) = load_order(st, s, id).await?;
-    let (error, errors, status) = form_error(err);
-    let mut c = Chrome::new(&st.svc, s, "rectifications").await;
-    c.notice = notice(notice_key);
+    let Shell { c, error, errors, status } =
+        Shell::new(st, s, "rectifications", notice(notice_key), err).await;
     let get = |k: &str| f.map(|f| f.get(k)).unwrap_or_default();
     let r = &o.order;
     let open = !r.status.is_final();
@@ -570,7 +560,7 @@ async fn referral_page(
     f: Option<&FormData>,
 ) -> Result<Response, ConsoleError> {
     let r = follow_ups::referral(&st.svc, &s.actor, id).await?;
-    let (error, errors, status) = form_error(err);
+    let (error, errors, status) = failure(err);
     let sees_visit = visits::get(&st.svc, &s.actor, r.referral.visit_id)
         .await
         .is_ok();
@@ -757,7 +747,7 @@ pub(super) async fn transfer_page(
     let t = follow_ups::get_transfer(&st.svc, &s.actor, id).await?;
     // The transfer is seen by those who see its visit.
     let v = visits::get(&st.svc, &s.actor, t.visit_id).await?;
-    let (error, errors, mut status) = form_error(err);
+    let (error, errors, mut status) = failure(err);
     let (link_err, link_form) = match linkage {
         Some((e, lf)) => (Some(e), Some(lf)),
         None => (None, None),

@@ -12,8 +12,7 @@ use lianjian_services::licensing::{self, FeedbackInput, HandoverDetail};
 use lianjian_services::{PageRequest, ServiceError};
 use uuid::Uuid;
 
-use super::clues::{ClockRow, clock_row};
-use super::credit_sanctions::{StepRow, steps};
+use super::cases::{ClockRow, StepRow, clock_row, step_rows as steps};
 use super::fields::FormData;
 use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, form_errors, local, render, see_other};
 use crate::AppState;
@@ -80,7 +79,7 @@ pub async fn list(
                 status: v.handover.status.label_zh(),
                 department: v.department_name.unwrap_or_else(|| "协调办研判中".into()),
                 light_label: k.map_or("", |k| k.light.label_zh()),
-                light_class: k.map_or("", |k| super::clues::light_class(&k.light)),
+                light_class: k.map_or("", |k| super::cases::light_class(&k.light)),
                 due: k.map(|k| k.due.to_string()).unwrap_or_default(),
             }
         })

@@ -7,6 +7,7 @@ mod assistance;
 mod audit;
 mod auth;
 mod calendar;
+mod cases;
 mod claims;
 mod clue_desk;
 mod clue_routing;
@@ -697,6 +698,27 @@ pub fn render(t: impl Template) -> Response {
 
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
+}
+
+/// The error of a refused form or step as its page shows it: the message, each field's (next
+/// to the field), and the status to answer with (the API's for that error: 403, 404, 409, 422).
+pub fn failure(
+    err: Option<lianjian_services::ServiceError>,
+) -> (Option<String>, std::collections::BTreeMap<String, String>, StatusCode) {
+    match err {
+        None => (None, Default::default(), StatusCode::OK),
+        Some(e) => {
+            let fields = fields::errors_of(&e).unwrap_or_default();
+            let api = crate::ApiError::from(e);
+            (Some(api.message), fields, api.status)
+        }
+    }
+}
+
+/// `r` answered at `status` (a page shown again with a refusal).
+pub fn with_status(status: StatusCode, mut r: Response) -> Response {
+    *r.status_mut() = status;
+    r
 }
 
 /// Dates as staff read them: Beijing time, minutes.

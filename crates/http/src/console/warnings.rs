@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use lianjian_domain::warning::Level;
 use lianjian_services::ServiceError;
@@ -23,9 +22,12 @@ use lianjian_services::warnings::{
 };
 use uuid::Uuid;
 
-use super::clues::{ClockRow, clock_row, light_class};
+use super::cases::{
+    CaseStep, CaseView, ClockRow, Shell, Tab, clock_row, light_badge, queue_param, queue_tabs,
+    step_rows,
+};
 use super::fields::{FormData, errors_of};
-use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, local, render, see_other};
+use super::{Chrome, ConsoleError, CsrfForm, Pager, PathId, local, render, see_other, with_status};
 use crate::AppState;
 use crate::api::params::Params;
 use crate::extract::Console;
@@ -46,31 +48,6 @@ fn notice(key: &str) -> Option<String> {
         _ => return None,
     };
     Some(s.to_string())
-}
-
-pub struct StepRow {
-    pub label: String,
-    pub to: String,
-    pub reason: String,
-    pub actor: String,
-    pub at: String,
-}
-
-fn failure(err: Option<ServiceError>) -> (Option<String>, BTreeMap<String, String>, StatusCode) {
-    match err {
-        None => (None, BTreeMap::new(), StatusCode::OK),
-        Some(e) => {
-            let fields = errors_of(&e).unwrap_or_default();
-            let api = crate::ApiError::from(e);
-            (Some(api.message), fields, api.status)
-        }
-    }
-}
-
-fn with_status(status: StatusCode, body: Response) -> Response {
-    let mut r = body;
-    *r.status_mut() = status;
-    r
 }
 
 fn level_class(l: Level) -> &'static str {
@@ -112,7 +89,7 @@ pub struct Row {
 #[template(path = "console/warnings.html")]
 struct QueuePage {
     c: Chrome,
-    tabs: Vec<(&'static str, &'static str, u64, bool)>,
+    tabs: Vec<Tab>,
     queue: String,
     level: String,
     sort: String,
@@ -144,13 +121,7 @@ pub async fn queue(
 ) -> Result<Response, ConsoleError> {
     let p = Params(q);
     let mut errors = BTreeMap::new();
-    let queue = match p.one("queue").as_str() {
-        "" => WarningQueue::Pending,
-        q => WarningQueue::parse(q).unwrap_or_else(|e| {
-            errors.insert("queue".to_string(), e.zh);
-            WarningQueue::Pending
-        }),
-    };
+    let queue = queue_param(&p, WarningQueue::Pending, &mut errors);
     let level = p.one("level");
     let sort = p.one("sort");
     let filter = WarningFilter {
@@ -179,20 +150,20 @@ pub async fn queue(
     let rows = list
         .items
         .into_iter()
-        .map(|v| Row {
-            level_class: level_class(v.level),
-            light_class: v.light.as_ref().map_or("", light_class),
-            light_label: v.light.map_or("", |l| l.label_zh()),
-            last: local(&v.last_at),
-            v,
+        .map(|v| {
+            let (light_class, light_label) = light_badge(v.light);
+            Row {
+                level_class: level_class(v.level),
+                light_class,
+                light_label,
+                last: local(&v.last_at),
+                v,
+            }
         })
         .collect();
     Ok(render(QueuePage {
         c: Chrome::new(&st.svc, &s, AREA).await,
-        tabs: counts
-            .iter()
-            .map(|(q, n)| (q.as_str(), q.label_zh(), *n, *q == queue))
-            .collect(),
+        tabs: queue_tabs(&counts, queue),
         queue: queue.as_str().to_string(),
         level,
         sort,
@@ -216,7 +187,7 @@ struct CasePage {
     d: WarningDetail,
     level_class: &'static str,
     clocks: Vec<ClockRow>,
-    steps: Vec<StepRow>,
+    steps: Vec<super::cases::StepRow>,
     occurrences: Vec<(String, String)>,
     departments: Vec<(Uuid, String)>,
     first: String,
@@ -236,7 +207,7 @@ impl CasePage {
     }
 
     fn may(&self, a: &str) -> bool {
-        self.d.actions.iter().any(|x| x.as_str() == a)
+        super::cases::may(&self.d.actions, a)
     }
 }
 
@@ -254,9 +225,7 @@ async fn case_page(
     } else {
         None
     };
-    let (error, errors, status) = failure(err);
-    let mut c = Chrome::new(&st.svc, s, AREA).await;
-    c.notice = notice(notice_key);
+    let Shell { c, error, errors, status } = Shell::new(st, s, AREA, notice(notice_key), err).await;
     let departments = if d.actions.iter().any(|a| a.as_str() == "assess") {
         let region = lianjian_domain::region::RegionCode::parse(&d.warning.region_code)
             .map_err(|_| ConsoleError::not_found())?;
@@ -273,17 +242,7 @@ async fn case_page(
         c,
         level_class: level_class(d.warning.level),
         clocks: clocks(&d.warning),
-        steps: d
-            .timeline
-            .iter()
-            .map(|e| StepRow {
-                label: e.action_label.clone(),
-                to: e.to_status.clone(),
-                reason: e.reason.clone().unwrap_or_default(),
-                actor: e.actor.clone(),
-                at: local(&e.at),
-            })
-            .collect(),
+        steps: step_rows(&d.timeline),
         occurrences: d
             .occurrences
             .iter()
@@ -301,70 +260,42 @@ async fn case_page(
     Ok(with_status(status, render(page)))
 }
 
-pub async fn case(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Result<Response, ConsoleError> {
-    case_page(&st, &s, id, &Params(q).one("ok"), None, None).await
+pub async fn case(v: CaseView) -> Result<Response, ConsoleError> {
+    case_page(&v.st, &v.s, v.id, &v.ok, None, None).await
 }
 
-async fn step(
-    st: &AppState,
-    s: &SessionAuth,
-    id: Uuid,
+/// The answer to a step; a refused one shows the page again with `form`'s values.
+async fn step<T>(
+    x: &CaseStep,
     ok: &str,
-    r: Result<WarningDetail, ServiceError>,
+    r: Result<T, ServiceError>,
+    form: Option<&FormData>,
 ) -> Result<Response, ConsoleError> {
-    match r {
-        Ok(_) => Ok(see_other(&format!("/console/warnings/{id}?ok={ok}"))),
-        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
-        Err(e @ ServiceError::Forbidden) => Err(e.into()),
-        Err(e) => case_page(st, s, id, "", Some(e), None).await,
-    }
+    let page = format!("/console/warnings/{}", x.id);
+    x.answer(r, &page, ok, |e| case_page(&x.st, &x.s, x.id, "", Some(e), form))
+        .await
 }
 
-pub async fn sign(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(_f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = warnings::sign(&st.svc, &s.actor, id).await;
-    step(&st, &s, id, "signed", r).await
+pub async fn sign(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = warnings::sign(&x.st.svc, &x.s.actor, x.id).await;
+    step(&x, "signed", r, None).await
 }
 
-pub async fn handle(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let note = f.get("note");
-    let r = warnings::handle(&st.svc, &s.actor, id, Some(&note)).await;
-    step(&st, &s, id, "handling", r).await
+pub async fn handle(x: CaseStep) -> Result<Response, ConsoleError> {
+    let note = x.f.get("note");
+    let r = warnings::handle(&x.st.svc, &x.s.actor, x.id, Some(&note)).await;
+    step(&x, "handling", r, None).await
 }
 
-pub async fn close(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let r = warnings::close(&st.svc, &s.actor, id, &f.get("reason")).await;
-    step(&st, &s, id, "closed", r).await
+pub async fn close(x: CaseStep) -> Result<Response, ConsoleError> {
+    let r = warnings::close(&x.st.svc, &x.s.actor, x.id, &x.f.get("reason")).await;
+    step(&x, "closed", r, None).await
 }
 
-pub async fn assess(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
+pub async fn assess(x: CaseStep) -> Result<Response, ConsoleError> {
     let mut ids = Vec::new();
     let mut bad = None;
-    for (i, v) in f.all("department_ids").iter().enumerate() {
+    for (i, v) in x.f.all("department_ids").iter().enumerate() {
         match v.trim().parse::<Uuid>() {
             Ok(u) => ids.push(u),
             Err(_) => {
@@ -379,83 +310,60 @@ pub async fn assess(
         Some(e) => Err(e),
         None => {
             warnings::assess(
-                &st.svc,
-                &s.actor,
-                id,
+                &x.st.svc,
+                &x.s.actor,
+                x.id,
                 &AssessInput {
                     department_ids: ids,
-                    note: Some(f.get("note")),
+                    note: Some(x.f.get("note")),
                 },
             )
             .await
         }
     };
-    step(&st, &s, id, "assess", r).await
+    step(&x, "assess", r, None).await
 }
 
-pub async fn decide(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
+pub async fn decide(x: CaseStep) -> Result<Response, ConsoleError> {
     let r = warnings::decide(
-        &st.svc,
-        &s.actor,
-        id,
+        &x.st.svc,
+        &x.s.actor,
+        x.id,
         &AssessmentDecision {
-            minutes: f.get("minutes"),
-            decision: f.get("decision"),
+            minutes: x.f.get("minutes"),
+            decision: x.f.get("decision"),
         },
     )
     .await;
-    step(&st, &s, id, "decided", r).await
+    step(&x, "decided", r, None).await
 }
 
-pub async fn to_clue(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
+pub async fn to_clue(x: CaseStep) -> Result<Response, ConsoleError> {
     let r = warnings::to_clue(
-        &st.svc,
-        &s.actor,
-        id,
+        &x.st.svc,
+        &x.s.actor,
+        x.id,
         &ToClueInput {
-            note: Some(f.get("note")),
+            note: Some(x.f.get("note")),
         },
     )
     .await;
-    step(&st, &s, id, "to_clue", r).await
+    step(&x, "to_clue", r, None).await
 }
 
 /// 转为检查 from the warning's page: the service the API uses; a refused form comes back with
 /// each field's error and the choices made.
-pub async fn to_visit(
-    State(st): State<AppState>,
-    Console(s): Console,
-    PathId(id): PathId,
-    CsrfForm(f): CsrfForm<FormData>,
-) -> Result<Response, ConsoleError> {
-    let ids = |k: &str| -> Vec<Uuid> {
-        f.all(k)
-            .iter()
-            .filter_map(|v| v.trim().parse().ok())
-            .collect()
-    };
+pub async fn to_visit(x: CaseStep) -> Result<Response, ConsoleError> {
+    let f = &x.f;
+    let ids = |k: &str| -> Vec<Uuid> { f.all(k).iter().filter_map(|v| v.trim().parse().ok()).collect() };
     let input = ToVisitInput {
         item_ids: ids("item_ids"),
         inspector_ids: ids("inspector_ids"),
         period_start: f.get("period_start"),
         period_end: f.get("period_end"),
     };
-    match warnings::to_visit(&st.svc, &s.actor, id, &input).await {
-        Ok(_) => Ok(see_other(&format!("/console/warnings/{id}?ok=to_visit"))),
-        Err(ServiceError::NotFound) => Err(ConsoleError::not_found()),
-        Err(e @ ServiceError::Forbidden) => Err(e.into()),
-        Err(e) => case_page(&st, &s, id, "", Some(e), Some(&f)).await,
-    }
+    let r = warnings::to_visit(&x.st.svc, &x.s.actor, x.id, &input).await;
+    step(&x, "to_visit", r, Some(f)).await
 }
 
 // ---- rules ----
@@ -600,9 +508,7 @@ async fn rules_page(
         None => Vec::new(),
     };
     let editing = versions.first().cloned();
-    let (error, errors, status) = failure(err);
-    let mut c = Chrome::new(&st.svc, s, AREA).await;
-    c.notice = notice(notice_key);
+    let Shell { c, error, errors, status } = Shell::new(st, s, AREA, notice(notice_key), err).await;
     let sectors = lianjian_services::sectors::list(&st.svc)
         .await?
         .into_iter()

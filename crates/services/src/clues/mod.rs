@@ -619,6 +619,24 @@ pub enum Queue {
     Finished,
 }
 
+/// The clue queues on the shared queue pages. Their `parse` is their own: an empty queue is
+/// 全部, and only codes are accepted.
+impl lianjian_domain::Labelled for Queue {
+    const ALL: &'static [Queue] = Queue::ALL;
+
+    fn as_str(self) -> &'static str {
+        Queue::as_str(self)
+    }
+
+    fn label_zh(self) -> &'static str {
+        Queue::label_zh(self)
+    }
+
+    fn parse(s: &str) -> std::result::Result<Self, Invalid> {
+        Queue::parse(s)
+    }
+}
+
 impl Queue {
     pub const ALL: &'static [Queue] = &[
         Queue::All,

@@ -403,68 +403,21 @@ pub async fn decide(
     get(svc, a, id).await
 }
 
-/// The queues of appeals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AppealQueue {
-    /// 待决定.
-    Submitted,
-    /// 即将超时.
-    DueSoon,
-    /// 已超时.
-    Overdue,
-    /// 已决定.
-    Decided,
-    /// 全部.
-    All,
-}
-
-impl AppealQueue {
-    pub const ALL: [AppealQueue; 5] = [
-        AppealQueue::Submitted,
-        AppealQueue::DueSoon,
-        AppealQueue::Overdue,
-        AppealQueue::Decided,
-        AppealQueue::All,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AppealQueue::Submitted => "submitted",
-            AppealQueue::DueSoon => "due_soon",
-            AppealQueue::Overdue => "overdue",
-            AppealQueue::Decided => "decided",
-            AppealQueue::All => "all",
-        }
+lianjian_domain::labelled_enum!(queue
+    /// The queues of appeals.
+    AppealQueue {
+        /// 待决定.
+        Submitted = "submitted" / "待决定",
+        /// 即将超时.
+        DueSoon = "due_soon" / "即将超时",
+        /// 已超时.
+        Overdue = "overdue" / "已超时",
+        /// 已决定.
+        Decided = "decided" / "已决定",
+        /// 全部.
+        All = "all" / "全部",
     }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            AppealQueue::Submitted => "待决定",
-            AppealQueue::DueSoon => "即将超时",
-            AppealQueue::Overdue => "已超时",
-            AppealQueue::Decided => "已决定",
-            AppealQueue::All => "全部",
-        }
-    }
-
-    pub fn parse(s: &str) -> std::result::Result<Self, Invalid> {
-        let t = s.trim();
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|q| q.as_str() == t || q.label_zh() == t)
-            .ok_or_else(|| {
-                Invalid::new(
-                    "unknown_queue",
-                    format!("“{t}”不是有效的队列，可选：待决定、即将超时、已超时、已决定、全部"),
-                    format!(
-                        "'{t}' is not a queue; one of submitted, due_soon, overdue, decided, all"
-                    ),
-                )
-            })
-    }
-}
+);
 
 /// A queue of appeals within the actor's scope (optionally of one kind or one entity).
 pub async fn list(

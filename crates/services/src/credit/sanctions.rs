@@ -1128,76 +1128,27 @@ fn ensure_office(a: &Actor, b: &Batch) -> Result<()> {
 
 // ---- tasks ----
 
-/// The queues of tasks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskQueue {
-    /// 待反馈.
-    Pending,
-    /// 即将超时: the feedback clock is yellow.
-    DueSoon,
-    /// 已超时: the feedback clock is red.
-    Overdue,
-    /// 已执行 (in force).
-    Applied,
-    /// 未能执行.
-    NotApplied,
-    /// 已解除.
-    Lifted,
-    /// 全部.
-    All,
-}
+lianjian_domain::labelled_enum!(queue
+    /// The queues of tasks.
+    TaskQueue {
+        /// 待反馈.
+        Pending = "pending" / "待反馈",
+        /// 即将超时: the feedback clock is yellow.
+        DueSoon = "due_soon" / "即将超时",
+        /// 已超时: the feedback clock is red.
+        Overdue = "overdue" / "已超时",
+        /// 已执行 (in force).
+        Applied = "applied" / "已执行",
+        /// 未能执行.
+        NotApplied = "not_applied" / "未能执行",
+        /// 已解除.
+        Lifted = "lifted" / "已解除",
+        /// 全部.
+        All = "all" / "全部",
+    }
+);
 
 impl TaskQueue {
-    pub const ALL: [TaskQueue; 7] = [
-        TaskQueue::Pending,
-        TaskQueue::DueSoon,
-        TaskQueue::Overdue,
-        TaskQueue::Applied,
-        TaskQueue::NotApplied,
-        TaskQueue::Lifted,
-        TaskQueue::All,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskQueue::Pending => "pending",
-            TaskQueue::DueSoon => "due_soon",
-            TaskQueue::Overdue => "overdue",
-            TaskQueue::Applied => "applied",
-            TaskQueue::NotApplied => "not_applied",
-            TaskQueue::Lifted => "lifted",
-            TaskQueue::All => "all",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            TaskQueue::Pending => "待反馈",
-            TaskQueue::DueSoon => "即将超时",
-            TaskQueue::Overdue => "已超时",
-            TaskQueue::Applied => "已执行",
-            TaskQueue::NotApplied => "未能执行",
-            TaskQueue::Lifted => "已解除",
-            TaskQueue::All => "全部",
-        }
-    }
-
-    pub fn parse(s: &str) -> std::result::Result<Self, Invalid> {
-        let t = s.trim();
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|q| q.as_str() == t || q.label_zh() == t)
-            .ok_or_else(|| {
-                Invalid::new(
-                    "unknown_queue",
-                    format!("“{t}”不是有效的队列，可选：待反馈、即将超时、已超时、已执行、未能执行、已解除、全部"),
-                    format!("'{t}' is not a queue; one of pending, due_soon, overdue, applied, not_applied, lifted, all"),
-                )
-            })
-    }
-
     fn query(
         self,
         cal: &lianjian_domain::calendar::WorkingDayCalendar,
@@ -1280,14 +1231,11 @@ pub async fn task_queue_counts(svc: &Services, a: &Actor) -> Result<Vec<(TaskQue
     let cal = crate::calendar::current(svc).await?;
     let today = today(svc);
     let scope = Scope::of(a);
-    let mut out = Vec::new();
-    for q in TaskQueue::ALL {
-        out.push((
-            q,
-            repo::count_tasks(c, &scope, &q.query(&cal, today)).await?,
-        ));
-    }
-    Ok(out)
+    cases::queue_counts(|q: TaskQueue| {
+        let (q, scope) = (q.query(&cal, today), &scope);
+        async move { Ok(repo::count_tasks(c, scope, &q).await?) }
+    })
+    .await
 }
 
 async fn visible_task(c: &impl Conn, a: &Actor, id: Uuid) -> Result<Task> {
