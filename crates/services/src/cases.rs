@@ -7,9 +7,9 @@
 //! clocks or their audit entries itself.
 
 use chrono::NaiveDate;
+use lianjian_domain::Labelled;
 use lianjian_domain::calendar::WorkingDayCalendar;
 use lianjian_domain::case::{CaseKind, Clock, ClockSpec, Light, Step};
-use lianjian_domain::Labelled;
 use lianjian_domain::lifecycle::Lifecycle;
 use lianjian_domain::scope::Actor;
 use lianjian_store::Conn;

@@ -16,8 +16,8 @@ use lianjian_domain::scope::Scope;
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use uuid::Uuid;
 
-use crate::scope::Shape;
 use crate::cases::{CaseList, one_within};
+use crate::scope::Shape;
 use crate::{Page, PageRequest, Result, placeholders, stmt};
 
 const CONVENER: Shape = Shape::department(
@@ -218,7 +218,15 @@ pub async fn get(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<Consultation>> {
-    one_within(c, "consultations", COLS, id, |v| visible(scope, v), from_row).await
+    one_within(
+        c,
+        "consultations",
+        COLS,
+        id,
+        |v| visible(scope, v),
+        from_row,
+    )
+    .await
 }
 
 /// Filters of a consultation list (the scope limits it further).
@@ -233,7 +241,11 @@ fn listed(scope: &Scope, q: &ConsultationQuery) -> CaseList {
     CaseList::new("consultations", |v| visible(scope, v))
         .statuses("consultations.status", &q.statuses)
         .containing(
-            &["consultations.code", "consultations.title", "consultations.topic"],
+            &[
+                "consultations.code",
+                "consultations.title",
+                "consultations.topic",
+            ],
             q.q.as_deref(),
         )
 }
@@ -451,7 +463,11 @@ fn tasks_listed(scope: &Scope, q: &TaskQuery) -> CaseList {
         .statuses("consultation_tasks.status", &q.statuses)
         .equals("consultation_tasks.department_id", q.department_id)
         .equals("consultation_tasks.consultation_id", q.consultation_id)
-        .clocks_due(lianjian_domain::case::CaseKind::ConsultTask, &["finish"], q.due)
+        .clocks_due(
+            lianjian_domain::case::CaseKind::ConsultTask,
+            &["finish"],
+            q.due,
+        )
         .containing(
             &["consultation_tasks.code", "consultation_tasks.description"],
             q.q.as_deref(),
@@ -466,7 +482,9 @@ pub async fn list_tasks(
     page: PageRequest,
 ) -> Result<Page<Task>> {
     let order = "consultation_tasks.created_at, consultation_tasks.code";
-    tasks_listed(scope, q).page(c, TCOLS, order, page, task_from_row).await
+    tasks_listed(scope, q)
+        .page(c, TCOLS, order, page, task_from_row)
+        .await
 }
 
 pub async fn count_tasks(c: &impl ConnectionTrait, scope: &Scope, q: &TaskQuery) -> Result<u64> {
@@ -624,7 +642,8 @@ pub struct CircularQuery {
 }
 
 fn circulars_listed(scope: &Scope, q: &CircularQuery) -> CaseList {
-    let received = "circulars.id IN (SELECT u.circular_id FROM circular_recipients u WHERE u.department_id =";
+    let received =
+        "circulars.id IN (SELECT u.circular_id FROM circular_recipients u WHERE u.department_id =";
     CaseList::new("circulars", |v| circular_visible(scope, v))
         .with_value(q.unread_by, |d| {
             format!("{received} {d} AND u.read_at IS NULL)")
@@ -644,7 +663,9 @@ pub async fn list_circulars(
     page: PageRequest,
 ) -> Result<Page<Circular>> {
     let order = "circulars.created_at DESC, circulars.id DESC";
-    circulars_listed(scope, q).page(c, CCOLS, order, page, circular_from_row).await
+    circulars_listed(scope, q)
+        .page(c, CCOLS, order, page, circular_from_row)
+        .await
 }
 
 pub async fn count_circulars(

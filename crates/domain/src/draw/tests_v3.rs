@@ -906,7 +906,12 @@ fn a_record_stored_without_its_input_joins_back_to_the_same_bytes() {
         );
     }
     // Neither a truncated head nor text that merely starts like a record is spliced.
-    for odd in ["", "{\"format\":\"", "{\"format\":\"x\",\"input\":nul", "null"] {
+    for odd in [
+        "",
+        "{\"format\":\"",
+        "{\"format\":\"x\",\"input\":nul",
+        "null",
+    ] {
         assert_eq!(record_with_input(odd.to_string(), "{}"), odd);
     }
 }

@@ -57,7 +57,9 @@ pub async fn list(
         q: text(&f.q),
         ..Default::default()
     };
-    Ok(listed(assistance::list(&st.svc, &a, queue, &filter, p.request()?).await?))
+    Ok(listed(
+        assistance::list(&st.svc, &a, queue, &filter, p.request()?).await?,
+    ))
 }
 
 /// 发起协查请求 to another region's office (another county, the city, the province …): kind,
@@ -106,7 +108,10 @@ pub async fn assign(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<AssignBody>,
 ) -> Result<Json<AssistanceDetail>, ApiError> {
-    on_case(&id, |id| assistance::assign(&st.svc, &a, id, b.department_id)).await
+    on_case(&id, |id| {
+        assistance::assign(&st.svc, &a, id, b.department_id)
+    })
+    .await
 }
 
 /// 改派 to another department of the receiving region, with a reason.

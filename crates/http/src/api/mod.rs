@@ -3,9 +3,9 @@
 
 pub(crate) mod analysis;
 pub(crate) mod assistance;
-mod cases;
 mod audit;
 mod calendar;
+mod cases;
 mod claims;
 pub(crate) mod clues;
 pub(crate) mod consultations;

@@ -320,7 +320,12 @@ async fn case_page(
     err: Option<ServiceError>,
 ) -> Result<Response, ConsoleError> {
     let d = assistance::get(&st.svc, &s.actor, id).await?;
-    let Shell { c, error, errors, status } = Shell::new(st, s, AREA, notice(notice_key), err).await;
+    let Shell {
+        c,
+        error,
+        errors,
+        status,
+    } = Shell::new(st, s, AREA, notice(notice_key), err).await;
     let departments = if d
         .actions
         .iter()
@@ -373,7 +378,12 @@ async fn step(
 /// The receiving department picked (受理部门).
 fn department_of(x: &CaseStep) -> Result<Uuid, ServiceError> {
     let raw = x.f.get("department_id");
-    picked_id("department_id", &raw, "请选择受理部门", "choose a department")
+    picked_id(
+        "department_id",
+        &raw,
+        "请选择受理部门",
+        "choose a department",
+    )
 }
 
 pub async fn assign(x: CaseStep) -> Result<Response, ConsoleError> {
@@ -425,11 +435,16 @@ pub async fn attach(
     form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ConsoleError> {
     let r = match upload(&st, &s, form, "请选择要上传的文件").await? {
-        Ok(u) => assistance::attach(&st.svc, &s.actor, id, u).await.map(|(d, _)| d),
+        Ok(u) => assistance::attach(&st.svc, &s.actor, id, u)
+            .await
+            .map(|(d, _)| d),
         Err(e) => Err(e),
     };
     let page = format!("/console/assistance/{id}");
-    super::cases::answer(r, &page, "attached", |e| case_page(&st, &s, id, "", Some(e))).await
+    super::cases::answer(r, &page, "attached", |e| {
+        case_page(&st, &s, id, "", Some(e))
+    })
+    .await
 }
 
 /// The transfer page's 行刑衔接 section: the police's requests and the consultations of the

@@ -285,8 +285,12 @@ async fn order_page(
     f: Option<&FormData>,
 ) -> Result<Response, ConsoleError> {
     let (o, facts) = load_order(st, s, id).await?;
-    let Shell { c, error, errors, status } =
-        Shell::new(st, s, "rectifications", notice(notice_key), err).await;
+    let Shell {
+        c,
+        error,
+        errors,
+        status,
+    } = Shell::new(st, s, "rectifications", notice(notice_key), err).await;
     let get = |k: &str| f.map(|f| f.get(k)).unwrap_or_default();
     let r = &o.order;
     let open = !r.status.is_final();

@@ -704,7 +704,11 @@ pub fn see_other(to: &str) -> Response {
 /// to the field), and the status to answer with (the API's for that error: 403, 404, 409, 422).
 pub fn failure(
     err: Option<lianjian_services::ServiceError>,
-) -> (Option<String>, std::collections::BTreeMap<String, String>, StatusCode) {
+) -> (
+    Option<String>,
+    std::collections::BTreeMap<String, String>,
+    StatusCode,
+) {
     match err {
         None => (None, Default::default(), StatusCode::OK),
         Some(e) => {

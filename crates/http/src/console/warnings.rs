@@ -225,7 +225,12 @@ async fn case_page(
     } else {
         None
     };
-    let Shell { c, error, errors, status } = Shell::new(st, s, AREA, notice(notice_key), err).await;
+    let Shell {
+        c,
+        error,
+        errors,
+        status,
+    } = Shell::new(st, s, AREA, notice(notice_key), err).await;
     let departments = if d.actions.iter().any(|a| a.as_str() == "assess") {
         let region = lianjian_domain::region::RegionCode::parse(&d.warning.region_code)
             .map_err(|_| ConsoleError::not_found())?;
@@ -272,8 +277,10 @@ async fn step<T>(
     form: Option<&FormData>,
 ) -> Result<Response, ConsoleError> {
     let page = format!("/console/warnings/{}", x.id);
-    x.answer(r, &page, ok, |e| case_page(&x.st, &x.s, x.id, "", Some(e), form))
-        .await
+    x.answer(r, &page, ok, |e| {
+        case_page(&x.st, &x.s, x.id, "", Some(e), form)
+    })
+    .await
 }
 
 pub async fn sign(x: CaseStep) -> Result<Response, ConsoleError> {
@@ -355,7 +362,12 @@ pub async fn to_clue(x: CaseStep) -> Result<Response, ConsoleError> {
 /// each field's error and the choices made.
 pub async fn to_visit(x: CaseStep) -> Result<Response, ConsoleError> {
     let f = &x.f;
-    let ids = |k: &str| -> Vec<Uuid> { f.all(k).iter().filter_map(|v| v.trim().parse().ok()).collect() };
+    let ids = |k: &str| -> Vec<Uuid> {
+        f.all(k)
+            .iter()
+            .filter_map(|v| v.trim().parse().ok())
+            .collect()
+    };
     let input = ToVisitInput {
         item_ids: ids("item_ids"),
         inspector_ids: ids("inspector_ids"),
@@ -508,7 +520,12 @@ async fn rules_page(
         None => Vec::new(),
     };
     let editing = versions.first().cloned();
-    let Shell { c, error, errors, status } = Shell::new(st, s, AREA, notice(notice_key), err).await;
+    let Shell {
+        c,
+        error,
+        errors,
+        status,
+    } = Shell::new(st, s, AREA, notice(notice_key), err).await;
     let sectors = lianjian_services::sectors::list(&st.svc)
         .await?
         .into_iter()
