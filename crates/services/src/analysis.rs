@@ -366,7 +366,7 @@ pub const MAX_ACTIONS: usize = 200_000;
 
 /// The supervision actions of a period within the actor's scope as JSON Lines
 /// (docs/supervision-actions.md): each line an object with `type` `inspection`,
-/// `rectification`, `sanction_task` or `assistance` and that record's fields. More than [`MAX_ACTIONS`] of a
+/// `rectification`, `sanction_task`, `assistance` or `penalty` and that record's fields. More than [`MAX_ACTIONS`] of a
 /// kind is a 422 asking for a shorter period.
 pub async fn export_actions(
     svc: &Services,
@@ -393,6 +393,7 @@ pub async fn export_actions(
         x.rectifications.len(),
         x.sanctions.len(),
         x.assistance.len(),
+        x.penalties.len(),
     ]
     .iter()
     .any(|n| *n > MAX_ACTIONS)
@@ -436,6 +437,12 @@ pub async fn export_actions(
     for r in x.assistance {
         put(
             "assistance",
+            serde_json::to_value(r).expect("a plain record serialises"),
+        );
+    }
+    for r in x.penalties {
+        put(
+            "penalty",
             serde_json::to_value(r).expect("a plain record serialises"),
         );
     }

@@ -631,6 +631,27 @@ pub struct AssistanceAction {
     pub overdue: bool,
 }
 
+/// An administrative penalty (行政处罚) decided in the period, from the credit records: which
+/// entity, which department, the decision's reference and date, its repair tier and whether and
+/// until when it is published. No title, detail or legal basis (free text that may name
+/// people), no recorder.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PenaltyAction {
+    /// 决定书文号.
+    pub reference: Option<String>,
+    pub entity_usci: String,
+    pub region_code: String,
+    /// None for a penalty of another authority imported by the office.
+    pub department_id: Option<Uuid>,
+    /// `minor`, `general`, `serious` (credit repair tiers), when set.
+    pub tier: Option<String>,
+    pub decided_on: NaiveDate,
+    /// `active`, `removed`, `repaired` (信用修复) or `withdrawn` (撤销).
+    pub status: String,
+    pub published: bool,
+    pub publish_until: NaiveDate,
+}
+
 /// The records of a period a reader may see, each kind at most `limit` (one more read tells
 /// the caller there were more).
 pub struct Actions {
@@ -638,6 +659,7 @@ pub struct Actions {
     pub rectifications: Vec<RectificationAction>,
     pub sanctions: Vec<SanctionAction>,
     pub assistance: Vec<AssistanceAction>,
+    pub penalties: Vec<PenaltyAction>,
 }
 
 /// The supervision actions of `[from, to]` (Beijing dates) within `scope`: the checked items of
@@ -786,11 +808,51 @@ pub async fn actions(
         })
         .collect::<Result<Vec<_>>>()?;
     let assistance = assistance_actions(c, scope, (from, to), lim).await?;
+
+    // Penalties are scoped like every credit record (the entity's region, shared by all
+    // departments: `store::credit`).
+    let mut vals: Vec<Value> = vec![
+        from.into(),
+        to.into(),
+        lim.into(),
+        lianjian_domain::credit::RecordKind::Penalty.as_str().into(),
+    ];
+    let w = crate::scope::sql(scope, &Shape::shared("k.region_code"), &mut vals);
+    let rows = c
+        .query_all_raw(stmt(
+            c,
+            format!(
+                "SELECT k.reference, e.usci, k.region_code, k.department_id, k.tier, k.occurred_on, \
+                 k.status, k.published, k.publish_until \
+                 FROM credit_entries k JOIN entities e ON e.id = k.entity_id \
+                 WHERE k.kind = $4 AND k.occurred_on >= $1 AND k.occurred_on <= $2 AND {w} \
+                 ORDER BY k.occurred_on, k.id LIMIT $3"
+            ),
+            vals,
+        ))
+        .await?;
+    let penalties = rows
+        .iter()
+        .map(|r| {
+            Ok(PenaltyAction {
+                reference: r.try_get("", "reference")?,
+                entity_usci: r.try_get("", "usci")?,
+                region_code: r.try_get("", "region_code")?,
+                department_id: r.try_get("", "department_id")?,
+                tier: r.try_get("", "tier")?,
+                decided_on: r.try_get("", "occurred_on")?,
+                status: r.try_get("", "status")?,
+                published: r.try_get("", "published")?,
+                publish_until: r.try_get("", "publish_until")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(Actions {
         inspections,
         rectifications,
         sanctions,
         assistance,
+        penalties,
     })
 }
 

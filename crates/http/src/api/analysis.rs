@@ -81,7 +81,7 @@ pub async fn export(
 
 /// The supervision actions of the period's months (`from`, `to`) within the caller's scope, as
 /// JSON Lines (`application/x-ndjson`): one object per line with `type` `inspection`,
-/// `rectification` or `sanction_task`; the fields are documented in
+/// `rectification`, `sanction_task`, `assistance` or `penalty`; the fields are documented in
 /// docs/supervision-actions.md. More than 200,000 records of a kind: 422, export a shorter
 /// period.
 #[utoipa::path(get, path = "/api/v1/analysis/actions", tag = "analysis", params(AnalysisParams),
