@@ -13,6 +13,9 @@ pub mod clock;
 pub mod clues;
 pub mod consultations;
 pub mod credit;
+/// 信用异议 filed on the public portal: above both `credit` (the appeal it registers) and
+/// `clues` (the portal's challenge and limits), so neither depends on the other.
+pub mod credit_objection;
 pub mod demo;
 mod demo_content;
 pub mod departments;

@@ -1,7 +1,7 @@
 //! 信用异议 on the portal (issue 15 item 4): `/credit/objection`. An entity names itself by its
 //! unified social credit code, picks one of its entries the portal publishes, gives a contact
 //! and its reasons; the objection lands in the staff's appeal queue
-//! (`services::credit::portal_objection`). Protected as the complaint form is: the page's CSRF
+//! (`services::credit_objection`). Protected as the complaint form is: the page's CSRF
 //! cookie, the challenge, a limit per address (429 with `Retry-After`), a small urlencoded body
 //! ([`MAX_BODY`]). The page shows only what the public credit page shows.
 
@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use lianjian_services::ServiceError;
 use lianjian_services::clues::portal::{self as svc_portal, ChallengeAnswer};
-use lianjian_services::credit::portal_objection::{self as objection, PortalObjectionInput};
+use lianjian_services::credit_objection::{self as objection, PortalObjectionInput};
 use lianjian_services::credit::public::{self, PublicCredit};
 
 use super::Frame;

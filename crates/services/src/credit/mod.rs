@@ -9,7 +9,6 @@
 //! deciding department's administrators and the coordination office.
 
 pub mod evaluation;
-pub mod portal_objection;
 pub mod public;
 pub mod repair;
 pub mod sanctions;

@@ -2,7 +2,7 @@
 //! public credit entries itself, without an account. It names itself by its unified social
 //! credit code, picks one of the entries the portal publishes for it (the only ones it can see
 //! there), gives a contact (联系人 and 联系电话) and its reasons; the objection then lands in the
-//! staff's appeal queue exactly as one registered by staff ([`super::repair::register`]: the
+//! staff's appeal queue exactly as one registered by staff ([`crate::credit::repair::register`]: the
 //! same checks, code, 10-working-day clock, timeline and audit), registered by `portal`.
 //!
 //! Protected as the portal's complaint form is (`crate::clues::portal`): the page's CSRF
@@ -18,8 +18,8 @@ use lianjian_domain::usci::Usci;
 use lianjian_store::accounts as throttle;
 use uuid::Uuid;
 
-use super::public;
-use super::repair::{self, AppealInput};
+use crate::credit::public;
+use crate::credit::repair::{self, AppealInput};
 use crate::clues::portal::{ChallengeAnswer, limit, portal_actor, verify};
 use crate::error::Checker;
 use crate::{Result, ServiceError, Services};
